@@ -1,0 +1,183 @@
+"""Role interfaces: what a procedure may ask of an instrument, whatever its model.
+
+Procedures import these names only; a model name never appears in a procedure. All values are
+``pint`` quantities from ``instruments.units`` so a milliamp can never pass for an amp.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Self
+
+from instruments.units import Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """``*IDN?`` split into its four fields (recorded with every measurement)."""
+
+    maker: str
+    model: str
+    serial: str
+    firmware: str
+
+    def __str__(self) -> str:
+        return f"{self.maker} {self.model} s/n {self.serial} fw {self.firmware}"
+
+
+class RegulationMode(enum.Enum):
+    """What limits a source channel's output right now."""
+
+    OFF = "off"
+    CV = "cv"
+    CC = "cc"
+    UNREGULATED = "unregulated"
+    PROTECTION_TRIPPED = "protection_tripped"
+
+
+class LoadMode(enum.Enum):
+    CC = "cc"
+    CV = "cv"
+    CR = "cr"
+    CP = "cp"
+
+
+class SampleRate(enum.Enum):
+    EX_FAST = "ex_fast"
+    FAST = "fast"
+    MEDIUM = "medium"
+    SLOW = "slow"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReading:
+    voltage: Quantity
+    current: Quantity
+    power: Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ResistanceReading:
+    """AC resistance and DC voltage taken together by a battery tester."""
+
+    resistance: Quantity
+    voltage: Quantity
+
+
+class Instrument(ABC):
+    """Common part of every role: identity and a safe state reached on close."""
+
+    @property
+    @abstractmethod
+    def identity(self) -> Identity: ...
+
+    @abstractmethod
+    def make_safe(self) -> None:
+        """Put outputs off / inputs off. Must try every step even if one fails."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Make safe, then release the transport. Idempotent."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Multimeter(Instrument):
+    @abstractmethod
+    def configure_dc_voltage(
+        self, range_: Quantity | None = None, nplc: float | None = None
+    ) -> None:
+        """Select DC volts; ``range_=None`` means autorange."""
+
+    @abstractmethod
+    def dc_voltage(self) -> Quantity:
+        """Trigger and return one DC-voltage reading."""
+
+
+class DCSource(Instrument):
+    @property
+    @abstractmethod
+    def channels(self) -> tuple[int, ...]: ...
+
+    @abstractmethod
+    def set_voltage(self, channel: int, voltage: Quantity) -> None: ...
+
+    @abstractmethod
+    def set_current_limit(self, channel: int, current: Quantity) -> None: ...
+
+    @abstractmethod
+    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
+        """Program and enable OVP; must precede ``output_on``."""
+
+    @abstractmethod
+    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
+        """Program and enable OCP; must precede ``output_on``."""
+
+    @abstractmethod
+    def output_on(self, channel: int) -> None: ...
+
+    @abstractmethod
+    def output_off(self, channel: int) -> None: ...
+
+    @abstractmethod
+    def is_output_on(self, channel: int) -> bool: ...
+
+    @abstractmethod
+    def measure_voltage(self, channel: int) -> Quantity: ...
+
+    @abstractmethod
+    def measure_current(self, channel: int) -> Quantity: ...
+
+    @abstractmethod
+    def regulation_mode(self, channel: int) -> RegulationMode: ...
+
+    @abstractmethod
+    def clear_protection(self, channel: int) -> None: ...
+
+
+class ElectronicLoad(Instrument):
+    @abstractmethod
+    def set_mode(self, mode: LoadMode) -> None: ...
+
+    @abstractmethod
+    def set_level(self, level: Quantity) -> None:
+        """Level in the unit of the mode: A for CC, V for CV, ohm for CR, W for CP."""
+
+    @abstractmethod
+    def input_on(self) -> None: ...
+
+    @abstractmethod
+    def input_off(self) -> None: ...
+
+    @abstractmethod
+    def is_input_on(self) -> bool: ...
+
+    @abstractmethod
+    def measure(self) -> LoadReading: ...
+
+    @property
+    def supports_short(self) -> bool:
+        return False
+
+    def set_short(self, on: bool) -> None:
+        """Short-circuit function of the load, where the model has one."""
+        raise NotImplementedError(f"{type(self).__name__} has no short-circuit function")
+
+
+class ResistanceMeter(Instrument):
+    @abstractmethod
+    def configure(
+        self,
+        resistance_range: Quantity,
+        voltage_range: Quantity,
+        rate: SampleRate = SampleRate.MEDIUM,
+    ) -> None: ...
+
+    @abstractmethod
+    def read(self) -> ResistanceReading: ...
