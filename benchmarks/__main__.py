@@ -1,0 +1,33 @@
+"""Run every ``benchmarks/bench_*.py`` module's ``run()`` and print its results.
+
+Exit status 1 when a target is missed, so a regression is visible in a shell loop or CI job.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import benchmarks
+from benchmarks.report import Result
+
+
+def main(selected: list[str]) -> int:
+    missed = 0
+    for module_info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
+        if not module_info.name.startswith("bench_"):
+            continue
+        if selected and module_info.name.removeprefix("bench_") not in selected:
+            continue
+        module = importlib.import_module(f"benchmarks.{module_info.name}")
+        print(f"== {module_info.name}", flush=True)
+        results: list[Result] = module.run()
+        for result in results:
+            print(result.line(), flush=True)
+            missed += result.met is False
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
