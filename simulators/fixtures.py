@@ -1,0 +1,535 @@
+"""The simulated bench: one pack and board, wired to the instruments through a fixture.
+
+Implements ``simulators.wiring.Bench`` for the emulators plus what the control endpoint needs
+(``true_state``, ``set_fixture``, ``apply_fault``). Fixtures:
+
+* ``pack``: source channel 1, load, multimeter and resistance meter all on P+/P-;
+* ``board``: the bare board; source channel 1 stands in for the cells on B+/B- (its voltage is
+  split equally over the series cells), load and multimeter on P+/P-, resistance meter on P+/P-;
+* ``cell``: the pack is opened; resistance meter and multimeter on series position
+  ``cell_index``; source and load touch nothing (open circuit).
+
+Source channels other than 1 are always open circuit. Time moves only in ``advance``: the IC's
+decisions (trips and releases) are taken there, at sub-steps that land exactly on every
+protection delay's expiry, so a query between two ``advance`` calls sees the state of the last
+one with the electrical solution of the present settings.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from simulators.faults import FaultScenario, scenario
+from simulators.physics.board import GATE_DRIVE_CLAMP, Board
+from simulators.physics.circuit import (
+    DMM_INPUT_RESISTANCE,
+    SOURCE_OUTPUT_RESISTANCE,
+    PackTerminal,
+    load_breakpoints,
+    load_current,
+    source_current,
+)
+from simulators.physics.circuit import (
+    solve_node as _solve_node,
+)
+from simulators.physics.pack import Pack
+from simulators.physics.parameters import DEFAULT_PACK, PackParameters
+from simulators.wiring import (
+    FixtureName,
+    LoadInput,
+    LoadSettings,
+    ProbeReading,
+    SourceChannelSettings,
+    SourceMode,
+    SourceOutput,
+)
+
+FIXTURES: tuple[FixtureName, ...] = ("pack", "board", "cell")
+DEFAULT_SOURCE_RATINGS: dict[int, tuple[float, float]] = {
+    1: (6.0, 5.0),
+    2: (25.0, 1.0),
+    3: (25.0, 1.0),
+}
+DEFAULT_LOAD_RATING = (150.0, 30.0)
+MAX_STEP_FLOWING = 10.0
+MAX_STEP_RESTING = 600.0
+SOC_PER_STEP = 0.002
+"""Largest SOC change per sub-step: keeps explicit charge integration well inside 0.5 %."""
+CHARGER_PROBE_VOLTS = 0.1
+TRIP_TOLERANCE = 1e-9
+
+
+class BenchError(Exception):
+    """Misuse of the simulated bench (bad fixture name, cell index, negative time)."""
+
+
+@dataclass(slots=True)
+class _Solution:
+    p_voltage: float
+    pack_current: float
+    source_current: float
+    source_mode: SourceMode
+    load_current: float
+    cells: list[float]
+    vm: float
+    charger: bool
+    loaded: bool
+
+
+class SimulatedBench:
+    def __init__(
+        self,
+        parameters: PackParameters = DEFAULT_PACK,
+        fault: str = "healthy",
+        fixture: str = "pack",
+        seed: int = 0,
+    ) -> None:
+        self.spec = parameters
+        self.seed = seed
+        self._time = 0.0
+        self._fixture: FixtureName = "pack"
+        self._cell_index = 0
+        self._ratings = dict(DEFAULT_SOURCE_RATINGS)
+        self._sources: dict[int, SourceChannelSettings] = {}
+        self._load = LoadSettings(*DEFAULT_LOAD_RATING)
+        self._version = 0
+        """Bumped whenever the model changes, so a cached solution is never stale."""
+        self._cached: tuple[tuple[Any, ...], _Solution] | None = None
+        self._evaluated: tuple[Any, ...] | None = None
+        self.apply_fault(fault)
+        self.set_fixture(fixture)  # type: ignore[arg-type]
+
+    # --- model (re)construction ------------------------------------------------------------
+    def apply_fault(self, name: str) -> None:
+        """Re-initialise pack and board as the scenario says; instruments keep their settings."""
+        chosen: FaultScenario = scenario(name)
+        parameters = self.spec
+        if parameters.series < chosen.min_series:
+            parameters = replace(
+                parameters,
+                series=chosen.min_series,
+                charge_voltage=parameters.charge_voltage / parameters.series * chosen.min_series,
+            )
+        self.parameters = parameters
+        self.fault = chosen
+        self.pack = Pack(parameters, chosen.soc, chosen.cell_conditions(parameters))
+        gate = min(parameters.series * parameters.cell_nominal_voltage, GATE_DRIVE_CLAMP)
+        self.board = Board(parameters.protection, parameters.series, gate, chosen.board, self.seed)
+        self._version += 1
+
+    def set_cell_state(
+        self, index: int, *, soc: float | None = None, voltage: float | None = None
+    ) -> None:
+        """Put series position ``index`` at a state of charge or open-circuit voltage, at rest.
+
+        For tests and demos that need a pack "at 3.0 V" without simulating how it got there.
+        """
+        cell = self.pack.cells[index]
+        if voltage is not None:
+            soc = cell.ocv_curve.soc_at(voltage)
+        if soc is None:
+            raise BenchError("set_cell_state needs soc= or voltage=")
+        cell.soc = soc
+        cell.u1 = cell.u2 = 0.0
+        self._version += 1
+
+    def set_fixture(self, name: Literal["pack", "board", "cell"], cell_index: int = 0) -> None:
+        if name not in FIXTURES:
+            raise BenchError(f"unknown fixture {name!r}; use one of {', '.join(FIXTURES)}")
+        if name == "cell" and not 0 <= cell_index < self.parameters.series:
+            raise BenchError(
+                f"cell index {cell_index} out of range: the pack has {self.parameters.series} "
+                f"series cells, use 0..{self.parameters.series - 1}"
+            )
+        self._fixture = name
+        self._cell_index = cell_index
+        self._version += 1
+
+    # --- Bench protocol --------------------------------------------------------------------
+    @property
+    def time(self) -> float:
+        return self._time
+
+    def declare_source(self, ratings: dict[int, tuple[float, float]]) -> None:
+        self._version += 1
+        self._ratings = dict(ratings)
+        self._sources = {
+            ch: s for ch, s in self._sources.items() if ch in ratings
+        }  # keep the ones still valid
+
+    def source_channel(self, channel: int) -> SourceChannelSettings:
+        if channel not in self._sources:
+            if channel not in self._ratings:
+                raise BenchError(
+                    f"source channel {channel} does not exist; declared channels: "
+                    f"{sorted(self._ratings)}"
+                )
+            max_v, max_i = self._ratings[channel]
+            self._sources[channel] = SourceChannelSettings(channel, max_v, max_i)
+        return self._sources[channel]
+
+    def declare_load(self, max_voltage: float, max_current: float) -> None:
+        self._version += 1
+        self._load.max_voltage = max_voltage
+        self._load.max_current = max_current
+
+    @property
+    def load(self) -> LoadSettings:
+        return self._load
+
+    def source_output(self, channel: int) -> SourceOutput:
+        settings = self.source_channel(channel)
+        if channel != 1:
+            self._check_open_channel(settings)
+            on = settings.output_on and settings.tripped is None
+            return SourceOutput(settings.voltage if on else 0.0, 0.0, "CV" if on else "OFF")
+        solution = self._solve()
+        if self._fixture == "cell":
+            on = settings.output_on and settings.tripped is None
+            return SourceOutput(settings.voltage if on else 0.0, 0.0, "CV" if on else "OFF")
+        return SourceOutput(
+            solution.p_voltage if self._fixture == "pack" else self._b_voltage(solution),
+            solution.source_current,
+            solution.source_mode,
+        )
+
+    def load_input(self) -> LoadInput:
+        if self._fixture == "cell":
+            return LoadInput(0.0, 0.0)
+        solution = self._solve()
+        return LoadInput(solution.p_voltage, solution.load_current)
+
+    def dmm_voltage(self) -> float:
+        if self._fixture == "cell":
+            return self.pack.cells[self._cell_index].emf()
+        return self._solve().p_voltage
+
+    def probe(self) -> ProbeReading:
+        if self._fixture == "cell":
+            cell = self.pack.cells[self._cell_index]
+            return ProbeReading(cell.ac_resistance(), cell.emf())
+        solution = self._solve()
+        vdd = sum(solution.cells)
+        loop = self.board.loop_resistance(vdd)
+        if self._fixture == "pack":
+            loop += self.pack.ac_resistance()
+        return ProbeReading(loop, solution.p_voltage)
+
+    def advance(self, seconds: float) -> None:
+        if not seconds >= 0.0 or not math.isfinite(seconds):
+            raise BenchError(f"cannot advance by {seconds!r} s: give a finite time >= 0")
+        end = self._time + seconds
+        capacity_as = self.pack.smallest_capacity_ah * 3600.0
+        while True:
+            solution = self._settle()
+            remaining = end - self._time
+            if remaining <= 0.0:
+                break
+            current = solution.pack_current
+            rate = abs(current) + self.pack.largest_leak()
+            ceiling = MAX_STEP_FLOWING if abs(current) > 1e-4 else MAX_STEP_RESTING
+            dt = min(
+                remaining,
+                ceiling,
+                SOC_PER_STEP * capacity_as / rate if rate > 0.0 else ceiling,
+                self.board.next_deadline() - self._time,
+                self.board.fuse_time_left(current),
+            )
+            dt = max(dt, 1e-9)
+            if dt >= remaining:
+                dt = remaining
+            drain = self.board.supply_current() if self._fixture == "pack" else 0.0
+            self.pack.step(current, dt, drain)
+            self.board.heat_fuse(current, dt)
+            self._version += 1
+            self._time = end if dt == remaining else self._time + dt
+
+    # --- the electrical solution -----------------------------------------------------------
+    def _settle(self) -> _Solution:
+        """Solve, let the IC decide, and re-solve until its gates stop changing."""
+        solution = self._solve()
+        for _ in range(4):
+            if self._fixture == "cell":
+                return solution
+            key = self._cached_key()
+            if self._evaluated == key:
+                return solution
+            changed = self.board.evaluate(
+                self._time, solution.cells, solution.vm, solution.charger, solution.loaded
+            )
+            if not changed:
+                self._evaluated = key
+                return solution
+            self._version += 1
+            solution = self._solve()
+        return solution
+
+    def _cached_key(self) -> tuple[Any, ...]:
+        src = self.source_channel(1)
+        load = self._load
+        return (
+            self._version,
+            src.voltage,
+            src.current_limit,
+            src.output_on,
+            src.tripped,
+            src.ovp_enabled,
+            src.ovp_level,
+            src.ocp_enabled,
+            src.ocp_level,
+            load.function,
+            load.level,
+            load.input_on,
+            load.short,
+            load.von,
+            load.max_current,
+        )
+
+    def _b_voltage(self, solution: _Solution) -> float:
+        return sum(solution.cells)
+
+    def _source_element(self) -> tuple[bool, SourceChannelSettings]:
+        settings = self.source_channel(1)
+        return settings.output_on and settings.tripped is None, settings
+
+    def _solve(self) -> _Solution:
+        key = self._cached_key()
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        for _ in range(3):
+            solution = self._solve_once()
+            if not self._check_trips(solution):
+                break
+            key = self._cached_key()
+        self._cached = (key, solution)
+        return solution
+
+    def _solve_once(self) -> _Solution:
+        if self._fixture == "board":
+            return self._solve_board()
+        if self._fixture == "cell":
+            cells = self.pack.cell_voltages(0.0)
+            return _Solution(0.0, 0.0, 0.0, "OFF", 0.0, cells, 0.0, False, False)
+        return self._solve_pack()
+
+    def _solve_pack(self) -> _Solution:
+        pack, board = self.pack, self.board
+        emf = pack.emf()
+        charge, discharge = board.paths(emf)
+        r_pack = pack.resistance()
+        terminal = PackTerminal(
+            emf,
+            charge.conducts,
+            charge.offset,
+            charge.resistance + r_pack,
+            discharge.conducts,
+            discharge.offset,
+            discharge.resistance + r_pack,
+        )
+        on, src = self._source_element()
+        load = self._load
+        setpoint, limit = src.voltage, src.current_limit
+
+        def external(v: float) -> float:
+            supplied = source_current(setpoint, SOURCE_OUTPUT_RESISTANCE, limit, v) if on else 0.0
+            return load_current(load, v) + v / DMM_INPUT_RESISTANCE - supplied
+
+        if not load.input_on:
+            voltage = _fast_node(terminal, on, setpoint, limit)
+        else:
+            points = [terminal.charge_knee, terminal.discharge_knee, 0.0]
+            points += load_breakpoints(load)
+            if on:
+                points += [setpoint, setpoint - limit * SOURCE_OUTPUT_RESISTANCE]
+            voltage = _solve_node(
+                lambda v: terminal.current(v) + external(v), points, load.function == "CP"
+            )
+        into_pack = terminal.current(voltage)
+        supplied = source_current(setpoint, SOURCE_OUTPUT_RESISTANCE, limit, voltage) if on else 0.0
+        vm = -into_pack * board.pair_resistance(emf) if into_pack < 0.0 else 0.0
+        return _Solution(
+            p_voltage=voltage,
+            pack_current=into_pack,
+            source_current=supplied,
+            source_mode=_mode(on, supplied, limit, voltage, setpoint),
+            load_current=load_current(load, voltage),
+            cells=pack.cell_voltages(into_pack),
+            vm=vm,
+            charger=external(emf + CHARGER_PROBE_VOLTS) < -1e-3,
+            loaded=external(emf) > emf / 500e3,
+        )
+
+    def _solve_board(self) -> _Solution:
+        board, load = self.board, self._load
+        on, src = self._source_element()
+        n = self.parameters.series
+        if not on:
+            return _Solution(0.0, 0.0, 0.0, "OFF", 0.0, [0.0] * n, 0.0, False, False)
+        setpoint, limit = src.voltage, src.current_limit
+        ic = board.supply_current()
+        path = board.paths(setpoint)[1]
+        available = max(limit - ic, 0.0)
+        if path.conducts:
+            v_src = setpoint - path.offset
+            r_src = path.resistance + SOURCE_OUTPUT_RESISTANCE
+
+            def net(v: float) -> float:
+                return (
+                    load_current(load, v)
+                    + v / DMM_INPUT_RESISTANCE
+                    - source_current(v_src, r_src, available, v)
+                )
+
+            points = [0.0, v_src, v_src - available * r_src, *load_breakpoints(load)]
+            voltage = _solve_node(net, points, load.function == "CP")
+            through = source_current(v_src, r_src, available, voltage)
+            b_voltage = min(setpoint, voltage + path.offset + through * path.resistance)
+        else:
+            voltage, through, b_voltage = 0.0, 0.0, setpoint
+        supplied = through + (ic if b_voltage > 0 else 0.0)
+        vm = through * board.pair_resistance(b_voltage)
+        sink = load_current(load, b_voltage) + b_voltage / DMM_INPUT_RESISTANCE
+        return _Solution(
+            p_voltage=voltage,
+            pack_current=0.0,
+            source_current=supplied,
+            source_mode=_mode(True, supplied, limit, b_voltage, setpoint),
+            load_current=load_current(load, voltage),
+            cells=[b_voltage / n] * n,
+            vm=vm,
+            charger=False,
+            loaded=sink > b_voltage / 500e3,
+        )
+
+    def _check_trips(self, solution: _Solution) -> bool:
+        """Latch the source's OVP/OCP; True when a trip just turned the output off."""
+        if self._fixture == "cell":
+            return self._check_open_channel(self.source_channel(1))
+        on, src = self._source_element()
+        if not on:
+            return False
+        voltage = solution.p_voltage if self._fixture == "pack" else sum(solution.cells)
+        if src.ovp_enabled and voltage > src.ovp_level + TRIP_TOLERANCE:
+            src.tripped = "OVP"
+            return True
+        if src.ocp_enabled:
+            in_cc = solution.source_mode == "CC"
+            # Keysight style: no level of its own (0) or the level equals the limit -> CC trips.
+            at_limit_level = src.ocp_level <= 0.0 or abs(src.ocp_level - src.current_limit) <= 1e-9
+            over_level = 0.0 < src.ocp_level <= solution.source_current + TRIP_TOLERANCE
+            if (in_cc and at_limit_level) or over_level:
+                src.tripped = "OCP"
+                return True
+        return False
+
+    def _check_open_channel(self, settings: SourceChannelSettings) -> bool:
+        if (
+            settings.output_on
+            and settings.tripped is None
+            and settings.ovp_enabled
+            and settings.voltage > settings.ovp_level + TRIP_TOLERANCE
+        ):
+            settings.tripped = "OVP"
+            return True
+        return False
+
+    # --- observation -----------------------------------------------------------------------
+    def true_state(self) -> dict[str, Any]:
+        """Everything a test may assert on, JSON-serialisable (SI floats, plain containers)."""
+        solution = self._solve()
+        sources = {}
+        for channel in sorted(self._sources):
+            settings = self._sources[channel]
+            output = self.source_output(channel)
+            sources[str(channel)] = {
+                "output_on": settings.output_on and settings.tripped is None,
+                "enabled": settings.output_on,
+                "voltage": output.voltage,
+                "current": output.current,
+                "mode": output.mode,
+                "tripped": settings.tripped,
+                "setpoint": settings.voltage,
+                "current_limit": settings.current_limit,
+            }
+        load = self.load_input()
+        pack_current = solution.pack_current if self._fixture == "pack" else 0.0
+        vdd = sum(solution.cells) if self._fixture != "cell" else self.pack.emf()
+        return {
+            "time": self._time,
+            "fixture": self._fixture,
+            "cell_index": self._cell_index,
+            "fault": self.fault.name,
+            "seed": self.seed,
+            "source": sources,
+            "load": {
+                "input_on": self._load.input_on,
+                "short": self._load.short,
+                "function": self._load.function,
+                "level": self._load.level,
+                "voltage": load.voltage,
+                "current": load.current,
+            },
+            "dmm_voltage": self.dmm_voltage(),
+            "pack": {
+                "model": self.parameters.model,
+                "chemistry": self.parameters.chemistry,
+                "series": self.parameters.series,
+                "parallel": self.parameters.parallel,
+                "terminal_voltage": solution.p_voltage if self._fixture == "pack" else 0.0,
+                "emf": self.pack.emf(),
+                "current": pack_current,
+                "cells": [cell.snapshot(pack_current) for cell in self.pack.cells],
+            },
+            "board": {**self.board.snapshot(), "vm": solution.vm, "vdd": vdd},
+        }
+
+
+def _fast_node(terminal: PackTerminal, on: bool, setpoint: float, limit: float) -> float:
+    """Closed-form node voltage for pack + source + multimeter (no load): the charging case.
+
+    A recharge spends thousands of sub-steps here, so it avoids the general solver.
+    """
+    r_dmm = DMM_INPUT_RESISTANCE
+    if on:
+        drawn = terminal.current(setpoint) + setpoint / r_dmm
+        if 0.0 <= drawn <= limit:
+            return setpoint - drawn * SOURCE_OUTPUT_RESISTANCE
+        if drawn > limit:
+            if terminal.charge_ok and terminal.charge_knee < setpoint:
+                return terminal.voltage_at(limit)
+            return min(limit * r_dmm, setpoint)
+    if terminal.discharge_ok and terminal.discharge_knee > 0.0:
+        knee, r = terminal.discharge_knee, terminal.discharge_resistance
+        return knee * r_dmm / (r_dmm + r)
+    if terminal.charge_ok and terminal.charge_knee < 0.0:
+        return terminal.charge_knee
+    return 0.0
+
+
+def _mode(on: bool, supplied: float, limit: float, voltage: float, setpoint: float) -> SourceMode:
+    if not on:
+        return "OFF"
+    if supplied >= limit - 1e-9 and limit > 0.0:
+        return "CC"
+    if abs(voltage - setpoint) <= 1e-3:
+        return "CV"
+    return "UR"
+
+
+def build_bench(
+    *,
+    fault: str = "healthy",
+    spec: str | os.PathLike[str] | None = None,
+    fixture: str = "pack",
+    seed: int = 0,
+) -> SimulatedBench:
+    """A bench with the pack of ``spec`` (default: PB-1S2P-18650-5200) in fault ``fault``."""
+    parameters = DEFAULT_PACK
+    if spec is not None:
+        from simulators.spec_file import load_pack_parameters
+
+        parameters = load_pack_parameters(spec)
+    return SimulatedBench(parameters, fault=fault, fixture=fixture, seed=seed)

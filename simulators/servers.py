@@ -1,0 +1,491 @@
+"""The wire side of a simulated bench: TCP ports and pseudo-terminals around the emulators.
+
+Every instrument of one bench, and its control endpoint, is served by ONE thread running a
+``selectors`` loop. The physical model is therefore only ever touched from that thread and needs
+no locking, and a slow reply (a transport fault) is a timer on the loop, not a sleeping thread.
+
+Speed matters here (DESIGN.md §4): accepted sockets get ``TCP_NODELAY`` and ``TCP_QUICKACK`` is
+re-armed after every ``recv``, otherwise a client that writes a command and then a query waits
+about 40 ms for the delayed ACK of the first segment.
+
+Serial instruments additionally get a pseudo-terminal in raw mode; the server keeps its own handle
+on the slave side open, so a client closing the port does not hang up the master (EIO).
+Several clients of one instrument (TCP and pty) share one emulator, as they would share the
+instrument's single command parser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import logging
+import os
+import selectors
+import socket
+import termios
+import threading
+import time
+import tty
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from simulators.transport_faults import NO_FAULT, GarbageSource, TransportFault
+from simulators.wiring import Bench, Emulator
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+_RECV_SIZE = 65536
+_REALTIME_TICK = 0.02
+"""Wall seconds between clock advances when the bench runs in real time or sped up."""
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+T = TypeVar("T")
+
+
+class ServerError(RuntimeError):
+    """The simulated bench could not be served (port taken, loop not running...)."""
+
+
+@dataclass
+class World:
+    """One physics bench and the emulators wired to it; rebuilt as a whole on RESET."""
+
+    bench: Bench
+    emulators: dict[str, Emulator]
+
+
+@dataclass(frozen=True)
+class ServedInstrument:
+    role: str
+    model: str
+    port: int
+    pty: str | None
+
+
+@dataclass(eq=False)
+class _Connection:
+    sock: socket.socket
+    role: str | None
+    """``None`` for a control-endpoint connection."""
+    out: bytearray = field(default_factory=bytearray)
+    lines: bytearray = field(default_factory=bytearray)
+    closed: bool = False
+
+
+@dataclass(eq=False)
+class _Pty:
+    role: str
+    master: int
+    slave: int
+    path: str
+    out: bytearray = field(default_factory=bytearray)
+
+
+@dataclass(frozen=True)
+class _Listener:
+    sock: socket.socket
+    role: str | None
+
+
+class SimulatorServer:
+    """Serves one world (bench + emulators) and a control line protocol from one loop thread.
+
+    ``build`` is called once at start and again by :meth:`reset_world`. ``control_handler`` maps
+    one control line (without terminator) to one reply line; it runs on the loop thread.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], World],
+        *,
+        serial_roles: frozenset[str] = frozenset(),
+        ports: Mapping[str, int] | None = None,
+        control_port: int = 0,
+        speed: float | None = None,
+        seed: int = 0,
+        host: str = HOST,
+    ) -> None:
+        self._build = build
+        self.world = build()
+        self._serial_roles = serial_roles & set(self.world.emulators)
+        self._ports = dict(ports or {})
+        self._control_port = control_port
+        self._host = host
+        self._seed = seed
+        self.control_handler: Callable[[str], str] = lambda line: '{"ok": false}'
+        self.speed = speed
+        self.faults: dict[str, TransportFault] = {}
+        self._garbage: dict[str, GarbageSource] = {}
+        self._reset_faults()
+        self.emulator_errors: list[str] = []
+        """One line per exception an emulator raised (the bench keeps serving regardless)."""
+        self._selector = selectors.DefaultSelector()
+        self._listeners: list[_Listener] = []
+        self._connections: set[_Connection] = set()
+        self._ptys: dict[str, _Pty] = {}
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._sequence = itertools.count()
+        self._calls: list[Callable[[], None]] = []
+        self._calls_lock = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._closed = False
+        self._torn_down = False
+        self.instruments: dict[str, ServedInstrument] = {}
+        self.control_address: tuple[str, int] = (host, 0)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open every port and pty, then run the loop in a daemon thread. Idempotent."""
+        if self._thread is not None:
+            return
+        if self._closed:
+            raise ServerError("this simulated bench was stopped; start a new one")
+        try:
+            self._open_endpoints()
+        except BaseException:
+            self._close_all()
+            raise
+        self._thread = threading.Thread(target=self._run, name="simulated-bench", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close every socket and pty and join the loop thread. Safe to call twice."""
+        if self._thread is None:
+            self._close_all()
+            return
+        self._stopping = True
+        self._wake()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise ServerError(f"simulated-bench loop did not stop within {timeout} s")
+        self._thread = None
+        self._closed = True
+
+    def call(self, function: Callable[[], T], timeout: float = 5.0) -> T:
+        """Run ``function`` on the loop thread and return its result (thread-safe)."""
+        if self._thread is None or threading.current_thread() is self._thread:
+            return function()
+        future: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(function())
+            except BaseException as error:
+                future.set_exception(error)
+
+        with self._calls_lock:
+            self._calls.append(run)
+        self._wake()
+        return future.result(timeout)
+
+    # ---- operations used by the control endpoint (on the loop thread) ----------------------
+
+    def set_transport_fault(self, role: str, fault: TransportFault) -> None:
+        if role not in self.world.emulators:
+            raise KeyError(role)
+        self.faults[role] = fault  # applied per received chunk / accepted connection
+
+    def reset_world(self) -> None:
+        """Rebuild bench and emulators from the launch options; clear transport faults."""
+        self.world = self._build()
+        self._reset_faults()
+        self._timers.clear()
+
+    def client_socket_options(self) -> list[tuple[str | None, int]]:
+        """``(role, TCP_NODELAY)`` of every open accepted connection, for tests and diagnosis."""
+        return self.call(
+            lambda: [
+                (c.role, c.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                for c in self._connections
+                if not c.closed
+            ]
+        )
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _reset_faults(self) -> None:
+        roles = list(self.world.emulators)
+        self.faults = dict.fromkeys(roles, NO_FAULT)
+        self._garbage = {role: GarbageSource(self._seed + 1000 + i) for i, role in enumerate(roles)}
+
+    def _open_endpoints(self) -> None:
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        for role, emulator in self.world.emulators.items():
+            listener = self._listen(self._ports.get(role, 0), role)
+            pty_path = self._open_pty(role) if role in self._serial_roles else None
+            port = listener.sock.getsockname()[1]
+            self.instruments[role] = ServedInstrument(role, emulator.model, port, pty_path)
+        control = self._listen(self._control_port, None)
+        self.control_address = (self._host, control.sock.getsockname()[1])
+
+    def _listen(self, port: int, role: str | None) -> _Listener:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self._host, port))
+        except OSError as error:
+            sock.close()
+            what = f"instrument {role!r}" if role else "control endpoint"
+            raise ServerError(
+                f"cannot listen on {self._host}:{port} for {what}: {error.strerror}; "
+                "choose another port or 0 for an ephemeral one"
+            ) from error
+        sock.listen(16)
+        sock.setblocking(False)
+        listener = _Listener(sock, role)
+        self._listeners.append(listener)
+        self._selector.register(sock, selectors.EVENT_READ, listener)
+        return listener
+
+    def _open_pty(self, role: str) -> str:
+        master, slave = os.openpty()
+        tty.setraw(slave, termios.TCSANOW)
+        os.set_blocking(master, False)
+        pty = _Pty(role, master, slave, os.ttyname(slave))
+        self._ptys[role] = pty
+        self._selector.register(master, selectors.EVENT_READ, pty)
+        return pty.path
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        try:
+            while not self._stopping:
+                now = time.monotonic()
+                if self.speed:
+                    self._advance_bench((now - last) * self.speed)
+                last = now
+                for event_key, mask in self._selector.select(self._select_timeout()):
+                    self._dispatch(event_key.data, mask)
+                self._run_calls()
+                self._run_timers()
+        except Exception:
+            log.exception("simulated-bench loop crashed")
+        finally:
+            self._close_all()
+
+    def _select_timeout(self) -> float | None:
+        timeout: float | None = _REALTIME_TICK if self.speed else None
+        if self._timers:
+            due = max(0.0, self._timers[0][0] - time.monotonic())
+            timeout = due if timeout is None else min(timeout, due)
+        return timeout
+
+    def _advance_bench(self, seconds: float) -> None:
+        if seconds > 0:
+            try:
+                self.world.bench.advance(seconds)
+            except Exception as error:
+                self._emulator_failed("bench", error)
+
+    def _run_calls(self) -> None:
+        with self._calls_lock:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            call()
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, action = heapq.heappop(self._timers)
+            action()
+
+    def _schedule(self, delay: float, action: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._sequence), action))
+
+    def _dispatch(self, data: Any, mask: int) -> None:
+        if data == "wake":
+            with contextlib.suppress(OSError):
+                self._wake_r.recv(4096)
+        elif isinstance(data, _Listener):
+            self._accept(data)
+        elif isinstance(data, _Connection):
+            if mask & selectors.EVENT_READ:
+                self._read_connection(data)
+            if mask & selectors.EVENT_WRITE and not data.closed:
+                self._flush_connection(data)
+        elif isinstance(data, _Pty):
+            if mask & selectors.EVENT_READ:
+                self._read_pty(data)
+            if mask & selectors.EVENT_WRITE:
+                self._flush_pty(data)
+
+    def _accept(self, listener: _Listener) -> None:
+        try:
+            sock, _ = listener.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        if listener.role is not None and self.faults[listener.role].kind == "disconnect":
+            sock.close()
+            return
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection = _Connection(sock, listener.role)
+        self._connections.add(connection)
+        self._selector.register(sock, selectors.EVENT_READ, connection)
+
+    def _read_connection(self, connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close_connection(connection)
+            return
+        if _QUICKACK is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+        if connection.role is None:
+            self._control_input(connection, data)
+            return
+        fault = self.faults[connection.role]
+        if fault.kind == "disconnect":
+            self._close_connection(connection)
+            return
+        self._deliver(connection.role, data, lambda reply: self._send(connection, reply))
+
+    def _deliver(self, role: str, data: bytes, send: Callable[[bytes], None]) -> None:
+        """Hand input to the role's emulator and route its reply through the transport fault."""
+        fault = self.faults[role]
+        if fault.kind in ("no_reply", "disconnect"):
+            return
+        try:
+            reply = self.world.emulators[role].receive(data)
+        except Exception as error:
+            self._emulator_failed(role, error)
+            return
+        if not reply:
+            return
+        if fault.kind == "garbage":
+            reply = self._garbage[role].replace(reply)
+        if fault.kind == "slow_reply":
+            self._schedule(fault.delay, lambda: send(reply))
+        else:
+            send(reply)
+
+    def _emulator_failed(self, role: str, error: Exception) -> None:
+        message = f"{role}: {type(error).__name__}: {error}"
+        log.error("emulator error (bench keeps serving): %s", message, exc_info=error)
+        self.emulator_errors.append(message)
+
+    def _control_input(self, connection: _Connection, data: bytes) -> None:
+        connection.lines += data
+        while b"\n" in connection.lines:
+            raw, _, rest = connection.lines.partition(b"\n")
+            connection.lines = bytearray(rest)
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            try:
+                reply = self.control_handler(line)
+            except Exception as error:
+                self._emulator_failed("control", error)
+                reply = '{"ok": false, "error": "internal error in the control endpoint"}'
+            self._send(connection, reply.encode() + b"\n")
+            if connection.closed:
+                return
+
+    def _send(self, connection: _Connection, data: bytes) -> None:
+        if connection.closed:
+            return
+        if not connection.out:
+            try:
+                sent = connection.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._close_connection(connection)
+                return
+            data = data[sent:]
+            if not data:
+                return
+        connection.out += data
+        self._selector.modify(
+            connection.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, connection
+        )
+
+    def _flush_connection(self, connection: _Connection) -> None:
+        try:
+            sent = connection.sock.send(connection.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close_connection(connection)
+            return
+        del connection.out[:sent]
+        if not connection.out:
+            self._selector.modify(connection.sock, selectors.EVENT_READ, connection)
+
+    def _close_connection(self, connection: _Connection) -> None:
+        if connection.closed:
+            return
+        connection.closed = True
+        self._connections.discard(connection)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(connection.sock)
+        connection.sock.close()
+
+    def _read_pty(self, pty: _Pty) -> None:
+        try:
+            data = os.read(pty.master, _RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # EIO: no slave open; cannot happen while we hold one, but stay alive
+            return
+        if data:
+            self._deliver(pty.role, data, lambda reply: self._send_pty(pty, reply))
+
+    def _send_pty(self, pty: _Pty, data: bytes) -> None:
+        if pty.role not in self._ptys:
+            return
+        pty.out += data
+        self._flush_pty(pty)
+
+    def _flush_pty(self, pty: _Pty) -> None:
+        try:
+            written = os.write(pty.master, pty.out)
+        except (BlockingIOError, InterruptedError):
+            written = 0
+        except OSError:
+            pty.out.clear()
+            written = 0
+        del pty.out[:written]
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if pty.out else 0)
+        self._selector.modify(pty.master, events, pty)
+
+    def _close_all(self) -> None:
+        if self._torn_down:
+            return
+        self._torn_down = True
+        for connection in list(self._connections):
+            self._close_connection(connection)
+        for listener in self._listeners:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(listener.sock)
+            listener.sock.close()
+        self._listeners.clear()
+        for pty in self._ptys.values():
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(pty.master)
+            for fd in (pty.master, pty.slave):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._ptys.clear()
+        self._timers.clear()
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(self._wake_r)
+        self._wake_r.close()
+        self._wake_w.close()
+        self._selector.close()
+        self._closed = True

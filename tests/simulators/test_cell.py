@@ -1,0 +1,133 @@
+"""Cell physics: OCV tables, Thevenin dynamics, heat, and charge conservation."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulators.fixtures import build_bench
+from simulators.physics.cell import Cell, CellParameters
+from simulators.physics.ocv import SOC_AT_ZERO_VOLT, curve
+
+
+def _cell(**changes: float) -> Cell:
+    parameters = CellParameters(
+        capacity_ah=2.6,
+        r0=0.02,
+        r1=0.012,
+        tau1=15.0,
+        r2=0.016,
+        tau2=400.0,
+        self_discharge_current=0.0,
+    )
+    for name, value in changes.items():
+        parameters = CellParameters(**{**parameters.__dict__, name: value})
+    return Cell(parameters, curve("NMC"), soc=0.5)
+
+
+@pytest.mark.parametrize("chemistry", ["NMC", "LCO", "LFP"])
+def test_ocv_is_monotonic_over_the_whole_range(chemistry: str) -> None:
+    ocv = curve(chemistry)  # type: ignore[arg-type]
+    socs = [SOC_AT_ZERO_VOLT + k * 0.001 for k in range(1200)]
+    values = [ocv.voltage(s) for s in socs]
+    assert all(b >= a for a, b in itertools.pairwise(values))
+
+
+def test_nmc_and_lco_span_the_3_to_4v2_window_and_lco_sits_higher_mid_soc() -> None:
+    nmc, lco = curve("NMC"), curve("LCO")
+    assert nmc.voltage(1.0) == pytest.approx(4.2, abs=0.01)
+    assert 3.0 < nmc.voltage(0.03) < 3.2
+    assert 0.03 <= lco.voltage(0.5) - nmc.voltage(0.5) <= 0.08
+    assert lco.voltage(1.0) == pytest.approx(4.2, abs=0.01)
+
+
+def test_lfp_is_flat_between_3v25_and_3v35_over_most_of_its_charge() -> None:
+    lfp = curve("LFP")
+    for soc in (0.3, 0.5, 0.7, 0.9):
+        assert 3.25 <= lfp.voltage(soc) <= 3.35
+    assert lfp.voltage(1.0) == pytest.approx(3.6, abs=0.05)
+
+
+def test_deep_discharge_extrapolates_to_zero_volts_so_a_1v_cell_exists() -> None:
+    nmc = curve("NMC")
+    assert nmc.voltage(SOC_AT_ZERO_VOLT) == 0.0
+    soc = nmc.soc_at(1.0)
+    assert SOC_AT_ZERO_VOLT < soc < 0.0
+    assert nmc.voltage(soc) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_overcharged_cell_passes_4v3() -> None:
+    assert curve("NMC").voltage(1.12) > 4.3
+
+
+def test_current_step_shows_ohmic_jump_then_rc_polarisation_then_relaxation() -> None:
+    cell = _cell()
+    rest = cell.terminal_voltage(0.0)
+    assert cell.terminal_voltage(2.0) - rest == pytest.approx(2.0 * 0.02, rel=1e-9)
+    for _ in range(60):
+        cell.step(2.0, 1.0)
+    loaded = cell.terminal_voltage(2.0)
+    assert loaded - cell.ocv() > 2.0 * 0.02 + 0.02  # RC pairs charged up
+    relaxed_start = cell.terminal_voltage(0.0)
+    for _ in range(3600):
+        cell.step(0.0, 1.0)
+    assert cell.terminal_voltage(0.0) < relaxed_start - 0.01
+    assert cell.terminal_voltage(0.0) == pytest.approx(cell.ocv(), abs=0.003)
+
+
+def test_i2r_heats_the_cell_and_it_cools_back_to_ambient() -> None:
+    cell = _cell(r0=0.05)
+    for _ in range(1800):
+        cell.step(5.0, 1.0)
+    hot = cell.temperature_c
+    assert hot > 26.0
+    assert cell.ac_resistance() < 0.05  # warmer cells read lower
+    for _ in range(4 * 3600):
+        cell.step(0.0, 1.0)
+    assert cell.temperature_c == pytest.approx(25.0, abs=0.1)
+
+
+def test_internal_short_drains_and_heats_a_resting_cell() -> None:
+    cell = _cell(leak_resistance=3.0)
+    start = cell.ocv()
+    for _ in range(3600):
+        cell.step(0.0, 1.0)
+    assert start - cell.ocv() > 0.05
+    assert cell.temperature_c > 30.0
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    start_voltage=st.floats(2.8, 3.8),
+    current=st.floats(0.5, 4.0),
+    cv=st.floats(4.0, 4.2),
+    steps=st.lists(st.floats(1.0, 9.0), min_size=1, max_size=8),
+)
+def test_coulomb_count_matches_state_of_charge_over_a_full_charge(
+    start_voltage: float, current: float, cv: float, steps: list[float]
+) -> None:
+    """Integrating the current the source reports must equal the charge the cells gained."""
+    bench = build_bench()
+    bench.set_cell_state(0, voltage=start_voltage)
+    cell = bench.pack.cells[0]
+    before = cell.charge_ah
+    source = bench.source_channel(1)
+    source.voltage, source.current_limit, source.output_on = cv, current, True
+    delivered = 0.0
+    k = 0
+    while bench.time < 4 * 3600:
+        output = bench.source_output(1)
+        if output.mode == "CV" and output.current < 0.05 * 5.2:
+            break
+        dt = steps[k % len(steps)]
+        k += 1
+        delivered += output.current * dt / 3600.0
+        bench.advance(dt)
+    gained = cell.charge_ah - before
+    assert delivered > 0.5
+    assert gained == pytest.approx(delivered, rel=0.005)
+    assert math.isclose(cell.coulombs_in_ah, delivered, rel_tol=0.005)

@@ -1,0 +1,110 @@
+"""The pack as built from a spec file: series/parallel, chemistry, resistance budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulators.fixtures import build_bench
+from simulators.physics.parameters import DEFAULT_PACK
+from simulators.spec_file import load_pack_parameters
+
+REFERENCE = Path(__file__).parents[2] / "procedures" / "specs" / "PB-1S2P-18650-5200.toml"
+
+
+def _spec(tmp_path: Path, **replace: str) -> Path:
+    text = REFERENCE.read_text()
+    for old, new in replace.items():
+        assert old in text or old.replace("_", " ") in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    return path
+
+
+def test_built_in_default_equals_the_reference_spec_file() -> None:
+    assert load_pack_parameters(REFERENCE) == DEFAULT_PACK
+
+
+def test_4s_lfp_pack_sums_its_cells_and_keeps_per_cell_thresholds(tmp_path: Path) -> None:
+    path = _spec(
+        tmp_path,
+        **{
+            'chemistry = "NMC"': 'chemistry = "LFP"',
+            "series = 1": "series = 4",
+            "parallel = 2": "parallel = 1",
+            'overcharge_detect = "4.30 V"': 'overcharge_detect = "3.75 V"',
+            'overcharge_release = "4.10 V"': 'overcharge_release = "3.55 V"',
+            'overdischarge_detect = "2.40 V"': 'overdischarge_detect = "2.0 V"',
+            'overdischarge_release = "3.0 V"': 'overdischarge_release = "2.5 V"',
+        },
+    )
+    bench = build_bench(spec=path)
+    state = bench.true_state()["pack"]
+    assert state["series"] == 4 and state["chemistry"] == "LFP"
+    cells = [c["voltage"] for c in state["cells"]]
+    assert all(3.25 <= v <= 3.35 for v in cells)
+    assert bench.dmm_voltage() == pytest.approx(sum(cells), abs=0.01)
+    assert 0.11 <= bench.probe().resistance <= 0.22  # 4S budget at the connector
+    bench.set_fixture("cell", 3)
+    assert bench.probe().resistance == pytest.approx(0.8 * 0.025, rel=0.01)
+
+
+def test_3s_pack_charges_and_its_highest_cell_decides_overcharge(tmp_path: Path) -> None:
+    bench = build_bench(spec=_spec(tmp_path, **{"series = 1": "series = 3"}), fault="healthy")
+    for index, volts in enumerate((3.9, 4.0, 4.1)):
+        bench.set_cell_state(index, voltage=volts)
+    source = bench.source_channel(1)
+    source.voltage, source.current_limit, source.output_on = 13.2, 2.6, True
+    while bench.true_state()["board"]["charge_fet_on"]:
+        assert bench.time < 3 * 3600
+        bench.advance(5.0)
+    cells = [c["ocv"] for c in bench.true_state()["pack"]["cells"]]
+    assert max(cells) == cells[2] and cells[0] < 4.25
+
+
+def test_parallel_count_scales_capacity_and_resistance(tmp_path: Path) -> None:
+    single = build_bench(spec=_spec(tmp_path, **{"parallel = 2": "parallel = 1"}))
+    double = build_bench()
+    assert single.pack.cells[0].parameters.capacity_ah == pytest.approx(2.6)
+    assert double.pack.cells[0].parameters.capacity_ah == pytest.approx(5.2)
+    assert single.pack.cells[0].r0() == pytest.approx(2 * double.pack.cells[0].r0())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('capacity = "2.6 Ah"', 'capacity = "2.6 Wh"', r"\[cell\].capacity.*unit 'Wh'"),
+        ('capacity = "2.6 Ah"', 'capacity = "2.6 V"', r"\[cell\].capacity.*expected a value in Ah"),
+        ('capacity = "2.6 Ah"', 'capacity = "many Ah"', r"\[cell\].capacity"),
+        ('chemistry = "NMC"', 'chemistry = "NiMH"', r"\[product\].chemistry"),
+        ("series = 1", "series = 0", r"\[product\].series"),
+    ],
+)
+def test_bad_spec_values_name_the_file_and_field(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = _spec(tmp_path, **{old: new})
+    with pytest.raises(ValueError, match=message) as error:
+        load_pack_parameters(path)
+    assert str(path) in str(error.value)
+
+
+def test_units_convert_to_si(tmp_path: Path) -> None:
+    path = _spec(
+        tmp_path,
+        **{
+            'capacity = "2.6 Ah"': 'capacity = "2600 mAh"',
+            'short_circuit_delay = "320 us"': 'short_circuit_delay = "0.32 ms"',
+            'max_time = "4 h"': 'max_time = "240 s"',
+        },
+    )
+    parameters = load_pack_parameters(path)
+    assert parameters.cell_capacity_ah == pytest.approx(2.6)
+    assert parameters.protection.short_circuit_delay == pytest.approx(320e-6)
+
+
+def test_missing_file_is_a_value_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"nothing\.toml"):
+        load_pack_parameters(tmp_path / "nothing.toml")
