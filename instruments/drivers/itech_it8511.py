@@ -1,0 +1,284 @@
+"""ITECH IT8511 electronic load (IT8500 legacy binary protocol, shared with B&K Precision 85xx).
+
+No SCPI: every exchange is a 26-byte frame ``AA <address> <command> <22 payload bytes, little
+endian> <checksum = sum(bytes 0..24) mod 256>``, and every reply is one frame too. A set command
+answers a status frame (command 0x12) whose byte 3 is 0x80 for success; a query answers a frame
+with its own command byte. Command and field layout: IT8500 programming guide as implemented by
+libsigrok's ``itech-it8500`` driver (operation state byte bit 3 = input on).
+
+Rating: 120 V / 30 A / 150 W; CR 0.05 ohm .. 7.5 kohm [E]. The load must be in remote mode
+(command 0x20) before it accepts settings, so the driver requests it when it opens and hands the
+front panel back (remote off) when it closes.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import ClassVar
+
+from instruments.errors import InstrumentReportedError, ProtocolError
+from instruments.roles import ElectronicLoad, Identity, LoadMode, LoadReading
+from instruments.safety import NO_LIMITS, SafetyLimits, checked, raise_if_failed
+from instruments.transport import Transport
+from instruments.units import Q_, Quantity
+
+FRAME_LENGTH = 26
+START = 0xAA
+STATUS_REPLY = 0x12
+STATUS_OK = 0x80
+STATUS_MEANING = {
+    0x90: "checksum error (frame corrupted on the line)",
+    0xA0: "bad parameter (value outside the load's range)",
+    0xB0: "cannot execute (unknown command, or the load is not in remote mode)",
+    0xC0: "invalid command",
+}
+
+REMOTE = 0x20
+INPUT = 0x21
+SET_MODE, GET_MODE = 0x28, 0x29
+SET_CC, GET_CC = 0x2A, 0x2B
+SET_CV, GET_CV = 0x2C, 0x2D
+SET_CW, GET_CW = 0x2E, 0x2F
+SET_CR, GET_CR = 0x30, 0x31
+SET_FUNCTION, GET_FUNCTION = 0x5D, 0x5E
+READ_STATE = 0x5F
+IDENTIFY = 0x6A
+
+FUNCTION_FIXED, FUNCTION_SHORT = 0, 1
+STATE_INPUT_ON = 1 << 3
+_MODE_CODE = {LoadMode.CC: 0, LoadMode.CV: 1, LoadMode.CP: 2, LoadMode.CR: 3}
+_CODE_MODE = {code: mode for mode, code in _MODE_CODE.items()}
+
+
+def checksum(frame: bytes) -> int:
+    return sum(frame[:25]) % 256
+
+
+def build_frame(address: int, command: int, payload: bytes = b"") -> bytes:
+    """Pad ``payload`` into bytes 3..24 and append the checksum."""
+    if len(payload) > 22:
+        raise ValueError(f"IT8500 payload is at most 22 bytes, got {len(payload)}")
+    body = bytes([START, address, command]) + payload.ljust(22, b"\x00")
+    return body + bytes([checksum(body)])
+
+
+def parse_frame(data: bytes, *, resource: str, sent: str) -> bytes:
+    """Validate one reply frame; return it whole. Bytes are quoted in hex for the run record."""
+    if len(data) != FRAME_LENGTH or data[0] != START or data[25] != checksum(data):
+        problem = (
+            f"wrong length {len(data)} (expected {FRAME_LENGTH})"
+            if len(data) != FRAME_LENGTH
+            else "bad start byte"
+            if data[0] != START
+            else f"bad checksum {data[25]:#04x} (expected {checksum(data):#04x})"
+        )
+        raise ProtocolError(
+            f"{resource}: reply to {sent} has {problem}: {data.hex(' ')}. "
+            "Check the baud rate and that only one host talks to the load."
+        )
+    return data
+
+
+class ItechIT8511(ElectronicLoad):
+    MODEL: ClassVar[str] = "IT8511"
+    MAX_VOLTAGE: ClassVar[float] = 120.0
+    MAX_CURRENT: ClassVar[float] = 30.0
+    MAX_POWER: ClassVar[float] = 150.0
+    MIN_RESISTANCE: ClassVar[float] = 0.05
+    MAX_RESISTANCE: ClassVar[float] = 7500.0
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        address: int = 0,
+        limits: SafetyLimits = NO_LIMITS,
+        remote: bool = True,
+    ) -> None:
+        if not 0 <= address <= 254:
+            raise ValueError(f"IT8500 address must be 0..254 (255 is broadcast), got {address}")
+        self.transport = transport
+        self.address = address
+        self.limits = limits
+        self._identity: Identity | None = None
+        self._mode: LoadMode | None = None
+        self._closed = False
+        if remote:
+            self.set_remote(True)
+
+    @property
+    def resource(self) -> str:
+        return self.transport.resource
+
+    # -- framing ------------------------------------------------------------------------------
+    def _exchange(self, command: int, payload: bytes, name: str) -> bytes:
+        self.transport.write_raw(build_frame(self.address, command, payload))
+        return parse_frame(
+            self.transport.read_raw(FRAME_LENGTH),
+            resource=self.resource,
+            sent=f"command {command:#04x} ({name})",
+        )
+
+    def _raise_on_status(self, reply: bytes, command: int, name: str) -> None:
+        status = reply[3]
+        if status != STATUS_OK:
+            meaning = STATUS_MEANING.get(status, "unknown status code")
+            raise InstrumentReportedError(
+                f"{self.resource}: command {command:#04x} ({name}) was refused with status "
+                f"{status:#04x}: {meaning}"
+            )
+
+    def _set(self, command: int, payload: bytes, name: str) -> None:
+        reply = self._exchange(command, payload, name)
+        if reply[2] != STATUS_REPLY:
+            raise ProtocolError(
+                f"{self.resource}: expected a status frame (0x12) after command {command:#04x} "
+                f"({name}), got command byte {reply[2]:#04x}: {reply.hex(' ')}"
+            )
+        self._raise_on_status(reply, command, name)
+
+    def _get(self, command: int, name: str) -> bytes:
+        reply = self._exchange(command, b"", name)
+        if reply[2] == STATUS_REPLY:
+            self._raise_on_status(reply, command, name)
+        if reply[2] != command:
+            raise ProtocolError(
+                f"{self.resource}: reply to query {command:#04x} ({name}) carries command byte "
+                f"{reply[2]:#04x}: {reply.hex(' ')}"
+            )
+        return reply
+
+    def _set_u32(self, command: int, value: int, name: str) -> None:
+        self._set(command, struct.pack("<I", value), name)
+
+    def _rated(self, value: Quantity, unit: str, setting: str, low: float, high: float) -> float:
+        return checked(
+            value,
+            unit,
+            setting=setting,
+            low=low,
+            high=high,
+            limit=f"{self.MODEL} rating",
+            resource=self.resource,
+        )
+
+    # -- housekeeping -------------------------------------------------------------------------
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            reply = self._get(IDENTIFY, "identify")
+            model = reply[3:8].split(b"\x00")[0].decode("ascii", "replace").strip()
+            serial = reply[10:20].split(b"\x00")[0].decode("ascii", "replace").strip()
+            firmware = f"{reply[9]}.{reply[8]:02d}"
+            name = model if model.upper().startswith("IT") else f"IT{model}"
+            self._identity = Identity("ITECH", name, serial, firmware)
+        return self._identity
+
+    def set_remote(self, on: bool) -> None:
+        self._set(REMOTE, bytes([1 if on else 0]), "remote on" if on else "remote off")
+
+    # -- function and levels ------------------------------------------------------------------
+    def set_mode(self, mode: LoadMode) -> None:
+        self._set(SET_MODE, bytes([_MODE_CODE[mode]]), f"mode {mode.name}")
+        self._mode = mode
+
+    def mode(self) -> LoadMode:
+        if self._mode is None:
+            reply = self._get(GET_MODE, "get mode")
+            mode = _CODE_MODE.get(reply[3])
+            if mode is None:
+                raise ProtocolError(
+                    f"{self.resource}: mode code {reply[3]} is not CC0/CV1/CW2/CR3: "
+                    f"{reply.hex(' ')}"
+                )
+            self._mode = mode
+        return self._mode
+
+    def set_level(self, level: Quantity) -> None:
+        mode = self.mode()
+        if mode is LoadMode.CC:
+            self.set_current(level)
+        elif mode is LoadMode.CV:
+            self.set_voltage(level)
+        elif mode is LoadMode.CR:
+            self.set_resistance(level)
+        else:
+            self.set_power(level)
+
+    def set_current(self, current: Quantity) -> None:
+        amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
+        self.limits.current(current, setting="CC level", resource=self.resource)
+        self._set_u32(SET_CC, round(amps * 10_000), f"CC level {amps:g} A")  # 0.1 mA units
+
+    def set_voltage(self, voltage: Quantity) -> None:
+        volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
+        self.limits.voltage(voltage, setting="CV level", resource=self.resource)
+        self._set_u32(SET_CV, round(volts * 1000), f"CV level {volts:g} V")  # mV
+
+    def set_power(self, power: Quantity) -> None:
+        watts = self._rated(power, "W", "CW level", 0.0, self.MAX_POWER)
+        self.limits.power(power, setting="CW level", resource=self.resource)
+        self._set_u32(SET_CW, round(watts * 1000), f"CW level {watts:g} W")  # mW
+
+    def set_resistance(self, resistance: Quantity) -> None:
+        ohms = self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
+        self._set_u32(SET_CR, round(ohms * 1000), f"CR level {ohms:g} ohm")  # mohm
+
+    def current_level(self) -> Quantity:
+        return Q_(struct.unpack_from("<I", self._get(GET_CC, "get CC level"), 3)[0] / 10_000, "A")
+
+    # -- input --------------------------------------------------------------------------------
+    def input_on(self) -> None:
+        self._set(INPUT, b"\x01", "input on")
+
+    def input_off(self) -> None:
+        self._set(INPUT, b"\x00", "input off")
+
+    def is_input_on(self) -> bool:
+        return bool(self._get(READ_STATE, "read state")[15] & STATE_INPUT_ON)
+
+    @property
+    def supports_short(self) -> bool:
+        return True
+
+    def set_short(self, on: bool) -> None:
+        if on:
+            self.limits.short(resource=self.resource)
+            self._set(SET_FUNCTION, bytes([FUNCTION_SHORT]), "function short")
+        else:
+            self._set(SET_FUNCTION, bytes([FUNCTION_FIXED]), "function fixed (short off)")
+
+    # -- readings -----------------------------------------------------------------------------
+    def measure(self) -> LoadReading:
+        reply = self._get(READ_STATE, "read state")
+        millivolts, tenth_milliamps, milliwatts = struct.unpack_from("<III", reply, 3)
+        return LoadReading(
+            voltage=Q_(millivolts / 1000, "V"),
+            current=Q_(tenth_milliamps / 10_000, "A"),
+            power=Q_(milliwatts / 1000, "W"),
+        )
+
+    # -- safe state ---------------------------------------------------------------------------
+    def make_safe(self) -> None:
+        """Short function off, then input off; both are attempted whatever the first one did."""
+        failures: list[tuple[str, Exception]] = []
+        for name, command, payload in (
+            ("function fixed (short off)", SET_FUNCTION, bytes([FUNCTION_FIXED])),
+            ("input off", INPUT, b"\x00"),
+        ):
+            try:
+                self._set(command, payload, name)
+            except Exception as exc:  # the input must still be switched off
+                failures.append((name, exc))
+        raise_if_failed(self.resource, failures)
+
+    def close(self) -> None:
+        """Make safe, hand the front panel back (remote off), release the port. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.make_safe()
+            self.set_remote(False)
+        finally:
+            self.transport.close()

@@ -1,0 +1,168 @@
+"""Keysight E36312A triple-output DC source (E36300 series), addressed by SCPI channel lists.
+
+Ratings: channel 1 6 V / 5 A, channels 2-3 25 V / 1 A (E36300 data sheet). OVP levels up to 110 %
+of the rating [E]. On this model OCP is a *state*, not a level: with ``CURR:PROT:STAT ON`` the
+output trips as soon as the channel enters constant current, i.e. the OCP level IS the current
+limit. Armed that way it would end every constant-current charge in its first second, so by
+default ``set_over_current_protection`` leaves the trip off and makes the level a ceiling: the
+regulation loop never delivers more than the current limit, and the guard refuses any later
+current limit above the ceiling before it is sent. ``trip_in_cc=True`` arms the real trip
+instead (current limit = trip level), for jobs that must never regulate current.
+
+Regulation mode: protection trips are read first (``VOLT:PROT:TRIP?``, ``CURR:PROT:TRIP?``), then
+the output state, then the Operation Instrument Summary condition register of the channel, whose
+bit 0 is CV and bit 1 is CC on the E36300 (Keysight status model shared with the N6700 family;
+the E364x "2 = CV, 1 = CC" value encoding belongs to the older questionable register and is not
+used here).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from instruments.errors import InstrumentError
+from instruments.roles import DCSource, RegulationMode
+from instruments.safety import NO_LIMITS, ChannelRating, SafetyLimits, SourceGuard, raise_if_failed
+from instruments.scpi import ScpiInstrument, parse_bool
+from instruments.transport import Transport
+from instruments.units import Q_, Quantity
+
+#: ``STAT:OPER:INST:ISUM<n>:COND?`` bits (E36300 Programming Guide, status model).
+OPER_CV = 1 << 0
+OPER_CC = 1 << 1
+
+
+class KeysightE36312A(ScpiInstrument, DCSource):
+    MODEL: ClassVar[str] = "E36312A"
+    RATINGS: ClassVar[dict[int, ChannelRating]] = {
+        1: ChannelRating(max_voltage=6.0, max_current=5.0, max_ovp=6.6, max_ocp=5.0),
+        2: ChannelRating(max_voltage=25.0, max_current=1.0, max_ovp=27.5, max_ocp=1.0),
+        3: ChannelRating(max_voltage=25.0, max_current=1.0, max_ovp=27.5, max_ocp=1.0),
+    }
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        limits: SafetyLimits = NO_LIMITS,
+        check_errors: bool = True,
+        trip_in_cc: bool = False,
+    ) -> None:
+        super().__init__(transport, check_errors=check_errors)
+        self.trip_in_cc = trip_in_cc
+        self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        return tuple(self.RATINGS)
+
+    # -- settings -----------------------------------------------------------------------------
+    def set_voltage(self, channel: int, voltage: Quantity) -> None:
+        volts = self.guard.voltage(channel, voltage)
+        self.write(f"VOLT {volts:g},(@{channel})")
+
+    def set_current_limit(self, channel: int, current: Quantity) -> None:
+        amps = self.guard.current(channel, current)
+        self.write(f"CURR {amps:g},(@{channel})")
+
+    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
+        volts = self.guard.ovp(channel, voltage)
+        self.write(f"VOLT:PROT {volts:g},(@{channel})")
+        self.guard.ovp_programmed(channel, volts)
+
+    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
+        """A ceiling for the current limit, or with ``trip_in_cc`` the real trip (see module)."""
+        amps = self.guard.ocp(channel, current)
+        self.write(f"CURR {amps:g},(@{channel})")
+        if self.trip_in_cc:
+            self.write(f"CURR:PROT:STAT ON,(@{channel})")
+        else:
+            self.write(f"CURR:PROT:STAT OFF,(@{channel})")
+        self.guard.ocp_programmed(channel, amps)
+
+    # -- output -------------------------------------------------------------------------------
+    def output_on(self, channel: int) -> None:
+        self.guard.require_armed(channel)
+        self.write(f"OUTP ON,(@{channel})")
+
+    def output_off(self, channel: int) -> None:
+        self.guard.channel(channel)
+        self.write(f"OUTP OFF,(@{channel})")
+
+    def is_output_on(self, channel: int) -> bool:
+        self.guard.channel(channel)
+        return self.query_bool(f"OUTP? (@{channel})")
+
+    def clear_protection(self, channel: int) -> None:
+        self.guard.channel(channel)
+        self.write(f"OUTP:PROT:CLE (@{channel})")
+
+    # -- readback -----------------------------------------------------------------------------
+    def measure_voltage(self, channel: int) -> Quantity:
+        self.guard.channel(channel)
+        return Q_(self.query_number(f"MEAS:VOLT? (@{channel})"), "V")
+
+    def measure_current(self, channel: int) -> Quantity:
+        self.guard.channel(channel)
+        return Q_(self.query_number(f"MEAS:CURR? (@{channel})"), "A")
+
+    def over_voltage_tripped(self, channel: int) -> bool:
+        self.guard.channel(channel)
+        return self.query_bool(f"VOLT:PROT:TRIP? (@{channel})")
+
+    def over_current_tripped(self, channel: int) -> bool:
+        self.guard.channel(channel)
+        return self.query_bool(f"CURR:PROT:TRIP? (@{channel})")
+
+    def regulation_mode(self, channel: int) -> RegulationMode:
+        if self.over_voltage_tripped(channel) or self.over_current_tripped(channel):
+            return RegulationMode.PROTECTION_TRIPPED
+        if not self.is_output_on(channel):
+            return RegulationMode.OFF
+        condition = int(self.query_number(f"STAT:OPER:INST:ISUM{channel}:COND?"))
+        if condition & OPER_CV:
+            return RegulationMode.CV
+        if condition & OPER_CC:
+            return RegulationMode.CC
+        return RegulationMode.UNREGULATED
+
+    # -- safe state ---------------------------------------------------------------------------
+    def make_safe(self) -> None:
+        """Every channel off, each in its own command so one failure cannot skip the others.
+
+        Then one ``OUTP?`` over all channels confirms it: the instrument's answer, not a write
+        that went into a socket buffer, is what lets a run report "safe".
+        """
+        failures: list[tuple[str, Exception]] = []
+        for channel in self.channels:
+            command = f"OUTP OFF,(@{channel})"
+            try:
+                self.transport.write(command)
+            except Exception as exc:  # try the remaining channels whatever went wrong
+                failures.append((command, exc))
+        if not failures:
+            # A write into a dropped TCP link "succeeds"; only an answer proves the outputs off.
+            failures += self._confirm_outputs_off()
+        raise_if_failed(self.resource, failures)
+
+    def _confirm_outputs_off(self) -> list[tuple[str, Exception]]:
+        listed = ",".join(str(channel) for channel in self.channels)
+        command = f"OUTP? (@{listed})"
+        try:
+            reply = self.transport.query(command)
+            states = [parse_bool(field, command=command) for field in reply.split(",")]
+        except Exception as exc:  # reported with the other failed steps
+            return [(command, exc)]
+        still_on = [ch for ch, on in zip(self.channels, states, strict=False) if on]
+        if still_on or len(states) != len(self.channels):
+            problem = InstrumentError(f"reply {reply!r}: channels {still_on} still on")
+            return [(command, problem)]
+        return []
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.make_safe()
+        finally:
+            super().close()

@@ -1,0 +1,170 @@
+"""Rigol DL3021 / DL3021A electronic load (DL3000 programming guide).
+
+Rating: 150 V / 40 A / 200 W; CR 0.08 ohm .. 15 kohm [E, DL3000 data sheet range as summarised].
+The level command depends on the function, so the driver remembers the function it set (or asks
+``:SOUR:FUNC?`` once when it has not set one) rather than guessing which unit a level is in.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from instruments.errors import InstrumentError, ProtocolError
+from instruments.roles import ElectronicLoad, LoadMode, LoadReading
+from instruments.safety import NO_LIMITS, SafetyLimits, checked, raise_if_failed
+from instruments.scpi import ScpiInstrument, parse_bool
+from instruments.transport import Transport
+from instruments.units import Q_, Quantity
+
+_FUNCTION = {LoadMode.CC: "CURR", LoadMode.CV: "VOLT", LoadMode.CR: "RES", LoadMode.CP: "POW"}
+_FUNCTION_REPLY = {
+    "CC": LoadMode.CC,
+    "CURR": LoadMode.CC,
+    "CURRENT": LoadMode.CC,
+    "CV": LoadMode.CV,
+    "VOLT": LoadMode.CV,
+    "VOLTAGE": LoadMode.CV,
+    "CR": LoadMode.CR,
+    "RES": LoadMode.CR,
+    "RESISTANCE": LoadMode.CR,
+    "CP": LoadMode.CP,
+    "POW": LoadMode.CP,
+    "POWER": LoadMode.CP,
+}
+
+
+class RigolDL3021(ScpiInstrument, ElectronicLoad):
+    MODEL: ClassVar[str] = "DL3021"
+    MAX_VOLTAGE: ClassVar[float] = 150.0
+    MAX_CURRENT: ClassVar[float] = 40.0
+    MAX_POWER: ClassVar[float] = 200.0
+    MIN_RESISTANCE: ClassVar[float] = 0.08
+    MAX_RESISTANCE: ClassVar[float] = 15_000.0
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        limits: SafetyLimits = NO_LIMITS,
+        check_errors: bool = True,
+    ) -> None:
+        super().__init__(transport, check_errors=check_errors)
+        self.limits = limits
+        self._mode: LoadMode | None = None
+
+    @property
+    def supports_short(self) -> bool:
+        return True
+
+    def _rated(self, value: Quantity, unit: str, setting: str, low: float, high: float) -> float:
+        return checked(
+            value,
+            unit,
+            setting=setting,
+            low=low,
+            high=high,
+            limit=f"{self.MODEL} rating",
+            resource=self.resource,
+        )
+
+    # -- function and levels ------------------------------------------------------------------
+    def set_mode(self, mode: LoadMode) -> None:
+        self.write(f":SOUR:FUNC {_FUNCTION[mode]}")
+        self._mode = mode
+
+    def mode(self) -> LoadMode:
+        """The function the load is in: remembered, or read once with ``:SOUR:FUNC?``."""
+        if self._mode is None:
+            reply = self.query(":SOUR:FUNC?")
+            mode = _FUNCTION_REPLY.get(reply.strip().strip('"').upper())
+            if mode is None:
+                raise ProtocolError(
+                    f"{self.resource}: reply to ':SOUR:FUNC?' is not CC/CV/CR/CP: {reply!r}"
+                )
+            self._mode = mode
+        return self._mode
+
+    def set_level(self, level: Quantity) -> None:
+        mode = self.mode()
+        if mode is LoadMode.CC:
+            self.set_current(level)
+        elif mode is LoadMode.CV:
+            self.set_voltage(level)
+        elif mode is LoadMode.CR:
+            self.set_resistance(level)
+        else:
+            self.set_power(level)
+
+    def set_current(self, current: Quantity) -> None:
+        amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
+        self.limits.current(current, setting="CC level", resource=self.resource)
+        self.write(f":SOUR:CURR:LEV {amps:g}")
+
+    def set_voltage(self, voltage: Quantity) -> None:
+        volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
+        self.limits.voltage(voltage, setting="CV level", resource=self.resource)
+        self.write(f":SOUR:VOLT:LEV {volts:g}")
+
+    def set_resistance(self, resistance: Quantity) -> None:
+        ohms = self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
+        self.write(f":SOUR:RES:LEV {ohms:g}")
+
+    def set_power(self, power: Quantity) -> None:
+        watts = self._rated(power, "W", "CP level", 0.0, self.MAX_POWER)
+        self.limits.power(power, setting="CP level", resource=self.resource)
+        self.write(f":SOUR:POW:LEV {watts:g}")
+
+    def set_von(self, voltage: Quantity) -> None:
+        """CC sinks only above Von: keeps the load from pulling a protected pack to 0 V."""
+        volts = self._rated(voltage, "V", "Von", 0.0, self.MAX_VOLTAGE)
+        self.write(f":SOUR:CURR:VON {volts:g}")
+
+    # -- input --------------------------------------------------------------------------------
+    def input_on(self) -> None:
+        self.write(":SOUR:INP:STAT ON")
+
+    def input_off(self) -> None:
+        self.write(":SOUR:INP:STAT OFF")
+
+    def is_input_on(self) -> bool:
+        return self.query_bool(":SOUR:INP:STAT?")
+
+    def set_short(self, on: bool) -> None:
+        if on:
+            self.limits.short(resource=self.resource)
+        self.write(f":SOUR:INP:SHOR {'ON' if on else 'OFF'}")
+
+    # -- readings -----------------------------------------------------------------------------
+    def measure(self) -> LoadReading:
+        return LoadReading(
+            voltage=Q_(self.query_number(":MEAS:VOLT?"), "V"),
+            current=Q_(self.query_number(":MEAS:CURR?"), "A"),
+            power=Q_(self.query_number(":MEAS:POW?"), "W"),
+        )
+
+    # -- safe state ---------------------------------------------------------------------------
+    def make_safe(self) -> None:
+        """Short off, then input off; both are attempted whatever the first one did."""
+        failures: list[tuple[str, Exception]] = []
+        for command in (":SOUR:INP:SHOR OFF", ":SOUR:INP:STAT OFF"):
+            try:
+                self.transport.write(command)
+            except Exception as exc:  # the input must still be switched off
+                failures.append((command, exc))
+        if not failures:
+            # A write into a dropped TCP link "succeeds"; only an answer proves the input off.
+            command = ":SOUR:INP:STAT?"
+            try:
+                if parse_bool(self.transport.query(command), command=command):
+                    failures.append((command, InstrumentError("the input is still on")))
+            except Exception as exc:  # reported with the other failed steps
+                failures.append((command, exc))
+        raise_if_failed(self.resource, failures)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.make_safe()
+        finally:
+            super().close()

@@ -1,0 +1,156 @@
+"""Rigol DP832 / DP832A triple-output DC source (DP800 programming guide).
+
+Ratings: CH1/CH2 0-32 V / 0-3.2 A, CH3 0-5.3 V / 0-3.2 A. OVP settable to 33 V (CH3 5.5 V) and OCP
+to 3.3 A (DP800 guide ranges). Unlike the E36312A, OVP and OCP are levels with their own enable,
+so the current limit can regulate (CC) below the OCP level without tripping.
+
+Settings go through ``:SOURce<n>:`` (one value per command: the role sets voltage and current
+separately, ``:APPLy`` would need both at once). Rigol answers ``:OUTP:*:QUES?`` with YES/NO and
+``:OUTP:MODE?`` with CV, CC or UR.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from instruments.errors import InstrumentError, ProtocolError
+from instruments.roles import DCSource, RegulationMode
+from instruments.safety import NO_LIMITS, ChannelRating, SafetyLimits, SourceGuard, raise_if_failed
+from instruments.scpi import ScpiInstrument, parse_bool
+from instruments.transport import Transport
+from instruments.units import Q_, Quantity
+
+_MODES = {"CV": RegulationMode.CV, "CC": RegulationMode.CC, "UR": RegulationMode.UNREGULATED}
+
+
+class RigolDP832(ScpiInstrument, DCSource):
+    MODEL: ClassVar[str] = "DP832"
+    RATINGS: ClassVar[dict[int, ChannelRating]] = {
+        1: ChannelRating(max_voltage=32.0, max_current=3.2, max_ovp=33.0, max_ocp=3.3),
+        2: ChannelRating(max_voltage=32.0, max_current=3.2, max_ovp=33.0, max_ocp=3.3),
+        3: ChannelRating(max_voltage=5.3, max_current=3.2, max_ovp=5.5, max_ocp=3.3),
+    }
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        limits: SafetyLimits = NO_LIMITS,
+        check_errors: bool = True,
+    ) -> None:
+        super().__init__(transport, check_errors=check_errors)
+        self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        return tuple(self.RATINGS)
+
+    # -- settings -----------------------------------------------------------------------------
+    def set_voltage(self, channel: int, voltage: Quantity) -> None:
+        volts = self.guard.voltage(channel, voltage)
+        self.write(f":SOUR{channel}:VOLT {volts:g}")
+
+    def set_current_limit(self, channel: int, current: Quantity) -> None:
+        amps = self.guard.current(channel, current)
+        self.write(f":SOUR{channel}:CURR {amps:g}")
+
+    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
+        volts = self.guard.ovp(channel, voltage)
+        self.write(f":OUTP:OVP:VAL CH{channel},{volts:g}")
+        self.write(f":OUTP:OVP CH{channel},ON")
+        self.guard.ovp_programmed(channel, volts)
+
+    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
+        amps = self.guard.ocp(channel, current)
+        self.write(f":OUTP:OCP:VAL CH{channel},{amps:g}")
+        self.write(f":OUTP:OCP CH{channel},ON")
+        self.guard.ocp_programmed(channel, amps)
+
+    # -- output -------------------------------------------------------------------------------
+    def output_on(self, channel: int) -> None:
+        self.guard.require_armed(channel)
+        self.write(f":OUTP CH{channel},ON")
+
+    def output_off(self, channel: int) -> None:
+        self.guard.channel(channel)
+        self.write(f":OUTP CH{channel},OFF")
+
+    def is_output_on(self, channel: int) -> bool:
+        self.guard.channel(channel)
+        return self.query_bool(f":OUTP? CH{channel}")
+
+    def clear_protection(self, channel: int) -> None:
+        self.guard.channel(channel)
+        self.write(f":OUTP:OVP:CLEAR CH{channel}")
+        self.write(f":OUTP:OCP:CLEAR CH{channel}")
+
+    # -- readback -----------------------------------------------------------------------------
+    def measure_voltage(self, channel: int) -> Quantity:
+        self.guard.channel(channel)
+        return Q_(self.query_number(f":MEAS:VOLT? CH{channel}"), "V")
+
+    def measure_current(self, channel: int) -> Quantity:
+        self.guard.channel(channel)
+        return Q_(self.query_number(f":MEAS:CURR? CH{channel}"), "A")
+
+    def over_voltage_tripped(self, channel: int) -> bool:
+        self.guard.channel(channel)
+        return self._yes_no(f":OUTP:OVP:QUES? CH{channel}")
+
+    def over_current_tripped(self, channel: int) -> bool:
+        self.guard.channel(channel)
+        return self._yes_no(f":OUTP:OCP:QUES? CH{channel}")
+
+    def regulation_mode(self, channel: int) -> RegulationMode:
+        if self.over_voltage_tripped(channel) or self.over_current_tripped(channel):
+            return RegulationMode.PROTECTION_TRIPPED
+        if not self.is_output_on(channel):
+            return RegulationMode.OFF
+        command = f":OUTP:MODE? CH{channel}"
+        reply = self.query(command)
+        mode = _MODES.get(reply.strip().upper())
+        if mode is None:
+            raise ProtocolError(f"{self.resource}: reply to {command!r} is not CV/CC/UR: {reply!r}")
+        return mode
+
+    def _yes_no(self, command: str) -> bool:
+        reply = self.query(command)
+        text = reply.strip().upper()
+        if text in {"YES", "1", "ON"}:
+            return True
+        if text in {"NO", "0", "OFF"}:
+            return False
+        raise ProtocolError(f"{self.resource}: reply to {command!r} is not YES/NO: {reply!r}")
+
+    # -- safe state ---------------------------------------------------------------------------
+    def make_safe(self) -> None:
+        """Every channel off, each in its own command so one failure cannot skip the others."""
+        failures: list[tuple[str, Exception]] = []
+        for channel in self.channels:
+            command = f":OUTP CH{channel},OFF"
+            try:
+                self.transport.write(command)
+            except Exception as exc:  # try the remaining channels whatever went wrong
+                failures.append((command, exc))
+        if not failures:
+            failures += self._confirm_outputs_off()
+        raise_if_failed(self.resource, failures)
+
+    def _confirm_outputs_off(self) -> list[tuple[str, Exception]]:
+        """A write into a dropped TCP link "succeeds"; only answers prove the outputs off."""
+        for channel in self.channels:
+            command = f":OUTP? CH{channel}"
+            try:
+                if parse_bool(self.transport.query(command), command=command):
+                    return [(command, InstrumentError(f"channel {channel} is still on"))]
+            except Exception as exc:  # one unanswered query already proves nothing more
+                return [(command, exc)]
+        return []
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.make_safe()
+        finally:
+            super().close()

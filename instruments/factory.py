@@ -1,0 +1,151 @@
+"""Open an instrument from its resource string and return the right driver for what answers.
+
+Transport choice, from the resource string:
+
+* VISA resource strings (``TCPIP…``, ``USB…``, ``GPIB…``, ``ASRL…``, ``VXI…``, ``PXI…``) go to
+  ``VisaTransport`` (pyvisa, pyvisa-py backend by default; ``ASRL`` serial through pyvisa).
+* Device paths and pyserial URLs (``/dev/ttyUSB0``, ``COM3``, ``socket://host:port``,
+  ``rfc2217://…``, ``loop://``) go to ``SerialTransport`` (CR+LF and 9600 baud by default, the
+  Hioki BT356x settings; pass ``baudrate=`` etc. to change them).
+
+The identity is read with ``*IDN?`` and looked up in ``instruments.drivers.DRIVERS``. Binary
+instruments answer no ``*IDN?`` (IT8511): name them with ``model=`` and the driver identifies
+itself with its own frame (0x6A), which the factory then checks against ``model``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from instruments.drivers import DriverEntry, find_entry, known_models, load_driver
+from instruments.errors import InstrumentError, TransportError, UnknownInstrument
+from instruments.roles import (
+    DCSource,
+    ElectronicLoad,
+    Identity,
+    Instrument,
+    Multimeter,
+    ResistanceMeter,
+)
+from instruments.safety import SafetyLimits
+from instruments.scpi import ScpiInstrument, parse_identity
+from instruments.transport import Transport
+
+ROLES: dict[str, type[object]] = {
+    "dmm": Multimeter,
+    "source": DCSource,
+    "load": ElectronicLoad,
+    "rmeter": ResistanceMeter,
+}
+
+_VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::", re.IGNORECASE)
+_SERIAL = re.compile(r"^(/dev/|COM\d+$|socket://|rfc2217://|loop://|spy://)", re.IGNORECASE)
+
+
+def open_transport(resource: str, *, timeout: float = 2.0, **options: Any) -> Transport:
+    """The transport for ``resource`` (rules in the module docstring)."""
+    if _VISA.match(resource):
+        from instruments.transports.visa import VisaTransport
+
+        return VisaTransport.open(resource, timeout=timeout, **options)
+    if _SERIAL.match(resource):
+        from instruments.transports.serial_port import SerialTransport
+
+        return SerialTransport.open(resource, timeout=timeout, **options)
+    raise TransportError(
+        f"{resource!r} is neither a VISA resource string (TCPIP0::host::5025::SOCKET, USB0::…, "
+        "GPIB0::…, ASRL/dev/ttyS0::INSTR) nor a serial port or URL (/dev/ttyUSB0, COM3, "
+        "socket://host:port); check the station configuration"
+    )
+
+
+def _model_agrees(wanted: str, actual: str) -> bool:
+    """``wanted`` may be a pattern (``BT356*``) or a prefix of a variant name (BT3562-01)."""
+    entry = DriverEntry(wanted, "")
+    return entry.matches(actual) or actual.upper().startswith(wanted.upper())
+
+
+def _unknown(identity: str, resource: str) -> UnknownInstrument:
+    return UnknownInstrument(
+        f"{resource}: no driver for {identity}; known models: {', '.join(known_models())}. "
+        "Add an entry to instruments.drivers.DRIVERS or call register_driver()."
+    )
+
+
+def _construct(
+    cls: type[Instrument], transport: Transport, model: str, limits: SafetyLimits | None
+) -> Instrument:
+    """Pass ``model`` and the station's ``limits`` to the drivers whose constructor takes them."""
+    parameters = inspect.signature(cls).parameters
+    options: dict[str, Any] = {}
+    if "model" in parameters:
+        options["model"] = model
+    if limits is not None and "limits" in parameters:
+        options["limits"] = limits
+    instrument: Instrument = cls(transport, **options)  # type: ignore[call-arg]
+    return instrument
+
+
+def identify(
+    transport: Transport, *, model: str | None = None
+) -> tuple[type[Instrument], Identity | None]:
+    """The driver class for what answers on ``transport``, and its identity when read here."""
+    hinted = find_entry(model) if model else None
+    if hinted is not None and hinted.binary:
+        return load_driver(hinted), None
+    identity = parse_identity(transport.query("*IDN?"))
+    if model is not None and not _model_agrees(model, identity.model):
+        raise UnknownInstrument(
+            f"{transport.resource}: expected model {model} but the instrument says it is "
+            f"{identity}; check the resource string in the station configuration"
+        )
+    entry = find_entry(identity.model)
+    if entry is None:
+        raise _unknown(str(identity), transport.resource)
+    return load_driver(entry), identity
+
+
+def open_instrument(
+    resource: str,
+    *,
+    role: str | None = None,
+    model: str | None = None,
+    timeout: float = 2.0,
+    limits: SafetyLimits | None = None,
+    **transport_options: Any,
+) -> Instrument:
+    """Open ``resource``, identify it, and return its driver (a role interface).
+
+    ``limits`` are the station's safety limits, handed to every source and load driver so that a
+    setting beyond them raises before anything is sent.
+
+    ``role`` ("dmm", "source", "load", "rmeter") is checked against the driver; ``model`` is
+    checked against the identity and is required for binary instruments. The transport is closed
+    again if anything after opening it fails.
+    """
+    if role is not None and role not in ROLES:
+        raise ValueError(f"role {role!r}: use one of {', '.join(ROLES)}")
+    transport = open_transport(resource, timeout=timeout, **transport_options)
+    try:
+        cls, identity = identify(transport, model=model)
+        if role is not None and not issubclass(cls, ROLES[role]):
+            raise UnknownInstrument(
+                f"{resource}: {identity or model} is a {cls.__name__}, which cannot serve as "
+                f"{role} ({ROLES[role].__name__}); check which resource the station maps to {role}"
+            )
+        instrument = _construct(cls, transport, identity.model if identity else str(model), limits)
+        if identity is None:
+            identity = instrument.identity  # binary drivers identify themselves
+            if model is not None and not _model_agrees(model, identity.model):
+                instrument.close()
+                raise UnknownInstrument(
+                    f"{resource}: expected model {model} but the instrument says it is {identity}"
+                )
+        elif isinstance(instrument, ScpiInstrument):
+            instrument.identity = identity
+        return instrument
+    except (InstrumentError, ValueError, TypeError, ImportError):
+        transport.close()
+        raise

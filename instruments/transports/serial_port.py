@@ -1,0 +1,167 @@
+"""Serial transport via pyserial: RS-232 testers (Hioki BT356x) and binary loads (ITECH IT8511).
+
+``serial.serial_for_url`` is used so the same class opens a device path (``/dev/ttyUSB0``,
+``COM3``, a simulator's pseudo-terminal) or a URL (``socket://host:port`` for a serial-to-LAN
+adapter, ``loop://`` for experiments).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import serial
+
+from instruments.errors import InstrumentTimeout, TransportError
+
+_HINT = "check the port name, the cable (null-modem?), the baud rate, and is the instrument on?"
+
+_PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+
+
+class SerialTransport:
+    """A ``Transport`` over a serial line (or a pyserial URL).
+
+    Text replies are read up to the read terminator; a reply cut short by the timeout raises
+    ``InstrumentTimeout`` (quoting what did arrive) rather than passing half a number upward.
+    """
+
+    def __init__(
+        self,
+        port: serial.SerialBase,
+        name: str,
+        *,
+        read_termination: str,
+        write_termination: str,
+    ) -> None:
+        self._port = port
+        self._name = name
+        self._read_term = read_termination.encode("ascii")
+        self._write_term = write_termination.encode("ascii")
+        self._last_sent = ""
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        port_or_url: str,
+        *,
+        baudrate: int = 9600,
+        timeout: float = 2.0,
+        read_termination: str = "\r\n",
+        write_termination: str = "\r\n",
+        bytesize: int = 8,
+        parity: str = "N",
+        stopbits: float = 1,
+    ) -> SerialTransport:
+        if parity.upper() not in _PARITIES:
+            raise ValueError(f"parity {parity!r}: use one of N, E, O")
+        try:
+            port = serial.serial_for_url(
+                port_or_url,
+                baudrate=baudrate,
+                timeout=timeout,
+                write_timeout=timeout,
+                bytesize=bytesize,
+                parity=_PARITIES[parity.upper()],
+                stopbits=stopbits,
+            )
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise TransportError(
+                f"{port_or_url}: cannot open serial port ({exc}); {_HINT}"
+            ) from exc
+        return cls(
+            port,
+            port_or_url,
+            read_termination=read_termination,
+            write_termination=write_termination,
+        )
+
+    # -- Transport ----------------------------------------------------------------------------
+    @property
+    def resource(self) -> str:
+        return self._name
+
+    @property
+    def timeout(self) -> float:
+        return float(self._port.timeout)
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self._port.timeout = seconds
+        self._port.write_timeout = seconds
+
+    def write(self, message: str) -> None:
+        self._last_sent = message
+        self._send(message.encode("latin-1") + self._write_term, message)
+
+    def read(self) -> str:
+        data = self._receive_until_terminator()
+        return data[: -len(self._read_term)].decode("latin-1")
+
+    def query(self, message: str) -> str:
+        self.write(message)
+        return self.read()
+
+    def write_raw(self, data: bytes) -> None:
+        self._last_sent = data.hex(" ")
+        self._send(data, self._last_sent)
+
+    def read_raw(self, size: int) -> bytes:
+        data = self._guarded_read(size)
+        if len(data) < size:
+            raise InstrumentTimeout(
+                f"{self._name}: after {self._last_sent!r} got {len(data)} of {size} bytes within "
+                f"{self.timeout:g} s ({data.hex(' ')!r}); check baud rate and address"
+            )
+        return data
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(serial.SerialException, OSError):
+            self._port.close()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _send(self, data: bytes, what: str) -> None:
+        if self._closed:
+            raise TransportError(f"{self._name}: transport used after close ({what!r})")
+        try:
+            self._port.write(data)
+        except serial.SerialTimeoutException as exc:
+            raise InstrumentTimeout(
+                f"{self._name}: could not send {what!r} within {self.timeout:g} s "
+                "(flow control stuck?)"
+            ) from exc
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(
+                f"{self._name}: link failed sending {what!r} ({exc}); {_HINT}"
+            ) from exc
+
+    def _guarded_read(self, size: int) -> bytes:
+        if self._closed:
+            raise TransportError(f"{self._name}: transport used after close")
+        try:
+            data: bytes = self._port.read(size)
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(
+                f"{self._name}: link failed reading the reply to {self._last_sent!r} ({exc})"
+            ) from exc
+        return data
+
+    def _receive_until_terminator(self) -> bytes:
+        if self._closed:
+            raise TransportError(f"{self._name}: transport used after close")
+        try:
+            data: bytes = self._port.read_until(self._read_term)
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(
+                f"{self._name}: link failed reading the reply to {self._last_sent!r} ({exc})"
+            ) from exc
+        if not data.endswith(self._read_term):
+            raise InstrumentTimeout(
+                f"{self._name}: no complete reply to {self._last_sent!r} within {self.timeout:g} s"
+                + (f" (got {data!r} without terminator)" if data else "")
+                + "; is the baud rate and terminator right, and is the instrument on?"
+            )
+        return data
