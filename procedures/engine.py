@@ -1,0 +1,367 @@
+"""The run loop: steps in order, verdicts rolled up, every step recorded the moment it ends.
+
+The engine owns what a procedure must never get wrong by itself: the classification of whatever
+goes wrong (fail vs error vs aborted), Ctrl-C and SIGTERM, and the safe state, which runs on every
+exit path (normal end included) and asks every instrument once, even when one of them hangs or
+raises. A procedure is plain Python: a list of functions taking a ``StepContext``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+
+from instruments.errors import InstrumentError
+from instruments.roles import Instrument
+from procedures.clock import Clock
+from procedures.context import BenchInstruments, RunState, RunView, StepContext, StepSkipped
+from procedures.errors import Interrupted, ProcedureDefinitionError, RunAborted
+from procedures.prompts import Prompts
+from procedures.records import (
+    Conclusion,
+    MeasurementRecord,
+    Recorder,
+    RunInfo,
+    RunOutcome,
+    StepRecord,
+    Verdict,
+)
+from procedures.specs import PackSpec
+
+StepFunction = Callable[[StepContext], object]
+Condition = Callable[[RunView], bool]
+
+SAFE_STATE_TIMEOUT_S = 10.0
+"""How long one instrument's ``make_safe`` may take before the engine moves on to the next."""
+FORCED_SAFE_STATE_TIMEOUT_S = 1.0
+"""The same after a second Ctrl-C: every instrument is still asked, but nobody waits long."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step with a name, and optionally a condition on the run so far (``False``: skipped)."""
+
+    name: str
+    run: StepFunction
+    run_if: Condition | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """Name, version, steps (``Step`` or plain functions, named after the function).
+
+    ``conclude`` turns the finished run into the diagnosis; it is called only when no step
+    errored or aborted, since conclusions from half a run would blame the pack for the bench.
+    """
+
+    name: str
+    version: str
+    steps: Sequence[Step | StepFunction]
+    conclude: Callable[[RunView], Iterable[Conclusion]] | None = None
+    description: str = ""
+    ordered_steps: tuple[Step, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        normalized: list[Step] = []
+        for item in self.steps:
+            if isinstance(item, Step):
+                normalized.append(item)
+            elif callable(item):
+                name = getattr(item, "__name__", None)
+                if not name or name == "<lambda>":
+                    raise ProcedureDefinitionError(
+                        f"procedure {self.name!r}: step {item!r} has no usable name; wrap it "
+                        "as Step('name', function)"
+                    )
+                normalized.append(Step(name, item, description=(item.__doc__ or "").strip()))
+            else:
+                raise ProcedureDefinitionError(
+                    f"procedure {self.name!r}: {item!r} is neither a Step nor a function"
+                )
+        names = [s.name for s in normalized]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ProcedureDefinitionError(
+                f"procedure {self.name!r}: step names {duplicates} are used twice; records "
+                "refer to '<step>/<measurement>', so every step needs its own name"
+            )
+        object.__setattr__(self, "steps", tuple(normalized))
+        object.__setattr__(self, "ordered_steps", tuple(normalized))
+
+    def run_info(
+        self,
+        *,
+        station: str,
+        operator: str,
+        spec: str,
+        unit_serial: str,
+        complaint_number: str | None = None,
+    ) -> RunInfo:
+        return RunInfo(
+            self.name,
+            self.version,
+            station,
+            operator,
+            spec,
+            unit_serial,
+            complaint_number,
+            datetime.now(UTC),
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    info: RunInfo
+    outcome: RunOutcome
+    steps: list[StepRecord] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    def step(self, name: str) -> StepRecord:
+        for record in self.steps:
+            if record.name == name:
+                return record
+        raise KeyError(f"no step {name!r} in this run; steps: {[s.name for s in self.steps]}")
+
+    def measurement(self, name: str) -> MeasurementRecord:
+        """The last record of measurement ``name`` in the run."""
+        for record in reversed(self.steps):
+            for m in record.measurements:
+                if m.name == name:
+                    return m
+        raise KeyError(f"no measurement {name!r} in this run")
+
+
+class _SignalGuard:
+    """SIGINT/SIGTERM during a run: raise in the step, remember, force out after the safe state.
+
+    A signal only raises where the engine is ready for it (inside a step, or while waiting for an
+    instrument's ``make_safe``); anywhere else (e.g. inside the recorder) it is remembered and the
+    engine stops at the next step boundary, so a record is never half-written because of Ctrl-C.
+    """
+
+    def __init__(self) -> None:
+        self.in_step = False
+        self.in_safe_wait = False
+        self.safe_phase = False
+        self.pending: str | None = None
+        self.forced = False
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)  # type: ignore[arg-type]
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.safe_phase:
+            self.forced = True
+            if self.in_safe_wait:
+                self.in_safe_wait = False
+                raise Interrupted(name)
+            return
+        if self.pending is None:
+            self.pending = name
+        if self.in_step:
+            self.in_step = False
+            raise Interrupted(name)
+
+
+def _signal_text(name: str) -> str:
+    return "Ctrl-C (SIGINT)" if name == "SIGINT" else name
+
+
+def _collect(result: object, conclusions: list[Conclusion]) -> None:
+    if isinstance(result, Conclusion):
+        conclusions.append(result)
+    elif isinstance(result, list | tuple) and all(isinstance(c, Conclusion) for c in result):
+        conclusions.extend(result)
+
+
+def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> StepRecord:
+    ctx = StepContext(run, step.name)
+    started = datetime.now(UTC)
+    verdict: Verdict
+    message = ""
+    try:
+        if step.run_if is not None and not step.run_if(ctx):
+            verdict, message = Verdict.SKIPPED, "condition not met"
+        else:
+            guard.in_step = True
+            result = step.run(ctx)
+            guard.in_step = False
+            _collect(result, run.conclusions)
+            verdict = Verdict.worst([m.verdict for m in ctx.measurements]) or Verdict.PASS
+    except StepSkipped as exc:
+        guard.in_step = False
+        verdict, message = Verdict.SKIPPED, exc.reason
+    except RunAborted as exc:
+        guard.in_step = False
+        verdict, message = Verdict.ABORTED, exc.reason
+    except KeyboardInterrupt:
+        guard.in_step = False
+        verdict, message = Verdict.ABORTED, "interrupted by Ctrl-C (SIGINT)"
+    except Interrupted as exc:
+        verdict, message = Verdict.ABORTED, f"interrupted by {_signal_text(exc.signal_name)}"
+    except InstrumentError as exc:
+        guard.in_step = False
+        verdict, message = Verdict.ERROR, f"instrument error: {type(exc).__name__}: {exc}"
+        run.log.warning("step %s: %s", step.name, message)
+    except Exception as exc:
+        guard.in_step = False
+        verdict, message = Verdict.ERROR, f"software error: {type(exc).__name__}: {exc}"
+        ctx.attachments.append(("traceback.txt", traceback.format_exc().encode()))
+        run.log.error("step %s: %s", step.name, message, exc_info=True)
+    return StepRecord(
+        step.name,
+        index,
+        started,
+        datetime.now(UTC),
+        verdict,
+        ctx.measurements,
+        ctx.traces,
+        message,
+        ctx.attachments,
+    )
+
+
+def make_safe_all(
+    instruments: BenchInstruments,
+    *,
+    timeout: float = SAFE_STATE_TIMEOUT_S,
+    forced_timeout: float = FORCED_SAFE_STATE_TIMEOUT_S,
+    guard: _SignalGuard | None = None,
+) -> list[str]:
+    """Ask every instrument once to go safe; return what went wrong (empty: all safe).
+
+    Each ``make_safe`` runs in its own daemon thread so a hung instrument costs at most
+    ``timeout`` (``forced_timeout`` after a second signal) and never blocks the others.
+    """
+    problems: list[str] = []
+    for role, instrument in instruments.present():
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def work(
+            inst: Instrument = instrument,
+            done: threading.Event = done,
+            failure: list[BaseException] = failure,
+        ) -> None:
+            try:
+                inst.make_safe()
+            except BaseException as err:
+                failure.append(err)
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name=f"make_safe:{role}", daemon=True).start()
+        limit = forced_timeout if guard is not None and guard.forced else timeout
+        try:
+            if guard is not None:
+                guard.in_safe_wait = True
+            finished = done.wait(limit)
+            if guard is not None:
+                guard.in_safe_wait = False
+        except Interrupted:  # second signal: stop waiting for this one, still ask the rest
+            finished = done.is_set()
+        if not finished:
+            problems.append(f"{role} did not confirm its safe state within {limit:g} s")
+        elif failure:
+            first = failure[0]
+            problems.append(f"{role} make_safe failed: {type(first).__name__}: {first}")
+    return problems
+
+
+def run_procedure(
+    procedure: Procedure,
+    *,
+    instruments: BenchInstruments,
+    recorder: Recorder,
+    prompts: Prompts,
+    clock: Clock,
+    spec: PackSpec | None,
+    run_info: RunInfo,
+    handle_signals: bool = True,
+    abort_event: threading.Event | None = None,
+    safe_state_timeout: float = SAFE_STATE_TIMEOUT_S,
+) -> RunResult:
+    """Run ``procedure`` to its end, record it step by step, and leave the bench safe.
+
+    Signals are handled only in the main thread (Python delivers them nowhere else); elsewhere,
+    set ``abort_event`` to abort at the next step boundary or measurement. After a second Ctrl-C
+    during the safe state, ``KeyboardInterrupt`` is raised once the run has been recorded.
+    """
+    run = RunState(
+        procedure=procedure.name,
+        instruments=instruments,
+        prompts=prompts,
+        clock=clock,
+        spec=spec,
+        log=logging.getLogger(f"packbench.procedure.{procedure.name}"),
+        abort_event=abort_event,
+    )
+    guard = _SignalGuard()
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        guard.install()
+    final: Verdict | None = None
+    message = ""
+    try:
+        recorder.run_started(run_info)
+        for index, step in enumerate(procedure.ordered_steps):
+            if guard.pending is not None:
+                final = Verdict.ABORTED
+                message = f"interrupted by {_signal_text(guard.pending)} before step {step.name!r}"
+                break
+            if abort_event is not None and abort_event.is_set():
+                final, message = Verdict.ABORTED, f"abort requested before step {step.name!r}"
+                break
+            record = _run_step(run, step, index, guard)
+            run.steps.append(record)
+            recorder.step_finished(record)
+            if record.verdict >= Verdict.ERROR:
+                final, message = record.verdict, f"step {step.name!r}: {record.message}"
+                break
+        else:
+            if guard.pending is not None:
+                final = Verdict.ABORTED
+                message = f"interrupted by {_signal_text(guard.pending)} after the last step"
+            elif procedure.conclude is not None:
+                run.conclusions.extend(procedure.conclude(RunView(run)))
+    except (KeyboardInterrupt, Interrupted) as exc:
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        final, message = Verdict.ABORTED, f"interrupted by {_signal_text(name)}"
+    except RunAborted as exc:
+        final, message = Verdict.ABORTED, exc.reason
+    except Exception as exc:
+        final, message = Verdict.ERROR, f"software error: {type(exc).__name__}: {exc}"
+        run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
+    finally:
+        guard.in_step = False
+        guard.safe_phase = True
+        try:
+            problems = make_safe_all(instruments, timeout=safe_state_timeout, guard=guard)
+            verdict = Verdict.worst([s.verdict for s in run.steps] + [final or Verdict.SKIPPED])
+            if problems:
+                verdict = max(verdict, Verdict.ERROR)
+                message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")
+            outcome = RunOutcome(verdict, datetime.now(UTC), message, tuple(run.conclusions))
+            recorder.run_finished(outcome)
+        finally:
+            guard.restore()
+    if guard.forced:
+        raise KeyboardInterrupt("forced exit after the safe state (second signal)")
+    return RunResult(run_info, outcome, run.steps)

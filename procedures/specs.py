@@ -1,0 +1,416 @@
+"""Pack specs: the data a diagnosis judges against, loaded from TOML and validated on load.
+
+A spec is data, not code, so that quality engineers can add a pack model without a release; the
+price is that nothing checks it at import time, so this loader checks every field (present, known,
+right dimension, positive, ordered as physics demands) and names the file, the field and the fix.
+The simulator reads the same files with its own reader, so the format must not drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import itertools
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pint
+
+from instruments.units import Quantity, ureg
+from procedures.errors import SpecError
+
+SPEC_DIR = Path(__file__).with_name("specs")
+CHEMISTRIES = ("NMC", "LCO", "LFP")
+SCHEMA = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSpec:
+    model: str
+    description: str
+    chemistry: str
+    series: int
+    parallel: int
+
+
+@dataclass(frozen=True, slots=True)
+class CellSpec:
+    model: str
+    capacity: Quantity
+    nominal_voltage: Quantity
+    charge_voltage: Quantity
+    discharge_cutoff: Quantity
+    ac_resistance_new: Quantity
+    ac_resistance_warn_factor: float
+    ac_resistance_reject_factor: float
+    self_discharge_per_month: float
+
+
+@dataclass(frozen=True, slots=True)
+class PackLimits:
+    ac_resistance_max: Quantity
+    voltage_low: Quantity
+    voltage_high: Quantity
+    voltage_zero: Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeSpec:
+    voltage: Quantity
+    current: Quantity
+    taper_current: Quantity
+    precharge_below: Quantity
+    precharge_current: Quantity
+    zero_volt_min: Quantity
+    max_time: Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionSpec:
+    ic: str
+    overcharge_detect: Quantity
+    overcharge_detect_tolerance: Quantity
+    overcharge_release: Quantity
+    overcharge_release_tolerance: Quantity
+    overcharge_delay: Quantity
+    overcharge_delay_tolerance: Quantity
+    overdischarge_detect: Quantity
+    overdischarge_detect_tolerance: Quantity
+    overdischarge_release: Quantity
+    overdischarge_release_tolerance: Quantity
+    overdischarge_delay: Quantity
+    overdischarge_delay_tolerance: Quantity
+    overcurrent_detect_voltage: Quantity
+    overcurrent_trip: Quantity
+    overcurrent_trip_tolerance: Quantity
+    overcurrent_delay: Quantity
+    overcurrent_delay_tolerance: Quantity
+    short_circuit_detect_voltage: Quantity
+    short_circuit_delay: Quantity
+    short_circuit_delay_max: Quantity
+    mosfet_on_resistance: Quantity
+    main_loop_resistance_max: Quantity
+    self_consumption_max: Quantity
+    zero_volt_charge: bool
+    power_down_after_overdischarge: bool
+    fuse_rating: Quantity
+
+
+@dataclass(frozen=True, slots=True)
+class PackSpec:
+    """One pack model. Cell and protection thresholds are per cell; pack and charge per pack."""
+
+    source: Path
+    schema: int
+    product: ProductSpec
+    cell: CellSpec
+    pack: PackLimits
+    charge: ChargeSpec
+    protection: ProtectionSpec
+
+    @property
+    def model(self) -> str:
+        return self.product.model
+
+    @property
+    def capacity(self) -> Quantity:
+        """Pack capacity: cell capacity times the cells in parallel."""
+        capacity: Quantity = self.cell.capacity * self.product.parallel
+        return capacity
+
+    @property
+    def nominal_voltage(self) -> Quantity:
+        voltage: Quantity = self.cell.nominal_voltage * self.product.series
+        return voltage
+
+
+# The unit each quantity field is written in names its dimension; ``int``/``float``/``str``/
+# ``bool`` are plain TOML values. Field order is the file's order.
+_UNIT_BY_TYPE_NAME = {"int": int, "float": float, "str": str, "bool": bool}
+_SECTIONS: dict[str, type] = {
+    "product": ProductSpec,
+    "cell": CellSpec,
+    "pack": PackLimits,
+    "charge": ChargeSpec,
+    "protection": ProtectionSpec,
+}
+_DIMENSION_UNIT: dict[str, str] = {
+    "capacity": "A*h",
+    "max_time": "s",
+    "fuse_rating": "A",
+    "self_consumption_max": "A",
+}
+
+
+def _dimension_for(field: str) -> str:
+    """The unit whose dimension a quantity field must have, from its name."""
+    if field in _DIMENSION_UNIT:
+        return _DIMENSION_UNIT[field]
+    if "resistance" in field:
+        return "ohm"
+    if "delay" in field:
+        return "s"
+    if "voltage" in field:
+        return "V"
+    if "current" in field:
+        return "A"
+    return "V"
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, field: str, problem: str) -> SpecError:
+        return SpecError(self.path, field, problem)
+
+    def section(self, data: dict[str, Any], name: str, cls: type) -> Any:
+        table = data.get(name)
+        if not isinstance(table, dict):
+            raise self.fail(f"[{name}]", f"section missing; add a [{name}] table")
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = [key for key in table if key not in names]
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], names, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known fields: {names}"
+            raise self.fail(f"{name}.{unknown[0]}", f"unknown field{hint}")
+        values = {}
+        hints = {f.name: f.type for f in dataclasses.fields(cls)}
+        for field in names:
+            where = f"{name}.{field}"
+            if field not in table:
+                raise self.fail(where, "missing; every field of the schema is required")
+            values[field] = self.value(where, field, table[field], str(hints[field]))
+        return cls(**values)
+
+    def value(self, where: str, field: str, raw: object, type_name: str) -> object:
+        kind = _UNIT_BY_TYPE_NAME.get(type_name)
+        if kind is bool or kind is str:
+            if not isinstance(raw, kind):
+                raise self.fail(where, f"expected a {type_name}, got {raw!r}")
+            return raw
+        if kind is int:
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+                raise self.fail(where, f"expected a whole number >= 1, got {raw!r}")
+            return raw
+        if kind is float:
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+                raise self.fail(where, f"expected a number >= 0, got {raw!r}")
+            return float(raw)
+        return self.quantity(where, field, raw)
+
+    def quantity(self, where: str, field: str, raw: object) -> Quantity:
+        unit = _dimension_for(field)
+        example = {"V": "4.30 V", "A": "2.6 A", "ohm": "25 mohm", "s": "144 ms", "A*h": "2.6 Ah"}
+        if not isinstance(raw, str):
+            raise self.fail(
+                where, f'{raw!r} has no unit; write it as a string, e.g. "{example[unit]}"'
+            )
+        try:
+            value: Any = ureg.Quantity(raw)
+        except Exception:  # pint's parser raises anything, even AssertionError
+            raise self.fail(where, f'cannot read {raw!r}; write it as "{example[unit]}"') from None
+        if not isinstance(value, pint.Quantity) or value.dimensionless:
+            raise self.fail(where, f'{raw!r} has no unit; write it as "{example[unit]}"')
+        if not value.is_compatible_with(unit):
+            raise self.fail(
+                where,
+                f"{raw!r} is not a {unit} quantity (dimension {value.dimensionality}); "
+                f'write it as "{example[unit]}"',
+            )
+        if not value.magnitude > 0:
+            raise self.fail(where, f"{raw!r} must be positive")
+        return value
+
+
+def _check(ok: bool, path: Path, field: str, problem: str) -> None:
+    if not ok:
+        raise SpecError(path, field, problem)
+
+
+def _check_physics(spec: PackSpec) -> None:
+    """Cross-field rules: a spec violating them would make the diagnosis judge nonsense."""
+    p, c, k, pr, pk = spec.product, spec.cell, spec.charge, spec.protection, spec.pack
+    path = spec.source
+    _check(
+        p.chemistry in CHEMISTRIES,
+        path,
+        "product.chemistry",
+        f"{p.chemistry!r} is not one of {', '.join(CHEMISTRIES)}",
+    )
+    ordered = [
+        ("protection.overdischarge_detect", pr.overdischarge_detect),
+        ("protection.overdischarge_release", pr.overdischarge_release),
+        ("protection.overcharge_release", pr.overcharge_release),
+        ("protection.overcharge_detect", pr.overcharge_detect),
+    ]
+    for (a_name, a), (b_name, b) in itertools.pairwise(ordered):
+        _check(a < b, path, b_name, f"{b:~P} must be above {a_name} ({a:~P})")
+    _check(
+        c.discharge_cutoff < c.nominal_voltage < c.charge_voltage,
+        path,
+        "cell.nominal_voltage",
+        f"need discharge_cutoff < nominal_voltage < charge_voltage, got "
+        f"{c.discharge_cutoff:~P} / {c.nominal_voltage:~P} / {c.charge_voltage:~P}",
+    )
+    _check(
+        c.charge_voltage < pr.overcharge_detect,
+        path,
+        "cell.charge_voltage",
+        f"{c.charge_voltage:~P} reaches the overcharge detection "
+        f"({pr.overcharge_detect:~P}): every normal charge would trip the board",
+    )
+    per_cell = k.voltage / p.series
+    _check(
+        abs(per_cell - c.charge_voltage) <= ureg.Quantity(0.05, "V"),
+        path,
+        "charge.voltage",
+        f"{k.voltage:~P} is {per_cell:.3f~P} per cell for {p.series} in series, but "
+        f"cell.charge_voltage is {c.charge_voltage:~P}; write {c.charge_voltage * p.series:~P}",
+    )
+    _check(
+        k.taper_current < k.current,
+        path,
+        "charge.taper_current",
+        f"{k.taper_current:~P} must be below charge.current ({k.current:~P})",
+    )
+    _check(
+        k.precharge_current <= k.current,
+        path,
+        "charge.precharge_current",
+        f"{k.precharge_current:~P} must not exceed charge.current ({k.current:~P})",
+    )
+    _check(
+        k.current <= (spec.capacity / ureg.Quantity(1, "h")),
+        path,
+        "charge.current",
+        f"{k.current:~P} is above 1C of the {spec.capacity:~P} pack",
+    )
+    _check(
+        k.zero_volt_min < k.precharge_below <= c.charge_voltage,
+        path,
+        "charge.precharge_below",
+        f"need zero_volt_min < precharge_below <= cell charge voltage, got "
+        f"{k.zero_volt_min:~P} / {k.precharge_below:~P}",
+    )
+    _check(
+        pk.voltage_zero < pk.voltage_low < pk.voltage_high,
+        path,
+        "pack.voltage_low",
+        f"need voltage_zero < voltage_low < voltage_high, got {pk.voltage_zero:~P} / "
+        f"{pk.voltage_low:~P} / {pk.voltage_high:~P}",
+    )
+    trip_level = (pr.overcharge_detect + pr.overcharge_detect_tolerance) * p.series
+    _check(
+        k.voltage < pk.voltage_high <= trip_level,
+        path,
+        "pack.voltage_high",
+        f"{pk.voltage_high:~P} must lie above charge.voltage ({k.voltage:~P}) and at most at "
+        f"the pack's overcharge trip ({trip_level:~P})",
+    )
+    _check(
+        c.ac_resistance_reject_factor > c.ac_resistance_warn_factor > 1.0,
+        path,
+        "cell.ac_resistance_reject_factor",
+        "need 1 < ac_resistance_warn_factor < ac_resistance_reject_factor",
+    )
+    _check(
+        c.self_discharge_per_month < 1.0,
+        path,
+        "cell.self_discharge_per_month",
+        f"{c.self_discharge_per_month} is a fraction of capacity per month; write e.g. 0.02",
+    )
+    _check(
+        pr.short_circuit_delay <= pr.short_circuit_delay_max,
+        path,
+        "protection.short_circuit_delay_max",
+        f"{pr.short_circuit_delay_max:~P} is below short_circuit_delay "
+        f"({pr.short_circuit_delay:~P})",
+    )
+    _check(
+        pr.overcurrent_detect_voltage < pr.short_circuit_detect_voltage,
+        path,
+        "protection.short_circuit_detect_voltage",
+        f"{pr.short_circuit_detect_voltage:~P} must be above overcurrent_detect_voltage "
+        f"({pr.overcurrent_detect_voltage:~P})",
+    )
+    _check(
+        k.current < pr.overcurrent_trip < pr.fuse_rating,
+        path,
+        "protection.overcurrent_trip",
+        f"need charge.current < overcurrent_trip < fuse_rating, got {k.current:~P} / "
+        f"{pr.overcurrent_trip:~P} / {pr.fuse_rating:~P}",
+    )
+    _check(
+        2 * pr.mosfet_on_resistance <= pr.main_loop_resistance_max,
+        path,
+        "protection.main_loop_resistance_max",
+        f"{pr.main_loop_resistance_max:~P} is below the two series MOSFETs "
+        f"(2 x {pr.mosfet_on_resistance:~P})",
+    )
+    for name in (
+        "overcharge_detect",
+        "overcharge_release",
+        "overcharge_delay",
+        "overdischarge_detect",
+        "overdischarge_release",
+        "overdischarge_delay",
+        "overcurrent_trip",
+        "overcurrent_delay",
+    ):
+        nominal, tolerance = getattr(pr, name), getattr(pr, f"{name}_tolerance")
+        _check(
+            tolerance < nominal,
+            path,
+            f"protection.{name}_tolerance",
+            f"{tolerance:~P} is not smaller than the value it qualifies ({nominal:~P})",
+        )
+
+
+def load_spec(path: Path | str) -> PackSpec:
+    """Read and validate one spec file; raise ``SpecError`` naming file, field and fix."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read the file ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(path, "", f"not valid TOML: {exc}") from exc
+    reader = _Reader(path)
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        raise SpecError(path, "schema", f"expected schema = {SCHEMA}, got {schema!r}")
+    unknown = [key for key in data if key != "schema" and key not in _SECTIONS]
+    if unknown:
+        raise SpecError(path, f"[{unknown[0]}]", f"unknown section; known: {list(_SECTIONS)}")
+    sections = {name: reader.section(data, name, cls) for name, cls in _SECTIONS.items()}
+    spec = PackSpec(source=path, schema=SCHEMA, **sections)
+    _check_physics(spec)
+    return spec
+
+
+@cache
+def load_builtin_specs() -> dict[str, PackSpec]:
+    """Every spec shipped in ``procedures/specs``, by model. Cached: specs are immutable."""
+    specs: dict[str, PackSpec] = {}
+    for path in sorted(SPEC_DIR.glob("*.toml")):
+        spec = load_spec(path)
+        if spec.model in specs:
+            raise SpecError(
+                path,
+                "product.model",
+                f"{spec.model!r} is also defined in {specs[spec.model].source.name}",
+            )
+        specs[spec.model] = spec
+    return specs
+
+
+def builtin_spec(model: str) -> PackSpec:
+    specs = load_builtin_specs()
+    try:
+        return specs[model]
+    except KeyError:
+        raise KeyError(f"no built-in pack spec {model!r}; known: {sorted(specs)}") from None
