@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -102,6 +102,20 @@ class BenchInstruments:
         return [(role, inst) for role, inst in roles if inst is not None]
 
 
+class ProgressListener(Protocol):
+    """Who watches a run live (the bench's terminal view, a web page); never the recorder.
+
+    Progress is display only: it is not evidence, so it is not recorded, and a listener must be
+    cheap and must not raise.
+    """
+
+    def step_started(self, step: str) -> None: ...
+
+    def progress(self, step: str, fraction: float | None, values: Mapping[str, object]) -> None:
+        """``fraction`` of the step done (0..1, ``None``: unknown) and live values to show."""
+        ...
+
+
 @dataclass
 class RunState:
     """Everything the run accumulated so far; shared by the steps' contexts and the engine."""
@@ -117,6 +131,7 @@ class RunState:
     latest: dict[str, tuple[str, MeasurementRecord]] = field(default_factory=dict)
     conclusions: list[Conclusion] = field(default_factory=list)
     identities: dict[int, str] = field(default_factory=dict)
+    listener: ProgressListener | None = None
 
 
 class RunView:
@@ -291,6 +306,12 @@ class StepContext(RunView):
         trace = TraceRecord(name, t, converted, datetime.now(UTC))
         self.traces.append(trace)
         return trace
+
+    def progress(self, fraction: float | None = None, **values: object) -> None:
+        """Tell the live view how far this step is (e.g. the recharge: elapsed, voltage, mode)."""
+        listener = self._run.listener
+        if listener is not None:
+            listener.progress(self.name, fraction, values)
 
     def attach(self, name: str, data: bytes) -> None:
         """Keep an evidence file (photo, instrument log) with this step."""

@@ -20,7 +20,14 @@ from types import FrameType
 from instruments.errors import InstrumentError
 from instruments.roles import Instrument
 from procedures.clock import Clock
-from procedures.context import BenchInstruments, RunState, RunView, StepContext, StepSkipped
+from procedures.context import (
+    BenchInstruments,
+    ProgressListener,
+    RunState,
+    RunView,
+    StepContext,
+    StepSkipped,
+)
 from procedures.errors import Interrupted, ProcedureDefinitionError, RunAborted
 from procedures.prompts import Prompts
 from procedures.records import (
@@ -201,6 +208,8 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         if step.run_if is not None and not step.run_if(ctx):
             verdict, message = Verdict.SKIPPED, "condition not met"
         else:
+            if run.listener is not None:
+                run.listener.step_started(step.name)
             guard.in_step = True
             result = step.run(ctx)
             guard.in_step = False
@@ -298,6 +307,7 @@ def run_procedure(
     handle_signals: bool = True,
     abort_event: threading.Event | None = None,
     safe_state_timeout: float = SAFE_STATE_TIMEOUT_S,
+    listener: ProgressListener | None = None,
 ) -> RunResult:
     """Run ``procedure`` to its end, record it step by step, and leave the bench safe.
 
@@ -313,6 +323,7 @@ def run_procedure(
         spec=spec,
         log=logging.getLogger(f"packbench.procedure.{procedure.name}"),
         abort_event=abort_event,
+        listener=listener,
     )
     guard = _SignalGuard()
     if handle_signals and threading.current_thread() is threading.main_thread():
