@@ -1,0 +1,232 @@
+"""Content-addressed evidence files: stored under their SHA-256, typed by their content.
+
+The file name a user gives is metadata only; the path on disk is built from the hash (never from
+user input, so no path traversal) and the media type is read from the bytes, because a file used to
+decide a disposition must be what it claims to be. Identical files are stored once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+
+from sqlalchemy.orm import Session
+
+from results import audit
+from results.errors import ValidationError
+from results.integrity import sha256_hex, snapshot
+from results.models import Attachment
+
+PNG = "image/png"
+JPEG = "image/jpeg"
+PDF = "application/pdf"
+JSON_TYPE = "application/json"
+CSV = "text/csv"
+TEXT = "text/plain"
+NPY = "application/x-npy"
+ACCEPTED = (PNG, JPEG, PDF, JSON_TYPE, CSV, TEXT, NPY)
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+_EXTENSIONS = {
+    ".png": PNG,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
+    ".pdf": PDF,
+    ".json": JSON_TYPE,
+    ".csv": CSV,
+    ".txt": TEXT,
+    ".log": TEXT,
+    ".npy": NPY,
+}
+_TEXT_FAMILY = {TEXT, CSV, JSON_TYPE}
+
+
+def detect_media_type(data: bytes, name: str = "") -> str | None:
+    """The media type the bytes themselves show, or ``None`` for anything not accepted."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x93NUMPY"):
+        return NPY
+    if b"\x00" in data:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            json.loads(stripped)
+        except ValueError:
+            pass
+        else:
+            return JSON_TYPE
+    if name.lower().endswith(".csv") or _looks_like_csv(text):
+        return CSV
+    return TEXT
+
+
+def _looks_like_csv(text: str) -> bool:
+    lines = [line for line in text.splitlines() if line.strip()][:20]
+    if len(lines) < 2:
+        return False
+    counts = {line.count(",") for line in lines}
+    return len(counts) == 1 and counts.pop() > 0
+
+
+def _compatible(claimed: str, detected: str) -> bool:
+    # CSV and JSON are text; calling them text/plain (or a one-column CSV text) is not a lie.
+    if claimed == detected:
+        return True
+    return claimed in (TEXT, CSV) and detected in _TEXT_FAMILY
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    sha256: str
+    size: int
+    media_type: str
+
+
+class EvidenceStore:
+    """A directory of evidence files named ``<sha[:2]>/<sha>``."""
+
+    def __init__(self, root: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+
+    def path_for(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValidationError(
+                "sha256", f"{sha256!r} is not a SHA-256 hex digest", "give 64 hex"
+            )
+        return self.root / sha256[:2] / sha256
+
+    def validate(
+        self, data: bytes, *, name: str, declared_media_type: str | None = None
+    ) -> StoredFile:
+        """Check size, name and type without writing anything."""
+        if not name or len(name) > 255 or any(ord(c) < 32 for c in name):
+            raise ValidationError(
+                "name", f"{name!r} is not a usable file name", "give 1-255 printable characters"
+            )
+        if not data:
+            raise ValidationError("content", f"{name} is empty", "attach a file with content")
+        if len(data) > self.max_bytes:
+            raise ValidationError(
+                "content",
+                f"{name} is {len(data)} bytes, over the {self.max_bytes}-byte limit",
+                "attach a smaller file (compress or split it)",
+            )
+        detected = detect_media_type(data, name)
+        if detected is None:
+            raise ValidationError(
+                "content",
+                f"{name}: content is none of the accepted types",
+                f"attach one of {', '.join(ACCEPTED)}",
+            )
+        if declared_media_type is not None and not _compatible(declared_media_type, detected):
+            raise ValidationError(
+                "media_type",
+                f"{name} is declared {declared_media_type} but its content is {detected}",
+                "declare the real type or attach the right file",
+            )
+        by_extension = _EXTENSIONS.get(PurePath(name).suffix.lower())
+        if by_extension is not None and not _compatible(by_extension, detected):
+            raise ValidationError(
+                "name",
+                f"{name}: the extension says {by_extension} but the content is {detected}",
+                "rename the file to match its content or attach the right file",
+            )
+        return StoredFile(sha256_hex(data), len(data), detected)
+
+    def put(self, data: bytes, *, name: str, declared_media_type: str | None = None) -> StoredFile:
+        """Validate and write (atomically, once per content) the file; return what was stored."""
+        stored = self.validate(data, name=name, declared_media_type=declared_media_type)
+        path = self.path_for(stored.sha256)
+        if path.exists() and self.check(stored.sha256) is None:
+            return stored
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return stored
+
+    def read(self, sha256: str) -> bytes:
+        """The file's bytes, refused if they no longer match their hash."""
+        data = self.path_for(sha256).read_bytes()
+        if sha256_hex(data) != sha256:
+            raise ValidationError(
+                "evidence", f"file {sha256} no longer matches its SHA-256", "restore it from backup"
+            )
+        return data
+
+    def check(self, sha256: str) -> str | None:
+        """``None`` when the file is present and intact, else what is wrong with it."""
+        path = self.path_for(sha256)
+        if not path.is_file():
+            return f"missing from {self.root}"
+        if sha256_hex(path.read_bytes()) != sha256:
+            return "content no longer matches its SHA-256: the file was changed"
+        return None
+
+
+def attach(
+    session: Session,
+    store: EvidenceStore,
+    data: bytes,
+    *,
+    name: str,
+    actor: str,
+    declared_media_type: str | None = None,
+    complaint_id: int | None = None,
+    run_id: int | None = None,
+    reason: str = "",
+) -> Attachment:
+    """Store ``data`` and link it to a complaint or run, audited, in the caller's transaction.
+
+    Validation runs before anything is written; the file itself lands before the row, so a rolled
+    back transaction leaves at most an unreferenced (harmless, deduplicated) file behind.
+    """
+    if complaint_id is None and run_id is None:
+        raise ValidationError(
+            "owner", "attachment belongs to nothing", "give complaint_id or run_id"
+        )
+    stored = store.put(data, name=name, declared_media_type=declared_media_type)
+    row = Attachment(
+        sha256=stored.sha256,
+        size=stored.size,
+        media_type=stored.media_type,
+        original_name=name,
+        complaint_id=complaint_id,
+        run_id=run_id,
+        created_at=datetime.now(UTC),
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="attachment.added",
+        entity_type="attachment",
+        entity_id=row.id,
+        after=snapshot(row),
+        reason=reason,
+    )
+    return row

@@ -1,0 +1,74 @@
+"""Engine and session factory: SQLite at a path by default, PostgreSQL by URL.
+
+SQLite needs three settings that its defaults get wrong for a bench store: WAL (readers never wait
+for the recorder), ``foreign_keys`` (off by default!) and a busy timeout (a second bench waits
+instead of failing). Every SQLite transaction starts with ``BEGIN IMMEDIATE``: a deferred
+transaction that reads and then writes can fail at once with ``SQLITE_BUSY`` when another process
+committed in between (the busy handler does not help there), and the complaint counter and the audit
+chain are exactly read-then-write. PostgreSQL gets row locks (``SELECT ... FOR UPDATE``) instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(target: str | Path) -> str:
+    """A SQLAlchemy URL for ``target``: a URL passes through, anything else is a SQLite path."""
+    text = str(target)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def make_engine(target: str | Path, **kwargs: Any) -> Engine:
+    url = make_url(database_url(target))
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise ValueError(
+                "in-memory SQLite cannot hold a bench store (each connection gets its own empty "
+                "database); give a file path"
+            )
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN instead of pysqlite's own logic.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: records handed back to callers stay readable after the commit.
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def open_store(target: str | Path, *, migrate: bool = True) -> sessionmaker[Session]:
+    """Engine + session factory for ``target``, upgrading the schema to the newest first."""
+    if migrate:
+        from results.migrations import upgrade
+
+        upgrade(target)
+    return session_factory(make_engine(target))

@@ -1,0 +1,123 @@
+"""Content hashes and canonical snapshots: the one definition that writers and ``verify`` share.
+
+A tamper check is only as good as the agreement between what was hashed at write time and what is
+re-hashed later, so both sides call these functions and nothing else. Measurements are hashed with a
+cheap field join (they are the hot path); everything else as canonical JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from results.models import Attachment, Complaint, ReturnedUnit, Run, Step
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} into an audit snapshot")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTC timestamps: equal content gives equal text on any host."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
+    )
+
+
+def sha256_hex(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def measurement_hash(run_id: int, step_idx: int, row: Mapping[str, Any]) -> str:
+    """Hash of one measurement row, bound to its run and step position so it cannot be moved.
+
+    The ``repr`` of a tuple (floats round-trip exactly, strings are quoted and escaped, so no
+    separator games) and the time as integer microseconds since the epoch: this runs once per
+    measurement, and this spelling is the cheapest canonical form found.
+    """
+    content = (
+        run_id,
+        step_idx,
+        row["idx"],
+        row["name"],
+        row["value"],
+        row["text_value"],
+        row["unit"],
+        row["low"],
+        row["high"],
+        row["low_inclusive"],
+        row["high_inclusive"],
+        row["nominal"],
+        row["marginal_low"],
+        row["marginal_high"],
+        row["verdict"],
+        row["comparison"],
+        row["instrument"],
+        row["description"],
+        (row["measured_at"] - _EPOCH) // _MICROSECOND,
+    )
+    return hashlib.sha256(repr(content).encode()).hexdigest()
+
+
+def trace_hash(name: str, channels: Iterable[tuple[str, str, str, str, bytes]]) -> str:
+    """Hash of a trace: its name and every channel's (name, unit, dtype, shape, raw bytes)."""
+    digest = hashlib.sha256(name.encode())
+    for channel_name, unit, dtype, shape, data in channels:
+        digest.update(f"\x1e{channel_name}\x1f{unit}\x1f{dtype}\x1f{shape}\x1f".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def step_digest(
+    measurement_hashes: Iterable[str],
+    trace_hashes: Iterable[str],
+    attachments: Iterable[tuple[str, str, str]],
+) -> str:
+    """One hash over everything a step recorded; it goes into the audit chain with the step."""
+    digest = hashlib.sha256(b"m")
+    for h in measurement_hashes:
+        digest.update(h.encode())
+    digest.update(b"t")
+    for h in trace_hashes:
+        digest.update(h.encode())
+    digest.update(b"a")
+    for sha, name, media_type in attachments:
+        digest.update(f"{sha}\x1f{name}\x1f{media_type}\x1e".encode())
+    return digest.hexdigest()
+
+
+def _columns(row: Any, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+_COMPLAINT_FIELDS = tuple(c.key for c in Complaint.__table__.columns)
+_UNIT_FIELDS = tuple(c.key for c in ReturnedUnit.__table__.columns)
+# heartbeat and the step counter change with every step; the step events cover that progress.
+_RUN_FIELDS = tuple(
+    c.key for c in Run.__table__.columns if c.key not in {"heartbeat_at", "steps_recorded"}
+)
+_STEP_FIELDS = tuple(c.key for c in Step.__table__.columns)
+_ATTACHMENT_FIELDS = tuple(c.key for c in Attachment.__table__.columns)
+
+
+def snapshot(row: Complaint | ReturnedUnit | Run | Step | Attachment) -> dict[str, Any]:
+    """The audited state of a row: what ``verify`` compares the live row against."""
+    fields = {
+        Complaint: _COMPLAINT_FIELDS,
+        ReturnedUnit: _UNIT_FIELDS,
+        Run: _RUN_FIELDS,
+        Step: _STEP_FIELDS,
+        Attachment: _ATTACHMENT_FIELDS,
+    }[type(row)]
+    return _columns(row, fields)

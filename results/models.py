@@ -1,0 +1,348 @@
+"""The store's tables, as SQLAlchemy 2 typed ORM classes.
+
+Kept free of behaviour: the rules (numbering, workflow, hashing) live in the modules that own them,
+so that the schema reads like the record it is. Every timestamp is UTC and timezone-aware on the
+Python side whatever the backend, and every enumerated value is stored as readable text so that an
+auditor with a SQL prompt needs no decoder ring.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both backends.
+
+    SQLite has no time zone type and would hand back naive values; a naive datetime compared with an
+    aware one raises, and a naive one stored by mistake silently shifts by the host's offset. So
+    naive input is refused and output is always aware UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: give it a time zone (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (SQLAlchemy reads it)
+
+
+class Symptom(enum.StrEnum):
+    """The complaint manual's ten symptom categories (DESIGN.md §1)."""
+
+    NO_POWER_ON = "no_power_on"
+    NO_CHARGE_DISCHARGE = "no_charge_discharge"
+    SHUTS_OFF_AFTER_POWER_ON = "shuts_off_after_power_on"
+    NO_VOLTAGE_OR_HIGH_IR = "no_voltage_or_high_ir"
+    APPEARANCE = "appearance"
+    DIMENSIONS = "dimensions"
+    SHORT_CIRCUIT_FIRE = "short_circuit_fire"
+    EXPLOSION = "explosion"
+    LEAKAGE = "leakage"
+    OTHER = "other"
+
+
+class Severity(enum.StrEnum):
+    SEVERE = "severe"
+    GENERAL = "general"
+    OCCASIONAL = "occasional"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"
+
+
+class UnitStatus(enum.StrEnum):
+    RECEIVED = "received"
+    ON_BENCH = "on_bench"
+    ANALYSED = "analysed"
+    DISPOSITIONED = "dispositioned"
+
+
+class ReportStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class ComplaintCounter(Base):
+    """One row per number series and year; locked while a number is drawn so none is lost."""
+
+    __tablename__ = "complaint_counter"
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(Base):
+    __tablename__ = "complaint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer: Mapped[str] = mapped_column(String(200))
+    project: Mapped[str] = mapped_column(String(200), default="")
+    product_model: Mapped[str] = mapped_column(String(100))
+    product_spec: Mapped[str] = mapped_column(String(200), default="")
+    shipment_date: Mapped[date | None] = mapped_column(Date)
+    shipped_qty: Mapped[int] = mapped_column(Integer)
+    defect_qty: Mapped[int] = mapped_column(Integer)
+    symptom: Mapped[str] = mapped_column(String(32))
+    symptom_other: Mapped[str] = mapped_column(Text, default="")
+    usage_temperature_c: Mapped[float | None] = mapped_column(Float)
+    time_in_use_days: Mapped[float | None] = mapped_column(Float)
+    usage_location: Mapped[str] = mapped_column(String(200), default="")
+    stock_on_hand_qty: Mapped[int | None] = mapped_column(Integer)
+    customer_demands: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    received_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime]
+    registered_by: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    handling_reported_at: Mapped[datetime | None]
+    analysis_started_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(Text)
+    decision_rationale: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    closure_note: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    units: Mapped[list[ReturnedUnit]] = relationship(back_populates="complaint")
+    runs: Mapped[list[Run]] = relationship(back_populates="complaint")
+
+
+class ReturnedUnit(Base):
+    __tablename__ = "returned_unit"
+    __table_args__ = (UniqueConstraint("complaint_id", "serial"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(100), index=True)
+    lot: Mapped[str] = mapped_column(String(100), default="")
+    product_model: Mapped[str] = mapped_column(String(100), default="")
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32), default=UnitStatus.RECEIVED.value)
+    disposition: Mapped[str | None] = mapped_column(String(32))
+
+    complaint: Mapped[Complaint | None] = relationship(back_populates="units")
+    runs: Mapped[list[Run]] = relationship(back_populates="unit")
+
+
+class Run(Base):
+    """One execution of a procedure on one unit; ``status`` stays running until it finishes."""
+
+    __tablename__ = "run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("returned_unit.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
+    procedure: Mapped[str] = mapped_column(String(100))
+    procedure_version: Mapped[str] = mapped_column(String(32))
+    station: Mapped[str] = mapped_column(String(100))
+    operator: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    interrupted: Mapped[bool] = mapped_column(Boolean, default=False)
+    message: Mapped[str] = mapped_column(Text, default="")
+    conclusions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime]
+    steps_recorded: Mapped[int] = mapped_column(Integer, default=0)
+
+    unit: Mapped[ReturnedUnit] = relationship(back_populates="runs")
+    complaint: Mapped[Complaint | None] = relationship(back_populates="runs")
+    steps: Mapped[list[Step]] = relationship(back_populates="run", order_by="Step.idx")
+
+
+class Step(Base):
+    __tablename__ = "step"
+    __table_args__ = (UniqueConstraint("run_id", "idx"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    verdict: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    digest: Mapped[str] = mapped_column(String(64))
+
+    run: Mapped[Run] = relationship(back_populates="steps")
+    measurements: Mapped[list[Measurement]] = relationship(order_by="Measurement.idx")
+    traces: Mapped[list[Trace]] = relationship(order_by="Trace.idx")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
+
+
+class Measurement(Base):
+    __tablename__ = "measurement"
+    __table_args__ = (Index("ix_measurement_step_idx", "step_id", "idx"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id"))
+    idx: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float(precision=53))
+    text_value: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(32))
+    low: Mapped[float | None] = mapped_column(Float(precision=53))
+    high: Mapped[float | None] = mapped_column(Float(precision=53))
+    low_inclusive: Mapped[bool] = mapped_column(Boolean)
+    high_inclusive: Mapped[bool] = mapped_column(Boolean)
+    nominal: Mapped[float | None] = mapped_column(Float(precision=53))
+    marginal_low: Mapped[float | None] = mapped_column(Float(precision=53))
+    marginal_high: Mapped[float | None] = mapped_column(Float(precision=53))
+    verdict: Mapped[str] = mapped_column(String(16))
+    comparison: Mapped[str] = mapped_column(Text)
+    instrument: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    measured_at: Mapped[datetime]
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Trace(Base):
+    """A time series; its arrays live in ``trace_channel`` blobs, never one row per sample."""
+
+    __tablename__ = "trace"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+    n_samples: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    channels: Mapped[list[TraceChannel]] = relationship(order_by="TraceChannel.idx")
+
+
+class TraceChannel(Base):
+    __tablename__ = "trace_channel"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trace_id: Mapped[int] = mapped_column(ForeignKey("trace.id"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(32))
+    dtype: Mapped[str] = mapped_column(String(16))
+    shape: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Attachment(Base):
+    """Evidence metadata; the bytes live in the evidence directory under their SHA-256."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(255))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"), index=True)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("step.id"), index=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Report(Base):
+    """Placeholder for the report engineer: enough columns to version and approve a report."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("complaint_id", "version", "language"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.DRAFT.value)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None]
+    amended_from: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+
+
+class AuditEvent(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE) and hash-chained by ``seq``."""
+
+    __tablename__ = "audit_event"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before_json: Mapped[str | None] = mapped_column(Text)
+    after_json: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+Index("ix_audit_event_entity", AuditEvent.entity_type, AuditEvent.entity_id)
+
+
+class AuditHead(Base):
+    """The chain's tip in a single row, locked by every appender so events form one sequence."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarDay(Base):
+    """An exception to the weekday rule: a holiday on a weekday or a make-up working weekend."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")

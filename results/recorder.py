@@ -1,0 +1,411 @@
+"""``DatabaseRecorder``: persists a run step by step as the procedure engine hands it over.
+
+Each ``step_finished`` is one transaction that INSERTs the step, its measurements (one executemany),
+traces and attachment rows, and appends one audit event carrying the step's digest. Nothing already
+written is rewritten, so the cost per step does not grow with the run, and a process that dies
+leaves every finished step committed. A run stays ``running`` until ``run_finished``;
+``mark_interrupted_runs`` later turns runs whose process is gone into ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
+from results import audit, traces
+from results.attachments import EvidenceStore, StoredFile
+from results.errors import NotFound, RecorderStateError, ValidationError
+from results.integrity import measurement_hash, snapshot, step_digest, trace_hash
+from results.models import (
+    Attachment,
+    Complaint,
+    Measurement,
+    ReturnedUnit,
+    Run,
+    RunStatus,
+    Step,
+    Trace,
+    TraceChannel,
+)
+
+_STEP_TABLE = cast(Table, Step.__table__)
+_MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
+_TRACE_TABLE = cast(Table, Trace.__table__)
+_CHANNEL_TABLE = cast(Table, TraceChannel.__table__)
+_ATTACHMENT_TABLE = cast(Table, Attachment.__table__)
+_RUN_TABLE = cast(Table, Run.__table__)
+_HOST = socket.gethostname()
+
+
+_Processor = Callable[[Any], Any] | None
+_PROCESSORS: dict[tuple[str, str], tuple[str, list[str], list[_Processor]]] = {}
+
+
+def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One driver-level executemany for ``rows`` (all with the same keys, in the same order).
+
+    SQLAlchemy's per-row parameter construction costs more than SQLite's insert itself; here the
+    SQL and the column types' bind processors are prepared once per table and dialect, so a
+    measurement costs little more than the driver's work. Types still convert exactly as the ORM
+    would (UTC datetimes, booleans), so rows read back the same through either path.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    key = (dialect.name, table.name)
+    cached = _PROCESSORS.get(key)
+    columns = list(rows[0])
+    processors: list[_Processor]
+    if cached is not None and cached[1] == columns:
+        sql, _columns, processors = cached
+    else:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([mark] * len(columns))
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        processors = [
+            table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        ]
+        _PROCESSORS[key] = (sql, columns, processors)
+    params = [
+        tuple(
+            value if proc is None else proc(value)
+            for proc, value in zip(processors, row.values(), strict=True)
+        )
+        for row in rows
+    ]
+    connection.exec_driver_sql(sql, params)
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValidationError(field, f"{value.isoformat()} has no time zone", "use UTC datetimes")
+    return value
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class DatabaseRecorder:
+    """A ``procedures.records.Recorder`` that writes to the results store."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        unit_id: int,
+        complaint_id: int | None = None,
+        evidence: EvidenceStore | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self.unit_id = unit_id
+        self.complaint_id = complaint_id
+        self.evidence = evidence
+        self.run_id: int | None = None
+        self._operator = ""
+        self._finished = False
+
+    def run_started(self, info: RunInfo) -> None:
+        if self.run_id is not None:
+            raise RecorderStateError(f"run {self.run_id} already started; use a new recorder")
+        started = _aware(info.started, "started")
+        with self._sessions.begin() as session:
+            unit = session.get(ReturnedUnit, self.unit_id)
+            if unit is None:
+                raise NotFound("returned unit", self.unit_id)
+            if unit.serial != info.unit_serial:
+                raise ValidationError(
+                    "unit_serial",
+                    f"run is for {info.unit_serial!r} but unit {unit.id} is {unit.serial!r}",
+                    "start the run for the unit on the bench",
+                )
+            complaint_id = self.complaint_id if self.complaint_id is not None else unit.complaint_id
+            if complaint_id is not None and info.complaint_number is not None:
+                complaint = session.get(Complaint, complaint_id)
+                if complaint is None:
+                    raise NotFound("complaint", complaint_id)
+                if complaint.number != info.complaint_number:
+                    raise ValidationError(
+                        "complaint_number",
+                        f"run names {info.complaint_number} but complaint {complaint_id} is "
+                        f"{complaint.number}",
+                        "record the run against the complaint it belongs to",
+                    )
+            run = Run(
+                unit_id=unit.id,
+                complaint_id=complaint_id,
+                procedure=info.procedure,
+                procedure_version=info.procedure_version,
+                station=info.station,
+                operator=info.operator,
+                spec=info.spec,
+                started_at=started,
+                status=RunStatus.RUNNING.value,
+                interrupted=False,
+                message="",
+                host=_HOST,
+                pid=os.getpid(),
+                heartbeat_at=datetime.now(UTC),
+                steps_recorded=0,
+            )
+            session.add(run)
+            session.flush()
+            audit.record(
+                session,
+                actor=info.operator or "unknown",
+                action="run.started",
+                entity_type="run",
+                entity_id=run.id,
+                after=snapshot(run),
+            )
+            self.run_id = run.id
+            self._operator = info.operator or "unknown"
+
+    def _require_open(self) -> int:
+        if self.run_id is None:
+            raise RecorderStateError("no run started: call run_started first")
+        if self._finished:
+            raise RecorderStateError(f"run {self.run_id} already finished")
+        return self.run_id
+
+    def step_finished(self, step: StepRecord) -> None:
+        run_id = self._require_open()
+        files = self._store_files(step)  # before BEGIN: hashing and disk writes hold no lock
+        rows = self._measurement_rows(run_id, step)
+        trace_rows = [self._trace_rows(trace) for trace in step.traces]
+        digest = step_digest(
+            [row["row_hash"] for row in rows],
+            [sha for sha, _meta, _channels in trace_rows],
+            [(f.sha256, name, f.media_type) for name, f in files],
+        )
+        now = datetime.now(UTC)
+        step_values: dict[str, Any] = {
+            "run_id": run_id,
+            "idx": step.index,
+            "name": step.name,
+            "started_at": _aware(step.started, "step.started"),
+            "ended_at": _aware(step.ended, "step.ended"),
+            "verdict": step.verdict.name,
+            "message": step.message,
+            "digest": digest,
+        }
+        # Core statements, not the ORM unit of work: this is the per-step hot path.
+        with self._sessions.begin() as session:
+            step_id: int = session.execute(
+                insert(_STEP_TABLE).returning(_STEP_TABLE.c.id), step_values
+            ).scalar_one()
+            if rows:
+                for r in rows:
+                    r["step_id"] = step_id
+                _bulk_insert(session, _MEASUREMENT_TABLE, rows)
+            for idx, (sha, meta, channels) in enumerate(trace_rows):
+                trace_id: int = session.execute(
+                    insert(_TRACE_TABLE).returning(_TRACE_TABLE.c.id),
+                    {"step_id": step_id, "idx": idx, "sha256": sha, **meta},
+                ).scalar_one()
+                for channel in channels:
+                    channel["trace_id"] = trace_id
+                _bulk_insert(session, _CHANNEL_TABLE, channels)
+            session.execute(
+                update(_RUN_TABLE)
+                .where(_RUN_TABLE.c.id == run_id)
+                .values(heartbeat_at=now, steps_recorded=_RUN_TABLE.c.steps_recorded + 1)
+            )
+            audit.record(
+                session,
+                actor=self._operator,
+                action="step.recorded",
+                entity_type="step",
+                entity_id=step_id,
+                after={"id": step_id, **step_values},
+            )
+            for name, stored in files:
+                attachment: dict[str, Any] = {
+                    "sha256": stored.sha256,
+                    "size": stored.size,
+                    "media_type": stored.media_type,
+                    "original_name": name,
+                    "complaint_id": None,
+                    "run_id": run_id,
+                    "step_id": step_id,
+                    "created_at": now,
+                    "created_by": self._operator,
+                }
+                attachment_id: int = session.execute(
+                    insert(_ATTACHMENT_TABLE).returning(_ATTACHMENT_TABLE.c.id), attachment
+                ).scalar_one()
+                audit.record(
+                    session,
+                    actor=self._operator,
+                    action="attachment.added",
+                    entity_type="attachment",
+                    entity_id=attachment_id,
+                    after={"id": attachment_id, **attachment},
+                )
+
+    def _store_files(self, step: StepRecord) -> list[tuple[str, StoredFile]]:
+        if not step.attachments:
+            return []
+        if self.evidence is None:
+            raise RecorderStateError(
+                f"step {step.name!r} has attachments but the recorder has no evidence store; "
+                "pass evidence=EvidenceStore(path)"
+            )
+        return [(name, self.evidence.put(data, name=name)) for name, data in step.attachments]
+
+    @staticmethod
+    def _measurement_rows(run_id: int, step: StepRecord) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for idx, m in enumerate(step.measurements):
+            limits = m.limits
+            if m.timestamp.tzinfo is None:
+                _aware(m.timestamp, f"{step.name}/{m.name}.timestamp")
+            row: dict[str, Any] = {
+                "idx": idx,
+                "name": m.name,
+                "value": _float(m.value),
+                "text_value": m.text_value,
+                "unit": m.unit,
+                "low": _float(limits.low),
+                "high": _float(limits.high),
+                "low_inclusive": limits.low_inclusive,
+                "high_inclusive": limits.high_inclusive,
+                "nominal": _float(limits.nominal),
+                "marginal_low": _float(limits.marginal_low),
+                "marginal_high": _float(limits.marginal_high),
+                "verdict": m.verdict.name,
+                "comparison": m.comparison,
+                "instrument": m.instrument,
+                "description": m.description,
+                "measured_at": m.timestamp,
+            }
+            row["row_hash"] = measurement_hash(run_id, step.index, row)
+            rows.append(row)
+        return rows
+
+    @staticmethod
+    def _trace_rows(trace: TraceRecord) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        arrays = [("time", "s", trace.time_s)] + [
+            (name, unit, values) for name, (values, unit) in trace.channels.items()
+        ]
+        n_samples = len(trace.time_s)
+        channels: list[dict[str, Any]] = []
+        for idx, (name, unit, values) in enumerate(arrays):
+            if len(values) != n_samples:
+                raise ValidationError(
+                    f"{trace.name}.{name}",
+                    f"{len(values)} samples against {n_samples} time points",
+                    "give every channel one value per time point",
+                )
+            data, dtype, shape = traces.encode(values, name=f"{trace.name}.{name}")
+            channels.append(
+                {
+                    "idx": idx,
+                    "name": name,
+                    "unit": unit,
+                    "dtype": dtype,
+                    "shape": shape,
+                    "data": data,
+                }
+            )
+        sha = trace_hash(
+            trace.name,
+            [(c["name"], c["unit"], c["dtype"], c["shape"], c["data"]) for c in channels],
+        )
+        meta = {
+            "name": trace.name,
+            "recorded_at": _aware(trace.timestamp, f"{trace.name}.timestamp"),
+            "n_samples": n_samples,
+        }
+        return sha, meta, channels
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        run_id = self._require_open()
+        ended = _aware(outcome.ended, "ended")
+        with self._sessions.begin() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise NotFound("run", run_id)
+            before = snapshot(run)
+            run.ended_at = ended
+            run.verdict = outcome.verdict.name
+            run.status = RunStatus.FINISHED.value
+            run.message = outcome.message
+            run.conclusions = [
+                asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions
+            ]
+            session.flush()
+            audit.record(
+                session,
+                actor=self._operator,
+                action="run.finished",
+                entity_type="run",
+                entity_id=run_id,
+                before=before,
+                after=snapshot(run),
+            )
+        self._finished = True
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_interrupted_runs(
+    session: Session,
+    *,
+    stale_after: timedelta = timedelta(hours=6),
+    now: datetime | None = None,
+    actor: str = "system",
+) -> list[int]:
+    """Turn runs whose recording process is gone into ``interrupted``; return their ids.
+
+    A run on this host is gone when its process no longer exists; a run from another host (whose
+    processes we cannot see) when no step arrived for ``stale_after``. The finished steps stay as
+    they are; the run gets the verdict ABORTED and a message saying how far it got.
+    """
+    now = now or datetime.now(UTC)
+    changed: list[int] = []
+    running = session.scalars(
+        select(Run).where(Run.status == RunStatus.RUNNING.value).with_for_update()
+    )
+    for run in running:
+        dead = (run.host == _HOST and not _process_alive(run.pid)) or (
+            now - run.heartbeat_at > stale_after
+        )
+        if not dead:
+            continue
+        before = snapshot(run)
+        run.status = RunStatus.INTERRUPTED.value
+        run.interrupted = True
+        run.verdict = Verdict.ABORTED.name
+        run.message = (
+            f"recording process {run.host}:{run.pid} ended without finishing the run; "
+            f"{run.steps_recorded} step(s) recorded, last activity {run.heartbeat_at.isoformat()}"
+        )
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="run.interrupted",
+            entity_type="run",
+            entity_id=run.id,
+            before=before,
+            after=snapshot(run),
+        )
+        changed.append(run.id)
+    return changed

@@ -1,0 +1,189 @@
+"""The 8D record of a complaint: stored, validated against the evidence it cites, audited.
+
+D4 causes and D5-D7 verification cite runs, measurements and attachments by id (and attachment
+hash): copying numbers into prose would lose the link to the proof. A citation of something that
+does not belong to the complaint is refused when saved, not discovered when a customer reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from results import audit
+from results.eightd_models import EightDRecord
+from results.errors import NotFound, ValidationError
+from results.models import Attachment, Complaint, Measurement, Run, Step
+from results.reports.model import (
+    ActionItem,
+    EightD,
+    EvidenceRef,
+    RootCause,
+    from_plain,
+    to_plain,
+)
+
+CAUSE_KINDS = ("occurrence", "escape")
+CAUSE_STATUSES = ("verified", "hypothesis")
+ACTION_PHASES = ("d5", "d6", "d7")
+TEAM_ROLES = ("champion", "leader", "member", "customer_contact")
+
+
+def _check_ref(session: Session, complaint_id: int, ref: EvidenceRef, where: str) -> EvidenceRef:
+    if ref.kind in ("run", "measurement"):
+        run_text, _, rest = ref.ref.partition("/")
+        run = session.get(Run, int(run_text)) if run_text.isdigit() else None
+        if run is None or run.complaint_id != complaint_id:
+            raise ValidationError(
+                where, f"run {run_text!r} is not a run of this complaint", "cite one of its runs"
+            )
+        if ref.kind == "measurement":
+            step_name, _, name = rest.partition("/")
+            found = session.scalars(
+                select(Measurement.id)
+                .join(Step, Step.id == Measurement.step_id)
+                .where(Step.run_id == run.id, Step.name == step_name, Measurement.name == name)
+            ).first()
+            if found is None:
+                raise ValidationError(
+                    where,
+                    f"run {run.id} has no measurement {rest!r}",
+                    "cite it as <run id>/<step name>/<measurement name>",
+                )
+        return ref
+    if ref.kind == "attachment":
+        attachment = session.get(Attachment, int(ref.ref)) if ref.ref.isdigit() else None
+        if attachment is None:
+            raise ValidationError(
+                where, f"attachment {ref.ref!r} does not exist", "upload it first"
+            )
+        if ref.sha256 and ref.sha256 != attachment.sha256:
+            raise ValidationError(
+                where,
+                f"attachment {ref.ref} has sha256 {attachment.sha256}, not {ref.sha256}",
+                "cite the stored file (leave sha256 empty to take the stored hash)",
+            )
+        return EvidenceRef("attachment", ref.ref, attachment.sha256)
+    raise ValidationError(
+        where, f"unknown evidence kind {ref.kind!r}", "use run/measurement/attachment"
+    )
+
+
+def _validate(session: Session, complaint_id: int, record: EightD) -> EightD:
+    for number, member in enumerate(record.team):
+        if not member.name.strip() or member.role not in TEAM_ROLES:
+            raise ValidationError(
+                f"team[{number}]", "needs a name and a role", f"roles: {', '.join(TEAM_ROLES)}"
+            )
+    for number, item in enumerate(record.containment):
+        if item.qty_ng > item.qty_checked or item.qty_checked < 0 or item.qty_ng < 0:
+            raise ValidationError(
+                f"containment[{number}]",
+                f"{item.qty_ng} NG of {item.qty_checked} checked",
+                "quantities are counts, NG at most the number checked",
+            )
+    causes: list[RootCause] = []
+    for number, cause in enumerate(record.causes):
+        where = f"causes[{number}]"
+        if cause.kind not in CAUSE_KINDS or cause.status not in CAUSE_STATUSES:
+            raise ValidationError(
+                where,
+                f"kind {cause.kind!r}, status {cause.status!r}",
+                f"kind in {CAUSE_KINDS}, status in {CAUSE_STATUSES}",
+            )
+        if cause.status == "verified" and not cause.evidence:
+            raise ValidationError(
+                where,
+                "a verified cause cites no evidence",
+                "cite the runs/measurements that prove it",
+            )
+        refs = tuple(_check_ref(session, complaint_id, r, where) for r in cause.evidence)
+        causes.append(
+            RootCause(
+                cause.kind, cause.description, cause.status, cause.method, cause.category, refs
+            )
+        )
+    actions: list[ActionItem] = []
+    for number, action in enumerate(record.actions):
+        where = f"actions[{number}]"
+        if action.phase not in ACTION_PHASES or not action.owner.strip():
+            raise ValidationError(
+                where, "needs a phase and an owner", f"phase in {ACTION_PHASES}, owner named"
+            )
+        refs = tuple(_check_ref(session, complaint_id, r, where) for r in action.evidence)
+        actions.append(
+            ActionItem(
+                action.phase,
+                action.description,
+                action.owner,
+                action.due,
+                action.done,
+                action.verification,
+                refs,
+            )
+        )
+    closure = record.closure
+    if closure.closed_at is not None and not (closure.criteria.strip() and closure.closed_by):
+        raise ValidationError(
+            "closure",
+            "closed without criteria or closer",
+            "state the closure criteria and who closed",
+        )
+    return EightD(
+        record.team, record.problem, record.containment, tuple(causes), tuple(actions), closure
+    )
+
+
+def save_eightd(
+    session: Session,
+    complaint_id: int,
+    record: EightD,
+    *,
+    actor: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> EightD:
+    """Create or replace the complaint's 8D (validated, audited with before and after)."""
+    if session.get(Complaint, complaint_id) is None:
+        raise NotFound("complaint", complaint_id)
+    clean = _validate(session, complaint_id, record)
+    content = json.dumps(to_plain(clean), sort_keys=True, ensure_ascii=False)
+    row = session.scalars(
+        select(EightDRecord).where(EightDRecord.complaint_id == complaint_id).with_for_update()
+    ).one_or_none()
+    before = None
+    if row is None:
+        row = EightDRecord(complaint_id=complaint_id, revision=0, content_json="")
+        session.add(row)
+    else:
+        before = {"revision": row.revision, "content": json.loads(row.content_json)}
+    row.content_json = content
+    row.revision += 1
+    row.updated_at = now or datetime.now(UTC)
+    row.updated_by = actor
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="eightd.saved",
+        entity_type="eightd",
+        entity_id=complaint_id,
+        before=before,
+        after={"revision": row.revision, "content": json.loads(content)},
+        reason=reason,
+    )
+    return clean
+
+
+def load_eightd(session: Session, complaint_id: int) -> EightD | None:
+    row = session.scalars(
+        select(EightDRecord).where(EightDRecord.complaint_id == complaint_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    record = from_plain(EightD, json.loads(row.content_json))
+    assert isinstance(record, EightD)
+    return record

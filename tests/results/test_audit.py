@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from store_builders import PNG_BYTES, outcome, register, run_info, step
+
+from results.attachments import EvidenceStore
+from results.audit import GENESIS_HASH, history, record, verify
+from results.models import AuditEvent
+from results.recorder import DatabaseRecorder
+
+
+def _recorded_run(sessions: sessionmaker[Session], evidence_dir: Path) -> int:
+    _complaint_id, _number, unit_id = register(sessions)
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id, evidence=EvidenceStore(evidence_dir))
+    recorder.run_started(run_info())
+    recorder.step_finished(step(0, samples=20, attachments=[("photo.png", PNG_BYTES)]))
+    recorder.step_finished(step(1))
+    recorder.run_finished(outcome())
+    assert recorder.run_id is not None
+    return recorder.run_id
+
+
+def _drop_append_only_triggers(session: Session) -> None:
+    """What an attacker with DBA rights would do first."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DROP TRIGGER audit_event_no_update"))
+        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+    else:
+        session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+
+
+def test_chain_links_every_event_to_the_previous(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        first = record(session, actor="a", action="x.made", entity_type="x", entity_id=1, after={})
+        second = record(
+            session,
+            actor="b",
+            action="x.changed",
+            entity_type="x",
+            entity_id=1,
+            before={"v": 1},
+            after={"v": 2},
+            reason="typo",
+        )
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.hash
+    with sessions() as session:
+        events = history(session, "x", 1)
+        assert [e.reason for e in events] == ["", "typo"]
+        assert events[1].before_json == '{"v":1}' and events[1].after_json == '{"v":2}'
+
+
+def test_audit_rows_refuse_update_and_delete(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        record(session, actor="a", action="x.made", entity_type="x", entity_id=1)
+    for statement in ("UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
+            session.execute(text(statement))
+
+
+def test_untouched_store_verifies(sessions: sessionmaker[Session], evidence_dir: Path) -> None:
+    _recorded_run(sessions, evidence_dir)
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+    assert report.ok, report.problems
+    assert report.audit_events > 0 and report.measurements == 8
+
+
+def test_edited_measurement_row_is_detected(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    _recorded_run(sessions, evidence_dir)
+    with sessions.begin() as session:
+        session.execute(
+            text("UPDATE measurement SET value = 3.9 WHERE name = 'cell_voltage_1' AND idx = 1")
+        )
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+    assert {p.kind for p in report.problems} == {"measurement", "step"}
+
+
+def test_edited_measurement_with_forged_row_hash_is_still_detected(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    from results.audit import _measurement_row
+    from results.integrity import measurement_hash
+    from results.models import Measurement, Step
+
+    _recorded_run(sessions, evidence_dir)
+    with sessions.begin() as session:  # a careful forger also recomputes the row hash
+        m = session.query(Measurement).filter_by(idx=0).first()
+        assert m is not None
+        step_row = session.get(Step, m.step_id)
+        assert step_row is not None
+        m.verdict = "FAIL"
+        m.row_hash = measurement_hash(step_row.run_id, step_row.idx, _measurement_row(m))
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+    assert [p.kind for p in report.problems] == ["step"]
+
+
+def test_changed_evidence_file_is_detected(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    _recorded_run(sessions, evidence_dir)
+    (path,) = [p for p in evidence_dir.rglob("*") if p.is_file()]
+    path.write_bytes(PNG_BYTES + b"retouched")
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+    assert [p.kind for p in report.problems] == ["evidence"]
+    assert "no longer matches" in report.problems[0].detail
+
+
+def test_edited_audit_event_is_detected(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    _recorded_run(sessions, evidence_dir)
+    with sessions.begin() as session:
+        _drop_append_only_triggers(session)
+        session.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3"))
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+    assert [(p.kind, p.ref) for p in report.problems] == [("audit_chain", "audit_event seq=3")]
+
+
+def test_deleted_audit_event_is_detected(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    _recorded_run(sessions, evidence_dir)
+    with sessions.begin() as session:
+        _drop_append_only_triggers(session)
+        session.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+    assert {p.kind for p in report.problems} == {"audit_chain", "record"}
+
+
+def test_complaint_edited_behind_the_stores_back_is_detected(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    complaint_id, _number, _unit_id = register(sessions)
+    with sessions.begin() as session:
+        session.execute(
+            text("UPDATE complaint SET defect_qty = 1 WHERE id = :i"), {"i": complaint_id}
+        )
+    with sessions() as session:
+        report = verify(session, evidence_dir)
+        assert session.query(AuditEvent).count() == 2
+    assert [(p.kind, p.ref) for p in report.problems] == [
+        ("record", f"complaint id={complaint_id}")
+    ]

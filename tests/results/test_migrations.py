@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from results.db import make_engine, open_store
+from results.migrations import config, downgrade, upgrade
+from results.models import Base
+
+
+def test_schema_matches_the_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+    head = ScriptDirectory.from_config(config(db_url)).get_current_head()
+    assert set(Base.metadata.tables) <= tables and version == head
+
+
+def test_migration_runs_down_and_up_again(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    upgrade(path)
+    downgrade(path, "base")
+    engine = make_engine(path)
+    try:
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    finally:
+        engine.dispose()
+    upgrade(path)  # and the head is idempotent
+    upgrade(path)
+
+
+def test_sqlite_store_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+    sessions = open_store(tmp_path / "s.sqlite3")
+    with sessions() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    sessions.kw["bind"].dispose()
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    with pytest.raises(ValueError, match="file path"):
+        make_engine("sqlite://")

@@ -1,0 +1,243 @@
+"""HTML/PDF rendering: determinism, content, CJK text, evidence anchors, labels per language."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import re
+from importlib import resources
+
+import pypdf
+import pytest
+
+from procedures.records import Verdict
+from results.reports import fonts, plots
+from results.reports.errors import FontError, MissingLabelError, UnknownLocaleError
+from results.reports.html import render_html
+from results.reports.labels import available_locales, catalogue
+from results.reports.model import Signature, content_sha256
+from results.reports.pdf import render_pdf
+from results.reports.sample import COMPLAINT, T0, sample_report
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_catalogues_carry_the_same_keys() -> None:
+    locales = available_locales()
+    assert locales == ("en", "zh_CN")
+    keys = [set(catalogue(code).messages) for code in locales]
+    assert keys[0] == keys[1]
+    for code in locales:
+        folder = resources.files("results.reports") / "locale"
+        raw = json.loads((folder / f"{code}.json").read_text(encoding="utf-8"))
+        assert all(isinstance(v, str) and v for v in raw.values())
+
+
+def test_unknown_locale_and_missing_label_name_the_fix() -> None:
+    with pytest.raises(UnknownLocaleError, match="fr"):
+        catalogue("fr")
+    with pytest.raises(MissingLabelError, match=r"no\.such\.key"):
+        catalogue("en")["no.such.key"]
+    assert catalogue("en").enum("symptom", "brand_new_code") == "brand_new_code"
+
+
+def test_html_is_byte_identical_for_the_same_data() -> None:
+    first = render_html(sample_report(3))
+    second = render_html(sample_report(3))
+    assert hashlib.sha256(first.encode()).digest() == hashlib.sha256(second.encode()).digest()
+
+
+def test_html_changes_when_a_value_changes() -> None:
+    data = sample_report(1)
+    unit = data.units[0]
+    run = unit.runs[0]
+    step = run.steps[0]
+    row = dataclasses.replace(step.measurements[0], value=0.123456789)
+    changed = dataclasses.replace(
+        data,
+        units=(
+            dataclasses.replace(
+                unit,
+                runs=(
+                    dataclasses.replace(
+                        run, steps=(dataclasses.replace(step, measurements=(row,)), *run.steps[1:])
+                    ),
+                ),
+            ),
+        ),
+    )
+    html = render_html(changed)
+    assert "0.123457" in html  # fixed 6 significant digits
+    assert html != render_html(data)
+    assert content_sha256(changed) != content_sha256(data)
+
+
+def test_html_is_self_contained_and_carries_the_content() -> None:
+    html = render_html(sample_report(2, locale="zh_CN"))
+    assert '<html lang="zh-CN">' in html and '<meta charset="utf-8">' in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)  # no internet assets
+    assert "<link" not in html and "<script" not in html
+    assert COMPLAINT.customer in html and COMPLAINT.symptom_text in html
+    assert "客诉分析报告" in html and "测量结果与限值" in html
+    assert "<svg" in html and "<polyline" in html
+    assert "<title>CC-2025-0042-PB-1S2P-18650-5200</title>" in html
+
+
+def test_html_labels_follow_the_report_language() -> None:
+    en = render_html(sample_report(1, locale="en"))
+    zh = render_html(sample_report(1, locale="zh_CN"))
+    assert "Complaint analysis report" in en and "客诉分析报告" not in en
+    assert "客诉分析报告" in zh and "Complaint analysis report" not in zh
+    assert ">fail<" in en and ">不合格<" in zh
+    # the locale argument overrides the data's own language
+    assert "Complaint analysis report" in render_html(sample_report(1), "en")
+
+
+def test_measurement_rows_show_limits_verdict_and_instrument() -> None:
+    data = sample_report(1, locale="en")
+    html = render_html(data)
+    row = data.units[0].runs[0].steps[0].measurements[0]
+    match = re.search(rf'<tr id="{row.anchor}">(.*?)</tr>', html)
+    assert match is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", match.group(1))
+    assert cells[:9] == [
+        "voltage_check",
+        "pack_voltage",
+        "0.35",
+        "V",
+        "3",
+        "4.2",
+        "[,]",
+        "fail",
+        "Keysight Technologies,34461A,MY12345678,A.03.01",
+    ]
+    assert 'class="v-fail"' in match.group(1)
+
+
+def test_diagnosis_links_point_at_existing_measurement_rows() -> None:
+    html = render_html(sample_report(2, locale="en"))
+    diagnosis = html[html.index('id="diagnosis"') : html.index('id="disposition"')]
+    targets = re.findall(r'href="#(m-[0-9a-f]+)"', diagnosis)
+    assert len(targets) == 2 * 4  # four cited measurements per unit
+    for target in targets:
+        assert f'<tr id="{target}">' in html
+    eightd = html[html.index('id="eightd"') : html.index('id="approvals"')]
+    assert re.findall(r'href="#(m-[0-9a-f]+)"', eightd)[0] in targets
+    assert 'href="#run-R0000"' in eightd
+
+
+def test_missing_evidence_is_marked_not_linked() -> None:
+    data = sample_report(1, locale="en")
+    run = data.units[0].runs[0]
+    conclusion = dataclasses.replace(run.conclusions[0], evidence=("nowhere/nothing",))
+    broken = dataclasses.replace(
+        data,
+        units=(
+            dataclasses.replace(
+                data.units[0], runs=(dataclasses.replace(run, conclusions=(conclusion,)),)
+            ),
+        ),
+    )
+    assert '<span class="missing">nowhere/nothing (?)</span>' in render_html(broken)
+
+
+def test_signatures_and_draft_mark() -> None:
+    data = sample_report(1, locale="en")
+    assert "DRAFT - not approved" in render_html(data)
+    signed = dataclasses.replace(
+        data,
+        signatures=(
+            Signature("李工", "authored", T0, content_sha256(data)),
+            Signature("王芳", "approved", T0, content_sha256(data)),
+        ),
+    )
+    html = render_html(signed)
+    assert "DRAFT" not in html
+    approvals = html[html.index('id="approvals"') :]
+    assert "王芳" in approvals and "approved" in approvals and content_sha256(data) in approvals
+    assert "2025-03-04 08:00:00Z" in approvals
+
+
+def test_pdf_is_byte_identical_and_dated_from_the_data() -> None:
+    first = render_pdf(sample_report(2))
+    second = render_pdf(sample_report(2))
+    assert first.startswith(b"%PDF-")
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+    info = pypdf.PdfReader(io.BytesIO(first)).metadata
+    assert info is not None
+    assert info["/CreationDate"].startswith("D:20250307")  # issued_at of the sample
+    assert info["/Title"] == "CC-2025-0042-PB-1S2P-18650-5200"
+
+
+def test_pdf_embeds_the_cjk_font_and_chinese_text_extracts() -> None:
+    data = render_pdf(sample_report(1, locale="zh_CN"))
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    base_fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            base_fonts.add(str(font["/BaseFont"]))
+            if "WenQuanYi" in str(font["/BaseFont"]):
+                descriptor = font["/FontDescriptor"].get_object()
+                assert "/FontFile2" in descriptor  # embedded TrueType
+    assert any(name.endswith("+WenQuanYiMicroHei") for name in base_fonts)
+    text = _pdf_text(data)
+    for expected in (
+        COMPLAINT.customer,
+        COMPLAINT.symptom_text,
+        "客诉分析报告",
+        "第 1 页",
+        "不合格",
+    ):
+        assert expected in text
+    assert "CC-2025-0042-PB-1S2P-18650-5200 v1" in text
+
+
+def test_pdf_english_labels() -> None:
+    text = _pdf_text(render_pdf(sample_report(1, locale="en")))
+    assert "Complaint analysis report" in text and "Measurement" in text
+    assert COMPLAINT.customer in text  # Chinese data inside an English report
+
+
+def test_pdf_refuses_text_the_font_cannot_show() -> None:
+    data = sample_report(1, locale="en")
+    korean = dataclasses.replace(
+        data, complaint=dataclasses.replace(data.complaint, customer="한국")
+    )
+    with pytest.raises(FontError, match="PACKBENCH_REPORT_FONT"):
+        render_pdf(korean)
+
+
+def test_font_override_must_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(fonts.FONT_ENV, "/nonexistent/font.ttf")
+    with pytest.raises(FontError, match="not a file"):
+        fonts.font_path()
+
+
+def test_nice_ticks_cover_the_range_with_round_steps() -> None:
+    assert plots.nice_ticks(0.0, 8640.0) == [0.0, 2000.0, 4000.0, 6000.0, 8000.0, 10000.0]
+    assert plots.nice_ticks(2.2, 4.19, 4) == [2.0, 2.5, 3.0, 3.5, 4.0, 4.5]
+    flat = plots.nice_ticks(3.3, 3.3)
+    assert flat[0] < 3.3 < flat[-1]
+
+
+def test_decimation_keeps_extremes() -> None:
+    import numpy as np
+
+    x = np.arange(100_000, dtype=np.float64)
+    y = np.zeros_like(x)
+    y[51_234] = 5.0
+    y[77_777] = -3.0
+    xs, ys = plots.decimate(x, y, 600)
+    assert len(xs) <= 600
+    assert 5.0 in ys and -3.0 in ys
+    assert list(xs) == sorted(xs)
+
+
+def test_verdict_order_in_units() -> None:
+    assert sample_report(1).units[0].verdict is Verdict.FAIL
