@@ -1,0 +1,185 @@
+"""Step 5b: the bare protection board, with the source standing in for the cells on B+/B-.
+
+The source sweeps the cell voltage slowly past each threshold (holding each level for the IC's
+detection delay plus twice its tolerance) while the multimeter watches P+/P-: the board passes
+the output straight through, through a body diode (~0.7 V lower: one FET off), or not at all.
+Detect and release levels are judged per cell against the spec's table. The board's output is
+checked first; the sweeps only mean something on a board that passes its output at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from instruments.errors import MeasurementFault, OverloadError
+from instruments.roles import DCSource, Multimeter
+from instruments.units import Q_, Quantity
+from procedures.context import StepContext
+from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.measurements import CategoricalMeasurement, Measurement
+
+STEP_V = 0.01
+"""Sweep step per cell (V): a fifth of the IC's detection tolerance."""
+OUTPUT_CURRENT_LIMIT = Q_(0.1, "A")
+OUTPUT_OCP = Q_(0.2, "A")
+DIODE_MIN_DROP = 0.3
+"""P+ lower than B+ by more than this: current passes a body diode, one FET is off."""
+MARGIN_V = 0.1
+"""Sweep this far past the threshold's tolerance before calling the protection absent."""
+
+OUTPUT = CategoricalMeasurement(
+    "board_output", ("through", "diode_drop", "none"), passing=("through",)
+)
+CUT = ("cut", "not_cut", "not_tested")
+OVERCHARGE_CUT = CategoricalMeasurement("board_overcharge_cut", CUT, passing=("cut",))
+OVERDISCHARGE_CUT = CategoricalMeasurement("board_overdischarge_cut", CUT, passing=("cut",))
+LOOP_PATH = CategoricalMeasurement("board_loop", ("closed", "open"), passing=("closed",))
+
+
+def make_board_tests(
+    fixtures: FixtureChanger, options: DiagnosisOptions
+) -> Callable[[StepContext], None]:
+    def board_tests(ctx: StepContext) -> None:
+        """Board output, main-loop resistance, over-charge and over-discharge detect/release."""
+        spec = ctx.spec
+        ch = options.source_channel
+        series = spec.product.series
+        source = ctx.instruments.source
+        dmm = ctx.instruments.multimeter
+        fixtures.move_to("board")
+        top = (
+            spec.protection.overcharge_detect
+            + spec.protection.overcharge_detect_tolerance
+            + Q_(MARGIN_V, "V")
+        ) * series
+        try:
+            source.output_off(ch)
+            source.set_over_voltage_protection(ch, top + options.over_voltage_margin)
+            source.set_over_current_protection(ch, OUTPUT_OCP)
+            source.set_current_limit(ch, OUTPUT_CURRENT_LIMIT)
+            nominal = spec.cell.nominal_voltage * series
+            source.set_voltage(ch, nominal)
+            source.output_on(ch)
+            ctx.clock.sleep(0.1)
+            output = dmm.dc_voltage()
+            ctx.measure(Measurement("board_output_voltage", "V"), output, instrument=dmm)
+            drop = nominal - output
+            ctx.measure(Measurement("board_output_drop", "V"), drop, instrument=dmm)
+            if drop < Q_(DIODE_MIN_DROP, "V"):
+                state = "through"
+            elif output > nominal * 0.5:
+                state = "diode_drop"
+            else:
+                state = "none"
+            ctx.measure(OUTPUT, state, instrument=dmm)
+            loop_resistance(ctx)
+            if state != "through":
+                ctx.measure(OVERCHARGE_CUT, "not_tested")
+                ctx.measure(OVERDISCHARGE_CUT, "not_tested")
+                return
+            overcharge_sweep(ctx, source, dmm, ch)
+            source.set_voltage(ch, nominal)
+            ctx.clock.sleep(0.1)
+            overdischarge_sweep(ctx, source, dmm, ch)
+        finally:
+            source.output_off(ch)
+
+    return board_tests
+
+
+def loop_resistance(ctx: StepContext) -> None:
+    spec = ctx.spec
+    meter = ctx.instruments.resistance_meter
+    meter.configure(spec.protection.main_loop_resistance_max * 4, spec.charge.voltage * 1.2)
+    try:
+        reading = meter.read()
+    except (OverloadError, MeasurementFault):
+        ctx.measure(LOOP_PATH, "open", instrument=meter)
+        return
+    ctx.measure(LOOP_PATH, "closed", instrument=meter)
+    limit = Measurement(
+        "board_loop_resistance", "mohm", high=spec.protection.main_loop_resistance_max
+    )
+    ctx.measure(limit, reading.resistance, instrument=meter)
+
+
+def _passes(dmm: Multimeter, setpoint: float) -> bool:
+    volts: float = dmm.dc_voltage().m_as("V")
+    return volts > setpoint - DIODE_MIN_DROP
+
+
+def _sweep(
+    ctx: StepContext,
+    source: DCSource,
+    dmm: Multimeter,
+    ch: int,
+    start: float,
+    stop: float,
+    hold: float,
+    until_passing: bool,
+) -> float | None:
+    """Step the per-cell voltage from ``start`` to ``stop``; the level where the output turns
+    ``until_passing`` (back on) or not (cut), or ``None`` if it never does."""
+    series = ctx.spec.product.series
+    steps = round(abs(stop - start) / STEP_V)
+    direction = 1.0 if stop > start else -1.0
+    for k in range(steps + 1):
+        cell = start + direction * k * STEP_V
+        setpoint = cell * series
+        source.set_voltage(ch, Q_(setpoint, "V"))
+        ctx.clock.sleep(hold)
+        if _passes(dmm, setpoint) is until_passing:
+            return cell
+    return None
+
+
+def _level(name: str, nominal: Quantity, tolerance: Quantity) -> Measurement:
+    return Measurement(
+        name, "V", low=nominal - tolerance, high=nominal + tolerance, nominal=nominal
+    )
+
+
+def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> None:
+    p = ctx.spec.protection
+    hold = (p.overcharge_delay + 2 * p.overcharge_delay_tolerance).m_as("s")
+    start = ctx.spec.cell.charge_voltage.m_as("V")
+    top = (p.overcharge_detect + p.overcharge_detect_tolerance).m_as("V") + MARGIN_V
+    detect = _sweep(ctx, source, dmm, ch, start, top, hold, until_passing=False)
+    if detect is None:
+        ctx.measure(OVERCHARGE_CUT, "not_cut", instrument=dmm)
+        ctx.measure(Measurement("board_overcharge_max_tested", "V"), Q_(top, "V"))
+        return
+    ctx.measure(OVERCHARGE_CUT, "cut", instrument=dmm)
+    detect_limits = _level(
+        "board_overcharge_detect", p.overcharge_detect, p.overcharge_detect_tolerance
+    )
+    ctx.measure(detect_limits, Q_(detect, "V"), instrument=dmm)
+    bottom = (p.overcharge_release - p.overcharge_release_tolerance).m_as("V") - MARGIN_V
+    release = _sweep(ctx, source, dmm, ch, detect, bottom, hold, until_passing=True)
+    release_limits = _level(
+        "board_overcharge_release", p.overcharge_release, p.overcharge_release_tolerance
+    )
+    ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
+
+
+def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> None:
+    p = ctx.spec.protection
+    hold = (p.overdischarge_delay + 2 * p.overdischarge_delay_tolerance).m_as("s")
+    start = ctx.spec.cell.nominal_voltage.m_as("V")
+    bottom = (p.overdischarge_detect - p.overdischarge_detect_tolerance).m_as("V") - MARGIN_V
+    detect = _sweep(ctx, source, dmm, ch, start, bottom, hold, until_passing=False)
+    if detect is None:
+        ctx.measure(OVERDISCHARGE_CUT, "not_cut", instrument=dmm)
+        ctx.measure(Measurement("board_overdischarge_min_tested", "V"), Q_(bottom, "V"))
+        return
+    ctx.measure(OVERDISCHARGE_CUT, "cut", instrument=dmm)
+    detect_limits = _level(
+        "board_overdischarge_detect", p.overdischarge_detect, p.overdischarge_detect_tolerance
+    )
+    ctx.measure(detect_limits, Q_(detect, "V"), instrument=dmm)
+    top = (p.overdischarge_release + p.overdischarge_release_tolerance).m_as("V") + MARGIN_V
+    release = _sweep(ctx, source, dmm, ch, detect, top, hold, until_passing=True)
+    release_limits = _level(
+        "board_overdischarge_release", p.overdischarge_release, p.overdischarge_release_tolerance
+    )
+    ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)

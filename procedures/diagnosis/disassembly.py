@@ -1,0 +1,75 @@
+"""Step 5a: open the pack and measure every series cell (1 kHz resistance and voltage together).
+
+Cell limits follow battery-domain §6: marginal above 1.5x the new resistance, fail above 2x; a
+cell below the spec's 0 V-charge minimum must not be charged again (fail), one below the
+discharge cutoff is marginal. With several cells in series their spread is judged too, since an
+imbalanced pack trips on its highest cell while charging and its lowest while discharging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from instruments.errors import MeasurementFault, OverloadError
+from instruments.units import Q_
+from procedures.context import StepContext
+from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.measurements import CategoricalMeasurement, Measurement
+
+CONFIRM_ID = "disassembly_confirm"
+
+
+def make_disassembly(
+    fixtures: FixtureChanger, options: DiagnosisOptions
+) -> Callable[[StepContext], None]:
+    def disassembly(ctx: StepContext) -> None:
+        """Open the pack (operator confirms), then each cell's voltage and 1 kHz resistance."""
+        spec = ctx.spec
+        cell = spec.cell
+        ctx.prompt.confirm(
+            CONFIRM_ID,
+            "The fault is not explained by the closed-pack tests: open the pack "
+            "(remove the wrap, keep the board connected to the cells) and confirm.",
+        )
+        meter = ctx.instruments.resistance_meter
+        # the fixture touches a series position: its parallel cells are measured together
+        new = cell.ac_resistance_new / spec.product.parallel
+        meter.configure(new * cell.ac_resistance_reject_factor * 4, cell.charge_voltage * 1.5)
+        voltages: list[float] = []
+        for index in range(spec.product.series):
+            fixtures.move_to("cell", index)
+            name = f"cell{index + 1}"
+            voltage = Measurement(
+                f"{name}_voltage",
+                "V",
+                low=spec.charge.zero_volt_min,
+                high=cell.charge_voltage + Q_(0.05, "V"),
+                marginal_low=cell.discharge_cutoff,
+            )
+            resistance = Measurement(
+                f"{name}_resistance",
+                "mohm",
+                high=new * cell.ac_resistance_reject_factor,
+                marginal_high=new * cell.ac_resistance_warn_factor,
+                nominal=new,
+            )
+            try:
+                reading = meter.read()
+            except (OverloadError, MeasurementFault):
+                ctx.measure(
+                    CategoricalMeasurement(f"{name}_contact", ("open",), passing=()),
+                    "open",
+                    instrument=meter,
+                )
+                continue
+            ctx.measure(voltage, reading.voltage, instrument=meter)
+            ctx.measure(resistance, reading.resistance, instrument=meter)
+            voltages.append(reading.voltage.m_as("V"))
+        if len(voltages) > 1:
+            spread = Measurement("cell_voltage_spread", "V", high=options.cell_spread_max)
+            ctx.measure(spread, Q_(max(voltages) - min(voltages), "V"), instrument=meter)
+
+    return disassembly
+
+
+__all__ = ["CONFIRM_ID", "make_disassembly"]

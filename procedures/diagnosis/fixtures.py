@@ -1,0 +1,82 @@
+"""Moving the unit between the pack, board and cell fixtures, and the options of the sequence.
+
+On a real bench a person moves the pack; under simulation the control endpoint does. The steps
+only call ``FixtureChanger.move_to``, so neither the steps nor this package import ``simulators``:
+``ControlFixtures`` speaks the endpoint's line protocol through anything with ``request`` (the
+``SimulatedClock`` already holds that connection).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from instruments.units import Q_, Quantity
+from procedures.prompts import Prompts
+
+FixtureName = Literal["pack", "board", "cell"]
+FIXTURE_TEXT = {
+    "pack": "the pack fixture (P+/P- of the closed pack)",
+    "board": "the board fixture (bare protection board, source on B+/B-)",
+    "cell": "the cell fixture",
+}
+
+
+class FixtureChanger(Protocol):
+    def move_to(self, name: FixtureName, cell_index: int = 0) -> None:
+        """Put the unit (or series cell ``cell_index``) on fixture ``name``; return when done."""
+        ...
+
+
+class ControlEndpoint(Protocol):
+    def request(self, line: str) -> dict[str, Any]: ...
+
+
+class ControlFixtures:
+    """Simulated bench: the control endpoint's ``FIXTURE`` command moves the unit."""
+
+    def __init__(self, endpoint: ControlEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def move_to(self, name: FixtureName, cell_index: int = 0) -> None:
+        self.endpoint.request(f"FIXTURE {name} {cell_index}")
+
+
+class OperatorFixtures:
+    """Real bench: the operator moves the unit and confirms (question id ``fixture_<name>``)."""
+
+    def __init__(self, prompts: Prompts) -> None:
+        self.prompts = prompts
+
+    def move_to(self, name: FixtureName, cell_index: int = 0) -> None:
+        where = FIXTURE_TEXT[name]
+        if name == "cell":
+            where = f"{where}, series cell {cell_index + 1}"
+        self.prompts.confirm(f"fixture_{name}_{cell_index}", f"Place the unit on {where}.")
+
+
+@dataclass(frozen=True)
+class DiagnosisOptions:
+    """Knobs of the sequence; defaults follow battery-domain §6 and the manual's practice.
+
+    ``abort_voltage_margin`` puts the recharge's software abort limit above the pack's charge
+    voltage; ``over_voltage_margin`` puts the source's hardware OVP above it, as the backstop
+    should the software not get to look in time. A test may lower the abort limit to provoke it.
+    """
+
+    source_channel: int = 1
+    sample_interval: Quantity = field(default_factory=lambda: Q_(60.0, "s"))
+    over_voltage_margin: Quantity = field(default_factory=lambda: Q_(0.15, "V"))
+    abort_voltage_margin: Quantity = field(default_factory=lambda: Q_(0.1, "V"))
+    no_current_timeout: Quantity = field(default_factory=lambda: Q_(300.0, "s"))
+    no_current_level: Quantity = field(default_factory=lambda: Q_(0.01, "A"))
+    current_tolerance: float = 0.25
+    """Abort when the charge current exceeds its setpoint by this fraction (+ 50 mA)."""
+    wake_settle: Quantity = field(default_factory=lambda: Q_(1.0, "s"))
+    receive_rest: Quantity = field(default_factory=lambda: Q_(2.0, "s"))
+    """Rest with the terminals unloaded before the second voltage reading."""
+    relax_rest: Quantity = field(default_factory=lambda: Q_(1.0, "h"))
+    self_discharge_rest: Quantity = field(default_factory=lambda: Q_(24.0, "h"))
+    self_discharge_factor: float = 5.0
+    """Allowed self-discharge: this many times the cell datasheet's monthly figure."""
+    cell_spread_max: Quantity = field(default_factory=lambda: Q_(0.1, "V"))

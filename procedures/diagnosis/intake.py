@@ -1,0 +1,48 @@
+"""Step 1: how the pack was used, asked as the manual asks it and kept as categorical records.
+
+The answers are recorded, not judged (every allowed answer passes): they feed the customer advice
+and the cause category, and an engineer reading the report needs them beside the measurements.
+"""
+
+from __future__ import annotations
+
+from procedures.context import StepContext
+from procedures.measurements import CategoricalMeasurement
+
+CHARGERS = ("original", "third_party", "unknown")
+TEMPERATURES = ("normal", "hot", "cold", "unknown")
+TIME_IN_USE = ("under_1_month", "1_to_12_months", "over_12_months", "unknown")
+LOCATIONS = ("indoor", "vehicle", "outdoor", "storage", "unknown")
+KNOWN_GOOD = ("yes", "no", "not_tried")
+
+DEVICE = CategoricalMeasurement("usage_device", description="device the pack powered")
+CHARGER = CategoricalMeasurement("usage_charger", CHARGERS, description="charger used")
+TEMPERATURE = CategoricalMeasurement("usage_temperature", TEMPERATURES)
+TIME = CategoricalMeasurement("usage_time_in_use", TIME_IN_USE)
+LOCATION = CategoricalMeasurement("usage_location", LOCATIONS)
+KNOWN_GOOD_PACK = CategoricalMeasurement(
+    "known_good_pack_works",
+    KNOWN_GOOD,
+    description="does a known-good pack of the same model work in the customer's device",
+)
+
+
+def intake(ctx: StepContext) -> None:
+    """Ask the usage questions of the complaint manual (device, charger, environment, time)."""
+    ask = ctx.prompt
+    ctx.measure(DEVICE, ask.text("usage_device", "Which device did the customer use the pack in?"))
+    ctx.measure(CHARGER, ask.choice("usage_charger", "Which charger was used?", CHARGERS))
+    ctx.measure(
+        TEMPERATURE,
+        ask.choice("usage_temperature", "Ambient temperature in use?", TEMPERATURES),
+    )
+    ctx.measure(TIME, ask.choice("usage_time_in_use", "How long was the pack in use?", TIME_IN_USE))
+    ctx.measure(LOCATION, ask.choice("usage_location", "Where was it used or stored?", LOCATIONS))
+    ctx.measure(
+        KNOWN_GOOD_PACK,
+        ask.choice(
+            "known_good_pack_works",
+            "Does a known-good pack of the same model work in the customer's device?",
+            KNOWN_GOOD,
+        ),
+    )

@@ -1,0 +1,393 @@
+"""The rules: from a finished run's records to root cause, symptom, disposition and advice.
+
+Pure functions over a ``RunView`` (the latest record of each measurement), so they are tested on
+synthetic records without a bench. Rules are tried in order of how decisive their evidence is:
+a pack that took no charge is explained before anything else, a cell that must never be charged
+again outranks a board fault, and "no fault found" is what remains. Every conclusion cites the
+``step/measurement`` records it rests on; the cause category is a proposal for QA to confirm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from procedures.context import RunView
+from procedures.records import Conclusion, Verdict
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a root cause means for the complaint (manual's symptom and cause lists)."""
+
+    symptom: str
+    disposition: str
+    cause_category: str
+    advice: str
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "customer_misjudgement": Outcome(
+        "cannot power on",
+        "no_fault_found",
+        "customer misjudgement",
+        "The pack meets its specification: check the device and its contacts, and charge the "
+        "pack fully before use.",
+    ),
+    "device_overcurrent": Outcome(
+        "shuts off after power-on",
+        "no_fault_found",
+        "customer storage or handling",
+        "The device drew more than the pack's over-current limit: check the device's current "
+        "draw, and disconnect the pack from the device to reset it.",
+    ),
+    "over_discharge_in_storage": Outcome(
+        "cannot power on",
+        "recharge_and_return",
+        "customer storage or handling",
+        "Don't store the pack flat: store it at about half charge and recharge it every three "
+        "months.",
+    ),
+    "protection_latched": Outcome(
+        "cannot power on",
+        "recharge_and_return",
+        "failure after use",
+        "Use a stable charger (the original one): transients on the charger input can latch "
+        "the protection board.",
+    ),
+    "cell_deeply_discharged": Outcome(
+        "cannot power on",
+        "scrap",
+        "customer storage or handling",
+        "A cell was discharged below its safe recharge level and must not be charged again; "
+        "don't store packs flat or connected to a device.",
+    ),
+    "cell_internal_short": Outcome(
+        "no voltage or high internal resistance",
+        "scrap",
+        "manufacturing",
+        "Stop using packs of this lot that heat up while charging; return them for analysis.",
+    ),
+    "cell_aged_high_resistance": Outcome(
+        "shuts off after power-on",
+        "replace_cells",
+        "failure after use",
+        "The cells are worn: replace the pack at the end of its service life; avoid high "
+        "temperatures and deep discharges.",
+    ),
+    "cell_imbalance": Outcome(
+        "shuts off after power-on",
+        "replace_cells",
+        "manufacturing",
+        "The cells drifted apart; charge with the original charger and don't store the pack flat.",
+    ),
+    "cell_high_self_discharge": Outcome(
+        "cannot power on",
+        "replace_cells",
+        "manufacturing",
+        "A cell loses its charge at rest; recharge the replacement pack before storage.",
+    ),
+    "fuse_open": Outcome(
+        "cannot power on",
+        "repair_board",
+        "failure after use",
+        "The pack's fuse opened after an over-current: check the device and cabling for a "
+        "short before using the repaired pack.",
+    ),
+    "discharge_mosfet_open": Outcome(
+        "cannot power on", "replace_board", "manufacturing", "No action needed by the customer."
+    ),
+    "charge_mosfet_open": Outcome(
+        "no charge/discharge",
+        "replace_board",
+        "manufacturing",
+        "No action needed by the customer.",
+    ),
+    "charge_mosfet_shorted": Outcome(
+        "other",
+        "replace_board",
+        "manufacturing",
+        "Use only the specified charger: this board could not stop an over-charge.",
+    ),
+    "discharge_mosfet_shorted": Outcome(
+        "short-circuit/fire",
+        "replace_board",
+        "manufacturing",
+        "Stop using packs that get hot on a short or a jammed device; this board could not cut "
+        "its output.",
+    ),
+    "overcurrent_protection_failed": Outcome(
+        "short-circuit/fire",
+        "replace_board",
+        "manufacturing",
+        "Stop using packs that get hot on a short or a jammed device; this board did not trip "
+        "on over-current.",
+    ),
+    "undetermined": Outcome(
+        "other",
+        "scrap",
+        "failure after use",
+        "None until QA has reviewed the evidence.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    root_cause: str
+    explanation: str
+    evidence: tuple[str, ...]
+
+
+class Facts:
+    """Typed, forgiving access to the run: a measurement the run did not take reads as ``None``."""
+
+    def __init__(self, view: RunView) -> None:
+        self.view = view
+
+    def text(self, name: str) -> str | None:
+        return self.view.measurement(name).text_value if self.view.has(name) else None
+
+    def value(self, name: str) -> float | None:
+        return self.view.measurement(name).value if self.view.has(name) else None
+
+    def failed(self, name: str) -> bool:
+        return self.view.has(name) and self.view.measurement(name).verdict is Verdict.FAIL
+
+    def worse_than_pass(self, name: str) -> bool:
+        if not self.view.has(name):
+            return False
+        return self.view.measurement(name).verdict in (Verdict.MARGINAL, Verdict.FAIL)
+
+    def refs(self, *names: str) -> tuple[str, ...]:
+        return tuple(self.view.ref(n) for n in names if self.view.has(n))
+
+    def cells(self, suffix: str) -> list[str]:
+        series = self.view.spec.product.series
+        return [f"cell{i + 1}_{suffix}" for i in range(series)]
+
+
+Rule = Callable[[Facts], Finding | None]
+
+
+def no_charge_accepted(f: Facts) -> Finding | None:
+    """No charge current: a cell too low to charge, a FET open, or the fuse open."""
+    if f.text("wake_response") != "no_response":
+        return None
+    base = ("voltage_rested", "wake_response", "charge_end")
+    low_cells = [c for c in f.cells("voltage") if f.failed(c)]
+    if low_cells:
+        return Finding(
+            "cell_deeply_discharged",
+            "The pack took no charge and a cell is below the 0 V-charge minimum; the board "
+            "rightly inhibits charging it.",
+            f.refs(*base, *low_cells),
+        )
+    if f.text("board_output") == "diode_drop":
+        return Finding(
+            "charge_mosfet_open",
+            "No charge current; the bare board passes its output only through a body diode "
+            "(one FET open) while the pack still discharges.",
+            f.refs(*base, "board_output", "board_output_drop"),
+        )
+    probe = f.value("diode_probe_current")
+    precharge = f.view.spec.charge.precharge_current.m_as("A")
+    if probe is not None and probe >= 0.5 * precharge:
+        return Finding(
+            "discharge_mosfet_open",
+            "No current at the charge voltage, but current flows one diode drop higher: the "
+            "charge runs only through the discharge FET's body diode, whose channel is open.",
+            f.refs(*base, "diode_probe_current", "board_output"),
+        )
+    if f.text("board_output") == "none" and f.text("board_loop") == "open":
+        return Finding(
+            "fuse_open",
+            "No charge current, no body-diode conduction, and the bare board's main loop is "
+            "open with good cells: the fuse is open.",
+            f.refs(*base, "diode_probe_current", "board_output", "board_loop"),
+        )
+    return Finding(
+        "undetermined",
+        "The pack took no charge and no later test located the open path.",
+        f.refs(*base),
+    )
+
+
+def never_tapered(f: Facts) -> Finding | None:
+    if f.text("charge_end") == "time_limit":
+        return Finding(
+            "cell_internal_short",
+            "The charge current never fell to the end-of-charge level within the time limit: "
+            "the charge feeds an internal leak, which also drains the pack at rest.",
+            f.refs("wake_response", "charge_end", "charge_final_current", "self_discharge_rate"),
+        )
+    if f.failed("voltage_fall_under_charge"):
+        return Finding(
+            "cell_internal_short",
+            "The terminal voltage fell while charge current flowed into the pack: an internal "
+            "leak takes more than the charge brings.",
+            f.refs("wake_response", "voltage_fall_under_charge", "charge_end", "wake_voltage"),
+        )
+    return None
+
+
+def discharge_side_uncut(f: Facts) -> Finding | None:
+    oc = f.text("overcurrent_protection")
+    if oc != "not_tripped":
+        return None
+    if f.text("board_overdischarge_cut") == "not_cut":
+        return Finding(
+            "discharge_mosfet_shorted",
+            "Neither over-current nor over-discharge cut the output although the IC's "
+            "thresholds were crossed: the discharge FET conducts with its gate off.",
+            f.refs("overcurrent_protection", "board_overdischarge_cut", "board_loop_resistance"),
+        )
+    return Finding(
+        "overcurrent_protection_failed",
+        "The output carried well above the over-current trip level without cutting, while "
+        "the over-discharge protection still cuts: the IC's over-current detection failed.",
+        f.refs("overcurrent_protection", "overcurrent_max_tested", "board_overdischarge_cut"),
+    )
+
+
+def charge_side_uncut(f: Facts) -> Finding | None:
+    if f.text("board_overcharge_cut") != "not_cut":
+        return None
+    return Finding(
+        "charge_mosfet_shorted",
+        "The bare board kept its output on past the over-charge detection level: the charge "
+        "FET cannot cut.",
+        f.refs("board_overcharge_cut", "board_overcharge_max_tested", "board_loop_resistance"),
+    )
+
+
+def cells_apart(f: Facts) -> Finding | None:
+    if not f.failed("cell_voltage_spread"):
+        return None
+    return Finding(
+        "cell_imbalance",
+        "The series cells' voltages differ by more than the spec allows after a full charge.",
+        f.refs("cell_voltage_spread", *f.cells("voltage")),
+    )
+
+
+def cell_resistance(f: Facts) -> Finding | None:
+    worn = [c for c in f.cells("resistance") if f.worse_than_pass(c)]
+    if not worn:
+        return None
+    return Finding(
+        "cell_aged_high_resistance",
+        "A cell's 1 kHz resistance exceeds the warn factor of its new value (marginal: worn; "
+        "fail: beyond the reject factor); the pack sags under load and shuts the device off.",
+        f.refs(*worn, "pack_resistance"),
+    )
+
+
+def self_discharge(f: Facts) -> Finding | None:
+    if not f.failed("self_discharge_rate"):
+        return None
+    return Finding(
+        "cell_high_self_discharge",
+        "The rested pack lost voltage far faster than the cells' datasheet self-discharge.",
+        f.refs("ocv_rested", "ocv_after_rest", "self_discharge_rate"),
+    )
+
+
+def woke(f: Facts) -> Finding | None:
+    wake = f.text("wake_response")
+    if wake == "under_voltage":
+        return Finding(
+            "over_discharge_in_storage",
+            "The pack read zero; under charge the terminal showed a low cell voltage rising "
+            "until the board released its under-voltage protection, and every later test "
+            "passed.",
+            f.refs("voltage_rested", "wake_voltage", "wake_response", "charge_end"),
+        )
+    if wake == "latched":
+        return Finding(
+            "protection_latched",
+            "The pack read zero; the charger released the board at once and the terminal "
+            "jumped to a normal cell voltage, and every later test passed.",
+            f.refs("voltage_rested", "wake_voltage", "wake_response", "charge_end"),
+        )
+    return None
+
+
+def released_on_unloading(f: Facts) -> Finding | None:
+    if f.text("voltage_category_as_received") != "zero" or f.text("voltage_category") == "zero":
+        return None
+    return Finding(
+        "device_overcurrent",
+        "The pack arrived with its output off and turned it back on once nothing loaded the "
+        "terminals: the board was holding an over-current protection from the device.",
+        f.refs("voltage_as_received", "voltage_rested", "overcurrent_protection"),
+    )
+
+
+def nothing_found(f: Facts) -> Finding | None:
+    return Finding(
+        "customer_misjudgement",
+        "Every test passed: the complaint does not reproduce on the bench.",
+        f.refs("voltage_rested", "charge_end", "pack_resistance", "overcurrent_protection"),
+    )
+
+
+RULES: Sequence[Rule] = (
+    no_charge_accepted,
+    never_tapered,
+    charge_side_uncut,
+    discharge_side_uncut,
+    cells_apart,
+    cell_resistance,
+    self_discharge,
+    woke,
+    released_on_unloading,
+    nothing_found,
+)
+
+
+def find(view: RunView) -> Finding:
+    facts = Facts(view)
+    for rule in RULES:
+        finding = rule(facts)
+        if finding is not None:
+            return finding
+    raise AssertionError("nothing_found always answers")  # pragma: no cover
+
+
+def customer_advice(facts: Facts, outcome: Outcome) -> list[str]:
+    advice = [outcome.advice]
+    if facts.text("usage_charger") == "third_party":
+        advice.append("Use the original charger or a stable charger of the same rating.")
+    if facts.text("usage_temperature") == "hot" or facts.text("usage_location") == "vehicle":
+        advice.append("Keep the pack out of hot places such as a parked vehicle.")
+    return advice
+
+
+def diagnose(view: RunView) -> list[Conclusion]:
+    """The run's conclusions: root cause, symptom, disposition, cause category and advice."""
+    finding = find(view)
+    outcome = OUTCOMES[finding.root_cause]
+    facts = Facts(view)
+    evidence = finding.evidence
+    conclusions = [
+        Conclusion("root_cause", finding.root_cause, finding.explanation, evidence),
+        Conclusion(
+            "symptom",
+            outcome.symptom,
+            f"the complaint category that {finding.root_cause} produces",
+            evidence,
+        ),
+        Conclusion(
+            "disposition", outcome.disposition, f"follows from {finding.root_cause}", evidence
+        ),
+        Conclusion(
+            "cause_category",
+            outcome.cause_category,
+            "proposed for QA to confirm (manual's cause list)",
+            evidence + facts.refs("usage_charger", "usage_location", "usage_time_in_use"),
+        ),
+    ]
+    for text in customer_advice(facts, outcome):
+        conclusions.append(Conclusion("advice", text, "recommendation to the customer", evidence))
+    return conclusions

@@ -1,0 +1,50 @@
+"""The full diagnosis ``Procedure``: the manual's sequence wired to a bench's fixtures.
+
+Disassembly and the bare-board tests run only while the fault is still unexplained: a pack that
+woke from its protection and then passed every closed-pack test is explained and goes back whole.
+"""
+
+from __future__ import annotations
+
+from procedures.context import RunView
+from procedures.diagnosis import rules
+from procedures.diagnosis.board_tests import make_board_tests
+from procedures.diagnosis.disassembly import make_disassembly
+from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.diagnosis.intake import intake
+from procedures.diagnosis.pack_tests import make_pack_tests
+from procedures.diagnosis.voltage_check import make_voltage_check
+from procedures.diagnosis.wake_recharge import make_wake_recharge
+from procedures.engine import Procedure, Step
+from procedures.records import Verdict
+
+NAME = "returned-pack-diagnosis"
+VERSION = "1.0"
+
+
+def still_unexplained(view: RunView) -> bool:
+    """False once the wake recharge explained the complaint and the closed pack passed."""
+    wake = view.measurement("wake_response").text_value if view.has("wake_response") else None
+    if wake not in ("under_voltage", "latched"):
+        return True
+    later = [s for s in view.steps if s.name in ("wake_recharge", "pack_tests")]
+    return Verdict.worst([s.verdict for s in later]) > Verdict.MARGINAL
+
+
+def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None = None) -> Procedure:
+    """The diagnosis for one returned unit; ``fixtures`` moves it between fixtures."""
+    opts = options or DiagnosisOptions()
+    return Procedure(
+        NAME,
+        VERSION,
+        [
+            Step("intake", intake, description="usage questions of the complaint manual"),
+            Step("voltage_check", make_voltage_check(fixtures, opts)),
+            Step("wake_recharge", make_wake_recharge(opts)),
+            Step("pack_tests", make_pack_tests(fixtures, opts)),
+            Step("disassembly", make_disassembly(fixtures, opts), run_if=still_unexplained),
+            Step("board_tests", make_board_tests(fixtures, opts), run_if=still_unexplained),
+        ],
+        conclude=rules.diagnose,
+        description="Returned battery pack diagnosis (complaint manual, issue 4)",
+    )

@@ -1,0 +1,222 @@
+"""Step 3: the wake recharge at 0.5C, and what the pack's first answer to it says.
+
+The manual's three outcomes (DESIGN §1, battery-domain §5): a board in under-voltage protection
+lets the charge through the discharge FET's body diode, so the terminal shows the (low) cell
+voltage plus a diode and rises from there; a latched board releases on the charger and the
+terminal jumps straight to a normal cell voltage; otherwise nothing flows. Protection is
+programmed before the output goes on, the output goes off on every path out of the step, and
+every wait goes through the clock, so under simulation three hours cost a few hundred requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from instruments.roles import RegulationMode
+from instruments.units import Q_, Quantity
+from procedures.context import StepContext
+from procedures.diagnosis.fixtures import DiagnosisOptions
+from procedures.errors import AbortRun
+from procedures.measurements import CategoricalMeasurement, Measurement
+
+WAKE_RESPONSES = ("under_voltage", "latched", "normal", "no_response")
+END_REASONS = ("taper", "cut_off", "time_limit", "no_current")
+"""``cut_off``: the current stopped before the terminal reached the charge voltage."""
+FALL_SAMPLES = 3
+CV_REACHED = Q_(0.1, "V")
+"""Per cell: a current that stops within this of the charge voltage is a taper."""
+FALL_LIMIT = Q_(0.05, "V")
+"""Per cell: a terminal that falls by more while charge flows feeds an internal leak."""
+MODE_CODE = {
+    RegulationMode.OFF: 0.0,
+    RegulationMode.CC: 1.0,
+    RegulationMode.CV: 2.0,
+    RegulationMode.UNREGULATED: 3.0,
+    RegulationMode.PROTECTION_TRIPPED: 4.0,
+}
+DIODE_PROBE_EXTRA = Q_(1.0, "V")
+"""Above the charge voltage: enough to push current through a body diode (~0.7 V) into cells."""
+DIODE_PROBE_TIME_S = 2.0
+
+WAKE = CategoricalMeasurement("wake_response", WAKE_RESPONSES)
+END = CategoricalMeasurement("charge_end", END_REASONS)
+WAKE_VOLTAGE = Measurement("wake_voltage", "V", description="P+/P- just after charge on")
+CHARGE_TIME = Measurement("charge_time", "min")
+CHARGE_INPUT = Measurement("charge_input", "mA*h", description="charge pushed into the pack")
+FINAL_CURRENT = Measurement("charge_final_current", "A")
+DIODE_PROBE = Measurement(
+    "diode_probe_current", "A", description="current at charge voltage + 1 V, pre-charge limit"
+)
+
+
+def wake_threshold(ctx: StepContext) -> Quantity:
+    """Terminal voltage dividing "rises from a low cell" from "a normal cell at once"."""
+    spec = ctx.spec
+    per_cell = (spec.protection.overdischarge_release + spec.cell.nominal_voltage) / 2
+    threshold: Quantity = per_cell * spec.product.series
+    return threshold
+
+
+def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], None]:
+    def wake_recharge(ctx: StepContext) -> None:
+        """CC-CV recharge at 0.5C with abort limits; classify how the pack woke up."""
+        spec = ctx.spec
+        charge = spec.charge
+        series = spec.product.series
+        ch = options.source_channel
+        source = ctx.instruments.source
+        dmm = ctx.instruments.multimeter
+        clock = ctx.clock
+        abort_voltage = charge.voltage + options.abort_voltage_margin
+        peak = Measurement("charge_peak_voltage", "V", high=abort_voltage)
+        start_voltage = Q_(ctx.value("voltage_rested"), "V")
+        precharge = start_voltage < charge.precharge_below * series
+        setpoint = charge.precharge_current if precharge else charge.current
+        ceiling = charge.current * (1 + options.current_tolerance) + Q_(0.05, "A")
+        interval = options.sample_interval.m_as("s")
+        limit_s = charge.max_time.m_as("s")
+        times: list[float] = []
+        volts: list[float] = []
+        amps: list[float] = []
+        modes: list[float] = []
+        flowed = False
+        flowing_peak = fall = run_top = 0.0
+        fall_run = 0
+        try:
+            source.output_off(ch)
+            source.set_over_voltage_protection(ch, charge.voltage + options.over_voltage_margin)
+            source.set_over_current_protection(ch, ceiling)
+            source.set_voltage(ch, charge.voltage)
+            source.set_current_limit(ch, setpoint)
+            source.output_on(ch)
+            clock.sleep(options.wake_settle.m_as("s"))
+            elapsed = options.wake_settle.m_as("s")
+            end = "time_limit"
+            while True:
+                voltage = dmm.dc_voltage()
+                current = source.measure_current(ch)
+                mode = source.regulation_mode(ch)
+                times.append(elapsed)
+                volts.append(voltage.m_as("V"))
+                amps.append(current.m_as("A"))
+                modes.append(MODE_CODE[mode])
+                ctx.progress(
+                    min(elapsed / limit_s, 1.0),
+                    elapsed_s=elapsed,
+                    limit_s=limit_s,
+                    voltage=voltage,
+                    current=current,
+                    mode=mode.value,
+                )
+                if len(times) == 1:
+                    ctx.measure(WAKE_VOLTAGE, voltage, instrument=dmm)
+                if voltage > abort_voltage:
+                    ctx.measure(peak, voltage, instrument=dmm, abort_on_fail=True)
+                if mode is RegulationMode.PROTECTION_TRIPPED:
+                    raise AbortRun(
+                        f"source protection tripped during the recharge at {voltage:.3f~P}, "
+                        f"{current:.3f~P}: check the pack for a short and the OVP/OCP settings"
+                    )
+                if current > setpoint * (1 + options.current_tolerance) + Q_(0.05, "A"):
+                    raise AbortRun(
+                        f"charge current {current:.3f~P} far above its setpoint {setpoint:~P}: "
+                        "the source is not regulating; check the source before charging again"
+                    )
+                flowing = current >= options.no_current_level
+                if flowing:
+                    flowed = True
+                    flowing_peak = max(flowing_peak, volts[-1])
+                fall_run, run_top, fall = _falling(fall_run, run_top, fall, volts, flowing)
+                stop_level = options.no_current_level if precharge else charge.taper_current
+                if flowing and precharge and voltage >= charge.precharge_below * series:
+                    precharge, setpoint = False, charge.current
+                    source.set_current_limit(ch, setpoint)
+                elif flowed and current < stop_level:
+                    near_cv = flowing_peak >= (charge.voltage - CV_REACHED * series).m_as("V")
+                    end = "taper" if near_cv else "cut_off"
+                    break
+                if not flowed and elapsed >= options.no_current_timeout.m_as("s"):
+                    end = "no_current"
+                    break
+                if elapsed >= limit_s:
+                    break
+                clock.sleep(interval)
+                elapsed += interval
+            source.output_off(ch)
+            ctx.measure(peak, Q_(max(volts), "V"), instrument=dmm, abort_on_fail=True)
+            ctx.measure(END, end)
+            falling = Measurement("voltage_fall_under_charge", "V", high=FALL_LIMIT * series)
+            ctx.measure(falling, Q_(fall, "V"), instrument=dmm)
+            ctx.measure(CHARGE_TIME, Q_(elapsed, "s"))
+            t = np.asarray(times)
+            i = np.asarray(amps)
+            charged = float(np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t))) if len(t) > 1 else 0.0
+            ctx.measure(CHARGE_INPUT, Q_(charged / 3600.0, "A*h"))
+            ctx.measure(FINAL_CURRENT, Q_(amps[-1], "A"), instrument=source)
+            if not flowed:
+                ctx.measure(DIODE_PROBE, diode_probe(ctx, options), instrument=source)
+            ctx.measure(WAKE, classify(ctx, flowed, Q_(volts[0], "V")))
+        finally:
+            try:
+                source.output_off(ch)
+            finally:
+                if times:
+                    ctx.record_trace(
+                        "recharge",
+                        times,
+                        {
+                            "voltage": (volts, "V"),
+                            "current": (amps, "A"),
+                            "mode": (modes, ""),
+                        },
+                    )
+
+    return wake_recharge
+
+
+def _falling(
+    run: int, top: float, fall: float, volts: list[float], flowing: bool
+) -> tuple[int, float, float]:
+    """Track runs of falling terminal voltage under charge: (run length, run start, worst fall).
+
+    Only runs of ``FALL_SAMPLES`` or more count: a board releasing its under-voltage
+    protection drops the body diode's 0.7 V once, a leaking cell falls sample after sample.
+    """
+    if flowing and len(volts) > 1 and volts[-1] < volts[-2] - 0.001:
+        run = run + 1 if run else 1
+        top = top if run > 1 else volts[-2]
+        if run >= FALL_SAMPLES:
+            fall = max(fall, top - volts[-1])
+        return run, top, fall
+    return 0, volts[-1], fall
+
+
+def diode_probe(ctx: StepContext, options: DiagnosisOptions) -> Quantity:
+    """A pack that takes no charge: does current pass a body diode at a higher voltage?
+
+    Only at the pre-charge current and for two seconds, so a cell cannot be over-charged.
+    """
+    source = ctx.instruments.source
+    ch = options.source_channel
+    charge = ctx.spec.charge
+    level = charge.voltage + DIODE_PROBE_EXTRA
+    try:
+        source.set_over_voltage_protection(ch, level + options.over_voltage_margin)
+        source.set_voltage(ch, level)
+        source.set_current_limit(ch, charge.precharge_current)
+        source.output_on(ch)
+        ctx.clock.sleep(DIODE_PROBE_TIME_S)
+        current = source.measure_current(ch)
+    finally:
+        source.output_off(ch)
+    return current
+
+
+def classify(ctx: StepContext, flowed: bool, first: Quantity) -> str:
+    if not flowed:
+        return "no_response"
+    if ctx.measurement("voltage_category").text_value != "zero":
+        return "normal"
+    return "under_voltage" if first < wake_threshold(ctx) else "latched"
