@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -100,8 +101,32 @@ class ProtectionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Dimension:
+    """One outline dimension of the drawing: ``nominal - minus <= measured <= nominal + plus``."""
+
+    name: str
+    nominal: Quantity
+    minus: Quantity
+    plus: Quantity
+
+    @property
+    def low(self) -> Quantity:
+        low: Quantity = self.nominal - self.minus
+        return low
+
+    @property
+    def high(self) -> Quantity:
+        high: Quantity = self.nominal + self.plus
+        return high
+
+
+@dataclass(frozen=True, slots=True)
 class PackSpec:
-    """One pack model. Cell and protection thresholds are per cell; pack and charge per pack."""
+    """One pack model. Cell and protection thresholds are per cell; pack and charge per pack.
+
+    ``dimensions`` (the outline drawing, in file order) is optional: a spec written before the
+    appearance inspection existed still loads, and that inspection then says what is missing.
+    """
 
     source: Path
     schema: int
@@ -110,6 +135,16 @@ class PackSpec:
     pack: PackLimits
     charge: ChargeSpec
     protection: ProtectionSpec
+    dimensions: tuple[Dimension, ...] = ()
+
+    def dimension(self, name: str) -> Dimension:
+        for item in self.dimensions:
+            if item.name == name:
+                return item
+        raise KeyError(
+            f"spec {self.model!r} has no dimension {name!r}; "
+            f"known: {[d.name for d in self.dimensions]}"
+        )
 
     @property
     def model(self) -> str:
@@ -224,6 +259,70 @@ class _Reader:
         if not value.magnitude > 0:
             raise self.fail(where, f"{raw!r} must be positive")
         return value
+
+
+_OPTIONAL_SECTIONS = ("dimensions",)
+_DIMENSION_KEYS = ("nominal", "tolerance", "plus", "minus")
+_DIMENSION_NAME = re.compile(r"[a-z][a-z0-9_]{0,60}")
+
+
+def _length(path: Path, where: str, raw: object, *, zero_ok: bool) -> Quantity:
+    if not isinstance(raw, str):
+        raise SpecError(path, where, f'{raw!r} has no unit; write it as a string, e.g. "0.5 mm"')
+    try:
+        value: Any = ureg.Quantity(raw)
+    except Exception:  # pint's parser raises anything
+        raise SpecError(path, where, f'cannot read {raw!r}; write it as "0.5 mm"') from None
+    if not isinstance(value, pint.Quantity) or not value.is_compatible_with("mm"):
+        raise SpecError(path, where, f'{raw!r} is not a length; write it as "0.5 mm"')
+    if value.magnitude < 0 or (value.magnitude == 0 and not zero_ok):
+        raise SpecError(path, where, f"{raw!r} must be positive")
+    return value
+
+
+def _read_dimensions(path: Path, table: object) -> tuple[Dimension, ...]:
+    """The optional outline drawing: ``name = { nominal = "69 mm", tolerance = "1 mm" }``.
+
+    ``tolerance`` is symmetric; ``plus``/``minus`` state an asymmetric one (both, instead of it).
+    """
+    if table is None:
+        return ()
+    if not isinstance(table, dict) or not table:
+        raise SpecError(path, "[dimensions]", "must be a table of name = { nominal, tolerance }")
+    dims: list[Dimension] = []
+    for name, entry in table.items():
+        where = f"dimensions.{name}"
+        if not _DIMENSION_NAME.fullmatch(name):
+            raise SpecError(path, where, "name it in lower case with underscores (lead_length)")
+        if not isinstance(entry, dict):
+            raise SpecError(
+                path,
+                where,
+                f'write it as {{ nominal = "10 mm", tolerance = "0.2 mm" }}, got {entry!r}',
+            )
+        stray = [key for key in entry if key not in _DIMENSION_KEYS]
+        if stray:
+            raise SpecError(path, f"{where}.{stray[0]}", f"unknown key; use {_DIMENSION_KEYS}")
+        if "nominal" not in entry:
+            raise SpecError(path, f"{where}.nominal", "missing; give the drawing's nominal value")
+        nominal = _length(path, f"{where}.nominal", entry["nominal"], zero_ok=False)
+        has_sym = "tolerance" in entry
+        has_asym = "plus" in entry or "minus" in entry
+        if has_sym == has_asym or (has_asym and not ("plus" in entry and "minus" in entry)):
+            raise SpecError(path, where, "give either tolerance (symmetric) or both plus and minus")
+        if has_sym:
+            plus = minus = _length(path, f"{where}.tolerance", entry["tolerance"], zero_ok=False)
+        else:
+            plus = _length(path, f"{where}.plus", entry["plus"], zero_ok=True)
+            minus = _length(path, f"{where}.minus", entry["minus"], zero_ok=True)
+            if plus.magnitude == 0 and minus.magnitude == 0:
+                raise SpecError(path, where, "plus and minus are both zero; no part would pass")
+        if minus >= nominal:
+            raise SpecError(
+                path, where, f"tolerance {minus:~P} is not smaller than the nominal {nominal:~P}"
+            )
+        dims.append(Dimension(name, nominal, minus, plus))
+    return tuple(dims)
 
 
 def _check(ok: bool, path: Path, field: str, problem: str) -> None:
@@ -383,11 +482,13 @@ def load_spec(path: Path | str) -> PackSpec:
     schema = data.get("schema")
     if schema != SCHEMA:
         raise SpecError(path, "schema", f"expected schema = {SCHEMA}, got {schema!r}")
-    unknown = [key for key in data if key != "schema" and key not in _SECTIONS]
+    known = [*_SECTIONS, *_OPTIONAL_SECTIONS]
+    unknown = [key for key in data if key != "schema" and key not in known]
     if unknown:
-        raise SpecError(path, f"[{unknown[0]}]", f"unknown section; known: {list(_SECTIONS)}")
+        raise SpecError(path, f"[{unknown[0]}]", f"unknown section; known: {known}")
     sections = {name: reader.section(data, name, cls) for name, cls in _SECTIONS.items()}
-    spec = PackSpec(source=path, schema=SCHEMA, **sections)
+    dimensions = _read_dimensions(path, data.get("dimensions"))
+    spec = PackSpec(source=path, schema=SCHEMA, **sections, dimensions=dimensions)
     _check_physics(spec)
     return spec
 

@@ -1,0 +1,294 @@
+"""The complaint manual's appearance and dimension inspection, as an ordinary procedure.
+
+The manual's steps: prepare calipers and a magnifier; look the pack over; look up the lot's
+shipment records and production reports; measure against the drawing; judge; photograph
+everything. Nothing here needs an instrument: the operator is the instrument, so every answer
+comes through the prompt interface (scripted in CI) and is recorded like any reading, with limits
+and a verdict, so the report shows it in the same table as a voltage. The caliper's identity is
+asked once and stored as the instrument of every dimension, which keeps the reading traceable to
+a calibrated tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from procedures.context import RunView, StepContext
+from procedures.engine import Procedure
+from procedures.errors import PromptError
+from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.records import Conclusion, Verdict
+
+NAME = "appearance_inspection"
+VERSION = "1.0"
+DIMENSION_UNIT = "mm"
+PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+class PhotoError(PromptError):
+    """A 'photo' answer is not a JPEG or PNG: an entry mistake, not a finding on the pack."""
+
+
+@dataclass(frozen=True, slots=True)
+class VisualItem:
+    """One line of the visual checklist: the question and how each answer is judged."""
+
+    name: str
+    question: str
+    options: tuple[str, ...]
+    passing: tuple[str, ...]
+    marginal: tuple[str, ...] = ()
+    safety: bool = False
+    """A fail here (swelling, leakage) is a safety symptom: the major-complaint path follows."""
+
+    def measurement(self) -> CategoricalMeasurement:
+        return CategoricalMeasurement(
+            self.name,
+            allowed=self.options,
+            passing=self.passing,
+            marginal=self.marginal,
+            description=self.question,
+        )
+
+
+CHECKLIST: tuple[VisualItem, ...] = (
+    VisualItem(
+        "dents",
+        "Dents or deformation of the case?",
+        ("none", "minor", "severe"),
+        ("none",),
+        ("minor",),
+    ),
+    VisualItem("swelling", "Swelling of cells or case?", ("none", "present"), ("none",), (), True),
+    VisualItem(
+        "scratches",
+        "Scratches on the case or wrap?",
+        ("none", "minor", "deep"),
+        ("none",),
+        ("minor",),
+    ),
+    VisualItem(
+        "label",
+        "Label present, legible and matching the model?",
+        ("ok", "damaged", "missing", "wrong"),
+        ("ok",),
+    ),
+    VisualItem(
+        "leakage_marks",
+        "Electrolyte leakage marks or smell?",
+        ("none", "present"),
+        ("none",),
+        (),
+        True,
+    ),
+    VisualItem(
+        "corrosion",
+        "Corrosion of terminals, nickel strips or leads?",
+        ("none", "terminals", "extensive"),
+        ("none",),
+    ),
+)
+REQUIRED_PHOTOS: tuple[tuple[str, str], ...] = (
+    ("overall_front", "Photograph the whole pack, front side, with a scale"),
+    ("overall_back", "Photograph the whole pack, back side, with a scale"),
+    ("label", "Photograph the label so the lot and date code are legible"),
+    ("terminals", "Photograph the terminals / connector and leads under the magnifier"),
+)
+DEFECT_PHOTO = ("defect_closeup", "Photograph every defect found, close up under the magnifier")
+
+_RECORD_STATUS = ("linked", "not_found")
+_PREPARED = CategoricalMeasurement(
+    "tools_prepared", ("yes",), ("yes",), description="calipers and magnifier at hand"
+)
+
+
+def _record_status(name: str) -> CategoricalMeasurement:
+    # A lot record that cannot be found does not fail the pack, but the report must show it.
+    return CategoricalMeasurement(
+        f"{name}_status", _RECORD_STATUS, ("linked",), ("not_found",), f"{name} of the lot"
+    )
+
+
+_PHOTO_MEASUREMENT = {
+    name: CategoricalMeasurement(f"photo_{name}", ("attached",), ("attached",), description=text)
+    for name, text in (*REQUIRED_PHOTOS, DEFECT_PHOTO)
+}
+
+
+def dimension_measurements(view: RunView) -> list[Measurement]:
+    """One measurement per drawing dimension, with the spec's tolerance as limits."""
+    return [
+        Measurement(
+            d.name,
+            DIMENSION_UNIT,
+            low=d.low,
+            high=d.high,
+            nominal=d.nominal,
+            description=f"{d.name.replace('_', ' ')}: {d.nominal:~P} -{d.minus:~P}/+{d.plus:~P}",
+        )
+        for d in view.spec.dimensions
+    ]
+
+
+def prepare_tools(ctx: StepContext) -> None:
+    """Calipers and magnifier at hand; the caliper's identity goes with every dimension."""
+    ctx.prompt.confirm("appearance.prepare", "Prepare calipers and a magnifier")
+    ctx.measure(_PREPARED, "yes")
+    caliper = ctx.prompt.text(
+        "appearance.caliper_id", "Caliper asset number (as on its calibration sticker)"
+    ).strip()
+    ctx.measure(
+        CategoricalMeasurement("caliper_id", description="caliper used for the dimensions"),
+        caliper or "unidentified",
+    )
+
+
+def lot_records(ctx: StepContext) -> None:
+    """Shipment record and production report of the lot: linked by reference or noted missing."""
+    for name, question in (
+        ("shipment_record", "Shipment record of the lot (document number), empty if not found"),
+        ("production_report", "Production report of the lot (document number), empty if not found"),
+    ):
+        reference = ctx.prompt.text(f"appearance.{name}", question).strip()
+        ctx.measure(_record_status(name), "linked" if reference else "not_found")
+        if reference:
+            ctx.measure(CategoricalMeasurement(f"{name}_ref", description=question), reference)
+
+
+def visual_check(ctx: StepContext) -> None:
+    """The checklist item by item, each answer judged (none passes; minor is marginal)."""
+    for item in CHECKLIST:
+        answer = ctx.prompt.choice(f"appearance.visual.{item.name}", item.question, item.options)
+        ctx.measure(item.measurement(), answer)
+
+
+def dimensions(ctx: StepContext) -> None:
+    """Caliper readings against the drawing; a bare number is taken in millimetres."""
+    if not ctx.spec.dimensions:
+        ctx.skip(
+            f"spec {ctx.spec.model!r} has no [dimensions] section; add the drawing's "
+            "dimensions to its TOML file to check them"
+        )
+    caliper = ctx.measurement("caliper_id").text_value if ctx.has("caliper_id") else None
+    instrument = f"caliper {caliper}" if caliper else None
+    for measurement, dim in zip(dimension_measurements(ctx), ctx.spec.dimensions, strict=True):
+        value = ctx.prompt.number(
+            f"appearance.dim.{dim.name}",
+            f"Measure the {dim.name.replace('_', ' ')} (drawing {measurement.description})",
+            DIMENSION_UNIT,
+        )
+        ctx.measure(measurement, value, instrument=instrument)
+
+
+def _defects_found(view: RunView) -> bool:
+    return any(
+        view.has(item.name) and view.measurement(item.name).verdict > Verdict.PASS
+        for item in CHECKLIST
+    )
+
+
+def photographs(ctx: StepContext) -> None:
+    """Every required view, and a close-up when the checklist found something; kept as evidence."""
+    wanted = list(REQUIRED_PHOTOS)
+    if _defects_found(ctx):
+        wanted.append(DEFECT_PHOTO)
+    for name, instruction in wanted:
+        photo = ctx.prompt.photo(f"appearance.photo.{name}", instruction)
+        if not photo.data.startswith(PHOTO_MAGIC):
+            raise PhotoError(
+                f"photo {name!r} ({photo.name}) is not a JPEG or PNG image; take the photo again"
+            )
+        extension = ".png" if photo.data.startswith(PHOTO_MAGIC[1]) else ".jpg"
+        ctx.attach(f"{name}{extension}", photo.data)
+        ctx.measure(_PHOTO_MEASUREMENT[name], "attached")
+
+
+def _refs(view: RunView, names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(view.ref(n) for n in names if view.has(n))
+
+
+def judge(view: RunView) -> list[Conclusion]:
+    """The inspection's findings: which symptom categories the evidence shows, and what follows."""
+    bad_visual = [
+        item
+        for item in CHECKLIST
+        if view.has(item.name) and view.measurement(item.name).verdict >= Verdict.FAIL
+    ]
+    bad_dims = [
+        d.name
+        for d in view.spec.dimensions
+        if view.has(d.name) and view.measurement(d.name).verdict >= Verdict.FAIL
+    ]
+    conclusions: list[Conclusion] = []
+    if bad_visual:
+        names = [i.name for i in bad_visual]
+        conclusions.append(
+            Conclusion(
+                "symptom",
+                "appearance",
+                "visual defects: "
+                + ", ".join(f"{n} = {view.measurement(n).text_value}" for n in names),
+                _refs(view, names),
+            )
+        )
+    if bad_dims:
+        conclusions.append(
+            Conclusion(
+                "symptom",
+                "dimensions",
+                "out of drawing tolerance: "
+                + "; ".join(f"{n} {view.measurement(n).comparison}" for n in bad_dims),
+                _refs(view, bad_dims),
+            )
+        )
+    safety = [i.name for i in bad_visual if i.safety]
+    if safety:
+        conclusions.append(
+            Conclusion(
+                "advice",
+                "Stop using the pack and keep it isolated on a non-flammable surface.",
+                f"safety finding ({', '.join(safety)}): handle as a major complaint",
+                _refs(view, safety),
+            )
+        )
+    if not conclusions:
+        checked = [i.name for i in CHECKLIST] + [d.name for d in view.spec.dimensions]
+        conclusions.append(
+            Conclusion(
+                "symptom",
+                "no_fault_found",
+                "appearance and dimensions within the drawing and free of defects",
+                _refs(view, checked),
+            )
+        )
+    return conclusions
+
+
+def appearance_procedure() -> Procedure:
+    """The procedure; needs a pack spec (``spec=`` of ``run_procedure``) and no instruments."""
+    return Procedure(
+        NAME,
+        VERSION,
+        [
+            prepare_tools,
+            lot_records,
+            visual_check,
+            dimensions,
+            photographs,
+        ],
+        conclude=judge,
+        description=__doc__ or "",
+    )
+
+
+__all__ = [
+    "CHECKLIST",
+    "DEFECT_PHOTO",
+    "REQUIRED_PHOTOS",
+    "PhotoError",
+    "VisualItem",
+    "appearance_procedure",
+    "dimension_measurements",
+    "judge",
+]

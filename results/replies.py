@@ -1,0 +1,353 @@
+"""Customer reply letters: drafted from the analysis, checked, sent, and followed up.
+
+The draft follows the manual's five handling steps in order: apologise and reassure, restate the
+problem, empathise, compensate where due, follow up. Its content comes from the records (the
+runs' root cause, disposition and advice, the complaint form, the compensation the company
+approved), so the letter says what the report says. A person may rewrite the draft; whatever
+the final text, ``send_reply`` and ``export_reply`` refuse it while ``reply_rules`` finds a
+forbidden phrase or a promise nobody approved. The follow-up date is scheduled with the draft
+and tracked until someone records that the customer was contacted.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from results import audit
+from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
+from results.manual_models import ApprovedPromise, CustomerReply
+from results.models import Complaint, Run
+from results.notifications import Notification, NotificationChannel
+from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
+from results.reports.labels import catalogue
+
+LANGUAGES = ("en", "zh_CN")
+LOCALE_DIR = Path(__file__).with_name("replies_locale")
+DEFAULT_FOLLOW_UP_DAYS = 7
+STANDARD_ADVICE = ("stable_charger", "correct_storage")
+"""The manual's standing advice (a stable charger, correct storage), in every letter."""
+_ZH_CURRENCY = {"CNY": "人民币{amount}元", "USD": "{amount}美元", "EUR": "{amount}欧元"}
+
+
+class ReplyStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+
+
+class ReplyRefused(ResultsError):
+    """The reply breaks the manual's rules; ``issues`` names each sentence and why."""
+
+    def __init__(self, reply_id: int, issues: list[ReplyIssue]) -> None:
+        self.issues = issues
+        listing = "; ".join(str(i) for i in issues)
+        super().__init__(f"reply {reply_id} refused ({len(issues)} problem(s)): {listing}")
+
+
+@cache
+def messages(language: str) -> dict[str, str]:
+    if language not in LANGUAGES:
+        raise ValidationError("language", f"{language!r} is not supported", f"use {LANGUAGES}")
+    data: dict[str, str] = json.loads((LOCALE_DIR / f"{language}.json").read_text("utf-8"))
+    return data
+
+
+@dataclass(frozen=True)
+class ReplyFacts:
+    number: str
+    customer: str
+    product: str
+    symptom: str
+    defect_qty: int
+    shipped_qty: int
+    conclusion: str
+    disposition: str
+    advice: tuple[str, ...]
+    compensation: tuple[tuple[str, float], ...]
+    follow_up: date
+
+
+def _money(currency: str, amount: float, language: str) -> str:
+    text = f"{amount:.2f}"
+    if language == "zh_CN" and currency in _ZH_CURRENCY:
+        return _ZH_CURRENCY[currency].format(amount=text)
+    return f"{currency} {text}"
+
+
+def _follow_up(day: date, language: str) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if language == "zh_CN" else day.isoformat()
+
+
+def draft(facts: ReplyFacts, language: str) -> str:
+    """The letter text; every number and date in it comes from ``facts``."""
+    m = messages(language)
+    labels = catalogue(language)
+    lines = [m["greeting"].format(customer=facts.customer), ""]
+    lines.append(m["apologise"].format(product=facts.product, number=facts.number))
+    lines.append(
+        m["restate"].format(
+            symptom=labels.enum("symptom", facts.symptom),
+            defect=facts.defect_qty,
+            shipped=facts.shipped_qty,
+        )
+    )
+    lines.append(m["empathise"])
+    if facts.conclusion:
+        lines.append(m["finding"].format(conclusion=facts.conclusion))
+    else:
+        lines.append(m["no_finding"])
+    if facts.disposition:
+        disposition = labels.enum("disposition", facts.disposition)
+        lines.append(m["disposition"].format(disposition=disposition))
+    advice = [m[f"advice.{code}"] for code in STANDARD_ADVICE]
+    if language == "en":  # the rules write their advice in English
+        advice = [a for a in facts.advice if a not in advice] + advice
+    lines.append(m["advice_intro"])
+    lines.extend(f"- {a}" for a in advice)
+    if facts.compensation:
+        offer = ", ".join(_money(c, a, language) for c, a in facts.compensation)
+        lines.append(m["compensate"].format(compensation=offer))
+    lines.append(m["follow_up"].format(follow_up=_follow_up(facts.follow_up, language)))
+    lines.extend(["", m["closing"]])
+    return "\n".join(lines)
+
+
+def approved_terms(session: Session, complaint_id: int) -> ApprovedTerms:
+    rows = session.scalars(
+        select(ApprovedPromise).where(ApprovedPromise.complaint_id == complaint_id)
+    ).all()
+    amounts = {(r.currency or "", r.amount) for r in rows if r.kind == "amount" and r.amount}
+    dates = {r.on_date for r in rows if r.kind == "date" and r.on_date}
+    days = {r.days for r in rows if r.kind == "days" and r.days}
+    return ApprovedTerms(frozenset(amounts), frozenset(dates), frozenset(days))
+
+
+def _complaint(session: Session, complaint_id: int) -> Complaint:
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound("complaint", complaint_id)
+    return complaint
+
+
+def facts_from_store(session: Session, complaint_id: int, follow_up: date) -> ReplyFacts:
+    """The facts of a complaint as recorded: finished runs' conclusions, approved amounts."""
+    complaint = _complaint(session, complaint_id)
+    runs = session.scalars(
+        select(Run)
+        .where(Run.complaint_id == complaint_id, Run.status == "finished")
+        .order_by(Run.started_at, Run.id)
+    ).all()
+    by_kind: dict[str, list[str]] = {}
+    for run in runs:
+        for c in run.conclusions or []:
+            by_kind.setdefault(str(c.get("kind")), []).append(str(c.get("value")))
+    causes = list(dict.fromkeys(by_kind.get("root_cause", [])))
+    dispositions = list(dict.fromkeys(by_kind.get("disposition", [])))
+    terms = approved_terms(session, complaint_id)
+    return ReplyFacts(
+        number=complaint.number,
+        customer=complaint.customer,
+        product=complaint.product_model,
+        symptom=complaint.symptom,
+        defect_qty=complaint.defect_qty,
+        shipped_qty=complaint.shipped_qty,
+        conclusion="; ".join(causes),
+        disposition=dispositions[-1] if dispositions else "",
+        advice=tuple(dict.fromkeys(by_kind.get("advice", []))),
+        compensation=tuple(sorted(terms.amounts)),
+        follow_up=follow_up,
+    )
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def _audit(session: Session, actor: str, action: str, row: Any, reason: str = "") -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=row.__tablename__,
+        entity_id=row.id,
+        after=_row(row),
+        reason=reason,
+    )
+
+
+def approve_promise(
+    session: Session,
+    complaint_id: int,
+    *,
+    actor: str,
+    amount: float | None = None,
+    currency: str | None = None,
+    on_date: date | None = None,
+    days: int | None = None,
+    note: str = "",
+) -> ApprovedPromise:
+    """Record one approved term (an amount with its currency, a date, or a day window)."""
+    _complaint(session, complaint_id)
+    given = [x is not None for x in (amount, on_date, days)]
+    if sum(given) != 1:
+        raise ValidationError("promise", "needs exactly one term", "give amount, on_date or days")
+    kind = ("amount", "date", "days")[given.index(True)]
+    if kind == "amount" and (amount is None or amount <= 0 or not currency):
+        raise ValidationError(
+            "amount", f"{amount!r} {currency!r}", "give a positive amount and ISO currency"
+        )
+    if kind == "days" and (days is None or days < 1):
+        raise ValidationError("days", f"{days!r}", "give a whole number of days, 1 or more")
+    row = ApprovedPromise(
+        complaint_id=complaint_id,
+        kind=kind,
+        amount=amount,
+        currency=currency.upper() if currency else None,
+        on_date=on_date,
+        days=days,
+        note=note,
+        approved_by=actor,
+        approved_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "reply.promise_approved", row)
+    return row
+
+
+def create_reply(
+    session: Session,
+    complaint_id: int,
+    *,
+    language: str,
+    actor: str,
+    follow_up_due: date | None = None,
+    body: str | None = None,
+) -> CustomerReply:
+    """A draft reply (drafted from the records unless ``body`` is given) with its follow-up date."""
+    messages(language)
+    due = follow_up_due or (datetime.now(UTC).date() + timedelta(days=DEFAULT_FOLLOW_UP_DAYS))
+    text = (
+        body if body is not None else draft(facts_from_store(session, complaint_id, due), language)
+    )
+    if not text.strip():
+        raise ValidationError("body", "is empty", "write the letter or let it be drafted")
+    row = CustomerReply(
+        complaint_id=complaint_id,
+        language=language,
+        body=text,
+        status=ReplyStatus.DRAFT.value,
+        drafted_at=datetime.now(UTC),
+        drafted_by=actor,
+        follow_up_due=due,
+    )
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "reply.drafted", row)
+    return row
+
+
+def get_reply(session: Session, reply_id: int) -> CustomerReply:
+    reply = session.get(CustomerReply, reply_id)
+    if reply is None:
+        raise NotFound("customer reply", reply_id)
+    return reply
+
+
+def revise_reply(session: Session, reply_id: int, body: str, *, actor: str) -> CustomerReply:
+    reply = get_reply(session, reply_id)
+    if reply.status != ReplyStatus.DRAFT.value:
+        raise InvalidTransition(f"reply {reply_id}", reply.status, "draft", (), "already sent")
+    reply.body = body
+    session.flush()
+    _audit(session, actor, "reply.revised", reply)
+    return reply
+
+
+def check_reply(session: Session, reply_id: int) -> list[ReplyIssue]:
+    """The issues of the current text; the scheduled follow-up date counts as approved."""
+    reply = get_reply(session, reply_id)
+    terms = approved_terms(session, reply.complaint_id)
+    terms = ApprovedTerms(terms.amounts, terms.dates | {reply.follow_up_due}, terms.days)
+    return check_text(reply.body, terms)
+
+
+def export_reply(session: Session, reply_id: int) -> str:
+    """The letter's text for printing or pasting, refused while it breaks a rule."""
+    issues = check_reply(session, reply_id)
+    if issues:
+        raise ReplyRefused(reply_id, issues)
+    return get_reply(session, reply_id).body
+
+
+def send_reply(
+    session: Session,
+    reply_id: int,
+    *,
+    channel: NotificationChannel,
+    address: str,
+    actor: str,
+) -> CustomerReply:
+    reply = get_reply(session, reply_id)
+    if reply.status != ReplyStatus.DRAFT.value:
+        raise InvalidTransition(f"reply {reply_id}", reply.status, "sent", (), "already sent")
+    body = export_reply(session, reply_id)
+    complaint = _complaint(session, reply.complaint_id)
+    subject = (
+        "投诉回复 " if reply.language == "zh_CN" else "Reply to complaint "
+    ) + complaint.number
+    delivery = channel.send(Notification((address,), subject, body))
+    if not delivery.delivered:
+        raise ValidationError("delivery", delivery.error, "fix the channel and send again")
+    reply.status = ReplyStatus.SENT.value
+    reply.sent_at = delivery.sent_at
+    reply.sent_by = actor
+    session.flush()
+    _audit(session, actor, "reply.sent", reply)
+    return reply
+
+
+def record_follow_up(
+    session: Session, reply_id: int, *, note: str, actor: str, at: datetime | None = None
+) -> CustomerReply:
+    reply = get_reply(session, reply_id)
+    if reply.status != ReplyStatus.SENT.value:
+        raise InvalidTransition(f"reply {reply_id}", reply.status, "followed up", (), "send first")
+    if not note.strip():
+        raise ValidationError("note", "is empty", "say what the customer answered")
+    reply.followed_up_at = at or datetime.now(UTC)
+    reply.follow_up_note = note.strip()
+    session.flush()
+    _audit(session, actor, "reply.followed_up", reply)
+    return reply
+
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    complaint_number: str
+    reply_id: int
+    due: date
+    days_late: int
+
+
+def overdue_follow_ups(session: Session, today: date) -> list[DueFollowUp]:
+    """Sent replies whose follow-up date has passed with no follow-up recorded, most late first."""
+    rows = session.execute(
+        select(CustomerReply, Complaint.number)
+        .join(Complaint, Complaint.id == CustomerReply.complaint_id)
+        .where(
+            CustomerReply.status == ReplyStatus.SENT.value,
+            CustomerReply.followed_up_at.is_(None),
+            CustomerReply.follow_up_due < today,
+        )
+    ).all()
+    due = [DueFollowUp(n, r.id, r.follow_up_due, (today - r.follow_up_due).days) for r, n in rows]
+    return sorted(due, key=lambda d: (-d.days_late, d.reply_id))

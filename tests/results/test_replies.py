@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from store_builders import register
+
+from results import replies
+from results.notifications import LogChannel
+from results.reply_rules import ApprovedTerms, check_text
+
+FOLLOW_UP = date(2026, 12, 1)
+FACTS = replies.ReplyFacts(
+    number="CC-2026-0001",
+    customer="Acme Scanners Ltd",
+    product="PB-1S2P-18650-5200",
+    symptom="no_power_on",
+    defect_qty=3,
+    shipped_qty=500,
+    conclusion="cells over-discharged in storage; the protection board was in under-voltage lock",
+    disposition="recharge_and_return",
+    advice=("Use the original charger or a stable charger of the same rating.",),
+    compensation=(("USD", 500.0),),
+    follow_up=FOLLOW_UP,
+)
+APPROVED = ApprovedTerms(frozenset({("USD", 500.0)}), frozenset({FOLLOW_UP}))
+
+FORBIDDEN_EN = [
+    ("This is company policy, I can do nothing.", "company_policy"),
+    ("That is impossible.", "impossible"),
+    ("That is not our business.", "not_our_business"),
+    ("I will let you know some other day.", "some_other_day"),
+    ("I don't know why it failed.", "dont_know"),
+    ("It's your own fault.", "your_fault"),
+]
+FORBIDDEN_ZH = [
+    ("这是公司的规定，我也没办法。", "company_policy"),
+    ("这是不可能的。", "impossible"),
+    ("这不关我们的事。", "not_our_business"),
+    ("改天再通知您。", "some_other_day"),
+    ("我不知道为什么会坏。", "dont_know"),
+    ("这是您自己的问题。", "your_fault"),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_a_drafted_letter_has_the_five_steps_and_passes_the_checker(language: str) -> None:
+    text = replies.draft(FACTS, language)
+    m = replies.messages(language)
+    assert text.index(m["empathise"]) > text.index("CC-2026-0001")  # apologise, restate, empathise
+    assert ("USD 500.00" if language == "en" else "500.00美元") in text  # compensate
+    assert ("2026-12-01" if language == "en" else "2026年12月1日") in text  # follow up
+    assert m["advice.correct_storage"] in text and m["advice.stable_charger"] in text
+    assert check_text(text, APPROVED) == []
+
+
+@pytest.mark.parametrize(("phrase", "rule"), FORBIDDEN_EN + FORBIDDEN_ZH)
+def test_each_forbidden_phrase_is_flagged_with_its_sentence(phrase: str, rule: str) -> None:
+    clean = replies.draft(FACTS, "zh_CN" if phrase[0] > "\u3000" else "en")
+    issues = check_text(clean + "\n" + phrase, APPROVED)
+    assert [(i.rule, i.sentence) for i in issues] == [(rule, phrase)]
+    assert "forbidden" in issues[0].why
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rule"),
+    [
+        ("We will refund USD 800.", "unapproved_amount"),
+        ("We will refund $500 and RMB 200.", "unapproved_amount"),
+        ("我们将赔偿人民币1,000元。", "unapproved_amount"),
+        ("New packs arrive on 5 December 2026.", "unapproved_date"),
+        ("新电池将于12月5日到达。", "unapproved_date"),
+        ("We will replace them within 3 working days.", "unapproved_deadline"),
+        ("我们将在3个工作日内更换。", "unapproved_deadline"),
+    ],
+)
+def test_unapproved_promises_are_flagged(sentence: str, rule: str) -> None:
+    issues = check_text(sentence, APPROVED)
+    assert rule in [i.rule for i in issues] and issues[0].sentence == sentence
+
+
+def test_reply_with_an_unapproved_amount_is_refused_then_sent_once_approved(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id, number, _ = register(sessions)
+    channel = LogChannel()
+    with sessions.begin() as session:
+        reply = replies.create_reply(
+            session, complaint_id, language="en", actor="li", follow_up_due=FOLLOW_UP
+        )
+        assert replies.check_reply(session, reply.id) == []
+        replies.revise_reply(
+            session,
+            reply.id,
+            reply.body + "\nAs a gesture we add USD 300.00 to your account.",
+            actor="li",
+        )
+        with pytest.raises(replies.ReplyRefused, match=r"USD 300\.00") as refused:
+            replies.send_reply(
+                session, reply.id, channel=channel, address="buyer@acme.example", actor="li"
+            )
+        assert refused.value.issues[0].rule == "unapproved_amount"
+        with pytest.raises(replies.ReplyRefused):
+            replies.export_reply(session, reply.id)
+        assert channel.sent == []
+        replies.approve_promise(session, complaint_id, amount=300.0, currency="usd", actor="boss")
+        replies.send_reply(
+            session, reply.id, channel=channel, address="buyer@acme.example", actor="li"
+        )
+    [mail] = channel.sent
+    assert mail.subject == f"Reply to complaint {number}" and "USD 300.00" in mail.body
+
+
+def test_follow_ups_are_tracked_until_recorded(sessions: sessionmaker[Session]) -> None:
+    complaint_id, number, _ = register(sessions)
+    channel = LogChannel()
+    with sessions.begin() as session:
+        replies.approve_promise(session, complaint_id, amount=50.0, currency="CNY", actor="boss")
+        reply = replies.create_reply(
+            session, complaint_id, language="zh_CN", actor="li", follow_up_due=FOLLOW_UP
+        )
+        assert "人民币50.00元" in reply.body and "2026年12月1日" in reply.body
+        replies.send_reply(session, reply.id, channel=channel, address="b@acme.example", actor="li")
+    with sessions.begin() as session:
+        assert replies.overdue_follow_ups(session, FOLLOW_UP) == []
+        [late] = replies.overdue_follow_ups(session, FOLLOW_UP + timedelta(days=3))
+        assert (late.complaint_number, late.reply_id, late.days_late) == (number, reply.id, 3)
+        replies.record_follow_up(session, reply.id, note="customer satisfied", actor="li")
+        assert replies.overdue_follow_ups(session, FOLLOW_UP + timedelta(days=3)) == []
+
+
+def test_promise_approval_needs_exactly_one_term(sessions: sessionmaker[Session]) -> None:
+    complaint_id, _, _ = register(sessions)
+    with sessions.begin() as session:
+        with pytest.raises(replies.ValidationError):
+            replies.approve_promise(session, complaint_id, actor="b")
+        with pytest.raises(replies.ValidationError):
+            replies.approve_promise(
+                session, complaint_id, amount=5.0, days=3, currency="USD", actor="b"
+            )
+        with pytest.raises(replies.ValidationError, match="language"):
+            replies.create_reply(session, complaint_id, language="fr", actor="b")
