@@ -8,6 +8,12 @@ Transport choice, from the resource string:
   ``rfc2217://…``, ``loop://``) go to ``SerialTransport`` (CR+LF and 9600 baud by default, the
   Hioki BT356x settings; pass ``baudrate=`` etc. to change them).
 
+Terminations: raw sockets use ``\n`` both ways, except port 23 (the Hioki BT356xA's LAN port),
+which gets CR+LF from the start. Whatever the port, once ``*IDN?`` names a model whose driver
+module declares ``LINE_TERMINATION`` (the Hioki: CR+LF), the transport switches to it, unless the
+caller chose terminations explicitly. The ``*IDN?`` itself reads fine either way: a CR left
+before the LF is stripped by ``parse_identity``.
+
 The identity is read with ``*IDN?`` and looked up in ``instruments.drivers.DRIVERS``. Binary
 instruments answer no ``*IDN?`` (IT8511): name them with ``model=`` and the driver identifies
 itself with its own frame (0x6A), which the factory then checks against ``model``.
@@ -15,6 +21,7 @@ itself with its own frame (0x6A), which the factory then checks against ``model`
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from typing import Any
@@ -44,11 +51,33 @@ _VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::", re.IGNORECASE)
 _SERIAL = re.compile(r"^(/dev/|COM\d+$|socket://|rfc2217://|loop://|spy://)", re.IGNORECASE)
 
 
+HIOKI_LAN_PORT = 23
+"""Telnet port the Hioki BT356xA serves its CR+LF command set on."""
+_TERMINATIONS = ("read_termination", "write_termination")
+_SOCKET_PORT = re.compile(r"^TCPIP\d*::[^:]+::(\d+)::SOCKET$", re.IGNORECASE)
+
+
+def default_terminations(resource: str) -> dict[str, str]:
+    """Terminations a VISA resource gets before its identity is known (rule in the docstring)."""
+    match = _SOCKET_PORT.match(resource)
+    if match is not None and int(match.group(1)) == HIOKI_LAN_PORT:
+        return dict.fromkeys(_TERMINATIONS, "\r\n")
+    return {}
+
+
+def model_termination(entry: DriverEntry) -> str | None:
+    """``LINE_TERMINATION`` of the driver module of ``entry``, or None for the ``\n`` default."""
+    module_name = entry.target.partition(":")[0]
+    termination = getattr(importlib.import_module(module_name), "LINE_TERMINATION", None)
+    return termination if isinstance(termination, str) else None
+
+
 def open_transport(resource: str, *, timeout: float = 2.0, **options: Any) -> Transport:
     """The transport for ``resource`` (rules in the module docstring)."""
     if _VISA.match(resource):
         from instruments.transports.visa import VisaTransport
 
+        options = {**default_terminations(resource), **options}
         return VisaTransport.open(resource, timeout=timeout, **options)
     if _SERIAL.match(resource):
         from instruments.transports.serial_port import SerialTransport
@@ -107,6 +136,16 @@ def identify(
     return load_driver(entry), identity
 
 
+def _adopt_model_termination(transport: Transport, model: str, chosen: bool) -> None:
+    """Switch a VISA transport to the identified model's line termination (see docstring)."""
+    entry = find_entry(model)
+    termination = model_termination(entry) if entry is not None else None
+    set_terminations = getattr(transport, "set_terminations", None)
+    if chosen or termination is None or set_terminations is None:
+        return
+    set_terminations(termination, termination)
+
+
 def open_instrument(
     resource: str,
     *,
@@ -130,6 +169,9 @@ def open_instrument(
     transport = open_transport(resource, timeout=timeout, **transport_options)
     try:
         cls, identity = identify(transport, model=model)
+        if identity is not None:
+            chosen = any(name in transport_options for name in _TERMINATIONS)
+            _adopt_model_termination(transport, identity.model, chosen)
         if role is not None and not issubclass(cls, ROLES[role]):
             raise UnknownInstrument(
                 f"{resource}: {identity or model} is a {cls.__name__}, which cannot serve as "

@@ -7,8 +7,10 @@ line protocol, so ``nc 127.0.0.1 <port>`` is enough to drive a bench by hand.
 
 Requests: one line of UTF-8 text, ``\\n``-terminated; the verb is case-insensitive, arguments are
 separated by blanks. Replies: exactly one line holding one JSON object, always with ``"ok"``;
-on ``"ok": false`` an ``"error"`` string names the problem and the valid choices. (Non-finite
-floats in a state appear as ``Infinity``/``NaN``, which Python's ``json`` reads back.)
+on ``"ok": false`` an ``"error"`` string names the problem and the valid choices. Replies are
+strict JSON (RFC 8259), so any JSON parser reads them: a non-finite number in a state (an open
+fuse's infinite resistance, an undefined ratio) is sent as the string ``"Infinity"``,
+``"-Infinity"`` or ``"NaN"``; ``ControlClient`` turns exactly those strings back into floats.
 
 =================================  ========================================================
 request                            reply (besides ``"ok": true``)
@@ -19,6 +21,9 @@ request                            reply (besides ``"ok": true``)
 ``FAULT <name>``                   ``"fault"``: applies a catalogue scenario to the bench
 ``FAULTS?``                        ``"faults"``: list of {name, description, symptom, ...}
 ``FIXTURE <pack|board|cell> [i]``  ``"fixture"``, ``"cell_index"``
+``CELL <i> <volts>``                ``"cell_index"``, ``"voltage"``: puts series cell ``i`` at
+                                   rest at that open-circuit voltage (a pack "at 3.0 V"
+                                   without simulating how it got there)
 ``TRANSPORT <role> <fault> [arg]`` ``"role"``, ``"transport"``; fault is ``none``,
                                    ``no_reply``, ``slow_reply <s>``, ``garbage``, ``disconnect``
 ``TRANSPORT?``                     ``"transport"``: {role: fault}
@@ -62,6 +67,10 @@ class ControlledBench(Bench, Protocol):
 
     def apply_fault(self, name: str) -> None: ...
 
+    def set_cell_state(
+        self, index: int, *, soc: float | None = None, voltage: float | None = None
+    ) -> None: ...
+
 
 class ControlError(RuntimeError):
     """The control endpoint refused a command (its message names the fix) or did not answer."""
@@ -84,6 +93,41 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
+
+
+NON_FINITE: dict[str, float] = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+"""How non-finite floats travel in strict JSON, and back (see the module docstring)."""
+
+
+def _finite_json(value: Any) -> Any:
+    """Replace non-finite floats by their string names, so the reply stays strict JSON.
+
+    ``json.dumps`` would otherwise write bare ``Infinity``/``NaN``, which JavaScript, ``jq`` and
+    most JSON libraries refuse.
+    """
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        return [_finite_json(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _finite_json(dataclasses.asdict(value))
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    """Undo ``_finite_json``: the strings it writes become floats again."""
+    if isinstance(value, str):
+        return NON_FINITE.get(value, value)
+    if isinstance(value, dict):
+        return {key: _from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    return value
 
 
 def _describe(scenario: Any, name: str) -> dict[str, Any]:
@@ -118,6 +162,7 @@ class ControlProtocol:
             "FAULT": self._fault,
             "FAULTS?": self._faults,
             "FIXTURE": self._fixture,
+            "CELL": self._cell,
             "TRANSPORT": self._transport,
             "TRANSPORT?": self._transports,
             "RESET": self._reset,
@@ -145,7 +190,8 @@ class ControlProtocol:
             reply = {"ok": False, "error": str(refusal)}
         except (ValueError, KeyError) as error:  # the bench's own validation
             reply = {"ok": False, "error": f"{verb}: {error}"}
-        return json.dumps(reply, default=_to_json)
+        strict = _finite_json(reply)
+        return json.dumps(strict, default=lambda v: _finite_json(_to_json(v)), allow_nan=False)
 
     @staticmethod
     def _arity(args: list[str], low: int, high: int, usage: str) -> None:
@@ -192,6 +238,19 @@ class ControlProtocol:
             index = int(args[1])
         self._bench.set_fixture(name, index)
         return {"fixture": name, "cell_index": index}
+
+    def _cell(self, args: list[str]) -> dict[str, Any]:
+        self._arity(args, 2, 2, "CELL <cell_index> <volts>")
+        if not args[0].isdigit():
+            raise _Refused(f"cell index {args[0]!r} must be a whole number >= 0")
+        index, volts = int(args[0]), _number(args[1], "CELL volts")
+        series = len(self._bench.true_state()["pack"]["cells"])
+        if index >= series:
+            raise _Refused(f"cell index {index} out of range: the pack has cells 0..{series - 1}")
+        if not 0.0 <= volts <= 5.0:
+            raise _Refused(f"CELL volts must be in 0..5, got {args[1]}")
+        self._bench.set_cell_state(index, voltage=volts)
+        return {"cell_index": index, "voltage": volts}
 
     def _transport(self, args: list[str]) -> dict[str, Any]:
         self._arity(args, 2, 3, f"TRANSPORT <role> <{USAGE}>")
@@ -268,7 +327,7 @@ class ControlClient:
                 raise ControlError(f"control endpoint {self.address} closed the connection")
             self._buffer += chunk
         raw, _, self._buffer = self._buffer.partition(b"\n")
-        reply: dict[str, Any] = json.loads(raw)
+        reply: dict[str, Any] = _from_json(json.loads(raw))
         if not reply.get("ok"):
             raise ControlError(f"{line!r} refused: {reply.get('error', reply)}")
         return reply
@@ -292,6 +351,10 @@ class ControlClient:
 
     def fixture(self, name: str, cell: int = 0) -> None:
         self.command(f"FIXTURE {name} {cell}")
+
+    def cell_voltage(self, index: int, volts: float) -> None:
+        """Put series cell ``index`` at rest at open-circuit voltage ``volts``."""
+        self.command(f"CELL {index} {volts!r}")
 
     def transport(self, role: str, fault: str, arg: float | None = None) -> None:
         self.command(f"TRANSPORT {role} {fault}" + ("" if arg is None else f" {arg!r}"))

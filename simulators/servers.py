@@ -8,10 +8,13 @@ Speed matters here (DESIGN.md §4): accepted sockets get ``TCP_NODELAY`` and ``T
 re-armed after every ``recv``, otherwise a client that writes a command and then a query waits
 about 40 ms for the delayed ACK of the first segment.
 
-Serial instruments additionally get a pseudo-terminal in raw mode; the server keeps its own handle
-on the slave side open, so a client closing the port does not hang up the master (EIO).
-Several clients of one instrument (TCP and pty) share one emulator, as they would share the
-instrument's single command parser.
+Serial instruments additionally get a pseudo-terminal (``simulators.pty_link``, which also says
+how stale replies are handled).
+
+Several clients of one instrument (TCP connections and the pty) share one emulator, so settings,
+error queue and status are shared as on a real instrument; but each connection keeps its own
+partial input (``pending``) when the emulator offers ``consume``, so a half-sent line of one
+client is never completed by another's bytes.
 """
 
 from __future__ import annotations
@@ -20,18 +23,16 @@ import contextlib
 import heapq
 import itertools
 import logging
-import os
 import selectors
 import socket
-import termios
 import threading
 import time
-import tty
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from simulators.pty_link import PtyLink
 from simulators.transport_faults import NO_FAULT, GarbageSource, TransportFault
 from simulators.wiring import Bench, Emulator
 
@@ -72,16 +73,9 @@ class _Connection:
     """``None`` for a control-endpoint connection."""
     out: bytearray = field(default_factory=bytearray)
     lines: bytearray = field(default_factory=bytearray)
+    pending: bytes = b""
+    """This connection's partial instrument input (see the module docstring)."""
     closed: bool = False
-
-
-@dataclass(eq=False)
-class _Pty:
-    role: str
-    master: int
-    slave: int
-    path: str
-    out: bytearray = field(default_factory=bytearray)
 
 
 @dataclass(frozen=True)
@@ -125,7 +119,7 @@ class SimulatorServer:
         self._selector = selectors.DefaultSelector()
         self._listeners: list[_Listener] = []
         self._connections: set[_Connection] = set()
-        self._ptys: dict[str, _Pty] = {}
+        self._ptys: dict[str, PtyLink] = {}
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = itertools.count()
         self._calls: list[Callable[[], None]] = []
@@ -196,6 +190,10 @@ class SimulatorServer:
         self.world = self._build()
         self._reset_faults()
         self._timers.clear()
+        for connection in self._connections:
+            connection.pending = b""
+        for pty in self._ptys.values():
+            pty.discard_output()
 
     def client_socket_options(self) -> list[tuple[str | None, int]]:
         """``(role, TCP_NODELAY)`` of every open accepted connection, for tests and diagnosis."""
@@ -244,12 +242,9 @@ class SimulatorServer:
         return listener
 
     def _open_pty(self, role: str) -> str:
-        master, slave = os.openpty()
-        tty.setraw(slave, termios.TCSANOW)
-        os.set_blocking(master, False)
-        pty = _Pty(role, master, slave, os.ttyname(slave))
+        pty = PtyLink.open(role)
         self._ptys[role] = pty
-        self._selector.register(master, selectors.EVENT_READ, pty)
+        self._selector.register(pty.master, selectors.EVENT_READ, pty)
         return pty.path
 
     def _wake(self) -> None:
@@ -313,7 +308,7 @@ class SimulatorServer:
                 self._read_connection(data)
             if mask & selectors.EVENT_WRITE and not data.closed:
                 self._flush_connection(data)
-        elif isinstance(data, _Pty):
+        elif isinstance(data, PtyLink):
             if mask & selectors.EVENT_READ:
                 self._read_pty(data)
             if mask & selectors.EVENT_WRITE:
@@ -353,15 +348,27 @@ class SimulatorServer:
         if fault.kind == "disconnect":
             self._close_connection(connection)
             return
-        self._deliver(connection.role, data, lambda reply: self._send(connection, reply))
+        self._deliver(
+            connection.role, data, connection, lambda reply: self._send(connection, reply)
+        )
 
-    def _deliver(self, role: str, data: bytes, send: Callable[[bytes], None]) -> None:
-        """Hand input to the role's emulator and route its reply through the transport fault."""
+    def _deliver(
+        self, role: str, data: bytes, link: _Connection | PtyLink, send: Callable[[bytes], None]
+    ) -> None:
+        """Hand input to the role's emulator and route its reply through the transport fault.
+
+        ``link`` holds this client's partial input when the emulator can ``consume``.
+        """
         fault = self.faults[role]
         if fault.kind in ("no_reply", "disconnect"):
             return
+        emulator = self.world.emulators[role]
+        consume: Callable[[bytes], tuple[bytes, bytes]] | None = getattr(emulator, "consume", None)
         try:
-            reply = self.world.emulators[role].receive(data)
+            if consume is None:
+                reply = emulator.receive(data)
+            else:
+                reply, link.pending = consume(link.pending + data)
         except Exception as error:
             self._emulator_failed(role, error)
             return
@@ -436,32 +443,21 @@ class SimulatorServer:
             self._selector.unregister(connection.sock)
         connection.sock.close()
 
-    def _read_pty(self, pty: _Pty) -> None:
-        try:
-            data = os.read(pty.master, _RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:  # EIO: no slave open; cannot happen while we hold one, but stay alive
-            return
+    def _read_pty(self, pty: PtyLink) -> None:
+        data = pty.read()
         if data:
-            self._deliver(pty.role, data, lambda reply: self._send_pty(pty, reply))
+            self._deliver(pty.role, data, pty, lambda reply: self._send_pty(pty, reply))
 
-    def _send_pty(self, pty: _Pty, data: bytes) -> None:
-        if pty.role not in self._ptys:
+    def _send_pty(self, pty: PtyLink, data: bytes) -> None:
+        self._watch_pty(pty, pty.send(data))
+
+    def _flush_pty(self, pty: PtyLink) -> None:
+        self._watch_pty(pty, pty.flush())
+
+    def _watch_pty(self, pty: PtyLink, waiting: bool) -> None:
+        if pty.closed:
             return
-        pty.out += data
-        self._flush_pty(pty)
-
-    def _flush_pty(self, pty: _Pty) -> None:
-        try:
-            written = os.write(pty.master, pty.out)
-        except (BlockingIOError, InterruptedError):
-            written = 0
-        except OSError:
-            pty.out.clear()
-            written = 0
-        del pty.out[:written]
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if pty.out else 0)
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if waiting else 0)
         self._selector.modify(pty.master, events, pty)
 
     def _close_all(self) -> None:
@@ -478,9 +474,7 @@ class SimulatorServer:
         for pty in self._ptys.values():
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(pty.master)
-            for fd in (pty.master, pty.slave):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            pty.close()
         self._ptys.clear()
         self._timers.clear()
         with contextlib.suppress(KeyError, ValueError):

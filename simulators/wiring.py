@@ -123,10 +123,18 @@ class Emulator(Protocol):
     """An emulated instrument as a server sees it: bytes in, bytes out.
 
     ``receive`` buffers partial input itself (a command may arrive split over several reads) and
-    returns the bytes to send back, ``b""`` when the instrument stays silent.
+    returns the bytes to send back, ``b""`` when the instrument stays silent. Emulators that also
+    offer ``consume(pending) -> (replies, rest)`` (see ``ConsumingEmulator``) let the server keep
+    the partial input per connection instead, so concurrent clients cannot interleave.
     """
 
     role: str
     model: str
 
     def receive(self, data: bytes) -> bytes: ...
+
+
+class ConsumingEmulator(Emulator, Protocol):
+    """An emulator whose input framing is stateless: the caller keeps the pending bytes."""
+
+    def consume(self, pending: bytes) -> tuple[bytes, bytes]: ...

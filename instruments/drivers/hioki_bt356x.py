@@ -36,6 +36,8 @@ from instruments.scpi import parse_identity
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity, as_magnitude
 
+LINE_TERMINATION = "\r\n"
+"""CR+LF both ways (manual §8.1 for RS-232C, the same on LAN): read by the factory."""
 ESR_BITS = {32: "command error", 16: "execution error", 8: "device error", 4: "query error"}
 ESR_ERRORS = 32 | 16 | 8 | 4
 OVER_RANGE = 1e9

@@ -136,6 +136,16 @@ class VisaTransport:
             return False
         return bool(self._socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
 
+    @property
+    def terminations(self) -> tuple[str, str]:
+        """``(read, write)`` terminations in use."""
+        return str(self._resource.read_termination), str(self._resource.write_termination)
+
+    def set_terminations(self, read: str, write: str) -> None:
+        """Change terminations once the model is known (the factory does, after ``*IDN?``)."""
+        self._resource.read_termination = read
+        self._resource.write_termination = write
+
     def write(self, message: str) -> None:
         self._last_sent = message
         try:

@@ -112,20 +112,30 @@ class ItechIT8511:
         self._push_settings()
 
     def receive(self, data: bytes) -> bytes:
-        self._buffer += data
+        """Input from the one default client; see ``consume``."""
+        reply, rest = self.consume(bytes(self._buffer) + data)
+        self._buffer = bytearray(rest)
+        return reply
+
+    def consume(self, pending: bytes) -> tuple[bytes, bytes]:
+        """Answer every complete frame in ``pending``; return replies and the unused rest.
+
+        Kept per connection by the server, so two clients' partial frames never mix.
+        """
+        buffer = bytearray(pending)
         replies = bytearray()
         while True:
-            start = self._buffer.find(LEAD_IN)
+            start = buffer.find(LEAD_IN)
             if start < 0:
-                self._buffer.clear()
+                buffer.clear()
                 break
-            del self._buffer[:start]
-            if len(self._buffer) < FRAME_LENGTH:
+            del buffer[:start]
+            if len(buffer) < FRAME_LENGTH:
                 break
-            frame = bytes(self._buffer[:FRAME_LENGTH])
-            del self._buffer[:FRAME_LENGTH]
+            frame = bytes(buffer[:FRAME_LENGTH])
+            del buffer[:FRAME_LENGTH]
             replies += self._handle(frame)
-        return bytes(replies)
+        return bytes(replies), bytes(buffer)
 
     # ---- frame handling --------------------------------------------------------------------
 

@@ -126,17 +126,28 @@ class ScpiEmulator:
 
     # -- bytes in, bytes out ------------------------------------------------------------------
     def receive(self, data: bytes) -> bytes:
+        """Input from the one default client (tests, single-link use); see ``consume``."""
         self._buffer += data
+        reply, self._buffer = self.consume(self._buffer)
+        return reply
+
+    def consume(self, pending: bytes) -> tuple[bytes, bytes]:
+        """Run every complete message in ``pending``; return the replies and the unused rest.
+
+        The server keeps ``pending`` per connection, so two clients of one instrument cannot
+        splice their half-sent lines into one message; the instrument's settings, error queue and
+        status stay shared, as on a real instrument with several LAN sessions.
+        """
         replies: list[bytes] = []
-        while b"\n" in self._buffer:
-            raw, self._buffer = self._buffer.split(b"\n", 1)
+        while b"\n" in pending:
+            raw, pending = pending.split(b"\n", 1)
             reply = self.execute(raw.decode("latin-1").rstrip("\r"))
             if reply is not None:
                 replies.append(reply.encode("latin-1", "replace") + self.reply_terminator)
-        if len(self._buffer) > MAX_LINE:
-            self._buffer = b""
+        if len(pending) > MAX_LINE:
+            pending = b""
             self.report(ScpiError(-102, "message too long"))
-        return b"".join(replies)
+        return b"".join(replies), pending
 
     def execute(self, line: str) -> str | None:
         """Run one program message; the joined replies of its queries, or None when silent."""

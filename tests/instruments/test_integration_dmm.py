@@ -7,6 +7,7 @@ sheet) widened by a noise allowance, since the emulator adds seeded noise on top
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from instruments.transports.recording import RecordingTransport
 from instruments.transports.replay import ReplayTransport
 from instruments.transports.visa import VisaTransport
 from instruments.units import Q_
-from simulators.launcher import ControlClient
+from simulators.launcher import ControlClient, start_bench
 
 NOISE_ALLOWANCE_V = 2e-3
 
@@ -107,16 +108,27 @@ def test_disconnect_is_a_transport_error(dmm: Keysight34461A, control: ControlCl
 
 
 def test_recorded_session_replays_identically_without_the_simulator(
-    sim_bench: Any, tmp_path: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "dmm.jsonl"
-    live = VisaTransport.open(sim_bench.instruments["dmm"].resource, timeout=0.5)
-    with Keysight34461A(RecordingTransport(live, path)) as meter:
-        identity = meter.identity
-        meter.configure_dc_voltage(Q_(10, "V"), nplc=1)
-        readings = [meter.dc_voltage() for _ in range(5)] + [meter.measure_dc_voltage()]
+    with start_bench(seed=3) as own_bench:  # its own bench: stopped before the replay
+        resource = own_bench.instruments["dmm"].resource
+        port = own_bench.instruments["dmm"].port
+        live = VisaTransport.open(resource, timeout=0.5)
+        with Keysight34461A(RecordingTransport(live, path)) as meter:
+            identity = meter.identity
+            meter.configure_dc_voltage(Q_(10, "V"), nplc=1)
+            readings = [meter.dc_voltage() for _ in range(5)] + [meter.measure_dc_voltage()]
+    with pytest.raises(ConnectionRefusedError):  # the simulator is really gone
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
 
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"replay tried to open a network connection: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
     replay = ReplayTransport.from_file(path)
+    assert replay.resource == resource
     with Keysight34461A(replay) as meter:
         assert meter.identity == identity
         meter.configure_dc_voltage(Q_(10, "V"), nplc=1)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 from collections.abc import Iterator
 
 import pytest
 from wire_doubles import fake_server
 
-from simulators.launcher import ControlClient, ControlError, SimulatedBenchServer
+from simulators.launcher import ControlClient, ControlError, SimulatedBenchServer, start_bench
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,12 @@ def raw(sim: SimulatedBenchServer, *lines: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in data.splitlines()]
 
 
+def plain(state: object) -> dict[str, object]:
+    """The fake's state without its ``non_finite`` sample (tested on its own below)."""
+    assert isinstance(state, dict)
+    return {key: value for key, value in state.items() if key != "non_finite"}
+
+
 def test_advance_and_time(control: ControlClient) -> None:
     assert control.time() == 0.0
     assert control.advance(7200) == 7200.0
@@ -48,13 +55,13 @@ def test_verbs_are_case_insensitive_and_replies_one_per_line(sim: SimulatedBench
     replies = raw(sim, "reset", "advance 2", "Time?", "state?")
     assert [r["ok"] for r in replies] == [True] * 4
     assert replies[1]["time"] == 2.0 and replies[2]["time"] == 2.0
-    assert replies[3]["state"] == {"time": 2.0, "fault": "healthy", "fixture": ["pack", 0]}
+    assert plain(replies[3]["state"]) == {"time": 2.0, "fault": "healthy", "fixture": ["pack", 0]}
 
 
 def test_state_fault_and_fixture(control: ControlClient) -> None:
     control.fault("dead")
     control.fixture("cell", 2)
-    assert control.state() == {"time": 0.0, "fault": "dead", "fixture": ["cell", 2]}
+    assert plain(control.state()) == {"time": 0.0, "fault": "dead", "fixture": ["cell", 2]}
 
 
 def test_faults_lists_the_catalogue(control: ControlClient) -> None:
@@ -75,7 +82,7 @@ def test_reset_rebuilds_the_world(control: ControlClient) -> None:
     control.fault("dead")
     control.transport("dmm", "garbage")
     control.reset()
-    assert control.state() == {"time": 0.0, "fault": "healthy", "fixture": ["pack", 0]}
+    assert plain(control.state()) == {"time": 0.0, "fault": "healthy", "fixture": ["pack", 0]}
     assert set(control.command("TRANSPORT?")["transport"].values()) == {"none"}
 
 
@@ -140,3 +147,38 @@ def test_client_raises_on_refusal(control: ControlClient) -> None:
 def test_client_rejects_a_malformed_address() -> None:
     with pytest.raises(ControlError, match=r"127\.0\.0\.1:5000"):
         ControlClient("localhost")
+
+
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"reply is not strict JSON: bare {name}")
+
+
+def test_state_is_strict_json_with_non_finite_numbers_as_strings(sim: SimulatedBenchServer) -> None:
+    with socket.create_connection(sim.control, timeout=5) as sock:
+        sock.sendall(b"STATE?\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            data += sock.recv(65536)
+    reply = json.loads(data, parse_constant=_refuse_constant)
+    assert reply["state"]["non_finite"] == {"open": "Infinity", "sink": "-Infinity", "ratio": "NaN"}
+
+
+def test_client_reads_non_finite_numbers_back_as_floats(control: ControlClient) -> None:
+    values = control.state()["non_finite"]
+    assert values["open"] == math.inf and values["sink"] == -math.inf
+    assert math.isnan(values["ratio"])
+    assert control.state()["fault"] == "healthy"  # other strings stay strings
+
+
+def test_cell_verb_sets_a_cell_at_rest_and_refuses_bad_input() -> None:
+    with start_bench(serial=False) as bench, bench.client() as client:
+        client.cell_voltage(0, 3.0)
+        assert client.state()["pack"]["cells"][0]["voltage"] == pytest.approx(3.0, abs=1e-3)
+        for line, message in [
+            ("CELL 5 3.0", "out of range"),
+            ("CELL x 3.0", "whole number"),
+            ("CELL 0 9", "0..5"),
+            ("CELL 0", "usage"),
+        ]:
+            with pytest.raises(ControlError, match=message):
+                client.command(line)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
-import pyvisa
 import serial
 
 from simulators.launcher import LaunchError, start_bench
 
 
-def test_default_bench_serves_every_role() -> None:
+def test_default_bench_serves_every_role(rm: Any) -> None:
+    # The session ``rm`` of conftest: pyvisa-py shares one library per process, and closing a
+    # second manager invalidates the sessions of every other one (later tests then fail).
     threads_before = set(threading.enumerate())
     with start_bench(seed=1) as sim:
         models = {role: endpoint.model for role, endpoint in sim.instruments.items()}
@@ -23,15 +25,13 @@ def test_default_bench_serves_every_role() -> None:
         }
         assert sim.instruments["rmeter"].pty is not None
         assert sim.instruments["load"].pty is None
-        rm = pyvisa.ResourceManager("@py")
+        dmm = rm.open_resource(sim.instruments["dmm"].resource, read_termination="\n")
         try:
-            dmm = rm.open_resource(sim.instruments["dmm"].resource, read_termination="\n")
             dmm.write_termination = "\n"
             assert dmm.query("*IDN?").split(",")[:2] == ["Keysight Technologies", "34461A"]
             volts = float(dmm.query("MEAS:VOLT:DC?"))
-            dmm.close()
         finally:
-            rm.close()
+            dmm.close()
         with sim.client() as control:
             assert control.state()["dmm_voltage"] == pytest.approx(volts, abs=0.01)
     assert set(threading.enumerate()) == threads_before

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import FakeBench
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from live_bench import FakeBench
 
 from simulators.emulators import EMULATORS
 from simulators.scpi import ScpiEmulator

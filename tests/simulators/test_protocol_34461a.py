@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import LiveFn, close_to, sync
+from live_bench import LiveFn, close_to, sync
 
 
 #: 1-year DCV accuracy on the 10 V range: 0.0035 % of reading + 0.0005 % of range (data sheet).

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import serial
-from conftest import LiveFn
+from live_bench import LiveFn
 
 SETUP = (":FUNC RV", ":RES:RANG 300E-3", ":VOLT:RANG 6", ":SAMP:RATE med", ":TRIG:SOUR IMM")
 

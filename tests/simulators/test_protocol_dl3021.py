@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import LiveFn, close_to, sync
+from live_bench import LiveFn, close_to, sync
 
 
 def test_identity_function_and_levels(live: LiveFn) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import LiveFn, close_to, sync
+from live_bench import LiveFn, close_to, sync
 
 CHARGE_V, CHARGE_A = 4.2, 2.6  # 0.5C CC-CV of the default 1S2P 5.2 Ah pack
 

@@ -21,13 +21,6 @@ def sim() -> Iterator[SimulatedBenchServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def rm() -> Iterator[pyvisa.ResourceManager]:
-    manager = pyvisa.ResourceManager("@py")
-    yield manager
-    manager.close()
-
-
 def connect(sim: SimulatedBenchServer, role: str) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", sim.instruments[role].port), timeout=5)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import LiveBench, LiveFn, sync
+from live_bench import LiveBench, LiveFn, sync
 from pymeasure.instruments import Instrument, SCPIMixin
 from pymeasure.instruments.agilent import Agilent34410A
 from pymeasure.instruments.keysight import KeysightE36312A

@@ -7,6 +7,7 @@ answers ``MEAS:VOLT:DC?`` with the bench's voltage and ``*IDN?`` with its model.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from simulators.launcher import SimulatedBenchServer
@@ -62,7 +63,13 @@ class FakeBench:
         return ProbeReading(0.025, self.dmm_voltage())
 
     def true_state(self) -> dict[str, Any]:
-        return {"time": self._time, "fault": self.fault, "fixture": list(self.fixture)}
+        return {
+            "time": self._time,
+            "fault": self.fault,
+            "fixture": list(self.fixture),
+            # What real states hold now and then (an open path's resistance, an undefined ratio):
+            "non_finite": {"open": math.inf, "sink": -math.inf, "ratio": math.nan},
+        }
 
     def set_fixture(self, name: str, cell_index: int = 0) -> None:
         if cell_index > 3:
