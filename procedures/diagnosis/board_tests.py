@@ -4,7 +4,11 @@ The source sweeps the cell voltage slowly past each threshold (holding each leve
 detection delay plus twice its tolerance) while the multimeter watches P+/P-: the board passes
 the output straight through, through a body diode (~0.7 V lower: one FET off), or not at all.
 Detect and release levels are judged per cell against the spec's table. The board's output is
-checked first; the sweeps only mean something on a board that passes its output at all.
+checked first; the sweeps only mean something on a board that passes its output at all. Then
+the delays (``board_delays``: stepped across each threshold and timed on the clock) and the
+current items (``board_currents``: self-consumption, over-current trip and delay, short
+cut-off) complete the board vendors' pass/fail table (battery-domain §5.5); the main-loop
+resistance comes from the 1 kHz meter across P+/P- with the board conducting.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ from instruments.errors import MeasurementFault, OverloadError
 from instruments.roles import DCSource, Multimeter
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.diagnosis.board_currents import overcurrent, self_consumption, short_circuit
+from procedures.diagnosis.board_delays import (
+    DIODE_MIN_DROP,
+    STEP_ACROSS,
+    output_passes,
+    overcharge_delay,
+    overdischarge_delay,
+)
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -22,8 +34,6 @@ STEP_V = 0.01
 """Sweep step per cell (V): a fifth of the IC's detection tolerance."""
 OUTPUT_CURRENT_LIMIT = Q_(0.1, "A")
 OUTPUT_OCP = Q_(0.2, "A")
-DIODE_MIN_DROP = 0.3
-"""P+ lower than B+ by more than this: current passes a body diode, one FET is off."""
 MARGIN_V = 0.1
 """Sweep this far past the threshold's tolerance before calling the protection absent."""
 
@@ -40,18 +50,16 @@ def make_board_tests(
     fixtures: FixtureChanger, options: DiagnosisOptions
 ) -> Callable[[StepContext], None]:
     def board_tests(ctx: StepContext) -> None:
-        """Board output, main-loop resistance, over-charge and over-discharge detect/release."""
+        """Output, self-consumption, loop resistance, protections' levels, delays and currents."""
         spec = ctx.spec
         ch = options.source_channel
         series = spec.product.series
         source = ctx.instruments.source
         dmm = ctx.instruments.multimeter
         fixtures.move_to("board")
-        top = (
-            spec.protection.overcharge_detect
-            + spec.protection.overcharge_detect_tolerance
-            + Q_(MARGIN_V, "V")
-        ) * series
+        p = spec.protection
+        per_cell = max(p.overcharge_detect_tolerance + Q_(MARGIN_V, "V"), STEP_ACROSS)
+        top = (p.overcharge_detect + per_cell) * series
         try:
             source.output_off(ch)
             source.set_over_voltage_protection(ch, top + options.over_voltage_margin)
@@ -72,17 +80,27 @@ def make_board_tests(
             else:
                 state = "none"
             ctx.measure(OUTPUT, state, instrument=dmm)
+            self_consumption(ctx, source, ch, options)
             loop_resistance(ctx)
             if state != "through":
                 ctx.measure(OVERCHARGE_CUT, "not_tested")
                 ctx.measure(OVERDISCHARGE_CUT, "not_tested")
                 return
-            overcharge_sweep(ctx, source, dmm, ch)
+            if overcharge_sweep(ctx, source, dmm, ch):
+                overcharge_delay(ctx, source, dmm, ch)
             source.set_voltage(ch, nominal)
             ctx.clock.sleep(0.1)
-            overdischarge_sweep(ctx, source, dmm, ch)
+            if overdischarge_sweep(ctx, source, dmm, ch):
+                overdischarge_delay(ctx, source, dmm, ch)
+            source.set_voltage(ch, nominal)
+            ctx.clock.sleep(0.1)
+            overcurrent(ctx, source, ch)
+            short_circuit(ctx, source, ch)
         finally:
-            source.output_off(ch)
+            try:
+                ctx.instruments.load.input_off()
+            finally:
+                source.output_off(ch)
 
     return board_tests
 
@@ -101,11 +119,6 @@ def loop_resistance(ctx: StepContext) -> None:
         "board_loop_resistance", "mohm", high=spec.protection.main_loop_resistance_max
     )
     ctx.measure(limit, reading.resistance, instrument=meter)
-
-
-def _passes(dmm: Multimeter, setpoint: float) -> bool:
-    volts: float = dmm.dc_voltage().m_as("V")
-    return volts > setpoint - DIODE_MIN_DROP
 
 
 def _sweep(
@@ -128,7 +141,7 @@ def _sweep(
         setpoint = cell * series
         source.set_voltage(ch, Q_(setpoint, "V"))
         ctx.clock.sleep(hold)
-        if _passes(dmm, setpoint) is until_passing:
+        if output_passes(dmm, setpoint) is until_passing:
             return cell
     return None
 
@@ -139,7 +152,8 @@ def _level(name: str, nominal: Quantity, tolerance: Quantity) -> Measurement:
     )
 
 
-def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> None:
+def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> bool:
+    """Detect and release levels; True when the board cut and released again (delay next)."""
     p = ctx.spec.protection
     hold = (p.overcharge_delay + 2 * p.overcharge_delay_tolerance).m_as("s")
     start = ctx.spec.cell.charge_voltage.m_as("V")
@@ -148,7 +162,7 @@ def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: in
     if detect is None:
         ctx.measure(OVERCHARGE_CUT, "not_cut", instrument=dmm)
         ctx.measure(Measurement("board_overcharge_max_tested", "V"), Q_(top, "V"))
-        return
+        return False
     ctx.measure(OVERCHARGE_CUT, "cut", instrument=dmm)
     detect_limits = _level(
         "board_overcharge_detect", p.overcharge_detect, p.overcharge_detect_tolerance
@@ -160,18 +174,21 @@ def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: in
         "board_overcharge_release", p.overcharge_release, p.overcharge_release_tolerance
     )
     ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
+    return release is not None
 
 
-def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> None:
+def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> bool:
+    """Detect and release levels; True when the board cut and released again (delay next)."""
     p = ctx.spec.protection
     hold = (p.overdischarge_delay + 2 * p.overdischarge_delay_tolerance).m_as("s")
-    start = ctx.spec.cell.nominal_voltage.m_as("V")
+    # start just above the detect band: the board was at nominal, nothing lies in between
+    start = (p.overdischarge_detect + p.overdischarge_detect_tolerance).m_as("V") + MARGIN_V
     bottom = (p.overdischarge_detect - p.overdischarge_detect_tolerance).m_as("V") - MARGIN_V
     detect = _sweep(ctx, source, dmm, ch, start, bottom, hold, until_passing=False)
     if detect is None:
         ctx.measure(OVERDISCHARGE_CUT, "not_cut", instrument=dmm)
         ctx.measure(Measurement("board_overdischarge_min_tested", "V"), Q_(bottom, "V"))
-        return
+        return False
     ctx.measure(OVERDISCHARGE_CUT, "cut", instrument=dmm)
     detect_limits = _level(
         "board_overdischarge_detect", p.overdischarge_detect, p.overdischarge_detect_tolerance
@@ -183,3 +200,4 @@ def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch:
         "board_overdischarge_release", p.overdischarge_release, p.overdischarge_release_tolerance
     )
     ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
+    return release is not None

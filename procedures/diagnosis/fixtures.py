@@ -80,3 +80,10 @@ class DiagnosisOptions:
     self_discharge_factor: float = 5.0
     """Allowed self-discharge: this many times the cell datasheet's monthly figure."""
     cell_spread_max: Quantity = field(default_factory=lambda: Q_(0.1, "V"))
+    source_current_resolution: Quantity | None = None
+    """The station's DC source current readback resolution (the role does not tell it).
+
+    ``None``: not declared, so the board's self-consumption (µA) is recorded as not measured.
+    """
+    recharge_stall_tolerance: Quantity = field(default_factory=lambda: Q_(0.02, "V"))
+    """Per cell: the terminal counts as held at the source's setpoint within this."""

@@ -1,5 +1,7 @@
 """Step 4: the closed pack's tests: rest and self-discharge, 1 kHz resistance, over-current, short.
 
+Over-current is judged on its trip current and on its delay (a load step to 1.2x the trip,
+timed on the procedure's clock); the short on its cut-off time against the spec's maximum.
 Over-charge and over-discharge are tested on the board fixture (``board_tests``): driving the
 closed pack's cells past their limits to see the board act would damage good cells. The short
 test runs only after the over-current test saw the board trip: a board that did not trip would
@@ -11,17 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from instruments.errors import MeasurementFault, OverloadError
-from instruments.roles import LoadMode, SampleRate
-from instruments.units import Q_, Quantity
+from instruments.roles import SampleRate
+from instruments.units import Q_
 from procedures.context import StepContext
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.diagnosis.overcurrent import (
+    DELAY_POLL,
+    delay_level,
+    ramp_to_trip,
+    time_short,
+    time_trip,
+)
+from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.measurements import CategoricalMeasurement, Measurement
 
-OC_STEP = Q_(0.1, "A")
 OC_START_FRACTION = 0.5
 OC_END_FRACTION = 1.6
 """Ramp to 1.6x the spec trip current: a full pack's stronger gate drive raises the trip."""
-SHORT_HOLD_FACTOR = 3.0
 RECOVERY_S = 0.5
 
 PACK_PATH = CategoricalMeasurement("pack_path", ("closed", "open"), passing=("closed",))
@@ -31,6 +39,8 @@ OC_RESULT = CategoricalMeasurement(
 SC_RESULT = CategoricalMeasurement(
     "short_circuit_protection", ("cut", "not_cut", "not_tested"), passing=("cut", "not_tested")
 )
+OC_DELAY_CUT = CategoricalMeasurement("overcurrent_delay_cut", ("cut", "not_cut"), passing=("cut",))
+"""Recorded only when the step above the trip level did not cut within the window."""
 RECOVERED = Measurement("protection_recovery_voltage", "V")
 
 
@@ -80,35 +90,17 @@ def pack_resistance(ctx: StepContext) -> None:
 
 
 def overcurrent(ctx: StepContext) -> bool:
-    """Ramp the load's CC level until the output collapses; the trip level is recorded."""
+    """Ramp the load's CC level until the output collapses, then time the trip from a step."""
     protection = ctx.spec.protection
     load = ctx.instruments.load
     clock = ctx.clock
-    hold = (protection.overcurrent_delay + 3 * protection.overcurrent_delay_tolerance).m_as("s")
     trip = protection.overcurrent_trip
-    level = trip * OC_START_FRACTION
     top = trip * OC_END_FRACTION
-    try:
-        load.input_off()
-        load.set_mode(LoadMode.CC)
-        load.set_level(Q_(0.0, "A"))
-        load.input_on()
-        clock.sleep(hold)
-        before = load.measure().voltage
-        if before < ctx.spec.pack.voltage_zero:
-            ctx.measure(OC_RESULT, "no_output", instrument=load)
-            return False
-        tripped_at: Quantity | None = None
-        while level <= top:
-            load.set_level(level)
-            clock.sleep(hold)
-            if load.measure().voltage < before * 0.5:
-                tripped_at = level
-                break
-            level = level + OC_STEP
-    finally:
-        load.input_off()
-    if tripped_at is None:
+    ramp = ramp_to_trip(load, clock, protection, trip * OC_START_FRACTION, top)
+    if ramp.unloaded < ctx.spec.pack.voltage_zero:
+        ctx.measure(OC_RESULT, "no_output", instrument=load)
+        return False
+    if ramp.tripped_at is None:
         ctx.measure(OC_RESULT, "not_tripped", instrument=load)
         ctx.measure(Measurement("overcurrent_max_tested", "A"), top, instrument=load)
         return False
@@ -119,7 +111,21 @@ def overcurrent(ctx: StepContext) -> bool:
         low=trip - protection.overcurrent_trip_tolerance,
         high=top,
     )
-    ctx.measure(oc_limit, tripped_at, instrument=load)
+    ctx.measure(oc_limit, ramp.tripped_at, instrument=load)
+    level = delay_level(ramp.tripped_at, top)
+    ctx.measure(Measurement("overcurrent_delay_step", "A"), level, instrument=load)
+    edge = time_trip(load, clock, protection, level, ramp.unloaded)
+    delay = delay_limits(
+        "overcurrent_delay",
+        protection.overcurrent_delay,
+        protection.overcurrent_delay_tolerance,
+        "ms",
+        DELAY_POLL,
+    )
+    if edge is None:
+        ctx.measure(OC_DELAY_CUT, "not_cut", instrument=load)
+    else:
+        judge_delay(ctx, delay, edge, instrument=load)
     clock.sleep(RECOVERY_S)
     dmm = ctx.instruments.multimeter
     ctx.measure(RECOVERED, dmm.dc_voltage(), instrument=dmm)
@@ -127,24 +133,18 @@ def overcurrent(ctx: StepContext) -> bool:
 
 
 def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
+    """Short P+/P-; the output must be cut within the spec's ``short_circuit_delay_max``."""
     load = ctx.instruments.load
     if not overcurrent_tripped or not load.supports_short:
         ctx.measure(SC_RESULT, "not_tested")
         return
     protection = ctx.spec.protection
-    hold = (protection.short_circuit_delay_max * SHORT_HOLD_FACTOR).m_as("s")
-    try:
-        load.set_short(True)
-        load.input_on()
-        ctx.clock.sleep(hold)
-        reading = load.measure()
-    finally:
-        try:
-            load.set_short(False)
-        finally:
-            load.input_off()
-    cut = reading.current < Q_(0.1, "A")
-    ctx.measure(SC_RESULT, "cut" if cut else "not_cut", instrument=load)
+    edge = time_short(load, ctx.clock, protection)
+    ctx.measure(SC_RESULT, "cut" if edge is not None else "not_cut", instrument=load)
+    if edge is not None:
+        judge_delay(
+            ctx, cut_time_limits("short_circuit_cut_time", protection), edge, instrument=load
+        )
     ctx.clock.sleep(RECOVERY_S)
     dmm = ctx.instruments.multimeter
     recovered = Measurement("short_recovery_voltage", "V", low=ctx.spec.pack.voltage_zero)

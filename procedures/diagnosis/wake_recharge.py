@@ -6,6 +6,26 @@ voltage plus a diode and rises from there; a latched board releases on the charg
 terminal jumps straight to a normal cell voltage; otherwise nothing flows. Protection is
 programmed before the output goes on, the output goes off on every path out of the step, and
 every wait goes through the clock, so under simulation three hours cost a few hundred requests.
+
+How the charge ends (``charge_end``), and which endings are findings rather than aborts:
+
+* ``taper``: the current fell to the end-of-charge level after the terminal reached CV.
+* ``no_current`` (the manual's "no response", a finding): the output is on, the terminals show
+  the charge voltage with the source in CV, and no current has flowed for
+  ``no_current_timeout``. The pack refuses charge: open fuse, FET, 0 V inhibit. The step ends
+  normally and the later steps locate the open path.
+* ``cut_off`` (a finding): current flowed, then stopped before CV while the terminals show the
+  charge voltage in CV: the pack's board opened its charge path (a cell's over-charge
+  protection, e.g. imbalance).
+* abort ("no current after a timeout", the issue's abort limit): the current never flowed or
+  collapsed before CV, and the terminals do NOT show the source's setpoint in CV. Something
+  outside the pack stopped the charge (source output, leads, fixture contact); continuing
+  would record evidence about the cabling, so the run stops with energy off and the reason.
+* ``time_limit``: the spec's maximum charge time passed (a leak takes the charge).
+
+Other abort limits: terminal above the charge voltage + margin, current far above its
+setpoint, a tripped source protection. Over-temperature cannot be armed: no station role reads a
+temperature, so ``charge_temperature`` is recorded as not measured with that reason.
 """
 
 from __future__ import annotations
@@ -18,6 +38,7 @@ from instruments.roles import RegulationMode
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
 from procedures.diagnosis.fixtures import DiagnosisOptions
+from procedures.diagnosis.skipped import record_not_measured
 from procedures.errors import AbortRun
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -40,6 +61,12 @@ DIODE_PROBE_EXTRA = Q_(1.0, "V")
 """Above the charge voltage: enough to push current through a body diode (~0.7 V) into cells."""
 DIODE_PROBE_TIME_S = 2.0
 
+TEMPERATURE = "charge_temperature"
+NO_THERMOMETER = (
+    "no instrument of this station reads the cell temperature (multimeter, DC source, load and "
+    "resistance meter have no temperature channel), so the over-temperature abort limit is not "
+    "armed; add a thermocouple channel to the station to arm it"
+)
 WAKE = CategoricalMeasurement("wake_response", WAKE_RESPONSES)
 END = CategoricalMeasurement("charge_end", END_REASONS)
 WAKE_VOLTAGE = Measurement("wake_voltage", "V", description="P+/P- just after charge on")
@@ -84,6 +111,7 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
         flowed = False
         flowing_peak = fall = run_top = 0.0
         fall_run = 0
+        record_not_measured(ctx, TEMPERATURE, NO_THERMOMETER)
         try:
             source.output_off(ch)
             source.set_over_voltage_protection(ch, charge.voltage + options.over_voltage_margin)
@@ -135,9 +163,12 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                     source.set_current_limit(ch, setpoint)
                 elif flowed and current < stop_level:
                     near_cv = flowing_peak >= (charge.voltage - CV_REACHED * series).m_as("V")
+                    if not near_cv:
+                        _require_held(voltage, current, mode, ctx, options, "collapsed")
                     end = "taper" if near_cv else "cut_off"
                     break
                 if not flowed and elapsed >= options.no_current_timeout.m_as("s"):
+                    _require_held(voltage, current, mode, ctx, options, "never flowed")
                     end = "no_current"
                     break
                 if elapsed >= limit_s:
@@ -174,6 +205,33 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                     )
 
     return wake_recharge
+
+
+def _require_held(
+    voltage: Quantity,
+    current: Quantity,
+    mode: RegulationMode,
+    ctx: StepContext,
+    options: DiagnosisOptions,
+    what: str,
+) -> None:
+    """No current before CV is a finding only if the charge voltage stands at the terminals.
+
+    Then the pack itself refuses charge (its board holds the charge path open). If the
+    terminals do not show the source's setpoint with the source in CV, something between source
+    and pack stopped the charge, and what follows would be evidence about the cabling.
+    """
+    spec = ctx.spec
+    setpoint = spec.charge.voltage
+    tolerance = options.recharge_stall_tolerance * spec.product.series
+    if mode is RegulationMode.CV and abs(voltage - setpoint) <= tolerance:
+        return
+    raise AbortRun(
+        f"charge current {what} ({current:.4f~P}) before CV while the terminals read "
+        f"{voltage:.3f~P}, not the source's {setpoint:~P} (source mode {mode.value}): charging "
+        "was stopped outside the pack; check the source output, the leads and the fixture "
+        "contacts, then repeat the recharge"
+    )
 
 
 def _falling(

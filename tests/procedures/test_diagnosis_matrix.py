@@ -158,10 +158,39 @@ def test_diagnosis_matches_catalogue(fault: str) -> None:
         expected.expected_disposition,
     )
     assert energy_off(state)
+    assert_conclusions_cite_measurements(result)
+
+
+def assert_conclusions_cite_measurements(result: RunResult) -> None:
+    """Every conclusion cites at least one record, and each citation names a taken measurement."""
     known = {f"{s.name}/{m.name}" for s in result.steps for m in s.measurements}
+    kinds = {item.kind for item in result.outcome.conclusions}
+    assert {"root_cause", "symptom", "disposition", "cause_category", "advice"} <= kinds
     for item in result.outcome.conclusions:
-        assert item.evidence, f"{item.kind} cites nothing"
-        assert set(item.evidence) <= known, f"{item.kind} cites unknown records"
+        assert len(item.evidence) >= 1, f"{item.kind} cites nothing"
+        missing = set(item.evidence) - known
+        assert not missing, f"{item.kind} cites {sorted(missing)}, which the run never took"
+
+
+PROTECTION_PASSES = (
+    ("pack_tests", "overcurrent_protection"),
+    ("pack_tests", "overcurrent_trip_current"),
+    ("pack_tests", "overcurrent_delay"),
+    ("pack_tests", "short_circuit_protection"),
+    ("pack_tests", "short_circuit_cut_time"),
+    ("board_tests", "board_output"),
+    ("board_tests", "board_loop_resistance"),
+    ("board_tests", "board_overcharge_detect"),
+    ("board_tests", "board_overcharge_release"),
+    ("board_tests", "board_overcharge_delay"),
+    ("board_tests", "board_overdischarge_detect"),
+    ("board_tests", "board_overdischarge_release"),
+    ("board_tests", "board_overdischarge_delay"),
+    ("board_tests", "board_overcurrent_trip_current"),
+    ("board_tests", "board_overcurrent_delay"),
+)
+STATION_GAPS = {"board_self_consumption", "board_short_circuit_cut_time"}
+"""What this simulated station (E36312A, 5 A, 0.1 mA readback) cannot measure on a board."""
 
 
 def test_healthy_pack_is_no_fault_found_with_a_recharge_trace() -> None:
@@ -175,3 +204,16 @@ def test_healthy_pack_is_no_fault_found_with_a_recharge_trace() -> None:
     assert trace.time_s[-1] > 3600.0  # a real CC-CV charge in virtual time
     assert voltage.max() == pytest.approx(run.spec.charge.voltage.m_as("V"), abs=0.02)
     assert result.measurement("wake_response").text_value == "normal"
+    assert_conclusions_cite_measurements(result)
+    for step_name, name in PROTECTION_PASSES:
+        taken = {m.name: m for m in result.step(step_name).measurements}
+        assert name in taken, f"{step_name}/{name} not measured"
+        assert taken[name].verdict is Verdict.PASS, f"{name}: {taken[name].comparison}"
+    for step_name in ("pack_tests", "board_tests"):
+        step = result.step(step_name)
+        assert step.verdict is Verdict.PASS
+        for m in step.measurements:
+            if m.verdict is Verdict.SKIPPED:
+                assert m.name in STATION_GAPS and "station cannot" in m.comparison, m
+            else:
+                assert m.verdict is Verdict.PASS, f"{m.name}: {m.comparison}"

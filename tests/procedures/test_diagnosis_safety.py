@@ -129,3 +129,38 @@ def diagnose_with_clock(run, clock, abort_event=None):  # type: ignore[no-untype
         abort_event=abort_event,
         safe_state_timeout=2.0,
     )
+
+
+def test_charge_stopped_outside_the_pack_mid_charge_aborts_with_energy_off() -> None:
+    """Current collapses before CV and the terminals no longer show the source: a lost contact."""
+    with simulated_bench("healthy") as run, run.sim.client() as control:
+
+        def lose_contact() -> None:
+            run.clock.request("FIXTURE cell 0")  # the source now touches nothing
+
+        clock = CountingClock(run.clock, recharge_sleep_index() + 3, lose_contact)
+        result = diagnose_with_clock(run, clock)
+        state = control.state()
+    step = result.step("wake_recharge")
+    assert result.verdict is Verdict.ABORTED
+    assert step.verdict is Verdict.ABORTED
+    assert "charge current collapsed" in step.message
+    assert "stopped outside the pack" in step.message
+    assert energy_off(state)
+    assert [s.name for s in result.steps][-1] == "wake_recharge"
+
+
+def test_no_current_without_the_charge_voltage_at_the_terminals_aborts() -> None:
+    """The no-current timeout is an abort when the source's voltage never reaches the pack."""
+    with simulated_bench("healthy") as run, run.sim.client() as control:
+
+        def lose_contact() -> None:
+            run.clock.request("FIXTURE cell 0")
+
+        clock = CountingClock(run.clock, recharge_sleep_index() - 2, lose_contact)  # settle
+        result = diagnose_with_clock(run, clock)
+        state = control.state()
+    step = result.step("wake_recharge")
+    assert step.verdict is Verdict.ABORTED, step.message
+    assert "charge current never flowed" in step.message
+    assert energy_off(state)
