@@ -1,0 +1,1 @@
+"""The QA web service: HTTP API and server-rendered pages over the results store (issue 7)."""

@@ -1,0 +1,103 @@
+"""Service errors and their HTTP status codes, including the results store's errors.
+
+One table maps every error the layers below raise on purpose to a status, so an endpoint never
+catches to translate; anything else is a bug and becomes a 500 with the message logged.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from results.errors import (
+    CalendarError,
+    InvalidTransition,
+    NotFound,
+    ResultsError,
+    ValidationError,
+)
+from results.reports.errors import (
+    ApprovalError,
+    EvidenceError,
+    ImmutableReportError,
+    UnknownLocaleError,
+)
+
+
+class ServiceError(Exception):
+    """Base of the errors the service raises on purpose; ``status`` is the HTTP answer."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class ResourceMissing(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+
+
+class BadInput(ServiceError):
+    status = 422
+
+
+def results_status(exc: ResultsError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, InvalidTransition | ImmutableReportError | ApprovalError):
+        return 409
+    if isinstance(exc, ValidationError):
+        if exc.field == "media_type" or (
+            exc.field == "content" and "accepted types" in exc.problem
+        ):
+            return 415
+        if exc.field == "content" and "limit" in exc.problem:
+            return 413
+        return 422
+    if isinstance(exc, UnknownLocaleError | EvidenceError | CalendarError):
+        return 422
+    return 400
+
+
+def error_body(status: int, message: str, field: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"status": status, "detail": message}
+    if field is not None:
+        body["field"] = field
+    return body
+
+
+def install_handlers(app: FastAPI) -> None:
+    async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ServiceError)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(error_body(exc.status, exc.message), exc.status, headers=headers)
+
+    async def on_results_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ResultsError)
+        status = results_status(exc)
+        field = exc.field if isinstance(exc, ValidationError) else None
+        return JSONResponse(error_body(status, str(exc), field), status)
+
+    app.add_exception_handler(ServiceError, on_service_error)
+    app.add_exception_handler(ResultsError, on_results_error)

@@ -1,0 +1,238 @@
+"""The run-submission document: a finished run as JSON, validated, stored in one transaction.
+
+A bench that records locally (or has no database access) posts the whole run once it is done.
+The document maps one-to-one onto ``procedures.records`` so it is written by the same
+``DatabaseRecorder`` a bench uses live: same hashes, same audit events, same verify. The recorder
+commits step by step, so the whole document is checked before the first write (see
+``store_run``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from procedures.records import (
+    Conclusion,
+    LimitsRecord,
+    MeasurementRecord,
+    RunInfo,
+    RunOutcome,
+    StepRecord,
+    TraceRecord,
+    Verdict,
+)
+from results import audit
+from results.attachments import EvidenceStore
+from results.errors import NotFound, ValidationError
+from results.models import Complaint, ReturnedUnit
+from results.recorder import DatabaseRecorder
+
+MAX_STEPS = 200
+MAX_MEASUREMENTS = 2000
+MAX_SAMPLES = 200_000
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+VerdictName = Annotated[str, Field(pattern="^(SKIPPED|PASS|MARGINAL|FAIL|ERROR|ABORTED)$")]
+
+
+class LimitsIn(BaseModel):
+    low: Finite | None = None
+    high: Finite | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    nominal: Finite | None = None
+    marginal_low: Finite | None = None
+    marginal_high: Finite | None = None
+
+
+class MeasurementIn(BaseModel):
+    name: Name
+    value: Finite | None
+    unit: Annotated[str, Field(max_length=32)]
+    limits: LimitsIn = LimitsIn()
+    verdict: VerdictName
+    comparison: Annotated[str, Field(max_length=2000)] = ""
+    timestamp: AwareDatetime
+    instrument: Annotated[str, Field(max_length=255)] | None = None
+    description: Annotated[str, Field(max_length=2000)] = ""
+    text_value: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class ChannelIn(BaseModel):
+    unit: Annotated[str, Field(max_length=32)]
+    values: Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
+
+
+class TraceIn(BaseModel):
+    name: Name
+    time_s: Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
+    channels: Annotated[
+        dict[Annotated[str, Field(max_length=100)], ChannelIn], Field(max_length=16)
+    ]
+    timestamp: AwareDatetime
+
+
+class StepIn(BaseModel):
+    name: Name
+    index: Annotated[int, Field(ge=0, le=MAX_STEPS)]
+    started: AwareDatetime
+    ended: AwareDatetime
+    verdict: VerdictName
+    message: Annotated[str, Field(max_length=4000)] = ""
+    measurements: Annotated[list[MeasurementIn], Field(max_length=MAX_MEASUREMENTS)] = []
+    traces: Annotated[list[TraceIn], Field(max_length=16)] = []
+
+
+class ConclusionIn(BaseModel):
+    kind: Annotated[str, Field(max_length=100)]
+    value: Annotated[str, Field(max_length=200)]
+    explanation: Annotated[str, Field(max_length=4000)] = ""
+    evidence: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=100)] = []
+
+
+class RunInfoIn(BaseModel):
+    procedure: Annotated[str, Field(min_length=1, max_length=100)]
+    procedure_version: Annotated[str, Field(max_length=32)]
+    station: Annotated[str, Field(min_length=1, max_length=100)]
+    operator: Annotated[str, Field(min_length=1, max_length=100)]
+    spec: Annotated[str, Field(max_length=100)]
+    unit_serial: Annotated[str, Field(min_length=1, max_length=100)]
+    complaint_number: Annotated[str, Field(max_length=32)] | None = None
+    started: AwareDatetime
+
+
+class OutcomeIn(BaseModel):
+    verdict: VerdictName
+    ended: AwareDatetime
+    message: Annotated[str, Field(max_length=4000)] = ""
+    conclusions: Annotated[list[ConclusionIn], Field(max_length=100)] = []
+
+
+class RunDocument(BaseModel):
+    """A finished run, as a bench posts it to ``POST /api/runs``."""
+
+    unit_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    info: RunInfoIn
+    steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)]
+    outcome: OutcomeIn
+
+
+def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
+    info = RunInfo(**doc.info.model_dump())
+    steps = [
+        StepRecord(
+            name=s.name,
+            index=s.index,
+            started=s.started,
+            ended=s.ended,
+            verdict=Verdict[s.verdict],
+            message=s.message,
+            measurements=[
+                MeasurementRecord(
+                    name=m.name,
+                    value=m.value,
+                    unit=m.unit,
+                    limits=LimitsRecord(**m.limits.model_dump()),
+                    verdict=Verdict[m.verdict],
+                    comparison=m.comparison,
+                    timestamp=m.timestamp,
+                    instrument=m.instrument,
+                    description=m.description,
+                    text_value=m.text_value,
+                )
+                for m in s.measurements
+            ],
+            traces=[
+                TraceRecord(
+                    name=t.name,
+                    time_s=np.asarray(t.time_s, dtype=np.float64),
+                    channels={
+                        k: (np.asarray(c.values, dtype=np.float64), c.unit)
+                        for k, c in t.channels.items()
+                    },
+                    timestamp=t.timestamp,
+                )
+                for t in s.traces
+            ],
+        )
+        for s in doc.steps
+    ]
+    outcome = RunOutcome(
+        verdict=Verdict[doc.outcome.verdict],
+        ended=doc.outcome.ended,
+        message=doc.outcome.message,
+        conclusions=tuple(
+            Conclusion(c.kind, c.value, c.explanation, tuple(c.evidence))
+            for c in doc.outcome.conclusions
+        ),
+    )
+    return info, steps, outcome
+
+
+def _precheck(session: Session, doc: RunDocument) -> None:
+    """Everything the recorder would refuse half-way, refused before its first write."""
+    unit = session.get(ReturnedUnit, doc.unit_id)
+    if unit is None:
+        raise NotFound("returned unit", doc.unit_id)
+    if unit.serial != doc.info.unit_serial:
+        raise ValidationError(
+            "info.unit_serial",
+            f"run is for {doc.info.unit_serial!r} but unit {unit.id} is {unit.serial!r}",
+            "submit the run for the unit that was on the bench",
+        )
+    if doc.info.complaint_number is not None and unit.complaint_id is not None:
+        complaint = session.get(Complaint, unit.complaint_id)
+        if complaint is not None and complaint.number != doc.info.complaint_number:
+            raise ValidationError(
+                "info.complaint_number",
+                f"run names {doc.info.complaint_number} but unit {unit.id} belongs to "
+                f"{complaint.number}",
+                "submit the run against the complaint it belongs to",
+            )
+    indexes = [s.index for s in doc.steps]
+    if len(set(indexes)) != len(indexes):
+        raise ValidationError("steps", "two steps share an index", "number steps 0, 1, 2...")
+    for step in doc.steps:
+        for trace in step.traces:
+            for name, channel in trace.channels.items():
+                if len(channel.values) != len(trace.time_s):
+                    raise ValidationError(
+                        f"{step.name}.{trace.name}.{name}",
+                        f"{len(channel.values)} samples against {len(trace.time_s)} time points",
+                        "give every channel one value per time point",
+                    )
+
+
+def store_run(
+    sessions: sessionmaker[Session], evidence: EvidenceStore, doc: RunDocument, *, actor: str
+) -> int:
+    """Validate the whole document, then record it; return the run's id.
+
+    The recorder commits step by step (its connection handling is its own), so atomicity rests
+    on refusing, before the first write, everything it would refuse later: unknown unit, serial
+    or complaint mismatch, naive timestamps (the schema takes only aware ones), duplicate step
+    indexes, channels whose length differs from their time axis.
+    """
+    info, steps, outcome = to_records(doc)
+    with sessions() as session:
+        _precheck(session, doc)
+    recorder = DatabaseRecorder(sessions, unit_id=doc.unit_id, evidence=evidence)
+    recorder.run_started(info)
+    for step in steps:
+        recorder.step_finished(step)
+    recorder.run_finished(outcome)
+    assert recorder.run_id is not None
+    with sessions.begin() as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="run.submitted",
+            entity_type="run_submission",
+            entity_id=recorder.run_id,
+            after={"run_id": recorder.run_id, "steps": len(steps), "via": "api"},
+        )
+    return recorder.run_id

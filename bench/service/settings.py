@@ -1,0 +1,51 @@
+"""Service settings, read once from the environment so every uvicorn worker agrees.
+
+Workers are separate processes started by uvicorn from an import string; the environment is the
+one channel they all share, so nothing here is taken from command-line state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from results.attachments import DEFAULT_MAX_BYTES
+
+DEFAULT_DATABASE = "packbench.sqlite3"
+DEFAULT_EVIDENCE = "evidence"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    evidence_dir: Path
+    max_upload_bytes: int = DEFAULT_MAX_BYTES
+    secure_cookies: bool = False
+    """Set the ``Secure`` cookie flag: on behind HTTPS, off for plain http on a bench LAN."""
+    default_locale: str = "en"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        values = os.environ if env is None else env
+        raw_limit = values.get("PACKBENCH_MAX_UPLOAD_BYTES", str(DEFAULT_MAX_BYTES))
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise SettingsError(
+                f"PACKBENCH_MAX_UPLOAD_BYTES={raw_limit!r} is not a whole number of bytes; "
+                "set e.g. 20971520"
+            ) from None
+        if limit <= 0:
+            raise SettingsError(f"PACKBENCH_MAX_UPLOAD_BYTES={limit} must be positive")
+        return cls(
+            database_url=values.get("PACKBENCH_DATABASE_URL", DEFAULT_DATABASE),
+            evidence_dir=Path(values.get("PACKBENCH_EVIDENCE_DIR", DEFAULT_EVIDENCE)),
+            max_upload_bytes=limit,
+            secure_cookies=values.get("PACKBENCH_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            default_locale=values.get("PACKBENCH_LOCALE", "en"),
+        )

@@ -1,0 +1,64 @@
+"""The service's handle on the results store: one engine, its session factory, the evidence dir.
+
+Created once per worker process by the application factory; the service's own two tables (users
+and API tokens, ``bench.service.accounts``) are created here too, since the results migrations
+belong to the results layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.service.accounts import ServiceBase
+from bench.service.settings import Settings
+from results.attachments import EvidenceStore
+from results.db import make_engine, session_factory
+from results.migrations import upgrade
+
+_SCHEMA_LOCK_KEY = 0x5041434B  # "PACK": serialises CREATE TABLE between workers on PostgreSQL
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    evidence: EvidenceStore
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def ensure_service_schema(engine: Engine) -> None:
+    """Create the service's tables if missing; safe with several workers starting at once."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"))
+        ServiceBase.metadata.create_all(connection, checkfirst=True)
+
+
+def _migrate(engine: Engine, url: str) -> None:
+    """Upgrade the results schema; on PostgreSQL one worker at a time (the others then no-op)."""
+    if engine.dialect.name != "postgresql":
+        upgrade(url)
+        return
+    with engine.connect() as connection:
+        connection.execute(text(f"SELECT pg_advisory_lock({_SCHEMA_LOCK_KEY})"))
+        connection.commit()
+        try:
+            upgrade(url)
+        finally:
+            connection.execute(text(f"SELECT pg_advisory_unlock({_SCHEMA_LOCK_KEY})"))
+            connection.commit()
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        _migrate(engine, settings.database_url)
+    ensure_service_schema(engine)
+    settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    evidence = EvidenceStore(settings.evidence_dir, max_bytes=settings.max_upload_bytes)
+    return Store(engine, session_factory(engine), evidence)

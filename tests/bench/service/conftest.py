@@ -1,0 +1,187 @@
+"""Fixtures of the service tests: a migrated store on SQLite and on PostgreSQL, an app, tokens.
+
+PostgreSQL and Chromium follow the results tests' rule: missing locally, their tests are
+deselected with the reason printed; under ``CI=true`` they run (and fail when missing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import MetaData, create_engine, text
+
+from bench.service.accounts import Role, create_user, issue_token
+from bench.service.app import create_app
+from bench.service.settings import Settings
+from bench.service.store import Store, ensure_service_schema, open_store
+from results.db import make_engine
+from results.migrations import upgrade
+
+PG_SERVER = os.environ.get(
+    "PACKBENCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CHROMIUM = Path("/usr/bin/chromium")
+_problems: dict[str, str] = {}
+_deselected: dict[str, int] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives the system Chromium with Playwright")
+
+
+def _postgres_problem() -> str | None:
+    try:
+        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL at {PG_SERVER} unreachable ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _chromium_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"playwright not installed ({exc})"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("CI") == "true":
+        return
+    for marker, probe in (("postgres", _postgres_problem), ("browser", _chromium_problem)):
+        marked = [
+            i for i in items if i.get_closest_marker(marker) and "bench/service" in str(i.path)
+        ]
+        if not marked:
+            continue
+        problem = probe()
+        if problem is None:
+            continue
+        _problems[marker] = problem
+        _deselected[marker] = len(marked)
+        config.hook.pytest_deselected(items=marked)
+        items[:] = [i for i in items if i not in marked]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for marker, count in _deselected.items():
+        terminalreporter.write_line(
+            f"bench.service: {count} {marker} test(s) deselected: {_problems[marker]}. "
+            "Set CI=true to make them required.",
+            yellow=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("svc-template") / "template.sqlite3"
+    upgrade(path)
+    engine = make_engine(path)
+    ensure_service_schema(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_schema_url() -> Iterator[str]:
+    problem = _postgres_problem()
+    if problem is not None:
+        raise RuntimeError(f"{problem}; PostgreSQL tests are required here (CI=true)")
+    schema = f"pbsvc_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_SERVER)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        ensure_service_schema(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def empty_postgres(url: str) -> None:
+    """Every row deleted and the audit chain reset (the append-only trigger held off meanwhile)."""
+    engine = make_engine(url)
+    try:
+        schema = MetaData()
+        schema.reflect(engine)
+        keep = {"alembic_version", "audit_head"}
+        names = [t.name for t in reversed(schema.sorted_tables) if t.name not in keep]
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for name in names:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+            connection.execute(text("UPDATE audit_head SET seq = 0, hash = :h"), {"h": "0" * 64})
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "store.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        return str(path)
+    url: str = request.getfixturevalue("_pg_schema_url")
+    empty_postgres(url)
+    return url
+
+
+USERS = {
+    "admin": ("Ada Admin", Role.ADMIN),
+    "wang.wei": ("Wang Wei", Role.TECHNICIAN),
+    "zhao.min": ("Zhao Min", Role.QA),
+    "qian.li": ("Qian Li", Role.QA),
+    "viewer": ("Vera Viewer", Role.VIEWER),
+    "bench-3": ("Bench 3", Role.BENCH),
+}
+
+
+@dataclass
+class Service:
+    client: TestClient
+    store: Store
+    tokens: dict[str, str]
+    settings: Settings
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+
+def make_users(store: Store) -> dict[str, str]:
+    tokens = {}
+    with store.sessions.begin() as session:
+        for name, (printed, role) in USERS.items():
+            create_user(session, name, role=role.value, printed_name=printed, actor="test")
+            tokens[name], _ = issue_token(session, name, actor="test")
+    return tokens
+
+
+@pytest.fixture
+def service(db_url: str, tmp_path: Path) -> Iterator[Service]:
+    settings = Settings(db_url, tmp_path / "evidence", max_upload_bytes=64 * 1024)
+    store = open_store(settings, migrate=False)
+    tokens = make_users(store)
+    app = create_app(settings, store=store)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield Service(client, store, tokens, settings)
+    store.close()

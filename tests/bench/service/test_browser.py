@@ -1,0 +1,199 @@
+"""The QA pages in the system Chromium: log in, open a complaint whose run came from the
+simulated bench, upload a CSV log and a photo, approve the report, and find it locked."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import uvicorn
+from conftest import CHROMIUM, Service
+from documents import CSV_LOG, T0, complaint_payload, png_bytes
+
+from instruments.factory import open_instrument
+from procedures.clock import SimulatedClock
+from procedures.context import BenchInstruments
+from procedures.diagnosis.fixtures import ControlFixtures
+from procedures.diagnosis.sequence import build_diagnosis
+from procedures.engine import run_procedure
+from procedures.prompts import ScriptedPrompts
+from procedures.specs import SPEC_DIR, load_spec
+from results.recorder import DatabaseRecorder
+from simulators.launcher import start_bench
+
+pytestmark = pytest.mark.browser
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ANSWERS: dict[str, object] = {
+    "usage_device": "handheld scanner",
+    "usage_charger": "original",
+    "usage_temperature": "normal",
+    "usage_time_in_use": "1_to_12_months",
+    "usage_location": "indoor",
+    "known_good_pack_works": "yes",
+    "disassembly_confirm": True,
+}
+
+
+def artifacts() -> Path:
+    path = Path(os.environ.get("PACKBENCH_ARTIFACTS", "tests-artifacts")) / "service"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def simulated_run(svc: Service, fault: str = "deep_discharge_uv") -> str:
+    """A complaint with one unit diagnosed on the simulated bench, recorded into the store."""
+    r = svc.client.post("/api/complaints", json=complaint_payload(), headers=svc.auth("wang.wei"))
+    number = r.json()["number"]
+    unit = svc.client.post(
+        f"/api/complaints/{number}/units",
+        json={"serial": "U-1", "lot": "L2511", "received_at": T0.isoformat()},
+        headers=svc.auth("wang.wei"),
+    ).json()
+    spec = load_spec(SPEC_DIR / "PB-1S2P-18650-5200.toml")
+    with ExitStack() as stack:
+        sim = stack.enter_context(start_bench(fault=fault, spec=spec.source, seed=1))
+
+        def inst(role: str):  # type: ignore[no-untyped-def]
+            endpoint = sim.instruments[role]
+            target = endpoint.pty if role == "rmeter" else endpoint.resource
+            instrument = open_instrument(target, role=role, timeout=2.0)
+            stack.callback(instrument.close)
+            return instrument
+
+        bench = BenchInstruments(
+            multimeter=inst("dmm"),
+            source=inst("source"),
+            load=inst("load"),
+            resistance_meter=inst("rmeter"),
+        )
+        clock = SimulatedClock(sim.control_address)
+        stack.callback(clock.close)
+        procedure = build_diagnosis(ControlFixtures(clock))
+        run_procedure(
+            procedure,
+            instruments=bench,
+            recorder=DatabaseRecorder(
+                svc.store.sessions, unit_id=unit["id"], evidence=svc.store.evidence
+            ),
+            prompts=ScriptedPrompts(ANSWERS),
+            clock=clock,
+            spec=spec,
+            run_info=procedure.run_info(
+                station="sim",
+                operator="wang.wei",
+                spec=spec.model,
+                unit_serial="U-1",
+                complaint_number=number,
+            ),
+            handle_signals=False,
+        )
+    return number
+
+
+@pytest.fixture
+def live(service: Service) -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = uvicorn.Server(
+        uvicorn.Config(service.client.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _login(page, base: str, token: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    number = simulated_run(service)
+    shots = artifacts()
+    csv_file = tmp_path / "recharge_log.csv"
+    csv_file.write_bytes(CSV_LOG)
+    photo = tmp_path / "pack_photo.png"
+    photo.write_bytes(png_bytes(64, 48))
+
+    tech = browser.new_context()
+    page = tech.new_page()
+    _login(page, live, service.tokens["wang.wei"])
+    row = page.locator(f"tr[data-number='{number}']")
+    assert "overdue" in (row.get_attribute("class") or "")
+    page.screenshot(path=shots / "01-complaints.png", full_page=True)
+    page.click(f"text={number}")
+    assert page.locator("table.runs tbody tr").count() == 1
+    assert page.locator(".plots img").count() >= 1
+    for f in (csv_file, photo):
+        page.set_input_files("input[name=file]", str(f))
+        page.click("#upload button[type=submit]")
+        page.wait_for_selector(".flash")
+    assert page.locator("tr.attachment").count() == 2
+    page.click("#create-report")
+    page.wait_for_selector("tr.report[data-status=draft]")
+    assert page.locator("button.approve").count() == 0  # technicians do not approve
+    page.screenshot(path=shots / "02-complaint-technician.png", full_page=True)
+    page.click("table.runs a")
+    page.wait_for_selector("#measurements")
+    page.screenshot(path=shots / "03-run.png", full_page=True)
+    tech.close()
+
+    qa = browser.new_context()
+    page = qa.new_page()
+    _login(page, live, service.tokens["zhao.min"])
+    page.goto(f"{live}/complaints/{number}?lang=zh_CN")
+    assert "客诉" in page.content()
+    page.click("button.approve")
+    page.wait_for_selector("tr.report[data-status=approved]")
+    assert page.locator("button.approve").count() == 0
+    assert page.locator("tr.report form").count() == 0  # no refresh either: locked
+    page.screenshot(path=shots / "04-approved-zh.png", full_page=True)
+    # A forged refresh of the approved report is refused (409), even with a valid CSRF token.
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    report_id = page.locator("tr.report a").first.get_attribute("href").rsplit("/", 1)[-1]
+    answer = page.request.post(
+        f"{live}/reports/{report_id}/refresh", form={"csrf_token": csrf or ""}, max_redirects=0
+    )
+    assert answer.status == 409
+    no_csrf = page.request.post(f"{live}/reports/{report_id}/approve", form={}, max_redirects=0)
+    assert no_csrf.status == 403
+    qa.close()
