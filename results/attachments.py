@@ -11,9 +11,11 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
+from typing import Any
 
+from sqlalchemy import Select, column, inspect, select, table
 from sqlalchemy.orm import Session
 
 from results import audit
@@ -153,6 +155,7 @@ class EvidenceStore:
         stored = self.validate(data, name=name, declared_media_type=declared_media_type)
         path = self.path_for(stored.sha256)
         if path.exists() and self.check(stored.sha256) is None:
+            os.utime(path)  # restart the orphan grace period: a new row is about to point at it
             return stored
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
@@ -166,6 +169,35 @@ class EvidenceStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return stored
+
+    def sweep_orphans(
+        self, session: Session, *, older_than: timedelta, now: datetime | None = None
+    ) -> list[str]:
+        """Delete evidence files no row refers to and untouched for ``older_than``; return them.
+
+        Files land before their row commits (``attach``, the recorder), so a rolled-back
+        transaction leaves an orphan; one still being committed looks like an orphan too, hence
+        the grace period (``put`` refreshes the time of a file it reuses). Every column named
+        ``sha256`` or ``*_sha256`` in the schema counts as a reference, also in tables added
+        later; names that are not SHA-256 digests or temp files of ``put`` are never touched.
+        """
+        if older_than < timedelta(0):
+            raise ValidationError("older_than", "is negative", "give a grace period of 0 or more")
+        cutoff = (now or datetime.now(UTC)) - older_than
+        referenced = _referenced_hashes(session)
+        removed: list[str] = []
+        for path in sorted(self.root.glob("??/*")):
+            name = path.name
+            ours = name.startswith(".incoming-") or (
+                len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+            )
+            if not ours or name in referenced or not path.is_file():
+                continue
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) > cutoff:
+                continue
+            path.unlink(missing_ok=True)
+            removed.append(name)
+        return removed
 
     def read(self, sha256: str) -> bytes:
         """The file's bytes, refused if they no longer match their hash."""
@@ -184,6 +216,21 @@ class EvidenceStore:
         if sha256_hex(path.read_bytes()) != sha256:
             return "content no longer matches its SHA-256: the file was changed"
         return None
+
+
+def _referenced_hashes(session: Session) -> set[str]:
+    """Every value of a ``sha256``/``*_sha256`` column in the live schema (reflected, so tables
+    of modules not imported here count too)."""
+    inspector = inspect(session.connection())
+    found: set[str] = set()
+    for table_name in inspector.get_table_names():
+        for info in inspector.get_columns(table_name):
+            name = info["name"]
+            if name == "sha256" or name.endswith("_sha256"):
+                query: Select[Any] = select(column(name)).select_from(table(table_name))
+                hashes: list[Any] = list(session.scalars(query))
+                found.update(str(h) for h in hashes if h)
+    return found
 
 
 def attach(

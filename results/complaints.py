@@ -9,7 +9,7 @@ together with the complaint, so a refused form never burns a number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from instruments.units import Q_, Quantity, UnitMismatchError, as_magnitude
 from results import audit
+from results.calendar import PLANT_TZ
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.models import (
@@ -202,15 +203,25 @@ def next_number(session: Session, *, year: int, series: str = SERIES) -> str:
 
 
 def register_complaint(
-    session: Session, form: ComplaintForm, *, actor: str, now: datetime | None = None
+    session: Session,
+    form: ComplaintForm,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    tz: tzinfo = PLANT_TZ,
 ) -> Complaint:
-    """Validate the form, number it and store it, audited, in the caller's transaction."""
+    """Validate the form, number it and store it, audited, in the caller's transaction.
+
+    The number's year is the plant's (``tz``, the working-day calendar's zone): a complaint
+    registered in Shanghai at 07:00 on 1 January is a new-year complaint although UTC still says
+    31 December.
+    """
     from results.workflow import ComplaintStatus
 
     now = now or datetime.now(UTC)
     actor = _text("registered_by", actor, required=True, limit=100)
     values = validate_form(form, now=now)
-    number = next_number(session, year=now.astimezone(UTC).year)
+    number = next_number(session, year=now.astimezone(tz).year)
     complaint = Complaint(
         number=number,
         registered_at=now,

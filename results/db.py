@@ -5,7 +5,9 @@ for the recorder), ``foreign_keys`` (off by default!) and a busy timeout (a seco
 instead of failing). Every SQLite transaction starts with ``BEGIN IMMEDIATE``: a deferred
 transaction that reads and then writes can fail at once with ``SQLITE_BUSY`` when another process
 committed in between (the busy handler does not help there), and the complaint counter and the audit
-chain are exactly read-then-write. PostgreSQL gets row locks (``SELECT ... FOR UPDATE``) instead.
+chain are exactly read-then-write. Read-only paths (QA pages, exports) use
+``read_session_factory``, whose transactions begin deferred and so never queue behind a writing
+bench. PostgreSQL gets row locks (``SELECT ... FOR UPDATE``) instead.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "packbench_read_only"
 
 
 def database_url(target: str | Path) -> str:
@@ -57,12 +60,28 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")  # deferred: takes no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: records handed back to callers stay readable after the commit.
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for pages and exports that only read.
+
+    On SQLite their transactions begin deferred instead of ``BEGIN IMMEDIATE``, so in WAL mode a
+    reader never queues behind a bench that is writing a run (it sees the last committed state).
+    They must not write: a deferred transaction that writes can fail with ``SQLITE_BUSY`` at once.
+    On PostgreSQL they are ordinary sessions (readers never wait for writers there).
+    """
+    return sessionmaker(
+        engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+    )
 
 
 def open_store(target: str | Path, *, migrate: bool = True) -> sessionmaker[Session]:

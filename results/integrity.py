@@ -84,7 +84,7 @@ def step_digest(
     trace_hashes: Iterable[str],
     attachments: Iterable[tuple[str, str, str]],
 ) -> str:
-    """One hash over everything a step recorded; it goes into the audit chain with the step."""
+    """One hash over everything a step recorded; ``step_link`` folds it into the run's chain."""
     digest = hashlib.sha256(b"m")
     for h in measurement_hashes:
         digest.update(h.encode())
@@ -95,6 +95,35 @@ def step_digest(
     for sha, name, media_type in attachments:
         digest.update(f"{sha}\x1f{name}\x1f{media_type}\x1e".encode())
     return digest.hexdigest()
+
+
+def steps_genesis(run_id: int) -> str:
+    """Start of a run's step chain: bound to the run, so steps cannot move between runs."""
+    return hashlib.sha256(f"run-steps:{run_id}".encode()).hexdigest()
+
+
+def step_link(prev: str, step_id: int, row: Mapping[str, Any]) -> str:
+    """Fold one step row (its digest covers its measurements, traces and files) into the chain.
+
+    The recorder folds each step as it commits it and seals the run's chain into the audit log once,
+    at the end of the run, instead of appending an audit event per step: the step path then never
+    touches the audit head (a per-step SELECT ... FOR UPDATE that every bench queued on). ``verify``
+    re-folds the step rows in insertion order and compares with the seal, so an edited, inserted,
+    deleted or re-ordered step (or measurement, via the digest) is still caught.
+    """
+    content = (
+        prev,
+        step_id,
+        row["run_id"],
+        row["idx"],
+        row["name"],
+        (row["started_at"] - _EPOCH) // _MICROSECOND,
+        (row["ended_at"] - _EPOCH) // _MICROSECOND,
+        row["verdict"],
+        row["message"],
+        row["digest"],
+    )
+    return hashlib.sha256(repr(content).encode()).hexdigest()
 
 
 def _columns(row: Any, names: Iterable[str]) -> dict[str, Any]:

@@ -1,29 +1,38 @@
 """``DatabaseRecorder``: persists a run step by step as the procedure engine hands it over.
 
 Each ``step_finished`` is one transaction that INSERTs the step, its measurements (one executemany),
-traces and attachment rows, and appends one audit event carrying the step's digest. Nothing already
-written is rewritten, so the cost per step does not grow with the run, and a process that dies
-leaves every finished step committed. A run stays ``running`` until ``run_finished``;
-``mark_interrupted_runs`` later turns runs whose process is gone into ``interrupted``.
+traces and attachment rows, and bumps the run's heartbeat. Nothing already written is rewritten, so
+the cost per step does not grow with the run, and a process that dies leaves every finished step
+committed. The step path runs on the DBAPI cursor (``results.step_writer``) and does not append to
+the audit chain: each step is folded into a per-run hash chain (``integrity.step_link``) that
+``run_finished`` (or ``mark_interrupted_runs``) seals into the audit log with one event. A run stays
+``running`` until ``run_finished``; ``mark_interrupted_runs`` later turns runs whose process is gone
+into ``interrupted``.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
 from results import audit, traces
 from results.attachments import EvidenceStore, StoredFile
 from results.errors import NotFound, RecorderStateError, ValidationError
-from results.integrity import measurement_hash, snapshot, step_digest, trace_hash
+from results.integrity import (
+    measurement_hash,
+    snapshot,
+    step_digest,
+    step_link,
+    steps_genesis,
+    trace_hash,
+)
 from results.models import (
     Attachment,
     Complaint,
@@ -35,6 +44,7 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.step_writer import StepWriter
 
 _STEP_TABLE = cast(Table, Step.__table__)
 _MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
@@ -43,45 +53,7 @@ _CHANNEL_TABLE = cast(Table, TraceChannel.__table__)
 _ATTACHMENT_TABLE = cast(Table, Attachment.__table__)
 _RUN_TABLE = cast(Table, Run.__table__)
 _HOST = socket.gethostname()
-
-
-_Processor = Callable[[Any], Any] | None
-_PROCESSORS: dict[tuple[str, str], tuple[str, list[str], list[_Processor]]] = {}
-
-
-def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One driver-level executemany for ``rows`` (all with the same keys, in the same order).
-
-    SQLAlchemy's per-row parameter construction costs more than SQLite's insert itself; here the
-    SQL and the column types' bind processors are prepared once per table and dialect, so a
-    measurement costs little more than the driver's work. Types still convert exactly as the ORM
-    would (UTC datetimes, booleans), so rows read back the same through either path.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    key = (dialect.name, table.name)
-    cached = _PROCESSORS.get(key)
-    columns = list(rows[0])
-    processors: list[_Processor]
-    if cached is not None and cached[1] == columns:
-        sql, _columns, processors = cached
-    else:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join([mark] * len(columns))
-        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-        processors = [
-            table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
-        ]
-        _PROCESSORS[key] = (sql, columns, processors)
-    params = [
-        tuple(
-            value if proc is None else proc(value)
-            for proc, value in zip(processors, row.values(), strict=True)
-        )
-        for row in rows
-    ]
-    connection.exec_driver_sql(sql, params)
+_HEARTBEAT = "UPDATE run SET heartbeat_at = ?, steps_recorded = steps_recorded + 1 WHERE id = ?"
 
 
 def _aware(value: datetime, field: str) -> datetime:
@@ -112,6 +84,14 @@ class DatabaseRecorder:
         self.run_id: int | None = None
         self._operator = ""
         self._finished = False
+        self._chain = ""
+        self._steps = 0
+        engine = session_factory.kw.get("bind")
+        if not isinstance(engine, Engine):
+            raise RecorderStateError(
+                "the session factory has no engine bound; build it with results.db.session_factory"
+            )
+        self._writer = StepWriter(engine)
 
     def run_started(self, info: RunInfo) -> None:
         if self.run_id is not None:
@@ -168,6 +148,7 @@ class DatabaseRecorder:
             )
             self.run_id = run.id
             self._operator = info.operator or "unknown"
+            self._chain = steps_genesis(run.id)
 
     def _require_open(self) -> int:
         if self.run_id is None:
@@ -197,59 +178,59 @@ class DatabaseRecorder:
             "message": step.message,
             "digest": digest,
         }
-        # Core statements, not the ORM unit of work: this is the per-step hot path.
-        with self._sessions.begin() as session:
-            step_id: int = session.execute(
-                insert(_STEP_TABLE).returning(_STEP_TABLE.c.id), step_values
-            ).scalar_one()
-            if rows:
-                for r in rows:
-                    r["step_id"] = step_id
-                _bulk_insert(session, _MEASUREMENT_TABLE, rows)
+        writer = self._writer
+        writer.begin()
+        try:
+            step_id = writer.insert_returning_id(_STEP_TABLE, step_values)
+            for r in rows:
+                r["step_id"] = step_id
+            writer.insert_many(_MEASUREMENT_TABLE, rows)
             for idx, (sha, meta, channels) in enumerate(trace_rows):
-                trace_id: int = session.execute(
-                    insert(_TRACE_TABLE).returning(_TRACE_TABLE.c.id),
-                    {"step_id": step_id, "idx": idx, "sha256": sha, **meta},
-                ).scalar_one()
+                trace_id = writer.insert_returning_id(
+                    _TRACE_TABLE, {"step_id": step_id, "idx": idx, "sha256": sha, **meta}
+                )
                 for channel in channels:
                     channel["trace_id"] = trace_id
-                _bulk_insert(session, _CHANNEL_TABLE, channels)
-            session.execute(
-                update(_RUN_TABLE)
-                .where(_RUN_TABLE.c.id == run_id)
-                .values(heartbeat_at=now, steps_recorded=_RUN_TABLE.c.steps_recorded + 1)
-            )
-            audit.record(
-                session,
-                actor=self._operator,
-                action="step.recorded",
-                entity_type="step",
-                entity_id=step_id,
-                after={"id": step_id, **step_values},
-            )
+                writer.insert_many(_CHANNEL_TABLE, channels)
+            writer.execute(_HEARTBEAT, (writer.bind(_RUN_TABLE, "heartbeat_at", now), run_id))
             for name, stored in files:
-                attachment: dict[str, Any] = {
-                    "sha256": stored.sha256,
-                    "size": stored.size,
-                    "media_type": stored.media_type,
-                    "original_name": name,
-                    "complaint_id": None,
-                    "run_id": run_id,
-                    "step_id": step_id,
-                    "created_at": now,
-                    "created_by": self._operator,
-                }
-                attachment_id: int = session.execute(
-                    insert(_ATTACHMENT_TABLE).returning(_ATTACHMENT_TABLE.c.id), attachment
-                ).scalar_one()
-                audit.record(
-                    session,
-                    actor=self._operator,
-                    action="attachment.added",
-                    entity_type="attachment",
-                    entity_id=attachment_id,
-                    after={"id": attachment_id, **attachment},
-                )
+                self._add_attachment(writer, run_id, step_id, name, stored, now)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        self._chain = step_link(self._chain, step_id, step_values)
+        self._steps += 1
+
+    def _add_attachment(
+        self,
+        writer: StepWriter,
+        run_id: int,
+        step_id: int,
+        name: str,
+        stored: StoredFile,
+        now: datetime,
+    ) -> None:
+        attachment: dict[str, Any] = {
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "media_type": stored.media_type,
+            "original_name": name,
+            "complaint_id": None,
+            "run_id": run_id,
+            "step_id": step_id,
+            "created_at": now,
+            "created_by": self._operator,
+        }
+        attachment_id = writer.insert_returning_id(_ATTACHMENT_TABLE, attachment)
+        audit.record_raw(
+            writer,
+            actor=self._operator,
+            action="attachment.added",
+            entity_type="attachment",
+            entity_id=attachment_id,
+            after={"id": attachment_id, **attachment},
+        )
 
     def _store_files(self, step: StepRecord) -> list[tuple[str, StoredFile]]:
         if not step.attachments:
@@ -330,6 +311,7 @@ class DatabaseRecorder:
     def run_finished(self, outcome: RunOutcome) -> None:
         run_id = self._require_open()
         ended = _aware(outcome.ended, "ended")
+        self._writer.close()  # the run's steps are done: give the connection back
         with self._sessions.begin() as session:
             run = session.get(Run, run_id)
             if run is None:
@@ -352,7 +334,36 @@ class DatabaseRecorder:
                 before=before,
                 after=snapshot(run),
             )
+            seal_steps(session, run_id, self._steps, self._chain, actor=self._operator)
         self._finished = True
+
+    def close(self) -> None:
+        """Give the held connection back without finishing the run (it will show interrupted)."""
+        self._writer.close()
+
+
+def seal_steps(session: Session, run_id: int, steps: int, chain: str, *, actor: str) -> None:
+    """Append the audit event that vouches for a run's steps (``integrity.step_link``)."""
+    audit.record(
+        session,
+        actor=actor,
+        action="run.steps_sealed",
+        entity_type=audit.RUN_STEPS,
+        entity_id=run_id,
+        after={"steps": steps, "chain": chain},
+    )
+
+
+def chain_of_stored_steps(session: Session, run_id: int) -> tuple[int, str]:
+    """(count, chain) re-folded from the step rows in the order they were inserted."""
+    chain = steps_genesis(run_id)
+    count = 0
+    for row in session.execute(
+        select(*_STEP_TABLE.c).where(_STEP_TABLE.c.run_id == run_id).order_by(_STEP_TABLE.c.id)
+    ).mappings():
+        chain = step_link(chain, row["id"], dict(row))
+        count += 1
+    return count, chain
 
 
 def _process_alive(pid: int) -> bool:
@@ -407,5 +418,9 @@ def mark_interrupted_runs(
             before=before,
             after=snapshot(run),
         )
+        # The recording process died with its in-memory chain: seal what it committed, so that
+        # later edits of these steps are caught (edits before this moment are not; see verify).
+        count, chain = chain_of_stored_steps(session, run.id)
+        seal_steps(session, run.id, count, chain, actor=actor)
         changed.append(run.id)
     return changed

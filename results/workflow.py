@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from results import audit
+from results import audit, major
 from results.complaints import CLOCK_SKEW
 from results.errors import InvalidTransition, NotFound
 from results.integrity import snapshot
@@ -114,6 +114,7 @@ def transition(
         complaint.decision_rationale = rationale
     elif goal is S.CLOSED:
         guard(bool(note and note.strip()), "closing needs a closure note (how it was resolved)")
+        major.guard_complaint_closure(session, complaint.id)
         complaint.closed_at = when
         complaint.closure_note = note
     elif goal is S.CANCELLED:

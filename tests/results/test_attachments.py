@@ -112,3 +112,53 @@ def test_complaint_attachment_is_audited_and_verified(
     with sessions() as session:
         problems = verify(session, evidence_dir).problems
     assert [(p.kind, p.detail.split()[0]) for p in problems] == [("evidence", "missing")]
+
+
+def test_sweep_removes_only_old_unreferenced_files(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    store = EvidenceStore(evidence_dir)
+    complaint_id, _number, _unit_id = register(sessions)
+    with sessions.begin() as session:
+        kept = attach(
+            session, store, PNG_BYTES, name="kept.png", actor="li", complaint_id=complaint_id
+        )
+    with pytest.raises(RuntimeError), sessions.begin() as session:  # file lands, row rolls back
+        attach(session, store, JPEG_BYTES, name="lost.jpg", actor="li", complaint_id=complaint_id)
+        raise RuntimeError("operator cancelled")
+    fresh = store.put(PDF_BYTES, name="fresh.pdf")  # a transaction still in flight
+    foreign = evidence_dir / "ab" / "notes.txt"
+    foreign.parent.mkdir(exist_ok=True)
+    foreign.write_text("not ours")
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=2)).timestamp()
+    for path in (store.path_for(kept.sha256), store.path_for(sha256_hex(JPEG_BYTES)), foreign):
+        os.utime(path, (old, old))
+
+    with sessions() as session:
+        removed = store.sweep_orphans(session, older_than=timedelta(days=1), now=now)
+    assert removed == [sha256_hex(JPEG_BYTES)]
+    assert store.check(kept.sha256) is None and store.check(fresh.sha256) is None
+    assert foreign.exists() and not store.path_for(sha256_hex(JPEG_BYTES)).exists()
+    with sessions() as session:
+        assert store.sweep_orphans(session, older_than=timedelta(days=1), now=now) == []
+        with pytest.raises(ValidationError, match="older_than"):
+            store.sweep_orphans(session, older_than=timedelta(days=-1))
+
+
+def test_reusing_an_old_orphan_restarts_its_grace_period(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    store = EvidenceStore(evidence_dir)
+    orphan = store.put(PDF_BYTES, name="a.pdf")
+    old = (datetime.now(UTC) - timedelta(days=2)).timestamp()
+    os.utime(store.path_for(orphan.sha256), (old, old))
+    store.put(PDF_BYTES, name="again.pdf")  # about to be referenced by a new row
+    with sessions() as session:
+        assert store.sweep_orphans(session, older_than=timedelta(days=1)) == []

@@ -87,9 +87,9 @@ def test_edited_measurement_row_is_detected(
 def test_edited_measurement_with_forged_row_hash_is_still_detected(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    from results.audit import _measurement_row
     from results.integrity import measurement_hash
     from results.models import Measurement, Step
+    from results.verify import _measurement_row
 
     _recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:  # a careful forger also recomputes the row hash

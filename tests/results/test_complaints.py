@@ -188,3 +188,35 @@ def test_concurrent_benches_lose_nothing(
         assert report.ok, report.problems
         seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
         assert seqs == list(range(1, len(seqs) + 1))
+
+
+@pytest.mark.parametrize(
+    ("registered", "year"),
+    [
+        (datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC), 2025),  # 23:59:59 in Shanghai
+        (datetime(2025, 12, 31, 16, 0, 0, tzinfo=UTC), 2026),  # 00:00 on 1 January in Shanghai
+    ],
+)
+def test_complaint_number_year_is_plant_time(
+    sessions: sessionmaker[Session], registered: datetime, year: int
+) -> None:
+    with sessions.begin() as session:
+        complaint = register_complaint(
+            session, form(received_at=registered - timedelta(hours=1)), actor="li", now=registered
+        )
+    assert complaint.number == f"CC-{year}-0001"
+
+
+def test_complaint_number_year_follows_the_given_zone(sessions: sessionmaker[Session]) -> None:
+    from zoneinfo import ZoneInfo
+
+    registered = datetime(2025, 12, 31, 16, 0, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        complaint = register_complaint(
+            session,
+            form(received_at=registered - timedelta(hours=1)),
+            actor="li",
+            now=registered,
+            tz=ZoneInfo("Europe/Berlin"),  # 17:00 on 31 December there
+        )
+    assert complaint.number == "CC-2025-0001"

@@ -206,3 +206,16 @@ def test_major_category_rule() -> None:
     assert major.major_category("appearance", "general", key_customer=True) is None
     with pytest.raises(ValidationError):
         major.EmergencyGroup.of([" "])
+
+
+def test_the_complaint_workflow_refuses_to_close_an_open_major_complaint(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The general workflow cannot go around the emergency path: closing needs close_major first."""
+    complaint_id, _ = leakage(sessions, LogChannel())
+    with sessions.begin() as session:
+        walk_to_decided(session, complaint_id)
+    with sessions.begin() as session, pytest.raises(InvalidTransition, match="major complaint"):
+        transition(session, complaint_id, "closed", actor="zhao.qa", note="replaced")
+    with sessions.begin() as session:
+        assert session.get(Complaint, complaint_id).status != "closed"
