@@ -1,0 +1,522 @@
+"""``packbench``: the bench's command line (``--help`` on every command).
+
+Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 130 aborted (Ctrl-C or
+SIGTERM). With ``--json``, ``run``, ``demo`` and ``complaint show`` print exactly one JSON document
+on standard output and send everything a person reads (progress, prompts) to standard error.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from bench.config import StationConfig, load_station
+from bench.errors import (
+    EXIT_ABORTED,
+    EXIT_BAD_INPUT,
+    EXIT_FAIL,
+    EXIT_INSTRUMENT,
+    EXIT_PASS,
+    BenchError,
+    InputError,
+)
+from bench.live import LiveView, TableRow
+from bench.runner import (
+    PROCEDURES,
+    UnitOutcome,
+    complaint_document,
+    open_store_for,
+    run_unit,
+    stored_units,
+)
+from bench.terminal_prompts import TerminalPrompts, load_answers
+from results.errors import ResultsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _station_option(function: F) -> F:
+    return click.option(
+        "--station",
+        "station_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="PACKBENCH_STATION",
+        default=None,
+        help="Station file (TOML). Default: $PACKBENCH_STATION, else the built-in simulated "
+        "station (SQLite store in the user data directory).",
+    )(function)
+
+
+def _json_option(function: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout (for scripts)."
+    )(function)
+
+
+def _station(path: Path | None) -> StationConfig:
+    return load_station(path)
+
+
+def _human(as_json: bool) -> TextIO:
+    """Where text for people goes: stderr when stdout carries the JSON document."""
+    return sys.stderr if as_json else sys.stdout
+
+
+def _emit(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+def _row(outcome: UnitOutcome) -> TableRow:
+    from bench.runner import diagnosis_of
+
+    d = diagnosis_of(outcome.conclusions)
+    return TableRow(
+        outcome.unit,
+        outcome.verdict.name.lower(),
+        d["root_cause"] or "-",
+        d["symptom"] or "-",
+        d["disposition"] or "-",
+        outcome.run_id,
+        outcome.fault,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Battery-return test bench: complaints, returned units, diagnosis runs, reports."""
+
+
+@cli.command()
+@_json_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML report path.")
+def demo(as_json: bool, out: Path | None) -> int:
+    """Simulated station, one sample complaint with returned packs in different faults, the
+    full diagnosis of each, a verdict table and the complaint's HTML report."""
+    from bench.demo import run_demo
+
+    return run_demo(out=out, as_json=as_json)
+
+
+@cli.command()
+@click.argument("procedure", type=click.Choice(sorted(PROCEDURES)))
+@click.option("--complaint", "-c", required=True, help="Complaint number, e.g. CC-2026-0001.")
+@click.option("--unit", "-u", "units", required=True, multiple=True, help="Unit serial (repeat).")
+@_station_option
+@click.option("--sim-fault", help="Simulated stations: the fault scenario for these units.")
+@click.option("--spec", help="Pack spec model or TOML file (default: the unit's model).")
+@click.option("--yes", "-y", is_flag=True, help="Answer every question with its default.")
+@click.option(
+    "--answers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Scripted answers: JSON/TOML of question_id = answer.",
+)
+@_json_option
+def run(
+    procedure: str,
+    complaint: str,
+    units: tuple[str, ...],
+    station_file: Path | None,
+    sim_fault: str | None,
+    spec: str | None,
+    yes: bool,
+    answers: Path | None,
+    as_json: bool,
+) -> int:
+    """Run PROCEDURE for returned units of a complaint and record it in the store."""
+    config = _station(station_file)
+    view = LiveView(_human(as_json))
+    prompts = TerminalPrompts(
+        answers=load_answers(answers) if answers else None, yes=yes, view=view
+    )
+    sessions = open_store_for(config)
+    outcomes: list[UnitOutcome] = []
+    aborted = False
+    try:
+        for serial in units:
+            outcome = run_unit(
+                config,
+                procedure=procedure,
+                complaint=complaint,
+                unit=serial,
+                prompts=prompts,
+                view=view,
+                sim_fault=sim_fault,
+                spec=spec,
+                sessions=sessions,
+            )
+            outcomes.append(outcome)
+            if outcome.exit_code == EXIT_ABORTED:
+                break
+    except KeyboardInterrupt:
+        aborted = True
+    view.table([_row(o) for o in outcomes])
+    if as_json:
+        _emit(complaint_document(outcomes, complaint))
+    if aborted:
+        return EXIT_ABORTED
+    return max((o.exit_code for o in outcomes), default=EXIT_PASS)
+
+
+@cli.group()
+def complaint() -> None:
+    """Register, list and show complaints."""
+
+
+@complaint.command("new")
+@click.option("--customer", required=True)
+@click.option("--model", "product_model", required=True, help="Product (pack spec) model.")
+@click.option("--shipped", "shipped_qty", type=int, required=True, help="Units shipped.")
+@click.option("--defect", "defect_qty", type=int, required=True, help="Units complained about.")
+@click.option("--symptom", required=True, help="no_power_on, no_charge_discharge, ... , other")
+@click.option("--severity", help="severe, general or occasional")
+@click.option("--received-by", required=True)
+@click.option("--received-at", help="ISO date-time (default: now, UTC).")
+@click.option("--demands", default="", help="What the customer asks for.")
+@_station_option
+@_json_option
+def complaint_new(
+    customer: str,
+    product_model: str,
+    shipped_qty: int,
+    defect_qty: int,
+    symptom: str,
+    severity: str | None,
+    received_by: str,
+    received_at: str | None,
+    demands: str,
+    station_file: Path | None,
+    as_json: bool,
+) -> int:
+    """Register a complaint (the maker's complaint form) and print its number."""
+    from results.complaints import ComplaintForm, register_complaint
+
+    config = _station(station_file)
+    when = _datetime(received_at, "--received-at")
+    form = ComplaintForm(
+        customer=customer,
+        product_model=product_model,
+        shipped_qty=shipped_qty,
+        defect_qty=defect_qty,
+        symptom=symptom,
+        received_at=when,
+        received_by=received_by,
+        severity=severity,
+        customer_demands=demands,
+    )
+    sessions = open_store_for(config)
+    with sessions.begin() as session:
+        number = register_complaint(session, form, actor=config.operator).number
+    if as_json:
+        _emit({"complaint": number})
+    else:
+        click.echo(number)
+    return EXIT_PASS
+
+
+def _datetime(text: str | None, option: str) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not an ISO date-time (2026-03-01T09:30)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@complaint.command("list")
+@_station_option
+@_json_option
+def complaint_list(station_file: Path | None, as_json: bool) -> int:
+    """List the registered complaints, newest first."""
+    from sqlalchemy import select
+
+    from results.models import Complaint
+
+    sessions = open_store_for(_station(station_file))
+    with sessions() as session:
+        rows = [
+            {
+                "complaint": c.number,
+                "customer": c.customer,
+                "product_model": c.product_model,
+                "symptom": c.symptom,
+                "status": c.status,
+                "units": len(c.units),
+            }
+            for c in session.scalars(select(Complaint).order_by(Complaint.id.desc()))
+        ]
+    if as_json:
+        _emit(rows)
+    for row in rows if not as_json else []:
+        click.echo(
+            f"{row['complaint']}  {row['status']:<12} {row['units']:>3} unit(s)  "
+            f"{row['product_model']}  {row['customer']}  ({row['symptom']})"
+        )
+    return EXIT_PASS
+
+
+@complaint.command("show")
+@click.argument("number")
+@_station_option
+@_json_option
+def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int:
+    """A complaint's units with the verdict and diagnosis of their latest run."""
+    from results.complaints import get_complaint
+    from results.errors import NotFound
+
+    sessions = open_store_for(_station(station_file))
+    with sessions() as session:
+        try:
+            found = get_complaint(session, number)
+        except NotFound:
+            raise InputError(
+                f"complaint {number} does not exist; see `packbench complaint list`"
+            ) from None
+        header = {
+            "complaint": found.number,
+            "customer": found.customer,
+            "product_model": found.product_model,
+            "symptom": found.symptom,
+            "severity": found.severity,
+            "status": found.status,
+        }
+        units = stored_units(session, number)
+    if as_json:
+        _emit(header | {"units": units})
+        return EXIT_PASS
+    for key, value in header.items():
+        click.echo(f"{key:>14}: {value}")
+    LiveView(sys.stdout).table(
+        [
+            TableRow(
+                u["unit"],
+                u["verdict"] or "not run",
+                (u["diagnosis"] or {}).get("root_cause") or "-",
+                (u["diagnosis"] or {}).get("symptom") or "-",
+                (u["diagnosis"] or {}).get("disposition") or "-",
+                u["run_id"],
+            )
+            for u in units
+        ]
+    )
+    return EXIT_PASS
+
+
+@cli.group()
+def unit() -> None:
+    """Log returned units."""
+
+
+@unit.command("add")
+@click.argument("complaint_number")
+@click.argument("serials", nargs=-1, required=True)
+@click.option("--model", "product_model", default="", help="Pack spec model of the unit.")
+@click.option("--lot", default="")
+@_station_option
+def unit_add(
+    complaint_number: str,
+    serials: tuple[str, ...],
+    product_model: str,
+    lot: str,
+    station_file: Path | None,
+) -> int:
+    """Log returned units (SERIALS) under a complaint."""
+    from results.complaints import add_returned_unit, get_complaint
+    from results.errors import NotFound
+
+    config = _station(station_file)
+    sessions = open_store_for(config)
+    with sessions.begin() as session:
+        try:
+            found = get_complaint(session, complaint_number)
+        except NotFound:
+            raise InputError(f"complaint {complaint_number} does not exist") from None
+        for serial in serials:
+            add_returned_unit(
+                session,
+                found.id,
+                serial=serial,
+                received_at=datetime.now(UTC),
+                actor=config.operator,
+                lot=lot,
+                product_model=product_model or found.product_model,
+            )
+    click.echo(f"{len(serials)} unit(s) logged under {complaint_number}")
+    return EXIT_PASS
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json", "csv"]), default="html")
+@click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@_station_option
+def report(number: str, fmt: str, lang: str, out: Path | None, station_file: Path | None) -> int:
+    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV)."""
+    from bench.reporting import write_report
+
+    config = _station(station_file)
+    path = write_report(open_store_for(config), number, fmt=fmt, lang=lang, out=out)
+    click.echo(str(path))
+    return EXIT_PASS
+
+
+@cli.group()
+def instruments() -> None:
+    """Instrument checks."""
+
+
+@instruments.command("check")
+@_station_option
+def instruments_check(station_file: Path | None) -> int:
+    """Open every configured instrument: identity and self-test (*TST?) of each."""
+    from bench.station import CheckResult, check_station
+    from bench.terminal_prompts import TerminalPrompts
+
+    config = _station(station_file)
+
+    def show(result: CheckResult) -> None:
+        mark = "ok " if result.ok else "BAD"
+        click.echo(f"{mark} {result.role:<7} {result.resource}")
+        if result.identity:
+            click.echo(f"      identity  {result.identity}")
+        click.echo(f"      self-test {result.self_test}")
+
+    results = check_station(config, prompts=TerminalPrompts(yes=True), report=show)
+    return EXIT_PASS if all(r.ok for r in results) else EXIT_INSTRUMENT
+
+
+@cli.command()
+@click.option("--fault", default="healthy", help="Fault scenario (see --list-faults).")
+@click.option("--spec", default=None, help="Pack spec TOML (default: the reference pack).")
+@click.option("--source-model", default="E36312A", type=click.Choice(["E36312A", "DP832"]))
+@click.option("--load-model", default="DL3021", type=click.Choice(["DL3021", "IT8511"]))
+@click.option("--rmeter-model", default="BT3562", type=click.Choice(["BT3562", "BT3563"]))
+@click.option("--seed", type=int, default=0)
+@click.option("--speed", type=float, default=None, help="Follow the wall clock times this.")
+@click.option("--list-faults", is_flag=True, help="List the fault catalogue and exit.")
+@_json_option
+def sim(
+    fault: str,
+    spec: str | None,
+    source_model: str,
+    load_model: str,
+    rmeter_model: str,
+    seed: int,
+    speed: float | None,
+    list_faults: bool,
+    as_json: bool,
+) -> int:
+    """Serve a standalone simulated bench until Ctrl-C (like python -m simulators)."""
+    from bench.simulated import check_fault, fault_descriptions, serve
+
+    if list_faults:
+        for name, text in fault_descriptions().items():
+            click.echo(f"{name}\n    {text}")
+        return EXIT_PASS
+    check_fault(fault)
+    return serve(
+        fault=fault,
+        spec=spec,
+        source_model=source_model,
+        load_model=load_model,
+        rmeter_model=rmeter_model,
+        seed=seed,
+        speed=speed,
+        as_json=as_json,
+    )
+
+
+@cli.group()
+def db() -> None:
+    """The results store."""
+
+
+@db.command("upgrade")
+@_station_option
+def db_upgrade(station_file: Path | None) -> int:
+    """Create the store or bring its schema to the newest version."""
+    config = _station(station_file)
+    open_store_for(config)
+    click.echo(f"store at {config.database} is up to date")
+    return EXIT_PASS
+
+
+@cli.command()
+@_station_option
+def verify(station_file: Path | None) -> int:
+    """Re-check the audit chain, every recorded value and every evidence file."""
+    from results.audit import verify as verify_store
+
+    config = _station(station_file)
+    sessions = open_store_for(config)
+    with sessions() as session:
+        result = verify_store(session, config.evidence_dir)
+    click.echo(
+        f"checked {result.audit_events} audit events, {result.records} records, {result.steps} "
+        f"steps, {result.measurements} measurements, {result.traces} traces, "
+        f"{result.evidence_files} evidence files"
+    )
+    for problem in result.problems:
+        click.echo(f"PROBLEM {problem.kind} {problem.ref}: {problem.detail}")
+    click.echo("OK" if result.ok else f"{len(result.problems)} problem(s)")
+    return EXIT_PASS if result.ok else EXIT_FAIL
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM outside a procedure: unwind like Ctrl-C so every ``finally`` (safe state) runs."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated("SIGTERM")
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns (and exits with) the documented status."""
+    code: int
+    with _sigterm_unwinds():
+        try:
+            result = cli.main(args=argv, prog_name="packbench", standalone_mode=False)
+            code = result if isinstance(result, int) else EXIT_PASS
+        except click.exceptions.Abort:
+            click.echo("packbench: aborted", err=True)
+            code = EXIT_ABORTED
+        except click.ClickException as exc:
+            exc.show()
+            code = EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except BenchError as exc:
+            click.echo(f"packbench: {exc}", err=True)
+            code = exc.exit_code
+        except ResultsError as exc:
+            click.echo(f"packbench: {exc}", err=True)
+            code = EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            click.echo("packbench: aborted; instruments were asked to go safe", err=True)
+            code = EXIT_ABORTED
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

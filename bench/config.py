@@ -1,0 +1,401 @@
+"""Station files: which instruments sit where, the fixture wiring, safety limits and the store.
+
+A station file is TOML written by a bench engineer, read by every command; a mistake in it must
+stop the command before anything is opened or written, with a message naming the field and the
+fix (``ConfigError``, exit 2). Physical values are ``"<number> <unit>"`` strings so that a limit
+in mA where A was meant is refused instead of being read a thousand times too high.
+
+    [station]
+    id = "lab-01"
+    operator = "j.doe"
+    simulated = false                      # true: no hardware, the bench starts a simulator
+    database = "postgresql+psycopg://..."  # optional, default: SQLite in the user data dir
+    evidence_dir = "/srv/packbench/evidence"
+
+    [fixture]
+    source_channel = 1                     # the source channel wired to the pack / board
+
+    [limits]
+    max_voltage = "9 V"
+    max_current = "3 A"
+    max_temperature = "60 degC"
+
+    [instruments.dmm]
+    model = "34461A"                       # or "auto": whatever *IDN? says
+    resource = "TCPIP::192.168.10.21::5025::SOCKET"
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pint
+
+from bench import paths
+from bench.errors import ConfigError
+from instruments.drivers import find_entry, known_models, load_driver
+from instruments.factory import ROLES
+from instruments.safety import SafetyLimits
+from instruments.units import Q_, Quantity
+
+STATIONS_DIR = Path(__file__).with_name("stations")
+SIMULATED_STATION = STATIONS_DIR / "simulated.toml"
+ROLE_NAMES = tuple(ROLES)
+"""``dmm``, ``source``, ``load``, ``rmeter``: every diagnosis needs all four."""
+SIM_MODELS: dict[str, tuple[str, ...]] = {
+    "dmm": ("34461A",),
+    "source": ("E36312A", "DP832"),
+    "load": ("DL3021", "IT8511"),
+    "rmeter": ("BT3562", "BT3563"),
+}
+"""What a simulated station can put in each role (mirrors ``simulators.launcher.MODELS``,
+checked against it in the tests: config must not start a simulator just to validate a file)."""
+
+_VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::.+", re.IGNORECASE)
+_SERIAL = re.compile(r"^(/dev/\S+|COM\d+|(socket|rfc2217)://\S+:\d+|loop://.*)$", re.IGNORECASE)
+_SECTIONS = {"station", "fixture", "limits", "instruments", "simulation"}
+_INSTRUMENT_KEYS = {
+    "model",
+    "resource",
+    "timeout",
+    "baudrate",
+    "read_termination",
+    "write_termination",
+}
+_ADDRESS = re.compile(r"^[A-Za-z0-9_.-]+:\d{1,5}$")
+
+
+@dataclass(frozen=True)
+class InstrumentConfig:
+    role: str
+    model: str
+    """A driver model (``34461A``) or ``auto`` (identify by ``*IDN?``)."""
+    resource: str | None
+    """``None`` only on a simulated station that starts its own simulator."""
+    timeout_s: float = 2.0
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Transport options handed to ``open_instrument`` (``baudrate``, terminations)."""
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """A simulated station: start a simulator per run, or attach to one already serving.
+
+    ``control`` set: attach to the simulator whose control endpoint is there (resources come from
+    ``[instruments]``); unset: start one per run with the models of ``[instruments]``.
+    ``speed``: virtual seconds per wall second of every wait (``None``: as fast as possible).
+    """
+
+    control: str | None = None
+    speed: float | None = None
+    fault: str = "healthy"
+    units: Mapping[str, str] = field(default_factory=dict)
+    seed: int = 0
+
+    def fault_for(self, serial: str, override: str | None = None) -> str:
+        return override or self.units.get(serial, self.fault)
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    station_id: str
+    operator: str
+    instruments: Mapping[str, InstrumentConfig]
+    source_channel: int
+    limits: SafetyLimits
+    max_temperature: Quantity | None
+    database: str
+    evidence_dir: Path
+    simulation: SimulationConfig | None
+    source: str
+    """The file it came from (or ``<builtin>``), for messages."""
+
+    @property
+    def simulated(self) -> bool:
+        return self.simulation is not None
+
+
+class _Reader:
+    """Typed access to one TOML table that names ``file: field`` in every complaint."""
+
+    def __init__(self, source: str, table: Mapping[str, Any], prefix: str) -> None:
+        self.source = source
+        self.table = table
+        self.prefix = prefix
+
+    def where(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(self.source, self.where(key), problem, fix)
+
+    def only(self, allowed: set[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                raise self.fail(
+                    key, "unknown key", f"remove it or use one of: {', '.join(sorted(allowed))}"
+                )
+
+    def text(self, key: str, *, default: str | None = None) -> str:
+        value = self.table.get(key, default)
+        if value is None:
+            raise self.fail(key, "is missing", f'add {key} = "..." to [{self.prefix}]')
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"{value!r} is not a non-empty string", 'write it as "text"')
+        return value.strip()
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"{value!r} is not true/false", "write true or false")
+        return value
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"{value!r} is not a whole number >= {minimum}", f"e.g. {default}")
+        number: int = value
+        return number
+
+    def quantity(self, key: str, unit: str, example: str) -> Quantity | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(
+                key, f"{value!r} has no unit", f'write it as a string with its unit: "{example}"'
+            )
+        try:
+            parsed = _parse_quantity(value)
+        except Exception:  # pint's parser raises anything
+            raise self.fail(
+                key, f"{value!r} is not a quantity", f'write it like "{example}"'
+            ) from None
+        if not isinstance(parsed, pint.Quantity) or parsed.dimensionless:
+            raise self.fail(key, f"{value!r} has no unit", f'write it like "{example}"')
+        if not parsed.is_compatible_with(unit):
+            raise self.fail(
+                key,
+                f"{value!r} is in {parsed.units:~P}, which is not a unit of {unit!r}",
+                f'give it in {unit} or a compatible unit, e.g. "{example}"',
+            )
+        magnitude = float(parsed.magnitude)
+        if not math.isfinite(magnitude) or (unit != "degC" and magnitude <= 0):
+            raise self.fail(key, f"{value!r} must be a positive finite value", f'e.g. "{example}"')
+        result: Quantity = parsed
+        return result
+
+
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)$")
+
+
+def _parse_quantity(text: str) -> Any:
+    """``"60 degC"`` as number and unit: pint refuses to parse it as a product (offset unit)."""
+    match = _NUMBER_UNIT.match(text)
+    if match:
+        return Q_(float(match.group(1)), match.group(2).strip())
+    return Q_(text)
+
+
+def _resource_problem(resource: str) -> str | None:
+    if _VISA.match(resource) or _SERIAL.match(resource):
+        return None
+    return (
+        f"{resource!r} is neither a VISA resource string nor a serial port: use "
+        "TCPIP::<host>::<port>::SOCKET (LAN, raw SCPI), TCPIP::<host>::INSTR (VXI-11), "
+        "USB0::<vendor>::<product>::<serial>::INSTR, GPIB0::<address>::INSTR, "
+        "/dev/ttyUSB0 or COM3 (RS-232), socket://<host>:<port>"
+    )
+
+
+def _instrument(
+    source: str, role: str, table: Any, simulated: bool, attach: bool
+) -> InstrumentConfig:
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            source,
+            f"instruments.{role}",
+            "is not a table",
+            f'write [instruments.{role}] with model = "..." and resource = "..."',
+        )
+    r = _Reader(source, table, f"instruments.{role}")
+    r.only(_INSTRUMENT_KEYS)
+    model = r.text("model", default="auto" if not simulated else SIM_MODELS[role][0])
+    if simulated:
+        if model.upper() not in SIM_MODELS[role]:
+            raise r.fail(
+                "model",
+                f"{model!r} is not simulated in the {role} role",
+                f"use one of {', '.join(SIM_MODELS[role])}",
+            )
+        model = model.upper()
+    elif model.lower() == "auto":
+        model = "auto"
+    else:
+        entry = find_entry(model)
+        if entry is None:
+            raise r.fail(
+                "model",
+                f"unknown model {model!r}",
+                f'use "auto" or a model with a driver ({", ".join(known_models())}); for '
+                "another model add a driver (docs/adding-a-driver.md)",
+            )
+        driver = load_driver(entry)
+        if not issubclass(driver, ROLES[role]):
+            raise r.fail(
+                "model",
+                f"{model} is a {driver.__name__}, which cannot serve as {role}",
+                f"put a {ROLES[role].__name__} here, or move {model} to its own role",
+            )
+        if entry.binary and "resource" in table and not _SERIAL.match(str(table["resource"])):
+            raise r.fail(
+                "resource", f"{model} speaks binary frames over RS-232", "give its serial port"
+            )
+    resource: str | None = None
+    if "resource" in table or not simulated or attach:
+        resource = r.text("resource")
+        problem = _resource_problem(resource)
+        if problem:
+            raise r.fail("resource", problem, "correct the resource string (docs/stations.md)")
+    timeout = r.quantity("timeout", "s", "2 s")
+    options: dict[str, Any] = {}
+    if "baudrate" in table:
+        options["baudrate"] = r.integer("baudrate", 9600, 300)
+    for key in ("read_termination", "write_termination"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str) or value not in ("\n", "\r\n", "\r"):
+                raise r.fail(key, f"{value!r} is not a line ending", 'use "\\n" or "\\r\\n"')
+            options[key] = value
+    return InstrumentConfig(
+        role, model, resource, 2.0 if timeout is None else timeout.m_as("s"), options
+    )
+
+
+def _simulation(source: str, table: Any) -> SimulationConfig:
+    if table is None:
+        return SimulationConfig()
+    if not isinstance(table, Mapping):
+        raise ConfigError(source, "simulation", "is not a table", "write [simulation]")
+    r = _Reader(source, table, "simulation")
+    r.only({"control", "speed", "fault", "units", "seed"})
+    control = None
+    if "control" in table:
+        control = r.text("control")
+        if not _ADDRESS.match(control):
+            raise r.fail("control", f"{control!r} is not host:port", 'e.g. "127.0.0.1:5050"')
+    speed = table.get("speed")
+    if speed is not None and (
+        isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0
+    ):
+        raise r.fail("speed", f"{speed!r} is not a positive number", "e.g. 600, or leave it out")
+    units = table.get("units", {})
+    if not isinstance(units, Mapping) or not all(isinstance(v, str) for v in units.values()):
+        raise r.fail(
+            "units", "is not a table of serial = fault", '[simulation.units] "SN1" = "..."'
+        )
+    return SimulationConfig(
+        control=control,
+        speed=None if speed is None else float(speed),
+        fault=r.text("fault", default="healthy"),
+        units=dict(units),
+        seed=r.integer("seed", 0, 0),
+    )
+
+
+def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
+    """Validate a parsed station file; the first problem raises ``ConfigError``."""
+    top = _Reader(source, data, "")
+    top.only(_SECTIONS)
+    station_table = data.get("station")
+    if not isinstance(station_table, Mapping):
+        raise ConfigError(source, "station", "is missing", 'add [station] with id = "..."')
+    st = _Reader(source, station_table, "station")
+    st.only({"id", "operator", "simulated", "database", "evidence_dir"})
+    simulated = st.boolean("simulated", False)
+    simulation = _simulation(source, data.get("simulation")) if simulated else None
+    if not simulated and "simulation" in data:
+        raise ConfigError(
+            source, "simulation", "given on a station that is not simulated", "set simulated = true"
+        )
+    instruments_table = data.get("instruments", {})
+    if not isinstance(instruments_table, Mapping):
+        raise ConfigError(source, "instruments", "is not a table", "write [instruments.<role>]")
+    for role in instruments_table:
+        if role not in ROLES:
+            raise ConfigError(
+                source,
+                f"instruments.{role}",
+                "unknown role",
+                f"use the roles {', '.join(ROLE_NAMES)}",
+            )
+    attach = simulation is not None and simulation.control is not None
+    instruments: dict[str, InstrumentConfig] = {}
+    for role in ROLE_NAMES:
+        if role not in instruments_table:
+            if simulated and not attach:
+                instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)
+                continue
+            raise ConfigError(
+                source,
+                f"instruments.{role}",
+                "is missing (the diagnosis needs a multimeter, a DC source, an electronic load "
+                "and a resistance meter)",
+                f'add [instruments.{role}] with model = "..." and resource = "..."',
+            )
+        instruments[role] = _instrument(source, role, instruments_table[role], simulated, attach)
+    fixture = data.get("fixture", {})
+    if not isinstance(fixture, Mapping):
+        raise ConfigError(source, "fixture", "is not a table", "write [fixture]")
+    fx = _Reader(source, fixture, "fixture")
+    fx.only({"source_channel"})
+    limits_table = data.get("limits", {})
+    if not isinstance(limits_table, Mapping):
+        raise ConfigError(source, "limits", "is not a table", "write [limits]")
+    lim = _Reader(source, limits_table, "limits")
+    lim.only({"max_voltage", "max_current", "max_power", "max_temperature", "allow_short"})
+    database = station_table.get("database")
+    evidence = station_table.get("evidence_dir")
+    return StationConfig(
+        station_id=st.text("id"),
+        operator=st.text("operator", default="operator"),
+        instruments=instruments,
+        source_channel=fx.integer("source_channel", 1, 1),
+        limits=SafetyLimits(
+            max_voltage=lim.quantity("max_voltage", "V", "9 V"),
+            max_current=lim.quantity("max_current", "A", "3 A"),
+            max_power=lim.quantity("max_power", "W", "30 W"),
+            allow_short=lim.boolean("allow_short", True),
+        ),
+        max_temperature=lim.quantity("max_temperature", "degC", "60 degC"),
+        database=st.text("database") if database is not None else str(paths.default_database()),
+        evidence_dir=(
+            Path(st.text("evidence_dir")).expanduser()
+            if evidence is not None
+            else paths.default_evidence_dir()
+        ),
+        simulation=simulation,
+        source=source,
+    )
+
+
+def load_station(path: Path | str | None = None) -> StationConfig:
+    """Read and validate a station file (``None``: the built-in simulated station)."""
+    file = Path(path) if path is not None else SIMULATED_STATION
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            str(file), "(file)", f"cannot be read ({exc.strerror})", "check the --station path"
+        ) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(file), "(syntax)", str(exc), "correct the TOML syntax") from exc
+    return parse_station(data, str(file))

@@ -1,0 +1,182 @@
+"""What the operator sees while a run goes on: steps, a progress bar, and the verdict table.
+
+On a terminal the long steps (the recharge) redraw one line in place: a bar, elapsed and
+remaining time, voltage, current and regulation mode. Anywhere else (CI logs, pipes) the same
+information is printed as plain lines, a few per step, so a log stays readable and diffable.
+Everything here is display only: it never decides anything and never raises into the run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from procedures.records import RunOutcome, StepRecord, Verdict
+
+BAR_WIDTH = 24
+PLAIN_STEPS = 4
+"""Plain output prints a progress line each time a step passes another quarter."""
+REDRAW_S = 0.05
+
+
+def clock_text(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if hasattr(value, "magnitude") and hasattr(value, "units"):
+        return f"{value:.3f~P}"
+    return str(value)
+
+
+def progress_text(fraction: float | None, values: Mapping[str, object]) -> str:
+    """``45% elapsed 1:05:00 remaining <= 1:55:00 4.050 V 2.600 A cc``."""
+    parts: list[str] = []
+    if fraction is not None:
+        parts.append(f"{fraction * 100:3.0f}%")
+    elapsed = values.get("elapsed_s")
+    if isinstance(elapsed, int | float):
+        parts.append(f"elapsed {clock_text(elapsed)}")
+        limit = values.get("limit_s")
+        if isinstance(limit, int | float):
+            parts.append(f"remaining <= {clock_text(limit - elapsed)}")
+        elif fraction:
+            parts.append(f"remaining ~ {clock_text(elapsed * (1 - fraction) / fraction)}")
+    for key, value in values.items():
+        if key not in ("elapsed_s", "limit_s"):
+            parts.append(_value_text(value))
+    return " ".join(parts)
+
+
+def bar(fraction: float | None, width: int = BAR_WIDTH) -> str:
+    if fraction is None:
+        return "[" + "?" * width + "]"
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+VERDICT_MARK = {
+    Verdict.PASS: "ok  ",
+    Verdict.MARGINAL: "warn",
+    Verdict.FAIL: "FAIL",
+    Verdict.ERROR: "ERR ",
+    Verdict.ABORTED: "ABRT",
+    Verdict.SKIPPED: "skip",
+}
+
+
+@dataclass(frozen=True)
+class TableRow:
+    unit: str
+    verdict: str
+    root_cause: str
+    symptom: str
+    disposition: str
+    run_id: int | None
+    fault: str = ""
+
+
+class LiveView:
+    """A ``procedures.context.ProgressListener`` plus the run's headline and verdict lines."""
+
+    def __init__(self, out: TextIO | None = None, *, tty: bool | None = None) -> None:
+        self.out = out or sys.stdout
+        self.tty = self.out.isatty() if tty is None else tty
+        self._line_open = False
+        self._last_draw = 0.0
+        self._quarter: dict[str, int] = {}
+
+    def _write(self, text: str) -> None:
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):  # a closed pipe must not turn into a run error
+            pass
+
+    def clear(self) -> None:
+        """End an in-place progress line (before a prompt or a normal line)."""
+        if self._line_open:
+            self._write("\r\x1b[2K")
+            self._line_open = False
+
+    def line(self, text: str) -> None:
+        self.clear()
+        self._write(text + "\n")
+
+    def unit_started(self, serial: str, detail: str = "") -> None:
+        self.line(f"== unit {serial}" + (f"  ({detail})" if detail else ""))
+
+    # ProgressListener
+    def step_started(self, step: str) -> None:
+        self._quarter[step] = -1
+        if self.tty:
+            self.clear()
+            self._write(f"  .. {step}")
+            self._line_open = True
+        else:
+            self.line(f"  .. {step}")
+
+    def progress(self, step: str, fraction: float | None, values: Mapping[str, object]) -> None:
+        text = progress_text(fraction, values)
+        if self.tty:
+            now = time.monotonic()
+            if now - self._last_draw < REDRAW_S and fraction not in (None, 1.0):
+                return
+            self._last_draw = now
+            self._write(f"\r\x1b[2K  .. {step} {bar(fraction)} {text}")
+            self._line_open = True
+            return
+        quarter = int((fraction or 0.0) * PLAIN_STEPS)
+        if quarter > self._quarter.get(step, -1):
+            self._quarter[step] = quarter
+            self.line(f"     {step} {text}")
+
+    # recorder-side events
+    def step_finished(self, record: StepRecord) -> None:
+        took = (record.ended - record.started).total_seconds()
+        mark = VERDICT_MARK[record.verdict]
+        message = f"  {record.message}" if record.message else ""
+        self.line(
+            f"  {mark} {record.name} ({len(record.measurements)} values, {took:.2f} s){message}"
+        )
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        self.line(
+            f"  => {outcome.verdict.name.lower()}"
+            + (f": {outcome.message}" if outcome.message else "")
+        )
+        for conclusion in outcome.conclusions:
+            if conclusion.kind in ("root_cause", "symptom", "disposition"):
+                self.line(f"     {conclusion.kind}: {conclusion.value}")
+
+    def table(self, rows: Sequence[TableRow]) -> None:
+        """The verdict table at the end: one line per unit."""
+        headers = ["unit", "fault (sim)", "verdict", "root cause", "symptom", "disposition", "run"]
+        cells = [
+            [
+                r.unit,
+                r.fault,
+                r.verdict,
+                r.root_cause,
+                r.symptom,
+                r.disposition,
+                str(r.run_id or ""),
+            ]
+            for r in rows
+        ]
+        if not any(r.fault for r in rows):
+            headers.pop(1)
+            cells = [c[:1] + c[2:] for c in cells]
+        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+        rule = "+".join("-" * (w + 2) for w in widths)
+        self.line("")
+        self.line(" " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+        self.line(rule)
+        for row in cells:
+            self.line(" " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))

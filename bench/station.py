@@ -1,0 +1,261 @@
+"""Opening a station: every configured instrument identified, checked, and closed safely again.
+
+The station is the one object that owns opened instruments, so it is the one place that must
+guarantee the safe state: ``close()`` asks every instrument (``Instrument.close`` makes it safe
+first), whatever failed before, and is safe to call twice. Opening is all-or-nothing: if the
+third instrument cannot be reached, the first two are closed again before the error is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.config import ROLE_NAMES, InstrumentConfig, StationConfig
+from bench.errors import StationError
+from instruments.errors import InstrumentError, TransportError, UnknownInstrument
+from instruments.factory import open_instrument
+from instruments.roles import (
+    DCSource,
+    ElectronicLoad,
+    Identity,
+    Instrument,
+    Multimeter,
+    ResistanceMeter,
+)
+from instruments.scpi import ScpiInstrument
+from procedures.clock import Clock, RealClock
+from procedures.context import BenchInstruments
+from procedures.diagnosis.fixtures import FixtureChanger, OperatorFixtures
+from procedures.prompts import Prompts
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one role's instrument is reached, as resolved for this run (config or simulator)."""
+
+    role: str
+    model: str | None
+    """``None``: identify by ``*IDN?`` (``auto``)."""
+    resource: str
+    timeout_s: float = 2.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, entry: InstrumentConfig) -> Endpoint:
+        if entry.resource is None:
+            raise StationError(
+                f'instruments.{entry.role}: no resource string; give resource = "..." '
+                "(only a simulated station that starts its own simulator may leave it out)"
+            )
+        model = None if entry.model == "auto" else entry.model
+        return cls(entry.role, model, entry.resource, entry.timeout_s, dict(entry.options))
+
+
+@dataclass
+class Station:
+    """Opened instruments by role, the clock and fixture changer of this bench."""
+
+    config: StationConfig
+    instruments: BenchInstruments
+    opened: dict[str, Instrument]
+    endpoints: dict[str, Endpoint]
+    clock: Clock
+    fixtures: FixtureChanger
+    control: Any = None
+    """The simulator's control endpoint client (``request(line)``) on simulated stations."""
+    _stack: ExitStack = field(default_factory=ExitStack)
+
+    def identities(self) -> dict[str, Identity]:
+        return {role: inst.identity for role, inst in self.opened.items()}
+
+    def close(self) -> None:
+        """Safe state and release for everything opened (instruments first), exactly once."""
+        self._stack.close()
+
+    def __enter__(self) -> Station:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fix_for(exc: Exception, endpoint: Endpoint) -> str:
+    if isinstance(exc, UnknownInstrument):
+        return (
+            f"check that instruments.{endpoint.role}.resource points at the {endpoint.role} and "
+            f'that instruments.{endpoint.role}.model names what answers there (or use "auto")'
+        )
+    if isinstance(exc, TransportError):
+        return (
+            "check that the instrument is on and connected, and the resource string "
+            f"(instruments.{endpoint.role}.resource = {endpoint.resource!r}); "
+            "`packbench instruments check` tries every instrument"
+        )
+    return f"check instruments.{endpoint.role} in the station file"
+
+
+def open_endpoint(endpoint: Endpoint, config: StationConfig) -> Instrument:
+    """One instrument, its identity checked against the station file, or ``StationError``."""
+    try:
+        return open_instrument(
+            endpoint.resource,
+            role=endpoint.role,
+            model=endpoint.model,
+            timeout=endpoint.timeout_s,
+            limits=config.limits,
+            **endpoint.options,
+        )
+    except (InstrumentError, ValueError, TypeError, OSError) as exc:
+        raise StationError(
+            f"instruments.{endpoint.role} ({endpoint.resource}): cannot open it: "
+            f"{type(exc).__name__}: {exc}. Fix: {_fix_for(exc, endpoint)}"
+        ) from exc
+
+
+def _close_quietly(instrument: Instrument) -> None:
+    with contextlib.suppress(Exception):  # every instrument gets its close, whatever one raises
+        instrument.close()
+
+
+def _bench_instruments(opened: dict[str, Instrument]) -> BenchInstruments:
+    def typed(role: str, kind: type[Any]) -> Any:
+        instrument = opened.get(role)
+        return instrument if isinstance(instrument, kind) else None
+
+    return BenchInstruments(
+        multimeter=typed("dmm", Multimeter),
+        source=typed("source", DCSource),
+        load=typed("load", ElectronicLoad),
+        resistance_meter=typed("rmeter", ResistanceMeter),
+    )
+
+
+def open_instruments(
+    endpoints: dict[str, Endpoint], config: StationConfig, stack: ExitStack
+) -> dict[str, Instrument]:
+    """Open every role in turn; each one's close (safe state) is pushed on ``stack`` at once."""
+    opened: dict[str, Instrument] = {}
+    for role in ROLE_NAMES:
+        if role in endpoints:
+            instrument = open_endpoint(endpoints[role], config)
+            stack.callback(_close_quietly, instrument)
+            opened[role] = instrument
+    return opened
+
+
+def open_station(
+    config: StationConfig,
+    *,
+    prompts: Prompts,
+    unit_serial: str = "",
+    sim_fault: str | None = None,
+    spec_source: str | None = None,
+) -> Station:
+    """Open the configured station (a simulated one starts or attaches to its simulator)."""
+    stack = ExitStack()
+    try:
+        control: Any = None
+        if config.simulation is not None:
+            from bench.simulated import start_simulation
+
+            sim = start_simulation(
+                config, stack, unit_serial=unit_serial, fault=sim_fault, spec_source=spec_source
+            )
+            endpoints, clock, fixtures, control = sim
+        else:
+            endpoints = {r: Endpoint.from_config(config.instruments[r]) for r in ROLE_NAMES}
+            clock = RealClock()
+            fixtures = OperatorFixtures(prompts)
+        opened = open_instruments(endpoints, config, stack)
+        return Station(
+            config,
+            _bench_instruments(opened),
+            opened,
+            endpoints,
+            clock,
+            fixtures,
+            control,
+            stack,
+        )
+    except BaseException:
+        stack.close()
+        raise
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    role: str
+    resource: str
+    identity: str
+    self_test: str
+    """``pass``, ``fail: <code>``, ``not supported`` or ``error: ...``."""
+    ok: bool
+
+
+def self_test(instrument: Instrument) -> str:
+    """``*TST?`` where the model has it (0 means passed); binary models have no self-test."""
+    if not isinstance(instrument, ScpiInstrument):
+        return "not supported"
+    try:
+        reply = instrument.query("*TST?").strip()
+    except InstrumentError as exc:
+        return f"error: {exc}"
+    try:
+        code = int(float(reply))
+    except ValueError:
+        return f"error: unexpected reply {reply!r}"
+    return "pass" if code == 0 else f"fail: code {code}"
+
+
+def check_station(
+    config: StationConfig, *, prompts: Prompts, report: Callable[[CheckResult], None]
+) -> list[CheckResult]:
+    """Open each instrument alone, identify and self-test it; unreachable ones are reported, not
+    raised, so one check shows every problem of the station."""
+    results: list[CheckResult] = []
+    with ExitStack() as stack:
+        if config.simulation is not None:
+            from bench.simulated import start_simulation
+
+            endpoints = start_simulation(config, stack, unit_serial="")[0]
+        else:
+            endpoints = {}
+            for role in ROLE_NAMES:
+                try:
+                    endpoints[role] = Endpoint.from_config(config.instruments[role])
+                except StationError as exc:
+                    results.append(CheckResult(role, "", "", f"error: {exc}", False))
+                    report(results[-1])
+        for role, endpoint in endpoints.items():
+            try:
+                instrument = open_endpoint(endpoint, config)
+            except StationError as exc:
+                result = CheckResult(role, endpoint.resource, "", f"error: {exc}", False)
+            else:
+                try:
+                    test = self_test(instrument)
+                    result = CheckResult(
+                        role,
+                        endpoint.resource,
+                        str(instrument.identity),
+                        test,
+                        not test.startswith(("fail", "error")),
+                    )
+                finally:
+                    _close_quietly(instrument)
+            results.append(result)
+            report(result)
+    return results
+
+
+@contextlib.contextmanager
+def opened_station(config: StationConfig, **options: Any) -> Iterator[Station]:
+    station = open_station(config, **options)
+    try:
+        yield station
+    finally:
+        station.close()

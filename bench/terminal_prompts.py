@@ -1,0 +1,173 @@
+"""Operator questions at the terminal, with scripted answers and ``--yes`` for unattended runs.
+
+Answer order for each question: a scripted answer for its id (``--answers FILE``, the demo's
+script), then ``--yes`` defaults, then the keyboard. Scripted and default answers are echoed,
+so a CI log shows what was answered on the operator's behalf. Typing ``abort`` at any question
+aborts the run (the engine records it as *aborted* and makes the bench safe).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bench.errors import InputError
+from bench.live import LiveView
+from instruments.units import Quantity
+from procedures.errors import AbortRequested, AnswerTypeError, MissingAnswer
+from procedures.prompts import Photo, ScriptedPrompts, parse_number
+
+DEFAULT_CHOICES = ("unknown", "not_tried")
+"""``--yes`` picks the first of these a choice offers (else its first option): the honest answer
+of an unattended run is "not known", not a guess that would steer the diagnosis."""
+ABORT_WORDS = ("abort", "a!")
+
+
+def load_answers(path: Path | str) -> dict[str, object]:
+    """Question id -> answer from a JSON or TOML file (numbers as ``"3.7 V"`` strings)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+        data = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"--answers {file}: cannot read it ({exc}); give a JSON or TOML file "
+            'of question_id = answer, e.g. usage_charger = "original"'
+        ) from exc
+    if not isinstance(data, dict):
+        raise InputError(f"--answers {file}: expected a table of question_id = answer")
+    return dict(data)
+
+
+class TerminalPrompts:
+    """A ``procedures.prompts.Prompts`` for a person at a terminal (or a script standing in)."""
+
+    def __init__(
+        self,
+        *,
+        answers: Mapping[str, object] | None = None,
+        yes: bool = False,
+        view: LiveView | None = None,
+        read_line: Callable[[], str] | None = None,
+        out: TextIO | None = None,
+    ) -> None:
+        self.scripted = ScriptedPrompts(answers or {})
+        self.script_ids = set(answers or {})
+        self.yes = yes
+        self.view = view
+        self.out = out or (view.out if view is not None else sys.stdout)
+        self._read_line = read_line or sys.stdin.readline
+
+    # plumbing
+    def _say(self, text: str) -> None:
+        if self.view is not None:
+            self.view.clear()
+        self.out.write(text)
+        self.out.flush()
+
+    def _echo(self, text: str, answer: object, how: str) -> None:
+        self._say(f"  ? {text}\n    -> {answer} ({how})\n")
+
+    def _ask(self, question_id: str, text: str, hint: str) -> str:
+        self._say(f"  ? {text} {hint}\n    > ")
+        line = self._read_line()
+        if line == "":
+            raise AbortRequested(
+                f"no answer to {question_id!r}: standard input is closed; run with --yes or "
+                "--answers FILE when nobody is at the terminal"
+            )
+        answer = line.strip()
+        if answer.lower() in ABORT_WORDS:
+            raise AbortRequested(f"operator aborted at question {question_id!r}")
+        return answer
+
+    def _from_script(self, question_id: str) -> bool:
+        return question_id in self.script_ids
+
+    # Prompts
+    def confirm(self, question_id: str, text: str) -> None:
+        if self._from_script(question_id):
+            self.scripted.confirm(question_id, text)
+            self._echo(text, "done", "scripted")
+        elif self.yes:
+            self._echo(text, "done", "--yes")
+        else:
+            self._ask(question_id, text, "[Enter when done, 'abort' to stop]")
+
+    def yes_no(self, question_id: str, text: str) -> bool:
+        if self._from_script(question_id):
+            answer = self.scripted.yes_no(question_id, text)
+            self._echo(text, "yes" if answer else "no", "scripted")
+            return answer
+        if self.yes:
+            self._echo(text, "yes", "--yes")
+            return True
+        while True:
+            reply = self._ask(question_id, text, "[y/n]").lower()
+            if reply in ("y", "yes"):
+                return True
+            if reply in ("n", "no"):
+                return False
+            self._say("    please answer y or n\n")
+
+    def choice(self, question_id: str, text: str, options: Sequence[str]) -> str:
+        if self._from_script(question_id):
+            answer = self.scripted.choice(question_id, text, options)
+            self._echo(text, answer, "scripted")
+            return answer
+        if self.yes:
+            answer = next((o for o in DEFAULT_CHOICES if o in options), options[0])
+            self._echo(text, answer, "--yes")
+            return answer
+        listing = "  ".join(f"{i}) {o}" for i, o in enumerate(options, 1))
+        while True:
+            reply = self._ask(question_id, text, f"\n    {listing}")
+            if reply.isdigit() and 1 <= int(reply) <= len(options):
+                return options[int(reply) - 1]
+            if reply in options:
+                return reply
+            self._say(f"    answer 1..{len(options)} or one of: {', '.join(options)}\n")
+
+    def number(self, question_id: str, text: str, unit: str) -> Quantity:
+        if self._from_script(question_id):
+            answer = self.scripted.number(question_id, text, unit)
+            self._echo(text, answer, "scripted")
+            return answer
+        if self.yes:
+            raise MissingAnswer(
+                f"--yes cannot invent a number for {question_id!r} ({text!r}); give it in "
+                f'--answers, e.g. {question_id} = "1.0 {unit}"'
+            )
+        while True:
+            try:
+                return parse_number(self._ask(question_id, text, f"[{unit}]"), unit)
+            except AnswerTypeError as exc:
+                self._say(f"    {exc}\n")
+
+    def text(self, question_id: str, text: str) -> str:
+        if self._from_script(question_id):
+            answer = self.scripted.text(question_id, text)
+            self._echo(text, answer, "scripted")
+            return answer
+        if self.yes:
+            self._echo(text, "not recorded", "--yes")
+            return "not recorded"
+        return self._ask(question_id, text, "")
+
+    def photo(self, question_id: str, text: str) -> Photo:
+        if self._from_script(question_id):
+            return self.scripted.photo(question_id, text)
+        if self.yes:
+            raise MissingAnswer(
+                f"--yes cannot take a photo for {question_id!r}; give a file in --answers"
+            )
+        while True:
+            path = Path(self._ask(question_id, text, "[path of the picture file]")).expanduser()
+            try:
+                return Photo(path.name, path.read_bytes(), path)
+            except OSError as exc:
+                self._say(f"    cannot read {path}: {exc.strerror}\n")

@@ -1,0 +1,117 @@
+"""Helpers of the bench tests: the CLI in-process, store dumps, station files, registration."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh HOME with no XDG variables: the default store lands inside it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("PACKBENCH_STATION", raising=False)
+    yield home
+
+
+def child_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PACKBENCH_"))}
+    env["HOME"] = str(home)
+    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``packbench args`` in this process: (exit status, stdout, stderr)."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def dump(database: Path) -> list[str]:
+    """Every row of the store as SQL text: equal dumps mean nothing was written."""
+    connection = sqlite3.connect(database)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+SIM_STATION = """
+[station]
+id = "sim-test"
+operator = "tester"
+simulated = true
+database = "{database}"
+evidence_dir = "{evidence}"
+
+[limits]
+max_voltage = "10 V"
+max_current = "5 A"
+
+[instruments.dmm]
+model = "34461A"
+[instruments.source]
+model = "E36312A"
+[instruments.load]
+model = "DL3021"
+[instruments.rmeter]
+model = "BT3562"
+
+[simulation]
+fault = "healthy"
+"""
+
+
+@pytest.fixture
+def sim_station(tmp_path: Path) -> Path:
+    """A simulated station file whose store lives in ``tmp_path``."""
+    path = tmp_path / "sim.toml"
+    path.write_text(
+        SIM_STATION.format(database=tmp_path / "store.sqlite3", evidence=tmp_path / "evidence")
+    )
+    return path
+
+
+def register(capsys: pytest.CaptureFixture[str], station: Path, *serials: str) -> str:
+    """A complaint with ``serials`` logged under it; returns the complaint number."""
+    code, out, err = cli(
+        capsys,
+        "complaint",
+        "new",
+        "--station",
+        str(station),
+        "--customer",
+        "ACME",
+        "--model",
+        "PB-1S2P-18650-5200",
+        "--shipped",
+        "100",
+        "--defect",
+        str(len(serials)),
+        "--symptom",
+        "no_power_on",
+        "--severity",
+        "general",
+        "--received-by",
+        "tester",
+    )
+    assert code == 0, err
+    number = out.strip()
+    code, out, err = cli(capsys, "unit", "add", number, *serials, "--station", str(station))
+    assert code == 0, err
+    return number

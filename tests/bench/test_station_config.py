@@ -1,0 +1,121 @@
+"""Station files: the shipped examples load, and each mistake names its field and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import paths
+from bench.config import SIM_MODELS, STATIONS_DIR, load_station, parse_station
+from bench.errors import ConfigError
+from instruments.units import Q_
+from simulators.launcher import MODELS
+
+
+def real_station(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "station": {"id": "lab-01", "operator": "op"},
+        "limits": {"max_voltage": "9 V", "max_current": "3 A", "max_temperature": "60 degC"},
+        "instruments": {
+            "dmm": {"model": "34461A", "resource": "TCPIP::10.0.0.2::5025::SOCKET"},
+            "source": {"model": "auto", "resource": "USB0::0x2A8D::0x1202::MY1::INSTR"},
+            "load": {"model": "IT8511", "resource": "/dev/ttyUSB0", "baudrate": 9600},
+            "rmeter": {"model": "BT3562", "resource": "COM3"},
+        },
+    }
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        table = data
+        for key in path:
+            table = table[key]
+        if value is None:
+            del table[last]
+        else:
+            table[last] = value
+    return data
+
+
+def test_shipped_station_files_load() -> None:
+    sim = load_station(STATIONS_DIR / "simulated.toml")
+    lab = load_station(STATIONS_DIR / "example-lab.toml")
+    assert sim.simulated and not lab.simulated
+    assert sim.instruments["source"].model == "E36312A"
+    assert lab.instruments["load"].options == {"baudrate": 9600}
+    assert lab.limits.max_current == Q_(3, "A")
+    assert lab.max_temperature == Q_(60, "degC")
+    assert lab.database.startswith("postgresql")
+
+
+def test_real_station_parses_with_auto_model() -> None:
+    config = parse_station(real_station(), "t.toml")
+    assert config.instruments["source"].model == "auto"
+    assert config.source_channel == 1
+    assert config.limits.max_voltage == Q_(9, "V")
+
+
+def test_simulated_models_mirror_the_launcher() -> None:
+    assert SIM_MODELS == MODELS
+
+
+def test_default_store_is_in_the_xdg_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    config = parse_station(real_station(), "t.toml")
+    assert config.database == str(tmp_path / "xdg" / "packbench" / "packbench.sqlite3")
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert paths.default_database() == tmp_path / ".local/share/packbench/packbench.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"instruments__load": None}, "instruments.load", "add [instruments.load]"),
+        ({"instruments__dmm__model": "HP3478A"}, "instruments.dmm.model", "unknown model"),
+        ({"instruments__dmm__model": "E36312A"}, "instruments.dmm.model", "cannot serve as dmm"),
+        ({"instruments__dmm__resource": "10.0.0.2:5025"}, "instruments.dmm.resource", "TCPIP::"),
+        ({"instruments__dmm__resource": None}, "instruments.dmm.resource", "is missing"),
+        ({"limits__max_current": "3 V"}, "limits.max_current", "not a unit of 'A'"),
+        ({"limits__max_voltage": 9}, "limits.max_voltage", "has no unit"),
+        ({"limits__max_temperature": "60 A"}, "limits.max_temperature", "degC"),
+        ({"station__id": None}, "station.id", "is missing"),
+        ({"station__colour": "red"}, "station.colour", "unknown key"),
+        ({"instruments__psu": {"model": "x"}}, "instruments.psu", "unknown role"),
+        (
+            {"instruments__load__resource": "TCPIP::1.2.3.4::5025::SOCKET"},
+            "load.resource",
+            "RS-232",
+        ),
+    ],
+)
+def test_mistakes_name_the_field_and_the_fix(
+    change: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_station(real_station(**change), "lab.toml")
+    message = str(caught.value)
+    assert field in message
+    assert words in message
+    assert "Fix:" in message
+    assert caught.value.exit_code == 2
+
+
+def test_simulated_station_refuses_models_it_cannot_simulate() -> None:
+    data = {
+        "station": {"id": "s", "simulated": True},
+        "instruments": {"source": {"model": "DP811"}},
+    }
+    with pytest.raises(ConfigError, match=r"instruments\.source\.model.*E36312A, DP832"):
+        parse_station(data, "sim.toml")
+
+
+def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[station\nid = 1")
+    with pytest.raises(ConfigError, match=r"\(syntax\)"):
+        load_station(bad)
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_station(tmp_path / "missing.toml")
