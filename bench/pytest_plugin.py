@@ -9,7 +9,7 @@
         aged = sim_bench_factory(fault="aged_cell")
         fuse = sim_bench_factory(fault="open_fuse", load_model="IT8511")
 
-Enable with ``-p bench.pytest_plugin`` or the ``pytest11`` entry point of the package. Each bench
+Installed packbench loads it through its ``pytest11`` entry point (no ``-p`` needed). Each bench
 is a real simulated bench on 127.0.0.1 (TCP and pseudo-terminals) driven through the real drivers;
 virtual time, so a full diagnosis takes well under a second. Everything is stopped and closed when
 the test ends.

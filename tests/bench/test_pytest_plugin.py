@@ -1,5 +1,6 @@
-"""The pytest plugin as a user gets it: ``-p bench.pytest_plugin``, markers registered under
-``--strict-markers``, fixtures running real diagnoses on simulated benches."""
+"""The pytest plugin as a user gets it: loaded through the package's ``pytest11`` entry point,
+markers registered under ``--strict-markers``, fixtures running real diagnoses on simulated
+benches."""
 
 from __future__ import annotations
 
@@ -40,8 +41,6 @@ def test_plugin_fixtures_and_markers(tmp_path: Path) -> None:
             PYTHON,
             "-m",
             "pytest",
-            "-p",
-            "bench.pytest_plugin",
             "--strict-markers",
             "-q",
             "-p",
