@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-from typing import Any
+from typing import Any, Literal
 
 from instruments.drivers import DriverEntry, find_entry, known_models, load_driver
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
@@ -47,8 +47,23 @@ ROLES: dict[str, type[object]] = {
     "rmeter": ResistanceMeter,
 }
 
-_VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::", re.IGNORECASE)
-_SERIAL = re.compile(r"^(/dev/|COM\d+$|socket://|rfc2217://|loop://|spy://)", re.IGNORECASE)
+_VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::\S", re.IGNORECASE)
+_SERIAL = re.compile(r"^(/dev/\S|COM\d+$|(socket|rfc2217|loop|spy)://)", re.IGNORECASE)
+
+ResourceKind = Literal["visa", "serial"]
+
+
+def classify_resource(resource: str) -> ResourceKind | None:
+    """Which transport ``open_transport`` would give ``resource``; None if it would refuse it.
+
+    Public so that a station file can name the bad field before anything is opened, with the very
+    rules the factory applies (no second copy of them to drift apart).
+    """
+    if _VISA.match(resource):
+        return "visa"
+    if _SERIAL.match(resource):
+        return "serial"
+    return None
 
 
 HIOKI_LAN_PORT = 23
@@ -74,12 +89,13 @@ def model_termination(entry: DriverEntry) -> str | None:
 
 def open_transport(resource: str, *, timeout: float = 2.0, **options: Any) -> Transport:
     """The transport for ``resource`` (rules in the module docstring)."""
-    if _VISA.match(resource):
+    kind = classify_resource(resource)
+    if kind == "visa":
         from instruments.transports.visa import VisaTransport
 
         options = {**default_terminations(resource), **options}
         return VisaTransport.open(resource, timeout=timeout, **options)
-    if _SERIAL.match(resource):
+    if kind == "serial":
         from instruments.transports.serial_port import SerialTransport
 
         return SerialTransport.open(resource, timeout=timeout, **options)

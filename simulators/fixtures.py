@@ -19,21 +19,17 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 from simulators.faults import FaultScenario, scenario
 from simulators.physics.board import GATE_DRIVE_CLAMP, Board
-from simulators.physics.circuit import (
-    DMM_INPUT_RESISTANCE,
-    SOURCE_OUTPUT_RESISTANCE,
-    PackTerminal,
-    load_breakpoints,
-    load_current,
-    source_current,
-)
-from simulators.physics.circuit import (
-    solve_node as _solve_node,
+from simulators.physics.network import (
+    Solution,
+    SourceDrive,
+    open_circuit,
+    solve_board,
+    solve_pack,
 )
 from simulators.physics.pack import Pack
 from simulators.physics.parameters import DEFAULT_PACK, PackParameters
@@ -43,7 +39,6 @@ from simulators.wiring import (
     LoadSettings,
     ProbeReading,
     SourceChannelSettings,
-    SourceMode,
     SourceOutput,
 )
 
@@ -58,25 +53,11 @@ MAX_STEP_FLOWING = 10.0
 MAX_STEP_RESTING = 600.0
 SOC_PER_STEP = 0.002
 """Largest SOC change per sub-step: keeps explicit charge integration well inside 0.5 %."""
-CHARGER_PROBE_VOLTS = 0.1
 TRIP_TOLERANCE = 1e-9
 
 
 class BenchError(Exception):
     """Misuse of the simulated bench (bad fixture name, cell index, negative time)."""
-
-
-@dataclass(slots=True)
-class _Solution:
-    p_voltage: float
-    pack_current: float
-    source_current: float
-    source_mode: SourceMode
-    load_current: float
-    cells: list[float]
-    vm: float
-    charger: bool
-    loaded: bool
 
 
 class SimulatedBench:
@@ -97,7 +78,7 @@ class SimulatedBench:
         self._load = LoadSettings(*DEFAULT_LOAD_RATING)
         self._version = 0
         """Bumped whenever the model changes, so a cached solution is never stale."""
-        self._cached: tuple[tuple[Any, ...], _Solution] | None = None
+        self._cached: tuple[tuple[Any, ...], Solution] | None = None
         self._evaluated: tuple[Any, ...] | None = None
         self.apply_fault(fault)
         self.set_fixture(fixture)  # type: ignore[arg-type]
@@ -248,7 +229,7 @@ class SimulatedBench:
             self._time = end if dt == remaining else self._time + dt
 
     # --- the electrical solution -----------------------------------------------------------
-    def _settle(self) -> _Solution:
+    def _settle(self) -> Solution:
         """Solve, let the IC decide, and re-solve until its gates stop changing."""
         solution = self._solve()
         for _ in range(4):
@@ -288,14 +269,14 @@ class SimulatedBench:
             load.max_current,
         )
 
-    def _b_voltage(self, solution: _Solution) -> float:
+    def _b_voltage(self, solution: Solution) -> float:
         return sum(solution.cells)
 
     def _source_element(self) -> tuple[bool, SourceChannelSettings]:
         settings = self.source_channel(1)
         return settings.output_on and settings.tripped is None, settings
 
-    def _solve(self) -> _Solution:
+    def _solve(self) -> Solution:
         key = self._cached_key()
         if self._cached is not None and self._cached[0] == key:
             return self._cached[1]
@@ -307,104 +288,16 @@ class SimulatedBench:
         self._cached = (key, solution)
         return solution
 
-    def _solve_once(self) -> _Solution:
-        if self._fixture == "board":
-            return self._solve_board()
+    def _solve_once(self) -> Solution:
         if self._fixture == "cell":
-            cells = self.pack.cell_voltages(0.0)
-            return _Solution(0.0, 0.0, 0.0, "OFF", 0.0, cells, 0.0, False, False)
-        return self._solve_pack()
-
-    def _solve_pack(self) -> _Solution:
-        pack, board = self.pack, self.board
-        emf = pack.emf()
-        charge, discharge = board.paths(emf)
-        r_pack = pack.resistance()
-        terminal = PackTerminal(
-            emf,
-            charge.conducts,
-            charge.offset,
-            charge.resistance + r_pack,
-            discharge.conducts,
-            discharge.offset,
-            discharge.resistance + r_pack,
-        )
+            return open_circuit(self.pack)
         on, src = self._source_element()
-        load = self._load
-        setpoint, limit = src.voltage, src.current_limit
+        drive = SourceDrive(on, src.voltage, src.current_limit)
+        if self._fixture == "board":
+            return solve_board(self.board, self.parameters.series, drive, self._load)
+        return solve_pack(self.pack, self.board, drive, self._load)
 
-        def external(v: float) -> float:
-            supplied = source_current(setpoint, SOURCE_OUTPUT_RESISTANCE, limit, v) if on else 0.0
-            return load_current(load, v) + v / DMM_INPUT_RESISTANCE - supplied
-
-        if not load.input_on:
-            voltage = _fast_node(terminal, on, setpoint, limit)
-        else:
-            points = [terminal.charge_knee, terminal.discharge_knee, 0.0]
-            points += load_breakpoints(load)
-            if on:
-                points += [setpoint, setpoint - limit * SOURCE_OUTPUT_RESISTANCE]
-            voltage = _solve_node(
-                lambda v: terminal.current(v) + external(v), points, load.function == "CP"
-            )
-        into_pack = terminal.current(voltage)
-        supplied = source_current(setpoint, SOURCE_OUTPUT_RESISTANCE, limit, voltage) if on else 0.0
-        vm = -into_pack * board.pair_resistance(emf) if into_pack < 0.0 else 0.0
-        return _Solution(
-            p_voltage=voltage,
-            pack_current=into_pack,
-            source_current=supplied,
-            source_mode=_mode(on, supplied, limit, voltage, setpoint),
-            load_current=load_current(load, voltage),
-            cells=pack.cell_voltages(into_pack),
-            vm=vm,
-            charger=external(emf + CHARGER_PROBE_VOLTS) < -1e-3,
-            loaded=external(emf) > emf / 500e3,
-        )
-
-    def _solve_board(self) -> _Solution:
-        board, load = self.board, self._load
-        on, src = self._source_element()
-        n = self.parameters.series
-        if not on:
-            return _Solution(0.0, 0.0, 0.0, "OFF", 0.0, [0.0] * n, 0.0, False, False)
-        setpoint, limit = src.voltage, src.current_limit
-        ic = board.supply_current()
-        path = board.paths(setpoint)[1]
-        available = max(limit - ic, 0.0)
-        if path.conducts:
-            v_src = setpoint - path.offset
-            r_src = path.resistance + SOURCE_OUTPUT_RESISTANCE
-
-            def net(v: float) -> float:
-                return (
-                    load_current(load, v)
-                    + v / DMM_INPUT_RESISTANCE
-                    - source_current(v_src, r_src, available, v)
-                )
-
-            points = [0.0, v_src, v_src - available * r_src, *load_breakpoints(load)]
-            voltage = _solve_node(net, points, load.function == "CP")
-            through = source_current(v_src, r_src, available, voltage)
-            b_voltage = min(setpoint, voltage + path.offset + through * path.resistance)
-        else:
-            voltage, through, b_voltage = 0.0, 0.0, setpoint
-        supplied = through + (ic if b_voltage > 0 else 0.0)
-        vm = through * board.pair_resistance(b_voltage)
-        sink = load_current(load, b_voltage) + b_voltage / DMM_INPUT_RESISTANCE
-        return _Solution(
-            p_voltage=voltage,
-            pack_current=0.0,
-            source_current=supplied,
-            source_mode=_mode(True, supplied, limit, b_voltage, setpoint),
-            load_current=load_current(load, voltage),
-            cells=[b_voltage / n] * n,
-            vm=vm,
-            charger=False,
-            loaded=sink > b_voltage / 500e3,
-        )
-
-    def _check_trips(self, solution: _Solution) -> bool:
+    def _check_trips(self, solution: Solution) -> bool:
         """Latch the source's OVP/OCP; True when a trip just turned the output off."""
         if self._fixture == "cell":
             return self._check_open_channel(self.source_channel(1))
@@ -485,38 +378,6 @@ class SimulatedBench:
             },
             "board": {**self.board.snapshot(), "vm": solution.vm, "vdd": vdd},
         }
-
-
-def _fast_node(terminal: PackTerminal, on: bool, setpoint: float, limit: float) -> float:
-    """Closed-form node voltage for pack + source + multimeter (no load): the charging case.
-
-    A recharge spends thousands of sub-steps here, so it avoids the general solver.
-    """
-    r_dmm = DMM_INPUT_RESISTANCE
-    if on:
-        drawn = terminal.current(setpoint) + setpoint / r_dmm
-        if 0.0 <= drawn <= limit:
-            return setpoint - drawn * SOURCE_OUTPUT_RESISTANCE
-        if drawn > limit:
-            if terminal.charge_ok and terminal.charge_knee < setpoint:
-                return terminal.voltage_at(limit)
-            return min(limit * r_dmm, setpoint)
-    if terminal.discharge_ok and terminal.discharge_knee > 0.0:
-        knee, r = terminal.discharge_knee, terminal.discharge_resistance
-        return knee * r_dmm / (r_dmm + r)
-    if terminal.charge_ok and terminal.charge_knee < 0.0:
-        return terminal.charge_knee
-    return 0.0
-
-
-def _mode(on: bool, supplied: float, limit: float, voltage: float, setpoint: float) -> SourceMode:
-    if not on:
-        return "OFF"
-    if supplied >= limit - 1e-9 and limit > 0.0:
-        return "CC"
-    if abs(voltage - setpoint) <= 1e-3:
-        return "CV"
-    return "UR"
 
 
 def build_bench(

@@ -4,12 +4,9 @@ Every instrument of one bench, and its control endpoint, is served by ONE thread
 ``selectors`` loop. The physical model is therefore only ever touched from that thread and needs
 no locking, and a slow reply (a transport fault) is a timer on the loop, not a sleeping thread.
 
-Speed matters here (DESIGN.md §4): accepted sockets get ``TCP_NODELAY`` and ``TCP_QUICKACK`` is
-re-armed after every ``recv``, otherwise a client that writes a command and then a query waits
-about 40 ms for the delayed ACK of the first segment.
-
-Serial instruments additionally get a pseudo-terminal (``simulators.pty_link``, which also says
-how stale replies are handled).
+Each accepted client is a ``simulators.tcp_link.TcpLink`` (which also says why every socket gets
+``TCP_NODELAY`` and ``TCP_QUICKACK``); serial instruments additionally get a pseudo-terminal
+(``simulators.pty_link``, which also says how stale replies are handled).
 
 Several clients of one instrument (TCP connections and the pty) share one emulator, so settings,
 error queue and status are shared as on a real instrument; but each connection keeps its own
@@ -29,20 +26,19 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from simulators.pty_link import PtyLink
+from simulators.tcp_link import TcpLink
 from simulators.transport_faults import NO_FAULT, GarbageSource, TransportFault
 from simulators.wiring import Bench, Emulator
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-_RECV_SIZE = 65536
 _REALTIME_TICK = 0.02
 """Wall seconds between clock advances when the bench runs in real time or sped up."""
-_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 T = TypeVar("T")
 
 
@@ -64,18 +60,6 @@ class ServedInstrument:
     model: str
     port: int
     pty: str | None
-
-
-@dataclass(eq=False)
-class _Connection:
-    sock: socket.socket
-    role: str | None
-    """``None`` for a control-endpoint connection."""
-    out: bytearray = field(default_factory=bytearray)
-    lines: bytearray = field(default_factory=bytearray)
-    pending: bytes = b""
-    """This connection's partial instrument input (see the module docstring)."""
-    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +102,7 @@ class SimulatorServer:
         """One line per exception an emulator raised (the bench keeps serving regardless)."""
         self._selector = selectors.DefaultSelector()
         self._listeners: list[_Listener] = []
-        self._connections: set[_Connection] = set()
+        self._connections: set[TcpLink] = set()
         self._ptys: dict[str, PtyLink] = {}
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = itertools.count()
@@ -197,13 +181,7 @@ class SimulatorServer:
 
     def client_socket_options(self) -> list[tuple[str | None, int]]:
         """``(role, TCP_NODELAY)`` of every open accepted connection, for tests and diagnosis."""
-        return self.call(
-            lambda: [
-                (c.role, c.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-                for c in self._connections
-                if not c.closed
-            ]
-        )
+        return self.call(lambda: [(c.role, c.nodelay()) for c in self._connections if not c.closed])
 
     # ---- internals --------------------------------------------------------------------------
 
@@ -303,7 +281,7 @@ class SimulatorServer:
                 self._wake_r.recv(4096)
         elif isinstance(data, _Listener):
             self._accept(data)
-        elif isinstance(data, _Connection):
+        elif isinstance(data, TcpLink):
             if mask & selectors.EVENT_READ:
                 self._read_connection(data)
             if mask & selectors.EVENT_WRITE and not data.closed:
@@ -315,32 +293,22 @@ class SimulatorServer:
                 self._flush_pty(data)
 
     def _accept(self, listener: _Listener) -> None:
-        try:
-            sock, _ = listener.sock.accept()
-        except (BlockingIOError, InterruptedError):
+        connection = TcpLink.accept(listener.sock, listener.role)
+        if connection is None:
             return
         if listener.role is not None and self.faults[listener.role].kind == "disconnect":
-            sock.close()
+            connection.close()
             return
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = _Connection(sock, listener.role)
         self._connections.add(connection)
-        self._selector.register(sock, selectors.EVENT_READ, connection)
+        self._selector.register(connection.sock, selectors.EVENT_READ, connection)
 
-    def _read_connection(self, connection: _Connection) -> None:
-        try:
-            data = connection.sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
+    def _read_connection(self, connection: TcpLink) -> None:
+        data = connection.recv()
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._close_connection(connection)
             return
-        if _QUICKACK is not None:
-            with contextlib.suppress(OSError):
-                connection.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         if connection.role is None:
             self._control_input(connection, data)
             return
@@ -353,7 +321,7 @@ class SimulatorServer:
         )
 
     def _deliver(
-        self, role: str, data: bytes, link: _Connection | PtyLink, send: Callable[[bytes], None]
+        self, role: str, data: bytes, link: TcpLink | PtyLink, send: Callable[[bytes], None]
     ) -> None:
         """Hand input to the role's emulator and route its reply through the transport fault.
 
@@ -386,7 +354,7 @@ class SimulatorServer:
         log.error("emulator error (bench keeps serving): %s", message, exc_info=error)
         self.emulator_errors.append(message)
 
-    def _control_input(self, connection: _Connection, data: bytes) -> None:
+    def _control_input(self, connection: TcpLink, data: bytes) -> None:
         connection.lines += data
         while b"\n" in connection.lines:
             raw, _, rest = connection.lines.partition(b"\n")
@@ -403,45 +371,31 @@ class SimulatorServer:
             if connection.closed:
                 return
 
-    def _send(self, connection: _Connection, data: bytes) -> None:
+    def _send(self, connection: TcpLink, data: bytes) -> None:
         if connection.closed:
             return
-        if not connection.out:
-            try:
-                sent = connection.sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                self._close_connection(connection)
-                return
-            data = data[sent:]
-            if not data:
-                return
-        connection.out += data
-        self._selector.modify(
-            connection.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, connection
-        )
+        waiting = connection.send(data)
+        if waiting is not False:  # all sent at once (the usual case): no selector change
+            self._watch_connection(connection, waiting)
 
-    def _flush_connection(self, connection: _Connection) -> None:
-        try:
-            sent = connection.sock.send(connection.out)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
+    def _flush_connection(self, connection: TcpLink) -> None:
+        self._watch_connection(connection, connection.flush())
+
+    def _watch_connection(self, connection: TcpLink, waiting: bool | None) -> None:
+        """Follow a send/flush: close a broken link, ask for EVENT_WRITE only while output waits."""
+        if waiting is None:
             self._close_connection(connection)
             return
-        del connection.out[:sent]
-        if not connection.out:
-            self._selector.modify(connection.sock, selectors.EVENT_READ, connection)
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if waiting else 0)
+        self._selector.modify(connection.sock, events, connection)
 
-    def _close_connection(self, connection: _Connection) -> None:
+    def _close_connection(self, connection: TcpLink) -> None:
         if connection.closed:
             return
-        connection.closed = True
         self._connections.discard(connection)
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(connection.sock)
-        connection.sock.close()
+        connection.close()
 
     def _read_pty(self, pty: PtyLink) -> None:
         data = pty.read()

@@ -6,8 +6,9 @@ Commands never answer, a failed query answers *nothing*, and errors are only bit
 configuring batch and, when a query times out, asks ``*ESR?`` to say why.
 
 Replies to ``:READ?`` are fixed-width ``<R>,<V>`` with a space for ``+`` and spaces for leading
-zeros (manual §8.6): over-range decodes to 1E+9 and a measurement fault (open lead, bad contact)
-to 1E+10. Line terminator is CR+LF (the transport's job); serial 9600/19200/38400 8N1 or LAN TCP 23.
+zeros (manual §8.6, p. 150, checked for the 6 V and 60 V ranges too): over-range decodes to
+1E+9 and a measurement fault (open lead, bad contact) to 1E+10. Line terminator is CR+LF (the
+transport's job); serial 9600/19200/38400 8N1 or LAN TCP 23.
 
 Ranges (manual §9.2, §8.6): resistance 3 mohm (not BT3561A) .. 3000 ohm; voltage 6 V and 60 V on
 all, 100 V on BT3562A, 300 V on BT3563/BT3563A. A requested range is rounded up to the smallest

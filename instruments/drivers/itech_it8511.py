@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from instruments.errors import InstrumentReportedError, ProtocolError
 from instruments.roles import ElectronicLoad, Identity, LoadMode, LoadReading
-from instruments.safety import NO_LIMITS, SafetyLimits, checked, raise_if_failed
+from instruments.safety import NO_LIMITS, SafetyLimits, checked, reach_safe_state
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -260,17 +260,18 @@ class ItechIT8511(ElectronicLoad):
 
     # -- safe state ---------------------------------------------------------------------------
     def make_safe(self) -> None:
-        """Short function off, then input off; both are attempted whatever the first one did."""
-        failures: list[tuple[str, Exception]] = []
-        for name, command, payload in (
-            ("function fixed (short off)", SET_FUNCTION, bytes([FUNCTION_FIXED])),
-            ("input off", INPUT, b"\x00"),
-        ):
-            try:
-                self._set(command, payload, name)
-            except Exception as exc:  # the input must still be switched off
-                failures.append((name, exc))
-        raise_if_failed(self.resource, failures)
+        """Short function off, then input off; both are attempted whatever the first one did.
+
+        No separate confirmation: each frame is answered by a status frame, which is the proof.
+        """
+        short_off, input_off = "function fixed (short off)", "input off"
+        reach_safe_state(
+            self.resource,
+            [
+                (short_off, lambda: self._set(SET_FUNCTION, bytes([FUNCTION_FIXED]), short_off)),
+                (input_off, lambda: self._set(INPUT, b"\x00", input_off)),
+            ],
+        )
 
     def close(self) -> None:
         """Make safe, hand the front panel back (remote off), release the port. Idempotent."""

@@ -20,10 +20,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from instruments.errors import InstrumentError
 from instruments.roles import DCSource, RegulationMode
-from instruments.safety import NO_LIMITS, ChannelRating, SafetyLimits, SourceGuard, raise_if_failed
-from instruments.scpi import ScpiInstrument, parse_bool
+from instruments.safety import (
+    NO_LIMITS,
+    ChannelRating,
+    SafetyLimits,
+    SourceGuard,
+    confirm_off,
+    reach_safe_state,
+    write_step,
+)
+from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -128,36 +135,14 @@ class KeysightE36312A(ScpiInstrument, DCSource):
 
     # -- safe state ---------------------------------------------------------------------------
     def make_safe(self) -> None:
-        """Every channel off, each in its own command so one failure cannot skip the others.
-
-        Then one ``OUTP?`` over all channels confirms it: the instrument's answer, not a write
-        that went into a socket buffer, is what lets a run report "safe".
-        """
-        failures: list[tuple[str, Exception]] = []
-        for channel in self.channels:
-            command = f"OUTP OFF,(@{channel})"
-            try:
-                self.transport.write(command)
-            except Exception as exc:  # try the remaining channels whatever went wrong
-                failures.append((command, exc))
-        if not failures:
-            # A write into a dropped TCP link "succeeds"; only an answer proves the outputs off.
-            failures += self._confirm_outputs_off()
-        raise_if_failed(self.resource, failures)
-
-    def _confirm_outputs_off(self) -> list[tuple[str, Exception]]:
+        """Every channel off, each in its own command so one failure cannot skip the others;
+        then one ``OUTP?`` over all channels confirms it (see ``reach_safe_state``)."""
         listed = ",".join(str(channel) for channel in self.channels)
-        command = f"OUTP? (@{listed})"
-        try:
-            reply = self.transport.query(command)
-            states = [parse_bool(field, command=command) for field in reply.split(",")]
-        except Exception as exc:  # reported with the other failed steps
-            return [(command, exc)]
-        still_on = [ch for ch, on in zip(self.channels, states, strict=False) if on]
-        if still_on or len(states) != len(self.channels):
-            problem = InstrumentError(f"reply {reply!r}: channels {still_on} still on")
-            return [(command, problem)]
-        return []
+        reach_safe_state(
+            self.resource,
+            [write_step(self.transport, f"OUTP OFF,(@{ch})") for ch in self.channels],
+            [confirm_off(self.transport, f"OUTP? (@{listed})", self.channels)],
+        )
 
     def close(self) -> None:
         if self._closed:

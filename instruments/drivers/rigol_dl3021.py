@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from instruments.errors import InstrumentError, ProtocolError
+from instruments.errors import ProtocolError
 from instruments.roles import ElectronicLoad, LoadMode, LoadReading
-from instruments.safety import NO_LIMITS, SafetyLimits, checked, raise_if_failed
-from instruments.scpi import ScpiInstrument, parse_bool
+from instruments.safety import (
+    NO_LIMITS,
+    SafetyLimits,
+    checked,
+    confirm_off,
+    reach_safe_state,
+    write_step,
+)
+from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
+_SHORT_OFF, _INPUT_OFF = ":SOUR:INP:SHOR OFF", ":SOUR:INP:STAT OFF"
 _FUNCTION = {LoadMode.CC: "CURR", LoadMode.CV: "VOLT", LoadMode.CR: "RES", LoadMode.CP: "POW"}
 _FUNCTION_REPLY = {
     "CC": LoadMode.CC,
@@ -124,7 +132,7 @@ class RigolDL3021(ScpiInstrument, ElectronicLoad):
         self.write(":SOUR:INP:STAT ON")
 
     def input_off(self) -> None:
-        self.write(":SOUR:INP:STAT OFF")
+        self.write(_INPUT_OFF)
 
     def is_input_on(self) -> bool:
         return self.query_bool(":SOUR:INP:STAT?")
@@ -144,22 +152,13 @@ class RigolDL3021(ScpiInstrument, ElectronicLoad):
 
     # -- safe state ---------------------------------------------------------------------------
     def make_safe(self) -> None:
-        """Short off, then input off; both are attempted whatever the first one did."""
-        failures: list[tuple[str, Exception]] = []
-        for command in (":SOUR:INP:SHOR OFF", ":SOUR:INP:STAT OFF"):
-            try:
-                self.transport.write(command)
-            except Exception as exc:  # the input must still be switched off
-                failures.append((command, exc))
-        if not failures:
-            # A write into a dropped TCP link "succeeds"; only an answer proves the input off.
-            command = ":SOUR:INP:STAT?"
-            try:
-                if parse_bool(self.transport.query(command), command=command):
-                    failures.append((command, InstrumentError("the input is still on")))
-            except Exception as exc:  # reported with the other failed steps
-                failures.append((command, exc))
-        raise_if_failed(self.resource, failures)
+        """Short off, then input off, both attempted whatever the first did; ``:SOUR:INP:STAT?``
+        confirms it (see ``reach_safe_state``)."""
+        reach_safe_state(
+            self.resource,
+            [write_step(self.transport, command) for command in (_SHORT_OFF, _INPUT_OFF)],
+            [confirm_off(self.transport, ":SOUR:INP:STAT?")],
+        )
 
     def close(self) -> None:
         if self._closed:

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from instruments.errors import InstrumentError, ProtocolError
+from instruments.errors import ProtocolError
 from instruments.roles import DCSource, RegulationMode
-from instruments.safety import NO_LIMITS, ChannelRating, SafetyLimits, SourceGuard, raise_if_failed
-from instruments.scpi import ScpiInstrument, parse_bool
+from instruments.safety import (
+    NO_LIMITS,
+    ChannelRating,
+    SafetyLimits,
+    SourceGuard,
+    confirm_off,
+    reach_safe_state,
+    write_step,
+)
+from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -124,28 +132,13 @@ class RigolDP832(ScpiInstrument, DCSource):
 
     # -- safe state ---------------------------------------------------------------------------
     def make_safe(self) -> None:
-        """Every channel off, each in its own command so one failure cannot skip the others."""
-        failures: list[tuple[str, Exception]] = []
-        for channel in self.channels:
-            command = f":OUTP CH{channel},OFF"
-            try:
-                self.transport.write(command)
-            except Exception as exc:  # try the remaining channels whatever went wrong
-                failures.append((command, exc))
-        if not failures:
-            failures += self._confirm_outputs_off()
-        raise_if_failed(self.resource, failures)
-
-    def _confirm_outputs_off(self) -> list[tuple[str, Exception]]:
-        """A write into a dropped TCP link "succeeds"; only answers prove the outputs off."""
-        for channel in self.channels:
-            command = f":OUTP? CH{channel}"
-            try:
-                if parse_bool(self.transport.query(command), command=command):
-                    return [(command, InstrumentError(f"channel {channel} is still on"))]
-            except Exception as exc:  # one unanswered query already proves nothing more
-                return [(command, exc)]
-        return []
+        """Every channel off, each in its own command so one failure cannot skip the others;
+        then each channel's ``:OUTP?`` confirms it (see ``reach_safe_state``)."""
+        reach_safe_state(
+            self.resource,
+            [write_step(self.transport, f":OUTP CH{ch},OFF") for ch in self.channels],
+            [confirm_off(self.transport, f":OUTP? CH{ch}", (ch,)) for ch in self.channels],
+        )
 
     def close(self) -> None:
         if self._closed:

@@ -42,7 +42,12 @@ def _digit(layout: tuple[int, int, int]) -> float:
 
 
 def format_value(value: float | str, layout: tuple[int, int, int], *, sign: bool = True) -> str:
-    """One field in the fixed-width format; ``OVER``/``FAULT`` give the manual's codes."""
+    """One field in the fixed-width format; ``OVER``/``FAULT`` give the manual's codes.
+
+    Confirmed against BT3562 instruction manual §8.6 "Measurement Value Formats" (p. 150): the
+    6 V range answers ``±1.00000E+9`` over range and ``+1.00000E+10`` on a measurement fault (one
+    more exponent digit), 60 V ``±10.0000E+8`` / ``+10.0000E+9``; leading zeros become blanks.
+    """
     digits, decimals, exponent = layout
     if value in (OVER, FAULT):
         mantissa = 10.0 ** (digits - 1)

@@ -3,7 +3,13 @@
 Settings live in the bench's ``SourceChannelSettings`` (the physics decides CC/CV and latches
 protection trips); this module only translates SCPI into those settings and the bench's terminal
 state back into readbacks. Status bits follow the E364x/IVI convention (battery-domain §3.1):
-questionable bit0 = CC, bit1 = CV, bit9 = OV, bit10 = OC; operation bit0 = CV, bit1 = CC.
+questionable bit0 = CC, bit1 = CV, bit9 = OV, bit10 = OC; operation bit0 = CV, bit1 = CC. The
+questionable half is confirmed for the E364xA family (E364xA User's and Service Guide, "Questionable
+instrument summary register": ``STAT:QUES:INST:ISUM<n>:COND?`` bit 1 = CV, bit 0 = CC, bit 9 = OV);
+no E36300-specific source was found for either register, so both stay [E] for this model.
+``OUTP:PROT:CLE`` restores the output to its pre-trip state, as the E3632A/E3633A guides say of
+``VOLT:PROT:CLE`` (same Keysight family; not confirmed for the E36300) [E]. ``APPL?`` answers
+``<V>,<I>`` in NR3 without quotes [E] (the E364xA answers a quoted string, "8.00000,3.00000").
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ from simulators.wiring import Bench, SourceChannelSettings
 
 #: Programmable maxima (rated 30 V/3 A, 30 V/3 A, 5 V/3 A with the usual 6-7 % headroom).
 RATINGS: dict[int, tuple[float, float]] = {1: (32.0, 3.2), 2: (32.0, 3.2), 3: (5.3, 3.2)}
+#: ``:APPL? CH1`` answers ``CH1:30V/3A,5.000,0.100`` on a real DP832A (a read-only probe logged in
+#: the WaveBench project's DP800 design notes, 2026-04-30); the DP800 Programming Guide's example
+#: omits the nameplate (``CH1,5.000,1.0000``), so a driver should take the last two fields.
 NAMEPLATE = {1: "30V/3A", 2: "30V/3A", 3: "5V/3A"}
 OVP_MAX = {1: 33.0, 2: 33.0, 3: 5.5}
 OCP_MAX = {1: 3.3, 2: 3.3, 3: 3.3}
@@ -162,6 +165,8 @@ class RigolDP832(ScpiEmulator):
         )
 
         def mode(ch: int) -> str:
+            # CV/CC/UR are the only answers the DP800/DP2000 guides list; what an output that is
+            # off reports is not documented: "CV" here [E] (the driver reads OUTP? first).
             state = self.bench.source_output(ch).mode
             return "CV" if state == "OFF" else state
 
