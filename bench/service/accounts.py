@@ -3,7 +3,8 @@
 The raw token (32 random bytes, URL-safe) is shown once when created and never kept: a leaked
 database reveals no usable token. Lookup is by hash, and the stored hash is then compared in
 constant time so the comparison leaks nothing about how close a guess was. Every change is
-appended to the results audit chain.
+appended to the results audit chain. The tables are ``results.service_models`` (migrated with the
+rest of the store); ``ServiceUser`` and ``ServiceToken`` are re-exported here for the API.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, MetaData, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from results import audit
 from results.errors import NotFound, ValidationError
-from results.models import NAMING_CONVENTION, UTCDateTime
+from results.service_models import ServiceToken, ServiceUser
 
 TOKEN_PREFIX = "pbt_"
+__all__ = ["Principal", "Role", "ServiceToken", "ServiceUser"]
 
 
 class Role(enum.StrEnum):
@@ -31,32 +33,6 @@ class Role(enum.StrEnum):
     QA = "qa"
     VIEWER = "viewer"
     ADMIN = "admin"
-
-
-class ServiceBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (SQLAlchemy reads it)
-
-
-class ServiceUser(ServiceBase):
-    __tablename__ = "service_user"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    printed_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(default=True)
-
-
-class ServiceToken(ServiceBase):
-    __tablename__ = "service_token"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_name: Mapped[str] = mapped_column(ForeignKey("service_user.name"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(100))
-    revoked_at: Mapped[datetime | None]
 
 
 @dataclass(frozen=True)

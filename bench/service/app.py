@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from bench.service.api import admin, attachments, complaints, reports, runs
 from bench.service.errors import ServiceError, error_body, install_handlers, results_status
+from bench.service.pages import admin as admin_pages
 from bench.service.pages import routes as page_routes
 from bench.service.pages.render import LoginRequired, page
 from bench.service.settings import Settings
@@ -22,6 +24,10 @@ from results.errors import ResultsError
 log = logging.getLogger("packbench.service")
 
 
+_Handler = Callable[[Request, Exception], Awaitable[Response]]
+"""The JSON handlers ``install_handlers`` registers are all coroutines of this shape."""
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
@@ -29,8 +35,8 @@ def _is_api(request: Request) -> bool:
 def _install_page_aware_handlers(app: FastAPI) -> None:
     """API paths answer JSON (``errors.install_handlers``); page paths answer an HTML page."""
     install_handlers(app)
-    json_service = app.exception_handlers[ServiceError]
-    json_results = app.exception_handlers[ResultsError]
+    json_service = cast(_Handler, app.exception_handlers[ServiceError])
+    json_results = cast(_Handler, app.exception_handlers[ResultsError])
 
     async def on_service(request: Request, exc: Exception) -> Response:
         if _is_api(request):
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     for module in (complaints, runs, attachments, reports, admin):
         app.include_router(module.router)
     app.include_router(page_routes.router)
+    app.include_router(admin_pages.router)
     _install_page_aware_handlers(app)
     return app
 

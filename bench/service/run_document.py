@@ -1,10 +1,10 @@
 """The run-submission document: a finished run as JSON, validated, stored in one transaction.
 
 A bench that records locally (or has no database access) posts the whole run once it is done.
-The document maps one-to-one onto ``procedures.records`` so it is written by the same
-``DatabaseRecorder`` a bench uses live: same hashes, same audit events, same verify. The recorder
-commits step by step, so the whole document is checked before the first write (see
-``store_run``).
+The document maps one-to-one onto ``procedures.records`` and is written by
+``results.run_import.import_run``: the same rows, hashes and audit events a bench recording live
+produces (so ``verify`` treats both alike), but in one transaction, so a failure half-way leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from procedures.records import (
 )
 from results import audit
 from results.attachments import EvidenceStore
-from results.errors import NotFound, ValidationError
-from results.models import Complaint, ReturnedUnit
-from results.recorder import DatabaseRecorder
+from results.errors import ValidationError
+from results.run_import import import_run
 
 MAX_STEPS = 200
 MAX_MEASUREMENTS = 2000
@@ -173,29 +172,8 @@ def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]
     return info, steps, outcome
 
 
-def _precheck(session: Session, doc: RunDocument) -> None:
-    """Everything the recorder would refuse half-way, refused before its first write."""
-    unit = session.get(ReturnedUnit, doc.unit_id)
-    if unit is None:
-        raise NotFound("returned unit", doc.unit_id)
-    if unit.serial != doc.info.unit_serial:
-        raise ValidationError(
-            "info.unit_serial",
-            f"run is for {doc.info.unit_serial!r} but unit {unit.id} is {unit.serial!r}",
-            "submit the run for the unit that was on the bench",
-        )
-    if doc.info.complaint_number is not None and unit.complaint_id is not None:
-        complaint = session.get(Complaint, unit.complaint_id)
-        if complaint is not None and complaint.number != doc.info.complaint_number:
-            raise ValidationError(
-                "info.complaint_number",
-                f"run names {doc.info.complaint_number} but unit {unit.id} belongs to "
-                f"{complaint.number}",
-                "submit the run against the complaint it belongs to",
-            )
-    indexes = [s.index for s in doc.steps]
-    if len(set(indexes)) != len(indexes):
-        raise ValidationError("steps", "two steps share an index", "number steps 0, 1, 2...")
+def _check_channels(doc: RunDocument) -> None:
+    """Name the offending channel by its place in the document (the store names it by trace)."""
     for step in doc.steps:
         for trace in step.traces:
             for name, channel in trace.channels.items():
@@ -210,29 +188,17 @@ def _precheck(session: Session, doc: RunDocument) -> None:
 def store_run(
     sessions: sessionmaker[Session], evidence: EvidenceStore, doc: RunDocument, *, actor: str
 ) -> int:
-    """Validate the whole document, then record it; return the run's id.
-
-    The recorder commits step by step (its connection handling is its own), so atomicity rests
-    on refusing, before the first write, everything it would refuse later: unknown unit, serial
-    or complaint mismatch, naive timestamps (the schema takes only aware ones), duplicate step
-    indexes, channels whose length differs from their time axis.
-    """
+    """Record the whole document in one transaction and return the run's id."""
+    _check_channels(doc)
     info, steps, outcome = to_records(doc)
-    with sessions() as session:
-        _precheck(session, doc)
-    recorder = DatabaseRecorder(sessions, unit_id=doc.unit_id, evidence=evidence)
-    recorder.run_started(info)
-    for step in steps:
-        recorder.step_finished(step)
-    recorder.run_finished(outcome)
-    assert recorder.run_id is not None
     with sessions.begin() as session:
+        run_id = import_run(session, info, steps, outcome, unit_id=doc.unit_id, evidence=evidence)
         audit.record(
             session,
             actor=actor,
             action="run.submitted",
             entity_type="run_submission",
-            entity_id=recorder.run_id,
-            after={"run_id": recorder.run_id, "steps": len(steps), "via": "api"},
+            entity_id=run_id,
+            after={"run_id": run_id, "steps": len(steps), "via": "api"},
         )
-    return recorder.run_id
+    return run_id

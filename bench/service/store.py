@@ -1,8 +1,8 @@
 """The service's handle on the results store: one engine, its session factory, the evidence dir.
 
-Created once per worker process by the application factory; the service's own two tables (users
-and API tokens, ``bench.service.accounts``) are created here too, since the results migrations
-belong to the results layer.
+Created once per worker process by the application factory. The service's own tables (users and
+API tokens) are part of the results schema (``results.service_models``, Alembic revision 0004), so
+the one migration below creates or upgrades everything.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.service.accounts import ServiceBase
 from bench.service.settings import Settings
 from results.attachments import EvidenceStore
 from results.db import make_engine, session_factory
 from results.migrations import upgrade
 
-_SCHEMA_LOCK_KEY = 0x5041434B  # "PACK": serialises CREATE TABLE between workers on PostgreSQL
+_SCHEMA_LOCK_KEY = 0x5041434B  # "PACK": serialises migrations between workers on PostgreSQL
 
 
 @dataclass
@@ -29,14 +28,6 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def ensure_service_schema(engine: Engine) -> None:
-    """Create the service's tables if missing; safe with several workers starting at once."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"))
-        ServiceBase.metadata.create_all(connection, checkfirst=True)
 
 
 def _migrate(engine: Engine, url: str) -> None:
@@ -58,7 +49,6 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     engine = make_engine(settings.database_url)
     if migrate:
         _migrate(engine, settings.database_url)
-    ensure_service_schema(engine)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
     evidence = EvidenceStore(settings.evidence_dir, max_bytes=settings.max_upload_bytes)
     return Store(engine, session_factory(engine), evidence)

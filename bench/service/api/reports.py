@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bench.service.api.params import RowId
 from bench.service.approvals import sign_as
@@ -76,7 +77,7 @@ def report_dict(session: Any, r: Report) -> dict[str, Any]:
     }
 
 
-def _get(session: Any, report_id: int) -> Report:
+def _get(session: Session, report_id: int) -> Report:
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound("report", report_id)

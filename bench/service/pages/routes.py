@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,7 +14,15 @@ from bench.service.accounts import Principal, Role
 from bench.service.api.params import RowId, Sha256
 from bench.service.approvals import sign_as
 from bench.service.attaching import Owner, attach_upload
-from bench.service.auth import SESSION_COOKIE, WRITE, check_role, csrf_ok, principal_for, store_of
+from bench.service.auth import (
+    QA_ONLY,
+    SESSION_COOKIE,
+    WRITE,
+    check_role,
+    csrf_ok,
+    principal_for,
+    store_of,
+)
 from bench.service.errors import Forbidden, Unauthenticated
 from bench.service.pages.render import page, page_user, settings_of
 from bench.service.plotting import trace_svg
@@ -25,9 +33,18 @@ from results.calendar import Calendar, sla_clocks
 from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
 from results.errors import NotFound
-from results.models import Attachment, Complaint, Measurement, Report, Run, Step
+from results.models import (
+    Attachment,
+    Complaint,
+    Measurement,
+    Report,
+    ReturnedUnit,
+    Run,
+    Step,
+    Trace,
+)
 from results.readback import load_complaint
-from results.reports.approval import create_report, refresh_draft, render
+from results.reports.approval import amend, create_report, refresh_draft, render
 from results.reports.fonts import font_path
 from results.reports.html import measurement_cells, measurement_headers
 from results.reports.model import MeasurementRow
@@ -39,7 +56,7 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def _form(request: Request) -> tuple[Principal, dict[str, str]]:
+async def posted_form(request: Request) -> tuple[Principal, dict[str, str]]:
     """A posted urlencoded form of a logged-in user, with its CSRF token checked."""
     user, token = page_user(request)
     form = await request.form()
@@ -82,7 +99,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    await _form(request)
+    await posted_form(request)
     response = _see_other("/login")
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -121,7 +138,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             (u, sorted(runs_by_unit.get(u.id, []), key=lambda r: (r.started_at, r.id)))
             for u in sorted(complaint.units, key=lambda u: (u.serial, u.id))
         ]
-        plots = []
+        plots: list[tuple[ReturnedUnit, Run, Step, Trace]] = []
         for unit, runs in units:
             latest = _latest_finished(runs)
             if latest is not None:
@@ -277,7 +294,7 @@ async def upload_page(number: str, request: Request) -> Response:
 
 @router.post("/complaints/{number}/reports")
 async def create_report_page(number: str, request: Request) -> Response:
-    user, fields = await _form(request)
+    user, fields = await posted_form(request)
     check_role(user, WRITE)
     locale = fields.get("locale", "en")
 
@@ -291,7 +308,7 @@ async def create_report_page(number: str, request: Request) -> Response:
 
 
 async def _report_action(request: Request, report_id: int, action: str) -> Response:
-    user, _fields = await _form(request)
+    user, fields = await posted_form(request)
 
     def write() -> str:
         with store_of(request).sessions.begin() as session:
@@ -299,8 +316,13 @@ async def _report_action(request: Request, report_id: int, action: str) -> Respo
             if report is None:
                 raise NotFound("report", report_id)
             if action == "approve":
-                check_role(user, frozenset({Role.QA}))
+                check_role(user, QA_ONLY)
                 sign_as(session, report_id, user, "approved")
+            elif action == "amend":
+                # A new draft version that says why; ``amend`` refuses an empty reason (422)
+                # and audits the change. The approved version stays as it was.
+                check_role(user, QA_ONLY)
+                amend(session, report_id, actor=user.name, reason=fields.get("reason", ""))
             else:
                 check_role(user, WRITE)
                 refresh_draft(session, report_id, actor=user.name)
@@ -309,7 +331,8 @@ async def _report_action(request: Request, report_id: int, action: str) -> Respo
             return complaint.number
 
     number = await run_in_threadpool(write)
-    return _see_other(f"/complaints/{number}?done={action}d#reports")
+    done = {"approve": "approved", "amend": "amended", "refresh": "refreshed"}[action]
+    return _see_other(f"/complaints/{number}?done={done}#reports")
 
 
 @router.post("/reports/{report_id}/approve")
@@ -322,10 +345,15 @@ async def refresh_page(report_id: RowId, request: Request) -> Response:
     return await _report_action(request, report_id, "refresh")
 
 
+@router.post("/reports/{report_id}/amend")
+async def amend_page(report_id: RowId, request: Request) -> Response:
+    return await _report_action(request, report_id, "amend")
+
+
 @router.get("/reports/{report_id}")
 def report_page(report_id: RowId, request: Request, format: str = "html") -> Response:
     page_user(request)
-    kind = "pdf" if format == "pdf" else "html"
+    kind: Literal["html", "pdf"] = "pdf" if format == "pdf" else "html"
     with store_of(request).sessions() as session:
         if session.get(Report, report_id) is None:
             raise NotFound("report", report_id)

@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, create_engine, text
 from bench.service.accounts import Role, create_user, issue_token
 from bench.service.app import create_app
 from bench.service.settings import Settings
-from bench.service.store import Store, ensure_service_schema, open_store
+from bench.service.store import Store, open_store
 from results.db import make_engine
 from results.migrations import upgrade
 
@@ -90,9 +90,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("svc-template") / "template.sqlite3"
     upgrade(path)
-    engine = make_engine(path)
-    ensure_service_schema(engine)
-    engine.dispose()
     return path
 
 
@@ -108,9 +105,6 @@ def _pg_schema_url() -> Iterator[str]:
     url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
     try:
         upgrade(url)
-        engine = make_engine(url)
-        ensure_service_schema(engine)
-        engine.dispose()
         yield url
     finally:
         with admin.begin() as connection:

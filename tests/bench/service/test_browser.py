@@ -185,7 +185,9 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
     page.click("button.approve")
     page.wait_for_selector("tr.report[data-status=approved]")
     assert page.locator("button.approve").count() == 0
-    assert page.locator("tr.report form").count() == 0  # no refresh either: locked
+    # Locked: no refresh nor approve; the only control left is the amendment (QA, reason).
+    assert page.locator("tr.report form").count() == 1
+    assert page.locator("tr.report form.amend").count() == 1
     page.screenshot(path=shots / "04-approved-zh.png", full_page=True)
     # A forged refresh of the approved report is refused (409), even with a valid CSRF token.
     csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
@@ -196,4 +198,33 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
     assert answer.status == 409
     no_csrf = page.request.post(f"{live}/reports/{report_id}/approve", form={}, max_redirects=0)
     assert no_csrf.status == 403
+    page.fill("tr.report form.amend input[name=reason]", "lot number typo")
+    page.click("tr.report form.amend button")
+    page.wait_for_selector("tr.report[data-status=draft]")
+    assert page.locator("tr.report").count() == 2
+    assert page.locator("tr.report[data-status=approved]").count() == 1
+    page.screenshot(path=shots / "05-amended-zh.png", full_page=True)
     qa.close()
+
+    admin = browser.new_context()
+    page = admin.new_page()
+    _login(page, live, service.tokens["admin"])
+    page.click("#nav-admin")
+    page.wait_for_selector("#user-table")
+    page.fill("#add-user input[name=name]", "bench-9")
+    page.fill("#add-user input[name=printed_name]", "Bench 9")
+    page.select_option("#add-user select[name=role]", "bench")
+    page.click("#add-user button")
+    page.wait_for_selector("tr[data-user='bench-9']")
+    page.fill("tr[data-user='bench-9'] form.issue input[name=label]", "rig 9")
+    page.click("tr[data-user='bench-9'] form.issue button")
+    page.wait_for_selector("#new-token-text")
+    assert (page.text_content("#new-token-text") or "").startswith("pbt_")
+    page.screenshot(path=shots / "06-admin-token-issued.png", full_page=True)
+    page.goto(f"{live}/admin")
+    token_row = page.locator("#token-table tr", has_text="rig 9")
+    token_row.locator("input[name=reason]").fill("rig scrapped")
+    token_row.locator("button").click()
+    page.wait_for_selector("#token-table tr.revoked")
+    page.screenshot(path=shots / "07-admin-revoked.png", full_page=True)
+    admin.close()
