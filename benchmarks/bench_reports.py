@@ -1,8 +1,9 @@
-"""Report rendering: the HTML (and, for information, PDF) report of a 20-unit complaint.
+"""Report rendering: the HTML and PDF report of a 20-unit complaint.
 
 Each unit carries a 2.4-hour recharge curve sampled at 1 Hz (8,640 points, two channels), so the
-plot decimation is part of what is measured. Best of three: the first call also pays imports and
-font loading, which a service pays once.
+plot decimation is part of what is measured. The PDF target (1 s) came with issue 5's report
+quality work: before it, the font-coverage check walked every trace sample as text (2.4-3.4 s).
+Best of three: the first call also pays imports and font loading, which a service pays once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,6 @@ def run() -> list[Result]:
     size = len(render_html(data).encode())
     return [
         Result("HTML report, 20-unit complaint", html_s, "s", target=2.0),
-        Result("PDF report, 20-unit complaint", pdf_s, "s"),
+        Result("PDF report, 20-unit complaint", pdf_s, "s", target=1.0),
         Result("HTML report size, 20 units", size / 1024, "KiB"),
     ]

@@ -73,6 +73,9 @@ class ReplyFacts:
     advice: tuple[str, ...]
     compensation: tuple[tuple[str, float], ...]
     follow_up: date
+    root_causes: tuple[str, ...] = ()
+    """The diagnosis rules' root-cause codes: each has a finding and an advice in the catalogues,
+    so a letter in any language carries the run-specific result, not only the English text."""
 
 
 def _money(currency: str, amount: float, language: str) -> str:
@@ -84,6 +87,29 @@ def _money(currency: str, amount: float, language: str) -> str:
 
 def _follow_up(day: date, language: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if language == "zh_CN" else day.isoformat()
+
+
+def _finding(facts: ReplyFacts, m: dict[str, str]) -> str:
+    """The catalogue's wording of each root cause; a code the catalogue lacks shows as itself."""
+    if not facts.root_causes:
+        return facts.conclusion
+    return "; ".join(m.get(f"finding.{code}", code) for code in facts.root_causes)
+
+
+def _advice(facts: ReplyFacts, m: dict[str, str]) -> list[str]:
+    """Run-specific advice first, then the manual's standing advice, each once, in ``m``'s language.
+
+    The rules write advice as English sentences; each is found in the English catalogue by its
+    text and replaced by the same entry of the letter's language. A sentence the catalogue does
+    not know yet is kept as written (a reviewer translates it) rather than silently dropped.
+    """
+    by_text = {text: key for key, text in messages("en").items() if key.startswith("advice.")}
+    advice = [m[f"advice.cause.{c}"] for c in facts.root_causes if f"advice.cause.{c}" in m]
+    for text in facts.advice:
+        key = by_text.get(text)
+        advice.append(m[key] if key is not None else text)
+    advice += [m[f"advice.{code}"] for code in STANDARD_ADVICE]
+    return list(dict.fromkeys(advice))
 
 
 def draft(facts: ReplyFacts, language: str) -> str:
@@ -100,16 +126,15 @@ def draft(facts: ReplyFacts, language: str) -> str:
         )
     )
     lines.append(m["empathise"])
-    if facts.conclusion:
-        lines.append(m["finding"].format(conclusion=facts.conclusion))
+    conclusion = _finding(facts, m)
+    if conclusion:
+        lines.append(m["finding"].format(conclusion=conclusion))
     else:
         lines.append(m["no_finding"])
     if facts.disposition:
         disposition = labels.enum("disposition", facts.disposition)
         lines.append(m["disposition"].format(disposition=disposition))
-    advice = [m[f"advice.{code}"] for code in STANDARD_ADVICE]
-    if language == "en":  # the rules write their advice in English
-        advice = [a for a in facts.advice if a not in advice] + advice
+    advice = _advice(facts, m)
     lines.append(m["advice_intro"])
     lines.extend(f"- {a}" for a in advice)
     if facts.compensation:
@@ -164,6 +189,7 @@ def facts_from_store(session: Session, complaint_id: int, follow_up: date) -> Re
         advice=tuple(dict.fromkeys(by_kind.get("advice", []))),
         compensation=tuple(sorted(terms.amounts)),
         follow_up=follow_up,
+        root_causes=tuple(causes),
     )
 
 

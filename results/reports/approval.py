@@ -19,6 +19,7 @@ from results import audit
 from results.eightd_models import ReportContent, ReportSignature
 from results.errors import NotFound, ValidationError
 from results.models import Complaint, Report, ReportStatus
+from results.reports.annex import EvidenceReader, photos
 from results.reports.assemble import assemble_report
 from results.reports.errors import ApprovalError, ImmutableReportError
 from results.reports.html import render_html
@@ -266,6 +267,16 @@ def report_data(session: Session, report_id: int) -> ReportData:
     return report_from_json(content.content_json, signatures)
 
 
-def render(session: Session, report_id: int, kind: Literal["html", "pdf"]) -> bytes:
+def render(
+    session: Session,
+    report_id: int,
+    kind: Literal["html", "pdf"],
+    *,
+    evidence: EvidenceReader | None = None,
+) -> bytes:
+    """The stored version as a file; with ``evidence`` (the evidence store) photos are embedded."""
     data = report_data(session, report_id)
-    return render_pdf(data) if kind == "pdf" else render_html(data).encode()
+    images = None if evidence is None else photos(data, evidence)
+    if kind == "pdf":
+        return render_pdf(data, images=images)
+    return render_html(data, images=images).encode()

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from procedures.records import Verdict
 from results import traces
-from results.models import Complaint, Run
+from results.models import Attachment, Complaint, Run
 from results.readback import load_complaint
 from results.reports import fmt
 from results.reports.eightd import load_eightd
@@ -22,6 +23,7 @@ from results.reports.model import (
     AmendmentRef,
     ComplaintSummary,
     ConclusionData,
+    EvidenceFile,
     MeasurementRow,
     ReportData,
     RunData,
@@ -134,8 +136,41 @@ def _run(run: Run) -> RunData:
     )
 
 
-def _run_order(run: Run) -> tuple[datetime, int]:
-    return (run.started_at, run.id)
+def _evidence(session: Session, complaint: Complaint) -> tuple[EvidenceFile, ...]:
+    """Every file of the complaint and of its runs, in a fixed order (unit, run, step, id)."""
+    runs = {run.id: run for run in complaint.runs}
+    serials = {unit.id: unit.serial for unit in complaint.units}
+    query = select(Attachment).where(Attachment.complaint_id == complaint.id)
+    if runs:
+        query = select(Attachment).where(
+            or_(Attachment.complaint_id == complaint.id, Attachment.run_id.in_(runs))
+        )
+    steps = {s.id: s for run in runs.values() for s in run.steps}
+    files = []
+    for a in session.scalars(query):
+        run = runs.get(a.run_id) if a.run_id is not None else None
+        step = steps.get(a.step_id) if a.step_id is not None else None
+        files.append(
+            (
+                (
+                    "" if run is None else serials.get(run.unit_id, ""),
+                    0 if run is None else run.id,
+                    -1 if step is None else step.idx,
+                    a.id,
+                ),
+                EvidenceFile(
+                    attachment_id=str(a.id),
+                    name=a.original_name,
+                    media_type=a.media_type,
+                    size=a.size,
+                    sha256=a.sha256,
+                    unit_serial="" if run is None else serials.get(run.unit_id, ""),
+                    run_id="" if run is None else str(run.id),
+                    step="" if step is None else step.name,
+                ),
+            )
+        )
+    return tuple(f for _, f in sorted(files, key=lambda item: item[0]))
 
 
 def assemble_report(
@@ -175,4 +210,5 @@ def assemble_report(
         eightd=load_eightd(session, complaint_id),
         amends=amends,
         issued_at=issued_at,
+        evidence=_evidence(session, complaint),
     )

@@ -3,6 +3,10 @@
 One row per measurement with the limits and instrument it was judged by, in a fixed order, so an
 export of unchanged data is byte-identical (diffable, hashable). CSV cells that a spreadsheet
 would execute (leading ``= + - @``, tab, CR) are prefixed with ``'`` (OWASP ASVS 1.2.10).
+
+A value that is not a finite number (NaN from a failed reading, an infinity from an overload) is
+exported as JSON ``null`` / an empty CSV cell, never as the bare ``NaN`` that JSON forbids; the
+``value_note`` column says which it was, and the row's verdict says what the engine made of it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 
@@ -37,9 +42,21 @@ class LogRow:
     verdict: str
     instrument: str
     timestamp: datetime
+    value_note: str = ""
+    """``nan``, ``inf`` or ``-inf`` when the recorded value was not a finite number."""
 
 
 COLUMNS = tuple(f.name for f in fields(LogRow))
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+def _note(value: float | None) -> str:
+    if value is None or math.isfinite(value):
+        return ""
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 def measurement_log(
@@ -70,15 +87,16 @@ def measurement_log(
             run=r.id,
             step=s.name,
             measurement=m.name,
-            value=m.value if m.value is not None else m.text_value,
+            value=_finite(m.value) if m.value is not None else m.text_value,
             unit=m.unit,
-            low=m.low,
-            high=m.high,
+            low=_finite(m.low),
+            high=_finite(m.high),
             low_inclusive=m.low_inclusive,
             high_inclusive=m.high_inclusive,
             verdict=m.verdict.lower(),
             instrument=m.instrument or "",
             timestamp=m.measured_at,
+            value_note=_note(m.value),
         )
         for m, s, r, u, c in session.execute(query)
     ]
@@ -86,14 +104,17 @@ def measurement_log(
 
 def to_json(rows: list[LogRow]) -> str:
     """Full float precision (``repr`` round-trips), ISO 8601 UTC times."""
-    records = [
-        {
-            k: (v.isoformat() if isinstance(v, datetime) else v)
-            for k, v in zip(COLUMNS, astuple(r), strict=True)
-        }
-        for r in rows
-    ]
-    return json.dumps({"columns": list(COLUMNS), "rows": records}, ensure_ascii=False, indent=1)
+    records = [{k: _json_value(v) for k, v in zip(COLUMNS, astuple(r), strict=True)} for r in rows]
+    document = {"columns": list(COLUMNS), "rows": records}
+    return json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # a row built by hand may still carry one; RFC 8259 has no NaN
+    return value
 
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -105,7 +126,7 @@ def _csv_cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if math.isfinite(value) else ""
     if isinstance(value, datetime):
         return fmt.timestamp(value)
     text = str(value)

@@ -7,15 +7,18 @@ building with fixed formatting gives for free.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import base64
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from results.reports import fmt, plots
+from results.reports.annex import annex_cells, annex_headers, photo_bytes
 from results.reports.labels import Catalogue, catalogue
 from results.reports.model import (
     EightD,
     EvidenceRef,
     MeasurementRow,
+    ProblemDescription,
     ReportData,
     RunData,
     UnitData,
@@ -36,6 +39,7 @@ font-weight:bold}.v-skipped{color:#777}
 .draft{color:#b00020;font-weight:bold}.missing{color:#b00020}
 tr:target{background:#fff3b0}.note{color:#555;font-style:italic}
 figure{margin:6px 0 14px}figcaption{font-size:12px;color:#444}
+figure.photo img{max-width:100%;max-height:480px;height:auto}
 footer{margin-top:30px;border-top:1px solid #999;padding-top:6px;color:#555}
 """
 
@@ -132,6 +136,15 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
         row.instrument or "",
         fmt.timestamp(row.timestamp),
     ]
+
+
+PROBLEM_FIELDS = ("what", "where", "when", "who", "why", "how", "how_many")
+"""D2 in 5W2H order; each field's label is ``eightd.<field>`` in the catalogues."""
+
+
+def problem_pairs(problem: ProblemDescription, t: Catalogue) -> list[tuple[str, str]]:
+    """D2's label/value rows, shared with the PDF renderer so the two never disagree."""
+    return [(t[f"eightd.{name}"], getattr(problem, name)) for name in PROBLEM_FIELDS]
 
 
 def measurement_headers(t: Catalogue) -> list[str]:
@@ -252,19 +265,7 @@ def _eightd(report: ReportData, e: EightD | None, t: Catalogue) -> str:
     )
     p = e.problem
     parts.append(f"<h3>{_text(t['eightd.d2'])}</h3>")
-    parts.append(
-        _kv(
-            [
-                ("What", p.what),
-                ("Where", p.where),
-                ("When", p.when),
-                ("Who", p.who),
-                ("Why", p.why),
-                ("How", p.how),
-                ("How many", p.how_many),
-            ]
-        )
-    )
+    parts.append(_kv(problem_pairs(p, t)))
     parts.append(f"<h3>{_text(t['eightd.d3'])}</h3>")
     parts.append(
         _table(
@@ -366,11 +367,40 @@ def _approvals(data: ReportData, t: Catalogue) -> str:
     return f"{head}{table}</section>"
 
 
+def _annex(data: ReportData, t: Catalogue, images: Mapping[str, bytes] | None) -> str:
+    head = f'<section id="evidence"><h2>{_text(t["section.evidence"])}</h2>'
+    if not data.evidence:
+        return f'{head}<p class="note">{_text(t["evidence.none"])}</p></section>'
+    table = _table(
+        annex_headers(t),
+        [annex_cells(f, t) for f in data.evidence],
+        row_ids=[f"evidence-{f.attachment_id}" for f in data.evidence],
+        num_columns=frozenset({3}),
+    )
+    figures = []
+    for f in data.evidence:
+        content = photo_bytes(f, images)
+        if content is None:
+            continue
+        uri = f"data:{f.media_type};base64,{base64.b64encode(content).decode('ascii')}"
+        caption = t.format("evidence.photo", id=f.attachment_id, name=f.name)
+        figures.append(
+            f'<figure class="photo"><img src="{uri}" alt="{_text(f.name)}">'
+            f"<figcaption>{_text(caption)}</figcaption></figure>"
+        )
+    if images is None and any(f.is_photo for f in data.evidence):
+        figures.append(f'<p class="note">{_text(t["evidence.not_shown"])}</p>')
+    return f"{head}{table}{''.join(figures)}</section>"
+
+
 def is_approved(data: ReportData) -> bool:
     return any(s.meaning == "approved" for s in data.signatures)
 
 
-def render_html(data: ReportData, locale: str | None = None) -> str:
+def render_html(
+    data: ReportData, locale: str | None = None, *, images: Mapping[str, bytes] | None = None
+) -> str:
+    """The page; ``images`` (SHA-256 -> bytes, see ``annex.photos``) embeds the annex photos."""
     t = catalogue(locale or data.locale)
     lang = t.locale.replace("_", "-")
     header = [
@@ -436,6 +466,7 @@ def render_html(data: ReportData, locale: str | None = None) -> str:
         "</section>",
         _eightd(data, data.eightd, t),
         _approvals(data, t),
+        _annex(data, t, images),
         f"<footer><p>{_text(t['report.items_note'])}</p>",
         f"<p>{_text(data.report_no)} v{data.version} - {_text(t['report.end'])}</p></footer>",
         "</body></html>",

@@ -251,6 +251,29 @@ class EightD:
     closure: Closure = Closure()
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """One evidence file of the complaint, for the annex: the hash binds the signed report to
+    the exact bytes, so the photo itself need not be copied into the frozen content."""
+
+    attachment_id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    unit_serial: str = ""
+    run_id: str = ""
+    step: str = ""
+    """Empty for a file attached to the complaint itself rather than to a run."""
+
+    @property
+    def is_photo(self) -> bool:
+        return self.media_type in PHOTO_TYPES
+
+
+PHOTO_TYPES = ("image/png", "image/jpeg")
+
+
 # --- approvals and the report ----------------------------------------------------------------
 
 
@@ -282,6 +305,7 @@ class ReportData:
     amends: AmendmentRef | None = None
     issued_at: datetime | None = None
     """Date printed on the report and used as the PDF creation date; from the data, never now."""
+    evidence: tuple[EvidenceFile, ...] = ()
 
     @property
     def document_date(self) -> datetime:
@@ -317,6 +341,9 @@ def canonical_json(data: ReportData) -> bytes:
     Floats go through ``repr`` so that the hash is exact and does not depend on the JSON encoder.
     """
     content = to_plain(dataclasses.replace(data, signatures=()))
+    assert isinstance(content, dict)
+    if not content["evidence"]:
+        del content["evidence"]  # reports frozen before the annex existed keep their hash
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -345,7 +372,9 @@ def from_plain(kind: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
         fields = {
-            f.name: from_plain(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)
+            f.name: from_plain(hints[f.name], value[f.name])
+            for f in dataclasses.fields(kind)
+            if f.name in value  # a field newer than the stored content takes its default
         }
         return kind(**fields)  # type: ignore[operator]
     return value

@@ -102,6 +102,19 @@ def decimate(
     return x[index], y[index]
 
 
+def drop_flat_runs(points: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """Keep only the ends of each run of equal height: the line looks the same, and a CC phase
+    or a flat trip level no longer costs a few hundred points to write and to draw."""
+    if len(points) < 3:
+        return tuple(points)
+    kept = [points[0]]
+    for before, point, after in zip(points, points[1:], points[2:], strict=False):
+        if not (before[1] == point[1] == after[1]):
+            kept.append(point)
+    kept.append(points[-1])
+    return tuple(kept)
+
+
 def layout(
     trace: TraceData,
     x_label: str,
@@ -140,7 +153,9 @@ def layout(
                 top=top,
                 width=plot_width,
                 height=panel_height,
-                points=tuple((px(float(a)), py(float(b))) for a, b in zip(xs, ys, strict=True)),
+                points=drop_flat_runs(
+                    [(px(float(a)), py(float(b))) for a, b in zip(xs, ys, strict=True)]
+                ),
                 x_ticks=tuple(Tick(px(v), _tick_label(v, x_step)) for v in x_ticks_values),
                 y_ticks=tuple(Tick(py(v), _tick_label(v, y_step)) for v in y_values),
             )

@@ -11,8 +11,11 @@ import pytest
 from reports_store import T0, new_complaint, record_unit
 from sqlalchemy.orm import Session, sessionmaker
 
+from procedures.records import LimitsRecord, MeasurementRecord, RunInfo, StepRecord, Verdict
+from results.complaints import add_returned_unit
 from results.errors import NotFound, ValidationError
-from results.reports.exports import COLUMNS, measurement_log, to_csv, to_json
+from results.recorder import DatabaseRecorder
+from results.reports.exports import COLUMNS, LogRow, measurement_log, to_csv, to_json
 
 
 def test_complaint_log_columns_order_and_values(sessions: sessionmaker[Session]) -> None:
@@ -48,6 +51,7 @@ def test_complaint_log_columns_order_and_values(sessions: sessionmaker[Session])
         "verdict",
         "instrument",
         "timestamp",
+        "value_note",
     )
     first_b = parsed["rows"][3]
     assert first_b["value"] == 0.1 + 0.2  # full precision survives
@@ -74,3 +78,87 @@ def test_run_log_and_scope_errors(sessions: sessionmaker[Session]) -> None:
             measurement_log(session, complaint_id=complaint_id, run_id=run_id)
         with pytest.raises(NotFound):
             measurement_log(session, run_id=987654)
+
+
+def _strict_json(text: str) -> object:
+    def refuse(token: str) -> object:
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_values_export_as_null_and_empty(sessions: sessionmaker[Session]) -> None:
+    complaint_id, number = new_complaint(sessions)
+    with sessions.begin() as session:
+        unit_id = add_returned_unit(
+            session, complaint_id, serial="SN-NAN", received_at=T0, actor="张三"
+        ).id
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id, complaint_id=complaint_id)
+    recorder.run_started(
+        RunInfo("diagnosis", "1.0", "bench-01", "李工", "PB", "SN-NAN", number, T0)
+    )
+    readings = [("overload", float("inf")), ("no_reading", float("nan")), ("ok", 3.9)]
+    recorder.step_finished(
+        StepRecord(
+            "voltage_check",
+            1,
+            T0,
+            T0 + timedelta(seconds=5),
+            Verdict.ERROR,
+            [
+                MeasurementRecord(
+                    name,
+                    value,
+                    "V",
+                    LimitsRecord(3.0, 4.2),
+                    Verdict.PASS if name == "ok" else Verdict.ERROR,
+                    "not a finite number" if name != "ok" else "3.0 <= 3.9 <= 4.2 V",
+                    T0 + timedelta(seconds=n),
+                    None,
+                )
+                for n, (name, value) in enumerate(readings)
+            ],
+        )
+    )
+    with sessions() as session:
+        rows = measurement_log(session, complaint_id=complaint_id)
+    by_name = {r.measurement: r for r in rows}
+    assert by_name["overload"].value is None and by_name["overload"].value_note == "inf"
+    assert by_name["overload"].verdict == "error"
+    # SQLite stores NaN as NULL, PostgreSQL keeps it: either way the export shows no number
+    assert by_name["no_reading"].value is None
+    assert by_name["no_reading"].value_note in ("nan", "")
+    assert by_name["ok"].value == 3.9 and by_name["ok"].value_note == ""
+    parsed = _strict_json(to_json(rows))
+    assert isinstance(parsed, dict)
+    exported = {r["measurement"]: r for r in parsed["rows"]}
+    assert exported["overload"]["value"] is None and exported["overload"]["verdict"] == "error"
+    table = list(csv.reader(io.StringIO(to_csv(rows))))
+    value, note = COLUMNS.index("value"), COLUMNS.index("value_note")
+    overload = next(r for r in table if r[COLUMNS.index("measurement")] == "overload")
+    assert overload[value] == "" and overload[note] == "inf"
+
+
+def test_hand_built_rows_with_nan_still_give_valid_json_and_csv() -> None:
+    row = LogRow(
+        "CC-1",
+        "SN",
+        1,
+        "s",
+        "m",
+        float("nan"),
+        "V",
+        float("-inf"),
+        4.2,
+        True,
+        True,
+        "error",
+        "",
+        T0,
+    )
+    parsed = _strict_json(to_json([row]))
+    assert isinstance(parsed, dict)
+    assert parsed["rows"][0]["value"] is None and parsed["rows"][0]["low"] is None
+    cells = list(csv.reader(io.StringIO(to_csv([row]))))[1]
+    assert cells[COLUMNS.index("value")] == "" and cells[COLUMNS.index("low")] == ""
+    assert cells[COLUMNS.index("high")] == "4.2"

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from store_builders import register
+from store_builders import T0, register, run_info, step
 
+from procedures.diagnosis.rules import OUTCOMES
+from procedures.records import Conclusion, RunOutcome, Verdict
 from results import replies
 from results.notifications import LogChannel
+from results.recorder import DatabaseRecorder
 from results.reply_rules import ApprovedTerms, check_text
+from results.reports.labels import catalogue
 
 FOLLOW_UP = date(2026, 12, 1)
 FACTS = replies.ReplyFacts(
@@ -141,3 +147,76 @@ def test_promise_approval_needs_exactly_one_term(sessions: sessionmaker[Session]
             )
         with pytest.raises(replies.ValidationError, match="language"):
             replies.create_reply(session, complaint_id, language="fr", actor="b")
+
+
+def _record_diagnosis(
+    sessions: sessionmaker[Session], complaint_id: int, number: str, unit_id: int, root_cause: str
+) -> None:
+    """A finished run whose conclusions are exactly what the diagnosis rules emit for the cause."""
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id, complaint_id=complaint_id)
+    recorder.run_started(run_info(complaint_number=number))
+    recorder.step_finished(step(0))
+    outcome = OUTCOMES[root_cause]
+    evidence = ("step_0/cell_voltage_0",)
+    conclusions = [
+        Conclusion("root_cause", root_cause, "the rule's explanation", evidence),
+        Conclusion("symptom", outcome.symptom, "", evidence),
+        Conclusion("disposition", outcome.disposition, "", evidence),
+        Conclusion("cause_category", outcome.cause_category, "", evidence),
+        Conclusion("advice", outcome.advice, "recommendation to the customer", evidence),
+        Conclusion("advice", CHARGER_ADVICE, "recommendation to the customer", evidence),
+    ]
+    recorder.run_finished(RunOutcome(Verdict.FAIL, T0 + timedelta(hours=3), "", tuple(conclusions)))
+
+
+CHARGER_ADVICE = "Use the original charger or a stable charger of the same rating."
+
+
+def test_a_chinese_letter_carries_the_run_specific_advice_of_a_deep_discharge(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id, number, unit_id = register(sessions)
+    _record_diagnosis(sessions, complaint_id, number, unit_id, "cell_deeply_discharged")
+    with sessions.begin() as session:
+        zh = replies.create_reply(
+            session, complaint_id, language="zh_CN", actor="li", follow_up_due=FOLLOW_UP
+        )
+        en = replies.create_reply(
+            session, complaint_id, language="en", actor="li", follow_up_due=FOLLOW_UP
+        )
+        assert replies.check_reply(session, zh.id) == []
+        assert replies.check_reply(session, en.id) == []
+        zh_body, en_body = zh.body, en.body
+    assert "不得再次充电" in zh_body and "请勿在电量耗尽" in zh_body  # the run's own advice
+    assert "安全补电电压以下" in zh_body  # the finding, not the code
+    assert "报废" in zh_body  # disposition "scrap"
+    assert "cell_deeply_discharged" not in zh_body
+    letter = zh_body.split("\n", 1)[1].replace("PB-1S2P-18650-5200", "")  # after the greeting
+    assert not re.search(r"[A-Za-z]{4,}", letter)  # no English left in the Chinese letter
+    assert zh_body.count(replies.messages("zh_CN")["advice.stable_charger"]) == 1
+    assert OUTCOMES["cell_deeply_discharged"].advice in en_body
+    assert en_body.count(CHARGER_ADVICE) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+@pytest.mark.parametrize("root_cause", sorted(OUTCOMES))
+def test_every_root_cause_has_a_finding_and_an_advice_that_pass_the_checker(
+    root_cause: str, language: str
+) -> None:
+    m = replies.messages(language)
+    assert m[f"finding.{root_cause}"] and m[f"advice.cause.{root_cause}"]
+    # the English entry is the rules' text itself: a reworded rule fails here, not in a letter
+    assert replies.messages("en")[f"advice.cause.{root_cause}"] == OUTCOMES[root_cause].advice
+    facts = dataclasses.replace(
+        FACTS, root_causes=(root_cause,), advice=(OUTCOMES[root_cause].advice,)
+    )
+    text = replies.draft(facts, language)
+    assert m[f"advice.cause.{root_cause}"] in text and m[f"finding.{root_cause}"] in text
+    assert text.count(m[f"advice.cause.{root_cause}"]) == 1
+    assert check_text(text, APPROVED) == []
+    assert f"disposition.{OUTCOMES[root_cause].disposition}" in catalogue(language).messages
+
+
+def test_advice_the_catalogue_does_not_know_is_kept_not_dropped() -> None:
+    facts = dataclasses.replace(FACTS, advice=("Brand-new rule advice.",))
+    assert "- Brand-new rule advice." in replies.draft(facts, "zh_CN")

@@ -14,10 +14,11 @@ import pytest
 
 from procedures.records import Verdict
 from results.reports import fonts, plots
+from results.reports import pdf as pdf_module
 from results.reports.errors import FontError, MissingLabelError, UnknownLocaleError
 from results.reports.html import render_html
 from results.reports.labels import available_locales, catalogue
-from results.reports.model import Signature, content_sha256
+from results.reports.model import ReportData, Signature, TraceChannel, content_sha256
 from results.reports.pdf import render_pdf
 from results.reports.sample import COMPLAINT, T0, sample_report
 
@@ -241,3 +242,88 @@ def test_decimation_keeps_extremes() -> None:
 
 def test_verdict_order_in_units() -> None:
     assert sample_report(1).units[0].verdict is Verdict.FAIL
+
+
+def _demo_like(units: int, locale: str) -> ReportData:
+    """Many units, 1 Hz traces of hours with three and five channels, long Chinese free text and
+    long measurement names: what ``make demo`` produces, and what broke the PDF layout."""
+    data = sample_report(units, points=8640, locale=locale)
+    long_text = "客户反馈：电池装机后无法开机，充电无反应，现场更换充电器后仍然无法充电。" * 12
+    out = []
+    for number, unit in enumerate(data.units):
+        run = unit.runs[0]
+        steps = []
+        for step in run.steps:
+            traces = tuple(
+                dataclasses.replace(
+                    trace,
+                    channels=trace.channels
+                    + tuple(
+                        TraceChannel(f"cell{i}_voltage", "V", trace.channels[0].values)
+                        for i in range(1 + 2 * (number % 2))  # 3 or 5 panels
+                    ),
+                )
+                for trace in step.traces
+            )
+            rows = tuple(
+                dataclasses.replace(
+                    m, name=f"{m.name}_after_the_half_c_wake_recharge_at_constant_voltage_{i}"
+                )
+                for i, m in enumerate(step.measurements)
+            )
+            steps.append(
+                dataclasses.replace(
+                    step, traces=traces, measurements=rows, message=step.message + long_text
+                )
+            )
+        out.append(dataclasses.replace(unit, runs=(dataclasses.replace(run, steps=tuple(steps)),)))
+    complaint = dataclasses.replace(
+        data.complaint, symptom_text=long_text, customer_demands=long_text
+    )
+    return dataclasses.replace(data, units=tuple(out), complaint=complaint)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_pdf_of_demo_like_data_fits_every_plot_on_the_page(locale: str) -> None:
+    data = _demo_like(6, locale)
+    pdf = render_pdf(data)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) > 6
+    text = _pdf_text(pdf)
+    assert "cell2_voltage (V)" in text and "客户反馈" in text
+    assert pdf == render_pdf(data)
+
+
+def test_charts_are_scaled_into_the_frame_both_ways() -> None:
+    trace = _demo_like(2, "en").units[1].runs[0].steps[1].traces[0]
+    chart = plots.layout(trace, "t")
+    assert chart.height > pdf_module.FRAME_HEIGHT  # five panels: taller than a page
+    drawing = pdf_module._chart(chart, fonts.report_font(), pdf_module.FRAME_WIDTH, 400.0)
+    assert drawing.height <= 400.0 + 1e-9 and drawing.width <= pdf_module.FRAME_WIDTH
+    assert drawing.width / drawing.height == pytest.approx(chart.width / chart.height)
+    assert pdf_module.fit_scale(100.0, 50.0, 800.0, 500.0) == 1.0  # never enlarged
+
+
+def test_flat_runs_of_a_trace_are_drawn_with_their_ends_only() -> None:
+    points = [(float(x), 5.0) for x in range(100)] + [(100.0, 7.0), (101.0, 7.0)]
+    assert plots.drop_flat_runs(points) == ((0.0, 5.0), (99.0, 5.0), (100.0, 7.0), (101.0, 7.0))
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "How many"), ("zh_CN", "多少（How many）")])
+def test_d2_field_labels_come_from_the_catalogue(locale: str, label: str) -> None:
+    data = sample_report(1, locale=locale)
+    html = render_html(data)
+    eightd = html[html.index('id="eightd"') : html.index('id="approvals"')]
+    t = catalogue(locale)
+    for field in ("what", "where", "when", "who", "why", "how", "how_many"):
+        assert f"<th>{t[f'eightd.{field}']}</th>" in eightd
+    assert f"<th>{label}</th>" in eightd
+    if locale == "zh_CN":
+        assert "<th>What</th>" not in eightd
+    assert label in _pdf_text(render_pdf(data))
+
+
+def test_renderers_carry_no_d2_label_text_of_their_own() -> None:
+    for module in ("html.py", "pdf.py"):
+        source = (resources.files("results.reports") / module).read_text(encoding="utf-8")
+        assert '"How many"' not in source and '("What"' not in source
