@@ -208,7 +208,7 @@ def _diagnosis(units: Sequence[UnitData], t: Catalogue) -> str:
         for run in unit.runs:
             for conclusion in run.conclusions:
                 links = ", ".join(_evidence_link(run, ref) for ref in conclusion.evidence)
-                value = t.enum(conclusion.kind, conclusion.value)
+                value = t.conclusion(conclusion.kind, conclusion.value)
                 rows.append(
                     [
                         _text(unit.serial),

@@ -45,6 +45,43 @@ class Catalogue:
         """
         return self.messages.get(f"{group}.{code}", code)
 
+    def conclusion(self, kind: str, value: str) -> str:
+        """Label of a diagnosis conclusion's value in this catalogue's language.
+
+        The diagnosis rules (procedures) state symptoms and cause categories in the manual's
+        English words, not as the store's codes; they are matched to a code through the English
+        catalogue so that a Chinese report does not show English conclusions.
+        """
+        group = CONCLUSION_GROUPS.get(kind, kind)
+        key = f"{group}.{value}"
+        if key in self.messages:
+            return self.messages[key]
+        code = _code_for_english(group, value)
+        return self.messages.get(f"{group}.{code}", value) if code else value
+
+
+#: Conclusion kinds whose values are labelled from another catalogue group.
+CONCLUSION_GROUPS = {"cause_category": "cause"}
+
+#: The rules' wording where it differs from the manual's label of the same category.
+_RULE_WORDING = {"customer storage or handling": "customer_handling"}
+
+
+def _normalised(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+@cache
+def _code_for_english(group: str, text: str) -> str | None:
+    if text in _RULE_WORDING:
+        return _RULE_WORDING[text]
+    wanted = _normalised(text)
+    prefix = f"{group}."
+    for key, label in catalogue(DEFAULT_LOCALE).messages.items():
+        if key.startswith(prefix) and _normalised(label) == wanted:
+            return key.removeprefix(prefix)
+    return None
+
 
 @cache
 def catalogue(locale: str = DEFAULT_LOCALE) -> Catalogue:

@@ -497,7 +497,7 @@ def _story(
                     [
                         unit.serial,
                         t.enum("conclusion", conclusion.kind),
-                        t.enum(conclusion.kind, conclusion.value),
+                        t.conclusion(conclusion.kind, conclusion.value),
                         conclusion.explanation,
                         _p("", s.cell, links or " "),
                     ]

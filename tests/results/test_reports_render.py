@@ -327,3 +327,36 @@ def test_renderers_carry_no_d2_label_text_of_their_own() -> None:
     for module in ("html.py", "pdf.py"):
         source = (resources.files("results.reports") / module).read_text(encoding="utf-8")
         assert '"How many"' not in source and '("What"' not in source
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "zh"),
+    [
+        ("root_cause", "over_discharge_in_storage", "储存中过放（欠压保护）"),
+        ("symptom", "cannot power on", "不开机"),
+        ("symptom", "short-circuit/fire", "短路/起火"),
+        ("disposition", "recharge_and_return", None),
+        ("cause_category", "customer storage or handling", "客户储存或使用不当"),
+        ("cause_category", "manufacturing", "制造"),
+    ],
+)
+def test_diagnosis_conclusions_are_labelled_in_the_report_language(kind, value, zh):
+    """The rules speak the manual's English; a Chinese report must not show it untranslated."""
+    label = catalogue("zh_CN").conclusion(kind, value)
+    if zh is not None:
+        assert label == zh
+    assert label != value
+    assert catalogue("en").conclusion("root_cause", "fuse_open") == "fuse open"
+
+
+def test_every_outcome_of_the_diagnosis_rules_has_labels_in_every_language():
+    from procedures.diagnosis.rules import OUTCOMES
+
+    for locale in available_locales():
+        t = catalogue(locale)
+        for code, outcome in OUTCOMES.items():
+            assert f"root_cause.{code}" in t.messages, (locale, code)
+            assert t.conclusion("symptom", outcome.symptom) != outcome.symptom or locale == "en"
+            assert f"disposition.{outcome.disposition}" in t.messages, (locale, outcome)
+            label = t.conclusion("cause_category", outcome.cause_category)
+            assert label != outcome.cause_category or locale == "en", (locale, outcome)
