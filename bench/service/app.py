@@ -12,9 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
 
-from bench.service.api import admin, attachments, complaints, reports, runs
+from bench.service.api import admin, attachments, complaints, major, replies, reports, runs
 from bench.service.errors import ServiceError, error_body, install_handlers, results_status
+from bench.service.notify import build_channel
 from bench.service.pages import admin as admin_pages
+from bench.service.pages import manual as manual_pages
 from bench.service.pages import routes as page_routes
 from bench.service.pages.render import LoginRequired, page
 from bench.service.settings import Settings
@@ -102,10 +104,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings)
-    for module in (complaints, runs, attachments, reports, admin):
+    app.state.channel = build_channel(settings)
+    for module in (complaints, runs, attachments, reports, admin, major, replies):
         app.include_router(module.router)
     app.include_router(page_routes.router)
     app.include_router(admin_pages.router)
+    app.include_router(manual_pages.router)
     _install_page_aware_handlers(app)
     return app
 

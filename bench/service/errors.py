@@ -16,6 +16,8 @@ from results.errors import (
     ResultsError,
     ValidationError,
 )
+from results.replies import ReplyRefused
+from results.reply_rules import ReplyIssue
 from results.reports.errors import (
     ApprovalError,
     EvidenceError,
@@ -62,10 +64,16 @@ class BadInput(ServiceError):
     status = 422
 
 
+class NotConfigured(ServiceError):
+    """The request is fine but the service lacks a setting it needs (an operator's fix)."""
+
+    status = 503
+
+
 def results_status(exc: ResultsError) -> int:
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, InvalidTransition | ImmutableReportError | ApprovalError):
+    if isinstance(exc, InvalidTransition | ImmutableReportError | ApprovalError | ReplyRefused):
         return 409
     if isinstance(exc, ValidationError):
         if exc.field == "media_type" or (
@@ -78,6 +86,10 @@ def results_status(exc: ResultsError) -> int:
     if isinstance(exc, UnknownLocaleError | EvidenceError | CalendarError):
         return 422
     return 400
+
+
+def issue_dict(issue: ReplyIssue) -> dict[str, str]:
+    return {"sentence": issue.sentence, "rule": issue.rule, "why": issue.why}
 
 
 def error_body(status: int, message: str, field: str | None = None) -> dict[str, object]:
@@ -97,7 +109,10 @@ def install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ResultsError)
         status = results_status(exc)
         field = exc.field if isinstance(exc, ValidationError) else None
-        return JSONResponse(error_body(status, str(exc), field), status)
+        body = error_body(status, str(exc), field)
+        if isinstance(exc, ReplyRefused):  # each hit separately, for a client to show
+            body["issues"] = [issue_dict(i) for i in exc.issues]
+        return JSONResponse(body, status)
 
     app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(ResultsError, on_results_error)

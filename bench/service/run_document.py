@@ -9,6 +9,8 @@ nothing behind.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
 import numpy as np
@@ -33,6 +35,9 @@ from results.run_import import import_run
 MAX_STEPS = 200
 MAX_MEASUREMENTS = 2000
 MAX_SAMPLES = 200_000
+MAX_STEP_ATTACHMENTS = 20
+MAX_ATTACHMENT_CHARS = 70_000_000
+"""Base64 of the largest file any evidence store accepts here; the store's own limit is lower."""
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 VerdictName = Annotated[str, Field(pattern="^(SKIPPED|PASS|MARGINAL|FAIL|ERROR|ABORTED)$")]
@@ -75,6 +80,16 @@ class TraceIn(BaseModel):
     timestamp: AwareDatetime
 
 
+class AttachmentIn(BaseModel):
+    """A file the step produced (a photo of the pack, an instrument's log), base64 in the JSON.
+
+    The evidence store types it by content and enforces the size limit; the name is only a label.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    content_base64: Annotated[str, Field(max_length=MAX_ATTACHMENT_CHARS)]
+
+
 class StepIn(BaseModel):
     name: Name
     index: Annotated[int, Field(ge=0, le=MAX_STEPS)]
@@ -84,6 +99,7 @@ class StepIn(BaseModel):
     message: Annotated[str, Field(max_length=4000)] = ""
     measurements: Annotated[list[MeasurementIn], Field(max_length=MAX_MEASUREMENTS)] = []
     traces: Annotated[list[TraceIn], Field(max_length=16)] = []
+    attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_STEP_ATTACHMENTS)] = []
 
 
 class ConclusionIn(BaseModel):
@@ -118,6 +134,17 @@ class RunDocument(BaseModel):
     info: RunInfoIn
     steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)]
     outcome: OutcomeIn
+
+
+def _decode(step: str, attachment: AttachmentIn) -> bytes:
+    try:
+        return base64.b64decode(attachment.content_base64, validate=True)
+    except binascii.Error as exc:
+        raise ValidationError(
+            f"{step}.attachments.{attachment.name}",
+            f"content_base64 is not base64 ({exc})",
+            "encode the file's bytes with standard base64",
+        ) from None
 
 
 def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
@@ -157,6 +184,7 @@ def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]
                 )
                 for t in s.traces
             ],
+            attachments=[(a.name, _decode(s.name, a)) for a in s.attachments],
         )
         for s in doc.steps
     ]

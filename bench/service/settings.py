@@ -14,6 +14,7 @@ from results.attachments import DEFAULT_MAX_BYTES
 
 DEFAULT_DATABASE = "packbench.sqlite3"
 DEFAULT_EVIDENCE = "evidence"
+NOTIFY_CHANNELS = ("log", "smtp")
 
 
 class SettingsError(ValueError):
@@ -28,6 +29,14 @@ class Settings:
     secure_cookies: bool = False
     """Set the ``Secure`` cookie flag: on behind HTTPS, off for plain http on a bench LAN."""
     default_locale: str = "en"
+    notify: str = "log"
+    """Channel of emergency alerts and supplier notices: ``log`` (kept in memory and logged) or
+    ``smtp`` (the plant's relay at ``smtp_host``:``smtp_port``, sent as ``smtp_sender``)."""
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_sender: str = "packbench@localhost"
+    emergency_group: tuple[str, ...] = ()
+    """Who is alerted when a complaint becomes major (``PACKBENCH_EMERGENCY_GROUP``, commas)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,7 +51,21 @@ class Settings:
             ) from None
         if limit <= 0:
             raise SettingsError(f"PACKBENCH_MAX_UPLOAD_BYTES={limit} must be positive")
+        notify = values.get("PACKBENCH_NOTIFY", "log")
+        if notify not in NOTIFY_CHANNELS:
+            raise SettingsError(
+                f"PACKBENCH_NOTIFY={notify!r} is not a channel; set one of {NOTIFY_CHANNELS}"
+            )
+        raw_port = values.get("PACKBENCH_SMTP_PORT", "25")
+        if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+            raise SettingsError(f"PACKBENCH_SMTP_PORT={raw_port!r} is not a TCP port; set e.g. 25")
+        group = values.get("PACKBENCH_EMERGENCY_GROUP", "")
         return cls(
+            notify=notify,
+            smtp_host=values.get("PACKBENCH_SMTP_HOST", "localhost"),
+            smtp_port=int(raw_port),
+            smtp_sender=values.get("PACKBENCH_SMTP_SENDER", "packbench@localhost"),
+            emergency_group=tuple(a.strip() for a in group.split(",") if a.strip()),
             database_url=values.get("PACKBENCH_DATABASE_URL", DEFAULT_DATABASE),
             evidence_dir=Path(values.get("PACKBENCH_EVIDENCE_DIR", DEFAULT_EVIDENCE)),
             max_upload_bytes=limit,

@@ -24,6 +24,7 @@ from bench.service.auth import (
     store_of,
 )
 from bench.service.errors import Forbidden, Unauthenticated
+from bench.service.pages.manual_view import list_context, manual_context
 from bench.service.pages.render import page, page_user, settings_of
 from bench.service.plotting import trace_svg
 from bench.service.uploads import read_upload
@@ -115,7 +116,10 @@ def complaint_list(request: Request, status: str | None = None) -> HTMLResponse:
     with store_of(request).sessions() as session:
         calendar = Calendar.load(session)
         rows = [(c, sla_summary(c, calendar, now)) for c in session.scalars(query.limit(500))]
-    return page(request, "complaints.html", user=user, session_token=token, rows=rows, now=now)
+        extras = list_context(session, now)
+    return page(
+        request, "complaints.html", user=user, session_token=token, rows=rows, now=now, **extras
+    )
 
 
 def _latest_finished(runs: list[Run]) -> Run | None:
@@ -183,6 +187,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             is_qa=user.role is Role.QA,
             max_bytes=store_of(request).evidence.max_bytes,
             message=request.query_params.get("done"),
+            **manual_context(session, complaint, store_of(request), now),
         )
     return html
 

@@ -140,6 +140,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+EMERGENCY_GROUP = ("qa-lead@plant.example", "safety@plant.example")
 USERS = {
     "admin": ("Ada Admin", Role.ADMIN),
     "wang.wei": ("Wang Wei", Role.TECHNICIAN),
@@ -172,7 +173,9 @@ def make_users(store: Store) -> dict[str, str]:
 
 @pytest.fixture
 def service(db_url: str, tmp_path: Path) -> Iterator[Service]:
-    settings = Settings(db_url, tmp_path / "evidence", max_upload_bytes=64 * 1024)
+    settings = Settings(
+        db_url, tmp_path / "evidence", max_upload_bytes=64 * 1024, emergency_group=EMERGENCY_GROUP
+    )
     store = open_store(settings, migrate=False)
     tokens = make_users(store)
     app = create_app(settings, store=store)

@@ -228,3 +228,76 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
     page.wait_for_selector("#token-table tr.revoked")
     page.screenshot(path=shots / "07-admin-revoked.png", full_page=True)
     admin.close()
+
+
+LEAKY_ZH = "尊敬的客户：\n很抱歉给您带来不便。这是公司规定，我们没办法。"
+FIXED_ZH = "尊敬的客户：\n很抱歉给您带来不便。我们已完成分析，将按期回访。"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_major_complaint_and_reply_in_chromium(  # type: ignore[no-untyped-def]
+    service: Service, live: str, browser, tmp_path: Path
+) -> None:
+    from test_major_api import PDF_LETTER
+
+    r = service.client.post(
+        "/api/complaints",
+        json=complaint_payload(symptom="leakage", severity="severe"),
+        headers=service.auth("wang.wei"),
+    )
+    number = r.json()["number"]
+    shots = artifacts()
+    letter = tmp_path / "acceptance.pdf"
+    letter.write_bytes(PDF_LETTER)
+
+    qa = browser.new_context(accept_downloads=True)
+    page = qa.new_page()
+    _login(page, live, service.tokens["zhao.min"])
+    page.goto(f"{live}/complaints/{number}")
+    page.click("#escalate button")
+    page.wait_for_selector("#major-clock")
+    page.fill("#containment-form input[name=stock_frozen_qty]", "480")
+    page.fill("#containment-form input[name=locations]", "WH-2 rack 7")
+    page.check("#containment-form input[name=production_hold]")
+    page.click("#containment-form button")
+    page.wait_for_selector("#containment")
+    page.fill("#meeting-form input[name=held_at]", "2026-03-02T07:00")
+    page.fill("#meeting-form input[name=attendees]", "Zhao Min, Qian Li")
+    page.fill("#meeting-form textarea[name=decisions]", "Stop shipments of lot L2511 | Qian Li")
+    page.click("#meeting-form button")
+    page.wait_for_selector(".meeting")
+    page.click("#close-major button")
+    page.wait_for_selector(".error")
+    assert "written acceptance" in (page.text_content(".error") or "")
+    page.screenshot(path=shots / "08-major-close-refused.png", full_page=True)
+    page.goto(f"{live}/complaints/{number}#attachments")
+    page.set_input_files("input[name=file]", str(letter))
+    page.click("#upload button[type=submit]")
+    page.wait_for_selector("#acceptance-form")
+    page.click("#acceptance-form button")
+    page.wait_for_selector("#acceptance")
+    page.click("#close-major button")
+    page.wait_for_selector(".major[data-closed=yes]")
+    page.screenshot(path=shots / "09-major-closed.png", full_page=True)
+
+    page.goto(f"{live}/complaints/{number}?lang=zh_CN#replies")
+    page.select_option("#draft-reply select[name=language]", "zh_CN")
+    page.fill("#draft-reply textarea[name=body]", LEAKY_ZH)
+    page.click("#draft-reply button")
+    page.wait_for_selector(".reply .hit")
+    assert "公司规定" in (page.text_content(".reply .hit") or "")
+    page.locator(".reply .hit").first.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "10-reply-hit-zh.png", full_page=True)
+    page.fill(".reply form.edit textarea", FIXED_ZH)
+    page.click(".reply form.edit button")
+    page.wait_for_selector(".reply[data-hits='0']")
+    with page.expect_download() as download:
+        page.click(".reply a.export")
+    saved = tmp_path / "reply.txt"
+    download.value.save_as(saved)
+    assert saved.read_text("utf-8") == FIXED_ZH
+    page.screenshot(path=shots / "11-reply-clean-zh.png", full_page=True)
+    page.goto(f"{live}/")
+    assert page.locator(f"tr[data-number='{number}'] .badge-major").count() == 1
+    page.screenshot(path=shots / "12-list-major.png", full_page=True)
+    qa.close()
