@@ -7,19 +7,21 @@ on standard output and send everything a person reads (progress, prompts) to sta
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO, TypeVar
+from typing import Any
 
 import click
 
-from bench.config import StationConfig, load_station
+from bench.cli_common import emit, human, json_option, parse_datetime, station, station_option
+from bench.cli_major import major
+from bench.cli_replies import reply
+from bench.cli_service import serve, token
 from bench.errors import (
     EXIT_ABORTED,
     EXIT_BAD_INPUT,
@@ -39,40 +41,15 @@ from bench.runner import (
     stored_units,
 )
 from bench.terminal_prompts import TerminalPrompts, load_answers
+from procedures.specs import PackSpec
 from results.errors import ResultsError
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _station_option(function: F) -> F:
-    return click.option(
-        "--station",
-        "station_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="PACKBENCH_STATION",
-        default=None,
-        help="Station file (TOML). Default: $PACKBENCH_STATION, else the built-in simulated "
-        "station (SQLite store in the user data directory).",
-    )(function)
-
-
-def _json_option(function: F) -> F:
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout (for scripts)."
-    )(function)
-
-
-def _station(path: Path | None) -> StationConfig:
-    return load_station(path)
-
-
-def _human(as_json: bool) -> TextIO:
-    """Where text for people goes: stderr when stdout carries the JSON document."""
-    return sys.stderr if as_json else sys.stdout
-
-
-def _emit(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+_station_option = station_option
+_json_option = json_option
+_station = station
+_human = human
+_emit = emit
+_datetime = parse_datetime
 
 
 def _row(outcome: UnitOutcome) -> TableRow:
@@ -131,12 +108,26 @@ def run(
     answers: Path | None,
     as_json: bool,
 ) -> int:
-    """Run PROCEDURE for returned units of a complaint and record it in the store."""
+    """Run PROCEDURE for returned units of a complaint and record it in the store.
+
+    \b
+    diagnosis   the electrical diagnosis (voltage, wake recharge, protections, cells)
+    appearance  appearance and dimension inspection: calipers, checklist, photos, lot records;
+                no instruments. Photo answers are picture paths relative to the answers file;
+                --yes never invents a caliper reading or a photo.
+    """
     config = _station(station_file)
     view = LiveView(_human(as_json))
-    prompts = TerminalPrompts(
-        answers=load_answers(answers) if answers else None, yes=yes, view=view
-    )
+    scripted = load_answers(answers) if answers else {}
+    base_dir = answers.parent if answers else None
+    prompts = TerminalPrompts(answers=scripted, yes=yes, view=view, base_dir=base_dir)
+    preflight = None
+    if procedure == "appearance":
+        from bench.appearance_check import check_answers
+
+        def preflight(pack: PackSpec) -> None:
+            check_answers(pack, scripted, yes=yes, base_dir=base_dir)
+
     sessions = open_store_for(config)
     outcomes: list[UnitOutcome] = []
     aborted = False
@@ -152,6 +143,7 @@ def run(
                 sim_fault=sim_fault,
                 spec=spec,
                 sessions=sessions,
+                preflight=preflight,
             )
             outcomes.append(outcome)
             if outcome.exit_code == EXIT_ABORTED:
@@ -178,6 +170,10 @@ def complaint() -> None:
 @click.option("--defect", "defect_qty", type=int, required=True, help="Units complained about.")
 @click.option("--symptom", required=True, help="no_power_on, no_charge_discharge, ... , other")
 @click.option("--severity", help="severe, general or occasional")
+@click.option("--severe", is_flag=True, help="Same as --severity severe.")
+@click.option(
+    "--key-customer", is_flag=True, help="A key customer: severe means a major complaint."
+)
 @click.option("--received-by", required=True)
 @click.option("--received-at", help="ISO date-time (default: now, UTC).")
 @click.option("--demands", default="", help="What the customer asks for.")
@@ -190,15 +186,27 @@ def complaint_new(
     defect_qty: int,
     symptom: str,
     severity: str | None,
+    severe: bool,
+    key_customer: bool,
     received_by: str,
     received_at: str | None,
     demands: str,
     station_file: Path | None,
     as_json: bool,
 ) -> int:
-    """Register a complaint (the maker's complaint form) and print its number."""
+    """Register a complaint (the maker's complaint form) and print its number.
+
+    Short-circuit/fire, explosion and leakage (or --severe --key-customer) are major complaints:
+    they are escalated at once, and the emergency group of the station's [notifications] section
+    is alerted through its channel; what was sent is printed. See `packbench major --help`.
+    """
+    from bench.cli_major import register_major, would_be_major
     from results.complaints import ComplaintForm, register_complaint
 
+    if severe:
+        if severity not in (None, "severe"):
+            raise InputError(f"--severe contradicts --severity {severity}; give one of them")
+        severity = "severe"
     config = _station(station_file)
     when = _datetime(received_at, "--received-at")
     form = ComplaintForm(
@@ -212,6 +220,8 @@ def complaint_new(
         severity=severity,
         customer_demands=demands,
     )
+    if would_be_major(symptom, severity, key_customer=key_customer):
+        return register_major(config, form, key_customer=key_customer, as_json=as_json)
     sessions = open_store_for(config)
     with sessions.begin() as session:
         number = register_complaint(session, form, actor=config.operator).number
@@ -220,16 +230,6 @@ def complaint_new(
     else:
         click.echo(number)
     return EXIT_PASS
-
-
-def _datetime(text: str | None, option: str) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not an ISO date-time (2026-03-01T09:30)") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @complaint.command("list")
@@ -302,13 +302,20 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
                 u["verdict"] or "not run",
                 (u["diagnosis"] or {}).get("root_cause") or "-",
                 (u["diagnosis"] or {}).get("symptom") or "-",
-                (u["diagnosis"] or {}).get("disposition") or "-",
+                _disposition_cell(u),
                 u["run_id"],
             )
             for u in units
         ]
     )
     return EXIT_PASS
+
+
+def _disposition_cell(unit: dict[str, Any]) -> str:
+    """The unit's own disposition, marked *proposed* until QA confirms it."""
+    if unit["disposition"]:
+        return f"{unit['disposition']} ({unit['disposition_state']})"
+    return str((unit["diagnosis"] or {}).get("disposition") or "-")
 
 
 @cli.group()
@@ -389,7 +396,7 @@ def instruments_check(station_file: Path | None) -> int:
         click.echo(f"{mark} {result.role:<7} {result.resource}")
         if result.identity:
             click.echo(f"      identity  {result.identity}")
-        click.echo(f"      self-test {result.self_test}")
+        click.echo(f"      check     {result.self_test}")
 
     results = check_station(config, prompts=TerminalPrompts(yes=True), report=show)
     return EXIT_PASS if all(r.ok for r in results) else EXIT_INSTRUMENT
@@ -470,6 +477,12 @@ def verify(station_file: Path | None) -> int:
         click.echo(f"PROBLEM {problem.kind} {problem.ref}: {problem.detail}")
     click.echo("OK" if result.ok else f"{len(result.problems)} problem(s)")
     return EXIT_PASS if result.ok else EXIT_FAIL
+
+
+cli.add_command(serve)
+cli.add_command(token)
+cli.add_command(major)
+cli.add_command(reply)
 
 
 class _Terminated(KeyboardInterrupt):

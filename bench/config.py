@@ -23,6 +23,14 @@ in mA where A was meant is refused instead of being read a thousand times too hi
     [instruments.dmm]
     model = "34461A"                       # or "auto": whatever *IDN? says
     resource = "TCPIP::192.168.10.21::5025::SOCKET"
+
+    [notifications]                        # optional: the major-complaint emergency path
+    emergency_group = ["qa.lead@example.com", "plant.manager@example.com"]
+    channel = "smtp"                       # or "log" (tests, a bench without mail)
+    smtp_host = "mail.example.com"
+    smtp_port = 25
+    sender = "packbench@example.com"
+    starttls = false
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ import pint
 from bench import paths
 from bench.errors import ConfigError
 from instruments.drivers import find_entry, known_models, load_driver
-from instruments.factory import ROLES
+from instruments.factory import ROLES, classify_resource
 from instruments.safety import SafetyLimits
 from instruments.units import Q_, Quantity
 
@@ -57,9 +65,10 @@ SIM_MODELS: dict[str, tuple[str, ...]] = {
 """What a simulated station can put in each role (mirrors ``simulators.launcher.MODELS``,
 checked against it in the tests: config must not start a simulator just to validate a file)."""
 
-_VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::.+", re.IGNORECASE)
-_SERIAL = re.compile(r"^(/dev/\S+|COM\d+|(socket|rfc2217)://\S+:\d+|loop://.*)$", re.IGNORECASE)
-_SECTIONS = {"station", "fixture", "limits", "instruments", "simulation"}
+_SECTIONS = {"station", "fixture", "limits", "instruments", "simulation", "notifications"}
+CHANNELS = ("log", "smtp")
+_NOTIFICATION_KEYS = {"emergency_group", "channel", "smtp_host", "smtp_port", "sender", "starttls"}
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
 _INSTRUMENT_KEYS = {
     "model",
     "resource",
@@ -103,6 +112,22 @@ class SimulationConfig:
 
 
 @dataclass(frozen=True)
+class NotificationsConfig:
+    """Who hears of a major complaint, and how: the station's emergency group and channel.
+
+    Kept in the station file because the bench that registers a fire complaint at 3 a.m. is the
+    one that must raise the alarm; ``channel = "log"`` writes to the log only (tests, no mail).
+    """
+
+    emergency_group: tuple[str, ...]
+    channel: str = "log"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    sender: str | None = None
+    starttls: bool = False
+
+
+@dataclass(frozen=True)
 class StationConfig:
     station_id: str
     operator: str
@@ -115,6 +140,8 @@ class StationConfig:
     simulation: SimulationConfig | None
     source: str
     """The file it came from (or ``<builtin>``), for messages."""
+    notifications: NotificationsConfig | None = None
+    """``None``: no ``[notifications]``; major complaints are refused until it is added."""
 
     @property
     def simulated(self) -> bool:
@@ -204,7 +231,7 @@ def _parse_quantity(text: str) -> Any:
 
 
 def _resource_problem(resource: str) -> str | None:
-    if _VISA.match(resource) or _SERIAL.match(resource):
+    if classify_resource(resource) is not None:
         return None
     return (
         f"{resource!r} is neither a VISA resource string nor a serial port: use "
@@ -253,7 +280,11 @@ def _instrument(
                 f"{model} is a {driver.__name__}, which cannot serve as {role}",
                 f"put a {ROLES[role].__name__} here, or move {model} to its own role",
             )
-        if entry.binary and "resource" in table and not _SERIAL.match(str(table["resource"])):
+        if (
+            entry.binary
+            and "resource" in table
+            and classify_resource(str(table["resource"])) != "serial"
+        ):
             raise r.fail(
                 "resource", f"{model} speaks binary frames over RS-232", "give its serial port"
             )
@@ -306,6 +337,50 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
         fault=r.text("fault", default="healthy"),
         units=dict(units),
         seed=r.integer("seed", 0, 0),
+    )
+
+
+def _notifications(source: str, table: Any) -> NotificationsConfig | None:
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise ConfigError(source, "notifications", "is not a table", "write [notifications]")
+    r = _Reader(source, table, "notifications")
+    r.only(_NOTIFICATION_KEYS)
+    group = table.get("emergency_group")
+    example = 'emergency_group = ["qa.lead@example.com"]'
+    if not isinstance(group, list) or not group:
+        raise r.fail("emergency_group", f"{group!r} is not a non-empty list", example)
+    members: list[str] = []
+    for address in group:
+        if not isinstance(address, str) or not _EMAIL.match(address.strip()):
+            raise r.fail(
+                "emergency_group", f"{address!r} is not an e-mail address", "give name@host"
+            )
+        if address.strip() not in members:
+            members.append(address.strip())
+    channel = r.text("channel", default="log")
+    if channel not in CHANNELS:
+        raise r.fail("channel", f"unknown channel {channel!r}", f"use one of {', '.join(CHANNELS)}")
+    host = r.text("smtp_host") if "smtp_host" in table else None
+    sender = r.text("sender") if "sender" in table else None
+    if channel == "smtp":
+        if host is None:
+            raise r.fail("smtp_host", "is missing for channel smtp", 'add smtp_host = "mail.host"')
+        if sender is None:
+            raise r.fail("sender", "is missing for channel smtp", 'add sender = "bench@host"')
+    if sender is not None and not _EMAIL.match(sender):
+        raise r.fail("sender", f"{sender!r} is not an e-mail address", "give name@host")
+    port = r.integer("smtp_port", 25, 1)
+    if port > 65535:
+        raise r.fail("smtp_port", f"{port} is not a TCP port", "give 1..65535, e.g. 25 or 587")
+    return NotificationsConfig(
+        emergency_group=tuple(members),
+        channel=channel,
+        smtp_host=host,
+        smtp_port=port,
+        sender=sender,
+        starttls=r.boolean("starttls", False),
     )
 
 
@@ -382,6 +457,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         ),
         simulation=simulation,
         source=source,
+        notifications=_notifications(source, data.get("notifications")),
     )
 
 

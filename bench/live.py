@@ -145,6 +145,9 @@ class LiveView:
         self.line(
             f"  {mark} {record.name} ({len(record.measurements)} values, {took:.2f} s){message}"
         )
+        for m in record.measurements:  # a failed reading shows its value against its limits
+            if m.verdict is Verdict.FAIL:
+                self.line(f"       {m.name}: {m.comparison}")
 
     def run_finished(self, outcome: RunOutcome) -> None:
         self.line(

@@ -24,7 +24,10 @@ from bench.config import StationConfig
 from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
 from bench.live import LiveView
 from bench.station import Station, open_station
-from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.appearance import appearance_procedure
+from procedures.clock import RealClock
+from procedures.context import BenchInstruments
+from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger, OperatorFixtures
 from procedures.diagnosis.sequence import build_diagnosis
 from procedures.engine import Procedure, run_procedure
 from procedures.prompts import Prompts
@@ -47,8 +50,15 @@ from results.recorder import DatabaseRecorder
 ProcedureBuilder = Callable[[FixtureChanger], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
     "diagnosis": lambda fixtures: build_diagnosis(fixtures, DiagnosisOptions()),
+    "appearance": lambda fixtures: appearance_procedure(),
 }
 """Procedures ``packbench run`` knows by name; add yours here (docs/writing-a-procedure.md)."""
+WITHOUT_INSTRUMENTS = frozenset({"appearance"})
+"""Procedures whose only instrument is the operator (calipers, eyes, camera): no station is
+opened for them, so an inspection at a QA desk needs neither hardware nor a simulator."""
+Preflight = Callable[[PackSpec], None]
+"""Called with the unit's pack spec before anything is opened or written; raises ``InputError``
+for answers a run would need and cannot get (``--yes`` never invents a reading)."""
 DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
 
 
@@ -216,6 +226,7 @@ def run_unit(
     spec: str | None = None,
     sessions: sessionmaker[Session] | None = None,
     handle_signals: bool = True,
+    preflight: Preflight | None = None,
 ) -> UnitOutcome:
     """Run ``procedure`` for ``unit`` of ``complaint`` on the station and record it.
 
@@ -232,22 +243,32 @@ def run_unit(
         )
     sessions = sessions or open_store_for(config)
     ref = find_unit(sessions, complaint, unit, spec)
+    if preflight is not None:
+        preflight(ref.spec)
+    bench_free = procedure in WITHOUT_INSTRUMENTS
+    if bench_free and sim_fault is not None:
+        raise InputError(
+            f"--sim-fault {sim_fault}: {procedure} uses no instruments, so no simulated fault "
+            "applies; drop --sim-fault"
+        )
     fault = ""
-    if config.simulation is not None:
+    if config.simulation is not None and not bench_free:
         from bench.simulated import check_fault
 
         fault = check_fault(config.simulation.fault_for(ref.serial, sim_fault))
     if view is not None:
         view.unit_started(ref.serial, f"simulated fault {fault}" if fault else ref.spec.model)
-    station: Station = open_station(
-        config,
-        prompts=prompts,
-        unit_serial=ref.serial,
-        sim_fault=sim_fault,
-        spec_source=str(ref.spec.source),
-    )
+    station: Station | None = None
+    if not bench_free:
+        station = open_station(
+            config,
+            prompts=prompts,
+            unit_serial=ref.serial,
+            sim_fault=sim_fault,
+            spec_source=str(ref.spec.source),
+        )
     try:
-        built = builder(station.fixtures)
+        built = builder(station.fixtures if station else OperatorFixtures(prompts))
         recorder = DatabaseRecorder(
             sessions,
             unit_id=ref.unit_id,
@@ -257,10 +278,10 @@ def run_unit(
         _set_status(sessions, ref.unit_id, UnitStatus.ON_BENCH, config.operator)
         result = run_procedure(
             built,
-            instruments=station.instruments,
+            instruments=station.instruments if station else BenchInstruments(),
             recorder=ObservedRecorder(recorder, view),
             prompts=prompts,
-            clock=station.clock,
+            clock=station.clock if station else RealClock(),
             spec=ref.spec,
             run_info=built.run_info(
                 station=config.station_id,
@@ -273,9 +294,20 @@ def run_unit(
             listener=view,
         )
     finally:
-        station.close()
+        if station is not None:
+            station.close()
     if result.verdict < Verdict.ERROR:
-        _set_status(sessions, ref.unit_id, UnitStatus.ANALYSED, config.operator)
+        proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
+        _set_status(
+            sessions,
+            ref.unit_id,
+            UnitStatus.ANALYSED,
+            config.operator,
+            disposition=proposed,
+            reason=f"bench run; proposed disposition {proposed} (QA confirms)"
+            if proposed
+            else "bench run",
+        )
     return UnitOutcome(
         ref.complaint_number,
         ref.serial,
@@ -289,10 +321,24 @@ def run_unit(
 
 
 def _set_status(
-    sessions: sessionmaker[Session], unit_id: int, status: UnitStatus, actor: str
+    sessions: sessionmaker[Session],
+    unit_id: int,
+    status: UnitStatus,
+    actor: str,
+    *,
+    disposition: str | None = None,
+    reason: str = "bench run",
 ) -> None:
+    """Move the unit along; a diagnosis' disposition is stored as *proposed*.
+
+    ``set_unit_status`` keeps a disposition given with any status and checks it against the
+    manual's list only for ``dispositioned``: a unit that is ``analysed`` with a disposition
+    carries the bench's proposal, which QA confirms (status ``dispositioned``) or overrides.
+    """
     with sessions.begin() as session:
-        set_unit_status(session, unit_id, status, actor=actor, reason="bench run")
+        set_unit_status(
+            session, unit_id, status, actor=actor, disposition=disposition, reason=reason
+        )
 
 
 def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str, Any]:
@@ -320,6 +366,8 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
                 "unit": unit.serial,
                 "product_model": unit.product_model,
                 "status": unit.status,
+                "disposition": unit.disposition,
+                "disposition_state": disposition_state(unit.status, unit.disposition),
                 "run_id": latest.id if latest else None,
                 "run_status": latest.status if latest else None,
                 "verdict": (latest.verdict or "").lower() if latest else None,
@@ -329,6 +377,13 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
             }
         )
     return units
+
+
+def disposition_state(status: str, disposition: str | None) -> str | None:
+    """``proposed`` (by the bench's diagnosis), ``confirmed`` (by QA), or ``None`` (none yet)."""
+    if not disposition:
+        return None
+    return "confirmed" if status == UnitStatus.DISPOSITIONED.value else "proposed"
 
 
 def aware_now() -> datetime:

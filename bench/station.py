@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.config import ROLE_NAMES, InstrumentConfig, StationConfig
 from bench.errors import StationError
+from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
 from instruments.factory import open_instrument
 from instruments.roles import (
@@ -197,13 +198,34 @@ class CheckResult:
 
 
 def self_test(instrument: Instrument) -> str:
-    """``*TST?`` where the model has it (0 means passed); binary models have no self-test."""
-    if not isinstance(instrument, ScpiInstrument):
-        return "not supported"
+    """The instrument's own check, by what the model offers.
+
+    SCPI models run ``*TST?`` (0 means passed). The ITECH IT8511 (binary frames) has no
+    self-test command: its identify frame (read when it was opened) and one read of V/I/P show
+    that it answers and measures. The Hioki BT356x is checked by ``*ESR?``: its error bits must be
+    clear (it has no error queue).
+    """
     try:
-        reply = instrument.query("*TST?").strip()
+        if isinstance(instrument, ScpiInstrument):
+            return _tst(instrument)
+        if isinstance(instrument, HiokiBT356x):
+            status = instrument.event_status() & ESR_ERRORS
+            if status:
+                return f"fail: *ESR? error bits {status} ({describe_esr(status)})"
+            return "pass (*ESR? error bits clear)"
+        if isinstance(instrument, ElectronicLoad):
+            reading = instrument.measure()
+            return (
+                f"pass (no self-test command; identify frame and V/I read answered: "
+                f"{reading.voltage.m_as('V'):.3f} V, {reading.current.m_as('A'):.4f} A)"
+            )
     except InstrumentError as exc:
         return f"error: {exc}"
+    return "not supported"
+
+
+def _tst(instrument: ScpiInstrument) -> str:
+    reply = instrument.query("*TST?").strip()
     try:
         code = int(float(reply))
     except ValueError:

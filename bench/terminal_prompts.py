@@ -4,6 +4,11 @@ Answer order for each question: a scripted answer for its id (``--answers FILE``
 script), then ``--yes`` defaults, then the keyboard. Scripted and default answers are echoed,
 so a CI log shows what was answered on the operator's behalf. Typing ``abort`` at any question
 aborts the run (the engine records it as *aborted* and makes the bench safe).
+
+A photo answer in a file is the path of the picture, relative to the answers file, so a CI
+fixture folder (answers plus pictures) works wherever it is checked out. TOML answers may be
+written as nested tables (``[appearance.dim] length = "69.1 mm"``); they are flattened to the
+dotted question ids.
 """
 
 from __future__ import annotations
@@ -40,7 +45,24 @@ def load_answers(path: Path | str) -> dict[str, object]:
         ) from exc
     if not isinstance(data, dict):
         raise InputError(f"--answers {file}: expected a table of question_id = answer")
-    return dict(data)
+    return _flatten(data)
+
+
+def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def photo_path(answer: str, base_dir: Path | None) -> Path:
+    """Where a photo named in an answers file lies: relative paths start at that file's folder."""
+    path = Path(answer).expanduser()
+    return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
 class TerminalPrompts:
@@ -54,7 +76,11 @@ class TerminalPrompts:
         view: LiveView | None = None,
         read_line: Callable[[], str] | None = None,
         out: TextIO | None = None,
+        base_dir: Path | None = None,
     ) -> None:
+        self.answers = dict(answers or {})
+        self.base_dir = base_dir
+        """Folder of the answers file: relative photo paths in it start there."""
         self.scripted = ScriptedPrompts(answers or {})
         self.script_ids = set(answers or {})
         self.yes = yes
@@ -160,7 +186,19 @@ class TerminalPrompts:
 
     def photo(self, question_id: str, text: str) -> Photo:
         if self._from_script(question_id):
-            return self.scripted.photo(question_id, text)
+            answer = self.answers[question_id]
+            if not isinstance(answer, str):
+                return self.scripted.photo(question_id, text)
+            path = photo_path(answer, self.base_dir)
+            try:
+                photo = Photo(path.name, path.read_bytes(), path)
+            except OSError as exc:
+                raise MissingAnswer(
+                    f"photo {question_id!r}: cannot read {path} ({exc.strerror}); give the path "
+                    "of the picture, relative to the answers file"
+                ) from exc
+            self._echo(text, path, "scripted")
+            return photo
         if self.yes:
             raise MissingAnswer(
                 f"--yes cannot take a photo for {question_id!r}; give a file in --answers"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from html import escape
 from pathlib import Path
 
 from bench_helpers import PYTHON, child_env
 
+from results.reports.labels import catalogue
 from simulators.faults import CATALOGUE
 
 
@@ -30,6 +32,7 @@ def test_demo_in_a_fresh_home(tmp_path: Path) -> None:
     assert report.is_relative_to(home / ".local/share/packbench")
     assert (home / ".local/share/packbench/packbench.sqlite3").is_file()
     html = report.read_text(encoding="utf-8")
+    labels = catalogue("en")  # the report shows the catalogue's wording of each root cause
     units = document["units"]
     assert len(units) >= 6
     assert len({u["simulated_fault"] for u in units}) == len(units)
@@ -39,7 +42,8 @@ def test_demo_in_a_fresh_home(tmp_path: Path) -> None:
         assert diagnosis["root_cause"] == expected.expected_root_cause, unit
         assert diagnosis["symptom"] == expected.symptom, unit
         assert diagnosis["disposition"] == expected.expected_disposition, unit
-        row = f"<tr><td>{unit['unit']}</td><td>Root cause</td><td>{expected.expected_root_cause}<"
+        cause = escape(labels.conclusion("root_cause", expected.expected_root_cause))
+        row = f"<tr><td>{unit['unit']}</td><td>Root cause</td><td>{cause}<"
         assert row in html, f"report lacks the diagnosis row of {unit['unit']}"
     assert "HTML report:" in done.stderr and "verdict" in done.stderr
 

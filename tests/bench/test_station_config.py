@@ -119,3 +119,94 @@ def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
         load_station(bad)
     with pytest.raises(ConfigError, match="cannot be read"):
         load_station(tmp_path / "missing.toml")
+
+
+def with_notifications(**section: Any) -> dict[str, Any]:
+    data = real_station()
+    data["notifications"] = {"emergency_group": ["qa@plant.example"]} | section
+    return data
+
+
+def test_notifications_section_is_optional_and_parsed() -> None:
+    assert parse_station(real_station(), "t.toml").notifications is None
+    smtp = parse_station(
+        with_notifications(
+            emergency_group=["qa@plant.example", " pm@plant.example", "qa@plant.example"],
+            channel="smtp",
+            smtp_host="mail.plant.example",
+            smtp_port=587,
+            sender="bench@plant.example",
+            starttls=True,
+        ),
+        "t.toml",
+    ).notifications
+    assert smtp is not None
+    assert smtp.emergency_group == ("qa@plant.example", "pm@plant.example")
+    assert (smtp.channel, smtp.smtp_host, smtp.smtp_port, smtp.starttls) == (
+        "smtp",
+        "mail.plant.example",
+        587,
+        True,
+    )
+    log = parse_station(with_notifications(), "t.toml").notifications
+    assert log is not None and log.channel == "log"
+
+
+@pytest.mark.parametrize(
+    ("section", "words"),
+    [
+        ({"emergency_group": []}, ["notifications.emergency_group", "non-empty list"]),
+        ({"emergency_group": ["qa"]}, ["notifications.emergency_group", "'qa'", "name@host"]),
+        ({"channel": "pager"}, ["notifications.channel", "'pager'", "log, smtp"]),
+        ({"channel": "smtp"}, ["notifications.smtp_host", "is missing", "smtp_host ="]),
+        (
+            {"channel": "smtp", "smtp_host": "mail", "sender": "bench"},
+            ["notifications.sender", "'bench'", "name@host"],
+        ),
+        ({"smtp_port": 70000}, ["notifications.smtp_port", "70000", "1..65535"]),
+        ({"starttls": "yes"}, ["notifications.starttls", "true or false"]),
+        ({"password": "x"}, ["notifications.password", "unknown key"]),
+    ],
+    ids=["empty", "address", "channel", "smtp-host", "sender", "port", "starttls", "unknown"],
+)
+def test_notification_mistakes_name_the_field_and_the_fix(
+    section: dict[str, Any], words: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_station(with_notifications(**section), "t.toml")
+    message = str(caught.value)
+    assert "Fix:" in message
+    for word in words:
+        assert word in message
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "TCPIP::10.0.0.9::5025::SOCKET",
+        "ASRL3::INSTR",
+        "/dev/ttyUSB1",
+        "COM3",
+        "spy:///dev/ttyUSB0",
+        "192.168.0.9",
+        "TCPIP::",
+        "COM3x",
+        "http://dmm",
+    ],
+)
+def test_station_accepts_exactly_the_resources_the_factory_can_open(resource: str) -> None:
+    """One rule for both (``instruments.factory.classify_resource``): no copy to drift apart."""
+    from instruments.factory import classify_resource
+
+    data = real_station(instruments__dmm__resource=resource)
+    if classify_resource(resource) is None:
+        with pytest.raises(ConfigError, match=r"instruments\.dmm\.resource"):
+            parse_station(data, "t.toml")
+    else:
+        assert parse_station(data, "t.toml").instruments["dmm"].resource == resource
+
+
+def test_binary_load_needs_a_serial_port() -> None:
+    data = real_station(instruments__load__resource="TCPIP::10.0.0.3::5025::SOCKET")
+    with pytest.raises(ConfigError, match=r"instruments\.load\.resource: .*binary frames"):
+        parse_station(data, "t.toml")

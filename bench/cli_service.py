@@ -1,0 +1,139 @@
+"""``packbench serve`` and ``packbench token bootstrap-admin``: the QA service from the bench CLI.
+
+The service reads its settings from the environment in every uvicorn worker (each worker is a
+fresh process built from an import string), so the command line's choices are written into the
+environment before ``bench.service`` starts: ``--database``, else ``$PACKBENCH_DATABASE_URL``,
+else the station's store, which lets a bench and the service on the same PC share one store
+without any extra setting. The same order holds for the evidence folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from bench.cli_common import F, station, station_option
+from bench.config import StationConfig
+from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, InputError
+
+if TYPE_CHECKING:
+    from bench.service.settings import Settings
+
+DATABASE_ENV = "PACKBENCH_DATABASE_URL"
+EVIDENCE_ENV = "PACKBENCH_EVIDENCE_DIR"
+
+
+def service_environment(
+    config: StationConfig, database: str | None, evidence_dir: Path | None
+) -> dict[str, str]:
+    """The variables the service reads, resolved option > environment > station file."""
+    chosen_database = database or os.environ.get(DATABASE_ENV) or config.database
+    chosen_evidence = (str(evidence_dir) if evidence_dir else os.environ.get(EVIDENCE_ENV)) or str(
+        config.evidence_dir
+    )
+    if "://" not in chosen_database:
+        Path(chosen_database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return {DATABASE_ENV: chosen_database, EVIDENCE_ENV: chosen_evidence}
+
+
+def _settings(config: StationConfig, database: str | None, evidence_dir: Path | None) -> Settings:
+    """Settings as every worker will read them (imported late: the service is optional)."""
+    from bench.service.settings import Settings, SettingsError
+
+    env = dict(os.environ) | service_environment(config, database, evidence_dir)
+    try:
+        return Settings.from_env(env)
+    except SettingsError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _database_option(function: F) -> F:
+    function = click.option(
+        "--evidence-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Evidence folder (default: $PACKBENCH_EVIDENCE_DIR, else the station's).",
+    )(function)
+    return click.option(
+        "--database",
+        help="SQLAlchemy URL or SQLite path (default: $PACKBENCH_DATABASE_URL, else the "
+        "station's store).",
+    )(function)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@_database_option
+@station_option
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    database: str | None,
+    evidence_dir: Path | None,
+    station_file: Path | None,
+) -> int:
+    """Serve the QA service (API, OpenAPI spec at /openapi.json, pages) until Ctrl-C/SIGTERM.
+
+    Several workers need PostgreSQL (SQLite serialises writers). Create the first administrator
+    with `packbench token bootstrap-admin`.
+    """
+    from bench.service.__main__ import serve as serve_service
+
+    config = station(station_file)
+    settings = _settings(config, database, evidence_dir)
+    # Workers (and the app factory of a single worker) read the environment, not our options.
+    os.environ.update(service_environment(config, database, evidence_dir))
+    if workers > 1 and "://" not in settings.database_url:
+        click.echo(
+            "packbench serve: warning: several workers on SQLite take turns writing; use "
+            "PostgreSQL for a shared installation",
+            err=True,
+        )
+    try:
+        serve_service(settings, host=host, port=port, workers=workers)
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down gracefully, then re-raised the signal: a normal stop
+    except OSError as exc:
+        raise InputError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port or "
+            "stop what listens there"
+        ) from exc
+    click.echo("packbench serve: stopped", err=True)
+    return EXIT_PASS
+
+
+@click.group()
+def token() -> None:
+    """API tokens of the QA service."""
+
+
+@token.command("bootstrap-admin")
+@click.option("--name", default="admin", show_default=True, help="Login name of the admin.")
+@click.option("--printed-name", default="Administrator", show_default=True)
+@_database_option
+@station_option
+def bootstrap_admin(
+    name: str,
+    printed_name: str,
+    database: str | None,
+    evidence_dir: Path | None,
+    station_file: Path | None,
+) -> int:
+    """Create the first administrator and print its API token, once (only its hash is kept)."""
+    from bench.service.__main__ import bootstrap
+    from results.errors import ResultsError
+
+    settings = _settings(station(station_file), database, evidence_dir)
+    try:
+        raw = bootstrap(settings, name, printed_name)
+    except ResultsError as exc:
+        click.echo(f"packbench: bootstrap-admin: {exc}", err=True)
+        return EXIT_BAD_INPUT
+    click.echo(raw)
+    click.echo("(shown once: store it now; only its hash is kept)", err=True)
+    return EXIT_PASS

@@ -1,0 +1,100 @@
+"""``packbench reply``: drafting, the rule check on the command line, approved terms, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench_helpers import cli, register
+
+BAD_LETTER = (
+    "Dear ACME,\n"
+    "We are sorry for the trouble. That is not our business. "
+    "We will refund USD 500 for the returned packs.\n"
+)
+BAD_LETTER_ZH = "尊敬的客户：\n这是公司的规定，我也没办法。我们会尽快处理。\n"
+
+
+def reply(capsys: pytest.CaptureFixture[str], station: Path, *args: str) -> tuple[int, str, str]:
+    return cli(capsys, "reply", *args, "--station", str(station))
+
+
+def test_drafted_letter_passes_the_check_and_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    number = register(capsys, sim_station, "U-1")
+    code, out, err = reply(
+        capsys, sim_station, "draft", number, "--lang", "zh_CN", "--follow-up", "2030-01-15"
+    )
+    assert code == 0, err
+    document_code, document, _ = reply(capsys, sim_station, "draft", number, "--json")
+    assert document_code == 0
+    drafted = json.loads(document)
+    assert drafted["language"] == "en" and drafted["issues"] == []
+    assert number in drafted["body"]
+    code, out, err = reply(capsys, sim_station, "check", number)
+    assert code == 0, err
+    assert f"reply {drafted['reply']}: OK" in out
+    target = tmp_path / "out" / "reply.txt"
+    code, out, err = reply(capsys, sim_station, "export", number, "--out", str(target))
+    assert code == 0, err
+    assert target.read_text(encoding="utf-8").strip() == drafted["body"].strip()
+    code, out, err = reply(
+        capsys, sim_station, "check", number, "--reply", str(drafted["reply"] - 1)
+    )
+    assert code == 0, err  # the Chinese draft, asked for by id
+
+
+def test_forbidden_phrase_and_unapproved_amount_are_refused_sentence_by_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    number = register(capsys, sim_station, "U-1")
+    letter = tmp_path / "letter.txt"
+    letter.write_text(BAD_LETTER, encoding="utf-8")
+    code, _, err = reply(capsys, sim_station, "draft", number, "--body", str(letter))
+    assert code == 0 and "breaks 2 rule(s)" in err  # a draft may be wrong; it is kept
+    code, _, err = reply(capsys, sim_station, "check", number)
+    assert code == 2
+    assert "'That is not our business.'" in err
+    assert "'We will refund USD 500 for the returned packs.'" in err
+    assert "not approved" in err
+    target = tmp_path / "reply.txt"
+    code, _, err = reply(capsys, sim_station, "export", number, "--out", str(target))
+    assert code == 2 and "refused, 2 problem(s)" in err
+    assert not target.exists()
+
+    code, out, err = reply(
+        capsys, sim_station, "approve-promise", number, "--amount", "500", "--currency", "usd"
+    )
+    assert code == 0, err
+    assert "approved amount USD 500.00" in out
+    code, _, err = reply(capsys, sim_station, "check", number)
+    assert code == 2
+    assert "USD 500" not in err and "'That is not our business.'" in err
+
+
+def test_chinese_forbidden_phrase_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    number = register(capsys, sim_station, "U-1")
+    letter = tmp_path / "letter-zh.txt"
+    letter.write_text(BAD_LETTER_ZH, encoding="utf-8")
+    assert (
+        reply(capsys, sim_station, "draft", number, "--lang", "zh_CN", "--body", str(letter))[0]
+        == 0
+    )
+    code, _, err = reply(capsys, sim_station, "check", number)
+    assert code == 2 and "这是公司的规定" in err
+
+
+def test_reply_commands_refuse_unknown_complaints_and_missing_replies(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    number = register(capsys, sim_station, "U-1")
+    code, _, err = reply(capsys, sim_station, "check", number)
+    assert code == 2 and f"reply draft {number}" in err
+    code, _, err = reply(capsys, sim_station, "draft", "CC-1999-0001")
+    assert code == 2 and "CC-1999-0001 does not exist" in err
+    code, _, err = reply(capsys, sim_station, "approve-promise", number, "--days", "0")
+    assert code == 2 and "days" in err
