@@ -298,6 +298,7 @@ def add_returned_unit(
 DISPOSITIONS = (
     "recharge_and_return",
     "repair_board",
+    "replace_board",
     "replace_cells",
     "scrap",
     "replenish_stock",

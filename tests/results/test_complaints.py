@@ -220,3 +220,11 @@ def test_complaint_number_year_follows_the_given_zone(sessions: sessionmaker[Ses
             tz=ZoneInfo("Europe/Berlin"),  # 17:00 on 31 December there
         )
     assert complaint.number == "CC-2025-0001"
+
+
+def test_every_disposition_the_diagnosis_proposes_can_be_confirmed():
+    """QA confirms the diagnosis' proposal: the store must accept each one the rules can emit."""
+    from procedures.diagnosis.rules import OUTCOMES
+    from results.complaints import DISPOSITIONS
+
+    assert {outcome.disposition for outcome in OUTCOMES.values()} <= set(DISPOSITIONS)
