@@ -2,10 +2,16 @@
 
 All on SQLite in a temporary directory, through the public API (``DatabaseRecorder``,
 ``load_complaint``), so the numbers include validation, hashing, audit and commit.
+
+CI machines are shared: one unlucky repetition says nothing about the code. So every timed figure
+is the median of several repetitions after a warm-up (first-use costs: statement compilation, page
+cache), and the best repetition is printed beside it for reference. The median, not the best,
+carries the target: it is what a user sees on a busy machine too.
 """
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,11 +33,13 @@ from procedures.records import (
 )
 from results.attachments import EvidenceStore
 from results.complaints import ComplaintForm, add_returned_unit, register_complaint
-from results.db import make_engine, open_store
+from results.db import make_engine, open_store, session_factory
 from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+WARMUP = 2
+REPEATS = 11
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 
 
@@ -135,60 +143,85 @@ def bench_complaint_load(root: Path) -> list[Result]:
     sessions.kw["bind"].dispose()
 
     engine = make_engine(path)
+    sessions = session_factory(engine)  # what the QA service's store hands its pages
     timings = []
-    for _ in range(5):
-        with Session(engine) as session:
+    for i in range(WARMUP + REPEATS):
+        with sessions() as session:
             start = time.perf_counter()
             complaint = load_complaint(session, complaint_id)
             count = sum(len(st.measurements) for run in complaint.runs for st in run.steps)
             files = sum(len(st.attachments) for run in complaint.runs for st in run.steps)
-            timings.append(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+        if i >= WARMUP:
+            timings.append(elapsed)
     engine.dispose()
     assert count == runs * steps * per_step and files == runs
+    what = (
+        f"load complaint with {runs} runs ({count} measurements, {runs} traces, "
+        f"{files} attachments)"
+    )
     return [
-        Result(
-            f"load complaint with {runs} runs ({count} measurements, {runs} traces, "
-            f"{files} attachments), best of 5",
-            min(timings) * 1e3,
-            "ms",
-            100.0,
-        )
+        Result(f"{what}, median of {REPEATS}", statistics.median(timings) * 1e3, "ms", 100.0),
+        Result(f"{what}, best of {REPEATS}", min(timings) * 1e3, "ms"),
     ]
 
 
 def bench_per_measurement(root: Path) -> list[Result]:
+    """Per-step and per-measurement cost of ``DatabaseRecorder.step_finished``.
+
+    Rounds alternate a block of empty steps and a block of 100-measurement steps on the same
+    recorder, so a burst of load elsewhere hits both alike; the per-measurement cost is each
+    round's difference, and the figures are medians over the rounds.
+    """
     sessions = open_store(root / "measure.sqlite3")
     _cid, unit_id, _n = _unit(sessions, "SN-M")
     recorder = DatabaseRecorder(sessions, unit_id=unit_id)
     recorder.run_started(_info("SN-M", None))
-    steps, per_step = 50, 100
-    batches = [_measurements(per_step) for _ in range(steps)]
-    empties = 200
-    start = time.perf_counter()
-    for i in range(empties):
-        recorder.step_finished(_step(i, []))
-    per_step_cost = (time.perf_counter() - start) / empties
-    start = time.perf_counter()
-    for i, batch in enumerate(batches):
-        recorder.step_finished(_step(empties + i, batch))
-    elapsed = time.perf_counter() - start
+    per_step, full_steps, empty_steps = 100, 10, 40
+    index = 0
+    step_costs: list[float] = []
+    measurement_costs: list[float] = []
+    all_in: list[float] = []
+    for round_no in range(WARMUP + REPEATS):
+        empties = [_step(index + i, []) for i in range(empty_steps)]
+        index += empty_steps
+        fulls = [_step(index + i, _measurements(per_step)) for i in range(full_steps)]
+        index += full_steps
+        start = time.perf_counter()
+        for record in empties:
+            recorder.step_finished(record)
+        step_cost = (time.perf_counter() - start) / empty_steps
+        start = time.perf_counter()
+        for record in fulls:
+            recorder.step_finished(record)
+        full_cost = (time.perf_counter() - start) / full_steps
+        if round_no >= WARMUP:
+            step_costs.append(step_cost)
+            measurement_costs.append((full_cost - step_cost) / per_step)
+            all_in.append(full_cost / per_step)
+    recorder.close()
     sessions.kw["bind"].dispose()
-    per_measurement = (elapsed - steps * per_step_cost) / (steps * per_step)
     return [
         Result(
-            f"recorder cost per measurement into SQLite ({per_step} per step, step cost removed)",
-            per_measurement * 1e6,
+            f"recorder cost per measurement into SQLite ({per_step} per step, step cost removed), "
+            f"median of {REPEATS}",
+            statistics.median(measurement_costs) * 1e6,
             "us",
             25.0,
         ),
         Result(
-            f"recorder cost per measurement all-in ({per_step} per step, step cost included)",
-            elapsed / (steps * per_step) * 1e6,
+            f"recorder cost per measurement all-in ({per_step} per step, step cost included), "
+            f"median of {REPEATS}",
+            statistics.median(all_in) * 1e6,
             "us",
         ),
         Result(
-            "recorder cost per step (no measurements; commit included)", per_step_cost * 1e6, "us"
+            f"recorder cost per step (no measurements; commit included), median of {REPEATS}",
+            statistics.median(step_costs) * 1e6,
+            "us",
+            100.0,
         ),
+        Result(f"recorder cost per step, best of {REPEATS}", min(step_costs) * 1e6, "us"),
     ]
 
 

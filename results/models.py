@@ -206,9 +206,10 @@ class Run(Base):
 
 class Step(Base):
     __tablename__ = "step"
+    # The unique index leads with run_id, so it also serves lookups by run (migration 0005).
     __table_args__ = (UniqueConstraint("run_id", "idx"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
     idx: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime]
@@ -218,7 +219,11 @@ class Step(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
     run: Mapped[Run] = relationship(back_populates="steps")
-    measurements: Mapped[list[Measurement]] = relationship(order_by="Measurement.idx")
+    # Read-only: measurements are written by the recorder and the run import as Core INSERTs and
+    # never changed; ``readback.load_complaint`` fills it with plain ``MeasurementView`` tuples.
+    measurements: Mapped[list[Measurement]] = relationship(
+        order_by="Measurement.idx", viewonly=True
+    )
     traces: Mapped[list[Trace]] = relationship(order_by="Trace.idx")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
 

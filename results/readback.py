@@ -3,16 +3,20 @@
 ``load_run`` rebuilds ``RunInfo``/``StepRecord``/``RunOutcome`` so a stored run can be compared
 field for field with what the engine produced (and fed to the report builder unchanged).
 ``load_complaint`` fetches a complaint with all its runs, steps, measurements and evidence metadata
-in a fixed number of queries, leaving trace samples and file bytes to be fetched on demand.
+in a fixed number of queries, leaving trace samples and file bytes to be fetched on demand; its
+measurements are read-only ``MeasurementView`` tuples, the rest ORM rows (see there why).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple, cast
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session, defer, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from procedures.records import (
     Conclusion,
@@ -158,26 +162,103 @@ def load_run(
     )
 
 
+class MeasurementView(NamedTuple):
+    """A stored measurement as readers see it in a loaded complaint: plain values, read-only.
+
+    ``load_complaint`` puts these (not ORM ``Measurement`` instances) into ``Step.measurements``:
+    a complaint with 100 runs holds thousands of measurements, and the ORM spends about 10 us per
+    row on identity-map and instance-state bookkeeping that a read-only page or report never uses.
+    Same attribute names and Python types as ``Measurement`` (aware UTC ``measured_at``, bool
+    inclusivity), so code written against the model reads these unchanged. A tuple: building one
+    from a result row costs a fraction of a microsecond, and it cannot be edited by mistake.
+    """
+
+    id: int
+    step_id: int
+    idx: int
+    name: str
+    value: float | None
+    text_value: str | None
+    unit: str
+    low: float | None
+    high: float | None
+    low_inclusive: bool
+    high_inclusive: bool
+    nominal: float | None
+    marginal_low: float | None
+    marginal_high: float | None
+    verdict: str
+    comparison: str
+    instrument: str | None
+    description: str
+    measured_at: datetime
+    row_hash: str
+
+
+_MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
+_MEASUREMENT_COLUMNS = tuple(_MEASUREMENT_TABLE.c[name] for name in MeasurementView._fields)
+
+
+def _complaint_measurements(
+    session: Session, complaint_id: int
+) -> dict[int, list[MeasurementView]]:
+    """Every measurement of the complaint's runs, grouped by step id, in index order.
+
+    One Core SELECT filtered by a sub-select on the complaint (one bound parameter however many
+    steps: no IN-list limits on either backend), ordered along ``ix_measurement_step_idx`` so the
+    grouping is a single pass.
+    """
+    step_ids = (
+        select(Step.id).join(Run, Step.run_id == Run.id).where(Run.complaint_id == complaint_id)
+    )
+    # Through the Connection, not Session.execute: plain Core rows, no ORM result machinery.
+    rows = session.connection().execute(
+        select(*_MEASUREMENT_COLUMNS)
+        .where(_MEASUREMENT_TABLE.c.step_id.in_(step_ids.scalar_subquery()))
+        .order_by(_MEASUREMENT_TABLE.c.step_id, _MEASUREMENT_TABLE.c.idx)
+    )
+    grouped: dict[int, list[MeasurementView]] = {}
+    current = -1
+    bucket: list[MeasurementView] = []
+    make = MeasurementView._make
+    for row in rows.all():
+        if row[1] != current:
+            current = row[1]
+            bucket = grouped.setdefault(current, [])
+        bucket.append(make(row))
+    return grouped
+
+
 def load_complaint(session: Session, complaint_id: int) -> Complaint:
     """A complaint with its units, runs, steps, measurements, trace and attachment metadata loaded.
 
     Trace samples are deferred (``TraceChannel.data`` is loaded on first access): a complaint
-    page lists evidence, it does not plot every curve at once.
+    page lists evidence, it does not plot every curve at once. ``Step.measurements`` holds
+    read-only ``MeasurementView`` tuples (see there): the measurement rows are the bulk of a
+    complaint and are read with one Core SELECT instead of ORM instances. Everything else is
+    ORM rows of this session, loaded with one SELECT per relationship level.
     """
     complaint = session.scalars(
         select(Complaint)
         .where(Complaint.id == complaint_id)
         .options(
             selectinload(Complaint.units),
-            selectinload(Complaint.runs).selectinload(Run.steps).selectinload(Step.measurements),
             selectinload(Complaint.runs)
             .selectinload(Run.steps)
-            .selectinload(Step.traces)
-            .selectinload(Trace.channels)
-            .options(defer(TraceChannel.data)),
-            selectinload(Complaint.runs).selectinload(Run.steps).selectinload(Step.attachments),
+            .options(
+                selectinload(Step.traces)
+                .selectinload(Trace.channels)
+                .options(defer(TraceChannel.data)),
+                selectinload(Step.attachments),
+                lazyload(Step.measurements),
+            ),
         )
     ).one_or_none()
     if complaint is None:
         raise NotFound("complaint", complaint_id)
+    measurements = _complaint_measurements(session, complaint_id)
+    for run in complaint.runs:
+        for step in run.steps:
+            # committed, not appended: no change events, nothing for a flush to write.
+            set_committed_value(step, "measurements", measurements.get(step.id, []))
     return complaint
