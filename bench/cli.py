@@ -42,7 +42,7 @@ from bench.runner import (
 )
 from bench.terminal_prompts import TerminalPrompts, load_answers
 from procedures.specs import PackSpec
-from results.errors import ResultsError
+from results.errors import ResultsError, ValidationError
 
 _station_option = station_option
 _json_option = json_option
@@ -163,18 +163,65 @@ def complaint() -> None:
     """Register, list and show complaints."""
 
 
+_SYMPTOM_HELP = (
+    "One of: no_power_on, no_charge_discharge, shuts_off_after_power_on, no_voltage_or_high_ir, "
+    "appearance, dimensions, short_circuit_fire, explosion, leakage, other."
+)
+
+_FORM_OPTIONS = {
+    "customer": "--customer",
+    "product_model": "--model",
+    "shipped_qty": "--shipped",
+    "defect_qty": "--defect",
+    "symptom": "--symptom",
+    "severity": "--severity",
+    "received_by": "--received-by",
+    "received_at": "--received-at",
+    "customer_demands": "--demands",
+}
+"""The form's field names as the technician typed them: an error must name the option to fix."""
+
+
+def _check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -> None:
+    """A typo in the model would only surface at the first run, after the units were logged."""
+    from procedures.specs import load_builtin_specs
+
+    known = sorted(load_builtin_specs())
+    if model in known or allow_unknown:
+        return
+    hint = " (or add --custom-model and give --spec FILE to every run)" if custom_hint else ""
+    raise InputError(
+        f"--model {model!r}: no built-in pack spec of that name; use one of: {', '.join(known)}"
+        + hint
+    )
+
+
 @complaint.command("new")
-@click.option("--customer", required=True)
-@click.option("--model", "product_model", required=True, help="Product (pack spec) model.")
+@click.option("--customer", required=True, help="Customer name, as on the complaint form.")
+@click.option(
+    "--model",
+    "product_model",
+    required=True,
+    help="Product (pack spec) model, e.g. PB-1S2P-18650-5200.",
+)
+@click.option(
+    "--custom-model",
+    is_flag=True,
+    help="Accept a --model without a built-in spec (its runs then need --spec FILE).",
+)
 @click.option("--shipped", "shipped_qty", type=int, required=True, help="Units shipped.")
 @click.option("--defect", "defect_qty", type=int, required=True, help="Units complained about.")
-@click.option("--symptom", required=True, help="no_power_on, no_charge_discharge, ... , other")
-@click.option("--severity", help="severe, general or occasional")
+@click.option("--symptom", required=True, help=_SYMPTOM_HELP)
+@click.option(
+    "--severity",
+    help="severe, general or occasional. Required, except for short_circuit_fire, explosion and "
+    "leakage (always severe).",
+)
 @click.option("--severe", is_flag=True, help="Same as --severity severe.")
 @click.option(
     "--key-customer", is_flag=True, help="A key customer: severe means a major complaint."
 )
-@click.option("--received-by", required=True)
+@click.option("--received-by", required=True, help="Who took the complaint.")
 @click.option("--received-at", help="ISO date-time (default: now, UTC).")
 @click.option("--demands", default="", help="What the customer asks for.")
 @_station_option
@@ -182,6 +229,7 @@ def complaint() -> None:
 def complaint_new(
     customer: str,
     product_model: str,
+    custom_model: bool,
     shipped_qty: int,
     defect_qty: int,
     symptom: str,
@@ -209,6 +257,7 @@ def complaint_new(
         severity = "severe"
     config = _station(station_file)
     when = _datetime(received_at, "--received-at")
+    _check_model(product_model, custom_model)
     form = ComplaintForm(
         customer=customer,
         product_model=product_model,
@@ -220,11 +269,15 @@ def complaint_new(
         severity=severity,
         customer_demands=demands,
     )
-    if would_be_major(symptom, severity, key_customer=key_customer):
-        return register_major(config, form, key_customer=key_customer, as_json=as_json)
-    sessions = open_store_for(config)
-    with sessions.begin() as session:
-        number = register_complaint(session, form, actor=config.operator).number
+    try:
+        if would_be_major(symptom, severity, key_customer=key_customer):
+            return register_major(config, form, key_customer=key_customer, as_json=as_json)
+        sessions = open_store_for(config)
+        with sessions.begin() as session:
+            number = register_complaint(session, form, actor=config.operator).number
+    except ValidationError as exc:
+        option = _FORM_OPTIONS.get(exc.field, exc.field)
+        raise InputError(str(exc).replace(exc.field, option, 1)) from None
     if as_json:
         _emit({"complaint": number})
     else:
@@ -326,7 +379,12 @@ def unit() -> None:
 @unit.command("add")
 @click.argument("complaint_number")
 @click.argument("serials", nargs=-1, required=True)
-@click.option("--model", "product_model", default="", help="Pack spec model of the unit.")
+@click.option(
+    "--model",
+    "product_model",
+    default="",
+    help="Pack spec model of the unit (default: the complaint's model).",
+)
 @click.option("--lot", default="")
 @_station_option
 def unit_add(
@@ -341,12 +399,17 @@ def unit_add(
     from results.errors import NotFound
 
     config = _station(station_file)
+    if product_model:
+        _check_model(product_model, allow_unknown=False, custom_hint=False)
     sessions = open_store_for(config)
     with sessions.begin() as session:
         try:
             found = get_complaint(session, complaint_number)
         except NotFound:
-            raise InputError(f"complaint {complaint_number} does not exist") from None
+            raise InputError(
+                f"complaint {complaint_number} does not exist; see `packbench complaint list`, "
+                "or register it with `packbench complaint new`"
+            ) from None
         for serial in serials:
             add_returned_unit(
                 session,
@@ -370,9 +433,13 @@ def unit_add(
 def report(number: str, fmt: str, lang: str, out: Path | None, station_file: Path | None) -> int:
     """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV)."""
     from bench.reporting import write_report
+    from results.attachments import EvidenceStore
 
     config = _station(station_file)
-    path = write_report(open_store_for(config), number, fmt=fmt, lang=lang, out=out)
+    evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
+    path = write_report(
+        open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence
+    )
     click.echo(str(path))
     return EXIT_PASS
 

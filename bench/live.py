@@ -8,6 +8,7 @@ Everything here is display only: it never decides anything and never raises into
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -27,31 +28,44 @@ def clock_text(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _value_text(value: object) -> str:
+def _value_text(key: str, value: object) -> str:
+    """``voltage 4.050 V``: a bare ``4.050 V 2.600 A cc`` leaves the operator guessing."""
     if isinstance(value, float):
-        return f"{value:.3g}"
-    if hasattr(value, "magnitude") and hasattr(value, "units"):
-        return f"{value:.3f~P}"
-    return str(value)
+        text = f"{value:.3g}"
+    elif hasattr(value, "magnitude") and hasattr(value, "units"):
+        text = f"{value:.3f~P}"
+    elif key == "mode":
+        text = str(value).upper()
+    else:
+        text = str(value)
+    return f"{key.replace('_', ' ')} {text}"
 
 
 def progress_text(fraction: float | None, values: Mapping[str, object]) -> str:
-    """``45% elapsed 1:05:00 remaining <= 1:55:00 4.050 V 2.600 A cc``."""
+    """`` 25% elapsed 1:00:00 (time limit 4:00:00)  voltage 4.050 V  mode CC``.
+
+    With a time limit the fraction is of that limit, not of the charge: a recharge usually ends
+    well before it, so the limit is shown as such rather than as a "remaining" time."""
     parts: list[str] = []
     if fraction is not None:
         parts.append(f"{fraction * 100:3.0f}%")
     elapsed = values.get("elapsed_s")
     if isinstance(elapsed, int | float):
-        parts.append(f"elapsed {clock_text(elapsed)}")
+        clock = f"elapsed {clock_text(elapsed)}"
         limit = values.get("limit_s")
         if isinstance(limit, int | float):
-            parts.append(f"remaining <= {clock_text(limit - elapsed)}")
+            clock += f" (time limit {clock_text(limit)})"
         elif fraction:
-            parts.append(f"remaining ~ {clock_text(elapsed * (1 - fraction) / fraction)}")
-    for key, value in values.items():
-        if key not in ("elapsed_s", "limit_s"):
-            parts.append(_value_text(value))
-    return " ".join(parts)
+            clock += f" (about {clock_text(elapsed * (1 - fraction) / fraction)} to go)"
+        parts.append(clock)
+    head = " ".join(parts)
+    tail = [_value_text(k, v) for k, v in values.items() if k not in ("elapsed_s", "limit_s")]
+    return "  ".join([head, *tail]) if head else "  ".join(tail)
+
+
+def fit(text: str, width: int) -> str:
+    """One screen line: a redrawn line that wraps leaves its first half behind on every redraw."""
+    return text if len(text) < width else text[: max(0, width - 2)] + "~"
 
 
 def bar(fraction: float | None, width: int = BAR_WIDTH) -> str:
@@ -129,7 +143,8 @@ class LiveView:
             if now - self._last_draw < REDRAW_S and fraction not in (None, 1.0):
                 return
             self._last_draw = now
-            self._write(f"\r\x1b[2K  .. {step} {bar(fraction)} {text}")
+            width = shutil.get_terminal_size().columns
+            self._write("\r\x1b[2K" + fit(f"  .. {step} {bar(fraction)} {text}", width))
             self._line_open = True
             return
         quarter = int((fraction or 0.0) * PLAIN_STEPS)
@@ -173,6 +188,9 @@ class LiveView:
             ]
             for r in rows
         ]
+        if not rows:
+            self.line("  (no units yet: log them with `packbench unit add <complaint> <serial>`)")
+            return
         if not any(r.fault for r in rows):
             headers.pop(1)
             cells = [c[:1] + c[2:] for c in cells]

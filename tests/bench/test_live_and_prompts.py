@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bench.live import LiveView, TableRow, bar, clock_text, progress_text
+from bench.live import LiveView, TableRow, bar, clock_text, fit, progress_text
 from bench.terminal_prompts import TerminalPrompts
 from instruments.units import Q_
 from procedures.errors import AbortRequested, MissingAnswer
@@ -20,8 +20,29 @@ def test_progress_text_shows_elapsed_remaining_and_values() -> None:
         0.25,
         {"elapsed_s": 3600.0, "limit_s": 14400.0, "voltage": Q_(4.05, "V"), "mode": "cc"},
     )
-    assert text == " 25% elapsed 1:00:00 remaining <= 3:00:00 4.050 V cc"
-    assert progress_text(0.5, {"elapsed_s": 60.0}) == " 50% elapsed 0:01:00 remaining ~ 0:01:00"
+    assert text == " 25% elapsed 1:00:00 (time limit 4:00:00)  voltage 4.050 V  mode CC"
+    assert progress_text(0.5, {"elapsed_s": 60.0}) == " 50% elapsed 0:01:00 (about 0:01:00 to go)"
+    assert progress_text(None, {"current": Q_(2.6, "A")}) == "current 2.600 A"
+
+
+def test_tty_progress_line_never_wraps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line wider than the terminal wraps, and each redraw would then leave a line behind."""
+    monkeypatch.setenv("COLUMNS", "60")
+    out = io.StringIO()
+    view = LiveView(out, tty=True)
+    view.step_started("wake_recharge")
+    values = {"elapsed_s": 60.0, "limit_s": 14400.0, "voltage": Q_(4.0, "V"), "mode": "cv"}
+    view.progress("wake_recharge", 0.2, values)
+    drawn = out.getvalue().rsplit("\r\x1b[2K", 1)[1]
+    assert len(drawn) < 60
+    assert drawn.startswith("  .. wake_recharge [") and drawn.endswith("~")
+    assert fit("short", 60) == "short"
+
+
+def test_empty_table_says_how_to_log_units() -> None:
+    out = io.StringIO()
+    LiveView(out, tty=False).table([])
+    assert "packbench unit add" in out.getvalue()
     assert clock_text(-5) == "0:00:00"
     assert bar(0.5, 10) == "[#####-----]"
     assert bar(None, 4) == "[????]"
