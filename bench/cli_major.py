@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -44,12 +44,9 @@ def notification_channel(settings: NotificationsConfig) -> NotificationChannel:
     """The station's channel; ``log`` keeps the message in the log (and in the store's rows)."""
     if settings.channel == "smtp":
         assert settings.smtp_host is not None and settings.sender is not None  # config checked
-        smtp = SmtpChannel(
+        return SmtpChannel(
             settings.smtp_host, settings.smtp_port, settings.sender, starttls=settings.starttls
         )
-        # SmtpChannel is frozen, so its read-only ``name`` does not match the protocol's
-        # settable attribute under mypy; it is used only for reading.
-        return cast(NotificationChannel, smtp)
     return LogChannel()
 
 

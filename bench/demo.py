@@ -23,6 +23,7 @@ from bench.reporting import write_report
 from bench.runner import UnitOutcome, complaint_document, diagnosis_of, open_store_for, run_unit
 from bench.terminal_prompts import TerminalPrompts
 from procedures.records import Verdict
+from results.attachments import EvidenceStore
 from results.complaints import ComplaintForm, add_returned_unit, register_complaint
 from simulators.launcher import fault_catalogue
 
@@ -124,7 +125,8 @@ def run_demo(*, out: Path | None = None, as_json: bool = False) -> int:
             )
         )
     view.table(rows)
-    report = write_report(sessions, number, fmt="html", lang="en", out=out)
+    evidence = EvidenceStore(config.evidence_dir)
+    report = write_report(sessions, number, fmt="html", lang="en", out=out, evidence=evidence)
     view.line(f"\nHTML report: {report}")
     if as_json:
         document = complaint_document(outcomes, number) | {"report": str(report)}

@@ -3,6 +3,9 @@
 Reports rendered here are drafts straight from the store (not versioned, not signed): the
 approval workflow (``results.reports.approval``) is the place for the report that goes to the
 customer. The file name follows the manual's ``<complaint-no>-<product-no>`` rule.
+
+The evidence store is passed in because the annex photos (appearance runs) live there, not in
+the database: without it a report lists the photos by hash but shows none of them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bench import paths
 from bench.errors import InputError
 from results.complaints import get_complaint
 from results.errors import NotFound
+from results.reports.annex import EvidenceReader, photos
 from results.reports.assemble import assemble_report
 from results.reports.exports import measurement_log, to_csv, to_json
 from results.reports.model import report_number
@@ -23,8 +27,16 @@ from results.reports.model import report_number
 FORMATS = ("html", "pdf", "json", "csv")
 
 
-def render(session: Session, complaint_number: str, *, fmt: str, lang: str) -> tuple[str, bytes]:
-    """(suggested file name, content) of the complaint's report in ``fmt``."""
+def render(
+    session: Session,
+    complaint_number: str,
+    *,
+    fmt: str,
+    lang: str,
+    evidence: EvidenceReader | None = None,
+) -> tuple[str, bytes]:
+    """(suggested file name, content) of the complaint's report in ``fmt``; ``evidence`` (the
+    station's evidence store) embeds the annex photos."""
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     try:
@@ -39,13 +51,20 @@ def render(session: Session, complaint_number: str, *, fmt: str, lang: str) -> t
         text = to_json(rows) if fmt == "json" else to_csv(rows)
         return f"{name}-measurements.{fmt}", text.encode("utf-8")
     data = assemble_report(session, complaint.id, locale=lang, issued_at=datetime.now(UTC))
-    if fmt == "html":
-        from results.reports.html import render_html
+    try:
+        images = None if evidence is None else photos(data, evidence)
+        if fmt == "html":
+            from results.reports.html import render_html
 
-        return f"{name}.html", render_html(data, lang).encode("utf-8")
-    from results.reports.pdf import render_pdf
+            return f"{name}.html", render_html(data, lang, images=images).encode("utf-8")
+        from results.reports.pdf import render_pdf
 
-    return f"{name}.pdf", render_pdf(data, lang)
+        return f"{name}.pdf", render_pdf(data, lang, images=images)
+    except FileNotFoundError as exc:
+        raise InputError(
+            f"evidence file {exc.filename} of complaint {complaint_number} is missing; restore "
+            "it from backup or check station.evidence_dir, then run `packbench verify`"
+        ) from None
 
 
 def write_report(
@@ -55,10 +74,11 @@ def write_report(
     fmt: str = "html",
     lang: str = "en",
     out: Path | None = None,
+    evidence: EvidenceReader | None = None,
 ) -> Path:
     """Render and write; default place: ``<data dir>/reports/<complaint>-<product>.<ext>``."""
     with sessions() as session:
-        name, content = render(session, complaint_number, fmt=fmt, lang=lang)
+        name, content = render(session, complaint_number, fmt=fmt, lang=lang, evidence=evidence)
     path = out if out is not None else paths.default_reports_dir() / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)

@@ -314,6 +314,10 @@ def run_procedure(
     Signals are handled only in the main thread (Python delivers them nowhere else); elsewhere,
     set ``abort_event`` to abort at the next step boundary or measurement. After a second Ctrl-C
     during the safe state, ``KeyboardInterrupt`` is raised once the run has been recorded.
+
+    The recorder's failures never skip the safe state: a failing ``run_started`` is re-raised
+    after it (nothing was recorded, so there is no run to finish); a failing ``step_finished``
+    ends the run as *error*; a failing ``run_finished`` propagates after it.
     """
     run = RunState(
         procedure=procedure.name,
@@ -330,8 +334,13 @@ def run_procedure(
         guard.install()
     final: Verdict | None = None
     message = ""
+    start_failure: Exception | None = None
     try:
-        recorder.run_started(run_info)
+        try:
+            recorder.run_started(run_info)
+        except Exception as exc:  # nothing recorded yet: make safe, then raise it as it came
+            start_failure = exc
+            raise
         for index, step in enumerate(procedure.ordered_steps):
             if guard.pending is not None:
                 final = Verdict.ABORTED
@@ -342,7 +351,17 @@ def run_procedure(
                 break
             record = _run_step(run, step, index, guard)
             run.steps.append(record)
-            recorder.step_finished(record)
+            try:
+                recorder.step_finished(record)
+            except Exception as exc:  # the store broke, not the pack: stop, say what is lost
+                final = Verdict.ERROR
+                message = (
+                    f"recorder failed to store step {step.name!r} ({type(exc).__name__}: {exc}); "
+                    "that step's record may be lost and the run was stopped. Fix: check the "
+                    "database, then run the unit again"
+                )
+                run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
+                break
             if record.verdict >= Verdict.ERROR:
                 final, message = record.verdict, f"step {step.name!r}: {record.message}"
                 break
@@ -370,9 +389,12 @@ def run_procedure(
                 verdict = max(verdict, Verdict.ERROR)
                 message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")
             outcome = RunOutcome(verdict, datetime.now(UTC), message, tuple(run.conclusions))
-            recorder.run_finished(outcome)
+            if start_failure is None:
+                recorder.run_finished(outcome)
         finally:
             guard.restore()
+    if start_failure is not None:
+        raise start_failure
     if guard.forced:
         raise KeyboardInterrupt("forced exit after the safe state (second signal)")
     return RunResult(run_info, outcome, run.steps)

@@ -33,7 +33,7 @@ from results.manual_models import (
     MajorComplaint,
     SupplierNotification,
 )
-from results.models import Attachment, Complaint, Severity, Symptom
+from results.models import Attachment, Complaint, Run, Severity, Symptom
 from results.notifications import Notification, NotificationChannel, recipients
 
 ACCEPTANCE_TYPES = (PDF, PNG, JPEG)
@@ -421,10 +421,100 @@ def attach_acceptance(
     return row
 
 
+def link_acceptance(
+    session: Session,
+    store: EvidenceStore,
+    major_id: int,
+    attachment: int | str,
+    *,
+    actor: str,
+) -> Attachment:
+    """Point the major record at a letter already stored with its complaint.
+
+    ``attachment`` is the row id or the content hash. The letter usually arrives through the
+    ordinary upload path (size limit, content typing, hash), so this refers to that row instead
+    of storing the bytes a second time as ``attach_acceptance`` (bytes in) would. A file of one
+    of the complaint's runs counts too: a photo of the signed letter taken at the bench.
+    """
+    actor = _actor(actor)
+    major = get_major(session, major_id)
+    if major.closed_at is not None:
+        raise InvalidTransition(
+            f"major complaint {major.id}", "closed", "closed", (), "closed: nothing to attach"
+        )
+    query = select(Attachment).outerjoin(Run, Run.id == Attachment.run_id)
+    query = query.where(
+        (Attachment.complaint_id == major.complaint_id) | (Run.complaint_id == major.complaint_id)
+    )
+    if isinstance(attachment, int) and not isinstance(attachment, bool):
+        query = query.where(Attachment.id == attachment)
+    elif isinstance(attachment, str) and attachment.strip():
+        query = query.where(Attachment.sha256 == attachment.strip().lower())
+    else:
+        raise ValidationError(
+            "acceptance", f"{attachment!r} is neither an id nor a hash", "give the file's SHA-256"
+        )
+    row = session.scalars(query.order_by(Attachment.id)).first()
+    if row is None:
+        complaint = session.get(Complaint, major.complaint_id)
+        number = complaint.number if complaint else str(major.complaint_id)
+        raise NotFound(f"attachment of complaint {number}", str(attachment))
+    if row.media_type not in ACCEPTANCE_TYPES:
+        raise ValidationError(
+            "acceptance",
+            f"{row.original_name} is {row.media_type}",
+            "upload the signed letter as PDF or a scan/photo (PNG, JPEG), then link that file",
+        )
+    problem = store.check(row.sha256)
+    if problem is not None:
+        raise ValidationError("acceptance", f"{row.original_name}: {problem}", "upload it again")
+    before = _row(major)
+    major.acceptance_attachment_id = row.id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="major.acceptance",
+        entity_type=MajorComplaint.__tablename__,
+        entity_id=major.id,
+        before=before,
+        after=_row(major),
+        reason=f"customer's written acceptance: {row.original_name}",
+    )
+    return row
+
+
+SUPPLIER_WORDS = ("supplier", "vendor", "供应商", "供方")
+"""Words that put a supplier in the emergency path. The records hold no supplier field (a
+decision is free text), so a decision or containment that names a supplier action is how the
+plant says one is involved; then the manual's "records ... the supplier notification" holds."""
+
+
+def supplier_involved(session: Session, major: MajorComplaint) -> str | None:
+    """The first meeting decision or containment text naming a supplier, else ``None``."""
+    texts: list[str] = []
+    for meeting in session.scalars(
+        select(EmergencyMeeting).where(EmergencyMeeting.major_id == major.id)
+    ):
+        texts += [f"{d.get('text', '')} ({d.get('owner', '')})" for d in meeting.decisions]
+    texts += session.scalars(
+        select(ContainmentRecord.locations).where(ContainmentRecord.major_id == major.id)
+    ).all()
+    for text in texts:
+        if any(word in text.casefold() for word in SUPPLIER_WORDS):
+            return text
+    return None
+
+
 def closure_blockers(
     session: Session, major: MajorComplaint, store: EvidenceStore | None = None
 ) -> list[str]:
-    """What is still missing before the major complaint may close (empty: it may)."""
+    """What is still missing before the major complaint may close (empty: it may).
+
+    The supplier notification is required only when a supplier is involved (see
+    ``supplier_involved``): a leak caused by the customer's charger has no supplier to tell, and
+    demanding one would push QA into recording a notification that never happened.
+    """
     missing: list[str] = []
     if not session.scalars(
         select(ContainmentRecord.id).where(ContainmentRecord.major_id == major.id)
@@ -434,6 +524,16 @@ def closure_blockers(
         select(EmergencyMeeting.id).where(EmergencyMeeting.major_id == major.id)
     ).first():
         missing.append("no emergency meeting decisions recorded")
+    involving = supplier_involved(session, major)
+    if (
+        involving is not None
+        and not session.scalars(
+            select(SupplierNotification.id).where(SupplierNotification.major_id == major.id)
+        ).first()
+    ):
+        missing.append(
+            f"the supplier notification is not recorded, though {involving!r} names a supplier"
+        )
     if major.acceptance_attachment_id is None:
         missing.append("the customer's written acceptance is not attached")
     elif store is not None:

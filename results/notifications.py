@@ -53,7 +53,10 @@ class Delivery:
 
 
 class NotificationChannel(Protocol):
-    name: str
+    """Read-only ``name`` so frozen channels (``SmtpChannel``) satisfy it as they are."""
+
+    @property
+    def name(self) -> str: ...
 
     def send(self, message: Notification) -> Delivery: ...
 

@@ -303,7 +303,7 @@ def check_reply(session: Session, reply_id: int) -> list[ReplyIssue]:
     reply = get_reply(session, reply_id)
     terms = approved_terms(session, reply.complaint_id)
     terms = ApprovedTerms(terms.amounts, terms.dates | {reply.follow_up_due}, terms.days)
-    return check_text(reply.body, terms)
+    return check_text(reply.body, terms, language=reply.language)
 
 
 def export_reply(session: Session, reply_id: int) -> str:

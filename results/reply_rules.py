@@ -5,31 +5,60 @@ Two checks, both sentence by sentence so each hit names the sentence to rewrite:
 * forbidden phrases (English and their Chinese equivalents): the manual lists answers that shut
   the customer out ("this is company policy, I can do nothing", "that is impossible", "that is
   not our business", "I will let you know some other day"); a few close relatives are added
-  (marked in ``why``) because a checker that only knows four exact strings is easily walked round;
+  (marked "related" in their explanation) because a checker that only knows four exact strings
+  is easily walked round;
 * promises: every money amount, calendar date and "within N days" in the text must match what
   was approved for the complaint (``ApprovedTerms``). Nothing is promised that nobody approved.
 
-Patterns are deliberately simple regular expressions: a reviewer must be able to read them.
+Patterns are deliberately simple regular expressions: a reviewer must be able to read them. The
+explanations live in the replies catalogues beside the letter templates, so a Chinese letter is
+checked with Chinese explanations (``check_text(..., language="zh_CN")``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from pathlib import Path
+
+from results.errors import ValidationError
 
 _FLAGS = re.IGNORECASE
+
+
+LOCALE_DIR = Path(__file__).with_name("replies_locale")
+LANGUAGES = ("en", "zh_CN")
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     code: str
     pattern: re.Pattern[str]
-    why: str
 
 
-def _rule(code: str, pattern: str, why: str) -> Rule:
-    return Rule(code, re.compile(pattern, _FLAGS), why)
+def _rule(code: str, pattern: str) -> Rule:
+    return Rule(code, re.compile(pattern, _FLAGS))
+
+
+@cache
+def explanations(language: str) -> dict[str, str]:
+    """The ``rule.*`` entries of the letter's catalogue: QA reads why in the letter's language."""
+    if language not in LANGUAGES:
+        raise ValidationError("language", f"{language!r} is not supported", f"use {LANGUAGES}")
+    data: dict[str, str] = json.loads((LOCALE_DIR / f"{language}.json").read_text("utf-8"))
+    found = {k: v for k, v in data.items() if k.startswith("rule.")}
+    codes = [r.code for r in FORBIDDEN] + [*PROMISE_RULES, "none"]
+    missing = [c for c in codes if f"rule.{c}" not in found]
+    if missing:
+        raise ValidationError(
+            "language",
+            f"{language} catalogue lacks {', '.join('rule.' + c for c in missing)}",
+            f"add them to results/replies_locale/{language}.json",
+        )
+    return found
 
 
 FORBIDDEN: tuple[Rule, ...] = (
@@ -37,38 +66,25 @@ FORBIDDEN: tuple[Rule, ...] = (
         "company_policy",
         r"\bcompany(?:'s)? polic(?:y|ies)\b|\bI can do nothing\b|\bnothing (?:I|we) can do\b"
         r"|公司(?:的)?规定|(?:我|我们)(?:也)?没(?:有)?办法|无能为力",
-        "forbidden: hides behind policy and refuses to help (manual: 'this is company policy, "
-        "I can do nothing')",
     ),
-    _rule(
-        "impossible",
-        r"\b(?:that|this|it)(?:'s| is) impossible\b|\bimpossible\b|不可能",
-        "forbidden: dismisses the customer's report (manual: 'that is impossible')",
-    ),
+    _rule("impossible", r"\b(?:that|this|it)(?:'s| is) impossible\b|\bimpossible\b|不可能"),
     _rule(
         "not_our_business",
         r"\bnot our (?:business|problem|concern|responsibility)\b|\bnone of our business\b"
         r"|不关(?:我们|我)的事|与(?:我们|我)无关|不是我们的(?:问题|责任)",
-        "forbidden: refuses responsibility (manual: 'that is not our business')",
     ),
     _rule(
         "some_other_day",
         r"\b(?:some )?other day\b|\blet you know later\b|改天|过几天再(?:说|通知)",
-        "forbidden: an open-ended put-off (manual: 'I will let you know some other day'); "
-        "give a scheduled follow-up date instead",
     ),
-    _rule(
-        "dont_know",
-        r"\bI (?:do not|don't) know\b|我不(?:知道|清楚)",
-        "forbidden (related): admits ignorance instead of promising to find out",
-    ),
+    _rule("dont_know", r"\bI (?:do not|don't) know\b|我不(?:知道|清楚)"),
     _rule(
         "your_fault",
         r"\b(?:it is|it's) your (?:own )?fault\b|\byour own problem\b"
         r"|(?:你|您)(?:们)?自己的(?:问题|责任|错)",
-        "forbidden (related): blames the customer; state the finding and the advice instead",
     ),
 )
+"""Each rule's explanation is ``rule.<code>`` in the replies catalogues (``replies_locale``)."""
 
 _CURRENCY = {
     "usd": "USD",
@@ -128,6 +144,8 @@ _DAYS = re.compile(
     r"|(?P<n2>\d+)\s?(?:个)?(?:工作)?(?:天|日)(?:之)?内",
     _FLAGS,
 )
+PROMISE_RULES = ("unapproved_amount", "unapproved_date", "unapproved_deadline")
+
 _SENTENCE = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+|\n+")
 
 
@@ -152,10 +170,14 @@ class ReplyIssue:
 
 @dataclass
 class _Found:
+    why: dict[str, str]
     issues: list[ReplyIssue] = field(default_factory=list)
 
-    def add(self, sentence: str, rule: str, why: str) -> None:
-        self.issues.append(ReplyIssue(sentence, rule, why))
+    def add(self, sentence: str, rule: str, **values: str) -> None:
+        self.issues.append(ReplyIssue(sentence, rule, self.why[f"rule.{rule}"].format(**values)))
+
+    def allowed(self, items: list[str]) -> str:
+        return ", ".join(items) or self.why["rule.none"]
 
 
 def sentences(text: str) -> list[str]:
@@ -173,12 +195,13 @@ def _check_money(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
         value = _amount(match.group("n1") or match.group("n2"))
         ok = any(c == currency and abs(a - value) < 0.005 for c, a in approved.amounts)
         if not ok:
-            allowed = ", ".join(f"{c} {a:.2f}" for c, a in sorted(approved.amounts)) or "none"
+            allowed = found.allowed([f"{c} {a:.2f}" for c, a in sorted(approved.amounts)])
             found.add(
                 sentence,
                 "unapproved_amount",
-                f"promises {currency} {value:.2f}, which is not approved for this complaint "
-                f"(approved: {allowed}); remove it or have the amount approved first",
+                currency=currency,
+                value=f"{value:.2f}",
+                allowed=allowed,
             )
 
 
@@ -199,34 +222,26 @@ def _check_dates(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
             )
             if not ok:
                 shown = f"{year}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
-                allowed = ", ".join(d.isoformat() for d in sorted(approved.dates)) or "none"
-                found.add(
-                    sentence,
-                    "unapproved_date",
-                    f"promises the date {shown}, which is not approved for this complaint "
-                    f"(approved: {allowed}); use an approved date",
-                )
+                allowed = found.allowed([d.isoformat() for d in sorted(approved.dates)])
+                found.add(sentence, "unapproved_date", date=shown, allowed=allowed)
 
 
 def _check_days(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
     for match in _DAYS.finditer(sentence):
         n = int(match.group("n1") or match.group("n2"))
         if n not in approved.days:
-            allowed = ", ".join(str(d) for d in sorted(approved.days)) or "none"
-            found.add(
-                sentence,
-                "unapproved_deadline",
-                f"promises action within {n} days, not approved (approved: {allowed})",
-            )
+            allowed = found.allowed([str(d) for d in sorted(approved.days)])
+            found.add(sentence, "unapproved_deadline", days=str(n), allowed=allowed)
 
 
-def check_text(text: str, approved: ApprovedTerms) -> list[ReplyIssue]:
-    """Every forbidden phrase and unapproved promise, in the order of the sentences."""
-    found = _Found()
+def check_text(text: str, approved: ApprovedTerms, *, language: str = "en") -> list[ReplyIssue]:
+    """Every forbidden phrase and unapproved promise, in the order of the sentences, each
+    explained in ``language`` (the letter's: the one QA is reading and rewriting)."""
+    found = _Found(explanations(language))
     for sentence in sentences(text):
         for rule in FORBIDDEN:
             if rule.pattern.search(sentence):
-                found.add(sentence, rule.code, rule.why)
+                found.add(sentence, rule.code)
         _check_money(sentence, approved, found)
         _check_dates(sentence, approved, found)
         _check_days(sentence, approved, found)

@@ -1,9 +1,7 @@
-"""A major complaint as the API and the page show it, and linking an uploaded acceptance letter.
+"""A major complaint as the API and the page show it.
 
 Both the JSON and the page read the same dictionary, so the hour clock and the closure blockers
-are computed once. The acceptance letter arrives through the ordinary upload path (size limit,
-content typing, content hash); linking it here refers to that row instead of storing the file a
-second time, which ``results.major.attach_acceptance`` (bytes in) would do.
+are computed once. (Linking an uploaded acceptance letter is ``results.major.link_acceptance``.)
 """
 
 from __future__ import annotations
@@ -15,10 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.service.views import iso
-from results import audit
 from results.attachments import EvidenceStore
-from results.errors import InvalidTransition, NotFound, ValidationError
-from results.major import ACCEPTANCE_TYPES, closure_blockers, deadlines
+from results.major import closure_blockers, deadlines
 from results.manual_models import (
     ContainmentRecord,
     EmergencyMeeting,
@@ -26,7 +22,7 @@ from results.manual_models import (
     MajorComplaint,
     SupplierNotification,
 )
-from results.models import Attachment, Complaint
+from results.models import Attachment
 
 
 def _columns(row: MajorComplaint) -> dict[str, Any]:
@@ -115,50 +111,3 @@ def major_dict(
         },
         "blockers": [] if major.closed_at else closure_blockers(session, major, store),
     }
-
-
-def link_acceptance(
-    session: Session,
-    store: EvidenceStore,
-    major: MajorComplaint,
-    sha256: str,
-    *,
-    actor: str,
-) -> Attachment:
-    """Point the major record at a letter already attached to its complaint (by content hash)."""
-    if major.closed_at is not None:
-        raise InvalidTransition(
-            f"major complaint {major.id}", "closed", "closed", (), "closed: nothing to attach"
-        )
-    row = session.scalars(
-        select(Attachment)
-        .where(Attachment.sha256 == sha256, Attachment.complaint_id == major.complaint_id)
-        .order_by(Attachment.id)
-    ).first()
-    if row is None:
-        complaint = session.get(Complaint, major.complaint_id)
-        number = complaint.number if complaint else major.complaint_id
-        raise NotFound(f"attachment of complaint {number}", sha256)
-    if row.media_type not in ACCEPTANCE_TYPES:
-        raise ValidationError(
-            "acceptance",
-            f"{row.original_name} is {row.media_type}",
-            "upload the signed letter as PDF or a scan/photo (PNG, JPEG), then link that file",
-        )
-    problem = store.check(row.sha256)
-    if problem is not None:
-        raise ValidationError("acceptance", f"{row.original_name}: {problem}", "upload it again")
-    before = _columns(major)
-    major.acceptance_attachment_id = row.id
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="major.acceptance",
-        entity_type=MajorComplaint.__tablename__,
-        entity_id=major.id,
-        before=before,
-        after=_columns(major),
-        reason=f"customer's written acceptance: {row.original_name}",
-    )
-    return row

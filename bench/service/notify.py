@@ -7,8 +7,6 @@ message to the plant's relay. ``results.major`` takes any channel, so nothing be
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import Request
 
 from bench.service.errors import NotConfigured
@@ -19,10 +17,7 @@ from results.notifications import LogChannel, NotificationChannel, SmtpChannel
 
 def build_channel(settings: Settings) -> NotificationChannel:
     if settings.notify == "smtp":
-        smtp = SmtpChannel(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
-        # The protocol declares ``name`` as a plain (settable) attribute; the frozen SMTP channel
-        # only reads it, which is all ``results`` does. Cast until the protocol says read-only.
-        return cast(NotificationChannel, smtp)
+        return SmtpChannel(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
     return LogChannel()
 
 

@@ -3,15 +3,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, T0, form
 
 from results import major
-from results.attachments import EvidenceStore
-from results.errors import InvalidTransition, ValidationError
+from results.attachments import EvidenceStore, attach
+from results.errors import InvalidTransition, NotFound, ValidationError
 from results.manual_models import EmergencyNotification
-from results.models import AuditEvent, Complaint, Symptom
+from results.models import Attachment, AuditEvent, Complaint, Symptom
 from results.notifications import LogChannel
 from results.workflow import transition
 
@@ -219,3 +219,100 @@ def test_the_complaint_workflow_refuses_to_close_an_open_major_complaint(
         transition(session, complaint_id, "closed", actor="zhao.qa", note="replaced")
     with sessions.begin() as session:
         assert session.get(Complaint, complaint_id).status != "closed"
+
+
+def _contain_and_meet(session: Session, major_id: int, decision: str, locations: str) -> None:
+    major.open_containment(
+        session, major_id, stock_frozen_qty=5, locations=locations, production_hold=True, actor="wu"
+    )
+    major.record_meeting(
+        session,
+        major_id,
+        held_at=NOW,
+        attendees=["QA"],
+        decisions=[major.Decision(decision, "QA")],
+        actor="qa",
+    )
+
+
+def test_link_acceptance_by_hash_or_id_reuses_the_stored_row(
+    sessions: sessionmaker[Session], evidence_dir
+) -> None:
+    store = EvidenceStore(evidence_dir)
+    complaint_id, major_id = leakage(sessions, LogChannel())
+    other_id, _ = leakage(sessions, LogChannel())
+    with sessions.begin() as session:
+        _contain_and_meet(session, major_id, "recall lot L2511", "WH-2")
+        letter = attach(
+            session, store, PDF_LETTER, name="ok.pdf", actor="li", complaint_id=complaint_id
+        )
+        notes = attach(
+            session, store, b"a,b\n1,2\n", name="n.csv", actor="li", complaint_id=complaint_id
+        )
+        foreign = attach(session, store, PNG_BYTES, name="x.png", actor="li", complaint_id=other_id)
+        letter_id, letter_sha, notes_id, foreign_sha = (
+            letter.id,
+            letter.sha256,
+            notes.id,
+            foreign.sha256,
+        )
+    with sessions.begin() as session:
+        with pytest.raises(ValidationError, match="PDF"):
+            major.link_acceptance(session, store, major_id, notes_id, actor="qa")
+        with pytest.raises(NotFound):  # another complaint's file is not this customer's letter
+            major.link_acceptance(session, store, major_id, foreign_sha, actor="qa")
+        with pytest.raises(ValidationError, match="actor"):
+            major.link_acceptance(session, store, major_id, letter_id, actor=" ")
+    for ref in (letter_sha.upper(), letter_id):
+        with sessions.begin() as session:
+            row = major.link_acceptance(session, store, major_id, ref, actor="qa")
+            assert row.id == letter_id
+    with sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 3  # no copy
+        events = session.scalars(
+            select(AuditEvent.reason).where(AuditEvent.action == "major.acceptance")
+        ).all()
+        assert events == ["customer's written acceptance: ok.pdf"] * 2
+        assert major.closure_blockers(session, major.get_major(session, major_id), store) == []
+        major.close_major(session, major_id, actor="qa", store=store)
+    with sessions.begin() as session, pytest.raises(InvalidTransition, match="closed"):
+        major.link_acceptance(session, store, major_id, letter_id, actor="qa")
+
+
+@pytest.mark.parametrize(
+    ("decision", "locations"),
+    [
+        ("Supplier CellCo to replace the seal on lot L2511", "WH-2"),
+        ("8D", "WH-2; stock returned to the vendor"),
+        ("通知供应商更换密封圈", "WH-2"),
+    ],
+)
+def test_a_supplier_named_in_the_meeting_or_containment_must_be_notified_before_closure(
+    sessions: sessionmaker[Session], evidence_dir, decision: str, locations: str
+) -> None:
+    store = EvidenceStore(evidence_dir)
+    _, major_id = leakage(sessions, LogChannel())
+    with sessions.begin() as session:
+        _contain_and_meet(session, major_id, decision, locations)
+        major.attach_acceptance(session, store, major_id, PDF_LETTER, name="ok.pdf", actor="qa")
+    with sessions.begin() as session, pytest.raises(InvalidTransition, match="supplier"):
+        major.close_major(session, major_id, actor="qa", store=store)
+    with sessions.begin() as session:
+        major.record_supplier_notification(
+            session, major_id, supplier="CellCo", reference="SCAR-1", content="seal", actor="qa"
+        )
+        assert major.close_major(session, major_id, actor="qa", store=store).closed_by == "qa"
+
+
+def test_no_supplier_involved_means_no_supplier_blocker(
+    sessions: sessionmaker[Session], evidence_dir
+) -> None:
+    store = EvidenceStore(evidence_dir)
+    _, major_id = leakage(sessions, LogChannel())
+    with sessions.begin() as session:
+        _contain_and_meet(session, major_id, "customer's charger at fault: advise customer", "WH")
+        record = major.get_major(session, major_id)
+        assert major.supplier_involved(session, record) is None
+        assert major.closure_blockers(session, record, store) == [
+            "the customer's written acceptance is not attached"
+        ]

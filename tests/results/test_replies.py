@@ -11,9 +11,10 @@ from store_builders import T0, register, run_info, step
 from procedures.diagnosis.rules import OUTCOMES
 from procedures.records import Conclusion, RunOutcome, Verdict
 from results import replies
+from results.errors import ValidationError
 from results.notifications import LogChannel
 from results.recorder import DatabaseRecorder
-from results.reply_rules import ApprovedTerms, check_text
+from results.reply_rules import ApprovedTerms, check_text, explanations
 from results.reports.labels import catalogue
 
 FOLLOW_UP = date(2026, 12, 1)
@@ -220,3 +221,65 @@ def test_every_root_cause_has_a_finding_and_an_advice_that_pass_the_checker(
 def test_advice_the_catalogue_does_not_know_is_kept_not_dropped() -> None:
     facts = dataclasses.replace(FACTS, advice=("Brand-new rule advice.",))
     assert "- Brand-new rule advice." in replies.draft(facts, "zh_CN")
+
+
+MANUAL_QUOTES_ZH = {
+    "company_policy": "这是公司规定，我也没办法",
+    "impossible": "这是不可能的",
+    "not_our_business": "这不关我们的事",
+    "some_other_day": "改天再通知您",
+}
+
+
+@pytest.mark.parametrize(("phrase", "rule"), FORBIDDEN_ZH)
+def test_each_forbidden_phrase_is_explained_in_chinese_for_a_chinese_letter(
+    phrase: str, rule: str
+) -> None:
+    clean = replies.draft(FACTS, "zh_CN")
+    [issue] = check_text(clean + "\n" + phrase, APPROVED, language="zh_CN")
+    assert (issue.rule, issue.sentence) == (rule, phrase)
+    assert issue.why == explanations("zh_CN")[f"rule.{rule}"]
+    assert issue.why.startswith("禁用语")
+    assert not re.search(r"[A-Za-z]", issue.why)  # no English left in it
+    if rule in MANUAL_QUOTES_ZH:
+        assert f"手册：“{MANUAL_QUOTES_ZH[rule]}”" in issue.why
+    else:
+        assert "（相关）" in issue.why  # the added relatives say they are not the manual's own
+    english = check_text(phrase, APPROVED, language="en")[0].why
+    assert english == explanations("en")[f"rule.{rule}"] and english != issue.why
+
+
+@pytest.mark.parametrize(
+    ("sentence", "words"),
+    [
+        ("我们将赔偿人民币1,000元。", ["承诺了CNY 1000.00", "已批准：USD 500.00"]),
+        ("新电池将于12月5日到达。", ["承诺了日期--12-05", "已批准：2026-12-01"]),
+        ("我们将在3个工作日内更换。", ["承诺在3天内处理", "已批准：无"]),
+    ],
+)
+def test_unapproved_promises_are_explained_in_chinese(sentence: str, words: list[str]) -> None:
+    [issue] = check_text(sentence, APPROVED, language="zh_CN")
+    for word in words:
+        assert word in issue.why
+
+
+def test_every_catalogue_explains_every_rule_and_unknown_languages_are_refused() -> None:
+    for language in replies.LANGUAGES:
+        assert set(explanations(language)) == set(explanations("en"))
+    with pytest.raises(ValidationError, match="fr"):
+        check_text("text", APPROVED, language="fr")
+
+
+def test_check_reply_explains_in_the_letters_language(sessions: sessionmaker[Session]) -> None:
+    complaint_id, _, _ = register(sessions)
+    with sessions.begin() as session:
+        reply = replies.create_reply(
+            session,
+            complaint_id,
+            language="zh_CN",
+            actor="li",
+            follow_up_due=FOLLOW_UP,
+            body="很抱歉给您带来不便。这不关我们的事。",
+        )
+        [issue] = replies.check_reply(session, reply.id)
+        assert issue.why == explanations("zh_CN")["rule.not_our_business"]

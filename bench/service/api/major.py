@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bench.service.auth import QaUser, Reader, Writer, store_of
 from bench.service.errors import Conflict
-from bench.service.major_view import link_acceptance, major_dict
+from bench.service.major_view import major_dict
 from bench.service.notify import channel_of, group_of
 from results.complaints import get_complaint
 from results.errors import NotFound
@@ -26,6 +26,7 @@ from results.major import (
     MajorCategory,
     close_major,
     escalate,
+    link_acceptance,
     major_for,
     open_containment,
     record_meeting,
@@ -175,7 +176,7 @@ def acceptance(number: str, body: AcceptanceIn, request: Request, who: Writer) -
     store = store_of(request)
     with store.sessions.begin() as session:
         major = major_of(session, number)
-        link_acceptance(session, store.evidence, major, body.sha256, actor=who.name)
+        link_acceptance(session, store.evidence, major.id, body.sha256, actor=who.name)
         return _answer(request, session, major)
 
 

@@ -15,13 +15,14 @@ from bench.service.api.params import RowId
 from bench.service.approvals import sign_as
 from bench.service.auth import QaUser, Reader, Writer, store_of
 from bench.service.errors import BadInput
+from bench.service.report_files import render_report as render_file
 from bench.service.views import iso
 from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
 from results.errors import NotFound
 from results.models import Report
 from results.reports.analytics import DIMENSIONS, Filters, pareto
-from results.reports.approval import amend, create_report, refresh_draft, render, report_data
+from results.reports.approval import amend, create_report, refresh_draft, report_data
 
 router = APIRouter(prefix="/api", tags=["reports"])
 Reason = Annotated[str, Field(max_length=4000)]
@@ -118,7 +119,7 @@ def render_report(
     with store_of(request).sessions() as session:
         report = _get(session, report_id)
         report_data(session, report_id)  # 404 before rendering when the content is missing
-        body = render(session, report_id, kind)
+        body = render_file(store_of(request), session, report_id, kind)
     media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
     headers = {
         "Content-Disposition": f'inline; filename="{report.filename.removesuffix(".pdf")}.{kind}"'

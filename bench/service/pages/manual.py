@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from bench.service.accounts import Principal
 from bench.service.api.params import RowId
 from bench.service.auth import QA_ONLY, WRITE, check_role, store_of
-from bench.service.major_view import link_acceptance
 from bench.service.notify import channel_of, group_of
 from bench.service.pages.render import page_user
 from bench.service.pages.routes import posted_form
@@ -28,6 +27,7 @@ from results.major import (
     Decision,
     close_major,
     escalate,
+    link_acceptance,
     major_for,
     open_containment,
     record_meeting,
@@ -181,7 +181,7 @@ async def acceptance_page(number: str, request: Request) -> Response:
 
     def work(session: Session, user: Principal, fields: dict[str, str]) -> None:
         sha = fields.get("sha256", "")
-        link_acceptance(session, store.evidence, _major(session, number), sha, actor=user.name)
+        link_acceptance(session, store.evidence, _major(session, number).id, sha, actor=user.name)
 
     await _act(request, WRITE, work)
     return _back(number, "acceptance_linked", "major")

@@ -27,6 +27,7 @@ from bench.service.errors import Forbidden, Unauthenticated
 from bench.service.pages.manual_view import list_context, manual_context
 from bench.service.pages.render import page, page_user, settings_of
 from bench.service.plotting import trace_svg
+from bench.service.report_files import render_report
 from bench.service.uploads import read_upload
 from bench.service.views import sla_summary
 from procedures.records import Verdict
@@ -45,7 +46,7 @@ from results.models import (
     Trace,
 )
 from results.readback import load_complaint
-from results.reports.approval import amend, create_report, refresh_draft, render
+from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
 from results.reports.html import measurement_cells, measurement_headers
 from results.reports.model import MeasurementRow
@@ -362,7 +363,7 @@ def report_page(report_id: RowId, request: Request, format: str = "html") -> Res
     with store_of(request).sessions() as session:
         if session.get(Report, report_id) is None:
             raise NotFound("report", report_id)
-        body = render(session, report_id, kind)
+        body = render_report(store_of(request), session, report_id, kind)
     media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
     return Response(body, media_type=media)
 

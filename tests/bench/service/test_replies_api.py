@@ -160,3 +160,23 @@ def test_overdue_follow_ups_are_listed(service: Service) -> None:
     assert (
         service.client.get("/api/follow-ups/overdue", headers=service.auth("viewer")).json() == []
     )
+
+
+def test_a_chinese_reply_is_checked_with_chinese_explanations(service: Service) -> None:
+    number = _complaint(service)
+    r = service.client.post(
+        f"/api/complaints/{number}/replies",
+        json={"language": "zh_CN", "body": BAD_ZH},
+        headers=service.auth("wang.wei"),
+    )
+    assert r.status_code == 201, r.text
+    checked = service.client.get(
+        f"/api/replies/{r.json()['id']}/check", headers=service.auth("viewer")
+    ).json()
+    why = {i["rule"]: i["why"] for i in checked["issues"]}
+    assert why["company_policy"].startswith("禁用语") and "手册" in why["company_policy"]
+    assert why["unapproved_amount"].startswith("承诺了CNY 500.00")
+    service.client.cookies.set(SESSION_COOKIE, service.tokens["viewer"])
+    page = service.client.get(f"/complaints/{number}")
+    assert page.status_code == 200, page.text
+    assert why["company_policy"] in page.text
