@@ -1,21 +1,20 @@
-"""Station safety: limits checked before anything is sent, the output interlock, and safe state.
+"""Station safety: limits checked before anything is sent, and the output interlock.
 
 A setting is checked twice before it reaches the wire: against the model's rating (what the
 instrument can do) and against the station's ``SafetyLimits`` (what this bench, its fixtures and
 the packs on it may see). Both checks raise ``SettingOutOfRange`` *before* any byte is written, so
 a refused setting never leaves the instrument half-programmed.
+
+The safe-state sequence itself (outputs off, confirmed, reconnecting once) is in
+``instruments.safe_state``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from instruments.errors import InstrumentError, SettingOutOfRange
-from instruments.roles import Instrument
-from instruments.scpi import parse_bool
-from instruments.transport import Transport
 from instruments.units import Quantity, as_magnitude
 
 
@@ -239,96 +238,3 @@ class SourceGuard:
     def require_armed(self, channel: int) -> None:
         self.channel(channel)
         self.interlock.require_armed(channel)
-
-
-def safe_state_all(instruments: Iterable[Instrument]) -> list[tuple[Instrument, Exception]]:
-    """Ask every instrument to go safe; one failure must not leave the others powered.
-
-    Returns the failures (instrument, exception) instead of raising, so that the caller can record
-    every one of them after every instrument was asked.
-    """
-    failures: list[tuple[Instrument, Exception]] = []
-    for instrument in instruments:
-        try:
-            instrument.make_safe()
-        except Exception as exc:  # every instrument gets its turn, whatever this one raised
-            failures.append((instrument, exc))
-    return failures
-
-
-def raise_if_failed(resource: str, failures: list[tuple[str, Exception]]) -> None:
-    """Report the steps of a ``make_safe`` that failed, after every step was attempted."""
-    if failures:
-        steps = "; ".join(f"{step}: {exc}" for step, exc in failures)
-        raise InstrumentError(
-            f"{resource}: safe state NOT confirmed, failed steps: {steps}. Fix: switch the "
-            "instrument's outputs/inputs off at the front panel and check the link."
-        ) from failures[0][1]
-
-
-SafeStep = tuple[str, Callable[[], object]]
-"""One step of a safe-state sequence: its name for the report (the command) and the action."""
-
-
-def write_step(transport: Transport, command: str) -> SafeStep:
-    """A safe-state step that writes ``command`` straight to the transport.
-
-    Straight to the transport, not through ``ScpiInstrument.write``: no error-queue round trip
-    that a dead link would turn into a second failure hiding the first.
-    """
-    return command, lambda: transport.write(command)
-
-
-def confirm_off(
-    transport: Transport,
-    command: str,
-    channels: Sequence[int] | None = None,
-    *,
-    what: str = "the input",
-) -> SafeStep:
-    """A step that queries ``command`` and fails unless every answered state is off.
-
-    ``channels`` names the comma-separated fields of the reply (one per channel); without it the
-    reply is one state, called ``what`` in the report.
-    """
-    names: Sequence[int] = channels if channels is not None else (0,)
-
-    def check() -> None:
-        reply = transport.query(command)
-        states = [parse_bool(part, command=command) for part in reply.split(",")]
-        still_on = [name for name, on in zip(names, states, strict=False) if on]
-        if channels is None or len(channels) == 1:
-            label = what if channels is None else f"channel {channels[0]}"
-            if still_on:
-                raise InstrumentError(f"{label} is still on")
-            if len(states) != 1:
-                raise InstrumentError(f"reply {reply!r}: expected one state for {label}")
-        elif still_on or len(states) != len(names):
-            raise InstrumentError(f"reply {reply!r}: channels {still_on} still on")
-
-    return command, check
-
-
-def reach_safe_state(
-    resource: str, steps: Iterable[SafeStep], confirmations: Iterable[SafeStep] = ()
-) -> None:
-    """Attempt every step whatever the others did; then, if all went through, confirm.
-
-    A write into a dropped TCP link "succeeds"; only the instrument's answers prove the outputs
-    off, so ``confirmations`` are queries. They stop at the first failure: one unanswered query
-    already proves nothing more. Raises once, naming every failed step (``raise_if_failed``).
-    """
-    failures: list[tuple[str, Exception]] = []
-    for name, action in steps:
-        try:
-            action()
-        except Exception as exc:  # the remaining steps must still be tried
-            failures.append((name, exc))
-    if not failures:
-        for name, check in confirmations:
-            try:
-                check()
-            except Exception as exc:  # reported with the other failed steps
-                failures.append((name, exc))
-                break
-    raise_if_failed(resource, failures)

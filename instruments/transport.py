@@ -41,3 +41,23 @@ class Transport(Protocol):
     def read_raw(self, size: int) -> bytes: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reconnectable(Protocol):
+    """A transport that can drop its link and open the same instrument again.
+
+    Optional: a replayed transcript has nothing to reconnect to. The safe-state path uses it,
+    because an instrument whose link dropped keeps its output on until a new session says off.
+    """
+
+    def reopen(self) -> None:
+        """Close and reopen the link with the same settings; ``TransportError`` if it fails."""
+        ...
+
+
+@runtime_checkable
+class Drainable(Protocol):
+    """A transport that can discard input waiting now (a late reply, line noise)."""
+
+    def discard_input(self) -> None: ...

@@ -26,6 +26,7 @@ request                            reply (besides ``"ok": true``)
                                    without simulating how it got there)
 ``TRANSPORT <role> <fault> [arg]`` ``"role"``, ``"transport"``; fault is ``none``,
                                    ``no_reply``, ``slow_reply <s>``, ``garbage``, ``disconnect``
+                                   or ``disconnect once`` (drops once, then accepts)
 ``TRANSPORT?``                     ``"transport"``: {role: fault}
 ``RESET``                          ``"time"``: bench and emulators rebuilt from the launch
                                    options (launch fault, fixture and seed; time 0), every
@@ -356,8 +357,9 @@ class ControlClient:
         """Put series cell ``index`` at rest at open-circuit voltage ``volts``."""
         self.command(f"CELL {index} {volts!r}")
 
-    def transport(self, role: str, fault: str, arg: float | None = None) -> None:
-        self.command(f"TRANSPORT {role} {fault}" + ("" if arg is None else f" {arg!r}"))
+    def transport(self, role: str, fault: str, arg: float | str | None = None) -> None:
+        """``arg``: a ``slow_reply`` delay in seconds, or ``"once"`` for ``disconnect``."""
+        self.command(f"TRANSPORT {role} {fault}" + ("" if arg is None else f" {arg}"))
 
     def reset(self) -> None:
         self.command("RESET")

@@ -296,7 +296,8 @@ class SimulatorServer:
         connection = TcpLink.accept(listener.sock, listener.role)
         if connection is None:
             return
-        if listener.role is not None and self.faults[listener.role].kind == "disconnect":
+        fault = self.faults[listener.role] if listener.role is not None else NO_FAULT
+        if fault.kind == "disconnect" and not fault.once:
             connection.close()
             return
         self._connections.add(connection)
@@ -315,6 +316,8 @@ class SimulatorServer:
         fault = self.faults[connection.role]
         if fault.kind == "disconnect":
             self._close_connection(connection)
+            if fault.once:
+                self.faults[connection.role] = NO_FAULT
             return
         self._deliver(
             connection.role, data, connection, lambda reply: self._send(connection, reply)
@@ -329,6 +332,8 @@ class SimulatorServer:
         """
         fault = self.faults[role]
         if fault.kind in ("no_reply", "disconnect"):
+            if fault.once:  # a pty has no connection: one lost command is the glitch
+                self.faults[role] = NO_FAULT
             return
         emulator = self.world.emulators[role]
         consume: Callable[[bytes], tuple[bytes, bytes]] | None = getattr(emulator, "consume", None)

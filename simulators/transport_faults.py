@@ -21,6 +21,10 @@ reconnect paths can be tested without the emulator knowing anything about them. 
     accepted and closed at once (the client sees a reset / EOF rather than a refused connect,
     because the listening port must stay the same for when the fault is cleared).
     On a pseudo-terminal there is no connection to drop: the line goes dead (as ``no_reply``).
+``disconnect once``
+    The next command on each open connection closes it, as above, but new connections are
+    accepted: a cable re-plugged or a switch that recovered. The fault clears itself once a
+    connection was dropped (on a pseudo-terminal: once one command was lost).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import numpy as np
 
 FaultKind = Literal["none", "no_reply", "slow_reply", "garbage", "disconnect"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("none", "no_reply", "slow_reply", "garbage", "disconnect")
-USAGE = "none | no_reply | slow_reply <seconds> | garbage | disconnect"
+USAGE = "none | no_reply | slow_reply <seconds> | garbage | disconnect [once]"
 
 
 class TransportFaultError(ValueError):
@@ -44,9 +48,13 @@ class TransportFault:
     kind: FaultKind = "none"
     delay: float = 0.0
     """Seconds of wall time a ``slow_reply`` holds each reply back."""
+    once: bool = False
+    """``disconnect once``: drop the link once, then accept connections again."""
 
     def describe(self) -> str:
-        return f"slow_reply {self.delay:g}" if self.kind == "slow_reply" else self.kind
+        if self.kind == "slow_reply":
+            return f"slow_reply {self.delay:g}"
+        return f"{self.kind} once" if self.once else self.kind
 
 
 NO_FAULT = TransportFault()
@@ -69,6 +77,12 @@ def parse_transport_fault(kind: str, argument: str | float | None = None) -> Tra
         if not 0.0 <= delay <= 3600.0:  # also refuses NaN
             raise TransportFaultError(f"slow_reply delay {delay!r} s must be in 0..3600 s")
         return TransportFault("slow_reply", delay)
+    if name == "disconnect" and argument is not None:
+        if str(argument).strip().lower() != "once":
+            raise TransportFaultError(
+                f"disconnect takes no argument or 'once' (got {argument!r}); valid: {USAGE}"
+            )
+        return TransportFault("disconnect", once=True)
     if argument is not None:
         raise TransportFaultError(f"transport fault {name!r} takes no argument (got {argument!r})")
     return TransportFault(name)

@@ -18,7 +18,8 @@ from typing import ClassVar
 
 from instruments.errors import InstrumentReportedError, ProtocolError
 from instruments.roles import ElectronicLoad, Identity, LoadMode, LoadReading
-from instruments.safety import NO_LIMITS, SafetyLimits, checked, reach_safe_state
+from instruments.safe_state import reach_safe_state, reopener
+from instruments.safety import NO_LIMITS, SafetyLimits, checked
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -271,6 +272,7 @@ class ItechIT8511(ElectronicLoad):
                 (short_off, lambda: self._set(SET_FUNCTION, bytes([FUNCTION_FIXED]), short_off)),
                 (input_off, lambda: self._set(INPUT, b"\x00", input_off)),
             ],
+            reopen=reopener(self.transport),
         )
 
     def close(self) -> None:

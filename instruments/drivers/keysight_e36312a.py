@@ -21,14 +21,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from instruments.roles import DCSource, RegulationMode
+from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
 from instruments.safety import (
     NO_LIMITS,
     ChannelRating,
     SafetyLimits,
     SourceGuard,
-    confirm_off,
-    reach_safe_state,
-    write_step,
 )
 from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
@@ -142,6 +140,7 @@ class KeysightE36312A(ScpiInstrument, DCSource):
             self.resource,
             [write_step(self.transport, f"OUTP OFF,(@{ch})") for ch in self.channels],
             [confirm_off(self.transport, f"OUTP? (@{listed})", self.channels)],
+            reopen=reopener(self.transport),
         )
 
     def close(self) -> None:

@@ -11,13 +11,11 @@ from typing import ClassVar
 
 from instruments.errors import ProtocolError
 from instruments.roles import ElectronicLoad, LoadMode, LoadReading
+from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
 from instruments.safety import (
     NO_LIMITS,
     SafetyLimits,
     checked,
-    confirm_off,
-    reach_safe_state,
-    write_step,
 )
 from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
@@ -158,6 +156,7 @@ class RigolDL3021(ScpiInstrument, ElectronicLoad):
             self.resource,
             [write_step(self.transport, command) for command in (_SHORT_OFF, _INPUT_OFF)],
             [confirm_off(self.transport, ":SOUR:INP:STAT?")],
+            reopen=reopener(self.transport),
         )
 
     def close(self) -> None:

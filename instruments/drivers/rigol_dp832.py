@@ -15,14 +15,12 @@ from typing import ClassVar
 
 from instruments.errors import ProtocolError
 from instruments.roles import DCSource, RegulationMode
+from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
 from instruments.safety import (
     NO_LIMITS,
     ChannelRating,
     SafetyLimits,
     SourceGuard,
-    confirm_off,
-    reach_safe_state,
-    write_step,
 )
 from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
@@ -138,6 +136,7 @@ class RigolDP832(ScpiInstrument, DCSource):
             self.resource,
             [write_step(self.transport, f":OUTP CH{ch},OFF") for ch in self.channels],
             [confirm_off(self.transport, f":OUTP? CH{ch}", (ch,)) for ch in self.channels],
+            reopen=reopener(self.transport),
         )
 
     def close(self) -> None:

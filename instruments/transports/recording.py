@@ -23,7 +23,7 @@ from os import PathLike
 from typing import IO, Any
 
 from instruments.errors import InstrumentTimeout, TransportError
-from instruments.transport import Transport
+from instruments.transport import Drainable, Reconnectable, Transport
 from instruments.transports.replay import RECORDING_FORMAT
 
 
@@ -81,6 +81,22 @@ class RecordingTransport:
         data: bytes = self._guard(self._inner.read_raw, size)
         self._log_raw("read_raw", data)
         return data
+
+    def reopen(self) -> None:
+        """Reconnect the inner transport (recorded, so a replay expects it at the same point)."""
+        if not isinstance(self._inner, Reconnectable):
+            self._log("reopen", "cannot reconnect")
+            raise TransportError(f"{self._inner.resource}: this transport cannot reconnect")
+        try:
+            self._inner.reopen()
+        except TransportError as exc:
+            self._log("reopen", str(exc) or "reconnect failed")
+            raise
+        self._log("reopen", "")
+
+    def discard_input(self) -> None:
+        if isinstance(self._inner, Drainable):
+            self._inner.discard_input()
 
     def close(self) -> None:
         try:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from instruments.errors import InstrumentTimeout, ReplayDivergence, TransportError
 
-Direction = Literal["write", "read", "write_raw", "read_raw", "timeout", "error"]
+Direction = Literal["write", "read", "write_raw", "read_raw", "timeout", "error", "reopen"]
 
 #: Script shorthand (as in a terminal log: ``>`` sent, ``<`` received) to recording directions.
 _SCRIPT_DIRECTIONS: dict[str, Direction] = {
@@ -25,6 +25,7 @@ _SCRIPT_DIRECTIONS: dict[str, Direction] = {
     "<<": "read_raw",
     "timeout": "timeout",
     "error": "error",
+    "reopen": "reopen",
 }
 
 _VERBS = {"write": "send", "read": "a read of", "write_raw": "send raw", "read_raw": "raw read"}
@@ -45,6 +46,8 @@ class Exchange:
             return "a read that times out"
         if self.direction == "error":
             return f"a link failure ({self.payload!s})"
+        if self.direction == "reopen":
+            return "a reconnect" + (f" that fails ({self.payload!s})" if self.payload else "")
         return f"{_VERBS[self.direction]} {self.payload!r}"
 
 
@@ -70,7 +73,8 @@ class ReplayTransport:
         cls, resource: str, script: Sequence[tuple[str, str | bytes]]
     ) -> ReplayTransport:
         """Build from ``(">", "sent")``, ``("<", "reply")``, ``(">>", b"..")``, ``("<<", b"..")``,
-        ``("timeout", "")`` and ``("error", "why")`` steps."""
+        ``("timeout", "")``, ``("error", "why")`` and ``("reopen", "")`` steps (``("reopen",
+        "why")``: a reconnect that fails)."""
         exchanges: list[Exchange] = []
         for number, (marker, payload) in enumerate(script, start=1):
             direction = _SCRIPT_DIRECTIONS.get(marker)
@@ -106,7 +110,7 @@ class ReplayTransport:
             direction = entry.get("dir")
             if direction in ("write_raw", "read_raw"):
                 exchanges.append(Exchange(direction, bytes.fromhex(entry["hex"])))
-            elif direction in ("write", "read", "timeout", "error"):
+            elif direction in ("write", "read", "timeout", "error", "reopen"):
                 exchanges.append(Exchange(direction, entry.get("data", "")))
             else:
                 raise ValueError(f"{path}:{number}: unknown direction {direction!r}")
@@ -151,6 +155,15 @@ class ReplayTransport:
 
     def close(self) -> None:
         self._closed = True
+
+    def reopen(self) -> None:
+        """A reconnect must be the next recorded exchange; one with a reason fails with it."""
+        self._closed = False
+        exchange = self._next("a reconnect")
+        if exchange.direction != "reopen":
+            self._diverge(exchange.describe(), "a reconnect")
+        if exchange.payload:
+            raise TransportError(f"{self._resource}: {exchange.payload!s} (replayed reconnect)")
 
     # -- checking -----------------------------------------------------------------------------
     @property

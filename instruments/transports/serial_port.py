@@ -8,10 +8,14 @@ adapter, ``loop://`` for experiments).
 from __future__ import annotations
 
 import contextlib
+import logging
+from typing import Any
 
 import serial
 
 from instruments.errors import InstrumentTimeout, TransportError
+
+_log = logging.getLogger(__name__)
 
 _HINT = "check the port name, the cable (null-modem?), the baud rate, and is the instrument on?"
 
@@ -32,8 +36,10 @@ class SerialTransport:
         *,
         read_termination: str,
         write_termination: str,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self._port = port
+        self._settings = dict(settings or {})
         self._name = name
         self._read_term = read_termination.encode("ascii")
         self._write_term = write_termination.encode("ascii")
@@ -55,26 +61,36 @@ class SerialTransport:
     ) -> SerialTransport:
         if parity.upper() not in _PARITIES:
             raise ValueError(f"parity {parity!r}: use one of N, E, O")
-        try:
-            port = serial.serial_for_url(
-                port_or_url,
-                baudrate=baudrate,
-                timeout=timeout,
-                write_timeout=timeout,
-                bytesize=bytesize,
-                parity=_PARITIES[parity.upper()],
-                stopbits=stopbits,
-            )
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise TransportError(
-                f"{port_or_url}: cannot open serial port ({exc}); {_HINT}"
-            ) from exc
+        settings: dict[str, Any] = {
+            "baudrate": baudrate,
+            "timeout": timeout,
+            "write_timeout": timeout,
+            "bytesize": bytesize,
+            "parity": _PARITIES[parity.upper()],
+            "stopbits": stopbits,
+        }
         return cls(
-            port,
+            _open_port(port_or_url, settings),
             port_or_url,
             read_termination=read_termination,
             write_termination=write_termination,
+            settings=settings,
         )
+
+    def reopen(self) -> None:
+        """Close the port and open the same device path or URL again, same line settings.
+
+        For the safe-state path: a USB-serial adapter that re-enumerated, or a serial-to-LAN
+        adapter whose TCP link dropped, leaves the instrument as it was (input on); only a new
+        handle can reach it. The timeout is the one in force now.
+        """
+        settings = dict(self._settings)
+        if not self._closed:
+            settings["timeout"] = settings["write_timeout"] = self._port.timeout
+        self.close()
+        self._port = _open_port(self._name, settings)
+        self._settings = settings
+        self._closed = False
 
     # -- Transport ----------------------------------------------------------------------------
     @property
@@ -91,6 +107,7 @@ class SerialTransport:
         self._port.write_timeout = seconds
 
     def write(self, message: str) -> None:
+        self._discard_unrequested(message)
         self._last_sent = message
         self._send(message.encode("latin-1") + self._write_term, message)
 
@@ -103,6 +120,7 @@ class SerialTransport:
         return self.read()
 
     def write_raw(self, data: bytes) -> None:
+        self._discard_unrequested(data.hex(" "))
         self._last_sent = data.hex(" ")
         self._send(data, self._last_sent)
 
@@ -122,7 +140,32 @@ class SerialTransport:
         with contextlib.suppress(serial.SerialException, OSError):
             self._port.close()
 
+    def discard_input(self) -> None:
+        """Drop whatever input is waiting now (after a reply of the wrong shape, say)."""
+        self._discard_unrequested(self._last_sent)
+
     # -- internals ----------------------------------------------------------------------------
+    def _discard_unrequested(self, command: str) -> None:
+        """Input waiting before a command is sent cannot be its answer: a late reply to a query
+        that timed out, or line noise. Left in place it would be read as the next reply."""
+        if self._closed:
+            return
+        try:
+            waiting = self._port.in_waiting
+            if waiting:
+                self._port.reset_input_buffer()
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(
+                f"{self._name}: link failed before {command!r} ({exc}); {_HINT}"
+            ) from exc
+        if waiting:
+            _log.warning(
+                "%s: discarded %d bytes of unrequested input (a late reply?) before %r",
+                self._name,
+                waiting,
+                command,
+            )
+
     def _send(self, data: bytes, what: str) -> None:
         if self._closed:
             raise TransportError(f"{self._name}: transport used after close ({what!r})")
@@ -165,3 +208,11 @@ class SerialTransport:
                 + "; is the baud rate and terminator right, and is the instrument on?"
             )
         return data
+
+
+def _open_port(port_or_url: str, settings: dict[str, Any]) -> serial.SerialBase:
+    try:
+        port: serial.SerialBase = serial.serial_for_url(port_or_url, **settings)
+    except (serial.SerialException, OSError, ValueError) as exc:
+        raise TransportError(f"{port_or_url}: cannot open serial port ({exc}); {_HINT}") from exc
+    return port

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import select
 import socket
 from typing import Any
 
@@ -23,6 +24,9 @@ _log = logging.getLogger(__name__)
 
 #: One resource manager per backend: creating one costs milliseconds and opens library state.
 _MANAGERS: dict[str, pyvisa.ResourceManager] = {}
+
+#: Reads of stale input before one command at most; beyond it the instrument is streaming.
+_DRAIN_CHUNKS = 64
 
 _HINT = "check the resource string, and is the instrument on, connected and in remote?"
 
@@ -41,12 +45,25 @@ def session_socket(resource: Any) -> socket.socket | None:
     ``socket.socket`` of ``pyvisa_py.tcpip.TCPIPSocketSession``. Anything else (another backend, a
     future layout) returns ``None`` and the caller degrades with a warning.
     """
+    interface = getattr(_session(resource), "interface", None)
+    return interface if isinstance(interface, socket.socket) else None
+
+
+def _session(resource: Any) -> Any:
+    """The pyvisa-py session object (holds the bytes read past a terminator), or ``None``."""
     try:
-        session = resource.visalib.sessions[resource.session]
+        return resource.visalib.sessions[resource.session]
     except (AttributeError, KeyError, TypeError):
         return None
-    interface = getattr(session, "interface", None)
-    return interface if isinstance(interface, socket.socket) else None
+
+
+def _open_handle(resource: str, backend: str, options: dict[str, Any]) -> Any:
+    try:
+        return _manager(backend).open_resource(resource, **options)
+    except (VisaIOError, OSError, ValueError) as exc:
+        raise TransportError(f"{resource}: cannot open ({exc}); {_HINT}") from exc
+    except Exception as exc:  # pyvisa-py raises bare Exception for some connect failures
+        raise TransportError(f"{resource}: cannot open ({exc!r}); {_HINT}") from exc
 
 
 class VisaTransport:
@@ -56,14 +73,38 @@ class VisaTransport:
     stalls ~40 ms (Nagle meets the instrument's delayed ACK), and real instruments will not
     re-arm ``TCP_QUICKACK`` for us. pyvisa-py's own attribute setter for it fails in 0.8, hence
     the direct ``setsockopt``.
+
+    Input waiting before a command is sent is discarded (``_before_exchange``): it can only be
+    a reply to an earlier query that timed out. ``reopen`` reconnects with the same settings,
+    for the safe-state path after a dropped link.
     """
 
-    def __init__(self, resource: Any, name: str) -> None:
+    def __init__(
+        self,
+        resource: Any,
+        name: str,
+        *,
+        options: dict[str, Any] | None = None,
+        backend: str = "@py",
+    ) -> None:
         self._resource = resource
         self._name = name
+        self._options = dict(options or {})
+        self._backend = backend
         self._last_sent = ""
         self._closed = False
-        self._socket = session_socket(resource) if "::SOCKET" in name.upper() else None
+        self._stale = False
+        self._attach(resource)
+
+    def _attach(self, resource: Any) -> None:
+        """Bind the session's socket (raw sockets only) and the poller that drains it."""
+        self._resource = resource
+        self._socket = session_socket(resource) if "::SOCKET" in self._name.upper() else None
+        self._session = _session(resource) if self._socket is not None else None
+        self._poll: select.poll | None = None
+        if self._socket is not None:
+            self._poll = select.poll()
+            self._poll.register(self._socket, select.POLLIN)
 
     @classmethod
     def open(
@@ -86,16 +127,34 @@ class VisaTransport:
         }
         if baud_rate is not None:
             options["baud_rate"] = baud_rate
-        try:
-            handle = _manager(backend).open_resource(resource, **options)
-        except (VisaIOError, OSError, ValueError) as exc:
-            raise TransportError(f"{resource}: cannot open ({exc}); {_HINT}") from exc
-        except Exception as exc:  # pyvisa-py raises bare Exception for some connect failures
-            raise TransportError(f"{resource}: cannot open ({exc!r}); {_HINT}") from exc
-        transport = cls(handle, resource)
+        handle = _open_handle(resource, backend, options)
+        transport = cls(handle, resource, options=options, backend=backend)
         if "::SOCKET" in resource.upper():
             transport._prepare_socket()
         return transport
+
+    def reopen(self) -> None:
+        """Close the link and open the same resource again with the same options.
+
+        For the safe-state path: after a dropped TCP connection or a USB/serial re-enumeration
+        the instrument keeps its output on, and only a new session can switch it off. Timeout and
+        terminations are taken as they are now (the factory may have changed the terminations
+        after ``*IDN?``); the connect itself is bounded by the timeout.
+        """
+        options = dict(self._options)
+        if not self._closed:
+            options["timeout"] = self._resource.timeout
+            options["read_termination"] = self._resource.read_termination
+            options["write_termination"] = self._resource.write_termination
+        options["open_timeout"] = max(int(options.get("timeout", 2000.0)), 1)
+        self.close()
+        handle = _open_handle(self._name, self._backend, options)
+        self._options = {key: value for key, value in options.items() if key != "open_timeout"}
+        self._closed = False
+        self._stale = False
+        self._attach(handle)
+        if self._socket is not None:
+            self._prepare_socket()
 
     def _prepare_socket(self) -> None:
         sock = self._socket
@@ -147,6 +206,7 @@ class VisaTransport:
         self._resource.write_termination = write
 
     def write(self, message: str) -> None:
+        self._before_exchange(message)
         self._last_sent = message
         try:
             self._resource.write(message)
@@ -161,6 +221,7 @@ class VisaTransport:
         return reply
 
     def query(self, message: str) -> str:
+        self._before_exchange(message)
         self._last_sent = message
         try:
             reply: str = self._resource.query(message)
@@ -169,6 +230,7 @@ class VisaTransport:
         return reply
 
     def write_raw(self, data: bytes) -> None:
+        self._before_exchange(data.hex(" "))
         self._last_sent = data.hex(" ")
         try:
             self._resource.write_raw(data)
@@ -187,6 +249,8 @@ class VisaTransport:
             return
         self._closed = True
         self._socket = None
+        self._poll = None
+        self._session = None
         try:
             self._resource.close()
         except (VisaIOError, OSError) as exc:
@@ -202,7 +266,7 @@ class VisaTransport:
                     f"{self._name}: the instrument closed the connection (no reply to "
                     f"{command!r}); {_HINT}"
                 )
-            self._discard_late_reply()
+            self._stale = True
             return InstrumentTimeout(
                 f"{self._name}: no reply to {command!r} within {self.timeout:g} s; is the "
                 "command a query the model supports, and is the instrument on and in remote?"
@@ -221,7 +285,60 @@ class VisaTransport:
         except OSError:
             return True
 
-    def _discard_late_reply(self) -> None:
-        """Drop a reply still on its way, so it is not taken as the answer to the next query."""
-        with contextlib.suppress(VisaIOError, OSError, AttributeError, NotImplementedError):
-            self._resource.clear()
+    # -- stale input ----------------------------------------------------------------------------
+    def _before_exchange(self, command: str) -> None:
+        """Discard input nobody asked for before sending: it cannot answer what is sent next.
+
+        A reply that arrives after its query timed out would otherwise be read as the answer to
+        the next query (a late ``+0,"No error"`` taken for ``OUTP?``). On a raw socket the check
+        is one ``poll(0)`` per exchange, so it runs always; other resources (USB, GPIB, serial
+        through VISA) are cleared once after a timeout, with the device clear VISA offers.
+        """
+        if self._poll is not None:
+            pending = getattr(self._session, "_pending_buffer", None)
+            if pending or self._poll.poll(0):
+                self._drain_socket(command, pending)
+        elif self._stale and not self._closed:
+            self._stale = False
+            with contextlib.suppress(VisaError, OSError, AttributeError, NotImplementedError):
+                self._resource.clear()
+
+    def discard_input(self) -> None:
+        """Drop whatever input is waiting now (after a reply of the wrong shape, say)."""
+        self._stale = True
+        self._before_exchange(self._last_sent)
+
+    def _drain_socket(self, command: str, pending: bytearray | None) -> None:
+        """Read and drop what the socket holds; end of stream means the instrument hung up."""
+        assert self._socket is not None and self._poll is not None
+        dropped = len(pending) if pending else 0
+        if pending:
+            pending.clear()
+        for _ in range(_DRAIN_CHUNKS):
+            if not self._poll.poll(0):
+                break
+            try:
+                chunk = self._socket.recv(65536)
+            except OSError as exc:
+                raise TransportError(
+                    f"{self._name}: link failed before {command!r} ({exc}); {_HINT}"
+                ) from exc
+            if not chunk:
+                raise TransportError(
+                    f"{self._name}: the instrument closed the connection (found before sending "
+                    f"{command!r}); {_HINT}"
+                )
+            dropped += len(chunk)
+        else:
+            raise TransportError(
+                f"{self._name}: the instrument keeps sending unrequested data (over "
+                f"{dropped} bytes before {command!r}); is another program talking to it?"
+            )
+        self._stale = False
+        if dropped:
+            _log.warning(
+                "%s: discarded %d bytes of unrequested input (a late reply?) before %r",
+                self._name,
+                dropped,
+                command,
+            )

@@ -11,7 +11,7 @@ from instruments.drivers.hioki_bt356x import HiokiBT356x
 from instruments.drivers.keysight_e36312a import KeysightE36312A
 from instruments.drivers.rigol_dl3021 import RigolDL3021
 from instruments.roles import Instrument, LoadMode
-from instruments.safety import safe_state_all
+from instruments.safe_state import safe_state_all
 from instruments.transports.visa import VisaTransport
 from instruments.units import Q_
 from simulators.launcher import ControlClient, start_bench

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import threading
+import time
 import tty
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from instruments.errors import InstrumentTimeout, TransportError
 from instruments.transports.serial_port import SerialTransport
-from instruments.transports.visa import VisaTransport
+from instruments.transports.visa import VisaTransport, session_socket
 
 REPLIES = {
     b"*IDN?": b"Maker,Model,SN1,1.0",
@@ -92,6 +95,12 @@ def visa(server: LineServer) -> Iterator[VisaTransport]:
     transport.close()
 
 
+def visa_socket(visa: VisaTransport) -> socket.socket:
+    sock = session_socket(visa._resource)
+    assert sock is not None
+    return sock
+
+
 # -- VISA --------------------------------------------------------------------------------------
 def test_visa_query_strips_termination(visa: VisaTransport, server: LineServer) -> None:
     assert visa.query("*IDN?") == "Maker,Model,SN1,1.0"
@@ -127,6 +136,38 @@ def test_visa_dropped_connection_is_a_transport_error_not_a_timeout(visa: VisaTr
         visa.query("*IDN?")
     assert not isinstance(caught.value, InstrumentTimeout)
     assert visa.resource in str(caught.value)
+
+
+def test_visa_hang_up_is_found_before_the_next_command_is_sent(visa: VisaTransport) -> None:
+    """End of stream waiting on the socket: the next command fails at once, not by timeout."""
+    visa.write("DROP")
+    deadline = time.monotonic() + 2
+    while not select.select([visa_socket(visa)], [], [], 0.05)[0] and time.monotonic() < deadline:
+        pass
+    with pytest.raises(TransportError, match="closed the connection") as caught:
+        visa.write("*IDN?")
+    assert not isinstance(caught.value, InstrumentTimeout)
+
+
+def test_visa_reopen_after_a_dropped_connection(visa: VisaTransport, server: LineServer) -> None:
+    visa.set_terminations("\n", "\n")
+    visa.timeout = 0.4
+    visa.write("DROP")
+    visa.reopen()
+    assert visa.query("*IDN?") == "Maker,Model,SN1,1.0"
+    assert visa.nodelay is True
+    assert visa.timeout == pytest.approx(0.4)
+    assert len(server.received) == 2  # DROP on the first connection, *IDN? on the second
+
+
+def test_visa_reopen_when_nothing_listens_is_a_transport_error(
+    visa: VisaTransport, server: LineServer
+) -> None:
+    server.close()
+    with pytest.raises(TransportError, match=visa.resource.replace("::", ".*")):
+        visa.reopen()
+    with pytest.raises(TransportError, match="after close"):
+        visa.query("*IDN?")
 
 
 def test_visa_refused_connection_fails_at_open() -> None:
@@ -186,13 +227,37 @@ def pty_pair() -> Iterator[tuple[int, str]]:
     os.close(device)
 
 
+class PtyInstrument:
+    """Answers the next command line on the controller side of a pty with ``reply``.
+
+    Replies are sent only after the command arrived, as an instrument does: input waiting before
+    a command is sent is discarded by the transport as stale.
+    """
+
+    def __init__(self, controller: int, reply: bytes) -> None:
+        self.received = b""
+        self._controller, self._reply = controller, reply
+        self._thread = threading.Thread(target=self._answer, daemon=True)
+        self._thread.start()
+
+    def _answer(self) -> None:
+        while not self.received.endswith(b"\r\n"):
+            self.received += os.read(self._controller, 100)
+        os.write(self._controller, self._reply)
+
+    def join(self) -> None:
+        self._thread.join(timeout=2)
+        assert not self._thread.is_alive(), "the pty instrument never saw a command line"
+
+
 def test_serial_pty_sends_crlf_and_reads_crlf(pty_pair: tuple[int, str]) -> None:
     controller, path = pty_pair
     transport = SerialTransport.open(path, baudrate=9600, timeout=0.5)
     try:
-        os.write(controller, b"HIOKI,BT3562,0,V1.00\r\n")
+        instrument = PtyInstrument(controller, b"HIOKI,BT3562,0,V1.00\r\n")
         assert transport.query("*IDN?") == "HIOKI,BT3562,0,V1.00"
-        assert os.read(controller, 100) == b"*IDN?\r\n"
+        instrument.join()
+        assert instrument.received == b"*IDN?\r\n"
     finally:
         transport.close()
 
@@ -201,11 +266,55 @@ def test_serial_partial_reply_is_a_timeout_quoting_it(pty_pair: tuple[int, str])
     controller, path = pty_pair
     transport = SerialTransport.open(path, timeout=0.2)
     try:
-        os.write(controller, b"  15.1E-3")
+        instrument = PtyInstrument(controller, b"  15.1E-3")
         with pytest.raises(InstrumentTimeout, match=r"':READ\?'.*15\.1E-3.*without terminator"):
             transport.query(":READ?")
+        instrument.join()
     finally:
         transport.close()
+
+
+def test_serial_discards_input_waiting_before_a_command(pty_pair: tuple[int, str]) -> None:
+    """A late reply already on the line is not the answer to the command about to be sent."""
+    controller, path = pty_pair
+    transport = SerialTransport.open(path, timeout=0.5)
+    try:
+        os.write(controller, b'+0,"No error"\r\n')  # late answer to an earlier query
+        time.sleep(0.05)  # let the pty deliver it before the next command goes out
+        instrument = PtyInstrument(controller, b"0\r\n")
+        assert transport.query(":OUTP?") == "0"
+        instrument.join()
+    finally:
+        transport.close()
+
+
+def test_serial_reopen_opens_the_same_port_again(pty_pair: tuple[int, str]) -> None:
+    controller, path = pty_pair
+    transport = SerialTransport.open(path, timeout=0.3)
+    try:
+        transport.reopen()
+        transport.reopen()  # twice: each closes the previous handle first
+        instrument = PtyInstrument(controller, b"OK\r\n")
+        assert transport.query("PING?") == "OK"
+        instrument.join()
+        assert transport.timeout == 0.3
+    finally:
+        transport.close()
+
+
+def test_serial_reopen_of_a_vanished_port_is_a_transport_error(tmp_path: Path) -> None:
+    link = tmp_path / "ttyUSB-adapter"
+    controller, device = os.openpty()
+    try:
+        link.symlink_to(os.ttyname(device))
+        transport = SerialTransport.open(str(link), timeout=0.2)
+        link.unlink()  # the USB adapter re-enumerated under another name
+        with pytest.raises(TransportError, match="ttyUSB-adapter: cannot open serial port"):
+            transport.reopen()
+        transport.close()
+    finally:
+        os.close(controller)
+        os.close(device)
 
 
 def test_serial_raw_frames(pty_pair: tuple[int, str]) -> None:

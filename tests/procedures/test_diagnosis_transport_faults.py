@@ -3,8 +3,9 @@
 The fault is injected through the simulator's control endpoint (``TRANSPORT <role> garbage`` or
 ``disconnect``) the moment the step starts, or mid-recharge while the source is charging. The
 judge is the simulator's true state, read after the run, with the fault cleared so the control
-endpoint can be asked. A disconnected source cannot be switched off over its link by anyone: the
-run must then say so (safe state NOT confirmed, naming the source) instead of claiming safety.
+endpoint can be asked. A source whose link dropped keeps its output on: its driver reconnects
+once to switch it off; where the link stays down the run must say so (safe state NOT confirmed,
+naming the source and the front-panel fix) instead of claiming safety.
 """
 
 from __future__ import annotations
@@ -32,8 +33,16 @@ class InjectAt:
     reports once per sample, so the source is on and charging when the fault lands).
     """
 
-    def __init__(self, run: SimRun, step: str, role: str, kind: str, after_progress: int) -> None:
-        self.run, self.step, self.role, self.kind = run, step, role, kind
+    def __init__(
+        self,
+        run: SimRun,
+        step: str,
+        role: str,
+        kind: str,
+        after_progress: int,
+        arg: str | None = None,
+    ) -> None:
+        self.run, self.step, self.role, self.kind, self.arg = run, step, role, kind, arg
         self.after_progress = after_progress
         self.reports = 0
         self.injected = False
@@ -43,7 +52,7 @@ class InjectAt:
         with self.run.sim.client() as control:
             state = control.state()
             self.source_on_at_injection = any(c["output_on"] for c in state["source"].values())
-            control.transport(self.role, self.kind)
+            control.transport(self.role, self.kind, self.arg)
         self.injected = True
 
     def step_started(self, step: str) -> None:
@@ -78,8 +87,8 @@ def run_with(run: SimRun, listener: InjectAt) -> RunResult:
 def clear_and_read(run: SimRun, role: str) -> dict[str, object]:
     """The true state, with the fault cleared; a dropped link's driver is closed here.
 
-    A driver does not reconnect, so its ``close`` after a disconnect cannot confirm anything and
-    raises (the station closes quietly); closing it now keeps the fixture's teardown clean.
+    Closing it now (its link may be down, so ``close`` may raise; the station closes quietly)
+    keeps the fixture's teardown clean.
     """
     with ControlClient(run.sim.control_address) as control:
         control.transport(role, "none")
@@ -132,22 +141,47 @@ def test_transport_fault_in_a_step_is_an_error_with_energy_off(
     assert energy_off(state), state
 
 
-def test_disconnected_source_while_charging_is_reported_not_claimed_safe() -> None:
-    """The link to the charging source drops: nobody can switch it off over the wire.
+def test_source_link_dropped_while_charging_is_reconnected_and_switched_off() -> None:
+    """The link to the charging source drops once and comes back (a cable re-plugged).
 
-    The run must end ERROR and its message must name the source's unconfirmed safe state, so the
-    operator switches it off at the front panel. The drivers do not reconnect, so the source
-    stays on until someone does (the test pins that down, so a reconnect would change it).
+    The step still ends ERROR (its reading was lost), but ``make_safe`` reconnects and switches
+    the source off: the simulator's true state, read while the link is up, shows it off.
+    """
+    with simulated_bench("deep_discharge_uv", timeout=0.5) as run:
+        listener = InjectAt(run, "wake_recharge", "source", "disconnect", 3, arg="once")
+        result = run_with(run, listener)
+        with ControlClient(run.sim.control_address) as control:
+            true_state = control.state()
+            fault_left = control.command("TRANSPORT?")["transport"]["source"]
+        source_answers = run.instruments.source.is_output_on(1)  # the driver's link works again
+    assert listener.source_on_at_injection
+    assert fault_left == "none", "the drop was meant to happen (and clear itself)"
+    assert result.verdict is Verdict.ERROR
+    failed = result.step("wake_recharge")
+    assert failed.message.startswith("instrument error:"), failed.message
+    assert "NOT confirmed" not in result.outcome.message, result.outcome.message
+    assert not any(c["output_on"] for c in true_state["source"].values()), true_state
+    assert energy_off(true_state), true_state
+    assert source_answers is False
+
+
+def test_source_link_that_never_comes_back_is_reported_with_the_front_panel_fix() -> None:
+    """The link to the charging source drops and stays down: reconnecting cannot help.
+
+    The run must end ERROR naming the source's unconfirmed safe state, that a reconnect was tried,
+    and the front-panel fix; the simulator's source really is still on (nobody could reach it).
     """
     with simulated_bench("deep_discharge_uv", timeout=0.5) as run:
         listener = InjectAt(run, "wake_recharge", "source", "disconnect", 3)
         result = run_with(run, listener)
         with ControlClient(run.sim.control_address) as control:
             still_on = control.state()["source"]["1"]["output_on"]
-        state = clear_and_read(run, "source")
+        clear_and_read(run, "source")
+    message = result.outcome.message
     assert listener.source_on_at_injection
     assert result.verdict is Verdict.ERROR
-    assert "safe state: source" in result.outcome.message
-    assert "NOT confirmed" in result.outcome.message
+    assert "safe state: source" in message, message
+    assert "NOT confirmed" in message, message
+    assert "reconnect" in message, message
+    assert "front panel" in message, message
     assert still_on is True  # the honest part: the simulator's source really was still on
-    assert not energy_off(state)  # no driver reconnects: see the report's "not done"
