@@ -158,7 +158,9 @@ class Measurement:
         self.name = name
         self.description = description
         self._unit: pint.Unit = parsed
-        self.unit: str = format(parsed, "~")
+        # pint's compact abbreviated form ('mV/d', 'mΩ', 'µs'), not the default short form
+        # ('mV / d', 'h * mA'): the text lands in every table and parses back with ``ureg``.
+        self.unit: str = format(parsed, "~C")
         self._offset_unit = not ureg.Quantity(1.0, parsed)._ok_for_muldiv()
         self._factors: dict[Any, float] = {}
         self._low = self._limit("low", low)

@@ -34,7 +34,12 @@ def intake(ctx: StepContext) -> None:
     ctx.measure(CHARGER, ask.choice("usage_charger", "Which charger was used?", CHARGERS))
     ctx.measure(
         TEMPERATURE,
-        ask.choice("usage_temperature", "Ambient temperature in use?", TEMPERATURES),
+        ask.choice(
+            "usage_temperature",
+            "Ambient temperature in use? (cold: below 0 °C, normal: 0–45 °C, hot: above 45 °C;"
+            " the cell charge window is 0–45 °C)",
+            TEMPERATURES,
+        ),
     )
     ctx.measure(TIME, ask.choice("usage_time_in_use", "How long was the pack in use?", TIME_IN_USE))
     ctx.measure(LOCATION, ask.choice("usage_location", "Where was it used or stored?", LOCATIONS))

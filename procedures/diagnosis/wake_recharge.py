@@ -71,7 +71,7 @@ WAKE = CategoricalMeasurement("wake_response", WAKE_RESPONSES)
 END = CategoricalMeasurement("charge_end", END_REASONS)
 WAKE_VOLTAGE = Measurement("wake_voltage", "V", description="P+/P- just after charge on")
 CHARGE_TIME = Measurement("charge_time", "min")
-CHARGE_INPUT = Measurement("charge_input", "mA*h", description="charge pushed into the pack")
+CHARGE_INPUT = Measurement("charge_input", "mAh", description="charge pushed into the pack")
 FINAL_CURRENT = Measurement("charge_final_current", "A")
 DIODE_PROBE = Measurement(
     "diode_probe_current", "A", description="current at charge voltage + 1 V, pre-charge limit"

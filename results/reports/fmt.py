@@ -38,6 +38,22 @@ def integer(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def limit_marks(low_inclusive: bool, high_inclusive: bool) -> str:
-    """Interval notation of which bounds pass: ``[ ]`` closed, ``( )`` open."""
-    return ("[" if low_inclusive else "(") + "," + ("]" if high_inclusive else ")")
+def limits(
+    low: float | None, high: float | None, low_inclusive: bool, high_inclusive: bool, unit: str
+) -> str:
+    """The pass band as one readable inequality: ``2.4 ≤ x ≤ 4.35 V``, ``x < 120 mΩ``.
+
+    Empty when there is no bound: a row without limits is recorded, not judged, and an interval
+    bracket on it (``[,]``) would suggest a band that does not exist. Each side shows only when it
+    has a bound, with ``≤`` or ``<`` as that bound includes its value or not.
+    """
+    unit_text = f" {unit}" if unit else ""
+    if low is None and high is None:
+        return ""
+    if low is None:
+        return f"x {'≤' if high_inclusive else '<'} {number(high)}{unit_text}"
+    if high is None:
+        return f"x {'≥' if low_inclusive else '>'} {number(low)}{unit_text}"
+    low_op = "≤" if low_inclusive else "<"
+    high_op = "≤" if high_inclusive else "<"
+    return f"{number(low)} {low_op} x {high_op} {number(high)}{unit_text}"

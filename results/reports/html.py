@@ -11,6 +11,7 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
+from procedures.records import Verdict
 from results.reports import fmt, plots
 from results.reports.annex import annex_cells, annex_headers, photo_bytes
 from results.reports.labels import Catalogue, catalogue
@@ -38,6 +39,7 @@ table.kv th{width:28%}
 font-weight:bold}.v-skipped{color:#777}
 .draft{color:#b00020;font-weight:bold}.missing{color:#b00020}
 tr:target{background:#fff3b0}.note{color:#555;font-style:italic}
+small.why{color:#555;font-size:11px;display:block;max-width:16em}td.nowrap{white-space:nowrap}
 figure{margin:6px 0 14px}figcaption{font-size:12px;color:#444}
 figure.photo img{max-width:100%;max-height:480px;height:auto}
 footer{margin-top:30px;border-top:1px solid #999;padding-top:6px;color:#555}
@@ -60,8 +62,11 @@ def _table(
     row_ids: Sequence[str] | None = None,
     raw_columns: frozenset[int] = frozenset(),
     num_columns: frozenset[int] = frozenset(),
+    nowrap_columns: frozenset[int] = frozenset(),
     css: Sequence[str] | None = None,
+    why: Sequence[tuple[str, str]] | None = None,
 ) -> str:
+    """``why`` gives each row's verdict cell a tooltip and a small line under the verdict."""
     out = ["<table><thead><tr>", *(f"<th>{_text(h)}</th>" for h in headers), "</tr></thead><tbody>"]
     for number, row in enumerate(rows):
         row_id = f' id="{row_ids[number]}"' if row_ids else ""
@@ -69,10 +74,18 @@ def _table(
         for column, value in enumerate(row):
             if column in raw_columns:
                 out.append(f"<td>{value}</td>")
+            elif why and column == len(row) - 3:
+                cls = f' class="{css[number]}"' if css and css[number] else ""
+                title, line = why[number]
+                tip = f' title="{_text(title)}"' if title else ""
+                small = f'<br><small class="why">{_text(line)}</small>' if line else ""
+                out.append(f"<td{cls}{tip}>{_text(value)}{small}</td>")
             else:
                 classes = []
                 if column in num_columns:
                     classes.append("num")
+                if column in nowrap_columns:
+                    classes.append("nowrap")
                 if css and css[number] and column == len(row) - 3:
                     classes.append(css[number])
                 out.append(_cell(value, " ".join(classes)))
@@ -129,9 +142,7 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
         row.name,
         fmt.number(value) if isinstance(value, float) else (value or ""),
         row.unit,
-        fmt.number(row.low),
-        fmt.number(row.high),
-        fmt.limit_marks(row.low_inclusive, row.high_inclusive),
+        fmt.limits(row.low, row.high, row.low_inclusive, row.high_inclusive, row.unit),
         t.enum("verdict", row.verdict.name.lower()),
         row.instrument or "",
         fmt.timestamp(row.timestamp),
@@ -147,8 +158,17 @@ def problem_pairs(problem: ProblemDescription, t: Catalogue) -> list[tuple[str, 
     return [(t[f"eightd.{name}"], getattr(problem, name)) for name in PROBLEM_FIELDS]
 
 
+def verdict_reason(row: MeasurementRow) -> str:
+    """The engine's own comparison text, printed under a verdict that is not a plain pass.
+
+    It already says how the verdict was decided (``0.35 < 3 V (below low limit)``), so the report
+    quotes it rather than rebuilding it; a pass keeps it as a tooltip only, to keep tables short.
+    """
+    return "" if row.verdict is Verdict.PASS else row.comparison
+
+
 def measurement_headers(t: Catalogue) -> list[str]:
-    keys = ("step", "measurement", "value", "unit", "low", "high", "inclusive", "verdict")
+    keys = ("step", "measurement", "value", "unit", "limits", "verdict")
     return [t[f"col.{k}"] for k in (*keys, "instrument", "timestamp")]
 
 
@@ -168,8 +188,10 @@ def _run(run: RunData, t: Catalogue) -> str:
         measurement_headers(t),
         [measurement_cells(m, t) for m in rows],
         row_ids=[m.anchor for m in rows],
-        num_columns=frozenset({2, 4, 5}),
+        num_columns=frozenset({2}),
+        nowrap_columns=frozenset({4}),  # an inequality broken across lines is hard to read
         css=[f"v-{m.verdict.name.lower()}" for m in rows],
+        why=[(m.comparison, verdict_reason(m)) for m in rows],
     )
     notes = "".join(
         f'<p class="note">{_text(t.format("step.title", index=s.index, name=s.name))}: '

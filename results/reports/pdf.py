@@ -9,7 +9,7 @@ page (ISO/IEC 17025 7.8.2.1).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -41,6 +41,7 @@ from results.reports.html import (
     measurement_cells,
     measurement_headers,
     problem_pairs,
+    verdict_reason,
 )
 from results.reports.labels import Catalogue, catalogue
 from results.reports.model import (
@@ -153,6 +154,34 @@ def fit_scale(width: float, height: float, max_width: float, max_height: float) 
     return min(1.0, max_width / width, max_height / height)
 
 
+def _band(
+    drawing: Drawing, band: plots.Band, font: str, scale: float, y: Callable[[float], float]
+) -> None:
+    """A categorical channel (the source's CC/CV mode) as labelled state boxes, as in the SVG."""
+    bottom = y(band.top + band.height)
+    drawing.add(String(band.left * scale, y(band.top - 4), band.title, fontName=font, fontSize=8))
+    for seg in band.segments:
+        box = Rect(seg.left * scale, bottom, (seg.right - seg.left) * scale, band.height * scale)
+        box.fillColor = colors.HexColor(seg.colour)
+        box.strokeColor = None
+        drawing.add(box)
+        if plots.label_fits(seg):
+            drawing.add(
+                String(
+                    (seg.left + seg.right) / 2 * scale,
+                    y(band.top + band.height / 2 + 3),
+                    seg.label,
+                    fontName=font,
+                    fontSize=7,
+                    textAnchor="middle",
+                )
+            )
+    frame = Rect(band.left * scale, bottom, band.width * scale, band.height * scale)
+    frame.fillColor = None
+    frame.strokeWidth = 0.4
+    drawing.add(frame)
+
+
 def _chart(chart: plots.Chart, font: str, max_width: float, max_height: float) -> Drawing:
     scale = fit_scale(chart.width, chart.height, max_width, max_height)
     drawing = Drawing(chart.width * scale, chart.height * scale)
@@ -197,6 +226,8 @@ def _chart(chart: plots.Chart, font: str, max_width: float, max_height: float) -
         if len(panel.points) > 1:
             points = [c for x, yy in panel.points for c in (x * scale, y(yy))]
             drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=0.8))
+    for band in chart.bands:
+        _band(drawing, band, font, scale, y)
     if chart.panels:
         last = chart.panels[-1]
         drawing.add(
@@ -438,7 +469,7 @@ def _story(
         )
     )
     story.append(_p(t["section.units"], s.h2))
-    widths = [w * width for w in (0.11, 0.13, 0.08, 0.05, 0.07, 0.07, 0.05, 0.07, 0.24, 0.13)]
+    widths = [w * width for w in (0.11, 0.13, 0.08, 0.05, 0.14, 0.12, 0.24, 0.13)]
     for unit in data.units:
         story.append(_p(f"{t['unit.serial']} {unit.serial}", s.h3))
         story.append(
@@ -473,6 +504,15 @@ def _story(
                 for m in step.measurements:
                     cells: list[str | Paragraph] = list(measurement_cells(m, t))
                     cells[0] = _p("", s.cell, f'<a name="{m.anchor}"/>{escape(m.step)}')
+                    reason = verdict_reason(m)
+                    if reason:  # the engine's comparison says why, under the verdict
+                        colour = VERDICT_COLOURS.get(m.verdict.name.lower(), "#b00020")
+                        cells[5] = _p(
+                            "",
+                            s.cell,
+                            f'<font color="{colour}">{escape(str(cells[5]))}</font><br/>'
+                            f'<font size="6" color="#555555">{escape(reason)}</font>',
+                        )
                     rows.append(cells)
                     tints.append(VERDICT_COLOURS.get(m.verdict.name.lower(), "#b00020"))
             story.append(_table(measurement_headers(t), rows, s, widths, tints))

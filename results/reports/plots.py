@@ -24,6 +24,18 @@ MAX_POINTS = 600
 
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400")
 
+CATEGORY_LABELS: dict[str, dict[int, str]] = {
+    "mode": {0: "OFF", 1: "CC", 2: "CV", 3: "UR", 4: "PROT"},
+}
+"""Channels that hold state codes, not quantities, and the label of each code.
+
+The recharge step stores the source's regulation mode as ``MODE_CODE`` in
+``procedures/diagnosis/wake_recharge.py`` (a test holds the two tables equal). A code drawn on a
+numeric axis reads as "mode 1.5"; a band of labelled states reads as what the source did.
+"""
+CATEGORY_COLOURS = {0: "#d9d9d9", 1: "#a9c8ec", 2: "#b3dcc0", 3: "#f5cf9f", 4: "#f2a7a0"}
+BAND_HEIGHT = 18.0
+
 
 @dataclass(frozen=True, slots=True)
 class Tick:
@@ -45,6 +57,28 @@ class Panel:
 
 
 @dataclass(frozen=True, slots=True)
+class Segment:
+    """One run of a state: drawn as a filled box, labelled where it is wide enough to read."""
+
+    left: float
+    right: float
+    label: str
+    colour: str
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A categorical channel as a strip of labelled states under the numeric panels."""
+
+    title: str
+    left: float
+    top: float
+    width: float
+    height: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """Coordinates in points with the origin top-left (SVG convention)."""
 
@@ -53,6 +87,30 @@ class Chart:
     height: float
     x_label: str
     panels: tuple[Panel, ...]
+    bands: tuple[Band, ...] = ()
+
+
+def is_categorical(name: str, unit: str) -> bool:
+    """A unitless channel with a known code table; a unit means a quantity, whatever its name."""
+    return not unit and name in CATEGORY_LABELS
+
+
+def state_runs(
+    time: npt.NDArray[np.float64], codes: npt.NDArray[np.float64]
+) -> list[tuple[float, float, int]]:
+    """``(start, end, code)`` per run of equal codes; a state lasts until the next one starts."""
+    n = min(len(time), len(codes))
+    time, codes = time[:n], codes[:n]
+    keep = np.isfinite(time) & np.isfinite(codes)
+    time, codes = time[keep], codes[keep]
+    if not len(time):
+        return []
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = [*time[starts[1:]].tolist(), float(time[-1])]
+    return [
+        (float(time[i]), float(end), round(float(codes[i])))
+        for i, end in zip(starts, ends, strict=True)
+    ]
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -129,8 +187,10 @@ def layout(
     x_span = (x_hi - x_lo) or 1.0
     plot_width = width - left - right
     x_step = x_ticks_values[1] - x_ticks_values[0] if len(x_ticks_values) > 1 else 1.0
+    numeric = [c for c in trace.channels if not is_categorical(c.name, c.unit)]
+    categorical = [c for c in trace.channels if is_categorical(c.name, c.unit)]
     panels = []
-    for number, channel in enumerate(trace.channels):
+    for number, channel in enumerate(numeric):
         top = top_pad + number * (panel_height + gap)
         values = np.asarray(channel.values, dtype=np.float64)
         xs, ys = decimate(time[: len(values)], values[: len(time)])
@@ -162,7 +222,27 @@ def layout(
         )
     count = max(len(panels), 1)
     height = top_pad + count * panel_height + (count - 1) * gap + bottom_pad
-    return Chart(trace.name, width, height, x_label, tuple(panels))
+    bands = []
+    for channel in categorical:
+        top = height - bottom_pad + 30.0  # below the tick labels, room for the title
+        labels = CATEGORY_LABELS[channel.name]
+        segments = tuple(
+            Segment(
+                left=round(left + (start - x_lo) / x_span * plot_width, 2),
+                right=round(left + (end - x_lo) / x_span * plot_width, 2),
+                label=labels.get(code, str(code)),
+                colour=CATEGORY_COLOURS.get(code, "#eeeeee"),
+            )
+            for start, end, code in state_runs(time, np.asarray(channel.values, dtype=np.float64))
+        )
+        bands.append(Band(channel.name, left, top, plot_width, BAND_HEIGHT, segments))
+        height = top + BAND_HEIGHT + bottom_pad
+    return Chart(trace.name, width, height, x_label, tuple(panels), tuple(bands))
+
+
+def label_fits(segment: Segment, label_width: float = 18.0) -> bool:
+    """Only label a state box wide enough to hold its label; the colour still tells the state."""
+    return segment.right - segment.left >= label_width
 
 
 def _n(value: float) -> str:
@@ -208,6 +288,27 @@ def svg(chart: Chart) -> str:
                 f'<polyline fill="none" stroke="{panel.colour}" stroke-width="1.2" '
                 f'points="{path}"/>'
             )
+    for band in chart.bands:
+        out.append(
+            f'<text x="{_n(band.left)}" y="{_n(band.top - 4)}" font-size="11" '
+            f'fill="#444">{escape(band.title)}</text>'
+        )
+        mid = band.top + band.height / 2 + 3.5
+        for seg in band.segments:
+            out.append(
+                f'<rect x="{_n(seg.left)}" y="{_n(band.top)}" width="{_n(seg.right - seg.left)}" '
+                f'height="{_n(band.height)}" fill="{seg.colour}"><title>{escape(seg.label)}'
+                "</title></rect>"
+            )
+            if label_fits(seg):
+                out.append(
+                    f'<text x="{_n((seg.left + seg.right) / 2)}" y="{_n(mid)}" font-size="9" '
+                    f'text-anchor="middle">{escape(seg.label)}</text>'
+                )
+        out.append(
+            f'<rect x="{_n(band.left)}" y="{_n(band.top)}" width="{_n(band.width)}" '
+            f'height="{_n(band.height)}" fill="none" stroke="#888" stroke-width="0.5"/>'
+        )
     if chart.panels:
         last = chart.panels[-1]
         out.append(

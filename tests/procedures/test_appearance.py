@@ -4,6 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from unit_text import assert_unit_texts_round_trip
 
 from instruments.units import Q_
 from procedures.appearance import CHECKLIST, REQUIRED_PHOTOS, appearance_procedure
@@ -82,6 +83,7 @@ def test_a_clean_pack_passes_with_every_reading_photo_and_lot_record():
     assert [name for name, _ in photos] == [f"{n}.jpg" for n, _ in REQUIRED_PHOTOS]
     assert all(data == JPEG for _, data in photos)
     assert [c.value for c in conclusions(result)["symptom"]] == ["no_fault_found"]
+    assert_unit_texts_round_trip(result)
     assert recorder.last.outcome is not None  # recorded like any run
     assert len(recorder.last.steps) == 5
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from unit_text import assert_unit_texts_round_trip
 
 from instruments.factory import open_instrument
 from instruments.roles import Instrument
@@ -159,6 +160,7 @@ def test_diagnosis_matches_catalogue(fault: str) -> None:
     )
     assert energy_off(state)
     assert_conclusions_cite_measurements(result)
+    assert_unit_texts_round_trip(result)
 
 
 def assert_conclusions_cite_measurements(result: RunResult) -> None:
@@ -204,6 +206,7 @@ def test_healthy_pack_is_no_fault_found_with_a_recharge_trace() -> None:
     assert trace.time_s[-1] > 3600.0  # a real CC-CV charge in virtual time
     assert voltage.max() == pytest.approx(run.spec.charge.voltage.m_as("V"), abs=0.02)
     assert result.measurement("wake_response").text_value == "normal"
+    assert result.measurement("charge_input").unit == "mAh"
     assert_conclusions_cite_measurements(result)
     for step_name, name in PROTECTION_PASSES:
         taken = {m.name: m for m in result.step(step_name).measurements}

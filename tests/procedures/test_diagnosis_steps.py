@@ -217,3 +217,31 @@ def test_judge_delay_gives_a_verdict_only_where_the_polling_resolves_it(
     assert taken.verdict is verdict
     if verdict is Verdict.SKIPPED:
         assert "station cannot resolve" in taken.comparison
+
+
+class _QuestionLog(ScriptedPrompts):
+    """Scripted answers that also keep each question's text, as the operator reads it."""
+
+    def __init__(self, answers: dict[str, object]) -> None:
+        super().__init__(answers)
+        self.texts: dict[str, str] = {}
+
+    def _answer(self, question_id: str, text: str, kind: str, example: str) -> object:
+        self.texts[question_id] = text
+        return super()._answer(question_id, text, kind, example)
+
+
+def test_the_temperature_question_states_its_thresholds() -> None:
+    import logging
+
+    from procedures.clock import RealClock
+    from procedures.context import BenchInstruments, RunState, StepContext
+    from procedures.diagnosis.intake import TEMPERATURES, intake
+
+    prompts = _QuestionLog(dict(ANSWERS, usage_temperature="hot"))
+    state = RunState("t", BenchInstruments(), prompts, RealClock(), None, logging.getLogger("t"))
+    intake(StepContext(state, "intake"))
+    text = prompts.texts["usage_temperature"]
+    for band in ("cold: below 0 °C", "normal: 0–45 °C", "hot: above 45 °C"):
+        assert band in text
+    assert TEMPERATURES == ("normal", "hot", "cold", "unknown")

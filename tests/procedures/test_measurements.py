@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from instruments.units import Q_
+from instruments.units import Q_, ureg
 from procedures.errors import MeasurementDeclarationError, MeasurementValueError
 from procedures.measurements import CategoricalMeasurement, Measurement
 from procedures.records import MeasurementRecord, Verdict
@@ -209,3 +209,22 @@ def test_fast_records_equal_ordinary_records_and_stay_frozen():
     assert record == MeasurementRecord(**fields)
     with pytest.raises(dataclasses.FrozenInstanceError):
         record.value = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        ("mAh", "mAh"),
+        ("mA*h", "h*mA"),
+        ("mV/d", "mV/d"),
+        ("mohm", "mΩ"),
+        ("degC", "°C"),
+        ("us", "µs"),
+        ("uA", "µA"),
+    ],
+)
+def test_unit_text_is_compact_and_parses_back(declared: str, stored: str) -> None:
+    m = Measurement("x", declared, high=Q_(1.0, declared))
+    assert m.unit == stored
+    assert ureg.Unit(m.unit) == ureg.Unit(declared)
+    assert m.validate(Q_(2.0, declared)).comparison.endswith(f"{stored} (above high limit)")

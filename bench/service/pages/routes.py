@@ -48,7 +48,7 @@ from results.models import (
 from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
-from results.reports.html import measurement_cells, measurement_headers
+from results.reports.html import measurement_cells, measurement_headers, verdict_reason
 from results.reports.model import MeasurementRow
 
 router = APIRouter(include_in_schema=False)
@@ -219,18 +219,21 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound("run", run_id)
-        t_report = None
-        rows: list[tuple[list[str], str]] = []
-        for step in run.steps:
-            for m in step.measurements:
-                row = _row(run.id, step, m)
-                rows.append((row, f"v-{m.verdict.lower()}"))  # type: ignore[arg-type]
+        rows = [_row(run.id, step, m) for step in run.steps for m in step.measurements]
         attachments = list(session.scalars(select(Attachment).where(Attachment.run_id == run.id)))
         from bench.service.pages.render import locale_of
         from results.reports.labels import catalogue
 
         t_report = catalogue(locale_of(request))
-        table = [(measurement_cells(row, t_report), css) for row, css in rows]  # type: ignore[arg-type]
+        table = [
+            (
+                measurement_cells(row, t_report),
+                f"v-{row.verdict.name.lower()}",
+                row.comparison,
+                verdict_reason(row),
+            )
+            for row in rows
+        ]
         return page(
             request,
             "run.html",
