@@ -46,6 +46,10 @@ OVERDISCHARGE_CUT = CategoricalMeasurement("board_overdischarge_cut", CUT, passi
 LOOP_PATH = CategoricalMeasurement("board_loop", ("closed", "open"), passing=("closed",))
 
 
+#: Per cell above the over-charge detect tolerance: the most the board fixture may apply.
+CELL_CEILING = Q_(0.25, "V")
+
+
 def make_board_tests(
     fixtures: FixtureChanger, options: DiagnosisOptions
 ) -> Callable[[StepContext], None]:
@@ -60,9 +64,16 @@ def make_board_tests(
         p = spec.protection
         per_cell = max(p.overcharge_detect_tolerance + Q_(MARGIN_V, "V"), STEP_ACROSS)
         top = (p.overcharge_detect + per_cell) * series
+        # The hardware OVP is the last line of defence for the board: never above what a cell
+        # could see in use (detect + tolerance + 0.25 V each), even when the margin would be.
+        cells_ceiling = (
+            p.overcharge_detect + p.overcharge_detect_tolerance + CELL_CEILING
+        ) * series
         try:
             source.output_off(ch)
-            source.set_over_voltage_protection(ch, top + options.over_voltage_margin)
+            source.set_over_voltage_protection(
+                ch, min(top + options.over_voltage_margin, cells_ceiling)
+            )
             source.set_over_current_protection(ch, OUTPUT_OCP)
             source.set_current_limit(ch, OUTPUT_CURRENT_LIMIT)
             nominal = spec.cell.nominal_voltage * series

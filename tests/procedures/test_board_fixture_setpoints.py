@@ -6,6 +6,7 @@ wrapper around the driver's own transport), and for each shipped pack spec:
 
 * no voltage setpoint exceeds the spec's per-cell maximum, ``overcharge_detect + tolerance +
   0.25 V``, times the series count;
+* the hardware OVP level is not above that maximum either (it is the last line of defence);
 * OVP was programmed (and, where the model has an enable, enabled) before every output on.
 
 ``healthy`` cuts at its threshold; ``charge_fet_short`` never cuts, so the sweep runs to its top.
@@ -134,6 +135,11 @@ def violations(spec: PackSpec, model: str, sent: list[str]) -> list[str]:
         for event, _, volts in found
         if event == "setpoint" and volts is not None and volts > ceiling + 1e-9
     ]
+    problems += [
+        f"OVP level {volts:g} V > {ceiling:.3f} V ({per_cell:~P}/cell x {spec.product.series})"
+        for event, _, volts in found
+        if event in ("ovp", "ovp_level") and volts is not None and volts > ceiling + 1e-9
+    ]
     for index, (event, channel, _) in enumerate(found):
         if event != "on":
             continue
@@ -149,7 +155,11 @@ def violations(spec: PackSpec, model: str, sent: list[str]) -> list[str]:
 def test_the_check_sees_a_high_setpoint_and_an_unarmed_output() -> None:
     one_cell = load_spec(SPEC_DIR / "PB-1S1P-18650-2600.toml")
     e363 = ["VOLT 4.2,(@1)", "OUTP ON,(@1)", "VOLT:PROT 4.65,(@1)", "VOLT 4.61,(@1)"]
-    assert len(violations(one_cell, "E36312A", e363)) == 2
+    assert violations(one_cell, "E36312A", e363) == [
+        "setpoint 4.61 V > 4.600 V (4.6 V/cell x 1)",
+        "OVP level 4.65 V > 4.600 V (4.6 V/cell x 1)",
+        "channel 1 on (event 1) before OVP was programmed",
+    ]
     four = load_spec(SPEC_DIR / "PB-4S1P-26650-LFP.toml")  # ceiling 4 x 4.025 V = 16.1 V
     dp = [":OUTP:OVP:VAL CH1,16", ":OUTP CH1,ON", ":SOUR1:VOLT 16.2", ":SOUR1:VOLT 16.1"]
     assert violations(four, "DP832", dp) == [
