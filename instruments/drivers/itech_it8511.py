@@ -16,10 +16,11 @@ from __future__ import annotations
 import struct
 from typing import ClassVar
 
+from instruments.drivers.load_levels import RatedLoad
 from instruments.errors import InstrumentReportedError, ProtocolError
 from instruments.roles import ElectronicLoad, Identity, LoadMode, LoadReading
 from instruments.safe_state import reach_safe_state, reopener
-from instruments.safety import NO_LIMITS, SafetyLimits, checked
+from instruments.safety import NO_LIMITS, SafetyLimits
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -80,7 +81,7 @@ def parse_frame(data: bytes, *, resource: str, sent: str) -> bytes:
     return data
 
 
-class ItechIT8511(ElectronicLoad):
+class ItechIT8511(RatedLoad, ElectronicLoad):
     MODEL: ClassVar[str] = "IT8511"
     MAX_VOLTAGE: ClassVar[float] = 120.0
     MAX_CURRENT: ClassVar[float] = 30.0
@@ -152,17 +153,6 @@ class ItechIT8511(ElectronicLoad):
     def _set_u32(self, command: int, value: int, name: str) -> None:
         self._set(command, struct.pack("<I", value), name)
 
-    def _rated(self, value: Quantity, unit: str, setting: str, low: float, high: float) -> float:
-        return checked(
-            value,
-            unit,
-            setting=setting,
-            low=low,
-            high=high,
-            limit=f"{self.MODEL} rating",
-            resource=self.resource,
-        )
-
     # -- housekeeping -------------------------------------------------------------------------
     @property
     def identity(self) -> Identity:
@@ -194,17 +184,6 @@ class ItechIT8511(ElectronicLoad):
                 )
             self._mode = mode
         return self._mode
-
-    def set_level(self, level: Quantity) -> None:
-        mode = self.mode()
-        if mode is LoadMode.CC:
-            self.set_current(level)
-        elif mode is LoadMode.CV:
-            self.set_voltage(level)
-        elif mode is LoadMode.CR:
-            self.set_resistance(level)
-        else:
-            self.set_power(level)
 
     def set_current(self, current: Quantity) -> None:
         amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from instruments.drivers.load_levels import RatedLoad
 from instruments.errors import ProtocolError
 from instruments.roles import ElectronicLoad, LoadMode, LoadReading
 from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
 from instruments.safety import (
     NO_LIMITS,
     SafetyLimits,
-    checked,
 )
 from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
@@ -39,7 +39,7 @@ _FUNCTION_REPLY = {
 }
 
 
-class RigolDL3021(ScpiInstrument, ElectronicLoad):
+class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
     MODEL: ClassVar[str] = "DL3021"
     MAX_VOLTAGE: ClassVar[float] = 150.0
     MAX_CURRENT: ClassVar[float] = 40.0
@@ -62,17 +62,6 @@ class RigolDL3021(ScpiInstrument, ElectronicLoad):
     def supports_short(self) -> bool:
         return True
 
-    def _rated(self, value: Quantity, unit: str, setting: str, low: float, high: float) -> float:
-        return checked(
-            value,
-            unit,
-            setting=setting,
-            low=low,
-            high=high,
-            limit=f"{self.MODEL} rating",
-            resource=self.resource,
-        )
-
     # -- function and levels ------------------------------------------------------------------
     def set_mode(self, mode: LoadMode) -> None:
         self.write(f":SOUR:FUNC {_FUNCTION[mode]}")
@@ -89,17 +78,6 @@ class RigolDL3021(ScpiInstrument, ElectronicLoad):
                 )
             self._mode = mode
         return self._mode
-
-    def set_level(self, level: Quantity) -> None:
-        mode = self.mode()
-        if mode is LoadMode.CC:
-            self.set_current(level)
-        elif mode is LoadMode.CV:
-            self.set_voltage(level)
-        elif mode is LoadMode.CR:
-            self.set_resistance(level)
-        else:
-            self.set_power(level)
 
     def set_current(self, current: Quantity) -> None:
         amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)

@@ -1,0 +1,61 @@
+"""What every electronic-load driver shares: rating checks and the level that follows the mode.
+
+A procedure states "the level" in the unit of the present mode (A in CC, V in CV, ...); the
+dispatch and the rating check are the same for every model, so they live here once and each
+driver keeps only its command strings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from instruments.roles import LoadMode
+from instruments.safety import checked
+from instruments.units import Quantity
+
+
+class RatedLoad(ABC):
+    MODEL: ClassVar[str]
+
+    @property
+    @abstractmethod
+    def resource(self) -> str: ...
+
+    @abstractmethod
+    def mode(self) -> LoadMode: ...
+
+    @abstractmethod
+    def set_current(self, current: Quantity) -> None: ...
+
+    @abstractmethod
+    def set_voltage(self, voltage: Quantity) -> None: ...
+
+    @abstractmethod
+    def set_resistance(self, resistance: Quantity) -> None: ...
+
+    @abstractmethod
+    def set_power(self, power: Quantity) -> None: ...
+
+    def set_level(self, level: Quantity) -> None:
+        """The level in the unit of the present mode; a wrong unit raises before sending."""
+        mode = self.mode()
+        if mode is LoadMode.CC:
+            self.set_current(level)
+        elif mode is LoadMode.CV:
+            self.set_voltage(level)
+        elif mode is LoadMode.CR:
+            self.set_resistance(level)
+        else:
+            self.set_power(level)
+
+    def _rated(self, value: Quantity, unit: str, setting: str, low: float, high: float) -> float:
+        return checked(
+            value,
+            unit,
+            setting=setting,
+            low=low,
+            high=high,
+            limit=f"{self.MODEL} rating",
+            resource=self.resource,
+        )
