@@ -23,7 +23,6 @@ from results.reports.model import (
     ReportData,
     RunData,
     UnitData,
-    measurement_anchor,
 )
 
 CSS = """
@@ -252,17 +251,10 @@ def _evidence_refs(refs: Sequence[EvidenceRef], report: ReportData) -> str:
     out = []
     for ref in refs:
         if ref.kind == "measurement":
-            run_id, _, rest = ref.ref.partition("/")
-            step, _, name = rest.partition("/")
-            known = any(
-                run.run_id == run_id and run.find_measurement(rest) is not None
-                for unit in report.units
-                for run in unit.runs
-            )
-            anchor = measurement_anchor(run_id, step, name)
+            anchor = report.measurement_ref_anchor(ref.ref)
             out.append(
                 f'<a href="#{anchor}">{_text(ref.ref)}</a>'
-                if known
+                if anchor
                 else f'<span class="missing">{_text(ref.ref)} (?)</span>'
             )
         elif ref.kind == "run":

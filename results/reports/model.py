@@ -318,6 +318,18 @@ class ReportData:
             return self.complaint.received_at
         return datetime(2000, 1, 1, tzinfo=UTC)
 
+    def measurement_ref_anchor(self, ref: str) -> str | None:
+        """Anchor of the row a ``run/step/measurement`` evidence reference names, or ``None``
+        when the report holds no such row (the renderers then mark the reference as missing)."""
+        run_id, _, rest = ref.partition("/")
+        step, _, name = rest.partition("/")
+        known = any(
+            run.run_id == run_id and run.find_measurement(rest) is not None
+            for unit in self.units
+            for run in unit.runs
+        )
+        return measurement_anchor(run_id, step, name) if known else None
+
 
 def to_plain(value: object) -> object:
     if isinstance(value, enum.Enum):

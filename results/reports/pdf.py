@@ -49,7 +49,6 @@ from results.reports.model import (
     EvidenceRef,
     ReportData,
     RunData,
-    measurement_anchor,
 )
 
 PAGE = landscape(A4)
@@ -254,17 +253,10 @@ def _eightd_refs(refs: Sequence[EvidenceRef], report: ReportData) -> str:
     out = []
     for ref in refs:
         if ref.kind == "measurement":
-            run_id, _, rest = ref.ref.partition("/")
-            step, _, name = rest.partition("/")
-            known = any(
-                r.run_id == run_id and r.find_measurement(rest) is not None
-                for u in report.units
-                for r in u.runs
-            )
-            anchor = measurement_anchor(run_id, step, name)
+            anchor = report.measurement_ref_anchor(ref.ref)
             out.append(
                 f'<a href="#{anchor}" color="#1f5fa8">{escape(ref.ref)}</a>'
-                if known
+                if anchor
                 else f'<font color="#b00020">{escape(ref.ref)} (?)</font>'
             )
         else:
