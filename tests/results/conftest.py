@@ -8,7 +8,6 @@ deselected with the reason printed, except under ``CI=true``, where they run and
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -16,53 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from required_services import PG_SERVER, postgres_problem
 from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from results.db import make_engine, session_factory
 from results.migrations import upgrade
-
-PG_SERVER = os.environ.get(
-    "PACKBENCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-_pg_problem: str | None = None
-_deselected = 0
-
-
-def _postgres_problem() -> str | None:
-    try:
-        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        finally:
-            engine.dispose()
-    except Exception as exc:
-        return f"PostgreSQL at {PG_SERVER} unreachable ({type(exc).__name__}: {exc})"
-    return None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    global _pg_problem, _deselected
-    pg_items = [item for item in items if item.get_closest_marker("postgres") is not None]
-    if not pg_items:
-        return
-    _pg_problem = _postgres_problem()
-    if _pg_problem is None or os.environ.get("CI") == "true":
-        return  # reachable, or CI: run them (and fail loudly if the server is missing)
-    keep = [item for item in items if item.get_closest_marker("postgres") is None]
-    config.hook.pytest_deselected(items=pg_items)
-    items[:] = keep
-    _deselected = len(pg_items)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _deselected:
-        terminalreporter.write_line(
-            f"results: {_deselected} PostgreSQL test(s) deselected: {_pg_problem}. "
-            "Start PostgreSQL or set CI=true to make them required.",
-            yellow=True,
-        )
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +32,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_schema_url() -> Iterator[str]:
-    problem = _pg_problem or _postgres_problem()
+    problem = postgres_problem()
     if problem is not None:
         raise RuntimeError(f"{problem}; PostgreSQL tests are required here (CI=true)")
     schema = f"pbtest_{uuid.uuid4().hex[:12]}"

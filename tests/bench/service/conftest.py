@@ -6,7 +6,6 @@ deselected with the reason printed; under ``CI=true`` they run (and fail when mi
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from required_services import PG_SERVER, postgres_problem
 from sqlalchemy import MetaData, create_engine, text
 
 from bench.service.accounts import Role, create_user, issue_token
@@ -23,67 +23,6 @@ from bench.service.settings import Settings
 from bench.service.store import Store, open_store
 from results.db import make_engine
 from results.migrations import upgrade
-
-PG_SERVER = os.environ.get(
-    "PACKBENCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-CHROMIUM = Path("/usr/bin/chromium")
-_problems: dict[str, str] = {}
-_deselected: dict[str, int] = {}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives the system Chromium with Playwright")
-
-
-def _postgres_problem() -> str | None:
-    try:
-        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        finally:
-            engine.dispose()
-    except Exception as exc:
-        return f"PostgreSQL at {PG_SERVER} unreachable ({type(exc).__name__}: {exc})"
-    return None
-
-
-def _chromium_problem() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} missing (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        return f"playwright not installed ({exc})"
-    return None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("CI") == "true":
-        return
-    for marker, probe in (("postgres", _postgres_problem), ("browser", _chromium_problem)):
-        marked = [
-            i for i in items if i.get_closest_marker(marker) and "bench/service" in str(i.path)
-        ]
-        if not marked:
-            continue
-        problem = probe()
-        if problem is None:
-            continue
-        _problems[marker] = problem
-        _deselected[marker] = len(marked)
-        config.hook.pytest_deselected(items=marked)
-        items[:] = [i for i in items if i not in marked]
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for marker, count in _deselected.items():
-        terminalreporter.write_line(
-            f"bench.service: {count} {marker} test(s) deselected: {_problems[marker]}. "
-            "Set CI=true to make them required.",
-            yellow=True,
-        )
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +34,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_schema_url() -> Iterator[str]:
-    problem = _postgres_problem()
+    problem = postgres_problem()
     if problem is not None:
         raise RuntimeError(f"{problem}; PostgreSQL tests are required here (CI=true)")
     schema = f"pbsvc_{uuid.uuid4().hex[:12]}"

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from conftest import CHROMIUM, Service
+from conftest import Service
 from documents import CSV_LOG, T0, complaint_payload, png_bytes
+from required_services import CHROMIUM
 
 from instruments.factory import open_instrument
 from procedures.clock import SimulatedClock
