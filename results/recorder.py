@@ -187,7 +187,7 @@ class DatabaseRecorder:
         run_id = self._require_open()
         files = self._store_files(step)  # before BEGIN: hashing and disk writes hold no lock
         hashes, rows = self._measurement_params(run_id, step, self._bind_time)
-        trace_rows = [self._trace_rows(trace) for trace in step.traces]
+        trace_rows = [self.trace_rows_of(trace) for trace in step.traces]
         digest = step_digest(
             hashes,
             [sha for sha, _meta, _channels in trace_rows],
@@ -269,7 +269,7 @@ class DatabaseRecorder:
         return [(name, self.evidence.put(data, name=name)) for name, data in step.attachments]
 
     @staticmethod
-    def _measurement_rows(run_id: int, step: StepRecord) -> list[dict[str, Any]]:
+    def measurement_rows(run_id: int, step: StepRecord) -> list[dict[str, Any]]:
         """The measurement rows as column dicts (without ``step_id``), for Core ``insert``."""
         _hashes, params = DatabaseRecorder._measurement_params(run_id, step, _same)
         return [dict(zip(_MEASUREMENT_COLUMNS[1:], row[1:], strict=True)) for row in params]
@@ -351,7 +351,7 @@ class DatabaseRecorder:
         return hashes, params
 
     @staticmethod
-    def _trace_rows(trace: TraceRecord) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    def trace_rows_of(trace: TraceRecord) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
         arrays = [("time", "s", trace.time_s)] + [
             (name, unit, values) for name, (values, unit) in trace.channels.items()
         ]

@@ -52,8 +52,8 @@ _HOST = socket.gethostname()
 
 # The recorder's row builders: the one definition of a measurement row and a trace's channels,
 # so a run imported here hashes exactly as one recorded live (``verify`` re-derives both).
-_measurement_rows = DatabaseRecorder._measurement_rows
-_trace_rows = DatabaseRecorder._trace_rows
+measurement_rows = DatabaseRecorder.measurement_rows
+trace_rows_of = DatabaseRecorder.trace_rows_of
 
 
 def _aware(value: datetime, field: str) -> datetime:
@@ -115,8 +115,8 @@ def _insert_step(
     now: datetime,
 ) -> tuple[int, dict[str, Any]]:
     """One step with everything under it; returns its id and the values ``step_link`` folds."""
-    rows = _measurement_rows(run_id, step)
-    trace_rows = [_trace_rows(trace) for trace in step.traces]
+    rows = measurement_rows(run_id, step)
+    trace_rows = [trace_rows_of(trace) for trace in step.traces]
     values: dict[str, Any] = {
         "run_id": run_id,
         "idx": step.index,

@@ -42,7 +42,7 @@ def test_a_database_failure_half_way_leaves_no_run(
     database, at INSERT time, after the first step and its measurements were written."""
     number, unit = _unit(service)
     before = _counts(service)
-    original = run_import._trace_rows
+    original = run_import.trace_rows_of
     broken: list[str] = []
 
     def trace_rows_with_a_null(trace: Any) -> Any:
@@ -51,7 +51,7 @@ def test_a_database_failure_half_way_leaves_no_run(
         broken.append(trace.name)
         return sha, meta, channels
 
-    monkeypatch.setattr(run_import, "_trace_rows", trace_rows_with_a_null)
+    monkeypatch.setattr(run_import, "trace_rows_of", trace_rows_with_a_null)
     r = service.client.post(
         "/api/runs",
         json=run_document(unit["id"], unit["serial"], number),
