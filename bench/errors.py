@@ -1,7 +1,11 @@
 """Errors of the bench layer, each carrying the process exit status the CLI turns it into.
 
-Exit statuses (the CLI's contract with scripts): 0 pass, 1 fail verdict, 2 bad input
-(configuration, arguments, unknown complaint or unit), 3 instrument error, 130 aborted.
+Exit statuses (the CLI's contract with scripts): 0 pass (or marginal), 1 fail verdict, 2 bad
+input (configuration, arguments, answers, unknown complaint or unit; nothing written), 3
+instrument error, 4 incomplete (a required test was not performed: evidence is missing, so the
+pack is neither passed nor failed), 5 store unavailable (the run's steps are safe in the local
+journal; ``packbench recover`` writes them once the store is back), 70 software error (a bug of
+ours: the traceback goes to the developers' log, never to a report), 130 aborted.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 EXIT_INSTRUMENT = 3
+EXIT_INCOMPLETE = 4
+EXIT_STORE = 5
+EXIT_SOFTWARE = 70
 EXIT_ABORTED = 130
 
 
