@@ -12,12 +12,21 @@ class Result:
     unit: str
     target: float | None = None
     """Upper bound the value must stay under (``None``: reported for information only)."""
+    skipped_because: str = ""
+    """Set when the figure could not be measured here (e.g. no PostgreSQL): neither met nor
+    missed, and the line says why, so a fresh clone's ``make bench`` stays honest and green."""
+
+    @classmethod
+    def not_measured(cls, name: str, why: str) -> Result:
+        return cls(name, float("nan"), "", None, skipped_because=why)
 
     @property
     def met(self) -> bool | None:
         return None if self.target is None else self.value <= self.target
 
     def line(self) -> str:
+        if self.skipped_because:
+            return f"{'skip':6} {self.name}: not measured ({self.skipped_because})"
         verdict = {None: "info", True: "MET", False: "MISSED"}[self.met]
         target = "" if self.target is None else f"  (target <= {self.target:g} {self.unit})"
         return f"{verdict:6} {self.name}: {self.value:.4g} {self.unit}{target}"

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from accounts_setup import make_users
 from fastapi.testclient import TestClient
 from required_services import PG_SERVER, postgres_problem
 from sqlalchemy import MetaData, create_engine, text
 
-from bench.service.accounts import Role, create_user, issue_token
 from bench.service.app import create_app
 from bench.service.settings import Settings
 from bench.service.store import Store, open_store
@@ -80,14 +80,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 EMERGENCY_GROUP = ("qa-lead@plant.example", "safety@plant.example")
-USERS = {
-    "admin": ("Ada Admin", Role.ADMIN),
-    "wang.wei": ("Wang Wei", Role.TECHNICIAN),
-    "zhao.min": ("Zhao Min", Role.QA),
-    "qian.li": ("Qian Li", Role.QA),
-    "viewer": ("Vera Viewer", Role.VIEWER),
-    "bench-3": ("Bench 3", Role.BENCH),
-}
 
 
 @dataclass
@@ -99,15 +91,6 @@ class Service:
 
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
-
-
-def make_users(store: Store) -> dict[str, str]:
-    tokens = {}
-    with store.sessions.begin() as session:
-        for name, (printed, role) in USERS.items():
-            create_user(session, name, role=role.value, printed_name=printed, actor="test")
-            tokens[name], _ = issue_token(session, name, actor="test")
-    return tokens
 
 
 @pytest.fixture
