@@ -152,7 +152,8 @@ def approved_terms(session: Session, complaint_id: int) -> ApprovedTerms:
     amounts = {(r.currency or "", r.amount) for r in rows if r.kind == "amount" and r.amount}
     dates = {r.on_date for r in rows if r.kind == "date" and r.on_date}
     days = {r.days for r in rows if r.kind == "days" and r.days}
-    return ApprovedTerms(frozenset(amounts), frozenset(dates), frozenset(days))
+    offers = {r.note for r in rows if r.kind == "offer" and r.note}
+    return ApprovedTerms(frozenset(amounts), frozenset(dates), frozenset(days), frozenset(offers))
 
 
 def _complaint(session: Session, complaint_id: int) -> Complaint:
@@ -218,14 +219,22 @@ def approve_promise(
     currency: str | None = None,
     on_date: date | None = None,
     days: int | None = None,
+    offer: str | None = None,
     note: str = "",
 ) -> ApprovedPromise:
-    """Record one approved term (an amount with its currency, a date, or a day window)."""
+    """Record one approved term (an amount with its currency, a date, a day window, or an offer
+    in kind such as a free replacement: the manual's settlement ways need no amount)."""
     _complaint(session, complaint_id)
-    given = [x is not None for x in (amount, on_date, days)]
+    given = [x is not None for x in (amount, on_date, days, offer)]
     if sum(given) != 1:
-        raise ValidationError("promise", "needs exactly one term", "give amount, on_date or days")
-    kind = ("amount", "date", "days")[given.index(True)]
+        raise ValidationError(
+            "promise", "needs exactly one term", "give amount, on_date, days or offer"
+        )
+    kind = ("amount", "date", "days", "offer")[given.index(True)]
+    if kind == "offer":
+        if offer is None or not offer.strip():
+            raise ValidationError("offer", "is empty", "say what is offered, e.g. free replacement")
+        note = offer.strip()
     if kind == "amount" and (amount is None or amount <= 0 or not currency):
         raise ValidationError(
             "amount", f"{amount!r} {currency!r}", "give a positive amount and ISO currency"
@@ -302,7 +311,9 @@ def check_reply(session: Session, reply_id: int) -> list[ReplyIssue]:
     """The issues of the current text; the scheduled follow-up date counts as approved."""
     reply = get_reply(session, reply_id)
     terms = approved_terms(session, reply.complaint_id)
-    terms = ApprovedTerms(terms.amounts, terms.dates | {reply.follow_up_due}, terms.days)
+    terms = ApprovedTerms(
+        terms.amounts, terms.dates | {reply.follow_up_due}, terms.days, terms.offers
+    )
     return check_text(reply.body, terms, language=reply.language)
 
 

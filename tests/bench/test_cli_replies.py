@@ -53,7 +53,7 @@ def test_forbidden_phrase_and_unapproved_amount_are_refused_sentence_by_sentence
     letter = tmp_path / "letter.txt"
     letter.write_text(BAD_LETTER, encoding="utf-8")
     code, _, err = reply(capsys, sim_station, "draft", number, "--body", str(letter))
-    assert code == 0 and "breaks 2 rule(s)" in err  # a draft may be wrong; it is kept
+    assert code == 0 and "breaks 3 rule(s)" in err  # a draft may be wrong; it is kept
     code, _, err = reply(capsys, sim_station, "check", number)
     assert code == 2
     assert "'That is not our business.'" in err
@@ -61,7 +61,8 @@ def test_forbidden_phrase_and_unapproved_amount_are_refused_sentence_by_sentence
     assert "not approved" in err
     target = tmp_path / "reply.txt"
     code, _, err = reply(capsys, sim_station, "export", number, "--out", str(target))
-    assert code == 2 and "refused, 2 problem(s)" in err
+    assert code == 2 and "refused, 3 problem(s)" in err
+    assert "unapproved_compensation" in err  # a refund nobody approved
     assert not target.exists()
 
     code, out, err = reply(

@@ -13,6 +13,7 @@ from procedures.records import Conclusion, RunOutcome, Verdict
 from results import replies
 from results.errors import ValidationError
 from results.notifications import LogChannel
+from results.phrase_rules import PHRASE_RULES
 from results.recorder import DatabaseRecorder
 from results.reply_rules import ApprovedTerms, check_text, explanations
 from results.reports.labels import catalogue
@@ -38,7 +39,7 @@ FORBIDDEN_EN = [
     ("That is impossible.", "impossible"),
     ("That is not our business.", "not_our_business"),
     ("I will let you know some other day.", "some_other_day"),
-    ("I don't know why it failed.", "dont_know"),
+    ("Hmm... I'm not really sure why it failed.", "not_sure"),
     ("It's your own fault.", "your_fault"),
 ]
 FORBIDDEN_ZH = [
@@ -46,7 +47,7 @@ FORBIDDEN_ZH = [
     ("这是不可能的。", "impossible"),
     ("这不关我们的事。", "not_our_business"),
     ("改天再通知您。", "some_other_day"),
-    ("我不知道为什么会坏。", "dont_know"),
+    ("嗯…我不太清楚为什么会坏。", "not_sure"),
     ("这是您自己的问题。", "your_fault"),
 ]
 
@@ -223,12 +224,7 @@ def test_advice_the_catalogue_does_not_know_is_kept_not_dropped() -> None:
     assert "- Brand-new rule advice." in replies.draft(facts, "zh_CN")
 
 
-MANUAL_QUOTES_ZH = {
-    "company_policy": "这是公司规定，我也没办法",
-    "impossible": "这是不可能的",
-    "not_our_business": "这不关我们的事",
-    "some_other_day": "改天再通知您",
-}
+MANUAL_ITEMS = {r.code: r.item for r in PHRASE_RULES}
 
 
 @pytest.mark.parametrize(("phrase", "rule"), FORBIDDEN_ZH)
@@ -241,10 +237,10 @@ def test_each_forbidden_phrase_is_explained_in_chinese_for_a_chinese_letter(
     assert issue.why == explanations("zh_CN")[f"rule.{rule}"]
     assert issue.why.startswith("禁用语")
     assert not re.search(r"[A-Za-z]", issue.why)  # no English left in it
-    if rule in MANUAL_QUOTES_ZH:
-        assert f"手册：“{MANUAL_QUOTES_ZH[rule]}”" in issue.why
+    if MANUAL_ITEMS[rule] is not None:
+        assert f"禁用语第{MANUAL_ITEMS[rule]}条（手册：“" in issue.why
     else:
-        assert "（相关）" in issue.why  # the added relatives say they are not the manual's own
+        assert "（相关，" in issue.why  # the added relatives say they are not the manual's own
     english = check_text(phrase, APPROVED, language="en")[0].why
     assert english == explanations("en")[f"rule.{rule}"] and english != issue.why
 
