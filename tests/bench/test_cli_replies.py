@@ -141,3 +141,18 @@ def test_the_demo_complaints_own_draft_is_ok_and_an_edited_one_is_named(
         assert code == 2
         assert repr(phrase) in err and "some_other_day" in err
         assert explanations(language)["rule.some_other_day"] in err
+
+
+def test_an_offer_in_kind_is_approved_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    number = register(capsys, sim_station, "U-1")
+    letter = tmp_path / "letter.txt"
+    letter.write_text("尊敬的客户：\n我们将免费更换退回的电池包。\n", encoding="utf-8")
+    reply(capsys, sim_station, "draft", number, "--lang", "zh_CN", "--body", str(letter))
+    code, _, err = reply(capsys, sim_station, "check", number)
+    assert code == 2 and "unapproved_compensation" in err
+    code, out, err = reply(capsys, sim_station, "approve-promise", number, "--offer", "免费更换")
+    assert code == 0 and "approved offer 免费更换" in out, err
+    code, out, err = reply(capsys, sim_station, "check", number)
+    assert code == 0, err

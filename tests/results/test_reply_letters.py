@@ -3,6 +3,7 @@ disposition, its findings, and its test results; "passed" only where every test 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -21,7 +22,9 @@ from procedures.records import (
 )
 from results import replies
 from results.complaints import add_returned_unit, register_complaint, set_unit_status
+from results.errors import ValidationError
 from results.models import Run, UnitStatus
+from results.phrase_rules import find_phrases
 from results.recorder import DatabaseRecorder
 from results.reply_findings import UnitResult
 from results.reply_rules import ApprovedTerms, check_text
@@ -256,3 +259,22 @@ def test_the_phrase_test_set_clean_letters_include_drafts_of_every_outcome() -> 
         text = replies.draft(facts, language)
         assert check_text(text, ApprovedTerms(dates=frozenset({FOLLOW_UP}))) == []
         assert len([line for line in text.splitlines() if line.startswith("- ")]) >= len(units)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_sentence_of_the_letter_catalogue_is_a_forbidden_phrase(language: str) -> None:
+    """A reworded catalogue entry that drifts into a forbidden phrase fails here, not in a
+    letter: every drafted sentence comes from these entries."""
+    for key, text in replies.messages(language).items():
+        if not key.startswith("rule."):
+            assert find_phrases(re.sub(r"\{\w+\}", "X", text)) == [], key
+
+
+def test_an_offer_needs_its_text(sessions: sessionmaker[Session]) -> None:
+    complaint_id, _, _ = _complaint(sessions, ["U-1"])
+    with sessions.begin() as session:
+        with pytest.raises(ValidationError, match="offer"):
+            replies.approve_promise(session, complaint_id, offer="  ", actor="qa")
+        row = replies.approve_promise(session, complaint_id, offer="free replacement", actor="qa")
+        assert (row.kind, row.note) == ("offer", "free replacement")
+        assert replies.approved_terms(session, complaint_id).offers == {"free replacement"}
