@@ -181,7 +181,7 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
         "some_other_day",
         9,
         en=(
-            r"(?<!\bthe )\b(?:some ?)?other (?:day|time)\b",
+            r"(?<!\bthe )(?<!\bany )\b(?:some ?)?other (?:day|time)\b",
             r"\banother (?:day|time)\b",
             r"\bone of these days\b",
             r"\b(?:let you know|get back to you|inform you|tell you|contact you|notify you|"

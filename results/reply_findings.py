@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from results.models import Complaint, Run, UnitStatus
+from results.models import Complaint, Run, RunStatus, UnitStatus
 
 FINDING_KINDS = ("root_cause", "contributing_cause", "contributing_finding", "finding")
 """Conclusion kinds that state a finding on the pack (the primary cause first, as recorded)."""
@@ -87,11 +87,16 @@ def _worst(verdicts: list[str]) -> str:
     return max(verdicts, key=rank) if verdicts else ""
 
 
+COUNTED_STATUSES = (RunStatus.FINISHED.value, RunStatus.INTERRUPTED.value)
+"""Runs that are evidence: a running run is not yet, and a status added later (e.g. a run QA
+marked invalid) is left out rather than guessed at."""
+
+
 def latest_runs(runs: list[Run]) -> list[Run]:
     """The latest finished or interrupted run of each procedure, in start order."""
     latest: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: (r.started_at, r.id)):
-        if run.status != "running":
+        if run.status in COUNTED_STATUSES:
             latest[run.procedure] = run
     return sorted(latest.values(), key=lambda r: (r.started_at, r.id))
 
@@ -125,7 +130,7 @@ def unit_result(serial: str, runs: list[Run], disposition: str, confirmed: bool)
                 elif m.verdict != "PASS":
                     not_tested.append(m.name)
         verdict = run.verdict or "ABORTED"
-        if run.status != "finished" or verdict not in (*PASSING, "FAIL"):
+        if run.status != RunStatus.FINISHED.value or verdict not in (*PASSING, "FAIL"):
             stopped = True
         for c in run.conclusions or []:
             kind, value = str(c.get("kind")), str(c.get("value"))
@@ -135,7 +140,10 @@ def unit_result(serial: str, runs: list[Run], disposition: str, confirmed: bool)
                 advice.append(value)
             elif kind == "disposition":
                 proposed.append(value)
-    verdicts = [(r.verdict or "ABORTED") if r.status == "finished" else "ABORTED" for r in chosen]
+    verdicts = [
+        (r.verdict or "ABORTED") if r.status == RunStatus.FINISHED.value else "ABORTED"
+        for r in chosen
+    ]
     return UnitResult(
         serial=serial,
         verdict=_worst(verdicts).lower(),

@@ -278,3 +278,25 @@ def test_an_offer_needs_its_text(sessions: sessionmaker[Session]) -> None:
         row = replies.approve_promise(session, complaint_id, offer="free replacement", actor="qa")
         assert (row.kind, row.note) == ("offer", "free replacement")
         assert replies.approved_terms(session, complaint_id).offers == {"free replacement"}
+
+
+def test_the_latest_run_of_a_procedure_counts_and_an_interrupted_one_is_not_complete(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id, number, [again, cut] = _complaint(sessions, ["U-AGAIN", "U-CUT"])
+    key = (complaint_id, number)
+    failed = [_measurement("cell1_voltage", Verdict.FAIL)]
+    _record(sessions, key, again, "U-AGAIN", "cell_deeply_discharged", failed)
+    _record(sessions, key, again, "U-AGAIN", "protection_latched", PASSING)  # the repeat run
+    _record(sessions, key, cut, "U-CUT", "protection_latched", PASSING)
+    with sessions.begin() as session:
+        run = session.scalars(select(Run).where(Run.unit_id == cut)).one()
+        run.status = "interrupted"
+    letter = _letter(sessions, complaint_id, "en")
+    m = replies.messages("en")
+    line = _line(letter, "U-AGAIN")
+    assert m["finding.protection_latched"] in line and m["tests.all_passed"] in line
+    assert m["finding.cell_deeply_discharged"] not in letter
+    line = _line(letter, "U-CUT")
+    assert m["tests.stopped"] in line and "passed" not in line
+    assert m["summary.all_passed"] not in letter

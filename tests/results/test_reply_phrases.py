@@ -103,6 +103,7 @@ CLEAN = (
     "We understand how disruptive this is for you, and we share your concern.",
     "Please use the original charger and store the packs at about half charge.",
     "The other day you called our hotline; thank you for the detailed description.",
+    "You can reach our hotline at any other time as well.",
     "我们理解这给您和您的客户带来的困扰，并与您一样重视此事。",
     "我们将于2026年12月12日再次与您联系，确保问题得到圆满解决。",
     "请将电池包存放在阴凉干燥处，并每三个月补充电一次。",
