@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -29,6 +30,7 @@ from results.errors import ValidationError
 from results.phrase_rules import PHRASE_RULES, find_phrases
 
 _FLAGS = re.IGNORECASE
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
 
 
 LOCALE_DIR = Path(__file__).with_name("replies_locale")
@@ -180,8 +182,8 @@ def _amount(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _check_money(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
-    for match in _MONEY.finditer(sentence):
+def _check_money(sentence: str, plain: str, approved: ApprovedTerms, found: _Found) -> None:
+    for match in _MONEY.finditer(plain):
         token = (match.group("pre") or match.group("suf") or "").lower()
         currency = _CURRENCY.get(token, token.upper())
         value = _amount(match.group("n1") or match.group("n2"))
@@ -197,10 +199,10 @@ def _check_money(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
             )
 
 
-def _check_dates(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
+def _check_dates(sentence: str, plain: str, approved: ApprovedTerms, found: _Found) -> None:
     seen: set[tuple[int | None, int, int]] = set()
     for pattern in _DATES:
-        for match in pattern.finditer(sentence):
+        for match in pattern.finditer(plain):
             groups = match.groupdict()
             month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
             day = int(groups["d"])
@@ -218,19 +220,19 @@ def _check_dates(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
                 found.add(sentence, "unapproved_date", date=shown, allowed=allowed)
 
 
-def _check_days(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
-    for match in _DAYS.finditer(sentence):
+def _check_days(sentence: str, plain: str, approved: ApprovedTerms, found: _Found) -> None:
+    for match in _DAYS.finditer(plain):
         n = int(match.group("n1") or match.group("n2"))
         if n not in approved.days:
             allowed = found.allowed([str(d) for d in sorted(approved.days)])
             found.add(sentence, "unapproved_deadline", days=str(n), allowed=allowed)
 
 
-def _check_commitments(sentence: str, approved: ApprovedTerms, found: _Found) -> None:
+def _check_commitments(sentence: str, plain: str, approved: ApprovedTerms, found: _Found) -> None:
     """Compensation needs an approved amount or offer; a no-recurrence guarantee is never kept."""
-    if _COMPENSATION.search(sentence) and not (approved.amounts or approved.offers):
+    if _COMPENSATION.search(plain) and not (approved.amounts or approved.offers):
         found.add(sentence, "unapproved_compensation")
-    if _GUARANTEE.search(sentence):
+    if _GUARANTEE.search(plain):
         found.add(sentence, "unkeepable_guarantee")
 
 
@@ -239,10 +241,11 @@ def check_text(text: str, approved: ApprovedTerms, *, language: str = "en") -> l
     explained in ``language`` (the letter's: the one QA is reading and rewriting)."""
     found = _Found(explanations(language))
     for sentence in sentences(text):
+        plain = unicodedata.normalize("NFKC", sentence).translate(_APOSTROPHES)
         for code in find_phrases(sentence):
             found.add(sentence, code)
-        _check_money(sentence, approved, found)
-        _check_dates(sentence, approved, found)
-        _check_days(sentence, approved, found)
-        _check_commitments(sentence, approved, found)
+        _check_money(sentence, plain, approved, found)
+        _check_dates(sentence, plain, approved, found)
+        _check_days(sentence, plain, approved, found)
+        _check_commitments(sentence, plain, approved, found)
     return found.issues

@@ -182,3 +182,11 @@ def test_an_approved_offer_allows_compensation_but_never_a_guarantee() -> None:
     approved = ApprovedTerms(offers=frozenset({"free replacement of 7 packs"}))
     assert check_text("We will replace all seven packs free of charge.", approved) == []
     assert [i.rule for i in check_text("We guarantee it.", approved)] == ["unkeepable_guarantee"]
+
+
+def test_full_width_promises_are_checked_like_half_width_ones() -> None:
+    approved = ApprovedTerms(amounts=frozenset({("USD", 500.0)}))
+    issues = check_text("我们将赔偿ＵＳＤ　８００。", approved, language="zh_CN")
+    assert [i.rule for i in issues] == ["unapproved_amount"]
+    assert issues[0].sentence == "我们将赔偿ＵＳＤ　８００。"  # named as written
+    assert check_text("我们将赔偿ＵＳＤ　５００。", approved) == []
