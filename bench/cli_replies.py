@@ -153,6 +153,7 @@ def check(number: str, reply_id: int | None, station_file: Path | None) -> int:
 @click.option("--currency", help="ISO currency of --amount, e.g. CNY, USD.")
 @click.option("--date", "on_date", help="An approved date, ISO (e.g. a replacement delivery).")
 @click.option("--days", type=int, help="An approved window in days.")
+@click.option("--offer", help="An approved offer in kind, e.g. 'free replacement of 7 packs'.")
 @click.option("--note", default="", help="Why, or who decided.")
 @station_option
 def approve(
@@ -161,10 +162,11 @@ def approve(
     currency: str | None,
     on_date: str | None,
     days: int | None,
+    offer: str | None,
     note: str,
     station_file: Path | None,
 ) -> int:
-    """Record one term the company approved for NUMBER: an amount, a date or a day window."""
+    """Record one term the company approved for NUMBER: an amount, a date, days or an offer."""
     config = station(station_file)
     when = parse_date(on_date, "--date") if on_date else None
     with open_store_for(config).begin() as session:
@@ -176,12 +178,14 @@ def approve(
             currency=currency,
             on_date=when,
             days=days,
+            offer=offer,
             note=note,
         )
         term = {
             "amount": f"{row.currency} {row.amount:.2f}" if row.amount else "",
             "date": str(row.on_date),
             "days": f"{row.days} days",
+            "offer": row.note,
         }[row.kind]
     click.echo(f"{number}: approved {row.kind} {term}")
     return EXIT_PASS

@@ -1,10 +1,12 @@
 """Customer reply letters: drafted from the analysis, checked, sent, and followed up.
 
 The draft follows the manual's five handling steps in order: apologise and reassure, restate the
-problem, empathise, compensate where due, follow up. Its content comes from the records (the
-runs' root cause, disposition and advice, the complaint form, the compensation the company
-approved), so the letter says what the report says. A person may rewrite the draft; whatever
-the final text, ``send_reply`` and ``export_reply`` refuse it while ``reply_rules`` finds a
+problem, empathise, compensate where due, follow up. Its content comes from the records: each
+returned unit's findings, test results and disposition (``reply_findings``: one line per unit or
+per group of units with the same outcome, never one disposition for all), the complaint form,
+the compensation the company approved; so the letter says what the report says, and a sentence
+that tests passed appears only where every recorded test passed. A person may rewrite the draft;
+whatever the final text, ``send_reply`` and ``export_reply`` refuse it while ``reply_rules`` finds a
 forbidden phrase or a promise nobody approved. The follow-up date is scheduled with the draft
 and tracked until someone records that the customer was contacted.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import enum
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -22,13 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from procedures.diagnosis.rules import OUTCOMES
 from results import audit
 from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
 from results.manual_models import ApprovedPromise, CustomerReply
-from results.models import Complaint, Run
+from results.models import Complaint
 from results.notifications import Notification, NotificationChannel
+from results.reply_findings import UnitResult, grouped, units_of
 from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
-from results.reports.labels import catalogue
+from results.reports.labels import Catalogue, catalogue
 
 LANGUAGES = ("en", "zh_CN")
 LOCALE_DIR = Path(__file__).with_name("replies_locale")
@@ -68,14 +74,13 @@ class ReplyFacts:
     symptom: str
     defect_qty: int
     shipped_qty: int
-    conclusion: str
-    disposition: str
-    advice: tuple[str, ...]
+    units: tuple[UnitResult, ...]
+    """Each returned unit's outcome as recorded: the letter states it unit by unit (or group by
+    group of units with the same outcome), never one disposition for all."""
     compensation: tuple[tuple[str, float], ...]
     follow_up: date
-    root_causes: tuple[str, ...] = ()
-    """The diagnosis rules' root-cause codes: each has a finding and an advice in the catalogues,
-    so a letter in any language carries the run-specific result, not only the English text."""
+    advice: tuple[str, ...] = ()
+    """Advice recorded outside the units' runs (none today); the units carry their own."""
 
 
 def _money(currency: str, amount: float, language: str) -> str:
@@ -89,31 +94,116 @@ def _follow_up(day: date, language: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if language == "zh_CN" else day.isoformat()
 
 
-def _finding(facts: ReplyFacts, m: dict[str, str]) -> str:
-    """The catalogue's wording of each root cause; a code the catalogue lacks shows as itself."""
-    if not facts.root_causes:
-        return facts.conclusion
-    return "; ".join(m.get(f"finding.{code}", code) for code in facts.root_causes)
+_CELL = re.compile(r"^cell(?P<n>\d+)_(?P<what>voltage|resistance)$")
+
+
+def measurement_label(name: str, m: dict[str, str]) -> str:
+    """A measurement's customer-facing name in ``m``'s language (cell N's values by pattern);
+    a name the catalogue lacks shows as its words, so nothing is silently dropped."""
+    cell = _CELL.match(name)
+    if cell:
+        return m[f"measurement.cell_{cell['what']}"].format(n=cell["n"])
+    return m.get(f"measurement.{name}", name.replace("_", " "))
+
+
+def _names(names: tuple[str, ...], m: dict[str, str]) -> str:
+    return m["list_sep"].join(measurement_label(n, m) for n in names)
+
+
+def tests_summary(unit: UnitResult, m: dict[str, str], verdict_label: Callable[[str], str]) -> str:
+    """What the unit's recorded verdicts say, in ``m``'s language. "Passed" is said only of a
+    unit whose every test passed; everything else is named as failed, close to the limit, not
+    tested, or not completed."""
+    if not unit.tested:
+        return m["tests.none"]
+    if unit.all_passed:
+        if unit.marginal:
+            return m["tests.marginal_rest_passed"].format(names=_names(unit.marginal, m))
+        return m["tests.all_passed"]
+    parts = []
+    for key, names in (
+        ("tests.failed", unit.failed),
+        ("tests.marginal", unit.marginal),
+        ("tests.not_tested", unit.not_tested),
+        ("tests.errors", unit.errors),
+    ):
+        if names:
+            parts.append(m[key].format(names=_names(names, m)))
+    if unit.stopped:
+        parts.append(m["tests.stopped"])
+    if not parts:  # a failing verdict no measurement explains: say the verdict itself
+        parts.append(m["tests.verdict"].format(verdict=verdict_label(unit.verdict)))
+    return m["part_sep"].join(parts)
+
+
+def _finding(unit: UnitResult, m: dict[str, str]) -> str:
+    """The catalogue's wording of each recorded finding; a code the catalogue lacks shows as
+    itself (a reviewer rewrites it) rather than being dropped."""
+    if not unit.findings:
+        return m["finding.none"]
+    return m["part_sep"].join(m.get(f"finding.{code}", code) for code in unit.findings)
+
+
+def _handling(unit: UnitResult, m: dict[str, str], labels: Catalogue) -> str:
+    if not unit.disposition:
+        return m["handling.none"]
+    key = "handling.confirmed" if unit.confirmed else "handling.proposed"
+    return m[key].format(disposition=labels.enum("disposition", unit.disposition))
+
+
+def unit_lines(facts: ReplyFacts, language: str) -> list[str]:
+    """One line per group of units with the same recorded outcome, in serial order."""
+    m = messages(language)
+    labels = catalogue(language)
+    lines = []
+    for serials, unit in grouped(facts.units):
+        units = m["units.one" if len(serials) == 1 else "units.many"].format(
+            serials=m["list_sep"].join(serials)
+        )
+        lines.append(
+            m["unit_line"].format(
+                units=units,
+                finding=_finding(unit, m),
+                tests=tests_summary(unit, m, lambda v: labels.enum("verdict", v)),
+                handling=_handling(unit, m, labels),
+            )
+        )
+    return lines
+
+
+@cache
+def _advice_keys() -> dict[str, str]:
+    """Advice text as the rules and procedures record it (English) -> catalogue key."""
+    known = {text: key for key, text in messages("en").items() if key.startswith("advice.")}
+    known |= {outcome.advice: f"advice.cause.{code}" for code, outcome in OUTCOMES.items()}
+    return known
 
 
 def _advice(facts: ReplyFacts, m: dict[str, str]) -> list[str]:
-    """Run-specific advice first, then the manual's standing advice, each once, in ``m``'s language.
+    """Each unit's advice (its findings' first, then what its runs recorded), then the manual's
+    standing advice, each once, in ``m``'s language.
 
-    The rules write advice as English sentences; each is found in the English catalogue by its
-    text and replaced by the same entry of the letter's language. A sentence the catalogue does
-    not know yet is kept as written (a reviewer translates it) rather than silently dropped.
+    Recorded advice is English text; each is found by its text (the catalogue's or the rules')
+    and replaced by the same entry of the letter's language. A sentence the catalogue does not
+    know yet is kept as written (a reviewer translates it) rather than silently dropped.
     """
-    by_text = {text: key for key, text in messages("en").items() if key.startswith("advice.")}
-    advice = [m[f"advice.cause.{c}"] for c in facts.root_causes if f"advice.cause.{c}" in m]
+    keys = _advice_keys()
+    advice: list[str] = []
+    for unit in facts.units:
+        advice += [m[f"advice.cause.{c}"] for c in unit.findings if f"advice.cause.{c}" in m]
+        for text in unit.advice:
+            key = keys.get(text)
+            advice.append(m[key] if key is not None else text)
     for text in facts.advice:
-        key = by_text.get(text)
+        key = keys.get(text)
         advice.append(m[key] if key is not None else text)
     advice += [m[f"advice.{code}"] for code in STANDARD_ADVICE]
     return list(dict.fromkeys(advice))
 
 
 def draft(facts: ReplyFacts, language: str) -> str:
-    """The letter text; every number and date in it comes from ``facts``."""
+    """The letter text; every number, date, finding, test result and disposition in it comes
+    from ``facts``, every sentence from the catalogue of ``language``."""
     m = messages(language)
     labels = catalogue(language)
     lines = [m["greeting"].format(customer=facts.customer), ""]
@@ -126,17 +216,15 @@ def draft(facts: ReplyFacts, language: str) -> str:
         )
     )
     lines.append(m["empathise"])
-    conclusion = _finding(facts, m)
-    if conclusion:
-        lines.append(m["finding"].format(conclusion=conclusion))
+    if any(u.tested for u in facts.units):
+        lines.append(m["findings_intro"])
+        lines.extend(unit_lines(facts, language))
+        if all(u.all_passed and not u.marginal for u in facts.units):
+            lines.append(m["summary.all_passed"])
     else:
         lines.append(m["no_finding"])
-    if facts.disposition:
-        disposition = labels.enum("disposition", facts.disposition)
-        lines.append(m["disposition"].format(disposition=disposition))
-    advice = _advice(facts, m)
     lines.append(m["advice_intro"])
-    lines.extend(f"- {a}" for a in advice)
+    lines.extend(f"- {a}" for a in _advice(facts, m))
     if facts.compensation:
         offer = ", ".join(_money(c, a, language) for c, a in facts.compensation)
         lines.append(m["compensate"].format(compensation=offer))
@@ -152,7 +240,8 @@ def approved_terms(session: Session, complaint_id: int) -> ApprovedTerms:
     amounts = {(r.currency or "", r.amount) for r in rows if r.kind == "amount" and r.amount}
     dates = {r.on_date for r in rows if r.kind == "date" and r.on_date}
     days = {r.days for r in rows if r.kind == "days" and r.days}
-    return ApprovedTerms(frozenset(amounts), frozenset(dates), frozenset(days))
+    offers = {r.note for r in rows if r.kind == "offer" and r.note}
+    return ApprovedTerms(frozenset(amounts), frozenset(dates), frozenset(days), frozenset(offers))
 
 
 def _complaint(session: Session, complaint_id: int) -> Complaint:
@@ -163,19 +252,8 @@ def _complaint(session: Session, complaint_id: int) -> Complaint:
 
 
 def facts_from_store(session: Session, complaint_id: int, follow_up: date) -> ReplyFacts:
-    """The facts of a complaint as recorded: finished runs' conclusions, approved amounts."""
+    """The facts of a complaint as recorded: each unit's outcome, the approved amounts."""
     complaint = _complaint(session, complaint_id)
-    runs = session.scalars(
-        select(Run)
-        .where(Run.complaint_id == complaint_id, Run.status == "finished")
-        .order_by(Run.started_at, Run.id)
-    ).all()
-    by_kind: dict[str, list[str]] = {}
-    for run in runs:
-        for c in run.conclusions or []:
-            by_kind.setdefault(str(c.get("kind")), []).append(str(c.get("value")))
-    causes = list(dict.fromkeys(by_kind.get("root_cause", [])))
-    dispositions = list(dict.fromkeys(by_kind.get("disposition", [])))
     terms = approved_terms(session, complaint_id)
     return ReplyFacts(
         number=complaint.number,
@@ -184,12 +262,9 @@ def facts_from_store(session: Session, complaint_id: int, follow_up: date) -> Re
         symptom=complaint.symptom,
         defect_qty=complaint.defect_qty,
         shipped_qty=complaint.shipped_qty,
-        conclusion="; ".join(causes),
-        disposition=dispositions[-1] if dispositions else "",
-        advice=tuple(dict.fromkeys(by_kind.get("advice", []))),
+        units=units_of(complaint),
         compensation=tuple(sorted(terms.amounts)),
         follow_up=follow_up,
-        root_causes=tuple(causes),
     )
 
 
@@ -218,14 +293,22 @@ def approve_promise(
     currency: str | None = None,
     on_date: date | None = None,
     days: int | None = None,
+    offer: str | None = None,
     note: str = "",
 ) -> ApprovedPromise:
-    """Record one approved term (an amount with its currency, a date, or a day window)."""
+    """Record one approved term (an amount with its currency, a date, a day window, or an offer
+    in kind such as a free replacement: the manual's settlement ways need no amount)."""
     _complaint(session, complaint_id)
-    given = [x is not None for x in (amount, on_date, days)]
+    given = [x is not None for x in (amount, on_date, days, offer)]
     if sum(given) != 1:
-        raise ValidationError("promise", "needs exactly one term", "give amount, on_date or days")
-    kind = ("amount", "date", "days")[given.index(True)]
+        raise ValidationError(
+            "promise", "needs exactly one term", "give amount, on_date, days or offer"
+        )
+    kind = ("amount", "date", "days", "offer")[given.index(True)]
+    if kind == "offer":
+        if offer is None or not offer.strip():
+            raise ValidationError("offer", "is empty", "say what is offered, e.g. free replacement")
+        note = offer.strip()
     if kind == "amount" and (amount is None or amount <= 0 or not currency):
         raise ValidationError(
             "amount", f"{amount!r} {currency!r}", "give a positive amount and ISO currency"
@@ -302,7 +385,9 @@ def check_reply(session: Session, reply_id: int) -> list[ReplyIssue]:
     """The issues of the current text; the scheduled follow-up date counts as approved."""
     reply = get_reply(session, reply_id)
     terms = approved_terms(session, reply.complaint_id)
-    terms = ApprovedTerms(terms.amounts, terms.dates | {reply.follow_up_due}, terms.days)
+    terms = ApprovedTerms(
+        terms.amounts, terms.dates | {reply.follow_up_due}, terms.days, terms.offers
+    )
     return check_text(reply.body, terms, language=reply.language)
 
 

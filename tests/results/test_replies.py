@@ -6,14 +6,23 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from store_builders import T0, register, run_info, step
+from store_builders import T0, register, run_info
 
 from procedures.diagnosis.rules import OUTCOMES
-from procedures.records import Conclusion, RunOutcome, Verdict
+from procedures.records import (
+    Conclusion,
+    LimitsRecord,
+    MeasurementRecord,
+    RunOutcome,
+    StepRecord,
+    Verdict,
+)
 from results import replies
 from results.errors import ValidationError
 from results.notifications import LogChannel
+from results.phrase_rules import PHRASE_RULES
 from results.recorder import DatabaseRecorder
+from results.reply_findings import UnitResult
 from results.reply_rules import ApprovedTerms, check_text, explanations
 from results.reports.labels import catalogue
 
@@ -25,9 +34,15 @@ FACTS = replies.ReplyFacts(
     symptom="no_power_on",
     defect_qty=3,
     shipped_qty=500,
-    conclusion="cells over-discharged in storage; the protection board was in under-voltage lock",
-    disposition="recharge_and_return",
-    advice=("Use the original charger or a stable charger of the same rating.",),
+    units=(
+        UnitResult(
+            "SN-0001",
+            "pass",
+            findings=("over_discharge_in_storage",),
+            disposition="recharge_and_return",
+            advice=("Use the original charger or a stable charger of the same rating.",),
+        ),
+    ),
     compensation=(("USD", 500.0),),
     follow_up=FOLLOW_UP,
 )
@@ -38,7 +53,7 @@ FORBIDDEN_EN = [
     ("That is impossible.", "impossible"),
     ("That is not our business.", "not_our_business"),
     ("I will let you know some other day.", "some_other_day"),
-    ("I don't know why it failed.", "dont_know"),
+    ("Hmm... I'm not really sure why it failed.", "not_sure"),
     ("It's your own fault.", "your_fault"),
 ]
 FORBIDDEN_ZH = [
@@ -46,7 +61,7 @@ FORBIDDEN_ZH = [
     ("这是不可能的。", "impossible"),
     ("这不关我们的事。", "not_our_business"),
     ("改天再通知您。", "some_other_day"),
-    ("我不知道为什么会坏。", "dont_know"),
+    ("嗯…我不太清楚为什么会坏。", "not_sure"),
     ("这是您自己的问题。", "your_fault"),
 ]
 
@@ -140,13 +155,13 @@ def test_follow_ups_are_tracked_until_recorded(sessions: sessionmaker[Session]) 
 def test_promise_approval_needs_exactly_one_term(sessions: sessionmaker[Session]) -> None:
     complaint_id, _, _ = register(sessions)
     with sessions.begin() as session:
-        with pytest.raises(replies.ValidationError):
+        with pytest.raises(ValidationError):
             replies.approve_promise(session, complaint_id, actor="b")
-        with pytest.raises(replies.ValidationError):
+        with pytest.raises(ValidationError):
             replies.approve_promise(
                 session, complaint_id, amount=5.0, days=3, currency="USD", actor="b"
             )
-        with pytest.raises(replies.ValidationError, match="language"):
+        with pytest.raises(ValidationError, match="language"):
             replies.create_reply(session, complaint_id, language="fr", actor="b")
 
 
@@ -156,9 +171,28 @@ def _record_diagnosis(
     """A finished run whose conclusions are exactly what the diagnosis rules emit for the cause."""
     recorder = DatabaseRecorder(sessions, unit_id=unit_id, complaint_id=complaint_id)
     recorder.run_started(run_info(complaint_number=number))
-    recorder.step_finished(step(0))
+    recorder.step_finished(
+        StepRecord(
+            "disassembly",
+            0,
+            T0,
+            T0 + timedelta(minutes=1),
+            Verdict.FAIL,
+            [
+                MeasurementRecord(
+                    "cell1_voltage",
+                    0.96,
+                    "V",
+                    LimitsRecord(low=1.5),
+                    Verdict.FAIL,
+                    "0.96 < 1.5 V",
+                    T0,
+                )
+            ],
+        )
+    )
     outcome = OUTCOMES[root_cause]
-    evidence = ("step_0/cell_voltage_0",)
+    evidence = ("disassembly/cell1_voltage",)
     conclusions = [
         Conclusion("root_cause", root_cause, "the rule's explanation", evidence),
         Conclusion("symptom", outcome.symptom, "", evidence),
@@ -192,7 +226,8 @@ def test_a_chinese_letter_carries_the_run_specific_advice_of_a_deep_discharge(
     assert "安全补电电压以下" in zh_body  # the finding, not the code
     assert "报废" in zh_body  # disposition "scrap"
     assert "cell_deeply_discharged" not in zh_body
-    letter = zh_body.split("\n", 1)[1].replace("PB-1S2P-18650-5200", "")  # after the greeting
+    letter = zh_body.split("\n", 1)[1].replace("PB-1S2P-18650-5200", "").replace("SN-0001", "")
+    assert "第1节电芯电压" in letter  # the failed measurement, named in Chinese
     assert not re.search(r"[A-Za-z]{4,}", letter)  # no English left in the Chinese letter
     assert zh_body.count(replies.messages("zh_CN")["advice.stable_charger"]) == 1
     assert OUTCOMES["cell_deeply_discharged"].advice in en_body
@@ -206,11 +241,12 @@ def test_every_root_cause_has_a_finding_and_an_advice_that_pass_the_checker(
 ) -> None:
     m = replies.messages(language)
     assert m[f"finding.{root_cause}"] and m[f"advice.cause.{root_cause}"]
-    # the English entry is the rules' text itself: a reworded rule fails here, not in a letter
-    assert replies.messages("en")[f"advice.cause.{root_cause}"] == OUTCOMES[root_cause].advice
-    facts = dataclasses.replace(
-        FACTS, root_causes=(root_cause,), advice=(OUTCOMES[root_cause].advice,)
+    # the rules' English advice is recognised, so the letter carries the catalogue's entry
+    assert m[replies._advice_keys()[OUTCOMES[root_cause].advice]] == m[f"advice.cause.{root_cause}"]
+    unit = dataclasses.replace(
+        FACTS.units[0], findings=(root_cause,), advice=(OUTCOMES[root_cause].advice,)
     )
+    facts = dataclasses.replace(FACTS, units=(unit,))
     text = replies.draft(facts, language)
     assert m[f"advice.cause.{root_cause}"] in text and m[f"finding.{root_cause}"] in text
     assert text.count(m[f"advice.cause.{root_cause}"]) == 1
@@ -219,16 +255,12 @@ def test_every_root_cause_has_a_finding_and_an_advice_that_pass_the_checker(
 
 
 def test_advice_the_catalogue_does_not_know_is_kept_not_dropped() -> None:
-    facts = dataclasses.replace(FACTS, advice=("Brand-new rule advice.",))
+    unit = dataclasses.replace(FACTS.units[0], advice=("Brand-new rule advice.",))
+    facts = dataclasses.replace(FACTS, units=(unit,))
     assert "- Brand-new rule advice." in replies.draft(facts, "zh_CN")
 
 
-MANUAL_QUOTES_ZH = {
-    "company_policy": "这是公司规定，我也没办法",
-    "impossible": "这是不可能的",
-    "not_our_business": "这不关我们的事",
-    "some_other_day": "改天再通知您",
-}
+MANUAL_ITEMS = {r.code: r.item for r in PHRASE_RULES}
 
 
 @pytest.mark.parametrize(("phrase", "rule"), FORBIDDEN_ZH)
@@ -241,10 +273,10 @@ def test_each_forbidden_phrase_is_explained_in_chinese_for_a_chinese_letter(
     assert issue.why == explanations("zh_CN")[f"rule.{rule}"]
     assert issue.why.startswith("禁用语")
     assert not re.search(r"[A-Za-z]", issue.why)  # no English left in it
-    if rule in MANUAL_QUOTES_ZH:
-        assert f"手册：“{MANUAL_QUOTES_ZH[rule]}”" in issue.why
+    if MANUAL_ITEMS[rule] is not None:
+        assert f"禁用语第{MANUAL_ITEMS[rule]}条（手册：“" in issue.why
     else:
-        assert "（相关）" in issue.why  # the added relatives say they are not the manual's own
+        assert "（相关，" in issue.why  # the added relatives say they are not the manual's own
     english = check_text(phrase, APPROVED, language="en")[0].why
     assert english == explanations("en")[f"rule.{rule}"] and english != issue.why
 

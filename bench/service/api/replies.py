@@ -57,6 +57,8 @@ class PromiseIn(BaseModel):
     currency: Annotated[str, Field(pattern="^[A-Za-z]{3}$")] | None = None
     on_date: date | None = None
     days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    offer: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    """Compensation in kind (e.g. a free replacement), approved without an amount."""
     note: Annotated[str, Field(max_length=2000)] = ""
 
 

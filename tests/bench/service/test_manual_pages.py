@@ -203,7 +203,7 @@ def test_reply_section_on_the_page(service: Service) -> None:
         },
     )
     assert r.status_code == 200
-    assert 'data-hits="2"' in r.text and "That is impossible." in r.text
+    assert 'data-hits="3"' in r.text and "That is impossible." in r.text  # + unapproved refund
     rid = re.search(r'id="reply-(\d+)"', r.text)
     assert rid is not None
     export = c.get(f"/replies/{rid[1]}/export")

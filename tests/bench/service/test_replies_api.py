@@ -180,3 +180,28 @@ def test_a_chinese_reply_is_checked_with_chinese_explanations(service: Service) 
     page = service.client.get(f"/complaints/{number}")
     assert page.status_code == 200, page.text
     assert why["company_policy"] in page.text
+
+
+def test_an_approved_offer_in_kind_allows_a_free_replacement(service: Service) -> None:
+    number = _complaint(service)
+    r = service.client.post(
+        f"/api/complaints/{number}/replies",
+        json={
+            "language": "en",
+            "body": "Dear customer,\nWe will replace the packs free of charge.",
+        },
+        headers=service.auth("wang.wei"),
+    )
+    assert [i["rule"] for i in r.json()["issues"]] == ["unapproved_compensation"]
+    offer = service.client.post(
+        f"/api/complaints/{number}/promises",
+        json={"offer": "free replacement of the returned packs"},
+        headers=service.auth("zhao.min"),
+    )
+    assert offer.status_code == 201, offer.text
+    assert offer.json()["kind"] == "offer"
+    assert offer.json()["note"] == "free replacement of the returned packs"
+    checked = service.client.get(
+        f"/api/replies/{r.json()['id']}/check", headers=service.auth("viewer")
+    )
+    assert checked.json() == {"ok": True, "issues": []}
