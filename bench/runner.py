@@ -21,7 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
-from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
+from bench.errors import (
+    EXIT_ABORTED,
+    EXIT_FAIL,
+    EXIT_INCOMPLETE,
+    EXIT_INSTRUMENT,
+    EXIT_PASS,
+    InputError,
+)
 from bench.live import LiveView
 from bench.station import Station, open_station
 from procedures.appearance import appearance_procedure
@@ -63,8 +70,11 @@ DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
 
 
 def exit_code_for(verdict: Verdict) -> int:
+    """The process exit status for a run's verdict (bench/errors.py holds the contract)."""
     if verdict in (Verdict.PASS, Verdict.MARGINAL, Verdict.SKIPPED):
         return EXIT_PASS
+    if verdict is Verdict.INCOMPLETE:
+        return EXIT_INCOMPLETE
     if verdict is Verdict.FAIL:
         return EXIT_FAIL
     if verdict is Verdict.ERROR:

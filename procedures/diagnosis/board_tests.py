@@ -28,6 +28,7 @@ from procedures.diagnosis.board_delays import (
     overdischarge_delay,
 )
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.diagnosis.skipped import record_not_measured
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 STEP_V = 0.01
@@ -40,7 +41,8 @@ MARGIN_V = 0.1
 OUTPUT = CategoricalMeasurement(
     "board_output", ("through", "diode_drop", "none"), passing=("through",)
 )
-CUT = ("cut", "not_cut", "not_tested")
+CUT = ("cut", "not_cut")
+"""A sweep that was not performed is recorded as skipped (required), never as an answer here."""
 OVERCHARGE_CUT = CategoricalMeasurement("board_overcharge_cut", CUT, passing=("cut",))
 OVERDISCHARGE_CUT = CategoricalMeasurement("board_overdischarge_cut", CUT, passing=("cut",))
 LOOP_PATH = CategoricalMeasurement("board_loop", ("closed", "open"), passing=("closed",))
@@ -94,8 +96,12 @@ def make_board_tests(
             self_consumption(ctx, source, ch, options)
             loop_resistance(ctx)
             if state != "through":
-                ctx.measure(OVERCHARGE_CUT, "not_tested")
-                ctx.measure(OVERDISCHARGE_CUT, "not_tested")
+                reason = (
+                    f"not performed because the board passes no output of its own (board_output "
+                    f"= {state}): there is no output for the protection to cut"
+                )
+                for cut in (OVERCHARGE_CUT, OVERDISCHARGE_CUT):
+                    record_not_measured(ctx, cut.name, reason, required=True, instrument=dmm)
                 return
             if overcharge_sweep(ctx, source, dmm, ch):
                 overcharge_delay(ctx, source, dmm, ch)
