@@ -173,6 +173,10 @@ class RunView:
                 f"no measurement {name!r} recorded yet; taken so far: {sorted(self._run.latest)}"
             ) from None
 
+    def latest(self) -> list[tuple[str, MeasurementRecord]]:
+        """(step name, record) of the latest record of every measurement taken so far."""
+        return list(self._run.latest.values())
+
     def value(self, name: str) -> float:
         """Numeric value (in its recorded unit) of the latest measurement ``name``."""
         record = self.measurement(name)
