@@ -74,7 +74,7 @@ def test_a_step_that_measured_nothing_but_skips_is_skipped_not_ok() -> None:
     def nothing(ctx: StepContext) -> None:
         record_not_measured(ctx, "temperature", "no thermometer on this station")
 
-    result, recorder = run(Procedure("diag", "1", [nothing]), Bench())
+    _, recorder = run(Procedure("diag", "1", [nothing]), Bench())
     step = recorder.steps[0]
     assert step.verdict is Verdict.SKIPPED
     assert "temperature" in step.message and "no thermometer" in step.message
