@@ -34,8 +34,9 @@ OUTCOMES: dict[str, Outcome] = {
         "cannot power on",
         "no_fault_found",
         "customer misjudgement",
-        "The pack meets its specification: check the device and its contacts, and charge the "
-        "pack fully before use.",
+        # no claim that the pack "meets its specification": whether it does is what the
+        # run's verdicts say (nothing_found words it from them), not a constant of the advice
+        "Check the device and its contacts, and charge the pack fully before use.",
     ),
     "device_overcurrent": Outcome(
         "shuts off after power-on",
