@@ -454,9 +454,16 @@ def nothing_found(f: Facts) -> Finding:
         for step, r in records
         if r.verdict is Verdict.SKIPPED and r.comparison.startswith(MISSING_HEAD)
     ]
+    optional = [
+        r.name
+        for _, r in records
+        if r.verdict is Verdict.SKIPPED and not r.comparison.startswith(MISSING_HEAD)
+    ]
     text = f"None of the {len(judged)} judged measurements failed"
     if marginal:
         text += f" ({len(marginal)} marginal: {', '.join(marginal)})"
+    if optional:
+        text += f"; not measured, and not required: {', '.join(optional)}"
     if missing:
         text += (
             f", but required tests were not performed ({', '.join(missing)}), so the pack is "

@@ -335,6 +335,10 @@ def test_no_fault_found_says_what_was_judged_and_what_is_missing(spec: PackSpec)
     assert root.value == "customer_misjudgement"
     assert root.explanation.startswith("None of the ")
     assert "not performed" not in root.explanation
+    optional = NotMeasured("charge_temperature", "no thermometer")
+    run.state.latest["charge_temperature"] = ("wake_recharge", optional.validate("not_measured"))
+    (root,) = diagnosis(run)["root_cause"]
+    assert "not measured, and not required: charge_temperature" in root.explanation
     missing = NotMeasured("short_circuit_protection", "no short function", required=True)
     run.state.latest["short_circuit_protection"] = (
         "pack_tests",
