@@ -190,8 +190,7 @@ def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: in
     release_limits = _level(
         "board_overcharge_release", p.overcharge_release, p.overcharge_release_tolerance
     )
-    ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
-    return release is not None
+    return _release(ctx, dmm, release_limits, release, bottom)
 
 
 def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> bool:
@@ -216,5 +215,23 @@ def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch:
     release_limits = _level(
         "board_overdischarge_release", p.overdischarge_release, p.overdischarge_release_tolerance
     )
-    ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
-    return release is not None
+    return _release(ctx, dmm, release_limits, release, top)
+
+
+def _release(
+    ctx: StepContext, dmm: Multimeter, limits: Measurement, level: float | None, swept_to: float
+) -> bool:
+    """Record the release level, or that the board never released (True: it did).
+
+    A board that stays cut has no release level: that is recorded as ``<name>_seen =
+    not_released`` (fail) with the last level swept, never as a made-up 0 V reading.
+    """
+    if level is not None:
+        ctx.measure(limits, Q_(level, "V"), instrument=dmm)
+        return True
+    seen = CategoricalMeasurement(
+        f"{limits.name}_seen", ("released", "not_released"), passing=("released",)
+    )
+    ctx.measure(seen, "not_released", instrument=dmm)
+    ctx.measure(Measurement(f"{limits.name}_swept_to", "V"), Q_(swept_to, "V"), instrument=dmm)
+    return False

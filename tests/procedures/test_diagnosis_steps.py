@@ -130,6 +130,25 @@ def test_board_delays_outside_the_spec_fail() -> None:
     assert result.step("board_tests").verdict is Verdict.FAIL
 
 
+def test_a_board_that_never_releases_is_recorded_as_such_not_as_a_zero_volt_level() -> None:
+    with simulated_bench("healthy") as run:
+        # the spec claims a release far above the board's true ~4.10 V: the sweep (down to
+        # 4.25 - 0.01 - 0.1 V per cell) never reaches it
+        claimed = dataclasses.replace(
+            run.spec.protection,
+            overcharge_release=Q_(4.25, "V"),
+            overcharge_release_tolerance=Q_(0.01, "V"),
+        )
+        spec = dataclasses.replace(run.spec, protection=claimed)
+        result = run_steps(run, ("board_tests",), spec=spec)
+    taken = {m.name: m for m in result.step("board_tests").measurements}
+    assert "board_overcharge_release" not in taken
+    seen = taken["board_overcharge_release_seen"]
+    assert (seen.text_value, seen.verdict) == ("not_released", Verdict.FAIL)
+    assert taken["board_overcharge_release_swept_to"].value == pytest.approx(4.14)
+    assert result.step("board_tests").verdict is Verdict.FAIL
+
+
 def test_self_consumption_is_judged_when_the_station_declares_a_fine_source() -> None:
     options = dataclasses.replace(FAST, source_current_resolution=Q_(1.0, "uA"))
     with simulated_bench("healthy") as run:
