@@ -36,11 +36,14 @@ from bench.runner import (
     PROCEDURES,
     UnitOutcome,
     complaint_document,
+    exit_code_for,
     open_store_for,
     run_unit,
     stored_units,
 )
 from bench.terminal_prompts import TerminalPrompts, load_answers
+from procedures.diagnosis.fixtures import DiagnosisOptions
+from procedures.records import Verdict
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
 
@@ -90,6 +93,12 @@ def demo(as_json: bool, out: Path | None) -> int:
 @_station_option
 @click.option("--sim-fault", help="Simulated stations: the fault scenario for these units.")
 @click.option("--spec", help="Pack spec model or TOML file (default: the unit's model).")
+@click.option(
+    "--capacity-check",
+    is_flag=True,
+    help="diagnosis: add the discharge capacity check (0.5C to the cut-off with the station's "
+    "load, then a full recharge; hours on a real bench).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Answer every question with its default.")
 @click.option(
     "--answers",
@@ -104,6 +113,7 @@ def run(
     station_file: Path | None,
     sim_fault: str | None,
     spec: str | None,
+    capacity_check: bool,
     yes: bool,
     answers: Path | None,
     as_json: bool,
@@ -144,6 +154,7 @@ def run(
                 spec=spec,
                 sessions=sessions,
                 preflight=preflight,
+                options=DiagnosisOptions(discharge_capacity_check=capacity_check),
             )
             outcomes.append(outcome)
             if outcome.exit_code == EXIT_ABORTED:
@@ -155,7 +166,8 @@ def run(
         _emit(complaint_document(outcomes, complaint))
     if aborted:
         return EXIT_ABORTED
-    return max((o.exit_code for o in outcomes), default=EXIT_PASS)
+    # the worst verdict decides, not the largest number: 4 (incomplete) is not worse than 3
+    return exit_code_for(Verdict.worst([o.verdict for o in outcomes])) if outcomes else EXIT_PASS
 
 
 @cli.group()

@@ -78,6 +78,7 @@ def bar(fraction: float | None, width: int = BAR_WIDTH) -> str:
 VERDICT_MARK = {
     Verdict.PASS: "ok  ",
     Verdict.MARGINAL: "warn",
+    Verdict.INCOMPLETE: "INC ",
     Verdict.FAIL: "FAIL",
     Verdict.ERROR: "ERR ",
     Verdict.ABORTED: "ABRT",
@@ -157,11 +158,15 @@ class LiveView:
         took = (record.ended - record.started).total_seconds()
         mark = VERDICT_MARK[record.verdict]
         message = f"  {record.message}" if record.message else ""
-        self.line(
-            f"  {mark} {record.name} ({len(record.measurements)} values, {took:.2f} s){message}"
-        )
-        for m in record.measurements:  # a failed reading shows its value against its limits
-            if m.verdict is Verdict.FAIL:
+        skipped = [m for m in record.measurements if m.verdict is Verdict.SKIPPED]
+        counted = f"{len(record.measurements) - len(skipped)} values"
+        if skipped:
+            counted += f", {len(skipped)} not measured"
+        self.line(f"  {mark} {record.name} ({counted}, {took:.2f} s){message}")
+        for m in record.measurements:  # a failed or missing reading says why, where it shows
+            if m.verdict is Verdict.FAIL or (
+                m.verdict is Verdict.SKIPPED and m.name not in record.message
+            ):
                 self.line(f"       {m.name}: {m.comparison}")
 
     def run_finished(self, outcome: RunOutcome) -> None:
@@ -170,7 +175,7 @@ class LiveView:
             + (f": {outcome.message}" if outcome.message else "")
         )
         for conclusion in outcome.conclusions:
-            if conclusion.kind in ("root_cause", "symptom", "disposition"):
+            if conclusion.kind in ("root_cause", "contributing", "symptom", "disposition"):
                 self.line(f"     {conclusion.kind}: {conclusion.value}")
 
     def table(self, rows: Sequence[TableRow]) -> None:

@@ -21,7 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
-from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
+from bench.errors import (
+    EXIT_ABORTED,
+    EXIT_FAIL,
+    EXIT_INCOMPLETE,
+    EXIT_INSTRUMENT,
+    EXIT_PASS,
+    InputError,
+)
 from bench.live import LiveView
 from bench.station import Station, open_station
 from procedures.appearance import appearance_procedure
@@ -47,10 +54,10 @@ from results.errors import NotFound, ResultsError
 from results.models import ReturnedUnit, UnitStatus
 from results.recorder import DatabaseRecorder
 
-ProcedureBuilder = Callable[[FixtureChanger], Procedure]
+ProcedureBuilder = Callable[[FixtureChanger, DiagnosisOptions], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
-    "diagnosis": lambda fixtures: build_diagnosis(fixtures, DiagnosisOptions()),
-    "appearance": lambda fixtures: appearance_procedure(),
+    "diagnosis": lambda fixtures, options: build_diagnosis(fixtures, options),
+    "appearance": lambda fixtures, options: appearance_procedure(),
 }
 """Procedures ``packbench run`` knows by name; add yours here (docs/writing-a-procedure.md)."""
 WITHOUT_INSTRUMENTS = frozenset({"appearance"})
@@ -63,8 +70,11 @@ DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
 
 
 def exit_code_for(verdict: Verdict) -> int:
+    """The process exit status for a run's verdict (bench/errors.py holds the contract)."""
     if verdict in (Verdict.PASS, Verdict.MARGINAL, Verdict.SKIPPED):
         return EXIT_PASS
+    if verdict is Verdict.INCOMPLETE:
+        return EXIT_INCOMPLETE
     if verdict is Verdict.FAIL:
         return EXIT_FAIL
     if verdict is Verdict.ERROR:
@@ -227,6 +237,7 @@ def run_unit(
     sessions: sessionmaker[Session] | None = None,
     handle_signals: bool = True,
     preflight: Preflight | None = None,
+    options: DiagnosisOptions | None = None,
 ) -> UnitOutcome:
     """Run ``procedure`` for ``unit`` of ``complaint`` on the station and record it.
 
@@ -241,6 +252,9 @@ def run_unit(
             f"--sim-fault {sim_fault}: station {config.station_id} is not simulated; "
             "drop --sim-fault or use a simulated station file"
         )
+    options = options or DiagnosisOptions()
+    if options.discharge_capacity_check and procedure != "diagnosis":
+        raise InputError(f"--capacity-check applies to the diagnosis, not to {procedure}; drop it")
     sessions = sessions or open_store_for(config)
     ref = find_unit(sessions, complaint, unit, spec)
     if preflight is not None:
@@ -268,7 +282,7 @@ def run_unit(
             spec_source=str(ref.spec.source),
         )
     try:
-        built = builder(station.fixtures if station else OperatorFixtures(prompts))
+        built = builder(station.fixtures if station else OperatorFixtures(prompts), options)
         recorder = DatabaseRecorder(
             sessions,
             unit_id=ref.unit_id,

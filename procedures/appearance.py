@@ -11,7 +11,7 @@ a calibrated tool.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from procedures.context import RunView, StepContext
@@ -208,28 +208,59 @@ def _refs(view: RunView, names: Iterable[str]) -> tuple[str, ...]:
     return tuple(view.ref(n) for n in names if view.has(n))
 
 
+def _graded(view: RunView, names: Iterable[str], verdict: Verdict) -> list[str]:
+    return [n for n in names if view.has(n) and view.measurement(n).verdict is verdict]
+
+
+def _answers(view: RunView, names: Sequence[str]) -> str:
+    return ", ".join(f"{n} = {view.measurement(n).text_value}" for n in names)
+
+
+def _readings(view: RunView, names: Sequence[str]) -> str:
+    return "; ".join(f"{n} {view.measurement(n).comparison}" for n in names)
+
+
+def _defect_photo(view: RunView) -> tuple[str, tuple[str, ...]]:
+    """`` (photo: defect_closeup)`` and its reference, when the close-up was taken."""
+    name = f"photo_{DEFECT_PHOTO[0]}"
+    if not view.has(name):
+        return "", ()
+    return f" (photo: {DEFECT_PHOTO[0]})", (view.ref(name),)
+
+
 def judge(view: RunView) -> list[Conclusion]:
-    """The inspection's findings: which symptom categories the evidence shows, and what follows."""
-    bad_visual = [
-        item
-        for item in CHECKLIST
-        if view.has(item.name) and view.measurement(item.name).verdict >= Verdict.FAIL
-    ]
-    bad_dims = [
-        d.name
-        for d in view.spec.dimensions
-        if view.has(d.name) and view.measurement(d.name).verdict >= Verdict.FAIL
-    ]
+    """The inspection's findings, each following the verdicts of the records it cites.
+
+    A failed item is a defect; a marginal one (a minor dent or scratch) is reported as marginal,
+    with the close-up photo, never folded into "free of defects"; a lot record that could not be
+    found is noted. "No fault found" is said only when nothing was marginal or failed, and its
+    sentence counts what was judged (dimensions that were not measured are named as such).
+    """
+    visual = [item.name for item in CHECKLIST]
+    dims = [d.name for d in view.spec.dimensions]
+    photo_text, photo_ref = _defect_photo(view)
     conclusions: list[Conclusion] = []
+    bad_visual = _graded(view, visual, Verdict.FAIL)
+    worn_visual = _graded(view, visual, Verdict.MARGINAL)
+    bad_dims = _graded(view, dims, Verdict.FAIL)
+    near_dims = _graded(view, dims, Verdict.MARGINAL)
     if bad_visual:
-        names = [i.name for i in bad_visual]
         conclusions.append(
             Conclusion(
                 "symptom",
                 "appearance",
-                "visual defects: "
-                + ", ".join(f"{n} = {view.measurement(n).text_value}" for n in names),
-                _refs(view, names),
+                f"visual defects: {_answers(view, bad_visual)}{photo_text}",
+                _refs(view, bad_visual) + photo_ref,
+            )
+        )
+    if worn_visual:
+        conclusions.append(
+            Conclusion(
+                "symptom",
+                "appearance",
+                f"marginal visual findings, within acceptance but recorded: "
+                f"{_answers(view, worn_visual)}{photo_text}",
+                _refs(view, worn_visual) + photo_ref,
             )
         )
     if bad_dims:
@@ -237,12 +268,20 @@ def judge(view: RunView) -> list[Conclusion]:
             Conclusion(
                 "symptom",
                 "dimensions",
-                "out of drawing tolerance: "
-                + "; ".join(f"{n} {view.measurement(n).comparison}" for n in bad_dims),
+                f"out of drawing tolerance: {_readings(view, bad_dims)}",
                 _refs(view, bad_dims),
             )
         )
-    safety = [i.name for i in bad_visual if i.safety]
+    if near_dims:
+        conclusions.append(
+            Conclusion(
+                "symptom",
+                "dimensions",
+                f"marginal dimensions: {_readings(view, near_dims)}",
+                _refs(view, near_dims),
+            )
+        )
+    safety = [n for n in bad_visual if next(i for i in CHECKLIST if i.name == n).safety]
     if safety:
         conclusions.append(
             Conclusion(
@@ -252,17 +291,34 @@ def judge(view: RunView) -> list[Conclusion]:
                 _refs(view, safety),
             )
         )
-    if not conclusions:
-        checked = [i.name for i in CHECKLIST] + [d.name for d in view.spec.dimensions]
+    records = [f"{name}_status" for name in ("shipment_record", "production_report")]
+    missing = [n for n in records if view.has(n) and view.measurement(n).verdict > Verdict.PASS]
+    if missing:
         conclusions.append(
             Conclusion(
-                "symptom",
-                "no_fault_found",
-                "appearance and dimensions within the drawing and free of defects",
-                _refs(view, checked),
+                "advice",
+                "Find the lot's missing records before closing the complaint.",
+                "lot records not found: " + _answers(view, missing),
+                _refs(view, missing),
             )
         )
+    if not (bad_visual or worn_visual or bad_dims or near_dims):
+        conclusions.append(_no_defect(view, visual, dims))
     return conclusions
+
+
+def _no_defect(view: RunView, visual: Sequence[str], dims: Sequence[str]) -> Conclusion:
+    """ "No fault found", worded from what was judged: never a claim about what was not."""
+    looked = [n for n in visual if view.has(n)]
+    measured = [n for n in dims if view.has(n)]
+    text = f"all {len(looked)} checklist items free of defects"
+    if measured:
+        text += f"; all {len(measured)} dimensions within the drawing"
+    else:
+        step = view.step("dimensions")
+        why = step.message if step is not None and step.message else "not measured"
+        text += f"; dimensions not checked ({why})"
+    return Conclusion("symptom", "no_fault_found", text, _refs(view, [*looked, *measured]))
 
 
 def appearance_procedure() -> Procedure:

@@ -173,6 +173,10 @@ class RunView:
                 f"no measurement {name!r} recorded yet; taken so far: {sorted(self._run.latest)}"
             ) from None
 
+    def latest(self) -> list[tuple[str, MeasurementRecord]]:
+        """(step name, record) of the latest record of every measurement taken so far."""
+        return list(self._run.latest.values())
+
     def value(self, name: str) -> float:
         """Numeric value (in its recorded unit) of the latest measurement ``name``."""
         record = self.measurement(name)
@@ -195,7 +199,15 @@ class RunView:
 class StepContext(RunView):
     """Handed to every step. Records go into this step's record; the run sees them afterwards."""
 
-    __slots__ = ("_names", "attachments", "measurements", "name", "skipped", "traces")
+    __slots__ = (
+        "_names",
+        "attachments",
+        "measurements",
+        "missing",
+        "name",
+        "skipped",
+        "traces",
+    )
 
     def __init__(self, run: RunState, name: str) -> None:
         super().__init__(run)
@@ -204,6 +216,8 @@ class StepContext(RunView):
         self.traces: list[TraceRecord] = []
         self.attachments: list[tuple[str, bytes]] = []
         self.skipped: str | None = None
+        self.missing: list[tuple[str, str]] = []
+        """(measurement, reason) of required tests this step could not perform."""
         self._names: set[str] = set()
 
     @property
@@ -326,6 +340,15 @@ class StepContext(RunView):
         conclusion = Conclusion(kind, value, explanation, tuple(evidence))
         self._run.conclusions.append(conclusion)
         return conclusion
+
+    def missing_evidence(self, name: str, reason: str) -> None:
+        """Declare that required test ``name`` was not performed, and why.
+
+        The step then ends ``INCOMPLETE`` (unless something in it failed, which says more), and
+        its message names the missing evidence. Use ``record_not_measured(required=True)`` in
+        the diagnosis, which also records the skipped measurement.
+        """
+        self.missing.append((name, reason))
 
     def skip(self, reason: str) -> NoReturn:
         """End this step now as *skipped* (it then counts for nothing in the verdict)."""

@@ -31,6 +31,7 @@ from procedures.context import (
 from procedures.errors import Interrupted, ProcedureDefinitionError, RunAborted
 from procedures.prompts import Prompts
 from procedures.records import (
+    MISSING_HEAD,
     Conclusion,
     MeasurementRecord,
     Recorder,
@@ -199,6 +200,36 @@ def _collect(result: object, conclusions: list[Conclusion]) -> None:
         conclusions.extend(result)
 
 
+def step_verdict(
+    measurements: Sequence[MeasurementRecord], missing: Sequence[tuple[str, str]]
+) -> tuple[Verdict, str]:
+    """A finished step's verdict and message, from its records and its missing evidence.
+
+    Worst measurement wins. A step that recorded only skipped measurements is *skipped* (it
+    showed nothing; never "ok"); one that recorded nothing passes (it only prompted or moved
+    the unit). A required test not performed makes the step at least *incomplete*; a failure
+    still wins over it, and the message names the missing evidence either way.
+    """
+    verdict = Verdict.worst([m.verdict for m in measurements])
+    message = ""
+    if verdict is Verdict.SKIPPED:
+        if measurements:
+            message = "nothing measured: " + "; ".join(
+                f"{m.name} ({m.comparison})" for m in measurements
+            )
+        else:
+            verdict = Verdict.PASS
+    if missing:
+        verdict = max(verdict, Verdict.INCOMPLETE)
+        message = missing_text(missing)
+    return verdict, message
+
+
+def missing_text(missing: Sequence[tuple[str, str]]) -> str:
+    """``required test not performed: a (why); b (why)``: the wording of every incomplete."""
+    return f"{MISSING_HEAD}: " + "; ".join(f"{name} ({reason})" for name, reason in missing)
+
+
 def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> StepRecord:
     ctx = StepContext(run, step.name)
     started = datetime.now(UTC)
@@ -214,7 +245,7 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
             result = step.run(ctx)
             guard.in_step = False
             _collect(result, run.conclusions)
-            verdict = Verdict.worst([m.verdict for m in ctx.measurements]) or Verdict.PASS
+            verdict, message = step_verdict(ctx.measurements, ctx.missing)
     except StepSkipped as exc:
         guard.in_step = False
         verdict, message = Verdict.SKIPPED, exc.reason
@@ -246,6 +277,29 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         message,
         ctx.attachments,
     )
+
+
+def run_message(steps: Sequence[StepRecord], verdict: Verdict) -> str:
+    """The run's one-line summary, from its steps' verdicts (never a constant).
+
+    An incomplete run names every step that lacks evidence and what it lacks; a failed run
+    names the steps that failed (and any missing evidence beside them, for QA).
+    """
+    parts: list[str] = []
+    if verdict >= Verdict.FAIL:
+        failed = [s.name for s in steps if s.verdict is Verdict.FAIL]
+        if failed:
+            parts.append("failed in " + ", ".join(failed))
+    lacking = [
+        f"{s.name}/{m.name}"
+        for s in steps
+        if s.message.startswith(MISSING_HEAD)
+        for m in s.measurements
+        if m.verdict is Verdict.SKIPPED and m.comparison.startswith(MISSING_HEAD)
+    ]
+    if lacking:
+        parts.append(f"{MISSING_HEAD}: " + ", ".join(lacking))
+    return "; ".join(parts)
 
 
 def make_safe_all(
@@ -385,6 +439,8 @@ def run_procedure(
         try:
             problems = make_safe_all(instruments, timeout=safe_state_timeout, guard=guard)
             verdict = Verdict.worst([s.verdict for s in run.steps] + [final or Verdict.SKIPPED])
+            if final is None and not message:
+                message = run_message(run.steps, verdict)
             if problems:
                 verdict = max(verdict, Verdict.ERROR)
                 message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")

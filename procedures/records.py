@@ -17,19 +17,39 @@ import numpy.typing as npt
 
 
 class Verdict(enum.IntEnum):
-    """Ordered so that the worst verdict wins with ``max``; skipped counts for nothing."""
+    """Ordered so that the worst verdict wins with ``max``; skipped counts for nothing.
+
+    The one meaning of each word (docs/verdicts.md):
+
+    * ``SKIPPED``: a measurement (or step) that was not taken; its record says why, in words a
+      customer may read. It never passes anything and never fails the pack.
+    * ``PASS`` / ``MARGINAL`` / ``FAIL``: judged against the declared limits.
+    * ``INCOMPLETE``: a step or run in which a *required* test was not performed (a protection
+      the station could not exercise): the evidence is missing, so the pack is neither passed
+      nor failed. Worse than marginal (nobody may sign "pass"), better than fail (a measured
+      failure says more about the pack than a gap does).
+    * ``ERROR``: the bench or the software failed, not the pack.
+    * ``ABORTED``: the run was stopped (operator, signal, safety limit).
+
+    Stored by *name* (never by number), so inserting a word keeps old records readable.
+    """
 
     SKIPPED = 0
     PASS = 1
     MARGINAL = 2
-    FAIL = 3
-    ERROR = 4
-    ABORTED = 5
+    INCOMPLETE = 3
+    FAIL = 4
+    ERROR = 5
+    ABORTED = 6
 
     @classmethod
     def worst(cls, verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
         counted = [v for v in verdicts if v is not cls.SKIPPED]
         return max(counted) if counted else cls.SKIPPED
+
+
+MISSING_HEAD = "required test not performed"
+"""How an incomplete step's message and a required skipped record begin (docs/verdicts.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +128,12 @@ class Conclusion:
     """One statement of the diagnosis and the measurements that support it."""
 
     kind: str
-    """``root_cause``, ``symptom``, ``disposition``, ``cause_category``, ``advice``."""
+    """``root_cause``, ``contributing``, ``symptom``, ``disposition``, ``cause_category``,
+    ``advice``, ``discounted``.
+
+    ``root_cause`` is the primary cause (one per diagnosis); ``contributing`` is every further
+    finding the evidence supports, ranked after it; ``discounted`` names a failed measurement the
+    diagnosis does not blame on the pack, and why."""
     value: str
     explanation: str
     evidence: tuple[str, ...] = ()

@@ -101,6 +101,19 @@ class ProtectionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthSpec:
+    """How much of its rated capacity a returned pack must still hold (state of health).
+
+    Judged on the charge a complete CC-CV puts in from the under-voltage release, and on the
+    optional discharge capacity check: below ``capacity_warn_share`` of the pack's rated
+    capacity is marginal (worn), below ``capacity_min_share`` fails (end of life).
+    """
+
+    capacity_min_share: float
+    capacity_warn_share: float
+
+
+@dataclass(frozen=True, slots=True)
 class Dimension:
     """One outline dimension of the drawing: ``nominal - minus <= measured <= nominal + plus``."""
 
@@ -135,6 +148,7 @@ class PackSpec:
     pack: PackLimits
     charge: ChargeSpec
     protection: ProtectionSpec
+    health: HealthSpec
     dimensions: tuple[Dimension, ...] = ()
 
     def dimension(self, name: str) -> Dimension:
@@ -171,6 +185,7 @@ _SECTIONS: dict[str, type] = {
     "pack": PackLimits,
     "charge": ChargeSpec,
     "protection": ProtectionSpec,
+    "health": HealthSpec,
 }
 _DIMENSION_UNIT: dict[str, str] = {
     "capacity": "A*h",
@@ -421,6 +436,14 @@ def _check_physics(spec: PackSpec) -> None:
         path,
         "cell.self_discharge_per_month",
         f"{c.self_discharge_per_month} is a fraction of capacity per month; write e.g. 0.02",
+    )
+    h = spec.health
+    _check(
+        0.0 < h.capacity_min_share < h.capacity_warn_share <= 1.0,
+        path,
+        "health.capacity_warn_share",
+        f"need 0 < capacity_min_share < capacity_warn_share <= 1 (shares of the rated "
+        f"capacity, e.g. 0.80 and 0.85), got {h.capacity_min_share} / {h.capacity_warn_share}",
     )
     _check(
         pr.short_circuit_delay <= pr.short_circuit_delay_max,

@@ -40,7 +40,8 @@ MAX_ATTACHMENT_CHARS = 70_000_000
 """Base64 of the largest file any evidence store accepts here; the store's own limit is lower."""
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
-VerdictName = Annotated[str, Field(pattern="^(SKIPPED|PASS|MARGINAL|FAIL|ERROR|ABORTED)$")]
+VerdictName = Annotated[str, Field(pattern=f"^({'|'.join(v.name for v in Verdict)})$")]
+"""A verdict by name; the set of names is the enum's, so a new verdict needs no edit here."""
 
 
 class LimitsIn(BaseModel):

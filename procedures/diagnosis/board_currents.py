@@ -26,7 +26,7 @@ from procedures.diagnosis.overcurrent import (
     time_short,
     time_trip,
 )
-from procedures.diagnosis.skipped import record_not_measured
+from procedures.diagnosis.skipped import covered_by, customer_text, record_not_measured
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -62,13 +62,18 @@ def self_consumption(
     )
     ctx.measure(readback, reading, instrument=source)
     if resolution is None or resolution * ACCURACY_RATIO > limit:
-        record_not_measured(
-            ctx,
-            "board_self_consumption",
+        # the closed pack's self-discharge includes the board's drain: with it judged, the
+        # board's own figure is a detail, not missing evidence
+        cover = covered_by(ctx, "self_discharge_rate")
+        reason = (
             f"station cannot resolve µA: the source's current readback resolution is "
             f"{described}, the limit {limit:~P} needs {limit / ACCURACY_RATIO:~P} or finer; "
-            "measure it with a µA meter in series with B+ (or declare a finer source)",
-            instrument=source,
+            "measure it with a µA meter in series with B+ (or declare a finer source)"
+        )
+        if cover is not None:
+            reason += f"; the board's drain is part of the pack's self-discharge ({cover})"
+        record_not_measured(
+            ctx, "board_self_consumption", reason, required=cover is None, instrument=source
         )
         return
     judged = Measurement("board_self_consumption", "uA", high=limit)
@@ -76,13 +81,22 @@ def self_consumption(
 
 
 def _supply(source: DCSource, ch: int, current: Quantity) -> str | None:
-    """Let the source deliver ``current``; the refusal's text if it cannot."""
+    """Let the source deliver ``current``; the refusal's text if it cannot.
+
+    The text goes into a customer report, so the driver's resource string and its advice to
+    the bench engineer are left out (``customer_text``).
+    """
     try:
         source.set_over_current_protection(ch, current)
         source.set_current_limit(ch, current)
     except SettingOutOfRange as exc:
-        return str(exc)
+        return customer_text(str(exc))
     return None
+
+
+def _covered_text(cover: str | None) -> str:
+    """Why a board item the station cannot do is not missing evidence: the pack's test shows it."""
+    return "" if cover is None else f"; the closed pack's test shows this protection ({cover})"
 
 
 def overcurrent(ctx: StepContext, source: DCSource, ch: int) -> None:
@@ -93,11 +107,14 @@ def overcurrent(ctx: StepContext, source: DCSource, ch: int) -> None:
     top = (trip + tolerance) * OC_TOP_FACTOR
     refused = _supply(source, ch, top + SUPPLY_HEADROOM)
     if refused is not None:
+        cover = covered_by(ctx, "overcurrent_trip_current", "overcurrent_protection")
         for name in OC_ITEMS:
             record_not_measured(
                 ctx,
                 name,
-                f"station cannot emulate cells for {top:.2f~P}: the source refused it ({refused})",
+                f"station cannot emulate cells for {top:.2f~P}: the source refused it ({refused})"
+                + _covered_text(cover),
+                required=cover is None,
                 instrument=source,
             )
         return
@@ -142,9 +159,14 @@ def short_circuit(ctx: StepContext, source: DCSource, ch: int) -> None:
     p = ctx.spec.protection
     load = ctx.instruments.load
     name = "board_short_circuit_cut_time"
+    cover = covered_by(ctx, "short_circuit_cut_time", "short_circuit_protection")
     if not load.supports_short:
         record_not_measured(
-            ctx, name, "the station's load has no short-circuit function", instrument=load
+            ctx,
+            name,
+            "the station's load has no short-circuit function" + _covered_text(cover),
+            required=cover is None,
+            instrument=load,
         )
         return
     needed = p.short_circuit_detect_voltage / (2 * p.mosfet_on_resistance) * SHORT_CURRENT_FACTOR
@@ -155,7 +177,8 @@ def short_circuit(ctx: StepContext, source: DCSource, ch: int) -> None:
             name,
             f"station cannot drive a short: the board needs about {needed.to('A'):.1f~P} from "
             f"the cell source to reach its {p.short_circuit_detect_voltage:~P} short threshold, "
-            f"and the source refused it ({refused})",
+            f"and the source refused it ({refused})" + _covered_text(cover),
+            required=cover is None,
             instrument=source,
         )
         return

@@ -28,6 +28,7 @@ from procedures.diagnosis.board_delays import (
     overdischarge_delay,
 )
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.diagnosis.skipped import record_not_measured
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 STEP_V = 0.01
@@ -40,7 +41,8 @@ MARGIN_V = 0.1
 OUTPUT = CategoricalMeasurement(
     "board_output", ("through", "diode_drop", "none"), passing=("through",)
 )
-CUT = ("cut", "not_cut", "not_tested")
+CUT = ("cut", "not_cut")
+"""A sweep that was not performed is recorded as skipped (required), never as an answer here."""
 OVERCHARGE_CUT = CategoricalMeasurement("board_overcharge_cut", CUT, passing=("cut",))
 OVERDISCHARGE_CUT = CategoricalMeasurement("board_overdischarge_cut", CUT, passing=("cut",))
 LOOP_PATH = CategoricalMeasurement("board_loop", ("closed", "open"), passing=("closed",))
@@ -94,8 +96,12 @@ def make_board_tests(
             self_consumption(ctx, source, ch, options)
             loop_resistance(ctx)
             if state != "through":
-                ctx.measure(OVERCHARGE_CUT, "not_tested")
-                ctx.measure(OVERDISCHARGE_CUT, "not_tested")
+                reason = (
+                    f"not performed because the board passes no output of its own (board_output "
+                    f"= {state}): there is no output for the protection to cut"
+                )
+                for cut in (OVERCHARGE_CUT, OVERDISCHARGE_CUT):
+                    record_not_measured(ctx, cut.name, reason, required=True, instrument=dmm)
                 return
             if overcharge_sweep(ctx, source, dmm, ch):
                 overcharge_delay(ctx, source, dmm, ch)
@@ -184,8 +190,7 @@ def overcharge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: in
     release_limits = _level(
         "board_overcharge_release", p.overcharge_release, p.overcharge_release_tolerance
     )
-    ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
-    return release is not None
+    return _release(ctx, dmm, release_limits, release, bottom)
 
 
 def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int) -> bool:
@@ -210,5 +215,23 @@ def overdischarge_sweep(ctx: StepContext, source: DCSource, dmm: Multimeter, ch:
     release_limits = _level(
         "board_overdischarge_release", p.overdischarge_release, p.overdischarge_release_tolerance
     )
-    ctx.measure(release_limits, Q_(release if release is not None else 0.0, "V"), instrument=dmm)
-    return release is not None
+    return _release(ctx, dmm, release_limits, release, top)
+
+
+def _release(
+    ctx: StepContext, dmm: Multimeter, limits: Measurement, level: float | None, swept_to: float
+) -> bool:
+    """Record the release level, or that the board never released (True: it did).
+
+    A board that stays cut has no release level: that is recorded as ``<name>_seen =
+    not_released`` (fail) with the last level swept, never as a made-up 0 V reading.
+    """
+    if level is not None:
+        ctx.measure(limits, Q_(level, "V"), instrument=dmm)
+        return True
+    seen = CategoricalMeasurement(
+        f"{limits.name}_seen", ("released", "not_released"), passing=("released",)
+    )
+    ctx.measure(seen, "not_released", instrument=dmm)
+    ctx.measure(Measurement(f"{limits.name}_swept_to", "V"), Q_(swept_to, "V"), instrument=dmm)
+    return False

@@ -87,3 +87,6 @@ class DiagnosisOptions:
     """
     recharge_stall_tolerance: Quantity = field(default_factory=lambda: Q_(0.02, "V"))
     """Per cell: the terminal counts as held at the source's setpoint within this."""
+    discharge_capacity_check: bool = False
+    """Add the discharge capacity check after the wake recharge (``capacity.py``): 0.5C to the
+    cut-off with the station's load, then a full recharge. Hours on a real bench, so asked for."""

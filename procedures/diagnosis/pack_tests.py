@@ -24,6 +24,7 @@ from procedures.diagnosis.overcurrent import (
     time_short,
     time_trip,
 )
+from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -36,9 +37,8 @@ PACK_PATH = CategoricalMeasurement("pack_path", ("closed", "open"), passing=("cl
 OC_RESULT = CategoricalMeasurement(
     "overcurrent_protection", ("tripped", "not_tripped", "no_output"), passing=("tripped",)
 )
-SC_RESULT = CategoricalMeasurement(
-    "short_circuit_protection", ("cut", "not_cut", "not_tested"), passing=("cut", "not_tested")
-)
+SC_RESULT = CategoricalMeasurement("short_circuit_protection", ("cut", "not_cut"), passing=("cut",))
+"""A short that was not performed is recorded as skipped (required), never as an answer here."""
 OC_DELAY_CUT = CategoricalMeasurement("overcurrent_delay_cut", ("cut", "not_cut"), passing=("cut",))
 """Recorded only when the step above the trip level did not cut within the window."""
 RECOVERED = Measurement("protection_recovery_voltage", "V")
@@ -135,8 +135,25 @@ def overcurrent(ctx: StepContext) -> bool:
 def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
     """Short P+/P-; the output must be cut within the spec's ``short_circuit_delay_max``."""
     load = ctx.instruments.load
-    if not overcurrent_tripped or not load.supports_short:
-        ctx.measure(SC_RESULT, "not_tested")
+    if not overcurrent_tripped:
+        record_not_measured(
+            ctx,
+            SC_RESULT.name,
+            "not performed because the over-current protection did not trip: a short would "
+            "then be stopped only by the pack's fuse (or not at all), destroying the evidence",
+            required=True,
+            instrument=load,
+        )
+        return
+    if not load.supports_short:
+        record_not_measured(
+            ctx,
+            SC_RESULT.name,
+            "the station's electronic load has no short-circuit function; test the short on a "
+            "station whose load has one",
+            required=True,
+            instrument=load,
+        )
         return
     protection = ctx.spec.protection
     edge = time_short(load, ctx.clock, protection)

@@ -1,9 +1,12 @@
 """The rules: from a finished run's records to root cause, symptom, disposition and advice.
 
 Pure functions over a ``RunView`` (the latest record of each measurement), so they are tested on
-synthetic records without a bench. Rules are tried in order of how decisive their evidence is:
-a pack that took no charge is explained before anything else, a cell that must never be charged
-again outranks a board fault, and "no fault found" is what remains. Every conclusion cites the
+synthetic records without a bench. Every rule is tried, and every finding the evidence supports
+is kept, ranked by how decisive its evidence is (``RULES``): the first is the primary root cause,
+the others are ``contributing`` conclusions, and the disposition follows from all of them (two
+faults at once are common in returns: a flat pack whose cells are also worn). A finding that is
+only a consequence of a higher-ranked one is left out (``EXPLAINS``). "No fault found" is what
+remains when nothing is found and nothing failed. Every conclusion cites the
 ``step/measurement`` records it rests on; the cause category is a proposal for QA to confirm.
 """
 
@@ -13,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from procedures.context import RunView
-from procedures.records import Conclusion, Verdict
+from procedures.records import MISSING_HEAD, Conclusion, Verdict
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,9 @@ OUTCOMES: dict[str, Outcome] = {
         "cannot power on",
         "no_fault_found",
         "customer misjudgement",
-        "The pack meets its specification: check the device and its contacts, and charge the "
-        "pack fully before use.",
+        # no claim that the pack "meets its specification": whether it does is what the
+        # run's verdicts say (nothing_found words it from them), not a constant of the advice
+        "Check the device and its contacts, and charge the pack fully before use.",
     ),
     "device_overcurrent": Outcome(
         "shuts off after power-on",
@@ -271,15 +275,32 @@ def cells_apart(f: Facts) -> Finding | None:
     )
 
 
-def cell_resistance(f: Facts) -> Finding | None:
+CAPACITY = ("charge_capacity", "discharge_capacity")
+"""Capacity measurements (``capacity.py``): a low one is a worn cell's second signature."""
+
+
+def cells_worn(f: Facts) -> Finding | None:
+    """Aged cells: a 1 kHz resistance above the warn factor, or a capacity below the spec's share.
+
+    Either signature is enough; each is cited. A low capacity is judged only from a complete
+    charge (or discharge), so it is a finding even when another fault explains the complaint.
+    """
     worn = [c for c in f.cells("resistance") if f.worse_than_pass(c)]
-    if not worn:
+    faded = [c for c in CAPACITY if f.worse_than_pass(c)]
+    if not worn and not faded:
         return None
+    parts = []
+    if worn:
+        parts.append(
+            "a cell's 1 kHz resistance exceeds the warn factor of its new value (marginal: worn; "
+            "fail: beyond the reject factor), so the pack sags under load"
+        )
+    if faded:
+        held = ", ".join(f"{n} {f.view.measurement(n).comparison}" for n in faded)
+        parts.append(f"the pack holds less than the spec's share of its capacity ({held})")
+    explanation = "The cells are worn: " + "; and ".join(parts) + "."
     return Finding(
-        "cell_aged_high_resistance",
-        "A cell's 1 kHz resistance exceeds the warn factor of its new value (marginal: worn; "
-        "fail: beyond the reject factor); the pack sags under load and shuts the device off.",
-        f.refs(*worn, "pack_resistance"),
+        "cell_aged_high_resistance", explanation, f.refs(*worn, *faded, "pack_resistance")
     )
 
 
@@ -299,15 +320,15 @@ def woke(f: Facts) -> Finding | None:
         return Finding(
             "over_discharge_in_storage",
             "The pack read zero; under charge the terminal showed a low cell voltage rising "
-            "until the board released its under-voltage protection, and every later test "
-            "passed.",
+            "until the board released its under-voltage protection: the pack had been run or "
+            "stored flat.",
             f.refs("voltage_rested", "wake_voltage", "wake_response", "charge_end"),
         )
     if wake == "latched":
         return Finding(
             "protection_latched",
             "The pack read zero; the charger released the board at once and the terminal "
-            "jumped to a normal cell voltage, and every later test passed.",
+            "jumped to a normal cell voltage: the board had latched its protection.",
             f.refs("voltage_rested", "wake_voltage", "wake_response", "charge_end"),
         )
     return None
@@ -324,63 +345,187 @@ def released_on_unloading(f: Facts) -> Finding | None:
     )
 
 
-def nothing_found(f: Facts) -> Finding | None:
-    return Finding(
-        "customer_misjudgement",
-        "Every test passed: the complaint does not reproduce on the bench.",
-        f.refs("voltage_rested", "charge_end", "pack_resistance", "overcurrent_protection"),
-    )
-
-
 RULES: Sequence[Rule] = (
     no_charge_accepted,
     never_tapered,
     charge_side_uncut,
     discharge_side_uncut,
     cells_apart,
-    cell_resistance,
+    cells_worn,
     self_discharge,
     woke,
     released_on_unloading,
-    nothing_found,
 )
+"""Every rule, in rank order: the first finding is the primary cause, the rest contribute.
+
+The order is how decisive the evidence is and how much is at stake: a pack that took no charge
+is explained before anything else, a cell that must never be charged again outranks a board
+fault, a board that cannot cut outranks a worn cell, and the storage and handling explanations
+of the complaint come last (they explain why the pack was flat, not what is wrong with it).
+"""
+
+EXPLAINS: dict[str, frozenset[str]] = {
+    "cell_internal_short": frozenset(
+        {
+            "over_discharge_in_storage",
+            "protection_latched",
+            "cell_high_self_discharge",
+            "cell_imbalance",
+        }
+    ),
+    "cell_high_self_discharge": frozenset({"over_discharge_in_storage", "cell_imbalance"}),
+    "cell_deeply_discharged": frozenset({"over_discharge_in_storage"}),
+    "charge_mosfet_shorted": frozenset({"overcurrent_protection_failed"}),
+}
+"""Findings that are consequences of a higher-ranked one, not separate causes: a leaking cell
+drains the pack into its under-voltage protection and drifts from its neighbours; a shorted
+charge FET lowers the over-current sense voltage, so over-current seems not to trip."""
+
+SEVERITY = (
+    "no_fault_found",
+    "recharge_and_return",
+    "repair_board",
+    "replace_board",
+    "replace_cells",
+    "scrap",
+)
+"""Dispositions from least to most severe: the unit gets the most severe any finding needs."""
+NO_FAULT = "no_fault_found"
+
+
+def findings(view: RunView) -> list[Finding]:
+    """Every finding the evidence supports, ranked; the first is the primary root cause.
+
+    A finding another (higher-ranked) one explains is left out (``EXPLAINS``). If nothing is
+    found, or only findings whose disposition is "no fault found", while a measurement failed,
+    the failure is not waved through: an ``undetermined`` finding names each failed record,
+    so a FAIL never ends in "no fault found" silently. With no finding at all, what remains is
+    ``customer_misjudgement``, whose explanation is built from the run's verdicts.
+    """
+    facts = Facts(view)
+    found: list[Finding] = []
+    for rule in RULES:
+        finding = rule(facts)
+        if finding is None:
+            continue
+        if any(finding.root_cause in EXPLAINS.get(f.root_cause, ()) for f in found):
+            continue
+        found.append(finding)
+    if all(OUTCOMES[f.root_cause].disposition == NO_FAULT for f in found):
+        unexplained = unexplained_failures(facts, found)
+        if unexplained is not None:
+            found.insert(0, unexplained)
+    if not found:
+        found.append(nothing_found(facts))
+    return found
 
 
 def find(view: RunView) -> Finding:
-    facts = Facts(view)
-    for rule in RULES:
-        finding = rule(facts)
-        if finding is not None:
-            return finding
-    raise AssertionError("nothing_found always answers")  # pragma: no cover
+    """The primary root cause (the first of ``findings``)."""
+    return findings(view)[0]
 
 
-def customer_advice(facts: Facts, outcome: Outcome) -> list[str]:
-    advice = [outcome.advice]
+def unexplained_failures(f: Facts, found: Sequence[Finding]) -> Finding | None:
+    """Failed records no finding cites: named one by one, for QA to review."""
+    cited = {ref for finding in found for ref in finding.evidence}
+    failed = [
+        (f"{step}/{record.name}", record)
+        for step, record in f.view.latest()
+        if record.verdict is Verdict.FAIL and f"{step}/{record.name}" not in cited
+    ]
+    if not failed:
+        return None
+    named = "; ".join(f"{ref} ({record.comparison})" for ref, record in failed)
+    return Finding(
+        "undetermined",
+        f"Failed, and no rule of the diagnosis explains it: {named}. The complaint is not "
+        "closed as 'no fault found' over a failed measurement; QA reviews the evidence.",
+        tuple(ref for ref, _ in failed),
+    )
+
+
+def nothing_found(f: Facts) -> Finding:
+    """No finding and no failure: say what was judged, what was marginal, what is missing."""
+    records = f.view.latest()
+    judged = [r for _, r in records if r.verdict in (Verdict.PASS, Verdict.MARGINAL)]
+    marginal = [r.name for r in judged if r.verdict is Verdict.MARGINAL]
+    missing = [
+        f"{step}/{r.name}"
+        for step, r in records
+        if r.verdict is Verdict.SKIPPED and r.comparison.startswith(MISSING_HEAD)
+    ]
+    optional = [
+        r.name
+        for _, r in records
+        if r.verdict is Verdict.SKIPPED and not r.comparison.startswith(MISSING_HEAD)
+    ]
+    text = f"None of the {len(judged)} judged measurements failed"
+    if marginal:
+        text += f" ({len(marginal)} marginal: {', '.join(marginal)})"
+    if optional:
+        text += f"; not measured, and not required: {', '.join(optional)}"
+    if missing:
+        text += (
+            f", but required tests were not performed ({', '.join(missing)}), so the pack is "
+            "not shown to meet its specification"
+        )
+    text += ": the complaint does not reproduce on the bench."
+    evidence = f.refs("voltage_rested", "charge_end", "pack_resistance", "overcurrent_protection")
+    return Finding("customer_misjudgement", text, evidence + tuple(missing))
+
+
+def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
+    """The unit's disposition from every finding, and the sentence that says why.
+
+    The most severe disposition any finding needs wins (``SEVERITY``), so an aged cell behind a
+    deep discharge means new cells, not a recharge. A unit that needs both a new board and new
+    cells keeps nothing of the pack: it is scrapped.
+    """
+    needed = {f.root_cause: OUTCOMES[f.root_cause].disposition for f in found}
+    dispositions = set(needed.values())
+    listed = ", ".join(f"{cause} ({disposition})" for cause, disposition in needed.items())
+    if {"replace_board", "replace_cells"} <= dispositions:
+        return "scrap", (
+            f"follows from {listed}: both the board and the cells would be replaced, so "
+            "nothing of the pack is kept"
+        )
+    worst = max(dispositions, key=SEVERITY.index)
+    if len(needed) == 1:
+        return worst, f"follows from {listed}"
+    return worst, f"follows from {listed}: the most severe disposition needed wins"
+
+
+def customer_advice(facts: Facts, outcomes: Sequence[Outcome]) -> list[str]:
+    advice = [o.advice for o in outcomes]
     if facts.text("usage_charger") == "third_party":
         advice.append("Use the original charger or a stable charger of the same rating.")
     if facts.text("usage_temperature") == "hot" or facts.text("usage_location") == "vehicle":
         advice.append("Keep the pack out of hot places such as a parked vehicle.")
-    return advice
+    return list(dict.fromkeys(advice))
 
 
 def diagnose(view: RunView) -> list[Conclusion]:
-    """The run's conclusions: root cause, symptom, disposition, cause category and advice."""
-    finding = find(view)
-    outcome = OUTCOMES[finding.root_cause]
+    """The run's conclusions: root cause, contributing findings, symptom, disposition, cause
+    category and advice, each citing the records it rests on."""
+    found = findings(view)
+    primary, rest = found[0], found[1:]
+    outcome = OUTCOMES[primary.root_cause]
     facts = Facts(view)
-    evidence = finding.evidence
-    conclusions = [
-        Conclusion("root_cause", finding.root_cause, finding.explanation, evidence),
+    evidence = primary.evidence
+    everything = tuple(dict.fromkeys(ref for f in found for ref in f.evidence))
+    disposition, why = combined_disposition(found)
+    conclusions = [Conclusion("root_cause", primary.root_cause, primary.explanation, evidence)]
+    conclusions.extend(
+        Conclusion("contributing", f.root_cause, f.explanation, f.evidence) for f in rest
+    )
+    conclusions += [
         Conclusion(
             "symptom",
             outcome.symptom,
-            f"the complaint category that {finding.root_cause} produces",
+            f"the complaint category that {primary.root_cause} produces",
             evidence,
         ),
-        Conclusion(
-            "disposition", outcome.disposition, f"follows from {finding.root_cause}", evidence
-        ),
+        Conclusion("disposition", disposition, why, everything),
         Conclusion(
             "cause_category",
             outcome.cause_category,
@@ -388,6 +533,7 @@ def diagnose(view: RunView) -> list[Conclusion]:
             evidence + facts.refs("usage_charger", "usage_location", "usage_time_in_use"),
         ),
     ]
-    for text in customer_advice(facts, outcome):
-        conclusions.append(Conclusion("advice", text, "recommendation to the customer", evidence))
+    outcomes = [OUTCOMES[f.root_cause] for f in found]
+    for text in customer_advice(facts, outcomes):
+        conclusions.append(Conclusion("advice", text, "recommendation to the customer", everything))
     return conclusions

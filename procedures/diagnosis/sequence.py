@@ -9,6 +9,7 @@ from __future__ import annotations
 from procedures.context import RunView
 from procedures.diagnosis import rules
 from procedures.diagnosis.board_tests import make_board_tests
+from procedures.diagnosis.capacity import make_capacity_check
 from procedures.diagnosis.disassembly import make_disassembly
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.intake import intake
@@ -27,13 +28,18 @@ def still_unexplained(view: RunView) -> bool:
     wake = view.measurement("wake_response").text_value if view.has("wake_response") else None
     if wake not in ("under_voltage", "latched"):
         return True
-    later = [s for s in view.steps if s.name in ("wake_recharge", "pack_tests")]
+    later = [s for s in view.steps if s.name in ("wake_recharge", "capacity_check", "pack_tests")]
     return Verdict.worst([s.verdict for s in later]) > Verdict.MARGINAL
 
 
 def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None = None) -> Procedure:
     """The diagnosis for one returned unit; ``fixtures`` moves it between fixtures."""
     opts = options or DiagnosisOptions()
+    capacity = (
+        [Step("capacity_check", make_capacity_check(fixtures, opts))]
+        if opts.discharge_capacity_check
+        else []
+    )
     return Procedure(
         NAME,
         VERSION,
@@ -41,6 +47,7 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
             Step("intake", intake, description="usage questions of the complaint manual"),
             Step("voltage_check", make_voltage_check(fixtures, opts)),
             Step("wake_recharge", make_wake_recharge(opts)),
+            *capacity,
             Step("pack_tests", make_pack_tests(fixtures, opts)),
             Step("disassembly", make_disassembly(fixtures, opts), run_if=still_unexplained),
             Step("board_tests", make_board_tests(fixtures, opts), run_if=still_unexplained),

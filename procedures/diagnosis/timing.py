@@ -6,7 +6,8 @@ A board tester steps the stimulus across the threshold and times the output's ed
 costs no wall time; on a real bench each poll also waits for the instrument, so the period
 actually achieved is measured (elapsed / polls) and the delay is judged only when that period
 resolves the limit band. Otherwise the delay is recorded as not measured, with the reason, rather
-than blaming a good board for a slow station.
+than blaming a good board for a slow station. Such a gap is optional evidence (docs/verdicts.md):
+the protection's cut itself was seen and recorded; only its timing is unknown.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def judge_delay(
             limits.name,
             f"station cannot resolve the {low:g}..{high:g} {limits.unit} band: the edge came "
             f"between {earliest:.4g} and {latest:.4g} {limits.unit}; time it on a faster "
-            "fixture (board tester)",
+            "fixture (board tester). The cut itself was seen and is recorded",
             instrument=instrument,
         )
         return

@@ -37,6 +37,7 @@ import numpy as np
 from instruments.roles import RegulationMode
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.diagnosis.capacity import judge_charge_capacity
 from procedures.diagnosis.fixtures import DiagnosisOptions
 from procedures.diagnosis.skipped import record_not_measured
 from procedures.errors import AbortRun
@@ -188,7 +189,9 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
             ctx.measure(FINAL_CURRENT, Q_(amps[-1], "A"), instrument=source)
             if not flowed:
                 ctx.measure(DIODE_PROBE, diode_probe(ctx, options), instrument=source)
-            ctx.measure(WAKE, classify(ctx, flowed, Q_(volts[0], "V")))
+            wake = classify(ctx, flowed, Q_(volts[0], "V"))
+            ctx.measure(WAKE, wake)
+            judge_charge_capacity(ctx, Q_(charged / 3600.0, "A*h"), wake, end)
         finally:
             try:
                 source.output_off(ch)

@@ -119,18 +119,37 @@ def test_leakage_marks_fail_as_appearance_with_safety_advice_and_a_defect_photo(
     assert names[-1] == "defect_closeup.png"
 
 
-def test_minor_scratches_are_marginal_and_still_ask_for_a_closeup():
-    prompts = answers(appearance__visual__scratches="minor")
+@pytest.mark.parametrize("item", ["scratches", "dents"])
+def test_a_minor_defect_is_reported_as_marginal_with_its_closeup(item: str):
+    prompts = answers(**{f"appearance__visual__{item}": "minor"})
     prompts["appearance.photo.defect_closeup"] = JPEG
     result, _ = run(prompts)
     assert result.verdict is Verdict.MARGINAL
-    assert [c.value for c in conclusions(result)["symptom"]] == ["no_fault_found"]
+    found = conclusions(result)
+    (symptom,) = found["symptom"]  # never "no_fault_found ... free of defects" beside it
+    assert symptom.value == "appearance"
+    assert symptom.explanation.startswith("marginal visual findings")
+    assert f"{item} = minor" in symptom.explanation and "defect_closeup" in symptom.explanation
+    assert symptom.evidence == (f"visual_check/{item}", "photographs/photo_defect_closeup")
+    assert "free of defects" not in " ".join(c.explanation for c in result.outcome.conclusions)
 
 
 def test_a_missing_lot_record_is_marginal_and_noted():
     result, _ = run(answers(appearance__production_report="  "))
     assert result.verdict is Verdict.MARGINAL
     assert result.measurement("production_report_status").text_value == "not_found"
+    found = conclusions(result)
+    (note,) = found["advice"]
+    assert "production_report_status = not_found" in note.explanation
+    assert note.evidence == ("lot_records/production_report_status",)
+
+
+def test_no_fault_found_counts_what_was_judged():
+    result, _ = run(answers())
+    (symptom,) = conclusions(result)["symptom"]
+    assert symptom.explanation == (
+        f"all {len(CHECKLIST)} checklist items free of defects; all 4 dimensions within the drawing"
+    )
 
 
 def test_a_photo_that_is_not_an_image_is_an_entry_error():
@@ -152,6 +171,9 @@ def test_a_spec_without_dimensions_skips_the_step_and_says_why():
     assert step.verdict is Verdict.SKIPPED
     assert "[dimensions]" in step.message
     assert result.verdict is Verdict.PASS
+    (symptom,) = conclusions(result)["symptom"]
+    assert "within the drawing" not in symptom.explanation
+    assert "dimensions not checked" in symptom.explanation and "[dimensions]" in symptom.explanation
 
 
 def test_dimensions_section_is_optional_and_validated(tmp_path):

@@ -158,6 +158,10 @@ def test_diagnosis_matches_catalogue(fault: str) -> None:
         expected.symptom,
         expected.expected_disposition,
     )
+    # one catalogued fault: one cause, and nothing else the evidence would support
+    assert [c.value for c in result.outcome.conclusions if c.kind == "contributing"] == []
+    if expected.expected_disposition == "no_fault_found":  # a failure is never waved through
+        assert result.verdict < Verdict.FAIL, result.outcome.message
     assert energy_off(state)
     assert_conclusions_cite_measurements(result)
     assert_unit_texts_round_trip(result)

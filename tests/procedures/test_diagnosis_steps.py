@@ -70,7 +70,14 @@ def test_board_delays_and_trip_are_timed_against_the_boards_true_delays() -> Non
     with simulated_bench("healthy") as run:
         result = run_steps(run, ("board_tests",))
         thresholds = truth(run)["board"]["thresholds"]
-    assert result.verdict is Verdict.PASS, result.outcome.message
+    # run alone, nothing else in the run shows the short or the board's drain: both are
+    # missing evidence on this station, so the run is incomplete (never "pass") and says which
+    assert result.verdict is Verdict.INCOMPLETE, result.outcome.message
+    assert result.outcome.message == (
+        "required test not performed: board_tests/board_self_consumption, "
+        "board_tests/board_short_circuit_cut_time"
+    )
+    assert "TCPIP" not in result.step("board_tests").message
     od = record(result, "board_overdischarge_delay")
     assert od.unit == "ms" and od.verdict is Verdict.PASS
     true_od = thresholds["overdischarge_delay"] * 1e3
@@ -87,6 +94,8 @@ def test_board_delays_and_trip_are_timed_against_the_boards_true_delays() -> Non
     short = record(result, "board_short_circuit_cut_time")
     assert short.verdict is Verdict.SKIPPED
     assert "station cannot drive a short" in short.comparison
+    assert short.comparison.startswith("required test not performed")
+    assert "127.0.0.1" not in short.comparison and "::" not in short.comparison
     consumption = record(result, "board_self_consumption")
     assert consumption.verdict is Verdict.SKIPPED
     assert "station cannot resolve µA" in consumption.comparison
@@ -118,6 +127,25 @@ def test_board_delays_outside_the_spec_fail() -> None:
         "board_overcurrent_trip_current",
     ):
         assert record(result, name).verdict is Verdict.FAIL, name
+    assert result.step("board_tests").verdict is Verdict.FAIL
+
+
+def test_a_board_that_never_releases_is_recorded_as_such_not_as_a_zero_volt_level() -> None:
+    with simulated_bench("healthy") as run:
+        # the spec claims a release far above the board's true ~4.10 V: the sweep (down to
+        # 4.25 - 0.01 - 0.1 V per cell) never reaches it
+        claimed = dataclasses.replace(
+            run.spec.protection,
+            overcharge_release=Q_(4.25, "V"),
+            overcharge_release_tolerance=Q_(0.01, "V"),
+        )
+        spec = dataclasses.replace(run.spec, protection=claimed)
+        result = run_steps(run, ("board_tests",), spec=spec)
+    taken = {m.name: m for m in result.step("board_tests").measurements}
+    assert "board_overcharge_release" not in taken
+    seen = taken["board_overcharge_release_seen"]
+    assert (seen.text_value, seen.verdict) == ("not_released", Verdict.FAIL)
+    assert taken["board_overcharge_release_swept_to"].value == pytest.approx(4.14)
     assert result.step("board_tests").verdict is Verdict.FAIL
 
 

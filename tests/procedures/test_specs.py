@@ -89,6 +89,19 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
             "not one of NMC, LCO, LFP",
         ),
         (r"^series = 1", "series = 0", "product.series", "whole number >= 1"),
+        (
+            r"^capacity_min_share = 0.80",
+            "capacity_min_share = 0.9",
+            "health.capacity_warn_share",
+            "need 0 < capacity_min_share < capacity_warn_share <= 1",
+        ),
+        (
+            r"^capacity_warn_share = 0.85",
+            "capacity_warn_share = 85",
+            "health.capacity_warn_share",
+            "shares of the rated capacity",
+        ),
+        (r"^capacity_min_share = .*$", "", "health.capacity_min_share", "missing"),
         (r"^series = 1", "series = true", "product.series", "whole number >= 1"),
         (r"^fuse_rating = .*$", "", "protection.fuse_rating", "missing"),
         (r"^fuse_rating", "fuse_ratng", "protection.fuse_ratng", "did you mean 'fuse_rating'"),
@@ -162,3 +175,8 @@ def test_missing_section_and_broken_toml(tmp_path):
         load_spec(broken)
     with pytest.raises(SpecError, match="cannot read the file"):
         load_spec(tmp_path / "absent.toml")
+
+
+def test_every_shipped_spec_states_its_capacity_limits() -> None:
+    for spec in load_builtin_specs().values():
+        assert 0.0 < spec.health.capacity_min_share < spec.health.capacity_warn_share <= 1.0

@@ -1,0 +1,364 @@
+"""All supported findings, ranked: every catalogue fault alone, and faults in pairs.
+
+Synthetic runs built from the measurement names and verdicts the diagnosis steps really record
+(``wake_recharge/charge_capacity``, ``pack_tests/overcurrent_protection``, ...). Each fault's
+signature is applied to a healthy run; a pair applies both. The primary root cause, each
+contributing finding (with its evidence) and the disposition that follows from all of them are
+checked; over the wire the same names are checked by ``test_diagnosis_matrix``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from test_rules import Run
+
+from procedures.context import RunView
+from procedures.diagnosis.rules import OUTCOMES, diagnose, findings
+from procedures.diagnosis.skipped import NotMeasured
+from procedures.records import MISSING_HEAD, Conclusion
+from procedures.specs import SPEC_DIR, PackSpec, load_spec
+from simulators.faults import CATALOGUE
+
+Signature = Callable[[Run], None]
+RATED_MAH = 5200.0
+CAPACITY = {"low": 0.80 * RATED_MAH, "marginal_low": 0.85 * RATED_MAH}
+
+
+@pytest.fixture(scope="module")
+def spec() -> PackSpec:
+    return load_spec(SPEC_DIR / "PB-1S2P-18650-5200.toml")
+
+
+def _zero(run: Run) -> None:
+    run.text("voltage_check", "voltage_category_as_received", "zero")
+    run.text("voltage_check", "voltage_category", "zero")
+    run.number("voltage_check", "voltage_rested", 0.02, "V")
+
+
+def _no_output(run: Run) -> None:
+    run.text("pack_tests", "pack_path", "open", ("closed",))
+    run.text("pack_tests", "overcurrent_protection", "no_output", ("tripped",))
+
+
+def _no_charge(run: Run, probe: float = 0.0) -> None:
+    _zero(run)
+    run.text("wake_recharge", "wake_response", "no_response")
+    run.text("wake_recharge", "charge_end", "no_current")
+    run.number("wake_recharge", "diode_probe_current", probe, "A")
+    _no_output(run)
+
+
+def deep_discharge_uv(run: Run) -> None:
+    _zero(run)
+    run.text("wake_recharge", "wake_response", "under_voltage")
+    run.number("wake_recharge", "charge_capacity", 5155.0, "mAh", **CAPACITY)
+
+
+def mosfet_latched(run: Run) -> None:
+    _zero(run)
+    run.text("wake_recharge", "wake_response", "latched")
+
+
+def zero_volt_cell(run: Run) -> None:
+    _no_charge(run)
+    run.number("disassembly", "cell1_voltage", 0.96, "V", low=1.5)
+
+
+def internal_short(run: Run) -> None:
+    _zero(run)
+    run.text("wake_recharge", "wake_response", "under_voltage")
+    run.text("wake_recharge", "charge_end", "cut_off")
+    run.number("wake_recharge", "voltage_fall_under_charge", 0.58, "V", high=0.05)
+    _no_output(run)
+    run.number("disassembly", "cell1_voltage", 0.0, "V", low=1.5)
+
+
+def aged_cell(run: Run) -> None:
+    run.number("disassembly", "cell1_resistance", 22, "mohm", marginal_high=18.75, high=25)
+
+
+def aged_capacity(run: Run) -> None:
+    """An aged cell seen only through the discharge capacity check (no disassembly)."""
+    run.number("capacity_check", "discharge_capacity", 3510.0, "mAh", **CAPACITY)
+
+
+def series_imbalance(run: Run) -> None:
+    run.number("disassembly", "cell_voltage_spread", 0.4, "V", high=0.1)
+
+
+def open_fuse(run: Run) -> None:
+    _no_charge(run)
+    run.text("board_tests", "board_output", "none", ("through",))
+    run.text("board_tests", "board_loop", "open", ("closed",))
+
+
+def discharge_fet_open(run: Run) -> None:
+    _no_charge(run, probe=0.26)
+    run.text("board_tests", "board_output", "none", ("through",))
+
+
+def charge_fet_open(run: Run) -> None:
+    _no_charge(run)
+    run.text("board_tests", "board_output", "diode_drop", ("through",))
+
+
+def charge_fet_short(run: Run) -> None:
+    run.text("pack_tests", "overcurrent_protection", "not_tripped", ("tripped",))
+    run.text("board_tests", "board_overcharge_cut", "not_cut", ("cut",))
+
+
+def overcurrent_protection_failed(run: Run) -> None:
+    run.text("pack_tests", "overcurrent_protection", "not_tripped", ("tripped",))
+    run.text("board_tests", "board_overcurrent_protection", "not_tripped", ("tripped",))
+
+
+def discharge_fet_short(run: Run) -> None:
+    run.text("pack_tests", "overcurrent_protection", "not_tripped", ("tripped",))
+    run.text("board_tests", "board_overdischarge_cut", "not_cut", ("cut",))
+
+
+def high_self_discharge(run: Run) -> None:
+    run.number("pack_tests", "self_discharge_rate", 60, "mV/d", high=4.8)
+
+
+def load_held_overcurrent(run: Run) -> None:
+    run.text("voltage_check", "voltage_category_as_received", "zero")
+
+
+def healthy(run: Run) -> None:
+    return None
+
+
+SIGNATURES: dict[str, Signature] = {
+    "healthy": healthy,
+    "deep_discharge_uv": deep_discharge_uv,
+    "mosfet_latched": mosfet_latched,
+    "zero_volt_cell": zero_volt_cell,
+    "internal_short": internal_short,
+    "aged_cell": aged_cell,
+    "series_imbalance": series_imbalance,
+    "open_fuse": open_fuse,
+    "discharge_fet_open": discharge_fet_open,
+    "charge_fet_short": charge_fet_short,
+    "overcurrent_protection_failed": overcurrent_protection_failed,
+    "high_self_discharge": high_self_discharge,
+    "charge_fet_open": charge_fet_open,
+    "discharge_fet_short": discharge_fet_short,
+    "load_held_overcurrent": load_held_overcurrent,
+}
+
+
+def diagnosis(run: Run) -> dict[str, list[Conclusion]]:
+    out: dict[str, list[Conclusion]] = {}
+    for c in diagnose(RunView(run.state)):
+        out.setdefault(c.kind, []).append(c)
+    return out
+
+
+def values(found: dict[str, list[Conclusion]], kind: str) -> list[str]:
+    return [c.value for c in found.get(kind, [])]
+
+
+def test_every_catalogue_fault_has_a_signature() -> None:
+    assert set(SIGNATURES) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("fault", sorted(CATALOGUE))
+def test_every_catalogue_fault_alone(spec: PackSpec, fault: str) -> None:
+    run = Run(spec).healthy()
+    SIGNATURES[fault](run)
+    found = diagnosis(run)
+    expected = CATALOGUE[fault]
+    assert values(found, "root_cause") == [expected.expected_root_cause]
+    assert values(found, "contributing") == []
+    assert values(found, "disposition") == [expected.expected_disposition]
+    assert values(found, "symptom") == [expected.symptom]
+    for items in found.values():
+        for item in items:
+            assert item.evidence, f"{item.kind} {item.value} cites nothing"
+
+
+PAIRS: list[tuple[tuple[str, str], str, str, str]] = [
+    # (faults, primary, contributing, disposition)
+    (
+        ("deep_discharge_uv", "aged_cell"),
+        "cell_aged_high_resistance",
+        "over_discharge_in_storage",
+        "replace_cells",
+    ),
+    (
+        ("aged_cell", "series_imbalance"),
+        "cell_imbalance",
+        "cell_aged_high_resistance",
+        "replace_cells",
+    ),
+    (
+        ("charge_fet_short", "aged_cell"),
+        "charge_mosfet_shorted",
+        "cell_aged_high_resistance",
+        "scrap",
+    ),
+    (("open_fuse", "aged_cell"), "fuse_open", "cell_aged_high_resistance", "replace_cells"),
+    (
+        ("high_self_discharge", "aged_cell"),
+        "cell_aged_high_resistance",
+        "cell_high_self_discharge",
+        "replace_cells",
+    ),
+    (
+        ("mosfet_latched", "aged_capacity"),
+        "cell_aged_high_resistance",
+        "protection_latched",
+        "replace_cells",
+    ),
+    (
+        ("overcurrent_protection_failed", "aged_cell"),
+        "overcurrent_protection_failed",
+        "cell_aged_high_resistance",
+        "scrap",
+    ),
+    (
+        ("load_held_overcurrent", "aged_cell"),
+        "cell_aged_high_resistance",
+        "device_overcurrent",
+        "replace_cells",
+    ),
+    (
+        ("discharge_fet_short", "aged_cell"),
+        "discharge_mosfet_shorted",
+        "cell_aged_high_resistance",
+        "scrap",
+    ),
+    (("charge_fet_open", "aged_cell"), "charge_mosfet_open", "cell_aged_high_resistance", "scrap"),
+    (
+        ("deep_discharge_uv", "charge_fet_short"),
+        "charge_mosfet_shorted",
+        "over_discharge_in_storage",
+        "replace_board",
+    ),
+    (
+        ("deep_discharge_uv", "series_imbalance"),
+        "cell_imbalance",
+        "over_discharge_in_storage",
+        "replace_cells",
+    ),
+    (("charge_fet_short", "series_imbalance"), "charge_mosfet_shorted", "cell_imbalance", "scrap"),
+    (
+        ("mosfet_latched", "high_self_discharge"),
+        "cell_high_self_discharge",
+        "protection_latched",
+        "replace_cells",
+    ),
+    (("open_fuse", "series_imbalance"), "fuse_open", "cell_imbalance", "replace_cells"),
+]
+PAIR_SIGNATURES: dict[str, Signature] = {**SIGNATURES, "aged_capacity": aged_capacity}
+
+
+@pytest.mark.parametrize(
+    ("faults", "primary", "contributing", "disposition"),
+    PAIRS,
+    ids=["+".join(p[0]) for p in PAIRS],
+)
+def test_fault_pairs_name_the_primary_and_the_contributing_finding(
+    spec: PackSpec, faults: tuple[str, str], primary: str, contributing: str, disposition: str
+) -> None:
+    run = Run(spec).healthy()
+    for fault in faults:
+        PAIR_SIGNATURES[fault](run)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == [primary]
+    assert values(found, "contributing") == [contributing]
+    assert values(found, "disposition") == [disposition]
+    (cause,) = found["contributing"]
+    assert cause.evidence and cause.explanation
+    (decided,) = found["disposition"]
+    assert primary in decided.explanation and contributing in decided.explanation
+    # the disposition rests on the evidence of both findings
+    assert set(found["root_cause"][0].evidence) <= set(decided.evidence)
+    assert set(cause.evidence) <= set(decided.evidence)
+    # advice for both causes reaches the customer
+    advice = values(found, "advice")
+    assert OUTCOMES[primary].advice in advice and OUTCOMES[contributing].advice in advice
+
+
+def test_there_are_at_least_ten_pairs_the_catalogue_does_not_combine() -> None:
+    assert len({p[0] for p in PAIRS}) >= 10
+
+
+def test_an_aged_cell_behind_a_deep_discharge_is_judged_by_its_capacity(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    deep_discharge_uv(run)
+    run.number("wake_recharge", "charge_capacity", 3590.0, "mAh", **CAPACITY)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_aged_high_resistance"]
+    assert values(found, "contributing") == ["over_discharge_in_storage"]
+    assert values(found, "disposition") == ["replace_cells"]
+    assert "wake_recharge/charge_capacity" in found["root_cause"][0].evidence
+    assert "charge_capacity" in found["root_cause"][0].explanation
+
+
+def test_a_consequence_is_not_reported_as_a_second_cause(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    deep_discharge_uv(run)
+    high_self_discharge(run)
+    found = diagnosis(run)
+    # a cell that loses its charge at rest is why the pack went flat: one cause, not two
+    assert values(found, "root_cause") == ["cell_high_self_discharge"]
+    assert values(found, "contributing") == []
+
+
+def test_a_failure_no_rule_explains_is_never_no_fault_found(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    run.number("board_tests", "board_loop_resistance", 67.2, "mohm", high=65)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["undetermined"]
+    assert "no_fault_found" not in values(found, "disposition")
+    (root,) = found["root_cause"]
+    assert root.evidence == ("board_tests/board_loop_resistance",)
+    assert "board_loop_resistance" in root.explanation and "above high limit" in root.explanation
+
+
+def test_a_no_fault_finding_beside_an_unexplained_failure_yields_to_it(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    load_held_overcurrent(run)
+    run.number("board_tests", "board_loop_resistance", 67.2, "mohm", high=65)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["undetermined"]
+    assert values(found, "contributing") == ["device_overcurrent"]
+
+
+def test_no_fault_found_says_what_was_judged_and_what_is_missing(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    (root,) = diagnosis(run)["root_cause"]
+    assert root.value == "customer_misjudgement"
+    assert root.explanation.startswith("None of the ")
+    assert "not performed" not in root.explanation
+    optional = NotMeasured("charge_temperature", "no thermometer")
+    run.state.latest["charge_temperature"] = ("wake_recharge", optional.validate("not_measured"))
+    (root,) = diagnosis(run)["root_cause"]
+    assert "not measured, and not required: charge_temperature" in root.explanation
+    missing = NotMeasured("short_circuit_protection", "no short function", required=True)
+    run.state.latest["short_circuit_protection"] = (
+        "pack_tests",
+        missing.validate("not_measured"),
+    )
+    (root,) = diagnosis(run)["root_cause"]
+    assert root.value == "customer_misjudgement"
+    assert "required tests were not performed" in root.explanation
+    assert "pack_tests/short_circuit_protection" in root.evidence
+    assert "not shown to meet its specification" in root.explanation
+    assert MISSING_HEAD in missing.validate("not_measured").comparison
+
+
+def test_findings_are_ranked_by_the_rule_order(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    for fault in ("aged_cell", "charge_fet_short", "deep_discharge_uv"):
+        SIGNATURES[fault](run)
+    ranked = [f.root_cause for f in findings(RunView(run.state))]
+    assert ranked == [
+        "charge_mosfet_shorted",
+        "cell_aged_high_resistance",
+        "over_discharge_in_storage",
+    ]
