@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from procedures.records import Verdict
 from results.models import Complaint, Run, RunStatus, UnitStatus
 
-FINDING_KINDS = ("root_cause", "contributing_cause", "contributing_finding", "finding")
-"""Conclusion kinds that state a finding on the pack (the primary cause first, as recorded)."""
+FINDING_KINDS = ("root_cause", "contributing")
+"""Conclusion kinds the rules record as findings on the pack: the primary cause first, then
+each contributing finding (procedures/diagnosis/rules.py)."""
 PASSING = ("PASS", "MARGINAL")
 """Run and measurement verdicts that count as passing; any other verdict (fail, skipped, error,
 aborted, incomplete, or one added later) does not."""
@@ -75,14 +77,12 @@ class UnitResult:
         )
 
 
-_WORST = ("PASS", "MARGINAL", "FAIL", "INCOMPLETE", "ERROR", "ABORTED")
-
-
 def _worst(verdicts: list[str]) -> str:
-    """Worst of the runs' verdicts; a verdict this module does not know ranks as incomplete."""
+    """Worst of the runs' verdicts in the engine's own order (procedures.records.Verdict); a
+    name the enum does not know ranks as incomplete rather than as a pass."""
 
     def rank(v: str) -> int:
-        return _WORST.index(v) if v in _WORST else _WORST.index("INCOMPLETE")
+        return Verdict[v] if v in Verdict.__members__ else Verdict.INCOMPLETE
 
     return max(verdicts, key=rank) if verdicts else ""
 
