@@ -14,6 +14,7 @@ in mA where A was meant is refused instead of being read a thousand times too hi
 
     [fixture]
     source_channel = 1                     # the source channel wired to the pack / board
+                                           # (checked against the source model's channels)
 
     [limits]
     max_voltage = "9 V"
@@ -289,6 +290,13 @@ def _instrument(
                 "resource", f"{model} speaks binary frames over RS-232", "give its serial port"
             )
     resource: str | None = None
+    if simulated and not attach and "resource" in table:
+        raise r.fail(
+            "resource",
+            "is given, but this simulated station starts its own simulator and would not use it",
+            "remove it, or attach to a running simulator with [simulation] control = "
+            '"host:port" (then every instrument needs its resource)',
+        )
     if "resource" in table or not simulated or attach:
         resource = r.text("resource")
         problem = _resource_problem(resource)
@@ -307,6 +315,35 @@ def _instrument(
     return InstrumentConfig(
         role, model, resource, 2.0 if timeout is None else timeout.m_as("s"), options
     )
+
+
+def source_channels(model: str) -> tuple[int, ...] | None:
+    """The output channels of a DC-source model (from its driver), ``None`` if not known here.
+
+    ``auto`` (and a model without a driver) is known only once the instrument answers; the
+    station then checks the channel when it opens the source (``bench.station``).
+    """
+    entry = None if model == "auto" else find_entry(model)
+    if entry is None:
+        return None
+    ratings = getattr(load_driver(entry), "RATINGS", None)
+    return tuple(sorted(ratings)) if isinstance(ratings, Mapping) else None
+
+
+def channel_problem(channel: int, model: str, channels: tuple[int, ...]) -> tuple[str, str]:
+    """(problem, fix) of a source channel the model does not have: one wording for both checks."""
+    listed = ", ".join(str(c) for c in channels)
+    return (
+        f"{channel} is not a channel of the {model} (it has channels {listed})",
+        f"set source_channel to the {model} channel wired to the pack fixture ({listed})",
+    )
+
+
+def _check_source_channel(fx: _Reader, entry: InstrumentConfig, channel: int) -> None:
+    channels = source_channels(entry.model)
+    if channels is not None and channel not in channels:
+        problem, fix = channel_problem(channel, entry.model, channels)
+        raise fx.fail("source_channel", problem, fix)
 
 
 def _simulation(source: str, table: Any) -> SimulationConfig:
@@ -429,7 +466,15 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     if not isinstance(fixture, Mapping):
         raise ConfigError(source, "fixture", "is not a table", "write [fixture]")
     fx = _Reader(source, fixture, "fixture")
+    if "load_channel" in fixture:
+        raise fx.fail(
+            "load_channel",
+            "is not a setting: every supported electronic load (DL3021, IT8511) has one input",
+            "remove load_channel; the load's input is wired to P+/P- of the fixture",
+        )
     fx.only({"source_channel"})
+    source_channel = fx.integer("source_channel", 1, 1)
+    _check_source_channel(fx, instruments["source"], source_channel)
     limits_table = data.get("limits", {})
     if not isinstance(limits_table, Mapping):
         raise ConfigError(source, "limits", "is not a table", "write [limits]")
@@ -441,7 +486,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         station_id=st.text("id"),
         operator=st.text("operator", default="operator"),
         instruments=instruments,
-        source_channel=fx.integer("source_channel", 1, 1),
+        source_channel=source_channel,
         limits=SafetyLimits(
             max_voltage=lim.quantity("max_voltage", "V", "9 V"),
             max_current=lim.quantity("max_current", "A", "3 A"),

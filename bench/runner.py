@@ -47,10 +47,10 @@ from results.errors import NotFound, ResultsError
 from results.models import ReturnedUnit, UnitStatus
 from results.recorder import DatabaseRecorder
 
-ProcedureBuilder = Callable[[FixtureChanger], Procedure]
+ProcedureBuilder = Callable[[FixtureChanger, StationConfig], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
-    "diagnosis": lambda fixtures: build_diagnosis(fixtures, DiagnosisOptions()),
-    "appearance": lambda fixtures: appearance_procedure(),
+    "diagnosis": lambda fixtures, config: build_diagnosis(fixtures, diagnosis_options(config)),
+    "appearance": lambda fixtures, config: appearance_procedure(),
 }
 """Procedures ``packbench run`` knows by name; add yours here (docs/writing-a-procedure.md)."""
 WITHOUT_INSTRUMENTS = frozenset({"appearance"})
@@ -60,6 +60,13 @@ Preflight = Callable[[PackSpec], None]
 """Called with the unit's pack spec before anything is opened or written; raises ``InputError``
 for answers a run would need and cannot get (``--yes`` never invents a reading)."""
 DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
+
+
+def diagnosis_options(config: StationConfig) -> DiagnosisOptions:
+    """The sequence's options as the station file sets them (its wiring, not the defaults)."""
+    return DiagnosisOptions(
+        source_channel=config.source_channel, max_temperature=config.max_temperature
+    )
 
 
 def exit_code_for(verdict: Verdict) -> int:
@@ -268,7 +275,7 @@ def run_unit(
             spec_source=str(ref.spec.source),
         )
     try:
-        built = builder(station.fixtures if station else OperatorFixtures(prompts))
+        built = builder(station.fixtures if station else OperatorFixtures(prompts), config)
         recorder = DatabaseRecorder(
             sessions,
             unit_id=ref.unit_id,
