@@ -18,7 +18,15 @@ from typing import Any
 
 import click
 
-from bench.cli_common import emit, human, json_option, parse_datetime, station, station_option
+from bench.cli_common import (
+    emit,
+    human,
+    json_option,
+    parse_datetime,
+    station,
+    station_option,
+    store_options,
+)
 from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_service import serve, token
@@ -40,6 +48,7 @@ from bench.runner import (
     run_unit,
     stored_units,
 )
+from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
@@ -68,6 +77,7 @@ def _row(outcome: UnitOutcome) -> TableRow:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@store_options
 def cli() -> None:
     """Battery-return test bench: complaints, returned units, diagnosis runs, reports."""
 
@@ -521,7 +531,7 @@ def db_upgrade(station_file: Path | None) -> int:
     """Create the store or bring its schema to the newest version."""
     config = _station(station_file)
     open_store_for(config)
-    click.echo(f"store at {config.database} is up to date")
+    click.echo(f"store at {shown(config.database)} is up to date")
     return EXIT_PASS
 
 

@@ -19,11 +19,49 @@ import click
 
 from bench.config import StationConfig, load_station
 from bench.errors import InputError
+from bench.store_setting import choose_store, with_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_DATABASE_KEY = "packbench.database"
+_VERBOSE_KEY = "packbench.verbose"
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Keep an option's value in the context's ``meta`` (shared with sub-commands), so the
+    group's ``--database`` and the command's own reach ``station()`` without a parameter."""
+
+    def callback(context: click.Context, _parameter: click.Parameter, value: Any) -> Any:
+        if value:
+            context.meta[key] = value
+        return value
+
+    return callback
+
+
+def store_options(function: F) -> F:
+    """``--database`` and ``--verbose``, accepted by the group and by every station command."""
+    function = click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember(_VERBOSE_KEY),
+        help="Say which store (and station file) the command uses.",
+    )(function)
+    return click.option(
+        "--database",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember(_DATABASE_KEY),
+        help="Store: SQLAlchemy URL or SQLite path. Default: $PACKBENCH_DATABASE_URL, else the "
+        "station file's database, else SQLite in the user data directory.",
+    )(function)
+
+
 def station_option(function: F) -> F:
+    function = store_options(function)
     return click.option(
         "--station",
         "station_file",
@@ -42,7 +80,15 @@ def json_option(function: F) -> F:
 
 
 def station(path: Path | None) -> StationConfig:
-    return load_station(path)
+    """The station file with the store every command agrees on (``bench.store_setting``)."""
+    config = load_station(path)
+    context = click.get_current_context(silent=True)
+    meta = context.meta if context is not None else {}
+    choice = choose_store(config, meta.get(_DATABASE_KEY))
+    if meta.get(_VERBOSE_KEY):
+        click.echo(f"packbench: station {config.source}", err=True)
+        click.echo(f"packbench: store {choice.shown()} (from {choice.origin})", err=True)
+    return with_store(config, choice)
 
 
 def human(as_json: bool) -> TextIO:

@@ -143,6 +143,10 @@ class StationConfig:
     """The file it came from (or ``<builtin>``), for messages."""
     notifications: NotificationsConfig | None = None
     """``None``: no ``[notifications]``; major complaints are refused until it is added."""
+    database_from_file: bool = False
+    """Whether ``database`` was written in the file (else it is the user data dir default)."""
+    database_origin: str = "station.database"
+    """Where ``database`` came from, as messages name it (``bench.store_setting``)."""
 
     @property
     def simulated(self) -> bool:
@@ -503,6 +507,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         simulation=simulation,
         source=source,
         notifications=_notifications(source, data.get("notifications")),
+        database_from_file=database is not None,
     )
 
 

@@ -24,6 +24,7 @@ from bench.config import StationConfig
 from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
 from bench.live import LiveView
 from bench.station import Station, open_station
+from bench.store_setting import shown
 from procedures.appearance import appearance_procedure
 from procedures.clock import RealClock
 from procedures.context import BenchInstruments
@@ -161,8 +162,8 @@ def open_store_for(config: StationConfig) -> sessionmaker[Session]:
         return open_store(config.database)
     except (SQLAlchemyError, ResultsError, OSError) as exc:
         raise InputError(
-            f"station.database ({config.database}): cannot open the store: {exc}. Fix: check "
-            "the path or URL and that the database server is running"
+            f"{config.database_origin} ({shown(config.database)}): cannot open the store: "
+            f"{exc}. Fix: check the path or URL and that the database server is running"
         ) from exc
 
 
