@@ -21,7 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
-from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
+from bench.errors import (
+    EXIT_ABORTED,
+    EXIT_FAIL,
+    EXIT_INSTRUMENT,
+    EXIT_PASS,
+    EXIT_SOFTWARE,
+    InputError,
+)
 from bench.live import LiveView
 from bench.station import Station, open_station
 from bench.store_setting import shown
@@ -61,6 +68,8 @@ Preflight = Callable[[PackSpec], None]
 """Called with the unit's pack spec before anything is opened or written; raises ``InputError``
 for answers a run would need and cannot get (``--yes`` never invents a reading)."""
 DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
+SOFTWARE_ERROR = "software error:"
+"""How the engine words a bug's recorded reason (``procedures.engine``): such a run exits 70."""
 
 
 def diagnosis_options(config: StationConfig) -> DiagnosisOptions:
@@ -117,6 +126,8 @@ class UnitOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.verdict is Verdict.ERROR and SOFTWARE_ERROR in self.message:
+            return EXIT_SOFTWARE  # a bug of ours, recorded as an error run: not the instruments
         return exit_code_for(self.verdict)
 
     def to_json(self) -> dict[str, Any]:
