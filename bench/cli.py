@@ -25,6 +25,7 @@ from bench.cli_common import (
     CleanText,
     Count,
     Positive,
+    database_option,
     emit,
     human,
     json_option,
@@ -552,6 +553,29 @@ def db_upgrade(station_file: Path | None) -> int:
     open_store_for(config)
     click.echo(f"store at {shown(config.database)} is up to date")
     return EXIT_PASS
+
+
+@cli.command()
+@_station_option
+@_json_option
+def doctor(station_file: Path | None, as_json: bool) -> int:
+    """Check the station file, the store (reachable, migrated, writable) and every instrument
+    (identity, self-test, safe state read back); each problem is named with its fix. Changes
+    nothing. Exit status: 0 ready, 2 station file, 5 store, 3 instruments (the first failing)."""
+    from bench.doctor import CheckResult, run_checks
+
+    marks = {"ok": "ok  ", "warning": "WARN", "failed": "FAIL", "skipped": "skip"}
+
+    def show(result: CheckResult) -> None:
+        out = _human(as_json)
+        click.echo(f"{marks[result.status]}  {result.check:<12} {result.detail}", file=out)
+        if result.fix:
+            click.echo(f"      {'':<12} Fix: {result.fix}", file=out)
+
+    results, code = run_checks(station_file, database_option(), show)
+    if as_json:
+        _emit({"ready": code == EXIT_PASS, "checks": [r.to_json() for r in results]})
+    return code
 
 
 @cli.command()

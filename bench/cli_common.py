@@ -81,6 +81,13 @@ def json_option(function: F) -> F:
     )(function)
 
 
+def database_option() -> str | None:
+    """The ``--database`` given to this command or before it (``None``: not given)."""
+    context = click.get_current_context(silent=True)
+    value = context.meta.get(_DATABASE_KEY) if context is not None else None
+    return str(value) if value else None
+
+
 def station(path: Path | None) -> StationConfig:
     """The station file with the store every command agrees on (``bench.store_setting``)."""
     config = load_station(path)
