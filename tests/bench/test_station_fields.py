@@ -251,3 +251,100 @@ def test_fault_id_and_operator_reach_the_record(
     runs, values = stored(tmp_path / "store.sqlite3")
     assert (runs[0]["station"], runs[0]["operator"]) == ("bench-7", "a.tester")
     assert values["voltage_as_received"] is not None and values["voltage_as_received"] < 1.0
+
+
+def test_max_power_reaches_the_load_driver(tmp_path: Path, recorded_wire: Wire) -> None:
+    """The diagnosis never uses constant power, so the field is shown where it acts: the load
+    the station opens refuses a CP level above it before anything is sent, and sends one below."""
+    from bench.config import load_station
+    from bench.station import opened_station
+    from bench.terminal_prompts import TerminalPrompts
+    from instruments.errors import SettingOutOfRange
+    from instruments.units import Q_
+
+    limits = 'max_voltage = "10 V"\nmax_current = "5 A"\nmax_power = "5 W"'
+    config = load_station(station_file(tmp_path, limits=limits))
+    with opened_station(config, prompts=TerminalPrompts(yes=True)) as station:
+        load = station.opened["load"]
+        with pytest.raises(SettingOutOfRange, match="SafetyLimits"):
+            load.set_power(Q_(6, "W"))  # type: ignore[attr-defined]
+        load.set_power(Q_(4, "W"))  # type: ignore[attr-defined]
+    levels = [w for w in recorded_wire.writes() if w.startswith(":SOUR:POW:LEV")]
+    assert levels == [":SOUR:POW:LEV 4"]
+
+
+def test_evidence_dir_holds_the_runs_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An appearance run's photos land in the station's evidence folder, named by their hash."""
+    from test_cli_appearance import answers_file
+
+    from results.models import Attachment
+
+    station = station_file(tmp_path, fault="healthy")
+    number = register(capsys, station, "U-1")
+    code, _out, err = cli(
+        capsys,
+        "run",
+        "appearance",
+        "-c",
+        number,
+        "-u",
+        "U-1",
+        "--station",
+        str(station),
+        "--answers",
+        str(answers_file(tmp_path)),
+    )
+    assert code == 0, err
+    with open_store(tmp_path / "store.sqlite3")() as session:
+        hashes = [a.sha256 for a in session.scalars(select(Attachment))]
+    stored_files = [p.name for p in (tmp_path / "evidence").rglob("*") if p.is_file()]
+    assert len(hashes) == 4
+    assert all(any(h in name for name in stored_files) for h in hashes)
+
+
+def test_attached_simulator_must_be_wired_to_the_configured_channel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulators.launcher import start_bench
+
+    with start_bench(source_model="DP832", source_channel=2, serial=False) as sim:
+        resources = {role: e.resource for role, e in sim.instruments.items()}
+        base = station_file(tmp_path)
+        number = register(capsys, base, "U-1")
+        for channel, expected in ((1, 2), (2, 0)):
+            text = (
+                f'[station]\nid = "att"\nsimulated = true\n'
+                f'database = "{tmp_path / "store.sqlite3"}"\n'
+                f'evidence_dir = "{tmp_path / "evidence"}"\n'
+                f"[fixture]\nsource_channel = {channel}\n"
+                + "".join(
+                    f'[instruments.{role}]\nmodel = "{model}"\nresource = "{resources[role]}"\n'
+                    for role, model in (
+                        ("dmm", "34461A"),
+                        ("source", "DP832"),
+                        ("load", "DL3021"),
+                        ("rmeter", "BT3562"),
+                    )
+                )
+                + f'[simulation]\ncontrol = "{sim.control_address}"\n'
+            )
+            attached = tmp_path / f"attached-{channel}.toml"
+            attached.write_text(text)
+            code, _out, err = cli(
+                capsys,
+                "run",
+                "diagnosis",
+                "-c",
+                number,
+                "-u",
+                "U-1",
+                "--yes",
+                "--station",
+                str(attached),
+            )
+            assert code == expected, err
+            if expected == 2:
+                assert "fixture.source_channel: 1 is not the channel the simulator" in err
+                assert "Fix: set source_channel = 2" in err
