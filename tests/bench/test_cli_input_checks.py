@@ -246,3 +246,15 @@ def test_a_bug_inside_a_step_is_an_error_run_without_traceback_evidence(
     assert code == 0, err
     html = report.read_text()
     assert "traceback" not in html.lower() and "10.9.8.7" not in html
+
+
+def test_typed_text_is_normalised_and_asked_again_when_it_hides_a_character() -> None:
+    import io
+
+    from bench.terminal_prompts import TerminalPrompts
+
+    out = io.StringIO()
+    typed = iter(["drill\x1b[2J\n", "ｄｒｉｌｌ\u00a0X\n"])
+    prompts = TerminalPrompts(read_line=lambda: next(typed, ""), out=out)
+    assert prompts.text("usage_device", "Device?") == "drill X"
+    assert "control character (U+001B)" in out.getvalue()
