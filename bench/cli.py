@@ -94,6 +94,7 @@ def cli() -> None:
 
 @cli.command()
 @_json_option
+@store_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML report path.")
 def demo(as_json: bool, out: Path | None) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
