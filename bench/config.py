@@ -372,13 +372,33 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
         raise r.fail(
             "units", "is not a table of serial = fault", '[simulation.units] "SN1" = "..."'
         )
+    fault = r.text("fault", default="healthy")
+    _check_fault(r, "fault", fault)
+    for serial, unit_fault in units.items():
+        _check_fault(r, f"units.{serial}", unit_fault)
+    seed = r.integer("seed", 0, 0)
+    if seed > 2**32 - 1:
+        raise r.fail("seed", f"{seed} is too large", "give a seed in 0 .. 4294967295")
     return SimulationConfig(
         control=control,
         speed=None if speed is None else float(speed),
-        fault=r.text("fault", default="healthy"),
+        fault=fault,
         units=dict(units),
-        seed=r.integer("seed", 0, 0),
+        seed=seed,
     )
+
+
+def _check_fault(r: _Reader, key: str, name: str) -> None:
+    """A fault the simulator does not know would stop the run later; name it now."""
+    from simulators.launcher import fault_catalogue
+
+    catalogue = fault_catalogue()
+    if name not in catalogue:
+        raise r.fail(
+            key,
+            f"unknown simulated fault {name!r}",
+            f"use one of: {', '.join(sorted(catalogue))} (packbench sim --list-faults)",
+        )
 
 
 def _notifications(source: str, table: Any) -> NotificationsConfig | None:

@@ -264,3 +264,20 @@ def test_simulated_station_refuses_a_resource_it_would_not_use() -> None:
     data["simulation"] = {"control": "127.0.0.1:5050"}
     with pytest.raises(ConfigError, match=r"instruments\.source"):  # attach: every resource
         parse_station(data, "sim.toml")
+
+
+@pytest.mark.parametrize(
+    ("simulation", "field"),
+    [
+        ({"fault": "gremlins"}, "simulation.fault"),
+        ({"units": {"SN-1": "gremlins"}}, "simulation.units.SN-1"),
+        ({"seed": 2**40}, "simulation.seed"),
+    ],
+)
+def test_simulation_fields_are_checked_when_the_file_is_read(
+    simulation: dict[str, Any], field: str
+) -> None:
+    data = {"station": {"id": "s", "simulated": True}, "simulation": simulation}
+    with pytest.raises(ConfigError) as caught:
+        parse_station(data, "sim.toml")
+    assert f"{field}:" in str(caught.value) and "Fix:" in str(caught.value)
