@@ -91,6 +91,9 @@ class InstrumentConfig:
     timeout_s: float = 2.0
     options: Mapping[str, Any] = field(default_factory=dict)
     """Transport options handed to ``open_instrument`` (``baudrate``, terminations)."""
+    current_resolution: Quantity | None = None
+    """Source only: its current readback resolution (the role cannot tell it); fine enough,
+    it lets the board test judge the board's µA self-consumption instead of skipping it."""
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,7 @@ def _instrument(
             f'write [instruments.{role}] with model = "..." and resource = "..."',
         )
     r = _Reader(source, table, f"instruments.{role}")
-    r.only(_INSTRUMENT_KEYS)
+    r.only(_INSTRUMENT_KEYS | ({"current_resolution"} if role == "source" else set()))
     model = r.text("model", default="auto" if not simulated else SIM_MODELS[role][0])
     if simulated:
         if model.upper() not in SIM_MODELS[role]:
@@ -317,7 +320,12 @@ def _instrument(
                 raise r.fail(key, f"{value!r} is not a line ending", 'use "\\n" or "\\r\\n"')
             options[key] = value
     return InstrumentConfig(
-        role, model, resource, 2.0 if timeout is None else timeout.m_as("s"), options
+        role,
+        model,
+        resource,
+        2.0 if timeout is None else timeout.m_as("s"),
+        options,
+        r.quantity("current_resolution", "A", "0.1 uA") if role == "source" else None,
     )
 
 

@@ -75,7 +75,9 @@ SOFTWARE_ERROR = "software error:"
 def diagnosis_options(config: StationConfig) -> DiagnosisOptions:
     """The sequence's options as the station file sets them (its wiring, not the defaults)."""
     return DiagnosisOptions(
-        source_channel=config.source_channel, max_temperature=config.max_temperature
+        source_channel=config.source_channel,
+        max_temperature=config.max_temperature,
+        source_current_resolution=config.instruments["source"].current_resolution,
     )
 
 

@@ -38,6 +38,7 @@ model = "34461A"
 {dmm_extra}
 [instruments.source]
 model = "{source}"
+{source_extra}
 [instruments.load]
 model = "{load}"
 [instruments.rmeter]
@@ -59,6 +60,7 @@ def station_file(tmp_path: Path, **fields: str) -> Path:
         "limits": 'max_voltage = "10 V"\nmax_current = "5 A"',
         "dmm_extra": "",
         "source": "E36312A",
+        "source_extra": "",
         "load": "DL3021",
         "fault": "healthy",
         "seed": "0",
@@ -348,3 +350,22 @@ def test_attached_simulator_must_be_wired_to_the_configured_channel(
             if expected == 2:
                 assert "fixture.source_channel: 1 is not the channel the simulator" in err
                 assert "Fix: set source_channel = 2" in err
+
+
+@pytest.mark.parametrize("resolution", ["", 'current_resolution = "0.1 uA"'])
+def test_source_current_resolution_decides_whether_self_consumption_is_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], resolution: str
+) -> None:
+    station = station_file(tmp_path, fault="overcurrent_protection_failed", source_extra=resolution)
+    code, err = run(capsys, station)
+    assert code in (0, 1), err
+    sessions = open_store(tmp_path / "store.sqlite3")
+    with sessions() as session:
+        rows = {
+            m.name: (m.value, m.verdict)
+            for m in session.scalars(select(Measurement))
+            if m.name in ("board_supply_current", "board_self_consumption")
+        }
+    assert rows["board_supply_current"][0] is not None  # read on the wire either way
+    judged = rows["board_self_consumption"][0] is not None
+    assert judged == bool(resolution)
