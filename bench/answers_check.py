@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from bench.errors import InputError
-from bench.text_input import TextProblem, clean_text
+from bench.text_input import TextProblem, clean_text, hidden_character
 from procedures.appearance import CHECKLIST, DEFECT_PHOTO, DIMENSION_UNIT, REQUIRED_PHOTOS
 from procedures.diagnosis import intake
 from procedures.diagnosis.disassembly import CONFIRM_ID
@@ -102,6 +102,18 @@ def _text(value: str) -> str:
     return clean_text(value, max_length=500)
 
 
+def _path(value: str) -> str:
+    """A picture's path: hidden characters refused, but kept as written (NFKC could turn a
+    full-width file name into one that does not exist)."""
+    found = hidden_character(value)
+    if found is not None:
+        raise TextProblem(
+            f"contains {found[2]} ({found[1]}) at character {found[0]}",
+            "rename the file and give its plain path",
+        )
+    return value
+
+
 def _one_of(options: tuple[str, ...]) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value not in options:
@@ -134,8 +146,10 @@ def _number(unit: str) -> Callable[[object], object]:
 
 def _annotation(question: Question) -> Any:
     """The pydantic type of one answer (strict: ``1`` is no ``true``, ``5`` no text)."""
-    if question.kind in ("text", "photo"):
+    if question.kind == "text":
         return Annotated[StrictStr, AfterValidator(_text)]
+    if question.kind == "photo":
+        return Annotated[StrictStr, AfterValidator(_path)]
     if question.kind == "choice":
         return Annotated[
             StrictStr, AfterValidator(_text), AfterValidator(_one_of(question.options))
