@@ -3,7 +3,9 @@
 A list of checks run in order, each answering with one or more results (ok, warning, failed or
 skipped) that carry the fix in words a bench engineer acts on. A check never repairs anything:
 the store is not created or migrated, no output is switched on; instruments are only opened,
-identified, self-tested and asked for their safe state, which is read back. The checks share a
+identified, self-tested and asked for their safe state, which is read back (so do not run it
+while a run is in progress on the same bench: it would switch that run's outputs off). The
+checks share a
 ``DoctorContext`` so a later one can use what an earlier one found (the station, the store) and
 skip itself, saying why, when that is missing.
 
@@ -254,7 +256,9 @@ def check_instruments(ctx: DoctorContext) -> Iterable[CheckResult]:
         yield _skipped("instruments", "needs a valid station file (see above)")
         return
     endpoints: dict[str, Endpoint] = {}
-    if config.simulation is not None:
+    if config.simulation is not None and config.simulation.control is None:
+        # a simulator of its own, started for the check (an attached one is left as it is:
+        # its instruments are reached by their resources, no fault is applied to it)
         from bench.simulated import start_simulation
 
         try:
