@@ -1,8 +1,10 @@
 """``packbench``: the bench's command line (``--help`` on every command).
 
-Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 130 aborted (Ctrl-C or
-SIGTERM). With ``--json``, ``run``, ``demo`` and ``complaint show`` print exactly one JSON document
-on standard output and send everything a person reads (progress, prompts) to standard error.
+Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 70 software error (one
+line on screen, the traceback in the developers' log: ``bench.devlog``), 130 aborted (Ctrl-C or
+SIGTERM); the full list is in ``bench.errors``. With ``--json``, ``run``, ``demo`` and
+``complaint show`` print exactly one JSON document on standard output and send everything a
+person reads (progress, prompts) to standard error.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -18,16 +21,32 @@ from typing import Any
 
 import click
 
-from bench.cli_common import emit, human, json_option, parse_datetime, station, station_option
+from bench.answers_check import check_answers_file, check_dimensions
+from bench.cli_common import (
+    CleanText,
+    Count,
+    Positive,
+    database_option,
+    emit,
+    human,
+    json_option,
+    parse_datetime,
+    refuse_hidden_characters,
+    station,
+    station_option,
+    store_options,
+)
 from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_service import serve, token
+from bench.devlog import install_devlog, record_crash, software_error_line
 from bench.errors import (
     EXIT_ABORTED,
     EXIT_BAD_INPUT,
     EXIT_FAIL,
     EXIT_INSTRUMENT,
     EXIT_PASS,
+    EXIT_SOFTWARE,
     BenchError,
     InputError,
 )
@@ -36,13 +55,14 @@ from bench.runner import (
     PROCEDURES,
     UnitOutcome,
     complaint_document,
+    diagnosis_options,
     exit_code_for,
     open_store_for,
     run_unit,
     stored_units,
 )
+from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
-from procedures.diagnosis.fixtures import DiagnosisOptions
 from procedures.records import Verdict
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
@@ -71,12 +91,14 @@ def _row(outcome: UnitOutcome) -> TableRow:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@store_options
 def cli() -> None:
     """Battery-return test bench: complaints, returned units, diagnosis runs, reports."""
 
 
 @cli.command()
 @_json_option
+@store_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML report path.")
 def demo(as_json: bool, out: Path | None) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
@@ -88,8 +110,12 @@ def demo(as_json: bool, out: Path | None) -> int:
 
 @cli.command()
 @click.argument("procedure", type=click.Choice(sorted(PROCEDURES)))
-@click.option("--complaint", "-c", required=True, help="Complaint number, e.g. CC-2026-0001.")
-@click.option("--unit", "-u", "units", required=True, multiple=True, help="Unit serial (repeat).")
+@click.option(
+    "--complaint", "-c", type=CleanText(), required=True, help="Complaint number (CC-2026-0001)."
+)
+@click.option(
+    "--unit", "-u", "units", type=CleanText(), required=True, multiple=True, help="Unit serial."
+)
 @_station_option
 @click.option("--sim-fault", help="Simulated stations: the fault scenario for these units.")
 @click.option("--spec", help="Pack spec model or TOML file (default: the unit's model).")
@@ -128,7 +154,7 @@ def run(
     """
     config = _station(station_file)
     view = LiveView(_human(as_json))
-    scripted = load_answers(answers) if answers else {}
+    scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
     base_dir = answers.parent if answers else None
     prompts = TerminalPrompts(answers=scripted, yes=yes, view=view, base_dir=base_dir)
     preflight = None
@@ -136,6 +162,7 @@ def run(
         from bench.appearance_check import check_answers
 
         def preflight(pack: PackSpec) -> None:
+            check_dimensions(pack, scripted, answers or "")
             check_answers(pack, scripted, yes=yes, base_dir=base_dir)
 
     sessions = open_store_for(config)
@@ -154,7 +181,7 @@ def run(
                 spec=spec,
                 sessions=sessions,
                 preflight=preflight,
-                options=DiagnosisOptions(discharge_capacity_check=capacity_check),
+                options=replace(diagnosis_options(config), discharge_capacity_check=capacity_check),
             )
             outcomes.append(outcome)
             if outcome.exit_code == EXIT_ABORTED:
@@ -209,10 +236,13 @@ def _check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -
 
 
 @complaint.command("new")
-@click.option("--customer", required=True, help="Customer name, as on the complaint form.")
+@click.option(
+    "--customer", type=CleanText(), required=True, help="Customer name, as on the complaint form."
+)
 @click.option(
     "--model",
     "product_model",
+    type=CleanText(),
     required=True,
     help="Product (pack spec) model, e.g. PB-1S2P-18650-5200.",
 )
@@ -221,11 +251,12 @@ def _check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -
     is_flag=True,
     help="Accept a --model without a built-in spec (its runs then need --spec FILE).",
 )
-@click.option("--shipped", "shipped_qty", type=int, required=True, help="Units shipped.")
-@click.option("--defect", "defect_qty", type=int, required=True, help="Units complained about.")
-@click.option("--symptom", required=True, help=_SYMPTOM_HELP)
+@click.option("--shipped", "shipped_qty", type=Count(), required=True, help="Units shipped.")
+@click.option("--defect", "defect_qty", type=Count(), required=True, help="Units complained about.")
+@click.option("--symptom", type=CleanText(), required=True, help=_SYMPTOM_HELP)
 @click.option(
     "--severity",
+    type=CleanText(),
     help="severe, general or occasional. Required, except for short_circuit_fire, explosion and "
     "leakage (always severe).",
 )
@@ -233,9 +264,9 @@ def _check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -
 @click.option(
     "--key-customer", is_flag=True, help="A key customer: severe means a major complaint."
 )
-@click.option("--received-by", required=True, help="Who took the complaint.")
-@click.option("--received-at", help="ISO date-time (default: now, UTC).")
-@click.option("--demands", default="", help="What the customer asks for.")
+@click.option("--received-by", type=CleanText(), required=True, help="Who took the complaint.")
+@click.option("--received-at", type=CleanText(), help="ISO date-time (default: now, UTC).")
+@click.option("--demands", type=CleanText(2000), default="", help="What the customer asks for.")
 @_station_option
 @_json_option
 def complaint_new(
@@ -389,15 +420,16 @@ def unit() -> None:
 
 
 @unit.command("add")
-@click.argument("complaint_number")
-@click.argument("serials", nargs=-1, required=True)
+@click.argument("complaint_number", type=CleanText())
+@click.argument("serials", nargs=-1, required=True, type=CleanText())
 @click.option(
     "--model",
     "product_model",
+    type=CleanText(),
     default="",
     help="Pack spec model of the unit (default: the complaint's model).",
 )
-@click.option("--lot", default="")
+@click.option("--lot", type=CleanText(), default="")
 @_station_option
 def unit_add(
     complaint_number: str,
@@ -487,8 +519,8 @@ def instruments_check(station_file: Path | None) -> int:
 @click.option("--source-model", default="E36312A", type=click.Choice(["E36312A", "DP832"]))
 @click.option("--load-model", default="DL3021", type=click.Choice(["DL3021", "IT8511"]))
 @click.option("--rmeter-model", default="BT3562", type=click.Choice(["BT3562", "BT3563"]))
-@click.option("--seed", type=int, default=0)
-@click.option("--speed", type=float, default=None, help="Follow the wall clock times this.")
+@click.option("--seed", type=Count(0, 2**32 - 1), default=0, help="Noise seed.")
+@click.option("--speed", type=Positive(), default=None, help="Follow the wall clock times this.")
 @click.option("--list-faults", is_flag=True, help="List the fault catalogue and exit.")
 @_json_option
 def sim(
@@ -533,8 +565,31 @@ def db_upgrade(station_file: Path | None) -> int:
     """Create the store or bring its schema to the newest version."""
     config = _station(station_file)
     open_store_for(config)
-    click.echo(f"store at {config.database} is up to date")
+    click.echo(f"store at {shown(config.database)} is up to date")
     return EXIT_PASS
+
+
+@cli.command()
+@_station_option
+@_json_option
+def doctor(station_file: Path | None, as_json: bool) -> int:
+    """Check the station file, the store (reachable, migrated, writable) and every instrument
+    (identity, self-test, safe state read back); each problem is named with its fix. Changes
+    nothing. Exit status: 0 ready, 2 station file, 5 store, 3 instruments (the first failing)."""
+    from bench.doctor import CheckResult, run_checks
+
+    marks = {"ok": "ok  ", "warning": "WARN", "failed": "FAIL", "skipped": "skip"}
+
+    def show(result: CheckResult) -> None:
+        out = _human(as_json)
+        click.echo(f"{marks[result.status]}  {result.check:<12} {result.detail}", file=out)
+        if result.fix:
+            click.echo(f"      {'':<12} Fix: {result.fix}", file=out)
+
+    results, code = run_checks(station_file, database_option(), show)
+    if as_json:
+        _emit({"ready": code == EXIT_PASS, "checks": [r.to_json() for r in results]})
+    return code
 
 
 @cli.command()
@@ -584,9 +639,12 @@ def _sigterm_unwinds() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns (and exits with) the documented status."""
     code: int
+    words = list(sys.argv[1:] if argv is None else argv)
+    install_devlog()
     with _sigterm_unwinds():
         try:
-            result = cli.main(args=argv, prog_name="packbench", standalone_mode=False)
+            refuse_hidden_characters(words)
+            result = cli.main(args=words, prog_name="packbench", standalone_mode=False)
             code = result if isinstance(result, int) else EXIT_PASS
         except click.exceptions.Abort:
             click.echo("packbench: aborted", err=True)
@@ -605,6 +663,9 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             click.echo("packbench: aborted; instruments were asked to go safe", err=True)
             code = EXIT_ABORTED
+        except Exception as exc:  # a bug of ours: one line here, the traceback in the devlog
+            click.echo(software_error_line(exc, record_crash(exc, words)), err=True)
+            code = EXIT_SOFTWARE
     if argv is None:
         sys.exit(code)
     return code

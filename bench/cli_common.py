@@ -9,6 +9,7 @@ need not import ``bench.cli`` (which imports them) and every command spells ``--
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -19,11 +20,50 @@ import click
 
 from bench.config import StationConfig, load_station
 from bench.errors import InputError
+from bench.store_setting import choose_store, with_store
+from bench.text_input import TextProblem, clean_text, hidden_character
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_DATABASE_KEY = "packbench.database"
+_VERBOSE_KEY = "packbench.verbose"
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Keep an option's value in the context's ``meta`` (shared with sub-commands), so the
+    group's ``--database`` and the command's own reach ``station()`` without a parameter."""
+
+    def callback(context: click.Context, _parameter: click.Parameter, value: Any) -> Any:
+        if value:
+            context.meta[key] = value
+        return value
+
+    return callback
+
+
+def store_options(function: F) -> F:
+    """``--database`` and ``--verbose``, accepted by the group and by every station command."""
+    function = click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember(_VERBOSE_KEY),
+        help="Say which store (and station file) the command uses.",
+    )(function)
+    return click.option(
+        "--database",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember(_DATABASE_KEY),
+        help="Store: SQLAlchemy URL or SQLite path. Default: $PACKBENCH_DATABASE_URL, else the "
+        "station file's database, else SQLite in the user data directory.",
+    )(function)
+
+
 def station_option(function: F) -> F:
+    function = store_options(function)
     return click.option(
         "--station",
         "station_file",
@@ -41,8 +81,23 @@ def json_option(function: F) -> F:
     )(function)
 
 
+def database_option() -> str | None:
+    """The ``--database`` given to this command or before it (``None``: not given)."""
+    context = click.get_current_context(silent=True)
+    value = context.meta.get(_DATABASE_KEY) if context is not None else None
+    return str(value) if value else None
+
+
 def station(path: Path | None) -> StationConfig:
-    return load_station(path)
+    """The station file with the store every command agrees on (``bench.store_setting``)."""
+    config = load_station(path)
+    context = click.get_current_context(silent=True)
+    meta = context.meta if context is not None else {}
+    choice = choose_store(config, meta.get(_DATABASE_KEY))
+    if meta.get(_VERBOSE_KEY):
+        click.echo(f"packbench: station {config.source}", err=True)
+        click.echo(f"packbench: store {choice.shown()} (from {choice.origin})", err=True)
+    return with_store(config, choice)
 
 
 def human(as_json: bool) -> TextIO:
@@ -70,3 +125,87 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{option} {text!r} is not an ISO date (2026-03-01)") from None
+
+
+MAX_COUNT = 2**31 - 1
+"""Largest count the store's integer columns hold (and far more units than any complaint)."""
+
+
+class Count(click.ParamType[int]):
+    """A whole number that fits the store's integer columns, refused with the bound before
+    anything runs (click's ``int`` takes ``99999999999999999999999``, which no column holds).
+
+    Meaning (at least 1, no more defective than shipped) is the form's to judge, with its own
+    wording; ``minimum`` is for options where the command line is the only check.
+    """
+
+    name = "count"
+
+    def __init__(self, minimum: int = -MAX_COUNT, maximum: int = MAX_COUNT) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number. Fix: give e.g. 10", param, ctx)
+        if number > self.maximum:
+            self.fail(f"{value} is too large. Fix: give at most {self.maximum}", param, ctx)
+        if number < self.minimum:
+            self.fail(f"{value} is too small. Fix: give at least {self.minimum}", param, ctx)
+        return number
+
+
+class Positive(click.ParamType[float]):
+    """A finite number above zero (``nan``, ``inf`` and ``1e999`` are refused)."""
+
+    name = "number"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number. Fix: give e.g. 600", param, ctx)
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value} is not a finite number above 0. Fix: give e.g. 600", param, ctx)
+        return number
+
+
+class CleanText(click.ParamType[str]):
+    """Text stored or matched as given: NFKC, without control or invisible characters
+    (``bench.text_input``), so a full-width serial finds its unit and a hidden one is refused."""
+
+    name = "text"
+
+    def __init__(self, max_length: int = 200) -> None:
+        self.max_length = max_length
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return clean_text(str(value), max_length=self.max_length)
+        except TextProblem as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def refuse_hidden_characters(argv: list[str]) -> None:
+    """Every command-line word, before click parses it: a control or invisible character in any
+    of them is refused, naming the option it belongs to (``InputError``, exit 2)."""
+    for index, word in enumerate(argv):
+        found = hidden_character(word)
+        if found is None:
+            continue
+        option, _, _ = word.partition("=")
+        if not option.startswith("-") or "=" not in word:
+            previous = argv[index - 1] if index else ""
+            option = previous if previous.startswith("-") else f"argument {index + 1} ({word!r})"
+        position, code, kind = found
+        raise InputError(
+            f"{option}: contains {kind} ({code}) at character {position}. Fix: retype it "
+            "without that character"
+        )

@@ -17,7 +17,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.cli_common import emit, json_option, parse_datetime, station, station_option
+from bench.cli_common import Count, emit, json_option, parse_datetime, station, station_option
 from bench.config import NotificationsConfig, StationConfig
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, ConfigError, InputError
 from bench.runner import open_store_for
@@ -158,7 +158,7 @@ def major() -> None:
 
 @major.command("containment")
 @click.argument("number")
-@click.option("--stock-frozen", "stock", type=int, required=True, help="Units frozen on hand.")
+@click.option("--stock-frozen", "stock", type=Count(), required=True, help="Units frozen on hand.")
 @click.option("--locations", required=True, help="Where the stock was frozen.")
 @click.option("--production-hold/--no-production-hold", default=True, show_default=True)
 @station_option

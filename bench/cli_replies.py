@@ -15,7 +15,16 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.cli_common import F, emit, json_option, parse_date, station, station_option
+from bench.cli_common import (
+    Count,
+    F,
+    Positive,
+    emit,
+    json_option,
+    parse_date,
+    station,
+    station_option,
+)
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.complaints import get_complaint
@@ -65,7 +74,10 @@ def _show_issues(issues: list[ReplyIssue]) -> None:
 
 def _reply_option(function: F) -> F:
     return click.option(
-        "--reply", "reply_id", type=int, help="Reply id (default: the newest of the complaint)."
+        "--reply",
+        "reply_id",
+        type=Count(1),
+        help="Reply id (default: the newest of the complaint).",
     )(function)
 
 
@@ -149,10 +161,12 @@ def check(number: str, reply_id: int | None, station_file: Path | None) -> int:
 
 @reply.command("approve-promise")
 @click.argument("number")
-@click.option("--amount", type=float, help="An approved compensation amount (with --currency).")
+@click.option(
+    "--amount", type=Positive(), help="An approved compensation amount (with --currency)."
+)
 @click.option("--currency", help="ISO currency of --amount, e.g. CNY, USD.")
 @click.option("--date", "on_date", help="An approved date, ISO (e.g. a replacement delivery).")
-@click.option("--days", type=int, help="An approved window in days.")
+@click.option("--days", type=Count(0), help="An approved window in days.")
 @click.option("--offer", help="An approved offer in kind, e.g. 'free replacement of 7 packs'.")
 @click.option("--note", default="", help="Why, or who decided.")
 @station_option

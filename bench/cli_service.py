@@ -2,8 +2,9 @@
 
 The service reads its settings from the environment in every uvicorn worker (each worker is a
 fresh process built from an import string), so the command line's choices are written into the
-environment before ``bench.service`` starts: ``--database``, else ``$PACKBENCH_DATABASE_URL``,
-else the station's store, which lets a bench and the service on the same PC share one store
+environment before ``bench.service`` starts: the one store setting of every command
+(``bench.store_setting``: ``--database``, else ``$PACKBENCH_DATABASE_URL``, else the station's
+store), which lets a bench and the service on the same PC share one store
 without any extra setting. The same order holds for the evidence folder.
 """
 
@@ -26,11 +27,11 @@ DATABASE_ENV = "PACKBENCH_DATABASE_URL"
 EVIDENCE_ENV = "PACKBENCH_EVIDENCE_DIR"
 
 
-def service_environment(
-    config: StationConfig, database: str | None, evidence_dir: Path | None
-) -> dict[str, str]:
-    """The variables the service reads, resolved option > environment > station file."""
-    chosen_database = database or os.environ.get(DATABASE_ENV) or config.database
+def service_environment(config: StationConfig, evidence_dir: Path | None) -> dict[str, str]:
+    """The variables the service reads: the store as ``station()`` chose it (option > environment
+    > station file > default, ``bench.store_setting``), the evidence folder option > environment
+    > station file."""
+    chosen_database = config.database
     chosen_evidence = (str(evidence_dir) if evidence_dir else os.environ.get(EVIDENCE_ENV)) or str(
         config.evidence_dir
     )
@@ -39,11 +40,11 @@ def service_environment(
     return {DATABASE_ENV: chosen_database, EVIDENCE_ENV: chosen_evidence}
 
 
-def _settings(config: StationConfig, database: str | None, evidence_dir: Path | None) -> Settings:
+def _settings(config: StationConfig, evidence_dir: Path | None) -> Settings:
     """Settings as every worker will read them (imported late: the service is optional)."""
     from bench.service.settings import Settings, SettingsError
 
-    env = dict(os.environ) | service_environment(config, database, evidence_dir)
+    env = dict(os.environ) | service_environment(config, evidence_dir)
     try:
         return Settings.from_env(env)
     except SettingsError as exc:
@@ -51,15 +52,11 @@ def _settings(config: StationConfig, database: str | None, evidence_dir: Path | 
 
 
 def _database_option(function: F) -> F:
-    function = click.option(
+    """``--evidence-dir``; ``--database`` comes with ``--station`` (``bench.store_setting``)."""
+    return click.option(
         "--evidence-dir",
         type=click.Path(file_okay=False, path_type=Path),
         help="Evidence folder (default: $PACKBENCH_EVIDENCE_DIR, else the station's).",
-    )(function)
-    return click.option(
-        "--database",
-        help="SQLAlchemy URL or SQLite path (default: $PACKBENCH_DATABASE_URL, else the "
-        "station's store).",
     )(function)
 
 
@@ -73,7 +70,6 @@ def serve(
     host: str,
     port: int,
     workers: int,
-    database: str | None,
     evidence_dir: Path | None,
     station_file: Path | None,
 ) -> int:
@@ -84,10 +80,10 @@ def serve(
     """
     from bench.service.__main__ import serve as serve_service
 
-    config = station(station_file)
-    settings = _settings(config, database, evidence_dir)
+    config = station(station_file)  # its database is already the one store setting's choice
+    settings = _settings(config, evidence_dir)
     # Workers (and the app factory of a single worker) read the environment, not our options.
-    os.environ.update(service_environment(config, database, evidence_dir))
+    os.environ.update(service_environment(config, evidence_dir))
     if workers > 1 and "://" not in settings.database_url:
         click.echo(
             "packbench serve: warning: several workers on SQLite take turns writing; use "
@@ -120,7 +116,6 @@ def token() -> None:
 def bootstrap_admin(
     name: str,
     printed_name: str,
-    database: str | None,
     evidence_dir: Path | None,
     station_file: Path | None,
 ) -> int:
@@ -128,7 +123,7 @@ def bootstrap_admin(
     from bench.service.__main__ import bootstrap
     from results.errors import ResultsError
 
-    settings = _settings(station(station_file), database, evidence_dir)
+    settings = _settings(station(station_file), evidence_dir)
     try:
         raw = bootstrap(settings, name, printed_name)
     except ResultsError as exc:

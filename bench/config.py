@@ -14,6 +14,7 @@ in mA where A was meant is refused instead of being read a thousand times too hi
 
     [fixture]
     source_channel = 1                     # the source channel wired to the pack / board
+                                           # (checked against the source model's channels)
 
     [limits]
     max_voltage = "9 V"
@@ -90,6 +91,9 @@ class InstrumentConfig:
     timeout_s: float = 2.0
     options: Mapping[str, Any] = field(default_factory=dict)
     """Transport options handed to ``open_instrument`` (``baudrate``, terminations)."""
+    current_resolution: Quantity | None = None
+    """Source only: its current readback resolution (the role cannot tell it); fine enough,
+    it lets the board test judge the board's µA self-consumption instead of skipping it."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,10 @@ class StationConfig:
     """The file it came from (or ``<builtin>``), for messages."""
     notifications: NotificationsConfig | None = None
     """``None``: no ``[notifications]``; major complaints are refused until it is added."""
+    database_from_file: bool = False
+    """Whether ``database`` was written in the file (else it is the user data dir default)."""
+    database_origin: str = "station.database"
+    """Where ``database`` came from, as messages name it (``bench.store_setting``)."""
 
     @property
     def simulated(self) -> bool:
@@ -252,7 +260,7 @@ def _instrument(
             f'write [instruments.{role}] with model = "..." and resource = "..."',
         )
     r = _Reader(source, table, f"instruments.{role}")
-    r.only(_INSTRUMENT_KEYS)
+    r.only(_INSTRUMENT_KEYS | ({"current_resolution"} if role == "source" else set()))
     model = r.text("model", default="auto" if not simulated else SIM_MODELS[role][0])
     if simulated:
         if model.upper() not in SIM_MODELS[role]:
@@ -289,6 +297,13 @@ def _instrument(
                 "resource", f"{model} speaks binary frames over RS-232", "give its serial port"
             )
     resource: str | None = None
+    if simulated and not attach and "resource" in table:
+        raise r.fail(
+            "resource",
+            "is given, but this simulated station starts its own simulator and would not use it",
+            "remove it, or attach to a running simulator with [simulation] control = "
+            '"host:port" (then every instrument needs its resource)',
+        )
     if "resource" in table or not simulated or attach:
         resource = r.text("resource")
         problem = _resource_problem(resource)
@@ -305,8 +320,42 @@ def _instrument(
                 raise r.fail(key, f"{value!r} is not a line ending", 'use "\\n" or "\\r\\n"')
             options[key] = value
     return InstrumentConfig(
-        role, model, resource, 2.0 if timeout is None else timeout.m_as("s"), options
+        role,
+        model,
+        resource,
+        2.0 if timeout is None else timeout.m_as("s"),
+        options,
+        r.quantity("current_resolution", "A", "0.1 uA") if role == "source" else None,
     )
+
+
+def source_channels(model: str) -> tuple[int, ...] | None:
+    """The output channels of a DC-source model (from its driver), ``None`` if not known here.
+
+    ``auto`` (and a model without a driver) is known only once the instrument answers; the
+    station then checks the channel when it opens the source (``bench.station``).
+    """
+    entry = None if model == "auto" else find_entry(model)
+    if entry is None:
+        return None
+    ratings = getattr(load_driver(entry), "RATINGS", None)
+    return tuple(sorted(ratings)) if isinstance(ratings, Mapping) else None
+
+
+def channel_problem(channel: int, model: str, channels: tuple[int, ...]) -> tuple[str, str]:
+    """(problem, fix) of a source channel the model does not have: one wording for both checks."""
+    listed = ", ".join(str(c) for c in channels)
+    return (
+        f"{channel} is not a channel of the {model} (it has channels {listed})",
+        f"set source_channel to the {model} channel wired to the pack fixture ({listed})",
+    )
+
+
+def _check_source_channel(fx: _Reader, entry: InstrumentConfig, channel: int) -> None:
+    channels = source_channels(entry.model)
+    if channels is not None and channel not in channels:
+        problem, fix = channel_problem(channel, entry.model, channels)
+        raise fx.fail("source_channel", problem, fix)
 
 
 def _simulation(source: str, table: Any) -> SimulationConfig:
@@ -331,13 +380,33 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
         raise r.fail(
             "units", "is not a table of serial = fault", '[simulation.units] "SN1" = "..."'
         )
+    fault = r.text("fault", default="healthy")
+    _check_fault(r, "fault", fault)
+    for serial, unit_fault in units.items():
+        _check_fault(r, f"units.{serial}", unit_fault)
+    seed = r.integer("seed", 0, 0)
+    if seed > 2**32 - 1:
+        raise r.fail("seed", f"{seed} is too large", "give a seed in 0 .. 4294967295")
     return SimulationConfig(
         control=control,
         speed=None if speed is None else float(speed),
-        fault=r.text("fault", default="healthy"),
+        fault=fault,
         units=dict(units),
-        seed=r.integer("seed", 0, 0),
+        seed=seed,
     )
+
+
+def _check_fault(r: _Reader, key: str, name: str) -> None:
+    """A fault the simulator does not know would stop the run later; name it now."""
+    from simulators.launcher import fault_catalogue
+
+    catalogue = fault_catalogue()
+    if name not in catalogue:
+        raise r.fail(
+            key,
+            f"unknown simulated fault {name!r}",
+            f"use one of: {', '.join(sorted(catalogue))} (packbench sim --list-faults)",
+        )
 
 
 def _notifications(source: str, table: Any) -> NotificationsConfig | None:
@@ -429,7 +498,15 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     if not isinstance(fixture, Mapping):
         raise ConfigError(source, "fixture", "is not a table", "write [fixture]")
     fx = _Reader(source, fixture, "fixture")
+    if "load_channel" in fixture:
+        raise fx.fail(
+            "load_channel",
+            "is not a setting: every supported electronic load (DL3021, IT8511) has one input",
+            "remove load_channel; the load's input is wired to P+/P- of the fixture",
+        )
     fx.only({"source_channel"})
+    source_channel = fx.integer("source_channel", 1, 1)
+    _check_source_channel(fx, instruments["source"], source_channel)
     limits_table = data.get("limits", {})
     if not isinstance(limits_table, Mapping):
         raise ConfigError(source, "limits", "is not a table", "write [limits]")
@@ -441,7 +518,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         station_id=st.text("id"),
         operator=st.text("operator", default="operator"),
         instruments=instruments,
-        source_channel=fx.integer("source_channel", 1, 1),
+        source_channel=source_channel,
         limits=SafetyLimits(
             max_voltage=lim.quantity("max_voltage", "V", "9 V"),
             max_current=lim.quantity("max_current", "A", "3 A"),
@@ -458,6 +535,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         simulation=simulation,
         source=source,
         notifications=_notifications(source, data.get("notifications")),
+        database_from_file=database is not None,
     )
 
 

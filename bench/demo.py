@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.config import load_station
+from bench.cli_common import station
 from bench.errors import EXIT_ABORTED, EXIT_INSTRUMENT, EXIT_PASS
 from bench.live import LiveView, TableRow
 from bench.reporting import write_report
@@ -89,7 +89,7 @@ def run_demo(*, out: Path | None = None, as_json: bool = False) -> int:
     """Run the demo; 0 when every unit was diagnosed (whatever the packs' verdicts)."""
     human = sys.stderr if as_json else sys.stdout
     view = LiveView(human)
-    config = load_station(None)
+    config = station(None)  # the built-in station, with the store every command agrees on
     sessions = open_store_for(config)
     number, serials = register_demo_complaint(sessions, FAULTS)
     view.line(f"complaint {number}: {len(serials)} returned packs ({SPEC}) on {config.station_id}")

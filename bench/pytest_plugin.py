@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from bench.config import SIM_MODELS, StationConfig, parse_station
+from bench.runner import diagnosis_options
 from bench.station import Station, open_station
 from procedures.diagnosis.sequence import build_diagnosis
 from procedures.engine import Procedure, RunResult, run_procedure
@@ -95,7 +96,8 @@ class SimBench:
 
     def diagnose(self, **options: Any) -> RunResult:
         """The full returned-pack diagnosis of the unit on this bench."""
-        return self.run(build_diagnosis(self.station.fixtures), **options)
+        options_of_station = diagnosis_options(self.station.config)
+        return self.run(build_diagnosis(self.station.fixtures, options_of_station), **options)
 
     @staticmethod
     def conclusion(result: RunResult, kind: str) -> str:

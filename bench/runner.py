@@ -27,10 +27,12 @@ from bench.errors import (
     EXIT_INCOMPLETE,
     EXIT_INSTRUMENT,
     EXIT_PASS,
+    EXIT_SOFTWARE,
     InputError,
 )
 from bench.live import LiveView
 from bench.station import Station, open_station
+from bench.store_setting import shown
 from procedures.appearance import appearance_procedure
 from procedures.clock import RealClock
 from procedures.context import BenchInstruments
@@ -67,6 +69,17 @@ Preflight = Callable[[PackSpec], None]
 """Called with the unit's pack spec before anything is opened or written; raises ``InputError``
 for answers a run would need and cannot get (``--yes`` never invents a reading)."""
 DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
+SOFTWARE_ERROR = "software error:"
+"""How the engine words a bug's recorded reason (``procedures.engine``): such a run exits 70."""
+
+
+def diagnosis_options(config: StationConfig) -> DiagnosisOptions:
+    """The sequence's options as the station file sets them (its wiring, not the defaults)."""
+    return DiagnosisOptions(
+        source_channel=config.source_channel,
+        max_temperature=config.max_temperature,
+        source_current_resolution=config.instruments["source"].current_resolution,
+    )
 
 
 def exit_code_for(verdict: Verdict) -> int:
@@ -119,6 +132,8 @@ class UnitOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.verdict is Verdict.ERROR and SOFTWARE_ERROR in self.message:
+            return EXIT_SOFTWARE  # a bug of ours, recorded as an error run: not the instruments
         return exit_code_for(self.verdict)
 
     def to_json(self) -> dict[str, Any]:
@@ -164,8 +179,8 @@ def open_store_for(config: StationConfig) -> sessionmaker[Session]:
         return open_store(config.database)
     except (SQLAlchemyError, ResultsError, OSError) as exc:
         raise InputError(
-            f"station.database ({config.database}): cannot open the store: {exc}. Fix: check "
-            "the path or URL and that the database server is running"
+            f"{config.database_origin} ({shown(config.database)}): cannot open the store: "
+            f"{exc}. Fix: check the path or URL and that the database server is running"
         ) from exc
 
 
@@ -252,7 +267,7 @@ def run_unit(
             f"--sim-fault {sim_fault}: station {config.station_id} is not simulated; "
             "drop --sim-fault or use a simulated station file"
         )
-    options = options or DiagnosisOptions()
+    options = options or diagnosis_options(config)
     if options.discharge_capacity_check and procedure != "diagnosis":
         raise InputError(f"--capacity-check applies to the diagnosis, not to {procedure}; drop it")
     sessions = sessions or open_store_for(config)

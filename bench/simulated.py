@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from bench.config import StationConfig
-from bench.errors import InputError, StationError
+from bench.errors import ConfigError, InputError, StationError
 from bench.station import Endpoint
 from procedures.clock import Clock, SimulatedClock
 from procedures.diagnosis.fixtures import ControlFixtures, FixtureChanger
@@ -97,11 +97,21 @@ def start_simulation(
         clock, control = _clock(sim_config.control, sim_config.speed, stack)
         try:
             control.request(f"FAULT {chosen}")
+            wired = control.request("STATE?").get("state", {}).get("wired_channel", 1)
         except ClockError as exc:
             raise StationError(
                 f"simulation.control ({sim_config.control}): {exc}. Fix: start the simulator "
                 "(python -m simulators) or correct simulation.control in the station file"
             ) from exc
+        if wired != config.source_channel:
+            raise ConfigError(
+                config.source,
+                "fixture.source_channel",
+                f"{config.source_channel} is not the channel the simulator at "
+                f"{sim_config.control} wires to the fixture (channel {wired})",
+                f"set source_channel = {wired}, or start the simulator with "
+                f"--source-channel {config.source_channel}",
+            )
         return endpoints, clock, ControlFixtures(control), control
     models = {role: entry.model for role, entry in config.instruments.items()}
     try:
@@ -112,6 +122,7 @@ def start_simulation(
             load_model=models["load"],
             rmeter_model=models["rmeter"],
             seed=sim_config.seed,
+            source_channel=config.source_channel,
         )
     except LaunchError as exc:
         raise InputError(f"cannot start the simulated bench: {exc}") from exc
@@ -121,12 +132,14 @@ def start_simulation(
         serial = role in SERIAL_ROLES or served.model == "IT8511"
         if serial and served.pty is None:
             raise StationError(f"simulated {role} {served.model} has no pseudo-terminal")
+        entry = config.instruments[role]
         options: dict[str, Any] = {"baudrate": 9600} if served.model == "IT8511" else {}
+        options.update(entry.options)  # the station file's transport settings, as on hardware
         endpoints[role] = Endpoint(
             role,
             served.model,
             str(served.pty) if serial else served.resource,
-            2.0,
+            entry.timeout_s,
             options,
         )
     clock, control = _clock(sim.control_address, sim_config.speed, stack)

@@ -14,8 +14,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.config import ROLE_NAMES, InstrumentConfig, StationConfig
-from bench.errors import StationError
+from bench.config import ROLE_NAMES, InstrumentConfig, StationConfig, channel_problem
+from bench.errors import ConfigError, StationError
 from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
 from instruments.factory import open_instrument
@@ -148,6 +148,18 @@ def open_instruments(
     return opened
 
 
+def check_source_channel(config: StationConfig, source: Instrument | None) -> None:
+    """``fixture.source_channel`` against the channels the opened source really has.
+
+    The validator checks it for a named model; a source named ``auto`` is known only now, and
+    a recharge on a channel that does not exist must be refused before any output goes on.
+    """
+    if not isinstance(source, DCSource) or config.source_channel in source.channels:
+        return
+    problem, fix = channel_problem(config.source_channel, source.identity.model, source.channels)
+    raise ConfigError(config.source, "fixture.source_channel", problem, fix)
+
+
 def open_station(
     config: StationConfig,
     *,
@@ -172,6 +184,7 @@ def open_station(
             clock = RealClock()
             fixtures = OperatorFixtures(prompts)
         opened = open_instruments(endpoints, config, stack)
+        check_source_channel(config, opened.get("source"))
         return Station(
             config,
             _bench_instruments(opened),

@@ -22,6 +22,7 @@ from typing import TextIO
 
 from bench.errors import InputError
 from bench.live import LiveView
+from bench.text_input import TextProblem, clean_text
 from instruments.units import Quantity
 from procedures.errors import AbortRequested, AnswerTypeError, MissingAnswer
 from procedures.prompts import Photo, ScriptedPrompts, parse_number
@@ -182,7 +183,11 @@ class TerminalPrompts:
         if self.yes:
             self._echo(text, "not recorded", "--yes")
             return "not recorded"
-        return self._ask(question_id, text, "")
+        while True:  # typed text is kept as NFKC, and asked again if it hides a character
+            try:
+                return clean_text(self._ask(question_id, text, ""), max_length=500)
+            except TextProblem as exc:
+                self._say(f"    {exc}\n")
 
     def photo(self, question_id: str, text: str) -> Photo:
         if self._from_script(question_id):

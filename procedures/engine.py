@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from procedures.records import (
     StepRecord,
     Verdict,
 )
+from procedures.redaction import redact_addresses
 from procedures.specs import PackSpec
 
 StepFunction = Callable[[StepContext], object]
@@ -230,6 +230,11 @@ def missing_text(missing: Sequence[tuple[str, str]]) -> str:
     return f"{MISSING_HEAD}: " + "; ".join(f"{name} ({reason})" for name, reason in missing)
 
 
+def _software_error(exc: Exception) -> str:
+    """A bug's recorded reason: its type and message, without instrument or host addresses."""
+    return redact_addresses(f"software error: {type(exc).__name__}: {exc}")
+
+
 def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> StepRecord:
     ctx = StepContext(run, step.name)
     started = datetime.now(UTC)
@@ -263,9 +268,10 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         run.log.warning("step %s: %s", step.name, message)
     except Exception as exc:
         guard.in_step = False
-        verdict, message = Verdict.ERROR, f"software error: {type(exc).__name__}: {exc}"
-        ctx.attachments.append(("traceback.txt", traceback.format_exc().encode()))
-        run.log.error("step %s: %s", step.name, message, exc_info=True)
+        verdict, message = Verdict.ERROR, _software_error(exc)
+        # The traceback is for developers: their log keeps it, never the run's evidence (which a
+        # customer report's annex lists); the recorded reason names the error without addresses.
+        run.log.error("step %s: software error: %r", step.name, exc, exc_info=True)
     return StepRecord(
         step.name,
         index,
@@ -431,8 +437,8 @@ def run_procedure(
     except RunAborted as exc:
         final, message = Verdict.ABORTED, exc.reason
     except Exception as exc:
-        final, message = Verdict.ERROR, f"software error: {type(exc).__name__}: {exc}"
-        run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
+        final, message = Verdict.ERROR, _software_error(exc)
+        run.log.error("procedure %s: software error: %r", procedure.name, exc, exc_info=True)
     finally:
         guard.in_step = False
         guard.safe_phase = True

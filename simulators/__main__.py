@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rmeter-model", default=MODELS["rmeter"][0], choices=MODELS["rmeter"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--source-channel",
+        type=int,
+        default=1,
+        help="source channel wired to the fixture (the station's fixture.source_channel)",
+    )
+    parser.add_argument(
         "--speed",
         type=float,
         default=None,
@@ -74,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             serial=not args.no_serial,
             speed=args.speed,
+            source_channel=args.source_channel,
         )
     except LaunchError as error:
         print(f"python -m simulators: {error}", file=sys.stderr)

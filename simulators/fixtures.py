@@ -3,16 +3,18 @@
 Implements ``simulators.wiring.Bench`` for the emulators plus what the control endpoint needs
 (``true_state``, ``set_fixture``, ``apply_fault``). Fixtures:
 
-* ``pack``: source channel 1, load, multimeter and resistance meter all on P+/P-;
-* ``board``: the bare board; source channel 1 stands in for the cells on B+/B- (its voltage is
-  split equally over the series cells), load and multimeter on P+/P-, resistance meter on P+/P-;
+* ``pack``: the wired source channel, load, multimeter and resistance meter all on P+/P-;
+* ``board``: the bare board; the wired source channel stands in for the cells on B+/B- (its
+  voltage is split equally over the series cells), load and multimeter on P+/P-, resistance
+  meter on P+/P-;
 * ``cell``: the pack is opened; resistance meter and multimeter on series position
   ``cell_index``; source and load touch nothing (open circuit).
 
-Source channels other than 1 are always open circuit. Time moves only in ``advance``: the IC's
-decisions (trips and releases) are taken there, at sub-steps that land exactly on every
-protection delay's expiry, so a query between two ``advance`` calls sees the state of the last
-one with the electrical solution of the present settings.
+The wired source channel is 1 unless the bench is built with ``source_channel`` (a station
+whose fixture uses another channel); every other channel is open circuit. Time moves only in
+``advance``: the IC's decisions (trips and releases) are taken there, at sub-steps that land
+exactly on every protection delay's expiry, so a query between two ``advance`` calls sees the
+state of the last one with the electrical solution of the present settings.
 """
 
 from __future__ import annotations
@@ -67,9 +69,12 @@ class SimulatedBench:
         fault: str = "healthy",
         fixture: str = "pack",
         seed: int = 0,
+        source_channel: int = 1,
     ) -> None:
         self.spec = parameters
         self.seed = seed
+        self.wired_channel = source_channel
+        """The source channel wired to the fixture; the others are open circuit."""
         self._time = 0.0
         self._fixture: FixtureName = "pack"
         self._cell_index = 0
@@ -163,7 +168,7 @@ class SimulatedBench:
 
     def source_output(self, channel: int) -> SourceOutput:
         settings = self.source_channel(channel)
-        if channel != 1:
+        if channel != self.wired_channel:
             self._check_open_channel(settings)
             on = settings.output_on and settings.tripped is None
             return SourceOutput(settings.voltage if on else 0.0, 0.0, "CV" if on else "OFF")
@@ -249,7 +254,7 @@ class SimulatedBench:
         return solution
 
     def _cached_key(self) -> tuple[Any, ...]:
-        src = self.source_channel(1)
+        src = self.source_channel(self.wired_channel)
         load = self._load
         return (
             self._version,
@@ -273,7 +278,7 @@ class SimulatedBench:
         return sum(solution.cells)
 
     def _source_element(self) -> tuple[bool, SourceChannelSettings]:
-        settings = self.source_channel(1)
+        settings = self.source_channel(self.wired_channel)
         return settings.output_on and settings.tripped is None, settings
 
     def _solve(self) -> Solution:
@@ -300,7 +305,7 @@ class SimulatedBench:
     def _check_trips(self, solution: Solution) -> bool:
         """Latch the source's OVP/OCP; True when a trip just turned the output off."""
         if self._fixture == "cell":
-            return self._check_open_channel(self.source_channel(1))
+            return self._check_open_channel(self.source_channel(self.wired_channel))
         on, src = self._source_element()
         if not on:
             return False
@@ -356,6 +361,7 @@ class SimulatedBench:
             "cell_index": self._cell_index,
             "fault": self.fault.name,
             "seed": self.seed,
+            "wired_channel": self.wired_channel,
             "source": sources,
             "load": {
                 "input_on": self._load.input_on,
@@ -386,11 +392,15 @@ def build_bench(
     spec: str | os.PathLike[str] | None = None,
     fixture: str = "pack",
     seed: int = 0,
+    source_channel: int = 1,
 ) -> SimulatedBench:
-    """A bench with the pack of ``spec`` (default: PB-1S2P-18650-5200) in fault ``fault``."""
+    """A bench with the pack of ``spec`` (default: PB-1S2P-18650-5200) in fault ``fault``,
+    wired to source channel ``source_channel``."""
     parameters = DEFAULT_PACK
     if spec is not None:
         from simulators.spec_file import load_pack_parameters
 
         parameters = load_pack_parameters(spec)
-    return SimulatedBench(parameters, fault=fault, fixture=fixture, seed=seed)
+    return SimulatedBench(
+        parameters, fault=fault, fixture=fixture, seed=seed, source_channel=source_channel
+    )

@@ -39,6 +39,8 @@ MODELS: dict[str, tuple[str, ...]] = {
     "rmeter": ("BT3562", "BT3563"),
 }
 """Role -> models a simulated bench can put in that role; the first is the default."""
+SOURCE_CHANNELS: dict[str, tuple[int, ...]] = {"E36312A": (1, 2, 3), "DP832": (1, 2, 3)}
+"""Output channels of each simulated source model (either may be wired to the fixture)."""
 SERIAL_MODELS = frozenset({"BT3562", "BT3563", "IT8511"})
 """Models that also get a pseudo-terminal (RS-232 instruments)."""
 
@@ -173,12 +175,14 @@ def start_bench(
     speed: float | None = None,
     ports: Mapping[str, int] | None = None,
     control_port: int = 0,
+    source_channel: int = 1,
 ) -> SimulatedBenchServer:
     """Build and start a simulated bench; returns it running (``with`` stops it).
 
     ``speed``: ``None`` for virtual time (moves only on ADVANCE), else the factor by which the
     bench follows the wall clock (1 = real time). ``serial``: also open ptys for RS-232 models.
-    ``ports``: fixed TCP port per role (default: ephemeral).
+    ``ports``: fixed TCP port per role (default: ephemeral). ``source_channel``: the source
+    channel wired to the fixture (the others stay open circuit).
     """
     models = {"dmm": "34461A", "source": source_model, "load": load_model, "rmeter": rmeter_model}
     for role, model in models.items():
@@ -189,12 +193,19 @@ def start_bench(
         raise LaunchError(f"unknown fault {fault!r}; valid: {', '.join(sorted(catalogue))}")
     if fixture not in ("pack", "board", "cell"):
         raise LaunchError(f"unknown fixture {fixture!r}; valid: pack, board, cell")
+    if source_channel not in SOURCE_CHANNELS[source_model]:
+        raise LaunchError(
+            f"source channel {source_channel} does not exist on the {source_model}; valid: "
+            f"{', '.join(str(c) for c in SOURCE_CHANNELS[source_model])}"
+        )
     classes = {role: _emulator_class(model) for role, model in models.items()}
 
     def build() -> World:
         from simulators.fixtures import build_bench
 
-        bench = build_bench(fault=fault, spec=spec, fixture=fixture, seed=seed)
+        bench = build_bench(
+            fault=fault, spec=spec, fixture=fixture, seed=seed, source_channel=source_channel
+        )
         emulators = {
             role: classes[role](bench, seed=seed + index) for index, role in enumerate(models)
         }

@@ -219,7 +219,9 @@ class ItechIT8511(RatedLoad, ElectronicLoad):
 
     @property
     def supports_short(self) -> bool:
-        return True
+        """False on a station whose limits forbid shorts: the test is then recorded as not
+        tested instead of ending the run in an error."""
+        return self.limits.allow_short
 
     def set_short(self, on: bool) -> None:
         if on:

@@ -60,7 +60,9 @@ class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
 
     @property
     def supports_short(self) -> bool:
-        return True
+        """False on a station whose limits forbid shorts: the test is then recorded as not
+        tested instead of ending the run in an error."""
+        return self.limits.allow_short
 
     # -- function and levels ------------------------------------------------------------------
     def set_mode(self, mode: LoadMode) -> None:

@@ -65,6 +65,10 @@ class DiagnosisOptions:
     """
 
     source_channel: int = 1
+    """The DC-source channel wired to the fixture (station file: ``fixture.source_channel``)."""
+    max_temperature: Quantity | None = None
+    """The station's ``limits.max_temperature``: the over-temperature abort limit for a station
+    with a temperature channel (``None``: not set in the station file)."""
     sample_interval: Quantity = field(default_factory=lambda: Q_(60.0, "s"))
     over_voltage_margin: Quantity = field(default_factory=lambda: Q_(0.15, "V"))
     abort_voltage_margin: Quantity = field(default_factory=lambda: Q_(0.1, "V"))

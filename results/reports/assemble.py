@@ -136,6 +136,10 @@ def _run(run: Run) -> RunData:
     )
 
 
+DEVELOPER_FILES = frozenset({"traceback.txt"})
+"""Step attachments that engines before the developers' log kept as evidence: never annexed."""
+
+
 def _evidence(session: Session, complaint: Complaint) -> tuple[EvidenceFile, ...]:
     """Every file of the complaint and of its runs, in a fixed order (unit, run, step, id)."""
     runs = {run.id: run for run in complaint.runs}
@@ -148,6 +152,8 @@ def _evidence(session: Session, complaint: Complaint) -> tuple[EvidenceFile, ...
     steps = {s.id: s for run in runs.values() for s in run.steps}
     files = []
     for a in session.scalars(query):
+        if a.step_id is not None and a.original_name in DEVELOPER_FILES:
+            continue  # a traceback recorded by an older engine: developers' matter, no evidence
         run = runs.get(a.run_id) if a.run_id is not None else None
         step = steps.get(a.step_id) if a.step_id is not None else None
         files.append(

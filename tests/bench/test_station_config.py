@@ -210,3 +210,74 @@ def test_binary_load_needs_a_serial_port() -> None:
     data = real_station(instruments__load__resource="TCPIP::10.0.0.3::5025::SOCKET")
     with pytest.raises(ConfigError, match=r"instruments\.load\.resource: .*binary frames"):
         parse_station(data, "t.toml")
+
+
+@pytest.mark.parametrize(
+    ("model", "channel", "ok"),
+    [("E36312A", 3, True), ("E36312A", 7, False), ("DP832", 4, False), ("auto", 7, True)],
+)
+def test_source_channel_is_checked_against_the_model(model: str, channel: int, ok: bool) -> None:
+    """A named model's channels are known from its driver; ``auto`` is checked at open."""
+    data = real_station(instruments__source__model=model)
+    data["fixture"] = {"source_channel": channel}
+    if ok:
+        assert parse_station(data, "t.toml").source_channel == channel
+        return
+    with pytest.raises(ConfigError) as caught:
+        parse_station(data, "t.toml")
+    message = str(caught.value)
+    assert f"fixture.source_channel: {channel} is not a channel of the {model}" in message
+    assert "Fix: set source_channel to the" in message and "(1, 2, 3)" in message
+
+
+def test_auto_source_channel_is_checked_when_the_source_answers() -> None:
+    from bench.station import check_source_channel
+    from instruments.factory import open_instrument
+    from simulators.launcher import start_bench
+
+    data = real_station(instruments__source__model="auto")
+    data["fixture"] = {"source_channel": 5}
+    config = parse_station(data, "t.toml")
+    with start_bench() as sim:
+        source = open_instrument(sim.instruments["source"].resource, role="source")
+        try:
+            with pytest.raises(ConfigError, match=r"5 is not a channel of the E36312A"):
+                check_source_channel(config, source)
+        finally:
+            source.close()
+
+
+def test_load_channel_is_refused_with_the_reason() -> None:
+    data = real_station()
+    data["fixture"] = {"load_channel": 2}
+    with pytest.raises(ConfigError, match=r"fixture\.load_channel: .*one input.*Fix: remove"):
+        parse_station(data, "t.toml")
+
+
+def test_simulated_station_refuses_a_resource_it_would_not_use() -> None:
+    data = {
+        "station": {"id": "s", "simulated": True},
+        "instruments": {"dmm": {"model": "34461A", "resource": "TCPIP::1.2.3.4::5025::SOCKET"}},
+    }
+    with pytest.raises(ConfigError, match=r"instruments\.dmm\.resource: .*starts its own"):
+        parse_station(data, "sim.toml")
+    data["simulation"] = {"control": "127.0.0.1:5050"}
+    with pytest.raises(ConfigError, match=r"instruments\.source"):  # attach: every resource
+        parse_station(data, "sim.toml")
+
+
+@pytest.mark.parametrize(
+    ("simulation", "field"),
+    [
+        ({"fault": "gremlins"}, "simulation.fault"),
+        ({"units": {"SN-1": "gremlins"}}, "simulation.units.SN-1"),
+        ({"seed": 2**40}, "simulation.seed"),
+    ],
+)
+def test_simulation_fields_are_checked_when_the_file_is_read(
+    simulation: dict[str, Any], field: str
+) -> None:
+    data = {"station": {"id": "s", "simulated": True}, "simulation": simulation}
+    with pytest.raises(ConfigError) as caught:
+        parse_station(data, "sim.toml")
+    assert f"{field}:" in str(caught.value) and "Fix:" in str(caught.value)
