@@ -50,6 +50,8 @@ from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
 from results.reports.html import measurement_cells, measurement_headers, verdict_reason
 from results.reports.model import MeasurementRow
+from results.run_validity import invalidations, standing
+from results.unit_summaries import summarise_unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -143,9 +145,12 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             (u, sorted(runs_by_unit.get(u.id, []), key=lambda r: (r.started_at, r.id)))
             for u in sorted(complaint.units, key=lambda u: (u.serial, u.id))
         ]
+        invalid = invalidations(session, (r.id for r in complaint.runs))
+        standings = {r.id: standing(r, invalid.get(r.id)).value for r in complaint.runs}
+        summaries = {u.id: summarise_unit(runs, invalid) for u, runs in units}
         plots: list[tuple[ReturnedUnit, Run, Step, Trace]] = []
         for unit, runs in units:
-            latest = _latest_finished(runs)
+            latest = _latest_finished([r for r in runs if standings[r.id] == "valid"])
             if latest is not None:
                 for step in latest.steps:
                     plots.extend((unit, latest, step, trace) for trace in step.traces)
@@ -179,6 +184,9 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             sla=sla_summary(complaint, calendar, now),
             clocks=clocks,
             units=units,
+            summaries=summaries,
+            standings=standings,
+            invalid=invalid,
             plots=plots,
             attachments=attachments,
             reports=reports,
@@ -240,6 +248,9 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
             user=user,
             session_token=token,
             run=run,
+            invalidation=invalidations(session, [run.id]).get(run.id),
+            run_standing=standing(run, invalidations(session, [run.id]).get(run.id)).value,
+            is_qa=user.role is Role.QA,
             unit=run.unit,
             complaint=run.complaint,
             headers=measurement_headers(t_report),
