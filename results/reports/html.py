@@ -43,7 +43,7 @@ table{border-collapse:collapse;margin:4px 0 10px;width:100%}
 th,td{border:1px solid #bbb;padding:2px 6px;text-align:left;vertical-align:top}
 th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.kv th{width:28%}
-.v-pass{color:#1e7b34}.v-marginal{color:#b07800}.v-fail,.v-error,.v-aborted{color:#b00020;
+.v-pass{color:#1e7b34}.v-marginal{color:#b07800}.v-fail,.v-error,.v-aborted,.v-incomplete{color:#b00020;
 font-weight:bold}.v-skipped{color:#777}
 .draft{color:#b00020;font-weight:bold}.missing{color:#b00020}
 tr:target{background:#fff3b0}.note{color:#555;font-style:italic}

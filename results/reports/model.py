@@ -18,24 +18,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from procedures.records import Verdict
-
-
-def verdict_named(name: str | None) -> Verdict:
-    """The ``Verdict`` a stored name stands for (``"PASS"``, ``"incomplete"``...).
-
-    Records may carry a verdict newer than this code (a bench on a later version); such a name is
-    read as ERROR, never as a pass: the report then says the run cannot be relied on instead of
-    failing to render or, worse, summarising it as passed.
-    """
-    if not name:
-        return Verdict.ABORTED
-    return Verdict.__members__.get(name.upper(), Verdict.ERROR)
+from results.verdict_names import verdict_named
 
 
 def is_primary_procedure(procedure: str) -> bool:
     """The diagnosis (``returned-pack-diagnosis``) speaks for a unit as a whole: its conclusion
     proposes the disposition, so it leads every per-unit summary."""
     return "diagnosis" in procedure
+
+
+__all__ = ["verdict_named"]  # re-exported: the report modules read stored verdicts through it
 
 
 def report_number(complaint_no: str, product_no: str) -> str:

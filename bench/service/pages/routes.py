@@ -30,7 +30,6 @@ from bench.service.plotting import trace_svg
 from bench.service.report_files import render_report
 from bench.service.uploads import read_upload
 from bench.service.views import sla_summary
-from procedures.records import Verdict
 from results.calendar import Calendar, sla_clocks
 from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
@@ -52,6 +51,7 @@ from results.reports.html import measurement_cells, measurement_headers, verdict
 from results.reports.model import MeasurementRow
 from results.run_validity import invalidations, standing
 from results.unit_summaries import summarise_unit
+from results.verdict_names import verdict_named
 
 router = APIRouter(include_in_schema=False)
 
@@ -212,7 +212,7 @@ def _row(run_id: int, step: Step, m: Measurement) -> MeasurementRow:
         high=m.high,
         low_inclusive=m.low_inclusive,
         high_inclusive=m.high_inclusive,
-        verdict=Verdict[m.verdict],
+        verdict=verdict_named(m.verdict),
         instrument=m.instrument,
         timestamp=m.measured_at,
         text_value=m.text_value,
