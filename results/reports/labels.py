@@ -61,7 +61,7 @@ class Catalogue:
 
 
 #: Conclusion kinds whose values are labelled from another catalogue group.
-CONCLUSION_GROUPS = {"cause_category": "cause"}
+CONCLUSION_GROUPS = {"cause_category": "cause", "contributing": "root_cause"}
 
 #: The rules' wording where it differs from the manual's label of the same category.
 _RULE_WORDING = {"customer storage or handling": "customer_handling"}

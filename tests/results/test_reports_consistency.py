@@ -261,6 +261,14 @@ def test_incomplete_and_contributing_are_labelled(locale: str, label: str) -> No
     assert t.enum("verdict", "incomplete") == label
     assert "conclusion.contributing" in t.messages
     assert "summary.count.incomplete" in t.messages
+    # a contributing finding names a root cause: it is labelled like one, in the report's language
+    code = "cell_aged_high_resistance"
+    assert t.conclusion("contributing", code) == t.conclusion("root_cause", code) != code
+
+
+def test_reports_without_set_aside_runs_keep_their_frozen_hash() -> None:
+    content = json.loads(canonical_json(sample_report(1, locale="en")))
+    assert "set_aside" not in content
 
 
 # --- every report of the demo ------------------------------------------------------------------

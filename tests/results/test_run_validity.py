@@ -7,9 +7,11 @@ evidence use valid runs only, and a traceback a step attached never reaches the 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pypdf
 import pytest
 from reports_store import T0, new_complaint, record_unit
 from sqlalchemy import select
@@ -32,6 +34,7 @@ from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
 from results.reports.assemble import assemble_report
 from results.reports.html import render_html
+from results.reports.pdf import render_pdf
 from results.run_validity import RunStanding, invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
 
@@ -207,6 +210,10 @@ def test_invalid_and_aborted_runs_leave_the_report_evidence_and_summaries(
     assert [(a.run_id, a.standing) for a in summary.set_aside] == [(later, RunStanding.INVALID)]
     html = render_html(data)
     assert "Runs not used as evidence" in html and "declared invalid by QA" in html
+    pdf_text = "\n".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(render_pdf(data))).pages
+    )
+    assert "Runs not used as evidence" in pdf_text and "operator typed the wrong" in pdf_text
     assert "Latest valid result per procedure: diagnosis fail (run" in html
     assert f"appearance pass (run {good})" in html
 
