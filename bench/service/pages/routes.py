@@ -49,7 +49,7 @@ from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
 from results.reports.html import measurement_cells, measurement_headers, verdict_reason
 from results.reports.model import MeasurementRow
-from results.run_validity import invalidations, standing
+from results.run_validity import invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
 from results.verdict_names import verdict_named
 
@@ -353,6 +353,21 @@ async def _report_action(request: Request, report_id: int, action: str) -> Respo
     number = await run_in_threadpool(write)
     done = {"approve": "approved", "amend": "amended", "refresh": "refreshed"}[action]
     return _see_other(f"/complaints/{number}?done={done}#reports")
+
+
+@router.post("/runs/{run_id}/invalidate")
+async def invalidate_page(run_id: RowId, request: Request) -> Response:
+    """QA's form on the run page: the run stays in the record, marked invalid with the reason
+    (an empty reason is refused, 422; another role gets 403)."""
+    user, fields = await posted_form(request)
+    check_role(user, QA_ONLY)
+
+    def write() -> None:
+        with store_of(request).sessions.begin() as session:
+            invalidate_run(session, run_id, reason=fields.get("reason", ""), actor=user.name)
+
+    await run_in_threadpool(write)
+    return _see_other(f"/runs/{run_id}")
 
 
 @router.post("/reports/{report_id}/approve")

@@ -49,3 +49,30 @@ def test_only_qa_invalidates_a_run_and_it_is_shown_as_invalid(service: Service) 
     run_page = c.get(f"/runs/{run_id}")
     assert "declared invalid by zhao.min" in run_page.text
     assert body["reason"] in run_page.text
+
+
+def test_qa_invalidates_from_the_run_page_and_others_cannot(service: Service) -> None:
+    c = service.client
+    _number, _unit, run_id = _run(service)
+    csrf = _login(service, "wang.wei")
+    assert "Declare invalid" not in c.get(f"/runs/{run_id}").text
+    r = c.post(
+        f"/runs/{run_id}/invalidate",
+        data={"csrf_token": csrf, "reason": "not mine to decide"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    csrf = _login(service, "zhao.min")
+    assert "Declare invalid" in c.get(f"/runs/{run_id}").text
+    r = c.post(f"/runs/{run_id}/invalidate", data={"reason": "no csrf"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = c.post(
+        f"/runs/{run_id}/invalidate",
+        data={"csrf_token": csrf, "reason": "cell tabs shorted by the fixture"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    page = c.get(f"/runs/{run_id}").text
+    assert "cell tabs shorted by the fixture" in page and "Declare invalid" not in page
+    run = c.get(f"/api/runs/{run_id}", headers=service.auth("viewer")).json()
+    assert run["invalidation"]["by"] == "zhao.min"
