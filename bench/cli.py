@@ -364,7 +364,8 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
 def _unit_rows(unit: dict[str, Any]) -> list[TableRow]:
     """One row per procedure, each from that procedure's latest valid run alone."""
     if not unit["results"]:
-        return [TableRow(unit["unit"], "not run", "-", "-", _disposition_cell(unit, None), None)]
+        state = "no valid run" if unit["set_aside"] else "not run"
+        return [TableRow(unit["unit"], state, "-", "-", _disposition_cell(unit, None), None)]
     return [
         TableRow(
             unit["unit"],
@@ -379,16 +380,18 @@ def _unit_rows(unit: dict[str, Any]) -> list[TableRow]:
 
 
 def _disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None) -> str:
-    """The unit's own disposition (marked *proposed* until QA confirms it) on the row of the run
-    that speaks for the unit; on any other row, that run's own proposal."""
+    """The disposition on a row: QA's confirmed one on the unit's primary row; otherwise that
+    run's own proposal, marked *proposed* when it is the one stored on the unit. A proposal of a
+    run that is no longer evidence (invalid) is not shown."""
     primary = result is None or result["run_id"] == unit["run_id"]
     if unit["run_id"] is None and result is not None:
         primary = result is unit["results"][0]
-    if primary and unit["disposition"]:
-        return f"{unit['disposition']} ({unit['disposition_state']})"
-    if result is None:
-        return "-"
-    return str(result["diagnosis"].get("disposition") or "-")
+    if primary and unit["disposition"] and unit["disposition_state"] == "confirmed":
+        return f"{unit['disposition']} (confirmed)"
+    own = None if result is None else result["diagnosis"].get("disposition")
+    if own and own == unit["disposition"]:
+        return f"{own} ({unit['disposition_state']})"
+    return str(own or "-")
 
 
 @cli.group()

@@ -7,6 +7,7 @@ hash the same.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import numpy as np
@@ -14,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from results import traces
-from results.models import Attachment, Complaint, Run
+from results.models import Attachment, Complaint, ReturnedUnit, Run, UnitStatus
 from results.readback import load_complaint
 from results.reports import fmt
 from results.reports.annex import is_developer_log
@@ -140,6 +141,17 @@ def _run(run: Run) -> RunData:
     )
 
 
+def _disposition(row: ReturnedUnit, unit: UnitData) -> str:
+    """The unit's disposition as the report states it: QA's confirmed decision, or a proposal
+    that a valid run in the report still makes (a proposal of an invalid run is not evidence)."""
+    if not row.disposition:
+        return ""
+    if row.status == UnitStatus.DISPOSITIONED.value:
+        return row.disposition
+    proposed = {c.value for run in unit.results for c in run.conclusions if c.kind == "disposition"}
+    return row.disposition if row.disposition in proposed else ""
+
+
 def _evidence(
     session: Session, complaint: Complaint, evidence_runs: set[int]
 ) -> tuple[EvidenceFile, ...]:
@@ -219,25 +231,24 @@ def assemble_report(
                 )
             )
     evidence_runs = {run.id for runs in runs_by_unit.values() for run in runs}
-    units = tuple(
-        UnitData(
+    units = []
+    for u in sorted(complaint.units, key=lambda u: (u.serial, u.id)):
+        unit = UnitData(
             serial=u.serial,
             lot=u.lot,
             product_model=u.product_model,
-            disposition=u.disposition or "",
             runs=tuple(
                 _run(r)
                 for r in sorted(runs_by_unit.get(u.id, []), key=lambda r: (r.started_at, r.id))
             ),
         )
-        for u in sorted(complaint.units, key=lambda u: (u.serial, u.id))
-    )
+        units.append(dataclasses.replace(unit, disposition=_disposition(u, unit)))
     return ReportData(
         report_no=report_number(complaint.number, complaint.product_model),
         version=version,
         locale=locale,
         complaint=_summary(complaint),
-        units=units,
+        units=tuple(units),
         eightd=load_eightd(session, complaint_id),
         amends=amends,
         issued_at=issued_at,

@@ -149,5 +149,16 @@ def test_only_qa_invalidates_and_the_run_leaves_the_summary(
     assert "overall_front.jpg" not in annex  # the invalid run's photos left the annex
     assert "wrong pack on the fixture" in html  # and the record says why
 
+    diagnosis_run = min(r for (r,) in query(database, "SELECT id FROM run"))
+    code, _, err = cli(
+        capsys, "invalidate", str(diagnosis_run), "--reason", "spec file was wrong",
+        "--token", qa, "--station", str(sim_station),
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = cli(capsys, "complaint", "show", number, "--station", str(sim_station))
+    (row,) = [line for line in out.splitlines() if line.startswith(" U-1 ")]
+    assert "no valid run" in row and "over_discharge_in_storage" not in row
+    assert "recharge_and_return" not in row  # the invalid run's proposal is not shown
+
     code, out, err = cli(capsys, "verify", "--station", str(sim_station))
     assert code == 0, out + err

@@ -29,6 +29,7 @@ from procedures.records import (
 from results import audit
 from results.attachments import EvidenceStore
 from results.errors import NotFound, ValidationError
+from results.integrity import snapshot
 from results.models import AuditEvent, Complaint, Run
 from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
@@ -229,3 +230,29 @@ def test_a_traceback_never_reaches_the_annex_even_of_a_valid_run(
     with sessions() as session:
         data = assemble_report(session, complaint_id, locale="zh_CN", issued_at=ISSUED)
     assert [f.name for f in data.evidence if f.run_id == str(run)] == ["front.jpg"]
+
+
+def test_a_proposal_no_valid_run_makes_is_not_the_reports_disposition(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A proposed (unconfirmed) disposition is shown only while a valid run in the report
+    proposes it; QA's confirmed disposition always is."""
+    complaint_id, _ = new_complaint(sessions)
+    proposed = record_unit(sessions, complaint_id, "SN-1", disposition=None)
+    record_unit(sessions, complaint_id, "SN-2")  # QA confirmed it: dispositioned
+    with sessions.begin() as session:
+        unit = session.get(Run, proposed).unit  # type: ignore[union-attr]
+        before = snapshot(unit)
+        unit.disposition = "scrap"  # stored on the unit, but no run of it concludes so
+        audit.record(
+            session,
+            actor="bench",
+            action="unit.status",
+            entity_type="unit",
+            entity_id=unit.id,
+            before=before,
+            after=snapshot(unit),
+        )
+    with sessions() as session:
+        data = assemble_report(session, complaint_id, locale="en", issued_at=ISSUED)
+    assert [u.disposition for u in data.units] == ["", "recharge_and_return"]
