@@ -33,6 +33,7 @@ from results.integrity import snapshot
 from results.models import AuditEvent, Complaint, Run
 from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
+from results.reports.analytics import pareto
 from results.reports.assemble import assemble_report
 from results.reports.html import render_html
 from results.reports.pdf import render_pdf
@@ -256,3 +257,17 @@ def test_a_proposal_no_valid_run_makes_is_not_the_reports_disposition(
     with sessions() as session:
         data = assemble_report(session, complaint_id, locale="en", issued_at=ISSUED)
     assert [u.disposition for u in data.units] == ["", "recharge_and_return"]
+
+
+def test_pareto_counts_each_units_diagnosis_not_a_later_run_nor_an_invalid_one(
+    sessions: sessionmaker[Session], evidence: EvidenceStore
+) -> None:
+    complaint_id, _ = new_complaint(sessions)
+    record_unit(sessions, complaint_id, "SN-1", root_cause="mosfet_latched", disposition=None)
+    record_appearance(sessions, complaint_id, "SN-1", evidence, started=T0 + timedelta(hours=2))
+    invalid = record_unit(sessions, complaint_id, "SN-2", root_cause="dead_cell", disposition=None)
+    with sessions.begin() as session:
+        invalidate_run(session, invalid, reason="wrong spec", actor="qa")
+    with sessions() as session:
+        causes = {row.category: row.count for row in pareto(session, "root_cause")}
+    assert causes == {"mosfet_latched": 1, "(none)": 1}
