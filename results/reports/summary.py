@@ -2,9 +2,10 @@
 
 A report that says "every test passed" above a skipped protection test, or "the pack meets its
 specification" above a failed measurement, cannot be signed. So the report never prints such a
-sentence as a constant: ``run_sentences`` counts the run's steps by verdict and says exactly that
-(with "every step passed" only when each step did), and ``unit_sentence`` lists each procedure's
-latest result on its own. Recorded conclusion explanations are written by the diagnosis rules for
+sentence as a constant: ``run_sentences`` counts the run's tests (measurements) by verdict, names
+the steps not performed or not completed, and says "every test passed" only when every step and
+every test did (``claim_holds``); ``unit_sentence`` lists each procedure's latest valid result on
+its own. Recorded conclusion explanations are written by the diagnosis rules for
 the bench; a summarising clause in them ("Every test passed: ...") is replaced by the generated
 summary (``without_summary_claims``), and the consistency check (``results.reports.consistency``)
 proves that no summarising claim survives that the verdicts do not support.
