@@ -38,6 +38,7 @@ from bench.cli_common import (
 )
 from bench.cli_major import major
 from bench.cli_replies import reply
+from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.devlog import install_devlog, record_crash, software_error_line
 from bench.errors import (
@@ -365,7 +366,8 @@ def complaint_list(station_file: Path | None, as_json: bool) -> int:
 @_station_option
 @_json_option
 def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int:
-    """A complaint's units with the verdict and diagnosis of their latest run."""
+    """A complaint's units: each procedure's latest valid run on its own row (invalid and
+    aborted runs are listed below the table, not summarised)."""
     from results.complaints import get_complaint
     from results.errors import NotFound
 
@@ -391,27 +393,48 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
         return EXIT_PASS
     for key, value in header.items():
         click.echo(f"{key:>14}: {value}")
-    LiveView(sys.stdout).table(
-        [
-            TableRow(
-                u["unit"],
-                u["verdict"] or "not run",
-                (u["diagnosis"] or {}).get("root_cause") or "-",
-                (u["diagnosis"] or {}).get("symptom") or "-",
-                _disposition_cell(u),
-                u["run_id"],
+    LiveView(sys.stdout).table([row for u in units for row in _unit_rows(u)])
+    for u in units:
+        for aside in u["set_aside"]:
+            reason = f": {aside['reason']}" if aside["reason"] else ""
+            click.echo(
+                f"  {u['unit']}: run {aside['run_id']} ({aside['procedure']}) is "
+                f"{aside['standing']}, not evidence{reason}"
             )
-            for u in units
-        ]
-    )
     return EXIT_PASS
 
 
-def _disposition_cell(unit: dict[str, Any]) -> str:
-    """The unit's own disposition, marked *proposed* until QA confirms it."""
-    if unit["disposition"]:
-        return f"{unit['disposition']} ({unit['disposition_state']})"
-    return str((unit["diagnosis"] or {}).get("disposition") or "-")
+def _unit_rows(unit: dict[str, Any]) -> list[TableRow]:
+    """One row per procedure, each from that procedure's latest valid run alone."""
+    if not unit["results"]:
+        state = "no valid run" if unit["set_aside"] else "not run"
+        return [TableRow(unit["unit"], state, "-", "-", _disposition_cell(unit, None), None)]
+    return [
+        TableRow(
+            unit["unit"],
+            f"{r['procedure']}: {r['verdict']}",
+            r["diagnosis"].get("root_cause") or "-",
+            r["diagnosis"].get("symptom") or "-",
+            _disposition_cell(unit, r),
+            r["run_id"],
+        )
+        for r in unit["results"]
+    ]
+
+
+def _disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None) -> str:
+    """The disposition on a row: QA's confirmed one on the unit's primary row; otherwise that
+    run's own proposal, marked *proposed* when it is the one stored on the unit. A proposal of a
+    run that is no longer evidence (invalid) is not shown."""
+    primary = result is None or result["run_id"] == unit["run_id"]
+    if unit["run_id"] is None and result is not None:
+        primary = result is unit["results"][0]
+    if primary and unit["disposition"] and unit["disposition_state"] == "confirmed":
+        return f"{unit['disposition']} (confirmed)"
+    own = None if result is None else result["diagnosis"].get("disposition")
+    if own and own == unit["disposition"]:
+        return f"{own} ({unit['disposition_state']})"
+    return str(own or "-")
 
 
 @cli.group()
@@ -617,6 +640,7 @@ cli.add_command(serve)
 cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
+cli.add_command(invalidate)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -381,15 +381,21 @@ def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str,
 
 
 def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]]:
-    """Each unit of a complaint with its latest finished run (for ``complaint show``)."""
+    """Each unit of a complaint with each procedure's latest valid run (``complaint show``).
+
+    ``results`` lists one entry per procedure, every field from the same run; the unit-level
+    ``run_id``/``verdict``/``diagnosis`` are those of the primary entry (the diagnosis, else the
+    only procedure run), never a mix. Invalid and aborted runs are listed under ``set_aside``.
+    """
+    from results.run_validity import invalidations
+    from results.unit_summaries import summarise_unit
+
     found = get_complaint(session, complaint_number)
+    invalid = invalidations(session, (r.id for u in found.units for r in u.runs))
     units: list[dict[str, Any]] = []
     for unit in sorted(found.units, key=lambda u: (u.serial, u.id)):
-        runs = sorted(
-            (r for r in unit.runs if r.status != "running"),
-            key=lambda r: (r.started_at, r.id),
-        )
-        latest = runs[-1] if runs else None
+        summary = summarise_unit(unit.runs, invalid)
+        primary = summary.primary
         units.append(
             {
                 "unit": unit.serial,
@@ -397,12 +403,32 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
                 "status": unit.status,
                 "disposition": unit.disposition,
                 "disposition_state": disposition_state(unit.status, unit.disposition),
-                "run_id": latest.id if latest else None,
-                "run_status": latest.status if latest else None,
-                "verdict": (latest.verdict or "").lower() if latest else None,
-                "message": latest.message if latest else "",
-                "diagnosis": diagnosis_of(list(latest.conclusions or [])) if latest else None,
-                "runs": len(runs),
+                "run_id": primary.run_id if primary else None,
+                "procedure": primary.procedure if primary else None,
+                "verdict": primary.verdict if primary else None,
+                "message": primary.message if primary else "",
+                "diagnosis": primary.diagnosis() if primary else None,
+                "runs": len([r for r in unit.runs if r.status != "running"]),
+                "results": [
+                    {
+                        "procedure": r.procedure,
+                        "run_id": r.run_id,
+                        "verdict": r.verdict,
+                        "message": r.message,
+                        "diagnosis": r.diagnosis(),
+                        "earlier_runs": r.earlier_runs,
+                    }
+                    for r in summary.results
+                ],
+                "set_aside": [
+                    {
+                        "run_id": a.run_id,
+                        "procedure": a.procedure,
+                        "standing": a.standing.value,
+                        "reason": a.reason,
+                    }
+                    for a in summary.set_aside
+                ],
             }
         )
     return units

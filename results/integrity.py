@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from results.models import Attachment, Complaint, ReturnedUnit, Run, Step
+from results.models import Attachment, Complaint, ReturnedUnit, Run, RunInvalidation, Step
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,9 +138,12 @@ _RUN_FIELDS = tuple(
 )
 _STEP_FIELDS = tuple(c.key for c in Step.__table__.columns)
 _ATTACHMENT_FIELDS = tuple(c.key for c in Attachment.__table__.columns)
+_INVALIDATION_FIELDS = tuple(c.key for c in RunInvalidation.__table__.columns)
 
 
-def snapshot(row: Complaint | ReturnedUnit | Run | Step | Attachment) -> dict[str, Any]:
+def snapshot(
+    row: Complaint | ReturnedUnit | Run | Step | Attachment | RunInvalidation,
+) -> dict[str, Any]:
     """The audited state of a row: what ``verify`` compares the live row against."""
     fields = {
         Complaint: _COMPLAINT_FIELDS,
@@ -148,5 +151,6 @@ def snapshot(row: Complaint | ReturnedUnit | Run | Step | Attachment) -> dict[st
         Run: _RUN_FIELDS,
         Step: _STEP_FIELDS,
         Attachment: _ATTACHMENT_FIELDS,
+        RunInvalidation: _INVALIDATION_FIELDS,
     }[type(row)]
     return _columns(row, fields)

@@ -204,6 +204,22 @@ class Run(Base):
     steps: Mapped[list[Step]] = relationship(back_populates="run", order_by="Step.idx")
 
 
+class RunInvalidation(Base):
+    """QA's decision that a run is not evidence (wrong unit, fixture fault, bad input...).
+
+    Its own table, not columns of ``run``: the run row stays exactly as recorded (its audited
+    snapshot and step seal are untouched), and the decision is an audited record of its own.
+    One per run: an invalid run stays invalid; a correction is a new run.
+    """
+
+    __tablename__ = "run_invalidation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    invalidated_by: Mapped[str] = mapped_column(String(100))
+    invalidated_at: Mapped[datetime]
+
+
 class Step(Base):
     __tablename__ = "step"
     # The unique index leads with run_id, so it also serves lookups by run (migration 0005).

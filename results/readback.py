@@ -27,7 +27,6 @@ from procedures.records import (
     RunOutcome,
     StepRecord,
     TraceRecord,
-    Verdict,
 )
 from results import traces
 from results.attachments import EvidenceStore
@@ -42,6 +41,7 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.verdict_names import verdict_named
 
 
 @dataclass
@@ -71,7 +71,7 @@ def _measurement(m: Measurement) -> MeasurementRecord:
             marginal_low=m.marginal_low,
             marginal_high=m.marginal_high,
         ),
-        verdict=Verdict[m.verdict],
+        verdict=verdict_named(m.verdict),
         comparison=m.comparison,
         timestamp=m.measured_at,
         instrument=m.instrument,
@@ -127,7 +127,7 @@ def load_run(
                 index=s.idx,
                 started=s.started_at,
                 ended=s.ended_at,
-                verdict=Verdict[s.verdict],
+                verdict=verdict_named(s.verdict),
                 measurements=[_measurement(m) for m in s.measurements],
                 traces=[_trace(t) for t in s.traces],
                 message=s.message,
@@ -139,7 +139,7 @@ def load_run(
     outcome = None
     if run.status != RunStatus.RUNNING.value:
         outcome = RunOutcome(
-            verdict=Verdict[run.verdict or Verdict.ABORTED.name],
+            verdict=verdict_named(run.verdict),
             ended=run.ended_at or run.heartbeat_at,
             message=run.message,
             conclusions=tuple(

@@ -36,6 +36,7 @@ from results.models import (
     Measurement,
     ReturnedUnit,
     Run,
+    RunInvalidation,
     RunStatus,
     Step,
     Trace,
@@ -138,11 +139,13 @@ def _verify_chain(session: Session, report: VerifyReport) -> AuditIndex:
     return AuditIndex(latest, kept)
 
 
-_AUDITED: tuple[tuple[str, type[Complaint | ReturnedUnit | Run | Attachment]], ...] = (
+_Audited = Complaint | ReturnedUnit | Run | Attachment | RunInvalidation
+_AUDITED: tuple[tuple[str, type[_Audited]], ...] = (
     ("complaint", Complaint),
     ("unit", ReturnedUnit),
     ("run", Run),
     ("attachment", Attachment),
+    ("run_invalidation", RunInvalidation),
 )
 
 
@@ -151,7 +154,7 @@ def _verify_records(
 ) -> None:
     for entity_type, model in _AUDITED:
         seen: set[str] = set()
-        rows: Iterable[Complaint | ReturnedUnit | Run | Attachment] = session.scalars(select(model))
+        rows: Iterable[_Audited] = session.scalars(select(model))
         for row in rows:
             report.records += 1
             key = str(row.id)

@@ -10,7 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from results.calendar import Calendar, SlaClock, sla_clocks
-from results.models import Attachment, Complaint, Measurement, ReturnedUnit, Run, Step, Trace
+from results.models import (
+    Attachment,
+    Complaint,
+    Measurement,
+    ReturnedUnit,
+    Run,
+    RunInvalidation,
+    Step,
+    Trace,
+)
+from results.run_validity import standing
 
 OPEN_STATES = ("running", "overdue")
 
@@ -87,7 +97,15 @@ def unit_dict(u: ReturnedUnit) -> dict[str, Any]:
     }
 
 
-def run_summary(r: Run) -> dict[str, Any]:
+def invalidation_dict(i: RunInvalidation | None) -> dict[str, Any] | None:
+    if i is None:
+        return None
+    return {"reason": i.reason, "by": i.invalidated_by, "at": iso(i.invalidated_at)}
+
+
+def run_summary(r: Run, invalidation: RunInvalidation | None = None) -> dict[str, Any]:
+    """``standing`` says whether the run is evidence (``valid``) or kept for the record only
+    (``invalid`` by QA, with ``invalidation``; ``aborted``; ``running``)."""
     return {
         "id": r.id,
         "unit_id": r.unit_id,
@@ -103,6 +121,8 @@ def run_summary(r: Run) -> dict[str, Any]:
         "verdict": r.verdict,
         "message": r.message,
         "conclusions": r.conclusions or [],
+        "standing": standing(r, invalidation).value,
+        "invalidation": invalidation_dict(invalidation),
     }
 
 

@@ -1,8 +1,10 @@
 """Pareto of symptoms, root causes and dispositions over a filtered set of complaints.
 
 Symptoms count per complaint (the customer reports one); root causes, cause categories and
-dispositions count per returned unit, from the unit's latest finished run (an earlier run that a
-re-test superseded is not a second finding). Ties sort by name so the order is stable.
+dispositions count per returned unit, from the unit's primary result (``results.unit_summaries``:
+the diagnosis' latest valid run; an earlier run that a re-test superseded is not a second finding,
+a later appearance run does not blank the diagnosis' root cause, and runs QA declared invalid do
+not count). Ties sort by name so the order is stable.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from results.errors import ValidationError
-from results.models import Complaint, ReturnedUnit, Run
+from results.models import Complaint, ReturnedUnit, RunInvalidation
+from results.unit_summaries import summarise_unit
 
 Dimension = Literal["symptom", "root_cause", "cause_category", "disposition"]
 DIMENSIONS: tuple[Dimension, ...] = ("symptom", "root_cause", "cause_category", "disposition")
@@ -57,32 +60,33 @@ def _complaints(session: Session, f: Filters) -> list[Complaint]:
     return list(session.scalars(query.order_by(Complaint.id)))
 
 
-def _latest_finished(unit: ReturnedUnit) -> Run | None:
-    finished = [r for r in unit.runs if r.status == "finished"]
-    return max(finished, key=lambda r: (r.started_at, r.id)) if finished else None
-
-
-def _unit_value(unit: ReturnedUnit, dimension: Dimension) -> str:
+def _unit_value(
+    unit: ReturnedUnit, dimension: Dimension, invalid: dict[int, RunInvalidation]
+) -> str:
     if dimension == "disposition":
         return unit.disposition or UNRESOLVED
-    run = _latest_finished(unit)
-    for conclusion in (run.conclusions or []) if run is not None else []:
-        if conclusion.get("kind") == dimension:
-            return str(conclusion["value"])
-    return UNRESOLVED
+    primary = summarise_unit(unit.runs, invalid).primary
+    value = None if primary is None else primary.conclusion(dimension)
+    return UNRESOLVED if value is None else value
+
+
+def _invalidations(session: Session) -> dict[int, RunInvalidation]:
+    """Every QA invalidation (rare: one query, no IN-list over the filtered runs)."""
+    return {row.run_id: row for row in session.scalars(select(RunInvalidation))}
 
 
 def pareto(session: Session, dimension: Dimension, filters: Filters = Filters()) -> list[ParetoRow]:
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"{dimension!r} unknown", f"use one of {DIMENSIONS}")
     counts: Counter[str] = Counter()
+    invalid = {} if dimension == "symptom" else _invalidations(session)
     for complaint in _complaints(session, filters):
         if dimension == "symptom":
             counts[complaint.symptom] += 1
             continue
         for unit in complaint.units:
             if filters.lot is None or unit.lot == filters.lot:
-                counts[_unit_value(unit, dimension)] += 1
+                counts[_unit_value(unit, dimension, invalid)] += 1
     total = sum(counts.values())
     rows: list[ParetoRow] = []
     running = 0

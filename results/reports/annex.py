@@ -23,6 +23,18 @@ class EvidenceReader(Protocol):
     def read(self, sha256: str) -> bytes: ...
 
 
+def is_developer_log(name: str, media_type: str) -> bool:
+    """A traceback or debug log a step attached for developers: not evidence about the pack.
+
+    The engine names a software error's traceback ``traceback.txt``; a report that shows it to a
+    customer leaks our internals and proves nothing about the returned unit.
+    """
+    stem = name.rsplit("/", 1)[-1].lower()
+    return stem.startswith(("traceback", "stacktrace", "debug")) and (
+        media_type.startswith("text/") or stem.endswith((".txt", ".log"))
+    )
+
+
 def annex_headers(t: Catalogue) -> list[str]:
     keys = ("id", "name", "media_type", "size", "sha256", "unit", "run", "step")
     return [t[f"evidence.{k}"] for k in keys]

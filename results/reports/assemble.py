@@ -7,17 +7,18 @@ hash the same.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from procedures.records import Verdict
 from results import traces
-from results.models import Attachment, Complaint, Run
+from results.models import Attachment, Complaint, ReturnedUnit, Run, UnitStatus
 from results.readback import load_complaint
 from results.reports import fmt
+from results.reports.annex import is_developer_log
 from results.reports.eightd import load_eightd
 from results.reports.model import (
     AmendmentRef,
@@ -27,12 +28,16 @@ from results.reports.model import (
     MeasurementRow,
     ReportData,
     RunData,
+    SetAsideRun,
     StepData,
     TraceChannel,
     TraceData,
     UnitData,
     report_number,
+    verdict_named,
 )
+from results.reports.sanitise import customer_text
+from results.run_validity import RunStanding, invalidations, standing
 
 
 def _summary(c: Complaint) -> ComplaintSummary:
@@ -81,11 +86,11 @@ def _run(run: Run) -> RunData:
                 high=m.high,
                 low_inclusive=m.low_inclusive,
                 high_inclusive=m.high_inclusive,
-                verdict=Verdict[m.verdict],
+                verdict=verdict_named(m.verdict),
                 instrument=m.instrument,
                 timestamp=m.measured_at,
                 text_value=m.text_value,
-                comparison=m.comparison,
+                comparison=customer_text(m.comparison),
             )
             for m in s.measurements
         )
@@ -109,19 +114,19 @@ def _run(run: Run) -> RunData:
             StepData(
                 s.idx,
                 s.name,
-                Verdict[s.verdict],
+                verdict_named(s.verdict),
                 s.started_at,
                 s.ended_at,
                 rows,
                 tuple(plots),
-                s.message,
+                customer_text(s.message),
             )
         )
     conclusions = tuple(
         ConclusionData(c["kind"], c["value"], c["explanation"], tuple(c["evidence"]))
         for c in run.conclusions or []
     )
-    verdict = Verdict[run.verdict] if run.verdict else Verdict.ABORTED
+    verdict = verdict_named(run.verdict)
     return RunData(
         run_id,
         run.procedure,
@@ -136,12 +141,23 @@ def _run(run: Run) -> RunData:
     )
 
 
-DEVELOPER_FILES = frozenset({"traceback.txt"})
-"""Step attachments that engines before the developers' log kept as evidence: never annexed."""
+def _disposition(row: ReturnedUnit, unit: UnitData) -> str:
+    """The unit's disposition as the report states it: QA's confirmed decision, or a proposal
+    that a valid run in the report still makes (a proposal of an invalid run is not evidence)."""
+    if not row.disposition:
+        return ""
+    if row.status == UnitStatus.DISPOSITIONED.value:
+        return row.disposition
+    proposed = {c.value for run in unit.results for c in run.conclusions if c.kind == "disposition"}
+    return row.disposition if row.disposition in proposed else ""
 
 
-def _evidence(session: Session, complaint: Complaint) -> tuple[EvidenceFile, ...]:
-    """Every file of the complaint and of its runs, in a fixed order (unit, run, step, id)."""
+def _evidence(
+    session: Session, complaint: Complaint, evidence_runs: set[int]
+) -> tuple[EvidenceFile, ...]:
+    """Every evidence file of the complaint and of its valid runs, in a fixed order (unit, run,
+    step, id). Files of runs set aside (invalid, aborted, still running) are not evidence, and a
+    developer's log (a traceback) is never a customer's business."""
     runs = {run.id: run for run in complaint.runs}
     serials = {unit.id: unit.serial for unit in complaint.units}
     query = select(Attachment).where(Attachment.complaint_id == complaint.id)
@@ -152,8 +168,10 @@ def _evidence(session: Session, complaint: Complaint) -> tuple[EvidenceFile, ...
     steps = {s.id: s for run in runs.values() for s in run.steps}
     files = []
     for a in session.scalars(query):
-        if a.step_id is not None and a.original_name in DEVELOPER_FILES:
-            continue  # a traceback recorded by an older engine: developers' matter, no evidence
+        if a.run_id is not None and a.run_id not in evidence_runs:
+            continue
+        if is_developer_log(a.original_name, a.media_type):
+            continue
         run = runs.get(a.run_id) if a.run_id is not None else None
         step = steps.get(a.step_id) if a.step_id is not None else None
         files.append(
@@ -188,33 +206,52 @@ def assemble_report(
     version: int = 1,
     amends: AmendmentRef | None = None,
 ) -> ReportData:
-    """The report's data as the store holds it now (running runs are left out: not evidence yet)."""
+    """The report's data as the store holds it now.
+
+    Only valid runs are evidence: running runs are left out, and invalid (QA's decision) and
+    aborted runs are listed under ``set_aside`` with the reason, their measurements and files
+    left out of the report.
+    """
     complaint = load_complaint(session, complaint_id)
+    invalid = invalidations(session, (run.id for run in complaint.runs))
+    serials = {u.id: u.serial for u in complaint.units}
     runs_by_unit: dict[int, list[Run]] = {}
+    set_aside: list[tuple[tuple[str, object, int], SetAsideRun]] = []
     for run in complaint.runs:
-        if run.status != "running":
+        mark = standing(run, invalid.get(run.id))
+        if mark is RunStanding.VALID:
             runs_by_unit.setdefault(run.unit_id, []).append(run)
-    units = tuple(
-        UnitData(
+        elif mark is not RunStanding.RUNNING:
+            why = invalid[run.id].reason if run.id in invalid else run.message
+            serial = serials.get(run.unit_id, "")
+            set_aside.append(
+                (
+                    (serial, run.started_at, run.id),
+                    SetAsideRun(serial, str(run.id), run.procedure, mark.value, customer_text(why)),
+                )
+            )
+    evidence_runs = {run.id for runs in runs_by_unit.values() for run in runs}
+    units = []
+    for u in sorted(complaint.units, key=lambda u: (u.serial, u.id)):
+        unit = UnitData(
             serial=u.serial,
             lot=u.lot,
             product_model=u.product_model,
-            disposition=u.disposition or "",
             runs=tuple(
                 _run(r)
                 for r in sorted(runs_by_unit.get(u.id, []), key=lambda r: (r.started_at, r.id))
             ),
         )
-        for u in sorted(complaint.units, key=lambda u: (u.serial, u.id))
-    )
+        units.append(dataclasses.replace(unit, disposition=_disposition(u, unit)))
     return ReportData(
         report_no=report_number(complaint.number, complaint.product_model),
         version=version,
         locale=locale,
         complaint=_summary(complaint),
-        units=units,
+        units=tuple(units),
         eightd=load_eightd(session, complaint_id),
         amends=amends,
         issued_at=issued_at,
-        evidence=_evidence(session, complaint),
+        evidence=_evidence(session, complaint, evidence_runs),
+        set_aside=tuple(item for _, item in sorted(set_aside, key=lambda x: x[0])),
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from procedures.records import Verdict
-from results.reports import fmt, plots
+from results.reports import consistency, fmt, plots
 from results.reports.annex import annex_cells, annex_headers, photo_bytes
 from results.reports.labels import Catalogue, catalogue
 from results.reports.model import (
@@ -24,6 +24,15 @@ from results.reports.model import (
     RunData,
     UnitData,
 )
+from results.reports.sanitise import customer_text
+from results.reports.summary import (
+    diagnosis_runs,
+    run_sentences,
+    shown_explanation,
+    shown_note,
+    shown_value,
+    unit_sentence,
+)
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",
@@ -34,7 +43,7 @@ table{border-collapse:collapse;margin:4px 0 10px;width:100%}
 th,td{border:1px solid #bbb;padding:2px 6px;text-align:left;vertical-align:top}
 th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.kv th{width:28%}
-.v-pass{color:#1e7b34}.v-marginal{color:#b07800}.v-fail,.v-error,.v-aborted{color:#b00020;
+.v-pass{color:#1e7b34}.v-marginal{color:#b07800}.v-fail,.v-error,.v-aborted,.v-incomplete{color:#b00020;
 font-weight:bold}.v-skipped{color:#777}
 .draft{color:#b00020;font-weight:bold}.missing{color:#b00020}
 tr:target{background:#fff3b0}.note{color:#555;font-style:italic}
@@ -163,7 +172,7 @@ def verdict_reason(row: MeasurementRow) -> str:
     It already says how the verdict was decided (``0.35 < 3 V (below low limit)``), so the report
     quotes it rather than rebuilding it; a pass keeps it as a tooltip only, to keep tables short.
     """
-    return "" if row.verdict is Verdict.PASS else row.comparison
+    return "" if row.verdict is Verdict.PASS else customer_text(row.comparison)
 
 
 def measurement_headers(t: Catalogue) -> list[str]:
@@ -190,14 +199,15 @@ def _run(run: RunData, t: Catalogue) -> str:
         num_columns=frozenset({2}),
         nowrap_columns=frozenset({4}),  # an inequality broken across lines is hard to read
         css=[f"v-{m.verdict.name.lower()}" for m in rows],
-        why=[(m.comparison, verdict_reason(m)) for m in rows],
+        why=[(customer_text(m.comparison), verdict_reason(m)) for m in rows],
     )
     notes = "".join(
         f'<p class="note">{_text(t.format("step.title", index=s.index, name=s.name))}: '
-        f"{_text(s.message)}</p>"
+        f"{_text(shown_note(s.message))}</p>"
         for s in run.steps
         if s.message
     )
+    summary = f'<p class="summary">{_text(" ".join(run_sentences(run, t)))}</p>'
     figures = []
     for step in run.steps:
         for trace in step.traces:
@@ -210,7 +220,7 @@ def _run(run: RunData, t: Catalogue) -> str:
     traces = "".join(figures) or f'<p class="note">{_text(t["trace.none"])}</p>'
     return (
         f'<section class="run" id="run-{_text(run.run_id)}">'
-        f"<h4>{_text(t.format('run.title', run=run.run_id))}</h4>{meta}"
+        f"<h4>{_text(t.format('run.title', run=run.run_id))}</h4>{meta}{summary}"
         f"<h4>{_text(t['section.measurements'])}</h4>{table}{notes}"
         f"<h4>{_text(t['section.traces'])}</h4>{traces}</section>"
     )
@@ -226,16 +236,16 @@ def _evidence_link(run: RunData, ref: str) -> str:
 def _diagnosis(units: Sequence[UnitData], t: Catalogue) -> str:
     rows, ids = [], []
     for unit in units:
-        for run in unit.runs:
+        for run in diagnosis_runs(unit):
             for conclusion in run.conclusions:
                 links = ", ".join(_evidence_link(run, ref) for ref in conclusion.evidence)
-                value = t.conclusion(conclusion.kind, conclusion.value)
+                value = shown_value(t, conclusion.kind, conclusion.value)
                 rows.append(
                     [
                         _text(unit.serial),
                         _text(t.enum("conclusion", conclusion.kind)),
                         _text(value),
-                        _text(conclusion.explanation),
+                        _text(shown_explanation(conclusion.explanation)),
                         links,
                     ]
                 )
@@ -367,6 +377,35 @@ def _eightd(report: ReportData, e: EightD | None, t: Catalogue) -> str:
     return "".join(parts)
 
 
+def _set_aside(data: ReportData, t: Catalogue) -> str:
+    """Runs kept in the record but not used as evidence: named, with why, nothing more."""
+    if not data.set_aside:
+        return ""
+    table = _table(
+        [
+            t["unit.serial"],
+            t["evidence.run"],
+            t["col.procedure"],
+            t["set_aside.standing"],
+            t["set_aside.reason"],
+        ],
+        [
+            [
+                r.unit_serial,
+                r.run_id,
+                r.procedure,
+                t.enum("standing", r.standing),
+                shown_note(r.reason),
+            ]
+            for r in data.set_aside
+        ],
+    )
+    return (
+        f'<section id="set-aside"><h2>{_text(t["section.set_aside"])}</h2>'
+        f'<p class="note">{_text(t["set_aside.note"])}</p>{table}</section>'
+    )
+
+
 def _approvals(data: ReportData, t: Catalogue) -> str:
     head = f'<section id="approvals"><h2>{_text(t["section.approvals"])}</h2>'
     if not data.signatures:
@@ -446,6 +485,7 @@ def render_html(
                     (t["unit.product_model"], unit.product_model),
                     (t["unit.verdict"], t.enum("verdict", unit.verdict.name.lower())),
                     (t["unit.disposition"], t.enum("disposition", unit.disposition)),
+                    (t["unit.summary"], unit_sentence(unit, t)),
                 ]
             )
         )
@@ -478,6 +518,7 @@ def render_html(
         f'<section id="disposition"><h2>{_text(t["section.disposition"])}</h2>',
         disposition,
         "</section>",
+        _set_aside(data, t),
         _eightd(data, data.eightd, t),
         _approvals(data, t),
         _annex(data, t, images),
@@ -485,4 +526,7 @@ def render_html(
         f"<p>{_text(data.report_no)} v{data.version} - {_text(t['report.end'])}</p></footer>",
         "</body></html>",
     ]
-    return "\n".join(body)
+    page = "\n".join(body)
+    if consistency.enabled():
+        consistency.enforce(data, consistency.html_text(page))
+    return page

@@ -18,6 +18,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from procedures.records import Verdict
+from results.verdict_names import verdict_named
+
+
+def is_primary_procedure(procedure: str) -> bool:
+    """The diagnosis (``returned-pack-diagnosis``) speaks for a unit as a whole: its conclusion
+    proposes the disposition, so it leads every per-unit summary."""
+    return "diagnosis" in procedure
+
+
+__all__ = ["verdict_named"]  # re-exported: the report modules read stored verdicts through it
 
 
 def report_number(complaint_no: str, product_no: str) -> str:
@@ -143,8 +153,34 @@ class UnitData:
     runs: tuple[RunData, ...] = ()
 
     @property
+    def results(self) -> tuple[RunData, ...]:
+        """Each procedure's latest run (the report holds valid runs only), diagnosis first:
+        a unit's summary is built from these, each procedure on its own, never a mix."""
+        latest: dict[str, RunData] = {}
+        for run in self.runs:  # assembled oldest first
+            latest[run.procedure] = run
+        return tuple(
+            sorted(
+                latest.values(), key=lambda r: (not is_primary_procedure(r.procedure), r.procedure)
+            )
+        )
+
+    @property
     def verdict(self) -> Verdict:
-        return Verdict.worst(tuple(run.verdict for run in self.runs))
+        """The worst of the procedures' latest verdicts (superseded re-runs do not count)."""
+        return Verdict.worst(tuple(run.verdict for run in self.results))
+
+
+@dataclass(frozen=True, slots=True)
+class SetAsideRun:
+    """A run kept in the record but not used as evidence in this report, and why."""
+
+    unit_serial: str
+    run_id: str
+    procedure: str
+    standing: str
+    """``invalid`` (QA's decision, ``reason`` says why) or ``aborted`` (did not finish)."""
+    reason: str = ""
 
 
 # --- 8D --------------------------------------------------------------------------------------
@@ -306,6 +342,8 @@ class ReportData:
     issued_at: datetime | None = None
     """Date printed on the report and used as the PDF creation date; from the data, never now."""
     evidence: tuple[EvidenceFile, ...] = ()
+    set_aside: tuple[SetAsideRun, ...] = ()
+    """Invalid and aborted runs: listed so the record is complete, never used as evidence."""
 
     @property
     def document_date(self) -> datetime:
@@ -356,6 +394,8 @@ def canonical_json(data: ReportData) -> bytes:
     assert isinstance(content, dict)
     if not content["evidence"]:
         del content["evidence"]  # reports frozen before the annex existed keep their hash
+    if not content["set_aside"]:
+        del content["set_aside"]  # likewise for reports frozen before runs could be set aside
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -380,7 +420,7 @@ def from_plain(kind: Any, value: Any) -> Any:
     if kind is float:
         return float(value)
     if kind is Verdict:
-        return Verdict[value.upper()]
+        return verdict_named(value)
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
         fields = {

@@ -32,7 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from results.reports import fmt, plots
+from results.reports import consistency, fmt, plots
 from results.reports.annex import annex_cells, annex_headers, photo_bytes
 from results.reports.errors import FontError
 from results.reports.fonts import FONT_ENV, missing_characters, report_font
@@ -49,6 +49,14 @@ from results.reports.model import (
     EvidenceRef,
     ReportData,
     RunData,
+)
+from results.reports.summary import (
+    diagnosis_runs,
+    run_sentences,
+    shown_explanation,
+    shown_note,
+    shown_value,
+    unit_sentence,
 )
 
 PAGE = landscape(A4)
@@ -471,6 +479,7 @@ def _story(
                     (t["unit.product_model"], unit.product_model),
                     (t["unit.verdict"], t.enum("verdict", unit.verdict.name.lower())),
                     (t["unit.disposition"], t.enum("disposition", unit.disposition)),
+                    (t["unit.summary"], unit_sentence(unit, t)),
                 ],
                 s,
             )
@@ -490,6 +499,7 @@ def _story(
                     s,
                 )
             )
+            story.append(_p(" ".join(run_sentences(run, t)), s.body))
             rows: list[list[str | Paragraph]] = []
             tints: list[str | None] = []
             for step in run.steps:
@@ -511,7 +521,7 @@ def _story(
             for step in run.steps:
                 if step.message:
                     title = t.format("step.title", index=step.index, name=step.name)
-                    story.append(_p(f"{title}: {step.message}", s.body))
+                    story.append(_p(f"{title}: {shown_note(step.message)}", s.body))
                 for trace in step.traces:
                     title = t.format("step.title", index=step.index, name=step.name)
                     caption = _p(f"{title}: {trace.name}", s.body)
@@ -522,15 +532,15 @@ def _story(
     story.append(_p(t["section.diagnosis"], s.h2))
     diagnosis: list[list[str | Paragraph]] = []
     for unit in data.units:
-        for run in unit.runs:
+        for run in diagnosis_runs(unit):
             for conclusion in run.conclusions:
                 links = ", ".join(_evidence_markup(run, r) for r in conclusion.evidence)
                 diagnosis.append(
                     [
                         unit.serial,
                         t.enum("conclusion", conclusion.kind),
-                        t.conclusion(conclusion.kind, conclusion.value),
-                        conclusion.explanation,
+                        shown_value(t, conclusion.kind, conclusion.value),
+                        shown_explanation(conclusion.explanation),
                         _p("", s.cell, links or " "),
                     ]
                 )
@@ -566,6 +576,31 @@ def _story(
             s,
         )
     )
+    if data.set_aside:
+        story.append(_p(t["section.set_aside"], s.h2))
+        story.append(_p(t["set_aside.note"], s.body))
+        story.append(
+            _table(
+                [
+                    t["unit.serial"],
+                    t["evidence.run"],
+                    t["col.procedure"],
+                    t["set_aside.standing"],
+                    t["set_aside.reason"],
+                ],
+                [
+                    [
+                        r.unit_serial,
+                        r.run_id,
+                        r.procedure,
+                        t.enum("standing", r.standing),
+                        shown_note(r.reason),
+                    ]
+                    for r in data.set_aside
+                ],
+                s,
+            )
+        )
     story.append(_p(t["section.eightd"], s.h2))
     if data.eightd is None:
         story.append(_p(t["eightd.none"], s.body))
@@ -666,4 +701,16 @@ def render_pdf(
         lang=t.locale.replace("_", "-"),
     )
     doc.build(_story(data, t, styles, font, images), onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()
+    content = buffer.getvalue()
+    if consistency.enabled():
+        consistency.enforce(data, _pdf_text(content))
+    return content
+
+
+def _pdf_text(content: bytes) -> str:
+    """The PDF's text as a reader's tool extracts it (``pypdf``, a test dependency: the check
+    runs where ``PACKBENCH_CHECK_REPORTS`` is set, i.e. under the test suite)."""
+    import pypdf
+
+    reader = pypdf.PdfReader(BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)

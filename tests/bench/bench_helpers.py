@@ -32,6 +32,7 @@ def child_env(home: Path) -> dict[str, str]:
     env["HOME"] = str(home)
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONUNBUFFERED"] = "1"
+    env["PACKBENCH_CHECK_REPORTS"] = "1"  # the child's reports go through the consistency check
     return env
 
 

@@ -130,6 +130,7 @@ def test_diagnosis_links_point_at_existing_measurement_rows() -> None:
     assert 'href="#run-R0000"' in eightd
 
 
+@pytest.mark.inconsistent_report
 def test_missing_evidence_is_marked_not_linked() -> None:
     data = sample_report(1, locale="en")
     run = data.units[0].runs[0]
@@ -274,7 +275,17 @@ def _demo_like(units: int, locale: str) -> ReportData:
                     step, traces=traces, measurements=rows, message=step.message + long_text
                 )
             )
-        out.append(dataclasses.replace(unit, runs=(dataclasses.replace(run, steps=tuple(steps)),)))
+        renamed = {
+            f"{old.step}/{old.name}": f"{new.step}/{new.name}"
+            for before, after in zip(run.steps, steps, strict=True)
+            for old, new in zip(before.measurements, after.measurements, strict=True)
+        }
+        conclusions = tuple(  # the citations follow the renamed rows (the check needs them)
+            dataclasses.replace(c, evidence=tuple(renamed.get(r, r) for r in c.evidence))
+            for c in run.conclusions
+        )
+        run = dataclasses.replace(run, steps=tuple(steps), conclusions=conclusions)
+        out.append(dataclasses.replace(unit, runs=(run,)))
     complaint = dataclasses.replace(
         data.complaint, symptom_text=long_text, customer_demands=long_text
     )

@@ -24,6 +24,8 @@ from results.complaints import (
 )
 from results.errors import NotFound, ValidationError
 from results.models import Complaint, ReturnedUnit, Run
+from results.run_validity import invalidations
+from results.unit_summaries import summarise_unit
 from results.workflow import ComplaintStatus, allowed_from, transition
 
 router = APIRouter(prefix="/api", tags=["complaints"])
@@ -147,11 +149,12 @@ def show_complaint(number: str, request: Request, who: Reader) -> dict[str, Any]
         units = session.scalars(
             select(ReturnedUnit).where(ReturnedUnit.complaint_id == c.id).order_by(ReturnedUnit.id)
         )
-        runs = session.scalars(select(Run).where(Run.complaint_id == c.id).order_by(Run.id))
+        runs = list(session.scalars(select(Run).where(Run.complaint_id == c.id).order_by(Run.id)))
+        invalid = invalidations(session, (r.id for r in runs))
         return _with_sla(c, Calendar.load(session), datetime.now(UTC)) | {
             "allowed_transitions": [s.value for s in allowed_from(c.status)],
             "units": [unit_dict(u) for u in units],
-            "runs": [run_summary(r) for r in runs],
+            "runs": [run_summary(r, invalid.get(r.id)) for r in runs],
         }
 
 
@@ -198,8 +201,16 @@ def show_unit(unit_id: RowId, request: Request, who: Reader) -> dict[str, Any]:
         unit = session.get(ReturnedUnit, unit_id)
         if unit is None:
             raise NotFound("returned unit", unit_id)
-        runs = session.scalars(select(Run).where(Run.unit_id == unit_id).order_by(Run.id))
-        return unit_dict(unit) | {"runs": [run_summary(r) for r in runs]}
+        runs = list(session.scalars(select(Run).where(Run.unit_id == unit_id).order_by(Run.id)))
+        invalid = invalidations(session, (r.id for r in runs))
+        summary = summarise_unit(runs, invalid)
+        return unit_dict(unit) | {
+            "runs": [run_summary(r, invalid.get(r.id)) for r in runs],
+            "results": [
+                {"procedure": r.procedure, "run_id": r.run_id, "verdict": r.verdict}
+                for r in summary.results
+            ],
+        }
 
 
 @router.post("/units/{unit_id}/status")

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bench.service.api.params import RowId
-from bench.service.auth import BenchUser, Reader, store_of
+from bench.service.auth import BenchUser, QaUser, Reader, store_of
 from bench.service.plotting import trace_data, trace_svg
 from bench.service.run_document import RunDocument, store_run
 from bench.service.views import attachment_dict, run_summary, step_dict
 from results.errors import NotFound
 from results.models import Attachment, Run, Step, Trace
 from results.reports.labels import catalogue
+from results.run_validity import REASON_LIMIT, invalidate_run, invalidations
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -44,7 +46,8 @@ def load_run_row(request: Request, run_id: int) -> dict[str, Any]:
         files = session.scalars(
             select(Attachment).where(Attachment.run_id == run_id).order_by(Attachment.id)
         )
-        return run_summary(run) | {
+        invalid = invalidations(session, [run_id]).get(run_id)
+        return run_summary(run, invalid) | {
             "steps": [step_dict(s) for s in run.steps],
             "attachments": [attachment_dict(a) for a in files],
         }
@@ -52,6 +55,19 @@ def load_run_row(request: Request, run_id: int) -> dict[str, Any]:
 
 @router.get("/runs/{run_id}")
 def show_run(run_id: RowId, request: Request, who: Reader) -> dict[str, Any]:
+    return load_run_row(request, run_id)
+
+
+class InvalidateIn(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_LIMIT)]
+
+
+@router.post("/runs/{run_id}/invalidate")
+def invalidate(run_id: RowId, body: InvalidateIn, request: Request, who: QaUser) -> dict[str, Any]:
+    """QA declares a run invalid (audited): it stays in the record, shown as invalid, and leaves
+    the customer report's evidence annex and the unit summaries. Other roles get 403."""
+    with store_of(request).sessions.begin() as session:
+        invalidate_run(session, run_id, reason=body.reason, actor=who.name)
     return load_run_row(request, run_id)
 
 

@@ -30,7 +30,6 @@ from bench.service.plotting import trace_svg
 from bench.service.report_files import render_report
 from bench.service.uploads import read_upload
 from bench.service.views import sla_summary
-from procedures.records import Verdict
 from results.calendar import Calendar, sla_clocks
 from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
@@ -50,6 +49,9 @@ from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
 from results.reports.html import measurement_cells, measurement_headers, verdict_reason
 from results.reports.model import MeasurementRow
+from results.run_validity import invalidate_run, invalidations, standing
+from results.unit_summaries import summarise_unit
+from results.verdict_names import verdict_named
 
 router = APIRouter(include_in_schema=False)
 
@@ -143,9 +145,12 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             (u, sorted(runs_by_unit.get(u.id, []), key=lambda r: (r.started_at, r.id)))
             for u in sorted(complaint.units, key=lambda u: (u.serial, u.id))
         ]
+        invalid = invalidations(session, (r.id for r in complaint.runs))
+        standings = {r.id: standing(r, invalid.get(r.id)).value for r in complaint.runs}
+        summaries = {u.id: summarise_unit(runs, invalid) for u, runs in units}
         plots: list[tuple[ReturnedUnit, Run, Step, Trace]] = []
         for unit, runs in units:
-            latest = _latest_finished(runs)
+            latest = _latest_finished([r for r in runs if standings[r.id] == "valid"])
             if latest is not None:
                 for step in latest.steps:
                     plots.extend((unit, latest, step, trace) for trace in step.traces)
@@ -179,6 +184,9 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             sla=sla_summary(complaint, calendar, now),
             clocks=clocks,
             units=units,
+            summaries=summaries,
+            standings=standings,
+            invalid=invalid,
             plots=plots,
             attachments=attachments,
             reports=reports,
@@ -204,7 +212,7 @@ def _row(run_id: int, step: Step, m: Measurement) -> MeasurementRow:
         high=m.high,
         low_inclusive=m.low_inclusive,
         high_inclusive=m.high_inclusive,
-        verdict=Verdict[m.verdict],
+        verdict=verdict_named(m.verdict),
         instrument=m.instrument,
         timestamp=m.measured_at,
         text_value=m.text_value,
@@ -240,6 +248,9 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
             user=user,
             session_token=token,
             run=run,
+            invalidation=invalidations(session, [run.id]).get(run.id),
+            run_standing=standing(run, invalidations(session, [run.id]).get(run.id)).value,
+            is_qa=user.role is Role.QA,
             unit=run.unit,
             complaint=run.complaint,
             headers=measurement_headers(t_report),
@@ -342,6 +353,21 @@ async def _report_action(request: Request, report_id: int, action: str) -> Respo
     number = await run_in_threadpool(write)
     done = {"approve": "approved", "amend": "amended", "refresh": "refreshed"}[action]
     return _see_other(f"/complaints/{number}?done={done}#reports")
+
+
+@router.post("/runs/{run_id}/invalidate")
+async def invalidate_page(run_id: RowId, request: Request) -> Response:
+    """QA's form on the run page: the run stays in the record, marked invalid with the reason
+    (an empty reason is refused, 422; another role gets 403)."""
+    user, fields = await posted_form(request)
+    check_role(user, QA_ONLY)
+
+    def write() -> None:
+        with store_of(request).sessions.begin() as session:
+            invalidate_run(session, run_id, reason=fields.get("reason", ""), actor=user.name)
+
+    await run_in_threadpool(write)
+    return _see_other(f"/runs/{run_id}")
 
 
 @router.post("/reports/{report_id}/approve")

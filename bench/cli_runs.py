@@ -1,0 +1,64 @@
+"""``packbench invalidate``: QA declares a recorded run invalid, with a reason (audited).
+
+The decision is QA's, so the command asks for a QA account's API token (the same tokens the QA
+service issues, kept in the same store): the station's operator name in the station file proves
+nothing about who types the command. The run stays in the record; it leaves the customer report's
+evidence annex and the unit summaries (``results.run_validity``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bench.cli_common import emit, json_option, station, station_option
+from bench.errors import EXIT_PASS, InputError
+
+
+@click.command("invalidate")
+@click.argument("run_id", type=int)
+@click.option(
+    "--reason", required=True, help="Why the run is not evidence (kept in the audit log)."
+)
+@click.option(
+    "--token",
+    envvar="PACKBENCH_TOKEN",
+    required=True,
+    help="API token of a QA account (default: $PACKBENCH_TOKEN); only QA may invalidate a run.",
+)
+@station_option
+@json_option
+def invalidate(
+    run_id: int, reason: str, token: str, station_file: Path | None, as_json: bool
+) -> int:
+    """Mark RUN_ID invalid (QA only): it stays in the record but is no longer evidence."""
+    from bench.runner import open_store_for
+    from bench.service.accounts import Role, authenticate
+    from results.run_validity import invalidate_run
+
+    sessions = open_store_for(station(station_file))
+    with sessions.begin() as session:
+        who = authenticate(session, token)
+        if who is None:
+            raise InputError(
+                "--token: the token is unknown or revoked; ask an admin for a QA account's token"
+            )
+        if who.role is not Role.QA:
+            raise InputError(
+                f"--token: user {who.name!r} has role {who.role.value!r}; only QA may declare a "
+                "run invalid: ask QA to run this command"
+            )
+        row = invalidate_run(session, run_id, reason=reason, actor=who.name)
+        done = {
+            "run_id": run_id,
+            "invalid": True,
+            "reason": row.reason,
+            "invalidated_by": row.invalidated_by,
+            "invalidated_at": row.invalidated_at.isoformat(),
+        }
+    if as_json:
+        emit(done)
+    else:
+        click.echo(f"run {run_id} is invalid (by {done['invalidated_by']}): {done['reason']}")
+    return EXIT_PASS
