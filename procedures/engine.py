@@ -28,7 +28,12 @@ from procedures.context import (
     StepContext,
     StepSkipped,
 )
-from procedures.errors import Interrupted, ProcedureDefinitionError, RunAborted
+from procedures.errors import (
+    Interrupted,
+    PackLimitExceeded,
+    ProcedureDefinitionError,
+    RunAborted,
+)
 from procedures.prompts import Prompts
 from procedures.records import (
     Conclusion,
@@ -218,6 +223,11 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
     except StepSkipped as exc:
         guard.in_step = False
         verdict, message = Verdict.SKIPPED, exc.reason
+    except PackLimitExceeded as exc:
+        guard.in_step = False
+        run.stopped = exc.reason
+        counted = Verdict.worst([m.verdict for m in ctx.measurements])
+        verdict, message = max(counted, Verdict.FAIL), exc.reason
     except RunAborted as exc:
         guard.in_step = False
         verdict, message = Verdict.ABORTED, exc.reason
@@ -246,6 +256,18 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         message,
         ctx.attachments,
     )
+
+
+def _record_unrun(run: RunState, recorder: Recorder, steps: Sequence[Step], reason: str) -> None:
+    """Record the steps a ``PackLimitExceeded`` left unrun as skipped, with its reason.
+
+    A missing step would read as "nobody looked"; a skipped one says why nobody could.
+    """
+    for step in steps:
+        now = datetime.now(UTC)
+        record = StepRecord(step.name, len(run.steps), now, now, Verdict.SKIPPED, message=reason)
+        run.steps.append(record)
+        recorder.step_finished(record)
 
 
 def make_safe_all(
@@ -364,6 +386,12 @@ def run_procedure(
                 break
             if record.verdict >= Verdict.ERROR:
                 final, message = record.verdict, f"step {step.name!r}: {record.message}"
+                break
+            if run.stopped is not None:
+                message = f"step {step.name!r} stopped the run: {run.stopped}"
+                _record_unrun(run, recorder, procedure.ordered_steps[index + 1 :], message)
+                if procedure.conclude is not None:
+                    run.conclusions.extend(procedure.conclude(RunView(run)))
                 break
         else:
             if guard.pending is not None:

@@ -87,3 +87,8 @@ class DiagnosisOptions:
     """
     recharge_stall_tolerance: Quantity = field(default_factory=lambda: Q_(0.02, "V"))
     """Per cell: the terminal counts as held at the source's setpoint within this."""
+    max_temperature: Quantity | None = None
+    """The station's ``[limits] max_temperature``; the over-temperature abort uses the lower of
+    it and the cells' window (``temperature_watch``)."""
+    allow_charge_without_temperature: bool = False
+    """The station file's explicit consent to energise the pack with no temperature channel."""
