@@ -21,7 +21,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
-from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
+from bench.errors import (
+    EXIT_ABORTED,
+    EXIT_FAIL,
+    EXIT_INSTRUMENT,
+    EXIT_PASS,
+    ConfigError,
+    InputError,
+)
 from bench.live import LiveView
 from bench.station import Station, open_station
 from procedures.appearance import appearance_procedure
@@ -47,10 +54,10 @@ from results.errors import NotFound, ResultsError
 from results.models import ReturnedUnit, UnitStatus
 from results.recorder import DatabaseRecorder
 
-ProcedureBuilder = Callable[[FixtureChanger], Procedure]
+ProcedureBuilder = Callable[[FixtureChanger, DiagnosisOptions], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
-    "diagnosis": lambda fixtures: build_diagnosis(fixtures, DiagnosisOptions()),
-    "appearance": lambda fixtures: appearance_procedure(),
+    "diagnosis": lambda fixtures, options: build_diagnosis(fixtures, options),
+    "appearance": lambda fixtures, options: appearance_procedure(),
 }
 """Procedures ``packbench run`` knows by name; add yours here (docs/writing-a-procedure.md)."""
 WITHOUT_INSTRUMENTS = frozenset({"appearance"})
@@ -60,6 +67,34 @@ Preflight = Callable[[PackSpec], None]
 """Called with the unit's pack spec before anything is opened or written; raises ``InputError``
 for answers a run would need and cannot get (``--yes`` never invents a reading)."""
 DIAGNOSIS_KINDS = ("root_cause", "symptom", "disposition", "cause_category")
+
+
+def diagnosis_options(config: StationConfig) -> DiagnosisOptions:
+    """The station file's settings that the diagnosis honours."""
+    return DiagnosisOptions(
+        max_temperature=config.max_temperature,
+        allow_charge_without_temperature=config.allow_charge_without_temperature,
+    )
+
+
+def check_temperature_channel(config: StationConfig) -> None:
+    """Refuse, before anything is opened or written, to energise packs with no temperature watch.
+
+    A station file without ``[instruments.temperature]`` must say so explicitly with
+    ``allow_charge_without_temperature = true``; every run it affects then records
+    ``charge_temperature`` (and the protection tests' watches) as not measured with that reason.
+    """
+    if config.has_temperature or config.allow_charge_without_temperature:
+        return
+    raise ConfigError(
+        config.source,
+        "instruments.temperature",
+        "is missing: the over-temperature abort of the recharge and protection tests cannot be "
+        "armed",
+        'add [instruments.temperature] with model = "34461A" and the resource of a 344xx on '
+        "the pack's NTC or a probe, or set allow_charge_without_temperature = true under "
+        "[limits] to charge without a temperature watch (recorded with every run)",
+    )
 
 
 def exit_code_for(verdict: Verdict) -> int:
@@ -246,6 +281,8 @@ def run_unit(
     if preflight is not None:
         preflight(ref.spec)
     bench_free = procedure in WITHOUT_INSTRUMENTS
+    if not bench_free:
+        check_temperature_channel(config)
     if bench_free and sim_fault is not None:
         raise InputError(
             f"--sim-fault {sim_fault}: {procedure} uses no instruments, so no simulated fault "
@@ -268,7 +305,9 @@ def run_unit(
             spec_source=str(ref.spec.source),
         )
     try:
-        built = builder(station.fixtures if station else OperatorFixtures(prompts))
+        built = builder(
+            station.fixtures if station else OperatorFixtures(prompts), diagnosis_options(config)
+        )
         recorder = DatabaseRecorder(
             sessions,
             unit_id=ref.unit_id,
