@@ -67,6 +67,8 @@ class TemperatureWatch:
         self.what = what
         self.thermometer: Thermometer | None = None
         self.peak: Quantity | None = None
+        self.latest: Quantity | None = None
+        """The last reading, for the live view."""
         self.times: list[float] = []
         self.readings: list[float] = []
 
@@ -94,6 +96,7 @@ class TemperatureWatch:
         if self.thermometer is None:
             return
         reading = self.thermometer.temperature()
+        self.latest = reading
         self.times.append(elapsed_s)
         self.readings.append(reading.m_as("degC"))
         if self.peak is None or reading > self.peak:

@@ -139,6 +139,7 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                     voltage=voltage,
                     current=current,
                     mode=mode.value,
+                    **({} if watch.latest is None else {"temperature": watch.latest}),
                 )
                 if len(times) == 1:
                     ctx.measure(WAKE_VOLTAGE, voltage, instrument=dmm)

@@ -7,6 +7,7 @@ probe's true temperature from the control endpoint (``STATE?``), within the emul
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,9 @@ from instruments.drivers.keysight_34461a import Keysight34461A
 from instruments.errors import InstrumentTimeout, OverloadError
 from instruments.factory import open_instrument
 from instruments.roles import Thermometer
+from instruments.transports.recording import RecordingTransport
+from instruments.transports.replay import ReplayTransport
+from instruments.transports.visa import VisaTransport
 from instruments.units import Q_
 from simulators.launcher import ControlClient, start_bench
 
@@ -94,3 +98,20 @@ def test_the_voltage_dmm_has_no_probe(sim_bench: Any) -> None:
 def test_a_bench_without_a_temperature_channel_serves_none() -> None:
     with start_bench(temperature_model=None) as sim:
         assert "temperature" not in sim.instruments
+
+
+def test_recorded_temperature_session_replays_without_the_simulator(tmp_path: Path) -> None:
+    """The exchanges recorded against the emulator drive the driver again, offline, identically."""
+    path = tmp_path / "probe.jsonl"
+    with start_bench(seed=5) as own_bench:
+        live = VisaTransport.open(own_bench.instruments["temperature"].resource, timeout=0.5)
+        with Keysight34461A(RecordingTransport(live, path)) as meter:
+            meter.configure_temperature()
+            readings = [meter.temperature() for _ in range(3)] + [meter.measure_temperature()]
+    replay = ReplayTransport.from_file(path)
+    with Keysight34461A(replay) as meter:
+        meter.configure_temperature()
+        assert [meter.temperature() for _ in range(3)] + [meter.measure_temperature()] == readings
+    replay.assert_finished()
+    sent = [line for line in path.read_text().splitlines() if "CONF:TEMP THER,5000" in line]
+    assert sent, "the recording holds the configuring command"
