@@ -148,7 +148,7 @@ class RunState:
     identities: dict[int, str] = field(default_factory=dict)
     listener: ProgressListener | None = None
     stopped: str | None = None
-    """Set when a step raised ``PackLimitExceeded``: why the run ends there as a fail."""
+    """Set when a step raised ``PackLimitExceeded``: its summary (the run ends there as a fail)."""
 
 
 class RunView:

@@ -225,7 +225,7 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         verdict, message = Verdict.SKIPPED, exc.reason
     except PackLimitExceeded as exc:
         guard.in_step = False
-        run.stopped = exc.reason
+        run.stopped = exc.summary
         counted = Verdict.worst([m.verdict for m in ctx.measurements])
         verdict, message = max(counted, Verdict.FAIL), exc.reason
     except RunAborted as exc:
@@ -388,8 +388,9 @@ def run_procedure(
                 final, message = record.verdict, f"step {step.name!r}: {record.message}"
                 break
             if run.stopped is not None:
-                message = f"step {step.name!r} stopped the run: {run.stopped}"
-                _record_unrun(run, recorder, procedure.ordered_steps[index + 1 :], message)
+                message = f"step {step.name!r} stopped the run: {record.message}"
+                unrun = f"not run: {run.stopped} in step {step.name!r}"
+                _record_unrun(run, recorder, procedure.ordered_steps[index + 1 :], unrun)
                 if procedure.conclude is not None:
                     run.conclusions.extend(procedure.conclude(RunView(run)))
                 break

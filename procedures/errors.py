@@ -87,8 +87,10 @@ class PackLimitExceeded(Exception):
     failing measurement is evidence about the pack.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, summary: str | None = None) -> None:
         self.reason = reason
+        self.summary = summary or reason
+        """A short form for the steps left unrun (``reason`` carries the advice)."""
         super().__init__(reason)
 
 

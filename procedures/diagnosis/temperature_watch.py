@@ -111,7 +111,8 @@ class TemperatureWatch:
         raise PackLimitExceeded(
             f"over-temperature during {self.what}: the pack's probe read {reading:.1f~P}, above "
             f"the {self.limit:~P} limit; every output was switched off. The pack heats by itself: "
-            "let it cool in a fire-safe place and do not charge it again"
+            "let it cool in a fire-safe place and do not charge it again",
+            summary=f"over-temperature ({reading:.1f~P} > {self.limit:~P})",
         )
 
     def finish(self) -> None:
