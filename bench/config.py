@@ -19,11 +19,16 @@ in mA where A was meant is refused instead of being read a thousand times too hi
     [limits]
     max_voltage = "9 V"
     max_current = "3 A"
-    max_temperature = "60 degC"
+    max_temperature = "60 degC"            # the over-temperature abort uses min(this, cells)
+    # allow_charge_without_temperature = true   # only without [instruments.temperature]
 
     [instruments.dmm]
     model = "34461A"                       # or "auto": whatever *IDN? says
     resource = "TCPIP::192.168.10.21::5025::SOCKET"
+
+    [instruments.temperature]              # optional: a 344xx on the pack's NTC / a probe
+    model = "34461A"
+    resource = "TCPIP::192.168.10.25::5025::SOCKET"
 
     [notifications]                        # optional: the major-complaint emergency path
     emergency_group = ["qa.lead@example.com", "plant.manager@example.com"]
@@ -55,13 +60,16 @@ from instruments.units import Q_, Quantity
 
 STATIONS_DIR = Path(__file__).with_name("stations")
 SIMULATED_STATION = STATIONS_DIR / "simulated.toml"
-ROLE_NAMES = tuple(ROLES)
+OPTIONAL_ROLES = ("temperature",)
+"""Roles a station may lack: without ``temperature`` it charges only if the file allows it."""
+ROLE_NAMES = tuple(role for role in ROLES if role not in OPTIONAL_ROLES)
 """``dmm``, ``source``, ``load``, ``rmeter``: every diagnosis needs all four."""
 SIM_MODELS: dict[str, tuple[str, ...]] = {
     "dmm": ("34461A",),
     "source": ("E36312A", "DP832"),
     "load": ("DL3021", "IT8511"),
     "rmeter": ("BT3562", "BT3563"),
+    "temperature": ("34461A",),
 }
 """What a simulated station can put in each role (mirrors ``simulators.launcher.MODELS``,
 checked against it in the tests: config must not start a simulator just to validate a file)."""
@@ -150,6 +158,12 @@ class StationConfig:
     """Whether ``database`` was written in the file (else it is the user data dir default)."""
     database_origin: str = "station.database"
     """Where ``database`` came from, as messages name it (``bench.store_setting``)."""
+    allow_charge_without_temperature: bool = False
+    """``[limits]``: the file's explicit consent to energise packs with no temperature channel."""
+
+    @property
+    def has_temperature(self) -> bool:
+        return "temperature" in self.instruments
 
     @property
     def simulated(self) -> bool:
@@ -453,6 +467,12 @@ def _notifications(source: str, table: Any) -> NotificationsConfig | None:
     )
 
 
+def _allows_without_temperature(data: Mapping[str, Any]) -> bool:
+    """``[limits] allow_charge_without_temperature = true`` (its type is checked later)."""
+    limits = data.get("limits")
+    return isinstance(limits, Mapping) and limits.get("allow_charge_without_temperature") is True
+
+
 def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     """Validate a parsed station file; the first problem raises ``ConfigError``."""
     top = _Reader(source, data, "")
@@ -477,7 +497,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
                 source,
                 f"instruments.{role}",
                 "unknown role",
-                f"use the roles {', '.join(ROLE_NAMES)}",
+                f"use the roles {', '.join((*ROLE_NAMES, *OPTIONAL_ROLES))}",
             )
     attach = simulation is not None and simulation.control is not None
     instruments: dict[str, InstrumentConfig] = {}
@@ -494,6 +514,14 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
                 f'add [instruments.{role}] with model = "..." and resource = "..."',
             )
         instruments[role] = _instrument(source, role, instruments_table[role], simulated, attach)
+    for role in OPTIONAL_ROLES:
+        if role in instruments_table:
+            instruments[role] = _instrument(
+                source, role, instruments_table[role], simulated, attach
+            )
+        elif simulated and not attach and not _allows_without_temperature(data):
+            # the simulator it starts has the probe DMM, unless the file declines it
+            instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)
     fixture = data.get("fixture", {})
     if not isinstance(fixture, Mapping):
         raise ConfigError(source, "fixture", "is not a table", "write [fixture]")
@@ -511,7 +539,23 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     if not isinstance(limits_table, Mapping):
         raise ConfigError(source, "limits", "is not a table", "write [limits]")
     lim = _Reader(source, limits_table, "limits")
-    lim.only({"max_voltage", "max_current", "max_power", "max_temperature", "allow_short"})
+    lim.only(
+        {
+            "max_voltage",
+            "max_current",
+            "max_power",
+            "max_temperature",
+            "allow_short",
+            "allow_charge_without_temperature",
+        }
+    )
+    allow_without = lim.boolean("allow_charge_without_temperature", False)
+    if allow_without and "temperature" in instruments:
+        raise lim.fail(
+            "allow_charge_without_temperature",
+            "is true on a station that has [instruments.temperature]",
+            "remove it: with a temperature channel the over-temperature abort is always armed",
+        )
     database = station_table.get("database")
     evidence = station_table.get("evidence_dir")
     return StationConfig(
@@ -536,6 +580,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         source=source,
         notifications=_notifications(source, data.get("notifications")),
         database_from_file=database is not None,
+        allow_charge_without_temperature=allow_without,
     )
 
 

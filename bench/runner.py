@@ -28,6 +28,7 @@ from bench.errors import (
     EXIT_INSTRUMENT,
     EXIT_PASS,
     EXIT_SOFTWARE,
+    ConfigError,
     InputError,
 )
 from bench.live import LiveView
@@ -78,7 +79,28 @@ def diagnosis_options(config: StationConfig) -> DiagnosisOptions:
     return DiagnosisOptions(
         source_channel=config.source_channel,
         max_temperature=config.max_temperature,
+        allow_charge_without_temperature=config.allow_charge_without_temperature,
         source_current_resolution=config.instruments["source"].current_resolution,
+    )
+
+
+def check_temperature_channel(config: StationConfig) -> None:
+    """Refuse, before anything is opened or written, to energise packs with no temperature watch.
+
+    A station file without ``[instruments.temperature]`` must say so explicitly with
+    ``allow_charge_without_temperature = true``; every run it affects then records
+    ``charge_temperature`` (and the protection tests' watches) as not measured with that reason.
+    """
+    if config.has_temperature or config.allow_charge_without_temperature:
+        return
+    raise ConfigError(
+        config.source,
+        "instruments.temperature",
+        "is missing: the over-temperature abort of the recharge and protection tests cannot be "
+        "armed",
+        'add [instruments.temperature] with model = "34461A" and the resource of a 344xx on '
+        "the pack's NTC or a probe, or set allow_charge_without_temperature = true under "
+        "[limits] to charge without a temperature watch (recorded with every run)",
     )
 
 
@@ -275,6 +297,8 @@ def run_unit(
     if preflight is not None:
         preflight(ref.spec)
     bench_free = procedure in WITHOUT_INSTRUMENTS
+    if not bench_free:
+        check_temperature_channel(config)
     if bench_free and sim_fault is not None:
         raise InputError(
             f"--sim-fault {sim_fault}: {procedure} uses no instruments, so no simulated fault "

@@ -121,6 +121,7 @@ def start_simulation(
             source_model=models["source"],
             load_model=models["load"],
             rmeter_model=models["rmeter"],
+            temperature_model=models.get("temperature"),
             seed=sim_config.seed,
             source_channel=config.source_channel,
         )

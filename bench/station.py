@@ -14,7 +14,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.config import ROLE_NAMES, InstrumentConfig, StationConfig, channel_problem
+from bench.config import (
+    OPTIONAL_ROLES,
+    ROLE_NAMES,
+    InstrumentConfig,
+    StationConfig,
+    channel_problem,
+)
 from bench.errors import ConfigError, StationError
 from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
@@ -26,6 +32,7 @@ from instruments.roles import (
     Instrument,
     Multimeter,
     ResistanceMeter,
+    Thermometer,
 )
 from instruments.scpi import ScpiInstrument
 from procedures.clock import Clock, RealClock
@@ -132,6 +139,7 @@ def _bench_instruments(opened: dict[str, Instrument]) -> BenchInstruments:
         source=typed("source", DCSource),
         load=typed("load", ElectronicLoad),
         resistance_meter=typed("rmeter", ResistanceMeter),
+        thermometer=typed("temperature", Thermometer),
     )
 
 
@@ -140,7 +148,7 @@ def open_instruments(
 ) -> dict[str, Instrument]:
     """Open every role in turn; each one's close (safe state) is pushed on ``stack`` at once."""
     opened: dict[str, Instrument] = {}
-    for role in ROLE_NAMES:
+    for role in (*ROLE_NAMES, *OPTIONAL_ROLES):
         if role in endpoints:
             instrument = open_endpoint(endpoints[role], config)
             stack.callback(_close_quietly, instrument)
@@ -180,7 +188,11 @@ def open_station(
             )
             endpoints, clock, fixtures, control = sim
         else:
-            endpoints = {r: Endpoint.from_config(config.instruments[r]) for r in ROLE_NAMES}
+            endpoints = {
+                r: Endpoint.from_config(config.instruments[r])
+                for r in (*ROLE_NAMES, *OPTIONAL_ROLES)
+                if r in config.instruments
+            }
             clock = RealClock()
             fixtures = OperatorFixtures(prompts)
         opened = open_instruments(endpoints, config, stack)
@@ -259,7 +271,9 @@ def check_station(
             endpoints = start_simulation(config, stack, unit_serial="")[0]
         else:
             endpoints = {}
-            for role in ROLE_NAMES:
+            for role in (*ROLE_NAMES, *OPTIONAL_ROLES):
+                if role not in config.instruments:
+                    continue
                 try:
                     endpoints[role] = Endpoint.from_config(config.instruments[role])
                 except StationError as exc:

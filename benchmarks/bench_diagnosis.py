@@ -13,7 +13,13 @@ from contextlib import ExitStack
 
 from benchmarks.report import Result
 from instruments.factory import open_instrument
-from instruments.roles import DCSource, ElectronicLoad, Multimeter, ResistanceMeter
+from instruments.roles import (
+    DCSource,
+    ElectronicLoad,
+    Multimeter,
+    ResistanceMeter,
+    Thermometer,
+)
 from procedures.clock import SimulatedClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import ControlFixtures
@@ -41,7 +47,7 @@ def _one_run(fault: str) -> tuple[float, str]:
     with ExitStack() as stack:
         sim = stack.enter_context(start_bench(fault=fault, spec=spec.source, seed=1))
         opened = {}
-        for role in ("dmm", "source", "load", "rmeter"):
+        for role in ("dmm", "source", "load", "rmeter", "temperature"):
             instrument = open_instrument(sim.instruments[role].resource, role=role)
             stack.callback(instrument.close)
             opened[role] = instrument
@@ -49,11 +55,13 @@ def _one_run(fault: str) -> tuple[float, str]:
         assert isinstance(opened["source"], DCSource)
         assert isinstance(opened["load"], ElectronicLoad)
         assert isinstance(opened["rmeter"], ResistanceMeter)
+        assert isinstance(opened["temperature"], Thermometer)
         bench = BenchInstruments(
             multimeter=opened["dmm"],
             source=opened["source"],
             load=opened["load"],
             resistance_meter=opened["rmeter"],
+            thermometer=opened["temperature"],
         )
         clock = SimulatedClock(sim.control_address)
         stack.callback(clock.close)

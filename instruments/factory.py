@@ -35,6 +35,7 @@ from instruments.roles import (
     Instrument,
     Multimeter,
     ResistanceMeter,
+    Thermometer,
 )
 from instruments.safety import SafetyLimits
 from instruments.scpi import ScpiInstrument, parse_identity
@@ -45,6 +46,7 @@ ROLES: dict[str, type[object]] = {
     "source": DCSource,
     "load": ElectronicLoad,
     "rmeter": ResistanceMeter,
+    "temperature": Thermometer,
 }
 
 _VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::\S", re.IGNORECASE)
@@ -176,9 +178,9 @@ def open_instrument(
     ``limits`` are the station's safety limits, handed to every source and load driver so that a
     setting beyond them raises before anything is sent.
 
-    ``role`` ("dmm", "source", "load", "rmeter") is checked against the driver; ``model`` is
-    checked against the identity and is required for binary instruments. The transport is closed
-    again if anything after opening it fails.
+    ``role`` ("dmm", "source", "load", "rmeter", "temperature") is checked against the driver;
+    ``model`` is checked against the identity and is required for binary instruments. The
+    transport is closed again if anything after opening it fails.
     """
     if role is not None and role not in ROLES:
         raise ValueError(f"role {role!r}: use one of {', '.join(ROLES)}")

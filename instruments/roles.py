@@ -181,3 +181,19 @@ class ResistanceMeter(Instrument):
 
     @abstractmethod
     def read(self) -> ResistanceReading: ...
+
+
+class Thermometer(Instrument):
+    """A temperature channel on the pack (its NTC, or a probe taped to the cells).
+
+    Procedures read it to arm the over-temperature abort; how the probe is converted (thermistor,
+    RTD, thermocouple) is the driver's business, set once by ``configure_temperature``.
+    """
+
+    @abstractmethod
+    def configure_temperature(self) -> None:
+        """Select the temperature function for the probe this channel is wired to."""
+
+    @abstractmethod
+    def temperature(self) -> Quantity:
+        """Trigger and return one temperature reading (a ``degC`` quantity)."""

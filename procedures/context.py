@@ -18,7 +18,14 @@ import numpy as np
 import numpy.typing as npt
 import pint
 
-from instruments.roles import DCSource, ElectronicLoad, Instrument, Multimeter, ResistanceMeter
+from instruments.roles import (
+    DCSource,
+    ElectronicLoad,
+    Instrument,
+    Multimeter,
+    ResistanceMeter,
+    Thermometer,
+)
 from instruments.units import Quantity
 from procedures.errors import AbortRun, MissingInstrument, ProcedureError
 from procedures.measurements import CategoricalMeasurement, Measurement
@@ -45,7 +52,7 @@ class BenchInstruments:
     role, so a procedure never checks for ``None`` itself; ``has(role)`` is for optional use.
     """
 
-    __slots__ = ("_load", "_multimeter", "_resistance_meter", "_source")
+    __slots__ = ("_load", "_multimeter", "_resistance_meter", "_source", "_thermometer")
 
     def __init__(
         self,
@@ -54,11 +61,13 @@ class BenchInstruments:
         source: DCSource | None = None,
         load: ElectronicLoad | None = None,
         resistance_meter: ResistanceMeter | None = None,
+        thermometer: Thermometer | None = None,
     ) -> None:
         self._multimeter = multimeter
         self._source = source
         self._load = load
         self._resistance_meter = resistance_meter
+        self._thermometer = thermometer
 
     def has(self, role: str) -> bool:
         return dict(self.present()).get(role) is not None
@@ -88,6 +97,11 @@ class BenchInstruments:
     def resistance_meter(self) -> ResistanceMeter:
         return self._need(self._resistance_meter, "resistance meter")
 
+    @property
+    def thermometer(self) -> Thermometer:
+        """The pack's temperature channel (optional: check ``has("thermometer")`` first)."""
+        return self._need(self._thermometer, "temperature channel")
+
     def present(self) -> list[tuple[str, Instrument]]:
         """(role, instrument) of every instrument the station has, in safe-state order.
 
@@ -98,6 +112,7 @@ class BenchInstruments:
             ("load", self._load),
             ("multimeter", self._multimeter),
             ("resistance_meter", self._resistance_meter),
+            ("thermometer", self._thermometer),
         ]
         return [(role, inst) for role, inst in roles if inst is not None]
 
@@ -132,6 +147,8 @@ class RunState:
     conclusions: list[Conclusion] = field(default_factory=list)
     identities: dict[int, str] = field(default_factory=dict)
     listener: ProgressListener | None = None
+    stopped: str | None = None
+    """Set when a step raised ``PackLimitExceeded``: its summary (the run ends there as a fail)."""
 
 
 class RunView:

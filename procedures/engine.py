@@ -27,7 +27,12 @@ from procedures.context import (
     StepContext,
     StepSkipped,
 )
-from procedures.errors import Interrupted, ProcedureDefinitionError, RunAborted
+from procedures.errors import (
+    Interrupted,
+    PackLimitExceeded,
+    ProcedureDefinitionError,
+    RunAborted,
+)
 from procedures.prompts import Prompts
 from procedures.records import (
     MISSING_HEAD,
@@ -254,6 +259,11 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
     except StepSkipped as exc:
         guard.in_step = False
         verdict, message = Verdict.SKIPPED, exc.reason
+    except PackLimitExceeded as exc:
+        guard.in_step = False
+        run.stopped = exc.summary
+        counted = Verdict.worst([m.verdict for m in ctx.measurements])
+        verdict, message = max(counted, Verdict.FAIL), exc.reason
     except RunAborted as exc:
         guard.in_step = False
         verdict, message = Verdict.ABORTED, exc.reason
@@ -306,6 +316,18 @@ def run_message(steps: Sequence[StepRecord], verdict: Verdict) -> str:
     if lacking:
         parts.append(f"{MISSING_HEAD}: " + ", ".join(lacking))
     return "; ".join(parts)
+
+
+def _record_unrun(run: RunState, recorder: Recorder, steps: Sequence[Step], reason: str) -> None:
+    """Record the steps a ``PackLimitExceeded`` left unrun as skipped, with its reason.
+
+    A missing step would read as "nobody looked"; a skipped one says why nobody could.
+    """
+    for step in steps:
+        now = datetime.now(UTC)
+        record = StepRecord(step.name, len(run.steps), now, now, Verdict.SKIPPED, message=reason)
+        run.steps.append(record)
+        recorder.step_finished(record)
 
 
 def make_safe_all(
@@ -424,6 +446,13 @@ def run_procedure(
                 break
             if record.verdict >= Verdict.ERROR:
                 final, message = record.verdict, f"step {step.name!r}: {record.message}"
+                break
+            if run.stopped is not None:
+                message = f"step {step.name!r} stopped the run: {record.message}"
+                unrun = f"not run: {run.stopped} in step {step.name!r}"
+                _record_unrun(run, recorder, procedure.ordered_steps[index + 1 :], unrun)
+                if procedure.conclude is not None:
+                    run.conclusions.extend(procedure.conclude(RunView(run)))
                 break
         else:
             if guard.pending is not None:

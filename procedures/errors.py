@@ -77,6 +77,23 @@ class AbortRequested(RunAborted):
     """The operator pressed abort in a prompt."""
 
 
+class PackLimitExceeded(Exception):
+    """The pack itself breached a safety limit (it overheats): stop now, and it is a FAIL.
+
+    Not an abort (nothing outside the pack went wrong) and not an error (the instruments worked):
+    the step that raises it has already recorded the failing measurement. The engine ends the
+    step and the run as *fail*, leaves the remaining steps unrun (recorded as skipped with this
+    reason), takes the safe state as on every exit, and still lets the rules conclude, since the
+    failing measurement is evidence about the pack.
+    """
+
+    def __init__(self, reason: str, summary: str | None = None) -> None:
+        self.reason = reason
+        self.summary = summary or reason
+        """A short form for the steps left unrun (``reason`` carries the advice)."""
+        super().__init__(reason)
+
+
 class Interrupted(BaseException):
     """SIGINT/SIGTERM arrived during a step.
 

@@ -26,6 +26,11 @@ from procedures.errors import SpecError
 SPEC_DIR = Path(__file__).with_name("specs")
 CHEMISTRIES = ("NMC", "LCO", "LFP")
 SCHEMA = 1
+CHARGE_TEMPERATURE_MAX_C = 45.0
+DISCHARGE_TEMPERATURE_MAX_C = 60.0
+"""Cell temperature windows of the chemistries shipped (NMC, LCO, LFP 18650/26650 datasheets):
+charge 0..45 degC, discharge -20..60 degC (battery-domain §6). Not per spec file yet: every
+shipped cell states the same window, and the over-temperature abort needs one now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,16 @@ class PackSpec:
     @property
     def model(self) -> str:
         return self.product.model
+
+    @property
+    def max_charge_temperature(self) -> Quantity:
+        """Above this cell temperature a charge must stop (the cells' charge window)."""
+        return ureg.Quantity(CHARGE_TEMPERATURE_MAX_C, "degC")
+
+    @property
+    def max_discharge_temperature(self) -> Quantity:
+        """Above this cell temperature a discharge test must stop."""
+        return ureg.Quantity(DISCHARGE_TEMPERATURE_MAX_C, "degC")
 
     @property
     def capacity(self) -> Quantity:

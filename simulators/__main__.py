@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--source-model", default=MODELS["source"][0], choices=MODELS["source"])
     parser.add_argument("--load-model", default=MODELS["load"][0], choices=MODELS["load"])
     parser.add_argument("--rmeter-model", default=MODELS["rmeter"][0], choices=MODELS["rmeter"])
+    parser.add_argument(
+        "--no-temperature",
+        action="store_true",
+        help="no temperature channel (the second 34461A on the pack's NTC probe)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--source-channel",
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             source_model=args.source_model,
             load_model=args.load_model,
             rmeter_model=args.rmeter_model,
+            temperature_model=None if args.no_temperature else MODELS["temperature"][0],
             seed=args.seed,
             serial=not args.no_serial,
             speed=args.speed,

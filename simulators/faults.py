@@ -252,6 +252,17 @@ _SCENARIOS = (
         board=BoardCondition(discharge_fet="short"),
     ),
     FaultScenario(
+        "soft_short_heating",
+        "Cell with a recent soft internal short (~5 Ohm) that dissipates 2-3 W: the "
+        "pack still arrives at a normal voltage, but once charging starts it heats past the "
+        "charge temperature limit within minutes (the customer's pack got hot on the charger).",
+        "short-circuit/fire",
+        "cell_heats_under_charge",
+        "scrap",
+        soc=0.5,
+        cells=(CellChange(index=0, leak_resistance=5.0),),
+    ),
+    FaultScenario(
         "load_held_overcurrent",
         "Healthy pack whose IC sits in over-current protection because the device was left "
         "connected; releases as soon as nothing loads the terminals.",

@@ -10,6 +10,10 @@ Implements ``simulators.wiring.Bench`` for the emulators plus what the control e
 * ``cell``: the pack is opened; resistance meter and multimeter on series position
   ``cell_index``; source and load touch nothing (open circuit).
 
+The temperature probe (a 5 kOhm NTC, read by a second 34461A in the ``temperature`` role) stays
+on the pack in every fixture. It is pressed between the cells, so it reads the hottest series
+position: a cell that dissipates inside is what the over-temperature abort must catch.
+
 The wired source channel is 1 unless the bench is built with ``source_channel`` (a station
 whose fixture uses another channel); every other channel is open circuit. Time moves only in
 ``advance``: the IC's decisions (trips and releases) are taken there, at sub-steps that land
@@ -204,6 +208,9 @@ class SimulatedBench:
             loop += self.pack.ac_resistance()
         return ProbeReading(loop, solution.p_voltage)
 
+    def probe_temperature(self) -> float:
+        return max(cell.temperature_c for cell in self.pack.cells)
+
     def advance(self, seconds: float) -> None:
         if not seconds >= 0.0 or not math.isfinite(seconds):
             raise BenchError(f"cannot advance by {seconds!r} s: give a finite time >= 0")
@@ -372,6 +379,7 @@ class SimulatedBench:
                 "current": load.current,
             },
             "dmm_voltage": self.dmm_voltage(),
+            "probe_temperature_c": self.probe_temperature(),
             "pack": {
                 "model": self.parameters.model,
                 "chemistry": self.parameters.chemistry,

@@ -37,10 +37,13 @@ MODELS: dict[str, tuple[str, ...]] = {
     "source": ("E36312A", "DP832"),
     "load": ("DL3021", "IT8511"),
     "rmeter": ("BT3562", "BT3563"),
+    "temperature": ("34461A",),
 }
 """Role -> models a simulated bench can put in that role; the first is the default."""
 SOURCE_CHANNELS: dict[str, tuple[int, ...]] = {"E36312A": (1, 2, 3), "DP832": (1, 2, 3)}
 """Output channels of each simulated source model (either may be wired to the fixture)."""
+PROBE_SERIAL = "MY53067890"
+"""Serial number of the second 34461A (on the pack's NTC), so the two DMMs differ in *IDN?."""
 SERIAL_MODELS = frozenset({"BT3562", "BT3563", "IT8511"})
 """Models that also get a pseudo-terminal (RS-232 instruments)."""
 
@@ -162,6 +165,13 @@ class SimulatedBenchServer:
         self.stop()
 
 
+def _wiring(role: str) -> dict[str, Any]:
+    """Constructor options that say where an emulator's inputs are wired (the probe DMM)."""
+    if role == "temperature":
+        return {"inputs": "probe", "serial_number": PROBE_SERIAL}
+    return {}
+
+
 def start_bench(
     *,
     fault: str = "healthy",
@@ -170,6 +180,7 @@ def start_bench(
     source_model: str = "E36312A",
     load_model: str = "DL3021",
     rmeter_model: str = "BT3562",
+    temperature_model: str | None = "34461A",
     seed: int = 0,
     serial: bool = True,
     speed: float | None = None,
@@ -182,9 +193,12 @@ def start_bench(
     ``speed``: ``None`` for virtual time (moves only on ADVANCE), else the factor by which the
     bench follows the wall clock (1 = real time). ``serial``: also open ptys for RS-232 models.
     ``ports``: fixed TCP port per role (default: ephemeral). ``source_channel``: the source
-    channel wired to the fixture (the others stay open circuit).
+    channel wired to the fixture (the others stay open circuit). ``temperature_model``: the DMM
+    whose leads sit on the pack's NTC probe (``None``: the bench has no temperature channel).
     """
     models = {"dmm": "34461A", "source": source_model, "load": load_model, "rmeter": rmeter_model}
+    if temperature_model is not None:
+        models["temperature"] = temperature_model
     for role, model in models.items():
         if model not in MODELS[role]:
             raise LaunchError(f"{role} model {model!r} not simulated; valid: {MODELS[role]}")
@@ -207,7 +221,8 @@ def start_bench(
             fault=fault, spec=spec, fixture=fixture, seed=seed, source_channel=source_channel
         )
         emulators = {
-            role: classes[role](bench, seed=seed + index) for index, role in enumerate(models)
+            role: classes[role](bench, seed=seed + index, **_wiring(role))
+            for index, role in enumerate(models)
         }
         return World(bench, emulators)
 

@@ -114,6 +114,10 @@ class Bench(Protocol):
         """What the resistance meter's probes see (the pack terminals, or one cell)."""
         ...
 
+    def probe_temperature(self) -> float:
+        """Degrees Celsius at the pack's temperature probe (NTC), wherever the pack sits."""
+        ...
+
     def advance(self, seconds: float) -> None:
         """Move virtual time on, sub-stepping so no protection event is missed."""
         ...

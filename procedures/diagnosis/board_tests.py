@@ -9,6 +9,9 @@ the delays (``board_delays``: stepped across each threshold and timed on the clo
 current items (``board_currents``: self-consumption, over-current trip and delay, short
 cut-off) complete the board vendors' pass/fail table (battery-domain §5.5); the main-loop
 resistance comes from the 1 kHz meter across P+/P- with the board conducting.
+
+The over-temperature abort (``temperature_watch``, discharge window) is armed before the source
+goes on and read between the test groups: the probe stays on the unit on the board fixture.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from procedures.diagnosis.board_delays import (
 )
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.skipped import record_not_measured
+from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 STEP_V = 0.01
@@ -71,8 +75,17 @@ def make_board_tests(
         cells_ceiling = (
             p.overcharge_detect + p.overcharge_detect_tolerance + CELL_CEILING
         ) * series
+        watch = TemperatureWatch(
+            ctx, options, "board_test_temperature", spec.max_discharge_temperature, "board tests"
+        )
+        start = ctx.clock.monotonic()
+
+        def checkpoint() -> None:
+            watch.check(ctx.clock.monotonic() - start, on_trip=lambda: source.output_off(ch))
+
         try:
             source.output_off(ch)
+            watch.arm()
             source.set_over_voltage_protection(
                 ch, min(top + options.over_voltage_margin, cells_ceiling)
             )
@@ -95,6 +108,7 @@ def make_board_tests(
             ctx.measure(OUTPUT, state, instrument=dmm)
             self_consumption(ctx, source, ch, options)
             loop_resistance(ctx)
+            checkpoint()
             if state != "through":
                 reason = (
                     f"not performed because the board passes no output of its own (board_output "
@@ -102,6 +116,7 @@ def make_board_tests(
                 )
                 for cut in (OVERCHARGE_CUT, OVERDISCHARGE_CUT):
                     record_not_measured(ctx, cut.name, reason, required=True, instrument=dmm)
+                watch.finish()
                 return
             if overcharge_sweep(ctx, source, dmm, ch):
                 overcharge_delay(ctx, source, dmm, ch)
@@ -111,8 +126,11 @@ def make_board_tests(
                 overdischarge_delay(ctx, source, dmm, ch)
             source.set_voltage(ch, nominal)
             ctx.clock.sleep(0.1)
+            checkpoint()
             overcurrent(ctx, source, ch)
             short_circuit(ctx, source, ch)
+            checkpoint()
+            watch.finish()
         finally:
             try:
                 ctx.instruments.load.input_off()

@@ -67,8 +67,8 @@ class DiagnosisOptions:
     source_channel: int = 1
     """The DC-source channel wired to the fixture (station file: ``fixture.source_channel``)."""
     max_temperature: Quantity | None = None
-    """The station's ``limits.max_temperature``: the over-temperature abort limit for a station
-    with a temperature channel (``None``: not set in the station file)."""
+    """The station's ``[limits] max_temperature``; the over-temperature abort uses the lower of
+    it and the cells' window (``temperature_watch``); ``None``: not set in the station file."""
     sample_interval: Quantity = field(default_factory=lambda: Q_(60.0, "s"))
     over_voltage_margin: Quantity = field(default_factory=lambda: Q_(0.15, "V"))
     abort_voltage_margin: Quantity = field(default_factory=lambda: Q_(0.1, "V"))
@@ -94,3 +94,5 @@ class DiagnosisOptions:
     discharge_capacity_check: bool = False
     """Add the discharge capacity check after the wake recharge (``capacity.py``): 0.5C to the
     cut-off with the station's load, then a full recharge. Hours on a real bench, so asked for."""
+    allow_charge_without_temperature: bool = False
+    """The station file's explicit consent to energise the pack with no temperature channel."""

@@ -6,6 +6,9 @@ Over-charge and over-discharge are tested on the board fixture (``board_tests``)
 closed pack's cells past their limits to see the board act would damage good cells. The short
 test runs only after the over-current test saw the board trip: a board that did not trip would
 leave the fuse to stop the short (battery-domain §5), destroying the evidence.
+
+The over-temperature abort (``temperature_watch``, discharge window) is armed before the load
+first draws current and read after each energised test.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from procedures.diagnosis.overcurrent import (
     time_trip,
 )
 from procedures.diagnosis.skipped import record_not_measured
+from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -50,10 +54,23 @@ def make_pack_tests(
     def pack_tests(ctx: StepContext) -> None:
         """Rest and self-discharge, pack resistance, discharge over-current and short circuit."""
         fixtures.move_to("pack")
+        watch = TemperatureWatch(
+            ctx, options, "pack_test_temperature", ctx.spec.max_discharge_temperature, "pack tests"
+        )
+        start = ctx.clock.monotonic()
+        load = ctx.instruments.load
+
+        def checkpoint() -> None:
+            watch.check(ctx.clock.monotonic() - start, on_trip=load.input_off)
+
         rest_and_self_discharge(ctx, options)
         pack_resistance(ctx)
+        watch.arm()
         tripped = overcurrent(ctx)
+        checkpoint()
         short_circuit(ctx, tripped)
+        checkpoint()
+        watch.finish()
 
     return pack_tests
 

@@ -127,6 +127,13 @@ OUTCOMES: dict[str, Outcome] = {
         "Stop using packs that get hot on a short or a jammed device; this board did not trip "
         "on over-current.",
     ),
+    "cell_heats_under_charge": Outcome(
+        "short-circuit/fire",
+        "scrap",
+        "manufacturing",
+        "Stop charging packs of this lot that get warm on the charger; keep such a pack away "
+        "from anything flammable and return it for analysis.",
+    ),
     "undetermined": Outcome(
         "other",
         "scrap",
@@ -172,6 +179,36 @@ class Facts:
 
 
 Rule = Callable[[Facts], Finding | None]
+
+
+OVER_TEMPERATURE = ("charge_temperature", "pack_test_temperature", "board_test_temperature")
+"""The over-temperature watches (``temperature_watch``); a fail stopped the run there."""
+
+
+def overheated(f: Facts) -> Finding | None:
+    """The pack's probe crossed the over-temperature limit while the bench energised it.
+
+    Decisive before everything else: the run stopped there, and a pack that heats by itself
+    is a hazard whatever else is wrong with it. A pack that arrived flat was drained by the same
+    internal short that now turns the charge into heat; one that arrived charged dissipates
+    inside only once charge flows.
+    """
+    hot = [name for name in OVER_TEMPERATURE if f.failed(name)]
+    if not hot:
+        return None
+    if f.text("voltage_category") == "zero":
+        return Finding(
+            "cell_internal_short",
+            "The pack arrived flat and heated past its temperature limit under charge: an "
+            "internal short drained it at rest and turns the charge into heat.",
+            f.refs("voltage_rested", "voltage_category", *hot),
+        )
+    return Finding(
+        "cell_heats_under_charge",
+        "The pack arrived at a normal voltage, then heated past its temperature limit within "
+        "minutes of charging at 0.5C: a cell dissipates inside (a soft internal short).",
+        f.refs("voltage_rested", "voltage_category", *hot),
+    )
 
 
 def no_charge_accepted(f: Facts) -> Finding | None:
@@ -346,6 +383,7 @@ def released_on_unloading(f: Facts) -> Finding | None:
 
 
 RULES: Sequence[Rule] = (
+    overheated,
     no_charge_accepted,
     never_tapered,
     charge_side_uncut,

@@ -24,8 +24,11 @@ How the charge ends (``charge_end``), and which endings are findings rather than
 * ``time_limit``: the spec's maximum charge time passed (a leak takes the charge).
 
 Other abort limits: terminal above the charge voltage + margin, current far above its
-setpoint, a tripped source protection. Over-temperature cannot be armed: no station role reads a
-temperature, so ``charge_temperature`` is recorded as not measured with that reason.
+setpoint, a tripped source protection. Over-temperature (``temperature_watch``): the pack's probe
+is read before the output goes on and at every sample; above the cells' charge window (or the
+station's lower ``max_temperature``) the output goes off, ``charge_temperature`` is recorded as a
+fail with the reading, and the run ends as *fail* (the pack heats; no instrument misbehaved).
+The probe's readings join the recharge trace.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from instruments.units import Q_, Quantity
 from procedures.context import StepContext
 from procedures.diagnosis.capacity import judge_charge_capacity
 from procedures.diagnosis.fixtures import DiagnosisOptions
-from procedures.diagnosis.skipped import record_not_measured
+from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.errors import AbortRun
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -63,11 +66,6 @@ DIODE_PROBE_EXTRA = Q_(1.0, "V")
 DIODE_PROBE_TIME_S = 2.0
 
 TEMPERATURE = "charge_temperature"
-NO_THERMOMETER = (
-    "no instrument of this station reads the cell temperature (multimeter, DC source, load and "
-    "resistance meter have no temperature channel), so the over-temperature abort limit is not "
-    "armed; add a thermocouple channel to the station to arm it"
-)
 WAKE = CategoricalMeasurement("wake_response", WAKE_RESPONSES)
 END = CategoricalMeasurement("charge_end", END_REASONS)
 WAKE_VOLTAGE = Measurement("wake_voltage", "V", description="P+/P- just after charge on")
@@ -112,9 +110,12 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
         flowed = False
         flowing_peak = fall = run_top = 0.0
         fall_run = 0
-        record_not_measured(ctx, TEMPERATURE, NO_THERMOMETER)
+        watch = TemperatureWatch(
+            ctx, options, TEMPERATURE, spec.max_charge_temperature, "the wake recharge"
+        )
         try:
             source.output_off(ch)
+            watch.arm()
             source.set_over_voltage_protection(ch, charge.voltage + options.over_voltage_margin)
             source.set_over_current_protection(ch, ceiling)
             source.set_voltage(ch, charge.voltage)
@@ -131,6 +132,7 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                 volts.append(voltage.m_as("V"))
                 amps.append(current.m_as("A"))
                 modes.append(MODE_CODE[mode])
+                watch.check(elapsed, on_trip=lambda: source.output_off(ch))
                 ctx.progress(
                     min(elapsed / limit_s, 1.0),
                     elapsed_s=elapsed,
@@ -138,6 +140,7 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                     voltage=voltage,
                     current=current,
                     mode=mode.value,
+                    **({} if watch.latest is None else {"temperature": watch.latest}),
                 )
                 if len(times) == 1:
                     ctx.measure(WAKE_VOLTAGE, voltage, instrument=dmm)
@@ -177,6 +180,7 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                 clock.sleep(interval)
                 elapsed += interval
             source.output_off(ch)
+            watch.finish()
             ctx.measure(peak, Q_(max(volts), "V"), instrument=dmm, abort_on_fail=True)
             ctx.measure(END, end)
             falling = Measurement("voltage_fall_under_charge", "V", high=FALL_LIMIT * series)
@@ -197,15 +201,14 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
                 source.output_off(ch)
             finally:
                 if times:
-                    ctx.record_trace(
-                        "recharge",
-                        times,
-                        {
-                            "voltage": (volts, "V"),
-                            "current": (amps, "A"),
-                            "mode": (modes, ""),
-                        },
-                    )
+                    channels: dict[str, tuple[list[float], str]] = {
+                        "voltage": (volts, "V"),
+                        "current": (amps, "A"),
+                        "mode": (modes, ""),
+                    }
+                    if len(watch.readings) == len(times) + 1:  # the first is from before charge
+                        channels["temperature"] = (watch.readings[1:], "°C")
+                    ctx.record_trace("recharge", times, channels)
 
     return wake_recharge
 

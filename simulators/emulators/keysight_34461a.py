@@ -1,14 +1,21 @@
-"""Keysight 34461A Truevolt DMM, DC volts as its Operating and Service Guide describes them.
+"""Keysight 34461A Truevolt DMM, DC volts and temperature as its Operating and Service Guide
+describes them.
 
-Only the DC-voltage function is wired to the bench (it is the only one a pack diagnosis uses);
-the other function names are accepted by ``FUNCtion`` so connect-time housekeeping of third-party
-drivers works, and reading them reports a settings conflict instead of inventing a value.
+Where its leads go is the bench's wiring (``inputs``): ``"terminals"`` (P+/P-, the ``dmm`` role)
+reads DC volts; ``"probe"`` (the ``temperature`` role) sits on the pack's 5 kOhm NTC probe, reads
+its temperature through the configured conversion (``CONF:TEMP THER,5000``, RTD types too, which
+then misread a thermistor as a real meter would) and about 0 V in DC volts. Other function names
+are accepted by ``FUNCtion`` so connect-time housekeeping of third-party drivers works, and
+reading them reports a settings conflict instead of inventing a value.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
+from simulators.physics.thermistor import rtd_celsius, thermistor_celsius, thermistor_resistance
 from simulators.scpi import Call, Mnemonic, ScpiEmulator, ScpiError, accept, flag, nr3, reply
 from simulators.scpi.formats import OVERLOAD, quantize
 from simulators.wiring import Bench
@@ -30,7 +37,21 @@ FUNCTIONS = {
     "CURR:DC": "CURR",
     "RESistance": "RES",
     "FRESistance": "FRES",
+    "TEMPerature": "TEMP",
 }
+PROBE_TYPES = {
+    "FRTD": "FRTD",
+    "RTD": "RTD",
+    "FTHermistor": "FTH",
+    "THERmistor": "THER",
+    "TCouple": "TC",
+    "DEFault": "FRTD",
+}
+TEMPERATURE_NOISE_C = 0.02
+"""One-sigma reading noise in degC (the thermistor function's accuracy is about 0.08 degC)."""
+TEMPERATURE_RESOLUTION_C = 0.001
+UNITS = {"C": "C", "CEL": "C", "F": "F", "FAR": "F", "K": "K"}
+Inputs = Literal["terminals", "probe"]
 
 
 class Keysight34461A(ScpiEmulator):
@@ -45,8 +66,12 @@ class Keysight34461A(ScpiEmulator):
         serial_number: str = "MY53012345",
         firmware: str = "A.03.01-02.40-03.15-00.52-00-00",
         line_frequency: int = 50,
+        inputs: Inputs = "terminals",
     ) -> None:
+        if inputs not in ("terminals", "probe"):
+            raise ValueError(f"inputs {inputs!r}: use 'terminals' (P+/P-) or 'probe' (the NTC)")
         self.bench = bench
+        self.inputs = inputs
         self.serial_number = serial_number
         self.firmware = firmware
         self.line_frequency = line_frequency
@@ -72,15 +97,21 @@ class Keysight34461A(ScpiEmulator):
         self.trigger_delay_auto = True
         self.display_on = True
         self.readings = []
+        self.probe_type = "FRTD"
+        self.thermistor_type = 5000.0
+        self.rtd_reference = 100.0
+        self.temperature_unit = "C"
 
     # -- measurement --------------------------------------------------------------------------
     def _resolution(self) -> float:
         return RES_FACTOR[self.nplc] * self.range
 
     def _one_reading(self) -> float:
+        if self.function == "TEMP":
+            return self._temperature_reading()
         if self.function != "VOLT":
             raise ScpiError(-221, f"function {self.function} is not simulated")
-        true = self.bench.dmm_voltage()
+        true = self.bench.dmm_voltage() if self.inputs == "terminals" else 0.0
         if self.autorange:
             self.range = next((r for r in RANGES if abs(true) <= 1.2 * r), RANGES[-1])
         limit = 1.2 * self.range if self.range < 1000.0 else 1050.0
@@ -89,6 +120,47 @@ class Keysight34461A(ScpiEmulator):
         sigma = (ACCURACY[0] * abs(true) + ACCURACY[1] * self.range) / 2.0
         noisy = true + float(self.rng.normal(0.0, sigma))
         return quantize(noisy, self._resolution())
+
+    def _temperature_reading(self) -> float:
+        """The probe's resistance through the configured conversion, in ``UNIT:TEMP``."""
+        if self.inputs != "probe":
+            raise ScpiError(-221, "temperature: no probe is wired to this multimeter's inputs")
+        if self.probe_type == "TC":
+            raise ScpiError(-221, "thermocouples need a 34465A or 34470A")
+        ohms = thermistor_resistance(self.bench.probe_temperature())
+        if self.probe_type in ("THER", "FTH"):
+            celsius = thermistor_celsius(ohms)
+        else:
+            celsius = rtd_celsius(ohms, self.rtd_reference)
+        if not np.isfinite(celsius):
+            return OVERLOAD
+        noisy = celsius + float(self.rng.normal(0.0, TEMPERATURE_NOISE_C))
+        if self.temperature_unit == "F":
+            noisy = noisy * 9.0 / 5.0 + 32.0
+        elif self.temperature_unit == "K":
+            noisy += 273.15
+        return quantize(noisy, TEMPERATURE_RESOLUTION_C)
+
+    def _configure_temperature(self, call: Call) -> None:
+        """``CONF:TEMP [probe[,type[,1[,resolution]]]]``: type 5000 for thermistors, 85 RTDs."""
+        p = call.params
+        p.expect(0, 4)
+        probe = p.choice(0, PROBE_TYPES) if p.present(0) else "FRTD"
+        if p.present(1) and p.keyword(1) != "DEF":
+            kind = p.number(1, minimum=0.0, maximum=1e6)
+            self._check_type(probe, kind)
+            if probe in ("THER", "FTH"):
+                self.thermistor_type = kind
+        self.function = "TEMP"
+        self.probe_type = probe
+        self.trigger_source, self.trigger_count, self.sample_count = "IMM", 1.0, 1
+
+    @staticmethod
+    def _check_type(probe: str, kind: float) -> None:
+        if probe in ("THER", "FTH") and kind != 5000.0:
+            raise ScpiError(-222, f"thermistor type {kind:g}: only 5000 is supported")
+        if probe in ("RTD", "FRTD") and kind != 85.0:
+            raise ScpiError(-222, f"RTD type {kind:g}: only 85 is supported")
 
     def _initiate(self) -> None:
         count = int(self.trigger_count) * self.sample_count
@@ -133,6 +205,53 @@ class Keysight34461A(ScpiEmulator):
         self.range = fitting[0]
         self.autorange = False
 
+    def _register_temperature(self) -> None:
+        """``[SENSe:]TEMPerature:TRANsducer:...`` and ``UNIT:TEMPerature``, with their queries."""
+        t = self.tree
+
+        def set_probe(call: Call) -> None:
+            call.params.expect(1)
+            self.probe_type = call.params.choice(0, PROBE_TYPES)
+
+        t.add(
+            "[SENSe:]TEMPerature:TRANsducer:TYPE",
+            set=set_probe,
+            query=reply(lambda: self.probe_type),
+        )
+
+        def set_thermistor(call: Call) -> None:
+            call.params.expect(1)
+            kind = call.params.number(0, minimum=0.0, maximum=1e6, default=5000.0)
+            self._check_type("THER", kind)
+            self.thermistor_type = kind
+
+        for node in ("THERmistor", "FTHermistor"):
+            t.add(
+                f"[SENSe:]TEMPerature:TRANsducer:{node}:TYPE",
+                set=set_thermistor,
+                query=reply(lambda: f"{self.thermistor_type:+.0f}"),
+            )
+
+        def set_reference(call: Call) -> None:
+            call.params.expect(1)
+            self.rtd_reference = call.params.number(
+                0, unit="OHM", minimum=49.0, maximum=2100.0, default=100.0
+            )
+
+        for node in ("RTD", "FRTD"):
+            t.add(
+                f"[SENSe:]TEMPerature:TRANsducer:{node}:RESistance[:REFerence]",
+                set=set_reference,
+                query=reply(lambda: nr3(self.rtd_reference)),
+            )
+            t.add(f"[SENSe:]TEMPerature:TRANsducer:{node}:TYPE", query=reply(lambda: "+85"))
+
+        def set_unit(call: Call) -> None:
+            call.params.expect(1)
+            self.temperature_unit = call.params.choice(0, UNITS)
+
+        t.add("UNIT:TEMPerature", set=set_unit, query=reply(lambda: self.temperature_unit))
+
     # -- command set --------------------------------------------------------------------------
     def register(self) -> None:
         t = self.tree
@@ -143,6 +262,9 @@ class Keysight34461A(ScpiEmulator):
 
         def conf_query(call: Call) -> str:
             call.params.expect(0)
+            if self.function == "TEMP":
+                kind = self.thermistor_type if self.probe_type in ("THER", "FTH") else 85.0
+                return f'"TEMP {self.probe_type},{kind:g},{nr3(1.0)},{nr3(0.003)}"'
             return f'"{self.function} {nr3(self.range)},{nr3(self._resolution())}"'
 
         def meas(call: Call) -> str:
@@ -165,6 +287,18 @@ class Keysight34461A(ScpiEmulator):
 
         t.add("CONFigure[:VOLTage][:DC]", set=conf, query=conf_query)
         t.add("MEASure[:VOLTage][:DC]", query=meas)
+
+        def conf_temperature(call: Call) -> None:
+            self._configure_temperature(call)
+
+        def meas_temperature(call: Call) -> str:
+            self._configure_temperature(call)
+            self._initiate()
+            return self._fetch()
+
+        t.add("CONFigure:TEMPerature", set=conf_temperature)
+        t.add("MEASure:TEMPerature", query=meas_temperature)
+        self._register_temperature()
         t.add("READ", query=read)
         t.add("INITiate[:IMMediate]", set=init)
         t.add("FETCh", query=fetch)

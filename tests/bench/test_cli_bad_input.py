@@ -26,7 +26,11 @@ resource = "TCPIP::127.0.0.1::{port}::SOCKET"
 model = "DL3021"
 resource = "TCPIP::127.0.0.1::{port}::SOCKET"
 {rmeter}
+{temperature}
 """
+TEMPERATURE = (
+    '[instruments.temperature]\nmodel = "34461A"\nresource = "TCPIP::127.0.0.1::{port}::SOCKET"'
+)
 RMETER = '[instruments.rmeter]\nmodel = "BT3562"\nresource = "TCPIP::127.0.0.1::{port}::SOCKET"'
 
 
@@ -47,6 +51,7 @@ def station(tmp_path: Path, **fields: str) -> Path:
         "dmm_resource": f"TCPIP::127.0.0.1::{port}::SOCKET",
         "port": str(port),
         "rmeter": RMETER.format(port=port),
+        "temperature": TEMPERATURE.format(port=port),
     } | fields
     path = tmp_path / f"station-{len(list(tmp_path.glob('station-*')))}.toml"
     path.write_text(REAL.format(**values))
@@ -60,9 +65,21 @@ def station(tmp_path: Path, **fields: str) -> Path:
         ({"dmm_model": "Fluke8846A"}, 2, ["instruments.dmm.model", "unknown model", "Fix:"]),
         ({"dmm_resource": "192.168.0.9"}, 2, ["instruments.dmm.resource", "TCPIP::", "Fix:"]),
         ({"max_voltage": "9 mA"}, 2, ["limits.max_voltage", "not a unit of 'V'", "Fix:"]),
+        (
+            {"temperature": ""},
+            2,
+            ["instruments.temperature", "is missing", "allow_charge_without_temperature = true"],
+        ),
         ({}, 3, ["instruments.dmm", "cannot open", "Fix:", "resource"]),
     ],
-    ids=["missing-role", "unknown-model", "bad-resource", "wrong-unit", "unreachable"],
+    ids=[
+        "missing-role",
+        "unknown-model",
+        "bad-resource",
+        "wrong-unit",
+        "no-temperature",
+        "unreachable",
+    ],
 )
 def test_bad_station_exits_with_a_message_and_writes_nothing(
     tmp_path: Path,

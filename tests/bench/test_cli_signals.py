@@ -42,6 +42,9 @@ resource = "{load}"
 [instruments.rmeter]
 model = "BT3562"
 resource = "{rmeter}"
+[instruments.temperature]
+model = "34461A"
+resource = "{temperature}"
 [simulation]
 control = "{control}"
 speed = 300
@@ -97,6 +100,7 @@ def test_signal_during_recharge_aborts_safely(
             source=instruments["source"]["resource"],
             load=instruments["load"]["resource"],
             rmeter=instruments["rmeter"]["pty"],
+            temperature=instruments["temperature"]["resource"],
             control=simulator["control"],
         )
     )

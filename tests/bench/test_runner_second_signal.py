@@ -44,6 +44,7 @@ def test_second_ctrl_c_forces_exit_after_every_instrument_was_asked(
             source=instruments["source"]["resource"],
             load=instruments["load"]["resource"],
             rmeter=instruments["rmeter"]["pty"],
+            temperature=instruments["temperature"]["resource"],
             control=simulator["control"],
         )
     )

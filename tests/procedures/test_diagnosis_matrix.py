@@ -81,8 +81,13 @@ def simulated_bench(
     spec_name: str | None = None,
     models: tuple[str, str] | None = None,
     timeout: float = 2.0,
+    thermometer: bool = True,
+    seed: int = 1,
 ) -> Iterator[SimRun]:
-    """A running bench with its instruments open; everything is closed and joined on exit."""
+    """A running bench with its instruments open; everything is closed and joined on exit.
+
+    ``thermometer=False``: a bench without a temperature channel (no probe DMM at all).
+    """
     spec = load_spec(SPEC_DIR / f"{spec_name or SPEC_FOR.get(fault, DEFAULT_SPEC)}.toml")
     source_model, load_model = models or MODELS_FOR.get(fault, ("E36312A", "DL3021"))
     with ExitStack() as stack:
@@ -92,7 +97,8 @@ def simulated_bench(
                 spec=spec.source,
                 source_model=source_model,
                 load_model=load_model,
-                seed=1,
+                temperature_model="34461A" if thermometer else None,
+                seed=seed,
             )
         )
         instruments = BenchInstruments(
@@ -100,6 +106,9 @@ def simulated_bench(
             source=_open(sim, "source", stack, timeout),  # type: ignore[arg-type]
             load=_open(sim, "load", stack, timeout),  # type: ignore[arg-type]
             resistance_meter=_open(sim, "rmeter", stack, timeout),  # type: ignore[arg-type]
+            thermometer=(
+                _open(sim, "temperature", stack, timeout) if thermometer else None  # type: ignore[arg-type]
+            ),
         )
         clock = SimulatedClock(sim.control_address)
         stack.callback(clock.close)

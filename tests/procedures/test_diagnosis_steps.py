@@ -203,15 +203,6 @@ def test_no_current_at_the_charge_voltage_ends_the_step_as_no_response(fault: st
     assert not state["source"]["1"]["output_on"]
 
 
-def test_recharge_records_why_over_temperature_is_not_armed() -> None:
-    with simulated_bench("healthy") as run:
-        result = run_steps(run, ("voltage_check", "wake_recharge"))
-    temperature = record(result, "charge_temperature")
-    assert temperature.verdict is Verdict.SKIPPED
-    assert "no instrument of this station reads the cell temperature" in temperature.comparison
-    assert result.step("wake_recharge").verdict is Verdict.PASS
-
-
 def _context() -> Any:
     import logging
 

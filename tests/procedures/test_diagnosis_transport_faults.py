@@ -100,7 +100,13 @@ def clear_and_read(run: SimRun, role: str) -> dict[str, object]:
     return state
 
 
-ROLE_NAMES = {"source": "source", "load": "load", "multimeter": "dmm", "resistance_meter": "rmeter"}
+ROLE_NAMES = {
+    "source": "source",
+    "load": "load",
+    "multimeter": "dmm",
+    "resistance_meter": "rmeter",
+    "thermometer": "temperature",
+}
 
 
 CASES = [

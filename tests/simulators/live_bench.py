@@ -39,6 +39,7 @@ class FakeBench:
         self._load = LoadSettings(max_voltage=1.0, max_current=1.0)
         self.dmm = BATTERY_V
         self.probe_reading = ProbeReading(0.015123, BATTERY_V)
+        self.probe_celsius = 25.0
 
     @property
     def time(self) -> float:
@@ -84,6 +85,9 @@ class FakeBench:
 
     def probe(self) -> ProbeReading:
         return self.probe_reading
+
+    def probe_temperature(self) -> float:
+        return self.probe_celsius
 
 
 @dataclass

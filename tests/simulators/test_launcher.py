@@ -22,6 +22,7 @@ def test_default_bench_serves_every_role(rm: Any) -> None:
             "source": "E36312A",
             "load": "DL3021",
             "rmeter": "BT3562",
+            "temperature": "34461A",
         }
         assert sim.instruments["rmeter"].pty is not None
         assert sim.instruments["load"].pty is None

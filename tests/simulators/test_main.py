@@ -32,7 +32,7 @@ def test_json_line_then_clean_exit_on_signal(stop_signal: signal.Signals) -> Non
     try:
         assert process.stdout is not None
         document = json.loads(process.stdout.readline())
-        assert set(document["instruments"]) == {"dmm", "source", "load", "rmeter"}
+        assert set(document["instruments"]) == {"dmm", "source", "load", "rmeter", "temperature"}
         load = document["instruments"]["load"]
         assert load["model"] == "IT8511" and load["resource"].startswith("TCPIP::127.0.0.1::")
         assert load["pty"].startswith("/dev/pts/")
@@ -57,10 +57,11 @@ def test_human_readable_listing() -> None:
     process = launch("--source-model", "DP832", "--no-serial")
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(6)]
+        lines = [process.stdout.readline() for _ in range(7)]
         assert lines[1].split()[:2] == ["source", "DP832"] and "TCPIP::127.0.0.1::" in lines[1]
-        assert "pty" not in "".join(lines[:4])
-        assert lines[4].startswith("control 127.0.0.1:")
+        assert lines[4].split()[:2] == ["temperature", "34461A"]
+        assert "pty" not in "".join(lines[:5])
+        assert lines[5].startswith("control 127.0.0.1:")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:

@@ -81,6 +81,7 @@ def simulated_run(svc: Service, fault: str = "deep_discharge_uv") -> str:
             source=inst("source"),
             load=inst("load"),
             resistance_meter=inst("rmeter"),
+            thermometer=inst("temperature"),
         )
         clock = SimulatedClock(sim.control_address)
         stack.callback(clock.close)
