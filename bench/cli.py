@@ -88,7 +88,11 @@ def demo(as_json: bool, out: Path | None) -> int:
 @click.option("--complaint", "-c", required=True, help="Complaint number, e.g. CC-2026-0001.")
 @click.option("--unit", "-u", "units", required=True, multiple=True, help="Unit serial (repeat).")
 @_station_option
-@click.option("--sim-fault", help="Simulated stations: the fault scenario for these units.")
+@click.option(
+    "--sim-fault",
+    help="Simulated stations: the fault scenario for these units; combine faults with + "
+    "(deep_discharge_uv+aged_cell).",
+)
 @click.option("--spec", help="Pack spec model or TOML file (default: the unit's model).")
 @click.option("--yes", "-y", is_flag=True, help="Answer every question with its default.")
 @click.option(
@@ -470,7 +474,11 @@ def instruments_check(station_file: Path | None) -> int:
 
 
 @cli.command()
-@click.option("--fault", default="healthy", help="Fault scenario (see --list-faults).")
+@click.option(
+    "--fault",
+    default="healthy",
+    help="Fault scenario (see --list-faults); combine with + (deep_discharge_uv+aged_cell).",
+)
 @click.option("--spec", default=None, help="Pack spec TOML (default: the reference pack).")
 @click.option("--source-model", default="E36312A", type=click.Choice(["E36312A", "DP832"]))
 @click.option("--load-model", default="DL3021", type=click.Choice(["DL3021", "IT8511"]))
@@ -497,7 +505,7 @@ def sim(
         for name, text in fault_descriptions().items():
             click.echo(f"{name}\n    {text}")
         return EXIT_PASS
-    check_fault(fault)
+    check_fault(fault, spec)
     return serve(
         fault=fault,
         spec=spec,

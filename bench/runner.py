@@ -255,7 +255,9 @@ def run_unit(
     if config.simulation is not None and not bench_free:
         from bench.simulated import check_fault
 
-        fault = check_fault(config.simulation.fault_for(ref.serial, sim_fault))
+        fault = check_fault(
+            config.simulation.fault_for(ref.serial, sim_fault), str(ref.spec.source)
+        )
     if view is not None:
         view.unit_started(ref.serial, f"simulated fault {fault}" if fault else ref.spec.model)
     station: Station | None = None
