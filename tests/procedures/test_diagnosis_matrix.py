@@ -81,6 +81,7 @@ def simulated_bench(
     spec_name: str | None = None,
     models: tuple[str, str] | None = None,
     timeout: float = 2.0,
+    seed: int = 1,
 ) -> Iterator[SimRun]:
     """A running bench with its instruments open; everything is closed and joined on exit."""
     spec = load_spec(SPEC_DIR / f"{spec_name or SPEC_FOR.get(fault, DEFAULT_SPEC)}.toml")
@@ -92,7 +93,7 @@ def simulated_bench(
                 spec=spec.source,
                 source_model=source_model,
                 load_model=load_model,
-                seed=1,
+                seed=seed,
             )
         )
         instruments = BenchInstruments(
