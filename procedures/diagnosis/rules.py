@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from procedures.context import RunView
+from procedures.diagnosis.plausibility import mismatch_conclusions
 from procedures.records import Conclusion, Verdict
 
 
@@ -366,6 +367,9 @@ def customer_advice(facts: Facts, outcome: Outcome) -> list[str]:
 
 def diagnose(view: RunView) -> list[Conclusion]:
     """The run's conclusions: root cause, symptom, disposition, cause category and advice."""
+    mismatch = mismatch_conclusions(view)
+    if mismatch is not None:  # stopped before any energy: nothing else was measured
+        return mismatch
     finding = find(view)
     outcome = OUTCOMES[finding.root_cause]
     facts = Facts(view)

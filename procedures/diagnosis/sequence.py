@@ -13,6 +13,7 @@ from procedures.diagnosis.disassembly import make_disassembly
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.intake import intake
 from procedures.diagnosis.pack_tests import make_pack_tests
+from procedures.diagnosis.plausibility import matches_spec
 from procedures.diagnosis.voltage_check import make_voltage_check
 from procedures.diagnosis.wake_recharge import make_wake_recharge
 from procedures.engine import Procedure, Step
@@ -23,7 +24,10 @@ VERSION = "1.0"
 
 
 def still_unexplained(view: RunView) -> bool:
-    """False once the wake recharge explained the complaint and the closed pack passed."""
+    """False once the wake recharge explained the complaint and the closed pack passed (or
+    the pack proved not to be its declared spec: nothing after that may run)."""
+    if not matches_spec(view):
+        return False
     wake = view.measurement("wake_response").text_value if view.has("wake_response") else None
     if wake not in ("under_voltage", "latched"):
         return True
@@ -40,8 +44,8 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
         [
             Step("intake", intake, description="usage questions of the complaint manual"),
             Step("voltage_check", make_voltage_check(fixtures, opts)),
-            Step("wake_recharge", make_wake_recharge(opts)),
-            Step("pack_tests", make_pack_tests(fixtures, opts)),
+            Step("wake_recharge", make_wake_recharge(opts), run_if=matches_spec),
+            Step("pack_tests", make_pack_tests(fixtures, opts), run_if=matches_spec),
             Step("disassembly", make_disassembly(fixtures, opts), run_if=still_unexplained),
             Step("board_tests", make_board_tests(fixtures, opts), run_if=still_unexplained),
         ],
