@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.config import StationConfig
 from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
 from bench.live import LiveView
+from bench.source_choice import check_opened, choose_source
 from bench.station import Station, open_station
 from procedures.appearance import appearance_procedure
 from procedures.clock import RealClock
@@ -258,6 +259,9 @@ def run_unit(
         fault = check_fault(
             config.simulation.fault_for(ref.serial, sim_fault), str(ref.spec.source)
         )
+    source_model: str | None = None
+    if not bench_free:
+        source_model = choose_source(config, ref.spec).model  # refuses a spec it cannot serve
     if view is not None:
         view.unit_started(ref.serial, f"simulated fault {fault}" if fault else ref.spec.model)
     station: Station | None = None
@@ -268,8 +272,11 @@ def run_unit(
             unit_serial=ref.serial,
             sim_fault=sim_fault,
             spec_source=str(ref.spec.source),
+            source_model=source_model,
         )
     try:
+        if station is not None:
+            check_opened(station.instruments.source, ref.spec, config)
         built = builder(station.fixtures if station else OperatorFixtures(prompts))
         recorder = DatabaseRecorder(
             sessions,

@@ -66,7 +66,10 @@ def check_fault(name: str, spec_source: str | None = None) -> str:
     try:
         return launcher_check_fault(name, spec_source)
     except LaunchError as exc:
-        raise InputError(f"simulated fault {name!r}: {exc}") from None
+        text = str(exc)
+        if text.startswith("unknown fault"):
+            raise InputError(text.replace("unknown fault", "unknown simulated fault", 1)) from None
+        raise InputError(f"simulated fault {name!r}: {text}") from None
 
 
 def fault_descriptions() -> dict[str, str]:
@@ -86,6 +89,7 @@ def start_simulation(
     unit_serial: str,
     fault: str | None = None,
     spec_source: str | None = None,
+    source_model: str | None = None,
 ) -> tuple[dict[str, Endpoint], Clock, FixtureChanger, SimulatedClock]:
     """Endpoints, clock, fixture changer and control client of a simulated run.
 
@@ -108,6 +112,8 @@ def start_simulation(
             ) from exc
         return endpoints, clock, ControlFixtures(control), control
     models = {role: entry.model for role, entry in config.instruments.items()}
+    if source_model is not None:
+        models["source"] = source_model  # bench.source_choice's pick for this spec
     try:
         sim = start_bench(
             fault=chosen,

@@ -64,7 +64,7 @@ def test_station_file_units_take_a_combination(
     [
         ("deep_discharge_uv+mosfet_latched", "cannot exist"),
         ("series_imbalance", "needs at least 2 cells in series"),
-        ("aged_cell+melted", "unknown fault 'melted'"),
+        ("aged_cell+melted", "unknown simulated fault 'melted'"),
     ],
 )
 def test_impossible_or_unfit_faults_are_bad_input_and_write_nothing(
