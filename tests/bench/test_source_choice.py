@@ -112,3 +112,14 @@ def test_station_limits_that_forbid_the_spec_name_the_limit() -> None:
     low_current = replace(config, limits=replace(config.limits, max_current=Q_(5, "A")))
     with pytest.raises(InputError, match=r"over-current tests need .*max_current"):
         choose_source(low_current, spec)
+
+
+def test_simulation_source_models_are_validated() -> None:
+    from bench.config import parse_station
+    from bench.errors import ConfigError
+
+    good = {"station": {"id": "s", "simulated": True}, "simulation": {"source_models": ["dp832"]}}
+    assert parse_station(good, "sim.toml").simulation.source_models == ("DP832",)  # type: ignore[union-attr]
+    bad = {"station": {"id": "s", "simulated": True}, "simulation": {"source_models": ["DP811"]}}
+    with pytest.raises(ConfigError, match=r"simulation\.source_models.*E36312A, DP832"):
+        parse_station(bad, "sim.toml")
