@@ -118,7 +118,11 @@ def demo(as_json: bool, out: Path | None) -> int:
     "--unit", "-u", "units", type=CleanText(), required=True, multiple=True, help="Unit serial."
 )
 @_station_option
-@click.option("--sim-fault", help="Simulated stations: the fault scenario for these units.")
+@click.option(
+    "--sim-fault",
+    help="Simulated stations: the fault scenario for these units; combine faults with + "
+    "(deep_discharge_uv+aged_cell).",
+)
 @click.option("--spec", help="Pack spec model or TOML file (default: the unit's model).")
 @click.option(
     "--capacity-check",
@@ -537,7 +541,11 @@ def instruments_check(station_file: Path | None) -> int:
 
 
 @cli.command()
-@click.option("--fault", default="healthy", help="Fault scenario (see --list-faults).")
+@click.option(
+    "--fault",
+    default="healthy",
+    help="Fault scenario (see --list-faults); combine with + (deep_discharge_uv+aged_cell).",
+)
 @click.option("--spec", default=None, help="Pack spec TOML (default: the reference pack).")
 @click.option("--source-model", default="E36312A", type=click.Choice(["E36312A", "DP832"]))
 @click.option("--load-model", default="DL3021", type=click.Choice(["DL3021", "IT8511"]))
@@ -564,7 +572,7 @@ def sim(
         for name, text in fault_descriptions().items():
             click.echo(f"{name}\n    {text}")
         return EXIT_PASS
-    check_fault(fault)
+    check_fault(fault, spec)
     return serve(
         fault=fault,
         spec=spec,

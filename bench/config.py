@@ -118,6 +118,9 @@ class SimulationConfig:
     fault: str = "healthy"
     units: Mapping[str, str] = field(default_factory=dict)
     seed: int = 0
+    source_models: tuple[str, ...] = ()
+    """Further source models the simulator may emulate when ``[instruments.source]`` cannot
+    serve a spec (``bench.source_choice``); only for a station that starts its simulator."""
 
     def fault_for(self, serial: str, override: str | None = None) -> str:
         return override or self.units.get(serial, self.fault)
@@ -378,7 +381,7 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
     if not isinstance(table, Mapping):
         raise ConfigError(source, "simulation", "is not a table", "write [simulation]")
     r = _Reader(source, table, "simulation")
-    r.only({"control", "speed", "fault", "units", "seed"})
+    r.only({"control", "speed", "fault", "units", "seed", "source_models"})
     control = None
     if "control" in table:
         control = r.text("control")
@@ -401,7 +404,17 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
     seed = r.integer("seed", 0, 0)
     if seed > 2**32 - 1:
         raise r.fail("seed", f"{seed} is too large", "give a seed in 0 .. 4294967295")
+    source_models = table.get("source_models", [])
+    if not isinstance(source_models, list) or any(
+        not isinstance(m, str) or m.upper() not in SIM_MODELS["source"] for m in source_models
+    ):
+        raise r.fail(
+            "source_models",
+            f"{source_models!r} is not a list of simulated source models",
+            f'list some of {", ".join(SIM_MODELS["source"])}, e.g. ["DP832"]',
+        )
     return SimulationConfig(
+        source_models=tuple(m.upper() for m in source_models),
         control=control,
         speed=None if speed is None else float(speed),
         fault=fault,

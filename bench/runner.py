@@ -32,6 +32,7 @@ from bench.errors import (
     InputError,
 )
 from bench.live import LiveView
+from bench.source_choice import check_opened, choose_source
 from bench.station import Station, open_station
 from bench.store_setting import shown
 from procedures.appearance import appearance_procedure
@@ -308,7 +309,12 @@ def run_unit(
     if config.simulation is not None and not bench_free:
         from bench.simulated import check_fault
 
-        fault = check_fault(config.simulation.fault_for(ref.serial, sim_fault))
+        fault = check_fault(
+            config.simulation.fault_for(ref.serial, sim_fault), str(ref.spec.source)
+        )
+    source_model: str | None = None
+    if not bench_free:
+        source_model = choose_source(config, ref.spec).model  # refuses a spec it cannot serve
     if view is not None:
         view.unit_started(ref.serial, f"simulated fault {fault}" if fault else ref.spec.model)
     station: Station | None = None
@@ -319,8 +325,11 @@ def run_unit(
             unit_serial=ref.serial,
             sim_fault=sim_fault,
             spec_source=str(ref.spec.source),
+            source_model=source_model,
         )
     try:
+        if station is not None:
+            check_opened(station.instruments.source, ref.spec, config)
         built = builder(station.fixtures if station else OperatorFixtures(prompts), options)
         recorder = DatabaseRecorder(
             sessions,

@@ -26,6 +26,7 @@ from procedures.clock import Clock, SimulatedClock
 from procedures.diagnosis.fixtures import ControlFixtures, FixtureChanger
 from procedures.errors import ClockError
 from simulators.launcher import LaunchError, fault_catalogue, start_bench
+from simulators.launcher import check_fault as launcher_check_fault
 
 SERIAL_ROLES = {"rmeter"}
 """Roles opened over the simulator's pseudo-terminal, as the real RS-232 instruments are."""
@@ -56,13 +57,19 @@ class PacedClock:
         return self.inner.request(line)
 
 
-def check_fault(name: str) -> str:
-    catalogue = fault_catalogue()
-    if name not in catalogue:
-        raise InputError(
-            f"unknown simulated fault {name!r}; use one of: {', '.join(sorted(catalogue))}"
-        )
-    return name
+def check_fault(name: str, spec_source: str | None = None) -> str:
+    """``name`` (a catalogue fault or ``a+b``) if the simulator can build it on the spec's pack.
+
+    Refused (exit 2, before anything is opened or written) when unknown, physically impossible
+    as a combination, or not fitting the pack (series imbalance on a 1S spec), with the reason.
+    """
+    try:
+        return launcher_check_fault(name, spec_source)
+    except LaunchError as exc:
+        text = str(exc)
+        if text.startswith("unknown fault"):
+            raise InputError(text.replace("unknown fault", "unknown simulated fault", 1)) from None
+        raise InputError(f"simulated fault {name!r}: {text}") from None
 
 
 def fault_descriptions() -> dict[str, str]:
@@ -82,6 +89,7 @@ def start_simulation(
     unit_serial: str,
     fault: str | None = None,
     spec_source: str | None = None,
+    source_model: str | None = None,
 ) -> tuple[dict[str, Endpoint], Clock, FixtureChanger, SimulatedClock]:
     """Endpoints, clock, fixture changer and control client of a simulated run.
 
@@ -89,7 +97,7 @@ def start_simulation(
     """
     sim_config = config.simulation
     assert sim_config is not None, "start_simulation needs a simulated station"
-    chosen = check_fault(sim_config.fault_for(unit_serial, fault))
+    chosen = check_fault(sim_config.fault_for(unit_serial, fault), spec_source)
     if sim_config.control is not None:
         endpoints = {
             role: Endpoint.from_config(entry) for role, entry in config.instruments.items()
@@ -114,6 +122,8 @@ def start_simulation(
             )
         return endpoints, clock, ControlFixtures(control), control
     models = {role: entry.model for role, entry in config.instruments.items()}
+    if source_model is not None:
+        models["source"] = source_model  # bench.source_choice's pick for this spec
     try:
         sim = start_bench(
             fault=chosen,

@@ -175,8 +175,13 @@ def open_station(
     unit_serial: str = "",
     sim_fault: str | None = None,
     spec_source: str | None = None,
+    source_model: str | None = None,
 ) -> Station:
-    """Open the configured station (a simulated one starts or attaches to its simulator)."""
+    """Open the configured station (a simulated one starts or attaches to its simulator).
+
+    ``source_model``: the model ``bench.source_choice`` chose for the spec (a simulated station
+    that starts its own simulator emulates it; ``None``: the configured one).
+    """
     stack = ExitStack()
     try:
         control: Any = None
@@ -184,7 +189,12 @@ def open_station(
             from bench.simulated import start_simulation
 
             sim = start_simulation(
-                config, stack, unit_serial=unit_serial, fault=sim_fault, spec_source=spec_source
+                config,
+                stack,
+                unit_serial=unit_serial,
+                fault=sim_fault,
+                spec_source=spec_source,
+                source_model=source_model,
             )
             endpoints, clock, fixtures, control = sim
         else:

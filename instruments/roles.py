@@ -165,6 +165,11 @@ class ElectronicLoad(Instrument):
     def supports_short(self) -> bool:
         return False
 
+    @property
+    def max_current(self) -> Quantity | None:
+        """The model's rated current (what its short function sinks at most); ``None``: unknown."""
+        return None
+
     def set_short(self, on: bool) -> None:
         """Short-circuit function of the load, where the model has one."""
         raise NotImplementedError(f"{type(self).__name__} has no short-circuit function")

@@ -99,6 +99,10 @@ class ProtectionSpec:
     short_circuit_delay_max: Quantity
     mosfet_on_resistance: Quantity
     main_loop_resistance_max: Quantity
+    fuse_resistance: Quantity
+    """Cold resistance of the board's fuse: part of the main loop (the simulator's too)."""
+    trace_resistance: Quantity
+    """Copper and joints B- to P- besides the MOSFETs and the fuse."""
     self_consumption_max: Quantity
     zero_volt_charge: bool
     power_down_after_overdischarge: bool
@@ -481,12 +485,15 @@ def _check_physics(spec: PackSpec) -> None:
         f"need charge.current < overcurrent_trip < fuse_rating, got {k.current:~P} / "
         f"{pr.overcurrent_trip:~P} / {pr.fuse_rating:~P}",
     )
+    healthy_loop = pr.fuse_resistance + pr.trace_resistance + 2 * pr.mosfet_on_resistance
     _check(
-        2 * pr.mosfet_on_resistance <= pr.main_loop_resistance_max,
+        healthy_loop <= pr.main_loop_resistance_max,
         path,
         "protection.main_loop_resistance_max",
-        f"{pr.main_loop_resistance_max:~P} is below the two series MOSFETs "
-        f"(2 x {pr.mosfet_on_resistance:~P})",
+        f"{pr.main_loop_resistance_max:~P} is below a healthy board's own parts: fuse "
+        f"{pr.fuse_resistance:~P} + traces {pr.trace_resistance:~P} + two MOSFETs "
+        f"(2 x {pr.mosfet_on_resistance:~P}) = {healthy_loop.to('mohm'):.1f~P}, so every good "
+        "board would fail; correct the limit or the parts' figures from their datasheets",
     )
     for name in (
         "overcharge_detect",

@@ -14,12 +14,24 @@ import sys
 import threading
 from types import FrameType
 
-from simulators.launcher import MODELS, LaunchError, ServerError, fault_catalogue, start_bench
+from simulators.launcher import (
+    MODELS,
+    LaunchError,
+    ServerError,
+    check_fault,
+    fault_catalogue,
+    start_bench,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
-    parser.add_argument("--fault", default="healthy", help="catalogue fault (see --list-faults)")
+    parser.add_argument(
+        "--fault",
+        default="healthy",
+        help="catalogue fault, or faults joined by + (deep_discharge_uv+aged_cell); "
+        "see --list-faults",
+    )
     parser.add_argument("--spec", default=None, help="pack spec TOML (default: reference pack)")
     parser.add_argument("--fixture", default="pack", choices=("pack", "board", "cell"))
     parser.add_argument("--source-model", default=MODELS["source"][0], choices=MODELS["source"])
@@ -59,13 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.list_faults:
         return _list_faults()
-    catalogue = fault_catalogue()
-    if args.fault not in catalogue:
-        print(
-            f"python -m simulators: unknown fault {args.fault!r}; valid: "
-            f"{', '.join(sorted(catalogue))}",
-            file=sys.stderr,
-        )
+    try:
+        check_fault(args.fault, args.spec)
+    except LaunchError as error:
+        print(f"python -m simulators: {error}", file=sys.stderr)
         return 2
     stop = threading.Event()
 

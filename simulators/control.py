@@ -18,7 +18,9 @@ request                            reply (besides ``"ok": true``)
 ``ADVANCE <seconds>``              ``"time"``: virtual time after moving the bench on
 ``TIME?``                          ``"time"``
 ``STATE?``                         ``"state"``: the bench's ``true_state()``
-``FAULT <name>``                   ``"fault"``: applies a catalogue scenario to the bench
+``FAULT <name>``                   ``"fault"``: applies a catalogue scenario, or a combination
+                                   ``a+b``, to the bench; refused with the reason when the
+                                   combination cannot exist or does not fit the pack
 ``FAULTS?``                        ``"faults"``: list of {name, description, symptom, ...}
 ``FIXTURE <pack|board|cell> [i]``  ``"fixture"``, ``"cell_index"``
 ``CELL <i> <volts>``                ``"cell_index"``, ``"voltage"``: puts series cell ``i`` at
@@ -218,9 +220,18 @@ class ControlProtocol:
     def _fault(self, args: list[str]) -> dict[str, Any]:
         self._arity(args, 1, 1, "FAULT <name>")
         name = args[0]
-        if self._catalogue and name not in self._catalogue:
-            raise _Refused(f"unknown fault {name!r}; valid: {', '.join(sorted(self._catalogue))}")
-        self._bench.apply_fault(name)
+        unknown = [
+            part for part in name.split("+") if self._catalogue and part not in self._catalogue
+        ]
+        if unknown:
+            raise _Refused(
+                f"unknown fault {unknown[0]!r}; valid: {', '.join(sorted(self._catalogue))} "
+                "(combine them with '+')"
+            )
+        try:
+            self._bench.apply_fault(name)  # resolves a+b combinations; refuses what cannot be
+        except ValueError as error:
+            raise _Refused(str(error)) from None
         return {"fault": name}
 
     def _faults(self, args: list[str]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ against; ``symptom`` is the complaint category (DESIGN.md §1) the customer woul
 Start voltages may be stated relative to the spec's protection thresholds (``Level``), so one
 scenario means the same thing on an NMC 1S pack and an LFP 4S pack.
 
-Series imbalance needs at least two cells in series: on a 1S spec the scenario turns the pack
-into 2S of the same cells (``min_series``; ``true_state()["pack"]["series"]`` shows it). Use a
-2S+ spec for a faithful diagnosis run; the override only keeps every name valid on every bench.
+Series imbalance needs at least two cells in series (``min_series``): on a 1S spec the bench
+refuses it (``simulators.combine.fit_problem``) rather than build a 2S pack under a 1S spec.
+Scenarios combine as ``a+b`` (``simulators.combine``); a combination carries its components.
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ class FaultScenario:
     cells: tuple[CellChange, ...] = ()
     board: BoardCondition = field(default_factory=BoardCondition)
     min_series: int = 1
+    components: tuple[str, ...] = ()
+    """Catalogue names a combined scenario was built from (empty for a catalogue entry)."""
+    expected_findings: tuple[str, ...] = ()
+    """Every root cause a combination should be found with (empty: ``expected_root_cause``)."""
 
     def __post_init__(self) -> None:
         if self.symptom not in SYMPTOMS:
@@ -175,7 +179,7 @@ _SCENARIOS = (
     FaultScenario(
         "series_imbalance",
         "Series cells 35 % SOC apart: charge stops early on the highest cell's over-charge "
-        "protection, discharge early on the lowest (1S specs are simulated as 2S).",
+        "protection, discharge early on the lowest (needs 2S or more).",
         "shuts off after power-on",
         "cell_imbalance",
         "replace_cells",

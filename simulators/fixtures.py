@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import replace
 from typing import Any, Literal
 
-from simulators.faults import FaultScenario, scenario
+from simulators.combine import FaultCombinationError, resolve_for
+from simulators.faults import FaultScenario
 from simulators.physics.board import GATE_DRIVE_CLAMP, Board
 from simulators.physics.network import (
     Solution,
@@ -62,7 +62,7 @@ SOC_PER_STEP = 0.002
 TRIP_TOLERANCE = 1e-9
 
 
-class BenchError(Exception):
+class BenchError(ValueError):
     """Misuse of the simulated bench (bad fixture name, cell index, negative time)."""
 
 
@@ -95,14 +95,11 @@ class SimulatedBench:
     # --- model (re)construction ------------------------------------------------------------
     def apply_fault(self, name: str) -> None:
         """Re-initialise pack and board as the scenario says; instruments keep their settings."""
-        chosen: FaultScenario = scenario(name)
+        try:
+            chosen: FaultScenario = resolve_for(name, self.spec)
+        except FaultCombinationError as error:
+            raise BenchError(str(error)) from None
         parameters = self.spec
-        if parameters.series < chosen.min_series:
-            parameters = replace(
-                parameters,
-                series=chosen.min_series,
-                charge_voltage=parameters.charge_voltage / parameters.series * chosen.min_series,
-            )
         self.parameters = parameters
         self.fault = chosen
         self.pack = Pack(parameters, chosen.soc, chosen.cell_conditions(parameters))

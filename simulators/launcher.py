@@ -28,7 +28,9 @@ __all__ = [
     "LaunchError",
     "ServerError",
     "SimulatedBenchServer",
+    "check_fault",
     "fault_catalogue",
+    "resolve_fault",
     "start_bench",
 ]
 
@@ -74,6 +76,27 @@ def fault_catalogue() -> Mapping[str, Any]:
 
     catalogue: Mapping[str, Any] = CATALOGUE
     return catalogue
+
+
+def resolve_fault(name: str, spec: str | Path | None = None) -> Any:
+    """The scenario of ``name`` (a catalogue name or ``a+b``) as the bench would build it on
+    ``spec`` (default: the reference pack); ``LaunchError`` with the reason when it is unknown,
+    cannot exist physically, or does not fit the pack (``simulators.combine``)."""
+    from simulators.combine import resolve_for
+    from simulators.physics.parameters import DEFAULT_PACK
+    from simulators.spec_file import load_pack_parameters
+
+    try:
+        pack = DEFAULT_PACK if spec is None else load_pack_parameters(spec)
+        return resolve_for(name, pack)
+    except ValueError as error:
+        raise LaunchError(str(error)) from None
+
+
+def check_fault(name: str, spec: str | Path | None = None) -> str:
+    """``name`` if the bench can build it on ``spec``, else ``LaunchError`` naming why."""
+    resolve_fault(name, spec)
+    return name
 
 
 def _emulator_class(model: str) -> Callable[..., Emulator]:
@@ -203,8 +226,7 @@ def start_bench(
         if model not in MODELS[role]:
             raise LaunchError(f"{role} model {model!r} not simulated; valid: {MODELS[role]}")
     catalogue = fault_catalogue()
-    if fault not in catalogue:
-        raise LaunchError(f"unknown fault {fault!r}; valid: {', '.join(sorted(catalogue))}")
+    check_fault(fault, spec)
     if fixture not in ("pack", "board", "cell"):
         raise LaunchError(f"unknown fixture {fixture!r}; valid: pack, board, cell")
     if source_channel not in SOURCE_CHANNELS[source_model]:

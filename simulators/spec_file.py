@@ -55,6 +55,8 @@ _PROTECTION_DIMENSIONS: dict[str, str] = {
     "short_circuit_delay_max": "s",
     "mosfet_on_resistance": "ohm",
     "main_loop_resistance_max": "ohm",
+    "fuse_resistance": "ohm",
+    "trace_resistance": "ohm",
     "zero_volt_inhibit": "V",
     "fuse_rating": "A",
 }

@@ -12,11 +12,17 @@ from typing import ClassVar
 
 from instruments.roles import LoadMode
 from instruments.safety import checked
-from instruments.units import Quantity
+from instruments.units import Q_, Quantity
 
 
 class RatedLoad(ABC):
     MODEL: ClassVar[str]
+    MAX_CURRENT: ClassVar[float]
+
+    @property
+    def max_current(self) -> Quantity | None:
+        """The rated current, which also bounds what the short-circuit function sinks."""
+        return Q_(self.MAX_CURRENT, "A")
 
     @property
     @abstractmethod

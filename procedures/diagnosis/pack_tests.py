@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from instruments.errors import MeasurementFault, OverloadError
 from instruments.roles import SampleRate
-from instruments.units import Q_
+from instruments.units import Q_, Quantity
 from procedures.context import StepContext
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.overcurrent import (
@@ -149,6 +149,19 @@ def overcurrent(ctx: StepContext) -> bool:
     return True
 
 
+SHORT_CURRENT_FACTOR = 1.2
+"""Margin on the current that puts the short-detect voltage across the MOSFET pair."""
+
+
+def short_current_needed(ctx: StepContext) -> Quantity:
+    """Current whose drop across the pair reaches the short threshold (the pair's resistance as
+    the spec's over-current calibration states it: detect voltage over trip current)."""
+    p = ctx.spec.protection
+    pair = p.overcurrent_detect_voltage / p.overcurrent_trip
+    needed: Quantity = (p.short_circuit_detect_voltage / pair * SHORT_CURRENT_FACTOR).to("A")
+    return needed
+
+
 def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
     """Short P+/P-; the output must be cut within the spec's ``short_circuit_delay_max``."""
     load = ctx.instruments.load
@@ -173,6 +186,21 @@ def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
         )
         return
     protection = ctx.spec.protection
+    needed = short_current_needed(ctx)
+    if load.max_current is not None and load.max_current < needed:
+        # A load short limited below this makes the IC see an over-current (milliseconds),
+        # not a short (microseconds): judging it would fail a good board (battery-domain 5.4).
+        record_not_measured(
+            ctx,
+            SC_RESULT.name,
+            f"station cannot drive a short: the pack needs about {needed.to('A'):.0f~P} through "
+            f"its board to reach the {protection.short_circuit_detect_voltage:~P} short "
+            f"threshold, and the load's short sinks at most {load.max_current:.0f~P}; use a "
+            "short path (relay or MOSFET) rated for it",
+            required=True,
+            instrument=load,
+        )
+        return
     edge = time_short(load, ctx.clock, protection)
     ctx.measure(SC_RESULT, "cut" if edge is not None else "not_cut", instrument=load)
     if edge is not None:

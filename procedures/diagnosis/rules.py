@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from procedures.context import RunView
+from procedures.diagnosis.plausibility import mismatch_conclusions
 from procedures.records import MISSING_HEAD, Conclusion, Verdict
 
 
@@ -272,6 +273,43 @@ def never_tapered(f: Facts) -> Finding | None:
     return None
 
 
+def cell_collapsed(f: Facts) -> Finding | None:
+    """Series packs: the pack took charge, yet a cell sits near 0 V after the rest.
+
+    On a 1S pack a leaking cell keeps the charge from tapering (``never_tapered``); in series,
+    the good cells end the charge on their over-charge protection and the leaking one then
+    drains itself at rest, which a mere imbalance (cells holding their voltages) never does.
+    """
+    if f.text("wake_response") in (None, "no_response"):
+        return None
+    floor = f.view.spec.charge.zero_volt_min.m_as("V")
+    readings = {c: f.value(c) for c in f.cells("voltage")}
+    collapsed = [c for c, v in readings.items() if v is not None and v < floor]
+    if not collapsed:
+        return None
+    return Finding(
+        "cell_internal_short",
+        "The pack accepted charge, yet after the rest a cell reads below the 0 V-charge "
+        "minimum while the others hold theirs: that cell drains itself through an internal "
+        "short.",
+        f.refs("wake_response", "charge_end", *collapsed, "cell_voltage_spread"),
+    )
+
+
+def discharge_path_open(f: Facts) -> Finding | None:
+    """Charge went in (through the discharge FET's body diode) but the pack gives no output."""
+    if f.text("wake_response") in (None, "no_response"):
+        return None
+    if f.text("overcurrent_protection") != "no_output":
+        return None
+    return Finding(
+        "discharge_mosfet_open",
+        "The pack took charge, through the discharge FET's body diode, yet delivers no "
+        "output to the load with good cells: the discharge FET's channel is open.",
+        f.refs("wake_response", "pack_path", "overcurrent_protection", "board_output"),
+    )
+
+
 def discharge_side_uncut(f: Facts) -> Finding | None:
     oc = f.text("overcurrent_protection")
     if oc != "not_tripped":
@@ -386,11 +424,14 @@ RULES: Sequence[Rule] = (
     overheated,
     no_charge_accepted,
     never_tapered,
+    cell_collapsed,
+    discharge_path_open,
     charge_side_uncut,
     discharge_side_uncut,
-    cells_apart,
+    # A worn or leaking cell explains a spread between series cells, so both outrank it.
     cells_worn,
     self_discharge,
+    cells_apart,
     woke,
     released_on_unloading,
 )
@@ -545,6 +586,9 @@ def customer_advice(facts: Facts, outcomes: Sequence[Outcome]) -> list[str]:
 def diagnose(view: RunView) -> list[Conclusion]:
     """The run's conclusions: root cause, contributing findings, symptom, disposition, cause
     category and advice, each citing the records it rests on."""
+    mismatch = mismatch_conclusions(view)
+    if mismatch is not None:  # stopped before any energy: nothing else was measured
+        return mismatch
     found = findings(view)
     primary, rest = found[0], found[1:]
     outcome = OUTCOMES[primary.root_cause]

@@ -14,6 +14,7 @@ from procedures.diagnosis.disassembly import make_disassembly
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.intake import intake
 from procedures.diagnosis.pack_tests import make_pack_tests
+from procedures.diagnosis.plausibility import matches_spec
 from procedures.diagnosis.voltage_check import make_voltage_check
 from procedures.diagnosis.wake_recharge import make_wake_recharge
 from procedures.engine import Procedure, Step
@@ -24,7 +25,10 @@ VERSION = "1.0"
 
 
 def still_unexplained(view: RunView) -> bool:
-    """False once the wake recharge explained the complaint and the closed pack passed."""
+    """False once the wake recharge explained the complaint and the closed pack passed (or
+    the pack proved not to be its declared spec: nothing after that may run)."""
+    if not matches_spec(view):
+        return False
     wake = view.measurement("wake_response").text_value if view.has("wake_response") else None
     if wake not in ("under_voltage", "latched"):
         return True
@@ -36,7 +40,7 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
     """The diagnosis for one returned unit; ``fixtures`` moves it between fixtures."""
     opts = options or DiagnosisOptions()
     capacity = (
-        [Step("capacity_check", make_capacity_check(fixtures, opts))]
+        [Step("capacity_check", make_capacity_check(fixtures, opts), run_if=matches_spec)]
         if opts.discharge_capacity_check
         else []
     )
@@ -46,9 +50,9 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
         [
             Step("intake", intake, description="usage questions of the complaint manual"),
             Step("voltage_check", make_voltage_check(fixtures, opts)),
-            Step("wake_recharge", make_wake_recharge(opts)),
+            Step("wake_recharge", make_wake_recharge(opts), run_if=matches_spec),
             *capacity,
-            Step("pack_tests", make_pack_tests(fixtures, opts)),
+            Step("pack_tests", make_pack_tests(fixtures, opts), run_if=matches_spec),
             Step("disassembly", make_disassembly(fixtures, opts), run_if=still_unexplained),
             Step("board_tests", make_board_tests(fixtures, opts), run_if=still_unexplained),
         ],

@@ -64,7 +64,9 @@ def time_edge(
     for k in range(1, polls + 1):
         clock.sleep(step_s)
         if changed():
-            elapsed = clock.monotonic() - start
+            # Rounded to the nanosecond: a difference of two clock readings carries float
+            # noise (500 µs read as 500.0000001 µs), which must not fail an edge on its limit.
+            elapsed = round(clock.monotonic() - start, 9)
             return Edge(elapsed, (elapsed - done) / k)
     return None
 

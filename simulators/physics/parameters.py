@@ -41,6 +41,10 @@ class ProtectionParameters:
     short_circuit_delay_max: float = 380e-6
     mosfet_on_resistance: float = 0.025
     main_loop_resistance_max: float = 0.065
+    fuse_resistance: float = 0.010
+    """Cold resistance of the board's fuse (the spec's figure; part of the main loop)."""
+    trace_resistance: float = 0.005
+    """Copper and joints B- to P- besides the MOSFETs and the fuse (the spec's figure)."""
     self_consumption: float = 3.5e-6
     zero_volt_charge: bool = False
     zero_volt_inhibit: float = 1.5

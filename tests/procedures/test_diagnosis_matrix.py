@@ -4,6 +4,12 @@ Each case starts a simulated bench (TCP for the SCPI instruments, the Hioki over
 pseudo-terminal through pyserial, and for some cases the IT8511 load over its pty), opens the
 instruments through ``instruments.factory``, runs ``build_diagnosis`` on virtual time and
 compares root cause, symptom and disposition with the catalogue's answer key.
+
+``test_fault_matrix_on_the_builtin_station``: every catalogue fault on every shipped spec over
+five seeds, with the source and load the built-in simulated station picks for the spec
+(``bench.source_choice``); a fault that does not fit a spec (series imbalance on 1S) must be
+refused with the reason. About 75 x 5 runs at ~0.4 s each: marked slow (``make test`` still
+runs it).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import Any
 import pytest
 from unit_text import assert_unit_texts_round_trip
 
+from bench.config import load_station
+from bench.source_choice import choose_source
 from instruments.factory import open_instrument
 from instruments.roles import Instrument
 from procedures.clock import SimulatedClock
@@ -26,9 +34,9 @@ from procedures.engine import RunResult, run_procedure
 from procedures.memory_recorder import MemoryRecorder
 from procedures.prompts import ScriptedPrompts
 from procedures.records import Verdict
-from procedures.specs import SPEC_DIR, PackSpec, load_spec
+from procedures.specs import SPEC_DIR, PackSpec, load_builtin_specs, load_spec
 from simulators.faults import CATALOGUE
-from simulators.launcher import SimulatedBenchServer, start_bench
+from simulators.launcher import LaunchError, SimulatedBenchServer, resolve_fault, start_bench
 
 DEFAULT_SPEC = "PB-1S2P-18650-5200"
 SPEC_FOR = {"series_imbalance": "PB-2S1P-18650-2600"}
@@ -174,6 +182,43 @@ def test_diagnosis_matches_catalogue(fault: str) -> None:
     assert energy_off(state)
     assert_conclusions_cite_measurements(result)
     assert_unit_texts_round_trip(result)
+
+
+MATRIX_SEEDS = range(5)
+SHIPPED = sorted(load_builtin_specs())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", sorted(CATALOGUE))
+@pytest.mark.parametrize("model", SHIPPED)
+def test_fault_matrix_on_the_builtin_station(model: str, fault: str) -> None:
+    spec = load_builtin_specs()[model]
+    expected = CATALOGUE[fault]
+    station = load_station(None)
+    if spec.product.series < expected.min_series:
+        with pytest.raises(LaunchError, match=f"needs at least {expected.min_series} cells"):
+            resolve_fault(fault, spec.source)
+        return
+    models = (choose_source(station, spec).model, station.instruments["load"].model)
+    for seed in MATRIX_SEEDS:
+        with simulated_bench(fault, spec_name=model, models=models, seed=seed) as run:
+            result = diagnose(run)
+            with run.sim.client() as control:
+                state = control.state()
+            assert run.sim.emulator_errors == []
+        assert result.verdict < Verdict.ERROR, (seed, result.outcome.message)
+        diagnosis = (
+            conclusion(result, "root_cause"),
+            conclusion(result, "symptom"),
+            conclusion(result, "disposition"),
+        )
+        assert diagnosis == (
+            expected.expected_root_cause,
+            expected.symptom,
+            expected.expected_disposition,
+        ), seed
+        assert energy_off(state), seed
+        assert_conclusions_cite_measurements(result)
 
 
 def assert_conclusions_cite_measurements(result: RunResult) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simulators.faults import CATALOGUE, SYMPTOMS, scenario
 from simulators.fixtures import SimulatedBench, build_bench
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "procedures" / "specs"
 
 REQUIRED = {
     "healthy",
@@ -51,7 +55,10 @@ def test_catalogue_has_the_required_scenarios_with_valid_answer_keys() -> None:
         assert item.expected_disposition in DISPOSITIONS
         assert item.expected_root_cause.isidentifier()
         assert "\n" not in item.description
-        build_bench(fault=name).advance(1.0)  # every scenario builds and runs
+        spec = SPEC_DIR / (
+            "PB-2S1P-18650-2600.toml" if item.min_series > 1 else "PB-1S2P-18650-5200.toml"
+        )
+        build_bench(fault=name, spec=spec).advance(1.0)  # every scenario builds and runs
 
 
 def test_unknown_scenario_names_the_valid_ones() -> None:
@@ -107,7 +114,7 @@ def test_aged_cell_reads_high_resistance_and_reaches_cv_early() -> None:
 
 
 def test_series_imbalance_stops_charging_early_on_the_high_cell() -> None:
-    bench = build_bench(fault="series_imbalance")
+    bench = build_bench(fault="series_imbalance", spec=SPEC_DIR / "PB-2S1P-18650-2600.toml")
     state = bench.true_state()["pack"]
     assert state["series"] == 2
     cells = [c["voltage"] for c in state["cells"]]

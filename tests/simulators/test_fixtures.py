@@ -187,11 +187,11 @@ def test_apply_fault_resets_the_model_and_keeps_the_clock_and_instrument_setting
 
 def test_unknown_fault_lists_the_valid_names() -> None:
     bench = build_bench()
-    with pytest.raises(KeyError) as error:
+    with pytest.raises(BenchError) as error:
         bench.apply_fault("melted")
     for name in CATALOGUE:
         assert name in str(error.value)
-    with pytest.raises(KeyError, match="healthy"):
+    with pytest.raises(BenchError, match="healthy"):
         build_bench(fault="nope")
 
 

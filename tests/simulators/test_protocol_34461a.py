@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from live_bench import LiveFn, close_to, sync
 
@@ -80,7 +81,8 @@ def test_overload_code_on_a_range_too_small_for_the_pack(live: LiveFn) -> None:
 
 
 def test_cell_fixture_reads_one_cell(live: LiveFn) -> None:
-    bench = live(fault="series_imbalance")  # 2S, cell 0 at 15 % SOC
+    two_series = Path(__file__).resolve().parents[2] / "procedures/specs/PB-2S1P-18650-2600.toml"
+    bench = live(fault="series_imbalance", spec=two_series)  # 2S, cell 0 at 15 % SOC
     inst = bench.open("dmm")
     pack = float(inst.query("MEAS:VOLT:DC?"))
     bench.control.fixture("cell", 0)
