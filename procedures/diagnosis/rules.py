@@ -450,15 +450,18 @@ EXPLAINS: dict[str, frozenset[str]] = {
             "protection_latched",
             "cell_high_self_discharge",
             "cell_imbalance",
+            "discharge_mosfet_open",
         }
     ),
     "cell_high_self_discharge": frozenset({"over_discharge_in_storage", "cell_imbalance"}),
-    "cell_deeply_discharged": frozenset({"over_discharge_in_storage"}),
+    "cell_deeply_discharged": frozenset({"over_discharge_in_storage", "discharge_mosfet_open"}),
     "charge_mosfet_shorted": frozenset({"overcurrent_protection_failed"}),
 }
 """Findings that are consequences of a higher-ranked one, not separate causes: a leaking cell
-drains the pack into its under-voltage protection and drifts from its neighbours; a shorted
-charge FET lowers the over-current sense voltage, so over-current seems not to trip."""
+drains the pack into its under-voltage protection and drifts from its neighbours; a dead or
+shorted cell leaves the pack without output, which would otherwise read as an open discharge
+FET; a shorted charge FET lowers the over-current sense voltage, so over-current seems not to
+trip."""
 
 SEVERITY = (
     "no_fault_found",
@@ -487,8 +490,12 @@ def findings(view: RunView) -> list[Finding]:
         finding = rule(facts)
         if finding is None:
             continue
-        if any(finding.root_cause in EXPLAINS.get(f.root_cause, ()) for f in found):
-            continue
+        if any(
+            finding.root_cause == f.root_cause
+            or finding.root_cause in EXPLAINS.get(f.root_cause, ())
+            for f in found
+        ):
+            continue  # the same cause by another rule, or a consequence of a higher finding
         found.append(finding)
     if all(OUTCOMES[f.root_cause].disposition == NO_FAULT for f in found):
         unexplained = unexplained_failures(facts, found)
