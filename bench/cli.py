@@ -57,14 +57,12 @@ from bench.runner import (
     UnitOutcome,
     complaint_document,
     diagnosis_options,
-    exit_code_for,
     open_store_for,
     run_unit,
     stored_units,
 )
 from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
-from procedures.records import Verdict
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
 
@@ -198,8 +196,9 @@ def run(
         _emit(complaint_document(outcomes, complaint))
     if aborted:
         return EXIT_ABORTED
-    # the worst verdict decides, not the largest number: 4 (incomplete) is not worse than 3
-    return exit_code_for(Verdict.worst([o.verdict for o in outcomes])) if outcomes else EXIT_PASS
+    # the worst verdict decides, not the largest number: 4 (incomplete) is not worse than 3;
+    # that unit's own code keeps what its verdict alone cannot say (a software error: 70)
+    return max(outcomes, key=lambda o: o.verdict).exit_code if outcomes else EXIT_PASS
 
 
 @cli.group()

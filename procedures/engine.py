@@ -299,13 +299,17 @@ def run_message(steps: Sequence[StepRecord], verdict: Verdict) -> str:
     """The run's one-line summary, from its steps' verdicts (never a constant).
 
     An incomplete run names every step that lacks evidence and what it lacks; a failed run
-    names the steps that failed (and any missing evidence beside them, for QA).
+    names the steps that failed (and any missing evidence beside them, for QA); an errored run
+    names each broken step with its recorded reason (instrument or software, already redacted).
     """
     parts: list[str] = []
     if verdict >= Verdict.FAIL:
         failed = [s.name for s in steps if s.verdict is Verdict.FAIL]
         if failed:
             parts.append("failed in " + ", ".join(failed))
+        broken = [f"{s.name} ({s.message})" for s in steps if s.verdict is Verdict.ERROR]
+        if broken:
+            parts.append("error in " + ", ".join(broken))
     lacking = [
         f"{s.name}/{m.name}"
         for s in steps

@@ -31,6 +31,7 @@ from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.specs import PackSpec
 
 OC_START_FRACTION = 0.5
 OC_END_FRACTION = 1.6
@@ -154,9 +155,13 @@ SHORT_CURRENT_FACTOR = 1.2
 
 
 def short_current_needed(ctx: StepContext) -> Quantity:
+    return short_current_for(ctx.spec)
+
+
+def short_current_for(spec: PackSpec) -> Quantity:
     """Current whose drop across the pair reaches the short threshold (the pair's resistance as
     the spec's over-current calibration states it: detect voltage over trip current)."""
-    p = ctx.spec.protection
+    p = spec.protection
     pair = p.overcurrent_detect_voltage / p.overcurrent_trip
     needed: Quantity = (p.short_circuit_detect_voltage / pair * SHORT_CURRENT_FACTOR).to("A")
     return needed
