@@ -10,6 +10,8 @@ outputs off.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,13 +25,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.config import StationConfig
 from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
 from bench.live import LiveView
+from bench.safe_start import mark_dead_runs, restore_unit_after, with_safe_start_record
 from bench.station import Station, open_station
+from bench.watchdog import Watchdog, start_for_run
 from procedures.appearance import appearance_procedure
 from procedures.clock import RealClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger, OperatorFixtures
 from procedures.diagnosis.sequence import build_diagnosis
-from procedures.engine import Procedure, run_procedure
+from procedures.engine import Procedure, RunResult, run_procedure
 from procedures.prompts import Prompts
 from procedures.records import (
     Conclusion,
@@ -147,16 +151,39 @@ class ObservedRecorder:
 
 
 def open_store_for(config: StationConfig) -> sessionmaker[Session]:
-    """The station's store, schema upgraded (a fresh SQLite file is created with its folder)."""
+    """The station's store, schema upgraded (a fresh SQLite file is created with its folder).
+
+    Every command opens its store here, so every command also closes the runs a dead process of
+    this host left ``running`` (``bench.safe_start.mark_dead_runs``) and says so once.
+    """
     if "://" not in config.database:
         Path(config.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return open_store(config.database)
+        sessions = open_store(config.database)
     except (SQLAlchemyError, ResultsError, OSError) as exc:
         raise InputError(
             f"station.database ({config.database}): cannot open the store: {exc}. Fix: check "
             "the path or URL and that the database server is running"
         ) from exc
+    _close_dead_runs(sessions, config.operator)
+    return sessions
+
+
+def _close_dead_runs(sessions: sessionmaker[Session], actor: str) -> None:
+    """Runs left ``running`` by a process of this host that is gone: said once, here."""
+    try:
+        notices = mark_dead_runs(sessions, actor=actor)
+    except (SQLAlchemyError, ResultsError) as exc:  # a busy store: the next command tries again
+        _say(f"could not check for interrupted runs: {exc}")
+        return
+    for notice in notices:
+        _say(f"{notice} (its process is gone)")
+
+
+def _say(text: str) -> None:
+    """A notice on stderr (stdout may carry ``--json``); a closed terminal does not raise."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"packbench: {text}", file=sys.stderr, flush=True)
 
 
 def resolve_spec(name: str | None, *candidates: str) -> PackSpec:
@@ -267,8 +294,21 @@ def run_unit(
             sim_fault=sim_fault,
             spec_source=str(ref.spec.source),
         )
+    watchdog: Watchdog | None = None
+    result = None
+    on_bench = False
     try:
+        if station is not None:  # before the first output can go on
+            watchdog = start_for_run(
+                config,
+                station.endpoints,
+                unit_id=ref.unit_id,
+                in_process=config.simulation is not None and config.simulation.control is None,
+            )
         built = builder(station.fixtures if station else OperatorFixtures(prompts))
+        if station is not None and station.found_on:
+            _warn_found_on(station.found_on, view)
+            built = with_safe_start_record(built, station.found_on)
         recorder = DatabaseRecorder(
             sessions,
             unit_id=ref.unit_id,
@@ -276,6 +316,7 @@ def run_unit(
             evidence=EvidenceStore(config.evidence_dir),
         )
         _set_status(sessions, ref.unit_id, UnitStatus.ON_BENCH, config.operator)
+        on_bench = True
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
@@ -293,21 +334,27 @@ def run_unit(
             handle_signals=handle_signals,
             listener=view,
         )
+        if result.verdict < Verdict.ERROR:
+            proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
+            _set_status(
+                sessions,
+                ref.unit_id,
+                UnitStatus.ANALYSED,
+                config.operator,
+                disposition=proposed,
+                reason=f"bench run; proposed disposition {proposed} (QA confirms)"
+                if proposed
+                else "bench run",
+            )
     finally:
-        if station is not None:
-            station.close()
-    if result.verdict < Verdict.ERROR:
-        proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
-        _set_status(
-            sessions,
-            ref.unit_id,
-            UnitStatus.ANALYSED,
-            config.operator,
-            disposition=proposed,
-            reason=f"bench run; proposed disposition {proposed} (QA confirms)"
-            if proposed
-            else "bench run",
-        )
+        try:
+            if station is not None:
+                station.close()
+            if on_bench and (result is None or result.verdict >= Verdict.ERROR):
+                _set_back(sessions, ref.unit_id, config.operator, result)
+        finally:
+            if watchdog is not None:
+                watchdog.done()
     return UnitOutcome(
         ref.complaint_number,
         ref.serial,
@@ -318,6 +365,28 @@ def run_unit(
         fault,
         tuple((s.name, s.verdict.name.lower()) for s in result.steps),
     )
+
+
+def _warn_found_on(found_on: tuple[str, ...], view: LiveView | None) -> None:
+    text = (
+        "WARNING: safe start found " + "; ".join(found_on) + " when the station was opened "
+        "(a previous run ended without its safe state); switched off and confirmed before any "
+        "measurement, and recorded in this run"
+    )
+    if view is not None:
+        view.line(text)
+    _say(text)
+
+
+def _set_back(
+    sessions: sessionmaker[Session], unit_id: int, actor: str, result: RunResult | None
+) -> None:
+    """An errored or aborted run leaves no diagnosis: the unit goes back to where it was."""
+    how = "did not finish" if result is None else f"ended {result.verdict.name.lower()}"
+    try:
+        restore_unit_after(sessions, unit_id, actor=actor, reason=f"bench run {how}")
+    except (SQLAlchemyError, ResultsError) as exc:  # the next command's store check retries
+        _say(f"could not set unit {unit_id} back from on_bench: {exc}")
 
 
 def _set_status(

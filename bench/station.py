@@ -1,5 +1,9 @@
 """Opening a station: every configured instrument identified, checked, and closed safely again.
 
+Opening is also the *safe start* (``bench.safe_start``): every source and load is asked what it is
+doing and switched off with confirmation before the station is handed out, so no measurement can
+run through an output a crashed run left on.
+
 The station is the one object that owns opened instruments, so it is the one place that must
 guarantee the safe state: ``close()`` asks every instrument (``Instrument.close`` makes it safe
 first), whatever failed before, and is safe to call twice. Opening is all-or-nothing: if the
@@ -16,6 +20,7 @@ from typing import Any
 
 from bench.config import ROLE_NAMES, InstrumentConfig, StationConfig
 from bench.errors import StationError
+from bench.safe_start import SafeStartError, bring_to_safe_state
 from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
 from instruments.factory import open_instrument
@@ -69,6 +74,8 @@ class Station:
     control: Any = None
     """The simulator's control endpoint client (``request(line)``) on simulated stations."""
     _stack: ExitStack = field(default_factory=ExitStack)
+    found_on: tuple[str, ...] = ()
+    """What the safe start found on at open (switched off and confirmed since)."""
 
     def identities(self) -> dict[str, Identity]:
         return {role: inst.identity for role, inst in self.opened.items()}
@@ -172,6 +179,14 @@ def open_station(
             clock = RealClock()
             fixtures = OperatorFixtures(prompts)
         opened = open_instruments(endpoints, config, stack)
+        try:
+            found_on = bring_to_safe_state(opened)
+        except SafeStartError as exc:
+            raise StationError(
+                f"safe start: outputs NOT confirmed off when the station was opened ({exc}); "
+                "nothing was measured. Fix: switch the outputs off at the front panel and check "
+                "the links, then run again"
+            ) from exc
         return Station(
             config,
             _bench_instruments(opened),
@@ -181,6 +196,7 @@ def open_station(
             fixtures,
             control,
             stack,
+            tuple(found_on),
         )
     except BaseException:
         stack.close()

@@ -445,13 +445,19 @@ def chain_of_stored_steps(session: Session, run_id: int) -> tuple[int, str]:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host; a zombie (dead, not yet reaped) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[:1]
+    except OSError:  # no procfs (not Linux): the signal test above is all we have
+        return True
+    return state != ["Z"]
 
 
 def mark_interrupted_runs(
@@ -478,27 +484,50 @@ def mark_interrupted_runs(
         )
         if not dead:
             continue
-        before = snapshot(run)
-        run.status = RunStatus.INTERRUPTED.value
-        run.interrupted = True
-        run.verdict = Verdict.ABORTED.name
-        run.message = (
-            f"recording process {run.host}:{run.pid} ended without finishing the run; "
-            f"{run.steps_recorded} step(s) recorded, last activity {run.heartbeat_at.isoformat()}"
-        )
-        session.flush()
-        audit.record(
+        interrupt_run(
             session,
+            run,
+            f"recording process {run.host}:{run.pid} ended without finishing the run; "
+            f"{run.steps_recorded} step(s) recorded, last activity {run.heartbeat_at.isoformat()}",
             actor=actor,
-            action="run.interrupted",
-            entity_type="run",
-            entity_id=run.id,
-            before=before,
-            after=snapshot(run),
         )
-        # The recording process died with its in-memory chain: seal what it committed, so that
-        # later edits of these steps are caught (edits before this moment are not; see verify).
-        count, chain = chain_of_stored_steps(session, run.id)
-        seal_steps(session, run.id, count, chain, actor=actor)
         changed.append(run.id)
     return changed
+
+
+def interrupt_run(session: Session, run: Run, message: str, *, actor: str) -> None:
+    """Turn one ``running`` run into ``interrupted`` (verdict ABORTED, ``message`` the reason).
+
+    Its finished steps stay as they are; what was committed is sealed, since the recording
+    process died with its in-memory chain. Callers that know *why* the process is gone (the
+    safety watchdog saw the runner die) say so in ``message``.
+    """
+    before = snapshot(run)
+    run.status = RunStatus.INTERRUPTED.value
+    run.interrupted = True
+    run.verdict = Verdict.ABORTED.name
+    run.message = message
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="run.interrupted",
+        entity_type="run",
+        entity_id=run.id,
+        before=before,
+        after=snapshot(run),
+    )
+    # Later edits of these steps are caught from here on (edits before this moment are not; see
+    # verify).
+    count, chain = chain_of_stored_steps(session, run.id)
+    seal_steps(session, run.id, count, chain, actor=actor)
+
+
+def this_host() -> str:
+    """The host name runs of this machine carry in ``run.host``."""
+    return _HOST
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host with ``pid`` is still running (not a zombie)."""
+    return _process_alive(pid)
