@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench_helpers import PYTHON, child_env, register
@@ -145,7 +146,7 @@ def check_next_run(c: Case, sim: Simulator, own_voltage: float) -> dict[str, obj
     return {"run": latest, "output": runner.text()}
 
 
-def check_recorded(c: Case, runner: Runner) -> dict[str, object]:
+def check_recorded(c: Case, runner: Runner) -> dict[str, Any]:
     """Every step the runner reported finished is in the store, in order."""
     (run,) = runs(c.database)
     stored = run["steps"]
