@@ -352,7 +352,7 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
         [
             TableRow(
                 u["unit"],
-                u["verdict"] or "not run",
+                u["verdict"] or _in_progress(u) or "not run",
                 (u["diagnosis"] or {}).get("root_cause") or "-",
                 (u["diagnosis"] or {}).get("symptom") or "-",
                 _disposition_cell(u),
@@ -362,6 +362,13 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
         ]
     )
     return EXIT_PASS
+
+
+def _in_progress(unit: dict[str, Any]) -> str:
+    """``running``, or ``unknown`` for a run recording on another host (its process cannot be
+    seen from here)."""
+    states = [r["process"] for r in unit.get("in_progress", [])]
+    return ("unknown" if "unknown" in states else "running") if states else ""
 
 
 def _disposition_cell(unit: dict[str, Any]) -> str:

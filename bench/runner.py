@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.config import StationConfig
 from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
 from bench.live import LiveView
-from bench.safe_start import mark_dead_runs, restore_unit_after, with_safe_start_record
+from bench.safe_start import (
+    mark_dead_runs,
+    process_state,
+    restore_unit_after,
+    with_safe_start_record,
+)
 from bench.station import Station, open_station
 from bench.watchdog import Watchdog, start_for_run
 from procedures.appearance import appearance_procedure
@@ -421,7 +426,12 @@ def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str,
 
 
 def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]]:
-    """Each unit of a complaint with its latest finished run (for ``complaint show``)."""
+    """Each unit of a complaint with its latest finished run (for ``complaint show``).
+
+    ``in_progress`` lists its runs still ``running`` with their process: ``running`` (alive on
+    this host), or ``unknown`` (another host's process: it cannot be checked from here, so the
+    run is left alone). Runs of a gone process of this host were already closed at store open.
+    """
     found = get_complaint(session, complaint_number)
     units: list[dict[str, Any]] = []
     for unit in sorted(found.units, key=lambda u: (u.serial, u.id)):
@@ -430,6 +440,7 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
             key=lambda r: (r.started_at, r.id),
         )
         latest = runs[-1] if runs else None
+        running = [r for r in unit.runs if r.status == "running"]
         units.append(
             {
                 "unit": unit.serial,
@@ -443,6 +454,10 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
                 "message": latest.message if latest else "",
                 "diagnosis": diagnosis_of(list(latest.conclusions or [])) if latest else None,
                 "runs": len(runs),
+                "in_progress": [
+                    {"run_id": r.id, "host": r.host, "pid": r.pid, "process": process_state(r)}
+                    for r in running
+                ],
             }
         )
     return units

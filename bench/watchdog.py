@@ -177,8 +177,10 @@ class Watchdog:
             )
         return watchdog
 
-    def done(self, timeout: float = 5.0) -> None:
-        """The run ended cleanly (its own safe state ran): tell the watchdog and let it go."""
+    def done(self, timeout: float = 0.0) -> None:
+        """The run ended cleanly (its own safe state ran): tell the watchdog and let it go.
+
+        ``timeout`` > 0 waits that long for it to exit (the self-test checks its status)."""
         if self._ended:
             return
         self._ended = True
@@ -187,8 +189,11 @@ class Watchdog:
             if stdin is not None:
                 stdin.write(DONE)
                 stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):  # it still ends on its own
-            self.process.wait(timeout)
+        if timeout > 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # it still ends on its own
+                self.process.wait(timeout)
+        else:
+            self.process.poll()  # reaped later by Popen's own clean-up, or by init
 
     def _kill(self) -> None:
         self._ended = True
@@ -265,7 +270,7 @@ def self_test() -> str | None:
         watchdog = Watchdog.start(plan)
     except WatchdogError as exc:
         return str(exc)
-    watchdog.done()
+    watchdog.done(timeout=10.0)
     if watchdog.process.returncode != 0:
         return (
             f"safety watchdog self-test ended with status {watchdog.process.returncode}; see "
@@ -403,7 +408,8 @@ def main() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the runner closed its end: a later print must not raise
     os.close(devnull)
-    _preload()
+    if plan.targets:  # an in-process simulator (no targets) needs no hurry, so no early imports
+        _preload()
     clean = False
     for line in stdin:  # blocks until the runner writes or ends
         if line == DONE:
