@@ -47,7 +47,7 @@ from live_runner import (
     watchdog_of,
 )
 
-RECHARGE_SPEED = 3000
+RECHARGE_SPEED = 5000
 PACK_TESTS_SPEED = 100000
 OFF_WITHIN_S = 2.0
 SERIAL = "K-1"
@@ -120,7 +120,7 @@ POINTS: dict[str, tuple[float, Callable[[], Trigger]]] = {
     "recharge_source_on": (RECHARGE_SPEED, lambda: output_on("source")),
     "recharge_cc": (RECHARGE_SPEED, lambda: line("wake_recharge  25%")),
     "recharge_cv": (RECHARGE_SPEED, lambda: line("wake_recharge  50%")),
-    "recharge_late_cv": (RECHARGE_SPEED, lambda: seconds_after("wake_recharge  50%", 0.4)),
+    "recharge_late_cv": (RECHARGE_SPEED, lambda: seconds_after("wake_recharge  50%", 0.25)),
     "after_recharge": (RECHARGE_SPEED, lambda: line("wake_recharge (")),
     "pack_tests_rest": (PACK_TESTS_SPEED, lambda: seconds_after(".. pack_tests", 0.3)),
     "pack_tests_load_on": (PACK_TESTS_SPEED, lambda: output_on("load", after=".. pack_tests")),
