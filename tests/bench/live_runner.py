@@ -68,7 +68,7 @@ class Simulator:
         with ControlClient(self.control) as control:
             return control.command(line)
 
-    def station(self, directory: Path, *, speed: float) -> Path:
+    def station(self, directory: Path, *, speed: float, fault: str = FAULT) -> Path:
         instruments = self.document["instruments"]
         path = directory / "station.toml"
         path.write_text(
@@ -81,10 +81,17 @@ class Simulator:
                 rmeter=instruments["rmeter"]["pty"],
                 control=self.control,
                 speed=speed,
-                fault=FAULT,
+                fault=fault,
             )
         )
         return path
+
+
+def own_voltage(sim: Simulator, fault: str) -> float:
+    """The pack's own terminal voltage in ``fault``: applied afresh, every output off."""
+    assert not energised(sim.state())
+    sim.request(f"FAULT {fault}")
+    return float(sim.state()["dmm_voltage"])
 
 
 def start_simulator(home: Path) -> Iterator[Simulator]:

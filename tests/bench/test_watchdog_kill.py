@@ -2,15 +2,16 @@
 
 ``packbench run diagnosis`` runs as a subprocess against a simulator in its own process (its true
 state, ``STATE?``, is what the instruments really do). The runner is killed (SIGKILL: no
-``finally`` runs) at ten points before and during the energised steps, killed together with its
-watchdog, signalled (SIGTERM, SIGINT, SIGHUP) and cut off from its terminal. In every case: every
-output is off within 2 s (killed with the watchdog: the next command's safe start switches it off
-before it measures), every finished step is in the store, the run reads interrupted with its
-reason, the unit is back from ``on_bench``, and the next run's as-received voltage is the pack's
-own, not the source's.
+``finally`` runs) at eleven points before and during the energised steps (recharge, pack tests,
+board tests), killed together with its watchdog, signalled (SIGTERM, SIGINT, SIGHUP) and cut off
+from its terminal. In every case: every output is off within 2 s (killed with the watchdog: the
+next command's safe start switches it off before it measures), every finished step is in the
+store, the run reads interrupted with its reason, the unit is back from ``on_bench``, and the
+next run's as-received voltage is the pack's own, not the source's.
 
-Speeds: a recharge case paces virtual time at 3000x (the 2 h recharge lasts about 3 s of wall
-time, long enough to hit); a pack-test case at 100000x (its 25 h rest lasts about a second).
+Speeds: a recharge case paces virtual time at 5000x (the 2 h recharge lasts about 2 s of wall
+time, long enough to hit); a pack- or board-test case at 100000x (the 25 h rest of the pack
+tests lasts about a second).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from live_runner import (
     Runner,
     Simulator,
     energised,
+    own_voltage,
     run_args,
     runs,
     start_simulator,
@@ -60,29 +62,30 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     yield from start_simulator(tmp_path_factory.mktemp("sim-home"))
 
 
-@pytest.fixture(scope="module")
-def own_voltage(sim: Simulator) -> float:
-    """The pack's own terminal voltage: the fault applied, every output off."""
-    sim.request(f"FAULT {FAULT}")
-    state = sim.state()
-    assert not energised(state)
-    return float(state["dmm_voltage"])
-
-
 @dataclass(frozen=True)
 class Case:
     station: Path
     database: Path
     home: Path
     complaint: str
+    own_voltage: float
+    """The pack's own terminal voltage (its fault, every output off)."""
 
 
-def case(tmp_path: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], speed: float) -> Case:
+def case(
+    tmp_path: Path,
+    sim: Simulator,
+    capsys: pytest.CaptureFixture[str],
+    speed: float,
+    fault: str = FAULT,
+) -> Case:
     assert not energised(sim.state()), "a previous case left an output on"
     home = tmp_path / "home"
     home.mkdir()
-    station = sim.station(tmp_path, speed=speed)
-    return Case(station, tmp_path / "store.sqlite3", home, register(capsys, station, SERIAL))
+    station = sim.station(tmp_path, speed=speed, fault=fault)
+    own = own_voltage(sim, fault)
+    complaint = register(capsys, station, SERIAL)
+    return Case(station, tmp_path / "store.sqlite3", home, complaint, own)
 
 
 def start_run(c: Case, **popen: object) -> Runner:
@@ -113,26 +116,40 @@ def seconds_after(text: str, seconds: float) -> Trigger:
     return trigger
 
 
-POINTS: dict[str, tuple[float, Callable[[], Trigger]]] = {
-    "intake": (RECHARGE_SPEED, lambda: line(".. intake")),
-    "voltage_check": (RECHARGE_SPEED, lambda: line(".. voltage_check")),
-    "recharge_starting": (RECHARGE_SPEED, lambda: line(".. wake_recharge")),
-    "recharge_source_on": (RECHARGE_SPEED, lambda: output_on("source")),
-    "recharge_cc": (RECHARGE_SPEED, lambda: line("wake_recharge  25%")),
-    "recharge_cv": (RECHARGE_SPEED, lambda: line("wake_recharge  50%")),
-    "recharge_late_cv": (RECHARGE_SPEED, lambda: seconds_after("wake_recharge  50%", 0.25)),
-    "after_recharge": (RECHARGE_SPEED, lambda: line("wake_recharge (")),
-    "pack_tests_rest": (PACK_TESTS_SPEED, lambda: seconds_after(".. pack_tests", 0.3)),
-    "pack_tests_load_on": (PACK_TESTS_SPEED, lambda: output_on("load", after=".. pack_tests")),
+POINTS: dict[str, tuple[float, Callable[[], Trigger], str]] = {
+    "voltage_check": (RECHARGE_SPEED, lambda: line(".. voltage_check"), FAULT),
+    "recharge_starting": (RECHARGE_SPEED, lambda: line(".. wake_recharge"), FAULT),
+    "recharge_source_on": (RECHARGE_SPEED, lambda: output_on("source"), FAULT),
+    "recharge_cc": (RECHARGE_SPEED, lambda: line("wake_recharge  25%"), FAULT),
+    "recharge_cv": (RECHARGE_SPEED, lambda: line("wake_recharge  50%"), FAULT),
+    "recharge_late_cv": (
+        RECHARGE_SPEED,
+        lambda: seconds_after("wake_recharge  50%", 0.25),
+        FAULT,
+    ),
+    "after_recharge": (RECHARGE_SPEED, lambda: line("wake_recharge ("), FAULT),
+    "pack_tests_rest": (PACK_TESTS_SPEED, lambda: seconds_after(".. pack_tests", 0.3), FAULT),
+    "pack_tests_load_on": (
+        PACK_TESTS_SPEED,
+        lambda: output_on("load", after=".. pack_tests"),
+        FAULT,
+    ),
+    "board_tests_starting": (PACK_TESTS_SPEED, lambda: line(".. board_tests"), "healthy"),
+    "board_tests_source_on": (
+        PACK_TESTS_SPEED,
+        lambda: output_on("source", after=".. board_tests"),
+        "healthy",
+    ),
 }
-"""Kill points: (pace, a fresh trigger saying "now")."""
+"""Kill points: (pace, a fresh trigger saying "now", the pack's fault). A healthy pack is still
+unexplained after the pack tests, so its board goes on the board fixture (source on)."""
 
 
 def finished_steps(runner: Runner) -> list[str]:
     return [m.group(1) for _, text in runner.lines if (m := STEP_LINE.match(text))]
 
 
-def check_next_run(c: Case, sim: Simulator, own_voltage: float) -> dict[str, object]:
+def check_next_run(c: Case, sim: Simulator) -> dict[str, object]:
     """The next run measures the pack itself; it is then stopped with SIGTERM."""
     runner = start_run(c)
     runner.wait_for(lambda: runner.saw("voltage_check (") is not None, "the voltage check")
@@ -141,7 +158,7 @@ def check_next_run(c: Case, sim: Simulator, own_voltage: float) -> dict[str, obj
     _, still_on = wait_all_off(sim, OFF_WITHIN_S)
     assert not still_on
     latest = runs(c.database)[-1]
-    assert latest["values"]["voltage_as_received"] == pytest.approx(own_voltage, abs=0.01)
+    assert latest["values"]["voltage_as_received"] == pytest.approx(c.own_voltage, abs=0.01)
     assert unit_status(c.database, SERIAL) == "received"
     return {"run": latest, "output": runner.text()}
 
@@ -163,10 +180,9 @@ def test_sigkill_of_the_runner(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sim: Simulator,
-    own_voltage: float,
 ) -> None:
-    speed, make_trigger = POINTS[point]
-    c = case(tmp_path, sim, capsys, speed)
+    speed, make_trigger, fault = POINTS[point]
+    c = case(tmp_path, sim, capsys, speed, fault)
     trigger = make_trigger()
     runner = start_run(c)
     runner.wait_for(lambda: trigger(runner, sim), point)
@@ -189,11 +205,11 @@ def test_sigkill_of_the_runner(
     assert unit_status(c.database, SERIAL) == "received"
     log = watchdog_log(c.home)
     assert f":{runner.process.pid} " in log and "take-over finished" in log
-    check_next_run(c, sim, own_voltage)
+    check_next_run(c, sim)
 
 
 def test_sigkill_of_runner_and_watchdog_together(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: Simulator, own_voltage: float
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: Simulator
 ) -> None:
     """Nothing is left to act: the source stays on until the next command's safe start."""
     c = case(tmp_path, sim, capsys, RECHARGE_SPEED)
@@ -207,7 +223,7 @@ def test_sigkill_of_runner_and_watchdog_together(
     assert "source ch1" in energised(sim.state())  # the uncovered case (docs/safety.md)
     assert runs(c.database)[0]["status"] == "running"
 
-    nxt = check_next_run(c, sim, own_voltage)
+    nxt = check_next_run(c, sim)
     output = str(nxt["output"])
     assert "marked interrupted" in output and "its process is gone" in output
     assert "WARNING: safe start found source channel 1 output ON" in output
@@ -226,7 +242,6 @@ def test_signal_during_recharge(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sim: Simulator,
-    own_voltage: float,
 ) -> None:
     c = case(tmp_path, sim, capsys, RECHARGE_SPEED)
     runner = start_run(c)
@@ -241,7 +256,7 @@ def test_signal_during_recharge(
     assert "wake_recharge" in run["steps"]
     assert unit_status(c.database, SERIAL) == "received"
     assert "taking over" not in watchdog_log(c.home)  # a clean end: the watchdog stood by
-    check_next_run(c, sim, own_voltage)
+    check_next_run(c, sim)
 
 
 def _controlling_terminal() -> None:
@@ -251,7 +266,7 @@ def _controlling_terminal() -> None:
 
 
 def test_terminal_closed_during_recharge(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: Simulator, own_voltage: float
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sim: Simulator
 ) -> None:
     """The runner on a pty as on an operator's terminal; the terminal goes away (master closed)."""
     c = case(tmp_path, sim, capsys, RECHARGE_SPEED)
@@ -302,4 +317,4 @@ def test_terminal_closed_during_recharge(
     assert "SIGHUP" in str(run["message"]) or run["status"] == "interrupted", run
     assert "wake_recharge" in run["steps"]
     assert unit_status(c.database, SERIAL) == "received"
-    check_next_run(c, sim, own_voltage)
+    check_next_run(c, sim)
