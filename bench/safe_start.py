@@ -28,7 +28,7 @@ from procedures.engine import Procedure, Step
 from procedures.measurements import CategoricalMeasurement
 from results.complaints import set_unit_status
 from results.models import AuditEvent, ReturnedUnit, Run, RunStatus, UnitStatus
-from results.recorder import interrupt_run, process_alive, this_host
+from results.recorder import interrupt_run, mark_interrupted_runs, process_alive, this_host
 
 SAFE_START_STEP = "safe_start"
 FOUND_ON = CategoricalMeasurement(
@@ -148,6 +148,11 @@ def restore_unit_after(
 
 def _close(session: Session, run: Run, reason: str, actor: str) -> str:
     interrupt_run(session, run, reason, actor=actor)
+    return _restored(session, run, actor)
+
+
+def _restored(session: Session, run: Run, actor: str) -> str:
+    """Set the interrupted run's unit back; the one-line notice of both."""
     serial = run.unit.serial
     back = restore_unit(session, run.unit_id, actor=actor, reason=f"run {run.id} interrupted")
     unit = f"unit {serial} set back to {back}" if back else f"unit {serial} left {run.unit.status}"
@@ -181,23 +186,18 @@ def close_runs_of_process(
 def mark_dead_runs(sessions: sessionmaker[Session], *, actor: str) -> list[str]:
     """Runs of this host whose process is gone: interrupted, units set back. One notice each.
 
-    Runs of another host are not touched: whether their process lives cannot be seen from here.
+    ``results.recorder.mark_interrupted_runs`` without its staleness rule: runs of another host
+    are not touched, since whether their process lives cannot be seen from here.
     """
-    host = this_host()
     notices: list[str] = []
     with sessions.begin() as session:
-        candidates = session.scalars(
-            select(Run).where(Run.status == RunStatus.RUNNING.value, Run.host == host)
-        ).all()
-        for run in candidates:
-            if process_alive(run.pid):
-                continue
-            reason = (
-                f"recording process {run.host}:{run.pid} ended without finishing the run "
-                f"(found by a later command); {run.steps_recorded} step(s) recorded, last "
-                f"activity {run.heartbeat_at.isoformat()}"
-            )
-            notices.append(_close(session, run, reason, actor))
+        closed = mark_interrupted_runs(
+            session, stale_after=None, actor=actor, found_by=" (found by a later command)"
+        )
+        for run_id in closed:
+            run = session.get(Run, run_id)
+            assert run is not None
+            notices.append(_restored(session, run, actor))
     return notices
 
 

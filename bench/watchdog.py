@@ -368,13 +368,23 @@ def close_run(plan: Plan, reason: str, log: logging.Logger) -> None:
         log.error(
             "store %s: could not mark the run interrupted: %s: %s (the next packbench command "
             "marks it)",
-            plan.database,
+            _without_password(plan.database),
             type(exc).__name__,
             exc,
         )
         return
     for notice in notices:
         log.warning("%s", notice)
+
+
+def _without_password(database: str) -> str:
+    """A store URL fit for a log file (``postgresql://user:***@host/db``)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(database).render_as_string(hide_password=True)
+    except Exception:  # a plain SQLite path is no URL: nothing to hide
+        return database
 
 
 def take_over(plan: Plan, log: logging.Logger) -> None:

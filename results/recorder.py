@@ -463,15 +463,18 @@ def _process_alive(pid: int) -> bool:
 def mark_interrupted_runs(
     session: Session,
     *,
-    stale_after: timedelta = timedelta(hours=6),
+    stale_after: timedelta | None = timedelta(hours=6),
     now: datetime | None = None,
     actor: str = "system",
+    found_by: str = "",
 ) -> list[int]:
     """Turn runs whose recording process is gone into ``interrupted``; return their ids.
 
-    A run on this host is gone when its process no longer exists; a run from another host (whose
-    processes we cannot see) when no step arrived for ``stale_after``. The finished steps stay as
-    they are; the run gets the verdict ABORTED and a message saying how far it got.
+    A run on this host is gone when its process no longer exists (a zombie counts as gone); a
+    run from another host (whose processes we cannot see) when no step arrived for
+    ``stale_after``, or never with ``stale_after=None`` (the bench's store check: a long
+    recharge records no step for hours). The finished steps stay as they are; the run gets the
+    verdict ABORTED and a message saying how far it got (and ``found_by``, who noticed).
     """
     now = now or datetime.now(UTC)
     changed: list[int] = []
@@ -480,15 +483,16 @@ def mark_interrupted_runs(
     )
     for run in running:
         dead = (run.host == _HOST and not _process_alive(run.pid)) or (
-            now - run.heartbeat_at > stale_after
+            stale_after is not None and now - run.heartbeat_at > stale_after
         )
         if not dead:
             continue
         interrupt_run(
             session,
             run,
-            f"recording process {run.host}:{run.pid} ended without finishing the run; "
-            f"{run.steps_recorded} step(s) recorded, last activity {run.heartbeat_at.isoformat()}",
+            f"recording process {run.host}:{run.pid} ended without finishing the run"
+            f"{found_by}; {run.steps_recorded} step(s) recorded, last activity "
+            f"{run.heartbeat_at.isoformat()}",
             actor=actor,
         )
         changed.append(run.id)
