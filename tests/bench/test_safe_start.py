@@ -219,3 +219,44 @@ def test_watchdog_runs_in_its_own_session(tmp_path: Path) -> None:
     finally:
         guard.done(timeout=10)
     assert guard.process.returncode == 0
+
+
+def test_no_run_starts_when_its_watchdog_cannot(
+    sim_station: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    complaint = register(capsys, sim_station, SERIAL)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+    code, _out, err = cli(
+        capsys,
+        "run",
+        "diagnosis",
+        "-c",
+        complaint,
+        "-u",
+        SERIAL,
+        "--station",
+        str(sim_station),
+        "--yes",
+    )
+    assert code == 3, err
+    assert "safety watchdog" in err and "Fix:" in err
+    with open_store(tmp_path / "store.sqlite3", migrate=False)() as session:
+        assert session.scalars(select(Run)).all() == []
+    assert status(tmp_path / "store.sqlite3") == "received"
+
+
+def test_watchdog_says_when_an_output_cannot_be_confirmed_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import logging
+
+    monkeypatch.setattr(watchdog, "SAFE_DEADLINE_S", 0.6)
+    monkeypatch.setattr(watchdog, "RETRY_PAUSE_S", 0.1)
+    unreachable = watchdog.Target("source", "E36312A", "TCPIP::127.0.0.1::9::SOCKET", 0.2)
+    (outcome,) = watchdog.switch_off((unreachable,), logging.getLogger("test.watchdog"))
+    assert "safe state NOT confirmed" in outcome and "front panel" in outcome
