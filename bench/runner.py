@@ -5,7 +5,9 @@ Order matters and is deliberate: everything that can be refused without touching
 (an unreachable one stops the run before a single row is written); only then does the recorder
 start the run. The station is closed in a ``finally`` (every instrument's ``close`` makes it
 safe), after the engine's own safe state, so pass, fail, error, Ctrl-C and SIGTERM all end with
-outputs off.
+outputs off. For the exits no ``finally`` survives (SIGKILL, a crash), a safety watchdog process
+is started after the station's safe start and before the procedure can switch anything on
+(``bench.watchdog``, docs/safety.md); a clean end tells it ``done``.
 """
 
 from __future__ import annotations
