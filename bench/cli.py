@@ -410,7 +410,7 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
 def _unit_rows(unit: dict[str, Any]) -> list[TableRow]:
     """One row per procedure, each from that procedure's latest valid run alone."""
     if not unit["results"]:
-        state = "no valid run" if unit["set_aside"] else "not run"
+        state = _in_progress(unit) or ("no valid run" if unit["set_aside"] else "not run")
         return [TableRow(unit["unit"], state, "-", "-", _disposition_cell(unit, None), None)]
     return [
         TableRow(
@@ -423,6 +423,13 @@ def _unit_rows(unit: dict[str, Any]) -> list[TableRow]:
         )
         for r in unit["results"]
     ]
+
+
+def _in_progress(unit: dict[str, Any]) -> str:
+    """``running``, or ``unknown`` for a run recording on another host (its process cannot be
+    seen from here)."""
+    states = [r["process"] for r in unit.get("in_progress", [])]
+    return ("unknown" if "unknown" in states else "running") if states else ""
 
 
 def _disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None) -> str:

@@ -5,11 +5,15 @@ Order matters and is deliberate: everything that can be refused without touching
 (an unreachable one stops the run before a single row is written); only then does the recorder
 start the run. The station is closed in a ``finally`` (every instrument's ``close`` makes it
 safe), after the engine's own safe state, so pass, fail, error, Ctrl-C and SIGTERM all end with
-outputs off.
+outputs off. For the exits no ``finally`` survives (SIGKILL, a crash), a safety watchdog process
+is started after the station's safe start and before the procedure can switch anything on
+(``bench.watchdog``, docs/safety.md); a clean end tells it ``done``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,15 +36,22 @@ from bench.errors import (
     InputError,
 )
 from bench.live import LiveView
+from bench.safe_start import (
+    mark_dead_runs,
+    process_state,
+    restore_unit_after,
+    with_safe_start_record,
+)
 from bench.source_choice import check_opened, choose_source
 from bench.station import Station, open_station
 from bench.store_setting import shown
+from bench.watchdog import Watchdog, start_for_run
 from procedures.appearance import appearance_procedure
 from procedures.clock import RealClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger, OperatorFixtures
 from procedures.diagnosis.sequence import build_diagnosis
-from procedures.engine import Procedure, run_procedure
+from procedures.engine import Procedure, RunResult, run_procedure
 from procedures.prompts import Prompts
 from procedures.records import (
     Conclusion,
@@ -195,16 +206,39 @@ class ObservedRecorder:
 
 
 def open_store_for(config: StationConfig) -> sessionmaker[Session]:
-    """The station's store, schema upgraded (a fresh SQLite file is created with its folder)."""
+    """The station's store, schema upgraded (a fresh SQLite file is created with its folder).
+
+    Every command opens its store here, so every command also closes the runs a dead process of
+    this host left ``running`` (``bench.safe_start.mark_dead_runs``) and says so once.
+    """
     if "://" not in config.database:
         Path(config.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return open_store(config.database)
+        sessions = open_store(config.database)
     except (SQLAlchemyError, ResultsError, OSError) as exc:
         raise InputError(
             f"{config.database_origin} ({shown(config.database)}): cannot open the store: "
             f"{exc}. Fix: check the path or URL and that the database server is running"
         ) from exc
+    _close_dead_runs(sessions, config.operator)
+    return sessions
+
+
+def _close_dead_runs(sessions: sessionmaker[Session], actor: str) -> None:
+    """Runs left ``running`` by a process of this host that is gone: said once, here."""
+    try:
+        notices = mark_dead_runs(sessions, actor=actor)
+    except (SQLAlchemyError, ResultsError) as exc:  # a busy store: the next command tries again
+        _say(f"could not check for interrupted runs: {exc}")
+        return
+    for notice in notices:
+        _say(f"{notice} (its process is gone)")
+
+
+def _say(text: str) -> None:
+    """A notice on stderr (stdout may carry ``--json``); a closed terminal does not raise."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"packbench: {text}", file=sys.stderr, flush=True)
 
 
 def resolve_spec(name: str | None, *candidates: str) -> PackSpec:
@@ -327,10 +361,22 @@ def run_unit(
             spec_source=str(ref.spec.source),
             source_model=source_model,
         )
+    watchdog: Watchdog | None = None
+    result = None
+    on_bench = False
     try:
-        if station is not None:
+        if station is not None:  # before the first output can go on
             check_opened(station.instruments.source, ref.spec, config)
+            watchdog = start_for_run(
+                config,
+                station.endpoints,
+                unit_id=ref.unit_id,
+                in_process=config.simulation is not None and config.simulation.control is None,
+            )
         built = builder(station.fixtures if station else OperatorFixtures(prompts), options)
+        if station is not None and station.found_on:
+            _warn_found_on(station.found_on, view)
+            built = with_safe_start_record(built, station.found_on)
         recorder = DatabaseRecorder(
             sessions,
             unit_id=ref.unit_id,
@@ -338,6 +384,7 @@ def run_unit(
             evidence=EvidenceStore(config.evidence_dir),
         )
         _set_status(sessions, ref.unit_id, UnitStatus.ON_BENCH, config.operator)
+        on_bench = True
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
@@ -355,21 +402,27 @@ def run_unit(
             handle_signals=handle_signals,
             listener=view,
         )
+        if result.verdict < Verdict.ERROR:
+            proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
+            _set_status(
+                sessions,
+                ref.unit_id,
+                UnitStatus.ANALYSED,
+                config.operator,
+                disposition=proposed,
+                reason=f"bench run; proposed disposition {proposed} (QA confirms)"
+                if proposed
+                else "bench run",
+            )
     finally:
-        if station is not None:
-            station.close()
-    if result.verdict < Verdict.ERROR:
-        proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
-        _set_status(
-            sessions,
-            ref.unit_id,
-            UnitStatus.ANALYSED,
-            config.operator,
-            disposition=proposed,
-            reason=f"bench run; proposed disposition {proposed} (QA confirms)"
-            if proposed
-            else "bench run",
-        )
+        try:
+            if station is not None:
+                station.close()
+            if on_bench and (result is None or result.verdict >= Verdict.ERROR):
+                _set_back(sessions, ref.unit_id, config.operator, result)
+        finally:
+            if watchdog is not None:
+                watchdog.done()
     return UnitOutcome(
         ref.complaint_number,
         ref.serial,
@@ -380,6 +433,28 @@ def run_unit(
         fault,
         tuple((s.name, s.verdict.name.lower()) for s in result.steps),
     )
+
+
+def _warn_found_on(found_on: tuple[str, ...], view: LiveView | None) -> None:
+    text = (
+        "WARNING: safe start found " + "; ".join(found_on) + " when the station was opened "
+        "(a previous run ended without its safe state); switched off and confirmed before any "
+        "measurement, and recorded in this run"
+    )
+    if view is not None:
+        view.line(text)
+    _say(text)
+
+
+def _set_back(
+    sessions: sessionmaker[Session], unit_id: int, actor: str, result: RunResult | None
+) -> None:
+    """An errored or aborted run leaves no diagnosis: the unit goes back to where it was."""
+    how = "did not finish" if result is None else f"ended {result.verdict.name.lower()}"
+    try:
+        restore_unit_after(sessions, unit_id, actor=actor, reason=f"bench run {how}")
+    except (SQLAlchemyError, ResultsError) as exc:  # the next command's store check retries
+        _say(f"could not set unit {unit_id} back from on_bench: {exc}")
 
 
 def _set_status(
@@ -419,6 +494,10 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
     ``results`` lists one entry per procedure, every field from the same run; the unit-level
     ``run_id``/``verdict``/``diagnosis`` are those of the primary entry (the diagnosis, else the
     only procedure run), never a mix. Invalid and aborted runs are listed under ``set_aside``.
+
+    ``in_progress`` lists its runs still ``running`` with their process: ``running`` (alive on
+    this host), or ``unknown`` (another host's process: it cannot be checked from here, so the
+    run is left alone). Runs of a gone process of this host were already closed at store open.
     """
     from results.run_validity import invalidations
     from results.unit_summaries import summarise_unit
@@ -429,6 +508,7 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
     for unit in sorted(found.units, key=lambda u: (u.serial, u.id)):
         summary = summarise_unit(unit.runs, invalid)
         primary = summary.primary
+        running = [r for r in unit.runs if r.status == "running"]
         units.append(
             {
                 "unit": unit.serial,
@@ -461,6 +541,10 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
                         "reason": a.reason,
                     }
                     for a in summary.set_aside
+                ],
+                "in_progress": [
+                    {"run_id": r.id, "host": r.host, "pid": r.pid, "process": process_state(r)}
+                    for r in running
                 ],
             }
         )

@@ -1,5 +1,9 @@
 """Opening a station: every configured instrument identified, checked, and closed safely again.
 
+Opening is also the *safe start* (``bench.safe_start``): every source and load is asked what it is
+doing and switched off with confirmation before the station is handed out, so no measurement can
+run through an output a crashed run left on.
+
 The station is the one object that owns opened instruments, so it is the one place that must
 guarantee the safe state: ``close()`` asks every instrument (``Instrument.close`` makes it safe
 first), whatever failed before, and is safe to call twice. Opening is all-or-nothing: if the
@@ -22,6 +26,7 @@ from bench.config import (
     channel_problem,
 )
 from bench.errors import ConfigError, StationError
+from bench.safe_start import SafeStartError, bring_to_safe_state
 from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
 from instruments.factory import open_instrument
@@ -76,6 +81,8 @@ class Station:
     control: Any = None
     """The simulator's control endpoint client (``request(line)``) on simulated stations."""
     _stack: ExitStack = field(default_factory=ExitStack)
+    found_on: tuple[str, ...] = ()
+    """What the safe start found on at open (switched off and confirmed since)."""
 
     def identities(self) -> dict[str, Identity]:
         return {role: inst.identity for role, inst in self.opened.items()}
@@ -207,6 +214,14 @@ def open_station(
             fixtures = OperatorFixtures(prompts)
         opened = open_instruments(endpoints, config, stack)
         check_source_channel(config, opened.get("source"))
+        try:
+            found_on = bring_to_safe_state(opened)
+        except SafeStartError as exc:
+            raise StationError(
+                f"safe start: outputs NOT confirmed off when the station was opened ({exc}); "
+                "nothing was measured. Fix: switch the outputs off at the front panel and check "
+                "the links, then run again"
+            ) from exc
         return Station(
             config,
             _bench_instruments(opened),
@@ -216,6 +231,7 @@ def open_station(
             fixtures,
             control,
             stack,
+            tuple(found_on),
         )
     except BaseException:
         stack.close()

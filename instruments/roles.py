@@ -140,6 +140,15 @@ class DCSource(Instrument):
     @abstractmethod
     def clear_protection(self, channel: int) -> None: ...
 
+    def arm_output_timer(self, channel: int, duration: Quantity) -> bool:
+        """Program the instrument's own timer to end the channel's next ``output_on`` after
+        ``duration``, with no software involved (a crashed host cannot keep it on longer).
+
+        Returns ``False`` where the model has no such timer (the default): the safety watchdog
+        and the instrument's OVP/OCP are then all there is (docs/safety.md).
+        """
+        return False
+
 
 class ElectronicLoad(Instrument):
     @abstractmethod

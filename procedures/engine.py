@@ -155,7 +155,8 @@ class RunResult:
 
 
 class _SignalGuard:
-    """SIGINT/SIGTERM during a run: raise in the step, remember, force out after the safe state.
+    """SIGINT/SIGTERM/SIGHUP during a run: raise in the step, remember, force out after the safe
+    state. SIGHUP (the terminal closed) is an abort like the others, not a silent death.
 
     A signal only raises where the engine is ready for it (inside a step, or while waiting for an
     instrument's ``make_safe``); anywhere else (e.g. inside the recorder) it is remembered and the
@@ -171,7 +172,7 @@ class _SignalGuard:
         self._previous: dict[int, object] = {}
 
     def install(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._previous[signum] = signal.signal(signum, self._handle)
 
     def restore(self) -> None:

@@ -445,27 +445,36 @@ def chain_of_stored_steps(session: Session, run_id: int) -> tuple[int, str]:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host; a zombie (dead, not yet reaped) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[:1]
+    except OSError:  # no procfs (not Linux): the signal test above is all we have
+        return True
+    return state != ["Z"]
 
 
 def mark_interrupted_runs(
     session: Session,
     *,
-    stale_after: timedelta = timedelta(hours=6),
+    stale_after: timedelta | None = timedelta(hours=6),
     now: datetime | None = None,
     actor: str = "system",
+    found_by: str = "",
 ) -> list[int]:
     """Turn runs whose recording process is gone into ``interrupted``; return their ids.
 
-    A run on this host is gone when its process no longer exists; a run from another host (whose
-    processes we cannot see) when no step arrived for ``stale_after``. The finished steps stay as
-    they are; the run gets the verdict ABORTED and a message saying how far it got.
+    A run on this host is gone when its process no longer exists (a zombie counts as gone); a
+    run from another host (whose processes we cannot see) when no step arrived for
+    ``stale_after``, or never with ``stale_after=None`` (the bench's store check: a long
+    recharge records no step for hours). The finished steps stay as they are; the run gets the
+    verdict ABORTED and a message saying how far it got (and ``found_by``, who noticed).
     """
     now = now or datetime.now(UTC)
     changed: list[int] = []
@@ -474,31 +483,55 @@ def mark_interrupted_runs(
     )
     for run in running:
         dead = (run.host == _HOST and not _process_alive(run.pid)) or (
-            now - run.heartbeat_at > stale_after
+            stale_after is not None and now - run.heartbeat_at > stale_after
         )
         if not dead:
             continue
-        before = snapshot(run)
-        run.status = RunStatus.INTERRUPTED.value
-        run.interrupted = True
-        run.verdict = Verdict.ABORTED.name
-        run.message = (
-            f"recording process {run.host}:{run.pid} ended without finishing the run; "
-            f"{run.steps_recorded} step(s) recorded, last activity {run.heartbeat_at.isoformat()}"
-        )
-        session.flush()
-        audit.record(
+        interrupt_run(
             session,
+            run,
+            f"recording process {run.host}:{run.pid} ended without finishing the run"
+            f"{found_by}; {run.steps_recorded} step(s) recorded, last activity "
+            f"{run.heartbeat_at.isoformat()}",
             actor=actor,
-            action="run.interrupted",
-            entity_type="run",
-            entity_id=run.id,
-            before=before,
-            after=snapshot(run),
         )
-        # The recording process died with its in-memory chain: seal what it committed, so that
-        # later edits of these steps are caught (edits before this moment are not; see verify).
-        count, chain = chain_of_stored_steps(session, run.id)
-        seal_steps(session, run.id, count, chain, actor=actor)
         changed.append(run.id)
     return changed
+
+
+def interrupt_run(session: Session, run: Run, message: str, *, actor: str) -> None:
+    """Turn one ``running`` run into ``interrupted`` (verdict ABORTED, ``message`` the reason).
+
+    Its finished steps stay as they are; what was committed is sealed, since the recording
+    process died with its in-memory chain. Callers that know *why* the process is gone (the
+    safety watchdog saw the runner die) say so in ``message``.
+    """
+    before = snapshot(run)
+    run.status = RunStatus.INTERRUPTED.value
+    run.interrupted = True
+    run.verdict = Verdict.ABORTED.name
+    run.message = message
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="run.interrupted",
+        entity_type="run",
+        entity_id=run.id,
+        before=before,
+        after=snapshot(run),
+    )
+    # Later edits of these steps are caught from here on (edits before this moment are not; see
+    # verify).
+    count, chain = chain_of_stored_steps(session, run.id)
+    seal_steps(session, run.id, count, chain, actor=actor)
+
+
+def this_host() -> str:
+    """The host name runs of this machine carry in ``run.host``."""
+    return _HOST
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host with ``pid`` is still running (not a zombie)."""
+    return _process_alive(pid)

@@ -214,6 +214,7 @@ class SimulatedBench:
         end = self._time + seconds
         capacity_as = self.pack.smallest_capacity_ah * 3600.0
         while True:
+            self._expire_timers()
             solution = self._settle()
             remaining = end - self._time
             if remaining <= 0.0:
@@ -227,6 +228,7 @@ class SimulatedBench:
                 SOC_PER_STEP * capacity_as / rate if rate > 0.0 else ceiling,
                 self.board.next_deadline() - self._time,
                 self.board.fuse_time_left(current),
+                self._next_timer() - self._time,
             )
             dt = max(dt, 1e-9)
             if dt >= remaining:
@@ -236,6 +238,20 @@ class SimulatedBench:
             self.board.heat_fuse(current, dt)
             self._version += 1
             self._time = end if dt == remaining else self._time + dt
+
+    def _next_timer(self) -> float:
+        """The earliest running output timer's end (``inf``: none runs)."""
+        ends = [s.off_at for s in self._sources.values() if s.off_at is not None and s.output_on]
+        return min(ends, default=math.inf)
+
+    def _expire_timers(self) -> None:
+        """An instrument timer whose time has come switches its output off, as the DP800
+        delayer does with end state OFF: no software involved, so no crash can prevent it."""
+        for settings in self._sources.values():
+            if settings.off_at is not None and self._time >= settings.off_at - 1e-9:
+                settings.output_on = False
+                settings.off_at = None
+                self._version += 1
 
     # --- the electrical solution -----------------------------------------------------------
     def _settle(self) -> Solution:

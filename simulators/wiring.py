@@ -35,6 +35,9 @@ class SourceChannelSettings:
     ocp_level: float = 0.0
     ocp_enabled: bool = False
     tripped: TripKind | None = None
+    off_at: float | None = None
+    """Virtual time at which the instrument's own timer switches the output off (the DP800
+    delayer), ``None`` when no timer runs. The bench enforces it while time advances."""
 
 
 @dataclass

@@ -11,6 +11,7 @@ separately, ``:APPLy`` would need both at once). Rigol answers ``:OUTP:*:QUES?``
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from instruments.errors import ProtocolError
@@ -21,11 +22,15 @@ from instruments.safety import (
     ChannelRating,
     SafetyLimits,
     SourceGuard,
+    checked,
 )
 from instruments.scpi import ScpiInstrument
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
+DELAY_GROUP_S = (1.0, 99999.0)
+"""One delayer group lasts 1 s to 99999 s (DP800 Programming Guide, ``:DELAY:PARAmeter``)."""
+DELAY_GROUPS_MAX = 2048
 _MODES = {"CV": RegulationMode.CV, "CC": RegulationMode.CC, "UR": RegulationMode.UNREGULATED}
 
 
@@ -46,6 +51,8 @@ class RigolDP832(ScpiInstrument, DCSource):
     ) -> None:
         super().__init__(transport, check_errors=check_errors)
         self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
+        self._timers: dict[int, float] = {}
+        """Channel -> seconds of its armed output timer (``arm_output_timer``)."""
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -72,14 +79,52 @@ class RigolDP832(ScpiInstrument, DCSource):
         self.write(f":OUTP:OCP CH{channel},ON")
         self.guard.ocp_programmed(channel, amps)
 
+    # -- output timer (the delay output) -------------------------------------------------------
+    def arm_output_timer(self, channel: int, duration: Quantity) -> bool:
+        """The delayer as a cutoff: ``groups`` ON groups (1-99999 s each), one cycle, end OFF.
+
+        ``:DELAY`` works on the selected channel (``:INST:NSEL``); ``:DELAY ON`` (sent by
+        ``output_on``) switches the output on and the instrument itself switches it off when
+        the groups have run. Timer and delayer cannot run together (DP800 guide): the timer is
+        never used here.
+        """
+        self.guard.channel(channel)
+        seconds = checked(
+            duration,
+            "s",
+            setting="output timer",
+            low=DELAY_GROUP_S[0],
+            high=DELAY_GROUP_S[1] * DELAY_GROUPS_MAX,
+            limit=f"{self.MODEL} delayer range",
+            resource=self.resource,
+        )
+        groups = math.ceil(seconds / DELAY_GROUP_S[1])
+        each = math.ceil(seconds / groups)
+        self.write(f":INST:NSEL {channel}")
+        self.write(f":DELAY:GROUP {groups}")
+        self.write(":DELAY:CYCLE N,1")
+        self.write(":DELAY:ENDS OFF")
+        self.write(":DELAY:STOP NONE")
+        for group in range(groups):
+            self.write(f":DELAY:PARA {group},ON,{each}")
+        self._timers[channel] = each * groups
+        return True
+
     # -- output -------------------------------------------------------------------------------
     def output_on(self, channel: int) -> None:
         self.guard.require_armed(channel)
-        self.write(f":OUTP CH{channel},ON")
+        if channel in self._timers:
+            self.write(f":INST:NSEL {channel}")
+            self.write(":DELAY ON")  # the delayer switches the output on, and off in the end
+        else:
+            self.write(f":OUTP CH{channel},ON")
 
     def output_off(self, channel: int) -> None:
         self.guard.channel(channel)
         self.write(f":OUTP CH{channel},OFF")
+        if channel in self._timers:  # off first (confirmed by the caller), then stop the program
+            self.write(f":INST:NSEL {channel}")
+            self.write(":DELAY OFF")
 
     def is_output_on(self, channel: int) -> bool:
         self.guard.channel(channel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
 import serial
@@ -18,6 +19,9 @@ from instruments.errors import InstrumentTimeout, TransportError
 _log = logging.getLogger(__name__)
 
 _HINT = "check the port name, the cable (null-modem?), the baud rate, and is the instrument on?"
+_QUIET_S = 0.05
+"""An owed reply is complete once the line has been quiet this long (26 bytes at 9600 baud
+last 27 ms)."""
 
 _PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 
@@ -45,6 +49,8 @@ class SerialTransport:
         self._write_term = write_termination.encode("ascii")
         self._last_sent = ""
         self._closed = False
+        self._owed = False
+        """A read was interrupted (a signal) while the reply was on its way: drop it first."""
 
     @classmethod
     def open(
@@ -91,6 +97,7 @@ class SerialTransport:
         self._port = _open_port(self._name, settings)
         self._settings = settings
         self._closed = False
+        self._owed = False
 
     # -- Transport ----------------------------------------------------------------------------
     @property
@@ -150,6 +157,8 @@ class SerialTransport:
         that timed out, or line noise. Left in place it would be read as the next reply."""
         if self._closed:
             return
+        if self._owed:
+            self._await_owed_reply()
         try:
             waiting = self._port.in_waiting
             if waiting:
@@ -165,6 +174,24 @@ class SerialTransport:
                 waiting,
                 command,
             )
+
+    def _await_owed_reply(self) -> None:
+        """Let an interrupted read's reply arrive (first byte within one timeout, then until
+        the line goes quiet), so ``_discard_unrequested`` drops all of it."""
+        self._owed = False
+        timeout = float(self._port.timeout or 1.0)
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(serial.SerialException, OSError):
+            seen = self._port.in_waiting
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.005)
+                seen = self._port.in_waiting
+            quiet_until = time.monotonic() + _QUIET_S
+            while time.monotonic() < min(quiet_until, deadline):
+                time.sleep(0.005)
+                now = self._port.in_waiting
+                if now != seen:
+                    seen, quiet_until = now, time.monotonic() + _QUIET_S
 
     def _send(self, data: bytes, what: str) -> None:
         if self._closed:
@@ -186,7 +213,10 @@ class SerialTransport:
             raise TransportError(f"{self._name}: transport used after close")
         try:
             data: bytes = self._port.read(size)
-        except (serial.SerialException, OSError) as exc:
+        except BaseException as exc:
+            if not isinstance(exc, serial.SerialException | OSError):
+                self._owed = True  # Ctrl-C/SIGTERM while waiting: the reply still comes
+                raise
             raise TransportError(
                 f"{self._name}: link failed reading the reply to {self._last_sent!r} ({exc})"
             ) from exc
@@ -197,7 +227,10 @@ class SerialTransport:
             raise TransportError(f"{self._name}: transport used after close")
         try:
             data: bytes = self._port.read_until(self._read_term)
-        except (serial.SerialException, OSError) as exc:
+        except BaseException as exc:
+            if not isinstance(exc, serial.SerialException | OSError):
+                self._owed = True  # Ctrl-C/SIGTERM while waiting: the reply still comes
+                raise
             raise TransportError(
                 f"{self._name}: link failed reading the reply to {self._last_sent!r} ({exc})"
             ) from exc

@@ -94,6 +94,9 @@ class VisaTransport:
         self._last_sent = ""
         self._closed = False
         self._stale = False
+        self._owed = False
+        """A query was interrupted (a signal) after its command went out: its reply is on the
+        way and must not be taken for the answer to the next one."""
         self._attach(resource)
 
     def _attach(self, resource: Any) -> None:
@@ -152,6 +155,7 @@ class VisaTransport:
         self._options = {key: value for key, value in options.items() if key != "open_timeout"}
         self._closed = False
         self._stale = False
+        self._owed = False  # a new connection owes nothing
         self._attach(handle)
         if self._socket is not None:
             self._prepare_socket()
@@ -218,6 +222,9 @@ class VisaTransport:
             reply: str = self._resource.read()
         except (VisaError, OSError, AttributeError) as exc:
             raise self._failure(exc, self._last_sent) from exc
+        except BaseException:  # Ctrl-C/SIGTERM while waiting: the reply still comes
+            self._owed = True
+            raise
         return reply
 
     def query(self, message: str) -> str:
@@ -227,6 +234,9 @@ class VisaTransport:
             reply: str = self._resource.query(message)
         except (VisaError, OSError, AttributeError) as exc:
             raise self._failure(exc, message) from exc
+        except BaseException:  # Ctrl-C/SIGTERM while waiting: the reply still comes
+            self._owed = True
+            raise
         return reply
 
     def write_raw(self, data: bytes) -> None:
@@ -294,6 +304,8 @@ class VisaTransport:
         is one ``poll(0)`` per exchange, so it runs always; other resources (USB, GPIB, serial
         through VISA) are cleared once after a timeout, with the device clear VISA offers.
         """
+        if self._owed and not self._closed:
+            self._await_owed_reply()
         if self._poll is not None:
             pending = getattr(self._session, "_pending_buffer", None)
             if pending or self._poll.poll(0):
@@ -302,6 +314,18 @@ class VisaTransport:
             self._stale = False
             with contextlib.suppress(VisaError, OSError, AttributeError, NotImplementedError):
                 self._resource.clear()
+
+    def _await_owed_reply(self) -> None:
+        """Give an interrupted query's reply (at most one timeout) the time to arrive, so the
+        drain below drops it instead of the next query reading it (a late ``+2.6E-01`` taken
+        for the error queue's answer turned an aborted recharge into an "instrument error")."""
+        self._owed = False
+        if self._poll is None:
+            self._stale = True  # USB/GPIB/serial: a device clear before the next exchange
+            return
+        pending = getattr(self._session, "_pending_buffer", None)
+        if not (pending and bytes(pending).endswith(b"\n")):  # not all of it read yet
+            self._poll.poll(max(1, round(self.timeout * 1000)))
 
     def discard_input(self) -> None:
         """Drop whatever input is waiting now (after a reply of the wrong shape, say)."""

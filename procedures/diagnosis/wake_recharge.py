@@ -23,6 +23,9 @@ How the charge ends (``charge_end``), and which endings are findings rather than
   would record evidence about the cabling, so the run stops with energy off and the reason.
 * ``time_limit``: the spec's maximum charge time passed (a leak takes the charge).
 
+Before the output goes on, a source with a hardware output timer (the DP832's delayer) is
+programmed to end it by itself after the spec's maximum charge time plus a margin.
+
 Other abort limits: terminal above the charge voltage + margin, current far above its
 setpoint, a tripped source protection. Over-temperature (``temperature_watch``): the pack's probe
 is read before the output goes on and at every sample; above the cells' charge window (or the
@@ -64,6 +67,10 @@ MODE_CODE = {
 DIODE_PROBE_EXTRA = Q_(1.0, "V")
 """Above the charge voltage: enough to push current through a body diode (~0.7 V) into cells."""
 DIODE_PROBE_TIME_S = 2.0
+OUTPUT_TIMER_MARGIN = Q_(10.0, "min")
+"""Beyond the step's longest on-time: where the source has a hardware output timer
+(``DCSource.arm_output_timer``), it ends the output by itself this long after the step should
+have, even if the host died with the watchdog (docs/safety.md)."""
 
 TEMPERATURE = "charge_temperature"
 WAKE = CategoricalMeasurement("wake_response", WAKE_RESPONSES)
@@ -120,6 +127,9 @@ def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], Non
             source.set_over_current_protection(ch, ceiling)
             source.set_voltage(ch, charge.voltage)
             source.set_current_limit(ch, setpoint)
+            timer = charge.max_time + options.wake_settle + OUTPUT_TIMER_MARGIN
+            if source.arm_output_timer(ch, timer):
+                ctx.log.info("source output timer armed: off by itself after %s", timer)
             source.output_on(ch)
             clock.sleep(options.wake_settle.m_as("s"))
             elapsed = options.wake_settle.m_as("s")
@@ -270,6 +280,7 @@ def diode_probe(ctx: StepContext, options: DiagnosisOptions) -> Quantity:
         source.set_over_voltage_protection(ch, level + options.over_voltage_margin)
         source.set_voltage(ch, level)
         source.set_current_limit(ch, charge.precharge_current)
+        source.arm_output_timer(ch, Q_(DIODE_PROBE_TIME_S, "s") + OUTPUT_TIMER_MARGIN)
         source.output_on(ch)
         ctx.clock.sleep(DIODE_PROBE_TIME_S)
         current = source.measure_current(ch)

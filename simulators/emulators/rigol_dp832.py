@@ -8,6 +8,7 @@ Rigol's dialect differs from Keysight's in ways drivers depend on: channels are 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +41,37 @@ def on_off(state: bool) -> str:
     return "ON" if state else "OFF"
 
 
+DELAY_TIME_S = (1.0, 99999.0)
+"""One delayer group lasts 1 s to 99999 s (DP800 Programming Guide, ``:DELAY:PARAmeter``)."""
+DELAY_GROUPS_MAX = 2048
+
+
+@dataclass
+class DelayProgram:
+    """The delay output (``:DELAY``) of one channel: groups of ON/OFF states with durations.
+
+    The DP800 runs it by itself once ``:DELAY ON`` is sent: the output follows the groups, then
+    takes the end state. This emulator runs the programs a safety cutoff uses (every group ON,
+    a finite number of cycles, end state OFF): the bench switches the output off when the total
+    has passed in virtual time. Other programs are refused with -221 (an emulator limit, [E]).
+    """
+
+    groups: int = 1
+    cycles: int | None = 1
+    """``None``: infinite (``I``)."""
+    end_state: str = "OFF"
+    stop: str = "NONE"
+    parameters: dict[int, tuple[bool, float]] = field(default_factory=dict)
+
+    def total_on_time(self) -> float:
+        steps = [self.parameters.get(i, (True, DELAY_TIME_S[0])) for i in range(self.groups)]
+        if self.cycles is None or self.end_state != "OFF" or not all(on for on, _ in steps):
+            raise ScpiError(
+                -221, "emulated delayer runs only ON groups with finite cycles ending OFF"
+            )
+        return sum(t for _, t in steps) * self.cycles
+
+
 class RigolDP832(ScpiEmulator):
     role = "source"
     model = "DP832"
@@ -68,9 +100,11 @@ class RigolDP832(ScpiEmulator):
 
     def reset(self) -> None:
         self.selected = 1
+        self.delay = {ch: DelayProgram() for ch in RATINGS}
         for ch in RATINGS:
             s = self.bench.source_channel(ch)
             s.voltage, s.current_limit, s.output_on, s.tripped = 0.0, 0.0, False, None
+            s.off_at = None
             s.ovp_level, s.ovp_enabled = OVP_MAX[ch], False
             s.ocp_level, s.ocp_enabled = OCP_MAX[ch], False
 
@@ -154,7 +188,10 @@ class RigolDP832(ScpiEmulator):
         t.add("APPLy", set=apply, query=apply_query)
 
         def output(call: Call, ch: int, first: int) -> None:
-            self._settings(ch).output_on = call.params.boolean(first)
+            settings = self._settings(ch)
+            settings.output_on = call.params.boolean(first)
+            if not settings.output_on:
+                settings.off_at = None  # switched off by hand: the delayer has nothing left [E]
 
         def output_state(ch: int) -> str:
             s = self._latched(ch)
@@ -217,10 +254,91 @@ class RigolDP832(ScpiEmulator):
         self._source_protection("VOLTage", "OVP", "ovp_level", "ovp_enabled", volts, OVP_MAX)
         self._source_protection("CURRent", "OCP", "ocp_level", "ocp_enabled", amps, OCP_MAX)
 
+        self._delayer()
+
         t.add("SYSTem:VERSion", query=reply(lambda: "1999.0"))
         t.add("SYSTem:REMote", set=accept())
         t.add("SYSTem:LOCal", set=accept())
         t.add("SYSTem:BEEPer[:IMMediate]", set=accept())
+
+    def _delayer(self) -> None:
+        """``:DELAY...``: the delay output of the selected channel (``:INST:NSEL``)."""
+        t = self.tree
+
+        def program() -> DelayProgram:
+            return self.delay[self.selected]
+
+        def state(call: Call) -> None:
+            call.params.expect(1)
+            settings = self._settings(self.selected)
+            if call.params.boolean(0):
+                settings.off_at = self.bench.time + program().total_on_time()
+                settings.output_on = True  # the delayer drives the output from its first group
+            else:
+                settings.off_at = None
+
+        def state_query(call: Call) -> str:
+            call.params.expect(0)
+            settings = self._settings(self.selected)
+            return on_off(settings.off_at is not None and settings.output_on)
+
+        def groups(call: Call) -> None:
+            call.params.expect(1)
+            value = call.params.number(0, minimum=1, maximum=DELAY_GROUPS_MAX, default=1)
+            program().groups = int(value)
+
+        def cycles(call: Call) -> None:
+            p = call.params
+            p.expect(1, 2)
+            if p.choice(0, {"N": "N", "I": "I"}) == "I":
+                program().cycles = None
+                return
+            program().cycles = int(p.number(1, minimum=1, maximum=99999, default=1))
+
+        def cycles_query(call: Call) -> str:
+            call.params.expect(0)
+            n = program().cycles
+            return "I" if n is None else f"N,{n}"
+
+        def end_state(call: Call) -> None:
+            call.params.expect(1)
+            program().end_state = call.params.choice(0, {"ON": "ON", "OFF": "OFF", "LAST": "LAST"})
+
+        def stop(call: Call) -> None:
+            p = call.params
+            p.expect(1, 2)
+            program().stop = p.raw(0).upper()
+            if program().stop != "NONE":
+                raise ScpiError(-221, "emulated delayer supports only STOP NONE")
+
+        def parameter(call: Call) -> None:
+            p = call.params
+            p.expect(3)
+            group = int(p.number(0, minimum=0, maximum=DELAY_GROUPS_MAX - 1, default=0))
+            on = p.boolean(1)
+            low, high = DELAY_TIME_S
+            seconds = p.number(2, unit="s", minimum=low, maximum=high, default=low)
+            program().parameters[group] = (on, seconds)
+
+        def parameter_query(call: Call) -> str:
+            # The guide answers a definite-length block; its exact layout is not emulated [E]:
+            # "<group>,<ON|OFF>,<seconds>" per group, separated by ";".
+            p = call.params
+            p.expect(1, 2)
+            first = int(p.number(0, minimum=0, maximum=DELAY_GROUPS_MAX - 1, default=0))
+            count = int(p.number(1, minimum=1, maximum=DELAY_GROUPS_MAX, default=1))
+            rows = []
+            for group in range(first, first + count):
+                on, seconds = program().parameters.get(group, (True, DELAY_TIME_S[0]))
+                rows.append(f"{group},{on_off(on)},{seconds:g}")
+            return ";".join(rows)
+
+        t.add("DELAY[:STATe]", set=state, query=state_query)
+        t.add("DELAY:GROUPs", set=groups, query=reply(lambda: str(program().groups)))
+        t.add("DELAY:CYCLEs", set=cycles, query=cycles_query)
+        t.add("DELAY:ENDState", set=end_state, query=reply(lambda: program().end_state))
+        t.add("DELAY:STOP", set=stop, query=reply(lambda: program().stop))
+        t.add("DELAY:PARAmeter", set=parameter, query=parameter_query)
 
     def _source_level(self, attr: str, unit: str, fmt: Callable[[float], str], rating: int) -> None:
         word = "VOLTage" if unit == "V" else "CURRent"
