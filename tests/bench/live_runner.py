@@ -44,6 +44,9 @@ resource = "{load}"
 [instruments.rmeter]
 model = "BT3562"
 resource = "{rmeter}"
+[instruments.temperature]
+model = "34461A"
+resource = "{temperature}"
 [simulation]
 control = "{control}"
 speed = {speed}
@@ -79,6 +82,7 @@ class Simulator:
                 source=instruments["source"]["resource"],
                 load=instruments["load"]["resource"],
                 rmeter=instruments["rmeter"]["pty"],
+                temperature=instruments["temperature"]["resource"],
                 control=self.control,
                 speed=speed,
                 fault=fault,

@@ -166,7 +166,7 @@ def test_unit_leaves_on_bench_after_an_errored_or_aborted_run(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(PROCEDURES, "broken", lambda fixtures: _procedure(step))
+    monkeypatch.setitem(PROCEDURES, "broken", lambda fixtures, options: _procedure(step))
     complaint = register(capsys, sim_station, SERIAL)
     config = load_station(sim_station)
     outcome = run_unit(

@@ -92,13 +92,20 @@ def run(
 
 
 def enabled_channels(writes: list[str]) -> set[str]:
-    """Channels an output was switched on at: ``OUTP ON,(@2)`` (E36312A), ``:OUTP CH2,ON``."""
+    """Channels an output was switched on at: ``OUTP ON,(@2)`` (E36312A), ``:OUTP CH2,ON``, or
+    the DP832's delay output (``:INST:NSEL 2`` then ``:DELAY ON``, the hardware-timed output)."""
     found = set()
+    selected = ""
     for command in writes:
-        keysight = re.fullmatch(r"OUTP(?:UT)? (?:ON|1),\(@(\d)\)", command.strip(), re.I)
-        rigol = re.fullmatch(r":OUTP(?:UT)? CH(\d),ON", command.strip(), re.I)
+        text = command.strip()
+        keysight = re.fullmatch(r"OUTP(?:UT)? (?:ON|1),\(@(\d)\)", text, re.I)
+        rigol = re.fullmatch(r":OUTP(?:UT)? CH(\d),ON", text, re.I)
         if keysight or rigol:
             found.add((keysight or rigol).group(1))  # type: ignore[union-attr]
+        if nsel := re.fullmatch(r":INST(?:RUMENT)?:NSEL (\d)", text, re.I):
+            selected = nsel.group(1)
+        if re.fullmatch(r":DELAY (?:ON|1)", text, re.I) and selected:
+            found.add(selected)
     return found
 
 
