@@ -1,8 +1,9 @@
 """``packbench``: the bench's command line (``--help`` on every command).
 
-Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 130 aborted (Ctrl-C or
-SIGTERM). With ``--json``, ``run``, ``demo`` and ``complaint show`` print exactly one JSON document
-on standard output and send everything a person reads (progress, prompts) to standard error.
+Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 5 store unavailable (the
+run is kept in its local journal; ``packbench recover``), 130 aborted (Ctrl-C or SIGTERM). With
+``--json``, ``run``, ``demo`` and ``complaint show`` print exactly one JSON document on standard
+output and send everything a person reads (progress, prompts) to standard error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.cli_common import emit, human, json_option, parse_datetime, station, station_option
 from bench.cli_major import major
@@ -28,6 +30,8 @@ from bench.errors import (
     EXIT_FAIL,
     EXIT_INSTRUMENT,
     EXIT_PASS,
+    EXIT_SOFTWARE,
+    EXIT_STORE,
     BenchError,
     InputError,
 )
@@ -43,6 +47,7 @@ from bench.runner import (
 from bench.terminal_prompts import TerminalPrompts, load_answers
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
+from results.journaled_recorder import is_store_outage
 
 _station_option = station_option
 _json_option = json_option
@@ -546,6 +551,29 @@ def verify(station_file: Path | None) -> int:
     return EXIT_PASS if result.ok else EXIT_FAIL
 
 
+@cli.command()
+@_station_option
+def recover(station_file: Path | None) -> int:
+    """Write the runs kept in local journals (the store was unavailable) into the store.
+
+    Each record is written exactly once: running it again, or after a crash half-way, writes
+    nothing twice. Journals of runs still recording are left alone. Any command that opens the
+    store does the same quietly; this one reports.
+    """
+    from bench.recovery import replay_pending
+
+    config = _station(station_file)
+    sessions = open_store_for(config, replay=False)
+    summary = replay_pending(config, sessions, click.echo)
+    click.echo(
+        f"{len(summary.recovered)} run journal(s) recovered, {summary.steps_written} step(s) "
+        f"written; {len(summary.in_use)} still recording"
+    )
+    if summary.unavailable is not None:
+        return EXIT_STORE
+    return EXIT_SOFTWARE if summary.failed else EXIT_PASS
+
+
 cli.add_command(serve)
 cli.add_command(token)
 cli.add_command(major)
@@ -590,6 +618,17 @@ def main(argv: list[str] | None = None) -> int:
         except ResultsError as exc:
             click.echo(f"packbench: {exc}", err=True)
             code = EXIT_BAD_INPUT
+        except SQLAlchemyError as exc:
+            if not is_store_outage(exc):
+                raise
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            click.echo(
+                f"packbench: results store unavailable ({first[0] if first else exc}); the "
+                "command did not complete. Fix: start the database, free disk space or end the "
+                "process holding it, then try again",
+                err=True,
+            )
+            code = EXIT_STORE
         except KeyboardInterrupt:
             click.echo("packbench: aborted; instruments were asked to go safe", err=True)
             code = EXIT_ABORTED

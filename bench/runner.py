@@ -10,6 +10,7 @@ outputs off.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +22,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
-from bench.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INSTRUMENT, EXIT_PASS, InputError
+from bench.errors import (
+    EXIT_ABORTED,
+    EXIT_FAIL,
+    EXIT_INSTRUMENT,
+    EXIT_PASS,
+    EXIT_STORE,
+    InputError,
+    StoreUnavailable,
+)
 from bench.live import LiveView
 from bench.station import Station, open_station
 from procedures.appearance import appearance_procedure
@@ -40,12 +49,12 @@ from procedures.records import (
     Verdict,
 )
 from procedures.specs import PackSpec, builtin_spec, load_spec
-from results.attachments import EvidenceStore
-from results.complaints import get_complaint, set_unit_status
+from results.complaints import get_complaint
 from results.db import open_store
 from results.errors import NotFound, ResultsError
+from results.journal import JournalError, UnitUpdate
+from results.journaled_recorder import is_store_outage
 from results.models import ReturnedUnit, UnitStatus
-from results.recorder import DatabaseRecorder
 
 ProcedureBuilder = Callable[[FixtureChanger], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
@@ -106,9 +115,13 @@ class UnitOutcome:
     fault: str = ""
     steps: tuple[tuple[str, str], ...] = field(default=())
     """(step name, verdict) of every recorded step."""
+    journal: str | None = None
+    """The run journal holding records the store has not got yet (the store was unavailable)."""
 
     @property
     def exit_code(self) -> int:
+        if self.journal is not None:
+            return EXIT_STORE  # the verdict is real, but not on record yet: recover first
         return exit_code_for(self.verdict)
 
     def to_json(self) -> dict[str, Any]:
@@ -122,6 +135,8 @@ class UnitOutcome:
         }
         if self.fault:
             document["simulated_fault"] = self.fault
+        if self.journal is not None:
+            document["journal"] = self.journal
         return document
 
 
@@ -146,17 +161,37 @@ class ObservedRecorder:
             self.view.run_finished(outcome)
 
 
-def open_store_for(config: StationConfig) -> sessionmaker[Session]:
-    """The station's store, schema upgraded (a fresh SQLite file is created with its folder)."""
+def open_store_for(config: StationConfig, *, replay: bool = True) -> sessionmaker[Session]:
+    """The station's store, schema upgraded (a fresh SQLite file is created with its folder).
+
+    Run journals left by runs that could not reach the store are replayed into it first
+    (``bench.recovery``; ``replay=False`` for ``packbench recover``, which reports them itself).
+    """
     if "://" not in config.database:
         Path(config.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return open_store(config.database)
+        sessions = open_store(config.database)
     except (SQLAlchemyError, ResultsError, OSError) as exc:
+        if is_store_outage(exc):
+            raise StoreUnavailable(
+                f"station.database ({config.database}): the results store is unavailable "
+                f"({_first_line(exc)}); nothing was written. Fix: start the database server, "
+                "free disk space or end the process holding the database, then try again"
+            ) from None
         raise InputError(
             f"station.database ({config.database}): cannot open the store: {exc}. Fix: check "
             "the path or URL and that the database server is running"
         ) from exc
+    if replay:
+        from bench.recovery import replay_pending
+
+        replay_pending(config, sessions, lambda text: print(text, file=sys.stderr))
+    return sessions
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def resolve_spec(name: str | None, *candidates: str) -> PackSpec:
@@ -267,15 +302,17 @@ def run_unit(
             sim_fault=sim_fault,
             spec_source=str(ref.spec.source),
         )
+    from bench.recovery import recorder_for
+
+    recorder = recorder_for(
+        config,
+        unit_id=ref.unit_id,
+        complaint_id=ref.complaint_id,
+        on_start=UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run"),
+        after_run=lambda outcome: _unit_after_run(outcome, config.operator),
+    )
     try:
         built = builder(station.fixtures if station else OperatorFixtures(prompts))
-        recorder = DatabaseRecorder(
-            sessions,
-            unit_id=ref.unit_id,
-            complaint_id=ref.complaint_id,
-            evidence=EvidenceStore(config.evidence_dir),
-        )
-        _set_status(sessions, ref.unit_id, UnitStatus.ON_BENCH, config.operator)
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
@@ -292,53 +329,55 @@ def run_unit(
             ),
             handle_signals=handle_signals,
             listener=view,
+            abort_event=recorder.stop_event,
         )
+    except JournalError as exc:  # the run journal could not even be created: nothing ran
+        raise StoreUnavailable(
+            f"{exc}; nothing was measured or recorded. Fix: free disk space or set [recording] "
+            "journal_dir in the station file to a writable folder"
+        ) from None
     finally:
+        recorder.close()
         if station is not None:
             station.close()
-    if result.verdict < Verdict.ERROR:
-        proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
-        _set_status(
-            sessions,
-            ref.unit_id,
-            UnitStatus.ANALYSED,
-            config.operator,
-            disposition=proposed,
-            reason=f"bench run; proposed disposition {proposed} (QA confirms)"
-            if proposed
-            else "bench run",
+    journal = recorder.pending_journal
+    message = result.outcome.message
+    if journal is not None:
+        message = (
+            f"results store unavailable ({recorder.outage}): the run is kept in its journal "
+            f"{journal}; `packbench recover` (or any command, once the store is back) writes it"
+            + (f"; {message}" if message else "")
         )
     return UnitOutcome(
         ref.complaint_number,
         ref.serial,
         recorder.run_id,
         result.verdict,
-        result.outcome.message,
+        message,
         result.outcome.conclusions,
         fault,
         tuple((s.name, s.verdict.name.lower()) for s in result.steps),
+        None if journal is None else str(journal),
     )
 
 
-def _set_status(
-    sessions: sessionmaker[Session],
-    unit_id: int,
-    status: UnitStatus,
-    actor: str,
-    *,
-    disposition: str | None = None,
-    reason: str = "bench run",
-) -> None:
-    """Move the unit along; a diagnosis' disposition is stored as *proposed*.
+def _unit_after_run(outcome: RunOutcome, operator: str) -> UnitUpdate | None:
+    """The unit's move at the end of a run, recorded with the run's end (same transaction).
 
     ``set_unit_status`` keeps a disposition given with any status and checks it against the
     manual's list only for ``dispositioned``: a unit that is ``analysed`` with a disposition
-    carries the bench's proposal, which QA confirms (status ``dispositioned``) or overrides.
+    carries the bench's proposal, which QA confirms (status ``dispositioned``) or overrides. A run
+    that errored or was aborted leaves the unit where it is.
     """
-    with sessions.begin() as session:
-        set_unit_status(
-            session, unit_id, status, actor=actor, disposition=disposition, reason=reason
-        )
+    if outcome.verdict >= Verdict.ERROR:
+        return None
+    proposed = diagnosis_of(outcome.conclusions)["disposition"]
+    return UnitUpdate(
+        UnitStatus.ANALYSED.value,
+        operator,
+        f"bench run; proposed disposition {proposed} (QA confirms)" if proposed else "bench run",
+        disposition=proposed,
+    )
 
 
 def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str, Any]:
