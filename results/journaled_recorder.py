@@ -250,9 +250,10 @@ class JournaledRecorder:
         while self._pending:
             now = self._clock()
             if now < self._next_attempt:
-                if deadline is None or self._next_attempt > deadline:
+                if deadline is None or now >= deadline:
                     return False
-                self._sleep(self._next_attempt - now)
+                # The last wait is cut to the deadline: one more attempt right at its end.
+                self._sleep(min(self._next_attempt, deadline) - now)
             try:
                 self._apply(self._pending[0])
             except Exception as error:
@@ -263,6 +264,7 @@ class JournaledRecorder:
                     return False
                 continue
             self._pending.pop(0)
+            self._next_attempt = 0.0  # it answered: the next record goes at once
         if self.outage is not None:
             log.warning("results store available again; the journaled records are stored")
         self.outage = None
