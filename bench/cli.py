@@ -156,6 +156,8 @@ def run(
     except KeyboardInterrupt:
         aborted = True
     view.table([_row(o) for o in outcomes])
+    for pending in (o for o in outcomes if o.journal is not None):
+        click.echo(f"packbench: unit {pending.unit}: {pending.message}", err=True)
     if as_json:
         _emit(complaint_document(outcomes, complaint))
     if aborted:

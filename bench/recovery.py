@@ -74,6 +74,7 @@ def recorder_for(
         policy=recording.policy,
         on_start=on_start,
         after_run=after_run,
+        owns_engine=True,
     )
 
 

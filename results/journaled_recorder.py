@@ -129,8 +129,10 @@ class JournaledRecorder:
         after_run: Callable[[RunOutcome], UnitUpdate | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        owns_engine: bool = False,
     ) -> None:
         self.sessions = sessions
+        self._owns_engine = owns_engine
         self.journal = JournalWriter(journal_dir)
         self.store = store
         self.unit_id = unit_id
@@ -225,10 +227,14 @@ class JournaledRecorder:
             self.journal.close()  # unlocked: the next command or `packbench recover` replays it
 
     def close(self) -> None:
-        """Release the journal without finishing (a run that never reached ``run_finished``)."""
+        """Release the journal (and the engine, if it is ours); a run that never reached
+        ``run_finished`` keeps its journal for a replay."""
         if self._applier is not None:
             self._applier.close()
         self.journal.close()
+        engine = self.sessions.kw.get("bind")
+        if self._owns_engine and isinstance(engine, Engine):
+            engine.dispose()
 
     def _apply(self, item: _Pending) -> None:
         assert self._applier is not None
