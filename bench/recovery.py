@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
@@ -76,6 +77,20 @@ def recorder_for(
         after_run=after_run,
         owns_engine=True,
     )
+
+
+def replay_on_open(config: StationConfig, report: Report) -> RecoverySummary | None:
+    """What every command that opens the store does: replay waiting journals, if any, with
+    short lock waits (a still-busy store costs the command seconds, not half a minute)."""
+    if not pending_journals(config.recording.journal_dir):
+        return None
+    sessions = recording_sessions(config.database, config.recording.policy)
+    try:
+        return replay_pending(config, sessions, report)
+    finally:
+        engine = sessions.kw.get("bind")
+        if isinstance(engine, Engine):
+            engine.dispose()
 
 
 def replay_pending(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,7 +50,7 @@ from procedures.records import (
 )
 from procedures.specs import PackSpec, builtin_spec, load_spec
 from results.complaints import get_complaint
-from results.db import open_store
+from results.db import open_store, read_session_factory
 from results.errors import NotFound, ResultsError
 from results.journal import JournalError, UnitUpdate
 from results.journaled_recorder import is_store_outage
@@ -183,9 +183,9 @@ def open_store_for(config: StationConfig, *, replay: bool = True) -> sessionmake
             "the path or URL and that the database server is running"
         ) from exc
     if replay:
-        from bench.recovery import replay_pending
+        from bench.recovery import replay_on_open
 
-        replay_pending(config, sessions, lambda text: print(text, file=sys.stderr))
+        replay_on_open(config, lambda text: print(text, file=sys.stderr))
     return sessions
 
 
@@ -227,6 +227,9 @@ class UnitRef:
 def find_unit(
     sessions: sessionmaker[Session], complaint: str, serial: str, spec: str | None
 ) -> UnitRef:
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, Engine):  # only reads: never queue behind a busy store's writer
+        sessions = read_session_factory(engine)
     with sessions() as session:
         try:
             found = get_complaint(session, complaint)

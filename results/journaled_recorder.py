@@ -67,11 +67,15 @@ def is_store_outage(error: BaseException) -> bool:
     if isinstance(error, exc.DBAPIError):
         if error.connection_invalidated:
             return True
+        if isinstance(error.orig, sqlite3.OperationalError):
+            return is_store_outage(error.orig)
         return isinstance(error, exc.OperationalError | exc.InterfaceError)
     if isinstance(error, exc.DisconnectionError | exc.TimeoutError):
         return True
     if isinstance(error, sqlite3.OperationalError):
-        return True  # locked, busy, disk full, I/O error, cannot open
+        # Locked, busy, disk full, I/O error; a file that cannot be opened at all is a wrong
+        # path or permission (the station file's problem), which no retry fixes.
+        return "unable to open database file" not in str(error)
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency

@@ -223,6 +223,45 @@ def test_sqlite_locked_for_60_s_during_the_recharge(
     assert_complete_and_verified(capsys, station, database, "LOCK-1")
 
 
+def test_a_run_starts_while_sqlite_is_locked(
+    sim_station: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Opening the store needs no write lock when its schema is current, so a run can start
+    while another process holds the database; its records wait in the journal until the lock
+    goes (here after 3 s, within the run's end retry) and the run ends as its verdict says."""
+    database = tmp_path / "store.sqlite3"
+    sim_station.write_text(
+        sim_station.read_text()
+        + f'[recording]\njournal_dir = "{tmp_path / "journal"}"\nretry_for = "30 s"\n'
+    )
+    number = register(capsys, sim_station, "EARLY-1")
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert locker.stdout is not None and locker.stdout.readline() == "locked\n"
+        runner = start_run(tmp_path, sim_station, number, "EARLY-1")
+        wait_for(lambda: journal_lines(tmp_path / "journal") >= 1, "the run's start")
+        time.sleep(3)
+        locker.communicate("release\n", timeout=10)
+        code, out, err = finish(runner)
+    finally:
+        if locker.poll() is None:
+            locker.kill()
+            locker.wait()
+    assert_clean(out, err)
+    assert code == 0, out + err
+    assert "results store unavailable" in err and "available again" in err, err
+    assert not list((tmp_path / "journal").glob("*.journal"))
+    code, out, err = cli(capsys, "verify", "--station", str(sim_station))
+    assert code == 0 and out.rstrip().endswith("OK"), out + err
+    record = stored_run(str(database), "EARLY-1")
+    assert record["status"] == "finished" and record["verdict"] == "PASS", record
+
+
 # -- (b) PostgreSQL stopped and started again ----------------------------------------------------
 
 

@@ -419,6 +419,7 @@ def test_what_counts_as_an_outage() -> None:
     assert not is_store_outage(IntegrityError("x", {}, Exception("duplicate")))
     assert not is_store_outage(ValueError("a bug"))
     assert not is_store_outage(PermissionError("journal folder not writable"))
+    assert not is_store_outage(sqlite3.OperationalError("unable to open database file"))
 
 
 def test_times_survive_with_microseconds() -> None:
