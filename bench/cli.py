@@ -1,10 +1,11 @@
 """``packbench``: the bench's command line (``--help`` on every command).
 
-Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 70 software error (one
-line on screen, the traceback in the developers' log: ``bench.devlog``), 130 aborted (Ctrl-C or
-SIGTERM); the full list is in ``bench.errors``. With ``--json``, ``run``, ``demo`` and
-``complaint show`` print exactly one JSON document on standard output and send everything a
-person reads (progress, prompts) to standard error.
+Exit statuses: 0 pass, 1 fail verdict, 2 bad input, 3 instrument error, 4 incomplete (a required
+test not performed), 5 store unavailable (the run is kept in its local journal; ``packbench
+recover``), 70 software error (one line on screen, the traceback in the developers' log:
+``bench.devlog``), 130 aborted (Ctrl-C or SIGTERM); the full list is in ``bench.errors``. With
+``--json``, ``run``, ``demo`` and ``complaint show`` print exactly one JSON document on standard
+output and send everything a person reads (progress, prompts) to standard error.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.answers_check import check_answers_file, check_dimensions
 from bench.cli_common import (
@@ -48,6 +50,7 @@ from bench.errors import (
     EXIT_INSTRUMENT,
     EXIT_PASS,
     EXIT_SOFTWARE,
+    EXIT_STORE,
     BenchError,
     InputError,
 )
@@ -65,6 +68,7 @@ from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
+from results.journaled_recorder import is_store_outage
 
 _station_option = station_option
 _json_option = json_option
@@ -192,6 +196,8 @@ def run(
     except KeyboardInterrupt:
         aborted = True
     view.table([_row(o) for o in outcomes])
+    for pending in (o for o in outcomes if o.journal is not None):
+        click.echo(f"packbench: unit {pending.unit}: {pending.message}", err=True)
     if as_json:
         _emit(complaint_document(outcomes, complaint))
     if aborted:
@@ -650,6 +656,29 @@ def verify(station_file: Path | None) -> int:
     return EXIT_PASS if result.ok else EXIT_FAIL
 
 
+@cli.command()
+@_station_option
+def recover(station_file: Path | None) -> int:
+    """Write the runs kept in local journals (the store was unavailable) into the store.
+
+    Each record is written exactly once: running it again, or after a crash half-way, writes
+    nothing twice. Journals of runs still recording are left alone. Any command that opens the
+    store does the same quietly; this one reports.
+    """
+    from bench.recovery import replay_pending
+
+    config = _station(station_file)
+    sessions = open_store_for(config, replay=False)
+    summary = replay_pending(config, sessions, click.echo)
+    click.echo(
+        f"{len(summary.recovered)} run journal(s) recovered, {summary.steps_written} step(s) "
+        f"written; {len(summary.in_use)} still recording"
+    )
+    if summary.unavailable is not None:
+        return EXIT_STORE
+    return EXIT_SOFTWARE if summary.failed else EXIT_PASS
+
+
 cli.add_command(serve)
 cli.add_command(token)
 cli.add_command(major)
@@ -698,6 +727,17 @@ def main(argv: list[str] | None = None) -> int:
         except ResultsError as exc:
             click.echo(f"packbench: {exc}", err=True)
             code = EXIT_BAD_INPUT
+        except SQLAlchemyError as exc:
+            if not is_store_outage(exc):
+                raise
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            click.echo(
+                f"packbench: results store unavailable ({first[0] if first else exc}); the "
+                "command did not complete. Fix: start the database, free disk space or end the "
+                "process holding it, then try again",
+                err=True,
+            )
+            code = EXIT_STORE
         except KeyboardInterrupt:
             click.echo("packbench: aborted; instruments were asked to go safe", err=True)
             code = EXIT_ABORTED

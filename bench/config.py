@@ -29,6 +29,10 @@ in mA where A was meant is refused instead of being read a thousand times too hi
     [instruments.temperature]              # optional: a 344xx on the pack's NTC / a probe
     model = "34461A"
     resource = "TCPIP::192.168.10.25::5025::SOCKET"
+    [recording]                            # optional: when the store is busy, down or full
+    journal_dir = "/var/lib/packbench/journal"  # default: user data dir; keep off the store disk
+    on_store_unavailable = "continue"      # or "stop": end the run safely at the next step
+    retry_for = "30 s"                     # how long the run's end (or "stop") retries the store
 
     [notifications]                        # optional: the major-complaint emergency path
     emergency_group = ["qa.lead@example.com", "plant.manager@example.com"]
@@ -57,6 +61,7 @@ from instruments.drivers import find_entry, known_models, load_driver
 from instruments.factory import ROLES, classify_resource
 from instruments.safety import SafetyLimits
 from instruments.units import Q_, Quantity
+from results.journaled_recorder import POLICIES, StorePolicy
 
 STATIONS_DIR = Path(__file__).with_name("stations")
 SIMULATED_STATION = STATIONS_DIR / "simulated.toml"
@@ -74,7 +79,15 @@ SIM_MODELS: dict[str, tuple[str, ...]] = {
 """What a simulated station can put in each role (mirrors ``simulators.launcher.MODELS``,
 checked against it in the tests: config must not start a simulator just to validate a file)."""
 
-_SECTIONS = {"station", "fixture", "limits", "instruments", "simulation", "notifications"}
+_SECTIONS = {
+    "station",
+    "fixture",
+    "limits",
+    "instruments",
+    "simulation",
+    "notifications",
+    "recording",
+}
 CHANNELS = ("log", "smtp")
 _NOTIFICATION_KEYS = {"emergency_group", "channel", "smtp_host", "smtp_port", "sender", "starttls"}
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
@@ -143,6 +156,14 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    """Where a run's journal lives and what a run does while the store is unavailable."""
+
+    journal_dir: Path = field(default_factory=paths.default_journal_dir)
+    policy: StorePolicy = field(default_factory=StorePolicy)
+
+
+@dataclass(frozen=True)
 class StationConfig:
     station_id: str
     operator: str
@@ -167,6 +188,8 @@ class StationConfig:
     @property
     def has_temperature(self) -> bool:
         return "temperature" in self.instruments
+
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
 
     @property
     def simulated(self) -> bool:
@@ -490,6 +513,36 @@ def _allows_without_temperature(data: Mapping[str, Any]) -> bool:
     return isinstance(limits, Mapping) and limits.get("allow_charge_without_temperature") is True
 
 
+def _recording(source: str, table: Any) -> RecordingConfig:
+    if table is None:
+        return RecordingConfig()
+    if not isinstance(table, Mapping):
+        raise ConfigError(source, "recording", "is not a table", "write [recording]")
+    r = _Reader(source, table, "recording")
+    r.only({"journal_dir", "on_store_unavailable", "retry_for"})
+    policy = r.text("on_store_unavailable", default=StorePolicy.on_unavailable)
+    if policy not in POLICIES:
+        raise r.fail(
+            "on_store_unavailable",
+            f"{policy!r} is not a policy",
+            'use "continue" (keep measuring, steps kept in the journal) or "stop" (end the run '
+            "safely at the next step)",
+        )
+    retry = r.quantity("retry_for", "s", "30 s")
+    journal = table.get("journal_dir")
+    return RecordingConfig(
+        journal_dir=(
+            Path(r.text("journal_dir")).expanduser()
+            if journal is not None
+            else paths.default_journal_dir()
+        ),
+        policy=StorePolicy(
+            on_unavailable=policy,
+            retry_for_s=StorePolicy.retry_for_s if retry is None else float(retry.m_as("s")),
+        ),
+    )
+
+
 def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     """Validate a parsed station file; the first problem raises ``ConfigError``."""
     top = _Reader(source, data, "")
@@ -598,6 +651,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         notifications=_notifications(source, data.get("notifications")),
         database_from_file=database is not None,
         allow_charge_without_temperature=allow_without,
+        recording=_recording(source, data.get("recording")),
     )
 
 

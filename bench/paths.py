@@ -31,3 +31,8 @@ def default_evidence_dir() -> Path:
 
 def default_reports_dir() -> Path:
     return data_dir() / "reports"
+
+
+def default_journal_dir() -> Path:
+    """Run journals (``results.journal``): steps not yet in the store wait here."""
+    return data_dir() / "journal"

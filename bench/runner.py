@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,8 +32,10 @@ from bench.errors import (
     EXIT_INSTRUMENT,
     EXIT_PASS,
     EXIT_SOFTWARE,
+    EXIT_STORE,
     ConfigError,
     InputError,
+    StoreUnavailable,
 )
 from bench.live import LiveView
 from bench.safe_start import (
@@ -62,12 +64,12 @@ from procedures.records import (
     Verdict,
 )
 from procedures.specs import PackSpec, builtin_spec, load_spec
-from results.attachments import EvidenceStore
-from results.complaints import get_complaint, set_unit_status
-from results.db import open_store
+from results.complaints import get_complaint
+from results.db import open_store, read_session_factory
 from results.errors import NotFound, ResultsError
+from results.journal import JournalError, UnitUpdate
+from results.journaled_recorder import is_store_outage
 from results.models import ReturnedUnit, UnitStatus
-from results.recorder import DatabaseRecorder
 
 ProcedureBuilder = Callable[[FixtureChanger, DiagnosisOptions], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
@@ -163,9 +165,13 @@ class UnitOutcome:
     fault: str = ""
     steps: tuple[tuple[str, str], ...] = field(default=())
     """(step name, verdict) of every recorded step."""
+    journal: str | None = None
+    """The run journal holding records the store has not got yet (the store was unavailable)."""
 
     @property
     def exit_code(self) -> int:
+        if self.journal is not None:
+            return EXIT_STORE  # the verdict is real, but not on record yet: recover first
         if self.verdict is Verdict.ERROR and SOFTWARE_ERROR in self.message:
             return EXIT_SOFTWARE  # a bug of ours, recorded as an error run: not the instruments
         return exit_code_for(self.verdict)
@@ -181,6 +187,8 @@ class UnitOutcome:
         }
         if self.fault:
             document["simulated_fault"] = self.fault
+        if self.journal is not None:
+            document["journal"] = self.journal
         return document
 
 
@@ -205,21 +213,33 @@ class ObservedRecorder:
             self.view.run_finished(outcome)
 
 
-def open_store_for(config: StationConfig) -> sessionmaker[Session]:
+def open_store_for(config: StationConfig, *, replay: bool = True) -> sessionmaker[Session]:
     """The station's store, schema upgraded (a fresh SQLite file is created with its folder).
 
-    Every command opens its store here, so every command also closes the runs a dead process of
-    this host left ``running`` (``bench.safe_start.mark_dead_runs``) and says so once.
+    Run journals left by runs that could not reach the store are replayed into it first
+    (``bench.recovery``; ``replay=False`` for ``packbench recover``, which reports them itself).
+    Every command opens its store here, so every command then also closes the runs a dead
+    process of this host left ``running`` (``bench.safe_start.mark_dead_runs``) and says so once.
     """
     if "://" not in config.database:
         Path(config.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         sessions = open_store(config.database)
     except (SQLAlchemyError, ResultsError, OSError) as exc:
+        if is_store_outage(exc):
+            raise StoreUnavailable(
+                f"station.database ({config.database}): the results store is unavailable "
+                f"({_first_line(exc)}); nothing was written. Fix: start the database server, "
+                "free disk space or end the process holding the database, then try again"
+            ) from None
         raise InputError(
             f"{config.database_origin} ({shown(config.database)}): cannot open the store: "
             f"{exc}. Fix: check the path or URL and that the database server is running"
         ) from exc
+    if replay:
+        from bench.recovery import replay_on_open
+
+        replay_on_open(config, lambda text: print(text, file=sys.stderr))
     _close_dead_runs(sessions, config.operator)
     return sessions
 
@@ -239,6 +259,11 @@ def _say(text: str) -> None:
     """A notice on stderr (stdout may carry ``--json``); a closed terminal does not raise."""
     with contextlib.suppress(OSError, ValueError):
         print(f"packbench: {text}", file=sys.stderr, flush=True)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def resolve_spec(name: str | None, *candidates: str) -> PackSpec:
@@ -274,6 +299,9 @@ class UnitRef:
 def find_unit(
     sessions: sessionmaker[Session], complaint: str, serial: str, spec: str | None
 ) -> UnitRef:
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, Engine):  # only reads: never queue behind a busy store's writer
+        sessions = read_session_factory(engine)
     with sessions() as session:
         try:
             found = get_complaint(session, complaint)
@@ -361,9 +389,17 @@ def run_unit(
             spec_source=str(ref.spec.source),
             source_model=source_model,
         )
+    from bench.recovery import recorder_for
+
+    recorder = recorder_for(
+        config,
+        unit_id=ref.unit_id,
+        complaint_id=ref.complaint_id,
+        on_start=UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run"),
+        after_run=lambda outcome: _unit_after_run(outcome, config.operator),
+    )
     watchdog: Watchdog | None = None
-    result = None
-    on_bench = False
+    result: RunResult | None = None
     try:
         if station is not None:  # before the first output can go on
             check_opened(station.instruments.source, ref.spec, config)
@@ -377,14 +413,6 @@ def run_unit(
         if station is not None and station.found_on:
             _warn_found_on(station.found_on, view)
             built = with_safe_start_record(built, station.found_on)
-        recorder = DatabaseRecorder(
-            sessions,
-            unit_id=ref.unit_id,
-            complaint_id=ref.complaint_id,
-            evidence=EvidenceStore(config.evidence_dir),
-        )
-        _set_status(sessions, ref.unit_id, UnitStatus.ON_BENCH, config.operator)
-        on_bench = True
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
@@ -401,37 +429,42 @@ def run_unit(
             ),
             handle_signals=handle_signals,
             listener=view,
+            abort_event=recorder.stop_event,
         )
-        if result.verdict < Verdict.ERROR:
-            proposed = diagnosis_of(result.outcome.conclusions)["disposition"]
-            _set_status(
-                sessions,
-                ref.unit_id,
-                UnitStatus.ANALYSED,
-                config.operator,
-                disposition=proposed,
-                reason=f"bench run; proposed disposition {proposed} (QA confirms)"
-                if proposed
-                else "bench run",
-            )
+    except JournalError as exc:  # the run journal could not even be created: nothing ran
+        raise StoreUnavailable(
+            f"{exc}; nothing was measured or recorded. Fix: free disk space or set [recording] "
+            "journal_dir in the station file to a writable folder"
+        ) from None
     finally:
         try:
+            recorder.close()
             if station is not None:
                 station.close()
-            if on_bench and (result is None or result.verdict >= Verdict.ERROR):
+            started = recorder.run_id is not None and recorder.pending_journal is None
+            if started and (result is None or result.verdict >= Verdict.ERROR):
                 _set_back(sessions, ref.unit_id, config.operator, result)
         finally:
             if watchdog is not None:
                 watchdog.done()
+    journal = recorder.pending_journal
+    message = result.outcome.message
+    if journal is not None:
+        message = (
+            f"results store unavailable ({recorder.outage}): the run is kept in its journal "
+            f"{journal}; `packbench recover` (or any command, once the store is back) writes it"
+            + (f"; {message}" if message else "")
+        )
     return UnitOutcome(
         ref.complaint_number,
         ref.serial,
         recorder.run_id,
         result.verdict,
-        result.outcome.message,
+        message,
         result.outcome.conclusions,
         fault,
         tuple((s.name, s.verdict.name.lower()) for s in result.steps),
+        None if journal is None else str(journal),
     )
 
 
@@ -457,25 +490,24 @@ def _set_back(
         _say(f"could not set unit {unit_id} back from on_bench: {exc}")
 
 
-def _set_status(
-    sessions: sessionmaker[Session],
-    unit_id: int,
-    status: UnitStatus,
-    actor: str,
-    *,
-    disposition: str | None = None,
-    reason: str = "bench run",
-) -> None:
-    """Move the unit along; a diagnosis' disposition is stored as *proposed*.
+def _unit_after_run(outcome: RunOutcome, operator: str) -> UnitUpdate | None:
+    """The unit's move at the end of a run, recorded with the run's end (same transaction).
 
     ``set_unit_status`` keeps a disposition given with any status and checks it against the
     manual's list only for ``dispositioned``: a unit that is ``analysed`` with a disposition
-    carries the bench's proposal, which QA confirms (status ``dispositioned``) or overrides.
+    carries the bench's proposal, which QA confirms (status ``dispositioned``) or overrides. A run
+    that errored or was aborted makes no move here: ``run_unit`` sets the unit back to where it
+    was before the bench (``_set_back``) once the run is on record.
     """
-    with sessions.begin() as session:
-        set_unit_status(
-            session, unit_id, status, actor=actor, disposition=disposition, reason=reason
-        )
+    if outcome.verdict >= Verdict.ERROR:
+        return None
+    proposed = diagnosis_of(outcome.conclusions)["disposition"]
+    return UnitUpdate(
+        UnitStatus.ANALYSED.value,
+        operator,
+        f"bench run; proposed disposition {proposed} (QA confirms)" if proposed else "bench run",
+        disposition=proposed,
+    )
 
 
 def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str, Any]:

@@ -87,7 +87,8 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
 def open_store(target: str | Path, *, migrate: bool = True) -> sessionmaker[Session]:
     """Engine + session factory for ``target``, upgrading the schema to the newest first."""
     if migrate:
-        from results.migrations import upgrade
+        from results.migrations import at_head, upgrade
 
-        upgrade(target)
+        if not at_head(target):  # upgrading takes the write lock even with nothing to do
+            upgrade(target)
     return session_factory(make_engine(target))

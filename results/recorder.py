@@ -122,59 +122,33 @@ class DatabaseRecorder:
     def run_started(self, info: RunInfo) -> None:
         if self.run_id is not None:
             raise RecorderStateError(f"run {self.run_id} already started; use a new recorder")
-        started = _aware(info.started, "started")
         with self._sessions.begin() as session:
-            unit = session.get(ReturnedUnit, self.unit_id)
-            if unit is None:
-                raise NotFound("returned unit", self.unit_id)
-            if unit.serial != info.unit_serial:
-                raise ValidationError(
-                    "unit_serial",
-                    f"run is for {info.unit_serial!r} but unit {unit.id} is {unit.serial!r}",
-                    "start the run for the unit on the bench",
-                )
-            complaint_id = self.complaint_id if self.complaint_id is not None else unit.complaint_id
-            if complaint_id is not None and info.complaint_number is not None:
-                complaint = session.get(Complaint, complaint_id)
-                if complaint is None:
-                    raise NotFound("complaint", complaint_id)
-                if complaint.number != info.complaint_number:
-                    raise ValidationError(
-                        "complaint_number",
-                        f"run names {info.complaint_number} but complaint {complaint_id} is "
-                        f"{complaint.number}",
-                        "record the run against the complaint it belongs to",
-                    )
-            run = Run(
-                unit_id=unit.id,
-                complaint_id=complaint_id,
-                procedure=info.procedure,
-                procedure_version=info.procedure_version,
-                station=info.station,
-                operator=info.operator,
-                spec=info.spec,
-                started_at=started,
-                status=RunStatus.RUNNING.value,
-                interrupted=False,
-                message="",
-                host=_HOST,
-                pid=os.getpid(),
-                heartbeat_at=datetime.now(UTC),
-                steps_recorded=0,
-            )
-            session.add(run)
-            session.flush()
-            audit.record(
-                session,
-                actor=info.operator or "unknown",
-                action="run.started",
-                entity_type="run",
-                entity_id=run.id,
-                after=snapshot(run),
-            )
+            run = insert_run(session, info, unit_id=self.unit_id, complaint_id=self.complaint_id)
             self.run_id = run.id
             self._operator = info.operator or "unknown"
             self._chain = steps_genesis(run.id)
+
+    @classmethod
+    def resume(
+        cls,
+        session_factory: sessionmaker[Session],
+        *,
+        run_id: int,
+        unit_id: int,
+        operator: str,
+        evidence: EvidenceStore | None = None,
+    ) -> DatabaseRecorder:
+        """A recorder that continues run ``run_id`` (a replay of the run's journal).
+
+        Its step chain starts from the steps already stored, re-folded from the rows, so a
+        ``run_finished`` seals what the store really holds.
+        """
+        recorder = cls(session_factory, unit_id=unit_id, evidence=evidence)
+        with session_factory() as session:
+            recorder._steps, recorder._chain = chain_of_stored_steps(session, run_id)
+        recorder.run_id = run_id
+        recorder._operator = operator or "unknown"
+        return recorder
 
     def _require_open(self) -> int:
         if self.run_id is None:
@@ -418,6 +392,63 @@ class DatabaseRecorder:
     def close(self) -> None:
         """Give the held connection back without finishing the run (it will show interrupted)."""
         self._writer.close()
+
+
+def insert_run(
+    session: Session, info: RunInfo, *, unit_id: int, complaint_id: int | None = None
+) -> Run:
+    """Check ``info`` against the unit and complaint and add the ``running`` run row, audited,
+    in the caller's transaction (``run_started``, and the replay of a run journal)."""
+    started = _aware(info.started, "started")
+    unit = session.get(ReturnedUnit, unit_id)
+    if unit is None:
+        raise NotFound("returned unit", unit_id)
+    if unit.serial != info.unit_serial:
+        raise ValidationError(
+            "unit_serial",
+            f"run is for {info.unit_serial!r} but unit {unit.id} is {unit.serial!r}",
+            "start the run for the unit on the bench",
+        )
+    complaint_id = complaint_id if complaint_id is not None else unit.complaint_id
+    if complaint_id is not None and info.complaint_number is not None:
+        complaint = session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise NotFound("complaint", complaint_id)
+        if complaint.number != info.complaint_number:
+            raise ValidationError(
+                "complaint_number",
+                f"run names {info.complaint_number} but complaint {complaint_id} is "
+                f"{complaint.number}",
+                "record the run against the complaint it belongs to",
+            )
+    run = Run(
+        unit_id=unit.id,
+        complaint_id=complaint_id,
+        procedure=info.procedure,
+        procedure_version=info.procedure_version,
+        station=info.station,
+        operator=info.operator,
+        spec=info.spec,
+        started_at=started,
+        status=RunStatus.RUNNING.value,
+        interrupted=False,
+        message="",
+        host=_HOST,
+        pid=os.getpid(),
+        heartbeat_at=datetime.now(UTC),
+        steps_recorded=0,
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        actor=info.operator or "unknown",
+        action="run.started",
+        entity_type="run",
+        entity_id=run.id,
+        after=snapshot(run),
+    )
+    return run
 
 
 def seal_steps(session: Session, run_id: int, steps: int, chain: str, *, actor: str) -> None:

@@ -44,7 +44,43 @@ def chromium_problem() -> str | None:
     return None
 
 
-PROBES = {"postgres": postgres_problem, "browser": chromium_problem}
+PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+def pg_binaries() -> Path | None:
+    """The newest ``initdb``/``pg_ctl`` folder, for tests that stop and start their own server."""
+    found = sorted(Path("/").glob(PG_BIN_GLOB.lstrip("/")), key=lambda p: p.parent.name)
+    return next((p for p in reversed(found) if (p / "pg_ctl").exists()), None)
+
+
+@cache
+def pg_cluster_problem() -> str | None:
+    """A throwaway PostgreSQL needs its binaries, and (as root) a user that initdb accepts."""
+    if pg_binaries() is None:
+        return f"no initdb/pg_ctl under {PG_BIN_GLOB} (apt-get install -y postgresql)"
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root without a postgres user for initdb"
+    return None
+
+
+@cache
+def root_problem() -> str | None:
+    if os.geteuid() != 0:
+        return "not root: mounting a small tmpfs needs root"
+    return None
+
+
+PROBES = {
+    "postgres": postgres_problem,
+    "browser": chromium_problem,
+    "pg_cluster": pg_cluster_problem,
+    "root": root_problem,
+}
 
 
 def required() -> bool:

@@ -25,6 +25,29 @@ def config(target: str | Path) -> Config:
     return cfg
 
 
+def at_head(target: str | Path) -> bool:
+    """Is the schema at ``target`` the newest? Read without a write lock, so a store that another
+    process holds busy can still be opened (and read, and recorded into via the run journal)."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from results.db import READ_ONLY_OPTION
+
+    heads = set(ScriptDirectory.from_config(config(target)).get_heads())
+    engine = make_engine(target)
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(**{READ_ONLY_OPTION: True})
+            query = text("SELECT version_num FROM alembic_version")
+            found: set[str] = set(connection.execute(query).scalars())
+    except DBAPIError:
+        return False  # no schema yet (or unreadable): let upgrade say what is wrong
+    finally:
+        engine.dispose()
+    return found == heads
+
+
 def upgrade(target: str | Path, revision: str = "head") -> None:
     """Bring the schema at ``target`` (path or URL) up to ``revision``, creating it if empty."""
     cfg = config(target)
