@@ -3,8 +3,8 @@
 A table of its own rather than columns of ``run``, so the run row and its audited snapshot stay
 exactly as recorded (``verify`` keeps passing on stores upgraded from earlier revisions).
 
-Revision ID: 0013
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
