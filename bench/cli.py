@@ -42,7 +42,12 @@ from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
-from bench.devlog import install_devlog, record_crash, software_error_line
+from bench.devlog import (
+    install_devlog,
+    install_operator_notices,
+    record_crash,
+    software_error_line,
+)
 from bench.errors import (
     EXIT_ABORTED,
     EXIT_BAD_INPUT,
@@ -708,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     code: int
     words = list(sys.argv[1:] if argv is None else argv)
     install_devlog()
+    install_operator_notices()
     with _sigterm_unwinds():
         try:
             refuse_hidden_characters(words)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,36 @@ def install_devlog() -> None:
     logger.addHandler(handler)
 
 
+OPERATOR_LOGGERS = ("packbench.recording",)
+"""Loggers whose warnings are meant for the person at the bench (a store outage and its end):
+shown on standard error as one plain line each, never with a traceback. Installing the
+developers' log gives ``packbench`` a handler, which ends Python's last-resort printing of
+warnings, so these get a handler of their own."""
+
+
+class _PlainLine(logging.Formatter):
+    """``packbench: <message>``: no traceback or stack, whatever the record carries."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"packbench: {record.getMessage()}"
+
+
+def install_operator_notices() -> None:
+    """One stderr handler per operator logger (idempotent)."""
+    for name in OPERATOR_LOGGERS:
+        logger = logging.getLogger(name)
+        if any(h.get_name() == _NOTICE_HANDLER for h in logger.handlers):
+            continue
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(_NOTICE_HANDLER)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(_PlainLine())
+        logger.addHandler(handler)
+
+
+_NOTICE_HANDLER = "packbench-operator-notices"
+
+
 def software_error_line(exc: BaseException, path: Path | None) -> str:
     """The one line an operator reads (no traceback, no addresses beyond the log's path)."""
     where = f"the traceback is in {path}" if path else "the traceback could not be written"
@@ -79,4 +110,10 @@ def software_error_line(exc: BaseException, path: Path | None) -> str:
     )
 
 
-__all__ = ["devlog_path", "install_devlog", "record_crash", "software_error_line"]
+__all__ = [
+    "devlog_path",
+    "install_devlog",
+    "install_operator_notices",
+    "record_crash",
+    "software_error_line",
+]

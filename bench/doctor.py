@@ -9,7 +9,7 @@ checks share a
 ``DoctorContext`` so a later one can use what an earlier one found (the station, the store) and
 skip itself, saying why, when that is missing.
 
-To add a check (the temperature channel, the safety watchdog), write a function
+To add a check, write a function
 ``(DoctorContext) -> Iterable[CheckResult]`` and append it to ``CHECKS`` with its name and the
 exit status its failure means; ``run_checks`` needs no other change.
 """
@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from bench.config import ROLE_NAMES, StationConfig, load_station
+from bench.config import OPTIONAL_ROLES, ROLE_NAMES, StationConfig, load_station
 from bench.errors import (
     EXIT_BAD_INPUT,
     EXIT_INSTRUMENT,
@@ -39,6 +39,7 @@ from bench.errors import (
 )
 from bench.station import Endpoint, check_source_channel, open_endpoint, self_test
 from bench.store_setting import StoreChoice, choose_store, with_store
+from bench.watchdog import self_test as watchdog_self_test
 from instruments.errors import InstrumentError
 from instruments.roles import DCSource, ElectronicLoad, Instrument
 
@@ -267,7 +268,8 @@ def check_instruments(ctx: DoctorContext) -> Iterable[CheckResult]:
             yield CheckResult("instruments", "failed", str(exc), "see the message")
             return
     else:
-        for role in ROLE_NAMES:
+        present = [r for r in OPTIONAL_ROLES if r in config.instruments]
+        for role in (*ROLE_NAMES, *present):
             try:
                 endpoints[role] = Endpoint.from_config(config.instruments[role])
             except StationError as exc:
@@ -327,10 +329,59 @@ def _safe_state(instrument: Instrument) -> str:
     return "nothing to switch off"
 
 
+def check_temperature(ctx: DoctorContext) -> Iterable[CheckResult]:
+    """The over-temperature watch: a temperature instrument (checked with the instruments
+    above), or the station file's explicit consent to charge without one."""
+    config = ctx.config
+    if config is None:
+        yield _skipped("temperature", "needs a valid station file (see above)")
+        return
+    if config.has_temperature:
+        model = config.instruments["temperature"].model
+        yield CheckResult(
+            "temperature",
+            "ok",
+            f"{model} on the pack's probe arms the over-temperature abort of the recharge and "
+            "the protection tests",
+        )
+    elif config.allow_charge_without_temperature:
+        yield CheckResult(
+            "temperature",
+            "warning",
+            "no temperature channel: packs are charged with no temperature watch "
+            "(allow_charge_without_temperature = true; recorded with every run)",
+            "add [instruments.temperature] (a 344xx on the pack's NTC or a probe)",
+        )
+    else:
+        yield CheckResult(
+            "temperature",
+            "failed",
+            "no temperature channel, and the station file does not allow charging without one: "
+            "every diagnosis would be refused",
+            "add [instruments.temperature] with a 344xx on the pack's NTC or a probe, or set "
+            "allow_charge_without_temperature = true under [limits]",
+        )
+
+
+def check_watchdog(ctx: DoctorContext) -> Iterable[CheckResult]:
+    """A real supervisor started and ended as a run would (``bench.watchdog.self_test``): a
+    bench that cannot start one refuses every run that could energise a pack."""
+    problem = watchdog_self_test()
+    if problem is None:
+        yield CheckResult(
+            "watchdog", "ok", "a safety watchdog starts in its own session and ends cleanly"
+        )
+    else:
+        detail, _, fix = problem.partition(". Fix: ")
+        yield CheckResult("watchdog", "failed", detail, fix or "see the watchdog log")
+
+
 CHECKS: list[tuple[str, Check, int]] = [
     ("station file", check_station_file, EXIT_BAD_INPUT),
     ("store", check_store, EXIT_STORE),
     ("instruments", check_instruments, EXIT_INSTRUMENT),
+    ("temperature", check_temperature, EXIT_BAD_INPUT),
+    ("watchdog", check_watchdog, EXIT_INSTRUMENT),
 ]
 """(name, check, exit status when it fails), run in this order; append new checks here."""
 

@@ -41,6 +41,7 @@ from bench.live import LiveView
 from bench.safe_start import (
     mark_dead_runs,
     process_state,
+    release_stranded_units,
     restore_unit_after,
     with_safe_start_record,
 )
@@ -228,7 +229,8 @@ def open_store_for(config: StationConfig, *, replay: bool = True) -> sessionmake
     except (SQLAlchemyError, ResultsError, OSError) as exc:
         if is_store_outage(exc):
             raise StoreUnavailable(
-                f"station.database ({config.database}): the results store is unavailable "
+                f"{config.database_origin} ({shown(config.database)}): the results store is "
+                "unavailable "
                 f"({_first_line(exc)}); nothing was written. Fix: start the database server, "
                 "free disk space or end the process holding the database, then try again"
             ) from None
@@ -249,10 +251,19 @@ def _close_dead_runs(sessions: sessionmaker[Session], actor: str) -> None:
     try:
         notices = mark_dead_runs(sessions, actor=actor)
     except (SQLAlchemyError, ResultsError) as exc:  # a busy store: the next command tries again
-        _say(f"could not check for interrupted runs: {exc}")
+        _say(
+            f"runs of a process that is gone could not be closed yet ({_first_line(exc)}); "
+            "the next command tries again"
+        )
         return
     for notice in notices:
         _say(f"{notice} (its process is gone)")
+    try:
+        released = release_stranded_units(sessions, actor=actor)
+    except (SQLAlchemyError, ResultsError):  # a busy store: the next command tries again
+        return
+    for notice in released:
+        _say(notice)
 
 
 def _say(text: str) -> None:

@@ -27,6 +27,7 @@ from procedures.context import StepContext
 from procedures.engine import Procedure, Step
 from procedures.measurements import CategoricalMeasurement
 from results.complaints import set_unit_status
+from results.db import read_session_factory
 from results.models import AuditEvent, ReturnedUnit, Run, RunStatus, UnitStatus
 from results.recorder import interrupt_run, mark_interrupted_runs, process_alive, this_host
 
@@ -189,6 +190,8 @@ def mark_dead_runs(sessions: sessionmaker[Session], *, actor: str) -> list[str]:
     ``results.recorder.mark_interrupted_runs`` without its staleness rule: runs of another host
     are not touched, since whether their process lives cannot be seen from here.
     """
+    if not _dead_runs_here(sessions):
+        return []  # the common case, answered without the write lock a busy store may hold
     notices: list[str] = []
     with sessions.begin() as session:
         closed = mark_interrupted_runs(
@@ -199,6 +202,60 @@ def mark_dead_runs(sessions: sessionmaker[Session], *, actor: str) -> list[str]:
             assert run is not None
             notices.append(_restored(session, run, actor))
     return notices
+
+
+def release_stranded_units(sessions: sessionmaker[Session], *, actor: str) -> list[str]:
+    """Units left ``on_bench`` whose latest run ended without a diagnosis (interrupted, error,
+    aborted) and that have no run still running: set back, one notice each.
+
+    A run closed by a journal replay (its process died before the run end reached the store)
+    ends ``interrupted`` there, without the watchdog's set-back; this is where its unit
+    leaves the bench. Read first, so a busy store is not asked for a write lock for nothing.
+    """
+    engine = sessions.kw.get("bind")
+    reader = read_session_factory(engine) if engine is not None else sessions
+    with reader() as session:
+        candidates = list(
+            session.scalars(
+                select(ReturnedUnit.id).where(ReturnedUnit.status == UnitStatus.ON_BENCH.value)
+            )
+        )
+        stranded = [u for u in candidates if _ended_without_diagnosis(session, u)]
+    notices = []
+    for unit_id in stranded:
+        with sessions.begin() as session:
+            unit = session.get(ReturnedUnit, unit_id)
+            back = restore_unit(session, unit_id, actor=actor, reason="its last run did not finish")
+            if back is not None and unit is not None:
+                notices.append(
+                    f"unit {unit.serial} set back to {back} (its last run did not finish)"
+                )
+    return notices
+
+
+def _ended_without_diagnosis(session: Session, unit_id: int) -> bool:
+    latest = session.scalars(
+        select(Run).where(Run.unit_id == unit_id).order_by(Run.started_at.desc(), Run.id.desc())
+    ).first()
+    if latest is None or latest.status == RunStatus.RUNNING.value:
+        return False
+    return latest.status == RunStatus.INTERRUPTED.value or (latest.verdict or "") in (
+        "ERROR",
+        "ABORTED",
+    )
+
+
+def _dead_runs_here(sessions: sessionmaker[Session]) -> bool:
+    """Whether a ``running`` run of this host has lost its process, read without a write lock
+    (on SQLite a write transaction would queue behind a bench that holds the store)."""
+    engine = sessions.kw.get("bind")
+    reader = read_session_factory(engine) if engine is not None else sessions
+    host = this_host()
+    with reader() as session:
+        running = session.execute(
+            select(Run.host, Run.pid).where(Run.status == RunStatus.RUNNING.value)
+        ).all()
+    return any(h == host and not process_alive(pid) for h, pid in running)
 
 
 def process_state(run: Run) -> str:

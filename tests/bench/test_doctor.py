@@ -167,3 +167,25 @@ def test_checks_are_a_list_later_work_can_extend(tmp_path: Path, home: Path) -> 
     results, code = run_checks(None, None, lambda r: seen.append(r.check), checks)
     assert code == 9 and seen == ["station file", "watchdog"]
     assert results[-1].fix == "start it"
+
+
+def test_temperature_channel_and_watchdog_are_checked(
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The built-in station has a probe and a watchdog; a real station without a probe fails
+    the temperature check with its fix, and one that consents to charge without is a warning."""
+    code, out = doctor(capsys)
+    assert code == EXIT_PASS, out
+    assert "ok    temperature" in out and "over-temperature abort" in out
+    assert "ok    watchdog" in out and "own session" in out
+    database = tmp_path / "s.sqlite3"
+    station = write(tmp_path, REAL, database=database, port=closed_port())
+    code, out = doctor(capsys, "--station", str(station))
+    assert "FAIL  temperature" in out
+    assert "Fix: add [instruments.temperature]" in out
+    consenting = tmp_path / "consent.toml"
+    consenting.write_text(
+        station.read_text() + "[limits]\nallow_charge_without_temperature = true\n"
+    )
+    code, out = doctor(capsys, "--station", str(consenting))
+    assert "WARN  temperature" in out and "no temperature watch" in out

@@ -254,7 +254,7 @@ def test_a_run_starts_while_sqlite_is_locked(
             locker.wait()
     assert_clean(out, err)
     assert code == 0, out + err
-    assert "results store unavailable" in err and "available again" in err, err
+    assert "results store unavailable" in err and "available again" in err, (out, err)
     assert not list((tmp_path / "journal").glob("*.journal"))
     code, out, err = cli(capsys, "verify", "--station", str(sim_station))
     assert code == 0 and out.rstrip().endswith("OK"), out + err

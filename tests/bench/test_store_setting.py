@@ -10,6 +10,7 @@ import pytest
 from bench_helpers import cli, register
 
 from bench.config import load_station
+from bench.errors import EXIT_STORE
 from bench.store_setting import DATABASE_ENV, choose_store
 
 
@@ -121,7 +122,7 @@ def test_verbose_hides_a_password_and_an_unreachable_store_is_named(
     code, _out, err = cli(
         capsys, "complaint", "list", "--station", str(sim_station), "--database", url, "-v"
     )
-    assert code == 2, err
+    assert code == EXIT_STORE, err  # a server that does not answer is an outage, not a typo
     assert "s3cret" not in err
     assert "postgresql+psycopg://bench:***@127.0.0.1:1/packbench (from --database)" in err
     assert "--database (postgresql+psycopg://bench:***@" in err and "Fix:" in err
