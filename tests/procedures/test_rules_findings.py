@@ -123,6 +123,11 @@ def high_self_discharge(run: Run) -> None:
     run.number("pack_tests", "self_discharge_rate", 60, "mV/d", high=4.8)
 
 
+def soft_short_heating(run: Run) -> None:
+    """Arrived charged, heated past the charge temperature limit (the watch stopped the run)."""
+    run.number("wake_recharge", "charge_temperature", 47.3, "degC", high=45.0)
+
+
 def load_held_overcurrent(run: Run) -> None:
     run.text("voltage_check", "voltage_category_as_received", "zero")
 
@@ -146,6 +151,7 @@ SIGNATURES: dict[str, Signature] = {
     "high_self_discharge": high_self_discharge,
     "charge_fet_open": charge_fet_open,
     "discharge_fet_short": discharge_fet_short,
+    "soft_short_heating": soft_short_heating,
     "load_held_overcurrent": load_held_overcurrent,
 }
 
@@ -189,9 +195,10 @@ PAIRS: list[tuple[tuple[str, str], str, str, str]] = [
         "replace_cells",
     ),
     (
+        # a worn cell outranks the spread between series cells (``RULES``)
         ("aged_cell", "series_imbalance"),
-        "cell_imbalance",
         "cell_aged_high_resistance",
+        "cell_imbalance",
         "replace_cells",
     ),
     (
