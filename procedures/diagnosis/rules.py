@@ -340,8 +340,28 @@ def charge_side_uncut(f: Facts) -> Finding | None:
     )
 
 
-def cells_apart(f: Facts) -> Finding | None:
+def worn_cell_on_top(f: Facts) -> str | None:
+    """The worn cell that reads highest after the charge, when the spread failed (else ``None``).
+
+    A cell that lost capacity fills first: the charge ends on it (its over-charge protection or
+    the pack's CV) with the healthy cells lower. That spread is the worn cell's consequence,
+    cited as its evidence; a spread whose high cell is a good one (the worn or drained cell
+    lagging below) is an imbalance of its own.
+    """
     if not f.failed("cell_voltage_spread"):
+        return None
+    readings = {
+        i: f.value(name) for i, name in enumerate(f.cells("voltage")) if f.value(name) is not None
+    }
+    if len(readings) < 2:  # no cell to be above
+        return None
+    top = max(readings, key=lambda i: readings[i] or 0.0)
+    resistance = f.cells("resistance")[top]
+    return f.cells("voltage")[top] if f.worse_than_pass(resistance) else None
+
+
+def cells_apart(f: Facts) -> Finding | None:
+    if not f.failed("cell_voltage_spread") or worn_cell_on_top(f) is not None:
         return None
     return Finding(
         "cell_imbalance",
@@ -373,9 +393,20 @@ def cells_worn(f: Facts) -> Finding | None:
     if faded:
         held = ", ".join(f"{n} {f.view.measurement(n).comparison}" for n in faded)
         parts.append(f"the pack holds less than the spec's share of its capacity ({held})")
+    top = worn_cell_on_top(f)
+    spread: tuple[str, ...] = ()
+    if top is not None:
+        spread = ("cell_voltage_spread", top)
+        parts.append(
+            f"the worn cell holds less charge, so it filled first and ended the charge with the "
+            f"others lower ({top} highest; cell_voltage_spread "
+            f"{f.view.measurement('cell_voltage_spread').comparison})"
+        )
     explanation = "The cells are worn: " + "; and ".join(parts) + "."
     return Finding(
-        "cell_aged_high_resistance", explanation, f.refs(*worn, *faded, "pack_resistance")
+        "cell_aged_high_resistance",
+        explanation,
+        f.refs(*worn, *faded, "pack_resistance", *spread),
     )
 
 

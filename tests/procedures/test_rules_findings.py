@@ -369,3 +369,36 @@ def test_findings_are_ranked_by_the_rule_order(spec: PackSpec) -> None:
         "cell_aged_high_resistance",
         "over_discharge_in_storage",
     ]
+
+
+@pytest.mark.parametrize(
+    ("worn_voltage", "expected_contributing"),
+    [(3.64, []), (3.05, ["cell_imbalance"])],
+    ids=["worn_cell_on_top", "worn_cell_lagging"],
+)
+def test_a_spread_topped_by_the_worn_cell_is_its_consequence(
+    worn_voltage: float, expected_contributing: list[str]
+) -> None:
+    """A cell that lost capacity fills first, ending the charge with the others lower: that
+    spread is cited by the worn cell; a spread with a good cell on top is an imbalance too."""
+    lfp = load_spec(SPEC_DIR / "PB-4S1P-26650-LFP.toml")
+    run = Run(lfp).healthy()
+    for index in range(4):
+        worn = index == 0
+        run.number(
+            "disassembly",
+            f"cell{index + 1}_resistance",
+            31.7 if worn else 14.3,
+            "mohm",
+            marginal_high=27,
+            high=36,
+        )
+        run.number(
+            "disassembly", f"cell{index + 1}_voltage", worn_voltage if worn else 3.32, "V", low=1.5
+        )
+    run.number("disassembly", "cell_voltage_spread", abs(worn_voltage - 3.32), "V", high=0.1)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_aged_high_resistance"]
+    assert values(found, "contributing") == expected_contributing
+    cited = {ref for c in found["root_cause"] + found.get("contributing", []) for ref in c.evidence}
+    assert "disassembly/cell_voltage_spread" in cited
