@@ -612,6 +612,32 @@ def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
     return worst, f"follows from {listed}: the most severe disposition needed wins"
 
 
+RETURNED_AS_IS = ("recharge_and_return", NO_FAULT)
+"""Dispositions that send the pack back with its cells: their health must have been judged."""
+
+
+def cells_unjudged(f: Facts) -> tuple[str, tuple[str, ...]] | None:
+    """Why the cells' health is unknown, and the records that show it (``None``: it was judged).
+
+    A pack that woke from its protection and passed the closed-pack tests goes back whole: the
+    cells are not opened, and a recharge that did not start from the under-voltage release is
+    no capacity measurement. A worn cell would then not show; the disposition says so instead
+    of implying the cells were found good.
+    """
+    judged = (Verdict.PASS, Verdict.MARGINAL, Verdict.FAIL)
+    for name in (*CAPACITY, *f.cells("resistance")):
+        if f.view.has(name) and f.view.measurement(name).verdict in judged:
+            return None
+    skipped = [n for n in CAPACITY if f.view.has(n)]
+    why = "; ".join(f"{n} {f.view.measurement(n).comparison}" for n in skipped)
+    text = (
+        "the cells' health was not judged (no capacity measurement and no cell resistance"
+        + (f": {why}" if why else "")
+        + "), so a worn cell would not show; the discharge capacity check would judge it"
+    )
+    return text, f.refs(*skipped)
+
+
 def customer_advice(facts: Facts, outcomes: Sequence[Outcome]) -> list[str]:
     advice = [o.advice for o in outcomes]
     if facts.text("usage_charger") == "third_party":
@@ -634,6 +660,11 @@ def diagnose(view: RunView) -> list[Conclusion]:
     evidence = primary.evidence
     everything = tuple(dict.fromkeys(ref for f in found for ref in f.evidence))
     disposition, why = combined_disposition(found)
+    basis = everything
+    unjudged = cells_unjudged(facts) if disposition in RETURNED_AS_IS else None
+    if unjudged is not None:
+        why = f"{why}; {unjudged[0]}"
+        basis = tuple(dict.fromkeys((*everything, *unjudged[1])))
     conclusions = [Conclusion("root_cause", primary.root_cause, primary.explanation, evidence)]
     conclusions.extend(
         Conclusion("contributing", f.root_cause, f.explanation, f.evidence) for f in rest
@@ -645,7 +676,7 @@ def diagnose(view: RunView) -> list[Conclusion]:
             f"the complaint category that {primary.root_cause} produces",
             evidence,
         ),
-        Conclusion("disposition", disposition, why, everything),
+        Conclusion("disposition", disposition, why, basis),
         Conclusion(
             "cause_category",
             outcome.cause_category,

@@ -213,6 +213,10 @@ def test_a_latched_pack_with_a_worn_cell_without_the_capacity_check() -> None:
     capacity = result.measurement("charge_capacity")
     assert capacity.verdict is Verdict.SKIPPED
     assert "discharge capacity check" in capacity.comparison
+    (disposition,) = [c for c in result.outcome.conclusions if c.kind == "disposition"]
+    assert disposition.value == "recharge_and_return"
+    assert "cells' health was not judged" in disposition.explanation
+    assert "wake_recharge/charge_capacity" in disposition.evidence
     assert off
 
 

@@ -402,3 +402,19 @@ def test_a_spread_topped_by_the_worn_cell_is_its_consequence(
     assert values(found, "contributing") == expected_contributing
     cited = {ref for c in found["root_cause"] + found.get("contributing", []) for ref in c.evidence}
     assert "disassembly/cell_voltage_spread" in cited
+
+
+def test_a_pack_returned_with_unjudged_cells_says_so_in_its_disposition(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    mosfet_latched(run)
+    del run.state.latest["cell1_resistance"]  # the pack went back whole: never opened
+    skipped = NotMeasured("charge_capacity", "the recharge did not start from the release")
+    run.state.latest["charge_capacity"] = ("wake_recharge", skipped.validate("not_measured"))
+    (decided,) = diagnosis(run)["disposition"]
+    assert decided.value == "recharge_and_return"
+    assert "cells' health was not judged" in decided.explanation
+    assert "charge_capacity" in decided.explanation
+    assert "wake_recharge/charge_capacity" in decided.evidence
+    deep_discharge_uv(run)  # a complete charge from the release judged the capacity
+    (decided,) = diagnosis(run)["disposition"]
+    assert "not judged" not in decided.explanation
