@@ -416,7 +416,7 @@ def self_discharge(f: Facts) -> Finding | None:
     return Finding(
         "cell_high_self_discharge",
         "The rested pack lost voltage far faster than the cells' datasheet self-discharge.",
-        f.refs("ocv_rested", "ocv_after_rest", "self_discharge_rate"),
+        f.refs("ocv_rested", "ocv_after_rest", "ocv_after_release", "self_discharge_rate"),
     )
 
 
