@@ -150,6 +150,44 @@ PAIRS = (
 )
 
 
+KNOWN_LIMITS = (
+    (
+        Pair("aged_cell+series_imbalance", LFP_4S, "cell_aged_high_resistance", "cell_imbalance"),
+        "the good LFP cells, pushed past their 3.65 V charge voltage by the lagging cell, relax "
+        "for days at the steep top of the LFP curve: the 24 h rest after a 1 h relax reads that "
+        "as self-discharge (55 mV/d against 33), which then hides the imbalance it stems from",
+    ),
+    (
+        Pair(
+            "charge_fet_short+aged_cell",
+            LFP_4S,
+            "charge_mosfet_shorted",
+            "cell_aged_high_resistance",
+        ),
+        "the worn LFP cell, over-charged to 3.75 V through the shorted charge FET, relaxes at "
+        "rest and is read as a third finding, high self-discharge (112 mV/d)",
+    ),
+    (
+        Pair(
+            "high_self_discharge+aged_cell",
+            LFP_4S,
+            "cell_aged_high_resistance",
+            "cell_high_self_discharge",
+        ),
+        "on the flat mid-SOC part of the LFP curve a leaking cell loses charge, not voltage: "
+        "the rested pack's voltage loss (14.7 mV/d) stays within the limit",
+    ),
+    (
+        Pair("open_fuse+series_imbalance", LFP_4S, "fuse_open", "cell_imbalance"),
+        "with the fuse open the pack cannot be charged, and 35 % SOC apart on the flat LFP "
+        "curve is 81 mV, within the 0.1 V spread (judged for a charged pack)",
+    ),
+)
+"""Pairs that do not diagnose fully on the LFP pack, each with the reason: the self-discharge
+and spread judgments read voltages, and LFP's flat (and at the top steep) curve defeats them.
+Strict xfail: a fix turns them into failures here, to be moved into ``PAIRS``."""
+
+
 def _values(result: RunResult, kind: str) -> list[str]:
     return [c.value for c in result.outcome.conclusions if c.kind == kind]
 
@@ -206,6 +244,18 @@ def test_a_pair_names_its_primary_cause_and_the_contributing_finding(pair: Pair)
             assert Verdict.MARGINAL <= result.verdict <= Verdict.FAIL, where
         assert off, where
         assert_conclusions_cite_measurements(result)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=why)) for p, why in KNOWN_LIMITS],
+    ids=[p.id for p, _ in KNOWN_LIMITS],
+)
+def test_known_limits_on_the_lfp_pack(pair: Pair) -> None:
+    result, off = _run(pair, seed=0)
+    assert off
+    assert _values(result, "root_cause") == [pair.primary]
+    assert _values(result, "contributing") == [pair.contributing]
 
 
 def test_a_latched_pack_with_a_worn_cell_without_the_capacity_check() -> None:
