@@ -425,15 +425,20 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
 
 def _check_fault(r: _Reader, key: str, name: str) -> None:
     """A fault the simulator does not know would stop the run later; name it now."""
-    from simulators.launcher import fault_catalogue
+    from simulators.launcher import combination_problem, fault_catalogue
 
     catalogue = fault_catalogue()
-    if name not in catalogue:
-        raise r.fail(
-            key,
-            f"unknown simulated fault {name!r}",
-            f"use one of: {', '.join(sorted(catalogue))} (packbench sim --list-faults)",
-        )
+    for part in name.split("+"):
+        if part.strip() and part.strip() not in catalogue:
+            raise r.fail(
+                key,
+                f"unknown simulated fault {part.strip()!r}",
+                f"use one of: {', '.join(sorted(catalogue))}, or several joined by '+' "
+                "(packbench sim --list-faults)",
+            )
+    problem = combination_problem(name)
+    if problem is not None:
+        raise r.fail(key, problem, "combine faults that can exist together, each named once")
 
 
 def _notifications(source: str, table: Any) -> NotificationsConfig | None:
