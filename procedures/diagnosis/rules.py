@@ -182,6 +182,23 @@ class Facts:
 Rule = Callable[[Facts], Finding | None]
 
 
+def with_consequences(finding: Finding, f: Facts, because: str, *names: str) -> Finding:
+    """``finding`` also citing the failed records among ``names`` that it explains.
+
+    A fault fails more than its own signature (an open fuse also leaves the closed pack
+    without output); those failures are cited by the finding that explains them, with the
+    reason, so no failed measurement of the run stands unexplained beside the conclusions.
+    """
+    failed = [name for name in names if f.failed(name)]
+    if not failed:
+        return finding
+    return Finding(
+        finding.root_cause,
+        f"{finding.explanation} It also explains the failed {', '.join(failed)}: {because}.",
+        tuple(dict.fromkeys((*finding.evidence, *f.refs(*failed)))),
+    )
+
+
 OVER_TEMPERATURE = ("charge_temperature", "pack_test_temperature", "board_test_temperature")
 """The over-temperature watches (``temperature_watch``); a fail stopped the run there."""
 
@@ -212,8 +229,21 @@ def overheated(f: Facts) -> Finding | None:
     )
 
 
+NO_PATH = ("pack_path", "overcurrent_protection", "short_circuit_protection", "board_loop")
+"""What an open path also fails: the closed pack's 1 kHz path and output, the bare board's loop."""
+
+
 def no_charge_accepted(f: Facts) -> Finding | None:
     """No charge current: a cell too low to charge, a FET open, or the fuse open."""
+    finding = _no_charge_accepted(f)
+    if finding is None or finding.root_cause == "undetermined":
+        return finding
+    return with_consequences(
+        finding, f, "the same open path leaves the pack without output", *NO_PATH
+    )
+
+
+def _no_charge_accepted(f: Facts) -> Finding | None:
     if f.text("wake_response") != "no_response":
         return None
     base = ("voltage_rested", "wake_response", "charge_end")
@@ -255,7 +285,21 @@ def no_charge_accepted(f: Facts) -> Finding | None:
     )
 
 
+SHORTED_CELL_DRAINS = (
+    "the shorted cell drains itself at rest, leaving the pack without output and the cell near 0 V"
+)
+
+
 def never_tapered(f: Facts) -> Finding | None:
+    finding = _never_tapered(f)
+    if finding is None:
+        return None
+    return with_consequences(
+        finding, f, SHORTED_CELL_DRAINS, *NO_PATH, *f.cells("voltage"), "cell_voltage_spread"
+    )
+
+
+def _never_tapered(f: Facts) -> Finding | None:
     if f.text("charge_end") == "time_limit":
         return Finding(
             "cell_internal_short",
@@ -287,13 +331,14 @@ def cell_collapsed(f: Facts) -> Finding | None:
     collapsed = [c for c, v in readings.items() if v is not None and v < floor]
     if not collapsed:
         return None
-    return Finding(
+    finding = Finding(
         "cell_internal_short",
         "The pack accepted charge, yet after the rest a cell reads below the 0 V-charge "
         "minimum while the others hold theirs: that cell drains itself through an internal "
         "short.",
         f.refs("wake_response", "charge_end", *collapsed, "cell_voltage_spread"),
     )
+    return with_consequences(finding, f, SHORTED_CELL_DRAINS, *NO_PATH)
 
 
 def discharge_path_open(f: Facts) -> Finding | None:
@@ -302,11 +347,14 @@ def discharge_path_open(f: Facts) -> Finding | None:
         return None
     if f.text("overcurrent_protection") != "no_output":
         return None
-    return Finding(
+    finding = Finding(
         "discharge_mosfet_open",
         "The pack took charge, through the discharge FET's body diode, yet delivers no "
         "output to the load with good cells: the discharge FET's channel is open.",
         f.refs("wake_response", "pack_path", "overcurrent_protection", "board_output"),
+    )
+    return with_consequences(
+        finding, f, "the open channel breaks the main loop of the bare board too", *NO_PATH
     )
 
 
@@ -315,28 +363,45 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
     if oc != "not_tripped":
         return None
     if f.text("board_overdischarge_cut") == "not_cut":
-        return Finding(
+        finding = Finding(
             "discharge_mosfet_shorted",
             "Neither over-current nor over-discharge cut the output although the IC's "
             "thresholds were crossed: the discharge FET conducts with its gate off.",
             f.refs("overcurrent_protection", "board_overdischarge_cut", "board_loop_resistance"),
         )
-    return Finding(
-        "overcurrent_protection_failed",
-        "The output carried well above the over-current trip level without cutting, while "
-        "the over-discharge protection still cuts: the IC's over-current detection failed.",
-        f.refs("overcurrent_protection", "overcurrent_max_tested", "board_overdischarge_cut"),
+    else:
+        finding = Finding(
+            "overcurrent_protection_failed",
+            "The output carried well above the over-current trip level without cutting, while "
+            "the over-discharge protection still cuts: the IC's over-current detection failed.",
+            f.refs("overcurrent_protection", "overcurrent_max_tested", "board_overdischarge_cut"),
+        )
+    return with_consequences(
+        finding,
+        f,
+        "the bare board cannot cut a discharge over-current either",
+        "board_overcurrent_protection",
+        "short_circuit_protection",
+        "board_short_circuit_protection",
     )
 
 
 def charge_side_uncut(f: Facts) -> Finding | None:
     if f.text("board_overcharge_cut") != "not_cut":
         return None
-    return Finding(
+    finding = Finding(
         "charge_mosfet_shorted",
         "The bare board kept its output on past the over-charge detection level: the charge "
         "FET cannot cut.",
         f.refs("board_overcharge_cut", "board_overcharge_max_tested", "board_loop_resistance"),
+    )
+    return with_consequences(
+        finding,
+        f,
+        "a shorted charge FET lowers the voltage the IC senses for over-current, so the output "
+        "does not trip at its level",
+        "overcurrent_protection",
+        "board_overcurrent_protection",
     )
 
 
@@ -350,6 +415,11 @@ def worn_cell_on_top(f: Facts) -> str | None:
     """
     if not f.failed("cell_voltage_spread"):
         return None
+    return highest_cell_worn(f)
+
+
+def highest_cell_worn(f: Facts) -> str | None:
+    """The highest-reading series cell's voltage record, if that cell is worn (else ``None``)."""
     readings = {
         i: f.value(name) for i, name in enumerate(f.cells("voltage")) if f.value(name) is not None
     }
@@ -363,10 +433,29 @@ def worn_cell_on_top(f: Facts) -> str | None:
 def cells_apart(f: Facts) -> Finding | None:
     if not f.failed("cell_voltage_spread") or worn_cell_on_top(f) is not None:
         return None
-    return Finding(
+    finding = Finding(
         "cell_imbalance",
         "The series cells' voltages differ by more than the spec allows after a full charge.",
         f.refs("cell_voltage_spread", *f.cells("voltage")),
+    )
+    return top_cell_protection(finding, f)
+
+
+def top_cell_protection(finding: Finding, f: Facts) -> Finding:
+    """A charge that topped one cell past its over-charge detection leaves the board holding
+    that protection after the charge: the closed pack's 1 kHz path reads open through the charge
+    FET's body diode. Cited only when the pack took a charge and gives output (an open fuse or
+    discharge FET fails it too)."""
+    if f.text("wake_response") in (None, "no_response"):
+        return finding
+    if f.text("overcurrent_protection") == "no_output":  # the discharge path itself is open
+        return finding
+    return with_consequences(
+        finding,
+        f,
+        "the highest cell ended the charge past its over-charge detection, and the board "
+        "still held that protection (charge FET off) when the closed pack was measured",
+        "pack_path",
     )
 
 
@@ -403,11 +492,12 @@ def cells_worn(f: Facts) -> Finding | None:
             f"{f.view.measurement('cell_voltage_spread').comparison})"
         )
     explanation = "The cells are worn: " + "; and ".join(parts) + "."
-    return Finding(
+    finding = Finding(
         "cell_aged_high_resistance",
         explanation,
         f.refs(*worn, *faded, "pack_resistance", *spread),
     )
+    return finding if highest_cell_worn(f) is None else top_cell_protection(finding, f)
 
 
 def self_discharge(f: Facts) -> Finding | None:

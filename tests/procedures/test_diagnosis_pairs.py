@@ -12,7 +12,8 @@ full diagnosis on virtual time (helpers from ``test_diagnosis_matrix``). Per see
   board and new cells together is scrap), and the rules' explanation names every finding;
 * the run-level verdict agrees with the findings: a FAIL never ends in "no fault found", and a
   pack with a finding that needs more than a recharge is not a plain PASS;
-* every output is off at the end, and every conclusion cites a measurement the run took.
+* every output is off at the end, every conclusion cites a measurement the run took, and every
+  failed measurement is cited by a finding that explains it.
 
 Then a combination that cannot exist is refused by the launcher with its reason, before any
 instrument is served. About 19 cases x 2 seeds at ~0.5 s each.
@@ -188,6 +189,24 @@ and spread judgments read voltages, and LFP's flat (and at the top steep) curve 
 Strict xfail: a fix turns them into failures here, to be moved into ``PAIRS``."""
 
 
+def assert_every_failure_explained(result: RunResult) -> None:
+    """Each failed measurement is cited by the root cause or a contributing finding: no failure
+    of the run stands beside the conclusions unexplained."""
+    cited = {
+        ref
+        for c in result.outcome.conclusions
+        if c.kind in ("root_cause", "contributing")
+        for ref in c.evidence
+    }
+    failed = {
+        f"{step.name}/{m.name}"
+        for step in result.steps
+        for m in step.measurements
+        if m.verdict is Verdict.FAIL
+    }
+    assert failed <= cited, f"failed but explained by no finding: {sorted(failed - cited)}"
+
+
 def _values(result: RunResult, kind: str) -> list[str]:
     return [c.value for c in result.outcome.conclusions if c.kind == kind]
 
@@ -244,6 +263,7 @@ def test_a_pair_names_its_primary_cause_and_the_contributing_finding(pair: Pair)
             assert Verdict.MARGINAL <= result.verdict <= Verdict.FAIL, where
         assert off, where
         assert_conclusions_cite_measurements(result)
+        assert_every_failure_explained(result)
 
 
 @pytest.mark.parametrize(

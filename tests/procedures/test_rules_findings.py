@@ -418,3 +418,22 @@ def test_a_pack_returned_with_unjudged_cells_says_so_in_its_disposition(spec: Pa
     deep_discharge_uv(run)  # a complete charge from the release judged the capacity
     (decided,) = diagnosis(run)["disposition"]
     assert "not judged" not in decided.explanation
+
+
+@pytest.mark.parametrize("fault", ["open_fuse", "charge_fet_open", "internal_short"])
+def test_the_failures_a_fault_causes_are_cited_by_its_finding(spec: PackSpec, fault: str) -> None:
+    """An open path also fails the closed pack's output: the finding that explains it cites it."""
+    run = Run(spec).healthy()
+    SIGNATURES[fault](run)
+    (root,) = diagnosis(run)["root_cause"]
+    assert root.value == CATALOGUE[fault].expected_root_cause
+    assert {"pack_tests/pack_path", "pack_tests/overcurrent_protection"} <= set(root.evidence)
+    assert "It also explains the failed pack_path, overcurrent_protection" in root.explanation
+
+
+def test_a_protection_a_board_fault_defeats_is_cited_by_it(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    charge_fet_short(run)
+    (root,) = diagnosis(run)["root_cause"]
+    assert root.value == "charge_mosfet_shorted"
+    assert "pack_tests/overcurrent_protection" in root.evidence
