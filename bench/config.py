@@ -448,19 +448,20 @@ def _simulation(source: str, table: Any) -> SimulationConfig:
 
 def _check_fault(r: _Reader, key: str, name: str) -> None:
     """A fault the simulator does not know would stop the run later; name it now."""
-    from simulators.launcher import fault_catalogue
+    from simulators.launcher import combination_problem, fault_catalogue
 
     catalogue = fault_catalogue()
-    # ``a+b`` combines catalogue faults; whether the pair can exist on the unit's pack is
-    # checked when its spec is known (bench.simulated.check_fault), not here.
-    unknown = [part for part in name.split("+") if part.strip() not in catalogue]
-    if unknown:
-        raise r.fail(
-            key,
-            f"unknown simulated fault {unknown[0]!r}",
-            f"use one of: {', '.join(sorted(catalogue))}, or two of them joined by '+' "
-            "(packbench sim --list-faults)",
-        )
+    for part in name.split("+"):
+        if part.strip() and part.strip() not in catalogue:
+            raise r.fail(
+                key,
+                f"unknown simulated fault {part.strip()!r}",
+                f"use one of: {', '.join(sorted(catalogue))}, or several joined by '+' "
+                "(packbench sim --list-faults)",
+            )
+    problem = combination_problem(name)
+    if problem is not None:
+        raise r.fail(key, problem, "combine faults that can exist together, each named once")
 
 
 def _notifications(source: str, table: Any) -> NotificationsConfig | None:

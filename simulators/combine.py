@@ -7,8 +7,10 @@ each component changes:
 
 * the pack-wide start state: a component that states a start *voltage* (a level relative to
   the protection thresholds, e.g. cells below the under-voltage threshold) decides it; two
-  different start voltages cannot both hold and are refused. Without one, the first
-  component's state of charge is used (as written: the primary's storage state);
+  different start voltages cannot both hold and are refused. Without one, the state of
+  charge of a component that sets a series cell's own SOC is used (series imbalance: its
+  cell's SOC is stated against the rest, so the 35 % gap that defines it is kept), else the
+  first component's (as written: the primary's storage state);
 * per series cell: changes to the same position are merged field by field; a field two
   components set to different values (two different start voltages of one cell, two
   resistance factors) is refused, since one cell has one value;
@@ -20,8 +22,10 @@ each component changes:
 The answer key of a combination: the first component's symptom and root cause (the primary as
 written), ``expected_findings`` every component's root cause, and the most severe of the
 components' dispositions (an aged cell behind a deep discharge is ``replace_cells``, not
-``recharge_and_return``). Which finding the rules rank first is their business; a test
-compares the set of findings and the disposition.
+``recharge_and_return``), except that a unit needing both a new board and new cells keeps
+nothing of the pack and is ``scrap`` (the diagnosis rules decide the same way). Which finding
+the rules rank first is their business; a test compares the set of findings and the
+disposition.
 
 ``fit_problem`` says why a scenario cannot be built on a pack (series imbalance on a 1S pack):
 the bench refuses it instead of quietly building a different pack than the spec declares.
@@ -30,6 +34,7 @@ the bench refuses it instead of quietly building a different pack than the spec 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from typing import Any
 
@@ -103,14 +108,13 @@ def _combine(name: str, parts: list[FaultScenario]) -> FaultScenario:
             f"fault {name!r} cannot exist: the cells cannot start at two voltages at once "
             f"({stated}); combine at most one fault that sets the pack's start voltage"
         )
-    severity = max(DISPOSITION_SEVERITY.index(p.expected_disposition) for p in parts)
     return FaultScenario(
         name=name,
         description=" + ".join(p.description for p in parts),
         symptom=parts[0].symptom,
         expected_root_cause=parts[0].expected_root_cause,
-        expected_disposition=DISPOSITION_SEVERITY[severity],
-        soc=parts[0].soc,
+        expected_disposition=combined_disposition(p.expected_disposition for p in parts),
+        soc=_pack_soc(parts),
         voltage=next(iter(voltages), None),
         cells=_merge_cells(name, parts),
         board=_merge_board(name, parts),
@@ -118,6 +122,20 @@ def _combine(name: str, parts: list[FaultScenario]) -> FaultScenario:
         components=tuple(p.name for p in parts),
         expected_findings=tuple(p.expected_root_cause for p in parts),
     )
+
+
+def combined_disposition(parts: Iterable[Disposition]) -> Disposition:
+    """The most severe disposition; a new board and new cells together leave nothing: scrap."""
+    needed = set(parts)
+    if {"replace_board", "replace_cells"} <= needed:
+        return "scrap"
+    return max(needed, key=DISPOSITION_SEVERITY.index)
+
+
+def _pack_soc(parts: list[FaultScenario]) -> float:
+    """The SOC of cells no component states: the one a cell's own SOC was set against."""
+    relative = [p.soc for p in parts if any(c.soc is not None for c in p.cells)]
+    return relative[0] if relative else parts[0].soc
 
 
 def _level_text(part: FaultScenario) -> str:

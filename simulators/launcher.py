@@ -93,6 +93,21 @@ def resolve_fault(name: str, spec: str | Path | None = None) -> Any:
         raise LaunchError(str(error)) from None
 
 
+def combination_problem(name: str) -> str | None:
+    """Why ``name`` (a catalogue name or ``a+b``) names no scenario, whatever the pack: an
+    unknown or repeated name, or a combination that cannot exist (``None``: it does).
+
+    For a station file, read before the units' specs are known: whether the fault fits a
+    unit's pack (imbalance needs 2S) is checked when that unit's bench is built."""
+    from simulators.combine import resolve
+
+    try:
+        resolve(name)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def check_fault(name: str, spec: str | Path | None = None) -> str:
     """``name`` if the bench can build it on ``spec``, else ``LaunchError`` naming why."""
     resolve_fault(name, spec)

@@ -76,7 +76,20 @@ def make_pack_tests(
     return pack_tests
 
 
+OCV_RISE_TOLERANCE = Q_(0.02, "V")
+"""A rested pack's terminal never rises by itself more than this (relaxation after a charge
+only lowers it): a larger rise means the first reading was taken through a protection."""
+
+
 def rest_and_self_discharge(ctx: StepContext, options: DiagnosisOptions) -> None:
+    """The pack's voltage loss over a rest, as a daily rate against the cells' datasheet loss.
+
+    A terminal that *rose* over the rest was read at first through an open FET's body diode
+    (a cell topped past its over-charge detection, and the board released once it sank below
+    the release level): that pair of readings says nothing about self-discharge. The rest is
+    then repeated from the released reading (``ocv_after_release``), so a cell that leaks is
+    still judged instead of passing on a negative rate.
+    """
     spec = ctx.spec
     dmm = ctx.instruments.multimeter
     ctx.clock.sleep(options.relax_rest.m_as("s"))
@@ -85,6 +98,20 @@ def rest_and_self_discharge(ctx: StepContext, options: DiagnosisOptions) -> None
     ctx.clock.sleep(options.self_discharge_rest.m_as("s"))
     second = dmm.dc_voltage()
     ctx.measure(Measurement("ocv_after_rest", "V"), second, instrument=dmm)
+    if second - first > OCV_RISE_TOLERANCE:
+        first = second
+        ctx.clock.sleep(options.self_discharge_rest.m_as("s"))
+        second = dmm.dc_voltage()
+        ctx.measure(
+            Measurement(
+                "ocv_after_release",
+                "V",
+                description="the rest repeated: the terminal rose over the first one, so its "
+                "first reading was taken through a protection's body diode",
+            ),
+            second,
+            instrument=dmm,
+        )
     # allowed drop: factor x datasheet monthly loss over the cell's usable window, per series cell
     window = (spec.cell.charge_voltage - spec.cell.discharge_cutoff) * spec.product.series
     allowed = window * spec.cell.self_discharge_per_month / 30.0 * options.self_discharge_factor

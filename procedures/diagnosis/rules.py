@@ -182,6 +182,23 @@ class Facts:
 Rule = Callable[[Facts], Finding | None]
 
 
+def with_consequences(finding: Finding, f: Facts, because: str, *names: str) -> Finding:
+    """``finding`` also citing the failed records among ``names`` that it explains.
+
+    A fault fails more than its own signature (an open fuse also leaves the closed pack
+    without output); those failures are cited by the finding that explains them, with the
+    reason, so no failed measurement of the run stands unexplained beside the conclusions.
+    """
+    failed = [name for name in names if f.failed(name)]
+    if not failed:
+        return finding
+    return Finding(
+        finding.root_cause,
+        f"{finding.explanation} It also explains the failed {', '.join(failed)}: {because}.",
+        tuple(dict.fromkeys((*finding.evidence, *f.refs(*failed)))),
+    )
+
+
 OVER_TEMPERATURE = ("charge_temperature", "pack_test_temperature", "board_test_temperature")
 """The over-temperature watches (``temperature_watch``); a fail stopped the run there."""
 
@@ -212,8 +229,21 @@ def overheated(f: Facts) -> Finding | None:
     )
 
 
+NO_PATH = ("pack_path", "overcurrent_protection", "short_circuit_protection", "board_loop")
+"""What an open path also fails: the closed pack's 1 kHz path and output, the bare board's loop."""
+
+
 def no_charge_accepted(f: Facts) -> Finding | None:
     """No charge current: a cell too low to charge, a FET open, or the fuse open."""
+    finding = _no_charge_accepted(f)
+    if finding is None or finding.root_cause == "undetermined":
+        return finding
+    return with_consequences(
+        finding, f, "the same open path leaves the pack without output", *NO_PATH
+    )
+
+
+def _no_charge_accepted(f: Facts) -> Finding | None:
     if f.text("wake_response") != "no_response":
         return None
     base = ("voltage_rested", "wake_response", "charge_end")
@@ -255,7 +285,21 @@ def no_charge_accepted(f: Facts) -> Finding | None:
     )
 
 
+SHORTED_CELL_DRAINS = (
+    "the shorted cell drains itself at rest, leaving the pack without output and the cell near 0 V"
+)
+
+
 def never_tapered(f: Facts) -> Finding | None:
+    finding = _never_tapered(f)
+    if finding is None:
+        return None
+    return with_consequences(
+        finding, f, SHORTED_CELL_DRAINS, *NO_PATH, *f.cells("voltage"), "cell_voltage_spread"
+    )
+
+
+def _never_tapered(f: Facts) -> Finding | None:
     if f.text("charge_end") == "time_limit":
         return Finding(
             "cell_internal_short",
@@ -287,13 +331,14 @@ def cell_collapsed(f: Facts) -> Finding | None:
     collapsed = [c for c, v in readings.items() if v is not None and v < floor]
     if not collapsed:
         return None
-    return Finding(
+    finding = Finding(
         "cell_internal_short",
         "The pack accepted charge, yet after the rest a cell reads below the 0 V-charge "
         "minimum while the others hold theirs: that cell drains itself through an internal "
         "short.",
         f.refs("wake_response", "charge_end", *collapsed, "cell_voltage_spread"),
     )
+    return with_consequences(finding, f, SHORTED_CELL_DRAINS, *NO_PATH)
 
 
 def discharge_path_open(f: Facts) -> Finding | None:
@@ -302,11 +347,14 @@ def discharge_path_open(f: Facts) -> Finding | None:
         return None
     if f.text("overcurrent_protection") != "no_output":
         return None
-    return Finding(
+    finding = Finding(
         "discharge_mosfet_open",
         "The pack took charge, through the discharge FET's body diode, yet delivers no "
         "output to the load with good cells: the discharge FET's channel is open.",
         f.refs("wake_response", "pack_path", "overcurrent_protection", "board_output"),
+    )
+    return with_consequences(
+        finding, f, "the open channel breaks the main loop of the bare board too", *NO_PATH
     )
 
 
@@ -315,38 +363,99 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
     if oc != "not_tripped":
         return None
     if f.text("board_overdischarge_cut") == "not_cut":
-        return Finding(
+        finding = Finding(
             "discharge_mosfet_shorted",
             "Neither over-current nor over-discharge cut the output although the IC's "
             "thresholds were crossed: the discharge FET conducts with its gate off.",
             f.refs("overcurrent_protection", "board_overdischarge_cut", "board_loop_resistance"),
         )
-    return Finding(
-        "overcurrent_protection_failed",
-        "The output carried well above the over-current trip level without cutting, while "
-        "the over-discharge protection still cuts: the IC's over-current detection failed.",
-        f.refs("overcurrent_protection", "overcurrent_max_tested", "board_overdischarge_cut"),
+    else:
+        finding = Finding(
+            "overcurrent_protection_failed",
+            "The output carried well above the over-current trip level without cutting, while "
+            "the over-discharge protection still cuts: the IC's over-current detection failed.",
+            f.refs("overcurrent_protection", "overcurrent_max_tested", "board_overdischarge_cut"),
+        )
+    return with_consequences(
+        finding,
+        f,
+        "the bare board cannot cut a discharge over-current either",
+        "board_overcurrent_protection",
+        "short_circuit_protection",
+        "board_short_circuit_protection",
     )
 
 
 def charge_side_uncut(f: Facts) -> Finding | None:
     if f.text("board_overcharge_cut") != "not_cut":
         return None
-    return Finding(
+    finding = Finding(
         "charge_mosfet_shorted",
         "The bare board kept its output on past the over-charge detection level: the charge "
         "FET cannot cut.",
         f.refs("board_overcharge_cut", "board_overcharge_max_tested", "board_loop_resistance"),
     )
+    return with_consequences(
+        finding,
+        f,
+        "a shorted charge FET lowers the voltage the IC senses for over-current, so the output "
+        "does not trip at its level",
+        "overcurrent_protection",
+        "board_overcurrent_protection",
+    )
+
+
+def worn_cell_on_top(f: Facts) -> str | None:
+    """The worn cell that reads highest after the charge, when the spread failed (else ``None``).
+
+    A cell that lost capacity fills first: the charge ends on it (its over-charge protection or
+    the pack's CV) with the healthy cells lower. That spread is the worn cell's consequence,
+    cited as its evidence; a spread whose high cell is a good one (the worn or drained cell
+    lagging below) is an imbalance of its own.
+    """
+    if not f.failed("cell_voltage_spread"):
+        return None
+    return highest_cell_worn(f)
+
+
+def highest_cell_worn(f: Facts) -> str | None:
+    """The highest-reading series cell's voltage record, if that cell is worn (else ``None``)."""
+    readings = {
+        i: f.value(name) for i, name in enumerate(f.cells("voltage")) if f.value(name) is not None
+    }
+    if len(readings) < 2:  # no cell to be above
+        return None
+    top = max(readings, key=lambda i: readings[i] or 0.0)
+    resistance = f.cells("resistance")[top]
+    return f.cells("voltage")[top] if f.worse_than_pass(resistance) else None
 
 
 def cells_apart(f: Facts) -> Finding | None:
-    if not f.failed("cell_voltage_spread"):
+    if not f.failed("cell_voltage_spread") or worn_cell_on_top(f) is not None:
         return None
-    return Finding(
+    finding = Finding(
         "cell_imbalance",
         "The series cells' voltages differ by more than the spec allows after a full charge.",
         f.refs("cell_voltage_spread", *f.cells("voltage")),
+    )
+    return top_cell_protection(finding, f)
+
+
+def top_cell_protection(finding: Finding, f: Facts) -> Finding:
+    """A charge that topped one cell past its over-charge detection leaves the board holding
+    that protection after the charge: the closed pack's 1 kHz path reads open through the charge
+    FET's body diode. Cited only when the pack took a charge and gives output (an open fuse or
+    discharge FET fails it too)."""
+    if f.text("wake_response") in (None, "no_response"):
+        return finding
+    if f.text("overcurrent_protection") == "no_output":  # the discharge path itself is open
+        return finding
+    return with_consequences(
+        finding,
+        f,
+        "the highest cell ended the charge past its over-charge detection, and the board "
+        "still held that protection (charge FET off) when the closed pack was measured",
+        "pack_path",
     )
 
 
@@ -373,10 +482,22 @@ def cells_worn(f: Facts) -> Finding | None:
     if faded:
         held = ", ".join(f"{n} {f.view.measurement(n).comparison}" for n in faded)
         parts.append(f"the pack holds less than the spec's share of its capacity ({held})")
+    top = worn_cell_on_top(f)
+    spread: tuple[str, ...] = ()
+    if top is not None:
+        spread = ("cell_voltage_spread", top)
+        parts.append(
+            f"the worn cell holds less charge, so it filled first and ended the charge with the "
+            f"others lower ({top} highest; cell_voltage_spread "
+            f"{f.view.measurement('cell_voltage_spread').comparison})"
+        )
     explanation = "The cells are worn: " + "; and ".join(parts) + "."
-    return Finding(
-        "cell_aged_high_resistance", explanation, f.refs(*worn, *faded, "pack_resistance")
+    finding = Finding(
+        "cell_aged_high_resistance",
+        explanation,
+        f.refs(*worn, *faded, "pack_resistance", *spread),
     )
+    return finding if highest_cell_worn(f) is None else top_cell_protection(finding, f)
 
 
 def self_discharge(f: Facts) -> Finding | None:
@@ -385,7 +506,7 @@ def self_discharge(f: Facts) -> Finding | None:
     return Finding(
         "cell_high_self_discharge",
         "The rested pack lost voltage far faster than the cells' datasheet self-discharge.",
-        f.refs("ocv_rested", "ocv_after_rest", "self_discharge_rate"),
+        f.refs("ocv_rested", "ocv_after_rest", "ocv_after_release", "self_discharge_rate"),
     )
 
 
@@ -581,6 +702,32 @@ def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
     return worst, f"follows from {listed}: the most severe disposition needed wins"
 
 
+RETURNED_AS_IS = ("recharge_and_return", NO_FAULT)
+"""Dispositions that send the pack back with its cells: their health must have been judged."""
+
+
+def cells_unjudged(f: Facts) -> tuple[str, tuple[str, ...]] | None:
+    """Why the cells' health is unknown, and the records that show it (``None``: it was judged).
+
+    A pack that woke from its protection and passed the closed-pack tests goes back whole: the
+    cells are not opened, and a recharge that did not start from the under-voltage release is
+    no capacity measurement. A worn cell would then not show; the disposition says so instead
+    of implying the cells were found good.
+    """
+    judged = (Verdict.PASS, Verdict.MARGINAL, Verdict.FAIL)
+    for name in (*CAPACITY, *f.cells("resistance")):
+        if f.view.has(name) and f.view.measurement(name).verdict in judged:
+            return None
+    skipped = [n for n in CAPACITY if f.view.has(n)]
+    why = "; ".join(f"{n} {f.view.measurement(n).comparison}" for n in skipped)
+    text = (
+        "the cells' health was not judged (no capacity measurement and no cell resistance"
+        + (f": {why}" if why else "")
+        + "), so a worn cell would not show; the discharge capacity check would judge it"
+    )
+    return text, f.refs(*skipped)
+
+
 def customer_advice(facts: Facts, outcomes: Sequence[Outcome]) -> list[str]:
     advice = [o.advice for o in outcomes]
     if facts.text("usage_charger") == "third_party":
@@ -603,6 +750,11 @@ def diagnose(view: RunView) -> list[Conclusion]:
     evidence = primary.evidence
     everything = tuple(dict.fromkeys(ref for f in found for ref in f.evidence))
     disposition, why = combined_disposition(found)
+    basis = everything
+    unjudged = cells_unjudged(facts) if disposition in RETURNED_AS_IS else None
+    if unjudged is not None:
+        why = f"{why}; {unjudged[0]}"
+        basis = tuple(dict.fromkeys((*everything, *unjudged[1])))
     conclusions = [Conclusion("root_cause", primary.root_cause, primary.explanation, evidence)]
     conclusions.extend(
         Conclusion("contributing", f.root_cause, f.explanation, f.evidence) for f in rest
@@ -614,7 +766,7 @@ def diagnose(view: RunView) -> list[Conclusion]:
             f"the complaint category that {primary.root_cause} produces",
             evidence,
         ),
-        Conclusion("disposition", disposition, why, everything),
+        Conclusion("disposition", disposition, why, basis),
         Conclusion(
             "cause_category",
             outcome.cause_category,

@@ -77,3 +77,16 @@ def test_impossible_or_unfit_faults_are_bad_input_and_write_nothing(
     assert code == EXIT_BAD_INPUT
     assert reason in err and "Traceback" not in err
     assert dump(database) == before
+
+
+def test_station_file_refuses_a_combination_that_cannot_exist(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    number = register(capsys, sim_station, "U4")
+    sim_station.write_text(
+        sim_station.read_text()
+        + '\n[simulation.units]\n"U4" = "deep_discharge_uv+mosfet_latched"\n'
+    )
+    code, _, err = _run(capsys, sim_station, number, "U4")
+    assert code == EXIT_BAD_INPUT
+    assert "simulation.units.U4" in err and "cannot exist" in err and "Traceback" not in err

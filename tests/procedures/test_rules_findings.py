@@ -123,6 +123,11 @@ def high_self_discharge(run: Run) -> None:
     run.number("pack_tests", "self_discharge_rate", 60, "mV/d", high=4.8)
 
 
+def soft_short_heating(run: Run) -> None:
+    """Arrived charged, heated past the charge temperature limit (the watch stopped the run)."""
+    run.number("wake_recharge", "charge_temperature", 47.3, "degC", high=45.0)
+
+
 def load_held_overcurrent(run: Run) -> None:
     run.text("voltage_check", "voltage_category_as_received", "zero")
 
@@ -146,6 +151,7 @@ SIGNATURES: dict[str, Signature] = {
     "high_self_discharge": high_self_discharge,
     "charge_fet_open": charge_fet_open,
     "discharge_fet_short": discharge_fet_short,
+    "soft_short_heating": soft_short_heating,
     "load_held_overcurrent": load_held_overcurrent,
 }
 
@@ -189,9 +195,10 @@ PAIRS: list[tuple[tuple[str, str], str, str, str]] = [
         "replace_cells",
     ),
     (
+        # a worn cell outranks the spread between series cells (``RULES``)
         ("aged_cell", "series_imbalance"),
-        "cell_imbalance",
         "cell_aged_high_resistance",
+        "cell_imbalance",
         "replace_cells",
     ),
     (
@@ -362,3 +369,71 @@ def test_findings_are_ranked_by_the_rule_order(spec: PackSpec) -> None:
         "cell_aged_high_resistance",
         "over_discharge_in_storage",
     ]
+
+
+@pytest.mark.parametrize(
+    ("worn_voltage", "expected_contributing"),
+    [(3.64, []), (3.05, ["cell_imbalance"])],
+    ids=["worn_cell_on_top", "worn_cell_lagging"],
+)
+def test_a_spread_topped_by_the_worn_cell_is_its_consequence(
+    worn_voltage: float, expected_contributing: list[str]
+) -> None:
+    """A cell that lost capacity fills first, ending the charge with the others lower: that
+    spread is cited by the worn cell; a spread with a good cell on top is an imbalance too."""
+    lfp = load_spec(SPEC_DIR / "PB-4S1P-26650-LFP.toml")
+    run = Run(lfp).healthy()
+    for index in range(4):
+        worn = index == 0
+        run.number(
+            "disassembly",
+            f"cell{index + 1}_resistance",
+            31.7 if worn else 14.3,
+            "mohm",
+            marginal_high=27,
+            high=36,
+        )
+        run.number(
+            "disassembly", f"cell{index + 1}_voltage", worn_voltage if worn else 3.32, "V", low=1.5
+        )
+    run.number("disassembly", "cell_voltage_spread", abs(worn_voltage - 3.32), "V", high=0.1)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_aged_high_resistance"]
+    assert values(found, "contributing") == expected_contributing
+    cited = {ref for c in found["root_cause"] + found.get("contributing", []) for ref in c.evidence}
+    assert "disassembly/cell_voltage_spread" in cited
+
+
+def test_a_pack_returned_with_unjudged_cells_says_so_in_its_disposition(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    mosfet_latched(run)
+    del run.state.latest["cell1_resistance"]  # the pack went back whole: never opened
+    skipped = NotMeasured("charge_capacity", "the recharge did not start from the release")
+    run.state.latest["charge_capacity"] = ("wake_recharge", skipped.validate("not_measured"))
+    (decided,) = diagnosis(run)["disposition"]
+    assert decided.value == "recharge_and_return"
+    assert "cells' health was not judged" in decided.explanation
+    assert "charge_capacity" in decided.explanation
+    assert "wake_recharge/charge_capacity" in decided.evidence
+    deep_discharge_uv(run)  # a complete charge from the release judged the capacity
+    (decided,) = diagnosis(run)["disposition"]
+    assert "not judged" not in decided.explanation
+
+
+@pytest.mark.parametrize("fault", ["open_fuse", "charge_fet_open", "internal_short"])
+def test_the_failures_a_fault_causes_are_cited_by_its_finding(spec: PackSpec, fault: str) -> None:
+    """An open path also fails the closed pack's output: the finding that explains it cites it."""
+    run = Run(spec).healthy()
+    SIGNATURES[fault](run)
+    (root,) = diagnosis(run)["root_cause"]
+    assert root.value == CATALOGUE[fault].expected_root_cause
+    assert {"pack_tests/pack_path", "pack_tests/overcurrent_protection"} <= set(root.evidence)
+    assert "It also explains the failed pack_path, overcurrent_protection" in root.explanation
+
+
+def test_a_protection_a_board_fault_defeats_is_cited_by_it(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    charge_fet_short(run)
+    (root,) = diagnosis(run)["root_cause"]
+    assert root.value == "charge_mosfet_shorted"
+    assert "pack_tests/overcurrent_protection" in root.evidence

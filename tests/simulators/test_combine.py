@@ -63,8 +63,20 @@ def test_a_combination_merges_board_and_cell_changes() -> None:
     combined = resolve("charge_fet_short+aged_cell")
     assert combined.board.charge_fet == "short"
     assert combined.cells[0].resistance_factor == 2.2
-    assert combined.expected_disposition == "replace_cells"
+    # a new board and new cells: nothing of the pack is kept (as the diagnosis rules decide)
+    assert combined.expected_disposition == "scrap"
+    assert resolve("open_fuse+aged_cell").expected_disposition == "replace_cells"
     assert resolve("healthy+open_fuse") == CATALOGUE["open_fuse"]
+
+
+def test_an_imbalance_keeps_its_gap_whichever_fault_comes_first() -> None:
+    """The imbalanced cell's SOC is stated against the rest: their SOC comes with it."""
+    imbalance = CATALOGUE["series_imbalance"]
+    for name in ("aged_cell+series_imbalance", "series_imbalance+aged_cell"):
+        combined = resolve(name)
+        assert combined.soc == imbalance.soc
+        assert combined.cells[0].soc == imbalance.cells[0].soc
+    assert resolve("aged_cell+open_fuse").soc == CATALOGUE["aged_cell"].soc
 
 
 @pytest.mark.parametrize(("name", "reason"), sorted(IMPOSSIBLE.items()))
