@@ -85,13 +85,22 @@ class _PlainLine(logging.Formatter):
         return f"packbench: {record.getMessage()}"
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (a test's capture, a closed
+    terminal's replacement), never to a stream that was closed since installation."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def install_operator_notices() -> None:
     """One stderr handler per operator logger (idempotent)."""
     for name in OPERATOR_LOGGERS:
         logger = logging.getLogger(name)
         if any(h.get_name() == _NOTICE_HANDLER for h in logger.handlers):
             continue
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderr()
         handler.set_name(_NOTICE_HANDLER)
         handler.setLevel(logging.WARNING)
         handler.setFormatter(_PlainLine())
