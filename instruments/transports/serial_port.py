@@ -114,7 +114,7 @@ class SerialTransport:
         self._port.write_timeout = seconds
 
     def write(self, message: str) -> None:
-        self._discard_unrequested(message)
+        self._discard_unrequested(message, expects_reply="?" in message)
         self._last_sent = message
         self._send(message.encode("latin-1") + self._write_term, message)
 
@@ -152,12 +152,16 @@ class SerialTransport:
         self._discard_unrequested(self._last_sent)
 
     # -- internals ----------------------------------------------------------------------------
-    def _discard_unrequested(self, command: str) -> None:
+    def _discard_unrequested(self, command: str, *, expects_reply: bool = True) -> None:
         """Input waiting before a command is sent cannot be its answer: a late reply to a query
-        that timed out, or line noise. Left in place it would be read as the next reply."""
+        that timed out, or line noise. Left in place it would be read as the next reply.
+
+        A text command without ``?`` gets no reply, so it does not wait for an interrupted
+        query's owed reply (a safe state's ``OUTP OFF`` goes out at once); the next query does.
+        Raw frames count as queries: the binary protocols answer every frame."""
         if self._closed:
             return
-        if self._owed:
+        if self._owed and expects_reply:
             self._await_owed_reply()
         try:
             waiting = self._port.in_waiting

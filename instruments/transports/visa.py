@@ -210,7 +210,7 @@ class VisaTransport:
         self._resource.write_termination = write
 
     def write(self, message: str) -> None:
-        self._before_exchange(message)
+        self._before_exchange(message, expects_reply="?" in message)
         self._last_sent = message
         try:
             self._resource.write(message)
@@ -296,20 +296,27 @@ class VisaTransport:
             return True
 
     # -- stale input ----------------------------------------------------------------------------
-    def _before_exchange(self, command: str) -> None:
+    def _before_exchange(self, command: str, *, expects_reply: bool = True) -> None:
         """Discard input nobody asked for before sending: it cannot answer what is sent next.
 
         A reply that arrives after its query timed out would otherwise be read as the answer to
         the next query (a late ``+0,"No error"`` taken for ``OUTP?``). On a raw socket the check
         is one ``poll(0)`` per exchange, so it runs always; other resources (USB, GPIB, serial
         through VISA) are cleared once after a timeout, with the device clear VISA offers.
+
+        A command without ``?`` gets no reply (IEEE 488.2), so it is never kept waiting for an
+        interrupted query's owed reply: the ``OUTP OFF`` of a safe state goes out at once (the
+        wait could last a whole timeout when the signal landed after the reply was read), and the
+        next query waits for that reply instead.
         """
-        if self._owed and not self._closed:
+        if self._owed and not self._closed and expects_reply:
             self._await_owed_reply()
         if self._poll is not None:
             pending = getattr(self._session, "_pending_buffer", None)
             if pending or self._poll.poll(0):
-                self._drain_socket(command, pending)
+                last = self._drain_socket(command, pending)
+                if self._owed and last.endswith(str(self._resource.read_termination).encode()):
+                    self._owed = False  # the owed reply came whole and went with the rest
         elif self._stale and not self._closed:
             self._stale = False
             with contextlib.suppress(VisaError, OSError, AttributeError, NotImplementedError):
@@ -332,10 +339,12 @@ class VisaTransport:
         self._stale = True
         self._before_exchange(self._last_sent)
 
-    def _drain_socket(self, command: str, pending: bytearray | None) -> None:
-        """Read and drop what the socket holds; end of stream means the instrument hung up."""
+    def _drain_socket(self, command: str, pending: bytearray | None) -> bytes:
+        """Read and drop what the socket holds (returns its last bytes, to tell whether a reply
+        ended in it); end of stream means the instrument hung up."""
         assert self._socket is not None and self._poll is not None
         dropped = len(pending) if pending else 0
+        last = bytes(pending[-8:]) if pending else b""
         if pending:
             pending.clear()
         for _ in range(_DRAIN_CHUNKS):
@@ -353,6 +362,7 @@ class VisaTransport:
                     f"{command!r}); {_HINT}"
                 )
             dropped += len(chunk)
+            last = (last + chunk)[-8:]
         else:
             raise TransportError(
                 f"{self._name}: the instrument keeps sending unrequested data (over "
@@ -366,3 +376,4 @@ class VisaTransport:
                 dropped,
                 command,
             )
+        return last

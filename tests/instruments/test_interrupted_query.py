@@ -8,11 +8,13 @@ that owed reply and drops it before sending anything else.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
 import pytest
+from pyvisa.resources import MessageBasedResource
 
 from instruments.transports.serial_port import SerialTransport
 from instruments.transports.visa import VisaTransport
@@ -70,4 +72,31 @@ def test_serial_reply_of_an_interrupted_query_is_not_the_next_answer(bench: Any)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        link.close()
+
+
+def test_a_command_after_an_interrupted_query_goes_out_at_once(
+    bench: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signal lands after the reply was read, inside pyvisa: nothing more will come, and the
+    safe state's ``OUTP OFF`` must not wait a whole timeout for it (issue 11: the source stayed
+    on 2 s after a SIGINT)."""
+    link = VisaTransport.open(bench.instruments["source"].resource, timeout=2.0)
+    read = MessageBasedResource.read
+
+    def read_then_signal(self: MessageBasedResource, *args: Any, **kwargs: Any) -> str:
+        read(self, *args, **kwargs)
+        raise Signalled("SIGINT")
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(MessageBasedResource, "read", read_then_signal)
+            with pytest.raises(Signalled):
+                link.query("MEAS:CURR? (@1)")
+        sent = time.monotonic()
+        link.write("OUTP OFF,(@1)")
+        assert time.monotonic() - sent < 1.0  # not after the 2 s timeout
+        assert link.query("OUTP? (@1)") == "0"
+        assert link.query("SYST:ERR?") == '+0,"No error"'
+    finally:
         link.close()
