@@ -34,7 +34,7 @@ def invalidate(
 ) -> int:
     """Mark RUN_ID invalid (QA only): it stays in the record but is no longer evidence."""
     from bench.runner import open_store_for
-    from bench.service.accounts import Role, authenticate
+    from results.accounts import Role, authenticate
     from results.run_validity import invalidate_run
 
     sessions = open_store_for(station(station_file))

@@ -2,7 +2,7 @@
 
 The service reads its settings from the environment in every uvicorn worker (each worker is a
 fresh process built from an import string), so the command line's choices are written into the
-environment before ``bench.service`` starts: the one store setting of every command
+environment before the service (``service.launcher``) starts: the one store setting of every command
 (``bench.store_setting``: ``--database``, else ``$PACKBENCH_DATABASE_URL``, else the station's
 store), which lets a bench and the service on the same PC share one store
 without any extra setting. The same order holds for the evidence folder.
@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from bench.cli_common import F, station, station_option
 from bench.config import StationConfig
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, InputError
-
-if TYPE_CHECKING:
-    from bench.service.settings import Settings
+from results.errors import ResultsError
+from service.launcher import Settings, SettingsError, bootstrap
+from service.launcher import serve as serve_service
 
 DATABASE_ENV = "PACKBENCH_DATABASE_URL"
 EVIDENCE_ENV = "PACKBENCH_EVIDENCE_DIR"
@@ -41,9 +40,7 @@ def service_environment(config: StationConfig, evidence_dir: Path | None) -> dic
 
 
 def _settings(config: StationConfig, evidence_dir: Path | None) -> Settings:
-    """Settings as every worker will read them (imported late: the service is optional)."""
-    from bench.service.settings import Settings, SettingsError
-
+    """Settings as every worker will read them."""
     env = dict(os.environ) | service_environment(config, evidence_dir)
     try:
         return Settings.from_env(env)
@@ -78,8 +75,6 @@ def serve(
     Several workers need PostgreSQL (SQLite serialises writers). Create the first administrator
     with `packbench token bootstrap-admin`.
     """
-    from bench.service.__main__ import serve as serve_service
-
     config = station(station_file)  # its database is already the one store setting's choice
     settings = _settings(config, evidence_dir)
     # Workers (and the app factory of a single worker) read the environment, not our options.
@@ -120,9 +115,6 @@ def bootstrap_admin(
     station_file: Path | None,
 ) -> int:
     """Create the first administrator and print its API token, once (only its hash is kept)."""
-    from bench.service.__main__ import bootstrap
-    from results.errors import ResultsError
-
     settings = _settings(station(station_file), evidence_dir)
     try:
         raw = bootstrap(settings, name, printed_name)

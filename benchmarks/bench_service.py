@@ -44,9 +44,9 @@ def _complaint_page_ms() -> float:
     from accounts_setup import make_users  # type: ignore[import-not-found]
     from documents import T0, complaint_payload, run_document  # type: ignore[import-not-found]
 
-    from bench.service.app import create_app
-    from bench.service.settings import Settings
-    from bench.service.store import open_store
+    from service.app import create_app
+    from service.settings import Settings
+    from service.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(str(Path(tmp) / "bench.sqlite3"), Path(tmp) / "evidence")
@@ -111,8 +111,8 @@ def _submissions_per_second(server: str) -> tuple[float, int]:
     from documents import T0, complaint_payload, run_document
     from workers import uvicorn_workers  # type: ignore[import-not-found]
 
-    from bench.service.settings import Settings
-    from bench.service.store import open_store
+    from service.settings import Settings
+    from service.store import open_store
 
     schema = f"pbbench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server)

@@ -3,7 +3,7 @@
 They live on the results ``Base`` so that Alembic owns them like every other table: a schema made
 by ``create_all`` outside the migrations cannot be upgraded or downgraded, and two workers racing to
 create it needed a lock of their own. The rules (roles, token issue and revocation, audit) stay in
-``bench.service.accounts``; this module is only the record.
+``results.accounts``; this module is only the record.
 """
 
 from __future__ import annotations

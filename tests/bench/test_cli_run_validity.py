@@ -10,7 +10,7 @@ import pytest
 from bench_helpers import cli, dump, register
 from test_cli_appearance import answers_file, query, run_appearance
 
-from bench.service.accounts import create_user, issue_token
+from results.accounts import create_user, issue_token
 from results.db import open_store
 
 

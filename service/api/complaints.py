@@ -1,0 +1,231 @@
+"""Complaints, their status workflow, and returned units."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from instruments.units import Q_, Quantity
+from results.calendar import Calendar
+from results.complaints import (
+    ComplaintForm,
+    add_returned_unit,
+    get_complaint,
+    register_complaint,
+    set_unit_status,
+)
+from results.errors import NotFound, ValidationError
+from results.models import Complaint, ReturnedUnit, Run
+from results.run_validity import invalidations
+from results.unit_summaries import summarise_unit
+from results.workflow import ComplaintStatus, allowed_from, transition
+from service.api.params import RowId
+from service.auth import QA_ONLY, Reader, Writer, check_role, store_of
+from service.views import complaint_dict, run_summary, sla_summary, unit_dict
+
+router = APIRouter(prefix="/api", tags=["complaints"])
+Text200 = Annotated[str, Field(max_length=200)]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+QuantityText = Annotated[
+    str,
+    Field(max_length=50, pattern=r"^\s*[-+]?\d+(\.\d+)?([eE][-+]?\d{1,3})?\s*[A-Za-z°_ ]*$"),
+]
+"""A number and a unit (``35 degC``, ``3 month``): no arithmetic reaches pint's parser."""
+
+
+class ComplaintIn(BaseModel):
+    customer: Text200
+    product_model: Annotated[str, Field(max_length=100)]
+    shipped_qty: Count
+    defect_qty: Count
+    symptom: str
+    received_at: datetime
+    received_by: Annotated[str, Field(max_length=100)]
+    severity: str | None = None
+    project: Text200 = ""
+    product_spec: Text200 = ""
+    shipment_date: date | None = None
+    symptom_other: Annotated[str, Field(max_length=2000)] = ""
+    usage_temperature: QuantityText | None = None
+    time_in_use: QuantityText | None = None
+    usage_location: Text200 = ""
+    stock_on_hand_qty: Count | None = None
+    customer_demands: Annotated[str, Field(max_length=4000)] = ""
+
+
+class TransitionIn(BaseModel):
+    target: str
+    reason: Annotated[str, Field(max_length=4000)] = ""
+    decision: Annotated[str, Field(max_length=4000)] | None = None
+    rationale: Annotated[str, Field(max_length=4000)] | None = None
+    note: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class UnitIn(BaseModel):
+    serial: Annotated[str, Field(max_length=100)]
+    received_at: datetime
+    lot: Annotated[str, Field(max_length=100)] = ""
+    product_model: Annotated[str, Field(max_length=100)] = ""
+
+
+class UnitStatusIn(BaseModel):
+    status: str
+    disposition: str | None = None
+    reason: Annotated[str, Field(max_length=4000)] = ""
+
+
+def quantity(field: str, text: str | None) -> Quantity | None:
+    """``"35 degC"`` as a quantity built from number and unit.
+
+    ``Q_("35 degC")`` parses the text as a product ``35 * degC``, which pint refuses for offset
+    units (temperatures), so the number and the unit are split first.
+    """
+    if text is None:
+        return None
+    match = re.match(r"^\s*(\S+?)\s*([A-Za-z°_][A-Za-z°_ ]*)?\s*$", text)
+    if match is None:
+        raise ValidationError(field, f"{text!r} is not a quantity", "write it like '25 degC'")
+    number, unit = match.groups()
+    try:
+        return Q_(float(number), (unit or "").strip() or "dimensionless")
+    except Exception as exc:  # pint's undefined-unit errors have no common public base
+        raise ValidationError(field, f"{text!r}: {exc}", "write it like '25 degC'") from exc
+
+
+def _with_sla(c: Complaint, calendar: Calendar, now: datetime) -> dict[str, Any]:
+    return complaint_dict(c) | {"sla": sla_summary(c, calendar, now)}
+
+
+@router.post("/complaints", status_code=201)
+def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[str, Any]:
+    values = body.model_dump()
+    for key in ("usage_temperature", "time_in_use"):
+        values[key] = quantity(key, values[key])
+    form = ComplaintForm(**values)
+    with store_of(request).sessions.begin() as session:
+        complaint = register_complaint(session, form, actor=who.name)
+        return _with_sla(complaint, Calendar.load(session), datetime.now(UTC))
+
+
+@router.get("/complaints")
+def list_complaints(
+    request: Request,
+    who: Reader,
+    status: str | None = None,
+    customer: str | None = None,
+    product_model: str | None = None,
+    severity: str | None = None,
+    sla: Annotated[str | None, Query(description="running, overdue, missed, met")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    query = select(Complaint).order_by(Complaint.received_at.desc(), Complaint.id.desc())
+    for column, value in (
+        (Complaint.status, status),
+        (Complaint.customer, customer),
+        (Complaint.product_model, product_model),
+        (Complaint.severity, severity),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    now = datetime.now(UTC)
+    with store_of(request).sessions() as session:
+        calendar = Calendar.load(session)
+        rows = [_with_sla(c, calendar, now) for c in session.scalars(query)]
+    if sla is not None:
+        rows = [r for r in rows if r["sla"]["state"] == sla]
+    return {"total": len(rows), "items": rows[offset : offset + limit]}
+
+
+@router.get("/complaints/{number}")
+def show_complaint(number: str, request: Request, who: Reader) -> dict[str, Any]:
+    with store_of(request).sessions() as session:
+        c = get_complaint(session, number)
+        units = session.scalars(
+            select(ReturnedUnit).where(ReturnedUnit.complaint_id == c.id).order_by(ReturnedUnit.id)
+        )
+        runs = list(session.scalars(select(Run).where(Run.complaint_id == c.id).order_by(Run.id)))
+        invalid = invalidations(session, (r.id for r in runs))
+        return _with_sla(c, Calendar.load(session), datetime.now(UTC)) | {
+            "allowed_transitions": [s.value for s in allowed_from(c.status)],
+            "units": [unit_dict(u) for u in units],
+            "runs": [run_summary(r, invalid.get(r.id)) for r in runs],
+        }
+
+
+@router.post("/complaints/{number}/transition")
+def transition_complaint(
+    number: str, body: TransitionIn, request: Request, who: Writer
+) -> dict[str, Any]:
+    if body.target == ComplaintStatus.DECIDED.value:
+        check_role(who, QA_ONLY)  # the decision is QA's (records-and-reports.md §1.4)
+    with store_of(request).sessions.begin() as session:
+        c = get_complaint(session, number)
+        c = transition(
+            session,
+            c.id,
+            body.target,
+            actor=who.name,
+            reason=body.reason,
+            decision=body.decision,
+            rationale=body.rationale,
+            note=body.note,
+        )
+        return _with_sla(c, Calendar.load(session), datetime.now(UTC))
+
+
+@router.post("/complaints/{number}/units", status_code=201)
+def add_unit(number: str, body: UnitIn, request: Request, who: Writer) -> dict[str, Any]:
+    with store_of(request).sessions.begin() as session:
+        c = get_complaint(session, number)
+        unit = add_returned_unit(
+            session,
+            c.id,
+            serial=body.serial,
+            received_at=body.received_at,
+            actor=who.name,
+            lot=body.lot,
+            product_model=body.product_model,
+        )
+        return unit_dict(unit)
+
+
+@router.get("/units/{unit_id}")
+def show_unit(unit_id: RowId, request: Request, who: Reader) -> dict[str, Any]:
+    with store_of(request).sessions() as session:
+        unit = session.get(ReturnedUnit, unit_id)
+        if unit is None:
+            raise NotFound("returned unit", unit_id)
+        runs = list(session.scalars(select(Run).where(Run.unit_id == unit_id).order_by(Run.id)))
+        invalid = invalidations(session, (r.id for r in runs))
+        summary = summarise_unit(runs, invalid)
+        return unit_dict(unit) | {
+            "runs": [run_summary(r, invalid.get(r.id)) for r in runs],
+            "results": [
+                {"procedure": r.procedure, "run_id": r.run_id, "verdict": r.verdict}
+                for r in summary.results
+            ],
+        }
+
+
+@router.post("/units/{unit_id}/status")
+def change_unit_status(
+    unit_id: RowId, body: UnitStatusIn, request: Request, who: Writer
+) -> dict[str, Any]:
+    if body.status == "dispositioned":
+        check_role(who, QA_ONLY)
+    with store_of(request).sessions.begin() as session:
+        unit = set_unit_status(
+            session,
+            unit_id,
+            body.status,
+            actor=who.name,
+            disposition=body.disposition,
+            reason=body.reason,
+        )
+        return unit_dict(unit)

@@ -1,0 +1,67 @@
+"""Page labels in English and Simplified Chinese.
+
+The report catalogues (``results/reports/locale``) already hold every domain label (symptoms,
+verdicts, column heads); the service's own catalogues (``service/locale``) add only what the
+pages need beyond them (navigation, buttons, SLA states). A key is looked up in the service
+catalogue first and then in the report catalogue; a key present in both is refused at load, so a
+label is never written twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from results.reports.labels import Catalogue, catalogue
+
+LOCALES = ("en", "zh_CN")
+LANG_COOKIE = "packbench_lang"
+
+
+class DuplicateLabelError(ValueError):
+    """A service catalogue redefines a report label; delete the key from the service file."""
+
+
+@cache
+def service_messages(locale: str) -> dict[str, str]:
+    path = resources.files("service") / "locale" / f"{locale}.json"
+    messages: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    duplicated = sorted(set(messages) & set(catalogue(locale).messages))
+    if duplicated:
+        raise DuplicateLabelError(
+            f"service/locale/{locale}.json redefines report labels {duplicated}; "
+            "remove them there (the report catalogue is the one place for them)"
+        )
+    return messages
+
+
+@dataclass(frozen=True)
+class Translator:
+    locale: str
+    own: dict[str, str]
+    report: Catalogue
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self.own[key] if key in self.own else self.report[key]
+        return text.format(**values) if values else text
+
+    def enum(self, group: str, code: str | None) -> str:
+        if code is None:
+            return ""
+        key = f"{group}.{code}"
+        return self.own.get(key) or self.report.enum(group, code)
+
+
+def translator(locale: str) -> Translator:
+    if locale not in LOCALES:
+        locale = LOCALES[0]
+    return Translator(locale, service_messages(locale), catalogue(locale))
+
+
+def pick_locale(query: str | None, cookie: str | None, default: str) -> str:
+    for candidate in (query, cookie, default):
+        if candidate in LOCALES:
+            return candidate
+    return LOCALES[0]
