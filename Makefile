@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m bench.demo
+	$(PY) -m bench.cli demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -42,6 +42,7 @@ from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
+from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
     install_operator_notices,
@@ -74,6 +75,7 @@ from bench.terminal_prompts import TerminalPrompts, load_answers
 from procedures.specs import PackSpec
 from results.errors import ResultsError, ValidationError
 from results.journaled_recorder import is_store_outage
+from results.verify import verify_store
 
 _station_option = station_option
 _json_option = json_option
@@ -111,8 +113,6 @@ def cli() -> None:
 def demo(as_json: bool, out: Path | None) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
     full diagnosis of each, a verdict table and the complaint's HTML report."""
-    from bench.demo import run_demo
-
     return run_demo(out=out, as_json=as_json)
 
 
@@ -644,8 +644,6 @@ def doctor(station_file: Path | None, as_json: bool) -> int:
 @_station_option
 def verify(station_file: Path | None) -> int:
     """Re-check the audit chain, every recorded value and every evidence file."""
-    from results.audit import verify as verify_store
-
     config = _station(station_file)
     sessions = open_store_for(config)
     with sessions() as session:

@@ -1,4 +1,4 @@
-"""``python -m bench.demo`` (``make demo``, ``packbench demo``): the whole job on a simulated bench.
+"""``packbench demo`` (``make demo``): the whole job on a simulated bench.
 
 One sample complaint with seven returned packs, each carrying a different fault from the
 simulator's catalogue; each is diagnosed in full (intake questions, voltage check, wake recharge,
@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.cli_common import station
 from bench.errors import EXIT_ABORTED, EXIT_INSTRUMENT, EXIT_PASS
@@ -51,8 +53,6 @@ ANSWERS: dict[str, object] = {
 
 
 def register_demo_complaint(sessions: object, faults: Sequence[str]) -> tuple[str, list[str]]:
-    from sqlalchemy.orm import Session, sessionmaker
-
     assert isinstance(sessions, sessionmaker)
     factory: sessionmaker[Session] = sessions
     now = datetime.now(UTC)
@@ -134,13 +134,3 @@ def run_demo(*, out: Path | None = None, as_json: bool = False) -> int:
     if any(o.verdict is Verdict.ABORTED for o in outcomes):
         return EXIT_ABORTED
     return EXIT_INSTRUMENT if any(o.verdict is Verdict.ERROR for o in outcomes) else EXIT_PASS
-
-
-def main() -> None:
-    from bench.cli import main as cli_main
-
-    sys.exit(cli_main(["demo", *sys.argv[1:]]))
-
-
-if __name__ == "__main__":
-    main()

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from bench.config import OPTIONAL_ROLES, ROLE_NAMES, StationConfig, load_station
+from bench.endpoints import Endpoint
 from bench.errors import (
     EXIT_BAD_INPUT,
     EXIT_INSTRUMENT,
@@ -37,7 +38,7 @@ from bench.errors import (
     ConfigError,
     StationError,
 )
-from bench.station import Endpoint, check_source_channel, open_endpoint, self_test
+from bench.station import check_source_channel, open_endpoint, self_test
 from bench.store_setting import StoreChoice, choose_store, with_store
 from bench.watchdog import self_test as watchdog_self_test
 from instruments.errors import InstrumentError

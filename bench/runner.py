@@ -66,11 +66,12 @@ from procedures.records import (
 )
 from procedures.specs import PackSpec, builtin_spec, load_spec
 from results.complaints import get_complaint
-from results.db import open_store, read_session_factory
+from results.db import read_session_factory
 from results.errors import NotFound, ResultsError
 from results.journal import JournalError, UnitUpdate
 from results.journaled_recorder import is_store_outage
 from results.models import ReturnedUnit, UnitStatus
+from results.store import open_store
 
 ProcedureBuilder = Callable[[FixtureChanger, DiagnosisOptions], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {

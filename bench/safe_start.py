@@ -30,6 +30,7 @@ from results.complaints import set_unit_status
 from results.db import read_session_factory
 from results.models import AuditEvent, ReturnedUnit, Run, RunStatus, UnitStatus
 from results.recorder import interrupt_run, mark_interrupted_runs, process_alive, this_host
+from results.store import open_store
 
 SAFE_START_STEP = "safe_start"
 FOUND_ON = CategoricalMeasurement(
@@ -164,8 +165,6 @@ def close_runs_of_process(
     database: str, *, host: str, pid: int, unit_id: int | None, reason: str, actor: str
 ) -> list[str]:
     """The watchdog's part: the dead runner's running runs interrupted with ``reason``."""
-    from results.db import open_store
-
     sessions = open_store(database, migrate=False)
     notices: list[str] = []
     with sessions.begin() as session:

@@ -15,13 +15,14 @@ wall clock so a person (or a signal test) can watch a recharge happen.
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import ExitStack
 from typing import Any
 
 from bench.config import StationConfig
+from bench.endpoints import Endpoint
 from bench.errors import ConfigError, InputError, StationError
-from bench.station import Endpoint
 from procedures.clock import Clock, SimulatedClock
 from procedures.diagnosis.fixtures import ControlFixtures, FixtureChanger
 from procedures.errors import ClockError
@@ -173,8 +174,6 @@ def serve(
     Prints the same first line as ``python -m simulators`` (``--json``: one JSON object), so a
     station file can be pointed at it with ``[simulation] control``.
     """
-    import json
-
     try:
         sim = start_bench(
             fault=fault,

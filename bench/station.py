@@ -13,7 +13,7 @@ third instrument cannot be reached, the first two are closed again before the er
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +21,13 @@ from typing import Any
 from bench.config import (
     OPTIONAL_ROLES,
     ROLE_NAMES,
-    InstrumentConfig,
     StationConfig,
     channel_problem,
 )
+from bench.endpoints import Endpoint
 from bench.errors import ConfigError, StationError
 from bench.safe_start import SafeStartError, bring_to_safe_state
+from bench.simulated import start_simulation
 from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
 from instruments.factory import open_instrument
@@ -44,28 +45,6 @@ from procedures.clock import Clock, RealClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import FixtureChanger, OperatorFixtures
 from procedures.prompts import Prompts
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where one role's instrument is reached, as resolved for this run (config or simulator)."""
-
-    role: str
-    model: str | None
-    """``None``: identify by ``*IDN?`` (``auto``)."""
-    resource: str
-    timeout_s: float = 2.0
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, entry: InstrumentConfig) -> Endpoint:
-        if entry.resource is None:
-            raise StationError(
-                f'instruments.{entry.role}: no resource string; give resource = "..." '
-                "(only a simulated station that starts its own simulator may leave it out)"
-            )
-        model = None if entry.model == "auto" else entry.model
-        return cls(entry.role, model, entry.resource, entry.timeout_s, dict(entry.options))
 
 
 @dataclass
@@ -193,8 +172,6 @@ def open_station(
     try:
         control: Any = None
         if config.simulation is not None:
-            from bench.simulated import start_simulation
-
             sim = start_simulation(
                 config,
                 stack,
@@ -292,8 +269,6 @@ def check_station(
     results: list[CheckResult] = []
     with ExitStack() as stack:
         if config.simulation is not None:
-            from bench.simulated import start_simulation
-
             endpoints = start_simulation(config, stack, unit_serial="")[0]
         else:
             endpoints = {}
@@ -325,12 +300,3 @@ def check_station(
             results.append(result)
             report(result)
     return results
-
-
-@contextlib.contextmanager
-def opened_station(config: StationConfig, **options: Any) -> Iterator[Station]:
-    station = open_station(config, **options)
-    try:
-        yield station
-    finally:
-        station.close()

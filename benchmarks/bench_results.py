@@ -33,9 +33,10 @@ from procedures.records import (
 )
 from results.attachments import EvidenceStore
 from results.complaints import ComplaintForm, add_returned_unit, register_complaint
-from results.db import make_engine, open_store, session_factory
+from results.db import make_engine, session_factory
 from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
+from results.store import open_store
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 WARMUP = 2

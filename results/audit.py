@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit log, and ``verify`` that checks the whole store against it.
+"""Append-only, hash-chained audit log, which ``results.verify.verify_store`` checks.
 
 Every change made through the store's API appends one event (who, when, what, why, before and
 after). Event *n* hashes event *n-1*'s hash with its own canonical content, so editing, deleting or
@@ -10,8 +10,7 @@ tamper-proof: a person who rewrites the whole chain and every row consistently i
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
@@ -25,9 +24,6 @@ from results.models import (
     AuditHead,
 )
 from results.step_writer import StepWriter
-
-if TYPE_CHECKING:
-    from results.verify import VerifyReport
 
 GENESIS_HASH = "0" * 64
 RUN_STEPS = "run_steps"
@@ -175,11 +171,3 @@ def history(session: Session, entity_type: str, entity_id: object) -> list[Audit
             .order_by(AuditEvent.seq)
         )
     )
-
-
-def verify(session: Session, evidence_dir: Path | str) -> VerifyReport:
-    """Re-derive every hash and compare (``results.verify.verify_store``): kept here, where the
-    chain is, because callers know it as ``results.audit.verify``."""
-    from results.verify import verify_store
-
-    return verify_store(session, evidence_dir)

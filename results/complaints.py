@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from instruments.units import Q_, Quantity, UnitMismatchError, as_magnitude
 from results import audit
 from results.calendar import PLANT_TZ
+from results.complaint_status import ComplaintStatus
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.models import (
@@ -216,8 +217,6 @@ def register_complaint(
     registered in Shanghai at 07:00 on 1 January is a new-year complaint although UTC still says
     31 December.
     """
-    from results.workflow import ComplaintStatus
-
     now = now or datetime.now(UTC)
     actor = _text("registered_by", actor, required=True, limit=100)
     values = validate_form(form, now=now)

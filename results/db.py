@@ -82,13 +82,3 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(
         engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
     )
-
-
-def open_store(target: str | Path, *, migrate: bool = True) -> sessionmaker[Session]:
-    """Engine + session factory for ``target``, upgrading the schema to the newest first."""
-    if migrate:
-        from results.migrations import at_head, upgrade
-
-        if not at_head(target):  # upgrading takes the write lock even with nothing to do
-            upgrade(target)
-    return session_factory(make_engine(target))

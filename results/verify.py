@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from results.attachments import EvidenceStore
 from results.audit import GENESIS_HASH, RUN_STEPS, event_hash
 from results.integrity import (
     canonical_json,
@@ -42,55 +42,14 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.verify_documents import verify_calendar, verify_reports
+from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
 
 _STEP_TABLE = cast(Table, Step.__table__)
-KEEP_EVENTS_OF = frozenset({"report"})
-"""Entity types whose whole history ``verify`` needs, not only the last state."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str
-    """``audit_chain``, ``measurement``, ``step``, ``trace``, ``evidence``, ``record``,
-    ``report``, ``calendar``."""
-    ref: str
-    detail: str
-
-
-@dataclass
-class VerifyReport:
-    problems: list[Problem] = field(default_factory=list)
-    audit_events: int = 0
-    measurements: int = 0
-    steps: int = 0
-    traces: int = 0
-    evidence_files: int = 0
-    records: int = 0
-    sealed_runs: int = 0
-    unsealed_steps: int = 0
-    """Steps of runs still recording: checked against their digests only until the run seals."""
-    reports: int = 0
-    calendar_days: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, kind: str, ref: str, detail: str) -> None:
-        self.problems.append(Problem(kind, ref, detail))
-
-
-@dataclass(frozen=True)
-class AuditIndex:
-    latest: dict[tuple[str, str], str | None]
-    """(entity type, id) -> after_json of its newest event."""
-    events: dict[tuple[str, str], list[AuditEvent]]
-    """(entity type, id) -> every event, oldest first, for the types in ``KEEP_EVENTS_OF``."""
 
 
 def verify_store(session: Session, evidence_dir: Path | str) -> VerifyReport:
-    from results.verify_documents import verify_calendar, verify_reports
-
+    """Re-derive every hash in the store and compare; every mismatch is one ``Problem``."""
     report = VerifyReport()
     index = _verify_chain(session, report)
     _verify_records(session, report, index.latest)
@@ -293,8 +252,6 @@ def _measurement_row(m: Measurement) -> dict[str, Any]:
 
 
 def _verify_evidence(session: Session, report: VerifyReport, evidence_dir: Path) -> None:
-    from results.attachments import EvidenceStore
-
     store = EvidenceStore(evidence_dir)
     checked: set[str] = set()
     for sha in session.scalars(select(Attachment.sha256).distinct()):

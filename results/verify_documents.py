@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from results.eightd_models import ReportContent, ReportSignature
 from results.integrity import canonical_json, sha256_hex
 from results.models import CalendarDay, Report, ReportStatus
-from results.verify import AuditIndex, VerifyReport
+from results.verify_report import AuditIndex, VerifyReport
 
 _SIGNED = ("report.authored", "report.reviewed", "report.approved")
 

@@ -9,28 +9,16 @@ and reopening need a reason), stamps its time, and audits itself with before and
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from results import audit, major
+from results.complaint_status import ComplaintStatus
 from results.complaints import CLOCK_SKEW
 from results.errors import InvalidTransition, NotFound
 from results.integrity import snapshot
 from results.models import Complaint
-
-
-class ComplaintStatus(enum.StrEnum):
-    REGISTERED = "registered"
-    HANDLING_REPORTED = "handling_reported"
-    AWAITING_RETURN = "awaiting_return"
-    UNDER_ANALYSIS = "under_analysis"
-    DECIDED = "decided"
-    CAPA_IN_PROGRESS = "capa_in_progress"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
 
 S = ComplaintStatus
 TRANSITIONS: dict[ComplaintStatus, tuple[ComplaintStatus, ...]] = {

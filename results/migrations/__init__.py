@@ -10,8 +10,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from results.db import database_url, make_engine
+from results.db import READ_ONLY_OPTION, database_url, make_engine
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,12 +31,6 @@ def config(target: str | Path) -> Config:
 def at_head(target: str | Path) -> bool:
     """Is the schema at ``target`` the newest? Read without a write lock, so a store that another
     process holds busy can still be opened (and read, and recorded into via the run journal)."""
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    from results.db import READ_ONLY_OPTION
-
     heads = set(ScriptDirectory.from_config(config(target)).get_heads())
     engine = make_engine(target)
     try:

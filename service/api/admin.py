@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from results import verify
 from results.accounts import (
     ServiceToken,
     ServiceUser,
@@ -16,7 +17,6 @@ from results.accounts import (
     issue_token,
     revoke_token,
 )
-from results.audit import verify
 from results.calendar import set_calendar_day
 from results.models import AuditEvent
 from service.api.params import RowId
@@ -143,7 +143,7 @@ def audit_trail(
 def verify_store(request: Request, who: Auditor) -> dict[str, Any]:
     store = store_of(request)
     with store.sessions() as session:
-        report = verify(session, store.evidence.root)
+        report = verify.verify_store(session, store.evidence.root)
     return {
         "ok": report.ok,
         "audit_events": report.audit_events,

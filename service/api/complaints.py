@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from instruments.units import Q_, Quantity
 from results.calendar import Calendar
+from results.complaint_status import ComplaintStatus
 from results.complaints import (
     ComplaintForm,
     add_returned_unit,
@@ -23,7 +24,7 @@ from results.errors import NotFound, ValidationError
 from results.models import Complaint, ReturnedUnit, Run
 from results.run_validity import invalidations
 from results.unit_summaries import summarise_unit
-from results.workflow import ComplaintStatus, allowed_from, transition
+from results.workflow import allowed_from, transition
 from service.api.params import RowId
 from service.auth import QA_ONLY, Reader, Writer, check_role, store_of
 from service.views import complaint_dict, run_summary, sla_summary, unit_dict

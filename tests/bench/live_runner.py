@@ -20,8 +20,8 @@ from typing import Any
 from bench_helpers import PYTHON, child_env
 from sqlalchemy import select
 
-from results.db import open_store
 from results.models import ReturnedUnit, Run
+from results.store import open_store
 from simulators.launcher import ControlClient
 
 FAULT = "deep_discharge_uv"

@@ -11,7 +11,7 @@ from bench_helpers import cli, dump, register
 from test_cli_appearance import answers_file, query, run_appearance
 
 from results.accounts import create_user, issue_token
-from results.db import open_store
+from results.store import open_store
 
 
 def diagnose(capsys: pytest.CaptureFixture[str], station: Path, number: str) -> None:

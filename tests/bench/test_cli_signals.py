@@ -19,8 +19,8 @@ import pytest
 from bench_helpers import PYTHON, child_env, register
 from sqlalchemy import select
 
-from results.db import open_store
 from results.models import Run
+from results.store import open_store
 from simulators.launcher import ControlClient
 
 STATION = """

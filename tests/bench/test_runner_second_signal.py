@@ -23,8 +23,8 @@ from bench_helpers import PYTHON, child_env, register
 from sqlalchemy import select
 from test_cli_signals import STATION, lines, simulator  # noqa: F401 (simulator is a fixture)
 
-from results.db import open_store
 from results.models import Run
+from results.store import open_store
 from simulators.launcher import ControlClient
 
 

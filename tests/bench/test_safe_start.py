@@ -24,9 +24,9 @@ from procedures.engine import Procedure, Step
 from procedures.errors import RunAborted
 from procedures.records import RunInfo, Verdict
 from results.complaints import set_unit_status
-from results.db import open_store
 from results.models import ReturnedUnit, Run, UnitStatus
 from results.recorder import DatabaseRecorder, this_host
+from results.store import open_store
 
 SERIAL = "SS-1"
 

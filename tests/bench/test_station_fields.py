@@ -8,6 +8,7 @@ asked for). A field that changed nothing would leave these transcripts as they a
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from sqlalchemy import select
 from wire_recording import Wire
 
 from bench.errors import EXIT_INCOMPLETE, EXIT_PASS
-from results.db import open_store
 from results.models import Measurement, Run
+from results.store import open_store
 
 STATION = """
 [station]
@@ -259,14 +260,14 @@ def test_max_power_reaches_the_load_driver(tmp_path: Path, recorded_wire: Wire) 
     """The diagnosis never uses constant power, so the field is shown where it acts: the load
     the station opens refuses a CP level above it before anything is sent, and sends one below."""
     from bench.config import load_station
-    from bench.station import opened_station
+    from bench.station import open_station
     from bench.terminal_prompts import TerminalPrompts
     from instruments.errors import SettingOutOfRange
     from instruments.units import Q_
 
     limits = 'max_voltage = "10 V"\nmax_current = "5 A"\nmax_power = "5 W"'
     config = load_station(station_file(tmp_path, limits=limits))
-    with opened_station(config, prompts=TerminalPrompts(yes=True)) as station:
+    with contextlib.closing(open_station(config, prompts=TerminalPrompts(yes=True))) as station:
         load = station.opened["load"]
         with pytest.raises(SettingOutOfRange, match="SafetyLimits"):
             load.set_power(Q_(6, "W"))  # type: ignore[attr-defined]

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from bench.config import parse_station
+from bench.endpoints import Endpoint
 from bench.errors import StationError
-from bench.station import Endpoint, open_station
+from bench.station import open_station
 from procedures.prompts import ScriptedPrompts
 
 STATION: dict[str, Any] = {

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, register
 
 from results.attachments import EvidenceStore, attach, detect_media_type
-from results.audit import verify
 from results.errors import ValidationError
 from results.integrity import sha256_hex
 from results.models import Attachment
+from results.verify import verify_store
 
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32)
 PDF_BYTES = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -107,10 +107,10 @@ def test_complaint_attachment_is_audited_and_verified(
         )
     assert (row.media_type, row.size, row.original_name) == ("text/csv", 10, "log.csv")
     with sessions() as session:
-        assert verify(session, evidence_dir).ok
+        assert verify_store(session, evidence_dir).ok
     store.path_for(row.sha256).unlink()
     with sessions() as session:
-        problems = verify(session, evidence_dir).problems
+        problems = verify_store(session, evidence_dir).problems
     assert [(p.kind, p.detail.split()[0]) for p in problems] == [("evidence", "missing")]
 
 

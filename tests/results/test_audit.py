@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, outcome, register, run_info, step
 
 from results.attachments import EvidenceStore
-from results.audit import GENESIS_HASH, history, record, verify
+from results.audit import GENESIS_HASH, history, record
 from results.models import AuditEvent
 from results.recorder import DatabaseRecorder
+from results.verify import verify_store
 
 
 def _recorded_run(sessions: sessionmaker[Session], evidence_dir: Path) -> int:
@@ -66,7 +67,7 @@ def test_audit_rows_refuse_update_and_delete(sessions: sessionmaker[Session]) ->
 def test_untouched_store_verifies(sessions: sessionmaker[Session], evidence_dir: Path) -> None:
     _recorded_run(sessions, evidence_dir)
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert report.ok, report.problems
     assert report.audit_events > 0 and report.measurements == 8
 
@@ -80,7 +81,7 @@ def test_edited_measurement_row_is_detected(
             text("UPDATE measurement SET value = 3.9 WHERE name = 'cell_voltage_1' AND idx = 1")
         )
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert {p.kind for p in report.problems} == {"measurement", "step"}
 
 
@@ -100,7 +101,7 @@ def test_edited_measurement_with_forged_row_hash_is_still_detected(
         m.verdict = "FAIL"
         m.row_hash = measurement_hash(step_row.run_id, step_row.idx, _measurement_row(m))
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert [p.kind for p in report.problems] == ["step"]
 
 
@@ -111,7 +112,7 @@ def test_changed_evidence_file_is_detected(
     (path,) = [p for p in evidence_dir.rglob("*") if p.is_file()]
     path.write_bytes(PNG_BYTES + b"retouched")
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert [p.kind for p in report.problems] == ["evidence"]
     assert "no longer matches" in report.problems[0].detail
 
@@ -124,7 +125,7 @@ def test_edited_audit_event_is_detected(
         _drop_append_only_triggers(session)
         session.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3"))
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert [(p.kind, p.ref) for p in report.problems] == [("audit_chain", "audit_event seq=3")]
 
 
@@ -136,7 +137,7 @@ def test_deleted_audit_event_is_detected(
         _drop_append_only_triggers(session)
         session.execute(text("DELETE FROM audit_event WHERE seq = 2"))
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert {p.kind for p in report.problems} == {"audit_chain", "record"}
 
 
@@ -149,7 +150,7 @@ def test_complaint_edited_behind_the_stores_back_is_detected(
             text("UPDATE complaint SET defect_qty = 1 WHERE id = :i"), {"i": complaint_id}
         )
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
         assert session.query(AuditEvent).count() == 2
     assert [(p.kind, p.ref) for p in report.problems] == [
         ("record", f"complaint id={complaint_id}")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, form, outcome, register, run_info, step
 
 from instruments.units import Q_
-from results.audit import history, verify
+from results.audit import history
 from results.complaints import (
     add_returned_unit,
     get_complaint,
@@ -21,6 +21,7 @@ from results.db import make_engine, session_factory
 from results.errors import NotFound, ValidationError
 from results.models import AuditEvent, Complaint, ComplaintCounter, Measurement, Run, Step
 from results.recorder import DatabaseRecorder
+from results.verify import verify_store
 
 NOW = T0 + timedelta(minutes=10)
 
@@ -184,7 +185,7 @@ def test_concurrent_benches_lose_nothing(
         assert session.scalar(select(func.count()).select_from(Step)) == total * 3
         assert session.scalar(select(func.count()).select_from(Measurement)) == total * 3 * 6
         assert set(session.scalars(select(Run.status))) == {"finished"}
-        report = verify(session, tmp_path)  # type: ignore[arg-type]
+        report = verify_store(session, tmp_path)  # type: ignore[arg-type]
         assert report.ok, report.problems
         seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
         assert seqs == list(range(1, len(seqs) + 1))

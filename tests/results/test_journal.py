@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, T0, outcome, register, run_info, step
 
 from procedures.records import LimitsRecord, MeasurementRecord, StepRecord, Verdict
-from results.audit import verify
 from results.journal import (
     EmptyJournal,
     JournalWriter,
@@ -51,6 +50,7 @@ from results.models import (
     TraceChannel,
 )
 from results.recorder import DatabaseRecorder, mark_interrupted_runs
+from results.verify import verify_store
 
 COUNTED = (Run, Step, Measurement, Trace, TraceChannel, Attachment, AuditEvent)
 
@@ -189,7 +189,7 @@ def test_replay_writes_once_and_verify_passes(
         assert [s.name for s in run.steps] == ["step_0", "step_1"]
         unit = session.get(ReturnedUnit, unit_id)
         assert unit is not None and (unit.status, unit.disposition) == ("analysed", "scrap")
-        report = verify(session, tmp_path / "evidence")
+        report = verify_store(session, tmp_path / "evidence")
     assert report.ok, report.problems
     assert report.sealed_runs == 1 and report.evidence_files == 1
 
@@ -224,7 +224,7 @@ def test_a_crash_in_the_middle_of_a_replay_writes_nothing_twice(
         run = session.get(Run, result.run_id)
         assert run is not None and [s.idx for s in run.steps] == [0, 1, 2, 3]
         assert session.scalar(select(func.count()).select_from(Run)) == 1
-        report = verify(session, tmp_path / "evidence")
+        report = verify_store(session, tmp_path / "evidence")
     assert report.ok, report.problems
 
 
@@ -249,7 +249,7 @@ def test_a_run_marked_interrupted_meanwhile_is_completed_from_its_journal(
         run = session.get(Run, result.run_id)
         assert run is not None
         assert (run.status, run.interrupted, run.verdict) == ("finished", False, "FAIL")
-        report = verify(session, tmp_path / "evidence")
+        report = verify_store(session, tmp_path / "evidence")
     assert report.ok, report.problems
 
 
@@ -267,7 +267,7 @@ def test_a_journal_without_an_end_closes_the_run_as_interrupted(
         run = session.get(Run, result.run_id)
         assert run is not None and run.status == "interrupted"
         assert "bench-pc:4242" in run.message and "1 step(s)" in run.message
-        report = verify(session, tmp_path / "evidence")
+        report = verify_store(session, tmp_path / "evidence")
     assert report.ok, report.problems
 
 
@@ -353,7 +353,7 @@ def test_continue_keeps_measuring_and_stores_everything_once_the_store_is_back(
         run = session.get(Run, rec.run_id)
         assert run is not None and [s.idx for s in run.steps] == [0, 1, 2, 3]
         assert run.status == "finished"
-        report = verify(session, tmp_path / "evidence")
+        report = verify_store(session, tmp_path / "evidence")
     assert report.ok, report.problems
 
 
@@ -376,7 +376,7 @@ def test_a_store_still_down_at_the_end_leaves_the_run_in_its_journal(
     result = replay(sessions, read_journal(rec.pending_journal), writer_gone=True)
     assert (result.steps_written, result.finished) == (1, True)
     with sessions() as session:
-        report = verify(session, tmp_path / "evidence")
+        report = verify_store(session, tmp_path / "evidence")
     assert report.ok, report.problems
 
 

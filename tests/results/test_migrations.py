@@ -6,9 +6,10 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from results.db import make_engine, open_store
+from results.db import make_engine
 from results.migrations import config, downgrade, upgrade
 from results.models import Base
+from results.store import open_store
 
 
 def test_schema_matches_the_models(db_url: str) -> None:

@@ -15,13 +15,14 @@ from store_builders import PNG_BYTES, T0, outcome, register, run_info, step
 
 from procedures.records import Recorder, Verdict
 from results.attachments import EvidenceStore
-from results.audit import history, verify
+from results.audit import history
 from results.db import make_engine, session_factory
 from results.errors import RecorderStateError, ValidationError
 from results.integrity import sha256_hex
 from results.models import Measurement, Run, RunStatus, Step
 from results.readback import load_run
 from results.recorder import DatabaseRecorder, mark_interrupted_runs
+from results.verify import verify_store
 
 
 def test_recorded_run_reads_back_identical(
@@ -87,7 +88,7 @@ def test_run_is_audited_and_verifies(sessions: sessionmaker[Session], evidence_d
     recorder.run_finished(outcome())
     with sessions() as session:
         actions = [e.action for e in history(session, "run", recorder.run_id)]
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert actions == ["run.started", "run.finished"]
     assert report.ok, report.problems
     assert (report.steps, report.measurements, report.traces, report.evidence_files) == (1, 4, 1, 1)
@@ -188,7 +189,7 @@ def test_killed_recording_keeps_every_finished_step(
     assert len(run_ids) == 1
     with sessions() as session:
         back = load_run(session, run_ids[0])
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
         run = session.get(Run, run_ids[0])
         assert run is not None
     assert back.status is RunStatus.INTERRUPTED and back.interrupted

@@ -14,10 +14,11 @@ from store_builders import PNG_BYTES, outcome, register, run_info, step
 
 from results import run_import
 from results.attachments import EvidenceStore
-from results.audit import history, verify
+from results.audit import history
 from results.errors import ValidationError
 from results.models import Attachment, AuditEvent, Measurement, Run, RunStatus, Step, Trace
 from results.readback import load_run
+from results.verify import verify_store
 
 _COUNTED = (Run, Step, Measurement, Trace, Attachment, AuditEvent)
 
@@ -47,7 +48,7 @@ def test_imported_run_reads_back_and_verifies(
         )
     with sessions() as session:
         back = load_run(session, run_id, evidence=evidence)
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
         actions = [e.action for e in history(session, "run", run_id)]
         run = session.get(Run, run_id)
         assert run is not None and run.steps_recorded == 3
@@ -87,7 +88,7 @@ def test_failure_after_the_steps_leaves_nothing(
     assert sealed, "the injected failure never ran"
     assert _counts(sessions) == before
     with sessions() as session:
-        assert verify(session, evidence_dir).ok
+        assert verify_store(session, evidence_dir).ok
 
 
 def test_refusals_write_nothing(sessions: sessionmaker[Session], evidence_dir: Path) -> None:

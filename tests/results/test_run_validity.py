@@ -39,6 +39,7 @@ from results.reports.html import render_html
 from results.reports.pdf import render_pdf
 from results.run_validity import RunStanding, invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
+from results.verify import verify_store
 
 ISSUED = datetime(2025, 3, 8, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(64))
@@ -161,7 +162,7 @@ def test_qa_invalidation_is_audited_verified_and_final(
         runs = {r.id: r for r in session.scalars(select(Run))}
         assert standing(runs[first], marks.get(first)) is RunStanding.INVALID
         assert standing(runs[second], marks.get(second)) is RunStanding.VALID
-        result = audit.verify(session, evidence_dir)
+        result = verify_store(session, evidence_dir)
         assert result.ok, result.problems
 
 

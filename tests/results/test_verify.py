@@ -11,13 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import outcome, register, run_info, step
 
-from results.audit import verify
 from results.calendar import set_calendar_day
 from results.integrity import measurement_hash, step_digest
 from results.models import AuditEvent, Measurement, Step
 from results.recorder import DatabaseRecorder, mark_interrupted_runs
 from results.reports import approval
-from results.verify import _measurement_row
+from results.verify import _measurement_row, verify_store
 
 
 def _drop_report_triggers(session: Session) -> None:
@@ -31,7 +30,7 @@ def _drop_report_triggers(session: Session) -> None:
 
 def _problems(sessions: sessionmaker[Session], evidence_dir: Path) -> list[tuple[str, str]]:
     with sessions() as session:
-        return [(p.kind, p.ref) for p in verify(session, evidence_dir).problems]
+        return [(p.kind, p.ref) for p in verify_store(session, evidence_dir).problems]
 
 
 def _run(sessions: sessionmaker[Session], *, finish: bool = True) -> int:
@@ -54,7 +53,7 @@ def test_steps_are_sealed_by_one_event_not_one_per_step(
     run_id = _run(sessions)
     with sessions() as session:
         actions = [e.action for e in session.query(AuditEvent).order_by(AuditEvent.seq)]
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
         stored = session.query(Measurement).count()
     assert "step.recorded" not in actions and actions.count("run.steps_sealed") == 1
     assert report.ok, report.problems
@@ -98,13 +97,13 @@ def test_running_run_is_unsealed_and_interrupted_run_gets_sealed(
 ) -> None:
     run_id = _run(sessions, finish=False)
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert report.ok and report.unsealed_steps == 3 and report.sealed_runs == 0
     with sessions.begin() as session:  # our pid is alive: only a stale heartbeat ends it
         changed = mark_interrupted_runs(session, now=datetime.now(UTC) + timedelta(days=1))
     assert changed == [run_id]
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert report.ok, report.problems
     assert report.sealed_runs == 1 and report.unsealed_steps == 0
 
@@ -122,7 +121,7 @@ def _approved_report(sessions: sessionmaker[Session]) -> int:
 def test_approved_report_verifies(sessions: sessionmaker[Session], evidence_dir: Path) -> None:
     _approved_report(sessions)
     with sessions() as session:
-        report = verify(session, evidence_dir)
+        report = verify_store(session, evidence_dir)
     assert report.ok, report.problems
     assert report.reports == 1
 

@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, register
 
 from results.audit import history
+from results.complaint_status import ComplaintStatus
 from results.errors import InvalidTransition
 from results.models import Complaint
-from results.workflow import TRANSITIONS, ComplaintStatus, transition
+from results.workflow import TRANSITIONS, transition
 
 
 def test_complaint_walks_from_registration_to_closure(sessions: sessionmaker[Session]) -> None:

@@ -10,8 +10,8 @@ from service_support import Service
 from sqlalchemy import func, select
 
 from results import run_import
-from results.audit import verify
 from results.models import AuditEvent, Measurement, Run, Step, Trace, TraceChannel
+from results.verify import verify_store
 
 
 def _unit(svc: Service) -> tuple[str, dict[str, Any]]:
@@ -70,7 +70,7 @@ def test_a_database_failure_half_way_leaves_no_run(
     after = _counts(service)
     assert (after["Run"], after["Step"], after["Trace"]) == (1, 2, 1)
     with service.store.sessions() as session:
-        report = verify(session, service.settings.evidence_dir)
+        report = verify_store(session, service.settings.evidence_dir)
     assert report.ok, report.problems
 
 
