@@ -52,9 +52,3 @@ class StoreUnavailable(BenchError):
     """The results store is busy, down or full; the message says what is safe where."""
 
     exit_code = EXIT_STORE
-
-
-class RunAbortedError(BenchError):
-    """SIGINT/SIGTERM outside the procedure (while opening the station or the simulator)."""
-
-    exit_code = EXIT_ABORTED

@@ -16,7 +16,6 @@ import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -600,7 +599,3 @@ def disposition_state(status: str, disposition: str | None) -> str | None:
     if not disposition:
         return None
     return "confirmed" if status == UnitStatus.DISPOSITIONED.value else "proposed"
-
-
-def aware_now() -> datetime:
-    return datetime.now(UTC)

@@ -60,7 +60,3 @@ class CalendarError(ResultsError):
 
 class RecorderStateError(ResultsError, RuntimeError):
     """The recorder was called out of order (a step before ``run_started``, twice finished)."""
-
-
-class SchemaError(ResultsError):
-    """The schema is missing or older than this code; run ``results.migrations.upgrade``."""

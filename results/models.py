@@ -313,8 +313,6 @@ class Attachment(Base):
 
 
 class Report(Base):
-    """Placeholder for the report engineer: enough columns to version and approve a report."""
-
     __tablename__ = "report"
     __table_args__ = (UniqueConstraint("complaint_id", "version", "language"),)
     id: Mapped[int] = mapped_column(primary_key=True)

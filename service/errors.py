@@ -44,10 +44,6 @@ class Forbidden(ServiceError):
     status = 403
 
 
-class ResourceMissing(ServiceError):
-    status = 404
-
-
 class Conflict(ServiceError):
     status = 409
 

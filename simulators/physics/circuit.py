@@ -72,10 +72,6 @@ def source_current(setpoint: float, resistance: float, limit: float, voltage: fl
     return limit if current > limit else current
 
 
-def load_active(load: LoadSettings) -> bool:
-    return load.input_on
-
-
 def load_current(load: LoadSettings, voltage: float) -> float:
     """Current the load sinks at ``voltage`` (mode semantics of DL3000 / IT8500 class loads)."""
     if not load.input_on or voltage <= 0.0:
