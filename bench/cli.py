@@ -21,9 +21,11 @@ from types import FrameType
 from typing import Any
 
 import click
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.answers_check import check_answers_file, check_dimensions
+from bench.appearance_check import check_answers
 from bench.cli_common import (
     CleanText,
     Count,
@@ -38,7 +40,7 @@ from bench.cli_common import (
     station_option,
     store_options,
 )
-from bench.cli_major import major
+from bench.cli_major import major, register_major, would_be_major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
@@ -49,6 +51,8 @@ from bench.devlog import (
     record_crash,
     software_error_line,
 )
+from bench.doctor import CheckResult as DoctorCheck
+from bench.doctor import run_checks
 from bench.errors import (
     EXIT_ABORTED,
     EXIT_BAD_INPUT,
@@ -61,20 +65,35 @@ from bench.errors import (
     InputError,
 )
 from bench.live import LiveView, TableRow
+from bench.recovery import replay_pending
+from bench.reporting import write_report
 from bench.runner import (
     PROCEDURES,
     UnitOutcome,
     complaint_document,
+    diagnosis_of,
     diagnosis_options,
     open_store_for,
     run_unit,
     stored_units,
 )
+from bench.simulated import check_fault, fault_descriptions
+from bench.simulated import serve as serve_simulation
+from bench.station import CheckResult as InstrumentCheck
+from bench.station import check_station
 from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
-from procedures.specs import PackSpec
-from results.errors import ResultsError, ValidationError
+from procedures.specs import PackSpec, load_builtin_specs
+from results.attachments import EvidenceStore
+from results.complaints import (
+    ComplaintForm,
+    add_returned_unit,
+    get_complaint,
+    register_complaint,
+)
+from results.errors import NotFound, ResultsError, ValidationError
 from results.journaled_recorder import is_store_outage
+from results.models import Complaint
 from results.verify import verify_store
 
 _station_option = station_option
@@ -86,8 +105,6 @@ _datetime = parse_datetime
 
 
 def _row(outcome: UnitOutcome) -> TableRow:
-    from bench.runner import diagnosis_of
-
     d = diagnosis_of(outcome.conclusions)
     return TableRow(
         outcome.unit,
@@ -171,7 +188,6 @@ def run(
     prompts = TerminalPrompts(answers=scripted, yes=yes, view=view, base_dir=base_dir)
     preflight = None
     if procedure == "appearance":
-        from bench.appearance_check import check_answers
 
         def preflight(pack: PackSpec) -> None:
             check_dimensions(pack, scripted, answers or "")
@@ -238,8 +254,6 @@ _FORM_OPTIONS = {
 
 def _check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -> None:
     """A typo in the model would only surface at the first run, after the units were logged."""
-    from procedures.specs import load_builtin_specs
-
     known = sorted(load_builtin_specs())
     if model in known or allow_unknown:
         return
@@ -306,9 +320,6 @@ def complaint_new(
     they are escalated at once, and the emergency group of the station's [notifications] section
     is alerted through its channel; what was sent is printed. See `packbench major --help`.
     """
-    from bench.cli_major import register_major, would_be_major
-    from results.complaints import ComplaintForm, register_complaint
-
     if severe:
         if severity not in (None, "severe"):
             raise InputError(f"--severe contradicts --severity {severity}; give one of them")
@@ -348,10 +359,6 @@ def complaint_new(
 @_json_option
 def complaint_list(station_file: Path | None, as_json: bool) -> int:
     """List the registered complaints, newest first."""
-    from sqlalchemy import select
-
-    from results.models import Complaint
-
     sessions = open_store_for(_station(station_file))
     with sessions() as session:
         rows = [
@@ -382,9 +389,6 @@ def complaint_list(station_file: Path | None, as_json: bool) -> int:
 def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int:
     """A complaint's units: each procedure's latest valid run on its own row (invalid and
     aborted runs are listed below the table, not summarised)."""
-    from results.complaints import get_complaint
-    from results.errors import NotFound
-
     sessions = open_store_for(_station(station_file))
     with sessions() as session:
         try:
@@ -483,9 +487,6 @@ def unit_add(
     station_file: Path | None,
 ) -> int:
     """Log returned units (SERIALS) under a complaint."""
-    from results.complaints import add_returned_unit, get_complaint
-    from results.errors import NotFound
-
     config = _station(station_file)
     if product_model:
         _check_model(product_model, allow_unknown=False, custom_hint=False)
@@ -520,9 +521,6 @@ def unit_add(
 @_station_option
 def report(number: str, fmt: str, lang: str, out: Path | None, station_file: Path | None) -> int:
     """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV)."""
-    from bench.reporting import write_report
-    from results.attachments import EvidenceStore
-
     config = _station(station_file)
     evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
     path = write_report(
@@ -541,12 +539,9 @@ def instruments() -> None:
 @_station_option
 def instruments_check(station_file: Path | None) -> int:
     """Open every configured instrument: identity and self-test (*TST?) of each."""
-    from bench.station import CheckResult, check_station
-    from bench.terminal_prompts import TerminalPrompts
-
     config = _station(station_file)
 
-    def show(result: CheckResult) -> None:
+    def show(result: InstrumentCheck) -> None:
         mark = "ok " if result.ok else "BAD"
         click.echo(f"{mark} {result.role:<7} {result.resource}")
         if result.identity:
@@ -583,14 +578,12 @@ def sim(
     as_json: bool,
 ) -> int:
     """Serve a standalone simulated bench until Ctrl-C (like python -m simulators)."""
-    from bench.simulated import check_fault, fault_descriptions, serve
-
     if list_faults:
         for name, text in fault_descriptions().items():
             click.echo(f"{name}\n    {text}")
         return EXIT_PASS
     check_fault(fault, spec)
-    return serve(
+    return serve_simulation(
         fault=fault,
         spec=spec,
         source_model=source_model,
@@ -624,11 +617,9 @@ def doctor(station_file: Path | None, as_json: bool) -> int:
     """Check the station file, the store (reachable, migrated, writable) and every instrument
     (identity, self-test, safe state read back); each problem is named with its fix. Changes
     nothing. Exit status: 0 ready, 2 station file, 5 store, 3 instruments (the first failing)."""
-    from bench.doctor import CheckResult, run_checks
-
     marks = {"ok": "ok  ", "warning": "WARN", "failed": "FAIL", "skipped": "skip"}
 
-    def show(result: CheckResult) -> None:
+    def show(result: DoctorCheck) -> None:
         out = _human(as_json)
         click.echo(f"{marks[result.status]}  {result.check:<12} {result.detail}", file=out)
         if result.fix:
@@ -668,8 +659,6 @@ def recover(station_file: Path | None) -> int:
     nothing twice. Journals of runs still recording are left alone. Any command that opens the
     store does the same quietly; this one reports.
     """
-    from bench.recovery import replay_pending
-
     config = _station(station_file)
     sessions = open_store_for(config, replay=False)
     summary = replay_pending(config, sessions, click.echo)
