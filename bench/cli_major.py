@@ -28,11 +28,15 @@ from results.major import (
     Decision,
     EmergencyGroup,
     MajorCategory,
+    attach_acceptance,
     close_major,
     closure_blockers,
     deadlines,
     major_category,
     major_for,
+    open_containment,
+    record_meeting,
+    record_supplier_notification,
     register_major_complaint,
 )
 from results.manual_models import EmergencyNotification, MajorComplaint
@@ -166,8 +170,6 @@ def containment(
     number: str, stock: int, locations: str, production_hold: bool, station_file: Path | None
 ) -> int:
     """Record the containment of complaint NUMBER: stock on hand frozen, production held."""
-    from results.major import open_containment
-
     config = station(station_file)
     with open_store_for(config).begin() as session:
         found = _major(session, number)
@@ -205,8 +207,6 @@ def meeting(
     station_file: Path | None,
 ) -> int:
     """Record the emergency meeting of complaint NUMBER: who attended, each decision's owner."""
-    from results.major import record_meeting
-
     config = station(station_file)
     parsed = [_decision(d) for d in decisions]
     when = parse_datetime(held_at, "--held-at")
@@ -240,8 +240,6 @@ def supplier(
     station_file: Path | None,
 ) -> int:
     """Record that the supplier was notified (and notify them by e-mail with --email)."""
-    from results.major import record_supplier_notification
-
     config = station(station_file)
     channel = notification_channel(require_notifications(config)) if email else None
     with open_store_for(config).begin() as session:
@@ -269,8 +267,6 @@ def supplier(
 @station_option
 def accept(number: str, document: Path, station_file: Path | None) -> int:
     """Attach the customer's written acceptance (PDF, or a PNG/JPEG scan) to NUMBER."""
-    from results.major import attach_acceptance
-
     config = station(station_file)
     with open_store_for(config).begin() as session:
         found = _major(session, number)

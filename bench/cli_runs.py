@@ -14,6 +14,9 @@ import click
 
 from bench.cli_common import emit, json_option, station, station_option
 from bench.errors import EXIT_PASS, InputError
+from bench.runner import open_store_for
+from results.accounts import Role, authenticate
+from results.run_validity import invalidate_run
 
 
 @click.command("invalidate")
@@ -33,10 +36,6 @@ def invalidate(
     run_id: int, reason: str, token: str, station_file: Path | None, as_json: bool
 ) -> int:
     """Mark RUN_ID invalid (QA only): it stays in the record but is no longer evidence."""
-    from bench.runner import open_store_for
-    from results.accounts import Role, authenticate
-    from results.run_validity import invalidate_run
-
     sessions = open_store_for(station(station_file))
     with sessions.begin() as session:
         who = authenticate(session, token)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
@@ -38,11 +40,14 @@ from bench.errors import (
     ConfigError,
     StationError,
 )
+from bench.simulated import start_simulation
 from bench.station import check_source_channel, open_endpoint, self_test
 from bench.store_setting import StoreChoice, choose_store, with_store
 from bench.watchdog import self_test as watchdog_self_test
 from instruments.errors import InstrumentError
 from instruments.roles import DCSource, ElectronicLoad, Instrument
+from results import migrations
+from results.db import READ_ONLY_OPTION, make_engine
 
 Status = Literal["ok", "warning", "failed", "skipped"]
 
@@ -101,8 +106,6 @@ def check_store(ctx: DoctorContext) -> Iterable[CheckResult]:
     if ctx.config is None or ctx.store is None:
         yield _skipped("store", "needs a valid station file (see above)")
         return
-    from results.db import READ_ONLY_OPTION, make_engine
-
     choice = ctx.store
     where = f"{choice.shown()} (from {choice.origin})"
     sqlite_file = _sqlite_path(choice.target)
@@ -205,12 +208,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _revisions(engine: Engine, target: str) -> tuple[list[str], list[str], set[str]]:
     """(the store's revisions, the newest this software has, every revision it knows)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from results.migrations import config
-
-    scripts = ScriptDirectory.from_config(config(target))
+    scripts = ScriptDirectory.from_config(migrations.config(target))
     known = {script.revision for script in scripts.walk_revisions()}
     with engine.connect() as connection:
         current = list(MigrationContext.configure(connection).get_current_heads())
@@ -261,8 +259,6 @@ def check_instruments(ctx: DoctorContext) -> Iterable[CheckResult]:
     if config.simulation is not None and config.simulation.control is None:
         # a simulator of its own, started for the check (an attached one is left as it is:
         # its instruments are reached by their resources, no fault is applied to it)
-        from bench.simulated import start_simulation
-
         try:
             endpoints = start_simulation(config, ctx.stack, unit_serial="")[0]
         except BenchError as exc:

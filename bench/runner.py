@@ -37,6 +37,7 @@ from bench.errors import (
     StoreUnavailable,
 )
 from bench.live import LiveView
+from bench.recovery import recorder_for, replay_on_open
 from bench.safe_start import (
     mark_dead_runs,
     process_state,
@@ -44,6 +45,7 @@ from bench.safe_start import (
     restore_unit_after,
     with_safe_start_record,
 )
+from bench.simulated import check_fault
 from bench.source_choice import check_opened, choose_source
 from bench.station import Station, open_station
 from bench.store_setting import shown
@@ -70,7 +72,9 @@ from results.errors import NotFound, ResultsError
 from results.journal import JournalError, UnitUpdate
 from results.journaled_recorder import is_store_outage
 from results.models import ReturnedUnit, UnitStatus
+from results.run_validity import invalidations
 from results.store import open_store
+from results.unit_summaries import summarise_unit
 
 ProcedureBuilder = Callable[[FixtureChanger, DiagnosisOptions], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
@@ -239,8 +243,6 @@ def open_store_for(config: StationConfig, *, replay: bool = True) -> sessionmake
             f"{exc}. Fix: check the path or URL and that the database server is running"
         ) from exc
     if replay:
-        from bench.recovery import replay_on_open
-
         replay_on_open(config, lambda text: print(text, file=sys.stderr))
     _close_dead_runs(sessions, config.operator)
     return sessions
@@ -380,8 +382,6 @@ def run_unit(
         )
     fault = ""
     if config.simulation is not None and not bench_free:
-        from bench.simulated import check_fault
-
         fault = check_fault(
             config.simulation.fault_for(ref.serial, sim_fault), str(ref.spec.source)
         )
@@ -400,8 +400,6 @@ def run_unit(
             spec_source=str(ref.spec.source),
             source_model=source_model,
         )
-    from bench.recovery import recorder_for
-
     recorder = recorder_for(
         config,
         unit_id=ref.unit_id,
@@ -542,9 +540,6 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
     this host), or ``unknown`` (another host's process: it cannot be checked from here, so the
     run is left alone). Runs of a gone process of this host were already closed at store open.
     """
-    from results.run_validity import invalidations
-    from results.unit_summaries import summarise_unit
-
     found = get_complaint(session, complaint_number)
     invalid = invalidations(session, (r.id for u in found.units for r in u.runs))
     units: list[dict[str, Any]] = []
