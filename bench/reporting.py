@@ -54,6 +54,7 @@ def render(
     try:
         images = None if evidence is None else photos(data, evidence)
         if fmt == "html":
+            # Renderers imported per format: the PDF one loads reportlab, which HTML never needs.
             from results.reports.html import render_html
 
             return f"{name}.html", render_html(data, lang, images=images).encode("utf-8")

@@ -93,11 +93,13 @@ def open_transport(resource: str, *, timeout: float = 2.0, **options: Any) -> Tr
     """The transport for ``resource`` (rules in the module docstring)."""
     kind = classify_resource(resource)
     if kind == "visa":
+        # Imported here: pyvisa is heavy and only VISA resources need it.
         from instruments.transports.visa import VisaTransport
 
         options = {**default_terminations(resource), **options}
         return VisaTransport.open(resource, timeout=timeout, **options)
     if kind == "serial":
+        # Imported here: pyserial is only needed for serial resources.
         from instruments.transports.serial_port import SerialTransport
 
         return SerialTransport.open(resource, timeout=timeout, **options)

@@ -29,6 +29,7 @@ from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
 from results.reports.html import measurement_cells, measurement_headers, verdict_reason
+from results.reports.labels import catalogue
 from results.reports.model import MeasurementRow
 from results.run_validity import invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
@@ -46,8 +47,9 @@ from service.auth import (
     store_of,
 )
 from service.errors import Forbidden, Unauthenticated
+from service.i18n import translator
 from service.pages.manual_view import list_context, manual_context
-from service.pages.render import page, page_user, settings_of
+from service.pages.render import locale_of, page, page_user, settings_of
 from service.plotting import trace_svg
 from service.report_files import render_report
 from service.uploads import read_upload
@@ -229,9 +231,6 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
             raise NotFound("run", run_id)
         rows = [_row(run.id, step, m) for step in run.steps for m in step.measurements]
         attachments = list(session.scalars(select(Attachment).where(Attachment.run_id == run.id)))
-        from results.reports.labels import catalogue
-        from service.pages.render import locale_of
-
         t_report = catalogue(locale_of(request))
         table = [
             (
@@ -262,9 +261,6 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
 @router.get("/traces/{trace_id}.svg")
 def trace_image(trace_id: RowId, request: Request) -> Response:
     page_user(request)
-    from service.i18n import translator
-    from service.pages.render import locale_of
-
     with store_of(request).sessions() as session:
         body = trace_svg(session, trace_id, translator(locale_of(request))("trace.time"))
     return Response(body, media_type="image/svg+xml", headers={"Cache-Control": "private"})
