@@ -9,6 +9,7 @@ and reopening need a reason), stamps its time, and audits itself with before and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -82,6 +83,51 @@ def transition(
     guard(bool(actor and actor.strip()), "name the person making the change")
 
     before = snapshot(complaint)
+    _fill_in(
+        session,
+        complaint,
+        current,
+        goal,
+        guard,
+        when=when,
+        actor=actor,
+        reason=reason,
+        decision=decision,
+        rationale=rationale,
+        note=note,
+    )
+    complaint.status = goal.value
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"complaint.{goal.value}",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after=snapshot(complaint),
+        reason=reason,
+    )
+    return complaint
+
+
+def _fill_in(
+    session: Session,
+    complaint: Complaint,
+    current: ComplaintStatus,
+    goal: ComplaintStatus,
+    guard: Callable[[bool, str], None],
+    *,
+    when: datetime,
+    actor: str,
+    reason: str,
+    decision: str | None,
+    rationale: str | None,
+    note: str | None,
+) -> None:
+    """The fields the state ``goal`` fills in (reopening a decision clears the decision's), each
+    checked through ``guard`` first: apart from ``transition`` so that the rules of the path
+    (which states follow which) and of the states (what each records) read separately."""
     if goal is S.HANDLING_REPORTED:
         complaint.handling_reported_at = when
     elif goal is S.UNDER_ANALYSIS:
@@ -109,16 +155,3 @@ def transition(
         guard(bool(reason.strip()), "cancelling needs a reason")
         complaint.cancelled_at = when
         complaint.cancel_reason = reason
-    complaint.status = goal.value
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action=f"complaint.{goal.value}",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        before=before,
-        after=snapshot(complaint),
-        reason=reason,
-    )
-    return complaint
