@@ -110,24 +110,10 @@ def check_store(ctx: DoctorContext) -> Iterable[CheckResult]:
     where = f"{choice.shown()} (from {choice.origin})"
     sqlite_file = _sqlite_path(choice.target)
     if sqlite_file is not None and not sqlite_file.exists():
-        folder = next((p for p in sqlite_file.parents if p.exists()), None)
-        if folder is None or not os.access(folder, os.W_OK):
-            yield CheckResult(
-                "store",
-                "failed",
-                f"{where}: the SQLite file does not exist and {folder} is not writable",
-                "choose a writable place for the store (--database / $PACKBENCH_DATABASE_URL / "
-                "station.database)",
-            )
-            return
-        yield CheckResult(
-            "store",
-            "warning",
-            f"{where}: the SQLite file does not exist yet (the first command creates it)",
-            "nothing to do, or create it now with `packbench db upgrade`; if the benches "
-            "share a store, point --database / $PACKBENCH_DATABASE_URL at it instead",
-        )
-        ctx.store_ready = True
+        finding = _missing_sqlite_file(where, sqlite_file)
+        yield finding
+        if finding.status == "warning":
+            ctx.store_ready = True
         return
     try:
         writer = make_engine(choice.target, connect_args=_connect_timeout(choice.target))
@@ -147,28 +133,10 @@ def check_store(ctx: DoctorContext) -> Iterable[CheckResult]:
         return
     ctx.engine = engine
     yield CheckResult("store", "ok", f"{where}: reachable")
-    current, heads, known = _revisions(engine, choice.target)
-    unknown = [revision for revision in current if revision not in known]
-    if unknown:
-        yield CheckResult(
-            "store",
-            "failed",
-            f"schema at revision {', '.join(unknown)}, which this packbench does not know "
-            f"(its newest is {', '.join(heads)}): a newer packbench migrated the store",
-            "update packbench on this bench to the version the store was migrated by",
-        )
+    schema = _schema_finding(engine, choice.target)
+    yield schema
+    if schema.status == "failed":
         return
-    if set(current) != set(heads):
-        have = f"revision {', '.join(current)}" if current else "no schema"
-        yield CheckResult(
-            "store",
-            "warning",
-            f"{have}, newest is {', '.join(heads)}: the next command will migrate it",
-            "run `packbench db upgrade` once, deliberately (back a shared store up first), "
-            "rather than let the next run do it",
-        )
-    else:
-        yield CheckResult("store", "ok", f"schema at revision {', '.join(current)} (the newest)")
     problem = _write_problem(engine, sqlite_file)
     if problem:
         yield CheckResult(
@@ -181,6 +149,50 @@ def check_store(ctx: DoctorContext) -> Iterable[CheckResult]:
         return
     ctx.store_ready = True
     yield CheckResult("store", "ok", "writable")
+
+
+def _missing_sqlite_file(where: str, sqlite_file: Path) -> CheckResult:
+    """A SQLite store not created yet: fine where its folder is writable (created on first use)."""
+    folder = next((p for p in sqlite_file.parents if p.exists()), None)
+    if folder is None or not os.access(folder, os.W_OK):
+        return CheckResult(
+            "store",
+            "failed",
+            f"{where}: the SQLite file does not exist and {folder} is not writable",
+            "choose a writable place for the store (--database / $PACKBENCH_DATABASE_URL / "
+            "station.database)",
+        )
+    return CheckResult(
+        "store",
+        "warning",
+        f"{where}: the SQLite file does not exist yet (the first command creates it)",
+        "nothing to do, or create it now with `packbench db upgrade`; if the benches "
+        "share a store, point --database / $PACKBENCH_DATABASE_URL at it instead",
+    )
+
+
+def _schema_finding(engine: Engine, target: str) -> CheckResult:
+    """The store's schema revision against the ones this packbench knows."""
+    current, heads, known = _revisions(engine, target)
+    unknown = [revision for revision in current if revision not in known]
+    if unknown:
+        return CheckResult(
+            "store",
+            "failed",
+            f"schema at revision {', '.join(unknown)}, which this packbench does not know "
+            f"(its newest is {', '.join(heads)}): a newer packbench migrated the store",
+            "update packbench on this bench to the version the store was migrated by",
+        )
+    if set(current) != set(heads):
+        have = f"revision {', '.join(current)}" if current else "no schema"
+        return CheckResult(
+            "store",
+            "warning",
+            f"{have}, newest is {', '.join(heads)}: the next command will migrate it",
+            "run `packbench db upgrade` once, deliberately (back a shared store up first), "
+            "rather than let the next run do it",
+        )
+    return CheckResult("store", "ok", f"schema at revision {', '.join(current)} (the newest)")
 
 
 def _sqlite_path(target: str) -> Path | None:
