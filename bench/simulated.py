@@ -26,7 +26,7 @@ from bench.errors import ConfigError, InputError, StationError
 from procedures.clock import Clock, SimulatedClock
 from procedures.diagnosis.fixtures import ControlFixtures, FixtureChanger
 from procedures.errors import ClockError
-from simulators.launcher import LaunchError, fault_catalogue, start_bench
+from simulators.launcher import LaunchError, SimulatedBenchServer, fault_catalogue, start_bench
 from simulators.launcher import check_fault as launcher_check_fault
 
 SERIAL_ROLES = {"rmeter"}
@@ -100,28 +100,7 @@ def start_simulation(
     assert sim_config is not None, "start_simulation needs a simulated station"
     chosen = check_fault(sim_config.fault_for(unit_serial, fault), spec_source)
     if sim_config.control is not None:
-        endpoints = {
-            role: Endpoint.from_config(entry) for role, entry in config.instruments.items()
-        }
-        clock, control = _clock(sim_config.control, sim_config.speed, stack)
-        try:
-            control.request(f"FAULT {chosen}")
-            wired = control.request("STATE?").get("state", {}).get("wired_channel", 1)
-        except ClockError as exc:
-            raise StationError(
-                f"simulation.control ({sim_config.control}): {exc}. Fix: start the simulator "
-                "(python -m simulators) or correct simulation.control in the station file"
-            ) from exc
-        if wired != config.source_channel:
-            raise ConfigError(
-                config.source,
-                "fixture.source_channel",
-                f"{config.source_channel} is not the channel the simulator at "
-                f"{sim_config.control} wires to the fixture (channel {wired})",
-                f"set source_channel = {wired}, or start the simulator with "
-                f"--source-channel {config.source_channel}",
-            )
-        return endpoints, clock, ControlFixtures(control), control
+        return _attach(config, sim_config.control, sim_config.speed, chosen, stack)
     models = {role: entry.model for role, entry in config.instruments.items()}
     if source_model is not None:
         models["source"] = source_model  # bench.source_choice's pick for this spec
@@ -139,7 +118,42 @@ def start_simulation(
     except LaunchError as exc:
         raise InputError(f"cannot start the simulated bench: {exc}") from exc
     stack.callback(sim.stop)
-    endpoints = {}
+    endpoints = _served_endpoints(config, sim)
+    clock, control = _clock(sim.control_address, sim_config.speed, stack)
+    return endpoints, clock, ControlFixtures(control), control
+
+
+def _attach(
+    config: StationConfig, control_address: str, speed: float | None, fault: str, stack: ExitStack
+) -> tuple[dict[str, Endpoint], Clock, FixtureChanger, SimulatedClock]:
+    """A simulator started elsewhere (``[simulation] control``): its instruments are reached at
+    the station file's resources; it is told the fault and must wire the configured channel."""
+    endpoints = {role: Endpoint.from_config(entry) for role, entry in config.instruments.items()}
+    clock, control = _clock(control_address, speed, stack)
+    try:
+        control.request(f"FAULT {fault}")
+        wired = control.request("STATE?").get("state", {}).get("wired_channel", 1)
+    except ClockError as exc:
+        raise StationError(
+            f"simulation.control ({control_address}): {exc}. Fix: start the simulator "
+            "(python -m simulators) or correct simulation.control in the station file"
+        ) from exc
+    if wired != config.source_channel:
+        raise ConfigError(
+            config.source,
+            "fixture.source_channel",
+            f"{config.source_channel} is not the channel the simulator at "
+            f"{control_address} wires to the fixture (channel {wired})",
+            f"set source_channel = {wired}, or start the simulator with "
+            f"--source-channel {config.source_channel}",
+        )
+    return endpoints, clock, ControlFixtures(control), control
+
+
+def _served_endpoints(config: StationConfig, sim: SimulatedBenchServer) -> dict[str, Endpoint]:
+    """Where each instrument of a simulator started here is served (pseudo-terminal for serial
+    models), with the station file's transport settings as on hardware."""
+    endpoints: dict[str, Endpoint] = {}
     for role, served in sim.instruments.items():
         serial = role in SERIAL_ROLES or served.model == "IT8511"
         if serial and served.pty is None:
@@ -154,8 +168,7 @@ def start_simulation(
             entry.timeout_s,
             options,
         )
-    clock, control = _clock(sim.control_address, sim_config.speed, stack)
-    return endpoints, clock, ControlFixtures(control), control
+    return endpoints
 
 
 def serve(
