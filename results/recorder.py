@@ -368,23 +368,8 @@ class DatabaseRecorder:
             run = session.get(Run, run_id)
             if run is None:
                 raise NotFound("run", run_id)
-            before = snapshot(run)
-            run.ended_at = ended
-            run.verdict = outcome.verdict.name
-            run.status = RunStatus.FINISHED.value
-            run.message = outcome.message
-            run.conclusions = [
-                asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions
-            ]
-            session.flush()
-            audit.record(
-                session,
-                actor=self._operator,
-                action="run.finished",
-                entity_type="run",
-                entity_id=run_id,
-                before=before,
-                after=snapshot(run),
+            finish_run(
+                session, run, outcome, ended=ended, actor=self._operator, before=snapshot(run)
             )
             seal_steps(session, run_id, self._steps, self._chain, actor=self._operator)
         self._finished = True
@@ -392,6 +377,67 @@ class DatabaseRecorder:
     def close(self) -> None:
         """Give the held connection back without finishing the run (it will show interrupted)."""
         self._writer.close()
+
+
+def new_run_row(
+    info: RunInfo,
+    *,
+    unit_id: int,
+    complaint_id: int | None,
+    started: datetime,
+    now: datetime | None = None,
+) -> Run:
+    """The ``running`` run row for ``info``, as the live recorder, a journal replay and a run
+    import all write it (one builder, so the three paths cannot drift apart)."""
+    return Run(
+        unit_id=unit_id,
+        complaint_id=complaint_id,
+        procedure=info.procedure,
+        procedure_version=info.procedure_version,
+        station=info.station,
+        operator=info.operator,
+        spec=info.spec,
+        started_at=started,
+        status=RunStatus.RUNNING.value,
+        interrupted=False,
+        message="",
+        host=_HOST,
+        pid=os.getpid(),
+        heartbeat_at=datetime.now(UTC) if now is None else now,
+        steps_recorded=0,
+    )
+
+
+def finish_run(
+    session: Session,
+    run: Run,
+    outcome: RunOutcome,
+    *,
+    ended: datetime,
+    actor: str,
+    before: dict[str, Any],
+) -> None:
+    """Write ``outcome`` into ``run`` and audit the change from ``before`` (the caller's
+    ``snapshot(run)``, taken before any change of its own such as ``steps_recorded``).
+
+    Shared by the recorder, the journal replay and the run import, so a finished run looks
+    the same in the store and the audit log whichever way it arrived.
+    """
+    run.ended_at = ended
+    run.verdict = outcome.verdict.name
+    run.status = RunStatus.FINISHED.value
+    run.message = outcome.message
+    run.conclusions = [asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions]
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="run.finished",
+        entity_type="run",
+        entity_id=run.id,
+        before=before,
+        after=snapshot(run),
+    )
 
 
 def insert_run(
@@ -421,23 +467,7 @@ def insert_run(
                 f"{complaint.number}",
                 "record the run against the complaint it belongs to",
             )
-    run = Run(
-        unit_id=unit.id,
-        complaint_id=complaint_id,
-        procedure=info.procedure,
-        procedure_version=info.procedure_version,
-        station=info.station,
-        operator=info.operator,
-        spec=info.spec,
-        started_at=started,
-        status=RunStatus.RUNNING.value,
-        interrupted=False,
-        message="",
-        host=_HOST,
-        pid=os.getpid(),
-        heartbeat_at=datetime.now(UTC),
-        steps_recorded=0,
-    )
+    run = new_run_row(info, unit_id=unit.id, complaint_id=complaint_id, started=started)
     session.add(run)
     session.flush()
     audit.record(
