@@ -34,6 +34,7 @@ from results.integrity import (
     steps_genesis,
     trace_hash,
 )
+from results.measurement_schema import MEASURED_AT, STORED_COLUMNS, stored_row, stored_values
 from results.models import (
     Attachment,
     Complaint,
@@ -53,29 +54,7 @@ _TRACE_TABLE = cast(Table, Trace.__table__)
 _CHANNEL_TABLE = cast(Table, TraceChannel.__table__)
 _ATTACHMENT_TABLE = cast(Table, Attachment.__table__)
 _RUN_TABLE = cast(Table, Run.__table__)
-_MEASUREMENT_COLUMNS = (
-    "step_id",
-    "idx",
-    "name",
-    "value",
-    "text_value",
-    "unit",
-    "low",
-    "high",
-    "low_inclusive",
-    "high_inclusive",
-    "nominal",
-    "marginal_low",
-    "marginal_high",
-    "verdict",
-    "comparison",
-    "instrument",
-    "description",
-    "measured_at",
-    "row_hash",
-)
-# ``Enum.name`` is a Python-level descriptor; a dict lookup per measurement is a tenth of it.
-_VERDICT_NAMES = {verdict: verdict.name for verdict in Verdict}
+_MEASUREMENT_COLUMNS = ("step_id", *STORED_COLUMNS, "row_hash")
 _HOST = socket.gethostname()
 _HEARTBEAT = "UPDATE run SET heartbeat_at = ?, steps_recorded = steps_recorded + 1 WHERE id = ?"
 
@@ -262,66 +241,14 @@ class DatabaseRecorder:
         params: list[list[Any]] = []
         step_index = step.index
         for idx, m in enumerate(step.measurements):
-            limits = m.limits
-            when = m.timestamp
+            values = stored_values(idx, m)
+            when = values[MEASURED_AT]
             if when.tzinfo is None:
                 _aware(when, f"{step.name}/{m.name}.timestamp")
-            value = None if m.value is None else float(m.value)
-            low = None if limits.low is None else float(limits.low)
-            high = None if limits.high is None else float(limits.high)
-            nominal = None if limits.nominal is None else float(limits.nominal)
-            marginal_low = None if limits.marginal_low is None else float(limits.marginal_low)
-            marginal_high = None if limits.marginal_high is None else float(limits.marginal_high)
-            low_inclusive = bool(limits.low_inclusive)
-            high_inclusive = bool(limits.high_inclusive)
-            verdict = _VERDICT_NAMES[m.verdict]
-            row_hash = measurement_hash(
-                run_id,
-                step_index,
-                {
-                    "idx": idx,
-                    "name": m.name,
-                    "value": value,
-                    "text_value": m.text_value,
-                    "unit": m.unit,
-                    "low": low,
-                    "high": high,
-                    "low_inclusive": low_inclusive,
-                    "high_inclusive": high_inclusive,
-                    "nominal": nominal,
-                    "marginal_low": marginal_low,
-                    "marginal_high": marginal_high,
-                    "verdict": verdict,
-                    "comparison": m.comparison,
-                    "instrument": m.instrument,
-                    "description": m.description,
-                    "measured_at": when,
-                },
-            )
+            row_hash = measurement_hash(run_id, step_index, stored_row(values))
             hashes.append(row_hash)
-            params.append(
-                [
-                    None,
-                    idx,
-                    m.name,
-                    value,
-                    m.text_value,
-                    m.unit,
-                    low,
-                    high,
-                    low_inclusive,
-                    high_inclusive,
-                    nominal,
-                    marginal_low,
-                    marginal_high,
-                    verdict,
-                    m.comparison,
-                    m.instrument,
-                    m.description,
-                    bind_time(when),
-                    row_hash,
-                ]
-            )
+            values[MEASURED_AT] = bind_time(when)
+            params.append([None, *values, row_hash])
         return hashes, params
 
     @staticmethod
