@@ -19,7 +19,7 @@ however many processes contributed steps.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, select
@@ -34,7 +34,13 @@ from results.integrity import snapshot
 from results.journal import JournalContents, RunHeader, UnitUpdate
 from results.journal_models import JournalRun
 from results.models import Run, RunStatus, Step
-from results.recorder import DatabaseRecorder, chain_of_stored_steps, insert_run, seal_steps
+from results.recorder import (
+    DatabaseRecorder,
+    chain_of_stored_steps,
+    finish_run,
+    insert_run,
+    seal_steps,
+)
 
 _STEP = cast(Table, Step.__table__)
 
@@ -122,24 +128,8 @@ class JournalApplier:
             if run.status == RunStatus.FINISHED.value:
                 return False
             before = snapshot(run)
-            run.ended_at = outcome.ended
-            run.verdict = outcome.verdict.name
-            run.status = RunStatus.FINISHED.value
             run.interrupted = False  # a run marked interrupted while its journal waited
-            run.message = outcome.message
-            run.conclusions = [
-                asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions
-            ]
-            session.flush()
-            audit.record(
-                session,
-                actor=self.actor,
-                action="run.finished",
-                entity_type="run",
-                entity_id=run_id,
-                before=before,
-                after=snapshot(run),
-            )
+            finish_run(session, run, outcome, ended=outcome.ended, actor=self.actor, before=before)
             count, chain = chain_of_stored_steps(session, run_id)
             seal_steps(session, run_id, count, chain, actor=self.actor)
             _update_unit(session, self.header.unit_id, update)

@@ -21,7 +21,6 @@ from sqlalchemy.types import NullType
 
 from procedures.records import (
     Conclusion,
-    LimitsRecord,
     MeasurementRecord,
     RunInfo,
     RunOutcome,
@@ -31,6 +30,7 @@ from procedures.records import (
 from results import traces
 from results.attachments import EvidenceStore
 from results.errors import NotFound
+from results.measurement_schema import record_of
 from results.models import (
     Attachment,
     Complaint,
@@ -58,26 +58,7 @@ class RecordedRun:
 
 
 def _measurement(m: Measurement) -> MeasurementRecord:
-    return MeasurementRecord(
-        name=m.name,
-        value=m.value,
-        unit=m.unit,
-        limits=LimitsRecord(
-            low=m.low,
-            high=m.high,
-            low_inclusive=m.low_inclusive,
-            high_inclusive=m.high_inclusive,
-            nominal=m.nominal,
-            marginal_low=m.marginal_low,
-            marginal_high=m.marginal_high,
-        ),
-        verdict=verdict_named(m.verdict),
-        comparison=m.comparison,
-        timestamp=m.measured_at,
-        instrument=m.instrument,
-        description=m.description,
-        text_value=m.text_value,
-    )
+    return record_of(m, verdict_named)
 
 
 def _trace(t: Trace) -> TraceRecord:
@@ -172,6 +153,9 @@ class MeasurementView(NamedTuple):
     Same attribute names and Python types as ``Measurement`` (aware UTC ``measured_at``, bool
     inclusivity), so code written against the model reads these unchanged. A tuple: building one
     from a result row costs a fraction of a microsecond, and it cannot be edited by mistake.
+    Its fields are ``measurement_schema.TABLE_COLUMNS`` in that order (checked by
+    ``tests/results/test_measurement_schema.py``); the limits, including ``nominal`` and the
+    marginal band, are all here.
     """
 
     id: int
@@ -179,7 +163,6 @@ class MeasurementView(NamedTuple):
     idx: int
     name: str
     value: float | None
-    text_value: str | None
     unit: str
     low: float | None
     high: float | None
@@ -190,9 +173,10 @@ class MeasurementView(NamedTuple):
     marginal_high: float | None
     verdict: str
     comparison: str
+    measured_at: datetime
     instrument: str | None
     description: str
-    measured_at: datetime
+    text_value: str | None
     row_hash: str
 
 

@@ -34,6 +34,7 @@ from results.integrity import (
     steps_genesis,
     trace_hash,
 )
+from results.measurement_schema import MEASURED_AT, STORED_COLUMNS, stored_row, stored_values
 from results.models import (
     Attachment,
     Complaint,
@@ -53,29 +54,7 @@ _TRACE_TABLE = cast(Table, Trace.__table__)
 _CHANNEL_TABLE = cast(Table, TraceChannel.__table__)
 _ATTACHMENT_TABLE = cast(Table, Attachment.__table__)
 _RUN_TABLE = cast(Table, Run.__table__)
-_MEASUREMENT_COLUMNS = (
-    "step_id",
-    "idx",
-    "name",
-    "value",
-    "text_value",
-    "unit",
-    "low",
-    "high",
-    "low_inclusive",
-    "high_inclusive",
-    "nominal",
-    "marginal_low",
-    "marginal_high",
-    "verdict",
-    "comparison",
-    "instrument",
-    "description",
-    "measured_at",
-    "row_hash",
-)
-# ``Enum.name`` is a Python-level descriptor; a dict lookup per measurement is a tenth of it.
-_VERDICT_NAMES = {verdict: verdict.name for verdict in Verdict}
+_MEASUREMENT_COLUMNS = ("step_id", *STORED_COLUMNS, "row_hash")
 _HOST = socket.gethostname()
 _HEARTBEAT = "UPDATE run SET heartbeat_at = ?, steps_recorded = steps_recorded + 1 WHERE id = ?"
 
@@ -262,66 +241,14 @@ class DatabaseRecorder:
         params: list[list[Any]] = []
         step_index = step.index
         for idx, m in enumerate(step.measurements):
-            limits = m.limits
-            when = m.timestamp
+            values = stored_values(idx, m)
+            when = values[MEASURED_AT]
             if when.tzinfo is None:
                 _aware(when, f"{step.name}/{m.name}.timestamp")
-            value = None if m.value is None else float(m.value)
-            low = None if limits.low is None else float(limits.low)
-            high = None if limits.high is None else float(limits.high)
-            nominal = None if limits.nominal is None else float(limits.nominal)
-            marginal_low = None if limits.marginal_low is None else float(limits.marginal_low)
-            marginal_high = None if limits.marginal_high is None else float(limits.marginal_high)
-            low_inclusive = bool(limits.low_inclusive)
-            high_inclusive = bool(limits.high_inclusive)
-            verdict = _VERDICT_NAMES[m.verdict]
-            row_hash = measurement_hash(
-                run_id,
-                step_index,
-                {
-                    "idx": idx,
-                    "name": m.name,
-                    "value": value,
-                    "text_value": m.text_value,
-                    "unit": m.unit,
-                    "low": low,
-                    "high": high,
-                    "low_inclusive": low_inclusive,
-                    "high_inclusive": high_inclusive,
-                    "nominal": nominal,
-                    "marginal_low": marginal_low,
-                    "marginal_high": marginal_high,
-                    "verdict": verdict,
-                    "comparison": m.comparison,
-                    "instrument": m.instrument,
-                    "description": m.description,
-                    "measured_at": when,
-                },
-            )
+            row_hash = measurement_hash(run_id, step_index, stored_row(values))
             hashes.append(row_hash)
-            params.append(
-                [
-                    None,
-                    idx,
-                    m.name,
-                    value,
-                    m.text_value,
-                    m.unit,
-                    low,
-                    high,
-                    low_inclusive,
-                    high_inclusive,
-                    nominal,
-                    marginal_low,
-                    marginal_high,
-                    verdict,
-                    m.comparison,
-                    m.instrument,
-                    m.description,
-                    bind_time(when),
-                    row_hash,
-                ]
-            )
+            values[MEASURED_AT] = bind_time(when)
+            params.append([None, *values, row_hash])
         return hashes, params
 
     @staticmethod
@@ -368,23 +295,8 @@ class DatabaseRecorder:
             run = session.get(Run, run_id)
             if run is None:
                 raise NotFound("run", run_id)
-            before = snapshot(run)
-            run.ended_at = ended
-            run.verdict = outcome.verdict.name
-            run.status = RunStatus.FINISHED.value
-            run.message = outcome.message
-            run.conclusions = [
-                asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions
-            ]
-            session.flush()
-            audit.record(
-                session,
-                actor=self._operator,
-                action="run.finished",
-                entity_type="run",
-                entity_id=run_id,
-                before=before,
-                after=snapshot(run),
+            finish_run(
+                session, run, outcome, ended=ended, actor=self._operator, before=snapshot(run)
             )
             seal_steps(session, run_id, self._steps, self._chain, actor=self._operator)
         self._finished = True
@@ -392,6 +304,67 @@ class DatabaseRecorder:
     def close(self) -> None:
         """Give the held connection back without finishing the run (it will show interrupted)."""
         self._writer.close()
+
+
+def new_run_row(
+    info: RunInfo,
+    *,
+    unit_id: int,
+    complaint_id: int | None,
+    started: datetime,
+    now: datetime | None = None,
+) -> Run:
+    """The ``running`` run row for ``info``, as the live recorder, a journal replay and a run
+    import all write it (one builder, so the three paths cannot drift apart)."""
+    return Run(
+        unit_id=unit_id,
+        complaint_id=complaint_id,
+        procedure=info.procedure,
+        procedure_version=info.procedure_version,
+        station=info.station,
+        operator=info.operator,
+        spec=info.spec,
+        started_at=started,
+        status=RunStatus.RUNNING.value,
+        interrupted=False,
+        message="",
+        host=_HOST,
+        pid=os.getpid(),
+        heartbeat_at=datetime.now(UTC) if now is None else now,
+        steps_recorded=0,
+    )
+
+
+def finish_run(
+    session: Session,
+    run: Run,
+    outcome: RunOutcome,
+    *,
+    ended: datetime,
+    actor: str,
+    before: dict[str, Any],
+) -> None:
+    """Write ``outcome`` into ``run`` and audit the change from ``before`` (the caller's
+    ``snapshot(run)``, taken before any change of its own such as ``steps_recorded``).
+
+    Shared by the recorder, the journal replay and the run import, so a finished run looks
+    the same in the store and the audit log whichever way it arrived.
+    """
+    run.ended_at = ended
+    run.verdict = outcome.verdict.name
+    run.status = RunStatus.FINISHED.value
+    run.message = outcome.message
+    run.conclusions = [asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions]
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="run.finished",
+        entity_type="run",
+        entity_id=run.id,
+        before=before,
+        after=snapshot(run),
+    )
 
 
 def insert_run(
@@ -421,23 +394,7 @@ def insert_run(
                 f"{complaint.number}",
                 "record the run against the complaint it belongs to",
             )
-    run = Run(
-        unit_id=unit.id,
-        complaint_id=complaint_id,
-        procedure=info.procedure,
-        procedure_version=info.procedure_version,
-        station=info.station,
-        operator=info.operator,
-        spec=info.spec,
-        started_at=started,
-        status=RunStatus.RUNNING.value,
-        interrupted=False,
-        message="",
-        host=_HOST,
-        pid=os.getpid(),
-        heartbeat_at=datetime.now(UTC),
-        steps_recorded=0,
-    )
+    run = new_run_row(info, unit_id=unit.id, complaint_id=complaint_id, started=started)
     session.add(run)
     session.flush()
     audit.record(

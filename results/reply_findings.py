@@ -22,9 +22,11 @@ from results.models import Complaint, Run, RunStatus, UnitStatus
 FINDING_KINDS = ("root_cause", "contributing")
 """Conclusion kinds the rules record as findings on the pack: the primary cause first, then
 each contributing finding (procedures/diagnosis/rules.py)."""
-PASSING = ("PASS", "MARGINAL")
+PASSING = (Verdict.PASS.name, Verdict.MARGINAL.name)
 """Run and measurement verdicts that count as passing; any other verdict (fail, skipped, error,
 aborted, incomplete, or one added later) does not."""
+_VERDICT_OF_NAME = Verdict.__members__
+"""Stored names (exact, upper case) to the engine's verdicts; the one list of verdict words."""
 UNTESTED_VALUES = ("not_tested", "not_measured")
 """Recorded answers meaning the test was not performed, whatever verdict they were given."""
 
@@ -119,18 +121,19 @@ def unit_result(serial: str, runs: list[Run], disposition: str, confirmed: bool)
     for run in chosen:
         for step in run.steps:
             for m in step.measurements:
-                if m.text_value in UNTESTED_VALUES or m.verdict == "SKIPPED":
+                said = _VERDICT_OF_NAME.get(m.verdict)  # None: a name newer than this code
+                if m.text_value in UNTESTED_VALUES or said is Verdict.SKIPPED:
                     not_tested.append(m.name)
-                elif m.verdict == "FAIL":
+                elif said is Verdict.FAIL:
                     failed.append(m.name)
-                elif m.verdict == "MARGINAL":
+                elif said is Verdict.MARGINAL:
                     marginal.append(m.name)
-                elif m.verdict in ("ERROR", "ABORTED"):
+                elif said in (Verdict.ERROR, Verdict.ABORTED):
                     errors.append(m.name)
-                elif m.verdict != "PASS":
+                elif said is not Verdict.PASS:
                     not_tested.append(m.name)
-        verdict = run.verdict or "ABORTED"
-        if run.status != RunStatus.FINISHED.value or verdict not in (*PASSING, "FAIL"):
+        verdict = run.verdict or Verdict.ABORTED.name
+        if run.status != RunStatus.FINISHED.value or verdict not in (*PASSING, Verdict.FAIL.name):
             stopped = True
         for c in run.conclusions or []:
             kind, value = str(c.get("kind")), str(c.get("value"))
@@ -141,7 +144,9 @@ def unit_result(serial: str, runs: list[Run], disposition: str, confirmed: bool)
             elif kind == "disposition":
                 proposed.append(value)
     verdicts = [
-        (r.verdict or "ABORTED") if r.status == RunStatus.FINISHED.value else "ABORTED"
+        (r.verdict or Verdict.ABORTED.name)
+        if r.status == RunStatus.FINISHED.value
+        else Verdict.ABORTED.name
         for r in chosen
     ]
     return UnitResult(

@@ -15,10 +15,7 @@ these rows are never changed after insertion.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -35,20 +32,17 @@ from results.models import (
     Complaint,
     Measurement,
     ReturnedUnit,
-    Run,
-    RunStatus,
     Step,
     Trace,
     TraceChannel,
 )
-from results.recorder import DatabaseRecorder, seal_steps
+from results.recorder import DatabaseRecorder, finish_run, new_run_row, seal_steps
 
 _STEP = cast(Table, Step.__table__)
 _MEASUREMENT = cast(Table, Measurement.__table__)
 _TRACE = cast(Table, Trace.__table__)
 _CHANNEL = cast(Table, TraceChannel.__table__)
 _ATTACHMENT = cast(Table, Attachment.__table__)
-_HOST = socket.gethostname()
 
 # The recorder's row builders: the one definition of a measurement row and a trace's channels,
 # so a run imported here hashes exactly as one recorded live (``verify`` re-derives both).
@@ -191,23 +185,7 @@ def import_run(
     unit_id, complaint_id = _unit_and_complaint(session, unit_id, info)
     operator = info.operator or "unknown"
     now = datetime.now(UTC)
-    run = Run(
-        unit_id=unit_id,
-        complaint_id=complaint_id,
-        procedure=info.procedure,
-        procedure_version=info.procedure_version,
-        station=info.station,
-        operator=info.operator,
-        spec=info.spec,
-        started_at=started,
-        status=RunStatus.RUNNING.value,
-        interrupted=False,
-        message="",
-        host=_HOST,
-        pid=os.getpid(),
-        heartbeat_at=now,
-        steps_recorded=0,
-    )
+    run = new_run_row(info, unit_id=unit_id, complaint_id=complaint_id, started=started, now=now)
     session.add(run)
     session.flush()
     run_id = run.id
@@ -226,20 +204,6 @@ def import_run(
         chain = step_link(chain, step_id, values)
     before = snapshot(run)
     run.steps_recorded = len(steps)
-    run.ended_at = ended
-    run.verdict = outcome.verdict.name
-    run.status = RunStatus.FINISHED.value
-    run.message = outcome.message
-    run.conclusions = [asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions]
-    session.flush()
-    audit.record(
-        session,
-        actor=operator,
-        action="run.finished",
-        entity_type="run",
-        entity_id=run_id,
-        before=before,
-        after=snapshot(run),
-    )
+    finish_run(session, run, outcome, ended=ended, actor=operator, before=before)
     seal_steps(session, run_id, len(steps), chain, actor=operator)
     return run_id

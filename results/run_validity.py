@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from procedures.records import Verdict
 from results import audit
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
@@ -41,7 +42,10 @@ def standing(run: Run, invalidation: RunInvalidation | None) -> RunStanding:
         return RunStanding.INVALID
     if run.status == RunStatus.RUNNING.value:
         return RunStanding.RUNNING
-    if run.status != RunStatus.FINISHED.value or (run.verdict or "ABORTED") == "ABORTED":
+    if (
+        run.status != RunStatus.FINISHED.value
+        or (run.verdict or Verdict.ABORTED.name) == Verdict.ABORTED.name
+    ):
         return RunStanding.ABORTED
     return RunStanding.VALID
 

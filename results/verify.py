@@ -28,6 +28,7 @@ from results.integrity import (
     steps_genesis,
     trace_hash,
 )
+from results.measurement_schema import stored_row_of
 from results.models import (
     Attachment,
     AuditEvent,
@@ -200,7 +201,7 @@ def _verify_steps(session: Session, report: VerifyReport) -> None:
         m_hashes = []
         for m in measurements.get(step.id, []):
             report.measurements += 1
-            recomputed = measurement_hash(step.run_id, step.idx, _measurement_row(m))
+            recomputed = measurement_hash(step.run_id, step.idx, stored_row_of(m))
             if recomputed != m.row_hash:
                 report.add("measurement", f"measurement id={m.id}", "row edited after recording")
             m_hashes.append(recomputed)
@@ -223,32 +224,6 @@ def _verify_steps(session: Session, report: VerifyReport) -> None:
                 f"step id={step.id}",
                 "measurements, traces or attachments differ from what was recorded",
             )
-
-
-def _float(value: float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _measurement_row(m: Measurement) -> dict[str, Any]:
-    return {
-        "idx": m.idx,
-        "name": m.name,
-        "value": _float(m.value),
-        "text_value": m.text_value,
-        "unit": m.unit,
-        "low": _float(m.low),
-        "high": _float(m.high),
-        "low_inclusive": bool(m.low_inclusive),
-        "high_inclusive": bool(m.high_inclusive),
-        "nominal": _float(m.nominal),
-        "marginal_low": _float(m.marginal_low),
-        "marginal_high": _float(m.marginal_high),
-        "verdict": m.verdict,
-        "comparison": m.comparison,
-        "instrument": m.instrument,
-        "description": m.description,
-        "measured_at": m.measured_at,
-    }
 
 
 def _verify_evidence(session: Session, report: VerifyReport, evidence_dir: Path) -> None:

@@ -55,6 +55,10 @@ class LimitsIn(BaseModel):
 
 
 class MeasurementIn(BaseModel):
+    """``procedures.records.MeasurementRecord`` as the API accepts it: the same field names (so
+    ``to_records`` copies them without naming each), with the document's size limits
+    (tests/service/test_run_submission.py checks the names stay the record's)."""
+
     name: Name
     value: Finite | None
     unit: Annotated[str, Field(max_length=32)]
@@ -160,16 +164,9 @@ def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]
             message=s.message,
             measurements=[
                 MeasurementRecord(
-                    name=m.name,
-                    value=m.value,
-                    unit=m.unit,
+                    **m.model_dump(exclude={"limits", "verdict"}),
                     limits=LimitsRecord(**m.limits.model_dump()),
                     verdict=Verdict[m.verdict],
-                    comparison=m.comparison,
-                    timestamp=m.timestamp,
-                    instrument=m.instrument,
-                    description=m.description,
-                    text_value=m.text_value,
                 )
                 for m in s.measurements
             ],

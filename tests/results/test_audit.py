@@ -89,8 +89,8 @@ def test_edited_measurement_with_forged_row_hash_is_still_detected(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
     from results.integrity import measurement_hash
+    from results.measurement_schema import stored_row_of
     from results.models import Measurement, Step
-    from results.verify import _measurement_row
 
     _recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:  # a careful forger also recomputes the row hash
@@ -99,7 +99,7 @@ def test_edited_measurement_with_forged_row_hash_is_still_detected(
         step_row = session.get(Step, m.step_id)
         assert step_row is not None
         m.verdict = "FAIL"
-        m.row_hash = measurement_hash(step_row.run_id, step_row.idx, _measurement_row(m))
+        m.row_hash = measurement_hash(step_row.run_id, step_row.idx, stored_row_of(m))
     with sessions() as session:
         report = verify_store(session, evidence_dir)
     assert [p.kind for p in report.problems] == ["step"]

@@ -13,10 +13,11 @@ from store_builders import outcome, register, run_info, step
 
 from results.calendar import set_calendar_day
 from results.integrity import measurement_hash, step_digest
+from results.measurement_schema import stored_row_of
 from results.models import AuditEvent, Measurement, Step
 from results.recorder import DatabaseRecorder, mark_interrupted_runs
 from results.reports import approval
-from results.verify import _measurement_row, verify_store
+from results.verify import verify_store
 
 
 def _drop_report_triggers(session: Session) -> None:
@@ -71,7 +72,7 @@ def test_fully_forged_measurement_is_caught_by_the_seal(
         step_row = session.get(Step, m.step_id)
         assert step_row is not None
         m.value = 4.0
-        m.row_hash = measurement_hash(run_id, step_row.idx, _measurement_row(m))
+        m.row_hash = measurement_hash(run_id, step_row.idx, stored_row_of(m))
         hashes = [
             x.row_hash
             for x in session.query(Measurement).filter_by(step_id=step_row.id).order_by("idx")

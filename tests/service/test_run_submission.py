@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -9,9 +10,11 @@ from documents import complaint_payload, run_document
 from service_support import Service
 from sqlalchemy import func, select
 
+from procedures.records import LimitsRecord, MeasurementRecord
 from results import run_import
 from results.models import AuditEvent, Measurement, Run, Step, Trace, TraceChannel
 from results.verify import verify_store
+from service.run_document import LimitsIn, MeasurementIn
 
 
 def _unit(svc: Service) -> tuple[str, dict[str, Any]]:
@@ -102,3 +105,9 @@ def test_complaint_temperature_in_another_unit_is_422_naming_the_field(
     body = r.json()
     named = body.get("field") or str(body.get("detail"))
     assert "usage_temperature" in named, body
+
+
+def test_the_measurement_schema_of_the_api_is_the_record() -> None:
+    """A field added to ``MeasurementRecord`` must be accepted by the API too (and no other)."""
+    assert set(MeasurementIn.model_fields) == {f.name for f in fields(MeasurementRecord)}
+    assert set(LimitsIn.model_fields) == {f.name for f in fields(LimitsRecord)}

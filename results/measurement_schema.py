@@ -1,0 +1,116 @@
+"""The stored shape of a measurement, derived from ``procedures.records.MeasurementRecord``.
+
+``MeasurementRecord`` (with its ``LimitsRecord``) is the one definition of a measurement. A stored
+row is that record flattened: the limits' fields become columns, ``timestamp`` is stored as
+``measured_at``, and the row adds its position in the step (``idx``). Everything that moves a
+measurement between the record and the store reads the column list and the row builder here (the
+recorder, the run import, the journal replay through the recorder, ``verify``, ``readback``), so
+a new record field needs no edit in any of them; ``tests/results/test_measurement_schema.py``
+fails until the table (a migration) and the read model carry it too
+(docs/measurement-schema.md walks through adding one).
+
+Values are converted to their stored Python types exactly once, here: ``float`` for the
+``float | None`` fields (a ``numpy.float64`` or an ``int`` from a driver becomes a plain float,
+so the hash input and the stored value are the same object), ``bool`` for the flags, the
+verdict's *name* for the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from operator import attrgetter
+from typing import Any
+
+from procedures.records import LimitsRecord, MeasurementRecord, Verdict
+
+_COLUMN_OF_FIELD = {"timestamp": "measured_at"}
+"""Record fields whose column has another name (the column predates the record's name)."""
+_NESTED = "limits"
+"""The record field whose own fields are stored as columns of the measurement row."""
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+_VERDICT_NAMES = {verdict: verdict.name for verdict in Verdict}
+# ``Enum.name`` is a Python-level descriptor; a dict lookup per measurement is a tenth of it.
+_TO_STORED: Mapping[str, Callable[[Any], Any]] = {
+    "float | None": _optional_float,
+    "bool": bool,
+    "Verdict": _VERDICT_NAMES.__getitem__,
+}
+"""How a field of each declared type becomes its stored value; other types are stored as they
+are (``str``, ``str | None``, ``datetime``: the recorder checks the time zone)."""
+
+
+def _flattened() -> tuple[tuple[str, str, str], ...]:
+    """(column, attribute path on the record, declared type) for every stored record field."""
+    out: list[tuple[str, str, str]] = []
+    for f in fields(MeasurementRecord):
+        if f.name == _NESTED:
+            out += [(lf.name, f"{_NESTED}.{lf.name}", str(lf.type)) for lf in fields(LimitsRecord)]
+        else:
+            out.append((_COLUMN_OF_FIELD.get(f.name, f.name), f.name, str(f.type)))
+    return tuple(out)
+
+
+_FLAT = _flattened()
+RECORD_COLUMNS: tuple[str, ...] = tuple(column for column, _path, _type in _FLAT)
+"""The columns a ``MeasurementRecord`` fills, in the record's field order."""
+STORED_COLUMNS: tuple[str, ...] = ("idx", *RECORD_COLUMNS)
+"""A measurement row's own content: the hash input's keys (``integrity.measurement_hash``)."""
+TABLE_COLUMNS: tuple[str, ...] = ("id", "step_id", *STORED_COLUMNS, "row_hash")
+"""Every column of the ``measurement`` table, as the ORM model and the read model name them."""
+MEASURED_AT = STORED_COLUMNS.index("measured_at")
+"""Position of the timestamp in a stored row (the one value the database binds specially)."""
+
+_read = attrgetter(*(path for _column, path, _type in _FLAT))
+_converters = tuple(
+    (position + 1, _TO_STORED[type_])
+    for position, (_c, _p, type_) in enumerate(_FLAT)
+    if type_ in _TO_STORED
+)
+
+
+def stored_values(idx: int, record: MeasurementRecord) -> list[Any]:
+    """The row's values in ``STORED_COLUMNS`` order, converted to their stored types once.
+
+    The hot path of a recording: one C-level ``attrgetter`` call reads every field, and only the
+    fields whose type needs it are converted.
+    """
+    values = [idx, *_read(record)]
+    for position, convert in _converters:
+        values[position] = convert(values[position])
+    return values
+
+
+def stored_row(values: list[Any]) -> dict[str, Any]:
+    """``stored_values`` by column name: the input of ``integrity.measurement_hash``."""
+    return dict(zip(STORED_COLUMNS, values, strict=True))
+
+
+def stored_row_of(row: Any) -> dict[str, Any]:
+    """The hash input re-read from a stored row (an ORM ``Measurement`` or a read model), with
+    the same conversions, so ``verify`` recomputes exactly what the recorder hashed."""
+    out = {column: getattr(row, column) for column in STORED_COLUMNS}
+    for column, _path, type_ in _FLAT:
+        convert = _TO_STORED.get(type_)
+        if convert is not None and type_ != "Verdict":  # stored by name already
+            out[column] = convert(out[column])
+    return out
+
+
+def record_of(row: Any, verdict: Callable[[str], Verdict]) -> MeasurementRecord:
+    """The ``MeasurementRecord`` a stored row (ORM or read model) holds; ``verdict`` maps the
+    stored name back (``verdict_names.verdict_named``, tolerant of newer names)."""
+    limits = LimitsRecord(**{f.name: getattr(row, f.name) for f in fields(LimitsRecord)})
+    values: dict[str, Any] = {}
+    for f in fields(MeasurementRecord):
+        if f.name == _NESTED:
+            values[f.name] = limits
+        else:
+            values[f.name] = getattr(row, _COLUMN_OF_FIELD.get(f.name, f.name))
+    values["verdict"] = verdict(row.verdict)
+    return MeasurementRecord(**values)
