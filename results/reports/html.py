@@ -13,27 +13,13 @@ from collections.abc import Mapping
 from html import escape
 
 from results.reports import consistency, plots
+from results.reports import document as node
 from results.reports.compose import (
     compose_report,
     is_approved,
     measurement_cells,
     measurement_headers,
     verdict_reason,
-)
-from results.reports.document import (
-    Block,
-    Chart,
-    Document,
-    Heading,
-    KeyValues,
-    Link,
-    Missing,
-    Paragraph,
-    Photo,
-    Rich,
-    Row,
-    Table,
-    as_cell,
 )
 from results.reports.labels import catalogue
 from results.reports.model import ReportData
@@ -70,25 +56,25 @@ def _text(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _rich(content: str | Rich) -> str:
+def _rich(content: str | node.Rich) -> str:
     if isinstance(content, str):
         return _text(content)
     out = []
     for span in content.spans:
-        if isinstance(span, Link):
+        if isinstance(span, node.Link):
             out.append(f'<a href="#{_text(span.target)}">{_text(span.text)}</a>')
-        elif isinstance(span, Missing):
+        elif isinstance(span, node.Missing):
             out.append(f'<span class="missing">{_text(span.text)} (?)</span>')
         else:
             out.append(_text(span))
     return "".join(out)
 
 
-def _row(table: Table, row: Row) -> str:
+def _row(table: node.Table, row: node.Row) -> str:
     row_id = f' id="{_text(row.anchor)}"' if row.anchor else ""
     out = [f"<tr{row_id}>"]
     for column, value in enumerate(row.cells):
-        cell = as_cell(value)
+        cell = node.as_cell(value)
         classes = []
         if column in table.numeric:
             classes.append("num")
@@ -104,33 +90,33 @@ def _row(table: Table, row: Row) -> str:
     return "".join(out)
 
 
-def _table(table: Table) -> str:
+def _table(table: node.Table) -> str:
     headers = "".join(f"<th>{_text(h)}</th>" for h in table.headers)
     rows = "".join(_row(table, row) for row in table.rows)
     return f"<table><thead><tr>{headers}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def _kv(block: KeyValues) -> str:
+def _kv(block: node.KeyValues) -> str:
     rows = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in block.pairs)
     return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
-def _block(block: Block) -> str:
-    if isinstance(block, Heading):
+def _block(block: node.Block) -> str:
+    if isinstance(block, node.Heading):
         return f"<h{block.level}>{_text(block.text)}</h{block.level}>"
-    if isinstance(block, Paragraph):
+    if isinstance(block, node.Paragraph):
         cls = f' class="{block.kind}"' if block.kind else ""
         return f"<p{cls}>{'<br>'.join(_text(line) for line in block.lines)}</p>"
-    if isinstance(block, KeyValues):
+    if isinstance(block, node.KeyValues):
         return _kv(block)
-    if isinstance(block, Table):
+    if isinstance(block, node.Table):
         return _table(block)
-    if isinstance(block, Chart):
+    if isinstance(block, node.Chart):
         return (
             f"<figure>{plots.svg(block.chart)}"
             f"<figcaption>{_text(block.caption)}</figcaption></figure>"
         )
-    if isinstance(block, Photo):
+    if isinstance(block, node.Photo):
         uri = f"data:{block.media_type};base64,{base64.b64encode(block.content).decode('ascii')}"
         return (
             f'<figure class="photo"><img src="{uri}" alt="{_text(block.name)}">'
@@ -141,7 +127,7 @@ def _block(block: Block) -> str:
     return f'<section{cls} id="{_text(block.anchor)}">{inner}</section>'
 
 
-def document_html(doc: Document) -> str:
+def document_html(doc: node.Document) -> str:
     """The page for a composed document; one line per top-level block keeps diffs readable."""
     footer = "\n".join(f"<p>{_text(line)}</p>" for line in doc.footer)
     lines = [

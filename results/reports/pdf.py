@@ -33,24 +33,8 @@ from reportlab.platypus import (
 )
 
 from results.reports import consistency, fmt, plots
+from results.reports import document as node
 from results.reports.compose import compose_report
-from results.reports.document import (
-    Block,
-    Cell,
-    Chart,
-    Document,
-    Heading,
-    KeyValues,
-    Link,
-    Missing,
-    Photo,
-    Rich,
-    Row,
-    Section,
-    as_cell,
-)
-from results.reports.document import Paragraph as TextBlock
-from results.reports.document import Table as TableBlock
 from results.reports.errors import FontError
 from results.reports.fonts import FONT_ENV, missing_characters, report_font
 from results.reports.labels import catalogue
@@ -252,43 +236,45 @@ MISSING_COLOUR = "#b00020"
 NOTE_COLOUR = "#555555"
 
 
-def _anchors(blocks: Sequence[Block]) -> Iterator[str]:
+def _anchors(blocks: Sequence[node.Block]) -> Iterator[str]:
     """Every link target the document defines: a link to anything else is drawn as text, since
     a PDF link to a destination that does not exist is an error, not a dead link."""
     for block in blocks:
-        if isinstance(block, Section):
+        if isinstance(block, node.Section):
             yield block.anchor
             yield from _anchors(block.children)
-        elif isinstance(block, TableBlock):
+        elif isinstance(block, node.Table):
             yield from (row.anchor for row in block.rows if row.anchor)
 
 
 class _Walker:
     """Turns the composed document into reportlab flowables."""
 
-    def __init__(self, doc: Document, s: _Styles, font: str) -> None:
+    def __init__(self, doc: node.Document, s: _Styles, font: str) -> None:
         self.s = s
         self.font = font
         self.targets = frozenset(_anchors((*doc.header, *doc.body)))
 
-    def rich(self, content: str | Rich) -> str:
+    def rich(self, content: str | node.Rich) -> str:
         if isinstance(content, str):
             return escape(content)
         out = []
         for span in content.spans:
-            if isinstance(span, Link) and span.target in self.targets:
+            if isinstance(span, node.Link) and span.target in self.targets:
                 out.append(
                     f'<a href="#{span.target}" color="{LINK_COLOUR}">{escape(span.text)}</a>'
                 )
-            elif isinstance(span, Link):
+            elif isinstance(span, node.Link):
                 out.append(escape(span.text))
-            elif isinstance(span, Missing):
+            elif isinstance(span, node.Missing):
                 out.append(f'<font color="{MISSING_COLOUR}">{escape(span.text)} (?)</font>')
             else:
                 out.append(escape(span))
         return "".join(out)
 
-    def cell(self, table: TableBlock, row: Row, column: int, value: Cell) -> str | Paragraph:
+    def cell(
+        self, table: node.Table, row: node.Row, column: int, value: node.Cell
+    ) -> str | Paragraph:
         anchor = f'<a name="{row.anchor}"/>' if row.anchor and column == 0 else ""
         if value.note and row.tone and column == table.tone_column:
             colour = VERDICT_COLOURS.get(row.tone, MISSING_COLOUR)
@@ -298,13 +284,13 @@ class _Walker:
                 f'{anchor}<font color="{colour}">{self.rich(value.content)}</font><br/>'
                 f'<font size="6" color="{NOTE_COLOUR}">{escape(value.note)}</font>',
             )
-        if anchor or isinstance(value.content, Rich):
+        if anchor or isinstance(value.content, node.Rich):
             return _p("", self.s.cell, anchor + self.rich(value.content) or " ")
         return value.content
 
-    def table(self, table: TableBlock) -> Table:
+    def table(self, table: node.Table) -> Table:
         rows = [
-            [self.cell(table, row, n, as_cell(v)) for n, v in enumerate(row.cells)]
+            [self.cell(table, row, n, node.as_cell(v)) for n, v in enumerate(row.cells)]
             for row in table.rows
         ]
         widths = [w * FRAME_WIDTH for w in table.widths] if table.widths else None
@@ -315,39 +301,39 @@ class _Walker:
             ]
         return _table(table.headers, rows, self.s, widths, tints)
 
-    def heading(self, block: Heading, anchor: str) -> Paragraph:
+    def heading(self, block: node.Heading, anchor: str) -> Paragraph:
         style = {1: self.s.h1, 2: self.s.h2}.get(block.level, self.s.h3)
         target = f'<a name="{anchor}"/>' if anchor else ""
         return _p("", style, target + escape(block.text))
 
-    def blocks(self, blocks: Sequence[Block], anchor: str = "") -> list[Flowable]:
+    def blocks(self, blocks: Sequence[node.Block], anchor: str = "") -> list[Flowable]:
         story: list[Flowable] = []
         for block in blocks:
-            if isinstance(block, Heading):
+            if isinstance(block, node.Heading):
                 story.append(self.heading(block, anchor))
                 anchor = ""  # a section's anchor sits on its first heading
-            elif isinstance(block, TextBlock):
+            elif isinstance(block, node.Paragraph):
                 text = "<br/>".join(escape(line) for line in block.lines)
                 if block.kind == "draft":
                     text = f'<font color="{MISSING_COLOUR}">{text}</font>'
                 story.append(_p("", self.s.body, text))
-            elif isinstance(block, KeyValues):
+            elif isinstance(block, node.KeyValues):
                 story.append(_kv(block.pairs, self.s))
-            elif isinstance(block, TableBlock):
+            elif isinstance(block, node.Table):
                 story.append(self.table(block))
-            elif isinstance(block, Chart):
+            elif isinstance(block, node.Chart):
                 caption = _p(block.caption, self.s.body)
                 # the caption stays with its chart, so the pair must fit one frame together
                 room = FRAME_HEIGHT - caption.wrap(FRAME_WIDTH, FRAME_HEIGHT)[1] - 2
                 chart = _chart(block.chart, self.font, FRAME_WIDTH, room)
                 story.append(KeepTogether([caption, chart]))
-            elif isinstance(block, Photo):
+            elif isinstance(block, node.Photo):
                 story.append(_photo(block, self.s))
             else:
                 story += self.blocks(block.children, block.anchor)
         return story
 
-    def story(self, doc: Document) -> list[Flowable]:
+    def story(self, doc: node.Document) -> list[Flowable]:
         footer = [_p(line, self.s.body) for line in doc.footer]
         return [*self.blocks(doc.header), *self.blocks(doc.body), Spacer(1, 8), *footer]
 
@@ -356,7 +342,7 @@ PHOTO_MAX_WIDTH = 0.6 * FRAME_WIDTH
 PHOTO_MAX_HEIGHT = 0.6 * FRAME_HEIGHT
 
 
-def _photo(block: Photo, s: _Styles) -> Flowable:
+def _photo(block: node.Photo, s: _Styles) -> Flowable:
     width, height = ImageReader(BytesIO(block.content)).getSize()
     scale = fit_scale(width, height, PHOTO_MAX_WIDTH, PHOTO_MAX_HEIGHT)
     caption = _p(block.caption, s.body)
@@ -396,7 +382,7 @@ def render_pdf(
             f"to a TrueType font that covers them (e.g. wqy-microhei.ttc from fonts-wqy-microhei)"
         )
     styles = _Styles(font, cjk=t.locale.startswith("zh"))
-    document = compose_report(data, t, images)
+    composed = compose_report(data, t, images)
     stamp = fmt.timestamp(data.document_date)
     pdf_date = "D:" + stamp[:19].replace("-", "").replace(":", "").replace(" ", "") + "Z"
     page_label = f"{data.report_no} v{data.version}"
@@ -425,7 +411,7 @@ def render_pdf(
         invariant=1,
         lang=t.locale.replace("_", "-"),
     )
-    story = _Walker(document, styles, font).story(document)
+    story = _Walker(composed, styles, font).story(composed)
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     content = buffer.getvalue()
     if consistency.enabled():
