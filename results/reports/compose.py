@@ -16,6 +16,7 @@ from results.reports.compose_eightd import eightd_section
 from results.reports.document import (
     Block,
     Cell,
+    CellValue,
     Chart,
     Document,
     Heading,
@@ -84,11 +85,10 @@ def verdict_reason(row: MeasurementRow) -> str:
 
 
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
-    cells: list[str | Cell] = list(measurement_cells(m, t))
-    verdict = cells[VERDICT_COLUMN]
-    assert isinstance(verdict, str)
-    cells[VERDICT_COLUMN] = Cell(verdict, tip=customer_text(m.comparison), note=verdict_reason(m))
-    return Row(tuple(cells), anchor=m.anchor, tone=m.verdict.name.lower())
+    text = measurement_cells(m, t)
+    verdict = Cell(text[VERDICT_COLUMN], tip=customer_text(m.comparison), note=verdict_reason(m))
+    cells: tuple[CellValue, ...] = (*text[:VERDICT_COLUMN], verdict, *text[VERDICT_COLUMN + 1 :])
+    return Row(cells, anchor=m.anchor, tone=m.verdict.name.lower())
 
 
 def _run(run: RunData, t: Catalogue) -> Section:

@@ -1,10 +1,10 @@
 """The complaint analysis report as PDF (reportlab platypus), with the CJK font embedded.
 
-Byte-stable for the same data: reportlab's invariant mode fixes the document id seed, the
-creation date comes from the report (``ReportData.document_date``), and all text goes through the
-same formatters and catalogues as the HTML page. The report number and version stand on every
-page (ISO/IEC 17025 7.8.2.1).
-"""
+A back end: ``results.reports.compose`` decides what the report says (the same document the HTML
+page walks); this module turns its nodes into flowables. Byte-stable for the same data:
+reportlab's invariant mode fixes the document id seed and the creation date comes from the report
+(``ReportData.document_date``). The report number and version stand on every page
+(ISO/IEC 17025 7.8.2.1)."""
 
 from __future__ import annotations
 
