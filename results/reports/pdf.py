@@ -1,10 +1,10 @@
 """The complaint analysis report as PDF (reportlab platypus), with the CJK font embedded.
 
-Byte-stable for the same data: reportlab's invariant mode fixes the document id seed, the
-creation date comes from the report (``ReportData.document_date``), and all text goes through the
-same formatters and catalogues as the HTML page. The report number and version stand on every
-page (ISO/IEC 17025 7.8.2.1).
-"""
+A back end: ``results.reports.compose`` decides what the report says (the same document the HTML
+page walks); this module turns its nodes into flowables. Byte-stable for the same data:
+reportlab's invariant mode fixes the document id seed and the creation date comes from the report
+(``ReportData.document_date``). The report number and version stand on every page
+(ISO/IEC 17025 7.8.2.1)."""
 
 from __future__ import annotations
 
@@ -33,31 +33,12 @@ from reportlab.platypus import (
 )
 
 from results.reports import consistency, fmt, plots
-from results.reports.annex import annex_cells, annex_headers, photo_bytes
+from results.reports import document as node
+from results.reports.compose import compose_report
 from results.reports.errors import FontError
 from results.reports.fonts import FONT_ENV, missing_characters, report_font
-from results.reports.html import (
-    is_approved,
-    measurement_cells,
-    measurement_headers,
-    problem_pairs,
-    verdict_reason,
-)
-from results.reports.labels import Catalogue, catalogue
-from results.reports.model import (
-    EightD,
-    EvidenceRef,
-    ReportData,
-    RunData,
-)
-from results.reports.summary import (
-    diagnosis_runs,
-    run_sentences,
-    shown_explanation,
-    shown_note,
-    shown_value,
-    unit_sentence,
-)
+from results.reports.labels import catalogue
+from results.reports.model import ReportData
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -250,394 +231,123 @@ def _chart(chart: plots.Chart, font: str, max_width: float, max_height: float) -
     return drawing
 
 
-def _evidence_markup(run: RunData, ref: str) -> str:
-    row = run.find_measurement(ref)
-    if row is None:
-        return f'<font color="#b00020">{escape(ref)} (?)</font>'
-    return f'<a href="#{row.anchor}" color="#1f5fa8">{escape(ref)}</a>'
+LINK_COLOUR = "#1f5fa8"
+MISSING_COLOUR = "#b00020"
+NOTE_COLOUR = "#555555"
 
 
-def _eightd_refs(refs: Sequence[EvidenceRef], report: ReportData) -> str:
-    out = []
-    for ref in refs:
-        if ref.kind == "measurement":
-            anchor = report.measurement_ref_anchor(ref.ref)
-            out.append(
-                f'<a href="#{anchor}" color="#1f5fa8">{escape(ref.ref)}</a>'
-                if anchor
-                else f'<font color="#b00020">{escape(ref.ref)} (?)</font>'
-            )
-        else:
-            digest = f" sha256:{ref.sha256[:16]}" if ref.sha256 else ""
-            out.append(escape(f"{ref.kind}:{ref.ref}{digest}"))
-    return ", ".join(out)
+def _anchors(blocks: Sequence[node.Block]) -> Iterator[str]:
+    """Every link target the document defines: a link to anything else is drawn as text, since
+    a PDF link to a destination that does not exist is an error, not a dead link."""
+    for block in blocks:
+        if isinstance(block, node.Section):
+            yield block.anchor
+            yield from _anchors(block.children)
+        elif isinstance(block, node.Table):
+            yield from (row.anchor for row in block.rows if row.anchor)
 
 
-def _eightd(report: ReportData, e: EightD, t: Catalogue, s: _Styles) -> list[Flowable]:
-    yes_no = {True: t["eightd.yes"], False: t["eightd.no"], None: ""}
-    story: list[Flowable] = [_p(t["eightd.d1"], s.h3)]
-    story.append(
-        _table(
-            [t["eightd.name"], t["eightd.department"], t["eightd.role"]],
-            [[m.name, m.department, t.enum("role", m.role)] for m in e.team],
-            s,
-        )
-    )
-    p = e.problem
-    story += [_p(t["eightd.d2"], s.h3)]
-    story.append(_kv(problem_pairs(p, t), s))
-    story.append(_p(t["eightd.d3"], s.h3))
-    story.append(
-        _table(
-            [
-                t[f"eightd.{k}"]
-                for k in (
-                    "location",
-                    "qty_checked",
-                    "qty_ng",
-                    "frozen",
-                    "method",
-                    "owner",
-                    "due",
-                    "done",
+class _Walker:
+    """Turns the composed document into reportlab flowables."""
+
+    def __init__(self, doc: node.Document, s: _Styles, font: str) -> None:
+        self.s = s
+        self.font = font
+        self.targets = frozenset(_anchors((*doc.header, *doc.body)))
+
+    def rich(self, content: str | node.Rich) -> str:
+        if isinstance(content, str):
+            return escape(content)
+        out = []
+        for span in content.spans:
+            if isinstance(span, node.Link) and span.target in self.targets:
+                out.append(
+                    f'<a href="#{span.target}" color="{LINK_COLOUR}">{escape(span.text)}</a>'
                 )
-            ],
-            [
-                [
-                    t.enum("location", a.location),
-                    str(a.qty_checked),
-                    str(a.qty_ng),
-                    yes_no[a.frozen],
-                    a.method,
-                    a.owner,
-                    fmt.day(a.due),
-                    fmt.day(a.done),
-                ]
-                for a in e.containment
-            ],
-            s,
-        )
-    )
-    story.append(_p(t["eightd.d4"], s.h3))
-    story.append(
-        _table(
-            [t["eightd.kind"], t["eightd.description"], t["eightd.status"], t["eightd.evidence"]],
-            [
-                [
-                    t.enum("cause_kind", c.kind),
-                    c.description,
-                    t.enum("cause_status", c.status),
-                    _p("", s.cell, _eightd_refs(c.evidence, report) or " "),
-                ]
-                for c in e.causes
-            ],
-            s,
-        )
-    )
-    for phase in ("d5", "d6", "d7"):
-        story.append(_p(t[f"eightd.{phase}"], s.h3))
-        story.append(
-            _table(
-                [
-                    t["eightd.action"],
-                    t["eightd.owner"],
-                    t["eightd.due"],
-                    t["eightd.done"],
-                    t["eightd.verification"],
-                ],
-                [
-                    [
-                        a.description,
-                        a.owner,
-                        fmt.day(a.due),
-                        fmt.day(a.done),
-                        _p(
-                            "",
-                            s.cell,
-                            escape(a.verification) + " " + _eightd_refs(a.evidence, report),
-                        ),
-                    ]
-                    for a in e.actions
-                    if a.phase == phase
-                ],
-                s,
+            elif isinstance(span, node.Link):
+                out.append(escape(span.text))
+            elif isinstance(span, node.Missing):
+                out.append(f'<font color="{MISSING_COLOUR}">{escape(span.text)} (?)</font>')
+            else:
+                out.append(escape(span))
+        return "".join(out)
+
+    def cell(
+        self, table: node.Table, row: node.Row, column: int, value: node.Cell
+    ) -> str | Paragraph:
+        anchor = f'<a name="{row.anchor}"/>' if row.anchor and column == 0 else ""
+        if value.note and row.tone and column == table.tone_column:
+            colour = VERDICT_COLOURS.get(row.tone, MISSING_COLOUR)
+            return _p(
+                "",
+                self.s.cell,
+                f'{anchor}<font color="{colour}">{self.rich(value.content)}</font><br/>'
+                f'<font size="6" color="{NOTE_COLOUR}">{escape(value.note)}</font>',
             )
-        )
-    cl = e.closure
-    story.append(_p(t["eightd.d8"], s.h3))
-    story.append(
-        _kv(
-            [
-                (t["eightd.closure_criteria"], cl.criteria),
-                (t["eightd.closed_by"], cl.closed_by),
-                (t["eightd.closed_at"], fmt.timestamp(cl.closed_at)),
-                (t["eightd.customer_acceptance"], yes_no[cl.customer_acceptance]),
-            ],
-            s,
-        )
-    )
-    return story
+        if anchor or isinstance(value.content, node.Rich):
+            return _p("", self.s.cell, anchor + self.rich(value.content) or " ")
+        return value.content
+
+    def table(self, table: node.Table) -> Table:
+        rows = [
+            [self.cell(table, row, n, node.as_cell(v)) for n, v in enumerate(row.cells)]
+            for row in table.rows
+        ]
+        widths = [w * FRAME_WIDTH for w in table.widths] if table.widths else None
+        tints: list[str | None] | None = None
+        if table.tone_column is not None:
+            tints = [
+                VERDICT_COLOURS.get(r.tone, MISSING_COLOUR) if r.tone else None for r in table.rows
+            ]
+        return _table(table.headers, rows, self.s, widths, tints)
+
+    def heading(self, block: node.Heading, anchor: str) -> Paragraph:
+        style = {1: self.s.h1, 2: self.s.h2}.get(block.level, self.s.h3)
+        target = f'<a name="{anchor}"/>' if anchor else ""
+        return _p("", style, target + escape(block.text))
+
+    def blocks(self, blocks: Sequence[node.Block], anchor: str = "") -> list[Flowable]:
+        story: list[Flowable] = []
+        for block in blocks:
+            if isinstance(block, node.Heading):
+                story.append(self.heading(block, anchor))
+                anchor = ""  # a section's anchor sits on its first heading
+            elif isinstance(block, node.Paragraph):
+                text = "<br/>".join(escape(line) for line in block.lines)
+                if block.kind == "draft":
+                    text = f'<font color="{MISSING_COLOUR}">{text}</font>'
+                story.append(_p("", self.s.body, text))
+            elif isinstance(block, node.KeyValues):
+                story.append(_kv(block.pairs, self.s))
+            elif isinstance(block, node.Table):
+                story.append(self.table(block))
+            elif isinstance(block, node.Chart):
+                caption = _p(block.caption, self.s.body)
+                # the caption stays with its chart, so the pair must fit one frame together
+                room = FRAME_HEIGHT - caption.wrap(FRAME_WIDTH, FRAME_HEIGHT)[1] - 2
+                chart = _chart(block.chart, self.font, FRAME_WIDTH, room)
+                story.append(KeepTogether([caption, chart]))
+            elif isinstance(block, node.Photo):
+                story.append(_photo(block, self.s))
+            else:
+                story += self.blocks(block.children, block.anchor)
+        return story
+
+    def story(self, doc: node.Document) -> list[Flowable]:
+        footer = [_p(line, self.s.body) for line in doc.footer]
+        return [*self.blocks(doc.header), *self.blocks(doc.body), Spacer(1, 8), *footer]
 
 
 PHOTO_MAX_WIDTH = 0.6 * FRAME_WIDTH
 PHOTO_MAX_HEIGHT = 0.6 * FRAME_HEIGHT
 
 
-def _annex(
-    data: ReportData, t: Catalogue, s: _Styles, images: Mapping[str, bytes] | None
-) -> list[Flowable]:
-    story: list[Flowable] = [_p(t["section.evidence"], s.h2)]
-    if not data.evidence:
-        return [*story, _p(t["evidence.none"], s.body)]
-    widths = [w * FRAME_WIDTH for w in (0.05, 0.2, 0.1, 0.08, 0.37, 0.1, 0.05, 0.05)]
-    story.append(_table(annex_headers(t), [annex_cells(f, t) for f in data.evidence], s, widths))
-    for f in data.evidence:
-        content = photo_bytes(f, images)
-        if content is None:
-            continue
-        width, height = ImageReader(BytesIO(content)).getSize()
-        scale = fit_scale(width, height, PHOTO_MAX_WIDTH, PHOTO_MAX_HEIGHT)
-        caption = _p(t.format("evidence.photo", id=f.attachment_id, name=f.name), s.body)
-        image = Image(BytesIO(content), width * scale, height * scale, hAlign="LEFT")
-        story.append(KeepTogether([caption, image]))
-    if images is None and any(f.is_photo for f in data.evidence):
-        story.append(_p(t["evidence.not_shown"], s.body))
-    return story
-
-
-def _story(
-    data: ReportData,
-    t: Catalogue,
-    s: _Styles,
-    font: str,
-    images: Mapping[str, bytes] | None = None,
-) -> list[Flowable]:
-    width = FRAME_WIDTH
-    c = data.complaint
-    story: list[Flowable] = [_p(t["report.title"], s.h1)]
-    story.append(
-        _kv(
-            [
-                (t["report.number"], data.report_no),
-                (t["report.version"], str(data.version)),
-                (t["report.issued"], fmt.day(data.issued_at)),
-            ],
-            s,
-        )
-    )
-    if data.amends is not None:
-        ref = data.amends
-        story.append(
-            _p(t.format("report.amends", number=ref.report_no, version=ref.version), s.body)
-        )
-        story.append(_p(f"{t['report.amend_reason']}: {ref.reason}", s.body))
-    if not is_approved(data):
-        story.append(_p("", s.body, f'<font color="#b00020">{escape(t["report.draft"])}</font>'))
-    story.append(_p(t["section.complaint"], s.h2))
-    story.append(
-        _kv(
-            [
-                (t["complaint.number"], c.number),
-                (t["complaint.product_no"], c.product_no),
-                (t["complaint.customer"], c.customer),
-                (t["complaint.project"], c.project),
-                (t["complaint.product_model"], c.product_model),
-                (t["complaint.product_spec"], c.product_spec),
-                (t["complaint.lot"], c.lot),
-                (t["complaint.severity"], t.enum("severity", c.severity)),
-                (t["complaint.received_at"], fmt.timestamp(c.received_at)),
-                (t["complaint.shipment_date"], fmt.day(c.shipment_date)),
-                (t["complaint.shipped_qty"], fmt.integer(c.shipped_qty)),
-                (t["complaint.defect_qty"], fmt.integer(c.defect_qty)),
-                (t["complaint.stock_on_hand_qty"], fmt.integer(c.stock_on_hand_qty)),
-            ],
-            s,
-        )
-    )
-    story.append(_p(t["section.customer_claim"], s.h3))
-    story.append(
-        _kv(
-            [
-                (t["complaint.symptom"], t.enum("symptom", c.symptom)),
-                (t["complaint.symptom_text"], c.symptom_text),
-                (t["complaint.usage_temperature"], c.usage_temperature),
-                (t["complaint.time_in_use"], c.time_in_use),
-                (t["complaint.usage_location"], c.usage_location),
-                (t["complaint.customer_demands"], c.customer_demands),
-            ],
-            s,
-        )
-    )
-    story.append(_p(t["section.units"], s.h2))
-    widths = [w * width for w in (0.11, 0.13, 0.08, 0.05, 0.14, 0.12, 0.24, 0.13)]
-    for unit in data.units:
-        story.append(_p(f"{t['unit.serial']} {unit.serial}", s.h3))
-        story.append(
-            _kv(
-                [
-                    (t["unit.lot"], unit.lot),
-                    (t["unit.product_model"], unit.product_model),
-                    (t["unit.verdict"], t.enum("verdict", unit.verdict.name.lower())),
-                    (t["unit.disposition"], t.enum("disposition", unit.disposition)),
-                    (t["unit.summary"], unit_sentence(unit, t)),
-                ],
-                s,
-            )
-        )
-        for run in unit.runs:
-            story.append(_p(t.format("run.title", run=run.run_id), s.h3))
-            story.append(
-                _kv(
-                    [
-                        (t["run.procedure"], f"{run.procedure} {run.procedure_version}"),
-                        (t["run.station"], run.station),
-                        (t["run.operator"], run.operator),
-                        (t["run.started"], fmt.timestamp(run.started)),
-                        (t["run.ended"], fmt.timestamp(run.ended)),
-                        (t["run.verdict"], t.enum("verdict", run.verdict.name.lower())),
-                    ],
-                    s,
-                )
-            )
-            story.append(_p(" ".join(run_sentences(run, t)), s.body))
-            rows: list[list[str | Paragraph]] = []
-            tints: list[str | None] = []
-            for step in run.steps:
-                for m in step.measurements:
-                    cells: list[str | Paragraph] = list(measurement_cells(m, t))
-                    cells[0] = _p("", s.cell, f'<a name="{m.anchor}"/>{escape(m.step)}')
-                    reason = verdict_reason(m)
-                    if reason:  # the engine's comparison says why, under the verdict
-                        colour = VERDICT_COLOURS.get(m.verdict.name.lower(), "#b00020")
-                        cells[5] = _p(
-                            "",
-                            s.cell,
-                            f'<font color="{colour}">{escape(str(cells[5]))}</font><br/>'
-                            f'<font size="6" color="#555555">{escape(reason)}</font>',
-                        )
-                    rows.append(cells)
-                    tints.append(VERDICT_COLOURS.get(m.verdict.name.lower(), "#b00020"))
-            story.append(_table(measurement_headers(t), rows, s, widths, tints))
-            for step in run.steps:
-                if step.message:
-                    title = t.format("step.title", index=step.index, name=step.name)
-                    story.append(_p(f"{title}: {shown_note(step.message)}", s.body))
-                for trace in step.traces:
-                    title = t.format("step.title", index=step.index, name=step.name)
-                    caption = _p(f"{title}: {trace.name}", s.body)
-                    chart = plots.layout(trace, t["trace.time"])
-                    # the caption stays with its chart, so the pair must fit one frame together
-                    room = FRAME_HEIGHT - caption.wrap(width, FRAME_HEIGHT)[1] - 2
-                    story.append(KeepTogether([caption, _chart(chart, font, width, room)]))
-    story.append(_p(t["section.diagnosis"], s.h2))
-    diagnosis: list[list[str | Paragraph]] = []
-    for unit in data.units:
-        for run in diagnosis_runs(unit):
-            for conclusion in run.conclusions:
-                links = ", ".join(_evidence_markup(run, r) for r in conclusion.evidence)
-                diagnosis.append(
-                    [
-                        unit.serial,
-                        t.enum("conclusion", conclusion.kind),
-                        shown_value(t, conclusion.kind, conclusion.value),
-                        shown_explanation(conclusion.explanation),
-                        _p("", s.cell, links or " "),
-                    ]
-                )
-    if diagnosis:
-        story.append(
-            _table(
-                [
-                    t["unit.serial"],
-                    t["diagnosis.kind"],
-                    t["diagnosis.value"],
-                    t["diagnosis.explanation"],
-                    t["diagnosis.evidence"],
-                ],
-                diagnosis,
-                s,
-                [w * width for w in (0.12, 0.12, 0.16, 0.4, 0.2)],
-            )
-        )
-    else:
-        story.append(_p(t["diagnosis.none"], s.body))
-    story.append(_p(t["section.disposition"], s.h2))
-    story.append(
-        _table(
-            [t["unit.serial"], t["unit.verdict"], t["unit.disposition"]],
-            [
-                [
-                    u.serial,
-                    t.enum("verdict", u.verdict.name.lower()),
-                    t.enum("disposition", u.disposition),
-                ]
-                for u in data.units
-            ],
-            s,
-        )
-    )
-    if data.set_aside:
-        story.append(_p(t["section.set_aside"], s.h2))
-        story.append(_p(t["set_aside.note"], s.body))
-        story.append(
-            _table(
-                [
-                    t["unit.serial"],
-                    t["evidence.run"],
-                    t["col.procedure"],
-                    t["set_aside.standing"],
-                    t["set_aside.reason"],
-                ],
-                [
-                    [
-                        r.unit_serial,
-                        r.run_id,
-                        r.procedure,
-                        t.enum("standing", r.standing),
-                        shown_note(r.reason),
-                    ]
-                    for r in data.set_aside
-                ],
-                s,
-            )
-        )
-    story.append(_p(t["section.eightd"], s.h2))
-    if data.eightd is None:
-        story.append(_p(t["eightd.none"], s.body))
-    else:
-        story += _eightd(data, data.eightd, t, s)
-    story.append(_p(t["section.approvals"], s.h2))
-    if data.signatures:
-        story.append(
-            _table(
-                [
-                    t["signature.name"],
-                    t["signature.meaning"],
-                    t["signature.time"],
-                    t["signature.hash"],
-                ],
-                [
-                    [
-                        sig.name,
-                        t.enum("meaning", sig.meaning),
-                        fmt.timestamp(sig.signed_at),
-                        sig.content_sha256,
-                    ]
-                    for sig in data.signatures
-                ],
-                s,
-                [w * width for w in (0.2, 0.12, 0.16, 0.52)],
-            )
-        )
-    else:
-        story.append(_p(t["signature.none"], s.body))
-    story += _annex(data, t, s, images)
-    story += [
-        Spacer(1, 8),
-        _p(t["report.items_note"], s.body),
-        _p(f"{data.report_no} v{data.version} - {t['report.end']}", s.body),
-    ]
-    return story
+def _photo(block: node.Photo, s: _Styles) -> Flowable:
+    width, height = ImageReader(BytesIO(block.content)).getSize()
+    scale = fit_scale(width, height, PHOTO_MAX_WIDTH, PHOTO_MAX_HEIGHT)
+    caption = _p(block.caption, s.body)
+    image = Image(BytesIO(block.content), width * scale, height * scale, hAlign="LEFT")
+    return KeepTogether([caption, image])
 
 
 def _strings(value: object) -> Iterator[str]:
@@ -672,6 +382,7 @@ def render_pdf(
             f"to a TrueType font that covers them (e.g. wqy-microhei.ttc from fonts-wqy-microhei)"
         )
     styles = _Styles(font, cjk=t.locale.startswith("zh"))
+    composed = compose_report(data, t, images)
     stamp = fmt.timestamp(data.document_date)
     pdf_date = "D:" + stamp[:19].replace("-", "").replace(":", "").replace(" ", "") + "Z"
     page_label = f"{data.report_no} v{data.version}"
@@ -700,7 +411,8 @@ def render_pdf(
         invariant=1,
         lang=t.locale.replace("_", "-"),
     )
-    doc.build(_story(data, t, styles, font, images), onFirstPage=decorate, onLaterPages=decorate)
+    story = _Walker(composed, styles, font).story(composed)
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     content = buffer.getvalue()
     if consistency.enabled():
         consistency.enforce(data, _pdf_text(content))

@@ -126,7 +126,7 @@ def test_structural_rules(sessions: sessionmaker[Session]) -> None:
 
 
 def test_problem_description_from_complaint() -> None:
-    from results.reports.sample import COMPLAINT
+    from report_sample import COMPLAINT
 
     problem = ProblemDescription.from_complaint(COMPLAINT)
     assert problem.who == COMPLAINT.customer and problem.how_many == "20/2000"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from PIL import Image as PILImage
+from report_sample import T0
 from reports_store import new_complaint, record_unit
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,7 +37,6 @@ from results.reports.errors import EvidenceError
 from results.reports.html import render_html
 from results.reports.model import canonical_json, report_from_json
 from results.reports.pdf import render_pdf
-from results.reports.sample import T0
 
 SPEC = builtin_spec("PB-1S2P-18650-5200")
 

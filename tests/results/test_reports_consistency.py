@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from report_sample import sample_report
 
 from procedures.records import Verdict
 from results.db import make_engine, session_factory
@@ -35,7 +36,6 @@ from results.reports.model import (
     verdict_named,
 )
 from results.reports.pdf import render_pdf
-from results.reports.sample import sample_report
 from results.reports.sanitise import customer_text, leaks
 from results.reports.summary import run_sentences, unit_sentence, without_summary_claims
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from report_sample import T0
 from reports_store import new_complaint
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +18,6 @@ from results.attachments import EvidenceStore
 from results.complaints import add_returned_unit
 from results.recorder import DatabaseRecorder
 from results.reports.assemble import assemble_report
-from results.reports.sample import T0
 
 SPEC = builtin_spec("PB-1S2P-18650-5200")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)

@@ -10,6 +10,7 @@ from html import escape
 
 import pypdf
 import pytest
+from report_sample import sample_report
 
 from procedures.diagnosis.wake_recharge import MODE_CODE
 from procedures.records import Verdict
@@ -17,7 +18,6 @@ from results.reports import fmt, plots
 from results.reports.html import render_html, verdict_reason
 from results.reports.model import ReportData, TraceChannel, TraceData
 from results.reports.pdf import render_pdf
-from results.reports.sample import sample_report
 
 
 @pytest.mark.parametrize(

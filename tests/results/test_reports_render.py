@@ -11,6 +11,7 @@ from importlib import resources
 
 import pypdf
 import pytest
+from report_sample import COMPLAINT, T0, sample_report
 
 from procedures.records import Verdict
 from results.reports import fonts, plots
@@ -20,7 +21,6 @@ from results.reports.html import render_html
 from results.reports.labels import available_locales, catalogue
 from results.reports.model import ReportData, Signature, TraceChannel, content_sha256
 from results.reports.pdf import render_pdf
-from results.reports.sample import COMPLAINT, T0, sample_report
 
 
 def _pdf_text(data: bytes) -> str:

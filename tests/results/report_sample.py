@@ -1,5 +1,6 @@
-"""A synthetic but realistic complaint report, for the demo, the benchmark and the tests.
+"""A synthetic but realistic complaint report, for the tests and the report benchmark.
 
+Test data, so it lives with the tests rather than ships inside ``results``.
 Built from closed-form curves (no random numbers), so every consumer gets identical data; the
 customer name and free text are Chinese on purpose, since that is what breaks fonts.
 """

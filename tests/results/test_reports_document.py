@@ -1,0 +1,97 @@
+"""One composed document, two back ends: what the document says, both outputs show.
+
+The report used to be built twice (once per back end) and the two drifted; these tests hold the
+back ends to the composed document instead of to each other.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import pypdf
+import pytest
+from report_sample import sample_report
+
+from results.reports import document as node
+from results.reports import pdf as pdf_module
+from results.reports.compose import compose_report
+from results.reports.consistency import html_text
+from results.reports.html import render_html
+from results.reports.labels import catalogue
+from results.reports.pdf import render_pdf
+
+
+def _texts(blocks: tuple[node.Block, ...]) -> Iterator[str]:
+    """The headings, key-value labels and table headers: the report's skeleton."""
+    for block in blocks:
+        if isinstance(block, node.Heading):
+            yield block.text
+        elif isinstance(block, node.KeyValues):
+            yield from (key for key, _ in block.pairs)
+        elif isinstance(block, node.Table):
+            yield from block.headers
+        elif isinstance(block, node.Section):
+            yield from _texts(block.children)
+
+
+def _squeezed(text: str) -> str:
+    """Text without white space: a PDF wraps table headers and long labels across lines."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_both_back_ends_show_every_heading_label_and_column_of_the_document(locale: str) -> None:
+    data = sample_report(2, locale=locale)
+    doc = compose_report(data, catalogue(locale))
+    skeleton = sorted(set(_texts((*doc.header, *doc.body))))
+    assert len(skeleton) > 60  # the 8D, the runs and the annex are all in it
+    html = _squeezed(html_text(render_html(data)))
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(data)))
+    pdf = _squeezed("".join(page.extract_text() for page in reader.pages))
+    assert [s for s in skeleton if _squeezed(s) not in html] == []
+    assert [s for s in skeleton if _squeezed(s) not in pdf] == []
+
+
+def _links(blocks: tuple[node.Block, ...]) -> Iterator[node.Link]:
+    for block in blocks:
+        if isinstance(block, node.Section):
+            yield from _links(block.children)
+        elif isinstance(block, node.Table):
+            for row in block.rows:
+                for value in row.cells:
+                    content = node.as_cell(value).content
+                    if isinstance(content, node.Rich):
+                        yield from (s for s in content.spans if isinstance(s, node.Link))
+
+
+def test_every_link_of_the_document_is_a_link_in_the_pdf_an_8d_run_reference_too() -> None:
+    """The PDF used to print an 8D run reference as ``run:R0000`` text; the HTML linked it."""
+    data = sample_report(1, locale="en")
+    doc = compose_report(data, catalogue("en"))
+    links = list(_links(doc.body))
+    assert node.Link("R0000", "run-R0000") in links
+    assert '<a href="#run-R0000">R0000</a>' in render_html(data)
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(data)))
+    annotations = [a.get_object() for page in reader.pages for a in (page.get("/Annots") or [])]
+    assert len([a for a in annotations if a.get("/Subtype") == "/Link"]) == len(links)
+    assert "run:R0000" not in "".join(page.extract_text() for page in reader.pages)
+
+
+def test_a_link_to_a_place_the_pdf_lacks_is_drawn_as_text() -> None:
+    """A PDF link to a missing destination is an error, so the back end drops the link."""
+    data = sample_report(1, locale="en")
+    doc = compose_report(data, catalogue("en"))
+    orphan = node.Section(
+        "extra",
+        (
+            node.Heading(2, "Extra"),
+            node.Table(("Ref",), (node.Row((node.Rich((node.Link("R9999", "run-R9999"),)),)),)),
+        ),
+    )
+    walker = pdf_module._Walker(doc, pdf_module._Styles("Helvetica", cjk=False), "Helvetica")
+    assert "run-R9999" not in walker.targets
+    assert walker.rich(node.Rich((node.Link("R9999", "run-R9999"),))) == "R9999"
+    assert walker.rich(node.Rich((node.Link("R0000", "run-R0000"),))).startswith('<a href="#run-')
+    assert len(walker.blocks((orphan,))) == 2
