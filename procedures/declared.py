@@ -65,6 +65,22 @@ class Declared:
         for cell in range(1, series + 1):
             yield self.name.replace(CELL, str(cell))
 
+    def checked(self, spec: PackSpec) -> Measurement | CategoricalMeasurement | None:
+        """The limits this declaration will be judged against for ``spec``, before any run.
+
+        ``None`` when the declaration has no factory (its limits are built in the step body).
+        A factory that builds a measurement of another name is a definition bug, refused here.
+        """
+        if self.limits is None:
+            return None
+        measurement = self.limits(spec)
+        if not self.matches(measurement.name):
+            raise MeasurementDeclarationError(
+                f"declared measurement {self.name!r}: its limit factory built "
+                f"{measurement.name!r}; the factory must build the declared measurement"
+            )
+        return measurement
+
     def matches(self, name: str) -> bool:
         """True when record ``name`` is this declaration (any cell number for a per-cell one)."""
         if not self.per_cell:

@@ -15,7 +15,7 @@ from procedures.measurements import Measurement
 from procedures.memory_recorder import MemoryRecorder
 from procedures.prompts import ScriptedPrompts
 from procedures.records import MISSING_HEAD, Verdict
-from procedures.specs import builtin_spec
+from procedures.specs import PackSpec, builtin_spec
 
 VOLTAGE = Measurement("pack_voltage", "V", low=Q_(3.0, "V"), high=Q_(4.25, "V"))
 DECLARES_VOLTAGE = (Declared("pack_voltage", "V", required=True),)
@@ -114,3 +114,22 @@ def test_per_cell_declaration_matches_only_numbered_cells():
     assert not declared.matches("cellx_voltage")
     assert not declared.matches("cell_voltage")
     assert list(declared.names(2)) == ["cell1_voltage", "cell2_voltage"]
+
+
+def test_a_limit_factory_gives_the_limits_for_a_spec_before_the_run():
+    spec = builtin_spec("PB-1S2P-18650-5200")
+
+    def rested(spec: PackSpec) -> Measurement:
+        return Measurement("pack_voltage", "V", high=spec.pack.voltage_high)
+
+    declared = Declared("pack_voltage", "V", limits=rested)
+    checked = declared.checked(spec)
+    assert checked is not None
+    assert checked.limits.high == pytest.approx(spec.pack.voltage_high.m_as("V"))
+    assert Declared("pack_voltage", "V").checked(spec) is None
+
+
+def test_a_limit_factory_that_builds_another_measurement_is_refused():
+    declared = Declared("pack_voltage", "V", limits=lambda spec: Measurement("ocv", "V"))
+    with pytest.raises(MeasurementDeclarationError, match="built 'ocv'"):
+        declared.checked(builtin_spec("PB-1S2P-18650-5200"))
