@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pint
+
+from instruments.units import ureg
 from procedures.errors import MeasurementDeclarationError
 from procedures.measurements import CategoricalMeasurement, Measurement
 
@@ -52,6 +55,14 @@ class Declared:
                 f"declared measurement {self.name!r}: a name is plain text, optionally with "
                 f"{CELL} for the series cell's number; records refer to '<step>/<measurement>'"
             )
+        if self.unit:
+            try:
+                ureg.Unit(self.unit)
+            except (pint.errors.UndefinedUnitError, AttributeError, TypeError, ValueError):
+                raise MeasurementDeclarationError(
+                    f"declared measurement {self.name!r}: unknown unit {self.unit!r}; use a pint "
+                    "unit such as 'V', 'mohm', 'A', 'ms' (empty for a text outcome)"
+                ) from None
 
     @property
     def per_cell(self) -> bool:

@@ -279,7 +279,7 @@ MEASURES = (
     Declared(Measured.BOARD_OVERCURRENT_PROTECTION),
     Declared("board_overcurrent_max_tested", "A"),
     Declared(Measured.BOARD_SHORT_CIRCUIT_PROTECTION),
-    Declared(Measured.BOARD_TEST_TEMPERATURE),
+    Declared(Measured.BOARD_TEST_TEMPERATURE, "degC"),
 )
 """The bare-board tests depend on what the board passes (no output: no sweeps), so none is
 required; a sweep that was not performed is recorded as not measured with its reason."""

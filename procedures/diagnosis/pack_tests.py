@@ -264,7 +264,7 @@ MEASURES = (
     Declared("protection_recovery_voltage", "V"),
     Declared(Measured.SHORT_CIRCUIT_PROTECTION),
     Declared("short_recovery_voltage", "V"),
-    Declared(Measured.PACK_TEST_TEMPERATURE),
+    Declared(Measured.PACK_TEST_TEMPERATURE, "degC"),
 )
 """The closed-pack tests branch on what the pack does (no output: no over-current level), so
 none is required here; a test the bench could not perform is recorded as not measured."""

@@ -308,8 +308,8 @@ MEASURES = (
     Declared("charge_input", "mAh"),
     Declared(Measured.CHARGE_FINAL_CURRENT, "A"),
     Declared("charge_peak_voltage", "V"),
-    Declared(Measured.VOLTAGE_FALL_UNDER_CHARGE),
-    Declared(Measured.CHARGE_TEMPERATURE),
+    Declared(Measured.VOLTAGE_FALL_UNDER_CHARGE, "V"),
+    Declared(Measured.CHARGE_TEMPERATURE, "degC"),
     Declared(Measured.CHARGE_CAPACITY, "mAh"),
 )
 """Which of these a recharge records depends on how the pack answers (no charge: no taper),

@@ -133,3 +133,8 @@ def test_a_limit_factory_that_builds_another_measurement_is_refused():
     declared = Declared("pack_voltage", "V", limits=lambda spec: Measurement("ocv", "V"))
     with pytest.raises(MeasurementDeclarationError, match="built 'ocv'"):
         declared.checked(builtin_spec("PB-1S2P-18650-5200"))
+
+
+def test_an_unknown_unit_is_refused_at_declaration():
+    with pytest.raises(MeasurementDeclarationError, match="unknown unit 'volts please'"):
+        Declared("pack_voltage", "volts please")
