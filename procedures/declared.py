@@ -49,6 +49,7 @@ class Declared:
     description: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "name", str(self.name))  # a ``Measured`` member, kept plain
         plain = self.name.replace(CELL, "1")
         if not plain or "/" in plain or "{" in plain or "}" in plain:
             raise MeasurementDeclarationError(

@@ -13,7 +13,7 @@ import inspect
 import pytest
 
 from procedures.declared import Declared
-from procedures.diagnosis import plausibility, rules, sequence
+from procedures.diagnosis import pack_tests, plausibility, rules, sequence
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureName
 from procedures.diagnosis.vocabulary import CellReading, Disposition, Measured, RootCause
 from procedures.engine import Step
@@ -98,3 +98,10 @@ def test_the_plausibility_limit_is_known_before_the_run(model: str) -> None:
     checked = plausible.checked(spec)
     assert checked is not None
     assert checked.limits.high == pytest.approx(plausibility.plausible_ceiling(spec).m_as("V"))
+
+
+def test_answers_given_as_enums_are_recorded_as_plain_strings() -> None:
+    """A comparison lists the passing answers as ['closed'], never as enum members."""
+    record = pack_tests.PACK_PATH.validate("open")
+    assert type(record.name) is str and record.name == "pack_path"
+    assert record.comparison == "'open' not in passing ['closed']"
