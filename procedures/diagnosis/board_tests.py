@@ -38,6 +38,7 @@ from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.diagnosis.vocabulary import BoardOutput, Conduction, Cut, Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.specs import PackSpec
 
 STEP_V = 0.01
 """Sweep step per cell (V): a fifth of the IC's detection tolerance."""
@@ -160,10 +161,14 @@ def loop_resistance(ctx: StepContext) -> None:
         ctx.measure(LOOP_PATH, "open", instrument=meter)
         return
     ctx.measure(LOOP_PATH, "closed", instrument=meter)
-    limit = Measurement(
-        "board_loop_resistance", "mohm", high=spec.protection.main_loop_resistance_max
+    ctx.measure(loop_resistance_limit(spec), reading.resistance, instrument=meter)
+
+
+def loop_resistance_limit(spec: PackSpec) -> Measurement:
+    """The bare board's main loop against the spec's maximum (declared factory)."""
+    return Measurement(
+        Measured.BOARD_LOOP_RESISTANCE, "mohm", high=spec.protection.main_loop_resistance_max
     )
-    ctx.measure(limit, reading.resistance, instrument=meter)
 
 
 def _sweep(
@@ -270,7 +275,7 @@ MEASURES = (
     Declared("board_output_voltage", "V"),
     Declared(Measured.BOARD_OUTPUT_DROP, "V"),
     Declared(Measured.BOARD_LOOP),
-    Declared(Measured.BOARD_LOOP_RESISTANCE, "mohm"),
+    Declared(Measured.BOARD_LOOP_RESISTANCE, "mohm", limits=loop_resistance_limit),
     Declared(Measured.BOARD_OVERCHARGE_CUT),
     Declared(Measured.BOARD_OVERCHARGE_MAX_TESTED, "V"),
     Declared(Measured.BOARD_OVERDISCHARGE_CUT),

@@ -17,7 +17,7 @@ from procedures.diagnosis import pack_tests, plausibility, rules, sequence
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureName
 from procedures.diagnosis.vocabulary import CellReading, Disposition, Measured, RootCause
 from procedures.engine import Step
-from procedures.specs import builtin_spec
+from procedures.specs import builtin_spec, load_builtin_specs
 
 
 class NoFixtures:
@@ -105,3 +105,16 @@ def test_answers_given_as_enums_are_recorded_as_plain_strings() -> None:
     record = pack_tests.PACK_PATH.validate("open")
     assert type(record.name) is str and record.name == "pack_path"
     assert record.comparison == "'open' not in passing ['closed']"
+
+
+@pytest.mark.parametrize("model", sorted(load_builtin_specs()))
+def test_every_declared_limit_factory_builds_its_measurement_for_every_shipped_spec(
+    model: str,
+) -> None:
+    spec = load_builtin_specs()[model]
+    built = {d.name: d.checked(spec) for d in declared() if d.limits is not None}
+    assert set(built) >= {"pack_voltage_plausibility", "pack_resistance", "board_loop_resistance"}
+    assert built["pack_resistance"] is not None
+    assert built["pack_resistance"].limits.high == pytest.approx(
+        spec.pack.ac_resistance_max.m_as("mohm")
+    )
