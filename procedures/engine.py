@@ -27,6 +27,7 @@ from procedures.context import (
     StepContext,
     StepSkipped,
 )
+from procedures.declared import NEVER_SET, Declared, never_set
 from procedures.errors import (
     Interrupted,
     PackLimitExceeded,
@@ -58,12 +59,17 @@ FORCED_SAFE_STATE_TIMEOUT_S = 1.0
 
 @dataclass(frozen=True)
 class Step:
-    """A step with a name, and optionally a condition on the run so far (``False``: skipped)."""
+    """A step with a name, and optionally a condition on the run so far (``False``: skipped).
+
+    ``measures`` declares what the step will measure (``procedures.declared``): a required one
+    the body never records makes the step incomplete, and the rules are checked against them.
+    """
 
     name: str
     run: StepFunction
     run_if: Condition | None = None
     description: str = ""
+    measures: tuple[Declared, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,19 @@ def _software_error(exc: Exception) -> str:
     return redact_addresses(f"software error: {type(exc).__name__}: {exc}")
 
 
+def _report_never_set(ctx: StepContext, step: Step, run: RunState) -> None:
+    """Each required measurement ``step`` declared but did not record is missing evidence.
+
+    A name the step already reported missing (``missing_evidence``) is not named twice.
+    """
+    recorded = {m.name for m in ctx.measurements}
+    reported = {name for name, _ in ctx.missing}
+    series = run.spec.product.series if run.spec is not None else None
+    for name in never_set(step.measures, recorded, series):
+        if name not in reported:
+            ctx.missing_evidence(name, NEVER_SET)
+
+
 def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> StepRecord:
     ctx = StepContext(run, step.name)
     started = datetime.now(UTC)
@@ -256,6 +275,7 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
             result = step.run(ctx)
             guard.in_step = False
             _collect(result, run.conclusions)
+            _report_never_set(ctx, step, run)
             verdict, message = step_verdict(ctx.measurements, ctx.missing)
     except StepSkipped as exc:
         guard.in_step = False

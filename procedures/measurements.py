@@ -155,7 +155,7 @@ class Measurement:
                 f"measurement {name!r}: unknown unit {unit!r} ({exc}); use a pint unit such as "
                 "'V', 'mohm', 'A', 'ms'"
             ) from None
-        self.name = name
+        self.name = str(name)  # a ``StrEnum`` member is recorded as its plain string
         self.description = description
         self._unit: pint.Unit = parsed
         # pint's compact abbreviated form ('mV/d', 'mΩ', 'µs'), not the default short form
@@ -316,11 +316,13 @@ class CategoricalMeasurement:
             raise MeasurementDeclarationError(
                 f"measurement name {name!r} is empty or contains '/'; pick a plain name"
             )
-        self.name = name
+        # Names and answers may come as ``StrEnum`` members (the diagnosis's vocabulary); the
+        # records keep plain strings, so a sorted list of answers reads ['closed'], not the enum.
+        self.name = str(name)
         self.description = description
-        self.allowed = frozenset(allowed) if allowed is not None else None
-        self.passing = frozenset(passing) if passing is not None else None
-        self.marginal = frozenset(marginal)
+        self.allowed = frozenset(map(str, allowed)) if allowed is not None else None
+        self.passing = frozenset(map(str, passing)) if passing is not None else None
+        self.marginal = frozenset(map(str, marginal))
         self.limits = LimitsRecord()
         if self.allowed is not None:
             stray = ((self.passing or frozenset()) | self.marginal) - self.allowed

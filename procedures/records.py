@@ -139,6 +139,12 @@ class Conclusion:
     evidence: tuple[str, ...] = ()
     """``"<step name>/<measurement name>"`` references into this run."""
 
+    def __post_init__(self) -> None:
+        # The rules state kinds and values as ``StrEnum`` members; the record keeps the plain
+        # strings, so what is stored, hashed and compared is exactly what it always was.
+        object.__setattr__(self, "kind", str(self.kind))
+        object.__setattr__(self, "value", str(self.value))
+
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:

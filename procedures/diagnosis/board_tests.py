@@ -24,6 +24,7 @@ from instruments.errors import MeasurementFault, OverloadError
 from instruments.roles import DCSource, Multimeter
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.declared import Declared
 from procedures.diagnosis.board_currents import overcurrent, self_consumption, short_circuit
 from procedures.diagnosis.board_delays import (
     DIODE_MIN_DROP,
@@ -35,7 +36,9 @@ from procedures.diagnosis.board_delays import (
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.temperature_watch import TemperatureWatch
+from procedures.diagnosis.vocabulary import BoardOutput, Conduction, Cut, Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.specs import PackSpec
 
 STEP_V = 0.01
 """Sweep step per cell (V): a fifth of the IC's detection tolerance."""
@@ -45,13 +48,15 @@ MARGIN_V = 0.1
 """Sweep this far past the threshold's tolerance before calling the protection absent."""
 
 OUTPUT = CategoricalMeasurement(
-    "board_output", ("through", "diode_drop", "none"), passing=("through",)
+    Measured.BOARD_OUTPUT, tuple(BoardOutput), passing=(BoardOutput.THROUGH,)
 )
-CUT = ("cut", "not_cut")
+CUT = tuple(Cut)
 """A sweep that was not performed is recorded as skipped (required), never as an answer here."""
 OVERCHARGE_CUT = CategoricalMeasurement("board_overcharge_cut", CUT, passing=("cut",))
 OVERDISCHARGE_CUT = CategoricalMeasurement("board_overdischarge_cut", CUT, passing=("cut",))
-LOOP_PATH = CategoricalMeasurement("board_loop", ("closed", "open"), passing=("closed",))
+LOOP_PATH = CategoricalMeasurement(
+    Measured.BOARD_LOOP, tuple(Conduction), passing=(Conduction.CLOSED,)
+)
 
 
 #: Per cell above the over-charge detect tolerance: the most the board fixture may apply.
@@ -156,10 +161,14 @@ def loop_resistance(ctx: StepContext) -> None:
         ctx.measure(LOOP_PATH, "open", instrument=meter)
         return
     ctx.measure(LOOP_PATH, "closed", instrument=meter)
-    limit = Measurement(
-        "board_loop_resistance", "mohm", high=spec.protection.main_loop_resistance_max
+    ctx.measure(loop_resistance_limit(spec), reading.resistance, instrument=meter)
+
+
+def loop_resistance_limit(spec: PackSpec) -> Measurement:
+    """The bare board's main loop against the spec's maximum (declared factory)."""
+    return Measurement(
+        Measured.BOARD_LOOP_RESISTANCE, "mohm", high=spec.protection.main_loop_resistance_max
     )
-    ctx.measure(limit, reading.resistance, instrument=meter)
 
 
 def _sweep(
@@ -259,3 +268,23 @@ def _release(
     ctx.measure(seen, "not_released", instrument=dmm)
     ctx.measure(Measurement(f"{limits.name}_swept_to", "V"), Q_(swept_to, "V"), instrument=dmm)
     return False
+
+
+MEASURES = (
+    Declared(Measured.BOARD_OUTPUT),
+    Declared("board_output_voltage", "V"),
+    Declared(Measured.BOARD_OUTPUT_DROP, "V"),
+    Declared(Measured.BOARD_LOOP),
+    Declared(Measured.BOARD_LOOP_RESISTANCE, "mohm", limits=loop_resistance_limit),
+    Declared(Measured.BOARD_OVERCHARGE_CUT),
+    Declared(Measured.BOARD_OVERCHARGE_MAX_TESTED, "V"),
+    Declared(Measured.BOARD_OVERDISCHARGE_CUT),
+    Declared("board_overdischarge_min_tested", "V"),
+    Declared("board_self_consumption", "uA"),
+    Declared(Measured.BOARD_OVERCURRENT_PROTECTION),
+    Declared("board_overcurrent_max_tested", "A"),
+    Declared(Measured.BOARD_SHORT_CIRCUIT_PROTECTION),
+    Declared(Measured.BOARD_TEST_TEMPERATURE, "degC"),
+)
+"""The bare-board tests depend on what the board passes (no output: no sweeps), so none is
+required; a sweep that was not performed is recorded as not measured with its reason."""

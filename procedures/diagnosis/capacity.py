@@ -24,8 +24,10 @@ import numpy as np
 from instruments.roles import LoadMode
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.declared import Declared
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.skipped import record_not_measured
+from procedures.diagnosis.vocabulary import Measured
 from procedures.errors import AbortRun
 from procedures.measurements import Measurement
 from procedures.specs import PackSpec
@@ -193,3 +195,10 @@ def _integral(times: list[float], amps: list[float], start: float | None = None)
     if len(t) < 2:
         return 0.0
     return float(np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t)))
+
+
+CHECK_MEASURES = (
+    Declared(Measured.DISCHARGE_CAPACITY, "mAh"),
+    Declared("recharge_after_discharge", "mAh"),
+)
+"""What the optional discharge capacity check measures (a branch may leave either out)."""

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from instruments.errors import MeasurementFault, OverloadError
 from instruments.units import Q_
 from procedures.context import StepContext
+from procedures.declared import Declared
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.diagnosis.vocabulary import CellReading, Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 CONFIRM_ID = "disassembly_confirm"
@@ -73,3 +75,12 @@ def make_disassembly(
 
 
 __all__ = ["CONFIRM_ID", "make_disassembly"]
+
+
+MEASURES = (
+    Declared(CellReading.VOLTAGE.template, "V", description="each series cell, opened pack"),
+    Declared(CellReading.RESISTANCE.template, "mohm", description="1 kHz, each series cell"),
+    Declared(Measured.CELL_VOLTAGE_SPREAD, "V"),
+)
+"""A cell without contact is recorded as ``cell<n>_contact`` instead, and a 1S pack has no
+spread, so none is required."""

@@ -7,6 +7,8 @@ and the cause category, and an engineer reading the report needs them beside the
 from __future__ import annotations
 
 from procedures.context import StepContext
+from procedures.declared import Declared
+from procedures.diagnosis.vocabulary import Measured
 from procedures.measurements import CategoricalMeasurement
 
 CHARGERS = ("original", "third_party", "unknown")
@@ -51,3 +53,14 @@ def intake(ctx: StepContext) -> None:
             KNOWN_GOOD,
         ),
     )
+
+
+MEASURES = (
+    Declared("usage_device", required=True, description=DEVICE.description),
+    Declared(Measured.USAGE_CHARGER, required=True, description=CHARGER.description),
+    Declared(Measured.USAGE_TEMPERATURE, required=True),
+    Declared(Measured.USAGE_TIME_IN_USE, required=True),
+    Declared(Measured.USAGE_LOCATION, required=True),
+    Declared("known_good_pack_works", required=True, description=KNOWN_GOOD_PACK.description),
+)
+"""Every question is asked and answered on every intake."""

@@ -19,6 +19,7 @@ from instruments.errors import MeasurementFault, OverloadError
 from instruments.roles import SampleRate
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.declared import Declared
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.overcurrent import (
     DELAY_POLL,
@@ -30,6 +31,7 @@ from procedures.diagnosis.overcurrent import (
 from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
+from procedures.diagnosis.vocabulary import Conduction, Cut, Measured, OvercurrentResult
 from procedures.measurements import CategoricalMeasurement, Measurement
 from procedures.specs import PackSpec
 
@@ -38,13 +40,17 @@ OC_END_FRACTION = 1.6
 """Ramp to 1.6x the spec trip current: a full pack's stronger gate drive raises the trip."""
 RECOVERY_S = 0.5
 
-PACK_PATH = CategoricalMeasurement("pack_path", ("closed", "open"), passing=("closed",))
-OC_RESULT = CategoricalMeasurement(
-    "overcurrent_protection", ("tripped", "not_tripped", "no_output"), passing=("tripped",)
+PACK_PATH = CategoricalMeasurement(
+    Measured.PACK_PATH, tuple(Conduction), passing=(Conduction.CLOSED,)
 )
-SC_RESULT = CategoricalMeasurement("short_circuit_protection", ("cut", "not_cut"), passing=("cut",))
+OC_RESULT = CategoricalMeasurement(
+    Measured.OVERCURRENT_PROTECTION, tuple(OvercurrentResult), passing=(OvercurrentResult.TRIPPED,)
+)
+SC_RESULT = CategoricalMeasurement(
+    Measured.SHORT_CIRCUIT_PROTECTION, tuple(Cut), passing=(Cut.CUT,)
+)
 """A short that was not performed is recorded as skipped (required), never as an answer here."""
-OC_DELAY_CUT = CategoricalMeasurement("overcurrent_delay_cut", ("cut", "not_cut"), passing=("cut",))
+OC_DELAY_CUT = CategoricalMeasurement("overcurrent_delay_cut", tuple(Cut), passing=(Cut.CUT,))
 """Recorded only when the step above the trip level did not cut within the window."""
 RECOVERED = Measurement("protection_recovery_voltage", "V")
 
@@ -130,8 +136,12 @@ def pack_resistance(ctx: StepContext) -> None:
         ctx.measure(PACK_PATH, "open", instrument=meter)
         return
     ctx.measure(PACK_PATH, "closed", instrument=meter)
-    limit = Measurement("pack_resistance", "mohm", high=spec.pack.ac_resistance_max)
-    ctx.measure(limit, reading.resistance, instrument=meter)
+    ctx.measure(pack_resistance_limit(spec), reading.resistance, instrument=meter)
+
+
+def pack_resistance_limit(spec: PackSpec) -> Measurement:
+    """The closed pack's 1 kHz resistance against the spec's maximum (declared factory)."""
+    return Measurement(Measured.PACK_RESISTANCE, "mohm", high=spec.pack.ac_resistance_max)
 
 
 def overcurrent(ctx: StepContext) -> bool:
@@ -243,3 +253,22 @@ def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
     dmm = ctx.instruments.multimeter
     recovered = Measurement("short_recovery_voltage", "V", low=ctx.spec.pack.voltage_zero)
     ctx.measure(recovered, dmm.dc_voltage(), instrument=dmm)
+
+
+MEASURES = (
+    Declared(Measured.OCV_RESTED, "V"),
+    Declared(Measured.OCV_AFTER_REST, "V"),
+    Declared(Measured.OCV_AFTER_RELEASE, "V"),
+    Declared(Measured.SELF_DISCHARGE_RATE, "mV/d"),
+    Declared(Measured.PACK_RESISTANCE, "mohm", limits=pack_resistance_limit),
+    Declared(Measured.PACK_PATH),
+    Declared(Measured.OVERCURRENT_PROTECTION),
+    Declared(Measured.OVERCURRENT_MAX_TESTED, "A"),
+    Declared("overcurrent_delay_cut"),
+    Declared("protection_recovery_voltage", "V"),
+    Declared(Measured.SHORT_CIRCUIT_PROTECTION),
+    Declared("short_recovery_voltage", "V"),
+    Declared(Measured.PACK_TEST_TEMPERATURE, "degC"),
+)
+"""The closed-pack tests branch on what the pack does (no output: no over-current level), so
+none is required here; a test the bench could not perform is recorded as not measured."""

@@ -44,22 +44,24 @@ def plausible_ceiling(spec: PackSpec) -> Quantity:
     return ceiling
 
 
-def judge(ctx: StepContext, voltage: Quantity) -> bool:
-    """Record the plausibility of ``voltage`` for the declared spec; True when it fits."""
-    spec = ctx.spec
-    ceiling = plausible_ceiling(spec)
+def plausibility_limit(spec: PackSpec) -> Measurement:
+    """The plausibility measurement for ``spec``: the step's declared limit factory."""
     per_cell = spec.protection.overcharge_detect + spec.protection.overcharge_detect_tolerance
-    limit = Measurement(
+    return Measurement(
         NAME,
         "V",
-        high=ceiling,
+        high=plausible_ceiling(spec),
         description=(
             f"highest P+/P- reading; a {spec.product.series}S {spec.product.chemistry} pack "
             f"({spec.model}) cannot exceed {spec.product.series} x ({per_cell:~P} + "
             f"{CELL_MARGIN:~P})"
         ),
     )
-    return ctx.measure(limit, voltage).verdict is not Verdict.FAIL
+
+
+def judge(ctx: StepContext, voltage: Quantity) -> bool:
+    """Record the plausibility of ``voltage`` for the declared spec; True when it fits."""
+    return ctx.measure(plausibility_limit(ctx.spec), voltage).verdict is not Verdict.FAIL
 
 
 def matches_spec(view: RunView) -> bool:

@@ -17,128 +17,152 @@ from dataclasses import dataclass
 
 from procedures.context import RunView
 from procedures.diagnosis.plausibility import mismatch_conclusions
+from procedures.diagnosis.vocabulary import (
+    BoardOutput,
+    CauseCategory,
+    CellName,
+    CellReading,
+    ChargeEnd,
+    ConclusionKind,
+    Conduction,
+    Cut,
+    Disposition,
+    Measured,
+    OvercurrentResult,
+    RootCause,
+    Symptom,
+    UsageAnswer,
+    VoltageCategory,
+    WakeResponse,
+)
 from procedures.records import MISSING_HEAD, Conclusion, Verdict
+
+MeasurementName = Measured | CellName
+"""What a rule may read: a declared measurement or a per-cell one (never a bare string)."""
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a root cause means for the complaint (manual's symptom and cause lists)."""
 
-    symptom: str
-    disposition: str
-    cause_category: str
+    symptom: Symptom
+    disposition: Disposition
+    cause_category: CauseCategory
     advice: str
 
 
-OUTCOMES: dict[str, Outcome] = {
-    "customer_misjudgement": Outcome(
-        "cannot power on",
-        "no_fault_found",
-        "customer misjudgement",
+OUTCOMES: dict[RootCause, Outcome] = {
+    RootCause.CUSTOMER_MISJUDGEMENT: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.NO_FAULT_FOUND,
+        CauseCategory.CUSTOMER_MISJUDGEMENT,
         # no claim that the pack "meets its specification": whether it does is what the
         # run's verdicts say (nothing_found words it from them), not a constant of the advice
         "Check the device and its contacts, and charge the pack fully before use.",
     ),
-    "device_overcurrent": Outcome(
-        "shuts off after power-on",
-        "no_fault_found",
-        "customer storage or handling",
+    RootCause.DEVICE_OVERCURRENT: Outcome(
+        Symptom.SHUTS_OFF_AFTER_POWER_ON,
+        Disposition.NO_FAULT_FOUND,
+        CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
         "The device drew more than the pack's over-current limit: check the device's current "
         "draw, and disconnect the pack from the device to reset it.",
     ),
-    "over_discharge_in_storage": Outcome(
-        "cannot power on",
-        "recharge_and_return",
-        "customer storage or handling",
+    RootCause.OVER_DISCHARGE_IN_STORAGE: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.RECHARGE_AND_RETURN,
+        CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
         "Don't store the pack flat: store it at about half charge and recharge it every three "
         "months.",
     ),
-    "protection_latched": Outcome(
-        "cannot power on",
-        "recharge_and_return",
-        "failure after use",
+    RootCause.PROTECTION_LATCHED: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.RECHARGE_AND_RETURN,
+        CauseCategory.FAILURE_AFTER_USE,
         "Use a stable charger (the original one): transients on the charger input can latch "
         "the protection board.",
     ),
-    "cell_deeply_discharged": Outcome(
-        "cannot power on",
-        "scrap",
-        "customer storage or handling",
+    RootCause.CELL_DEEPLY_DISCHARGED: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.SCRAP,
+        CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
         "A cell was discharged below its safe recharge level and must not be charged again; "
         "don't store packs flat or connected to a device.",
     ),
-    "cell_internal_short": Outcome(
-        "no voltage or high internal resistance",
-        "scrap",
-        "manufacturing",
+    RootCause.CELL_INTERNAL_SHORT: Outcome(
+        Symptom.NO_VOLTAGE_OR_HIGH_RESISTANCE,
+        Disposition.SCRAP,
+        CauseCategory.MANUFACTURING,
         "Stop using packs of this lot that heat up while charging; return them for analysis.",
     ),
-    "cell_aged_high_resistance": Outcome(
-        "shuts off after power-on",
-        "replace_cells",
-        "failure after use",
+    RootCause.CELL_AGED_HIGH_RESISTANCE: Outcome(
+        Symptom.SHUTS_OFF_AFTER_POWER_ON,
+        Disposition.REPLACE_CELLS,
+        CauseCategory.FAILURE_AFTER_USE,
         "The cells are worn: replace the pack at the end of its service life; avoid high "
         "temperatures and deep discharges.",
     ),
-    "cell_imbalance": Outcome(
-        "shuts off after power-on",
-        "replace_cells",
-        "manufacturing",
+    RootCause.CELL_IMBALANCE: Outcome(
+        Symptom.SHUTS_OFF_AFTER_POWER_ON,
+        Disposition.REPLACE_CELLS,
+        CauseCategory.MANUFACTURING,
         "The cells drifted apart; charge with the original charger and don't store the pack flat.",
     ),
-    "cell_high_self_discharge": Outcome(
-        "cannot power on",
-        "replace_cells",
-        "manufacturing",
+    RootCause.CELL_HIGH_SELF_DISCHARGE: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.REPLACE_CELLS,
+        CauseCategory.MANUFACTURING,
         "A cell loses its charge at rest; recharge the replacement pack before storage.",
     ),
-    "fuse_open": Outcome(
-        "cannot power on",
-        "repair_board",
-        "failure after use",
+    RootCause.FUSE_OPEN: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.REPAIR_BOARD,
+        CauseCategory.FAILURE_AFTER_USE,
         "The pack's fuse opened after an over-current: check the device and cabling for a "
         "short before using the repaired pack.",
     ),
-    "discharge_mosfet_open": Outcome(
-        "cannot power on", "replace_board", "manufacturing", "No action needed by the customer."
-    ),
-    "charge_mosfet_open": Outcome(
-        "no charge/discharge",
-        "replace_board",
-        "manufacturing",
+    RootCause.DISCHARGE_MOSFET_OPEN: Outcome(
+        Symptom.CANNOT_POWER_ON,
+        Disposition.REPLACE_BOARD,
+        CauseCategory.MANUFACTURING,
         "No action needed by the customer.",
     ),
-    "charge_mosfet_shorted": Outcome(
-        "other",
-        "replace_board",
-        "manufacturing",
+    RootCause.CHARGE_MOSFET_OPEN: Outcome(
+        Symptom.NO_CHARGE_DISCHARGE,
+        Disposition.REPLACE_BOARD,
+        CauseCategory.MANUFACTURING,
+        "No action needed by the customer.",
+    ),
+    RootCause.CHARGE_MOSFET_SHORTED: Outcome(
+        Symptom.OTHER,
+        Disposition.REPLACE_BOARD,
+        CauseCategory.MANUFACTURING,
         "Use only the specified charger: this board could not stop an over-charge.",
     ),
-    "discharge_mosfet_shorted": Outcome(
-        "short-circuit/fire",
-        "replace_board",
-        "manufacturing",
+    RootCause.DISCHARGE_MOSFET_SHORTED: Outcome(
+        Symptom.SHORT_CIRCUIT_FIRE,
+        Disposition.REPLACE_BOARD,
+        CauseCategory.MANUFACTURING,
         "Stop using packs that get hot on a short or a jammed device; this board could not cut "
         "its output.",
     ),
-    "overcurrent_protection_failed": Outcome(
-        "short-circuit/fire",
-        "replace_board",
-        "manufacturing",
+    RootCause.OVERCURRENT_PROTECTION_FAILED: Outcome(
+        Symptom.SHORT_CIRCUIT_FIRE,
+        Disposition.REPLACE_BOARD,
+        CauseCategory.MANUFACTURING,
         "Stop using packs that get hot on a short or a jammed device; this board did not trip "
         "on over-current.",
     ),
-    "cell_heats_under_charge": Outcome(
-        "short-circuit/fire",
-        "scrap",
-        "manufacturing",
+    RootCause.CELL_HEATS_UNDER_CHARGE: Outcome(
+        Symptom.SHORT_CIRCUIT_FIRE,
+        Disposition.SCRAP,
+        CauseCategory.MANUFACTURING,
         "Stop charging packs of this lot that get warm on the charger; keep such a pack away "
         "from anything flammable and return it for analysis.",
     ),
-    "undetermined": Outcome(
-        "other",
-        "scrap",
-        "failure after use",
+    RootCause.UNDETERMINED: Outcome(
+        Symptom.OTHER,
+        Disposition.SCRAP,
+        CauseCategory.FAILURE_AFTER_USE,
         "None until QA has reviewed the evidence.",
     ),
 }
@@ -146,43 +170,48 @@ OUTCOMES: dict[str, Outcome] = {
 
 @dataclass(frozen=True)
 class Finding:
-    root_cause: str
+    root_cause: RootCause
     explanation: str
     evidence: tuple[str, ...]
 
 
 class Facts:
-    """Typed, forgiving access to the run: a measurement the run did not take reads as ``None``."""
+    """Typed, forgiving access to the run: a measurement the run did not take reads as ``None``.
+
+    Forgiving about what the run measured, never about names: every method takes a ``Measured``
+    member (or a ``CellReading`` record name), so a misspelled name fails mypy, and every member
+    is checked to be declared by a step (``tests/procedures/test_declared_diagnosis.py``).
+    """
 
     def __init__(self, view: RunView) -> None:
         self.view = view
 
-    def text(self, name: str) -> str | None:
+    def text(self, name: MeasurementName) -> str | None:
         return self.view.measurement(name).text_value if self.view.has(name) else None
 
-    def value(self, name: str) -> float | None:
+    def value(self, name: MeasurementName) -> float | None:
         return self.view.measurement(name).value if self.view.has(name) else None
 
-    def failed(self, name: str) -> bool:
+    def failed(self, name: MeasurementName) -> bool:
         return self.view.has(name) and self.view.measurement(name).verdict is Verdict.FAIL
 
-    def worse_than_pass(self, name: str) -> bool:
+    def worse_than_pass(self, name: MeasurementName) -> bool:
         if not self.view.has(name):
             return False
         return self.view.measurement(name).verdict in (Verdict.MARGINAL, Verdict.FAIL)
 
-    def refs(self, *names: str) -> tuple[str, ...]:
+    def refs(self, *names: MeasurementName) -> tuple[str, ...]:
         return tuple(self.view.ref(n) for n in names if self.view.has(n))
 
-    def cells(self, suffix: str) -> list[str]:
+    def cells(self, reading: CellReading) -> list[CellName]:
         series = self.view.spec.product.series
-        return [f"cell{i + 1}_{suffix}" for i in range(series)]
+        return [reading.of(i + 1) for i in range(series)]
 
 
 Rule = Callable[[Facts], Finding | None]
 
 
-def with_consequences(finding: Finding, f: Facts, because: str, *names: str) -> Finding:
+def with_consequences(finding: Finding, f: Facts, because: str, *names: MeasurementName) -> Finding:
     """``finding`` also citing the failed records among ``names`` that it explains.
 
     A fault fails more than its own signature (an open fuse also leaves the closed pack
@@ -199,7 +228,11 @@ def with_consequences(finding: Finding, f: Facts, because: str, *names: str) -> 
     )
 
 
-OVER_TEMPERATURE = ("charge_temperature", "pack_test_temperature", "board_test_temperature")
+OVER_TEMPERATURE = (
+    Measured.CHARGE_TEMPERATURE,
+    Measured.PACK_TEST_TEMPERATURE,
+    Measured.BOARD_TEST_TEMPERATURE,
+)
 """The over-temperature watches (``temperature_watch``); a fail stopped the run there."""
 
 
@@ -214,29 +247,34 @@ def overheated(f: Facts) -> Finding | None:
     hot = [name for name in OVER_TEMPERATURE if f.failed(name)]
     if not hot:
         return None
-    if f.text("voltage_category") == "zero":
+    if f.text(Measured.VOLTAGE_CATEGORY) == VoltageCategory.ZERO:
         return Finding(
-            "cell_internal_short",
+            RootCause.CELL_INTERNAL_SHORT,
             "The pack arrived flat and heated past its temperature limit under charge: an "
             "internal short drained it at rest and turns the charge into heat.",
-            f.refs("voltage_rested", "voltage_category", *hot),
+            f.refs(Measured.VOLTAGE_RESTED, Measured.VOLTAGE_CATEGORY, *hot),
         )
     return Finding(
-        "cell_heats_under_charge",
+        RootCause.CELL_HEATS_UNDER_CHARGE,
         "The pack arrived at a normal voltage, then heated past its temperature limit within "
         "minutes of charging at 0.5C: a cell dissipates inside (a soft internal short).",
-        f.refs("voltage_rested", "voltage_category", *hot),
+        f.refs(Measured.VOLTAGE_RESTED, Measured.VOLTAGE_CATEGORY, *hot),
     )
 
 
-NO_PATH = ("pack_path", "overcurrent_protection", "short_circuit_protection", "board_loop")
+NO_PATH = (
+    Measured.PACK_PATH,
+    Measured.OVERCURRENT_PROTECTION,
+    Measured.SHORT_CIRCUIT_PROTECTION,
+    Measured.BOARD_LOOP,
+)
 """What an open path also fails: the closed pack's 1 kHz path and output, the bare board's loop."""
 
 
 def no_charge_accepted(f: Facts) -> Finding | None:
     """No charge current: a cell too low to charge, a FET open, or the fuse open."""
     finding = _no_charge_accepted(f)
-    if finding is None or finding.root_cause == "undetermined":
+    if finding is None or finding.root_cause == RootCause.UNDETERMINED:
         return finding
     return with_consequences(
         finding, f, "the same open path leaves the pack without output", *NO_PATH
@@ -244,42 +282,45 @@ def no_charge_accepted(f: Facts) -> Finding | None:
 
 
 def _no_charge_accepted(f: Facts) -> Finding | None:
-    if f.text("wake_response") != "no_response":
+    if f.text(Measured.WAKE_RESPONSE) != WakeResponse.NO_RESPONSE:
         return None
-    base = ("voltage_rested", "wake_response", "charge_end")
-    low_cells = [c for c in f.cells("voltage") if f.failed(c)]
+    base = (Measured.VOLTAGE_RESTED, Measured.WAKE_RESPONSE, Measured.CHARGE_END)
+    low_cells = [c for c in f.cells(CellReading.VOLTAGE) if f.failed(c)]
     if low_cells:
         return Finding(
-            "cell_deeply_discharged",
+            RootCause.CELL_DEEPLY_DISCHARGED,
             "The pack took no charge and a cell is below the 0 V-charge minimum; the board "
             "rightly inhibits charging it.",
             f.refs(*base, *low_cells),
         )
-    if f.text("board_output") == "diode_drop":
+    if f.text(Measured.BOARD_OUTPUT) == BoardOutput.DIODE_DROP:
         return Finding(
-            "charge_mosfet_open",
+            RootCause.CHARGE_MOSFET_OPEN,
             "No charge current; the bare board passes its output only through a body diode "
             "(one FET open) while the pack still discharges.",
-            f.refs(*base, "board_output", "board_output_drop"),
+            f.refs(*base, Measured.BOARD_OUTPUT, Measured.BOARD_OUTPUT_DROP),
         )
-    probe = f.value("diode_probe_current")
+    probe = f.value(Measured.DIODE_PROBE_CURRENT)
     precharge = f.view.spec.charge.precharge_current.m_as("A")
     if probe is not None and probe >= 0.5 * precharge:
         return Finding(
-            "discharge_mosfet_open",
+            RootCause.DISCHARGE_MOSFET_OPEN,
             "No current at the charge voltage, but current flows one diode drop higher: the "
             "charge runs only through the discharge FET's body diode, whose channel is open.",
-            f.refs(*base, "diode_probe_current", "board_output"),
+            f.refs(*base, Measured.DIODE_PROBE_CURRENT, Measured.BOARD_OUTPUT),
         )
-    if f.text("board_output") == "none" and f.text("board_loop") == "open":
+    if (
+        f.text(Measured.BOARD_OUTPUT) == BoardOutput.NONE
+        and f.text(Measured.BOARD_LOOP) == Conduction.OPEN
+    ):
         return Finding(
-            "fuse_open",
+            RootCause.FUSE_OPEN,
             "No charge current, no body-diode conduction, and the bare board's main loop is "
             "open with good cells: the fuse is open.",
-            f.refs(*base, "diode_probe_current", "board_output", "board_loop"),
+            f.refs(*base, Measured.DIODE_PROBE_CURRENT, Measured.BOARD_OUTPUT, Measured.BOARD_LOOP),
         )
     return Finding(
-        "undetermined",
+        RootCause.UNDETERMINED,
         "The pack took no charge and no later test located the open path.",
         f.refs(*base),
     )
@@ -295,24 +336,39 @@ def never_tapered(f: Facts) -> Finding | None:
     if finding is None:
         return None
     return with_consequences(
-        finding, f, SHORTED_CELL_DRAINS, *NO_PATH, *f.cells("voltage"), "cell_voltage_spread"
+        finding,
+        f,
+        SHORTED_CELL_DRAINS,
+        *NO_PATH,
+        *f.cells(CellReading.VOLTAGE),
+        Measured.CELL_VOLTAGE_SPREAD,
     )
 
 
 def _never_tapered(f: Facts) -> Finding | None:
-    if f.text("charge_end") == "time_limit":
+    if f.text(Measured.CHARGE_END) == ChargeEnd.TIME_LIMIT:
         return Finding(
-            "cell_internal_short",
+            RootCause.CELL_INTERNAL_SHORT,
             "The charge current never fell to the end-of-charge level within the time limit: "
             "the charge feeds an internal leak, which also drains the pack at rest.",
-            f.refs("wake_response", "charge_end", "charge_final_current", "self_discharge_rate"),
+            f.refs(
+                Measured.WAKE_RESPONSE,
+                Measured.CHARGE_END,
+                Measured.CHARGE_FINAL_CURRENT,
+                Measured.SELF_DISCHARGE_RATE,
+            ),
         )
-    if f.failed("voltage_fall_under_charge"):
+    if f.failed(Measured.VOLTAGE_FALL_UNDER_CHARGE):
         return Finding(
-            "cell_internal_short",
+            RootCause.CELL_INTERNAL_SHORT,
             "The terminal voltage fell while charge current flowed into the pack: an internal "
             "leak takes more than the charge brings.",
-            f.refs("wake_response", "voltage_fall_under_charge", "charge_end", "wake_voltage"),
+            f.refs(
+                Measured.WAKE_RESPONSE,
+                Measured.VOLTAGE_FALL_UNDER_CHARGE,
+                Measured.CHARGE_END,
+                Measured.WAKE_VOLTAGE,
+            ),
         )
     return None
 
@@ -324,34 +380,41 @@ def cell_collapsed(f: Facts) -> Finding | None:
     the good cells end the charge on their over-charge protection and the leaking one then
     drains itself at rest, which a mere imbalance (cells holding their voltages) never does.
     """
-    if f.text("wake_response") in (None, "no_response"):
+    if f.text(Measured.WAKE_RESPONSE) in (None, WakeResponse.NO_RESPONSE):
         return None
     floor = f.view.spec.charge.zero_volt_min.m_as("V")
-    readings = {c: f.value(c) for c in f.cells("voltage")}
+    readings = {c: f.value(c) for c in f.cells(CellReading.VOLTAGE)}
     collapsed = [c for c, v in readings.items() if v is not None and v < floor]
     if not collapsed:
         return None
     finding = Finding(
-        "cell_internal_short",
+        RootCause.CELL_INTERNAL_SHORT,
         "The pack accepted charge, yet after the rest a cell reads below the 0 V-charge "
         "minimum while the others hold theirs: that cell drains itself through an internal "
         "short.",
-        f.refs("wake_response", "charge_end", *collapsed, "cell_voltage_spread"),
+        f.refs(
+            Measured.WAKE_RESPONSE, Measured.CHARGE_END, *collapsed, Measured.CELL_VOLTAGE_SPREAD
+        ),
     )
     return with_consequences(finding, f, SHORTED_CELL_DRAINS, *NO_PATH)
 
 
 def discharge_path_open(f: Facts) -> Finding | None:
     """Charge went in (through the discharge FET's body diode) but the pack gives no output."""
-    if f.text("wake_response") in (None, "no_response"):
+    if f.text(Measured.WAKE_RESPONSE) in (None, WakeResponse.NO_RESPONSE):
         return None
-    if f.text("overcurrent_protection") != "no_output":
+    if f.text(Measured.OVERCURRENT_PROTECTION) != OvercurrentResult.NO_OUTPUT:
         return None
     finding = Finding(
-        "discharge_mosfet_open",
+        RootCause.DISCHARGE_MOSFET_OPEN,
         "The pack took charge, through the discharge FET's body diode, yet delivers no "
         "output to the load with good cells: the discharge FET's channel is open.",
-        f.refs("wake_response", "pack_path", "overcurrent_protection", "board_output"),
+        f.refs(
+            Measured.WAKE_RESPONSE,
+            Measured.PACK_PATH,
+            Measured.OVERCURRENT_PROTECTION,
+            Measured.BOARD_OUTPUT,
+        ),
     )
     return with_consequences(
         finding, f, "the open channel breaks the main loop of the bare board too", *NO_PATH
@@ -359,53 +422,65 @@ def discharge_path_open(f: Facts) -> Finding | None:
 
 
 def discharge_side_uncut(f: Facts) -> Finding | None:
-    oc = f.text("overcurrent_protection")
-    if oc != "not_tripped":
+    oc = f.text(Measured.OVERCURRENT_PROTECTION)
+    if oc != OvercurrentResult.NOT_TRIPPED:
         return None
-    if f.text("board_overdischarge_cut") == "not_cut":
+    if f.text(Measured.BOARD_OVERDISCHARGE_CUT) == Cut.NOT_CUT:
         finding = Finding(
-            "discharge_mosfet_shorted",
+            RootCause.DISCHARGE_MOSFET_SHORTED,
             "Neither over-current nor over-discharge cut the output although the IC's "
             "thresholds were crossed: the discharge FET conducts with its gate off.",
-            f.refs("overcurrent_protection", "board_overdischarge_cut", "board_loop_resistance"),
+            f.refs(
+                Measured.OVERCURRENT_PROTECTION,
+                Measured.BOARD_OVERDISCHARGE_CUT,
+                Measured.BOARD_LOOP_RESISTANCE,
+            ),
         )
     else:
         finding = Finding(
-            "overcurrent_protection_failed",
+            RootCause.OVERCURRENT_PROTECTION_FAILED,
             "The output carried well above the over-current trip level without cutting, while "
             "the over-discharge protection still cuts: the IC's over-current detection failed.",
-            f.refs("overcurrent_protection", "overcurrent_max_tested", "board_overdischarge_cut"),
+            f.refs(
+                Measured.OVERCURRENT_PROTECTION,
+                Measured.OVERCURRENT_MAX_TESTED,
+                Measured.BOARD_OVERDISCHARGE_CUT,
+            ),
         )
     return with_consequences(
         finding,
         f,
         "the bare board cannot cut a discharge over-current either",
-        "board_overcurrent_protection",
-        "short_circuit_protection",
-        "board_short_circuit_protection",
+        Measured.BOARD_OVERCURRENT_PROTECTION,
+        Measured.SHORT_CIRCUIT_PROTECTION,
+        Measured.BOARD_SHORT_CIRCUIT_PROTECTION,
     )
 
 
 def charge_side_uncut(f: Facts) -> Finding | None:
-    if f.text("board_overcharge_cut") != "not_cut":
+    if f.text(Measured.BOARD_OVERCHARGE_CUT) != Cut.NOT_CUT:
         return None
     finding = Finding(
-        "charge_mosfet_shorted",
+        RootCause.CHARGE_MOSFET_SHORTED,
         "The bare board kept its output on past the over-charge detection level: the charge "
         "FET cannot cut.",
-        f.refs("board_overcharge_cut", "board_overcharge_max_tested", "board_loop_resistance"),
+        f.refs(
+            Measured.BOARD_OVERCHARGE_CUT,
+            Measured.BOARD_OVERCHARGE_MAX_TESTED,
+            Measured.BOARD_LOOP_RESISTANCE,
+        ),
     )
     return with_consequences(
         finding,
         f,
         "a shorted charge FET lowers the voltage the IC senses for over-current, so the output "
         "does not trip at its level",
-        "overcurrent_protection",
-        "board_overcurrent_protection",
+        Measured.OVERCURRENT_PROTECTION,
+        Measured.BOARD_OVERCURRENT_PROTECTION,
     )
 
 
-def worn_cell_on_top(f: Facts) -> str | None:
+def worn_cell_on_top(f: Facts) -> CellName | None:
     """The worn cell that reads highest after the charge, when the spread failed (else ``None``).
 
     A cell that lost capacity fills first: the charge ends on it (its over-charge protection or
@@ -413,30 +488,32 @@ def worn_cell_on_top(f: Facts) -> str | None:
     cited as its evidence; a spread whose high cell is a good one (the worn or drained cell
     lagging below) is an imbalance of its own.
     """
-    if not f.failed("cell_voltage_spread"):
+    if not f.failed(Measured.CELL_VOLTAGE_SPREAD):
         return None
     return highest_cell_worn(f)
 
 
-def highest_cell_worn(f: Facts) -> str | None:
+def highest_cell_worn(f: Facts) -> CellName | None:
     """The highest-reading series cell's voltage record, if that cell is worn (else ``None``)."""
     readings = {
-        i: f.value(name) for i, name in enumerate(f.cells("voltage")) if f.value(name) is not None
+        i: f.value(name)
+        for i, name in enumerate(f.cells(CellReading.VOLTAGE))
+        if f.value(name) is not None
     }
     if len(readings) < 2:  # no cell to be above
         return None
     top = max(readings, key=lambda i: readings[i] or 0.0)
-    resistance = f.cells("resistance")[top]
-    return f.cells("voltage")[top] if f.worse_than_pass(resistance) else None
+    resistance = f.cells(CellReading.RESISTANCE)[top]
+    return f.cells(CellReading.VOLTAGE)[top] if f.worse_than_pass(resistance) else None
 
 
 def cells_apart(f: Facts) -> Finding | None:
-    if not f.failed("cell_voltage_spread") or worn_cell_on_top(f) is not None:
+    if not f.failed(Measured.CELL_VOLTAGE_SPREAD) or worn_cell_on_top(f) is not None:
         return None
     finding = Finding(
-        "cell_imbalance",
+        RootCause.CELL_IMBALANCE,
         "The series cells' voltages differ by more than the spec allows after a full charge.",
-        f.refs("cell_voltage_spread", *f.cells("voltage")),
+        f.refs(Measured.CELL_VOLTAGE_SPREAD, *f.cells(CellReading.VOLTAGE)),
     )
     return top_cell_protection(finding, f)
 
@@ -446,20 +523,22 @@ def top_cell_protection(finding: Finding, f: Facts) -> Finding:
     that protection after the charge: the closed pack's 1 kHz path reads open through the charge
     FET's body diode. Cited only when the pack took a charge and gives output (an open fuse or
     discharge FET fails it too)."""
-    if f.text("wake_response") in (None, "no_response"):
+    if f.text(Measured.WAKE_RESPONSE) in (None, WakeResponse.NO_RESPONSE):
         return finding
-    if f.text("overcurrent_protection") == "no_output":  # the discharge path itself is open
+    if (
+        f.text(Measured.OVERCURRENT_PROTECTION) == OvercurrentResult.NO_OUTPUT
+    ):  # the discharge path itself is open
         return finding
     return with_consequences(
         finding,
         f,
         "the highest cell ended the charge past its over-charge detection, and the board "
         "still held that protection (charge FET off) when the closed pack was measured",
-        "pack_path",
+        Measured.PACK_PATH,
     )
 
 
-CAPACITY = ("charge_capacity", "discharge_capacity")
+CAPACITY = (Measured.CHARGE_CAPACITY, Measured.DISCHARGE_CAPACITY)
 """Capacity measurements (``capacity.py``): a low one is a worn cell's second signature."""
 
 
@@ -469,7 +548,7 @@ def cells_worn(f: Facts) -> Finding | None:
     Either signature is enough; each is cited. A low capacity is judged only from a complete
     charge (or discharge), so it is a finding even when another fault explains the complaint.
     """
-    worn = [c for c in f.cells("resistance") if f.worse_than_pass(c)]
+    worn = [c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c)]
     faded = [c for c in CAPACITY if f.worse_than_pass(c)]
     if not worn and not faded:
         return None
@@ -483,61 +562,81 @@ def cells_worn(f: Facts) -> Finding | None:
         held = ", ".join(f"{n} {f.view.measurement(n).comparison}" for n in faded)
         parts.append(f"the pack holds less than the spec's share of its capacity ({held})")
     top = worn_cell_on_top(f)
-    spread: tuple[str, ...] = ()
+    spread: tuple[MeasurementName, ...] = ()
     if top is not None:
-        spread = ("cell_voltage_spread", top)
+        spread = (Measured.CELL_VOLTAGE_SPREAD, top)
         parts.append(
             f"the worn cell holds less charge, so it filled first and ended the charge with the "
             f"others lower ({top} highest; cell_voltage_spread "
-            f"{f.view.measurement('cell_voltage_spread').comparison})"
+            f"{f.view.measurement(Measured.CELL_VOLTAGE_SPREAD).comparison})"
         )
     explanation = "The cells are worn: " + "; and ".join(parts) + "."
     finding = Finding(
-        "cell_aged_high_resistance",
+        RootCause.CELL_AGED_HIGH_RESISTANCE,
         explanation,
-        f.refs(*worn, *faded, "pack_resistance", *spread),
+        f.refs(*worn, *faded, Measured.PACK_RESISTANCE, *spread),
     )
     return finding if highest_cell_worn(f) is None else top_cell_protection(finding, f)
 
 
 def self_discharge(f: Facts) -> Finding | None:
-    if not f.failed("self_discharge_rate"):
+    if not f.failed(Measured.SELF_DISCHARGE_RATE):
         return None
     return Finding(
-        "cell_high_self_discharge",
+        RootCause.CELL_HIGH_SELF_DISCHARGE,
         "The rested pack lost voltage far faster than the cells' datasheet self-discharge.",
-        f.refs("ocv_rested", "ocv_after_rest", "ocv_after_release", "self_discharge_rate"),
+        f.refs(
+            Measured.OCV_RESTED,
+            Measured.OCV_AFTER_REST,
+            Measured.OCV_AFTER_RELEASE,
+            Measured.SELF_DISCHARGE_RATE,
+        ),
     )
 
 
 def woke(f: Facts) -> Finding | None:
-    wake = f.text("wake_response")
-    if wake == "under_voltage":
+    wake = f.text(Measured.WAKE_RESPONSE)
+    if wake == WakeResponse.UNDER_VOLTAGE:
         return Finding(
-            "over_discharge_in_storage",
+            RootCause.OVER_DISCHARGE_IN_STORAGE,
             "The pack read zero; under charge the terminal showed a low cell voltage rising "
             "until the board released its under-voltage protection: the pack had been run or "
             "stored flat.",
-            f.refs("voltage_rested", "wake_voltage", "wake_response", "charge_end"),
+            f.refs(
+                Measured.VOLTAGE_RESTED,
+                Measured.WAKE_VOLTAGE,
+                Measured.WAKE_RESPONSE,
+                Measured.CHARGE_END,
+            ),
         )
-    if wake == "latched":
+    if wake == WakeResponse.LATCHED:
         return Finding(
-            "protection_latched",
+            RootCause.PROTECTION_LATCHED,
             "The pack read zero; the charger released the board at once and the terminal "
             "jumped to a normal cell voltage: the board had latched its protection.",
-            f.refs("voltage_rested", "wake_voltage", "wake_response", "charge_end"),
+            f.refs(
+                Measured.VOLTAGE_RESTED,
+                Measured.WAKE_VOLTAGE,
+                Measured.WAKE_RESPONSE,
+                Measured.CHARGE_END,
+            ),
         )
     return None
 
 
 def released_on_unloading(f: Facts) -> Finding | None:
-    if f.text("voltage_category_as_received") != "zero" or f.text("voltage_category") == "zero":
+    if (
+        f.text(Measured.VOLTAGE_CATEGORY_AS_RECEIVED) != VoltageCategory.ZERO
+        or f.text(Measured.VOLTAGE_CATEGORY) == VoltageCategory.ZERO
+    ):
         return None
     return Finding(
-        "device_overcurrent",
+        RootCause.DEVICE_OVERCURRENT,
         "The pack arrived with its output off and turned it back on once nothing loaded the "
         "terminals: the board was holding an over-current protection from the device.",
-        f.refs("voltage_as_received", "voltage_rested", "overcurrent_protection"),
+        f.refs(
+            Measured.VOLTAGE_AS_RECEIVED, Measured.VOLTAGE_RESTED, Measured.OVERCURRENT_PROTECTION
+        ),
     )
 
 
@@ -564,19 +663,23 @@ fault, a board that cannot cut outranks a worn cell, and the storage and handlin
 of the complaint come last (they explain why the pack was flat, not what is wrong with it).
 """
 
-EXPLAINS: dict[str, frozenset[str]] = {
-    "cell_internal_short": frozenset(
+EXPLAINS: dict[RootCause, frozenset[RootCause]] = {
+    RootCause.CELL_INTERNAL_SHORT: frozenset(
         {
-            "over_discharge_in_storage",
-            "protection_latched",
-            "cell_high_self_discharge",
-            "cell_imbalance",
-            "discharge_mosfet_open",
+            RootCause.OVER_DISCHARGE_IN_STORAGE,
+            RootCause.PROTECTION_LATCHED,
+            RootCause.CELL_HIGH_SELF_DISCHARGE,
+            RootCause.CELL_IMBALANCE,
+            RootCause.DISCHARGE_MOSFET_OPEN,
         }
     ),
-    "cell_high_self_discharge": frozenset({"over_discharge_in_storage", "cell_imbalance"}),
-    "cell_deeply_discharged": frozenset({"over_discharge_in_storage", "discharge_mosfet_open"}),
-    "charge_mosfet_shorted": frozenset({"overcurrent_protection_failed"}),
+    RootCause.CELL_HIGH_SELF_DISCHARGE: frozenset(
+        {RootCause.OVER_DISCHARGE_IN_STORAGE, RootCause.CELL_IMBALANCE}
+    ),
+    RootCause.CELL_DEEPLY_DISCHARGED: frozenset(
+        {RootCause.OVER_DISCHARGE_IN_STORAGE, RootCause.DISCHARGE_MOSFET_OPEN}
+    ),
+    RootCause.CHARGE_MOSFET_SHORTED: frozenset({RootCause.OVERCURRENT_PROTECTION_FAILED}),
 }
 """Findings that are consequences of a higher-ranked one, not separate causes: a leaking cell
 drains the pack into its under-voltage protection and drifts from its neighbours; a dead or
@@ -585,15 +688,15 @@ FET; a shorted charge FET lowers the over-current sense voltage, so over-current
 trip."""
 
 SEVERITY = (
-    "no_fault_found",
-    "recharge_and_return",
-    "repair_board",
-    "replace_board",
-    "replace_cells",
-    "scrap",
+    Disposition.NO_FAULT_FOUND,
+    Disposition.RECHARGE_AND_RETURN,
+    Disposition.REPAIR_BOARD,
+    Disposition.REPLACE_BOARD,
+    Disposition.REPLACE_CELLS,
+    Disposition.SCRAP,
 )
 """Dispositions from least to most severe: the unit gets the most severe any finding needs."""
-NO_FAULT = "no_fault_found"
+NO_FAULT = Disposition.NO_FAULT_FOUND
 
 
 def findings(view: RunView) -> list[Finding]:
@@ -644,7 +747,7 @@ def unexplained_failures(f: Facts, found: Sequence[Finding]) -> Finding | None:
         return None
     named = "; ".join(f"{ref} ({record.comparison})" for ref, record in failed)
     return Finding(
-        "undetermined",
+        RootCause.UNDETERMINED,
         f"Failed, and no rule of the diagnosis explains it: {named}. The complaint is not "
         "closed as 'no fault found' over a failed measurement; QA reviews the evidence.",
         tuple(ref for ref, _ in failed),
@@ -677,8 +780,13 @@ def nothing_found(f: Facts) -> Finding:
             "not shown to meet its specification"
         )
     text += ": the complaint does not reproduce on the bench."
-    evidence = f.refs("voltage_rested", "charge_end", "pack_resistance", "overcurrent_protection")
-    return Finding("customer_misjudgement", text, evidence + tuple(missing))
+    evidence = f.refs(
+        Measured.VOLTAGE_RESTED,
+        Measured.CHARGE_END,
+        Measured.PACK_RESISTANCE,
+        Measured.OVERCURRENT_PROTECTION,
+    )
+    return Finding(RootCause.CUSTOMER_MISJUDGEMENT, text, evidence + tuple(missing))
 
 
 def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
@@ -691,8 +799,8 @@ def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
     needed = {f.root_cause: OUTCOMES[f.root_cause].disposition for f in found}
     dispositions = set(needed.values())
     listed = ", ".join(f"{cause} ({disposition})" for cause, disposition in needed.items())
-    if {"replace_board", "replace_cells"} <= dispositions:
-        return "scrap", (
+    if {Disposition.REPLACE_BOARD, Disposition.REPLACE_CELLS} <= dispositions:
+        return Disposition.SCRAP, (
             f"follows from {listed}: both the board and the cells would be replaced, so "
             "nothing of the pack is kept"
         )
@@ -702,7 +810,7 @@ def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
     return worst, f"follows from {listed}: the most severe disposition needed wins"
 
 
-RETURNED_AS_IS = ("recharge_and_return", NO_FAULT)
+RETURNED_AS_IS = (Disposition.RECHARGE_AND_RETURN, NO_FAULT)
 """Dispositions that send the pack back with its cells: their health must have been judged."""
 
 
@@ -715,7 +823,7 @@ def cells_unjudged(f: Facts) -> tuple[str, tuple[str, ...]] | None:
     of implying the cells were found good.
     """
     judged = (Verdict.PASS, Verdict.MARGINAL, Verdict.FAIL)
-    for name in (*CAPACITY, *f.cells("resistance")):
+    for name in (*CAPACITY, *f.cells(CellReading.RESISTANCE)):
         if f.view.has(name) and f.view.measurement(name).verdict in judged:
             return None
     skipped = [n for n in CAPACITY if f.view.has(n)]
@@ -730,9 +838,12 @@ def cells_unjudged(f: Facts) -> tuple[str, tuple[str, ...]] | None:
 
 def customer_advice(facts: Facts, outcomes: Sequence[Outcome]) -> list[str]:
     advice = [o.advice for o in outcomes]
-    if facts.text("usage_charger") == "third_party":
+    if facts.text(Measured.USAGE_CHARGER) == UsageAnswer.THIRD_PARTY_CHARGER:
         advice.append("Use the original charger or a stable charger of the same rating.")
-    if facts.text("usage_temperature") == "hot" or facts.text("usage_location") == "vehicle":
+    if (
+        facts.text(Measured.USAGE_TEMPERATURE) == UsageAnswer.HOT
+        or facts.text(Measured.USAGE_LOCATION) == UsageAnswer.VEHICLE
+    ):
         advice.append("Keep the pack out of hot places such as a parked vehicle.")
     return list(dict.fromkeys(advice))
 
@@ -755,26 +866,34 @@ def diagnose(view: RunView) -> list[Conclusion]:
     if unjudged is not None:
         why = f"{why}; {unjudged[0]}"
         basis = tuple(dict.fromkeys((*everything, *unjudged[1])))
-    conclusions = [Conclusion("root_cause", primary.root_cause, primary.explanation, evidence)]
+    conclusions = [
+        Conclusion(ConclusionKind.ROOT_CAUSE, primary.root_cause, primary.explanation, evidence)
+    ]
     conclusions.extend(
-        Conclusion("contributing", f.root_cause, f.explanation, f.evidence) for f in rest
+        Conclusion(ConclusionKind.CONTRIBUTING, f.root_cause, f.explanation, f.evidence)
+        for f in rest
     )
     conclusions += [
         Conclusion(
-            "symptom",
+            ConclusionKind.SYMPTOM,
             outcome.symptom,
             f"the complaint category that {primary.root_cause} produces",
             evidence,
         ),
-        Conclusion("disposition", disposition, why, basis),
+        Conclusion(ConclusionKind.DISPOSITION, disposition, why, basis),
         Conclusion(
-            "cause_category",
+            ConclusionKind.CAUSE_CATEGORY,
             outcome.cause_category,
             "proposed for QA to confirm (manual's cause list)",
-            evidence + facts.refs("usage_charger", "usage_location", "usage_time_in_use"),
+            evidence
+            + facts.refs(
+                Measured.USAGE_CHARGER, Measured.USAGE_LOCATION, Measured.USAGE_TIME_IN_USE
+            ),
         ),
     ]
     outcomes = [OUTCOMES[f.root_cause] for f in found]
     for text in customer_advice(facts, outcomes):
-        conclusions.append(Conclusion("advice", text, "recommendation to the customer", everything))
+        conclusions.append(
+            Conclusion(ConclusionKind.ADVICE, text, "recommendation to the customer", everything)
+        )
     return conclusions

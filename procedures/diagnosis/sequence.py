@@ -7,7 +7,10 @@ woke from its protection and then passed every closed-pack test is explained and
 from __future__ import annotations
 
 from procedures.context import RunView
-from procedures.diagnosis import rules
+from procedures.diagnosis import board_tests, disassembly, pack_tests, rules, voltage_check
+from procedures.diagnosis import capacity as capacity_module
+from procedures.diagnosis import intake as intake_module
+from procedures.diagnosis import wake_recharge as wake_recharge_module
 from procedures.diagnosis.board_tests import make_board_tests
 from procedures.diagnosis.capacity import make_capacity_check
 from procedures.diagnosis.disassembly import make_disassembly
@@ -15,6 +18,7 @@ from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.intake import intake
 from procedures.diagnosis.pack_tests import make_pack_tests
 from procedures.diagnosis.plausibility import matches_spec
+from procedures.diagnosis.vocabulary import Measured, WakeResponse
 from procedures.diagnosis.voltage_check import make_voltage_check
 from procedures.diagnosis.wake_recharge import make_wake_recharge
 from procedures.engine import Procedure, Step
@@ -29,8 +33,9 @@ def still_unexplained(view: RunView) -> bool:
     the pack proved not to be its declared spec: nothing after that may run)."""
     if not matches_spec(view):
         return False
-    wake = view.measurement("wake_response").text_value if view.has("wake_response") else None
-    if wake not in ("under_voltage", "latched"):
+    wake_response = Measured.WAKE_RESPONSE
+    wake = view.measurement(wake_response).text_value if view.has(wake_response) else None
+    if wake not in (WakeResponse.UNDER_VOLTAGE, WakeResponse.LATCHED):
         return True
     later = [s for s in view.steps if s.name in ("wake_recharge", "capacity_check", "pack_tests")]
     return Verdict.worst([s.verdict for s in later]) > Verdict.MARGINAL
@@ -40,7 +45,14 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
     """The diagnosis for one returned unit; ``fixtures`` moves it between fixtures."""
     opts = options or DiagnosisOptions()
     capacity = (
-        [Step("capacity_check", make_capacity_check(fixtures, opts), run_if=matches_spec)]
+        [
+            Step(
+                "capacity_check",
+                make_capacity_check(fixtures, opts),
+                run_if=matches_spec,
+                measures=capacity_module.CHECK_MEASURES,
+            )
+        ]
         if opts.discharge_capacity_check
         else []
     )
@@ -48,13 +60,42 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
         NAME,
         VERSION,
         [
-            Step("intake", intake, description="usage questions of the complaint manual"),
-            Step("voltage_check", make_voltage_check(fixtures, opts)),
-            Step("wake_recharge", make_wake_recharge(opts), run_if=matches_spec),
+            Step(
+                "intake",
+                intake,
+                description="usage questions of the complaint manual",
+                measures=intake_module.MEASURES,
+            ),
+            Step(
+                "voltage_check",
+                make_voltage_check(fixtures, opts),
+                measures=voltage_check.MEASURES,
+            ),
+            Step(
+                "wake_recharge",
+                make_wake_recharge(opts),
+                run_if=matches_spec,
+                measures=wake_recharge_module.MEASURES,
+            ),
             *capacity,
-            Step("pack_tests", make_pack_tests(fixtures, opts), run_if=matches_spec),
-            Step("disassembly", make_disassembly(fixtures, opts), run_if=still_unexplained),
-            Step("board_tests", make_board_tests(fixtures, opts), run_if=still_unexplained),
+            Step(
+                "pack_tests",
+                make_pack_tests(fixtures, opts),
+                run_if=matches_spec,
+                measures=pack_tests.MEASURES,
+            ),
+            Step(
+                "disassembly",
+                make_disassembly(fixtures, opts),
+                run_if=still_unexplained,
+                measures=disassembly.MEASURES,
+            ),
+            Step(
+                "board_tests",
+                make_board_tests(fixtures, opts),
+                run_if=still_unexplained,
+                measures=board_tests.MEASURES,
+            ),
         ],
         conclude=rules.diagnose,
         description="Returned battery pack diagnosis (complaint manual, issue 4)",

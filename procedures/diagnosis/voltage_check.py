@@ -15,12 +15,14 @@ from collections.abc import Callable
 
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.declared import Declared
 from procedures.diagnosis import plausibility
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
+from procedures.diagnosis.vocabulary import Measured, VoltageCategory
 from procedures.measurements import CategoricalMeasurement, Measurement
 from procedures.specs import PackSpec
 
-CATEGORIES = ("zero", "low", "normal", "high")
+CATEGORIES = tuple(VoltageCategory)
 
 
 def categorise(voltage: Quantity, spec: PackSpec) -> str:
@@ -62,3 +64,19 @@ def make_voltage_check(
         plausibility.judge(ctx, max(first, second))
 
     return voltage_check
+
+
+MEASURES = (
+    Declared(Measured.VOLTAGE_AS_RECEIVED, "V", required=True, description="P+/P- on arrival"),
+    Declared(Measured.VOLTAGE_CATEGORY_AS_RECEIVED, required=True),
+    Declared(Measured.VOLTAGE_RESTED, "V", required=True, description="P+/P- after a rest"),
+    Declared(Measured.VOLTAGE_CATEGORY, required=True),
+    Declared(
+        Measured.PACK_VOLTAGE_PLAUSIBILITY,
+        "V",
+        required=True,
+        limits=plausibility.plausibility_limit,
+        description="highest P+/P- reading against what a pack of the spec can show",
+    ),
+)
+"""Both readings, their categories and the plausibility are taken on every path."""

@@ -43,14 +43,16 @@ import numpy as np
 from instruments.roles import RegulationMode
 from instruments.units import Q_, Quantity
 from procedures.context import StepContext
+from procedures.declared import Declared
 from procedures.diagnosis.capacity import judge_charge_capacity
 from procedures.diagnosis.fixtures import DiagnosisOptions
 from procedures.diagnosis.temperature_watch import TemperatureWatch
+from procedures.diagnosis.vocabulary import ChargeEnd, Measured, WakeResponse
 from procedures.errors import AbortRun
 from procedures.measurements import CategoricalMeasurement, Measurement
 
-WAKE_RESPONSES = ("under_voltage", "latched", "normal", "no_response")
-END_REASONS = ("taper", "cut_off", "time_limit", "no_current")
+WAKE_RESPONSES = tuple(WakeResponse)
+END_REASONS = tuple(ChargeEnd)
 """``cut_off``: the current stopped before the terminal reached the charge voltage."""
 FALL_SAMPLES = 3
 CV_REACHED = Q_(0.1, "V")
@@ -295,3 +297,20 @@ def classify(ctx: StepContext, flowed: bool, first: Quantity) -> str:
     if ctx.measurement("voltage_category").text_value != "zero":
         return "normal"
     return "under_voltage" if first < wake_threshold(ctx) else "latched"
+
+
+MEASURES = (
+    Declared(Measured.WAKE_RESPONSE),
+    Declared(Measured.WAKE_VOLTAGE, "V"),
+    Declared(Measured.DIODE_PROBE_CURRENT, "A"),
+    Declared(Measured.CHARGE_END),
+    Declared("charge_time", "min"),
+    Declared("charge_input", "mAh"),
+    Declared(Measured.CHARGE_FINAL_CURRENT, "A"),
+    Declared("charge_peak_voltage", "V"),
+    Declared(Measured.VOLTAGE_FALL_UNDER_CHARGE, "V"),
+    Declared(Measured.CHARGE_TEMPERATURE, "degC"),
+    Declared(Measured.CHARGE_CAPACITY, "mAh"),
+)
+"""Which of these a recharge records depends on how the pack answers (no charge: no taper),
+so none is required here; the step records the ones it could not take as not measured."""

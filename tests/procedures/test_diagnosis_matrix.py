@@ -28,6 +28,7 @@ from instruments.factory import open_instrument
 from instruments.roles import Instrument
 from procedures.clock import SimulatedClock
 from procedures.context import BenchInstruments
+from procedures.declared import NEVER_SET
 from procedures.diagnosis.fixtures import ControlFixtures, DiagnosisOptions
 from procedures.diagnosis.sequence import build_diagnosis
 from procedures.engine import RunResult, run_procedure
@@ -130,7 +131,7 @@ def diagnose(
     safe_state_timeout: float = 10.0,
 ) -> RunResult:
     procedure = build_diagnosis(ControlFixtures(run.clock), options)
-    return run_procedure(
+    result = run_procedure(
         procedure,
         instruments=run.instruments,
         recorder=MemoryRecorder(),
@@ -143,6 +144,10 @@ def diagnose(
         handle_signals=False,
         safe_state_timeout=safe_state_timeout,
     )
+    # Every run of the matrix and the pairs: no step declares as required what it did not set.
+    never = [f"{s.name}: {s.message}" for s in result.steps if NEVER_SET in s.message]
+    assert never == []
+    return result
 
 
 def conclusion(result: RunResult, kind: str) -> str:

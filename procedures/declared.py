@@ -1,0 +1,120 @@
+"""What a step will measure, declared beside the step instead of discovered in its body.
+
+OpenHTF's ``@measures`` is the model: a step states the names (and units, and the limits or a
+factory that builds them from the pack spec) of its measurements before it runs. Two things follow
+that a step body alone cannot give: the engine reports a *required* measurement the body never
+set (a branch that forgot to record it reads as incomplete, never as a pass), and the diagnosis
+rules can be checked against the declarations, so a misspelled name fails in a test instead of
+silently switching a rule off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pint
+
+from instruments.units import ureg
+from procedures.errors import MeasurementDeclarationError
+from procedures.measurements import CategoricalMeasurement, Measurement
+
+if TYPE_CHECKING:  # only for the factory's signature; a spec module never needs this one
+    from procedures.specs import PackSpec
+
+CELL = "{cell}"
+"""Placeholder in a declared name for the series cell's number: ``cell{cell}_voltage``."""
+
+NEVER_SET = "declared required, never set"
+"""The reason the engine gives for a required measurement the step did not record."""
+
+LimitFactory = Callable[["PackSpec"], Measurement | CategoricalMeasurement]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One measurement a step promises: name, unit, limits (or how to build them), required.
+
+    ``required``: the step must record it on every path through its body that ends normally
+    (recorded as *not measured* with a reason counts; a step that ended *skipped* owes nothing).
+    A measurement that a branch legitimately leaves out is not required. ``limits`` builds the
+    checked ``Measurement`` from the spec, for steps whose limits depend on it.
+    """
+
+    name: str
+    unit: str = ""
+    required: bool = False
+    limits: LimitFactory | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", str(self.name))  # a ``Measured`` member, kept plain
+        plain = self.name.replace(CELL, "1")
+        if not plain or "/" in plain or "{" in plain or "}" in plain:
+            raise MeasurementDeclarationError(
+                f"declared measurement {self.name!r}: a name is plain text, optionally with "
+                f"{CELL} for the series cell's number; records refer to '<step>/<measurement>'"
+            )
+        if self.unit:
+            try:
+                ureg.Unit(self.unit)
+            except (pint.errors.UndefinedUnitError, AttributeError, TypeError, ValueError):
+                raise MeasurementDeclarationError(
+                    f"declared measurement {self.name!r}: unknown unit {self.unit!r}; use a pint "
+                    "unit such as 'V', 'mohm', 'A', 'ms' (empty for a text outcome)"
+                ) from None
+
+    @property
+    def per_cell(self) -> bool:
+        return CELL in self.name
+
+    def names(self, series: int) -> Iterator[str]:
+        """The record names this declaration stands for in a pack of ``series`` cells."""
+        if not self.per_cell:
+            yield self.name
+            return
+        for cell in range(1, series + 1):
+            yield self.name.replace(CELL, str(cell))
+
+    def checked(self, spec: PackSpec) -> Measurement | CategoricalMeasurement | None:
+        """The limits this declaration will be judged against for ``spec``, before any run.
+
+        ``None`` when the declaration has no factory (its limits are built in the step body).
+        A factory that builds a measurement of another name is a definition bug, refused here.
+        """
+        if self.limits is None:
+            return None
+        measurement = self.limits(spec)
+        if not self.matches(measurement.name):
+            raise MeasurementDeclarationError(
+                f"declared measurement {self.name!r}: its limit factory built "
+                f"{measurement.name!r}; the factory must build the declared measurement"
+            )
+        return measurement
+
+    def matches(self, name: str) -> bool:
+        """True when record ``name`` is this declaration (any cell number for a per-cell one)."""
+        if not self.per_cell:
+            return name == self.name
+        head, _, tail = self.name.partition(CELL)
+        middle = name[len(head) : len(name) - len(tail)] if len(name) > len(head + tail) else ""
+        return name.startswith(head) and name.endswith(tail) and middle.isdigit()
+
+
+def never_set(declared: tuple[Declared, ...], recorded: set[str], series: int | None) -> list[str]:
+    """The required declared names that no record of the step carries, in declaration order.
+
+    Without a spec (``series`` is ``None``), a per-cell declaration counts as set when any cell's
+    record is present: there is no cell count to check against.
+    """
+    lacking: list[str] = []
+    for item in declared:
+        if not item.required:
+            continue
+        if series is None and item.per_cell:
+            if not any(item.matches(name) for name in recorded):
+                lacking.append(item.name)
+            continue
+        lacking.extend(n for n in item.names(series or 1) if n not in recorded)
+    return lacking
