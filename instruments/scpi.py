@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from instruments.connection import Connection
 from instruments.errors import (
     InstrumentReportedError,
     InstrumentTimeout,
@@ -81,7 +82,7 @@ def parse_error(reply: str, *, resource: str = "") -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-class ScpiInstrument:
+class ScpiInstrument(Connection):
     """A SCPI instrument reached through a ``Transport``.
 
     ``check_errors`` after every configuring write is on by default: one extra round trip buys a
@@ -91,16 +92,11 @@ class ScpiInstrument:
     """
 
     def __init__(self, transport: Transport, *, check_errors: bool = True) -> None:
-        self.transport = transport
+        super().__init__(transport)
         self.check_errors = check_errors
         self._identity: Identity | None = None
-        self._closed = False
 
     # -- housekeeping -------------------------------------------------------------------------
-    @property
-    def resource(self) -> str:
-        return self.transport.resource
-
     @property
     def identity(self) -> Identity:
         """Read once and cached: the identity is recorded with every measurement."""
@@ -112,10 +108,6 @@ class ScpiInstrument:
     def identity(self, identity: Identity) -> None:
         """Let the factory hand over the identity it already read (saves a round trip)."""
         self._identity = identity
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def reset(self) -> None:
         self.write("*RST")
@@ -181,10 +173,3 @@ class ScpiInstrument:
                 f"{self.resource}: after {command!r} the instrument reported {described}; "
                 "check the command against the model's programming guide"
             )
-
-    def close(self) -> None:
-        """Idempotent: the safe state is reached by subclasses' ``make_safe`` before this."""
-        if self._closed:
-            return
-        self._closed = True
-        self.transport.close()

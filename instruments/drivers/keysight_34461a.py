@@ -188,11 +188,3 @@ class Keysight34461A(ScpiInstrument, Multimeter, Thermometer):
     def make_safe(self) -> None:
         """A DMM sources nothing (its inputs are high impedance in DC volts): nothing to switch
         off, and sending nothing means a dead link cannot make ``close`` fail."""
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

@@ -142,11 +142,3 @@ class KeysightE36312A(ScpiInstrument, DCSource):
             [confirm_off(self.transport, f"OUTP? (@{listed})", self.channels)],
             reopen=reopener(self.transport),
         )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

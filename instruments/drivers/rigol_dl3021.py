@@ -138,11 +138,3 @@ class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
             [confirm_off(self.transport, ":SOUR:INP:STAT?")],
             reopen=reopener(self.transport),
         )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

@@ -183,11 +183,3 @@ class RigolDP832(ScpiInstrument, DCSource):
             [confirm_off(self.transport, f":OUTP? CH{ch}", (ch,)) for ch in self.channels],
             reopen=reopener(self.transport),
         )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()
