@@ -18,8 +18,10 @@ used here).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
+from instruments.controls import Control
 from instruments.roles import DCSource, RegulationMode
 from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
 from instruments.safety import (
@@ -29,12 +31,60 @@ from instruments.safety import (
     SourceGuard,
 )
 from instruments.scpi import ScpiInstrument
+from instruments.source_channel import (
+    SourceChannel,
+    checked_current_limit,
+    checked_ocp,
+    checked_ovp,
+    checked_voltage,
+    ocp_armed,
+    ovp_armed,
+)
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
 #: ``STAT:OPER:INST:ISUM<n>:COND?`` bits (E36300 Programming Guide, status model).
 OPER_CV = 1 << 0
 OPER_CC = 1 << 1
+
+
+class E36312AChannel(SourceChannel):
+    """One E36312A output, addressed by a channel list ``(@<n>)``.
+
+    ``ocp`` is the ceiling described in the module docstring: it sets the current limit and the
+    trip state (``{trip}``: ``ON`` only with ``trip_in_cc``), so its readback is the current
+    limit, ``CURR? (@<n>)``.
+    """
+
+    source: KeysightE36312A
+
+    voltage = Control["E36312AChannel"](
+        "V", set="VOLT {value:g},(@{ch})", get="VOLT? (@{ch})", check=checked_voltage
+    )
+    current_limit = Control["E36312AChannel"](
+        "A", set="CURR {value:g},(@{ch})", get="CURR? (@{ch})", check=checked_current_limit
+    )
+    ovp = Control["E36312AChannel"](
+        "V",
+        set="VOLT:PROT {value:g},(@{ch})",
+        get="VOLT:PROT? (@{ch})",
+        check=checked_ovp,
+        done=ovp_armed,
+    )
+    ocp = Control["E36312AChannel"](
+        "A",
+        set=("CURR {value:g},(@{ch})", "CURR:PROT:STAT {trip},(@{ch})"),
+        get="CURR? (@{ch})",
+        check=checked_ocp,
+        done=ocp_armed,
+    )
+
+    def __init__(self, source: KeysightE36312A, number: int) -> None:
+        super().__init__(source, number)
+        self.source = source
+
+    def command_fields(self) -> Mapping[str, object]:
+        return {"ch": self.number, "trip": "ON" if self.source.trip_in_cc else "OFF"}
 
 
 class KeysightE36312A(ScpiInstrument, DCSource):
@@ -56,6 +106,12 @@ class KeysightE36312A(ScpiInstrument, DCSource):
         super().__init__(transport, check_errors=check_errors)
         self.trip_in_cc = trip_in_cc
         self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
+        self.ch1, self.ch2, self.ch3 = (E36312AChannel(self, number) for number in self.RATINGS)
+
+    def channel(self, number: int) -> E36312AChannel:
+        """The channel object; an unknown number raises ``SettingOutOfRange`` (nothing sent)."""
+        self.guard.channel(number)
+        return (self.ch1, self.ch2, self.ch3)[number - 1]
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -63,27 +119,17 @@ class KeysightE36312A(ScpiInstrument, DCSource):
 
     # -- settings -----------------------------------------------------------------------------
     def set_voltage(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.voltage(channel, voltage)
-        self.write(f"VOLT {volts:g},(@{channel})")
+        self.channel(channel).voltage = voltage
 
     def set_current_limit(self, channel: int, current: Quantity) -> None:
-        amps = self.guard.current(channel, current)
-        self.write(f"CURR {amps:g},(@{channel})")
+        self.channel(channel).current_limit = current
 
     def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.ovp(channel, voltage)
-        self.write(f"VOLT:PROT {volts:g},(@{channel})")
-        self.guard.ovp_programmed(channel, volts)
+        self.channel(channel).ovp = voltage
 
     def set_over_current_protection(self, channel: int, current: Quantity) -> None:
         """A ceiling for the current limit, or with ``trip_in_cc`` the real trip (see module)."""
-        amps = self.guard.ocp(channel, current)
-        self.write(f"CURR {amps:g},(@{channel})")
-        if self.trip_in_cc:
-            self.write(f"CURR:PROT:STAT ON,(@{channel})")
-        else:
-            self.write(f"CURR:PROT:STAT OFF,(@{channel})")
-        self.guard.ocp_programmed(channel, amps)
+        self.channel(channel).ocp = current
 
     # -- output -------------------------------------------------------------------------------
     def output_on(self, channel: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from instruments.controls import Control
 from instruments.errors import ProtocolError
 from instruments.roles import DCSource, RegulationMode
 from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
@@ -25,6 +26,15 @@ from instruments.safety import (
     checked,
 )
 from instruments.scpi import ScpiInstrument
+from instruments.source_channel import (
+    SourceChannel,
+    checked_current_limit,
+    checked_ocp,
+    checked_ovp,
+    checked_voltage,
+    ocp_armed,
+    ovp_armed,
+)
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -32,6 +42,35 @@ DELAY_GROUP_S = (1.0, 99999.0)
 """One delayer group lasts 1 s to 99999 s (DP800 Programming Guide, ``:DELAY:PARAmeter``)."""
 DELAY_GROUPS_MAX = 2048
 _MODES = {"CV": RegulationMode.CV, "CC": RegulationMode.CC, "UR": RegulationMode.UNREGULATED}
+
+
+class DP832Channel(SourceChannel):
+    """One DP832 output: settings through ``:SOURce<n>:``, protection through ``:OUTPut:OVP|OCP``.
+
+    OVP and OCP are a level plus an enable here, so each is two commands (both checked by the
+    error queue); the readbacks ask the level (``:SOURce<n>:VOLTage?``, ``:OUTPut:OVP:VALue?``).
+    """
+
+    voltage = Control["DP832Channel"](
+        "V", set=":SOUR{ch}:VOLT {value:g}", get=":SOUR{ch}:VOLT?", check=checked_voltage
+    )
+    current_limit = Control["DP832Channel"](
+        "A", set=":SOUR{ch}:CURR {value:g}", get=":SOUR{ch}:CURR?", check=checked_current_limit
+    )
+    ovp = Control["DP832Channel"](
+        "V",
+        set=(":OUTP:OVP:VAL CH{ch},{value:g}", ":OUTP:OVP CH{ch},ON"),
+        get=":OUTP:OVP:VAL? CH{ch}",
+        check=checked_ovp,
+        done=ovp_armed,
+    )
+    ocp = Control["DP832Channel"](
+        "A",
+        set=(":OUTP:OCP:VAL CH{ch},{value:g}", ":OUTP:OCP CH{ch},ON"),
+        get=":OUTP:OCP:VAL? CH{ch}",
+        check=checked_ocp,
+        done=ocp_armed,
+    )
 
 
 class RigolDP832(ScpiInstrument, DCSource):
@@ -53,6 +92,12 @@ class RigolDP832(ScpiInstrument, DCSource):
         self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
         self._timers: dict[int, float] = {}
         """Channel -> seconds of its armed output timer (``arm_output_timer``)."""
+        self.ch1, self.ch2, self.ch3 = (DP832Channel(self, number) for number in self.RATINGS)
+
+    def channel(self, number: int) -> DP832Channel:
+        """The channel object; an unknown number raises ``SettingOutOfRange`` (nothing sent)."""
+        self.guard.channel(number)
+        return (self.ch1, self.ch2, self.ch3)[number - 1]
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -60,24 +105,16 @@ class RigolDP832(ScpiInstrument, DCSource):
 
     # -- settings -----------------------------------------------------------------------------
     def set_voltage(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.voltage(channel, voltage)
-        self.write(f":SOUR{channel}:VOLT {volts:g}")
+        self.channel(channel).voltage = voltage
 
     def set_current_limit(self, channel: int, current: Quantity) -> None:
-        amps = self.guard.current(channel, current)
-        self.write(f":SOUR{channel}:CURR {amps:g}")
+        self.channel(channel).current_limit = current
 
     def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.ovp(channel, voltage)
-        self.write(f":OUTP:OVP:VAL CH{channel},{volts:g}")
-        self.write(f":OUTP:OVP CH{channel},ON")
-        self.guard.ovp_programmed(channel, volts)
+        self.channel(channel).ovp = voltage
 
     def set_over_current_protection(self, channel: int, current: Quantity) -> None:
-        amps = self.guard.ocp(channel, current)
-        self.write(f":OUTP:OCP:VAL CH{channel},{amps:g}")
-        self.write(f":OUTP:OCP CH{channel},ON")
-        self.guard.ocp_programmed(channel, amps)
+        self.channel(channel).ocp = current
 
     # -- output timer (the delay output) -------------------------------------------------------
     def arm_output_timer(self, channel: int, duration: Quantity) -> bool:
