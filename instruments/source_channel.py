@@ -9,9 +9,10 @@ interlock are the same whether a procedure calls ``source.set_voltage(1, v)`` or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from typing import Generic, Protocol, TypeAlias, TypeVar
 
+from instruments.controls import Control
 from instruments.safety import SourceGuard
 from instruments.units import Quantity
 
@@ -39,8 +40,20 @@ class GuardedSource(Protocol):
     def measure_current(self, channel: int) -> Quantity: ...
 
 
+Commands: TypeAlias = str | tuple[str, ...]
+
+
 class SourceChannel:
-    """Channel ``number`` of ``source``; subclasses declare the model's ``Control`` settings."""
+    """Channel ``number`` of ``source``; subclasses declare the model's ``Control`` settings.
+
+    The four settings every source has are named here so the role setters can address them;
+    each model's subclass declares them as ``Control`` descriptors with its own commands.
+    """
+
+    voltage: Quantity
+    current_limit: Quantity
+    ovp: Quantity
+    ocp: Quantity
 
     def __init__(self, source: GuardedSource, number: int) -> None:
         self.source = source
@@ -66,6 +79,48 @@ class SourceChannel:
     def query_number(self, command: str, *, retries: int = 0) -> float:
         return self.source.query_number(command, retries=retries)
 
+    # -- the four settings every source has: a model's subclass gives only its commands ------
+    @staticmethod
+    def voltage_control(set: Commands, get: str | None) -> Control[SourceChannel]:
+        """Volts, checked against rating, ``SafetyLimits`` and the programmed OVP level."""
+        return Control("V", set=set, get=get, check=SourceChannel.checked_voltage)
+
+    @staticmethod
+    def current_limit_control(set: Commands, get: str | None) -> Control[SourceChannel]:
+        """Amps, checked against rating, ``SafetyLimits`` and the programmed OCP level."""
+        return Control("A", set=set, get=get, check=SourceChannel.checked_current_limit)
+
+    @staticmethod
+    def ovp_control(set: Commands, get: str | None) -> Control[SourceChannel]:
+        """OVP level; once accepted, it arms the interlock and caps later voltages."""
+        check, armed = SourceChannel.checked_ovp, SourceChannel.ovp_armed
+        return Control("V", set=set, get=get, check=check, done=armed)
+
+    @staticmethod
+    def ocp_control(set: Commands, get: str | None) -> Control[SourceChannel]:
+        """OCP level; once accepted, it arms the interlock and caps later current limits."""
+        check, armed = SourceChannel.checked_ocp, SourceChannel.ocp_armed
+        return Control("A", set=set, get=get, check=check, done=armed)
+
+    # -- checks and bookkeeping of the declarations (the guard holds the rules) ---------------
+    def checked_voltage(self, value: Quantity) -> float:
+        return self.guard.voltage(self.number, value)
+
+    def checked_current_limit(self, value: Quantity) -> float:
+        return self.guard.current(self.number, value)
+
+    def checked_ovp(self, value: Quantity) -> float:
+        return self.guard.ovp(self.number, value)
+
+    def checked_ocp(self, value: Quantity) -> float:
+        return self.guard.ocp(self.number, value)
+
+    def ovp_armed(self, volts: float) -> None:
+        self.guard.ovp_programmed(self.number, volts)
+
+    def ocp_armed(self, amps: float) -> None:
+        self.guard.ocp_programmed(self.number, amps)
+
     # -- output and readings: the source's role methods, for this channel ----------------------
     def output_on(self) -> None:
         self.source.output_on(self.number)
@@ -84,26 +139,35 @@ class SourceChannel:
         return self.source.measure_current(self.number)
 
 
-# -- checks shared by every source model (the guard holds the rules) ---------------------------
-def checked_voltage(channel: SourceChannel, value: Quantity) -> float:
-    return channel.guard.voltage(channel.number, value)
+ChannelT = TypeVar("ChannelT", bound=SourceChannel)
 
 
-def checked_current_limit(channel: SourceChannel, value: Quantity) -> float:
-    return channel.guard.current(channel.number, value)
+class ChannelSetters(Generic[ChannelT]):
+    """The ``DCSource`` setters written once: each is the declared setting of a channel object.
 
+    A driver lists this before ``DCSource`` and calls ``_add_channels`` in its constructor;
+    ``source.set_voltage(1, v)`` and ``source.ch1.voltage = v`` then run the same declaration.
+    """
 
-def checked_ovp(channel: SourceChannel, value: Quantity) -> float:
-    return channel.guard.ovp(channel.number, value)
+    guard: SourceGuard
+    _channel_objects: dict[int, ChannelT]
 
+    def _add_channels(self, channels: Iterable[ChannelT]) -> None:
+        self._channel_objects = {channel.number: channel for channel in channels}
 
-def checked_ocp(channel: SourceChannel, value: Quantity) -> float:
-    return channel.guard.ocp(channel.number, value)
+    def channel(self, number: int) -> ChannelT:
+        """The channel object; an unknown number raises ``SettingOutOfRange`` (nothing sent)."""
+        self.guard.channel(number)
+        return self._channel_objects[number]
 
+    def set_voltage(self, channel: int, voltage: Quantity) -> None:
+        self.channel(channel).voltage = voltage
 
-def ovp_armed(channel: SourceChannel, volts: float) -> None:
-    channel.guard.ovp_programmed(channel.number, volts)
+    def set_current_limit(self, channel: int, current: Quantity) -> None:
+        self.channel(channel).current_limit = current
 
+    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
+        self.channel(channel).ovp = voltage
 
-def ocp_armed(channel: SourceChannel, amps: float) -> None:
-    channel.guard.ocp_programmed(channel.number, amps)
+    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
+        self.channel(channel).ocp = current

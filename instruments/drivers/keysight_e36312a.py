@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from instruments.controls import Control
 from instruments.roles import DCSource, RegulationMode
 from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
 from instruments.safety import (
@@ -31,15 +30,7 @@ from instruments.safety import (
     SourceGuard,
 )
 from instruments.scpi import ScpiInstrument
-from instruments.source_channel import (
-    SourceChannel,
-    checked_current_limit,
-    checked_ocp,
-    checked_ovp,
-    checked_voltage,
-    ocp_armed,
-    ovp_armed,
-)
+from instruments.source_channel import ChannelSetters, SourceChannel
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -58,25 +49,13 @@ class E36312AChannel(SourceChannel):
 
     source: KeysightE36312A
 
-    voltage = Control["E36312AChannel"](
-        "V", set="VOLT {value:g},(@{ch})", get="VOLT? (@{ch})", check=checked_voltage
+    voltage = SourceChannel.voltage_control(set="VOLT {value:g},(@{ch})", get="VOLT? (@{ch})")
+    current_limit = SourceChannel.current_limit_control(
+        set="CURR {value:g},(@{ch})", get="CURR? (@{ch})"
     )
-    current_limit = Control["E36312AChannel"](
-        "A", set="CURR {value:g},(@{ch})", get="CURR? (@{ch})", check=checked_current_limit
-    )
-    ovp = Control["E36312AChannel"](
-        "V",
-        set="VOLT:PROT {value:g},(@{ch})",
-        get="VOLT:PROT? (@{ch})",
-        check=checked_ovp,
-        done=ovp_armed,
-    )
-    ocp = Control["E36312AChannel"](
-        "A",
-        set=("CURR {value:g},(@{ch})", "CURR:PROT:STAT {trip},(@{ch})"),
-        get="CURR? (@{ch})",
-        check=checked_ocp,
-        done=ocp_armed,
+    ovp = SourceChannel.ovp_control(set="VOLT:PROT {value:g},(@{ch})", get="VOLT:PROT? (@{ch})")
+    ocp = SourceChannel.ocp_control(
+        set=("CURR {value:g},(@{ch})", "CURR:PROT:STAT {trip},(@{ch})"), get="CURR? (@{ch})"
     )
 
     def __init__(self, source: KeysightE36312A, number: int) -> None:
@@ -87,7 +66,7 @@ class E36312AChannel(SourceChannel):
         return {"ch": self.number, "trip": "ON" if self.source.trip_in_cc else "OFF"}
 
 
-class KeysightE36312A(ScpiInstrument, DCSource):
+class KeysightE36312A(ScpiInstrument, ChannelSetters[E36312AChannel], DCSource):
     MODEL: ClassVar[str] = "E36312A"
     RATINGS: ClassVar[dict[int, ChannelRating]] = {
         1: ChannelRating(max_voltage=6.0, max_current=5.0, max_ovp=6.6, max_ocp=5.0),
@@ -107,29 +86,11 @@ class KeysightE36312A(ScpiInstrument, DCSource):
         self.trip_in_cc = trip_in_cc
         self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
         self.ch1, self.ch2, self.ch3 = (E36312AChannel(self, number) for number in self.RATINGS)
-
-    def channel(self, number: int) -> E36312AChannel:
-        """The channel object; an unknown number raises ``SettingOutOfRange`` (nothing sent)."""
-        self.guard.channel(number)
-        return (self.ch1, self.ch2, self.ch3)[number - 1]
+        self._add_channels((self.ch1, self.ch2, self.ch3))
 
     @property
     def channels(self) -> tuple[int, ...]:
         return tuple(self.RATINGS)
-
-    # -- settings -----------------------------------------------------------------------------
-    def set_voltage(self, channel: int, voltage: Quantity) -> None:
-        self.channel(channel).voltage = voltage
-
-    def set_current_limit(self, channel: int, current: Quantity) -> None:
-        self.channel(channel).current_limit = current
-
-    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
-        self.channel(channel).ovp = voltage
-
-    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
-        """A ceiling for the current limit, or with ``trip_in_cc`` the real trip (see module)."""
-        self.channel(channel).ocp = current
 
     # -- output -------------------------------------------------------------------------------
     def output_on(self, channel: int) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from instruments.controls import Control
 from instruments.errors import ProtocolError
 from instruments.roles import DCSource, RegulationMode
 from instruments.safe_state import confirm_off, reach_safe_state, reopener, write_step
@@ -26,15 +25,7 @@ from instruments.safety import (
     checked,
 )
 from instruments.scpi import ScpiInstrument
-from instruments.source_channel import (
-    SourceChannel,
-    checked_current_limit,
-    checked_ocp,
-    checked_ovp,
-    checked_voltage,
-    ocp_armed,
-    ovp_armed,
-)
+from instruments.source_channel import ChannelSetters, SourceChannel
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity
 
@@ -51,29 +42,19 @@ class DP832Channel(SourceChannel):
     error queue); the readbacks ask the level (``:SOURce<n>:VOLTage?``, ``:OUTPut:OVP:VALue?``).
     """
 
-    voltage = Control["DP832Channel"](
-        "V", set=":SOUR{ch}:VOLT {value:g}", get=":SOUR{ch}:VOLT?", check=checked_voltage
+    voltage = SourceChannel.voltage_control(set=":SOUR{ch}:VOLT {value:g}", get=":SOUR{ch}:VOLT?")
+    current_limit = SourceChannel.current_limit_control(
+        set=":SOUR{ch}:CURR {value:g}", get=":SOUR{ch}:CURR?"
     )
-    current_limit = Control["DP832Channel"](
-        "A", set=":SOUR{ch}:CURR {value:g}", get=":SOUR{ch}:CURR?", check=checked_current_limit
+    ovp = SourceChannel.ovp_control(
+        set=(":OUTP:OVP:VAL CH{ch},{value:g}", ":OUTP:OVP CH{ch},ON"), get=":OUTP:OVP:VAL? CH{ch}"
     )
-    ovp = Control["DP832Channel"](
-        "V",
-        set=(":OUTP:OVP:VAL CH{ch},{value:g}", ":OUTP:OVP CH{ch},ON"),
-        get=":OUTP:OVP:VAL? CH{ch}",
-        check=checked_ovp,
-        done=ovp_armed,
-    )
-    ocp = Control["DP832Channel"](
-        "A",
-        set=(":OUTP:OCP:VAL CH{ch},{value:g}", ":OUTP:OCP CH{ch},ON"),
-        get=":OUTP:OCP:VAL? CH{ch}",
-        check=checked_ocp,
-        done=ocp_armed,
+    ocp = SourceChannel.ocp_control(
+        set=(":OUTP:OCP:VAL CH{ch},{value:g}", ":OUTP:OCP CH{ch},ON"), get=":OUTP:OCP:VAL? CH{ch}"
     )
 
 
-class RigolDP832(ScpiInstrument, DCSource):
+class RigolDP832(ScpiInstrument, ChannelSetters[DP832Channel], DCSource):
     MODEL: ClassVar[str] = "DP832"
     RATINGS: ClassVar[dict[int, ChannelRating]] = {
         1: ChannelRating(max_voltage=32.0, max_current=3.2, max_ovp=33.0, max_ocp=3.3),
@@ -93,28 +74,11 @@ class RigolDP832(ScpiInstrument, DCSource):
         self._timers: dict[int, float] = {}
         """Channel -> seconds of its armed output timer (``arm_output_timer``)."""
         self.ch1, self.ch2, self.ch3 = (DP832Channel(self, number) for number in self.RATINGS)
-
-    def channel(self, number: int) -> DP832Channel:
-        """The channel object; an unknown number raises ``SettingOutOfRange`` (nothing sent)."""
-        self.guard.channel(number)
-        return (self.ch1, self.ch2, self.ch3)[number - 1]
+        self._add_channels((self.ch1, self.ch2, self.ch3))
 
     @property
     def channels(self) -> tuple[int, ...]:
         return tuple(self.RATINGS)
-
-    # -- settings -----------------------------------------------------------------------------
-    def set_voltage(self, channel: int, voltage: Quantity) -> None:
-        self.channel(channel).voltage = voltage
-
-    def set_current_limit(self, channel: int, current: Quantity) -> None:
-        self.channel(channel).current_limit = current
-
-    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
-        self.channel(channel).ovp = voltage
-
-    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
-        self.channel(channel).ocp = current
 
     # -- output timer (the delay output) -------------------------------------------------------
     def arm_output_timer(self, channel: int, duration: Quantity) -> bool:

@@ -9,21 +9,13 @@ from instruments.drivers.keysight_e36312a import KeysightE36312A
 from instruments.drivers.rigol_dp832 import DP832Channel, RigolDP832
 from instruments.errors import InstrumentReportedError, SettingOutOfRange
 from instruments.safety import ProtectionNotArmed, SafetyLimits
-from instruments.source_channel import checked_ovp
 from instruments.units import Q_
 
-OK = [(">", "SYST:ERR?"), ("<", '0,"No error"')]
 
-
-def written(*commands: str) -> list[tuple[str, str]]:
-    script: list[tuple[str, str]] = []
-    for command in commands:
-        script += [(">", command), *OK]
-    return script
-
-
-def test_dp832_channel_setting_reads_back(replay):
-    psu = RigolDP832(replay([*written(":SOUR1:VOLT 4.2"), (">", ":SOUR1:VOLT?"), ("<", "4.200")]))
+def test_dp832_channel_setting_reads_back(replay, checked_writes):
+    psu = RigolDP832(
+        replay([*checked_writes(":SOUR1:VOLT 4.2"), (">", ":SOUR1:VOLT?"), ("<", "4.200")])
+    )
     psu.ch1.voltage = Q_(4.2, "V")
     assert psu.ch1.voltage == Q_(4.2, "V")
 
@@ -46,8 +38,8 @@ def test_dp832_readbacks_address_their_channel(replay):
     assert psu.ch2.ocp.to("mA").magnitude == pytest.approx(1500)
 
 
-def test_channel_object_and_role_method_send_the_same_bytes(replay):
-    psu = RigolDP832(replay(written(":SOUR2:CURR 1.5", ":SOUR2:CURR 1.5")))
+def test_channel_object_and_role_method_send_the_same_bytes(replay, checked_writes):
+    psu = RigolDP832(replay(checked_writes(":SOUR2:CURR 1.5", ":SOUR2:CURR 1.5")))
     psu.ch2.current_limit = Q_(1500, "mA")
     psu.set_current_limit(2, Q_(1.5, "A"))
 
@@ -64,12 +56,12 @@ def test_guard_refuses_above_the_channel_rating_before_anything_is_sent(replay):
         psu.ch1.voltage = Q_(7, "V")
 
 
-def test_channel_ovp_arms_the_interlock_and_caps_the_voltage(replay):
+def test_channel_ovp_arms_the_interlock_and_caps_the_voltage(replay, checked_writes):
     psu = RigolDP832(
         replay(
             [
-                *written(":OUTP:OVP:VAL CH1,4.4", ":OUTP:OVP CH1,ON"),
-                *written(":OUTP:OCP:VAL CH1,1.5", ":OUTP:OCP CH1,ON", ":OUTP CH1,ON"),
+                *checked_writes(":OUTP:OVP:VAL CH1,4.4", ":OUTP:OVP CH1,ON"),
+                *checked_writes(":OUTP:OCP:VAL CH1,1.5", ":OUTP:OCP CH1,ON", ":OUTP CH1,ON"),
             ]
         )
     )
@@ -87,7 +79,8 @@ def test_rejected_command_does_not_arm_the_interlock(replay):
                 (">", ":OUTP:OVP:VAL CH1,4.4"),
                 (">", "SYST:ERR?"),
                 ("<", '-222,"Data out of range"'),
-                *OK,
+                (">", "SYST:ERR?"),
+                ("<", '0,"No error"'),
             ]
         )
     )
@@ -103,11 +96,11 @@ def test_unknown_channel_is_refused_before_anything_is_sent(replay):
         psu.channel(4)
 
 
-def test_e36312a_channel_readbacks_use_channel_lists(replay):
+def test_e36312a_channel_readbacks_use_channel_lists(replay, checked_writes):
     psu = KeysightE36312A(
         replay(
             [
-                *written("VOLT 3.7,(@2)"),
+                *checked_writes("VOLT 3.7,(@2)"),
                 (">", "VOLT? (@2)"),
                 ("<", "+3.70000000E+00"),
                 (">", "VOLT:PROT? (@2)"),
@@ -124,9 +117,10 @@ def test_e36312a_channel_readbacks_use_channel_lists(replay):
 
 
 @pytest.mark.parametrize(("trip_in_cc", "state"), [(False, "OFF"), (True, "ON")])
-def test_e36312a_ocp_declaration_fills_the_trip_state(replay, trip_in_cc, state):
+def test_e36312a_ocp_declaration_fills_the_trip_state(replay, trip_in_cc, state, checked_writes):
     psu = KeysightE36312A(
-        replay(written("CURR 0.8,(@3)", f"CURR:PROT:STAT {state},(@3)")), trip_in_cc=trip_in_cc
+        replay(checked_writes("CURR 0.8,(@3)", f"CURR:PROT:STAT {state},(@3)")),
+        trip_in_cc=trip_in_cc,
     )
     psu.ch3.ocp = Q_(0.8, "A")
 
@@ -135,7 +129,7 @@ class _NoQueryChannel(DP832Channel):
     """A model whose protection level cannot be asked (declared ``get=None``)."""
 
     ovp = Control["_NoQueryChannel"](
-        "V", set=":OUTP:OVP:VAL CH{ch},{value:g}", get=None, check=checked_ovp
+        "V", set=":OUTP:OVP:VAL CH{ch},{value:g}", get=None, check=DP832Channel.checked_ovp
     )
 
 
