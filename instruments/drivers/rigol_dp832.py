@@ -88,6 +88,14 @@ class RigolDP832(ScpiInstrument, ChannelSetters[DP832Channel], DCSource):
         ``output_on``) switches the output on and the instrument itself switches it off when
         the groups have run. Timer and delayer cannot run together (DP800 guide): the timer is
         never used here.
+
+        Checked against the DP800 Programming Guide, chapter 2, ``:DELAY`` subsystem:
+        ``:DELAY:PARAmeter <secnum>,{ON|OFF},<time>`` (p. 2-15: group 0..2047, time an integer
+        1 s..99999 s, which is why ``each`` is rounded up to whole seconds), ``:DELAY:GROUPs``
+        (1..2048 groups), ``:DELAY:CYCLEs {N|I}[,<n>]``, ``:DELAY:ENDState {ON|OFF|LAST}``,
+        ``:DELAY:STOP {NONE|...}`` and ``:DELAY[:STATe]``, all acting on the channel chosen by
+        ``:INSTrument:NSELect``. The ``:TIMEr`` subsystem (p. 2-65 ff., ``:TIMEr:ENDState
+        {OFF|LAST}``) is not used.
         """
         self.guard.channel(channel)
         seconds = checked(
