@@ -9,6 +9,7 @@ message formatting, unit lookups) runs only once a reply has already failed the 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from instruments.connection import Connection
 from instruments.errors import (
@@ -119,6 +120,11 @@ class ScpiInstrument(Connection):
     def operation_complete(self) -> bool:
         reply = self.query("*OPC?")
         return parse_bool(reply, command="*OPC?", resource=self.resource)
+
+    def command_fields(self) -> Mapping[str, object]:
+        """Fields of declared ``Control`` command templates besides ``{value}``: none for the
+        instrument itself (channel objects add ``{ch}``)."""
+        return {}
 
     # -- messaging ----------------------------------------------------------------------------
     def write(self, command: str) -> None:
