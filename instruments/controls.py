@@ -98,3 +98,27 @@ class Control(Generic[OwnerT]):
             instance.write(template.format(value=magnitude, **fields))
         if self.done is not None:
             self.done(instance, magnitude)
+
+
+class Reading(Generic[OwnerT]):
+    """A measurement declared like a setting, read-only: ``measured_voltage = Reading("V", ...)``.
+
+    Unlike a setting's readback it is never retried: a measurement that timed out is reported,
+    not silently replaced by a later one.
+    """
+
+    def __init__(self, unit: str, query: str) -> None:
+        self.unit = unit
+        self.query = query
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Reading[OwnerT]: ...
+
+    @overload
+    def __get__(self, instance: OwnerT, owner: type[Any]) -> Quantity: ...
+
+    def __get__(self, instance: OwnerT | None, owner: type[Any]) -> Reading[OwnerT] | Quantity:
+        if instance is None:
+            return self
+        command = self.query.format(**instance.command_fields())
+        return Q_(instance.query_number(command), self.unit)

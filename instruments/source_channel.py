@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Generic, Protocol, TypeAlias, TypeVar
 
-from instruments.controls import Control
+from instruments.controls import Control, Reading
 from instruments.safety import SourceGuard
 from instruments.units import Quantity
 
@@ -35,10 +35,6 @@ class GuardedSource(Protocol):
 
     def is_output_on(self, channel: int) -> bool: ...
 
-    def measure_voltage(self, channel: int) -> Quantity: ...
-
-    def measure_current(self, channel: int) -> Quantity: ...
-
 
 Commands: TypeAlias = str | tuple[str, ...]
 
@@ -54,6 +50,8 @@ class SourceChannel:
     current_limit: Quantity
     ovp: Quantity
     ocp: Quantity
+    measured_voltage: Quantity
+    measured_current: Quantity
 
     def __init__(self, source: GuardedSource, number: int) -> None:
         self.source = source
@@ -132,18 +130,20 @@ class SourceChannel:
     def output(self) -> bool:
         return self.source.is_output_on(self.number)
 
-    def measure_voltage(self) -> Quantity:
-        return self.source.measure_voltage(self.number)
-
-    def measure_current(self) -> Quantity:
-        return self.source.measure_current(self.number)
+    @staticmethod
+    def readings(
+        voltage: str, current: str
+    ) -> tuple[Reading[SourceChannel], Reading[SourceChannel]]:
+        """``measured_voltage, measured_current = SourceChannel.readings(v_query, i_query)``."""
+        return Reading("V", voltage), Reading("A", current)
 
 
 ChannelT = TypeVar("ChannelT", bound=SourceChannel)
 
 
-class ChannelSetters(Generic[ChannelT]):
-    """The ``DCSource`` setters written once: each is the declared setting of a channel object.
+class DelegatesToChannels(Generic[ChannelT]):
+    """The ``DCSource`` setters and measurements written once, each the channel object's
+    declaration; the channel guard is asked once, in ``channel()``.
 
     A driver lists this before ``DCSource`` and calls ``_add_channels`` in its constructor;
     ``source.set_voltage(1, v)`` and ``source.ch1.voltage = v`` then run the same declaration.
@@ -171,3 +171,9 @@ class ChannelSetters(Generic[ChannelT]):
 
     def set_over_current_protection(self, channel: int, current: Quantity) -> None:
         self.channel(channel).ocp = current
+
+    def measure_voltage(self, channel: int) -> Quantity:
+        return self.channel(channel).measured_voltage
+
+    def measure_current(self, channel: int) -> Quantity:
+        return self.channel(channel).measured_current

@@ -30,9 +30,8 @@ from instruments.safety import (
     SourceGuard,
 )
 from instruments.scpi import ScpiInstrument
-from instruments.source_channel import ChannelSetters, SourceChannel
+from instruments.source_channel import DelegatesToChannels, SourceChannel
 from instruments.transport import Transport
-from instruments.units import Q_, Quantity
 
 #: ``STAT:OPER:INST:ISUM<n>:COND?`` bits (E36300 Programming Guide, status model).
 OPER_CV = 1 << 0
@@ -57,6 +56,9 @@ class E36312AChannel(SourceChannel):
     ocp = SourceChannel.ocp_control(
         set=("CURR {value:g},(@{ch})", "CURR:PROT:STAT {trip},(@{ch})"), get="CURR? (@{ch})"
     )
+    measured_voltage, measured_current = SourceChannel.readings(
+        "MEAS:VOLT? (@{ch})", "MEAS:CURR? (@{ch})"
+    )
 
     def __init__(self, source: KeysightE36312A, number: int) -> None:
         super().__init__(source, number)
@@ -66,7 +68,7 @@ class E36312AChannel(SourceChannel):
         return {"ch": self.number, "trip": "ON" if self.source.trip_in_cc else "OFF"}
 
 
-class KeysightE36312A(ScpiInstrument, ChannelSetters[E36312AChannel], DCSource):
+class KeysightE36312A(ScpiInstrument, DelegatesToChannels[E36312AChannel], DCSource):
     MODEL: ClassVar[str] = "E36312A"
     RATINGS: ClassVar[dict[int, ChannelRating]] = {
         1: ChannelRating(max_voltage=6.0, max_current=5.0, max_ovp=6.6, max_ocp=5.0),
@@ -110,14 +112,6 @@ class KeysightE36312A(ScpiInstrument, ChannelSetters[E36312AChannel], DCSource):
         self.write(f"OUTP:PROT:CLE (@{channel})")
 
     # -- readback -----------------------------------------------------------------------------
-    def measure_voltage(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f"MEAS:VOLT? (@{channel})"), "V")
-
-    def measure_current(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f"MEAS:CURR? (@{channel})"), "A")
-
     def over_voltage_tripped(self, channel: int) -> bool:
         self.guard.channel(channel)
         return self.query_bool(f"VOLT:PROT:TRIP? (@{channel})")

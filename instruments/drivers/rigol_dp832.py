@@ -25,9 +25,9 @@ from instruments.safety import (
     checked,
 )
 from instruments.scpi import ScpiInstrument
-from instruments.source_channel import ChannelSetters, SourceChannel
+from instruments.source_channel import DelegatesToChannels, SourceChannel
 from instruments.transport import Transport
-from instruments.units import Q_, Quantity
+from instruments.units import Quantity
 
 DELAY_GROUP_S = (1.0, 99999.0)
 """One delayer group lasts 1 s to 99999 s (DP800 Programming Guide, ``:DELAY:PARAmeter``)."""
@@ -52,9 +52,12 @@ class DP832Channel(SourceChannel):
     ocp = SourceChannel.ocp_control(
         set=(":OUTP:OCP:VAL CH{ch},{value:g}", ":OUTP:OCP CH{ch},ON"), get=":OUTP:OCP:VAL? CH{ch}"
     )
+    measured_voltage, measured_current = SourceChannel.readings(
+        ":MEAS:VOLT? CH{ch}", ":MEAS:CURR? CH{ch}"
+    )
 
 
-class RigolDP832(ScpiInstrument, ChannelSetters[DP832Channel], DCSource):
+class RigolDP832(ScpiInstrument, DelegatesToChannels[DP832Channel], DCSource):
     MODEL: ClassVar[str] = "DP832"
     RATINGS: ClassVar[dict[int, ChannelRating]] = {
         1: ChannelRating(max_voltage=32.0, max_current=3.2, max_ovp=33.0, max_ocp=3.3),
@@ -145,14 +148,6 @@ class RigolDP832(ScpiInstrument, ChannelSetters[DP832Channel], DCSource):
         self.write(f":OUTP:OCP:CLEAR CH{channel}")
 
     # -- readback -----------------------------------------------------------------------------
-    def measure_voltage(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f":MEAS:VOLT? CH{channel}"), "V")
-
-    def measure_current(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f":MEAS:CURR? CH{channel}"), "A")
-
     def over_voltage_tripped(self, channel: int) -> bool:
         self.guard.channel(channel)
         return self._yes_no(f":OUTP:OVP:QUES? CH{channel}")

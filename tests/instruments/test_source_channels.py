@@ -137,3 +137,24 @@ def test_write_only_setting_says_so_and_sends_nothing(replay):
     psu = RigolDP832(replay([]))
     with pytest.raises(WriteOnlySetting, match="cannot be read back"):
         _ = _NoQueryChannel(psu, 1).ovp
+
+
+def test_declared_readings_are_measurements_of_their_channel(replay):
+    psu = RigolDP832(
+        replay(
+            [
+                (">", ":MEAS:VOLT? CH2"),
+                ("<", "3.9012"),
+                (">", ":MEAS:CURR? CH2"),
+                ("<", "0.7500"),
+            ]
+        )
+    )
+    assert psu.ch2.measured_voltage == Q_(3.9012, "V")
+    assert psu.measure_current(2) == Q_(0.75, "A")
+
+
+def test_measurement_of_an_unknown_channel_sends_nothing(replay):
+    psu = KeysightE36312A(replay([]))
+    with pytest.raises(SettingOutOfRange, match="no channel 0"):
+        psu.measure_voltage(0)
