@@ -1,6 +1,8 @@
 """Behaviour every SCPI instrument shares: identity, housekeeping, error queue, number parsing.
 
-Model drivers subclass ``ScpiInstrument`` and stay declarative: one short method per command.
+Model drivers subclass ``ScpiInstrument`` and stay declarative: one ``Control`` declaration per
+setting (``instruments.controls``), one short method per other command; ``close`` is written once,
+in ``instruments.connection``.
 The measurement path (``query_number``) is kept to a transport call, a ``float`` and two
 comparisons: a driver call must cost at most 1.2x a raw pyvisa query, so anything slower (regex,
 message formatting, unit lookups) runs only once a reply has already failed the fast check.
