@@ -1,6 +1,8 @@
 """Behaviour every SCPI instrument shares: identity, housekeeping, error queue, number parsing.
 
-Model drivers subclass ``ScpiInstrument`` and stay declarative: one short method per command.
+Model drivers subclass ``ScpiInstrument`` and stay declarative: one ``Control`` declaration per
+setting (``instruments.controls``), one short method per other command; ``close`` is written once,
+in ``instruments.connection``.
 The measurement path (``query_number``) is kept to a transport call, a ``float`` and two
 comparisons: a driver call must cost at most 1.2x a raw pyvisa query, so anything slower (regex,
 message formatting, unit lookups) runs only once a reply has already failed the fast check.
@@ -9,7 +11,9 @@ message formatting, unit lookups) runs only once a reply has already failed the 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+from instruments.connection import Connection
 from instruments.errors import (
     InstrumentReportedError,
     InstrumentTimeout,
@@ -81,7 +85,7 @@ def parse_error(reply: str, *, resource: str = "") -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-class ScpiInstrument:
+class ScpiInstrument(Connection):
     """A SCPI instrument reached through a ``Transport``.
 
     ``check_errors`` after every configuring write is on by default: one extra round trip buys a
@@ -91,16 +95,11 @@ class ScpiInstrument:
     """
 
     def __init__(self, transport: Transport, *, check_errors: bool = True) -> None:
-        self.transport = transport
+        super().__init__(transport)
         self.check_errors = check_errors
         self._identity: Identity | None = None
-        self._closed = False
 
     # -- housekeeping -------------------------------------------------------------------------
-    @property
-    def resource(self) -> str:
-        return self.transport.resource
-
     @property
     def identity(self) -> Identity:
         """Read once and cached: the identity is recorded with every measurement."""
@@ -113,10 +112,6 @@ class ScpiInstrument:
         """Let the factory hand over the identity it already read (saves a round trip)."""
         self._identity = identity
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def reset(self) -> None:
         self.write("*RST")
 
@@ -127,6 +122,11 @@ class ScpiInstrument:
     def operation_complete(self) -> bool:
         reply = self.query("*OPC?")
         return parse_bool(reply, command="*OPC?", resource=self.resource)
+
+    def command_fields(self) -> Mapping[str, object]:
+        """Fields of declared ``Control`` command templates besides ``{value}``: none for the
+        instrument itself (channel objects add ``{ch}``)."""
+        return {}
 
     # -- messaging ----------------------------------------------------------------------------
     def write(self, command: str) -> None:
@@ -181,10 +181,3 @@ class ScpiInstrument:
                 f"{self.resource}: after {command!r} the instrument reported {described}; "
                 "check the command against the model's programming guide"
             )
-
-    def close(self) -> None:
-        """Idempotent: the safe state is reached by subclasses' ``make_safe`` before this."""
-        if self._closed:
-            return
-        self._closed = True
-        self.transport.close()

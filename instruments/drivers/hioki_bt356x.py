@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
+from instruments.connection import Connection
 from instruments.errors import (
     InstrumentError,
     InstrumentReportedError,
@@ -77,22 +78,17 @@ def _covering_range(
     )
 
 
-class HiokiBT356x(ResistanceMeter):
+class HiokiBT356x(Connection, ResistanceMeter):
     MAKER: ClassVar[str] = "HIOKI"
 
     def __init__(
         self, transport: Transport, *, model: str | None = None, settle_time: float = 0.1
     ) -> None:
-        self.transport = transport
+        super().__init__(transport)
         self.settle_time = settle_time
         self._model = model
         self._identity: Identity | None = None
         self._configured_at: float | None = None
-        self._closed = False
-
-    @property
-    def resource(self) -> str:
-        return self.transport.resource
 
     @property
     def identity(self) -> Identity:
@@ -219,9 +215,3 @@ class HiokiBT356x(ResistanceMeter):
 
         Deliberately no I/O, so the safe-state path can never hang on a silent tester.
         """
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.transport.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import struct
 from typing import ClassVar
 
+from instruments.connection import Connection
 from instruments.drivers.load_levels import RatedLoad
 from instruments.errors import InstrumentReportedError, ProtocolError
 from instruments.roles import ElectronicLoad, Identity, LoadMode, LoadReading
@@ -81,7 +82,7 @@ def parse_frame(data: bytes, *, resource: str, sent: str) -> bytes:
     return data
 
 
-class ItechIT8511(RatedLoad, ElectronicLoad):
+class ItechIT8511(Connection, RatedLoad, ElectronicLoad):
     MODEL: ClassVar[str] = "IT8511"
     MAX_VOLTAGE: ClassVar[float] = 120.0
     MAX_CURRENT: ClassVar[float] = 30.0
@@ -99,18 +100,13 @@ class ItechIT8511(RatedLoad, ElectronicLoad):
     ) -> None:
         if not 0 <= address <= 254:
             raise ValueError(f"IT8500 address must be 0..254 (255 is broadcast), got {address}")
-        self.transport = transport
+        super().__init__(transport)
         self.address = address
         self.limits = limits
         self._identity: Identity | None = None
         self._mode: LoadMode | None = None
-        self._closed = False
         if remote:
             self.set_remote(True)
-
-    @property
-    def resource(self) -> str:
-        return self.transport.resource
 
     # -- framing ------------------------------------------------------------------------------
     def _exchange(self, command: int, payload: bytes, name: str) -> bytes:
@@ -256,13 +252,6 @@ class ItechIT8511(RatedLoad, ElectronicLoad):
             reopen=reopener(self.transport),
         )
 
-    def close(self) -> None:
-        """Make safe, hand the front panel back (remote off), release the port. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self.make_safe()
-            self.set_remote(False)
-        finally:
-            self.transport.close()
+    def _hand_back(self) -> None:
+        """Remote off after the safe state: the front panel is the operator's again."""
+        self.set_remote(False)

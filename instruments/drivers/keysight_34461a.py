@@ -133,6 +133,13 @@ class Keysight34461A(ScpiInstrument, Multimeter, Thermometer):
 
         Everything is checked before anything is sent: an unknown probe kind or an RTD
         reference outside 49 Ohm .. 2.1 kOhm raises ``SettingOutOfRange``.
+
+        Checked against the Truevolt SCPI reference (Command Quick Reference, "Configuration
+        Commands", cited in the module docstring): ``CONF:TEMP THER,5000`` is
+        ``CONFigure:TEMPerature {...|THERmistor|...},{<type>}`` with the one thermistor type the
+        Truevolt converts (5000, as ``TEMP:TRAN:THER:TYPE 5000``); ``UNIT:TEMP C`` is
+        ``UNIT:TEMPerature {C|F|K}``. ``CONF`` resets the function's settings but not the unit,
+        hence ``UNIT:TEMP`` after it.
         """
         keyword = PROBES.get(probe)
         if keyword is None:
@@ -188,11 +195,3 @@ class Keysight34461A(ScpiInstrument, Multimeter, Thermometer):
     def make_safe(self) -> None:
         """A DMM sources nothing (its inputs are high impedance in DC volts): nothing to switch
         off, and sending nothing means a dead link cannot make ``close`` fail."""
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

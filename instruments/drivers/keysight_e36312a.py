@@ -18,6 +18,7 @@ used here).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from instruments.roles import DCSource, RegulationMode
@@ -29,15 +30,45 @@ from instruments.safety import (
     SourceGuard,
 )
 from instruments.scpi import ScpiInstrument
+from instruments.source_channel import DelegatesToChannels, SourceChannel
 from instruments.transport import Transport
-from instruments.units import Q_, Quantity
 
 #: ``STAT:OPER:INST:ISUM<n>:COND?`` bits (E36300 Programming Guide, status model).
 OPER_CV = 1 << 0
 OPER_CC = 1 << 1
 
 
-class KeysightE36312A(ScpiInstrument, DCSource):
+class E36312AChannel(SourceChannel):
+    """One E36312A output, addressed by a channel list ``(@<n>)``.
+
+    ``ocp`` is the ceiling described in the module docstring: it sets the current limit and the
+    trip state (``{trip}``: ``ON`` only with ``trip_in_cc``), so its readback is the current
+    limit, ``CURR? (@<n>)``.
+    """
+
+    source: KeysightE36312A
+
+    voltage = SourceChannel.voltage_control(set="VOLT {value:g},(@{ch})", get="VOLT? (@{ch})")
+    current_limit = SourceChannel.current_limit_control(
+        set="CURR {value:g},(@{ch})", get="CURR? (@{ch})"
+    )
+    ovp = SourceChannel.ovp_control(set="VOLT:PROT {value:g},(@{ch})", get="VOLT:PROT? (@{ch})")
+    ocp = SourceChannel.ocp_control(
+        set=("CURR {value:g},(@{ch})", "CURR:PROT:STAT {trip},(@{ch})"), get="CURR? (@{ch})"
+    )
+    measured_voltage, measured_current = SourceChannel.readings(
+        "MEAS:VOLT? (@{ch})", "MEAS:CURR? (@{ch})"
+    )
+
+    def __init__(self, source: KeysightE36312A, number: int) -> None:
+        super().__init__(source, number)
+        self.source = source
+
+    def command_fields(self) -> Mapping[str, object]:
+        return {"ch": self.number, "trip": "ON" if self.source.trip_in_cc else "OFF"}
+
+
+class KeysightE36312A(ScpiInstrument, DelegatesToChannels[E36312AChannel], DCSource):
     MODEL: ClassVar[str] = "E36312A"
     RATINGS: ClassVar[dict[int, ChannelRating]] = {
         1: ChannelRating(max_voltage=6.0, max_current=5.0, max_ovp=6.6, max_ocp=5.0),
@@ -56,34 +87,12 @@ class KeysightE36312A(ScpiInstrument, DCSource):
         super().__init__(transport, check_errors=check_errors)
         self.trip_in_cc = trip_in_cc
         self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
+        self.ch1, self.ch2, self.ch3 = (E36312AChannel(self, number) for number in self.RATINGS)
+        self._add_channels((self.ch1, self.ch2, self.ch3))
 
     @property
     def channels(self) -> tuple[int, ...]:
         return tuple(self.RATINGS)
-
-    # -- settings -----------------------------------------------------------------------------
-    def set_voltage(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.voltage(channel, voltage)
-        self.write(f"VOLT {volts:g},(@{channel})")
-
-    def set_current_limit(self, channel: int, current: Quantity) -> None:
-        amps = self.guard.current(channel, current)
-        self.write(f"CURR {amps:g},(@{channel})")
-
-    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.ovp(channel, voltage)
-        self.write(f"VOLT:PROT {volts:g},(@{channel})")
-        self.guard.ovp_programmed(channel, volts)
-
-    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
-        """A ceiling for the current limit, or with ``trip_in_cc`` the real trip (see module)."""
-        amps = self.guard.ocp(channel, current)
-        self.write(f"CURR {amps:g},(@{channel})")
-        if self.trip_in_cc:
-            self.write(f"CURR:PROT:STAT ON,(@{channel})")
-        else:
-            self.write(f"CURR:PROT:STAT OFF,(@{channel})")
-        self.guard.ocp_programmed(channel, amps)
 
     # -- output -------------------------------------------------------------------------------
     def output_on(self, channel: int) -> None:
@@ -103,14 +112,6 @@ class KeysightE36312A(ScpiInstrument, DCSource):
         self.write(f"OUTP:PROT:CLE (@{channel})")
 
     # -- readback -----------------------------------------------------------------------------
-    def measure_voltage(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f"MEAS:VOLT? (@{channel})"), "V")
-
-    def measure_current(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f"MEAS:CURR? (@{channel})"), "A")
-
     def over_voltage_tripped(self, channel: int) -> bool:
         self.guard.channel(channel)
         return self.query_bool(f"VOLT:PROT:TRIP? (@{channel})")
@@ -142,11 +143,3 @@ class KeysightE36312A(ScpiInstrument, DCSource):
             [confirm_off(self.transport, f"OUTP? (@{listed})", self.channels)],
             reopen=reopener(self.transport),
         )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

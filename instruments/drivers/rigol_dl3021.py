@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from instruments.controls import Control
 from instruments.drivers.load_levels import RatedLoad
 from instruments.errors import ProtocolError
 from instruments.roles import ElectronicLoad, LoadMode, LoadReading
@@ -81,29 +82,60 @@ class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
             self._mode = mode
         return self._mode
 
-    def set_current(self, current: Quantity) -> None:
+    # Each level is one declaration: its check (rating, then station limits), its command and
+    # its readback (``:SOUR:<function>:LEV?``), so ``load.current_level`` reads the setting back.
+    def _checked_current(self, current: Quantity) -> float:
         amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
         self.limits.current(current, setting="CC level", resource=self.resource)
-        self.write(f":SOUR:CURR:LEV {amps:g}")
+        return amps
 
-    def set_voltage(self, voltage: Quantity) -> None:
+    def _checked_voltage(self, voltage: Quantity) -> float:
         volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
         self.limits.voltage(voltage, setting="CV level", resource=self.resource)
-        self.write(f":SOUR:VOLT:LEV {volts:g}")
+        return volts
 
-    def set_resistance(self, resistance: Quantity) -> None:
-        ohms = self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
-        self.write(f":SOUR:RES:LEV {ohms:g}")
+    def _checked_resistance(self, resistance: Quantity) -> float:
+        return self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
 
-    def set_power(self, power: Quantity) -> None:
+    def _checked_power(self, power: Quantity) -> float:
         watts = self._rated(power, "W", "CP level", 0.0, self.MAX_POWER)
         self.limits.power(power, setting="CP level", resource=self.resource)
-        self.write(f":SOUR:POW:LEV {watts:g}")
+        return watts
+
+    def _checked_von(self, voltage: Quantity) -> float:
+        return self._rated(voltage, "V", "Von", 0.0, self.MAX_VOLTAGE)
+
+    current_level = Control["RigolDL3021"](
+        "A", set=":SOUR:CURR:LEV {value:g}", get=":SOUR:CURR:LEV?", check=_checked_current
+    )
+    voltage_level = Control["RigolDL3021"](
+        "V", set=":SOUR:VOLT:LEV {value:g}", get=":SOUR:VOLT:LEV?", check=_checked_voltage
+    )
+    resistance_level = Control["RigolDL3021"](
+        "ohm", set=":SOUR:RES:LEV {value:g}", get=":SOUR:RES:LEV?", check=_checked_resistance
+    )
+    power_level = Control["RigolDL3021"](
+        "W", set=":SOUR:POW:LEV {value:g}", get=":SOUR:POW:LEV?", check=_checked_power
+    )
+    von = Control["RigolDL3021"](
+        "V", set=":SOUR:CURR:VON {value:g}", get=":SOUR:CURR:VON?", check=_checked_von
+    )
+    """CC sinks only above Von: keeps the load from pulling a protected pack to 0 V."""
+
+    def set_current(self, current: Quantity) -> None:
+        self.current_level = current
+
+    def set_voltage(self, voltage: Quantity) -> None:
+        self.voltage_level = voltage
+
+    def set_resistance(self, resistance: Quantity) -> None:
+        self.resistance_level = resistance
+
+    def set_power(self, power: Quantity) -> None:
+        self.power_level = power
 
     def set_von(self, voltage: Quantity) -> None:
-        """CC sinks only above Von: keeps the load from pulling a protected pack to 0 V."""
-        volts = self._rated(voltage, "V", "Von", 0.0, self.MAX_VOLTAGE)
-        self.write(f":SOUR:CURR:VON {volts:g}")
+        self.von = voltage
 
     # -- input --------------------------------------------------------------------------------
     def input_on(self) -> None:
@@ -138,11 +170,3 @@ class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
             [confirm_off(self.transport, ":SOUR:INP:STAT?")],
             reopen=reopener(self.transport),
         )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

@@ -25,8 +25,9 @@ from instruments.safety import (
     checked,
 )
 from instruments.scpi import ScpiInstrument
+from instruments.source_channel import DelegatesToChannels, SourceChannel
 from instruments.transport import Transport
-from instruments.units import Q_, Quantity
+from instruments.units import Quantity
 
 DELAY_GROUP_S = (1.0, 99999.0)
 """One delayer group lasts 1 s to 99999 s (DP800 Programming Guide, ``:DELAY:PARAmeter``)."""
@@ -34,7 +35,29 @@ DELAY_GROUPS_MAX = 2048
 _MODES = {"CV": RegulationMode.CV, "CC": RegulationMode.CC, "UR": RegulationMode.UNREGULATED}
 
 
-class RigolDP832(ScpiInstrument, DCSource):
+class DP832Channel(SourceChannel):
+    """One DP832 output: settings through ``:SOURce<n>:``, protection through ``:OUTPut:OVP|OCP``.
+
+    OVP and OCP are a level plus an enable here, so each is two commands (both checked by the
+    error queue); the readbacks ask the level (``:SOURce<n>:VOLTage?``, ``:OUTPut:OVP:VALue?``).
+    """
+
+    voltage = SourceChannel.voltage_control(set=":SOUR{ch}:VOLT {value:g}", get=":SOUR{ch}:VOLT?")
+    current_limit = SourceChannel.current_limit_control(
+        set=":SOUR{ch}:CURR {value:g}", get=":SOUR{ch}:CURR?"
+    )
+    ovp = SourceChannel.ovp_control(
+        set=(":OUTP:OVP:VAL CH{ch},{value:g}", ":OUTP:OVP CH{ch},ON"), get=":OUTP:OVP:VAL? CH{ch}"
+    )
+    ocp = SourceChannel.ocp_control(
+        set=(":OUTP:OCP:VAL CH{ch},{value:g}", ":OUTP:OCP CH{ch},ON"), get=":OUTP:OCP:VAL? CH{ch}"
+    )
+    measured_voltage, measured_current = SourceChannel.readings(
+        ":MEAS:VOLT? CH{ch}", ":MEAS:CURR? CH{ch}"
+    )
+
+
+class RigolDP832(ScpiInstrument, DelegatesToChannels[DP832Channel], DCSource):
     MODEL: ClassVar[str] = "DP832"
     RATINGS: ClassVar[dict[int, ChannelRating]] = {
         1: ChannelRating(max_voltage=32.0, max_current=3.2, max_ovp=33.0, max_ocp=3.3),
@@ -53,31 +76,12 @@ class RigolDP832(ScpiInstrument, DCSource):
         self.guard = SourceGuard(self.MODEL, transport.resource, self.RATINGS, limits)
         self._timers: dict[int, float] = {}
         """Channel -> seconds of its armed output timer (``arm_output_timer``)."""
+        self.ch1, self.ch2, self.ch3 = (DP832Channel(self, number) for number in self.RATINGS)
+        self._add_channels((self.ch1, self.ch2, self.ch3))
 
     @property
     def channels(self) -> tuple[int, ...]:
         return tuple(self.RATINGS)
-
-    # -- settings -----------------------------------------------------------------------------
-    def set_voltage(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.voltage(channel, voltage)
-        self.write(f":SOUR{channel}:VOLT {volts:g}")
-
-    def set_current_limit(self, channel: int, current: Quantity) -> None:
-        amps = self.guard.current(channel, current)
-        self.write(f":SOUR{channel}:CURR {amps:g}")
-
-    def set_over_voltage_protection(self, channel: int, voltage: Quantity) -> None:
-        volts = self.guard.ovp(channel, voltage)
-        self.write(f":OUTP:OVP:VAL CH{channel},{volts:g}")
-        self.write(f":OUTP:OVP CH{channel},ON")
-        self.guard.ovp_programmed(channel, volts)
-
-    def set_over_current_protection(self, channel: int, current: Quantity) -> None:
-        amps = self.guard.ocp(channel, current)
-        self.write(f":OUTP:OCP:VAL CH{channel},{amps:g}")
-        self.write(f":OUTP:OCP CH{channel},ON")
-        self.guard.ocp_programmed(channel, amps)
 
     # -- output timer (the delay output) -------------------------------------------------------
     def arm_output_timer(self, channel: int, duration: Quantity) -> bool:
@@ -87,6 +91,14 @@ class RigolDP832(ScpiInstrument, DCSource):
         ``output_on``) switches the output on and the instrument itself switches it off when
         the groups have run. Timer and delayer cannot run together (DP800 guide): the timer is
         never used here.
+
+        Checked against the DP800 Programming Guide, chapter 2, ``:DELAY`` subsystem:
+        ``:DELAY:PARAmeter <secnum>,{ON|OFF},<time>`` (p. 2-15: group 0..2047, time an integer
+        1 s..99999 s, which is why ``each`` is rounded up to whole seconds), ``:DELAY:GROUPs``
+        (1..2048 groups), ``:DELAY:CYCLEs {N|I}[,<n>]``, ``:DELAY:ENDState {ON|OFF|LAST}``,
+        ``:DELAY:STOP {NONE|...}`` and ``:DELAY[:STATe]``, all acting on the channel chosen by
+        ``:INSTrument:NSELect``. The ``:TIMEr`` subsystem (p. 2-65 ff., ``:TIMEr:ENDState
+        {OFF|LAST}``) is not used.
         """
         self.guard.channel(channel)
         seconds = checked(
@@ -136,14 +148,6 @@ class RigolDP832(ScpiInstrument, DCSource):
         self.write(f":OUTP:OCP:CLEAR CH{channel}")
 
     # -- readback -----------------------------------------------------------------------------
-    def measure_voltage(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f":MEAS:VOLT? CH{channel}"), "V")
-
-    def measure_current(self, channel: int) -> Quantity:
-        self.guard.channel(channel)
-        return Q_(self.query_number(f":MEAS:CURR? CH{channel}"), "A")
-
     def over_voltage_tripped(self, channel: int) -> bool:
         self.guard.channel(channel)
         return self._yes_no(f":OUTP:OVP:QUES? CH{channel}")
@@ -183,11 +187,3 @@ class RigolDP832(ScpiInstrument, DCSource):
             [confirm_off(self.transport, f":OUTP? CH{ch}", (ch,)) for ch in self.channels],
             reopen=reopener(self.transport),
         )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.make_safe()
-        finally:
-            super().close()

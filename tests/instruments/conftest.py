@@ -17,6 +17,10 @@ import pytest
 from instruments.transports.replay import ReplayTransport
 
 ReplayFactory = Callable[[Sequence[tuple[str, str | bytes]]], ReplayTransport]
+Script = list[tuple[str, str | bytes]]
+
+#: The reply of an empty error queue, which follows every configuring write.
+NO_ERROR: Script = [(">", "SYST:ERR?"), ("<", '0,"No error"')]
 
 
 @pytest.fixture
@@ -33,6 +37,20 @@ def replay(request: pytest.FixtureRequest) -> Iterator[ReplayFactory]:
     yield factory
     for transport in made:
         transport.assert_finished()
+
+
+@pytest.fixture
+def checked_writes() -> Callable[..., Script]:
+    """``checked_writes(cmd, ...)``: the script of configuring writes, each followed by an
+    empty ``SYST:ERR?`` (what ``ScpiInstrument.write`` sends with error checks on)."""
+
+    def script(*commands: str) -> Script:
+        exchanges: Script = []
+        for command in commands:
+            exchanges += [(">", command), *NO_ERROR]
+        return exchanges
+
+    return script
 
 
 @pytest.fixture(scope="module")
