@@ -45,7 +45,6 @@ in mA where A was meant is refused instead of being read a thousand times too hi
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -53,12 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pint
-
 from bench import paths
 from bench.errors import ConfigError
 from instruments.drivers import find_entry, known_models, load_driver
 from instruments.factory import ROLES, classify_resource
+from instruments.quantity_field import Problem, QuantityProblem, QuantityRule, Range
 from instruments.safety import SafetyLimits
 from instruments.units import Q_, Quantity
 from results.journaled_recorder import POLICIES, StorePolicy
@@ -242,40 +240,31 @@ class _Reader:
         value = self.table.get(key)
         if value is None:
             return None
-        if not isinstance(value, str):
-            raise self.fail(
-                key, f"{value!r} has no unit", f'write it as a string with its unit: "{example}"'
-            )
+        rule = QuantityRule(unit, Range.ANY if unit == "degC" else Range.POSITIVE, finite=True)
         try:
-            parsed = _parse_quantity(value)
-        except Exception:  # pint's parser raises anything
-            raise self.fail(
-                key, f"{value!r} is not a quantity", f'write it like "{example}"'
-            ) from None
-        if not isinstance(parsed, pint.Quantity) or parsed.dimensionless:
-            raise self.fail(key, f"{value!r} has no unit", f'write it like "{example}"')
-        if not parsed.is_compatible_with(unit):
-            raise self.fail(
-                key,
-                f"{value!r} is in {parsed.units:~P}, which is not a unit of {unit!r}",
-                f'give it in {unit} or a compatible unit, e.g. "{example}"',
-            )
-        magnitude = float(parsed.magnitude)
-        if not math.isfinite(magnitude) or (unit != "degC" and magnitude <= 0):
-            raise self.fail(key, f"{value!r} must be a positive finite value", f'e.g. "{example}"')
-        result: Quantity = parsed
+            parsed = rule.parse(value)
+        except QuantityProblem as problem:
+            raise self.fail(key, *_quantity_problem_text(problem, unit, example)) from None
+        # The split "number unit" reading always gave a float magnitude; keep it so.
+        result: Quantity = Q_(float(parsed.magnitude), parsed.units)
         return result
 
 
-_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)$")
-
-
-def _parse_quantity(text: str) -> Any:
-    """``"60 degC"`` as number and unit: pint refuses to parse it as a product (offset unit)."""
-    match = _NUMBER_UNIT.match(text)
-    if match:
-        return Q_(float(match.group(1)), match.group(2).strip())
-    return Q_(text)
+def _quantity_problem_text(problem: QuantityProblem, unit: str, example: str) -> tuple[str, str]:
+    """The station file's wording (problem, fix) for what the shared quantity check found."""
+    value = problem.raw
+    if problem.kind is Problem.NOT_TEXT:
+        return f"{value!r} has no unit", f'write it as a string with its unit: "{example}"'
+    if problem.kind is Problem.UNREADABLE:
+        return f"{value!r} is not a quantity", f'write it like "{example}"'
+    if problem.kind is Problem.NO_UNIT:
+        return f"{value!r} has no unit", f'write it like "{example}"'
+    if problem.kind is Problem.WRONG_DIMENSION:
+        return (
+            f"{value!r} is in {problem.parsed.units:~P}, which is not a unit of {unit!r}",
+            f'give it in {unit} or a compatible unit, e.g. "{example}"',
+        )
+    return f"{value!r} must be a positive finite value", f'e.g. "{example}"'
 
 
 def _resource_problem(resource: str) -> str | None:

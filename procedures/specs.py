@@ -18,8 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pint
-
+from instruments.quantity_field import Problem, QuantityProblem, QuantityRule, Range
 from instruments.units import Quantity, ureg
 from procedures.errors import SpecError
 
@@ -274,25 +273,27 @@ class _Reader:
     def quantity(self, where: str, field: str, raw: object) -> Quantity:
         unit = _dimension_for(field)
         example = {"V": "4.30 V", "A": "2.6 A", "ohm": "25 mohm", "s": "144 ms", "A*h": "2.6 Ah"}
-        if not isinstance(raw, str):
-            raise self.fail(
-                where, f'{raw!r} has no unit; write it as a string, e.g. "{example[unit]}"'
-            )
         try:
-            value: Any = ureg.Quantity(raw)
-        except Exception:  # pint's parser raises anything, even AssertionError
-            raise self.fail(where, f'cannot read {raw!r}; write it as "{example[unit]}"') from None
-        if not isinstance(value, pint.Quantity) or value.dimensionless:
-            raise self.fail(where, f'{raw!r} has no unit; write it as "{example[unit]}"')
-        if not value.is_compatible_with(unit):
-            raise self.fail(
-                where,
-                f"{raw!r} is not a {unit} quantity (dimension {value.dimensionality}); "
-                f'write it as "{example[unit]}"',
-            )
-        if not value.magnitude > 0:
-            raise self.fail(where, f"{raw!r} must be positive")
-        return value
+            return QuantityRule(unit, Range.POSITIVE).parse(raw)
+        except QuantityProblem as problem:
+            raise self.fail(where, _quantity_message(problem, unit, example[unit])) from None
+
+
+def _quantity_message(problem: QuantityProblem, unit: str, example: str) -> str:
+    """The spec reader's wording for what the shared quantity check found."""
+    raw = problem.raw
+    if problem.kind is Problem.NOT_TEXT:
+        return f'{raw!r} has no unit; write it as a string, e.g. "{example}"'
+    if problem.kind is Problem.UNREADABLE:
+        return f'cannot read {raw!r}; write it as "{example}"'
+    if problem.kind is Problem.NO_UNIT:
+        return f'{raw!r} has no unit; write it as "{example}"'
+    if problem.kind is Problem.WRONG_DIMENSION:
+        return (
+            f"{raw!r} is not a {unit} quantity (dimension {problem.parsed.dimensionality}); "
+            f'write it as "{example}"'
+        )
+    return f"{raw!r} must be positive"
 
 
 _OPTIONAL_SECTIONS = ("dimensions",)
@@ -301,17 +302,19 @@ _DIMENSION_NAME = re.compile(r"[a-z][a-z0-9_]{0,60}")
 
 
 def _length(path: Path, where: str, raw: object, *, zero_ok: bool) -> Quantity:
-    if not isinstance(raw, str):
-        raise SpecError(path, where, f'{raw!r} has no unit; write it as a string, e.g. "0.5 mm"')
+    rule = QuantityRule("mm", Range.NON_NEGATIVE if zero_ok else Range.POSITIVE)
     try:
-        value: Any = ureg.Quantity(raw)
-    except Exception:  # pint's parser raises anything
-        raise SpecError(path, where, f'cannot read {raw!r}; write it as "0.5 mm"') from None
-    if not isinstance(value, pint.Quantity) or not value.is_compatible_with("mm"):
-        raise SpecError(path, where, f'{raw!r} is not a length; write it as "0.5 mm"')
-    if value.magnitude < 0 or (value.magnitude == 0 and not zero_ok):
-        raise SpecError(path, where, f"{raw!r} must be positive")
-    return value
+        return rule.parse(raw)
+    except QuantityProblem as problem:
+        if problem.kind is Problem.NOT_TEXT:
+            fix = f'{raw!r} has no unit; write it as a string, e.g. "0.5 mm"'
+        elif problem.kind is Problem.UNREADABLE:
+            fix = f'cannot read {raw!r}; write it as "0.5 mm"'
+        elif problem.kind is Problem.OUT_OF_RANGE:
+            fix = f"{raw!r} must be positive"
+        else:
+            fix = f'{raw!r} is not a length; write it as "0.5 mm"'
+        raise SpecError(path, where, fix) from None
 
 
 def _read_dimensions(path: Path, table: object) -> tuple[Dimension, ...]:
