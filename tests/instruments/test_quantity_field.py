@@ -76,3 +76,25 @@ def test_pydantic_refusal_names_the_field_and_keeps_the_reason() -> None:
 def test_json_schema_says_text() -> None:
     schema = _Station.model_json_schema()["properties"]["max_voltage"]
     assert schema["type"] == "string"
+
+
+def test_pydantic_message_is_ours_and_names_the_fix() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Station.model_validate({"max_voltage": "4.2 banana"})
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("max_voltage",)
+    assert error["msg"] == "'4.2 banana' is not a quantity; write it like '25 V'"
+
+
+@pytest.mark.parametrize("text", ["2 * 3 V", "10**10**10 V", "1" * 60 + " V"])
+def test_plain_text_only_keeps_expressions_away_from_pint(text: str) -> None:
+    assert QuantityRule("V").parse("2 * 3 V") == Q_(6, "V")  # pint would evaluate it
+    with pytest.raises(QuantityProblem) as caught:
+        QuantityRule("V", plain_text_only=True).parse(text)
+    assert caught.value.kind is Problem.UNREADABLE
+
+
+def test_unreadable_keeps_pints_complaint() -> None:
+    with pytest.raises(QuantityProblem) as caught:
+        QuantityRule("V").parse("4.2 banana")
+    assert "banana" in caught.value.detail
