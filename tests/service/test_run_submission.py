@@ -102,3 +102,18 @@ def test_complaint_temperature_in_another_unit_is_422_naming_the_field(
     body = r.json()
     named = body.get("field") or str(body.get("detail"))
     assert "usage_temperature" in named, body
+
+
+@pytest.mark.parametrize("text", ["warm", "35 degC * 2", "10**10**10 degC"])
+def test_unreadable_complaint_temperature_is_refused_with_the_fix(
+    service: Service, text: str
+) -> None:
+    r = service.client.post(
+        "/api/complaints",
+        json=complaint_payload(usage_temperature=text),
+        headers=service.auth("wang.wei"),
+    )
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body", "usage_temperature"]
+    assert error["msg"] == f"{text!r} is not a quantity; write it like '25 degC'"
