@@ -45,20 +45,20 @@ in mA where A was meant is refused instead of being read a thousand times too hi
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import pint
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from bench import paths
 from bench.errors import ConfigError
 from instruments.drivers import find_entry, known_models, load_driver
 from instruments.factory import ROLES, classify_resource
+from instruments.quantity_field import Problem, QuantityProblem, QuantityRule, Range
 from instruments.safety import SafetyLimits
 from instruments.units import Q_, Quantity
 from results.journaled_recorder import POLICIES, StorePolicy
@@ -242,40 +242,30 @@ class _Reader:
         value = self.table.get(key)
         if value is None:
             return None
-        if not isinstance(value, str):
-            raise self.fail(
-                key, f"{value!r} has no unit", f'write it as a string with its unit: "{example}"'
-            )
         try:
-            parsed = _parse_quantity(value)
-        except Exception:  # pint's parser raises anything
-            raise self.fail(
-                key, f"{value!r} is not a quantity", f'write it like "{example}"'
-            ) from None
-        if not isinstance(parsed, pint.Quantity) or parsed.dimensionless:
-            raise self.fail(key, f"{value!r} has no unit", f'write it like "{example}"')
-        if not parsed.is_compatible_with(unit):
-            raise self.fail(
-                key,
-                f"{value!r} is in {parsed.units:~P}, which is not a unit of {unit!r}",
-                f'give it in {unit} or a compatible unit, e.g. "{example}"',
-            )
-        magnitude = float(parsed.magnitude)
-        if not math.isfinite(magnitude) or (unit != "degC" and magnitude <= 0):
-            raise self.fail(key, f"{value!r} must be a positive finite value", f'e.g. "{example}"')
-        result: Quantity = parsed
+            parsed = _station_quantity(unit).parse(value)
+        except QuantityProblem as problem:
+            raise self.fail(key, *_quantity_problem_text(problem, unit, example)) from None
+        # The split "number unit" reading always gave a float magnitude; keep it so.
+        result: Quantity = Q_(float(parsed.magnitude), parsed.units)
         return result
 
 
-_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*)$")
-
-
-def _parse_quantity(text: str) -> Any:
-    """``"60 degC"`` as number and unit: pint refuses to parse it as a product (offset unit)."""
-    match = _NUMBER_UNIT.match(text)
-    if match:
-        return Q_(float(match.group(1)), match.group(2).strip())
-    return Q_(text)
+def _quantity_problem_text(problem: QuantityProblem, unit: str, example: str) -> tuple[str, str]:
+    """The station file's wording (problem, fix) for what the shared quantity check found."""
+    value = problem.raw
+    if problem.kind is Problem.NOT_TEXT:
+        return f"{value!r} has no unit", f'write it as a string with its unit: "{example}"'
+    if problem.kind is Problem.UNREADABLE:
+        return f"{value!r} is not a quantity", f'write it like "{example}"'
+    if problem.kind is Problem.NO_UNIT:
+        return f"{value!r} has no unit", f'write it like "{example}"'
+    if problem.kind is Problem.WRONG_DIMENSION:
+        return (
+            f"{value!r} is in {problem.parsed.units:~P}, which is not a unit of {unit!r}",
+            f'give it in {unit} or a compatible unit, e.g. "{example}"',
+        )
+    return f"{value!r} must be a positive finite value", f'e.g. "{example}"'
 
 
 def _resource_problem(resource: str) -> str | None:
@@ -544,6 +534,57 @@ def _recording(source: str, table: Any) -> RecordingConfig:
     )
 
 
+def _station_quantity(unit: str) -> QuantityRule:
+    """A station quantity: finite, and positive unless it is a temperature."""
+    return QuantityRule(unit, Range.ANY if unit == "degC" else Range.POSITIVE, finite=True)
+
+
+class LimitsTable(BaseModel):
+    """``[limits]``: the bench's hard safety limits, every one optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_voltage: Annotated[Quantity, _station_quantity("V")] | None = None
+    max_current: Annotated[Quantity, _station_quantity("A")] | None = None
+    max_power: Annotated[Quantity, _station_quantity("W")] | None = None
+    max_temperature: Annotated[Quantity, _station_quantity("degC")] | None = None
+    allow_short: StrictBool = True
+    allow_charge_without_temperature: StrictBool = False
+
+
+_LIMIT_EXAMPLES = {
+    "max_voltage": ("V", "9 V"),
+    "max_current": ("A", "3 A"),
+    "max_power": ("W", "30 W"),
+    "max_temperature": ("degC", "60 degC"),
+}
+
+
+def _limits(lim: _Reader) -> LimitsTable:
+    """``[limits]`` validated by ``LimitsTable``; a refusal in the station file's own words."""
+    try:
+        return LimitsTable.model_validate(dict(lim.table))
+    except ValidationError as refused:
+        errors = refused.errors()
+        unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+        error = unknown[0] if unknown else errors[0]
+        key = str(error["loc"][0])
+        if unknown:
+            allowed = ", ".join(sorted(LimitsTable.model_fields))
+            raise lim.fail(key, "unknown key", f"remove it or use one of: {allowed}") from None
+        problem = error.get("ctx", {}).get("problem")
+        if isinstance(problem, QuantityProblem):
+            unit, example = _LIMIT_EXAMPLES[key]
+            raise lim.fail(key, *_quantity_problem_text(problem, unit, example)) from None
+        value = lim.table[key]
+        raise lim.fail(key, f"{value!r} is not true/false", "write true or false") from None
+
+
+def _float_magnitude(value: Quantity | None) -> Quantity | None:
+    """The hand-written reader gave float magnitudes ("1.0 A" in messages); keep them."""
+    return None if value is None else Q_(float(value.magnitude), value.units)
+
+
 def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     """Validate a parsed station file; the first problem raises ``ConfigError``."""
     top = _Reader(source, data, "")
@@ -610,17 +651,8 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     if not isinstance(limits_table, Mapping):
         raise ConfigError(source, "limits", "is not a table", "write [limits]")
     lim = _Reader(source, limits_table, "limits")
-    lim.only(
-        {
-            "max_voltage",
-            "max_current",
-            "max_power",
-            "max_temperature",
-            "allow_short",
-            "allow_charge_without_temperature",
-        }
-    )
-    allow_without = lim.boolean("allow_charge_without_temperature", False)
+    limits = _limits(lim)
+    allow_without = limits.allow_charge_without_temperature
     if allow_without and "temperature" in instruments:
         raise lim.fail(
             "allow_charge_without_temperature",
@@ -635,12 +667,12 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         instruments=instruments,
         source_channel=source_channel,
         limits=SafetyLimits(
-            max_voltage=lim.quantity("max_voltage", "V", "9 V"),
-            max_current=lim.quantity("max_current", "A", "3 A"),
-            max_power=lim.quantity("max_power", "W", "30 W"),
-            allow_short=lim.boolean("allow_short", True),
+            max_voltage=_float_magnitude(limits.max_voltage),
+            max_current=_float_magnitude(limits.max_current),
+            max_power=_float_magnitude(limits.max_power),
+            allow_short=limits.allow_short,
         ),
-        max_temperature=lim.quantity("max_temperature", "degC", "60 degC"),
+        max_temperature=_float_magnitude(limits.max_temperature),
         database=st.text("database") if database is not None else str(paths.default_database()),
         evidence_dir=(
             Path(st.text("evidence_dir")).expanduser()

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pint
 
-from instruments.units import Quantity, ureg
+from instruments.quantity_field import Problem, QuantityProblem, QuantityRule
+from instruments.units import Quantity
 from procedures.errors import AbortRequested, AnswerTypeError, MissingAnswer
 
 
@@ -54,17 +55,13 @@ def parse_number(answer: str, unit: str) -> Quantity:
     Raises ``AnswerTypeError`` with a message fit to show the operator, who is then asked again.
     """
     try:
-        parsed: Any = ureg.Quantity(answer.strip())
-    except Exception:  # pint's parser raises anything, even AssertionError
-        raise AnswerTypeError(f"{answer!r} is not a number; type e.g. '3.7 {unit}'") from None
-    if not isinstance(parsed, pint.Quantity):
-        parsed = ureg.Quantity(float(parsed), unit)
-    elif parsed.dimensionless and not ureg.Unit(unit).dimensionless:
-        parsed = ureg.Quantity(float(parsed.magnitude), unit)
-    if not parsed.is_compatible_with(unit):
-        raise AnswerTypeError(f"{answer!r} is not in {unit} (or a compatible unit such as m{unit})")
-    result: Quantity = parsed
-    return result
+        return QuantityRule(unit, bare_unit=True).parse(answer)
+    except QuantityProblem as problem:
+        if problem.kind is Problem.WRONG_DIMENSION:
+            message = f"{answer!r} is not in {unit} (or a compatible unit such as m{unit})"
+        else:
+            message = f"{answer!r} is not a number; type e.g. '3.7 {unit}'"
+        raise AnswerTypeError(message) from None
 
 
 class _Abort:

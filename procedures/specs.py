@@ -16,10 +16,20 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import pint
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    create_model,
+)
 
+from instruments.quantity_field import Problem, QuantityProblem, QuantityRule, Range
 from instruments.units import Quantity, ureg
 from procedures.errors import SpecError
 
@@ -196,8 +206,7 @@ class PackSpec:
 
 
 # The unit each quantity field is written in names its dimension; ``int``/``float``/``str``/
-# ``bool`` are plain TOML values. Field order is the file's order.
-_UNIT_BY_TYPE_NAME = {"int": int, "float": float, "str": str, "bool": bool}
+# ``bool`` are plain TOML values (``_PLAIN_TYPES``). Field order is the file's order.
 _SECTIONS: dict[str, type] = {
     "product": ProductSpec,
     "cell": CellSpec,
@@ -240,59 +249,87 @@ class _Reader:
         table = data.get(name)
         if not isinstance(table, dict):
             raise self.fail(f"[{name}]", f"section missing; add a [{name}] table")
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = [key for key in table if key not in names]
-        if unknown:
-            near = difflib.get_close_matches(unknown[0], names, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else f"; known fields: {names}"
-            raise self.fail(f"{name}.{unknown[0]}", f"unknown field{hint}")
-        values = {}
-        hints = {f.name: f.type for f in dataclasses.fields(cls)}
-        for field in names:
-            where = f"{name}.{field}"
-            if field not in table:
-                raise self.fail(where, "missing; every field of the schema is required")
-            values[field] = self.value(where, field, table[field], str(hints[field]))
-        return cls(**values)
-
-    def value(self, where: str, field: str, raw: object, type_name: str) -> object:
-        kind = _UNIT_BY_TYPE_NAME.get(type_name)
-        if kind is bool or kind is str:
-            if not isinstance(raw, kind):
-                raise self.fail(where, f"expected a {type_name}, got {raw!r}")
-            return raw
-        if kind is int:
-            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
-                raise self.fail(where, f"expected a whole number >= 1, got {raw!r}")
-            return raw
-        if kind is float:
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
-                raise self.fail(where, f"expected a number >= 0, got {raw!r}")
-            return float(raw)
-        return self.quantity(where, field, raw)
-
-    def quantity(self, where: str, field: str, raw: object) -> Quantity:
-        unit = _dimension_for(field)
-        example = {"V": "4.30 V", "A": "2.6 A", "ohm": "25 mohm", "s": "144 ms", "A*h": "2.6 Ah"}
-        if not isinstance(raw, str):
-            raise self.fail(
-                where, f'{raw!r} has no unit; write it as a string, e.g. "{example[unit]}"'
-            )
         try:
-            value: Any = ureg.Quantity(raw)
-        except Exception:  # pint's parser raises anything, even AssertionError
-            raise self.fail(where, f'cannot read {raw!r}; write it as "{example[unit]}"') from None
-        if not isinstance(value, pint.Quantity) or value.dimensionless:
-            raise self.fail(where, f'{raw!r} has no unit; write it as "{example[unit]}"')
-        if not value.is_compatible_with(unit):
-            raise self.fail(
-                where,
-                f"{raw!r} is not a {unit} quantity (dimension {value.dimensionality}); "
-                f'write it as "{example[unit]}"',
-            )
-        if not value.magnitude > 0:
-            raise self.fail(where, f"{raw!r} must be positive")
-        return value
+            values = _section_model(cls).model_validate(table)
+        except ValidationError as refused:
+            raise self.refusal(name, cls, table, refused) from None
+        return cls(**dict(values))
+
+    def refusal(
+        self, name: str, cls: type, table: dict[str, Any], refused: ValidationError
+    ) -> SpecError:
+        """Our wording for the first field pydantic refused (an unknown field before all else)."""
+        hints = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+        errors = refused.errors()
+        unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+        error = unknown[0] if unknown else errors[0]
+        field = str(error["loc"][0])
+        where = f"{name}.{field}"
+        if unknown:
+            near = difflib.get_close_matches(field, list(hints), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known fields: {list(hints)}"
+            return self.fail(where, f"unknown field{hint}")
+        if error["type"] == "missing":
+            return self.fail(where, "missing; every field of the schema is required")
+        problem = error.get("ctx", {}).get("problem")
+        if isinstance(problem, QuantityProblem):
+            unit = _dimension_for(field)
+            return self.fail(where, _quantity_message(problem, unit, _EXAMPLE[unit]))
+        raw, type_name = table[field], hints[field]
+        if type_name == "int":
+            return self.fail(where, f"expected a whole number >= 1, got {raw!r}")
+        if type_name == "float":
+            return self.fail(where, f"expected a number >= 0, got {raw!r}")
+        return self.fail(where, f"expected a {type_name}, got {raw!r}")
+
+
+_EXAMPLE = {"V": "4.30 V", "A": "2.6 A", "ohm": "25 mohm", "s": "144 ms", "A*h": "2.6 Ah"}
+"""What a quantity of each dimension looks like, for the fix in a refusal."""
+
+_PLAIN_TYPES: dict[str, Any] = {
+    "str": StrictStr,
+    "bool": StrictBool,
+    "int": Annotated[int, Strict(), Field(ge=1)],
+    "float": Annotated[float, Strict(), Field(ge=0)],
+}
+
+
+@cache
+def _section_model(cls: type) -> type[BaseModel]:
+    """The pydantic model of one spec section: every field required, no unknown field.
+
+    A quantity field's dimension comes from its name (``_dimension_for``), so a new field
+    named ``..._voltage`` is checked as volts without a second declaration.
+    """
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        type_name = str(field.type)
+        if type_name in _PLAIN_TYPES:
+            fields[field.name] = (_PLAIN_TYPES[type_name], ...)
+        else:
+            rule = QuantityRule(_dimension_for(field.name), Range.POSITIVE)
+            fields[field.name] = (Annotated[Quantity, rule], ...)
+    model: type[BaseModel] = create_model(
+        f"{cls.__name__}Table", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return model
+
+
+def _quantity_message(problem: QuantityProblem, unit: str, example: str) -> str:
+    """The spec reader's wording for what the shared quantity check found."""
+    raw = problem.raw
+    if problem.kind is Problem.NOT_TEXT:
+        return f'{raw!r} has no unit; write it as a string, e.g. "{example}"'
+    if problem.kind is Problem.UNREADABLE:
+        return f'cannot read {raw!r}; write it as "{example}"'
+    if problem.kind is Problem.NO_UNIT:
+        return f'{raw!r} has no unit; write it as "{example}"'
+    if problem.kind is Problem.WRONG_DIMENSION:
+        return (
+            f"{raw!r} is not a {unit} quantity (dimension {problem.parsed.dimensionality}); "
+            f'write it as "{example}"'
+        )
+    return f"{raw!r} must be positive"
 
 
 _OPTIONAL_SECTIONS = ("dimensions",)
@@ -301,17 +338,19 @@ _DIMENSION_NAME = re.compile(r"[a-z][a-z0-9_]{0,60}")
 
 
 def _length(path: Path, where: str, raw: object, *, zero_ok: bool) -> Quantity:
-    if not isinstance(raw, str):
-        raise SpecError(path, where, f'{raw!r} has no unit; write it as a string, e.g. "0.5 mm"')
+    rule = QuantityRule("mm", Range.NON_NEGATIVE if zero_ok else Range.POSITIVE)
     try:
-        value: Any = ureg.Quantity(raw)
-    except Exception:  # pint's parser raises anything
-        raise SpecError(path, where, f'cannot read {raw!r}; write it as "0.5 mm"') from None
-    if not isinstance(value, pint.Quantity) or not value.is_compatible_with("mm"):
-        raise SpecError(path, where, f'{raw!r} is not a length; write it as "0.5 mm"')
-    if value.magnitude < 0 or (value.magnitude == 0 and not zero_ok):
-        raise SpecError(path, where, f"{raw!r} must be positive")
-    return value
+        return rule.parse(raw)
+    except QuantityProblem as problem:
+        if problem.kind is Problem.NOT_TEXT:
+            fix = f'{raw!r} has no unit; write it as a string, e.g. "0.5 mm"'
+        elif problem.kind is Problem.UNREADABLE:
+            fix = f'cannot read {raw!r}; write it as "0.5 mm"'
+        elif problem.kind is Problem.OUT_OF_RANGE:
+            fix = f"{raw!r} must be positive"
+        else:
+            fix = f'{raw!r} is not a length; write it as "0.5 mm"'
+        raise SpecError(path, where, fix) from None
 
 
 def _read_dimensions(path: Path, table: object) -> tuple[Dimension, ...]:

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from instruments.units import Q_, Quantity, UnitMismatchError, as_magnitude
+from instruments.quantity_field import Problem, QuantityProblem, QuantityRule
+from instruments.units import Quantity, UnitMismatchError, as_magnitude
 from results import audit
 from results.calendar import PLANT_TZ
 from results.complaint_status import ComplaintStatus
@@ -90,11 +91,15 @@ def _quantity(field: str, value: Quantity | str | None, unit: str) -> float | No
         return None
     if isinstance(value, str):
         try:
-            value = Q_(value)
-        except Exception as exc:
-            raise ValidationError(
-                field, f"{value!r} is not a quantity ({exc})", f"write it like '25 {unit}'"
-            ) from exc
+            value = QuantityRule(unit).parse(value)
+        except QuantityProblem as problem:
+            if problem.kind is Problem.UNREADABLE:
+                raise ValidationError(
+                    field,
+                    f"{value!r} is not a quantity ({problem.detail})",
+                    f"write it like '25 {unit}'",
+                ) from problem
+            value = problem.parsed  # as_magnitude below words a missing or wrong unit
     try:
         return as_magnitude(value, unit, name=field)
     except UnitMismatchError as exc:

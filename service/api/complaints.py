@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -10,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from instruments.units import Q_, Quantity
+from instruments.quantity_field import QuantityRule
+from instruments.units import Quantity
 from results.calendar import Calendar
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
@@ -20,7 +20,7 @@ from results.complaints import (
     register_complaint,
     set_unit_status,
 )
-from results.errors import NotFound, ValidationError
+from results.errors import NotFound
 from results.models import Complaint, ReturnedUnit, Run
 from results.run_validity import invalidations
 from results.unit_summaries import summarise_unit
@@ -32,11 +32,11 @@ from service.views import complaint_dict, run_summary, sla_summary, unit_dict
 router = APIRouter(prefix="/api", tags=["complaints"])
 Text200 = Annotated[str, Field(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
-QuantityText = Annotated[
-    str,
-    Field(max_length=50, pattern=r"^\s*[-+]?\d+(\.\d+)?([eE][-+]?\d{1,3})?\s*[A-Za-z°_ ]*$"),
-]
-"""A number and a unit (``35 degC``, ``3 month``): no arithmetic reaches pint's parser."""
+QuantityText = Annotated[Quantity, QuantityRule(None, plain_text_only=True)]
+"""A number and a unit (``35 degC``, ``3 month``): no arithmetic reaches pint's parser.
+
+Any dimension passes here: the complaint form's own check names the unit each field needs.
+"""
 
 
 class ComplaintIn(BaseModel):
@@ -80,34 +80,13 @@ class UnitStatusIn(BaseModel):
     reason: Annotated[str, Field(max_length=4000)] = ""
 
 
-def quantity(field: str, text: str | None) -> Quantity | None:
-    """``"35 degC"`` as a quantity built from number and unit.
-
-    ``Q_("35 degC")`` parses the text as a product ``35 * degC``, which pint refuses for offset
-    units (temperatures), so the number and the unit are split first.
-    """
-    if text is None:
-        return None
-    match = re.match(r"^\s*(\S+?)\s*([A-Za-z°_][A-Za-z°_ ]*)?\s*$", text)
-    if match is None:
-        raise ValidationError(field, f"{text!r} is not a quantity", "write it like '25 degC'")
-    number, unit = match.groups()
-    try:
-        return Q_(float(number), (unit or "").strip() or "dimensionless")
-    except Exception as exc:  # pint's undefined-unit errors have no common public base
-        raise ValidationError(field, f"{text!r}: {exc}", "write it like '25 degC'") from exc
-
-
 def _with_sla(c: Complaint, calendar: Calendar, now: datetime) -> dict[str, Any]:
     return complaint_dict(c) | {"sla": sla_summary(c, calendar, now)}
 
 
 @router.post("/complaints", status_code=201)
 def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[str, Any]:
-    values = body.model_dump()
-    for key in ("usage_temperature", "time_in_use"):
-        values[key] = quantity(key, values[key])
-    form = ComplaintForm(**values)
+    form = ComplaintForm(**dict(body))  # the fields as validated: quantities, not their text
     with store_of(request).sessions.begin() as session:
         complaint = register_complaint(session, form, actor=who.name)
         return _with_sla(complaint, Calendar.load(session), datetime.now(UTC))

@@ -281,3 +281,54 @@ def test_simulation_fields_are_checked_when_the_file_is_read(
     with pytest.raises(ConfigError) as caught:
         parse_station(data, "sim.toml")
     assert f"{field}:" in str(caught.value) and "Fix:" in str(caught.value)
+
+
+# [limits] refusals word for word, as the hand-written reader gave them (issue 12 part 5).
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"limits__max_volts": "9 V"},
+            "lab.toml: limits.max_volts: unknown key. Fix: remove it or use one of: "
+            "allow_charge_without_temperature, allow_short, max_current, max_power, "
+            "max_temperature, max_voltage",
+        ),
+        (
+            {"limits__allow_short": "yes"},
+            "lab.toml: limits.allow_short: 'yes' is not true/false. Fix: write true or false",
+        ),
+        (
+            {"limits__max_voltage": 9},
+            "lab.toml: limits.max_voltage: 9 has no unit. "
+            'Fix: write it as a string with its unit: "9 V"',
+        ),
+        (
+            {"limits__max_voltage": "9 bananas"},
+            "lab.toml: limits.max_voltage: '9 bananas' is not a quantity. "
+            'Fix: write it like "9 V"',
+        ),
+        (
+            {"limits__max_voltage": "9"},
+            "lab.toml: limits.max_voltage: '9' has no unit. Fix: write it like \"9 V\"",
+        ),
+        (
+            {"limits__max_current": "3 V"},
+            "lab.toml: limits.max_current: '3 V' is in V, which is not a unit of 'A'. "
+            'Fix: give it in A or a compatible unit, e.g. "3 A"',
+        ),
+        (
+            {"limits__max_power": "-30 W"},
+            "lab.toml: limits.max_power: '-30 W' must be a positive finite value. "
+            'Fix: e.g. "30 W"',
+        ),
+        (
+            {"limits__max_temperature": "inf degC"},
+            "lab.toml: limits.max_temperature: 'inf degC' is not a quantity. "
+            'Fix: write it like "60 degC"',
+        ),
+    ],
+)
+def test_limits_refusal_word_for_word(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_station(real_station(**change), "lab.toml")
+    assert str(caught.value) == message

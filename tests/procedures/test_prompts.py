@@ -108,3 +108,20 @@ def test_parse_number_takes_bare_numbers_in_the_asked_unit(typed, unit, expected
 def test_parse_number_rejects_nonsense(typed):
     with pytest.raises(AnswerTypeError):
         parse_number(typed, "V")
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("three volts", "'three volts' is not a number; type e.g. '3.7 V'"),
+        ("3.7 A", "'3.7 A' is not in V (or a compatible unit such as mV)"),
+    ],
+)
+def test_parse_number_tells_the_operator_what_to_type(typed, message):
+    with pytest.raises(AnswerTypeError) as caught:
+        parse_number(typed, "V")
+    assert str(caught.value) == message
+
+
+def test_parse_number_reads_a_temperature_typed_with_its_offset_unit():
+    assert parse_number("20 degC", "degC") == Q_(20.0, "degC")

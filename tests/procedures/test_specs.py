@@ -180,3 +180,56 @@ def test_missing_section_and_broken_toml(tmp_path):
 def test_every_shipped_spec_states_its_capacity_limits() -> None:
     for spec in load_builtin_specs().values():
         assert 0.0 < spec.health.capacity_min_share < spec.health.capacity_warn_share <= 1.0
+
+
+# Word-for-word refusals of the hand-written reader, kept by the pydantic one (issue 12 part 5).
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            r"^ac_resistance_warn_factor = 1.5",
+            "ac_resistance_warn_facter = 1.5",
+            "cell.ac_resistance_warn_facter: unknown field; "
+            "did you mean 'ac_resistance_warn_factor'?",
+        ),
+        (
+            r'^ic = "DW01A"',
+            "",
+            "protection.ic: missing; every field of the schema is required",
+        ),
+        (
+            r'^ic = "DW01A"',
+            "ic = 7\nbanana_split = 1",
+            "protection.banana_split: unknown field; known fields: ",
+        ),
+        (r'^ic = "DW01A"', "ic = 7", "protection.ic: expected a str, got 7"),
+        (
+            r"^zero_volt_charge = false",
+            'zero_volt_charge = "no"',
+            "protection.zero_volt_charge: expected a bool, got 'no'",
+        ),
+        (r"^series = 1", "series = true", "product.series: expected a whole number >= 1, got True"),
+        (r"^series = 1", "series = 1.0", "product.series: expected a whole number >= 1, got 1.0"),
+        (
+            r"^ac_resistance_warn_factor = 1.5",
+            "ac_resistance_warn_factor = -1.5",
+            "cell.ac_resistance_warn_factor: expected a number >= 0, got -1.5",
+        ),
+        (
+            r"^ac_resistance_warn_factor = 1.5",
+            'ac_resistance_warn_factor = "1.5"',
+            "cell.ac_resistance_warn_factor: expected a number >= 0, got '1.5'",
+        ),
+        (
+            r'^current = "2.6 A"',
+            'current = "2.6 V"',
+            "charge.current: '2.6 V' is not a A quantity (dimension [mass] * [length] ** 2 / "
+            '[time] ** 3 / [current]); write it as "2.6 A"',
+        ),
+    ],
+)
+def test_refusal_message_word_for_word(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = edited(tmp_path, old, new)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)

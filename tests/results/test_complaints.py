@@ -69,6 +69,31 @@ def test_temperature_in_kelvin_and_strings_are_converted(sessions: sessionmaker[
     assert complaint.time_in_use_days == pytest.approx(14.0)
 
 
+def test_temperature_text_in_celsius_is_read(sessions: sessionmaker[Session]) -> None:
+    """pint refuses "35 degC" as a product; the shared quantity check reads number and unit."""
+    with sessions.begin() as session:
+        complaint = register_complaint(
+            session, form(usage_temperature="35 degC"), actor="li.na", now=NOW
+        )
+    assert complaint.usage_temperature_c == pytest.approx(35.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("35", "usage_temperature: usage_temperature: 35 has dimension dimensionless, expected"),
+        ("35 V", "usage_temperature: usage_temperature: 35 V has dimension [mass] * [length]"),
+        ("hot", "usage_temperature: 'hot' is not a quantity ("),
+    ],
+)
+def test_temperature_text_refusal_says_what_is_wrong(
+    sessions: sessionmaker[Session], text: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught, sessions.begin() as session:
+        register_complaint(session, form(usage_temperature=text), actor="li.na", now=NOW)
+    assert str(caught.value).startswith(message)
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

@@ -111,3 +111,18 @@ def test_the_measurement_schema_of_the_api_is_the_record() -> None:
     """A field added to ``MeasurementRecord`` must be accepted by the API too (and no other)."""
     assert set(MeasurementIn.model_fields) == {f.name for f in fields(MeasurementRecord)}
     assert set(LimitsIn.model_fields) == {f.name for f in fields(LimitsRecord)}
+
+
+@pytest.mark.parametrize("text", ["warm", "35 degC * 2", "10**10**10 degC"])
+def test_unreadable_complaint_temperature_is_refused_with_the_fix(
+    service: Service, text: str
+) -> None:
+    r = service.client.post(
+        "/api/complaints",
+        json=complaint_payload(usage_temperature=text),
+        headers=service.auth("wang.wei"),
+    )
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body", "usage_temperature"]
+    assert error["msg"] == f"{text!r} is not a quantity; write it like '25 degC'"
