@@ -100,10 +100,27 @@ class RunStatus(enum.StrEnum):
 
 
 class UnitStatus(enum.StrEnum):
+    """Where a returned unit is on its path; the last four are the ends the process allows."""
+
     RECEIVED = "received"
     ON_BENCH = "on_bench"
     ANALYSED = "analysed"
     DISPOSITIONED = "dispositioned"
+    BACK_TO_STOCK = "back_to_stock"
+    SCRAPPED = "scrapped"
+    SHIPPED = "shipped"
+    RETURNED_TO_CUSTOMER = "returned_to_customer"
+
+
+#: A unit in one of these has left QA's hands; a complaint closes only when every unit is in one.
+FINAL_UNIT_STATUSES = frozenset(
+    {
+        UnitStatus.BACK_TO_STOCK,
+        UnitStatus.SCRAPPED,
+        UnitStatus.SHIPPED,
+        UnitStatus.RETURNED_TO_CUSTOMER,
+    }
+)
 
 
 class ReportStatus(enum.StrEnum):
