@@ -51,7 +51,9 @@ from live_runner import (
 
 RECHARGE_SPEED = 5000
 PACK_TESTS_SPEED = 100000
-OFF_WITHIN_S = 2.0
+#: The watchdog needs about 0.1 s on an idle machine; the bound leaves room for a 2-core CI
+#: machine running the rest of the suite beside it (2.0 s was missed by 0.01 s under such load).
+OFF_WITHIN_S = 5.0
 SERIAL = "K-1"
 STEP_LINE = re.compile(r"^  \S+\s+(\w+) \(\d+ values")
 ORDER = ("intake", "voltage_check", "wake_recharge", "pack_tests", "disassembly", "board_tests")
