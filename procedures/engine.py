@@ -27,7 +27,7 @@ from procedures.context import (
     StepContext,
     StepSkipped,
 )
-from procedures.declared import NEVER_SET, Declared, never_set
+from procedures.declared import NEVER_SET, UNDECLARED, Declared, never_set, undeclared
 from procedures.errors import (
     Interrupted,
     PackLimitExceeded,
@@ -85,7 +85,6 @@ class Procedure:
     steps: Sequence[Step | StepFunction]
     conclude: Callable[[RunView], Iterable[Conclusion]] | None = None
     description: str = ""
-    ordered_steps: tuple[Step, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         normalized: list[Step] = []
@@ -112,7 +111,6 @@ class Procedure:
                 "refer to '<step>/<measurement>', so every step needs its own name"
             )
         object.__setattr__(self, "steps", tuple(normalized))
-        object.__setattr__(self, "ordered_steps", tuple(normalized))
 
     def run_info(
         self,
@@ -133,6 +131,12 @@ class Procedure:
             complaint_number,
             datetime.now(UTC),
         )
+
+
+def run_order(procedure: Procedure) -> tuple[Step, ...]:
+    """The steps in the order the engine runs them, each a ``Step`` (``Procedure`` made every
+    plain function one at definition, so nothing is dropped here)."""
+    return tuple(step for step in procedure.steps if isinstance(step, Step))
 
 
 @dataclass(frozen=True)
@@ -254,10 +258,21 @@ def _report_never_set(ctx: StepContext, step: Step, run: RunState) -> None:
     """
     recorded = {m.name for m in ctx.measurements}
     reported = {name for name, _ in ctx.missing}
-    series = run.spec.product.series if run.spec is not None else None
-    for name in never_set(step.measures, recorded, series):
+    for name in never_set(step.measures, recorded, run.spec):
         if name not in reported:
             ctx.missing_evidence(name, NEVER_SET)
+
+
+def _report_undeclared(ctx: StepContext, step: Step, run: RunState) -> tuple[str, ...]:
+    """The measurements ``step`` recorded without declaring them, each warned about once.
+
+    Not a crash and not a verdict: the record is judged like any other; the warning tells the
+    developer the declaration (and so every check against it) is out of date.
+    """
+    names = tuple(undeclared(step.measures, (m.name for m in ctx.measurements), run.spec))
+    for name in names:
+        run.log.warning("step %s: %s: %s", step.name, name, UNDECLARED)
+    return names
 
 
 def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> StepRecord:
@@ -313,6 +328,7 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         ctx.traces,
         message,
         ctx.attachments,
+        _report_undeclared(ctx, step, run),
     )
 
 
@@ -448,7 +464,8 @@ def run_procedure(
         except Exception as exc:  # nothing recorded yet: make safe, then raise it as it came
             start_failure = exc
             raise
-        for index, step in enumerate(procedure.ordered_steps):
+        steps = run_order(procedure)
+        for index, step in enumerate(steps):
             if guard.pending is not None:
                 final = Verdict.ABORTED
                 message = f"interrupted by {_signal_text(guard.pending)} before step {step.name!r}"
@@ -475,7 +492,7 @@ def run_procedure(
             if run.stopped is not None:
                 message = f"step {step.name!r} stopped the run: {record.message}"
                 unrun = f"not run: {run.stopped} in step {step.name!r}"
-                _record_unrun(run, recorder, procedure.ordered_steps[index + 1 :], unrun)
+                _record_unrun(run, recorder, steps[index + 1 :], unrun)
                 if procedure.conclude is not None:
                     run.conclusions.extend(procedure.conclude(RunView(run)))
                 break

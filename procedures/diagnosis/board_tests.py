@@ -270,6 +270,21 @@ def _release(
     return False
 
 
+def sweep_declarations(prefix: str, *, delay_unit: str) -> tuple[Declared, ...]:
+    """What one protection sweep records: detect and release levels (or that the board never
+    released, and how far it was swept), then the delay (or that the step did not cut).
+
+    The delay's unit follows the poll period that times it (``board_delays``)."""
+    return (
+        Declared(f"{prefix}_detect", "V"),
+        Declared(f"{prefix}_release", "V"),
+        Declared(f"{prefix}_release_seen"),
+        Declared(f"{prefix}_release_swept_to", "V"),
+        Declared(f"{prefix}_delay", delay_unit),
+        Declared(f"{prefix}_delay_cut"),
+    )
+
+
 MEASURES = (
     Declared(Measured.BOARD_OUTPUT),
     Declared("board_output_voltage", "V"),
@@ -278,12 +293,19 @@ MEASURES = (
     Declared(Measured.BOARD_LOOP_RESISTANCE, "mohm", limits=loop_resistance_limit),
     Declared(Measured.BOARD_OVERCHARGE_CUT),
     Declared(Measured.BOARD_OVERCHARGE_MAX_TESTED, "V"),
+    *sweep_declarations("board_overcharge", delay_unit="s"),
     Declared(Measured.BOARD_OVERDISCHARGE_CUT),
     Declared("board_overdischarge_min_tested", "V"),
+    *sweep_declarations("board_overdischarge", delay_unit="ms"),
+    Declared("board_supply_current", "uA", description="source current readback, load off"),
     Declared("board_self_consumption", "uA"),
     Declared(Measured.BOARD_OVERCURRENT_PROTECTION),
     Declared("board_overcurrent_max_tested", "A"),
+    Declared("board_overcurrent_trip_current", "A"),
+    Declared("board_overcurrent_delay", "ms"),
+    Declared("board_overcurrent_delay_cut"),
     Declared(Measured.BOARD_SHORT_CIRCUIT_PROTECTION),
+    Declared("board_short_circuit_cut_time", "us"),
     Declared(Measured.BOARD_TEST_TEMPERATURE, "degC"),
 )
 """The bare-board tests depend on what the board passes (no output: no sweeps), so none is
