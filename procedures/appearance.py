@@ -290,49 +290,71 @@ def judge(view: RunView) -> list[Conclusion]:
     """
     visual = [item.name for item in CHECKLIST]
     dims = [d.name for d in view.spec.dimensions]
+    bad_visual = _graded(view, visual, Verdict.FAIL)
+    conclusions = [*_visual_findings(view, visual), *_dimension_findings(view, dims)]
+    conclusions.extend(_advice(view, bad_visual))
+    if not any(c.kind == "symptom" for c in conclusions):
+        conclusions.append(_no_defect(view, visual, dims))
+    return conclusions
+
+
+def _visual_findings(view: RunView, visual: Sequence[str]) -> list[Conclusion]:
+    """Failed checklist items as defects, marginal ones as recorded marginal findings."""
     photo_text, photo_ref = _defect_photo(view)
     conclusions: list[Conclusion] = []
-    bad_visual = _graded(view, visual, Verdict.FAIL)
-    worn_visual = _graded(view, visual, Verdict.MARGINAL)
-    bad_dims = _graded(view, dims, Verdict.FAIL)
-    near_dims = _graded(view, dims, Verdict.MARGINAL)
-    if bad_visual:
+    bad = _graded(view, visual, Verdict.FAIL)
+    worn = _graded(view, visual, Verdict.MARGINAL)
+    if bad:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "appearance",
-                f"visual defects: {_answers(view, bad_visual)}{photo_text}",
-                _refs(view, bad_visual) + photo_ref,
+                f"visual defects: {_answers(view, bad)}{photo_text}",
+                _refs(view, bad) + photo_ref,
             )
         )
-    if worn_visual:
+    if worn:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "appearance",
                 f"marginal visual findings, within acceptance but recorded: "
-                f"{_answers(view, worn_visual)}{photo_text}",
-                _refs(view, worn_visual) + photo_ref,
+                f"{_answers(view, worn)}{photo_text}",
+                _refs(view, worn) + photo_ref,
             )
         )
-    if bad_dims:
+    return conclusions
+
+
+def _dimension_findings(view: RunView, dims: Sequence[str]) -> list[Conclusion]:
+    """Dimensions out of the drawing's tolerance, then marginal ones."""
+    conclusions: list[Conclusion] = []
+    bad = _graded(view, dims, Verdict.FAIL)
+    near = _graded(view, dims, Verdict.MARGINAL)
+    if bad:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "dimensions",
-                f"out of drawing tolerance: {_readings(view, bad_dims)}",
-                _refs(view, bad_dims),
+                f"out of drawing tolerance: {_readings(view, bad)}",
+                _refs(view, bad),
             )
         )
-    if near_dims:
+    if near:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "dimensions",
-                f"marginal dimensions: {_readings(view, near_dims)}",
-                _refs(view, near_dims),
+                f"marginal dimensions: {_readings(view, near)}",
+                _refs(view, near),
             )
         )
+    return conclusions
+
+
+def _advice(view: RunView, bad_visual: Sequence[str]) -> list[Conclusion]:
+    """A safety finding's handling, and the lot records still to be found."""
+    conclusions: list[Conclusion] = []
     safety = [n for n in bad_visual if next(i for i in CHECKLIST if i.name == n).safety]
     if safety:
         conclusions.append(
@@ -354,8 +376,6 @@ def judge(view: RunView) -> list[Conclusion]:
                 _refs(view, missing),
             )
         )
-    if not (bad_visual or worn_visual or bad_dims or near_dims):
-        conclusions.append(_no_defect(view, visual, dims))
     return conclusions
 
 

@@ -418,6 +418,64 @@ def make_safe_all(
     return problems
 
 
+def _run_steps(
+    procedure: Procedure, run: RunState, recorder: Recorder, guard: _SignalGuard
+) -> tuple[Verdict | None, str]:
+    """Every step in order, each recorded as it ends, until the last or one that stops the run.
+
+    Returns the run's verdict when something other than the steps decides it (an abort, an
+    error, a store failure; ``None``: the steps' verdicts do) and the run's message, if any.
+    Signals, aborts and bugs raised here are classified by ``run_procedure``.
+    """
+    steps = run_order(procedure)
+    for index, step in enumerate(steps):
+        if guard.pending is not None:
+            pending = _signal_text(guard.pending)
+            return Verdict.ABORTED, f"interrupted by {pending} before step {step.name!r}"
+        if run.abort_event is not None and run.abort_event.is_set():
+            return Verdict.ABORTED, f"abort requested before step {step.name!r}"
+        record = _run_step(run, step, index, guard)
+        run.steps.append(record)
+        try:
+            recorder.step_finished(record)
+        except Exception as exc:  # the store broke, not the pack: stop, say what is lost
+            message = (
+                f"recorder failed to store step {step.name!r} ({type(exc).__name__}: {exc}); "
+                "that step's record may be lost and the run was stopped. Fix: check the "
+                "database, then run the unit again"
+            )
+            run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
+            return Verdict.ERROR, message
+        if record.verdict >= Verdict.ERROR:
+            return record.verdict, f"step {step.name!r}: {record.message}"
+        if run.stopped is not None:
+            unrun = f"not run: {run.stopped} in step {step.name!r}"
+            _record_unrun(run, recorder, steps[index + 1 :], unrun)
+            if procedure.conclude is not None:
+                run.conclusions.extend(procedure.conclude(RunView(run)))
+            return None, f"step {step.name!r} stopped the run: {record.message}"
+    if guard.pending is not None:
+        return Verdict.ABORTED, f"interrupted by {_signal_text(guard.pending)} after the last step"
+    if procedure.conclude is not None:
+        run.conclusions.extend(procedure.conclude(RunView(run)))
+    return None, ""
+
+
+def _safe_outcome(
+    run: RunState, final: Verdict | None, message: str, timeout: float, guard: _SignalGuard
+) -> RunOutcome:
+    """Make the bench safe, then the run's outcome: its steps' worst verdict (or ``final``), and
+    *error* with the reason when an instrument did not confirm its safe state."""
+    problems = make_safe_all(run.instruments, timeout=timeout, guard=guard)
+    verdict = Verdict.worst([s.verdict for s in run.steps] + [final or Verdict.SKIPPED])
+    if final is None and not message:
+        message = run_message(run.steps, verdict)
+    if problems:
+        verdict = max(verdict, Verdict.ERROR)
+        message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")
+    return RunOutcome(verdict, datetime.now(UTC), message, tuple(run.conclusions))
+
+
 def run_procedure(
     procedure: Procedure,
     *,
@@ -464,44 +522,7 @@ def run_procedure(
         except Exception as exc:  # nothing recorded yet: make safe, then raise it as it came
             start_failure = exc
             raise
-        steps = run_order(procedure)
-        for index, step in enumerate(steps):
-            if guard.pending is not None:
-                final = Verdict.ABORTED
-                message = f"interrupted by {_signal_text(guard.pending)} before step {step.name!r}"
-                break
-            if abort_event is not None and abort_event.is_set():
-                final, message = Verdict.ABORTED, f"abort requested before step {step.name!r}"
-                break
-            record = _run_step(run, step, index, guard)
-            run.steps.append(record)
-            try:
-                recorder.step_finished(record)
-            except Exception as exc:  # the store broke, not the pack: stop, say what is lost
-                final = Verdict.ERROR
-                message = (
-                    f"recorder failed to store step {step.name!r} ({type(exc).__name__}: {exc}); "
-                    "that step's record may be lost and the run was stopped. Fix: check the "
-                    "database, then run the unit again"
-                )
-                run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
-                break
-            if record.verdict >= Verdict.ERROR:
-                final, message = record.verdict, f"step {step.name!r}: {record.message}"
-                break
-            if run.stopped is not None:
-                message = f"step {step.name!r} stopped the run: {record.message}"
-                unrun = f"not run: {run.stopped} in step {step.name!r}"
-                _record_unrun(run, recorder, steps[index + 1 :], unrun)
-                if procedure.conclude is not None:
-                    run.conclusions.extend(procedure.conclude(RunView(run)))
-                break
-        else:
-            if guard.pending is not None:
-                final = Verdict.ABORTED
-                message = f"interrupted by {_signal_text(guard.pending)} after the last step"
-            elif procedure.conclude is not None:
-                run.conclusions.extend(procedure.conclude(RunView(run)))
+        final, message = _run_steps(procedure, run, recorder, guard)
     except (KeyboardInterrupt, Interrupted) as exc:
         name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
         final, message = Verdict.ABORTED, f"interrupted by {_signal_text(name)}"
@@ -514,14 +535,7 @@ def run_procedure(
         guard.in_step = False
         guard.safe_phase = True
         try:
-            problems = make_safe_all(instruments, timeout=safe_state_timeout, guard=guard)
-            verdict = Verdict.worst([s.verdict for s in run.steps] + [final or Verdict.SKIPPED])
-            if final is None and not message:
-                message = run_message(run.steps, verdict)
-            if problems:
-                verdict = max(verdict, Verdict.ERROR)
-                message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")
-            outcome = RunOutcome(verdict, datetime.now(UTC), message, tuple(run.conclusions))
+            outcome = _safe_outcome(run, final, message, safe_state_timeout, guard)
             if start_failure is None:
                 recorder.run_finished(outcome)
         finally:
