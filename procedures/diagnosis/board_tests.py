@@ -99,20 +99,7 @@ def make_board_tests(
             source.set_over_current_protection(ch, OUTPUT_OCP)
             source.set_current_limit(ch, OUTPUT_CURRENT_LIMIT)
             nominal = spec.cell.nominal_voltage * series
-            source.set_voltage(ch, nominal)
-            source.output_on(ch)
-            ctx.clock.sleep(0.1)
-            output = dmm.dc_voltage()
-            ctx.measure(Measurement("board_output_voltage", "V"), output, instrument=dmm)
-            drop = nominal - output
-            ctx.measure(Measurement("board_output_drop", "V"), drop, instrument=dmm)
-            if drop < Q_(DIODE_MIN_DROP, "V"):
-                state = "through"
-            elif output > nominal * 0.5:
-                state = "diode_drop"
-            else:
-                state = "none"
-            ctx.measure(OUTPUT, state, instrument=dmm)
+            state = board_output(ctx, source, dmm, ch, nominal)
             self_consumption(ctx, source, ch, options)
             # The board tables state the main loop with the cells at their charge voltage
             # (battery-domain 5.5: "<= 65 mOhm at VC = 4.2 V"): the gates' drive decides R_on.
@@ -129,14 +116,7 @@ def make_board_tests(
                     record_not_measured(ctx, cut.name, reason, required=True, instrument=dmm)
                 watch.finish()
                 return
-            if overcharge_sweep(ctx, source, dmm, ch):
-                overcharge_delay(ctx, source, dmm, ch)
-            source.set_voltage(ch, nominal)
-            ctx.clock.sleep(0.1)
-            if overdischarge_sweep(ctx, source, dmm, ch):
-                overdischarge_delay(ctx, source, dmm, ch)
-            source.set_voltage(ch, nominal)
-            ctx.clock.sleep(0.1)
+            protection_sweeps(ctx, source, dmm, ch, nominal)
             checkpoint()
             overcurrent(ctx, source, ch)
             short_circuit(ctx, source, ch)
@@ -149,6 +129,42 @@ def make_board_tests(
                 source.output_off(ch)
 
     return board_tests
+
+
+def board_output(
+    ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int, nominal: Quantity
+) -> str:
+    """Power the board at the cells' nominal voltage; what it passes to its output (recorded)."""
+    source.set_voltage(ch, nominal)
+    source.output_on(ch)
+    ctx.clock.sleep(0.1)
+    output = dmm.dc_voltage()
+    ctx.measure(Measurement("board_output_voltage", "V"), output, instrument=dmm)
+    drop = nominal - output
+    ctx.measure(Measurement("board_output_drop", "V"), drop, instrument=dmm)
+    if drop < Q_(DIODE_MIN_DROP, "V"):
+        state = "through"
+    elif output > nominal * 0.5:
+        state = "diode_drop"
+    else:
+        state = "none"
+    ctx.measure(OUTPUT, state, instrument=dmm)
+    return state
+
+
+def protection_sweeps(
+    ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int, nominal: Quantity
+) -> None:
+    """Over-charge, then over-discharge: levels, and the delay where the board cut and released;
+    the cells go back to nominal after each."""
+    if overcharge_sweep(ctx, source, dmm, ch):
+        overcharge_delay(ctx, source, dmm, ch)
+    source.set_voltage(ch, nominal)
+    ctx.clock.sleep(0.1)
+    if overdischarge_sweep(ctx, source, dmm, ch):
+        overdischarge_delay(ctx, source, dmm, ch)
+    source.set_voltage(ch, nominal)
+    ctx.clock.sleep(0.1)
 
 
 def loop_resistance(ctx: StepContext) -> None:
