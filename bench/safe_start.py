@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from instruments.roles import DCSource, ElectronicLoad, Instrument
 from procedures.context import StepContext
-from procedures.engine import Procedure, Step
+from procedures.declared import Declared
+from procedures.engine import Procedure, Step, run_order
 from procedures.measurements import CategoricalMeasurement
 from results.complaints import set_unit_status
 from results.db import read_session_factory
@@ -95,8 +96,9 @@ def with_safe_start_record(procedure: Procedure, findings: Sequence[str]) -> Pro
         SAFE_START_STEP,
         safe_start,
         description="outputs found on at station open, switched off before any measurement",
+        measures=(Declared(FOUND_ON.name, required=True),),
     )
-    return dataclasses.replace(procedure, steps=(step, *procedure.ordered_steps))
+    return dataclasses.replace(procedure, steps=(step, *run_order(procedure)))
 
 
 # -- store --------------------------------------------------------------------------------------

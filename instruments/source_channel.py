@@ -9,7 +9,8 @@ interlock are the same whether a procedure calls ``source.set_voltage(1, v)`` or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from typing import Generic, Protocol, TypeAlias, TypeVar
 
 from instruments.controls import Control, Reading
@@ -177,3 +178,30 @@ class DelegatesToChannels(Generic[ChannelT]):
 
     def measure_current(self, channel: int) -> Quantity:
         return self.channel(channel).measured_current
+
+
+class Guarded(Protocol):
+    """A source whose channel numbers its ``SourceGuard`` checks."""
+
+    guard: SourceGuard
+
+
+GuardedT = TypeVar("GuardedT", bound=Guarded)
+ResultT = TypeVar("ResultT")
+
+
+def per_channel(
+    method: Callable[[GuardedT, int], ResultT],
+) -> Callable[[GuardedT, int], ResultT]:
+    """A per-channel method of a source: the guard refuses a channel the model lacks first.
+
+    Declared once here instead of a ``self.guard.channel(channel)`` line opening every method;
+    a refused channel raises before anything is sent, as before.
+    """
+
+    @functools.wraps(method)
+    def checked(source: GuardedT, channel: int) -> ResultT:
+        source.guard.channel(channel)
+        return method(source, channel)
+
+    return checked

@@ -11,11 +11,12 @@ a calibrated tool.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from procedures.context import RunView, StepContext
-from procedures.engine import Procedure
+from procedures.declared import DIMENSION, Declared, LimitFactory
+from procedures.engine import Procedure, Step
 from procedures.errors import PromptError
 from procedures.measurements import CategoricalMeasurement, Measurement
 from procedures.records import Conclusion, Verdict
@@ -98,6 +99,8 @@ REQUIRED_PHOTOS: tuple[tuple[str, str], ...] = (
 DEFECT_PHOTO = ("defect_closeup", "Photograph every defect found, close up under the magnifier")
 
 _RECORD_STATUS = ("linked", "not_found")
+LOT_RECORDS = ("shipment_record", "production_report")
+CALIPER_ID = "caliper_id"
 _PREPARED = CategoricalMeasurement(
     "tools_prepared", ("yes",), ("yes",), description="calipers and magnifier at hand"
 )
@@ -110,10 +113,53 @@ def _record_status(name: str) -> CategoricalMeasurement:
     )
 
 
+def _status_name(record: str) -> str:
+    return f"{record}_status"
+
+
+def _reference_name(record: str) -> str:
+    return f"{record}_ref"
+
+
+def _photo_name(photo: str) -> str:
+    return f"photo_{photo}"
+
+
 _PHOTO_MEASUREMENT = {
-    name: CategoricalMeasurement(f"photo_{name}", ("attached",), ("attached",), description=text)
+    name: CategoricalMeasurement(_photo_name(name), ("attached",), ("attached",), description=text)
     for name, text in (*REQUIRED_PHOTOS, DEFECT_PHOTO)
 }
+
+
+def _fixed(measurement: CategoricalMeasurement) -> LimitFactory:
+    """The limits of an answer that do not depend on the spec, as a declared factory."""
+    return lambda spec: measurement
+
+
+# What each step records (``procedures.declared``): every answer is owed, except a lot record's
+# reference (only when found) and the defect close-up (only when the checklist found something).
+PREPARE_MEASURES = (
+    Declared(_PREPARED.name, required=True, limits=_fixed(_PREPARED)),
+    Declared(CALIPER_ID, required=True, description="caliper used for the dimensions"),
+)
+LOT_MEASURES = tuple(
+    item
+    for record in LOT_RECORDS
+    for item in (
+        Declared(_status_name(record), required=True, limits=_fixed(_record_status(record))),
+        Declared(_reference_name(record), description=f"{record} document number"),
+    )
+)
+VISUAL_MEASURES = tuple(
+    Declared(item.name, required=True, limits=_fixed(item.measurement())) for item in CHECKLIST
+)
+DIMENSION_MEASURES = (
+    Declared(DIMENSION, DIMENSION_UNIT, required=True, description="each drawing dimension"),
+)
+PHOTO_MEASURES = tuple(
+    Declared(m.name, required=name != DEFECT_PHOTO[0], limits=_fixed(m))
+    for name, m in _PHOTO_MEASUREMENT.items()
+)
 
 
 def dimension_measurements(view: RunView) -> list[Measurement]:
@@ -139,21 +185,27 @@ def prepare_tools(ctx: StepContext) -> None:
         "appearance.caliper_id", "Caliper asset number (as on its calibration sticker)"
     ).strip()
     ctx.measure(
-        CategoricalMeasurement("caliper_id", description="caliper used for the dimensions"),
+        CategoricalMeasurement(CALIPER_ID, description="caliper used for the dimensions"),
         caliper or "unidentified",
     )
 
 
 def lot_records(ctx: StepContext) -> None:
     """Shipment record and production report of the lot: linked by reference or noted missing."""
-    for name, question in (
-        ("shipment_record", "Shipment record of the lot (document number), empty if not found"),
-        ("production_report", "Production report of the lot (document number), empty if not found"),
+    for name, question in zip(
+        LOT_RECORDS,
+        (
+            "Shipment record of the lot (document number), empty if not found",
+            "Production report of the lot (document number), empty if not found",
+        ),
+        strict=True,
     ):
         reference = ctx.prompt.text(f"appearance.{name}", question).strip()
         ctx.measure(_record_status(name), "linked" if reference else "not_found")
         if reference:
-            ctx.measure(CategoricalMeasurement(f"{name}_ref", description=question), reference)
+            ctx.measure(
+                CategoricalMeasurement(_reference_name(name), description=question), reference
+            )
 
 
 def visual_check(ctx: StepContext) -> None:
@@ -170,7 +222,7 @@ def dimensions(ctx: StepContext) -> None:
             f"spec {ctx.spec.model!r} has no [dimensions] section; add the drawing's "
             "dimensions to its TOML file to check them"
         )
-    caliper = ctx.measurement("caliper_id").text_value if ctx.has("caliper_id") else None
+    caliper = ctx.measurement(CALIPER_ID).text_value if ctx.has(CALIPER_ID) else None
     instrument = f"caliper {caliper}" if caliper else None
     for measurement, dim in zip(dimension_measurements(ctx), ctx.spec.dimensions, strict=True):
         value = ctx.prompt.number(
@@ -222,7 +274,7 @@ def _readings(view: RunView, names: Sequence[str]) -> str:
 
 def _defect_photo(view: RunView) -> tuple[str, tuple[str, ...]]:
     """`` (photo: defect_closeup)`` and its reference, when the close-up was taken."""
-    name = f"photo_{DEFECT_PHOTO[0]}"
+    name = _photo_name(DEFECT_PHOTO[0])
     if not view.has(name):
         return "", ()
     return f" (photo: {DEFECT_PHOTO[0]})", (view.ref(name),)
@@ -238,49 +290,71 @@ def judge(view: RunView) -> list[Conclusion]:
     """
     visual = [item.name for item in CHECKLIST]
     dims = [d.name for d in view.spec.dimensions]
+    bad_visual = _graded(view, visual, Verdict.FAIL)
+    conclusions = [*_visual_findings(view, visual), *_dimension_findings(view, dims)]
+    conclusions.extend(_advice(view, bad_visual))
+    if not any(c.kind == "symptom" for c in conclusions):
+        conclusions.append(_no_defect(view, visual, dims))
+    return conclusions
+
+
+def _visual_findings(view: RunView, visual: Sequence[str]) -> list[Conclusion]:
+    """Failed checklist items as defects, marginal ones as recorded marginal findings."""
     photo_text, photo_ref = _defect_photo(view)
     conclusions: list[Conclusion] = []
-    bad_visual = _graded(view, visual, Verdict.FAIL)
-    worn_visual = _graded(view, visual, Verdict.MARGINAL)
-    bad_dims = _graded(view, dims, Verdict.FAIL)
-    near_dims = _graded(view, dims, Verdict.MARGINAL)
-    if bad_visual:
+    bad = _graded(view, visual, Verdict.FAIL)
+    worn = _graded(view, visual, Verdict.MARGINAL)
+    if bad:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "appearance",
-                f"visual defects: {_answers(view, bad_visual)}{photo_text}",
-                _refs(view, bad_visual) + photo_ref,
+                f"visual defects: {_answers(view, bad)}{photo_text}",
+                _refs(view, bad) + photo_ref,
             )
         )
-    if worn_visual:
+    if worn:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "appearance",
                 f"marginal visual findings, within acceptance but recorded: "
-                f"{_answers(view, worn_visual)}{photo_text}",
-                _refs(view, worn_visual) + photo_ref,
+                f"{_answers(view, worn)}{photo_text}",
+                _refs(view, worn) + photo_ref,
             )
         )
-    if bad_dims:
+    return conclusions
+
+
+def _dimension_findings(view: RunView, dims: Sequence[str]) -> list[Conclusion]:
+    """Dimensions out of the drawing's tolerance, then marginal ones."""
+    conclusions: list[Conclusion] = []
+    bad = _graded(view, dims, Verdict.FAIL)
+    near = _graded(view, dims, Verdict.MARGINAL)
+    if bad:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "dimensions",
-                f"out of drawing tolerance: {_readings(view, bad_dims)}",
-                _refs(view, bad_dims),
+                f"out of drawing tolerance: {_readings(view, bad)}",
+                _refs(view, bad),
             )
         )
-    if near_dims:
+    if near:
         conclusions.append(
             Conclusion(
                 "symptom",
                 "dimensions",
-                f"marginal dimensions: {_readings(view, near_dims)}",
-                _refs(view, near_dims),
+                f"marginal dimensions: {_readings(view, near)}",
+                _refs(view, near),
             )
         )
+    return conclusions
+
+
+def _advice(view: RunView, bad_visual: Sequence[str]) -> list[Conclusion]:
+    """A safety finding's handling, and the lot records still to be found."""
+    conclusions: list[Conclusion] = []
     safety = [n for n in bad_visual if next(i for i in CHECKLIST if i.name == n).safety]
     if safety:
         conclusions.append(
@@ -291,7 +365,7 @@ def judge(view: RunView) -> list[Conclusion]:
                 _refs(view, safety),
             )
         )
-    records = [f"{name}_status" for name in ("shipment_record", "production_report")]
+    records = [_status_name(name) for name in LOT_RECORDS]
     missing = [n for n in records if view.has(n) and view.measurement(n).verdict > Verdict.PASS]
     if missing:
         conclusions.append(
@@ -302,8 +376,6 @@ def judge(view: RunView) -> list[Conclusion]:
                 _refs(view, missing),
             )
         )
-    if not (bad_visual or worn_visual or bad_dims or near_dims):
-        conclusions.append(_no_defect(view, visual, dims))
     return conclusions
 
 
@@ -321,17 +393,24 @@ def _no_defect(view: RunView, visual: Sequence[str], dims: Sequence[str]) -> Con
     return Conclusion("symptom", "no_fault_found", text, _refs(view, [*looked, *measured]))
 
 
+def _step(function: Callable[[StepContext], None], measures: tuple[Declared, ...]) -> Step:
+    """A step named after its function, as a plain function step is, with its declarations."""
+    return Step(
+        function.__name__, function, description=(function.__doc__ or "").strip(), measures=measures
+    )
+
+
 def appearance_procedure() -> Procedure:
     """The procedure; needs a pack spec (``spec=`` of ``run_procedure``) and no instruments."""
     return Procedure(
         NAME,
         VERSION,
         [
-            prepare_tools,
-            lot_records,
-            visual_check,
-            dimensions,
-            photographs,
+            _step(prepare_tools, PREPARE_MEASURES),
+            _step(lot_records, LOT_MEASURES),
+            _step(visual_check, VISUAL_MEASURES),
+            _step(dimensions, DIMENSION_MEASURES),
+            _step(photographs, PHOTO_MEASURES),
         ],
         conclude=judge,
         description=__doc__ or "",

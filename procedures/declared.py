@@ -10,7 +10,7 @@ silently switching a rule off.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,9 +25,14 @@ if TYPE_CHECKING:  # only for the factory's signature; a spec module never needs
 
 CELL = "{cell}"
 """Placeholder in a declared name for the series cell's number: ``cell{cell}_voltage``."""
+DIMENSION = "{dimension}"
+"""Placeholder for a drawing dimension's name of the spec (``[dimensions]``): ``{dimension}``."""
+_PLACEHOLDERS = (CELL, DIMENSION)
 
 NEVER_SET = "declared required, never set"
 """The reason the engine gives for a required measurement the step did not record."""
+UNDECLARED = "measured but not declared by the step"
+"""The engine's warning for a record no declaration of its step covers (a definition bug)."""
 
 LimitFactory = Callable[["PackSpec"], Measurement | CategoricalMeasurement]
 
@@ -50,11 +55,13 @@ class Declared:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", str(self.name))  # a ``Measured`` member, kept plain
-        plain = self.name.replace(CELL, "1")
-        if not plain or "/" in plain or "{" in plain or "}" in plain:
+        plain = self.name.replace(CELL, "1").replace(DIMENSION, "x")
+        placeholders = sum(self.name.count(p) for p in _PLACEHOLDERS)
+        if not plain or "/" in plain or "{" in plain or "}" in plain or placeholders > 1:
             raise MeasurementDeclarationError(
-                f"declared measurement {self.name!r}: a name is plain text, optionally with "
-                f"{CELL} for the series cell's number; records refer to '<step>/<measurement>'"
+                f"declared measurement {self.name!r}: a name is plain text, optionally with one "
+                f"{CELL} for the series cell's number or {DIMENSION} for a drawing dimension; "
+                "records refer to '<step>/<measurement>'"
             )
         if self.unit:
             try:
@@ -69,6 +76,11 @@ class Declared:
     def per_cell(self) -> bool:
         return CELL in self.name
 
+    @property
+    def placeholder(self) -> str | None:
+        """``CELL`` or ``DIMENSION`` for a name family, ``None`` for one plain name."""
+        return next((p for p in _PLACEHOLDERS if p in self.name), None)
+
     def names(self, series: int) -> Iterator[str]:
         """The record names this declaration stands for in a pack of ``series`` cells."""
         if not self.per_cell:
@@ -76,6 +88,13 @@ class Declared:
             return
         for cell in range(1, series + 1):
             yield self.name.replace(CELL, str(cell))
+
+    def names_for(self, spec: PackSpec) -> tuple[str, ...]:
+        """Every record name this declaration stands for with ``spec`` (its cells, dimensions)."""
+        placeholder = self.placeholder
+        if placeholder is None:
+            return (self.name,)
+        return tuple(self.name.replace(placeholder, m) for m in _members(placeholder, spec))
 
     def checked(self, spec: PackSpec) -> Measurement | CategoricalMeasurement | None:
         """The limits this declaration will be judged against for ``spec``, before any run.
@@ -93,28 +112,62 @@ class Declared:
             )
         return measurement
 
-    def matches(self, name: str) -> bool:
-        """True when record ``name`` is this declaration (any cell number for a per-cell one)."""
-        if not self.per_cell:
+    def matches(self, name: str, spec: PackSpec | None = None) -> bool:
+        """True when record ``name`` is this declaration.
+
+        A family matches one of its members: with ``spec``, exactly the spec's cells (or drawing
+        dimensions); without, any cell number (or any plain dimension name).
+        """
+        placeholder = self.placeholder
+        if placeholder is None:
             return name == self.name
-        head, _, tail = self.name.partition(CELL)
+        head, _, tail = self.name.partition(placeholder)
         middle = name[len(head) : len(name) - len(tail)] if len(name) > len(head + tail) else ""
-        return name.startswith(head) and name.endswith(tail) and middle.isdigit()
+        if not (name.startswith(head) and name.endswith(tail) and middle):
+            return False
+        if spec is not None:
+            return middle in _members(placeholder, spec)
+        if placeholder == CELL:
+            return middle.isdigit()
+        return middle.replace("_", "").isalnum()
 
 
-def never_set(declared: tuple[Declared, ...], recorded: set[str], series: int | None) -> list[str]:
+def _members(placeholder: str, spec: PackSpec) -> tuple[str, ...]:
+    """What ``placeholder`` stands for in ``spec``: its cell numbers or its dimension names."""
+    if placeholder == CELL:
+        return tuple(str(cell) for cell in range(1, spec.product.series + 1))
+    return tuple(d.name for d in spec.dimensions)
+
+
+def never_set(
+    declared: tuple[Declared, ...], recorded: set[str], spec: PackSpec | None
+) -> list[str]:
     """The required declared names that no record of the step carries, in declaration order.
 
-    Without a spec (``series`` is ``None``), a per-cell declaration counts as set when any cell's
-    record is present: there is no cell count to check against.
+    Without a spec, a family (per cell, per dimension) counts as set when any member's record is
+    present: there is no cell count or drawing to check against.
     """
     lacking: list[str] = []
     for item in declared:
         if not item.required:
             continue
-        if series is None and item.per_cell:
+        if spec is None and item.placeholder is not None:
             if not any(item.matches(name) for name in recorded):
                 lacking.append(item.name)
             continue
-        lacking.extend(n for n in item.names(series or 1) if n not in recorded)
+        names = item.names_for(spec) if spec is not None else (item.name,)
+        lacking.extend(n for n in names if n not in recorded)
     return lacking
+
+
+def undeclared(
+    declared: tuple[Declared, ...], recorded: Iterable[str], spec: PackSpec | None
+) -> list[str]:
+    """The recorded names no declaration covers, in record order (a step's definition bug).
+
+    A step that declares nothing is not checked: it predates declarations or is a test's
+    stand-in, and every shipped procedure's steps declare (``tests/procedures``).
+    """
+    if not declared:
+        return []
+    return [n for n in recorded if not any(d.matches(n, spec) for d in declared)]

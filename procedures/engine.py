@@ -27,7 +27,7 @@ from procedures.context import (
     StepContext,
     StepSkipped,
 )
-from procedures.declared import NEVER_SET, Declared, never_set
+from procedures.declared import NEVER_SET, UNDECLARED, Declared, never_set, undeclared
 from procedures.errors import (
     Interrupted,
     PackLimitExceeded,
@@ -85,7 +85,6 @@ class Procedure:
     steps: Sequence[Step | StepFunction]
     conclude: Callable[[RunView], Iterable[Conclusion]] | None = None
     description: str = ""
-    ordered_steps: tuple[Step, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         normalized: list[Step] = []
@@ -112,7 +111,6 @@ class Procedure:
                 "refer to '<step>/<measurement>', so every step needs its own name"
             )
         object.__setattr__(self, "steps", tuple(normalized))
-        object.__setattr__(self, "ordered_steps", tuple(normalized))
 
     def run_info(
         self,
@@ -133,6 +131,12 @@ class Procedure:
             complaint_number,
             datetime.now(UTC),
         )
+
+
+def run_order(procedure: Procedure) -> tuple[Step, ...]:
+    """The steps in the order the engine runs them, each a ``Step`` (``Procedure`` made every
+    plain function one at definition, so nothing is dropped here)."""
+    return tuple(step for step in procedure.steps if isinstance(step, Step))
 
 
 @dataclass(frozen=True)
@@ -254,10 +258,21 @@ def _report_never_set(ctx: StepContext, step: Step, run: RunState) -> None:
     """
     recorded = {m.name for m in ctx.measurements}
     reported = {name for name, _ in ctx.missing}
-    series = run.spec.product.series if run.spec is not None else None
-    for name in never_set(step.measures, recorded, series):
+    for name in never_set(step.measures, recorded, run.spec):
         if name not in reported:
             ctx.missing_evidence(name, NEVER_SET)
+
+
+def _report_undeclared(ctx: StepContext, step: Step, run: RunState) -> tuple[str, ...]:
+    """The measurements ``step`` recorded without declaring them, each warned about once.
+
+    Not a crash and not a verdict: the record is judged like any other; the warning tells the
+    developer the declaration (and so every check against it) is out of date.
+    """
+    names = tuple(undeclared(step.measures, (m.name for m in ctx.measurements), run.spec))
+    for name in names:
+        run.log.warning("step %s: %s: %s", step.name, name, UNDECLARED)
+    return names
 
 
 def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> StepRecord:
@@ -313,6 +328,7 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
         ctx.traces,
         message,
         ctx.attachments,
+        _report_undeclared(ctx, step, run),
     )
 
 
@@ -402,6 +418,64 @@ def make_safe_all(
     return problems
 
 
+def _run_steps(
+    procedure: Procedure, run: RunState, recorder: Recorder, guard: _SignalGuard
+) -> tuple[Verdict | None, str]:
+    """Every step in order, each recorded as it ends, until the last or one that stops the run.
+
+    Returns the run's verdict when something other than the steps decides it (an abort, an
+    error, a store failure; ``None``: the steps' verdicts do) and the run's message, if any.
+    Signals, aborts and bugs raised here are classified by ``run_procedure``.
+    """
+    steps = run_order(procedure)
+    for index, step in enumerate(steps):
+        if guard.pending is not None:
+            pending = _signal_text(guard.pending)
+            return Verdict.ABORTED, f"interrupted by {pending} before step {step.name!r}"
+        if run.abort_event is not None and run.abort_event.is_set():
+            return Verdict.ABORTED, f"abort requested before step {step.name!r}"
+        record = _run_step(run, step, index, guard)
+        run.steps.append(record)
+        try:
+            recorder.step_finished(record)
+        except Exception as exc:  # the store broke, not the pack: stop, say what is lost
+            message = (
+                f"recorder failed to store step {step.name!r} ({type(exc).__name__}: {exc}); "
+                "that step's record may be lost and the run was stopped. Fix: check the "
+                "database, then run the unit again"
+            )
+            run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
+            return Verdict.ERROR, message
+        if record.verdict >= Verdict.ERROR:
+            return record.verdict, f"step {step.name!r}: {record.message}"
+        if run.stopped is not None:
+            unrun = f"not run: {run.stopped} in step {step.name!r}"
+            _record_unrun(run, recorder, steps[index + 1 :], unrun)
+            if procedure.conclude is not None:
+                run.conclusions.extend(procedure.conclude(RunView(run)))
+            return None, f"step {step.name!r} stopped the run: {record.message}"
+    if guard.pending is not None:
+        return Verdict.ABORTED, f"interrupted by {_signal_text(guard.pending)} after the last step"
+    if procedure.conclude is not None:
+        run.conclusions.extend(procedure.conclude(RunView(run)))
+    return None, ""
+
+
+def _safe_outcome(
+    run: RunState, final: Verdict | None, message: str, timeout: float, guard: _SignalGuard
+) -> RunOutcome:
+    """Make the bench safe, then the run's outcome: its steps' worst verdict (or ``final``), and
+    *error* with the reason when an instrument did not confirm its safe state."""
+    problems = make_safe_all(run.instruments, timeout=timeout, guard=guard)
+    verdict = Verdict.worst([s.verdict for s in run.steps] + [final or Verdict.SKIPPED])
+    if final is None and not message:
+        message = run_message(run.steps, verdict)
+    if problems:
+        verdict = max(verdict, Verdict.ERROR)
+        message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")
+    return RunOutcome(verdict, datetime.now(UTC), message, tuple(run.conclusions))
+
+
 def run_procedure(
     procedure: Procedure,
     *,
@@ -448,43 +522,7 @@ def run_procedure(
         except Exception as exc:  # nothing recorded yet: make safe, then raise it as it came
             start_failure = exc
             raise
-        for index, step in enumerate(procedure.ordered_steps):
-            if guard.pending is not None:
-                final = Verdict.ABORTED
-                message = f"interrupted by {_signal_text(guard.pending)} before step {step.name!r}"
-                break
-            if abort_event is not None and abort_event.is_set():
-                final, message = Verdict.ABORTED, f"abort requested before step {step.name!r}"
-                break
-            record = _run_step(run, step, index, guard)
-            run.steps.append(record)
-            try:
-                recorder.step_finished(record)
-            except Exception as exc:  # the store broke, not the pack: stop, say what is lost
-                final = Verdict.ERROR
-                message = (
-                    f"recorder failed to store step {step.name!r} ({type(exc).__name__}: {exc}); "
-                    "that step's record may be lost and the run was stopped. Fix: check the "
-                    "database, then run the unit again"
-                )
-                run.log.error("procedure %s: %s", procedure.name, message, exc_info=True)
-                break
-            if record.verdict >= Verdict.ERROR:
-                final, message = record.verdict, f"step {step.name!r}: {record.message}"
-                break
-            if run.stopped is not None:
-                message = f"step {step.name!r} stopped the run: {record.message}"
-                unrun = f"not run: {run.stopped} in step {step.name!r}"
-                _record_unrun(run, recorder, procedure.ordered_steps[index + 1 :], unrun)
-                if procedure.conclude is not None:
-                    run.conclusions.extend(procedure.conclude(RunView(run)))
-                break
-        else:
-            if guard.pending is not None:
-                final = Verdict.ABORTED
-                message = f"interrupted by {_signal_text(guard.pending)} after the last step"
-            elif procedure.conclude is not None:
-                run.conclusions.extend(procedure.conclude(RunView(run)))
+        final, message = _run_steps(procedure, run, recorder, guard)
     except (KeyboardInterrupt, Interrupted) as exc:
         name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
         final, message = Verdict.ABORTED, f"interrupted by {_signal_text(name)}"
@@ -497,14 +535,7 @@ def run_procedure(
         guard.in_step = False
         guard.safe_phase = True
         try:
-            problems = make_safe_all(instruments, timeout=safe_state_timeout, guard=guard)
-            verdict = Verdict.worst([s.verdict for s in run.steps] + [final or Verdict.SKIPPED])
-            if final is None and not message:
-                message = run_message(run.steps, verdict)
-            if problems:
-                verdict = max(verdict, Verdict.ERROR)
-                message = "; ".join([message, "safe state: " + "; ".join(problems)]).lstrip("; ")
-            outcome = RunOutcome(verdict, datetime.now(UTC), message, tuple(run.conclusions))
+            outcome = _safe_outcome(run, final, message, safe_state_timeout, guard)
             if start_failure is None:
                 recorder.run_finished(outcome)
         finally:

@@ -109,6 +109,10 @@ class StepRecord:
     """Why a step errored, aborted or was skipped; empty when it simply passed or failed."""
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
     """(file name, content) of evidence files the step produced (photos, logs)."""
+    undeclared: tuple[str, ...] = ()
+    """Measurements the step recorded but did not declare (``procedures.declared``): a definition
+    bug, warned about in the developers' log and kept here for the tests; never stored, and it
+    changes no verdict (the record itself is judged and kept as usual)."""
 
 
 @dataclass(frozen=True, slots=True)

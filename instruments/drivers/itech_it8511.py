@@ -14,7 +14,8 @@ front panel back (remote off) when it closes.
 from __future__ import annotations
 
 import struct
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, overload
 
 from instruments.connection import Connection
 from instruments.drivers.load_levels import RatedLoad
@@ -80,6 +81,50 @@ def parse_frame(data: bytes, *, resource: str, sent: str) -> bytes:
             "Check the baud rate and that only one host talks to the load."
         )
     return data
+
+
+class FrameLevel:
+    """A level of the load declared once: its set and query commands, its unit and count, its check.
+
+    The binary counterpart of ``instruments.controls.Control``: assigning a quantity runs
+    ``check`` (rating, then station limits) before a byte is written, then sends the set command
+    with the magnitude in counts of ``1 / per_unit`` of ``unit`` (0.1 mA, mV, mW, mohm); reading
+    the attribute sends the query command and returns what the load holds.
+    """
+
+    def __init__(
+        self,
+        unit: str,
+        *,
+        set: int,
+        get: int,
+        per_unit: int,
+        label: str,
+        check: Callable[[ItechIT8511, Quantity], float],
+    ) -> None:
+        self.unit = unit
+        self.set_command = set
+        self.get_command = get
+        self.per_unit = per_unit
+        self.label = label
+        self.check = check
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> FrameLevel: ...
+
+    @overload
+    def __get__(self, instance: ItechIT8511, owner: type[Any]) -> Quantity: ...
+
+    def __get__(self, instance: ItechIT8511 | None, owner: type[Any]) -> FrameLevel | Quantity:
+        if instance is None:
+            return self
+        reply = instance._get(self.get_command, f"get {self.label}")
+        return Q_(struct.unpack_from("<I", reply, 3)[0] / self.per_unit, self.unit)
+
+    def __set__(self, instance: ItechIT8511, value: Quantity) -> None:
+        magnitude = self.check(instance, value)  # raises before anything is sent
+        counts = round(magnitude * self.per_unit)
+        instance._set_u32(self.set_command, counts, f"{self.label} {magnitude:g} {self.unit}")
 
 
 class ItechIT8511(Connection, RatedLoad, ElectronicLoad):
@@ -181,27 +226,50 @@ class ItechIT8511(Connection, RatedLoad, ElectronicLoad):
             self._mode = mode
         return self._mode
 
-    def set_current(self, current: Quantity) -> None:
+    # Each level is one declaration: its check (rating, then station limits), its frames and
+    # its readback, so ``load.current_level`` reads back the level the load holds.
+    def _checked_current(self, current: Quantity) -> float:
         amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
         self.limits.current(current, setting="CC level", resource=self.resource)
-        self._set_u32(SET_CC, round(amps * 10_000), f"CC level {amps:g} A")  # 0.1 mA units
+        return amps
 
-    def set_voltage(self, voltage: Quantity) -> None:
+    def _checked_voltage(self, voltage: Quantity) -> float:
         volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
         self.limits.voltage(voltage, setting="CV level", resource=self.resource)
-        self._set_u32(SET_CV, round(volts * 1000), f"CV level {volts:g} V")  # mV
+        return volts
 
-    def set_power(self, power: Quantity) -> None:
+    def _checked_power(self, power: Quantity) -> float:
         watts = self._rated(power, "W", "CW level", 0.0, self.MAX_POWER)
         self.limits.power(power, setting="CW level", resource=self.resource)
-        self._set_u32(SET_CW, round(watts * 1000), f"CW level {watts:g} W")  # mW
+        return watts
+
+    def _checked_resistance(self, resistance: Quantity) -> float:
+        return self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
+
+    current_level = FrameLevel(
+        "A", set=SET_CC, get=GET_CC, per_unit=10_000, label="CC level", check=_checked_current
+    )
+    voltage_level = FrameLevel(
+        "V", set=SET_CV, get=GET_CV, per_unit=1000, label="CV level", check=_checked_voltage
+    )
+    power_level = FrameLevel(
+        "W", set=SET_CW, get=GET_CW, per_unit=1000, label="CW level", check=_checked_power
+    )
+    resistance_level = FrameLevel(
+        "ohm", set=SET_CR, get=GET_CR, per_unit=1000, label="CR level", check=_checked_resistance
+    )
+
+    def set_current(self, current: Quantity) -> None:
+        self.current_level = current
+
+    def set_voltage(self, voltage: Quantity) -> None:
+        self.voltage_level = voltage
+
+    def set_power(self, power: Quantity) -> None:
+        self.power_level = power
 
     def set_resistance(self, resistance: Quantity) -> None:
-        ohms = self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
-        self._set_u32(SET_CR, round(ohms * 1000), f"CR level {ohms:g} ohm")  # mohm
-
-    def current_level(self) -> Quantity:
-        return Q_(struct.unpack_from("<I", self._get(GET_CC, "get CC level"), 3)[0] / 10_000, "A")
+        self.resistance_level = resistance
 
     # -- input --------------------------------------------------------------------------------
     def input_on(self) -> None:

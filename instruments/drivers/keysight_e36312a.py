@@ -30,7 +30,7 @@ from instruments.safety import (
     SourceGuard,
 )
 from instruments.scpi import ScpiInstrument
-from instruments.source_channel import DelegatesToChannels, SourceChannel
+from instruments.source_channel import DelegatesToChannels, SourceChannel, per_channel
 from instruments.transport import Transport
 
 #: ``STAT:OPER:INST:ISUM<n>:COND?`` bits (E36300 Programming Guide, status model).
@@ -99,25 +99,25 @@ class KeysightE36312A(ScpiInstrument, DelegatesToChannels[E36312AChannel], DCSou
         self.guard.require_armed(channel)
         self.write(f"OUTP ON,(@{channel})")
 
+    @per_channel
     def output_off(self, channel: int) -> None:
-        self.guard.channel(channel)
         self.write(f"OUTP OFF,(@{channel})")
 
+    @per_channel
     def is_output_on(self, channel: int) -> bool:
-        self.guard.channel(channel)
         return self.query_bool(f"OUTP? (@{channel})")
 
+    @per_channel
     def clear_protection(self, channel: int) -> None:
-        self.guard.channel(channel)
         self.write(f"OUTP:PROT:CLE (@{channel})")
 
     # -- readback -----------------------------------------------------------------------------
+    @per_channel
     def over_voltage_tripped(self, channel: int) -> bool:
-        self.guard.channel(channel)
         return self.query_bool(f"VOLT:PROT:TRIP? (@{channel})")
 
+    @per_channel
     def over_current_tripped(self, channel: int) -> bool:
-        self.guard.channel(channel)
         return self.query_bool(f"CURR:PROT:TRIP? (@{channel})")
 
     def regulation_mode(self, channel: int) -> RegulationMode:

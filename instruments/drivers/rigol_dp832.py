@@ -25,7 +25,7 @@ from instruments.safety import (
     checked,
 )
 from instruments.scpi import ScpiInstrument
-from instruments.source_channel import DelegatesToChannels, SourceChannel
+from instruments.source_channel import DelegatesToChannels, SourceChannel, per_channel
 from instruments.transport import Transport
 from instruments.units import Quantity
 
@@ -131,29 +131,29 @@ class RigolDP832(ScpiInstrument, DelegatesToChannels[DP832Channel], DCSource):
         else:
             self.write(f":OUTP CH{channel},ON")
 
+    @per_channel
     def output_off(self, channel: int) -> None:
-        self.guard.channel(channel)
         self.write(f":OUTP CH{channel},OFF")
         if channel in self._timers:  # off first (confirmed by the caller), then stop the program
             self.write(f":INST:NSEL {channel}")
             self.write(":DELAY OFF")
 
+    @per_channel
     def is_output_on(self, channel: int) -> bool:
-        self.guard.channel(channel)
         return self.query_bool(f":OUTP? CH{channel}")
 
+    @per_channel
     def clear_protection(self, channel: int) -> None:
-        self.guard.channel(channel)
         self.write(f":OUTP:OVP:CLEAR CH{channel}")
         self.write(f":OUTP:OCP:CLEAR CH{channel}")
 
     # -- readback -----------------------------------------------------------------------------
+    @per_channel
     def over_voltage_tripped(self, channel: int) -> bool:
-        self.guard.channel(channel)
         return self._yes_no(f":OUTP:OVP:QUES? CH{channel}")
 
+    @per_channel
     def over_current_tripped(self, channel: int) -> bool:
-        self.guard.channel(channel)
         return self._yes_no(f":OUTP:OCP:QUES? CH{channel}")
 
     def regulation_mode(self, channel: int) -> RegulationMode:

@@ -28,6 +28,7 @@ from procedures.diagnosis.overcurrent import (
 )
 from procedures.diagnosis.skipped import covered_by, customer_text, record_not_measured
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
+from procedures.diagnosis.vocabulary import Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 ACCURACY_RATIO = 4.0
@@ -64,7 +65,7 @@ def self_consumption(
     if resolution is None or resolution * ACCURACY_RATIO > limit:
         # the closed pack's self-discharge includes the board's drain: with it judged, the
         # board's own figure is a detail, not missing evidence
-        cover = covered_by(ctx, "self_discharge_rate")
+        cover = covered_by(ctx, Measured.SELF_DISCHARGE_RATE)
         reason = (
             f"station cannot resolve µA: the source's current readback resolution is "
             f"{described}, the limit {limit:~P} needs {limit / ACCURACY_RATIO:~P} or finer; "
@@ -107,7 +108,7 @@ def overcurrent(ctx: StepContext, source: DCSource, ch: int) -> None:
     top = (trip + tolerance) * OC_TOP_FACTOR
     refused = _supply(source, ch, top + SUPPLY_HEADROOM)
     if refused is not None:
-        cover = covered_by(ctx, "overcurrent_trip_current", "overcurrent_protection")
+        cover = covered_by(ctx, Measured.OVERCURRENT_TRIP_CURRENT, Measured.OVERCURRENT_PROTECTION)
         for name in OC_ITEMS:
             record_not_measured(
                 ctx,
@@ -159,7 +160,7 @@ def short_circuit(ctx: StepContext, source: DCSource, ch: int) -> None:
     p = ctx.spec.protection
     load = ctx.instruments.load
     name = "board_short_circuit_cut_time"
-    cover = covered_by(ctx, "short_circuit_cut_time", "short_circuit_protection")
+    cover = covered_by(ctx, Measured.SHORT_CIRCUIT_CUT_TIME, Measured.SHORT_CIRCUIT_PROTECTION)
     if not load.supports_short:
         record_not_measured(
             ctx,

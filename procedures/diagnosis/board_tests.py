@@ -99,20 +99,7 @@ def make_board_tests(
             source.set_over_current_protection(ch, OUTPUT_OCP)
             source.set_current_limit(ch, OUTPUT_CURRENT_LIMIT)
             nominal = spec.cell.nominal_voltage * series
-            source.set_voltage(ch, nominal)
-            source.output_on(ch)
-            ctx.clock.sleep(0.1)
-            output = dmm.dc_voltage()
-            ctx.measure(Measurement("board_output_voltage", "V"), output, instrument=dmm)
-            drop = nominal - output
-            ctx.measure(Measurement("board_output_drop", "V"), drop, instrument=dmm)
-            if drop < Q_(DIODE_MIN_DROP, "V"):
-                state = "through"
-            elif output > nominal * 0.5:
-                state = "diode_drop"
-            else:
-                state = "none"
-            ctx.measure(OUTPUT, state, instrument=dmm)
+            state = board_output(ctx, source, dmm, ch, nominal)
             self_consumption(ctx, source, ch, options)
             # The board tables state the main loop with the cells at their charge voltage
             # (battery-domain 5.5: "<= 65 mOhm at VC = 4.2 V"): the gates' drive decides R_on.
@@ -129,14 +116,7 @@ def make_board_tests(
                     record_not_measured(ctx, cut.name, reason, required=True, instrument=dmm)
                 watch.finish()
                 return
-            if overcharge_sweep(ctx, source, dmm, ch):
-                overcharge_delay(ctx, source, dmm, ch)
-            source.set_voltage(ch, nominal)
-            ctx.clock.sleep(0.1)
-            if overdischarge_sweep(ctx, source, dmm, ch):
-                overdischarge_delay(ctx, source, dmm, ch)
-            source.set_voltage(ch, nominal)
-            ctx.clock.sleep(0.1)
+            protection_sweeps(ctx, source, dmm, ch, nominal)
             checkpoint()
             overcurrent(ctx, source, ch)
             short_circuit(ctx, source, ch)
@@ -149,6 +129,42 @@ def make_board_tests(
                 source.output_off(ch)
 
     return board_tests
+
+
+def board_output(
+    ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int, nominal: Quantity
+) -> str:
+    """Power the board at the cells' nominal voltage; what it passes to its output (recorded)."""
+    source.set_voltage(ch, nominal)
+    source.output_on(ch)
+    ctx.clock.sleep(0.1)
+    output = dmm.dc_voltage()
+    ctx.measure(Measurement("board_output_voltage", "V"), output, instrument=dmm)
+    drop = nominal - output
+    ctx.measure(Measurement("board_output_drop", "V"), drop, instrument=dmm)
+    if drop < Q_(DIODE_MIN_DROP, "V"):
+        state = "through"
+    elif output > nominal * 0.5:
+        state = "diode_drop"
+    else:
+        state = "none"
+    ctx.measure(OUTPUT, state, instrument=dmm)
+    return state
+
+
+def protection_sweeps(
+    ctx: StepContext, source: DCSource, dmm: Multimeter, ch: int, nominal: Quantity
+) -> None:
+    """Over-charge, then over-discharge: levels, and the delay where the board cut and released;
+    the cells go back to nominal after each."""
+    if overcharge_sweep(ctx, source, dmm, ch):
+        overcharge_delay(ctx, source, dmm, ch)
+    source.set_voltage(ch, nominal)
+    ctx.clock.sleep(0.1)
+    if overdischarge_sweep(ctx, source, dmm, ch):
+        overdischarge_delay(ctx, source, dmm, ch)
+    source.set_voltage(ch, nominal)
+    ctx.clock.sleep(0.1)
 
 
 def loop_resistance(ctx: StepContext) -> None:
@@ -270,6 +286,21 @@ def _release(
     return False
 
 
+def sweep_declarations(prefix: str, *, delay_unit: str) -> tuple[Declared, ...]:
+    """What one protection sweep records: detect and release levels (or that the board never
+    released, and how far it was swept), then the delay (or that the step did not cut).
+
+    The delay's unit follows the poll period that times it (``board_delays``)."""
+    return (
+        Declared(f"{prefix}_detect", "V"),
+        Declared(f"{prefix}_release", "V"),
+        Declared(f"{prefix}_release_seen"),
+        Declared(f"{prefix}_release_swept_to", "V"),
+        Declared(f"{prefix}_delay", delay_unit),
+        Declared(f"{prefix}_delay_cut"),
+    )
+
+
 MEASURES = (
     Declared(Measured.BOARD_OUTPUT),
     Declared("board_output_voltage", "V"),
@@ -278,12 +309,19 @@ MEASURES = (
     Declared(Measured.BOARD_LOOP_RESISTANCE, "mohm", limits=loop_resistance_limit),
     Declared(Measured.BOARD_OVERCHARGE_CUT),
     Declared(Measured.BOARD_OVERCHARGE_MAX_TESTED, "V"),
+    *sweep_declarations("board_overcharge", delay_unit="s"),
     Declared(Measured.BOARD_OVERDISCHARGE_CUT),
     Declared("board_overdischarge_min_tested", "V"),
+    *sweep_declarations("board_overdischarge", delay_unit="ms"),
+    Declared("board_supply_current", "uA", description="source current readback, load off"),
     Declared("board_self_consumption", "uA"),
     Declared(Measured.BOARD_OVERCURRENT_PROTECTION),
     Declared("board_overcurrent_max_tested", "A"),
+    Declared("board_overcurrent_trip_current", "A"),
+    Declared("board_overcurrent_delay", "ms"),
+    Declared("board_overcurrent_delay_cut"),
     Declared(Measured.BOARD_SHORT_CIRCUIT_PROTECTION),
+    Declared("board_short_circuit_cut_time", "us"),
     Declared(Measured.BOARD_TEST_TEMPERATURE, "degC"),
 )
 """The bare-board tests depend on what the board passes (no output: no sweeps), so none is

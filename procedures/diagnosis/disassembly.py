@@ -59,7 +59,9 @@ def make_disassembly(
                 reading = meter.read()
             except (OverloadError, MeasurementFault):
                 ctx.measure(
-                    CategoricalMeasurement(f"{name}_contact", ("open",), passing=()),
+                    CategoricalMeasurement(
+                        CellReading.CONTACT.of(index + 1), ("open",), passing=()
+                    ),
                     "open",
                     instrument=meter,
                 )
@@ -80,6 +82,7 @@ __all__ = ["CONFIRM_ID", "make_disassembly"]
 MEASURES = (
     Declared(CellReading.VOLTAGE.template, "V", description="each series cell, opened pack"),
     Declared(CellReading.RESISTANCE.template, "mohm", description="1 kHz, each series cell"),
+    Declared(CellReading.CONTACT.template, description="a cell the fixture could not contact"),
     Declared(Measured.CELL_VOLTAGE_SPREAD, "V"),
 )
 """A cell without contact is recorded as ``cell<n>_contact`` instead, and a 1S pack has no

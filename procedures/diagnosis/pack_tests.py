@@ -161,7 +161,7 @@ def overcurrent(ctx: StepContext) -> bool:
         return False
     ctx.measure(OC_RESULT, "tripped", instrument=load)
     oc_limit = Measurement(
-        "overcurrent_trip_current",
+        Measured.OVERCURRENT_TRIP_CURRENT,
         "A",
         low=trip - protection.overcurrent_trip_tolerance,
         high=top,
@@ -247,7 +247,7 @@ def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
     ctx.measure(SC_RESULT, "cut" if edge is not None else "not_cut", instrument=load)
     if edge is not None:
         judge_delay(
-            ctx, cut_time_limits("short_circuit_cut_time", protection), edge, instrument=load
+            ctx, cut_time_limits(Measured.SHORT_CIRCUIT_CUT_TIME, protection), edge, instrument=load
         )
     ctx.clock.sleep(RECOVERY_S)
     dmm = ctx.instruments.multimeter
@@ -264,9 +264,13 @@ MEASURES = (
     Declared(Measured.PACK_PATH),
     Declared(Measured.OVERCURRENT_PROTECTION),
     Declared(Measured.OVERCURRENT_MAX_TESTED, "A"),
+    Declared(Measured.OVERCURRENT_TRIP_CURRENT, "A"),
+    Declared("overcurrent_delay_step", "A", description="load step that times the trip"),
+    Declared("overcurrent_delay", "ms"),
     Declared("overcurrent_delay_cut"),
     Declared("protection_recovery_voltage", "V"),
     Declared(Measured.SHORT_CIRCUIT_PROTECTION),
+    Declared(Measured.SHORT_CIRCUIT_CUT_TIME, "us"),
     Declared("short_recovery_voltage", "V"),
     Declared(Measured.PACK_TEST_TEMPERATURE, "degC"),
 )

@@ -16,8 +16,9 @@ Two kinds of gap (docs/verdicts.md):
   more.
 
 The reason goes into the customer's report, so it is made fit for that here, at the source:
-no VISA resource strings, host names, addresses or ports, and no driver advice meant for the
-bench engineer (``customer_text``).
+no VISA resource strings, host names, addresses or ports (``procedures.redaction``, the one
+list of what an address looks like), and no driver advice meant for the bench engineer
+(``customer_text``).
 """
 
 from __future__ import annotations
@@ -28,18 +29,10 @@ from instruments.roles import Instrument
 from procedures.context import StepContext
 from procedures.measurements import CategoricalMeasurement
 from procedures.records import MISSING_HEAD, MeasurementRecord, Verdict
+from procedures.redaction import redact_addresses
 
 NOT_MEASURED = "not_measured"
 
-_RESOURCE = re.compile(
-    r"\b(?:TCPIP|ASRL|USB|GPIB|VXI|PXI)\S*::\S*"  # VISA resource strings
-    r"|\b(?:socket|rfc2217|loop)://\S*"  # pyserial URLs
-    r"|/dev/\S+"  # device nodes (ptys, serial ports)
-    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"  # IPv4 addresses, with a port
-    r"|\blocalhost(?::\d+)?\b"
-    r"|\b[\w.-]+\.(?:local|lan|internal|example|com|net|org)(?::\d+)?\b",  # host names
-    re.IGNORECASE,
-)
 _ENGINEER_TAIL = re.compile(r"[;.]?\s*nothing was sent\b.*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -51,7 +44,7 @@ def customer_text(text: str) -> str:
     channel 1 rating (0 .. 5 A)"``.
     """
     text = _ENGINEER_TAIL.sub("", text)
-    text = _RESOURCE.sub("", text)
+    text = redact_addresses(text, "")
     text = re.sub(r"^\s*[:;,]\s*", "", text)  # a prefix "<resource>: " leaves a bare colon
     text = re.sub(r"\(\s*[:;,]?\s*", "(", text)
     text = re.sub(r"\s{2,}", " ", text)

@@ -46,8 +46,10 @@ class Measured(StrEnum):
     OCV_AFTER_RELEASE = "ocv_after_release"
     SELF_DISCHARGE_RATE = "self_discharge_rate"
     OVERCURRENT_PROTECTION = "overcurrent_protection"
+    OVERCURRENT_TRIP_CURRENT = "overcurrent_trip_current"
     OVERCURRENT_MAX_TESTED = "overcurrent_max_tested"
     SHORT_CIRCUIT_PROTECTION = "short_circuit_protection"
+    SHORT_CIRCUIT_CUT_TIME = "short_circuit_cut_time"
     PACK_TEST_TEMPERATURE = "pack_test_temperature"
     # disassembly
     CELL_VOLTAGE_SPREAD = "cell_voltage_spread"
@@ -69,6 +71,8 @@ class CellReading(StrEnum):
 
     VOLTAGE = "voltage"
     RESISTANCE = "resistance"
+    CONTACT = "contact"
+    """Recorded instead of the two above when the fixture found no contact (``open``)."""
 
     @property
     def template(self) -> str:

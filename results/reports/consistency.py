@@ -6,7 +6,7 @@ Given a report's data and the text a reader sees (HTML or PDF, as plain text), i
   a step's never better than its measurements'; "every test passed" / "meets its specification"
   (English or Chinese) appears no more often than there are runs of which it is true; a failed run
   does not end in "no fault found" unless a conclusion cites the failed measurement;
-* no instrument resource string, host or port appears in the text (``sanitise.LEAKS``);
+* no instrument resource string, host or port appears in the text (``procedures.redaction``);
 * every conclusion cites at least one measurement, and every citation names a measurement of its
   run.
 

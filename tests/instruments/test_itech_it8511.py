@@ -96,7 +96,41 @@ def test_cc_level_readback(replay):
     load = ItechIT8511(
         replay([*REMOTE_ON, (">>", frame(0x2B)), ("<<", frame(0x2B, struct.pack("<I", 12345)))])
     )
-    assert load.current_level() == Q_(1.2345, "A")
+    assert load.current_level == Q_(1.2345, "A")
+
+
+@pytest.mark.parametrize(
+    ("attribute", "query", "raw", "expected"),
+    [
+        ("voltage_level", 0x2D, 3_700, Q_(3.7, "V")),
+        ("power_level", 0x2F, 12_500, Q_(12.5, "W")),
+        ("resistance_level", 0x31, 4_700, Q_(4.7, "ohm")),
+    ],
+)
+def test_every_level_reads_back_what_the_load_holds(replay, attribute, query, raw, expected):
+    reply = frame(query, struct.pack("<I", raw))
+    load = ItechIT8511(replay([*REMOTE_ON, (">>", frame(query)), ("<<", reply)]))
+    assert getattr(load, attribute) == expected
+
+
+def test_declared_level_and_role_setter_send_the_same_frames(replay):
+    load = ItechIT8511(
+        replay(
+            [
+                *REMOTE_ON,
+                *set_ok(0x2A, struct.pack("<I", 15_000)),
+                *set_ok(0x2A, struct.pack("<I", 15_000)),
+            ]
+        )
+    )
+    load.set_current(Q_(1.5, "A"))
+    load.current_level = Q_(1500, "mA")
+
+
+def test_a_declared_level_is_refused_before_any_frame(replay):
+    load = ItechIT8511(replay(REMOTE_ON), limits=SafetyLimits(max_current=Q_(5, "A")))
+    with pytest.raises(SettingOutOfRange, match="station SafetyLimits"):
+        load.current_level = Q_(6, "A")
 
 
 @pytest.mark.parametrize(

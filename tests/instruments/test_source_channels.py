@@ -158,3 +158,21 @@ def test_measurement_of_an_unknown_channel_sends_nothing(replay):
     psu = KeysightE36312A(replay([]))
     with pytest.raises(SettingOutOfRange, match="no channel 0"):
         psu.measure_voltage(0)
+
+
+@pytest.mark.parametrize("source", [RigolDP832, KeysightE36312A])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "output_off",
+        "is_output_on",
+        "clear_protection",
+        "over_voltage_tripped",
+        "over_current_tripped",
+    ],
+)
+def test_every_per_channel_method_refuses_an_unknown_channel_before_sending(replay, source, method):
+    """The guard is declared once (``per_channel``), not repeated per method: still asked."""
+    psu = source(replay([]))
+    with pytest.raises(SettingOutOfRange, match="no channel 4"):
+        getattr(psu, method)(4)

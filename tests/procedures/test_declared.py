@@ -8,7 +8,7 @@ from procedure_fakes import Bench, info, run
 from instruments.units import Q_
 from procedures.clock import RealClock
 from procedures.context import StepContext
-from procedures.declared import NEVER_SET, Declared
+from procedures.declared import DIMENSION, NEVER_SET, Declared, never_set
 from procedures.engine import Procedure, Step, run_procedure
 from procedures.errors import MeasurementDeclarationError
 from procedures.measurements import Measurement
@@ -138,3 +138,57 @@ def test_a_limit_factory_that_builds_another_measurement_is_refused():
 def test_an_unknown_unit_is_refused_at_declaration():
     with pytest.raises(MeasurementDeclarationError, match="unknown unit 'volts please'"):
         Declared("pack_voltage", "volts please")
+
+
+def test_a_measurement_the_step_did_not_declare_is_reported_with_the_step_not_judged():
+    misspelt = Measurement("pack_votlage", "V", low=Q_(3.0, "V"), high=Q_(4.25, "V"))
+
+    def measures_misspelt(ctx: StepContext) -> None:
+        ctx.measure(VOLTAGE, Q_(3.8, "V"))
+        ctx.measure(misspelt, Q_(3.8, "V"))
+
+    declared = (Declared("pack_voltage", "V"),)
+    procedure = Procedure("p", "1.0", [Step("typo", measures_misspelt, measures=declared)])
+    result, _ = run(procedure, Bench())
+    step = result.step("typo")
+    assert step.undeclared == ("pack_votlage",)
+    assert step.verdict is Verdict.PASS and step.message == ""  # a warning, not a verdict
+
+
+def test_a_step_that_declares_nothing_is_not_checked():
+    result, _ = run(Procedure("p", "1.0", [Step("plain", measures)]), Bench())
+    assert result.step("plain").undeclared == ()
+
+
+def test_a_per_cell_record_beyond_the_spec_series_is_undeclared():
+    def fifth_cell(ctx: StepContext) -> None:
+        ctx.measure(Measurement("cell5_voltage", "V"), Q_(3.7, "V"))
+
+    spec = builtin_spec("PB-4S1P-26650-LFP")
+    declared = (Declared("cell{cell}_voltage", "V"),)
+    procedure = Procedure("p", "1.0", [Step("cells", fifth_cell, measures=declared)])
+    result = run_procedure(
+        procedure,
+        instruments=Bench().instruments,
+        recorder=MemoryRecorder(),
+        prompts=ScriptedPrompts({}),
+        clock=RealClock(),
+        spec=spec,
+        run_info=info(procedure),
+    )
+    assert result.step("cells").undeclared == ("cell5_voltage",)
+
+
+def test_a_dimension_family_stands_for_the_spec_drawing():
+    spec = builtin_spec("PB-1S2P-18650-5200")
+    declared = Declared(DIMENSION, "mm", required=True)
+    drawing = tuple(d.name for d in spec.dimensions)
+    assert drawing and declared.names_for(spec) == drawing
+    assert declared.matches(drawing[0], spec)
+    assert not declared.matches("not_on_the_drawing", spec)
+    assert never_set((declared,), set(drawing[1:]), spec) == [drawing[0]]
+
+
+def test_two_placeholders_in_one_name_are_refused():
+    with pytest.raises(MeasurementDeclarationError, match="plain text"):
+        Declared("cell{cell}_{dimension}")

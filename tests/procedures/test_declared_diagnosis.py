@@ -16,7 +16,7 @@ from procedures.declared import Declared
 from procedures.diagnosis import pack_tests, plausibility, rules, sequence
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureName
 from procedures.diagnosis.vocabulary import CellReading, Disposition, Measured, RootCause
-from procedures.engine import Step
+from procedures.engine import Step, run_order
 from procedures.specs import builtin_spec, load_builtin_specs
 
 
@@ -27,7 +27,7 @@ class NoFixtures:
 
 def diagnosis_steps() -> tuple[Step, ...]:
     options = DiagnosisOptions(discharge_capacity_check=True)
-    return sequence.build_diagnosis(NoFixtures(), options).ordered_steps
+    return run_order(sequence.build_diagnosis(NoFixtures(), options))
 
 
 def declared() -> list[Declared]:

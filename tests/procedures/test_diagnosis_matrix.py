@@ -147,6 +147,8 @@ def diagnose(
     # Every run of the matrix and the pairs: no step declares as required what it did not set.
     never = [f"{s.name}: {s.message}" for s in result.steps if NEVER_SET in s.message]
     assert never == []
+    # ... and none recorded a measurement it did not declare.
+    assert [(s.name, n) for s in result.steps for n in s.undeclared] == []
     return result
 
 
