@@ -20,11 +20,10 @@ from results.models import (
     Complaint,
     Measurement,
     Report,
-    ReturnedUnit,
     Run,
     Step,
-    Trace,
 )
+from results.read_model import RunRead, StepRead, TraceRead, UnitRead
 from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.fonts import font_path
@@ -127,7 +126,7 @@ def complaint_list(request: Request, status: str | None = None) -> HTMLResponse:
     )
 
 
-def _latest_finished(runs: list[Run]) -> Run | None:
+def _latest_finished(runs: list[RunRead]) -> RunRead | None:
     finished = [r for r in runs if r.status == "finished"]
     return max(finished, key=lambda r: (r.started_at, r.id)) if finished else None
 
@@ -140,7 +139,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
         complaint = load_complaint(session, get_complaint(session, number).id)
         calendar = Calendar.load(session)
         clocks = [(c, c.state(now)) for c in sla_clocks(complaint, calendar)]
-        runs_by_unit: dict[int, list[Run]] = {}
+        runs_by_unit: dict[int, list[RunRead]] = {}
         for run in complaint.runs:
             runs_by_unit.setdefault(run.unit_id, []).append(run)
         units = [
@@ -150,7 +149,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
         invalid = invalidations(session, (r.id for r in complaint.runs))
         standings = {r.id: standing(r, invalid.get(r.id)).value for r in complaint.runs}
         summaries = {u.id: summarise_unit(runs, invalid) for u, runs in units}
-        plots: list[tuple[ReturnedUnit, Run, Step, Trace]] = []
+        plots: list[tuple[UnitRead, RunRead, StepRead, TraceRead]] = []
         for unit, runs in units:
             latest = _latest_finished([r for r in runs if standings[r.id] == "valid"])
             if latest is not None:
