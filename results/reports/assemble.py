@@ -95,6 +95,9 @@ def _run(run: RunRead) -> RunData:
                 timestamp=m.measured_at,
                 text_value=m.text_value,
                 comparison=customer_text(m.comparison),
+                nominal=m.nominal,
+                marginal_low=m.marginal_low,
+                marginal_high=m.marginal_high,
             )
             for m in s.measurements
         )

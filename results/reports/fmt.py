@@ -38,6 +38,13 @@ def integer(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+def with_unit(value: float | None, unit: str) -> str:
+    """``3.7 V``; empty without a value."""
+    if value is None:
+        return ""
+    return f"{number(value)} {unit}" if unit else number(value)
+
+
 def limits(
     low: float | None, high: float | None, low_inclusive: bool, high_inclusive: bool, unit: str
 ) -> str:

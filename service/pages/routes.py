@@ -26,8 +26,13 @@ from results.models import (
 from results.read_model import RunRead, StepRead, TraceRead, UnitRead
 from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
+from results.reports.compose import (
+    limits_note,
+    measurement_cells,
+    measurement_headers,
+    verdict_reason,
+)
 from results.reports.fonts import font_path
-from results.reports.html import measurement_cells, measurement_headers, verdict_reason
 from results.reports.labels import catalogue
 from results.reports.model import MeasurementRow
 from results.run_validity import invalidate_run, invalidations, standing
@@ -218,6 +223,9 @@ def _row(run_id: int, step: Step, m: Measurement) -> MeasurementRow:
         timestamp=m.measured_at,
         text_value=m.text_value,
         comparison=m.comparison,
+        nominal=m.nominal,
+        marginal_low=m.marginal_low,
+        marginal_high=m.marginal_high,
     )
 
 
@@ -237,6 +245,7 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
                 f"v-{row.verdict.name.lower()}",
                 row.comparison,
                 verdict_reason(row),
+                limits_note(row, t_report),
             )
             for row in rows
         ]
