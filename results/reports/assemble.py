@@ -15,8 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from results import traces
-from results.models import Attachment, UnitStatus
-from results.read_model import ChannelRead, ComplaintRead, RunRead, UnitRead
+from results.models import Attachment, Measurement, UnitStatus
+from results.read_model import ChannelRead, ComplaintRead, MeasurementRead, RunRead, UnitRead
 from results.readback import load_complaint
 from results.reports import fmt
 from results.reports.annex import is_developer_log
@@ -75,31 +75,38 @@ def _floats(channel: ChannelRead) -> tuple[float, ...]:
     return tuple(np.asarray(data, dtype=np.float64).tolist())
 
 
+def measurement_row(
+    run_id: str, step: str, m: Measurement | MeasurementRead, comparison: str
+) -> MeasurementRow:
+    """A stored measurement as a report row (the report and the service's run page); the
+    caller decides how much of the engine's ``comparison`` text a reader sees."""
+    return MeasurementRow(
+        run_id=run_id,
+        step=step,
+        name=m.name,
+        value=m.value,
+        unit=m.unit,
+        low=m.low,
+        high=m.high,
+        low_inclusive=m.low_inclusive,
+        high_inclusive=m.high_inclusive,
+        verdict=verdict_named(m.verdict),
+        instrument=m.instrument,
+        timestamp=m.measured_at,
+        text_value=m.text_value,
+        comparison=comparison,
+        nominal=m.nominal,
+        marginal_low=m.marginal_low,
+        marginal_high=m.marginal_high,
+    )
+
+
 def _run(run: RunRead) -> RunData:
     run_id = str(run.id)
     steps = []
     for s in run.steps:
         rows = tuple(
-            MeasurementRow(
-                run_id=run_id,
-                step=s.name,
-                name=m.name,
-                value=m.value,
-                unit=m.unit,
-                low=m.low,
-                high=m.high,
-                low_inclusive=m.low_inclusive,
-                high_inclusive=m.high_inclusive,
-                verdict=verdict_named(m.verdict),
-                instrument=m.instrument,
-                timestamp=m.measured_at,
-                text_value=m.text_value,
-                comparison=customer_text(m.comparison),
-                nominal=m.nominal,
-                marginal_low=m.marginal_low,
-                marginal_high=m.marginal_high,
-            )
-            for m in s.measurements
+            measurement_row(run_id, s.name, m, customer_text(m.comparison)) for m in s.measurements
         )
         plots = []
         for t in s.traces:

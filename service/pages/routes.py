@@ -18,14 +18,13 @@ from results.errors import NotFound
 from results.models import (
     Attachment,
     Complaint,
-    Measurement,
     Report,
     Run,
-    Step,
 )
 from results.read_model import RunRead, StepRead, TraceRead, UnitRead
 from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
+from results.reports.assemble import measurement_row
 from results.reports.compose import (
     limits_note,
     measurement_cells,
@@ -34,10 +33,8 @@ from results.reports.compose import (
 )
 from results.reports.fonts import font_path
 from results.reports.labels import catalogue
-from results.reports.model import MeasurementRow
 from results.run_validity import invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
-from results.verdict_names import verdict_named
 from service.api.params import RowId, Sha256
 from service.approvals import sign_as
 from service.attaching import Owner, attach_upload
@@ -207,28 +204,6 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
     return html
 
 
-def _row(run_id: int, step: Step, m: Measurement) -> MeasurementRow:
-    return MeasurementRow(
-        run_id=str(run_id),
-        step=step.name,
-        name=m.name,
-        value=m.value,
-        unit=m.unit,
-        low=m.low,
-        high=m.high,
-        low_inclusive=m.low_inclusive,
-        high_inclusive=m.high_inclusive,
-        verdict=verdict_named(m.verdict),
-        instrument=m.instrument,
-        timestamp=m.measured_at,
-        text_value=m.text_value,
-        comparison=m.comparison,
-        nominal=m.nominal,
-        marginal_low=m.marginal_low,
-        marginal_high=m.marginal_high,
-    )
-
-
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(run_id: RowId, request: Request) -> HTMLResponse:
     user, token = page_user(request)
@@ -236,7 +211,11 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound("run", run_id)
-        rows = [_row(run.id, step, m) for step in run.steps for m in step.measurements]
+        rows = [
+            measurement_row(str(run.id), step.name, m, m.comparison)
+            for step in run.steps
+            for m in step.measurements
+        ]
         attachments = list(session.scalars(select(Attachment).where(Attachment.run_id == run.id)))
         t_report = catalogue(locale_of(request))
         table = [
