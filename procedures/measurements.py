@@ -19,15 +19,12 @@ import pint
 
 from instruments.units import Quantity, ureg
 from procedures.errors import MeasurementDeclarationError, MeasurementValueError
+from procedures.number_text import number_text as _fmt
 from procedures.records import LimitsRecord, MeasurementRecord, Verdict
 
 _PASS = Verdict.PASS
 _MARGINAL = Verdict.MARGINAL
 _FAIL = Verdict.FAIL
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
 
 
 _RECORD_FIELDS = (

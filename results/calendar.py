@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from results import audit
 from results.errors import CalendarError, ValidationError
 from results.models import CalendarDay, Complaint
+from results.read_model import ComplaintRead
 
 PLANT_TZ = ZoneInfo("Asia/Shanghai")
 HANDLING_REPORT_HOURS = 4
@@ -138,7 +139,7 @@ class SlaClock:
         return "running" if now <= self.due_at else "overdue"
 
 
-def sla_clocks(complaint: Complaint, calendar: Calendar) -> list[SlaClock]:
+def sla_clocks(complaint: Complaint | ComplaintRead, calendar: Calendar) -> list[SlaClock]:
     """The manual's deadlines for one complaint, all counted from its receipt.
 
     Handling report to QA: 4 clock hours. QA decision: 3 working days. Targets: logged within 1,

@@ -253,7 +253,7 @@ class Step(Base):
 
     run: Mapped[Run] = relationship(back_populates="steps")
     # Read-only: measurements are written by the recorder and the run import as Core INSERTs and
-    # never changed; ``readback.load_complaint`` fills it with plain ``MeasurementView`` tuples.
+    # never changed (a complaint's readers get ``read_model.MeasurementRead`` from ``readback``).
     measurements: Mapped[list[Measurement]] = relationship(
         order_by="Measurement.idx", viewonly=True
     )

@@ -3,20 +3,19 @@
 ``load_run`` rebuilds ``RunInfo``/``StepRecord``/``RunOutcome`` so a stored run can be compared
 field for field with what the engine produced (and fed to the report builder unchanged).
 ``load_complaint`` fetches a complaint with all its runs, steps, measurements and evidence metadata
-in a fixed number of queries, leaving trace samples and file bytes to be fetched on demand; its
-measurements are read-only ``MeasurementView`` tuples, the rest ORM rows (see there why).
+in a fixed number of Core queries (one per table), as the plain read model of
+``results.read_model``; trace samples only when asked for, file bytes never.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, select, type_coerce
-from sqlalchemy.orm import Session, defer, lazyload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Connection, RowMapping, ScalarSelect, Table, select, type_coerce
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType
 
 from procedures.records import (
@@ -33,13 +32,25 @@ from results.errors import NotFound
 from results.measurement_schema import record_of
 from results.models import (
     Attachment,
+    Base,
     Complaint,
     Measurement,
+    ReturnedUnit,
     Run,
     RunStatus,
     Step,
     Trace,
     TraceChannel,
+)
+from results.read_model import (
+    AttachmentRead,
+    ChannelRead,
+    ComplaintRead,
+    MeasurementRead,
+    RunRead,
+    StepRead,
+    TraceRead,
+    UnitRead,
 )
 from results.verdict_names import verdict_named
 
@@ -144,82 +155,41 @@ def load_run(
     )
 
 
-class MeasurementView(NamedTuple):
-    """A stored measurement as readers see it in a loaded complaint: plain values, read-only.
-
-    ``load_complaint`` puts these (not ORM ``Measurement`` instances) into ``Step.measurements``:
-    a complaint with 100 runs holds thousands of measurements, and the ORM spends about 10 us per
-    row on identity-map and instance-state bookkeeping that a read-only page or report never uses.
-    Same attribute names and Python types as ``Measurement`` (aware UTC ``measured_at``, bool
-    inclusivity), so code written against the model reads these unchanged. A tuple: building one
-    from a result row costs a fraction of a microsecond, and it cannot be edited by mistake.
-    Its fields are ``measurement_schema.TABLE_COLUMNS`` in that order (checked by
-    ``tests/results/test_measurement_schema.py``); the limits, including ``nominal`` and the
-    marginal band, are all here.
-    """
-
-    id: int
-    step_id: int
-    idx: int
-    name: str
-    value: float | None
-    unit: str
-    low: float | None
-    high: float | None
-    low_inclusive: bool
-    high_inclusive: bool
-    nominal: float | None
-    marginal_low: float | None
-    marginal_high: float | None
-    verdict: str
-    comparison: str
-    measured_at: datetime
-    instrument: str | None
-    description: str
-    text_value: str | None
-    row_hash: str
-
-
 _MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
-_MEASUREMENT_COLUMNS = tuple(_MEASUREMENT_TABLE.c[name] for name in MeasurementView._fields)
-_STAMP = MeasurementView._fields.index("measured_at")
+_MEASUREMENT_COLUMNS = tuple(_MEASUREMENT_TABLE.c[name] for name in MeasurementRead._fields)
+_STAMP = MeasurementRead._fields.index("measured_at")
 _RAW = NullType()
 """Selected with no result processing, so each distinct raw timestamp is converted only once."""
 
 
 def _complaint_measurements(
-    session: Session, complaint_id: int
-) -> dict[int, list[MeasurementView]]:
-    """Every measurement of the complaint's runs, grouped by step id, in index order.
+    connection: Connection, step_ids: ScalarSelect[int]
+) -> dict[int, list[MeasurementRead]]:
+    """Every measurement of the complaint's steps, grouped by step id, in index order.
 
     One Core SELECT filtered by a sub-select on the complaint (one bound parameter however many
     steps: no IN-list limits on either backend), ordered along ``ix_measurement_step_idx`` so the
     grouping is a single pass.
     """
-    step_ids = (
-        select(Step.id).join(Run, Step.run_id == Run.id).where(Run.complaint_id == complaint_id)
-    )
-    connection = session.connection()
     # ``measured_at`` comes back as the driver gives it and is converted once per distinct value:
     # a step's measurements share a handful of timestamps, and the per-row conversion (a string
     # parse on SQLite, a time zone normalisation on PostgreSQL) was a fifth of the load.
     stamp = _MEASUREMENT_TABLE.c.measured_at
     to_utc = stamp.type.dialect_impl(connection.dialect).result_processor(connection.dialect, None)
-    # Through the Connection, not Session.execute: plain Core rows, no ORM result machinery.
     rows = connection.execute(
         select(
             *_MEASUREMENT_COLUMNS[:_STAMP],
             type_coerce(stamp, _RAW),
             *_MEASUREMENT_COLUMNS[_STAMP + 1 :],
         )
-        .where(_MEASUREMENT_TABLE.c.step_id.in_(step_ids.scalar_subquery()))
+        .where(_MEASUREMENT_TABLE.c.step_id.in_(step_ids))
         .order_by(_MEASUREMENT_TABLE.c.step_id, _MEASUREMENT_TABLE.c.idx)
     )
-    grouped: dict[int, list[MeasurementView]] = {}
+    grouped: dict[int, list[MeasurementRead]] = {}
     stamps: dict[object, datetime] = {}
     current = -1
-    bucket: list[MeasurementView] = []
-    make = MeasurementView._make
+    bucket: list[MeasurementRead] = []
+    make = MeasurementRead._make
     for row in rows.all():
         if row[1] != current:
             current = row[1]
@@ -232,36 +202,106 @@ def _complaint_measurements(
     return grouped
 
 
-def load_complaint(session: Session, complaint_id: int) -> Complaint:
-    """A complaint with its units, runs, steps, measurements, trace and attachment metadata loaded.
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
 
-    Trace samples are deferred (``TraceChannel.data`` is loaded on first access): a complaint
-    page lists evidence, it does not plot every curve at once. ``Step.measurements`` holds
-    read-only ``MeasurementView`` tuples (see there): the measurement rows are the bulk of a
-    complaint and are read with one Core SELECT instead of ORM instances. Everything else is
-    ORM rows of this session, loaded with one SELECT per relationship level.
+
+def _by_parent(
+    connection: Connection,
+    model: type[Base],
+    parent: str,
+    parents: ScalarSelect[int],
+    order: str,
+    *,
+    leave_out: str = "",
+) -> dict[int, list[RowMapping]]:
+    """Rows of ``model`` whose ``parent`` column is in ``parents``, grouped by it, ``order``
+    within each group; ``leave_out`` names a column not read (it reads as ``None``)."""
+    table = _table(model)
+    columns = [c for c in table.c if c.name != leave_out]
+    rows = connection.execute(
+        select(*columns)
+        .where(table.c[parent].in_(parents))
+        .order_by(table.c[parent], table.c[order])
+    )
+    grouped: dict[int, list[RowMapping]] = {}
+    for row in rows.mappings():
+        grouped.setdefault(row[parent], []).append(row)
+    return grouped
+
+
+def load_complaint(session: Session, complaint_id: int, *, samples: bool = False) -> ComplaintRead:
+    """A complaint with its units, runs, steps, measurements, trace and attachment metadata.
+
+    One Core SELECT per table, each filtered by a sub-select on the complaint, through the
+    session's connection (so it sees the session's transaction) and with no ORM instances: the
+    result is the plain read model of ``results.read_model``. Trace samples are read only with
+    ``samples`` (the report plots them; a page lists traces without them).
     """
-    complaint = session.scalars(
-        select(Complaint)
-        .where(Complaint.id == complaint_id)
-        .options(
-            selectinload(Complaint.units),
-            selectinload(Complaint.runs)
-            .selectinload(Run.steps)
-            .options(
-                selectinload(Step.traces)
-                .selectinload(Trace.channels)
-                .options(defer(TraceChannel.data)),
-                selectinload(Step.attachments),
-                lazyload(Step.measurements),
-            ),
-        )
-    ).one_or_none()
-    if complaint is None:
+    connection = session.connection()
+    complaints = _table(Complaint)
+    header = (
+        connection.execute(select(complaints).where(complaints.c.id == complaint_id))
+        .mappings()
+        .one_or_none()
+    )
+    if header is None:
         raise NotFound("complaint", complaint_id)
-    measurements = _complaint_measurements(session, complaint_id)
-    for run in complaint.runs:
-        for step in run.steps:
-            # committed, not appended: no change events, nothing for a flush to write.
-            set_committed_value(step, "measurements", measurements.get(step.id, []))
-    return complaint
+    runs_table = _table(Run)
+    run_ids = select(runs_table.c.id).where(runs_table.c.complaint_id == complaint_id)
+    steps_table = _table(Step)
+    step_ids = (
+        select(steps_table.c.id).where(steps_table.c.run_id.in_(run_ids.scalar_subquery()))
+    ).scalar_subquery()
+    traces_table = _table(Trace)
+    trace_ids = select(traces_table.c.id).where(traces_table.c.step_id.in_(step_ids))
+
+    measurements = _complaint_measurements(connection, step_ids)
+    channels = _by_parent(
+        connection,
+        TraceChannel,
+        "trace_id",
+        trace_ids.scalar_subquery(),
+        "idx",
+        leave_out="" if samples else "data",
+    )
+    traces = {
+        step_id: [TraceRead(**row, channels=_channels(channels.get(row["id"], []))) for row in rows]
+        for step_id, rows in _by_parent(connection, Trace, "step_id", step_ids, "idx").items()
+    }
+    files = _by_parent(connection, Attachment, "step_id", step_ids, "id")
+    steps = {
+        run_id: tuple(
+            StepRead(
+                **row,
+                measurements=tuple(measurements.get(row["id"], ())),
+                traces=tuple(traces.get(row["id"], ())),
+                attachments=tuple(AttachmentRead(**a) for a in files.get(row["id"], ())),
+            )
+            for row in rows
+        )
+        for run_id, rows in _by_parent(
+            connection, Step, "run_id", run_ids.scalar_subquery(), "idx"
+        ).items()
+    }
+    runs = tuple(
+        RunRead(**row, steps=steps.get(row["id"], ()))
+        for row in connection.execute(
+            run_ids.with_only_columns(runs_table).order_by(runs_table.c.id)
+        ).mappings()
+    )
+    units_table = _table(ReturnedUnit)
+    units = tuple(
+        UnitRead(**row, runs=tuple(r for r in runs if r.unit_id == row["id"]))
+        for row in connection.execute(
+            select(units_table)
+            .where(units_table.c.complaint_id == complaint_id)
+            .order_by(units_table.c.id)
+        ).mappings()
+    )
+    return ComplaintRead(**header, units=units, runs=runs)
+
+
+def _channels(rows: list[RowMapping]) -> tuple[ChannelRead, ...]:
+    """Channels read with or without their ``data`` column (``None`` when left out)."""
+    return tuple(ChannelRead(**{"data": None, **row}) for row in rows)

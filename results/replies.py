@@ -32,6 +32,7 @@ from results.errors import InvalidTransition, NotFound, ResultsError, Validation
 from results.manual_models import ApprovedPromise, CustomerReply
 from results.models import Complaint
 from results.notifications import Notification, NotificationChannel
+from results.readback import load_complaint
 from results.reply_findings import UnitResult, grouped, units_of
 from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
 from results.reports.labels import Catalogue, catalogue
@@ -253,7 +254,7 @@ def _complaint(session: Session, complaint_id: int) -> Complaint:
 
 def facts_from_store(session: Session, complaint_id: int, follow_up: date) -> ReplyFacts:
     """The facts of a complaint as recorded: each unit's outcome, the approved amounts."""
-    complaint = _complaint(session, complaint_id)
+    complaint = load_complaint(session, complaint_id)
     terms = approved_terms(session, complaint_id)
     return ReplyFacts(
         number=complaint.number,

@@ -14,10 +14,12 @@ appearance check are separate evidence); older runs of the same procedure were s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from procedures.records import Verdict
-from results.models import Complaint, Run, RunStatus, UnitStatus
+from results.models import RunStatus, UnitStatus
+from results.read_model import ComplaintRead, RunRead
 
 FINDING_KINDS = ("root_cause", "contributing")
 """Conclusion kinds the rules record as findings on the pack: the primary cause first, then
@@ -94,9 +96,9 @@ COUNTED_STATUSES = (RunStatus.FINISHED.value, RunStatus.INTERRUPTED.value)
 marked invalid) is left out rather than guessed at."""
 
 
-def latest_runs(runs: list[Run]) -> list[Run]:
+def latest_runs(runs: Sequence[RunRead]) -> list[RunRead]:
     """The latest finished or interrupted run of each procedure, in start order."""
-    latest: dict[str, Run] = {}
+    latest: dict[str, RunRead] = {}
     for run in sorted(runs, key=lambda r: (r.started_at, r.id)):
         if run.status in COUNTED_STATUSES:
             latest[run.procedure] = run
@@ -107,7 +109,9 @@ def _once(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def unit_result(serial: str, runs: list[Run], disposition: str, confirmed: bool) -> UnitResult:
+def unit_result(
+    serial: str, runs: Sequence[RunRead], disposition: str, confirmed: bool
+) -> UnitResult:
     """The outcome of one unit from its latest runs (see the module's docstring)."""
     chosen = latest_runs(runs)
     failed: list[str] = []
@@ -164,11 +168,13 @@ def unit_result(serial: str, runs: list[Run], disposition: str, confirmed: bool)
     )
 
 
-def units_of(complaint: Complaint) -> tuple[UnitResult, ...]:
-    """Every returned unit of the complaint, by serial, with its recorded outcome."""
+def units_of(complaint: ComplaintRead) -> tuple[UnitResult, ...]:
+    """Every returned unit of the complaint, by serial, with its recorded outcome: from the
+    same read model as the report (``readback.load_complaint``), so the letter weighs the runs
+    the report shows."""
     results = []
     for unit in sorted(complaint.units, key=lambda u: (u.serial, u.id)):
-        runs = [r for r in unit.runs if r.complaint_id in (None, complaint.id)]
+        runs = unit.runs
         confirmed = unit.status == UnitStatus.DISPOSITIONED.value
         results.append(unit_result(unit.serial, runs, unit.disposition or "", confirmed))
     return tuple(results)

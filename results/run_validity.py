@@ -21,6 +21,7 @@ from results import audit
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.models import Run, RunInvalidation, RunStatus
+from results.read_model import RunRead
 
 REASON_LIMIT = 2000
 
@@ -37,7 +38,7 @@ class RunStanding(enum.StrEnum):
     """Still recording: not evidence yet."""
 
 
-def standing(run: Run, invalidation: RunInvalidation | None) -> RunStanding:
+def standing(run: Run | RunRead, invalidation: RunInvalidation | None) -> RunStanding:
     if invalidation is not None:
         return RunStanding.INVALID
     if run.status == RunStatus.RUNNING.value:

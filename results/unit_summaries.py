@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from results.models import Run, RunInvalidation
+from results.read_model import RunRead
 from results.reports.model import is_primary_procedure
 from results.run_validity import RunStanding, standing
 
@@ -75,16 +76,16 @@ class UnitSummary:
         return self.results[0] if len(self.results) == 1 else None
 
 
-def _order(run: Run) -> tuple[Any, int]:
+def _order(run: Run | RunRead) -> tuple[Any, int]:
     return (run.started_at, run.id)
 
 
 def summarise_unit(
-    runs: Iterable[Run], invalid: Mapping[int, RunInvalidation] | None = None
+    runs: Iterable[Run | RunRead], invalid: Mapping[int, RunInvalidation] | None = None
 ) -> UnitSummary:
     """``runs`` of one unit (any order); ``invalid`` maps run id -> QA's invalidation."""
     invalid = invalid or {}
-    by_procedure: dict[str, list[Run]] = {}
+    by_procedure: dict[str, list[Run | RunRead]] = {}
     set_aside: list[SetAsideRun] = []
     for run in sorted(runs, key=_order):
         mark = standing(run, invalid.get(run.id))

@@ -20,6 +20,7 @@ from results.models import (
     Step,
     Trace,
 )
+from results.read_model import ComplaintRead
 from results.run_validity import standing
 
 OPEN_STATES = ("running", "overdue")
@@ -29,7 +30,9 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def sla_summary(complaint: Complaint, calendar: Calendar, now: datetime) -> dict[str, Any]:
+def sla_summary(
+    complaint: Complaint | ComplaintRead, calendar: Calendar, now: datetime
+) -> dict[str, Any]:
     """Overall SLA state (worst clock) and the next open deadline."""
     clocks = sla_clocks(complaint, calendar)
     states = {clock.name: clock.state(now) for clock in clocks}

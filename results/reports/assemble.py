@@ -15,7 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from results import traces
-from results.models import Attachment, Complaint, ReturnedUnit, Run, UnitStatus
+from results.models import Attachment, Measurement, UnitStatus
+from results.read_model import ChannelRead, ComplaintRead, MeasurementRead, RunRead, UnitRead
 from results.readback import load_complaint
 from results.reports import fmt
 from results.reports.annex import is_developer_log
@@ -40,7 +41,7 @@ from results.reports.sanitise import customer_text
 from results.run_validity import RunStanding, invalidations, standing
 
 
-def _summary(c: Complaint) -> ComplaintSummary:
+def _summary(c: ComplaintRead) -> ComplaintSummary:
     lots = sorted({u.lot for u in c.units if u.lot})
     temperature = "" if c.usage_temperature_c is None else f"{fmt.number(c.usage_temperature_c)} °C"
     in_use = "" if c.time_in_use_days is None else f"{fmt.number(c.time_in_use_days)} d"
@@ -67,32 +68,45 @@ def _summary(c: Complaint) -> ComplaintSummary:
     )
 
 
-def _floats(data: bytes, dtype: str, shape: str) -> tuple[float, ...]:
-    return tuple(np.asarray(traces.decode(data, dtype, shape), dtype=np.float64).tolist())
+def _floats(channel: ChannelRead) -> tuple[float, ...]:
+    # ``assemble_report`` loads the complaint with its samples, so ``data`` is never None here.
+    assert channel.data is not None
+    data = traces.decode(channel.data, channel.dtype, channel.shape)
+    return tuple(np.asarray(data, dtype=np.float64).tolist())
 
 
-def _run(run: Run) -> RunData:
+def measurement_row(
+    run_id: str, step: str, m: Measurement | MeasurementRead, comparison: str
+) -> MeasurementRow:
+    """A stored measurement as a report row (the report and the service's run page); the
+    caller decides how much of the engine's ``comparison`` text a reader sees."""
+    return MeasurementRow(
+        run_id=run_id,
+        step=step,
+        name=m.name,
+        value=m.value,
+        unit=m.unit,
+        low=m.low,
+        high=m.high,
+        low_inclusive=m.low_inclusive,
+        high_inclusive=m.high_inclusive,
+        verdict=verdict_named(m.verdict),
+        instrument=m.instrument,
+        timestamp=m.measured_at,
+        text_value=m.text_value,
+        comparison=comparison,
+        nominal=m.nominal,
+        marginal_low=m.marginal_low,
+        marginal_high=m.marginal_high,
+    )
+
+
+def _run(run: RunRead) -> RunData:
     run_id = str(run.id)
     steps = []
     for s in run.steps:
         rows = tuple(
-            MeasurementRow(
-                run_id=run_id,
-                step=s.name,
-                name=m.name,
-                value=m.value,
-                unit=m.unit,
-                low=m.low,
-                high=m.high,
-                low_inclusive=m.low_inclusive,
-                high_inclusive=m.high_inclusive,
-                verdict=verdict_named(m.verdict),
-                instrument=m.instrument,
-                timestamp=m.measured_at,
-                text_value=m.text_value,
-                comparison=customer_text(m.comparison),
-            )
-            for m in s.measurements
+            measurement_row(run_id, s.name, m, customer_text(m.comparison)) for m in s.measurements
         )
         plots = []
         for t in s.traces:
@@ -103,9 +117,9 @@ def _run(run: Run) -> RunData:
             plots.append(
                 TraceData(
                     t.name,
-                    _floats(time.data, time.dtype, time.shape),
+                    _floats(time),
                     tuple(
-                        TraceChannel(c.name, c.unit, _floats(c.data, c.dtype, c.shape))
+                        TraceChannel(c.name, c.unit, _floats(c))
                         for c in sorted(channels.values(), key=lambda c: c.idx)
                     ),
                 )
@@ -141,7 +155,7 @@ def _run(run: Run) -> RunData:
     )
 
 
-def _disposition(row: ReturnedUnit, unit: UnitData) -> str:
+def _disposition(row: UnitRead, unit: UnitData) -> str:
     """The unit's disposition as the report states it: QA's confirmed decision, or a proposal
     that a valid run in the report still makes (a proposal of an invalid run is not evidence)."""
     if not row.disposition:
@@ -153,7 +167,7 @@ def _disposition(row: ReturnedUnit, unit: UnitData) -> str:
 
 
 def _evidence(
-    session: Session, complaint: Complaint, evidence_runs: set[int]
+    session: Session, complaint: ComplaintRead, evidence_runs: set[int]
 ) -> tuple[EvidenceFile, ...]:
     """Every evidence file of the complaint and of its valid runs, in a fixed order (unit, run,
     step, id). Files of runs set aside (invalid, aborted, still running) are not evidence, and a
@@ -212,10 +226,10 @@ def assemble_report(
     aborted runs are listed under ``set_aside`` with the reason, their measurements and files
     left out of the report.
     """
-    complaint = load_complaint(session, complaint_id)
+    complaint = load_complaint(session, complaint_id, samples=True)
     invalid = invalidations(session, (run.id for run in complaint.runs))
     serials = {u.id: u.serial for u in complaint.units}
-    runs_by_unit: dict[int, list[Run]] = {}
+    runs_by_unit: dict[int, list[RunRead]] = {}
     set_aside: list[tuple[tuple[str, object, int], SetAsideRun]] = []
     for run in complaint.runs:
         mark = standing(run, invalid.get(run.id))

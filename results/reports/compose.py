@@ -47,6 +47,7 @@ MEASUREMENT_WIDTHS = (0.11, 0.13, 0.08, 0.05, 0.14, 0.12, 0.24, 0.13)
 DIAGNOSIS_WIDTHS = (0.12, 0.12, 0.16, 0.4, 0.2)
 SIGNATURE_WIDTHS = (0.2, 0.12, 0.16, 0.52)
 ANNEX_WIDTHS = (0.05, 0.2, 0.1, 0.08, 0.37, 0.1, 0.05, 0.05)
+LIMITS_COLUMN = 4
 VERDICT_COLUMN = 5
 """The measurement table's verdict column: coloured by verdict, with the reason under it."""
 
@@ -70,6 +71,23 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
     ]
 
 
+def limits_note(row: MeasurementRow, t: Catalogue) -> str:
+    """The nominal value and the marginal band, printed under the limits: the band a value may
+    sit in and still be marked marginal is part of how the row was judged."""
+    parts = []
+    if row.nominal is not None:
+        parts.append(t.format("limits.nominal", value=fmt.with_unit(row.nominal, row.unit)))
+    if row.marginal_low is not None or row.marginal_high is not None:
+        parts.append(
+            t.format(
+                "limits.marginal",
+                low=fmt.with_unit(row.marginal_low, row.unit) or "-",
+                high=fmt.with_unit(row.marginal_high, row.unit) or "-",
+            )
+        )
+    return "; ".join(parts)
+
+
 def measurement_headers(t: Catalogue) -> list[str]:
     keys = ("step", "measurement", "value", "unit", "limits", "verdict")
     return [t[f"col.{k}"] for k in (*keys, "instrument", "timestamp")]
@@ -87,7 +105,13 @@ def verdict_reason(row: MeasurementRow) -> str:
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     text = measurement_cells(m, t)
     verdict = Cell(text[VERDICT_COLUMN], tip=customer_text(m.comparison), note=verdict_reason(m))
-    cells: tuple[CellValue, ...] = (*text[:VERDICT_COLUMN], verdict, *text[VERDICT_COLUMN + 1 :])
+    limits = Cell(text[LIMITS_COLUMN], note=limits_note(m, t))
+    cells: tuple[CellValue, ...] = (
+        *text[:LIMITS_COLUMN],
+        limits,
+        verdict,
+        *text[VERDICT_COLUMN + 1 :],
+    )
     return Row(cells, anchor=m.anchor, tone=m.verdict.name.lower())
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-SIGNIFICANT_DIGITS = 6
+from procedures.number_text import number_text
 
 
 def number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.{SIGNIFICANT_DIGITS}g}"
+    """``procedures.number_text``'s form (the engine's comparison text uses it too)."""
+    return "" if value is None else number_text(value)
 
 
 def timestamp(value: datetime | None) -> str:
@@ -36,6 +35,13 @@ def day(value: date | datetime | None) -> str:
 
 def integer(value: int | None) -> str:
     return "" if value is None else str(value)
+
+
+def with_unit(value: float | None, unit: str) -> str:
+    """``3.7 V``; empty without a value."""
+    if value is None:
+        return ""
+    return f"{number(value)} {unit}" if unit else number(value)
 
 
 def limits(

@@ -80,6 +80,10 @@ class MeasurementRow:
     timestamp: datetime
     text_value: str | None = None
     comparison: str = ""
+    nominal: float | None = None
+    marginal_low: float | None = None
+    marginal_high: float | None = None
+    """The marginal band inside the limits (a value beyond it passes, marked marginal)."""
 
     @property
     def anchor(self) -> str:

@@ -284,6 +284,13 @@ class _Walker:
                 f'{anchor}<font color="{colour}">{self.rich(value.content)}</font><br/>'
                 f'<font size="6" color="{NOTE_COLOUR}">{escape(value.note)}</font>',
             )
+        if value.note:  # e.g. the nominal value and marginal band under the limits
+            return _p(
+                "",
+                self.s.cell,
+                f"{anchor}{self.rich(value.content)}<br/>"
+                f'<font size="6" color="{NOTE_COLOUR}">{escape(value.note)}</font>',
+            )
         if anchor or isinstance(value.content, node.Rich):
             return _p("", self.s.cell, anchor + self.rich(value.content) or " ")
         return value.content

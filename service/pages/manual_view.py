@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from results.major import ACCEPTANCE_TYPES, OverdueStage, major_for, overdue
 from results.manual_models import ApprovedPromise, CustomerReply, MajorComplaint
 from results.models import Attachment, Complaint
+from results.read_model import ComplaintRead
 from results.replies import check_reply, overdue_follow_ups
 from service.major_view import major_dict
 from service.store import Store
 
 
 def manual_context(
-    session: Session, complaint: Complaint, store: Store, now: datetime
+    session: Session, complaint: Complaint | ComplaintRead, store: Store, now: datetime
 ) -> dict[str, Any]:
     major = major_for(session, complaint.id)
     replies = list(

@@ -18,22 +18,23 @@ from results.errors import NotFound
 from results.models import (
     Attachment,
     Complaint,
-    Measurement,
     Report,
-    ReturnedUnit,
     Run,
-    Step,
-    Trace,
 )
+from results.read_model import RunRead, StepRead, TraceRead, UnitRead
 from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
+from results.reports.assemble import measurement_row
+from results.reports.compose import (
+    limits_note,
+    measurement_cells,
+    measurement_headers,
+    verdict_reason,
+)
 from results.reports.fonts import font_path
-from results.reports.html import measurement_cells, measurement_headers, verdict_reason
 from results.reports.labels import catalogue
-from results.reports.model import MeasurementRow
 from results.run_validity import invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
-from results.verdict_names import verdict_named
 from service.api.params import RowId, Sha256
 from service.approvals import sign_as
 from service.attaching import Owner, attach_upload
@@ -127,7 +128,7 @@ def complaint_list(request: Request, status: str | None = None) -> HTMLResponse:
     )
 
 
-def _latest_finished(runs: list[Run]) -> Run | None:
+def _latest_finished(runs: list[RunRead]) -> RunRead | None:
     finished = [r for r in runs if r.status == "finished"]
     return max(finished, key=lambda r: (r.started_at, r.id)) if finished else None
 
@@ -140,7 +141,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
         complaint = load_complaint(session, get_complaint(session, number).id)
         calendar = Calendar.load(session)
         clocks = [(c, c.state(now)) for c in sla_clocks(complaint, calendar)]
-        runs_by_unit: dict[int, list[Run]] = {}
+        runs_by_unit: dict[int, list[RunRead]] = {}
         for run in complaint.runs:
             runs_by_unit.setdefault(run.unit_id, []).append(run)
         units = [
@@ -150,7 +151,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
         invalid = invalidations(session, (r.id for r in complaint.runs))
         standings = {r.id: standing(r, invalid.get(r.id)).value for r in complaint.runs}
         summaries = {u.id: summarise_unit(runs, invalid) for u, runs in units}
-        plots: list[tuple[ReturnedUnit, Run, Step, Trace]] = []
+        plots: list[tuple[UnitRead, RunRead, StepRead, TraceRead]] = []
         for unit, runs in units:
             latest = _latest_finished([r for r in runs if standings[r.id] == "valid"])
             if latest is not None:
@@ -203,25 +204,6 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
     return html
 
 
-def _row(run_id: int, step: Step, m: Measurement) -> MeasurementRow:
-    return MeasurementRow(
-        run_id=str(run_id),
-        step=step.name,
-        name=m.name,
-        value=m.value,
-        unit=m.unit,
-        low=m.low,
-        high=m.high,
-        low_inclusive=m.low_inclusive,
-        high_inclusive=m.high_inclusive,
-        verdict=verdict_named(m.verdict),
-        instrument=m.instrument,
-        timestamp=m.measured_at,
-        text_value=m.text_value,
-        comparison=m.comparison,
-    )
-
-
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(run_id: RowId, request: Request) -> HTMLResponse:
     user, token = page_user(request)
@@ -229,7 +211,11 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound("run", run_id)
-        rows = [_row(run.id, step, m) for step in run.steps for m in step.measurements]
+        rows = [
+            measurement_row(str(run.id), step.name, m, m.comparison)
+            for step in run.steps
+            for m in step.measurements
+        ]
         attachments = list(session.scalars(select(Attachment).where(Attachment.run_id == run.id)))
         t_report = catalogue(locale_of(request))
         table = [
@@ -238,6 +224,7 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
                 f"v-{row.verdict.name.lower()}",
                 row.comparison,
                 verdict_reason(row),
+                limits_note(row, t_report),
             )
             for row in rows
         ]

@@ -22,7 +22,7 @@ from results.measurement_schema import (
     stored_values,
 )
 from results.models import Measurement
-from results.readback import MeasurementView
+from results.read_model import MeasurementRead as MeasurementView
 from results.recorder import DatabaseRecorder
 from results.verdict_names import verdict_named
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pypdf
 import pytest
@@ -20,6 +21,7 @@ from results.reports.compose import compose_report
 from results.reports.consistency import html_text
 from results.reports.html import render_html
 from results.reports.labels import catalogue
+from results.reports.model import ReportData
 from results.reports.pdf import render_pdf
 
 
@@ -95,3 +97,28 @@ def test_a_link_to_a_place_the_pdf_lacks_is_drawn_as_text() -> None:
     assert walker.rich(node.Rich((node.Link("R9999", "run-R9999"),))) == "R9999"
     assert walker.rich(node.Rich((node.Link("R0000", "run-R0000"),))).startswith('<a href="#run-')
     assert len(walker.blocks((orphan,))) == 2
+
+
+def _with_band(data: ReportData) -> ReportData:
+    """The sample with a nominal value and a marginal band on its first measurement."""
+    unit = data.units[0]
+    run = unit.runs[0]
+    step = run.steps[0]
+    first = replace(step.measurements[0], nominal=3.7, marginal_low=3.1, marginal_high=4.15)
+    step = replace(step, measurements=(first, *step.measurements[1:]))
+    run = replace(run, steps=(step, *run.steps[1:]))
+    unit = replace(unit, runs=(run, *unit.runs[1:]))
+    return replace(data, units=(unit, *data.units[1:]))
+
+
+def test_nominal_and_marginal_band_show_under_the_limits_in_both_back_ends() -> None:
+    data = _with_band(sample_report(1, locale="en"))
+    unit = data.units[0].runs[0].steps[0].measurements[0].unit
+    expected = [f"nominal 3.7 {unit}", f"marginal below 3.1 {unit}, above 4.15 {unit}"]
+    html = _squeezed(html_text(render_html(data)))
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(data)))
+    pdf = _squeezed("".join(page.extract_text() for page in reader.pages))
+    for text in expected:
+        assert _squeezed(text) in html and _squeezed(text) in pdf
+    plain = sample_report(1, locale="en")
+    assert "nominal" not in html_text(render_html(plain))
