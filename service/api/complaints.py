@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from instruments.quantity_field import QuantityRule
-from instruments.units import Quantity
 from results.calendar import Calendar
+from results.complaint_form import ComplaintFormIn
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     ComplaintForm,
@@ -30,33 +29,7 @@ from service.auth import QA_ONLY, Reader, Writer, check_role, store_of
 from service.views import complaint_dict, run_summary, sla_summary, unit_dict
 
 router = APIRouter(prefix="/api", tags=["complaints"])
-Text200 = Annotated[str, Field(max_length=200)]
-Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
-QuantityText = Annotated[Quantity, QuantityRule(None, plain_text_only=True)]
-"""A number and a unit (``35 degC``, ``3 month``): no arithmetic reaches pint's parser.
-
-Any dimension passes here: the complaint form's own check names the unit each field needs.
-"""
-
-
-class ComplaintIn(BaseModel):
-    customer: Text200
-    product_model: Annotated[str, Field(max_length=100)]
-    shipped_qty: Count
-    defect_qty: Count
-    symptom: str
-    received_at: datetime
-    received_by: Annotated[str, Field(max_length=100)]
-    severity: str | None = None
-    project: Text200 = ""
-    product_spec: Text200 = ""
-    shipment_date: date | None = None
-    symptom_other: Annotated[str, Field(max_length=2000)] = ""
-    usage_temperature: QuantityText | None = None
-    time_in_use: QuantityText | None = None
-    usage_location: Text200 = ""
-    stock_on_hand_qty: Count | None = None
-    customer_demands: Annotated[str, Field(max_length=4000)] = ""
+ComplaintIn = ComplaintFormIn  # the one complaint form model (results.complaint_form)
 
 
 class TransitionIn(BaseModel):
@@ -86,7 +59,7 @@ def _with_sla(c: Complaint, calendar: Calendar, now: datetime) -> dict[str, Any]
 
 @router.post("/complaints", status_code=201)
 def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[str, Any]:
-    form = ComplaintForm(**dict(body))  # the fields as validated: quantities, not their text
+    form = ComplaintForm(**body.form_fields())
     with store_of(request).sessions.begin() as session:
         complaint = register_complaint(session, form, actor=who.name)
         return _with_sla(complaint, Calendar.load(session), datetime.now(UTC))
