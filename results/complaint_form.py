@@ -58,7 +58,7 @@ class FaultStage(enum.StrEnum):
 
 Text200 = Annotated[str, Field(max_length=200)]
 Text4000 = Annotated[str, Field(max_length=4000)]
-Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Count = Annotated[int, Field(le=1_000_000_000)]  # minimums: the store's check words them
 QuantityText = Annotated[Quantity, QuantityRule(None, plain_text_only=True)]
 """A number and a unit (``35 degC``, ``3 month``): no arithmetic reaches pint's parser.
 

@@ -49,6 +49,7 @@ def sla_state(complaint: Complaint, calendar: Calendar, now: datetime) -> SlaSta
 
 
 SORT_COLUMNS = {
+    "id": Complaint.id,
     "received_at": Complaint.received_at,
     "number": Complaint.number,
     "customer": Complaint.customer,
@@ -94,7 +95,7 @@ def _sla(value: SlaState | str | None) -> SlaState | None:
         raise ValidationError("sla", f"unknown state {value!r}", f"use one of: {allowed}") from None
 
 
-def _filtered(f: ComplaintFilter, sla: SlaState | None) -> Select[tuple[Complaint]]:
+def _filtered(f: ComplaintFilter, sla: SlaState | None) -> Select[Complaint]:
     query = select(Complaint)
     for column, value in (
         (Complaint.number, f.number),
@@ -124,7 +125,7 @@ def _filtered(f: ComplaintFilter, sla: SlaState | None) -> Select[tuple[Complain
     return query
 
 
-def _ordered(query: Select[tuple[Complaint]], sort: str) -> Select[tuple[Complaint]]:
+def _ordered(query: Select[Complaint], sort: str) -> Select[Complaint]:
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
     column = SORT_COLUMNS.get(key)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from results.calendar import Calendar
 from results.complaint_form import ComplaintFormIn
+from results.complaint_query import ComplaintFilter, find_complaints
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     ComplaintForm,
@@ -69,30 +70,40 @@ def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[s
 def list_complaints(
     request: Request,
     who: Reader,
+    number: str | None = None,
     status: str | None = None,
     customer: str | None = None,
     product_model: str | None = None,
+    lot: str | None = None,
+    symptom: str | None = None,
     severity: str | None = None,
+    channel: str | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
     sla: Annotated[str | None, Query(description="running, overdue, missed, met")] = None,
+    sort: str = "-received_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    query = select(Complaint).order_by(Complaint.received_at.desc(), Complaint.id.desc())
-    for column, value in (
-        (Complaint.status, status),
-        (Complaint.customer, customer),
-        (Complaint.product_model, product_model),
-        (Complaint.severity, severity),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    """The same filters as `packbench complaint list`, applied in SQL (``find_complaints``)."""
+    wanted = ComplaintFilter(
+        number=number,
+        customer=customer,
+        product_model=product_model,
+        lot=lot,
+        symptom=symptom,
+        severity=severity,
+        status=status,
+        channel=channel,
+        received_from=received_from,
+        received_to=received_to,
+        sla=sla,
+    )
     now = datetime.now(UTC)
     with store_of(request).sessions() as session:
+        page = find_complaints(session, wanted, sort=sort, limit=limit, offset=offset, now=now)
         calendar = Calendar.load(session)
-        rows = [_with_sla(c, calendar, now) for c in session.scalars(query)]
-    if sla is not None:
-        rows = [r for r in rows if r["sla"]["state"] == sla]
-    return {"total": len(rows), "items": rows[offset : offset + limit]}
+        return {"total": page.total, "items": [_with_sla(c, calendar, now) for c in page.items]}
 
 
 @router.get("/complaints/{number}")
