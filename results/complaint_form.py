@@ -113,7 +113,9 @@ EDITABLE_FIELDS = frozenset(ComplaintFormIn.model_fields) - {"received_by"}
 
 def _first_problem(exc: pydantic.ValidationError) -> ValidationError:
     """The first pydantic error as the store's ``ValidationError`` (field, problem, fix)."""
-    error = exc.errors()[0]
+    errors = exc.errors()
+    # a misspelt key explains the "missing" field it was meant to be: name it first
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     field = ".".join(str(part) for part in error["loc"]) or "form"
     if error["type"] == "missing":
         return ValidationError(field, "is missing", f"fill in the {field.replace('_', ' ')}")
