@@ -21,7 +21,6 @@ from types import FrameType
 from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.answers_check import check_answers_file, check_dimensions
@@ -40,7 +39,8 @@ from bench.cli_common import (
     station_option,
     store_options,
 )
-from bench.cli_major import major, register_major, would_be_major
+from bench.cli_complaints import check_model, complaint_edit, complaint_list, complaint_new
+from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
@@ -83,17 +83,14 @@ from bench.station import CheckResult as InstrumentCheck
 from bench.station import check_station
 from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
-from procedures.specs import PackSpec, load_builtin_specs
+from procedures.specs import PackSpec
 from results.attachments import EvidenceStore
 from results.complaints import (
-    ComplaintForm,
     add_returned_unit,
     get_complaint,
-    register_complaint,
 )
-from results.errors import NotFound, ResultsError, ValidationError
+from results.errors import NotFound, ResultsError
 from results.journaled_recorder import is_store_outage
-from results.models import Complaint
 from results.verify import verify_store
 
 _station_option = station_option
@@ -233,155 +230,6 @@ def complaint() -> None:
     """Register, list and show complaints."""
 
 
-_SYMPTOM_HELP = (
-    "One of: no_power_on, no_charge_discharge, shuts_off_after_power_on, no_voltage_or_high_ir, "
-    "appearance, dimensions, short_circuit_fire, explosion, leakage, other."
-)
-
-_FORM_OPTIONS = {
-    "customer": "--customer",
-    "product_model": "--model",
-    "shipped_qty": "--shipped",
-    "defect_qty": "--defect",
-    "symptom": "--symptom",
-    "severity": "--severity",
-    "received_by": "--received-by",
-    "received_at": "--received-at",
-    "customer_demands": "--demands",
-}
-"""The form's field names as the technician typed them: an error must name the option to fix."""
-
-
-def _check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -> None:
-    """A typo in the model would only surface at the first run, after the units were logged."""
-    known = sorted(load_builtin_specs())
-    if model in known or allow_unknown:
-        return
-    hint = " (or add --custom-model and give --spec FILE to every run)" if custom_hint else ""
-    raise InputError(
-        f"--model {model!r}: no built-in pack spec of that name; use one of: {', '.join(known)}"
-        + hint
-    )
-
-
-@complaint.command("new")
-@click.option(
-    "--customer", type=CleanText(), required=True, help="Customer name, as on the complaint form."
-)
-@click.option(
-    "--model",
-    "product_model",
-    type=CleanText(),
-    required=True,
-    help="Product (pack spec) model, e.g. PB-1S2P-18650-5200.",
-)
-@click.option(
-    "--custom-model",
-    is_flag=True,
-    help="Accept a --model without a built-in spec (its runs then need --spec FILE).",
-)
-@click.option("--shipped", "shipped_qty", type=Count(), required=True, help="Units shipped.")
-@click.option("--defect", "defect_qty", type=Count(), required=True, help="Units complained about.")
-@click.option("--symptom", type=CleanText(), required=True, help=_SYMPTOM_HELP)
-@click.option(
-    "--severity",
-    type=CleanText(),
-    help="severe, general or occasional. Required, except for short_circuit_fire, explosion and "
-    "leakage (always severe).",
-)
-@click.option("--severe", is_flag=True, help="Same as --severity severe.")
-@click.option(
-    "--key-customer", is_flag=True, help="A key customer: severe means a major complaint."
-)
-@click.option("--received-by", type=CleanText(), required=True, help="Who took the complaint.")
-@click.option("--received-at", type=CleanText(), help="ISO date-time (default: now, UTC).")
-@click.option("--demands", type=CleanText(2000), default="", help="What the customer asks for.")
-@_station_option
-@_json_option
-def complaint_new(
-    customer: str,
-    product_model: str,
-    custom_model: bool,
-    shipped_qty: int,
-    defect_qty: int,
-    symptom: str,
-    severity: str | None,
-    severe: bool,
-    key_customer: bool,
-    received_by: str,
-    received_at: str | None,
-    demands: str,
-    station_file: Path | None,
-    as_json: bool,
-) -> int:
-    """Register a complaint (the maker's complaint form) and print its number.
-
-    Short-circuit/fire, explosion and leakage (or --severe --key-customer) are major complaints:
-    they are escalated at once, and the emergency group of the station's [notifications] section
-    is alerted through its channel; what was sent is printed. See `packbench major --help`.
-    """
-    if severe:
-        if severity not in (None, "severe"):
-            raise InputError(f"--severe contradicts --severity {severity}; give one of them")
-        severity = "severe"
-    config = _station(station_file)
-    when = _datetime(received_at, "--received-at")
-    _check_model(product_model, custom_model)
-    form = ComplaintForm(
-        customer=customer,
-        product_model=product_model,
-        shipped_qty=shipped_qty,
-        defect_qty=defect_qty,
-        symptom=symptom,
-        received_at=when,
-        received_by=received_by,
-        severity=severity,
-        customer_demands=demands,
-    )
-    try:
-        if would_be_major(symptom, severity, key_customer=key_customer):
-            return register_major(config, form, key_customer=key_customer, as_json=as_json)
-        sessions = open_store_for(config)
-        with sessions.begin() as session:
-            number = register_complaint(session, form, actor=config.operator).number
-    except ValidationError as exc:
-        option = _FORM_OPTIONS.get(exc.field, exc.field)
-        raise InputError(str(exc).replace(exc.field, option, 1)) from None
-    if as_json:
-        _emit({"complaint": number})
-    else:
-        click.echo(number)
-    return EXIT_PASS
-
-
-@complaint.command("list")
-@_station_option
-@_json_option
-def complaint_list(station_file: Path | None, as_json: bool) -> int:
-    """List the registered complaints, newest first."""
-    sessions = open_store_for(_station(station_file))
-    with sessions() as session:
-        rows = [
-            {
-                "complaint": c.number,
-                "customer": c.customer,
-                "product_model": c.product_model,
-                "symptom": c.symptom,
-                "status": c.status,
-                "units": len(c.units),
-            }
-            for c in session.scalars(select(Complaint).order_by(Complaint.id.desc()))
-        ]
-    if as_json:
-        _emit(rows)
-    for row in rows if not as_json else []:
-        click.echo(
-            f"{row['complaint']}  {row['status']:<12} {row['units']:>3} unit(s)  "
-            f"{row['product_model']}  {row['customer']}  ({row['symptom']})"
-        )
-    return EXIT_PASS
-
-
 @complaint.command("show")
 @click.argument("number")
 @_station_option
@@ -489,7 +337,7 @@ def unit_add(
     """Log returned units (SERIALS) under a complaint."""
     config = _station(station_file)
     if product_model:
-        _check_model(product_model, allow_unknown=False, custom_hint=False)
+        check_model(product_model, allow_unknown=False, custom_hint=False)
     sessions = open_store_for(config)
     with sessions.begin() as session:
         try:
@@ -676,6 +524,9 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+complaint.add_command(complaint_new)
+complaint.add_command(complaint_list)
+complaint.add_command(complaint_edit)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -8,6 +8,7 @@ together with the complaint, so a refused form never burns a number.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from instruments.quantity_field import Problem, QuantityProblem, QuantityRule
 from instruments.units import Quantity, UnitMismatchError, as_magnitude
 from results import audit
 from results.calendar import PLANT_TZ
+from results.complaint_form import Channel, ComplaintType, FaultStage
 from results.complaint_status import ComplaintStatus
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
@@ -33,7 +35,7 @@ from results.models import (
 )
 
 SERIES = "CC"
-_E = TypeVar("_E", Symptom, Severity)
+_E = TypeVar("_E", bound=enum.StrEnum)
 SAFETY_SYMPTOMS = frozenset({Symptom.SHORT_CIRCUIT_FIRE, Symptom.EXPLOSION, Symptom.LEAKAGE})
 CLOCK_SKEW = timedelta(minutes=5)
 USAGE_TEMPERATURE_RANGE_C = (-60.0, 150.0)
@@ -65,6 +67,13 @@ class ComplaintForm:
     usage_location: str = ""
     stock_on_hand_qty: int | None = None
     customer_demands: str = ""
+    channel: Channel | str | None = None
+    complaint_type: ComplaintType | str | None = None
+    fault_stage: FaultStage | str | None = None
+    customer_tests: str = ""
+    assembly_process: str = ""
+    replacement_needed: bool | None = None
+    samples_returned: bool | None = None
 
 
 def _text(field: str, value: object, *, required: bool, limit: int) -> str:
@@ -114,8 +123,36 @@ def _enum(field: str, value: object, enum: type[_E]) -> _E:
         raise ValidationError(field, f"unknown value {value!r}", f"use one of: {allowed}") from None
 
 
+def _optional_enum(field: str, value: object, enum_type: type[_E]) -> str | None:
+    return None if value is None else _enum(field, value, enum_type).value
+
+
+def _flag(field: str, value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValidationError(field, f"{value!r} is not yes or no", "give true or false")
+
+
+def _intake(form: ComplaintForm) -> dict[str, Any]:
+    """The intake fields of issue 14 (channel, type, fault stage, tests, assembly, stock)."""
+    return {
+        "channel": _optional_enum("channel", form.channel, Channel),
+        "complaint_type": _optional_enum("complaint_type", form.complaint_type, ComplaintType),
+        "fault_stage": _optional_enum("fault_stage", form.fault_stage, FaultStage),
+        "customer_tests": _text("customer_tests", form.customer_tests, required=False, limit=4000)
+        or None,
+        "assembly_process": _text(
+            "assembly_process", form.assembly_process, required=False, limit=4000
+        )
+        or None,
+        "replacement_needed": _flag("replacement_needed", form.replacement_needed),
+        "samples_returned": _flag("samples_returned", form.samples_returned),
+    }
+
+
 def validate_form(form: ComplaintForm, *, now: datetime) -> dict[str, Any]:
     """The column values of a valid form, or ``ValidationError`` for the first bad field."""
+    intake = _intake(form)
     symptom = _enum("symptom", form.symptom, Symptom)
     if form.severity is None:
         if symptom not in SAFETY_SYMPTOMS:
@@ -185,7 +222,7 @@ def validate_form(form: ComplaintForm, *, now: datetime) -> dict[str, Any]:
         "severity": severity.value,
         "received_at": received,
         "received_by": _text("received_by", form.received_by, required=True, limit=100),
-    }
+    } | intake
 
 
 def next_number(session: Session, *, year: int, series: str = SERIES) -> str:

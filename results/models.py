@@ -139,6 +139,13 @@ class ComplaintCounter(Base):
 
 class Complaint(Base):
     __tablename__ = "complaint"
+    __table_args__ = (  # the filters and the default order of `complaint list` (revision 0008)
+        Index("ix_complaint_received_at_id", "received_at", "id"),
+        Index("ix_complaint_customer", "customer"),
+        Index("ix_complaint_product_model", "product_model"),
+        Index("ix_complaint_symptom", "symptom"),
+        Index("ix_complaint_severity", "severity"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     customer: Mapped[str] = mapped_column(String(200))
@@ -171,6 +178,14 @@ class Complaint(Base):
     closure_note: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # intake (issue 14 item 1); nullable: complaints registered before revision 0008 lack them
+    channel: Mapped[str | None] = mapped_column(String(16), index=True)
+    complaint_type: Mapped[str | None] = mapped_column(String(16))
+    fault_stage: Mapped[str | None] = mapped_column(String(32))
+    customer_tests: Mapped[str | None] = mapped_column(Text)
+    assembly_process: Mapped[str | None] = mapped_column(Text)
+    replacement_needed: Mapped[bool | None] = mapped_column(Boolean)
+    samples_returned: Mapped[bool | None] = mapped_column(Boolean)
 
     units: Mapped[list[ReturnedUnit]] = relationship(back_populates="complaint")
     runs: Mapped[list[Run]] = relationship(back_populates="complaint")
@@ -182,7 +197,7 @@ class ReturnedUnit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), index=True)
     serial: Mapped[str] = mapped_column(String(100), index=True)
-    lot: Mapped[str] = mapped_column(String(100), default="")
+    lot: Mapped[str] = mapped_column(String(100), default="", index=True)
     product_model: Mapped[str] = mapped_column(String(100), default="")
     received_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(32), default=UnitStatus.RECEIVED.value)

@@ -84,6 +84,13 @@ def complaint_dict(c: Complaint) -> dict[str, Any]:
         "decided_by": c.decided_by,
         "closure_note": c.closure_note,
         "cancel_reason": c.cancel_reason,
+        "channel": c.channel,
+        "complaint_type": c.complaint_type,
+        "fault_stage": c.fault_stage,
+        "customer_tests": c.customer_tests,
+        "assembly_process": c.assembly_process,
+        "replacement_needed": c.replacement_needed,
+        "samples_returned": c.samples_returned,
     }
 
 

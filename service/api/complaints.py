@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from instruments.quantity_field import QuantityRule
-from instruments.units import Quantity
 from results.calendar import Calendar
+from results.complaint_form import ComplaintFormIn
+from results.complaint_query import ComplaintFilter, find_complaints
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     ComplaintForm,
@@ -30,33 +30,7 @@ from service.auth import QA_ONLY, Reader, Writer, check_role, store_of
 from service.views import complaint_dict, run_summary, sla_summary, unit_dict
 
 router = APIRouter(prefix="/api", tags=["complaints"])
-Text200 = Annotated[str, Field(max_length=200)]
-Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
-QuantityText = Annotated[Quantity, QuantityRule(None, plain_text_only=True)]
-"""A number and a unit (``35 degC``, ``3 month``): no arithmetic reaches pint's parser.
-
-Any dimension passes here: the complaint form's own check names the unit each field needs.
-"""
-
-
-class ComplaintIn(BaseModel):
-    customer: Text200
-    product_model: Annotated[str, Field(max_length=100)]
-    shipped_qty: Count
-    defect_qty: Count
-    symptom: str
-    received_at: datetime
-    received_by: Annotated[str, Field(max_length=100)]
-    severity: str | None = None
-    project: Text200 = ""
-    product_spec: Text200 = ""
-    shipment_date: date | None = None
-    symptom_other: Annotated[str, Field(max_length=2000)] = ""
-    usage_temperature: QuantityText | None = None
-    time_in_use: QuantityText | None = None
-    usage_location: Text200 = ""
-    stock_on_hand_qty: Count | None = None
-    customer_demands: Annotated[str, Field(max_length=4000)] = ""
+ComplaintIn = ComplaintFormIn  # the one complaint form model (results.complaint_form)
 
 
 class TransitionIn(BaseModel):
@@ -86,7 +60,7 @@ def _with_sla(c: Complaint, calendar: Calendar, now: datetime) -> dict[str, Any]
 
 @router.post("/complaints", status_code=201)
 def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[str, Any]:
-    form = ComplaintForm(**dict(body))  # the fields as validated: quantities, not their text
+    form = ComplaintForm(**body.form_fields())
     with store_of(request).sessions.begin() as session:
         complaint = register_complaint(session, form, actor=who.name)
         return _with_sla(complaint, Calendar.load(session), datetime.now(UTC))
@@ -96,30 +70,40 @@ def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[s
 def list_complaints(
     request: Request,
     who: Reader,
+    number: str | None = None,
     status: str | None = None,
     customer: str | None = None,
     product_model: str | None = None,
+    lot: str | None = None,
+    symptom: str | None = None,
     severity: str | None = None,
+    channel: str | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
     sla: Annotated[str | None, Query(description="running, overdue, missed, met")] = None,
+    sort: str = "-received_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    query = select(Complaint).order_by(Complaint.received_at.desc(), Complaint.id.desc())
-    for column, value in (
-        (Complaint.status, status),
-        (Complaint.customer, customer),
-        (Complaint.product_model, product_model),
-        (Complaint.severity, severity),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    """The same filters as `packbench complaint list`, applied in SQL (``find_complaints``)."""
+    wanted = ComplaintFilter(
+        number=number,
+        customer=customer,
+        product_model=product_model,
+        lot=lot,
+        symptom=symptom,
+        severity=severity,
+        status=status,
+        channel=channel,
+        received_from=received_from,
+        received_to=received_to,
+        sla=sla,
+    )
     now = datetime.now(UTC)
     with store_of(request).sessions() as session:
+        page = find_complaints(session, wanted, sort=sort, limit=limit, offset=offset, now=now)
         calendar = Calendar.load(session)
-        rows = [_with_sla(c, calendar, now) for c in session.scalars(query)]
-    if sla is not None:
-        rows = [r for r in rows if r["sla"]["state"] == sla]
-    return {"total": len(rows), "items": rows[offset : offset + limit]}
+        return {"total": page.total, "items": [_with_sla(c, calendar, now) for c in page.items]}
 
 
 @router.get("/complaints/{number}")
