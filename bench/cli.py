@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench.answers_check import check_answers_file, check_dimensions
 from bench.appearance_check import check_answers
+from bench.cli_clocks import complaint_class, complaint_clocks_command, complaint_pause, kpi
 from bench.cli_common import (
     CleanText,
     Count,
@@ -676,6 +677,10 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+cli.add_command(kpi)
+complaint.add_command(complaint_class)
+complaint.add_command(complaint_pause)
+complaint.add_command(complaint_clocks_command)
 
 
 class _Terminated(KeyboardInterrupt):
