@@ -195,22 +195,25 @@ def kpi(
     if wanted is not None:
         period = and_(period, Complaint.severity == wanted.value)
     joined = Complaint.__table__.join(days, days.c.day_no == day_no)
-    outcome: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {}
-    aggregates: list[Any] = [Complaint.severity, func.count().label("n")]
+    # Epochs and deadlines computed once per row in a subquery; the aggregate only compares.
+    columns: list[Any] = [Complaint.severity.label("severity"), Complaint.number.label("number")]
     for target in TARGETS:
-        due_s = received * days.c.w + days.c[f"c_{target.name}"]
-        done = done_columns[target.name]
-        met = and_(done.is_not(None), _epoch(done, dialect) <= due_s)
-        missed = or_(
-            and_(done.is_not(None), _epoch(done, dialect) > due_s),
-            and_(done.is_(None), literal(now_s, Float) > due_s),
+        columns.append(
+            (received * days.c.w + days.c[f"c_{target.name}"]).label(f"due_{target.name}")
         )
-        outcome[target.name] = (met, missed)
+        columns.append(_epoch(done_columns[target.name], dialect).label(f"done_{target.name}"))
+    base = select(*columns).select_from(joined).where(period).subquery("kpi_base")
+    now_value = literal(now_s, Float)
+    outcome: dict[str, ColumnElement[bool]] = {}
+    aggregates: list[Any] = [base.c.severity, func.count().label("n")]
+    for target in TARGETS:
+        due_s, done_s = base.c[f"due_{target.name}"], base.c[f"done_{target.name}"]
+        met = done_s <= due_s
+        missed = or_(done_s > due_s, and_(done_s.is_(None), now_value > due_s))
+        outcome[target.name] = missed
         aggregates.append(func.sum(case((met, 1), else_=0)).label(f"met_{target.name}"))
         aggregates.append(func.sum(case((missed, 1), else_=0)).label(f"missed_{target.name}"))
-    rows = session.execute(
-        select(*aggregates).select_from(joined).where(period).group_by(Complaint.severity)
-    ).all()
+    rows = session.execute(select(*aggregates).group_by(base.c.severity)).all()
     results: dict[str, ClassKpi] = {}
     for row in rows:
         targets = []
@@ -230,14 +233,12 @@ def kpi(
         results[row.severity] = ClassKpi(row.severity, int(row.n), targets)
     if with_missed:
         for target in TARGETS:
-            missed = outcome[target.name][1]
             for severity, number in session.execute(
-                select(Complaint.severity, Complaint.number)
-                .select_from(joined)
-                .where(period, missed)
-                .order_by(Complaint.number)
+                select(base.c.severity, base.c.number)
+                .where(outcome[target.name])
+                .order_by(base.c.number)
             ):
-                by_name = {t.name: t for t in results[severity].targets}
-                by_name[target.name].missed_numbers.append(number)
+                by_name = {t.name: t for t in results[str(severity)].targets}
+                by_name[target.name].missed_numbers.append(str(number))
     order = {s.value: i for i, s in enumerate(Severity)}
     return sorted(results.values(), key=lambda k: order.get(k.complaint_class, 99))
