@@ -66,6 +66,7 @@ TARGETS = (
 _EPOCH_JULIAN = 2440587.5
 _DAY_S = 86400
 _SEARCH_LIMIT_DAYS = 3 * 366
+MAX_PERIOD_DAYS = 5 * 366
 
 
 @dataclass
@@ -205,6 +206,10 @@ def kpi(
     """KPIs of the complaints received on local days ``start`` .. ``end`` (both included)."""
     if end < start:
         raise ValidationError("to", f"{end} is before {start}", "give --to on or after --from")
+    if (end - start).days > MAX_PERIOD_DAYS or end >= date(9000, 1, 1):
+        raise ValidationError(
+            "to", f"{start} .. {end} is too long", f"give at most {MAX_PERIOD_DAYS} days"
+        )
     wanted: Severity | None = None if complaint_class is None else parse_class(complaint_class)
     cal = calendar or Calendar.load(session)
     now_s = (now or datetime.now(UTC)).timestamp()

@@ -137,3 +137,5 @@ def test_kpi_bad_input(sessions: sessionmaker[Session]) -> None:
             kpi(session, date(2026, 1, 1), date(2026, 2, 1), complaint_class="gold")
         with pytest.raises(ValidationError, match="to:"):
             kpi(session, date(2026, 2, 1), date(2026, 1, 1))
+        with pytest.raises(ValidationError, match="too long"):
+            kpi(session, date(1, 1, 1), date(9999, 12, 31))
