@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from results import audit
 from results.calendar import PLANT_TZ
 from results.clock_models import ClockEvent, ClockPause
+from results.complaints import CLOCK_SKEW
 from results.errors import NotFound, ValidationError
 from results.major.ledger import checked_actor
 from results.models import Complaint
@@ -46,8 +47,11 @@ def _enum(field: str, value: object, kind: type[_E]) -> _E:
 
 
 def _aware(field: str, value: datetime) -> datetime:
+    """An aware time, not in the future (beyond clock skew): clocks record what happened."""
     if value.tzinfo is None:
         raise ValidationError(field, "naive datetime", "give a time with its zone (UTC)")
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValidationError(field, f"{value.isoformat()} is in the future", "give a past time")
     return value.astimezone(UTC)
 
 
