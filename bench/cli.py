@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench.answers_check import check_answers_file, check_dimensions
 from bench.appearance_check import check_answers
+from bench.cli_clocks import complaint_class, complaint_clocks_command, complaint_pause, kpi
 from bench.cli_common import (
     CleanText,
     Count,
@@ -527,6 +528,10 @@ cli.add_command(invalidate)
 complaint.add_command(complaint_new)
 complaint.add_command(complaint_list)
 complaint.add_command(complaint_edit)
+cli.add_command(kpi)
+complaint.add_command(complaint_class)
+complaint.add_command(complaint_pause)
+complaint.add_command(complaint_clocks_command)
 
 
 class _Terminated(KeyboardInterrupt):

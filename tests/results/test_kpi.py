@@ -1,0 +1,141 @@
+"""KPIs of a generated year of 2,000 complaints against an independent count in Python."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from results.calendar import PLANT_TZ, Calendar, set_calendar_day
+from results.errors import ValidationError
+from results.kpi import TARGETS, kpi
+from results.models import Complaint
+
+HOLIDAYS = {date(2026, 1, 1), date(2026, 2, 16), date(2026, 2, 17), date(2026, 5, 1)}
+MAKE_UP = {date(2026, 2, 14), date(2026, 5, 9)}
+NOW = datetime(2027, 1, 10, tzinfo=UTC)
+
+
+def _later(
+    rng: random.Random, received: datetime, max_days: float, missing: float = 0.0
+) -> datetime | None:
+    if rng.random() < missing:
+        return None
+    return received + timedelta(seconds=rng.randrange(60, int(max_days * 86400)))
+
+
+def _year(rng: random.Random, n: int = 2000) -> list[dict[str, object]]:
+    """Complaints received through 2026; some done late, some never, a few cancelled."""
+    start = datetime(2026, 1, 1, tzinfo=PLANT_TZ).astimezone(UTC)
+    rows: list[dict[str, object]] = []
+    for i in range(n):
+        received = start + timedelta(seconds=rng.randrange(0, 365 * 86400))
+
+        registered = _later(rng, received, 2.5)
+        decided = _later(rng, received, 9, 0.05)
+        closed = None if decided is None else _later(rng, received, 25, 0.08)
+        if closed is not None and decided is not None and closed < decided:
+            closed = decided + timedelta(hours=1)
+        rows.append(
+            {
+                "number": f"CC-2026-{i:05d}",
+                "customer": "Acme",
+                "product_model": "PB-1",
+                "shipped_qty": 10,
+                "defect_qty": 1,
+                "symptom": "no_power_on",
+                "severity": rng.choice(["severe", "general", "occasional"]),
+                "received_at": received,
+                "received_by": "li.na",
+                "registered_at": registered,
+                "registered_by": "li.na",
+                "status": "registered",
+                "decided_at": decided,
+                "closed_at": closed,
+                "cancelled_at": received + timedelta(days=1) if rng.random() < 0.02 else None,
+                "project": "",
+                "product_spec": "",
+                "symptom_other": "",
+                "usage_location": "",
+                "customer_demands": "",
+            }
+        )
+    return rows
+
+
+def _independent(
+    rows: list[dict[str, object]], cal: Calendar, first: date, last: date, severity: str | None
+) -> dict[tuple[str, str], tuple[int, int, list[str]]]:
+    met: dict[tuple[str, str], int] = defaultdict(int)
+    missed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    done_of = {
+        "registered": "registered_at",
+        "investigated": "decided_at",
+        "closed": "closed_at",
+        "all_closed": "closed_at",
+    }
+    for row in rows:
+        received = row["received_at"]
+        assert isinstance(received, datetime)
+        day = received.astimezone(PLANT_TZ).date()
+        if row["cancelled_at"] is not None or not first <= day <= last:
+            continue
+        if severity is not None and row["severity"] != severity:
+            continue
+        for target in TARGETS:
+            due = cal.add_working_days(received, target.working_days)
+            done = row[done_of[target.name]]
+            key = (str(row["severity"]), target.name)
+            assert done is None or isinstance(done, datetime)
+            met[key] += 0  # a pending one still makes its class and target appear
+            if done is not None and done <= due:
+                met[key] += 1
+            elif done is not None or due < NOW:
+                missed[key].append(str(row["number"]))
+    return {k: (met[k], len(missed[k]), sorted(missed[k])) for k in met}
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "severity"),
+    [
+        (date(2026, 1, 1), date(2026, 12, 31), None),
+        (date(2026, 2, 10), date(2026, 5, 20), "severe"),
+    ],
+)
+def test_kpi_matches_an_independent_count(
+    sessions: sessionmaker[Session], first: date, last: date, severity: str | None
+) -> None:
+    rows = _year(random.Random(2026))
+    with sessions.begin() as session:
+        for day in HOLIDAYS:
+            set_calendar_day(session, day, False, actor="admin")
+        for day in MAKE_UP:
+            set_calendar_day(session, day, True, actor="admin")
+        session.execute(insert(Complaint), rows)
+    cal = Calendar(dict.fromkeys(HOLIDAYS, False) | dict.fromkeys(MAKE_UP, True))
+    expected = _independent(rows, cal, first, last, severity)
+    with sessions() as session:
+        found = kpi(session, first, last, complaint_class=severity, now=NOW)
+    got = {
+        (k.complaint_class, t.name): (t.met, t.missed, t.missed_numbers)
+        for k in found
+        for t in k.targets
+    }
+    assert got == expected
+    assert sum(m + x for (_c, name), (m, x, _n) in got.items() if name == "closed") > 100
+    classes = {k.complaint_class for k in found}
+    assert classes == ({"severe"} if severity else {"severe", "general", "occasional"})
+
+
+def test_kpi_bad_input(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        with pytest.raises(ValidationError, match="class: unknown class 'gold'"):
+            kpi(session, date(2026, 1, 1), date(2026, 2, 1), complaint_class="gold")
+        with pytest.raises(ValidationError, match="to:"):
+            kpi(session, date(2026, 2, 1), date(2026, 1, 1))
+        with pytest.raises(ValidationError, match="too long"):
+            kpi(session, date(1, 1, 1), date(9999, 12, 31))
