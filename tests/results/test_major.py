@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from closure_builders import make_closable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, T0, form
@@ -100,6 +101,7 @@ def test_leakage_complaint_goes_through_the_emergency_path_end_to_end(
         )
         major.close_major(session, major_id, actor="zhao.qa", store=store)
         major.guard_complaint_closure(session, complaint_id)  # no longer raises
+        make_closable(session, complaint_id)
         transition(session, complaint_id, "closed", actor="zhao.qa", note="customer accepted")
 
     with sessions() as session:
@@ -215,8 +217,11 @@ def test_the_complaint_workflow_refuses_to_close_an_open_major_complaint(
     complaint_id, _ = leakage(sessions, LogChannel())
     with sessions.begin() as session:
         walk_to_decided(session, complaint_id)
-    with sessions.begin() as session, pytest.raises(InvalidTransition, match="major complaint"):
+        make_closable(session, complaint_id)  # all else in place: only the major path blocks
+    with sessions.begin() as session, pytest.raises(InvalidTransition) as refused:
         transition(session, complaint_id, "closed", actor="zhao.qa", note="replaced")
+    assert "major complaint: no containment record" in str(refused.value)
+    assert "feedback" not in str(refused.value) and "report:" not in str(refused.value)
     with sessions.begin() as session:
         assert session.get(Complaint, complaint_id).status != "closed"
 

@@ -1,7 +1,7 @@
 """``containment_claims_closure``: containment on every complaint, claims, feedback form.
 
-Reserved in the chain so that the work of issue 14 lands in a fixed order; a revision that stays
-empty changes nothing.
+Tables of ``results.containment_models``. The major complaints' own ``containment_record`` is left
+as it is (see docs/containment-claims-closure.md): no data moves in this revision.
 
 Revision ID: 0010
 Revises: 0009
@@ -9,15 +9,107 @@ Revises: 0009
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
 
+def _complaint_fk(table: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["complaint_id"], ["complaint.id"], name=op.f(f"fk_{table}_complaint_id_complaint")
+    )
+
+
+def _stamp(name: str, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def _who(name: str, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, sa.String(length=100), nullable=nullable)
+
+
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "containment_check",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=False),
+        sa.Column("area", sa.String(length=32), nullable=False),
+        sa.Column("qty_checked", sa.Integer(), nullable=False),
+        sa.Column("qty_bad", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        _stamp("checked_at"),
+        _who("checked_by"),
+        _complaint_fk("containment_check"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_containment_check")),
+    )
+    op.create_table(
+        "containment_action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=48), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        _who("owner"),
+        _stamp("taken_at"),
+        sa.Column("qty_affected", sa.Integer(), nullable=False),
+        sa.Column("location", sa.String(length=200), nullable=False),
+        _who("recorded_by"),
+        _stamp("released_at", nullable=True),
+        _who("released_by", nullable=True),
+        sa.Column("release_note", sa.Text(), nullable=True),
+        sa.Column("qty_released", sa.Integer(), nullable=True),
+        _complaint_fk("containment_action"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_containment_action")),
+    )
+    op.create_table(
+        "claim",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=False),
+        sa.Column("complaint_number", sa.String(length=32), nullable=False),
+        sa.Column("amount_rmb", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("basis", sa.Text(), nullable=False),
+        sa.Column("settlement_way", sa.String(length=48), nullable=False),
+        sa.Column("case_description", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        _stamp("opened_at"),
+        _who("opened_by"),
+        _stamp("approved_at", nullable=True),
+        _who("approved_by", nullable=True),
+        _stamp("confirmed_at", nullable=True),
+        _who("confirmed_by", nullable=True),
+        _stamp("settled_at", nullable=True),
+        _who("settled_by", nullable=True),
+        sa.Column("settlement_reference", sa.Text(), nullable=True),
+        _stamp("rejected_at", nullable=True),
+        _who("rejected_by", nullable=True),
+        sa.Column("reject_reason", sa.Text(), nullable=True),
+        _complaint_fk("claim"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim")),
+    )
+    op.create_table(
+        "feedback_form",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=False),
+        sa.Column("proposed_solution", sa.Text(), nullable=False),
+        _stamp("drafted_at"),
+        _who("drafted_by"),
+        _stamp("approved_at", nullable=True),
+        _who("approved_by", nullable=True),
+        _complaint_fk("feedback_form"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_form")),
+        sa.UniqueConstraint("complaint_id", name=op.f("uq_feedback_form_complaint_id")),
+    )
+    for table in ("containment_check", "containment_action", "claim"):
+        op.create_index(op.f(f"ix_{table}_complaint_id"), table, ["complaint_id"], unique=False)
+    op.create_index(op.f("ix_claim_status"), "claim", ["status"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f("ix_claim_status"), table_name="claim")
+    for table in ("containment_check", "containment_action", "claim"):
+        op.drop_index(op.f(f"ix_{table}_complaint_id"), table_name=table)
+    for table in ("feedback_form", "claim", "containment_action", "containment_check"):
+        op.drop_table(table)
