@@ -1,6 +1,7 @@
 """``containment_claims_closure``: containment on every complaint, claims, feedback form.
 
-Tables of ``results.containment_models``. The major complaints' own ``containment_record`` is left
+Tables of ``results.containment_models``; ``service_user.role`` widened to 32 characters for the
+sales and QA manager roles. The major complaints' own ``containment_record`` is left
 as it is (see docs/containment-claims-closure.md): no data moves in this revision.
 
 Revision ID: 0010
@@ -32,7 +33,21 @@ def _who(name: str, nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.String(length=100), nullable=nullable)
 
 
+def _role_width(length: int, before: int) -> None:
+    """The sales roles' names (``regional_sales_manager``) need more than 16 characters. SQLite
+    does not enforce VARCHAR lengths, and a batch copy of the user table is not worth the risk."""
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column(
+            "service_user",
+            "role",
+            type_=sa.String(length=length),
+            existing_type=sa.String(length=before),
+            existing_nullable=False,
+        )
+
+
 def upgrade() -> None:
+    _role_width(32, 16)
     op.create_table(
         "containment_check",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -108,6 +123,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _role_width(16, 32)
     op.drop_index(op.f("ix_claim_status"), table_name="claim")
     for table in ("containment_check", "containment_action", "claim"):
         op.drop_index(op.f(f"ix_{table}_complaint_id"), table_name=table)
