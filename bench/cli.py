@@ -40,6 +40,7 @@ from bench.cli_common import (
     station_option,
     store_options,
 )
+from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_major import major, register_major, would_be_major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
@@ -676,6 +677,8 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+for _group in CONTAINMENT_GROUPS:  # containment, claim, feedback (bench.cli_containment)
+    cli.add_command(_group)
 
 
 class _Terminated(KeyboardInterrupt):
