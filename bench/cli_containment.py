@@ -104,7 +104,7 @@ def check(
 @click.option("--kind", type=click.Choice([k.value for k in ActionKind]), required=True)
 @click.option("--owner", type=CleanText(100), required=True, help="Who carries it out.")
 @click.option("--qty", "qty_affected", type=Count(minimum=0), required=True, help="Units held.")
-@click.option("--location", type=CleanText(200), default="")
+@click.option("--location", type=CleanText(4000), default="")
 @click.option("--description", type=CleanText(4000), default="")
 @click.option("--at", "at_text", help=_AT_HELP)
 @station_option

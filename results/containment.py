@@ -181,7 +181,7 @@ def open_action(
         owner=checked_text("owner", owner, required=True, limit=100),
         taken_at=checked_time("at", at, complaint),
         qty_affected=checked_count("qty_affected", qty_affected),
-        location=checked_text("location", location, required=False, limit=200),
+        location=checked_text("location", location, required=False),
         recorded_by=actor,
     )
     session.add(row)

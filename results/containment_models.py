@@ -76,7 +76,7 @@ class ContainmentAction(Base):
     owner: Mapped[str] = mapped_column(String(100))
     taken_at: Mapped[datetime]
     qty_affected: Mapped[int] = mapped_column(Integer)
-    location: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(100))
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(String(100))

@@ -81,7 +81,7 @@ class ActionIn(BaseModel):
     kind: ActionKind
     owner: Short
     qty_affected: Count
-    location: Annotated[str, Field(max_length=200)] = ""
+    location: Text = ""
     description: Text = ""
     at: AwareDatetime | None = None
 
