@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from results import audit
 from results.accounts import Role, user_with_role
-from results.containment import checked_actor, checked_text, open_complaint, row_values
 from results.containment_models import CENT, Claim
 from results.errors import InvalidTransition, NotFound, ValidationError
 from results.models import Complaint
+from results.record_fields import checked_actor, checked_text, open_complaint, row_values
 
 APPROVAL_THRESHOLD_RMB = Decimal("25000.00")
 """Claims strictly above this need the case description, both sign-offs, before settling."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from results.claims import FINAL_CLAIM_STATUSES
 from results.containment import containment_blockers
 from results.containment_models import Claim, FeedbackForm
 from results.major import closure_blockers as major_blockers
@@ -45,7 +46,10 @@ def _report(session: Session, complaint_id: int) -> list[str]:
 def _claims(session: Session, complaint_id: int) -> list[str]:
     rows = session.scalars(
         select(Claim)
-        .where(Claim.complaint_id == complaint_id, Claim.status.not_in(("settled", "rejected")))
+        .where(
+            Claim.complaint_id == complaint_id,
+            Claim.status.not_in([s.value for s in FINAL_CLAIM_STATUSES]),
+        )
         .order_by(Claim.id)
     )
     return [f"claim {c.id} (RMB {c.amount_rmb}) is {c.status}: settle or reject it" for c in rows]

@@ -15,18 +15,23 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from results import audit
-from results.complaints import CLOCK_SKEW
 from results.containment_models import ContainmentAction, ContainmentCheck
-from results.errors import NotFound, ValidationError
+from results.errors import ValidationError
 from results.models import Complaint
+from results.record_fields import (
+    checked_actor,
+    checked_count,
+    checked_text,
+    checked_time,
+    open_complaint,
+    row_values,
+)
 
 
 class Area(enum.StrEnum):
@@ -50,69 +55,12 @@ class ActionKind(enum.StrEnum):
     CLEAR_LINE = "clear_line"
 
 
-def row_values(row: Any) -> dict[str, Any]:
-    """A row as an audit snapshot (amounts as text: JSON has no exact decimal)."""
-    values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
-
-
-def checked_actor(actor: str) -> str:
-    if not actor or not actor.strip():
-        raise ValidationError("actor", "is empty", "name the person making the change")
-    return actor.strip()
-
-
-def checked_text(field: str, value: str, *, required: bool, limit: int = 4000) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(field, "is empty", f"fill in the {field.replace('_', ' ')}")
-    if len(value) > limit:
-        raise ValidationError(field, f"is {len(value)} characters long", f"shorten to {limit}")
-    return value
-
-
-def checked_count(field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"{value!r} is not a whole number", "give a count of units")
-    if value < 0:
-        raise ValidationError(field, f"{value} is negative", "give 0 or more")
-    return value
-
-
-def checked_time(field: str, value: datetime | None, complaint: Complaint) -> datetime:
-    """When it happened: now by default; never naive, in the future or before the receipt."""
-    now = datetime.now(UTC)
-    if value is None:
-        return now
-    if value.tzinfo is None:
-        raise ValidationError(field, "has no time zone", "give an aware time (UTC)")
-    if value > now + CLOCK_SKEW:
-        raise ValidationError(field, "lies in the future", "give the time it happened")
-    if value < complaint.received_at:
-        raise ValidationError(
-            field, "is before the complaint was received", "give the time it happened"
-        )
-    return value
-
-
 def _choice(field: str, value: object, enum: type[Area] | type[ActionKind]) -> str:
     try:
         return enum(str(value)).value
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
         raise ValidationError(field, f"unknown value {value!r}", f"use one of: {allowed}") from None
-
-
-def open_complaint(session: Session, complaint_id: int) -> Complaint:
-    """The complaint, which must exist and still be open (closed and cancelled take nothing)."""
-    complaint = session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise NotFound("complaint", complaint_id)
-    if complaint.status in ("closed", "cancelled"):
-        raise ValidationError(
-            "complaint", f"{complaint.number} is {complaint.status}", "nothing can be added to it"
-        )
-    return complaint
 
 
 def record_check(

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from results import audit
 from results.accounts import Role, user_with_role
 from results.complaint_status import ComplaintStatus
-from results.containment import checked_actor, checked_text, open_complaint, row_values
 from results.containment_models import FeedbackForm
 from results.errors import NotFound, ValidationError
 from results.models import Complaint
+from results.record_fields import checked_actor, checked_text, open_complaint, row_values
 from results.workflow import transition
 
 
