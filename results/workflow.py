@@ -149,8 +149,10 @@ def _fill_in(
         complaint.decision = decision
         complaint.decision_rationale = rationale
     elif goal is S.CLOSED:
-        guard(bool(note and note.strip()), "closing needs a closure note (how it was resolved)")
+        # Every missing piece at once, the note included: one refusal, one list to work through.
         blockers = closure_blockers(session, complaint.id)
+        if not (note and note.strip()):
+            blockers.insert(0, "closing needs a closure note (how it was resolved)")
         guard(not blockers, "; ".join(blockers))
         complaint.closed_at = when
         complaint.closure_note = note
