@@ -28,6 +28,7 @@ from bench.cli_common import (
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS
 from bench.runner import open_store_for
 from results.claims import (
+    ClaimStatus,
     SettlementWay,
     approve_claim,
     claims_of,
@@ -311,16 +312,9 @@ def claim_list(number: str, as_json: bool, station_file: Path | None) -> int:
         emit({"complaint": number, "claims": [asdict(v) for v in views]})
         return EXIT_PASS
     for v in views:
-        missing = (
-            f"; missing: {', '.join(v.missing_for_settlement)}"
-            if v.status
-            in (
-                "open",
-                "approved",
-            )
-            and v.missing_for_settlement
-            else ""
-        )
+        pending = v.status not in (ClaimStatus.SETTLED, ClaimStatus.REJECTED)
+        lacking = ", ".join(v.missing_for_settlement) if pending else ""
+        missing = f"; missing: {lacking}" if lacking else ""
         click.echo(f"claim {v.id} RMB {v.amount_rmb} {v.settlement_way}: {v.status}{missing}")
     return EXIT_PASS
 

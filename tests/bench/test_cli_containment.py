@@ -154,6 +154,11 @@ def test_containment_claim_and_closure_walk(
     claim_id = out.split("claim ")[1].split()[0]
     err = refused(capsys, sim_station, database, "claim", "settle", claim_id, "--reference", "C")
     assert "regional sales manager's approval" in err
+    code, out, _ = run(capsys, sim_station, "claim", "list", number)
+    assert out.strip() == (
+        f"claim {claim_id} RMB 38000.50 labour_paid_in_goods: open; missing: the regional sales "
+        "manager's approval, the sales general manager's confirmation"
+    )
     code, _, err = run(capsys, sim_station, "claim", "approve", claim_id, "--by", "zhou.rsm")
     assert code == 0, err
     err = refused(capsys, sim_station, database, "claim", "confirm", claim_id, "--by", "zhou.rsm")
