@@ -41,6 +41,7 @@ from bench.cli_common import (
     store_options,
 )
 from bench.cli_complaints import check_model, complaint_edit, complaint_list, complaint_new
+from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
@@ -532,6 +533,8 @@ cli.add_command(kpi)
 complaint.add_command(complaint_class)
 complaint.add_command(complaint_pause)
 complaint.add_command(complaint_clocks_command)
+for _group in CONTAINMENT_GROUPS:  # containment, claim, feedback (bench.cli_containment)
+    cli.add_command(_group)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -33,6 +33,9 @@ class Role(enum.StrEnum):
     QA = "qa"
     VIEWER = "viewer"
     ADMIN = "admin"
+    QA_MANAGER = "qa_manager"
+    REGIONAL_SALES_MANAGER = "regional_sales_manager"
+    SALES_GENERAL_MANAGER = "sales_general_manager"
 
 
 @dataclass(frozen=True)
@@ -174,3 +177,26 @@ def bootstrap_admin(
     create_user(session, name, role=Role.ADMIN.value, printed_name=printed_name, actor="bootstrap")
     raw, _id = issue_token(session, name, actor="bootstrap", label="bootstrap")
     return raw
+
+
+def user_with_role(session: Session, name: str, role: Role, *, field: str) -> ServiceUser:
+    """The active user ``name`` holding ``role``, for sign-offs the documents reserve to a role.
+
+    The role is read from the store, not taken from the caller's word, so the CLI and the API
+    enforce the same rule: the QA manager approves the feedback form, the regional sales manager
+    approves and the sales general manager confirms a large claim.
+    """
+    user = session.get(ServiceUser, name.strip()) if name and name.strip() else None
+    if user is None or not user.active:
+        raise ValidationError(
+            field,
+            f"{name!r} is not an active user",
+            f"sign as a user with role {role.value!r} (create one: packbench token / admin API)",
+        )
+    if user.role != role.value:
+        raise ValidationError(
+            field,
+            f"user {user.name!r} has role {user.role!r}",
+            f"this needs a user with role {role.value!r}",
+        )
+    return user

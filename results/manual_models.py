@@ -44,17 +44,6 @@ class EmergencyNotification(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class ContainmentRecord(Base):
-    __tablename__ = "containment_record"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    major_id: Mapped[int] = mapped_column(ForeignKey("major_complaint.id"), unique=True)
-    stock_frozen_qty: Mapped[int] = mapped_column(Integer)
-    locations: Mapped[str] = mapped_column(Text)
-    production_hold: Mapped[bool] = mapped_column(Boolean)
-    opened_at: Mapped[datetime]
-    opened_by: Mapped[str] = mapped_column(String(100))
-
-
 class EmergencyMeeting(Base):
     __tablename__ = "emergency_meeting"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,7 +20,7 @@ class ServiceUser(Base):
     __tablename__ = "service_user"
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     printed_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(32))  # 16 until migration 0010
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)

@@ -3,8 +3,9 @@
 The statuses follow the maker's process (records-and-reports.md §0 and §1.4): registered, handling
 report sent to QA, waiting for the returned units, analysis on the bench, QA decision, corrective
 action (8D/CAPA) where the decision calls for one, closed; or cancelled. Each transition checks
-what the next status needs (a decision needs its rationale, closing needs a closure note, cancelling
-and reopening need a reason), stamps its time, and audits itself with before and after.
+what the next status needs (a decision needs its rationale, closing needs a closure note and
+everything ``results.closure`` lists, cancelling and reopening need a reason), stamps its time,
+and audits itself with before and after.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from results import audit, major
+from results import audit
+from results.closure import closure_blockers
 from results.complaint_status import ComplaintStatus
 from results.complaints import CLOCK_SKEW
 from results.errors import InvalidTransition, NotFound
@@ -147,8 +149,11 @@ def _fill_in(
         complaint.decision = decision
         complaint.decision_rationale = rationale
     elif goal is S.CLOSED:
-        guard(bool(note and note.strip()), "closing needs a closure note (how it was resolved)")
-        major.guard_complaint_closure(session, complaint.id)
+        # Every missing piece at once, the note included: one refusal, one list to work through.
+        blockers = closure_blockers(session, complaint.id)
+        if not (note and note.strip()):
+            blockers.insert(0, "closing needs a closure note (how it was resolved)")
+        guard(not blockers, "; ".join(blockers))
         complaint.closed_at = when
         complaint.closure_note = note
     elif goal is S.CANCELLED:

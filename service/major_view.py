@@ -1,5 +1,8 @@
 """A major complaint as the API and the page show it.
 
+Its containment is the complaint's containment actions (``results.containment``), the same rows
+every complaint has; the emergency path only opens them.
+
 Both the JSON and the page read the same dictionary, so the hour clock and the closure blockers
 are computed once. (Linking an uploaded acceptance letter is ``results.major.link_acceptance``.)
 """
@@ -13,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from results.attachments import EvidenceStore
+from results.containment import containment_actions
 from results.major import closure_blockers, deadlines
 from results.manual_models import (
-    ContainmentRecord,
     EmergencyMeeting,
     EmergencyNotification,
     MajorComplaint,
@@ -36,7 +39,7 @@ def _rows(session: Session, model: Any, major_id: int, order: Any) -> list[Any]:
 def major_dict(
     session: Session, major: MajorComplaint, store: EvidenceStore, now: datetime
 ) -> dict[str, Any]:
-    containment = _rows(session, ContainmentRecord, major.id, ContainmentRecord.id)
+    containment = containment_actions(session, major.complaint_id)
     meetings = _rows(session, EmergencyMeeting, major.id, EmergencyMeeting.held_at)
     suppliers = _rows(session, SupplierNotification, major.id, SupplierNotification.notified_at)
     notes = _rows(session, EmergencyNotification, major.id, EmergencyNotification.sent_at)
@@ -64,11 +67,14 @@ def major_dict(
         ],
         "containment": [
             {
-                "stock_frozen_qty": c.stock_frozen_qty,
-                "locations": c.locations,
-                "production_hold": c.production_hold,
-                "opened_at": iso(c.opened_at),
-                "opened_by": c.opened_by,
+                "id": c.id,
+                "kind": c.kind,
+                "owner": c.owner,
+                "qty_affected": c.qty_affected,
+                "location": c.location,
+                "taken_at": iso(c.taken_at),
+                "released_at": iso(c.released_at),
+                "released_by": c.released_by,
             }
             for c in containment
         ],

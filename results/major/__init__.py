@@ -27,6 +27,7 @@ from results.major.closure import (
 from results.major.ledger import get_major, major_for
 from results.major.records import (
     Decision,
+    has_containment,
     open_containment,
     record_meeting,
     record_supplier_notification,
@@ -56,6 +57,7 @@ __all__ = [
     "escalate",
     "get_major",
     "guard_complaint_closure",
+    "has_containment",
     "link_acceptance",
     "major_category",
     "major_for",

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from results.containment_models import ContainmentAction
 from results.manual_models import (
-    ContainmentRecord,
     EmergencyMeeting,
     EmergencyNotification,
     MajorComplaint,
@@ -79,7 +79,11 @@ def deadlines(
     ).first()
     done: dict[Stage, datetime | None] = {
         Stage.NOTIFIED: notified,
-        Stage.CONTAINED: first(ContainmentRecord.opened_at, ContainmentRecord),
+        Stage.CONTAINED: session.scalars(
+            select(ContainmentAction.taken_at)
+            .where(ContainmentAction.complaint_id == major.complaint_id)
+            .order_by(ContainmentAction.taken_at)
+        ).first(),
         Stage.MEETING: first(EmergencyMeeting.held_at, EmergencyMeeting),
         Stage.SUPPLIER: first(SupplierNotification.notified_at, SupplierNotification),
         Stage.CLOSED: major.closed_at,

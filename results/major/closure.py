@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from results.attachments import EvidenceStore
+from results.containment_models import ContainmentAction
 from results.errors import InvalidTransition
 from results.major.ledger import audit_row, checked_actor, get_major, major_for
 from results.manual_models import (
-    ContainmentRecord,
     EmergencyMeeting,
     MajorComplaint,
     SupplierNotification,
@@ -33,9 +33,12 @@ def supplier_involved(session: Session, major: MajorComplaint) -> str | None:
         select(EmergencyMeeting).where(EmergencyMeeting.major_id == major.id)
     ):
         texts += [f"{d.get('text', '')} ({d.get('owner', '')})" for d in meeting.decisions]
-    texts += session.scalars(
-        select(ContainmentRecord.locations).where(ContainmentRecord.major_id == major.id)
-    ).all()
+    for location, description in session.execute(
+        select(ContainmentAction.location, ContainmentAction.description).where(
+            ContainmentAction.complaint_id == major.complaint_id
+        )
+    ):
+        texts += [location, description]
     for text in texts:
         if any(word in text.casefold() for word in SUPPLIER_WORDS):
             return text
@@ -53,7 +56,7 @@ def closure_blockers(
     """
     missing: list[str] = []
     if not session.scalars(
-        select(ContainmentRecord.id).where(ContainmentRecord.major_id == major.id)
+        select(ContainmentAction.id).where(ContainmentAction.complaint_id == major.complaint_id)
     ).first():
         missing.append("no containment record (stock frozen, production hold)")
     if not session.scalars(

@@ -1,5 +1,9 @@
 """What the emergency path records while the complaint is open: containment (stock frozen,
 production held), the emergency meeting's decisions with owners, and the supplier notification.
+
+Containment is the complaint's own containment (``results.containment``), which every complaint
+has: the emergency path's form opens its two usual measures, freezing the stock on hand and
+stopping production, as containment actions that stay open until released.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from results.containment import ActionKind, open_action
+from results.containment_models import ContainmentAction
 from results.errors import ValidationError
 from results.major.ledger import audit_row, checked_actor, get_major, notify
 from results.manual_models import (
-    ContainmentRecord,
     EmergencyMeeting,
     SupplierNotification,
 )
@@ -38,8 +43,9 @@ def open_containment(
     production_hold: bool,
     actor: str,
     at: datetime | None = None,
-) -> ContainmentRecord:
-    """Stock on hand frozen (where, how many) and whether production is held."""
+) -> list[ContainmentAction]:
+    """Stock on hand frozen (where, how many) and, when held, production stopped: one
+    containment action each on the complaint, owned by ``actor``, open until released."""
     actor = checked_actor(actor)
     major = get_major(session, major_id)
     if isinstance(stock_frozen_qty, bool) or not isinstance(stock_frozen_qty, int):
@@ -48,22 +54,40 @@ def open_containment(
         raise ValidationError("stock_frozen_qty", "is negative", "give 0 or more")
     if not locations.strip():
         raise ValidationError("locations", "is empty", "say where stock was frozen")
-    if session.scalars(
-        select(ContainmentRecord).where(ContainmentRecord.major_id == major.id)
-    ).first():
-        raise ValidationError("containment", "is already open", "amend it through a new 8D D3")
-    row = ContainmentRecord(
-        major_id=major.id,
-        stock_frozen_qty=stock_frozen_qty,
-        locations=locations.strip(),
-        production_hold=production_hold,
-        opened_at=at or datetime.now(UTC),
-        opened_by=actor,
+    if has_containment(session, major.complaint_id):
+        raise ValidationError(
+            "containment",
+            "is already open",
+            "add or release actions with `packbench containment` (or the containment API)",
+        )
+    when = at or datetime.now(UTC)
+    measures = [(ActionKind.FREEZE_OUTGOING_STOCK, stock_frozen_qty, "stock on hand frozen")]
+    if production_hold:
+        measures.append((ActionKind.STOP_PRODUCTION, 0, "production held"))
+    return [
+        open_action(
+            session,
+            major.complaint_id,
+            kind=kind,
+            owner=actor,
+            qty_affected=qty,
+            location=locations,
+            description=f"major complaint: {what}",
+            actor=actor,
+            at=when,
+        )
+        for kind, qty, what in measures
+    ]
+
+
+def has_containment(session: Session, complaint_id: int) -> bool:
+    """Whether the complaint has any containment action (the emergency path's stage is done)."""
+    return (
+        session.scalars(
+            select(ContainmentAction.id).where(ContainmentAction.complaint_id == complaint_id)
+        ).first()
+        is not None
     )
-    session.add(row)
-    session.flush()
-    audit_row(session, actor, "major.containment", row)
-    return row
 
 
 def record_meeting(

@@ -5,12 +5,26 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from results import clock_models, eightd_models, journal_models, manual_models, service_models
+from results import (
+    clock_models,
+    containment_models,
+    eightd_models,
+    journal_models,
+    manual_models,
+    service_models,
+)
 from results.db import make_engine
 from results.models import Base
 
 #: Modules whose import registers their tables on ``Base``; autogenerate must see them all.
-TABLE_MODULES = (clock_models, eightd_models, journal_models, manual_models, service_models)
+TABLE_MODULES = (
+    clock_models,
+    containment_models,
+    eightd_models,
+    journal_models,
+    manual_models,
+    service_models,
+)
 
 config = context.config
 target_metadata = Base.metadata

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from results.complaints import get_complaint
@@ -22,13 +21,14 @@ from results.major import (
     MajorCategory,
     close_major,
     escalate,
+    has_containment,
     link_acceptance,
     major_for,
     open_containment,
     record_meeting,
     record_supplier_notification,
 )
-from results.manual_models import ContainmentRecord, MajorComplaint
+from results.manual_models import MajorComplaint
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import Conflict
 from service.major_view import major_dict
@@ -119,10 +119,11 @@ def containment(number: str, body: ContainmentIn, request: Request, who: Writer)
         major = major_of(session, number)
         if major.closed_at is not None:
             raise Conflict(f"the major complaint of {number} is closed; nothing to record")
-        if session.scalars(
-            select(ContainmentRecord.id).where(ContainmentRecord.major_id == major.id)
-        ).first():
-            raise Conflict(f"containment of {number} is already open; amend it through 8D D3")
+        if has_containment(session, major.complaint_id):
+            raise Conflict(
+                f"containment of {number} is already open; add or release its actions through "
+                f"/api/complaints/{number}/containment"
+            )
         open_containment(
             session,
             major.id,

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from closure_builders import make_closable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, T0, form
 
 from results import major
 from results.attachments import EvidenceStore, attach
+from results.containment import containment_actions, release_action
 from results.errors import InvalidTransition, NotFound, ValidationError
 from results.manual_models import EmergencyNotification
 from results.models import Attachment, AuditEvent, Complaint, Symptom
@@ -100,6 +102,15 @@ def test_leakage_complaint_goes_through_the_emergency_path_end_to_end(
         )
         major.close_major(session, major_id, actor="zhao.qa", store=store)
         major.guard_complaint_closure(session, complaint_id)  # no longer raises
+        make_closable(session, complaint_id)
+        # the emergency containment is the complaint's own: open actions block its closure
+        with (
+            pytest.raises(InvalidTransition, match=r"stop_production, owner wu\.wh"),
+            session.begin_nested(),
+        ):
+            transition(session, complaint_id, "closed", actor="zhao.qa", note="accepted")
+        for action in containment_actions(session, complaint_id):
+            release_action(session, action.id, actor="zhao.qa", note="lot L2511 recalled")
         transition(session, complaint_id, "closed", actor="zhao.qa", note="customer accepted")
 
     with sessions() as session:
@@ -114,7 +125,7 @@ def test_leakage_complaint_goes_through_the_emergency_path_end_to_end(
         assert {
             "major.escalated",
             "major.notified",
-            "major.containment",
+            "containment.action_opened",
             "major.meeting",
             "major.supplier_notified",
             "major.acceptance",
@@ -215,8 +226,11 @@ def test_the_complaint_workflow_refuses_to_close_an_open_major_complaint(
     complaint_id, _ = leakage(sessions, LogChannel())
     with sessions.begin() as session:
         walk_to_decided(session, complaint_id)
-    with sessions.begin() as session, pytest.raises(InvalidTransition, match="major complaint"):
+        make_closable(session, complaint_id)  # all else in place: only the major path blocks
+    with sessions.begin() as session, pytest.raises(InvalidTransition) as refused:
         transition(session, complaint_id, "closed", actor="zhao.qa", note="replaced")
+    assert "major complaint: no containment record" in str(refused.value)
+    assert "feedback" not in str(refused.value) and "report:" not in str(refused.value)
     with sessions.begin() as session:
         assert session.get(Complaint, complaint_id).status != "closed"
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from closure_builders import make_closable
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, register
 
@@ -25,6 +26,8 @@ def test_complaint_walks_from_registration_to_closure(sessions: sessionmaker[Ses
     ]
     for target, extra in steps:
         with sessions.begin() as session:
+            if target == "closed":
+                make_closable(session, complaint_id)
             transition(session, complaint_id, target, actor="zhao.qa", **extra)  # type: ignore[arg-type]
     with sessions() as session:
         complaint = session.get(Complaint, complaint_id)

@@ -69,7 +69,15 @@ def test_leakage_complaint_end_to_end(service: Service) -> None:
         json={"stock_frozen_qty": 480, "locations": "WH-2 rack 7", "production_hold": True},
         headers=service.auth("wang.wei"),
     )
-    assert r.status_code == 201 and r.json()["containment"][0]["stock_frozen_qty"] == 480
+    assert r.status_code == 201, r.text
+    # the complaint's own containment actions: stock frozen and production stopped, both open
+    assert [
+        (a["kind"], a["qty_affected"], a["location"], a["released_at"])
+        for a in r.json()["containment"]
+    ] == [
+        ("freeze_outgoing_stock", 480, "WH-2 rack 7", None),
+        ("stop_production", 0, "WH-2 rack 7", None),
+    ]
     dup = service.client.post(
         f"{base}/containment",
         json={"stock_frozen_qty": 1, "locations": "x", "production_hold": False},
