@@ -5,12 +5,18 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from results import eightd_models, journal_models, manual_models, service_models
+from results import (
+    eightd_models,
+    journal_models,
+    manual_models,
+    returns_models,
+    service_models,
+)
 from results.db import make_engine
 from results.models import Base
 
 #: Modules whose import registers their tables on ``Base``; autogenerate must see them all.
-TABLE_MODULES = (eightd_models, journal_models, manual_models, service_models)
+TABLE_MODULES = (eightd_models, journal_models, manual_models, service_models, returns_models)
 
 config = context.config
 target_metadata = Base.metadata
