@@ -42,6 +42,7 @@ from bench.cli_common import (
 )
 from bench.cli_major import major, register_major, would_be_major
 from bench.cli_replies import reply
+from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.demo import run_demo
@@ -464,7 +465,7 @@ def _disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None) -> st
 
 @cli.group()
 def unit() -> None:
-    """Log returned units."""
+    """Log returned units and carry them along their path (disposition, move, status)."""
 
 
 @unit.command("add")
@@ -676,6 +677,8 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+cli.add_command(return_)
+add_unit_commands(unit)
 
 
 class _Terminated(KeyboardInterrupt):
