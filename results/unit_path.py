@@ -7,7 +7,7 @@ that is how the store always behaved. After the disposition the maker's document
 return to customer. Each path ends in a final status (``FINAL_UNIT_STATUSES``), from which nothing
 moves. Reworked or replacement goods are verified "like a normal shipment" and ship with an
 outgoing inspection report, so ``shipped`` needs a passed, valid ``outgoing_inspection`` run of
-the unit made after the rework or replacement.
+the unit (its latest valid one).
 
 ``results.complaints.set_unit_status`` is the one writer of a unit's status and calls
 ``check_move`` before it writes; this module only reads.
@@ -104,10 +104,13 @@ def _entered_at(session: Session, unit_id: int, statuses: set[str]) -> datetime 
     return None
 
 
-def passed_outgoing_inspection(session: Session, unit_id: int, *, since: datetime) -> Run | None:
-    """The unit's latest valid finished outgoing inspection started at or after ``since``, if it
-    passed; ``None`` when there is none or the latest one did not pass (a later failure counts
-    over an earlier pass)."""
+def passed_outgoing_inspection(session: Session, unit_id: int) -> Run | None:
+    """The unit's latest valid finished outgoing inspection, if it passed; ``None`` when there is
+    none or the latest one did not pass (a later failure counts over an earlier pass).
+
+    No comparison with when the rework was entered: production often enters it after QA has
+    already inspected the goods, and the run's clock is the bench's, not the service's.
+    """
     invalid = select(RunInvalidation.run_id)
     latest = session.scalars(
         select(Run)
@@ -115,7 +118,6 @@ def passed_outgoing_inspection(session: Session, unit_id: int, *, since: datetim
             Run.unit_id == unit_id,
             Run.procedure == OUTGOING_INSPECTION,
             Run.status == RunStatus.FINISHED.value,
-            Run.started_at >= since,
             Run.id.not_in(invalid),
         )
         .order_by(Run.started_at.desc(), Run.id.desc())
@@ -144,16 +146,15 @@ def check_move(session: Session, unit: ReturnedUnit, target: UnitStatus, *, reas
             entity, current.value, target.value, allowed, f"the unit was never {target.value}"
         )
     if target is U.SHIPPED:
-        since = _entered_at(session, unit.id, {U.REWORKED.value, U.REPLACED.value})
-        run = None if since is None else passed_outgoing_inspection(session, unit.id, since=since)
+        run = passed_outgoing_inspection(session, unit.id)
         if run is None:
             raise InvalidTransition(
                 entity,
                 current.value,
                 target.value,
                 allowed,
-                f"no passed {OUTGOING_INSPECTION} run of the unit since it was {current.value}: "
-                f"run the outgoing inspection first",
+                f"its latest valid {OUTGOING_INSPECTION} run did not pass or there is none: "
+                "run the outgoing inspection first",
             )
         return f"{OUTGOING_INSPECTION} run {run.id} passed"
     return ""

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
 
 from results.errors import ResultsError
-from service.api import admin, attachments, complaints, major, replies, reports, runs
+from service.api import admin, attachments, complaints, major, replies, reports, returns, runs
 from service.errors import ServiceError, error_body, install_handlers, results_status
 from service.notify import build_channel
 from service.pages import admin as admin_pages
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.channel = build_channel(settings)
     for module in (complaints, runs, attachments, reports, admin, major, replies):
         app.include_router(module.router)
+    app.include_router(returns.router)
     app.include_router(page_routes.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)
