@@ -44,6 +44,7 @@ from bench.cli_complaints import check_model, complaint_edit, complaint_list, co
 from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_major import major
 from bench.cli_replies import reply
+from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.demo import run_demo
@@ -314,7 +315,7 @@ def _disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None) -> st
 
 @cli.group()
 def unit() -> None:
-    """Log returned units."""
+    """Log returned units and carry them along their path (disposition, move, status)."""
 
 
 @unit.command("add")
@@ -535,6 +536,8 @@ complaint.add_command(complaint_pause)
 complaint.add_command(complaint_clocks_command)
 for _group in CONTAINMENT_GROUPS:  # containment, claim, feedback (bench.cli_containment)
     cli.add_command(_group)
+cli.add_command(return_)
+add_unit_commands(unit)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from instruments.quantity_field import Problem, QuantityProblem, QuantityRule
 from instruments.units import Quantity, UnitMismatchError, as_magnitude
-from results import audit
+from results import audit, unit_path
 from results.calendar import PLANT_TZ
 from results.complaint_form import Channel, ComplaintType, FaultStage
 from results.complaint_status import ComplaintStatus
@@ -356,7 +356,8 @@ def set_unit_status(
     disposition: str | None = None,
     reason: str = "",
 ) -> ReturnedUnit:
-    """Move a unit along (received, on bench, analysed, dispositioned), audited."""
+    """Move a unit along its path (``results.unit_path``: the table of allowed next statuses and
+    the outgoing-inspection guard of ``shipped``), audited with who, when and why."""
     unit = session.get(ReturnedUnit, unit_id, with_for_update=True)
     if unit is None:
         raise NotFound("returned unit", unit_id)
@@ -369,6 +370,9 @@ def set_unit_status(
         raise ValidationError(
             "disposition", f"{disposition!r} is not a disposition", f"use {', '.join(DISPOSITIONS)}"
         )
+    evidence = unit_path.check_move(session, unit, new_status, reason=reason)
+    if evidence:
+        reason = f"{reason} ({evidence})" if reason else evidence
     before = snapshot(unit)
     unit.status = new_status.value
     if disposition is not None:

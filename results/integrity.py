@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from results.models import Attachment, Complaint, ReturnedUnit, Run, RunInvalidation, Step
+from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 
 
 def _jsonable(value: Any) -> Any:
@@ -139,10 +140,21 @@ _RUN_FIELDS = tuple(
 _STEP_FIELDS = tuple(c.key for c in Step.__table__.columns)
 _ATTACHMENT_FIELDS = tuple(c.key for c in Attachment.__table__.columns)
 _INVALIDATION_FIELDS = tuple(c.key for c in RunInvalidation.__table__.columns)
+_NOTICE_FIELDS = tuple(c.key for c in ReturnNotice.__table__.columns)
+_RECEIPT_FIELDS = tuple(c.key for c in ReturnReceipt.__table__.columns)
+_REQUEST_FIELDS = tuple(c.key for c in InspectionRequest.__table__.columns)
 
 
 def snapshot(
-    row: Complaint | ReturnedUnit | Run | Step | Attachment | RunInvalidation,
+    row: Complaint
+    | ReturnedUnit
+    | Run
+    | Step
+    | Attachment
+    | RunInvalidation
+    | ReturnNotice
+    | ReturnReceipt
+    | InspectionRequest,
 ) -> dict[str, Any]:
     """The audited state of a row: what ``verify`` compares the live row against."""
     fields = {
@@ -152,5 +164,8 @@ def snapshot(
         Step: _STEP_FIELDS,
         Attachment: _ATTACHMENT_FIELDS,
         RunInvalidation: _INVALIDATION_FIELDS,
+        ReturnNotice: _NOTICE_FIELDS,
+        ReturnReceipt: _RECEIPT_FIELDS,
+        InspectionRequest: _REQUEST_FIELDS,
     }[type(row)]
     return _columns(row, fields)

@@ -106,6 +106,11 @@ class UnitStatus(enum.StrEnum):
     ON_BENCH = "on_bench"
     ANALYSED = "analysed"
     DISPOSITIONED = "dispositioned"
+    # The path after QA's disposition (results.unit_path): taken apart, reworked, or replaced by
+    # stock; each still has to reach one of the final statuses below.
+    DISMANTLED = "dismantled"
+    REWORKED = "reworked"
+    REPLACED = "replaced"
     BACK_TO_STOCK = "back_to_stock"
     SCRAPPED = "scrapped"
     SHIPPED = "shipped"

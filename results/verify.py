@@ -43,6 +43,7 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 from results.verify_documents import verify_calendar, verify_reports
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
 
@@ -99,13 +100,25 @@ def _verify_chain(session: Session, report: VerifyReport) -> AuditIndex:
     return AuditIndex(latest, kept)
 
 
-_Audited = Complaint | ReturnedUnit | Run | Attachment | RunInvalidation
+_Audited = (
+    Complaint
+    | ReturnedUnit
+    | Run
+    | Attachment
+    | RunInvalidation
+    | ReturnNotice
+    | ReturnReceipt
+    | InspectionRequest
+)
 _AUDITED: tuple[tuple[str, type[_Audited]], ...] = (
     ("complaint", Complaint),
     ("unit", ReturnedUnit),
     ("run", Run),
     ("attachment", Attachment),
     ("run_invalidation", RunInvalidation),
+    ("return_notice", ReturnNotice),
+    ("return_receipt", ReturnReceipt),
+    ("inspection_request", InspectionRequest),
 )
 
 

@@ -13,7 +13,17 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
 
 from results.errors import ResultsError
-from service.api import admin, attachments, clocks, complaints, major, replies, reports, runs
+from service.api import (
+    admin,
+    attachments,
+    clocks,
+    complaints,
+    major,
+    replies,
+    reports,
+    returns,
+    runs,
+)
 from service.api import containment as containment_api
 from service.errors import ServiceError, error_body, install_handlers, results_status
 from service.notify import build_channel
@@ -110,6 +120,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.include_router(module.router)
     app.include_router(clocks.router)
     app.include_router(containment_api.router)
+    app.include_router(returns.router)
     app.include_router(page_routes.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)

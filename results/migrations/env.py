@@ -11,6 +11,7 @@ from results import (
     eightd_models,
     journal_models,
     manual_models,
+    returns_models,
     service_models,
 )
 from results.db import make_engine
@@ -23,6 +24,7 @@ TABLE_MODULES = (
     eightd_models,
     journal_models,
     manual_models,
+    returns_models,
     service_models,
 )
 
