@@ -40,6 +40,7 @@ from bench.cli_common import (
     station_option,
     store_options,
 )
+from bench.cli_eightd import eightd
 from bench.cli_major import major, register_major, would_be_major
 from bench.cli_replies import reply
 from bench.cli_runs import invalidate
@@ -676,6 +677,7 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+cli.add_command(eightd)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -11,7 +11,9 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticError
 
+from results.errors import ValidationError
 from results.reports.model import (
     ActionItem,
     Closure,
@@ -138,3 +140,18 @@ class EightDForm(_Form):
             ),
             closure=Closure(**self.closure.model_dump()),
         )
+
+
+def parse_form(data: object) -> EightDForm:
+    """The form from plain data (a JSON or TOML document); a bad field becomes the store's
+    ``ValidationError`` naming the field path (e.g. ``causes.0.kind``) and what is accepted."""
+    try:
+        return EightDForm.model_validate(data)
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "8D"
+        raise ValidationError(
+            where,
+            first["msg"],
+            "correct this field of the 8D form (see docs/eightd.md for the fields)",
+        ) from None
