@@ -36,6 +36,10 @@ class EightDStateError(ResultsError):
     the message says what to do instead. Nothing was written."""
 
 
+class SeparationOfDuties(EightDStateError):
+    """The author of a version tried to approve it."""
+
+
 @dataclass(frozen=True, slots=True)
 class EightDView:
     """One version as the CLI and the API show it."""
@@ -216,7 +220,7 @@ def sign(
             "amend it to sign a new version"
         )
     if meaning == "approved" and signer in (row.created_by, row.updated_by):
-        raise EightDStateError(
+        raise SeparationOfDuties(
             f"{signer} wrote 8D version {row.version} and may not approve it "
             "(separation of duties); another person must approve"
         )

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from results.errors import ResultsError
 from service.api import admin, attachments, complaints, major, replies, reports, runs
+from service.api import eightd as eightd_api
 from service.errors import ServiceError, error_body, install_handlers, results_status
 from service.notify import build_channel
 from service.pages import admin as admin_pages
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(page_routes.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)
+    app.include_router(eightd_api.router)
     _install_page_aware_handlers(app)
     return app
 
