@@ -42,6 +42,7 @@ from bench.cli_common import (
 )
 from bench.cli_complaints import check_model, complaint_edit, complaint_list, complaint_new
 from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
+from bench.cli_eightd import eightd
 from bench.cli_major import major
 from bench.cli_replies import reply
 from bench.cli_returns import add_unit_commands, return_
@@ -538,6 +539,7 @@ for _group in CONTAINMENT_GROUPS:  # containment, claim, feedback (bench.cli_con
     cli.add_command(_group)
 cli.add_command(return_)
 add_unit_commands(unit)
+cli.add_command(eightd)
 
 
 class _Terminated(KeyboardInterrupt):

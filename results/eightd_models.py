@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from results.models import Base
@@ -47,3 +47,37 @@ class EightDRecord(Base):
     revision: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class EightDVersion(Base):
+    """One version of a complaint's 8D (migration 0012): a draft is edited in place, a signed
+    version is frozen (database triggers refuse changes) and changed only by amending it into a
+    new version that names the old one and says why."""
+
+    __tablename__ = "eightd_version"
+    __table_args__ = (UniqueConstraint("complaint_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    content_json: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    amended_from: Mapped[int | None] = mapped_column(ForeignKey("eightd_version.id"))
+    amend_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EightDSignature(Base):
+    """An e-signature of one 8D version (printed name, time, meaning), bound to its hash."""
+
+    __tablename__ = "eightd_signature"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("eightd_version.id"), index=True)
+    signer: Mapped[str] = mapped_column(String(100))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[str] = mapped_column(String(16))
+    signed_at: Mapped[datetime]
+    content_sha256: Mapped[str] = mapped_column(String(64))

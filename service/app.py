@@ -25,6 +25,7 @@ from service.api import (
     runs,
 )
 from service.api import containment as containment_api
+from service.api import eightd as eightd_api
 from service.errors import ServiceError, error_body, install_handlers, results_status
 from service.notify import build_channel
 from service.pages import admin as admin_pages
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(page_routes.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)
+    app.include_router(eightd_api.router)
     _install_page_aware_handlers(app)
     return app
 

@@ -15,12 +15,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from results import traces
+from results.eightd_versions import for_report
 from results.models import Attachment, Measurement, UnitStatus
 from results.read_model import ChannelRead, ComplaintRead, MeasurementRead, RunRead, UnitRead
 from results.readback import load_complaint
 from results.reports import fmt
 from results.reports.annex import is_developer_log
-from results.reports.eightd import load_eightd
 from results.reports.model import (
     AmendmentRef,
     ComplaintSummary,
@@ -257,13 +257,15 @@ def assemble_report(
             ),
         )
         units.append(dataclasses.replace(unit, disposition=_disposition(u, unit)))
+    eightd, eightd_draft = for_report(session, complaint_id)
     return ReportData(
         report_no=report_number(complaint.number, complaint.product_model),
         version=version,
         locale=locale,
         complaint=_summary(complaint),
         units=tuple(units),
-        eightd=load_eightd(session, complaint_id),
+        eightd=eightd,
+        eightd_draft=eightd_draft,
         amends=amends,
         issued_at=issued_at,
         evidence=_evidence(session, complaint, evidence_runs),

@@ -69,7 +69,10 @@ def eightd_section(report: ReportData, e: EightD | None, t: Catalogue) -> Sectio
     if e is None:
         return Section("eightd", (head, Paragraph((t["eightd.none"],), "note")))
     yes_no = {True: t["eightd.yes"], False: t["eightd.no"], None: ""}
-    parts: list[Block] = [head, Heading(3, t["eightd.d1"])]
+    parts: list[Block] = [head]
+    if report.eightd_draft:
+        parts.append(Paragraph((t["eightd.draft"],), "note"))
+    parts.append(Heading(3, t["eightd.d1"]))
     parts.append(
         Table(
             (t["eightd.name"], t["eightd.department"], t["eightd.role"]),

@@ -60,6 +60,16 @@ def _check_ref(session: Session, complaint_id: int, ref: EvidenceRef, where: str
             raise ValidationError(
                 where, f"attachment {ref.ref!r} does not exist", "upload it first"
             )
+        owner = attachment.complaint_id
+        if owner is None and attachment.run_id is not None:
+            run_of = session.get(Run, attachment.run_id)
+            owner = None if run_of is None else run_of.complaint_id
+        if owner != complaint_id:
+            raise ValidationError(
+                where,
+                f"attachment {ref.ref} is not an attachment of this complaint",
+                "cite a file attached to this complaint or to one of its runs",
+            )
         if ref.sha256 and ref.sha256 != attachment.sha256:
             raise ValidationError(
                 where,
@@ -135,6 +145,12 @@ def _validate(session: Session, complaint_id: int, record: EightD) -> EightD:
     return EightD(
         record.team, record.problem, record.containment, tuple(causes), tuple(actions), closure
     )
+
+
+def validate_eightd(session: Session, complaint_id: int, record: EightD) -> EightD:
+    """The record with its evidence checked against the complaint (attachment hashes filled in);
+    ``ValidationError`` naming the D-section when anything is off. Reads only."""
+    return _validate(session, complaint_id, record)
 
 
 def save_eightd(

@@ -347,6 +347,8 @@ class ReportData:
     """Date printed on the report and used as the PDF creation date; from the data, never now."""
     evidence: tuple[EvidenceFile, ...] = ()
     set_aside: tuple[SetAsideRun, ...] = ()
+    eightd_draft: bool = False
+    """The 8D shown is the latest draft (no signed version exists); the report says so."""
     """Invalid and aborted runs: listed so the record is complete, never used as evidence."""
 
     @property
@@ -400,6 +402,8 @@ def canonical_json(data: ReportData) -> bytes:
         del content["evidence"]  # reports frozen before the annex existed keep their hash
     if not content["set_aside"]:
         del content["set_aside"]  # likewise for reports frozen before runs could be set aside
+    if not content["eightd_draft"]:
+        del content["eightd_draft"]  # likewise for reports frozen before 8D versions existed
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
