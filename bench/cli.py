@@ -65,6 +65,7 @@ from bench.errors import (
     InputError,
 )
 from bench.live import LiveView, TableRow
+from bench.outgoing_check import check_outgoing
 from bench.recovery import replay_pending
 from bench.reporting import write_report
 from bench.runner import (
@@ -83,6 +84,7 @@ from bench.station import CheckResult as InstrumentCheck
 from bench.station import check_station
 from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
+from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from procedures.specs import PackSpec, load_builtin_specs
 from results.attachments import EvidenceStore
 from results.complaints import (
@@ -180,6 +182,9 @@ def run(
     appearance  appearance and dimension inspection: calipers, checklist, photos, lot records;
                 no instruments. Photo answers are picture paths relative to the answers file;
                 --yes never invents a caliper reading or a photo.
+    outgoing_inspection  reworked or replacement goods before shipping: OCV, AC resistance,
+                appearance checklist against the spec's [outgoing] limits; release or hold.
+                Leaves the unit's status alone; --yes needs every checklist answer scripted.
     """
     config = _station(station_file)
     view = LiveView(_human(as_json))
@@ -192,6 +197,11 @@ def run(
         def preflight(pack: PackSpec) -> None:
             check_dimensions(pack, scripted, answers or "")
             check_answers(pack, scripted, yes=yes, base_dir=base_dir)
+
+    elif procedure == OUTGOING_INSPECTION:
+
+        def preflight(pack: PackSpec) -> None:
+            check_outgoing(pack, scripted, yes=yes)
 
     sessions = open_store_for(config)
     outcomes: list[UnitOutcome] = []
