@@ -170,7 +170,8 @@ def judge(view: RunView) -> list[Conclusion]:
     parts = [f"{n} {records[n].verdict.name.lower()} ({records[n].comparison})" for n in bad]
     parts += [f"step {name} not passed" for name in unfinished if not bad]
     text = "held: " + ("; ".join(parts) or "no check was completed")
-    return [Conclusion(DECISION_KIND, decision, text, _refs(view, bad))]
+    # a hold for a step that did not finish cites what was measured (a conclusion cites rows)
+    return [Conclusion(DECISION_KIND, decision, text, _refs(view, bad or taken))]
 
 
 def outgoing_procedure() -> Procedure:
