@@ -334,3 +334,19 @@ def test_report_refusals_name_the_fix(tmp_path: Path, capsys: pytest.CaptureFixt
         capsys, "report", number, "--station", str(path), "--kind", "outgoing", "--unit", "ZZ"
     )
     assert code == EXIT_BAD_INPUT and "ZZ" in err
+
+
+def test_it_runs_where_the_source_could_not_serve_the_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The E36312A's 6 V channel cannot charge a 3S pack: the diagnosis is refused, while the
+    outgoing inspection, which never switches an output on, runs and releases the pack."""
+    path = station(tmp_path)
+    number = register(capsys, path, "PB-3S1P-18650-3000", ["S1"])
+    code, _, err = cli(
+        capsys, "run", "diagnosis", "--station", str(path), "-c", number, "-u", "S1", "--yes"
+    )
+    assert code == EXIT_BAD_INPUT and "source" in err
+    code, _, err = inspect(capsys, path, number, "S1", answers_file(tmp_path))
+    assert code == EXIT_PASS, err
+    assert stored_decision(tmp_path, number, "S1") == Decision.RELEASE
