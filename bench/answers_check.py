@@ -42,6 +42,7 @@ from procedures.appearance import CHECKLIST, DEFECT_PHOTO, DIMENSION_UNIT, REQUI
 from procedures.diagnosis import intake
 from procedures.diagnosis.disassembly import CONFIRM_ID
 from procedures.errors import AnswerTypeError
+from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from procedures.prompts import parse_number
 from procedures.specs import PackSpec
 
@@ -95,7 +96,15 @@ PATTERNS: dict[str, tuple[tuple[re.Pattern[str], Question], ...]] = {
         ),
     ),
 }
-QUESTIONS: dict[str, tuple[Question, ...]] = {"diagnosis": DIAGNOSIS, "appearance": APPEARANCE}
+OUTGOING: tuple[Question, ...] = tuple(
+    _choice(f"appearance.visual.{item.name}", item.options) for item in CHECKLIST
+)
+"""The outgoing inspection asks the appearance checklist (``procedures.outgoing``) only."""
+QUESTIONS: dict[str, tuple[Question, ...]] = {
+    "diagnosis": DIAGNOSIS,
+    "appearance": APPEARANCE,
+    OUTGOING_INSPECTION: OUTGOING,
+}
 
 
 def _text(value: str) -> str:

@@ -69,8 +69,10 @@ from bench.errors import (
     InputError,
 )
 from bench.live import LiveView, TableRow
+from bench.outgoing_check import check_outgoing
 from bench.recovery import replay_pending
 from bench.reporting import write_report
+from bench.reporting_outgoing import write_outgoing_report
 from bench.runner import (
     PROCEDURES,
     UnitOutcome,
@@ -87,6 +89,7 @@ from bench.station import CheckResult as InstrumentCheck
 from bench.station import check_station
 from bench.store_setting import shown
 from bench.terminal_prompts import TerminalPrompts, load_answers
+from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from procedures.specs import PackSpec
 from results.attachments import EvidenceStore
 from results.complaints import (
@@ -181,6 +184,9 @@ def run(
     appearance  appearance and dimension inspection: calipers, checklist, photos, lot records;
                 no instruments. Photo answers are picture paths relative to the answers file;
                 --yes never invents a caliper reading or a photo.
+    outgoing_inspection  reworked or replacement goods before shipping: OCV, AC resistance,
+                appearance checklist against the spec's [outgoing] limits; release or hold.
+                Leaves the unit's status alone; --yes needs every checklist answer scripted.
     """
     config = _station(station_file)
     view = LiveView(_human(as_json))
@@ -193,6 +199,11 @@ def run(
         def preflight(pack: PackSpec) -> None:
             check_dimensions(pack, scripted, answers or "")
             check_answers(pack, scripted, yes=yes, base_dir=base_dir)
+
+    elif procedure == OUTGOING_INSPECTION:
+
+        def preflight(pack: PackSpec) -> None:
+            check_outgoing(pack, scripted, yes=yes)
 
     sessions = open_store_for(config)
     outcomes: list[UnitOutcome] = []
@@ -370,10 +381,36 @@ def unit_add(
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json", "csv"]), default="html")
 @click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@click.option(
+    "--kind",
+    type=click.Choice(["analysis", "outgoing"]),
+    default="analysis",
+    help="analysis: the complaint's report; outgoing: a unit's outgoing inspection report.",
+)
+@click.option("--unit", "unit_serial", type=CleanText(), help="--kind outgoing: the unit serial.")
 @_station_option
-def report(number: str, fmt: str, lang: str, out: Path | None, station_file: Path | None) -> int:
-    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV)."""
+def report(
+    number: str,
+    fmt: str,
+    lang: str,
+    out: Path | None,
+    kind: str,
+    unit_serial: str | None,
+    station_file: Path | None,
+) -> int:
+    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV), or with
+    --kind outgoing --unit SERIAL a unit's outgoing inspection report (HTML/PDF)."""
+    if (kind == "outgoing") != (unit_serial is not None):
+        raise InputError(
+            "--kind outgoing needs --unit SERIAL (the inspected unit), and --unit applies to "
+            "--kind outgoing only; e.g. `packbench report CC-2026-0001 --kind outgoing --unit S1`"
+        )
     config = _station(station_file)
+    if unit_serial is not None:
+        sessions = open_store_for(config)
+        path = write_outgoing_report(sessions, number, unit_serial, fmt=fmt, lang=lang, out=out)
+        click.echo(str(path))
+        return EXIT_PASS
     evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
     path = write_report(
         open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence

@@ -56,6 +56,8 @@ from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger, OperatorFixtures
 from procedures.diagnosis.sequence import build_diagnosis
 from procedures.engine import Procedure, RunResult, run_procedure
+from procedures.outgoing import NAME as OUTGOING_INSPECTION
+from procedures.outgoing import outgoing_procedure
 from procedures.prompts import Prompts
 from procedures.records import (
     Conclusion,
@@ -80,11 +82,18 @@ ProcedureBuilder = Callable[[FixtureChanger, DiagnosisOptions], Procedure]
 PROCEDURES: dict[str, ProcedureBuilder] = {
     "diagnosis": lambda fixtures, options: build_diagnosis(fixtures, options),
     "appearance": lambda fixtures, options: appearance_procedure(),
+    OUTGOING_INSPECTION: lambda fixtures, options: outgoing_procedure(),
 }
 """Procedures ``packbench run`` knows by name; add yours here (docs/writing-a-procedure.md)."""
 WITHOUT_INSTRUMENTS = frozenset({"appearance"})
 """Procedures whose only instrument is the operator (calipers, eyes, camera): no station is
 opened for them, so an inspection at a QA desk needs neither hardware nor a simulator."""
+MEASURE_ONLY = frozenset({OUTGOING_INSPECTION})
+"""Procedures that only measure (multimeter, resistance meter, operator) and never switch an
+output on: no temperature channel, no source choice and no watchdog are needed for them."""
+KEEPS_UNIT_STATUS = frozenset({OUTGOING_INSPECTION})
+"""Procedures that leave the unit's status and disposition alone: the outgoing inspection of a
+reworked pack is not an analysis, so it must not turn a dispositioned unit back to analysed."""
 Preflight = Callable[[PackSpec], None]
 """Called with the unit's pack spec before anything is opened or written; raises ``InputError``
 for answers a run would need and cannot get (``--yes`` never invents a reading)."""
@@ -373,7 +382,9 @@ def run_unit(
     if preflight is not None:
         preflight(ref.spec)
     bench_free = procedure in WITHOUT_INSTRUMENTS
-    if not bench_free:
+    energises = not bench_free and procedure not in MEASURE_ONLY
+    keeps_status = procedure in KEEPS_UNIT_STATUS
+    if energises:
         check_temperature_channel(config)
     if bench_free and sim_fault is not None:
         raise InputError(
@@ -386,7 +397,7 @@ def run_unit(
             config.simulation.fault_for(ref.serial, sim_fault), str(ref.spec.source)
         )
     source_model: str | None = None
-    if not bench_free:
+    if energises:
         source_model = choose_source(config, ref.spec).model  # refuses a spec it cannot serve
     if view is not None:
         view.unit_started(ref.serial, f"simulated fault {fault}" if fault else ref.spec.model)
@@ -400,17 +411,22 @@ def run_unit(
             spec_source=str(ref.spec.source),
             source_model=source_model,
         )
+    on_start = UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run")
+
+    def after_run(outcome: RunOutcome) -> UnitUpdate | None:
+        return None if keeps_status else _unit_after_run(outcome, config.operator)
+
     recorder = recorder_for(
         config,
         unit_id=ref.unit_id,
         complaint_id=ref.complaint_id,
-        on_start=UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run"),
-        after_run=lambda outcome: _unit_after_run(outcome, config.operator),
+        on_start=None if keeps_status else on_start,
+        after_run=after_run,
     )
     watchdog: Watchdog | None = None
     result: RunResult | None = None
     try:
-        if station is not None:  # before the first output can go on
+        if station is not None and energises:  # before the first output can go on
             check_opened(station.instruments.source, ref.spec, config)
             watchdog = start_for_run(
                 config,
@@ -451,7 +467,8 @@ def run_unit(
             if station is not None:
                 station.close()
             started = recorder.run_id is not None and recorder.pending_journal is None
-            if started and (result is None or result.verdict >= Verdict.ERROR):
+            unfinished = result is None or result.verdict >= Verdict.ERROR
+            if started and unfinished and not keeps_status:
                 _set_back(sessions, ref.unit_id, config.operator, result)
         finally:
             if watchdog is not None:

@@ -133,6 +133,20 @@ class HealthSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class OutgoingLimits:
+    """What a reworked or replacement pack must show before it ships (outgoing inspection).
+
+    Stricter than ``[pack]``, which says what a *returned* pack may show and still be judged:
+    goods leaving the factory sit at a storage charge (``voltage_min``..``voltage_max``, pack
+    values at P+/P-) and measure like a new pack at the connector (``ac_resistance_max``, 1 kHz).
+    """
+
+    voltage_min: Quantity
+    voltage_max: Quantity
+    ac_resistance_max: Quantity
+
+
+@dataclass(frozen=True, slots=True)
 class Dimension:
     """One outline dimension of the drawing: ``nominal - minus <= measured <= nominal + plus``."""
 
@@ -158,6 +172,8 @@ class PackSpec:
 
     ``dimensions`` (the outline drawing, in file order) is optional: a spec written before the
     appearance inspection existed still loads, and that inspection then says what is missing.
+    ``outgoing`` (the outgoing inspection's limits) is optional for the same reason: without it
+    the outgoing inspection is refused, naming the section to add.
     """
 
     source: Path
@@ -169,6 +185,7 @@ class PackSpec:
     protection: ProtectionSpec
     health: HealthSpec
     dimensions: tuple[Dimension, ...] = ()
+    outgoing: OutgoingLimits | None = None
 
     def dimension(self, name: str) -> Dimension:
         for item in self.dimensions:
@@ -332,7 +349,7 @@ def _quantity_message(problem: QuantityProblem, unit: str, example: str) -> str:
     return f"{raw!r} must be positive"
 
 
-_OPTIONAL_SECTIONS = ("dimensions",)
+_OPTIONAL_SECTIONS = ("dimensions", "outgoing")
 _DIMENSION_KEYS = ("nominal", "tolerance", "plus", "minus")
 _DIMENSION_NAME = re.compile(r"[a-z][a-z0-9_]{0,60}")
 
@@ -553,6 +570,31 @@ def _check_physics(spec: PackSpec) -> None:
         )
 
 
+def _check_outgoing(spec: PackSpec) -> None:
+    """The outgoing window must lie inside what the diagnosis calls a normal pack, below the
+    charge voltage, and its resistance limit may not be looser than the returned-pack one."""
+    out = spec.outgoing
+    if out is None:
+        return
+    path, pack, charge = spec.source, spec.pack, spec.charge
+    _check(
+        pack.voltage_low <= out.voltage_min < out.voltage_max <= charge.voltage,
+        path,
+        "outgoing.voltage_min",
+        f"need pack.voltage_low <= outgoing.voltage_min < outgoing.voltage_max <= "
+        f"charge.voltage, got {pack.voltage_low:~P} <= {out.voltage_min:~P} < "
+        f"{out.voltage_max:~P} <= {charge.voltage:~P}",
+    )
+    _check(
+        out.ac_resistance_max <= pack.ac_resistance_max,
+        path,
+        "outgoing.ac_resistance_max",
+        f"{out.ac_resistance_max:~P} is looser than pack.ac_resistance_max "
+        f"({pack.ac_resistance_max:~P}); an outgoing pack must measure at least as well as a "
+        "returned one may",
+    )
+
+
 def load_spec(path: Path | str) -> PackSpec:
     """Read and validate one spec file; raise ``SpecError`` naming file, field and fix."""
     path = Path(path)
@@ -572,8 +614,12 @@ def load_spec(path: Path | str) -> PackSpec:
         raise SpecError(path, f"[{unknown[0]}]", f"unknown section; known: {known}")
     sections = {name: reader.section(data, name, cls) for name, cls in _SECTIONS.items()}
     dimensions = _read_dimensions(path, data.get("dimensions"))
-    spec = PackSpec(source=path, schema=SCHEMA, **sections, dimensions=dimensions)
+    outgoing = reader.section(data, "outgoing", OutgoingLimits) if "outgoing" in data else None
+    spec = PackSpec(
+        source=path, schema=SCHEMA, **sections, dimensions=dimensions, outgoing=outgoing
+    )
     _check_physics(spec)
+    _check_outgoing(spec)
     return spec
 
 

@@ -271,3 +271,14 @@ def assemble_report(
         evidence=_evidence(session, complaint, evidence_runs),
         set_aside=tuple(item for _, item in sorted(set_aside, key=lambda x: x[0])),
     )
+
+
+def run_data(run: RunRead) -> RunData:
+    """One stored run as report data, as the analysis report shows it (the outgoing inspection
+    report, ``results.reports.outgoing``, shows its run the same way)."""
+    return _run(run)
+
+
+def complaint_summary(complaint: ComplaintRead) -> ComplaintSummary:
+    """The complaint's summary as the analysis report states it."""
+    return _summary(complaint)

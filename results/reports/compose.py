@@ -169,6 +169,11 @@ def _run(run: RunData, t: Catalogue) -> Section:
     )
 
 
+def run_section(run: RunData, t: Catalogue) -> Section:
+    """One run as the analysis report shows it: facts, summary sentence, measurements, traces."""
+    return _run(run, t)
+
+
 def _unit(unit: UnitData, t: Catalogue) -> Section:
     facts = KeyValues(
         (

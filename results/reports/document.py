@@ -132,3 +132,5 @@ class Document:
     header: tuple[Block, ...]
     body: tuple[Block, ...]
     footer: tuple[str, ...] = ()
+    subject: str = ""
+    """What kind of report this is, for the PDF metadata (empty: the analysis report)."""

@@ -9,7 +9,8 @@ reportlab's invariant mode fixes the document id seed and the creation date come
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -37,7 +38,7 @@ from results.reports import document as node
 from results.reports.compose import compose_report
 from results.reports.errors import FontError
 from results.reports.fonts import FONT_ENV, missing_characters, report_font
-from results.reports.labels import catalogue
+from results.reports.labels import Catalogue, catalogue
 from results.reports.model import ReportData
 
 PAGE = landscape(A4)
@@ -380,19 +381,35 @@ def render_pdf(
 ) -> bytes:
     """The PDF; ``images`` (SHA-256 -> bytes, see ``annex.photos``) embeds the annex photos."""
     t = catalogue(locale or data.locale)
-    font = report_font()
-    text = "".join(_strings(data)) + "".join(t.messages.values())
-    missing = missing_characters(text)
+    check_glyphs(data.report_no, _strings(data), t)
+    composed = compose_report(data, t, images)
+    content = document_pdf(
+        composed, t, page_label=f"{data.report_no} v{data.version}", date=data.document_date
+    )
+    if consistency.enabled():
+        consistency.enforce(data, _pdf_text(content))
+    return content
+
+
+def check_glyphs(report_no: str, texts: Iterable[str], t: Catalogue) -> None:
+    """Refuse, before rendering, a report whose text the PDF font cannot show (tofu boxes)."""
+    missing = missing_characters("".join(texts) + "".join(t.messages.values()))
     if missing:
         raise FontError(
-            f"report {data.report_no}: the PDF font has no glyph for {missing!r}; set {FONT_ENV} "
+            f"report {report_no}: the PDF font has no glyph for {missing!r}; set {FONT_ENV} "
             f"to a TrueType font that covers them (e.g. wqy-microhei.ttc from fonts-wqy-microhei)"
         )
+
+
+def document_pdf(
+    composed: node.Document, t: Catalogue, *, page_label: str, date: datetime
+) -> bytes:
+    """Any composed report document as PDF: ``page_label`` on every page, ``date`` in the
+    metadata (byte-stable for the same document). Check the glyphs first (``check_glyphs``)."""
+    font = report_font()
     styles = _Styles(font, cjk=t.locale.startswith("zh"))
-    composed = compose_report(data, t, images)
-    stamp = fmt.timestamp(data.document_date)
+    stamp = fmt.timestamp(date)
     pdf_date = "D:" + stamp[:19].replace("-", "").replace(":", "").replace(" ", "") + "Z"
-    page_label = f"{data.report_no} v{data.version}"
 
     def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.setDateFormatter(lambda *_: pdf_date)
@@ -410,9 +427,9 @@ def render_pdf(
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=data.report_no,
+        title=composed.title,
         author="packbench",
-        subject=t["report.title"],
+        subject=composed.subject or t["report.title"],
         creator="packbench",
         producer="packbench (reportlab)",
         invariant=1,
@@ -420,10 +437,7 @@ def render_pdf(
     )
     story = _Walker(composed, styles, font).story(composed)
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    content = buffer.getvalue()
-    if consistency.enabled():
-        consistency.enforce(data, _pdf_text(content))
-    return content
+    return buffer.getvalue()
 
 
 def _pdf_text(content: bytes) -> str:
@@ -433,3 +447,13 @@ def _pdf_text(content: bytes) -> str:
 
     reader = pypdf.PdfReader(BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def report_strings(value: object) -> Iterator[str]:
+    """Every text field of a report's data (any frozen dataclass), for ``check_glyphs``."""
+    return _strings(value)
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text as a reader's tool extracts it (for the consistency check)."""
+    return _pdf_text(content)
