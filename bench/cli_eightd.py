@@ -22,7 +22,7 @@ from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.complaints import get_complaint
 from results.eightd_form import EightDForm, parse_form
-from results.eightd_prefill import prefill
+from results.eightd_prefill import prefill_from_records
 from results.eightd_versions import MEANINGS, EightDView, amend, draft, edit, sign, view
 from results.errors import NotFound
 from results.reports.model import to_plain
@@ -95,7 +95,7 @@ def draft_command(
         draft(
             session,
             complaint_id,
-            form or prefill(session, complaint_id),
+            form or prefill_from_records(session, complaint_id),
             actor=config.operator,
         )
         found = view(session, complaint_id)

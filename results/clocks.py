@@ -35,6 +35,7 @@ from results.calendar import (
 )
 from results.clock_models import ClockEvent, ClockPause
 from results.clock_records import ClockEventKind, events_of, pauses_of
+from results.containment import containment_completed_at as recorded_containment_done
 from results.errors import CalendarError, NotFound
 from results.models import Complaint, Severity
 
@@ -142,10 +143,11 @@ def complaint_clocks(
     complaint_id: int,
     *,
     calendar: Calendar | None = None,
-    containment_completed_at: ContainmentDone | None = None,
+    containment_completed_at: ContainmentDone | None = recorded_containment_done,
 ) -> list[Clock]:
     """Every clock of one complaint. ``containment_completed_at(session, complaint_id)`` supplies
-    the containment-done time (``results.containment``); without it that clock never stops."""
+    the containment-done time: by default the containment records (``results.containment``); a
+    test may pass its own, and ``None`` leaves that clock running."""
     complaint = session.get(Complaint, complaint_id)
     if complaint is None:
         raise NotFound("complaint", complaint_id)

@@ -17,6 +17,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from results.clock_records import pause_sentences
+from results.containment import ActionKind, containment_actions, containment_checks
 from results.eightd_form import (
     CauseIn,
     ContainmentIn,
@@ -117,4 +119,36 @@ def prefill(
             for c in containment
         ],
         causes=causes_from_runs(session, complaint_id),
+    )
+
+
+def containment_lines(session: Session, complaint_id: int) -> list[ContainmentLine]:
+    """D3 as the containment records state it: one line per area checked, one per action taken
+    (its release is the date it was done; an open freeze is still frozen stock)."""
+    lines = [
+        ContainmentLine(location=c.area, qty_checked=c.qty_checked, qty_ng=c.qty_bad)
+        for c in containment_checks(session, complaint_id)
+    ]
+    for a in containment_actions(session, complaint_id):
+        lines.append(
+            ContainmentLine(
+                location=a.location or a.kind,
+                qty_checked=a.qty_affected,
+                frozen=a.kind == ActionKind.FREEZE_OUTGOING_STOCK and a.is_open,
+                method=f"{a.kind}: {a.description}" if a.description else a.kind,
+                owner=a.owner,
+                done=a.released_at.date() if a.released_at is not None else None,
+            )
+        )
+    return lines
+
+
+def prefill_from_records(session: Session, complaint_id: int, lang: str = "en") -> EightDForm:
+    """The draft 8D the CLI and the API offer: the complaint, its pauses (written into D2 by
+    ``results.clock_records.pause_sentences``), its containment records and its runs' findings."""
+    return prefill(
+        session,
+        complaint_id,
+        pause_sentences=pause_sentences(session, complaint_id, lang),
+        containment=containment_lines(session, complaint_id),
     )

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from results import traces
 from results.eightd_versions import for_report
 from results.models import Attachment, Measurement, UnitStatus
@@ -232,6 +233,8 @@ def assemble_report(
     runs_by_unit: dict[int, list[RunRead]] = {}
     set_aside: list[tuple[tuple[str, object, int], SetAsideRun]] = []
     for run in complaint.runs:
+        if run.procedure == OUTGOING_INSPECTION:
+            continue  # the goods shipped have their own report (results.reports.outgoing)
         mark = standing(run, invalid.get(run.id))
         if mark is RunStanding.VALID:
             runs_by_unit.setdefault(run.unit_id, []).append(run)

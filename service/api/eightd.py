@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from results.accounts import Principal
 from results.complaints import get_complaint
 from results.eightd_form import EightDForm
-from results.eightd_prefill import prefill
+from results.eightd_prefill import prefill_from_records
 from results.eightd_versions import (
     EightDStateError,
     SeparationOfDuties,
@@ -83,10 +83,10 @@ def show_eightd(
 
 
 @router.get("/complaints/{number}/eightd/prefill")
-def prefill_eightd(number: str, request: Request, who: Reader) -> dict[str, Any]:
+def prefill_eightd(number: str, request: Request, who: Reader, lang: str = "en") -> dict[str, Any]:
     """A proposed 8D from the complaint and its runs (nothing written)."""
     with store_of(request).sessions() as session:
-        form = prefill(session, get_complaint(session, number).id)
+        form = prefill_from_records(session, get_complaint(session, number).id, lang)
     return form.model_dump(mode="json")
 
 
