@@ -47,6 +47,7 @@ def report_and_units(database: Path, number: str) -> None:
         report = create_report(session, complaint.id, locale="en", actor="tester")
         approve(session, report.id, signer="qian.qa", printed_name="Qian")
         for unit in complaint.units:
+            set_unit_status(session, unit.id, "dispositioned", actor="tester", disposition="scrap")
             set_unit_status(session, unit.id, "scrapped", actor="tester", reason="scrapped")
     sessions.kw["bind"].dispose()
 

@@ -49,7 +49,11 @@ def units_final(session: Session, complaint_id: int, status: UnitStatus) -> None
     for unit in session.scalars(
         select(ReturnedUnit).where(ReturnedUnit.complaint_id == complaint_id)
     ):
-        set_unit_status(session, unit.id, status, actor="zhao.qa", reason="replacement shipped")
+        # the path (results.unit_path): QA's disposition first, then the final move
+        set_unit_status(
+            session, unit.id, UnitStatus.DISPOSITIONED, actor="zhao.qa", disposition="scrap"
+        )
+        set_unit_status(session, unit.id, status, actor="zhao.qa", reason="carried out")
 
 
 def approved_feedback(session: Session, complaint_id: int, solution: str) -> None:
