@@ -16,7 +16,7 @@ from instruments.units import Q_, Quantity
 from procedures.appearance import CHECKLIST
 from procedures.clock import RealClock
 from procedures.context import BenchInstruments
-from procedures.engine import RunResult, run_procedure
+from procedures.engine import RunResult, run_order, run_procedure
 from procedures.errors import SpecError
 from procedures.memory_recorder import MemoryRecorder
 from procedures.outgoing import (
@@ -208,7 +208,7 @@ def test_decide_releases_only_a_clean_run() -> None:
 def test_declared_limits_build_the_declared_measurements() -> None:
     procedure = outgoing_procedure()
     spec = builtin_spec("PB-4S1P-26650-LFP")
-    declared = {d.name: d for s in procedure.ordered_steps for d in s.measures}
+    declared = {d.name: d for s in run_order(procedure) for d in s.measures}
     assert declared["pack_ocv"].checked(spec).name == ocv_limit(spec).name  # type: ignore[union-attr]
     checked = declared["pack_ac_resistance"].checked(spec)
     assert checked is not None and checked.name == resistance_limit(spec).name
