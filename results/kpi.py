@@ -69,6 +69,7 @@ _EPOCH_JULIAN = 2440587.5
 _DAY_S = 86400
 _SEARCH_LIMIT_DAYS = 3 * 366
 MAX_PERIOD_DAYS = 5 * 366
+EARLIEST = date(1970, 1, 2)
 
 
 @dataclass
@@ -230,6 +231,10 @@ def kpi(
     with_missed: bool = True,
 ) -> list[ClassKpi]:
     """KPIs of the complaints received on local days ``start`` .. ``end`` (both included)."""
+    if start < EARLIEST:
+        # Deadlines are counted in seconds since 1970, and a date near year 1 cannot even be
+        # turned into a UTC instant in the plant's zone.
+        raise ValidationError("from", f"{start} is before {EARLIEST}", f"give {EARLIEST} or later")
     if end < start:
         raise ValidationError("to", f"{end} is before {start}", "give --to on or after --from")
     if (end - start).days > MAX_PERIOD_DAYS or end >= date(9000, 1, 1):

@@ -138,4 +138,6 @@ def test_kpi_bad_input(sessions: sessionmaker[Session]) -> None:
         with pytest.raises(ValidationError, match="to:"):
             kpi(session, date(2026, 2, 1), date(2026, 1, 1))
         with pytest.raises(ValidationError, match="too long"):
-            kpi(session, date(1, 1, 1), date(9999, 12, 31))
+            kpi(session, date(2000, 1, 1), date(9999, 12, 31))
+        with pytest.raises(ValidationError, match="from: 0001-01-01 is before 1970-01-02"):
+            kpi(session, date(1, 1, 1), date(1, 1, 2))
