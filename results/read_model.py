@@ -185,6 +185,13 @@ class ComplaintRead:
     closure_note: str | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    channel: str | None
+    complaint_type: str | None
+    fault_stage: str | None
+    customer_tests: str | None
+    assembly_process: str | None
+    replacement_needed: bool | None
+    samples_returned: bool | None
     units: tuple[UnitRead, ...]
     """By id."""
     runs: tuple[RunRead, ...]
