@@ -49,6 +49,10 @@ def units_final(session: Session, complaint_id: int, status: UnitStatus) -> None
     for unit in session.scalars(
         select(ReturnedUnit).where(ReturnedUnit.complaint_id == complaint_id)
     ):
+        if UnitStatus(unit.status) is not UnitStatus.DISPOSITIONED:  # the path starts there
+            set_unit_status(
+                session, unit.id, UnitStatus.DISPOSITIONED, actor="zhao.qa", disposition="scrap"
+            )
         set_unit_status(session, unit.id, status, actor="zhao.qa", reason="replacement shipped")
 
 
