@@ -77,14 +77,14 @@ def limits_note(row: MeasurementRow, t: Catalogue) -> str:
     parts = []
     if row.nominal is not None:
         parts.append(t.format("limits.nominal", value=fmt.with_unit(row.nominal, row.unit)))
-    if row.marginal_low is not None or row.marginal_high is not None:
-        parts.append(
-            t.format(
-                "limits.marginal",
-                low=fmt.with_unit(row.marginal_low, row.unit) or "-",
-                high=fmt.with_unit(row.marginal_high, row.unit) or "-",
-            )
-        )
+    low = None if row.marginal_low is None else fmt.with_unit(row.marginal_low, row.unit)
+    high = None if row.marginal_high is None else fmt.with_unit(row.marginal_high, row.unit)
+    if low is not None and high is not None:
+        parts.append(t.format("limits.marginal", low=low, high=high))
+    elif low is not None:
+        parts.append(t.format("limits.marginal_low", low=low))
+    elif high is not None:
+        parts.append(t.format("limits.marginal_high", high=high))
     return "; ".join(parts)
 
 

@@ -17,7 +17,7 @@ from report_sample import sample_report
 
 from results.reports import document as node
 from results.reports import pdf as pdf_module
-from results.reports.compose import compose_report
+from results.reports.compose import compose_report, limits_note
 from results.reports.consistency import html_text
 from results.reports.html import render_html
 from results.reports.labels import catalogue
@@ -122,3 +122,19 @@ def test_nominal_and_marginal_band_show_under_the_limits_in_both_back_ends() -> 
         assert _squeezed(text) in html and _squeezed(text) in pdf
     plain = sample_report(1, locale="en")
     assert "nominal" not in html_text(render_html(plain))
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (3.1, None, "marginal below 3.1 V"),
+        (None, 4.15, "marginal above 4.15 V"),
+        (3.1, 4.15, "marginal below 3.1 V, above 4.15 V"),
+    ],
+)
+def test_a_one_sided_marginal_band_names_only_its_side(
+    low: float | None, high: float | None, expected: str
+) -> None:
+    row = sample_report(1, locale="en").units[0].runs[0].steps[0].measurements[0]
+    row = replace(row, unit="V", nominal=None, marginal_low=low, marginal_high=high)
+    assert limits_note(row, catalogue("en")) == expected
