@@ -88,8 +88,13 @@ def sim_station(tmp_path: Path) -> Path:
     return path
 
 
-def register(capsys: pytest.CaptureFixture[str], station: Path, *serials: str) -> str:
-    """A complaint with ``serials`` logged under it; returns the complaint number."""
+def register(
+    capsys: pytest.CaptureFixture[str],
+    station: Path,
+    *serials: str,
+    model: str = "PB-1S2P-18650-5200",
+) -> str:
+    """A complaint about ``model`` with ``serials`` logged under it; returns its number."""
     code, out, err = cli(
         capsys,
         "complaint",
@@ -99,7 +104,7 @@ def register(capsys: pytest.CaptureFixture[str], station: Path, *serials: str) -
         "--customer",
         "ACME",
         "--model",
-        "PB-1S2P-18650-5200",
+        model,
         "--shipped",
         "100",
         "--defect",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from bench_helpers import cli, dump
+from bench_helpers import register as register_complaint
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,32 +88,7 @@ def answers_file(tmp_path: Path, **overrides: str) -> Path:
 
 
 def register(capsys: pytest.CaptureFixture[str], path: Path, model: str, serials: list[str]) -> str:
-    code, out, err = cli(
-        capsys,
-        "complaint",
-        "new",
-        "--station",
-        str(path),
-        "--customer",
-        "ACME",
-        "--model",
-        model,
-        "--shipped",
-        "100",
-        "--defect",
-        str(len(serials)),
-        "--symptom",
-        "no_power_on",
-        "--severity",
-        "general",
-        "--received-by",
-        "tester",
-    )
-    assert code == 0, err
-    number = out.strip()
-    code, _, err = cli(capsys, "unit", "add", number, *serials, "--station", str(path))
-    assert code == 0, err
-    return number
+    return register_complaint(capsys, path, *serials, model=model)
 
 
 def inspect(
