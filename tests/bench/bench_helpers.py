@@ -78,6 +78,25 @@ fault = "healthy"
 """
 
 
+def write_sim_station(
+    path: Path,
+    store_dir: Path,
+    *,
+    operator: str = "tester",
+    max_voltage: str = "10 V",
+    seed: int = 0,
+) -> Path:
+    """``SIM_STATION`` with its operator, voltage limit and simulator seed set, written to
+    ``path``; the store and evidence live in ``store_dir`` (several seeds may share one store)."""
+    text = (
+        SIM_STATION.replace('operator = "tester"', f'operator = "{operator}"')
+        .replace('max_voltage = "10 V"', f'max_voltage = "{max_voltage}"')
+        .format(database=store_dir / "store.sqlite3", evidence=store_dir / "evidence")
+    )
+    path.write_text(f"{text}seed = {seed}\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def sim_station(tmp_path: Path) -> Path:
     """A simulated station file whose store lives in ``tmp_path``."""

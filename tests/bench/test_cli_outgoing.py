@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from bench_helpers import cli, dump
+from bench_helpers import cli, dump, write_sim_station
 from bench_helpers import register as register_complaint
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,43 +38,13 @@ from results.store import open_store
 
 SPECS = sorted(load_builtin_specs())
 SEEDS = (0, 1, 2, 3, 4)
-STATION = """
-[station]
-id = "oqc-sim"
-operator = "qa-li"
-simulated = true
-database = "{database}"
-evidence_dir = "{evidence}"
-
-[limits]
-max_voltage = "20 V"
-max_current = "5 A"
-
-[instruments.dmm]
-model = "34461A"
-[instruments.source]
-model = "E36312A"
-[instruments.load]
-model = "DL3021"
-[instruments.rmeter]
-model = "BT3562"
-
-[simulation]
-fault = "healthy"
-seed = {seed}
-"""
 
 
 def station(tmp_path: Path, seed: int = 0) -> Path:
     """A simulated station file of seed ``seed``; every seed shares the one store."""
-    path = tmp_path / f"station-{seed}.toml"
-    path.write_text(
-        STATION.format(
-            database=tmp_path / "store.sqlite3", evidence=tmp_path / "evidence", seed=seed
-        ),
-        encoding="utf-8",
+    return write_sim_station(
+        tmp_path / f"station-{seed}.toml", tmp_path, operator="qa-li", max_voltage="20 V", seed=seed
     )
-    return path
 
 
 def answers_file(tmp_path: Path, **overrides: str) -> Path:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_helpers import cli, dump
+from bench_helpers import cli, dump, write_sim_station
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.errors import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_PASS
@@ -26,31 +26,6 @@ from results.reports.approval import approve, create_report
 from results.store import open_store
 from results.workflow import transition
 
-STATION = """
-[station]
-id = "e2e-sim"
-operator = "zhao.qa"
-simulated = true
-database = "{database}"
-evidence_dir = "{evidence}"
-
-[limits]
-max_voltage = "20 V"
-max_current = "5 A"
-
-[instruments.dmm]
-model = "34461A"
-[instruments.source]
-model = "E36312A"
-[instruments.load]
-model = "DL3021"
-[instruments.rmeter]
-model = "BT3562"
-
-[simulation]
-fault = "healthy"
-seed = 0
-"""
 SERIALS = ("SN-A", "SN-B")
 RSM, SGM, QAM = "zhou.rsm", "wu.sgm", "sun.qam"
 
@@ -61,10 +36,7 @@ class Walk:
     def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.database = tmp_path / "store.sqlite3"
         self.station = tmp_path / "station.toml"
-        self.station.write_text(
-            STATION.format(database=self.database, evidence=tmp_path / "evidence"),
-            encoding="utf-8",
-        )
+        write_sim_station(self.station, tmp_path, operator="zhao.qa", max_voltage="20 V")
         self.capsys = capsys
         self.tmp_path = tmp_path
 
