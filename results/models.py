@@ -9,8 +9,10 @@ auditor with a SQL prompt needs no decoder ring.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     JSON,
@@ -28,8 +30,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from results.workdays import Calendar, deadline_values
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -142,6 +147,32 @@ class ComplaintCounter(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+_DERIVED: WeakKeyDictionary[DefaultExecutionContext, tuple[Calendar, dict[datetime, Any]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _derived(name: str) -> Callable[[DefaultExecutionContext], Any]:
+    """An insert default for the derived column ``name``: computed from the row's ``received_at``
+    and the calendar in the database, so that every insert (registration, a Core bulk insert of a
+    benchmark or test) stores them. The calendar is read once per statement."""
+
+    def default(context: DefaultExecutionContext) -> Any:
+        received = context.get_current_parameters()["received_at"]  # type: ignore[no-untyped-call]
+        if not isinstance(received, datetime):
+            raise ValueError("complaint.received_at is required to derive its deadlines")
+        held = _DERIVED.get(context)
+        if held is None:
+            held = _DERIVED[context] = (Calendar.load(context.root_connection), {})
+        calendar, computed = held
+        values = computed.get(received)
+        if values is None:
+            values = computed[received] = deadline_values(received, calendar)
+        return values[name]
+
+    return default
+
+
 class Complaint(Base):
     __tablename__ = "complaint"
     __table_args__ = (  # the filters and the default order of `complaint list` (revision 0008)
@@ -150,6 +181,7 @@ class Complaint(Base):
         Index("ix_complaint_product_model", "product_model"),
         Index("ix_complaint_symptom", "symptom"),
         Index("ix_complaint_severity", "severity"),
+        Index("ix_complaint_received_day", "received_day"),  # the KPI's join key (revision 0014)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -191,6 +223,19 @@ class Complaint(Base):
     assembly_process: Mapped[str | None] = mapped_column(Text)
     replacement_needed: Mapped[bool | None] = mapped_column(Boolean)
     samples_returned: Mapped[bool | None] = mapped_column(Boolean)
+    # Derived from received_at and the working-day calendar (results.workdays.SLA_RULES), stored
+    # so that the KPI and the SLA filter of `complaint list` are plain SQL (revision 0014). Not
+    # audited: derived, never entered. Filled on every insert, Core or ORM (_derived); rewritten
+    # by results.calendar when the receipt time or the calendar changes.
+    received_day: Mapped[date | None] = mapped_column(Date, default=_derived("received_day"))
+    due_handling_report: Mapped[datetime | None] = mapped_column(
+        default=_derived("due_handling_report")
+    )
+    due_qa_decision: Mapped[datetime | None] = mapped_column(default=_derived("due_qa_decision"))
+    due_logged: Mapped[datetime | None] = mapped_column(default=_derived("due_logged"))
+    due_investigated: Mapped[datetime | None] = mapped_column(default=_derived("due_investigated"))
+    due_closed: Mapped[datetime | None] = mapped_column(default=_derived("due_closed"))
+    due_closed_limit: Mapped[datetime | None] = mapped_column(default=_derived("due_closed_limit"))
 
     units: Mapped[list[ReturnedUnit]] = relationship(back_populates="complaint")
     runs: Mapped[list[Run]] = relationship(back_populates="complaint")
