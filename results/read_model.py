@@ -200,6 +200,8 @@ class ComplaintRead:
     due_investigated: datetime | None
     due_closed: datetime | None
     due_closed_limit: datetime | None
+    sla_open_due: datetime | None
+    sla_missed: bool
     units: tuple[UnitRead, ...]
     """By id."""
     runs: tuple[RunRead, ...]

@@ -14,10 +14,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, and_, not_, or_
 
-from results.calendar import SLA_RULES, Calendar, SlaClock, sla_clocks
+from results.calendar import Calendar, SlaClock, sla_clocks
 from results.complaint_status import ComplaintStatus
 from results.errors import ValidationError
 from results.models import Complaint
@@ -63,36 +62,24 @@ def summarise(
     return SlaSummary(overall, clocks, nxt)
 
 
-def _pairs() -> list[tuple[InstrumentedAttribute[datetime | None], ColumnElement[datetime]]]:
-    """(stored deadline, done time) of each clock, as ``sla_clocks`` pairs them."""
-    ended = func.coalesce(Complaint.closed_at, Complaint.cancelled_at)
-    pairs = []
-    for rule in SLA_RULES:
-        done = ended if rule.done == "ended" else getattr(Complaint, rule.done)
-        pairs.append((getattr(Complaint, f"due_{rule.name}"), done))
-    return pairs
-
-
 def state_clause(state: SlaState, now: datetime | None) -> ColumnElement[bool]:
     """SQL true for the complaints whose overall state at ``now`` is ``state`` (as ``summarise``).
 
-    ``now`` may be left out for ``cancelled`` only. Every term is a definite true or false (the
-    deadlines are never NULL: they are derived on insert), so the negations below are exact.
+    Over two columns the database generates from the row (``results.models``): the earliest
+    deadline of a clock still open (``sla_open_due``, NULL when none is) and whether any clock was
+    missed (``sla_missed``). Overdue is an open clock past its deadline, so the earliest one is;
+    running is an open clock and none overdue. ``now`` may be left out for ``cancelled`` only.
     """
     cancelled = Complaint.status == ComplaintStatus.CANCELLED.value
     if state is SlaState.CANCELLED:
         return cancelled
     if now is None:
         raise ValidationError("now", "is missing", "pass the time the SLA state is computed at")
-    pairs = _pairs()
-    any_clock = {
-        SlaState.OVERDUE: or_(*(and_(done.is_(None), due < now) for due, done in pairs)),
-        SlaState.MISSED: or_(*(and_(done.is_not(None), done > due) for due, done in pairs)),
-        SlaState.RUNNING: or_(*(and_(done.is_(None), due >= now) for due, done in pairs)),
-    }
-    worse: list[ColumnElement[bool]] = [not_(cancelled)]
-    for candidate in _WORST_FIRST:
-        if candidate is state:
-            return and_(*worse, any_clock[candidate])
-        worse.append(not_(any_clock[candidate]))
-    return and_(*worse)
+    # Both columns are NULL / false for a cancelled complaint, so only "met" must exclude it.
+    open_due, missed = Complaint.sla_open_due, Complaint.sla_missed
+    return {
+        SlaState.OVERDUE: open_due < now,
+        SlaState.MISSED: and_(missed, or_(open_due.is_(None), open_due >= now)),
+        SlaState.RUNNING: and_(open_due >= now, not_(missed)),
+        SlaState.MET: and_(open_due.is_(None), not_(missed), not_(cancelled)),
+    }[state]
