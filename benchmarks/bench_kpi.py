@@ -6,7 +6,8 @@ the done times, grouped by class) and building the result. Not timed: the insert
 derives each complaint's receipt day and deadlines from the calendar.
 Reported twice: the counts only (``with_missed=False``), which carries the target, and with the
 lists of complaints that missed each target (four more scans), for information.
-The store is a private schema in the local PostgreSQL server (database ``test``), dropped after.
+The store is a private schema, dropped after, in ``PACKBENCH_BENCH_DATABASE_URL`` or the
+benchmarks' own database (``benchmarks.postgres``), never the test suite's.
 Median of several repetitions after a warm-up, as in ``bench_results``.
 """
 
@@ -15,11 +16,11 @@ from __future__ import annotations
 import random
 import statistics
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
+from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
 from results.calendar import PLANT_TZ, set_calendar_day
 from results.db import make_engine, session_factory
@@ -27,7 +28,6 @@ from results.kpi import kpi
 from results.migrations import upgrade
 from results.models import Complaint
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COMPLAINTS = 100_000
 WARMUP = 2
 REPEATS = 9
@@ -82,15 +82,10 @@ def _median_ms(sessions: object, *, with_missed: bool) -> float:
 
 def run() -> list[Result]:
     name = f"KPI query, one year, {COMPLAINTS:,} complaints, PostgreSQL"
-    schema = f"pbkpi_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = create_engine(SERVER, connect_args={"connect_timeout": 3})
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # any driver or server failure means "no PostgreSQL here"
-        return [Result.not_measured(name, f"no PostgreSQL at {SERVER} ({type(exc).__name__})")]
-    url = f"{SERVER}?options=-csearch_path%3D{schema}"
-    try:
+    server, source = server_url()
+    if server is None:
+        return [Result.not_measured(name, source)]
+    with private_schema(server, "pbkpi") as url:
         upgrade(url)
         engine = make_engine(url)
         sessions = session_factory(engine)
@@ -106,13 +101,10 @@ def run() -> list[Result]:
         counts = _median_ms(sessions, with_missed=False)
         lists = _median_ms(sessions, with_missed=True)
         engine.dispose()
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    name = f"{name} ({source})"
     return [
-        Result(f"{name}, counts per class and target (median)", counts, "ms", 100.0),
-        Result(f"{name}, with the missed complaints' numbers (median)", lists, "ms"),
+        Result(f"{name}, counts per class and target (median of {REPEATS})", counts, "ms", 100.0),
+        Result(f"{name}, with the missed complaints' numbers (median of {REPEATS})", lists, "ms"),
     ]
 
 

@@ -1,7 +1,7 @@
-"""The service tests' named users and their tokens, outside conftest so benchmarks can use them.
+"""Named users of each role and their tokens, for the service benchmarks and tests.
 
-``make bench`` must run on a fresh clone without pytest's conftest machinery (which imports the
-suite's service probes), so the user table and the token issuing live in a plain module.
+``make bench`` must run on a fresh clone without the test suite, so the user table and the token
+issuing live here, in the benchmarks package; ``tests/service/accounts_setup.py`` re-exports them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Request bodies the service tests send: a complaint form, a finished-run document, files."""
+"""Request bodies the service benchmarks and tests send: a complaint form, a finished-run
+document, files. Here so that ``make bench`` needs nothing from ``tests/`` (which re-exports it)."""
 
 from __future__ import annotations
 
