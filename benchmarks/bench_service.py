@@ -22,6 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -41,6 +42,23 @@ SUBMISSIONS = 600
 TIME_LIMIT_S = 20.0
 
 
+def _complaint_with_units(
+    client: httpx.Client, tech: dict[str, str]
+) -> tuple[str, list[dict[str, Any]]]:
+    """(number, unit bodies) of a new complaint with 20 returned units, through the API."""
+    created = client.post("/api/complaints", json=complaint_payload(), headers=tech)
+    number = str(created.json()["number"])
+    units = [
+        client.post(
+            f"/api/complaints/{number}/units",
+            json={"serial": f"SN-{i:03d}", "received_at": T0.isoformat()},
+            headers=tech,
+        ).json()
+        for i in range(20)
+    ]
+    return number, units
+
+
 def _complaint_page_ms() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(str(Path(tmp) / "bench.sqlite3"), Path(tmp) / "evidence")
@@ -49,17 +67,7 @@ def _complaint_page_ms() -> float:
         with TestClient(create_app(settings, store=store)) as client:
             tech = {"Authorization": f"Bearer {tokens['wang.wei']}"}
             bench = {"Authorization": f"Bearer {tokens['bench-3']}"}
-            number = client.post("/api/complaints", json=complaint_payload(), headers=tech).json()[
-                "number"
-            ]
-            units = [
-                client.post(
-                    f"/api/complaints/{number}/units",
-                    json={"serial": f"SN-{i:03d}", "received_at": T0.isoformat()},
-                    headers=tech,
-                ).json()
-                for i in range(20)
-            ]
+            number, units = _complaint_with_units(client, tech)
             for i in range(100):
                 unit = units[i % 20]
                 doc = run_document(unit["id"], unit["serial"], number)
@@ -84,17 +92,7 @@ def _submissions_per_second(server: str) -> tuple[float, int]:
         bench = {"Authorization": f"Bearer {tokens['bench-3']}"}
         with uvicorn_workers(url, Path(tmp) / "evidence", workers=WORKERS) as base:
             with httpx.Client(base_url=base, timeout=30.0) as client:
-                number = client.post(
-                    "/api/complaints", json=complaint_payload(), headers=tech
-                ).json()["number"]
-                units = [
-                    client.post(
-                        f"/api/complaints/{number}/units",
-                        json={"serial": f"SN-{i:03d}", "received_at": T0.isoformat()},
-                        headers=tech,
-                    ).json()
-                    for i in range(20)
-                ]
+                number, units = _complaint_with_units(client, tech)
             docs = [run_document(u["id"], u["serial"], number) for u in units]
             lock = threading.Lock()
             issued = [0]

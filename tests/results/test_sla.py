@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
-from store_builders import T0, form
+from store_builders import T0, complaint_row, form
 
 from results.calendar import SLA_RULES, Calendar, deadline_values, set_calendar_day
 from results.clock_records import end_pause, start_pause
@@ -108,24 +108,17 @@ def _generated(rng: random.Random, n: int) -> list[dict[str, Any]]:
         cancelled = rng.random() < 0.1
         closed = None if cancelled else later(30, 0.5)
         rows.append(
-            {
-                "number": f"CC-2026-{i:05d}",
-                "customer": "Acme",
-                "product_model": "PB-1",
-                "shipped_qty": 10,
-                "defect_qty": 1,
-                "symptom": "no_power_on",
-                "severity": rng.choice(["severe", "general", "occasional"]),
-                "received_at": received,
-                "received_by": "li.na",
-                "registered_at": later(2, 0.0),
-                "registered_by": "li.na",
-                "status": "cancelled" if cancelled else "closed" if closed else "registered",
-                "handling_reported_at": later(0.3, 0.2),
-                "decided_at": later(8, 0.3),
-                "closed_at": closed,
-                "cancelled_at": later(3, 0.0) if cancelled else None,
-            }
+            complaint_row(
+                f"CC-2026-{i:05d}",
+                received,
+                severity=rng.choice(["severe", "general", "occasional"]),
+                registered_at=later(2, 0.0),
+                status="cancelled" if cancelled else "closed" if closed else "registered",
+                handling_reported_at=later(0.3, 0.2),
+                decided_at=later(8, 0.3),
+                closed_at=closed,
+                cancelled_at=later(3, 0.0) if cancelled else None,
+            )
         )
     return rows
 
