@@ -188,6 +188,23 @@ SLA_MISSED_SQL = (
 )
 
 
+COMPLAINT_DERIVED = frozenset(
+    {
+        "received_day",
+        "due_handling_report",
+        "due_qa_decision",
+        "due_logged",
+        "due_investigated",
+        "due_closed",
+        "due_closed_limit",
+        "sla_open_due",
+        "sla_missed",
+    }
+)
+"""Complaint columns derived from the others and the calendar (revision 0014): never entered, so
+not part of the audited state (a calendar change rewrites them without touching the complaint)."""
+
+
 class Complaint(Base):
     __tablename__ = "complaint"
     __table_args__ = (  # the filters and the default order of `complaint list` (revision 0008)

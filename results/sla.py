@@ -52,7 +52,6 @@ def summarise(
     """Overall state (worst clock, or cancelled), each clock's state and the next open deadline."""
     clocks = [(clock, clock.state(now)) for clock in sla_clocks(complaint, calendar)]
     states = {state for _clock, state in clocks}
-    overall = SlaState.MET
     if complaint.status == ComplaintStatus.CANCELLED.value:
         overall = SlaState.CANCELLED
     else:
