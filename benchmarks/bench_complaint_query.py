@@ -26,7 +26,7 @@ from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
 from results.complaint_form import Channel
 from results.complaint_query import ComplaintFilter, find_complaints
-from results.models import Complaint, ReturnedUnit, Severity, Symptom
+from results.models import COMPLAINT_TABLE, Complaint, ReturnedUnit, Severity, Symptom
 from results.sla import SlaState
 from results.store import open_store
 
@@ -87,7 +87,7 @@ def _fill(sessions: sessionmaker[Session]) -> None:
             )
     with sessions.begin() as session:
         for start in range(0, len(rows), 5000):
-            session.execute(insert(Complaint), rows[start : start + 5000])
+            session.execute(insert(COMPLAINT_TABLE), rows[start : start + 5000])
         for start in range(0, len(units), 5000):
             session.execute(insert(ReturnedUnit), units[start : start + 5000])
     # VACUUM as autovacuum would have by then: the visibility map lets COUNT use index-only scans.

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from results import audit
-from results.models import CalendarDay, Complaint
+from results.models import COMPLAINT_TABLE, CalendarDay, Complaint
 from results.read_model import ComplaintRead
 from results.workdays import (
     ALL_CLOSED_WORKING_DAYS,
@@ -133,7 +132,7 @@ def refresh_deadlines(
     many. In batches of ids, so memory stays flat on a store of any size. Called when the calendar
     changes and by the migration that introduced the columns (inserts derive them themselves).
     """
-    table = cast(Table, Complaint.__table__)
+    table = COMPLAINT_TABLE
     query = select(Complaint.id, Complaint.received_at).order_by(Complaint.id)
     if where is not None:
         query = query.where(where)
