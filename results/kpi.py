@@ -175,13 +175,20 @@ def kpi(
             )
         results[row.severity] = ClassKpi(row.severity, int(row.n), targets)
     if with_missed:
-        for target in TARGETS:
-            for severity, number in session.execute(
-                select(Complaint.severity, Complaint.number)
-                .where(period, outcome[target.name])
-                .order_by(Complaint.number)
-            ):
-                by_name = {t.name: t for t in results[str(severity)].targets}
-                by_name[target.name].missed_numbers.append(str(number))
+        # One scan for the four lists: each row says which targets it missed.
+        missed_rows = session.execute(
+            select(
+                Complaint.severity,
+                Complaint.number,
+                *(outcome[t.name].label(t.name) for t in TARGETS),
+            )
+            .where(period, or_(*outcome.values()))
+            .order_by(Complaint.number)
+        )
+        for row in missed_rows:
+            by_name = {t.name: t for t in results[str(row.severity)].targets}
+            for target in TARGETS:
+                if getattr(row, target.name):
+                    by_name[target.name].missed_numbers.append(str(row.number))
     order = {s.value: i for i, s in enumerate(Severity)}
     return sorted(results.values(), key=lambda k: order.get(k.complaint_class, 99))
