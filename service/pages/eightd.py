@@ -34,6 +34,7 @@ from results.eightd_versions import (
 )
 from results.reports.model import to_plain
 from service.auth import QA_ONLY, WRITE, check_role, store_of
+from service.i18n import translator
 from service.pages.eightd_view import current_eightd, evidence_choices
 from service.pages.forms import (
     FORM_LEVEL,
@@ -43,6 +44,7 @@ from service.pages.forms import (
     checked,
     guarded,
     read_posted,
+    shown_errors,
 )
 from service.pages.render import locale_of, page, page_user
 
@@ -232,7 +234,7 @@ async def _run(request: Request, number: str, posted: Posted, work: Any) -> Resp
             token,
             number,
             values={k: v for k, v in posted.fields.items() if k != "csrf_token"},
-            errors=refused.errors,
+            errors=shown_errors(refused, translator(locale_of(request))),
             status_code=refused.status,
         )
     return None

@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from results.accounts import Principal
 from results.errors import ResultsError, ValidationError
 from service.errors import results_status
+from service.i18n import Translator
 from service.pages.routes import posted_form
 
 FORM_LEVEL = "_form"
@@ -34,12 +35,53 @@ _T = TypeVar("_T")
 
 
 class FormRefused(Exception):
-    """A form's input is refused; ``errors`` maps each field name to its message."""
+    """A form's input is refused; ``errors`` maps each field name to its message.
 
-    def __init__(self, errors: Mapping[str, str], status: int = 422) -> None:
+    ``labels`` holds, for the refusals the model itself gave, the catalogue key of the message
+    and its values, so the page can say it in its own language (``shown_errors``).
+    """
+
+    def __init__(
+        self,
+        errors: Mapping[str, str],
+        status: int = 422,
+        labels: Mapping[str, tuple[str, dict[str, str]]] | None = None,
+    ) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
         self.status = status
+        self.labels = dict(labels or {})
+
+
+PYDANTIC_LABELS = {
+    "missing": "missing",
+    "int_parsing": "int_parsing",
+    "int_type": "int_parsing",
+    "greater_than_equal": "greater_than_equal",
+    "less_than_equal": "less_than_equal",
+    "string_too_short": "string_too_short",
+    "string_too_long": "string_too_long",
+    "too_short": "too_short",
+    "date_parsing": "date_parsing",
+    "date_from_datetime_parsing": "date_parsing",
+    "datetime_parsing": "datetime_parsing",
+    "datetime_from_date_parsing": "datetime_parsing",
+    "literal_error": "choice",
+    "enum": "choice",
+    "bool_parsing": "bool_parsing",
+    "string_pattern_mismatch": "pattern",
+}
+"""pydantic's error types the pages say in their own words (``form_error.*`` in the catalogue);
+any other keeps pydantic's English message."""
+
+
+def shown_errors(refused: FormRefused, t: Translator) -> dict[str, str]:
+    """The refusal's messages in the page's language where the catalogue has them."""
+    shown = dict(refused.errors)
+    for field_name, (key, values) in refused.labels.items():
+        if field_name in shown:
+            shown[field_name] = t(f"form_error.{key}", **values)
+    return shown
 
 
 @dataclass
@@ -62,12 +104,20 @@ def _loc(parts: Iterable[object]) -> str:
     return ".".join(str(p) for p in parts if p != "__root__") or FORM_LEVEL
 
 
-def field_errors(exc: pydantic.ValidationError) -> dict[str, str]:
+def refused_by_model(exc: pydantic.ValidationError) -> FormRefused:
     """Each pydantic error under its field path (``causes.0.description``), first one kept."""
     errors: dict[str, str] = {}
+    labels: dict[str, tuple[str, dict[str, str]]] = {}
     for error in exc.errors():
-        errors.setdefault(_loc(error["loc"]), error["msg"])
-    return errors
+        where = _loc(error["loc"])
+        if where in errors:
+            continue
+        errors[where] = error["msg"]
+        key = PYDANTIC_LABELS.get(error["type"])
+        if key is not None:
+            ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+            labels[where] = (key, ctx)
+    return FormRefused(errors, labels=labels)
 
 
 def refusal(exc: ResultsError) -> FormRefused:
@@ -89,7 +139,8 @@ def placed(errors: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, message in errors.items():
         target = key if shown(key) else FORM_LEVEL
-        out[target] = f"{out[target]}; {message}" if target in out else message
+        text = message if target == key else f"{key}: {message}"
+        out[target] = f"{out[target]}; {text}" if target in out else text
     return out
 
 
@@ -98,7 +149,7 @@ def checked(model: type[_M], data: Mapping[str, Any]) -> _M:
     try:
         return model.model_validate(dict(data))
     except pydantic.ValidationError as exc:
-        raise FormRefused(field_errors(exc)) from None
+        raise refused_by_model(exc) from None
 
 
 def filled(fields: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:

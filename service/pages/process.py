@@ -76,6 +76,7 @@ from service.api.containment import (
 )
 from service.api.returns import RequestIn, request_data
 from service.auth import QA_ONLY, WRITE, check_role, store_of
+from service.i18n import translator
 from service.pages.forms import (
     FORM_LEVEL,
     FormRefused,
@@ -88,6 +89,7 @@ from service.pages.forms import (
     guarded,
     placed,
     read_posted,
+    shown_errors,
     upload_text,
 )
 from service.pages.render import locale_of, page, page_user
@@ -171,7 +173,7 @@ async def register(request: Request) -> Response:
             posted.user,
             token,
             values=posted.fields,
-            errors=refused.errors,
+            errors=shown_errors(refused, translator(locale_of(request))),
             status_code=refused.status,
         )
     return _see_other(f"/complaints/{number}?done=registered")
@@ -534,7 +536,8 @@ async def process_action(number: str, action: str, request: Request) -> Response
     except FormRefused as refused:
         _user, token = page_user(request)
         shown = {k: v for k, v in posted.fields.items() if k not in ("csrf_token", "csv")}
-        errors = placed(refused.errors, [*posted.fields, *posted.files])
+        shown_text = shown_errors(refused, translator(locale_of(request)))
+        errors = placed(shown_text, [*posted.fields, *posted.files])
         return _process_page(
             request,
             posted.user,

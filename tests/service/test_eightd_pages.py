@@ -132,6 +132,18 @@ def test_save_sign_approve_amend_and_the_complaint_page_shows_the_version(
     )
     assert r.status_code == 303
     assert _content(service, number)["status"] == "signed"
+    r = service.client.post(
+        f"/complaints/{number}/reports",
+        data={"csrf_token": qa, "locale": "en"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    reports = service.client.get(
+        f"/api/complaints/{number}/reports", headers=service.auth("zhao.min")
+    )
+    report_id = reports.json()[0]["id"]
+    report = service.client.get(f"/reports/{report_id}").text
+    assert "cells deep-discharged in storage" in report and "no power at all" in report
     before = audit_events(service)
     refused = service.client.post(f"/complaints/{number}/8d", data=_editor_form(qa, run_id))
     assert refused.status_code == 409 and "amend" in field_error(refused.text, "_form")

@@ -108,7 +108,7 @@ def test_register_writes_the_complaint_with_every_field(service: Service) -> Non
         ({"customer": ""}, "customer", "required"),
         ({"usage_temperature": "35 parsecs"}, "usage_temperature", ""),
         ({"symptom": "explosion", "severity": "general"}, "severity", "safety symptom"),
-        ({"defect_qty": "many"}, "defect_qty", "integer"),
+        ({"defect_qty": "many"}, "defect_qty", "whole number"),
     ],
 )
 def test_register_refusal_is_shown_at_the_field_and_writes_nothing(
@@ -492,3 +492,14 @@ def test_every_label_of_the_process_pages_is_in_both_catalogues() -> None:
         ), key
     for group in sorted(enums):  # each choice group has entries in both languages
         assert any(k.startswith(group + ".") for k in (*zh.own, *zh.report.messages)), group
+
+
+def test_a_refusal_is_said_in_the_pages_language(service: Service) -> None:
+    csrf = login(service, "wang.wei")
+    form = _register_form(csrf, customer="", shipped_qty="many")
+    r = service.client.post("/complaints/new?lang=zh_CN", data=form)
+    assert r.status_code == 422
+    zh = translator("zh_CN")
+    assert zh("form_error.missing") in field_error(r.text, "customer")
+    assert zh("form_error.int_parsing") in field_error(r.text, "shipped_qty")
+    assert field_error(r.text, "customer").startswith(zh("form.refused"))
