@@ -352,30 +352,13 @@ def _inspection_request(session: Session, complaint: Complaint, posted: Posted) 
 def _check(session: Session, complaint: Complaint, posted: Posted) -> None:
     f = posted.fields
     body = checked(CheckIn, filled(f, ("area", "qty_checked", "qty_bad", "note")))
-    record_check(
-        session,
-        complaint.id,
-        area=body.area,
-        qty_checked=body.qty_checked,
-        qty_bad=body.qty_bad,
-        note=body.note,
-        actor=posted.user.name,
-    )
+    record_check(session, complaint.id, **body.model_dump(), actor=posted.user.name)
 
 
 def _open_action(session: Session, complaint: Complaint, posted: Posted) -> None:
     names = ("kind", "owner", "qty_affected", "location", "description")
     body = checked(ActionIn, filled(posted.fields, names))
-    open_action(
-        session,
-        complaint.id,
-        kind=body.kind,
-        owner=body.owner,
-        qty_affected=body.qty_affected,
-        location=body.location,
-        description=body.description,
-        actor=posted.user.name,
-    )
+    open_action(session, complaint.id, **body.model_dump(), actor=posted.user.name)
 
 
 def _release(session: Session, complaint: Complaint, posted: Posted) -> None:
@@ -383,9 +366,7 @@ def _release(session: Session, complaint: Complaint, posted: Posted) -> None:
     if action_id not in {a.id for a in containment_actions(session, complaint.id)}:
         raise NotFound("containment action of " + complaint.number, action_id)
     body = checked(ReleaseIn, filled(posted.fields, ("note", "qty_released")))
-    release_action(
-        session, action_id, actor=posted.user.name, note=body.note, qty_released=body.qty_released
-    )
+    release_action(session, action_id, **body.model_dump(), actor=posted.user.name)
 
 
 def _pause_start(session: Session, complaint: Complaint, posted: Posted) -> None:
@@ -396,16 +377,7 @@ def _pause_start(session: Session, complaint: Complaint, posted: Posted) -> None
     data["sales_informed"] = checkbox(f, "sales_informed")
     data["customer_informed"] = checkbox(f, "customer_informed")
     body = checked(PauseStartIn, data)
-    start_pause(
-        session,
-        complaint.id,
-        kind=body.kind,
-        reason=body.reason,
-        started_at=body.started_at,
-        sales_informed=body.sales_informed,
-        customer_informed=body.customer_informed,
-        actor=posted.user.name,
-    )
+    start_pause(session, complaint.id, **body.model_dump(), actor=posted.user.name)
 
 
 def _pause_end(session: Session, complaint: Complaint, posted: Posted) -> None:
@@ -472,15 +444,7 @@ def _transition(session: Session, complaint: Complaint, posted: Posted) -> None:
     body = checked(TransitionIn, filled(posted.fields, names))
     if body.target == ComplaintStatus.DECIDED.value:
         check_role(posted.user, QA_ONLY)  # the decision is QA's, as over the API
-    transition(
-        session,
-        complaint.id,
-        body.target,
-        actor=posted.user.name,
-        reason=body.reason,
-        decision=body.decision,
-        rationale=body.rationale,
-    )
+    transition(session, complaint.id, **body.model_dump(), actor=posted.user.name)
 
 
 def _close(session: Session, complaint: Complaint, posted: Posted) -> None:

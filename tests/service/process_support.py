@@ -1,5 +1,6 @@
 """Shared by the process page tests: log a user in through the cookie, count what was written,
-and the sales and QA managers the claims and the feedback form need."""
+the sales and QA managers the claims and the feedback form need (the API tests' own helpers),
+a new complaint, and the message a page shows beside a field."""
 
 from __future__ import annotations
 
@@ -7,35 +8,11 @@ import re
 
 from documents import complaint_payload
 from service_support import Service
-from sqlalchemy import func, select
+from test_containment_api import _events as audit_events
+from test_containment_api import _managers as add_managers
+from test_manual_pages import _login as login
 
-from results.accounts import Role, create_user, issue_token
-from results.models import AuditEvent
-from service.auth import SESSION_COOKIE, csrf_token
-
-MANAGERS = {
-    "zhou.rsm": Role.REGIONAL_SALES_MANAGER,
-    "wu.sgm": Role.SALES_GENERAL_MANAGER,
-    "sun.qam": Role.QA_MANAGER,
-}
-
-
-def login(svc: Service, user: str) -> str:
-    """Log ``user`` in on the test client; returns the CSRF token of their forms."""
-    svc.client.cookies.set(SESSION_COOKIE, svc.tokens[user])
-    return csrf_token(svc.tokens[user])
-
-
-def add_managers(svc: Service) -> None:
-    with svc.store.sessions.begin() as session:
-        for name, role in MANAGERS.items():
-            create_user(session, name, role=role.value, printed_name=name, actor="test")
-            svc.tokens[name], _ = issue_token(session, name, actor="test")
-
-
-def audit_events(svc: Service) -> int:
-    with svc.store.sessions() as session:
-        return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+__all__ = ["add_managers", "audit_events", "field_error", "login", "new_complaint"]
 
 
 def new_complaint(svc: Service, **overrides: object) -> str:

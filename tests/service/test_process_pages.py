@@ -139,23 +139,32 @@ def _returns(svc: Service, number: str) -> dict[str, Any]:
     return data
 
 
-def test_units_from_an_inspection_request_typed_scanned_and_csv(service: Service) -> None:
-    number = new_complaint(service, defect_qty=6)
-    csrf = login(service, "wang.wei")
-    r = _post(
-        service,
+def _notice(svc: Service, number: str, csrf: str, qty: str, lots: str = "L2511") -> Any:
+    return _post(
+        svc,
         number,
         "notice",
         csrf,
-        quantity_expected="6",
-        lots="L2511",
+        quantity_expected=qty,
+        lots=lots,
         carrier_ref="SF-1",
         sales_person="li.na",
     )
+
+
+def _received(svc: Service, number: str, csrf: str, qty: str) -> int:
+    """A return notice of ``qty`` units and the warehouse's receipt of them; the notice's id."""
+    assert _notice(svc, number, csrf, qty).status_code == 303
+    notice_id: int = _returns(svc, number)["notices"][-1]["id"]
+    r = _post(svc, number, "receipt", csrf, row=str(notice_id), quantity_received=qty)
     assert r.status_code == 303, r.text[:400]
-    notice_id = _returns(service, number)["notices"][0]["id"]
-    r = _post(service, number, "receipt", csrf, row=str(notice_id), quantity_received="6")
-    assert r.status_code == 303, r.text[:400]
+    return notice_id
+
+
+def test_units_from_an_inspection_request_typed_scanned_and_csv(service: Service) -> None:
+    number = new_complaint(service, defect_qty=6)
+    csrf = login(service, "wang.wei")
+    notice_id = _received(service, number, csrf, "6")
     r = service.client.post(
         f"/complaints/{number}/process/request",
         data={
@@ -182,8 +191,8 @@ def test_units_from_an_inspection_request_typed_scanned_and_csv(service: Service
     ("fields", "file", "field"),
     [
         ({"units.0.serial": "U-1", "scanned": "U-1"}, None, "units"),
-        ({"scanned": ",L1"}, None, "scanned"),
-        ({}, b"lot\nL1\n", "csv_file"),
+        ({"scanned": ",L2511"}, None, "scanned"),
+        ({}, b"lot\nL2511\n", "csv_file"),
         ({"units.0.serial": "U-1", "analyses": ""}, None, "analyses"),
         (
             {"units.0.serial": "U-1", "units.1.serial": "U-2", "units.2.serial": "U-3"},
@@ -197,18 +206,7 @@ def test_inspection_request_refusals_name_the_field(
 ) -> None:
     number = new_complaint(service, defect_qty=2)
     csrf = login(service, "wang.wei")
-    _post(
-        service,
-        number,
-        "notice",
-        csrf,
-        quantity_expected="2",
-        lots="L1",
-        carrier_ref="SF-1",
-        sales_person="li.na",
-    )
-    notice_id = _returns(service, number)["notices"][0]["id"]
-    _post(service, number, "receipt", csrf, row=str(notice_id), quantity_received="2")
+    notice_id = _received(service, number, csrf, "2")
     before = audit_events(service)
     data = {"csrf_token": csrf, "row": str(notice_id), "analyses": "diagnosis"}
     data |= {"override_reason": "", "scanned": ""} | fields
@@ -224,38 +222,12 @@ def test_returns_forms_refuse_bad_counts(service: Service) -> None:
     number = new_complaint(service)
     csrf = login(service, "wang.wei")
     before = audit_events(service)
-    r = _post(
-        service,
-        number,
-        "notice",
-        csrf,
-        quantity_expected="0",
-        lots="L1",
-        carrier_ref="SF",
-        sales_person="li",
-    )
+    r = _notice(service, number, csrf, "0")
     assert r.status_code == 422 and field_error(r.text, "quantity_expected")
-    r = _post(
-        service,
-        number,
-        "notice",
-        csrf,
-        quantity_expected="2",
-        lots="",
-        carrier_ref="SF",
-        sales_person="li",
-    )
+    r = _notice(service, number, csrf, "2", lots="")
     assert r.status_code == 422 and field_error(r.text, "lots")
-    _post(
-        service,
-        number,
-        "notice",
-        csrf,
-        quantity_expected="2",
-        lots="L1",
-        carrier_ref="SF",
-        sales_person="li",
-    )
+    assert audit_events(service) == before
+    assert _notice(service, number, csrf, "2").status_code == 303
     notice_id = _returns(service, number)["notices"][0]["id"]
     before = audit_events(service)
     r = _post(service, number, "receipt", csrf, row=str(notice_id), quantity_received="-1")
