@@ -176,6 +176,7 @@ def _editor(
         return page(
             request,
             "eightd.html",
+            lang_path=f"/complaints/{number}/8d",
             user=user,
             session_token=token,
             status_code=status_code,

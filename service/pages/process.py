@@ -35,7 +35,13 @@ from results.clock_records import PauseKind, end_pause, pause_sentences, pauses_
 from results.closure import closure_blockers
 from results.complaint_form import Channel, ComplaintFormIn, ComplaintType, FaultStage
 from results.complaint_status import ComplaintStatus
-from results.complaints import ComplaintForm, get_complaint, register_complaint
+from results.complaints import (
+    DISPOSITIONS,
+    ComplaintForm,
+    get_complaint,
+    register_complaint,
+    set_unit_status,
+)
 from results.containment import (
     ActionKind,
     Area,
@@ -47,7 +53,7 @@ from results.containment import (
 )
 from results.errors import NotFound, ValidationError
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
-from results.models import Complaint, Severity, Symptom
+from results.models import Complaint, Severity, Symptom, UnitStatus
 from results.returns import (
     NoticeForm,
     ReceiptForm,
@@ -57,9 +63,10 @@ from results.returns import (
     receive,
     returns_of,
 )
+from results.unit_path import allowed_next
 from results.workflow import allowed_from, transition
 from service.api.clocks import PauseEndIn, PauseStartIn
-from service.api.complaints import TransitionIn
+from service.api.complaints import TransitionIn, UnitStatusIn
 from service.api.containment import (
     CLAIMS,
     CLOSING,
@@ -120,6 +127,7 @@ def _register_page(
     return page(
         request,
         "register.html",
+        lang_path="/complaints/new",  # a refused post re-renders here: switch to the form
         user=user,
         session_token=token,
         status_code=status_code,
@@ -204,7 +212,11 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
     return {
         "c": complaint,
         "returns": returns_of(session, complaint.number),
-        "units": sorted(complaint.units, key=lambda u: (u.serial, u.id)),
+        "units": [
+            (u, [s.value for s in allowed_next(u.status)])
+            for u in sorted(complaint.units, key=lambda u: (u.serial, u.id))
+        ],
+        "dispositions": DISPOSITIONS,
         "checks": checks,
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
@@ -240,6 +252,7 @@ def _process_page(
         return page(
             request,
             "process.html",
+            lang_path=f"/complaints/{number}/process",
             user=user,
             session_token=token,
             status_code=status_code,
@@ -349,6 +362,17 @@ def _inspection_request(session: Session, complaint: Complaint, posted: Posted) 
     create_request(session, notice_id, data, actor=posted.user.name)
 
 
+def _unit_status(session: Session, complaint: Complaint, posted: Posted) -> None:
+    """A unit along its path (``results.unit_path`` guards each move); the disposition is QA's."""
+    unit_id = _row_id(posted)
+    if unit_id not in {u.id for u in complaint.units}:
+        raise NotFound("returned unit of " + complaint.number, unit_id)
+    body = checked(UnitStatusIn, filled(posted.fields, ("status", "disposition", "reason")))
+    if body.status == UnitStatus.DISPOSITIONED.value:
+        check_role(posted.user, QA_ONLY)
+    set_unit_status(session, unit_id, **body.model_dump(), actor=posted.user.name)
+
+
 def _check(session: Session, complaint: Complaint, posted: Posted) -> None:
     f = posted.fields
     body = checked(CheckIn, filled(f, ("area", "qty_checked", "qty_bad", "note")))
@@ -456,6 +480,7 @@ ACTIONS: dict[str, Action] = {
     "notice": Action(WRITE, _notice, "returns"),
     "receipt": Action(WRITE, _receipt, "returns"),
     "request": Action(WRITE, _inspection_request, "returns"),
+    "unit_status": Action(WRITE, _unit_status, "units"),
     "check": Action(CONTAINMENT, _check, "containment"),
     "action": Action(CONTAINMENT, _open_action, "containment"),
     "release": Action(CONTAINMENT, _release, "containment"),

@@ -475,3 +475,56 @@ def test_a_refusal_is_said_in_the_pages_language(service: Service) -> None:
     assert zh("form_error.missing") in field_error(r.text, "customer")
     assert zh("form_error.int_parsing") in field_error(r.text, "shipped_qty")
     assert field_error(r.text, "customer").startswith(zh("form.refused"))
+    assert 'href="/complaints/new?lang=en"' in r.text  # the language switch leads to the form
+
+
+def test_a_unit_moves_along_its_path_to_a_final_status(service: Service) -> None:
+    number = new_complaint(service)
+    unit = service.client.post(
+        f"/api/complaints/{number}/units",
+        json={"serial": "U-7", "received_at": "2026-03-02T02:00:00+00:00"},
+        headers=service.auth("wang.wei"),
+    ).json()
+    row = str(unit["id"])
+    csrf = login(service, "wang.wei")
+    for status in ("on_bench", "analysed"):
+        r = _post(service, number, "unit_status", csrf, row=row, status=status, reason="")
+        assert r.status_code == 303, r.text[:400]
+    assert (
+        _post(service, number, "unit_status", csrf, row=row, status="dispositioned").status_code
+        == 403
+    )
+    before = audit_events(service)
+    r = _post(service, number, "unit_status", csrf, row=row, status="scrapped", reason="")
+    assert r.status_code == 409 and "scrapped" in field_error(r.text, "_form")
+    qa = login(service, "zhao.min")
+    r = _post(
+        service,
+        number,
+        "unit_status",
+        qa,
+        row=row,
+        status="dispositioned",
+        disposition="",
+        reason="",
+    )
+    assert r.status_code == 422 and field_error(r.text, "disposition")
+    assert audit_events(service) == before
+    r = _post(
+        service,
+        number,
+        "unit_status",
+        qa,
+        row=row,
+        status="dispositioned",
+        disposition="scrap",
+        reason="cells swollen",
+    )
+    assert r.status_code == 303, r.text[:400]
+    r = _post(service, number, "unit_status", qa, row=row, status="scrapped", reason="")
+    assert r.status_code == 422 and "say why" in field_error(r.text, "reason")
+    r = _post(service, number, "unit_status", qa, row=row, status="scrapped", reason="as decided")
+    assert r.status_code == 303, re.findall(r'role="alert">([^<]*)<', r.text)
+    page = service.client.get(r.headers["location"]).text
+    assert 'data-serial="U-7" data-status="scrapped"' in page
+    assert 'id="form-unit_status-' not in page  # nothing moves from a final status
