@@ -4,10 +4,12 @@ amended as a new version; refusals shown beside the field with nothing written."
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 import pytest
-from documents import T0, run_document
+from documents import CSV_LOG, T0, run_document
 from process_support import audit_events, field_error, login, new_complaint
 from service_support import Service
 
@@ -208,3 +210,26 @@ def test_a_cited_run_of_another_complaint_is_refused_at_the_cause(service: Servi
     assert r.status_code == 422
     assert "not a run of this complaint" in field_error(r.text, "causes.0")
     assert other != number
+
+
+def test_an_uploaded_file_is_offered_and_cited_with_its_hash(service: Service) -> None:
+    number, run_id = _with_run(service)
+    csrf = login(service, "wang.wei")
+    r = service.client.post(
+        f"/complaints/{number}/attachments",
+        data={"csrf_token": csrf, "target": "complaint"},
+        files={"file": ("recharge_log.csv", CSV_LOG, "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:400]
+    page = service.client.get(f"/complaints/{number}/8d").text
+    found = re.search(r'name="causes\.0\.evidence\.attachment:(\d+)"', page)
+    assert found is not None
+    attachment_id = found.group(1)
+    sha = hashlib.sha256(CSV_LOG).hexdigest()
+    assert f'href="/files/{sha}"' in page and "recharge_log.csv" in page
+    form = _editor_form(csrf, run_id, **{f"causes.0.evidence.attachment:{attachment_id}": "on"})
+    assert service.client.post(f"/complaints/{number}/8d", data=form).status_code == 200
+    [cause] = _content(service, number)["content"]["causes"]
+    cited = {e["ref"]: e["sha256"] for e in cause["evidence"] if e["kind"] == "attachment"}
+    assert cited == {attachment_id: sha}
