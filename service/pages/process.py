@@ -1,6 +1,6 @@
-"""The complaint process on pages: register a complaint, and on one page per complaint the
-returns (notice, receipt, inspection request that creates the units), containment, pauses,
-claims with their sign-offs, the customer feedback form and closure.
+"""The complaint process on one page per complaint: the returns (notice, receipt, inspection
+request that creates the units) and the units' path, containment, pauses, claims with their
+sign-offs, the customer feedback form, the status and closure.
 
 Each form posts to ``/complaints/{number}/process/{action}``; the action validates the fields
 with the API's body model and calls the same ``results`` function as the API (which audits), so
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,13 +32,10 @@ from results.claims import (
 )
 from results.clock_records import PauseKind, end_pause, pause_sentences, pauses_of, start_pause
 from results.closure import closure_blockers
-from results.complaint_form import Channel, ComplaintFormIn, ComplaintType, FaultStage
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     DISPOSITIONS,
-    ComplaintForm,
     get_complaint,
-    register_complaint,
     set_unit_status,
 )
 from results.containment import (
@@ -53,7 +49,7 @@ from results.containment import (
 )
 from results.errors import NotFound, ValidationError
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
-from results.models import Complaint, Severity, Symptom, UnitStatus
+from results.models import Complaint, UnitStatus
 from results.returns import (
     NoticeForm,
     ReceiptForm,
@@ -105,86 +101,10 @@ router = APIRouter(include_in_schema=False)
 QA_MANAGER = frozenset({Role.QA_MANAGER})
 TYPED_UNIT_ROWS = 5
 """Blank serial/lot rows the request form offers for typing (more go in the scan field)."""
-REGISTER_FIELDS = tuple(ComplaintFormIn.model_fields)
 
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-# ---------------------------------------------------------------- register a complaint
-
-
-def _register_page(
-    request: Request,
-    user: Principal,
-    token: str,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return page(
-        request,
-        "register.html",
-        lang_path="/complaints/new",  # a refused post re-renders here: switch to the form
-        user=user,
-        session_token=token,
-        status_code=status_code,
-        values={"register": values},
-        errors={"register": errors or {}},
-        symptoms=[s.value for s in Symptom],
-        severities=[s.value for s in Severity],
-        channels=[c.value for c in Channel],
-        complaint_types=[c.value for c in ComplaintType],
-        fault_stages=[f.value for f in FaultStage],
-    )
-
-
-@router.get("/complaints/new", response_class=HTMLResponse)
-def register_form(request: Request) -> HTMLResponse:
-    user, token = page_user(request)
-    check_role(user, WRITE)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
-    return _register_page(
-        request, user, token, values={"received_by": user.name, "received_at": now}
-    )
-
-
-def complaint_data(fields: dict[str, str]) -> dict[str, str]:
-    """The posted complaint form as ``ComplaintFormIn`` reads it (blank optional fields left out,
-    the receipt time taken as UTC)."""
-    data = filled(fields, REGISTER_FIELDS)
-    if "received_at" in data:
-        data["received_at"] = as_utc(data["received_at"])
-    return data
-
-
-@router.post("/complaints/new")
-async def register(request: Request) -> Response:
-    posted = await read_posted(request)
-    check_role(posted.user, WRITE)
-    store = store_of(request)
-
-    def write() -> str:
-        body = checked(ComplaintFormIn, complaint_data(posted.fields))
-        with store.sessions.begin() as session:
-            form = ComplaintForm(**body.form_fields())
-            return register_complaint(session, form, actor=posted.user.name).number
-
-    try:
-        number = await run_in_threadpool(guarded, write)
-    except FormRefused as refused:
-        _user, token = page_user(request)
-        return _register_page(
-            request,
-            posted.user,
-            token,
-            values=posted.fields,
-            errors=shown_errors(refused, translator(locale_of(request))),
-            status_code=refused.status,
-        )
-    return _see_other(f"/complaints/{number}?done=registered")
 
 
 # ---------------------------------------------------------------- the process page
