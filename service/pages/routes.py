@@ -49,6 +49,7 @@ from service.auth import (
 )
 from service.errors import Forbidden, Unauthenticated
 from service.i18n import translator
+from service.pages.eightd_view import current_eightd
 from service.pages.manual_view import list_context, manual_context
 from service.pages.render import locale_of, page, page_user, settings_of
 from service.plotting import trace_svg
@@ -199,6 +200,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             is_qa=user.role is Role.QA,
             max_bytes=store_of(request).evidence.max_bytes,
             message=request.query_params.get("done"),
+            eightd=current_eightd(session, complaint.id),
             **manual_context(session, complaint, store_of(request), now),
         )
     return html
