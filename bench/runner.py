@@ -74,6 +74,7 @@ from results.errors import NotFound, ResultsError
 from results.journal import JournalError, UnitUpdate
 from results.journaled_recorder import is_store_outage
 from results.models import ReturnedUnit, UnitStatus
+from results.read_model import ComplaintRead
 from results.run_validity import invalidations
 from results.store import open_store
 from results.unit_summaries import summarise_unit
@@ -546,7 +547,7 @@ def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str,
     }
 
 
-def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]]:
+def stored_units(session: Session, found: ComplaintRead) -> list[dict[str, Any]]:
     """Each unit of a complaint with each procedure's latest valid run (``complaint show``).
 
     ``results`` lists one entry per procedure, every field from the same run; the unit-level
@@ -557,7 +558,6 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
     this host), or ``unknown`` (another host's process: it cannot be checked from here, so the
     run is left alone). Runs of a gone process of this host were already closed at store open.
     """
-    found = get_complaint(session, complaint_number)
     invalid = invalidations(session, (r.id for u in found.units for r in u.runs))
     units: list[dict[str, Any]] = []
     for unit in sorted(found.units, key=lambda u: (u.serial, u.id)):
