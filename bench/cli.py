@@ -98,6 +98,7 @@ from results.complaints import (
 )
 from results.errors import NotFound, ResultsError
 from results.journaled_recorder import is_store_outage
+from results.readback import complaint_id_of, load_complaint
 from results.verify import verify_store
 
 _station_option = station_option
@@ -255,7 +256,7 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
     sessions = open_store_for(_station(station_file))
     with sessions() as session:
         try:
-            found = get_complaint(session, number)
+            found = load_complaint(session, complaint_id_of(session, number))
         except NotFound:
             raise InputError(
                 f"complaint {number} does not exist; see `packbench complaint list`"
@@ -268,7 +269,7 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
             "severity": found.severity,
             "status": found.status,
         }
-        units = stored_units(session, number)
+        units = stored_units(session, found)
     if as_json:
         _emit(header | {"units": units})
         return EXIT_PASS
