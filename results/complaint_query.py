@@ -187,3 +187,16 @@ def list_row(complaint: Complaint) -> dict[str, Any]:
         "status": complaint.status,
         "channel": complaint.channel or "",
     }
+
+
+def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:
+    """The ids of the complaints matching ``filters``, unordered, for aggregates (dashboards).
+
+    Every filter but the SLA state: that one is not (yet) decidable in SQL, and an aggregate that
+    streamed every complaint to decide it would defeat its purpose, so it is refused here.
+    """
+    if filters.sla is not None:
+        raise ValidationError(
+            "sla", "cannot be aggregated (the state is computed per complaint)", "clear it"
+        )
+    return _filtered(filters, None).with_only_columns(Complaint.id)

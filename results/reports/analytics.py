@@ -1,40 +1,33 @@
-"""Pareto of symptoms, root causes and dispositions over a filtered set of complaints.
+"""Pareto of symptoms, root causes and dispositions over a filtered set of complaints, in SQL.
 
 Symptoms count per complaint (the customer reports one); root causes, cause categories and
-dispositions count per returned unit, from the unit's primary result (``results.unit_summaries``:
+dispositions count per returned unit, from the unit's primary result (``results.unit_results_sql``:
 the diagnosis' latest valid run; an earlier run that a re-test superseded is not a second finding,
 a later appearance run does not blank the diagnosis' root cause, and runs QA declared invalid do
-not count). Ties sort by name so the order is stable.
+not count). With a lot filter, only the units of that lot count. The database groups and counts
+(one statement, a row per category), so the time does not grow with rows loaded into Python; ties
+sort by name so the order is stable.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from results.complaint_query import ComplaintFilter, matching_ids
 from results.errors import ValidationError
-from results.models import Complaint, ReturnedUnit, RunInvalidation
-from results.unit_summaries import summarise_unit
+from results.models import Complaint, ReturnedUnit, Run
+from results.unit_results_sql import conclusion, primary_runs
 
 Dimension = Literal["symptom", "root_cause", "cause_category", "disposition"]
 DIMENSIONS: tuple[Dimension, ...] = ("symptom", "root_cause", "cause_category", "disposition")
 UNRESOLVED = "(none)"
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    product_model: str | None = None
-    lot: str | None = None
-    customer: str | None = None
-    received_from: datetime | None = None
-    """Inclusive lower bound on the complaint's receipt."""
-    received_to: datetime | None = None
-    """Exclusive upper bound, so consecutive periods never count a complaint twice."""
+Filters = ComplaintFilter
+"""The list's filters (one shape for the list, the Pareto and the dashboards)."""
+EVERY_COMPLAINT = ComplaintFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,48 +38,51 @@ class ParetoRow:
     cumulative_percent: float
 
 
-def _complaints(session: Session, f: Filters) -> list[Complaint]:
-    query = select(Complaint).options(selectinload(Complaint.units).selectinload(ReturnedUnit.runs))
-    if f.product_model is not None:
-        query = query.where(Complaint.product_model == f.product_model)
-    if f.customer is not None:
-        query = query.where(Complaint.customer == f.customer)
-    if f.received_from is not None:
-        query = query.where(Complaint.received_at >= f.received_from)
-    if f.received_to is not None:
-        query = query.where(Complaint.received_at < f.received_to)
-    if f.lot is not None:
-        query = query.where(Complaint.units.any(ReturnedUnit.lot == f.lot))
-    return list(session.scalars(query.order_by(Complaint.id)))
+def scoped_units(filters: ComplaintFilter) -> Any:
+    """Ids of the returned units of the matching complaints (of the filter's lot, if any)."""
+    units = select(ReturnedUnit.id).where(ReturnedUnit.complaint_id.in_(matching_ids(filters)))
+    if filters.lot is not None:
+        units = units.where(ReturnedUnit.lot == filters.lot)
+    return units
 
 
-def _unit_value(
-    unit: ReturnedUnit, dimension: Dimension, invalid: dict[int, RunInvalidation]
-) -> str:
+def _counts(session: Session, dimension: Dimension, filters: ComplaintFilter) -> list[Any]:
+    if dimension == "symptom":
+        query = (
+            select(Complaint.symptom, func.count())
+            .where(Complaint.id.in_(matching_ids(filters)))
+            .group_by(Complaint.symptom)
+        )
+        return list(session.execute(query))
+    units = scoped_units(filters)
     if dimension == "disposition":
-        return unit.disposition or UNRESOLVED
-    primary = summarise_unit(unit.runs, invalid).primary
-    value = None if primary is None else primary.conclusion(dimension)
-    return UNRESOLVED if value is None else value
+        value: Any = func.coalesce(ReturnedUnit.disposition, UNRESOLVED)
+        query = select(value, func.count()).where(ReturnedUnit.id.in_(units)).group_by(value)
+        return list(session.execute(query))
+    primary = primary_runs(units)
+    dialect = session.get_bind().dialect.name
+    found = (
+        select(primary.c.unit_id, conclusion(Run.conclusions, dimension, dialect).label("value"))
+        .join(Run, Run.id == primary.c.run_id)
+        .subquery("found")
+    )
+    value = func.coalesce(found.c.value, UNRESOLVED)
+    query = (
+        select(value, func.count())
+        .select_from(ReturnedUnit)
+        .outerjoin(found, found.c.unit_id == ReturnedUnit.id)
+        .where(ReturnedUnit.id.in_(units))
+        .group_by(value)
+    )
+    return list(session.execute(query))
 
 
-def _invalidations(session: Session) -> dict[int, RunInvalidation]:
-    """Every QA invalidation (rare: one query, no IN-list over the filtered runs)."""
-    return {row.run_id: row for row in session.scalars(select(RunInvalidation))}
-
-
-def pareto(session: Session, dimension: Dimension, filters: Filters = Filters()) -> list[ParetoRow]:
+def pareto(
+    session: Session, dimension: Dimension, filters: ComplaintFilter = EVERY_COMPLAINT
+) -> list[ParetoRow]:
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"{dimension!r} unknown", f"use one of {DIMENSIONS}")
-    counts: Counter[str] = Counter()
-    invalid = {} if dimension == "symptom" else _invalidations(session)
-    for complaint in _complaints(session, filters):
-        if dimension == "symptom":
-            counts[complaint.symptom] += 1
-            continue
-        for unit in complaint.units:
-            if filters.lot is None or unit.lot == filters.lot:
-                counts[_unit_value(unit, dimension, invalid)] += 1
+    counts = {str(category): int(n) for category, n in _counts(session, dimension, filters)}
     total = sum(counts.values())
     rows: list[ParetoRow] = []
     running = 0
