@@ -212,8 +212,9 @@ def list_row(complaint: Complaint) -> dict[str, Any]:
     }
 
 
-def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:
-    """The ids of the complaints matching ``filters``, unordered, for aggregates (dashboards).
+def matching(filters: ComplaintFilter) -> Select[Complaint]:
+    """The complaints matching ``filters``, unordered, for aggregates (dashboards): replace its
+    columns (``with_only_columns``) and group; the filters stay plain ``WHERE`` conditions.
 
     Every filter but the SLA state: that one is not (yet) decidable in SQL, and an aggregate that
     streamed every complaint to decide it would defeat its purpose, so it is refused here.
@@ -222,4 +223,9 @@ def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:
         raise ValidationError(
             "sla", "cannot be aggregated (the state is computed per complaint)", "clear it"
         )
-    return _filtered(filters, None).with_only_columns(Complaint.id)
+    return _filtered(filters, None)
+
+
+def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:
+    """The ids of the complaints matching ``filters`` (see ``matching``)."""
+    return matching(filters).with_only_columns(Complaint.id)
