@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from results.accounts import Principal
 from results.calendar import PLANT_TZ
 from results.complaint_form import Channel
 from results.complaint_query import SORT_COLUMNS, ComplaintFilter, SlaState
 from results.complaint_status import ComplaintStatus
+from results.errors import ValidationError
 from results.models import Severity, Symptom
+from service.pages.render import page
 
 TEXT_FIELDS = ("number", "customer", "model", "lot")
 TEXT_LIMIT = 200
@@ -31,6 +37,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
 FIELDS = (*TEXT_FIELDS, *CHOICES, "from", "to")
 SORTS = tuple(key for name in SORT_COLUMNS for key in (name, f"-{name}"))
 DEFAULT_SORT = "-received_at"
+_FORM_NAME = {
+    "product_model": "model",
+    "severity": "class",
+    "complaint_class": "class",
+    "received_from": "from",
+    "received_to": "to",
+    "period": "to",
+}
+"""``results`` names a refused value by its own field; the form calls some fields differently."""
 EARLIEST, LATEST = date(1970, 1, 2), date(9000, 1, 1)
 """Dates outside cannot be turned into instants in the plant's zone (nor counted by the KPIs)."""
 
@@ -45,6 +60,11 @@ class FilterForm:
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict)
     """Field name -> catalogue key of the message shown next to it."""
+
+    def refuse(self, exc: ValidationError) -> None:
+        """Show a value ``results`` refused next to its field (the form names some differently)."""
+        name = _FORM_NAME.get(exc.field, exc.field)
+        self.errors[name if name in (*FIELDS, "sort", "page") else "form"] = "filter.error_refused"
 
     def link(self, **changes: str | int | None) -> str:
         """The query string of this filter with ``changes`` (``None`` drops a key)."""
@@ -113,3 +133,24 @@ def parse_filter_form(query: Mapping[str, str]) -> FilterForm:
         sla=values.get("sla"),
     )
     return form
+
+
+def filter_page(
+    request: Request,
+    template: str,
+    form: FilterForm,
+    user: Principal,
+    token: str,
+    **context: object,
+) -> HTMLResponse:
+    """A page with the filter form: 422 while a field is wrong, the form refilled either way."""
+    return page(
+        request,
+        template,
+        user=user,
+        session_token=token,
+        status_code=422 if form.errors else 200,
+        form=form,
+        choices=CHOICES,
+        **context,
+    )

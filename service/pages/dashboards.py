@@ -25,8 +25,8 @@ from results.reports.analytics import UNRESOLVED, Dimension, pareto
 from service.auth import store_of
 from service.bar_charts import Bar, Segment, bar_chart
 from service.i18n import Translator, translator
-from service.pages.complaint_filters import CHOICES, FIELDS, FilterForm, parse_filter_form
-from service.pages.render import locale_of, page, page_user
+from service.pages.complaint_filters import FilterForm, filter_page, parse_filter_form
+from service.pages.render import locale_of, page_user
 
 router = APIRouter(include_in_schema=False)
 PARETO: tuple[tuple[Dimension, str], ...] = (
@@ -165,15 +165,13 @@ def dashboards(request: Request) -> HTMLResponse:
                 start, end, kpis = _kpis(session, form)
                 period = (start, end)
         except ValidationError as exc:
-            form.errors[exc.field if exc.field in FIELDS else "to"] = "filter.error_refused"
-    return page(
+            form.refuse(exc)
+    return filter_page(
         request,
         "dashboards.html",
-        user=user,
-        session_token=token,
-        status_code=422 if form.errors else 200,
-        form=form,
-        choices=CHOICES,
+        form,
+        user,
+        token,
         panels=panels,
         kpis=kpis,
         period=period,

@@ -21,19 +21,13 @@ from results.errors import ValidationError
 from results.models import Complaint
 from service.auth import store_of
 from service.i18n import Translator, translator
-from service.pages.complaint_filters import CHOICES, FilterForm, parse_filter_form
-from service.pages.render import locale_of, page, page_user
+from service.pages.complaint_filters import FilterForm, filter_page, parse_filter_form
+from service.pages.render import locale_of, page_user
 from service.views import sla_summary
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 SORTABLE = tuple(key for key in SORT_COLUMNS if key != "id")
-_FIELD_OF = {"product_model": "model", "severity": "class", "received_from": "from"}
-"""``results`` names a bad filter by its own field; the form calls some fields differently."""
-
-
-def _form_error(form: FilterForm, exc: ValidationError) -> None:
-    form.errors[_FIELD_OF.get(exc.field, exc.field)] = "filter.error_refused"
 
 
 @router.get("/complaints", response_class=HTMLResponse)
@@ -58,16 +52,14 @@ def complaint_search(request: Request) -> HTMLResponse:
                 rows = [(c, sla_summary(c, calendar, now)) for c in found.items]
                 total = found.total
         except ValidationError as exc:
-            _form_error(form, exc)
+            form.refuse(exc)
     pages = max(1, -(-total // PAGE_SIZE))
-    return page(
+    return filter_page(
         request,
         "complaint_search.html",
-        user=user,
-        session_token=token,
-        status_code=422 if form.errors else 200,
-        form=form,
-        choices=CHOICES,
+        form,
+        user,
+        token,
         rows=rows,
         total=total,
         pages=pages,
@@ -118,21 +110,16 @@ def complaint_export(request: Request) -> Response:
     page_user(request)
     form = parse_filter_form(request.query_params)
     t = translator(locale_of(request))
+    now = datetime.now(UTC)
+    if not form.errors:
+        try:
+            with store_of(request).sessions() as session:  # refuse a bad filter before streaming
+                next(stream_complaints(session, form.filters, sort=form.sort, now=now), None)
+        except ValidationError as exc:
+            form.refuse(exc)
     if form.errors:
         problems = "; ".join(f"{t('filter.' + f)}: {t(k)}" for f, k in form.errors.items())
         return Response(problems, status_code=422, media_type="text/plain; charset=utf-8")
-    now = datetime.now(UTC)
-    try:
-        with store_of(request).sessions() as session:  # refuse a bad filter before streaming
-            next(stream_complaints(session, form.filters, sort=form.sort, now=now), None)
-    except ValidationError as exc:
-        _form_error(form, exc)
-        field = _FIELD_OF.get(exc.field, exc.field)
-        return Response(
-            f"{t('filter.' + field)}: {t('filter.error_refused')}",
-            status_code=422,
-            media_type="text/plain; charset=utf-8",
-        )
     return StreamingResponse(
         _csv_rows(request, form, t, now),
         media_type="text/csv; charset=utf-8",
