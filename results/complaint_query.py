@@ -14,6 +14,7 @@ leave, see ``benchmarks/bench_complaint_query.py``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,6 +176,28 @@ def find_complaints(
     return ComplaintPage(total, items)
 
 
+def stream_complaints(
+    session: Session,
+    filters: ComplaintFilter,
+    *,
+    sort: str = "-received_at",
+    now: datetime | None = None,
+) -> Iterator[Complaint]:
+    """Every complaint matching ``filters`` in ``sort`` order, fetched in batches (an export of
+    the whole filter, in constant memory): the query of ``find_complaints`` without the page."""
+    sla = _sla(filters.sla)
+    query = _ordered(_filtered(filters, sla), sort).execution_options(yield_per=1000)
+    if sla is None or sla is SlaState.CANCELLED:
+        yield from session.scalars(query)
+        return
+    if now is None:
+        raise ValidationError("now", "is missing", "pass the time the SLA state is computed at")
+    calendar = Calendar.load(session)
+    for complaint in session.scalars(query):
+        if sla_state(complaint, calendar, now) is sla:
+            yield complaint
+
+
 def list_row(complaint: Complaint) -> dict[str, Any]:
     """The columns of the list (CLI table, ``--json``, ``--csv``), plain values only."""
     return {
@@ -187,3 +210,22 @@ def list_row(complaint: Complaint) -> dict[str, Any]:
         "status": complaint.status,
         "channel": complaint.channel or "",
     }
+
+
+def matching(filters: ComplaintFilter) -> Select[Complaint]:
+    """The complaints matching ``filters``, unordered, for aggregates (dashboards): replace its
+    columns (``with_only_columns``) and group; the filters stay plain ``WHERE`` conditions.
+
+    Every filter but the SLA state: that one is not (yet) decidable in SQL, and an aggregate that
+    streamed every complaint to decide it would defeat its purpose, so it is refused here.
+    """
+    if filters.sla is not None:
+        raise ValidationError(
+            "sla", "cannot be aggregated (the state is computed per complaint)", "clear it"
+        )
+    return _filtered(filters, None)
+
+
+def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:
+    """The ids of the complaints matching ``filters`` (see ``matching``)."""
+    return matching(filters).with_only_columns(Complaint.id)

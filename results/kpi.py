@@ -229,8 +229,13 @@ def kpi(
     calendar: Calendar | None = None,
     now: datetime | None = None,
     with_missed: bool = True,
+    missed_limit: int | None = None,
 ) -> list[ClassKpi]:
-    """KPIs of the complaints received on local days ``start`` .. ``end`` (both included)."""
+    """KPIs of the complaints received on local days ``start`` .. ``end`` (both included).
+
+    ``missed_limit`` caps the numbers listed per target (the first by number; the counts stay
+    complete), so a dashboard over years of complaints does not fetch thousands of numbers.
+    """
     if start < EARLIEST:
         # Deadlines are counted in seconds since 1970, and a date near year 1 cannot even be
         # turned into a UTC instant in the plant's zone.
@@ -320,6 +325,7 @@ def kpi(
                 select(base.c.severity, base.c.number)
                 .where(outcome[target.name])
                 .order_by(base.c.number)
+                .limit(missed_limit)
             ):
                 by_name = {t.name: t for t in results[str(severity)].targets}
                 by_name[target.name].missed_numbers.append(str(number))

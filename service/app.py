@@ -29,11 +29,13 @@ from service.api import eightd as eightd_api
 from service.errors import ServiceError, error_body, install_handlers, results_status
 from service.notify import build_channel
 from service.pages import admin as admin_pages
+from service.pages import dashboards as dashboard_pages
 from service.pages import eightd as eightd_pages
 from service.pages import manual as manual_pages
 from service.pages import process as process_pages
 from service.pages import register as register_pages
 from service.pages import routes as page_routes
+from service.pages import search as search_pages
 from service.pages.render import LoginRequired, page
 from service.settings import Settings
 from service.store import Store, open_store
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(register_pages.router)  # before /complaints/{number}: /complaints/new
     app.include_router(process_pages.router)
     app.include_router(eightd_pages.router)
+    app.include_router(search_pages.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(page_routes.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)

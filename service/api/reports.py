@@ -172,7 +172,13 @@ def pareto_chart(
     for label, value in (("received_from", received_from), ("received_to", received_to)):
         if value is not None and value.tzinfo is None:
             raise BadInput(f"{label} has no time zone; give it in UTC, e.g. 2026-03-01T00:00:00Z")
-    filters = Filters(product_model, lot, customer, received_from, received_to)
+    filters = Filters(
+        product_model=product_model,
+        lot=lot,
+        customer=customer,
+        received_from=received_from,
+        received_to=received_to,
+    )
     with store_of(request).sessions() as session:
         rows = pareto(session, dimension, filters)  # type: ignore[arg-type]
     return [
