@@ -232,26 +232,14 @@ def clock_event(
 @json_option
 @station_option
 def complaint_clocks_command(number: str, as_json: bool, station_file: Path | None) -> int:
-    """Every clock of complaint NUMBER: rule, start, due, done and state.
-
-    The containment clock shows no completion until ``results.containment`` is wired in."""
+    """Every clock of complaint NUMBER: rule, start, due, done and state (overdue: past due and
+    not done)."""
     now = datetime.now(UTC)
     config = station(station_file)
     with open_store_for(config)() as session:
         complaint = get_complaint(session, number)
         clocks = complaint_clocks(session, complaint.id)
-    rows = [
-        {
-            "name": c.name,
-            "rule": c.rule,
-            "started_at": c.started_at,
-            "due_at": c.due_at,
-            "done_at": c.done_at,
-            "pausable": c.pausable,
-            "state": c.state(now),
-        }
-        for c in clocks
-    ]
+    rows = [c.as_dict(now) for c in clocks]
     if as_json:
         emit({"complaint": number, "clocks": rows})
         return EXIT_PASS

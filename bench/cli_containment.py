@@ -11,6 +11,7 @@ prints every blocker, one per line.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,11 @@ from results.complaints import get_complaint
 from results.containment import (
     ActionKind,
     Area,
-    containment_actions,
-    containment_checks,
-    containment_completed_at,
     open_action,
     record_check,
     release_action,
 )
+from results.containment_status import containment_status
 from results.errors import InvalidTransition
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
 
@@ -174,15 +173,7 @@ def show(number: str, as_json: bool, station_file: Path | None) -> int:
     """The checks and actions of complaint NUMBER and when containment was complete."""
     config = station(station_file)
     with open_store_for(config)() as session:
-        complaint = get_complaint(session, number)
-        document: dict[str, Any] = {
-            "complaint": number,
-            "completed_at": containment_completed_at(session, complaint.id),
-            "checks": [asdict(c) for c in containment_checks(session, complaint.id)],
-            "actions": [
-                asdict(a) | {"open": a.is_open} for a in containment_actions(session, complaint.id)
-            ],
-        }
+        document = containment_status(session, get_complaint(session, number), datetime.now(UTC))
     if as_json:
         emit(document)
         return EXIT_PASS
@@ -195,6 +186,9 @@ def show(number: str, as_json: bool, station_file: Path | None) -> int:
         click.echo(
             f"  action {a['id']} {a['kind']} (owner {a['owner']}, {a['qty_affected']}): {state}"
         )
+    for clock in document["clocks"]:
+        flag = "OVERDUE" if clock["state"] == "overdue" else clock["state"]
+        click.echo(f"  clock {clock['name']}: {flag}, due {clock['due_at'] or '-'}")
     return EXIT_PASS
 
 

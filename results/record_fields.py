@@ -8,7 +8,6 @@ Every check raises ``ValidationError`` naming the field and the fix before anyth
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,13 +15,13 @@ from sqlalchemy.orm import Session
 from results.complaint_status import ComplaintStatus
 from results.complaints import CLOCK_SKEW
 from results.errors import NotFound, ValidationError
+from results.integrity import row_snapshot
 from results.models import Complaint
 
 
 def row_values(row: Any) -> dict[str, Any]:
-    """A row as an audit snapshot (amounts as text: JSON has no exact decimal)."""
-    values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+    """A row as an audit snapshot (``results.integrity.row_snapshot``, which ``verify`` shares)."""
+    return row_snapshot(row)
 
 
 def checked_actor(actor: str) -> str:

@@ -22,7 +22,7 @@ from results.clock_records import (
     record_clock_event,
     start_pause,
 )
-from results.clocks import Clock, complaint_clocks
+from results.clocks import complaint_clocks
 from results.complaint_class import ClassFacts, propose_class, set_class
 from results.complaints import get_complaint
 from results.kpi import kpi
@@ -57,18 +57,6 @@ class EventIn(BaseModel):
     kind: ClockEventKind
     at: AwareDatetime
     note: Annotated[str, Field(max_length=2000)] = ""
-
-
-def _clock(clock: Clock, now: datetime) -> dict[str, Any]:
-    return {
-        "name": clock.name,
-        "rule": clock.rule,
-        "started_at": clock.started_at,
-        "due_at": clock.due_at,
-        "done_at": clock.done_at,
-        "pausable": clock.pausable,
-        "state": clock.state(now),
-    }
 
 
 @router.post("/complaints/{number}/class/proposal")
@@ -108,7 +96,7 @@ def clocks(number: str, request: Request, who: Reader) -> dict[str, Any]:
         complaint = get_complaint(session, number)
         return {
             "complaint": number,
-            "clocks": [_clock(c, now) for c in complaint_clocks(session, complaint.id)],
+            "clocks": [c.as_dict(now) for c in complaint_clocks(session, complaint.id)],
         }
 
 

@@ -23,6 +23,7 @@ from results.clock_records import (
     start_pause,
 )
 from results.clocks import Clock, complaint_clocks, due
+from results.containment import Area, record_check
 from results.errors import ValidationError
 from results.models import AuditEvent
 from results.workflow import transition
@@ -257,3 +258,60 @@ def test_pauses_are_audited_and_written_as_sentences(sessions: sessionmaker[Sess
     assert "2026-03-03 09:00 至 2026-03-04 17:00" in zh[0] and "不计入时限" in zh[0]
     assert "时限照常计算" in zh[1]
     assert {e.action for e in events} >= {"clock.pause_started", "clock.pause_ended"}
+
+
+def _check_areas(sessions: sessionmaker[Session], complaint_id: int, at: datetime) -> None:
+    with sessions.begin() as session:
+        for area in Area:
+            record_check(
+                session, complaint_id, area=area, qty_checked=10, qty_bad=0, actor="qa", at=at
+            )
+
+
+def test_containment_check_within_4_h_of_the_handling_report(
+    sessions: sessionmaker[Session],
+) -> None:
+    _calendar(sessions)
+    complaint_id, _n, _u = register(sessions)  # received Mon 2 Mar 09:30
+    assert _clocks(sessions, complaint_id)["containment_check"].state(T0) == "not_started"
+    # The handling report on Tue 3 Mar 22:00: 4 clock hours -> Wed 4 Mar 02:00 (the holiday
+    # changes nothing), and a told pause does not stop the manual's clock.
+    with sessions.begin() as session:
+        transition(session, complaint_id, "handling_reported", actor="qa", at=local(2026, 3, 3, 22))
+    _pause(sessions, complaint_id, local(2026, 3, 3, 23), local(2026, 3, 4, 8))
+    clock = _clocks(sessions, complaint_id)["containment_check"]
+    assert clock.due_at == local(2026, 3, 4, 2)
+    assert clock.state(local(2026, 3, 4, 1, 59)) == "running"
+    assert clock.state(local(2026, 3, 4, 2, 1)) == "overdue"
+    # Two of three areas checked in time is not the check: still overdue after the due time.
+    with sessions.begin() as session:
+        for area in (Area.FINISHED_STOCK, Area.WORK_IN_PROGRESS):
+            record_check(
+                session,
+                complaint_id,
+                area=area,
+                qty_checked=10,
+                qty_bad=0,
+                actor="qa",
+                at=local(2026, 3, 4, 1),
+            )
+    assert _clocks(sessions, complaint_id)["containment_check"].state(local(2026, 3, 4, 3)) == (
+        "overdue"
+    )
+    _check_areas(sessions, complaint_id, local(2026, 3, 4, 3))  # the last area 1 h late
+    clock = _clocks(sessions, complaint_id)["containment_check"]
+    assert (clock.done_at, clock.state(local(2026, 3, 5))) == (local(2026, 3, 4, 3), "missed")
+
+
+def test_containment_check_met_and_the_24_h_containment_from_the_records(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id, _n, _u = register(sessions)  # received Mon 2 Mar 09:30
+    with sessions.begin() as session:
+        transition(session, complaint_id, "handling_reported", actor="qa", at=local(2026, 3, 2, 11))
+    _check_areas(sessions, complaint_id, local(2026, 3, 2, 14))
+    with sessions() as session:  # the recorded containment, not an injected time
+        clocks = {c.name: c for c in complaint_clocks(session, complaint_id)}
+    assert clocks["containment_check"].state(T0) == "met"
+    assert clocks["containment"].done_at == local(2026, 3, 2, 14)
+    assert clocks["containment"].state(T0) == "met"
