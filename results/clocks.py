@@ -4,7 +4,8 @@ Sources (reference records-and-reports.md §0.2):
 - complaint manual: handling report to QA within 4 h of receipt; QA then checks finished stock,
   work in progress and incoming material (here: within 4 h of the handling report, issue 14 item
   3); QA decision within 3 working days, counted here from the handling report;
-- customer-complaint procedure: QA reacts within 2 working days of receiving sales' feedback;
+- customer-complaint procedure: QA reacts within 2 working days of receiving sales' feedback (and
+  where sales must ask the customer for more, QA tells sales so within the same 2 working days);
   containment within 24 h of receipt and the whole case within 1 week; after new information from
   the customer, analysis within 7 working days of that date. "General and occasional: same limits,
   prioritised by severity", so these clocks run for every class and the class orders the work.
@@ -231,6 +232,20 @@ def complaint_clocks(
         working=True,
         pausable=True,
     )
+    asked = None
+    if reaction_start is not None:
+        asked = _first(events, ClockEventKind.QA_ASKED_FOR_MORE_INFO, reaction_start)
+    if asked is not None:  # the rule applies only when more was needed; no request, no clock
+        add(
+            "more_info_request",
+            "procedure: if sales must ask the customer for more, QA tells sales within 2 working"
+            " days",
+            reaction_start,
+            QA_REACTION_WORKING_DAYS * day,
+            asked,
+            working=True,
+            pausable=True,
+        )
     add(
         "containment",
         "procedure: containment within 24 h of receipt",

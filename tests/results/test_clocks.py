@@ -315,3 +315,42 @@ def test_containment_check_met_and_the_24_h_containment_from_the_records(
     assert clocks["containment_check"].state(T0) == "met"
     assert clocks["containment"].done_at == local(2026, 3, 2, 14)
     assert clocks["containment"].state(T0) == "met"
+
+
+def test_qa_tells_sales_within_2_working_days_when_more_is_needed(
+    sessions: sessionmaker[Session],
+) -> None:
+    _calendar(sessions)
+    complaint_id, _n, _u = register(sessions)
+    with sessions.begin() as session:
+        record_clock_event(
+            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
+        )
+    # No request for more information: the rule does not apply, no clock.
+    assert "more_info_request" not in _clocks(sessions, complaint_id)
+    # A told pause Thu 14:00 - Fri 14:00; Tue 10:00 + 2 WD: Tue 14 h, Wed holiday, Thu 14 h,
+    # pause, Fri 10 h, Sat make-up 10 h -> Sat 7 Mar 10:00. QA asks on Sat 09:00: met.
+    _pause(sessions, complaint_id, local(2026, 3, 5, 14), local(2026, 3, 6, 14))
+    with sessions.begin() as session:
+        record_clock_event(
+            session, complaint_id, "qa_asked_for_more_info", local(2026, 3, 7, 9), actor="qa"
+        )
+    clock = _clocks(sessions, complaint_id)["more_info_request"]
+    assert (clock.started_at, clock.due_at) == (local(2026, 3, 3, 10), local(2026, 3, 7, 10))
+    assert (clock.done_at, clock.state(T0)) == (local(2026, 3, 7, 9), "met")
+
+
+def test_more_info_request_after_2_working_days_is_missed(sessions: sessionmaker[Session]) -> None:
+    _calendar(sessions)
+    complaint_id, _n, _u = register(sessions)
+    with sessions.begin() as session:
+        # Without sales' feedback the clock starts at the handling report: Mon 13:00 + 2 WD:
+        # Tue (1), Wed holiday, Thu (2) -> Thu 5 Mar 13:00; an untold pause stops nothing.
+        transition(session, complaint_id, "handling_reported", actor="qa", at=local(2026, 3, 2, 13))
+        record_clock_event(
+            session, complaint_id, "qa_asked_for_more_info", local(2026, 3, 5, 14), actor="qa"
+        )
+    _pause(sessions, complaint_id, local(2026, 3, 3, 9), local(2026, 3, 3, 17), informed=False)
+    clock = _clocks(sessions, complaint_id)["more_info_request"]
+    assert clock.due_at == local(2026, 3, 5, 13)
+    assert clock.state(T0) == "missed"
