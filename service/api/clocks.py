@@ -164,7 +164,12 @@ def quality_targets(
     first: Annotated[date, Query(alias="from")],
     last: Annotated[date, Query(alias="to")],
     complaint_class: Annotated[str | None, Query(alias="class", max_length=32)] = None,
+    complaint_type: Annotated[str | None, Query(alias="type", max_length=32)] = None,
 ) -> dict[str, Any]:
+    """``type``: ``product`` or ``non-product`` (unknown values: 422 naming the choices)."""
     with store_of(request).sessions() as session:
-        found = kpi(session, first, last, complaint_class=complaint_class)
-    return {"from": first, "to": last, "classes": [k.as_dict() for k in found]}
+        found = kpi(
+            session, first, last, complaint_class=complaint_class, complaint_type=complaint_type
+        )
+    classes = [k.as_dict() for k in found]
+    return {"from": first, "to": last, "type": complaint_type, "classes": classes}
