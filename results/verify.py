@@ -45,6 +45,7 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.outgoing_models import OutgoingReport
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 from results.verify_documents import verify_calendar, verify_reports
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
@@ -122,15 +123,17 @@ _AUDITED: tuple[tuple[str, type[_Audited]], ...] = (
     ("return_receipt", ReturnReceipt),
     ("inspection_request", InspectionRequest),
 )
-_ProcessRecord = ContainmentCheck | ContainmentAction | Claim | FeedbackForm
+_ProcessRecord = ContainmentCheck | ContainmentAction | Claim | FeedbackForm | OutgoingReport
 _PROCESS_RECORDS: tuple[type[_ProcessRecord], ...] = (
     ContainmentCheck,
     ContainmentAction,
     Claim,
     FeedbackForm,
+    OutgoingReport,
 )
 """Complaint-process records audited as ``results.integrity.row_snapshot`` under their table's
-name: containment (checks and actions), claims and the customer feedback form."""
+name: containment (checks and actions), claims, the customer feedback form and the stored
+outgoing inspection reports."""
 
 
 def _verify_records(

@@ -20,7 +20,8 @@ from results.containment import open_action
 from results.feedback import write_feedback
 from results.verify import _PROCESS_RECORDS, verify_store
 
-TABLES = [str(model.__tablename__) for model in _PROCESS_RECORDS]
+TABLES = [str(m.__tablename__) for m in _PROCESS_RECORDS if m.__tablename__ != "outgoing_report"]
+"""The stored outgoing report needs an inspection run: test_reports_outgoing_approval.py."""
 EDITS = {
     "containment_check": "qty_bad = qty_bad + 1",
     "containment_action": "owner = 'someone.else'",
@@ -55,6 +56,7 @@ def _problems(sessions: sessionmaker[Session], evidence_dir: Path) -> list[tuple
 
 def test_every_process_table_is_covered() -> None:
     assert sorted(TABLES) == sorted(EDITS)
+    assert len(TABLES) == len(_PROCESS_RECORDS) - 1
 
 
 def test_clean_process_records_verify(sessions: sessionmaker[Session], evidence_dir: Path) -> None:
