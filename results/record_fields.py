@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from results import audit
 from results.complaint_status import ComplaintStatus
 from results.complaints import CLOCK_SKEW
 from results.errors import NotFound, ValidationError
@@ -22,6 +23,20 @@ from results.models import Complaint
 def row_values(row: Any) -> dict[str, Any]:
     """A row as an audit snapshot (``results.integrity.row_snapshot``, which ``verify`` shares)."""
     return row_snapshot(row)
+
+
+def audit_row(session: Session, actor: str, action: str, row: Any, reason: str = "") -> None:
+    """Append ``action`` on ``row`` with the row's whole state, under its table's name: the
+    event ``verify`` compares the live row against."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=row.__tablename__,
+        entity_id=row.id,
+        after=row_values(row),
+        reason=reason,
+    )
 
 
 def checked_actor(actor: str) -> str:

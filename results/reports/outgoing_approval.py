@@ -4,7 +4,7 @@ The same rule as the analysis report (``results.reports.approval``): a version f
 content when created and binds it to a SHA-256; the approval signs that hash; the user who
 created the version may not approve it (separation of duties); an approved version never
 changes (a new inspection run gives a new version). Every change is audited with the row's
-whole state (``results.integrity.row_snapshot``), so ``verify`` catches a row edited behind the
+whole state (``results.record_fields.audit_row``), so ``verify`` catches a row edited behind the
 store's back.
 """
 
@@ -17,12 +17,10 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from results import audit
 from results.complaints import get_complaint
 from results.errors import NotFound
-from results.integrity import row_snapshot
 from results.outgoing_models import OutgoingReport
-from results.record_fields import checked_actor
+from results.record_fields import audit_row, checked_actor
 from results.reports.errors import ApprovalError, ImmutableReportError
 from results.reports.labels import catalogue
 from results.reports.model import Signature, canonical_json, report_from_json
@@ -35,18 +33,6 @@ from results.reports.outgoing import (
 )
 
 DRAFT, APPROVED = "draft", "approved"
-
-
-def _audit(session: Session, actor: str, action: str, row: OutgoingReport) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        entity_type=OutgoingReport.__tablename__,
-        entity_id=row.id,
-        after=row_snapshot(row),
-        reason=f"outgoing report {row.report_no}",
-    )
 
 
 def create_outgoing_report(
@@ -98,7 +84,7 @@ def create_outgoing_report(
     )
     session.add(row)
     session.flush()
-    _audit(session, actor, "outgoing_report.created", row)
+    audit_row(session, actor, "outgoing_report.created", row, f"outgoing report {row.report_no}")
     return row
 
 
@@ -139,7 +125,7 @@ def approve_outgoing_report(
     row.approved_printed_name = printed_name.strip()
     row.approved_at = now or datetime.now(UTC)
     session.flush()
-    _audit(session, signer, "outgoing_report.approved", row)
+    audit_row(session, signer, "outgoing_report.approved", row, f"outgoing report {row.report_no}")
     return row
 
 

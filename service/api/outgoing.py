@@ -28,6 +28,7 @@ from results.reports.outgoing_approval import (
 from service.api.params import RowId
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import Forbidden
+from service.report_files import report_response
 from service.views import iso
 
 router = APIRouter(prefix="/api", tags=["outgoing inspection reports"])
@@ -92,9 +93,7 @@ def render_outgoing(
     with store_of(request).sessions() as session:
         row = get_outgoing_report(session, report_id)
         body = render_stored_outgoing(row, kind)
-    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
-    headers = {"Content-Disposition": f'inline; filename="{row.report_no}.{kind}"'}
-    return Response(body, media_type=media, headers=headers)
+    return report_response(body, kind, row.report_no)
 
 
 @router.post("/outgoing-reports/{report_id}/approve")

@@ -72,6 +72,14 @@ def _pause(
             end_pause(session, complaint_id, ended_at=end, actor="qa")
 
 
+def _sales_feedback(sessions: sessionmaker[Session], complaint_id: int) -> None:
+    """Sales' feedback reaches QA on Tue 3 Mar 10:00, the day before the holiday."""
+    with sessions.begin() as session:
+        record_clock_event(
+            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
+        )
+
+
 def test_without_pauses_the_working_day_clock_is_the_calendars() -> None:
     cal = Calendar({date(2026, 3, 4): False, date(2026, 3, 7): True, date(2026, 5, 1): False})
     rng = random.Random(14)
@@ -86,10 +94,7 @@ def test_qa_reaction_skips_the_holiday_uses_the_make_up_day_and_stops_for_a_told
 ) -> None:
     _calendar(sessions)
     complaint_id, _n, _u = register(sessions)
-    with sessions.begin() as session:
-        record_clock_event(
-            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
-        )
+    _sales_feedback(sessions, complaint_id)  # Tue 3 Mar 10:00
     # Tue 10:00 + 2 WD, Wed holiday: Thu (1), Fri (2) -> Fri 6 Mar 10:00.
     assert _clocks(sessions, complaint_id)["qa_reaction"].due_at == local(2026, 3, 6, 10)
     # A pause Thu 14:00 - Fri 14:00 (one working day, told): the rest runs into Saturday's make-up
@@ -105,10 +110,7 @@ def test_qa_reaction_skips_the_holiday_uses_the_make_up_day_and_stops_for_a_told
 def test_a_pause_nobody_was_told_about_stops_nothing(sessions: sessionmaker[Session]) -> None:
     _calendar(sessions)
     complaint_id, _n, _u = register(sessions)
-    with sessions.begin() as session:
-        record_clock_event(
-            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
-        )
+    _sales_feedback(sessions, complaint_id)  # Tue 3 Mar 10:00
     _pause(sessions, complaint_id, local(2026, 3, 5, 14), local(2026, 3, 6, 14), informed=False)
     assert _clocks(sessions, complaint_id)["qa_reaction"].due_at == local(2026, 3, 6, 10)
 
@@ -322,10 +324,7 @@ def test_qa_tells_sales_within_2_working_days_when_more_is_needed(
 ) -> None:
     _calendar(sessions)
     complaint_id, _n, _u = register(sessions)
-    with sessions.begin() as session:
-        record_clock_event(
-            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
-        )
+    _sales_feedback(sessions, complaint_id)  # Tue 3 Mar 10:00
     # No request for more information: the rule does not apply, no clock.
     assert "more_info_request" not in _clocks(sessions, complaint_id)
     # A told pause Thu 14:00 - Fri 14:00; Tue 10:00 + 2 WD: Tue 14 h, Wed holiday, Thu 14 h,

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 import test_reports_outgoing_store as outgoing_runs
-from reports_store import new_complaint
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from results.complaints import add_returned_unit
 from results.models import AuditEvent
 from results.reports.errors import ApprovalError, ImmutableReportError
 from results.reports.outgoing import NoOutgoingRun
@@ -30,18 +28,8 @@ def _events(sessions: sessionmaker[Session]) -> int:
 
 
 def _unit(sessions: sessionmaker[Session]) -> tuple[int, str, int]:
-    complaint_id, number = new_complaint(sessions)
-    with sessions.begin() as session:
-        unit = add_returned_unit(
-            session,
-            complaint_id,
-            serial="SN1",
-            received_at=outgoing_runs.NOW,
-            actor="li",
-            lot="L1",
-            product_model=outgoing_runs.SPEC.model,
-        )
-        return complaint_id, number, unit.id
+    complaint_id, number, unit_id, _status = outgoing_runs.reworked_unit(sessions)
+    return complaint_id, number, unit_id
 
 
 def test_an_outgoing_report_is_frozen_and_approved_by_a_second_user(
