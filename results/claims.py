@@ -212,11 +212,12 @@ def confirm_claim(session: Session, claim_id: int, *, actor: str) -> Claim:
     if actor.strip() == row.approved_by:
         # Checked before the role: the approver trying the second sign-off is refused for
         # that, whatever role the store gives them today (roles are one per user and may change).
-        raise _refuse(
-            row,
-            ClaimStatus.CONFIRMED,
-            f"{row.approved_by} approved this claim; the confirmation must come from a different"
-            f" user with role {Role.SALES_GENERAL_MANAGER.value!r}",
+        # A ValidationError on confirmed_by like the role check's: the same field is wrong.
+        raise ValidationError(
+            "confirmed_by",
+            f"{row.approved_by} approved claim {row.id} of complaint {row.complaint_number}",
+            "the confirmation must come from a different user with role "
+            f"{Role.SALES_GENERAL_MANAGER.value!r}",
         )
     user = user_with_role(session, actor, Role.SALES_GENERAL_MANAGER, field="confirmed_by")
     before = row_values(row)

@@ -205,7 +205,7 @@ def test_a_complaint_walks_through_the_station_from_intake_to_closure(
             "--way", "credit_to_zero", "--case-file", str(case))  # fmt: skip
     walk.ok("claim", "approve", "2", "--by", RSM)
     walk.refused("claim", "confirm", "2", "--by", RSM,
-                 names=(f"{RSM} approved this claim", "different user",
+                 names=(f"{RSM} approved claim 2", "different user",
                         "sales_general_manager"))  # fmt: skip
     walk.refused("claim", "settle", "2", "--reference", "DN-3",
                  names=("sales general manager's confirmation",))  # fmt: skip

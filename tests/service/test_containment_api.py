@@ -108,8 +108,8 @@ def test_containment_claims_and_closure_over_the_api(service: Service) -> None:
     assert r.status_code == 200 and r.json()["status"] == "approved"
     before = _events(service)
     same = service.client.post(f"/api/claims/{claim_id}/confirm", headers=service.auth("zhou.rsm"))
-    assert same.status_code == 409, same.text
-    assert "zhou.rsm approved this claim" in same.json()["detail"]
+    assert same.status_code == 422, same.text
+    assert f"zhou.rsm approved claim {claim_id}" in same.json()["detail"]
     assert "a different user with role 'sales_general_manager'" in same.json()["detail"]
     assert _events(service) == before
     r = service.client.post(f"/api/claims/{claim_id}/confirm", headers=service.auth("wu.sgm"))
