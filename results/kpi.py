@@ -48,6 +48,7 @@ from results.calendar import (
     Calendar,
 )
 from results.complaint_class import parse_class
+from results.complaint_form import ComplaintType
 from results.errors import CalendarError, ValidationError
 from results.models import Complaint, Severity
 
@@ -70,6 +71,11 @@ _DAY_S = 86400
 _SEARCH_LIMIT_DAYS = 3 * 366
 MAX_PERIOD_DAYS = 5 * 366
 EARLIEST = date(1970, 1, 2)
+PRODUCT, NON_PRODUCT = "product", "non-product"
+KPI_TYPES = (PRODUCT, NON_PRODUCT)
+"""The deck's split: product complaints, and the non-product ones (transport, packing, shipping,
+service). A complaint registered without a type counts as a product complaint: the type field
+came with issue 14, and every complaint before it was a returned pack."""
 
 
 @dataclass
@@ -220,18 +226,31 @@ def _fixed(instant: datetime, dialect: str) -> list[str]:
     return [str(int(instant.timestamp()))]
 
 
+def _type_filter(complaint_type: str) -> ColumnElement[bool]:
+    if complaint_type not in KPI_TYPES:
+        raise ValidationError(
+            "type", f"unknown value {complaint_type!r}", f"use one of: {', '.join(KPI_TYPES)}"
+        )
+    product = or_(
+        Complaint.complaint_type.is_(None), Complaint.complaint_type == ComplaintType.PRODUCT.value
+    )
+    return product if complaint_type == PRODUCT else ~product
+
+
 def kpi(
     session: Session,
     start: date,
     end: date,
     *,
     complaint_class: str | None = None,
+    complaint_type: str | None = None,
     calendar: Calendar | None = None,
     now: datetime | None = None,
     with_missed: bool = True,
     missed_limit: int | None = None,
 ) -> list[ClassKpi]:
-    """KPIs of the complaints received on local days ``start`` .. ``end`` (both included).
+    """KPIs of the complaints received on local days ``start`` .. ``end`` (both included), of
+    one class and of product or non-product complaints (``KPI_TYPES``) when asked.
 
     ``missed_limit`` caps the numbers listed per target (the first by number; the counts stay
     complete), so a dashboard over years of complaints does not fetch thousands of numbers.
@@ -268,6 +287,8 @@ def kpi(
     )
     if wanted is not None:
         period = and_(period, Complaint.severity == wanted.value)
+    if complaint_type is not None:
+        period = and_(period, _type_filter(complaint_type))
     joined = Complaint.__table__.join(days, days.c.day_no == day_no)
     # Epochs and deadlines computed once per row in a subquery; the aggregate only compares.
     columns: list[Any] = [Complaint.severity.label("severity"), Complaint.number.label("number")]

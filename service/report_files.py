@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from results.reports.approval import render
@@ -27,3 +28,10 @@ def render_report(
             f"report {report_id}: evidence file {exc.filename} is missing from the evidence "
             "store; restore it from backup (see `packbench verify`) before rendering"
         ) from None
+
+
+def report_response(body: bytes, kind: Literal["html", "pdf"], stem: str) -> Response:
+    """A rendered report (analysis or outgoing) as the browser shows it, named ``stem.kind``."""
+    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
+    headers = {"Content-Disposition": f'inline; filename="{stem}.{kind}"'}
+    return Response(body, media_type=media, headers=headers)

@@ -22,7 +22,7 @@ from results.clock_records import (
     record_clock_event,
     start_pause,
 )
-from results.clocks import Clock, complaint_clocks
+from results.clocks import complaint_clocks
 from results.complaint_class import ClassFacts, propose_class, set_class
 from results.complaints import get_complaint
 from results.kpi import kpi
@@ -57,18 +57,6 @@ class EventIn(BaseModel):
     kind: ClockEventKind
     at: AwareDatetime
     note: Annotated[str, Field(max_length=2000)] = ""
-
-
-def _clock(clock: Clock, now: datetime) -> dict[str, Any]:
-    return {
-        "name": clock.name,
-        "rule": clock.rule,
-        "started_at": clock.started_at,
-        "due_at": clock.due_at,
-        "done_at": clock.done_at,
-        "pausable": clock.pausable,
-        "state": clock.state(now),
-    }
 
 
 @router.post("/complaints/{number}/class/proposal")
@@ -108,7 +96,7 @@ def clocks(number: str, request: Request, who: Reader) -> dict[str, Any]:
         complaint = get_complaint(session, number)
         return {
             "complaint": number,
-            "clocks": [_clock(c, now) for c in complaint_clocks(session, complaint.id)],
+            "clocks": [c.as_dict(now) for c in complaint_clocks(session, complaint.id)],
         }
 
 
@@ -176,7 +164,12 @@ def quality_targets(
     first: Annotated[date, Query(alias="from")],
     last: Annotated[date, Query(alias="to")],
     complaint_class: Annotated[str | None, Query(alias="class", max_length=32)] = None,
+    complaint_type: Annotated[str | None, Query(alias="type", max_length=32)] = None,
 ) -> dict[str, Any]:
+    """``type``: ``product`` or ``non-product`` (unknown values: 422 naming the choices)."""
     with store_of(request).sessions() as session:
-        found = kpi(session, first, last, complaint_class=complaint_class)
-    return {"from": first, "to": last, "classes": [k.as_dict() for k in found]}
+        found = kpi(
+            session, first, last, complaint_class=complaint_class, complaint_type=complaint_type
+        )
+    classes = [k.as_dict() for k in found]
+    return {"from": first, "to": last, "type": complaint_type, "classes": classes}

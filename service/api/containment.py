@@ -11,7 +11,7 @@ the whole list at once. Amounts travel as strings ("38000.50"): JSON numbers are
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -35,13 +35,11 @@ from results.complaints import get_complaint
 from results.containment import (
     ActionKind,
     Area,
-    containment_actions,
-    containment_checks,
-    containment_completed_at,
     open_action,
     record_check,
     release_action,
 )
+from results.containment_status import containment_status
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
 from results.models import Complaint
 from service.api.params import RowId
@@ -117,16 +115,7 @@ class CloseIn(BaseModel):
 
 
 def _containment(session: Session, number: str) -> dict[str, Any]:
-    complaint = get_complaint(session, number)
-    completed: datetime | None = containment_completed_at(session, complaint.id)
-    return {
-        "complaint": number,
-        "completed_at": completed,
-        "checks": [asdict(c) for c in containment_checks(session, complaint.id)],
-        "actions": [
-            asdict(a) | {"open": a.is_open} for a in containment_actions(session, complaint.id)
-        ],
-    }
+    return containment_status(session, get_complaint(session, number), datetime.now(UTC))
 
 
 def _claim(view: ClaimView) -> dict[str, Any]:

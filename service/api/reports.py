@@ -22,6 +22,7 @@ from service.approvals import sign_as
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import BadInput
 from service.report_files import render_report as render_file
+from service.report_files import report_response
 from service.views import iso
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -120,11 +121,7 @@ def render_report(
         report = _get(session, report_id)
         report_data(session, report_id)  # 404 before rendering when the content is missing
         body = render_file(store_of(request), session, report_id, kind)
-    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
-    headers = {
-        "Content-Disposition": f'inline; filename="{report.filename.removesuffix(".pdf")}.{kind}"'
-    }
-    return Response(body, media_type=media, headers=headers)
+    return report_response(body, kind, report.filename.removesuffix(".pdf"))
 
 
 @router.post("/reports/{report_id}/refresh")
