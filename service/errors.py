@@ -60,6 +60,25 @@ class BadInput(ServiceError):
     status = 422
 
 
+class TooManyRequests(ServiceError):
+    """Too many failed logins or bad tokens from one address or for one account."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def error_headers(exc: ServiceError) -> dict[str, str] | None:
+    """The headers an error answer needs: the auth scheme on 401, the wait on 429."""
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(exc.retry_after)}
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 class NotConfigured(ServiceError):
     """The request is fine but the service lacks a setting it needs (an operator's fix)."""
 
@@ -98,8 +117,9 @@ def error_body(status: int, message: str, field: str | None = None) -> dict[str,
 def install_handlers(app: FastAPI) -> None:
     async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ServiceError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.status, exc.message), exc.status, headers=headers)
+        return JSONResponse(
+            error_body(exc.status, exc.message), exc.status, headers=error_headers(exc)
+        )
 
     async def on_results_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ResultsError)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session
 
 from results.accounts import Principal, Role
@@ -44,6 +44,7 @@ from results.containment import (
 )
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
 from results.models import Complaint
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import Reader, require, store_of
 
@@ -69,7 +70,7 @@ Text = Annotated[str, Field(max_length=4000)]
 Required = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-class CheckIn(BaseModel):
+class CheckIn(ApiBody):
     area: Area
     qty_checked: Count
     qty_bad: Count
@@ -77,7 +78,7 @@ class CheckIn(BaseModel):
     at: AwareDatetime | None = None
 
 
-class ActionIn(BaseModel):
+class ActionIn(ApiBody):
     kind: ActionKind
     owner: Short
     qty_affected: Count
@@ -86,13 +87,13 @@ class ActionIn(BaseModel):
     at: AwareDatetime | None = None
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(ApiBody):
     note: Required
     qty_released: Count | None = None
     at: AwareDatetime | None = None
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(ApiBody):
     complaint_number: Annotated[str, Field(min_length=1, max_length=32)]
     amount_rmb: Annotated[str, Field(pattern=r"^\s*\d{1,12}(\.\d{1,2})?\s*$")]
     basis: Required
@@ -100,19 +101,19 @@ class ClaimIn(BaseModel):
     case_description: Annotated[str, Field(max_length=20000)] = ""
 
 
-class SettleIn(BaseModel):
+class SettleIn(ApiBody):
     reference: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class RejectIn(BaseModel):
+class RejectIn(ApiBody):
     reason: Required
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(ApiBody):
     proposed_solution: Annotated[str, Field(min_length=1, max_length=20000)]
 
 
-class CloseIn(BaseModel):
+class CloseIn(ApiBody):
     note: Text | None = None
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,32 +15,34 @@ from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
 from results.errors import NotFound
 from results.models import Report
-from results.reports.analytics import DIMENSIONS, Filters, pareto
+from results.reports.analytics import Dimension, Filters, pareto
 from results.reports.approval import amend, create_report, refresh_draft, report_data
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.approvals import sign_as
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import BadInput
 from service.report_files import render_report as render_file
+from service.security_headers import REPORT_CSP
 from service.views import iso
 
 router = APIRouter(prefix="/api", tags=["reports"])
 Reason = Annotated[str, Field(max_length=4000)]
 
 
-class ReportIn(BaseModel):
+class ReportIn(ApiBody):
     locale: Annotated[str, Field(max_length=16)] = "en"
 
 
-class SignIn(BaseModel):
+class SignIn(ApiBody):
     meaning: Literal["authored", "reviewed"]
 
 
-class AmendIn(BaseModel):
+class AmendIn(ApiBody):
     reason: Reason
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(ApiBody):
     reason: Reason = ""
 
 
@@ -122,7 +124,8 @@ def render_report(
         body = render_file(store_of(request), session, report_id, kind)
     media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
     headers = {
-        "Content-Disposition": f'inline; filename="{report.filename.removesuffix(".pdf")}.{kind}"'
+        "Content-Disposition": f'inline; filename="{report.filename.removesuffix(".pdf")}.{kind}"',
+        "Content-Security-Policy": REPORT_CSP,
     }
     return Response(body, media_type=media, headers=headers)
 
@@ -162,7 +165,7 @@ def amend_report(report_id: RowId, body: AmendIn, request: Request, who: QaUser)
 def pareto_chart(
     request: Request,
     who: Reader,
-    dimension: Annotated[str, Query(description=", ".join(DIMENSIONS))] = "symptom",
+    dimension: Dimension = "symptom",
     product_model: str | None = None,
     lot: str | None = None,
     customer: str | None = None,
@@ -174,7 +177,7 @@ def pareto_chart(
             raise BadInput(f"{label} has no time zone; give it in UTC, e.g. 2026-03-01T00:00:00Z")
     filters = Filters(product_model, lot, customer, received_from, received_to)
     with store_of(request).sessions() as session:
-        rows = pareto(session, dimension, filters)  # type: ignore[arg-type]
+        rows = pareto(session, dimension, filters)
     return [
         {
             "category": r.category,
