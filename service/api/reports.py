@@ -55,7 +55,8 @@ def report_dict(session: Any, r: Report) -> dict[str, Any]:
     return {
         "id": r.id,
         "complaint_id": r.complaint_id,
-        "report_no": r.filename.removesuffix(".pdf"),
+        "report_no": r.filename.removesuffix(".pdf").removesuffix(f"-v{r.version}-{r.language}"),
+        "filename": r.filename,
         "version": r.version,
         "language": r.language,
         "status": r.status,
