@@ -37,6 +37,7 @@ from service.notify import build_channel
 from service.pages import admin as admin_pages
 from service.pages import manual as manual_pages
 from service.pages import routes as page_routes
+from service.pages import upload_page
 from service.pages.render import LoginRequired, page
 from service.ratelimit import Throttles
 from service.security_headers import SecurityHeaders
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(containment_api.router)
     app.include_router(returns.router)
     app.include_router(page_routes.router)
+    app.include_router(upload_page.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)
     app.include_router(eightd_api.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from results.attachments import FileRefused
 from results.errors import (
     CalendarError,
     InvalidTransition,
@@ -85,18 +86,22 @@ class NotConfigured(ServiceError):
     status = 503
 
 
+_FILE_REFUSAL_STATUS = {
+    "unknown_type": 415,
+    "executable": 415,
+    "declared_mismatch": 415,
+    "too_large": 413,
+}
+
+
 def results_status(exc: ResultsError) -> int:
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, InvalidTransition | ImmutableReportError | ApprovalError | ReplyRefused):
         return 409
+    if isinstance(exc, FileRefused):
+        return _FILE_REFUSAL_STATUS.get(exc.reason, 422)
     if isinstance(exc, ValidationError):
-        if exc.field == "media_type" or (
-            exc.field == "content" and "accepted types" in exc.problem
-        ):
-            return 415
-        if exc.field == "content" and "limit" in exc.problem:
-            return 413
         return 422
     if isinstance(exc, UnknownLocaleError | EvidenceError | CalendarError):
         return 422

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+)
 from sqlalchemy import select
 
 from results.accounts import Principal, Role
@@ -38,7 +43,6 @@ from results.run_validity import invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
 from service.api.params import RowId, Sha256
 from service.approvals import sign_as
-from service.attaching import Owner, attach_upload
 from service.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -55,14 +59,17 @@ from service.auth import (
     set_session_cookie,
     store_of,
 )
-from service.errors import Forbidden, TooManyRequests, Unauthenticated
+from service.errors import (
+    Forbidden,
+    TooManyRequests,
+    Unauthenticated,
+)
 from service.i18n import translator
 from service.pages.manual_view import list_context, manual_context
 from service.pages.render import locale_of, page, page_user
 from service.plotting import trace_svg
 from service.report_files import render_report
 from service.security_headers import REPORT_CSP
-from service.uploads import read_upload
 from service.views import sla_summary
 
 router = APIRouter(include_in_schema=False)
@@ -297,36 +304,6 @@ def file_download(sha256: Sha256, request: Request) -> Response:
             raise NotFound("attachment", sha256)
         data = store.evidence.read(sha256)
     return Response(data, media_type=row.media_type, headers={"X-Content-Type-Options": "nosniff"})
-
-
-@router.post("/complaints/{number}/attachments")
-async def upload_page(number: str, request: Request) -> Response:
-    user, token = page_user(request)
-    if user.role not in (Role.TECHNICIAN, Role.QA, Role.BENCH):
-        raise Forbidden(f"user {user.name!r} ({user.role.value}) may not attach files")
-    store = store_of(request)
-    upload = await read_upload(request, max_bytes=store.evidence.max_bytes)
-    if not csrf_ok(token, upload.fields.get("csrf_token")):
-        raise Forbidden("the form's CSRF token is missing or stale; reload the page and retry")
-    target = upload.fields.get("target", "complaint")
-    owner = Owner("complaint", number)
-    if target.startswith("run:") and target[4:].isdigit():
-        owner = Owner("run", target[4:])
-    elif target.startswith("unit:") and target[5:].isdigit():
-        owner = Owner("unit", target[5:])
-
-    def write() -> None:
-        with store.sessions.begin() as session:
-            if owner.kind != "complaint":  # the run or unit must belong to this complaint
-                complaint = get_complaint(session, number)
-                model = Run if owner.kind == "run" else None
-                row: Any = session.get(model, int(owner.key)) if model else None
-                if model is not None and (row is None or row.complaint_id != complaint.id):
-                    raise NotFound("run", owner.key)
-            attach_upload(session, store.evidence, owner, upload, actor=user.name)
-
-    await run_in_threadpool(write)
-    return _see_other(f"/complaints/{number}?done=uploaded#attachments")
 
 
 @router.post("/complaints/{number}/reports")

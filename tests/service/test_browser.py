@@ -168,7 +168,8 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
     assert page.locator(".plots img").count() >= 1
     for f in (csv_file, photo):
         page.set_input_files("input[name=file]", str(f))
-        page.click("#upload button[type=submit]")
+        page.click("#upload button[type=submit]")  # sent by the page's script (progress)
+        page.wait_for_selector(f"tr.attachment a:text-is('{f.name}')")
         page.wait_for_selector(".flash")
     assert page.locator("tr.attachment").count() == 2
     page.click("#create-report")
