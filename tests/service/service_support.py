@@ -4,14 +4,13 @@ name when several test folders have one)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from accounts_setup import login
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, text
 
 from results.db import make_engine
-from service.auth import SESSION_COOKIE, csrf_token
 from service.settings import Settings
 from service.store import Store
 
@@ -50,23 +49,3 @@ class Service:
         """Log ``user`` in through the login form, as a browser does; returns the CSRF token of
         the new session's forms."""
         return login(self.client, user, self.tokens[user])
-
-
-LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def login(client: TestClient, user: str, token: str) -> str:
-    """The login form fetched (its CSRF token read from the page), then posted; the client keeps
-    the session cookie. Returns the CSRF token of the session's forms."""
-    form = client.get("/login")
-    found = LOGIN_CSRF.search(form.text)
-    assert found is not None, "the login form has no CSRF field"
-    answer = client.post(
-        "/login",
-        data={"user": user, "token": token, "csrf_token": found.group(1)},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, (answer.status_code, answer.text[:300])
-    session_id = client.cookies.get(SESSION_COOKIE)
-    assert session_id and session_id != token
-    return csrf_token(session_id)

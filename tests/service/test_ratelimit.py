@@ -4,7 +4,8 @@ and per account; good callers are never counted."""
 from __future__ import annotations
 
 import pytest
-from service_support import LOGIN_CSRF, Service
+from accounts_setup import LOGIN_CSRF
+from service_support import Service
 
 from service.errors import TooManyRequests
 from service.ratelimit import Throttle

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from accounts_setup import LOGIN_CSRF, login
 from fastapi.testclient import TestClient
-from service_support import LOGIN_CSRF, Service, login
+from service_support import Service
 from sqlalchemy import select, update
 from test_api import _run
 
