@@ -45,6 +45,7 @@ from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_eightd import eightd
 from bench.cli_major import major
 from bench.cli_replies import reply
+from bench.cli_reports import report_version
 from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
@@ -413,10 +414,12 @@ def report(
         click.echo(str(path))
         return EXIT_PASS
     evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
-    path = write_report(
+    written = write_report(
         open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence
     )
-    click.echo(str(path))
+    click.echo(str(written.path))
+    if written.state:
+        click.echo(f"{number} ({lang}): {written.state}", err=True)
     return EXIT_PASS
 
 
@@ -566,6 +569,7 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+cli.add_command(report_version)
 complaint.add_command(complaint_new)
 complaint.add_command(complaint_list)
 complaint.add_command(complaint_edit)

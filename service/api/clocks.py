@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from results.clock_records import (
     ClockEventKind,
@@ -26,20 +26,20 @@ from results.clocks import complaint_clocks
 from results.complaint_class import ClassFacts, propose_class, set_class
 from results.complaints import get_complaint
 from results.kpi import kpi
+from service.api.body import ApiBody
 from service.auth import QaUser, Reader, Writer, store_of
+from service.i18n import Locale
 
 router = APIRouter(prefix="/api", tags=["complaint clocks"])
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class ClassIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClassIn(ApiBody):
     complaint_class: Annotated[str, Field(min_length=1, max_length=32)]
     reason: Text
 
 
-class PauseStartIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PauseStartIn(ApiBody):
     kind: PauseKind
     reason: Text
     started_at: AwareDatetime
@@ -47,13 +47,11 @@ class PauseStartIn(BaseModel):
     customer_informed: bool
 
 
-class PauseEndIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PauseEndIn(ApiBody):
     ended_at: AwareDatetime
 
 
-class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EventIn(ApiBody):
     kind: ClockEventKind
     at: AwareDatetime
     note: Annotated[str, Field(max_length=2000)] = ""
@@ -101,9 +99,7 @@ def clocks(number: str, request: Request, who: Reader) -> dict[str, Any]:
 
 
 @router.get("/complaints/{number}/pauses")
-def pauses(
-    number: str, request: Request, who: Reader, lang: Annotated[str, Query()] = "en"
-) -> dict[str, Any]:
+def pauses(number: str, request: Request, who: Reader, lang: Locale = "en") -> dict[str, Any]:
     with store_of(request).sessions() as session:
         complaint = get_complaint(session, number)
         sentences = pause_sentences(session, complaint.id, lang)

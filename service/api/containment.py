@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session
 
 from results.accounts import Principal, Role
@@ -42,6 +42,7 @@ from results.containment import (
 from results.containment_status import containment_status
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
 from results.models import Complaint
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import Reader, require, store_of
 
@@ -67,7 +68,7 @@ Text = Annotated[str, Field(max_length=4000)]
 Required = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-class CheckIn(BaseModel):
+class CheckIn(ApiBody):
     area: Area
     qty_checked: Count
     qty_bad: Count
@@ -75,7 +76,7 @@ class CheckIn(BaseModel):
     at: AwareDatetime | None = None
 
 
-class ActionIn(BaseModel):
+class ActionIn(ApiBody):
     kind: ActionKind
     owner: Short
     qty_affected: Count
@@ -84,13 +85,13 @@ class ActionIn(BaseModel):
     at: AwareDatetime | None = None
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(ApiBody):
     note: Required
     qty_released: Count | None = None
     at: AwareDatetime | None = None
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(ApiBody):
     complaint_number: Annotated[str, Field(min_length=1, max_length=32)]
     amount_rmb: Annotated[str, Field(pattern=r"^\s*\d{1,12}(\.\d{1,2})?\s*$")]
     basis: Required
@@ -98,19 +99,19 @@ class ClaimIn(BaseModel):
     case_description: Annotated[str, Field(max_length=20000)] = ""
 
 
-class SettleIn(BaseModel):
+class SettleIn(ApiBody):
     reference: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class RejectIn(BaseModel):
+class RejectIn(ApiBody):
     reason: Required
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(ApiBody):
     proposed_solution: Annotated[str, Field(min_length=1, max_length=20000)]
 
 
-class CloseIn(BaseModel):
+class CloseIn(ApiBody):
     note: Text | None = None
 
 

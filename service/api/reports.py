@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,8 +15,9 @@ from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
 from results.errors import NotFound
 from results.models import Report
-from results.reports.analytics import DIMENSIONS, Filters, pareto
+from results.reports.analytics import Dimension, Filters, pareto
 from results.reports.approval import amend, create_report, refresh_draft, report_data
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.approvals import sign_as
 from service.auth import QaUser, Reader, Writer, store_of
@@ -29,19 +30,19 @@ router = APIRouter(prefix="/api", tags=["reports"])
 Reason = Annotated[str, Field(max_length=4000)]
 
 
-class ReportIn(BaseModel):
+class ReportIn(ApiBody):
     locale: Annotated[str, Field(max_length=16)] = "en"
 
 
-class SignIn(BaseModel):
+class SignIn(ApiBody):
     meaning: Literal["authored", "reviewed"]
 
 
-class AmendIn(BaseModel):
+class AmendIn(ApiBody):
     reason: Reason
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(ApiBody):
     reason: Reason = ""
 
 
@@ -54,7 +55,8 @@ def report_dict(session: Any, r: Report) -> dict[str, Any]:
     return {
         "id": r.id,
         "complaint_id": r.complaint_id,
-        "report_no": r.filename.removesuffix(".pdf"),
+        "report_no": r.filename.removesuffix(".pdf").removesuffix(f"-v{r.version}-{r.language}"),
+        "filename": r.filename,
         "version": r.version,
         "language": r.language,
         "status": r.status,
@@ -159,7 +161,7 @@ def amend_report(report_id: RowId, body: AmendIn, request: Request, who: QaUser)
 def pareto_chart(
     request: Request,
     who: Reader,
-    dimension: Annotated[str, Query(description=", ".join(DIMENSIONS))] = "symptom",
+    dimension: Dimension = "symptom",
     product_model: str | None = None,
     lot: str | None = None,
     customer: str | None = None,
@@ -177,7 +179,7 @@ def pareto_chart(
         received_to=received_to,
     )
     with store_of(request).sessions() as session:
-        rows = pareto(session, dimension, filters)  # type: ignore[arg-type]
+        rows = pareto(session, dimension, filters)
     return [
         {
             "category": r.category,
