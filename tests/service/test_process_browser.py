@@ -33,7 +33,7 @@ def test_register_units_containment_and_8d_in_chromium(
 
     tech = browser.new_context()
     page = tech.new_page()
-    _login(page, live, service.tokens["wang.wei"])
+    _login(page, live, "wang.wei", service.tokens["wang.wei"])
     page.click("#nav-register")
     page.wait_for_selector("#form-register")
     page.fill("#register-customer", "Acme Scanners Ltd")
@@ -94,7 +94,7 @@ def test_register_units_containment_and_8d_in_chromium(
 
     qa = browser.new_context()
     page = qa.new_page()
-    _login(page, live, service.tokens["zhao.min"])
+    _login(page, live, "zhao.min", service.tokens["zhao.min"])
     page.goto(f"{live}/complaints/{number}/8d?lang=zh_CN")
     assert "8D报告" in page.content()
     page.select_option("#sign-meaning", "approved")

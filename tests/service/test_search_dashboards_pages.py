@@ -14,14 +14,13 @@ import pytest
 from documents import T0, complaint_payload, run_document
 from service_support import Service
 
-from service.auth import SESSION_COOKIE
 from service.pages import search
 
 LANGS = ("en", "zh_CN")
 
 
 def _login(svc: Service, user: str = "zhao.min") -> None:
-    svc.client.cookies.set(SESSION_COOKIE, svc.tokens[user])
+    svc.login(user)
 
 
 def _complaint(svc: Service, **fields: object) -> str:
