@@ -45,6 +45,7 @@ from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_eightd import eightd
 from bench.cli_major import major
 from bench.cli_replies import reply
+from bench.cli_reports import report_version
 from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
@@ -98,6 +99,7 @@ from results.complaints import (
 )
 from results.errors import NotFound, ResultsError
 from results.journaled_recorder import is_store_outage
+from results.readback import complaint_id_of, load_complaint
 from results.verify import verify_store
 
 _station_option = station_option
@@ -255,7 +257,7 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
     sessions = open_store_for(_station(station_file))
     with sessions() as session:
         try:
-            found = get_complaint(session, number)
+            found = load_complaint(session, complaint_id_of(session, number))
         except NotFound:
             raise InputError(
                 f"complaint {number} does not exist; see `packbench complaint list`"
@@ -268,7 +270,7 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
             "severity": found.severity,
             "status": found.status,
         }
-        units = stored_units(session, number)
+        units = stored_units(session, found)
     if as_json:
         _emit(header | {"units": units})
         return EXIT_PASS
@@ -412,10 +414,12 @@ def report(
         click.echo(str(path))
         return EXIT_PASS
     evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
-    path = write_report(
+    written = write_report(
         open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence
     )
-    click.echo(str(path))
+    click.echo(str(written.path))
+    if written.state:
+        click.echo(f"{number} ({lang}): {written.state}", err=True)
     return EXIT_PASS
 
 
@@ -565,6 +569,7 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+cli.add_command(report_version)
 complaint.add_command(complaint_new)
 complaint.add_command(complaint_list)
 complaint.add_command(complaint_edit)

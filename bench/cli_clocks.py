@@ -28,6 +28,7 @@ from results.clock_records import (
 from results.clocks import complaint_clocks
 from results.complaint_class import ClassFacts, propose_class, set_class
 from results.complaints import get_complaint
+from results.kpi import KPI_TYPES
 from results.kpi import kpi as compute_kpi
 
 
@@ -39,18 +40,33 @@ def _share(value: float | None) -> str:
 @click.option("--from", "first", required=True, help="First day of receipt (ISO date, plant time).")
 @click.option("--to", "last", required=True, help="Last day of receipt (ISO date, included).")
 @click.option("--class", "complaint_class", default=None, help="severe, general or occasional.")
+@click.option(
+    "--type",
+    "complaint_type",
+    type=click.Choice(KPI_TYPES),
+    default=None,
+    help="Product complaints, or the non-product ones (transport, packing, shipping, service).",
+)
 @json_option
 @station_option
 def kpi(
-    first: str, last: str, complaint_class: str | None, as_json: bool, station_file: Path | None
+    first: str,
+    last: str,
+    complaint_class: str | None,
+    complaint_type: str | None,
+    as_json: bool,
+    station_file: Path | None,
 ) -> int:
     """Quality targets per class for complaints received FROM..TO, with the ones that missed."""
     start, end = parse_date(first, "--from"), parse_date(last, "--to")
     config = station(station_file)
     with open_store_for(config)() as session:
-        found = compute_kpi(session, start, end, complaint_class=complaint_class)
+        found = compute_kpi(
+            session, start, end, complaint_class=complaint_class, complaint_type=complaint_type
+        )
     if as_json:
-        emit({"from": start, "to": end, "classes": [k.as_dict() for k in found]})
+        classes = [k.as_dict() for k in found]
+        emit({"from": start, "to": end, "type": complaint_type, "classes": classes})
         return EXIT_PASS
     if not found:
         click.echo(f"no complaints received {start} .. {end}")
@@ -232,26 +248,14 @@ def clock_event(
 @json_option
 @station_option
 def complaint_clocks_command(number: str, as_json: bool, station_file: Path | None) -> int:
-    """Every clock of complaint NUMBER: rule, start, due, done and state.
-
-    The containment clock shows no completion until ``results.containment`` is wired in."""
+    """Every clock of complaint NUMBER: rule, start, due, done and state (overdue: past due and
+    not done)."""
     now = datetime.now(UTC)
     config = station(station_file)
     with open_store_for(config)() as session:
         complaint = get_complaint(session, number)
         clocks = complaint_clocks(session, complaint.id)
-    rows = [
-        {
-            "name": c.name,
-            "rule": c.rule,
-            "started_at": c.started_at,
-            "due_at": c.due_at,
-            "done_at": c.done_at,
-            "pausable": c.pausable,
-            "state": c.state(now),
-        }
-        for c in clocks
-    ]
+    rows = [c.as_dict(now) for c in clocks]
     if as_json:
         emit({"complaint": number, "clocks": rows})
         return EXIT_PASS

@@ -32,7 +32,6 @@ from bench.cli_common import (
 from bench.cli_major import register_major, would_be_major
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
-from procedures.specs import load_builtin_specs
 from results.calendar import PLANT_TZ
 from results.complaint_edit import edit_complaint
 from results.complaint_form import Channel, ComplaintType, FaultStage, load_form_file, parse_form
@@ -45,6 +44,7 @@ from results.complaint_query import (
 from results.complaints import ComplaintForm, register_complaint
 from results.errors import NotFound, ValidationError
 from results.models import ReturnedUnit
+from results.product_models import check_product_model
 from results.sla import SlaState
 
 _SYMPTOM_HELP = (
@@ -86,15 +86,12 @@ def _choices(kind: type[Channel] | type[ComplaintType] | type[FaultStage]) -> st
 
 
 def check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) -> None:
-    """A typo in the model would only surface at the first run, after the units were logged."""
-    known = sorted(load_builtin_specs())
-    if model in known or allow_unknown:
-        return
+    """The store's model check (the API's too), worded for the ``--model`` option."""
     hint = " (or add --custom-model and give --spec FILE to every run)" if custom_hint else ""
-    raise InputError(
-        f"--model {model!r}: no built-in pack spec of that name; use one of: {', '.join(known)}"
-        + hint
-    )
+    try:
+        check_product_model(model, allow_unknown=allow_unknown, hint=hint)
+    except ValidationError as exc:
+        raise InputError(f"--model {exc.problem}; {exc.fix}") from None
 
 
 def _input_error(exc: ValidationError, *, source: str = "") -> InputError:

@@ -6,15 +6,24 @@ the station's operator, except the sign-offs the documents reserve to a role: ``
 service user (regional sales manager, sales general manager, QA manager) whose role the store
 checks. ``feedback close`` goes through the workflow's guarded transition and, when refused,
 prints every blocker, one per line.
+
+The commands share one way into the store (``_store``) and one builder per repeated option
+(``--at``, ``--by``); the two claim sign-offs are one table (``SIGN_OFFS``) and one factory.
+Options named after the store function's parameters reach it as ``**fields`` unchanged, so a
+field is spelled once, in its option, and checked once, in ``results``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
 from bench.cli_common import (
     CleanText,
@@ -42,21 +51,44 @@ from results.complaints import get_complaint
 from results.containment import (
     ActionKind,
     Area,
-    containment_actions,
-    containment_checks,
-    containment_completed_at,
     open_action,
     record_check,
     release_action,
 )
+from results.containment_models import Claim
+from results.containment_status import containment_status
 from results.errors import InvalidTransition
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _AT_HELP = "When it happened: ISO date-time (naive means UTC); default now."
 
 
+@contextmanager
+def _store(station_file: Path | None, *, write: bool = True) -> Iterator[tuple[Session, str]]:
+    """The station's store, in one transaction when ``write``, with the operator who acts."""
+    config = station(station_file)
+    sessions = open_store_for(config)
+    with sessions.begin() if write else sessions() as session:
+        yield session, config.operator
+
+
+def _complaint_id(session: Session, number: str) -> int:
+    return get_complaint(session, number).id
+
+
 def _at(text: str | None) -> Any:
     return None if text is None else parse_datetime(text, "--at")
+
+
+def at_option(function: F) -> F:
+    return click.option("--at", "at_text", help=_AT_HELP)(function)
+
+
+def by_option(who: str) -> Callable[[F], F]:
+    """``--by``: the service user holding the role ``who`` names; default the operator."""
+    return click.option("--by", help=f"The {who} (a service user); default the operator.")
 
 
 @click.group()
@@ -71,31 +103,13 @@ def containment() -> None:
 @click.option("--checked", "qty_checked", type=Count(minimum=0), required=True)
 @click.option("--bad", "qty_bad", type=Count(minimum=0), required=True, help="Found bad.")
 @click.option("--note", type=CleanText(4000), default="")
-@click.option("--at", "at_text", help=_AT_HELP)
+@at_option
 @station_option
-def check(
-    number: str,
-    area: str,
-    qty_checked: int,
-    qty_bad: int,
-    note: str,
-    at_text: str | None,
-    station_file: Path | None,
-) -> int:
+def check(number: str, at_text: str | None, station_file: Path | None, **fields: Any) -> int:
     """Record QA's check of one AREA for complaint NUMBER (how many checked, how many bad)."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        complaint = get_complaint(session, number)
-        row = record_check(
-            session,
-            complaint.id,
-            area=area,
-            qty_checked=qty_checked,
-            qty_bad=qty_bad,
-            note=note,
-            actor=config.operator,
-            at=_at(at_text),
-        )
+    with _store(station_file) as (session, operator):
+        complaint_id = _complaint_id(session, number)
+        row = record_check(session, complaint_id, actor=operator, at=_at(at_text), **fields)
         click.echo(f"{number}: {row.area} checked {row.qty_checked}, bad {row.qty_bad}")
     return EXIT_PASS
 
@@ -107,33 +121,13 @@ def check(
 @click.option("--qty", "qty_affected", type=Count(minimum=0), required=True, help="Units held.")
 @click.option("--location", type=CleanText(4000), default="")
 @click.option("--description", type=CleanText(4000), default="")
-@click.option("--at", "at_text", help=_AT_HELP)
+@at_option
 @station_option
-def action(
-    number: str,
-    kind: str,
-    owner: str,
-    qty_affected: int,
-    location: str,
-    description: str,
-    at_text: str | None,
-    station_file: Path | None,
-) -> int:
+def action(number: str, at_text: str | None, station_file: Path | None, **fields: Any) -> int:
     """Record an emergency measure taken for complaint NUMBER; prints its id for the release."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        complaint = get_complaint(session, number)
-        row = open_action(
-            session,
-            complaint.id,
-            kind=kind,
-            owner=owner,
-            qty_affected=qty_affected,
-            location=location,
-            description=description,
-            actor=config.operator,
-            at=_at(at_text),
-        )
+    with _store(station_file) as (session, operator):
+        complaint_id = _complaint_id(session, number)
+        row = open_action(session, complaint_id, actor=operator, at=_at(at_text), **fields)
         click.echo(f"{number}: containment action {row.id} ({row.kind}) open, owner {row.owner}")
     return EXIT_PASS
 
@@ -142,26 +136,12 @@ def action(
 @click.argument("action_id", type=Count(minimum=1))
 @click.option("--note", type=CleanText(4000), required=True, help="How it was dealt with.")
 @click.option("--qty-released", type=Count(minimum=0), default=None)
-@click.option("--at", "at_text", help=_AT_HELP)
+@at_option
 @station_option
-def release(
-    action_id: int,
-    note: str,
-    qty_released: int | None,
-    at_text: str | None,
-    station_file: Path | None,
-) -> int:
+def release(action_id: int, at_text: str | None, station_file: Path | None, **fields: Any) -> int:
     """Release containment action ACTION_ID (see `containment show`)."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        row = release_action(
-            session,
-            action_id,
-            actor=config.operator,
-            note=note,
-            qty_released=qty_released,
-            at=_at(at_text),
-        )
+    with _store(station_file) as (session, operator):
+        row = release_action(session, action_id, actor=operator, at=_at(at_text), **fields)
         click.echo(f"containment action {row.id} ({row.kind}) released")
     return EXIT_PASS
 
@@ -172,17 +152,8 @@ def release(
 @station_option
 def show(number: str, as_json: bool, station_file: Path | None) -> int:
     """The checks and actions of complaint NUMBER and when containment was complete."""
-    config = station(station_file)
-    with open_store_for(config)() as session:
-        complaint = get_complaint(session, number)
-        document: dict[str, Any] = {
-            "complaint": number,
-            "completed_at": containment_completed_at(session, complaint.id),
-            "checks": [asdict(c) for c in containment_checks(session, complaint.id)],
-            "actions": [
-                asdict(a) | {"open": a.is_open} for a in containment_actions(session, complaint.id)
-            ],
-        }
+    with _store(station_file, write=False) as (session, _operator):
+        document = containment_status(session, get_complaint(session, number), datetime.now(UTC))
     if as_json:
         emit(document)
         return EXIT_PASS
@@ -195,6 +166,9 @@ def show(number: str, as_json: bool, station_file: Path | None) -> int:
         click.echo(
             f"  action {a['id']} {a['kind']} (owner {a['owner']}, {a['qty_affected']}): {state}"
         )
+    for clock in document["clocks"]:
+        flag = "OVERDUE" if clock["state"] == "overdue" else clock["state"]
+        click.echo(f"  clock {clock['name']}: {flag}, due {clock['due_at'] or '-'}")
     return EXIT_PASS
 
 
@@ -205,9 +179,11 @@ def claim() -> None:
 
 @claim.command("new")
 @click.argument("number")
-@click.option("--amount", required=True, help="RMB, exact, e.g. 38000.50.")
+@click.option("--amount", "amount_rmb", required=True, help="RMB, exact, e.g. 38000.50.")
 @click.option("--basis", type=CleanText(4000), required=True, help="How the amount was reached.")
-@click.option("--way", type=click.Choice([w.value for w in SettlementWay]), required=True)
+@click.option(
+    "--way", "settlement_way", type=click.Choice([w.value for w in SettlementWay]), required=True
+)
 @click.option("--case-description", type=CleanText(20000), default="")
 @click.option(
     "--case-file",
@@ -215,61 +191,52 @@ def claim() -> None:
     help="Read the written case description from this UTF-8 text file.",
 )
 @station_option
-def claim_new(
-    number: str,
-    amount: str,
-    basis: str,
-    way: str,
-    case_description: str,
-    case_file: Path | None,
-    station_file: Path | None,
-) -> int:
+def claim_new(number: str, case_file: Path | None, station_file: Path | None, **fields: Any) -> int:
     """Open a claim on complaint NUMBER (above RMB 25,000 the case description is required)."""
-    config = station(station_file)
     if case_file is not None:
-        case_description = case_file.read_text(encoding="utf-8")
-    with open_store_for(config).begin() as session:
-        row = open_claim(
-            session,
-            number,
-            amount_rmb=amount,
-            basis=basis,
-            settlement_way=way,
-            case_description=case_description,
-            actor=config.operator,
-        )
+        fields["case_description"] = case_file.read_text(encoding="utf-8")
+    with _store(station_file) as (session, operator):
+        row = open_claim(session, number, actor=operator, **fields)
         click.echo(f"{number}: claim {row.id} RMB {row.amount_rmb} ({row.settlement_way}) open")
     return EXIT_PASS
 
 
-def _by(by: str | None, operator: str) -> str:
-    return by or operator
+SignOff = Callable[..., Claim]
+SIGN_OFFS: tuple[tuple[str, SignOff, str, str, str], ...] = (
+    # command, the store's rule, the role's name, the past tense printed (also the column's
+    # stem: approved_by), help
+    (
+        "approve",
+        approve_claim,
+        "regional sales manager",
+        "approved",
+        "The regional sales manager approves the case description of claim CLAIM_ID.",
+    ),
+    (
+        "confirm",
+        confirm_claim,
+        "sales general manager",
+        "confirmed",
+        "The sales general manager confirms claim CLAIM_ID (not the user who approved it).",
+    ),
+)
+"""The two sign-offs a claim above RMB 25,000 needs (``results.claims``): one command each."""
 
 
-@claim.command("approve")
-@click.argument("claim_id", type=Count(minimum=1))
-@click.option("--by", help="The regional sales manager (a service user); default the operator.")
-@station_option
-def claim_approve(claim_id: int, by: str | None, station_file: Path | None) -> int:
-    """The regional sales manager approves the case description of claim CLAIM_ID."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        row = approve_claim(session, claim_id, actor=_by(by, config.operator))
-        click.echo(f"claim {row.id} approved by {row.approved_by}")
-    return EXIT_PASS
+def _sign_off_command(name: str, signs: SignOff, role: str, done: str, text: str) -> None:
+    @claim.command(name, help=text)
+    @click.argument("claim_id", type=Count(minimum=1))
+    @by_option(role)
+    @station_option
+    def command(claim_id: int, by: str | None, station_file: Path | None) -> int:
+        with _store(station_file) as (session, operator):
+            row = signs(session, claim_id, actor=by or operator)
+            click.echo(f"claim {row.id} {done} by {getattr(row, done + '_by')}")
+        return EXIT_PASS
 
 
-@claim.command("confirm")
-@click.argument("claim_id", type=Count(minimum=1))
-@click.option("--by", help="The sales general manager (a service user); default the operator.")
-@station_option
-def claim_confirm(claim_id: int, by: str | None, station_file: Path | None) -> int:
-    """The sales general manager confirms claim CLAIM_ID (not the user who approved it)."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        row = confirm_claim(session, claim_id, actor=_by(by, config.operator))
-        click.echo(f"claim {row.id} confirmed by {row.confirmed_by}")
-    return EXIT_PASS
+for _sign_off in SIGN_OFFS:
+    _sign_off_command(*_sign_off)
 
 
 @claim.command("settle")
@@ -278,9 +245,8 @@ def claim_confirm(claim_id: int, by: str | None, station_file: Path | None) -> i
 @station_option
 def claim_settle(claim_id: int, reference: str, station_file: Path | None) -> int:
     """Record the settlement of claim CLAIM_ID."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        row = settle_claim(session, claim_id, actor=config.operator, reference=reference)
+    with _store(station_file) as (session, operator):
+        row = settle_claim(session, claim_id, actor=operator, reference=reference)
         click.echo(f"claim {row.id} settled ({row.settlement_reference})")
     return EXIT_PASS
 
@@ -291,9 +257,8 @@ def claim_settle(claim_id: int, reference: str, station_file: Path | None) -> in
 @station_option
 def claim_reject(claim_id: int, reason: str, station_file: Path | None) -> int:
     """Reject claim CLAIM_ID with the reason."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        row = reject_claim(session, claim_id, actor=config.operator, reason=reason)
+    with _store(station_file) as (session, operator):
+        row = reject_claim(session, claim_id, actor=operator, reason=reason)
         click.echo(f"claim {row.id} rejected")
     return EXIT_PASS
 
@@ -304,10 +269,8 @@ def claim_reject(claim_id: int, reason: str, station_file: Path | None) -> int:
 @station_option
 def claim_list(number: str, as_json: bool, station_file: Path | None) -> int:
     """The claims of complaint NUMBER and what each lacks before settling."""
-    config = station(station_file)
-    with open_store_for(config)() as session:
-        complaint = get_complaint(session, number)
-        views = claims_of(session, complaint.id)
+    with _store(station_file, write=False) as (session, _operator):
+        views = claims_of(session, _complaint_id(session, number))
     if as_json:
         emit({"complaint": number, "claims": [asdict(v) for v in views]})
         return EXIT_PASS
@@ -330,24 +293,21 @@ def feedback() -> None:
 @station_option
 def feedback_write(number: str, solution: str, station_file: Path | None) -> int:
     """Write (or, until approved, rewrite) the feedback form of complaint NUMBER."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        complaint = get_complaint(session, number)
-        write_feedback(session, complaint.id, proposed_solution=solution, actor=config.operator)
+    with _store(station_file) as (session, operator):
+        complaint_id = _complaint_id(session, number)
+        write_feedback(session, complaint_id, proposed_solution=solution, actor=operator)
         click.echo(f"{number}: feedback form written; the QA manager approves it next")
     return EXIT_PASS
 
 
 @feedback.command("approve")
 @click.argument("number")
-@click.option("--by", help="The QA manager (a service user); default the operator.")
+@by_option("QA manager")
 @station_option
 def feedback_approve(number: str, by: str | None, station_file: Path | None) -> int:
     """The QA manager approves the feedback form of complaint NUMBER."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        complaint = get_complaint(session, number)
-        form = approve_feedback(session, complaint.id, actor=_by(by, config.operator))
+    with _store(station_file) as (session, operator):
+        form = approve_feedback(session, _complaint_id(session, number), actor=by or operator)
         click.echo(f"{number}: feedback form approved by {form.approved_by}")
     return EXIT_PASS
 
@@ -358,8 +318,7 @@ def feedback_approve(number: str, by: str | None, station_file: Path | None) -> 
 @station_option
 def feedback_status(number: str, as_json: bool, station_file: Path | None) -> int:
     """The feedback form of complaint NUMBER and everything that still blocks its closure."""
-    config = station(station_file)
-    with open_store_for(config)() as session:
+    with _store(station_file, write=False) as (session, _operator):
         complaint = get_complaint(session, number)
         form = feedback_of(session, complaint.id)
         document: dict[str, Any] = {
@@ -386,13 +345,12 @@ def feedback_status(number: str, as_json: bool, station_file: Path | None) -> in
 @station_option
 def feedback_close(number: str, note: str | None, station_file: Path | None) -> int:
     """Close complaint NUMBER; refused, listing every blocker, until it may close."""
-    config = station(station_file)
-    with open_store_for(config).begin() as session:
-        complaint = get_complaint(session, number)
+    with _store(station_file) as (session, operator):
+        complaint_id = _complaint_id(session, number)
         try:
-            close_complaint(session, complaint.id, actor=config.operator, note=note)
+            close_complaint(session, complaint_id, actor=operator, note=note)
         except InvalidTransition as refused:
-            blockers = closure_blockers(session, complaint.id) or [str(refused)]
+            blockers = closure_blockers(session, complaint_id) or [str(refused)]
             click.echo(f"packbench: complaint {number} cannot close:", err=True)
             for blocker in blockers:
                 click.echo(f"  - {blocker}", err=True)

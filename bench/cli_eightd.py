@@ -28,7 +28,8 @@ from results.errors import NotFound
 from results.reports.model import to_plain
 
 
-def _complaint_id(session: Session, number: str) -> int:
+def complaint_id_of(session: Session, number: str) -> int:
+    """The id of complaint NUMBER, or the CLI's input error naming where to look."""
     try:
         return get_complaint(session, number).id
     except NotFound:
@@ -91,7 +92,7 @@ def draft_command(
     config = station(station_file)
     form = _read_form(source) if source else None
     with open_store_for(config).begin() as session:
-        complaint_id = _complaint_id(session, number)
+        complaint_id = complaint_id_of(session, number)
         draft(
             session,
             complaint_id,
@@ -112,7 +113,7 @@ def show_command(number: str, version: int | None, station_file: Path | None, as
     """Print one version of NUMBER's 8D with its signatures."""
     config = station(station_file)
     with open_store_for(config)() as session:
-        found = view(session, _complaint_id(session, number), version)
+        found = view(session, complaint_id_of(session, number), version)
     _show(found, as_json)
     return EXIT_PASS
 
@@ -132,7 +133,7 @@ def edit_command(
     config = station(station_file)
     form = _read_form(source)
     with open_store_for(config).begin() as session:
-        complaint_id = _complaint_id(session, number)
+        complaint_id = complaint_id_of(session, number)
         edit(session, complaint_id, form, actor=config.operator, reason=reason)
         found = view(session, complaint_id)
     _show(found, as_json)
@@ -151,7 +152,7 @@ def sign_command(
     """Sign NUMBER's draft 8D as the station's operator; ``approved`` freezes the version."""
     config = station(station_file)
     with open_store_for(config).begin() as session:
-        complaint_id = _complaint_id(session, number)
+        complaint_id = complaint_id_of(session, number)
         signature = sign(
             session,
             complaint_id,
@@ -178,7 +179,7 @@ def amend_command(
     config = station(station_file)
     form = _read_form(source) if source else None
     with open_store_for(config).begin() as session:
-        complaint_id = _complaint_id(session, number)
+        complaint_id = complaint_id_of(session, number)
         amend(session, complaint_id, actor=config.operator, reason=reason, form=form)
         found = view(session, complaint_id)
     _show(found, as_json)

@@ -600,65 +600,11 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         raise ConfigError(
             source, "simulation", "given on a station that is not simulated", "set simulated = true"
         )
-    instruments_table = data.get("instruments", {})
-    if not isinstance(instruments_table, Mapping):
-        raise ConfigError(source, "instruments", "is not a table", "write [instruments.<role>]")
-    for role in instruments_table:
-        if role not in ROLES:
-            raise ConfigError(
-                source,
-                f"instruments.{role}",
-                "unknown role",
-                f"use the roles {', '.join((*ROLE_NAMES, *OPTIONAL_ROLES))}",
-            )
     attach = simulation is not None and simulation.control is not None
-    instruments: dict[str, InstrumentConfig] = {}
-    for role in ROLE_NAMES:
-        if role not in instruments_table:
-            if simulated and not attach:
-                instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)
-                continue
-            raise ConfigError(
-                source,
-                f"instruments.{role}",
-                "is missing (the diagnosis needs a multimeter, a DC source, an electronic load "
-                "and a resistance meter)",
-                f'add [instruments.{role}] with model = "..." and resource = "..."',
-            )
-        instruments[role] = _instrument(source, role, instruments_table[role], simulated, attach)
-    for role in OPTIONAL_ROLES:
-        if role in instruments_table:
-            instruments[role] = _instrument(
-                source, role, instruments_table[role], simulated, attach
-            )
-        elif simulated and not attach and not _allows_without_temperature(data):
-            # the simulator it starts has the probe DMM, unless the file declines it
-            instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)
-    fixture = data.get("fixture", {})
-    if not isinstance(fixture, Mapping):
-        raise ConfigError(source, "fixture", "is not a table", "write [fixture]")
-    fx = _Reader(source, fixture, "fixture")
-    if "load_channel" in fixture:
-        raise fx.fail(
-            "load_channel",
-            "is not a setting: every supported electronic load (DL3021, IT8511) has one input",
-            "remove load_channel; the load's input is wired to P+/P- of the fixture",
-        )
-    fx.only({"source_channel"})
-    source_channel = fx.integer("source_channel", 1, 1)
-    _check_source_channel(fx, instruments["source"], source_channel)
-    limits_table = data.get("limits", {})
-    if not isinstance(limits_table, Mapping):
-        raise ConfigError(source, "limits", "is not a table", "write [limits]")
-    lim = _Reader(source, limits_table, "limits")
-    limits = _limits(lim)
+    instruments = _instruments(source, data, simulated, attach)
+    source_channel = _source_channel(source, data, instruments)
+    limits = _station_limits(source, data, instruments)
     allow_without = limits.allow_charge_without_temperature
-    if allow_without and "temperature" in instruments:
-        raise lim.fail(
-            "allow_charge_without_temperature",
-            "is true on a station that has [instruments.temperature]",
-            "remove it: with a temperature channel the over-temperature abort is always armed",
-        )
     database = station_table.get("database")
     evidence = station_table.get("evidence_dir")
     return StationConfig(
@@ -686,6 +632,86 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         allow_charge_without_temperature=allow_without,
         recording=_recording(source, data.get("recording")),
     )
+
+
+def _instruments(
+    source: str, data: Mapping[str, Any], simulated: bool, attach: bool
+) -> dict[str, InstrumentConfig]:
+    """``[instruments.<role>]``: every required role (a simulated station that starts its own
+    simulator fills in the simulated models), and the optional ones given or simulated."""
+    instruments_table = data.get("instruments", {})
+    if not isinstance(instruments_table, Mapping):
+        raise ConfigError(source, "instruments", "is not a table", "write [instruments.<role>]")
+    for role in instruments_table:
+        if role not in ROLES:
+            raise ConfigError(
+                source,
+                f"instruments.{role}",
+                "unknown role",
+                f"use the roles {', '.join((*ROLE_NAMES, *OPTIONAL_ROLES))}",
+            )
+    instruments: dict[str, InstrumentConfig] = {}
+    for role in ROLE_NAMES:
+        if role not in instruments_table:
+            if simulated and not attach:
+                instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)
+                continue
+            raise ConfigError(
+                source,
+                f"instruments.{role}",
+                "is missing (the diagnosis needs a multimeter, a DC source, an electronic load "
+                "and a resistance meter)",
+                f'add [instruments.{role}] with model = "..." and resource = "..."',
+            )
+        instruments[role] = _instrument(source, role, instruments_table[role], simulated, attach)
+    for role in OPTIONAL_ROLES:
+        if role in instruments_table:
+            instruments[role] = _instrument(
+                source, role, instruments_table[role], simulated, attach
+            )
+        elif simulated and not attach and not _allows_without_temperature(data):
+            # the simulator it starts has the probe DMM, unless the file declines it
+            instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)
+    return instruments
+
+
+def _source_channel(
+    source: str, data: Mapping[str, Any], instruments: Mapping[str, InstrumentConfig]
+) -> int:
+    """``[fixture]``: the source channel wired to the pack, checked against the source model."""
+    fixture = data.get("fixture", {})
+    if not isinstance(fixture, Mapping):
+        raise ConfigError(source, "fixture", "is not a table", "write [fixture]")
+    fx = _Reader(source, fixture, "fixture")
+    if "load_channel" in fixture:
+        raise fx.fail(
+            "load_channel",
+            "is not a setting: every supported electronic load (DL3021, IT8511) has one input",
+            "remove load_channel; the load's input is wired to P+/P- of the fixture",
+        )
+    fx.only({"source_channel"})
+    source_channel = fx.integer("source_channel", 1, 1)
+    _check_source_channel(fx, instruments["source"], source_channel)
+    return source_channel
+
+
+def _station_limits(
+    source: str, data: Mapping[str, Any], instruments: Mapping[str, InstrumentConfig]
+) -> LimitsTable:
+    """``[limits]``; charging without a temperature channel may be allowed only on a station
+    that has none."""
+    limits_table = data.get("limits", {})
+    if not isinstance(limits_table, Mapping):
+        raise ConfigError(source, "limits", "is not a table", "write [limits]")
+    lim = _Reader(source, limits_table, "limits")
+    limits = _limits(lim)
+    if limits.allow_charge_without_temperature and "temperature" in instruments:
+        raise lim.fail(
+            "allow_charge_without_temperature",
+            "is true on a station that has [instruments.temperature]",
+            "remove it: with a temperature channel the over-temperature abort is always armed",
+        )
+    return limits
 
 
 def load_station(path: Path | str | None = None) -> StationConfig:

@@ -126,7 +126,7 @@ def run_demo(*, out: Path | None = None, as_json: bool = False) -> int:
         )
     view.table(rows)
     evidence = EvidenceStore(config.evidence_dir)
-    report = write_report(sessions, number, fmt="html", lang="en", out=out, evidence=evidence)
+    report = write_report(sessions, number, fmt="html", lang="en", out=out, evidence=evidence).path
     view.line(f"\nHTML report: {report}")
     if as_json:
         document = complaint_document(outcomes, number) | {"report": str(report)}

@@ -1,8 +1,11 @@
 """Writing a complaint's report or measurement log to a file, for ``packbench report`` and the demo.
 
-Reports rendered here are drafts straight from the store (not versioned, not signed): the
-approval workflow (``results.reports.approval``) is the place for the report that goes to the
-customer. The file name follows the manual's ``<complaint-no>-<product-no>`` rule.
+The report state has one truth, the store's report versions (``results.reports.approval``, the
+service's approval workflow): once a version in the asked language is approved, that frozen
+version is what is written and the command says who approved it; before that the file is a draft
+from the store as it is now, marked "DRAFT - not approved". The file name follows the manual's
+``<complaint-no>-<product-no>`` rule plus the language (and the version when approved), so the
+English and the Chinese report never overwrite each other.
 
 The evidence store is passed in because the annex photos (appearance runs) live there, not in
 the database: without it a report lists the photos by hash but shows none of them.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,12 +23,31 @@ from bench import paths
 from bench.errors import InputError
 from results.complaints import get_complaint
 from results.errors import NotFound
+from results.models import Report
 from results.reports.annex import EvidenceReader, photos
+from results.reports.approval import latest_version
+from results.reports.approval import render as render_version
 from results.reports.assemble import assemble_report
 from results.reports.exports import measurement_log, to_csv, to_json
-from results.reports.model import report_number
+from results.reports.html import render_html
+from results.reports.model import report_file_name, report_number
+from results.reports.pdf import render_pdf
 
 FORMATS = ("html", "pdf", "json", "csv")
+
+
+class Rendered(NamedTuple):
+    name: str
+    """Suggested file name; carries the language (and the version of an approved report)."""
+    content: bytes
+    state: str
+    """What a reader must know about the file: approved (by whom, when) or a draft; empty for
+    the measurement log, which is no report."""
+
+
+class Written(NamedTuple):
+    path: Path
+    state: str
 
 
 def render(
@@ -34,8 +57,9 @@ def render(
     fmt: str,
     lang: str,
     evidence: EvidenceReader | None = None,
-) -> tuple[str, bytes]:
-    """(suggested file name, content) of the complaint's report in ``fmt``; ``evidence`` (the
+) -> Rendered:
+    """The complaint's report in ``fmt``: its approved version when the service (or anyone) has
+    approved one in ``lang``, else a draft from the store as it is now; ``evidence`` (the
     station's evidence store) embeds the annex photos."""
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -49,23 +73,47 @@ def render(
     if fmt in ("json", "csv"):
         rows = measurement_log(session, complaint_id=complaint.id)
         text = to_json(rows) if fmt == "json" else to_csv(rows)
-        return f"{name}-measurements.{fmt}", text.encode("utf-8")
-    data = assemble_report(session, complaint.id, locale=lang, issued_at=datetime.now(UTC))
+        return Rendered(f"{name}-measurements.{fmt}", text.encode("utf-8"), "")
+    kind: Literal["html", "pdf"] = "pdf" if fmt == "pdf" else "html"
+    approved = latest_version(session, complaint.id, lang, approved_only=True)
+    newest = latest_version(session, complaint.id, lang)
     try:
+        if approved is not None:
+            content = render_version(session, approved.id, kind, evidence=evidence)
+            file_name = report_file_name(name, lang, fmt, approved.version)
+            return Rendered(file_name, content, _approved_state(approved, newest))
+        data = assemble_report(session, complaint.id, locale=lang, issued_at=datetime.now(UTC))
         images = None if evidence is None else photos(data, evidence)
-        if fmt == "html":
-            # Renderers imported per format: the PDF one loads reportlab, which HTML never needs.
-            from results.reports.html import render_html
-
-            return f"{name}.html", render_html(data, lang, images=images).encode("utf-8")
-        from results.reports.pdf import render_pdf
-
-        return f"{name}.pdf", render_pdf(data, lang, images=images)
+        if kind == "html":
+            content = render_html(data, lang, images=images).encode("utf-8")
+        else:
+            content = render_pdf(data, lang, images=images)
+        return Rendered(report_file_name(name, lang, fmt), content, _draft_state(newest))
     except FileNotFoundError as exc:
         raise InputError(
             f"evidence file {exc.filename} of complaint {complaint_number} is missing; restore "
             "it from backup or check station.evidence_dir, then run `packbench verify`"
         ) from None
+
+
+def _approved_state(approved: Report, newest: Report | None) -> str:
+    assert approved.approved_at is not None
+    state = (
+        f"approved: version {approved.version}, approved by {approved.approved_by} "
+        f"on {approved.approved_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if newest is not None and newest.version > approved.version:
+        state += f"; version {newest.version} (a draft amendment) awaits approval"
+    return state
+
+
+def _draft_state(newest: Report | None) -> str:
+    if newest is None:
+        return "DRAFT - not approved: no report version has been created yet (service: Reports)"
+    return (
+        f"DRAFT - not approved: version {newest.version} awaits approval in the service; "
+        "this file is the store as it is now"
+    )
 
 
 def write_report(
@@ -76,11 +124,11 @@ def write_report(
     lang: str = "en",
     out: Path | None = None,
     evidence: EvidenceReader | None = None,
-) -> Path:
-    """Render and write; default place: ``<data dir>/reports/<complaint>-<product>.<ext>``."""
+) -> Written:
+    """Render and write; default place: ``<data dir>/reports/`` under ``Rendered.name``."""
     with sessions() as session:
-        name, content = render(session, complaint_number, fmt=fmt, lang=lang, evidence=evidence)
-    path = out if out is not None else paths.default_reports_dir() / name
+        rendered = render(session, complaint_number, fmt=fmt, lang=lang, evidence=evidence)
+    path = out if out is not None else paths.default_reports_dir() / rendered.name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return path.resolve()
+    path.write_bytes(rendered.content)
+    return Written(path.resolve(), rendered.state)

@@ -16,6 +16,7 @@ from bench import paths
 from bench.errors import InputError
 from results.complaints import get_complaint
 from results.errors import NotFound
+from results.reports.model import report_file_name
 from results.reports.outgoing import (
     assemble_outgoing,
     render_outgoing_html,
@@ -48,8 +49,9 @@ def render_outgoing(
     except NotFound as exc:
         raise InputError(f"--unit {serial}: {exc}") from None
     if fmt == "html":
-        return f"{data.report_no}.html", render_outgoing_html(data, lang).encode("utf-8")
-    return f"{data.report_no}.pdf", render_outgoing_pdf(data, lang)
+        html = render_outgoing_html(data, lang).encode("utf-8")
+        return report_file_name(data.report_no, lang, "html"), html
+    return report_file_name(data.report_no, lang, "pdf"), render_outgoing_pdf(data, lang)
 
 
 def write_outgoing_report(

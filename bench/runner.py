@@ -72,8 +72,9 @@ from results.complaints import get_complaint
 from results.db import read_session_factory
 from results.errors import NotFound, ResultsError
 from results.journal import JournalError, UnitUpdate
-from results.journaled_recorder import is_store_outage
+from results.journaled_recorder import JournaledRecorder, is_store_outage
 from results.models import ReturnedUnit, UnitStatus
+from results.read_model import ComplaintRead
 from results.run_validity import invalidations
 from results.store import open_store
 from results.unit_summaries import summarise_unit
@@ -366,6 +367,52 @@ def run_unit(
     Raises ``BenchError`` subclasses for refused input (nothing written) and for instruments that
     cannot be opened; ``KeyboardInterrupt`` only after a second Ctrl-C, once the run is recorded.
     """
+    builder = _builder(config, procedure, sim_fault)
+    options = options or diagnosis_options(config)
+    if options.discharge_capacity_check and procedure != "diagnosis":
+        raise InputError(f"--capacity-check applies to the diagnosis, not to {procedure}; drop it")
+    sessions = sessions or open_store_for(config)
+    ref = find_unit(sessions, complaint, unit, spec)
+    if preflight is not None:
+        preflight(ref.spec)
+    plan = _plan(config, procedure, ref, sim_fault)
+    if view is not None:
+        view.unit_started(
+            ref.serial, f"simulated fault {plan.fault}" if plan.fault else ref.spec.model
+        )
+    station: Station | None = None
+    if not plan.bench_free:
+        station = open_station(
+            config,
+            prompts=prompts,
+            unit_serial=ref.serial,
+            sim_fault=sim_fault,
+            spec_source=str(ref.spec.source),
+            source_model=plan.source_model,
+        )
+    on_start = UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run")
+
+    def after_run(outcome: RunOutcome) -> UnitUpdate | None:
+        return None if plan.keeps_status else _unit_after_run(outcome, config.operator)
+
+    recorder = recorder_for(
+        config,
+        unit_id=ref.unit_id,
+        complaint_id=ref.complaint_id,
+        on_start=None if plan.keeps_status else on_start,
+        after_run=after_run,
+    )
+    result = _run_recorded(
+        _Bench(config, sessions, ref, plan, station, recorder, prompts, view),
+        builder,
+        options,
+        handle_signals=handle_signals,
+    )
+    return _unit_outcome(ref, recorder, result, plan.fault)
+
+
+def _builder(config: StationConfig, procedure: str, sim_fault: str | None) -> ProcedureBuilder:
+    """The procedure's builder; refuses an unknown name or a simulated fault on a real bench."""
     builder = PROCEDURES.get(procedure)
     if builder is None:
         raise InputError(f"unknown procedure {procedure!r}; known: {', '.join(PROCEDURES)}")
@@ -374,16 +421,23 @@ def run_unit(
             f"--sim-fault {sim_fault}: station {config.station_id} is not simulated; "
             "drop --sim-fault or use a simulated station file"
         )
-    options = options or diagnosis_options(config)
-    if options.discharge_capacity_check and procedure != "diagnosis":
-        raise InputError(f"--capacity-check applies to the diagnosis, not to {procedure}; drop it")
-    sessions = sessions or open_store_for(config)
-    ref = find_unit(sessions, complaint, unit, spec)
-    if preflight is not None:
-        preflight(ref.spec)
+    return builder
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the run needs from the bench, decided (and checked) before anything is opened."""
+
+    bench_free: bool
+    energises: bool
+    keeps_status: bool
+    fault: str
+    source_model: str | None
+
+
+def _plan(config: StationConfig, procedure: str, ref: UnitRef, sim_fault: str | None) -> _Plan:
     bench_free = procedure in WITHOUT_INSTRUMENTS
     energises = not bench_free and procedure not in MEASURE_ONLY
-    keeps_status = procedure in KEEPS_UNIT_STATUS
     if energises:
         check_temperature_channel(config)
     if bench_free and sim_fault is not None:
@@ -399,34 +453,37 @@ def run_unit(
     source_model: str | None = None
     if energises:
         source_model = choose_source(config, ref.spec).model  # refuses a spec it cannot serve
-    if view is not None:
-        view.unit_started(ref.serial, f"simulated fault {fault}" if fault else ref.spec.model)
-    station: Station | None = None
-    if not bench_free:
-        station = open_station(
-            config,
-            prompts=prompts,
-            unit_serial=ref.serial,
-            sim_fault=sim_fault,
-            spec_source=str(ref.spec.source),
-            source_model=source_model,
-        )
-    on_start = UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run")
+    return _Plan(bench_free, energises, procedure in KEEPS_UNIT_STATUS, fault, source_model)
 
-    def after_run(outcome: RunOutcome) -> UnitUpdate | None:
-        return None if keeps_status else _unit_after_run(outcome, config.operator)
 
-    recorder = recorder_for(
-        config,
-        unit_id=ref.unit_id,
-        complaint_id=ref.complaint_id,
-        on_start=None if keeps_status else on_start,
-        after_run=after_run,
-    )
+@dataclass(frozen=True)
+class _Bench:
+    """One unit's run as it is set up: the station (if any), its recorder and its plan."""
+
+    config: StationConfig
+    sessions: sessionmaker[Session]
+    ref: UnitRef
+    plan: _Plan
+    station: Station | None
+    recorder: JournaledRecorder
+    prompts: Prompts
+    view: LiveView | None
+
+
+def _run_recorded(
+    bench: _Bench,
+    builder: ProcedureBuilder,
+    options: DiagnosisOptions,
+    *,
+    handle_signals: bool,
+) -> RunResult:
+    """Run the procedure with the watchdog on an energising bench; on every way out close the
+    recorder and the station, and set the unit back when a started run did not finish."""
+    config, ref, station, recorder = bench.config, bench.ref, bench.station, bench.recorder
     watchdog: Watchdog | None = None
     result: RunResult | None = None
     try:
-        if station is not None and energises:  # before the first output can go on
+        if station is not None and bench.plan.energises:  # before the first output can go on
             check_opened(station.instruments.source, ref.spec, config)
             watchdog = start_for_run(
                 config,
@@ -434,15 +491,15 @@ def run_unit(
                 unit_id=ref.unit_id,
                 in_process=config.simulation is not None and config.simulation.control is None,
             )
-        built = builder(station.fixtures if station else OperatorFixtures(prompts), options)
+        built = builder(station.fixtures if station else OperatorFixtures(bench.prompts), options)
         if station is not None and station.found_on:
-            _warn_found_on(station.found_on, view)
+            _warn_found_on(station.found_on, bench.view)
             built = with_safe_start_record(built, station.found_on)
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
-            recorder=ObservedRecorder(recorder, view),
-            prompts=prompts,
+            recorder=ObservedRecorder(recorder, bench.view),
+            prompts=bench.prompts,
             clock=station.clock if station else RealClock(),
             spec=ref.spec,
             run_info=built.run_info(
@@ -453,7 +510,7 @@ def run_unit(
                 complaint_number=ref.complaint_number,
             ),
             handle_signals=handle_signals,
-            listener=view,
+            listener=bench.view,
             abort_event=recorder.stop_event,
         )
     except JournalError as exc:  # the run journal could not even be created: nothing ran
@@ -468,11 +525,18 @@ def run_unit(
                 station.close()
             started = recorder.run_id is not None and recorder.pending_journal is None
             unfinished = result is None or result.verdict >= Verdict.ERROR
-            if started and unfinished and not keeps_status:
-                _set_back(sessions, ref.unit_id, config.operator, result)
+            if started and unfinished and not bench.plan.keeps_status:
+                _set_back(bench.sessions, ref.unit_id, config.operator, result)
         finally:
             if watchdog is not None:
                 watchdog.done()
+    return result
+
+
+def _unit_outcome(
+    ref: UnitRef, recorder: JournaledRecorder, result: RunResult, fault: str
+) -> UnitOutcome:
+    """What the run came to; a run kept in its journal (store down) says where it waits."""
     journal = recorder.pending_journal
     message = result.outcome.message
     if journal is not None:
@@ -546,7 +610,7 @@ def complaint_document(outcomes: list[UnitOutcome], complaint: str) -> dict[str,
     }
 
 
-def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]]:
+def stored_units(session: Session, found: ComplaintRead) -> list[dict[str, Any]]:
     """Each unit of a complaint with each procedure's latest valid run (``complaint show``).
 
     ``results`` lists one entry per procedure, every field from the same run; the unit-level
@@ -557,7 +621,6 @@ def stored_units(session: Session, complaint_number: str) -> list[dict[str, Any]
     this host), or ``unknown`` (another host's process: it cannot be checked from here, so the
     run is left alone). Runs of a gone process of this host were already closed at store open.
     """
-    found = get_complaint(session, complaint_number)
     invalid = invalidations(session, (r.id for u in found.units for r in u.runs))
     units: list[dict[str, Any]] = []
     for unit in sorted(found.units, key=lambda u: (u.serial, u.id)):

@@ -30,6 +30,7 @@ from procedures.measurements import CategoricalMeasurement
 from results.complaints import set_unit_status
 from results.db import read_session_factory
 from results.models import AuditEvent, ReturnedUnit, Run, RunStatus, UnitStatus
+from results.read_model import RunRead
 from results.recorder import interrupt_run, mark_interrupted_runs, process_alive, this_host
 from results.store import open_store
 
@@ -259,7 +260,7 @@ def _dead_runs_here(sessions: sessionmaker[Session]) -> bool:
     return any(h == host and not process_alive(pid) for h, pid in running)
 
 
-def process_state(run: Run) -> str:
+def process_state(run: Run | RunRead) -> str:
     """``running``, ``gone`` or ``unknown`` (another host's process) for a ``running`` run."""
     if run.host != this_host():
         return "unknown"

@@ -421,9 +421,18 @@ def _check(ok: bool, path: Path, field: str, problem: str) -> None:
 
 
 def _check_physics(spec: PackSpec) -> None:
-    """Cross-field rules: a spec violating them would make the diagnosis judge nonsense."""
-    p, c, k, pr, pk = spec.product, spec.cell, spec.charge, spec.protection, spec.pack
-    path = spec.source
+    """Cross-field rules: a spec violating them would make the diagnosis judge nonsense. The
+    groups run in this order, so the first rule broken is the one reported."""
+    _check_voltage_ladder(spec)
+    _check_charge(spec)
+    _check_pack_window(spec)
+    _check_ageing_limits(spec)
+    _check_protection(spec)
+
+
+def _check_voltage_ladder(spec: PackSpec) -> None:
+    """The chemistry, and the cell and protection voltages in their order."""
+    p, c, pr, path = spec.product, spec.cell, spec.protection, spec.source
     _check(
         p.chemistry in CHEMISTRIES,
         path,
@@ -452,6 +461,11 @@ def _check_physics(spec: PackSpec) -> None:
         f"{c.charge_voltage:~P} reaches the overcharge detection "
         f"({pr.overcharge_detect:~P}): every normal charge would trip the board",
     )
+
+
+def _check_charge(spec: PackSpec) -> None:
+    """The charge settings against the cell, the pack's capacity and each other."""
+    p, c, k, path = spec.product, spec.cell, spec.charge, spec.source
     per_cell = k.voltage / p.series
     _check(
         abs(per_cell - c.charge_voltage) <= ureg.Quantity(0.05, "V"),
@@ -485,6 +499,12 @@ def _check_physics(spec: PackSpec) -> None:
         f"need zero_volt_min < precharge_below <= cell charge voltage, got "
         f"{k.zero_volt_min:~P} / {k.precharge_below:~P}",
     )
+
+
+def _check_pack_window(spec: PackSpec) -> None:
+    """The pack voltages the diagnosis judges by: ordered, and the high one between the charge
+    voltage and the board's overcharge trip."""
+    p, k, pr, pk, path = spec.product, spec.charge, spec.protection, spec.pack, spec.source
     _check(
         pk.voltage_zero < pk.voltage_low < pk.voltage_high,
         path,
@@ -500,6 +520,11 @@ def _check_physics(spec: PackSpec) -> None:
         f"{pk.voltage_high:~P} must lie above charge.voltage ({k.voltage:~P}) and at most at "
         f"the pack's overcharge trip ({trip_level:~P})",
     )
+
+
+def _check_ageing_limits(spec: PackSpec) -> None:
+    """The resistance factors, the self-discharge and the capacity shares of a worn pack."""
+    c, h, path = spec.cell, spec.health, spec.source
     _check(
         c.ac_resistance_reject_factor > c.ac_resistance_warn_factor > 1.0,
         path,
@@ -512,7 +537,6 @@ def _check_physics(spec: PackSpec) -> None:
         "cell.self_discharge_per_month",
         f"{c.self_discharge_per_month} is a fraction of capacity per month; write e.g. 0.02",
     )
-    h = spec.health
     _check(
         0.0 < h.capacity_min_share < h.capacity_warn_share <= 1.0,
         path,
@@ -520,6 +544,11 @@ def _check_physics(spec: PackSpec) -> None:
         f"need 0 < capacity_min_share < capacity_warn_share <= 1 (shares of the rated "
         f"capacity, e.g. 0.80 and 0.85), got {h.capacity_min_share} / {h.capacity_warn_share}",
     )
+
+
+def _check_protection(spec: PackSpec) -> None:
+    """The protection board's delays, trips, loop resistance and tolerances."""
+    k, pr, path = spec.charge, spec.protection, spec.source
     _check(
         pr.short_circuit_delay <= pr.short_circuit_delay_max,
         path,

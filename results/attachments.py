@@ -76,6 +76,44 @@ def detect_media_type(data: bytes, name: str = "") -> str | None:
     return TEXT
 
 
+_PROGRAMS = (
+    (b"\x7fELF", "ELF"),
+    (b"MZ", "Windows PE"),
+    (b"\xcf\xfa\xed\xfe", "Mach-O"),
+    (b"\xce\xfa\xed\xfe", "Mach-O"),
+    (b"\xfe\xed\xfa\xcf", "Mach-O"),
+    (b"\xfe\xed\xfa\xce", "Mach-O"),
+    (b"\xca\xfe\xba\xbe", "Mach-O universal or Java class"),
+    (b"#!", "script"),
+)
+
+
+def executable_kind(data: bytes) -> str | None:
+    """The kind of program the bytes are (whatever the file is called), or ``None``.
+
+    Checked before the type, so a program renamed ``.log`` is refused as what it is rather than
+    as "no accepted type", and so a script (text that starts with ``#!``) is never filed as a log.
+    """
+    for magic, kind in _PROGRAMS:
+        if data.startswith(magic):
+            if magic == b"MZ" and b"\x00" not in data[:64]:
+                continue  # a text line that happens to start with "MZ"; a PE header has NULs
+            return kind
+    return None
+
+
+class FileRefused(ValidationError):
+    """An evidence file refused, with a ``reason`` code and its ``values``, so that a page can
+    say why in its reader's language (``upload.refused.<reason>`` in the service catalogue)."""
+
+    def __init__(
+        self, reason: str, name: str, field: str, problem: str, fix: str, **values: object
+    ) -> None:
+        super().__init__(field, problem, fix)
+        self.reason = reason
+        self.values: dict[str, object] = {"name": name, **values}
+
+
 def _looks_like_csv(text: str) -> bool:
     lines = [line for line in text.splitlines() if line.strip()][:20]
     if len(lines) < 2:
@@ -117,36 +155,65 @@ class EvidenceStore:
     ) -> StoredFile:
         """Check size, name and type without writing anything."""
         if not name or len(name) > 255 or any(ord(c) < 32 for c in name):
-            raise ValidationError(
-                "name", f"{name!r} is not a usable file name", "give 1-255 printable characters"
+            raise FileRefused(
+                "bad_name",
+                name,
+                "name",
+                f"{name!r} is not a usable file name",
+                "give 1-255 printable characters",
             )
         if not data:
-            raise ValidationError("content", f"{name} is empty", "attach a file with content")
+            raise FileRefused(
+                "empty", name, "content", f"{name} is empty", "attach a file with content"
+            )
         if len(data) > self.max_bytes:
-            raise ValidationError(
+            raise FileRefused(
+                "too_large",
+                name,
                 "content",
                 f"{name} is {len(data)} bytes, over the {self.max_bytes}-byte limit",
                 "attach a smaller file (compress or split it)",
+                limit=self.max_bytes,
+            )
+        program = executable_kind(data)
+        if program is not None:
+            raise FileRefused(
+                "executable",
+                name,
+                "content",
+                f"{name} is an executable program ({program}), none of the accepted types",
+                "attach the log, CSV, photo or document itself; programs are never stored",
+                kind=program,
             )
         detected = detect_media_type(data, name)
         if detected is None:
-            raise ValidationError(
+            raise FileRefused(
+                "unknown_type",
+                name,
                 "content",
                 f"{name}: content is none of the accepted types",
                 f"attach one of {', '.join(ACCEPTED)}",
             )
         if declared_media_type is not None and not _compatible(declared_media_type, detected):
-            raise ValidationError(
+            raise FileRefused(
+                "declared_mismatch",
+                name,
                 "media_type",
                 f"{name} is declared {declared_media_type} but its content is {detected}",
                 "declare the real type or attach the right file",
+                declared=declared_media_type,
+                detected=detected,
             )
         by_extension = _EXTENSIONS.get(PurePath(name).suffix.lower())
         if by_extension is not None and not _compatible(by_extension, detected):
-            raise ValidationError(
+            raise FileRefused(
+                "extension_mismatch",
+                name,
                 "name",
                 f"{name}: the extension says {by_extension} but the content is {detected}",
                 "rename the file to match its content or attach the right file",
+                claimed=by_extension,
+                detected=detected,
             )
         return StoredFile(sha256_hex(data), len(data), detected)
 

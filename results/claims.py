@@ -209,13 +209,17 @@ def confirm_claim(session: Session, claim_id: int, *, actor: str) -> Claim:
     """The sales general manager confirms; never the same user who approved."""
     row = get_claim(session, claim_id)
     _move(row, ClaimStatus.CONFIRMED)
-    user = user_with_role(session, actor, Role.SALES_GENERAL_MANAGER, field="confirmed_by")
-    if user.name == row.approved_by:
-        raise _refuse(
-            row,
-            ClaimStatus.CONFIRMED,
-            f"{user.name} approved this claim; the confirmation must come from a different user",
+    if actor.strip() == row.approved_by:
+        # Checked before the role: the approver trying the second sign-off is refused for
+        # that, whatever role the store gives them today (roles are one per user and may change).
+        # A ValidationError on confirmed_by like the role check's: the same field is wrong.
+        raise ValidationError(
+            "confirmed_by",
+            f"{row.approved_by} approved claim {row.id} of complaint {row.complaint_number}",
+            "the confirmation must come from a different user with role "
+            f"{Role.SALES_GENERAL_MANAGER.value!r}",
         )
+    user = user_with_role(session, actor, Role.SALES_GENERAL_MANAGER, field="confirmed_by")
     before = row_values(row)
     row.status = ClaimStatus.CONFIRMED.value
     row.confirmed_by = user.name

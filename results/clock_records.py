@@ -26,6 +26,8 @@ from results.models import Complaint
 class ClockEventKind(enum.StrEnum):
     SALES_FEEDBACK_RECEIVED = "sales_feedback_received"
     QA_REACTED = "qa_reacted"
+    QA_ASKED_FOR_MORE_INFO = "qa_asked_for_more_info"
+    """QA told sales what more the customer must supply (the procedure's 2-working-day rule)."""
     NEW_CUSTOMER_INFO = "new_customer_info"
     ANALYSIS_DONE = "analysis_done"
 

@@ -1,9 +1,11 @@
 """The complaint clocks of every class, with pauses: derived on demand, never stored.
 
 Sources (reference records-and-reports.md §0.2):
-- complaint manual: handling report to QA within 4 h of receipt; QA decision within 3 working
-  days, counted here from the handling report;
-- customer-complaint procedure: QA reacts within 2 working days of receiving sales' feedback;
+- complaint manual: handling report to QA within 4 h of receipt; QA then checks finished stock,
+  work in progress and incoming material (here: within 4 h of the handling report, issue 14 item
+  3); QA decision within 3 working days, counted here from the handling report;
+- customer-complaint procedure: QA reacts within 2 working days of receiving sales' feedback (and
+  where sales must ask the customer for more, QA tells sales so within the same 2 working days);
   containment within 24 h of receipt and the whole case within 1 week; after new information from
   the customer, analysis within 7 working days of that date. "General and occasional: same limits,
   prioritised by severity", so these clocks run for every class and the class orders the work.
@@ -35,14 +37,18 @@ from results.calendar import (
 )
 from results.clock_models import ClockEvent, ClockPause
 from results.clock_records import ClockEventKind, events_of, pauses_of
+from results.containment import containment_checked_at
 from results.containment import containment_completed_at as recorded_containment_done
 from results.errors import CalendarError, NotFound
 from results.models import Complaint, Severity
 
 QA_REACTION_WORKING_DAYS = 2
+CONTAINMENT_CHECK_HOURS = 4
 CONTAINMENT_HOURS = 24
 WHOLE_CASE_HOURS = 7 * 24
 ANALYSIS_AFTER_NEW_INFO_WORKING_DAYS = 7
+CONTAINMENT_CLOCKS = ("containment_check", "containment")
+"""The clocks ``results.containment_status`` shows beside the containment records."""
 CLASS_PRIORITY = {Severity.SEVERE: 0, Severity.GENERAL: 1, Severity.OCCASIONAL: 2}
 """Several complaints at once: severe first, then general, then occasional (the procedure)."""
 
@@ -70,6 +76,18 @@ class Clock:
         if self.done_at is not None:
             return "met" if self.done_at <= self.due_at else "missed"
         return "running" if now <= self.due_at else "overdue"
+
+    def as_dict(self, now: datetime) -> dict[str, object]:
+        """The clock as the CLI's ``--json`` and the API show it, with its state at ``now``."""
+        return {
+            "name": self.name,
+            "rule": self.rule,
+            "started_at": self.started_at,
+            "due_at": self.due_at,
+            "done_at": self.done_at,
+            "pausable": self.pausable,
+            "state": self.state(now),
+        }
 
 
 def _merged(pauses: Sequence[Interval], start: datetime) -> list[Interval]:
@@ -196,6 +214,16 @@ def complaint_clocks(
     if containment_completed_at is not None:
         contained = containment_completed_at(session, complaint.id)
     add(
+        "containment_check",
+        "manual: QA checks finished stock, WIP and incoming material within 4 h of the handling"
+        " report",
+        complaint.handling_reported_at,
+        CONTAINMENT_CHECK_HOURS * hours,
+        containment_checked_at(session, complaint.id),
+        working=False,
+        pausable=False,
+    )
+    add(
         "qa_reaction",
         "procedure: QA reacts within 2 working days of receiving sales' feedback",
         reaction_start,
@@ -204,6 +232,20 @@ def complaint_clocks(
         working=True,
         pausable=True,
     )
+    asked = None
+    if reaction_start is not None:
+        asked = _first(events, ClockEventKind.QA_ASKED_FOR_MORE_INFO, reaction_start)
+    if asked is not None:  # the rule applies only when more was needed; no request, no clock
+        add(
+            "more_info_request",
+            "procedure: if sales must ask the customer for more, QA tells sales within 2 working"
+            " days",
+            reaction_start,
+            QA_REACTION_WORKING_DAYS * day,
+            asked,
+            working=True,
+            pausable=True,
+        )
     add(
         "containment",
         "procedure: containment within 24 h of receipt",

@@ -8,6 +8,7 @@ for the SLA state too: it is a WHERE clause over the deadlines stored in each ro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,19 @@ def find_complaints(
     return ComplaintPage(total or 0, items)
 
 
+def stream_complaints(
+    session: Session,
+    filters: ComplaintFilter,
+    *,
+    sort: str = "-received_at",
+    now: datetime | None = None,
+) -> Iterator[Complaint]:
+    """Every complaint matching ``filters`` in ``sort`` order, fetched in batches (an export of
+    the whole filter, in constant memory): the query of ``find_complaints`` without the page."""
+    query = _ordered(_filtered(filters, _sla(filters.sla), now), sort)
+    yield from session.scalars(query.execution_options(yield_per=1000))
+
+
 def list_row(complaint: Complaint) -> dict[str, Any]:
     """The columns of the list (CLI table, ``--json``, ``--csv``), plain values only."""
     return {
@@ -140,3 +154,22 @@ def list_row(complaint: Complaint) -> dict[str, Any]:
         "status": complaint.status,
         "channel": complaint.channel or "",
     }
+
+
+def matching(filters: ComplaintFilter) -> Select[Complaint]:
+    """The complaints matching ``filters``, unordered, for aggregates (dashboards): replace its
+    columns (``with_only_columns``) and group; the filters stay plain ``WHERE`` conditions.
+
+    Every filter but the SLA state, which depends on the moment of asking that an aggregate does
+    not carry, so it is refused here.
+    """
+    if filters.sla is not None:
+        raise ValidationError(
+            "sla", "cannot be aggregated (the state is computed per complaint)", "clear it"
+        )
+    return _filtered(filters, None, None)
+
+
+def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:
+    """The ids of the complaints matching ``filters`` (see ``matching``)."""
+    return matching(filters).with_only_columns(Complaint.id)

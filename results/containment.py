@@ -280,6 +280,15 @@ def missing_areas(checks: list[CheckView]) -> list[Area]:
     return [a for a in Area if a.value not in seen]
 
 
+def containment_checked_at(session: Session, complaint_id: int) -> datetime | None:
+    """When all three areas had been checked (the last of their first checks), or ``None``:
+    what the manual's 4 h rule after the handling report asks for."""
+    checks = containment_checks(session, complaint_id)
+    if missing_areas(checks):
+        return None
+    return max(min(c.checked_at for c in checks if c.area == a.value) for a in Area)
+
+
 def containment_completed_at(session: Session, complaint_id: int) -> datetime | None:
     """When containment was in place, or ``None`` while it is not.
 

@@ -38,7 +38,9 @@ class ReportSignature(Base):
 
 
 class EightDRecord(Base):
-    """The 8D of one complaint as one JSON document; every save is audited with before/after."""
+    """The 8D of one complaint as one JSON document, as it was stored before versions (migration
+    0012 copied each row into ``EightDVersion``). Nothing writes it any more; only
+    ``results.eightd_versions.for_report`` still reads it."""
 
     __tablename__ = "eightd_record"
     id: Mapped[int] = mapped_column(primary_key=True)

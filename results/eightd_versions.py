@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from results import audit
 from results.eightd_form import EightDForm
-from results.eightd_models import EightDSignature, EightDVersion
+from results.eightd_models import EightDRecord, EightDSignature, EightDVersion
 from results.errors import NotFound, ResultsError, ValidationError
 from results.models import Complaint
-from results.reports.eightd import load_eightd, validate_eightd
+from results.reports.eightd import validate_eightd
 from results.reports.model import EightD, from_plain, to_plain
 
 DRAFT = "draft"
@@ -96,7 +96,7 @@ def _version(session: Session, complaint_id: int, version: int | None) -> EightD
     return row
 
 
-def _content(row: EightDVersion) -> EightD:
+def _content(row: EightDVersion | EightDRecord) -> EightD:
     record = from_plain(EightD, json.loads(row.content_json))
     assert isinstance(record, EightD)
     return record
@@ -333,4 +333,14 @@ def for_report(session: Session, complaint_id: int) -> tuple[EightD | None, bool
     latest = _latest(session, complaint_id)
     if latest is not None:
         return _content(latest), True
-    return load_eightd(session, complaint_id), False
+    return _legacy_record(session, complaint_id), False
+
+
+def _legacy_record(session: Session, complaint_id: int) -> EightD | None:
+    """The 8D saved as one ``eightd_record`` row before versions existed (migration 0012 made
+    each such row version 1; a row written by the old save after that is still shown). Only
+    this API reads the old table; nothing writes it any more."""
+    row = session.scalars(
+        select(EightDRecord).where(EightDRecord.complaint_id == complaint_id)
+    ).one_or_none()
+    return None if row is None else _content(row)

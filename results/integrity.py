@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from results.models import (
@@ -179,3 +180,11 @@ def snapshot(
         InspectionRequest: _REQUEST_FIELDS,
     }[type(row)]
     return _columns(row, fields)
+
+
+def row_snapshot(row: Any) -> dict[str, Any]:
+    """Every column of a row as audited by the complaint-process records (containment, claims,
+    the feedback form, the major record): exact amounts as text, since JSON has no decimal.
+    Their writers and ``verify`` both call this, so what was audited is what is compared."""
+    values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Connection, RowMapping, ScalarSelect, Table, select, type_coerce
+from sqlalchemy import Connection, RowMapping, ScalarSelect, Select, Table, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType
 
@@ -230,25 +230,11 @@ def _by_parent(
     return grouped
 
 
-def load_complaint(session: Session, complaint_id: int, *, samples: bool = False) -> ComplaintRead:
-    """A complaint with its units, runs, steps, measurements, trace and attachment metadata.
-
-    One Core SELECT per table, each filtered by a sub-select on the complaint, through the
-    session's connection (so it sees the session's transaction) and with no ORM instances: the
-    result is the plain read model of ``results.read_model``. Trace samples are read only with
-    ``samples`` (the report plots them; a page lists traces without them).
-    """
-    connection = session.connection()
-    complaints = _table(Complaint)
-    header = (
-        connection.execute(select(complaints).where(complaints.c.id == complaint_id))
-        .mappings()
-        .one_or_none()
-    )
-    if header is None:
-        raise NotFound("complaint", complaint_id)
-    runs_table = _table(Run)
-    run_ids = select(runs_table.c.id).where(runs_table.c.complaint_id == complaint_id)
+def _runs(
+    connection: Connection, run_ids: Select[tuple[int]], *, samples: bool
+) -> tuple[RunRead, ...]:
+    """The runs whose ids ``run_ids`` selects, by id, each with its steps, measurements, trace
+    and attachment metadata: one Core SELECT per table, each filtered by a sub-select."""
     steps_table = _table(Step)
     step_ids = (
         select(steps_table.c.id).where(steps_table.c.run_id.in_(run_ids.scalar_subquery()))
@@ -284,12 +270,35 @@ def load_complaint(session: Session, complaint_id: int, *, samples: bool = False
             connection, Step, "run_id", run_ids.scalar_subquery(), "idx"
         ).items()
     }
-    runs = tuple(
+    runs_table = _table(Run)
+    return tuple(
         RunRead(**row, steps=steps.get(row["id"], ()))
         for row in connection.execute(
             run_ids.with_only_columns(runs_table).order_by(runs_table.c.id)
         ).mappings()
     )
+
+
+def load_complaint(session: Session, complaint_id: int, *, samples: bool = False) -> ComplaintRead:
+    """A complaint with its units, runs, steps, measurements, trace and attachment metadata.
+
+    One Core SELECT per table, each filtered by a sub-select on the complaint, through the
+    session's connection (so it sees the session's transaction) and with no ORM instances: the
+    result is the plain read model of ``results.read_model``. Trace samples are read only with
+    ``samples`` (the report plots them; a page lists traces without them).
+    """
+    connection = session.connection()
+    complaints = _table(Complaint)
+    header = (
+        connection.execute(select(complaints).where(complaints.c.id == complaint_id))
+        .mappings()
+        .one_or_none()
+    )
+    if header is None:
+        raise NotFound("complaint", complaint_id)
+    runs_table = _table(Run)
+    run_ids = select(runs_table.c.id).where(runs_table.c.complaint_id == complaint_id)
+    runs = _runs(connection, run_ids, samples=samples)
     units_table = _table(ReturnedUnit)
     units = tuple(
         UnitRead(**row, runs=tuple(r for r in runs if r.unit_id == row["id"]))
@@ -300,6 +309,32 @@ def load_complaint(session: Session, complaint_id: int, *, samples: bool = False
         ).mappings()
     )
     return ComplaintRead(**header, units=units, runs=runs)
+
+
+def complaint_id_of(session: Session, number: str) -> int:
+    """The id of the complaint numbered ``number`` (for ``load_complaint``), without loading
+    its ORM row."""
+    complaints = _table(Complaint)
+    found = session.connection().scalar(
+        select(complaints.c.id).where(complaints.c.number == number)
+    )
+    if found is None:
+        raise NotFound("complaint", number)
+    return int(found)
+
+
+def load_run_read(session: Session, run_id: int) -> RunRead:
+    """One run as the plain read model (without trace samples), whether or not it was recorded
+    for a complaint: what a one-run export reads."""
+    runs_table = _table(Run)
+    found = _runs(
+        session.connection(),
+        select(runs_table.c.id).where(runs_table.c.id == run_id),
+        samples=False,
+    )
+    if not found:
+        raise NotFound("run", run_id)
+    return found[0]
 
 
 def _channels(rows: list[RowMapping]) -> tuple[ChannelRead, ...]:

@@ -8,21 +8,35 @@ Every check raises ``ValidationError`` naming the field and the fix before anyth
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from results import audit
 from results.complaint_status import ComplaintStatus
 from results.complaints import CLOCK_SKEW
 from results.errors import NotFound, ValidationError
+from results.integrity import row_snapshot
 from results.models import Complaint
 
 
 def row_values(row: Any) -> dict[str, Any]:
-    """A row as an audit snapshot (amounts as text: JSON has no exact decimal)."""
-    values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+    """A row as an audit snapshot (``results.integrity.row_snapshot``, which ``verify`` shares)."""
+    return row_snapshot(row)
+
+
+def audit_row(session: Session, actor: str, action: str, row: Any, reason: str = "") -> None:
+    """Append ``action`` on ``row`` with the row's whole state, under its table's name: the
+    event ``verify`` compares the live row against."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=row.__tablename__,
+        entity_id=row.id,
+        after=row_values(row),
+        reason=reason,
+    )
 
 
 def checked_actor(actor: str) -> str:

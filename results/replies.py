@@ -35,7 +35,9 @@ from results.notifications import Notification, NotificationChannel
 from results.readback import load_complaint
 from results.reply_findings import UnitResult, grouped, units_of
 from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
+from results.reports.document import Block, Items, Paragraph, Section
 from results.reports.labels import Catalogue, catalogue
+from results.reports.text import block_lines
 
 LANGUAGES = ("en", "zh_CN")
 LOCALE_DIR = Path(__file__).with_name("replies_locale")
@@ -153,7 +155,7 @@ def _handling(unit: UnitResult, m: dict[str, str], labels: Catalogue) -> str:
 
 
 def unit_lines(facts: ReplyFacts, language: str) -> list[str]:
-    """One line per group of units with the same recorded outcome, in serial order."""
+    """One item per group of units with the same recorded outcome, in serial order."""
     m = messages(language)
     labels = catalogue(language)
     lines = []
@@ -202,6 +204,30 @@ def _advice(facts: ReplyFacts, m: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(advice))
 
 
+def findings_section(facts: ReplyFacts, language: str) -> Section:
+    """What the analysis found, unit by unit, as a document section: composed once, it reads
+    the same in the letter (``results.reports.text``) as in an HTML or PDF page. "Every test
+    passed" is said only when every unit's every test passed with no marginal result."""
+    m = messages(language)
+    if not any(u.tested for u in facts.units):
+        return Section("findings", (Paragraph((m["no_finding"],)),), "reply")
+    parts: list[Block] = [
+        Paragraph((m["findings_intro"],)),
+        Items(tuple(unit_lines(facts, language))),
+    ]
+    if all(u.all_passed and not u.marginal for u in facts.units):
+        parts.append(Paragraph((m["summary.all_passed"],), "summary"))
+    return Section("findings", tuple(parts), "reply")
+
+
+def advice_section(facts: ReplyFacts, language: str) -> Section:
+    """The advice (``_advice``) under its introduction, as a document section."""
+    m = messages(language)
+    return Section(
+        "advice", (Paragraph((m["advice_intro"],)), Items(tuple(_advice(facts, m)))), "reply"
+    )
+
+
 def draft(facts: ReplyFacts, language: str) -> str:
     """The letter text; every number, date, finding, test result and disposition in it comes
     from ``facts``, every sentence from the catalogue of ``language``."""
@@ -217,15 +243,8 @@ def draft(facts: ReplyFacts, language: str) -> str:
         )
     )
     lines.append(m["empathise"])
-    if any(u.tested for u in facts.units):
-        lines.append(m["findings_intro"])
-        lines.extend(unit_lines(facts, language))
-        if all(u.all_passed and not u.marginal for u in facts.units):
-            lines.append(m["summary.all_passed"])
-    else:
-        lines.append(m["no_finding"])
-    lines.append(m["advice_intro"])
-    lines.extend(f"- {a}" for a in _advice(facts, m))
+    lines += block_lines(findings_section(facts, language))
+    lines += block_lines(advice_section(facts, language))
     if facts.compensation:
         offer = ", ".join(_money(c, a, language) for c, a in facts.compensation)
         lines.append(m["compensate"].format(compensation=offer))

@@ -36,3 +36,19 @@ class ServiceToken(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None]
+
+
+class ServiceSession(Base):
+    """A page login: the browser holds a random id, the store only its SHA-256.
+
+    The session points at the token that was presented at login, so revoking that token (or
+    deactivating its user) ends every page session made with it at the next request.
+    """
+
+    __tablename__ = "service_session"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("service_token.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    """Absolute end of the session: a login is never extended past it, however active."""

@@ -10,18 +10,20 @@ files against their SHA-256. Tamper-*evident*, not tamper-proof: see ``results.a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
 from results.attachments import EvidenceStore
 from results.audit import GENESIS_HASH, RUN_STEPS, event_hash
+from results.containment_models import Claim, ContainmentAction, ContainmentCheck, FeedbackForm
 from results.integrity import (
     canonical_json,
     measurement_hash,
+    row_snapshot,
     snapshot,
     step_digest,
     step_link,
@@ -43,6 +45,7 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.outgoing_models import OutgoingReport
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 from results.verify_documents import verify_calendar, verify_reports
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
@@ -120,26 +123,51 @@ _AUDITED: tuple[tuple[str, type[_Audited]], ...] = (
     ("return_receipt", ReturnReceipt),
     ("inspection_request", InspectionRequest),
 )
+_ProcessRecord = ContainmentCheck | ContainmentAction | Claim | FeedbackForm | OutgoingReport
+_PROCESS_RECORDS: tuple[type[_ProcessRecord], ...] = (
+    ContainmentCheck,
+    ContainmentAction,
+    Claim,
+    FeedbackForm,
+    OutgoingReport,
+)
+"""Complaint-process records audited as ``results.integrity.row_snapshot`` under their table's
+name: containment (checks and actions), claims, the customer feedback form and the stored
+outgoing inspection reports."""
 
 
 def _verify_records(
     session: Session, report: VerifyReport, latest: dict[tuple[str, str], str | None]
 ) -> None:
     for entity_type, model in _AUDITED:
-        seen: set[str] = set()
-        rows: Iterable[_Audited] = session.scalars(select(model))
-        for row in rows:
-            report.records += 1
-            key = str(row.id)
-            seen.add(key)
-            ref = f"{entity_type} id={key}"
-            if (entity_type, key) not in latest:
-                report.add("record", ref, "row has no audit event: written behind the store's back")
-            elif latest[(entity_type, key)] != canonical_json(snapshot(row)):
-                report.add("record", ref, "row differs from its last audited state")
-        for (kind, key), after in latest.items():
-            if kind == entity_type and key not in seen and after is not None:
-                report.add("record", f"{entity_type} id={key}", "audited row is missing (deleted)")
+        _verify_table(session, report, latest, entity_type, select(model), snapshot)
+    for record in _PROCESS_RECORDS:
+        name = str(record.__tablename__)
+        _verify_table(session, report, latest, name, select(record), row_snapshot)
+
+
+def _verify_table(
+    session: Session,
+    report: VerifyReport,
+    latest: dict[tuple[str, str], str | None],
+    entity_type: str,
+    query: Select[Any],
+    state: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Each row of ``query`` against its last audit event, and every audited row still there."""
+    seen: set[str] = set()
+    for row in session.scalars(query):
+        report.records += 1
+        key = str(row.id)
+        seen.add(key)
+        ref = f"{entity_type} id={key}"
+        if (entity_type, key) not in latest:
+            report.add("record", ref, "row has no audit event: written behind the store's back")
+        elif latest[(entity_type, key)] != canonical_json(state(row)):
+            report.add("record", ref, "row differs from its last audited state")
+    for (kind, key), after in latest.items():
+        if kind == entity_type and key not in seen and after is not None:
+            report.add("record", f"{entity_type} id={key}", "audited row is missing (deleted)")
 
 
 def _verify_step_seals(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import cast
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +19,7 @@ from service.api import (
     clocks,
     complaints,
     major,
+    outgoing,
     replies,
     reports,
     returns,
@@ -26,12 +27,26 @@ from service.api import (
 )
 from service.api import containment as containment_api
 from service.api import eightd as eightd_api
-from service.errors import ServiceError, error_body, install_handlers, results_status
+from service.errors import (
+    ServiceError,
+    error_body,
+    error_headers,
+    install_handlers,
+    results_status,
+)
 from service.notify import build_channel
 from service.pages import admin as admin_pages
+from service.pages import dashboards as dashboard_pages
+from service.pages import eightd as eightd_pages
 from service.pages import manual as manual_pages
+from service.pages import process as process_pages
+from service.pages import register as register_pages
 from service.pages import routes as page_routes
+from service.pages import search as search_pages
+from service.pages import upload_page
 from service.pages.render import LoginRequired, page
+from service.ratelimit import Throttles
+from service.security_headers import SecurityHeaders
 from service.settings import Settings
 from service.store import Store, open_store
 
@@ -58,9 +73,11 @@ def _install_page_aware_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ServiceError)
         if exc.status == 401:
             return RedirectResponse("/login", status_code=303)
-        return page(
+        response = page(
             request, "error.html", status=exc.status, message=exc.message, status_code=exc.status
         )
+        response.headers.update(error_headers(exc) or {})
+        return response
 
     async def on_results(request: Request, exc: Exception) -> Response:
         if _is_api(request):
@@ -89,12 +106,27 @@ def _install_page_aware_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            {"loc": list(e.get("loc", ())), "msg": _validation_message(e), "type": e.get("type")}
             for e in exc.errors()
         ]
+        if not _is_api(request):
+            message = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors if e["loc"])
+            return page(request, "error.html", status=422, message=message, status_code=422)
         return JSONResponse({"status": 422, "detail": errors}, 422)
 
     app.add_exception_handler(RequestValidationError, on_validation)
+
+
+def _validation_message(error: Any) -> str:
+    """pydantic's message, naming the offending key or parameter where pydantic does not."""
+    loc = [str(part) for part in error.get("loc", ())]
+    name = loc[-1] if loc else "?"
+    if error.get("type") == "extra_forbidden":
+        return f"unknown key {name!r}: remove it (a misspelt key is never ignored)"
+    message = str(error.get("msg", ""))
+    if loc and loc[0] in ("query", "path", "header") and name not in message:
+        return f"{loc[0]} parameter {name!r}: {message}"
+    return message
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -117,12 +149,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings)
     app.state.channel = build_channel(settings)
-    for module in (complaints, runs, attachments, reports, admin, major, replies):
+    app.state.throttles = Throttles()
+    app.add_middleware(SecurityHeaders)
+    for module in (complaints, runs, attachments, reports, outgoing, admin, major, replies):
         app.include_router(module.router)
     app.include_router(clocks.router)
     app.include_router(containment_api.router)
     app.include_router(returns.router)
+    app.include_router(register_pages.router)  # before /complaints/{number}: /complaints/new
+    app.include_router(process_pages.router)
+    app.include_router(eightd_pages.router)
+    app.include_router(search_pages.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(page_routes.router)
+    app.include_router(upload_page.router)
     app.include_router(admin_pages.router)
     app.include_router(manual_pages.router)
     app.include_router(eightd_api.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from results.attachments import FileRefused
 from results.errors import (
     CalendarError,
     InvalidTransition,
@@ -60,10 +61,37 @@ class BadInput(ServiceError):
     status = 422
 
 
+class TooManyRequests(ServiceError):
+    """Too many failed logins or bad tokens from one address or for one account."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def error_headers(exc: ServiceError) -> dict[str, str] | None:
+    """The headers an error answer needs: the auth scheme on 401, the wait on 429."""
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(exc.retry_after)}
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 class NotConfigured(ServiceError):
     """The request is fine but the service lacks a setting it needs (an operator's fix)."""
 
     status = 503
+
+
+_FILE_REFUSAL_STATUS = {
+    "unknown_type": 415,
+    "executable": 415,
+    "declared_mismatch": 415,
+    "too_large": 413,
+}
 
 
 def results_status(exc: ResultsError) -> int:
@@ -71,13 +99,9 @@ def results_status(exc: ResultsError) -> int:
         return 404
     if isinstance(exc, InvalidTransition | ImmutableReportError | ApprovalError | ReplyRefused):
         return 409
+    if isinstance(exc, FileRefused):
+        return _FILE_REFUSAL_STATUS.get(exc.reason, 422)
     if isinstance(exc, ValidationError):
-        if exc.field == "media_type" or (
-            exc.field == "content" and "accepted types" in exc.problem
-        ):
-            return 415
-        if exc.field == "content" and "limit" in exc.problem:
-            return 413
         return 422
     if isinstance(exc, UnknownLocaleError | EvidenceError | CalendarError):
         return 422
@@ -98,8 +122,9 @@ def error_body(status: int, message: str, field: str | None = None) -> dict[str,
 def install_handlers(app: FastAPI) -> None:
     async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ServiceError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.status, exc.message), exc.status, headers=headers)
+        return JSONResponse(
+            error_body(exc.status, exc.message), exc.status, headers=error_headers(exc)
+        )
 
     async def on_results_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ResultsError)

@@ -13,10 +13,13 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Literal, get_args
 
 from results.reports.labels import Catalogue, catalogue
 
-LOCALES = ("en", "zh_CN")
+Locale = Literal["en", "zh_CN"]
+"""A language the pages and reports are written in (a query parameter's type: 422 otherwise)."""
+LOCALES: tuple[Locale, ...] = get_args(Locale)
 LANG_COOKIE = "packbench_lang"
 
 

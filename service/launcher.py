@@ -40,6 +40,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         proxy_headers=False,
+        server_header=False,  # no product banner (ASVS 14.3.3)
         log_level="info",
     )
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from results.reports.approval import render
 from service.errors import Conflict
+from service.security_headers import REPORT_CSP
 from service.store import Store
 
 
@@ -27,3 +29,14 @@ def render_report(
             f"report {report_id}: evidence file {exc.filename} is missing from the evidence "
             "store; restore it from backup (see `packbench verify`) before rendering"
         ) from None
+
+
+def report_response(body: bytes, kind: Literal["html", "pdf"], stem: str) -> Response:
+    """A rendered report (analysis or outgoing) as the browser shows it, named ``stem.kind``."""
+    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
+    # A report is served inline, so its HTML runs under the strict no-script report policy.
+    headers = {
+        "Content-Disposition": f'inline; filename="{stem}.{kind}"',
+        "Content-Security-Policy": REPORT_CSP,
+    }
+    return Response(body, media_type=media, headers=headers)

@@ -14,7 +14,7 @@ import binascii
 from typing import Annotated
 
 import numpy as np
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from procedures.records import (
@@ -31,6 +31,7 @@ from results import audit
 from results.attachments import EvidenceStore
 from results.errors import ValidationError
 from results.run_import import import_run
+from service.api.body import ApiBody
 
 MAX_STEPS = 200
 MAX_MEASUREMENTS = 2000
@@ -44,7 +45,7 @@ VerdictName = Annotated[str, Field(pattern=f"^({'|'.join(v.name for v in Verdict
 """A verdict by name; the set of names is the enum's, so a new verdict needs no edit here."""
 
 
-class LimitsIn(BaseModel):
+class LimitsIn(ApiBody):
     low: Finite | None = None
     high: Finite | None = None
     low_inclusive: bool = True
@@ -54,7 +55,7 @@ class LimitsIn(BaseModel):
     marginal_high: Finite | None = None
 
 
-class MeasurementIn(BaseModel):
+class MeasurementIn(ApiBody):
     """``procedures.records.MeasurementRecord`` as the API accepts it: the same field names (so
     ``to_records`` copies them without naming each), with the document's size limits
     (tests/service/test_run_submission.py checks the names stay the record's)."""
@@ -71,12 +72,12 @@ class MeasurementIn(BaseModel):
     text_value: Annotated[str, Field(max_length=2000)] | None = None
 
 
-class ChannelIn(BaseModel):
+class ChannelIn(ApiBody):
     unit: Annotated[str, Field(max_length=32)]
     values: Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
 
 
-class TraceIn(BaseModel):
+class TraceIn(ApiBody):
     name: Name
     time_s: Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
     channels: Annotated[
@@ -85,7 +86,7 @@ class TraceIn(BaseModel):
     timestamp: AwareDatetime
 
 
-class AttachmentIn(BaseModel):
+class AttachmentIn(ApiBody):
     """A file the step produced (a photo of the pack, an instrument's log), base64 in the JSON.
 
     The evidence store types it by content and enforces the size limit; the name is only a label.
@@ -95,26 +96,32 @@ class AttachmentIn(BaseModel):
     content_base64: Annotated[str, Field(max_length=MAX_ATTACHMENT_CHARS)]
 
 
-class StepIn(BaseModel):
+class StepIn(ApiBody):
     name: Name
     index: Annotated[int, Field(ge=0, le=MAX_STEPS)]
     started: AwareDatetime
     ended: AwareDatetime
     verdict: VerdictName
     message: Annotated[str, Field(max_length=4000)] = ""
-    measurements: Annotated[list[MeasurementIn], Field(max_length=MAX_MEASUREMENTS)] = []
-    traces: Annotated[list[TraceIn], Field(max_length=16)] = []
-    attachments: Annotated[list[AttachmentIn], Field(max_length=MAX_STEP_ATTACHMENTS)] = []
+    measurements: Annotated[
+        list[MeasurementIn], Field(max_length=MAX_MEASUREMENTS, default_factory=list)
+    ]
+    traces: Annotated[list[TraceIn], Field(max_length=16, default_factory=list)]
+    attachments: Annotated[
+        list[AttachmentIn], Field(max_length=MAX_STEP_ATTACHMENTS, default_factory=list)
+    ]
 
 
-class ConclusionIn(BaseModel):
+class ConclusionIn(ApiBody):
     kind: Annotated[str, Field(max_length=100)]
     value: Annotated[str, Field(max_length=200)]
     explanation: Annotated[str, Field(max_length=4000)] = ""
-    evidence: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=100)] = []
+    evidence: Annotated[
+        list[Annotated[str, Field(max_length=400)]], Field(max_length=100, default_factory=list)
+    ]
 
 
-class RunInfoIn(BaseModel):
+class RunInfoIn(ApiBody):
     procedure: Annotated[str, Field(min_length=1, max_length=100)]
     procedure_version: Annotated[str, Field(max_length=32)]
     station: Annotated[str, Field(min_length=1, max_length=100)]
@@ -125,14 +132,14 @@ class RunInfoIn(BaseModel):
     started: AwareDatetime
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(ApiBody):
     verdict: VerdictName
     ended: AwareDatetime
     message: Annotated[str, Field(max_length=4000)] = ""
-    conclusions: Annotated[list[ConclusionIn], Field(max_length=100)] = []
+    conclusions: Annotated[list[ConclusionIn], Field(max_length=100, default_factory=list)]
 
 
-class RunDocument(BaseModel):
+class RunDocument(ApiBody):
     """A finished run, as a bench posts it to ``POST /api/runs``."""
 
     unit_id: Annotated[int, Field(ge=1, le=2_147_483_647)]

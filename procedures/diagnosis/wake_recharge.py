@@ -37,6 +37,7 @@ The probe's readings join the recharge trace.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,135 +95,198 @@ def wake_threshold(ctx: StepContext) -> Quantity:
     return threshold
 
 
+@dataclass
+class _Charge:
+    """The recharge as it runs: its limits, the samples so far and what they showed."""
+
+    abort_voltage: Quantity
+    peak: Measurement
+    precharge: bool
+    setpoint: Quantity
+    elapsed: float = 0.0
+    end: str = "time_limit"
+    times: list[float] = field(default_factory=list)
+    volts: list[float] = field(default_factory=list)
+    amps: list[float] = field(default_factory=list)
+    modes: list[float] = field(default_factory=list)
+    flowed: bool = False
+    flowing_peak: float = 0.0
+    fall: float = 0.0
+    run_top: float = 0.0
+    fall_run: int = 0
+
+
 def make_wake_recharge(options: DiagnosisOptions) -> Callable[[StepContext], None]:
     def wake_recharge(ctx: StepContext) -> None:
         """CC-CV recharge at 0.5C with abort limits; classify how the pack woke up."""
         spec = ctx.spec
         charge = spec.charge
-        series = spec.product.series
         ch = options.source_channel
         source = ctx.instruments.source
-        dmm = ctx.instruments.multimeter
-        clock = ctx.clock
         abort_voltage = charge.voltage + options.abort_voltage_margin
-        peak = Measurement("charge_peak_voltage", "V", high=abort_voltage)
-        start_voltage = Q_(ctx.value("voltage_rested"), "V")
-        precharge = start_voltage < charge.precharge_below * series
-        setpoint = charge.precharge_current if precharge else charge.current
-        ceiling = charge.current * (1 + options.current_tolerance) + Q_(0.05, "A")
+        precharge = (
+            Q_(ctx.value("voltage_rested"), "V") < charge.precharge_below * spec.product.series
+        )
+        run = _Charge(
+            abort_voltage=abort_voltage,
+            peak=Measurement("charge_peak_voltage", "V", high=abort_voltage),
+            precharge=precharge,
+            setpoint=charge.precharge_current if precharge else charge.current,
+        )
         interval = options.sample_interval.m_as("s")
-        limit_s = charge.max_time.m_as("s")
-        times: list[float] = []
-        volts: list[float] = []
-        amps: list[float] = []
-        modes: list[float] = []
-        flowed = False
-        flowing_peak = fall = run_top = 0.0
-        fall_run = 0
         watch = TemperatureWatch(
             ctx, options, TEMPERATURE, spec.max_charge_temperature, "the wake recharge"
         )
         try:
-            source.output_off(ch)
-            watch.arm()
-            source.set_over_voltage_protection(ch, charge.voltage + options.over_voltage_margin)
-            source.set_over_current_protection(ch, ceiling)
-            source.set_voltage(ch, charge.voltage)
-            source.set_current_limit(ch, setpoint)
-            timer = charge.max_time + options.wake_settle + OUTPUT_TIMER_MARGIN
-            if source.arm_output_timer(ch, timer):
-                ctx.log.info("source output timer armed: off by itself after %s", timer)
-            source.output_on(ch)
-            clock.sleep(options.wake_settle.m_as("s"))
-            elapsed = options.wake_settle.m_as("s")
-            end = "time_limit"
-            while True:
-                voltage = dmm.dc_voltage()
-                current = source.measure_current(ch)
-                mode = source.regulation_mode(ch)
-                times.append(elapsed)
-                volts.append(voltage.m_as("V"))
-                amps.append(current.m_as("A"))
-                modes.append(MODE_CODE[mode])
-                watch.check(elapsed, on_trip=lambda: source.output_off(ch))
-                ctx.progress(
-                    min(elapsed / limit_s, 1.0),
-                    elapsed_s=elapsed,
-                    limit_s=limit_s,
-                    voltage=voltage,
-                    current=current,
-                    mode=mode.value,
-                    **({} if watch.latest is None else {"temperature": watch.latest}),
-                )
-                if len(times) == 1:
-                    ctx.measure(WAKE_VOLTAGE, voltage, instrument=dmm)
-                if voltage > abort_voltage:
-                    ctx.measure(peak, voltage, instrument=dmm, abort_on_fail=True)
-                if mode is RegulationMode.PROTECTION_TRIPPED:
-                    raise AbortRun(
-                        f"source protection tripped during the recharge at {voltage:.3f~P}, "
-                        f"{current:.3f~P}: check the pack for a short and the OVP/OCP settings"
-                    )
-                if current > setpoint * (1 + options.current_tolerance) + Q_(0.05, "A"):
-                    raise AbortRun(
-                        f"charge current {current:.3f~P} far above its setpoint {setpoint:~P}: "
-                        "the source is not regulating; check the source before charging again"
-                    )
-                flowing = current >= options.no_current_level
-                if flowing:
-                    flowed = True
-                    flowing_peak = max(flowing_peak, volts[-1])
-                fall_run, run_top, fall = _falling(fall_run, run_top, fall, volts, flowing)
-                stop_level = options.no_current_level if precharge else charge.taper_current
-                if flowing and precharge and voltage >= charge.precharge_below * series:
-                    precharge, setpoint = False, charge.current
-                    source.set_current_limit(ch, setpoint)
-                elif flowed and current < stop_level:
-                    near_cv = flowing_peak >= (charge.voltage - CV_REACHED * series).m_as("V")
-                    if not near_cv:
-                        _require_held(voltage, current, mode, ctx, options, "collapsed")
-                    end = "taper" if near_cv else "cut_off"
-                    break
-                if not flowed and elapsed >= options.no_current_timeout.m_as("s"):
-                    _require_held(voltage, current, mode, ctx, options, "never flowed")
-                    end = "no_current"
-                    break
-                if elapsed >= limit_s:
-                    break
-                clock.sleep(interval)
-                elapsed += interval
+            _switch_on(ctx, options, watch, run.setpoint)
+            run.elapsed = options.wake_settle.m_as("s")
+            while not _sample(ctx, options, watch, run):
+                ctx.clock.sleep(interval)
+                run.elapsed += interval
             source.output_off(ch)
             watch.finish()
-            ctx.measure(peak, Q_(max(volts), "V"), instrument=dmm, abort_on_fail=True)
-            ctx.measure(END, end)
-            falling = Measurement("voltage_fall_under_charge", "V", high=FALL_LIMIT * series)
-            ctx.measure(falling, Q_(fall, "V"), instrument=dmm)
-            ctx.measure(CHARGE_TIME, Q_(elapsed, "s"))
-            t = np.asarray(times)
-            i = np.asarray(amps)
-            charged = float(np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t))) if len(t) > 1 else 0.0
-            ctx.measure(CHARGE_INPUT, Q_(charged / 3600.0, "A*h"))
-            ctx.measure(FINAL_CURRENT, Q_(amps[-1], "A"), instrument=source)
-            if not flowed:
-                ctx.measure(DIODE_PROBE, diode_probe(ctx, options), instrument=source)
-            wake = classify(ctx, flowed, Q_(volts[0], "V"))
-            ctx.measure(WAKE, wake)
-            judge_charge_capacity(ctx, Q_(charged / 3600.0, "A*h"), wake, end)
+            _record_results(ctx, options, run)
         finally:
             try:
                 source.output_off(ch)
             finally:
-                if times:
-                    channels: dict[str, tuple[list[float], str]] = {
-                        "voltage": (volts, "V"),
-                        "current": (amps, "A"),
-                        "mode": (modes, ""),
-                    }
-                    if len(watch.readings) == len(times) + 1:  # the first is from before charge
-                        channels["temperature"] = (watch.readings[1:], "°C")
-                    ctx.record_trace("recharge", times, channels)
+                _record_trace(ctx, watch, run)
 
     return wake_recharge
+
+
+def _switch_on(
+    ctx: StepContext, options: DiagnosisOptions, watch: TemperatureWatch, setpoint: Quantity
+) -> None:
+    """Protection first, then the setpoints and the hardware output timer, then output on;
+    the probe's first reading is taken before any charge flows."""
+    charge = ctx.spec.charge
+    ch = options.source_channel
+    source = ctx.instruments.source
+    ceiling = charge.current * (1 + options.current_tolerance) + Q_(0.05, "A")
+    source.output_off(ch)
+    watch.arm()
+    source.set_over_voltage_protection(ch, charge.voltage + options.over_voltage_margin)
+    source.set_over_current_protection(ch, ceiling)
+    source.set_voltage(ch, charge.voltage)
+    source.set_current_limit(ch, setpoint)
+    timer = charge.max_time + options.wake_settle + OUTPUT_TIMER_MARGIN
+    if source.arm_output_timer(ch, timer):
+        ctx.log.info("source output timer armed: off by itself after %s", timer)
+    source.output_on(ch)
+    ctx.clock.sleep(options.wake_settle.m_as("s"))
+
+
+def _sample(
+    ctx: StepContext, options: DiagnosisOptions, watch: TemperatureWatch, run: _Charge
+) -> bool:
+    """Take one sample, abort on a limit, and say whether the charge has ended (``run.end``)."""
+    charge = ctx.spec.charge
+    series = ctx.spec.product.series
+    ch = options.source_channel
+    source = ctx.instruments.source
+    dmm = ctx.instruments.multimeter
+    limit_s: float = charge.max_time.m_as("s")
+    voltage = dmm.dc_voltage()
+    current = source.measure_current(ch)
+    mode = source.regulation_mode(ch)
+    run.times.append(run.elapsed)
+    run.volts.append(voltage.m_as("V"))
+    run.amps.append(current.m_as("A"))
+    run.modes.append(MODE_CODE[mode])
+    watch.check(run.elapsed, on_trip=lambda: source.output_off(ch))
+    ctx.progress(
+        min(run.elapsed / limit_s, 1.0),
+        elapsed_s=run.elapsed,
+        limit_s=limit_s,
+        voltage=voltage,
+        current=current,
+        mode=mode.value,
+        **({} if watch.latest is None else {"temperature": watch.latest}),
+    )
+    if len(run.times) == 1:
+        ctx.measure(WAKE_VOLTAGE, voltage, instrument=dmm)
+    if voltage > run.abort_voltage:
+        ctx.measure(run.peak, voltage, instrument=dmm, abort_on_fail=True)
+    _check_source(voltage, current, mode, run.setpoint, options)
+    flowing = current >= options.no_current_level
+    if flowing:
+        run.flowed = True
+        run.flowing_peak = max(run.flowing_peak, run.volts[-1])
+    run.fall_run, run.run_top, run.fall = _falling(
+        run.fall_run, run.run_top, run.fall, run.volts, flowing
+    )
+    stop_level = options.no_current_level if run.precharge else charge.taper_current
+    if flowing and run.precharge and voltage >= charge.precharge_below * series:
+        run.precharge, run.setpoint = False, charge.current
+        source.set_current_limit(ch, run.setpoint)
+    elif run.flowed and current < stop_level:
+        near_cv = run.flowing_peak >= (charge.voltage - CV_REACHED * series).m_as("V")
+        if not near_cv:
+            _require_held(voltage, current, mode, ctx, options, "collapsed")
+        run.end = "taper" if near_cv else "cut_off"
+        return True
+    if not run.flowed and run.elapsed >= options.no_current_timeout.m_as("s"):
+        _require_held(voltage, current, mode, ctx, options, "never flowed")
+        run.end = "no_current"
+        return True
+    return run.elapsed >= limit_s
+
+
+def _check_source(
+    voltage: Quantity,
+    current: Quantity,
+    mode: RegulationMode,
+    setpoint: Quantity,
+    options: DiagnosisOptions,
+) -> None:
+    """A tripped source protection or a current far above its setpoint ends the run: the
+    source, not the pack, is misbehaving."""
+    if mode is RegulationMode.PROTECTION_TRIPPED:
+        raise AbortRun(
+            f"source protection tripped during the recharge at {voltage:.3f~P}, "
+            f"{current:.3f~P}: check the pack for a short and the OVP/OCP settings"
+        )
+    if current > setpoint * (1 + options.current_tolerance) + Q_(0.05, "A"):
+        raise AbortRun(
+            f"charge current {current:.3f~P} far above its setpoint {setpoint:~P}: "
+            "the source is not regulating; check the source before charging again"
+        )
+
+
+def _record_results(ctx: StepContext, options: DiagnosisOptions, run: _Charge) -> None:
+    """The step's measurements from the finished charge, then how the pack woke up."""
+    series = ctx.spec.product.series
+    dmm = ctx.instruments.multimeter
+    ctx.measure(run.peak, Q_(max(run.volts), "V"), instrument=dmm, abort_on_fail=True)
+    ctx.measure(END, run.end)
+    falling = Measurement("voltage_fall_under_charge", "V", high=FALL_LIMIT * series)
+    ctx.measure(falling, Q_(run.fall, "V"), instrument=dmm)
+    ctx.measure(CHARGE_TIME, Q_(run.elapsed, "s"))
+    t = np.asarray(run.times)
+    i = np.asarray(run.amps)
+    charged = float(np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t))) if len(t) > 1 else 0.0
+    ctx.measure(CHARGE_INPUT, Q_(charged / 3600.0, "A*h"))
+    ctx.measure(FINAL_CURRENT, Q_(run.amps[-1], "A"), instrument=ctx.instruments.source)
+    if not run.flowed:
+        ctx.measure(DIODE_PROBE, diode_probe(ctx, options), instrument=ctx.instruments.source)
+    wake = classify(ctx, run.flowed, Q_(run.volts[0], "V"))
+    ctx.measure(WAKE, wake)
+    judge_charge_capacity(ctx, Q_(charged / 3600.0, "A*h"), wake, run.end)
+
+
+def _record_trace(ctx: StepContext, watch: TemperatureWatch, run: _Charge) -> None:
+    """The recharge's curves (with the probe's readings taken while charging), if sampled."""
+    if not run.times:
+        return
+    channels: dict[str, tuple[list[float], str]] = {
+        "voltage": (run.volts, "V"),
+        "current": (run.amps, "A"),
+        "mode": (run.modes, ""),
+    }
+    if len(watch.readings) == len(run.times) + 1:  # the first is from before charge
+        channels["temperature"] = (watch.readings[1:], "°C")
+    ctx.record_trace("recharge", run.times, channels)
 
 
 def _require_held(

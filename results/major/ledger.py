@@ -5,12 +5,9 @@ result, so the file shows who did what and who was told.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from results import audit
 from results.errors import NotFound, ValidationError
 from results.manual_models import (
     EmergencyNotification,
@@ -18,21 +15,9 @@ from results.manual_models import (
 )
 from results.notifications import Notification, NotificationChannel
 
-
-def row_values(row: Any) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
-
-
-def audit_row(session: Session, actor: str, action: str, row: Any, reason: str = "") -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        entity_type=row.__tablename__,
-        entity_id=row.id,
-        after=row_values(row),
-        reason=reason,
-    )
+# re-exported: the major modules take the audit helpers from here
+from results.record_fields import audit_row as audit_row
+from results.record_fields import row_values as row_values
 
 
 def checked_actor(actor: str) -> str:

@@ -11,6 +11,7 @@ from results import (
     eightd_models,
     journal_models,
     manual_models,
+    outgoing_models,
     returns_models,
     service_models,
 )
@@ -24,6 +25,7 @@ TABLE_MODULES = (
     eightd_models,
     journal_models,
     manual_models,
+    outgoing_models,
     returns_models,
     service_models,
 )

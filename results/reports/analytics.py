@@ -1,40 +1,34 @@
-"""Pareto of symptoms, root causes and dispositions over a filtered set of complaints.
+"""Pareto of symptoms, root causes and dispositions over a filtered set of complaints, in SQL.
 
 Symptoms count per complaint (the customer reports one); root causes, cause categories and
-dispositions count per returned unit, from the unit's primary result (``results.unit_summaries``:
+dispositions count per returned unit, from the unit's primary result (``results.unit_results_sql``:
 the diagnosis' latest valid run; an earlier run that a re-test superseded is not a second finding,
 a later appearance run does not blank the diagnosis' root cause, and runs QA declared invalid do
-not count). Ties sort by name so the order is stable.
+not count). With a lot filter, only the units of that lot count. The database groups and counts
+(one statement, a row per category), so the time does not grow with rows loaded into Python; ties
+sort by name so the order is stable.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
+from results.complaint_query import ComplaintFilter, matching
 from results.errors import ValidationError
-from results.models import Complaint, ReturnedUnit, RunInvalidation
-from results.unit_summaries import summarise_unit
+from results.models import Complaint, ReturnedUnit
+from results.unit_results_sql import conclusion, is_primary_row, ranked_primary
 
 Dimension = Literal["symptom", "root_cause", "cause_category", "disposition"]
 DIMENSIONS: tuple[Dimension, ...] = ("symptom", "root_cause", "cause_category", "disposition")
 UNRESOLVED = "(none)"
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    product_model: str | None = None
-    lot: str | None = None
-    customer: str | None = None
-    received_from: datetime | None = None
-    """Inclusive lower bound on the complaint's receipt."""
-    received_to: datetime | None = None
-    """Exclusive upper bound, so consecutive periods never count a complaint twice."""
+Filters = ComplaintFilter
+"""The list's filters (one shape for the list, the Pareto and the dashboards)."""
+EVERY_COMPLAINT = ComplaintFilter()
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,48 +39,57 @@ class ParetoRow:
     cumulative_percent: float
 
 
-def _complaints(session: Session, f: Filters) -> list[Complaint]:
-    query = select(Complaint).options(selectinload(Complaint.units).selectinload(ReturnedUnit.runs))
-    if f.product_model is not None:
-        query = query.where(Complaint.product_model == f.product_model)
-    if f.customer is not None:
-        query = query.where(Complaint.customer == f.customer)
-    if f.received_from is not None:
-        query = query.where(Complaint.received_at >= f.received_from)
-    if f.received_to is not None:
-        query = query.where(Complaint.received_at < f.received_to)
-    if f.lot is not None:
-        query = query.where(Complaint.units.any(ReturnedUnit.lot == f.lot))
-    return list(session.scalars(query.order_by(Complaint.id)))
+def in_scope(
+    query: Select[*Columns], filters: ComplaintFilter, *, join_complaint: bool = False
+) -> Select[*Columns]:
+    """``query`` (over ``returned_unit``) limited to the units of the matching complaints, and of
+    the filter's lot if it has one. The complaint's conditions join in as plain ``WHERE`` terms
+    (``IN (SELECT ...)`` chains measured several times slower on PostgreSQL); without any, the
+    complaint table is joined only when ``join_complaint`` says the query reads its columns."""
+    if filters.lot is not None:
+        query = query.where(ReturnedUnit.lot == filters.lot)
+    conditions = matching(filters).whereclause
+    if conditions is None and not join_complaint:
+        return query.where(ReturnedUnit.complaint_id.is_not(None))
+    query = query.join_from(ReturnedUnit, Complaint, Complaint.id == ReturnedUnit.complaint_id)
+    return query if conditions is None else query.where(conditions)
 
 
-def _unit_value(
-    unit: ReturnedUnit, dimension: Dimension, invalid: dict[int, RunInvalidation]
-) -> str:
+def _counts(session: Session, dimension: Dimension, filters: ComplaintFilter) -> dict[str, int]:
+    if dimension == "symptom":
+        query = (
+            matching(filters)
+            .with_only_columns(Complaint.symptom, func.count())
+            .group_by(Complaint.symptom)
+        )
+        return {str(k): n for k, n in session.execute(query)}
     if dimension == "disposition":
-        return unit.disposition or UNRESOLVED
-    primary = summarise_unit(unit.runs, invalid).primary
-    value = None if primary is None else primary.conclusion(dimension)
-    return UNRESOLVED if value is None else value
+        value: Any = func.coalesce(ReturnedUnit.disposition, UNRESOLVED)
+        query = in_scope(select(value, func.count()).select_from(ReturnedUnit), filters)
+        return {str(k): n for k, n in session.execute(query.group_by(value))}
+    ranked = in_scope(ranked_primary(), filters).subquery("ranked")
+    dialect = session.get_bind().dialect.name
+    found = (
+        select(conclusion(ranked.c.conclusions, dimension, dialect).label("value"))
+        .where(is_primary_row(ranked))
+        .subquery("found")
+    )
+    value = func.coalesce(found.c.value, UNRESOLVED)
+    grouped = select(value, func.count().label("n")).group_by(value)
+    counts = {str(row[0]): int(row.n) for row in session.execute(grouped)}
+    units = session.scalar(in_scope(select(func.count()).select_from(ReturnedUnit), filters))
+    without_result = (units or 0) - sum(counts.values())
+    if without_result:
+        counts[UNRESOLVED] = counts.get(UNRESOLVED, 0) + without_result
+    return counts
 
 
-def _invalidations(session: Session) -> dict[int, RunInvalidation]:
-    """Every QA invalidation (rare: one query, no IN-list over the filtered runs)."""
-    return {row.run_id: row for row in session.scalars(select(RunInvalidation))}
-
-
-def pareto(session: Session, dimension: Dimension, filters: Filters = Filters()) -> list[ParetoRow]:
+def pareto(
+    session: Session, dimension: Dimension, filters: ComplaintFilter = EVERY_COMPLAINT
+) -> list[ParetoRow]:
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"{dimension!r} unknown", f"use one of {DIMENSIONS}")
-    counts: Counter[str] = Counter()
-    invalid = {} if dimension == "symptom" else _invalidations(session)
-    for complaint in _complaints(session, filters):
-        if dimension == "symptom":
-            counts[complaint.symptom] += 1
-            continue
-        for unit in complaint.units:
-            if filters.lot is None or unit.lot == filters.lot:
-                counts[_unit_value(unit, dimension, invalid)] += 1
+    counts = _counts(session, dimension, filters)
     total = sum(counts.values())
     rows: list[ParetoRow] = []
     running = 0

@@ -30,6 +30,7 @@ from results.reports.model import (
     Signature,
     canonical_json,
     content_sha256,
+    report_file_name,
     report_from_json,
 )
 from results.reports.pdf import render_pdf
@@ -67,7 +68,7 @@ def _store(
         version=data.version,
         language=data.locale,
         status=ReportStatus.DRAFT.value,
-        filename=f"{data.report_no}.pdf",
+        filename=report_file_name(data.report_no, data.locale, "pdf", data.version),
         content_hash=content_sha256(data),
         created_at=now,
         created_by=actor,
@@ -280,3 +281,14 @@ def render(
     if kind == "pdf":
         return render_pdf(data, images=images)
     return render_html(data, images=images).encode()
+
+
+def latest_version(
+    session: Session, complaint_id: int, locale: str, *, approved_only: bool = False
+) -> Report | None:
+    """The newest stored version of the complaint's report in ``locale`` (only approved ones if
+    ``approved_only``): what the service shows is what ``packbench report`` writes."""
+    query = select(Report).where(Report.complaint_id == complaint_id, Report.language == locale)
+    if approved_only:
+        query = query.where(Report.status == ReportStatus.APPROVED.value)
+    return session.scalars(query.order_by(Report.version.desc()).limit(1)).first()

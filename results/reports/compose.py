@@ -308,7 +308,8 @@ def _set_aside(data: ReportData, t: Catalogue) -> Section | None:
     return Section("set-aside", (Heading(2, t["section.set_aside"]), note, table))
 
 
-def _approvals(data: ReportData, t: Catalogue) -> Section:
+def approvals_section(data: ReportData, t: Catalogue) -> Section:
+    """The signatures table (also the outgoing inspection report's), or 'Not signed.'"""
     head = Heading(2, t["section.approvals"])
     if not data.signatures:
         return Section("approvals", (head, Paragraph((t["signature.none"],), "note")))
@@ -388,7 +389,11 @@ def compose_report(
     body.append(_disposition(data, t))
     if set_aside is not None:
         body.append(set_aside)
-    body += [eightd_section(data, data.eightd, t), _approvals(data, t), _annex(data, t, images)]
+    body += [
+        eightd_section(data, data.eightd, t),
+        approvals_section(data, t),
+        _annex(data, t, images),
+    ]
     return Document(
         title=data.report_no,
         lang=t.locale.replace("_", "-"),

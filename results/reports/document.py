@@ -99,6 +99,18 @@ class Paragraph:
 
 
 @dataclass(frozen=True, slots=True)
+class Items:
+    """Points listed one under another (a reply letter's units, its advice): each a sentence of
+    its own, marked as a list item by the back end rather than by a dash in the wording."""
+
+    items: tuple[str, ...]
+
+
+ITEM_MARK = "- "
+"""What marks an item where the medium has no list of its own (plain text, the PDF's lines)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     chart: plots.Chart
     caption: str
@@ -122,7 +134,7 @@ class Section:
     kind: str = ""
 
 
-Block = Heading | Paragraph | KeyValues | Table | Chart | Photo | Section
+Block = Heading | Paragraph | Items | KeyValues | Table | Chart | Photo | Section
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The 8D record of a complaint: stored, validated against the evidence it cites, audited.
+"""The 8D of a complaint validated against the evidence it cites (stored, versioned and
+signed by ``results.eightd_versions``, the one way an 8D is written).
 
 D4 causes and D5-D7 verification cite runs, measurements and attachments by id (and attachment
 hash): copying numbers into prose would lose the link to the proof. A citation of something that
@@ -7,23 +8,16 @@ does not belong to the complaint is refused when saved, not discovered when a cu
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from results import audit
-from results.eightd_models import EightDRecord
-from results.errors import NotFound, ValidationError
-from results.models import Attachment, Complaint, Measurement, Run, Step
+from results.errors import ValidationError
+from results.models import Attachment, Measurement, Run, Step
 from results.reports.model import (
     ActionItem,
     EightD,
     EvidenceRef,
     RootCause,
-    from_plain,
-    to_plain,
 )
 
 CAUSE_KINDS = ("occurrence", "escape")
@@ -151,55 +145,3 @@ def validate_eightd(session: Session, complaint_id: int, record: EightD) -> Eigh
     """The record with its evidence checked against the complaint (attachment hashes filled in);
     ``ValidationError`` naming the D-section when anything is off. Reads only."""
     return _validate(session, complaint_id, record)
-
-
-def save_eightd(
-    session: Session,
-    complaint_id: int,
-    record: EightD,
-    *,
-    actor: str,
-    reason: str = "",
-    now: datetime | None = None,
-) -> EightD:
-    """Create or replace the complaint's 8D (validated, audited with before and after)."""
-    if session.get(Complaint, complaint_id) is None:
-        raise NotFound("complaint", complaint_id)
-    clean = _validate(session, complaint_id, record)
-    content = json.dumps(to_plain(clean), sort_keys=True, ensure_ascii=False)
-    row = session.scalars(
-        select(EightDRecord).where(EightDRecord.complaint_id == complaint_id).with_for_update()
-    ).one_or_none()
-    before = None
-    if row is None:
-        row = EightDRecord(complaint_id=complaint_id, revision=0, content_json="")
-        session.add(row)
-    else:
-        before = {"revision": row.revision, "content": json.loads(row.content_json)}
-    row.content_json = content
-    row.revision += 1
-    row.updated_at = now or datetime.now(UTC)
-    row.updated_by = actor
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="eightd.saved",
-        entity_type="eightd",
-        entity_id=complaint_id,
-        before=before,
-        after={"revision": row.revision, "content": json.loads(content)},
-        reason=reason,
-    )
-    return clean
-
-
-def load_eightd(session: Session, complaint_id: int) -> EightD | None:
-    row = session.scalars(
-        select(EightDRecord).where(EightDRecord.complaint_id == complaint_id)
-    ).one_or_none()
-    if row is None:
-        return None
-    record = from_plain(EightD, json.loads(row.content_json))
-    assert isinstance(record, EightD)
-    return record

@@ -15,14 +15,17 @@ import csv
 import io
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from results.errors import NotFound, ValidationError
-from results.models import Complaint, Measurement, ReturnedUnit, Run, Step
+from results.errors import ValidationError
+from results.models import Complaint, ReturnedUnit
+from results.read_model import RunRead
+from results.readback import load_complaint, load_run_read
 from results.reports import fmt
 
 
@@ -59,31 +62,14 @@ def _note(value: float | None) -> str:
     return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
-def measurement_log(
-    session: Session, *, complaint_id: int | None = None, run_id: int | None = None
-) -> list[LogRow]:
-    if (complaint_id is None) == (run_id is None):
-        raise ValidationError("scope", "give exactly one", "pass complaint_id or run_id")
-    query = (
-        select(Measurement, Step, Run, ReturnedUnit, Complaint)
-        .join(Step, Step.id == Measurement.step_id)
-        .join(Run, Run.id == Step.run_id)
-        .join(ReturnedUnit, ReturnedUnit.id == Run.unit_id)
-        .outerjoin(Complaint, Complaint.id == Run.complaint_id)
-        .order_by(ReturnedUnit.serial, Run.started_at, Run.id, Step.idx, Measurement.idx)
-    )
-    if complaint_id is not None:
-        if session.get(Complaint, complaint_id) is None:
-            raise NotFound("complaint", complaint_id)
-        query = query.where(Run.complaint_id == complaint_id)
-    else:
-        if session.get(Run, run_id) is None:
-            raise NotFound("run", run_id)
-        query = query.where(Run.id == run_id)
+def log_rows(complaint: str, serials: Mapping[int, str], runs: Iterable[RunRead]) -> list[LogRow]:
+    """The rows of ``runs`` (read model), by unit serial, run start, run, step and measurement;
+    ``serials`` maps each run's unit id to its serial, ``complaint`` is the complaint's number."""
+    ordered = sorted(runs, key=lambda r: (serials[r.unit_id], r.started_at, r.id))
     return [
         LogRow(
-            complaint="" if c is None else c.number,
-            unit_serial=u.serial,
+            complaint=complaint,
+            unit_serial=serials[r.unit_id],
             run=r.id,
             step=s.name,
             measurement=m.name,
@@ -98,8 +84,43 @@ def measurement_log(
             timestamp=m.measured_at,
             value_note=_note(m.value),
         )
-        for m, s, r, u, c in session.execute(query)
+        for r in ordered
+        for s in r.steps
+        for m in s.measurements
     ]
+
+
+def _serials(session: Session, unit_ids: Iterable[int]) -> dict[int, str]:
+    """Unit id -> serial of the runs' units (a run's unit need not be listed on its complaint)."""
+    rows = session.execute(
+        select(ReturnedUnit.id, ReturnedUnit.serial).where(
+            ReturnedUnit.id.in_(sorted(set(unit_ids)))
+        )
+    )
+    return {unit_id: serial for unit_id, serial in rows}
+
+
+def measurement_log(
+    session: Session, *, complaint_id: int | None = None, run_id: int | None = None
+) -> list[LogRow]:
+    """The log of a complaint or of one run, read through the plain read model
+    (``readback.load_complaint``, ``readback.load_run_read``), never through ORM rows."""
+    if (complaint_id is None) == (run_id is None):
+        raise ValidationError("scope", "give exactly one", "pass complaint_id or run_id")
+    if complaint_id is not None:
+        complaint = load_complaint(session, complaint_id)
+        runs = complaint.runs
+        number = complaint.number
+    else:
+        assert run_id is not None  # exactly one of the two was given
+        run = load_run_read(session, run_id)
+        runs = (run,)
+        number = "" if run.complaint_id is None else _number(session, run.complaint_id)
+    return log_rows(number, _serials(session, (r.unit_id for r in runs)), runs)
+
+
+def _number(session: Session, complaint_id: int) -> str:
+    return str(session.scalar(select(Complaint.number).where(Complaint.id == complaint_id)))
 
 
 def to_json(rows: list[LogRow]) -> str:

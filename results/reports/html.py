@@ -107,6 +107,8 @@ def _block(block: node.Block) -> str:
     if isinstance(block, node.Paragraph):
         cls = f' class="{block.kind}"' if block.kind else ""
         return f"<p{cls}>{'<br>'.join(_text(line) for line in block.lines)}</p>"
+    if isinstance(block, node.Items):
+        return f"<ul>{''.join(f'<li>{_text(item)}</li>' for item in block.items)}</ul>"
     if isinstance(block, node.KeyValues):
         return _kv(block)
     if isinstance(block, node.Table):

@@ -35,6 +35,14 @@ def report_number(complaint_no: str, product_no: str) -> str:
     return f"{complaint_no}-{product_no}"
 
 
+def report_file_name(report_no: str, locale: str, ext: str, version: int | None = None) -> str:
+    """``<report-no>[-v<version>]-<locale>.<ext>``: the English and the Chinese report of one
+    complaint (and two versions of one) never share a path, so writing one never overwrites the
+    other."""
+    versioned = "" if version is None else f"-v{version}"
+    return f"{report_no}{versioned}-{locale}.{ext}"
+
+
 def measurement_anchor(run_id: str, step: str, measurement: str) -> str:
     """A stable, HTML-safe id for a measurement row, so evidence links survive re-rendering."""
     digest = hashlib.sha256(f"{run_id}/{step}/{measurement}".encode()).hexdigest()[:16]

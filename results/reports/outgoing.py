@@ -23,7 +23,7 @@ from results.errors import NotFound
 from results.readback import load_complaint
 from results.reports import consistency, fmt
 from results.reports.assemble import complaint_summary, run_data
-from results.reports.compose import run_section
+from results.reports.compose import approvals_section, run_section
 from results.reports.document import Block, Document, Heading, KeyValues, Paragraph, Section
 from results.reports.html import document_html
 from results.reports.labels import Catalogue, catalogue
@@ -31,6 +31,7 @@ from results.reports.model import (
     ComplaintSummary,
     ReportData,
     RunData,
+    Signature,
     UnitData,
     report_number,
 )
@@ -68,6 +69,8 @@ class OutgoingReportData:
     """The unit with the one run this report is about (its latest valid outgoing run)."""
     unit_status: str
     issued_at: datetime
+    signatures: tuple[Signature, ...] = ()
+    """The approval of a stored version (``results.reports.outgoing_approval``); none on demand."""
 
     @property
     def run(self) -> RunData:
@@ -82,6 +85,7 @@ class OutgoingReportData:
             complaint=self.complaint,
             units=(self.unit,),
             issued_at=self.issued_at,
+            signatures=self.signatures,
         )
 
 
@@ -96,7 +100,7 @@ def assemble_outgoing(
     """The report's data: the unit's latest valid outgoing run (invalid, aborted and running
     runs are not evidence). Raises ``NotFound`` for an unknown unit, ``NoOutgoingRun`` when
     the unit has not been inspected."""
-    complaint = load_complaint(session, complaint_id)
+    complaint = load_complaint(session, complaint_id, samples=True)  # run_data plots traces
     unit = next((u for u in complaint.units if u.serial == serial), None)
     if unit is None:
         raise NotFound("unit", f"{complaint.number}/{serial}")
@@ -198,7 +202,7 @@ def compose_outgoing(data: OutgoingReportData, t: Catalogue) -> Document:
         title=data.report_no,
         lang=t.locale.replace("_", "-"),
         header=header,
-        body=(decision_section, runs),
+        body=(decision_section, runs, approvals_section(data.as_report_data(), t)),
         footer=(t["report.items_note"], f"{data.report_no} - {t['report.end']}"),
         subject=t["outgoing.title"],
     )

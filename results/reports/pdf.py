@@ -325,6 +325,9 @@ class _Walker:
                 if block.kind == "draft":
                     text = f'<font color="{MISSING_COLOUR}">{text}</font>'
                 story.append(_p("", self.s.body, text))
+            elif isinstance(block, node.Items):
+                lines = "<br/>".join(f"{node.ITEM_MARK}{escape(item)}" for item in block.items)
+                story.append(_p("", self.s.body, lines))
             elif isinstance(block, node.KeyValues):
                 story.append(_kv(block.pairs, self.s))
             elif isinstance(block, node.Table):

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from results import verify
@@ -19,6 +19,7 @@ from results.accounts import (
 )
 from results.calendar import set_calendar_day
 from results.models import AuditEvent
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import Admin, Auditor, Reader, store_of
 from service.views import iso
@@ -26,17 +27,17 @@ from service.views import iso
 router = APIRouter(prefix="/api", tags=["admin"])
 
 
-class UserIn(BaseModel):
+class UserIn(ApiBody):
     name: Annotated[str, Field(max_length=100)]
     role: str
     printed_name: Annotated[str, Field(max_length=200)]
 
 
-class TokenIn(BaseModel):
+class TokenIn(ApiBody):
     label: Annotated[str, Field(max_length=200)] = ""
 
 
-class CalendarDayIn(BaseModel):
+class CalendarDayIn(ApiBody):
     is_workday: bool
     note: Annotated[str, Field(max_length=200)] = ""
     reason: Annotated[str, Field(max_length=2000)] = ""

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from results.clock_records import (
     ClockEventKind,
@@ -22,24 +22,24 @@ from results.clock_records import (
     record_clock_event,
     start_pause,
 )
-from results.clocks import Clock, complaint_clocks
+from results.clocks import complaint_clocks
 from results.complaint_class import ClassFacts, propose_class, set_class
 from results.complaints import get_complaint
 from results.kpi import kpi
+from service.api.body import ApiBody
 from service.auth import QaUser, Reader, Writer, store_of
+from service.i18n import Locale
 
 router = APIRouter(prefix="/api", tags=["complaint clocks"])
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class ClassIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClassIn(ApiBody):
     complaint_class: Annotated[str, Field(min_length=1, max_length=32)]
     reason: Text
 
 
-class PauseStartIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PauseStartIn(ApiBody):
     kind: PauseKind
     reason: Text
     started_at: AwareDatetime
@@ -47,28 +47,14 @@ class PauseStartIn(BaseModel):
     customer_informed: bool
 
 
-class PauseEndIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PauseEndIn(ApiBody):
     ended_at: AwareDatetime
 
 
-class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EventIn(ApiBody):
     kind: ClockEventKind
     at: AwareDatetime
     note: Annotated[str, Field(max_length=2000)] = ""
-
-
-def _clock(clock: Clock, now: datetime) -> dict[str, Any]:
-    return {
-        "name": clock.name,
-        "rule": clock.rule,
-        "started_at": clock.started_at,
-        "due_at": clock.due_at,
-        "done_at": clock.done_at,
-        "pausable": clock.pausable,
-        "state": clock.state(now),
-    }
 
 
 @router.post("/complaints/{number}/class/proposal")
@@ -108,14 +94,12 @@ def clocks(number: str, request: Request, who: Reader) -> dict[str, Any]:
         complaint = get_complaint(session, number)
         return {
             "complaint": number,
-            "clocks": [_clock(c, now) for c in complaint_clocks(session, complaint.id)],
+            "clocks": [c.as_dict(now) for c in complaint_clocks(session, complaint.id)],
         }
 
 
 @router.get("/complaints/{number}/pauses")
-def pauses(
-    number: str, request: Request, who: Reader, lang: Annotated[str, Query()] = "en"
-) -> dict[str, Any]:
+def pauses(number: str, request: Request, who: Reader, lang: Locale = "en") -> dict[str, Any]:
     with store_of(request).sessions() as session:
         complaint = get_complaint(session, number)
         sentences = pause_sentences(session, complaint.id, lang)
@@ -176,7 +160,12 @@ def quality_targets(
     first: Annotated[date, Query(alias="from")],
     last: Annotated[date, Query(alias="to")],
     complaint_class: Annotated[str | None, Query(alias="class", max_length=32)] = None,
+    complaint_type: Annotated[str | None, Query(alias="type", max_length=32)] = None,
 ) -> dict[str, Any]:
+    """``type``: ``product`` or ``non-product`` (unknown values: 422 naming the choices)."""
     with store_of(request).sessions() as session:
-        found = kpi(session, first, last, complaint_class=complaint_class)
-    return {"from": first, "to": last, "classes": [k.as_dict() for k in found]}
+        found = kpi(
+            session, first, last, complaint_class=complaint_class, complaint_type=complaint_type
+        )
+    classes = [k.as_dict() for k in found]
+    return {"from": first, "to": last, "type": complaint_type, "classes": classes}

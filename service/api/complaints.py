@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from results.calendar import Calendar
-from results.complaint_form import ComplaintFormIn
+from results.complaint_form import Channel, ComplaintFormIn
 from results.complaint_query import ComplaintFilter, find_complaints
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
@@ -22,9 +22,12 @@ from results.complaints import (
 )
 from results.errors import NotFound
 from results.models import Complaint, ReturnedUnit, Run
+from results.product_models import check_product_model
 from results.run_validity import invalidations
+from results.sla import SlaState
 from results.unit_summaries import summarise_unit
 from results.workflow import allowed_from, transition
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import QA_ONLY, Reader, Writer, check_role, store_of
 from service.views import complaint_dict, run_summary, sla_summary, unit_dict
@@ -33,7 +36,7 @@ router = APIRouter(prefix="/api", tags=["complaints"])
 ComplaintIn = ComplaintFormIn  # the one complaint form model (results.complaint_form)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(ApiBody):
     target: str
     reason: Annotated[str, Field(max_length=4000)] = ""
     decision: Annotated[str, Field(max_length=4000)] | None = None
@@ -41,14 +44,14 @@ class TransitionIn(BaseModel):
     note: Annotated[str, Field(max_length=4000)] | None = None
 
 
-class UnitIn(BaseModel):
+class UnitIn(ApiBody):
     serial: Annotated[str, Field(max_length=100)]
     received_at: datetime
     lot: Annotated[str, Field(max_length=100)] = ""
     product_model: Annotated[str, Field(max_length=100)] = ""
 
 
-class UnitStatusIn(BaseModel):
+class UnitStatusIn(ApiBody):
     status: str
     disposition: str | None = None
     reason: Annotated[str, Field(max_length=4000)] = ""
@@ -59,7 +62,19 @@ def _with_sla(c: Complaint, calendar: Calendar, now: datetime) -> dict[str, Any]
 
 
 @router.post("/complaints", status_code=201)
-def create_complaint(body: ComplaintIn, request: Request, who: Writer) -> dict[str, Any]:
+def create_complaint(
+    body: ComplaintIn,
+    request: Request,
+    who: Writer,
+    custom_model: Annotated[
+        bool,
+        Query(
+            description="allow a product model without a built-in pack spec (like the CLI's "
+            "--custom-model); every run then needs its spec file"
+        ),
+    ] = False,
+) -> dict[str, Any]:
+    check_product_model(body.product_model, allow_unknown=custom_model)
     form = ComplaintForm(**body.form_fields())
     with store_of(request).sessions.begin() as session:
         complaint = register_complaint(session, form, actor=who.name)
@@ -71,16 +86,16 @@ def list_complaints(
     request: Request,
     who: Reader,
     number: str | None = None,
-    status: str | None = None,
+    status: ComplaintStatus | None = None,
     customer: str | None = None,
     product_model: str | None = None,
     lot: str | None = None,
     symptom: str | None = None,
     severity: str | None = None,
-    channel: str | None = None,
+    channel: Channel | None = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    sla: Annotated[str | None, Query(description="running, overdue, missed, met")] = None,
+    sla: SlaState | None = None,
     sort: str = "-received_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -93,8 +108,8 @@ def list_complaints(
         lot=lot,
         symptom=symptom,
         severity=severity,
-        status=status,
-        channel=channel,
+        status=None if status is None else status.value,
+        channel=None if channel is None else channel.value,
         received_from=received_from,
         received_to=received_to,
         sla=sla,
@@ -145,6 +160,8 @@ def transition_complaint(
 
 @router.post("/complaints/{number}/units", status_code=201)
 def add_unit(number: str, body: UnitIn, request: Request, who: Writer) -> dict[str, Any]:
+    if body.product_model:  # empty: the complaint's model (as `packbench unit add`)
+        check_product_model(body.product_model)
     with store_of(request).sessions.begin() as session:
         c = get_complaint(session, number)
         unit = add_returned_unit(

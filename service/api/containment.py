@@ -11,12 +11,12 @@ the whole list at once. Amounts travel as strings ("38000.50"): JSON numbers are
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session
 
 from results.accounts import Principal, Role
@@ -35,15 +35,14 @@ from results.complaints import get_complaint
 from results.containment import (
     ActionKind,
     Area,
-    containment_actions,
-    containment_checks,
-    containment_completed_at,
     open_action,
     record_check,
     release_action,
 )
+from results.containment_status import containment_status
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
 from results.models import Complaint
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import Reader, require, store_of
 
@@ -69,7 +68,7 @@ Text = Annotated[str, Field(max_length=4000)]
 Required = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-class CheckIn(BaseModel):
+class CheckIn(ApiBody):
     area: Area
     qty_checked: Count
     qty_bad: Count
@@ -77,7 +76,7 @@ class CheckIn(BaseModel):
     at: AwareDatetime | None = None
 
 
-class ActionIn(BaseModel):
+class ActionIn(ApiBody):
     kind: ActionKind
     owner: Short
     qty_affected: Count
@@ -86,13 +85,13 @@ class ActionIn(BaseModel):
     at: AwareDatetime | None = None
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(ApiBody):
     note: Required
     qty_released: Count | None = None
     at: AwareDatetime | None = None
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(ApiBody):
     complaint_number: Annotated[str, Field(min_length=1, max_length=32)]
     amount_rmb: Annotated[str, Field(pattern=r"^\s*\d{1,12}(\.\d{1,2})?\s*$")]
     basis: Required
@@ -100,33 +99,24 @@ class ClaimIn(BaseModel):
     case_description: Annotated[str, Field(max_length=20000)] = ""
 
 
-class SettleIn(BaseModel):
+class SettleIn(ApiBody):
     reference: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class RejectIn(BaseModel):
+class RejectIn(ApiBody):
     reason: Required
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(ApiBody):
     proposed_solution: Annotated[str, Field(min_length=1, max_length=20000)]
 
 
-class CloseIn(BaseModel):
+class CloseIn(ApiBody):
     note: Text | None = None
 
 
 def _containment(session: Session, number: str) -> dict[str, Any]:
-    complaint = get_complaint(session, number)
-    completed: datetime | None = containment_completed_at(session, complaint.id)
-    return {
-        "complaint": number,
-        "completed_at": completed,
-        "checks": [asdict(c) for c in containment_checks(session, complaint.id)],
-        "actions": [
-            asdict(a) | {"open": a.is_open} for a in containment_actions(session, complaint.id)
-        ],
-    }
+    return containment_status(session, get_complaint(session, number), datetime.now(UTC))
 
 
 def _claim(view: ClaimView) -> dict[str, Any]:

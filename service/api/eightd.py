@@ -11,7 +11,7 @@ import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from results.accounts import Principal
@@ -28,6 +28,7 @@ from results.eightd_versions import (
     view,
 )
 from results.reports.model import to_plain
+from service.api.body import ApiBody
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import Conflict, Forbidden
 
@@ -35,16 +36,16 @@ router = APIRouter(prefix="/api", tags=["eightd"])
 Reason = Annotated[str, Field(max_length=4000)]
 
 
-class EditIn(BaseModel):
+class EditIn(ApiBody):
     content: EightDForm
     reason: Reason = ""
 
 
-class SignIn(BaseModel):
+class SignIn(ApiBody):
     meaning: Literal["authored", "reviewed"]
 
 
-class AmendIn(BaseModel):
+class AmendIn(ApiBody):
     reason: Reason
     content: EightDForm | None = None
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session
 
 from results.complaints import get_complaint
@@ -29,6 +29,7 @@ from results.major import (
     record_supplier_notification,
 )
 from results.manual_models import MajorComplaint
+from service.api.body import ApiBody
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import Conflict
 from service.major_view import major_dict
@@ -39,30 +40,30 @@ Short = Annotated[str, Field(min_length=1, max_length=200)]
 Long = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-class EscalateIn(BaseModel):
+class EscalateIn(ApiBody):
     key_customer: bool = False
     category: MajorCategory | None = None
 
 
-class ContainmentIn(BaseModel):
+class ContainmentIn(ApiBody):
     stock_frozen_qty: Annotated[int, Field(ge=0, le=1_000_000_000)]
     locations: Long
     production_hold: bool
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(ApiBody):
     text: Long
     owner: Short
     due: AwareDatetime | None = None
 
 
-class MeetingIn(BaseModel):
+class MeetingIn(ApiBody):
     held_at: AwareDatetime
     attendees: Annotated[list[Short], Field(min_length=1, max_length=100)]
     decisions: Annotated[list[DecisionIn], Field(min_length=1, max_length=100)]
 
 
-class SupplierIn(BaseModel):
+class SupplierIn(ApiBody):
     supplier: Short
     reference: Annotated[str, Field(max_length=100)] = ""
     content: Long
@@ -70,7 +71,7 @@ class SupplierIn(BaseModel):
     """When given, the notice is also sent through the service's channel to this address."""
 
 
-class AcceptanceIn(BaseModel):
+class AcceptanceIn(ApiBody):
     sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from results.replies import (
     revise_reply,
     send_reply,
 )
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import issue_dict
@@ -41,18 +42,18 @@ Letter = Annotated[str, Field(min_length=1, max_length=20_000)]
 Language = Annotated[str, Field(pattern="^(en|zh_CN)$")]
 
 
-class ReplyIn(BaseModel):
+class ReplyIn(ApiBody):
     language: Language
     follow_up_due: date | None = None
     body: Letter | None = None
     """Omit to have the letter drafted from the records (conclusion, disposition, advice)."""
 
 
-class ReviseIn(BaseModel):
+class ReviseIn(ApiBody):
     body: Letter
 
 
-class PromiseIn(BaseModel):
+class PromiseIn(ApiBody):
     amount: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None = None
     currency: Annotated[str, Field(pattern="^[A-Za-z]{3}$")] | None = None
     on_date: date | None = None
@@ -62,11 +63,11 @@ class PromiseIn(BaseModel):
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
-class SendIn(BaseModel):
+class SendIn(ApiBody):
     address: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
-class FollowUpIn(BaseModel):
+class FollowUpIn(ApiBody):
     note: Annotated[str, Field(min_length=1, max_length=4000)]
 
 

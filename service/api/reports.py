@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,32 +15,34 @@ from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
 from results.errors import NotFound
 from results.models import Report
-from results.reports.analytics import DIMENSIONS, Filters, pareto
+from results.reports.analytics import Dimension, Filters, pareto
 from results.reports.approval import amend, create_report, refresh_draft, report_data
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.approvals import sign_as
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import BadInput
 from service.report_files import render_report as render_file
+from service.report_files import report_response
 from service.views import iso
 
 router = APIRouter(prefix="/api", tags=["reports"])
 Reason = Annotated[str, Field(max_length=4000)]
 
 
-class ReportIn(BaseModel):
+class ReportIn(ApiBody):
     locale: Annotated[str, Field(max_length=16)] = "en"
 
 
-class SignIn(BaseModel):
+class SignIn(ApiBody):
     meaning: Literal["authored", "reviewed"]
 
 
-class AmendIn(BaseModel):
+class AmendIn(ApiBody):
     reason: Reason
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(ApiBody):
     reason: Reason = ""
 
 
@@ -53,7 +55,8 @@ def report_dict(session: Any, r: Report) -> dict[str, Any]:
     return {
         "id": r.id,
         "complaint_id": r.complaint_id,
-        "report_no": r.filename.removesuffix(".pdf"),
+        "report_no": r.filename.removesuffix(".pdf").removesuffix(f"-v{r.version}-{r.language}"),
+        "filename": r.filename,
         "version": r.version,
         "language": r.language,
         "status": r.status,
@@ -120,11 +123,7 @@ def render_report(
         report = _get(session, report_id)
         report_data(session, report_id)  # 404 before rendering when the content is missing
         body = render_file(store_of(request), session, report_id, kind)
-    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
-    headers = {
-        "Content-Disposition": f'inline; filename="{report.filename.removesuffix(".pdf")}.{kind}"'
-    }
-    return Response(body, media_type=media, headers=headers)
+    return report_response(body, kind, report.filename.removesuffix(".pdf"))
 
 
 @router.post("/reports/{report_id}/refresh")
@@ -162,7 +161,7 @@ def amend_report(report_id: RowId, body: AmendIn, request: Request, who: QaUser)
 def pareto_chart(
     request: Request,
     who: Reader,
-    dimension: Annotated[str, Query(description=", ".join(DIMENSIONS))] = "symptom",
+    dimension: Dimension = "symptom",
     product_model: str | None = None,
     lot: str | None = None,
     customer: str | None = None,
@@ -172,9 +171,15 @@ def pareto_chart(
     for label, value in (("received_from", received_from), ("received_to", received_to)):
         if value is not None and value.tzinfo is None:
             raise BadInput(f"{label} has no time zone; give it in UTC, e.g. 2026-03-01T00:00:00Z")
-    filters = Filters(product_model, lot, customer, received_from, received_to)
+    filters = Filters(
+        product_model=product_model,
+        lot=lot,
+        customer=customer,
+        received_from=received_from,
+        received_to=received_to,
+    )
     with store_of(request).sessions() as session:
-        rows = pareto(session, dimension, filters)  # type: ignore[arg-type]
+        rows = pareto(session, dimension, filters)
     return [
         {
             "category": r.category,

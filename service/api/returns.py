@@ -11,7 +11,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from results import audit
 from results.complaints import set_unit_status
@@ -34,27 +34,41 @@ from results.returns import (
     serials_from_lines,
 )
 from results.unit_path import allowed_next, status_of_step
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import Reader, Writer, store_of
 
 router = APIRouter(prefix="/api", tags=["returns"])
 
 
-class RequestIn(BaseModel):
+class RequestIn(ApiBody):
     """Units as a list, as scanned lines (``serial`` or ``serial,lot``), or as CSV text."""
 
-    model_config = ConfigDict(extra="forbid")
-    units: Annotated[list[UnitLine], Field(max_length=10_000)] = []
+    units: Annotated[list[UnitLine], Field(max_length=10_000, default_factory=list)]
     scanned: Annotated[str, Field(max_length=1_000_000)] = ""
     csv: Annotated[str, Field(max_length=1_000_000)] = ""
     analyses: Annotated[list[Analysis], Field(min_length=1, max_length=50)]
     override_reason: LongText = ""
 
 
-class MoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MoveIn(ApiBody):
     step: Annotated[str, Field(max_length=32)]
     reason: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+def request_data(body: RequestIn) -> dict[str, Any]:
+    """The request's units from all three ways of giving them, as ``create_request`` takes them
+    (the QA page's form reads the same ``RequestIn`` and calls this too)."""
+    units = list(body.units)
+    if body.scanned:
+        units += serials_from_lines(body.scanned)
+    if body.csv:
+        units += serials_from_csv(body.csv)
+    return {
+        "units": [u.model_dump() for u in units],
+        "analyses": list(body.analyses),
+        "override_reason": body.override_reason,
+    }
 
 
 @router.post("/complaints/{number}/return-notices", status_code=201)
@@ -75,18 +89,8 @@ def post_receipt(
 def post_request(
     notice_id: RowId, body: RequestIn, request: Request, who: Writer
 ) -> dict[str, Any]:
-    units = list(body.units)
-    if body.scanned:
-        units += serials_from_lines(body.scanned)
-    if body.csv:
-        units += serials_from_csv(body.csv)
-    data = {
-        "units": [u.model_dump() for u in units],
-        "analyses": list(body.analyses),
-        "override_reason": body.override_reason,
-    }
     with store_of(request).sessions.begin() as session:
-        return request_dict(create_request(session, notice_id, data, actor=who.name))
+        return request_dict(create_request(session, notice_id, request_data(body), actor=who.name))
 
 
 @router.get("/complaints/{number}/returns")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +15,7 @@ from results.errors import NotFound
 from results.models import Attachment, Run, Step, Trace
 from results.reports.labels import catalogue
 from results.run_validity import REASON_LIMIT, invalidate_run, invalidations
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import BenchUser, QaUser, Reader, store_of
 from service.plotting import trace_data, trace_svg
@@ -58,7 +59,7 @@ def show_run(run_id: RowId, request: Request, who: Reader) -> dict[str, Any]:
     return load_run_row(request, run_id)
 
 
-class InvalidateIn(BaseModel):
+class InvalidateIn(ApiBody):
     reason: Annotated[str, Field(min_length=1, max_length=REASON_LIMIT)]
 
 

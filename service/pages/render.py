@@ -1,4 +1,4 @@
-"""Template environment, the page session (token cookie) and the language of each request."""
+"""Template environment, the page session (session cookie) and the language of each request."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from results.accounts import Principal, Role
-from service.auth import SESSION_COOKIE, csrf_token, principal_for, store_of
+from service.auth import CSRF_FIELD, csrf_token, secure_request, session_user
 from service.i18n import LANG_COOKIE, Translator, pick_locale, translator
+from service.security_headers import PAGE_CSP
 from service.settings import Settings
 
 ENV = Environment(
@@ -39,12 +41,19 @@ def locale_of(request: Request) -> str:
 
 
 def page_user(request: Request) -> tuple[Principal, str]:
-    """The logged-in user and their session token (for the CSRF token of the page's forms)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    principal = principal_for(store_of(request), token)
-    if principal is None or token is None:
+    """The logged-in user and their session id (pass it to ``page`` as ``session_token``: the
+    page's forms get its CSRF token)."""
+    found = session_user(request)
+    if found is None:
         raise LoginRequired()
-    return principal, token
+    return found
+
+
+def hidden_csrf(token: str | None) -> Markup:
+    """The hidden form field every POST form carries: ``{{ csrf_field() }}`` in a template."""
+    if token is None:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
 
 
 def page(
@@ -58,12 +67,16 @@ def page(
 ) -> HTMLResponse:
     locale = locale_of(request)
     t: Translator = translator(locale)
+    csrf = context.pop("csrf", None) or (
+        None if session_token is None else csrf_token(session_token)
+    )
     html = ENV.get_template(template).render(
         t=t,
         locale=locale,
         user=user,
         roles=Role,
-        csrf=None if session_token is None else csrf_token(session_token),
+        csrf=csrf,
+        csrf_field=lambda: hidden_csrf(csrf),
         path=request.url.path,
         **context,
     )
@@ -75,11 +88,7 @@ def page(
             max_age=365 * 86400,
             samesite="strict",
             httponly=True,
-            secure=settings_of(request).secure_cookies,
+            secure=secure_request(request),
         )
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PAGE_CSP
     return response

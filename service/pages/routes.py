@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+)
 from sqlalchemy import select
 
 from results.accounts import Principal, Role
 from results.calendar import Calendar, sla_clocks
+from results.complaint_status import ComplaintStatus
 from results.complaints import get_complaint
 from results.eightd_models import ReportSignature
 from results.errors import NotFound
@@ -37,23 +43,34 @@ from results.run_validity import invalidate_run, invalidations, standing
 from results.unit_summaries import summarise_unit
 from service.api.params import RowId, Sha256
 from service.approvals import sign_as
-from service.attaching import Owner, attach_upload
 from service.auth import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
     QA_ONLY,
     SESSION_COOKIE,
     WRITE,
     check_role,
     csrf_ok,
-    principal_for,
+    log_in,
+    log_out,
+    login_csrf_ok,
+    new_login_csrf,
+    secure_request,
+    set_session_cookie,
     store_of,
 )
-from service.errors import Forbidden, Unauthenticated
+from service.errors import (
+    Forbidden,
+    TooManyRequests,
+    Unauthenticated,
+)
 from service.i18n import translator
+from service.pages.eightd_view import current_eightd
 from service.pages.manual_view import list_context, manual_context
-from service.pages.render import locale_of, page, page_user, settings_of
+from service.pages.render import locale_of, page, page_user
 from service.plotting import trace_svg
 from service.report_files import render_report
-from service.uploads import read_upload
+from service.security_headers import REPORT_CSP
 from service.views import sla_summary
 
 router = APIRouter(include_in_schema=False)
@@ -81,44 +98,69 @@ def cjk_font() -> FileResponse:
     )
 
 
+def _login_page(
+    request: Request, *, status_code: int = 200, problem: str | None = None
+) -> HTMLResponse:
+    """The login form with a fresh double-submit CSRF token (cookie and hidden field agree)."""
+    csrf = new_login_csrf()
+    response = page(request, "login.html", status_code=status_code, csrf=csrf, problem=problem)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        secure=secure_request(request),
+        max_age=3600,
+        path="/login",
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return page(request, "login.html")
+    return _login_page(request)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """Token and user name in, a new server-side session out (the old one dropped)."""
     form = await request.form()
-    token = str(form.get("token", "")).strip()
-    if principal_for(store_of(request), token) is None:
-        return page(request, "login.html", status_code=401, failed=True)
+    fields = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    if not login_csrf_ok(request, fields.get(CSRF_FIELD)):
+        return _login_page(request, status_code=403, problem="login.stale")
+    try:
+        opened = await run_in_threadpool(
+            log_in, request, fields.get("user", ""), fields.get("token", "")
+        )
+    except TooManyRequests as exc:
+        refused = _login_page(request, status_code=429, problem="login.throttled")
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    if opened is None:
+        return _login_page(request, status_code=401, problem="login.failed")
     response = _see_other("/")
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=settings_of(request).secure_cookies,
-        max_age=12 * 3600,
-    )
+    set_session_cookie(response, request, opened[0])
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await posted_form(request)
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    await run_in_threadpool(log_out, request, session_id)
     response = _see_other("/login")
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/", response_class=HTMLResponse)
-def complaint_list(request: Request, status: str | None = None) -> HTMLResponse:
+def complaint_list(request: Request, status: ComplaintStatus | None = None) -> HTMLResponse:
     user, token = page_user(request)
     now = datetime.now(UTC)
     query = select(Complaint).order_by(Complaint.received_at.desc(), Complaint.id.desc())
-    if status:
-        query = query.where(Complaint.status == status)
+    if status is not None:
+        query = query.where(Complaint.status == status.value)
     with store_of(request).sessions() as session:
         calendar = Calendar.load(session)
         rows = [(c, sla_summary(c, calendar, now)) for c in session.scalars(query.limit(500))]
@@ -199,6 +241,7 @@ def complaint_page(number: str, request: Request) -> HTMLResponse:
             is_qa=user.role is Role.QA,
             max_bytes=store_of(request).evidence.max_bytes,
             message=request.query_params.get("done"),
+            eightd=current_eightd(session, complaint.id),
             **manual_context(session, complaint, store_of(request), now),
         )
     return html
@@ -263,36 +306,6 @@ def file_download(sha256: Sha256, request: Request) -> Response:
             raise NotFound("attachment", sha256)
         data = store.evidence.read(sha256)
     return Response(data, media_type=row.media_type, headers={"X-Content-Type-Options": "nosniff"})
-
-
-@router.post("/complaints/{number}/attachments")
-async def upload_page(number: str, request: Request) -> Response:
-    user, token = page_user(request)
-    if user.role not in (Role.TECHNICIAN, Role.QA, Role.BENCH):
-        raise Forbidden(f"user {user.name!r} ({user.role.value}) may not attach files")
-    store = store_of(request)
-    upload = await read_upload(request, max_bytes=store.evidence.max_bytes)
-    if not csrf_ok(token, upload.fields.get("csrf_token")):
-        raise Forbidden("the form's CSRF token is missing or stale; reload the page and retry")
-    target = upload.fields.get("target", "complaint")
-    owner = Owner("complaint", number)
-    if target.startswith("run:") and target[4:].isdigit():
-        owner = Owner("run", target[4:])
-    elif target.startswith("unit:") and target[5:].isdigit():
-        owner = Owner("unit", target[5:])
-
-    def write() -> None:
-        with store.sessions.begin() as session:
-            if owner.kind != "complaint":  # the run or unit must belong to this complaint
-                complaint = get_complaint(session, number)
-                model = Run if owner.kind == "run" else None
-                row: Any = session.get(model, int(owner.key)) if model else None
-                if model is not None and (row is None or row.complaint_id != complaint.id):
-                    raise NotFound("run", owner.key)
-            attach_upload(session, store.evidence, owner, upload, actor=user.name)
-
-    await run_in_threadpool(write)
-    return _see_other(f"/complaints/{number}?done=uploaded#attachments")
 
 
 @router.post("/complaints/{number}/reports")
@@ -369,15 +382,17 @@ async def amend_page(report_id: RowId, request: Request) -> Response:
 
 
 @router.get("/reports/{report_id}")
-def report_page(report_id: RowId, request: Request, format: str = "html") -> Response:
+def report_page(
+    report_id: RowId, request: Request, format: Literal["html", "pdf"] = "html"
+) -> Response:
     page_user(request)
-    kind: Literal["html", "pdf"] = "pdf" if format == "pdf" else "html"
+    kind = format
     with store_of(request).sessions() as session:
         if session.get(Report, report_id) is None:
             raise NotFound("report", report_id)
         body = render_report(store_of(request), session, report_id, kind)
     media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
-    return Response(body, media_type=media)
+    return Response(body, media_type=media, headers={"Content-Security-Policy": REPORT_CSP})
 
 
 __all__ = ["Unauthenticated", "router"]

@@ -69,3 +69,12 @@ def test_kpi_command(capsys: pytest.CaptureFixture[str], sim_station: Path) -> N
     assert (registered["name"], registered["met"], registered["missed"]) == ("registered", 1, 0)
     code, out, err = cli(capsys, *args, "--class", "bogus", "--station", str(sim_station))
     assert code == 2 and "unknown class" in err
+    # registered without a type: a product complaint, none among the non-product ones
+    for kind, count in (("product", 1), ("non-product", 0)):
+        code, out, err = cli(capsys, *args, "--type", kind, "--json", "--station", str(sim_station))
+        assert code == 0, err
+        document = json.loads(out)
+        assert document["type"] == kind
+        assert sum(c["complaints"] for c in document["classes"]) == count
+    code, out, err = cli(capsys, *args, "--type", "goods", "--station", str(sim_station))
+    assert code == 2 and "non-product" in err

@@ -190,3 +190,26 @@ def test_containment_claim_and_closure_walk(
     code, out, err = run(capsys, sim_station, "containment", "show", number, "--json")
     shown = json.loads(out)
     assert shown["completed_at"] is not None and shown["actions"][0]["open"] is False
+
+
+def test_containment_show_flags_an_overdue_containment(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    code, out, err = run(
+        capsys, sim_station, "complaint", "new", "--customer", "ACME",
+        "--model", "PB-1S2P-18650-5200", "--shipped", "100", "--defect", "1",
+        "--symptom", "no_power_on", "--severity", "severe", "--received-by", "li.na",
+        "--received-at", "2026-03-02T01:30:00",
+    )  # fmt: skip
+    assert code == 0, err
+    number = out.strip()
+    code, out, err = run(capsys, sim_station, "containment", "show", number)
+    assert code == 0, err
+    assert "clock containment: OVERDUE, due 2026-03-03 01:30:00+00:00" in out
+    assert "clock containment_check: not_started" in out
+    code, out, err = run(capsys, sim_station, "containment", "show", number, "--json")
+    assert json.loads(out)["overdue"] == ["containment"]
+    code, out, err = run(capsys, sim_station, "complaint", "clocks", number)
+    assert code == 0 and any(
+        line.startswith("containment ") and "overdue" in line for line in out.splitlines()
+    ), out

@@ -59,6 +59,33 @@ class Walk:
         return open_store(str(self.database))
 
 
+NOTIFICATIONS = """
+[notifications]
+emergency_group = ["qa.lead@plant.example"]
+channel = "log"
+"""
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+def _major_path(walk: Walk, number: str) -> None:
+    """The emergency path of a major complaint: each stage first refused by name, then done."""
+    # the containment recorded on the ordinary path counts for the major record too
+    err = walk.refused("major", "close", number,
+                       names=("no emergency meeting decisions",
+                              "written acceptance is not attached"))  # fmt: skip
+    assert "containment" not in err
+    walk.ok("major", "meeting", number, "--attendee", "zhao.qa", "--decision",
+            "zhao.qa:recall lot L2511")  # fmt: skip
+    walk.refused("major", "close", number, names=("written acceptance is not attached",))
+    letter = walk.tmp_path / "acceptance.txt"
+    letter.write_text("we accept", encoding="utf-8")
+    walk.refused("major", "accept", number, str(letter), names=("PDF",))
+    scan = walk.tmp_path / "acceptance.png"
+    scan.write_bytes(PNG)
+    walk.ok("major", "accept", number, str(scan))
+    walk.ok("major", "close", number)
+
+
 def _answers(tmp_path: Path) -> Path:
     """Every appearance item of the outgoing checklist answered with its passing answer."""
     path = tmp_path / "answers.toml"
@@ -67,26 +94,35 @@ def _answers(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("channel", "severity"), [("phone", "general"), ("on-site", "severe")])
+@pytest.mark.parametrize(
+    ("channel", "severity", "symptom"),
+    [("phone", "general", "no_power_on"), ("on-site", "severe", "no_power_on"),
+     ("hotline", "severe", "leakage")],
+)  # fmt: skip
 def test_a_complaint_walks_through_the_station_from_intake_to_closure(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], channel: str, severity: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], channel: str, severity: str, symptom: str
 ) -> None:
     walk = Walk(tmp_path, capsys)
+    is_major = symptom == "leakage"  # a leakage complaint also takes the major-complaint path
+    if is_major:
+        walk.station.write_text(walk.station.read_text(encoding="utf-8") + NOTIFICATIONS)
     # --- intake ----------------------------------------------------------------------------
     walk.refused(
         "complaint", "new", "--customer", "ACME", "--model", "PB-1S2P-18650-5200",
-        "--shipped", "100", "--defect", "2", "--symptom", "no_power_on",
+        "--shipped", "100", "--defect", "2", "--symptom", symptom,
         "--severity", severity, "--received-by", "li.na", "--channel", "pigeon",
         names=("channel",),
     )  # fmt: skip
-    number = walk.ok(
+    number, *alert = walk.ok(
         "complaint", "new", "--customer", "ACME", "--model", "PB-1S2P-18650-5200",
-        "--shipped", "100", "--defect", "2", "--symptom", "no_power_on",
+        "--shipped", "100", "--defect", "2", "--symptom", symptom,
         "--severity", severity, "--received-by", "li.na", "--channel", channel,
         "--type", "product", "--fault-stage", "customer_line",
         "--customer-tests", "OCV on the line tester", "--replacement-needed",
         "--samples-returned",
-    ).splitlines()[0].strip()  # fmt: skip
+    ).splitlines()  # fmt: skip
+    number = number.strip()
+    assert bool(alert) == is_major and (not alert or "major complaint (leakage)" in alert[0])
     sessions = walk.store()
     with sessions.begin() as session:
         complaint = get_complaint(session, number)
@@ -164,6 +200,17 @@ def test_a_complaint_walks_through_the_station_from_intake_to_closure(
     walk.refused("claim", "confirm", "1", "--by", RSM, names=("sales_general_manager",))
     walk.ok("claim", "confirm", "1", "--by", SGM)
     walk.ok("claim", "settle", "1", "--reference", "DN-2026-0088")
+    # the second claim above RMB 25,000: its approver tries the confirmation too
+    walk.ok("claim", "new", number, "--amount", "26000.00", "--basis", "line stop",
+            "--way", "credit_to_zero", "--case-file", str(case))  # fmt: skip
+    walk.ok("claim", "approve", "2", "--by", RSM)
+    walk.refused("claim", "confirm", "2", "--by", RSM,
+                 names=(f"{RSM} approved claim 2", "different user",
+                        "sales_general_manager"))  # fmt: skip
+    walk.refused("claim", "settle", "2", "--reference", "DN-3",
+                 names=("sales general manager's confirmation",))  # fmt: skip
+    walk.ok("claim", "reject", "2", "--reason", "one sign-off only; resubmit")
+    assert "claim 2 RMB 26000.00 credit_to_zero: rejected" in walk.ok("claim", "list", number)
 
     # --- rework with outgoing inspection; the other unit scrapped -----------------------------
     with sessions.begin() as session:
@@ -192,6 +239,9 @@ def test_a_complaint_walks_through_the_station_from_intake_to_closure(
                "unit SN-A is reworked", "unit SN-B is dispositioned"),
     )  # fmt: skip
     assert "claim" not in err
+    assert ("major complaint: " in err) == is_major
+    if is_major:
+        _major_path(walk, number)
     walk.ok("unit", "move", number, "SN-A", "ship", "--reason", "to the customer")
     walk.ok("unit", "move", number, "SN-B", "scrap", "--reason", "cells swollen")
     walk.ok("containment", "release", "1", "--note", "re-inspected, 4 scrapped",

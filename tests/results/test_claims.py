@@ -110,7 +110,7 @@ def test_the_same_user_cannot_approve_and_confirm(sessions: sessionmaker[Session
         user.role = Role.SALES_GENERAL_MANAGER.value
     with sessions() as session:
         before = counts(session)
-    with pytest.raises(InvalidTransition, match="different user"), sessions.begin() as session:
+    with pytest.raises(ValidationError, match="different user"), sessions.begin() as session:
         confirm_claim(session, claim_id, actor=RSM)
     with sessions() as session:
         assert counts(session) == before

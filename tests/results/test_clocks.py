@@ -23,6 +23,7 @@ from results.clock_records import (
     start_pause,
 )
 from results.clocks import Clock, complaint_clocks, due
+from results.containment import Area, record_check
 from results.errors import ValidationError
 from results.models import AuditEvent
 from results.workflow import transition
@@ -71,6 +72,14 @@ def _pause(
             end_pause(session, complaint_id, ended_at=end, actor="qa")
 
 
+def _sales_feedback(sessions: sessionmaker[Session], complaint_id: int) -> None:
+    """Sales' feedback reaches QA on Tue 3 Mar 10:00, the day before the holiday."""
+    with sessions.begin() as session:
+        record_clock_event(
+            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
+        )
+
+
 def test_without_pauses_the_working_day_clock_is_the_calendars() -> None:
     cal = Calendar({date(2026, 3, 4): False, date(2026, 3, 7): True, date(2026, 5, 1): False})
     rng = random.Random(14)
@@ -85,10 +94,7 @@ def test_qa_reaction_skips_the_holiday_uses_the_make_up_day_and_stops_for_a_told
 ) -> None:
     _calendar(sessions)
     complaint_id, _n, _u = register(sessions)
-    with sessions.begin() as session:
-        record_clock_event(
-            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
-        )
+    _sales_feedback(sessions, complaint_id)  # Tue 3 Mar 10:00
     # Tue 10:00 + 2 WD, Wed holiday: Thu (1), Fri (2) -> Fri 6 Mar 10:00.
     assert _clocks(sessions, complaint_id)["qa_reaction"].due_at == local(2026, 3, 6, 10)
     # A pause Thu 14:00 - Fri 14:00 (one working day, told): the rest runs into Saturday's make-up
@@ -104,10 +110,7 @@ def test_qa_reaction_skips_the_holiday_uses_the_make_up_day_and_stops_for_a_told
 def test_a_pause_nobody_was_told_about_stops_nothing(sessions: sessionmaker[Session]) -> None:
     _calendar(sessions)
     complaint_id, _n, _u = register(sessions)
-    with sessions.begin() as session:
-        record_clock_event(
-            session, complaint_id, "sales_feedback_received", local(2026, 3, 3, 10), actor="sales"
-        )
+    _sales_feedback(sessions, complaint_id)  # Tue 3 Mar 10:00
     _pause(sessions, complaint_id, local(2026, 3, 5, 14), local(2026, 3, 6, 14), informed=False)
     assert _clocks(sessions, complaint_id)["qa_reaction"].due_at == local(2026, 3, 6, 10)
 
@@ -257,3 +260,96 @@ def test_pauses_are_audited_and_written_as_sentences(sessions: sessionmaker[Sess
     assert "2026-03-03 09:00 至 2026-03-04 17:00" in zh[0] and "不计入时限" in zh[0]
     assert "时限照常计算" in zh[1]
     assert {e.action for e in events} >= {"clock.pause_started", "clock.pause_ended"}
+
+
+def _check_areas(sessions: sessionmaker[Session], complaint_id: int, at: datetime) -> None:
+    with sessions.begin() as session:
+        for area in Area:
+            record_check(
+                session, complaint_id, area=area, qty_checked=10, qty_bad=0, actor="qa", at=at
+            )
+
+
+def test_containment_check_within_4_h_of_the_handling_report(
+    sessions: sessionmaker[Session],
+) -> None:
+    _calendar(sessions)
+    complaint_id, _n, _u = register(sessions)  # received Mon 2 Mar 09:30
+    assert _clocks(sessions, complaint_id)["containment_check"].state(T0) == "not_started"
+    # The handling report on Tue 3 Mar 22:00: 4 clock hours -> Wed 4 Mar 02:00 (the holiday
+    # changes nothing), and a told pause does not stop the manual's clock.
+    with sessions.begin() as session:
+        transition(session, complaint_id, "handling_reported", actor="qa", at=local(2026, 3, 3, 22))
+    _pause(sessions, complaint_id, local(2026, 3, 3, 23), local(2026, 3, 4, 8))
+    clock = _clocks(sessions, complaint_id)["containment_check"]
+    assert clock.due_at == local(2026, 3, 4, 2)
+    assert clock.state(local(2026, 3, 4, 1, 59)) == "running"
+    assert clock.state(local(2026, 3, 4, 2, 1)) == "overdue"
+    # Two of three areas checked in time is not the check: still overdue after the due time.
+    with sessions.begin() as session:
+        for area in (Area.FINISHED_STOCK, Area.WORK_IN_PROGRESS):
+            record_check(
+                session,
+                complaint_id,
+                area=area,
+                qty_checked=10,
+                qty_bad=0,
+                actor="qa",
+                at=local(2026, 3, 4, 1),
+            )
+    assert _clocks(sessions, complaint_id)["containment_check"].state(local(2026, 3, 4, 3)) == (
+        "overdue"
+    )
+    _check_areas(sessions, complaint_id, local(2026, 3, 4, 3))  # the last area 1 h late
+    clock = _clocks(sessions, complaint_id)["containment_check"]
+    assert (clock.done_at, clock.state(local(2026, 3, 5))) == (local(2026, 3, 4, 3), "missed")
+
+
+def test_containment_check_met_and_the_24_h_containment_from_the_records(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id, _n, _u = register(sessions)  # received Mon 2 Mar 09:30
+    with sessions.begin() as session:
+        transition(session, complaint_id, "handling_reported", actor="qa", at=local(2026, 3, 2, 11))
+    _check_areas(sessions, complaint_id, local(2026, 3, 2, 14))
+    with sessions() as session:  # the recorded containment, not an injected time
+        clocks = {c.name: c for c in complaint_clocks(session, complaint_id)}
+    assert clocks["containment_check"].state(T0) == "met"
+    assert clocks["containment"].done_at == local(2026, 3, 2, 14)
+    assert clocks["containment"].state(T0) == "met"
+
+
+def test_qa_tells_sales_within_2_working_days_when_more_is_needed(
+    sessions: sessionmaker[Session],
+) -> None:
+    _calendar(sessions)
+    complaint_id, _n, _u = register(sessions)
+    _sales_feedback(sessions, complaint_id)  # Tue 3 Mar 10:00
+    # No request for more information: the rule does not apply, no clock.
+    assert "more_info_request" not in _clocks(sessions, complaint_id)
+    # A told pause Thu 14:00 - Fri 14:00; Tue 10:00 + 2 WD: Tue 14 h, Wed holiday, Thu 14 h,
+    # pause, Fri 10 h, Sat make-up 10 h -> Sat 7 Mar 10:00. QA asks on Sat 09:00: met.
+    _pause(sessions, complaint_id, local(2026, 3, 5, 14), local(2026, 3, 6, 14))
+    with sessions.begin() as session:
+        record_clock_event(
+            session, complaint_id, "qa_asked_for_more_info", local(2026, 3, 7, 9), actor="qa"
+        )
+    clock = _clocks(sessions, complaint_id)["more_info_request"]
+    assert (clock.started_at, clock.due_at) == (local(2026, 3, 3, 10), local(2026, 3, 7, 10))
+    assert (clock.done_at, clock.state(T0)) == (local(2026, 3, 7, 9), "met")
+
+
+def test_more_info_request_after_2_working_days_is_missed(sessions: sessionmaker[Session]) -> None:
+    _calendar(sessions)
+    complaint_id, _n, _u = register(sessions)
+    with sessions.begin() as session:
+        # Without sales' feedback the clock starts at the handling report: Mon 13:00 + 2 WD:
+        # Tue (1), Wed holiday, Thu (2) -> Thu 5 Mar 13:00; an untold pause stops nothing.
+        transition(session, complaint_id, "handling_reported", actor="qa", at=local(2026, 3, 2, 13))
+        record_clock_event(
+            session, complaint_id, "qa_asked_for_more_info", local(2026, 3, 5, 14), actor="qa"
+        )
+    _pause(sessions, complaint_id, local(2026, 3, 3, 9), local(2026, 3, 3, 17), informed=False)
+    clock = _clocks(sessions, complaint_id)["more_info_request"]
+    assert clock.due_at == local(2026, 3, 5, 13)
+    assert clock.state(T0) == "missed"

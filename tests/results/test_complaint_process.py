@@ -304,7 +304,10 @@ def test_a_complaint_walks_from_intake_to_closure(
     refused(
         sessions,
         lambda s: confirm_claim(s, lone, actor=RSM),
+        f"{RSM} approved claim {lone}",
+        "different user",
         "sales_general_manager",
+        error=ValidationError,
     )
     refused(
         sessions,

@@ -1,4 +1,4 @@
-"""8D storage: validation of cited evidence, audit, round trip, rendering in the report."""
+"""8D validation of cited evidence, and a versioned 8D's round trip, audit and rendering."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pytest
 from reports_store import T0, new_complaint, record_unit
 from sqlalchemy.orm import Session, sessionmaker
 
-from results import audit
-from results.errors import ValidationError
+from results import audit, eightd_versions
+from results.eightd_form import EightDForm, parse_form
+from results.errors import NotFound, ValidationError
 from results.reports import approval
-from results.reports.eightd import load_eightd, save_eightd
+from results.reports.eightd import validate_eightd
 from results.reports.model import (
     ActionItem,
     Closure,
@@ -22,6 +23,7 @@ from results.reports.model import (
     ProblemDescription,
     RootCause,
     TeamMember,
+    to_plain,
 )
 
 
@@ -56,22 +58,31 @@ def _record(run_id: int) -> EightD:
     )
 
 
-def test_save_load_round_trip_audited_and_rendered(sessions: sessionmaker[Session]) -> None:
+def _form(record: EightD) -> EightDForm:
+    """The author's form that holds ``record`` (what the CLI and the API read)."""
+    return parse_form(to_plain(record))
+
+
+def test_versioned_round_trip_audited_and_rendered(sessions: sessionmaker[Session]) -> None:
     complaint_id, _ = new_complaint(sessions)
     run_id = record_unit(sessions, complaint_id, "SN-1")
     record = _record(run_id)
     with sessions.begin() as session:
-        assert load_eightd(session, complaint_id) is None
-        save_eightd(session, complaint_id, record, actor="王芳", now=T0)
+        with pytest.raises(NotFound):
+            eightd_versions.view(session, complaint_id)
+        eightd_versions.draft(session, complaint_id, _form(record), actor="王芳", now=T0)
     changed = dataclasses.replace(record, closure=Closure())
     with sessions.begin() as session:
-        save_eightd(session, complaint_id, changed, actor="王芳", reason="reopened", now=T0)
+        eightd_versions.edit(
+            session, complaint_id, _form(changed), actor="王芳", reason="reopened", now=T0
+        )
     with sessions() as session:
-        assert load_eightd(session, complaint_id) == changed
+        assert eightd_versions.view(session, complaint_id).content == changed
+        assert eightd_versions.for_report(session, complaint_id) == (changed, True)
         events = audit.history(session, "eightd", complaint_id)
-        assert [e.action for e in events] == ["eightd.saved", "eightd.saved"]
-        assert events[0].before_json is None and events[1].reason == "reopened"
-        assert '"revision":1' in (events[1].before_json or "")
+        assert [e.action for e in events] == ["eightd.drafted", "eightd.edited"]
+        assert events[1].reason == "reopened"
+        assert '"version":1' in (events[1].before_json or "")
     with sessions.begin() as session:
         report = approval.create_report(session, complaint_id, locale="zh_CN", actor="li", now=T0)
         html = approval.render(session, report.id, "html").decode()
@@ -99,7 +110,7 @@ def test_citations_must_exist_in_the_complaint(
     ref = EvidenceRef(ref.kind, ref.ref.format(run=run_id))
     cause = RootCause("occurrence", "x", "verified", evidence=(ref,))
     with sessions.begin() as session, pytest.raises(ValidationError, match=message):
-        save_eightd(session, complaint_id, EightD(causes=(cause,)), actor="王芳")
+        validate_eightd(session, complaint_id, EightD(causes=(cause,)))
 
 
 def test_run_of_another_complaint_is_refused(sessions: sessionmaker[Session]) -> None:
@@ -108,7 +119,7 @@ def test_run_of_another_complaint_is_refused(sessions: sessionmaker[Session]) ->
     other_run = record_unit(sessions, second, "SN-9")
     cause = RootCause("occurrence", "x", "verified", evidence=(EvidenceRef("run", str(other_run)),))
     with sessions.begin() as session, pytest.raises(ValidationError, match="not a run"):
-        save_eightd(session, first, EightD(causes=(cause,)), actor="王芳")
+        validate_eightd(session, first, EightD(causes=(cause,)))
 
 
 def test_structural_rules(sessions: sessionmaker[Session]) -> None:
@@ -122,7 +133,7 @@ def test_structural_rules(sessions: sessionmaker[Session]) -> None:
     ]
     for record in bad:
         with sessions.begin() as session, pytest.raises(ValidationError):
-            save_eightd(session, complaint_id, record, actor="王芳")
+            validate_eightd(session, complaint_id, record)
 
 
 def test_problem_description_from_complaint() -> None:

@@ -3,6 +3,7 @@ report shows the signed (else the draft, marked) 8D; migration 0012 carries old 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from results import audit
 from results.db import make_engine, session_factory
 from results.eightd_form import EightDForm
-from results.eightd_models import EightDSignature, EightDVersion
+from results.eightd_models import EightDRecord, EightDSignature, EightDVersion
 from results.eightd_prefill import ContainmentLine, prefill
 from results.eightd_versions import EightDStateError, amend, draft, edit, for_report, sign, view
 from results.errors import ValidationError
 from results.migrations import downgrade, upgrade
 from results.reports import approval
-from results.reports.eightd import save_eightd
-from results.reports.model import EightD, ProblemDescription
+from results.reports.model import EightD, ProblemDescription, to_plain
 
 
 def _form(run_id: int, what: str = "不开机") -> EightDForm:
@@ -200,6 +200,33 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def _legacy_row(session: Session, complaint_id: int, record: EightD) -> None:
+    """An 8D as the save before versions wrote it (one ``eightd_record`` row); nothing in the
+    product writes that table any more, so the test writes the row itself."""
+    content = json.dumps(to_plain(record), sort_keys=True, ensure_ascii=False)
+    session.add(
+        EightDRecord(
+            complaint_id=complaint_id,
+            content_json=content,
+            revision=1,
+            updated_at=T0,
+            updated_by="王芳",
+        )
+    )
+
+
+def test_a_legacy_8d_with_no_version_is_read_through_the_versions_api(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id, _ = new_complaint(sessions)
+    old = EightD(problem=ProblemDescription(what="旧 8D", how_many="3/100"))
+    with sessions.begin() as session:
+        assert for_report(session, complaint_id) == (None, False)
+        _legacy_row(session, complaint_id, old)
+    with sessions() as session:
+        assert for_report(session, complaint_id) == (old, False)
+
+
 def test_migration_0012_turns_old_records_into_version_1(fresh_url: str) -> None:
     upgrade(fresh_url)
     engine = make_engine(fresh_url)
@@ -208,7 +235,7 @@ def test_migration_0012_turns_old_records_into_version_1(fresh_url: str) -> None
         complaint_id, _ = new_complaint(sessions)
         old = EightD(problem=ProblemDescription(what="旧 8D", how_many="3/100"))
         with sessions.begin() as session:
-            save_eightd(session, complaint_id, old, actor="王芳", now=T0)
+            _legacy_row(session, complaint_id, old)
         engine.dispose()
         downgrade(fresh_url, "0011")
         upgrade(fresh_url)

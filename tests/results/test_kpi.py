@@ -19,6 +19,8 @@ from results.models import Complaint
 HOLIDAYS = {date(2026, 1, 1), date(2026, 2, 16), date(2026, 2, 17), date(2026, 5, 1)}
 MAKE_UP = {date(2026, 2, 14), date(2026, 5, 9)}
 NOW = datetime(2027, 1, 10, tzinfo=UTC)
+TYPES = [None, "product", "transport", "packing", "shipping", "service"]
+NON_PRODUCT = {"transport", "packing", "shipping", "service"}
 
 
 def _later(
@@ -46,6 +48,7 @@ def _year(rng: random.Random, n: int = 2000) -> list[dict[str, object]]:
                 f"CC-2026-{i:05d}",
                 received,
                 severity=rng.choice(["severe", "general", "occasional"]),
+                complaint_type=rng.choice(TYPES),
                 registered_at=registered,
                 decided_at=decided,
                 closed_at=closed,
@@ -56,7 +59,12 @@ def _year(rng: random.Random, n: int = 2000) -> list[dict[str, object]]:
 
 
 def _independent(
-    rows: list[dict[str, object]], cal: Calendar, first: date, last: date, severity: str | None
+    rows: list[dict[str, object]],
+    cal: Calendar,
+    first: date,
+    last: date,
+    severity: str | None,
+    kind: str | None = None,
 ) -> dict[tuple[str, str], tuple[int, int, list[str]]]:
     met: dict[tuple[str, str], int] = defaultdict(int)
     missed: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -74,6 +82,8 @@ def _independent(
             continue
         if severity is not None and row["severity"] != severity:
             continue
+        if kind is not None and (row["complaint_type"] in NON_PRODUCT) != (kind == "non-product"):
+            continue
         for target in TARGETS:
             due = cal.add_working_days(received, target.working_days)
             done = row[done_of[target.name]]
@@ -88,14 +98,17 @@ def _independent(
 
 
 @pytest.mark.parametrize(
-    ("first", "last", "severity"),
+    ("first", "last", "severity", "kind"),
     [
-        (date(2026, 1, 1), date(2026, 12, 31), None),
-        (date(2026, 2, 10), date(2026, 5, 20), "severe"),
+        (date(2026, 1, 1), date(2026, 12, 31), None, None),
+        (date(2026, 2, 10), date(2026, 5, 20), "severe", None),
+        (date(2026, 1, 1), date(2026, 12, 31), None, "product"),
+        (date(2026, 1, 1), date(2026, 12, 31), None, "non-product"),
+        (date(2026, 3, 1), date(2026, 9, 30), "general", "non-product"),
     ],
 )
 def test_kpi_matches_an_independent_count(
-    sessions: sessionmaker[Session], first: date, last: date, severity: str | None
+    sessions: sessionmaker[Session], first: date, last: date, severity: str | None, kind: str | None
 ) -> None:
     rows = _year(random.Random(2026))
     with sessions.begin() as session:
@@ -105,9 +118,9 @@ def test_kpi_matches_an_independent_count(
             set_calendar_day(session, day, True, actor="admin")
         session.execute(insert(Complaint), rows)
     cal = Calendar(dict.fromkeys(HOLIDAYS, False) | dict.fromkeys(MAKE_UP, True))
-    expected = _independent(rows, cal, first, last, severity)
+    expected = _independent(rows, cal, first, last, severity, kind)
     with sessions() as session:
-        found = kpi(session, first, last, complaint_class=severity, now=NOW)
+        found = kpi(session, first, last, complaint_class=severity, complaint_type=kind, now=NOW)
     got = {
         (k.complaint_class, t.name): (t.met, t.missed, t.missed_numbers)
         for k in found
@@ -116,13 +129,15 @@ def test_kpi_matches_an_independent_count(
     assert got == expected
     assert sum(m + x for (_c, name), (m, x, _n) in got.items() if name == "closed") > 100
     classes = {k.complaint_class for k in found}
-    assert classes == ({"severe"} if severity else {"severe", "general", "occasional"})
+    assert classes == ({severity} if severity else {"severe", "general", "occasional"})
 
 
 def test_kpi_bad_input(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         with pytest.raises(ValidationError, match="class: unknown class 'gold'"):
             kpi(session, date(2026, 1, 1), date(2026, 2, 1), complaint_class="gold")
+        with pytest.raises(ValidationError, match=r"type: unknown value 'goods'.*non-product"):
+            kpi(session, date(2026, 1, 1), date(2026, 2, 1), complaint_type="goods")
         with pytest.raises(ValidationError, match="to:"):
             kpi(session, date(2026, 2, 1), date(2026, 1, 1))
         with pytest.raises(ValidationError, match="too long"):

@@ -4,7 +4,7 @@ disposition, its findings, and its test results; "passed" only where every test 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +28,12 @@ from results.phrase_rules import find_phrases
 from results.recorder import DatabaseRecorder
 from results.reply_findings import UnitResult
 from results.reply_rules import ApprovedTerms, check_text
+from results.reports import document as node
+from results.reports.consistency import html_text
+from results.reports.html import document_html
 from results.reports.labels import catalogue
+from results.reports.pdf import document_pdf, pdf_text
+from results.reports.text import block_lines
 
 FOLLOW_UP = date(2026, 12, 1)
 LANGUAGES = ("en", "zh_CN")
@@ -300,3 +305,29 @@ def test_the_latest_run_of_a_procedure_counts_and_an_interrupted_one_is_not_comp
     line = _line(letter, "U-CUT")
     assert m["tests.stopped"] in line and "passed" not in line
     assert m["summary.all_passed"] not in letter
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_letters_findings_are_one_document_section_every_back_end_shows(language: str) -> None:
+    """The findings are composed once as document nodes: the letter's lines are that section
+    as plain text, and the HTML and PDF back ends show every sentence of it."""
+    units = (
+        UnitResult("U-1", "pass"),
+        UnitResult("U-2", "fail", findings=("cell_imbalance",), failed=("delta_v",)),
+    )
+    facts = replies.ReplyFacts("C-1", "ACME", "P1", "no_power", 2, 100, units, (), FOLLOW_UP)
+    section = replies.findings_section(facts, language)
+    lines = block_lines(section)
+    letter = replies.draft(facts, language)
+    assert "\n".join(lines) in letter
+    items = [b for b in section.children if isinstance(b, node.Items)]
+    assert len(items) == 1 and len(items[0].items) == 2  # one item per outcome group
+    assert list(items[0].items) == replies.unit_lines(facts, language)
+    assert [line for line in lines if line.startswith("- ")] == [f"- {i}" for i in items[0].items]
+    doc = node.Document("reply", language, (), (section,))
+    page = html_text(document_html(doc))
+    pdf = pdf_text(document_pdf(doc, catalogue(language), page_label="", date=datetime(2026, 1, 1)))
+    sentences = [*items[0].items, *(line for line in lines if not line.startswith("- "))]
+    squeezed = re.sub(r"\s+", "", pdf)
+    assert [s for s in sentences if s not in page] == []
+    assert [s for s in sentences if re.sub(r"\s+", "", s) not in squeezed] == []

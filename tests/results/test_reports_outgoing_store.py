@@ -99,7 +99,8 @@ def record(
     return recorder.run_id
 
 
-def test_the_latest_valid_outgoing_run_is_reported(sessions: sessionmaker[Session]) -> None:
+def reworked_unit(sessions: sessionmaker[Session]) -> tuple[int, str, int, str]:
+    """(complaint id, number, unit id, unit status) of a new complaint with unit SN1."""
     complaint_id, number = new_complaint(sessions)
     with sessions.begin() as session:
         unit = add_returned_unit(
@@ -111,8 +112,11 @@ def test_the_latest_valid_outgoing_run_is_reported(sessions: sessionmaker[Sessio
             lot="L1",
             product_model=SPEC.model,
         )
-        unit_id = unit.id
-        status = unit.status
+        return complaint_id, number, unit.id, unit.status
+
+
+def test_the_latest_valid_outgoing_run_is_reported(sessions: sessionmaker[Session]) -> None:
+    complaint_id, number, unit_id, status = reworked_unit(sessions)
     with sessions() as session:
         with pytest.raises(NoOutgoingRun, match="packbench run outgoing_inspection"):
             assemble_outgoing(session, complaint_id, "SN1", locale="en", issued_at=NOW)

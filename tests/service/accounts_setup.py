@@ -1,5 +1,5 @@
-"""The named users (kept with the benchmarks, which must run without the test suite)."""
+"""The named users and the page login (kept with the benchmarks, which run without the tests)."""
 
-from benchmarks.service_accounts import USERS, make_users
+from benchmarks.service_accounts import LOGIN_CSRF, USERS, login, make_users
 
-__all__ = ["USERS", "make_users"]
+__all__ = ["LOGIN_CSRF", "USERS", "login", "make_users"]

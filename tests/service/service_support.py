@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accounts_setup import login
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, text
 
@@ -43,3 +44,8 @@ class Service:
 
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def login(self, user: str) -> str:
+        """Log ``user`` in through the login form, as a browser does; returns the CSRF token of
+        the new session's forms."""
+        return login(self.client, user, self.tokens[user])

@@ -140,8 +140,9 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-def _login(page, base: str, token: str) -> None:  # type: ignore[no-untyped-def]
+def _login(page, base: str, user: str, token: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/login")
+    page.fill("#user", user)
     page.fill("#token", token)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
@@ -158,7 +159,7 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
 
     tech = browser.new_context()
     page = tech.new_page()
-    _login(page, live, service.tokens["wang.wei"])
+    _login(page, live, "wang.wei", service.tokens["wang.wei"])
     row = page.locator(f"tr[data-number='{number}']")
     assert "overdue" in (row.get_attribute("class") or "")
     page.screenshot(path=shots / "01-complaints.png", full_page=True)
@@ -167,7 +168,8 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
     assert page.locator(".plots img").count() >= 1
     for f in (csv_file, photo):
         page.set_input_files("input[name=file]", str(f))
-        page.click("#upload button[type=submit]")
+        page.click("#upload button[type=submit]")  # sent by the page's script (progress)
+        page.wait_for_selector(f"tr.attachment a:text-is('{f.name}')")
         page.wait_for_selector(".flash")
     assert page.locator("tr.attachment").count() == 2
     page.click("#create-report")
@@ -181,7 +183,7 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
 
     qa = browser.new_context()
     page = qa.new_page()
-    _login(page, live, service.tokens["zhao.min"])
+    _login(page, live, "zhao.min", service.tokens["zhao.min"])
     page.goto(f"{live}/complaints/{number}?lang=zh_CN")
     assert "客诉" in page.content()
     page.click("button.approve")
@@ -210,7 +212,7 @@ def test_qa_flow_in_chromium(service: Service, live: str, browser, tmp_path: Pat
 
     admin = browser.new_context()
     page = admin.new_page()
-    _login(page, live, service.tokens["admin"])
+    _login(page, live, "admin", service.tokens["admin"])
     page.click("#nav-admin")
     page.wait_for_selector("#user-table")
     page.fill("#add-user input[name=name]", "bench-9")
@@ -254,7 +256,7 @@ def test_major_complaint_and_reply_in_chromium(  # type: ignore[no-untyped-def]
 
     qa = browser.new_context(accept_downloads=True)
     page = qa.new_page()
-    _login(page, live, service.tokens["zhao.min"])
+    _login(page, live, "zhao.min", service.tokens["zhao.min"])
     page.goto(f"{live}/complaints/{number}")
     page.click("#escalate button")
     page.wait_for_selector("#major-clock")

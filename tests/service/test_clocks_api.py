@@ -62,3 +62,9 @@ def test_class_pause_clocks_and_kpi(service: Service) -> None:
     assert [c["class"] for c in r.json()["classes"]] == ["severe"]
     r = service.client.get(f"/api/kpi?from={day}&to={day}&class=gold", headers=viewer)
     assert r.status_code == 422
+    for kind, classes in (("product", ["severe"]), ("non-product", [])):
+        r = service.client.get(f"/api/kpi?from={day}&to={day}&type={kind}", headers=viewer)
+        assert r.status_code == 200, r.text
+        assert (r.json()["type"], [c["class"] for c in r.json()["classes"]]) == (kind, classes)
+    r = service.client.get(f"/api/kpi?from={day}&to={day}&type=goods", headers=viewer)
+    assert r.status_code == 422 and "non-product" in r.json()["detail"]

@@ -108,7 +108,9 @@ def test_containment_claims_and_closure_over_the_api(service: Service) -> None:
     assert r.status_code == 200 and r.json()["status"] == "approved"
     before = _events(service)
     same = service.client.post(f"/api/claims/{claim_id}/confirm", headers=service.auth("zhou.rsm"))
-    assert same.status_code == 422 and "sales_general_manager" in same.json()["detail"]
+    assert same.status_code == 422, same.text
+    assert f"zhou.rsm approved claim {claim_id}" in same.json()["detail"]
+    assert "a different user with role 'sales_general_manager'" in same.json()["detail"]
     assert _events(service) == before
     r = service.client.post(f"/api/claims/{claim_id}/confirm", headers=service.auth("wu.sgm"))
     assert r.status_code == 200 and r.json()["confirmed_by"] == "wu.sgm"
@@ -160,3 +162,32 @@ def test_containment_claims_and_closure_over_the_api(service: Service) -> None:
         approve(session, report.id, signer="qian.li", printed_name="Qian Li")
     r = service.client.post(f"/api/complaints/{number}/close", json={}, headers=qa)
     assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["blockers"] == []
+
+
+def test_containment_clocks_show_overdue_then_missed(service: Service) -> None:
+    number = _complaint(service)  # received at T0, long past: the 24 h containment is overdue
+    viewer = service.auth("viewer")
+    shown = service.client.get(f"/api/complaints/{number}/containment", headers=viewer).json()
+    states = {c["name"]: c["state"] for c in shown["clocks"]}
+    assert states == {"containment_check": "not_started", "containment": "overdue"}
+    assert shown["overdue"] == ["containment"]
+    r = service.client.post(
+        f"/api/complaints/{number}/transition",
+        json={"target": "handling_reported"},
+        headers=service.auth("zhao.min"),
+    )
+    assert r.status_code == 200, r.text
+    shown = service.client.get(f"/api/complaints/{number}/containment", headers=viewer).json()
+    assert {c["name"]: c["state"] for c in shown["clocks"]}["containment_check"] == "running"
+    for area in ("finished_stock", "work_in_progress", "incoming_material"):
+        r = service.client.post(
+            f"/api/complaints/{number}/containment/checks",
+            json={"area": area, "qty_checked": 10, "qty_bad": 0},
+            headers=service.auth("wang.wei"),
+        )
+        assert r.status_code == 201, r.text
+    states = {c["name"]: c["state"] for c in r.json()["clocks"]}
+    assert states == {"containment_check": "met", "containment": "missed"}
+    assert r.json()["overdue"] == []
+    clocks = service.client.get(f"/api/complaints/{number}/clocks", headers=viewer).json()
+    assert {c["name"]: c["state"] for c in clocks["clocks"]}["containment"] == "missed"

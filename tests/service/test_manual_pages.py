@@ -9,12 +9,9 @@ from documents import T0, complaint_payload, png_bytes, run_document
 from service_support import Service
 from test_major_api import PDF_LETTER
 
-from service.auth import SESSION_COOKIE, csrf_token
-
 
 def _login(svc: Service, user: str) -> str:
-    svc.client.cookies.set(SESSION_COOKIE, svc.tokens[user])
-    return csrf_token(svc.tokens[user])
+    return svc.login(user)
 
 
 def _appearance_document(unit_id: int, number: str, photo: bytes) -> dict[str, object]:

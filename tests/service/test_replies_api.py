@@ -10,7 +10,6 @@ from service_support import Service
 from results.manual_models import CustomerReply
 from results.notifications import LogChannel
 from results.replies import record_follow_up, send_reply
-from service.auth import SESSION_COOKIE
 
 BAD_ZH = "尊敬的客户：\n很抱歉给您带来不便。这是公司规定，我们没办法。我们将赔偿人民币500元。"
 GOOD_ZH = "尊敬的客户：\n很抱歉给您带来不便。我们已完成分析，并将按期跟进。"
@@ -151,7 +150,7 @@ def test_overdue_follow_ups_are_listed(service: Service) -> None:
         send_reply(session, rid, channel=LogChannel(), address="b@acme.example", actor="zhao.min")
     due = service.client.get("/api/follow-ups/overdue", headers=service.auth("viewer")).json()
     assert due == [{"complaint": number, "reply_id": rid, "due": past.isoformat(), "days_late": 3}]
-    service.client.cookies.set(SESSION_COOKIE, service.tokens["viewer"])
+    service.login("viewer")
     page = service.client.get("/")
     assert f'data-reply="{rid}"' in page.text
     with service.store.sessions.begin() as session:
@@ -176,7 +175,7 @@ def test_a_chinese_reply_is_checked_with_chinese_explanations(service: Service) 
     why = {i["rule"]: i["why"] for i in checked["issues"]}
     assert why["company_policy"].startswith("禁用语") and "手册" in why["company_policy"]
     assert why["unapproved_amount"].startswith("承诺了CNY 500.00")
-    service.client.cookies.set(SESSION_COOKIE, service.tokens["viewer"])
+    service.login("viewer")
     page = service.client.get(f"/complaints/{number}")
     assert page.status_code == 200, page.text
     assert why["company_policy"] in page.text

@@ -8,8 +8,6 @@ from documents import png_bytes
 from service_support import Service
 from test_api import _run
 
-from service.auth import SESSION_COOKIE
-
 
 def test_report_html_from_api_and_page_embeds_the_run_photo(service: Service) -> None:
     c = service.client
@@ -32,7 +30,7 @@ def test_report_html_from_api_and_page_embeds_the_run_photo(service: Service) ->
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert b"/Subtype /Image" in pdf.content or b"/Image" in pdf.content
 
-    c.cookies.set(SESSION_COOKIE, service.tokens["viewer"])
+    service.login("viewer")
     page = c.get(f"/reports/{rid}")
     assert page.status_code == 200 and uri in page.text
 

@@ -1,0 +1,84 @@
+"""``packbench report-version``: the stored, signed report versions from the command line.
+
+These are the very records the service's report page and API work on (``results.reports.
+approval``): a version frozen here shows in the service, one approved in the service is what
+``packbench report`` then writes, and the rules are the same (the author of a version may not
+approve it; an approved version is never changed, only amended with a reason). The signer is the
+station's operator, as for ``packbench 8d sign``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from bench.cli_common import station, station_option
+from bench.cli_eightd import complaint_id_of as _complaint_id
+from bench.errors import EXIT_PASS, InputError
+from bench.runner import open_store_for
+from results.models import Report
+from results.reports.approval import approve, create_report, latest_version
+
+_lang_option = click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en")
+
+
+@click.group("report-version")
+def report_version() -> None:
+    """Stored report versions (the service's report records): create, approve, list."""
+
+
+@report_version.command("create")
+@click.argument("number")
+@_lang_option
+@station_option
+def create_command(number: str, lang: str, station_file: Path | None) -> int:
+    """Freeze NUMBER's report in LANG from the store as a new draft version (author: operator)."""
+    config = station(station_file)
+    with open_store_for(config).begin() as session:
+        report = create_report(
+            session, _complaint_id(session, number), locale=lang, actor=config.operator
+        )
+        click.echo(
+            f"{number} ({lang}): version {report.version} created as a draft, id {report.id}"
+        )
+    return EXIT_PASS
+
+
+@report_version.command("approve")
+@click.argument("number")
+@_lang_option
+@click.option("--name", "printed_name", required=True, help="Approver's printed name.")
+@station_option
+def approve_command(number: str, lang: str, printed_name: str, station_file: Path | None) -> int:
+    """Approve the newest draft version of NUMBER's report in LANG as the station's operator."""
+    config = station(station_file)
+    with open_store_for(config).begin() as session:
+        newest = latest_version(session, _complaint_id(session, number), lang)
+        if newest is None:
+            raise InputError(
+                f"{number} has no {lang} report version to approve; create one first: "
+                f"`packbench report-version create {number} --lang {lang}`"
+            )
+        approve(session, newest.id, signer=config.operator, printed_name=printed_name)
+        click.echo(f"{number} ({lang}): version {newest.version} approved by {printed_name}")
+    return EXIT_PASS
+
+
+@report_version.command("list")
+@click.argument("number")
+@station_option
+def list_command(number: str, station_file: Path | None) -> int:
+    """Every stored version of NUMBER's report: language, version, status, approver."""
+    config = station(station_file)
+    with open_store_for(config)() as session:
+        rows = session.scalars(
+            select(Report)
+            .where(Report.complaint_id == _complaint_id(session, number))
+            .order_by(Report.language, Report.version)
+        )
+        for r in rows:
+            who = f" by {r.approved_by}" if r.approved_by else ""
+            click.echo(f"{r.language:<6} v{r.version:<3} {r.status}{who}  {r.filename}")
+    return EXIT_PASS

@@ -1,0 +1,179 @@
+"""The dashboards page: the complaint product database as charts, each with its table.
+
+Every number comes from one SQL aggregate (``results.reports.analytics``, ``results.dashboards``,
+``results.kpi``) over the same filter as the complaint list, read from the same query string, so
+a dashboard is bookmarkable and a click on "list" shows the complaints behind it. The chart and
+its table are drawn from one list of rows, never computed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from results.calendar import PLANT_TZ
+from results.dashboards import UNTESTED, complaints_per_month, first_pass_by_model
+from results.errors import ValidationError
+from results.kpi import ClassKpi, kpi
+from results.models import Severity
+from results.reports.analytics import UNRESOLVED, Dimension, pareto
+from service.auth import store_of
+from service.bar_charts import Bar, Segment, bar_chart
+from service.i18n import Translator, translator
+from service.pages.complaint_filters import FilterForm, filter_page, parse_filter_form
+from service.pages.render import locale_of, page_user
+
+router = APIRouter(include_in_schema=False)
+PARETO: tuple[tuple[Dimension, str], ...] = (
+    ("symptom", "symptom"),
+    ("root_cause", "root_cause"),
+    ("disposition", "disposition"),
+)
+"""Each Pareto's dimension and the catalogue group of its category names."""
+MISSED_SHOWN = 20
+KPI_DEFAULT_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One chart and its table, built from the same rows."""
+
+    id: str
+    title: str
+    svg: str
+    head: list[str]
+    rows: list[list[Any]]
+
+
+def _label(t: Translator, group: str, code: str) -> str:
+    if code in (UNRESOLVED, UNTESTED):
+        return t(f"dash.{'none' if code == UNRESOLVED else 'untested'}")
+    return t.enum(group, code)
+
+
+def _pareto_panels(session: Session, form: FilterForm, t: Translator) -> list[Panel]:
+    panels = []
+    for dimension, group in PARETO:
+        rows = pareto(session, dimension, form.filters)
+        title = t(f"dash.pareto_{dimension}")
+        bars = [
+            Bar(
+                _label(t, group, r.category),
+                (Segment(t("dash.count"), r.count),),
+                r.cumulative_percent,
+            )
+            for r in rows
+        ]
+        panels.append(
+            Panel(
+                f"pareto-{dimension}",
+                title,
+                bar_chart(f"chart-pareto-{dimension}", title, bars, [t("dash.count")]),
+                [t("dash.category"), t("dash.count"), t("dash.percent"), t("dash.cumulative")],
+                [
+                    [b.label, r.count, r.percent, r.cumulative_percent]
+                    for b, r in zip(bars, rows, strict=True)
+                ],
+            )
+        )
+    return panels
+
+
+def _stacked(
+    panel_id: str,
+    title: str,
+    label_head: str,
+    series: dict[str, str],
+    counts: dict[str, dict[str, int]],
+    t: Translator,
+) -> Panel:
+    """Bars per key (month, model), a segment per series code; the table: a column per series."""
+    bars = [
+        Bar(key, tuple(Segment(series[code], by.get(code, 0)) for code in series))
+        for key, by in counts.items()
+    ]
+    return Panel(
+        panel_id,
+        title,
+        bar_chart(f"chart-{panel_id}", title, bars, list(series.values())),
+        [label_head, *series.values(), t("dash.total")],
+        [[b.label, *(s.value for s in b.segments), b.total] for b in bars],
+    )
+
+
+def _month_panel(session: Session, form: FilterForm, t: Translator) -> Panel:
+    counts: dict[str, dict[str, int]] = {}
+    for m in complaints_per_month(session, form.filters):
+        counts.setdefault(m.month, {})[m.complaint_class] = m.count
+    classes = {s.value: t.enum("severity", s.value) for s in Severity}
+    return _stacked("per-month", t("dash.per_month"), t("dash.month"), classes, counts, t)
+
+
+def _first_pass_panel(session: Session, form: FilterForm, t: Translator) -> Panel:
+    counts: dict[str, dict[str, int]] = {}
+    for p in first_pass_by_model(session, form.filters):
+        counts.setdefault(p.product_model, {})[p.verdict] = p.units
+    seen = sorted({v for by in counts.values() for v in by})
+    order = ["pass", "marginal", "fail", "error", "incomplete", "skipped", UNTESTED]
+    codes = [v for v in order if v in seen] + [v for v in seen if v not in order]
+    series = {code: _label(t, "verdict", code) for code in codes}
+    return _stacked(
+        "first-pass", t("dash.first_pass"), t("complaint.product_model"), series, counts, t
+    )
+
+
+def _kpi_period(form: FilterForm) -> tuple[date, date]:
+    today = datetime.now(UTC).astimezone(PLANT_TZ).date()
+    start = form.values.get("from")
+    end = form.values.get("to")
+    last = date.fromisoformat(end) if end else today
+    first = date.fromisoformat(start) if start else last - timedelta(days=KPI_DEFAULT_DAYS - 1)
+    return first, last
+
+
+def _kpis(session: Session, form: FilterForm) -> tuple[date, date, list[ClassKpi]]:
+    start, end = _kpi_period(form)
+    found = kpi(
+        session, start, end, complaint_class=form.values.get("class"), missed_limit=MISSED_SHOWN
+    )
+    return start, end, found
+
+
+@router.get("/dashboards", response_class=HTMLResponse)
+def dashboards(request: Request) -> HTMLResponse:
+    user, token = page_user(request)
+    form = parse_filter_form(request.query_params)
+    t = translator(locale_of(request))
+    if "sla" in form.values and "sla" not in form.errors:
+        form.errors["sla"] = "filter.error_sla_dashboard"
+    panels: list[Panel] = []
+    kpis: list[ClassKpi] = []
+    period: tuple[date, date] | None = None
+    if not form.errors:
+        try:
+            with store_of(request).sessions() as session:
+                panels = [
+                    *_pareto_panels(session, form, t),
+                    _month_panel(session, form, t),
+                    _first_pass_panel(session, form, t),
+                ]
+                start, end, kpis = _kpis(session, form)
+                period = (start, end)
+        except ValidationError as exc:
+            form.refuse(exc)
+    return filter_page(
+        request,
+        "dashboards.html",
+        form,
+        user,
+        token,
+        panels=panels,
+        kpis=kpis,
+        period=period,
+        missed_shown=MISSED_SHOWN,
+    )
