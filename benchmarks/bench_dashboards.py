@@ -27,17 +27,16 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.bench_service import _postgres_url
+from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
 from results.accounts import create_user, issue_token
 from results.calendar import PLANT_TZ
@@ -254,27 +253,17 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
 
 
 def run() -> list[Result]:
-    server, source = _postgres_url()
+    server, source = server_url()
     if server is None:
         return [Result.not_measured("search page and dashboards on 100,000 complaints", source)]
-    schema = f"pbdash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = f"{server}?options=-csearch_path%3D{schema}"
+    with private_schema(server, "pbdash") as url, tempfile.TemporaryDirectory() as evidence:
         upgrade(url)
         t0 = datetime.now(UTC) - STEP * COMPLAINTS
-        with tempfile.TemporaryDirectory() as evidence:
-            settings = Settings(url, Path(evidence))
-            store = open_store(settings, migrate=False)
-            runs = _fill(store.sessions, t0)
-            store.close()
-            return _measure(settings, runs, t0 + STEP * (COMPLAINTS // 2))
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        settings = Settings(url, Path(evidence))
+        store = open_store(settings, migrate=False)
+        runs = _fill(store.sessions, t0)
+        store.close()
+        return _measure(settings, runs, t0 + STEP * (COMPLAINTS // 2))
 
 
 if __name__ == "__main__":
