@@ -45,7 +45,14 @@ from results.complaint_query import ComplaintFilter
 from results.dashboards import complaints_per_month, first_pass_by_model
 from results.kpi import kpi
 from results.migrations import upgrade
-from results.models import Complaint, ReturnedUnit, Run, RunInvalidation, Severity, Symptom
+from results.models import (
+    COMPLAINT_TABLE,
+    ReturnedUnit,
+    Run,
+    RunInvalidation,
+    Severity,
+    Symptom,
+)
 from results.reports.analytics import pareto
 from service.app import create_app
 from service.auth import SESSION_COOKIE
@@ -160,7 +167,8 @@ def _fill(sessions: sessionmaker[Session], t0: datetime) -> int:
                     }
                 )
     with sessions.begin() as session:
-        for table, rows in ((Complaint, complaints), (ReturnedUnit, units), (Run, runs)):
+        # complaints through their table: the ORM bulk insert would go row by row (models)
+        for table, rows in ((COMPLAINT_TABLE, complaints), (ReturnedUnit, units), (Run, runs)):
             for start in range(0, len(rows), BATCH):
                 session.execute(insert(table), rows[start : start + BATCH])
         session.execute(insert(RunInvalidation), invalid)
