@@ -38,7 +38,6 @@ from results.complaint_form import Channel, ComplaintType, FaultStage, load_form
 from results.complaint_query import (
     SORT_COLUMNS,
     ComplaintFilter,
-    SlaState,
     find_complaints,
     list_row,
 )
@@ -46,6 +45,7 @@ from results.complaints import ComplaintForm, register_complaint
 from results.errors import NotFound, ValidationError
 from results.models import ReturnedUnit
 from results.product_models import check_product_model
+from results.sla import SlaState
 
 _SYMPTOM_HELP = (
     "One of: no_power_on, no_charge_discharge, shuts_off_after_power_on, no_voltage_or_high_ir, "

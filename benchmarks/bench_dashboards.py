@@ -27,17 +27,16 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.bench_service import _postgres_url
+from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
 from results.accounts import create_user, issue_token
 from results.calendar import PLANT_TZ
@@ -46,7 +45,14 @@ from results.complaint_query import ComplaintFilter
 from results.dashboards import complaints_per_month, first_pass_by_model
 from results.kpi import kpi
 from results.migrations import upgrade
-from results.models import Complaint, ReturnedUnit, Run, RunInvalidation, Severity, Symptom
+from results.models import (
+    COMPLAINT_TABLE,
+    ReturnedUnit,
+    Run,
+    RunInvalidation,
+    Severity,
+    Symptom,
+)
 from results.reports.analytics import pareto
 from service.app import create_app
 from service.auth import SESSION_COOKIE
@@ -161,7 +167,8 @@ def _fill(sessions: sessionmaker[Session], t0: datetime) -> int:
                     }
                 )
     with sessions.begin() as session:
-        for table, rows in ((Complaint, complaints), (ReturnedUnit, units), (Run, runs)):
+        # complaints through their table: the ORM bulk insert would go row by row (models)
+        for table, rows in ((COMPLAINT_TABLE, complaints), (ReturnedUnit, units), (Run, runs)):
             for start in range(0, len(rows), BATCH):
                 session.execute(insert(table), rows[start : start + BATCH])
         session.execute(insert(RunInvalidation), invalid)
@@ -254,27 +261,17 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
 
 
 def run() -> list[Result]:
-    server, source = _postgres_url()
+    server, source = server_url()
     if server is None:
         return [Result.not_measured("search page and dashboards on 100,000 complaints", source)]
-    schema = f"pbdash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = f"{server}?options=-csearch_path%3D{schema}"
+    with private_schema(server, "pbdash") as url, tempfile.TemporaryDirectory() as evidence:
         upgrade(url)
         t0 = datetime.now(UTC) - STEP * COMPLAINTS
-        with tempfile.TemporaryDirectory() as evidence:
-            settings = Settings(url, Path(evidence))
-            store = open_store(settings, migrate=False)
-            runs = _fill(store.sessions, t0)
-            store.close()
-            return _measure(settings, runs, t0 + STEP * (COMPLAINTS // 2))
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        settings = Settings(url, Path(evidence))
+        store = open_store(settings, migrate=False)
+        runs = _fill(store.sessions, t0)
+        store.close()
+        return _measure(settings, runs, t0 + STEP * (COMPLAINTS // 2))
 
 
 if __name__ == "__main__":

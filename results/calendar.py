@@ -8,101 +8,54 @@ every edit audited). Days are judged in the plant's time zone; timestamps stay U
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from results import audit
-from results.errors import CalendarError, ValidationError
-from results.models import CalendarDay, Complaint
+from results.models import COMPLAINT_TABLE, CalendarDay, Complaint
 from results.read_model import ComplaintRead
+from results.workdays import (
+    ALL_CLOSED_WORKING_DAYS,
+    CLOSED_WORKING_DAYS,
+    HANDLING_REPORT_HOURS,
+    INVESTIGATED_WORKING_DAYS,
+    LOGGED_WORKING_DAYS,
+    PLANT_TZ,
+    QA_DECISION_WORKING_DAYS,
+    SLA_RULES,
+    Calendar,
+    SlaRule,
+    deadline_values,
+    local_day,
+)
 
-PLANT_TZ = ZoneInfo("Asia/Shanghai")
-HANDLING_REPORT_HOURS = 4
-QA_DECISION_WORKING_DAYS = 3
-LOGGED_WORKING_DAYS = 1
-INVESTIGATED_WORKING_DAYS = 5
-CLOSED_WORKING_DAYS = 10
-ALL_CLOSED_WORKING_DAYS = 16
-_SEARCH_LIMIT_DAYS = 3 * 366
-
-
-class Calendar:
-    """Weekdays work, weekends rest, unless an exception says otherwise."""
-
-    def __init__(
-        self,
-        exceptions: Mapping[date, bool] | None = None,
-        *,
-        weekend: frozenset[int] = frozenset({5, 6}),
-        tz: tzinfo = PLANT_TZ,
-    ) -> None:
-        self.exceptions = dict(exceptions or {})
-        self.weekend = weekend
-        self.tz = tz
-
-    @classmethod
-    def load(cls, session: Session, *, tz: tzinfo = PLANT_TZ) -> Calendar:
-        rows = session.execute(select(CalendarDay.day, CalendarDay.is_workday))
-        return cls({day: is_workday for day, is_workday in rows}, tz=tz)
-
-    def is_workday(self, day: date) -> bool:
-        if day in self.exceptions:
-            return self.exceptions[day]
-        return day.weekday() not in self.weekend
-
-    def _next_workday(self, day: date) -> date:
-        for _ in range(_SEARCH_LIMIT_DAYS):
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                return day
-        raise CalendarError(
-            f"no working day within {_SEARCH_LIMIT_DAYS} days after {day}; check the calendar's "
-            "exceptions (a whole year marked as holiday?)"
-        )
-
-    def add_working_days(self, start: datetime, days: int) -> datetime:
-        """The deadline ``days`` working days after ``start``, as an aware UTC datetime.
-
-        From a working day the deadline is the same local time ``days`` working days later (Friday
-        15:00 + 1 = Monday 15:00); from a rest day the clock starts at the next working day's
-        midnight, so the full working day counts.
-        """
-        if start.tzinfo is None:
-            raise ValidationError("start", "naive datetime", "give an aware (UTC) datetime")
-        if days < 0:
-            raise ValidationError("days", f"{days} is negative", "give 0 or more working days")
-        local = start.astimezone(self.tz)
-        day = local.date()
-        clock = local.timetz().replace(tzinfo=None)
-        if not self.is_workday(day):
-            day = self._next_workday(day)
-            clock = time(0, 0)
-        for _ in range(days):
-            day = self._next_workday(day)
-        due = datetime.combine(day, clock).replace(tzinfo=self.tz)
-        return due.astimezone(UTC)
-
-    def working_days_between(self, start: date, end: date) -> int:
-        """Working days in ``(start, end]``: how many passed from one date to the other."""
-        if end < start:
-            return -self.working_days_between(end, start)
-        count = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            count += self.is_workday(day)
-        return count
+__all__ = [
+    "ALL_CLOSED_WORKING_DAYS",
+    "CLOSED_WORKING_DAYS",
+    "HANDLING_REPORT_HOURS",
+    "INVESTIGATED_WORKING_DAYS",
+    "LOGGED_WORKING_DAYS",
+    "PLANT_TZ",
+    "QA_DECISION_WORKING_DAYS",
+    "SLA_RULES",
+    "Calendar",
+    "SlaRule",
+    "deadline_values",
+    "local_day",
+]
 
 
 def set_calendar_day(
     session: Session, day: date, is_workday: bool, *, actor: str, note: str = "", reason: str = ""
 ) -> CalendarDay:
-    """Declare one day a holiday or a make-up working day (audited, in the caller's transaction)."""
+    """Declare one day a holiday or a make-up working day (audited, in the caller's transaction).
+
+    The stored deadlines of the complaints whose working-day walk crosses that day are recomputed
+    in the same transaction, so the SLA filter in SQL never reads a deadline of the old calendar.
+    """
     row = session.get(CalendarDay, day, with_for_update=True)
     before = None if row is None else {"is_workday": row.is_workday, "note": row.note}
     if row is None:
@@ -112,6 +65,11 @@ def set_calendar_day(
         row.is_workday = is_workday
         row.note = note
     session.flush()
+    calendar = Calendar.load(session)
+    refresh_deadlines(session, calendar, touched_by(day, calendar))
+    for held in list(session.identity_map.values()):
+        if isinstance(held, Complaint):  # the Core update above bypassed the loaded objects
+            session.expire(held, ["received_day", *_DUE_COLUMNS])
     audit.record(
         session,
         actor=actor,
@@ -144,36 +102,68 @@ def sla_clocks(complaint: Complaint | ComplaintRead, calendar: Calendar) -> list
 
     Handling report to QA: 4 clock hours. QA decision: 3 working days. Targets: logged within 1,
     investigated (decided) within 5, closed within 10, and every complaint closed within 16
-    working days. KPIs are derived from these on demand, never stored.
+    working days. Computed from the calendar; ``store_deadlines`` keeps a copy in the row so that
+    SQL can filter on the state (``results.sla``).
     """
     received = complaint.received_at
     ended = complaint.closed_at or complaint.cancelled_at
-    rules: list[tuple[str, datetime, datetime | None]] = [
-        (
-            "handling_report",
-            received + timedelta(hours=HANDLING_REPORT_HOURS),
-            complaint.handling_reported_at,
-        ),
-        (
-            "qa_decision",
-            calendar.add_working_days(received, QA_DECISION_WORKING_DAYS),
-            complaint.decided_at,
-        ),
-        (
-            "logged",
-            calendar.add_working_days(received, LOGGED_WORKING_DAYS),
-            complaint.registered_at,
-        ),
-        (
-            "investigated",
-            calendar.add_working_days(received, INVESTIGATED_WORKING_DAYS),
-            complaint.decided_at,
-        ),
-        ("closed", calendar.add_working_days(received, CLOSED_WORKING_DAYS), ended),
-        (
-            "closed_limit",
-            calendar.add_working_days(received, ALL_CLOSED_WORKING_DAYS),
-            ended,
-        ),
-    ]
-    return [SlaClock(name, received, due, done) for name, due, done in rules]
+    clocks = []
+    for rule in SLA_RULES:
+        done = ended if rule.done == "ended" else getattr(complaint, rule.done)
+        clocks.append(SlaClock(rule.name, received, rule.due(received, calendar), done))
+    return clocks
+
+
+def store_deadlines(complaint: Complaint, calendar: Calendar) -> None:
+    """Write the receipt day and deadlines into ``complaint`` (registration, receipt edit)."""
+    for column, value in deadline_values(complaint.received_at, calendar).items():
+        setattr(complaint, column, value)
+
+
+_BATCH = 5000
+
+
+def refresh_deadlines(
+    connection: Connection | Session,
+    calendar: Calendar,
+    where: ColumnElement[bool] | None = None,
+) -> int:
+    """Recompute the stored deadlines of every complaint matching ``where`` (all without); how
+    many. In batches of ids, so memory stays flat on a store of any size. Called when the calendar
+    changes and by the migration that introduced the columns (inserts derive them themselves).
+    """
+    table = COMPLAINT_TABLE
+    query = select(Complaint.id, Complaint.received_at).order_by(Complaint.id)
+    if where is not None:
+        query = query.where(where)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in ("received_day", *_DUE_COLUMNS)})
+    )
+    done = 0
+    last = 0
+    while True:
+        rows = connection.execute(query.where(Complaint.id > last).limit(_BATCH)).all()
+        if not rows:
+            return done
+        params = [
+            {"row_id": row_id} | deadline_values(received, calendar) for row_id, received in rows
+        ]
+        connection.execute(statement, params)
+        done += len(rows)
+        last = rows[-1][0]
+
+
+_DUE_COLUMNS = tuple(f"due_{rule.name}" for rule in SLA_RULES)
+
+
+def touched_by(day: date, calendar: Calendar) -> ColumnElement[bool]:
+    """The complaints whose working-day deadlines may move when ``day`` changes: received before
+    its end, with the longest deadline on or after its start (a walk that ends before a day never
+    looks at it)."""
+    start = datetime.combine(day, time(0), tzinfo=calendar.tz)
+    return and_(
+        Complaint.received_at < start + timedelta(days=1),
+        or_(Complaint.due_closed_limit >= start, Complaint.due_closed_limit.is_(None)),
+    )

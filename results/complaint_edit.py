@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from results import audit
+from results.calendar import Calendar, store_deadlines
 from results.complaint_form import EDITABLE_FIELDS, parse_form
 from results.complaint_status import ComplaintStatus
 from results.complaints import ComplaintForm, get_complaint, validate_form
@@ -78,6 +79,7 @@ def edit_complaint(
     before = snapshot(complaint)
     for column, new in values.items():
         setattr(complaint, column, new)
+    store_deadlines(complaint, Calendar.load(session))  # a new receipt time moves every deadline
     session.flush()
     after = snapshot(complaint)
     if after == before:

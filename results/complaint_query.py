@@ -1,19 +1,13 @@
 """Finding complaints: the filters of ``complaint list`` and ``GET /api/complaints``, in SQL.
 
 Filters, order and page are applied by the database, and the total is a ``COUNT`` of the same
-filtered query, so a store of 100,000 complaints is never loaded to show 50 of them.
-
-The one exception is the SLA state: it is derived from the working-day calendar at the moment of
-asking (``results.calendar.sla_clocks``) and never stored, so SQL cannot evaluate it. What SQL can
-decide it does (a cancelled state is the cancelled status; running or overdue needs an open
-complaint); the rest of the matching rows are streamed in order (``yield_per``) and their state
-computed in Python. That filter therefore costs time in proportion to the rows the other filters
-leave, see ``benchmarks/bench_complaint_query.py``.
+filtered query, so a store of 100,000 complaints is never loaded to show 50 of them. That holds
+for the SLA state too: it is a WHERE clause over the deadlines stored in each row
+(``results.sla.state_clause``), the same rule ``results.sla.summarise`` applies to one complaint.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,32 +16,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from results.calendar import Calendar, sla_clocks
-from results.complaint_status import ComplaintStatus
 from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit
-
-
-class SlaState(enum.StrEnum):
-    """A complaint's overall clock state: its worst clock."""
-
-    RUNNING = "running"
-    OVERDUE = "overdue"
-    MISSED = "missed"
-    MET = "met"
-    CANCELLED = "cancelled"
-
-
-def sla_state(complaint: Complaint, calendar: Calendar, now: datetime) -> SlaState:
-    """Cancelled, else the worst of its clocks: overdue, missed, running, met."""
-    if complaint.status == ComplaintStatus.CANCELLED.value:
-        return SlaState.CANCELLED
-    states = {clock.state(now) for clock in sla_clocks(complaint, calendar)}
-    for state in (SlaState.OVERDUE, SlaState.MISSED, SlaState.RUNNING):
-        if state.value in states:
-            return state
-    return SlaState.MET
-
+from results.sla import SlaState, state_clause
 
 SORT_COLUMNS = {
     "id": Complaint.id,
@@ -59,7 +30,6 @@ SORT_COLUMNS = {
     "status": Complaint.status,
 }
 MAX_LIMIT = 500
-_OPEN = (ComplaintStatus.CLOSED.value, ComplaintStatus.CANCELLED.value)
 
 
 @dataclass(frozen=True)
@@ -96,7 +66,7 @@ def _sla(value: SlaState | str | None) -> SlaState | None:
         raise ValidationError("sla", f"unknown state {value!r}", f"use one of: {allowed}") from None
 
 
-def _filtered(f: ComplaintFilter, sla: SlaState | None) -> Select[Complaint]:
+def _filtered(f: ComplaintFilter, sla: SlaState | None, now: datetime | None) -> Select[Complaint]:
     query = select(Complaint)
     for column, value in (
         (Complaint.number, f.number),
@@ -117,12 +87,8 @@ def _filtered(f: ComplaintFilter, sla: SlaState | None) -> Select[Complaint]:
         query = query.where(Complaint.received_at >= f.received_from)
     if f.received_to is not None:
         query = query.where(Complaint.received_at < f.received_to)
-    if sla is SlaState.CANCELLED:
-        query = query.where(Complaint.status == ComplaintStatus.CANCELLED.value)
-    elif sla in (SlaState.RUNNING, SlaState.OVERDUE):
-        query = query.where(Complaint.status.not_in(_OPEN))
-    elif sla is not None:
-        query = query.where(Complaint.status != ComplaintStatus.CANCELLED.value)
+    if sla is not None:
+        query = query.where(state_clause(sla, now))
     return query
 
 
@@ -157,23 +123,10 @@ def find_complaints(
     if offset < 0:
         raise ValidationError("offset", f"{offset} is negative", "give 0 or more")
     sla = _sla(filters.sla)
-    query = _ordered(_filtered(filters, sla), sort)
-    if sla is None or sla is SlaState.CANCELLED:
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        items = list(session.scalars(query.limit(limit).offset(offset)))
-        return ComplaintPage(total or 0, items)
-    if now is None:
-        raise ValidationError("now", "is missing", "pass the time the SLA state is computed at")
-    calendar = Calendar.load(session)
-    total = 0
-    items = []
-    for complaint in session.scalars(query.execution_options(yield_per=1000)):
-        if sla_state(complaint, calendar, now) is not sla:
-            continue
-        if offset <= total < offset + limit:
-            items.append(complaint)
-        total += 1
-    return ComplaintPage(total, items)
+    query = _ordered(_filtered(filters, sla, now), sort)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(session.scalars(query.limit(limit).offset(offset)))
+    return ComplaintPage(total or 0, items)
 
 
 def stream_complaints(
@@ -185,17 +138,8 @@ def stream_complaints(
 ) -> Iterator[Complaint]:
     """Every complaint matching ``filters`` in ``sort`` order, fetched in batches (an export of
     the whole filter, in constant memory): the query of ``find_complaints`` without the page."""
-    sla = _sla(filters.sla)
-    query = _ordered(_filtered(filters, sla), sort).execution_options(yield_per=1000)
-    if sla is None or sla is SlaState.CANCELLED:
-        yield from session.scalars(query)
-        return
-    if now is None:
-        raise ValidationError("now", "is missing", "pass the time the SLA state is computed at")
-    calendar = Calendar.load(session)
-    for complaint in session.scalars(query):
-        if sla_state(complaint, calendar, now) is sla:
-            yield complaint
+    query = _ordered(_filtered(filters, _sla(filters.sla), now), sort)
+    yield from session.scalars(query.execution_options(yield_per=1000))
 
 
 def list_row(complaint: Complaint) -> dict[str, Any]:
@@ -216,14 +160,14 @@ def matching(filters: ComplaintFilter) -> Select[Complaint]:
     """The complaints matching ``filters``, unordered, for aggregates (dashboards): replace its
     columns (``with_only_columns``) and group; the filters stay plain ``WHERE`` conditions.
 
-    Every filter but the SLA state: that one is not (yet) decidable in SQL, and an aggregate that
-    streamed every complaint to decide it would defeat its purpose, so it is refused here.
+    Every filter but the SLA state, which depends on the moment of asking that an aggregate does
+    not carry, so it is refused here.
     """
     if filters.sla is not None:
         raise ValidationError(
             "sla", "cannot be aggregated (the state is computed per complaint)", "clear it"
         )
-    return _filtered(filters, None)
+    return _filtered(filters, None, None)
 
 
 def matching_ids(filters: ComplaintFilter) -> Select[tuple[int]]:

@@ -270,7 +270,7 @@ def register_complaint(
         status=ComplaintStatus.REGISTERED.value,
         **values,
     )
-    session.add(complaint)
+    session.add(complaint)  # its receipt day and deadlines are derived on insert (models)
     session.flush()
     audit.record(
         session,

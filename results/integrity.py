@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from results.models import Attachment, Complaint, ReturnedUnit, Run, RunInvalidation, Step
+from results.models import (
+    COMPLAINT_DERIVED,
+    Attachment,
+    Complaint,
+    ReturnedUnit,
+    Run,
+    RunInvalidation,
+    Step,
+)
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 
 
@@ -132,7 +140,9 @@ def _columns(row: Any, names: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
 
 
-_COMPLAINT_FIELDS = tuple(c.key for c in Complaint.__table__.columns)
+_COMPLAINT_FIELDS = tuple(
+    c.key for c in Complaint.__table__.columns if c.key not in COMPLAINT_DERIVED
+)
 _UNIT_FIELDS = tuple(c.key for c in ReturnedUnit.__table__.columns)
 # heartbeat and the step counter change with every step; the step events cover that progress.
 _RUN_FIELDS = tuple(

@@ -9,12 +9,15 @@ auditor with a SQL prompt needs no decoder ring.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Dialect,
@@ -25,11 +28,15 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from results.workdays import Calendar, deadline_values
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -142,6 +149,63 @@ class ComplaintCounter(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+_DERIVED: WeakKeyDictionary[DefaultExecutionContext, tuple[Calendar, dict[datetime, Any]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _derived(name: str) -> Callable[[DefaultExecutionContext], Any]:
+    """An insert default for the derived column ``name``: computed from the row's ``received_at``
+    and the calendar in the database, so that every insert (registration, a Core bulk insert of a
+    benchmark or test) stores them. The calendar is read once per statement."""
+
+    def default(context: DefaultExecutionContext) -> Any:
+        received = context.get_current_parameters()["received_at"]  # type: ignore[no-untyped-call]
+        if not isinstance(received, datetime):
+            raise ValueError("complaint.received_at is required to derive its deadlines")
+        held = _DERIVED.get(context)
+        if held is None:
+            held = _DERIVED[context] = (Calendar.load(context.root_connection), {})
+        calendar, computed = held
+        values = computed.get(received)
+        if values is None:
+            values = computed[received] = deadline_values(received, calendar)
+        return values[name]
+
+    return default
+
+
+SLA_OPEN_DUE_SQL = (
+    "CASE WHEN status = 'cancelled' THEN NULL"
+    " WHEN handling_reported_at IS NULL THEN due_handling_report"
+    " WHEN decided_at IS NULL THEN due_qa_decision"
+    " WHEN closed_at IS NULL AND cancelled_at IS NULL THEN due_closed END"
+)
+SLA_MISSED_SQL = (
+    "CASE WHEN status = 'cancelled' THEN false"
+    " WHEN handling_reported_at > due_handling_report OR decided_at > due_qa_decision"
+    " OR registered_at > due_logged OR COALESCE(closed_at, cancelled_at) > due_closed"
+    " THEN true ELSE false END"
+)
+
+
+COMPLAINT_DERIVED = frozenset(
+    {
+        "received_day",
+        "due_handling_report",
+        "due_qa_decision",
+        "due_logged",
+        "due_investigated",
+        "due_closed",
+        "due_closed_limit",
+        "sla_open_due",
+        "sla_missed",
+    }
+)
+"""Complaint columns derived from the others and the calendar (revision 0014): never entered, so
+not part of the audited state (a calendar change rewrites them without touching the complaint)."""
+
+
 class Complaint(Base):
     __tablename__ = "complaint"
     __table_args__ = (  # the filters and the default order of `complaint list` (revision 0008)
@@ -150,6 +214,11 @@ class Complaint(Base):
         Index("ix_complaint_product_model", "product_model"),
         Index("ix_complaint_symptom", "symptom"),
         Index("ix_complaint_severity", "severity"),
+        Index("ix_complaint_received_day", "received_day"),  # the KPI's period (revision 0014)
+        # the SLA filter (revision 0014): overdue and running by the open deadline, missed and
+        # met by the missed flag first
+        Index("ix_complaint_sla_open_due", "sla_open_due"),
+        Index("ix_complaint_sla_missed_open_due", "sla_missed", "sla_open_due"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -191,6 +260,27 @@ class Complaint(Base):
     assembly_process: Mapped[str | None] = mapped_column(Text)
     replacement_needed: Mapped[bool | None] = mapped_column(Boolean)
     samples_returned: Mapped[bool | None] = mapped_column(Boolean)
+    # Derived from received_at and the working-day calendar (results.workdays.SLA_RULES), stored
+    # so that the KPI and the SLA filter of `complaint list` are plain SQL (revision 0014). Not
+    # audited: derived, never entered. Filled on every insert, Core or ORM (_derived); rewritten
+    # by results.calendar when the receipt time or the calendar changes.
+    received_day: Mapped[date | None] = mapped_column(Date, default=_derived("received_day"))
+    due_handling_report: Mapped[datetime | None] = mapped_column(
+        default=_derived("due_handling_report")
+    )
+    due_qa_decision: Mapped[datetime | None] = mapped_column(default=_derived("due_qa_decision"))
+    due_logged: Mapped[datetime | None] = mapped_column(default=_derived("due_logged"))
+    due_investigated: Mapped[datetime | None] = mapped_column(default=_derived("due_investigated"))
+    due_closed: Mapped[datetime | None] = mapped_column(default=_derived("due_closed"))
+    due_closed_limit: Mapped[datetime | None] = mapped_column(default=_derived("due_closed_limit"))
+    # What the SLA state needs, as columns the database keeps itself (generated from the row):
+    # the earliest deadline of a clock still open, and whether any clock was missed (NULL and
+    # false for a cancelled complaint, so overdue is one indexed comparison). Each is a
+    # chain because the deadlines are ordered (4 h <= 3 <= 5 working days; 3 <= 10 <= 16; the
+    # registration time is always set), which tests/results/test_sla.py checks against the
+    # clock-by-clock rule of results.sla.summarise. State = these two and now (results.sla).
+    sla_open_due: Mapped[datetime | None] = mapped_column(Computed(SLA_OPEN_DUE_SQL))
+    sla_missed: Mapped[bool] = mapped_column(Boolean, Computed(SLA_MISSED_SQL))
 
     units: Mapped[list[ReturnedUnit]] = relationship(back_populates="complaint")
     runs: Mapped[list[Run]] = relationship(back_populates="complaint")
@@ -402,3 +492,8 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+COMPLAINT_TABLE = cast(Table, Complaint.__table__)
+"""The table itself, for Core bulk inserts: the ORM's bulk insert of complaints goes row by row
+when rows differ in which columns they give, and each row then reads the calendar again."""

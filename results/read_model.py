@@ -192,6 +192,16 @@ class ComplaintRead:
     assembly_process: str | None
     replacement_needed: bool | None
     samples_returned: bool | None
+    received_day: date | None
+    """The derived receipt day and deadlines (revision 0014, ``results.workdays.SLA_RULES``)."""
+    due_handling_report: datetime | None
+    due_qa_decision: datetime | None
+    due_logged: datetime | None
+    due_investigated: datetime | None
+    due_closed: datetime | None
+    due_closed_limit: datetime | None
+    sla_open_due: datetime | None
+    sla_missed: bool
     units: tuple[UnitRead, ...]
     """By id."""
     runs: tuple[RunRead, ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from results.calendar import Calendar, SlaClock, sla_clocks
+from results.calendar import Calendar
 from results.models import (
     Attachment,
     Complaint,
@@ -22,8 +22,7 @@ from results.models import (
 )
 from results.read_model import ComplaintRead
 from results.run_validity import standing
-
-OPEN_STATES = ("running", "overdue")
+from results.sla import summarise
 
 
 def iso(value: datetime | None) -> str | None:
@@ -33,24 +32,13 @@ def iso(value: datetime | None) -> str | None:
 def sla_summary(
     complaint: Complaint | ComplaintRead, calendar: Calendar, now: datetime
 ) -> dict[str, Any]:
-    """Overall SLA state (worst clock) and the next open deadline."""
-    clocks = sla_clocks(complaint, calendar)
-    states = {clock.name: clock.state(now) for clock in clocks}
-    if complaint.status == "cancelled":
-        overall = "cancelled"
-    elif "overdue" in states.values():
-        overall = "overdue"
-    elif "missed" in states.values():
-        overall = "missed"
-    elif "running" in states.values():
-        overall = "running"
-    else:
-        overall = "met"
-    open_clocks: list[SlaClock] = [c for c in clocks if c.state(now) in OPEN_STATES]
-    nxt = min(open_clocks, key=lambda c: c.due_at) if open_clocks else None
+    """Overall SLA state (worst clock) and the next open deadline (``results.sla.summarise``)."""
+    summary = summarise(complaint, calendar, now)
+    nxt = summary.next
+    clocks = {c.name: {"due_at": iso(c.due_at), "state": state} for c, state in summary.clocks}
     return {
-        "state": overall,
-        "clocks": {c.name: {"due_at": iso(c.due_at), "state": states[c.name]} for c in clocks},
+        "state": summary.state.value,
+        "clocks": clocks,
         "next": None if nxt is None else {"name": nxt.name, "due_at": iso(nxt.due_at)},
     }
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from results.calendar import Calendar
 from results.complaint_form import Channel, ComplaintFormIn
-from results.complaint_query import ComplaintFilter, SlaState, find_complaints
+from results.complaint_query import ComplaintFilter, find_complaints
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     ComplaintForm,
@@ -24,6 +24,7 @@ from results.errors import NotFound
 from results.models import Complaint, ReturnedUnit, Run
 from results.product_models import check_product_model
 from results.run_validity import invalidations
+from results.sla import SlaState
 from results.unit_summaries import summarise_unit
 from results.workflow import allowed_from, transition
 from service.api.body import ApiBody

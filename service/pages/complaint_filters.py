@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse
 from results.accounts import Principal
 from results.calendar import PLANT_TZ
 from results.complaint_form import Channel
-from results.complaint_query import SORT_COLUMNS, ComplaintFilter, SlaState
+from results.complaint_query import SORT_COLUMNS, ComplaintFilter
 from results.complaint_status import ComplaintStatus
 from results.errors import ValidationError
 from results.models import Severity, Symptom
+from results.sla import SlaState
 from service.pages.render import page
 
 TEXT_FIELDS = ("number", "customer", "model", "lot")

@@ -28,6 +28,29 @@ DMM = "Keysight Technologies,34461A,MY12345678,A.03.01"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 
 
+def complaint_row(number: str, received_at: datetime, **fields: Any) -> dict[str, Any]:
+    """One ``complaint`` row for a Core bulk insert (generated stores: KPI, SLA filter); the
+    receipt day and deadlines are derived by the insert itself."""
+    return {
+        "number": number,
+        "customer": "Acme",
+        "product_model": "PB-1",
+        "shipped_qty": 10,
+        "defect_qty": 1,
+        "symptom": "no_power_on",
+        "severity": "general",
+        "received_at": received_at,
+        "received_by": "li.na",
+        "registered_by": "li.na",
+        "status": "registered",
+        "project": "",
+        "product_spec": "",
+        "symptom_other": "",
+        "usage_location": "",
+        "customer_demands": "",
+    } | fields
+
+
 def form(**overrides: Any) -> ComplaintForm:
     values: dict[str, Any] = {
         "customer": "Acme Scanners Ltd",

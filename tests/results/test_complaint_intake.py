@@ -21,10 +21,11 @@ from results.complaint_form import (
     load_form_file,
     parse_form,
 )
-from results.complaint_query import ComplaintFilter, SlaState, find_complaints
+from results.complaint_query import ComplaintFilter, find_complaints
 from results.complaints import add_returned_unit, register_complaint
 from results.errors import ValidationError
 from results.models import Complaint
+from results.sla import SlaState
 from results.workflow import transition
 
 NOW = T0 + timedelta(minutes=5)

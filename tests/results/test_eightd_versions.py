@@ -4,14 +4,10 @@ report shows the signed (else the draft, marked) 8D; migration 0012 carries old 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from reports_store import T0, new_complaint, record_unit
-from required_services import PG_SERVER, postgres_problem
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -178,28 +174,6 @@ def test_report_marks_a_draft_8d(sessions: sessionmaker[Session]) -> None:
     assert "DRAFT: this 8D" not in html and "库存过放" in html
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store of its own: the migration test goes down and up, which the shared one
-    must not."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "m.sqlite3")
-        return
-    problem = postgres_problem()
-    if problem is not None:
-        pytest.skip(problem)
-    schema = f"pbmig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def _legacy_row(session: Session, complaint_id: int, record: EightD) -> None:
     """An 8D as the save before versions wrote it (one ``eightd_record`` row); nothing in the
     product writes that table any more, so the test writes the row itself."""
@@ -227,9 +201,9 @@ def test_a_legacy_8d_with_no_version_is_read_through_the_versions_api(
         assert for_report(session, complaint_id) == (old, False)
 
 
-def test_migration_0012_turns_old_records_into_version_1(fresh_url: str) -> None:
-    upgrade(fresh_url)
-    engine = make_engine(fresh_url)
+def test_migration_0012_turns_old_records_into_version_1(empty_store: str) -> None:
+    upgrade(empty_store)
+    engine = make_engine(empty_store)
     sessions = session_factory(engine)
     try:
         complaint_id, _ = new_complaint(sessions)
@@ -237,8 +211,8 @@ def test_migration_0012_turns_old_records_into_version_1(fresh_url: str) -> None
         with sessions.begin() as session:
             _legacy_row(session, complaint_id, old)
         engine.dispose()
-        downgrade(fresh_url, "0011")
-        upgrade(fresh_url)
+        downgrade(empty_store, "0011")
+        upgrade(empty_store)
         with sessions() as session:
             rows = session.scalars(select(EightDVersion)).all()
             assert [(r.complaint_id, r.version, r.status) for r in rows] == [

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
+from store_builders import complaint_row
 
 from results.calendar import PLANT_TZ, Calendar, set_calendar_day
 from results.errors import ValidationError
@@ -43,29 +44,16 @@ def _year(rng: random.Random, n: int = 2000) -> list[dict[str, object]]:
         if closed is not None and decided is not None and closed < decided:
             closed = decided + timedelta(hours=1)
         rows.append(
-            {
-                "number": f"CC-2026-{i:05d}",
-                "customer": "Acme",
-                "product_model": "PB-1",
-                "shipped_qty": 10,
-                "defect_qty": 1,
-                "symptom": "no_power_on",
-                "severity": rng.choice(["severe", "general", "occasional"]),
-                "complaint_type": rng.choice(TYPES),
-                "received_at": received,
-                "received_by": "li.na",
-                "registered_at": registered,
-                "registered_by": "li.na",
-                "status": "registered",
-                "decided_at": decided,
-                "closed_at": closed,
-                "cancelled_at": received + timedelta(days=1) if rng.random() < 0.02 else None,
-                "project": "",
-                "product_spec": "",
-                "symptom_other": "",
-                "usage_location": "",
-                "customer_demands": "",
-            }
+            complaint_row(
+                f"CC-2026-{i:05d}",
+                received,
+                severity=rng.choice(["severe", "general", "occasional"]),
+                complaint_type=rng.choice(TYPES),
+                registered_at=registered,
+                decided_at=decided,
+                closed_at=closed,
+                cancelled_at=received + timedelta(days=1) if rng.random() < 0.02 else None,
+            )
         )
     return rows
 

@@ -3,38 +3,15 @@ back on downgrade), on SQLite and PostgreSQL, with stores that already hold data
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from required_services import PG_SERVER
-from sqlalchemy import MetaData, create_engine, insert, select, text
+from sqlalchemy import MetaData, insert, select
 
 from results.containment import containment_actions, containment_completed_at
 from results.db import make_engine, session_factory
 from results.migrations import downgrade, upgrade
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store with no schema yet: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "old.sqlite3")
-        return
-    schema = f"pbmig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _complaint(number: str) -> dict[str, object]:
