@@ -16,7 +16,7 @@ from html import escape
 import numpy as np
 import numpy.typing as npt
 
-from results.reports import fmt
+from results.reports import fmt, webfont
 from results.reports.model import TraceData
 
 MAX_POINTS = 600
@@ -249,14 +249,33 @@ def _n(value: float) -> str:
     return fmt.number(value) if abs(value) >= 1e-4 or value == 0 else "0"
 
 
-def svg(chart: Chart) -> str:
-    """Inline SVG (no external references), with fixed number formatting for stable bytes."""
+def _chart_text(chart: Chart) -> str:
+    parts = [chart.title, chart.x_label]
+    for panel in chart.panels:
+        parts.append(panel.title)
+        parts.extend(t.label for t in (*panel.y_ticks, *panel.x_ticks))
+    for band in chart.bands:
+        parts.append(band.title)
+        parts.extend(seg.label for seg in band.segments)
+    return "".join(parts)
+
+
+def svg(chart: Chart, *, standalone: bool = True) -> str:
+    """Inline SVG (no external references), with fixed number formatting for stable bytes.
+
+    ``standalone`` (an SVG file or ``<img>``, which inherits no page font) embeds the shipped
+    CJK font cut to the chart's characters when a label is not ASCII, so "时间 (s)" renders on
+    a machine without CJK fonts; inside the HTML report the page's own font serves instead.
+    """
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trace" role="img" '
         f'width="{_n(chart.width)}" height="{_n(chart.height)}" '
         f'viewBox="0 0 {_n(chart.width)} {_n(chart.height)}">',
         f"<title>{escape(chart.title)}</title>",
     ]
+    font = webfont.font_face(_chart_text(chart)) if standalone else ""
+    if font:
+        out.append(f'<style>{font}text{{font-family:Arial,"{webfont.FAMILY}",sans-serif}}</style>')
     for panel in chart.panels:
         bottom = panel.top + panel.height
         right = panel.left + panel.width

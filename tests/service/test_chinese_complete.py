@@ -1,0 +1,139 @@
+"""Chinese is complete: every catalogue has every key in both languages, and no page or report
+rendered in zh_CN shows an English sentence taken from a catalogue's English side."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from documents import complaint_payload, run_document
+from pypdf import PdfReader
+from service_support import Service
+from test_manual_pages import _login
+
+CATALOGUES = {
+    "service": ("service", "locale"),
+    "reports": ("results.reports", "locale"),
+    "replies": ("results", "replies_locale"),
+}
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+
+
+def _load(package: str, folder: str, locale: str) -> dict[str, str]:
+    path = resources.files(package) / folder / f"{locale}.json"
+    messages: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return messages
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUES))
+def test_every_catalogue_has_every_key_in_both_languages(name: str) -> None:
+    package, folder = CATALOGUES[name]
+    en, zh = _load(package, folder, "en"), _load(package, folder, "zh_CN")
+    assert sorted(set(en) - set(zh)) == [], f"{name}: keys missing in zh_CN"
+    assert sorted(set(zh) - set(en)) == [], f"{name}: keys missing in en"
+    empty = sorted(k for k in en if not en[k].strip() or not zh[k].strip())
+    assert empty == [], f"{name}: empty texts"
+
+
+def english_sentences() -> dict[str, str]:
+    """Key -> the longest literal piece of its English text that is a sentence (three words or
+    more) and differs from the Chinese text; placeholders split the pieces."""
+    out: dict[str, str] = {}
+    for package, folder in CATALOGUES.values():
+        en, zh = _load(package, folder, "en"), _load(package, folder, "zh_CN")
+        for key, text in en.items():
+            if zh.get(key) == text:
+                continue
+            pieces = [p.strip(" .,:;()") for p in PLACEHOLDER.split(text)]
+            pieces = [p for p in pieces if len(WORDS.findall(p)) >= 3]
+            if pieces:
+                out[key] = max(pieces, key=len)
+    return out
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(page))
+
+
+def leaks(text: str) -> dict[str, str]:
+    text = re.sub(r"\s+", " ", text)
+    return {k: s for k, s in english_sentences().items() if s in text}
+
+
+def test_the_leak_check_catches_an_english_sentence() -> None:
+    key, sentence = next(iter(english_sentences().items()))
+    assert key in leaks(f"<p>前文 {sentence} 后文</p>")
+    assert leaks("<p>全是中文</p>") == {}
+
+
+def _store_with_everything(svc: Service) -> tuple[str, int, int]:
+    c = svc.client
+    number = c.post(
+        "/api/complaints", json=complaint_payload(), headers=svc.auth("wang.wei")
+    ).json()["number"]
+    unit = c.post(
+        f"/api/complaints/{number}/units",
+        json={"serial": "U-1", "lot": "L2511", "received_at": "2026-03-02T01:30:00Z"},
+        headers=svc.auth("wang.wei"),
+    ).json()
+    r = c.post(
+        "/api/runs",
+        json=run_document(unit["id"], unit["serial"], number),
+        headers=svc.auth("bench-3"),
+    )
+    assert r.status_code in (200, 201), r.text
+    run_id = r.json()["id"]
+    r = c.post(
+        f"/api/complaints/{number}/reports",
+        json={"locale": "zh_CN"},
+        headers=svc.auth("wang.wei"),
+    )
+    assert r.status_code == 201, r.text
+    return number, run_id, r.json()["id"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
+    service: Service, tmp_path: Path
+) -> None:
+    number, run_id, report_id = _store_with_everything(service)
+    c = service.client
+    found: dict[str, dict[str, str]] = {}
+    for user, paths in (
+        (
+            "zhao.min",
+            [
+                "/",
+                "/complaints/new",
+                f"/complaints/{number}",
+                f"/complaints/{number}/process",
+                f"/complaints/{number}/8d",
+                f"/runs/{run_id}",
+            ],
+        ),
+        ("admin", ["/admin"]),
+    ):
+        _login(service, user)
+        for path in paths:
+            page = c.get(f"{path}?lang=zh_CN")
+            assert page.status_code == 200, (path, page.text[:300])
+            found[path] = leaks(visible_text(page.text))
+    _login(service, "zhao.min")
+    report_html = c.get(f"/reports/{report_id}")
+    assert report_html.status_code == 200
+    found["report.html"] = leaks(visible_text(report_html.text))
+    report_pdf = c.get(f"/reports/{report_id}?format=pdf")
+    assert report_pdf.status_code == 200
+    pdf_text = "\n".join(
+        p.extract_text() or "" for p in PdfReader(io.BytesIO(report_pdf.content)).pages
+    )
+    found["report.pdf"] = leaks(pdf_text)
+    assert {k: v for k, v in found.items() if v} == {}
