@@ -16,6 +16,10 @@ from pypdf import PdfReader
 from service_support import Service
 from test_manual_pages import _login
 
+from results.closure import closure_blocker_messages
+from results.complaints import get_complaint
+from service.i18n import translator
+
 CATALOGUES = {
     "service": ("service", "locale"),
     "reports": ("results.reports", "locale"),
@@ -137,3 +141,25 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
     )
     found["report.pdf"] = leaks(pdf_text)
     assert {k: v for k, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_closure_blockers_read_the_same_from_the_catalogue_and_translate(
+    service: Service,
+) -> None:
+    """The English catalogue text, formatted with a blocker's values, is the text the CLI
+    prints; the Chinese one is a different sentence."""
+    number, _run, _report = _store_with_everything(service)
+    en, zh = translator("en"), translator("zh_CN")
+    with service.store.sessions() as session:
+        complaint = get_complaint(session, number)
+        messages = closure_blocker_messages(session, complaint.id)
+    assert {m.key for m in messages} >= {
+        "closure.feedback_missing",
+        "closure.report_missing",
+        "closure.unit_open",
+        "closure.containment_unchecked",
+    }
+    for m in messages:
+        assert en(m.key, **m.values) == m.text
+        assert zh(m.key, **m.values) != m.text
