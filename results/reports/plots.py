@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -179,7 +180,10 @@ def layout(
     *,
     width: float = 640.0,
     panel_height: float = 130.0,
+    channel_label: Callable[[str], str] = str,
 ) -> Chart:
+    """``channel_label`` names a channel in the reader's language (the recorded names are the
+    procedures' English identifiers); by default the name itself."""
     left, right, top_pad, bottom_pad, gap = 64.0, 16.0, 22.0, 34.0, 36.0
     time = np.asarray(trace.time_s, dtype=np.float64)
     x_ticks_values = nice_ticks(float(time.min()), float(time.max())) if len(time) else [0.0, 1.0]
@@ -207,7 +211,7 @@ def layout(
 
         panels.append(
             Panel(
-                title=f"{channel.name} ({channel.unit})",
+                title=f"{channel_label(channel.name)} ({channel.unit})",
                 colour=COLOURS[number % len(COLOURS)],
                 left=left,
                 top=top,
@@ -235,7 +239,9 @@ def layout(
             )
             for start, end, code in state_runs(time, np.asarray(channel.values, dtype=np.float64))
         )
-        bands.append(Band(channel.name, left, top, plot_width, BAND_HEIGHT, segments))
+        bands.append(
+            Band(channel_label(channel.name), left, top, plot_width, BAND_HEIGHT, segments)
+        )
         height = top + BAND_HEIGHT + bottom_pad
     return Chart(trace.name, width, height, x_label, tuple(panels), tuple(bands))
 

@@ -29,9 +29,18 @@ PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 
 
+def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    assert twice == [], f"keys written twice (the last one silently wins): {twice}"
+    return dict(pairs)
+
+
 def _load(package: str, folder: str, locale: str) -> dict[str, str]:
     path = resources.files(package) / folder / f"{locale}.json"
-    messages: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    messages: dict[str, str] = json.loads(
+        path.read_text(encoding="utf-8"), object_pairs_hook=_unique
+    )
     return messages
 
 
@@ -131,9 +140,16 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
             assert page.status_code == 200, (path, page.text[:300])
             found[path] = leaks(visible_text(page.text))
     _login(service, "zhao.min")
+    run_page = c.get(f"/runs/{run_id}?lang=zh_CN").text
+    plots = re.findall(r'src="(/traces/\d+\.svg[^"]*)"', run_page)
+    assert plots
+    for src in plots:
+        svg = c.get(html.unescape(src)).text
+        assert "时间" in svg and "voltage (" not in svg and "电压 (V)" in svg, src
     report_html = c.get(f"/reports/{report_id}")
     assert report_html.status_code == 200
     found["report.html"] = leaks(visible_text(report_html.text))
+    assert "电压 (V)" in report_html.text
     report_pdf = c.get(f"/reports/{report_id}?format=pdf")
     assert report_pdf.status_code == 200
     pdf_text = "\n".join(
