@@ -28,6 +28,7 @@ from results.claims import (
     confirm_claim,
     open_claim,
     reject_claim,
+    requirement_code,
     settle_claim,
 )
 from results.clock_records import PauseKind, end_pause, pause_sentences, pauses_of, start_pause
@@ -122,6 +123,7 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
     as the API's GET answers."""
     checks = containment_checks(session, complaint.id)
     t = translator(locale)
+    claims = claims_of(session, complaint.id)
     return {
         "c": complaint,
         "returns": returns_of(session, complaint.number),
@@ -134,7 +136,11 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
         "pause_sentences": pause_sentences(session, complaint.id, locale),
-        "claims": claims_of(session, complaint.id),
+        "claims": claims,
+        "claim_missing": {
+            k.id: [t(f"claim_missing.{requirement_code(m)}") for m in k.missing_for_settlement]
+            for k in claims
+        },
         "feedback": feedback_of(session, complaint.id),
         "blockers": [
             (blocker_kind(b), t(b.key, **b.values))

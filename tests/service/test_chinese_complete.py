@@ -105,6 +105,18 @@ def _store_with_everything(svc: Service) -> tuple[str, int, int]:
     assert r.status_code in (200, 201), r.text
     run_id = r.json()["id"]
     r = c.post(
+        "/api/claims",
+        json={
+            "complaint_number": number,
+            "amount_rmb": "38000.50",
+            "basis": "rework fee",
+            "settlement_way": "labour_paid_in_goods",
+            "case_description": "Line stopped two days at the customer.",
+        },
+        headers=svc.auth("zhao.min"),
+    )
+    assert r.status_code == 201, r.text
+    r = c.post(
         f"/api/complaints/{number}/reports",
         json={"locale": "zh_CN"},
         headers=svc.auth("wang.wei"),
@@ -139,6 +151,8 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
             page = c.get(f"{path}?lang=zh_CN")
             assert page.status_code == 200, (path, page.text[:300])
             found[path] = leaks(visible_text(page.text))
+            if path.endswith("/process"):
+                assert "区域销售经理批准" in page.text and "销售总经理确认" in page.text
     _login(service, "zhao.min")
     run_page = c.get(f"/runs/{run_id}?lang=zh_CN").text
     plots = re.findall(r'src="(/traces/\d+\.svg[^"]*)"', run_page)
@@ -175,6 +189,7 @@ def test_closure_blockers_read_the_same_from_the_catalogue_and_translate(
         "closure.report_missing",
         "closure.unit_open",
         "closure.containment_unchecked",
+        "closure.claim_open",
     }
     for m in messages:
         assert en(m.key, **m.values) == m.text
