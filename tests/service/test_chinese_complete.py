@@ -87,6 +87,20 @@ def test_the_leak_check_catches_an_english_sentence() -> None:
     assert leaks("<p>全是中文</p>") == {}
 
 
+def _embedded_fonts(reader: PdfReader) -> set[str]:
+    """Base names of the fonts whose program travels in the PDF (FontFile2: TrueType), so a
+    reader without CJK fonts draws the glyphs; pdftoppm is not on every bench for a pixel check."""
+    names: set[str] = set()
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for ref in fonts.get_object().values():
+            font = ref.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                names.add(str(font["/BaseFont"]))
+    return names
+
+
 def _store_with_everything(svc: Service) -> tuple[str, int, int]:
     c = svc.client
     number = c.post(
@@ -170,6 +184,8 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
         p.extract_text() or "" for p in PdfReader(io.BytesIO(report_pdf.content)).pages
     )
     found["report.pdf"] = leaks(pdf_text)
+    assert "电压" in pdf_text
+    assert _embedded_fonts(PdfReader(io.BytesIO(report_pdf.content))), "the PDF embeds no font"
     assert {k: v for k, v in found.items() if v} == {}
 
 
