@@ -11,7 +11,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from documents import complaint_payload, run_document
+from documents import run_document
+from process_support import new_complaint
 from pypdf import PdfReader
 from service_support import Service
 from test_manual_pages import _login
@@ -103,9 +104,7 @@ def _embedded_fonts(reader: PdfReader) -> set[str]:
 
 def _store_with_everything(svc: Service) -> tuple[str, int, int]:
     c = svc.client
-    number = c.post(
-        "/api/complaints", json=complaint_payload(), headers=svc.auth("wang.wei")
-    ).json()["number"]
+    number = new_complaint(svc)
     unit = c.post(
         f"/api/complaints/{number}/units",
         json={"serial": "U-1", "lot": "L2511", "received_at": "2026-03-02T01:30:00Z"},
