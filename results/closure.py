@@ -18,10 +18,10 @@ from results.containment import containment_blocker_messages
 from results.containment_models import Claim, FeedbackForm
 from results.major import closure_blockers as major_blockers
 from results.major import major_for
-from results.messages import Message, texts
+from results.messages import CODE_SEPARATOR, Message, texts
 from results.models import FINAL_UNIT_STATUSES, Report, ReportStatus, ReturnedUnit
 
-FINAL_NAMES = ", ".join(sorted(s.value for s in FINAL_UNIT_STATUSES))
+FINAL_NAMES = CODE_SEPARATOR.join(sorted(s.value for s in FINAL_UNIT_STATUSES))
 
 
 def _feedback(session: Session, complaint_id: int) -> list[Message]:
@@ -70,6 +70,7 @@ def _claims(session: Session, complaint_id: int) -> list[Message]:
             "closure.claim_open",
             f"claim {c.id} (RMB {c.amount_rmb}) is {c.status}: settle or reject it",
             {"id": c.id, "amount": c.amount_rmb, "status": c.status},
+            {"status": "claim_status"},
         )
         for c in rows
     ]
@@ -87,6 +88,7 @@ def _units(session: Session, complaint_id: int) -> list[Message]:
             "closure.unit_open",
             f"unit {u.serial} is {u.status}: move it to a final status ({FINAL_NAMES})",
             {"serial": u.serial, "status": u.status, "finals": FINAL_NAMES},
+            {"status": "unit_status", "finals": "unit_status"},
         )
         for u in rows
     ]

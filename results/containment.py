@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from results import audit
 from results.containment_models import ContainmentAction, ContainmentCheck
 from results.errors import ValidationError
-from results.messages import Message, texts
+from results.messages import CODE_SEPARATOR, Message, texts
 from results.models import Complaint
 from results.record_fields import (
     checked_actor,
@@ -312,12 +312,13 @@ def containment_blocker_messages(session: Session, complaint_id: int) -> list[Me
     checks = containment_checks(session, complaint_id)
     areas = missing_areas(checks)
     if areas:
-        names = ", ".join(a.value for a in areas)
+        names = CODE_SEPARATOR.join(a.value for a in areas)
         missing.append(
             Message(
                 "closure.containment_unchecked",
                 f"containment check: {names} not checked",
                 {"areas": names},
+                {"areas": "area"},
             )
         )
     actions = containment_actions(session, complaint_id)
@@ -333,6 +334,7 @@ def containment_blocker_messages(session: Session, complaint_id: int) -> list[Me
             "closure.containment_open",
             f"containment action {a.id} ({a.kind}, owner {a.owner}) is still open: release it",
             {"id": a.id, "kind": a.kind, "owner": a.owner},
+            {"kind": "action_kind"},
         )
         for a in actions
         if a.is_open

@@ -13,12 +13,19 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Message:
+    """``codes`` names the catalogue group (``unit_status``...) of each value that is a code, or
+    codes joined by ``CODE_SEPARATOR``; a page shows their labels instead of the codes."""
+
     key: str
     text: str
     values: dict[str, object] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.text
+
+
+CODE_SEPARATOR = ", "
 
 
 def texts(messages: list[Message]) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import Catalogue, catalogue
 
 LOCALES = ("en", "zh_CN")
@@ -46,6 +47,15 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self.own[key] if key in self.own else self.report[key]
         return text.format(**values) if values else text
+
+    def message(self, message: Message) -> str:
+        """A store message in this language: its coded values shown by their labels."""
+        values = dict(message.values)
+        joiner = "、" if self.locale == "zh_CN" else CODE_SEPARATOR
+        for name, group in message.codes.items():
+            codes = str(values[name]).split(CODE_SEPARATOR)
+            values[name] = joiner.join(self.enum(group, code) for code in codes)
+        return self(message.key, **values)
 
     def enum(self, group: str, code: str | None) -> str:
         if code is None:

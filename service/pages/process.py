@@ -143,8 +143,7 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         },
         "feedback": feedback_of(session, complaint.id),
         "blockers": [
-            (blocker_kind(b), t(b.key, **b.values))
-            for b in closure_blocker_messages(session, complaint.id)
+            (blocker_kind(b), t.message(b)) for b in closure_blocker_messages(session, complaint.id)
         ],
         "areas": [a.value for a in Area],
         "action_kinds": [k.value for k in ActionKind],
