@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from results.claims import FINAL_CLAIM_STATUSES
 from results.containment import containment_blocker_messages
 from results.containment_models import Claim, FeedbackForm
-from results.major import closure_blockers as major_blockers
+from results.major import closure_blocker_messages as major_blockers
 from results.major import major_for
 from results.messages import CODE_SEPARATOR, Message, texts
 from results.models import FINAL_UNIT_STATUSES, Report, ReportStatus, ReturnedUnit
@@ -98,7 +98,9 @@ def _major(session: Session, complaint_id: int) -> list[Message]:
     major = major_for(session, complaint_id)
     if major is None or major.closed_at is not None:
         return []
-    blockers = major_blockers(session, major) or ["the major record is not closed"]
+    blockers = major_blockers(session, major) or [
+        Message("major_blocker.not_closed", "the major record is not closed")
+    ]
     return [Message("closure.major", f"major complaint: {b}", {"detail": b}) for b in blockers] + [
         Message(
             "closure.major_close",

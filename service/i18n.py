@@ -50,7 +50,10 @@ class Translator:
 
     def message(self, message: Message) -> str:
         """A store message in this language: its coded values shown by their labels."""
-        values = dict(message.values)
+        values = {
+            name: self.message(value) if isinstance(value, Message) else value
+            for name, value in message.values.items()
+        }
         joiner = "、" if self.locale == "zh_CN" else CODE_SEPARATOR
         for name, group in message.codes.items():
             codes = str(values[name]).split(CODE_SEPARATOR)

@@ -213,3 +213,28 @@ def test_closure_blockers_read_the_same_from_the_catalogue_and_translate(
         for name, group in m.codes.items():
             for code in str(m.values[name]).split(", "):
                 assert zh.enum(group, code) in shown and code not in shown, (code, shown)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_major_complaint_blockers_are_translated_on_the_page(service: Service) -> None:
+    number = new_complaint(service, symptom="leakage", severity="severe")
+    r = service.client.post(
+        f"/api/complaints/{number}/major", json={}, headers=service.auth("zhao.min")
+    )
+    assert r.status_code == 201, r.text
+    en, zh = translator("en"), translator("zh_CN")
+    with service.store.sessions() as session:
+        complaint = get_complaint(session, number)
+        messages = closure_blocker_messages(session, complaint.id)
+    majors = [m for m in messages if m.key == "closure.major"]
+    assert majors
+    for m in majors:
+        assert en(m.key, **m.values) == m.text
+        assert en.message(m) == m.text  # the nested major blocker reads the same
+        assert zh.message(m).startswith("重大客诉：") and m.text not in zh.message(m)
+    _login(service, "zhao.min")
+    for path in (f"/complaints/{number}", f"/complaints/{number}/process"):
+        page = service.client.get(f"{path}?lang=zh_CN")
+        assert page.status_code == 200
+        assert leaks(visible_text(page.text)) == {}, path
+        assert "未附客户书面认可" in page.text, path
