@@ -229,18 +229,35 @@ def confirm_claim(session: Session, claim_id: int, *, actor: str) -> Claim:
     return row
 
 
-def settle_blockers(row: Claim) -> list[str]:
-    """What the claim lacks before it may be settled (empty: it may)."""
+SETTLE_REQUIREMENTS = {
+    "case_description": "the written case description",
+    "sales_approval": "the regional sales manager's approval",
+    "general_manager_confirmation": "the sales general manager's confirmation",
+}
+"""What a claim above the threshold needs before settling, by code (pages translate the code,
+``settle_blockers`` and the CLI say the English text)."""
+
+
+def settle_blocker_codes(row: Claim) -> list[str]:
+    """Codes of ``SETTLE_REQUIREMENTS`` the claim still lacks (empty: it may be settled)."""
     if not needs_sign_offs(row.amount_rmb):
         return []
-    missing: list[str] = []
-    if not row.case_description.strip():
-        missing.append("the written case description")
-    if row.approved_by is None:
-        missing.append("the regional sales manager's approval")
-    if row.confirmed_by is None:
-        missing.append("the sales general manager's confirmation")
-    return missing
+    lacking = {
+        "case_description": not row.case_description.strip(),
+        "sales_approval": row.approved_by is None,
+        "general_manager_confirmation": row.confirmed_by is None,
+    }
+    return [code for code in SETTLE_REQUIREMENTS if lacking[code]]
+
+
+def settle_blockers(row: Claim) -> list[str]:
+    """What the claim lacks before it may be settled (empty: it may)."""
+    return [SETTLE_REQUIREMENTS[code] for code in settle_blocker_codes(row)]
+
+
+def requirement_code(text: str) -> str:
+    """The code of a ``missing_for_settlement`` text (a page translates by it)."""
+    return next(code for code, said in SETTLE_REQUIREMENTS.items() if said == text)
 
 
 def settle_claim(session: Session, claim_id: int, *, actor: str, reference: str) -> Claim:

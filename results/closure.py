@@ -14,36 +14,49 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from results.claims import FINAL_CLAIM_STATUSES
-from results.containment import containment_blockers
+from results.containment import containment_blocker_messages
 from results.containment_models import Claim, FeedbackForm
-from results.major import closure_blockers as major_blockers
+from results.major import closure_blocker_messages as major_blockers
 from results.major import major_for
+from results.messages import CODE_SEPARATOR, Message, texts
 from results.models import FINAL_UNIT_STATUSES, Report, ReportStatus, ReturnedUnit
 
-FINAL_NAMES = ", ".join(sorted(s.value for s in FINAL_UNIT_STATUSES))
+FINAL_NAMES = CODE_SEPARATOR.join(sorted(s.value for s in FINAL_UNIT_STATUSES))
 
 
-def _feedback(session: Session, complaint_id: int) -> list[str]:
+def _feedback(session: Session, complaint_id: int) -> list[Message]:
     form = session.scalars(
         select(FeedbackForm).where(FeedbackForm.complaint_id == complaint_id)
     ).one_or_none()
     if form is None:
-        return ["customer feedback handling form: not written (proposed solution)"]
+        return [
+            Message(
+                "closure.feedback_missing",
+                "customer feedback handling form: not written (proposed solution)",
+            )
+        ]
     if form.approved_by is None:
-        return ["customer feedback handling form: not approved by the QA manager"]
+        return [
+            Message(
+                "closure.feedback_unapproved",
+                "customer feedback handling form: not approved by the QA manager",
+            )
+        ]
     return []
 
 
-def _report(session: Session, complaint_id: int) -> list[str]:
+def _report(session: Session, complaint_id: int) -> list[Message]:
     approved = session.scalars(
         select(Report.id).where(
             Report.complaint_id == complaint_id, Report.status == ReportStatus.APPROVED.value
         )
     ).first()
-    return [] if approved is not None else ["report: no approved report"]
+    if approved is not None:
+        return []
+    return [Message("closure.report_missing", "report: no approved report")]
 
 
-def _claims(session: Session, complaint_id: int) -> list[str]:
+def _claims(session: Session, complaint_id: int) -> list[Message]:
     rows = session.scalars(
         select(Claim)
         .where(
@@ -52,10 +65,18 @@ def _claims(session: Session, complaint_id: int) -> list[str]:
         )
         .order_by(Claim.id)
     )
-    return [f"claim {c.id} (RMB {c.amount_rmb}) is {c.status}: settle or reject it" for c in rows]
+    return [
+        Message(
+            "closure.claim_open",
+            f"claim {c.id} (RMB {c.amount_rmb}) is {c.status}: settle or reject it",
+            {"id": c.id, "amount": c.amount_rmb, "status": c.status},
+            {"status": "claim_status"},
+        )
+        for c in rows
+    ]
 
 
-def _units(session: Session, complaint_id: int) -> list[str]:
+def _units(session: Session, complaint_id: int) -> list[Message]:
     finals = [s.value for s in FINAL_UNIT_STATUSES]
     rows = session.scalars(
         select(ReturnedUnit)
@@ -63,25 +84,41 @@ def _units(session: Session, complaint_id: int) -> list[str]:
         .order_by(ReturnedUnit.serial)
     )
     return [
-        f"unit {u.serial} is {u.status}: move it to a final status ({FINAL_NAMES})" for u in rows
+        Message(
+            "closure.unit_open",
+            f"unit {u.serial} is {u.status}: move it to a final status ({FINAL_NAMES})",
+            {"serial": u.serial, "status": u.status, "finals": FINAL_NAMES},
+            {"status": "unit_status", "finals": "unit_status"},
+        )
+        for u in rows
     ]
 
 
-def _major(session: Session, complaint_id: int) -> list[str]:
+def _major(session: Session, complaint_id: int) -> list[Message]:
     major = major_for(session, complaint_id)
     if major is None or major.closed_at is not None:
         return []
-    blockers = major_blockers(session, major) or ["the major record is not closed"]
-    return [f"major complaint: {b}" for b in blockers] + [
-        "major complaint: close it with results.major.close_major"
+    blockers = major_blockers(session, major) or [
+        Message("major_blocker.not_closed", "the major record is not closed")
+    ]
+    return [Message("closure.major", f"major complaint: {b}", {"detail": b}) for b in blockers] + [
+        Message(
+            "closure.major_close",
+            "major complaint: close it with results.major.close_major",
+        )
     ]
 
 
 def closure_blockers(session: Session, complaint_id: int) -> list[str]:
     """Every reason the complaint may not close yet, each naming what is missing (empty: it may)."""
+    return texts(closure_blocker_messages(session, complaint_id))
+
+
+def closure_blocker_messages(session: Session, complaint_id: int) -> list[Message]:
+    """``closure_blockers`` with the key and values a page translates each reason by."""
     return [
         *_feedback(session, complaint_id),
-        *containment_blockers(session, complaint_id),
+        *containment_blocker_messages(session, complaint_id),
         *_report(session, complaint_id),
         *_claims(session, complaint_id),
         *_units(session, complaint_id),

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from results import audit
 from results.containment_models import ContainmentAction, ContainmentCheck
 from results.errors import ValidationError
+from results.messages import CODE_SEPARATOR, Message, texts
 from results.models import Complaint
 from results.record_fields import (
     checked_actor,
@@ -311,17 +312,39 @@ def containment_completed_at(session: Session, complaint_id: int) -> datetime | 
 
 def containment_blockers(session: Session, complaint_id: int) -> list[str]:
     """What containment still lacks before the complaint may close (for ``results.closure``)."""
-    missing: list[str] = []
+    return texts(containment_blocker_messages(session, complaint_id))
+
+
+def containment_blocker_messages(session: Session, complaint_id: int) -> list[Message]:
+    """``containment_blockers`` with the key and values a page translates each one by."""
+    missing: list[Message] = []
     checks = containment_checks(session, complaint_id)
     areas = missing_areas(checks)
     if areas:
-        names = ", ".join(a.value for a in areas)
-        missing.append(f"containment check: {names} not checked")
+        names = CODE_SEPARATOR.join(a.value for a in areas)
+        missing.append(
+            Message(
+                "closure.containment_unchecked",
+                f"containment check: {names} not checked",
+                {"areas": names},
+                {"areas": "area"},
+            )
+        )
     actions = containment_actions(session, complaint_id)
     if any(c.qty_bad > 0 for c in checks) and not actions:
-        missing.append("containment action: bad units were found but no action was taken")
+        missing.append(
+            Message(
+                "closure.containment_no_action",
+                "containment action: bad units were found but no action was taken",
+            )
+        )
     missing += [
-        f"containment action {a.id} ({a.kind}, owner {a.owner}) is still open: release it"
+        Message(
+            "closure.containment_open",
+            f"containment action {a.id} ({a.kind}, owner {a.owner}) is still open: release it",
+            {"id": a.id, "kind": a.kind, "owner": a.owner},
+            {"kind": "action_kind"},
+        )
         for a in actions
         if a.is_open
     ]

@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal, get_args
 
+from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import Catalogue, catalogue
 
 Locale = Literal["en", "zh_CN"]
@@ -49,6 +50,18 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self.own[key] if key in self.own else self.report[key]
         return text.format(**values) if values else text
+
+    def message(self, message: Message) -> str:
+        """A store message in this language: its coded values shown by their labels."""
+        values = {
+            name: self.message(value) if isinstance(value, Message) else value
+            for name, value in message.values.items()
+        }
+        joiner = "、" if self.locale == "zh_CN" else CODE_SEPARATOR
+        for name, group in message.codes.items():
+            codes = str(values[name]).split(CODE_SEPARATOR)
+            values[name] = joiner.join(self.enum(group, code) for code in codes)
+        return self(message.key, **values)
 
     def enum(self, group: str, code: str | None) -> str:
         if code is None:

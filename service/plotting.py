@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -31,5 +33,9 @@ def trace_data(session: Session, trace_id: int) -> TraceData:
     )
 
 
-def trace_svg(session: Session, trace_id: int, x_label: str) -> str:
-    return plots.svg(plots.layout(trace_data(session, trace_id), x_label))
+def trace_svg(
+    session: Session, trace_id: int, x_label: str, channel_label: Callable[[str], str] = str
+) -> str:
+    return plots.svg(
+        plots.layout(trace_data(session, trace_id), x_label, channel_label=channel_label)
+    )

@@ -20,6 +20,7 @@ from results.major.clock import Deadline, MajorRules, OverdueStage, Stage, deadl
 from results.major.closure import (
     SUPPLIER_WORDS,
     close_major,
+    closure_blocker_messages,
     closure_blockers,
     guard_complaint_closure,
     supplier_involved,
@@ -52,6 +53,7 @@ __all__ = [
     "Stage",
     "attach_acceptance",
     "close_major",
+    "closure_blocker_messages",
     "closure_blockers",
     "deadlines",
     "escalate",

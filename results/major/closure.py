@@ -18,6 +18,7 @@ from results.manual_models import (
     MajorComplaint,
     SupplierNotification,
 )
+from results.messages import Message, texts
 from results.models import Attachment, Complaint
 
 SUPPLIER_WORDS = ("supplier", "vendor", "供应商", "供方")
@@ -48,21 +49,35 @@ def supplier_involved(session: Session, major: MajorComplaint) -> str | None:
 def closure_blockers(
     session: Session, major: MajorComplaint, store: EvidenceStore | None = None
 ) -> list[str]:
-    """What is still missing before the major complaint may close (empty: it may).
+    """What is still missing before the major complaint may close (empty: it may)."""
+    return texts(closure_blocker_messages(session, major, store))
+
+
+def closure_blocker_messages(
+    session: Session, major: MajorComplaint, store: EvidenceStore | None = None
+) -> list[Message]:
+    """``closure_blockers`` with the key and values a page translates each one by.
 
     The supplier notification is required only when a supplier is involved (see
     ``supplier_involved``): a leak caused by the customer's charger has no supplier to tell, and
     demanding one would push QA into recording a notification that never happened.
     """
-    missing: list[str] = []
+    missing: list[Message] = []
     if not session.scalars(
         select(ContainmentAction.id).where(ContainmentAction.complaint_id == major.complaint_id)
     ).first():
-        missing.append("no containment record (stock frozen, production hold)")
+        missing.append(
+            Message(
+                "major_blocker.no_containment",
+                "no containment record (stock frozen, production hold)",
+            )
+        )
     if not session.scalars(
         select(EmergencyMeeting.id).where(EmergencyMeeting.major_id == major.id)
     ).first():
-        missing.append("no emergency meeting decisions recorded")
+        missing.append(
+            Message("major_blocker.no_meeting", "no emergency meeting decisions recorded")
+        )
     involving = supplier_involved(session, major)
     if (
         involving is not None
@@ -71,15 +86,29 @@ def closure_blockers(
         ).first()
     ):
         missing.append(
-            f"the supplier notification is not recorded, though {involving!r} names a supplier"
+            Message(
+                "major_blocker.no_supplier_notice",
+                f"the supplier notification is not recorded, though {involving!r} names a supplier",
+                {"involving": repr(involving)},
+            )
         )
     if major.acceptance_attachment_id is None:
-        missing.append("the customer's written acceptance is not attached")
+        missing.append(
+            Message(
+                "major_blocker.no_acceptance", "the customer's written acceptance is not attached"
+            )
+        )
     elif store is not None:
         accepted = session.get(Attachment, major.acceptance_attachment_id)
         problem = store.check(accepted.sha256) if accepted else "row missing"
         if problem is not None:
-            missing.append(f"the acceptance document is not intact: {problem}")
+            missing.append(
+                Message(
+                    "major_blocker.acceptance_broken",
+                    f"the acceptance document is not intact: {problem}",
+                    {"problem": problem},
+                )
+            )
     return missing
 
 

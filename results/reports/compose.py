@@ -145,7 +145,9 @@ def _run(run: RunData, t: Catalogue) -> Section:
     ]
     figures: list[Block] = [
         Chart(
-            plots.layout(trace, t["trace.time"]),
+            plots.layout(
+                trace, t["trace.time"], channel_label=lambda name: t.enum("trace_channel", name)
+            ),
             f"{t.format('step.title', index=step.index, name=step.name)}: {trace.name}",
         )
         for step in run.steps

@@ -12,7 +12,7 @@ import base64
 from collections.abc import Mapping
 from html import escape
 
-from results.reports import consistency, plots
+from results.reports import consistency, plots, webfont
 from results.reports import document as node
 from results.reports.compose import (
     compose_report,
@@ -34,11 +34,13 @@ __all__ = [  # the service's run page shows measurement rows the way the report 
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",
-"Helvetica Neue",Arial,sans-serif;font-size:13px;color:#222;margin:24px;max-width:1100px}
+"Helvetica Neue",Arial,"PackbenchCJK",sans-serif;font-size:13px;color:#222;margin:24px;
+max-width:1100px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;border-bottom:1px solid #999;margin-top:28px}
 h3{font-size:14px;margin:18px 0 6px}h4{font-size:13px;margin:12px 0 4px}
 table{border-collapse:collapse;margin:4px 0 10px;width:100%}
 th,td{border:1px solid #bbb;padding:2px 6px;text-align:left;vertical-align:top}
+th,td{word-break:keep-all;overflow-wrap:break-word}
 th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.kv th{width:28%}
 .v-pass{color:#1e7b34}.v-marginal{color:#b07800}.v-fail,.v-error,.v-aborted,.v-incomplete{color:#b00020;
@@ -115,7 +117,7 @@ def _block(block: node.Block) -> str:
         return _table(block)
     if isinstance(block, node.Chart):
         return (
-            f"<figure>{plots.svg(block.chart)}"
+            f"<figure>{plots.svg(block.chart, standalone=False)}"
             f"<figcaption>{_text(block.caption)}</figcaption></figure>"
         )
     if isinstance(block, node.Photo):
@@ -132,10 +134,7 @@ def _block(block: node.Block) -> str:
 def document_html(doc: node.Document) -> str:
     """The page for a composed document; one line per top-level block keeps diffs readable."""
     footer = "\n".join(f"<p>{_text(line)}</p>" for line in doc.footer)
-    lines = [
-        "<!DOCTYPE html>",
-        f'<html lang="{doc.lang}"><head><meta charset="utf-8">',
-        f"<title>{_text(doc.title)}</title><style>{CSS}</style></head><body>",
+    body = [
         "<header>",
         *(_block(b) for b in doc.header),
         "</header>",
@@ -143,7 +142,15 @@ def document_html(doc: node.Document) -> str:
         f"<footer>{footer}</footer>",
         "</body></html>",
     ]
-    return "\n".join(lines)
+    # The page must render its Chinese on a machine without CJK fonts and load nothing from
+    # outside itself: the shipped font, cut to the characters used here, travels inline.
+    font = webfont.font_face(doc.title + "".join(body))
+    head = [
+        "<!DOCTYPE html>",
+        f'<html lang="{doc.lang}"><head><meta charset="utf-8">',
+        f"<title>{_text(doc.title)}</title><style>{font}{CSS}</style></head><body>",
+    ]
+    return "\n".join(head + body)
 
 
 def render_html(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
 import numpy as np
 import numpy.typing as npt
 
-from results.reports import fmt
+from results.reports import fmt, webfont
 from results.reports.model import TraceData
 
 MAX_POINTS = 600
@@ -179,7 +180,10 @@ def layout(
     *,
     width: float = 640.0,
     panel_height: float = 130.0,
+    channel_label: Callable[[str], str] = str,
 ) -> Chart:
+    """``channel_label`` names a channel in the reader's language (the recorded names are the
+    procedures' English identifiers); by default the name itself."""
     left, right, top_pad, bottom_pad, gap = 64.0, 16.0, 22.0, 34.0, 36.0
     time = np.asarray(trace.time_s, dtype=np.float64)
     x_ticks_values = nice_ticks(float(time.min()), float(time.max())) if len(time) else [0.0, 1.0]
@@ -207,7 +211,7 @@ def layout(
 
         panels.append(
             Panel(
-                title=f"{channel.name} ({channel.unit})",
+                title=f"{channel_label(channel.name)} ({channel.unit})",
                 colour=COLOURS[number % len(COLOURS)],
                 left=left,
                 top=top,
@@ -235,7 +239,9 @@ def layout(
             )
             for start, end, code in state_runs(time, np.asarray(channel.values, dtype=np.float64))
         )
-        bands.append(Band(channel.name, left, top, plot_width, BAND_HEIGHT, segments))
+        bands.append(
+            Band(channel_label(channel.name), left, top, plot_width, BAND_HEIGHT, segments)
+        )
         height = top + BAND_HEIGHT + bottom_pad
     return Chart(trace.name, width, height, x_label, tuple(panels), tuple(bands))
 
@@ -249,14 +255,33 @@ def _n(value: float) -> str:
     return fmt.number(value) if abs(value) >= 1e-4 or value == 0 else "0"
 
 
-def svg(chart: Chart) -> str:
-    """Inline SVG (no external references), with fixed number formatting for stable bytes."""
+def _chart_text(chart: Chart) -> str:
+    parts = [chart.title, chart.x_label]
+    for panel in chart.panels:
+        parts.append(panel.title)
+        parts.extend(t.label for t in (*panel.y_ticks, *panel.x_ticks))
+    for band in chart.bands:
+        parts.append(band.title)
+        parts.extend(seg.label for seg in band.segments)
+    return "".join(parts)
+
+
+def svg(chart: Chart, *, standalone: bool = True) -> str:
+    """Inline SVG (no external references), with fixed number formatting for stable bytes.
+
+    ``standalone`` (an SVG file or ``<img>``, which inherits no page font) embeds the shipped
+    CJK font cut to the chart's characters when a label is not ASCII, so "时间 (s)" renders on
+    a machine without CJK fonts; inside the HTML report the page's own font serves instead.
+    """
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trace" role="img" '
         f'width="{_n(chart.width)}" height="{_n(chart.height)}" '
         f'viewBox="0 0 {_n(chart.width)} {_n(chart.height)}">',
         f"<title>{escape(chart.title)}</title>",
     ]
+    font = webfont.font_face(_chart_text(chart)) if standalone else ""
+    if font:
+        out.append(f'<style>{font}text{{font-family:Arial,"{webfont.FAMILY}",sans-serif}}</style>')
     for panel in chart.panels:
         bottom = panel.top + panel.height
         right = panel.left + panel.width

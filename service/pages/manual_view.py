@@ -12,7 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from results.major import ACCEPTANCE_TYPES, OverdueStage, major_for, overdue
+from results.major import (
+    ACCEPTANCE_TYPES,
+    OverdueStage,
+    closure_blocker_messages,
+    major_for,
+    overdue,
+)
 from results.manual_models import ApprovedPromise, CustomerReply, MajorComplaint
 from results.models import Attachment, Complaint
 from results.read_model import ComplaintRead
@@ -44,6 +50,9 @@ def manual_context(
     )
     return {
         "major": None if major is None else major_dict(session, major, store.evidence, now),
+        "major_blockers": []
+        if major is None or major.closed_at
+        else closure_blocker_messages(session, major, store.evidence),
         "replies": [(r, check_reply(session, r.id)) for r in replies],
         "promises": list(
             session.scalars(

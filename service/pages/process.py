@@ -28,10 +28,11 @@ from results.claims import (
     confirm_claim,
     open_claim,
     reject_claim,
+    requirement_code,
     settle_claim,
 )
 from results.clock_records import PauseKind, end_pause, pause_sentences, pauses_of, start_pause
-from results.closure import closure_blockers
+from results.closure import closure_blocker_messages
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     DISPOSITIONS,
@@ -49,6 +50,7 @@ from results.containment import (
 )
 from results.errors import NotFound, ValidationError
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
+from results.messages import Message
 from results.models import Complaint, UnitStatus
 from results.returns import (
     NoticeForm,
@@ -110,25 +112,18 @@ def _see_other(url: str) -> RedirectResponse:
 # ---------------------------------------------------------------- the process page
 
 
-BLOCKER_KINDS = (
-    ("customer feedback", "feedback"),
-    ("containment", "containment"),
-    ("report", "report"),
-    ("claim", "claim"),
-    ("unit", "unit"),
-    ("major", "major"),
-)
-"""How ``results.closure`` names each blocker (its first words), for the translated heading."""
-
-
-def blocker_kind(text: str) -> str:
-    return next((kind for prefix, kind in BLOCKER_KINDS if text.startswith(prefix)), "other")
+def blocker_kind(message: Message) -> str:
+    """The heading a closure blocker is listed under: its key names it
+    (``closure.claim_open`` -> ``claim``)."""
+    return message.key.removeprefix("closure.").split("_")[0]
 
 
 def process_context(session: Session, complaint: Complaint, locale: str) -> dict[str, Any]:
     """Everything the process page shows of one complaint, read through the same functions
     as the API's GET answers."""
     checks = containment_checks(session, complaint.id)
+    t = translator(locale)
+    claims = claims_of(session, complaint.id)
     return {
         "c": complaint,
         "returns": returns_of(session, complaint.number),
@@ -141,9 +136,15 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
         "pause_sentences": pause_sentences(session, complaint.id, locale),
-        "claims": claims_of(session, complaint.id),
+        "claims": claims,
+        "claim_missing": {
+            k.id: [t(f"claim_missing.{requirement_code(m)}") for m in k.missing_for_settlement]
+            for k in claims
+        },
         "feedback": feedback_of(session, complaint.id),
-        "blockers": [(blocker_kind(b), b) for b in closure_blockers(session, complaint.id)],
+        "blockers": [
+            (blocker_kind(b), t.message(b)) for b in closure_blocker_messages(session, complaint.id)
+        ],
         "areas": [a.value for a in Area],
         "action_kinds": [k.value for k in ActionKind],
         "pause_kinds": [k.value for k in PauseKind],

@@ -292,7 +292,10 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
 def trace_image(trace_id: RowId, request: Request) -> Response:
     page_user(request)
     with store_of(request).sessions() as session:
-        body = trace_svg(session, trace_id, translator(locale_of(request))("trace.time"))
+        t = translator(locale_of(request))
+        body = trace_svg(
+            session, trace_id, t("trace.time"), lambda name: t.enum("trace_channel", name)
+        )
     return Response(body, media_type="image/svg+xml", headers={"Cache-Control": "private"})
 
 

@@ -1,0 +1,240 @@
+"""Chinese is complete: every catalogue has every key in both languages, and no page or report
+rendered in zh_CN shows an English sentence taken from a catalogue's English side."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from documents import run_document
+from process_support import new_complaint
+from pypdf import PdfReader
+from service_support import Service
+from test_manual_pages import _login
+
+from results.closure import closure_blocker_messages
+from results.complaints import get_complaint
+from service.i18n import translator
+
+CATALOGUES = {
+    "service": ("service", "locale"),
+    "reports": ("results.reports", "locale"),
+    "replies": ("results", "replies_locale"),
+}
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+
+
+def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    assert twice == [], f"keys written twice (the last one silently wins): {twice}"
+    return dict(pairs)
+
+
+def _load(package: str, folder: str, locale: str) -> dict[str, str]:
+    path = resources.files(package) / folder / f"{locale}.json"
+    messages: dict[str, str] = json.loads(
+        path.read_text(encoding="utf-8"), object_pairs_hook=_unique
+    )
+    return messages
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUES))
+def test_every_catalogue_has_every_key_in_both_languages(name: str) -> None:
+    package, folder = CATALOGUES[name]
+    en, zh = _load(package, folder, "en"), _load(package, folder, "zh_CN")
+    assert sorted(set(en) - set(zh)) == [], f"{name}: keys missing in zh_CN"
+    assert sorted(set(zh) - set(en)) == [], f"{name}: keys missing in en"
+    empty = sorted(k for k in en if not en[k].strip() or not zh[k].strip())
+    assert empty == [], f"{name}: empty texts"
+
+
+def english_sentences() -> dict[str, str]:
+    """Key -> the longest literal piece of its English text that is a sentence (three words or
+    more) and differs from the Chinese text; placeholders split the pieces."""
+    out: dict[str, str] = {}
+    for package, folder in CATALOGUES.values():
+        en, zh = _load(package, folder, "en"), _load(package, folder, "zh_CN")
+        for key, text in en.items():
+            if zh.get(key) == text:
+                continue
+            pieces = [p.strip(" .,:;()") for p in PLACEHOLDER.split(text)]
+            pieces = [p for p in pieces if len(WORDS.findall(p)) >= 3]
+            if pieces:
+                out[key] = max(pieces, key=len)
+    return out
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(page))
+
+
+def leaks(text: str) -> dict[str, str]:
+    text = re.sub(r"\s+", " ", text)
+    return {k: s for k, s in english_sentences().items() if s in text}
+
+
+def test_the_leak_check_catches_an_english_sentence() -> None:
+    key, sentence = next(iter(english_sentences().items()))
+    assert key in leaks(f"<p>前文 {sentence} 后文</p>")
+    assert leaks("<p>全是中文</p>") == {}
+
+
+def _embedded_fonts(reader: PdfReader) -> set[str]:
+    """Base names of the fonts whose program travels in the PDF (FontFile2: TrueType), so a
+    reader without CJK fonts draws the glyphs; pdftoppm is not on every bench for a pixel check."""
+    names: set[str] = set()
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for ref in fonts.get_object().values():
+            font = ref.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                names.add(str(font["/BaseFont"]))
+    return names
+
+
+def _store_with_everything(svc: Service) -> tuple[str, int, int]:
+    c = svc.client
+    number = new_complaint(svc)
+    unit = c.post(
+        f"/api/complaints/{number}/units",
+        json={"serial": "U-1", "lot": "L2511", "received_at": "2026-03-02T01:30:00Z"},
+        headers=svc.auth("wang.wei"),
+    ).json()
+    r = c.post(
+        "/api/runs",
+        json=run_document(unit["id"], unit["serial"], number),
+        headers=svc.auth("bench-3"),
+    )
+    assert r.status_code in (200, 201), r.text
+    run_id = r.json()["id"]
+    r = c.post(
+        "/api/claims",
+        json={
+            "complaint_number": number,
+            "amount_rmb": "38000.50",
+            "basis": "rework fee",
+            "settlement_way": "labour_paid_in_goods",
+            "case_description": "Line stopped two days at the customer.",
+        },
+        headers=svc.auth("zhao.min"),
+    )
+    assert r.status_code == 201, r.text
+    r = c.post(
+        f"/api/complaints/{number}/reports",
+        json={"locale": "zh_CN"},
+        headers=svc.auth("wang.wei"),
+    )
+    assert r.status_code == 201, r.text
+    return number, run_id, r.json()["id"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
+    service: Service, tmp_path: Path
+) -> None:
+    number, run_id, report_id = _store_with_everything(service)
+    c = service.client
+    found: dict[str, dict[str, str]] = {}
+    for user, paths in (
+        (
+            "zhao.min",
+            [
+                "/",
+                "/complaints/new",
+                f"/complaints/{number}",
+                f"/complaints/{number}/process",
+                f"/complaints/{number}/8d",
+                f"/runs/{run_id}",
+            ],
+        ),
+        ("admin", ["/admin"]),
+    ):
+        _login(service, user)
+        for path in paths:
+            page = c.get(f"{path}?lang=zh_CN")
+            assert page.status_code == 200, (path, page.text[:300])
+            found[path] = leaks(visible_text(page.text))
+            if path.endswith("/process"):
+                assert "区域销售经理批准" in page.text and "销售总经理确认" in page.text
+    _login(service, "zhao.min")
+    run_page = c.get(f"/runs/{run_id}?lang=zh_CN").text
+    plots = re.findall(r'src="(/traces/\d+\.svg[^"]*)"', run_page)
+    assert plots
+    for src in plots:
+        svg = c.get(html.unescape(src)).text
+        assert "时间" in svg and "voltage (" not in svg and "电压 (V)" in svg, src
+    report_html = c.get(f"/reports/{report_id}")
+    assert report_html.status_code == 200
+    found["report.html"] = leaks(visible_text(report_html.text))
+    assert "电压 (V)" in report_html.text
+    report_pdf = c.get(f"/reports/{report_id}?format=pdf")
+    assert report_pdf.status_code == 200
+    pdf_text = "\n".join(
+        p.extract_text() or "" for p in PdfReader(io.BytesIO(report_pdf.content)).pages
+    )
+    found["report.pdf"] = leaks(pdf_text)
+    assert "电压" in pdf_text
+    assert _embedded_fonts(PdfReader(io.BytesIO(report_pdf.content))), "the PDF embeds no font"
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_closure_blockers_read_the_same_from_the_catalogue_and_translate(
+    service: Service,
+) -> None:
+    """The English catalogue text, formatted with a blocker's values, is the text the CLI
+    prints; the Chinese one is a different sentence."""
+    number, _run, _report = _store_with_everything(service)
+    en, zh = translator("en"), translator("zh_CN")
+    with service.store.sessions() as session:
+        complaint = get_complaint(session, number)
+        messages = closure_blocker_messages(session, complaint.id)
+    assert {m.key for m in messages} >= {
+        "closure.feedback_missing",
+        "closure.report_missing",
+        "closure.unit_open",
+        "closure.containment_unchecked",
+        "closure.claim_open",
+    }
+    for m in messages:
+        assert en(m.key, **m.values) == m.text
+        shown = zh.message(m)
+        assert shown != m.text
+        for name, group in m.codes.items():
+            for code in str(m.values[name]).split(", "):
+                assert zh.enum(group, code) in shown and code not in shown, (code, shown)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_major_complaint_blockers_are_translated_on_the_page(service: Service) -> None:
+    number = new_complaint(service, symptom="leakage", severity="severe")
+    r = service.client.post(
+        f"/api/complaints/{number}/major", json={}, headers=service.auth("zhao.min")
+    )
+    assert r.status_code == 201, r.text
+    en, zh = translator("en"), translator("zh_CN")
+    with service.store.sessions() as session:
+        complaint = get_complaint(session, number)
+        messages = closure_blocker_messages(session, complaint.id)
+    majors = [m for m in messages if m.key == "closure.major"]
+    assert majors
+    for m in majors:
+        assert en(m.key, **m.values) == m.text
+        assert en.message(m) == m.text  # the nested major blocker reads the same
+        assert zh.message(m).startswith("重大客诉：") and m.text not in zh.message(m)
+    _login(service, "zhao.min")
+    for path in (f"/complaints/{number}", f"/complaints/{number}/process"):
+        page = service.client.get(f"{path}?lang=zh_CN")
+        assert page.status_code == 200
+        assert leaks(visible_text(page.text)) == {}, path
+        assert "未附客户书面认可" in page.text, path
