@@ -49,6 +49,7 @@ from live_runner import (
     watchdog_of,
 )
 
+# Under xdist one worker runs the whole matrix, case after case (SAME_WORKER in tests/conftest.py).
 pytestmark = pytest.mark.slow
 
 RECHARGE_SPEED = 5000

@@ -297,7 +297,6 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("demo_store")  # one worker runs the demo once for both locales
 @pytest.mark.parametrize("locale", ["en", "zh_CN"])
 def test_every_demo_report_is_consistent(demo_store: Path, locale: str) -> None:
     engine = make_engine(str(demo_store))
