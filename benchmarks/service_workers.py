@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 @contextmanager
 def uvicorn_workers(
-    database_url: str, evidence_dir: Path, *, workers: int, ready_timeout: float = 30.0
+    database_url: str, evidence_dir: Path, *, workers: int, ready_timeout: float = 90.0
 ) -> Iterator[str]:
     """The base URL of a running service (see ``_wait_ready`` for what "running" means)."""
     port = _free_port()

@@ -1,9 +1,15 @@
 """Suite-wide rules: tests that need PostgreSQL or Chromium (see ``required_services``), and the
-report consistency check on every report the suite renders."""
+report consistency check on every report the suite renders.
+
+The suite runs under pytest-xdist (``-n`` in ``addopts``): each worker collects, and so probes and
+deselects, on its own; the workers send what they deselected back to the controller
+(``workeroutput``), which prints the one summary line per marker as a plain run does.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from required_services import PROBES, required
@@ -17,6 +23,9 @@ os.environ["PACKBENCH_CHECK_REPORTS"] = "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Tests marked slow first (a stable sort: the rest keep their order). Under xdist the
+    # longest tests then start at once instead of being dealt last and running alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if required():
         return  # CI: run them, and let a missing service fail them
     for marker, probe in PROBES.items():
@@ -27,6 +36,52 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=marked)
         items[:] = [item for item in items if item.get_closest_marker(marker) is None]
         _deselected[marker] = (len(marked), problem)
+    workeroutput = getattr(config, "workeroutput", None)  # set in an xdist worker only
+    if workeroutput is not None:
+        workeroutput["packbench_deselected"] = dict(_deselected)
+
+
+SAME_WORKER = (
+    # the kill matrix: its cases share the module's simulator, and several at once on a 2-core
+    # machine starve the paced runners they time
+    "tests/bench/test_watchdog_kill.py::",
+    # both locales read one `packbench demo` run (a module fixture)
+    "tests/results/test_reports_consistency.py::test_every_demo_report_is_consistent",
+)
+"""Node id prefixes whose tests run on one xdist worker, one after the other. (xdist's own
+``xdist_group`` mark does nothing under pytest 9: xdist 3.8 renames ``item._nodeid``, which
+pytest 9 no longer reads.)"""
+
+
+def same_worker_scope(nodeid: str) -> str:
+    return next((prefix for prefix in SAME_WORKER if nodeid.startswith(prefix)), nodeid)
+
+
+class _Controller:
+    """The controller's side under xdist: the scheduler, and each worker's deselections."""
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        # xdist is imported only here: the suite also runs without it (serially).
+        from xdist.scheduler import LoadScopeScheduling
+
+        class SameWorkerScheduling(LoadScopeScheduling):  # type: ignore[misc]
+            """``--dist load`` except for the ``SAME_WORKER`` groups (sent first: the
+            scheduler deals larger scopes first)."""
+
+            def _split_scope(self, nodeid: str) -> str:
+                return same_worker_scope(nodeid)
+
+        return SameWorkerScheduling(config, log)
+
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        reported = getattr(node, "workeroutput", {}).get("packbench_deselected", {})
+        for marker, (count, problem) in reported.items():
+            _deselected.setdefault(marker, (count, problem))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Controller(), "packbench_xdist_controller")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -8,12 +8,14 @@ import subprocess
 from html import escape
 from pathlib import Path
 
+import pytest
 from bench_helpers import PYTHON, child_env
 
 from results.reports.labels import catalogue
 from simulators.faults import CATALOGUE
 
 
+@pytest.mark.slow
 def test_demo_in_a_fresh_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()

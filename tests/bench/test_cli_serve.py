@@ -32,7 +32,7 @@ def get(url: str, token: str | None = None) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 20.0) -> tuple[int, bytes]:
+def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 60.0) -> tuple[int, bytes]:
     deadline = time.monotonic() + seconds
     while True:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from bench_helpers import PYTHON, child_env
 
 USER_TESTS = """
@@ -34,6 +35,7 @@ def test_wrong_expectation_fails(sim_bench):
 """
 
 
+@pytest.mark.slow
 def test_plugin_fixtures_and_markers(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TESTS)
     done = subprocess.run(

@@ -1,11 +1,17 @@
 """Store faults during a real run: no step lost, the record complete after recovery, verify OK.
 
 Each test runs ``packbench run diagnosis`` in its own process on a simulated station (paced, so
-the wake recharge lasts a few seconds of wall time) and breaks the store while the recharge is
-on: the SQLite file locked by another process for 60 s, a private PostgreSQL stopped and started
-again, the store's filesystem (a small tmpfs) full. The fault starts once the run journal holds
-the run start, intake and voltage check, i.e. while ``wake_recharge`` is running, so the first
-record that meets the fault is the one issue 11 saw lost.
+the wake recharge lasts about a second of wall time) and breaks the store while the recharge is
+on: the SQLite file locked by another process until after the run has ended, a private
+PostgreSQL stopped and started again, the store's filesystem (a small tmpfs) full. The fault
+starts once the run journal holds the run start, intake and voltage check, i.e. while
+``wake_recharge`` is running, so the first record that meets the fault is the one issue 11 saw
+lost.
+
+Issue 11's lock lasted 60 s, twice the station's default ``retry_for`` (30 s). The tests keep
+that relation, scaled down: the run's retry budget is a few seconds (``retry_for`` in the
+station file below) and the fault outlasts it, so the run takes the same path (journal, exit 5,
+``packbench recover``) without a minute of real waiting.
 """
 
 from __future__ import annotations
@@ -54,16 +60,21 @@ model = "DL3021"
 model = "BT3562"
 
 [simulation]
-speed = 3000
+speed = {speed}
 fault = "deep_discharge_uv"
 """
 STEPS = ["intake", "voltage_check", "wake_recharge", "pack_tests", "disassembly", "board_tests"]
 RECHARGING = 3
 """Journal lines once the recharge runs: run start, intake, voltage check."""
+SPEED = 6000
+"""Virtual seconds per wall second: the 2 h wake recharge lasts about 1.2 s (the window in which
+each test starts its fault, on a loaded machine too), the 25 h rest of the pack tests 15 s."""
+RETRY_S = 4.0
+"""The run's end retry (``retry_for``): the production default is 30 s."""
 
 
 def station_file(
-    tmp_path: Path, database: str, *, evidence: Path | None = None, retry: str = "4 s"
+    tmp_path: Path, database: str, *, evidence: Path | None = None, retry: str = f"{RETRY_S:g} s"
 ) -> Path:
     path = tmp_path / "station.toml"
     path.write_text(
@@ -72,6 +83,7 @@ def station_file(
             evidence=evidence or tmp_path / "evidence",
             journal=tmp_path / "journal",
             retry=retry,
+            speed=SPEED,
         )
     )
     return path
@@ -156,7 +168,7 @@ def assert_complete_and_verified(
     assert record["steps"] == STEPS and record["unit_status"] == "analysed", record
 
 
-# -- (a) SQLite locked by another process for 60 s -----------------------------------------------
+# -- (a) SQLite locked by another process past the run's end -------------------------------------
 
 LOCKER = """
 import sqlite3, sys
@@ -166,15 +178,18 @@ print("locked", flush=True)
 sys.stdin.readline()
 connection.execute("COMMIT")
 """
-LOCKED_FOR_S = 60.0
 
 
 @pytest.mark.slow
-def test_sqlite_locked_for_60_s_during_the_recharge(
+def test_sqlite_locked_past_the_retry_budget_during_the_recharge(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The run keeps measuring while the store is locked, ends with exit 5 (the run is only in
-    its journal), and the next command that opens the store writes it, once."""
+    its journal), and the next command that opens the store writes it, once.
+
+    The lock is taken during the recharge and released only after the runner has exited, so it
+    outlasts the whole run and its end retry (issue 11's 60 s lock against the default 30 s
+    budget, scaled down); a runner that waited for the lock would never exit."""
     database = str(tmp_path / "store.sqlite3")
     station = station_file(tmp_path, database)
     number = register(capsys, station, "LOCK-1")
@@ -192,15 +207,15 @@ def test_sqlite_locked_for_60_s_during_the_recharge(
         locked_at = time.monotonic()
         code, out, err = finish(runner)
         runner_took = time.monotonic() - locked_at
+        assert locker.poll() is None  # the lock outlived the run
         assert_clean(out, err)
         assert code == 5, out + err
-        assert runner_took < LOCKED_FOR_S - 5  # it did not sit waiting for the lock
+        assert runner_took > RETRY_S  # the end retry ran its budget against the held lock
         assert "results store unavailable" in err and "packbench recover" in err, err
         kept = journaled(tmp_path)
         assert kept["steps"] == STEPS and kept["verdict"] == "PASS"
         before = stored_run(database, "LOCK-1")  # readers are not blocked in WAL mode
         assert before["status"] == "running" and "wake_recharge" not in before["steps"]
-        time.sleep(max(0.0, LOCKED_FOR_S - (time.monotonic() - locked_at)))
         locker.communicate("release\n", timeout=10)
     finally:
         if locker is not None and locker.poll() is None:

@@ -9,6 +9,10 @@ import pexpect
 import pytest
 from bench_helpers import PYTHON, child_env, register
 
+TTY_TIMEOUT_S = 90
+"""How long one expected line may take: a bound for a 2-core machine running the suite on
+several xdist workers beside it, not a speed claim."""
+
 
 def test_prompts_and_progress_bar_on_a_tty(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sim_station: Path
@@ -30,7 +34,7 @@ def test_prompts_and_progress_bar_on_a_tty(
         ],
         env=child_env(tmp_path),
         encoding="utf-8",
-        timeout=30,
+        timeout=TTY_TIMEOUT_S,
         dimensions=(40, 200),
     )
     try:
@@ -79,7 +83,7 @@ def test_abort_at_a_prompt_exits_130(
         ],
         env=child_env(tmp_path),
         encoding="utf-8",
-        timeout=30,
+        timeout=TTY_TIMEOUT_S,
     )
     try:
         child.expect_exact("Which device did the customer use the pack in?")

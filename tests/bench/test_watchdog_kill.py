@@ -49,6 +49,9 @@ from live_runner import (
     watchdog_of,
 )
 
+# Under xdist one worker runs the whole matrix, case after case (SAME_WORKER in tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 RECHARGE_SPEED = 5000
 PACK_TESTS_SPEED = 100000
 #: The watchdog needs about 0.1 s on an idle machine; the bound leaves room for a 2-core CI

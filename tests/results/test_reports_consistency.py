@@ -296,6 +296,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home / ".local/share/packbench/packbench.sqlite3"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("locale", ["en", "zh_CN"])
 def test_every_demo_report_is_consistent(demo_store: Path, locale: str) -> None:
     engine = make_engine(str(demo_store))

@@ -28,7 +28,7 @@ from procedures.specs import SPEC_DIR, load_spec
 from results.recorder import DatabaseRecorder
 from simulators.launcher import start_bench
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARGS = [
     "--headless",
     "--no-sandbox",
