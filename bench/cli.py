@@ -48,6 +48,7 @@ from bench.cli_replies import reply
 from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
+from bench.cli_sync import sync
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -569,6 +570,7 @@ cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
+cli.add_command(sync)
 complaint.add_command(complaint_new)
 complaint.add_command(complaint_list)
 complaint.add_command(complaint_edit)

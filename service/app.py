@@ -23,6 +23,7 @@ from service.api import (
     reports,
     returns,
     runs,
+    sync,
 )
 from service.api import containment as containment_api
 from service.api import eightd as eightd_api
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings)
     app.state.channel = build_channel(settings)
-    for module in (complaints, runs, attachments, reports, admin, major, replies):
+    for module in (complaints, runs, sync, attachments, reports, admin, major, replies):
         app.include_router(module.router)
     app.include_router(clocks.router)
     app.include_router(containment_api.router)

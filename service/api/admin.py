@@ -20,7 +20,7 @@ from results.accounts import (
 from results.calendar import set_calendar_day
 from results.models import AuditEvent
 from service.api.params import RowId
-from service.auth import Admin, Auditor, Reader, store_of
+from service.auth import Admin, Auditor, BenchOrReader, store_of
 from service.views import iso
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -43,7 +43,8 @@ class CalendarDayIn(BaseModel):
 
 
 @router.get("/me")
-def me(who: Reader) -> dict[str, Any]:
+def me(who: BenchOrReader) -> dict[str, Any]:
+    """Who the token belongs to; a bench may ask too (its setup checks its token with this)."""
     return {"name": who.name, "printed_name": who.printed_name, "role": who.role.value}
 
 
