@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from bench_helpers import cli, register
 
 from bench.operator_choice import with_operator
 from bench.pytest_plugin import simulated_bench
-from tests.bench.bench_helpers import cli, register, sim_station  # noqa: F401
 
 
 def _operators(store: Path) -> list[str]:
@@ -27,7 +27,7 @@ def _run(capsys: pytest.CaptureFixture[str], station: Path, number: str, *extra:
 
 def test_each_run_records_its_own_operator_and_the_station_file_is_only_the_default(
     capsys: pytest.CaptureFixture[str],
-    sim_station: Path,  # noqa: F811
+    sim_station: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("PACKBENCH_OPERATOR", raising=False)
@@ -46,7 +46,7 @@ def test_each_run_records_its_own_operator_and_the_station_file_is_only_the_defa
 
 def test_a_hidden_character_in_the_operator_is_refused_before_anything_is_recorded(
     capsys: pytest.CaptureFixture[str],
-    sim_station: Path,  # noqa: F811
+    sim_station: Path,
 ) -> None:
     number = register(capsys, sim_station, "U-1")
     code, _, err = cli(
