@@ -22,11 +22,9 @@ from bench_helpers import REPO, cli, register, write_sim_station
 from bench.cli_common import station
 from bench.runner import open_store_for
 from bench.sync import Backoff, ServiceUnreachable, Target, status, sync_now
-from results.accounts import create_user, issue_token
 from results.attachments import EvidenceStore
 from results.readback import load_run
 from results.run_transfer import run_json
-from results.store import open_store
 
 
 def _free_port() -> int:
@@ -67,15 +65,6 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def _bench_token(database: Path, evidence: Path) -> str:
-    sessions = open_store(str(database))
-    with sessions.begin() as session:
-        create_user(session, "bench-7", role="bench", printed_name="Bench 7", actor="test")
-        token, _ = issue_token(session, "bench-7", actor="test")
-    sessions.kw["bind"].dispose()
-    return token
-
-
 def _runs(database: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(database) as connection:
         return list(connection.execute("SELECT station, started_at FROM run ORDER BY id"))
@@ -95,7 +84,9 @@ def test_a_sync_cut_by_the_service_stopping_resumes_and_every_run_arrives_once(
     service_file = write_sim_station(tmp_path / "service.toml", service_dir)  # for 'verify'
     service_db, service_evidence = service_dir / "store.sqlite3", service_dir / "evidence"
     service_dir.mkdir()
-    token = _bench_token(service_db, service_evidence)
+    code, out, err = cli(capsys, "token", "bench", "bench-7", "--database", str(service_db))
+    assert code == 0, err
+    token = out.strip()
     number = register(capsys, bench_file, "U-1", "U-2", "U-3")
     code, _, err = cli(
         capsys, "run", "diagnosis", "-c", number, "-u", "U-1", "-u", "U-2", "-u", "U-3",
