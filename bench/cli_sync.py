@@ -32,7 +32,7 @@ from bench.sync import Backoff, Target, state_path, status, sync_now
 @click.option(
     "--attempts",
     type=click.IntRange(1, 100),
-    default=5,
+    default=8,
     show_default=True,
     help="Tries per run when the service does not answer (waits 0.5 s, 1 s, 2 s... up to 30 s).",
 )

@@ -57,7 +57,7 @@ class Target:
 class Backoff:
     """``attempts`` tries per run, waiting ``first``, 2x``first``... (at most ``longest``)."""
 
-    attempts: int = 5
+    attempts: int = 8
     first: float = 0.5
     longest: float = 30.0
 
