@@ -27,6 +27,7 @@ from results.complaints import reserve_number
 from results.errors import ValidationError
 from results.integrity import snapshot
 from results.models import AuditEvent, Complaint, ReturnedUnit, Run
+from results.recorder import interrupt_run
 from results.run_import import import_run
 from results.run_transfer import chain_of_records, row_values
 
@@ -47,6 +48,8 @@ class Origin:
     sealed_steps: int | None
     sealed_chain: str | None
     audit: Sequence[dict[str, Any]]
+    interrupted: bool = False
+    """The recording process died (power cut, kill): the run stays interrupted here too."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,9 @@ def accept_run(
     complaint_id = _complaint(session, complaint, actor)
     unit_id = _unit(session, complaint_id, unit, actor)
     run_id = import_run(session, info, steps, outcome, unit_id=unit_id, evidence=evidence)
+    run = session.get(Run, run_id)
+    if origin.interrupted and run is not None:
+        interrupt_run(session, run, outcome.message, actor=actor)
     audit.record(
         session,
         actor=actor,

@@ -22,11 +22,12 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from procedures.records import RunOutcome, StepRecord
+from procedures.records import StepRecord
 from results import audit
 from results.attachments import EvidenceStore
 from results.errors import NotFound, ValidationError
 from results.integrity import _jsonable, sha256_hex, step_digest, step_link, steps_genesis
+from results.journal import encode_info, encode_outcome
 from results.models import Attachment, AuditEvent, Base, Complaint, ReturnedUnit, Run, Step
 from results.readback import RecordedRun, load_run
 from results.recorder import DatabaseRecorder
@@ -130,41 +131,15 @@ def _step_json(step: StepRecord) -> dict[str, Any]:
     }
 
 
-def _outcome_json(outcome: RunOutcome) -> dict[str, Any]:
-    return {
-        "verdict": outcome.verdict.name,
-        "ended": outcome.ended.isoformat(),
-        "message": outcome.message,
-        "conclusions": [
-            {
-                "kind": c.kind,
-                "value": c.value,
-                "explanation": c.explanation,
-                "evidence": list(c.evidence),
-            }
-            for c in outcome.conclusions
-        ],
-    }
-
-
 def run_json(recorded: RecordedRun) -> dict[str, Any]:
-    """The run (info, steps with evidence bytes, outcome) in ``POST /api/runs``'s shape."""
+    """The run (info, steps with evidence bytes, outcome) in ``POST /api/runs``'s shape (info and
+    outcome spelled as the run journal spells them: one shape per idea)."""
     if recorded.outcome is None:
         raise ValidationError("run", f"run {recorded.id} is still recording", "sync it later")
-    info = recorded.info
     return {
-        "info": {
-            "procedure": info.procedure,
-            "procedure_version": info.procedure_version,
-            "station": info.station,
-            "operator": info.operator,
-            "spec": info.spec,
-            "unit_serial": info.unit_serial,
-            "complaint_number": info.complaint_number,
-            "started": info.started.isoformat(),
-        },
+        "info": encode_info(recorded.info),
         "steps": [_step_json(s) for s in recorded.steps],
-        "outcome": _outcome_json(recorded.outcome),
+        "outcome": encode_outcome(recorded.outcome),
     }
 
 
@@ -190,8 +165,10 @@ def origin_of(session: Session, run_id: int) -> dict[str, Any]:
     ).all()
     seals = [e for e in events if e.entity_type == audit.RUN_STEPS]
     seal = json.loads(seals[-1].after_json or "{}") if seals else {}
+    run = session.get(Run, run_id)
     return {
         "run_id": run_id,
+        "interrupted": bool(run is not None and run.interrupted),
         "step_ids": step_ids,
         "sealed_steps": seal.get("steps"),
         "sealed_chain": seal.get("chain"),

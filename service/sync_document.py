@@ -35,6 +35,7 @@ class AuditRefIn(BaseModel):
 class OriginIn(BaseModel):
     run_uuid: Annotated[str, Field(pattern="^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")]
     run_id: Annotated[int, Field(ge=1)]
+    interrupted: bool = False
     step_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=MAX_STEPS)]
     sealed_steps: Annotated[int, Field(ge=0)] | None
     sealed_chain: Hex64 | None
@@ -60,6 +61,7 @@ def store_synced(
         sealed_steps=doc.origin.sealed_steps,
         sealed_chain=doc.origin.sealed_chain,
         audit=[a.model_dump() for a in doc.origin.audit],
+        interrupted=doc.origin.interrupted,
     )
     complaint: dict[str, Any] | None = doc.complaint
     with sessions.begin() as session:

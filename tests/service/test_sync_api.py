@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from results.models import Attachment, AuditEvent, Complaint, Measurement, ReturnedUnit, Run
 from results.readback import load_run
+from results.recorder import interrupt_run
 from results.run_transfer import run_json, sync_document
 from results.verify import verify_store
 from service.app import create_app
@@ -74,10 +75,14 @@ def _recorded(svc: Service, run_id: int) -> dict[str, Any]:
         return run_json(load_run(session, run_id, evidence=svc.store.evidence))
 
 
+@pytest.mark.parametrize("interrupted", [False, True])
 def test_a_synced_run_arrives_once_with_its_complaint_and_unit_and_identical_values(
-    service: Service, bench: Service
+    service: Service, bench: Service, interrupted: bool
 ) -> None:
     run_id = _bench_run(bench)
+    if interrupted:  # as the bench's watchdog leaves a run whose process was killed
+        with bench.store.sessions.begin() as session:
+            interrupt_run(session, session.get_one(Run, run_id), "power cut", actor="system")
     doc = _document(bench, run_id)
     assert _counts(service)["Complaint"] == 0  # created at the bench only
     first = service.client.post("/api/sync/runs", json=doc, headers=service.auth("bench-3"))
@@ -90,6 +95,12 @@ def test_a_synced_run_arrives_once_with_its_complaint_and_unit_and_identical_val
     assert _counts(service) == after_first
     assert (after_first["Complaint"], after_first["ReturnedUnit"], after_first["Run"]) == (1, 1, 1)
     assert _recorded(service, first.json()["id"]) == _recorded(bench, run_id)
+    with service.store.sessions() as session:
+        arrived = session.get_one(Run, first.json()["id"])
+        assert (arrived.interrupted, arrived.status) == (
+            interrupted,
+            "interrupted" if interrupted else "finished",
+        )
     with service.store.sessions() as session:
         shas = set(session.scalars(select(Attachment.sha256)))
         report = verify_store(session, service.settings.evidence_dir)
@@ -133,6 +144,7 @@ def test_a_bench_token_submits_runs_and_reads_only_the_complaint_and_unit_it_ran
     other = service.client.post(
         "/api/complaints", json=complaint_payload(), headers=service.auth("wang.wei")
     ).json()["number"]
+    assert other != number  # the service never draws a number a bench already used
     other_unit = service.client.post(
         f"/api/complaints/{other}/units",
         json={"serial": "SN-9", "received_at": "2026-03-02T01:30:00Z"},
