@@ -49,6 +49,7 @@ from bench.cli_reports import report_version
 from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
+from bench.cli_sync import sync
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -70,6 +71,7 @@ from bench.errors import (
     InputError,
 )
 from bench.live import LiveView, TableRow
+from bench.operator_choice import operator_option, with_operator
 from bench.outgoing_check import check_outgoing
 from bench.recovery import replay_pending
 from bench.reporting import write_report
@@ -166,6 +168,7 @@ def demo(as_json: bool, out: Path | None) -> int:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Scripted answers: JSON/TOML of question_id = answer.",
 )
+@operator_option
 @_json_option
 def run(
     procedure: str,
@@ -177,6 +180,7 @@ def run(
     capacity_check: bool,
     yes: bool,
     answers: Path | None,
+    operator: str | None,
     as_json: bool,
 ) -> int:
     """Run PROCEDURE for returned units of a complaint and record it in the store.
@@ -190,7 +194,7 @@ def run(
                 appearance checklist against the spec's [outgoing] limits; release or hold.
                 Leaves the unit's status alone; --yes needs every checklist answer scripted.
     """
-    config = _station(station_file)
+    config = with_operator(_station(station_file), operator, may_ask=not (yes or answers))
     view = LiveView(_human(as_json))
     scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
     base_dir = answers.parent if answers else None
@@ -570,6 +574,7 @@ cli.add_command(major)
 cli.add_command(reply)
 cli.add_command(invalidate)
 cli.add_command(report_version)
+cli.add_command(sync)
 complaint.add_command(complaint_new)
 complaint.add_command(complaint_list)
 complaint.add_command(complaint_edit)

@@ -1,4 +1,4 @@
-"""``packbench serve`` and ``packbench token bootstrap-admin``: the QA service from the bench CLI.
+"""``packbench serve``, ``token bootstrap-admin`` and ``token bench``: the QA service from the CLI.
 
 The service reads its settings from the environment in every uvicorn worker (each worker is a
 fresh process built from an import string), so the command line's choices are written into the
@@ -18,7 +18,9 @@ import click
 from bench.cli_common import F, station, station_option
 from bench.config import StationConfig
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, InputError
+from results.accounts import Role, ServiceUser, create_user, issue_token
 from results.errors import ResultsError
+from results.store import open_store
 from service.launcher import Settings, SettingsError, bootstrap
 from service.launcher import serve as serve_service
 
@@ -121,6 +123,37 @@ def bootstrap_admin(
     except ResultsError as exc:
         click.echo(f"packbench: bootstrap-admin: {exc}", err=True)
         return EXIT_BAD_INPUT
+    click.echo(raw)
+    click.echo("(shown once: store it now; only its hash is kept)", err=True)
+    return EXIT_PASS
+
+
+@token.command("bench")
+@click.argument("name")
+@click.option("--printed-name", default=None, help="Shown in the audit trail (default: NAME).")
+@station_option
+def bench_token(name: str, printed_name: str | None, station_file: Path | None) -> int:
+    """Create the service account NAME with role 'bench' (if new) and print a new API token.
+
+    Run it against the service's store (``--database``); the bench then syncs with
+    ``packbench sync --service URL --token TOKEN``. A bench token may submit runs and read back
+    the complaints and units it ran, nothing else.
+    """
+    sessions = open_store(station(station_file).database)
+    actor = "packbench token bench"
+    try:
+        with sessions.begin() as session:
+            user = session.get(ServiceUser, name)
+            if user is None:
+                create_user(
+                    session, name, role=Role.BENCH.value, printed_name=printed_name or name,
+                    actor=actor,
+                )  # fmt: skip
+            elif user.role != Role.BENCH.value:
+                raise InputError(f"NAME: {name!r} has role {user.role!r}; pick another name")
+            raw, _ = issue_token(session, name, actor=actor, label="bench sync")
+    finally:
+        sessions.kw["bind"].dispose()
     click.echo(raw)
     click.echo("(shown once: store it now; only its hash is kept)", err=True)
     return EXIT_PASS

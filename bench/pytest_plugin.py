@@ -80,6 +80,7 @@ class SimBench:
         answers: Mapping[str, object] | None = None,
         recorder: Recorder | None = None,
         serial: str = "SIM-1",
+        operator: str = "pytest",
     ) -> RunResult:
         return run_procedure(
             procedure,
@@ -89,7 +90,7 @@ class SimBench:
             clock=self.station.clock,
             spec=self.spec,
             run_info=procedure.run_info(
-                station="pytest", operator="pytest", spec=self.spec.model, unit_serial=serial
+                station="pytest", operator=operator, spec=self.spec.model, unit_serial=serial
             ),
             handle_signals=False,
         )

@@ -9,6 +9,7 @@ together with the complaint, so a refused form never burns a number.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -227,6 +228,24 @@ def validate_form(form: ComplaintForm, *, now: datetime) -> dict[str, Any]:
 
 def next_number(session: Session, *, year: int, series: str = SERIES) -> str:
     """Draw the next number of ``series`` for ``year`` in the caller's transaction."""
+    counter = _counter(session, series, year)
+    counter.last_value += 1
+    session.flush()
+    return f"{series}-{year}-{counter.last_value:04d}"
+
+
+def reserve_number(session: Session, number: str) -> None:
+    """A complaint numbered elsewhere (a bench, offline) arrives: never draw its number again."""
+    found = re.fullmatch(r"(.+)-(\d{4})-(\d+)", number)
+    if found is None:
+        return
+    counter = _counter(session, found.group(1), int(found.group(2)))
+    counter.last_value = max(counter.last_value, int(found.group(3)))
+    session.flush()
+
+
+def _counter(session: Session, series: str, year: int) -> ComplaintCounter:
+    """The (series, year) counter row, created at 0 if new, locked for the transaction."""
     dialect = session.get_bind().dialect.name
     values = {"series": series, "year": year, "last_value": 0}
     if dialect == "postgresql":
@@ -235,14 +254,12 @@ def next_number(session: Session, *, year: int, series: str = SERIES) -> str:
         session.execute(sqlite.insert(ComplaintCounter).values(values).on_conflict_do_nothing())
     else:
         raise NotImplementedError(f"complaint numbering on {dialect!r}: add its upsert here")
-    counter = session.execute(
+    counter: ComplaintCounter = session.execute(
         select(ComplaintCounter)
         .where(ComplaintCounter.series == series, ComplaintCounter.year == year)
         .with_for_update()
     ).scalar_one()
-    counter.last_value += 1
-    session.flush()
-    return f"{series}-{year}-{counter.last_value:04d}"
+    return counter
 
 
 def register_complaint(

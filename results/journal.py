@@ -211,7 +211,7 @@ def decode_step(d: dict[str, Any]) -> StepRecord:
     )
 
 
-def _info(info: RunInfo) -> dict[str, Any]:
+def encode_info(info: RunInfo) -> dict[str, Any]:
     return {
         "procedure": info.procedure,
         "procedure_version": info.procedure_version,
@@ -228,7 +228,7 @@ def _uninfo(d: dict[str, Any]) -> RunInfo:
     return RunInfo(**{**d, "started": datetime.fromisoformat(d["started"])})
 
 
-def _outcome(outcome: RunOutcome) -> dict[str, Any]:
+def encode_outcome(outcome: RunOutcome) -> dict[str, Any]:
     return {
         "verdict": outcome.verdict.name,
         "ended": _time(outcome.ended),
@@ -310,7 +310,7 @@ class JournalWriter:
                 "evidence_dir": header.evidence_dir,
                 "host": header.host,
                 "pid": header.pid,
-                "info": _info(header.info),
+                "info": encode_info(header.info),
                 "unit_update": _update(header.unit_update),
             }
         )
@@ -321,7 +321,11 @@ class JournalWriter:
 
     def finished(self, outcome: RunOutcome, update: UnitUpdate | None) -> None:
         self._append(
-            {"kind": RUN_FINISHED, "outcome": _outcome(outcome), "unit_update": _update(update)}
+            {
+                "kind": RUN_FINISHED,
+                "outcome": encode_outcome(outcome),
+                "unit_update": _update(update),
+            }
         )
 
     def _append(self, record: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from service.api import (
     reports,
     returns,
     runs,
+    sync,
 )
 from service.api import containment as containment_api
 from service.api import eightd as eightd_api
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.channel = build_channel(settings)
     app.state.throttles = Throttles()
     app.add_middleware(SecurityHeaders)
-    for module in (complaints, runs, attachments, reports, outgoing, admin, major, replies):
+    for module in (complaints, runs, sync, attachments, reports, outgoing, admin, major, replies):
         app.include_router(module.router)
     app.include_router(clocks.router)
     app.include_router(containment_api.router)

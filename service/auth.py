@@ -33,8 +33,10 @@ LOGIN_CSRF_COOKIE = "packbench_login_csrf"
 CSRF_FIELD = "csrf_token"
 log = logging.getLogger("packbench.service.auth")
 
-READ = frozenset(Role)
-"""Every role may read; writing is what the roles separate."""
+READ = frozenset(Role) - {Role.BENCH}
+"""Every person's role may read; writing is what the roles separate. A bench reads only the
+complaint and units it synced runs for (``BenchOrReader``, checked per record)."""
+BENCH_OR_READ = READ | {Role.BENCH}
 WRITE = frozenset({Role.TECHNICIAN, Role.QA})
 QA_ONLY = frozenset({Role.QA})
 BENCH = frozenset({Role.BENCH})
@@ -182,6 +184,7 @@ def csrf_ok(session_token: str, presented: str | None) -> bool:
 
 
 Reader = Annotated[Principal, Depends(require(READ))]
+BenchOrReader = Annotated[Principal, Depends(require(BENCH_OR_READ))]
 Writer = Annotated[Principal, Depends(require(WRITE))]
 QaUser = Annotated[Principal, Depends(require(QA_ONLY))]
 BenchUser = Annotated[Principal, Depends(require(BENCH))]

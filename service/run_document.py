@@ -139,13 +139,18 @@ class OutcomeIn(ApiBody):
     conclusions: Annotated[list[ConclusionIn], Field(max_length=100, default_factory=list)]
 
 
-class RunDocument(ApiBody):
-    """A finished run, as a bench posts it to ``POST /api/runs``."""
+class RunBody(ApiBody):
+    """A finished run: what ``POST /api/runs`` and ``POST /api/sync/runs`` both carry."""
 
-    unit_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
     info: RunInfoIn
     steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)]
     outcome: OutcomeIn
+
+
+class RunDocument(RunBody):
+    """A finished run, as a bench posts it to ``POST /api/runs``."""
+
+    unit_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 def _decode(step: str, attachment: AttachmentIn) -> bytes:
@@ -159,7 +164,7 @@ def _decode(step: str, attachment: AttachmentIn) -> bytes:
         ) from None
 
 
-def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
+def to_records(doc: RunBody) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
     info = RunInfo(**doc.info.model_dump())
     steps = [
         StepRecord(
@@ -205,7 +210,7 @@ def to_records(doc: RunDocument) -> tuple[RunInfo, list[StepRecord], RunOutcome]
     return info, steps, outcome
 
 
-def _check_channels(doc: RunDocument) -> None:
+def check_channels(doc: RunBody) -> None:
     """Name the offending channel by its place in the document (the store names it by trace)."""
     for step in doc.steps:
         for trace in step.traces:
@@ -222,7 +227,7 @@ def store_run(
     sessions: sessionmaker[Session], evidence: EvidenceStore, doc: RunDocument, *, actor: str
 ) -> int:
     """Record the whole document in one transaction and return the run's id."""
-    _check_channels(doc)
+    check_channels(doc)
     info, steps, outcome = to_records(doc)
     with sessions.begin() as session:
         run_id = import_run(session, info, steps, outcome, unit_id=doc.unit_id, evidence=evidence)

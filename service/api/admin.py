@@ -21,7 +21,7 @@ from results.calendar import set_calendar_day
 from results.models import AuditEvent
 from service.api.body import ApiBody
 from service.api.params import RowId
-from service.auth import Admin, Auditor, Reader, store_of
+from service.auth import Admin, Auditor, BenchOrReader, store_of
 from service.views import iso
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -44,7 +44,8 @@ class CalendarDayIn(ApiBody):
 
 
 @router.get("/me")
-def me(who: Reader) -> dict[str, Any]:
+def me(who: BenchOrReader) -> dict[str, Any]:
+    """Who the token belongs to; a bench may ask too (its setup checks its token with this)."""
     return {"name": who.name, "printed_name": who.printed_name, "role": who.role.value}
 
 

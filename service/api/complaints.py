@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from results.accounts import Principal, Role
 from results.calendar import Calendar
 from results.complaint_form import Channel, ComplaintFormIn
 from results.complaint_query import ComplaintFilter, find_complaints
@@ -23,13 +25,15 @@ from results.complaints import (
 from results.errors import NotFound
 from results.models import Complaint, ReturnedUnit, Run
 from results.product_models import check_product_model
+from results.run_sync import runs_of_bench
 from results.run_validity import invalidations
 from results.sla import SlaState
 from results.unit_summaries import summarise_unit
 from results.workflow import allowed_from, transition
 from service.api.body import ApiBody
 from service.api.params import RowId
-from service.auth import QA_ONLY, Reader, Writer, check_role, store_of
+from service.auth import QA_ONLY, BenchOrReader, Reader, Writer, check_role, store_of
+from service.errors import Forbidden
 from service.views import complaint_dict, run_summary, sla_summary, unit_dict
 
 router = APIRouter(prefix="/api", tags=["complaints"])
@@ -121,10 +125,27 @@ def list_complaints(
         return {"total": page.total, "items": [_with_sla(c, calendar, now) for c in page.items]}
 
 
+def _bench_may_read(
+    session: Session, who: Principal, *, complaint_id: int | None = None, unit_id: int | None = None
+) -> None:
+    """A bench reads only the complaint and units it synced runs for (403 for anything else)."""
+    if who.role is not Role.BENCH:
+        return
+    runs = runs_of_bench(session, who.name)
+    if any(
+        (complaint_id is not None and r.complaint_id == complaint_id)
+        or (unit_id is not None and r.unit_id == unit_id)
+        for r in runs
+    ):
+        return
+    raise Forbidden(f"bench {who.name!r} reads only the complaints and units it ran tests for")
+
+
 @router.get("/complaints/{number}")
-def show_complaint(number: str, request: Request, who: Reader) -> dict[str, Any]:
+def show_complaint(number: str, request: Request, who: BenchOrReader) -> dict[str, Any]:
     with store_of(request).sessions() as session:
         c = get_complaint(session, number)
+        _bench_may_read(session, who, complaint_id=c.id)
         units = session.scalars(
             select(ReturnedUnit).where(ReturnedUnit.complaint_id == c.id).order_by(ReturnedUnit.id)
         )
@@ -177,11 +198,12 @@ def add_unit(number: str, body: UnitIn, request: Request, who: Writer) -> dict[s
 
 
 @router.get("/units/{unit_id}")
-def show_unit(unit_id: RowId, request: Request, who: Reader) -> dict[str, Any]:
+def show_unit(unit_id: RowId, request: Request, who: BenchOrReader) -> dict[str, Any]:
     with store_of(request).sessions() as session:
         unit = session.get(ReturnedUnit, unit_id)
         if unit is None:
             raise NotFound("returned unit", unit_id)
+        _bench_may_read(session, who, unit_id=unit.id)
         runs = list(session.scalars(select(Run).where(Run.unit_id == unit_id).order_by(Run.id)))
         invalid = invalidations(session, (r.id for r in runs))
         summary = summarise_unit(runs, invalid)

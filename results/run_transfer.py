@@ -1,0 +1,232 @@
+"""A recorded run as the JSON a bench hands to the QA service, and the check of its step seal.
+
+Both ends of a sync use this module: the bench encodes a run read back from its own store
+(``run_json``, ``row_json``, ``origin_of``), and the service re-folds the step chain from the
+values it received with the bench's own row ids (``chain_of_records``) and compares it with the
+seal the bench's audit log holds. A value edited in the bench's store after recording changes a
+step digest, so the chain no longer matches the seal and the run is refused.
+
+The run's identity across stores is a UUID derived from what the run row already holds (station,
+host, local id, start time): no new column, and the same run always gets the same UUID.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from procedures.records import StepRecord
+from results import audit
+from results.attachments import EvidenceStore
+from results.errors import NotFound, ValidationError
+from results.integrity import _jsonable, sha256_hex, step_digest, step_link, steps_genesis
+from results.journal import encode_info, encode_outcome
+from results.models import Attachment, AuditEvent, Base, Complaint, ReturnedUnit, Run, Step
+from results.readback import RecordedRun, load_run
+from results.recorder import DatabaseRecorder
+
+RUN_NAMESPACE = uuid.UUID("6f1d2c3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f")
+"""Namespace of run UUIDs (fixed forever: changing it would make every run look new)."""
+
+_STEP = cast(Table, Step.__table__)
+measurement_rows = DatabaseRecorder.measurement_rows
+trace_rows_of = DatabaseRecorder.trace_rows_of
+
+
+def run_uuid(run: Run) -> str:
+    """The run's identity in every store: the same run row always gives the same UUID."""
+    started = run.started_at.isoformat()
+    return str(uuid.uuid5(RUN_NAMESPACE, f"{run.station}\x1f{run.host}\x1f{run.id}\x1f{started}"))
+
+
+def _jsonish(value: Any) -> Any:
+    return _jsonable(value) if isinstance(value, datetime | date) else value
+
+
+def row_json(row: Complaint | ReturnedUnit) -> dict[str, Any]:
+    """A complaint's or unit's columns as JSON, without the store-local ids."""
+    table = cast(Table, type(row).__table__)
+    return {
+        c.key: _jsonish(getattr(row, c.key))
+        for c in table.columns
+        if c.key not in {"id", "complaint_id"}
+    }
+
+
+def row_values(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
+    """``row_json``'s output back into column values for ``model`` (dates parsed, names checked)."""
+    table = cast(Table, model.__table__)
+    columns = {c.key: c for c in table.columns if c.key not in {"id", "complaint_id"}}
+    unknown = sorted(set(data) - set(columns))
+    if unknown:
+        raise ValidationError(
+            table.name, f"unknown field(s) {', '.join(unknown)}", "send the fields of this version"
+        )
+    values: dict[str, Any] = {}
+    for key, column in columns.items():
+        value = data.get(key)
+        kind = getattr(column.type, "impl", column.type).python_type  # through UTCDateTime
+        if value is not None and kind is datetime:
+            value = datetime.fromisoformat(value)
+        elif value is not None and kind is date:
+            value = date.fromisoformat(value)
+        values[key] = value
+    return values
+
+
+def _step_json(step: StepRecord) -> dict[str, Any]:
+    return {
+        "name": step.name,
+        "index": step.index,
+        "started": step.started.isoformat(),
+        "ended": step.ended.isoformat(),
+        "verdict": step.verdict.name,
+        "message": step.message,
+        "measurements": [
+            {
+                "name": m.name,
+                "value": m.value,
+                "unit": m.unit,
+                "limits": {
+                    "low": m.limits.low,
+                    "high": m.limits.high,
+                    "low_inclusive": m.limits.low_inclusive,
+                    "high_inclusive": m.limits.high_inclusive,
+                    "nominal": m.limits.nominal,
+                    "marginal_low": m.limits.marginal_low,
+                    "marginal_high": m.limits.marginal_high,
+                },
+                "verdict": m.verdict.name,
+                "comparison": m.comparison,
+                "timestamp": m.timestamp.isoformat(),
+                "instrument": m.instrument,
+                "description": m.description,
+                "text_value": m.text_value,
+            }
+            for m in step.measurements
+        ],
+        "traces": [
+            {
+                "name": t.name,
+                "time_s": t.time_s.tolist(),
+                "channels": {
+                    k: {"unit": unit, "values": values.tolist()}
+                    for k, (values, unit) in t.channels.items()
+                },
+                "timestamp": t.timestamp.isoformat(),
+            }
+            for t in step.traces
+        ],
+        "attachments": [
+            {"name": name, "content_base64": base64.b64encode(data).decode()}
+            for name, data in step.attachments
+        ],
+    }
+
+
+def run_json(recorded: RecordedRun) -> dict[str, Any]:
+    """The run (info, steps with evidence bytes, outcome) in ``POST /api/runs``'s shape (info and
+    outcome spelled as the run journal spells them: one shape per idea)."""
+    if recorded.outcome is None:
+        raise ValidationError("run", f"run {recorded.id} is still recording", "sync it later")
+    return {
+        "info": encode_info(recorded.info),
+        "steps": [_step_json(s) for s in recorded.steps],
+        "outcome": encode_outcome(recorded.outcome),
+    }
+
+
+def origin_of(session: Session, run_id: int) -> dict[str, Any]:
+    """What the bench's store vouches for: its run and step ids, the sealed chain, the audit
+    events of the run (sequence, action, hash), so the service can check and cite them."""
+    step_ids: list[int] = list(
+        session.scalars(select(_STEP.c.id).where(_STEP.c.run_id == run_id).order_by(_STEP.c.idx))
+    )
+    files = [
+        str(i) for i in session.scalars(select(Attachment.id).where(Attachment.run_id == run_id))
+    ]
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            (
+                AuditEvent.entity_type.in_(["run", audit.RUN_STEPS])
+                & (AuditEvent.entity_id == str(run_id))
+            )
+            | ((AuditEvent.entity_type == "attachment") & AuditEvent.entity_id.in_(files))
+        )
+        .order_by(AuditEvent.seq)
+    ).all()
+    seals = [e for e in events if e.entity_type == audit.RUN_STEPS]
+    seal = json.loads(seals[-1].after_json or "{}") if seals else {}
+    run = session.get(Run, run_id)
+    return {
+        "run_id": run_id,
+        "interrupted": bool(run is not None and run.interrupted),
+        "step_ids": step_ids,
+        "sealed_steps": seal.get("steps"),
+        "sealed_chain": seal.get("chain"),
+        "audit": [
+            {"seq": e.seq, "action": e.action, "at": e.at.isoformat(), "hash": e.hash}
+            for e in events
+        ],
+    }
+
+
+def chain_of_records(
+    run_id: int,
+    step_ids: Sequence[int],
+    steps: Sequence[StepRecord],
+    media_type: Callable[[bytes, str], str],
+) -> str:
+    """The step chain ``step_link`` folds, from records and the store-local ids they had.
+
+    Steps fold in insertion (id) order, as ``verify`` re-folds them; ``media_type`` types an
+    attachment exactly as the evidence store typed it when it was recorded.
+    """
+    if len(step_ids) != len(steps):
+        raise ValidationError(
+            "origin.step_ids", f"{len(step_ids)} ids for {len(steps)} steps", "one id per step"
+        )
+    chain = steps_genesis(run_id)
+    for step_id, step in sorted(zip(step_ids, steps, strict=True), key=lambda pair: pair[0]):
+        rows = measurement_rows(run_id, step)
+        values = {
+            "run_id": run_id,
+            "idx": step.index,
+            "name": step.name,
+            "started_at": step.started,
+            "ended_at": step.ended,
+            "verdict": step.verdict.name,
+            "message": step.message,
+            "digest": step_digest(
+                [row["row_hash"] for row in rows],
+                [trace_rows_of(trace)[0] for trace in step.traces],
+                [
+                    (sha256_hex(data), name, media_type(data, name))
+                    for name, data in step.attachments
+                ],
+            ),
+        }
+        chain = step_link(chain, step_id, values)
+    return chain
+
+
+def sync_document(session: Session, run_id: int, evidence: EvidenceStore) -> dict[str, Any]:
+    """The whole of what a bench sends for one run (``POST /api/sync/runs``): the run with its
+    evidence bytes, its complaint and unit, and what the store vouches for (``origin_of``)."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound("run", run_id)
+    recorded = load_run(session, run_id, evidence=evidence)
+    return run_json(recorded) | {
+        "origin": origin_of(session, run_id) | {"run_uuid": run_uuid(run)},
+        "complaint": None if run.complaint is None else row_json(run.complaint),
+        "unit": row_json(run.unit),
+    }

@@ -1,0 +1,162 @@
+"""``packbench sync`` against a real service process: the service stops in the middle of a sync,
+comes back, and every run arrives exactly once, identical; a run changed after recording is
+refused with the reason; ``packbench verify`` passes on both sides."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from bench_helpers import REPO, cli, register, write_sim_station
+
+from bench.cli_common import station
+from bench.runner import open_store_for
+from bench.sync import Backoff, ServiceUnreachable, Target, status, sync_now
+from results.attachments import EvidenceStore
+from results.readback import load_run
+from results.run_transfer import run_json
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _service(database: Path, evidence: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``uvicorn`` serving the QA service on ``port`` until the block ends (or it is stopped)."""
+    env = os.environ | {
+        "PACKBENCH_DATABASE_URL": str(database),
+        "PACKBENCH_EVIDENCE_DIR": str(evidence),
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:app_from_env"]
+    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, f"uvicorn exited with {proc.returncode}"
+        assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)  # the link dies as in a power cut, mid-whatever
+        proc.wait(timeout=10)
+
+
+def _runs(database: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(database) as connection:
+        return list(connection.execute("SELECT station, started_at FROM run ORDER BY id"))
+
+
+def _values(station_file: Path, run_id: int) -> dict[str, object]:
+    config = station(station_file)
+    with open_store_for(config)() as session:
+        return run_json(load_run(session, run_id, evidence=EvidenceStore(config.evidence_dir)))
+
+
+def test_a_sync_cut_by_the_service_stopping_resumes_and_every_run_arrives_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench_file = write_sim_station(tmp_path / "bench.toml", tmp_path / "bench")
+    service_dir = tmp_path / "service"
+    service_file = write_sim_station(tmp_path / "service.toml", service_dir)  # for 'verify'
+    service_db, service_evidence = service_dir / "store.sqlite3", service_dir / "evidence"
+    service_dir.mkdir()
+    code, out, err = cli(capsys, "token", "bench", "bench-7", "--database", str(service_db))
+    assert code == 0, err
+    token = out.strip()
+    number = register(capsys, bench_file, "U-1", "U-2", "U-3")
+    code, _, err = cli(
+        capsys, "run", "diagnosis", "-c", number, "-u", "U-1", "-u", "U-2", "-u", "U-3",
+        "--station", str(bench_file), "--yes", "--operator", "li.wei",
+    )  # fmt: skip
+    assert code in (0, 1), err
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = station(bench_file)
+    sessions = open_store_for(config)
+    waits: list[float] = []
+
+    with _service(service_db, service_evidence, port) as proc:
+
+        def stop_after_first(line: str) -> None:
+            _stop(proc)  # the service dies right after answering the first run
+
+        with pytest.raises(ServiceUnreachable, match="stays pending"):
+            sync_now(
+                config,
+                sessions,
+                Target(url, token),
+                backoff=Backoff(attempts=3, first=0.01),
+                sleep=waits.append,
+                echo=stop_after_first,
+            )
+    assert waits == [0.01, 0.02]  # backed off, then gave up: the rest stays pending
+    assert [i.state for i in status(config, sessions)] == ["sent", "pending", "pending"]
+    assert len(_runs(service_db)) == 1
+
+    # the bench lost its record of the first answer (state file from before): a repeat
+    state = next((tmp_path / "bench").glob("*.sync.json"))
+    state.unlink()
+    with _service(service_db, service_evidence, port):
+        code, out, err = cli(capsys, "sync", "--service", url, "--token", token, "--station",
+                             str(bench_file), "--json")  # fmt: skip
+        assert code == 0, err
+        assert '"sent": 2' in out and '"already_there": 1' in out
+        code, out, err = cli(capsys, "sync", "--service", url, "--token", token, "--station",
+                             str(bench_file), "--json")  # fmt: skip
+        assert code == 0 and '"sent": 0' in out and '"already_there": 0' in out
+
+        assert cli(capsys, "verify", "--station", str(bench_file))[0] == 0
+        assert cli(capsys, "verify", "--station", str(service_file))[0] == 0
+
+        # a fourth run, then one of its values edited in the bench's store: refused
+        code, _, err = cli(capsys, "run", "diagnosis", "-c", number, "-u", "U-1", "--station",
+                           str(bench_file), "--yes")  # fmt: skip
+        assert code in (0, 1), err
+        with sqlite3.connect(tmp_path / "bench" / "store.sqlite3") as connection:
+            connection.execute(
+                "UPDATE measurement SET value = value + 0.5 WHERE id = (SELECT MAX(m.id) FROM "
+                "measurement m JOIN step s ON m.step_id = s.id WHERE s.run_id = 4 AND m.value "
+                "IS NOT NULL)"
+            )
+        code, out, err = cli(capsys, "sync", "--service", url, "--token", token, "--station",
+                             str(bench_file))  # fmt: skip
+        assert code == 1, err
+        assert "0 run(s) sent, 0 already on the service, 1 refused" in out
+
+    code, out, _ = cli(capsys, "sync", "status", "--station", str(bench_file))
+    assert out.startswith("0 pending, 3 sent, 1 refused")
+    assert "refused  run 4" in out and "changed after recording" in out
+    # exactly once, identical: the service holds runs 1-3 with the bench's values and hashes
+    assert _runs(service_db) == _runs(tmp_path / "bench" / "store.sqlite3")[:3]
+    sent = {i.run_id: i.entry.service_id for i in status(config, sessions) if i.entry}
+    for bench_run in (1, 2, 3):
+        service_run = sent[bench_run]
+        assert service_run is not None
+        assert _values(service_file, service_run) == _values(bench_file, bench_run)
+    assert cli(capsys, "verify", "--station", str(service_file))[0] == 0
+    code, out, _ = cli(capsys, "verify", "--station", str(bench_file))
+    assert code == 1 and "step id=" in out  # the bench's own check catches the edit too

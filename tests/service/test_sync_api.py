@@ -1,0 +1,172 @@
+"""``POST /api/sync/runs``: a bench's run arrives once, with its complaint and unit, identical,
+and a run changed after recording is refused; a bench token reads only what it ran (403)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from accounts_setup import make_users
+from documents import complaint_payload, png_bytes, run_document
+from fastapi.testclient import TestClient
+from service_support import EMERGENCY_GROUP, Service
+from sqlalchemy import func, select, update
+
+from results.models import Attachment, AuditEvent, Complaint, Measurement, ReturnedUnit, Run
+from results.readback import load_run
+from results.recorder import interrupt_run
+from results.run_transfer import run_json, sync_document
+from results.verify import verify_store
+from service.app import create_app
+from service.settings import Settings
+from service.store import open_store
+
+
+@pytest.fixture
+def bench(tmp_path: Path, _sqlite_template: Path) -> Iterator[Service]:
+    """A bench's own store (SQLite), filled through its own app: one complaint, unit and run."""
+    path = tmp_path / "bench.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    settings = Settings(str(path), tmp_path / "bench-evidence", emergency_group=EMERGENCY_GROUP)
+    store = open_store(settings, migrate=False)
+    tokens = make_users(store)
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
+        yield Service(client, store, tokens, settings)
+
+
+def _bench_run(bench: Service) -> int:
+    wang = bench.auth("wang.wei")
+    number = bench.client.post("/api/complaints", json=complaint_payload(), headers=wang).json()[
+        "number"
+    ]
+    unit = bench.client.post(
+        f"/api/complaints/{number}/units",
+        json={"serial": "SN-0001", "received_at": "2026-03-02T01:30:00Z"},
+        headers=wang,
+    ).json()
+    doc = run_document(unit["id"], unit["serial"], number)
+    doc["steps"][0]["attachments"] = [
+        {"name": "pack.png", "content_base64": __import__("base64").b64encode(png_bytes()).decode()}
+    ]
+    r = bench.client.post("/api/runs", json=doc, headers=bench.auth("bench-3"))
+    assert r.status_code == 201, r.text
+    run_id: int = r.json()["id"]
+    return run_id
+
+
+def _document(bench: Service, run_id: int) -> dict[str, Any]:
+    with bench.store.sessions() as session:
+        return sync_document(session, run_id, bench.store.evidence)
+
+
+def _counts(svc: Service) -> dict[str, int]:
+    with svc.store.sessions() as session:
+        return {
+            m.__name__: session.scalar(select(func.count()).select_from(m)) or 0
+            for m in (Complaint, ReturnedUnit, Run, Measurement, Attachment, AuditEvent)
+        }
+
+
+def _recorded(svc: Service, run_id: int) -> dict[str, Any]:
+    with svc.store.sessions() as session:
+        return run_json(load_run(session, run_id, evidence=svc.store.evidence))
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_a_synced_run_arrives_once_with_its_complaint_and_unit_and_identical_values(
+    service: Service, bench: Service, interrupted: bool
+) -> None:
+    run_id = _bench_run(bench)
+    if interrupted:  # as the bench's watchdog leaves a run whose process was killed
+        with bench.store.sessions.begin() as session:
+            interrupt_run(session, session.get_one(Run, run_id), "power cut", actor="system")
+    doc = _document(bench, run_id)
+    assert _counts(service)["Complaint"] == 0  # created at the bench only
+    first = service.client.post("/api/sync/runs", json=doc, headers=service.auth("bench-3"))
+    assert first.status_code == 201, first.text
+    after_first = _counts(service)
+    again = service.client.post("/api/sync/runs", json=doc, headers=service.auth("bench-3"))
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["created"] is False
+    assert _counts(service) == after_first
+    assert (after_first["Complaint"], after_first["ReturnedUnit"], after_first["Run"]) == (1, 1, 1)
+    assert _recorded(service, first.json()["id"]) == _recorded(bench, run_id)
+    with service.store.sessions() as session:
+        arrived = session.get_one(Run, first.json()["id"])
+        assert (arrived.interrupted, arrived.status) == (
+            interrupted,
+            "interrupted" if interrupted else "finished",
+        )
+    with service.store.sessions() as session:
+        shas = set(session.scalars(select(Attachment.sha256)))
+        report = verify_store(session, service.settings.evidence_dir)
+    with bench.store.sessions() as session:
+        assert shas == set(session.scalars(select(Attachment.sha256)))
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize("change", ["measurement", "evidence_name", "step_ids"])
+def test_a_run_changed_after_recording_is_refused_and_nothing_is_written(
+    service: Service, bench: Service, change: str
+) -> None:
+    run_id = _bench_run(bench)
+    if change == "measurement":  # edited in the bench's store behind the recorder's back
+        with bench.store.sessions.begin() as session:
+            session.execute(update(Measurement).values(value=3.7).where(Measurement.value == 0.12))
+        doc = _document(bench, run_id)
+    else:
+        doc = _document(bench, run_id)
+        if change == "evidence_name":
+            doc["steps"][0]["attachments"][0]["name"] = "other.png"
+        else:
+            doc["origin"]["step_ids"] = list(reversed(doc["origin"]["step_ids"]))
+    before = _counts(service)
+    r = service.client.post("/api/sync/runs", json=doc, headers=service.auth("bench-3"))
+    assert r.status_code == 422, r.text
+    assert "changed after recording" in r.json()["detail"]
+    assert _counts(service) == before
+
+
+def test_a_bench_token_submits_runs_and_reads_only_the_complaint_and_unit_it_ran(
+    service: Service, bench: Service
+) -> None:
+    doc = _document(bench, _bench_run(bench))
+    H = service.auth("bench-3")
+    number = doc["complaint"]["number"]
+    assert service.client.get(f"/api/complaints/{number}", headers=H).status_code == 404
+    r = service.client.post("/api/sync/runs", json=doc, headers=H)
+    assert r.status_code == 201, r.text
+    run = service.client.get(r.json()["url"], headers=service.auth("viewer")).json()
+    other = service.client.post(
+        "/api/complaints", json=complaint_payload(), headers=service.auth("wang.wei")
+    ).json()["number"]
+    assert other != number  # the service never draws a number a bench already used
+    other_unit = service.client.post(
+        f"/api/complaints/{other}/units",
+        json={"serial": "SN-9", "received_at": "2026-03-02T01:30:00Z"},
+        headers=service.auth("wang.wei"),
+    ).json()["id"]
+    assert service.client.get(f"/api/complaints/{number}", headers=H).status_code == 200
+    assert service.client.get(f"/api/units/{run['unit_id']}", headers=H).status_code == 200
+    forbidden = [
+        service.client.get(f"/api/complaints/{other}", headers=H),
+        service.client.get(f"/api/units/{other_unit}", headers=H),
+        service.client.get("/api/complaints", headers=H),
+        service.client.get(r.json()["url"], headers=H),
+        service.client.get(f"/api/units/{run['unit_id']}/path", headers=H),
+        service.client.post("/api/complaints", json=complaint_payload(), headers=H),
+        service.client.post(
+            f"/api/complaints/{number}/transition", json={"target": "analysing"}, headers=H
+        ),
+        service.client.post(
+            f"/api/runs/{r.json()['id']}/invalidate", json={"reason": "x"}, headers=H
+        ),
+    ]
+    assert [f.status_code for f in forbidden] == [403] * len(forbidden)
+    for person in ("wang.wei", "zhao.min", "viewer", "admin"):
+        refused = service.client.post("/api/sync/runs", json=doc, headers=service.auth(person))
+        assert refused.status_code == 403, person
