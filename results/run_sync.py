@@ -26,7 +26,7 @@ from results.attachments import EvidenceStore
 from results.complaints import reserve_number
 from results.errors import ValidationError
 from results.integrity import snapshot
-from results.models import AuditEvent, Complaint, ReturnedUnit, Run
+from results.models import COMPLAINT_DERIVED, AuditEvent, Complaint, ReturnedUnit, Run
 from results.recorder import interrupt_run
 from results.run_import import import_run
 from results.run_transfer import chain_of_records, row_values
@@ -109,7 +109,12 @@ def check_seal(origin: Origin, steps: Sequence[StepRecord], evidence: EvidenceSt
 def _complaint(session: Session, data: dict[str, Any] | None, actor: str) -> int | None:
     if data is None:
         return None
-    values = row_values(Complaint, data)
+    # The derived columns (deadlines, SLA state) are the service's own: its calendar computes them.
+    values = {
+        key: value
+        for key, value in row_values(Complaint, data).items()
+        if key not in COMPLAINT_DERIVED
+    }
     found = session.scalars(select(Complaint).where(Complaint.number == values["number"])).first()
     if found is not None:
         for key in ("customer", "product_model", "registered_at"):

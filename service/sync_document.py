@@ -40,7 +40,7 @@ class OriginIn(ApiBody):
     step_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=MAX_STEPS)]
     sealed_steps: Annotated[int, Field(ge=0)] | None
     sealed_chain: Hex64 | None
-    audit: Annotated[list[AuditRefIn], Field(max_length=10_000)] = []
+    audit: Annotated[list[AuditRefIn], Field(max_length=10_000, default_factory=list)]
 
 
 class SyncDocument(RunBody):
