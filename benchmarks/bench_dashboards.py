@@ -48,6 +48,7 @@ from results.kpi import kpi
 from results.migrations import upgrade
 from results.models import Complaint, ReturnedUnit, Run, RunInvalidation, Severity, Symptom
 from results.reports.analytics import pareto
+from results.unit_results import refresh_unit_results
 from service.app import create_app
 from service.auth import SESSION_COOKIE
 from service.settings import Settings
@@ -165,7 +166,8 @@ def _fill(sessions: sessionmaker[Session], t0: datetime) -> int:
             for start in range(0, len(rows), BATCH):
                 session.execute(insert(table), rows[start : start + BATCH])
         session.execute(insert(RunInvalidation), invalid)
-        for name in ("complaint", "returned_unit", "run", "run_invalidation"):
+        refresh_unit_results(session)  # as migration 0017 backfills an existing store
+        for name in ("complaint", "returned_unit", "run", "run_invalidation", "unit_result"):
             session.execute(text(f"ANALYZE {name}"))
     return len(runs)
 
