@@ -13,10 +13,8 @@ What is timed, each the median of several calls after a warm-up, in-process, on 
   the SQL, Jinja rendering and the SVG charts), without a network hop or a browser;
 * each aggregate behind the dashboards on its own (a ``results`` function in a fresh session).
 
-Expect the per-unit aggregates (root-cause Pareto, first pass) and hence the unfiltered dashboards
-page to miss the target: each request re-derives every unit's primary and first result from its
-runs (a window over all runs and a JSON read per unit); see docs/dashboards.md for the stored
-per-unit results that would meet it.
+The per-unit aggregates (root-cause Pareto, first pass) read the stored per-unit results
+(``unit_result``), derived once after the bulk load as migration 0017 backfills an existing store.
 
 The database is ``PACKBENCH_BENCH_DATABASE_URL`` or the benchmarks' own ``packbench_bench``
 (never the test suite's), in a private schema dropped afterwards.
