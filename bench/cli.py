@@ -539,7 +539,7 @@ def verify(station_file: Path | None) -> int:
     click.echo(
         f"checked {result.audit_events} audit events, {result.records} records, {result.steps} "
         f"steps, {result.measurements} measurements, {result.traces} traces, "
-        f"{result.evidence_files} evidence files"
+        f"{result.evidence_files} evidence files, {result.unit_results} unit results"
     )
     for problem in result.problems:
         click.echo(f"PROBLEM {problem.kind} {problem.ref}: {problem.detail}")

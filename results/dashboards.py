@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from results.calendar import PLANT_TZ
 from results.complaint_query import ComplaintFilter, matching
 from results.errors import ValidationError
-from results.models import Complaint, ReturnedUnit
+from results.models import Complaint, ReturnedUnit, UnitResult
 from results.reports.analytics import EVERY_COMPLAINT, in_scope
-from results.unit_results_sql import ranked_first
 
 UNTESTED = "untested"
 """First-pass category of a unit without any run that counts as evidence yet."""
@@ -82,23 +81,16 @@ def first_pass_by_model(
     session: Session, filters: ComplaintFilter = EVERY_COMPLAINT
 ) -> list[FirstPass]:
     """Units of the matching complaints per model (the unit's own, else its complaint's) and the
-    verdict of their first valid run: how returned units fare the first time they are tested."""
+    verdict of their first valid run (stored in ``unit_result``): how returned units fare the
+    first time they are tested."""
     model = func.coalesce(func.nullif(ReturnedUnit.product_model, ""), Complaint.product_model)
-    ranked = in_scope(ranked_first(model.label("model")), filters, join_complaint=True).subquery()
-    verdict = func.lower(ranked.c.verdict)
-    tested = (
-        select(ranked.c.model, verdict, func.count())
-        .where(ranked.c.rn == 1)
-        .group_by(ranked.c.model, verdict)
-    )
-    units = in_scope(
-        select(model, func.count()).select_from(ReturnedUnit), filters, join_complaint=True
-    ).group_by(model)
-    counts: dict[tuple[str, str], int] = {}
-    for m, v, n in session.execute(tested):
-        counts[(str(m), str(v))] = typed(int, n)
-    for m, n in session.execute(units):
-        untested = typed(int, n) - sum(c for (k, _v), c in counts.items() if k == str(m))
-        if untested:
-            counts[(str(m), UNTESTED)] = untested
+    verdict = func.coalesce(func.lower(UnitResult.first_verdict), UNTESTED)
+    query = in_scope(
+        select(model, verdict, func.count())
+        .select_from(ReturnedUnit)
+        .outerjoin(UnitResult, UnitResult.unit_id == ReturnedUnit.id),
+        filters,
+        join_complaint=True,
+    ).group_by(model, verdict)
+    counts = {(str(m), str(v)): typed(int, n) for m, v, n in session.execute(query)}
     return [FirstPass(m, v, n) for (m, v), n in sorted(counts.items())]

@@ -347,6 +347,31 @@ class RunInvalidation(Base):
     invalidated_at: Mapped[datetime]
 
 
+class UnitResult(Base):
+    """A returned unit's primary and first results, stored so that aggregates over thousands of
+    units group by columns instead of ranking every run on each request.
+
+    Derived data: ``results.unit_results`` rewrites a unit's row in the transaction that
+    finishes or invalidates one of its runs, and ``packbench verify`` re-derives every row from
+    the runs. A unit without any run that counts as evidence has no row.
+    """
+
+    __tablename__ = "unit_result"
+    __table_args__ = (
+        Index("ix_unit_result_root_cause", "root_cause"),
+        Index("ix_unit_result_cause_category", "cause_category"),
+        Index("ix_unit_result_first_verdict", "first_verdict"),
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("returned_unit.id"), primary_key=True)
+    primary_run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))
+    """The latest valid run of the first-named diagnosis, else of the unit's only procedure."""
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    cause_category: Mapped[str | None] = mapped_column(Text)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+    """The unit's earliest valid run, whatever its procedure."""
+    first_verdict: Mapped[str] = mapped_column(String(16))
+
+
 class Step(Base):
     __tablename__ = "step"
     # The unique index leads with run_id, so it also serves lookups by run (migration 0005).

@@ -47,6 +47,7 @@ from results.models import (
     TraceChannel,
 )
 from results.step_writer import StepWriter
+from results.unit_results import refresh_unit_results
 
 _STEP_TABLE = cast(Table, Step.__table__)
 _MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
@@ -348,7 +349,8 @@ def finish_run(
     ``snapshot(run)``, taken before any change of its own such as ``steps_recorded``).
 
     Shared by the recorder, the journal replay and the run import, so a finished run looks
-    the same in the store and the audit log whichever way it arrived.
+    the same in the store and the audit log whichever way it arrived, and its unit's stored
+    result (``results.unit_results``) is rewritten in the same transaction.
     """
     run.ended_at = ended
     run.verdict = outcome.verdict.name
@@ -356,6 +358,7 @@ def finish_run(
     run.message = outcome.message
     run.conclusions = [asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions]
     session.flush()
+    refresh_unit_results(session, [run.unit_id])
     audit.record(
         session,
         actor=actor,

@@ -22,6 +22,7 @@ from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.models import Run, RunInvalidation, RunStatus
 from results.read_model import RunRead
+from results.unit_results import refresh_unit_results
 
 REASON_LIMIT = 2000
 
@@ -70,7 +71,8 @@ def invalidate_run(
 ) -> RunInvalidation:
     """Mark ``run_id`` invalid, audited, in the caller's transaction.
 
-    The caller has checked that ``actor`` is QA. A running run cannot be judged yet, and an
+    The unit's stored result (``results.unit_results``) no longer counts the run once this
+    commits. The caller has checked that ``actor`` is QA. A running run cannot be judged yet, and an
     invalid run stays invalid (record a new run instead of reviving an old one).
     """
     reason = reason.strip() if isinstance(reason, str) else ""
@@ -104,6 +106,7 @@ def invalidate_run(
     )
     session.add(row)
     session.flush()
+    refresh_unit_results(session, [run.unit_id])
     audit.record(
         session,
         actor=actor,

@@ -47,6 +47,7 @@ from results.models import (
 )
 from results.outgoing_models import OutgoingReport
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
+from results.unit_results import verify_unit_results
 from results.verify_documents import verify_calendar, verify_reports
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
 
@@ -62,6 +63,7 @@ def verify_store(session: Session, evidence_dir: Path | str) -> VerifyReport:
     _verify_step_seals(session, report, index.latest)
     verify_reports(session, report, index)
     verify_calendar(session, report, index.latest)
+    verify_unit_results(session, report)
     _verify_evidence(session, report, Path(evidence_dir))
     return report
 

@@ -18,7 +18,7 @@ KEEP_EVENTS_OF = frozenset({"report"})
 class Problem:
     kind: str
     """``audit_chain``, ``measurement``, ``step``, ``trace``, ``evidence``, ``record``,
-    ``report``, ``calendar``."""
+    ``report``, ``calendar``, ``unit_result``."""
     ref: str
     detail: str
 
@@ -37,6 +37,7 @@ class VerifyReport:
     """Steps of runs still recording: checked against their digests only until the run seals."""
     reports: int = 0
     calendar_days: int = 0
+    unit_results: int = 0
 
     @property
     def ok(self) -> bool:

@@ -1,11 +1,12 @@
 """Pareto of symptoms, root causes and dispositions over a filtered set of complaints, in SQL.
 
 Symptoms count per complaint (the customer reports one); root causes, cause categories and
-dispositions count per returned unit, from the unit's primary result (``results.unit_results_sql``:
-the diagnosis' latest valid run; an earlier run that a re-test superseded is not a second finding,
-a later appearance run does not blank the diagnosis' root cause, and runs QA declared invalid do
-not count). With a lot filter, only the units of that lot count. The database groups and counts
-(one statement, a row per category), so the time does not grow with rows loaded into Python; ties
+dispositions count per returned unit, from the unit's primary result as stored in ``unit_result``
+(``results.unit_results``: the diagnosis' latest valid run; an earlier run that a re-test
+superseded is not a second finding, a later appearance run does not blank the diagnosis' root
+cause, and runs QA declared invalid do not count; a unit without one counts as unresolved). With
+a lot filter, only the units of that lot count. The database groups and counts (one statement, a
+row per category), so the time does not grow with rows loaded into Python; ties
 sort by name so the order is stable.
 """
 
@@ -19,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from results.complaint_query import ComplaintFilter, matching
 from results.errors import ValidationError
-from results.models import Complaint, ReturnedUnit
-from results.unit_results_sql import conclusion, is_primary_row, ranked_primary
+from results.models import Complaint, ReturnedUnit, UnitResult
 
 Dimension = Literal["symptom", "root_cause", "cause_category", "disposition"]
 DIMENSIONS: tuple[Dimension, ...] = ("symptom", "root_cause", "cause_category", "disposition")
@@ -67,21 +67,15 @@ def _counts(session: Session, dimension: Dimension, filters: ComplaintFilter) ->
         value: Any = func.coalesce(ReturnedUnit.disposition, UNRESOLVED)
         query = in_scope(select(value, func.count()).select_from(ReturnedUnit), filters)
         return {str(k): n for k, n in session.execute(query.group_by(value))}
-    ranked = in_scope(ranked_primary(), filters).subquery("ranked")
-    dialect = session.get_bind().dialect.name
-    found = (
-        select(conclusion(ranked.c.conclusions, dimension, dialect).label("value"))
-        .where(is_primary_row(ranked))
-        .subquery("found")
+    stored = UnitResult.root_cause if dimension == "root_cause" else UnitResult.cause_category
+    value = func.coalesce(stored, UNRESOLVED)
+    query = in_scope(
+        select(value, func.count())
+        .select_from(ReturnedUnit)
+        .outerjoin(UnitResult, UnitResult.unit_id == ReturnedUnit.id),
+        filters,
     )
-    value = func.coalesce(found.c.value, UNRESOLVED)
-    grouped = select(value, func.count().label("n")).group_by(value)
-    counts = {str(row[0]): int(row.n) for row in session.execute(grouped)}
-    units = session.scalar(in_scope(select(func.count()).select_from(ReturnedUnit), filters))
-    without_result = (units or 0) - sum(counts.values())
-    if without_result:
-        counts[UNRESOLVED] = counts.get(UNRESOLVED, 0) + without_result
-    return counts
+    return {str(k): n for k, n in session.execute(query.group_by(value))}
 
 
 def pareto(

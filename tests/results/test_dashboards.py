@@ -20,6 +20,7 @@ from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit, Run, RunInvalidation
 from results.reports.analytics import DIMENSIONS, UNRESOLVED, pareto
 from results.run_validity import RunStanding, standing
+from results.unit_results import refresh_unit_results
 from results.unit_summaries import summarise_unit
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -122,6 +123,9 @@ def _generate(sessions: sessionmaker[Session], seed: int) -> None:
         session.execute(insert(Run), runs)
         if invalid:
             session.execute(insert(RunInvalidation), invalid)
+        # Rows inserted behind the store's back: derive the stored unit results as migration
+        # 0017 does for an existing store.
+        refresh_unit_results(session)
 
 
 def _matches(c: Complaint, f: ComplaintFilter) -> bool:

@@ -1,0 +1,114 @@
+"""The stored per-unit results (``unit_result``): written where a unit's evidence changes, and
+re-derived by ``packbench verify``.
+
+A run becomes evidence only when it finishes with a verdict other than aborted
+(``results.recorder.finish_run``, shared by the live recorder, the journal replay and the run
+import) and stops being evidence only when QA declares it invalid (``results.run_validity``);
+a run interrupted was never evidence. Those two places call ``refresh_unit_results`` in their own
+transaction, so a committed run and its unit's stored result cannot disagree. The choice itself
+is ``results.unit_results_sql`` (the same SQL the aggregates used to run on every request), so
+the stored row and the re-derivation in ``verify`` are one definition. Bulk loads behind the
+store's back (benchmarks, generated test data) call ``refresh_unit_results`` without units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+from typing import cast as typed
+
+from sqlalchemy import Text, cast, delete, insert, select
+from sqlalchemy.orm import Session
+
+from results.models import ReturnedUnit, Run, UnitResult
+from results.unit_results_sql import conclusion, is_primary_row, ranked_first, ranked_primary
+from results.verify_report import VerifyReport
+
+Row = tuple[Any, ...]
+BATCH = 5000
+COLUMNS = (
+    "unit_id",
+    "primary_run_id",
+    "root_cause",
+    "cause_category",
+    "first_run_id",
+    "first_verdict",
+)
+
+
+def derived(session: Session, unit_ids: Collection[int] | None = None) -> dict[int, Row]:
+    """Each unit with a run that counts as evidence and its row in ``COLUMNS`` order, computed
+    from the runs; only ``unit_ids`` when given.
+
+    Two statements merged here: joining the two ranked subqueries in SQL made PostgreSQL loop
+    over one for each row of the other (over 20 minutes for 50,000 units).
+    """
+    dialect = session.get_bind().dialect.name
+    primary = ranked_primary(Run.id.label("run_id"))
+    first = ranked_first(Run.id.label("run_id"))
+    if unit_ids is not None:
+        primary = primary.where(Run.unit_id.in_(unit_ids))
+        first = first.where(Run.unit_id.in_(unit_ids))
+    ranked = primary.subquery("ranked")
+    earliest = first.subquery("earliest")
+    chosen = select(
+        ranked.c.unit_id,
+        ranked.c.run_id,
+        # As text, like the column: SQLite's json_extract keeps a JSON number a number.
+        cast(conclusion(ranked.c.conclusions, "root_cause", dialect), Text),
+        cast(conclusion(ranked.c.conclusions, "cause_category", dialect), Text),
+    ).where(is_primary_row(ranked))
+    primaries = {row[0]: tuple(row[1:]) for row in session.execute(chosen)}
+    firsts = select(earliest.c.unit_id, earliest.c.run_id, earliest.c.verdict).where(
+        earliest.c.rn == 1
+    )
+    return {
+        typed(int, unit_id): (unit_id, *primaries.get(unit_id, (None, None, None)), run_id, verdict)
+        for unit_id, run_id, verdict in session.execute(firsts)
+    }
+
+
+def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = None) -> None:
+    """Rewrite the stored results of ``unit_ids`` (every unit when ``None``) from their runs.
+
+    The units' rows are locked first (in id order), so two transactions finishing runs of one
+    unit write its result one after the other instead of both inserting it.
+    """
+    session.flush()
+    ids: list[int] | None = None
+    if unit_ids is not None:
+        if not unit_ids:
+            return
+        ids = sorted(set(unit_ids))
+        locked = select(ReturnedUnit.id).where(ReturnedUnit.id.in_(ids)).order_by(ReturnedUnit.id)
+        session.execute(locked.with_for_update()).all()
+        session.execute(delete(UnitResult).where(UnitResult.unit_id.in_(ids)))
+    else:
+        session.execute(delete(UnitResult))
+    rows = [dict(zip(COLUMNS, row, strict=True)) for row in derived(session, ids).values()]
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(UnitResult), rows[start : start + BATCH])
+
+
+def verify_unit_results(session: Session, report: VerifyReport) -> None:
+    """Every stored unit result against the one derived from the runs now (derived data that
+    a write behind the store's back, or a path that forgot to refresh, would leave stale)."""
+    stored = {
+        row[0]: tuple(row)
+        for row in session.execute(select(*(getattr(UnitResult, c) for c in COLUMNS)))
+    }
+    computed = derived(session)
+    for unit_id in sorted(stored.keys() | computed.keys()):
+        report.unit_results += 1
+        have, want = stored.get(unit_id), computed.get(unit_id)
+        if have == want:
+            continue
+        if have is None:
+            detail = "unit has a valid run but no stored result"
+        elif want is None:
+            detail = "stored result but no valid run"
+        else:
+            detail = "stored result differs from its runs: " + ", ".join(
+                f"{c} {h!r} != {w!r}" for c, h, w in zip(COLUMNS, have, want, strict=True) if h != w
+            )
+        report.add("unit_result", f"unit id={unit_id}", detail)

@@ -1,0 +1,114 @@
+"""The stored per-unit results (``unit_result``) equal the ones computed from the runs after every
+path that changes a unit's evidence: a run recorded live, a run imported, a run invalidated; and
+``verify`` finds a stored result that drifted from its runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from reports_store import new_complaint, record_unit
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from store_builders import T0, outcome, register, run_info, step
+
+from results.models import ReturnedUnit, RunInvalidation, UnitResult
+from results.run_import import import_run
+from results.run_validity import RunStanding, invalidate_run, standing
+from results.unit_results import COLUMNS
+from results.unit_summaries import summarise_unit
+from results.verify import verify_store
+
+IMPORTED_CAUSE = "cells over-discharged into UV protection"  # store_builders.outcome()
+
+
+def _stored(session: Session) -> dict[int, tuple[Any, ...]]:
+    columns = [getattr(UnitResult, c) for c in COLUMNS]
+    return {row[0]: tuple(row) for row in session.execute(select(*columns))}
+
+
+def _computed(session: Session) -> dict[int, tuple[Any, ...]]:
+    """Each unit's results from its loaded runs by the Python rules (``summarise_unit``,
+    ``standing``), independent of the SQL that fills the table."""
+    invalid = {i.run_id: i for i in session.scalars(select(RunInvalidation))}
+    expected: dict[int, tuple[Any, ...]] = {}
+    for unit in session.scalars(select(ReturnedUnit)):
+        valid = [r for r in unit.runs if standing(r, invalid.get(r.id)) is RunStanding.VALID]
+        first = min(valid, key=lambda r: (r.started_at, r.id), default=None)
+        if first is None:
+            continue
+        primary = summarise_unit(unit.runs, invalid).primary
+        expected[unit.id] = (
+            unit.id,
+            None if primary is None else primary.run_id,
+            None if primary is None else primary.conclusion("root_cause"),
+            None if primary is None else primary.conclusion("cause_category"),
+            first.id,
+            first.verdict,
+        )
+    return expected
+
+
+def _check(sessions: sessionmaker[Session]) -> dict[int, tuple[Any, ...]]:
+    with sessions() as session:
+        stored = _stored(session)
+        assert stored == _computed(session)
+        return stored
+
+
+def test_stored_results_follow_recording_importing_and_invalidating(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    complaint_id, number = new_complaint(sessions)
+    recorded = record_unit(
+        sessions, complaint_id, "A1", root_cause="dead_cell", started=T0 - timedelta(days=1)
+    )
+    with sessions() as session:
+        a1 = session.scalars(select(ReturnedUnit).where(ReturnedUnit.serial == "A1")).one().id
+    assert _check(sessions)[a1][1:3] == (recorded, "dead_cell")
+
+    # An imported re-diagnosis, later than the recorded one, becomes the primary result.
+    info = dataclasses.replace(run_info("A1", complaint_number=number), procedure="diagnosis")
+    with sessions.begin() as session:
+        redone = import_run(session, info, [step(0)], outcome(), unit_id=a1)
+    assert _check(sessions)[a1][1:3] == (redone, IMPORTED_CAUSE)
+
+    # A unit whose only procedure is not a diagnosis: that procedure speaks for it.
+    _other_complaint, other_number, b1 = register(sessions, serial="B1")
+    with sessions.begin() as session:
+        only = import_run(
+            session, run_info("B1", complaint_number=other_number), [step(0)], outcome(), unit_id=b1
+        )
+    assert _check(sessions)[b1][1:2] == (only,)
+
+    # QA sets the re-diagnosis aside: the recorded one speaks again; B1 loses its only result.
+    with sessions.begin() as session:
+        invalidate_run(session, redone, reason="wrong spec loaded", actor="qa")
+        invalidate_run(session, only, reason="wrong unit on the fixture", actor="qa")
+    stored = _check(sessions)
+    assert stored[a1][1:3] == (recorded, "dead_cell") and b1 not in stored
+
+    with sessions() as session:
+        report = verify_store(session, evidence_dir)
+    assert report.ok, report.problems
+    assert report.unit_results == 1
+
+
+def test_verify_finds_a_stored_result_that_drifted(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    complaint_id, _number = new_complaint(sessions)
+    record_unit(sessions, complaint_id, "A1", root_cause="dead_cell")
+    record_unit(sessions, complaint_id, "A2", root_cause="dead_cell")
+    with sessions.begin() as session:
+        session.execute(update(UnitResult).values(root_cause="bms_fw"))
+        a2 = select(ReturnedUnit.id).where(ReturnedUnit.serial == "A2").scalar_subquery()
+        session.execute(delete(UnitResult).where(UnitResult.unit_id == a2))
+    with sessions() as session:
+        problems = verify_store(session, evidence_dir).problems
+    assert [(p.kind, p.detail) for p in problems] == [
+        ("unit_result", "stored result differs from its runs: root_cause 'bms_fw' != 'dead_cell'"),
+        ("unit_result", "unit has a valid run but no stored result"),
+    ]
