@@ -72,7 +72,10 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
     """Rewrite the stored results of ``unit_ids`` (every unit when ``None``) from their runs.
 
     The units' rows are locked first (in id order), so two transactions finishing runs of one
-    unit write its result one after the other instead of both inserting it.
+    unit write its result one after the other instead of both inserting it. The lock is ``FOR NO
+    KEY UPDATE``: a plain ``FOR UPDATE`` would also wait for the key-share lock that every other
+    transaction inserting a run of the unit holds (the foreign key), while that transaction waits
+    for the audit chain head this one holds, a deadlock seen with concurrent service workers.
     """
     session.flush()
     ids: list[int] | None = None
@@ -81,7 +84,7 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
             return
         ids = sorted(set(unit_ids))
         locked = select(ReturnedUnit.id).where(ReturnedUnit.id.in_(ids)).order_by(ReturnedUnit.id)
-        session.execute(locked.with_for_update()).all()
+        session.execute(locked.with_for_update(key_share=True)).all()
         session.execute(delete(UnitResult).where(UnitResult.unit_id.in_(ids)))
     else:
         session.execute(delete(UnitResult))

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from results.complaints import get_complaint
@@ -25,6 +25,7 @@ from results.reports.outgoing_approval import (
     outgoing_reports_of,
     render_stored_outgoing,
 )
+from service.api.body import ApiBody
 from service.api.params import RowId
 from service.auth import QaUser, Reader, Writer, store_of
 from service.errors import Forbidden
@@ -34,7 +35,7 @@ from service.views import iso
 router = APIRouter(prefix="/api", tags=["outgoing inspection reports"])
 
 
-class OutgoingIn(BaseModel):
+class OutgoingIn(ApiBody):
     serial: Annotated[str, Field(min_length=1, max_length=100)]
     locale: Annotated[str, Field(max_length=16)] = "en"
 

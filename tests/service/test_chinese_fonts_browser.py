@@ -94,7 +94,7 @@ def test_report_page_renders_chinese_without_system_fonts(  # type: ignore[no-un
     _number, run_id, report_id = _store_with_everything(service)
     context = bare_browser.new_context()
     page = context.new_page()
-    _login(page, live, service.tokens["zhao.min"])
+    _login(page, live, "zhao.min", service.tokens["zhao.min"])
     shots = artifacts()
     for path in (f"/reports/{report_id}", f"/runs/{run_id}?lang=zh_CN"):
         page.goto(f"{live}{path}")
