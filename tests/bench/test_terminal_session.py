@@ -38,6 +38,8 @@ def test_prompts_and_progress_bar_on_a_tty(
         dimensions=(40, 200),
     )
     try:
+        child.expect_exact("Operator (your name) [tester]: ")  # asked at a terminal, per run
+        child.sendline("li.na")
         child.expect_exact("Which device did the customer use the pack in?")
         child.expect_exact("> ")
         child.sendline("barcode scanner")
@@ -86,6 +88,8 @@ def test_abort_at_a_prompt_exits_130(
         timeout=TTY_TIMEOUT_S,
     )
     try:
+        child.expect_exact("Operator (your name) [tester]: ")
+        child.sendline("")  # the station file's operator
         child.expect_exact("Which device did the customer use the pack in?")
         child.sendline("abort")
         child.expect(r"ABRT intake .*operator aborted")
