@@ -28,7 +28,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def child_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PACKBENCH_"))}
+    # COLUMNS/LINES left by an earlier test in the same worker would override a pty's real size.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("XDG_", "PACKBENCH_")) and k not in ("COLUMNS", "LINES")
+    }
     env["HOME"] = str(home)
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONUNBUFFERED"] = "1"
