@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
+from benchmarks.service_accounts import login
 from results.accounts import create_user, issue_token
 from results.calendar import PLANT_TZ
 from results.complaint_form import Channel
@@ -230,9 +231,6 @@ def _aggregates(sessions: sessionmaker[Session]) -> dict[str, Callable[[], objec
 
 
 def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
-    # tests/service's page login, on sys.path once benchmarks.bench_service is imported.
-    from accounts_setup import login  # type: ignore[import-not-found]
-
     store = open_store(settings, migrate=False)
     with store.sessions.begin() as session:
         create_user(session, "bench.qa", role="qa", printed_name="Bench QA", actor="bench")

@@ -8,13 +8,15 @@ its table are drawn from one list of rows, never computed twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from results.calendar import PLANT_TZ
 from results.dashboards import UNTESTED, complaints_per_month, first_pass_by_model
@@ -27,6 +29,8 @@ from service.bar_charts import Bar, Segment, bar_chart
 from service.i18n import Translator, translator
 from service.pages.complaint_filters import FilterForm, filter_page, parse_filter_form
 from service.pages.render import locale_of, page_user
+
+_T = TypeVar("_T")
 
 router = APIRouter(include_in_schema=False)
 PARETO: tuple[tuple[Dimension, str], ...] = (
@@ -144,6 +148,32 @@ def _kpis(session: Session, form: FilterForm) -> tuple[date, date, list[ClassKpi
     return start, end, found
 
 
+def _aggregates(
+    sessions: sessionmaker[Session], form: FilterForm, t: Translator
+) -> tuple[list[Panel], tuple[date, date, list[ClassKpi]]]:
+    """Every chart's aggregate and the KPIs, each in its own session on its own thread.
+
+    The page costs the sum of its queries when they run one after another (about 300 ms on
+    100,000 complaints, the KPIs the largest share); the database runs them side by side, so the
+    page waits for the slowest instead. Each query reads committed data only, so the panels can
+    differ by a run recorded in between, as two page loads could.
+    """
+
+    def read(build: Callable[[Session], _T]) -> Callable[[], _T]:
+        def run() -> _T:
+            with sessions() as session:
+                return build(session)
+
+        return run
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="dashboards") as pool:
+        paretos = pool.submit(read(lambda s: _pareto_panels(s, form, t)))
+        month = pool.submit(read(lambda s: _month_panel(s, form, t)))
+        first_pass = pool.submit(read(lambda s: _first_pass_panel(s, form, t)))
+        kpis = pool.submit(read(lambda s: _kpis(s, form)))
+        return [*paretos.result(), month.result(), first_pass.result()], kpis.result()
+
+
 @router.get("/dashboards", response_class=HTMLResponse)
 def dashboards(request: Request) -> HTMLResponse:
     user, token = page_user(request)
@@ -156,14 +186,8 @@ def dashboards(request: Request) -> HTMLResponse:
     period: tuple[date, date] | None = None
     if not form.errors:
         try:
-            with store_of(request).sessions() as session:
-                panels = [
-                    *_pareto_panels(session, form, t),
-                    _month_panel(session, form, t),
-                    _first_pass_panel(session, form, t),
-                ]
-                start, end, kpis = _kpis(session, form)
-                period = (start, end)
+            panels, (start, end, kpis) = _aggregates(store_of(request).sessions, form, t)
+            period = (start, end)
         except ValidationError as exc:
             form.refuse(exc)
     return filter_page(
