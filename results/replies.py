@@ -21,18 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procedures.diagnosis.rules import OUTCOMES
-from results import audit
 from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
 from results.manual_models import ApprovedPromise, CustomerReply
 from results.models import Complaint
 from results.notifications import Notification, NotificationChannel
 from results.readback import load_complaint
+from results.record_fields import audit_row
 from results.reply_findings import UnitResult, grouped, units_of
 from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
 from results.reports.document import Block, Items, Paragraph, Section
@@ -288,22 +287,6 @@ def facts_from_store(session: Session, complaint_id: int, follow_up: date) -> Re
     )
 
 
-def _row(row: Any) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
-
-
-def _audit(session: Session, actor: str, action: str, row: Any, reason: str = "") -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        entity_type=row.__tablename__,
-        entity_id=row.id,
-        after=_row(row),
-        reason=reason,
-    )
-
-
 def approve_promise(
     session: Session,
     complaint_id: int,
@@ -348,7 +331,7 @@ def approve_promise(
     )
     session.add(row)
     session.flush()
-    _audit(session, actor, "reply.promise_approved", row)
+    audit_row(session, actor, "reply.promise_approved", row)
     return row
 
 
@@ -380,7 +363,7 @@ def create_reply(
     )
     session.add(row)
     session.flush()
-    _audit(session, actor, "reply.drafted", row)
+    audit_row(session, actor, "reply.drafted", row)
     return row
 
 
@@ -397,7 +380,7 @@ def revise_reply(session: Session, reply_id: int, body: str, *, actor: str) -> C
         raise InvalidTransition(f"reply {reply_id}", reply.status, "draft", (), "already sent")
     reply.body = body
     session.flush()
-    _audit(session, actor, "reply.revised", reply)
+    audit_row(session, actor, "reply.revised", reply)
     return reply
 
 
@@ -442,7 +425,7 @@ def send_reply(
     reply.sent_at = delivery.sent_at
     reply.sent_by = actor
     session.flush()
-    _audit(session, actor, "reply.sent", reply)
+    audit_row(session, actor, "reply.sent", reply)
     return reply
 
 
@@ -457,7 +440,7 @@ def record_follow_up(
     reply.followed_up_at = at or datetime.now(UTC)
     reply.follow_up_note = note.strip()
     session.flush()
-    _audit(session, actor, "reply.followed_up", reply)
+    audit_row(session, actor, "reply.followed_up", reply)
     return reply
 
 

@@ -32,6 +32,7 @@ from results.eightd_versions import (
     edit,
     sign,
 )
+from results.reports.compose_eightd import CONTAINMENT_COLUMNS
 from results.reports.model import to_plain
 from service.auth import QA_ONLY, WRITE, check_role, store_of
 from service.i18n import translator
@@ -54,16 +55,7 @@ BLANK_ROWS = 2
 """Empty rows each list offers for a new entry (save, and two more appear)."""
 LISTS: dict[str, tuple[str, ...]] = {
     "team": ("name", "department", "role"),
-    "containment": (
-        "location",
-        "qty_checked",
-        "qty_ng",
-        "frozen",
-        "method",
-        "owner",
-        "due",
-        "done",
-    ),
+    "containment": CONTAINMENT_COLUMNS,  # the same columns the report's D3 table shows
     "causes": ("kind", "description", "status", "method", "category"),
     "actions": ("phase", "description", "owner", "due", "done", "verification"),
 }
