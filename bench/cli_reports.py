@@ -3,8 +3,9 @@
 These are the very records the service's report page and API work on (``results.reports.
 approval``): a version frozen here shows in the service, one approved in the service is what
 ``packbench report`` then writes, and the rules are the same (the author of a version may not
-approve it; an approved version is never changed, only amended with a reason). The signer is the
-station's operator, as for ``packbench 8d sign``.
+approve it; an approved version is never changed, only amended with a reason). The author is the
+station's operator, as for ``packbench 8d sign``; the approver is the QA account whose API token
+``--token`` gives, as the service's approve route requires.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from bench.cli_common import station, station_option
 from bench.cli_eightd import complaint_id_of as _complaint_id
+from bench.cli_qa import qa_principal, qa_token_option
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.models import Report
@@ -50,18 +52,22 @@ def create_command(number: str, lang: str, station_file: Path | None) -> int:
 @click.argument("number")
 @_lang_option
 @click.option("--name", "printed_name", required=True, help="Approver's printed name.")
+@qa_token_option("only QA may approve a report, and not its author.")
 @station_option
-def approve_command(number: str, lang: str, printed_name: str, station_file: Path | None) -> int:
-    """Approve the newest draft version of NUMBER's report in LANG as the station's operator."""
+def approve_command(
+    number: str, lang: str, printed_name: str, token: str, station_file: Path | None
+) -> int:
+    """Approve the newest draft version of NUMBER's report in LANG as the QA account of --token."""
     config = station(station_file)
     with open_store_for(config).begin() as session:
+        who = qa_principal(session, token, "approve a report")
         newest = latest_version(session, _complaint_id(session, number), lang)
         if newest is None:
             raise InputError(
                 f"{number} has no {lang} report version to approve; create one first: "
                 f"`packbench report-version create {number} --lang {lang}`"
             )
-        approve(session, newest.id, signer=config.operator, printed_name=printed_name)
+        approve(session, newest.id, signer=who.name, printed_name=printed_name)
         click.echo(f"{number} ({lang}): version {newest.version} approved by {printed_name}")
     return EXIT_PASS
 

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.cli_common import CleanText, Count, emit, json_option, station, station_option
+from bench.cli_qa import qa_principal, qa_token_option
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results import audit
-from results.accounts import Role, authenticate
 from results.complaints import DISPOSITIONS, get_complaint, set_unit_status
 from results.models import ReturnedUnit
 from results.returns import (
@@ -251,12 +251,7 @@ def _unit_status(session: Session, unit: ReturnedUnit) -> dict[str, Any]:
 @click.argument("serial", type=CleanText())
 @click.argument("disposition", type=click.Choice(DISPOSITIONS))
 @click.option("--reason", required=True, help="Why (kept in the audit log).")
-@click.option(
-    "--token",
-    envvar="PACKBENCH_TOKEN",
-    required=True,
-    help="API token of a QA account (default: $PACKBENCH_TOKEN); the disposition is QA's.",
-)
+@qa_token_option("the disposition is QA's.")
 @station_option
 @json_option
 def disposition(
@@ -270,11 +265,7 @@ def disposition(
 ) -> int:
     """QA confirms (or overrides) the disposition of unit SERIAL of COMPLAINT_NUMBER."""
     with open_store_for(station(station_file)).begin() as session:
-        who = authenticate(session, token)
-        if who is None or who.role is not Role.QA:
-            raise InputError(
-                "--token: not a QA account's valid token; the disposition is QA's decision"
-            )
+        who = qa_principal(session, token, "decide a unit's disposition")
         unit = _unit(session, complaint_number, serial)
         set_unit_status(
             session,

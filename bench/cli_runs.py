@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 
 from bench.cli_common import emit, json_option, station, station_option
-from bench.errors import EXIT_PASS, InputError
+from bench.cli_qa import qa_principal, qa_token_option
+from bench.errors import EXIT_PASS
 from bench.runner import open_store_for
-from results.accounts import Role, authenticate
 from results.run_validity import invalidate_run
 
 
@@ -24,12 +24,7 @@ from results.run_validity import invalidate_run
 @click.option(
     "--reason", required=True, help="Why the run is not evidence (kept in the audit log)."
 )
-@click.option(
-    "--token",
-    envvar="PACKBENCH_TOKEN",
-    required=True,
-    help="API token of a QA account (default: $PACKBENCH_TOKEN); only QA may invalidate a run.",
-)
+@qa_token_option("only QA may invalidate a run.")
 @station_option
 @json_option
 def invalidate(
@@ -38,16 +33,7 @@ def invalidate(
     """Mark RUN_ID invalid (QA only): it stays in the record but is no longer evidence."""
     sessions = open_store_for(station(station_file))
     with sessions.begin() as session:
-        who = authenticate(session, token)
-        if who is None:
-            raise InputError(
-                "--token: the token is unknown or revoked; ask an admin for a QA account's token"
-            )
-        if who.role is not Role.QA:
-            raise InputError(
-                f"--token: user {who.name!r} has role {who.role.value!r}; only QA may declare a "
-                "run invalid: ask QA to run this command"
-            )
+        who = qa_principal(session, token, "declare a run invalid")
         row = invalidate_run(session, run_id, reason=reason, actor=who.name)
         done = {
             "run_id": run_id,

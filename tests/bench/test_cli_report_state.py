@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_helpers import cli, register, write_sim_station
+from bench_helpers import cli, register
 from fastapi.testclient import TestClient
 
 from results.accounts import create_user, issue_token
@@ -17,12 +17,19 @@ from service.store import open_store
 
 
 def _service(store_dir: Path) -> tuple[TestClient, dict[str, str]]:
-    """The QA service on the station's own store, with an author and an approver."""
+    """The QA service on the station's own store: an author, QA approvers, and the station's
+    operator (``tester``) holding a QA account so the author-may-not-approve rule can be met."""
     settings = Settings(str(store_dir / "store.sqlite3"), store_dir / "evidence")
     store = open_store(settings, migrate=False)
     tokens = {}
     with store.sessions.begin() as session:
-        for name, role in (("wang.wei", "technician"), ("zhao.min", "qa")):
+        accounts = (
+            ("wang.wei", "technician"),
+            ("zhao.min", "qa"),
+            ("qian.li", "qa"),
+            ("tester", "qa"),
+        )
+        for name, role in accounts:
             create_user(session, name, role=role, printed_name=name.title(), actor="test")
             tokens[name], _ = issue_token(session, name, actor="test")
     return TestClient(create_app(settings, store=store)), tokens
@@ -81,23 +88,23 @@ def test_approval_in_the_service_shows_in_packbench_report_and_back(
     # And back: a version frozen and approved from the command line is approved in the service.
     code, out, err = cli(capsys, "report-version", "create", number, "--lang", "zh_CN", *station)
     assert code == 0 and "version 1 created as a draft" in out, err
-    code, out, err = cli(
-        capsys, "report-version", "approve", number, "--lang", "zh_CN", "--name", "T", *station
-    )
+
+    def approve_as(user: str, printed: str) -> tuple[int, str, str]:
+        return cli(
+            capsys, "report-version", "approve", number, "--lang", "zh_CN", "--name", printed,
+            "--token", tokens[user], *station,
+        )  # fmt: skip
+
+    code, out, err = approve_as("wang.wei", "Wang Wei")
+    assert code != 0 and "--token: user 'wang.wei' has role 'technician'" in err
+    code, out, err = approve_as("tester", "T")
     assert code != 0 and "separation of duties" in err  # the author may not approve
-    other = write_sim_station(tmp_path / "qa.toml", tmp_path, operator="qian.li")
     code, out, err = cli(
-        capsys,
-        "report-version",
-        "approve",
-        number,
-        "--lang",
-        "zh_CN",
-        "--name",
-        "Qian Li",
-        "--station",
-        str(other),
-    )
+        capsys, "report-version", "approve", number, "--lang", "zh_CN", "--name", "Q",
+        "--token", "not-a-token", *station,
+    )  # fmt: skip
+    assert code != 0 and "--token: the token is unknown or revoked" in err
+    code, out, err = approve_as("qian.li", "Qian Li")
     assert code == 0, err
     listed = client.get(f"/api/complaints/{number}/reports", headers=as_qa).json()
     zh = next(r for r in listed if r["language"] == "zh_CN")
