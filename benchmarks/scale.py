@@ -1,0 +1,397 @@
+"""A store of N realistic runs built through the real recorder, and each read timed at that size
+(issue 18 item 6).
+
+    python -m benchmarks.scale --runs 20000 [--database URL] [--complaints C] [--workers W]
+
+Why a harness and not one more ``bench_*`` figure: the reads the issue sets targets for (the
+complaint list, Pareto, the KPI query, one complaint, ``verify``) must be shown flat in the size of
+the store, and a store of a million runs takes longer to build than ``make bench`` may run. So
+this builds a store of the size asked, says how fast it built, and times every read on it; run it
+at two sizes to see whether a read grows with the store.
+
+What a run holds (``--steps``, ``--measurements``, ``--samples``): by default a diagnosis' 15
+steps with 60 measurements in all (each with limits, a verdict and the instrument's identity),
+one recharge trace of 360 samples (time, voltage, current and mode channels) and the
+diagnosis' conclusions (root cause, cause category, disposition), sealed as at a bench.
+
+How it is built: complaints and returned units through ``register_complaint`` and
+``add_returned_unit`` (the intake path, with its audit events), runs through
+``results.recorder.DatabaseRecorder`` (each step its own commit, every audit event, hash and
+chain seal), in ``--workers`` processes (on SQLite one: it has one writer). Each unit has two
+runs; the first complaint gets 100 runs for the "one 100-run complaint" read.
+
+What each read's figure includes: a fresh session, building the statement, the SQL, and
+turning the rows into the objects the caller gets (no HTTP, no rendering); the median of several
+calls after a warm-up. ``verify`` is timed once (it reads everything), in a child process, so its
+peak memory (``ru_maxrss``) is the verify's own and not the builder's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from benchmarks.report import Result
+from instruments.units import Q_
+from procedures.records import (
+    Conclusion,
+    LimitsRecord,
+    MeasurementRecord,
+    RunInfo,
+    RunOutcome,
+    StepRecord,
+    TraceRecord,
+    Verdict,
+)
+from results.complaint_query import ComplaintFilter, find_complaints
+from results.complaints import ComplaintForm, add_returned_unit, register_complaint
+from results.db import make_engine, session_factory
+from results.kpi import kpi
+from results.models import Run
+from results.readback import load_complaint
+from results.recorder import DatabaseRecorder
+from results.reports.analytics import pareto
+from results.store import open_store
+
+T0 = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
+FIRST_COMPLAINT_RUNS = 100
+RUNS_PER_UNIT = 2
+WARMUP = 2
+REPEATS = 7
+CUSTOMERS = [f"Customer {i:03d}" for i in range(200)]
+MODELS = ["PB-1S2P-18650-5200", "PB-1S1P-18650-2600", "PB-2S1P-18650-2600", "PB-1S1P-LFP-3000"]
+SYMPTOMS = [
+    "no_power_on",
+    "no_charge_discharge",
+    "shuts_off_after_power_on",
+    "no_voltage_or_high_ir",
+]
+ROOT_CAUSES = ["deep_discharge", "mosfet_latched", "cell_high_resistance", "no_fault_found"]
+DISPOSITIONS = ["return_to_customer", "scrap", "rework"]
+TARGETS_MS = {"list": 50.0, "filter": 50.0, "pareto": 200.0, "kpi": 200.0, "complaint": 60.0}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The size of one run: what ``--steps``, ``--measurements`` and ``--samples`` ask for."""
+
+    steps: int = 15
+    measurements: int = 60
+    samples: int = 360
+
+
+def _form(i: int) -> ComplaintForm:
+    return ComplaintForm(
+        customer=CUSTOMERS[i % len(CUSTOMERS)],
+        product_model=MODELS[i % len(MODELS)],
+        shipped_qty=500,
+        defect_qty=4,
+        symptom=SYMPTOMS[i % len(SYMPTOMS)],
+        severity="general",
+        received_at=T0 + timedelta(hours=7 * i),
+        received_by="scale",
+        usage_temperature=Q_(25, "degC"),
+    )
+
+
+def units_per_complaint(runs: int, complaints: int) -> list[int]:
+    """How many units each complaint gets: 50 for the first (100 runs), the rest spread evenly."""
+    first = min(FIRST_COMPLAINT_RUNS, runs) // RUNS_PER_UNIT
+    rest_units = max(0, runs // RUNS_PER_UNIT - first)
+    others = max(1, complaints - 1)
+    return [first] + [rest_units // others + (k < rest_units % others) for k in range(others)]
+
+
+Unit = tuple[int, str, int, str]
+"""A registered unit: (unit id, serial, complaint id, complaint number)."""
+
+
+def _register(url: str, counts: list[int]) -> list[Unit]:
+    """Every unit, registered through intake."""
+    sessions = session_factory(make_engine(url))
+    units: list[Unit] = []
+    for i, count in enumerate(counts):
+        with sessions.begin() as session:
+            complaint = register_complaint(
+                session, _form(i), actor="scale", now=_form(i).received_at
+            )
+            for u in range(count):
+                unit = add_returned_unit(
+                    session,
+                    complaint.id,
+                    serial=f"SN-{i:06d}-{u:03d}",
+                    received_at=complaint.received_at,
+                    actor="scale",
+                )
+                units.append((unit.id, unit.serial, complaint.id, complaint.number))
+    sessions.kw["bind"].dispose()
+    return units
+
+
+def _steps(shape: Shape, started: datetime, seed: int) -> Iterator[StepRecord]:
+    rng = np.random.default_rng(seed)
+    per_step = max(1, shape.measurements // shape.steps)
+    limits = LimitsRecord(low=2.4, high=4.35, nominal=3.7)
+    for index in range(shape.steps):
+        at = started + timedelta(seconds=30 * index)
+        values = 3.7 + rng.normal(0, 0.05, per_step)
+        measurements = [
+            MeasurementRecord(
+                name=f"m{index}_{k}",
+                value=float(values[k]),
+                unit="V",
+                limits=limits,
+                verdict=Verdict.PASS,
+                comparison="2.4 <= v <= 4.35 V",
+                timestamp=at,
+                instrument="Keysight Technologies,34461A,MY1,A.03",
+            )
+            for k in range(per_step)
+        ]
+        traces = []
+        if index == 1 and shape.samples:
+            t = np.arange(shape.samples, dtype=np.float64) * 10.0
+            traces.append(
+                TraceRecord(
+                    "recharge",
+                    t,
+                    {
+                        "voltage": (3.0 + 1.2 * (1 - np.exp(-t / 3000)), "V"),
+                        "current": (np.full(shape.samples, 2.6), "A"),
+                        "mode": (np.zeros(shape.samples), ""),
+                    },
+                    at,
+                )
+            )
+        yield StepRecord(
+            name=f"step{index}",
+            index=index,
+            started=at,
+            ended=at + timedelta(seconds=29),
+            verdict=Verdict.PASS,
+            measurements=measurements,
+            traces=traces,
+        )
+
+
+def _conclusions(n: int) -> tuple[Conclusion, ...]:
+    root = ROOT_CAUSES[n % len(ROOT_CAUSES)]
+    return (
+        Conclusion("root_cause", root, f"{root} (scale harness)", ("step0/m0_0",)),
+        Conclusion("cause_category", "cell" if n % 3 else "board", "scale harness"),
+        Conclusion("disposition", DISPOSITIONS[n % len(DISPOSITIONS)], "scale harness"),
+    )
+
+
+def _record(args: tuple[str, list[Unit], Shape, int]) -> int:
+    """Worker: every run of ``units`` through the recorder; returns how many it recorded."""
+    try:
+        return _record_all(*args)
+    except Exception as exc:  # the project's errors take three arguments and do not unpickle
+        raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _record_all(url: str, units: list[Unit], shape: Shape, offset: int) -> int:
+    sessions = session_factory(make_engine(url))
+    done = 0
+    for k, (unit_id, serial, complaint_id, number) in enumerate(units):
+        for r in range(RUNS_PER_UNIT):
+            n = offset + k * RUNS_PER_UNIT + r
+            started = T0 + timedelta(minutes=n)
+            recorder = DatabaseRecorder(sessions, unit_id=unit_id, complaint_id=complaint_id)
+            recorder.run_started(
+                RunInfo("diagnose", "1.0", "bench-1", "scale", "PB", serial, number, started)
+            )
+            for step in _steps(shape, started, n):
+                recorder.step_finished(step)
+            ended = started + timedelta(seconds=30 * shape.steps)
+            recorder.run_finished(RunOutcome(Verdict.PASS, ended, conclusions=_conclusions(n)))
+            done += 1
+    sessions.kw["bind"].dispose()
+    return done
+
+
+def build(url: str, runs: int, complaints: int, workers: int, shape: Shape) -> list[Result]:
+    """Fill ``url`` (migrated here) with ``runs`` runs; the build's own figures."""
+    open_store(url).kw["bind"].dispose()  # migrate once, before the workers connect
+    counts = units_per_complaint(runs, complaints)
+    start = time.perf_counter()
+    units = _register(url, counts)
+    intake_s = time.perf_counter() - start
+    jobs = [(url, units[w::workers], shape, w * len(units)) for w in range(workers)]
+    start = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        recorded = sum(pool.map(_record, jobs))
+    runs_s = time.perf_counter() - start
+    rate = recorded / runs_s if runs_s else float("nan")
+    what = f"{shape.steps} steps, {shape.measurements} measurements, {shape.samples}-sample trace"
+    return [
+        Result(f"intake: {len(counts)} complaints, {len(units)} units registered", intake_s, "s"),
+        Result(
+            f"build: {recorded} runs ({what}) through DatabaseRecorder, {workers} workers",
+            rate,
+            "runs/s",
+        ),
+        Result(
+            "build: 1,000,000 runs at that rate (an extrapolation, target under an hour)",
+            1_000_000 / rate / 3600 if rate else float("nan"),
+            "h",
+            1.0,
+        ),
+    ]
+
+
+def _median_ms(call: Callable[[], object]) -> float:
+    timings = []
+    for i in range(WARMUP + REPEATS):
+        start = time.perf_counter()
+        call()
+        if i >= WARMUP:
+            timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1e3
+
+
+def _reads(
+    sessions: sessionmaker[Session], first_complaint: int
+) -> dict[str, Callable[[], object]]:
+    now = datetime.now(UTC)
+    year = T0.year
+
+    def within(call: Callable[[Session], object]) -> Callable[[], object]:
+        def timed() -> object:
+            with sessions() as session:
+                return call(session)
+
+        return timed
+
+    return {
+        "list: complaint list, no filter, page of 50": within(
+            lambda s: find_complaints(s, ComplaintFilter(), limit=50, now=now)
+        ),
+        "filter: complaint list by customer + model, page of 50": within(
+            lambda s: find_complaints(
+                s,
+                ComplaintFilter(customer=CUSTOMERS[7], product_model=MODELS[3]),
+                limit=50,
+                now=now,
+            )
+        ),
+        "pareto: root causes of every complaint": within(lambda s: pareto(s, "root_cause")),
+        "kpi: quality-target KPIs over a year": within(
+            lambda s: kpi(s, date(year, 1, 1), date(year, 12, 31), now=now)
+        ),
+        f"complaint: load the {FIRST_COMPLAINT_RUNS}-run complaint": within(
+            lambda s: load_complaint(s, first_complaint)
+        ),
+    }
+
+
+def measure(url: str) -> list[Result]:
+    """Time each read on the store at ``url``, and ``packbench verify`` in a child process."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        size = session.scalar(select(func.count()).select_from(Run)) or 0
+        first = session.scalar(select(func.min(Run.complaint_id))) or 1
+    results = []
+    for label, call in _reads(sessions, first).items():
+        key = label.split(":")[0]
+        results.append(
+            Result(
+                f"{label} (store of {size} runs), median of {REPEATS}",
+                _median_ms(call),
+                "ms",
+                TARGETS_MS.get(key),
+            )
+        )
+    engine.dispose()
+    results.extend(_verify(url, size))
+    return results
+
+
+def _verify(url: str, size: int) -> list[Result]:
+    """``verify_store`` over the whole store in a child, so its peak memory is its own."""
+    code = (
+        "import resource, sys, tempfile, time\n"
+        "from results.db import make_engine, session_factory\n"
+        "from results.verify import verify_store\n"
+        "sessions = session_factory(make_engine(sys.argv[1]))\n"
+        "start = time.perf_counter()\n"
+        "with sessions() as s, tempfile.TemporaryDirectory() as d:\n"
+        "    report = verify_store(s, d)\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(elapsed, peak, report.measurements, len(report.problems))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, url], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        return [Result.not_measured("verify", done.stderr.strip().splitlines()[-1][:200])]
+    elapsed, peak, measurements, problems = done.stdout.split()
+    rate = float(measurements) / float(elapsed)
+    million = 1_000_000 * float(measurements) / max(size, 1) / rate / 60
+    # Problems are expected: the harness stores no evidence files for verify to find.
+    return [
+        Result(
+            f"verify: whole store ({size} runs, {measurements} measurements, {problems} problems)",
+            float(elapsed),
+            "s",
+        ),
+        Result("verify: rate", rate, "measurements/s"),
+        Result("verify: peak memory of the verifying process", float(peak), "MB", 300.0),
+        Result(
+            "verify: 1,000,000 runs at that rate (an extrapolation, target 10 min)",
+            million,
+            "min",
+            10.0,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
+    parser.add_argument("--runs", type=int, required=True, help="how many runs to record")
+    parser.add_argument("--database", help="store URL (default: a new SQLite file, deleted)")
+    parser.add_argument("--complaints", type=int, help="default: one per 10 runs")
+    parser.add_argument("--workers", type=int, help="recording processes (SQLite: 1, else 2)")
+    parser.add_argument("--steps", type=int, default=Shape.steps)
+    parser.add_argument("--measurements", type=int, default=Shape.measurements)
+    parser.add_argument("--samples", type=int, default=Shape.samples)
+    parser.add_argument("--reads-only", action="store_true", help="time the reads of a built store")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs: give a positive number of runs")
+    shape = Shape(args.steps, args.measurements, args.samples)
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.database or f"sqlite:///{Path(scratch) / 'scale.sqlite3'}"
+        sqlite = url.startswith("sqlite")
+        workers = args.workers or (1 if sqlite else 2)
+        complaints = args.complaints or max(2, args.runs // 10)
+        results = [] if args.reads_only else build(url, args.runs, complaints, workers, shape)
+        for result in results:
+            print(result.line(), flush=True)
+        measured = measure(url)
+        for result in measured:
+            print(result.line(), flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"info   harness process peak memory: {peak:.0f} MB")
+    return 1 if any(r.met is False for r in results + measured) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
