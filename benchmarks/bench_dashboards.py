@@ -22,9 +22,7 @@ The database is ``PACKBENCH_BENCH_DATABASE_URL`` or the benchmarks' own ``packbe
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +33,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.postgres import private_schema, server_url
-from benchmarks.report import Result
+from benchmarks.report import Result, median_ms
 from benchmarks.service_accounts import login
 from results.accounts import create_user, issue_token
 from results.calendar import PLANT_TZ
@@ -178,13 +176,7 @@ def _fill(sessions: sessionmaker[Session], t0: datetime) -> int:
 
 
 def _median_ms(call: Callable[[], object]) -> float:
-    timings = []
-    for i in range(WARMUP + REPEATS):
-        start = time.perf_counter()
-        call()
-        if i >= WARMUP:
-            timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1e3
+    return median_ms(call, warmup=WARMUP, repeats=REPEATS)
 
 
 def _pages(client: TestClient, mid: datetime) -> dict[str, str]:

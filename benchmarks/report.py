@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -30,3 +33,17 @@ class Result:
         verdict = {None: "info", True: "MET", False: "MISSED"}[self.met]
         target = "" if self.target is None else f"  (target <= {self.target:g} {self.unit})"
         return f"{verdict:6} {self.name}: {self.value:.4g} {self.unit}{target}"
+
+
+def median_ms(call: Callable[[], object], *, warmup: int, repeats: int) -> float:
+    """Median wall time of ``call`` in ms over ``repeats`` calls after ``warmup`` untimed ones.
+
+    The median, not the best, carries a target: it is what a user sees on a busy machine too.
+    """
+    timings = []
+    for i in range(warmup + repeats):
+        start = time.perf_counter()
+        call()
+        if i >= warmup:
+            timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1e3

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.report import Result
+from benchmarks.report import Result, median_ms
 from instruments.units import Q_
 from procedures.records import (
     Conclusion,
@@ -256,13 +255,7 @@ def build(url: str, runs: int, complaints: int, workers: int, shape: Shape) -> l
 
 
 def _median_ms(call: Callable[[], object]) -> float:
-    timings = []
-    for i in range(WARMUP + REPEATS):
-        start = time.perf_counter()
-        call()
-        if i >= WARMUP:
-            timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1e3
+    return median_ms(call, warmup=WARMUP, repeats=REPEATS)
 
 
 def _reads(
