@@ -45,6 +45,7 @@ from bench.cli_complaints import check_model, complaint_edit, complaint_list, co
 from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_eightd import eightd
 from bench.cli_major import major
+from bench.cli_replay import replay
 from bench.cli_replies import reply
 from bench.cli_reports import report_version
 from bench.cli_returns import add_unit_commands, return_
@@ -593,6 +594,7 @@ cli.add_command(serve)
 cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
+cli.add_command(replay)
 cli.add_command(invalidate)
 cli.add_command(report_version)
 cli.add_command(sync)

@@ -210,7 +210,11 @@ class SessionRecorder:
         capacity_check: bool,
         opened: dict[str, Instrument],
     ) -> None:
-        """Copy the station and spec files and write the manifest (instruments identified)."""
+        """Copy the station and spec files and write the manifest (instruments identified).
+
+        Reading ``identity`` may query a driver that identifies lazily (the Hioki asks ``*IDN?``
+        again): the replay reads the identities at the same point, so the exchanges line up.
+        """
         if Path(config.source).is_file():  # a station built in a test has no file to copy
             shutil.copyfile(config.source, self.folder / STATION_COPY)
         shutil.copyfile(spec_file, self.folder / SPEC_COPY)

@@ -183,6 +183,11 @@ class ReplayTransport:
 
     # -- checking -----------------------------------------------------------------------------
     @property
+    def recorded(self) -> int:
+        """How many exchanges the recording holds."""
+        return len(self._exchanges)
+
+    @property
     def remaining(self) -> int:
         return len(self._exchanges) - self._position
 
