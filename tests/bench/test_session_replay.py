@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -225,3 +226,17 @@ def test_replay_of_a_folder_without_a_session_says_what_to_give(
 ) -> None:
     code, _, err = cli(capsys, "replay", str(tmp_path))
     assert code == 2 and "--record DIR" in err
+
+
+def test_the_emulators_conform_to_a_recording_made_from_them(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m simulators conformance`` on the simulated session: every reply of every
+    emulator has the format it had when the session was recorded."""
+    from simulators.__main__ import main as simulators_main
+
+    assert simulators_main(["conformance", str(recorded)]) == 0
+    out = capsys.readouterr().out
+    for role in ROLES:
+        assert re.search(rf"^  {role} +\S+ +[1-9]\d* replies compared, 0 differ$", out, re.M), out
+    assert "every emulator reply has the recorded instruments' format" in out
