@@ -138,10 +138,16 @@ def cli() -> None:
 @_json_option
 @store_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML report path.")
-def demo(as_json: bool, out: Path | None) -> int:
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep each unit's session in DIR/<serial> (as `run --record`).",
+)
+def demo(as_json: bool, out: Path | None, record_dir: Path | None) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
     full diagnosis of each, a verdict table and the complaint's HTML report."""
-    return run_demo(out=out, as_json=as_json)
+    return run_demo(out=out, as_json=as_json, record=record_dir)
 
 
 @cli.command()

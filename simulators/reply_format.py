@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 _NUMBER = re.compile(
-    r"^(?P<pad> *)(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?"
+    r"^(?P<pad> *)(?P<sign>[+-]?)(?P<pad2> *)(?P<int>\d*)(?:\.(?P<frac>\d*))?"
     r"(?:(?P<e>[Ee])(?P<esign>[+-]?)(?P<exp>\d+))?\s*(?P<unit>[A-Za-z%\u00b5\u03a9]+)?$"
 )
 _KEYWORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -33,6 +33,10 @@ class FieldShape:
     """An explicit ``+`` on a non-negative number; ``None`` when negative (no evidence)."""
     decimals: int | None = None
     exponent_digits: int | None = None
+    """Digits printed in the exponent (``E+00``: 2; ``E+10``: 2; ``E+0``: 1)."""
+    exponent_padding: int | None = None
+    """The exponent's zero-padded width where the reply shows it (``E+00``: 2, ``E+0``: 1);
+    ``None`` when it cannot be told (``E+10`` fits a 1- and a 2-digit style alike)."""
     exponent_plus: bool | None = None
     """An explicit ``+`` on a non-negative exponent (``E+00``); ``None`` for negative ones."""
     unit: str = ""
@@ -89,15 +93,37 @@ def field_shape(text: str) -> FieldShape:
             plus=None if negative else match["sign"] == "+",
             decimals=len(match["frac"]) if match["frac"] is not None else None,
             exponent_digits=len(exponent) if exponent else None,
+            exponent_padding=_padding(exponent),
             exponent_plus=(
                 None if not exponent or match["esign"] == "-" else match["esign"] == "+"
             ),
             unit=match["unit"] or "",
-            width=len(text.rstrip()) if match["pad"] else None,
+            width=len(text.rstrip()) if match["pad"] or match["pad2"] else None,
         )
     if _KEYWORD.match(stripped):
         return FieldShape("enumeration")
     return FieldShape("text")
+
+
+def _padding(exponent: str | None) -> int | None:
+    if not exponent:
+        return None
+    if len(exponent) == 1 or exponent.startswith("0"):
+        return len(exponent)
+    return None
+
+
+def _exponent_style_differs(a: FieldShape, b: FieldShape) -> bool:
+    """Two exponent styles that cannot be the same instrument's (value-independent)."""
+    if a.exponent_digits is None or b.exponent_digits is None:
+        return a.exponent_digits != b.exponent_digits
+    if a.exponent_padding is not None and b.exponent_padding is not None:
+        return a.exponent_padding != b.exponent_padding
+    if a.exponent_padding is not None:
+        return a.exponent_padding > b.exponent_digits
+    if b.exponent_padding is not None:
+        return b.exponent_padding > a.exponent_digits
+    return False
 
 
 def reply_shape(reply: str) -> list[FieldShape]:
@@ -117,11 +143,18 @@ def shape_differences(recorded: str, emulated: str) -> list[str]:
             continue
         if a.kind != "number":
             continue
+        if _exponent_style_differs(a, b):
+            found.append(
+                f"{where}exponent digits: recorded {a.exponent_digits}, emulator "
+                f"{b.exponent_digits}"
+            )
+        # a fixed-width field grows with its exponent (the Hioki's 1E+10 fault code): the width
+        # is compared between fields of equal exponent length only
+        same_exponent = a.exponent_digits == b.exponent_digits
         for what, x, y in (
             ("decimals", a.decimals, b.decimals),
-            ("exponent digits", a.exponent_digits, b.exponent_digits),
             ("unit", a.unit or "none", b.unit or "none"),
-            ("width", a.width, b.width if a.width is not None else None),
+            ("width", a.width, b.width if a.width is not None and same_exponent else a.width),
         ):
             if x != y:
                 found.append(f"{where}{what}: recorded {x}, emulator {y}")

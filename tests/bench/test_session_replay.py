@@ -240,3 +240,27 @@ def test_the_emulators_conform_to_a_recording_made_from_them(
     for role in ROLES:
         assert re.search(rf"^  {role} +\S+ +[1-9]\d* replies compared, 0 differ$", out, re.M), out
     assert "every emulator reply has the recorded instruments' format" in out
+
+
+@pytest.mark.slow
+def test_every_demo_fault_replays_and_conforms(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``demo --record``: one session per unit, each a different catalogue fault (trips,
+    latches, an open fuse, a shorted cell); each replays to the recorded outcome, and the
+    emulators conform to every one of them."""
+    from simulators.__main__ import main as simulators_main
+
+    folder = tmp_path / "demo"
+    code, out, err = cli(capsys, "demo", "--record", str(folder))
+    assert code == 0, out + err
+    units = sorted(p.name for p in folder.iterdir())
+    assert len(units) >= 6
+    faults = {read_manifest(folder / u).simulation["fault"] for u in units}  # type: ignore[index]
+    assert len(faults) == len(units)
+    code, out, _ = cli(capsys, "replay", str(folder))
+    assert code == 0, out
+    assert out.count(": matched the recording (") == len(units), out
+    assert simulators_main(["conformance", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("every emulator reply has the recorded instruments' format") == len(units)

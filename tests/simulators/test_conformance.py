@@ -68,6 +68,8 @@ def test_the_hand_written_session_conforms_to_the_emulator_now(
         ("+1.00000000E+00", "NEG", "recorded number NR3"),
         ("+3.74E+00,+3.75E+00", "+3.74E+00", "2 field(s) recorded, 1 from the emulator"),
         ("+1.00000000E+00", "+1.00000000E+000", "exponent digits: recorded 2, emulator 3"),
+        ("3.73966E+0", "3.73966E+00", "exponent digits: recorded 1, emulator 2"),
+        ("+1.00000000E+010", "+1.00000000E+10", "exponent digits: recorded 3, emulator 2"),
         ("+1.00000000E+00", "+1.000000E+00", "decimals: recorded 8, emulator 6"),
         ("+1.00000000E+00", "1.00000000E+00", "explicit +: recorded True, emulator False"),
         ("+1.00000000E+00", "+1.00000000E00", "exponent +: recorded True, emulator False"),
@@ -92,6 +94,9 @@ def test_each_class_of_difference_is_named(recorded: str, emulated: str, named: 
         ("POS", "NEG"),
         ('+0,"No error"', '-113,"Undefined header"'),  # values; the error itself: see below
         ("  15.123E-3, 3.85000E+0", "  18.004E-3, 3.71111E+0"),
+        # the Hioki's fault code has a 2-digit exponent where readings have one, and is wider
+        (" 1000.00E+7, 1.00000E+10", "   80.84E-3, 3.73966E+0"),
+        ("   10.07E-3,- 0.0003E+0", "   80.59E-3,  3.7399E+0"),  # its sign, then padding
     ],
 )
 def test_a_different_value_in_the_same_format_conforms(recorded: str, emulated: str) -> None:
