@@ -264,3 +264,44 @@ def test_every_demo_fault_replays_and_conforms(
     assert simulators_main(["conformance", str(folder)]) == 0
     out = capsys.readouterr().out
     assert out.count("every emulator reply has the recorded instruments' format") == len(units)
+
+
+def test_a_binary_instrument_is_recorded_replayed_and_conformed_frame_by_frame(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ITECH IT8511 speaks 26-byte frames over its pseudo-terminal: the transcript keeps
+    them as hex, the replay checks them byte for byte, conformance compares the frames."""
+    from simulators.__main__ import main as simulators_main
+
+    station = tmp_path / "it8511.toml"
+    station.write_text(
+        SIM_STATION.replace('model = "DL3021"', 'model = "IT8511"').format(
+            database=tmp_path / "store.sqlite3", evidence=tmp_path / "evidence"
+        )
+    )
+    number = register(capsys, station, "BIN-1")
+    folder = tmp_path / "session"
+    code, out, err = cli(
+        capsys, "run", "diagnosis", "-c", number, "-u", "BIN-1", "--station", str(station),
+        "--yes", "--sim-fault", "open_fuse", "--record", str(folder),
+    )  # fmt: skip
+    assert code == 1, out + err  # the open fuse fails the pack
+    lines = [json.loads(x) for x in (folder / "load.jsonl").read_text().splitlines()]
+    assert {e["dir"] for e in lines[1:]} == {"write_raw", "read_raw"}
+    code, out, _ = cli(capsys, "replay", str(folder))
+    assert code == 0 and ": matched the recording (" in out, out
+    assert simulators_main(["conformance", str(folder)]) == 0
+    assert "load        IT8511" in capsys.readouterr().out
+
+    def change(entries: list[dict[str, object]]) -> None:
+        frame = bytearray.fromhex(str(entries[1]["hex"]))  # the first frame: remote on
+        frame[3] ^= 0x01
+        frame[25] = sum(frame[:25]) % 256
+        entries[1]["hex"] = frame.hex()
+
+    _edit(folder, "load", change)
+    code, out, _ = cli(capsys, "replay", str(folder))
+    assert code == 1
+    assert "load exchange 1 (load.jsonl line 2, /dev/pts/" in out
+    assert "the recording has send raw b'\\xaa\\x00 \\x00" in out
+    assert "the replay did send raw b'\\xaa\\x00 \\x01" in out
