@@ -360,7 +360,10 @@ def replay_session(folder: Path, view: LiveView | None) -> ReplayReport:
     if builder is None:
         raise InputError(f"{folder}: procedure {manifest.procedure!r} is not known here")
     config = load_station(folder / STATION_COPY)
-    spec = load_spec(folder / SPEC_COPY)
+    try:
+        spec = load_spec(folder / SPEC_COPY)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder / SPEC_COPY}: {exc}") from None
     options = replace(diagnosis_options(config), discharge_capacity_check=manifest.capacity_check)
     log = Divergences()
     tap = ReplayTap(folder, manifest, log)
