@@ -305,3 +305,32 @@ def test_a_binary_instrument_is_recorded_replayed_and_conformed_frame_by_frame(
     assert "load exchange 1 (load.jsonl line 2, /dev/pts/" in out
     assert "the recording has send raw b'\\xaa\\x00 \\x00" in out
     assert "the replay did send raw b'\\xaa\\x00 \\x01" in out
+
+
+def test_an_inspection_without_instruments_replays_its_answers_and_photos(
+    sim_station: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The appearance inspection has no station: the session is the operator's answers (caliper
+    readings, checklist, photos kept in the session) and the wall clock; its replay matches,
+    and a caliper reading changed in the session is named by the measurement it changes."""
+    from test_cli_appearance import answers_file, run_appearance
+
+    number = register(capsys, sim_station, "U-1")
+    folder = tmp_path / "session"
+    code, out, err = run_appearance(
+        capsys, sim_station, number, answers_file(tmp_path), "--yes", "--record", str(folder)
+    )
+    assert code == 0, out + err
+    manifest = read_manifest(folder)
+    assert manifest.instruments == [] and manifest.procedure == "appearance"
+    assert len(list((folder / "photos").iterdir())) == 4
+    code, out, _ = cli(capsys, "replay", str(folder))
+    assert code == 0 and ": matched the recording (0 exchanges" in out, out
+    path = folder / "prompts.jsonl"
+    entries = [json.loads(x) for x in path.read_text().splitlines()]
+    (length,) = [e for e in entries[1:] if e.get("id") == "appearance.dim.length"]
+    length["answer"]["value"] = 71.3
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    code, out, _ = cli(capsys, "replay", str(folder))
+    assert code == 1
+    assert "measurement length: recorded 69.2 mm, replayed 71.3 mm" in out, out
