@@ -10,6 +10,7 @@ output and send everything a person reads (progress, prompts) to standard error.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from bench.cli_complaints import check_model, complaint_edit, complaint_list, co
 from bench.cli_containment import GROUPS as CONTAINMENT_GROUPS
 from bench.cli_eightd import eightd
 from bench.cli_major import major
+from bench.cli_replay import replay
 from bench.cli_replies import reply
 from bench.cli_reports import report_version
 from bench.cli_returns import add_unit_commands, return_
@@ -86,6 +88,7 @@ from bench.runner import (
     run_unit,
     stored_units,
 )
+from bench.session_record import SessionRecorder, check_record_folder
 from bench.simulated import check_fault, fault_descriptions
 from bench.simulated import serve as serve_simulation
 from bench.station import CheckResult as InstrumentCheck
@@ -135,10 +138,16 @@ def cli() -> None:
 @_json_option
 @store_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML report path.")
-def demo(as_json: bool, out: Path | None) -> int:
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep each unit's session in DIR/<serial> (as `run --record`).",
+)
+def demo(as_json: bool, out: Path | None, record_dir: Path | None) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
     full diagnosis of each, a verdict table and the complaint's HTML report."""
-    return run_demo(out=out, as_json=as_json)
+    return run_demo(out=out, as_json=as_json, record=record_dir)
 
 
 @cli.command()
@@ -168,6 +177,14 @@ def demo(as_json: bool, out: Path | None) -> int:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Scripted answers: JSON/TOML of question_id = answer.",
 )
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the session in this new folder: every instrument exchange with its timing, the "
+    "clock, the operator's answers, the station and spec files (one sub-folder per unit when "
+    "there are several); `packbench replay DIR` re-runs it without hardware.",
+)
 @operator_option
 @_json_option
 def run(
@@ -180,6 +197,7 @@ def run(
     capacity_check: bool,
     yes: bool,
     answers: Path | None,
+    record_dir: Path | None,
     operator: str | None,
     as_json: bool,
 ) -> int:
@@ -194,6 +212,8 @@ def run(
                 appearance checklist against the spec's [outgoing] limits; release or hold.
                 Leaves the unit's status alone; --yes needs every checklist answer scripted.
     """
+    if record_dir is not None:
+        check_record_folder(record_dir)
     config = with_operator(_station(station_file), operator, may_ask=not (yes or answers))
     view = LiveView(_human(as_json))
     scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
@@ -228,6 +248,7 @@ def run(
                 sessions=sessions,
                 preflight=preflight,
                 options=replace(diagnosis_options(config), discharge_capacity_check=capacity_check),
+                session=_session_for(record_dir, serial, several=len(units) > 1),
             )
             outcomes.append(outcome)
             if outcome.exit_code == EXIT_ABORTED:
@@ -244,6 +265,13 @@ def run(
     # the worst verdict decides, not the largest number: 4 (incomplete) is not worse than 3;
     # that unit's own code keeps what its verdict alone cannot say (a software error: 70)
     return max(outcomes, key=lambda o: o.verdict).exit_code if outcomes else EXIT_PASS
+
+
+def _session_for(folder: Path | None, serial: str, *, several: bool) -> SessionRecorder | None:
+    """``--record DIR``: the unit's session folder (``DIR/<serial>`` when several units run)."""
+    if folder is None:
+        return None
+    return SessionRecorder(folder / re.sub(r"[^A-Za-z0-9._-]", "_", serial) if several else folder)
 
 
 @cli.group()
@@ -572,6 +600,7 @@ cli.add_command(serve)
 cli.add_command(token)
 cli.add_command(major)
 cli.add_command(reply)
+cli.add_command(replay)
 cli.add_command(invalidate)
 cli.add_command(report_version)
 cli.add_command(sync)

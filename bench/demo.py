@@ -23,6 +23,7 @@ from bench.errors import EXIT_ABORTED, EXIT_INSTRUMENT, EXIT_PASS
 from bench.live import LiveView, TableRow
 from bench.reporting import write_report
 from bench.runner import UnitOutcome, complaint_document, diagnosis_of, open_store_for, run_unit
+from bench.session_record import SessionRecorder, check_record_folder
 from bench.terminal_prompts import TerminalPrompts
 from procedures.records import Verdict
 from results.attachments import EvidenceStore
@@ -85,8 +86,12 @@ def register_demo_complaint(sessions: object, faults: Sequence[str]) -> tuple[st
         return complaint.number, [f"DEMO-{s}" for s in serials]
 
 
-def run_demo(*, out: Path | None = None, as_json: bool = False) -> int:
-    """Run the demo; 0 when every unit was diagnosed (whatever the packs' verdicts)."""
+def run_demo(*, out: Path | None = None, as_json: bool = False, record: Path | None = None) -> int:
+    """Run the demo; 0 when every unit was diagnosed (whatever the packs' verdicts).
+
+    ``record``: keep each unit's session in ``record/<serial>`` (``packbench replay``)."""
+    if record is not None:
+        check_record_folder(record)
     human = sys.stderr if as_json else sys.stdout
     view = LiveView(human)
     config = station(None)  # the built-in station, with the store every command agrees on
@@ -106,6 +111,7 @@ def run_demo(*, out: Path | None = None, as_json: bool = False) -> int:
                 view=view,
                 sim_fault=fault,
                 sessions=sessions,
+                session=None if record is None else SessionRecorder(record / serial),
             )
         )
     catalogue = fault_catalogue()

@@ -45,13 +45,14 @@ from bench.safe_start import (
     restore_unit_after,
     with_safe_start_record,
 )
+from bench.session_record import SessionRecorder
 from bench.simulated import check_fault
 from bench.source_choice import check_opened, choose_source
 from bench.station import Station, open_station
 from bench.store_setting import shown
 from bench.watchdog import Watchdog, start_for_run
 from procedures.appearance import appearance_procedure
-from procedures.clock import RealClock
+from procedures.clock import Clock, RealClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger, OperatorFixtures
 from procedures.diagnosis.sequence import build_diagnosis
@@ -361,12 +362,55 @@ def run_unit(
     handle_signals: bool = True,
     preflight: Preflight | None = None,
     options: DiagnosisOptions | None = None,
+    session: SessionRecorder | None = None,
 ) -> UnitOutcome:
     """Run ``procedure`` for ``unit`` of ``complaint`` on the station and record it.
 
     Raises ``BenchError`` subclasses for refused input (nothing written) and for instruments that
     cannot be opened; ``KeyboardInterrupt`` only after a second Ctrl-C, once the run is recorded.
+    ``session``: also keep every instrument exchange, clock reading and operator answer in a
+    session folder (``--record``), for ``packbench replay`` and the emulators' conformance check.
     """
+    arguments: dict[str, Any] = {
+        "procedure": procedure,
+        "complaint": complaint,
+        "unit": unit,
+        "view": view,
+        "sim_fault": sim_fault,
+        "spec": spec,
+        "sessions": sessions,
+        "handle_signals": handle_signals,
+        "preflight": preflight,
+        "options": options,
+    }
+    if session is None:
+        return _run_unit(config, prompts=prompts, session=None, results=[], **arguments)
+    results: list[RunResult] = []
+    try:
+        return _run_unit(
+            config, prompts=session.prompts(prompts), session=session, results=results, **arguments
+        )
+    finally:
+        session.finished(results[0] if results else None)
+
+
+def _run_unit(
+    config: StationConfig,
+    *,
+    procedure: str,
+    complaint: str,
+    unit: str,
+    prompts: Prompts,
+    view: LiveView | None,
+    sim_fault: str | None,
+    spec: str | None,
+    sessions: sessionmaker[Session] | None,
+    handle_signals: bool,
+    preflight: Preflight | None,
+    options: DiagnosisOptions | None,
+    session: SessionRecorder | None,
+    results: list[RunResult],
+) -> UnitOutcome:
     builder = _builder(config, procedure, sim_fault)
     options = options or diagnosis_options(config)
     if options.discharge_capacity_check and procedure != "diagnosis":
@@ -389,6 +433,21 @@ def run_unit(
             sim_fault=sim_fault,
             spec_source=str(ref.spec.source),
             source_model=plan.source_model,
+            tap=session,
+        )
+    if session is not None:
+        _session_started(
+            session,
+            station,
+            config,
+            procedure=procedure,
+            complaint=ref.complaint_number,
+            unit=ref.serial,
+            spec_model=ref.spec.model,
+            spec_file=Path(ref.spec.source),
+            fault=plan.fault,
+            source_model=plan.source_model,
+            capacity_check=options.discharge_capacity_check,
         )
     on_start = UnitUpdate(UnitStatus.ON_BENCH.value, config.operator, "bench run")
 
@@ -402,13 +461,31 @@ def run_unit(
         on_start=None if plan.keeps_status else on_start,
         after_run=after_run,
     )
+    free_clock: Clock = RealClock() if session is None else session.clock(RealClock())
     result = _run_recorded(
-        _Bench(config, sessions, ref, plan, station, recorder, prompts, view),
+        _Bench(config, sessions, ref, plan, station, recorder, prompts, view, free_clock),
         builder,
         options,
         handle_signals=handle_signals,
     )
+    results.append(result)
     return _unit_outcome(ref, recorder, result, plan.fault)
+
+
+def _session_started(
+    session: SessionRecorder, station: Station | None, config: StationConfig, **facts: Any
+) -> None:
+    """The session's manifest, once the instruments are identified; a folder that cannot be
+    written stops the run here, with the station closed (its outputs are off: safe start)."""
+    try:
+        session.started(config, opened=station.opened if station is not None else {}, **facts)
+    except OSError as exc:
+        if station is not None:
+            station.close()
+        raise InputError(
+            f"--record {session.folder}: cannot write the session ({exc.strerror}); nothing was "
+            "measured. Fix: give a writable folder"
+        ) from exc
 
 
 def _builder(config: StationConfig, procedure: str, sim_fault: str | None) -> ProcedureBuilder:
@@ -468,6 +545,8 @@ class _Bench:
     recorder: JournaledRecorder
     prompts: Prompts
     view: LiveView | None
+    free_clock: Clock
+    """The clock of a run without a station (a bench-free procedure): the wall clock."""
 
 
 def _run_recorded(
@@ -500,7 +579,7 @@ def _run_recorded(
             instruments=station.instruments if station else BenchInstruments(),
             recorder=ObservedRecorder(recorder, bench.view),
             prompts=bench.prompts,
-            clock=station.clock if station else RealClock(),
+            clock=station.clock if station else bench.free_clock,
             spec=ref.spec,
             run_info=built.run_info(
                 station=config.station_id,

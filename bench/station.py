@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bench.config import (
     OPTIONAL_ROLES,
@@ -30,7 +30,7 @@ from bench.safe_start import SafeStartError, bring_to_safe_state
 from bench.simulated import start_simulation
 from instruments.drivers.hioki_bt356x import ESR_ERRORS, HiokiBT356x, describe_esr
 from instruments.errors import InstrumentError, TransportError, UnknownInstrument
-from instruments.factory import open_instrument
+from instruments.factory import TransportOpener, open_instrument
 from instruments.roles import (
     DCSource,
     ElectronicLoad,
@@ -45,6 +45,27 @@ from procedures.clock import Clock, RealClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import FixtureChanger, OperatorFixtures
 from procedures.prompts import Prompts
+
+
+class StationTap(Protocol):
+    """Records or replays a session (``bench.session_record``, ``bench.session_replay``).
+
+    ``bench`` replaces the whole bench (endpoints, clock, fixture changer) for a replay, or
+    returns ``None`` to keep the station's own; ``opener`` opens the transport of one endpoint
+    (a recording wraps the real one, a replay serves a transcript); ``clock`` and ``fixtures``
+    wrap the station's. Everything else (identification, safe start, channel check) runs as on
+    any station, so what is recorded and replayed is exactly what a run does.
+    """
+
+    def bench(
+        self, config: StationConfig
+    ) -> tuple[dict[str, Endpoint], Clock, FixtureChanger] | None: ...
+
+    def opener(self, endpoint: Endpoint) -> TransportOpener: ...
+
+    def clock(self, clock: Clock) -> Clock: ...
+
+    def fixtures(self, fixtures: FixtureChanger) -> FixtureChanger: ...
 
 
 @dataclass
@@ -92,7 +113,9 @@ def _fix_for(exc: Exception, endpoint: Endpoint) -> str:
     return f"check instruments.{endpoint.role} in the station file"
 
 
-def open_endpoint(endpoint: Endpoint, config: StationConfig) -> Instrument:
+def open_endpoint(
+    endpoint: Endpoint, config: StationConfig, opener: TransportOpener | None = None
+) -> Instrument:
     """One instrument, its identity checked against the station file, or ``StationError``."""
     try:
         return open_instrument(
@@ -101,6 +124,7 @@ def open_endpoint(endpoint: Endpoint, config: StationConfig) -> Instrument:
             model=endpoint.model,
             timeout=endpoint.timeout_s,
             limits=config.limits,
+            opener=opener,
             **endpoint.options,
         )
     except (InstrumentError, ValueError, TypeError, OSError) as exc:
@@ -130,13 +154,22 @@ def _bench_instruments(opened: dict[str, Instrument]) -> BenchInstruments:
 
 
 def open_instruments(
-    endpoints: dict[str, Endpoint], config: StationConfig, stack: ExitStack
+    endpoints: dict[str, Endpoint],
+    config: StationConfig,
+    stack: ExitStack,
+    tap: StationTap | None = None,
 ) -> dict[str, Instrument]:
     """Open every role in turn; each one's close (safe state) is pushed on ``stack`` at once."""
     opened: dict[str, Instrument] = {}
     for role in (*ROLE_NAMES, *OPTIONAL_ROLES):
         if role in endpoints:
-            instrument = open_endpoint(endpoints[role], config)
+            endpoint = endpoints[role]
+            opener = tap.opener(endpoint) if tap is not None else None
+            instrument = (
+                open_endpoint(endpoint, config)
+                if opener is None
+                else open_endpoint(endpoint, config, opener)
+            )
             stack.callback(_close_quietly, instrument)
             opened[role] = instrument
     return opened
@@ -162,16 +195,21 @@ def open_station(
     sim_fault: str | None = None,
     spec_source: str | None = None,
     source_model: str | None = None,
+    tap: StationTap | None = None,
 ) -> Station:
     """Open the configured station (a simulated one starts or attaches to its simulator).
 
     ``source_model``: the model ``bench.source_choice`` chose for the spec (a simulated station
-    that starts its own simulator emulates it; ``None``: the configured one).
+    that starts its own simulator emulates it; ``None``: the configured one). ``tap``: record
+    the session, or replay one instead of the bench (``StationTap``).
     """
     stack = ExitStack()
     try:
         control: Any = None
-        if config.simulation is not None:
+        replaced = tap.bench(config) if tap is not None else None
+        if replaced is not None:
+            endpoints, clock, fixtures = replaced
+        elif config.simulation is not None:
             sim = start_simulation(
                 config,
                 stack,
@@ -189,7 +227,9 @@ def open_station(
             }
             clock = RealClock()
             fixtures = OperatorFixtures(prompts)
-        opened = open_instruments(endpoints, config, stack)
+        if tap is not None:
+            clock, fixtures = tap.clock(clock), tap.fixtures(fixtures)
+        opened = open_instruments(endpoints, config, stack, tap)
         check_source_channel(config, opened.get("source"))
         try:
             found_on = bring_to_safe_state(opened)

@@ -44,4 +44,16 @@ class UnknownInstrument(InstrumentError):
 
 
 class ReplayDivergence(InstrumentError):
-    """A replayed session saw an exchange different from the recording."""
+    """A replayed session saw an exchange different from the recording.
+
+    ``exchange`` (1-based), ``expected`` and ``actual`` say where and how, so a session replay can
+    name the first divergence of every instrument without parsing the message.
+    """
+
+    def __init__(
+        self, message: str, *, exchange: int = 0, expected: str = "", actual: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+        self.expected = expected
+        self.actual = actual

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from instruments.drivers import DriverEntry, find_entry, known_models, load_driver
@@ -53,6 +54,8 @@ _VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::\S", re.IGNORECAS
 _SERIAL = re.compile(r"^(/dev/\S|COM\d+$|(socket|rfc2217|loop|spy)://)", re.IGNORECASE)
 
 ResourceKind = Literal["visa", "serial"]
+TransportOpener = Callable[..., Transport]
+"""``open_transport``'s signature: ``(resource, *, timeout, **options) -> Transport``."""
 
 
 def classify_resource(resource: str) -> ResourceKind | None:
@@ -173,6 +176,7 @@ def open_instrument(
     model: str | None = None,
     timeout: float = 2.0,
     limits: SafetyLimits | None = None,
+    opener: TransportOpener | None = None,
     **transport_options: Any,
 ) -> Instrument:
     """Open ``resource``, identify it, and return its driver (a role interface).
@@ -183,10 +187,13 @@ def open_instrument(
     ``role`` ("dmm", "source", "load", "rmeter", "temperature") is checked against the driver;
     ``model`` is checked against the identity and is required for binary instruments. The
     transport is closed again if anything after opening it fails.
+
+    ``opener`` replaces ``open_transport`` (a session recording wraps what it opens, a replay
+    serves a transcript instead); the driver and its checks are the same either way.
     """
     if role is not None and role not in ROLES:
         raise ValueError(f"role {role!r}: use one of {', '.join(ROLES)}")
-    transport = open_transport(resource, timeout=timeout, **transport_options)
+    transport = (opener or open_transport)(resource, timeout=timeout, **transport_options)
     try:
         cls, identity = identify(transport, model=model)
         if identity is not None:

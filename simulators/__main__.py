@@ -1,5 +1,8 @@
 """``python -m simulators``: serve a simulated bench until Ctrl-C or SIGTERM.
 
+``python -m simulators conformance DIR``: judge the emulators by a recorded session instead
+(``simulators.conformance``).
+
 Prints where each instrument lives (``--json``: exactly one JSON object on the first line, for
 scripts that start the bench as a subprocess), then serves. Exit status: 0 on a signal, 2 on a
 bad argument (unknown fault, model or fixture), 1 if the bench cannot be served.
@@ -68,7 +71,12 @@ def _list_faults() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["conformance"]:
+        from simulators.conformance import main as conformance
+
+        return conformance(words[1:])
+    args = _parser().parse_args(words)
     if args.list_faults:
         return _list_faults()
     try:

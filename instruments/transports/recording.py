@@ -34,10 +34,14 @@ class RecordingTransport:
     the failure, which is usually the part worth replaying.
     """
 
-    def __init__(self, inner: Transport, path: str | PathLike[str]) -> None:
+    def __init__(
+        self, inner: Transport, path: str | PathLike[str], *, start: float | None = None
+    ) -> None:
+        """``start``: the ``time.monotonic()`` the ``t`` of each line counts from (default: now);
+        a session recording gives every instrument the same origin, so their timings line up."""
         self._inner = inner
         self._file: IO[str] | None = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
-        self._start = time.monotonic()
+        self._start = time.monotonic() if start is None else start
         self._emit(
             {
                 "resource": inner.resource,
@@ -93,6 +97,13 @@ class RecordingTransport:
             self._log("reopen", str(exc) or "reconnect failed")
             raise
         self._log("reopen", "")
+
+    def set_terminations(self, read: str, write: str) -> None:
+        """Forward a termination change (the factory adopts the Hioki's CR+LF after ``*IDN?``);
+        the transcript holds messages without terminators, so nothing is logged."""
+        change = getattr(self._inner, "set_terminations", None)
+        if change is not None:
+            change(read, write)
 
     def discard_input(self) -> None:
         if isinstance(self._inner, Drainable):

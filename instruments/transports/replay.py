@@ -8,10 +8,10 @@ reply fails the test without any hardware or simulator.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
-from typing import Literal
+from typing import Literal, NoReturn
 
 from instruments.errors import InstrumentTimeout, ReplayDivergence, TransportError
 
@@ -59,8 +59,19 @@ class ReplayTransport:
     driver did. ``assert_finished`` catches a driver that stopped early (a skipped error check).
     """
 
-    def __init__(self, resource: str, exchanges: Iterable[Exchange], *, timeout: float = 2.0):
+    def __init__(
+        self,
+        resource: str,
+        exchanges: Iterable[Exchange],
+        *,
+        timeout: float = 2.0,
+        on_divergence: Callable[[ReplayDivergence], None] | None = None,
+    ):
+        """``on_divergence`` sees every divergence before it is raised: a driver may catch the
+        error (and a procedure turns it into an error verdict), the session replay must not lose
+        the first one."""
         self._resource = resource
+        self._on_divergence = on_divergence
         self._exchanges = list(exchanges)
         self._position = 0
         self._timeout = timeout
@@ -92,7 +103,12 @@ class ReplayTransport:
         return cls(resource, exchanges)
 
     @classmethod
-    def from_file(cls, path: str | PathLike[str]) -> ReplayTransport:
+    def from_file(
+        cls,
+        path: str | PathLike[str],
+        *,
+        on_divergence: Callable[[ReplayDivergence], None] | None = None,
+    ) -> ReplayTransport:
         """Load a JSON-lines recording written by ``RecordingTransport``."""
         with open(path, encoding="utf-8") as handle:
             lines = [line for line in handle if line.strip()]
@@ -114,7 +130,7 @@ class ReplayTransport:
                 exchanges.append(Exchange(direction, entry.get("data", "")))
             else:
                 raise ValueError(f"{path}:{number}: unknown direction {direction!r}")
-        return cls(str(header["resource"]), exchanges)
+        return cls(str(header["resource"]), exchanges, on_divergence=on_divergence)
 
     # -- Transport ----------------------------------------------------------------------------
     @property
@@ -167,6 +183,11 @@ class ReplayTransport:
 
     # -- checking -----------------------------------------------------------------------------
     @property
+    def recorded(self) -> int:
+        """How many exchanges the recording holds."""
+        return len(self._exchanges)
+
+    @property
     def remaining(self) -> int:
         return len(self._exchanges) - self._position
 
@@ -174,18 +195,28 @@ class ReplayTransport:
         """Raise if the driver left recorded exchanges unplayed."""
         if self._position < len(self._exchanges):
             pending = self._exchanges[self._position]
-            raise ReplayDivergence(
-                f"{self._resource}: replay stopped at exchange {self._position + 1} of "
-                f"{len(self._exchanges)}; the recording still expects {pending.describe()}"
+            self._raise(
+                ReplayDivergence(
+                    f"{self._resource}: replay stopped at exchange {self._position + 1} of "
+                    f"{len(self._exchanges)}; the recording still expects {pending.describe()}",
+                    exchange=self._position + 1,
+                    expected=pending.describe(),
+                    actual="nothing more (the run ended)",
+                )
             )
 
     def _next(self, did: str) -> Exchange:
         if self._closed:
             raise TransportError(f"{self._resource}: replay transport used after close ({did})")
         if self._position >= len(self._exchanges):
-            raise ReplayDivergence(
-                f"{self._resource}: exchange {self._position + 1}: the recording ended "
-                f"({len(self._exchanges)} exchanges) but the driver did {did}"
+            self._raise(
+                ReplayDivergence(
+                    f"{self._resource}: exchange {self._position + 1}: the recording ended "
+                    f"({len(self._exchanges)} exchanges) but the driver did {did}",
+                    exchange=self._position + 1,
+                    expected="the end of the recording",
+                    actual=did,
+                )
             )
         exchange = self._exchanges[self._position]
         self._position += 1
@@ -213,8 +244,18 @@ class ReplayTransport:
             self._diverge(exchange.describe(), verb)
         return exchange.payload
 
-    def _diverge(self, expected: str, actual: str) -> None:
-        raise ReplayDivergence(
-            f"{self._resource}: replay diverged at exchange {self._position}: expected "
-            f"{expected}, but the driver did {actual}"
+    def _diverge(self, expected: str, actual: str) -> NoReturn:
+        self._raise(
+            ReplayDivergence(
+                f"{self._resource}: replay diverged at exchange {self._position}: expected "
+                f"{expected}, but the driver did {actual}",
+                exchange=self._position,
+                expected=expected,
+                actual=actual,
+            )
         )
+
+    def _raise(self, error: ReplayDivergence) -> NoReturn:
+        if self._on_divergence is not None:
+            self._on_divergence(error)
+        raise error

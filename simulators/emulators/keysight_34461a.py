@@ -52,6 +52,14 @@ TEMPERATURE_NOISE_C = 0.02
 TEMPERATURE_RESOLUTION_C = 0.001
 UNITS = {"C": "C", "CEL": "C", "F": "F", "FAR": "F", "K": "K"}
 Inputs = Literal["terminals", "probe"]
+DEFAULT_INTERVAL_S = 1.0
+"""``TRIGger:DELay`` and ``SAMPle:TIMer`` after ``*RST`` (Truevolt guide: default 1 s)."""
+MAX_INTERVAL_S = 3600.0
+INTERVAL_STEP_S = 1e-6
+"""Both are set in steps of about 1 us (Truevolt guide), so the query returns what was kept."""
+SAMPLE_OVERHEAD_S = 20e-6
+"""[E] Time a sample needs beyond its integration (ADC set-up, one timer step): added to the
+integration time for ``SAMPle:TIMer? MIN``, which the guide calls measurement dependent."""
 
 
 class Keysight34461A(ScpiEmulator):
@@ -95,6 +103,9 @@ class Keysight34461A(ScpiEmulator):
         self.trigger_count = 1.0
         self.sample_count = 1
         self.trigger_delay_auto = True
+        self.trigger_delay = DEFAULT_INTERVAL_S
+        self.trigger_slope = "NEG"
+        self.sample_timer = DEFAULT_INTERVAL_S
         self.display_on = True
         self.readings = []
         self.probe_type = "FRTD"
@@ -252,6 +263,67 @@ class Keysight34461A(ScpiEmulator):
 
         t.add("UNIT:TEMPerature", set=set_unit, query=reply(lambda: self.temperature_unit))
 
+    def _minimum_sample_interval(self) -> float:
+        """``SAMPle:TIMer? MIN``: the integration time (NPLC over the line frequency), twice
+        with auto-zero on (a zero reading per sample), plus the per-sample overhead."""
+        integration = self.nplc / self.line_frequency
+        return (2.0 if self.zero_auto else 1.0) * integration + SAMPLE_OVERHEAD_S
+
+    def _register_trigger_timing(self) -> None:
+        """``TRIGger:DELay``, ``TRIGger:SLOPe`` and ``SAMPle:TIMer`` with their queries, which
+        third-party drivers (QCoDeS' 344xxA snapshot) read: NR3 seconds, ``POS``/``NEG``."""
+        t = self.tree
+
+        def interval(call: Call, minimum: float) -> float:
+            call.params.expect(1)
+            value = call.params.number(
+                0, unit="S", minimum=minimum, maximum=MAX_INTERVAL_S, default=DEFAULT_INTERVAL_S
+            )
+            if not 0.0 <= value <= MAX_INTERVAL_S:
+                raise ScpiError(-222, f"{value:g} s is outside 0 to {MAX_INTERVAL_S:g} s")
+            return quantize(value, INTERVAL_STEP_S)
+
+        def interval_query(call: Call, value: float, minimum: float) -> str:
+            call.params.expect(0, 1)
+            if not call.params.present(0):
+                return nr3(value)
+            keyword = call.params.keyword(0)
+            if keyword is None:
+                raise ScpiError(-224, f"{call.params.raw(0)!r}: use MIN, MAX or DEF")
+            return nr3({"MIN": minimum, "MAX": MAX_INTERVAL_S, "DEF": DEFAULT_INTERVAL_S}[keyword])
+
+        def set_delay(call: Call) -> None:
+            self.trigger_delay = interval(call, 0.0)
+            self.trigger_delay_auto = False  # the guide: a set delay turns the automatic one off
+
+        t.add(
+            "TRIGger[:SEQuence]:DELay",
+            set=set_delay,
+            query=lambda call: interval_query(call, self.trigger_delay, 0.0),
+        )
+
+        def set_slope(call: Call) -> None:
+            call.params.expect(1)
+            self.trigger_slope = call.params.choice(0, {"POSitive": "POS", "NEGative": "NEG"})
+
+        t.add("TRIGger[:SEQuence]:SLOPe", set=set_slope, query=reply(lambda: self.trigger_slope))
+
+        def set_timer(call: Call) -> None:
+            # MIN is not enforced by the meter (an interval below it is accepted); MIN as a
+            # parameter means the present minimum.
+            if call.params.keyword(0) == "MIN" if len(call.params) == 1 else False:
+                self.sample_timer = quantize(self._minimum_sample_interval(), INTERVAL_STEP_S)
+                return
+            self.sample_timer = interval(call, 0.0)
+
+        t.add(
+            "SAMPle:TIMer",
+            set=set_timer,
+            query=lambda call: interval_query(
+                call, self.sample_timer, self._minimum_sample_interval()
+            ),
+        )
+
     # -- command set --------------------------------------------------------------------------
     def register(self) -> None:
         t = self.tree
@@ -405,6 +477,7 @@ class Keysight34461A(ScpiEmulator):
 
         t.add("SAMPle:COUNt", set=sample_count, query=reply(lambda: f"{self.sample_count:+d}"))
         t.add("TRIGger:DELay:AUTO", *flag(self, "trigger_delay_auto"))
+        self._register_trigger_timing()
 
         t.add("SYSTem:LFRequency", query=reply(lambda: f"{self.line_frequency:+d}"))
         t.add("SYSTem:VERSion", query=reply(lambda: "1994.0"))

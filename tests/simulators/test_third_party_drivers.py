@@ -95,6 +95,11 @@ def test_qcodes_344xxa_sequence_through_pymeasure(live: LiveFn) -> None:
         dmm.write(f"SENSe:FUNCtion {function}")
         true = bench.control.state()["pack"]["terminal_voltage"]
         assert abs(volts - true) < 0.001
+        # snapshot(): the trigger and sample-timer parameters (issue 17, item 5's first example)
+        assert float(dmm.ask("TRIGger:DELay?")) >= 0.0
+        assert dmm.ask("TRIGger:SLOPe?").strip() in ("POS", "NEG")
+        assert float(dmm.ask("SAMPle:TIMer?")) > 0.0
+        assert 0.0 < float(dmm.ask("SAMPle:TIMer? MIN")) < 1.0
         assert dmm.check_errors() == []
     finally:
         dmm.adapter.close()
