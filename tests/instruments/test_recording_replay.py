@@ -10,7 +10,7 @@ import pytest
 
 from instruments.errors import InstrumentTimeout, ReplayDivergence, TransportError
 from instruments.transports.recording import RecordingTransport
-from instruments.transports.replay import ReplayTransport
+from instruments.transports.replay import Exchange, ReplayTransport
 
 ReplayFactory = Callable[..., ReplayTransport]
 
@@ -143,3 +143,45 @@ def test_from_file_rejects_a_file_without_header(tmp_path: Path) -> None:
     path.write_text('{"t": 0, "dir": "write", "data": "x"}\n')
     with pytest.raises(ValueError, match="not a format-1 recording"):
         ReplayTransport.from_file(path)
+
+
+def test_every_divergence_is_seen_by_the_callback_even_when_a_driver_catches_it() -> None:
+    """A session replay keeps the first divergence although drivers and the engine catch the
+    error; the error carries the exchange, what was recorded and what was done."""
+    seen: list[ReplayDivergence] = []
+    transport = ReplayTransport(
+        "R",
+        [Exchange("write", "OUTP OFF"), Exchange("write", "SYST:ERR?")],
+        on_divergence=seen.append,
+    )
+    with pytest.raises(ReplayDivergence):
+        transport.write("OUTP ON")
+    with pytest.raises(ReplayDivergence):
+        transport.read()
+    with pytest.raises(ReplayDivergence):
+        transport.write("*CLS")  # past the end
+    assert [(d.exchange, d.expected, d.actual) for d in seen] == [
+        (1, "send 'OUTP OFF'", "send 'OUTP ON'"),
+        (2, "send 'SYST:ERR?'", "read"),
+        (3, "the end of the recording", "send '*CLS'"),
+    ]
+    assert transport.recorded == 2
+
+
+def test_recording_forwards_a_termination_change(tmp_path: Path) -> None:
+    changed: list[tuple[str, str]] = []
+
+    class Inner:
+        resource = "TCPIP::h::23::SOCKET"
+        timeout = 2.0
+
+        def set_terminations(self, read: str, write: str) -> None:
+            changed.append((read, write))
+
+        def close(self) -> None:
+            pass
+
+    recording = RecordingTransport(Inner(), tmp_path / "r.jsonl")  # type: ignore[arg-type]
+    recording.set_terminations("\r\n", "\r\n")
+    recording.close()
+    assert changed == [("\r\n", "\r\n")]
