@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,18 +279,24 @@ def upload(
     *,
     chunk_bytes: int = CHUNK_BYTES,
     echo: Callable[[str], None] = lambda line: None,
+    received: int | None = None,
 ) -> int:
     """Make sure the service holds blob ``sha``; return how many bytes had to be sent.
 
-    ``HEAD`` first: a blob already whole is skipped, a partial one resumes where it ends. A chunk
-    whose answer was lost is sent again; the service answers 409 with where the blob ends now,
-    and the upload goes on from there.
+    ``HEAD`` first (unless ``received`` already says where the service's copy ends): a blob
+    already whole is skipped, a partial one resumes where it ends. A chunk whose answer was lost
+    is sent again; the service answers 409 with where the blob ends now, and the upload goes on
+    from there.
     """
     path = f"/api/sync/blobs/{sha}"
-    head = _authorised(link.call("HEAD", path))
-    if head.status == 200:
+    if received is None:
+        head = _authorised(link.call("HEAD", path))
+        if head.status == 200:
+            return 0
+        received = _offset(head)
+    elif received >= len(data):
         return 0
-    offset = _offset(head)
+    offset = received
     if offset:
         echo(f"blob {sha}: resuming at byte {offset} of {len(data)}")
     sent = 0
@@ -383,12 +390,55 @@ def sync_now(
     return summary
 
 
+UPLOADS_AT_ONCE = 4
+"""Blobs sent side by side: each request's fixed cost (auth, fsync) overlaps the others'."""
+
+
+def _missing(link: Link, blobs: dict[str, bytes]) -> dict[str, int]:
+    """The blobs the service lacks, with how many bytes of each it has (one request)."""
+    if not blobs:
+        return {}
+    reply = _authorised(
+        link.call(
+            "POST",
+            "/api/sync/blobs/state",
+            data=json.dumps({"sha256": sorted(blobs)}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    if reply.status != 200:
+        raise UploadRefused(
+            f"the QA service did not say which blobs it holds (HTTP {reply.status}: "
+            f"{reply.body.get('detail', '')})"
+        )
+    states = reply.body.get("blobs", {})
+    return {
+        sha: int(states.get(sha, {}).get("received", 0))
+        for sha in blobs
+        if not states.get(sha, {}).get("complete", False)
+    }
+
+
 def _deliver(link: Link, parts: SyncParts, chunk_bytes: int, echo: Callable[[str], None]) -> Reply:
     """Upload the run's blobs, then its document; a 409 (a blob gone from the service since,
     e.g. cleaned up) uploads the missing ones again, once."""
     for attempt in range(2):
-        for sha, data in parts.blobs.items():
-            upload(link, sha, data, chunk_bytes=chunk_bytes, echo=echo)
+        missing = _missing(link, parts.blobs)
+        with ThreadPoolExecutor(UPLOADS_AT_ONCE) as pool:
+            sent = [
+                pool.submit(
+                    upload,
+                    link,
+                    sha,
+                    parts.blobs[sha],
+                    chunk_bytes=chunk_bytes,
+                    echo=echo,
+                    received=received,
+                )
+                for sha, received in missing.items()
+            ]
+            for future in sent:
+                future.result()  # the first failure (link down after every retry) is raised
         reply = link.post_run(parts.document)
         if reply.status != 409 or attempt:
             return reply

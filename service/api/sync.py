@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 
 from results.sync_blobs import MAX_BLOB_BYTES, BlobStage, OffsetMismatch
+from service.api.body import ApiBody
 from service.auth import BenchUser, store_of
 from service.errors import Conflict, PayloadTooLarge
 from service.sync_document import SyncDocument, store_synced
@@ -27,6 +29,23 @@ Sha = Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
 
 def _stage(request: Request) -> BlobStage:
     return BlobStage(store_of(request).evidence.root)
+
+
+class BlobNames(ApiBody):
+    sha256: Annotated[list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]], Field(max_length=4000)]
+
+
+@router.post("/sync/blobs/state")
+async def blobs_state(names: BlobNames, request: Request, who: BenchUser) -> dict[str, Any]:
+    """``HEAD`` for many blobs in one request: which are whole, and where the others resume."""
+    stage = _stage(request)
+    states = {sha: stage.state(sha) for sha in names.sha256}
+    return {
+        "blobs": {
+            sha: {"complete": state.complete, "received": state.received}
+            for sha, state in states.items()
+        }
+    }
 
 
 @router.head("/sync/blobs/{sha}")
