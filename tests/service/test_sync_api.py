@@ -191,6 +191,14 @@ def test_blobs_upload_in_chunks_resume_at_the_offset_and_the_run_names_them(
     r = service.client.post("/api/sync/runs", json=parts.document, headers=H)
     assert r.status_code == 409 and "not uploaded" in r.json()["detail"], r.text
     assert _counts(service) == before
+    names = {"sha256": sorted(parts.blobs)}
+    state = service.client.post("/api/sync/blobs/state", json=names, headers=H)
+    assert state.status_code == 200, state.text
+    assert state.json()["blobs"] == {sha: {"complete": False, "received": 0} for sha in parts.blobs}
+    viewer = service.auth("viewer")
+    assert (
+        service.client.post("/api/sync/blobs/state", json=names, headers=viewer).status_code == 403
+    )
     for sha, data in parts.blobs.items():
         path = f"/api/sync/blobs/{sha}"
         head = service.client.head(path, headers=H)
@@ -210,6 +218,8 @@ def test_blobs_upload_in_chunks_resume_at_the_offset_and_the_run_names_them(
         assert service.client.head(path, headers=H).status_code == 200
         again = service.client.put(path, content=data[half:], headers=H | sizes | offset)
         assert again.status_code == 201  # a retry after a lost answer: acknowledged
+    state = service.client.post("/api/sync/blobs/state", json=names, headers=H).json()["blobs"]
+    assert all(s["complete"] and s["received"] == len(parts.blobs[k]) for k, s in state.items())
     first = service.client.post("/api/sync/runs", json=parts.document, headers=H)
     assert first.status_code == 201, first.text
     # the inline document of the same run is the same run: acknowledged, never a second one
