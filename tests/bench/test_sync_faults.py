@@ -3,10 +3,11 @@
 The service (uvicorn) runs on its own PostgreSQL schema; ``packbench run`` and ``packbench sync``
 run as their own processes on the simulated station with a SQLite store. The service is killed
 (the link cut) in the middle of a run and in the middle of a blob upload, a run's process is
-SIGKILLed once its run is recorded, a sync is SIGKILLed in the middle of an upload, and
-everything is started again in another order. In the end every run is on the service exactly
-once, with the bench's values, traces and evidence hashes (the two stores' read models are
-compared), ``packbench sync status`` says so and ``packbench verify`` passes on both sides.
+SIGKILLed once its run is recorded, another in the middle of its run (it arrives interrupted), a
+sync is SIGKILLed in the middle of an upload, and everything is started again in another order.
+In the end every run is on the service exactly once, with the bench's values, traces and evidence
+hashes (the two stores' read models are compared), ``packbench sync status`` says so and
+``packbench verify`` passes on both sides.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def test_every_run_arrives_once_and_identical_through_cuts_and_kills(
     code, out, err = cli(capsys, "token", "bench", "bench-7", "--database", pg_url)
     assert code == 0, err
     token = out.strip()
-    number = register(capsys, bench_file, "U-1", "U-2", "U-3", "U-4")  # offline: bench only
+    number = register(capsys, bench_file, "U-1", "U-2", "U-3", "U-4", "U-5")  # offline: bench only
     port = _free_port()
     service = ServiceProcess(pg_url, service_evidence, port, home)
     sync_args = ("sync", "--service", f"http://127.0.0.1:{port}", "--token", token)
@@ -221,6 +222,14 @@ def test_every_run_arrives_once_and_identical_through_cuts_and_kills(
             answers = appearance_answers(tmp_path / f"inspection-{serial}")
             code, _, err = finish(bench(home, *appearance(number, serial, answers), *station_args))
             assert code in (0, 1), err
+        # ...and a run SIGKILLed in the middle: its watchdog marks it interrupted, and it
+        # arrives interrupted.
+        run = bench(home, "run", "diagnosis", "-c", number, "-u", "U-5", *station_args)
+        wait_for(lambda: statuses(bench_store)[4:] == ["running"], 60, "no fifth run", 0.01)
+        time.sleep(1.0)
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=10)
+        wait_for(lambda: statuses(bench_store)[4:] == ["interrupted"], 60, "not interrupted")
         sync = bench(home, *sync_args, *small)
         wait_for(lambda: bool(partial_uploads(service_evidence)), 60, "no upload seen", 0.002)
         os.killpg(sync.pid, signal.SIGKILL)
@@ -232,7 +241,7 @@ def test_every_run_arrives_once_and_identical_through_cuts_and_kills(
         service.start()
         code, out, err = finish(sync)
         assert code == 0, err
-        assert "2 run(s) sent" in out, (out, err)
+        assert "3 run(s) sent" in out, (out, err)
         if left_partial:
             assert "resuming at byte" in err, err
         code, out, err = finish(bench(home, *sync_args))  # nothing left: nothing sent twice
@@ -243,7 +252,7 @@ def test_every_run_arrives_once_and_identical_through_cuts_and_kills(
     code, out, err = finish(bench(home, "sync", "status", "--station", str(bench_file), "--json"))
     assert code == 0, err
     shown = json.loads(out)["runs"]
-    assert [r["state"] for r in shown] == ["sent"] * 4
+    assert [r["state"] for r in shown] == ["sent"] * 5
     assert not list((service_evidence / STAGING).glob("*")), "staged blobs are cleaned up"
 
     # Exactly once, bit-identical: every bench run is one service run with the same read model.
@@ -251,7 +260,9 @@ def test_every_run_arrives_once_and_identical_through_cuts_and_kills(
     bench_engine = create_engine(f"sqlite:///{bench_store}")
     try:
         with Session(bench_engine) as here, Session(service_engine) as there:
-            assert there.scalar(select(func.count()).select_from(Run)) == 4
+            assert there.scalar(select(func.count()).select_from(Run)) == 5
+            interrupted = there.get_one(Run, shown[4]["service_id"])
+            assert (interrupted.status, interrupted.interrupted) == ("interrupted", True)
             for row in shown:
                 bench_run = here.get_one(Run, row["run_id"])
                 assert row["uuid"] == run_uuid(bench_run)
