@@ -14,7 +14,8 @@ import click
 from bench.cli_common import emit, json_option, station, station_option
 from bench.errors import EXIT_FAIL, EXIT_PASS
 from bench.runner import open_store_for
-from bench.sync import Backoff, Target, state_path, status, sync_now
+from bench.sync import CHUNK_BYTES, Backoff, Target, state_path, status, sync_now
+from results.run_transfer import BLOB_FROM_BYTES
 
 
 @click.group("sync", invoke_without_command=True)
@@ -37,6 +38,21 @@ from bench.sync import Backoff, Target, state_path, status, sync_now
     help="Tries per run when the service does not answer (waits 0.5 s, 1 s, 2 s... up to 30 s).",
 )
 @click.option("--retry-refused", is_flag=True, help="Send refused runs again too.")
+@click.option(
+    "--chunk-kib",
+    type=click.IntRange(1, 16 * 1024),
+    default=CHUNK_BYTES // 1024,
+    show_default=True,
+    help="Upload big traces and files in chunks of this many KiB (a cut resumes at a chunk).",
+)
+@click.option(
+    "--inline-below",
+    type=click.IntRange(1, None),
+    default=BLOB_FROM_BYTES,
+    show_default=True,
+    help="Trace arrays and files smaller than this many bytes travel inside the run document; "
+    "larger ones are uploaded apart first, each once (by SHA-256).",
+)
 @station_option
 @json_option
 @click.pass_context
@@ -46,6 +62,8 @@ def sync(
     token: str | None,
     attempts: int,
     retry_refused: bool,
+    chunk_kib: int,
+    inline_below: int,
     station_file: Path | None,
     as_json: bool,
 ) -> int:
@@ -68,6 +86,8 @@ def sync(
         Target(url, token),
         backoff=Backoff(attempts=attempts),
         retry_refused=retry_refused,
+        chunk_bytes=chunk_kib * 1024,
+        inline_below=inline_below,
         echo=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)),
     )
     counts = {

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from bench.config import StationConfig
 from bench.errors import EXIT_STORE, BenchError, InputError
 from results.attachments import EvidenceStore
 from results.models import Run, RunStatus
-from results.run_transfer import run_uuid, sync_document
+from results.run_transfer import BLOB_FROM_BYTES, SyncParts, run_uuid, sync_parts
 
 State = Literal["sent", "refused"]
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -143,25 +144,96 @@ def items(session: Session, outbox: Outbox) -> list[Item]:
 class Reply:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def request(
+    target: Target,
+    method: str,
+    path: str,
+    *,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float,
+) -> Reply:
+    """One HTTP request; an HTTP error status is a reply, a dead link raises ``OSError``."""
+    call = urllib.request.Request(
+        target.url.rstrip("/") + path,
+        data=data,
+        headers={"Authorization": f"Bearer {target.token}"} | (headers or {}),
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(call, timeout=timeout) as answer:
+            raw = answer.read()
+            return Reply(answer.status, _json(raw), dict(answer.headers.items()))
+    except urllib.error.HTTPError as exc:
+        return Reply(exc.code, _json(exc.read(), exc.reason), dict(exc.headers.items()))
+
+
+def _json(raw: bytes, reason: str = "") -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return {"detail": reason or raw[:200].decode("utf-8", "replace")}
+    return body if isinstance(body, dict) else {"detail": str(body)}
 
 
 def post(target: Target, path: str, payload: dict[str, Any], *, timeout: float) -> Reply:
-    """One HTTP POST; an HTTP error status is a reply, a dead link raises ``OSError``."""
-    request = urllib.request.Request(
-        target.url.rstrip("/") + path,
+    """One JSON POST (see ``request``)."""
+    return request(
+        target,
+        "POST",
+        path,
         data=json.dumps(payload).encode(),
-        headers={"Authorization": f"Bearer {target.token}", "Content-Type": "application/json"},
-        method="POST",
+        headers={"Content-Type": "application/json"},
+        timeout=timeout,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return Reply(answer.status, json.loads(answer.read() or b"{}"))
-    except urllib.error.HTTPError as exc:
-        try:
-            body = json.loads(exc.read() or b"{}")
-        except ValueError:
-            body = {"detail": exc.reason}
-        return Reply(exc.code, body if isinstance(body, dict) else {"detail": str(body)})
+
+
+@dataclass
+class Link:
+    """Requests to one service with retries: a dead link or a "not now" answer is tried again
+    after the backoff's waits; after the last ``ServiceUnreachable``, the run stays pending."""
+
+    target: Target
+    backoff: Backoff = Backoff()
+    sleep: Callable[[float], None] = time.sleep
+    timeout: float = 60.0
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        waits = self.backoff.waits()
+        while True:
+            try:
+                reply = request(
+                    self.target, method, path, data=data, headers=headers, timeout=self.timeout
+                )
+                if reply.status not in RETRY_STATUSES:
+                    return reply
+                problem = f"HTTP {reply.status}: {reply.body.get('detail', '')}"
+            except OSError as exc:
+                problem = str(getattr(exc, "reason", None) or exc)
+            if not waits:
+                raise ServiceUnreachable(
+                    f"the QA service at {self.target.url} did not take the run ({problem}); it "
+                    "stays pending: run 'packbench sync' again when the service is reachable"
+                )
+            self.sleep(waits.pop(0))
+
+    def post_run(self, payload: dict[str, Any]) -> Reply:
+        return self.call(
+            "POST",
+            "/api/sync/runs",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
 
 
 def send(
@@ -172,22 +244,96 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = 60.0,
 ) -> Reply:
-    """POST with retries on a dead link or a "not now" answer; ``ServiceUnreachable`` at last."""
-    waits = backoff.waits()
+    """POST one run document with retries (``Link``); ``ServiceUnreachable`` at last."""
+    return Link(target, backoff, sleep, timeout).post_run(payload)
+
+
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+class UploadRefused(BenchError):
+    """The service would not take a blob (a refusal, not a dead link)."""
+
+    exit_code = EXIT_STORE
+
+
+def _authorised(reply: Reply) -> Reply:
+    """The reply, unless it says the token may not do this (no retry can change that)."""
+    if reply.status in (401, 403):
+        raise InputError(
+            f"--token: the QA service refused the bench's token (HTTP {reply.status}: "
+            f"{reply.body.get('detail', '')}); ask an admin for a 'bench' account's token"
+        )
+    return reply
+
+
+def _offset(reply: Reply) -> int:
+    value = {k.lower(): v for k, v in reply.headers.items()}.get("upload-offset", "0")
+    return int(value) if value.isdigit() else 0
+
+
+def upload(
+    link: Link,
+    sha: str,
+    data: bytes,
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    echo: Callable[[str], None] = lambda line: None,
+    received: int | None = None,
+) -> int:
+    """Make sure the service holds blob ``sha``; return how many bytes had to be sent.
+
+    ``HEAD`` first (unless ``received`` already says where the service's copy ends): a blob
+    already whole is skipped, a partial one resumes where it ends. A chunk whose answer was lost
+    is sent again; the service answers 409 with where the blob ends now, and the upload goes on
+    from there.
+    """
+    path = f"/api/sync/blobs/{sha}"
+    if received is None:
+        head = _authorised(link.call("HEAD", path))
+        if head.status == 200:
+            return 0
+        received = _offset(head)
+    elif received >= len(data):
+        return 0
+    offset = received
+    if offset:
+        echo(f"blob {sha}: resuming at byte {offset} of {len(data)}")
+    sent = 0
+    restarts = 0
     while True:
-        try:
-            reply = post(target, "/api/sync/runs", payload, timeout=timeout)
-            if reply.status not in RETRY_STATUSES:
-                return reply
-            problem = f"HTTP {reply.status}: {reply.body.get('detail', '')}"
-        except OSError as exc:
-            problem = str(getattr(exc, "reason", None) or exc)
-        if not waits:
-            raise ServiceUnreachable(
-                f"the QA service at {target.url} did not take the run ({problem}); it stays "
-                "pending: run 'packbench sync' again when the service is reachable"
-            )
-        sleep(waits.pop(0))
+        piece = data[offset : offset + chunk_bytes]
+        reply = link.call(
+            "PUT",
+            path,
+            data=piece,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Upload-Offset": str(offset),
+                "Upload-Length": str(len(data)),
+            },
+        )
+        if reply.status == 201:
+            return sent + len(piece)
+        if reply.status == 202:
+            sent += len(piece)
+            offset = _offset(reply)
+            continue
+        if reply.status == 409:  # an earlier answer was lost: the service says where it is
+            head = link.call("HEAD", path)
+            if head.status == 200:
+                return sent
+            offset = _offset(head)
+            continue
+        _authorised(reply)
+        restarts += 1
+        if reply.status == 422 and restarts < 3:  # bytes damaged on the way: from the start
+            offset = 0
+            continue
+        raise UploadRefused(
+            f"the QA service refused blob {sha} (HTTP {reply.status}: "
+            f"{reply.body.get('detail', '')})"
+        )
 
 
 @dataclass
@@ -210,9 +356,16 @@ def sync_now(
     retry_refused: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     echo: Callable[[str], None] = lambda line: None,
+    inline_below: int = BLOB_FROM_BYTES,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Summary:
-    """Send every pending run (oldest first), marking each answer as it comes."""
+    """Send every pending run (oldest first), marking each answer as it comes.
+
+    A run's trace arrays and files of ``inline_below`` bytes or more are uploaded first, each
+    as a blob in ``chunk_bytes`` chunks (``upload``); then the run document that names them.
+    """
     outbox = Outbox.load(state_path(config))
+    link = Link(target, backoff, sleep)
     evidence = EvidenceStore(config.evidence_dir)
     summary = Summary()
     with sessions() as session:
@@ -222,18 +375,12 @@ def sync_now(
             if i.entry is None or (retry_refused and i.entry.state == "refused")
         ]
         for item in todo:
-            reply = send(
-                target, sync_document(session, item.run_id, evidence), backoff, sleep=sleep
-            )
+            parts = sync_parts(session, item.run_id, evidence, from_bytes=inline_below)
             session.expunge_all()  # one run's traces and files at a time in memory
+            reply = _authorised(_deliver(link, parts, chunk_bytes, echo))
             if reply.status in (200, 201):
                 entry = Entry(item.run_id, "sent", _now(), service_id=int(reply.body["id"]))
                 (summary.sent if reply.status == 201 else summary.repeated).append(item)
-            elif reply.status in (401, 403):
-                raise InputError(
-                    f"--token: the QA service refused the bench's token (HTTP {reply.status}: "
-                    f"{reply.body.get('detail', '')}); ask an admin for a 'bench' account's token"
-                )
             else:
                 reason = f"HTTP {reply.status}: {reply.body.get('detail', reply.body)}"
                 entry = Entry(item.run_id, "refused", _now(), reason=reason)
@@ -241,6 +388,61 @@ def sync_now(
             outbox.mark(item.uuid, entry)
             echo(f"run {item.run_id} ({item.uuid}): {entry.state} {entry.reason}".rstrip())
     return summary
+
+
+UPLOADS_AT_ONCE = 4
+"""Blobs sent side by side: each request's fixed cost (auth, fsync) overlaps the others'."""
+
+
+def _missing(link: Link, blobs: dict[str, bytes]) -> dict[str, int]:
+    """The blobs the service lacks, with how many bytes of each it has (one request)."""
+    if not blobs:
+        return {}
+    reply = _authorised(
+        link.call(
+            "POST",
+            "/api/sync/blobs/state",
+            data=json.dumps({"sha256": sorted(blobs)}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    if reply.status != 200:
+        raise UploadRefused(
+            f"the QA service did not say which blobs it holds (HTTP {reply.status}: "
+            f"{reply.body.get('detail', '')})"
+        )
+    states = reply.body.get("blobs", {})
+    return {
+        sha: int(states.get(sha, {}).get("received", 0))
+        for sha in blobs
+        if not states.get(sha, {}).get("complete", False)
+    }
+
+
+def _deliver(link: Link, parts: SyncParts, chunk_bytes: int, echo: Callable[[str], None]) -> Reply:
+    """Upload the run's blobs, then its document; a 409 (a blob gone from the service since,
+    e.g. cleaned up) uploads the missing ones again, once."""
+    for attempt in range(2):
+        missing = _missing(link, parts.blobs)
+        with ThreadPoolExecutor(UPLOADS_AT_ONCE) as pool:
+            sent = [
+                pool.submit(
+                    upload,
+                    link,
+                    sha,
+                    parts.blobs[sha],
+                    chunk_bytes=chunk_bytes,
+                    echo=echo,
+                    received=received,
+                )
+                for sha, received in missing.items()
+            ]
+            for future in sent:
+                future.result()  # the first failure (link down after every retry) is raised
+        reply = link.post_run(parts.document)
+        if reply.status != 409 or attempt:
+            return reply
+    return reply
 
 
 def status(config: StationConfig, sessions: sessionmaker[Session]) -> list[Item]:

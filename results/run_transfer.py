@@ -16,9 +16,11 @@ import base64
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
@@ -81,7 +83,33 @@ def row_values(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _step_json(step: StepRecord) -> dict[str, Any]:
+BLOB_FROM_BYTES = 8192
+"""Trace arrays and files of this size or more travel as separate blobs (``sync_parts``)."""
+
+Blobber = Callable[[bytes], str | None]
+"""Takes a part's bytes; returns the blob name (SHA-256) it travels as, or ``None``: inline."""
+
+
+def _inline(data: bytes) -> str | None:
+    return None
+
+
+def _samples(values: Any, blob: Blobber) -> Any:
+    """An array inline (a JSON list of floats) or as a blob of little-endian float64 bytes; both
+    give the service the same doubles bit for bit (a float's JSON repr round-trips exactly)."""
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    name = blob(data)
+    return values.tolist() if name is None else {"blob": name, "samples": len(values)}
+
+
+def _file(name: str, data: bytes, blob: Blobber) -> dict[str, Any]:
+    sha = blob(data)
+    if sha is None:
+        return {"name": name, "content_base64": base64.b64encode(data).decode()}
+    return {"name": name, "blob": sha}
+
+
+def _step_json(step: StepRecord, blob: Blobber = _inline) -> dict[str, Any]:
     return {
         "name": step.name,
         "index": step.index,
@@ -115,30 +143,28 @@ def _step_json(step: StepRecord) -> dict[str, Any]:
         "traces": [
             {
                 "name": t.name,
-                "time_s": t.time_s.tolist(),
+                "time_s": _samples(t.time_s, blob),
                 "channels": {
-                    k: {"unit": unit, "values": values.tolist()}
+                    k: {"unit": unit, "values": _samples(values, blob)}
                     for k, (values, unit) in t.channels.items()
                 },
                 "timestamp": t.timestamp.isoformat(),
             }
             for t in step.traces
         ],
-        "attachments": [
-            {"name": name, "content_base64": base64.b64encode(data).decode()}
-            for name, data in step.attachments
-        ],
+        "attachments": [_file(name, data, blob) for name, data in step.attachments],
     }
 
 
-def run_json(recorded: RecordedRun) -> dict[str, Any]:
+def run_json(recorded: RecordedRun, blob: Blobber = _inline) -> dict[str, Any]:
     """The run (info, steps with evidence bytes, outcome) in ``POST /api/runs``'s shape (info and
-    outcome spelled as the run journal spells them: one shape per idea)."""
+    outcome spelled as the run journal spells them: one shape per idea); with ``blob``, the big
+    parts are references to separately uploaded blobs (``POST /api/sync/runs`` only)."""
     if recorded.outcome is None:
         raise ValidationError("run", f"run {recorded.id} is still recording", "sync it later")
     return {
         "info": encode_info(recorded.info),
-        "steps": [_step_json(s) for s in recorded.steps],
+        "steps": [_step_json(s, blob) for s in recorded.steps],
         "outcome": encode_outcome(recorded.outcome),
     }
 
@@ -218,15 +244,42 @@ def chain_of_records(
     return chain
 
 
-def sync_document(session: Session, run_id: int, evidence: EvidenceStore) -> dict[str, Any]:
+def sync_document(
+    session: Session, run_id: int, evidence: EvidenceStore, blob: Blobber = _inline
+) -> dict[str, Any]:
     """The whole of what a bench sends for one run (``POST /api/sync/runs``): the run with its
     evidence bytes, its complaint and unit, and what the store vouches for (``origin_of``)."""
     run = session.get(Run, run_id)
     if run is None:
         raise NotFound("run", run_id)
     recorded = load_run(session, run_id, evidence=evidence)
-    return run_json(recorded) | {
+    return run_json(recorded, blob) | {
         "origin": origin_of(session, run_id) | {"run_uuid": run_uuid(run)},
         "complaint": None if run.complaint is None else row_json(run.complaint),
         "unit": row_json(run.unit),
     }
+
+
+@dataclass(frozen=True)
+class SyncParts:
+    """A run's sync document whose big parts are blob references, and those blobs' bytes."""
+
+    document: dict[str, Any]
+    blobs: dict[str, bytes]
+
+
+def sync_parts(
+    session: Session, run_id: int, evidence: EvidenceStore, *, from_bytes: int = BLOB_FROM_BYTES
+) -> SyncParts:
+    """``sync_document`` with every trace array and file of ``from_bytes`` or more as a blob:
+    the bench uploads those first (resumably, ``PUT /api/sync/blobs/SHA``), then the document."""
+    blobs: dict[str, bytes] = {}
+
+    def blob(data: bytes) -> str | None:
+        if len(data) < from_bytes:
+            return None
+        sha = sha256_hex(data)
+        blobs[sha] = data
+        return sha
+
+    return SyncParts(sync_document(session, run_id, evidence, blob), blobs)

@@ -140,7 +140,8 @@ class OutcomeIn(ApiBody):
 
 
 class RunBody(ApiBody):
-    """A finished run: what ``POST /api/runs`` and ``POST /api/sync/runs`` both carry."""
+    """A finished run as ``POST /api/runs`` carries it (``POST /api/sync/runs`` carries the same
+    fields, its big parts possibly as blob references: ``service.sync_document``)."""
 
     info: RunInfoIn
     steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)]
@@ -153,7 +154,7 @@ class RunDocument(RunBody):
     unit_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
-def _decode(step: str, attachment: AttachmentIn) -> bytes:
+def decode_base64(step: str, attachment: AttachmentIn) -> bytes:
     try:
         return base64.b64decode(attachment.content_base64, validate=True)
     except binascii.Error as exc:
@@ -164,8 +165,30 @@ def _decode(step: str, attachment: AttachmentIn) -> bytes:
         ) from None
 
 
+def info_of(doc: RunInfoIn) -> RunInfo:
+    return RunInfo(**doc.model_dump())
+
+
+def measurement_of(m: MeasurementIn) -> MeasurementRecord:
+    return MeasurementRecord(
+        **m.model_dump(exclude={"limits", "verdict"}),
+        limits=LimitsRecord(**m.limits.model_dump()),
+        verdict=Verdict[m.verdict],
+    )
+
+
+def outcome_of(doc: OutcomeIn) -> RunOutcome:
+    return RunOutcome(
+        verdict=Verdict[doc.verdict],
+        ended=doc.ended,
+        message=doc.message,
+        conclusions=tuple(
+            Conclusion(c.kind, c.value, c.explanation, tuple(c.evidence)) for c in doc.conclusions
+        ),
+    )
+
+
 def to_records(doc: RunBody) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
-    info = RunInfo(**doc.info.model_dump())
     steps = [
         StepRecord(
             name=s.name,
@@ -174,14 +197,7 @@ def to_records(doc: RunBody) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
             ended=s.ended,
             verdict=Verdict[s.verdict],
             message=s.message,
-            measurements=[
-                MeasurementRecord(
-                    **m.model_dump(exclude={"limits", "verdict"}),
-                    limits=LimitsRecord(**m.limits.model_dump()),
-                    verdict=Verdict[m.verdict],
-                )
-                for m in s.measurements
-            ],
+            measurements=[measurement_of(m) for m in s.measurements],
             traces=[
                 TraceRecord(
                     name=t.name,
@@ -194,20 +210,11 @@ def to_records(doc: RunBody) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
                 )
                 for t in s.traces
             ],
-            attachments=[(a.name, _decode(s.name, a)) for a in s.attachments],
+            attachments=[(a.name, decode_base64(s.name, a)) for a in s.attachments],
         )
         for s in doc.steps
     ]
-    outcome = RunOutcome(
-        verdict=Verdict[doc.outcome.verdict],
-        ended=doc.outcome.ended,
-        message=doc.outcome.message,
-        conclusions=tuple(
-            Conclusion(c.kind, c.value, c.explanation, tuple(c.evidence))
-            for c in doc.outcome.conclusions
-        ),
-    )
-    return info, steps, outcome
+    return info_of(doc.info), steps, outcome_of(doc.outcome)
 
 
 def check_channels(doc: RunBody) -> None:

@@ -9,15 +9,38 @@ exactly once, create what it refers to first and refuse it if it was changed aft
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import Field
+import numpy as np
+import numpy.typing as npt
+from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session, sessionmaker
 
+from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
 from results.attachments import EvidenceStore
-from results.run_sync import Accepted, Origin, accept_run
+from results.errors import ValidationError
+from results.run_sync import Accepted, Origin, accept_run, synced_run_id
+from results.sync_blobs import BlobStage
 from service.api.body import ApiBody
-from service.run_document import MAX_STEPS, RunBody, check_channels, to_records
+from service.errors import Conflict
+from service.run_document import (
+    MAX_MEASUREMENTS,
+    MAX_SAMPLES,
+    MAX_STEP_ATTACHMENTS,
+    MAX_STEPS,
+    AttachmentIn,
+    Finite,
+    MeasurementIn,
+    Name,
+    OutcomeIn,
+    RunInfoIn,
+    VerdictName,
+    decode_base64,
+    info_of,
+    measurement_of,
+    outcome_of,
+)
 
 Hex64 = Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
 RowValue = str | int | float | bool | None
@@ -43,18 +66,200 @@ class OriginIn(ApiBody):
     audit: Annotated[list[AuditRefIn], Field(max_length=10_000, default_factory=list)]
 
 
-class SyncDocument(RunBody):
+class BlobArray(ApiBody):
+    """A trace array uploaded apart: ``samples`` little-endian float64 values, named by the
+    SHA-256 of those bytes (``PUT /api/sync/blobs/SHA``)."""
+
+    blob: Hex64
+    samples: Annotated[int, Field(ge=0, le=MAX_SAMPLES)]
+
+
+Samples = BlobArray | Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
+
+
+class SyncChannelIn(ApiBody):
+    unit: Annotated[str, Field(max_length=32)]
+    values: Samples
+
+
+class SyncTraceIn(ApiBody):
+    name: Name
+    time_s: Samples
+    channels: Annotated[
+        dict[Annotated[str, Field(max_length=100)], SyncChannelIn], Field(max_length=16)
+    ]
+    timestamp: AwareDatetime
+
+
+class BlobAttachmentIn(ApiBody):
+    """A file uploaded apart, named by the SHA-256 of its bytes."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    blob: Hex64
+
+
+class SyncStepIn(ApiBody):
+    """``service.run_document.StepIn`` whose traces and files may be blob references."""
+
+    name: Name
+    index: Annotated[int, Field(ge=0, le=MAX_STEPS)]
+    started: AwareDatetime
+    ended: AwareDatetime
+    verdict: VerdictName
+    message: Annotated[str, Field(max_length=4000)] = ""
+    measurements: Annotated[
+        list[MeasurementIn], Field(max_length=MAX_MEASUREMENTS, default_factory=list)
+    ]
+    traces: Annotated[list[SyncTraceIn], Field(max_length=16, default_factory=list)]
+    attachments: Annotated[
+        list[AttachmentIn | BlobAttachmentIn],
+        Field(max_length=MAX_STEP_ATTACHMENTS, default_factory=list),
+    ]
+
+
+class SyncDocument(ApiBody):
+    info: RunInfoIn
+    steps: Annotated[list[SyncStepIn], Field(max_length=MAX_STEPS)]
+    outcome: OutcomeIn
     origin: OriginIn
     complaint: Row | None = None
     unit: Row
 
 
+class MissingBlobs(Conflict):
+    """The document names blobs the service does not hold (never sent, or cleaned up since):
+    the bench uploads them (``HEAD`` tells which) and sends the document again."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        super().__init__(
+            f"blob(s) {', '.join(sorted(missing))} not uploaded; PUT them to /api/sync/blobs/SHA "
+            "and send the run again"
+        )
+        self.missing = list(missing)
+
+
+def blob_names(doc: SyncDocument) -> set[str]:
+    """Every blob the document refers to."""
+    names: set[str] = set()
+    for step in doc.steps:
+        for trace in step.traces:
+            for samples in [trace.time_s, *(c.values for c in trace.channels.values())]:
+                if isinstance(samples, BlobArray):
+                    names.add(samples.blob)
+        names.update(a.blob for a in step.attachments if isinstance(a, BlobAttachmentIn))
+    return names
+
+
+def fetch_blobs(doc: SyncDocument, stage: BlobStage, evidence: EvidenceStore) -> dict[str, bytes]:
+    """The bytes of every blob the document names: staged, or (a file) already evidence here."""
+    found: dict[str, bytes] = {}
+    missing: list[str] = []
+    for name in blob_names(doc):
+        data = stage.read(name)
+        if data is None and evidence.check(name) is None:
+            data = evidence.path_for(name).read_bytes()
+        if data is None:
+            missing.append(name)
+        else:
+            found[name] = data
+    if missing:
+        raise MissingBlobs(missing)
+    return found
+
+
+def _array(where: str, samples: Samples, blobs: dict[str, bytes]) -> npt.NDArray[np.float64]:
+    if not isinstance(samples, BlobArray):
+        return np.asarray(samples, dtype=np.float64)
+    data = blobs[samples.blob]
+    if len(data) != 8 * samples.samples:
+        raise ValidationError(
+            where,
+            f"blob {samples.blob} holds {len(data)} bytes, not {samples.samples} float64 values",
+            "upload the array as little-endian float64 bytes",
+        )
+    values = np.frombuffer(data, dtype="<f8").astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValidationError(where, "holds NaN or infinite values", "send finite numbers")
+    return values
+
+
+def _length(samples: Samples) -> int:
+    return samples.samples if isinstance(samples, BlobArray) else len(samples)
+
+
+def check_sync_channels(doc: SyncDocument) -> None:
+    """As ``service.run_document.check_channels``: one value per time point, named by place."""
+    for step in doc.steps:
+        for trace in step.traces:
+            for name, channel in trace.channels.items():
+                if _length(channel.values) != _length(trace.time_s):
+                    raise ValidationError(
+                        f"{step.name}.{trace.name}.{name}",
+                        f"{_length(channel.values)} samples against {_length(trace.time_s)} "
+                        "time points",
+                        "give every channel one value per time point",
+                    )
+
+
+def sync_records(
+    doc: SyncDocument, blobs: dict[str, bytes]
+) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
+    """The records the document describes, blob references replaced by their bytes."""
+    steps = []
+    for s in doc.steps:
+        traces = [
+            TraceRecord(
+                name=t.name,
+                time_s=_array(f"{s.name}.{t.name}.time_s", t.time_s, blobs),
+                channels={
+                    k: (_array(f"{s.name}.{t.name}.{k}", c.values, blobs), c.unit)
+                    for k, c in t.channels.items()
+                },
+                timestamp=t.timestamp,
+            )
+            for t in s.traces
+        ]
+        files = [
+            (a.name, blobs[a.blob] if isinstance(a, BlobAttachmentIn) else decode_base64(s.name, a))
+            for a in s.attachments
+        ]
+        steps.append(
+            StepRecord(
+                name=s.name,
+                index=s.index,
+                started=s.started,
+                ended=s.ended,
+                verdict=Verdict[s.verdict],
+                message=s.message,
+                measurements=[measurement_of(m) for m in s.measurements],
+                traces=traces,
+                attachments=files,
+            )
+        )
+    return info_of(doc.info), steps, outcome_of(doc.outcome)
+
+
 def store_synced(
-    sessions: sessionmaker[Session], evidence: EvidenceStore, doc: SyncDocument, *, actor: str
+    sessions: sessionmaker[Session],
+    evidence: EvidenceStore,
+    doc: SyncDocument,
+    *,
+    actor: str,
+    stage: BlobStage | None = None,
 ) -> Accepted:
-    """Record the synced run (or recognise it) in one transaction."""
-    check_channels(doc)
-    info, steps, outcome = to_records(doc)
+    """Record the synced run (or recognise it) in one transaction.
+
+    A UUID that arrived before is answered from the audit log before its blobs are looked for
+    (they may be cleaned up since); ``accept_run`` checks again under the run's lock.
+    """
+    with sessions() as session:
+        known = synced_run_id(session, doc.origin.run_uuid)
+    if known is not None:
+        return Accepted(known, created=False)
+    check_sync_channels(doc)
+    stage = stage or BlobStage(evidence.root)
+    blobs = fetch_blobs(doc, stage, evidence)
+    info, steps, outcome = sync_records(doc, blobs)
     origin = Origin(
         run_uuid=doc.origin.run_uuid,
         run_id=doc.origin.run_id,
@@ -66,7 +271,7 @@ def store_synced(
     )
     complaint: dict[str, Any] | None = doc.complaint
     with sessions.begin() as session:
-        return accept_run(
+        accepted = accept_run(
             session,
             origin,
             complaint=complaint,
@@ -77,3 +282,6 @@ def store_synced(
             evidence=evidence,
             actor=actor,
         )
+    for name in blobs:  # the files are evidence now, the arrays rows: the staged copies go
+        stage.discard(name)
+    return accepted

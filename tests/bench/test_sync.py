@@ -21,10 +21,11 @@ from bench_helpers import REPO, cli, register, write_sim_station
 
 from bench.cli_common import station
 from bench.runner import open_store_for
-from bench.sync import Backoff, ServiceUnreachable, Target, status, sync_now
+from bench.sync import Backoff, Link, ServiceUnreachable, Target, status, sync_now
 from results.attachments import EvidenceStore
 from results.readback import load_run
-from results.run_transfer import run_json
+from results.run_transfer import run_json, sync_parts
+from results.sync_blobs import STAGING
 
 
 def _free_port() -> int:
@@ -160,3 +161,44 @@ def test_a_sync_cut_by_the_service_stopping_resumes_and_every_run_arrives_once(
     assert cli(capsys, "verify", "--station", str(service_file))[0] == 0
     code, out, _ = cli(capsys, "verify", "--station", str(bench_file))
     assert code == 1 and "step id=" in out  # the bench's own check catches the edit too
+
+
+def test_an_upload_cut_half_way_resumes_at_the_byte_the_service_has(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bench_file = write_sim_station(tmp_path / "bench.toml", tmp_path / "bench")
+    service_dir = tmp_path / "service"
+    service_dir.mkdir()
+    service_db, service_evidence = service_dir / "store.sqlite3", service_dir / "evidence"
+    token = cli(capsys, "token", "bench", "bench-7", "--database", str(service_db))[1].strip()
+    number = register(capsys, bench_file, "U-1")
+    answers = REPO / "examples" / "appearance" / "answers.toml"
+    code, _, err = cli(capsys, "run", "appearance", "-c", number, "-u", "U-1", "--answers",
+                       str(answers), "--station", str(bench_file), "--yes")  # fmt: skip
+    assert code == 0, err
+    config = station(bench_file)
+    sessions = open_store_for(config)
+    with sessions() as session:
+        parts = sync_parts(session, 1, EvidenceStore(config.evidence_dir), from_bytes=512)
+    sha, data = max(parts.blobs.items(), key=lambda item: len(item[1]))
+    half = len(data) // 2
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with _service(service_db, service_evidence, port):
+        link = Link(Target(url, token), Backoff(attempts=1))
+        sizes = {"Upload-Length": str(len(data))}
+        first = link.call("PUT", f"/api/sync/blobs/{sha}", data=data[:half], headers=sizes)
+        assert first.status == 202  # then the link dropped
+        lines: list[str] = []
+        summary = sync_now(
+            config, sessions, Target(url, token), inline_below=512, chunk_bytes=256,
+            echo=lines.append,
+        )  # fmt: skip
+    assert len(summary.sent) == 1
+    assert f"blob {sha}: resuming at byte {half} of {len(data)}" in lines
+    assert not list((service_evidence / STAGING).iterdir())  # staged copies gone: now evidence
+    service_file = write_sim_station(tmp_path / "service.toml", service_dir)
+    assert cli(capsys, "verify", "--station", str(service_file))[0] == 0
+    sent = status(config, sessions)[0].entry
+    assert sent is not None and sent.service_id is not None
+    assert _values(service_file, sent.service_id) == _values(bench_file, 1)

@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 from service_support import EMERGENCY_GROUP, Service
 from sqlalchemy import func, select, update
 
+from results.integrity import sha256_hex
 from results.models import Attachment, AuditEvent, Complaint, Measurement, ReturnedUnit, Run
 from results.readback import load_run
 from results.recorder import interrupt_run
-from results.run_transfer import run_json, sync_document
+from results.run_transfer import run_json, sync_document, sync_parts
 from results.verify import verify_store
 from service.app import create_app
 from service.settings import Settings
@@ -165,8 +166,93 @@ def test_a_bench_token_submits_runs_and_reads_only_the_complaint_and_unit_it_ran
         service.client.post(
             f"/api/runs/{r.json()['id']}/invalidate", json={"reason": "x"}, headers=H
         ),
+        service.client.post("/api/reports/1/approve", json={}, headers=H),
+        service.client.post("/api/reports/1/sign", json={}, headers=H),
+        service.client.post("/api/claims/1/approve", json={}, headers=H),
     ]
     assert [f.status_code for f in forbidden] == [403] * len(forbidden)
     for person in ("wang.wei", "zhao.min", "viewer", "admin"):
         refused = service.client.post("/api/sync/runs", json=doc, headers=service.auth(person))
         assert refused.status_code == 403, person
+
+
+def test_blobs_upload_in_chunks_resume_at_the_offset_and_the_run_names_them(
+    service: Service, bench: Service
+) -> None:
+    run_id = _bench_run(bench)
+    with bench.store.sessions() as session:
+        parts = sync_parts(session, run_id, bench.store.evidence, from_bytes=64)
+    inline = _document(bench, run_id)
+    assert parts.blobs, "the photo travels as a blob"
+    assert "content_base64" not in str(parts.document["steps"])
+    H = service.auth("bench-3")
+    # the run first: it names blobs the service lacks, 409, nothing written
+    before = _counts(service)
+    r = service.client.post("/api/sync/runs", json=parts.document, headers=H)
+    assert r.status_code == 409 and "not uploaded" in r.json()["detail"], r.text
+    assert _counts(service) == before
+    names = {"sha256": sorted(parts.blobs)}
+    state = service.client.post("/api/sync/blobs/state", json=names, headers=H)
+    assert state.status_code == 200, state.text
+    assert state.json()["blobs"] == {sha: {"complete": False, "received": 0} for sha in parts.blobs}
+    viewer = service.auth("viewer")
+    assert (
+        service.client.post("/api/sync/blobs/state", json=names, headers=viewer).status_code == 403
+    )
+    for sha, data in parts.blobs.items():
+        path = f"/api/sync/blobs/{sha}"
+        head = service.client.head(path, headers=H)
+        assert (head.status_code, head.headers["Upload-Offset"]) == (404, "0")
+        half = len(data) // 2
+        sizes = {"Upload-Length": str(len(data))}
+        r = service.client.put(path, content=data[:half], headers=H | sizes)
+        assert (r.status_code, r.headers["Upload-Offset"]) == (202, str(half)), r.text
+        # the link drops here; a stale resume from 0 is told where the blob ends
+        r = service.client.put(path, content=data, headers=H | sizes | {"Upload-Offset": "0"})
+        assert r.status_code == 409 and f"Upload-Offset {half}" in r.json()["detail"]
+        head = service.client.head(path, headers=H)
+        assert (head.status_code, head.headers["Upload-Offset"]) == (404, str(half))
+        offset = {"Upload-Offset": str(half)}
+        r = service.client.put(path, content=data[half:], headers=H | sizes | offset)
+        assert r.status_code == 201 and r.json()["complete"] is True, r.text
+        assert service.client.head(path, headers=H).status_code == 200
+        again = service.client.put(path, content=data[half:], headers=H | sizes | offset)
+        assert again.status_code == 201  # a retry after a lost answer: acknowledged
+    state = service.client.post("/api/sync/blobs/state", json=names, headers=H).json()["blobs"]
+    assert all(s["complete"] and s["received"] == len(parts.blobs[k]) for k, s in state.items())
+    first = service.client.post("/api/sync/runs", json=parts.document, headers=H)
+    assert first.status_code == 201, first.text
+    # the inline document of the same run is the same run: acknowledged, never a second one
+    again = service.client.post("/api/sync/runs", json=inline, headers=H)
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    assert _recorded(service, first.json()["id"]) == _recorded(bench, run_id)
+    with service.store.sessions() as session:
+        assert verify_store(session, service.settings.evidence_dir).ok
+
+
+def test_a_blob_whose_bytes_do_not_match_its_name_is_dropped_and_only_benches_upload(
+    service: Service,
+) -> None:
+    data = png_bytes()
+    sha = sha256_hex(data)
+    wrong = bytes(reversed(data))
+    H = service.auth("bench-3")
+    sizes = {"Upload-Length": str(len(data))}
+    r = service.client.put(f"/api/sync/blobs/{sha}", content=wrong, headers=H | sizes)
+    assert r.status_code == 422 and "hash to" in r.json()["detail"], r.text
+    head = service.client.head(f"/api/sync/blobs/{sha}", headers=H)
+    assert (head.status_code, head.headers["Upload-Offset"]) == (404, "0")  # nothing kept
+    for person in ("wang.wei", "viewer", "admin"):
+        headers = service.auth(person) | sizes
+        assert (
+            service.client.put(f"/api/sync/blobs/{sha}", content=data, headers=headers).status_code
+            == 403
+        )
+        assert (
+            service.client.head(f"/api/sync/blobs/{sha}", headers=service.auth(person)).status_code
+            == 403
+        )
+    r = service.client.put(
+        f"/api/sync/blobs/{sha}", content=data, headers=H | {"Upload-Length": "1"}
+    )
+    assert r.status_code == 422  # more bytes than the blob's declared length

@@ -1,0 +1,203 @@
+"""A bench hands a big run to the QA service: issue 16's "syncs in under 2 s on loopback".
+
+The service runs as deployed (``uvicorn`` child process, one worker) on PostgreSQL in a schema of
+its own (``benchmarks.postgres``: ``PACKBENCH_BENCH_DATABASE_URL`` or the benchmarks' own
+database, never the test suite's). The bench is this process: its SQLite store holds a run
+recorded by the live recorder (so it carries its step seal) with one recharge trace of 100,000
+samples (time, voltage, current, mode) and 20 photos of 400 KiB each. The figure is the median,
+over three such benches one after another (each its own run and photos), of the wall time of
+``bench.sync.sync_now``: reading the run back from the bench's store, hashing it, asking which
+blobs the service lacks and uploading the 4 trace arrays and 20 photos (four at a time), posting
+the run document, and the service checking the step seal and writing the run, its rows, its trace
+blobs and its evidence files to PostgreSQL and disk, answered 201.
+
+The backlog figure drains ``BACKLOG`` small runs (one step, three measurements, no blob) queued
+while the link was down, and reports runs per second.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.config import load_station
+from bench.sync import Target, status, sync_now
+from benchmarks.postgres import private_schema, server_url
+from benchmarks.report import Result
+from benchmarks.service_accounts import make_users
+from benchmarks.service_workers import uvicorn_workers
+from procedures.records import (
+    LimitsRecord,
+    MeasurementRecord,
+    RunInfo,
+    RunOutcome,
+    StepRecord,
+    TraceRecord,
+    Verdict,
+)
+from results.attachments import EvidenceStore
+from results.complaints import add_returned_unit
+from results.recorder import DatabaseRecorder
+from results.store import open_store as open_results_store
+from service.settings import Settings
+from service.store import open_store
+
+TARGET_S = 2.0
+SAMPLES = 100_000
+PHOTOS = 20
+PHOTO_BYTES = 400 * 1024
+BACKLOG = 300
+REPEATS = 3
+T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+
+STATION = """
+[station]
+id = "bench-sync"
+operator = "op"
+simulated = true
+database = "{root}/bench.sqlite3"
+evidence_dir = "{root}/evidence"
+
+[limits]
+max_voltage = "10 V"
+max_current = "5 A"
+
+[instruments.dmm]
+model = "34461A"
+[instruments.source]
+model = "E36312A"
+[instruments.load]
+model = "DL3021"
+[instruments.rmeter]
+model = "BT3562"
+"""
+
+
+def _measurements(n: int) -> list[MeasurementRecord]:
+    return [
+        MeasurementRecord(
+            name=f"v{i}",
+            value=3.7 + i * 1e-3,
+            unit="V",
+            limits=LimitsRecord(low=2.4, high=4.35),
+            verdict=Verdict.PASS,
+            comparison="2.4 <= v <= 4.35 V",
+            timestamp=T0,
+        )
+        for i in range(n)
+    ]
+
+
+def _record(
+    sessions: sessionmaker[Session], root: Path, unit_id: int, serial: str, *, big: bool, bench: int
+) -> None:
+    """One run recorded live into the bench's store (its seal written at the end)."""
+    recorder = DatabaseRecorder(
+        sessions, unit_id=unit_id, evidence=EvidenceStore(root / "evidence")
+    )
+    recorder.run_started(RunInfo("diagnose", "1.0", f"bench-{bench}", "op", "PB", serial, None, T0))
+    traces: list[TraceRecord] = []
+    photos: list[tuple[str, bytes]] = []
+    if big:
+        rng = np.random.default_rng(bench)  # other photos per bench: none already there
+        t = np.arange(SAMPLES, dtype=np.float64) * 0.072
+        traces = [
+            TraceRecord(
+                "recharge",
+                t,
+                {
+                    "voltage": (3.0 + rng.random(SAMPLES), "V"),
+                    "current": (rng.random(SAMPLES) * 2.6, "A"),
+                    "mode": (np.round(rng.random(SAMPLES)), ""),
+                },
+                T0,
+            )
+        ]
+        photos = [
+            (f"photo-{i:02d}.jpg", b"\xff\xd8\xff\xe0" + rng.bytes(PHOTO_BYTES - 4))
+            for i in range(PHOTOS)
+        ]
+    recorder.step_finished(
+        StepRecord(
+            name="recharge",
+            index=0,
+            started=T0,
+            ended=T0 + timedelta(hours=2),
+            verdict=Verdict.PASS,
+            measurements=_measurements(3),
+            traces=traces,
+            attachments=photos,
+        )
+    )
+    recorder.run_finished(RunOutcome(Verdict.PASS, T0 + timedelta(hours=2)))
+
+
+def _bench(root: Path, serials: list[str], *, big: bool, bench: int = 0) -> sessionmaker[Session]:
+    """The bench's store with one recorded run per serial."""
+    sessions = open_results_store(root / "bench.sqlite3")
+    with sessions.begin() as session:
+        ids = [
+            add_returned_unit(session, None, serial=s, received_at=T0, actor="op").id
+            for s in serials
+        ]
+    for unit_id, serial in zip(ids, serials, strict=True):
+        _record(sessions, root, unit_id, serial, big=big, bench=bench)
+    return sessions
+
+
+def _sync(server: str, *, big: bool, runs: int, benches: int = 1) -> tuple[list[float], int]:
+    """(seconds of each bench's ``sync_now``, runs sent): ``benches`` fresh benches, one after
+    another, against one fresh service (each bench's runs are new to it)."""
+    with private_schema(server, "pbsync") as url, tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        service = open_store(Settings(url, root / "service-evidence"))
+        token = make_users(service)["bench-3"]
+        service.close()
+        stations = []
+        for k in range(benches):
+            home = root / f"bench-{k}"
+            home.mkdir()
+            (home / "station.toml").write_text(STATION.format(root=home), encoding="utf-8")
+            sessions = _bench(home, [f"SN-{i:05d}" for i in range(runs)], big=big, bench=k)
+            stations.append((load_station(home / "station.toml"), sessions))
+        times: list[float] = []
+        sent = 0
+        with uvicorn_workers(url, root / "service-evidence", workers=1) as base:
+            for config, sessions in stations:
+                started = time.perf_counter()
+                summary = sync_now(config, sessions, Target(base, token))
+                times.append(time.perf_counter() - started)
+                states = [i.state for i in status(config, sessions)]
+                if summary.refused or states != ["sent"] * runs:
+                    raise RuntimeError(f"sync did not send every run: {states}")
+                sent += len(summary.sent)
+        return times, sent
+
+
+def run() -> list[Result]:
+    server, source = server_url()
+    big = (
+        f"sync one run to the service (uvicorn, 1 worker, PostgreSQL, loopback): a {SAMPLES:,}-"
+        f"sample trace (4 arrays) and {PHOTOS} photos of {PHOTO_BYTES // 1024} KiB, read from the "
+        "bench's SQLite, uploaded as blobs, posted, seal checked and stored"
+    )
+    backlog = f"sync backlog of {BACKLOG} small runs (one step, 3 values each), same service"
+    if server is None:
+        return [Result.not_measured(big, source), Result.not_measured(backlog, source)]
+    seconds, _ = _sync(server, big=True, runs=1, benches=REPEATS)
+    (drained,), sent = _sync(server, big=False, runs=BACKLOG)
+    return [
+        Result(f"{big}; median of {REPEATS} benches ({source})", median(seconds), "s", TARGET_S),
+        Result(f"{backlog}, {sent} runs in {drained:.1f} s ({source})", sent / drained, "runs/s"),
+    ]
+
+
+if __name__ == "__main__":
+    for result in run():
+        print(result.line())
