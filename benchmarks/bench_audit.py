@@ -12,21 +12,41 @@ as in a lab where a unit sees a few runs. Median of many runs after a warm-up.
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.bench_results import T0, _info, _step, _unit
 from benchmarks.report import Result
-from procedures.records import RunOutcome, Verdict
+from benchmarks.service_documents import (
+    REALISTIC_MEASUREMENTS_PER_STEP,
+    REALISTIC_STEPS,
+    REALISTIC_TRACE_SAMPLES,
+)
+from procedures.records import (
+    LimitsRecord,
+    MeasurementRecord,
+    RunOutcome,
+    StepRecord,
+    TraceRecord,
+    Verdict,
+)
 from results.complaints import add_returned_unit
 from results.recorder import DatabaseRecorder
 from results.store import open_store
 
 FIXED_WARMUP = 30
 FIXED_RUNS = 300
+VERIFY_RUNS = 2000
 
 
 def bench_fixed_cost(root: Path) -> list[Result]:
@@ -71,9 +91,112 @@ def bench_fixed_cost(root: Path) -> list[Result]:
     ]
 
 
+def _realistic_steps(seed: int) -> list[StepRecord]:
+    """15 steps of 4 measurements, one 10,000-sample recharge trace (as the service benchmark's
+    documents: ``benchmarks.service_documents.realistic_run_document``)."""
+    limits = LimitsRecord(low=3.0, high=4.2)
+    steps = []
+    for s in range(REALISTIC_STEPS):
+        measurements = [
+            MeasurementRecord(
+                name=f"m{s}_{i}",
+                value=3.6 + 0.001 * ((seed + s * 7 + i) % 500),
+                unit="V",
+                limits=limits,
+                verdict=Verdict.PASS,
+                comparison="3 <= v <= 4.2 V",
+                timestamp=T0 + timedelta(seconds=s * 60 + i),
+                instrument="Keysight Technologies,34461A,MY1,A.03",
+            )
+            for i in range(REALISTIC_MEASUREMENTS_PER_STEP)
+        ]
+        traces = []
+        if s == REALISTIC_STEPS // 2:
+            t = np.arange(REALISTIC_TRACE_SAMPLES, dtype=np.float64) * 0.5
+            traces.append(
+                TraceRecord(
+                    "recharge",
+                    t,
+                    {"voltage": (3.0 + t * 1e-4, "V"), "current": (2.6 - t * 1e-4, "A")},
+                    T0,
+                )
+            )
+        steps.append(_step(s, measurements, traces=traces))
+    return steps
+
+
+def build_store(sessions: sessionmaker[Session], runs: int) -> None:
+    """``runs`` realistic runs through ``DatabaseRecorder``, ten units per complaint."""
+    template = _realistic_steps(0)
+    complaint_id = 0
+    for r in range(runs):
+        if r % 10 == 0:
+            complaint_id, _unit_id, _number = _unit(sessions, f"SN-V{r}")
+        with sessions.begin() as session:
+            unit_id = add_returned_unit(
+                session, complaint_id, serial=f"SN-V{r}-u", received_at=T0, actor="bench"
+            ).id
+        recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+        recorder.run_started(_info(f"SN-V{r}-u", None))
+        for step in template:
+            recorder.step_finished(step)
+        recorder.run_finished(RunOutcome(Verdict.PASS, T0 + timedelta(hours=1)))
+
+
+def probe_verify(url: str, evidence: Path) -> dict[str, Any]:
+    """``benchmarks.verify_probe`` in a child process: its peak memory is the verify's own."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.verify_probe", url, str(evidence)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]:
+    seconds = float(probe["seconds"])
+    rows = sum(probe[k] for k in ("audit_events", "records", "steps", "measurements", "traces"))
+    per_run_s = seconds / runs
+    peak_mb = probe["peak_kb"] / 1024
+    added_mb = (probe["peak_kb"] - probe["baseline_kb"]) / 1024
+    if not probe["ok"]:
+        raise RuntimeError(f"verify of the benchmark store found problems: {probe['problems']}")
+    what = f"verify --full on {where}, {runs} realistic runs ({rows} rows)"
+    return [
+        Result(f"{what}: rate", rows / seconds, "rows/s"),
+        Result(f"{what}: runs checked per second", runs / seconds, "runs/s"),
+        Result(
+            f"{what}: peak memory of the verifying process (imports {probe['baseline_kb'] // 1024} "
+            f"MB, verify added {added_mb:.0f} MB; batches of a fixed size, so it does not grow "
+            "with the store)",
+            peak_mb,
+            "MB",
+            300.0,
+        ),
+        Result(
+            f"verify --full on {where} at 1,000,000 runs, EXTRAPOLATED linearly from {runs} runs "
+            "(not measured at that size)",
+            per_run_s * 1_000_000 / 60,
+            "min",
+            10.0,
+        ),
+    ]
+
+
+def bench_verify_sqlite(root: Path) -> list[Result]:
+    path = root / "verify.sqlite3"
+    sessions = open_store(path)
+    build_store(sessions, VERIFY_RUNS)
+    sessions.kw["bind"].dispose()
+    return verify_results("SQLite", VERIFY_RUNS, probe_verify(str(path), root / "evidence"))
+
+
 def run() -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="packbench-bench-audit-") as tmp:
-        return bench_fixed_cost(Path(tmp))
+        root = Path(tmp)
+        return [*bench_fixed_cost(root), *bench_verify_sqlite(root)]
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ def append_pending(session: Session) -> int:
     session.flush()  # pending ORM changes first: the events describe them
     connection = session.connection()
     head_sql = _HEAD_SQL.get(connection.dialect.name, _HEAD_SQL["postgresql"])
-    seq, prev_hash = connection.exec_driver_sql(head_sql).one()
+    head = connection.exec_driver_sql(head_sql).one()
+    seq, prev_hash = int(head[0]), str(head[1])
     rows = []
     for values, copy in pending:
         link(values, seq, prev_hash)

@@ -103,14 +103,25 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
         session.execute(insert(UnitResult), rows[start : start + BATCH])
 
 
-def verify_unit_results(session: Session, report: VerifyReport) -> None:
-    """Every stored unit result against the one derived from the runs now (derived data that
-    a write behind the store's back, or a path that forgot to refresh, would leave stale)."""
-    stored = {
-        row[0]: tuple(row)
-        for row in session.execute(select(*(getattr(UnitResult, c) for c in COLUMNS)))
-    }
-    computed = derived(session)
+def verify_unit_results(
+    session: Session, report: VerifyReport, unit_ids: Collection[int] | None = None
+) -> None:
+    """Every stored unit result (or those of ``unit_ids``) against the one derived from the
+    runs now (derived data that a write behind the store's back, or a path that forgot to
+    refresh, would leave stale)."""
+    if unit_ids is not None:
+        for start in range(0, len(ids := sorted(set(unit_ids))), BATCH):
+            _verify_units(session, report, ids[start : start + BATCH])
+        return
+    _verify_units(session, report, None)
+
+
+def _verify_units(session: Session, report: VerifyReport, ids: list[int] | None) -> None:
+    query = select(*(getattr(UnitResult, c) for c in COLUMNS))
+    if ids is not None:
+        query = query.where(UnitResult.unit_id.in_(ids))
+    stored = {row[0]: tuple(row) for row in session.execute(query)}
+    computed = derived(session, ids)
     for unit_id in sorted(stored.keys() | computed.keys()):
         report.unit_results += 1
         have, want = stored.get(unit_id), computed.get(unit_id)
