@@ -22,9 +22,10 @@ its own events (the lock is then held from that read to the commit, as before).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Connection, Table, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from results.integrity import (
@@ -44,10 +45,7 @@ _HEAD = cast(Table, AuditHead.__table__)
 _EVENTS = cast(Table, AuditEvent.__table__)
 _PENDING = "packbench.audit.pending"
 """``session.info`` key of the events recorded in the session's open transaction."""
-_HEAD_SQL = {
-    "sqlite": "SELECT seq, hash FROM audit_head WHERE id = 1",
-    "postgresql": "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-}
+_HEAD_SQL = {"sqlite": "SELECT seq, hash FROM audit_head WHERE id = 1"}
 
 
 def event_hash(
@@ -147,26 +145,86 @@ def record(
 
 
 def append_pending(session: Session) -> int:
-    """Link and insert the events ``session`` has buffered, under the chain-head lock; return
-    how many. The lock (``FOR UPDATE`` on PostgreSQL; SQLite write transactions are exclusive
-    from ``BEGIN IMMEDIATE``) is held from here to the commit."""
+    """Link and insert the events ``session`` has buffered; return how many.
+
+    SQLite: its write transactions are exclusive from ``BEGIN IMMEDIATE`` (``results.db``), so
+    the head is read, the events inserted in one executemany and the head moved. PostgreSQL: see
+    ``_append_postgres``. Either way the chain head is held from here to the commit only.
+    """
     pending: list[tuple[dict[str, Any], AuditEvent]] = session.info.pop(_PENDING, [])
     if not pending:
         return 0
     session.flush()  # pending ORM changes first: the events describe them
     connection = session.connection()
-    head_sql = _HEAD_SQL.get(connection.dialect.name, _HEAD_SQL["postgresql"])
-    head = connection.exec_driver_sql(head_sql).one()
-    seq, prev_hash = int(head[0]), str(head[1])
-    rows = []
+    rows = [values for values, _copy in pending]
+    if connection.dialect.name == "postgresql":
+        _append_postgres(connection, rows)
+    else:
+        head = connection.exec_driver_sql(_HEAD_SQL["sqlite"]).one()
+        seq, prev_hash = _link_all(rows, int(head[0]), str(head[1]))
+        connection.execute(insert(_EVENTS), rows)
+        connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
     for values, copy in pending:
+        copy.seq, copy.prev_hash, copy.hash = values["seq"], values["prev_hash"], values["hash"]
+    return len(rows)
+
+
+def _link_all(rows: list[dict[str, Any]], seq: int, prev_hash: str) -> tuple[int, str]:
+    for values in rows:
         link(values, seq, prev_hash)
         seq, prev_hash = values["seq"], values["hash"]
-        copy.seq, copy.prev_hash, copy.hash = seq, values["prev_hash"], prev_hash
-        rows.append(values)
-    connection.execute(insert(_EVENTS), rows)
-    connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
-    return len(rows)
+    return seq, prev_hash
+
+
+_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "reason",
+    "before_json",
+    "after_json",
+    "prev_hash",
+    "hash",
+)
+
+
+def _append_postgres(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Compare-and-swap onto the head in one statement: read the head without a lock, link the
+    events onto it, then ``UPDATE audit_head ... WHERE seq = <read seq>`` and the INSERT of the
+    events in one statement (a data-modifying CTE), inserting only if the head moved.
+
+    The row lock on the head is taken by that statement and held to the commit: one statement
+    and the commit, where ``SELECT ... FOR UPDATE``, INSERT and UPDATE were three round trips
+    under the lock. Another transaction that committed in between makes the UPDATE match
+    nothing (READ COMMITTED re-checks the condition on the new head), nothing is inserted, and
+    the events are linked again onto the new head.
+    """
+    sql = _cas_sql(len(rows))
+    while True:
+        head = connection.exec_driver_sql(_HEAD_SQL["sqlite"]).one()
+        old_seq = int(head[0])
+        seq, last_hash = _link_all(rows, old_seq, str(head[1]))
+        params: list[Any] = [seq, last_hash, old_seq]
+        for r in rows:
+            params.extend(r[c] for c in _COLUMNS)
+        if connection.exec_driver_sql(sql, tuple(params)).rowcount == len(rows):
+            return
+
+
+@cache
+def _cas_sql(n: int) -> str:
+    """The compare-and-swap append of ``n`` events (``_append_postgres``), as psycopg SQL."""
+    casts = "%s::integer, %s::timestamptz, " + ", ".join(["%s::text"] * 9)
+    rows = ", ".join([f"({casts})"] * n)
+    names = ", ".join(_COLUMNS)
+    return (
+        "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 AND seq = %s "
+        f"RETURNING id) INSERT INTO audit_event ({names}) SELECT {names} FROM (VALUES {rows}) "
+        f"AS events ({names}) WHERE EXISTS (SELECT 1 FROM moved)"
+    )
 
 
 @event.listens_for(Session, "before_commit")

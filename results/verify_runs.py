@@ -38,7 +38,7 @@ from results.models import (
     TraceChannel,
 )
 from results.verify_report import VerifyReport
-from results.verify_scope import RUN_BATCH, Progress, Scope, batches
+from results.verify_scope import BATCH, RUN_BATCH, Progress, Scope, batches
 
 _STEP = cast(Table, Step.__table__)
 _MEASUREMENT = cast(Table, Measurement.__table__)
@@ -59,7 +59,8 @@ def runs_in_scope(session: Session, scope: Scope, touched: set[tuple[str, str]])
     ids = {int(key) for kind, key in touched if kind in ("run", RUN_STEPS) and key.isdigit()}
     ids.update(session.scalars(select(Run.id).where(Run.id > since.max_run_id)))
     ids.update(session.scalars(select(Step.run_id).where(Step.id > since.max_step_id).distinct()))
-    ids.update(scope.sample_ids(since.max_run_id))
+    older = select(Run.id).where(Run.id <= since.max_run_id).order_by(Run.id)
+    ids.update(scope.pick(session.scalars(older.execution_options(yield_per=BATCH))))
     yield from sorted(ids)
 
 

@@ -7,7 +7,7 @@ record checks share one definition of the scope and of the progress callback.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -47,6 +47,21 @@ class Scope:
     @property
     def full(self) -> bool:
         return self.since is None
+
+    def pick(self, ids: Iterable[int]) -> list[int]:
+        """Up to ``sample`` of ``ids`` (existing rows, streamed), uniformly at random with this
+        scope's generator (reservoir sampling: one pass, memory of the sample only)."""
+        chosen: list[int] = []
+        if self.sample <= 0:
+            return chosen
+        for seen, row_id in enumerate(ids):
+            if seen < self.sample:
+                chosen.append(row_id)
+            else:
+                slot = self.rng.randrange(seen + 1)
+                if slot < self.sample:
+                    chosen[slot] = row_id
+        return sorted(chosen)
 
     def sample_ids(self, upto: int) -> list[int]:
         """Up to ``sample`` distinct ids in 1..``upto``, drawn with this scope's generator."""
