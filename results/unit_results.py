@@ -93,8 +93,9 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
         if not unit_ids:
             return
         ids = sorted(set(unit_ids))
-        locked = select(ReturnedUnit.id).where(ReturnedUnit.id.in_(ids)).order_by(ReturnedUnit.id)
-        session.execute(locked.with_for_update(key_share=True)).all()
+        if session.get_bind().dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE is the lock
+            locked = select(ReturnedUnit.id).where(ReturnedUnit.id.in_(ids))
+            session.execute(locked.order_by(ReturnedUnit.id).with_for_update(key_share=True)).all()
         session.execute(delete(UnitResult).where(UnitResult.unit_id.in_(ids)))
     else:
         session.execute(delete(UnitResult))
