@@ -186,8 +186,8 @@ def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]
         ),
         Result(
             f"{what}: peak memory of the verifying process (imports {probe['baseline_kb'] // 1024} "
-            f"MB, verify added {added_mb:.0f} MB; batches of a fixed size, so it does not grow "
-            "with the store)",
+            f"MB, verify added {added_mb:.0f} MB; it reads in batches of a fixed size, measured "
+            "at this store size only)",
             peak_mb,
             "MB",
             300.0,
