@@ -52,6 +52,7 @@ from bench.cli_returns import add_unit_commands, return_
 from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.cli_sync import sync
+from bench.cli_verify import verify
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -64,7 +65,6 @@ from bench.doctor import run_checks
 from bench.errors import (
     EXIT_ABORTED,
     EXIT_BAD_INPUT,
-    EXIT_FAIL,
     EXIT_INSTRUMENT,
     EXIT_PASS,
     EXIT_SOFTWARE,
@@ -105,7 +105,6 @@ from results.complaints import (
 from results.errors import NotFound, ResultsError
 from results.journaled_recorder import is_store_outage
 from results.readback import complaint_id_of, load_complaint
-from results.verify import verify_store
 
 _station_option = station_option
 _json_option = json_option
@@ -558,25 +557,6 @@ def doctor(station_file: Path | None, as_json: bool) -> int:
 
 @cli.command()
 @_station_option
-def verify(station_file: Path | None) -> int:
-    """Re-check the audit chain, every recorded value and every evidence file."""
-    config = _station(station_file)
-    sessions = open_store_for(config)
-    with sessions() as session:
-        result = verify_store(session, config.evidence_dir)
-    click.echo(
-        f"checked {result.audit_events} audit events, {result.records} records, {result.steps} "
-        f"steps, {result.measurements} measurements, {result.traces} traces, "
-        f"{result.evidence_files} evidence files, {result.unit_results} unit results"
-    )
-    for problem in result.problems:
-        click.echo(f"PROBLEM {problem.kind} {problem.ref}: {problem.detail}")
-    click.echo("OK" if result.ok else f"{len(result.problems)} problem(s)")
-    return EXIT_PASS if result.ok else EXIT_FAIL
-
-
-@cli.command()
-@_station_option
 def recover(station_file: Path | None) -> int:
     """Write the runs kept in local journals (the store was unavailable) into the store.
 
@@ -604,6 +584,7 @@ cli.add_command(replay)
 cli.add_command(invalidate)
 cli.add_command(report_version)
 cli.add_command(sync)
+cli.add_command(verify)
 complaint.add_command(complaint_new)
 complaint.add_command(complaint_list)
 complaint.add_command(complaint_edit)

@@ -2,8 +2,13 @@
 
 Throughput is measured as deployed: ``uvicorn --workers 4`` in a child process on loopback, on
 PostgreSQL in a schema created for the run and dropped after it, with concurrent clients posting
-finished-run documents. Bounded both ways: at most ``SUBMISSIONS`` runs and at most
-``TIME_LIMIT_S`` of posting. The page latency is measured in-process on SQLite (a QA desk's page
+realistic finished-run documents (``realistic_run_document``: 15 steps, 60 measurements, a
+10,000-sample trace) for the units of many complaints. Bounded both ways: at most
+``SUBMISSIONS`` runs and at most ``TIME_LIMIT_S`` of posting. Meanwhile a thread samples
+``pg_stat_activity`` for the workers' connections (their ``application_name``): the share of
+samples in which a worker waits for a lock in a statement on ``audit_head`` is the time lost to
+the audit chain lock. Afterwards the runs stored must equal the runs posted and the audit chain
+must verify. The page latency is measured in-process on SQLite (a QA desk's page
 view, not a load test).
 
 The PostgreSQL server is ``PACKBENCH_BENCH_DATABASE_URL`` when set; otherwise the benchmark
@@ -16,36 +21,54 @@ measured instead of failing the run.
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
 from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
 from benchmarks.service_accounts import login, make_users
-from benchmarks.service_documents import T0, complaint_payload, run_document
+from benchmarks.service_documents import (
+    REALISTIC_MEASUREMENTS_PER_STEP,
+    REALISTIC_STEPS,
+    REALISTIC_TRACE_SAMPLES,
+    T0,
+    complaint_payload,
+    realistic_run_document,
+    run_document,
+)
 from benchmarks.service_workers import uvicorn_workers
+from results.models import Run
+from results.verify import verify_audit_chain
 from service.app import create_app
 from service.settings import Settings
 from service.store import open_store
 
 WORKERS = 4
 CLIENTS = 16
-SUBMISSIONS = 600
+SUBMISSIONS = 1500
 TIME_LIMIT_S = 20.0
+COMPLAINTS = 12
+UNITS_PER_COMPLAINT = 10
+SAMPLE_S = 0.02
 
 
 def _complaint_with_units(
-    client: httpx.Client, tech: dict[str, str]
+    client: httpx.Client, tech: dict[str, str], units: int = 20
 ) -> tuple[str, list[dict[str, Any]]]:
-    """(number, unit bodies) of a new complaint with 20 returned units, through the API."""
+    """(number, unit bodies) of a new complaint with ``units`` returned units, through the API."""
     created = client.post("/api/complaints", json=complaint_payload(), headers=tech)
     number = str(created.json()["number"])
     units = [
@@ -54,7 +77,7 @@ def _complaint_with_units(
             json={"serial": f"SN-{i:03d}", "received_at": T0.isoformat()},
             headers=tech,
         ).json()
-        for i in range(20)
+        for i in range(units)
     ]
     return number, units
 
@@ -82,45 +105,119 @@ def _complaint_page_ms() -> float:
     return statistics.median(times) * 1e3
 
 
-def _submissions_per_second(server: str) -> tuple[float, int]:
-    """(runs/s, runs posted) with ``WORKERS`` uvicorn workers on PostgreSQL."""
+@dataclass
+class LockSamples:
+    """What ``pg_stat_activity`` showed of the service's connections, sampled every
+    ``SAMPLE_S`` while the clients posted."""
+
+    samples: int = 0
+    chain_waits: int = 0
+    """Connections waiting for a lock in a statement on ``audit_head`` (the chain head)."""
+    other_lock_waits: int = 0
+    in_transaction: int = 0
+    """Connections running a statement or inside a transaction (active, idle in transaction)."""
+
+    def chain_share_of_submissions(self) -> float:
+        """Each of the ``CLIENTS`` closed-loop clients always has one submission in flight."""
+        return self.chain_waits / max(1, self.samples * CLIENTS)
+
+    def chain_share_of_workers(self) -> float:
+        return self.chain_waits / max(1, self.samples * WORKERS)
+
+    def chain_share_of_transactions(self) -> float:
+        return self.chain_waits / max(1, self.in_transaction)
+
+
+def _sample_locks(url: str, app: str, stop: threading.Event, into: LockSamples) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    query = text(
+        "SELECT state, wait_event_type, query FROM pg_stat_activity "
+        "WHERE application_name = :app AND pid <> pg_backend_pid()"
+    )
+    try:
+        with engine.connect() as connection:
+            while not stop.wait(SAMPLE_S):
+                rows = connection.execute(query, {"app": app}).all()
+                into.samples += 1
+                for state, wait_type, sql in rows:
+                    if state in ("active", "idle in transaction"):
+                        into.in_transaction += 1
+                    if wait_type == "Lock":
+                        if "audit_head" in (sql or ""):
+                            into.chain_waits += 1
+                        else:
+                            into.other_lock_waits += 1
+    finally:
+        engine.dispose()
+
+
+def _submissions_per_second(server: str) -> tuple[float, int, LockSamples, int, int]:
+    """(runs/s, runs posted, lock samples, runs stored, chain problems) with ``WORKERS``
+    uvicorn workers on PostgreSQL, realistic runs spread over ``COMPLAINTS`` complaints."""
     with private_schema(server, "pbbench") as url, tempfile.TemporaryDirectory() as tmp:
         store = open_store(Settings(url, Path(tmp) / "evidence"))  # migrates once
         tokens = make_users(store)
         store.close()
         tech = {"Authorization": f"Bearer {tokens['wang.wei']}"}
-        bench = {"Authorization": f"Bearer {tokens['bench-3']}"}
+        bench = {
+            "Authorization": f"Bearer {tokens['bench-3']}",
+            "Content-Type": "application/json",
+        }
+        app = f"pbbench-submit-{uuid.uuid4().hex[:8]}"
+        worker_url = f"{url}&application_name={app}"
         # Four workers importing the service on a loaded 2-core machine can take more than 30 s.
         with uvicorn_workers(
-            url, Path(tmp) / "evidence", workers=WORKERS, ready_timeout=180.0
+            worker_url, Path(tmp) / "evidence", workers=WORKERS, ready_timeout=180.0
         ) as base:
+            bodies: list[bytes] = []
             with httpx.Client(base_url=base, timeout=30.0) as client:
-                number, units = _complaint_with_units(client, tech)
-            docs = [run_document(u["id"], u["serial"], number) for u in units]
+                for _ in range(COMPLAINTS):
+                    number, units = _complaint_with_units(client, tech, UNITS_PER_COMPLAINT)
+                    bodies.extend(
+                        json.dumps(
+                            realistic_run_document(u["id"], u["serial"], number, seed=u["id"])
+                        ).encode()
+                        for u in units
+                    )
             lock = threading.Lock()
             issued = [0]
             deadline = time.monotonic() + TIME_LIMIT_S
 
             def client_loop(_n: int) -> int:
                 done = 0
-                with httpx.Client(base_url=base, timeout=30.0) as c:
+                with httpx.Client(base_url=base, timeout=60.0) as c:
                     while time.monotonic() < deadline:
                         with lock:
                             if issued[0] >= SUBMISSIONS:
                                 break
                             issued[0] += 1
                             i = issued[0]
-                        r = c.post("/api/runs", json=docs[i % len(docs)], headers=bench)
+                        r = c.post("/api/runs", content=bodies[i % len(bodies)], headers=bench)
                         if r.status_code != 201:
                             raise RuntimeError(f"run submission {r.status_code}: {r.text}")
                         done += 1
                 return done
 
+            samples = LockSamples()
+            stop = threading.Event()
+            sampler = threading.Thread(target=_sample_locks, args=(url, app, stop, samples))
+            sampler.start()
             started = time.perf_counter()
-            with ThreadPoolExecutor(CLIENTS) as pool:
-                posted = sum(pool.map(client_loop, range(CLIENTS)))
-            elapsed = time.perf_counter() - started
-        return posted / elapsed, posted
+            try:
+                with ThreadPoolExecutor(CLIENTS) as pool:
+                    posted = sum(pool.map(client_loop, range(CLIENTS)))
+                elapsed = time.perf_counter() - started
+            finally:
+                stop.set()
+                sampler.join()
+        engine = create_engine(url)
+        try:
+            with Session(engine) as session:
+                stored = int(session.scalar(select(func.count()).select_from(Run)) or 0)
+                chain = verify_audit_chain(session)
+        finally:
+            engine.dispose()
+        return posted / elapsed, posted, samples, stored, len(chain.problems)
 
 
 def run() -> list[Result]:
@@ -137,13 +234,47 @@ def run() -> list[Result]:
     server, source = server_url()
     name = (
         f"service run submission ({WORKERS} uvicorn workers on PostgreSQL, {CLIENTS} "
-        f"HTTP clients on loopback, small finished-run documents"
+        f"HTTP clients on loopback, realistic runs: {REALISTIC_STEPS} steps, "
+        f"{REALISTIC_STEPS * REALISTIC_MEASUREMENTS_PER_STEP} measurements, a "
+        f"{REALISTIC_TRACE_SAMPLES:,}-sample trace, over {COMPLAINTS} complaints x "
+        f"{UNITS_PER_COMPLAINT} units"
     )
     if server is None:
         results.append(Result.not_measured(f"{name})", source))
         return results
-    rps, posted = _submissions_per_second(server)
-    results.append(Result(f"{name}, {posted} runs, {source})", rps, "runs/s"))
+    rps, posted, locks, stored, chain_problems = _submissions_per_second(server)
+    if stored != posted or chain_problems:
+        raise RuntimeError(
+            f"{posted} runs posted, {stored} stored, {chain_problems} audit chain problem(s)"
+        )
+    results += [
+        Result(f"{name}, {posted} runs, {source})", rps, "runs/s", 150.0, at_least=True),
+        Result(
+            f"share of submission time waiting for the audit chain lock (pg_stat_activity "
+            f"sampled every {SAMPLE_S * 1e3:.0f} ms, {locks.samples} samples x {CLIENTS} "
+            "submissions in flight; runs stored = posted, chain verified)",
+            locks.chain_share_of_submissions() * 100,
+            "%",
+            10.0,
+        ),
+        Result(
+            f"the same waits per worker process (samples x {WORKERS}; a worker serves several "
+            "submissions at once, so this can exceed the share of any one submission)",
+            locks.chain_share_of_workers() * 100,
+            "%",
+        ),
+        Result(
+            "the same waits as a share of the time the workers' connections were inside a "
+            "statement or transaction",
+            locks.chain_share_of_transactions() * 100,
+            "%",
+        ),
+        Result(
+            "other lock waits (not the chain head), share of the workers' time",
+            locks.other_lock_waits / max(1, locks.samples * WORKERS) * 100,
+            "%",
+        ),
+    ]
     return results
 
 

@@ -16,6 +16,8 @@ class Result:
     target: float | None = None
     """Upper bound the value must stay under (``None``: reported for information only)."""
     skipped_because: str = ""
+    at_least: bool = False
+    """``target`` is a lower bound the value must reach (a rate) instead of an upper bound."""
     """Set when the figure could not be measured here (e.g. no PostgreSQL): neither met nor
     missed, and the line says why, so a fresh clone's ``make bench`` stays honest and green."""
 
@@ -25,13 +27,16 @@ class Result:
 
     @property
     def met(self) -> bool | None:
-        return None if self.target is None else self.value <= self.target
+        if self.target is None:
+            return None
+        return self.value >= self.target if self.at_least else self.value <= self.target
 
     def line(self) -> str:
         if self.skipped_because:
             return f"{'skip':6} {self.name}: not measured ({self.skipped_because})"
         verdict = {None: "info", True: "MET", False: "MISSED"}[self.met]
-        target = "" if self.target is None else f"  (target <= {self.target:g} {self.unit})"
+        bound = ">=" if self.at_least else "<="
+        target = "" if self.target is None else f"  (target {bound} {self.target:g} {self.unit})"
         return f"{verdict:6} {self.name}: {self.value:.4g} {self.unit}{target}"
 
 

@@ -133,3 +133,57 @@ def png_bytes(width: int = 16, height: int = 12) -> bytes:
 
 
 CSV_LOG = b"time_s,voltage_v,current_a\n0,2.10,2.60\n600,3.60,2.60\n1200,3.90,2.00\n"
+
+
+REALISTIC_STEPS = 15
+REALISTIC_MEASUREMENTS_PER_STEP = 4
+REALISTIC_TRACE_SAMPLES = 10_000
+
+
+def realistic_run_document(
+    unit_id: int, serial: str, complaint_number: str | None, *, seed: int = 0
+) -> dict[str, Any]:
+    """A diagnosis as a bench submits it (issue #18): 15 steps of 4 measurements each and one
+    recharge trace of 10,000 samples (time, voltage, current)."""
+    doc = run_document(unit_id, serial, complaint_number)
+    steps: list[dict[str, Any]] = []
+    for s in range(REALISTIC_STEPS):
+        measurements = [
+            {
+                "name": f"m{s}_{i}",
+                "value": 3.6 + 0.001 * ((seed + s * 7 + i) % 500),
+                "unit": "V",
+                "limits": {"low": 3.0, "high": 4.2},
+                "verdict": "PASS",
+                "comparison": "3 <= v <= 4.2 V",
+                "timestamp": _ts(s * 60 + i),
+                "instrument": "Keysight Technologies,34461A,MY1,A.03",
+            }
+            for i in range(REALISTIC_MEASUREMENTS_PER_STEP)
+        ]
+        step: dict[str, Any] = {
+            "name": f"step_{s:02d}",
+            "index": s,
+            "started": _ts(s * 60),
+            "ended": _ts(s * 60 + 59),
+            "verdict": "PASS",
+            "measurements": measurements,
+        }
+        if s == REALISTIC_STEPS // 2:
+            n = REALISTIC_TRACE_SAMPLES
+            step["traces"] = [
+                {
+                    "name": "recharge",
+                    "time_s": [i * 0.5 for i in range(n)],
+                    "channels": {
+                        "voltage": {"unit": "V", "values": [3.0 + i * 1e-4 for i in range(n)]},
+                        "current": {"unit": "A", "values": [2.6 - i * 1e-4 for i in range(n)]},
+                    },
+                    "timestamp": _ts(s * 60 + 59),
+                }
+            ]
+        steps.append(step)
+    doc["steps"] = steps
+    doc["outcome"]["verdict"] = "PASS"
+    doc["outcome"]["conclusions"][0]["evidence"] = ["step_00/m0_0"]
+    return doc

@@ -8,9 +8,10 @@ rows, hashes and audit events as the recorder (run started, step rows with their
 finished, the step-chain seal) so ``verify`` treats both paths alike, but never commits: the
 caller's ``with sessions.begin()`` decides.
 
-Steps, measurements, traces and channels go in as Core INSERTs (one executemany per table per
-step): the ORM unit of work would cost tens of microseconds per measurement row for nothing, since
-these rows are never changed after insertion.
+Steps, measurements, traces and channels go in as Core INSERTs, one statement per table for the
+whole run (steps and traces return their ids in order): the ORM unit of work would cost tens of
+microseconds per measurement row for nothing, since these rows are never changed after insertion,
+and a statement per step cost more than the rows it wrote (a diagnosis has ~15 steps).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import ScalarResult, Table, insert
 from sqlalchemy.orm import Session
 
 from procedures.records import RunInfo, RunOutcome, StepRecord
@@ -99,16 +100,11 @@ def _store_files(step: StepRecord, evidence: EvidenceStore | None) -> list[tuple
     return [(name, evidence.put(data, name=name)) for name, data in step.attachments]
 
 
-def _insert_step(
-    session: Session,
-    run_id: int,
-    step: StepRecord,
-    files: list[tuple[str, StoredFile]],
-    *,
-    actor: str,
-    now: datetime,
-) -> tuple[int, dict[str, Any]]:
-    """One step with everything under it; returns its id and the values ``step_link`` folds."""
+def _step_values(
+    run_id: int, step: StepRecord, files: list[tuple[str, StoredFile]]
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
+    """(step row, its measurement rows, its traces' (sha, meta, channels)); the step row's
+    digest is computed here, before any id exists (it folds hashes only)."""
     rows = measurement_rows(run_id, step)
     trace_rows = [trace_rows_of(trace) for trace in step.traces]
     values: dict[str, Any] = {
@@ -125,43 +121,97 @@ def _insert_step(
             [(f.sha256, name, f.media_type) for name, f in files],
         ),
     }
-    step_id = int(session.execute(insert(_STEP).returning(_STEP.c.id), values).scalar_one())
-    if rows:
+    return values, rows, trace_rows
+
+
+def _insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """One INSERT of ``rows`` returning their ids in the rows' order."""
+    if not rows:
+        return []
+    returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids: ScalarResult[Any] = session.execute(returning, rows).scalars()
+    return [int(new_id) for new_id in ids]
+
+
+def _insert_steps(
+    session: Session,
+    run_id: int,
+    steps: Sequence[StepRecord],
+    evidence: EvidenceStore | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> str:
+    """Every step with everything under it, a few statements for the whole run (one per table,
+    whatever the number of steps); returns the run's step chain (``integrity.step_link``)."""
+    files = [_store_files(step, evidence) for step in steps]
+    built = [_step_values(run_id, step, f) for step, f in zip(steps, files, strict=True)]
+    step_ids = _insert_ids(session, _STEP, [values for values, _rows, _traces in built])
+    measurements: list[dict[str, Any]] = []
+    traces: list[dict[str, Any]] = []
+    trace_channels: list[list[dict[str, Any]]] = []
+    for step_id, (_values, rows, trace_rows) in zip(step_ids, built, strict=True):
         for row in rows:
             row["step_id"] = step_id
-        session.execute(insert(_MEASUREMENT), rows)
-    for idx, (sha, meta, channels) in enumerate(trace_rows):
-        trace_id: int = session.execute(
-            insert(_TRACE).returning(_TRACE.c.id),
-            {"step_id": step_id, "idx": idx, "sha256": sha, **meta},
-        ).scalar_one()
+        measurements.extend(rows)
+        for idx, (sha, meta, channels) in enumerate(trace_rows):
+            traces.append({"step_id": step_id, "idx": idx, "sha256": sha, **meta})
+            trace_channels.append(channels)
+    if measurements:
+        session.execute(insert(_MEASUREMENT), measurements)
+    channel_rows: list[dict[str, Any]] = []
+    for trace_id, channels in zip(
+        _insert_ids(session, _TRACE, traces), trace_channels, strict=True
+    ):
         for channel in channels:
             channel["trace_id"] = trace_id
-        session.execute(insert(_CHANNEL), channels)
-    for name, stored in files:
-        attachment: dict[str, Any] = {
-            "sha256": stored.sha256,
-            "size": stored.size,
-            "media_type": stored.media_type,
-            "original_name": name,
-            "complaint_id": None,
-            "run_id": run_id,
-            "step_id": step_id,
-            "created_at": now,
-            "created_by": actor,
-        }
-        attachment_id: int = session.execute(
-            insert(_ATTACHMENT).returning(_ATTACHMENT.c.id), attachment
-        ).scalar_one()
-        audit.record(
-            session,
-            actor=actor,
-            action="attachment.added",
-            entity_type="attachment",
-            entity_id=attachment_id,
-            after={"id": attachment_id, **attachment},
-        )
-    return step_id, values
+        channel_rows.extend(channels)
+    if channel_rows:
+        session.execute(insert(_CHANNEL), channel_rows)
+    for step_id, step_files in zip(step_ids, files, strict=True):
+        for name, stored in step_files:
+            _insert_attachment(session, run_id, step_id, name, stored, actor=actor, now=now)
+    # The chain folds steps in id order, as ``verify`` and ``chain_of_stored_steps`` re-fold it.
+    chain = steps_genesis(run_id)
+    for step_id, (values, _rows, _traces) in sorted(
+        zip(step_ids, built, strict=True), key=lambda pair: pair[0]
+    ):
+        chain = step_link(chain, step_id, values)
+    return chain
+
+
+def _insert_attachment(
+    session: Session,
+    run_id: int,
+    step_id: int,
+    name: str,
+    stored: StoredFile,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    attachment: dict[str, Any] = {
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "media_type": stored.media_type,
+        "original_name": name,
+        "complaint_id": None,
+        "run_id": run_id,
+        "step_id": step_id,
+        "created_at": now,
+        "created_by": actor,
+    }
+    attachment_id: int = session.execute(
+        insert(_ATTACHMENT).returning(_ATTACHMENT.c.id), attachment
+    ).scalar_one()
+    audit.record(
+        session,
+        actor=actor,
+        action="attachment.added",
+        entity_type="attachment",
+        entity_id=attachment_id,
+        after={"id": attachment_id, **attachment},
+    )
 
 
 def import_run(
@@ -197,11 +247,7 @@ def import_run(
         entity_id=run_id,
         after=snapshot(run),
     )
-    chain = steps_genesis(run_id)
-    for step in steps:
-        files = _store_files(step, evidence)
-        step_id, values = _insert_step(session, run_id, step, files, actor=operator, now=now)
-        chain = step_link(chain, step_id, values)
+    chain = _insert_steps(session, run_id, steps, evidence, actor=operator, now=now)
     before = snapshot(run)
     run.steps_recorded = len(steps)
     finish_run(session, run, outcome, ended=ended, actor=operator, before=before)

@@ -14,10 +14,11 @@ store's back (benchmarks, generated test data) call ``refresh_unit_results`` wit
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Text, cast, delete, insert, select
+from sqlalchemy import Select, Text, bindparam, cast, delete, insert, select
 from sqlalchemy.orm import Session
 
 from results.models import ReturnedUnit, Run, UnitResult
@@ -43,12 +44,25 @@ def derived(session: Session, unit_ids: Collection[int] | None = None) -> dict[i
     Two statements merged here: joining the two ranked subqueries in SQL made PostgreSQL loop
     over one for each row of the other (over 20 minutes for 50,000 units).
     """
-    dialect = session.get_bind().dialect.name
+    chosen, firsts = _statements(session.get_bind().dialect.name, unit_ids is not None)
+    params = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
+    primaries = {row[0]: tuple(row[1:]) for row in session.execute(chosen, params)}
+    return {
+        typed(int, unit_id): (unit_id, *primaries.get(unit_id, (None, None, None)), run_id, verdict)
+        for unit_id, run_id, verdict in session.execute(firsts, params)
+    }
+
+
+@cache
+def _statements(dialect: str, by_unit: bool) -> tuple[Select[Any], Select[Any]]:
+    """The two statements of ``derived``, built once per dialect (building them cost more than
+    running them for one unit, on every finished run); ``by_unit``: restricted to the expanding
+    parameter ``unit_ids``."""
     primary = ranked_primary(Run.id.label("run_id"))
     first = ranked_first(Run.id.label("run_id"))
-    if unit_ids is not None:
-        primary = primary.where(Run.unit_id.in_(unit_ids))
-        first = first.where(Run.unit_id.in_(unit_ids))
+    if by_unit:
+        primary = primary.where(Run.unit_id.in_(bindparam("unit_ids", expanding=True)))
+        first = first.where(Run.unit_id.in_(bindparam("unit_ids", expanding=True)))
     ranked = primary.subquery("ranked")
     earliest = first.subquery("earliest")
     chosen = select(
@@ -58,14 +72,10 @@ def derived(session: Session, unit_ids: Collection[int] | None = None) -> dict[i
         cast(conclusion(ranked.c.conclusions, "root_cause", dialect), Text),
         cast(conclusion(ranked.c.conclusions, "cause_category", dialect), Text),
     ).where(is_primary_row(ranked))
-    primaries = {row[0]: tuple(row[1:]) for row in session.execute(chosen)}
     firsts = select(earliest.c.unit_id, earliest.c.run_id, earliest.c.verdict).where(
         earliest.c.rn == 1
     )
-    return {
-        typed(int, unit_id): (unit_id, *primaries.get(unit_id, (None, None, None)), run_id, verdict)
-        for unit_id, run_id, verdict in session.execute(firsts)
-    }
+    return chosen, firsts
 
 
 def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = None) -> None:
@@ -83,8 +93,9 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
         if not unit_ids:
             return
         ids = sorted(set(unit_ids))
-        locked = select(ReturnedUnit.id).where(ReturnedUnit.id.in_(ids)).order_by(ReturnedUnit.id)
-        session.execute(locked.with_for_update(key_share=True)).all()
+        if session.get_bind().dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE is the lock
+            locked = select(ReturnedUnit.id).where(ReturnedUnit.id.in_(ids))
+            session.execute(locked.order_by(ReturnedUnit.id).with_for_update(key_share=True)).all()
         session.execute(delete(UnitResult).where(UnitResult.unit_id.in_(ids)))
     else:
         session.execute(delete(UnitResult))
@@ -93,14 +104,25 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
         session.execute(insert(UnitResult), rows[start : start + BATCH])
 
 
-def verify_unit_results(session: Session, report: VerifyReport) -> None:
-    """Every stored unit result against the one derived from the runs now (derived data that
-    a write behind the store's back, or a path that forgot to refresh, would leave stale)."""
-    stored = {
-        row[0]: tuple(row)
-        for row in session.execute(select(*(getattr(UnitResult, c) for c in COLUMNS)))
-    }
-    computed = derived(session)
+def verify_unit_results(
+    session: Session, report: VerifyReport, unit_ids: Collection[int] | None = None
+) -> None:
+    """Every stored unit result (or those of ``unit_ids``) against the one derived from the
+    runs now (derived data that a write behind the store's back, or a path that forgot to
+    refresh, would leave stale)."""
+    if unit_ids is not None:
+        for start in range(0, len(ids := sorted(set(unit_ids))), BATCH):
+            _verify_units(session, report, ids[start : start + BATCH])
+        return
+    _verify_units(session, report, None)
+
+
+def _verify_units(session: Session, report: VerifyReport, ids: list[int] | None) -> None:
+    query = select(*(getattr(UnitResult, c) for c in COLUMNS))
+    if ids is not None:
+        query = query.where(UnitResult.unit_id.in_(ids))
+    stored = {row[0]: tuple(row) for row in session.execute(query)}
+    computed = derived(session, ids)
     for unit_id in sorted(stored.keys() | computed.keys()):
         report.unit_results += 1
         have, want = stored.get(unit_id), computed.get(unit_id)

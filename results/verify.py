@@ -3,130 +3,175 @@
 What is checked, and against what: the audit chain link by link; complaints, units, runs and
 attachments against their last audited state; each measurement and trace against its own hash and
 the step digest; each run's steps against the chain sealed into the audit log when the run ended
-(``integrity.step_link``); reports and calendar exceptions (``results.verify_documents``); evidence
-files against their SHA-256. Tamper-*evident*, not tamper-proof: see ``results.audit``.
+(``integrity.step_link``, ``results.verify_runs``); reports and calendar exceptions
+(``results.verify_documents``); evidence files against their SHA-256; the checkpoints and, when
+given, an external anchor (``results.verify_checkpoint``). Tamper-*evident*, not tamper-proof: see
+``results.audit``.
+
+Everything is streamed: the chain in server-side batches, records and runs a batch at a time with
+their audit events looked up per batch, so memory stays bounded whatever the store's size.
+A routine verify (``Scope(since=checkpoint)``) checks the events after the checkpoint, the records
+and runs they touched, new runs, steps and attachments, and a random sample of older ones; a full
+verify (``Scope()``, the default) checks everything.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import ScalarResult, Table, select
 from sqlalchemy.orm import Session
 
 from results.attachments import EvidenceStore
-from results.audit import GENESIS_HASH, RUN_STEPS, event_hash
+from results.audit import GENESIS_HASH, event_hash
 from results.containment_models import Claim, ContainmentAction, ContainmentCheck, FeedbackForm
-from results.integrity import (
-    canonical_json,
-    measurement_hash,
-    row_snapshot,
-    snapshot,
-    step_digest,
-    step_link,
-    steps_genesis,
-    trace_hash,
-)
-from results.measurement_schema import stored_row_of
+from results.integrity import canonical_json, row_snapshot, snapshot
 from results.models import (
     Attachment,
     AuditEvent,
     AuditHead,
     Complaint,
-    Measurement,
     ReturnedUnit,
     Run,
     RunInvalidation,
-    RunStatus,
     Step,
-    Trace,
-    TraceChannel,
 )
 from results.outgoing_models import OutgoingReport
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 from results.unit_results import verify_unit_results
+from results.verify_checkpoint import check_anchor, verify_checkpoints
 from results.verify_documents import verify_calendar, verify_reports
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
+from results.verify_runs import count_runs, runs_in_scope, verify_runs
+from results.verify_scope import BATCH, Progress, Scope, batches, no_progress
 
-_STEP_TABLE = cast(Table, Step.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_CHAIN_COLUMNS = (
+    _EVENTS.c.seq,
+    _EVENTS.c.at,
+    _EVENTS.c.actor,
+    _EVENTS.c.action,
+    _EVENTS.c.entity_type,
+    _EVENTS.c.entity_id,
+    _EVENTS.c.reason,
+    _EVENTS.c.before_json,
+    _EVENTS.c.after_json,
+    _EVENTS.c.prev_hash,
+    _EVENTS.c.hash,
+)
 
 
-def verify_store(session: Session, evidence_dir: Path | str) -> VerifyReport:
-    """Re-derive every hash in the store and compare; every mismatch is one ``Problem``."""
-    report = VerifyReport()
-    index = _verify_chain(session, report)
-    _verify_records(session, report, index.latest)
-    _verify_steps(session, report)
-    _verify_step_seals(session, report, index.latest)
-    verify_reports(session, report, index)
-    verify_calendar(session, report, index.latest)
-    verify_unit_results(session, report)
-    _verify_evidence(session, report, Path(evidence_dir))
+def verify_store(
+    session: Session,
+    evidence_dir: Path | str,
+    *,
+    scope: Scope | None = None,
+    progress: Progress = no_progress,
+) -> VerifyReport:
+    """Re-derive the hashes in ``scope`` (everything by default) and compare; every mismatch
+    is one ``Problem``."""
+    scope = scope or Scope()
+    report = VerifyReport(full=scope.full)
+    touched = _verify_chain(session, report, scope, progress)
+    _verify_records(session, report, scope, touched, progress)
+    total = count_runs(session) if scope.full else 0
+    verify_runs(session, report, runs_in_scope(session, scope, touched), progress, total)
+    verify_reports(session, report, _document_index(session))
+    verify_calendar(session, report, _document_index(session).latest)
+    if scope.full:
+        verify_unit_results(session, report)
+    else:
+        verify_unit_results(session, report, _units_of_runs(session, touched, scope))
+    _verify_evidence(session, report, Path(evidence_dir), scope)
+    verify_checkpoints(session, report)
+    if scope.anchor is not None:
+        check_anchor(session, report, scope.anchor)
     return report
 
 
-def _verify_chain(session: Session, report: VerifyReport) -> AuditIndex:
-    latest: dict[tuple[str, str], str | None] = {}
-    kept: dict[tuple[str, str], list[AuditEvent]] = {}
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
+def verify_audit_chain(session: Session) -> VerifyReport:
+    """The audit chain alone, link by link (streamed): for a quick look after a load test."""
+    report = VerifyReport()
+    _verify_chain(session, report, Scope(), no_progress)
+    return report
+
+
+def _check_event(report: VerifyReport, event: Any, expected_seq: int, expected_prev: str) -> None:
+    ref = f"audit_event seq={event.seq}"
+    if event.seq != expected_seq:
+        report.add("audit_chain", ref, f"expected seq {expected_seq}: events missing")
+    if event.prev_hash != expected_prev:
+        report.add("audit_chain", ref, "prev_hash does not match the previous event's hash")
+    recomputed = event_hash(
+        event.prev_hash,
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
+        reason=event.reason,
+        before_json=event.before_json,
+        after_json=event.after_json,
+    )
+    if recomputed != event.hash:
+        report.add("audit_chain", ref, "content does not match its hash: the event was edited")
+
+
+def _verify_chain(
+    session: Session, report: VerifyReport, scope: Scope, progress: Progress
+) -> set[tuple[str, str]]:
+    """The chain link by link from the start (full) or from the checkpoint, streamed; returns
+    the records the checked events touched (routine only: a full verify checks them all)."""
+    touched: set[tuple[str, str]] = set()
+    since = scope.since
+    expected_prev = GENESIS_HASH if since is None else since.audit_hash
+    expected_seq = 1 if since is None else since.audit_seq + 1
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    total = 0 if head is None else int(head.seq) - expected_seq + 1
+    query = (
+        select(*_CHAIN_COLUMNS)
+        .where(_EVENTS.c.seq >= expected_seq)
+        .order_by(_EVENTS.c.seq)
+        .execution_options(yield_per=BATCH)
+    )
+    done = 0
+    for event in session.execute(query):
         report.audit_events += 1
-        ref = f"audit_event seq={event.seq}"
-        if event.seq != expected_seq:
-            report.add("audit_chain", ref, f"expected seq {expected_seq}: events missing")
-        if event.prev_hash != expected_prev:
-            report.add("audit_chain", ref, "prev_hash does not match the previous event's hash")
-        recomputed = event_hash(
-            event.prev_hash,
-            seq=event.seq,
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            entity_type=event.entity_type,
-            entity_id=event.entity_id,
-            reason=event.reason,
-            before_json=event.before_json,
-            after_json=event.after_json,
-        )
-        if recomputed != event.hash:
-            report.add("audit_chain", ref, "content does not match its hash: the event was edited")
+        _check_event(report, event, expected_seq, expected_prev)
         expected_prev = event.hash
         expected_seq = event.seq + 1
-        latest[(event.entity_type, event.entity_id)] = event.after_json
-        if event.entity_type in KEEP_EVENTS_OF:
-            kept.setdefault((event.entity_type, event.entity_id), []).append(event)
-    head = session.get(AuditHead, 1)
+        if since is not None:
+            touched.add((event.entity_type, event.entity_id))
+        done += 1
+        if done % BATCH == 0:
+            progress("audit events", done, total)
+    progress("audit events", done, total)
     if head is None or head.seq != expected_seq - 1 or head.hash != expected_prev:
         report.add("audit_chain", "audit_head", "head does not match the last event: tail removed")
-    return AuditIndex(latest, kept)
+    if since is not None:
+        _sample_chain(session, report, scope, since.audit_seq)
+    return touched
 
 
-_Audited = (
-    Complaint
-    | ReturnedUnit
-    | Run
-    | Attachment
-    | RunInvalidation
-    | ReturnNotice
-    | ReturnReceipt
-    | InspectionRequest
-)
-_AUDITED: tuple[tuple[str, type[_Audited]], ...] = (
-    ("complaint", Complaint),
-    ("unit", ReturnedUnit),
-    ("run", Run),
-    ("attachment", Attachment),
-    ("run_invalidation", RunInvalidation),
-    ("return_notice", ReturnNotice),
-    ("return_receipt", ReturnReceipt),
-    ("inspection_request", InspectionRequest),
-)
-_ProcessRecord = ContainmentCheck | ContainmentAction | Claim | FeedbackForm | OutgoingReport
-_PROCESS_RECORDS: tuple[type[_ProcessRecord], ...] = (
+def _sample_chain(session: Session, report: VerifyReport, scope: Scope, upto: int) -> None:
+    """Sampled older events: each against its own hash and its predecessor's."""
+    for seq in scope.sample_ids(upto):
+        pair = session.execute(
+            select(*_CHAIN_COLUMNS).where(_EVENTS.c.seq.in_([seq - 1, seq])).order_by(_EVENTS.c.seq)
+        ).all()
+        event = pair[-1] if pair else None
+        if event is None or event.seq != seq:
+            report.add("audit_chain", f"audit_event seq={seq}", "event missing (deleted)")
+            continue
+        expected_prev = GENESIS_HASH if seq == 1 else (pair[0].hash if len(pair) == 2 else "")
+        report.audit_events += 1
+        _check_event(report, event, seq, expected_prev)
+
+
+_PROCESS_RECORDS: tuple[Any, ...] = (
     ContainmentCheck,
     ContainmentAction,
     Claim,
@@ -136,146 +181,166 @@ _PROCESS_RECORDS: tuple[type[_ProcessRecord], ...] = (
 """Complaint-process records audited as ``results.integrity.row_snapshot`` under their table's
 name: containment (checks and actions), claims, the customer feedback form and the stored
 outgoing inspection reports."""
+_AUDITED: tuple[tuple[str, Any, Callable[[Any], dict[str, Any]]], ...] = (
+    ("complaint", Complaint, snapshot),
+    ("unit", ReturnedUnit, snapshot),
+    ("run", Run, snapshot),
+    ("attachment", Attachment, snapshot),
+    ("run_invalidation", RunInvalidation, snapshot),
+    ("return_notice", ReturnNotice, snapshot),
+    ("return_receipt", ReturnReceipt, snapshot),
+    ("inspection_request", InspectionRequest, snapshot),
+    *((str(model.__tablename__), model, row_snapshot) for model in _PROCESS_RECORDS),
+)
+
+
+def _latest(session: Session, entity_type: str, keys: list[str]) -> dict[str, str | None]:
+    """(entity id -> after_json of its newest event) for ``keys`` of ``entity_type``."""
+    latest: dict[str, str | None] = {}
+    for entity_id, after in session.execute(
+        select(AuditEvent.entity_id, AuditEvent.after_json)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id.in_(keys))
+        .order_by(AuditEvent.seq)
+    ):
+        latest[entity_id] = after
+    return latest
 
 
 def _verify_records(
-    session: Session, report: VerifyReport, latest: dict[tuple[str, str], str | None]
-) -> None:
-    for entity_type, model in _AUDITED:
-        _verify_table(session, report, latest, entity_type, select(model), snapshot)
-    for record in _PROCESS_RECORDS:
-        name = str(record.__tablename__)
-        _verify_table(session, report, latest, name, select(record), row_snapshot)
-
-
-def _verify_table(
     session: Session,
     report: VerifyReport,
-    latest: dict[tuple[str, str], str | None],
+    scope: Scope,
+    touched: set[tuple[str, str]],
+    progress: Progress,
+) -> None:
+    for entity_type, model, state in _AUDITED:
+        if scope.full:
+            streamed: ScalarResult[Any] = session.scalars(
+                select(model).order_by(model.id).execution_options(yield_per=BATCH)
+            )
+            for chunk in streamed.partitions():
+                _compare_rows(session, report, entity_type, list(chunk), state)
+            _deleted_rows(session, report, entity_type, model, None)
+        else:
+            keys = {int(k) for kind, k in touched if kind == entity_type and k.isdigit()}
+            every = select(model.id).order_by(model.id).execution_options(yield_per=BATCH)
+            keys.update(scope.pick(session.scalars(every)))
+            for chunk_ids in batches(sorted(keys)):
+                picked: list[Any] = list(
+                    session.scalars(select(model).where(model.id.in_(chunk_ids)))
+                )
+                _compare_rows(session, report, entity_type, picked, state)
+            _deleted_rows(session, report, entity_type, model, sorted(keys))
+        progress("records", report.records, 0)
+    if scope.full:
+        _deleted_rows(session, report, "step", Step, None, kind="step")
+
+
+def _compare_rows(
+    session: Session,
+    report: VerifyReport,
     entity_type: str,
-    query: Select[Any],
+    rows: list[Any],
     state: Callable[[Any], dict[str, Any]],
 ) -> None:
-    """Each row of ``query`` against its last audit event, and every audited row still there."""
-    seen: set[str] = set()
-    for row in session.scalars(query):
+    latest = _latest(session, entity_type, [str(r.id) for r in rows])
+    for row in rows:
         report.records += 1
         key = str(row.id)
-        seen.add(key)
         ref = f"{entity_type} id={key}"
-        if (entity_type, key) not in latest:
+        if key not in latest:
             report.add("record", ref, "row has no audit event: written behind the store's back")
-        elif latest[(entity_type, key)] != canonical_json(state(row)):
+        elif latest[key] != canonical_json(state(row)):
             report.add("record", ref, "row differs from its last audited state")
-    for (kind, key), after in latest.items():
-        if kind == entity_type and key not in seen and after is not None:
-            report.add("record", f"{entity_type} id={key}", "audited row is missing (deleted)")
 
 
-def _verify_step_seals(
-    session: Session, report: VerifyReport, latest: dict[tuple[str, str], str | None]
+def _deleted_rows(
+    session: Session,
+    report: VerifyReport,
+    entity_type: str,
+    model: Any,
+    keys: list[int] | None,
+    *,
+    kind: str = "record",
 ) -> None:
-    """Re-fold each run's step rows and compare with the chain sealed when the run ended.
-
-    Stores recorded before the seal existed have one ``step`` event per step: those steps are
-    compared with their event instead. A run still recording has no seal yet; its steps are only
-    checked against their own digests (counted in ``unsealed_steps``).
-    """
-    chains: dict[int, tuple[int, str]] = {}
-    legacy: dict[int, int] = {}
-    seen: set[str] = set()
-    for row in session.execute(select(*_STEP_TABLE.c).order_by(_STEP_TABLE.c.id)).mappings():
-        run_id = row["run_id"]
-        seen.add(str(row["id"]))
-        count, chain = chains.get(run_id, (0, steps_genesis(run_id)))
-        chains[run_id] = (count + 1, step_link(chain, row["id"], dict(row)))
-        old_event = latest.get(("step", str(row["id"])))
-        if old_event is not None:
-            legacy[run_id] = legacy.get(run_id, 0) + 1
-            if old_event != canonical_json(dict(row)):
-                report.add("step", f"step id={row['id']}", "row differs from its audited state")
-    for (kind, key), after in latest.items():
-        if kind == "step" and key not in seen and after is not None:
-            report.add("step", f"step id={key}", "audited row is missing (deleted)")
-    statuses: dict[int, str] = {r.id: r.status for r in session.execute(select(Run.id, Run.status))}
-    for run_id in sorted(set(statuses) | set(chains)):
-        count, chain = chains.get(run_id, (0, steps_genesis(run_id)))
-        ref = f"run id={run_id}"
-        sealed = latest.get((RUN_STEPS, str(run_id)))
-        if sealed is not None:
-            report.sealed_runs += 1
-            seal: dict[str, Any] = json.loads(sealed)
-            if seal.get("steps") != count or seal.get("chain") != chain:
-                report.add(
-                    "step",
-                    ref,
-                    f"steps differ from those sealed at the end of the run ({seal.get('steps')} "
-                    f"sealed, {count} stored): a step, measurement, trace or attachment row was "
-                    "edited, added or removed after recording",
-                )
-        elif legacy.get(run_id, 0) == count:
-            continue  # every step has its own (pre-seal) audit event, checked above
-        elif statuses.get(run_id) == RunStatus.RUNNING.value:
-            report.unsealed_steps += count
-        else:
-            report.add(
-                "step",
-                ref,
-                "run ended but its steps were never sealed in the audit log: recorded behind the "
-                "store's back, or the seal event was removed",
-            )
-
-
-def _verify_steps(session: Session, report: VerifyReport) -> None:
-    measurements: dict[int, list[Measurement]] = {}
-    for m in session.scalars(select(Measurement).order_by(Measurement.step_id, Measurement.idx)):
-        measurements.setdefault(m.step_id, []).append(m)
-    traces: dict[int, list[Trace]] = {}
-    for t in session.scalars(select(Trace).order_by(Trace.step_id, Trace.idx)):
-        traces.setdefault(t.step_id, []).append(t)
-    attachments: dict[int, list[Attachment]] = {}
-    for a in session.scalars(
-        select(Attachment).where(Attachment.step_id.is_not(None)).order_by(Attachment.id)
-    ):
-        attachments.setdefault(a.step_id or 0, []).append(a)
-
-    for step in session.scalars(select(Step)):
-        report.steps += 1
-        m_hashes = []
-        for m in measurements.get(step.id, []):
-            report.measurements += 1
-            recomputed = measurement_hash(step.run_id, step.idx, stored_row_of(m))
-            if recomputed != m.row_hash:
-                report.add("measurement", f"measurement id={m.id}", "row edited after recording")
-            m_hashes.append(recomputed)
-        t_hashes = []
-        for t in traces.get(step.id, []):
-            report.traces += 1
-            channels = session.scalars(
-                select(TraceChannel).where(TraceChannel.trace_id == t.id).order_by(TraceChannel.idx)
-            )
-            recomputed = trace_hash(
-                t.name, [(c.name, c.unit, c.dtype, c.shape, c.data) for c in channels]
-            )
-            if recomputed != t.sha256:
-                report.add("trace", f"trace id={t.id}", "samples or channels edited")
-            t_hashes.append(recomputed)
-        files = [(a.sha256, a.original_name, a.media_type) for a in attachments.get(step.id, [])]
-        if step_digest(m_hashes, t_hashes, files) != step.digest:
-            report.add(
-                "step",
-                f"step id={step.id}",
-                "measurements, traces or attachments differ from what was recorded",
-            )
-
-
-def _verify_evidence(session: Session, report: VerifyReport, evidence_dir: Path) -> None:
-    store = EvidenceStore(evidence_dir)
-    checked: set[str] = set()
-    for sha in session.scalars(select(Attachment.sha256).distinct()):
-        if sha in checked:
+    """Audited rows of ``entity_type`` that are gone (their last event is not a deletion):
+    every audited id (``keys`` ``None``, streamed in batches) or only ``keys``."""
+    if keys is None:
+        ids = session.scalars(
+            select(AuditEvent.entity_id)
+            .where(AuditEvent.entity_type == entity_type)
+            .distinct()
+            .order_by(AuditEvent.entity_id)
+            .execution_options(yield_per=BATCH)
+        )
+        chunks: Any = (list(c) for c in ids.partitions())
+    else:
+        chunks = batches([str(k) for k in keys])
+    for chunk in chunks:
+        numeric = [int(k) for k in chunk if k.isdigit()]
+        found: ScalarResult[Any] = session.scalars(select(model.id).where(model.id.in_(numeric)))
+        present = {str(key) for key in found}
+        missing = [k for k in chunk if k not in present]
+        if not missing:
             continue
-        checked.add(sha)
+        latest = _latest(session, entity_type, missing)
+        for key in missing:
+            if latest.get(key) is not None:
+                ref = f"{entity_type} id={key}"
+                report.add(kind, ref, "audited row is missing (deleted)")
+
+
+def _document_index(session: Session) -> AuditIndex:
+    """The audit events the document checks need: every event of the kinds whose whole history
+    they read (reports), and the last state of calendar days (both small tables)."""
+    latest: dict[tuple[str, str], str | None] = {}
+    kept: dict[tuple[str, str], list[AuditEvent]] = {}
+    for event in session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type.in_([*KEEP_EVENTS_OF, "calendar_day"]))
+        .order_by(AuditEvent.seq)
+    ):
+        latest[(event.entity_type, event.entity_id)] = event.after_json
+        if event.entity_type in KEEP_EVENTS_OF:
+            kept.setdefault((event.entity_type, event.entity_id), []).append(event)
+    return AuditIndex(latest, kept)
+
+
+def _units_of_runs(session: Session, touched: set[tuple[str, str]], scope: Scope) -> list[int]:
+    """Units whose stored result a routine verify re-derives: those of touched or new runs and
+    touched units (a sample of the others rides on the sampled runs)."""
+    runs = [int(k) for kind, k in touched if kind == "run" and k.isdigit()]
+    units = {int(k) for kind, k in touched if kind == "unit" and k.isdigit()}
+    since = scope.since
+    new_runs = select(Run.unit_id).where(Run.id > (since.max_run_id if since else 0))
+    units.update(session.scalars(new_runs.distinct()))
+    for chunk in batches(runs):
+        units.update(session.scalars(select(Run.unit_id).where(Run.id.in_(chunk)).distinct()))
+    return sorted(units)
+
+
+def _verify_evidence(
+    session: Session, report: VerifyReport, evidence_dir: Path, scope: Scope
+) -> None:
+    store = EvidenceStore(evidence_dir)
+    if scope.since is None:
+        query = select(Attachment.sha256).distinct().execution_options(yield_per=BATCH)
+        hashes: Any = session.scalars(query)
+    else:
+        since = scope.since
+        older = select(Attachment.id).where(Attachment.id <= since.max_attachment_id)
+        picked = scope.pick(session.scalars(older.execution_options(yield_per=BATCH)))
+        hashes = set(
+            session.scalars(
+                select(Attachment.sha256).where(Attachment.id > since.max_attachment_id)
+            )
+        )
+        for chunk in batches(picked):
+            hashes.update(
+                session.scalars(select(Attachment.sha256).where(Attachment.id.in_(chunk)))
+            )
+        hashes = sorted(hashes)
+    for sha in hashes:
         report.evidence_files += 1
         problem = store.check(sha)
         if problem:

@@ -18,7 +18,7 @@ KEEP_EVENTS_OF = frozenset({"report"})
 class Problem:
     kind: str
     """``audit_chain``, ``measurement``, ``step``, ``trace``, ``evidence``, ``record``,
-    ``report``, ``calendar``, ``unit_result``."""
+    ``report``, ``calendar``, ``unit_result``, ``checkpoint``, ``anchor``."""
     ref: str
     detail: str
 
@@ -26,6 +26,8 @@ class Problem:
 @dataclass
 class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
+    full: bool = True
+    """Everything was checked; else what changed since a checkpoint and a sample."""
     audit_events: int = 0
     measurements: int = 0
     steps: int = 0

@@ -14,6 +14,7 @@ from results import (
     outgoing_models,
     returns_models,
     service_models,
+    verify_models,
 )
 from results.db import make_engine
 from results.models import Base
@@ -28,6 +29,7 @@ TABLE_MODULES = (
     outgoing_models,
     returns_models,
     service_models,
+    verify_models,
 )
 
 config = context.config

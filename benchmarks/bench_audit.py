@@ -1,0 +1,235 @@
+"""Audit chain and ``verify`` benchmarks (issue #18): the fixed cost of a run, and ``verify``.
+
+Fixed cost: what a bench pays per run whatever the run holds, on SQLite in a temporary
+directory, through ``DatabaseRecorder``: ``run_started`` (unit check, run row, its audit event,
+commit) and ``run_finished`` (run row update, the unit's stored result, the run-finished and
+step-seal audit events, commit). The one step in between is timed apart (its own figure and
+target are in ``bench_results``). Each run is on a unit of its own (created outside the timing),
+as in a lab where a unit sees a few runs. Median of many runs after a warm-up.
+
+``verify --full`` on a store of 2,000 realistic runs (15 steps, 60 measurements, a 10,000-sample
+trace each) on SQLite and on PostgreSQL: its rate, the CPU time per run, the verifying process's
+peak memory (in a child process of its own), and a linear extrapolation to 1,000,000 runs that
+says it is one.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from benchmarks.bench_results import T0, _info, _step, _unit
+from benchmarks.postgres import private_schema, server_url
+from benchmarks.report import Result
+from benchmarks.service_documents import (
+    REALISTIC_MEASUREMENTS_PER_STEP,
+    REALISTIC_STEPS,
+    REALISTIC_TRACE_SAMPLES,
+)
+from procedures.records import (
+    LimitsRecord,
+    MeasurementRecord,
+    RunOutcome,
+    StepRecord,
+    TraceRecord,
+    Verdict,
+)
+from results.complaints import add_returned_unit
+from results.recorder import DatabaseRecorder
+from results.run_import import import_run
+from results.store import open_store
+
+FIXED_WARMUP = 30
+FIXED_RUNS = 300
+VERIFY_RUNS = 2000
+
+
+def bench_fixed_cost(root: Path) -> list[Result]:
+    sessions = open_store(root / "fixed.sqlite3")
+    complaint_id, _unit_id, _number = _unit(sessions, "SN-F")
+    start_seal: list[float] = []
+    step_only: list[float] = []
+    cpu_start_seal: list[float] = []
+    for i in range(FIXED_WARMUP + FIXED_RUNS):
+        serial = f"SN-F{i}"
+        with sessions.begin() as session:
+            unit = add_returned_unit(
+                session, complaint_id, serial=serial, received_at=T0, actor="bench"
+            )
+            unit_id = unit.id
+        recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+        step = _step(0, [])
+        outcome = RunOutcome(Verdict.PASS, T0 + timedelta(minutes=5))
+        c0, t0 = time.process_time(), time.perf_counter()
+        recorder.run_started(_info(serial, None))
+        c1, t1 = time.process_time(), time.perf_counter()
+        recorder.step_finished(step)
+        c2, t2 = time.process_time(), time.perf_counter()
+        recorder.run_finished(outcome)
+        c3, t3 = time.process_time(), time.perf_counter()
+        if i >= FIXED_WARMUP:
+            start_seal.append((t1 - t0) + (t3 - t2))
+            step_only.append(t2 - t1)
+            cpu_start_seal.append((c1 - c0) + (c3 - c2))
+    sessions.kw["bind"].dispose()
+    what = (
+        "fixed cost of a run on SQLite: run_started + run_finished (run row, unit result, "
+        "3 audit events incl. the step-chain seal, 2 commits)"
+    )
+    return [
+        Result(f"{what}, median of {FIXED_RUNS}", statistics.median(start_seal) * 1e3, "ms", 0.5),
+        Result(f"{what}, best of {FIXED_RUNS}", min(start_seal) * 1e3, "ms"),
+        Result(
+            f"the same, CPU time of this process (the machine is shared: wall time includes "
+            f"waiting for a core), median of {FIXED_RUNS}",
+            statistics.median(cpu_start_seal) * 1e3,
+            "ms",
+        ),
+        Result(
+            f"the one empty step between them (insert + heartbeat + commit), median of "
+            f"{FIXED_RUNS}",
+            statistics.median(step_only) * 1e3,
+            "ms",
+        ),
+    ]
+
+
+def _realistic_steps(seed: int) -> list[StepRecord]:
+    """15 steps of 4 measurements, one 10,000-sample recharge trace (as the service benchmark's
+    documents: ``benchmarks.service_documents.realistic_run_document``)."""
+    limits = LimitsRecord(low=3.0, high=4.2)
+    steps = []
+    for s in range(REALISTIC_STEPS):
+        measurements = [
+            MeasurementRecord(
+                name=f"m{s}_{i}",
+                value=3.6 + 0.001 * ((seed + s * 7 + i) % 500),
+                unit="V",
+                limits=limits,
+                verdict=Verdict.PASS,
+                comparison="3 <= v <= 4.2 V",
+                timestamp=T0 + timedelta(seconds=s * 60 + i),
+                instrument="Keysight Technologies,34461A,MY1,A.03",
+            )
+            for i in range(REALISTIC_MEASUREMENTS_PER_STEP)
+        ]
+        traces = []
+        if s == REALISTIC_STEPS // 2:
+            t = np.arange(REALISTIC_TRACE_SAMPLES, dtype=np.float64) * 0.5
+            traces.append(
+                TraceRecord(
+                    "recharge",
+                    t,
+                    {"voltage": (3.0 + t * 1e-4, "V"), "current": (2.6 - t * 1e-4, "A")},
+                    T0,
+                )
+            )
+        steps.append(_step(s, measurements, traces=traces))
+    return steps
+
+
+def build_store(sessions: sessionmaker[Session], runs: int) -> None:
+    """``runs`` realistic runs, ten units per complaint, written by ``results.run_import`` (the
+    rows, hashes and audit events of the live recorder, a complaint's runs per transaction)."""
+    template = _realistic_steps(0)
+    outcome = RunOutcome(Verdict.PASS, T0 + timedelta(hours=1))
+    for first in range(0, runs, 10):
+        complaint_id, _unit_id, _number = _unit(sessions, f"SN-V{first}")
+        with sessions.begin() as session:
+            for r in range(first, min(first + 10, runs)):
+                serial = f"SN-V{r}-u"
+                unit_id = add_returned_unit(
+                    session, complaint_id, serial=serial, received_at=T0, actor="bench"
+                ).id
+                import_run(session, _info(serial, None), template, outcome, unit_id=unit_id)
+
+
+def probe_verify(url: str, evidence: Path) -> dict[str, Any]:
+    """``benchmarks.verify_probe`` in a child process: its peak memory is the verify's own."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.verify_probe", url, str(evidence)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]:
+    seconds = float(probe["seconds"])
+    rows = sum(probe[k] for k in ("audit_events", "records", "steps", "measurements", "traces"))
+    per_run_s = seconds / runs
+    peak_mb = probe["peak_kb"] / 1024
+    added_mb = (probe["peak_kb"] - probe["baseline_kb"]) / 1024
+    if not probe["ok"]:
+        raise RuntimeError(f"verify of the benchmark store found problems: {probe['problems']}")
+    what = f"verify --full on {where}, {runs} realistic runs ({rows} rows)"
+    return [
+        Result(f"{what}: rate", rows / seconds, "rows/s"),
+        Result(f"{what}: runs checked per second", runs / seconds, "runs/s"),
+        Result(
+            f"{what}: CPU time of the verifying process per run (the machine is shared: wall "
+            "time includes waiting for a core)",
+            probe["cpu_seconds"] / runs * 1e3,
+            "ms",
+        ),
+        Result(
+            f"{what}: peak memory of the verifying process (imports {probe['baseline_kb'] // 1024} "
+            f"MB, verify added {added_mb:.0f} MB; it reads in batches of a fixed size, measured "
+            "at this store size only)",
+            peak_mb,
+            "MB",
+            300.0,
+        ),
+        Result(
+            f"verify --full on {where} at 1,000,000 runs, EXTRAPOLATED linearly from {runs} runs "
+            "(not measured at that size)",
+            per_run_s * 1_000_000 / 60,
+            "min",
+            10.0,
+        ),
+    ]
+
+
+def bench_verify_sqlite(root: Path) -> list[Result]:
+    path = root / "verify.sqlite3"
+    sessions = open_store(path)
+    build_store(sessions, VERIFY_RUNS)
+    sessions.kw["bind"].dispose()
+    return verify_results("SQLite", VERIFY_RUNS, probe_verify(str(path), root / "evidence"))
+
+
+def bench_verify_postgres(root: Path) -> list[Result]:
+    """The same on PostgreSQL (``benchmarks.postgres``: never the test suite's database)."""
+    server, source = server_url()
+    if server is None:
+        return [Result.not_measured("verify --full on PostgreSQL", source)]
+    with private_schema(server, "pbverify") as url:
+        sessions = open_store(url)
+        build_store(sessions, VERIFY_RUNS)
+        sessions.kw["bind"].dispose()
+        return verify_results(
+            f"PostgreSQL ({source})", VERIFY_RUNS, probe_verify(url, root / "evidence")
+        )
+
+
+def run() -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="packbench-bench-audit-") as tmp:
+        root = Path(tmp)
+        return [*bench_fixed_cost(root), *bench_verify_sqlite(root), *bench_verify_postgres(root)]
+
+
+if __name__ == "__main__":
+    for result in run():
+        print(result.line())
