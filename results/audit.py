@@ -26,7 +26,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, event, insert, select, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from results.integrity import (
     canonical_json,
@@ -44,6 +44,7 @@ RUN_STEPS = "run_steps"
 _HEAD = cast(Table, AuditHead.__table__)
 _EVENTS = cast(Table, AuditEvent.__table__)
 _PENDING = "packbench.audit.pending"
+_SAVED = "packbench.audit.pending_at_savepoints"
 """``session.info`` key of the events recorded in the session's open transaction."""
 _HEAD_SQL = {"sqlite": "SELECT seq, hash FROM audit_head WHERE id = 1"}
 
@@ -232,9 +233,31 @@ def _append_before_commit(session: Session) -> None:
     append_pending(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_on_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_create")
+def _remember_at_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint keeps the events buffered before it: rolling it back must drop only the
+    events recorded inside it (their data is gone with it), never those of the work before it,
+    even if an audit read inside the savepoint had already appended them (the database undoes
+    that append too)."""
+    if transaction.nested:
+        saved = session.info.setdefault(_SAVED, {})
+        saved[transaction] = list(session.info.get(_PENDING, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_savepoint_events(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        saved = session.info.get(_SAVED, {})
+        session.info[_PENDING] = saved.pop(previous_transaction, [])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction is over: committed, its events were appended before the commit;
+    rolled back or closed, they go with it (the session may begin another)."""
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_SAVED, None)
 
 
 _AUDIT_MAPPERS = frozenset({AuditEvent, AuditHead})

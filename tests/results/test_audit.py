@@ -155,3 +155,40 @@ def test_complaint_edited_behind_the_stores_back_is_detected(
     assert [(p.kind, p.ref) for p in report.problems] == [
         ("record", f"complaint id={complaint_id}")
     ]
+
+
+def _event(session: Session, action: str) -> None:
+    record(session, actor="a", action=action, entity_type="x", entity_id=1, after={})
+
+
+@pytest.mark.parametrize("read_inside", [False, True], ids=["buffered", "appended-inside"])
+def test_a_rolled_back_savepoint_drops_only_its_own_events(
+    sessions: sessionmaker[Session], read_inside: bool
+) -> None:
+    """Events are appended at commit; a savepoint rolled back before then must not take the
+    events of the work before it along (their data commits), whether they were still buffered
+    or an audit read inside the savepoint had already appended them."""
+    with sessions.begin() as session:
+        _event(session, "x.before")
+        with pytest.raises(RuntimeError), session.begin_nested():
+            _event(session, "x.inside")
+            if read_inside:
+                assert len(history(session, "x", 1)) == 2
+            raise RuntimeError("refused")
+        _event(session, "x.after")
+    with sessions() as session:
+        events = history(session, "x", 1)
+    assert [e.action for e in events] == ["x.before", "x.after"]
+    assert events[1].prev_hash == events[0].hash
+
+
+def test_events_of_a_session_closed_without_commit_are_never_appended(
+    sessions: sessionmaker[Session],
+) -> None:
+    session = sessions()
+    _event(session, "x.lost")
+    session.close()
+    with sessions.begin() as session:
+        _event(session, "x.kept")
+    with sessions() as session:
+        assert [e.action for e in history(session, "x", 1)] == ["x.kept"]
