@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, cast
@@ -173,6 +174,11 @@ _NEW_UNIT = cast("Callable[..., UnitRead]", UnitRead)
 _NEW_COMPLAINT = cast("Callable[..., ComplaintRead]", ComplaintRead)
 """The read classes as the positional constructors they are, for a row unpacked before its
 children (a type checker cannot count a row's columns)."""
+_NEW_MEASUREMENT = cast(
+    "Callable[[Iterable[object]], MeasurementRead]", partial(tuple.__new__, MeasurementRead)
+)
+"""``MeasurementRead._make`` without its Python frame (and its length check: the row is selected
+from the fields), so a row becomes a measurement in C."""
 _BY_STEP = itemgetter(MeasurementRead._fields.index("step_id"))
 
 
@@ -208,7 +214,7 @@ def _complaint_measurements(
     if to_utc is not None:
         converted = {raw: to_utc(raw) for raw in set(columns[_STAMP])}
         columns[_STAMP] = map(converted.__getitem__, columns[_STAMP])
-    measurements = map(MeasurementRead._make, zip(*columns, strict=True))
+    measurements = map(_NEW_MEASUREMENT, zip(*columns, strict=True))
     return {step_id: tuple(group) for step_id, group in groupby(measurements, _BY_STEP)}
 
 
