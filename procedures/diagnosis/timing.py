@@ -103,8 +103,7 @@ def judge_delay(
                 "skip.cannot_resolve",
                 band=f"{low:g}..{high:g} {limits.unit}",
                 earliest=f"{earliest:.4g}",
-                latest=f"{latest:.4g}",
-                unit=limits.unit,
+                latest=f"{latest:.4g} {limits.unit}",
             ),
             instrument=instrument,
         )
