@@ -222,3 +222,10 @@ def _pieces(text: str, joiner: str) -> list[str] | None:
 
     found = from_(0)
     return list(found) if found is not None and len(found) > 1 else None
+
+
+def read_with(template: str, text: str) -> dict[str, str] | None:
+    """The arguments that make the English ``template`` read ``text`` (``None``: it does not):
+    the same reading ``parse`` does, for another catalogue's templates (the service reads the
+    store's refusals back with it)."""
+    return _match(_split(template), text)
