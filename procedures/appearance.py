@@ -19,6 +19,7 @@ from procedures.declared import DIMENSION, Declared, LimitFactory
 from procedures.engine import Procedure, Step
 from procedures.errors import PromptError
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.phrases import say
 from procedures.records import Conclusion, Verdict
 
 NAME = "appearance_inspection"
@@ -218,10 +219,7 @@ def visual_check(ctx: StepContext) -> None:
 def dimensions(ctx: StepContext) -> None:
     """Caliper readings against the drawing; a bare number is taken in millimetres."""
     if not ctx.spec.dimensions:
-        ctx.skip(
-            f"spec {ctx.spec.model!r} has no [dimensions] section; add the drawing's "
-            "dimensions to its TOML file to check them"
-        )
+        ctx.skip(say("appearance.no_dimensions", model=repr(ctx.spec.model)))
     caliper = ctx.measurement(CALIPER_ID).text_value if ctx.has(CALIPER_ID) else None
     instrument = f"caliper {caliper}" if caliper else None
     for measurement, dim in zip(dimension_measurements(ctx), ctx.spec.dimensions, strict=True):
@@ -273,11 +271,18 @@ def _readings(view: RunView, names: Sequence[str]) -> str:
 
 
 def _defect_photo(view: RunView) -> tuple[str, tuple[str, ...]]:
-    """`` (photo: defect_closeup)`` and its reference, when the close-up was taken."""
+    """The close-up's name (``defect_closeup``) and its reference, when it was taken."""
     name = _photo_name(DEFECT_PHOTO[0])
     if not view.has(name):
         return "", ()
-    return f" (photo: {DEFECT_PHOTO[0]})", (view.ref(name),)
+    return DEFECT_PHOTO[0], (view.ref(name),)
+
+
+def _with_photo(key: str, answers: str, photo: str) -> str:
+    """``key``'s sentence, naming the close-up photo when there is one (``key``_photo)."""
+    if photo:
+        return say(f"{key}_photo", answers=answers, photo=photo)
+    return say(key, answers=answers)
 
 
 def judge(view: RunView) -> list[Conclusion]:
@@ -300,7 +305,7 @@ def judge(view: RunView) -> list[Conclusion]:
 
 def _visual_findings(view: RunView, visual: Sequence[str]) -> list[Conclusion]:
     """Failed checklist items as defects, marginal ones as recorded marginal findings."""
-    photo_text, photo_ref = _defect_photo(view)
+    photo, photo_ref = _defect_photo(view)
     conclusions: list[Conclusion] = []
     bad = _graded(view, visual, Verdict.FAIL)
     worn = _graded(view, visual, Verdict.MARGINAL)
@@ -309,7 +314,7 @@ def _visual_findings(view: RunView, visual: Sequence[str]) -> list[Conclusion]:
             Conclusion(
                 "symptom",
                 "appearance",
-                f"visual defects: {_answers(view, bad)}{photo_text}",
+                _with_photo("appearance.visual_defects", _answers(view, bad), photo),
                 _refs(view, bad) + photo_ref,
             )
         )
@@ -318,8 +323,7 @@ def _visual_findings(view: RunView, visual: Sequence[str]) -> list[Conclusion]:
             Conclusion(
                 "symptom",
                 "appearance",
-                f"marginal visual findings, within acceptance but recorded: "
-                f"{_answers(view, worn)}{photo_text}",
+                _with_photo("appearance.marginal_visual", _answers(view, worn), photo),
                 _refs(view, worn) + photo_ref,
             )
         )
@@ -336,7 +340,7 @@ def _dimension_findings(view: RunView, dims: Sequence[str]) -> list[Conclusion]:
             Conclusion(
                 "symptom",
                 "dimensions",
-                f"out of drawing tolerance: {_readings(view, bad)}",
+                say("appearance.out_of_tolerance", readings=_readings(view, bad)),
                 _refs(view, bad),
             )
         )
@@ -345,7 +349,7 @@ def _dimension_findings(view: RunView, dims: Sequence[str]) -> list[Conclusion]:
             Conclusion(
                 "symptom",
                 "dimensions",
-                f"marginal dimensions: {_readings(view, near)}",
+                say("appearance.marginal_dimensions", readings=_readings(view, near)),
                 _refs(view, near),
             )
         )
@@ -360,8 +364,8 @@ def _advice(view: RunView, bad_visual: Sequence[str]) -> list[Conclusion]:
         conclusions.append(
             Conclusion(
                 "advice",
-                "Stop using the pack and keep it isolated on a non-flammable surface.",
-                f"safety finding ({', '.join(safety)}): handle as a major complaint",
+                say("advice.isolate"),
+                say("appearance.safety_finding", items=", ".join(safety)),
                 _refs(view, safety),
             )
         )
@@ -371,8 +375,8 @@ def _advice(view: RunView, bad_visual: Sequence[str]) -> list[Conclusion]:
         conclusions.append(
             Conclusion(
                 "advice",
-                "Find the lot's missing records before closing the complaint.",
-                "lot records not found: " + _answers(view, missing),
+                say("advice.find_lot_records"),
+                say("appearance.lot_records_missing", answers=_answers(view, missing)),
                 _refs(view, missing),
             )
         )
@@ -383,13 +387,13 @@ def _no_defect(view: RunView, visual: Sequence[str], dims: Sequence[str]) -> Con
     """ "No fault found", worded from what was judged: never a claim about what was not."""
     looked = [n for n in visual if view.has(n)]
     measured = [n for n in dims if view.has(n)]
-    text = f"all {len(looked)} checklist items free of defects"
     if measured:
-        text += f"; all {len(measured)} dimensions within the drawing"
+        text = say("appearance.no_defect", looked=len(looked), measured=len(measured))
     else:
         step = view.step("dimensions")
-        why = step.message if step is not None and step.message else "not measured"
-        text += f"; dimensions not checked ({why})"
+        why = step.message if step is not None and step.message else say("skip.not_measured_bare")
+        text = say("appearance.no_defect_unmeasured", looked=len(looked), why=why)
+
     return Conclusion("symptom", "no_fault_found", text, _refs(view, [*looked, *measured]))
 
 

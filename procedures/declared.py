@@ -19,6 +19,7 @@ import pint
 from instruments.units import ureg
 from procedures.errors import MeasurementDeclarationError
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.phrases import say
 
 if TYPE_CHECKING:  # only for the factory's signature; a spec module never needs this one
     from procedures.specs import PackSpec
@@ -29,7 +30,7 @@ DIMENSION = "{dimension}"
 """Placeholder for a drawing dimension's name of the spec (``[dimensions]``): ``{dimension}``."""
 _PLACEHOLDERS = (CELL, DIMENSION)
 
-NEVER_SET = "declared required, never set"
+NEVER_SET = say("skip.never_set")
 """The reason the engine gives for a required measurement the step did not record."""
 UNDECLARED = "measured but not declared by the step"
 """The engine's warning for a record no declaration of its step covers (a definition bug)."""

@@ -34,6 +34,7 @@ from procedures.errors import (
     ProcedureDefinitionError,
     RunAborted,
 )
+from procedures.phrases import say
 from procedures.prompts import Prompts
 from procedures.records import (
     MISSING_HEAD,
@@ -230,8 +231,11 @@ def step_verdict(
     message = ""
     if verdict is Verdict.SKIPPED:
         if measurements:
-            message = "nothing measured: " + "; ".join(
-                f"{m.name} ({m.comparison})" for m in measurements
+            message = say(
+                "skip.nothing_measured",
+                reason="; ".join(
+                    say("skip.item", name=m.name, reason=m.comparison) for m in measurements
+                ),
             )
         else:
             verdict = Verdict.PASS
@@ -243,7 +247,8 @@ def step_verdict(
 
 def missing_text(missing: Sequence[tuple[str, str]]) -> str:
     """``required test not performed: a (why); b (why)``: the wording of every incomplete."""
-    return f"{MISSING_HEAD}: " + "; ".join(f"{name} ({reason})" for name, reason in missing)
+    items = "; ".join(say("skip.item", name=name, reason=reason) for name, reason in missing)
+    return say("skip.required", reason=items)
 
 
 def _software_error(exc: Exception) -> str:
@@ -282,7 +287,7 @@ def _run_step(run: RunState, step: Step, index: int, guard: _SignalGuard) -> Ste
     message = ""
     try:
         if step.run_if is not None and not step.run_if(ctx):
-            verdict, message = Verdict.SKIPPED, "condition not met"
+            verdict, message = Verdict.SKIPPED, say("skip.condition")
         else:
             if run.listener is not None:
                 run.listener.step_started(step.name)
@@ -343,7 +348,7 @@ def run_message(steps: Sequence[StepRecord], verdict: Verdict) -> str:
     if verdict >= Verdict.FAIL:
         failed = [s.name for s in steps if s.verdict is Verdict.FAIL]
         if failed:
-            parts.append("failed in " + ", ".join(failed))
+            parts.append(say("skip.failed_in", steps=", ".join(failed)))
         broken = [f"{s.name} ({s.message})" for s in steps if s.verdict is Verdict.ERROR]
         if broken:
             parts.append("error in " + ", ".join(broken))
@@ -355,7 +360,8 @@ def run_message(steps: Sequence[StepRecord], verdict: Verdict) -> str:
         if m.verdict is Verdict.SKIPPED and m.comparison.startswith(MISSING_HEAD)
     ]
     if lacking:
-        parts.append(f"{MISSING_HEAD}: " + ", ".join(lacking))
+        parts.append(say("skip.required", reason=", ".join(lacking)))
+
     return "; ".join(parts)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procedures.diagnosis.rules import OUTCOMES
+from procedures.phrases import localise
 from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
 from results.manual_models import ApprovedPromise, CustomerReply
 from results.models import Complaint
@@ -181,13 +182,14 @@ def _advice_keys() -> dict[str, str]:
     return known
 
 
-def _advice(facts: ReplyFacts, m: dict[str, str]) -> list[str]:
+def _advice(facts: ReplyFacts, m: dict[str, str], language: str) -> list[str]:
     """Each unit's advice (its findings' first, then what its runs recorded), then the manual's
     standing advice, each once, in ``m``'s language.
 
     Recorded advice is English text; each is found by its text (the catalogue's or the rules')
-    and replaced by the same entry of the letter's language. A sentence the catalogue does not
-    know yet is kept as written (a reviewer translates it) rather than silently dropped.
+    and replaced by the same entry of the letter's language; one the letter catalogue does not
+    hold is read back to the procedures' catalogue (``procedures.phrases``), and one neither
+    knows is kept as written (a reviewer translates it) rather than silently dropped.
     """
     keys = _advice_keys()
     advice: list[str] = []
@@ -195,10 +197,10 @@ def _advice(facts: ReplyFacts, m: dict[str, str]) -> list[str]:
         advice += [m[f"advice.cause.{c}"] for c in unit.findings if f"advice.cause.{c}" in m]
         for text in unit.advice:
             key = keys.get(text)
-            advice.append(m[key] if key is not None else text)
+            advice.append(m[key] if key is not None else localise(text, language))
     for text in facts.advice:
         key = keys.get(text)
-        advice.append(m[key] if key is not None else text)
+        advice.append(m[key] if key is not None else localise(text, language))
     advice += [m[f"advice.{code}"] for code in STANDARD_ADVICE]
     return list(dict.fromkeys(advice))
 
@@ -223,7 +225,9 @@ def advice_section(facts: ReplyFacts, language: str) -> Section:
     """The advice (``_advice``) under its introduction, as a document section."""
     m = messages(language)
     return Section(
-        "advice", (Paragraph((m["advice_intro"],)), Items(tuple(_advice(facts, m)))), "reply"
+        "advice",
+        (Paragraph((m["advice_intro"],)), Items(tuple(_advice(facts, m, language)))),
+        "reply",
     )
 
 

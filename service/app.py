@@ -40,11 +40,11 @@ from service.pages import admin as admin_pages
 from service.pages import dashboards as dashboard_pages
 from service.pages import eightd as eightd_pages
 from service.pages import manual as manual_pages
+from service.pages import outgoing_pages, upload_page
 from service.pages import process as process_pages
 from service.pages import register as register_pages
 from service.pages import routes as page_routes
 from service.pages import search as search_pages
-from service.pages import upload_page
 from service.pages.render import LoginRequired, page
 from service.ratelimit import Throttles
 from service.security_headers import SecurityHeaders
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(returns.router)
     app.include_router(register_pages.router)  # before /complaints/{number}: /complaints/new
     app.include_router(process_pages.router)
+    app.include_router(outgoing_pages.router)
     app.include_router(eightd_pages.router)
     app.include_router(search_pages.router)
     app.include_router(dashboard_pages.router)

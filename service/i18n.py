@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal, get_args
 
+from procedures.phrases import localise
 from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import Catalogue, catalogue
 
@@ -63,7 +64,20 @@ class Translator:
             values[name] = joiner.join(self.enum(group, code) for code in codes)
         return self(message.key, **values)
 
+    def said(self, text: str | None) -> str:
+        """A sentence a procedure recorded (explanation, advice, skip reason, step message) in
+        this language: read back to its catalogue key (``procedures.phrases``); as stored when
+        it is none of the catalogue's."""
+        return localise(text or "", self.locale)
+
+    def conclusion(self, kind: str, value: str) -> str:
+        """A diagnosis conclusion's value as the report shows it: a coded or English-worded
+        category by its label, a recorded sentence (advice) read back in this language."""
+        label = self.report.conclusion(kind, value)
+        return self.said(label) if label == value else label
+
     def enum(self, group: str, code: str | None) -> str:
+
         if code is None:
             return ""
         key = f"{group}.{code}"

@@ -30,6 +30,7 @@ from procedures.diagnosis.skipped import covered_by, customer_text, record_not_m
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.diagnosis.vocabulary import Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.phrases import say
 
 ACCURACY_RATIO = 4.0
 OC_START_FRACTION = 0.5
@@ -66,13 +67,15 @@ def self_consumption(
         # the closed pack's self-discharge includes the board's drain: with it judged, the
         # board's own figure is a detail, not missing evidence
         cover = covered_by(ctx, Measured.SELF_DISCHARGE_RATE)
-        reason = (
-            f"station cannot resolve µA: the source's current readback resolution is "
-            f"{described}, the limit {limit:~P} needs {limit / ACCURACY_RATIO:~P} or finer; "
-            "measure it with a µA meter in series with B+ (or declare a finer source)"
-        )
-        if cover is not None:
-            reason += f"; the board's drain is part of the pack's self-discharge ({cover})"
+        values = {
+            "resolution": described,
+            "limit": f"{limit:~P}",
+            "needed": f"{limit / ACCURACY_RATIO:~P}",
+        }
+        if cover is None:
+            reason = say("skip.no_microamps", **values)
+        else:
+            reason = say("skip.no_microamps_covered", cover=cover, **values)
         record_not_measured(
             ctx, "board_self_consumption", reason, required=cover is None, instrument=source
         )
@@ -95,9 +98,12 @@ def _supply(source: DCSource, ch: int, current: Quantity) -> str | None:
     return None
 
 
-def _covered_text(cover: str | None) -> str:
-    """Why a board item the station cannot do is not missing evidence: the pack's test shows it."""
-    return "" if cover is None else f"; the closed pack's test shows this protection ({cover})"
+def _covered(key: str, cover: str | None, **values: object) -> str:
+    """``key``'s reason; with ``_covered`` added (and the cover named) when the pack's test
+    shows the protection, which is why the board item the station cannot do is not missing."""
+    if cover is None:
+        return say(key, **values)
+    return say(f"{key}_covered", cover=cover, **values)
 
 
 def overcurrent(ctx: StepContext, source: DCSource, ch: int) -> None:
@@ -113,8 +119,7 @@ def overcurrent(ctx: StepContext, source: DCSource, ch: int) -> None:
             record_not_measured(
                 ctx,
                 name,
-                f"station cannot emulate cells for {top:.2f~P}: the source refused it ({refused})"
-                + _covered_text(cover),
+                _covered("skip.cannot_emulate", cover, current=f"{top:.2f~P}", refused=refused),
                 required=cover is None,
                 instrument=source,
             )
@@ -165,7 +170,7 @@ def short_circuit(ctx: StepContext, source: DCSource, ch: int) -> None:
         record_not_measured(
             ctx,
             name,
-            "the station's load has no short-circuit function" + _covered_text(cover),
+            _covered("skip.no_short_function", cover),
             required=cover is None,
             instrument=load,
         )
@@ -176,9 +181,13 @@ def short_circuit(ctx: StepContext, source: DCSource, ch: int) -> None:
         record_not_measured(
             ctx,
             name,
-            f"station cannot drive a short: the board needs about {needed.to('A'):.1f~P} from "
-            f"the cell source to reach its {p.short_circuit_detect_voltage:~P} short threshold, "
-            f"and the source refused it ({refused})" + _covered_text(cover),
+            _covered(
+                "skip.board_short_refused",
+                cover,
+                current=f"{needed.to('A'):.1f~P}",
+                threshold=f"{p.short_circuit_detect_voltage:~P}",
+                refused=refused,
+            ),
             required=cover is None,
             instrument=source,
         )

@@ -15,6 +15,7 @@ from procedures.context import StepContext
 from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.timing import delay_limits, judge_delay, time_edge
 from procedures.measurements import CategoricalMeasurement
+from procedures.phrases import say
 
 STEP_ACROSS = Q_(0.2, "V")
 """Per cell, each side of the nominal threshold."""
@@ -57,8 +58,7 @@ def _time_cut(
         record_not_measured(
             ctx,
             name,
-            f"the board's output was not on at {before:.3f} V before the step, so there was "
-            "nothing to time; check the detect/release results above",
+            say("skip.no_output_to_time", voltage=f"{before:.3f}"),
             instrument=dmm,
         )
         return

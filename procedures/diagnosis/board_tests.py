@@ -38,6 +38,7 @@ from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.diagnosis.vocabulary import BoardOutput, Conduction, Cut, Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.phrases import say
 from procedures.specs import PackSpec
 
 STEP_V = 0.01
@@ -108,10 +109,8 @@ def make_board_tests(
             loop_resistance(ctx)
             checkpoint()
             if state != "through":
-                reason = (
-                    f"not performed because the board passes no output of its own (board_output "
-                    f"= {state}): there is no output for the protection to cut"
-                )
+                reason = say("skip.no_board_output", state=state)
+
                 for cut in (OVERCHARGE_CUT, OVERDISCHARGE_CUT):
                     record_not_measured(ctx, cut.name, reason, required=True, instrument=dmm)
                 watch.finish()

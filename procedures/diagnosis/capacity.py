@@ -30,6 +30,7 @@ from procedures.diagnosis.skipped import record_not_measured
 from procedures.diagnosis.vocabulary import Measured
 from procedures.errors import AbortRun
 from procedures.measurements import Measurement
+from procedures.phrases import say
 from procedures.specs import PackSpec
 
 CHARGE_CAPACITY = "charge_capacity"
@@ -64,17 +65,10 @@ def judge_charge_capacity(ctx: StepContext, charged: Quantity, wake: str, end: s
         ctx.measure(limits, charged)
         return
     if wake != "under_voltage":
-        why = (
-            f"the recharge did not start from the under-voltage release (wake response {wake}), "
-            "so the charge put in is not the pack's capacity"
-        )
+        why = say("skip.capacity_wake", wake=wake)
     else:
-        why = f"the recharge did not end at the taper current (charge end {end})"
-    record_not_measured(
-        ctx,
-        CHARGE_CAPACITY,
-        why + "; ask for the discharge capacity check to judge the capacity",
-    )
+        why = say("skip.capacity_end", end=end)
+    record_not_measured(ctx, CHARGE_CAPACITY, why)
 
 
 def make_capacity_check(
@@ -86,8 +80,7 @@ def make_capacity_check(
             record_not_measured(
                 ctx,
                 DISCHARGE_CAPACITY,
-                "the station has no electronic load to discharge the pack; judge the capacity "
-                "on a station with one",
+                say("skip.no_load"),
             )
             return
         end = ctx.measurement("charge_end").text_value if ctx.has("charge_end") else None
@@ -95,8 +88,7 @@ def make_capacity_check(
             record_not_measured(
                 ctx,
                 DISCHARGE_CAPACITY,
-                f"the pack was not fully charged before the discharge (charge end {end}), so "
-                "a discharge would not show its capacity",
+                say("skip.not_full", end=end),
             )
             return
         fixtures.move_to("pack")

@@ -33,6 +33,7 @@ from procedures.diagnosis.temperature_watch import TemperatureWatch
 from procedures.diagnosis.timing import cut_time_limits, delay_limits, judge_delay
 from procedures.diagnosis.vocabulary import Conduction, Cut, Measured, OvercurrentResult
 from procedures.measurements import CategoricalMeasurement, Measurement
+from procedures.phrases import say
 from procedures.specs import PackSpec
 
 OC_START_FRACTION = 0.5
@@ -211,8 +212,7 @@ def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
         record_not_measured(
             ctx,
             SC_RESULT.name,
-            "not performed because the over-current protection did not trip: a short would "
-            "then be stopped only by the pack's fuse (or not at all), destroying the evidence",
+            say("skip.overcurrent_not_tripped"),
             required=True,
             instrument=load,
         )
@@ -221,8 +221,7 @@ def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
         record_not_measured(
             ctx,
             SC_RESULT.name,
-            "the station's electronic load has no short-circuit function; test the short on a "
-            "station whose load has one",
+            say("skip.load_no_short"),
             required=True,
             instrument=load,
         )
@@ -235,10 +234,12 @@ def short_circuit(ctx: StepContext, overcurrent_tripped: bool) -> None:
         record_not_measured(
             ctx,
             SC_RESULT.name,
-            f"station cannot drive a short: the pack needs about {needed.to('A'):.0f~P} through "
-            f"its board to reach the {protection.short_circuit_detect_voltage:~P} short "
-            f"threshold, and the load's short sinks at most {load.max_current:.0f~P}; use a "
-            "short path (relay or MOSFET) rated for it",
+            say(
+                "skip.load_too_small",
+                current=f"{needed.to('A'):.0f~P}",
+                threshold=f"{protection.short_circuit_detect_voltage:~P}",
+                load=f"{load.max_current:.0f~P}",
+            ),
             required=True,
             instrument=load,
         )

@@ -25,6 +25,7 @@ from __future__ import annotations
 from instruments.units import Q_, Quantity
 from procedures.context import RunView, StepContext
 from procedures.measurements import Measurement
+from procedures.phrases import say
 from procedures.records import Conclusion, Verdict
 from procedures.specs import PackSpec
 
@@ -75,18 +76,14 @@ def mismatch_conclusions(view: RunView) -> list[Conclusion] | None:
         return None
     record = view.measurement(NAME)
     evidence = (f"{STEP}/{NAME}", f"{STEP}/voltage_as_received")
-    explanation = (
-        f"The pack reads {record.comparison}: more than a pack of the declared spec can show, "
-        "so it has more cells in series or another chemistry than registered. No charge or "
-        "test was applied."
-    )
+    explanation = say("finding.mismatch", reading=record.comparison)
+
     return [
         Conclusion("root_cause", ROOT_CAUSE, explanation, evidence),
         Conclusion(
             "advice",
-            "Identify the unit from its label, register it with its real model (--model) and "
-            "run the diagnosis again; no disposition is proposed until then.",
-            "the run stopped before any charge or test",
+            say("advice.identify_unit"),
+            say("conclusion.stopped_early"),
             evidence,
         ),
     ]

@@ -35,6 +35,7 @@ from procedures.diagnosis.vocabulary import (
     VoltageCategory,
     WakeResponse,
 )
+from procedures.phrases import say
 from procedures.records import MISSING_HEAD, Conclusion, Verdict
 
 MeasurementName = Measured | CellName
@@ -58,112 +59,103 @@ OUTCOMES: dict[RootCause, Outcome] = {
         CauseCategory.CUSTOMER_MISJUDGEMENT,
         # no claim that the pack "meets its specification": whether it does is what the
         # run's verdicts say (nothing_found words it from them), not a constant of the advice
-        "Check the device and its contacts, and charge the pack fully before use.",
+        say("advice.customer_misjudgement"),
     ),
     RootCause.DEVICE_OVERCURRENT: Outcome(
         Symptom.SHUTS_OFF_AFTER_POWER_ON,
         Disposition.NO_FAULT_FOUND,
         CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
-        "The device drew more than the pack's over-current limit: check the device's current "
-        "draw, and disconnect the pack from the device to reset it.",
+        say("advice.device_overcurrent"),
     ),
     RootCause.OVER_DISCHARGE_IN_STORAGE: Outcome(
         Symptom.CANNOT_POWER_ON,
         Disposition.RECHARGE_AND_RETURN,
         CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
-        "Don't store the pack flat: store it at about half charge and recharge it every three "
-        "months.",
+        say("advice.over_discharge_in_storage"),
     ),
     RootCause.PROTECTION_LATCHED: Outcome(
         Symptom.CANNOT_POWER_ON,
         Disposition.RECHARGE_AND_RETURN,
         CauseCategory.FAILURE_AFTER_USE,
-        "Use a stable charger (the original one): transients on the charger input can latch "
-        "the protection board.",
+        say("advice.protection_latched"),
     ),
     RootCause.CELL_DEEPLY_DISCHARGED: Outcome(
         Symptom.CANNOT_POWER_ON,
         Disposition.SCRAP,
         CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
-        "A cell was discharged below its safe recharge level and must not be charged again; "
-        "don't store packs flat or connected to a device.",
+        say("advice.cell_deeply_discharged"),
     ),
     RootCause.CELL_INTERNAL_SHORT: Outcome(
         Symptom.NO_VOLTAGE_OR_HIGH_RESISTANCE,
         Disposition.SCRAP,
         CauseCategory.MANUFACTURING,
-        "Stop using packs of this lot that heat up while charging; return them for analysis.",
+        say("advice.cell_internal_short"),
     ),
     RootCause.CELL_AGED_HIGH_RESISTANCE: Outcome(
         Symptom.SHUTS_OFF_AFTER_POWER_ON,
         Disposition.REPLACE_CELLS,
         CauseCategory.FAILURE_AFTER_USE,
-        "The cells are worn: replace the pack at the end of its service life; avoid high "
-        "temperatures and deep discharges.",
+        say("advice.cell_aged_high_resistance"),
     ),
     RootCause.CELL_IMBALANCE: Outcome(
         Symptom.SHUTS_OFF_AFTER_POWER_ON,
         Disposition.REPLACE_CELLS,
         CauseCategory.MANUFACTURING,
-        "The cells drifted apart; charge with the original charger and don't store the pack flat.",
+        say("advice.cell_imbalance"),
     ),
     RootCause.CELL_HIGH_SELF_DISCHARGE: Outcome(
         Symptom.CANNOT_POWER_ON,
         Disposition.REPLACE_CELLS,
         CauseCategory.MANUFACTURING,
-        "A cell loses its charge at rest; recharge the replacement pack before storage.",
+        say("advice.cell_high_self_discharge"),
     ),
     RootCause.FUSE_OPEN: Outcome(
         Symptom.CANNOT_POWER_ON,
         Disposition.REPAIR_BOARD,
         CauseCategory.FAILURE_AFTER_USE,
-        "The pack's fuse opened after an over-current: check the device and cabling for a "
-        "short before using the repaired pack.",
+        say("advice.fuse_open"),
     ),
     RootCause.DISCHARGE_MOSFET_OPEN: Outcome(
         Symptom.CANNOT_POWER_ON,
         Disposition.REPLACE_BOARD,
         CauseCategory.MANUFACTURING,
-        "No action needed by the customer.",
+        say("advice.no_action"),
     ),
     RootCause.CHARGE_MOSFET_OPEN: Outcome(
         Symptom.NO_CHARGE_DISCHARGE,
         Disposition.REPLACE_BOARD,
         CauseCategory.MANUFACTURING,
-        "No action needed by the customer.",
+        say("advice.no_action"),
     ),
     RootCause.CHARGE_MOSFET_SHORTED: Outcome(
         Symptom.OTHER,
         Disposition.REPLACE_BOARD,
         CauseCategory.MANUFACTURING,
-        "Use only the specified charger: this board could not stop an over-charge.",
+        say("advice.charge_mosfet_shorted"),
     ),
     RootCause.DISCHARGE_MOSFET_SHORTED: Outcome(
         Symptom.SHORT_CIRCUIT_FIRE,
         Disposition.REPLACE_BOARD,
         CauseCategory.MANUFACTURING,
-        "Stop using packs that get hot on a short or a jammed device; this board could not cut "
-        "its output.",
+        say("advice.discharge_mosfet_shorted"),
     ),
     RootCause.OVERCURRENT_PROTECTION_FAILED: Outcome(
         Symptom.SHORT_CIRCUIT_FIRE,
         Disposition.REPLACE_BOARD,
         CauseCategory.MANUFACTURING,
-        "Stop using packs that get hot on a short or a jammed device; this board did not trip "
-        "on over-current.",
+        say("advice.overcurrent_protection_failed"),
     ),
     RootCause.CELL_HEATS_UNDER_CHARGE: Outcome(
         Symptom.SHORT_CIRCUIT_FIRE,
         Disposition.SCRAP,
         CauseCategory.MANUFACTURING,
-        "Stop charging packs of this lot that get warm on the charger; keep such a pack away "
-        "from anything flammable and return it for analysis.",
+        say("advice.cell_heats_under_charge"),
     ),
     RootCause.UNDETERMINED: Outcome(
         Symptom.OTHER,
         Disposition.SCRAP,
         CauseCategory.FAILURE_AFTER_USE,
-        "None until QA has reviewed the evidence.",
+        say("advice.undetermined"),
     ),
 }
 
@@ -223,7 +215,12 @@ def with_consequences(finding: Finding, f: Facts, because: str, *names: Measurem
         return finding
     return Finding(
         finding.root_cause,
-        f"{finding.explanation} It also explains the failed {', '.join(failed)}: {because}.",
+        say(
+            "finding.consequences",
+            explanation=finding.explanation,
+            failed=", ".join(failed),
+            because=because,
+        ),
         tuple(dict.fromkeys((*finding.evidence, *f.refs(*failed)))),
     )
 
@@ -250,14 +247,12 @@ def overheated(f: Facts) -> Finding | None:
     if f.text(Measured.VOLTAGE_CATEGORY) == VoltageCategory.ZERO:
         return Finding(
             RootCause.CELL_INTERNAL_SHORT,
-            "The pack arrived flat and heated past its temperature limit under charge: an "
-            "internal short drained it at rest and turns the charge into heat.",
+            say("finding.overheated_flat"),
             f.refs(Measured.VOLTAGE_RESTED, Measured.VOLTAGE_CATEGORY, *hot),
         )
     return Finding(
         RootCause.CELL_HEATS_UNDER_CHARGE,
-        "The pack arrived at a normal voltage, then heated past its temperature limit within "
-        "minutes of charging at 0.5C: a cell dissipates inside (a soft internal short).",
+        say("finding.overheated_charged"),
         f.refs(Measured.VOLTAGE_RESTED, Measured.VOLTAGE_CATEGORY, *hot),
     )
 
@@ -276,9 +271,7 @@ def no_charge_accepted(f: Facts) -> Finding | None:
     finding = _no_charge_accepted(f)
     if finding is None or finding.root_cause == RootCause.UNDETERMINED:
         return finding
-    return with_consequences(
-        finding, f, "the same open path leaves the pack without output", *NO_PATH
-    )
+    return with_consequences(finding, f, say("because.open_path"), *NO_PATH)
 
 
 def _no_charge_accepted(f: Facts) -> Finding | None:
@@ -289,15 +282,13 @@ def _no_charge_accepted(f: Facts) -> Finding | None:
     if low_cells:
         return Finding(
             RootCause.CELL_DEEPLY_DISCHARGED,
-            "The pack took no charge and a cell is below the 0 V-charge minimum; the board "
-            "rightly inhibits charging it.",
+            say("finding.deeply_discharged"),
             f.refs(*base, *low_cells),
         )
     if f.text(Measured.BOARD_OUTPUT) == BoardOutput.DIODE_DROP:
         return Finding(
             RootCause.CHARGE_MOSFET_OPEN,
-            "No charge current; the bare board passes its output only through a body diode "
-            "(one FET open) while the pack still discharges.",
+            say("finding.charge_fet_open"),
             f.refs(*base, Measured.BOARD_OUTPUT, Measured.BOARD_OUTPUT_DROP),
         )
     probe = f.value(Measured.DIODE_PROBE_CURRENT)
@@ -305,8 +296,7 @@ def _no_charge_accepted(f: Facts) -> Finding | None:
     if probe is not None and probe >= 0.5 * precharge:
         return Finding(
             RootCause.DISCHARGE_MOSFET_OPEN,
-            "No current at the charge voltage, but current flows one diode drop higher: the "
-            "charge runs only through the discharge FET's body diode, whose channel is open.",
+            say("finding.discharge_fet_diode"),
             f.refs(*base, Measured.DIODE_PROBE_CURRENT, Measured.BOARD_OUTPUT),
         )
     if (
@@ -315,20 +305,17 @@ def _no_charge_accepted(f: Facts) -> Finding | None:
     ):
         return Finding(
             RootCause.FUSE_OPEN,
-            "No charge current, no body-diode conduction, and the bare board's main loop is "
-            "open with good cells: the fuse is open.",
+            say("finding.fuse_open"),
             f.refs(*base, Measured.DIODE_PROBE_CURRENT, Measured.BOARD_OUTPUT, Measured.BOARD_LOOP),
         )
     return Finding(
         RootCause.UNDETERMINED,
-        "The pack took no charge and no later test located the open path.",
+        say("finding.no_charge_unlocated"),
         f.refs(*base),
     )
 
 
-SHORTED_CELL_DRAINS = (
-    "the shorted cell drains itself at rest, leaving the pack without output and the cell near 0 V"
-)
+SHORTED_CELL_DRAINS = say("because.shorted_cell")
 
 
 def never_tapered(f: Facts) -> Finding | None:
@@ -349,8 +336,7 @@ def _never_tapered(f: Facts) -> Finding | None:
     if f.text(Measured.CHARGE_END) == ChargeEnd.TIME_LIMIT:
         return Finding(
             RootCause.CELL_INTERNAL_SHORT,
-            "The charge current never fell to the end-of-charge level within the time limit: "
-            "the charge feeds an internal leak, which also drains the pack at rest.",
+            say("finding.never_tapered"),
             f.refs(
                 Measured.WAKE_RESPONSE,
                 Measured.CHARGE_END,
@@ -361,8 +347,7 @@ def _never_tapered(f: Facts) -> Finding | None:
     if f.failed(Measured.VOLTAGE_FALL_UNDER_CHARGE):
         return Finding(
             RootCause.CELL_INTERNAL_SHORT,
-            "The terminal voltage fell while charge current flowed into the pack: an internal "
-            "leak takes more than the charge brings.",
+            say("finding.voltage_fell"),
             f.refs(
                 Measured.WAKE_RESPONSE,
                 Measured.VOLTAGE_FALL_UNDER_CHARGE,
@@ -389,9 +374,7 @@ def cell_collapsed(f: Facts) -> Finding | None:
         return None
     finding = Finding(
         RootCause.CELL_INTERNAL_SHORT,
-        "The pack accepted charge, yet after the rest a cell reads below the 0 V-charge "
-        "minimum while the others hold theirs: that cell drains itself through an internal "
-        "short.",
+        say("finding.cell_collapsed"),
         f.refs(
             Measured.WAKE_RESPONSE, Measured.CHARGE_END, *collapsed, Measured.CELL_VOLTAGE_SPREAD
         ),
@@ -407,8 +390,7 @@ def discharge_path_open(f: Facts) -> Finding | None:
         return None
     finding = Finding(
         RootCause.DISCHARGE_MOSFET_OPEN,
-        "The pack took charge, through the discharge FET's body diode, yet delivers no "
-        "output to the load with good cells: the discharge FET's channel is open.",
+        say("finding.discharge_path_open"),
         f.refs(
             Measured.WAKE_RESPONSE,
             Measured.PACK_PATH,
@@ -416,9 +398,7 @@ def discharge_path_open(f: Facts) -> Finding | None:
             Measured.BOARD_OUTPUT,
         ),
     )
-    return with_consequences(
-        finding, f, "the open channel breaks the main loop of the bare board too", *NO_PATH
-    )
+    return with_consequences(finding, f, say("because.open_channel"), *NO_PATH)
 
 
 def discharge_side_uncut(f: Facts) -> Finding | None:
@@ -428,8 +408,7 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
     if f.text(Measured.BOARD_OVERDISCHARGE_CUT) == Cut.NOT_CUT:
         finding = Finding(
             RootCause.DISCHARGE_MOSFET_SHORTED,
-            "Neither over-current nor over-discharge cut the output although the IC's "
-            "thresholds were crossed: the discharge FET conducts with its gate off.",
+            say("finding.discharge_fet_shorted"),
             f.refs(
                 Measured.OVERCURRENT_PROTECTION,
                 Measured.BOARD_OVERDISCHARGE_CUT,
@@ -439,8 +418,7 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
     else:
         finding = Finding(
             RootCause.OVERCURRENT_PROTECTION_FAILED,
-            "The output carried well above the over-current trip level without cutting, while "
-            "the over-discharge protection still cuts: the IC's over-current detection failed.",
+            say("finding.overcurrent_failed"),
             f.refs(
                 Measured.OVERCURRENT_PROTECTION,
                 Measured.OVERCURRENT_MAX_TESTED,
@@ -450,7 +428,7 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
     return with_consequences(
         finding,
         f,
-        "the bare board cannot cut a discharge over-current either",
+        say("because.no_board_cut"),
         Measured.BOARD_OVERCURRENT_PROTECTION,
         Measured.SHORT_CIRCUIT_PROTECTION,
         Measured.BOARD_SHORT_CIRCUIT_PROTECTION,
@@ -462,8 +440,7 @@ def charge_side_uncut(f: Facts) -> Finding | None:
         return None
     finding = Finding(
         RootCause.CHARGE_MOSFET_SHORTED,
-        "The bare board kept its output on past the over-charge detection level: the charge "
-        "FET cannot cut.",
+        say("finding.charge_fet_shorted"),
         f.refs(
             Measured.BOARD_OVERCHARGE_CUT,
             Measured.BOARD_OVERCHARGE_MAX_TESTED,
@@ -473,8 +450,7 @@ def charge_side_uncut(f: Facts) -> Finding | None:
     return with_consequences(
         finding,
         f,
-        "a shorted charge FET lowers the voltage the IC senses for over-current, so the output "
-        "does not trip at its level",
+        say("because.charge_fet_sense"),
         Measured.OVERCURRENT_PROTECTION,
         Measured.BOARD_OVERCURRENT_PROTECTION,
     )
@@ -512,7 +488,7 @@ def cells_apart(f: Facts) -> Finding | None:
         return None
     finding = Finding(
         RootCause.CELL_IMBALANCE,
-        "The series cells' voltages differ by more than the spec allows after a full charge.",
+        say("finding.imbalance"),
         f.refs(Measured.CELL_VOLTAGE_SPREAD, *f.cells(CellReading.VOLTAGE)),
     )
     return top_cell_protection(finding, f)
@@ -532,8 +508,7 @@ def top_cell_protection(finding: Finding, f: Facts) -> Finding:
     return with_consequences(
         finding,
         f,
-        "the highest cell ended the charge past its over-charge detection, and the board "
-        "still held that protection (charge FET off) when the closed pack was measured",
+        say("because.top_cell"),
         Measured.PACK_PATH,
     )
 
@@ -554,23 +529,22 @@ def cells_worn(f: Facts) -> Finding | None:
         return None
     parts = []
     if worn:
-        parts.append(
-            "a cell's 1 kHz resistance exceeds the warn factor of its new value (marginal: worn; "
-            "fail: beyond the reject factor), so the pack sags under load"
-        )
+        parts.append(say("worn.resistance"))
     if faded:
         held = ", ".join(f"{n} {f.view.measurement(n).comparison}" for n in faded)
-        parts.append(f"the pack holds less than the spec's share of its capacity ({held})")
+        parts.append(say("worn.capacity", held=held))
     top = worn_cell_on_top(f)
     spread: tuple[MeasurementName, ...] = ()
     if top is not None:
         spread = (Measured.CELL_VOLTAGE_SPREAD, top)
         parts.append(
-            f"the worn cell holds less charge, so it filled first and ended the charge with the "
-            f"others lower ({top} highest; cell_voltage_spread "
-            f"{f.view.measurement(Measured.CELL_VOLTAGE_SPREAD).comparison})"
+            say(
+                "worn.top",
+                top=top,
+                spread=f.view.measurement(Measured.CELL_VOLTAGE_SPREAD).comparison,
+            )
         )
-    explanation = "The cells are worn: " + "; and ".join(parts) + "."
+    explanation = say("finding.worn", parts="; and ".join(parts))
     finding = Finding(
         RootCause.CELL_AGED_HIGH_RESISTANCE,
         explanation,
@@ -584,7 +558,7 @@ def self_discharge(f: Facts) -> Finding | None:
         return None
     return Finding(
         RootCause.CELL_HIGH_SELF_DISCHARGE,
-        "The rested pack lost voltage far faster than the cells' datasheet self-discharge.",
+        say("finding.self_discharge"),
         f.refs(
             Measured.OCV_RESTED,
             Measured.OCV_AFTER_REST,
@@ -599,9 +573,7 @@ def woke(f: Facts) -> Finding | None:
     if wake == WakeResponse.UNDER_VOLTAGE:
         return Finding(
             RootCause.OVER_DISCHARGE_IN_STORAGE,
-            "The pack read zero; under charge the terminal showed a low cell voltage rising "
-            "until the board released its under-voltage protection: the pack had been run or "
-            "stored flat.",
+            say("finding.under_voltage"),
             f.refs(
                 Measured.VOLTAGE_RESTED,
                 Measured.WAKE_VOLTAGE,
@@ -612,8 +584,7 @@ def woke(f: Facts) -> Finding | None:
     if wake == WakeResponse.LATCHED:
         return Finding(
             RootCause.PROTECTION_LATCHED,
-            "The pack read zero; the charger released the board at once and the terminal "
-            "jumped to a normal cell voltage: the board had latched its protection.",
+            say("finding.latched"),
             f.refs(
                 Measured.VOLTAGE_RESTED,
                 Measured.WAKE_VOLTAGE,
@@ -632,8 +603,7 @@ def released_on_unloading(f: Facts) -> Finding | None:
         return None
     return Finding(
         RootCause.DEVICE_OVERCURRENT,
-        "The pack arrived with its output off and turned it back on once nothing loaded the "
-        "terminals: the board was holding an over-current protection from the device.",
+        say("finding.device_overcurrent"),
         f.refs(
             Measured.VOLTAGE_AS_RECEIVED, Measured.VOLTAGE_RESTED, Measured.OVERCURRENT_PROTECTION
         ),
@@ -748,8 +718,7 @@ def unexplained_failures(f: Facts, found: Sequence[Finding]) -> Finding | None:
     named = "; ".join(f"{ref} ({record.comparison})" for ref, record in failed)
     return Finding(
         RootCause.UNDETERMINED,
-        f"Failed, and no rule of the diagnosis explains it: {named}. The complaint is not "
-        "closed as 'no fault found' over a failed measurement; QA reviews the evidence.",
+        say("finding.unexplained", named=named),
         tuple(ref for ref, _ in failed),
     )
 
@@ -769,17 +738,19 @@ def nothing_found(f: Facts) -> Finding:
         for _, r in records
         if r.verdict is Verdict.SKIPPED and not r.comparison.startswith(MISSING_HEAD)
     ]
-    text = f"None of the {len(judged)} judged measurements failed"
-    if marginal:
-        text += f" ({len(marginal)} marginal: {', '.join(marginal)})"
-    if optional:
-        text += f"; not measured, and not required: {', '.join(optional)}"
-    if missing:
-        text += (
-            f", but required tests were not performed ({', '.join(missing)}), so the pack is "
-            "not shown to meet its specification"
-        )
-    text += ": the complaint does not reproduce on the bench."
+    # one catalogue sentence per combination of the optional clauses (m, o, r), so that each
+    # reads naturally in every language
+    which = "".join(
+        flag for flag, given in (("m", marginal), ("o", optional), ("r", missing)) if given
+    )
+    text = say(
+        f"nothing_found.{which or 'plain'}",
+        judged=len(judged),
+        marginal=len(marginal),
+        marginal_names=", ".join(marginal),
+        optional=", ".join(optional),
+        missing=", ".join(missing),
+    )
     evidence = f.refs(
         Measured.VOLTAGE_RESTED,
         Measured.CHARGE_END,
@@ -800,22 +771,20 @@ def combined_disposition(found: Sequence[Finding]) -> tuple[str, str]:
     dispositions = set(needed.values())
     listed = ", ".join(f"{cause} ({disposition})" for cause, disposition in needed.items())
     if {Disposition.REPLACE_BOARD, Disposition.REPLACE_CELLS} <= dispositions:
-        return Disposition.SCRAP, (
-            f"follows from {listed}: both the board and the cells would be replaced, so "
-            "nothing of the pack is kept"
-        )
+        return Disposition.SCRAP, say("disposition.scrap_both", listed=listed)
     worst = max(dispositions, key=SEVERITY.index)
     if len(needed) == 1:
-        return worst, f"follows from {listed}"
-    return worst, f"follows from {listed}: the most severe disposition needed wins"
+        return worst, say("disposition.single", listed=listed)
+    return worst, say("disposition.worst", listed=listed)
 
 
 RETURNED_AS_IS = (Disposition.RECHARGE_AND_RETURN, NO_FAULT)
 """Dispositions that send the pack back with its cells: their health must have been judged."""
 
 
-def cells_unjudged(f: Facts) -> tuple[str, tuple[str, ...]] | None:
-    """Why the cells' health is unknown, and the records that show it (``None``: it was judged).
+def cells_unjudged(f: Facts, why: str) -> tuple[str, tuple[str, ...]] | None:
+    """``why`` (the disposition's reason) followed by why the cells' health is unknown, and the
+    records that show it (``None``: it was judged).
 
     A pack that woke from its protection and passed the closed-pack tests goes back whole: the
     cells are not opened, and a recharge that did not start from the under-voltage release is
@@ -827,24 +796,21 @@ def cells_unjudged(f: Facts) -> tuple[str, tuple[str, ...]] | None:
         if f.view.has(name) and f.view.measurement(name).verdict in judged:
             return None
     skipped = [n for n in CAPACITY if f.view.has(n)]
-    why = "; ".join(f"{n} {f.view.measurement(n).comparison}" for n in skipped)
-    text = (
-        "the cells' health was not judged (no capacity measurement and no cell resistance"
-        + (f": {why}" if why else "")
-        + "), so a worn cell would not show; the discharge capacity check would judge it"
-    )
-    return text, f.refs(*skipped)
+    rest = "; ".join(f"{n} {f.view.measurement(n).comparison}" for n in skipped)
+    if not rest:
+        return say("disposition.unjudged", why=why), f.refs(*skipped)
+    return say("disposition.unjudged_because", why=why, rest=rest), f.refs(*skipped)
 
 
 def customer_advice(facts: Facts, outcomes: Sequence[Outcome]) -> list[str]:
     advice = [o.advice for o in outcomes]
     if facts.text(Measured.USAGE_CHARGER) == UsageAnswer.THIRD_PARTY_CHARGER:
-        advice.append("Use the original charger or a stable charger of the same rating.")
+        advice.append(say("advice.original_charger"))
     if (
         facts.text(Measured.USAGE_TEMPERATURE) == UsageAnswer.HOT
         or facts.text(Measured.USAGE_LOCATION) == UsageAnswer.VEHICLE
     ):
-        advice.append("Keep the pack out of hot places such as a parked vehicle.")
+        advice.append(say("advice.keep_cool"))
     return list(dict.fromkeys(advice))
 
 
@@ -862,9 +828,9 @@ def diagnose(view: RunView) -> list[Conclusion]:
     everything = tuple(dict.fromkeys(ref for f in found for ref in f.evidence))
     disposition, why = combined_disposition(found)
     basis = everything
-    unjudged = cells_unjudged(facts) if disposition in RETURNED_AS_IS else None
+    unjudged = cells_unjudged(facts, why) if disposition in RETURNED_AS_IS else None
     if unjudged is not None:
-        why = f"{why}; {unjudged[0]}"
+        why = unjudged[0]
         basis = tuple(dict.fromkeys((*everything, *unjudged[1])))
     conclusions = [
         Conclusion(ConclusionKind.ROOT_CAUSE, primary.root_cause, primary.explanation, evidence)
@@ -877,14 +843,14 @@ def diagnose(view: RunView) -> list[Conclusion]:
         Conclusion(
             ConclusionKind.SYMPTOM,
             outcome.symptom,
-            f"the complaint category that {primary.root_cause} produces",
+            say("conclusion.symptom", root_cause=primary.root_cause),
             evidence,
         ),
         Conclusion(ConclusionKind.DISPOSITION, disposition, why, basis),
         Conclusion(
             ConclusionKind.CAUSE_CATEGORY,
             outcome.cause_category,
-            "proposed for QA to confirm (manual's cause list)",
+            say("conclusion.cause_category"),
             evidence
             + facts.refs(
                 Measured.USAGE_CHARGER, Measured.USAGE_LOCATION, Measured.USAGE_TIME_IN_USE
@@ -894,6 +860,6 @@ def diagnose(view: RunView) -> list[Conclusion]:
     outcomes = [OUTCOMES[f.root_cause] for f in found]
     for text in customer_advice(facts, outcomes):
         conclusions.append(
-            Conclusion(ConclusionKind.ADVICE, text, "recommendation to the customer", everything)
+            Conclusion(ConclusionKind.ADVICE, text, say("conclusion.advice"), everything)
         )
     return conclusions

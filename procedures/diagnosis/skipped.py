@@ -28,7 +28,8 @@ import re
 from instruments.roles import Instrument
 from procedures.context import StepContext
 from procedures.measurements import CategoricalMeasurement
-from procedures.records import MISSING_HEAD, MeasurementRecord, Verdict
+from procedures.phrases import say
+from procedures.records import MeasurementRecord, Verdict
 from procedures.redaction import redact_addresses
 
 NOT_MEASURED = "not_measured"
@@ -64,8 +65,8 @@ class NotMeasured(CategoricalMeasurement):
 
     def judge(self, text: str) -> tuple[Verdict, str]:
         super().judge(text)
-        head = MISSING_HEAD if self.required else "not measured"
-        return Verdict.SKIPPED, f"{head}: {self.reason}"
+        key = "skip.required" if self.required else "skip.not_measured"
+        return Verdict.SKIPPED, say(key, reason=self.reason)
 
 
 def record_not_measured(

@@ -26,11 +26,9 @@ from procedures.diagnosis.fixtures import DiagnosisOptions
 from procedures.diagnosis.skipped import record_not_measured
 from procedures.errors import MissingInstrument, PackLimitExceeded
 from procedures.measurements import Measurement
+from procedures.phrases import say
 
-ALLOWED_WITHOUT = (
-    "the station has no temperature channel and its file allows energising the pack without "
-    "one (allow_charge_without_temperature = true): the over-temperature abort was not armed"
-)
+ALLOWED_WITHOUT = say("skip.no_thermometer")
 REFUSED_WITHOUT = (
     "the station has no temperature channel, so the over-temperature abort cannot be armed and "
     "the pack is not energised. Fix: add [instruments.temperature] (a 344xx on the pack's NTC "

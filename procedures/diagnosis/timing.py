@@ -22,6 +22,7 @@ from procedures.clock import Clock
 from procedures.context import StepContext
 from procedures.diagnosis.skipped import record_not_measured
 from procedures.measurements import Measurement
+from procedures.phrases import say
 from procedures.specs import ProtectionSpec
 
 RESOLVE_FRACTION = 0.5
@@ -98,9 +99,12 @@ def judge_delay(
         record_not_measured(
             ctx,
             limits.name,
-            f"station cannot resolve the {low:g}..{high:g} {limits.unit} band: the edge came "
-            f"between {earliest:.4g} and {latest:.4g} {limits.unit}; time it on a faster "
-            "fixture (board tester). The cut itself was seen and is recorded",
+            say(
+                "skip.cannot_resolve",
+                band=f"{low:g}..{high:g} {limits.unit}",
+                earliest=f"{earliest:.4g}",
+                latest=f"{latest:.4g} {limits.unit}",
+            ),
             instrument=instrument,
         )
         return

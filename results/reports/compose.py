@@ -31,9 +31,8 @@ from results.reports.document import (
     Span,
     Table,
 )
-from results.reports.labels import Catalogue
+from results.reports.labels import DEFAULT_LOCALE, Catalogue
 from results.reports.model import MeasurementRow, ReportData, RunData, UnitData
-from results.reports.sanitise import customer_text
 from results.reports.summary import (
     diagnosis_runs,
     run_sentences,
@@ -93,18 +92,23 @@ def measurement_headers(t: Catalogue) -> list[str]:
     return [t[f"col.{k}"] for k in (*keys, "instrument", "timestamp")]
 
 
-def verdict_reason(row: MeasurementRow) -> str:
+def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
     """The engine's own comparison text, printed under a verdict that is not a plain pass.
 
     It already says how the verdict was decided (``0.35 < 3 V (below low limit)``), so the report
     quotes it rather than rebuilding it; a pass keeps it as a tooltip only, to keep tables short.
+    A skipped record's reason is a catalogue sentence, shown in ``locale``.
     """
-    return "" if row.verdict is Verdict.PASS else customer_text(row.comparison)
+    return "" if row.verdict is Verdict.PASS else shown_note(row.comparison, locale)
 
 
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     text = measurement_cells(m, t)
-    verdict = Cell(text[VERDICT_COLUMN], tip=customer_text(m.comparison), note=verdict_reason(m))
+    verdict = Cell(
+        text[VERDICT_COLUMN],
+        tip=shown_note(m.comparison, t.locale),
+        note=verdict_reason(m, t.locale),
+    )
     limits = Cell(text[LIMITS_COLUMN], note=limits_note(m, t))
     cells: tuple[CellValue, ...] = (
         *text[:LIMITS_COLUMN],
@@ -137,7 +141,10 @@ def _run(run: RunData, t: Catalogue) -> Section:
     )
     notes = [
         Paragraph(
-            (f"{t.format('step.title', index=s.index, name=s.name)}: {shown_note(s.message)}",),
+            (
+                f"{t.format('step.title', index=s.index, name=s.name)}: "
+                f"{shown_note(s.message, t.locale)}",
+            ),
             "note",
         )
         for s in run.steps
@@ -248,7 +255,7 @@ def _diagnosis(units: Sequence[UnitData], t: Catalogue) -> Section:
                 unit.serial,
                 t.enum("conclusion", conclusion.kind),
                 shown_value(t, conclusion.kind, conclusion.value),
-                shown_explanation(conclusion.explanation),
+                shown_explanation(conclusion.explanation, t.locale),
                 _evidence_spans(run, conclusion.evidence),
             )
         )
@@ -300,7 +307,7 @@ def _set_aside(data: ReportData, t: Catalogue) -> Section | None:
                     r.run_id,
                     r.procedure,
                     t.enum("standing", r.standing),
-                    shown_note(r.reason),
+                    shown_note(r.reason, t.locale),
                 )
             )
             for r in data.set_aside

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from procedures.phrases import localise
 from procedures.records import Verdict
-from results.reports.labels import Catalogue
+from results.reports.labels import DEFAULT_LOCALE, Catalogue
 from results.reports.model import RunData, UnitData
 from results.reports.sanitise import customer_text
 
@@ -160,15 +161,17 @@ def _strip(sentence: str) -> str:
     return sentence
 
 
-def shown_explanation(explanation: str) -> str:
-    """A recorded explanation as the report prints it: summarising clauses left to the generated
-    summary, instrument addresses withheld."""
-    return customer_text(without_summary_claims(explanation))
+def shown_explanation(explanation: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A recorded explanation as the report prints it: in the report's language (the recorded
+    English read back to its catalogue sentence, ``procedures.phrases``), summarising clauses
+    left to the generated summary, instrument addresses withheld."""
+    return customer_text(without_summary_claims(localise(explanation, locale)))
 
 
-def shown_note(message: str) -> str:
-    """A step's message (why it was skipped or errored) as a customer may read it."""
-    return customer_text(message)
+def shown_note(message: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A step's message (why it was skipped or errored) as a customer may read it, in the
+    report's language where it is a catalogue sentence."""
+    return customer_text(localise(message, locale))
 
 
 def diagnosis_runs(unit: UnitData) -> tuple[RunData, ...]:
@@ -181,4 +184,4 @@ def shown_value(t: Catalogue, kind: str, value: str) -> str:
     """A conclusion's value as printed: coded values labelled; free-text values (advice) are
     sentences, so their summarising clauses go the way of explanations."""
     label = t.conclusion(kind, value)
-    return shown_explanation(label) if label == value else label
+    return shown_explanation(label, t.locale) if label == value else label

@@ -24,6 +24,7 @@ from results.errors import ResultsError, ValidationError
 from service.errors import results_status
 from service.i18n import Translator
 from service.pages.routes import posted_form
+from service.store_errors import store_error_text
 
 FORM_LEVEL = "_form"
 """The key of a refusal that belongs to the form as a whole (a state, not one field)."""
@@ -77,7 +78,7 @@ any other keeps pydantic's English message."""
 
 def shown_errors(refused: FormRefused, t: Translator) -> dict[str, str]:
     """The refusal's messages in the page's language where the catalogue has them."""
-    shown = dict(refused.errors)
+    shown = {name: store_error_text(text, t) for name, text in refused.errors.items()}
     for field_name, (key, values) in refused.labels.items():
         if field_name in shown:
             shown[field_name] = t(f"form_error.{key}", **values)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +32,15 @@ from results.claims import (
     requirement_code,
     settle_claim,
 )
-from results.clock_records import PauseKind, end_pause, pause_sentences, pauses_of, start_pause
+from results.clock_records import (
+    PauseKind,
+    end_pause,
+    events_of,
+    pause_sentences,
+    pauses_of,
+    start_pause,
+)
+from results.clocks import complaint_clocks
 from results.closure import closure_blocker_messages
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
@@ -122,6 +131,8 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
     """Everything the process page shows of one complaint, read through the same functions
     as the API's GET answers."""
     checks = containment_checks(session, complaint.id)
+    now = datetime.now(UTC)
+
     t = translator(locale)
     claims = claims_of(session, complaint.id)
     return {
@@ -135,6 +146,8 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "checks": checks,
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
+        "clock_events": events_of(session, complaint.id),
+        "deadlines": [(c, c.state(now)) for c in complaint_clocks(session, complaint.id)],
         "pause_sentences": pause_sentences(session, complaint.id, locale),
         "claims": claims,
         "claim_missing": {

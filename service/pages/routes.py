@@ -15,6 +15,7 @@ from fastapi.responses import (
 )
 from sqlalchemy import select
 
+from procedures.phrases import localise
 from results.accounts import Principal, Role
 from results.calendar import Calendar, sla_clocks
 from results.complaint_status import ComplaintStatus
@@ -265,8 +266,8 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
             (
                 measurement_cells(row, t_report),
                 f"v-{row.verdict.name.lower()}",
-                row.comparison,
-                verdict_reason(row),
+                localise(row.comparison, t_report.locale),
+                verdict_reason(row, t_report.locale),
                 limits_note(row, t_report),
             )
             for row in rows

@@ -17,14 +17,23 @@ from pypdf import PdfReader
 from service_support import Service
 from test_manual_pages import _login
 
+from bench.cli_common import station
+from bench.demo import ANSWERS as DEMO_ANSWERS
+from bench.demo import register_demo_complaint
+from bench.runner import run_unit
+from bench.store_setting import DATABASE_ENV
+from procedures.prompts import ScriptedPrompts
 from results.closure import closure_blocker_messages
 from results.complaints import get_complaint
+from results.models import Run
 from service.i18n import translator
+from simulators.faults import CATALOGUE
 
 CATALOGUES = {
     "service": ("service", "locale"),
     "reports": ("results.reports", "locale"),
     "replies": ("results", "replies_locale"),
+    "procedures": ("procedures", "locale"),
 }
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -238,3 +247,94 @@ def test_major_complaint_blockers_are_translated_on_the_page(service: Service) -
         assert page.status_code == 200
         assert leaks(visible_text(page.text)) == {}, path
         assert "未附客户书面认可" in page.text, path
+
+
+def _diagnose_every_fault(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, dict[str, int]]:
+    """One complaint with a unit per catalogue fault, each diagnosed in full on the built-in
+    simulated station into the service's store (as ``packbench demo`` does); fault -> run id.
+    A fault the station's pack cannot carry (imbalance needs cells in series) runs on the spec
+    the fault matrix gives it."""
+    monkeypatch.setenv(DATABASE_ENV, service.settings.database_url)
+    config = station(None)
+    sessions = service.store.sessions
+    faults = sorted(CATALOGUE)
+    number, serials = register_demo_complaint(sessions, faults)
+    prompts = ScriptedPrompts(DEMO_ANSWERS)
+    runs: dict[str, int] = {}
+    for serial, fault in zip(serials, faults, strict=True):
+        outcome = run_unit(
+            config,
+            procedure="diagnosis",
+            complaint=number,
+            unit=serial,
+            prompts=prompts,
+            sim_fault=fault,
+            spec=SPEC_FOR.get(fault),
+            sessions=sessions,
+            handle_signals=False,
+        )
+        assert outcome.run_id is not None, fault
+        runs[fault] = int(outcome.run_id)
+    return number, runs
+
+
+SPEC_FOR = {"series_imbalance": "PB-2S1P-18650-2600"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_fault_s_diagnosis_reads_in_chinese_on_pages_report_and_letter(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Explanations, advice, skip reasons and step messages the procedures recorded, over every
+    catalogue fault: no English sentence of any catalogue (the procedures' included) on the
+    zh_CN run pages, in the zh_CN report (HTML and PDF) or in the zh_CN reply letter; and the
+    English pages still show the recorded English."""
+    number, runs = _diagnose_every_fault(service, monkeypatch)
+    c = service.client
+    _login(service, "zhao.min")
+    found: dict[str, dict[str, str]] = {}
+    explained = 0
+    english_keys: set[str] = set()
+    for fault, run_id in runs.items():
+        page = c.get(f"/runs/{run_id}?lang=zh_CN")
+        assert page.status_code == 200, (fault, page.text[:300])
+        found[f"run {fault}"] = leaks(visible_text(page.text))
+        with service.store.sessions() as session:
+            run = session.get(Run, run_id)
+            assert run is not None
+            conclusions = list(run.conclusions or [])
+        explained += len(conclusions)
+        english = c.get(f"/runs/{run_id}?lang=en").text
+        for conclusion in conclusions:
+            assert conclusion["explanation"] in visible_text(english), fault
+        # the check would see them: the English page shows the procedures' catalogue sentences
+        english_keys |= set(leaks(visible_text(english)))
+    assert explained > 4 * len(runs)
+    procedure_keys = set(_load("procedures", "locale", "en"))
+    assert len(english_keys & procedure_keys) > 10, english_keys
+    r = c.post(
+        f"/api/complaints/{number}/reports",
+        json={"locale": "zh_CN"},
+        headers=service.auth("wang.wei"),
+    )
+    assert r.status_code == 201, r.text
+    report_id = r.json()["id"]
+    report_html = c.get(f"/reports/{report_id}")
+    assert report_html.status_code == 200
+    found["report.html"] = leaks(visible_text(report_html.text))
+    report_pdf = c.get(f"/reports/{report_id}?format=pdf")
+    assert report_pdf.status_code == 200
+    reader = PdfReader(io.BytesIO(report_pdf.content))
+    found["report.pdf"] = leaks("\n".join(p.extract_text() or "" for p in reader.pages))
+    r = c.post(
+        f"/api/complaints/{number}/replies",
+        json={"language": "zh_CN"},
+        headers=service.auth("zhao.min"),
+    )
+    assert r.status_code == 201, r.text
+    found["reply"] = leaks(json.dumps(r.json(), ensure_ascii=False))
+
+    assert {k: v for k, v in found.items() if v} == {}
