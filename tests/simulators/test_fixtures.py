@@ -157,13 +157,14 @@ def test_cell_fixture_probes_one_cell_and_pack_fixture_the_connector() -> None:
     bench = build_bench()
     pack = bench.probe()
     assert 0.06 <= pack.resistance <= 0.12  # spec: <= 120 mOhm at P+/P-
-    bench.set_fixture("cell", 0)
-    cell = bench.probe()
-    assert cell.resistance == pytest.approx(0.8 * 0.025 / 2, rel=0.01)
-    assert cell.voltage == pytest.approx(bench.dmm_voltage())
-    assert bench.source_output(1).current == 0.0
-    with pytest.raises(BenchError, match="series cells"):
-        bench.set_fixture("cell", 1)
+    for index in (0, 1):  # 1S2P: the opened pack's two parallel cells, one at a time
+        bench.set_fixture("cell", index)
+        cell = bench.probe()
+        assert cell.resistance == pytest.approx(0.8 * 0.025, rel=0.01)
+        assert cell.voltage == pytest.approx(bench.dmm_voltage())
+        assert bench.source_output(1).current == 0.0
+    with pytest.raises(BenchError, match="2 cells"):
+        bench.set_fixture("cell", 2)
     with pytest.raises(BenchError, match="unknown fixture"):
         bench.set_fixture("bench")  # type: ignore[arg-type]
 
