@@ -126,7 +126,7 @@ class SimulatedBench:
     def set_fixture(self, name: Literal["pack", "board", "cell"], cell_index: int = 0) -> None:
         if name not in FIXTURES:
             raise BenchError(f"unknown fixture {name!r}; use one of {', '.join(FIXTURES)}")
-        count = len(self.pack.individual_cells)
+        count = self.parameters.series * self.parameters.parallel
         if name == "cell" and not 0 <= cell_index < count:
             raise BenchError(
                 f"cell index {cell_index} out of range: the pack has {count} cells "

@@ -345,8 +345,8 @@ class Board:
                 self._timers.pop("oc", None)
                 self._timers.pop("oc2", None)
             else:
-                second = self.v_iov2 is not None and vm > self.v_iov2
-                self.overcurrent = self._timer("oc2", second, now, self.t_iov2, now)
+                if self.v_iov2 is not None:
+                    self.overcurrent = self._timer("oc2", vm > self.v_iov2, now, self.t_iov2, now)
                 if self.overcurrent:
                     self._timers.pop("oc", None)
                 else:

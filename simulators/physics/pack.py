@@ -9,7 +9,9 @@ cell fixture reads cell by cell once the pack is opened.
 
 The division is solved at the start of every time step from each cell's EMF (OCV plus the
 polarisation still relaxing) and its ohmic resistance R0: the group terminal V solves
-sum((V - emf_k) / r0_k) = I. The RC branches then carry each cell's own current through the
+sum((V - emf_k) / r0_k) = I. A group whose cells are all alike (no fault of one cell) is
+simulated as their exact equivalent cell, so a healthy 1S2P pack costs what a 1S1P one does.
+The RC branches then carry each cell's own current through the
 step (``Cell.step``), so the slower sharing follows within a step. The fixture bounds a step
 by the largest rate any cell sees (``largest_leak``), circulating currents included, so the
 explicit exchange stays stable.
@@ -59,13 +61,18 @@ class CellCondition:
     cell's lithium film and blocked pores show most when cold)."""
 
 
-def cell_parameters(pack: PackParameters, condition: CellCondition | None) -> CellParameters:
-    """Parameters of one cell of a parallel group (a ``condition`` may change them)."""
+def cell_parameters(
+    pack: PackParameters, condition: CellCondition | None, parallel: int = 1
+) -> CellParameters:
+    """Parameters of one cell (a ``condition`` may change them), or with ``parallel`` > 1 of
+    the equivalent cell of that many identical ones: capacity, self-discharge and thermal mass
+    times P, resistances (ohmic, RC, leak, thermal) divided by P."""
     c = condition or CellCondition(index=-1)
-    capacity = pack.cell_capacity_ah * c.capacity_factor
-    r0 = TYPICAL_AC_FRACTION * pack.cell_ac_resistance_new * c.resistance_factor
+    p = parallel
+    capacity = pack.cell_capacity_ah * p * c.capacity_factor
+    r0 = TYPICAL_AC_FRACTION * pack.cell_ac_resistance_new / p * c.resistance_factor
     self_discharge = (
-        pack.self_discharge_per_month * pack.cell_capacity_ah / (SECONDS_PER_MONTH / 3600.0)
+        pack.self_discharge_per_month * pack.cell_capacity_ah * p / (SECONDS_PER_MONTH / 3600.0)
     ) * c.self_discharge_factor
     return CellParameters(
         capacity_ah=capacity,
@@ -75,9 +82,9 @@ def cell_parameters(pack: PackParameters, condition: CellCondition | None) -> Ce
         r2=0.5 * r0,
         tau2=400.0,
         self_discharge_current=self_discharge,
-        leak_resistance=c.leak_resistance,
-        thermal_mass=45.0,
-        thermal_resistance=30.0 * c.thermal_resistance_factor,
+        leak_resistance=c.leak_resistance / p,
+        thermal_mass=45.0 * p,
+        thermal_resistance=30.0 * c.thermal_resistance_factor / p,
     )
 
 
@@ -99,53 +106,93 @@ class ParallelGroup:
     fixture, the network and the IC, which see a series position as one)."""
 
     def __init__(
-        self, cells: list[Cell], conditions: list[CellCondition | None] | None = None
+        self,
+        cells: list[Cell],
+        conditions: list[CellCondition | None] | None = None,
+        uniform: int = 1,
     ) -> None:
         self.cells = cells
+        self.uniform = uniform
+        """> 1: ``cells`` is the one equivalent cell of this many identical, equally charged
+        cells (exact for identical cells, which share current equally and never exchange any;
+        each reads ``uniform`` times its resistance and carries 1/``uniform`` of its charge)."""
+        self.members = len(cells) * uniform
         self.conditions = conditions or [None] * len(cells)
         self.parameters = GroupParameters(sum(c.parameters.capacity_ah for c in cells))
         self.ocv_curve: OcvCurve = cells[0].ocv_curve
+        self._cold = any(c is not None and c.cold_resistance_factor != 1.0 for c in self.conditions)
+        self._solved: tuple[list[float], float, float, list[float]] | None = None
+        self._rate: float | None = None
+        """(conductances, their sum, the group's EMF), until a step or ``rest_at`` moves the
+        cells: the solver asks for them many times per sub-step. Change the cells through the
+        group, or call ``invalidate``."""
+
+    def invalidate(self) -> None:
+        self._solved = None
 
     # --- the shared terminal ---------------------------------------------------------------
     def cell_r0(self, k: int) -> float:
         cell = self.cells[k]
+        if not self._cold:
+            return cell.r0()
         return cell.r0() * cold_factor(self.conditions[k], cell.temperature_c)
 
     def cell_ac_resistance(self, k: int) -> float:
+        """1 kHz resistance of member ``k`` read on its own (a uniform group's: all alike)."""
+        if self.uniform > 1:
+            k = 0
         cell = self.cells[k]
-        return cell.ac_resistance() * cold_factor(self.conditions[k], cell.temperature_c)
+        factor = cold_factor(self.conditions[k], cell.temperature_c)
+        return cell.ac_resistance() * factor * self.uniform
+
+    def _solve(self) -> tuple[list[float], float, float, list[float]]:
+        solved = self._solved
+        if solved is None:
+            emfs = [c.emf() for c in self.cells]
+            if self._cold:
+                g = [1.0 / self.cell_r0(k) for k in range(len(self.cells))]
+            else:
+                g = [1.0 / c.r0() for c in self.cells]
+            total = 0.0
+            weighted = 0.0
+            for gk, e in zip(g, emfs, strict=True):
+                total += gk
+                weighted += gk * e
+            solved = self._solved = (g, total, weighted / total, emfs)
+            self._rate = None
+        return solved
 
     def _conductances(self) -> list[float]:
-        return [1.0 / self.cell_r0(k) for k in range(len(self.cells))]
+        return self._solve()[0]
 
     def emf(self) -> float:
         if len(self.cells) == 1:
             return self.cells[0].emf()
-        g = self._conductances()
-        return sum(gk * c.emf() for gk, c in zip(g, self.cells, strict=True)) / sum(g)
+        return self._solve()[2]
 
     def r0(self) -> float:
         if len(self.cells) == 1:
             return self.cell_r0(0)
-        return 1.0 / sum(self._conductances())
+        return 1.0 / self._solve()[1]
 
     def ac_resistance(self) -> float:
         if len(self.cells) == 1:
-            return self.cell_ac_resistance(0)
+            return self.cell_ac_resistance(0) / self.uniform
         return 1.0 / sum(1.0 / self.cell_ac_resistance(k) for k in range(len(self.cells)))
 
     def terminal_voltage(self, current: float) -> float:
-        return self.emf() + self.r0() * current
+        if len(self.cells) == 1:
+            return self.cells[0].emf() + self.cell_r0(0) * current
+        _, total, emf, _ = self._solve()
+        return emf + current / total
 
     def shares(self, current: float) -> list[float]:
         """Each cell's current (into it) when ``current`` flows into the group."""
         if len(self.cells) == 1:
             return [current]
-        g = self._conductances()
-        terminal = (current + sum(gk * c.emf() for gk, c in zip(g, self.cells, strict=True))) / (
-            sum(g)
-        )
-        return [gk * (terminal - c.emf()) for gk, c in zip(g, self.cells, strict=True)]
+        g, total, emf, emfs = self._solve()
+        terminal = emf + current / total
+        return [gk * (terminal - e) for gk, e in zip(g, emfs, strict=True)]
 
     def leak_current(self) -> float:
         return sum(c.leak_current() for c in self.cells)
@@ -158,11 +205,16 @@ class ParallelGroup:
         """
         if len(self.cells) == 1:
             return self.cells[0].leak_current()
-        total = self.parameters.capacity_ah
-        return max(
-            (abs(i) + c.leak_current()) * total / c.parameters.capacity_ah
-            for i, c in zip(self.shares(0.0), self.cells, strict=True)
-        )
+        shares = self.shares(0.0)  # solves, which resets the cached rate when stale
+        if self._rate is None:
+            total = self.parameters.capacity_ah
+            rate = 0.0
+            for i, c in zip(shares, self.cells, strict=True):
+                r = (abs(i) + c.leak_current()) * total / c.parameters.capacity_ah
+                if r > rate:
+                    rate = r
+            self._rate = rate
+        return self._rate
 
     # --- state, as the fixture and the snapshots address a position -------------------------
     @property
@@ -189,24 +241,30 @@ class ParallelGroup:
         for cell in self.cells:
             cell.soc = soc
             cell.u1 = cell.u2 = 0.0
+        self._solved = None
 
     def step(self, current: float, dt: float, drain: float = 0.0) -> None:
         if len(self.cells) == 1:
             self.cells[0].step(current, dt, drain)
             return
-        g = self._conductances()
-        total = sum(g)
-        for cell, share, gk in zip(self.cells, self.shares(current), g, strict=True):
-            cell.step(share, dt, drain * gk / total)
+        g, total, emf, emfs = self._solve()
+        terminal = emf + current / total
+        per_siemens = drain / total
+        for cell, gk, e in zip(self.cells, g, emfs, strict=True):
+            cell.step(gk * (terminal - e), dt, per_siemens * gk)
+        self._solved = None
 
     def snapshot(self, current: float) -> dict[str, Any]:
         shares = self.shares(current)
-        members = []
+        members: list[dict[str, Any]] = []
+        n = self.uniform
         for k, (cell, share) in enumerate(zip(self.cells, shares, strict=True)):
             member: dict[str, Any] = dict(cell.snapshot(share))
             member["voltage"] = self.terminal_voltage(current)
             member["ac_resistance"] = self.cell_ac_resistance(k)
-            members.append(member)
+            for key in ("charge_ah", "coulombs_in_ah", "current"):
+                member[key] = member[key] / n
+            members.extend(dict(member) for _ in range(n))
         return {
             "voltage": self.terminal_voltage(current),
             "ocv": self.ocv(),
@@ -232,20 +290,23 @@ class Pack:
         self.cells: list[ParallelGroup] = []
         """The series positions (what the board's IC and the pack's terminals see)."""
         for index in range(parameters.series):
+            chosen = [
+                _condition_for(conditions, index, member) for member in range(parameters.parallel)
+            ]
+            # Identical members (no condition of one cell alone): their equivalent cell.
+            count = parameters.parallel if all(c is chosen[0] for c in chosen) else 1
             members: list[Cell] = []
-            member_conditions: list[CellCondition | None] = []
-            for member in range(parameters.parallel):
-                condition = _condition_for(conditions, index, member)
+            for condition in chosen[::count]:
                 start = soc
                 if condition is not None and condition.soc is not None:
                     start = condition.soc
                 if condition is not None and condition.voltage is not None:
                     start = ocv.soc_at(condition.voltage)
-                members.append(Cell(cell_parameters(parameters, condition), ocv, start))
-                member_conditions.append(condition)
-            self.cells.append(ParallelGroup(members, member_conditions))
+                members.append(Cell(cell_parameters(parameters, condition, count), ocv, start))
+            self.cells.append(ParallelGroup(members, chosen[::count], count))
         self.individual_cells: list[Cell] = [c for g in self.cells for c in g.cells]
-        """Every cell, series position by position (what the opened pack's cell fixture reads)."""
+        """Every simulated cell, series position by position (a uniform group: its one
+        equivalent cell); the cell fixture addresses members through ``locate``."""
         self.smallest_capacity_ah = min(g.parameters.capacity_ah for g in self.cells)
         self.wiring_resistance = INTERCONNECT_RESISTANCE * (parameters.series - 1) + LEAD_RESISTANCE
 
@@ -255,11 +316,17 @@ class Pack:
         return self.cells[cell // p], cell % p
 
     def emf(self) -> float:
-        return sum(group.emf() for group in self.cells)
+        total = 0.0
+        for group in self.cells:
+            total += group.emf()
+        return total
 
     def resistance(self) -> float:
         """DC resistance from B+ to B- seen by a current step (R0 of every group plus wiring)."""
-        return sum(group.r0() for group in self.cells) + self.wiring_resistance
+        total = self.wiring_resistance
+        for group in self.cells:
+            total += group.r0()
+        return total
 
     def ac_resistance(self) -> float:
         return sum(group.ac_resistance() for group in self.cells) + self.wiring_resistance
@@ -269,7 +336,12 @@ class Pack:
 
     def largest_leak(self) -> float:
         """The fastest internal rate of any cell, in amps of its group's capacity."""
-        return max(group.largest_rate() for group in self.cells)
+        largest = 0.0
+        for group in self.cells:
+            rate = group.largest_rate()
+            if rate > largest:
+                largest = rate
+        return largest
 
     def step(self, current: float, dt: float, drain: float) -> None:
         for group in self.cells:
