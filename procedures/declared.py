@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # only for the factory's signature; a spec module never needs
     from procedures.specs import PackSpec
 
 CELL = "{cell}"
-"""Placeholder in a declared name for the series cell's number: ``cell{cell}_voltage``."""
+"""Placeholder in a declared name for a cell's number (series-major, parallel cells each their
+own): ``cell{cell}_voltage``."""
 DIMENSION = "{dimension}"
 """Placeholder for a drawing dimension's name of the spec (``[dimensions]``): ``{dimension}``."""
 _PLACEHOLDERS = (CELL, DIMENSION)
@@ -136,7 +137,8 @@ class Declared:
 def _members(placeholder: str, spec: PackSpec) -> tuple[str, ...]:
     """What ``placeholder`` stands for in ``spec``: its cell numbers or its dimension names."""
     if placeholder == CELL:
-        return tuple(str(cell) for cell in range(1, spec.product.series + 1))
+        cells = spec.product.series * spec.product.parallel  # each cell, parallel ones too
+        return tuple(str(cell) for cell in range(1, cells + 1))
     return tuple(d.name for d in spec.dimensions)
 
 

@@ -119,6 +119,7 @@ def _combine(name: str, parts: list[FaultScenario]) -> FaultScenario:
         cells=_merge_cells(name, parts),
         board=_merge_board(name, parts),
         min_series=max(p.min_series for p in parts),
+        min_parallel=max(p.min_parallel for p in parts),
         components=tuple(p.name for p in parts),
         expected_findings=tuple(p.expected_root_cause for p in parts),
     )
@@ -159,7 +160,7 @@ def _merge_fields(name: str, what: str, items: list[tuple[str, Any]], default: A
     for origin, item in items:
         for f in fields(item):
             value = getattr(item, f.name)
-            if f.name == "index" or _same(value, getattr(default, f.name)):
+            if f.name in ("index", "member") or _same(value, getattr(default, f.name)):
                 continue
             if f.name in merged and not _same(merged[f.name], value):
                 raise FaultCombinationError(
@@ -178,14 +179,18 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _merge_cells(name: str, parts: list[FaultScenario]) -> tuple[CellChange, ...]:
-    by_index: dict[int, list[tuple[str, CellChange]]] = {}
+    """Changes of the same cell merge (a whole parallel group and one of its cells stay apart:
+    ``FaultScenario.cell_conditions`` lays the cell's over its group's)."""
+    by_cell: dict[tuple[int, int], list[tuple[str, CellChange]]] = {}
     for part in parts:
         for change in part.cells:
-            by_index.setdefault(change.index, []).append((part.name, change))
+            key = (change.index, -1 if change.member is None else change.member)
+            by_cell.setdefault(key, []).append((part.name, change))
     merged = []
-    for index in sorted(by_index):
-        cell = _merge_fields(name, f"series cell {index + 1}", by_index[index], _FRESH_CELL)
-        merged.append(replace(cell, index=index))
+    for index, member in sorted(by_cell):
+        what = f"series cell {index + 1}" + ("" if member < 0 else f" (parallel cell {member + 1})")
+        cell = _merge_fields(name, what, by_cell[(index, member)], _FRESH_CELL)
+        merged.append(replace(cell, index=index, member=None if member < 0 else member))
     return tuple(merged)
 
 
@@ -209,7 +214,18 @@ def fit_problem(chosen: FaultScenario, pack: PackParameters) -> str | None:
             f"{pack.model} has {pack.series}: it cannot occur in this pack. Fix: choose a spec "
             f"with {chosen.min_series}S or more (e.g. PB-2S1P-18650-2600), or another fault"
         )
+    if pack.parallel < chosen.min_parallel:
+        return (
+            f"fault {chosen.name!r} needs at least {chosen.min_parallel} cells in parallel, and "
+            f"{pack.model} has {pack.parallel}: it cannot occur in this pack. Fix: choose a spec "
+            f"with {chosen.min_parallel}P or more (e.g. PB-1S2P-18650-5200), or another fault"
+        )
     for change in chosen.cells:
+        if change.member is not None and change.member >= pack.parallel:
+            return (
+                f"fault {chosen.name!r} changes parallel cell {change.member + 1}, and "
+                f"{pack.model} has {pack.parallel}: choose a spec with more cells in parallel"
+            )
         if change.index >= pack.series:
             return (
                 f"fault {chosen.name!r} changes series cell {change.index + 1}, and "

@@ -15,7 +15,7 @@ Scenarios combine as ``a+b`` (``simulators.combine``); a combination carries its
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from simulators.physics.board import BoardCondition
@@ -59,7 +59,8 @@ class Level:
 
 @dataclass(frozen=True)
 class CellChange:
-    """One series position that differs from the rest (parallel groups change as a whole)."""
+    """One series position that differs from the rest: its whole parallel group, or with
+    ``member`` one cell of it (its neighbours stay fresh, and share the group's terminal)."""
 
     index: int = 0
     voltage: Level | None = None
@@ -68,6 +69,9 @@ class CellChange:
     capacity_factor: float = 1.0
     leak_resistance: float = math.inf
     self_discharge_factor: float = 1.0
+    member: int | None = None
+    thermal_resistance_factor: float = 1.0
+    cold_resistance_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class FaultScenario:
     cells: tuple[CellChange, ...] = ()
     board: BoardCondition = field(default_factory=BoardCondition)
     min_series: int = 1
+    min_parallel: int = 1
+    """A fault of one cell among parallel ones needs that many cells in parallel."""
     components: tuple[str, ...] = ()
     """Catalogue names a combined scenario was built from (empty for a catalogue entry)."""
     expected_findings: tuple[str, ...] = ()
@@ -94,26 +100,48 @@ class FaultScenario:
             raise ValueError(f"fault {self.name}: symptom {self.symptom!r} not in {SYMPTOMS}")
 
     def cell_conditions(self, pack: PackParameters) -> list[CellCondition]:
-        """Per-position start state and parameter changes, thresholds resolved for ``pack``."""
-        changes = {c.index: c for c in self.cells}
+        """Per-position start state and parameter changes, thresholds resolved for ``pack``.
+
+        One condition per series position (its whole group), then one per changed parallel
+        cell: that cell's change laid over its group's (start state included).
+        """
+        groups = {c.index: c for c in self.cells if c.member is None}
         conditions = []
         for index in range(pack.series):
-            change = changes.get(index, CellChange(index=index))
-            level = change.voltage or (self.voltage if change.soc is None else None)
-            conditions.append(
-                CellCondition(
-                    index=index,
-                    soc=change.soc if change.soc is not None else self.soc,
-                    voltage=None if level is None else level.volts(pack),
-                    resistance_factor=change.resistance_factor,
-                    capacity_factor=change.capacity_factor,
-                    leak_resistance=change.leak_resistance,
-                    self_discharge_factor=change.self_discharge_factor,
-                )
-            )
+            change = groups.get(index, CellChange(index=index))
+            conditions.append(self._condition(pack, index, change, None))
+        for member_change in self.cells:
+            if member_change.member is None:
+                continue
+            base = groups.get(member_change.index, CellChange(index=member_change.index))
+            overrides = {
+                f.name: getattr(member_change, f.name)
+                for f in fields(CellChange)
+                if getattr(member_change, f.name) != getattr(_FRESH, f.name)
+            }
+            laid = replace(base, **overrides)
+            conditions.append(self._condition(pack, laid.index, laid, laid.member))
         return conditions
 
+    def _condition(
+        self, pack: PackParameters, index: int, change: CellChange, member: int | None
+    ) -> CellCondition:
+        level = change.voltage or (self.voltage if change.soc is None else None)
+        return CellCondition(
+            index=index,
+            soc=change.soc if change.soc is not None else self.soc,
+            voltage=None if level is None else level.volts(pack),
+            resistance_factor=change.resistance_factor,
+            capacity_factor=change.capacity_factor,
+            leak_resistance=change.leak_resistance,
+            self_discharge_factor=change.self_discharge_factor,
+            member=member,
+            thermal_resistance_factor=change.thermal_resistance_factor,
+            cold_resistance_factor=change.cold_resistance_factor,
+        )
 
+
+_FRESH = CellChange()
 _UV = "overdischarge_detect"
 
 _SCENARIOS = (
@@ -278,7 +306,72 @@ _SCENARIOS = (
     ),
 )
 
-CATALOGUE: dict[str, FaultScenario] = {s.name: s for s in _SCENARIOS}
+_NEW_SINGLE_CELL = (
+    FaultScenario(
+        "parallel_cell_soft_short",
+        "One cell of a parallel pair with a soft internal short (~5 Ohm): its neighbour feeds "
+        "the leak through the shared terminal, so the group still reads a normal voltage, but "
+        "the shorted cell dissipates 2-3 W on its own thermal mass and heats past the charge "
+        "temperature limit once charging starts (needs 2 or more cells in parallel).",
+        "short-circuit/fire",
+        "cell_heats_under_charge",
+        "scrap",
+        soc=0.5,
+        cells=(CellChange(index=0, member=0, leak_resistance=5.0),),
+        min_parallel=2,
+    ),
+    FaultScenario(
+        "parallel_cell_aged",
+        "One cell of a parallel pair aged (1 kHz resistance 2.2x new, capacity 70 %), its "
+        "neighbour healthy: at the connector the pair reads only ~1.4x a new pair; the opened "
+        "pack's per-cell reading finds the worn cell (needs 2 or more cells in parallel).",
+        "shuts off after power-on",
+        "cell_aged_high_resistance",
+        "replace_cells",
+        soc=0.3,
+        cells=(CellChange(index=0, member=0, resistance_factor=2.2, capacity_factor=0.7),),
+        min_parallel=2,
+    ),
+    FaultScenario(
+        "lithium_plating",
+        "A cell charged in the cold has plated lithium: capacity down to 60 %, resistance 1.5x "
+        "new at 25 °C and 3x at 0 °C and below (the pack shuts off in the cold).",
+        "shuts off after power-on",
+        "cell_lithium_plating",
+        "replace_cells",
+        soc=0.3,
+        cells=(
+            CellChange(
+                index=0,
+                member=0,
+                resistance_factor=1.5,
+                capacity_factor=0.6,
+                cold_resistance_factor=3.0,
+            ),
+        ),
+    ),
+    FaultScenario(
+        "swollen_cell",
+        "A swollen cell (gas from electrolyte decomposition): resistance 2.5x new, capacity "
+        "85 %, and it sheds heat half as well (lost contact with holder and neighbours), so it "
+        "runs warm under charge; the case bulges.",
+        "dimensions",
+        "cell_swollen",
+        "scrap",
+        soc=0.3,
+        cells=(
+            CellChange(
+                index=0,
+                member=0,
+                resistance_factor=2.5,
+                capacity_factor=0.85,
+                thermal_resistance_factor=2.0,
+            ),
+        ),
+    ),
+)
+
+CATALOGUE: dict[str, FaultScenario] = {s.name: s for s in (*_SCENARIOS, *_NEW_SINGLE_CELL)}
 
 
 def scenario(name: str) -> FaultScenario:

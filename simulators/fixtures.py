@@ -7,8 +7,9 @@ Implements ``simulators.wiring.Bench`` for the emulators plus what the control e
 * ``board``: the bare board; the wired source channel stands in for the cells on B+/B- (its
   voltage is split equally over the series cells), load and multimeter on P+/P-, resistance
   meter on P+/P-;
-* ``cell``: the pack is opened; resistance meter and multimeter on series position
-  ``cell_index``; source and load touch nothing (open circuit).
+* ``cell``: the pack is opened; resistance meter and multimeter on cell ``cell_index``
+  (``series x parallel`` cells, series position by position: on a 1S2P pack 0 and 1 are the
+  two parallel cells); source and load touch nothing (open circuit).
 
 The temperature probe (a 5 kOhm NTC, read by a second 34461A in the ``temperature`` role) stays
 on the pack in every fixture. It is pressed between the cells, so it reads the hottest series
@@ -114,22 +115,23 @@ class SimulatedBench:
 
         For tests and demos that need a pack "at 3.0 V" without simulating how it got there.
         """
-        cell = self.pack.cells[index]
+        group = self.pack.cells[index]
         if voltage is not None:
-            soc = cell.ocv_curve.soc_at(voltage)
+            soc = group.ocv_curve.soc_at(voltage)
         if soc is None:
             raise BenchError("set_cell_state needs soc= or voltage=")
-        cell.soc = soc
-        cell.u1 = cell.u2 = 0.0
+        group.rest_at(soc)
         self._version += 1
 
     def set_fixture(self, name: Literal["pack", "board", "cell"], cell_index: int = 0) -> None:
         if name not in FIXTURES:
             raise BenchError(f"unknown fixture {name!r}; use one of {', '.join(FIXTURES)}")
-        if name == "cell" and not 0 <= cell_index < self.parameters.series:
+        count = self.parameters.series * self.parameters.parallel
+        if name == "cell" and not 0 <= cell_index < count:
             raise BenchError(
-                f"cell index {cell_index} out of range: the pack has {self.parameters.series} "
-                f"series cells, use 0..{self.parameters.series - 1}"
+                f"cell index {cell_index} out of range: the pack has {count} cells "
+                f"({self.parameters.series} in series, {self.parameters.parallel} in parallel), "
+                f"use 0..{count - 1}"
             )
         self._fixture = name
         self._cell_index = cell_index
@@ -191,19 +193,28 @@ class SimulatedBench:
 
     def dmm_voltage(self) -> float:
         if self._fixture == "cell":
-            return self.pack.cells[self._cell_index].emf()
+            return self._opened_cell()[1]
         return self._solve().p_voltage
 
     def probe(self) -> ProbeReading:
         if self._fixture == "cell":
-            cell = self.pack.cells[self._cell_index]
-            return ProbeReading(cell.ac_resistance(), cell.emf())
+            return ProbeReading(*self._opened_cell())
         solution = self._solve()
         vdd = sum(solution.cells)
         loop = self.board.loop_resistance(vdd)
         if self._fixture == "pack":
             loop += self.pack.ac_resistance()
         return ProbeReading(loop, solution.p_voltage)
+
+    def _opened_cell(self) -> tuple[float, float]:
+        """(1 kHz resistance, voltage) of the cell the cell fixture touches.
+
+        The fixture contacts one cell of the opened pack with its parallel strip lifted (how a
+        returns lab reads each cell of a P group), so it sees that cell alone; the group's
+        voltage is the cell's own at rest, as its neighbours keep it there.
+        """
+        group, member = self.pack.locate(self._cell_index)
+        return group.cell_ac_resistance(member), group.emf()
 
     def probe_temperature(self) -> float:
         return max(cell.temperature_c for cell in self.pack.cells)

@@ -1,4 +1,9 @@
-"""Step 5a: open the pack and measure every series cell (1 kHz resistance and voltage together).
+"""Step 5a: open the pack and measure every cell (1 kHz resistance and voltage together).
+
+Every cell is read on its own, parallel ones too: the fixture contacts one cell with its
+parallel strip lifted (``cell<n>``, series position by position; on a 1S2P pack cell1 and cell2
+are the two parallel cells), so one aged or shorted cell of a group shows against its own new
+resistance instead of hiding behind its healthy neighbour.
 
 Cell limits follow battery-domain §6: marginal above 1.5x the new resistance, fail above 2x; a
 cell below the spec's 0 V-charge minimum must not be charged again (fail), one below the
@@ -34,11 +39,11 @@ def make_disassembly(
             "(remove the wrap, keep the board connected to the cells) and confirm.",
         )
         meter = ctx.instruments.resistance_meter
-        # the fixture touches a series position: its parallel cells are measured together
-        new = cell.ac_resistance_new / spec.product.parallel
+        # the fixture touches one cell at a time, parallel ones too
+        new = cell.ac_resistance_new
         meter.configure(new * cell.ac_resistance_reject_factor * 4, cell.charge_voltage * 1.5)
         voltages: list[float] = []
-        for index in range(spec.product.series):
+        for index in range(spec.product.series * spec.product.parallel):
             fixtures.move_to("cell", index)
             name = f"cell{index + 1}"
             voltage = Measurement(
@@ -80,8 +85,8 @@ __all__ = ["CONFIRM_ID", "make_disassembly"]
 
 
 MEASURES = (
-    Declared(CellReading.VOLTAGE.template, "V", description="each series cell, opened pack"),
-    Declared(CellReading.RESISTANCE.template, "mohm", description="1 kHz, each series cell"),
+    Declared(CellReading.VOLTAGE.template, "V", description="each cell, opened pack"),
+    Declared(CellReading.RESISTANCE.template, "mohm", description="1 kHz, each cell"),
     Declared(CellReading.CONTACT.template, description="a cell the fixture could not contact"),
     Declared(Measured.CELL_VOLTAGE_SPREAD, "V"),
 )

@@ -24,7 +24,7 @@ FIXTURE_TEXT = {
 
 class FixtureChanger(Protocol):
     def move_to(self, name: FixtureName, cell_index: int = 0) -> None:
-        """Put the unit (or series cell ``cell_index``) on fixture ``name``; return when done."""
+        """Put the unit (or cell ``cell_index``, series-major) on fixture ``name``; wait for it."""
         ...
 
 
@@ -51,7 +51,7 @@ class OperatorFixtures:
     def move_to(self, name: FixtureName, cell_index: int = 0) -> None:
         where = FIXTURE_TEXT[name]
         if name == "cell":
-            where = f"{where}, series cell {cell_index + 1}"
+            where = f"{where}, cell {cell_index + 1} (parallel strip lifted)"
         self.prompts.confirm(f"fixture_{name}_{cell_index}", f"Place the unit on {where}.")
 
 

@@ -196,8 +196,8 @@ class Facts:
         return tuple(self.view.ref(n) for n in names if self.view.has(n))
 
     def cells(self, reading: CellReading) -> list[CellName]:
-        series = self.view.spec.product.series
-        return [reading.of(i + 1) for i in range(series)]
+        product = self.view.spec.product  # every cell, parallel ones too (disassembly)
+        return [reading.of(i + 1) for i in range(product.series * product.parallel)]
 
 
 Rule = Callable[[Facts], Finding | None]

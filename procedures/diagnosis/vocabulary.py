@@ -80,7 +80,7 @@ class CellReading(StrEnum):
         return f"cell{{cell}}_{self.value}"
 
     def of(self, cell: int) -> CellName:
-        """The record name of this reading for series cell ``cell`` (1-based)."""
+        """The record name of this reading for cell ``cell`` (1-based, series-major)."""
         return CellName(f"cell{cell}_{self.value}")
 
 

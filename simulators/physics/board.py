@@ -6,12 +6,16 @@ per-cell thresholds, any cell trips, all cells must be back in range to release)
 * over-charge: a cell above VCU for tCU turns CO (charge FET) off; released below VCL, or below
   VCU while a load draws current (discharge runs through the charge FET's body diode);
 * over-discharge: a cell below VDL for tDL turns DO (discharge FET) off, and with the power-down
-  option the IC sleeps. Released when every cell is back above VDU; a sleeping IC additionally
-  needs the terminals unloaded (VM back near B-), so a charger (which pushes current through the
-  discharge FET's body diode) wakes it, a connected device does not;
-* discharge over-current / short: VM = I x 2·R_on(VGS) above VIOV1 for tIOV1 or above VSHORT for
-  tSHORT turns DO off; released when the load is removed (> ~500 kOhm across P+/P-) or a charger
-  is connected;
+  option the IC sleeps (a charger on the terminals wakes it). Released in two ways, as the
+  datasheets define them (``protection_ics``): with a charger detected (VM at or below the IC's
+  charger-detect voltage VCHA, which a charge through the discharge FET's body diode gives) as
+  soon as every cell is back at VDL; otherwise when every cell is above VDU, and a sleeping IC
+  additionally needs the terminals unloaded (a connected device does not wake it);
+* discharge over-current / short: VM = I x 2·R_on(VGS) above VIOV1 for tIOV1, above VIOV2 for
+  tIOV2 (ICs with a second level) or above VSHORT for tSHORT turns DO off; released when the
+  load is removed (> ~500 kOhm across P+/P-) or a charger is connected;
+* charge over-current (abnormal charge current, ICs that have it): DO on and VM at or below its
+  (negative) level for its delay turns CO off; released when the charger is removed;
 * latched ("self-locked") board: DO off until a charger is connected;
 * 0 V charge: with the option "inhibited" CO stays off while a cell is below V0INH; below ~1.2 V
   of supply the IC does not run at all and both FETs are off.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simulators.physics.parameters import ProtectionParameters
+from simulators.physics.protection_ics import ic_parameters
 
 FetCondition = Literal["ok", "open", "short"]
 InitialIcState = Literal["normal", "power_down", "latched", "overcurrent"]
@@ -133,6 +138,25 @@ class Board:
         self._r_on_45 = (0.5 * pair_nominal / mosfet_resistance_shape(nominal_gate_voltage)) * (
             1.0 - MOSFET_SPREAD * rng.uniform(0.0, 1.0)
         )
+        # The IC's own datasheet rules, drawn after the spec's so a seed keeps its thresholds.
+        ic = ic_parameters(p.ic, series)
+        self.ic = ic
+        self.v_cha = spread(ic.charger_detect, ic.charger_detect_tolerance)
+        self.v_coc = (
+            None
+            if ic.charge_overcurrent is None
+            else spread(ic.charge_overcurrent, ic.charge_overcurrent_tolerance)
+        )
+        coc_delay = (
+            p.overcharge_delay
+            if ic.charge_overcurrent_delay is None
+            else (ic.charge_overcurrent_delay)
+        )
+        self.t_coc = spread(coc_delay, ic.charge_overcurrent_delay_tolerance * coc_delay)
+        self.v_iov2 = (
+            None if ic.overcurrent2 is None else spread(ic.overcurrent2, ic.overcurrent2_tolerance)
+        )
+        self.t_iov2 = spread(ic.overcurrent2_delay, ic.overcurrent2_delay_tolerance)
         self.fixed_loop = p.fuse_resistance + p.trace_resistance
         """Fuse and traces: the loop's parts besides the MOSFETs (the spec's figures)."""
         self.zero_volt_charge = (
@@ -148,7 +172,10 @@ class Board:
         self.overcurrent = condition.initial_state == "overcurrent"
         self.short_circuit = False
         self.latched = condition.initial_state == "latched"
+        self.charge_overcurrent = False
         self.zero_volt_inhibit = False
+        self.last_release: dict[str, object] | None = None
+        """The last over-discharge release: when, at which cell voltages, by which rule."""
         self.co_on = True
         self.do_on = not (self.power_down or self.overcurrent or self.latched)
         self._timers: dict[str, float] = {}
@@ -234,6 +261,7 @@ class Board:
             ("power_down", self.power_down),
             ("overdischarge", self.overdischarge),
             ("overcharge", self.overcharge),
+            ("charge_overcurrent", self.charge_overcurrent),
             ("zero_volt_inhibit", self.zero_volt_inhibit),
         ):
             if active:
@@ -308,26 +336,36 @@ class Board:
             if self._timer("dl", low > 0.0, start, self.t_dl, now):
                 self.overdischarge = True
                 self.power_down = self.protection.power_down_after_overdischarge
-        elif all(v >= vdu for v, vdu in zip(cells, self.vdu, strict=True)) and not (
-            self.power_down and loaded
-        ):
-            self.overdischarge = False
-            self.power_down = False
+        else:
+            self._release_overdischarge(now, cells, vm, charger, loaded)
 
         if self.condition.overcurrent_detection and not (self.overcurrent or self.short_circuit):
             self.short_circuit = self._timer("sc", vm > self.v_short, now, self.t_short, now)
             if self.short_circuit:
                 self._timers.pop("oc", None)
+                self._timers.pop("oc2", None)
             else:
-                self.overcurrent = self._timer("oc", vm > self.v_iov1, now, self.t_iov1, now)
+                if self.v_iov2 is not None:
+                    self.overcurrent = self._timer("oc2", vm > self.v_iov2, now, self.t_iov2, now)
+                if self.overcurrent:
+                    self._timers.pop("oc", None)
+                else:
+                    self.overcurrent = self._timer("oc", vm > self.v_iov1, now, self.t_iov1, now)
         elif (self.overcurrent or self.short_circuit) and not loaded:
             self.overcurrent = self.short_circuit = False
+
+        if self.v_coc is not None and not self.charge_overcurrent:
+            # Abnormal charge current: only watched while DO is on (S-8211D/S-8261).
+            watched = self.do_on and self.co_on and vm <= self.v_coc
+            self.charge_overcurrent = self._timer("coc", watched, now, self.t_coc, now)
+        elif self.charge_overcurrent and not charger:
+            self.charge_overcurrent = False
 
         if self.latched and charger:
             self.latched = False
 
-        self.co_on = not (self.overcharge or self.zero_volt_inhibit) or (
-            self.zero_volt_charge and charger and not self.overcharge
+        self.co_on = not (self.overcharge or self.zero_volt_inhibit or self.charge_overcurrent) or (
+            self.zero_volt_charge and charger and not (self.overcharge or self.charge_overcurrent)
         )
         self.do_on = not (
             self.overdischarge or self.overcurrent or self.short_circuit or self.latched
@@ -335,9 +373,34 @@ class Board:
         self._last_time = now
         return before != (self.co_on, self.do_on)
 
+    def _release_overdischarge(
+        self, now: float, cells: list[float], vm: float, charger: bool, loaded: bool
+    ) -> None:
+        """The datasheets' two releases: at VDL with a charger detected, else above VDU.
+
+        A charger wakes a sleeping IC (S-8261: VDD - VM above 1.3 V); the charge it pushes
+        through the discharge FET's body diode pulls VM below VCHA, which is "charger detected".
+        """
+        if charger:
+            self.power_down = False
+        detected = self.ic.release_at_detect_with_charger and vm <= self.v_cha
+        if detected and all(v >= vdl for v, vdl in zip(cells, self.vdl, strict=True)):
+            rule = "charger_detect"
+        elif all(v >= vdu for v, vdu in zip(cells, self.vdu, strict=True)) and not (
+            self.power_down and loaded
+        ):
+            rule = "release_voltage"
+        else:
+            return
+        self.overdischarge = False
+        self.power_down = False
+        self._timers.pop("dl", None)
+        self.last_release = {"time": now, "cells": list(cells), "vm": vm, "rule": rule}
+
     def _reset(self) -> None:
         self.overcharge = self.overdischarge = self.power_down = False
         self.overcurrent = self.short_circuit = self.latched = False
+        self.charge_overcurrent = False
         self._timers.clear()
         self._last_margins.clear()
 
@@ -346,7 +409,14 @@ class Board:
         if not self._timers:
             return math.inf
         deadlines = []
-        delays = {"cu": self.t_cu, "dl": self.t_dl, "oc": self.t_iov1, "sc": self.t_short}
+        delays = {
+            "cu": self.t_cu,
+            "dl": self.t_dl,
+            "oc": self.t_iov1,
+            "oc2": self.t_iov2,
+            "sc": self.t_short,
+            "coc": self.t_coc,
+        }
         for name, begun in self._timers.items():
             deadlines.append(begun + delays[name])
         return min(deadlines, default=math.inf)
@@ -382,7 +452,10 @@ class Board:
             "overdischarge": self.overdischarge,
             "overcurrent": self.overcurrent,
             "short_circuit": self.short_circuit,
+            "charge_overcurrent": self.charge_overcurrent,
             "zero_volt_inhibit": self.zero_volt_inhibit,
+            "ic": self.ic.part,
+            "last_release": self.last_release,
             "thresholds": {
                 "overcharge_detect": self.vcu,
                 "overcharge_release": self.vcl,
@@ -392,5 +465,10 @@ class Board:
                 "overdischarge_delay": self.t_dl,
                 "overcurrent_delay": self.t_iov1,
                 "short_circuit_delay": self.t_short,
+                "charger_detect": self.v_cha,
+                "charge_overcurrent": self.v_coc,
+                "charge_overcurrent_delay": self.t_coc,
+                "overcurrent2": self.v_iov2,
+                "overcurrent2_delay": self.t_iov2,
             },
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulators.physics.board import Board
+from simulators.physics.board import Board, Path
 from simulators.physics.circuit import (
     DMM_INPUT_RESISTANCE,
     SOURCE_OUTPUT_RESISTANCE,
@@ -88,7 +88,7 @@ def solve_pack(pack: Pack, board: Board, source: SourceDrive, load: LoadSettings
         )
     into_pack = terminal.current(voltage)
     supplied = source_current(setpoint, SOURCE_OUTPUT_RESISTANCE, limit, voltage) if on else 0.0
-    vm = -into_pack * board.pair_resistance(emf) if into_pack < 0.0 else 0.0
+    vm = charge_vm(board, charge, emf, voltage, into_pack)
     return Solution(
         p_voltage=voltage,
         pack_current=into_pack,
@@ -100,6 +100,22 @@ def solve_pack(pack: Pack, board: Board, source: SourceDrive, load: LoadSettings
         charger=external(emf + CHARGER_PROBE_VOLTS) < -1e-3,
         loaded=external(emf) > emf / 500e3,
     )
+
+
+def charge_vm(board: Board, charge: Path, emf: float, voltage: float, into_pack: float) -> float:
+    """VM (P- against B-) as the IC's pin sees it.
+
+    Discharging: the current times the MOSFET pair (what the over-current levels compare).
+    Charging: P- sits below B- by the charge path's drop over the FETs (a body diode's ~0.7 V
+    when DO is off), which is what the IC's charger detection and abnormal charge current
+    detection see; the fuse and traces are outside the pin. A charger whose current the board
+    blocks pulls VM to the cells' voltage minus its own.
+    """
+    if into_pack < 0.0:
+        return -into_pack * board.pair_resistance(emf)
+    if into_pack > 0.0:
+        return -(charge.offset + into_pack * (charge.resistance - board.fixed_loop))
+    return min(0.0, emf - voltage)
 
 
 def solve_board(board: Board, series: int, source: SourceDrive, load: LoadSettings) -> Solution:

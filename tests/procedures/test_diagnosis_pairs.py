@@ -65,6 +65,20 @@ class Pair:
 
 
 PAIRS = (
+    # one worn cell of the 1S2P pair: only the opened pack's per-cell reading shows it
+    Pair(
+        "deep_discharge_uv+parallel_cell_aged",
+        ONE_S,
+        "cell_aged_high_resistance",
+        "over_discharge_in_storage",
+    ),
+    Pair(
+        "charge_fet_short+parallel_cell_aged",
+        ONE_S,
+        "charge_mosfet_shorted",
+        "cell_aged_high_resistance",
+    ),
+    Pair("open_fuse+parallel_cell_aged", ONE_S, "fuse_open", "cell_aged_high_resistance"),
     # the capacity a complete CC-CV from the UV release put in shows the worn cell
     Pair(
         "deep_discharge_uv+aged_cell",

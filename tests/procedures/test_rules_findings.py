@@ -136,6 +136,21 @@ def healthy(run: Run) -> None:
     return None
 
 
+def parallel_cell_aged(run: Run) -> None:
+    """One cell of the pair worn: the opened pack reads it alone against a single cell's limits."""
+    run.number("disassembly", "cell1_resistance", 44, "mohm", marginal_high=37.5, high=50)
+
+
+def lithium_plating(run: Run) -> None:
+    """At the bench's 25 °C: 1.5x new resistance (within the warn limit), nothing failed."""
+    run.number("disassembly", "cell1_resistance", 30, "mohm", marginal_high=37.5, high=50)
+
+
+def swollen_cell(run: Run) -> None:
+    """Electrically: a cell at 2.5x its new resistance (the bulge is the operator's to see)."""
+    run.number("disassembly", "cell1_resistance", 50.5, "mohm", marginal_high=37.5, high=50)
+
+
 SIGNATURES: dict[str, Signature] = {
     "healthy": healthy,
     "deep_discharge_uv": deep_discharge_uv,
@@ -153,7 +168,19 @@ SIGNATURES: dict[str, Signature] = {
     "discharge_fet_short": discharge_fet_short,
     "soft_short_heating": soft_short_heating,
     "load_held_overcurrent": load_held_overcurrent,
+    "parallel_cell_soft_short": soft_short_heating,
+    "parallel_cell_aged": parallel_cell_aged,
+    "lithium_plating": lithium_plating,
+    "swollen_cell": swollen_cell,
 }
+NOT_YET_TOLD_APART = {
+    "lithium_plating": "the rules have no lithium-plating cause and the bench no cold test: at "
+    "25 °C a plated cell reads 1.5x new (within the warn limit) and its lost capacity is "
+    "judged only by the optional discharge check, so the run finds nothing",
+    "swollen_cell": "the rules have no swollen-cell cause: the bulge is the operator's "
+    "appearance finding, and electrically the cell reads as an aged one",
+}
+"""Catalogue faults whose answer key the diagnosis cannot reach yet, and why (xfail)."""
 
 
 def diagnosis(run: Run) -> dict[str, list[Conclusion]]:
@@ -171,7 +198,15 @@ def test_every_catalogue_fault_has_a_signature() -> None:
     assert set(SIGNATURES) == set(CATALOGUE)
 
 
-@pytest.mark.parametrize("fault", sorted(CATALOGUE))
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(f, marks=pytest.mark.xfail(reason=NOT_YET_TOLD_APART[f], strict=True))
+        if f in NOT_YET_TOLD_APART
+        else f
+        for f in sorted(CATALOGUE)
+    ],
+)
 def test_every_catalogue_fault_alone(spec: PackSpec, fault: str) -> None:
     run = Run(spec).healthy()
     SIGNATURES[fault](run)

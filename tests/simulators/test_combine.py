@@ -52,11 +52,10 @@ def test_deep_discharge_with_an_aged_cell_keeps_both_and_the_worse_disposition()
     pack = load_pack_parameters(ONE_S)
     cell = state["pack"]["cells"][0]
     assert cell["voltage"] < pack.protection.overdischarge_detect
-    healthy = build_bench(spec=ONE_S).pack.cells[0]
-    assert bench.pack.cells[0].parameters.r0 == pytest.approx(2.2 * healthy.parameters.r0)
-    assert bench.pack.cells[0].parameters.capacity_ah == pytest.approx(
-        0.7 * healthy.parameters.capacity_ah
-    )
+    healthy = build_bench(spec=ONE_S).pack.individual_cells
+    for aged, fresh in zip(bench.pack.individual_cells, healthy, strict=True):  # both of the pair
+        assert aged.parameters.r0 == pytest.approx(2.2 * fresh.parameters.r0)
+        assert aged.parameters.capacity_ah == pytest.approx(0.7 * fresh.parameters.capacity_ah)
 
 
 def test_a_combination_merges_board_and_cell_changes() -> None:
@@ -112,6 +111,10 @@ def test_every_pair_either_builds_on_a_2s_pack_or_is_refused_with_a_reason() -> 
             resolve(name)
         except FaultCombinationError as error:
             assert "cannot exist" in str(error)
+            continue
+        if resolve(name).min_parallel > 1:  # a fault of one cell among parallel ones
+            problem = fit_problem(resolve(name), load_pack_parameters(TWO_S))
+            assert problem is not None and "cells in parallel" in problem
             continue
         bench = build_bench(fault=name, spec=TWO_S, seed=3)
         bench.advance(60.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from simulators.fixtures import build_bench
+from simulators.physics.pack import CellCondition, Pack
 from simulators.physics.parameters import DEFAULT_PACK
 from simulators.spec_file import load_pack_parameters
 
@@ -108,3 +109,56 @@ def test_units_convert_to_si(tmp_path: Path) -> None:
 def test_missing_file_is_a_value_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"nothing\.toml"):
         load_pack_parameters(tmp_path / "nothing.toml")
+
+
+def _pair(*members: CellCondition) -> Pack:
+    group = CellCondition(index=0, soc=0.5)
+    return Pack(DEFAULT_PACK, 0.5, (group, *members))
+
+
+def _run(pack: Pack, current: float, seconds: float, dt: float = 1.0) -> None:
+    for _ in range(round(seconds / dt)):
+        pack.step(current, dt, 0.0)
+
+
+def test_a_uniform_pair_is_exactly_its_equivalent_cell() -> None:
+    uniform = _pair()
+    explicit = _pair(
+        CellCondition(index=0, soc=0.5, member=0), CellCondition(index=0, soc=0.5, member=1)
+    )
+    assert uniform.cells[0].uniform == 2 and len(explicit.cells[0].cells) == 2
+    for current in (2.6, 0.0, -5.0):
+        _run(uniform, current, 600.0)
+        _run(explicit, current, 600.0)
+        assert uniform.emf() == pytest.approx(explicit.emf(), abs=1e-9)
+        assert uniform.resistance() == pytest.approx(explicit.resistance(), rel=1e-9)
+        u, e = uniform.cells[0].snapshot(current), explicit.cells[0].snapshot(current)
+        assert [m["soc"] for m in u["members"]] == pytest.approx([m["soc"] for m in e["members"]])
+        assert u["temperature_c"] == pytest.approx(e["temperature_c"], abs=1e-6)
+
+
+def test_current_divides_by_impedance_and_an_aged_cell_takes_less() -> None:
+    pack = _pair(CellCondition(index=0, soc=0.5, member=0, resistance_factor=2.2))
+    group = pack.cells[0]
+    aged, fresh = group.shares(2.6)
+    assert aged + fresh == pytest.approx(2.6)
+    assert fresh / aged == pytest.approx(2.2, rel=1e-6)  # at equal EMF: inverse R0
+    assert group.r0() == pytest.approx(1 / (1 / (2.2 * 0.02) + 1 / 0.02))
+    _run(pack, 2.6, 1800.0)
+    _run(pack, 0.0, 3 * 3600.0, dt=10.0)  # at rest they equalise through the shared terminal
+    aged_cell, fresh_cell = group.cells
+    assert abs(aged_cell.emf() - fresh_cell.emf()) < 1e-3
+    assert abs(sum(group.shares(0.0))) < 1e-9
+
+
+def test_a_soft_short_in_one_cell_is_fed_by_its_neighbour() -> None:
+    pack = _pair(CellCondition(index=0, soc=0.5, member=0, leak_resistance=5.0))
+    group = pack.cells[0]
+    _run(pack, 0.0, 3600.0, dt=5.0)
+    shorted, healthy = group.cells
+    into_shorted, into_healthy = group.shares(0.0)
+    assert into_shorted > 0.0 > into_healthy  # the healthy cell discharges into the shorted one
+    assert into_shorted == pytest.approx(-into_healthy)
+    assert healthy.soc < 0.5 and shorted.soc < 0.5
+    assert group.temperature_c == pytest.approx(shorted.temperature_c)
+    assert shorted.temperature_c > healthy.temperature_c + 5.0

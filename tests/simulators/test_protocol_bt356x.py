@@ -50,9 +50,11 @@ def test_cell_fixture_reads_one_cell(live: LiveFn) -> None:
     link.write(b":INIT:CONT OFF\r\n")
     pack_r, _ = fields(ask(link, ":READ?"))
     bench.control.fixture("cell", 0)
-    cell = bench.control.state()["pack"]["cells"][0]
+    cell = bench.control.state()["pack"]["cells"][0]  # series position 1 of the 1S2P pack
     r_text, v_text = fields(ask(link, ":READ?"))
-    assert math.isclose(float(r_text), cell["ac_resistance"], rel_tol=0.01)
+    # the opened pack's first cell alone, not the parallel pair
+    assert math.isclose(float(r_text), cell["members"][0]["ac_resistance"], rel_tol=0.01)
+    assert math.isclose(float(r_text), 2 * cell["ac_resistance"], rel_tol=0.01)
     assert math.isclose(float(v_text), cell["voltage"], abs_tol=0.001)
     assert float(r_text) < float(pack_r)
 
