@@ -6,7 +6,8 @@ each ambient temperature (25 and 10 degC, isothermal DFN), it solves:
 
 * CC-CV charges at 0.5C and 1C to the set's maximum voltage with a C/20 cut-off, from the
   chemistry's low voltage (NMC 3.0 V, LFP 2.5 V, as an open-circuit start) and from 50 % SOC,
-  each followed by a 1 h rest (the relaxation after charge);
+  each after 10 s at rest (so the curve's first rows give the starting OCV) and followed by a
+  1 h rest (the relaxation after charge);
 * 1C discharge pulses of 10 s at 20, 50 and 80 % SOC, followed by 60 s of rest;
 * the open-circuit voltage against charge (``ocv`` files): the bulk OCV of a C/50 charge from
   the set's lower cut-off (SOC 0) held at the maximum voltage down to C/1000 (SOC 1), at 25 degC.
@@ -111,6 +112,7 @@ def _charges(chemistry: Chemistry, celsius: float, capacity: float) -> dict[str,
     for rate in CHARGE_RATES:
         for label, start in (("empty", f"{chemistry.low_voltage} V"), ("half", 0.5)):
             steps = [
+                "Rest for 10 seconds",
                 f"Charge at {rate}C until {chemistry.max_voltage} V",
                 f"Hold at {chemistry.max_voltage} V until C/20",
                 f"Rest for {RELAXATION_SECONDS:.0f} seconds",

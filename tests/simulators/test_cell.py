@@ -15,6 +15,7 @@ from simulators.physics.ocv import SOC_AT_ZERO_VOLT, curve
 
 
 def _cell(**changes: float) -> Cell:
+    """A cell with fixed (not fitted) dynamics, so the numbers below follow by hand."""
     parameters = CellParameters(
         capacity_ah=2.6,
         r0=0.02,
@@ -23,6 +24,7 @@ def _cell(**changes: float) -> Cell:
         r2=0.016,
         tau2=400.0,
         self_discharge_current=0.0,
+        fitted=False,
     )
     for name, value in changes.items():
         parameters = CellParameters(**{**parameters.__dict__, name: value})
@@ -131,3 +133,83 @@ def test_coulomb_count_matches_state_of_charge_over_a_full_charge(
     assert delivered > 0.5
     assert gained == pytest.approx(delivered, rel=0.005)
     assert math.isclose(cell.coulombs_in_ah, delivered, rel_tol=0.005)
+
+
+def _fitted(chemistry: str, soc: float, **changes: float) -> Cell:
+    parameters = CellParameters(
+        capacity_ah=2.6,
+        r0=0.02,
+        r1=0.0,
+        tau1=1.0,
+        r2=0.0,
+        tau2=1.0,
+        self_discharge_current=0.0,
+    )
+    parameters = CellParameters(**{**parameters.__dict__, **changes})
+    return Cell(parameters, curve(chemistry), soc=soc)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("chemistry", ["NMC", "LCO", "LFP"])
+def test_dc_resistance_is_fitted_and_distinct_from_the_1khz_reading(chemistry: str) -> None:
+    cell = _fitted(chemistry, 0.5)
+    assert cell.ac_resistance() == pytest.approx(0.02)
+    r0, r1, tau1, r2, tau2 = cell.dc_parameters()
+    assert r0 != pytest.approx(0.02, rel=0.05)
+    assert cell.dc_resistance(10.0) > r0 > 0.0
+    assert tau1 < tau2
+    assert cell.terminal_voltage(1.0) - cell.emf() == pytest.approx(r0)
+
+
+def test_dc_resistance_scales_with_capacity_and_ageing_but_not_with_fade() -> None:
+    small = _fitted("NMC", 0.5).dc_resistance(10.0)
+    assert _fitted("NMC", 0.5, capacity_ah=5.2).dc_resistance(10.0) == pytest.approx(small / 2)
+    aged = _fitted("NMC", 0.5, resistance_factor=2.0).dc_resistance(10.0)
+    assert aged == pytest.approx(2 * small)
+    faded = _fitted("NMC", 0.5, capacity_ah=2.0, nominal_capacity_ah=2.6)
+    assert faded.dc_resistance(10.0) == pytest.approx(small)
+
+
+def test_dc_resistance_depends_on_soc_and_temperature() -> None:
+    low, middle = _fitted("LFP", 0.2), _fitted("LFP", 0.5)
+    assert low.dc_resistance(10.0) > 1.05 * middle.dc_resistance(10.0)
+    cold = _fitted("NMC", 0.5, ambient_c=10.0)
+    warm = _fitted("NMC", 0.5)
+    assert cold.r0() > 1.1 * warm.r0()
+
+
+def test_soc_moves_the_tables_when_a_test_sets_it() -> None:
+    cell = _fitted("LFP", 0.5)
+    before = cell.r0()
+    cell.soc = 0.2
+    assert cell.r0() != before
+
+
+def test_lfp_rests_higher_after_charge_than_after_discharge_nmc_does_not() -> None:
+    def rested(chemistry: str, current: float) -> float:
+        cell = _fitted(chemistry, 0.5, thermal_resistance=0.0)
+        for _ in range(600):
+            cell.step(current, 1.0)
+        for _ in range(3 * 3600):
+            cell.step(0.0, 1.0)
+        return cell.emf() - cell.ocv()
+
+    assert rested("LFP", 1.3) == pytest.approx(0.007, abs=0.002)
+    assert rested("LFP", -1.3) == pytest.approx(-0.007, abs=0.002)
+    assert rested("NMC", 1.3) == pytest.approx(0.0, abs=1e-3)
+
+
+def test_heat_is_the_irreversible_loss_and_warms_the_thermal_mass() -> None:
+    cell = _fitted("NMC", 0.5)
+    cell.step(2.6, 1.0)
+    assert cell.heat_w == pytest.approx(2.6 * 2.6 * cell.r0(), rel=0.01)  # from rest: ohmic
+    for _ in range(30):
+        cell.step(2.6, 1.0)
+    assert cell.heat_w > 1.2 * 2.6 * 2.6 * cell.r0()  # now the RC pairs dissipate too
+    for _ in range(3600):
+        cell.step(2.6, 1.0)
+    warm = cell.temperature_c
+    assert warm > 26.0
+    isothermal = _fitted("NMC", 0.5, thermal_resistance=0.0)
+    for _ in range(600):
+        isothermal.step(2.6, 1.0)
+    assert isothermal.temperature_c == 25.0
