@@ -28,6 +28,11 @@ from simulators.physics.ocv import OcvCurve
 SECONDS_PER_MONTH = 30 * 86400.0
 _R_TEMPERATURE_COEFF = math.log(2.0) / 25.0
 """Resistance roughly doubles from 25 °C to 0 °C (battery-domain §6.2): the AC reading's law."""
+DOUBLE_LAYER_TAU = 0.01
+"""Seconds: how fast the charge-transfer part of R0 builds up behind the ohmic part (R_ct times
+the double-layer capacitance, ~1 F per Ah, is milliseconds). A short circuit that the IC cuts
+in 300 us therefore meets the ohmic resistance, the one a 1 kHz meter reads; a pulse, after
+0.1 s, the full R0 of the DFN fit (the DFN has no double layer: it lumps the two)."""
 _RETABLE_SOC = 0.002
 _RETABLE_KELVIN = 0.1
 """The fitted tables are looked up again when SOC or temperature moved this much (cheap steps)."""
@@ -82,6 +87,8 @@ class Cell:
         self._scale = 1.0
         self.u1 = 0.0
         self.u2 = 0.0
+        self.u_ct = 0.0
+        """Charge-transfer overpotential (R0 beyond the ohmic part, behind the double layer)."""
         self.hysteresis = 0.0
         """Volts added to the OCV by hysteresis (between -H and +H; 0 without hysteresis)."""
         self.temperature_c = parameters.ambient_c
@@ -90,7 +97,10 @@ class Cell:
         self.heat_w = 0.0
         """Heat generated during the last step (W)."""
         self._looked_up = (math.nan, math.nan)
+        self._decays = (math.nan, math.nan, math.nan, 1.0, 1.0)
+        """(dt, tau1, tau2, decay1, decay2): a recharge steps by the same dt thousands of times."""
         self._dc = (parameters.r0, parameters.r1, parameters.tau1, parameters.r2, parameters.tau2)
+        self._ohmic = parameters.r0
         self._lookup()
 
     # --- electrical view -------------------------------------------------------------------
@@ -126,10 +136,12 @@ class Cell:
         if self.tables is None:
             s = self._scale
             self._dc = (p.r0 * s, p.r1 * s, p.tau1, p.r2 * s, p.tau2)
+            self._ohmic = self._dc[0]
             return
         r0, r1, tau1, r2, tau2 = self.tables.values(self._soc, self.temperature_c)
         factor = p.resistance_factor / (p.nominal_capacity_ah or p.capacity_ah)
         self._dc = (r0 * factor, r1 * factor, tau1, r2 * factor, tau2)
+        self._ohmic = min(self._dc[0], self.ac_resistance())
 
     def dc_parameters(self) -> tuple[float, float, float, float, float]:
         """R0, R1, tau1, R2, tau2 now (ohm, ohm, s, ohm, s)."""
@@ -137,11 +149,13 @@ class Cell:
 
     def emf(self) -> float:
         """Terminal voltage at zero current now (OCV plus the polarisation still relaxing)."""
-        return self._ocv + self.hysteresis + self.u1 + self.u2
+        return self._ocv + self.hysteresis + self.u_ct + self.u1 + self.u2
 
     def r0(self) -> float:
-        """DC series resistance a current step sees at once (what the circuit solver uses)."""
-        return self._dc[0]
+        """Series resistance a current step sees at once (what the circuit solver uses): the
+        ohmic part of the DC R0 (no more than the 1 kHz reading); the rest follows within
+        ``DOUBLE_LAYER_TAU``."""
+        return self._ohmic
 
     def ac_resistance(self) -> float:
         """What a 1 kHz AC meter reads: the ohmic part, with its own temperature law."""
@@ -150,12 +164,10 @@ class Cell:
     def dc_resistance(self, seconds: float) -> float:
         """Resistance a constant-current pulse of ``seconds`` shows from rest (ΔV / I)."""
         r0, r1, tau1, r2, tau2 = self._dc
-        return (
-            r0 + r1 * (1.0 - math.exp(-seconds / tau1)) + r2 * (1.0 - math.exp(-seconds / tau2))
-        )
+        return r0 + r1 * (1.0 - math.exp(-seconds / tau1)) + r2 * (1.0 - math.exp(-seconds / tau2))
 
     def terminal_voltage(self, current: float) -> float:
-        return self.emf() + self._dc[0] * current
+        return self.emf() + self._ohmic * current
 
     def leak_current(self) -> float:
         """Current lost inside the cell: self-discharge plus any internal short."""
@@ -185,7 +197,8 @@ class Cell:
         self.coulombs_in_ah += current * dt / 3600.0
         self.soc = max(self._soc + (current - leak - drain) * dt / (3600.0 * p.capacity_ah), -0.2)
         kelvin = self.temperature_c + 273.15
-        heat = current * (current * r0 + self.u1 + self.u2 + self.hysteresis)
+        ohmic = self._ohmic
+        heat = current * (current * ohmic + self.u_ct + self.u1 + self.u2 + self.hysteresis)
         if self.tables is not None:
             heat -= current * kelvin * self.tables.entropic_v_per_k
             swing = self.tables.hysteresis_v
@@ -196,8 +209,13 @@ class Cell:
         if p.leak_resistance != math.inf and ocv > 0.0:
             heat += ocv * ocv / p.leak_resistance
         self.heat_w = heat
-        decay1 = math.exp(-dt / tau1)
-        decay2 = math.exp(-dt / tau2)
+        if self._decays[0] != dt or self._decays[1] != tau1 or self._decays[2] != tau2:
+            self._decays = (dt, tau1, tau2, math.exp(-dt / tau1), math.exp(-dt / tau2))
+        decay1, decay2 = self._decays[3], self._decays[4]
+        r_ct = r0 - ohmic
+        if r_ct > 0.0 or self.u_ct != 0.0:
+            decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < 50 * DOUBLE_LAYER_TAU else 0.0
+            self.u_ct = self.u_ct * decay_ct + r_ct * current * (1.0 - decay_ct)
         self.u1 = self.u1 * decay1 + r1 * current * (1.0 - decay1)
         self.u2 = self.u2 * decay2 + r2 * current * (1.0 - decay2)
         if p.thermal_resistance > 0.0:

@@ -97,10 +97,14 @@ def reference(chemistry: Chemistry) -> Reference:
 def model_cell(
     ref: Reference, soc: float, celsius: float, dynamics: ChemistryTables | None = None
 ) -> Cell:
-    """The model on the reference cell, isothermal at ``celsius`` (thermal_resistance 0)."""
+    """The model on the reference cell, isothermal at ``celsius`` (thermal_resistance 0).
+
+    Its 1 kHz figure is set above any R0 so the whole R0 acts at once: the DFN has no
+    double-layer capacitance, so in it charge transfer is as instantaneous as ohmic loss.
+    """
     parameters = CellParameters(
         capacity_ah=ref.capacity_ah,
-        r0=0.0,
+        r0=1.0,
         r1=0.0,
         tau1=1.0,
         r2=0.0,
@@ -112,7 +116,7 @@ def model_cell(
     cell = Cell(parameters, ref.ocv, soc, dynamics)
     cell.temperature_c = celsius
     cell.soc = soc
-    cell._lookup()  # noqa: SLF001 - the temperature was set after construction
+    cell._lookup()
     return cell
 
 
@@ -258,56 +262,120 @@ def compare(
 
     ``dynamics``: tables to judge instead of the shipped ones; ``only_celsius``: one temperature.
     """
-    ref = reference(chemistry)
     rows: list[Row] = []
+    for pair in charges(chemistry, dynamics, only_celsius):
+        where, label, ecm, dfn = pair.where, pair.label, pair.model, pair.reference
+        hours = 1 / 3600.0
+        rows += [
+            Row(
+                chemistry,
+                f"{where}, {label}: CC",
+                ecm.cc_seconds * hours,
+                dfn.cc_seconds * hours,
+                "h",
+                0.10,
+            ),
+            Row(
+                chemistry,
+                f"{where}, {label}: CV",
+                ecm.cv_seconds * hours,
+                dfn.cv_seconds * hours,
+                "h",
+                0.10,
+            ),
+            Row(
+                chemistry,
+                f"{where}, {label}: total",
+                (ecm.cc_seconds + ecm.cv_seconds) * hours,
+                (dfn.cc_seconds + dfn.cv_seconds) * hours,
+                "h",
+                0.05,
+            ),
+            Row(
+                chemistry,
+                f"{where}, {label}: V RMS error",
+                voltage_rms(ecm, dfn) * 1e3,
+                0.0,
+                "mV",
+                20.0,
+                True,
+            ),
+            Row(
+                chemistry,
+                f"{where}, {label}: relaxation 1 h",
+                ecm.relaxation * 1e3,
+                dfn.relaxation * 1e3,
+                "mV",
+                0.20,
+            ),
+        ]
+    for where, percent, model, dfn_r in pulses(chemistry, dynamics, only_celsius):
+        rows.append(
+            Row(
+                chemistry,
+                f"{where}, 10 s pulse R at {percent} %",
+                model * 1e3,
+                dfn_r * 1e3,
+                "mohm",
+                0.15,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ChargePair:
+    where: str
+    label: str
+    model: ChargeResult
+    reference: ChargeResult
+
+
+def charges(
+    chemistry: Chemistry, dynamics: ChemistryTables | None, only_celsius: float | None
+) -> list[ChargePair]:
+    """Every reference charge and the model's run of the same protocol."""
+    ref = reference(chemistry)
+    pairs = []
     for celsius in temperatures():
         if only_celsius is not None and celsius != only_celsius:
             continue
-        where = f"{celsius:.0f} degC"
         for rate, start in charge_names():
-            name = f"{chemistry}_{celsius:.0f}C_charge_{rate:g}C_from_{start}"
-            curve = read_charge(name)
+            curve = read_charge(f"{chemistry}_{celsius:.0f}C_charge_{rate:g}C_from_{start}")
             dfn = reference_charge(curve, ref.max_voltage)
             soc = ref.ocv.soc_at(float(curve.voltage[0]))
             cell = model_cell(ref, soc, celsius, dynamics)
-            cc = float(curve.current[1])
             cut_off = ref.nominal_capacity_ah / 20.0
-            ecm = run_charge(cell, cc, cut_off, ref.max_voltage, 3600.0)
-            label = f"{rate:g}C from {'3.0 V' if start == 'empty' else '50 %'}"
-            if chemistry == "LFP" and start == "empty":
-                label = f"{rate:g}C from 2.5 V"
-            label = f"{where}, {label}"
-            hours = 1 / 3600.0
-            rows += [
-                Row(chemistry, f"{label}: CC", ecm.cc_seconds * hours, dfn.cc_seconds * hours, "h", 0.10),
-                Row(chemistry, f"{label}: CV", ecm.cv_seconds * hours, dfn.cv_seconds * hours, "h", 0.10),
-                Row(
-                    chemistry,
-                    f"{label}: total",
-                    (ecm.cc_seconds + ecm.cv_seconds) * hours,
-                    (dfn.cc_seconds + dfn.cv_seconds) * hours,
-                    "h",
-                    0.05,
-                ),
-                Row(chemistry, f"{label}: V RMS error", voltage_rms(ecm, dfn) * 1e3, 0.0, "mV", 20.0, True),
-                Row(chemistry, f"{label}: relaxation 1 h", ecm.relaxation * 1e3, dfn.relaxation * 1e3, "mV", 0.20),
-            ]
+            ecm = run_charge(cell, float(curve.current[1]), cut_off, ref.max_voltage, 3600.0)
+            origin = f"{float(curve.voltage[0]):.1f} V" if start == "empty" else "50 %"
+            pairs.append(ChargePair(f"{celsius:.0f} degC", f"{rate:g}C from {origin}", ecm, dfn))
+    return pairs
+
+
+def pulses(
+    chemistry: Chemistry, dynamics: ChemistryTables | None, only_celsius: float | None
+) -> list[tuple[str, int, float, float]]:
+    """(temperature label, SOC %, model, reference) 10 s pulse resistance in ohm."""
+    ref = reference(chemistry)
+    found = []
+    for celsius in temperatures():
+        if only_celsius is not None and celsius != only_celsius:
+            continue
         for percent in (20, 50, 80):
             curve = read_curve(f"{chemistry}_{celsius:.0f}C_pulse_1C_at_{percent}")
             soc = ref.ocv.soc_at(float(curve.voltage[0]))
             cell = model_cell(ref, soc, celsius, dynamics)
             model = pulse_resistance(*run_pulse(cell, curve))
             dfn_r = pulse_resistance(curve.time, curve.current, curve.voltage)
-            rows.append(
-                Row(chemistry, f"{where}, 10 s pulse R at {percent} %", model * 1e3, dfn_r * 1e3, "mohm", 0.15)
-            )
-    return rows
+            found.append((f"{celsius:.0f} degC", percent, model, dfn_r))
+    return found
 
 
 def chemistries() -> list[Chemistry]:
     found = provenance()["chemistries"]
     assert isinstance(found, dict)
-    return [c for c in ("NMC", "LCO", "LFP") if c in found]
+    every: tuple[Chemistry, ...] = ("NMC", "LCO", "LFP")
+    return [c for c in every if c in found]
 
 
 def table(rows: list[Row]) -> str:

@@ -21,6 +21,7 @@ sign convention of ``simulators.physics``.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import platform
@@ -89,8 +90,8 @@ def _rows(solution: Any) -> list[tuple[float, float, float]]:
 
 def _decimate(rows: list[tuple[float, float, float]], volts: float) -> list[tuple[float, ...]]:
     """Keep a row when current or voltage moved enough since the last kept one (and the ends)."""
-    kept = [rows[0]]
-    for row, following in zip(rows[1:-1], rows[2:], strict=True):
+    kept: list[tuple[float, ...]] = [rows[0]]
+    for row, following in itertools.pairwise(rows):
         last = kept[-1]
         current_step = abs(following[1] - row[1]) > 1e-3 or abs(row[1] - last[1]) > 1e-3
         if current_step or abs(row[2] - last[2]) >= volts or row[0] - last[0] >= 600.0:

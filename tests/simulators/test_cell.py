@@ -153,11 +153,24 @@ def _fitted(chemistry: str, soc: float, **changes: float) -> Cell:
 def test_dc_resistance_is_fitted_and_distinct_from_the_1khz_reading(chemistry: str) -> None:
     cell = _fitted(chemistry, 0.5)
     assert cell.ac_resistance() == pytest.approx(0.02)
-    r0, r1, tau1, r2, tau2 = cell.dc_parameters()
+    r0, _r1, tau1, _r2, tau2 = cell.dc_parameters()
     assert r0 != pytest.approx(0.02, rel=0.05)
     assert cell.dc_resistance(10.0) > r0 > 0.0
     assert tau1 < tau2
-    assert cell.terminal_voltage(1.0) - cell.emf() == pytest.approx(r0)
+    assert cell.terminal_voltage(1.0) - cell.emf() == pytest.approx(min(r0, 0.02))
+
+
+def test_a_step_meets_the_ohmic_part_at_once_and_the_full_r0_within_milliseconds() -> None:
+    """A short cut in 300 us sees the 1 kHz resistance; a 0.1 s pulse the fitted DC R0."""
+    cell = _fitted("NMC", 0.5)
+    rest = cell.emf()
+    r0 = cell.dc_parameters()[0]
+    assert r0 > 0.02
+    assert cell.terminal_voltage(-5.0) == pytest.approx(rest - 5.0 * 0.02)
+    cell.step(-5.0, 300e-6)
+    assert rest - cell.terminal_voltage(-5.0) < 5.0 * (0.02 + 0.1 * (r0 - 0.02))
+    cell.step(-5.0, 0.1)
+    assert rest - cell.terminal_voltage(-5.0) == pytest.approx(5.0 * r0, rel=0.02)
 
 
 def test_dc_resistance_scales_with_capacity_and_ageing_but_not_with_fade() -> None:
@@ -174,14 +187,14 @@ def test_dc_resistance_depends_on_soc_and_temperature() -> None:
     assert low.dc_resistance(10.0) > 1.05 * middle.dc_resistance(10.0)
     cold = _fitted("NMC", 0.5, ambient_c=10.0)
     warm = _fitted("NMC", 0.5)
-    assert cold.r0() > 1.1 * warm.r0()
+    assert cold.dc_parameters()[0] > 1.1 * warm.dc_parameters()[0]
 
 
 def test_soc_moves_the_tables_when_a_test_sets_it() -> None:
     cell = _fitted("LFP", 0.5)
-    before = cell.r0()
+    before = cell.dc_parameters()
     cell.soc = 0.2
-    assert cell.r0() != before
+    assert cell.dc_parameters() != before
 
 
 def test_lfp_rests_higher_after_charge_than_after_discharge_nmc_does_not() -> None:
