@@ -32,7 +32,15 @@ DOUBLE_LAYER_TAU = 0.01
 """Seconds: how fast the charge-transfer part of R0 builds up behind the ohmic part (R_ct times
 the double-layer capacitance, ~1 F per Ah, is milliseconds). A short circuit that the IC cuts
 in 300 us therefore meets the ohmic resistance, the one a 1 kHz meter reads; a pulse, after
-0.1 s, the full R0 of the DFN fit (the DFN has no double layer: it lumps the two)."""
+0.1 s, the full R0 of the DFN fit (the DFN has no double layer: it lumps the two).
+
+The bench solves its circuit explicitly, then steps the cells, often by seconds: a branch that
+fast would lag a whole step behind the current and make the terminal overshoot a CV source.
+So while a charge flows over steps longer than ``QUASI_STATIC_AFTER`` the branch is settled
+and counted in ``r0()`` (quasi-static); otherwise (at rest, discharging, short sub-steps) it is a
+state, so the next current step, a short included, meets the ohmic part at once. A discharge
+needs no such care: a load sets its current, it does not regulate a voltage against the pack."""
+QUASI_STATIC_AFTER = 5 * DOUBLE_LAYER_TAU
 _RETABLE_SOC = 0.002
 _RETABLE_KELVIN = 0.1
 """The fitted tables are looked up again when SOC or temperature moved this much (cheap steps)."""
@@ -89,6 +97,9 @@ class Cell:
         self.u2 = 0.0
         self.u_ct = 0.0
         """Charge-transfer overpotential (R0 beyond the ohmic part, behind the double layer)."""
+        self._resolved = True
+        """The charge-transfer branch is a state (True) or settled inside ``r0()`` (False)."""
+        self._settled_current = 0.0
         self.hysteresis = 0.0
         """Volts added to the OCV by hysteresis (between -H and +H; 0 without hysteresis)."""
         self.temperature_c = parameters.ambient_c
@@ -154,8 +165,8 @@ class Cell:
     def r0(self) -> float:
         """Series resistance a current step sees at once (what the circuit solver uses): the
         ohmic part of the DC R0 (no more than the 1 kHz reading); the rest follows within
-        ``DOUBLE_LAYER_TAU``."""
-        return self._ohmic
+        ``DOUBLE_LAYER_TAU`` (while current keeps flowing over long steps: all of R0)."""
+        return self._ohmic if self._resolved else self._dc[0]
 
     def ac_resistance(self) -> float:
         """What a 1 kHz AC meter reads: the ohmic part, with its own temperature law."""
@@ -167,7 +178,7 @@ class Cell:
         return r0 + r1 * (1.0 - math.exp(-seconds / tau1)) + r2 * (1.0 - math.exp(-seconds / tau2))
 
     def terminal_voltage(self, current: float) -> float:
-        return self.emf() + self._ohmic * current
+        return self.emf() + self.r0() * current
 
     def leak_current(self) -> float:
         """Current lost inside the cell: self-discharge plus any internal short."""
@@ -198,7 +209,7 @@ class Cell:
         self.soc = max(self._soc + (current - leak - drain) * dt / (3600.0 * p.capacity_ah), -0.2)
         kelvin = self.temperature_c + 273.15
         ohmic = self._ohmic
-        heat = current * (current * ohmic + self.u_ct + self.u1 + self.u2 + self.hysteresis)
+        heat = current * (current * self.r0() + self.u_ct + self.u1 + self.u2 + self.hysteresis)
         if self.tables is not None:
             heat -= current * kelvin * self.tables.entropic_v_per_k
             swing = self.tables.hysteresis_v
@@ -213,9 +224,16 @@ class Cell:
             self._decays = (dt, tau1, tau2, math.exp(-dt / tau1), math.exp(-dt / tau2))
         decay1, decay2 = self._decays[3], self._decays[4]
         r_ct = r0 - ohmic
-        if r_ct > 0.0 or self.u_ct != 0.0:
-            decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < 50 * DOUBLE_LAYER_TAU else 0.0
+        if dt < QUASI_STATIC_AFTER or current <= 0.0:
+            if not self._resolved:  # settled at the charging current until now
+                self.u_ct = r_ct * self._settled_current
+                self._resolved = True
+            decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < QUASI_STATIC_AFTER else 0.0
             self.u_ct = self.u_ct * decay_ct + r_ct * current * (1.0 - decay_ct)
+        else:
+            self.u_ct = 0.0
+            self._resolved = False
+            self._settled_current = current
         self.u1 = self.u1 * decay1 + r1 * current * (1.0 - decay1)
         self.u2 = self.u2 * decay2 + r2 * current * (1.0 - decay2)
         if p.thermal_resistance > 0.0:

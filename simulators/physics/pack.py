@@ -57,6 +57,7 @@ def cell_parameters(pack: PackParameters, condition: CellCondition | None) -> Ce
         leak_resistance=c.leak_resistance,
         thermal_mass=45.0 * p,
         thermal_resistance=30.0 / p,
+        fitted=pack.cell_dynamics == "fitted",
         resistance_factor=c.resistance_factor,
         nominal_capacity_ah=pack.cell_capacity_ah * p,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -9,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulators.fixtures import build_bench
+from simulators.fixtures import SimulatedBench, build_bench
 from simulators.physics.cell import Cell, CellParameters
 from simulators.physics.ocv import SOC_AT_ZERO_VOLT, curve
+from simulators.physics.parameters import DEFAULT_PACK
 
 
 def _cell(**changes: float) -> Cell:
@@ -214,10 +216,10 @@ def test_lfp_rests_higher_after_charge_than_after_discharge_nmc_does_not() -> No
 def test_heat_is_the_irreversible_loss_and_warms_the_thermal_mass() -> None:
     cell = _fitted("NMC", 0.5)
     cell.step(2.6, 1.0)
-    assert cell.heat_w == pytest.approx(2.6 * 2.6 * cell.r0(), rel=0.01)  # from rest: ohmic
+    assert cell.heat_w == pytest.approx(2.6 * 2.6 * 0.02, rel=0.01)  # from rest: ohmic
     for _ in range(30):
         cell.step(2.6, 1.0)
-    assert cell.heat_w > 1.2 * 2.6 * 2.6 * cell.r0()  # now the RC pairs dissipate too
+    assert cell.heat_w > 2.6 * 2.6 * cell.dc_parameters()[0]  # all of R0, and the RC pairs
     for _ in range(3600):
         cell.step(2.6, 1.0)
     warm = cell.temperature_c
@@ -226,3 +228,30 @@ def test_heat_is_the_irreversible_loss_and_warms_the_thermal_mass() -> None:
     for _ in range(600):
         isothermal.step(2.6, 1.0)
     assert isothermal.temperature_c == 25.0
+
+
+def _recharge_hours(dynamics: str) -> tuple[float, float]:
+    """CC and CV hours of a 0.5C recharge of the default pack from 3.0 V, in 10 s steps."""
+    parameters = dataclasses.replace(DEFAULT_PACK, cell_dynamics=dynamics)  # type: ignore[arg-type]
+    bench = SimulatedBench(parameters)
+    bench.set_cell_state(0, voltage=3.0)
+    source = bench.source_channel(1)
+    source.voltage, source.current_limit, source.output_on = 4.2, 2.6, True
+    cc_end = math.nan
+    while bench.time < 6 * 3600:
+        output = bench.source_output(1)
+        if output.mode == "CV" and math.isnan(cc_end):
+            cc_end = bench.time
+        if output.mode == "CV" and output.current < 0.05 * 5.2:
+            break
+        bench.advance(10.0)
+    return cc_end / 3600, (bench.time - cc_end) / 3600
+
+
+def test_the_bench_runs_the_fitted_cells_and_their_cv_taper_is_longer() -> None:
+    """The fitted DC resistance (about 2.5x the 1 kHz figure) stretches CV, as the DFN does."""
+    fixed_cc, fixed_cv = _recharge_hours("fixed")
+    fitted_cc, fitted_cv = _recharge_hours("fitted")
+    assert fitted_cc < fixed_cc
+    assert fitted_cv > 1.3 * fixed_cv
+    assert 1.8 < fitted_cc + fitted_cv < 4.0
