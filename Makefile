@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench fidelity lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# The simulated cell against the committed DFN curves (simulators/reference): a table per chemistry,
+# exit 1 on a missed target. PyBaMM is only needed to regenerate the curves (extra "fidelity").
+fidelity: $(STAMP)
+	$(PY) -m simulators.reference.compare
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,14 @@
 """One series position of the pack: a Thevenin cell (R0 + two RC pairs) with leak and heat.
 
+The DC dynamics (R0, R1/C1, R2/C2) come from tables fitted to a DFN reference
+(``cell_tables``), against SOC and temperature and scaled to the cell's capacity; the 1 kHz AC
+resistance a resistance meter reads is a separate figure (the spec's, ``CellParameters.r0``):
+a DC pulse also sees charge transfer and diffusion, which a 1 kHz signal does not. LFP adds
+a one-state hysteresis (the OCV a resting cell settles to depends on whether it was last
+charged or discharged). Heat is the irreversible loss ``I (V - OCV)`` (ohmic plus polarisation)
+plus the reversible entropic term ``-I T dOCV/dT``, into one lumped thermal mass with
+convection to the surroundings.
+
 Parallel cells share one terminal voltage and equalise among themselves, so a parallel group is
 modelled as one equivalent cell (capacity times P, resistance divided by P). A per-cell fault on
 a parallel pack therefore affects the whole group it sits in: that is what the bench can see,
@@ -13,19 +22,37 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from simulators.physics.cell_tables import ChemistryTables, tables
 from simulators.physics.ocv import OcvCurve
 
 SECONDS_PER_MONTH = 30 * 86400.0
 _R_TEMPERATURE_COEFF = math.log(2.0) / 25.0
-"""Resistance roughly doubles from 25 °C to 0 °C (battery-domain §6.2)."""
+"""Resistance roughly doubles from 25 °C to 0 °C (battery-domain §6.2): the AC reading's law."""
+DOUBLE_LAYER_TAU = 0.01
+"""Seconds: how fast the charge-transfer part of R0 builds up behind the ohmic part (R_ct times
+the double-layer capacitance, ~1 F per Ah, is milliseconds). A short circuit that the IC cuts
+in 300 us therefore meets the ohmic resistance, the one a 1 kHz meter reads; a pulse, after
+0.1 s, the full R0 of the DFN fit (the DFN has no double layer: it lumps the two).
+
+The bench solves its circuit explicitly, then steps the cells, often by seconds: a branch that
+fast would lag a whole step behind the current and make the terminal overshoot a CV source.
+So while a charge flows over steps longer than ``QUASI_STATIC_AFTER`` the branch is settled
+and counted in ``r0()`` (quasi-static); otherwise (at rest, discharging, short sub-steps) it is a
+state, so the next current step, a short included, meets the ohmic part at once. A discharge
+needs no such care: a load sets its current, it does not regulate a voltage against the pack."""
+QUASI_STATIC_AFTER = 5 * DOUBLE_LAYER_TAU
+_RETABLE_SOC = 0.002
+_RETABLE_KELVIN = 0.1
+"""The fitted tables are looked up again when SOC or temperature moved this much (cheap steps)."""
 
 
 @dataclass(frozen=True)
 class CellParameters:
     capacity_ah: float
     r0: float
-    """Ohmic resistance at 25 °C; also what a 1 kHz AC meter reads."""
+    """What a 1 kHz AC meter reads at 25 °C (ohmic resistance). Also the DC R0 when not fitted."""
     r1: float
+    """R1, tau1, R2, tau2: the RC pairs at 25 °C, used only when ``fitted`` is False."""
     tau1: float
     r2: float
     tau2: float
@@ -38,26 +65,59 @@ class CellParameters:
     thermal_resistance: float = 30.0
     """K/W to ambient by natural convection, divided by the parallel count."""
     ambient_c: float = 25.0
+    fitted: bool = True
+    """DC dynamics from the chemistry's fitted tables (``cell_tables``) when it has them."""
+    resistance_factor: float = 1.0
+    """How far this cell's DC resistances sit above a fresh cell's (ageing, faults)."""
+    nominal_capacity_ah: float = 0.0
+    """Capacity the fitted resistances scale with (0: ``capacity_ah``); a faded cell keeps
+    its electrode area, so its resistance does not rise just because capacity fell."""
 
 
 class Cell:
     """State and dynamics of one series position (a cell or a parallel group)."""
 
-    def __init__(self, parameters: CellParameters, ocv: OcvCurve, soc: float) -> None:
+    def __init__(
+        self,
+        parameters: CellParameters,
+        ocv: OcvCurve,
+        soc: float,
+        dynamics: ChemistryTables | None = None,
+    ) -> None:
+        """``dynamics``: tables to use instead of the chemistry's fitted ones (the fit's trials)."""
         self.parameters = parameters
         self.ocv_curve = ocv
+        self.tables: ChemistryTables | None = None
+        if parameters.fitted:
+            self.tables = dynamics or tables(ocv.chemistry)
         self._soc = soc
         self._ocv = ocv.voltage(soc)
         self._scale = 1.0
         self.u1 = 0.0
         self.u2 = 0.0
+        self.u_ct = 0.0
+        """Charge-transfer overpotential (R0 beyond the ohmic part, behind the double layer)."""
+        self._resolved = True
+        """The charge-transfer branch is a state (True) or settled inside ``r0()`` (False)."""
+        self._settled_current = 0.0
+        self.hysteresis = 0.0
+        """Volts added to the OCV by hysteresis (between -H and +H; 0 without hysteresis)."""
         self.temperature_c = parameters.ambient_c
         self.coulombs_in_ah = 0.0
         """Integral of terminal current (what an ideal coulomb counter on the cell reads)."""
+        self.heat_w = 0.0
+        """Heat generated during the last step (W)."""
+        self._looked_up = (math.nan, math.nan)
+        self._decays = (math.nan, math.nan, math.nan, 1.0, 1.0)
+        """(dt, tau1, tau2, decay1, decay2): a recharge steps by the same dt thousands of times."""
+        self._dc = (parameters.r0, parameters.r1, parameters.tau1, parameters.r2, parameters.tau2)
+        self._ohmic = parameters.r0
+        self._lookup()
 
     # --- electrical view -------------------------------------------------------------------
-    # OCV and the temperature scale are cached: the circuit solver asks for them several times
-    # per sub-step and they only change when ``step`` (or a test setting ``soc``) moves them.
+    # OCV, the temperature scale and the DC parameters are cached: the circuit solver asks for
+    # them several times per sub-step and they only change when ``step`` (or a test setting
+    # ``soc``) moves them.
     @property
     def soc(self) -> float:
         return self._soc
@@ -66,6 +126,8 @@ class Cell:
     def soc(self, value: float) -> None:
         self._soc = value
         self._ocv = self.ocv_curve.voltage(value)
+        if abs(value - self._looked_up[0]) >= _RETABLE_SOC:
+            self._lookup()
 
     def ocv(self) -> float:
         return self._ocv
@@ -78,15 +140,42 @@ class Cell:
         scale = math.exp(_R_TEMPERATURE_COEFF * (25.0 - self.temperature_c))
         self._scale = min(max(scale, 0.5), 8.0)
 
+    def _lookup(self) -> None:
+        """Refresh the DC parameters from the tables (or the temperature law when not fitted)."""
+        p = self.parameters
+        self._looked_up = (self._soc, self.temperature_c)
+        if self.tables is None:
+            s = self._scale
+            self._dc = (p.r0 * s, p.r1 * s, p.tau1, p.r2 * s, p.tau2)
+            self._ohmic = self._dc[0]
+            return
+        r0, r1, tau1, r2, tau2 = self.tables.values(self._soc, self.temperature_c)
+        factor = p.resistance_factor / (p.nominal_capacity_ah or p.capacity_ah)
+        self._dc = (r0 * factor, r1 * factor, tau1, r2 * factor, tau2)
+        self._ohmic = min(self._dc[0], self.ac_resistance())
+
+    def dc_parameters(self) -> tuple[float, float, float, float, float]:
+        """R0, R1, tau1, R2, tau2 now (ohm, ohm, s, ohm, s)."""
+        return self._dc
+
     def emf(self) -> float:
         """Terminal voltage at zero current now (OCV plus the polarisation still relaxing)."""
-        return self._ocv + self.u1 + self.u2
+        return self._ocv + self.hysteresis + self.u_ct + self.u1 + self.u2
 
     def r0(self) -> float:
-        return self.parameters.r0 * self._scale
+        """Series resistance a current step sees at once (what the circuit solver uses): the
+        ohmic part of the DC R0 (no more than the 1 kHz reading); the rest follows within
+        ``DOUBLE_LAYER_TAU`` (while current keeps flowing over long steps: all of R0)."""
+        return self._ohmic if self._resolved else self._dc[0]
 
     def ac_resistance(self) -> float:
-        return self.r0()
+        """What a 1 kHz AC meter reads: the ohmic part, with its own temperature law."""
+        return self.parameters.r0 * self._scale
+
+    def dc_resistance(self, seconds: float) -> float:
+        """Resistance a constant-current pulse of ``seconds`` shows from rest (ΔV / I)."""
+        r0, r1, tau1, r2, tau2 = self._dc
+        return r0 + r1 * (1.0 - math.exp(-seconds / tau1)) + r2 * (1.0 - math.exp(-seconds / tau2))
 
     def terminal_voltage(self, current: float) -> float:
         return self.emf() + self.r0() * current
@@ -107,27 +196,55 @@ class Cell:
     def step(self, current: float, dt: float, drain: float = 0.0) -> None:
         """Hold ``current`` (into the cell) for ``dt`` seconds; ``drain``: external quiescent load.
 
-        RC branches and temperature use their exact exponential solution for a constant input,
-        so a long step is stable; only SOC is integrated explicitly (it is linear in current).
+        RC branches, hysteresis and temperature use their exact exponential solution for a
+        constant input, so a long step is stable; only SOC is integrated explicitly (it is
+        linear in current). A ``thermal_resistance`` of 0 holds the cell at ambient
+        (isothermal, as the DFN reference is run).
         """
         p = self.parameters
-        scale = self._scale
         ocv = self._ocv
         leak = self.leak_current()
+        r0, r1, tau1, r2, tau2 = self._dc
         self.coulombs_in_ah += current * dt / 3600.0
         self.soc = max(self._soc + (current - leak - drain) * dt / (3600.0 * p.capacity_ah), -0.2)
-        r0 = p.r0 * scale
-        heat = current * current * r0 + current * (self.u1 + self.u2)
+        kelvin = self.temperature_c + 273.15
+        ohmic = self._ohmic
+        heat = current * (current * self.r0() + self.u_ct + self.u1 + self.u2 + self.hysteresis)
+        if self.tables is not None:
+            heat -= current * kelvin * self.tables.entropic_v_per_k
+            swing = self.tables.hysteresis_v
+            if swing > 0.0 and current != 0.0:
+                target = swing if current > 0.0 else -swing
+                rate = self.tables.hysteresis_rate * abs(current) * dt / (3600.0 * p.capacity_ah)
+                self.hysteresis = target + (self.hysteresis - target) * math.exp(-rate)
         if p.leak_resistance != math.inf and ocv > 0.0:
             heat += ocv * ocv / p.leak_resistance
-        decay1 = math.exp(-dt / p.tau1)
-        decay2 = math.exp(-dt / p.tau2)
-        self.u1 = self.u1 * decay1 + p.r1 * scale * current * (1.0 - decay1)
-        self.u2 = self.u2 * decay2 + p.r2 * scale * current * (1.0 - decay2)
-        steady = p.ambient_c + max(heat, 0.0) * p.thermal_resistance
-        decay_t = math.exp(-dt / (p.thermal_mass * p.thermal_resistance))
-        self.temperature_c = steady + (self.temperature_c - steady) * decay_t
+        self.heat_w = heat
+        if self._decays[0] != dt or self._decays[1] != tau1 or self._decays[2] != tau2:
+            self._decays = (dt, tau1, tau2, math.exp(-dt / tau1), math.exp(-dt / tau2))
+        decay1, decay2 = self._decays[3], self._decays[4]
+        r_ct = r0 - ohmic
+        if dt < QUASI_STATIC_AFTER or current <= 0.0:
+            if not self._resolved:  # settled at the charging current until now
+                self.u_ct = r_ct * self._settled_current
+                self._resolved = True
+            decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < QUASI_STATIC_AFTER else 0.0
+            self.u_ct = self.u_ct * decay_ct + r_ct * current * (1.0 - decay_ct)
+        else:
+            self.u_ct = 0.0
+            self._resolved = False
+            self._settled_current = current
+        self.u1 = self.u1 * decay1 + r1 * current * (1.0 - decay1)
+        self.u2 = self.u2 * decay2 + r2 * current * (1.0 - decay2)
+        if p.thermal_resistance > 0.0:
+            steady = p.ambient_c + max(heat, 0.0) * p.thermal_resistance
+            decay_t = math.exp(-dt / (p.thermal_mass * p.thermal_resistance))
+            self.temperature_c = steady + (self.temperature_c - steady) * decay_t
+        else:
+            self.temperature_c = p.ambient_c
         self._update_scale()
+        if abs(self.temperature_c - self._looked_up[1]) >= _RETABLE_KELVIN:
+            self._lookup()
 
     def snapshot(self, current: float) -> dict[str, float]:
         return {
@@ -136,6 +253,8 @@ class Cell:
             "soc": self.soc,
             "temperature_c": self.temperature_c,
             "ac_resistance": self.ac_resistance(),
+            "dc_resistance_10s": self.dc_resistance(10.0),
+            "hysteresis": self.hysteresis,
             "charge_ah": self.charge_ah,
             "coulombs_in_ah": self.coulombs_in_ah,
             "current": current,

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
+
+import numpy as np
 
 from simulators.physics.parameters import Chemistry
 
@@ -71,12 +74,19 @@ def _sample(chemistry: Chemistry) -> list[float]:
     return values
 
 
+def _resample(points: Sequence[tuple[float, float]]) -> list[float]:
+    socs = np.asarray([p[0] for p in points])
+    volts = np.asarray([p[1] for p in points])
+    return [float(v) for v in np.interp(np.linspace(0.0, 1.0, _GRID + 1), socs, volts)]
+
+
 class OcvCurve:
     """OCV(SOC) of one chemistry, and its inverse for setting a cell to a voltage."""
 
-    def __init__(self, chemistry: Chemistry) -> None:
+    def __init__(self, chemistry: Chemistry, points: Sequence[tuple[float, float]] = ()) -> None:
+        """``points``: (SOC, OCV) breakpoints of another cell of ``chemistry`` (default: §6.1's)."""
         self.chemistry = chemistry
-        self._values = _sample(chemistry)
+        self._values = _sample(chemistry) if not points else _resample(points)
         self.empty_voltage = self._values[0]
         self.full_voltage = self._values[-1]
 

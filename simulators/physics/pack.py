@@ -85,6 +85,9 @@ def cell_parameters(
         leak_resistance=c.leak_resistance / p,
         thermal_mass=45.0 * p,
         thermal_resistance=30.0 * c.thermal_resistance_factor / p,
+        fitted=pack.cell_dynamics == "fitted",
+        resistance_factor=c.resistance_factor,
+        nominal_capacity_ah=pack.cell_capacity_ah * p,
     )
 
 

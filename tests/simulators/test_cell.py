@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -9,12 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulators.fixtures import build_bench
+from simulators.fixtures import SimulatedBench, build_bench
 from simulators.physics.cell import Cell, CellParameters
 from simulators.physics.ocv import SOC_AT_ZERO_VOLT, curve
+from simulators.physics.parameters import DEFAULT_PACK
 
 
 def _cell(**changes: float) -> Cell:
+    """A cell with fixed (not fitted) dynamics, so the numbers below follow by hand."""
     parameters = CellParameters(
         capacity_ah=2.6,
         r0=0.02,
@@ -23,6 +26,7 @@ def _cell(**changes: float) -> Cell:
         r2=0.016,
         tau2=400.0,
         self_discharge_current=0.0,
+        fitted=False,
     )
     for name, value in changes.items():
         parameters = CellParameters(**{**parameters.__dict__, name: value})
@@ -131,3 +135,123 @@ def test_coulomb_count_matches_state_of_charge_over_a_full_charge(
     assert delivered > 0.5
     assert gained == pytest.approx(delivered, rel=0.005)
     assert math.isclose(cell.coulombs_in_ah, delivered, rel_tol=0.005)
+
+
+def _fitted(chemistry: str, soc: float, **changes: float) -> Cell:
+    parameters = CellParameters(
+        capacity_ah=2.6,
+        r0=0.02,
+        r1=0.0,
+        tau1=1.0,
+        r2=0.0,
+        tau2=1.0,
+        self_discharge_current=0.0,
+    )
+    parameters = CellParameters(**{**parameters.__dict__, **changes})
+    return Cell(parameters, curve(chemistry), soc=soc)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("chemistry", ["NMC", "LCO", "LFP"])
+def test_dc_resistance_is_fitted_and_distinct_from_the_1khz_reading(chemistry: str) -> None:
+    cell = _fitted(chemistry, 0.5)
+    assert cell.ac_resistance() == pytest.approx(0.02)
+    r0, _r1, tau1, _r2, tau2 = cell.dc_parameters()
+    assert r0 != pytest.approx(0.02, rel=0.05)
+    assert cell.dc_resistance(10.0) > r0 > 0.0
+    assert tau1 < tau2
+    assert cell.terminal_voltage(1.0) - cell.emf() == pytest.approx(min(r0, 0.02))
+
+
+def test_a_step_meets_the_ohmic_part_at_once_and_the_full_r0_within_milliseconds() -> None:
+    """A short cut in 300 us sees the 1 kHz resistance; a 0.1 s pulse the fitted DC R0."""
+    cell = _fitted("NMC", 0.5)
+    rest = cell.emf()
+    r0 = cell.dc_parameters()[0]
+    assert r0 > 0.02
+    assert cell.terminal_voltage(-5.0) == pytest.approx(rest - 5.0 * 0.02)
+    cell.step(-5.0, 300e-6)
+    assert rest - cell.terminal_voltage(-5.0) < 5.0 * (0.02 + 0.1 * (r0 - 0.02))
+    cell.step(-5.0, 0.1)
+    assert rest - cell.terminal_voltage(-5.0) == pytest.approx(5.0 * r0, rel=0.02)
+
+
+def test_dc_resistance_scales_with_capacity_and_ageing_but_not_with_fade() -> None:
+    small = _fitted("NMC", 0.5).dc_resistance(10.0)
+    assert _fitted("NMC", 0.5, capacity_ah=5.2).dc_resistance(10.0) == pytest.approx(small / 2)
+    aged = _fitted("NMC", 0.5, resistance_factor=2.0).dc_resistance(10.0)
+    assert aged == pytest.approx(2 * small)
+    faded = _fitted("NMC", 0.5, capacity_ah=2.0, nominal_capacity_ah=2.6)
+    assert faded.dc_resistance(10.0) == pytest.approx(small)
+
+
+def test_dc_resistance_depends_on_soc_and_temperature() -> None:
+    low, middle = _fitted("LFP", 0.2), _fitted("LFP", 0.5)
+    assert low.dc_resistance(10.0) > 1.05 * middle.dc_resistance(10.0)
+    cold = _fitted("NMC", 0.5, ambient_c=10.0)
+    warm = _fitted("NMC", 0.5)
+    assert cold.dc_parameters()[0] > 1.1 * warm.dc_parameters()[0]
+
+
+def test_soc_moves_the_tables_when_a_test_sets_it() -> None:
+    cell = _fitted("LFP", 0.5)
+    before = cell.dc_parameters()
+    cell.soc = 0.2
+    assert cell.dc_parameters() != before
+
+
+def test_lfp_rests_higher_after_charge_than_after_discharge_nmc_does_not() -> None:
+    def rested(chemistry: str, current: float) -> float:
+        cell = _fitted(chemistry, 0.5, thermal_resistance=0.0)
+        for _ in range(600):
+            cell.step(current, 1.0)
+        for _ in range(3 * 3600):
+            cell.step(0.0, 1.0)
+        return cell.emf() - cell.ocv()
+
+    assert rested("LFP", 1.3) == pytest.approx(0.007, abs=0.002)
+    assert rested("LFP", -1.3) == pytest.approx(-0.007, abs=0.002)
+    assert rested("NMC", 1.3) == pytest.approx(0.0, abs=1e-3)
+
+
+def test_heat_is_the_irreversible_loss_and_warms_the_thermal_mass() -> None:
+    cell = _fitted("NMC", 0.5)
+    cell.step(2.6, 1.0)
+    assert cell.heat_w == pytest.approx(2.6 * 2.6 * 0.02, rel=0.01)  # from rest: ohmic
+    for _ in range(30):
+        cell.step(2.6, 1.0)
+    assert cell.heat_w > 2.6 * 2.6 * cell.dc_parameters()[0]  # all of R0, and the RC pairs
+    for _ in range(3600):
+        cell.step(2.6, 1.0)
+    warm = cell.temperature_c
+    assert warm > 26.0
+    isothermal = _fitted("NMC", 0.5, thermal_resistance=0.0)
+    for _ in range(600):
+        isothermal.step(2.6, 1.0)
+    assert isothermal.temperature_c == 25.0
+
+
+def _recharge_hours(dynamics: str) -> tuple[float, float]:
+    """CC and CV hours of a 0.5C recharge of the default pack from 3.0 V, in 10 s steps."""
+    parameters = dataclasses.replace(DEFAULT_PACK, cell_dynamics=dynamics)  # type: ignore[arg-type]
+    bench = SimulatedBench(parameters)
+    bench.set_cell_state(0, voltage=3.0)
+    source = bench.source_channel(1)
+    source.voltage, source.current_limit, source.output_on = 4.2, 2.6, True
+    cc_end = math.nan
+    while bench.time < 6 * 3600:
+        output = bench.source_output(1)
+        if output.mode == "CV" and math.isnan(cc_end):
+            cc_end = bench.time
+        if output.mode == "CV" and output.current < 0.05 * 5.2:
+            break
+        bench.advance(10.0)
+    return cc_end / 3600, (bench.time - cc_end) / 3600
+
+
+def test_the_bench_runs_the_fitted_cells_and_their_cv_taper_is_longer() -> None:
+    """The fitted DC resistance (about 2.5x the 1 kHz figure) stretches CV, as the DFN does."""
+    fixed_cc, fixed_cv = _recharge_hours("fixed")
+    fitted_cc, fitted_cv = _recharge_hours("fitted")
+    assert fitted_cc < fixed_cc
+    assert fitted_cv > 1.3 * fixed_cv
+    assert 1.8 < fitted_cc + fitted_cv < 4.0

