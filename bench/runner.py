@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.abort_switch import AbortableClock, AbortSwitch
 from bench.config import StationConfig
 from bench.errors import (
     EXIT_ABORTED,
@@ -51,7 +52,7 @@ from bench.station import Station, open_station
 from bench.store_setting import shown
 from bench.watchdog import Watchdog, start_for_run
 from procedures.appearance import appearance_procedure
-from procedures.clock import RealClock
+from procedures.clock import Clock, RealClock
 from procedures.context import BenchInstruments
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger, OperatorFixtures
 from procedures.diagnosis.sequence import build_diagnosis
@@ -361,11 +362,14 @@ def run_unit(
     handle_signals: bool = True,
     preflight: Preflight | None = None,
     options: DiagnosisOptions | None = None,
+    abort: AbortSwitch | None = None,
 ) -> UnitOutcome:
     """Run ``procedure`` for ``unit`` of ``complaint`` on the station and record it.
 
     Raises ``BenchError`` subclasses for refused input (nothing written) and for instruments that
     cannot be opened; ``KeyboardInterrupt`` only after a second Ctrl-C, once the run is recorded.
+    ``abort``: an abort button outside the main thread (the operator panel); tripping it ends
+    the run *aborted* through the same safe state as Ctrl-C (``bench.abort_switch``).
     """
     builder = _builder(config, procedure, sim_fault)
     options = options or diagnosis_options(config)
@@ -403,7 +407,7 @@ def run_unit(
         after_run=after_run,
     )
     result = _run_recorded(
-        _Bench(config, sessions, ref, plan, station, recorder, prompts, view),
+        _Bench(config, sessions, ref, plan, station, recorder, prompts, view, abort),
         builder,
         options,
         handle_signals=handle_signals,
@@ -468,6 +472,7 @@ class _Bench:
     recorder: JournaledRecorder
     prompts: Prompts
     view: LiveView | None
+    abort: AbortSwitch | None = None
 
 
 def _run_recorded(
@@ -495,12 +500,16 @@ def _run_recorded(
         if station is not None and station.found_on:
             _warn_found_on(station.found_on, bench.view)
             built = with_safe_start_record(built, station.found_on)
+        clock: Clock = station.clock if station else RealClock()
+        if bench.abort is not None:  # the panel's button: the engine's event and every wait
+            bench.abort.attach(recorder.stop_event)
+            clock = AbortableClock(clock, bench.abort)
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
             recorder=ObservedRecorder(recorder, bench.view),
             prompts=bench.prompts,
-            clock=station.clock if station else RealClock(),
+            clock=clock,
             spec=ref.spec,
             run_info=built.run_info(
                 station=config.station_id,
