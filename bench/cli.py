@@ -73,6 +73,7 @@ from bench.errors import (
 from bench.live import LiveView, TableRow
 from bench.operator_choice import operator_option, with_operator
 from bench.outgoing_check import check_outgoing
+from bench.panel.cli import station_group
 from bench.recovery import replay_pending
 from bench.reporting import write_report
 from bench.reporting_outgoing import write_outgoing_report
@@ -587,6 +588,7 @@ for _group in CONTAINMENT_GROUPS:  # containment, claim, feedback (bench.cli_con
 cli.add_command(return_)
 add_unit_commands(unit)
 cli.add_command(eightd)
+cli.add_command(station_group)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -1,0 +1,170 @@
+"""One unit at a time, started from the panel and run like ``packbench run`` runs it.
+
+The web server answers requests in its own thread; the run itself goes on in the main thread,
+through ``bench.runner.run_unit`` with the engine's signal guard installed, exactly as
+``packbench run`` does: Ctrl-C at the terminal that started the panel aborts the run as it
+always has, and the panel's abort button trips the run's ``AbortSwitch``, which ends it through
+the same safe state. The operator named at the panel is the run's operator (recorded with it).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.abort_switch import AbortSwitch
+from bench.config import StationConfig
+from bench.errors import BenchError
+from bench.panel.hub import EventHub
+from bench.panel.prompts import WebPrompts
+from bench.panel.view import PanelView
+from bench.runner import PROCEDURES, UnitOutcome, diagnosis_of, run_unit
+from procedures.prompts import Photo
+from results.errors import ResultsError
+
+IDLE_POLL_S = 0.2
+
+
+class PanelBusy(RuntimeError):
+    """A run is going on (one bench, one unit at a time)."""
+
+
+class NotRunning(RuntimeError):
+    """Nothing to abort or answer: no run is going on."""
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    operator: str
+    complaint: str
+    unit: str
+    procedure: str
+
+
+@dataclass
+class _Current:
+    request: StartRequest
+    switch: AbortSwitch
+    prompts: WebPrompts
+
+
+class PanelController:
+    """Queue of one start request, the run in progress, and its abort and answers."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        sessions: sessionmaker[Session],
+        hub: EventHub,
+        view: PanelView,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.hub = hub
+        self.view = view
+        self._lock = threading.Lock()
+        self._jobs: queue.Queue[StartRequest] = queue.Queue(maxsize=1)
+        self._busy = False
+        self._current: _Current | None = None
+
+    @property
+    def procedures(self) -> list[str]:
+        return sorted(PROCEDURES)
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._busy
+
+    def start(self, request: StartRequest) -> None:
+        """Queue ``request`` for the main thread; ``PanelBusy`` while a run goes on."""
+        if request.procedure not in PROCEDURES:
+            raise ValueError(f"unknown procedure {request.procedure!r}")
+        with self._lock:
+            if self._busy:
+                raise PanelBusy("a run is going on")
+            self._busy = True
+        self._jobs.put(request)
+
+    def abort(self, who: str) -> None:
+        """Trip the running unit's abort switch (``NotRunning`` if there is none)."""
+        with self._lock:
+            current = self._current
+        if current is None:
+            raise NotRunning("no run to abort")
+        current.switch.trip(f"aborted from the operator panel by {who or 'the operator'}")
+        self.hub.publish("abort_requested", by=who)
+
+    def answer(self, prompt_id: str, answer: str | None, photo: Photo | None) -> None:
+        with self._lock:
+            current = self._current
+        if current is None:
+            raise NotRunning("no run is asking anything")
+        current.prompts.answer(prompt_id, answer, photo)
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            current = self._current
+            busy = self._busy
+        return {
+            "busy": busy,
+            "station": self.config.station_id,
+            "simulated": self.config.simulated,
+            "procedures": self.procedures,
+            "run": None if current is None else current.request.__dict__,
+        }
+
+    def serve_forever(self, stop: threading.Event) -> None:
+        """Run each started unit in this (the main) thread until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                request = self._jobs.get(timeout=IDLE_POLL_S)
+            except queue.Empty:
+                continue
+            self.run(request)
+
+    def run(self, request: StartRequest) -> UnitOutcome | None:
+        """One unit, recorded; every way it ends is published (verdict, refusal, error)."""
+        switch = AbortSwitch()
+        current = _Current(request, switch, WebPrompts(self.hub, switch))
+        with self._lock:
+            self._busy = True
+            self._current = current
+        self.hub.publish("run_started", **request.__dict__, station=self.config.station_id)
+        outcome: UnitOutcome | None = None
+        try:
+            outcome = run_unit(
+                replace(self.config, operator=request.operator),
+                procedure=request.procedure,
+                complaint=request.complaint,
+                unit=request.unit,
+                prompts=current.prompts,
+                view=self.view,
+                sessions=self.sessions,
+                abort=switch,
+            )
+        except (BenchError, ResultsError) as exc:  # refused before anything ran, or no bench
+            self.hub.publish("run_ended", verdict=None, refused=str(exc), run_id=None)
+        except KeyboardInterrupt:  # Ctrl-C at the terminal outside the steps, or a second one
+            self.hub.publish("run_ended", verdict="aborted", message="Ctrl-C", run_id=None)
+            raise
+        else:
+            diagnosis = diagnosis_of(outcome.conclusions)
+            self.hub.publish(
+                "run_ended",
+                verdict=outcome.verdict.name.lower(),
+                message=outcome.message,
+                run_id=outcome.run_id,
+                root_cause=diagnosis["root_cause"],
+                disposition=diagnosis["disposition"],
+                journal=outcome.journal,
+            )
+        finally:
+            with self._lock:
+                self._busy = False
+                self._current = None
+        return outcome
