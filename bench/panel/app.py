@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from bench.operator_choice import OPERATOR_LENGTH
 from bench.panel.controller import NotRunning, PanelBusy, PanelController, StartRequest
-from bench.panel.hub import Event, EventHub
+from bench.panel.hub import CLOSED, Event, EventHub
 from bench.panel.i18n import LOCALES, labels, pick_locale
 from bench.panel.prompts import PHOTO_BYTES, AnswerRefused, PromptGone
 from bench.text_input import TextProblem, clean_text
@@ -142,6 +142,8 @@ def create_app(
                             return
                         yield ": keepalive\n\n"
                         continue
+                    if event["type"] == CLOSED:
+                        return
                     yield sse(event)
             finally:
                 hub.unsubscribe(watcher)

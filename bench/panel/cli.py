@@ -81,7 +81,7 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         controller, hub, token=secrets.token_urlsafe(32), hosts=host_names(host, bound),
         default_lang=lang,
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="panel-http", daemon=True
     )
@@ -102,6 +102,7 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         click.echo("packbench: operator panel stopped", err=True)
     finally:
         stop.set()
+        hub.close()
         server.should_exit = True
         thread.join(START_TIMEOUT_S)
         listener.close()

@@ -19,6 +19,8 @@ Event = dict[str, Any]
 HISTORY_LIMIT = 20_000
 """Events kept for late watchers; past it the oldest progress samples are thinned out."""
 RUN_START = "run_started"
+CLOSED = "closed"
+"""The last event of every stream: the panel is stopping (the page then tries to reconnect)."""
 
 
 @dataclass(eq=False)
@@ -78,6 +80,13 @@ class EventHub:
     def unsubscribe(self, watcher: Subscriber) -> None:
         with self._lock:
             self._subscribers.discard(watcher)
+
+    def close(self) -> None:
+        """End every watcher's stream (the server then stops without waiting for pages)."""
+        with self._lock:
+            watchers = list(self._subscribers)
+        for watcher in watchers:
+            watcher.put({"type": CLOSED, "seq": 0, "sent_at": time.time()})
 
     @property
     def watchers(self) -> int:
