@@ -76,7 +76,9 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}; try --port 0") from None
     bound = listener.getsockname()[1]
     hub = EventHub()
-    controller = PanelController(config, sessions, hub, PanelView(hub, sys.stdout))
+    controller = PanelController(
+        config, sessions, hub, PanelView(hub, sys.stdout), reload=lambda: station(station_file)
+    )
     app = create_app(
         controller, hub, token=secrets.token_urlsafe(32), hosts=host_names(host, bound),
         default_lang=lang,

@@ -1,6 +1,9 @@
 """One unit at a time, started from the panel and run like ``packbench run`` runs it.
 
-The web server answers requests in its own thread; the run itself goes on in the main thread,
+The station file is read again at each start, as each ``packbench run`` reads it (a corrected
+instrument address or pace applies to the next unit without restarting the panel); the store is
+the one opened when the panel started. The web server answers requests in its own thread; the
+run itself goes on in the main thread,
 through ``bench.runner.run_unit`` with the engine's signal guard installed, exactly as
 ``packbench run`` does: Ctrl-C at the terminal that started the panel aborts the run as it
 always has, and the panel's abort button trips the run's ``AbortSwitch``, which ends it through
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,11 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.abort_switch import AbortSwitch
 from bench.config import StationConfig
-from bench.errors import BenchError
+from bench.errors import BenchError, InputError
 from bench.panel.hub import EventHub
 from bench.panel.prompts import WebPrompts
 from bench.panel.view import PanelView
 from bench.runner import PROCEDURES, UnitOutcome, diagnosis_of, run_unit
+from bench.store_setting import shown
 from procedures.prompts import Photo
 from results.errors import ResultsError
 
@@ -61,8 +66,11 @@ class PanelController:
         sessions: sessionmaker[Session],
         hub: EventHub,
         view: PanelView,
+        reload: Callable[[], StationConfig] | None = None,
     ) -> None:
         self.config = config
+        self.reload = reload
+        """Reads the station file again for each run (``None``: ``config`` as given)."""
         self.sessions = sessions
         self.hub = hub
         self.view = view
@@ -118,6 +126,19 @@ class PanelController:
             "run": None if current is None else current.request.__dict__,
         }
 
+    def _station(self) -> StationConfig:
+        """The station file as it is now, on the store the panel opened."""
+        if self.reload is None:
+            return self.config
+        config = self.reload()
+        if config.database != self.config.database:
+            raise InputError(
+                f"{config.source}: the store changed since the panel started "
+                f"({shown(self.config.database)} -> {shown(config.database)}); stop the panel "
+                "(Ctrl-C) and start it again to use the new store"
+            )
+        return config
+
     def serve_forever(self, stop: threading.Event) -> None:
         """Run each started unit in this (the main) thread until ``stop`` is set."""
         while not stop.is_set():
@@ -137,8 +158,9 @@ class PanelController:
         self.hub.publish("run_started", **request.__dict__, station=self.config.station_id)
         outcome: UnitOutcome | None = None
         try:
+            config = self._station()
             outcome = run_unit(
-                replace(self.config, operator=request.operator),
+                replace(config, operator=request.operator),
                 procedure=request.procedure,
                 complaint=request.complaint,
                 unit=request.unit,
