@@ -90,4 +90,3 @@ class AbortableClock:
         else:
             inner.sleep(seconds)
         self.switch.check()
-

@@ -95,9 +95,7 @@ def _measure() -> list[float]:
     try:
         for received, done in zip(latencies, finished, strict=True):
             ready = threading.Event()
-            threading.Thread(
-                target=_client, args=(url, received, ready, done), daemon=True
-            ).start()
+            threading.Thread(target=_client, args=(url, received, ready, done), daemon=True).start()
             ready.wait(10)
         time.sleep(0.2)  # both streams subscribed before the first sample
         _produce(view)
@@ -118,7 +116,9 @@ def run() -> list[Result]:
     p99 = every[int(0.99 * (len(every) - 1))]
     scope = f"{CLIENTS} SSE clients x {SAMPLES} samples, measurement to client, loopback"
     return [
-        Result(f"panel live update, worst ({scope}; best of {REPEATS})", every[-1], "ms", TARGET_MS),
+        Result(
+            f"panel live update, worst ({scope}; best of {REPEATS})", every[-1], "ms", TARGET_MS
+        ),
         Result("panel live update, 99th percentile", p99, "ms", TARGET_MS),
         Result("panel live update, median", statistics.median(every), "ms"),
     ]

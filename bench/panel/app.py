@@ -78,9 +78,7 @@ def create_app(
     allowed = frozenset(hosts)
     origins = frozenset(f"http://{host}" for host in allowed)
     app = FastAPI(title="packbench operator panel", docs_url=None, redoc_url=None, openapi_url=None)
-    template = Environment(autoescape=select_autoescape(default=True)).from_string(
-        _page_template()
-    )
+    template = Environment(autoescape=select_autoescape(default=True)).from_string(_page_template())
 
     @app.middleware("http")
     async def same_origin_only(

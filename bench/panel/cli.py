@@ -80,10 +80,15 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         config, sessions, hub, PanelView(hub, sys.stdout), reload=lambda: station(station_file)
     )
     app = create_app(
-        controller, hub, token=secrets.token_urlsafe(32), hosts=host_names(host, bound),
+        controller,
+        hub,
+        token=secrets.token_urlsafe(32),
+        hosts=host_names(host, bound),
         default_lang=lang,
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="panel-http", daemon=True
     )

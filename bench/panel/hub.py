@@ -10,6 +10,7 @@ sees the same step list and plot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,10 +32,8 @@ class Subscriber:
     queue: asyncio.Queue[Event] = field(default_factory=asyncio.Queue)
 
     def put(self, event: Event) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the page's loop is closed: nobody to tell
             self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
-        except RuntimeError:  # the page's loop is closed: it is gone, nothing to tell
-            pass
 
 
 class EventHub:
@@ -48,10 +47,11 @@ class EventHub:
         self._seq = 0
 
     def publish(self, event_type: str, /, **fields: Any) -> Event:
-        """Send ``{"type": event_type, **fields, "seq", "sent_at"}`` to every watcher; returns it."""
+        """Send ``{"type": event_type, **fields, "seq", "sent_at"}`` to every watcher."""
         with self._lock:
             self._seq += 1
-            event: Event = {"type": event_type, **fields, "seq": self._seq, "sent_at": time.time()}
+            sent = time.time()
+            event: Event = {"type": event_type, **fields, "seq": self._seq, "sent_at": sent}
             if event_type == RUN_START:
                 self._history = []
             self._history.append(event)

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from panel_support import TOKEN, EventReader, LiveServer, free_socket, serving
 
-from benchmarks.service_documents import png_bytes
 from bench.abort_switch import AbortableClock, AbortSwitch
 from bench.config import load_station
 from bench.panel import controller as controller_module
@@ -26,6 +25,7 @@ from bench.panel.hub import EventHub
 from bench.panel.prompts import WebPrompts
 from bench.panel.view import PanelView
 from bench.runner import UnitOutcome
+from benchmarks.service_documents import png_bytes
 from instruments.units import Q_
 from procedures.clock import RealClock
 from procedures.errors import AbortRequested
@@ -71,7 +71,10 @@ def panel(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, Fake]]:
     monkeypatch.setattr(controller_module, "run_unit", fake_run_unit(seen))
     hub = EventHub()
     controller = PanelController(
-        load_station(None), None, hub, PanelView(hub, io.StringIO(), tty=False)  # type: ignore[arg-type]
+        load_station(None),
+        None,
+        hub,
+        PanelView(hub, io.StringIO(), tty=False),  # type: ignore[arg-type]
     )
     sock = free_socket()
     port = sock.getsockname()[1]
@@ -121,12 +124,18 @@ def test_two_watchers_see_the_same_run_and_answers_are_checked_on_the_server(
         second = EventReader(server.url)
         choice = second.wait_for("prompt", 3)
         assert choice["options"] == ["original", "other"]
-        assert client.post(
-            f"/api/prompts/{choice['id']}", data={"answer": "third"}, headers=server.headers
-        ).status_code == 422
-        assert client.post(
-            f"/api/prompts/{choice['id']}", data={"answer": "original"}, headers=server.headers
-        ).status_code == 204
+        assert (
+            client.post(
+                f"/api/prompts/{choice['id']}", data={"answer": "third"}, headers=server.headers
+            ).status_code
+            == 422
+        )
+        assert (
+            client.post(
+                f"/api/prompts/{choice['id']}", data={"answer": "original"}, headers=server.headers
+            ).status_code
+            == 204
+        )
         assert seen["charger"] == "original" and seen["operator"] == "Li Na"
 
         for reader in (first, second):

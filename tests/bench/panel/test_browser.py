@@ -67,9 +67,9 @@ def browser() -> Iterator[Any]:
 
 @contextmanager
 def panel(station: Path, home: Path, lang: str) -> Iterator[str]:
+    command = ["station", "serve", "--station", str(station), "--port", "0", "--lang", lang]
     process = subprocess.Popen(
-        [PYTHON, "-m", "bench.cli", "station", "serve", "--station", str(station)]
-        + ["--port", "0", "--lang", lang],
+        [PYTHON, "-m", "bench.cli", *command],
         stdout=(home / f"panel-{lang}.log").open("w"),  # the terminal's view of the runs
         stderr=subprocess.PIPE,
         text=True,
