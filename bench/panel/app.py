@@ -3,9 +3,10 @@
 Security, for a page that can switch a power supply on: the server listens on 127.0.0.1 unless
 told otherwise; every request must name this server in its ``Host`` header (a web page on
 another site that rebinds its DNS name to 127.0.0.1 is refused); every request that changes
-something (start, answer, abort) must carry the panel's token in the ``X-Panel-Token`` header
-and, when the browser sends one, an ``Origin`` that is this server. The token is random per
-``packbench station serve`` and is only written into the panel's own page: another site can
+something (start, answer, abort, a terminal run's events) must carry the panel's token in the
+``X-Panel-Token`` header and, when the browser sends one, an ``Origin`` that is this server. The
+token is random per ``packbench station serve`` and is only written into the panel's own page
+(and the panel file of ``bench.panel.publish``, readable by this account only): another site can
 neither read it (same-origin policy) nor send the custom header without a CORS preflight, which
 this server never grants. So a start or an abort cannot be forged from another tab.
 """
@@ -51,6 +52,12 @@ class StartBody(BaseModel):
             return clean_text(value, max_length=OPERATOR_LENGTH)
         except TextProblem as exc:
             raise ValueError(str(exc)) from None
+
+
+class PublishBody(BaseModel):
+    """A terminal run's events (``packbench run --panel``, ``bench.panel.publish``)."""
+
+    events: list[dict[str, Any]] = Field(max_length=10_000)
 
 
 class AbortBody(BaseModel):
@@ -169,6 +176,16 @@ def create_app(
         except NotRunning as exc:
             raise HTTPException(409, str(exc)) from None
         return {"status": "aborting"}
+
+    @app.post("/api/publish")
+    def publish(body: PublishBody) -> dict[str, str | None]:
+        try:
+            abort = controller.relay(body.events)
+        except PanelBusy as exc:
+            raise HTTPException(409, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {"abort": abort}
 
     @app.post("/api/prompts/{prompt_id}", status_code=204)
     async def answer(

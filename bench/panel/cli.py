@@ -24,6 +24,7 @@ from bench.panel.app import create_app
 from bench.panel.controller import PanelController
 from bench.panel.hub import EventHub
 from bench.panel.i18n import LOCALES
+from bench.panel.publish import write_panel_file
 from bench.panel.view import PanelView
 from bench.runner import open_store_for
 
@@ -79,10 +80,11 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
     controller = PanelController(
         config, sessions, hub, PanelView(hub, sys.stdout), reload=lambda: station(station_file)
     )
+    token = secrets.token_urlsafe(32)
     app = create_app(
         controller,
         hub,
-        token=secrets.token_urlsafe(32),
+        token=token,
         hosts=host_names(host, bound),
         default_lang=lang,
     )
@@ -97,9 +99,10 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.02)
     shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{bound}/"
+    found_by = write_panel_file(config.station_id, url, token)  # for `packbench run --panel`
     click.echo(
-        f"packbench: operator panel of station {config.station_id} on "
-        f"http://{shown_host}:{bound}/ (Ctrl-C stops it)",
+        f"packbench: operator panel of station {config.station_id} on {url} (Ctrl-C stops it)",
         err=True,
     )
     stop = threading.Event()
@@ -113,4 +116,5 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         server.should_exit = True
         thread.join(START_TIMEOUT_S)
         listener.close()
+        found_by.unlink(missing_ok=True)
     return EXIT_PASS

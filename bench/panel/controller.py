@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +33,21 @@ from procedures.prompts import Photo
 from results.errors import ResultsError
 
 IDLE_POLL_S = 0.2
+TERMINAL_SILENCE_S = 10.0
+"""A terminal run that published nothing for this long is gone (killed): the panel is free."""
+RELAYED = frozenset(
+    {
+        "run_started",
+        "unit_started",
+        "step_started",
+        "progress",
+        "step_finished",
+        "notice",
+        "run_finished",
+        "run_ended",
+    }
+)
+"""Events a terminal run may publish on the panel (its questions stay at the terminal)."""
 
 
 class PanelBusy(RuntimeError):
@@ -48,6 +64,27 @@ class StartRequest:
     complaint: str
     unit: str
     procedure: str
+
+
+def ended_fields(outcome: UnitOutcome) -> dict[str, Any]:
+    """The ``run_ended`` event of a unit's outcome (panel runs and terminal runs alike)."""
+    diagnosis = diagnosis_of(outcome.conclusions)
+    return {
+        "verdict": outcome.verdict.name.lower(),
+        "message": outcome.message,
+        "run_id": outcome.run_id,
+        "root_cause": diagnosis["root_cause"],
+        "disposition": diagnosis["disposition"],
+        "journal": outcome.journal,
+    }
+
+
+@dataclass
+class _Terminal:
+    """A ``packbench run --panel`` being shown: when it last spoke, and an abort for it."""
+
+    seen: float
+    abort: str | None = None
 
 
 @dataclass
@@ -78,6 +115,7 @@ class PanelController:
         self._jobs: queue.Queue[StartRequest] = queue.Queue(maxsize=1)
         self._busy = False
         self._current: _Current | None = None
+        self._terminal: _Terminal | None = None
 
     @property
     def procedures(self) -> list[str]:
@@ -93,18 +131,53 @@ class PanelController:
         if request.procedure not in PROCEDURES:
             raise ValueError(f"unknown procedure {request.procedure!r}")
         with self._lock:
-            if self._busy:
+            if self._busy or self._terminal_running():
                 raise PanelBusy("a run is going on")
             self._busy = True
         self._jobs.put(request)
 
+    def _terminal_running(self) -> bool:
+        """Whether a terminal run is being shown (one silent too long is gone); under the lock."""
+        terminal = self._terminal
+        if terminal is not None and time.monotonic() - terminal.seen > TERMINAL_SILENCE_S:
+            self._terminal = terminal = None
+        return terminal is not None
+
+    def relay(self, events: list[dict[str, Any]]) -> str | None:
+        """Show a terminal run's events; returns the abort reason once the button was pressed.
+
+        ``PanelBusy`` while the panel runs a unit of its own (the bench has one unit on it)."""
+        for event in events:
+            if event.get("type") not in RELAYED:
+                raise ValueError(f"event type {event.get('type')!r} cannot be published")
+        with self._lock:
+            if self._busy:
+                raise PanelBusy("the panel is running a unit itself")
+            terminal = self._terminal if self._terminal_running() else None
+            if any(e["type"] == "run_started" for e in events):
+                terminal = self._terminal = _Terminal(time.monotonic())
+            if terminal is not None:
+                terminal.seen = time.monotonic()
+        for event in events:
+            fields = {k: v for k, v in event.items() if k not in ("type", "seq", "sent_at")}
+            self.hub.publish(event["type"], **fields)
+        with self._lock:
+            if any(e["type"] == "run_ended" for e in events):
+                self._terminal = None
+            return None if terminal is None else terminal.abort
+
     def abort(self, who: str) -> None:
         """Trip the running unit's abort switch (``NotRunning`` if there is none)."""
+        reason = f"aborted from the operator panel by {who or 'the operator'}"
         with self._lock:
             current = self._current
-        if current is None:
+            terminal = self._terminal if self._terminal_running() else None
+            if terminal is not None:
+                terminal.abort = reason
+        if current is None and terminal is None:
             raise NotRunning("no run to abort")
-        current.switch.trip(f"aborted from the operator panel by {who or 'the operator'}")
+        if current is not None:
+            current.switch.trip(reason)
         self.hub.publish("abort_requested", by=who)
 
     def answer(self, prompt_id: str, answer: str | None, photo: Photo | None) -> None:
@@ -117,7 +190,7 @@ class PanelController:
     def state(self) -> dict[str, Any]:
         with self._lock:
             current = self._current
-            busy = self._busy
+            busy = self._busy or self._terminal_running()
         return {
             "busy": busy,
             "station": self.config.station_id,
@@ -155,7 +228,9 @@ class PanelController:
         with self._lock:
             self._busy = True
             self._current = current
-        self.hub.publish("run_started", **request.__dict__, station=self.config.station_id)
+        self.hub.publish(
+            "run_started", **request.__dict__, station=self.config.station_id, source="panel"
+        )
         outcome: UnitOutcome | None = None
         try:
             config = self._station()
@@ -175,16 +250,7 @@ class PanelController:
             self.hub.publish("run_ended", verdict="aborted", message="Ctrl-C", run_id=None)
             raise
         else:
-            diagnosis = diagnosis_of(outcome.conclusions)
-            self.hub.publish(
-                "run_ended",
-                verdict=outcome.verdict.name.lower(),
-                message=outcome.message,
-                run_id=outcome.run_id,
-                root_cause=diagnosis["root_cause"],
-                disposition=diagnosis["disposition"],
-                journal=outcome.journal,
-            )
+            self.hub.publish("run_ended", **ended_fields(outcome))
         finally:
             with self._lock:
                 self._busy = False

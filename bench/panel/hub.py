@@ -14,7 +14,7 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 Event = dict[str, Any]
 HISTORY_LIMIT = 20_000
@@ -22,6 +22,12 @@ HISTORY_LIMIT = 20_000
 RUN_START = "run_started"
 CLOSED = "closed"
 """The last event of every stream: the panel is stopping (the page then tries to reconnect)."""
+
+
+class Publisher(Protocol):
+    """Where a run's events go: this process's hub, or a panel in another (``publish``)."""
+
+    def publish(self, event_type: str, /, **fields: Any) -> Event: ...
 
 
 @dataclass(eq=False)

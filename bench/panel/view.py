@@ -10,11 +10,11 @@ time the step reported its reading, from which the panel's latency is measured.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from bench.live import SHOWN_ELSEWHERE, LiveView, shown_value, timing
-from bench.panel.hub import EventHub
+from bench.live import SHOWN_ELSEWHERE, LiveView, TableRow, shown_value, timing
+from bench.panel.hub import Publisher
 from procedures.records import RunOutcome, StepRecord, Verdict
 
 
@@ -44,7 +44,7 @@ def live_values(values: Mapping[str, object]) -> dict[str, dict[str, Any]]:
 class PanelView(LiveView):
     """The terminal view, with each event also published to the panel's watchers."""
 
-    def __init__(self, hub: EventHub, out: TextIO | None = None, *, tty: bool | None = None):
+    def __init__(self, hub: Publisher, out: TextIO | None = None, *, tty: bool | None = None):
         super().__init__(out, tty=tty)
         self.hub = hub
         self._own_lines = 0
@@ -100,6 +100,10 @@ class PanelView(LiveView):
             message=outcome.message,
             conclusions=[{"kind": c.kind, "value": c.value} for c in outcome.conclusions],
         )
+
+    def table(self, rows: Sequence[TableRow]) -> None:
+        """The verdict table stays at the terminal: the panel shows each run's own result."""
+        self._quietly(super().table, rows)
 
     def _quietly(self, method: Any, *args: Any) -> None:
         """Call the terminal's own method; its lines are not published a second time."""
