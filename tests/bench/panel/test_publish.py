@@ -85,3 +85,48 @@ def test_terminal_run_is_watched_and_aborted_from_the_panel(
         panel.send_signal(signal.SIGINT)
         panel.communicate(timeout=30)
     assert not panel_file.exists()  # the panel removes its file when it stops
+
+
+ANSWERS = {
+    "usage_device": "scanner",
+    "usage_charger": "original",
+    "usage_temperature": "normal",
+    "usage_time_in_use": "unknown",
+    "usage_location": "indoor",
+    "known_good_pack_works": "yes",
+}
+
+
+def test_ctrl_c_at_the_panels_terminal_aborts_its_run_and_the_next_one_stops_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], simulator: Simulator
+) -> None:
+    station = simulator.station(tmp_path, speed=600, fault="healthy")
+    number = register(capsys, station, "U-1")
+    panel = packbench(tmp_path, "station", "serve", "--station", str(station), "--port", "0")
+    try:
+        assert panel.stderr is not None
+        url = re.search(r"http://\S+/", panel.stderr.readline())
+        assert url, "the panel did not start"
+        panel_file = tmp_path / ".local" / "share" / "packbench" / "panel-kill-test.json"
+        token = json.loads(panel_file.read_text())["token"]
+        reader = EventReader(url.group(0))
+        with httpx.Client(base_url=url.group(0), headers={"X-Panel-Token": token}) as client:
+            start = {"operator": "Li", "complaint": number, "unit": "U-1", "procedure": "diagnosis"}
+            assert client.post("/api/start", json=start).status_code == 202
+            for k, question in enumerate(ANSWERS, 1):
+                prompt = reader.wait_for("prompt", k, timeout=60)
+                assert prompt["question_id"] == question
+                answer = {"answer": ANSWERS[question]}
+                assert client.post(f"/api/prompts/{prompt['id']}", data=answer).status_code == 204
+            reader.wait_for("progress", 3, timeout=60)  # in the recharge, output on
+            panel.send_signal(signal.SIGINT)
+            ended = reader.wait_for("run_ended", timeout=60)
+            assert ended["verdict"] == "aborted"
+            assert "Ctrl-C" in reader.wait_for("step_finished", 3)["message"]
+            assert energised(simulator.state()) == []
+            assert client.get("/api/state").json()["busy"] is False  # still serving
+        reader.close()
+    finally:
+        panel.send_signal(signal.SIGINT)  # no run now: this one stops the panel
+        _, err = panel.communicate(timeout=30)
+    assert panel.returncode == 0 and "operator panel stopped" in err
