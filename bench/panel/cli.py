@@ -16,11 +16,9 @@ import time
 from pathlib import Path
 
 import click
-import uvicorn
 
 from bench.cli_common import station, station_option
 from bench.errors import EXIT_PASS, InputError
-from bench.panel.app import create_app
 from bench.panel.controller import PanelController
 from bench.panel.hub import EventHub
 from bench.panel.i18n import LOCALES
@@ -67,6 +65,12 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
             f"--host {host}: the panel switches the bench's outputs on; it listens on loopback "
             "only unless you also pass --allow-remote"
         )
+    # the web stack is imported here, not with the command line: every other command starts
+    # without paying for FastAPI and uvicorn
+    import uvicorn
+
+    from bench.panel.app import create_app
+
     config = station(station_file)
     sessions = open_store_for(config)
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)

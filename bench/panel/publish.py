@@ -7,7 +7,8 @@ id>.json``, readable by this account only) naming its address and its token; ``p
 its abort button stops it (the answer to each publish carries the abort request, which trips the
 run's ``AbortSwitch``). Questions stay at the terminal: they are answered where the run is.
 
-Publishing is display only: a panel that stops answering costs the run nothing but one notice on
+Publishing is display only (and uses the standard library's HTTP client: httpx is a development
+dependency only): a panel that stops answering costs the run nothing but one notice on
 the terminal; the events are sent from a background thread, never from the run's.
 """
 
@@ -20,13 +21,12 @@ import queue
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from bench.abort_switch import AbortSwitch
 from bench.errors import InputError
@@ -40,6 +40,8 @@ BATCH_WAIT_S = 0.05
 HEARTBEAT_S = 0.5
 """An idle publisher still calls every half second: the abort button's answer rides on it."""
 SEND_TIMEOUT_S = 2.0
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""The panel is on this machine: never through an ``http_proxy`` the environment may set."""
 
 
 def panel_file(station_id: str) -> Path:
@@ -104,38 +106,42 @@ class RemoteHub:
         self._thread.join(timeout)
 
     def _send_forever(self) -> None:
-        with httpx.Client(timeout=SEND_TIMEOUT_S, headers={TOKEN_HEADER: self.token}) as client:
-            while True:
-                batch: list[Event] = []
-                closing = False
-                try:
-                    first = self._queue.get(timeout=HEARTBEAT_S)
-                except queue.Empty:
-                    first = {}
-                if first is None:
-                    closing = True
-                elif first:
-                    batch.append(first)
-                    while True:  # everything already waiting goes in the same request
-                        try:
-                            more = self._queue.get_nowait()
-                        except queue.Empty:
-                            break
-                        if more is None:
-                            closing = True
-                            break
-                        batch.append(more)
-                if batch or not closing:
-                    self._send(client, batch)
-                if closing:
-                    return
+        while True:
+            batch: list[Event] = []
+            closing = False
+            try:
+                first = self._queue.get(timeout=HEARTBEAT_S)
+            except queue.Empty:
+                first = {}
+            if first is None:
+                closing = True
+            elif first:
+                batch.append(first)
+                while True:  # everything already waiting goes in the same request
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        closing = True
+                        break
+                    batch.append(more)
+            if batch or not closing:
+                self._send(batch)
+            if closing:
+                return
 
-    def _send(self, client: httpx.Client, batch: list[Event]) -> None:
+    def _send(self, batch: list[Event]) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/api/publish",
+            data=json.dumps({"events": batch}).encode(),
+            headers={TOKEN_HEADER: self.token, "Content-Type": "application/json"},
+            method="POST",
+        )
         try:
-            response = client.post(f"{self.url}/api/publish", json={"events": batch})
-            response.raise_for_status()
-            answer = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            with DIRECT.open(request, timeout=SEND_TIMEOUT_S) as response:
+                answer = json.loads(response.read())
+        except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
             if not self._failed and self._notice is not None:
                 self._notice(
                     f"the operator panel at {self.url} does not answer ({exc}); the "
