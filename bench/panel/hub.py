@@ -63,9 +63,10 @@ class EventHub:
             self._history.append(event)
             if len(self._history) > self._limit:
                 self._thin()
-            watchers = list(self._subscribers)
-        for watcher in watchers:
-            watcher.put(event)
+            # handed over under the lock: two publishers (the run, an abort request) must reach
+            # every watcher in the same order; the hand-over itself never waits
+            for watcher in self._subscribers:
+                watcher.put(event)
         return event
 
     def _thin(self) -> None:

@@ -106,9 +106,8 @@ def test_two_watchers_see_the_same_run_and_answers_are_checked_on_the_server(
         assert refused.status_code == 422 and "mm" in refused.json()["detail"]
         assert client.post(url, data={"answer": "6.91 cm"}, headers=server.headers).status_code
         assert client.post(url, data={"answer": "70"}, headers=server.headers).status_code == 409
+        photo = first.wait_for("prompt", 2)  # asked once the length was taken
         assert seen["length"] == Q_(6.91, "cm")
-
-        photo = first.wait_for("prompt", 2)
         url = f"/api/prompts/{photo['id']}"
         text_file = {"photo": ("notes.txt", b"not a picture", "text/plain")}
         refused = client.post(url, files=text_file, headers=server.headers)
@@ -118,11 +117,11 @@ def test_two_watchers_see_the_same_run_and_answers_are_checked_on_the_server(
             url, files={"photo": ("front.png", picture, "image/png")}, headers=server.headers
         )
         assert answer.status_code == 204
-        assert seen["photo"].data == picture
 
         # a second tab opened now gets the run so far, then the same live events
         second = EventReader(server.url)
         choice = second.wait_for("prompt", 3)
+        assert seen["photo"].data == picture
         assert choice["options"] == ["original", "other"]
         assert (
             client.post(
@@ -136,6 +135,7 @@ def test_two_watchers_see_the_same_run_and_answers_are_checked_on_the_server(
             ).status_code
             == 204
         )
+        first.wait_for("step_finished")  # told once the fake has its three answers
         assert seen["charger"] == "original" and seen["operator"] == "Li Na"
 
         for reader in (first, second):
