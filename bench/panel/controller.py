@@ -153,18 +153,18 @@ class PanelController:
         with self._lock:
             if self._busy:
                 raise PanelBusy("the panel is running a unit itself")
-            terminal = self._terminal if self._terminal_running() else None
-            if any(e["type"] == "run_started" for e in events):
-                terminal = self._terminal = _Terminal(time.monotonic())
-            if terminal is not None:
-                terminal.seen = time.monotonic()
+            if self._terminal_running() and self._terminal is not None:
+                self._terminal.seen = time.monotonic()
         for event in events:
+            with self._lock:  # the state changes before a page hears of it
+                if event["type"] == "run_started":
+                    self._terminal = _Terminal(time.monotonic())
+                elif event["type"] == "run_ended":
+                    self._terminal = None
             fields = {k: v for k, v in event.items() if k not in ("type", "seq", "sent_at")}
             self.hub.publish(event["type"], **fields)
         with self._lock:
-            if any(e["type"] == "run_ended" for e in events):
-                self._terminal = None
-            return None if terminal is None else terminal.abort
+            return None if self._terminal is None else self._terminal.abort
 
     def abort(self, who: str) -> None:
         """Trip the running unit's abort switch (``NotRunning`` if there is none)."""
@@ -232,6 +232,7 @@ class PanelController:
             "run_started", **request.__dict__, station=self.config.station_id, source="panel"
         )
         outcome: UnitOutcome | None = None
+        ended: dict[str, Any] = {"verdict": "error", "message": "software error", "run_id": None}
         try:
             config = self._station()
             outcome = run_unit(
@@ -245,14 +246,15 @@ class PanelController:
                 abort=switch,
             )
         except (BenchError, ResultsError) as exc:  # refused before anything ran, or no bench
-            self.hub.publish("run_ended", verdict=None, refused=str(exc), run_id=None)
+            ended = {"verdict": None, "refused": str(exc), "run_id": None}
         except KeyboardInterrupt:  # Ctrl-C at the terminal outside the steps, or a second one
-            self.hub.publish("run_ended", verdict="aborted", message="Ctrl-C", run_id=None)
+            ended = {"verdict": "aborted", "message": "Ctrl-C", "run_id": None}
             raise
         else:
-            self.hub.publish("run_ended", **ended_fields(outcome))
-        finally:
-            with self._lock:
+            ended = ended_fields(outcome)
+        finally:  # a bug of ours (any other exception) goes on to the devlog as "error"
+            with self._lock:  # free before a page hears of the end: its next start is accepted
                 self._busy = False
                 self._current = None
+            self.hub.publish("run_ended", **ended)
         return outcome
