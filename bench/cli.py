@@ -75,6 +75,9 @@ from bench.errors import (
 from bench.live import LiveView, TableRow
 from bench.operator_choice import operator_option, with_operator
 from bench.outgoing_check import check_outgoing
+from bench.panel.cli import station_group
+from bench.panel.publish import PanelRelay, shown_on
+from bench.panel.view import PanelView
 from bench.recovery import replay_pending
 from bench.reporting import write_report
 from bench.reporting_outgoing import write_outgoing_report
@@ -185,6 +188,12 @@ def demo(as_json: bool, out: Path | None, record_dir: Path | None) -> int:
     "there are several); `packbench replay DIR` re-runs it without hardware.",
 )
 @operator_option
+@click.option(
+    "--panel",
+    is_flag=True,
+    help="Show the run on this station's operator panel too (`packbench station serve`): its "
+    "pages watch it and its abort button stops it; questions stay at this terminal.",
+)
 @_json_option
 def run(
     procedure: str,
@@ -198,6 +207,7 @@ def run(
     answers: Path | None,
     record_dir: Path | None,
     operator: str | None,
+    panel: bool,
     as_json: bool,
 ) -> int:
     """Run PROCEDURE for returned units of a complaint and record it in the store.
@@ -214,7 +224,8 @@ def run(
     if record_dir is not None:
         check_record_folder(record_dir)
     config = with_operator(_station(station_file), operator, may_ask=not (yes or answers))
-    view = LiveView(_human(as_json))
+    relay = PanelRelay(config.station_id, config.operator, procedure, complaint) if panel else None
+    view = LiveView(_human(as_json)) if relay is None else PanelView(relay.hub, _human(as_json))
     scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
     base_dir = answers.parent if answers else None
     prompts = TerminalPrompts(answers=scripted, yes=yes, view=view, base_dir=base_dir)
@@ -235,25 +246,32 @@ def run(
     aborted = False
     try:
         for serial in units:
-            outcome = run_unit(
-                config,
-                procedure=procedure,
-                complaint=complaint,
-                unit=serial,
-                prompts=prompts,
-                view=view,
-                sim_fault=sim_fault,
-                spec=spec,
-                sessions=sessions,
-                preflight=preflight,
-                options=replace(diagnosis_options(config), discharge_capacity_check=capacity_check),
-                session=_session_for(record_dir, serial, several=len(units) > 1),
-            )
+            with shown_on(relay, serial) as shown:
+                outcome = shown.outcome = run_unit(
+                    config,
+                    procedure=procedure,
+                    complaint=complaint,
+                    unit=serial,
+                    prompts=prompts,
+                    view=view,
+                    sim_fault=sim_fault,
+                    spec=spec,
+                    sessions=sessions,
+                    preflight=preflight,
+                    options=replace(
+                        diagnosis_options(config), discharge_capacity_check=capacity_check
+                    ),
+                    session=_session_for(record_dir, serial, several=len(units) > 1),
+                    abort=shown.switch,
+                )
             outcomes.append(outcome)
             if outcome.exit_code == EXIT_ABORTED:
                 break
     except KeyboardInterrupt:
         aborted = True
+    finally:
+        if relay is not None:
+            relay.close()
     view.table([_row(o) for o in outcomes])
     for pending in (o for o in outcomes if o.journal is not None):
         click.echo(f"packbench: unit {pending.unit}: {pending.message}", err=True)
@@ -597,6 +615,7 @@ for _group in CONTAINMENT_GROUPS:  # containment, claim, feedback (bench.cli_con
 cli.add_command(return_)
 add_unit_commands(unit)
 cli.add_command(eightd)
+cli.add_command(station_group)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -28,17 +28,47 @@ def clock_text(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def shown_value(key: str, value: object) -> str:
+    """``4.050 V``, ``CC``: one live value as the operator reads it (terminal and panel)."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if hasattr(value, "magnitude") and hasattr(value, "units"):
+        return f"{value:.3f~P}"
+    if key == "mode":
+        return str(value).upper()
+    return str(value)
+
+
 def _value_text(key: str, value: object) -> str:
     """``voltage 4.050 V``: a bare ``4.050 V 2.600 A cc`` leaves the operator guessing."""
-    if isinstance(value, float):
-        text = f"{value:.3g}"
-    elif hasattr(value, "magnitude") and hasattr(value, "units"):
-        text = f"{value:.3f~P}"
-    elif key == "mode":
-        text = str(value).upper()
-    else:
-        text = str(value)
-    return f"{key.replace('_', ' ')} {text}"
+    return f"{key.replace('_', ' ')} {shown_value(key, value)}"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A step's clock as the operator is shown it (terminal line and operator panel alike)."""
+
+    elapsed_s: float | None
+    limit_s: float | None
+    """The step's time limit: with one, the fraction is of the limit, not of the work."""
+    to_go_s: float | None
+    """Estimated time left, from the fraction done (only without a time limit)."""
+
+
+def timing(fraction: float | None, values: Mapping[str, object]) -> Timing:
+    """Elapsed, time limit and estimate to go, from a step's progress values."""
+    elapsed = values.get("elapsed_s")
+    limit = values.get("limit_s")
+    if not isinstance(elapsed, int | float):
+        return Timing(None, None, None)
+    if isinstance(limit, int | float):
+        return Timing(float(elapsed), float(limit), None)
+    to_go = elapsed * (1 - fraction) / fraction if fraction else None
+    return Timing(float(elapsed), None, to_go)
+
+
+SHOWN_ELSEWHERE = ("elapsed_s", "limit_s")
+"""Progress values shown by ``timing`` rather than as a value of their own."""
 
 
 def progress_text(fraction: float | None, values: Mapping[str, object]) -> str:
@@ -49,17 +79,16 @@ def progress_text(fraction: float | None, values: Mapping[str, object]) -> str:
     parts: list[str] = []
     if fraction is not None:
         parts.append(f"{fraction * 100:3.0f}%")
-    elapsed = values.get("elapsed_s")
-    if isinstance(elapsed, int | float):
-        clock = f"elapsed {clock_text(elapsed)}"
-        limit = values.get("limit_s")
-        if isinstance(limit, int | float):
-            clock += f" (time limit {clock_text(limit)})"
-        elif fraction:
-            clock += f" (about {clock_text(elapsed * (1 - fraction) / fraction)} to go)"
+    clock_of = timing(fraction, values)
+    if clock_of.elapsed_s is not None:
+        clock = f"elapsed {clock_text(clock_of.elapsed_s)}"
+        if clock_of.limit_s is not None:
+            clock += f" (time limit {clock_text(clock_of.limit_s)})"
+        elif clock_of.to_go_s is not None:
+            clock += f" (about {clock_text(clock_of.to_go_s)} to go)"
         parts.append(clock)
     head = " ".join(parts)
-    tail = [_value_text(k, v) for k, v in values.items() if k not in ("elapsed_s", "limit_s")]
+    tail = [_value_text(k, v) for k, v in values.items() if k not in SHOWN_ELSEWHERE]
     return "  ".join([head, *tail]) if head else "  ".join(tail)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.abort_switch import AbortableClock, AbortSwitch
 from bench.config import StationConfig
 from bench.errors import (
     EXIT_ABORTED,
@@ -363,6 +364,7 @@ def run_unit(
     preflight: Preflight | None = None,
     options: DiagnosisOptions | None = None,
     session: SessionRecorder | None = None,
+    abort: AbortSwitch | None = None,
 ) -> UnitOutcome:
     """Run ``procedure`` for ``unit`` of ``complaint`` on the station and record it.
 
@@ -370,6 +372,8 @@ def run_unit(
     cannot be opened; ``KeyboardInterrupt`` only after a second Ctrl-C, once the run is recorded.
     ``session``: also keep every instrument exchange, clock reading and operator answer in a
     session folder (``--record``), for ``packbench replay`` and the emulators' conformance check.
+    ``abort``: an abort button outside the main thread (the operator panel); tripping it ends
+    the run *aborted* through the same safe state as Ctrl-C (``bench.abort_switch``).
     """
     arguments: dict[str, Any] = {
         "procedure": procedure,
@@ -382,6 +386,7 @@ def run_unit(
         "handle_signals": handle_signals,
         "preflight": preflight,
         "options": options,
+        "abort": abort,
     }
     if session is None:
         return _run_unit(config, prompts=prompts, session=None, results=[], **arguments)
@@ -410,6 +415,7 @@ def _run_unit(
     options: DiagnosisOptions | None,
     session: SessionRecorder | None,
     results: list[RunResult],
+    abort: AbortSwitch | None,
 ) -> UnitOutcome:
     builder = _builder(config, procedure, sim_fault)
     options = options or diagnosis_options(config)
@@ -463,7 +469,7 @@ def _run_unit(
     )
     free_clock: Clock = RealClock() if session is None else session.clock(RealClock())
     result = _run_recorded(
-        _Bench(config, sessions, ref, plan, station, recorder, prompts, view, free_clock),
+        _Bench(config, sessions, ref, plan, station, recorder, prompts, view, free_clock, abort),
         builder,
         options,
         handle_signals=handle_signals,
@@ -547,6 +553,7 @@ class _Bench:
     view: LiveView | None
     free_clock: Clock
     """The clock of a run without a station (a bench-free procedure): the wall clock."""
+    abort: AbortSwitch | None = None
 
 
 def _run_recorded(
@@ -574,12 +581,16 @@ def _run_recorded(
         if station is not None and station.found_on:
             _warn_found_on(station.found_on, bench.view)
             built = with_safe_start_record(built, station.found_on)
+        clock: Clock = station.clock if station else bench.free_clock
+        if bench.abort is not None:  # the panel's button: the engine's event and every wait
+            bench.abort.attach(recorder.stop_event)
+            clock = AbortableClock(clock, bench.abort)
         result = run_procedure(
             built,
             instruments=station.instruments if station else BenchInstruments(),
             recorder=ObservedRecorder(recorder, bench.view),
             prompts=bench.prompts,
-            clock=station.clock if station else bench.free_clock,
+            clock=clock,
             spec=ref.spec,
             run_info=built.run_info(
                 station=config.station_id,

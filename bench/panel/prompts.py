@@ -1,0 +1,161 @@
+"""The procedure's questions asked on the operator panel, answered from the page.
+
+A question is published on the hub with everything the page needs to draw it from the
+procedure's own definition: its kind (confirm, yes/no, choice, number, text, photo), the
+options, the unit a number is taken in. The run waits until a page answers; the answer is
+checked here, on the server, as the terminal checks a typed one (``parse_number``,
+``clean_text``), so a wrong answer is refused with the reason and the question stays open.
+While it waits the run can be aborted: by the panel's button (the abort switch) or by Ctrl-C at
+the terminal that started the panel (the engine's signal guard interrupts the wait).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pint
+
+from bench.abort_switch import AbortSwitch
+from bench.panel.hub import EventHub
+from bench.text_input import TextProblem, clean_text
+from instruments.units import Quantity
+from procedures.appearance import PHOTO_MAGIC
+from procedures.errors import AnswerTypeError
+from procedures.prompts import Photo, parse_number
+
+TEXT_LENGTH = 500
+"""As at the terminal: typed text is kept to 500 characters."""
+PHOTO_BYTES = 25 * 1024 * 1024
+WAIT_SLICE_S = 0.1
+"""How often a waiting question looks at the abort switch."""
+YES, NO = "yes", "no"
+
+
+class AnswerRefused(ValueError):
+    """The answer does not fit the question; the message says why, the question stays open."""
+
+
+class PromptGone(LookupError):
+    """The question was answered already, or the run moved on (another tab answered it)."""
+
+
+@dataclass
+class OpenPrompt:
+    """One question the run waits on."""
+
+    question_id: str
+    kind: str
+    text: str
+    options: tuple[str, ...] = ()
+    unit: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    answered: threading.Event = field(default_factory=threading.Event)
+    value: object = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "question_id": self.question_id,
+            "kind": self.kind,
+            "text": self.text,
+            "options": list(self.options),
+            "unit": self.unit,
+        }
+
+
+def convert(prompt: OpenPrompt, answer: str | None, photo: Photo | None) -> object:
+    """The typed answer the procedure expects, or ``AnswerRefused`` with the reason."""
+    kind = prompt.kind
+    if kind == "photo":
+        if photo is None or not photo.data:
+            raise AnswerRefused("take or choose a picture first")
+        if len(photo.data) > PHOTO_BYTES:
+            raise AnswerRefused(f"the picture is larger than {PHOTO_BYTES // 2**20} MB")
+        if not photo.data.startswith(PHOTO_MAGIC):
+            raise AnswerRefused(f"{photo.name} is not a JPEG or PNG image; take the photo again")
+        return photo
+    if kind == "confirm":
+        return None
+    text = (answer or "").strip()
+    if kind == "yes_no":
+        if text not in (YES, NO):
+            raise AnswerRefused("answer yes or no")
+        return text == YES
+    if kind == "choice":
+        if text not in prompt.options:
+            raise AnswerRefused(f"answer one of: {', '.join(prompt.options)}")
+        return text
+    if kind == "number":
+        try:
+            return parse_number(text, prompt.unit)
+        except AnswerTypeError as exc:
+            raise AnswerRefused(str(exc)) from None
+    try:
+        return clean_text(answer or "", max_length=TEXT_LENGTH)
+    except TextProblem as exc:
+        raise AnswerRefused(str(exc)) from None
+
+
+class WebPrompts:
+    """A ``procedures.prompts.Prompts`` whose operator is at the panel."""
+
+    def __init__(self, hub: EventHub, switch: AbortSwitch) -> None:
+        self.hub = hub
+        self.switch = switch
+        self._lock = threading.Lock()
+        self._open: OpenPrompt | None = None
+
+    @property
+    def current(self) -> OpenPrompt | None:
+        with self._lock:
+            return self._open
+
+    def answer(self, prompt_id: str, answer: str | None, photo: Photo | None = None) -> None:
+        """Give the open question its answer (from the page's request thread)."""
+        with self._lock:
+            prompt = self._open
+            if prompt is None or prompt.id != prompt_id or prompt.answered.is_set():
+                raise PromptGone(prompt_id)
+            prompt.value = convert(prompt, answer, photo)
+            prompt.answered.set()
+
+    def _ask(self, prompt: OpenPrompt) -> object:
+        self.switch.check()
+        with self._lock:
+            self._open = prompt
+        self.hub.publish("prompt", **prompt.public())
+        try:
+            while not prompt.answered.wait(WAIT_SLICE_S):
+                self.switch.check()
+        finally:
+            with self._lock:
+                self._open = None
+            self.hub.publish("prompt_closed", id=prompt.id, answered=prompt.answered.is_set())
+        return prompt.value
+
+    # Prompts
+    def confirm(self, question_id: str, text: str) -> None:
+        self._ask(OpenPrompt(question_id, "confirm", text))
+
+    def yes_no(self, question_id: str, text: str) -> bool:
+        return bool(self._ask(OpenPrompt(question_id, "yes_no", text, (YES, NO))))
+
+    def choice(self, question_id: str, text: str, options: Sequence[str]) -> str:
+        return str(self._ask(OpenPrompt(question_id, "choice", text, tuple(options))))
+
+    def number(self, question_id: str, text: str, unit: str) -> Quantity:
+        value = self._ask(OpenPrompt(question_id, "number", text, unit=unit))
+        assert isinstance(value, pint.Quantity)
+        return value
+
+    def text(self, question_id: str, text: str) -> str:
+        return str(self._ask(OpenPrompt(question_id, "text", text)))
+
+    def photo(self, question_id: str, text: str) -> Photo:
+        value = self._ask(OpenPrompt(question_id, "photo", text))
+        assert isinstance(value, Photo)
+        return value
