@@ -3,10 +3,13 @@ document, files. Here so that ``make bench`` needs nothing from ``tests/`` (whic
 
 from __future__ import annotations
 
+import base64
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
@@ -140,11 +143,23 @@ REALISTIC_MEASUREMENTS_PER_STEP = 4
 REALISTIC_TRACE_SAMPLES = 10_000
 
 
+def packed(values: list[float]) -> dict[str, str]:
+    """A trace array in ``POST /api/runs``'s compact form (``service.run_document.PackedArray``)."""
+    data = np.asarray(values, dtype="<f8").tobytes()
+    return {"f64le_base64": base64.b64encode(data).decode("ascii")}
+
+
 def realistic_run_document(
-    unit_id: int, serial: str, complaint_number: str | None, *, seed: int = 0
+    unit_id: int,
+    serial: str,
+    complaint_number: str | None,
+    *,
+    seed: int = 0,
+    pack_traces: bool = False,
 ) -> dict[str, Any]:
     """A diagnosis as a bench submits it (issue #18): 15 steps of 4 measurements each and one
-    recharge trace of 10,000 samples (time, voltage, current)."""
+    recharge trace of 10,000 samples (time, voltage, current); with ``pack_traces`` the three
+    arrays travel packed (``packed``), else as JSON lists of numbers."""
     doc = run_document(unit_id, serial, complaint_number)
     steps: list[dict[str, Any]] = []
     for s in range(REALISTIC_STEPS):
@@ -171,13 +186,16 @@ def realistic_run_document(
         }
         if s == REALISTIC_STEPS // 2:
             n = REALISTIC_TRACE_SAMPLES
+            form = packed if pack_traces else list
+            voltage = [3.0 + i * 1e-4 for i in range(n)]
+            current = [2.6 - i * 1e-4 for i in range(n)]
             step["traces"] = [
                 {
                     "name": "recharge",
-                    "time_s": [i * 0.5 for i in range(n)],
+                    "time_s": form([i * 0.5 for i in range(n)]),
                     "channels": {
-                        "voltage": {"unit": "V", "values": [3.0 + i * 1e-4 for i in range(n)]},
-                        "current": {"unit": "A", "values": [2.6 - i * 1e-4 for i in range(n)]},
+                        "voltage": {"unit": "V", "values": form(voltage)},
+                        "current": {"unit": "A", "values": form(current)},
                     },
                     "timestamp": _ts(s * 60 + 59),
                 }

@@ -14,6 +14,7 @@ import binascii
 from typing import Annotated
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,14 +73,36 @@ class MeasurementIn(ApiBody):
     text_value: Annotated[str, Field(max_length=2000)] | None = None
 
 
+PACKED_CHARS = 4 * ((8 * MAX_SAMPLES + 2) // 3)
+"""Base64 length of ``MAX_SAMPLES`` float64 values."""
+
+
+class PackedArray(ApiBody):
+    """A trace array as base64 of its little-endian IEEE-754 float64 bytes (8 bytes a sample).
+
+    The compact alternative to a JSON list of numbers, for big traces: a 10,000-sample array is
+    107 KB of base64 that both ends encode and decode in well under a millisecond, where the
+    same array as a list of numbers is about 200 KB of text that costs each side milliseconds to
+    print and parse (the largest cost of a diagnosis-sized submission). Both give the service
+    the same doubles bit for bit: the list because a float's shortest repr round-trips, the
+    packed form because it is the bytes themselves.
+    """
+
+    f64le_base64: Annotated[str, Field(max_length=PACKED_CHARS)]
+
+
+Samples = PackedArray | Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
+"""A trace array: a JSON list of finite numbers, or ``PackedArray``."""
+
+
 class ChannelIn(ApiBody):
     unit: Annotated[str, Field(max_length=32)]
-    values: Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
+    values: Samples
 
 
 class TraceIn(ApiBody):
     name: Name
-    time_s: Annotated[list[Finite], Field(max_length=MAX_SAMPLES)]
+    time_s: Samples
     channels: Annotated[
         dict[Annotated[str, Field(max_length=100)], ChannelIn], Field(max_length=16)
     ]
@@ -165,6 +188,42 @@ def decode_base64(step: str, attachment: AttachmentIn) -> bytes:
         ) from None
 
 
+def sample_count(samples: Samples) -> int:
+    """How many values ``samples`` holds; a packed array's from its length (``samples_array``
+    has checked that it decodes to whole float64 values)."""
+    if isinstance(samples, PackedArray):
+        text = samples.f64le_base64
+        return (len(text) * 3 // 4 - (len(text) - len(text.rstrip("=")))) // 8
+    return len(samples)
+
+
+def samples_array(where: str, samples: Samples) -> npt.NDArray[np.float64]:
+    """The values as float64: a packed array decoded and held to the list form's rules (whole
+    float64 values, finite), so neither form can store what the other would refuse."""
+    if not isinstance(samples, PackedArray):
+        return np.asarray(samples, dtype=np.float64)
+    try:
+        data = base64.b64decode(samples.f64le_base64, validate=True)
+    except binascii.Error as exc:
+        raise ValidationError(
+            where, f"f64le_base64 is not base64 ({exc})", "encode the array's bytes as base64"
+        ) from None
+    if len(data) % 8:
+        raise ValidationError(
+            where,
+            f"f64le_base64 holds {len(data)} bytes, not a whole number of float64 values",
+            "send the array's little-endian float64 bytes (8 per sample)",
+        )
+    values = np.frombuffer(data, dtype="<f8").astype(np.float64)
+    if len(values) > MAX_SAMPLES:
+        raise ValidationError(
+            where, f"{len(values)} samples, more than {MAX_SAMPLES}", "split the trace"
+        )
+    if not np.isfinite(values).all():
+        raise ValidationError(where, "holds NaN or infinite values", "send finite numbers")
+    return values
+
+
 def info_of(doc: RunInfoIn) -> RunInfo:
     return RunInfo(**doc.model_dump())
 
@@ -201,9 +260,9 @@ def to_records(doc: RunBody) -> tuple[RunInfo, list[StepRecord], RunOutcome]:
             traces=[
                 TraceRecord(
                     name=t.name,
-                    time_s=np.asarray(t.time_s, dtype=np.float64),
+                    time_s=samples_array(f"{s.name}.{t.name}.time_s", t.time_s),
                     channels={
-                        k: (np.asarray(c.values, dtype=np.float64), c.unit)
+                        k: (samples_array(f"{s.name}.{t.name}.{k}", c.values), c.unit)
                         for k, c in t.channels.items()
                     },
                     timestamp=t.timestamp,
@@ -222,10 +281,11 @@ def check_channels(doc: RunBody) -> None:
     for step in doc.steps:
         for trace in step.traces:
             for name, channel in trace.channels.items():
-                if len(channel.values) != len(trace.time_s):
+                count, times = sample_count(channel.values), sample_count(trace.time_s)
+                if count != times:
                     raise ValidationError(
                         f"{step.name}.{trace.name}.{name}",
-                        f"{len(channel.values)} samples against {len(trace.time_s)} time points",
+                        f"{count} samples against {times} time points",
                         "give every channel one value per time point",
                     )
 
@@ -234,8 +294,8 @@ def store_run(
     sessions: sessionmaker[Session], evidence: EvidenceStore, doc: RunDocument, *, actor: str
 ) -> int:
     """Record the whole document in one transaction and return the run's id."""
+    info, steps, outcome = to_records(doc)  # first: a packed array's bytes checked, by place
     check_channels(doc)
-    info, steps, outcome = to_records(doc)
     with sessions.begin() as session:
         run_id = import_run(session, info, steps, outcome, unit_id=doc.unit_id, evidence=evidence)
         audit.record(

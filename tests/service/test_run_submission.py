@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import fields
 from typing import Any
 
+import numpy as np
 import pytest
-from documents import complaint_payload, run_document
+from documents import complaint_payload, packed, run_document
 from service_support import Service
 from sqlalchemy import func, select
 
@@ -126,3 +128,70 @@ def test_unreadable_complaint_temperature_is_refused_with_the_fix(
     (error,) = r.json()["detail"]
     assert error["loc"] == ["body", "usage_temperature"]
     assert error["msg"] == f"{text!r} is not a quantity; write it like '25 degC'"
+
+
+def _recharge(doc: dict[str, Any]) -> dict[str, Any]:
+    trace: dict[str, Any] = doc["steps"][1]["traces"][0]
+    return trace
+
+
+def _traces_stored(svc: Service) -> list[tuple[str, list[tuple[str, str, bytes]]]]:
+    with svc.store.sessions() as session:
+        return [
+            (t.sha256, [(c.name, c.dtype, c.data) for c in t.channels])
+            for t in session.scalars(select(Trace).order_by(Trace.id))
+        ]
+
+
+def test_a_packed_trace_is_stored_bit_for_bit_as_the_same_trace_in_numbers(
+    service: Service,
+) -> None:
+    """Awkward doubles (a third, the smallest subnormal, the largest finite, -0.0) sent once as
+    JSON numbers and once packed (``f64le_base64``): the same stored bytes and trace hash, and
+    ``verify`` passes."""
+    number, unit = _unit(service)
+    values = [1 / 3, 5e-324, 1.7976931348623157e308, -0.0]
+    plain = run_document(unit["id"], unit["serial"], number)
+    _recharge(plain)["channels"]["voltage"]["values"] = values
+    twin = run_document(unit["id"], unit["serial"], number)
+    _recharge(twin)["time_s"] = packed(_recharge(twin)["time_s"])
+    _recharge(twin)["channels"] = {
+        name: {"unit": channel["unit"], "values": packed(channel["values"])}
+        for name, channel in _recharge(plain)["channels"].items()
+    }
+    for doc in (plain, twin):
+        r = service.client.post("/api/runs", json=doc, headers=service.auth("bench-3"))
+        assert r.status_code == 201, r.text
+    first, second = _traces_stored(service)
+    assert first == second
+    stored = dict((name, data) for name, _dtype, data in first[1])
+    assert stored["voltage"] == np.asarray(values, dtype="<f8").tobytes()
+    with service.store.sessions() as session:
+        report = verify_store(session, service.settings.evidence_dir)
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize(
+    ("where", "samples", "said"),
+    [
+        ("voltage", {"f64le_base64": "not base64!"}, "is not base64"),
+        ("voltage", {"f64le_base64": base64.b64encode(b"\0" * 8).decode()}, "1 samples against 4"),
+        ("voltage", {"f64le_base64": base64.b64encode(b"\0" * 28).decode()}, "not a whole number"),
+        ("voltage", packed([1.0, float("nan"), 2.0, 3.0]), "NaN or infinite"),
+        ("current", packed([1.0, 2.0, float("inf"), 3.0]), "NaN or infinite"),
+        ("voltage", packed([1.0, 2.0, 3.0]), "3 samples against 4 time points"),
+    ],
+)
+def test_a_bad_packed_array_is_refused_naming_its_place(
+    service: Service, where: str, samples: dict[str, str], said: str
+) -> None:
+    """What the numbers form refuses (non-finite values, a count that is not the time axis's),
+    the packed form refuses too, with the trace channel named; nothing is stored."""
+    number, unit = _unit(service)
+    doc = run_document(unit["id"], unit["serial"], number)
+    _recharge(doc)["channels"][where]["values"] = samples
+    before = _counts(service)
+    r = service.client.post("/api/runs", json=doc, headers=service.auth("bench-3"))
+    assert r.status_code == 422, r.text
+    assert said in r.text and f"recharge.{where}" in r.text, r.text
+    assert _counts(service) == before
