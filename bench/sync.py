@@ -15,18 +15,20 @@ new table, and a state file lost or out of date only costs a repeat the service 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import queue
 import tempfile
+import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,7 +100,15 @@ class Outbox:
 
     def mark(self, uuid: str, entry: Entry) -> None:
         """Record one answer and write the file atomically (a crash leaves old or new, whole)."""
-        self.entries[uuid] = entry
+        self.mark_all({uuid: entry})
+
+    def mark_all(self, answers: dict[str, Entry]) -> None:
+        """Record a batch's answers with one write of the file: the file holds every run ever
+        sent, so a write per run made a backlog of n runs write O(n**2) bytes. Losing a batch's
+        marks in a crash costs repeats the service acknowledges, never a duplicate."""
+        if not answers:
+            return
+        self.entries.update(answers)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"runs": {k: vars(v) for k, v in sorted(self.entries.items())}}, indent=1)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sync-")
@@ -147,6 +157,35 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+_LINKS = threading.local()
+"""This thread's open connections, by (scheme, host:port): one per uploading thread."""
+
+
+def _connection(parts: SplitResult, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+    """(this thread's kept-alive connection to the service, whether it is new)."""
+    pool: dict[tuple[str, str], http.client.HTTPConnection] = _LINKS.__dict__.setdefault("pool", {})
+    key = (parts.scheme, parts.netloc)
+    connection = pool.get(key)
+    fresh = connection is None
+    if connection is None:
+        kind = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = kind(parts.hostname or "localhost", parts.port, timeout=timeout)
+        pool[key] = connection
+    connection.timeout = timeout
+    if connection.sock is not None:
+        connection.sock.settimeout(timeout)
+    return connection, fresh
+
+
+def _drop(parts: SplitResult) -> None:
+    pool: dict[tuple[str, str], http.client.HTTPConnection] = _LINKS.__dict__.get("pool", {})
+    connection = pool.pop((parts.scheme, parts.netloc), None)
+    if connection is not None:
+        connection.close()
+
+
 def request(
     target: Target,
     method: str,
@@ -156,19 +195,31 @@ def request(
     headers: dict[str, str] | None = None,
     timeout: float,
 ) -> Reply:
-    """One HTTP request; an HTTP error status is a reply, a dead link raises ``OSError``."""
-    call = urllib.request.Request(
-        target.url.rstrip("/") + path,
-        data=data,
-        headers={"Authorization": f"Bearer {target.token}"} | (headers or {}),
-        method=method,
-    )
-    try:
-        with urllib.request.urlopen(call, timeout=timeout) as answer:
+    """One HTTP request; an HTTP error status is a reply, a dead link raises ``OSError``.
+
+    The connection is kept open for the thread's next request (a new TCP connection, and with
+    HTTPS a handshake, per request was most of a small run's sync). A kept connection the
+    service has closed meanwhile (idle timeout, restart) fails before any answer: the request is
+    sent once more on a new connection at once. Sending twice is harmless here: every request
+    of the sync is idempotent (runs by UUID, blob chunks by offset, state queries).
+    """
+    parts = urlsplit(target.url.rstrip("/") + path)
+    where = parts.path + (f"?{parts.query}" if parts.query else "")
+    sent = {"Authorization": f"Bearer {target.token}"} | (headers or {})
+    while True:
+        connection, fresh = _connection(parts, timeout)
+        try:
+            connection.request(method, where, body=data, headers=sent)
+            answer = connection.getresponse()
             raw = answer.read()
-            return Reply(answer.status, _json(raw), dict(answer.headers.items()))
-    except urllib.error.HTTPError as exc:
-        return Reply(exc.code, _json(exc.read(), exc.reason), dict(exc.headers.items()))
+        except (OSError, http.client.HTTPException) as exc:
+            _drop(parts)
+            if fresh:
+                raise exc if isinstance(exc, OSError) else OSError(str(exc)) from exc
+            continue
+        if answer.will_close:
+            _drop(parts)
+        return Reply(answer.status, _json(raw, answer.reason), dict(answer.headers.items()))
 
 
 def _json(raw: bytes, reason: str = "") -> dict[str, Any]:
@@ -347,6 +398,22 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+BATCH_RUNS = 50
+"""Runs per ``POST /api/sync/runs/batch``: a backlog of small runs drains without a request
+(and a transaction's fixed costs on the service) per run."""
+BATCH_BYTES = 8 * 1024 * 1024
+"""A batch ends early at this many bytes of documents and blobs: one big run goes alone."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A pending run ready to send: its parts and its document already encoded."""
+
+    item: Item
+    parts: SyncParts
+    body: bytes
+
+
 def sync_now(
     config: StationConfig,
     sessions: sessionmaker[Session],
@@ -358,11 +425,17 @@ def sync_now(
     echo: Callable[[str], None] = lambda line: None,
     inline_below: int = BLOB_FROM_BYTES,
     chunk_bytes: int = CHUNK_BYTES,
+    batch_runs: int = BATCH_RUNS,
 ) -> Summary:
-    """Send every pending run (oldest first), marking each answer as it comes.
+    """Send every pending run (oldest first) in batches of ``batch_runs``, marking the answers
+    of each batch as they come.
 
-    A run's trace arrays and files of ``inline_below`` bytes or more are uploaded first, each
-    as a blob in ``chunk_bytes`` chunks (``upload``); then the run document that names them.
+    A batch's trace arrays and files of ``inline_below`` bytes or more are uploaded first, each
+    as a blob in ``chunk_bytes`` chunks (``upload``); then its run documents, in one request.
+    Batches go one after another, in the store's order, and the service records a batch's runs
+    in order: a complaint or unit registered at the bench still arrives with (and so before)
+    its first run. Meanwhile a reader thread reads and encodes the next batch from the store.
+    A service without the batch route gets the runs one request each.
     """
     outbox = Outbox.load(state_path(config))
     link = Link(target, backoff, sleep)
@@ -374,20 +447,137 @@ def sync_now(
             for i in items(session, outbox)
             if i.entry is None or (retry_refused and i.entry.state == "refused")
         ]
-        for item in todo:
-            parts = sync_parts(session, item.run_id, evidence, from_bytes=inline_below)
-            session.expunge_all()  # one run's traces and files at a time in memory
-            reply = _authorised(_deliver(link, parts, chunk_bytes, echo))
-            if reply.status in (200, 201):
-                entry = Entry(item.run_id, "sent", _now(), service_id=int(reply.body["id"]))
-                (summary.sent if reply.status == 201 else summary.repeated).append(item)
-            else:
-                reason = f"HTTP {reply.status}: {reply.body.get('detail', reply.body)}"
-                entry = Entry(item.run_id, "refused", _now(), reason=reason)
-                summary.refused.append(item)
-            outbox.mark(item.uuid, entry)
-            echo(f"run {item.run_id} ({item.uuid}): {entry.state} {entry.reason}".rstrip())
+    batches = _prepared(sessions, evidence, todo, inline_below, batch_runs)
+    one_by_one = batch_runs <= 1
+    try:
+        for batch in batches:
+            replies = None if one_by_one else _deliver_batch(link, batch, chunk_bytes, echo)
+            if replies is NO_BATCH_ROUTE:
+                one_by_one = True
+            if isinstance(replies, list):
+                done = [r.item for r in batch]
+                _answered(outbox, summary, list(zip(done, replies, strict=True)), echo)
+                continue
+            for ready in batch:  # marked one at a time, as each answer comes
+                reply = _authorised(_deliver(link, ready.parts, chunk_bytes, echo))
+                _answered(outbox, summary, [(ready.item, reply)], echo)
+    finally:
+        batches.close()
     return summary
+
+
+def _answered(
+    outbox: Outbox, summary: Summary, answers: list[tuple[Item, Reply]], echo: Callable[[str], None]
+) -> None:
+    """Record the service's answers to some runs (one write of the state file), then say them."""
+    entries: dict[str, Entry] = {}
+    for item, reply in answers:
+        if reply.status in (200, 201):
+            entry = Entry(item.run_id, "sent", _now(), service_id=int(reply.body["id"]))
+            (summary.sent if reply.status == 201 else summary.repeated).append(item)
+        else:
+            reason = f"HTTP {reply.status}: {reply.body.get('detail', reply.body)}"
+            entry = Entry(item.run_id, "refused", _now(), reason=reason)
+            summary.refused.append(item)
+        entries[item.uuid] = entry
+    outbox.mark_all(entries)
+    for item, _reply in answers:
+        entry = entries[item.uuid]
+        echo(f"run {item.run_id} ({item.uuid}): {entry.state} {entry.reason}".rstrip())
+
+
+def _prepared(
+    sessions: sessionmaker[Session],
+    evidence: EvidenceStore,
+    todo: list[Item],
+    inline_below: int,
+    batch_runs: int,
+) -> Generator[list[Prepared], None, None]:
+    """The pending runs in batches, read and encoded by a thread of their own one or two
+    batches ahead of the sending (reading a run back and encoding it costs as much as the
+    service's recording of it: overlapped, neither waits for the other). Closing the generator
+    stops the reader."""
+    ready: queue.Queue[list[Prepared] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_over(value: list[Prepared] | BaseException | None) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(value, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            batch: list[Prepared] = []
+            size = 0
+            with sessions() as session:
+                for item in todo:
+                    if stop.is_set():
+                        return
+                    parts = sync_parts(session, item.run_id, evidence, from_bytes=inline_below)
+                    session.expunge_all()  # one batch's traces and files at a time in memory
+                    body = json.dumps(parts.document).encode()
+                    batch.append(Prepared(item, parts, body))
+                    size += len(body) + sum(len(b) for b in parts.blobs.values())
+                    if len(batch) >= max(1, batch_runs) or size >= BATCH_BYTES:
+                        hand_over(batch)
+                        batch, size = [], 0
+            if batch:
+                hand_over(batch)
+            hand_over(None)
+        except BaseException as exc:  # handed to the sender, which raises it
+            hand_over(exc)
+
+    reader = threading.Thread(target=read, name="sync-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            got = ready.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        reader.join()
+
+
+NO_BATCH_ROUTE = "no batch route"
+"""``_deliver_batch``'s answer from a service older than the batch route."""
+
+
+def _deliver_batch(
+    link: Link, batch: list[Prepared], chunk_bytes: int, echo: Callable[[str], None]
+) -> list[Reply] | str | None:
+    """Upload a batch's blobs, post its documents in one request; one reply per run, as the
+    service would have answered each alone. A run answered 409 (a blob gone from the service
+    since) goes again alone through ``_deliver``, which uploads what is missing.
+    ``NO_BATCH_ROUTE``: the service is older than the batch route (the runs go one request
+    each from now on); ``None``: the service refused the batch as a whole (e.g. one document
+    it cannot read): its runs go one request each, so only a bad run is refused."""
+    blobs = {sha: data for ready in batch for sha, data in ready.parts.blobs.items()}
+    _upload_missing(link, blobs, chunk_bytes, echo)
+    reply = _authorised(
+        link.call(
+            "POST",
+            "/api/sync/runs/batch",
+            data=b'{"runs":[' + b",".join(r.body for r in batch) + b"]}",
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    if reply.status in (404, 405):
+        return NO_BATCH_ROUTE
+    answers = reply.body.get("runs")
+    if reply.status != 200 or not isinstance(answers, list) or len(answers) != len(batch):
+        return None
+    replies = [Reply(int(a.get("status", 0)), a) for a in answers]
+    return [
+        _authorised(_deliver(link, ready.parts, chunk_bytes, echo)) if r.status == 409 else r
+        for ready, r in zip(batch, replies, strict=True)
+    ]
 
 
 UPLOADS_AT_ONCE = 4
@@ -419,26 +609,35 @@ def _missing(link: Link, blobs: dict[str, bytes]) -> dict[str, int]:
     }
 
 
+def _upload_missing(
+    link: Link, blobs: dict[str, bytes], chunk_bytes: int, echo: Callable[[str], None]
+) -> None:
+    """Upload the blobs the service lacks (``UPLOADS_AT_ONCE`` side by side)."""
+    missing = _missing(link, blobs)
+    if not missing:
+        return
+    with ThreadPoolExecutor(UPLOADS_AT_ONCE) as pool:
+        sent = [
+            pool.submit(
+                upload,
+                link,
+                sha,
+                blobs[sha],
+                chunk_bytes=chunk_bytes,
+                echo=echo,
+                received=received,
+            )
+            for sha, received in missing.items()
+        ]
+        for future in sent:
+            future.result()  # the first failure (link down after every retry) is raised
+
+
 def _deliver(link: Link, parts: SyncParts, chunk_bytes: int, echo: Callable[[str], None]) -> Reply:
     """Upload the run's blobs, then its document; a 409 (a blob gone from the service since,
     e.g. cleaned up) uploads the missing ones again, once."""
     for attempt in range(2):
-        missing = _missing(link, parts.blobs)
-        with ThreadPoolExecutor(UPLOADS_AT_ONCE) as pool:
-            sent = [
-                pool.submit(
-                    upload,
-                    link,
-                    sha,
-                    parts.blobs[sha],
-                    chunk_bytes=chunk_bytes,
-                    echo=echo,
-                    received=received,
-                )
-                for sha, received in missing.items()
-            ]
-            for future in sent:
-                future.result()  # the first failure (link down after every retry) is raised
+        _upload_missing(link, parts.blobs, chunk_bytes, echo)
         reply = link.post_run(parts.document)
         if reply.status != 409 or attempt:
             return reply

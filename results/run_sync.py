@@ -72,6 +72,22 @@ def synced_run_id(session: Session, run_uuid: str) -> int | None:
     return int(audit_after(event)["run_id"])
 
 
+def synced_run_ids(session: Session, run_uuids: Sequence[str]) -> dict[str, int]:
+    """``synced_run_id`` for many UUIDs in one query (a bench's batch): the ones that arrived."""
+    found: dict[str, int] = {}
+    if not run_uuids:
+        return found
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == SYNC_ENTITY, AuditEvent.entity_id.in_(set(run_uuids)))
+        .order_by(AuditEvent.seq)
+    )
+    for event in events:
+        if event.after_json is not None:
+            found.setdefault(event.entity_id, int(audit_after(event)["run_id"]))
+    return found
+
+
 def audit_after(event: AuditEvent) -> dict[str, Any]:
     return _loads(event.after_json)
 

@@ -15,15 +15,16 @@ from typing import Annotated, Any
 import numpy as np
 import numpy.typing as npt
 from pydantic import AwareDatetime, Field
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
 from results.attachments import EvidenceStore
-from results.errors import ValidationError
-from results.run_sync import Accepted, Origin, accept_run, synced_run_id
+from results.errors import ResultsError, ValidationError
+from results.run_sync import Accepted, Origin, accept_run, synced_run_id, synced_run_ids
 from results.sync_blobs import BlobStage
 from service.api.body import ApiBody
-from service.errors import Conflict
+from service.errors import Conflict, ServiceError, results_status
 from service.run_document import (
     MAX_MEASUREMENTS,
     MAX_SAMPLES,
@@ -246,16 +247,19 @@ def store_synced(
     *,
     actor: str,
     stage: BlobStage | None = None,
+    looked_up: bool = False,
 ) -> Accepted:
     """Record the synced run (or recognise it) in one transaction.
 
     A UUID that arrived before is answered from the audit log before its blobs are looked for
-    (they may be cleaned up since); ``accept_run`` checks again under the run's lock.
+    (they may be cleaned up since; ``looked_up``: the caller did that already, for a whole
+    batch); ``accept_run`` checks again under the run's lock.
     """
-    with sessions() as session:
-        known = synced_run_id(session, doc.origin.run_uuid)
-    if known is not None:
-        return Accepted(known, created=False)
+    if not looked_up:
+        with sessions() as session:
+            known = synced_run_id(session, doc.origin.run_uuid)
+        if known is not None:
+            return Accepted(known, created=False)
     check_sync_channels(doc)
     stage = stage or BlobStage(evidence.root)
     blobs = fetch_blobs(doc, stage, evidence)
@@ -285,3 +289,76 @@ def store_synced(
     for name in blobs:  # the files are evidence now, the arrays rows: the staged copies go
         stage.discard(name)
     return accepted
+
+
+MAX_BATCH_RUNS = 200
+"""Runs in one ``POST /api/sync/runs/batch`` at most (a bench sends fewer, see ``bench.sync``)."""
+
+
+class SyncBatch(ApiBody):
+    """Several runs in one request: a backlog drains without a round trip per run."""
+
+    runs: Annotated[list[SyncDocument], Field(min_length=1, max_length=MAX_BATCH_RUNS)]
+
+
+def _refusal(uuid: str, exc: Exception) -> dict[str, Any]:
+    """A run's refusal as its item in a batch answer: the status and detail that
+    ``POST /api/sync/runs`` would have answered for it alone."""
+    if isinstance(exc, ServiceError):
+        status, detail, field = exc.status, exc.message, None
+    elif isinstance(exc, ResultsError):
+        status, detail = results_status(exc), str(exc)
+        field = exc.field if isinstance(exc, ValidationError) else None
+    else:  # IntegrityError, DataError: as ``service.app``'s database refusal handler answers
+        status = 409 if isinstance(exc, IntegrityError) else 422
+        detail = f"the database refused the change ({type(exc).__name__}); check the values"
+        field = None
+    item: dict[str, Any] = {"uuid": uuid, "status": status, "detail": detail}
+    if field is not None:
+        item["field"] = field
+    if isinstance(exc, MissingBlobs):
+        item["missing"] = exc.missing
+    return item
+
+
+def store_synced_batch(
+    sessions: sessionmaker[Session],
+    evidence: EvidenceStore,
+    docs: Sequence[SyncDocument],
+    *,
+    actor: str,
+) -> list[dict[str, Any]]:
+    """Each run of a batch as ``store_synced`` records it alone, in order, each in its own
+    transaction, with one answer per run in the same order: ``status`` 201 (recorded now), 200
+    (had it: ``id`` is the first copy's) or the refusal a lone run would get (409 a blob
+    missing, 422 changed after recording...). A refused run does not stop the others; the UUIDs
+    that arrived before are looked up for the whole batch in one query. A failure that is not a
+    refusal of this run (the database gone) ends the request: the bench sends the batch again,
+    and the runs recorded before the failure are answered 200.
+    """
+    with sessions() as session:
+        known = synced_run_ids(session, [d.origin.run_uuid for d in docs])
+    stage = BlobStage(evidence.root)
+    answers: list[dict[str, Any]] = []
+    for doc in docs:
+        uuid = doc.origin.run_uuid
+        if uuid in known:
+            answers.append({"uuid": uuid, "status": 200, "id": known[uuid], "created": False})
+            continue
+        try:
+            accepted = store_synced(
+                sessions, evidence, doc, actor=actor, stage=stage, looked_up=True
+            )
+        except (ServiceError, ResultsError, IntegrityError, DataError) as exc:
+            answers.append(_refusal(uuid, exc))
+            continue
+        known[uuid] = accepted.run_id  # the same run twice in one batch: the second is a repeat
+        answers.append(
+            {
+                "uuid": uuid,
+                "status": 201 if accepted.created else 200,
+                "id": accepted.run_id,
+                "created": accepted.created,
+            }
+        )
+    return answers

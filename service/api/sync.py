@@ -18,7 +18,7 @@ from results.sync_blobs import MAX_BLOB_BYTES, BlobStage, OffsetMismatch
 from service.api.body import ApiBody
 from service.auth import BenchUser, store_of
 from service.errors import Conflict, PayloadTooLarge
-from service.sync_document import SyncDocument, store_synced
+from service.sync_document import SyncBatch, SyncDocument, store_synced, store_synced_batch
 
 router = APIRouter(prefix="/api", tags=["sync"])
 
@@ -108,3 +108,18 @@ async def sync_run(
         "uuid": doc.origin.run_uuid,
         "created": accepted.created,
     }
+
+
+@router.post("/sync/runs/batch")
+async def sync_runs(batch: SyncBatch, request: Request, who: BenchUser) -> dict[str, Any]:
+    """Several runs at once, each recorded (or refused) as ``POST /api/sync/runs`` would record
+    it alone; 200 with one answer per run, in order (``service.sync_document.store_synced_batch``).
+    """
+    store = store_of(request)
+    answers = await run_in_threadpool(
+        store_synced_batch, store.sessions, store.evidence, batch.runs, actor=who.name
+    )
+    for answer in answers:
+        if "id" in answer:
+            answer["url"] = f"/api/runs/{answer['id']}"
+    return {"runs": answers}

@@ -113,6 +113,7 @@ def test_a_sync_cut_by_the_service_stopping_resumes_and_every_run_arrives_once(
                 backoff=Backoff(attempts=3, first=0.01),
                 sleep=waits.append,
                 echo=stop_after_first,
+                batch_runs=1,  # a request per run, so the service dies between two runs
             )
     assert waits == [0.01, 0.02]  # backed off, then gave up: the rest stays pending
     assert [i.state for i in status(config, sessions)] == ["sent", "pending", "pending"]

@@ -256,3 +256,54 @@ def test_a_blob_whose_bytes_do_not_match_its_name_is_dropped_and_only_benches_up
         f"/api/sync/blobs/{sha}", content=data, headers=H | {"Upload-Length": "1"}
     )
     assert r.status_code == 422  # more bytes than the blob's declared length
+
+
+def test_a_batch_answers_each_run_as_it_would_be_answered_alone(
+    service: Service, bench: Service
+) -> None:
+    """One request with a new run, a run changed after recording, a second new run, the first
+    again, and a run naming a blob never uploaded: each answered as ``POST /api/sync/runs``
+    answers it alone (201, 422, 201, 200, 409), only the two new runs written, with their
+    complaints and units, identical to the bench's; the same batch again writes nothing."""
+    first, tampered, second, blobbed = (_bench_run(bench) for _ in range(4))
+    docs = {run_id: _document(bench, run_id) for run_id in (first, tampered, second)}
+    docs[tampered]["steps"][0]["attachments"][0]["name"] = "other.png"
+    with bench.store.sessions() as session:
+        parts = sync_parts(session, blobbed, bench.store.evidence, from_bytes=64)
+    never_sent = "ab" * 32  # (the photo itself is evidence here already: the same bytes)
+    parts.document["steps"][0]["attachments"][0]["blob"] = never_sent
+    H = service.auth("bench-3")
+    alone = service.client.post("/api/sync/runs", json=docs[tampered], headers=H)
+    assert alone.status_code == 422, alone.text
+    before = _counts(service)
+    batch = {"runs": [docs[first], docs[tampered], docs[second], docs[first], parts.document]}
+    r = service.client.post("/api/sync/runs/batch", json=batch, headers=H)
+    assert r.status_code == 200, r.text
+    answers = r.json()["runs"]
+    assert [a["status"] for a in answers] == [201, 422, 201, 200, 409]
+    assert [a["uuid"] for a in answers] == [d["origin"]["run_uuid"] for d in batch["runs"]]
+    assert answers[1]["detail"] == alone.json()["detail"]
+    assert answers[3]["id"] == answers[0]["id"] and answers[3]["created"] is False
+    assert answers[4]["missing"] == [never_sent]
+    after = _counts(service)
+    assert (after["Complaint"], after["ReturnedUnit"], after["Run"]) == (
+        before["Complaint"] + 2,
+        before["ReturnedUnit"] + 2,
+        before["Run"] + 2,
+    )
+    for answer, run_id in ((answers[0], first), (answers[2], second)):
+        assert answer["url"] == f"/api/runs/{answer['id']}"
+        assert _recorded(service, answer["id"]) == _recorded(bench, run_id)
+    again = service.client.post("/api/sync/runs/batch", json=batch, headers=H)
+    assert [a["status"] for a in again.json()["runs"]] == [200, 422, 200, 200, 409]
+    assert [a.get("id") for a in again.json()["runs"]][::2] == [
+        answers[0]["id"],
+        answers[2]["id"],
+        None,
+    ]
+    assert _counts(service) == after
+    with service.store.sessions() as session:
+        report = verify_store(session, service.settings.evidence_dir)
+    assert report.ok, report.problems
+    viewer = service.client.post("/api/sync/runs/batch", json=batch, headers=service.auth("viewer"))
+    assert viewer.status_code == 403
