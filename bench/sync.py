@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.config import StationConfig
 from bench.errors import EXIT_STORE, BenchError, InputError
 from results.attachments import EvidenceStore
+from results.db import read_session_factory
 from results.models import Run, RunStatus
 from results.run_transfer import BLOB_FROM_BYTES, SyncParts, run_uuid, sync_parts
 
@@ -495,8 +496,10 @@ def _prepared(
 ) -> Generator[list[Prepared], None, None]:
     """The pending runs in batches, read and encoded by a thread of their own one or two
     batches ahead of the sending (reading a run back and encoding it costs as much as the
-    service's recording of it: overlapped, neither waits for the other). Closing the generator
-    stops the reader."""
+    service's recording of it: overlapped, neither waits for the other). Each run is read in a
+    short read-only transaction (``read_session_factory``: on SQLite a deferred ``BEGIN``), so a
+    sync never holds the store's write lock that a run recording meanwhile on this bench
+    needs. Closing the generator stops the reader."""
     ready: queue.Queue[list[Prepared] | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
@@ -508,22 +511,24 @@ def _prepared(
             except queue.Full:
                 continue
 
+    bind = sessions.kw.get("bind")
+    reads = read_session_factory(bind) if isinstance(bind, Engine) else sessions
+
     def read() -> None:
         try:
             batch: list[Prepared] = []
             size = 0
-            with sessions() as session:
-                for item in todo:
-                    if stop.is_set():
-                        return
+            for item in todo:
+                if stop.is_set():
+                    return
+                with reads() as session:
                     parts = sync_parts(session, item.run_id, evidence, from_bytes=inline_below)
-                    session.expunge_all()  # one batch's traces and files at a time in memory
-                    body = json.dumps(parts.document).encode()
-                    batch.append(Prepared(item, parts, body))
-                    size += len(body) + sum(len(b) for b in parts.blobs.values())
-                    if len(batch) >= max(1, batch_runs) or size >= BATCH_BYTES:
-                        hand_over(batch)
-                        batch, size = [], 0
+                body = json.dumps(parts.document).encode()
+                batch.append(Prepared(item, parts, body))
+                size += len(body) + sum(len(b) for b in parts.blobs.values())
+                if len(batch) >= max(1, batch_runs) or size >= BATCH_BYTES:
+                    hand_over(batch)
+                    batch, size = [], 0
             if batch:
                 hand_over(batch)
             hand_over(None)

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from procedures.records import RunInfo, RunOutcome, StepRecord
@@ -32,6 +32,7 @@ from results.run_import import import_run
 from results.run_transfer import chain_of_records, row_values
 
 SYNC_ENTITY = "run_sync"
+_EVENTS = cast(Table, AuditEvent.__table__)
 
 
 class TamperedRun(ValidationError):
@@ -60,16 +61,21 @@ class Accepted:
 
 
 def synced_run_id(session: Session, run_uuid: str) -> int | None:
-    """The service's id of the run synced under ``run_uuid``, if it arrived before."""
-    event = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == SYNC_ENTITY, AuditEvent.entity_id == run_uuid)
-        .order_by(AuditEvent.seq)
+    """The service's id of the run synced under ``run_uuid``, if it arrived before (committed).
+
+    A Core query on the table, not the ``AuditEvent`` entity: an ORM read of the audit tables
+    appends the transaction's buffered events first (``audit._append_before_audit_read``), which
+    takes the chain head's lock from there to the commit. A batch recording many runs in one
+    transaction asks this once per run and must not hold the chain that long; it never asks
+    about a run it recorded itself (``service.sync_document`` sends each UUID once).
+    """
+    after = session.execute(
+        select(_EVENTS.c.after_json)
+        .where(_EVENTS.c.entity_type == SYNC_ENTITY, _EVENTS.c.entity_id == run_uuid)
+        .order_by(_EVENTS.c.seq)
         .limit(1)
-    ).first()
-    if event is None or event.after_json is None:
-        return None
-    return int(audit_after(event)["run_id"])
+    ).scalar()
+    return None if after is None else int(_loads(after)["run_id"])
 
 
 def synced_run_ids(session: Session, run_uuids: Sequence[str]) -> dict[str, int]:

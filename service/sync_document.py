@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import numpy as np
 import numpy.typing as npt
 from pydantic import AwareDatetime, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
@@ -321,6 +321,62 @@ def _refusal(uuid: str, exc: Exception) -> dict[str, Any]:
     return item
 
 
+def _records_and_origin(
+    doc: SyncDocument, stage: BlobStage, evidence: EvidenceStore
+) -> tuple[RunInfo, list[StepRecord], RunOutcome, Origin, dict[str, bytes]]:
+    """What ``accept_run`` takes for ``doc`` (its blobs fetched), and those blobs."""
+    check_sync_channels(doc)
+    blobs = fetch_blobs(doc, stage, evidence)
+    info, steps, outcome = sync_records(doc, blobs)
+    origin = Origin(
+        run_uuid=doc.origin.run_uuid,
+        run_id=doc.origin.run_id,
+        step_ids=doc.origin.step_ids,
+        sealed_steps=doc.origin.sealed_steps,
+        sealed_chain=doc.origin.sealed_chain,
+        audit=[a.model_dump() for a in doc.origin.audit],
+        interrupted=doc.origin.interrupted,
+    )
+    return info, steps, outcome, origin, blobs
+
+
+def _store_together(
+    sessions: sessionmaker[Session],
+    evidence: EvidenceStore,
+    stage: BlobStage,
+    docs: Sequence[SyncDocument],
+    *,
+    actor: str,
+) -> list[Accepted] | None:
+    """Record ``docs`` (each UUID once) in one transaction: one commit, one append to the
+    audit chain and one pooled connection's round trips for the batch instead of per run.
+    ``None`` when any run is refused or fails: nothing was written (the transaction rolled back)
+    and the caller records the runs one transaction each, which names the refused one."""
+    try:
+        prepared = [_records_and_origin(doc, stage, evidence) for doc in docs]
+        with sessions.begin() as session:
+            accepted = [
+                accept_run(
+                    session,
+                    origin,
+                    complaint=doc.complaint,
+                    unit=doc.unit,
+                    info=info,
+                    steps=steps,
+                    outcome=outcome,
+                    evidence=evidence,
+                    actor=actor,
+                )
+                for doc, (info, steps, outcome, origin, _blobs) in zip(docs, prepared, strict=True)
+            ]
+    except (ServiceError, ResultsError, SQLAlchemyError):
+        return None
+    for *_records, blobs in prepared:
+        for name in blobs:
+            stage.discard(name)
+    return accepted
+
+
 def store_synced_batch(
     sessions: sessionmaker[Session],
     evidence: EvidenceStore,
@@ -328,20 +384,38 @@ def store_synced_batch(
     *,
     actor: str,
 ) -> list[dict[str, Any]]:
-    """Each run of a batch as ``store_synced`` records it alone, in order, each in its own
-    transaction, with one answer per run in the same order: ``status`` 201 (recorded now), 200
-    (had it: ``id`` is the first copy's) or the refusal a lone run would get (409 a blob
-    missing, 422 changed after recording...). A refused run does not stop the others; the UUIDs
-    that arrived before are looked up for the whole batch in one query. A failure that is not a
-    refusal of this run (the database gone) ends the request: the bench sends the batch again,
-    and the runs recorded before the failure are answered 200.
+    """Each run of a batch as ``store_synced`` records it alone, with one answer per run in
+    the same order: ``status`` 201 (recorded now), 200 (had it: ``id`` is the first copy's) or
+    the refusal a lone run would get (409 a blob missing, 422 changed after recording...).
+
+    The UUIDs that arrived before are looked up for the whole batch in one query; the new runs
+    are first tried in one transaction (``_store_together``). Should any of them be refused or
+    fail, that transaction is rolled back and each run is recorded in a transaction of its own,
+    in order, so a refused run does not stop the others. A failure that is not a refusal of a
+    run (the database gone) ends the request: the bench sends the batch again, and the runs
+    recorded before the failure are answered 200.
     """
     with sessions() as session:
         known = synced_run_ids(session, [d.origin.run_uuid for d in docs])
     stage = BlobStage(evidence.root)
+    fresh: dict[str, SyncDocument] = {}
+    for doc in docs:  # each new UUID once: a second copy in the batch is a repeat
+        if doc.origin.run_uuid not in known:
+            fresh.setdefault(doc.origin.run_uuid, doc)
+    created: set[str] = set()
+    if len(fresh) > 1:
+        together = _store_together(sessions, evidence, stage, list(fresh.values()), actor=actor)
+        for uuid, accepted in zip(fresh, together or [], strict=False):
+            known[uuid] = accepted.run_id
+            if accepted.created:
+                created.add(uuid)
     answers: list[dict[str, Any]] = []
     for doc in docs:
         uuid = doc.origin.run_uuid
+        if uuid in created:
+            created.discard(uuid)  # its first copy; a later one is a repeat
+            answers.append({"uuid": uuid, "status": 201, "id": known[uuid], "created": True})
+            continue
         if uuid in known:
             answers.append({"uuid": uuid, "status": 200, "id": known[uuid], "created": False})
             continue

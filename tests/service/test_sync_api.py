@@ -21,6 +21,7 @@ from results.readback import load_run
 from results.recorder import interrupt_run
 from results.run_transfer import run_json, sync_document, sync_parts
 from results.verify import verify_store
+from service import sync_document as sync_document_module
 from service.app import create_app
 from service.settings import Settings
 from service.store import open_store
@@ -307,3 +308,36 @@ def test_a_batch_answers_each_run_as_it_would_be_answered_alone(
     assert report.ok, report.problems
     viewer = service.client.post("/api/sync/runs/batch", json=batch, headers=service.auth("viewer"))
     assert viewer.status_code == 403
+
+
+def test_a_batch_of_good_runs_is_recorded_together_each_as_alone(
+    service: Service, bench: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New runs only (one interrupted, one sent twice): recorded in one transaction (the
+    run-by-run path is made to fail, so only that transaction can have written them), answered
+    201, 201, 200, identical to the bench's, the interrupted one interrupted; verify passes."""
+
+    def one_by_one(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("recorded run by run, not together")
+
+    monkeypatch.setattr(sync_document_module, "store_synced", one_by_one)
+    plain, cut = _bench_run(bench), _bench_run(bench)
+    with bench.store.sessions.begin() as session:
+        interrupt_run(session, session.get_one(Run, cut), "power cut", actor="system")
+    docs = [_document(bench, plain), _document(bench, cut)]
+    before = _counts(service)
+    r = service.client.post(
+        "/api/sync/runs/batch", json={"runs": [*docs, docs[0]]}, headers=service.auth("bench-3")
+    )
+    assert r.status_code == 200, r.text
+    answers = r.json()["runs"]
+    assert [a["status"] for a in answers] == [201, 201, 200]
+    assert answers[2]["id"] == answers[0]["id"]
+    assert _counts(service)["Run"] == before["Run"] + 2
+    for answer, run_id in zip(answers, (plain, cut), strict=False):
+        assert _recorded(service, answer["id"]) == _recorded(bench, run_id)
+    with service.store.sessions() as session:
+        arrived = session.get_one(Run, answers[1]["id"])
+        assert (arrived.interrupted, arrived.status) == (True, "interrupted")
+        report = verify_store(session, service.settings.evidence_dir)
+    assert report.ok, report.problems
