@@ -13,7 +13,8 @@ store's back (benchmarks, generated test data) call ``refresh_unit_results`` wit
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 from typing import cast as typed
@@ -78,6 +79,31 @@ def _statements(dialect: str, by_unit: bool) -> tuple[Select[Any], Select[Any]]:
     return chosen, firsts
 
 
+_DEFERRED = "packbench.unit_results.deferred"
+"""``session.info`` key of the units whose refresh ``refreshed_once`` holds back."""
+
+
+@contextmanager
+def refreshed_once(session: Session) -> Iterator[None]:
+    """Within: ``refresh_unit_results`` of given units only notes them; at the end (when the
+    block did not raise) they are all refreshed in one go.
+
+    For a transaction that records many runs (a bench's synced batch): the refresh after each
+    run cost five statements, and a unit's stored result depends only on its runs as they
+    stand at the commit, so refreshing each unit once, last, writes the same rows.
+    """
+    if _DEFERRED in session.info:  # nested: the outer block refreshes
+        yield
+        return
+    units: set[int] = set()
+    session.info[_DEFERRED] = units
+    try:
+        yield
+    finally:
+        del session.info[_DEFERRED]
+    refresh_unit_results(session, units)
+
+
 def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = None) -> None:
     """Rewrite the stored results of ``unit_ids`` (every unit when ``None``) from their runs.
 
@@ -87,6 +113,10 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
     transaction inserting a run of the unit holds (the foreign key), while that transaction waits
     for the audit chain head this one holds, a deadlock seen with concurrent service workers.
     """
+    deferred: set[int] | None = session.info.get(_DEFERRED)
+    if deferred is not None and unit_ids is not None:
+        deferred.update(unit_ids)
+        return
     session.flush()
     ids: list[int] | None = None
     if unit_ids is not None:

@@ -23,6 +23,7 @@ from results.attachments import EvidenceStore
 from results.errors import ResultsError, ValidationError
 from results.run_sync import Accepted, Origin, accept_run, synced_run_id, synced_run_ids
 from results.sync_blobs import BlobStage
+from results.unit_results import refreshed_once
 from service.api.body import ApiBody
 from service.errors import Conflict, ServiceError, results_status
 from service.run_document import (
@@ -349,12 +350,13 @@ def _store_together(
     actor: str,
 ) -> list[Accepted] | None:
     """Record ``docs`` (each UUID once) in one transaction: one commit, one append to the
-    audit chain and one pooled connection's round trips for the batch instead of per run.
+    audit chain and one refresh of the units' stored results (``refreshed_once``) for the
+    batch instead of one per run.
     ``None`` when any run is refused or fails: nothing was written (the transaction rolled back)
     and the caller records the runs one transaction each, which names the refused one."""
     try:
         prepared = [_records_and_origin(doc, stage, evidence) for doc in docs]
-        with sessions.begin() as session:
+        with sessions.begin() as session, refreshed_once(session):
             accepted = [
                 accept_run(
                     session,
