@@ -49,3 +49,25 @@ def test_sqlite_store_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
 def test_in_memory_sqlite_is_refused() -> None:
     with pytest.raises(ValueError, match="file path"):
         make_engine("sqlite://")
+
+
+def test_trace_arrays_are_compressed_with_lz4_where_the_server_has_it(db_url: str) -> None:
+    """Revision 0019: ``trace_channel.data`` compressed with LZ4 on a PostgreSQL built with it
+    (pglz cost a third of a diagnosis-sized run's import); SQLite has nothing to set."""
+    engine = make_engine(db_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("column compression is a PostgreSQL setting")
+        with engine.connect() as connection:
+            choices = connection.execute(
+                text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+            ).scalar()
+            method = connection.execute(
+                text(
+                    "SELECT attcompression FROM pg_attribute "
+                    "WHERE attrelid = 'trace_channel'::regclass AND attname = 'data'"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert method == ("l" if "lz4" in choices else "")
