@@ -59,9 +59,9 @@ def test_trace_arrays_are_compressed_with_lz4_where_the_server_has_it(db_url: st
         if engine.dialect.name != "postgresql":
             pytest.skip("column compression is a PostgreSQL setting")
         with engine.connect() as connection:
-            choices = connection.execute(
+            choices: list[str] = connection.execute(
                 text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
-            ).scalar()
+            ).scalar_one()
             method = connection.execute(
                 text(
                     "SELECT attcompression FROM pg_attribute "
