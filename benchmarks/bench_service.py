@@ -3,7 +3,12 @@
 Throughput is measured as deployed: ``uvicorn --workers 4`` in a child process on loopback, on
 PostgreSQL in a schema created for the run and dropped after it, with concurrent clients posting
 realistic finished-run documents (``realistic_run_document``: 15 steps, 60 measurements, a
-10,000-sample trace) for the units of many complaints. Bounded both ways: at most
+10,000-sample trace) for the units of many complaints, ``CLIENTS`` (32) closed-loop clients each
+with one submission always in flight. It is measured twice: with the trace's three arrays packed
+(``f64le_base64``, what a bench should send) and as JSON numbers (the older form, still
+accepted). Each figure includes the HTTP round trip on loopback, the JSON parse and validation,
+the run's import (rows, hashes, step seal, audit events, the unit's stored result) and the
+commit; the request bodies are encoded before the clock starts. Bounded both ways: at most
 ``SUBMISSIONS`` runs and at most ``TIME_LIMIT_S`` of posting. Meanwhile a thread samples
 ``pg_stat_activity`` for the workers' connections (their ``application_name``): the share of
 samples in which a worker waits for a lock in a statement on ``audit_head`` is the time lost to
