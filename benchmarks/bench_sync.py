@@ -18,7 +18,8 @@ clock starts, into a fresh service (one uvicorn worker, PostgreSQL). It times ``
 call to return: reading each run back from the bench's store and encoding it (a thread of its
 own, a batch ahead), ``BATCH_RUNS`` runs per ``POST /api/sync/runs/batch`` on one kept-alive
 connection, the service checking each run's step seal and recording it with its complaint and
-unit in a transaction of its own, and the bench's state file written once per batch. Every run
+unit, a batch's new runs in one transaction (``service.sync_document.store_synced_batch``),
+and the bench's state file written once per batch. Every run
 must end "sent" and stored once.
 """
 
@@ -220,7 +221,7 @@ def run() -> list[Result]:
     backlog = (
         f"sync backlog of {BACKLOG} small runs (one step, 3 values each) from one bench's SQLite, "
         f"batches of {BATCH_RUNS} on one connection, into a fresh service (uvicorn, 1 worker, "
-        "PostgreSQL), each run seal-checked and stored in its own transaction"
+        "PostgreSQL), each run seal-checked, a batch's runs stored in one transaction"
     )
     if server is None:
         return [Result.not_measured(big, source), Result.not_measured(backlog, source)]
