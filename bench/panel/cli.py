@@ -70,6 +70,7 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
     import uvicorn
 
     from bench.panel.app import create_app
+    from bench.panel.sync_view import sync_snapshot
 
     config = station(station_file)
     sessions = open_store_for(config)
@@ -91,6 +92,7 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         token=token,
         hosts=host_names(host, bound),
         default_lang=lang,
+        sync_status=lambda: sync_snapshot(config, sessions),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
