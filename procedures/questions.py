@@ -231,6 +231,23 @@ def shown(question_id: str, text: str, options: tuple[str, ...], unit: str, loca
     )
 
 
+TERMINAL_KEYS = (
+    "terminal.confirm_hint",
+    "terminal.yes_no_hint",
+    "terminal.yes_no_again",
+    "terminal.choice_again",
+    "terminal.photo_hint",
+    "terminal.picture",
+    "terminal.help",
+)
+"""How the terminal asks (``bench.terminal_prompts``): its hints, in the question's language."""
+
+
+def terminal_words(key: str, locale: str, **args: object) -> str:
+    """One of ``TERMINAL_KEYS`` in ``locale``, with ``args``."""
+    return prompt_messages(locale)[key].format(**args)
+
+
 def catalogue_keys(question: Question) -> list[str]:
     """Every key ``question`` needs in each language's catalogue."""
     keys = [f"prompt.{question.key}"]

@@ -36,6 +36,7 @@ from procedures.prompts import Photo, ScriptedPrompts
 from procedures.questions import (
     DEFINITIONS,
     LOCALES,
+    TERMINAL_KEYS,
     Question,
     catalogue_keys,
     definition,
@@ -208,7 +209,11 @@ def test_every_key_of_every_question_is_in_each_catalogue(question: Question, lo
 def test_both_catalogues_hold_the_same_keys_and_no_orphans() -> None:
     en, zh = prompt_messages("en"), prompt_messages("zh_CN")
     assert sorted(set(en) ^ set(zh)) == []
+    for key in TERMINAL_KEYS:
+        assert sorted(placeholders(en[key])) == sorted(placeholders(zh[key])), key
+        assert en[key] != zh[key], key
     needed = {key for question in DEFINITIONS for key in catalogue_keys(question)}
+    needed |= set(TERMINAL_KEYS)
     assert sorted(set(en) - needed) == []
 
 
