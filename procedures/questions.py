@@ -38,6 +38,9 @@ LOCALES = (ENGLISH, "zh_CN")
 IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 """The picture formats a question may carry, with the content type the panel serves them as."""
 IMAGE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\.(svg|png)")
+NAMED_VALUES = {"dimension": "dimension."}
+"""Values in a question's text that are names with words of their own (a drawing's dimension:
+``dimension.<name>``); any other value (a number, a tolerance) is carried as asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,13 @@ class Shown:
     image_text: str = ""
 
 
+def _named(name: str, value: str, words: dict[str, str]) -> str:
+    prefix = NAMED_VALUES.get(name)
+    if prefix is None:
+        return value
+    return words.get(prefix + value.replace(" ", "_"), value)
+
+
 def option_label(value: str, locale: str) -> str:
     return prompt_messages(locale).get(f"option.{value}", value.replace("_", " "))
 
@@ -219,7 +229,8 @@ def shown(question_id: str, text: str, options: tuple[str, ...], unit: str, loca
     if found is not None:
         args = read_with(prompt_messages(ENGLISH)[f"prompt.{found.key}"], text)
         if args is not None:
-            shown_text = words[f"prompt.{found.key}"].format(**args)
+            named = {name: _named(name, value, words) for name, value in args.items()}
+            shown_text = words[f"prompt.{found.key}"].format(**named)
     image = found.image if found is not None else None
     return Shown(
         text=shown_text,

@@ -59,7 +59,7 @@ def test_a_chinese_number_names_its_unit_in_chinese() -> None:
     prompts, out = terminal("zh_CN", "37.1")
     text = "Measure the width (drawing width: 37 mm -0.5 mm/+0.5 mm)"
     assert prompts.number("appearance.dim.width", text, "mm").m_as("mm") == pytest.approx(37.1)
-    assert "[毫米]" in out.getvalue() and "测量width" in out.getvalue()
+    assert "[毫米]" in out.getvalue() and "测量宽度" in out.getvalue()
 
 
 def test_yes_no_takes_the_chinese_words() -> None:

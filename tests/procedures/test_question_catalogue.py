@@ -214,6 +214,7 @@ def test_both_catalogues_hold_the_same_keys_and_no_orphans() -> None:
         assert en[key] != zh[key], key
     needed = {key for question in DEFINITIONS for key in catalogue_keys(question)}
     needed |= set(TERMINAL_KEYS)
+    needed |= {f"dimension.{d.name}" for s in load_builtin_specs().values() for d in s.dimensions}
     assert sorted(set(en) - needed) == []
 
 
@@ -257,6 +258,22 @@ def test_a_value_in_a_question_is_carried_into_the_other_language() -> None:
         "usage_charger", "Which charger was used?", ("original", "third_party"), "", "zh_CN"
     )
     assert choice.options == (("original", "原装"), ("third_party", "第三方"))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_shipped_dimension_is_named_in_each_language(locale: str) -> None:
+    for spec in load_builtin_specs().values():
+        for dim in spec.dimensions:
+            assert f"dimension.{dim.name}" in prompt_messages(locale), (spec.model, dim.name)
+    view = shown(
+        "appearance.dim.lead_length",
+        "Measure the lead length (drawing lead length: 60 mm -5 mm/+5 mm)",
+        (),
+        "mm",
+        "zh_CN",
+    )
+    if locale == "zh_CN":
+        assert view.text == "测量引线长度（图纸：lead length: 60 mm -5 mm/+5 mm）"
 
 
 def test_a_question_outside_the_catalogue_is_shown_as_asked() -> None:

@@ -108,7 +108,7 @@ def test_a_question_carries_its_words_in_both_languages_and_its_picture() -> Non
                            "-0.5 mm/+0.5 mm)", "mm"),
     )  # fmt: skip
     assert number["shown"]["zh_CN"]["unit"] == "毫米" and number["unit"] == "mm"
-    assert number["shown"]["zh_CN"]["text"] == "测量width（图纸：width: 37 mm -0.5 mm/+0.5 mm）"
+    assert number["shown"]["zh_CN"]["text"] == "测量宽度（图纸：width: 37 mm -0.5 mm/+0.5 mm）"
     assert number["image"] == "/prompt-images/caliper_dimensions.svg"
 
 
