@@ -206,6 +206,16 @@ def test_every_key_of_every_question_is_in_each_catalogue(question: Question, lo
             assert words[key] != prompt_messages("en")[key], f"{key} is not translated"
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_key_is_written_twice(locale: str) -> None:
+    """A key written twice in a JSON file silently keeps the last text."""
+    path = resources.files("procedures") / "locale" / "prompts" / f"{locale}.json"
+    pairs: list[tuple[str, object]] = []
+    json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=pairs.extend)
+    keys = [key for key, _ in pairs]
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []
+
+
 def test_both_catalogues_hold_the_same_keys_and_no_orphans() -> None:
     en, zh = prompt_messages("en"), prompt_messages("zh_CN")
     assert sorted(set(en) ^ set(zh)) == []
