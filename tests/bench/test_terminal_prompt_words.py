@@ -81,3 +81,22 @@ def test_the_station_file_sets_the_language(tmp_path: Path) -> None:
     assert load_station(_station(tmp_path, "zh_CN")).language == "zh_CN"
     with pytest.raises(ConfigError, match=r"station\.language.*en, zh_CN"):
         load_station(_station(tmp_path, "fr"))
+
+
+def test_the_answers_file_check_knows_every_question_as_its_definition_says() -> None:
+    """``bench.answers_check`` declares the questions a second time (with an example each, for
+    its messages): every one of them must be the procedure's definition, kind, options and unit."""
+    from bench.answers_check import PATTERNS, QUESTIONS
+    from procedures.questions import definition
+
+    declared = [q for questions in QUESTIONS.values() for q in questions]
+    declared += [q for patterns in PATTERNS.values() for _, q in patterns]
+    examples = {"fixture_*": "fixture_board_0", "appearance.dim.*": "appearance.dim.length"}
+    for question in declared:
+        found = definition(examples.get(question.id, question.id))
+        assert found is not None, question.id
+        assert (found.kind, found.options, found.unit) == (
+            question.kind,
+            question.options,
+            question.unit,
+        ), question.id

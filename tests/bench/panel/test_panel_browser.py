@@ -81,6 +81,9 @@ def assert_worded_in(lang: str, asked: list[Seen]) -> None:
         if found.pattern is None:  # a fixed question: the whole text is the catalogue's
             assert seen.text == words[f"prompt.{found.key}"], seen
         assert seen.options == [words[f"option.{o}"] for o in found.options], seen
+        assert seen.help == (words[f"prompt.{found.key}.help"] if found.help else ""), seen
+        image = found.image
+        assert seen.caption == (words[image.key] if image is not None else ""), seen
         if lang == "zh_CN":
             assert re.search(r"[\u4e00-\u9fff]", seen.text), seen  # drawn in Chinese
 
@@ -143,6 +146,8 @@ class Seen:
     image: str | None
     """The picture's address, once the browser has loaded and decoded it (else ``None``)."""
     options: list[str]
+    help: str = ""
+    caption: str = ""
 
 
 PICTURE_LOADED = (
@@ -166,8 +171,11 @@ def answer_prompts(page: Any, photo: Path, *, until: str) -> list[Seen]:
             page.wait_for_function(PICTURE_LOADED)
             image = page.locator("#prompt-image").get_attribute("src")
         labels = page.locator("#prompt-form button[data-option]").all_text_contents()
-        seen.append(Seen(kind, question, page.locator("#prompt-text").text_content() or "", image,
-                         labels))  # fmt: skip
+        text = page.locator("#prompt-text").text_content() or ""
+        helped = page.locator("#prompt-help")
+        help_text = (helped.locator("span").text_content() or "") if helped.is_visible() else ""
+        caption = (page.locator("#prompt-caption").text_content() or "") if image else ""
+        seen.append(Seen(kind, question, text, image, labels, help_text, caption))
         if kind == "confirm":
             page.click("#answer-done")
         elif kind == "choice":
