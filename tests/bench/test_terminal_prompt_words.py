@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from bench_helpers import SIM_STATION
 
-from bench.config import ConfigError, load_station
+from bench.config import load_station
+from bench.errors import ConfigError
 from bench.terminal_prompts import TerminalPrompts
 from procedures.questions import images, prompt_messages
 

@@ -297,12 +297,12 @@ def test_panel_drives_a_diagnosis_abort_and_finish_and_an_inspection(
         page.wait_for_function("document.querySelector('#sync').dataset.pending === '3'")
         assert sync.is_visible()
         config = station_config(station)
-        first = sync_status(config, open_store_for(config))[0]
+        oldest = sync_status(config, open_store_for(config))[0]
         reason = "hash chain broken at step 3: the run was changed after recording"
         Outbox.load(state_path(config)).mark(
-            first.uuid, Entry(first.run_id, "refused", "2026-12-06T10:00:01Z", reason=reason)
+            oldest.uuid, Entry(oldest.run_id, "refused", "2026-12-06T10:00:01Z", reason=reason)
         )
-        refused = page.locator(f"#sync tr[data-run='{first.run_id}'][data-state=refused]")
+        refused = page.locator(f"#sync tr[data-run='{oldest.run_id}'][data-state=refused]")
         refused.wait_for(timeout=15_000)  # the page asks again every few seconds
         assert refused.locator(".state").text_content() == words["refused"]
         assert refused.locator(".detail").text_content() == reason

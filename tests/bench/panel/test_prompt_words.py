@@ -45,9 +45,9 @@ def server() -> Iterator[LiveServer]:
     hub = EventHub()
     controller = PanelController(
         load_station(None),
-        None,
+        None,  # type: ignore[arg-type]  # no store: the fake sync status stands in
         hub,
-        PanelView(hub, io.StringIO(), tty=False),  # type: ignore[arg-type]
+        PanelView(hub, io.StringIO(), tty=False),
     )
     sock = free_socket()
     port = sock.getsockname()[1]
