@@ -23,9 +23,11 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, Field, field_validator
 
 from bench.operator_choice import OPERATOR_LENGTH
+from bench.panel import font
 from bench.panel.controller import NotRunning, PanelBusy, PanelController, StartRequest
 from bench.panel.hub import CLOSED, Event, EventHub
 from bench.panel.i18n import LOCALES, labels, pick_locale
@@ -130,6 +132,7 @@ def create_app(
             t=labels(locale),
             token=token,
             state=state,
+            font_css=Markup(font.CSS),
             boot={"labels": labels(locale), "token": token, "state": state, "lang": locale},
         )
         response = HTMLResponse(html)
@@ -154,6 +157,15 @@ def create_app(
             image.data(),
             media_type=image.media_type,
             headers={"Cache-Control": "max-age=3600", "Content-Security-Policy": IMAGE_POLICY},
+        )
+
+    @app.get(font.ROUTE)
+    def cjk_font() -> Response:
+        """The shipped CJK font cut to the panel's Chinese words (``bench.panel.font``)."""
+        return Response(
+            font.panel_font(),
+            media_type="font/woff",
+            headers={"Cache-Control": "max-age=86400", "Content-Security-Policy": IMAGE_POLICY},
         )
 
     @app.get("/api/sync")
