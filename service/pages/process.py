@@ -10,6 +10,7 @@ message beside its field (422, nothing written); success redirects back (post/re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,7 +91,7 @@ from service.api.containment import (
 )
 from service.api.returns import RequestIn, request_data
 from service.auth import QA_ONLY, WRITE, check_role, store_of
-from service.i18n import translator
+from service.i18n import Translator, translator
 from service.pages.forms import (
     FORM_LEVEL,
     FormRefused,
@@ -127,6 +128,19 @@ def blocker_kind(message: Message) -> str:
     return message.key.removeprefix("closure.").split("_")[0]
 
 
+NUMBERED_CLOCK = re.compile(r"(?P<name>[a-z_]+?)_(?P<n>[0-9]+)")
+"""A clock there is one of per event (``analysis_after_new_info_2``: the second new information
+from the customer), labelled by its base name with the number."""
+
+
+def clock_label(t: Translator, name: str) -> str:
+    """The row label of a ``results.clocks.complaint_clocks`` clock in the page's language."""
+    numbered = NUMBERED_CLOCK.fullmatch(name)
+    if numbered is not None:
+        return t(f"clock.{numbered['name']}", n=numbered["n"])
+    return t.enum("clock", name)
+
+
 def process_context(session: Session, complaint: Complaint, locale: str) -> dict[str, Any]:
     """Everything the process page shows of one complaint, read through the same functions
     as the API's GET answers."""
@@ -147,7 +161,10 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
         "clock_events": events_of(session, complaint.id),
-        "deadlines": [(c, c.state(now)) for c in complaint_clocks(session, complaint.id)],
+        "deadlines": [
+            (c, c.state(now), clock_label(t, c.name))
+            for c in complaint_clocks(session, complaint.id)
+        ],
         "pause_sentences": pause_sentences(session, complaint.id, locale),
         "claims": claims,
         "claim_missing": {
