@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -139,6 +140,13 @@ def clock_label(t: Translator, name: str) -> str:
     if numbered is not None:
         return t(f"clock.{numbered['name']}", n=numbered["n"])
     return t.enum("clock", name)
+
+
+def field_label(t: Translator, name: str) -> str:
+    """A store field a refusal names (``confirmed_by``) as the process page labels it, where the
+    page has a label of that name; otherwise the name itself."""
+    key = f"proc.{name}"
+    return t(key) if key in t.own else name
 
 
 def process_context(session: Session, complaint: Complaint, locale: str) -> dict[str, Any]:
@@ -476,8 +484,9 @@ async def process_action(number: str, action: str, request: Request) -> Response
     except FormRefused as refused:
         _user, token = page_user(request)
         shown = {k: v for k, v in posted.fields.items() if k not in ("csrf_token", "csv")}
-        shown_text = shown_errors(refused, translator(locale_of(request)))
-        errors = placed(shown_text, [*posted.fields, *posted.files])
+        t = translator(locale_of(request))
+        shown_text = shown_errors(refused, t)
+        errors = placed(shown_text, [*posted.fields, *posted.files], partial(field_label, t))
         return _process_page(
             request,
             posted.user,
