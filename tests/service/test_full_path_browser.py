@@ -451,22 +451,28 @@ def test_the_whole_complaint_path_in_chromium(  # type: ignore[no-untyped-def]
     assert p.get_attribute("tr.claim", "data-status") == "settled"
     qa.shot("claim-settled")
 
-    # ---- the units reach final statuses: QA's disposition, then scrapped
-    for serial in ("U-1", "U-2"):
+    # ---- the units reach final statuses: QA's disposition, then the path's end. U-1 as the
+    # diagnosis proposed (recharged and returned), U-2 (not diagnosed) scrapped.
+    paths = {
+        "U-1": (found["disposition"], "returned_to_customer", "recharged, passed, sent back"),
+        "U-2": ("scrap", "scrapped", "cells not recoverable"),
+    }
+    for serial, (disposition, final, reason) in paths.items():
         row = f"tr.unit-row[data-serial='{serial}']"
         p.select_option(f"{row} select[name=status]", "dispositioned")
-        p.select_option(f"{row} select[name=disposition]", "scrap")
+        p.select_option(f"{row} select[name=disposition]", disposition)
         with p.expect_navigation():
             p.click(f"{row} button[type=submit]")
         qa.flash("proc_done", "unit_status")
         assert p.get_attribute(row, "data-status") == "dispositioned"
-        assert t.enum("disposition", "scrap") in p.inner_text(row)
-        p.select_option(f"{row} select[name=status]", "scrapped")
-        p.fill(f"{row} input[name=reason]", "cells not recoverable")  # a move after the
-        with p.expect_navigation():  # disposition needs its reason
+        assert t.enum("disposition", disposition) in p.inner_text(row)
+        p.select_option(f"{row} select[name=status]", final)
+        p.fill(f"{row} input[name=reason]", reason)  # a move after the disposition says why
+        with p.expect_navigation():
             p.click(f"{row} button[type=submit]")
         qa.flash("proc_done", "unit_status")
-        assert p.get_attribute(row, "data-status") == "scrapped"
+        assert p.get_attribute(row, "data-status") == final
+        assert p.locator(f"{row} form").count() == 0  # a final status: no move left
     qa.shot("units-final")
 
     # ---- QA decides (the transition form) and writes the customer feedback form
@@ -504,6 +510,9 @@ def test_the_whole_complaint_path_in_chromium(  # type: ignore[no-untyped-def]
     report_text = qa2.page.inner_text("body")
     assert "cells deep-discharged in storage below 2.5 V" in report_text
     assert t.enum("root_cause", found["root_cause"]) in report_text
+    dispositions = qa2.page.locator("section#disposition tbody tr")
+    assert dispositions.count() == 2  # each unit with QA's decision (U-1: the run's proposal)
+    assert t.enum("disposition", found["disposition"]) in dispositions.first.inner_text()
     qa2.shot("report-page")
     qa2.page.context.close()
 
@@ -525,6 +534,7 @@ def test_the_whole_complaint_path_in_chromium(  # type: ignore[no-untyped-def]
     qa.flash("proc_done", "close")
     assert p.inner_text("h1 .status") == t.enum("status", "closed")
     assert p.locator("#form-close").count() == 0
+    qa.shot("closed-process")
     qa.go(f"/complaints/{number}")
     assert p.inner_text("h1 .status") == t.enum("status", "closed")
     qa.shot("closed")
