@@ -35,11 +35,13 @@ from results.claims import (
     settle_claim,
 )
 from results.clock_records import (
+    ClockEventKind,
     PauseKind,
     end_pause,
     events_of,
     pause_sentences,
     pauses_of,
+    record_clock_event,
     start_pause,
 )
 from results.clocks import complaint_clocks
@@ -74,7 +76,7 @@ from results.returns import (
 )
 from results.unit_path import allowed_next
 from results.workflow import allowed_from, transition
-from service.api.clocks import PauseEndIn, PauseStartIn
+from service.api.clocks import EventIn, PauseEndIn, PauseStartIn
 from service.api.complaints import TransitionIn, UnitStatusIn
 from service.api.containment import (
     CLAIMS,
@@ -186,6 +188,7 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "areas": [a.value for a in Area],
         "action_kinds": [k.value for k in ActionKind],
         "pause_kinds": [k.value for k in PauseKind],
+        "clock_event_kinds": [k.value for k in ClockEventKind],
         "settlement_ways": [w.value for w in SettlementWay],
         "typed_rows": range(TYPED_UNIT_ROWS),
         "next_statuses": [
@@ -363,6 +366,19 @@ def _pause_start(session: Session, complaint: Complaint, posted: Posted) -> None
     start_pause(session, complaint.id, **body.model_dump(), actor=posted.user.name)
 
 
+def _clock_event(session: Session, complaint: Complaint, posted: Posted) -> None:
+    """A moment a clock starts or stops on (sales' feedback arrived, QA reacted...), as the
+    API's ``POST /complaints/{n}/clock-events`` records it."""
+    f = posted.fields
+    data: dict[str, Any] = filled(f, ("kind", "note"))
+    if f.get("at", "").strip():
+        data["at"] = as_utc(f["at"])
+    body = checked(EventIn, data)
+    record_clock_event(
+        session, complaint.id, body.kind, body.at, actor=posted.user.name, note=body.note
+    )
+
+
 def _pause_end(session: Session, complaint: Complaint, posted: Posted) -> None:
     f = posted.fields
     data = {"ended_at": as_utc(f["ended_at"])} if f.get("ended_at", "").strip() else {}
@@ -443,6 +459,7 @@ ACTIONS: dict[str, Action] = {
     "check": Action(CONTAINMENT, _check, "containment"),
     "action": Action(CONTAINMENT, _open_action, "containment"),
     "release": Action(CONTAINMENT, _release, "containment"),
+    "clock_event": Action(WRITE, _clock_event, "clock-events"),
     "pause_start": Action(WRITE, _pause_start, "pauses"),
     "pause_end": Action(WRITE, _pause_end, "pauses"),
     "claim": Action(CLAIMS, _claim_open, "claims"),

@@ -22,6 +22,7 @@ from service_support import Service
 from sqlalchemy import func, select
 
 from results.claims import claims_of
+from results.clock_records import events_of
 from results.clocks import complaint_clocks
 from results.complaints import get_complaint
 from results.containment import containment_actions
@@ -325,6 +326,41 @@ def test_pause_start_and_end(service: Service) -> None:
     assert audit_events(service) == before
     r = _post(service, number, "pause_end", csrf, ended_at="2026-03-05T08:00")
     assert r.status_code == 303, r.text[:400]
+
+
+def test_clock_event_recorded_from_the_page_moves_its_deadline(service: Service) -> None:
+    """Sales' feedback arriving starts QA's reaction clock: recorded from the page (the API was
+    the only way), refused next to its field when the time is missing or before the receipt."""
+    number = new_complaint(service)
+    csrf = login(service, "wang.wei")
+    page = service.client.get(f"/complaints/{number}/process").text
+    assert 'id="form-clock_event"' in page
+    before = audit_events(service)
+    for bad_at in ("", "2020-01-01T08:00"):
+        r = _post(service, number, "clock_event", csrf, kind="sales_feedback_received", at=bad_at)
+        assert r.status_code == 422 and field_error(r.text, "at"), (bad_at, r.text[:300])
+        assert audit_events(service) == before
+    r = _post(
+        service,
+        number,
+        "clock_event",
+        csrf,
+        kind="sales_feedback_received",
+        at="2026-03-03T09:30",
+        note="customer sent photos",
+    )
+    assert r.status_code == 303, r.text[:400]
+    assert r.headers["location"].endswith("#clock-events")
+    page = service.client.get(r.headers["location"]).text
+    events = re.findall(r'<tr class="clock-event">(.*?)</tr>', page, re.S)
+    assert len(events) == 1 and "customer sent photos" in events[0]
+    assert "2026-03-03 09:30" in events[0] and "sales feedback received" in events[0]
+    with service.store.sessions() as session:
+        complaint = get_complaint(session, number).id
+        assert [e.kind for e in events_of(session, complaint)] == ["sales_feedback_received"]
+        [reaction] = [c for c in complaint_clocks(session, complaint) if c.name == "qa_reaction"]
+    assert reaction.started_at is not None
+    assert reaction.started_at.strftime("%Y-%m-%d %H:%M") == "2026-03-03 09:30"
 
 
 def test_claim_with_both_sign_offs_then_settled(service: Service) -> None:
