@@ -93,7 +93,7 @@ def record_clock_event(
     actor = checked_actor(actor)
     event_kind = _enum("kind", kind, ClockEventKind)
     at = _aware("at", at)
-    complaint = _complaint(session, complaint_id)
+    complaint = open_complaint(session, complaint_id)
     _not_before_receipt("at", at, complaint)
     event = ClockEvent(
         complaint_id=complaint.id,

@@ -46,6 +46,7 @@ from results.clock_records import (
 )
 from results.clocks import complaint_clocks
 from results.closure import closure_blocker_messages
+from results.complaint_edit import FROZEN_STATUSES
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     DISPOSITIONS,
@@ -211,6 +212,7 @@ def _process_page(
     with store_of(request).sessions() as session:
         complaint = get_complaint(session, number)
         context = process_context(session, complaint, locale_of(request))
+        editable = complaint.status not in FROZEN_STATUSES  # closed or cancelled: no form
         return page(
             request,
             "process.html",
@@ -221,12 +223,13 @@ def _process_page(
             values={} if form is None else {form: values or {}},
             errors={} if form is None else {form: errors or {}},
             role=user.role,
-            can_write=user.role in WRITE,
-            can_contain=user.role in CONTAINMENT,
-            can_claim=user.role in CLAIMS,
-            can_sign_off=user.role in SIGN_OFF,
-            can_close=user.role in CLOSING,
-            is_qa_manager=user.role is Role.QA_MANAGER,
+            can_write=editable and user.role in WRITE,
+            can_contain=editable and user.role in CONTAINMENT,
+            can_claim=editable and user.role in CLAIMS,
+            can_sign_off=editable and user.role in SIGN_OFF,
+            can_close=editable and user.role in CLOSING,
+            is_qa_manager=editable and user.role is Role.QA_MANAGER,
+            editable=editable,
             message=request.query_params.get("done"),
             **context,
         )

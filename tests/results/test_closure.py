@@ -18,7 +18,7 @@ from store_builders import register
 
 from results.accounts import Role
 from results.claims import open_claim, settle_claim
-from results.clock_records import start_pause
+from results.clock_records import record_clock_event, start_pause
 from results.closure import closure_blockers
 from results.containment import open_action, release_action
 from results.errors import InvalidTransition, ValidationError
@@ -130,7 +130,7 @@ def test_feedback_needs_the_qa_manager_and_is_fixed_once_approved(
         write_feedback(session, complaint_id, proposed_solution=" ", actor="li.na")
 
 
-def test_a_closed_complaint_takes_no_return_notice_receipt_request_or_pause(
+def test_a_closed_complaint_takes_no_return_notice_receipt_request_pause_or_clock_event(
     sessions: sessionmaker[Session],
 ) -> None:
     """The pages offered these forms after closure, and the store wrote them (a closed
@@ -158,6 +158,9 @@ def test_a_closed_complaint_takes_no_return_notice_receipt_request_or_pause(
             notice_id,
             {"units": [{"serial": "SN-9"}], "analyses": ["diagnose_pack"]},
             actor="pmc",
+        ),
+        "clock event": lambda s: record_clock_event(
+            s, complaint_id, "qa_reacted", later, actor="q"
         ),
         "pause": lambda s: start_pause(
             s,

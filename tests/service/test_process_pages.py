@@ -468,6 +468,34 @@ def test_feedback_and_closure_show_every_blocker_by_name(service: Service) -> No
     assert r.status_code == 303, r.text[:600]
     with service.store.sessions() as session:
         assert get_complaint(session, number).status == "closed"
+    # closed: the record stays as it was closed; the page offers no form, the store refuses
+    page = service.client.get(f"/complaints/{number}/process").text
+    assert re.findall(r'<form[^>]*id="form-[^"]+"', page) == []
+    before = audit_events(service)
+    r = _post(
+        service,
+        number,
+        "pause_start",
+        csrf,
+        kind="test",
+        reason="late",
+        started_at="2026-03-04T08:00",
+    )
+    assert r.status_code == 422
+    assert (
+        field_error(r.text, "_form") == f"complaint: {number} is closed; nothing can be added to it"
+    )
+    assert translator("en")("proc.frozen", status="closed") in r.text
+    r = service.client.post(
+        f"/complaints/{number}/process/clock_event?lang=zh_CN",
+        data={"csrf_token": csrf, "kind": "qa_reacted", "at": "2026-03-04T08:00"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    assert field_error(r.text, "_form").endswith(f"{number} 已结案；不能再添加任何内容"), r.text[
+        :300
+    ]
+    assert audit_events(service) == before
 
 
 def test_process_forms_keep_the_roles_of_the_api(service: Service) -> None:
