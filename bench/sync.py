@@ -202,7 +202,10 @@ def request(
     HTTPS a handshake, per request was most of a small run's sync). A kept connection the
     service has closed meanwhile (idle timeout, restart) fails before any answer: the request is
     sent once more on a new connection at once. Sending twice is harmless here: every request
-    of the sync is idempotent (runs by UUID, blob chunks by offset, state queries).
+    of the sync is idempotent (runs by UUID, blob chunks by offset, state queries). A service
+    that dies after its headers leaves a reply shorter than it announced
+    (``http.client.IncompleteRead``, not an ``OSError``): that is a dead link as well, so that
+    the caller retries it instead of ending the sync with a software error.
     """
     parts = urlsplit(target.url.rstrip("/") + path)
     where = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -213,10 +216,15 @@ def request(
             connection.request(method, where, body=data, headers=sent)
             answer = connection.getresponse()
             raw = answer.read()
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError:
             _drop(parts)
             if fresh:
-                raise exc if isinstance(exc, OSError) else OSError(str(exc)) from exc
+                raise
+            continue
+        except http.client.HTTPException as exc:
+            _drop(parts)
+            if fresh:
+                raise ConnectionError(f"the reply was cut short ({exc!r})") from exc
             continue
         if answer.will_close:
             _drop(parts)

@@ -21,6 +21,7 @@ from results.complaints import CLOCK_SKEW
 from results.errors import NotFound, ValidationError
 from results.major.ledger import checked_actor
 from results.models import Complaint
+from results.record_fields import open_complaint
 
 
 class ClockEventKind(enum.StrEnum):
@@ -92,7 +93,7 @@ def record_clock_event(
     actor = checked_actor(actor)
     event_kind = _enum("kind", kind, ClockEventKind)
     at = _aware("at", at)
-    complaint = _complaint(session, complaint_id)
+    complaint = open_complaint(session, complaint_id)
     _not_before_receipt("at", at, complaint)
     event = ClockEvent(
         complaint_id=complaint.id,
@@ -141,7 +142,7 @@ def start_pause(
     if not reason.strip():
         raise ValidationError("reason", "is empty", "say which test or sample build needs the time")
     started_at = _aware("started_at", started_at)
-    complaint = _complaint(session, complaint_id)
+    complaint = open_complaint(session, complaint_id)
     _not_before_receipt("started_at", started_at, complaint)
     running = open_pause(session, complaint.id)
     if running is not None:

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from procedures.records import Verdict
-from results.models import RunStatus, UnitStatus
+from results.models import RunStatus
 from results.read_model import ComplaintRead, RunRead
+from results.unit_path import disposition_confirmed
 
 FINDING_KINDS = ("root_cause", "contributing")
 """Conclusion kinds the rules record as findings on the pack: the primary cause first, then
@@ -175,7 +176,7 @@ def units_of(complaint: ComplaintRead) -> tuple[UnitResult, ...]:
     results = []
     for unit in sorted(complaint.units, key=lambda u: (u.serial, u.id)):
         runs = unit.runs
-        confirmed = unit.status == UnitStatus.DISPOSITIONED.value
+        confirmed = disposition_confirmed(unit.status)
         results.append(unit_result(unit.serial, runs, unit.disposition or "", confirmed))
     return tuple(results)
 

@@ -28,6 +28,7 @@ from results.complaints import CLOCK_SKEW, add_returned_unit, get_complaint
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.models import Complaint, ReturnedUnit
+from results.record_fields import open_complaint
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -147,7 +148,7 @@ def create_notice(
     """Store sales' return notice for a complaint, audited."""
     now = now or datetime.now(UTC)
     form = _checked(NoticeForm, data)
-    complaint = get_complaint(session, complaint_number)
+    complaint = open_complaint(session, get_complaint(session, complaint_number).id)
     lots = list(dict.fromkeys(form.lots))
     notice = ReturnNotice(
         complaint_id=complaint.id,
@@ -201,6 +202,7 @@ def receive(
     now = now or datetime.now(UTC)
     form = _checked(ReceiptForm, data)
     notice = get_notice(session, notice_id)
+    open_complaint(session, notice.complaint_id)
     existing = receipt_of(session, notice_id)
     if existing is not None:
         raise ValidationError(
@@ -328,9 +330,7 @@ def create_request(
     if not form.units:
         raise ValidationError("units", "the list is empty", "list the received units' serials")
     notice = get_notice(session, notice_id)
-    complaint = session.get(Complaint, notice.complaint_id)
-    if complaint is None:  # the foreign key prevents it; kept for the type checker
-        raise NotFound("complaint", notice.complaint_id)
+    complaint = open_complaint(session, notice.complaint_id)
     receipt = receipt_of(session, notice.id)
     if receipt is None:
         raise ValidationError(

@@ -41,6 +41,15 @@ OUTGOING_INSPECTION = "outgoing_inspection"
 ANALYSIS_STATUSES = frozenset({U.RECEIVED, U.ON_BENCH, U.ANALYSED, U.DISPOSITIONED})
 """Statuses before the path: free moves among them (with or without a reason)."""
 
+
+def disposition_confirmed(status: str) -> bool:
+    """Whether a unit in ``status`` carries QA's confirmed disposition: while ``dispositioned``
+    and on every status of the path it leads to (a unit reaches those only from its
+    disposition); back in the analysis (QA re-opened it), its disposition is not a decision."""
+    unit_status = UnitStatus(status)
+    return unit_status is U.DISPOSITIONED or unit_status not in ANALYSIS_STATUSES
+
+
 NEXT: dict[UnitStatus, frozenset[UnitStatus]] = {
     U.RECEIVED: ANALYSIS_STATUSES,
     U.ANALYSED: ANALYSIS_STATUSES,

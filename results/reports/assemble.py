@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from results import traces
 from results.eightd_versions import for_report
-from results.models import Attachment, Measurement, UnitStatus
+from results.models import Attachment, Measurement
 from results.read_model import ChannelRead, ComplaintRead, MeasurementRead, RunRead, UnitRead
 from results.readback import load_complaint
 from results.reports import fmt
@@ -40,6 +40,7 @@ from results.reports.model import (
 )
 from results.reports.sanitise import customer_text
 from results.run_validity import RunStanding, invalidations, standing
+from results.unit_path import disposition_confirmed
 
 
 def _summary(c: ComplaintRead) -> ComplaintSummary:
@@ -157,11 +158,12 @@ def _run(run: RunRead) -> RunData:
 
 
 def _disposition(row: UnitRead, unit: UnitData) -> str:
-    """The unit's disposition as the report states it: QA's confirmed decision, or a proposal
-    that a valid run in the report still makes (a proposal of an invalid run is not evidence)."""
+    """The unit's disposition as the report states it: QA's confirmed decision (``unit_path.
+    disposition_confirmed``), or a proposal that a valid run in the report still makes (a
+    proposal of an invalid run is not evidence)."""
     if not row.disposition:
         return ""
-    if row.status == UnitStatus.DISPOSITIONED.value:
+    if disposition_confirmed(row.status):
         return row.disposition
     proposed = {c.value for run in unit.results for c in run.conclusions if c.kind == "disposition"}
     return row.disposition if row.disposition in proposed else ""

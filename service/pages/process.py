@@ -10,10 +10,12 @@ message beside its field (422, nothing written); success redirects back (post/re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -33,15 +35,18 @@ from results.claims import (
     settle_claim,
 )
 from results.clock_records import (
+    ClockEventKind,
     PauseKind,
     end_pause,
     events_of,
     pause_sentences,
     pauses_of,
+    record_clock_event,
     start_pause,
 )
 from results.clocks import complaint_clocks
 from results.closure import closure_blocker_messages
+from results.complaint_edit import FROZEN_STATUSES
 from results.complaint_status import ComplaintStatus
 from results.complaints import (
     DISPOSITIONS,
@@ -72,7 +77,7 @@ from results.returns import (
 )
 from results.unit_path import allowed_next
 from results.workflow import allowed_from, transition
-from service.api.clocks import PauseEndIn, PauseStartIn
+from service.api.clocks import EventIn, PauseEndIn, PauseStartIn
 from service.api.complaints import TransitionIn, UnitStatusIn
 from service.api.containment import (
     CLAIMS,
@@ -90,7 +95,7 @@ from service.api.containment import (
 )
 from service.api.returns import RequestIn, request_data
 from service.auth import QA_ONLY, WRITE, check_role, store_of
-from service.i18n import translator
+from service.i18n import Translator, translator
 from service.pages.forms import (
     FORM_LEVEL,
     FormRefused,
@@ -127,6 +132,26 @@ def blocker_kind(message: Message) -> str:
     return message.key.removeprefix("closure.").split("_")[0]
 
 
+NUMBERED_CLOCK = re.compile(r"(?P<name>[a-z_]+?)_(?P<n>[0-9]+)")
+"""A clock there is one of per event (``analysis_after_new_info_2``: the second new information
+from the customer), labelled by its base name with the number."""
+
+
+def clock_label(t: Translator, name: str) -> str:
+    """The row label of a ``results.clocks.complaint_clocks`` clock in the page's language."""
+    numbered = NUMBERED_CLOCK.fullmatch(name)
+    if numbered is not None:
+        return t(f"clock.{numbered['name']}", n=numbered["n"])
+    return t.enum("clock", name)
+
+
+def field_label(t: Translator, name: str) -> str:
+    """A store field a refusal names (``confirmed_by``) as the process page labels it, where the
+    page has a label of that name; otherwise the name itself."""
+    key = f"proc.{name}"
+    return t(key) if key in t.own else name
+
+
 def process_context(session: Session, complaint: Complaint, locale: str) -> dict[str, Any]:
     """Everything the process page shows of one complaint, read through the same functions
     as the API's GET answers."""
@@ -147,7 +172,10 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
         "clock_events": events_of(session, complaint.id),
-        "deadlines": [(c, c.state(now)) for c in complaint_clocks(session, complaint.id)],
+        "deadlines": [
+            (c, c.state(now), clock_label(t, c.name))
+            for c in complaint_clocks(session, complaint.id)
+        ],
         "pause_sentences": pause_sentences(session, complaint.id, locale),
         "claims": claims,
         "claim_missing": {
@@ -161,6 +189,7 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "areas": [a.value for a in Area],
         "action_kinds": [k.value for k in ActionKind],
         "pause_kinds": [k.value for k in PauseKind],
+        "clock_event_kinds": [k.value for k in ClockEventKind],
         "settlement_ways": [w.value for w in SettlementWay],
         "typed_rows": range(TYPED_UNIT_ROWS),
         "next_statuses": [
@@ -183,6 +212,7 @@ def _process_page(
     with store_of(request).sessions() as session:
         complaint = get_complaint(session, number)
         context = process_context(session, complaint, locale_of(request))
+        editable = complaint.status not in FROZEN_STATUSES  # closed or cancelled: no form
         return page(
             request,
             "process.html",
@@ -193,12 +223,13 @@ def _process_page(
             values={} if form is None else {form: values or {}},
             errors={} if form is None else {form: errors or {}},
             role=user.role,
-            can_write=user.role in WRITE,
-            can_contain=user.role in CONTAINMENT,
-            can_claim=user.role in CLAIMS,
-            can_sign_off=user.role in SIGN_OFF,
-            can_close=user.role in CLOSING,
-            is_qa_manager=user.role is Role.QA_MANAGER,
+            can_write=editable and user.role in WRITE,
+            can_contain=editable and user.role in CONTAINMENT,
+            can_claim=editable and user.role in CLAIMS,
+            can_sign_off=editable and user.role in SIGN_OFF,
+            can_close=editable and user.role in CLOSING,
+            is_qa_manager=editable and user.role is Role.QA_MANAGER,
+            editable=editable,
             message=request.query_params.get("done"),
             **context,
         )
@@ -338,6 +369,19 @@ def _pause_start(session: Session, complaint: Complaint, posted: Posted) -> None
     start_pause(session, complaint.id, **body.model_dump(), actor=posted.user.name)
 
 
+def _clock_event(session: Session, complaint: Complaint, posted: Posted) -> None:
+    """A moment a clock starts or stops on (sales' feedback arrived, QA reacted...), as the
+    API's ``POST /complaints/{n}/clock-events`` records it."""
+    f = posted.fields
+    data: dict[str, Any] = filled(f, ("kind", "note"))
+    if f.get("at", "").strip():
+        data["at"] = as_utc(f["at"])
+    body = checked(EventIn, data)
+    record_clock_event(
+        session, complaint.id, body.kind, body.at, actor=posted.user.name, note=body.note
+    )
+
+
 def _pause_end(session: Session, complaint: Complaint, posted: Posted) -> None:
     f = posted.fields
     data = {"ended_at": as_utc(f["ended_at"])} if f.get("ended_at", "").strip() else {}
@@ -418,6 +462,7 @@ ACTIONS: dict[str, Action] = {
     "check": Action(CONTAINMENT, _check, "containment"),
     "action": Action(CONTAINMENT, _open_action, "containment"),
     "release": Action(CONTAINMENT, _release, "containment"),
+    "clock_event": Action(WRITE, _clock_event, "clock-events"),
     "pause_start": Action(WRITE, _pause_start, "pauses"),
     "pause_end": Action(WRITE, _pause_end, "pauses"),
     "claim": Action(CLAIMS, _claim_open, "claims"),
@@ -459,8 +504,9 @@ async def process_action(number: str, action: str, request: Request) -> Response
     except FormRefused as refused:
         _user, token = page_user(request)
         shown = {k: v for k, v in posted.fields.items() if k not in ("csrf_token", "csv")}
-        shown_text = shown_errors(refused, translator(locale_of(request)))
-        errors = placed(shown_text, [*posted.fields, *posted.files])
+        t = translator(locale_of(request))
+        shown_text = shown_errors(refused, t)
+        errors = placed(shown_text, [*posted.fields, *posted.files], partial(field_label, t))
         return _process_page(
             request,
             posted.user,

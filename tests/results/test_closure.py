@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from closure_builders import (
     QA_MANAGER,
@@ -7,6 +9,7 @@ from closure_builders import (
     approved_report,
     check_all_areas,
     ensure_user,
+    make_closable,
     units_final,
 )
 from sqlalchemy import func, select
@@ -15,11 +18,13 @@ from store_builders import register
 
 from results.accounts import Role
 from results.claims import open_claim, settle_claim
+from results.clock_records import record_clock_event, start_pause
 from results.closure import closure_blockers
 from results.containment import open_action, release_action
 from results.errors import InvalidTransition, ValidationError
 from results.feedback import approve_feedback, close_complaint, write_feedback
 from results.models import AuditEvent, Complaint, UnitStatus
+from results.returns import create_notice, create_request, receive
 from results.workflow import transition
 
 
@@ -123,3 +128,57 @@ def test_feedback_needs_the_qa_manager_and_is_fixed_once_approved(
         write_feedback(session, complaint_id, proposed_solution="credit", actor="li.na")
     with pytest.raises(ValidationError, match="proposed_solution"), sessions.begin() as session:
         write_feedback(session, complaint_id, proposed_solution=" ", actor="li.na")
+
+
+def test_a_closed_complaint_takes_no_return_notice_receipt_request_pause_or_clock_event(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The pages offered these forms after closure, and the store wrote them (a closed
+    complaint's record must stay as it was closed): each is refused, naming the complaint, and
+    nothing is written."""
+    complaint_id, number = decided(sessions)
+    notice_form = {
+        "quantity_expected": 1,
+        "lots": ["L1"],
+        "carrier_ref": "SF1",
+        "sales_person": "s",
+    }
+    with sessions.begin() as session:
+        notice_id = create_notice(session, number, notice_form, actor="zhao.min").id
+        make_closable(session, complaint_id)
+        close_complaint(session, complaint_id, actor="zhao.qa")
+    with sessions() as session:
+        before = events(session)
+    later = datetime.now(UTC)
+    attempts = {
+        "notice": lambda s: create_notice(s, number, notice_form, actor="zhao.min"),
+        "receipt": lambda s: receive(s, notice_id, {"quantity_received": 1}, actor="pmc"),
+        "request": lambda s: create_request(
+            s,
+            notice_id,
+            {"units": [{"serial": "SN-9"}], "analyses": ["diagnose_pack"]},
+            actor="pmc",
+        ),
+        "clock event": lambda s: record_clock_event(
+            s, complaint_id, "qa_reacted", later, actor="q"
+        ),
+        "pause": lambda s: start_pause(
+            s,
+            complaint_id,
+            kind="test",
+            reason="cycle test",
+            started_at=later,
+            sales_informed=True,
+            customer_informed=True,
+            actor="zhao.qa",
+        ),
+    }
+    for name, attempt in attempts.items():
+        with (
+            pytest.raises(ValidationError, match=f"{number} is closed") as refused,
+            sessions.begin() as session,
+        ):
+            attempt(session)
+        assert refused.value.field == "complaint", name
+    with sessions() as session:
+        assert events(session) == before

@@ -145,6 +145,23 @@ def test_a_draft_for_mixed_dispositions_names_each_units_disposition(
     assert m["summary.all_passed"] not in letter  # U-2 and U-4 failed
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_qas_handling_is_still_its_decision_once_the_unit_is_scrapped(
+    sessions: sessionmaker[Session], language: str
+) -> None:
+    """The letter said "proposed, to be confirmed" of a unit QA had already scrapped."""
+    complaint_id, number, ids = _complaint(sessions, ["U-1"])
+    _record(sessions, (complaint_id, number), ids[0], "U-1", "cell_deeply_discharged", PASSING)
+    with sessions.begin() as session:
+        set_unit_status(session, ids[0], UnitStatus.DISPOSITIONED, actor="qa", disposition="scrap")
+        set_unit_status(session, ids[0], UnitStatus.SCRAPPED, actor="qa", reason="as decided")
+    letter = _letter(sessions, complaint_id, language)
+    m, labels = replies.messages(language), catalogue(language)
+    scrap = labels.enum("disposition", "scrap")
+    assert m["handling.confirmed"].format(disposition=scrap) in _line(letter, "U-1")
+    assert m["handling.proposed"].format(disposition=scrap) not in letter
+
+
 NOT_PASSING = {
     "failed": (_measurement("overcurrent_protection", Verdict.FAIL, "not_tripped"), None),
     "skipped": (_measurement("board_self_consumption", Verdict.SKIPPED, "not_measured"), None),

@@ -28,9 +28,10 @@ from procedures.records import (
 )
 from results import audit
 from results.attachments import EvidenceStore
+from results.complaints import set_unit_status
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
-from results.models import AuditEvent, Complaint, Run
+from results.models import AuditEvent, Complaint, Run, UnitStatus
 from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
 from results.reports.analytics import pareto
@@ -258,6 +259,34 @@ def test_a_proposal_no_valid_run_makes_is_not_the_reports_disposition(
     with sessions() as session:
         data = assemble_report(session, complaint_id, locale="en", issued_at=ISSUED)
     assert [u.disposition for u in data.units] == ["", "recharge_and_return"]
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ((UnitStatus.SCRAPPED,), "scrap"),
+        ((UnitStatus.DISMANTLED, UnitStatus.BACK_TO_STOCK), "scrap"),
+        ((UnitStatus.ANALYSED,), ""),  # QA re-opened the analysis: no decision stands
+    ],
+    ids=["scrapped", "dismantled-then-stock", "re-opened"],
+)
+def test_qas_disposition_stays_in_the_report_once_the_unit_takes_its_path(
+    sessions: sessionmaker[Session], path: tuple[UnitStatus, ...], shown: str
+) -> None:
+    """QA overrides the run's proposal (recharge and return) with scrap; the unit is then
+    scrapped. The decision is still QA's confirmed disposition and the report must say so (it
+    showed an empty cell once the unit left ``dispositioned``)."""
+    complaint_id, _ = new_complaint(sessions)
+    run_id = record_unit(sessions, complaint_id, "SN-1", disposition=None)
+    with sessions.begin() as session:
+        unit_id = session.get_one(Run, run_id).unit_id
+        assert unit_id is not None
+        set_unit_status(session, unit_id, UnitStatus.DISPOSITIONED, actor="qa", disposition="scrap")
+        for status in path:
+            set_unit_status(session, unit_id, status, actor="qa", reason="as decided")
+    with sessions() as session:
+        data = assemble_report(session, complaint_id, locale="en", issued_at=ISSUED)
+    assert [u.disposition for u in data.units] == [shown]
 
 
 def test_pareto_counts_each_units_diagnosis_not_a_later_run_nor_an_invalid_one(

@@ -6,6 +6,7 @@ field, answers 422 (or the API's status) and writes nothing."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -21,6 +22,8 @@ from service_support import Service
 from sqlalchemy import func, select
 
 from results.claims import claims_of
+from results.clock_records import events_of
+from results.clocks import complaint_clocks
 from results.complaints import get_complaint
 from results.containment import containment_actions
 from results.models import Complaint
@@ -325,6 +328,41 @@ def test_pause_start_and_end(service: Service) -> None:
     assert r.status_code == 303, r.text[:400]
 
 
+def test_clock_event_recorded_from_the_page_moves_its_deadline(service: Service) -> None:
+    """Sales' feedback arriving starts QA's reaction clock: recorded from the page (the API was
+    the only way), refused next to its field when the time is missing or before the receipt."""
+    number = new_complaint(service)
+    csrf = login(service, "wang.wei")
+    page = service.client.get(f"/complaints/{number}/process").text
+    assert 'id="form-clock_event"' in page
+    before = audit_events(service)
+    for bad_at in ("", "2020-01-01T08:00"):
+        r = _post(service, number, "clock_event", csrf, kind="sales_feedback_received", at=bad_at)
+        assert r.status_code == 422 and field_error(r.text, "at"), (bad_at, r.text[:300])
+        assert audit_events(service) == before
+    r = _post(
+        service,
+        number,
+        "clock_event",
+        csrf,
+        kind="sales_feedback_received",
+        at="2026-03-03T09:30",
+        note="customer sent photos",
+    )
+    assert r.status_code == 303, r.text[:400]
+    assert r.headers["location"].endswith("#clock-events")
+    page = service.client.get(r.headers["location"]).text
+    events = re.findall(r'<tr class="clock-event">(.*?)</tr>', page, re.S)
+    assert len(events) == 1 and "customer sent photos" in events[0]
+    assert "2026-03-03 09:30" in events[0] and "sales feedback received" in events[0]
+    with service.store.sessions() as session:
+        complaint = get_complaint(session, number).id
+        assert [e.kind for e in events_of(session, complaint)] == ["sales_feedback_received"]
+        [reaction] = [c for c in complaint_clocks(session, complaint) if c.name == "qa_reaction"]
+    assert reaction.started_at is not None
+    assert reaction.started_at.strftime("%Y-%m-%d %H:%M") == "2026-03-03 09:30"
+
+
 def test_claim_with_both_sign_offs_then_settled(service: Service) -> None:
     add_managers(service)
     number = new_complaint(service)
@@ -430,6 +468,34 @@ def test_feedback_and_closure_show_every_blocker_by_name(service: Service) -> No
     assert r.status_code == 303, r.text[:600]
     with service.store.sessions() as session:
         assert get_complaint(session, number).status == "closed"
+    # closed: the record stays as it was closed; the page offers no form, the store refuses
+    page = service.client.get(f"/complaints/{number}/process").text
+    assert re.findall(r'<form[^>]*id="form-[^"]+"', page) == []
+    before = audit_events(service)
+    r = _post(
+        service,
+        number,
+        "pause_start",
+        csrf,
+        kind="test",
+        reason="late",
+        started_at="2026-03-04T08:00",
+    )
+    assert r.status_code == 422
+    assert (
+        field_error(r.text, "_form") == f"complaint: {number} is closed; nothing can be added to it"
+    )
+    assert translator("en")("proc.frozen", status="closed") in r.text
+    r = service.client.post(
+        f"/complaints/{number}/process/clock_event?lang=zh_CN",
+        data={"csrf_token": csrf, "kind": "qa_reacted", "at": "2026-03-04T08:00"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    assert field_error(r.text, "_form").endswith(f"{number} 已结案；不能再添加任何内容"), r.text[
+        :300
+    ]
+    assert audit_events(service) == before
 
 
 def test_process_forms_keep_the_roles_of_the_api(service: Service) -> None:
@@ -528,3 +594,33 @@ def test_a_unit_moves_along_its_path_to_a_final_status(service: Service) -> None
     page = service.client.get(r.headers["location"]).text
     assert 'data-serial="U-7" data-status="scrapped"' in page
     assert 'id="form-unit_status-' not in page  # nothing moves from a final status
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_every_deadline_of_the_process_page_is_named_in_the_pages_language(
+    service: Service, lang: str
+) -> None:
+    """The process page lists ``results.clocks.complaint_clocks``, whose names are not the SLA
+    summary's (``registered`` there is ``logged`` here; ``analysis_after_new_info_<n>`` is one per
+    piece of new information): each row is labelled from the catalogue, never the bare code."""
+    number = new_complaint(service)
+    with service.store.sessions() as session:
+        received = get_complaint(session, number).received_at
+    for days in (1, 2):  # two pieces of new information from the customer: two clocks
+        r = service.client.post(
+            f"/api/complaints/{number}/clock-events",
+            json={"kind": "new_customer_info", "at": (received + timedelta(days=days)).isoformat()},
+            headers=service.auth("zhao.min"),
+        )
+        assert r.status_code == 201, r.text
+    login(service, "zhao.min")
+    page = service.client.get(f"/complaints/{number}/process?lang={lang}").text
+    table = page.split('id="deadline-list"', 1)[1].split("</table>", 1)[0]
+    names = re.findall(r'<tr class="sla-[a-z_]+" data-clock="[a-z_0-9]+"><td>([^<]*)</td>', table)
+    with service.store.sessions() as session:
+        clocks = complaint_clocks(session, get_complaint(session, number).id)
+    assert len(names) == len(clocks) and sum("new_info" in c.name for c in clocks) == 2
+    assert [n for n in names if re.fullmatch(r"[a-z0-9_]+", n)] == []
+    if lang == "zh_CN":
+        assert [n for n in names if not re.search(r"[\u4e00-\u9fff]", n)] == []
+    assert len(set(names)) == len(names), names  # the two new-information clocks told apart
