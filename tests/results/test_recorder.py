@@ -220,10 +220,10 @@ def _run_events(session: Session, run_id: int) -> list[tuple[str, Any, Any]]:
     )
     out: list[tuple[str, Any, Any]] = []
     for e in events:
-        before = None if e.before_json is None else json.loads(e.before_json)
-        after = None if e.after_json is None else json.loads(e.after_json)
-        for snap in (before, after):
-            for key in drop & set(snap or {}):
+        before: dict[str, Any] | None = None if e.before_json is None else json.loads(e.before_json)
+        after: dict[str, Any] = json.loads(e.after_json or "{}")
+        for snap in (before or {}, after):
+            for key in drop & snap.keys():
                 del snap[key]
         if e.action == "run.steps_sealed":
             after.pop("chain")
