@@ -293,3 +293,25 @@ def test_live_recorder_refuses_a_run_for_another_complaint(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 0
         assert [e.action for e in session.scalars(select(AuditEvent))].count("run.started") == 0
+
+
+def test_finish_audits_the_row_as_stored_not_as_started(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """A run marked interrupted while its recorder still ran (another host's watchdog judged it
+    stale) and then finished: the ``run.finished`` event starts from the stored row (read in
+    the finishing transaction), so the chain of snapshots has no gap and ``verify`` agrees."""
+    _complaint_id, _number, unit_id = register(sessions)
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+    recorder.run_started(run_info())
+    recorder.step_finished(step(0))
+    with sessions.begin() as session:
+        assert mark_interrupted_runs(session, now=T0 + timedelta(days=3650)) == [recorder.run_id]
+    recorder.run_finished(outcome())
+    with sessions() as session:
+        events = history(session, "run", recorder.run_id)
+        report = verify_store(session, evidence_dir)
+    assert [e.action for e in events] == ["run.started", "run.interrupted", "run.finished"]
+    assert events[2].before_json == events[1].after_json
+    assert json.loads(events[2].after_json or "{}")["status"] == RunStatus.FINISHED.value
+    assert report.ok, report.problems
