@@ -184,8 +184,8 @@ class StepWriter:
         """The function that binds ``column``'s values here (``None``: pass them unchanged).
 
         SQLAlchemy's bind processor, looked up once per dialect (like the prepared statements:
-        the engines of ``results.db`` configure no serializer of their own); a ``UTCDateTime`` on SQLite
-        gets ``_sqlite_utc``, which stores the same text faster.
+        the engines of ``results.db`` configure no serializer of their own); a ``UTCDateTime``
+        on SQLite gets ``_sqlite_utc``, which stores the same text faster.
         """
         dialect = self._engine.dialect
         key = (dialect.name, table.name, column)
