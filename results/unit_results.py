@@ -49,7 +49,8 @@ def derived(session: Session, unit_ids: Collection[int] | None = None) -> dict[i
     scope = "all" if unit_ids is None else "units"
     chosen, firsts = _statements(session.get_bind().dialect.name, scope)
     params = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
-    return _merge(session.execute(chosen, params), session.execute(firsts, params))
+    primaries = session.execute(chosen, params).all()  # read to the end before the next
+    return _merge(primaries, session.execute(firsts, params))
 
 
 @cache
