@@ -1,11 +1,20 @@
 """Audit chain and ``verify`` benchmarks (issue #18): the fixed cost of a run, and ``verify``.
 
 Fixed cost: what a bench pays per run whatever the run holds, on SQLite in a temporary
-directory, through ``DatabaseRecorder``: ``run_started`` (unit check, run row, its audit event,
-commit) and ``run_finished`` (run row update, the unit's stored result, the run-finished and
-step-seal audit events, commit). The one step in between is timed apart (its own figure and
-target are in ``bench_results``). Each run is on a unit of its own (created outside the timing),
-as in a lab where a unit sees a few runs. Median of many runs after a warm-up.
+directory, through ``DatabaseRecorder`` (``results.run_writer``: on the run's driver connection):
+``run_started`` (BEGIN IMMEDIATE, unit check, run row, its audit event linked onto the chain
+head, COMMIT) and ``run_finished`` (BEGIN IMMEDIATE, the run row read and updated, the unit's
+stored result rewritten, the run-finished and step-seal audit events, COMMIT), including the
+pool checkout of the run's connection and its return. The figure is wall time
+(``time.perf_counter``) of those two calls; their CPU time (``time.process_time``) is printed
+beside it, since on a shared machine wall time includes waiting for a core. The line names the
+statements SQLite ran (traced on one extra run) and the store's ``journal_mode`` and
+``synchronous`` as read from it: WAL with ``synchronous=NORMAL`` (``results.db``), so a commit
+writes the WAL without an fsync (a killed process loses nothing committed; a power cut may lose
+the last commits, never the database). The one step in between is timed apart (its own figure
+and target are in ``bench_results``). Each run is on a unit of its own (created outside the
+timing, through another pooled connection, as in a lab where other writers share the store).
+Median of many runs after a warm-up.
 
 ``verify --full`` on a store of 2,000 realistic runs (15 steps, 60 measurements, a 10,000-sample
 trace each) on SQLite and on PostgreSQL: its rate, the CPU time per run, the verifying process's
@@ -16,6 +25,7 @@ says it is one.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -26,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.bench_results import T0, _info, _step, _unit
@@ -54,6 +65,64 @@ FIXED_RUNS = 300
 VERIFY_RUNS = 2000
 
 
+def _one_run(
+    sessions: sessionmaker[Session], complaint_id: int, serial: str
+) -> tuple[DatabaseRecorder, StepRecord, RunOutcome]:
+    """A recorder for a new unit of ``serial`` (created here, outside any timing)."""
+    with sessions.begin() as session:
+        unit = add_returned_unit(
+            session, complaint_id, serial=serial, received_at=T0, actor="bench"
+        )
+        unit_id = unit.id
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+    return recorder, _step(0, []), RunOutcome(Verdict.PASS, T0 + timedelta(minutes=5))
+
+
+_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(?!json_each)([a-z_]+)\b(?!\()")
+
+
+def _traced_statements(sessions: sessionmaker[Session], complaint_id: int) -> list[str]:
+    """The statements SQLite runs for one run's start and finish (not its step), each cut to
+    its verb and tables, from SQLite's own trace of every pooled connection (an executemany
+    shows once per row)."""
+    engine = sessions.kw["bind"]
+    seen: list[str] = []
+    tracing = [False]
+
+    def trace(sql: str) -> None:
+        if not tracing[0]:
+            return
+        verb = sql.split(None, 1)[0]
+        tables = dict.fromkeys(_TABLE.findall(sql.replace('"', "")))
+        seen.append(f"{verb} {'+'.join(tables)}" if tables else sql.strip())
+
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(trace)
+
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        recorder, step, outcome = _one_run(sessions, complaint_id, "SN-F-traced")
+        tracing[0] = True
+        recorder.run_started(_info("SN-F-traced", None))
+        tracing[0] = False
+        recorder.step_finished(step)
+        tracing[0] = True
+        recorder.run_finished(outcome)
+        tracing[0] = False
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+    return seen
+
+
+def _sqlite_settings(sessions: sessionmaker[Session]) -> str:
+    """The store's journal mode and synchronous level, as a pooled connection has them."""
+    with sessions() as session:
+        mode: str = session.execute(text("PRAGMA journal_mode")).scalar_one()
+        sync: int = session.execute(text("PRAGMA synchronous")).scalar_one()
+    name = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(int(sync), str(sync))
+    return f"journal_mode={mode}, synchronous={name}"
+
+
 def bench_fixed_cost(root: Path) -> list[Result]:
     sessions = open_store(root / "fixed.sqlite3")
     complaint_id, _unit_id, _number = _unit(sessions, "SN-F")
@@ -62,16 +131,10 @@ def bench_fixed_cost(root: Path) -> list[Result]:
     cpu_start_seal: list[float] = []
     for i in range(FIXED_WARMUP + FIXED_RUNS):
         serial = f"SN-F{i}"
-        with sessions.begin() as session:
-            unit = add_returned_unit(
-                session, complaint_id, serial=serial, received_at=T0, actor="bench"
-            )
-            unit_id = unit.id
-        recorder = DatabaseRecorder(sessions, unit_id=unit_id)
-        step = _step(0, [])
-        outcome = RunOutcome(Verdict.PASS, T0 + timedelta(minutes=5))
+        recorder, step, outcome = _one_run(sessions, complaint_id, serial)
+        info = _info(serial, None)
         c0, t0 = time.process_time(), time.perf_counter()
-        recorder.run_started(_info(serial, None))
+        recorder.run_started(info)
         c1, t1 = time.process_time(), time.perf_counter()
         recorder.step_finished(step)
         c2, t2 = time.process_time(), time.perf_counter()
@@ -81,13 +144,21 @@ def bench_fixed_cost(root: Path) -> list[Result]:
             start_seal.append((t1 - t0) + (t3 - t2))
             step_only.append(t2 - t1)
             cpu_start_seal.append((c1 - c0) + (c3 - c2))
+    statements = _traced_statements(sessions, complaint_id)
+    settings = _sqlite_settings(sessions)
     sessions.kw["bind"].dispose()
     what = (
-        "fixed cost of a run on SQLite: run_started + run_finished (run row, unit result, "
-        "3 audit events incl. the step-chain seal, 2 commits)"
+        f"fixed cost of a run on SQLite ({settings}): run_started + run_finished, wall time (run "
+        "row, unit result, 3 audit events incl. the step-chain seal, 2 commits)"
     )
+    traced = f"{len(statements)} statement executions: {', '.join(statements)}"
     return [
-        Result(f"{what}, median of {FIXED_RUNS}", statistics.median(start_seal) * 1e3, "ms", 0.5),
+        Result(
+            f"{what}, median of {FIXED_RUNS} ({traced})",
+            statistics.median(start_seal) * 1e3,
+            "ms",
+            0.5,
+        ),
         Result(f"{what}, best of {FIXED_RUNS}", min(start_seal) * 1e3, "ms"),
         Result(
             f"the same, CPU time of this process (the machine is shared: wall time includes "

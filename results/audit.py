@@ -285,22 +285,58 @@ def record_raw(
 ) -> None:
     """``record`` inside a ``StepWriter`` transaction (the recorder's driver-level step path),
     appended at once: that transaction is one step's few statements and its commit."""
-    values = _content(
+    append_raw(
+        writer,
+        [
+            raw_event(
+                actor=actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                after=after,
+            )
+        ],
+    )
+
+
+def raw_event(
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    after: dict[str, Any] | None = None,
+    before: dict[str, Any] | None = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """An event's content for ``append_raw``: the same fields, time and canonical JSON as
+    ``record`` fixes (one definition, ``_content``)."""
+    return _content(
         actor=actor,
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
         after=after,
-        before=None,
+        before=before,
         reason=reason,
     )
+
+
+def append_raw(writer: StepWriter, events: list[dict[str, Any]]) -> None:
+    """Link ``events`` (``raw_event`` contents, in order) onto the chain head and insert them in
+    the writer's open transaction: read the head (``FOR UPDATE`` on PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` already excludes other writers), one executemany, move the head. The
+    caller commits; the head stays locked from here to that commit, as in ``append_pending``.
+    Used by the live recorder's start and finish of a run (``results.run_writer``) and for
+    attachments inside a step, where the transaction is a few statements long anyway.
+    """
+    if not events:
+        return
     lock = "" if writer.dialect_name == "sqlite" else " FOR UPDATE"
     prev_seq, prev_hash = writer.fetch_one(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}")
-    link(values, int(prev_seq), str(prev_hash))
-    writer.insert_many(_EVENTS, [values])
-    writer.execute(
-        "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (values["seq"], values["hash"])
-    )
+    seq, last_hash = _link_all(events, int(prev_seq), str(prev_hash))
+    writer.insert_many(_EVENTS, events)
+    writer.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, last_hash))
 
 
 def history(session: Session, entity_type: str, entity_id: object) -> list[AuditEvent]:

@@ -182,6 +182,16 @@ def snapshot(
     return _columns(row, fields)
 
 
+def run_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``snapshot`` of a run given as column values instead of a loaded row (the live
+    recorder's driver-level start and finish, ``results.run_writer``): the same fields."""
+    return {name: values[name] for name in _RUN_FIELDS}
+
+
+RUN_FIELDS = _RUN_FIELDS
+"""The audited columns of a run, in ``snapshot`` order."""
+
+
 def row_snapshot(row: Any) -> dict[str, Any]:
     """Every column of a row as audited by the complaint-process records (containment, claims,
     the feedback form, the major record): exact amounts as text, since JSON has no decimal.

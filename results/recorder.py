@@ -13,9 +13,7 @@ into ``interrupted``.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -25,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
 from results import audit, traces
 from results.attachments import EvidenceStore, StoredFile
-from results.errors import NotFound, RecorderStateError, ValidationError
+from results.errors import RecorderStateError, ValidationError
 from results.integrity import (
     measurement_hash,
     snapshot,
@@ -46,6 +44,16 @@ from results.models import (
     Trace,
     TraceChannel,
 )
+from results.run_writer import (
+    HOST,
+    aware,
+    check_target,
+    finish_recorded_run,
+    finished_values,
+    new_run_values,
+    seal_content,
+    start_run,
+)
 from results.step_writer import StepWriter
 from results.unit_results import refresh_unit_results
 
@@ -56,14 +64,11 @@ _CHANNEL_TABLE = cast(Table, TraceChannel.__table__)
 _ATTACHMENT_TABLE = cast(Table, Attachment.__table__)
 _RUN_TABLE = cast(Table, Run.__table__)
 _MEASUREMENT_COLUMNS = ("step_id", *STORED_COLUMNS, "row_hash")
-_HOST = socket.gethostname()
+_HOST = HOST
 _HEARTBEAT = "UPDATE run SET heartbeat_at = ?, steps_recorded = steps_recorded + 1 WHERE id = ?"
 
 
-def _aware(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise ValidationError(field, f"{value.isoformat()} has no time zone", "use UTC datetimes")
-    return value
+_aware = aware
 
 
 def _same(value: Any) -> Any:
@@ -100,13 +105,21 @@ class DatabaseRecorder:
         self._bind_heartbeat = self._writer.binder(_RUN_TABLE, "heartbeat_at") or _same
 
     def run_started(self, info: RunInfo) -> None:
+        """Check the unit, insert the run row and its ``run.started`` event, commit: one
+        transaction on the connection the recorder holds for the run (``results.run_writer``)."""
         if self.run_id is not None:
             raise RecorderStateError(f"run {self.run_id} already started; use a new recorder")
-        with self._sessions.begin() as session:
-            run = insert_run(session, info, unit_id=self.unit_id, complaint_id=self.complaint_id)
-            self.run_id = run.id
-            self._operator = info.operator or "unknown"
-            self._chain = steps_genesis(run.id)
+        writer = self._writer
+        writer.begin()
+        try:
+            run_id = start_run(writer, info, unit_id=self.unit_id, complaint_id=self.complaint_id)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        self.run_id = run_id
+        self._operator = info.operator or "unknown"
+        self._chain = steps_genesis(run_id)
 
     @classmethod
     def resume(
@@ -289,17 +302,30 @@ class DatabaseRecorder:
         return sha, meta, channels
 
     def run_finished(self, outcome: RunOutcome) -> None:
+        """Write the outcome, the unit's stored result, the ``run.finished`` event and the seal
+        of the step chain, commit, and give the run's connection back: one transaction, as the
+        ORM path's ``finish_run`` and ``seal_steps`` write it (``results.run_writer``)."""
         run_id = self._require_open()
         ended = _aware(outcome.ended, "ended")
-        self._writer.close()  # the run's steps are done: give the connection back
-        with self._sessions.begin() as session:
-            run = session.get(Run, run_id)
-            if run is None:
-                raise NotFound("run", run_id)
-            finish_run(
-                session, run, outcome, ended=ended, actor=self._operator, before=snapshot(run)
-            )
-            seal_steps(session, run_id, self._steps, self._chain, actor=self._operator)
+        writer = self._writer
+        try:
+            writer.begin()
+            try:
+                finish_recorded_run(
+                    writer,
+                    run_id,
+                    outcome,
+                    ended=ended,
+                    actor=self._operator,
+                    steps=self._steps,
+                    chain=self._chain,
+                )
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+        finally:
+            writer.close()  # the run is done (or failed to finish): give the connection back
         self._finished = True
 
     def close(self) -> None:
@@ -316,23 +342,10 @@ def new_run_row(
     now: datetime | None = None,
 ) -> Run:
     """The ``running`` run row for ``info``, as the live recorder, a journal replay and a run
-    import all write it (one builder, so the three paths cannot drift apart)."""
+    import all write it (one builder, ``run_writer.new_run_values``, so the three paths cannot
+    drift apart)."""
     return Run(
-        unit_id=unit_id,
-        complaint_id=complaint_id,
-        procedure=info.procedure,
-        procedure_version=info.procedure_version,
-        station=info.station,
-        operator=info.operator,
-        spec=info.spec,
-        started_at=started,
-        status=RunStatus.RUNNING.value,
-        interrupted=False,
-        message="",
-        host=_HOST,
-        pid=os.getpid(),
-        heartbeat_at=datetime.now(UTC) if now is None else now,
-        steps_recorded=0,
+        **new_run_values(info, unit_id=unit_id, complaint_id=complaint_id, started=started, now=now)
     )
 
 
@@ -348,15 +361,13 @@ def finish_run(
     """Write ``outcome`` into ``run`` and audit the change from ``before`` (the caller's
     ``snapshot(run)``, taken before any change of its own such as ``steps_recorded``).
 
-    Shared by the recorder, the journal replay and the run import, so a finished run looks
-    the same in the store and the audit log whichever way it arrived, and its unit's stored
-    result (``results.unit_results``) is rewritten in the same transaction.
+    Shared by the journal replay and the run import (the live recorder writes the same values,
+    ``run_writer.finished_values``, on the driver), so a finished run looks the same in the
+    store and the audit log whichever way it arrived, and its unit's stored result
+    (``results.unit_results``) is rewritten in the same transaction.
     """
-    run.ended_at = ended
-    run.verdict = outcome.verdict.name
-    run.status = RunStatus.FINISHED.value
-    run.message = outcome.message
-    run.conclusions = [asdict(c) | {"evidence": list(c.evidence)} for c in outcome.conclusions]
+    for name, value in finished_values(outcome, ended).items():
+        setattr(run, name, value)
     session.flush()
     refresh_unit_results(session, [run.unit_id])
     audit.record(
@@ -374,30 +385,23 @@ def insert_run(
     session: Session, info: RunInfo, *, unit_id: int, complaint_id: int | None = None
 ) -> Run:
     """Check ``info`` against the unit and complaint and add the ``running`` run row, audited,
-    in the caller's transaction (``run_started``, and the replay of a run journal)."""
+    in the caller's transaction (the replay of a run journal; the live recorder does the same on
+    the driver, ``run_writer.start_run``, with the same checks)."""
     started = _aware(info.started, "started")
     unit = session.get(ReturnedUnit, unit_id)
-    if unit is None:
-        raise NotFound("returned unit", unit_id)
-    if unit.serial != info.unit_serial:
-        raise ValidationError(
-            "unit_serial",
-            f"run is for {info.unit_serial!r} but unit {unit.id} is {unit.serial!r}",
-            "start the run for the unit on the bench",
-        )
-    complaint_id = complaint_id if complaint_id is not None else unit.complaint_id
-    if complaint_id is not None and info.complaint_number is not None:
+
+    def number_of(complaint_id: int) -> str | None:
         complaint = session.get(Complaint, complaint_id)
-        if complaint is None:
-            raise NotFound("complaint", complaint_id)
-        if complaint.number != info.complaint_number:
-            raise ValidationError(
-                "complaint_number",
-                f"run names {info.complaint_number} but complaint {complaint_id} is "
-                f"{complaint.number}",
-                "record the run against the complaint it belongs to",
-            )
-    run = new_run_row(info, unit_id=unit.id, complaint_id=complaint_id, started=started)
+        return None if complaint is None else complaint.number
+
+    complaint_id = check_target(
+        info,
+        unit_id=unit_id,
+        unit=None if unit is None else (unit.serial, unit.complaint_id),
+        complaint_id=complaint_id,
+        complaint_number=number_of,
+    )
+    run = new_run_row(info, unit_id=unit_id, complaint_id=complaint_id, started=started)
     session.add(run)
     session.flush()
     audit.record(
@@ -413,14 +417,7 @@ def insert_run(
 
 def seal_steps(session: Session, run_id: int, steps: int, chain: str, *, actor: str) -> None:
     """Append the audit event that vouches for a run's steps (``integrity.step_link``)."""
-    audit.record(
-        session,
-        actor=actor,
-        action="run.steps_sealed",
-        entity_type=audit.RUN_STEPS,
-        entity_id=run_id,
-        after={"steps": steps, "chain": chain},
-    )
+    audit.record(session, actor=actor, **seal_content(run_id, steps, chain))
 
 
 def chain_of_stored_steps(session: Session, run_id: int) -> tuple[int, str]:

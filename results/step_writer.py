@@ -8,16 +8,23 @@ columns' bind processors once per dialect and table, and runs them on the DBAPI 
 connection that the recorder keeps for the whole run. The bind processors are SQLAlchemy's own, so
 values are stored exactly as the ORM would store them (UTC datetimes, booleans) and read back the
 same through either path.
+
+The live recorder's start and finish of a run (``results.run_writer``) use the same connection:
+``select_row`` reads a row through the columns' result processors (SQLAlchemy's, so values come
+back as the ORM would load them) and ``fetch_all`` runs a Core statement compiled once per
+dialect (the unit result's two ranking queries).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Connection, Dialect, Engine, Table
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from results.models import UTCDateTime
 
@@ -25,6 +32,14 @@ _Processor = Callable[[Any], Any]
 _Prepared = tuple[str, tuple[tuple[int, _Processor], ...]]
 """SQL text and the (position, bind processor) of the columns that have one."""
 _CACHE: dict[tuple[str, str, tuple[str, ...], str], _Prepared] = {}
+_BINDERS: dict[tuple[str, str, str], _Processor | None] = {}
+_Select = tuple[str, tuple[_Processor | None, ...]]
+"""SQL text of a SELECT and the result processor of each column it returns."""
+_SELECTS: dict[tuple[str, str, tuple[str, ...], str, str], _Select] = {}
+_Compiled = tuple[ClauseElement, str, tuple[str, ...], dict[str, Any], dict[str, _Processor]]
+"""A Core statement, its SQL text, its parameter names in order (empty: named parameters), its
+own bound values and the bind processors of the parameters that have one."""
+_COMPILED: dict[tuple[str, int], _Compiled] = {}
 
 
 def _prepared(conn: Connection, table: Table, columns: tuple[str, ...], kind: str) -> _Prepared:
@@ -90,7 +105,6 @@ class StepWriter:
         self._cursor: Any = None
         self._dbapi: Any = None
         self._sqlite = engine.dialect.name == "sqlite"
-        self._binders: dict[tuple[str, str], _Processor | None] = {}
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -169,15 +183,83 @@ class StepWriter:
     def binder(self, table: Table, column: str) -> _Processor | None:
         """The function that binds ``column``'s values here (``None``: pass them unchanged).
 
-        SQLAlchemy's bind processor, looked up once per writer; a ``UTCDateTime`` on SQLite
-        gets ``_sqlite_utc``, which stores the same text faster.
+        SQLAlchemy's bind processor, looked up once per dialect (like the prepared statements:
+        the engines of ``results.db`` configure no serializer of their own); a ``UTCDateTime``
+        on SQLite gets ``_sqlite_utc``, which stores the same text faster.
         """
-        key = (table.name, column)
-        if key in self._binders:
-            return self._binders[key]
-        proc = _bind_processor(self._engine.dialect, table.c[column])
-        self._binders[key] = proc
+        dialect = self._engine.dialect
+        key = (dialect.name, table.name, column)
+        if key in _BINDERS:
+            return _BINDERS[key]
+        proc = _BINDERS[key] = _bind_processor(dialect, table.c[column])
         return proc
+
+    def select_row(
+        self, table: Table, columns: tuple[str, ...], key: str, value: Any, *, lock: str = ""
+    ) -> dict[str, Any] | None:
+        """``columns`` of the row of ``table`` whose ``key`` is ``value`` (``None``: no such
+        row), each converted by its column type's result processor as a loaded ORM attribute
+        is; ``lock`` is appended to the statement where the dialect is not SQLite (e.g.
+        ``FOR UPDATE``: SQLite's ``BEGIN IMMEDIATE`` already excludes other writers)."""
+        dialect = self._engine.dialect
+        lock = "" if self._sqlite else lock
+        cache_key = (dialect.name, table.name, columns, key, lock)
+        prepared = _SELECTS.get(cache_key)
+        if prepared is None:
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            names = ", ".join(f'"{c}"' for c in columns)
+            sql = f'SELECT {names} FROM "{table.name}" WHERE "{key}" = {mark}'
+            if lock:
+                sql += f" {lock}"
+            readers: tuple[_Processor | None, ...] = tuple(
+                table.c[c].type.dialect_impl(dialect).result_processor(dialect, None)
+                for c in columns
+            )
+            prepared = _SELECTS[cache_key] = (sql, readers)
+        sql, processors = prepared
+        self._cursor.execute(sql, (value,))
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        return {
+            c: v if proc is None else proc(v)
+            for c, v, proc in zip(columns, row, processors, strict=True)
+        }
+
+    def fetch_all(
+        self, statement: ClauseElement, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of a Core ``statement`` with its bind parameters ``params``.
+
+        The statement is compiled once per dialect (keep it alive: it is cached by identity, as
+        ``results.unit_results`` builds its statements once) and its own literal values bound
+        through their types' bind processors, as ``Connection.execute`` would; the rows come back
+        as the driver gives them, so use it for statements whose columns need no conversion
+        (integers, text).
+        """
+        dialect = self._engine.dialect
+        cache_key = (dialect.name, id(statement))
+        entry = _COMPILED.get(cache_key)
+        if entry is None or entry[0] is not statement:
+            compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+            order = tuple(compiled.positiontup or ())
+            defaults: dict[str, Any] = {}
+            processors: dict[str, _Processor] = {}
+            for name, bind in compiled.binds.items():
+                if not bind.required:
+                    defaults[name] = bind.effective_value
+                binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if binder is not None:
+                    processors[name] = binder
+            entry = (statement, compiled.string, order, defaults, processors)
+            _COMPILED[cache_key] = entry
+        _statement, sql, order, defaults, processors = entry
+        values = {**defaults, **params}
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        bound: Any = tuple(values[name] for name in order) if order else values
+        self._cursor.execute(sql, bound)
+        return [tuple(row) for row in self._cursor.fetchall()]
 
     def execute(self, sql: str, params: Sequence[Any]) -> None:
         """A hand-written statement; ``sql`` uses ``?`` marks, converted for the dialect."""

@@ -13,21 +13,23 @@ store's back (benchmarks, generated test data) call ``refresh_unit_results`` wit
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Select, Text, bindparam, cast, delete, insert, select
+from sqlalchemy import Integer, Select, Table, Text, bindparam, cast, delete, insert, select
 from sqlalchemy.orm import Session
 
 from results.models import ReturnedUnit, Run, UnitResult
+from results.step_writer import StepWriter
 from results.unit_results_sql import conclusion, is_primary_row, ranked_first, ranked_primary
 from results.verify_report import VerifyReport
 
 Row = tuple[Any, ...]
 BATCH = 5000
+_UNIT_RESULT = typed(Table, UnitResult.__table__)
 COLUMNS = (
     "unit_id",
     "primary_run_id",
@@ -45,25 +47,29 @@ def derived(session: Session, unit_ids: Collection[int] | None = None) -> dict[i
     Two statements merged here: joining the two ranked subqueries in SQL made PostgreSQL loop
     over one for each row of the other (over 20 minutes for 50,000 units).
     """
-    chosen, firsts = _statements(session.get_bind().dialect.name, unit_ids is not None)
+    scope = "all" if unit_ids is None else "units"
+    chosen, firsts = _statements(session.get_bind().dialect.name, scope)
     params = {} if unit_ids is None else {"unit_ids": list(unit_ids)}
-    primaries = {row[0]: tuple(row[1:]) for row in session.execute(chosen, params)}
-    return {
-        typed(int, unit_id): (unit_id, *primaries.get(unit_id, (None, None, None)), run_id, verdict)
-        for unit_id, run_id, verdict in session.execute(firsts, params)
-    }
+    primaries = session.execute(chosen, params).all()  # read to the end before the next
+    return _merge(primaries, session.execute(firsts, params))
 
 
 @cache
-def _statements(dialect: str, by_unit: bool) -> tuple[Select[Any], Select[Any]]:
+def _statements(dialect: str, scope: str) -> tuple[Select[Any], Select[Any]]:
     """The two statements of ``derived``, built once per dialect (building them cost more than
-    running them for one unit, on every finished run); ``by_unit``: restricted to the expanding
-    parameter ``unit_ids``."""
+    running them for one unit, on every finished run). ``scope``: ``all`` units, the ``units``
+    of the expanding parameter ``unit_ids``, or the ``unit`` of the parameter ``unit_id``
+    (``refresh_unit_result_raw``: a statement compiled once, without an expanding list)."""
     primary = ranked_primary(Run.id.label("run_id"))
     first = ranked_first(Run.id.label("run_id"))
-    if by_unit:
+    if scope == "units":
         primary = primary.where(Run.unit_id.in_(bindparam("unit_ids", expanding=True)))
         first = first.where(Run.unit_id.in_(bindparam("unit_ids", expanding=True)))
+    elif scope == "unit":
+        primary = primary.where(Run.unit_id == bindparam("unit_id", type_=Integer))
+        first = first.where(Run.unit_id == bindparam("unit_id", type_=Integer))
+    elif scope != "all":
+        raise ValueError(f"unknown scope {scope!r}")
     ranked = primary.subquery("ranked")
     earliest = first.subquery("earliest")
     chosen = select(
@@ -77,6 +83,15 @@ def _statements(dialect: str, by_unit: bool) -> tuple[Select[Any], Select[Any]]:
         earliest.c.rn == 1
     )
     return chosen, firsts
+
+
+def _merge(primaries: Iterable[Row], firsts: Iterable[Row]) -> dict[int, Row]:
+    """The rows of the two statements merged into ``COLUMNS`` order, by unit."""
+    chosen = {row[0]: tuple(row[1:]) for row in primaries}
+    return {
+        typed(int, unit_id): (unit_id, *chosen.get(unit_id, (None, None, None)), run_id, verdict)
+        for unit_id, run_id, verdict in firsts
+    }
 
 
 _DEFERRED = "packbench.unit_results.deferred"
@@ -132,6 +147,22 @@ def refresh_unit_results(session: Session, unit_ids: Collection[int] | None = No
     rows = [dict(zip(COLUMNS, row, strict=True)) for row in derived(session, ids).values()]
     for start in range(0, len(rows), BATCH):
         session.execute(insert(UnitResult), rows[start : start + BATCH])
+
+
+def refresh_unit_result_raw(writer: StepWriter, unit_id: int) -> None:
+    """``refresh_unit_results`` for one unit in a ``StepWriter`` transaction (the live
+    recorder's finish of a run, ``results.run_writer``): the same lock, the same two statements
+    (compiled once), the same row, without an ORM session."""
+    dialect = writer.dialect_name
+    if dialect != "sqlite":  # SQLite: BEGIN IMMEDIATE is the lock
+        writer.execute("SELECT id FROM returned_unit WHERE id = ? FOR NO KEY UPDATE", (unit_id,))
+    writer.execute("DELETE FROM unit_result WHERE unit_id = ?", (unit_id,))
+    chosen, firsts = _statements(dialect, "unit")
+    params = {"unit_id": unit_id}
+    rows = _merge(writer.fetch_all(chosen, params), writer.fetch_all(firsts, params))
+    writer.insert_many(
+        _UNIT_RESULT, [dict(zip(COLUMNS, row, strict=True)) for row in rows.values()]
+    )
 
 
 def verify_unit_results(

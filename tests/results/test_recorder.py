@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,12 +18,14 @@ from store_builders import PNG_BYTES, T0, outcome, register, run_info, step
 from procedures.records import Recorder, Verdict
 from results.attachments import EvidenceStore
 from results.audit import history
+from results.complaints import add_returned_unit
 from results.db import make_engine, session_factory
-from results.errors import RecorderStateError, ValidationError
-from results.integrity import sha256_hex
-from results.models import Measurement, Run, RunStatus, Step
+from results.errors import NotFound, RecorderStateError, ValidationError
+from results.integrity import sha256_hex, snapshot
+from results.models import AuditEvent, Measurement, Run, RunStatus, Step, UnitResult
 from results.readback import load_run
 from results.recorder import DatabaseRecorder, mark_interrupted_runs
+from results.run_import import import_run
 from results.verify import verify_store
 
 
@@ -198,4 +202,116 @@ def test_killed_recording_keeps_every_finished_step(
     for s in back.steps:  # every committed step is whole
         assert len(s.measurements) == 21 and len(s.traces) == 1
         assert len(s.traces[0].time_s) == 50
+    assert report.ok, report.problems
+
+
+def _run_events(session: Session, run_id: int) -> list[tuple[str, Any, Any]]:
+    """(action, before, after) of a run's events and its seal, oldest first; ``id``, ``unit_id``,
+    ``pid`` and ``host`` dropped from the snapshots (they differ between two runs by design) and
+    the seal's chain (it is bound to the run's id)."""
+    drop = {"id", "unit_id", "pid", "host"}
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type.in_(["run", "run_steps"]),
+            AuditEvent.entity_id == str(run_id),
+        )
+        .order_by(AuditEvent.seq)
+    )
+    out: list[tuple[str, Any, Any]] = []
+    for e in events:
+        before: dict[str, Any] | None = None if e.before_json is None else json.loads(e.before_json)
+        after: dict[str, Any] = json.loads(e.after_json or "{}")
+        for snap in (before or {}, after):
+            for key in drop & snap.keys():
+                del snap[key]
+        if e.action == "run.steps_sealed":
+            after.pop("chain")
+        out.append((e.action, before, after))
+    return out
+
+
+def test_live_recorder_writes_what_the_import_writes(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """The live recorder (driver-level start and finish) and the run import (the ORM path shared
+    with the journal replay) write the same run row, events and unit result for one run."""
+    complaint_id, number, live_unit = register(sessions)
+    with sessions.begin() as session:
+        imported_unit = add_returned_unit(
+            session, complaint_id, serial="SN-0002", received_at=T0, actor="li.na"
+        ).id
+    steps = [step(0, n_measurements=2), step(1, n_measurements=0, samples=5)]
+    recorder = DatabaseRecorder(sessions, unit_id=live_unit, complaint_id=complaint_id)
+    recorder.run_started(run_info(complaint_number=number))
+    for s in steps:
+        recorder.step_finished(s)
+    recorder.run_finished(outcome())
+    with sessions.begin() as session:
+        imported = import_run(
+            session,
+            run_info(serial="SN-0002", complaint_number=number),
+            steps,
+            outcome(),
+            unit_id=imported_unit,
+        )
+    assert recorder.run_id is not None
+    with sessions() as session:
+        live_events = _run_events(session, recorder.run_id)
+        assert [a for a, _b, _a in live_events] == [
+            "run.started",
+            "run.finished",
+            "run.steps_sealed",
+        ]
+        assert live_events == _run_events(session, imported)
+        runs = {r.id: r for r in session.scalars(select(Run))}
+        fields = set(snapshot(runs[imported])) - {"id", "unit_id", "pid", "host"}
+        live, other = snapshot(runs[recorder.run_id]), snapshot(runs[imported])
+        assert {f: live[f] for f in fields} == {f: other[f] for f in fields}
+        assert runs[recorder.run_id].steps_recorded == runs[imported].steps_recorded == 2
+        results = {
+            r.unit_id: (r.primary_run_id, r.root_cause, r.cause_category, r.first_verdict)
+            for r in session.scalars(select(UnitResult))
+        }
+        assert results[live_unit] == (recorder.run_id, *results[imported_unit][1:])
+        assert results[imported_unit][0] == imported
+        assert results[live_unit][1] is not None  # the outcome's root cause reached the row
+        report = verify_store(session, evidence_dir)
+    assert report.ok, report.problems
+
+
+def test_live_recorder_refuses_a_run_for_another_complaint(
+    sessions: sessionmaker[Session],
+) -> None:
+    _complaint_id, _number, unit_id = register(sessions)
+    _other_id, other_number, _other_unit = register(sessions, serial="SN-0002")
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+    with pytest.raises(ValidationError, match="complaint_number"):
+        recorder.run_started(run_info(complaint_number=other_number))
+    with pytest.raises(NotFound, match="returned unit"):
+        DatabaseRecorder(sessions, unit_id=unit_id + 1000).run_started(run_info())
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 0
+        assert [e.action for e in session.scalars(select(AuditEvent))].count("run.started") == 0
+
+
+def test_finish_audits_the_row_as_stored_not_as_started(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """A run marked interrupted while its recorder still ran (another host's watchdog judged it
+    stale) and then finished: the ``run.finished`` event starts from the stored row (read in
+    the finishing transaction), so the chain of snapshots has no gap and ``verify`` agrees."""
+    _complaint_id, _number, unit_id = register(sessions)
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+    recorder.run_started(run_info())
+    recorder.step_finished(step(0))
+    with sessions.begin() as session:
+        assert mark_interrupted_runs(session, now=T0 + timedelta(days=3650)) == [recorder.run_id]
+    recorder.run_finished(outcome())
+    with sessions() as session:
+        events = history(session, "run", recorder.run_id)
+        report = verify_store(session, evidence_dir)
+    assert [e.action for e in events] == ["run.started", "run.interrupted", "run.finished"]
+    assert events[2].before_json == events[1].after_json
+    assert json.loads(events[2].after_json or "{}")["status"] == RunStatus.FINISHED.value
     assert report.ok, report.problems

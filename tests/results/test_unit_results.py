@@ -14,7 +14,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, outcome, register, run_info, step
 
+from procedures.records import Conclusion, RunOutcome, Verdict
 from results.models import ReturnedUnit, RunInvalidation, UnitResult
+from results.recorder import DatabaseRecorder
 from results.run_import import import_run
 from results.run_validity import RunStanding, invalidate_run, standing
 from results.unit_results import COLUMNS
@@ -112,3 +114,49 @@ def test_verify_finds_a_stored_result_that_drifted(
         ("unit_result", "stored result differs from its runs: root_cause 'bms_fw' != 'dead_cell'"),
         ("unit_result", "unit has a valid run but no stored result"),
     ]
+
+
+def test_live_recorder_keeps_the_stored_result_through_every_rule(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """The live recorder rewrites its unit's row on the driver (``refresh_unit_result_raw``):
+    after each run of a sequence that exercises each rule of the choice (a unit's only
+    procedure, a diagnosis over it, an earlier run becoming the first, an aborted run, a later
+    non-diagnosis, a conclusion of each kind, one without), the row equals the Python rules'."""
+    _complaint_id, number, unit_id = register(sessions)
+
+    def cause(kind: str, value: str) -> Conclusion:
+        return Conclusion(kind=kind, value=value, explanation="seen on the bench")
+
+    hour = timedelta(hours=1)
+    runs: list[tuple[str, timedelta, Verdict, tuple[Conclusion, ...]]] = [
+        ("capacity_test", 1 * hour, Verdict.PASS, ()),
+        ("diagnosis", 2 * hour, Verdict.FAIL, (cause("root_cause", "dead_cell"),)),
+        ("diagnosis", hour / 2, Verdict.PASS, (cause("cause_category", "cell"),)),
+        ("diagnosis", 3 * hour, Verdict.ABORTED, (cause("root_cause", "never"),)),
+        ("capacity_test", 4 * hour, Verdict.FAIL, (cause("root_cause", "not primary"),)),
+        (
+            "diagnosis",
+            5 * hour,
+            Verdict.MARGINAL,
+            (
+                cause("cause_category", "bms"),
+                cause("root_cause", "bms_fw"),
+                cause("root_cause", "2nd"),
+            ),
+        ),
+    ]
+    for procedure, at, verdict, conclusions in runs:
+        info = dataclasses.replace(
+            run_info(complaint_number=number), procedure=procedure, started=T0 + at
+        )
+        recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+        recorder.run_started(info)
+        recorder.run_finished(RunOutcome(verdict, T0 + at + hour / 4, conclusions=conclusions))
+        _check(sessions)
+    stored = _check(sessions)[unit_id]
+    assert stored[2:4] == ("bms_fw", "bms")  # the latest diagnosis, its first root cause
+    assert stored[5] == Verdict.PASS.name  # the earliest valid run, recorded third
+    with sessions() as session:
+        report = verify_store(session, evidence_dir)
+    assert report.ok, report.problems
