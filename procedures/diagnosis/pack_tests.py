@@ -171,7 +171,7 @@ def overcurrent(ctx: StepContext) -> bool:
     )
     ctx.measure(oc_limit, ramp.tripped_at, instrument=load)
     level = delay_level(ramp.tripped_at, top)
-    ctx.measure(Measurement("overcurrent_delay_step", "A"), level, instrument=load)
+    ctx.measure(Measurement(Measured.OVERCURRENT_DELAY_STEP, "A"), level, instrument=load)
     edge = time_trip(load, clock, protection, level, ramp.unloaded)
     delay = delay_limits(
         "overcurrent_delay",
@@ -268,7 +268,7 @@ MEASURES = (
     Declared(Measured.OVERCURRENT_PROTECTION),
     Declared(Measured.OVERCURRENT_MAX_TESTED, "A"),
     Declared(Measured.OVERCURRENT_TRIP_CURRENT, "A"),
-    Declared("overcurrent_delay_step", "A", description="load step that times the trip"),
+    Declared(Measured.OVERCURRENT_DELAY_STEP, "A", description="load step that times the trip"),
     Declared("overcurrent_delay", "ms"),
     Declared(Measured.OVERCURRENT_DELAY_CUT),
     Declared("protection_recovery_voltage", "V"),

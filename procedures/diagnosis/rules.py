@@ -423,10 +423,16 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
     within the over-current delay window too (``overcurrent_delay_cut``). Cells whose DC
     resistance sags them to the over-discharge detection under the ramp's top currents end the
     ramp by that protection (tens to hundreds of ms), whether or not the over-current detection
-    works; the timed step then shows which one acted.
+    works; the timed step then shows which one acted, but only when it was above every trip
+    level the spec allows (trip plus tolerance): a step below that may be under this unit's own
+    trip (a worn cell ends the ramp early), and its not cutting proves nothing.
     """
     oc = f.text(Measured.OVERCURRENT_PROTECTION)
-    step_uncut = oc == OvercurrentResult.TRIPPED and f.failed(Measured.OVERCURRENT_DELAY_CUT)
+    step_uncut = (
+        oc == OvercurrentResult.TRIPPED
+        and step_above_any_trip(f)
+        and f.failed(Measured.OVERCURRENT_DELAY_CUT)
+    )
     if oc != OvercurrentResult.NOT_TRIPPED and not step_uncut:
         return None
     if f.text(Measured.BOARD_OVERDISCHARGE_CUT) == Cut.NOT_CUT:
@@ -446,6 +452,7 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
             f.refs(
                 Measured.OVERCURRENT_PROTECTION,
                 Measured.OVERCURRENT_TRIP_CURRENT,
+                Measured.OVERCURRENT_DELAY_STEP,
                 Measured.OVERCURRENT_DELAY_CUT,
                 Measured.BOARD_OVERDISCHARGE_CUT,
             ),
@@ -469,6 +476,14 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
         Measured.SHORT_CIRCUIT_PROTECTION,
         Measured.BOARD_SHORT_CIRCUIT_PROTECTION,
     )
+
+
+def step_above_any_trip(f: Facts) -> bool:
+    """The over-current timing step was above every trip level the spec allows."""
+    step = f.value(Measured.OVERCURRENT_DELAY_STEP)
+    p = f.view.spec.protection
+    highest: float = (p.overcurrent_trip + p.overcurrent_trip_tolerance).m_as("A")
+    return step is not None and step > highest
 
 
 def charge_side_uncut(f: Facts) -> Finding | None:
@@ -590,6 +605,16 @@ def cells_worn(f: Facts) -> Finding | None:
         explanation,
         f.refs(*worn, *faded, Measured.PACK_RESISTANCE, *spread),
     )
+    if worn and not step_above_any_trip(f):
+        # the worn cell's DC drop ended the ramp at its over-discharge detection, below this
+        # unit's over-current trip, so the timing step above that level was under the trip too
+        finding = with_consequences(
+            finding,
+            f,
+            say("because.worn_cell_sag"),
+            Measured.OVERCURRENT_TRIP_CURRENT,
+            Measured.OVERCURRENT_DELAY_CUT,
+        )
     return finding if highest_cell_worn(f) is None else top_cell_protection(finding, f)
 
 
