@@ -24,6 +24,12 @@ from procedures.diagnosis.vocabulary import CellReading, Measured
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 CONFIRM_ID = "disassembly_confirm"
+CELL_REST = Q_(10.0, "min")
+"""Rest before the cells are read: a cell's voltage is judged at rest, and the pack tests'
+loads leave a DC polarisation behind (the charge transfer's within milliseconds, the first RC
+pair's within minutes: tau1 15-75 s in the DFN fit, ``simulators/physics/cell_tables``). Read at
+once after a 20 A ramp, a worn cell showed volts of overpotential as a collapsed cell. Opening a
+pack takes a person longer than this anyway."""
 
 
 def make_disassembly(
@@ -38,6 +44,7 @@ def make_disassembly(
             "The fault is not explained by the closed-pack tests: open the pack "
             "(remove the wrap, keep the board connected to the cells) and confirm.",
         )
+        ctx.clock.sleep(CELL_REST.m_as("s"))
         meter = ctx.instruments.resistance_meter
         # the fixture touches one cell at a time, parallel ones too
         new = cell.ac_resistance_new

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from instruments.roles import ElectronicLoad, LoadMode
+from instruments.roles import ElectronicLoad, LoadMode, LoadReading
 from instruments.units import Q_, Quantity
 from procedures.clock import Clock
 from procedures.diagnosis.timing import Edge, time_edge
@@ -20,7 +20,8 @@ from procedures.specs import ProtectionSpec
 
 RAMP_STEP = Q_(0.1, "A")
 COLLAPSE_FRACTION = 0.5
-"""The output counts as cut once the terminal falls below half its unloaded voltage."""
+"""The output counts as cut once the terminal falls below half its unloaded voltage and the load
+draws less than half its level (``output_cut``)."""
 DELAY_STEP_FACTOR = 1.2
 DELAY_POLL = Q_(1.0, "ms")
 DELAY_WINDOW_FACTOR = 3.0
@@ -34,6 +35,19 @@ class Ramp:
 
     unloaded: Quantity
     tripped_at: Quantity | None
+
+
+def output_cut(reading: LoadReading, unloaded: Quantity, level: Quantity) -> bool:
+    """The board cut the output: the terminal collapsed *and* the current stopped.
+
+    A terminal that sags while the load still draws its level is the cells' DC resistance at a
+    high rate (a worn cell at several C sags by volts), not a protection: a cut leaves nothing
+    to draw. Judged on the voltage alone, that sag read as an over-current trip even with the
+    discharge FET shorted, where nothing can cut.
+    """
+    collapsed: bool = reading.voltage < unloaded * COLLAPSE_FRACTION
+    stopped: bool = reading.current < level * COLLAPSE_FRACTION
+    return collapsed and stopped
 
 
 def ramp_hold_s(protection: ProtectionSpec) -> float:
@@ -59,7 +73,7 @@ def ramp_to_trip(
         while level <= top:
             load.set_level(level)
             clock.sleep(hold)
-            if load.measure().voltage < unloaded * COLLAPSE_FRACTION:
+            if output_cut(load.measure(), unloaded, level):
                 return Ramp(unloaded, level)
             level = level + RAMP_STEP
         return Ramp(unloaded, None)
@@ -93,7 +107,7 @@ def time_trip(
             clock,
             DELAY_POLL.m_as("s"),
             window * DELAY_WINDOW_FACTOR,
-            lambda: load.measure().voltage < unloaded * COLLAPSE_FRACTION,
+            lambda: output_cut(load.measure(), unloaded, level),
         )
     finally:
         load.input_off()

@@ -51,7 +51,9 @@ SC_RESULT = CategoricalMeasurement(
     Measured.SHORT_CIRCUIT_PROTECTION, tuple(Cut), passing=(Cut.CUT,)
 )
 """A short that was not performed is recorded as skipped (required), never as an answer here."""
-OC_DELAY_CUT = CategoricalMeasurement("overcurrent_delay_cut", tuple(Cut), passing=(Cut.CUT,))
+OC_DELAY_CUT = CategoricalMeasurement(
+    Measured.OVERCURRENT_DELAY_CUT, tuple(Cut), passing=(Cut.CUT,)
+)
 """Recorded only when the step above the trip level did not cut within the window."""
 RECOVERED = Measurement("protection_recovery_voltage", "V")
 
@@ -169,7 +171,7 @@ def overcurrent(ctx: StepContext) -> bool:
     )
     ctx.measure(oc_limit, ramp.tripped_at, instrument=load)
     level = delay_level(ramp.tripped_at, top)
-    ctx.measure(Measurement("overcurrent_delay_step", "A"), level, instrument=load)
+    ctx.measure(Measurement(Measured.OVERCURRENT_DELAY_STEP, "A"), level, instrument=load)
     edge = time_trip(load, clock, protection, level, ramp.unloaded)
     delay = delay_limits(
         "overcurrent_delay",
@@ -266,9 +268,9 @@ MEASURES = (
     Declared(Measured.OVERCURRENT_PROTECTION),
     Declared(Measured.OVERCURRENT_MAX_TESTED, "A"),
     Declared(Measured.OVERCURRENT_TRIP_CURRENT, "A"),
-    Declared("overcurrent_delay_step", "A", description="load step that times the trip"),
+    Declared(Measured.OVERCURRENT_DELAY_STEP, "A", description="load step that times the trip"),
     Declared("overcurrent_delay", "ms"),
-    Declared("overcurrent_delay_cut"),
+    Declared(Measured.OVERCURRENT_DELAY_CUT),
     Declared("protection_recovery_voltage", "V"),
     Declared(Measured.SHORT_CIRCUIT_PROTECTION),
     Declared(Measured.SHORT_CIRCUIT_CUT_TIME, "us"),

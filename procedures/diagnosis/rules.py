@@ -344,7 +344,7 @@ def _never_tapered(f: Facts) -> Finding | None:
                 Measured.SELF_DISCHARGE_RATE,
             ),
         )
-    if f.failed(Measured.VOLTAGE_FALL_UNDER_CHARGE):
+    if f.failed(Measured.VOLTAGE_FALL_UNDER_CHARGE) and not top_cell_chattered(f):
         return Finding(
             RootCause.CELL_INTERNAL_SHORT,
             say("finding.voltage_fell"),
@@ -356,6 +356,20 @@ def _never_tapered(f: Facts) -> Finding | None:
             ),
         )
     return None
+
+
+def top_cell_chattered(f: Facts) -> bool:
+    """The terminal's fall under charge is the top series cell's over-charge protection, not a
+    leak: the charge still ended at its taper, and the cells stand apart after it.
+
+    A cell that fills first crosses its over-charge detection while the pack is charged; the
+    board cuts, the cell relaxes below the release level (its RC polarisation decays within
+    tens of seconds), the charge resumes, and so on: the terminal saw-tooths by about that
+    cell's detect-to-release hysteresis, and a sampled trace catches falls of that size while
+    current flows. A leak that takes more than the charge brings never lets the charge taper
+    (or, in series, drains its cell at rest: ``cell_collapsed``).
+    """
+    return f.text(Measured.CHARGE_END) == ChargeEnd.TAPER and f.failed(Measured.CELL_VOLTAGE_SPREAD)
 
 
 def cell_collapsed(f: Facts) -> Finding | None:
@@ -402,8 +416,24 @@ def discharge_path_open(f: Facts) -> Finding | None:
 
 
 def discharge_side_uncut(f: Facts) -> Finding | None:
+    """The discharge side does not cut: the ramp never tripped, or it ended only on a slower
+    protection.
+
+    A ramp that collapsed counts as an over-current trip only if a step above that level is cut
+    within the over-current delay window too (``overcurrent_delay_cut``). Cells whose DC
+    resistance sags them to the over-discharge detection under the ramp's top currents end the
+    ramp by that protection (tens to hundreds of ms), whether or not the over-current detection
+    works; the timed step then shows which one acted, but only when it was above every trip
+    level the spec allows (trip plus tolerance): a step below that may be under this unit's own
+    trip (a worn cell ends the ramp early), and its not cutting proves nothing.
+    """
     oc = f.text(Measured.OVERCURRENT_PROTECTION)
-    if oc != OvercurrentResult.NOT_TRIPPED:
+    step_uncut = (
+        oc == OvercurrentResult.TRIPPED
+        and step_above_any_trip(f)
+        and f.failed(Measured.OVERCURRENT_DELAY_CUT)
+    )
+    if oc != OvercurrentResult.NOT_TRIPPED and not step_uncut:
         return None
     if f.text(Measured.BOARD_OVERDISCHARGE_CUT) == Cut.NOT_CUT:
         finding = Finding(
@@ -413,6 +443,18 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
                 Measured.OVERCURRENT_PROTECTION,
                 Measured.BOARD_OVERDISCHARGE_CUT,
                 Measured.BOARD_LOOP_RESISTANCE,
+            ),
+        )
+    elif step_uncut:
+        finding = Finding(
+            RootCause.OVERCURRENT_PROTECTION_FAILED,
+            say("finding.overcurrent_step_uncut"),
+            f.refs(
+                Measured.OVERCURRENT_PROTECTION,
+                Measured.OVERCURRENT_TRIP_CURRENT,
+                Measured.OVERCURRENT_DELAY_STEP,
+                Measured.OVERCURRENT_DELAY_CUT,
+                Measured.BOARD_OVERDISCHARGE_CUT,
             ),
         )
     else:
@@ -429,10 +471,19 @@ def discharge_side_uncut(f: Facts) -> Finding | None:
         finding,
         f,
         say("because.no_board_cut"),
+        Measured.OVERCURRENT_DELAY_CUT,
         Measured.BOARD_OVERCURRENT_PROTECTION,
         Measured.SHORT_CIRCUIT_PROTECTION,
         Measured.BOARD_SHORT_CIRCUIT_PROTECTION,
     )
+
+
+def step_above_any_trip(f: Facts) -> bool:
+    """The over-current timing step was above every trip level the spec allows."""
+    step = f.value(Measured.OVERCURRENT_DELAY_STEP)
+    p = f.view.spec.protection
+    highest: float = (p.overcurrent_trip + p.overcurrent_trip_tolerance).m_as("A")
+    return step is not None and step > highest
 
 
 def charge_side_uncut(f: Facts) -> Finding | None:
@@ -501,6 +552,10 @@ def top_cell_protection(finding: Finding, f: Facts) -> Finding:
     discharge FET fails it too)."""
     if f.text(Measured.WAKE_RESPONSE) in (None, WakeResponse.NO_RESPONSE):
         return finding
+    if top_cell_chattered(f):
+        finding = with_consequences(
+            finding, f, say("because.top_cell_chatter"), Measured.VOLTAGE_FALL_UNDER_CHARGE
+        )
     if (
         f.text(Measured.OVERCURRENT_PROTECTION) == OvercurrentResult.NO_OUTPUT
     ):  # the discharge path itself is open
@@ -550,6 +605,16 @@ def cells_worn(f: Facts) -> Finding | None:
         explanation,
         f.refs(*worn, *faded, Measured.PACK_RESISTANCE, *spread),
     )
+    if worn and not step_above_any_trip(f):
+        # the worn cell's DC drop ended the ramp at its over-discharge detection, below this
+        # unit's over-current trip, so the timing step above that level was under the trip too
+        finding = with_consequences(
+            finding,
+            f,
+            say("because.worn_cell_sag"),
+            Measured.OVERCURRENT_TRIP_CURRENT,
+            Measured.OVERCURRENT_DELAY_CUT,
+        )
     return finding if highest_cell_worn(f) is None else top_cell_protection(finding, f)
 
 

@@ -48,6 +48,8 @@ class Measured(StrEnum):
     OVERCURRENT_PROTECTION = "overcurrent_protection"
     OVERCURRENT_TRIP_CURRENT = "overcurrent_trip_current"
     OVERCURRENT_MAX_TESTED = "overcurrent_max_tested"
+    OVERCURRENT_DELAY_STEP = "overcurrent_delay_step"
+    OVERCURRENT_DELAY_CUT = "overcurrent_delay_cut"
     SHORT_CIRCUIT_PROTECTION = "short_circuit_protection"
     SHORT_CIRCUIT_CUT_TIME = "short_circuit_cut_time"
     PACK_TEST_TEMPERATURE = "pack_test_temperature"

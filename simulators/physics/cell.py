@@ -180,6 +180,28 @@ class Cell:
     def terminal_voltage(self, current: float) -> float:
         return self.emf() + self.r0() * current
 
+    def step_response(self, dt: float) -> tuple[float, float]:
+        """``(emf, resistance)``: a current ``I`` held for ``dt`` seconds (as ``step`` holds it)
+        leaves the terminal at ``emf + resistance * I`` at the end of the step (the SOC's own
+        drift aside).
+
+        The branches' exact exponential solution, so a parallel group can share its current so
+        that its cells end the step at one terminal voltage (implicit in the fast branches):
+        sharing by the instantaneous resistance alone let the charge-transfer branch, a state
+        over steps near ``DOUBLE_LAYER_TAU``, overshoot each step and the exchange grow.
+        """
+        r0, r1, tau1, r2, tau2 = self._dc
+        r_ct = r0 - self._ohmic
+        u_ct = self.u_ct if self._resolved else r_ct * self._settled_current
+        decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < QUASI_STATIC_AFTER else 0.0
+        decay1 = math.exp(-dt / tau1)
+        decay2 = math.exp(-dt / tau2)
+        emf = self._ocv + self.hysteresis + u_ct * decay_ct + self.u1 * decay1 + self.u2 * decay2
+        resistance = (
+            self._ohmic + r_ct * (1.0 - decay_ct) + r1 * (1.0 - decay1) + r2 * (1.0 - decay2)
+        )
+        return emf, resistance
+
     def leak_current(self) -> float:
         """Current lost inside the cell: self-discharge plus any internal short."""
         ocv = self._ocv

@@ -7,14 +7,17 @@ the group divides by their impedance and unequal cells exchange current at rest.
 lets one cell of a 1S2P pack be shorted or aged while its neighbour is healthy, and what the
 cell fixture reads cell by cell once the pack is opened.
 
-The division is solved at the start of every time step from each cell's EMF (OCV plus the
-polarisation still relaxing) and its ohmic resistance R0: the group terminal V solves
-sum((V - emf_k) / r0_k) = I. A group whose cells are all alike (no fault of one cell) is
-simulated as their exact equivalent cell, so a healthy 1S2P pack costs what a 1S1P one does.
-The RC branches then carry each cell's own current through the
-step (``Cell.step``), so the slower sharing follows within a step. The fixture bounds a step
+What the circuit sees at an instant is each cell's EMF (OCV plus the polarisation still
+relaxing) behind its ohmic resistance R0: the group terminal V solves
+sum((V - emf_k) / r0_k) = I. Over a time step the division is implicit in the fast branches:
+each cell's share is the one that leaves every cell at the same terminal voltage at the end of
+the step, its charge-transfer and RC branches having answered it (``Cell.step_response``).
+Dividing by R0 alone, explicitly, is unstable once those branches outweigh R0 within a step
+(the fitted cells' charge transfer over 15 ms load steps): the exchange overshoots each step
+and grows. A group whose cells are all alike (no fault of one cell) is simulated as their exact
+equivalent cell, so a healthy 1S2P pack costs what a 1S1P one does. The fixture bounds a step
 by the largest rate any cell sees (``largest_leak``), circulating currents included, so the
-explicit exchange stays stable.
+explicit SOC integration stays accurate.
 """
 
 from __future__ import annotations
@@ -250,10 +253,19 @@ class ParallelGroup:
         if len(self.cells) == 1:
             self.cells[0].step(current, dt, drain)
             return
-        g, total, emf, emfs = self._solve()
-        terminal = emf + current / total
+        # Shared so that the cells end the step at one terminal voltage (``Cell.step_response``):
+        # each cell's RC and charge-transfer branches answer its share within the step, and a
+        # division by the instantaneous R0 alone overshoots and grows once they outweigh it.
+        responses = [c.step_response(dt) for c in self.cells]
+        g = []
+        for k, (_, resistance) in enumerate(responses):
+            if self._cold:
+                resistance *= cold_factor(self.conditions[k], self.cells[k].temperature_c)
+            g.append(1.0 / resistance)
+        total = sum(g)
+        terminal = (current + sum(gk * e for gk, (e, _) in zip(g, responses, strict=True))) / total
         per_siemens = drain / total
-        for cell, gk, e in zip(self.cells, g, emfs, strict=True):
+        for cell, gk, (e, _) in zip(self.cells, g, responses, strict=True):
             cell.step(gk * (terminal - e), dt, per_siemens * gk)
         self._solved = None
 

@@ -71,11 +71,12 @@ class PackParameters:
     self_discharge_per_month: float = 0.02
     charge_voltage: float = 4.2
     charge_current: float = 2.6
-    cell_dynamics: CellDynamics = "fixed"
-    """``fitted``: the cells' DC dynamics from the DFN fit (``cell_tables``, judged by
-    ``make fidelity``); ``fixed``: the earlier R0 = 1 kHz figure with two fixed RC pairs. The
-    bench still defaults to ``fixed``: with ``fitted`` a few diagnosis cases (aged cells, a 3S
-    imbalance) are judged differently and their rules are not yet re-derived."""
+    cell_dynamics: CellDynamics = "fitted"
+    """``fitted`` (the default): the cells' DC dynamics from the DFN fit (``cell_tables``,
+    judged by ``make fidelity``), whose 0.1 s / 10 s resistance is about twice the 1 kHz figure;
+    ``fixed``: the earlier R0 = 1 kHz figure with two fixed RC pairs, kept for comparison. What
+    the faithful cells changed in the diagnosis, and why, is in docs/simulated-pack.md
+    ("The fitted cells as the default")."""
     protection: ProtectionParameters = field(default_factory=ProtectionParameters)
 
     def __post_init__(self) -> None:

@@ -25,10 +25,21 @@ from procedures.specs import SPEC_DIR
 SPECS = sorted(p.stem for p in SPEC_DIR.glob("*.toml"))
 MODELS = ("DP832", "DL3021")
 OPTIONS = DiagnosisOptions(discharge_capacity_check=True)
-NEVER_FULL = {("aged_cell", "PB-4S1P-26650-LFP")}
-"""In a 4S LFP pack the 70 % cell reaches its over-charge detection (3.75 V, on LFP's steep top)
-before the pack reaches CV, so the board cuts the charge: the pack is never full, and the
-discharge check is rightly not performed (a discharge from there would not show the capacity)."""
+NEVER_FULL = {
+    ("aged_cell", "PB-4S1P-26650-LFP"),
+    ("aged_cell", "PB-3S1P-18650-3000"),
+}
+"""Series packs whose worn cell (70 % capacity, 2.2x resistance) reaches its over-charge
+detection before the pack reaches CV, so the board cuts the charge: the pack is never full, and
+the discharge check is rightly not performed (a discharge from there would not show the
+capacity). In the 4S LFP pack at 3.75 V, on LFP's steep top. In the 3S NMC pack with the
+DFN-fitted cells: their 10 s DC resistance is about twice the 1 kHz figure (28.5 mOhm x 5 Ah,
+scaled to the cell, times 2.2 for the worn one), so under the 0.5C charge the worn cell, which
+also fills 1/0.7 times faster, reads 4.24-4.26 V (detection 4.25 +- 0.025 V) while its healthy
+neighbours read 3.96-3.97 V, about 35 min into the CC phase, and the charge ends cut off (seeds
+0-2; the fixed model's 1 kHz-sized DC resistance let the pack reach CV first). The 2S pack's
+worn cell crosses its detection too, but the board releases and the charge still tapers."""
+SEEDS = (0, 1, 2)
 
 
 def run_capacity(run: SimRun, *, discharge: bool) -> RunResult:
@@ -79,12 +90,13 @@ def test_a_charge_that_did_not_start_from_the_release_is_not_judged() -> None:
     assert result.verdict is Verdict.PASS
 
 
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("spec", SPECS)
 @pytest.mark.parametrize(
     ("fault", "verdict"), [("healthy", Verdict.PASS), ("aged_cell", Verdict.FAIL)]
 )
-def test_the_discharge_capacity_check(spec: str, fault: str, verdict: Verdict) -> None:
-    with simulated_bench(fault, spec_name=spec, models=MODELS) as run:
+def test_the_discharge_capacity_check(spec: str, fault: str, verdict: Verdict, seed: int) -> None:
+    with simulated_bench(fault, spec_name=spec, models=MODELS, seed=seed) as run:
         result = run_capacity(run, discharge=True)
         with run.sim.client() as control:
             state = control.state()
@@ -95,7 +107,12 @@ def test_the_discharge_capacity_check(spec: str, fault: str, verdict: Verdict) -
         return
     assert record.verdict is verdict, record.comparison
     share = record.value / rated
-    assert (0.9 < share <= 1.1) if fault == "healthy" else (0.6 < share < 0.8)
+    # A worn series cell bounds what the string delivers: at most its 70 % capacity, and less at
+    # 0.5C, since its 2.2x DC resistance brings its terminal to the cut-off (or its under-voltage
+    # detection) with charge still in it (the DFN-fitted cells: about half the rated capacity
+    # on the 2S pack; the fixed model's 1 kHz-sized DC resistance gave 0.6-0.7). The lower bound
+    # is a sanity bound only.
+    assert (0.9 < share <= 1.1) if fault == "healthy" else (0.4 < share < 0.72), share
     # the pack is recharged afterwards, and the load and source are off again
     assert result.measurement("recharge_after_discharge").value > 0.8 * record.value
     assert not state["load"]["input_on"]

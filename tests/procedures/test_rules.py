@@ -203,3 +203,57 @@ def test_every_outcome_uses_the_manuals_vocabulary() -> None:
         assert outcome.symptom in SYMPTOMS
         assert outcome.disposition in dispositions
         assert outcome.cause_category in causes
+
+
+def _findings(run: Run) -> dict[str, tuple[str, ...]]:
+    """Root cause and contributing findings with the records each cites."""
+    return {
+        c.value: c.evidence
+        for c in diagnose(RunView(run.state))
+        if c.kind in ("root_cause", "contributing")
+    }
+
+
+def test_a_ramp_ended_by_a_slower_protection_is_no_over_current_trip(spec: PackSpec) -> None:
+    """The ramp collapsed (the cells sagged to their over-discharge detection), but the step
+    above that level was not cut within the over-current window: the detection failed."""
+    run = Run(spec).healthy()
+    run.number("pack_tests", "overcurrent_trip_current", 4.5, "A", low=2.4, high=4.8)
+    run.number("pack_tests", "overcurrent_delay_step", 4.8, "A")  # above 3.0 + 0.6 A
+    run.text("pack_tests", "overcurrent_delay_cut", "not_cut", ("cut",))
+    found = _findings(run)
+    assert list(found) == ["overcurrent_protection_failed"]
+    assert "pack_tests/overcurrent_delay_cut" in found["overcurrent_protection_failed"]
+    # with the bare board not cutting its over-discharge either, the FET itself conducts
+    run.text("board_tests", "board_overdischarge_cut", "not_cut", ("cut",))
+    found = _findings(run)
+    assert list(found) == ["discharge_mosfet_shorted"]
+    assert "pack_tests/overcurrent_delay_cut" in found["discharge_mosfet_shorted"]
+    # a step within the spec's trip range may be under this unit's own trip (a worn cell ended
+    # the ramp early): its not cutting proves no failure, and is left to QA
+    run = Run(spec).healthy()
+    run.number("pack_tests", "overcurrent_trip_current", 2.5, "A", low=2.4, high=4.8)
+    run.number("pack_tests", "overcurrent_delay_step", 3.0, "A")
+    run.text("pack_tests", "overcurrent_delay_cut", "not_cut", ("cut",))
+    assert run.root() == "undetermined"
+    # a step that was cut is an over-current trip: nothing is found
+    run = Run(spec).healthy()
+    run.text("pack_tests", "overcurrent_delay_cut", "cut", ("cut",))
+    assert run.root() == "customer_misjudgement"
+
+
+def test_a_fall_under_charge_from_the_top_cells_protection_is_no_leak(spec: PackSpec) -> None:
+    """A series pack whose top cell chatters on its over-charge protection: the terminal fell
+    between samples, yet the charge tapered and the cells stand apart. The imbalance explains
+    the fall; without the spread, or without the taper, the fall is still a leak."""
+    run = Run(spec).healthy()
+    run.number("wake_recharge", "voltage_fall_under_charge", 0.23, "V", high=0.15)
+    run.number("disassembly", "cell_voltage_spread", 0.27, "V", high=0.1)
+    found = _findings(run)
+    assert list(found) == ["cell_imbalance"]
+    assert "wake_recharge/voltage_fall_under_charge" in found["cell_imbalance"]
+    run.text("wake_recharge", "charge_end", "time_limit")
+    assert run.root() == "cell_internal_short"
+    run = Run(spec).healthy()
+    run.number("wake_recharge", "voltage_fall_under_charge", 0.23, "V", high=0.15)
+    assert run.root() == "cell_internal_short"

@@ -17,8 +17,18 @@ def _source(bench: SimulatedBench, volts: float, amps: float) -> None:
     source.voltage, source.current_limit, source.output_on = volts, amps, True
 
 
+PACK_CHARGE_HOURS = (2.0, 3.1)
+"""A healthy 1S2P pack's 0.5C CC-CV from 3.0 V to 0.05C, behind its board. The DFN reference
+puts the bare cell at 2.41 h (battery-domain 6.5; the fitted cell 2.30 h, ``make fidelity``
+holds it within 5 %); the board's main loop and the leads (about 70 mOhm, several times the
+pair's own DC R0) lower the cells' share of the CV voltage and stretch the taper: the fitted
+cell alone with that resistance in series takes 2.92 h (``compare.model_cell`` charged as
+``compare.run_charge`` does, with 64 mOhm scaled to the 5 Ah reference cell). Upper bound that
+plus 5 %; the fixed model's short CV gave 2.0-2.6 h, which the DFN shows to be too short."""
+
+
 @pytest.mark.parametrize("seed", [0, 7])
-def test_half_c_recharge_reaches_cv_and_tapers_to_0c05_in_2_to_2h6(seed: int) -> None:
+def test_half_c_recharge_reaches_cv_and_tapers_to_0c05_in_2_to_3h1(seed: int) -> None:
     bench = build_bench(seed=seed)
     bench.set_cell_state(0, voltage=3.0)
     _source(bench, 4.2, 2.6)
@@ -33,7 +43,8 @@ def test_half_c_recharge_reaches_cv_and_tapers_to_0c05_in_2_to_2h6(seed: int) ->
         if cv_at is not None and output.current < TAPER:
             break
     assert cv_at is not None and 1.0 * 3600 < cv_at < 2.0 * 3600
-    assert 2.0 * 3600 <= bench.time <= 2.6 * 3600
+    low, high = PACK_CHARGE_HOURS
+    assert low * 3600 <= bench.time <= high * 3600
     state = bench.true_state()["pack"]["cells"][0]
     assert state["soc"] > 0.95
     assert 25.0 < state["temperature_c"] < 30.0
