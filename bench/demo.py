@@ -49,6 +49,7 @@ ANSWERS: dict[str, object] = {
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
     "disassembly_confirm": True,
+    "cell_swelling": "none",
 }
 """What the customer's form says, answered on the operator's behalf (echoed in the output)."""
 

@@ -43,6 +43,7 @@ DEFAULT_ANSWERS: dict[str, object] = {
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
     "disassembly_confirm": True,
+    "cell_swelling": "none",
 }
 MARKERS = (
     "sim_fault(name): the fault scenario of the sim_bench fixture (default: healthy)",

@@ -38,6 +38,7 @@ ANSWERS: dict[str, object] = {
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
     "disassembly_confirm": True,
+    "cell_swelling": "none",
 }
 REPEATS = 3
 

@@ -151,6 +151,12 @@ OUTCOMES: dict[RootCause, Outcome] = {
         CauseCategory.MANUFACTURING,
         say("advice.cell_heats_under_charge"),
     ),
+    RootCause.CELL_SWOLLEN: Outcome(
+        Symptom.DIMENSIONS,
+        Disposition.SCRAP,
+        CauseCategory.FAILURE_AFTER_USE,
+        say("advice.cell_swollen"),
+    ),
     RootCause.UNDETERMINED: Outcome(
         Symptom.OTHER,
         Disposition.SCRAP,
@@ -255,6 +261,54 @@ def overheated(f: Facts) -> Finding | None:
         say("finding.overheated_charged"),
         f.refs(Measured.VOLTAGE_RESTED, Measured.VOLTAGE_CATEGORY, *hot),
     )
+
+
+def swollen_cells(f: Facts) -> list[CellName]:
+    """The cells the operator found swollen on the opened pack (their ``cell<n>_swelling``)."""
+    if not f.failed(Measured.CELL_SWELLING):
+        return []
+    return [c for c in f.cells(CellReading.SWELLING) if f.failed(c)]
+
+
+def cell_swollen(f: Facts) -> Finding | None:
+    """The operator saw a bulge on the opened pack: a swollen cell, scrapped as a hazard.
+
+    The bulge is the decisive evidence (gas inside a cell: it may vent or burn, whatever it
+    reads), so it outranks everything but a pack that heated on the bench. The electrical
+    evidence is tied to the cells the operator pointed at: their 1 kHz resistance and voltage
+    (a swollen cell reads worn: its electrolyte is decomposing), and the probe's peak under
+    charge (it sheds its heat badly). A resistance past its limits on a swollen cell is cited
+    here, not as a worn cell of its own (``cells_worn`` leaves swollen cells out); without any
+    raised reading the finding says so, and still stands on the bulge.
+    """
+    if not f.failed(Measured.CELL_SWELLING):
+        return None
+    swollen = swollen_cells(f)
+    numbers = [_cell_number(c) for c in swollen]
+    resistances = [CellReading.RESISTANCE.of(n) for n in numbers]
+    raised = [r for r in resistances if f.worse_than_pass(r)]
+    cited: list[MeasurementName] = [Measured.CELL_SWELLING, *swollen, *resistances]
+    cited += [CellReading.VOLTAGE.of(n) for n in numbers]
+    cited.append(Measured.CHARGE_TEMPERATURE)
+    if raised:
+        detail = "; ".join(f"{r} {f.view.measurement(r).comparison}" for r in raised)
+        explanation = say("finding.swollen", cells=", ".join(swollen), readings=detail)
+    else:
+        which = ", ".join(swollen) if swollen else Measured.CELL_SWELLING
+        explanation = say("finding.swollen_within_limits", cells=which)
+    peak = f.value(Measured.CHARGE_TEMPERATURE)
+    if peak is not None:
+        explanation = say(
+            "finding.swollen_temperature",
+            explanation=explanation,
+            temperature=f.view.measurement(Measured.CHARGE_TEMPERATURE).comparison,
+        )
+    return Finding(RootCause.CELL_SWOLLEN, explanation, f.refs(*cited))
+
+
+def _cell_number(name: CellName) -> int:
+    """``cell3_swelling`` -> 3 (the records' own numbering, ``CellReading.of``)."""
+    return int(name.removeprefix("cell").split("_", 1)[0])
 
 
 NO_PATH = (
@@ -523,7 +577,8 @@ def cells_worn(f: Facts) -> Finding | None:
     Either signature is enough; each is cited. A low capacity is judged only from a complete
     charge (or discharge), so it is a finding even when another fault explains the complaint.
     """
-    worn = [c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c)]
+    swollen = {CellReading.RESISTANCE.of(_cell_number(c)) for c in swollen_cells(f)}
+    worn = [c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c) and c not in swollen]
     faded = [c for c in CAPACITY if f.worse_than_pass(c)]
     if not worn and not faded:
         return None
@@ -612,6 +667,7 @@ def released_on_unloading(f: Facts) -> Finding | None:
 
 RULES: Sequence[Rule] = (
     overheated,
+    cell_swollen,
     no_charge_accepted,
     never_tapered,
     cell_collapsed,
@@ -627,8 +683,9 @@ RULES: Sequence[Rule] = (
 )
 """Every rule, in rank order: the first finding is the primary cause, the rest contribute.
 
-The order is how decisive the evidence is and how much is at stake: a pack that took no charge
-is explained before anything else, a cell that must never be charged again outranks a board
+The order is how decisive the evidence is and how much is at stake: a pack that heated on the
+bench and a swollen cell come first (hazards, whatever else is wrong), a pack that took no
+charge is explained before the rest, a cell that must never be charged again outranks a board
 fault, a board that cannot cut outranks a worn cell, and the storage and handling explanations
 of the complaint come last (they explain why the pack was flat, not what is wrong with it).
 """

@@ -53,6 +53,7 @@ class Measured(StrEnum):
     PACK_TEST_TEMPERATURE = "pack_test_temperature"
     # disassembly
     CELL_VOLTAGE_SPREAD = "cell_voltage_spread"
+    CELL_SWELLING = "cell_swelling"
     # board_tests
     BOARD_OUTPUT = "board_output"
     BOARD_OUTPUT_DROP = "board_output_drop"
@@ -73,6 +74,8 @@ class CellReading(StrEnum):
     RESISTANCE = "resistance"
     CONTACT = "contact"
     """Recorded instead of the two above when the fixture found no contact (``open``)."""
+    SWELLING = "swelling"
+    """The operator's look at this cell, asked only when ``cell_swelling`` found a bulge."""
 
     @property
     def template(self) -> str:
@@ -164,6 +167,7 @@ class RootCause(StrEnum):
     DISCHARGE_MOSFET_SHORTED = "discharge_mosfet_shorted"
     OVERCURRENT_PROTECTION_FAILED = "overcurrent_protection_failed"
     CELL_HEATS_UNDER_CHARGE = "cell_heats_under_charge"
+    CELL_SWOLLEN = "cell_swollen"
     UNDETERMINED = "undetermined"
 
 
@@ -185,6 +189,7 @@ class Symptom(StrEnum):
     SHUTS_OFF_AFTER_POWER_ON = "shuts off after power-on"
     NO_VOLTAGE_OR_HIGH_RESISTANCE = "no voltage or high internal resistance"
     NO_CHARGE_DISCHARGE = "no charge/discharge"
+    DIMENSIONS = "dimensions"
     SHORT_CIRCUIT_FIRE = "short-circuit/fire"
     OTHER = "other"
 
@@ -207,6 +212,13 @@ class ConclusionKind(StrEnum):
     DISPOSITION = "disposition"
     CAUSE_CATEGORY = "cause_category"
     ADVICE = "advice"
+
+
+class Swelling(StrEnum):
+    """The operator's answer on the opened cells (the appearance checklist's words)."""
+
+    NONE = "none"
+    PRESENT = "present"
 
 
 class UsageAnswer(StrEnum):

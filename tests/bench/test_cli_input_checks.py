@@ -22,6 +22,7 @@ usage_time_in_use = "1_to_12_months"
 usage_location = "indoor"
 known_good_pack_works = "yes"
 disassembly_confirm = true
+cell_swelling = "none"
 """
 
 

@@ -124,18 +124,39 @@ def simulated_bench(
         yield SimRun(sim, instruments, clock, spec)
 
 
+VISIBLE_BULGE_MM = 0.5
+"""A case bulging this much is plain to an operator looking at the opened cells."""
+
+
+def operator_looks(run: SimRun) -> dict[str, object]:
+    """What the operator answers on looking at the opened cells: read off the simulated pack.
+
+    The operator is the instrument of a visual check; in simulation their eyes are the
+    simulator's true state (each cell's ``swelling_mm``), never the fault's name, so the
+    diagnosis is given what a person at the bench would see and nothing else.
+    """
+    with run.sim.client() as control:
+        groups = control.state()["pack"]["cells"]
+    bulges = [member["swelling_mm"] for group in groups for member in group["members"]]
+    seen = ["present" if mm >= VISIBLE_BULGE_MM else "none" for mm in bulges]
+    looks: dict[str, object] = {"cell_swelling": "present" if "present" in seen else "none"}
+    looks.update({f"cell{n}_swelling": answer for n, answer in enumerate(seen, start=1)})
+    return looks
+
+
 def diagnose(
     run: SimRun,
     answers: Mapping[str, object] = ANSWERS,
     options: DiagnosisOptions | None = None,
     safe_state_timeout: float = 10.0,
 ) -> RunResult:
+    """The diagnosis on ``run``'s bench; ``answers`` over what the operator sees there."""
     procedure = build_diagnosis(ControlFixtures(run.clock), options)
     result = run_procedure(
         procedure,
         instruments=run.instruments,
         recorder=MemoryRecorder(),
-        prompts=ScriptedPrompts(answers),
+        prompts=ScriptedPrompts({**operator_looks(run), **answers}),
         clock=run.clock,
         spec=run.spec,
         run_info=procedure.run_info(
@@ -167,9 +188,6 @@ NOT_YET_TOLD_APART = {
     "lithium_plating": "no lithium-plating cause in the rules and no cold test on the bench: at "
     "25 °C the plated cell reads 1.5x new, within the warn limit, and its 60 % capacity is "
     "judged only by the optional discharge check, so the run ends as no fault found",
-    "swollen_cell": "no swollen-cell cause in the rules: the bulge is the operator's "
-    "appearance finding (the scripted answers report none), and electrically the cell reads "
-    "as an aged one (replace cells, not scrap)",
 }
 """Catalogue faults whose answer key the diagnosis cannot reach yet, with why (strict xfail:
 a diagnosis that learns to tell them apart turns these into failures to be removed)."""

@@ -147,7 +147,10 @@ def lithium_plating(run: Run) -> None:
 
 
 def swollen_cell(run: Run) -> None:
-    """Electrically: a cell at 2.5x its new resistance (the bulge is the operator's to see)."""
+    """The operator's bulge on the opened cell 1, which reads 2.5x its new resistance."""
+    run.text("disassembly", "cell_swelling", "present", ("none",))
+    run.text("disassembly", "cell1_swelling", "present", ("none",))
+    run.text("disassembly", "cell2_swelling", "none", ("none",))
     run.number("disassembly", "cell1_resistance", 50.5, "mohm", marginal_high=37.5, high=50)
 
 
@@ -177,8 +180,6 @@ NOT_YET_TOLD_APART = {
     "lithium_plating": "the rules have no lithium-plating cause and the bench no cold test: at "
     "25 °C a plated cell reads 1.5x new (within the warn limit) and its lost capacity is "
     "judged only by the optional discharge check, so the run finds nothing",
-    "swollen_cell": "the rules have no swollen-cell cause: the bulge is the operator's "
-    "appearance finding, and electrically the cell reads as an aged one",
 }
 """Catalogue faults whose answer key the diagnosis cannot reach yet, and why (xfail)."""
 
@@ -294,6 +295,13 @@ PAIRS: list[tuple[tuple[str, str], str, str, str]] = [
         "replace_cells",
     ),
     (("open_fuse", "series_imbalance"), "fuse_open", "cell_imbalance", "replace_cells"),
+    (
+        # a swollen cell is a hazard: it outranks why the pack was flat, and scraps it
+        ("deep_discharge_uv", "swollen_cell"),
+        "cell_swollen",
+        "over_discharge_in_storage",
+        "scrap",
+    ),
 ]
 PAIR_SIGNATURES: dict[str, Signature] = {**SIGNATURES, "aged_capacity": aged_capacity}
 
@@ -472,3 +480,42 @@ def test_a_protection_a_board_fault_defeats_is_cited_by_it(spec: PackSpec) -> No
     (root,) = diagnosis(run)["root_cause"]
     assert root.value == "charge_mosfet_shorted"
     assert "pack_tests/overcurrent_protection" in root.evidence
+
+
+def test_a_bulge_within_electrical_limits_is_still_a_swollen_cell_scrapped(spec: PackSpec) -> None:
+    """The operator's bulge decides (a hazard); the finding says the readings stayed in limits."""
+    run = Run(spec).healthy()
+    run.text("disassembly", "cell_swelling", "present", ("none",))
+    run.text("disassembly", "cell1_swelling", "present", ("none",))
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_swollen"]
+    assert values(found, "disposition") == ["scrap"]
+    assert values(found, "symptom") == ["dimensions"]
+    (root,) = found["root_cause"]
+    assert "within their limits" in root.explanation
+    assert {"disassembly/cell_swelling", "disassembly/cell1_swelling"} <= set(root.evidence)
+    assert "disassembly/cell1_resistance" in root.evidence
+
+
+def test_the_swollen_cells_resistance_is_its_evidence_a_worn_neighbour_contributes(
+    spec: PackSpec,
+) -> None:
+    run = Run(spec).healthy()
+    swollen_cell(run)
+    run.number("disassembly", "cell2_resistance", 40, "mohm", marginal_high=37.5, high=50)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_swollen"]
+    assert values(found, "contributing") == ["cell_aged_high_resistance"]
+    (root,) = found["root_cause"]
+    (worn,) = found["contributing"]
+    assert "disassembly/cell1_resistance" in root.evidence
+    assert "cell1_resistance 50.5" in root.explanation
+    assert "disassembly/cell1_resistance" not in worn.evidence
+    assert "disassembly/cell2_resistance" in worn.evidence
+
+
+def test_no_bulge_seen_leaves_a_high_resistance_cell_an_aged_one(spec: PackSpec) -> None:
+    """Electrically a swollen cell reads worn: without the operator's bulge it is not swollen."""
+    run = Run(spec).healthy()
+    run.number("disassembly", "cell1_resistance", 50.5, "mohm", marginal_high=37.5, high=50)
+    assert values(diagnosis(run), "root_cause") == ["cell_aged_high_resistance"]
