@@ -157,6 +157,12 @@ OUTCOMES: dict[RootCause, Outcome] = {
         CauseCategory.FAILURE_AFTER_USE,
         say("advice.cell_swollen"),
     ),
+    RootCause.CELL_LITHIUM_PLATING: Outcome(
+        Symptom.SHUTS_OFF_AFTER_POWER_ON,
+        Disposition.REPLACE_CELLS,
+        CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
+        say("advice.cell_lithium_plating"),
+    ),
     RootCause.UNDETERMINED: Outcome(
         Symptom.OTHER,
         Disposition.SCRAP,
@@ -534,7 +540,9 @@ def highest_cell_worn(f: Facts) -> CellName | None:
         return None
     top = max(readings, key=lambda i: readings[i] or 0.0)
     resistance = f.cells(CellReading.RESISTANCE)[top]
-    return f.cells(CellReading.VOLTAGE)[top] if f.worse_than_pass(resistance) else None
+    cold = f.cells(CellReading.COLD_RESISTANCE)[top]
+    worn = f.worse_than_pass(resistance) or f.worse_than_pass(cold)  # aged, or plated
+    return f.cells(CellReading.VOLTAGE)[top] if worn else None
 
 
 def cells_apart(f: Facts) -> Finding | None:
@@ -569,6 +577,72 @@ def top_cell_protection(finding: Finding, f: Facts) -> Finding:
 
 CAPACITY = (Measured.CHARGE_CAPACITY, Measured.DISCHARGE_CAPACITY)
 """Capacity measurements (``capacity.py``): a low one is a worn cell's second signature."""
+
+
+def plated_cells(f: Facts) -> list[int]:
+    """Numbers of the cells whose cold 1 kHz reading grew beyond a healthy cell's growth."""
+    readings = f.cells(CellReading.COLD_RESISTANCE)
+    return [n for n, name in enumerate(readings, start=1) if f.worse_than_pass(name)]
+
+
+def cell_plated(f: Facts) -> Finding | None:
+    """Lithium plating: a cell whose resistance grew in the cold far beyond a healthy cell's.
+
+    Ageing raises a cell's resistance at every temperature alike, so its cold reading keeps the
+    healthy ratio to its warm one; a plated cell's grows about three times more at 0 degC
+    (``cold_resistance``). That cold reading is the decisive evidence; the same cell's warm
+    reading, the soak temperatures and any low capacity are cited with it (the lithium plated
+    is capacity lost). A plated cell, having lost capacity, fills first: a series spread it
+    tops is its consequence, cited here (``highest_cell_worn`` counts it as worn).
+    """
+    plated = plated_cells(f)
+    if not plated:
+        return None
+    cold = [CellReading.COLD_RESISTANCE.of(n) for n in plated]
+    warm_readings = [CellReading.RESISTANCE.of(n) for n in plated]
+    faded = [c for c in CAPACITY if f.worse_than_pass(c)]
+    readings = "; ".join(
+        f"{c} {f.view.measurement(c).comparison} against {w} {f.view.measurement(w).comparison}"
+        for c, w in zip(cold, warm_readings, strict=True)
+        if f.view.has(w)
+    )
+    start = f.view.measurement(Measured.COLD_START_TEMPERATURE)
+    soaked = f.view.measurement(Measured.COLD_SOAK_TEMPERATURE)
+    explanation = say(
+        "finding.plating",
+        warm=f"{start.value or 0.0:.1f} °C",  # both recorded in degC (``cold_resistance``)
+        cold=f"{soaked.value or 0.0:.1f} °C",
+        readings=readings,
+        growth=f"{_healthy_growth(f, cold[0]):.2f}",
+    )
+    cited: list[MeasurementName] = [
+        *cold,
+        *warm_readings,
+        Measured.COLD_START_TEMPERATURE,
+        Measured.COLD_SOAK_TEMPERATURE,
+        *faded,
+    ]
+    top = worn_cell_on_top(f)
+    if top is not None and _cell_number(top) in plated:
+        because = say(
+            "plating.top",
+            top=top,
+            spread=f.view.measurement(Measured.CELL_VOLTAGE_SPREAD).comparison,
+        )
+        explanation = say("finding.plating_top", explanation=explanation, because=because)
+        cited += [Measured.CELL_VOLTAGE_SPREAD, top]
+    finding = Finding(RootCause.CELL_LITHIUM_PLATING, explanation, f.refs(*cited))
+    return finding if top is None else top_cell_protection(finding, f)
+
+
+def _healthy_growth(f: Facts, cold: CellName) -> float:
+    """The growth a healthy cell shows between the two soak temperatures, as the cold reading's
+    limits were set from it (nominal = warm reading x growth)."""
+    nominal = f.view.measurement(cold).limits.nominal
+    warm = f.value(CellReading.RESISTANCE.of(_cell_number(cold)))
+    if nominal is None or not warm:
+        return 1.0
+    return float(nominal / warm)
 
 
 def cells_worn(f: Facts) -> Finding | None:
@@ -674,7 +748,9 @@ RULES: Sequence[Rule] = (
     discharge_path_open,
     charge_side_uncut,
     discharge_side_uncut,
-    # A worn or leaking cell explains a spread between series cells, so both outrank it.
+    # A worn or leaking cell explains a spread between series cells, so both outrank it;
+    # a plated cell is a worn one whose cause the cold reading names.
+    cell_plated,
     cells_worn,
     self_discharge,
     cells_apart,

@@ -9,10 +9,12 @@ from __future__ import annotations
 from procedures.context import RunView
 from procedures.diagnosis import board_tests, disassembly, pack_tests, rules, voltage_check
 from procedures.diagnosis import capacity as capacity_module
+from procedures.diagnosis import cold_resistance as cold_module
 from procedures.diagnosis import intake as intake_module
 from procedures.diagnosis import wake_recharge as wake_recharge_module
 from procedures.diagnosis.board_tests import make_board_tests
 from procedures.diagnosis.capacity import make_capacity_check
+from procedures.diagnosis.cold_resistance import make_cold_resistance
 from procedures.diagnosis.disassembly import make_disassembly
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
 from procedures.diagnosis.intake import intake
@@ -89,6 +91,12 @@ def build_diagnosis(fixtures: FixtureChanger, options: DiagnosisOptions | None =
                 make_disassembly(fixtures, opts),
                 run_if=still_unexplained,
                 measures=disassembly.MEASURES,
+            ),
+            Step(
+                "cold_resistance",
+                make_cold_resistance(fixtures, opts),
+                run_if=still_unexplained,
+                measures=cold_module.MEASURES,
             ),
             Step(
                 "board_tests",

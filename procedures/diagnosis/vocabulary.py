@@ -54,6 +54,9 @@ class Measured(StrEnum):
     # disassembly
     CELL_VOLTAGE_SPREAD = "cell_voltage_spread"
     CELL_SWELLING = "cell_swelling"
+    # cold_resistance
+    COLD_START_TEMPERATURE = "cold_start_temperature"
+    COLD_SOAK_TEMPERATURE = "cold_soak_temperature"
     # board_tests
     BOARD_OUTPUT = "board_output"
     BOARD_OUTPUT_DROP = "board_output_drop"
@@ -75,6 +78,8 @@ class CellReading(StrEnum):
     CONTACT = "contact"
     """Recorded instead of the two above when the fixture found no contact (``open``)."""
     SWELLING = "swelling"
+    COLD_RESISTANCE = "cold_resistance"
+    """1 kHz again after the cold soak (``cold_resistance``), where the station can."""
     """The operator's look at this cell, asked only when ``cell_swelling`` found a bulge."""
 
     @property
@@ -168,6 +173,7 @@ class RootCause(StrEnum):
     OVERCURRENT_PROTECTION_FAILED = "overcurrent_protection_failed"
     CELL_HEATS_UNDER_CHARGE = "cell_heats_under_charge"
     CELL_SWOLLEN = "cell_swollen"
+    CELL_LITHIUM_PLATING = "cell_lithium_plating"
     UNDETERMINED = "undetermined"
 
 
