@@ -134,7 +134,7 @@ def soak(ctx: StepContext, options: DiagnosisOptions) -> Quantity:
         readings.append(reading.to("degC").magnitude)
         ctx.progress(min(elapsed / limit, 1.0), elapsed_s=elapsed, temperature=reading)
     if times:
-        ctx.record_trace("cold_soak", times, {"temperature": (readings, "degC")})
+        ctx.record_trace("cold_soak", times, {"temperature": (readings, "°C")})
     return reading
 
 
