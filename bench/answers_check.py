@@ -71,6 +71,7 @@ DIAGNOSIS: tuple[Question, ...] = (
     _choice("usage_time_in_use", intake.TIME_IN_USE),
     _choice("usage_location", intake.LOCATIONS),
     _choice("known_good_pack_works", intake.KNOWN_GOOD),
+    _choice("pack_swelling", intake.SWELLING),
     Question(CONFIRM_ID, "confirm"),
     _choice(SWELLING_ID, SWELLING_OPTIONS),
 )

@@ -283,9 +283,11 @@ def cell_swollen(f: Facts) -> Finding | None:
     reads), so it outranks everything but a pack that heated on the bench. The electrical
     evidence is tied to the cells the operator pointed at: their 1 kHz resistance and voltage
     (a swollen cell reads worn: its electrolyte is decomposing), and the probe's peak under
-    charge (it sheds its heat badly). A resistance past its limits on a swollen cell is cited
-    here, not as a worn cell of its own (``cells_worn`` leaves swollen cells out); without any
-    raised reading the finding says so, and still stands on the bulge.
+    charge (it sheds its heat badly) when the pack was charged at all: one that bulged already
+    when it arrived (``pack_swelling``) was neither charged nor loaded, which the finding says.
+    A resistance past its limits on a swollen cell is cited here, not as a worn cell of its own
+    (``cells_worn`` leaves swollen cells out); without any raised reading the finding says so,
+    and still stands on the bulge.
     """
     if not f.failed(Measured.CELL_SWELLING):
         return None
@@ -295,20 +297,22 @@ def cell_swollen(f: Facts) -> Finding | None:
     raised = [r for r in resistances if f.worse_than_pass(r)]
     cited: list[MeasurementName] = [Measured.CELL_SWELLING, *swollen, *resistances]
     cited += [CellReading.VOLTAGE.of(n) for n in numbers]
-    cited.append(Measured.CHARGE_TEMPERATURE)
     if raised:
         detail = "; ".join(f"{r} {f.view.measurement(r).comparison}" for r in raised)
         explanation = say("finding.swollen", cells=", ".join(swollen), readings=detail)
     else:
         which = ", ".join(swollen) if swollen else Measured.CELL_SWELLING
         explanation = say("finding.swollen_within_limits", cells=which)
-    peak = f.value(Measured.CHARGE_TEMPERATURE)
-    if peak is not None:
+    if f.view.has(Measured.CHARGE_TEMPERATURE) and f.value(Measured.CHARGE_TEMPERATURE):
         explanation = say(
             "finding.swollen_temperature",
             explanation=explanation,
             temperature=f.view.measurement(Measured.CHARGE_TEMPERATURE).comparison,
         )
+        cited.append(Measured.CHARGE_TEMPERATURE)
+    if f.failed(Measured.PACK_SWELLING):
+        explanation = say("finding.swollen_not_energised", explanation=explanation)
+        cited.insert(0, Measured.PACK_SWELLING)
     return Finding(RootCause.CELL_SWOLLEN, explanation, f.refs(*cited))
 
 
@@ -649,11 +653,18 @@ def cells_worn(f: Facts) -> Finding | None:
     """Aged cells: a 1 kHz resistance above the warn factor, or a capacity below the spec's share.
 
     Either signature is enough; each is cited. A low capacity is judged only from a complete
-    charge (or discharge), so it is a finding even when another fault explains the complaint.
+    charge (or discharge), so it is a finding even when another fault explains the complaint,
+    except a plating one (the plated lithium is the capacity lost). A swollen or plated cell's
+    own resistance is cited by that finding, not here.
     """
     swollen = {CellReading.RESISTANCE.of(_cell_number(c)) for c in swollen_cells(f)}
-    worn = [c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c) and c not in swollen]
-    faded = [c for c in CAPACITY if f.worse_than_pass(c)]
+    plated = plated_cells(f)
+    explained = swollen | {CellReading.RESISTANCE.of(n) for n in plated}
+    worn = [
+        c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c) and c not in explained
+    ]
+    # capacity lost by a plated cell is its plated lithium (``cell_plated`` cites it)
+    faded = [] if plated else [c for c in CAPACITY if f.worse_than_pass(c)]
     if not worn and not faded:
         return None
     parts = []

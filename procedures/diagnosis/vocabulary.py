@@ -21,6 +21,7 @@ class Measured(StrEnum):
     USAGE_TEMPERATURE = "usage_temperature"
     USAGE_LOCATION = "usage_location"
     USAGE_TIME_IN_USE = "usage_time_in_use"
+    PACK_SWELLING = "pack_swelling"
     # voltage_check
     VOLTAGE_AS_RECEIVED = "voltage_as_received"
     VOLTAGE_RESTED = "voltage_rested"

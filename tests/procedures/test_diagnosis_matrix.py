@@ -146,7 +146,9 @@ def operator_looks(run: SimRun) -> dict[str, object]:
         groups = control.state()["pack"]["cells"]
     bulges = [member["swelling_mm"] for group in groups for member in group["members"]]
     seen = ["present" if mm >= VISIBLE_BULGE_MM else "none" for mm in bulges]
-    looks: dict[str, object] = {"cell_swelling": "present" if "present" in seen else "none"}
+    bulge = "present" if "present" in seen else "none"
+    # the bulge deforms the case or wrap: seen on the closed pack, and on the opened cells
+    looks: dict[str, object] = {"pack_swelling": bulge, "cell_swelling": bulge}
     looks.update({f"cell{n}_swelling": answer for n, answer in enumerate(seen, start=1)})
     return looks
 

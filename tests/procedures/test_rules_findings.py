@@ -155,7 +155,9 @@ def lithium_plating(run: Run) -> None:
 
 
 def swollen_cell(run: Run) -> None:
-    """The operator's bulge on the opened cell 1, which reads 2.5x its new resistance."""
+    """The operator's bulge on the closed pack, then on the opened cell 1, which reads 2.5x its
+    new resistance (the pack was neither charged nor loaded)."""
+    run.text("intake", "pack_swelling", "present", ("none",))
     run.text("disassembly", "cell_swelling", "present", ("none",))
     run.text("disassembly", "cell1_swelling", "present", ("none",))
     run.text("disassembly", "cell2_swelling", "none", ("none",))
@@ -300,10 +302,10 @@ PAIRS: list[tuple[tuple[str, str], str, str, str]] = [
     ),
     (("open_fuse", "series_imbalance"), "fuse_open", "cell_imbalance", "replace_cells"),
     (
-        # a swollen cell is a hazard: it outranks why the pack was flat, and scraps it
-        ("deep_discharge_uv", "swollen_cell"),
+        # a swollen cell is a hazard: it outranks a board fault, and scraps the pack
+        ("charge_fet_short", "swollen_cell"),
         "cell_swollen",
-        "over_discharge_in_storage",
+        "charge_mosfet_shorted",
         "scrap",
     ),
 ]
@@ -523,3 +525,27 @@ def test_no_bulge_seen_leaves_a_high_resistance_cell_an_aged_one(spec: PackSpec)
     run = Run(spec).healthy()
     run.number("disassembly", "cell1_resistance", 50.5, "mohm", marginal_high=37.5, high=50)
     assert values(diagnosis(run), "root_cause") == ["cell_aged_high_resistance"]
+
+
+def test_a_plated_cells_lost_capacity_is_cited_by_the_plating_not_a_worn_finding(
+    spec: PackSpec,
+) -> None:
+    """The lithium plated is the capacity lost: one finding, citing both."""
+    run = Run(spec).healthy()
+    deep_discharge_uv(run)
+    lithium_plating(run)
+    run.number("wake_recharge", "charge_capacity", 4114.0, "mAh", **CAPACITY)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_lithium_plating"]
+    assert values(found, "contributing") == ["over_discharge_in_storage"]
+    (root,) = found["root_cause"]
+    assert "wake_recharge/charge_capacity" in root.evidence
+    assert "cold_resistance/cell1_cold_resistance" in root.evidence
+
+
+def test_a_cold_reading_within_the_healthy_growth_is_no_plating(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    lithium_plating(run)
+    cold = {"nominal": 58.7, "marginal_high": 76.3, "high": 93.9}
+    run.number("cold_resistance", "cell1_cold_resistance", 60.1, "mohm", **cold)
+    assert values(diagnosis(run), "root_cause") == ["customer_misjudgement"]

@@ -41,6 +41,7 @@ ANSWERS = {
     "usage_time_in_use": "1_to_12_months",
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
+    "pack_swelling": "none",
 }
 LABELS = {
     "en": {"title": "Operator panel", "abort": "ABORT", "pass": "pass", "aborted": "aborted"},
