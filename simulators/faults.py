@@ -356,8 +356,8 @@ _NEW_SINGLE_CELL = (
         "swollen_cell",
         "A swollen cell (gas from electrolyte decomposition): resistance 2.5x new, capacity "
         "85 %, and it sheds heat half as well (lost contact with holder and neighbours), so it "
-        "runs warm under charge; the case bulges 1.5 mm (seen by the operator once the pack "
-        "is opened).",
+        "runs warm under charge; the case bulges 1.5 mm (what the operator sees, on the closed "
+        "pack and on the opened cells).",
         "dimensions",
         "cell_swollen",
         "scrap",

@@ -12,6 +12,7 @@ import pytest
 from test_diagnosis_matrix import conclusion, diagnose, energy_off, simulated_bench
 from test_diagnosis_pairs import assert_every_failure_explained
 
+from instruments.units import Q_
 from procedures.diagnosis.fixtures import DiagnosisOptions
 from procedures.engine import RunResult
 from procedures.phrases import localise
@@ -105,3 +106,18 @@ def test_a_cell_that_did_not_earn_the_soak_is_not_cooled(fault: str) -> None:
         assert soak.verdict is Verdict.PASS
         assert set(_cold(result).values()) == {Verdict.PASS}
         assert conclusion(result, "root_cause") == "cell_swollen"
+
+
+def test_a_soak_that_does_not_get_there_is_not_measured_and_reads_no_cell() -> None:
+    """The chamber's limits are the station's, not the pack's fault: no verdict, the reason."""
+    options = DiagnosisOptions(cold_soak_timeout=Q_(10.0, "min"))
+    with simulated_bench("lithium_plating") as run:
+        result = diagnose(run, options=options)
+        with run.sim.client() as control:
+            ambient = control.state()["ambient_c"]
+    soak = result.measurement("cold_soak_temperature")
+    assert soak.verdict is Verdict.SKIPPED
+    assert "did not get cold enough" in soak.comparison and "after 10 min in" in soak.comparison
+    assert _cold(result) == {}
+    assert result.step("cold_resistance").traces[0].time_s[-1] == pytest.approx(600.0)
+    assert ambient == 25.0

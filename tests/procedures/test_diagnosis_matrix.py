@@ -56,6 +56,9 @@ ANSWERS: dict[str, object] = {
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
     "disassembly_confirm": True,
+    # what an operator sees on a pack without a bulge; ``diagnose`` reads it off the simulator
+    "pack_swelling": "none",
+    "cell_swelling": "none",
 }
 
 
@@ -159,13 +162,14 @@ def diagnose(
     options: DiagnosisOptions | None = None,
     safe_state_timeout: float = 10.0,
 ) -> RunResult:
-    """The diagnosis on ``run``'s bench; ``answers`` over what the operator sees there."""
+    """The diagnosis on ``run``'s bench: ``answers``, with the operator's looks at the pack read
+    off the simulated pack (``operator_looks``), whatever ``answers`` says about them."""
     procedure = build_diagnosis(ControlFixtures(run.clock), options)
     result = run_procedure(
         procedure,
         instruments=run.instruments,
         recorder=MemoryRecorder(),
-        prompts=ScriptedPrompts({**operator_looks(run), **answers}),
+        prompts=ScriptedPrompts({**answers, **operator_looks(run)}),
         clock=run.clock,
         spec=run.spec,
         run_info=procedure.run_info(

@@ -72,7 +72,7 @@ def run_with(run: SimRun, listener: InjectAt) -> RunResult:
         procedure,
         instruments=run.instruments,
         recorder=MemoryRecorder(),
-        prompts=ScriptedPrompts({**operator_looks(run), **ANSWERS}),
+        prompts=ScriptedPrompts({**ANSWERS, **operator_looks(run)}),
         clock=run.clock,
         spec=run.spec,
         run_info=procedure.run_info(
