@@ -228,7 +228,9 @@ def run(
     view = LiveView(_human(as_json)) if relay is None else PanelView(relay.hub, _human(as_json))
     scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
     base_dir = answers.parent if answers else None
-    prompts = TerminalPrompts(answers=scripted, yes=yes, view=view, base_dir=base_dir)
+    prompts = TerminalPrompts(
+        answers=scripted, yes=yes, view=view, base_dir=base_dir, locale=config.language
+    )
     preflight = None
     if procedure == "appearance":
 

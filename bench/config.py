@@ -197,6 +197,9 @@ class StationConfig:
         return "temperature" in self.instruments
 
     recording: RecordingConfig = field(default_factory=RecordingConfig)
+    language: str = "en"
+    """``[station] language``: the operator's questions at the terminal, and the panel's default
+    language (``en`` or ``zh_CN``)."""
 
     @property
     def simulated(self) -> bool:
@@ -606,7 +609,7 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
     if not isinstance(station_table, Mapping):
         raise ConfigError(source, "station", "is missing", 'add [station] with id = "..."')
     st = _Reader(source, station_table, "station")
-    st.only({"id", "operator", "simulated", "database", "evidence_dir"})
+    st.only({"id", "operator", "simulated", "database", "evidence_dir", "language"})
     simulated = st.boolean("simulated", False)
     simulation = _simulation(source, data.get("simulation")) if simulated else None
     if not simulated and "simulation" in data:
@@ -644,7 +647,22 @@ def parse_station(data: Mapping[str, Any], source: str) -> StationConfig:
         database_from_file=database is not None,
         allow_charge_without_temperature=allow_without,
         recording=_recording(source, data.get("recording")),
+        language=_language(st),
     )
+
+
+STATION_LANGUAGES = ("en", "zh_CN")
+
+
+def _language(st: _Reader) -> str:
+    language = st.text("language", default="en")
+    if language not in STATION_LANGUAGES:
+        raise st.fail(
+            "language",
+            f"{language!r} is not a language the questions are written in",
+            f"use one of: {', '.join(STATION_LANGUAGES)}",
+        )
+    return language
 
 
 def _instruments(

@@ -15,6 +15,7 @@ new table, and a state file lost or out of date only costs a repeat the service 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import tempfile
@@ -156,7 +157,11 @@ def request(
     headers: dict[str, str] | None = None,
     timeout: float,
 ) -> Reply:
-    """One HTTP request; an HTTP error status is a reply, a dead link raises ``OSError``."""
+    """One HTTP request; an HTTP error status is a reply, a dead link raises ``OSError``.
+
+    A service that dies after its headers leaves a reply shorter than it announced
+    (``http.client.IncompleteRead``, not an ``OSError``): that is a dead link as well, so that
+    the caller retries it instead of ending the sync with a software error."""
     call = urllib.request.Request(
         target.url.rstrip("/") + path,
         data=data,
@@ -168,7 +173,12 @@ def request(
             raw = answer.read()
             return Reply(answer.status, _json(raw), dict(answer.headers.items()))
     except urllib.error.HTTPError as exc:
-        return Reply(exc.code, _json(exc.read(), exc.reason), dict(exc.headers.items()))
+        try:
+            return Reply(exc.code, _json(exc.read(), exc.reason), dict(exc.headers.items()))
+        except http.client.HTTPException as cut:
+            raise ConnectionError(f"the reply was cut short ({cut!r})") from cut
+    except http.client.HTTPException as exc:
+        raise ConnectionError(f"the reply was cut short ({exc!r})") from exc
 
 
 def _json(raw: bytes, reason: str = "") -> dict[str, Any]:

@@ -9,6 +9,10 @@ A photo answer in a file is the path of the picture, relative to the answers fil
 fixture folder (answers plus pictures) works wherever it is checked out. TOML answers may be
 written as nested tables (``[appearance.dim] length = "69.1 mm"``); they are flattened to the
 dotted question ids.
+
+Questions are worded in the station's language (``[station] language``): text, choices, unit and
+help from the procedures' prompt catalogue (``procedures.questions``), as on the operator panel.
+A question that has a picture names its file when it is asked, so the operator can open it.
 """
 
 from __future__ import annotations
@@ -25,12 +29,16 @@ from bench.live import LiveView
 from bench.text_input import TextProblem, clean_text
 from instruments.units import Quantity
 from procedures.errors import AbortRequested, AnswerTypeError, MissingAnswer
+from procedures.phrases import ENGLISH
 from procedures.prompts import Photo, ScriptedPrompts, parse_number
+from procedures.questions import Shown, shown, terminal_words
 
 DEFAULT_CHOICES = ("unknown", "not_tried")
 """``--yes`` picks the first of these a choice offers (else its first option): the honest answer
 of an unattended run is "not known", not a guess that would steer the diagnosis."""
 ABORT_WORDS = ("abort", "a!")
+YES_WORDS = ("y", "yes", "是")
+NO_WORDS = ("n", "no", "否")
 
 
 def load_answers(path: Path | str) -> dict[str, object]:
@@ -78,8 +86,11 @@ class TerminalPrompts:
         read_line: Callable[[], str] | None = None,
         out: TextIO | None = None,
         base_dir: Path | None = None,
+        locale: str = ENGLISH,
     ) -> None:
         self.answers = dict(answers or {})
+        self.locale = locale
+        """The station's language: every question's words are taken in it."""
         self.base_dir = base_dir
         """Folder of the answers file: relative photo paths in it start there."""
         self.scripted = ScriptedPrompts(answers or {})
@@ -99,8 +110,24 @@ class TerminalPrompts:
     def _echo(self, text: str, answer: object, how: str) -> None:
         self._say(f"  ? {text}\n    -> {answer} ({how})\n")
 
-    def _ask(self, question_id: str, text: str, hint: str) -> str:
-        self._say(f"  ? {text} {hint}\n    > ")
+    def _words(
+        self, question_id: str, text: str, options: Sequence[str] = (), unit: str = ""
+    ) -> Shown:
+        return shown(question_id, text, tuple(options), unit, self.locale)
+
+    def _hint(self, key: str, **args: object) -> str:
+        return terminal_words(key, self.locale, **args)
+
+    def _ask(self, question_id: str, words: Shown, hint: str) -> str:
+        extra = ""
+        if words.help:
+            extra += "\n    " + self._hint("terminal.help", help=words.help)
+        if words.image is not None:
+            picture = self._hint(
+                "terminal.picture", path=words.image.path(), description=words.image_text
+            )
+            extra += f"\n    {picture}"
+        self._say(f"  ? {words.text} {hint}{extra}\n    > ")
         line = self._read_line()
         if line == "":
             raise AbortRequested(
@@ -117,75 +144,93 @@ class TerminalPrompts:
 
     # Prompts
     def confirm(self, question_id: str, text: str) -> None:
+        words = self._words(question_id, text)
         if self._from_script(question_id):
             self.scripted.confirm(question_id, text)
-            self._echo(text, "done", "scripted")
+            self._echo(words.text, "done", "scripted")
         elif self.yes:
-            self._echo(text, "done", "--yes")
+            self._echo(words.text, "done", "--yes")
         else:
-            self._ask(question_id, text, "[Enter when done, 'abort' to stop]")
+            self._ask(question_id, words, self._hint("terminal.confirm_hint"))
 
     def yes_no(self, question_id: str, text: str) -> bool:
+        words = self._words(question_id, text)
         if self._from_script(question_id):
             answer = self.scripted.yes_no(question_id, text)
-            self._echo(text, "yes" if answer else "no", "scripted")
+            self._echo(words.text, "yes" if answer else "no", "scripted")
             return answer
         if self.yes:
-            self._echo(text, "yes", "--yes")
+            self._echo(words.text, "yes", "--yes")
             return True
         while True:
-            reply = self._ask(question_id, text, "[y/n]").lower()
-            if reply in ("y", "yes"):
+            reply = self._ask(question_id, words, self._hint("terminal.yes_no_hint")).lower()
+            if reply in YES_WORDS:
                 return True
-            if reply in ("n", "no"):
+            if reply in NO_WORDS:
                 return False
-            self._say("    please answer y or n\n")
+            self._say(f"    {self._hint('terminal.yes_no_again')}\n")
 
     def choice(self, question_id: str, text: str, options: Sequence[str]) -> str:
+        words = self._words(question_id, text, options)
         if self._from_script(question_id):
             answer = self.scripted.choice(question_id, text, options)
-            self._echo(text, answer, "scripted")
+            self._echo(words.text, answer, "scripted")
             return answer
         if self.yes:
             answer = next((o for o in DEFAULT_CHOICES if o in options), options[0])
-            self._echo(text, answer, "--yes")
+            self._echo(words.text, answer, "--yes")
             return answer
-        listing = "  ".join(f"{i}) {o}" for i, o in enumerate(options, 1))
+        # in English the value itself is listed (it is what an answers file holds); in another
+        # language its label; either, or the number, is taken
+        shown_as = {
+            value: value if self.locale == ENGLISH else label for value, label in words.options
+        }
+        by_label = {label: value for value, label in words.options}
+        listing = "  ".join(f"{i}) {shown_as[o]}" for i, o in enumerate(options, 1))
         while True:
-            reply = self._ask(question_id, text, f"\n    {listing}")
+            reply = self._ask(question_id, words, f"\n    {listing}")
             if reply.isdigit() and 1 <= int(reply) <= len(options):
                 return options[int(reply) - 1]
             if reply in options:
                 return reply
-            self._say(f"    answer 1..{len(options)} or one of: {', '.join(options)}\n")
+            if reply in by_label:
+                return by_label[reply]
+            again = self._hint(
+                "terminal.choice_again",
+                count=len(options),
+                options=", ".join(shown_as[o] for o in options),
+            )
+            self._say(f"    {again}\n")
 
     def number(self, question_id: str, text: str, unit: str) -> Quantity:
         if self._from_script(question_id):
             answer = self.scripted.number(question_id, text, unit)
-            self._echo(text, answer, "scripted")
+            self._echo(self._words(question_id, text, unit=unit).text, answer, "scripted")
             return answer
         if self.yes:
             raise MissingAnswer(
                 f"--yes cannot invent a number for {question_id!r} ({text!r}); give it in "
                 f'--answers, e.g. {question_id} = "1.0 {unit}"'
             )
+        words = self._words(question_id, text, unit=unit)
         while True:
             try:
-                return parse_number(self._ask(question_id, text, f"[{unit}]"), unit)
+                return parse_number(self._ask(question_id, words, f"[{words.unit}]"), unit)
             except AnswerTypeError as exc:
                 self._say(f"    {exc}\n")
 
     def text(self, question_id: str, text: str) -> str:
         if self._from_script(question_id):
             answer = self.scripted.text(question_id, text)
-            self._echo(text, answer, "scripted")
+            self._echo(self._words(question_id, text).text, answer, "scripted")
             return answer
         if self.yes:
-            self._echo(text, "not recorded", "--yes")
+            self._echo(self._words(question_id, text).text, "not recorded", "--yes")
             return "not recorded"
         while True:  # typed text is kept as NFKC, and asked again if it hides a character
             try:
-                return clean_text(self._ask(question_id, text, ""), max_length=500)
+                reply = self._ask(question_id, self._words(question_id, text), "")
+                return clean_text(reply, max_length=500)
             except TextProblem as exc:
                 self._say(f"    {exc}\n")
 
@@ -202,14 +247,16 @@ class TerminalPrompts:
                     f"photo {question_id!r}: cannot read {path} ({exc.strerror}); give the path "
                     "of the picture, relative to the answers file"
                 ) from exc
-            self._echo(text, path, "scripted")
+            self._echo(self._words(question_id, text).text, path, "scripted")
             return photo
         if self.yes:
             raise MissingAnswer(
                 f"--yes cannot take a photo for {question_id!r}; give a file in --answers"
             )
         while True:
-            path = Path(self._ask(question_id, text, "[path of the picture file]")).expanduser()
+            words = self._words(question_id, text)
+            hint = self._hint("terminal.photo_hint")
+            path = Path(self._ask(question_id, words, hint)).expanduser()
             try:
                 return Photo(path.name, path.read_bytes(), path)
             except OSError as exc:

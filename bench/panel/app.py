@@ -23,20 +23,26 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, Field, field_validator
 
 from bench.operator_choice import OPERATOR_LENGTH
+from bench.panel import font
 from bench.panel.controller import NotRunning, PanelBusy, PanelController, StartRequest
 from bench.panel.hub import CLOSED, Event, EventHub
 from bench.panel.i18n import LOCALES, labels, pick_locale
-from bench.panel.prompts import PHOTO_BYTES, AnswerRefused, PromptGone
+from bench.panel.prompts import IMAGE_PATH, PHOTO_BYTES, AnswerRefused, PromptGone
 from bench.text_input import TextProblem, clean_text
 from procedures.prompts import Photo
+from procedures.questions import images
 
 TOKEN_HEADER = "X-Panel-Token"
 LANG_COOKIE = "packbench_panel_lang"
 KEEPALIVE_S = 15.0
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+"""A question's picture opened on its own runs nothing and loads nothing."""
+SyncStatus = Callable[[], dict[str, Any]]
 
 
 class StartBody(BaseModel):
@@ -80,8 +86,13 @@ def create_app(
     token: str,
     hosts: Iterable[str],
     default_lang: str = "en",
+    sync_status: SyncStatus | None = None,
 ) -> FastAPI:
-    """The panel for ``controller``'s station; ``hosts``: the ``host:port`` names it answers to."""
+    """The panel for ``controller``'s station; ``hosts``: the ``host:port`` names it answers to.
+
+    ``sync_status``: what ``packbench sync status`` shows (``bench.panel.sync_view``); ``None``
+    when the panel has no store to read (a page then says nothing about sync).
+    """
     allowed = frozenset(hosts)
     origins = frozenset(f"http://{host}" for host in allowed)
     app = FastAPI(title="packbench operator panel", docs_url=None, redoc_url=None, openapi_url=None)
@@ -104,9 +115,10 @@ def create_app(
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Content-Security-Policy"] = (
+        response.headers.setdefault(
+            "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: blob:; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"
+            "script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
         )
         return response
 
@@ -120,6 +132,7 @@ def create_app(
             t=labels(locale),
             token=token,
             state=state,
+            font_css=Markup(font.CSS),
             boot={"labels": labels(locale), "token": token, "state": state, "lang": locale},
         )
         response = HTMLResponse(html)
@@ -129,6 +142,37 @@ def create_app(
     @app.get("/api/state")
     def state() -> dict[str, Any]:
         return controller.state()
+
+    @app.get(IMAGE_PATH + "/{name}")
+    def prompt_image(name: str) -> Response:
+        """A question's picture: only a file a question definition names, never a path.
+
+        The name is looked up among the shipped pictures (``procedures.questions.images``), so
+        nothing the request says reaches the file system; the type is the file's own.
+        """
+        image = images().get(name)
+        if image is None:
+            raise HTTPException(404, "no question has this picture")
+        return Response(
+            image.data(),
+            media_type=image.media_type,
+            headers={"Cache-Control": "max-age=3600", "Content-Security-Policy": IMAGE_POLICY},
+        )
+
+    @app.get(font.ROUTE)
+    def cjk_font() -> Response:
+        """The shipped CJK font cut to the panel's Chinese words (``bench.panel.font``)."""
+        return Response(
+            font.panel_font(),
+            media_type="font/woff",
+            headers={"Cache-Control": "max-age=86400", "Content-Security-Policy": IMAGE_POLICY},
+        )
+
+    @app.get("/api/sync")
+    def sync() -> dict[str, Any]:
+        if sync_status is None:
+            return {"available": False}
+        return sync_status()
 
     @app.get("/events")
     async def events(request: Request) -> StreamingResponse:

@@ -50,14 +50,21 @@ def host_names(host: str, port: int) -> list[str]:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0: any free."
 )
-@click.option("--lang", type=click.Choice(LOCALES), default="en", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(LOCALES),
+    default=None,
+    help="The page's language until the operator switches it; default: [station] language.",
+)
 @click.option(
     "--allow-remote",
     is_flag=True,
     help="Allow --host other than loopback (a tablet on the bench's own network): anyone who "
     "can reach the port can then start and abort runs on this bench.",
 )
-def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remote: bool) -> int:
+def serve(
+    station_file: Path | None, host: str, port: int, lang: str | None, allow_remote: bool
+) -> int:
     """Serve the operator panel (sign in, start, live steps and plot, prompts, abort) on
     http://127.0.0.1:8765/ until Ctrl-C; runs use the station file, as `packbench run` does."""
     if host not in LOOPBACK and not allow_remote:
@@ -70,6 +77,7 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
     import uvicorn
 
     from bench.panel.app import create_app
+    from bench.panel.sync_view import sync_snapshot
 
     config = station(station_file)
     sessions = open_store_for(config)
@@ -90,7 +98,8 @@ def serve(station_file: Path | None, host: str, port: int, lang: str, allow_remo
         hub,
         token=token,
         hosts=host_names(host, bound),
-        default_lang=lang,
+        default_lang=lang or config.language,
+        sync_status=lambda: sync_snapshot(config, sessions),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)

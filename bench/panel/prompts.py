@@ -26,6 +26,7 @@ from instruments.units import Quantity
 from procedures.appearance import PHOTO_MAGIC
 from procedures.errors import AnswerTypeError
 from procedures.prompts import Photo, parse_number
+from procedures.questions import LOCALES, shown
 
 TEXT_LENGTH = 500
 """As at the terminal: typed text is kept to 500 characters."""
@@ -33,6 +34,8 @@ PHOTO_BYTES = 25 * 1024 * 1024
 WAIT_SLICE_S = 0.1
 """How often a waiting question looks at the abort switch."""
 YES, NO = "yes", "no"
+IMAGE_PATH = "/prompt-images"
+"""Where the panel serves the questions' pictures (``bench.panel.app``)."""
 
 
 class AnswerRefused(ValueError):
@@ -57,6 +60,18 @@ class OpenPrompt:
     value: object = None
 
     def public(self) -> dict[str, Any]:
+        """The question as published: as asked, and in every language the page may show.
+
+        Pages in English and in Chinese may watch the same run, so each language's words
+        travel with the event (``procedures.questions.shown``, every word from the prompt
+        catalogue) and each page draws its own; the picture is named by its file, which the
+        panel serves from the procedure's package (``/prompt-images/<name>``).
+        """
+        words = {
+            locale: shown(self.question_id, self.text, self.options, self.unit, locale)
+            for locale in LOCALES
+        }
+        image = words[LOCALES[0]].image
         return {
             "id": self.id,
             "question_id": self.question_id,
@@ -64,6 +79,17 @@ class OpenPrompt:
             "text": self.text,
             "options": list(self.options),
             "unit": self.unit,
+            "image": None if image is None else f"{IMAGE_PATH}/{image.name}",
+            "shown": {
+                locale: {
+                    "text": view.text,
+                    "options": [{"value": v, "label": label} for v, label in view.options],
+                    "unit": view.unit,
+                    "help": view.help,
+                    "image_text": view.image_text,
+                }
+                for locale, view in words.items()
+            },
         }
 
 

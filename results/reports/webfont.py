@@ -47,12 +47,17 @@ def _woff(characters: str) -> bytes:
     return out.getvalue()
 
 
+def woff_for(text: str) -> bytes:
+    """The shipped font cut to the printable characters of ``text``, as WOFF bytes (the same
+    text always gives the same bytes)."""
+    return _woff("".join(sorted({c for c in text if c.isprintable()})))
+
+
 def font_face(text: str, family: str = FAMILY) -> str:
     """``@font-face`` rule for the characters of ``text``, or "" when ``text`` is plain ASCII."""
     if not needs_font(text):
         return ""
-    characters = "".join(sorted({c for c in text if c.isprintable()}))
-    data = base64.b64encode(_woff(characters)).decode("ascii")
+    data = base64.b64encode(woff_for(text)).decode("ascii")
     return (
         f'@font-face{{font-family:"{family}";src:url(data:font/woff;base64,{data}) format("woff")}}'
     )

@@ -129,9 +129,14 @@ def refusal(exc: ResultsError) -> FormRefused:
     return FormRefused({FORM_LEVEL: str(exc)}, results_status(exc))
 
 
-def placed(errors: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+def placed(
+    errors: Mapping[str, str],
+    names: Iterable[str],
+    label: Callable[[str], str] = lambda name: name,
+) -> dict[str, str]:
     """``errors`` with each one the form has no input for moved to the form as a whole, so a
-    refusal of a button-only form (or of a field the store names differently) is still shown."""
+    refusal of a button-only form (or of a field the store names differently) is still shown;
+    it then starts with the field, as ``label`` names it in the page's language."""
     names = list(names)
 
     def shown(key: str) -> bool:
@@ -140,7 +145,7 @@ def placed(errors: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, message in errors.items():
         target = key if shown(key) else FORM_LEVEL
-        text = message if target == key else f"{key}: {message}"
+        text = message if target == key else f"{label(key)}: {message}"
         out[target] = f"{out[target]}; {text}" if target in out else text
     return out
 

@@ -10,10 +10,12 @@ message beside its field (422, nothing written); success redirects back (post/re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -90,7 +92,7 @@ from service.api.containment import (
 )
 from service.api.returns import RequestIn, request_data
 from service.auth import QA_ONLY, WRITE, check_role, store_of
-from service.i18n import translator
+from service.i18n import Translator, translator
 from service.pages.forms import (
     FORM_LEVEL,
     FormRefused,
@@ -127,6 +129,26 @@ def blocker_kind(message: Message) -> str:
     return message.key.removeprefix("closure.").split("_")[0]
 
 
+NUMBERED_CLOCK = re.compile(r"(?P<name>[a-z_]+?)_(?P<n>[0-9]+)")
+"""A clock there is one of per event (``analysis_after_new_info_2``: the second new information
+from the customer), labelled by its base name with the number."""
+
+
+def clock_label(t: Translator, name: str) -> str:
+    """The row label of a ``results.clocks.complaint_clocks`` clock in the page's language."""
+    numbered = NUMBERED_CLOCK.fullmatch(name)
+    if numbered is not None:
+        return t(f"clock.{numbered['name']}", n=numbered["n"])
+    return t.enum("clock", name)
+
+
+def field_label(t: Translator, name: str) -> str:
+    """A store field a refusal names (``confirmed_by``) as the process page labels it, where the
+    page has a label of that name; otherwise the name itself."""
+    key = f"proc.{name}"
+    return t(key) if key in t.own else name
+
+
 def process_context(session: Session, complaint: Complaint, locale: str) -> dict[str, Any]:
     """Everything the process page shows of one complaint, read through the same functions
     as the API's GET answers."""
@@ -147,7 +169,10 @@ def process_context(session: Session, complaint: Complaint, locale: str) -> dict
         "actions": containment_actions(session, complaint.id),
         "pauses": pauses_of(session, complaint.id),
         "clock_events": events_of(session, complaint.id),
-        "deadlines": [(c, c.state(now)) for c in complaint_clocks(session, complaint.id)],
+        "deadlines": [
+            (c, c.state(now), clock_label(t, c.name))
+            for c in complaint_clocks(session, complaint.id)
+        ],
         "pause_sentences": pause_sentences(session, complaint.id, locale),
         "claims": claims,
         "claim_missing": {
@@ -459,8 +484,9 @@ async def process_action(number: str, action: str, request: Request) -> Response
     except FormRefused as refused:
         _user, token = page_user(request)
         shown = {k: v for k, v in posted.fields.items() if k not in ("csrf_token", "csv")}
-        shown_text = shown_errors(refused, translator(locale_of(request)))
-        errors = placed(shown_text, [*posted.fields, *posted.files])
+        t = translator(locale_of(request))
+        shown_text = shown_errors(refused, t)
+        errors = placed(shown_text, [*posted.fields, *posted.files], partial(field_label, t))
         return _process_page(
             request,
             posted.user,

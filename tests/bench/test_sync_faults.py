@@ -12,6 +12,7 @@ hashes (the two stores' read models are compared), ``packbench sync status`` say
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -125,7 +126,14 @@ def statuses(store: Path) -> list[str]:
 
 
 def partial_uploads(evidence: Path) -> list[Path]:
-    return [p for p in (evidence / STAGING).glob("*.part") if p.stat().st_size > 0]
+    """Staged uploads with bytes in them; one the service completes (and moves) between the
+    listing and its size is not partial any more."""
+    found = []
+    for part in (evidence / STAGING).glob("*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            if part.stat().st_size > 0:
+                found.append(part)
+    return found
 
 
 def appearance_answers(folder: Path) -> Path:
@@ -224,12 +232,19 @@ def test_every_run_arrives_once_and_identical_through_cuts_and_kills(
             assert code in (0, 1), err
         # ...and a run SIGKILLed in the middle: its watchdog marks it interrupted, and it
         # arrives interrupted.
-        run = bench(home, "run", "diagnosis", "-c", number, "-u", "U-5", *station_args)
+        paced = tmp_path / "bench-paced.toml"  # the same bench, paced: still running at the kill
+        paced.write_text(f"{bench_file.read_text(encoding='utf-8')}speed = 600\n", encoding="utf-8")
+        paced_args = ("--station", str(paced), "--yes", "--operator", "li.wei")
+        run = bench(home, "run", "diagnosis", "-c", number, "-u", "U-5", *paced_args)
         wait_for(lambda: statuses(bench_store)[4:] == ["running"], 60, "no fifth run", 0.01)
         time.sleep(1.0)
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=10)
-        wait_for(lambda: statuses(bench_store)[4:] == ["interrupted"], 60, "not interrupted")
+        wait_for(
+            lambda: statuses(bench_store)[4:] == ["interrupted"],
+            60,
+            f"not interrupted: {statuses(bench_store)}",
+        )
         sync = bench(home, *sync_args, *small)
         wait_for(lambda: bool(partial_uploads(service_evidence)), 60, "no upload seen", 0.002)
         os.killpg(sync.pid, signal.SIGKILL)

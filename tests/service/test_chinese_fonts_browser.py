@@ -12,77 +12,27 @@ can fail), and once for real.
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import reportlab
-from required_services import CHROMIUM
+from latin_only_chromium import cjk_pair, latin_only_chromium, two_strings
 from service_support import Service
-from test_browser import ARGS, _login, artifacts, live  # noqa: F401 - the shared fixture
+from test_browser import _login, artifacts, live  # noqa: F401 - the shared fixture
 from test_chinese_complete import _store_with_everything
 
 from results.reports import plots
 from results.reports.model import TraceChannel, TraceData
 
 pytestmark = pytest.mark.browser
-SPANS = """
-(pair) => {
-  for (const [i, text] of pair.entries()) {
-    const s = document.createElement('span');
-    s.id = 'probe' + i; s.textContent = text;
-    s.style.cssText = 'font-size:40px;position:fixed;top:' + (10 + 60 * i) +
-      'px;left:10px;background:#fff;color:#000;line-height:1.2;' + (pair[2] || '');
-    document.body.appendChild(s);
-  }
-}
-"""
 
 
 @pytest.fixture
 def bare_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Chromium whose fontconfig knows one Latin-only font and no system fonts."""
-    from playwright.sync_api import sync_playwright
-
-    root = tmp_path_factory.mktemp("nofonts")
-    (root / "fonts").mkdir()
-    shutil.copyfile(
-        Path(reportlab.__file__).parent / "fonts" / "Vera.ttf", root / "fonts" / "Vera.ttf"
-    )
-    (root / "cache").mkdir()
-    conf = root / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        f"<dir>{root / 'fonts'}</dir><cachedir>{root / 'cache'}</cachedir></fontconfig>",
-        encoding="utf-8",
-    )
-    env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=env)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _two_strings(page, first: str, second: str, style: str = "") -> tuple[bytes, bytes]:  # type: ignore[no-untyped-def]
-    page.evaluate(SPANS, [first, second, style])
-    page.wait_for_function("document.fonts.status === 'loaded'")
-    return (
-        page.locator("#probe0").screenshot(),
-        page.locator("#probe1").screenshot(),
-    )
-
-
-def _cjk_pair(text: str) -> tuple[str, str]:
-    """Two different strings of two CJK characters each, taken from ``text`` (so the embedded
-    subset covers them)."""
-    chars = list(dict.fromkeys(re.findall(r"[\u4e00-\u9fff]", text)))
-    assert len(chars) >= 4, "the page shows too little Chinese to check"
-    return chars[0] + chars[1], chars[2] + chars[3]
+    with latin_only_chromium(tmp_path_factory.mktemp("nofonts")) as browser:
+        yield browser
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -98,11 +48,11 @@ def test_report_page_renders_chinese_without_system_fonts(  # type: ignore[no-un
     shots = artifacts()
     for path in (f"/reports/{report_id}", f"/runs/{run_id}?lang=zh_CN"):
         page.goto(f"{live}{path}")
-        first, second = _cjk_pair(page.inner_text("body"))
-        boxes = _two_strings(page, first, second, "font-family:monospace")
+        first, second = cjk_pair(page.inner_text("body"))
+        boxes = two_strings(page, first, second, "font-family:monospace")
         assert boxes[0] == boxes[1], "control: without the embedded font the glyphs are boxes"
         page.goto(f"{live}{path}")
-        glyphs = _two_strings(page, first, second)
+        glyphs = two_strings(page, first, second)
         assert glyphs[0] != glyphs[1], f"{path}: Chinese renders as boxes"
         page.screenshot(
             path=artifacts() / f"nofont-{path.strip('/').split('?')[0].replace('/', '-')}.png"

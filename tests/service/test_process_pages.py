@@ -6,6 +6,7 @@ field, answers 422 (or the API's status) and writes nothing."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -21,6 +22,7 @@ from service_support import Service
 from sqlalchemy import func, select
 
 from results.claims import claims_of
+from results.clocks import complaint_clocks
 from results.complaints import get_complaint
 from results.containment import containment_actions
 from results.models import Complaint
@@ -528,3 +530,33 @@ def test_a_unit_moves_along_its_path_to_a_final_status(service: Service) -> None
     page = service.client.get(r.headers["location"]).text
     assert 'data-serial="U-7" data-status="scrapped"' in page
     assert 'id="form-unit_status-' not in page  # nothing moves from a final status
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_every_deadline_of_the_process_page_is_named_in_the_pages_language(
+    service: Service, lang: str
+) -> None:
+    """The process page lists ``results.clocks.complaint_clocks``, whose names are not the SLA
+    summary's (``registered`` there is ``logged`` here; ``analysis_after_new_info_<n>`` is one per
+    piece of new information): each row is labelled from the catalogue, never the bare code."""
+    number = new_complaint(service)
+    with service.store.sessions() as session:
+        received = get_complaint(session, number).received_at
+    for days in (1, 2):  # two pieces of new information from the customer: two clocks
+        r = service.client.post(
+            f"/api/complaints/{number}/clock-events",
+            json={"kind": "new_customer_info", "at": (received + timedelta(days=days)).isoformat()},
+            headers=service.auth("zhao.min"),
+        )
+        assert r.status_code == 201, r.text
+    login(service, "zhao.min")
+    page = service.client.get(f"/complaints/{number}/process?lang={lang}").text
+    table = page.split('id="deadline-list"', 1)[1].split("</table>", 1)[0]
+    names = re.findall(r'<tr class="sla-[a-z_]+" data-clock="[a-z_0-9]+"><td>([^<]*)</td>', table)
+    with service.store.sessions() as session:
+        clocks = complaint_clocks(session, get_complaint(session, number).id)
+    assert len(names) == len(clocks) and sum("new_info" in c.name for c in clocks) == 2
+    assert [n for n in names if re.fullmatch(r"[a-z0-9_]+", n)] == []
+    if lang == "zh_CN":
+        assert [n for n in names if not re.search(r"[\u4e00-\u9fff]", n)] == []
+    assert len(set(names)) == len(names), names  # the two new-information clocks told apart

@@ -10,9 +10,12 @@ import io
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fontTools.ttLib import TTFont
+from latin_only_chromium import cjk_pair, latin_only_chromium, two_strings
 from panel_support import TOKEN, EventReader, LiveServer, free_socket, serving
 
 from bench.abort_switch import AbortableClock, AbortSwitch
@@ -21,6 +24,7 @@ from bench.panel import controller as controller_module
 from bench.panel.app import create_app
 from bench.panel.cli import host_names
 from bench.panel.controller import PanelController
+from bench.panel.font import ROUTE, chinese_words
 from bench.panel.hub import EventHub
 from bench.panel.prompts import WebPrompts
 from bench.panel.view import PanelView
@@ -30,6 +34,7 @@ from instruments.units import Q_
 from procedures.clock import RealClock
 from procedures.errors import AbortRequested
 from procedures.records import RunOutcome, StepRecord, Verdict
+from results.reports.webfont import FAMILY
 
 Fake = dict[str, Any]
 
@@ -207,3 +212,41 @@ def test_abortable_clock_cuts_a_long_wait_and_refuses_to_start_one_after_the_tri
     event = threading.Event()
     switch.attach(event)
     assert event.is_set()
+
+
+def test_the_panel_serves_a_font_with_every_chinese_character_it_can_show(
+    panel: tuple[LiveServer, Fake],
+) -> None:
+    """A bench PC without CJK fonts: the page names the panel's own font, served from the panel
+    (the content policy loads nothing from elsewhere), and that font has a glyph for every
+    character of every Chinese word the panel can show."""
+    server, _ = panel
+    with server.client() as client:
+        page = client.get("/", params={"lang": "zh_CN"}).text
+        served = client.get(ROUTE)
+    assert f'font-family:"{FAMILY}";src:url("{ROUTE}")' in page
+    assert f'"{FAMILY}", sans-serif' in page
+    assert served.status_code == 200 and served.headers["content-type"] == "font/woff"
+    cmap = TTFont(io.BytesIO(served.content)).getBestCmap()
+    chinese = {c for c in chinese_words() if ord(c) > 0x2E7F}
+    assert len(chinese) > 300, "the catalogues hold the panel's Chinese words"
+    assert sorted(c for c in chinese if ord(c) not in cmap) == []
+
+
+@pytest.mark.browser
+def test_chinese_renders_on_the_panel_without_system_fonts(
+    panel: tuple[LiveServer, Fake], tmp_path: Path
+) -> None:
+    """The pixel check (``latin_only_chromium``): in a Chromium that has no CJK font, two
+    different Chinese words of the page render differently in the page's fonts, and the same
+    words in a font the page does not serve (the control) render as identical boxes."""
+    server, _ = panel
+    with latin_only_chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.goto(f"{server.url}?lang=zh_CN")
+        first, second = cjk_pair(page.inner_text("body"))
+        boxes = two_strings(page, first, second, "font-family:monospace")
+        assert boxes[0] == boxes[1], "control: without the served font the glyphs are boxes"
+        page.goto(f"{server.url}?lang=zh_CN")
+        glyphs = two_strings(page, first, second)
+        assert glyphs[0] != glyphs[1], "the Chinese panel renders as boxes"

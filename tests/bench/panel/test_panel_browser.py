@@ -4,7 +4,10 @@ The simulator runs in its own process (``python -m simulators``) and the station
 with a pace, so a recharge takes a few seconds of wall time and its true state (``STATE?`` on
 the control endpoint) can be read after the abort: every output must be off. Then the unit is
 diagnosed again to the end, and the appearance inspection answers a number, a checklist, texts
-and photos through the page.
+and photos through the page. Every question must read as the prompt catalogue words it in the
+page's language (Chinese characters on the Chinese page), every view to photograph and every
+dimension must show its picture, loaded and decoded by the browser; last, the sync status shows
+the three runs pending, then a refusal with its reason once the sync state file records one.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +27,14 @@ from live_runner import Simulator, energised, start_simulator
 from required_services import CHROMIUM
 from sqlalchemy import select
 
+from bench.cli_common import station as station_config
+from bench.runner import open_store_for
+from bench.sync import Entry, Outbox, state_path
+from bench.sync import status as sync_status
 from benchmarks.service_documents import png_bytes
 from procedures.appearance import NAME as APPEARANCE
 from procedures.diagnosis.sequence import NAME as DIAGNOSIS
+from procedures.questions import definition, prompt_messages
 from results.models import Run
 from results.store import open_store
 
@@ -44,9 +53,40 @@ ANSWERS = {
     "pack_swelling": "none",
 }
 LABELS = {
-    "en": {"title": "Operator panel", "abort": "ABORT", "pass": "pass", "aborted": "aborted"},
-    "zh_CN": {"title": "操作员面板", "abort": "中止", "pass": "合格", "aborted": "中止"},
+    "en": {
+        "title": "Operator panel",
+        "abort": "ABORT",
+        "pass": "pass",
+        "aborted": "aborted",
+        "refused": "refused",
+        "counts": "2 pending, 0 sent, 1 refused",
+    },
+    "zh_CN": {
+        "title": "操作员面板",
+        "abort": "中止",
+        "pass": "合格",
+        "aborted": "中止",
+        "refused": "被拒",
+        "counts": "待上传 2 条，已上传 0 条，被拒 1 条",
+    },
 }
+
+
+def assert_worded_in(lang: str, asked: list[Seen]) -> None:
+    """Each question's text and choices read as the catalogue writes them in ``lang``."""
+    words = prompt_messages(lang)
+    assert asked
+    for seen in asked:
+        found = definition(seen.question)
+        assert found is not None, seen.question
+        if found.pattern is None:  # a fixed question: the whole text is the catalogue's
+            assert seen.text == words[f"prompt.{found.key}"], seen
+        assert seen.options == [words[f"option.{o}"] for o in found.options], seen
+        assert seen.help == (words[f"prompt.{found.key}.help"] if found.help else ""), seen
+        image = found.image
+        assert seen.caption == (words[image.key] if image is not None else ""), seen
+        if lang == "zh_CN":
+            assert re.search(r"[\u4e00-\u9fff]", seen.text), seen  # drawn in Chinese
 
 
 @pytest.fixture
@@ -97,17 +137,46 @@ def panel(station: Path, home: Path, lang: str) -> Iterator[str]:
     assert "operator panel stopped" in err, err
 
 
-def answer_prompts(page: Any, photo: Path, *, until: str) -> list[str]:
+@dataclass
+class Seen:
+    """One question as the page drew it."""
+
+    kind: str
+    question: str
+    text: str
+    image: str | None
+    """The picture's address, once the browser has loaded and decoded it (else ``None``)."""
+    options: list[str]
+    help: str = ""
+    caption: str = ""
+
+
+PICTURE_LOADED = (
+    "() => { const i = document.querySelector('#prompt-image'); "
+    "return i.complete && i.naturalWidth > 0; }"
+)
+
+
+def answer_prompts(page: Any, photo: Path, *, until: str) -> list[Seen]:
     """Answer each question the page shows until ``until`` (a selector) appears."""
-    kinds: list[str] = []
+    seen: list[Seen] = []
     while True:
         page.wait_for_selector(f"#prompt:not([hidden]), {until}", timeout=60_000)
         if page.locator(until).count():
-            return kinds
+            return seen
         prompt = page.locator("#prompt")
-        kind = prompt.get_attribute("data-kind")
+        kind = str(prompt.get_attribute("data-kind"))
         question = prompt.get_attribute("data-question") or ""
-        kinds.append(str(kind))
+        image = None
+        if page.locator("#prompt-figure").is_visible():
+            page.wait_for_function(PICTURE_LOADED)
+            image = page.locator("#prompt-image").get_attribute("src")
+        labels = page.locator("#prompt-form button[data-option]").all_text_contents()
+        text = page.locator("#prompt-text").text_content() or ""
+        helped = page.locator("#prompt-help")
+        help_text = (helped.locator("span").text_content() or "") if helped.is_visible() else ""
+        caption = (page.locator("#prompt-caption").text_content() or "") if image else ""
+        seen.append(Seen(kind, question, text, image, labels, help_text, caption))
         if kind == "confirm":
             page.click("#answer-done")
         elif kind == "choice":
@@ -204,7 +273,8 @@ def test_panel_drives_a_diagnosis_abort_and_finish_and_an_inspection(
         start(page, number, "U-1", "diagnosis")
         watcher = browser.new_page()
         watcher.goto(url)
-        answer_prompts(page, photo, until="#run[data-state=ended]")
+        asked = answer_prompts(page, photo, until="#run[data-state=ended]")
+        assert_worded_in(lang, asked)
         assert page.locator("#verdict").get_attribute("data-verdict") == "pass"
         assert words["pass"] in page.locator("#verdict").text_content()
         watcher.wait_for_selector("#run[data-state=ended]")
@@ -214,10 +284,31 @@ def test_panel_drives_a_diagnosis_abort_and_finish_and_an_inspection(
 
         # 3. the appearance inspection: confirm, texts, checklist, numbers, photos
         start(page, number, "U-1", "appearance")
-        kinds = answer_prompts(page, photo, until="#run[data-state=ended]")
-        assert {"confirm", "text", "choice", "number", "photo"} <= set(kinds)
-        assert page.locator("#verdict").get_attribute("data-verdict") not in ("error", "aborted")
+        asked = answer_prompts(page, photo, until="#run[data-state=ended]")
+        assert {"confirm", "text", "choice", "number", "photo"} <= {a.kind for a in asked}
+        assert_worded_in(lang, asked)
+        pictures = {a.question: a.image for a in asked if a.kind in ("photo", "number")}
+        assert pictures["appearance.photo.overall_front"] == "/prompt-images/view_overall_front.svg"
+        assert pictures["appearance.dim.length"] == "/prompt-images/caliper_dimensions.svg"
+        assert all(pictures.values()), pictures  # every view and dimension showed its picture
         page.screenshot(path=tmp_path / f"finished-{lang}.png", full_page=True)
+
+        # 4. the sync status: three runs pending; one refused by the service, with its reason
+        sync = page.locator("#sync")
+        page.wait_for_function("document.querySelector('#sync').dataset.pending === '3'")
+        assert sync.is_visible()
+        config = station_config(station)
+        oldest = sync_status(config, open_store_for(config))[0]
+        reason = "hash chain broken at step 3: the run was changed after recording"
+        Outbox.load(state_path(config)).mark(
+            oldest.uuid, Entry(oldest.run_id, "refused", "2026-12-06T10:00:01Z", reason=reason)
+        )
+        refused = page.locator(f"#sync tr[data-run='{oldest.run_id}'][data-state=refused]")
+        refused.wait_for(timeout=15_000)  # the page asks again every few seconds
+        assert refused.locator(".state").text_content() == words["refused"]
+        assert refused.locator(".detail").text_content() == reason
+        assert words["counts"] in (page.locator("#sync-counts").text_content() or "")
+        assert page.locator("#verdict").get_attribute("data-verdict") not in ("error", "aborted")
 
     recorded = runs(tmp_path / "store.sqlite3")
     operator = "王伟" if lang == "zh_CN" else "Li Na"

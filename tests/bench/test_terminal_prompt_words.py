@@ -1,0 +1,103 @@
+"""The terminal asks in the station's language, names a question's picture and gives its help."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench_helpers import SIM_STATION
+
+from bench.config import load_station
+from bench.errors import ConfigError
+from bench.terminal_prompts import TerminalPrompts
+from procedures.questions import images, prompt_messages
+
+BOARD = "Place the unit on the board fixture (bare protection board, source on B+/B-)."
+CHARGER = "Which charger was used?"
+
+
+def terminal(locale: str, *lines: str) -> tuple[TerminalPrompts, io.StringIO]:
+    replies: Iterator[str] = iter([f"{line}\n" for line in lines])
+    out = io.StringIO()
+    return TerminalPrompts(read_line=lambda: next(replies), out=out, locale=locale), out
+
+
+def test_a_chinese_station_asks_in_chinese_with_the_help_and_the_picture() -> None:
+    prompts, out = terminal("zh_CN", "")
+    prompts.confirm("fixture_board_0", BOARD)
+    zh = prompt_messages("zh_CN")
+    shown = out.getvalue()
+    assert zh["prompt.fixture_board"] in shown and zh["prompt.fixture_board.help"] in shown
+    assert str(images()["board_fixture.svg"].path()) in shown
+    assert zh["image.board_fixture"] in shown and zh["terminal.confirm_hint"] in shown
+    assert "Place the unit" not in shown
+
+
+def test_a_chinese_choice_lists_labels_and_takes_a_label_a_value_or_a_number() -> None:
+    options = ("original", "third_party", "unknown")
+    prompts, out = terminal("zh_CN", "不是选项", "第三方")
+    assert prompts.choice("usage_charger", CHARGER, options) == "third_party"
+    shown = out.getvalue()
+    assert "1) 原装  2) 第三方  3) 不详" in shown and "请回答 1..3" in shown
+    prompts, _ = terminal("zh_CN", "unknown")
+    assert prompts.choice("usage_charger", CHARGER, options) == "unknown"
+    prompts, _ = terminal("zh_CN", "1")
+    assert prompts.choice("usage_charger", CHARGER, options) == "original"
+
+
+def test_an_english_station_lists_the_values_as_before_and_names_the_picture() -> None:
+    prompts, out = terminal("en", "third_party")
+    assert prompts.choice("usage_charger", CHARGER, ("original", "third_party")) == "third_party"
+    assert f"? {CHARGER} \n    1) original  2) third_party" in out.getvalue()
+    prompts, out = terminal("en", "")
+    prompts.confirm("fixture_board_0", BOARD)
+    assert f"picture: {images()['board_fixture.svg'].path()}" in out.getvalue()
+
+
+def test_a_chinese_number_names_its_unit_in_chinese() -> None:
+    prompts, out = terminal("zh_CN", "37.1")
+    text = "Measure the width (drawing width: 37 mm -0.5 mm/+0.5 mm)"
+    assert prompts.number("appearance.dim.width", text, "mm").m_as("mm") == pytest.approx(37.1)
+    assert "[毫米]" in out.getvalue() and "测量宽度" in out.getvalue()
+
+
+def test_yes_no_takes_the_chinese_words() -> None:
+    prompts, _ = terminal("zh_CN", "是")
+    assert prompts.yes_no("custom.check", "Fan running?") is True
+
+
+def _station(tmp_path: Path, language: str | None) -> Path:
+    text = SIM_STATION.format(database=tmp_path / "s.sqlite3", evidence=tmp_path / "evidence")
+    if language is not None:
+        text = text.replace("[station]\n", f'[station]\nlanguage = "{language}"\n', 1)
+    path = tmp_path / "station.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_station_file_sets_the_language(tmp_path: Path) -> None:
+    assert load_station(_station(tmp_path, None)).language == "en"
+    assert load_station(_station(tmp_path, "zh_CN")).language == "zh_CN"
+    with pytest.raises(ConfigError, match=r"station\.language.*en, zh_CN"):
+        load_station(_station(tmp_path, "fr"))
+
+
+def test_the_answers_file_check_knows_every_question_as_its_definition_says() -> None:
+    """``bench.answers_check`` declares the questions a second time (with an example each, for
+    its messages): every one of them must be the procedure's definition, kind, options and unit."""
+    from bench.answers_check import PATTERNS, QUESTIONS
+    from procedures.questions import definition
+
+    declared = [q for questions in QUESTIONS.values() for q in questions]
+    declared += [q for patterns in PATTERNS.values() for _, q in patterns]
+    examples = {"fixture_*": "fixture_board_0", "appearance.dim.*": "appearance.dim.length"}
+    for question in declared:
+        found = definition(examples.get(question.id, question.id))
+        assert found is not None, question.id
+        assert (found.kind, found.options, found.unit) == (
+            question.kind,
+            question.options,
+            question.unit,
+        ), question.id
