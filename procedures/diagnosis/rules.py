@@ -606,7 +606,7 @@ def cell_plated(f: Facts) -> Finding | None:
     warm_readings = [CellReading.RESISTANCE.of(n) for n in plated]
     faded = [c for c in CAPACITY if f.worse_than_pass(c)]
     readings = "; ".join(
-        f"{c} {f.view.measurement(c).comparison} against {w} {f.view.measurement(w).comparison}"
+        f"{c} {f.view.measurement(c).comparison} ({w} {f.view.measurement(w).comparison})"
         for c, w in zip(cold, warm_readings, strict=True)
         if f.view.has(w)
     )
