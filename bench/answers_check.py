@@ -40,7 +40,7 @@ from bench.errors import InputError
 from bench.text_input import TextProblem, clean_text, hidden_character
 from procedures.appearance import CHECKLIST, DEFECT_PHOTO, DIMENSION_UNIT, REQUIRED_PHOTOS
 from procedures.diagnosis import intake
-from procedures.diagnosis.disassembly import CONFIRM_ID
+from procedures.diagnosis.disassembly import CONFIRM_ID, SWELLING_ID, SWELLING_OPTIONS
 from procedures.errors import AnswerTypeError
 from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from procedures.prompts import parse_number
@@ -71,7 +71,9 @@ DIAGNOSIS: tuple[Question, ...] = (
     _choice("usage_time_in_use", intake.TIME_IN_USE),
     _choice("usage_location", intake.LOCATIONS),
     _choice("known_good_pack_works", intake.KNOWN_GOOD),
+    _choice("pack_swelling", intake.SWELLING),
     Question(CONFIRM_ID, "confirm"),
+    _choice(SWELLING_ID, SWELLING_OPTIONS),
 )
 APPEARANCE: tuple[Question, ...] = (
     Question("appearance.prepare", "confirm"),
@@ -88,6 +90,8 @@ PATTERNS: dict[str, tuple[tuple[re.Pattern[str], Question], ...]] = {
     "diagnosis": (
         # a real bench asks the operator to move the unit: fixture_<name>_<cell index>
         (re.compile(r"fixture_(pack|board|cell)_\d{1,2}"), Question("fixture_*", "confirm")),
+        # the look at each opened cell, asked when a bulge was seen: cell<n>_swelling
+        (re.compile(r"cell\d{1,2}_swelling"), _choice("cell*_swelling", SWELLING_OPTIONS)),
     ),
     "appearance": (
         (

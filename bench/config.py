@@ -29,6 +29,10 @@ in mA where A was meant is refused instead of being read a thousand times too hi
     [instruments.temperature]              # optional: a 344xx on the pack's NTC / a probe
     model = "34461A"
     resource = "TCPIP::192.168.10.25::5025::SOCKET"
+
+    [instruments.chamber]                  # optional: a chamber around the cell fixture
+    model = "SU-241"                       # ESPEC SU/SH (no *IDN?: name the model)
+    resource = "/dev/ttyUSB1"
     [recording]                            # optional: when the store is busy, down or full
     journal_dir = "/var/lib/packbench/journal"  # default: user data dir; keep off the store disk
     on_store_unavailable = "continue"      # or "stop": end the run safely at the next step
@@ -65,8 +69,10 @@ from results.journaled_recorder import POLICIES, StorePolicy
 
 STATIONS_DIR = Path(__file__).with_name("stations")
 SIMULATED_STATION = STATIONS_DIR / "simulated.toml"
-OPTIONAL_ROLES = ("temperature",)
-"""Roles a station may lack: without ``temperature`` it charges only if the file allows it."""
+OPTIONAL_ROLES = ("temperature", "chamber")
+"""Roles a station may lack: without ``temperature`` it charges only if the file allows it;
+without ``chamber`` (a temperature chamber around the cell fixture) the cells are not read cold,
+so lithium plating is not told from ageing (``procedures.diagnosis.cold_resistance``)."""
 ROLE_NAMES = tuple(role for role in ROLES if role not in OPTIONAL_ROLES)
 """``dmm``, ``source``, ``load``, ``rmeter``: every diagnosis needs all four."""
 SIM_MODELS: dict[str, tuple[str, ...]] = {
@@ -75,6 +81,7 @@ SIM_MODELS: dict[str, tuple[str, ...]] = {
     "load": ("DL3021", "IT8511"),
     "rmeter": ("BT3562", "BT3563"),
     "temperature": ("34461A",),
+    "chamber": ("SU-241",),
 }
 """What a simulated station can put in each role (mirrors ``simulators.launcher.MODELS``,
 checked against it in the tests: config must not start a simulator just to validate a file)."""
@@ -303,6 +310,12 @@ def _instrument(
                 f"use one of {', '.join(SIM_MODELS[role])}",
             )
         model = model.upper()
+    elif model.lower() == "auto" and role == "chamber":
+        raise r.fail(
+            "model",
+            "cannot be auto: a temperature chamber speaks no *IDN?",
+            f"name its model ({', '.join(m for m in known_models() if m.startswith('S'))})",
+        )
     elif model.lower() == "auto":
         model = "auto"
     else:
@@ -687,6 +700,8 @@ def _instruments(
             instruments[role] = _instrument(
                 source, role, instruments_table[role], simulated, attach
             )
+        elif role == "chamber":
+            continue  # only where the file puts one: a chamber is a station's choice
         elif simulated and not attach and not _allows_without_temperature(data):
             # the simulator it starts has the probe DMM, unless the file declines it
             instruments[role] = InstrumentConfig(role, SIM_MODELS[role][0], None)

@@ -48,7 +48,9 @@ ANSWERS: dict[str, object] = {
     "usage_time_in_use": "1_to_12_months",
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
+    "pack_swelling": "none",
     "disassembly_confirm": True,
+    "cell_swelling": "none",
 }
 """What the customer's form says, answered on the operator's behalf (echoed in the output)."""
 

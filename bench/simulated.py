@@ -29,7 +29,7 @@ from procedures.errors import ClockError
 from simulators.launcher import LaunchError, SimulatedBenchServer, fault_catalogue, start_bench
 from simulators.launcher import check_fault as launcher_check_fault
 
-SERIAL_ROLES = {"rmeter"}
+SERIAL_ROLES = {"rmeter", "chamber"}
 """Roles opened over the simulator's pseudo-terminal, as the real RS-232 instruments are."""
 
 
@@ -112,6 +112,7 @@ def start_simulation(
             load_model=models["load"],
             rmeter_model=models["rmeter"],
             temperature_model=models.get("temperature"),
+            chamber_model=models.get("chamber"),
             seed=sim_config.seed,
             source_channel=config.source_channel,
         )

@@ -38,6 +38,7 @@ from instruments.roles import (
     Instrument,
     Multimeter,
     ResistanceMeter,
+    TemperatureChamber,
     Thermometer,
 )
 from instruments.scpi import ScpiInstrument
@@ -150,6 +151,7 @@ def _bench_instruments(opened: dict[str, Instrument]) -> BenchInstruments:
         load=typed("load", ElectronicLoad),
         resistance_meter=typed("rmeter", ResistanceMeter),
         thermometer=typed("temperature", Thermometer),
+        chamber=typed("chamber", TemperatureChamber),
     )
 
 
@@ -270,7 +272,8 @@ def self_test(instrument: Instrument) -> str:
 
     SCPI models run ``*TST?`` (0 means passed). The ITECH IT8511 (binary frames) has no
     self-test command: its identify frame (read when it was opened) and one read of V/I/P show
-    that it answers and measures. The Hioki BT356x is checked by ``*ESR?``: its error bits must be
+    that it answers and measures; an ESPEC chamber likewise its ``TYPE?`` and one ``TEMP?``. The
+    Hioki BT356x is checked by ``*ESR?``: its error bits must be
     clear (it has no error queue).
     """
     try:
@@ -287,6 +290,9 @@ def self_test(instrument: Instrument) -> str:
                 f"pass (no self-test command; identify frame and V/I read answered: "
                 f"{reading.voltage.m_as('V'):.3f} V, {reading.current.m_as('A'):.4f} A)"
             )
+        if isinstance(instrument, TemperatureChamber):
+            air = instrument.air_temperature()
+            return f"pass (no self-test command; TYPE? and TEMP? answered: air {air:.1f~P})"
     except InstrumentError as exc:
         return f"error: {exc}"
     return "not supported"

@@ -36,6 +36,7 @@ from instruments.roles import (
     Instrument,
     Multimeter,
     ResistanceMeter,
+    TemperatureChamber,
     Thermometer,
 )
 from instruments.safety import SafetyLimits
@@ -48,6 +49,7 @@ ROLES: dict[str, type[object]] = {
     "load": ElectronicLoad,
     "rmeter": ResistanceMeter,
     "temperature": Thermometer,
+    "chamber": TemperatureChamber,
 }
 
 _VISA = re.compile(r"^((TCPIP|USB|GPIB|VXI|PXI)\d*|ASRL[^:]*)::\S", re.IGNORECASE)
@@ -184,9 +186,9 @@ def open_instrument(
     ``limits`` are the station's safety limits, handed to every source and load driver so that a
     setting beyond them raises before anything is sent.
 
-    ``role`` ("dmm", "source", "load", "rmeter", "temperature") is checked against the driver;
-    ``model`` is checked against the identity and is required for binary instruments. The
-    transport is closed again if anything after opening it fails.
+    ``role`` ("dmm", "source", "load", "rmeter", "temperature", "chamber") is checked against
+    the driver; ``model`` is checked against the identity and is required for binary
+    instruments. The transport is closed again if anything after opening it fails.
 
     ``opener`` replaces ``open_transport`` (a session recording wraps what it opens, a replay
     serves a transcript instead); the driver and its checks are the same either way.

@@ -211,3 +211,28 @@ class Thermometer(Instrument):
     @abstractmethod
     def temperature(self) -> Quantity:
         """Trigger and return one temperature reading (a ``degC`` quantity)."""
+
+
+class TemperatureChamber(Instrument):
+    """A chamber around the cell fixture: holds the air at a set point (cold tests).
+
+    The chamber controls its air, not the cells: how long the cells take to follow is measured
+    on the pack's own probe (``Thermometer``) by the procedure. Its safe state is standby (no
+    control: the air drifts back to the lab's).
+    """
+
+    @abstractmethod
+    def set_temperature(self, temperature: Quantity) -> None:
+        """Program the set point (a ``degC`` quantity); refused outside the model's range."""
+
+    @abstractmethod
+    def run(self) -> None:
+        """Start controlling the air to the set point (constant mode)."""
+
+    @abstractmethod
+    def standby(self) -> None:
+        """Stop controlling (the safe state)."""
+
+    @abstractmethod
+    def air_temperature(self) -> Quantity:
+        """The chamber's own air reading (a ``degC`` quantity)."""

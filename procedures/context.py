@@ -24,6 +24,7 @@ from instruments.roles import (
     Instrument,
     Multimeter,
     ResistanceMeter,
+    TemperatureChamber,
     Thermometer,
 )
 from instruments.units import Quantity
@@ -52,7 +53,14 @@ class BenchInstruments:
     role, so a procedure never checks for ``None`` itself; ``has(role)`` is for optional use.
     """
 
-    __slots__ = ("_load", "_multimeter", "_resistance_meter", "_source", "_thermometer")
+    __slots__ = (
+        "_chamber",
+        "_load",
+        "_multimeter",
+        "_resistance_meter",
+        "_source",
+        "_thermometer",
+    )
 
     def __init__(
         self,
@@ -62,12 +70,14 @@ class BenchInstruments:
         load: ElectronicLoad | None = None,
         resistance_meter: ResistanceMeter | None = None,
         thermometer: Thermometer | None = None,
+        chamber: TemperatureChamber | None = None,
     ) -> None:
         self._multimeter = multimeter
         self._source = source
         self._load = load
         self._resistance_meter = resistance_meter
         self._thermometer = thermometer
+        self._chamber = chamber
 
     def has(self, role: str) -> bool:
         return dict(self.present()).get(role) is not None
@@ -102,6 +112,11 @@ class BenchInstruments:
         """The pack's temperature channel (optional: check ``has("thermometer")`` first)."""
         return self._need(self._thermometer, "temperature channel")
 
+    @property
+    def chamber(self) -> TemperatureChamber:
+        """The temperature chamber around the cell fixture (optional: ``has("chamber")``)."""
+        return self._need(self._chamber, "temperature chamber")
+
     def present(self) -> list[tuple[str, Instrument]]:
         """(role, instrument) of every instrument the station has, in safe-state order.
 
@@ -113,6 +128,7 @@ class BenchInstruments:
             ("multimeter", self._multimeter),
             ("resistance_meter", self._resistance_meter),
             ("thermometer", self._thermometer),
+            ("chamber", self._chamber),
         ]
         return [(role, inst) for role, inst in roles if inst is not None]
 

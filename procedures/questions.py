@@ -30,7 +30,7 @@ from typing import Literal
 
 from procedures.appearance import CHECKLIST, DEFECT_PHOTO, DIMENSION_UNIT, REQUIRED_PHOTOS
 from procedures.diagnosis import intake
-from procedures.diagnosis.disassembly import CONFIRM_ID
+from procedures.diagnosis.disassembly import CONFIRM_ID, SWELLING_ID, SWELLING_OPTIONS
 from procedures.phrases import ENGLISH, read_with
 
 Kind = Literal["confirm", "yes_no", "choice", "number", "text", "photo"]
@@ -108,6 +108,7 @@ DIAGNOSIS: tuple[Question, ...] = (
     _choice("usage_time_in_use", intake.TIME_IN_USE),
     _choice("usage_location", intake.LOCATIONS),
     _choice("known_good_pack_works", intake.KNOWN_GOOD),
+    _choice("pack_swelling", intake.SWELLING, help=True),
     Question(
         "fixture_pack",
         "confirm",
@@ -130,6 +131,8 @@ DIAGNOSIS: tuple[Question, ...] = (
         pattern=re.compile(r"fixture_cell_\d{1,2}"),
     ),
     Question(CONFIRM_ID, "confirm", image=Image(DIAGNOSIS_IMAGES, "open_pack.svg"), help=True),
+    _choice(SWELLING_ID, SWELLING_OPTIONS, help=True),
+    _choice("cell_swelling_each", SWELLING_OPTIONS, pattern=re.compile(r"cell\d{1,2}_swelling")),
 )
 APPEARANCE: tuple[Question, ...] = (
     Question("appearance.prepare", "confirm"),

@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no temperature channel (the second 34461A on the pack's NTC probe)",
     )
+    parser.add_argument(
+        "--chamber",
+        action="store_true",
+        help="also serve a temperature chamber around the cell fixture (ESPEC SU-241, role "
+        "chamber, RS-232 on a pty): a station attached with [instruments.chamber] needs it",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--source-channel",
@@ -100,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             load_model=args.load_model,
             rmeter_model=args.rmeter_model,
             temperature_model=None if args.no_temperature else MODELS["temperature"][0],
+            chamber_model=MODELS["chamber"][0] if args.chamber else None,
             seed=args.seed,
             serial=not args.no_serial,
             speed=args.speed,

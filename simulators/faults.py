@@ -72,6 +72,7 @@ class CellChange:
     member: int | None = None
     thermal_resistance_factor: float = 1.0
     cold_resistance_factor: float = 1.0
+    swelling_mm: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class FaultScenario:
             member=member,
             thermal_resistance_factor=change.thermal_resistance_factor,
             cold_resistance_factor=change.cold_resistance_factor,
+            swelling_mm=change.swelling_mm,
         )
 
 
@@ -354,7 +356,8 @@ _NEW_SINGLE_CELL = (
         "swollen_cell",
         "A swollen cell (gas from electrolyte decomposition): resistance 2.5x new, capacity "
         "85 %, and it sheds heat half as well (lost contact with holder and neighbours), so it "
-        "runs warm under charge; the case bulges.",
+        "runs warm under charge; the case bulges 1.5 mm (what the operator sees, on the closed "
+        "pack and on the opened cells).",
         "dimensions",
         "cell_swollen",
         "scrap",
@@ -366,6 +369,7 @@ _NEW_SINGLE_CELL = (
                 resistance_factor=2.5,
                 capacity_factor=0.85,
                 thermal_resistance_factor=2.0,
+                swelling_mm=1.5,
             ),
         ),
     ),

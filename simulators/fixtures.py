@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from typing import Any, Literal
 
 from simulators.combine import FaultCombinationError, resolve_for
@@ -41,6 +42,7 @@ from simulators.physics.network import (
 from simulators.physics.pack import Pack
 from simulators.physics.parameters import DEFAULT_PACK, PackParameters
 from simulators.wiring import (
+    ROOM_C,
     FixtureName,
     LoadInput,
     LoadSettings,
@@ -90,6 +92,7 @@ class SimulatedBench:
         """Bumped whenever the model changes, so a cached solution is never stale."""
         self._cached: tuple[tuple[Any, ...], Solution] | None = None
         self._evaluated: tuple[Any, ...] | None = None
+        self._ambient_c = ROOM_C
         self.apply_fault(fault)
         self.set_fixture(fixture)  # type: ignore[arg-type]
 
@@ -104,6 +107,7 @@ class SimulatedBench:
         self.parameters = parameters
         self.fault = chosen
         self.pack = Pack(parameters, chosen.soc, chosen.cell_conditions(parameters))
+        self._place_cells_in(self._ambient_c)
         gate = min(parameters.series * parameters.cell_nominal_voltage, GATE_DRIVE_CLAMP)
         self.board = Board(parameters.protection, parameters.series, gate, chosen.board, self.seed)
         self._version += 1
@@ -218,6 +222,24 @@ class SimulatedBench:
 
     def probe_temperature(self) -> float:
         return max(cell.temperature_c for cell in self.pack.cells)
+
+    @property
+    def ambient(self) -> float:
+        return self._ambient_c
+
+    def set_ambient(self, celsius: float) -> None:
+        """The air around the pack (a temperature chamber's): every cell now relaxes towards it
+        through its own thermal resistance, so the cells reach it only after a soak."""
+        if not -70.0 <= celsius <= 180.0 or not math.isfinite(celsius):
+            raise BenchError(f"ambient {celsius!r} degC is outside -70 .. 180 degC")
+        self._ambient_c = celsius
+        self._place_cells_in(celsius)
+        self._version += 1
+
+    def _place_cells_in(self, celsius: float) -> None:
+        for cell in self.pack.individual_cells:
+            if cell.parameters.ambient_c != celsius:
+                cell.parameters = replace(cell.parameters, ambient_c=celsius)
 
     def advance(self, seconds: float) -> None:
         if not seconds >= 0.0 or not math.isfinite(seconds):
@@ -404,6 +426,7 @@ class SimulatedBench:
             },
             "dmm_voltage": self.dmm_voltage(),
             "probe_temperature_c": self.probe_temperature(),
+            "ambient_c": self._ambient_c,
             "pack": {
                 "model": self.parameters.model,
                 "chemistry": self.parameters.chemistry,

@@ -40,13 +40,14 @@ MODELS: dict[str, tuple[str, ...]] = {
     "load": ("DL3021", "IT8511"),
     "rmeter": ("BT3562", "BT3563"),
     "temperature": ("34461A",),
+    "chamber": ("SU-241",),
 }
 """Role -> models a simulated bench can put in that role; the first is the default."""
 SOURCE_CHANNELS: dict[str, tuple[int, ...]] = {"E36312A": (1, 2, 3), "DP832": (1, 2, 3)}
 """Output channels of each simulated source model (either may be wired to the fixture)."""
 PROBE_SERIAL = "MY53067890"
 """Serial number of the second 34461A (on the pack's NTC), so the two DMMs differ in *IDN?."""
-SERIAL_MODELS = frozenset({"BT3562", "BT3563", "IT8511"})
+SERIAL_MODELS = frozenset({"BT3562", "BT3563", "IT8511", "SU-241"})
 """Models that also get a pseudo-terminal (RS-232 instruments)."""
 
 
@@ -219,6 +220,7 @@ def start_bench(
     load_model: str = "DL3021",
     rmeter_model: str = "BT3562",
     temperature_model: str | None = "34461A",
+    chamber_model: str | None = None,
     seed: int = 0,
     serial: bool = True,
     speed: float | None = None,
@@ -233,10 +235,13 @@ def start_bench(
     ``ports``: fixed TCP port per role (default: ephemeral). ``source_channel``: the source
     channel wired to the fixture (the others stay open circuit). ``temperature_model``: the DMM
     whose leads sit on the pack's NTC probe (``None``: the bench has no temperature channel).
+    ``chamber_model``: a temperature chamber around the cell fixture (``None``: none).
     """
     models = {"dmm": "34461A", "source": source_model, "load": load_model, "rmeter": rmeter_model}
     if temperature_model is not None:
         models["temperature"] = temperature_model
+    if chamber_model is not None:
+        models["chamber"] = chamber_model
     for role, model in models.items():
         if model not in MODELS[role]:
             raise LaunchError(f"{role} model {model!r} not simulated; valid: {MODELS[role]}")

@@ -18,6 +18,8 @@ FixtureName = Literal["pack", "board", "cell"]
 SourceMode = Literal["OFF", "CV", "CC", "UR"]
 LoadFunction = Literal["CC", "CV", "CR", "CP"]
 TripKind = Literal["OVP", "OCP"]
+ROOM_C = 25.0
+"""The lab's air, around the pack unless a temperature chamber holds another."""
 
 
 @dataclass
@@ -119,6 +121,15 @@ class Bench(Protocol):
 
     def probe_temperature(self) -> float:
         """Degrees Celsius at the pack's temperature probe (NTC), wherever the pack sits."""
+        ...
+
+    @property
+    def ambient(self) -> float:
+        """Degrees Celsius of the air around the pack (the lab's, or a chamber's)."""
+        ...
+
+    def set_ambient(self, celsius: float) -> None:
+        """The air around the pack, as a temperature chamber holds it (the cells follow)."""
         ...
 
     def advance(self, seconds: float) -> None:

@@ -40,6 +40,7 @@ DRIVERS: dict[str, DriverEntry] = {
         DriverEntry("DL302[01]*", "instruments.drivers.rigol_dl3021:RigolDL3021"),
         DriverEntry("BT356[123]*", "instruments.drivers.hioki_bt356x:HiokiBT356x"),
         DriverEntry("IT851[12]", "instruments.drivers.itech_it8511:ItechIT8511", binary=True),
+        DriverEntry("S[UH]-[0-9]*", "instruments.drivers.espec_su:EspecSU", binary=True),
     )
 }
 

@@ -9,6 +9,11 @@ Cell limits follow battery-domain §6: marginal above 1.5x the new resistance, f
 cell below the spec's 0 V-charge minimum must not be charged again (fail), one below the
 discharge cutoff is marginal. With several cells in series their spread is judged too, since an
 imbalanced pack trips on its highest cell while charging and its lowest while discharging.
+
+Once the pack is open the operator looks at the cells, with the appearance checklist's swelling
+question (``procedures.appearance``): a bulge hidden by the wrap shows now. A bulge fails
+``cell_swelling``, and then each cell is looked at as the fixture reaches it
+(``cell<n>_swelling``), so the rules can tie the bulge to that cell's electrical readings.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from instruments.units import Q_
 from procedures.context import StepContext
 from procedures.declared import Declared
 from procedures.diagnosis.fixtures import DiagnosisOptions, FixtureChanger
-from procedures.diagnosis.vocabulary import CellReading, Measured
+from procedures.diagnosis.vocabulary import CellReading, Measured, Swelling
 from procedures.measurements import CategoricalMeasurement, Measurement
 
 CONFIRM_ID = "disassembly_confirm"
@@ -30,6 +35,20 @@ loads leave a DC polarisation behind (the charge transfer's within milliseconds,
 pair's within minutes: tau1 15-75 s in the DFN fit, ``simulators/physics/cell_tables``). Read at
 once after a 20 A ramp, a worn cell showed volts of overpotential as a collapsed cell. Opening a
 pack takes a person longer than this anyway."""
+
+SWELLING_ID = Measured.CELL_SWELLING.value
+"""Question id (and record name) of the look at the opened cells."""
+SWELLING_OPTIONS = (Swelling.NONE.value, Swelling.PRESENT.value)
+SWELLING_QUESTION = (
+    "Look at the opened cells: is any cell swollen (bulged can or pouch, wrap split by it)?"
+)
+
+
+def swelling(name: str, description: str) -> CategoricalMeasurement:
+    """A bulge fails: a swollen cell is a safety finding whatever it reads electrically."""
+    return CategoricalMeasurement(
+        name, SWELLING_OPTIONS, passing=(Swelling.NONE.value,), description=description
+    )
 
 
 def make_disassembly(
@@ -45,6 +64,8 @@ def make_disassembly(
             "(remove the wrap, keep the board connected to the cells) and confirm.",
         )
         ctx.clock.sleep(CELL_REST.m_as("s"))
+        bulge = ctx.prompt.choice(SWELLING_ID, SWELLING_QUESTION, SWELLING_OPTIONS)
+        ctx.measure(swelling(SWELLING_ID, "operator's look at the opened cells"), bulge)
         meter = ctx.instruments.resistance_meter
         # the fixture touches one cell at a time, parallel ones too
         new = cell.ac_resistance_new
@@ -53,6 +74,12 @@ def make_disassembly(
         for index in range(spec.product.series * spec.product.parallel):
             fixtures.move_to("cell", index)
             name = f"cell{index + 1}"
+            if bulge == Swelling.PRESENT:
+                look = CellReading.SWELLING.of(index + 1)
+                answer = ctx.prompt.choice(
+                    look, f"Is cell {index + 1} (the one on the fixture) swollen?", SWELLING_OPTIONS
+                )
+                ctx.measure(swelling(look, f"operator's look at cell {index + 1}"), answer)
             voltage = Measurement(
                 f"{name}_voltage",
                 "V",
@@ -88,7 +115,7 @@ def make_disassembly(
     return disassembly
 
 
-__all__ = ["CONFIRM_ID", "make_disassembly"]
+__all__ = ["CONFIRM_ID", "SWELLING_ID", "make_disassembly"]
 
 
 MEASURES = (
@@ -96,6 +123,13 @@ MEASURES = (
     Declared(CellReading.RESISTANCE.template, "mohm", description="1 kHz, each cell"),
     Declared(CellReading.CONTACT.template, description="a cell the fixture could not contact"),
     Declared(Measured.CELL_VOLTAGE_SPREAD, "V"),
+    Declared(
+        Measured.CELL_SWELLING,
+        required=True,
+        limits=lambda spec: swelling(SWELLING_ID, "operator's look at the opened cells"),
+    ),
+    Declared(CellReading.SWELLING.template, description="operator's look at one cell"),
 )
-"""A cell without contact is recorded as ``cell<n>_contact`` instead, and a 1S pack has no
-spread, so none is required."""
+"""A cell without contact is recorded as ``cell<n>_contact`` instead, a 1S pack has no
+spread, and each cell is looked at only when a bulge was seen, so only the look at the opened
+cells is required."""

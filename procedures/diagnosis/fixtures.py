@@ -94,5 +94,17 @@ class DiagnosisOptions:
     discharge_capacity_check: bool = False
     """Add the discharge capacity check after the wake recharge (``capacity.py``): 0.5C to the
     cut-off with the station's load, then a full recharge. Hours on a real bench, so asked for."""
+    cold_test_temperature: Quantity = field(default_factory=lambda: Q_(0.0, "degC"))
+    """Set point of the cold resistance check (``cold_resistance``): where plating shows."""
+    cold_soak_tolerance: Quantity = field(default_factory=lambda: Q_(1.0, "delta_degC"))
+    """The cells count as soaked once the pack's probe is this close to the set point."""
+    cold_soak_timeout: Quantity = field(default_factory=lambda: Q_(4.0, "h"))
+    resistance_doubling: Quantity = field(default_factory=lambda: Q_(25.0, "delta_degC"))
+    """A healthy cell's 1 kHz resistance doubles for every this many kelvin colder
+    (battery-domain §6.2: roughly doubles from 25 to 0 degC [E])."""
+    cold_growth_warn: float = 1.3
+    cold_growth_max: float = 1.6
+    """A cell's cold reading above its warm one times the healthy growth, times these factors:
+    marginal, then fail (a plated cell reads about three times the healthy growth at 0 degC)."""
     allow_charge_without_temperature: bool = False
     """The station file's explicit consent to energise the pack with no temperature channel."""

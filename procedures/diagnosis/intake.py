@@ -1,7 +1,11 @@
-"""Step 1: how the pack was used, asked as the manual asks it and kept as categorical records.
+"""Step 1: how the pack was used, asked as the manual asks it and kept as categorical records;
+and a look at the pack as received.
 
-The answers are recorded, not judged (every allowed answer passes): they feed the customer advice
-and the cause category, and an engineer reading the report needs them beside the measurements.
+The usage answers are recorded, not judged (every allowed answer passes): they feed the customer
+advice and the cause category, and an engineer reading the report needs them beside the
+measurements. The look is judged: a swollen pack (the appearance checklist's question, asked of
+the closed pack before anything is connected) fails ``pack_swelling``, and the sequence then
+neither charges nor loads it (a swollen cell may vent or burn) but opens it to find the cell.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ TEMPERATURES = ("normal", "hot", "cold", "unknown")
 TIME_IN_USE = ("under_1_month", "1_to_12_months", "over_12_months", "unknown")
 LOCATIONS = ("indoor", "vehicle", "outdoor", "storage", "unknown")
 KNOWN_GOOD = ("yes", "no", "not_tried")
+SWELLING = ("none", "present")
+PACK_SWELLING_QUESTION = (
+    "Look at the pack before connecting anything: is it swollen (case or wrap bulging)?"
+)
 
 DEVICE = CategoricalMeasurement("usage_device", description="device the pack powered")
 CHARGER = CategoricalMeasurement("usage_charger", CHARGERS, description="charger used")
 TEMPERATURE = CategoricalMeasurement("usage_temperature", TEMPERATURES)
 TIME = CategoricalMeasurement("usage_time_in_use", TIME_IN_USE)
 LOCATION = CategoricalMeasurement("usage_location", LOCATIONS)
+PACK_SWELLING = CategoricalMeasurement(
+    "pack_swelling",
+    SWELLING,
+    passing=("none",),
+    description="operator's look at the closed pack, before any energy",
+)
 KNOWN_GOOD_PACK = CategoricalMeasurement(
     "known_good_pack_works",
     KNOWN_GOOD,
@@ -53,6 +67,7 @@ def intake(ctx: StepContext) -> None:
             KNOWN_GOOD,
         ),
     )
+    ctx.measure(PACK_SWELLING, ask.choice("pack_swelling", PACK_SWELLING_QUESTION, SWELLING))
 
 
 MEASURES = (
@@ -62,5 +77,6 @@ MEASURES = (
     Declared(Measured.USAGE_TIME_IN_USE, required=True),
     Declared(Measured.USAGE_LOCATION, required=True),
     Declared("known_good_pack_works", required=True, description=KNOWN_GOOD_PACK.description),
+    Declared(Measured.PACK_SWELLING, required=True, limits=lambda spec: PACK_SWELLING),
 )
 """Every question is asked and answered on every intake."""

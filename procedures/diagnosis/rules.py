@@ -151,6 +151,18 @@ OUTCOMES: dict[RootCause, Outcome] = {
         CauseCategory.MANUFACTURING,
         say("advice.cell_heats_under_charge"),
     ),
+    RootCause.CELL_SWOLLEN: Outcome(
+        Symptom.DIMENSIONS,
+        Disposition.SCRAP,
+        CauseCategory.FAILURE_AFTER_USE,
+        say("advice.cell_swollen"),
+    ),
+    RootCause.CELL_LITHIUM_PLATING: Outcome(
+        Symptom.SHUTS_OFF_AFTER_POWER_ON,
+        Disposition.REPLACE_CELLS,
+        CauseCategory.CUSTOMER_STORAGE_OR_HANDLING,
+        say("advice.cell_lithium_plating"),
+    ),
     RootCause.UNDETERMINED: Outcome(
         Symptom.OTHER,
         Disposition.SCRAP,
@@ -255,6 +267,58 @@ def overheated(f: Facts) -> Finding | None:
         say("finding.overheated_charged"),
         f.refs(Measured.VOLTAGE_RESTED, Measured.VOLTAGE_CATEGORY, *hot),
     )
+
+
+def swollen_cells(f: Facts) -> list[CellName]:
+    """The cells the operator found swollen on the opened pack (their ``cell<n>_swelling``)."""
+    if not f.failed(Measured.CELL_SWELLING):
+        return []
+    return [c for c in f.cells(CellReading.SWELLING) if f.failed(c)]
+
+
+def cell_swollen(f: Facts) -> Finding | None:
+    """The operator saw a bulge on the opened pack: a swollen cell, scrapped as a hazard.
+
+    The bulge is the decisive evidence (gas inside a cell: it may vent or burn, whatever it
+    reads), so it outranks everything but a pack that heated on the bench. The electrical
+    evidence is tied to the cells the operator pointed at: their 1 kHz resistance and voltage
+    (a swollen cell reads worn: its electrolyte is decomposing), and the probe's peak under
+    charge (it sheds its heat badly) when the pack was charged at all: one that bulged already
+    when it arrived (``pack_swelling``) was neither charged nor loaded, which the finding says.
+    A resistance past its limits on a swollen cell is cited here, not as a worn cell of its own
+    (``cells_worn`` leaves swollen cells out); without any raised reading the finding says so,
+    and still stands on the bulge.
+    """
+    if not f.failed(Measured.CELL_SWELLING):
+        return None
+    swollen = swollen_cells(f)
+    numbers = [_cell_number(c) for c in swollen]
+    resistances = [CellReading.RESISTANCE.of(n) for n in numbers]
+    raised = [r for r in resistances if f.worse_than_pass(r)]
+    cited: list[MeasurementName] = [Measured.CELL_SWELLING, *swollen, *resistances]
+    cited += [CellReading.VOLTAGE.of(n) for n in numbers]
+    if raised:
+        detail = "; ".join(f"{r} {f.view.measurement(r).comparison}" for r in raised)
+        explanation = say("finding.swollen", cells=", ".join(swollen), readings=detail)
+    else:
+        which = ", ".join(swollen) if swollen else Measured.CELL_SWELLING
+        explanation = say("finding.swollen_within_limits", cells=which)
+    if f.view.has(Measured.CHARGE_TEMPERATURE) and f.value(Measured.CHARGE_TEMPERATURE):
+        explanation = say(
+            "finding.swollen_temperature",
+            explanation=explanation,
+            temperature=f.view.measurement(Measured.CHARGE_TEMPERATURE).comparison,
+        )
+        cited.append(Measured.CHARGE_TEMPERATURE)
+    if f.failed(Measured.PACK_SWELLING):
+        explanation = say("finding.swollen_not_energised", explanation=explanation)
+        cited.insert(0, Measured.PACK_SWELLING)
+    return Finding(RootCause.CELL_SWOLLEN, explanation, f.refs(*cited))
+
+
+def _cell_number(name: CellName) -> int:
+    """``cell3_swelling`` -> 3 (the records' own numbering, ``CellReading.of``)."""
+    return int(name.removeprefix("cell").split("_", 1)[0])
 
 
 NO_PATH = (
@@ -531,7 +595,9 @@ def highest_cell_worn(f: Facts) -> CellName | None:
         return None
     top = max(readings, key=lambda i: readings[i] or 0.0)
     resistance = f.cells(CellReading.RESISTANCE)[top]
-    return f.cells(CellReading.VOLTAGE)[top] if f.worse_than_pass(resistance) else None
+    cold = f.cells(CellReading.COLD_RESISTANCE)[top]
+    worn = f.worse_than_pass(resistance) or f.worse_than_pass(cold)  # aged, or plated
+    return f.cells(CellReading.VOLTAGE)[top] if worn else None
 
 
 def cells_apart(f: Facts) -> Finding | None:
@@ -572,14 +638,88 @@ CAPACITY = (Measured.CHARGE_CAPACITY, Measured.DISCHARGE_CAPACITY)
 """Capacity measurements (``capacity.py``): a low one is a worn cell's second signature."""
 
 
+def plated_cells(f: Facts) -> list[int]:
+    """Numbers of the cells whose cold 1 kHz reading grew beyond a healthy cell's growth."""
+    readings = f.cells(CellReading.COLD_RESISTANCE)
+    return [n for n, name in enumerate(readings, start=1) if f.worse_than_pass(name)]
+
+
+def cell_plated(f: Facts) -> Finding | None:
+    """Lithium plating: a cell whose resistance grew in the cold far beyond a healthy cell's.
+
+    Ageing raises a cell's resistance at every temperature alike, so its cold reading keeps the
+    healthy ratio to its warm one; a plated cell's grows about three times more at 0 degC
+    (``cold_resistance``). That cold reading is the decisive evidence; the same cell's warm
+    reading, the soak temperatures and any low capacity are cited with it (the lithium plated
+    is capacity lost). A plated cell, having lost capacity, fills first: a series spread it
+    tops is its consequence, cited here (``highest_cell_worn`` counts it as worn).
+    """
+    plated = plated_cells(f)
+    if not plated:
+        return None
+    cold = [CellReading.COLD_RESISTANCE.of(n) for n in plated]
+    warm_readings = [CellReading.RESISTANCE.of(n) for n in plated]
+    faded = [c for c in CAPACITY if f.worse_than_pass(c)]
+    readings = "; ".join(
+        f"{c} {f.view.measurement(c).comparison} ({w} {f.view.measurement(w).comparison})"
+        for c, w in zip(cold, warm_readings, strict=True)
+        if f.view.has(w)
+    )
+    start = f.view.measurement(Measured.COLD_START_TEMPERATURE)
+    soaked = f.view.measurement(Measured.COLD_SOAK_TEMPERATURE)
+    explanation = say(
+        "finding.plating",
+        warm=f"{start.value or 0.0:.1f} °C",  # both recorded in degC (``cold_resistance``)
+        cold=f"{soaked.value or 0.0:.1f} °C",
+        readings=readings,
+        growth=f"{_healthy_growth(f, cold[0]):.2f}",
+    )
+    cited: list[MeasurementName] = [
+        *cold,
+        *warm_readings,
+        Measured.COLD_START_TEMPERATURE,
+        Measured.COLD_SOAK_TEMPERATURE,
+        *faded,
+    ]
+    top = worn_cell_on_top(f)
+    if top is not None and _cell_number(top) in plated:
+        because = say(
+            "plating.top",
+            top=top,
+            spread=f.view.measurement(Measured.CELL_VOLTAGE_SPREAD).comparison,
+        )
+        explanation = say("finding.plating_top", explanation=explanation, because=because)
+        cited += [Measured.CELL_VOLTAGE_SPREAD, top]
+    finding = Finding(RootCause.CELL_LITHIUM_PLATING, explanation, f.refs(*cited))
+    return finding if top is None else top_cell_protection(finding, f)
+
+
+def _healthy_growth(f: Facts, cold: CellName) -> float:
+    """The growth a healthy cell shows between the two soak temperatures, as the cold reading's
+    limits were set from it (nominal = warm reading x growth)."""
+    nominal = f.view.measurement(cold).limits.nominal
+    warm = f.value(CellReading.RESISTANCE.of(_cell_number(cold)))
+    if nominal is None or not warm:
+        return 1.0
+    return float(nominal / warm)
+
+
 def cells_worn(f: Facts) -> Finding | None:
     """Aged cells: a 1 kHz resistance above the warn factor, or a capacity below the spec's share.
 
     Either signature is enough; each is cited. A low capacity is judged only from a complete
-    charge (or discharge), so it is a finding even when another fault explains the complaint.
+    charge (or discharge), so it is a finding even when another fault explains the complaint,
+    except a plating one (the plated lithium is the capacity lost). A swollen or plated cell's
+    own resistance is cited by that finding, not here.
     """
-    worn = [c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c)]
-    faded = [c for c in CAPACITY if f.worse_than_pass(c)]
+    swollen = {CellReading.RESISTANCE.of(_cell_number(c)) for c in swollen_cells(f)}
+    plated = plated_cells(f)
+    explained = swollen | {CellReading.RESISTANCE.of(n) for n in plated}
+    worn = [
+        c for c in f.cells(CellReading.RESISTANCE) if f.worse_than_pass(c) and c not in explained
+    ]
+    # capacity lost by a plated cell is its plated lithium (``cell_plated`` cites it)
+    faded = [] if plated else [c for c in CAPACITY if f.worse_than_pass(c)]
     if not worn and not faded:
         return None
     parts = []
@@ -677,13 +817,16 @@ def released_on_unloading(f: Facts) -> Finding | None:
 
 RULES: Sequence[Rule] = (
     overheated,
+    cell_swollen,
     no_charge_accepted,
     never_tapered,
     cell_collapsed,
     discharge_path_open,
     charge_side_uncut,
     discharge_side_uncut,
-    # A worn or leaking cell explains a spread between series cells, so both outrank it.
+    # A worn or leaking cell explains a spread between series cells, so both outrank it;
+    # a plated cell is a worn one whose cause the cold reading names.
+    cell_plated,
     cells_worn,
     self_discharge,
     cells_apart,
@@ -692,8 +835,9 @@ RULES: Sequence[Rule] = (
 )
 """Every rule, in rank order: the first finding is the primary cause, the rest contribute.
 
-The order is how decisive the evidence is and how much is at stake: a pack that took no charge
-is explained before anything else, a cell that must never be charged again outranks a board
+The order is how decisive the evidence is and how much is at stake: a pack that heated on the
+bench and a swollen cell come first (hazards, whatever else is wrong), a pack that took no
+charge is explained before the rest, a cell that must never be charged again outranks a board
 fault, a board that cannot cut outranks a worn cell, and the storage and handling explanations
 of the complaint come last (they explain why the pack was flat, not what is wrong with it).
 """

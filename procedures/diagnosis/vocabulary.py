@@ -21,6 +21,7 @@ class Measured(StrEnum):
     USAGE_TEMPERATURE = "usage_temperature"
     USAGE_LOCATION = "usage_location"
     USAGE_TIME_IN_USE = "usage_time_in_use"
+    PACK_SWELLING = "pack_swelling"
     # voltage_check
     VOLTAGE_AS_RECEIVED = "voltage_as_received"
     VOLTAGE_RESTED = "voltage_rested"
@@ -55,6 +56,10 @@ class Measured(StrEnum):
     PACK_TEST_TEMPERATURE = "pack_test_temperature"
     # disassembly
     CELL_VOLTAGE_SPREAD = "cell_voltage_spread"
+    CELL_SWELLING = "cell_swelling"
+    # cold_resistance
+    COLD_START_TEMPERATURE = "cold_start_temperature"
+    COLD_SOAK_TEMPERATURE = "cold_soak_temperature"
     # board_tests
     BOARD_OUTPUT = "board_output"
     BOARD_OUTPUT_DROP = "board_output_drop"
@@ -75,6 +80,10 @@ class CellReading(StrEnum):
     RESISTANCE = "resistance"
     CONTACT = "contact"
     """Recorded instead of the two above when the fixture found no contact (``open``)."""
+    SWELLING = "swelling"
+    COLD_RESISTANCE = "cold_resistance"
+    """1 kHz again after the cold soak (``cold_resistance``), where the station can."""
+    """The operator's look at this cell, asked only when ``cell_swelling`` found a bulge."""
 
     @property
     def template(self) -> str:
@@ -166,6 +175,8 @@ class RootCause(StrEnum):
     DISCHARGE_MOSFET_SHORTED = "discharge_mosfet_shorted"
     OVERCURRENT_PROTECTION_FAILED = "overcurrent_protection_failed"
     CELL_HEATS_UNDER_CHARGE = "cell_heats_under_charge"
+    CELL_SWOLLEN = "cell_swollen"
+    CELL_LITHIUM_PLATING = "cell_lithium_plating"
     UNDETERMINED = "undetermined"
 
 
@@ -187,6 +198,7 @@ class Symptom(StrEnum):
     SHUTS_OFF_AFTER_POWER_ON = "shuts off after power-on"
     NO_VOLTAGE_OR_HIGH_RESISTANCE = "no voltage or high internal resistance"
     NO_CHARGE_DISCHARGE = "no charge/discharge"
+    DIMENSIONS = "dimensions"
     SHORT_CIRCUIT_FIRE = "short-circuit/fire"
     OTHER = "other"
 
@@ -209,6 +221,13 @@ class ConclusionKind(StrEnum):
     DISPOSITION = "disposition"
     CAUSE_CATEGORY = "cause_category"
     ADVICE = "advice"
+
+
+class Swelling(StrEnum):
+    """The operator's answer on the opened cells (the appearance checklist's words)."""
+
+    NONE = "none"
+    PRESENT = "present"
 
 
 class UsageAnswer(StrEnum):

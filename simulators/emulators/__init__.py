@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simulators.emulators.espec_su import EspecSU241
 from simulators.emulators.hioki_bt356x import HiokiBT3562, HiokiBT3563
 from simulators.emulators.keysight_34461a import Keysight34461A
 from simulators.emulators.keysight_e36312a import KeysightE36312A
@@ -15,6 +16,7 @@ EMULATORS: dict[str, type] = {
     "DL3021": RigolDL3021,
     "BT3562": HiokiBT3562,
     "BT3563": HiokiBT3563,
+    "SU-241": EspecSU241,
 }
 
 try:  # engineer C's binary-protocol load; registered when present

@@ -62,6 +62,9 @@ class CellCondition:
     cold_resistance_factor: float = 1.0
     """Extra resistance factor at 0 °C and below, fading linearly to none at 25 °C (a plated
     cell's lithium film and blocked pores show most when cold)."""
+    swelling_mm: float = 0.0
+    """How far the case bulges (gas inside): no electrical effect of its own, but what an
+    operator sees on the opened pack (``ParallelGroup.snapshot`` reports it per cell)."""
 
 
 def cell_parameters(
@@ -277,6 +280,8 @@ class ParallelGroup:
             member: dict[str, Any] = dict(cell.snapshot(share))
             member["voltage"] = self.terminal_voltage(current)
             member["ac_resistance"] = self.cell_ac_resistance(k)
+            condition = self.conditions[k]
+            member["swelling_mm"] = 0.0 if condition is None else condition.swelling_mm
             for key in ("charge_ah", "coulombs_in_ah", "current"):
                 member[key] = member[key] / n
             members.extend(dict(member) for _ in range(n))

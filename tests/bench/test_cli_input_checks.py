@@ -21,7 +21,9 @@ usage_temperature = "normal"
 usage_time_in_use = "1_to_12_months"
 usage_location = "indoor"
 known_good_pack_works = "yes"
+pack_swelling = "none"
 disassembly_confirm = true
+cell_swelling = "none"
 """
 
 

@@ -59,6 +59,18 @@ def test_simulated_models_mirror_the_launcher() -> None:
     assert SIM_MODELS == MODELS
 
 
+def test_a_chamber_is_optional_and_only_where_the_file_puts_one() -> None:
+    lab = parse_station(real_station(), "t.toml")
+    assert "chamber" not in lab.instruments
+    chamber = {"model": "SU-241", "resource": "/dev/ttyUSB1"}
+    with_chamber = parse_station(real_station(instruments__chamber=chamber), "t.toml")
+    assert with_chamber.instruments["chamber"].model == "SU-241"
+    bare_sim = {"station": {"id": "s", "simulated": True}}
+    assert "chamber" not in parse_station(bare_sim, "sim.toml").instruments
+    # the built-in simulated station has one, so its diagnosis can read the cells cold
+    assert load_station(STATIONS_DIR / "simulated.toml").instruments["chamber"].model == "SU-241"
+
+
 def test_default_store_is_in_the_xdg_data_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -88,6 +100,16 @@ def test_default_store_is_in_the_xdg_data_dir(
             {"instruments__load__resource": "TCPIP::1.2.3.4::5025::SOCKET"},
             "load.resource",
             "RS-232",
+        ),
+        (
+            {"instruments__chamber": {"model": "auto", "resource": "/dev/ttyUSB1"}},
+            "instruments.chamber.model",
+            "speaks no *IDN?",
+        ),
+        (
+            {"instruments__chamber": {"model": "BT3562", "resource": "/dev/ttyUSB1"}},
+            "instruments.chamber.model",
+            "cannot serve as chamber",
         ),
     ],
 )

@@ -63,7 +63,15 @@ model = "BT3562"
 speed = {speed}
 fault = "deep_discharge_uv"
 """
-STEPS = ["intake", "voltage_check", "wake_recharge", "pack_tests", "disassembly", "board_tests"]
+STEPS = [
+    "intake",
+    "voltage_check",
+    "wake_recharge",
+    "pack_tests",
+    "disassembly",
+    "cold_resistance",
+    "board_tests",
+]
 RECHARGING = 3
 """Journal lines once the recharge runs: run start, intake, voltage check."""
 SPEED = 6000

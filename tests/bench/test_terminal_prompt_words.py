@@ -92,7 +92,11 @@ def test_the_answers_file_check_knows_every_question_as_its_definition_says() ->
 
     declared = [q for questions in QUESTIONS.values() for q in questions]
     declared += [q for patterns in PATTERNS.values() for _, q in patterns]
-    examples = {"fixture_*": "fixture_board_0", "appearance.dim.*": "appearance.dim.length"}
+    examples = {
+        "fixture_*": "fixture_board_0",
+        "appearance.dim.*": "appearance.dim.length",
+        "cell*_swelling": "cell1_swelling",
+    }
     for question in declared:
         found = definition(examples.get(question.id, question.id))
         assert found is not None, question.id

@@ -48,7 +48,14 @@ def test_prompts_and_progress_bar_on_a_tty(
         child.sendline("7")  # out of range: asked again
         child.expect_exact("answer 1..3")
         child.sendline("1")
-        for question in ("Ambient temperature", "How long", "Where was it", "known-good pack"):
+        # ... and the look at the closed pack (1: none, no bulge)
+        for question in (
+            "Ambient temperature",
+            "How long",
+            "Where was it",
+            "known-good pack",
+            "is it swollen",
+        ):
             child.expect_exact(question)
             child.expect_exact("> ")
             child.sendline("1")
@@ -57,6 +64,9 @@ def test_prompts_and_progress_bar_on_a_tty(
         child.expect_exact("open the pack")
         child.expect_exact("[Enter when done, 'abort' to stop]")
         child.sendline("")
+        child.expect_exact("Look at the opened cells")  # the look at the cells: 1) none
+        child.expect_exact("> ")
+        child.sendline("1")
         child.expect(r"=> (pass|marginal)")
         child.expect(r"TTY-1 +\| +healthy +\| +(pass|marginal) +\| +customer_misjudgement")
         child.expect(pexpect.EOF)

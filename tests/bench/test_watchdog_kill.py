@@ -59,7 +59,15 @@ PACK_TESTS_SPEED = 100000
 OFF_WITHIN_S = 5.0
 SERIAL = "K-1"
 STEP_LINE = re.compile(r"^  \S+\s+(\w+) \(\d+ values")
-ORDER = ("intake", "voltage_check", "wake_recharge", "pack_tests", "disassembly", "board_tests")
+ORDER = (
+    "intake",
+    "voltage_check",
+    "wake_recharge",
+    "pack_tests",
+    "disassembly",
+    "cold_resistance",
+    "board_tests",
+)
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,9 @@ ANSWERS: dict[str, object] = {
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
     "disassembly_confirm": True,
+    # what an operator sees on a pack without a bulge; ``diagnose`` reads it off the simulator
+    "pack_swelling": "none",
+    "cell_swelling": "none",
 }
 
 
@@ -74,6 +77,9 @@ def _open(sim: SimulatedBenchServer, role: str, stack: ExitStack, timeout: float
         instrument = open_instrument(
             endpoint.pty, role=role, model="IT8511", timeout=timeout, baudrate=9600
         )
+    elif endpoint.model == "SU-241":
+        assert endpoint.pty is not None
+        instrument = open_instrument(endpoint.pty, role=role, model="SU-241", timeout=timeout)
     elif role == "rmeter":
         assert endpoint.pty is not None
         instrument = open_instrument(endpoint.pty, role=role, timeout=timeout)
@@ -91,11 +97,13 @@ def simulated_bench(
     models: tuple[str, str] | None = None,
     timeout: float = 2.0,
     thermometer: bool = True,
+    chamber: bool = True,
     seed: int = 1,
 ) -> Iterator[SimRun]:
     """A running bench with its instruments open; everything is closed and joined on exit.
 
     ``thermometer=False``: a bench without a temperature channel (no probe DMM at all).
+    ``chamber=False``: no temperature chamber around the cell fixture (no cold readings).
     """
     spec = load_spec(SPEC_DIR / f"{spec_name or SPEC_FOR.get(fault, DEFAULT_SPEC)}.toml")
     source_model, load_model = models or MODELS_FOR.get(fault, ("E36312A", "DL3021"))
@@ -107,6 +115,7 @@ def simulated_bench(
                 source_model=source_model,
                 load_model=load_model,
                 temperature_model="34461A" if thermometer else None,
+                chamber_model="SU-241" if chamber else None,
                 seed=seed,
             )
         )
@@ -118,10 +127,33 @@ def simulated_bench(
             thermometer=(
                 _open(sim, "temperature", stack, timeout) if thermometer else None  # type: ignore[arg-type]
             ),
+            chamber=_open(sim, "chamber", stack, timeout) if chamber else None,  # type: ignore[arg-type]
         )
         clock = SimulatedClock(sim.control_address)
         stack.callback(clock.close)
         yield SimRun(sim, instruments, clock, spec)
+
+
+VISIBLE_BULGE_MM = 0.5
+"""A case bulging this much is plain to an operator looking at the opened cells."""
+
+
+def operator_looks(run: SimRun) -> dict[str, object]:
+    """What the operator answers on looking at the opened cells: read off the simulated pack.
+
+    The operator is the instrument of a visual check; in simulation their eyes are the
+    simulator's true state (each cell's ``swelling_mm``), never the fault's name, so the
+    diagnosis is given what a person at the bench would see and nothing else.
+    """
+    with run.sim.client() as control:
+        groups = control.state()["pack"]["cells"]
+    bulges = [member["swelling_mm"] for group in groups for member in group["members"]]
+    seen = ["present" if mm >= VISIBLE_BULGE_MM else "none" for mm in bulges]
+    bulge = "present" if "present" in seen else "none"
+    # the bulge deforms the case or wrap: seen on the closed pack, and on the opened cells
+    looks: dict[str, object] = {"pack_swelling": bulge, "cell_swelling": bulge}
+    looks.update({f"cell{n}_swelling": answer for n, answer in enumerate(seen, start=1)})
+    return looks
 
 
 def diagnose(
@@ -130,12 +162,14 @@ def diagnose(
     options: DiagnosisOptions | None = None,
     safe_state_timeout: float = 10.0,
 ) -> RunResult:
+    """The diagnosis on ``run``'s bench: ``answers``, with the operator's looks at the pack read
+    off the simulated pack (``operator_looks``), whatever ``answers`` says about them."""
     procedure = build_diagnosis(ControlFixtures(run.clock), options)
     result = run_procedure(
         procedure,
         instruments=run.instruments,
         recorder=MemoryRecorder(),
-        prompts=ScriptedPrompts(answers),
+        prompts=ScriptedPrompts({**answers, **operator_looks(run)}),
         clock=run.clock,
         spec=run.spec,
         run_info=procedure.run_info(
@@ -163,14 +197,7 @@ def energy_off(state: Mapping[str, Any]) -> bool:
     return not state["load"]["input_on"] and not any(s["output_on"] for s in sources)
 
 
-NOT_YET_TOLD_APART = {
-    "lithium_plating": "no lithium-plating cause in the rules and no cold test on the bench: at "
-    "25 °C the plated cell reads 1.5x new, within the warn limit, and its 60 % capacity is "
-    "judged only by the optional discharge check, so the run ends as no fault found",
-    "swollen_cell": "no swollen-cell cause in the rules: the bulge is the operator's "
-    "appearance finding (the scripted answers report none), and electrically the cell reads "
-    "as an aged one (replace cells, not scrap)",
-}
+NOT_YET_TOLD_APART: dict[str, str] = {}
 """Catalogue faults whose answer key the diagnosis cannot reach yet, with why (strict xfail:
 a diagnosis that learns to tell them apart turns these into failures to be removed)."""
 

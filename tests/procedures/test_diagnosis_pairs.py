@@ -65,6 +65,15 @@ class Pair:
 
 
 PAIRS = (
+    # a plated cell behind a flat pack: the cold readings of the opened cells name it, and the
+    # capacity the recharge from the release put in is its lithium lost, not a second finding
+    Pair(
+        "deep_discharge_uv+lithium_plating",
+        ONE_S,
+        "cell_lithium_plating",
+        "over_discharge_in_storage",
+    ),
+    Pair("open_fuse+lithium_plating", ONE_S, "fuse_open", "cell_lithium_plating"),
     # one worn cell of the 1S2P pair: only the opened pack's per-cell reading shows it
     Pair(
         "deep_discharge_uv+parallel_cell_aged",

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Mapping
 
 import pytest
-from test_diagnosis_matrix import ANSWERS, SimRun, energy_off, simulated_bench
+from test_diagnosis_matrix import ANSWERS, SimRun, energy_off, operator_looks, simulated_bench
 
 from instruments.errors import InstrumentError
 from procedures.diagnosis.fixtures import ControlFixtures
@@ -72,7 +72,7 @@ def run_with(run: SimRun, listener: InjectAt) -> RunResult:
         procedure,
         instruments=run.instruments,
         recorder=MemoryRecorder(),
-        prompts=ScriptedPrompts(ANSWERS),
+        prompts=ScriptedPrompts({**ANSWERS, **operator_looks(run)}),
         clock=run.clock,
         spec=run.spec,
         run_info=procedure.run_info(
@@ -106,6 +106,7 @@ ROLE_NAMES = {
     "multimeter": "dmm",
     "resistance_meter": "rmeter",
     "thermometer": "temperature",
+    "chamber": "chamber",
 }
 
 

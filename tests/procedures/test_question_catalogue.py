@@ -22,7 +22,7 @@ import test_appearance
 import test_outgoing
 from test_appearance import answers as appearance_answers
 from test_appearance import run as run_appearance
-from test_diagnosis_matrix import ANSWERS, SimRun, simulated_bench
+from test_diagnosis_matrix import ANSWERS, SimRun, operator_looks, simulated_bench
 from test_outgoing import inspect
 
 from instruments.units import Quantity
@@ -103,8 +103,8 @@ class OperatorAndControl:
 
 
 def diagnosis_questions(fault: str) -> list[Asked]:
-    walker = Walker(dict(ANSWERS))
     with simulated_bench(fault) as run:
+        walker = Walker({**ANSWERS, **operator_looks(run)})  # a swollen pack: what is seen
         procedure = build_diagnosis(OperatorAndControl(run, walker))
         run_procedure(
             procedure,
@@ -173,6 +173,7 @@ def check(asked: Asked) -> list[str]:
 @pytest.fixture(scope="module")
 def every_question() -> list[Asked]:
     asked = diagnosis_questions("aged_cell") + diagnosis_questions("healthy")
+    asked += diagnosis_questions("swollen_cell")  # the looks at a bulging pack and its cells
     return asked + appearance_questions() + outgoing_questions()
 
 

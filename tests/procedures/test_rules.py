@@ -60,6 +60,8 @@ class Run:
         self.text("pack_tests", "overcurrent_protection", "tripped", ("tripped",))
         self.number("disassembly", "cell1_resistance", 10, "mohm", marginal_high=18.75, high=25)
         self.number("disassembly", "cell1_voltage", 4.17, "V", low=1.5)
+        self.text("disassembly", "cell_swelling", "none", ("none",))
+        self.text("intake", "pack_swelling", "none", ("none",))
         self.text("board_tests", "board_output", "through", ("through",))
         self.text("board_tests", "board_loop", "closed")
         self.text("board_tests", "board_overcharge_cut", "cut", ("cut",))

@@ -142,12 +142,25 @@ def parallel_cell_aged(run: Run) -> None:
 
 
 def lithium_plating(run: Run) -> None:
-    """At the bench's 25 °C: 1.5x new resistance (within the warn limit), nothing failed."""
+    """At the bench's 25 °C: 1.5x new resistance (within the warn limit), nothing failed; soaked
+    at 0 °C the plated cell reads 5.7x its warm value where a healthy one doubles."""
     run.number("disassembly", "cell1_resistance", 30, "mohm", marginal_high=37.5, high=50)
+    run.number("disassembly", "cell2_resistance", 20, "mohm", marginal_high=37.5, high=50)
+    run.number("cold_resistance", "cold_start_temperature", 25.0, "degC")
+    run.number("cold_resistance", "cold_soak_temperature", 0.9, "degC", low=-1.0, high=1.0)
+    cold = {"nominal": 58.7, "marginal_high": 76.3, "high": 93.9}
+    run.number("cold_resistance", "cell1_cold_resistance", 170.5, "mohm", **cold)
+    healthy = {"nominal": 39.1, "marginal_high": 50.9, "high": 62.6}
+    run.number("cold_resistance", "cell2_cold_resistance", 38.8, "mohm", **healthy)
 
 
 def swollen_cell(run: Run) -> None:
-    """Electrically: a cell at 2.5x its new resistance (the bulge is the operator's to see)."""
+    """The operator's bulge on the closed pack, then on the opened cell 1, which reads 2.5x its
+    new resistance (the pack was neither charged nor loaded)."""
+    run.text("intake", "pack_swelling", "present", ("none",))
+    run.text("disassembly", "cell_swelling", "present", ("none",))
+    run.text("disassembly", "cell1_swelling", "present", ("none",))
+    run.text("disassembly", "cell2_swelling", "none", ("none",))
     run.number("disassembly", "cell1_resistance", 50.5, "mohm", marginal_high=37.5, high=50)
 
 
@@ -173,13 +186,7 @@ SIGNATURES: dict[str, Signature] = {
     "lithium_plating": lithium_plating,
     "swollen_cell": swollen_cell,
 }
-NOT_YET_TOLD_APART = {
-    "lithium_plating": "the rules have no lithium-plating cause and the bench no cold test: at "
-    "25 °C a plated cell reads 1.5x new (within the warn limit) and its lost capacity is "
-    "judged only by the optional discharge check, so the run finds nothing",
-    "swollen_cell": "the rules have no swollen-cell cause: the bulge is the operator's "
-    "appearance finding, and electrically the cell reads as an aged one",
-}
+NOT_YET_TOLD_APART: dict[str, str] = {}
 """Catalogue faults whose answer key the diagnosis cannot reach yet, and why (xfail)."""
 
 
@@ -294,6 +301,13 @@ PAIRS: list[tuple[tuple[str, str], str, str, str]] = [
         "replace_cells",
     ),
     (("open_fuse", "series_imbalance"), "fuse_open", "cell_imbalance", "replace_cells"),
+    (
+        # a swollen cell is a hazard: it outranks a board fault, and scraps the pack
+        ("charge_fet_short", "swollen_cell"),
+        "cell_swollen",
+        "charge_mosfet_shorted",
+        "scrap",
+    ),
 ]
 PAIR_SIGNATURES: dict[str, Signature] = {**SIGNATURES, "aged_capacity": aged_capacity}
 
@@ -472,3 +486,66 @@ def test_a_protection_a_board_fault_defeats_is_cited_by_it(spec: PackSpec) -> No
     (root,) = diagnosis(run)["root_cause"]
     assert root.value == "charge_mosfet_shorted"
     assert "pack_tests/overcurrent_protection" in root.evidence
+
+
+def test_a_bulge_within_electrical_limits_is_still_a_swollen_cell_scrapped(spec: PackSpec) -> None:
+    """The operator's bulge decides (a hazard); the finding says the readings stayed in limits."""
+    run = Run(spec).healthy()
+    run.text("disassembly", "cell_swelling", "present", ("none",))
+    run.text("disassembly", "cell1_swelling", "present", ("none",))
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_swollen"]
+    assert values(found, "disposition") == ["scrap"]
+    assert values(found, "symptom") == ["dimensions"]
+    (root,) = found["root_cause"]
+    assert "within their limits" in root.explanation
+    assert {"disassembly/cell_swelling", "disassembly/cell1_swelling"} <= set(root.evidence)
+    assert "disassembly/cell1_resistance" in root.evidence
+
+
+def test_the_swollen_cells_resistance_is_its_evidence_a_worn_neighbour_contributes(
+    spec: PackSpec,
+) -> None:
+    run = Run(spec).healthy()
+    swollen_cell(run)
+    run.number("disassembly", "cell2_resistance", 40, "mohm", marginal_high=37.5, high=50)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_swollen"]
+    assert values(found, "contributing") == ["cell_aged_high_resistance"]
+    (root,) = found["root_cause"]
+    (worn,) = found["contributing"]
+    assert "disassembly/cell1_resistance" in root.evidence
+    assert "cell1_resistance 50.5" in root.explanation
+    assert "disassembly/cell1_resistance" not in worn.evidence
+    assert "disassembly/cell2_resistance" in worn.evidence
+
+
+def test_no_bulge_seen_leaves_a_high_resistance_cell_an_aged_one(spec: PackSpec) -> None:
+    """Electrically a swollen cell reads worn: without the operator's bulge it is not swollen."""
+    run = Run(spec).healthy()
+    run.number("disassembly", "cell1_resistance", 50.5, "mohm", marginal_high=37.5, high=50)
+    assert values(diagnosis(run), "root_cause") == ["cell_aged_high_resistance"]
+
+
+def test_a_plated_cells_lost_capacity_is_cited_by_the_plating_not_a_worn_finding(
+    spec: PackSpec,
+) -> None:
+    """The lithium plated is the capacity lost: one finding, citing both."""
+    run = Run(spec).healthy()
+    deep_discharge_uv(run)
+    lithium_plating(run)
+    run.number("wake_recharge", "charge_capacity", 4114.0, "mAh", **CAPACITY)
+    found = diagnosis(run)
+    assert values(found, "root_cause") == ["cell_lithium_plating"]
+    assert values(found, "contributing") == ["over_discharge_in_storage"]
+    (root,) = found["root_cause"]
+    assert "wake_recharge/charge_capacity" in root.evidence
+    assert "cold_resistance/cell1_cold_resistance" in root.evidence
+
+
+def test_a_cold_reading_within_the_healthy_growth_is_no_plating(spec: PackSpec) -> None:
+    run = Run(spec).healthy()
+    lithium_plating(run)
+    cold = {"nominal": 58.7, "marginal_high": 76.3, "high": 93.9}
+    run.number("cold_resistance", "cell1_cold_resistance", 60.1, "mohm", **cold)
+    assert values(diagnosis(run), "root_cause") == ["customer_misjudgement"]

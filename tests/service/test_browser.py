@@ -46,7 +46,9 @@ ANSWERS: dict[str, object] = {
     "usage_time_in_use": "1_to_12_months",
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
+    "pack_swelling": "none",
     "disassembly_confirm": True,
+    "cell_swelling": "none",
 }
 
 

@@ -53,6 +53,27 @@ def test_json_line_then_clean_exit_on_signal(stop_signal: signal.Signals) -> Non
                 stream.close()
 
 
+def test_a_chamber_on_request_answers_on_its_pty() -> None:
+    process = launch("--fault", "lithium_plating", "--chamber", "--json")
+    try:
+        assert process.stdout is not None
+        document = json.loads(process.stdout.readline())
+        chamber = document["instruments"]["chamber"]
+        assert chamber["model"] == "SU-241" and chamber["pty"].startswith("/dev/pts/")
+        with serial.Serial(chamber["pty"], timeout=5) as port:
+            port.write(b"TYPE?\r\n")
+            assert port.readline().startswith(b"SU-241,")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def test_human_readable_listing() -> None:
     process = launch("--source-model", "DP832", "--no-serial")
     try:

@@ -50,6 +50,7 @@ ANSWERS = {
     "usage_time_in_use": "1_to_12_months",
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
+    "pack_swelling": "none",
 }
 LABELS = {
     "en": {

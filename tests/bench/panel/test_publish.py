@@ -94,6 +94,7 @@ ANSWERS = {
     "usage_time_in_use": "unknown",
     "usage_location": "indoor",
     "known_good_pack_works": "yes",
+    "pack_swelling": "none",
 }
 
 
