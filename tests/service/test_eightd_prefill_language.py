@@ -128,3 +128,22 @@ def test_the_8d_page_prefills_in_chinese(service: Service) -> None:
     assert sorted(code for code in _codes() if code in values) == []
     assert leaks(visible_text(page.text) + " " + values) == {}
     assert catalogue("zh_CN").enum("area", "finished_stock") in values
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_run_page_shows_step_and_measurement_labels_then_codes(service: Service) -> None:
+    """The measurement table reads in the page's language; the recorded names stay visible
+    under the labels (QA searches the records by them)."""
+    number = _complaint_with_everything(service)
+    login(service, "zhao.min")
+    with service.store.sessions() as session:
+        run_id = get_complaint(session, number).units[0].runs[0].id
+    zh = catalogue("zh_CN")
+    page = service.client.get(f"/runs/{run_id}?lang=zh_CN").text
+    for label, code in (
+        (zh["step_name.voltage_check"], "voltage_check"),
+        (zh["measurement_name.wake_response"], "wake_response"),
+    ):
+        assert re.search(rf'<td[^>]*>{label}<br><small class="why code">{code}</small>', page)
+    english = service.client.get(f"/runs/{run_id}?lang=en").text
+    assert catalogue("en")["step_name.wake_recharge"] in english
