@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from procedures.declared import CELL
+from procedures.diagnosis.skipped import NOT_MEASURED
 from procedures.questions import definition, option_label, prompt_messages
 from results.reports.labels import Catalogue
 
@@ -48,7 +49,10 @@ def measurement_label(t: Catalogue, name: str) -> str:
 
 def answer_label(t: Catalogue, name: str, value: str) -> str:
     """An operator's choice (the value of measurement ``name``) as the option reads in ``t``'s
-    language; any other value (a reading's category, free text) as recorded."""
+    language, and the marker of a reading the step could not take by its words; any other value
+    (a reading's category, free text) as recorded."""
+    if value == NOT_MEASURED:
+        return t[f"reading.{NOT_MEASURED}"]
     for prefix in ANSWER_PREFIXES:
         question = definition(prefix + name)
         if question is not None and value in question.options:

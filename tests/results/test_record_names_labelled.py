@@ -98,3 +98,4 @@ def test_the_measurement_table_shows_labels_then_codes(locale: str) -> None:
     assert "_" not in "".join(cells[:3])
     assert measurement_codes(answer, t) == ("intake", "usage_time_in_use")
     assert answer_label(t, "voltage_category", "zero") == "zero"  # not an operator's answer
+    assert answer_label(t, "charge_capacity", "not_measured") == t["reading.not_measured"]
