@@ -83,12 +83,20 @@ def eightd() -> None:
 @eightd.command("draft")
 @click.argument("number")
 @_from_option
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh_CN"]),
+    default="en",
+    show_default=True,
+    help="Language of the pre-filled draft (labels, dates, recorded findings).",
+)
 @station_option
 @json_option
 def draft_command(
-    number: str, source: Path | None, station_file: Path | None, as_json: bool
+    number: str, source: Path | None, lang: str, station_file: Path | None, as_json: bool
 ) -> int:
-    """Version 1 of NUMBER's 8D, from --from FILE or pre-filled from the complaint and runs."""
+    """Version 1 of NUMBER's 8D, from --from FILE or pre-filled from the complaint and runs
+    (in --lang: the draft is saved as written, so write it in the language QA signs it in)."""
     config = station(station_file)
     form = _read_form(source) if source else None
     with open_store_for(config).begin() as session:
@@ -96,7 +104,7 @@ def draft_command(
         draft(
             session,
             complaint_id,
-            form or prefill_from_records(session, complaint_id),
+            form or prefill_from_records(session, complaint_id, lang),
             actor=config.operator,
         )
         found = view(session, complaint_id)

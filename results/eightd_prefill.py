@@ -6,6 +6,13 @@ the diagnosis conclusions of this complaint's finished runs, each citing its run
 sentences and containment lines are passed in, not looked up here, so this module does not
 depend on how clocks and containment are stored (the caller wires
 ``results.complaint_clocks.pause_sentences`` and ``results.containment.containment_actions``).
+
+The draft is written in the language of the page that offers it: a person edits it and it is
+saved as typed, so a code or an English sentence left in a Chinese draft would end up in the
+signed 8D. Coded values (symptom, containment area, action kind, conclusion) are written by their
+labels in the report catalogue, the one place the pages and the reports read them from; the
+sentences the procedures recorded (conclusion explanations) are read back in the language
+through the procedures' record catalogue (``procedures.phrases.localise``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from procedures.phrases import localise
 from results.clock_records import pause_sentences
 from results.containment import ActionKind, containment_actions, containment_checks
 from results.eightd_form import (
@@ -28,6 +36,7 @@ from results.eightd_form import (
 )
 from results.errors import NotFound
 from results.models import Complaint, Run
+from results.reports.labels import DEFAULT_LOCALE, Catalogue, catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +53,20 @@ class ContainmentLine:
     done: date | None = None
 
 
-def problem_from_complaint(complaint: Complaint, pause_sentences: Sequence[str]) -> ProblemIn:
-    """D2 in 5W2H from the registration; the pauses follow the receipt date in "when"."""
-    symptom = complaint.symptom + (
+def problem_from_complaint(
+    complaint: Complaint, pause_sentences: Sequence[str], lang: str = DEFAULT_LOCALE
+) -> ProblemIn:
+    """D2 in 5W2H from the registration, in ``lang``; the pauses follow the receipt date in
+    "when" (the caller passes them in the same language)."""
+    t = catalogue(lang)
+    symptom = t.enum("symptom", complaint.symptom) + (
         f": {complaint.symptom_other}" if complaint.symptom_other else ""
     )
-    when = [f"received {complaint.received_at.date().isoformat()}"]
+    when = [t.format("eightd.prefill.received", date=complaint.received_at.date().isoformat())]
     if complaint.shipment_date is not None:
-        when.insert(0, f"shipped {complaint.shipment_date.isoformat()}")
+        when.insert(0, t.format("eightd.prefill.shipped", date=complaint.shipment_date.isoformat()))
     if complaint.time_in_use_days is not None:
-        when.append(f"{complaint.time_in_use_days:g} days in use")
+        when.append(t.format("eightd.prefill.in_use", days=f"{complaint.time_in_use_days:g}"))
     when.extend(s for s in pause_sentences if s.strip())
     where = complaint.usage_location
     if complaint.usage_temperature_c is not None:
@@ -61,7 +74,7 @@ def problem_from_complaint(complaint: Complaint, pause_sentences: Sequence[str])
     return ProblemIn(
         what=f"{complaint.product_model} {symptom}".strip(),
         where=where,
-        when="; ".join(when),
+        when=t["eightd.prefill.separator"].join(when),
         who=complaint.customer,
         why=complaint.customer_demands,
         how=complaint.decision or "",
@@ -69,15 +82,33 @@ def problem_from_complaint(complaint: Complaint, pause_sentences: Sequence[str])
     )
 
 
-def causes_from_runs(session: Session, complaint_id: int) -> list[CauseIn]:
-    """One D4 hypothesis per diagnosis conclusion of the complaint's runs, citing the run."""
+def _conclusion_text(conclusion: dict[str, object], t: Catalogue) -> str:
+    """A conclusion as a sentence in ``t``'s language: its recorded explanation read back from
+    the procedures' catalogue, else its value by its label (a coded category, or a recorded
+    sentence such as advice); text that is neither is kept as recorded."""
+    explanation = str(conclusion.get("explanation") or "").strip()
+    if explanation:
+        return localise(explanation, t.locale)
+    value = str(conclusion.get("value") or "").strip()
+    if not value:
+        return ""
+    label = t.conclusion(str(conclusion.get("kind", "")), value)
+    return localise(value, t.locale) if label == value else label
+
+
+def causes_from_runs(
+    session: Session, complaint_id: int, lang: str = DEFAULT_LOCALE
+) -> list[CauseIn]:
+    """One D4 hypothesis per diagnosis conclusion of the complaint's runs, citing the run, in
+    ``lang``; the method names the conclusion's kind by its label."""
+    t = catalogue(lang)
     runs = session.scalars(
         select(Run).where(Run.complaint_id == complaint_id).order_by(Run.id)
     ).all()
     causes: list[CauseIn] = []
     for run in runs:
         for conclusion in run.conclusions or []:
-            text = str(conclusion.get("explanation") or conclusion.get("value") or "").strip()
+            text = _conclusion_text(conclusion, t)
             if not text:
                 continue
             causes.append(
@@ -85,7 +116,7 @@ def causes_from_runs(session: Session, complaint_id: int) -> list[CauseIn]:
                     kind="occurrence",
                     description=text,
                     status="hypothesis",
-                    method=str(conclusion.get("kind", "")),
+                    method=t.enum("conclusion", str(conclusion.get("kind", ""))),
                     evidence=[EvidenceIn(kind="run", ref=str(run.id))],
                 )
             )
@@ -98,13 +129,15 @@ def prefill(
     *,
     pause_sentences: Sequence[str] = (),
     containment: Sequence[ContainmentLine] = (),
+    lang: str = DEFAULT_LOCALE,
 ) -> EightDForm:
-    """A draft 8D for the complaint (nothing written); the author edits it before saving."""
+    """A draft 8D for the complaint in ``lang`` (nothing written); the author edits it before
+    saving. The pause sentences and containment lines come in already written in ``lang``."""
     complaint = session.get(Complaint, complaint_id)
     if complaint is None:
         raise NotFound("complaint", complaint_id)
     return EightDForm(
-        problem=problem_from_complaint(complaint, pause_sentences),
+        problem=problem_from_complaint(complaint, pause_sentences, lang),
         containment=[
             ContainmentIn(
                 location=c.location,
@@ -118,24 +151,31 @@ def prefill(
             )
             for c in containment
         ],
-        causes=causes_from_runs(session, complaint_id),
+        causes=causes_from_runs(session, complaint_id, lang),
     )
 
 
-def containment_lines(session: Session, complaint_id: int) -> list[ContainmentLine]:
-    """D3 as the containment records state it: one line per area checked, one per action taken
-    (its release is the date it was done; an open freeze is still frozen stock)."""
+def containment_lines(
+    session: Session, complaint_id: int, lang: str = DEFAULT_LOCALE
+) -> list[ContainmentLine]:
+    """D3 as the containment records state it, in ``lang``: one line per area checked, one per
+    action taken (its release is the date it was done; an open freeze is still frozen stock).
+    Areas and action kinds are written by their labels; what a person typed stays as typed."""
+    t = catalogue(lang)
     lines = [
-        ContainmentLine(location=c.area, qty_checked=c.qty_checked, qty_ng=c.qty_bad)
+        ContainmentLine(
+            location=t.enum("area", c.area), qty_checked=c.qty_checked, qty_ng=c.qty_bad
+        )
         for c in containment_checks(session, complaint_id)
     ]
     for a in containment_actions(session, complaint_id):
+        kind = t.enum("action_kind", a.kind)
         lines.append(
             ContainmentLine(
-                location=a.location or a.kind,
+                location=a.location or kind,
                 qty_checked=a.qty_affected,
                 frozen=a.kind == ActionKind.FREEZE_OUTGOING_STOCK and a.is_open,
-                method=f"{a.kind}: {a.description}" if a.description else a.kind,
+                method=f"{kind}: {a.description}" if a.description else kind,
                 owner=a.owner,
                 done=a.released_at.date() if a.released_at is not None else None,
             )
@@ -143,12 +183,16 @@ def containment_lines(session: Session, complaint_id: int) -> list[ContainmentLi
     return lines
 
 
-def prefill_from_records(session: Session, complaint_id: int, lang: str = "en") -> EightDForm:
-    """The draft 8D the CLI and the API offer: the complaint, its pauses (written into D2 by
-    ``results.clock_records.pause_sentences``), its containment records and its runs' findings."""
+def prefill_from_records(
+    session: Session, complaint_id: int, lang: str = DEFAULT_LOCALE
+) -> EightDForm:
+    """The draft 8D the CLI and the API offer, in ``lang``: the complaint, its pauses (written
+    into D2 by ``results.clock_records.pause_sentences``), its containment records and its
+    runs' findings."""
     return prefill(
         session,
         complaint_id,
         pause_sentences=pause_sentences(session, complaint_id, lang),
-        containment=containment_lines(session, complaint_id),
+        containment=containment_lines(session, complaint_id, lang),
+        lang=lang,
     )

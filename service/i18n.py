@@ -18,6 +18,7 @@ from typing import Literal, get_args
 from procedures.phrases import localise
 from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import Catalogue, catalogue
+from results.reports.names import step_label
 
 Locale = Literal["en", "zh_CN"]
 """A language the pages and reports are written in (a query parameter's type: 422 otherwise)."""
@@ -75,6 +76,10 @@ class Translator:
         category by its label, a recorded sentence (advice) read back in this language."""
         label = self.report.conclusion(kind, value)
         return self.said(label) if label == value else label
+
+    def step(self, name: str) -> str:
+        """A procedure step by its label in this language (its recorded name if it has none)."""
+        return step_label(self.report, name)
 
     def enum(self, group: str, code: str | None) -> str:
 

@@ -33,6 +33,7 @@ from results.reports.document import (
 )
 from results.reports.labels import DEFAULT_LOCALE, Catalogue
 from results.reports.model import MeasurementRow, ReportData, RunData, UnitData
+from results.reports.names import answer_label, labelled, measurement_label, step_label
 from results.reports.summary import (
     diagnosis_runs,
     run_sentences,
@@ -56,18 +57,29 @@ def is_approved(data: ReportData) -> bool:
 
 
 def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
-    """One row of the measurement table as text (also the service's run page uses it)."""
+    """One row of the measurement table as text (also the service's run page uses it): step,
+    measurement and an operator's answer by their labels in ``t``'s language (the recorded
+    names: ``measurement_codes``)."""
     value = row.text_value if row.value is None and row.text_value is not None else row.value
     return [
-        row.step,
-        row.name,
-        fmt.number(value) if isinstance(value, float) else (value or ""),
+        step_label(t, row.step),
+        measurement_label(t, row.name),
+        fmt.number(value) if isinstance(value, float) else answer_label(t, row.name, value or ""),
         row.unit,
         fmt.limits(row.low, row.high, row.low_inclusive, row.high_inclusive, row.unit),
         t.enum("verdict", row.verdict.name.lower()),
         row.instrument or "",
         fmt.timestamp(row.timestamp),
     ]
+
+
+def measurement_codes(row: MeasurementRow, t: Catalogue) -> tuple[str, str]:
+    """The recorded step and measurement names to show under their labels (empty where the
+    label is the name): QA searches the records by them."""
+    return (
+        labelled(step_label(t, row.step), row.step),
+        labelled(measurement_label(t, row.name), row.name),
+    )
 
 
 def limits_note(row: MeasurementRow, t: Catalogue) -> str:
@@ -104,6 +116,7 @@ def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
 
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     text = measurement_cells(m, t)
+    step_code, name_code = measurement_codes(m, t)
     verdict = Cell(
         text[VERDICT_COLUMN],
         tip=shown_note(m.comparison, t.locale),
@@ -111,7 +124,9 @@ def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     )
     limits = Cell(text[LIMITS_COLUMN], note=limits_note(m, t))
     cells: tuple[CellValue, ...] = (
-        *text[:LIMITS_COLUMN],
+        Cell(text[0], note=step_code),
+        Cell(text[1], note=name_code),
+        *text[2:LIMITS_COLUMN],
         limits,
         verdict,
         *text[VERDICT_COLUMN + 1 :],
@@ -142,7 +157,7 @@ def _run(run: RunData, t: Catalogue) -> Section:
     notes = [
         Paragraph(
             (
-                f"{t.format('step.title', index=s.index, name=s.name)}: "
+                f"{t.format('step.title', index=s.index, name=step_label(t, s.name))}: "
                 f"{shown_note(s.message, t.locale)}",
             ),
             "note",
@@ -155,7 +170,8 @@ def _run(run: RunData, t: Catalogue) -> Section:
             plots.layout(
                 trace, t["trace.time"], channel_label=lambda name: t.enum("trace_channel", name)
             ),
-            f"{t.format('step.title', index=step.index, name=step.name)}: {trace.name}",
+            f"{t.format('step.title', index=step.index, name=step_label(t, step.name))}: "
+            f"{trace.name}",
         )
         for step in run.steps
         for trace in step.traces

@@ -20,6 +20,7 @@ from procedures.phrases import localise
 from procedures.records import Verdict
 from results.reports.labels import DEFAULT_LOCALE, Catalogue
 from results.reports.model import RunData, UnitData
+from results.reports.names import step_label
 from results.reports.sanitise import customer_text
 
 #: Order the counts are stated in: the worst news is never hidden at the end of a long list.
@@ -91,12 +92,15 @@ def run_sentences(run: RunData, t: Catalogue) -> list[str]:
         sentences.append(t.format("summary.all_passed", n=sum(tests.values())))
     elif tests:
         sentences.append(t.format("summary.tests", counts=_counted(tests, t)))
-    missing = [s.name for s in run.steps if s.verdict is Verdict.SKIPPED]
+    joiner = t["summary.separator"]
+    missing = [step_label(t, s.name) for s in run.steps if s.verdict is Verdict.SKIPPED]
     if missing:
-        sentences.append(t.format("summary.missing", steps=", ".join(missing)))
-    broken = [s.name for s in run.steps if s.verdict in (Verdict.ERROR, Verdict.ABORTED)]
+        sentences.append(t.format("summary.missing", steps=joiner.join(missing)))
+    broken = [
+        step_label(t, s.name) for s in run.steps if s.verdict in (Verdict.ERROR, Verdict.ABORTED)
+    ]
     if broken:
-        sentences.append(t.format("summary.broken", steps=", ".join(broken)))
+        sentences.append(t.format("summary.broken", steps=joiner.join(broken)))
     return sentences
 
 

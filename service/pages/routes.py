@@ -35,6 +35,7 @@ from results.reports.assemble import measurement_row
 from results.reports.compose import (
     limits_note,
     measurement_cells,
+    measurement_codes,
     measurement_headers,
     verdict_reason,
 )
@@ -269,6 +270,7 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
                 localise(row.comparison, t_report.locale),
                 verdict_reason(row, t_report.locale),
                 limits_note(row, t_report),
+                measurement_codes(row, t_report),
             )
             for row in rows
         ]

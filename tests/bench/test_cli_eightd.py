@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from bench_helpers import cli, dump, register
 
+from results.reports.labels import catalogue
+
 
 def eightd(capsys: pytest.CaptureFixture[str], station: Path, *args: str) -> tuple[int, str, str]:
     return cli(capsys, "eightd", *args, "--station", str(station))
@@ -87,3 +89,18 @@ def test_bad_content_names_the_field_and_writes_nothing(
     code, _, err = eightd(capsys, sim_station, "draft", number, "--from", str(foreign))
     assert code == 2 and "not a run of this complaint" in err
     assert dump(database) == before
+
+
+def test_a_draft_pre_filled_in_chinese_writes_labels(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    """--lang zh_CN: the saved draft reads in Chinese (the symptom and the receipt date by the
+    catalogue's words), not the codes and English of the default draft."""
+    number = register(capsys, sim_station, "U-1")
+    code, out, err = eightd(capsys, sim_station, "draft", number, "--lang", "zh_CN", "--json")
+    assert code == 0, err
+    problem = json.loads(out)["content"]["problem"]
+    zh = catalogue("zh_CN")
+    assert zh.enum("symptom", "no_power_on") in problem["what"]
+    assert "no_power_on" not in problem["what"] and "收到客诉" in problem["when"]
+    assert "received" not in problem["when"]

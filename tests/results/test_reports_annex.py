@@ -35,7 +35,9 @@ from results.reports.annex import photos
 from results.reports.assemble import assemble_report
 from results.reports.errors import EvidenceError
 from results.reports.html import render_html
+from results.reports.labels import catalogue
 from results.reports.model import canonical_json, report_from_json
+from results.reports.names import measurement_label
 from results.reports.pdf import render_pdf
 
 SPEC = builtin_spec("PB-1S2P-18650-5200")
@@ -131,7 +133,9 @@ def test_an_appearance_run_appears_with_dimensions_and_photos(
     html = render_html(data, images=images)
     for name in ("length", "width", "thickness", "lead_length"):
         assert re.search(
-            rf"<td>dimensions</td><td>{name}</td><td[^>]*>[0-9.]+</td><td>mm</td>", html
+            rf"<td>dimensions</td><td>{re.escape(measurement_label(catalogue('en'), name))}"
+            rf'(?:<br><small class="why">{name}</small>)?</td><td[^>]*>[0-9.]+</td><td>mm</td>',
+            html,
         )
     annex = html[html.index('id="evidence"') :]
     for f in data.evidence:

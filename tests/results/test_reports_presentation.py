@@ -89,7 +89,9 @@ def test_a_pass_keeps_its_comparison_as_a_tooltip_only() -> None:
     html = render_html(data)
     match = re.search(rf'<tr id="{row.anchor}">(.*?)</tr>', html)
     assert match is not None
-    assert f'title="{escape(comparison)}"' in match.group(1) and "<small" not in match.group(1)
+    verdict = re.search(r'<td class="v-pass"[^>]*>(.*?)</td>', match.group(1))
+    assert verdict is not None
+    assert f'title="{escape(comparison)}"' in match.group(1) and "<small" not in verdict.group(1)
 
 
 def _pdf_text(data: bytes) -> str:
