@@ -81,9 +81,9 @@ class CellReading(StrEnum):
     CONTACT = "contact"
     """Recorded instead of the two above when the fixture found no contact (``open``)."""
     SWELLING = "swelling"
+    """The operator's look at this cell, asked only when ``cell_swelling`` found a bulge."""
     COLD_RESISTANCE = "cold_resistance"
     """1 kHz again after the cold soak (``cold_resistance``), where the station can."""
-    """The operator's look at this cell, asked only when ``cell_swelling`` found a bulge."""
 
     @property
     def template(self) -> str:
