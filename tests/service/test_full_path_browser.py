@@ -27,10 +27,11 @@ from typing import Any
 
 import httpx
 import pytest
+from latin_only_chromium import cjk_pair, two_strings
 from process_support import add_managers
 from service_support import Service
 from test_browser import _login, artifacts, live  # noqa: F401 - the shared fixtures
-from test_chinese_fonts_browser import _cjk_pair, _two_strings, bare_browser  # noqa: F401
+from test_chinese_fonts_browser import bare_browser  # noqa: F401
 from test_pdf_chinese_glyphs import CJK, DPI, _read_pgm, _words, glyph_cells, tofu_pairs
 from test_pdf_chinese_glyphs import pytestmark as NEEDS_POPPLER
 
@@ -154,11 +155,11 @@ def _no_tofu_on_page(walk: Walk, path: str) -> None:
     """Two different Chinese strings taken from the page draw differently in its own font, and
     alike (boxes) in a font without CJK: the check can fail."""
     walk.go(path)
-    first, second = _cjk_pair(walk.page.inner_text("body"))
-    boxes = _two_strings(walk.page, first, second, "font-family:monospace")
+    first, second = cjk_pair(walk.page.inner_text("body"))
+    boxes = two_strings(walk.page, first, second, "font-family:monospace")
     assert boxes[0] == boxes[1], "control: without the served font the glyphs are boxes"
     walk.go(path)
-    glyphs = _two_strings(walk.page, first, second)
+    glyphs = two_strings(walk.page, first, second)
     assert glyphs[0] != glyphs[1], f"{path}: Chinese renders as boxes"
 
 
