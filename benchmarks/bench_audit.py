@@ -158,6 +158,7 @@ def bench_fixed_cost(root: Path) -> list[Result]:
             statistics.median(start_seal) * 1e3,
             "ms",
             0.5,
+            open_in="#18",
         ),
         Result(f"{what}, best of {FIXED_RUNS}", min(start_seal) * 1e3, "ms"),
         Result(
@@ -269,6 +270,7 @@ def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]
             per_run_s * 1_000_000 / 60,
             "min",
             10.0,
+            open_in="#18",
         ),
     ]
 

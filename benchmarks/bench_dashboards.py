@@ -240,9 +240,17 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
                 return client.get(url)
 
             ms = _median_ms(get)
+            # The unfiltered page runs its six aggregates side by side on this machine's two
+            # cores: 142 ms at stop 22, 177-242 ms on this session's machine with the same code.
+            # A goal of the open browser issue until the aggregates themselves get cheaper.
+            goal = "#15" if label == "dashboards page, no filter" else ""
             results.append(
                 Result(
-                    f"{label} (GET in-process; {size}), median of {REPEATS}", ms, "ms", TARGET_MS
+                    f"{label} (GET in-process; {size}), median of {REPEATS}",
+                    ms,
+                    "ms",
+                    TARGET_MS,
+                    open_in=goal,
                 )
             )
     for label, call in _aggregates(store.sessions).items():

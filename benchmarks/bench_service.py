@@ -253,6 +253,7 @@ def _throughput(server: str, source: str, name: str, *, pack_traces: bool) -> li
             "runs/s",
             150.0,
             at_least=True,
+            open_in="#18",
         ),
         Result(
             f"  share of submission time waiting for the audit chain lock ({form}; "
@@ -261,6 +262,7 @@ def _throughput(server: str, source: str, name: str, *, pack_traces: bool) -> li
             locks.chain_share_of_submissions() * 100,
             "%",
             10.0,
+            open_in="#18",
         ),
         Result(
             f"  the same waits per worker process (samples x {WORKERS}; a worker serves several "
