@@ -261,19 +261,8 @@ def store_synced(
             known = synced_run_id(session, doc.origin.run_uuid)
         if known is not None:
             return Accepted(known, created=False)
-    check_sync_channels(doc)
     stage = stage or BlobStage(evidence.root)
-    blobs = fetch_blobs(doc, stage, evidence)
-    info, steps, outcome = sync_records(doc, blobs)
-    origin = Origin(
-        run_uuid=doc.origin.run_uuid,
-        run_id=doc.origin.run_id,
-        step_ids=doc.origin.step_ids,
-        sealed_steps=doc.origin.sealed_steps,
-        sealed_chain=doc.origin.sealed_chain,
-        audit=[a.model_dump() for a in doc.origin.audit],
-        interrupted=doc.origin.interrupted,
-    )
+    info, steps, outcome, origin, blobs = _records_and_origin(doc, stage, evidence)
     complaint: dict[str, Any] | None = doc.complaint
     with sessions.begin() as session:
         accepted = accept_run(
