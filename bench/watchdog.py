@@ -49,8 +49,12 @@ SAFE_DEADLINE_S = 30.0
 RETRY_PAUSE_S = 0.5
 LOG_NAME = "watchdog.log"
 ACTOR = "watchdog"
-OUTPUT_ROLES = ("source", "load")
-"""Roles with an output (source channels, load input); meters are left alone."""
+OUTPUT_ROLES = ("source", "load", "chamber")
+"""Roles the watchdog makes safe, in this order: source channels and the load input off first
+(they can charge or drain the pack), then a temperature chamber back to standby (a run killed in
+its 0 degC soak would leave it cooling for hours). Meters are left alone."""
+SAFE_STATE_WORDS = {"chamber": "at standby (acknowledged by the chamber)"}
+"""What ``make_safe`` achieved, where it is not outputs switched off and read back."""
 
 
 class WatchdogError(BenchError):
@@ -221,20 +225,26 @@ def _read_line(stream: IO[bytes], timeout: float) -> bytes:
     return data
 
 
+def targets_of(endpoints: dict[str, Any]) -> tuple[Target, ...]:
+    """What the watchdog makes safe of ``endpoints`` (resolved ``Endpoint`` objects by role):
+    the ``OUTPUT_ROLES``, in their order whatever the station file's order."""
+    chosen = [(role, e) for role, e in endpoints.items() if role in OUTPUT_ROLES]
+    chosen.sort(key=lambda pair: OUTPUT_ROLES.index(pair[0]))
+    return tuple(
+        Target(e.role, e.model, e.resource, e.timeout_s, dict(e.options)) for _, e in chosen
+    )
+
+
 def start_for_run(
     config: Any, endpoints: dict[str, Any], *, unit_id: int | None, in_process: bool
 ) -> Watchdog:
-    """The watchdog of one run: the station's sources and loads, store and unit.
+    """The watchdog of one run: the station's sources, loads and chamber, store and unit.
 
     ``config`` is the runner's ``StationConfig`` and ``endpoints`` the station's resolved
     ``Endpoint`` objects (by role). ``in_process``: a simulator started inside the runner ends
     with it, so there is nothing to reach afterwards (the watchdog still closes the run).
     """
-    targets = tuple(
-        Target(e.role, e.model, e.resource, e.timeout_s, dict(e.options))
-        for role, e in endpoints.items()
-        if role in OUTPUT_ROLES and not in_process
-    )
+    targets = () if in_process else targets_of(endpoints)
     plan = Plan(
         runner_pid=os.getpid(),
         host=socket.gethostname(),
@@ -343,8 +353,9 @@ def switch_off(targets: tuple[Target, ...], log: logging.Logger) -> list[str]:
                     break
                 time.sleep(RETRY_PAUSE_S)
                 continue
-            log.warning("%s %s: outputs off, confirmed", target.role, target.resource)
-            outcome.append(f"{target.role} outputs off (confirmed)")
+            done = SAFE_STATE_WORDS.get(target.role, "outputs off (confirmed)")
+            log.warning("%s %s: %s", target.role, target.resource, done)
+            outcome.append(f"{target.role} {done}")
             break
     return outcome
 
