@@ -5,8 +5,10 @@ Two things a command finds after a crash, and what it does about them (issue 11)
 * **Outputs left on.** A runner killed together with its watchdog (or a host that lost power)
   leaves a source charging. Opening a station therefore asks every source and load what it is
   doing, switches every output off and confirms it *before any measurement* (the as-received
-  voltage of the next pack must be the pack's own, not the source's). An output found on is
-  returned as a finding: the runner shows it on screen and records it in the run.
+  voltage of the next pack must be the pack's own, not the source's). A temperature chamber
+  left controlling its air (a run that died in its 0 degC soak) is set to standby the same way.
+  An output found on is returned as a finding: the runner shows it on screen and records it in
+  the run.
 * **Runs left ``running``.** Any command that opens the store marks the runs of this host whose
   process is gone as interrupted, and sets their units back to the status they had before the
   bench took them. Runs of another host are left alone (we cannot see its processes) and show as
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from instruments.roles import DCSource, ElectronicLoad, Instrument
+from instruments.roles import DCSource, ElectronicLoad, Instrument, TemperatureChamber
 from procedures.context import StepContext
 from procedures.declared import Declared
 from procedures.engine import Procedure, Step, run_order
@@ -61,20 +63,22 @@ def _found_on(role: str, instrument: Instrument) -> list[str]:
             ]
         elif isinstance(instrument, ElectronicLoad) and instrument.is_input_on():
             found.append(f"{role} input ON")
+        elif isinstance(instrument, TemperatureChamber) and instrument.is_controlling():
+            found.append(f"{role} controlling its air (set to standby)")
     except Exception as exc:  # the off commands below are what matters; say we could not ask
         found.append(f"{role} state unknown ({type(exc).__name__}: {exc})")
     return found
 
 
 def bring_to_safe_state(opened: dict[str, Instrument]) -> list[str]:
-    """Switch every source and load off, confirmed; return what was found on.
+    """Switch every source and load off and a chamber to standby, confirmed; return what was on.
 
     Raises ``SafeStartError`` naming every instrument whose safe state is not confirmed.
     """
     findings: list[str] = []
     failures: list[str] = []
     for role, instrument in opened.items():
-        if not isinstance(instrument, DCSource | ElectronicLoad):
+        if not isinstance(instrument, DCSource | ElectronicLoad | TemperatureChamber):
             continue
         findings += _found_on(role, instrument)
         try:

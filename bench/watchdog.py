@@ -53,7 +53,7 @@ OUTPUT_ROLES = ("source", "load", "chamber")
 """Roles the watchdog makes safe, in this order: source channels and the load input off first
 (they can charge or drain the pack), then a temperature chamber back to standby (a run killed in
 its 0 degC soak would leave it cooling for hours). Meters are left alone."""
-SAFE_STATE_WORDS = {"chamber": "at standby (acknowledged by the chamber)"}
+SAFE_STATE_WORDS = {"chamber": "at standby (confirmed)"}
 """What ``make_safe`` achieved, where it is not outputs switched off and read back."""
 
 

@@ -236,3 +236,11 @@ class TemperatureChamber(Instrument):
     @abstractmethod
     def air_temperature(self) -> Quantity:
         """The chamber's own air reading (a ``degC`` quantity)."""
+
+    @abstractmethod
+    def is_controlling(self) -> bool:
+        """Whether the chamber is driving its air to a set point, by asking it.
+
+        The safe start asks before anything is measured: a chamber left cooling by a run that
+        died must be found, stopped and said so, as a source left on is.
+        """

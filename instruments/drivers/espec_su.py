@@ -26,6 +26,8 @@ RANGE_C: dict[str, tuple[float, float]] = {
     "SH-641": (-40.0, 150.0),
 }
 """Set-point range per model [E: the bench-top catalogue figures, check the manual]."""
+RESTING_MODES = frozenset({"STANDBY", "OFF"})
+"""``MODE?`` words of a chamber that controls nothing (every other mode drives the air)."""
 
 
 class EspecSU(Connection, TemperatureChamber):
@@ -83,5 +85,22 @@ class EspecSU(Connection, TemperatureChamber):
             ) from None
         return Q_(measured, "degC")
 
+    def mode(self) -> str:
+        """``MODE?``: the operating mode word (``CONSTANT``, ``STANDBY``, ``OFF``, ...)."""
+        reply = self.transport.query("MODE?").strip().upper()
+        if not reply or reply.startswith("NA"):
+            raise ProtocolError(f"{self.resource}: 'MODE?' answered {reply!r}, not a mode")
+        return reply
+
+    def is_controlling(self) -> bool:
+        return self.mode() not in RESTING_MODES
+
     def make_safe(self) -> None:
+        """Standby, then read the mode back: the safe state is confirmed, not only acknowledged."""
         self.standby()
+        mode = self.mode()
+        if mode in RESTING_MODES:
+            return
+        raise InstrumentReportedError(
+            f"{self.resource}: 'MODE, STANDBY' acknowledged but 'MODE?' still answers {mode!r}"
+        )

@@ -45,7 +45,7 @@ def test_a_chamber_left_cooling_is_put_to_standby() -> None:
             assert answer.strip() == b"CONSTANT"
         endpoint = Endpoint("chamber", "SU-241", chamber["resource"])
         outcome = switch_off(targets_of({"chamber": endpoint}), logging.getLogger("test"))
-        assert outcome == ["chamber at standby (acknowledged by the chamber)"]
+        assert outcome == ["chamber at standby (confirmed)"]
         with serial.Serial(chamber["pty"], timeout=5) as port:
             port.write(b"MODE?\r\n")
             assert port.readline().strip() == b"STANDBY"

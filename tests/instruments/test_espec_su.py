@@ -119,3 +119,30 @@ def test_a_reply_that_is_neither_ok_nor_na_is_a_protocol_error() -> None:
         chamber.run()
     with pytest.raises(ProtocolError, match="TEMP\\?"):
         chamber.air_temperature()
+
+
+def test_the_mode_is_read_back_running_and_at_standby(sim: SimulatedBenchServer) -> None:
+    chamber = _open(sim)
+    try:
+        assert not chamber.is_controlling()
+        chamber.set_temperature(Q_(0.0, "degC"))
+        chamber.run()
+        assert chamber.is_controlling() and chamber.mode() == "CONSTANT"
+        chamber.make_safe()
+        assert not chamber.is_controlling()
+    finally:
+        chamber.close()
+
+
+class _DeafToStandby(_Garbled):
+    """A chamber that acknowledges ``MODE, STANDBY`` and goes on running (a stuck controller)."""
+
+    def query(self, message: str) -> str:
+        return "CONSTANT" if message == "MODE?" else f"OK: {message}"
+
+
+def test_a_standby_that_is_acknowledged_but_not_read_back_is_not_safe() -> None:
+    """The watchdog and the safe start trust ``make_safe``: it must raise, not return."""
+    chamber = EspecSU(cast(Transport, _DeafToStandby()))
+    with pytest.raises(InstrumentReportedError, match="still answers 'CONSTANT'"):
+        chamber.make_safe()
