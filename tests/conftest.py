@@ -45,6 +45,7 @@ SAME_WORKER = (
     # the kill matrix: its cases share the module's simulator, and several at once on a 2-core
     # machine starve the paced runners they time
     "tests/bench/test_watchdog_kill.py::",
+    "tests/bench/test_watchdog_kill_cold_soak.py::",
     # both locales read one `packbench demo` run (a module fixture)
     "tests/results/test_reports_consistency.py::test_every_demo_report_is_consistent",
 )

@@ -52,6 +52,11 @@ control = "{control}"
 speed = {speed}
 fault = "{fault}"
 """
+CHAMBER = """[instruments.chamber]
+model = "SU-241"
+resource = "{pty}"
+"""
+"""Appended to ``STATION`` when the simulator serves a chamber (the SU-241 on its pty)."""
 
 
 @dataclass
@@ -72,10 +77,12 @@ class Simulator:
             return control.command(line)
 
     def station(self, directory: Path, *, speed: float, fault: str = FAULT) -> Path:
+        """A station file on this simulator (with its chamber when it serves one)."""
         instruments = self.document["instruments"]
         path = directory / "station.toml"
+        chamber = instruments.get("chamber")
         path.write_text(
-            STATION.format(
+            (STATION if chamber is None else STATION + CHAMBER.format(**chamber)).format(
                 database=directory / "store.sqlite3",
                 evidence=directory / "evidence",
                 dmm=instruments["dmm"]["resource"],
@@ -98,9 +105,10 @@ def own_voltage(sim: Simulator, fault: str) -> float:
     return float(sim.state()["dmm_voltage"])
 
 
-def start_simulator(home: Path) -> Iterator[Simulator]:
+def start_simulator(home: Path, *options: str) -> Iterator[Simulator]:
+    """``python -m simulators --json`` with ``options`` (``--chamber``: serve a chamber too)."""
     process = subprocess.Popen(
-        [PYTHON, "-m", "simulators", "--json"],
+        [PYTHON, "-m", "simulators", "--json", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
