@@ -3,14 +3,15 @@
 An answers file stands in for the operator, so a mistake in it is bad input, not a finding: a
 ``usage_device = [1, 2]`` or a ``dents = "dent"`` (not a listed choice) must stop the command with
 exit 2 before a run row exists, naming the question and the fix, instead of surfacing mid-run as
-an error run with a traceback. Each question is declared here once with its kind (text, choice
-and its options, confirm, yes/no, number and unit, photo); a pydantic model built from those
-declarations validates the file strictly (no ``1`` for ``true``, no number for text), every text
+an error run with a traceback. Each question's kind (text, choice and its options, confirm,
+yes/no, number and unit, photo) is its definition in ``procedures.questions``, the one the
+terminal and the panel ask by; a pydantic model built from those definitions validates the file
+strictly (no ``1`` for ``true``, no number for text), every text
 is normalised (NFKC) and refused if it hides control or invisible characters
 (``bench.text_input``), and an id that no question has is refused too, since a typo would
 otherwise leave the real question unanswered.
 
-The options come from the procedures' own constants, so a new choice there is a new choice here.
+A new question or choice there is one here; only the examples a refusal shows are kept here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -38,21 +39,33 @@ from pydantic import (
 
 from bench.errors import InputError
 from bench.text_input import TextProblem, clean_text, hidden_character
-from procedures.appearance import CHECKLIST, DEFECT_PHOTO, DIMENSION_UNIT, REQUIRED_PHOTOS
-from procedures.diagnosis import intake
-from procedures.diagnosis.disassembly import CONFIRM_ID, SWELLING_ID, SWELLING_OPTIONS
+from procedures import questions
+from procedures.appearance import CHECKLIST
 from procedures.errors import AnswerTypeError
 from procedures.outgoing import NAME as OUTGOING_INSPECTION
 from procedures.prompts import parse_number
+from procedures.questions import Kind
+from procedures.questions import Question as Definition
 from procedures.specs import PackSpec
 
-Kind = Literal["text", "choice", "confirm", "yes_no", "number", "photo"]
 MAX_DIMENSION_MM = 10_000.0
 """A caliper reading beyond 10 m is a typo (a unit or a decimal point lost), not a pack."""
+EXAMPLES = {
+    "usage_device": "handheld scanner",
+    "appearance.caliper_id": "CAL-0042",
+    "appearance.shipment_record": "SH-2026-0113",
+    "appearance.production_report": "PR-L2601-07",
+    "appearance.dim": "69.0 mm",
+}
+"""What a refusal suggests writing, by question key (a choice suggests its first option, a photo
+a path named after it)."""
 
 
 @dataclass(frozen=True)
 class Question:
+    """A question as an answers file answers it: its id, the definition's kind, options and unit,
+    and the example a refusal shows."""
+
     id: str
     kind: Kind
     options: tuple[str, ...] = ()
@@ -60,54 +73,45 @@ class Question:
     example: str = "..."
 
 
-def _choice(question_id: str, options: tuple[str, ...]) -> Question:
-    return Question(question_id, "choice", options, example=options[0])
+def _example(definition: Definition) -> str:
+    if definition.key in EXAMPLES:
+        return EXAMPLES[definition.key]
+    if definition.kind == "choice":
+        return definition.options[0]
+    if definition.kind == "photo":
+        return f"photos/{definition.key.rsplit('.', 1)[-1]}.jpg"
+    return "..."
 
 
-DIAGNOSIS: tuple[Question, ...] = (
-    Question(intake.DEVICE.name, "text", example="handheld scanner"),
-    _choice("usage_charger", intake.CHARGERS),
-    _choice("usage_temperature", intake.TEMPERATURES),
-    _choice("usage_time_in_use", intake.TIME_IN_USE),
-    _choice("usage_location", intake.LOCATIONS),
-    _choice("known_good_pack_works", intake.KNOWN_GOOD),
-    _choice("pack_swelling", intake.SWELLING),
-    Question(CONFIRM_ID, "confirm"),
-    _choice(SWELLING_ID, SWELLING_OPTIONS),
-)
-APPEARANCE: tuple[Question, ...] = (
-    Question("appearance.prepare", "confirm"),
-    Question("appearance.caliper_id", "text", example="CAL-0042"),
-    Question("appearance.shipment_record", "text", example="SH-2026-0113"),
-    Question("appearance.production_report", "text", example="PR-L2601-07"),
-    *(_choice(f"appearance.visual.{item.name}", item.options) for item in CHECKLIST),
-    *(
-        Question(f"appearance.photo.{name}", "photo", example=f"photos/{name}.jpg")
-        for name, _ in (*REQUIRED_PHOTOS, DEFECT_PHOTO)
-    ),
-)
-PATTERNS: dict[str, tuple[tuple[re.Pattern[str], Question], ...]] = {
-    "diagnosis": (
-        # a real bench asks the operator to move the unit: fixture_<name>_<cell index>
-        (re.compile(r"fixture_(pack|board|cell)_\d{1,2}"), Question("fixture_*", "confirm")),
-        # the look at each opened cell, asked when a bulge was seen: cell<n>_swelling
-        (re.compile(r"cell\d{1,2}_swelling"), _choice("cell*_swelling", SWELLING_OPTIONS)),
-    ),
-    "appearance": (
-        (
-            re.compile(r"appearance\.dim\.[A-Za-z0-9_]+"),
-            Question("appearance.dim.*", "number", unit=DIMENSION_UNIT, example="69.0 mm"),
-        ),
-    ),
-}
-OUTGOING: tuple[Question, ...] = tuple(
-    _choice(f"appearance.visual.{item.name}", item.options) for item in CHECKLIST
-)
+def _checked(definition: Definition, question_id: str | None = None) -> Question:
+    return Question(
+        question_id or definition.key,
+        definition.kind,
+        definition.options,
+        definition.unit,
+        _example(definition),
+    )
+
+
+def _fixed(definitions: tuple[Definition, ...]) -> tuple[Question, ...]:
+    return tuple(_checked(d) for d in definitions if d.pattern is None)
+
+
+def _looped(definitions: tuple[Definition, ...]) -> tuple[tuple[re.Pattern[str], Definition], ...]:
+    """Questions asked in a loop (``fixture_board_2``, ``cell1_swelling``): checked by pattern."""
+    return tuple((d.pattern, d) for d in definitions if d.pattern is not None)
+
+
+OUTGOING_KEYS = frozenset(f"appearance.visual.{item.name}" for item in CHECKLIST)
 """The outgoing inspection asks the appearance checklist (``procedures.outgoing``) only."""
 QUESTIONS: dict[str, tuple[Question, ...]] = {
-    "diagnosis": DIAGNOSIS,
-    "appearance": APPEARANCE,
-    OUTGOING_INSPECTION: OUTGOING,
+    "diagnosis": _fixed(questions.DIAGNOSIS),
+    "appearance": _fixed(questions.APPEARANCE),
+    OUTGOING_INSPECTION: _fixed(tuple(d for d in questions.APPEARANCE if d.key in OUTGOING_KEYS)),
+}
+PATTERNS: dict[str, tuple[tuple[re.Pattern[str], Definition], ...]] = {
+    "diagnosis": _looped(questions.DIAGNOSIS),
+    "appearance": _looped(questions.APPEARANCE),
 }
 
 
@@ -254,8 +258,7 @@ def check_answers_file(
         elif key in by_id:
             static[key] = value
         elif (pattern := next((q for p, q in patterns if p.fullmatch(key)), None)) is not None:
-            question = Question(key, pattern.kind, pattern.options, pattern.unit, pattern.example)
-            problems += _validate((question,), {key: value}, clean)
+            problems += _validate((_checked(pattern, key),), {key: value}, clean)
         else:
             problems.append(_unknown(key, procedure, [q.id for q in questions]))
     problems += _validate(questions, static, clean)

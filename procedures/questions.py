@@ -75,6 +75,12 @@ class Image:
 
 DIAGNOSIS_IMAGES = "procedures.diagnosis"
 APPEARANCE_IMAGES = "procedures"
+FIXTURE_PICTURES = (
+    ("pack", "pack_probes.svg"),
+    ("board", "board_fixture.svg"),
+    ("cell", "cell_fixture.svg"),
+)
+"""Each fixture the bench asks the operator to use (``fixture_<name>_<n>``) and its picture."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,26 +115,15 @@ DIAGNOSIS: tuple[Question, ...] = (
     _choice("usage_location", intake.LOCATIONS),
     _choice("known_good_pack_works", intake.KNOWN_GOOD),
     _choice("pack_swelling", intake.SWELLING, help=True),
-    Question(
-        "fixture_pack",
-        "confirm",
-        image=Image(DIAGNOSIS_IMAGES, "pack_probes.svg"),
-        help=True,
-        pattern=re.compile(r"fixture_pack_\d{1,2}"),
-    ),
-    Question(
-        "fixture_board",
-        "confirm",
-        image=Image(DIAGNOSIS_IMAGES, "board_fixture.svg"),
-        help=True,
-        pattern=re.compile(r"fixture_board_\d{1,2}"),
-    ),
-    Question(
-        "fixture_cell",
-        "confirm",
-        image=Image(DIAGNOSIS_IMAGES, "cell_fixture.svg"),
-        help=True,
-        pattern=re.compile(r"fixture_cell_\d{1,2}"),
+    *(
+        Question(
+            f"fixture_{fixture}",
+            "confirm",
+            image=Image(DIAGNOSIS_IMAGES, picture),
+            help=True,
+            pattern=re.compile(rf"fixture_{fixture}_\d{{1,2}}"),
+        )
+        for fixture, picture in FIXTURE_PICTURES
     ),
     Question(CONFIRM_ID, "confirm", image=Image(DIAGNOSIS_IMAGES, "open_pack.svg"), help=True),
     _choice(SWELLING_ID, SWELLING_OPTIONS, help=True),

@@ -85,23 +85,32 @@ def test_the_station_file_sets_the_language(tmp_path: Path) -> None:
 
 
 def test_the_answers_file_check_knows_every_question_as_its_definition_says() -> None:
-    """``bench.answers_check`` declares the questions a second time (with an example each, for
-    its messages): every one of them must be the procedure's definition, kind, options and unit."""
-    from bench.answers_check import PATTERNS, QUESTIONS
+    """``bench.answers_check`` checks by the procedures' definitions (kind, options, unit), and
+    every example a refusal suggests is itself an answer the check accepts."""
+    from bench.answers_check import PATTERNS, QUESTIONS, check_answers_file
     from procedures.questions import definition
 
-    declared = [q for questions in QUESTIONS.values() for q in questions]
-    declared += [q for patterns in PATTERNS.values() for _, q in patterns]
-    examples = {
-        "fixture_*": "fixture_board_0",
-        "appearance.dim.*": "appearance.dim.length",
-        "cell*_swelling": "cell1_swelling",
-    }
-    for question in declared:
-        found = definition(examples.get(question.id, question.id))
-        assert found is not None, question.id
-        assert (found.kind, found.options, found.unit) == (
-            question.kind,
-            question.options,
-            question.unit,
-        ), question.id
+    for procedure, declared in QUESTIONS.items():
+        for question in declared:
+            found = definition(question.id)
+            assert found is not None, question.id
+            assert (found.kind, found.options, found.unit) == (
+                question.kind,
+                question.options,
+                question.unit,
+            ), question.id
+        examples: dict[str, object] = {
+            q.id: True if q.kind in ("confirm", "yes_no") else q.example for q in declared
+        }
+        assert set(check_answers_file(procedure, examples, "examples.toml")) == set(examples)
+    looped = {"fixture_board_2": True, "cell1_swelling": "none"}
+    assert check_answers_file("diagnosis", looped, "x") == looped
+    dimension = {"appearance.dim.length": "69.0 mm"}
+    assert check_answers_file("appearance", dimension, "x") == dimension
+    assert [d.key for patterns in PATTERNS.values() for _, d in patterns] == [
+        "fixture_pack",
+        "fixture_board",
+        "fixture_cell",
+        "cell_swelling_each",
+        "appearance.dim",
+    ]
