@@ -4,10 +4,14 @@ ESPEC's own RS-232 dialect, not SCPI (so no ``*IDN?``: the factory opens it by `
 the driver names itself from ``TYPE?``). Every command line is answered: a setting with
 ``OK: `` and the command echoed, a refused one with ``NA: `` and the reason, which this driver
 raises with the command quoted. ``TEMP?`` answers ``measured,set point,upper alarm,lower alarm``
-(degC, one decimal). Lines end in CR+LF. Sources: the command strings and reply shapes of a
-public SH-641 driver that reads ESPEC's communication manual (akaeba/ATWG) [S*]; the SU-241's
--40 .. +150 degC range [E]. A chamber has no output that endangers the pack: its safe state is
-standby (the air drifts back to the lab's).
+(degC, one decimal); ``MODE?`` answers the mode word (``CONSTANT``, ``STANDBY``, ``OFF``...).
+Lines end in CR+LF. Sources, both third-party readings of ESPEC's communication manual, not the
+manual itself [S*]: the command strings and reply shapes of a public SH-641 driver
+(akaeba/ATWG: ``TYPE?``, ``TEMP?``, ``TEMP,S``, ``MODE,`` with CONSTANT/STANDBY/OFF, ``OK``/``NA``
+replies), and a public SH-241/P-300 GPIB tool that also sends ``MODE?`` and ``TEMP, S23.0`` and
+reads ``OK:``/``NA:`` replies (its ``MON?``, temperature, mode and alarms in one reply, is not
+used here). The SU-241's -40 .. +150 degC range [E]. A chamber has no output that endangers
+the pack: its safe state is standby (the air drifts back to the lab's), read back by ``MODE?``.
 """
 
 from __future__ import annotations
