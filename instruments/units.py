@@ -10,7 +10,22 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pint
 
-ureg: pint.UnitRegistry = pint.UnitRegistry()  # type: ignore[type-arg]
+
+def _registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
+    """The registry, built from pint's on-disk cache of its parsed definitions when it can.
+
+    Parsing pint's definitions takes about a quarter of a second on an idle 2-core machine and
+    every process pays it: each ``packbench`` command, its safety watchdog, each simulator. The
+    cache (pint's own, in the user's cache folder, keyed by the definitions' content) cuts it to a
+    few hundredths; a folder that cannot be written falls back to parsing, never to an error.
+    """
+    try:
+        return pint.UnitRegistry(cache_folder=":auto:")
+    except Exception:  # an unwritable folder, a damaged cache file: parse as without a cache
+        return pint.UnitRegistry()
+
+
+ureg: pint.UnitRegistry = _registry()  # type: ignore[type-arg]
 ureg.formatter.default_format = "~P"
 pint.set_application_registry(ureg)  # type: ignore[no-untyped-call]
 

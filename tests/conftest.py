@@ -20,6 +20,10 @@ _deselected: dict[str, tuple[int, str]] = {}
 # which inherit the environment) goes through ``results.reports.consistency.enforce``: a report
 # that contradicts its verdicts, leaks an instrument address or cites nothing fails its test.
 os.environ["PACKBENCH_CHECK_REPORTS"] = "1"
+# One cache folder for the whole run, fixed before any test moves HOME: the processes the suite
+# starts (CLI commands, watchdogs, simulators) read pint's parsed definitions from it
+# (``instruments.units``) instead of each parsing them again under its own fresh HOME.
+os.environ.setdefault("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

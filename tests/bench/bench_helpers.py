@@ -34,6 +34,8 @@ def child_env(home: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("XDG_", "PACKBENCH_")) and k not in ("COLUMNS", "LINES")
     }
+    if "XDG_CACHE_HOME" in os.environ:  # the suite's one cache folder (tests/conftest.py)
+        env["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"]
     env["HOME"] = str(home)
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONUNBUFFERED"] = "1"
