@@ -42,6 +42,7 @@ Sources (battery-domain §5.1/§5.2 and the pages it cites):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 
@@ -87,21 +88,14 @@ S8261_FAST = IcParameters(
     overcurrent2_delay_tolerance=0.45e-3,
     sources="S-8261 datasheet Rev.1.9 tables 6 and 9",
 )
-S8261_SLOW = IcParameters(
+S8261_SLOW = dataclasses.replace(
+    S8261_FAST,
     part="S-8261 (AAV delay grade)",
-    charger_detect=-0.7,
-    charger_detect_tolerance=0.5,
-    release_at_detect_with_charger=True,
-    charge_overcurrent=-0.7,
-    charge_overcurrent_tolerance=0.5,
-    charge_overcurrent_delay=None,
-    charge_overcurrent_delay_tolerance=0.2,
-    overcurrent2=0.5,
-    overcurrent2_tolerance=0.1,
     overcurrent2_delay=4.5e-3,
     overcurrent2_delay_tolerance=0.9e-3,
     sources="S-8261 datasheet Rev.1.9 tables 6 and 10",
 )
+"""The slower delay grade: the same levels, the over-current 2 delay of table 10."""
 DW01A = IcParameters(
     part="DW01A (board vendor table)",
     charger_detect=-0.7,
