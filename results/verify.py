@@ -43,6 +43,7 @@ from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceip
 from results.unit_results import verify_unit_results
 from results.verify_checkpoint import check_anchor, verify_checkpoints
 from results.verify_documents import verify_calendar, verify_reports
+from results.verify_parallel import RunWorkers
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
 from results.verify_runs import count_runs, runs_in_scope, verify_runs
 from results.verify_scope import BATCH, Progress, Scope, batches, no_progress
@@ -69,15 +70,28 @@ def verify_store(
     *,
     scope: Scope | None = None,
     progress: Progress = no_progress,
+    jobs: int = 1,
 ) -> VerifyReport:
     """Re-derive the hashes in ``scope`` (everything by default) and compare; every mismatch
-    is one ``Problem``."""
+    is one ``Problem``.
+
+    ``jobs`` > 1 on a full verify: the runs are checked by that many worker processes while
+    this one checks the chain and the records (``results.verify_parallel``); same report.
+    """
     scope = scope or Scope()
     report = VerifyReport(full=scope.full)
-    touched = _verify_chain(session, report, scope, progress)
-    _verify_records(session, report, scope, touched, progress)
-    total = count_runs(session) if scope.full else 0
-    verify_runs(session, report, runs_in_scope(session, scope, touched), progress, total)
+    workers = RunWorkers(session, jobs) if scope.full and jobs > 1 else None
+    try:
+        touched = _verify_chain(session, report, scope, progress)
+        _verify_records(session, report, scope, touched, progress)
+        total = count_runs(session) if scope.full else 0
+        if workers is not None:
+            workers.collect(report, progress, total)
+        else:
+            verify_runs(session, report, runs_in_scope(session, scope, touched), progress, total)
+    finally:
+        if workers is not None:
+            workers.close()
     verify_reports(session, report, _document_index(session))
     verify_calendar(session, report, _document_index(session).latest)
     if scope.full:
