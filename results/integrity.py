@@ -233,6 +233,20 @@ _RECEIPT_FIELDS = tuple(c.key for c in ReturnReceipt.__table__.columns)
 _REQUEST_FIELDS = tuple(c.key for c in InspectionRequest.__table__.columns)
 
 
+SNAPSHOT_FIELDS: dict[type, tuple[str, ...]] = {
+    Complaint: _COMPLAINT_FIELDS,
+    ReturnedUnit: _UNIT_FIELDS,
+    Run: _RUN_FIELDS,
+    Step: _STEP_FIELDS,
+    Attachment: _ATTACHMENT_FIELDS,
+    RunInvalidation: _INVALIDATION_FIELDS,
+    ReturnNotice: _NOTICE_FIELDS,
+    ReturnReceipt: _RECEIPT_FIELDS,
+    InspectionRequest: _REQUEST_FIELDS,
+}
+"""The audited columns of each model ``snapshot`` takes: ``verify`` selects exactly these."""
+
+
 def snapshot(
     row: Complaint
     | ReturnedUnit
@@ -245,18 +259,7 @@ def snapshot(
     | InspectionRequest,
 ) -> dict[str, Any]:
     """The audited state of a row: what ``verify`` compares the live row against."""
-    fields = {
-        Complaint: _COMPLAINT_FIELDS,
-        ReturnedUnit: _UNIT_FIELDS,
-        Run: _RUN_FIELDS,
-        Step: _STEP_FIELDS,
-        Attachment: _ATTACHMENT_FIELDS,
-        RunInvalidation: _INVALIDATION_FIELDS,
-        ReturnNotice: _NOTICE_FIELDS,
-        ReturnReceipt: _RECEIPT_FIELDS,
-        InspectionRequest: _REQUEST_FIELDS,
-    }[type(row)]
-    return _columns(row, fields)
+    return _columns(row, SNAPSHOT_FIELDS[type(row)])
 
 
 def run_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,21 +11,33 @@ from typing import Any, cast
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, outcome, register, run_info, step
 
 from results.attachments import EvidenceStore
 from results.integrity import (
     MEASUREMENT_HASHED,
+    canonical_json,
     measurement_hash,
     measurement_hash_of,
     step_link,
     step_link_of,
+    stored_iso,
     stored_micros,
 )
 from results.measurement_schema import read_back_converters, stored_row_of
-from results.models import Attachment, Measurement, Step, Trace, TraceChannel
+from results.models import (
+    Attachment,
+    AuditEvent,
+    Complaint,
+    Measurement,
+    ReturnedUnit,
+    Run,
+    Step,
+    Trace,
+    TraceChannel,
+)
 from results.recorder import DatabaseRecorder
 from results.step_writer import _sqlite_utc
 from results.verify import verify_store
@@ -183,7 +195,7 @@ _moments = st.datetimes(
 
 @settings(max_examples=300, deadline=None)
 @given(moment=_moments)
-def test_stored_micros_reads_sqlite_text_as_the_orm_does(moment: datetime) -> None:
+def test_stored_times_read_sqlite_text_as_the_orm_does(moment: datetime) -> None:
     """SQLite stores ``UTCDateTime`` as text (``_sqlite_utc``, the ORM's own spelling); the tuple
     path's microseconds equal those of the aware value the ORM loads, as do those of the aware
     and naive values a PostgreSQL driver may return."""
@@ -192,6 +204,10 @@ def test_stored_micros_reads_sqlite_text_as_the_orm_does(moment: datetime) -> No
     assert stored_micros(moment) == expected
     assert stored_micros(moment.replace(tzinfo=None)) == expected
     assert stored_micros(moment.astimezone(datetime.now().astimezone().tzinfo)) == expected
+    spelled = canonical_json(moment)[1:-1]  # how an audit event's time is hashed
+    assert stored_iso(_sqlite_utc(moment)) == stored_iso(moment) == spelled
+    assert stored_iso(moment.replace(tzinfo=None)) == spelled
+    assert stored_iso(moment.astimezone(datetime.now().astimezone().tzinfo)) == spelled
 
 
 _optional_floats = st.one_of(st.none(), st.floats(allow_nan=False))
@@ -274,3 +290,59 @@ def test_the_tuple_step_link_is_the_orm_step_link(
         )
         == expected
     )
+
+
+def _drop_append_only_triggers(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DROP TRIGGER audit_event_no_update"))
+        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+    else:
+        session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["at", "actor", "action", "entity_type", "entity_id", "reason", "before_json", "after_json"],
+)
+def test_every_hashed_audit_event_column_edited_is_caught(
+    sessions: sessionmaker[Session], evidence_dir: Path, column: str
+) -> None:
+    """The chain is read as driver rows (the time as SQLite's text): each hashed column."""
+    _recorded_run(sessions, evidence_dir)
+    with sessions.begin() as session:
+        _drop_append_only_triggers(session)
+        events = cast(Table, AuditEvent.__table__)
+        value: Any = session.execute(select(events.c[column]).where(events.c.seq == 3)).scalar_one()
+        new = _changed(value, events.c[column].type.python_type)
+        session.execute(update(events).where(events.c.seq == 3).values({column: new}))
+    with sessions() as session:
+        problems = verify_store(session, evidence_dir).problems
+    assert ("audit_chain", "audit_event seq=3") in {(p.kind, p.ref) for p in problems}
+
+
+@pytest.mark.parametrize(
+    ("model", "column"),
+    [
+        (Complaint, "customer"),
+        (ReturnedUnit, "serial"),
+        (Run, "station"),
+        (Run, "started_at"),
+        (Run, "conclusions"),
+        (Attachment, "created_by"),
+    ],
+)
+def test_audited_records_edited_behind_the_stores_back_are_caught(
+    sessions: sessionmaker[Session], evidence_dir: Path, model: Any, column: str
+) -> None:
+    """The records ``snapshot`` audits are read as Core rows of their audited columns."""
+    _recorded_run(sessions, evidence_dir)
+    row_id = _first_id(sessions, model)
+    if column == "conclusions":  # JSON: a changed document
+        with sessions.begin() as session:
+            session.execute(update(Run).where(Run.id == row_id).values(conclusions=[{"x": 1}]))
+    else:
+        _tamper(sessions, model, column, row_id)
+    with sessions() as session:
+        problems = verify_store(session, evidence_dir).problems
+    name = {Complaint: "complaint", ReturnedUnit: "unit", Run: "run", Attachment: "attachment"}
+    assert ("record", f"{name[model]} id={row_id}") in {(p.kind, p.ref) for p in problems}
