@@ -17,6 +17,7 @@ against their digests only), as a sequential verify on PostgreSQL's READ COMMITT
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from sqlalchemy import func, select
@@ -38,6 +39,11 @@ _COUNTED = ("measurements", "steps", "traces", "sealed_runs", "unsealed_steps")
 the merged report equal to a single process's, field by field)."""
 
 _worker_sessions: sessionmaker[Session] | None = None
+
+
+def default_jobs() -> int:
+    """Worker processes of ``packbench verify --full``: one per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _start_worker(url: str) -> None:
