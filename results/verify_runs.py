@@ -154,14 +154,14 @@ def _measurement_hashes(
     out: dict[int, list[str]] = {}
     for row in raw.rows(_MEASUREMENTS_SQL, run_ids):
         step_id = row[0]
-        values = list(row[3:])
-        for at, convert in _CONVERTERS:
-            values[at] = convert(values[at])
-        values[-1] = stored_micros(values[-1])
         at_step = position.get(step_id)
         if at_step is None:
             continue  # its step was committed after the batch's steps were read (PostgreSQL)
         run_id, step_idx = at_step
+        values = list(row[3:])
+        for at, convert in _CONVERTERS:
+            values[at] = convert(values[at])
+        values[-1] = stored_micros(values[-1])
         recomputed = measurement_hash_of(run_id, step_idx, tuple(values))
         report.measurements += 1
         if recomputed != row[2]:

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from store_builders import PNG_BYTES, outcome, register, run_info, step
 
 from results.attachments import EvidenceStore
+from results.audit import record
 from results.integrity import (
     MEASUREMENT_HASHED,
     canonical_json,
     measurement_hash,
     measurement_hash_of,
+    snapshot,
     step_link,
     step_link_of,
     stored_iso,
@@ -346,3 +348,36 @@ def test_audited_records_edited_behind_the_stores_back_are_caught(
         problems = verify_store(session, evidence_dir).problems
     name = {Complaint: "complaint", ReturnedUnit: "unit", Run: "run", Attachment: "attachment"}
     assert ("record", f"{name[model]} id={row_id}") in {(p.kind, p.ref) for p in problems}
+
+
+def test_steps_audited_one_event_each_before_seals_existed_still_verify(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """A store recorded before run seals: each step has its own ``step`` event (its row as
+    ``snapshot``); those steps are checked against it, and an edit is caught."""
+    _complaint_id, _number, unit_id = register(sessions)
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id)
+    recorder.run_started(run_info())
+    for index in range(2):
+        recorder.step_finished(step(index))
+    recorder.close()  # no seal: the steps get the per-step events older stores have
+    with sessions.begin() as session:
+        for row in session.scalars(select(Step).order_by(Step.id)):
+            record(
+                session,
+                actor="bench",
+                action="step.recorded",
+                entity_type="step",
+                entity_id=row.id,
+                after=snapshot(row),
+            )
+    with sessions() as session:
+        report = verify_store(session, evidence_dir)
+    assert report.ok, report.problems
+    assert (report.steps, report.sealed_runs, report.unsealed_steps) == (2, 0, 0)
+    edited = _first_id(sessions, Step)
+    with sessions.begin() as session:
+        session.execute(update(Step).where(Step.id == edited).values(message="edited"))
+    with sessions() as session:
+        problems = verify_store(session, evidence_dir).problems
+    assert [(p.kind, p.ref) for p in problems] == [("step", f"step id={edited}")]
