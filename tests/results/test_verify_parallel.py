@@ -3,10 +3,12 @@ gives, counts and problems in the same order (``results.verify_parallel``)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -16,7 +18,7 @@ from store_builders import outcome, register, run_info, step
 from results.models import Measurement, Step
 from results.recorder import DatabaseRecorder
 from results.verify import verify_store
-from results.verify_parallel import id_ranges
+from results.verify_parallel import id_ranges, start_method
 
 
 def _run(sessions: sessionmaker[Session]) -> int:
@@ -62,3 +64,18 @@ def test_id_ranges_cover_every_id_once_in_order(lowest: int, span: int, jobs: in
     for (_first, last), (following, _end) in pairwise(ranges):
         assert following == last + 1
     assert all(first <= last for first, last in ranges)
+
+
+def test_workers_fork_only_without_sqlite_and_without_other_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every case: SQLite or not, alone or with other threads (the thread count patched:
+    pytest-xdist's own threads would otherwise decide)."""
+    for threads, dialect, expected in [
+        (1, "sqlite", "spawn"),
+        (1, "postgresql", "fork"),  # Linux forks
+        (2, "sqlite", "spawn"),
+        (2, "postgresql", "spawn"),
+    ]:
+        monkeypatch.setattr(threading, "active_count", lambda n=threads: n)
+        assert start_method(dialect) == expected, (threads, dialect)
