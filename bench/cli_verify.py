@@ -2,11 +2,12 @@
 
 A routine verify re-checks what changed since the last checkpoint and a random sample of older
 rows, and is what a bench or a nightly job runs; ``--full`` re-checks everything, streaming, with
-a progress bar on a terminal (plain progress lines otherwise, e.g. in a log). A verify that finds
-no problem stores a new checkpoint (``results.verify_checkpoint``). ``--export-anchor`` writes the
-audit chain head with the time to a file (``-``: print it) to keep outside the database;
-``--anchor FILE`` checks the chain against such a file, which catches a consistent rewrite of the
-whole chain that nothing inside the database can.
+a progress bar on a terminal (plain progress lines otherwise, e.g. in a log), its runs checked by
+one worker process per core (``results.verify_parallel``) while this one checks the chain. A
+verify that finds no problem stores a new checkpoint (``results.verify_checkpoint``).
+``--export-anchor`` writes the audit chain head with the time to a file (``-``: print it) to keep
+outside the database; ``--anchor FILE`` checks the chain against such a file, which catches a
+consistent rewrite of the whole chain that nothing inside the database can.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from results.verify_checkpoint import (
     take_anchor,
     write_checkpoint,
 )
+from results.verify_parallel import default_jobs
 from results.verify_report import VerifyReport
 from results.verify_scope import DEFAULT_SAMPLE, Scope
 
@@ -121,7 +123,10 @@ def verify(
         extent = current_extent(session)
         since = None if full else latest_checkpoint(session)
         scope = Scope(since=since, sample=sample, seed=seed, anchor=anchor)
-        result = verify_store(session, config.evidence_dir, scope=scope, progress=progress)
+        jobs = default_jobs() if full else 1
+        result = verify_store(
+            session, config.evidence_dir, scope=scope, progress=progress, jobs=jobs
+        )
     progress.end()
     click.echo(_summary(result, time.perf_counter() - started))
     for problem in result.problems:

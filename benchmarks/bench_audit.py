@@ -19,7 +19,8 @@ Median of many runs after a warm-up.
 ``verify --full`` on a store of 2,000 realistic runs (15 steps, 60 measurements, a 10,000-sample
 trace each) on SQLite and on PostgreSQL: its rate, the CPU time per run, the verifying process's
 peak memory (in a child process of its own), and a linear extrapolation to 1,000,000 runs that
-says it is one.
+says it is one; once in one process and once with the worker processes ``packbench verify
+--full`` uses (one per core: ``results.verify_parallel``), which carries the targets.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from results.complaints import add_returned_unit
 from results.recorder import DatabaseRecorder
 from results.run_import import import_run
 from results.store import open_store
+from results.verify_parallel import default_jobs
 
 FIXED_WARMUP = 30
 FIXED_RUNS = 300
@@ -226,10 +228,10 @@ def build_store(sessions: sessionmaker[Session], runs: int) -> None:
                 import_run(session, _info(serial, None), template, outcome, unit_id=unit_id)
 
 
-def probe_verify(url: str, evidence: Path) -> dict[str, Any]:
+def probe_verify(url: str, evidence: Path, jobs: int) -> dict[str, Any]:
     """``benchmarks.verify_probe`` in a child process: its peak memory is the verify's own."""
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.verify_probe", url, str(evidence)],
+        [sys.executable, "-m", "benchmarks.verify_probe", url, str(evidence), str(jobs)],
         check=True,
         capture_output=True,
         text=True,
@@ -239,6 +241,8 @@ def probe_verify(url: str, evidence: Path) -> dict[str, Any]:
 
 
 def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]:
+    """The figures of one probe. Only the probe with ``packbench verify --full``'s own number
+    of workers (``default_jobs``) carries the targets; the one-process probe is for comparison."""
     seconds = float(probe["seconds"])
     rows = sum(probe[k] for k in ("audit_events", "records", "steps", "measurements", "traces"))
     per_run_s = seconds / runs
@@ -246,33 +250,54 @@ def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]
     added_mb = (probe["peak_kb"] - probe["baseline_kb"]) / 1024
     if not probe["ok"]:
         raise RuntimeError(f"verify of the benchmark store found problems: {probe['problems']}")
-    what = f"verify --full on {where}, {runs} realistic runs ({rows} rows)"
+    jobs = int(probe["jobs"])
+    carries = jobs == default_jobs()
+    how = (
+        f"runs checked by {jobs} worker processes while the verifying process checks the chain "
+        "and the records"
+        if jobs > 1
+        else "one process"
+    )
+    what = f"verify --full on {where}, {runs} realistic runs ({rows} rows), {how}"
+    workers = (
+        f"; each worker peaked at {probe['worker_peak_kb'] / 1024:.0f} MB at most"
+        if jobs > 1
+        else ""
+    )
     return [
         Result(f"{what}: rate", rows / seconds, "rows/s"),
         Result(f"{what}: runs checked per second", runs / seconds, "runs/s"),
         Result(
-            f"{what}: CPU time of the verifying process per run (the machine is shared: wall "
-            "time includes waiting for a core)",
+            f"{what}: CPU time per run, all processes (the machine is shared: wall time "
+            "includes waiting for a core)",
             probe["cpu_seconds"] / runs * 1e3,
             "ms",
         ),
         Result(
             f"{what}: peak memory of the verifying process (imports {probe['baseline_kb'] // 1024} "
-            f"MB, verify added {added_mb:.0f} MB; it reads in batches of a fixed size, measured "
-            "at this store size only)",
+            f"MB, verify added {added_mb:.0f} MB{workers}; it reads in batches of a fixed size, "
+            "measured at this store size only)",
             peak_mb,
             "MB",
-            300.0,
+            300.0 if carries else None,
         ),
         Result(
-            f"verify --full on {where} at 1,000,000 runs, EXTRAPOLATED linearly from {runs} runs "
-            "(not measured at that size)",
+            f"verify --full on {where} at 1,000,000 runs, {how}, EXTRAPOLATED linearly from "
+            f"{runs} runs (not measured at that size)",
             per_run_s * 1_000_000 / 60,
             "min",
-            10.0,
-            open_in="#18",
+            10.0 if carries else None,
+            open_in="#18" if carries else "",
         ),
     ]
+
+
+def _probes(where: str, url: str, evidence: Path) -> list[Result]:
+    """One process, then ``packbench verify --full``'s own number of workers (if more)."""
+    results = []
+    for jobs in sorted({1, default_jobs()}):
+        results += verify_results(where, VERIFY_RUNS, probe_verify(url, evidence, jobs))
+    return results
 
 
 def bench_verify_sqlite(root: Path) -> list[Result]:
@@ -280,7 +305,7 @@ def bench_verify_sqlite(root: Path) -> list[Result]:
     sessions = open_store(path)
     build_store(sessions, VERIFY_RUNS)
     sessions.kw["bind"].dispose()
-    return verify_results("SQLite", VERIFY_RUNS, probe_verify(str(path), root / "evidence"))
+    return _probes("SQLite", str(path), root / "evidence")
 
 
 def bench_verify_postgres(root: Path) -> list[Result]:
@@ -292,9 +317,7 @@ def bench_verify_postgres(root: Path) -> list[Result]:
         sessions = open_store(url)
         build_store(sessions, VERIFY_RUNS)
         sessions.kw["bind"].dispose()
-        return verify_results(
-            f"PostgreSQL ({source})", VERIFY_RUNS, probe_verify(url, root / "evidence")
-        )
+        return _probes(f"PostgreSQL ({source})", url, root / "evidence")
 
 
 def run() -> list[Result]:

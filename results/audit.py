@@ -53,7 +53,7 @@ def event_hash(
     prev_hash: str,
     *,
     seq: int,
-    at: datetime,
+    at: datetime | str,
     actor: str,
     action: str,
     entity_type: str,
@@ -62,6 +62,9 @@ def event_hash(
     before_json: str | None,
     after_json: str | None,
 ) -> str:
+    """The hash of one event linked after ``prev_hash``. ``at`` may be given as the text
+    ``canonical_json`` makes of the datetime (``integrity.stored_iso``): the content is the
+    same text either way (``verify`` reads the time as the driver returns it)."""
     content = canonical_json(
         [seq, at, actor, action, entity_type, entity_id, reason, before_json, after_json]
     )

@@ -91,15 +91,28 @@ def stored_row(values: list[Any]) -> dict[str, Any]:
     return dict(zip(STORED_COLUMNS, values, strict=True))
 
 
+_READ_BACK: Mapping[str, Callable[[Any], Any]] = {
+    column: _TO_STORED[type_]
+    for column, _path, type_ in _FLAT
+    if type_ in _TO_STORED and type_ != "Verdict"  # the verdict is stored by name already
+}
+"""The columns whose value read back from the database is converted to its stored type again
+(a driver may give an ``int`` for a flag), with their converters."""
+
+
 def stored_row_of(row: Any) -> dict[str, Any]:
     """The hash input re-read from a stored row (an ORM ``Measurement`` or a read model), with
     the same conversions, so ``verify`` recomputes exactly what the recorder hashed."""
     out = {column: getattr(row, column) for column in STORED_COLUMNS}
-    for column, _path, type_ in _FLAT:
-        convert = _TO_STORED.get(type_)
-        if convert is not None and type_ != "Verdict":  # stored by name already
-            out[column] = convert(out[column])
+    for column, convert in _READ_BACK.items():
+        out[column] = convert(out[column])
     return out
+
+
+def read_back_converters(columns: tuple[str, ...]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(position in ``columns``, converter) of the columns ``stored_row_of`` converts: for
+    ``verify``, which reads measurement rows as plain tuples in its own column order."""
+    return tuple((columns.index(c), convert) for c, convert in _READ_BACK.items() if c in columns)
 
 
 def record_of(row: Any, verdict: Callable[[str], Verdict]) -> MeasurementRecord:

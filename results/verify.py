@@ -17,7 +17,7 @@ verify (``Scope()``, the default) checks everything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from results.attachments import EvidenceStore
 from results.audit import GENESIS_HASH, event_hash
 from results.containment_models import Claim, ContainmentAction, ContainmentCheck, FeedbackForm
-from results.integrity import canonical_json, row_snapshot, snapshot
+from results.integrity import SNAPSHOT_FIELDS, canonical_json, row_snapshot, snapshot, stored_iso
 from results.models import (
     Attachment,
     AuditEvent,
@@ -43,6 +43,7 @@ from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceip
 from results.unit_results import verify_unit_results
 from results.verify_checkpoint import check_anchor, verify_checkpoints
 from results.verify_documents import verify_calendar, verify_reports
+from results.verify_parallel import RunWorkers
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
 from results.verify_runs import count_runs, runs_in_scope, verify_runs
 from results.verify_scope import BATCH, Progress, Scope, batches, no_progress
@@ -69,15 +70,28 @@ def verify_store(
     *,
     scope: Scope | None = None,
     progress: Progress = no_progress,
+    jobs: int = 1,
 ) -> VerifyReport:
     """Re-derive the hashes in ``scope`` (everything by default) and compare; every mismatch
-    is one ``Problem``."""
+    is one ``Problem``.
+
+    ``jobs`` > 1 on a full verify: the runs are checked by that many worker processes while
+    this one checks the chain and the records (``results.verify_parallel``); same report.
+    """
     scope = scope or Scope()
     report = VerifyReport(full=scope.full)
-    touched = _verify_chain(session, report, scope, progress)
-    _verify_records(session, report, scope, touched, progress)
-    total = count_runs(session) if scope.full else 0
-    verify_runs(session, report, runs_in_scope(session, scope, touched), progress, total)
+    workers = RunWorkers(session, jobs) if scope.full and jobs > 1 else None
+    try:
+        touched = _verify_chain(session, report, scope, progress)
+        _verify_records(session, report, scope, touched, progress)
+        total = count_runs(session) if scope.full else 0
+        if workers is not None:
+            workers.collect(report, progress, total)
+        else:
+            verify_runs(session, report, runs_in_scope(session, scope, touched), progress, total)
+    finally:
+        if workers is not None:
+            workers.close()
     verify_reports(session, report, _document_index(session))
     verify_calendar(session, report, _document_index(session).latest)
     if scope.full:
@@ -99,52 +113,66 @@ def verify_audit_chain(session: Session) -> VerifyReport:
 
 
 def _check_event(report: VerifyReport, event: Any, expected_seq: int, expected_prev: str) -> None:
-    ref = f"audit_event seq={event.seq}"
-    if event.seq != expected_seq:
+    """One event (a row of ``_CHAIN_COLUMNS``, its ``at`` as loaded or as the driver gives it)
+    against its own hash and its place in the chain."""
+    seq, at, actor, action, entity_type, entity_id, reason, before, after, prev, stored = event
+    ref = f"audit_event seq={seq}"
+    if seq != expected_seq:
         report.add("audit_chain", ref, f"expected seq {expected_seq}: events missing")
-    if event.prev_hash != expected_prev:
+    if prev != expected_prev:
         report.add("audit_chain", ref, "prev_hash does not match the previous event's hash")
     recomputed = event_hash(
-        event.prev_hash,
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        action=event.action,
-        entity_type=event.entity_type,
-        entity_id=event.entity_id,
-        reason=event.reason,
-        before_json=event.before_json,
-        after_json=event.after_json,
+        prev,
+        seq=seq,
+        at=stored_iso(at),  # canonical_json spells a datetime so: the same text, hashed
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        reason=reason,
+        before_json=before,
+        after_json=after,
     )
-    if recomputed != event.hash:
+    if recomputed != stored:
         report.add("audit_chain", ref, "content does not match its hash: the event was edited")
+
+
+_CHAIN_SQL = (
+    f"SELECT {', '.join(c.name for c in _CHAIN_COLUMNS)} FROM audit_event "
+    "WHERE seq >= {mark} ORDER BY seq"
+)
 
 
 def _verify_chain(
     session: Session, report: VerifyReport, scope: Scope, progress: Progress
 ) -> set[tuple[str, str]]:
     """The chain link by link from the start (full) or from the checkpoint, streamed; returns
-    the records the checked events touched (routine only: a full verify checks them all)."""
+    the records the checked events touched (routine only: a full verify checks them all).
+
+    The events are read as the driver's rows (a server-side cursor on PostgreSQL), their time
+    as the driver gives it, so no SQLAlchemy row or type decorator is made per event.
+    """
     touched: set[tuple[str, str]] = set()
     since = scope.since
     expected_prev = GENESIS_HASH if since is None else since.audit_hash
     expected_seq = 1 if since is None else since.audit_seq + 1
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
     total = 0 if head is None else int(head.seq) - expected_seq + 1
-    query = (
-        select(*_CHAIN_COLUMNS)
-        .where(_EVENTS.c.seq >= expected_seq)
-        .order_by(_EVENTS.c.seq)
-        .execution_options(yield_per=BATCH)
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    rows = connection.exec_driver_sql(
+        _CHAIN_SQL.replace("{mark}", mark),
+        (expected_seq,),
+        execution_options={"yield_per": BATCH},
     )
     done = 0
-    for event in session.execute(query):
+    for event in rows:
         report.audit_events += 1
         _check_event(report, event, expected_seq, expected_prev)
-        expected_prev = event.hash
-        expected_seq = event.seq + 1
+        expected_prev = event[10]
+        expected_seq = event[0] + 1
         if since is not None:
-            touched.add((event.entity_type, event.entity_id))
+            touched.add((event[4], event[5]))
         done += 1
         if done % BATCH == 0:
             progress("audit events", done, total)
@@ -215,42 +243,59 @@ def _verify_records(
 ) -> None:
     for entity_type, model, state in _AUDITED:
         if scope.full:
-            streamed: ScalarResult[Any] = session.scalars(
-                select(model).order_by(model.id).execution_options(yield_per=BATCH)
-            )
-            for chunk in streamed.partitions():
-                _compare_rows(session, report, entity_type, list(chunk), state)
+            for chunk in _states(session, model, state, None):
+                _compare_rows(session, report, entity_type, chunk)
             _deleted_rows(session, report, entity_type, model, None)
         else:
             keys = {int(k) for kind, k in touched if kind == entity_type and k.isdigit()}
             every = select(model.id).order_by(model.id).execution_options(yield_per=BATCH)
             keys.update(scope.pick(session.scalars(every)))
             for chunk_ids in batches(sorted(keys)):
-                picked: list[Any] = list(
-                    session.scalars(select(model).where(model.id.in_(chunk_ids)))
-                )
-                _compare_rows(session, report, entity_type, picked, state)
+                for chunk in _states(session, model, state, chunk_ids):
+                    _compare_rows(session, report, entity_type, chunk)
             _deleted_rows(session, report, entity_type, model, sorted(keys))
         progress("records", report.records, 0)
     if scope.full:
         _deleted_rows(session, report, "step", Step, None, kind="step")
 
 
+def _states(
+    session: Session, model: Any, state: Callable[[Any], dict[str, Any]], ids: list[int] | None
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """(id, audited state) of the rows of ``model`` (every row, or those of ``ids``), a batch
+    at a time. ``snapshot``'s models are read as Core rows of exactly their audited columns
+    (the same type processing as the ORM, without building an object per row); the others
+    (``row_snapshot``: every column, some converted) as ORM objects."""
+    if state is snapshot:
+        fields = SNAPSHOT_FIELDS[model]
+        table = cast(Table, model.__table__)
+        query: Any = select(*(table.c[name] for name in fields)).order_by(table.c.id)
+        if ids is not None:
+            query = query.where(table.c.id.in_(ids))
+        at = fields.index("id")
+        rows = session.execute(query.execution_options(yield_per=BATCH))
+        for part in rows.partitions():
+            yield [(row[at], dict(zip(fields, row, strict=True))) for row in part]
+        return
+    objects = select(model).order_by(model.id)
+    if ids is not None:
+        objects = objects.where(model.id.in_(ids))
+    streamed: ScalarResult[Any] = session.scalars(objects.execution_options(yield_per=BATCH))
+    for chunk in streamed.partitions():
+        yield [(row.id, state(row)) for row in chunk]
+
+
 def _compare_rows(
-    session: Session,
-    report: VerifyReport,
-    entity_type: str,
-    rows: list[Any],
-    state: Callable[[Any], dict[str, Any]],
+    session: Session, report: VerifyReport, entity_type: str, rows: list[tuple[int, dict[str, Any]]]
 ) -> None:
-    latest = _latest(session, entity_type, [str(r.id) for r in rows])
-    for row in rows:
+    latest = _latest(session, entity_type, [str(row_id) for row_id, _state in rows])
+    for row_id, state in rows:
         report.records += 1
-        key = str(row.id)
+        key = str(row_id)
         ref = f"{entity_type} id={key}"
         if key not in latest:
             report.add("record", ref, "row has no audit event: written behind the store's back")
-        elif latest[key] != canonical_json(state(row)):
+        elif latest[key] != canonical_json(state):
             report.add("record", ref, "row differs from its last audited state")
 
 

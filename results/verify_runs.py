@@ -6,45 +6,44 @@ Every batch is a fixed number of statements whatever it holds (steps, measuremen
 their channels, attachments, the runs' seals and statuses), read as plain rows, so memory is
 bounded by one batch and the statement count by the number of batches: the old check loaded
 every measurement of the store as an ORM object and ran one query per trace.
+
+The step, measurement, trace and attachment rows are read as the driver's own tuples on the
+session's connection (``_Raw``) and hashed as they stream in; a trace is hashed channel by
+channel. Per measurement that is one tuple, the few conversions the ORM types would make and one
+SHA-256, instead of a SQLAlchemy row, a dict of its columns and a type decorator per timestamp
+(issue #18: ``verify --full`` of a million runs within ten minutes).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from results.audit import RUN_STEPS
 from results.integrity import (
+    MEASUREMENT_HASHED,
+    add_channel,
     canonical_json,
-    measurement_hash,
+    measurement_hash_of,
     step_digest,
-    step_link,
+    step_link_of,
     steps_genesis,
-    trace_hash,
+    stored_micros,
+    trace_digest,
 )
-from results.measurement_schema import stored_row_of
-from results.models import (
-    Attachment,
-    AuditEvent,
-    Measurement,
-    Run,
-    RunStatus,
-    Step,
-    Trace,
-    TraceChannel,
-)
+from results.measurement_schema import read_back_converters
+from results.models import AuditEvent, Run, RunStatus, Step
 from results.verify_report import VerifyReport
 from results.verify_scope import BATCH, RUN_BATCH, Progress, Scope, batches
 
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
 _STEP = cast(Table, Step.__table__)
-_MEASUREMENT = cast(Table, Measurement.__table__)
-_TRACE = cast(Table, Trace.__table__)
-_CHANNEL = cast(Table, TraceChannel.__table__)
-_ATTACHMENT = cast(Table, Attachment.__table__)
 
 
 def runs_in_scope(session: Session, scope: Scope, touched: set[tuple[str, str]]) -> Iterator[int]:
@@ -68,6 +67,12 @@ def count_runs(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Run)) or 0)
 
 
+def has_legacy_steps(session: Session) -> bool:
+    """Whether any step has an audit event of its own (stores recorded before run seals)."""
+    first = select(AuditEvent.seq).where(AuditEvent.entity_type == "step").limit(1)
+    return session.scalar(first) is not None
+
+
 def verify_runs(
     session: Session,
     report: VerifyReport,
@@ -77,100 +82,153 @@ def verify_runs(
 ) -> None:
     done = 0
     batch: list[int] = []
+    legacy = has_legacy_steps(session)
     for run_id in run_ids:
         batch.append(run_id)
         if len(batch) == RUN_BATCH:
-            _verify_batch(session, report, batch)
+            _verify_batch(session, report, batch, legacy_steps=legacy)
             done += len(batch)
             progress("runs", done, total)
             batch = []
     if batch:
-        _verify_batch(session, report, batch)
+        _verify_batch(session, report, batch, legacy_steps=legacy)
         done += len(batch)
         progress("runs", done, total)
 
 
-def _grouped(rows: Iterable[Any], key: str) -> dict[int, list[Any]]:
-    out: dict[int, list[Any]] = {}
-    for row in rows:
-        out.setdefault(getattr(row, key), []).append(row)
+class _Raw:
+    """Hand-written statements on the session's connection, read as plain row tuples.
+
+    Why: SQLAlchemy's compiled statements, ORM rows and result processors cost more than the
+    hashing they feed (a type decorator per timestamp, a dict per measurement). These statements
+    name no types, so rows come back as the driver returns them and are converted here, once,
+    exactly as the processors would (``integrity.stored_micros``, ``read_back_converters``);
+    they run in the session's transaction and through its connection's events.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.mark = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
+
+    def rows(self, sql: str, params: list[Any]) -> Any:
+        """The rows of ``sql`` (``?`` marks, ``{ids}`` the list of ``params``), streamed."""
+        sql = sql.replace("{ids}", ", ".join(["?"] * len(params)))
+        if self.mark != "?":
+            sql = sql.replace("?", self.mark)
+        return self.connection.exec_driver_sql(sql, tuple(params))
+
+
+_STEP_COLUMNS = (
+    "id",
+    "run_id",
+    "idx",
+    "name",
+    "started_at",
+    "ended_at",
+    "verdict",
+    "message",
+    "digest",
+)
+_STEPS_SQL = f"SELECT {', '.join(_STEP_COLUMNS)} FROM step WHERE run_id IN ({{ids}}) ORDER BY id"
+_IN_BATCH = "step_id IN (SELECT id FROM step WHERE run_id IN ({ids}))"
+_MEASUREMENTS_SQL = (
+    f"SELECT step_id, id, row_hash, {', '.join(MEASUREMENT_HASHED)} FROM measurement "
+    f"WHERE {_IN_BATCH} ORDER BY step_id, idx, id"
+)
+_CONVERTERS = read_back_converters(MEASUREMENT_HASHED)
+_TRACES_SQL = (
+    "SELECT t.step_id, t.id, t.name, t.sha256, c.id, c.name, c.unit, c.dtype, c.shape, c.data "
+    "FROM trace t LEFT JOIN trace_channel c ON c.trace_id = t.id "
+    f"WHERE t.{_IN_BATCH} ORDER BY t.step_id, t.idx, t.id, c.idx, c.id"
+)
+_ATTACHMENTS_SQL = (
+    f"SELECT step_id, sha256, original_name, media_type FROM attachment WHERE {_IN_BATCH} "
+    "ORDER BY id"
+)
+
+
+def _measurement_hashes(
+    raw: _Raw, report: VerifyReport, run_ids: list[int], position: dict[int, tuple[int, int]]
+) -> dict[int, list[str]]:
+    """Each step's measurement hashes, recomputed from the stored rows, in order."""
+    out: dict[int, list[str]] = {}
+    for row in raw.rows(_MEASUREMENTS_SQL, run_ids):
+        step_id = row[0]
+        at_step = position.get(step_id)
+        if at_step is None:
+            continue  # its step was committed after the batch's steps were read (PostgreSQL)
+        run_id, step_idx = at_step
+        values = list(row[3:])
+        for at, convert in _CONVERTERS:
+            values[at] = convert(values[at])
+        values[-1] = stored_micros(values[-1])
+        recomputed = measurement_hash_of(run_id, step_idx, tuple(values))
+        report.measurements += 1
+        if recomputed != row[2]:
+            report.add("measurement", f"measurement id={row[1]}", "row edited after recording")
+        hashes = out.get(step_id)
+        if hashes is None:
+            out[step_id] = [recomputed]
+        else:
+            hashes.append(recomputed)
     return out
 
 
-def _verify_batch(session: Session, report: VerifyReport, run_ids: list[int]) -> None:
-    in_batch = _STEP.c.run_id.in_(run_ids)
-    steps = list(session.execute(select(*_STEP.c).where(in_batch).order_by(_STEP.c.id)))
-    step_ids = select(_STEP.c.id).where(in_batch).scalar_subquery()
-    measurements = _grouped(
-        session.execute(
-            select(*_MEASUREMENT.c)
-            .where(_MEASUREMENT.c.step_id.in_(step_ids))
-            .order_by(_MEASUREMENT.c.step_id, _MEASUREMENT.c.idx)
-        ),
-        "step_id",
-    )
-    traces = _grouped(
-        session.execute(
-            select(*_TRACE.c)
-            .where(_TRACE.c.step_id.in_(step_ids))
-            .order_by(_TRACE.c.step_id, _TRACE.c.idx)
-        ),
-        "step_id",
-    )
-    channels = _grouped(
-        session.execute(
-            select(*_CHANNEL.c)
-            .join(_TRACE, _TRACE.c.id == _CHANNEL.c.trace_id)
-            .where(_TRACE.c.step_id.in_(step_ids))
-            .order_by(_CHANNEL.c.trace_id, _CHANNEL.c.idx)
-        ),
-        "trace_id",
-    )
-    attachments = _grouped(
-        session.execute(
-            select(*_ATTACHMENT.c)
-            .where(_ATTACHMENT.c.step_id.in_(step_ids))
-            .order_by(_ATTACHMENT.c.id)
-        ),
-        "step_id",
-    )
-    for step in steps:
-        _verify_step(report, step, measurements, traces, channels, attachments)
-    _verify_seals(session, report, run_ids, steps)
+def _trace_hashes(raw: _Raw, report: VerifyReport, run_ids: list[int]) -> dict[int, list[str]]:
+    """Each step's trace hashes, recomputed channel by channel as the rows stream in (one
+    channel's samples in memory at a time)."""
+    out: dict[int, list[str]] = {}
+    current: tuple[int, int, str, _Hash] | None = None
+    for step_id, trace_id, name, stored, channel_id, *channel in raw.rows(_TRACES_SQL, run_ids):
+        if current is None or current[1] != trace_id:
+            _trace_done(report, out, current)
+            current = (step_id, trace_id, stored, trace_digest(name))
+        if channel_id is not None:
+            add_channel(current[3], *channel)
+    _trace_done(report, out, current)
+    return out
 
 
-def _verify_step(
-    report: VerifyReport,
-    step: Any,
-    measurements: dict[int, list[Any]],
-    traces: dict[int, list[Any]],
-    channels: dict[int, list[Any]],
-    attachments: dict[int, list[Any]],
+def _trace_done(
+    report: VerifyReport, out: dict[int, list[str]], trace: tuple[int, int, str, _Hash] | None
 ) -> None:
-    report.steps += 1
-    m_hashes = []
-    for m in measurements.get(step.id, []):
-        report.measurements += 1
-        recomputed = measurement_hash(step.run_id, step.idx, stored_row_of(m))
-        if recomputed != m.row_hash:
-            report.add("measurement", f"measurement id={m.id}", "row edited after recording")
-        m_hashes.append(recomputed)
-    t_hashes = []
-    for t in traces.get(step.id, []):
-        report.traces += 1
-        recomputed = trace_hash(
-            t.name, [(c.name, c.unit, c.dtype, c.shape, c.data) for c in channels.get(t.id, [])]
+    """Compare a trace's recomputed hash (``trace``: step id, trace id, stored hash, running
+    hash) with the stored one and append it to its step's."""
+    if trace is None:
+        return
+    step_id, trace_id, stored, digest = trace
+    recomputed = digest.hexdigest()
+    report.traces += 1
+    if recomputed != stored:
+        report.add("trace", f"trace id={trace_id}", "samples or channels edited")
+    out.setdefault(step_id, []).append(recomputed)
+
+
+def _verify_batch(
+    session: Session, report: VerifyReport, run_ids: list[int], *, legacy_steps: bool
+) -> None:
+    raw = _Raw(session)
+    steps = [tuple(row) for row in raw.rows(_STEPS_SQL, run_ids)]
+    position = {step[0]: (step[1], step[2]) for step in steps}
+    measurements = _measurement_hashes(raw, report, run_ids, position)
+    traces = _trace_hashes(raw, report, run_ids)
+    files: dict[int, list[tuple[str, str, str]]] = {}
+    for step_id, *attachment in raw.rows(_ATTACHMENTS_SQL, run_ids):
+        files.setdefault(step_id, []).append(tuple(attachment))
+    empty: list[Any] = []
+    for step in steps:
+        step_id = step[0]
+        report.steps += 1
+        digest = step_digest(
+            measurements.get(step_id, empty), traces.get(step_id, empty), files.get(step_id, empty)
         )
-        if recomputed != t.sha256:
-            report.add("trace", f"trace id={t.id}", "samples or channels edited")
-        t_hashes.append(recomputed)
-    files = [(a.sha256, a.original_name, a.media_type) for a in attachments.get(step.id, [])]
-    if step_digest(m_hashes, t_hashes, files) != step.digest:
-        report.add(
-            "step",
-            f"step id={step.id}",
-            "measurements, traces or attachments differ from what was recorded",
-        )
+        if digest != step[8]:
+            report.add(
+                "step",
+                f"step id={step_id}",
+                "measurements, traces or attachments differ from what was recorded",
+            )
+    _verify_seals(session, report, run_ids, steps, legacy_steps=legacy_steps)
 
 
 def _latest(session: Session, entity_type: str, keys: list[str]) -> dict[str, str | None]:
@@ -186,30 +244,59 @@ def _latest(session: Session, entity_type: str, keys: list[str]) -> dict[str, st
     return latest
 
 
+def _audited_steps(session: Session, legacy_events: dict[str, str | None]) -> dict[int, str]:
+    """The steps that have a (pre-seal) audit event of their own, as that event spells a step
+    row (``canonical_json`` of the row read through the ORM types, as it was recorded)."""
+    ids = [int(key) for key in legacy_events]
+    out: dict[int, str] = {}
+    for chunk in batches(ids):
+        for row in session.execute(select(*_STEP.c).where(_STEP.c.id.in_(chunk))):
+            out[row.id] = canonical_json(row._asdict())
+    return out
+
+
 def _verify_seals(
-    session: Session, report: VerifyReport, run_ids: list[int], steps: list[Any]
+    session: Session,
+    report: VerifyReport,
+    run_ids: list[int],
+    steps: list[tuple[Any, ...]],
+    *,
+    legacy_steps: bool,
 ) -> None:
     """Re-fold each run's step rows and compare with the chain sealed when the run ended.
 
     Stores recorded before the seal existed have one ``step`` event per step: those steps are
     compared with their event instead. A run still recording has no seal yet; its steps are only
-    checked against their own digests (counted in ``unsealed_steps``).
+    checked against their own digests (counted in ``unsealed_steps``). ``legacy_steps``: the
+    store has such events at all (``has_legacy_steps``); if not, they are not looked up.
     """
     keys = [str(r) for r in run_ids]
     seals = _latest(session, RUN_STEPS, keys)
-    legacy_events = _latest(session, "step", [str(s.id) for s in steps])
+    legacy_events = _latest(session, "step", [str(s[0]) for s in steps]) if legacy_steps else {}
     statuses = dict(session.execute(select(Run.id, Run.status).where(Run.id.in_(run_ids))).all())
     chains: dict[int, tuple[int, str]] = {}
     legacy: dict[int, int] = {}
-    for row in steps:
-        values = row._asdict()
-        count, chain = chains.get(row.run_id, (0, steps_genesis(row.run_id)))
-        chains[row.run_id] = (count + 1, step_link(chain, row.id, values))
-        old_event = legacy_events.get(str(row.id))
+    audited = _audited_steps(session, legacy_events)
+    for step_id, run_id, idx, name, started, ended, verdict, message, digest in steps:
+        count, chain = chains.get(run_id, (0, steps_genesis(run_id)))
+        link = step_link_of(
+            chain,
+            step_id,
+            run_id,
+            idx,
+            name,
+            stored_micros(started),
+            stored_micros(ended),
+            verdict,
+            message,
+            digest,
+        )
+        chains[run_id] = (count + 1, link)
+        old_event = legacy_events.get(str(step_id))
         if old_event is not None:
-            legacy[row.run_id] = legacy.get(row.run_id, 0) + 1
-            if old_event != canonical_json(values):
-                report.add("step", f"step id={row.id}", "row differs from its audited state")
+            legacy[run_id] = legacy.get(run_id, 0) + 1
+            if old_event != audited.get(step_id):
+                report.add("step", f"step id={step_id}", "row differs from its audited state")
     for run_id in run_ids:
         if run_id not in statuses and run_id not in chains:
             continue  # a sampled id with no run: the record check reports a deleted run
