@@ -33,7 +33,7 @@ from results.reports.document import (
 )
 from results.reports.labels import DEFAULT_LOCALE, Catalogue
 from results.reports.model import MeasurementRow, ReportData, RunData, UnitData
-from results.reports.names import answer_label, labelled, measurement_label, step_label
+from results.reports.names import labelled, measurement_label, step_label, value_label
 from results.reports.summary import (
     diagnosis_runs,
     run_sentences,
@@ -64,7 +64,7 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
     return [
         step_label(t, row.step),
         measurement_label(t, row.name),
-        fmt.number(value) if isinstance(value, float) else answer_label(t, row.name, value or ""),
+        fmt.number(value) if isinstance(value, float) else value_label(t, row.name, value or ""),
         row.unit,
         fmt.limits(row.low, row.high, row.low_inclusive, row.high_inclusive, row.unit),
         t.enum("verdict", row.verdict.name.lower()),

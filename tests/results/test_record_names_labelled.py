@@ -23,7 +23,7 @@ from procedures.specs import load_builtin_specs
 from results.reports.compose import measurement_cells, measurement_codes
 from results.reports.labels import Catalogue, catalogue
 from results.reports.model import MeasurementRow
-from results.reports.names import answer_label, measurement_label, step_label
+from results.reports.names import measurement_label, step_label, value_label
 
 LOCALES = ("en", "zh_CN")
 
@@ -97,5 +97,6 @@ def test_the_measurement_table_shows_labels_then_codes(locale: str) -> None:
     ]
     assert "_" not in "".join(cells[:3])
     assert measurement_codes(answer, t) == ("intake", "usage_time_in_use")
-    assert answer_label(t, "voltage_category", "zero") == "zero"  # not an operator's answer
-    assert answer_label(t, "charge_capacity", "not_measured") == t["reading.not_measured"]
+    assert value_label(t, "voltage_category", "zero") == t["category.zero"]  # a reading's word
+    assert value_label(t, "usage_device", "drill X2") == "drill X2"  # free text as typed
+    assert value_label(t, "charge_capacity", "not_measured") == t["reading.not_measured"]
