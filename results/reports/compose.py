@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from procedures.records import Verdict
 from results.reports import fmt, plots
 from results.reports.annex import annex_cells, annex_headers, photo_bytes
+from results.reports.comparison import row_comparison, shown
 from results.reports.compose_eightd import eightd_section
 from results.reports.document import (
     Block,
@@ -31,7 +32,7 @@ from results.reports.document import (
     Span,
     Table,
 )
-from results.reports.labels import DEFAULT_LOCALE, Catalogue
+from results.reports.labels import DEFAULT_LOCALE, Catalogue, catalogue
 from results.reports.model import MeasurementRow, ReportData, RunData, UnitData
 from results.reports.names import labelled, measurement_label, step_label, value_label
 from results.reports.summary import (
@@ -104,14 +105,21 @@ def measurement_headers(t: Catalogue) -> list[str]:
     return [t[f"col.{k}"] for k in (*keys, "instrument", "timestamp")]
 
 
-def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
-    """The engine's own comparison text, printed under a verdict that is not a plain pass.
+def comparison_text(row: MeasurementRow, t: Catalogue) -> str:
+    """How the engine judged the row, in ``t``'s language: written from the row's fields
+    (``results.reports.comparison``) when they give back the stored text, else the stored text
+    (a skipped test's reason translated where it is a catalogue sentence)."""
+    found = row_comparison(row)
+    if found is None:
+        return shown_note(row.comparison, t.locale)
+    return shown(found, t, lambda value: value_label(t, row.name, value))
 
-    It already says how the verdict was decided (``0.35 < 3 V (below low limit)``), so the report
-    quotes it rather than rebuilding it; a pass keeps it as a tooltip only, to keep tables short.
-    A skipped record's reason is a catalogue sentence, shown in ``locale``.
-    """
-    return "" if row.verdict is Verdict.PASS else shown_note(row.comparison, locale)
+
+def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
+    """The engine's comparison (``comparison_text``), printed under a verdict that is not a
+    plain pass: it says how the verdict was decided (``0.35 < 3 V (below low limit)``); a pass
+    keeps it as a tooltip only, to keep tables short."""
+    return "" if row.verdict is Verdict.PASS else comparison_text(row, catalogue(locale))
 
 
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
@@ -119,7 +127,7 @@ def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     step_code, name_code = measurement_codes(m, t)
     verdict = Cell(
         text[VERDICT_COLUMN],
-        tip=shown_note(m.comparison, t.locale),
+        tip=comparison_text(m, t),
         note=verdict_reason(m, t.locale),
     )
     limits = Cell(text[LIMITS_COLUMN], note=limits_note(m, t))
