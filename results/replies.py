@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procedures.diagnosis.rules import OUTCOMES
-from procedures.phrases import localise
 from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
 from results.manual_models import ApprovedPromise, CustomerReply
 from results.models import Complaint
@@ -37,6 +36,7 @@ from results.reply_findings import UnitResult, grouped, units_of
 from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
 from results.reports.document import Block, Items, Paragraph, Section
 from results.reports.labels import Catalogue, catalogue
+from results.reports.recorded import said
 from results.reports.text import block_lines
 
 LANGUAGES = ("en", "zh_CN")
@@ -197,10 +197,10 @@ def _advice(facts: ReplyFacts, m: dict[str, str], language: str) -> list[str]:
         advice += [m[f"advice.cause.{c}"] for c in unit.findings if f"advice.cause.{c}" in m]
         for text in unit.advice:
             key = keys.get(text)
-            advice.append(m[key] if key is not None else localise(text, language))
+            advice.append(m[key] if key is not None else said(text, language))
     for text in facts.advice:
         key = keys.get(text)
-        advice.append(m[key] if key is not None else localise(text, language))
+        advice.append(m[key] if key is not None else said(text, language))
     advice += [m[f"advice.{code}"] for code in STANDARD_ADVICE]
     return list(dict.fromkeys(advice))
 
