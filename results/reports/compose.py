@@ -34,7 +34,14 @@ from results.reports.document import (
 )
 from results.reports.labels import DEFAULT_LOCALE, Catalogue, catalogue
 from results.reports.model import MeasurementRow, ReportData, RunData, UnitData
-from results.reports.names import labelled, measurement_label, step_label, value_label
+from results.reports.names import (
+    labelled,
+    measurement_label,
+    record_label,
+    step_label,
+    value_label,
+    with_code,
+)
 from results.reports.summary import (
     diagnosis_runs,
     run_sentences,
@@ -262,13 +269,18 @@ def _complaint(data: ReportData, t: Catalogue) -> Section:
     )
 
 
-def _evidence_spans(run: RunData, refs: Sequence[str]) -> Rich:
+def _evidence_spans(run: RunData, refs: Sequence[str], t: Catalogue) -> Rich:
+    """The records a conclusion cites, each by its label in ``t``'s language and linked to its
+    row (the recorded reference as the link's hover text; under the label in a missing one)."""
     spans: list[Span] = []
     for number, ref in enumerate(refs):
         if number:
-            spans.append(", ")
+            spans.append(t["summary.separator"])
         row = run.find_measurement(ref)
-        spans.append(Missing(ref) if row is None else Link(ref, row.anchor))
+        label = record_label(t, ref)
+        spans.append(
+            Missing(with_code(t, label, ref)) if row is None else Link(label, row.anchor, ref)
+        )
     return Rich(tuple(spans))
 
 
@@ -280,7 +292,7 @@ def _diagnosis(units: Sequence[UnitData], t: Catalogue) -> Section:
                 t.enum("conclusion", conclusion.kind),
                 shown_value(t, conclusion.kind, conclusion.value),
                 shown_explanation(conclusion.explanation, t.locale),
-                _evidence_spans(run, conclusion.evidence),
+                _evidence_spans(run, conclusion.evidence, t),
             )
         )
         for unit in units

@@ -96,6 +96,22 @@ def has_value_label(t: Catalogue, name: str, value: str) -> bool:
     return _category_key(t, name, value) is not None
 
 
+def record_label(t: Catalogue, ref: str) -> str:
+    """A ``<step>/<measurement>`` reference (or a bare name) by the measurement's label, or the
+    step's where the measurement has none; as recorded when neither has one."""
+    step, _, name = ref.rpartition("/")
+    label = measurement_label(t, name)
+    if label == name and step:
+        shown_step = step_label(t, step)
+        return ref if shown_step == step else f"{shown_step}/{name}"
+    return label
+
+
+def with_code(t: Catalogue, label: str, code: str) -> str:
+    """``label [code]``: a record named in running text, traceable by its code."""
+    return code if label == code else t.format("name.with_code", label=label, code=code)
+
+
 def labelled(label: str, code: str) -> str:
     """The code to show under a label (QA searches by it), or nothing when they are the same."""
     return "" if label == code else code
