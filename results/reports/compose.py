@@ -81,12 +81,15 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
     ]
 
 
-def measurement_codes(row: MeasurementRow, t: Catalogue) -> tuple[str, str]:
-    """The recorded step and measurement names to show under their labels (empty where the
-    label is the name): QA searches the records by them."""
+def measurement_codes(row: MeasurementRow, t: Catalogue) -> tuple[str, str, str]:
+    """The recorded step and measurement names to show under their labels, and the recorded
+    text value to show as the value's hover text (each empty where the label is the code): QA
+    searches the records by them. A value's code is never printed (the reading is its words)."""
+    text = row.text_value if row.value is None and row.text_value is not None else ""
     return (
         labelled(step_label(t, row.step), row.step),
         labelled(measurement_label(t, row.name), row.name),
+        labelled(value_label(t, row.name, text), text),
     )
 
 
@@ -131,7 +134,7 @@ def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
 
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     text = measurement_cells(m, t)
-    step_code, name_code = measurement_codes(m, t)
+    step_code, name_code, value_code = measurement_codes(m, t)
     verdict = Cell(
         text[VERDICT_COLUMN],
         tip=comparison_text(m, t),
@@ -141,7 +144,8 @@ def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     cells: tuple[CellValue, ...] = (
         Cell(text[0], note=step_code),
         Cell(text[1], note=name_code),
-        *text[2:LIMITS_COLUMN],
+        Cell(text[2], tip=value_code),
+        *text[3:LIMITS_COLUMN],
         limits,
         verdict,
         *text[VERDICT_COLUMN + 1 :],

@@ -18,7 +18,7 @@ from report_sample import sample_report
 
 from procedures.diagnosis.skipped import NOT_MEASURED
 from procedures.questions import option_label
-from results.reports.compose import measurement_cells
+from results.reports.compose import measurement_cells, measurement_codes
 from results.reports.labels import catalogue
 from results.reports.names import has_value_label, value_label
 
@@ -66,3 +66,4 @@ def test_the_value_column_shows_a_reading_s_words(locale: str) -> None:
     row = replace(row, step="wake_recharge", name="charge_end", value=None, unit="")
     row = replace(row, text_value="cut_off")
     assert measurement_cells(row, t)[2] == t["category.cut_off"]
+    assert measurement_codes(row, t)[2] == "cut_off"  # the recorded code, as hover text only

@@ -96,7 +96,7 @@ def test_the_measurement_table_shows_labels_then_codes(locale: str) -> None:
         option_label("1_to_12_months", locale),
     ]
     assert "_" not in "".join(cells[:3])
-    assert measurement_codes(answer, t) == ("intake", "usage_time_in_use")
+    assert measurement_codes(answer, t) == ("intake", "usage_time_in_use", "1_to_12_months")
     assert value_label(t, "voltage_category", "zero") == t["category.zero"]  # a reading's word
     assert value_label(t, "usage_device", "drill X2") == "drill X2"  # free text as typed
     assert value_label(t, "charge_capacity", "not_measured") == t["reading.not_measured"]
