@@ -49,6 +49,8 @@ CODE_ARGS = frozenset(
 CATEGORY_ARGS = {"wake": "wake_response", "end": "charge_end", "state": "board_output"}
 """Value placeholders that hold one reading's category, by the measurement they come from."""
 
+LIST_JOINER = ", "
+"""How the procedures join record names in a value (``", ".join(failed)``)."""
 WITH_CODE = "name.with_code"
 _TOKEN = re.compile(r"(?<![\w/.])([a-z][a-z0-9_]*(?:/[a-z][a-z0-9_]*)?)(?![\w/])")
 _ANSWER = re.compile(r"(?<![\w/])([a-z][a-z0-9_]*) = ([a-z0-9_]+)(?![\w/])")
@@ -106,6 +108,8 @@ class RecordedValues:
             text = text.replace(
                 f"\0{number}\0", f"{labelled_codes(record, t, every_name=True)} = {said}"
             )
+        if name in CODE_ARGS:  # a list of records, joined as the report joins one
+            text = text.replace(LIST_JOINER, t["summary.separator"])
         return text
 
 

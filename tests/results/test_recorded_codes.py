@@ -93,6 +93,7 @@ def test_steps_are_labelled_and_an_english_word_in_free_text_is_left_alone() -> 
     zh = catalogue("zh_CN")
     shown = said(say("skip.failed_in", steps="pack_tests, board_tests"), "zh_CN")
     assert f"{step_label(zh, 'board_tests')} [board_tests]" in shown
+    assert f"[pack_tests]{zh['summary.separator']}{step_label(zh, 'board_tests')}" in shown
     refused = say("skip.cannot_emulate", current="3 A", refused="the label limit of board_output")
     shown = said(refused, "zh_CN")
     assert "the label limit of" in shown and "[board_output]" in shown
