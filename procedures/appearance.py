@@ -102,6 +102,8 @@ DEFECT_PHOTO = ("defect_closeup", "Photograph every defect found, close up under
 _RECORD_STATUS = ("linked", "not_found")
 LOT_RECORDS = ("shipment_record", "production_report")
 CALIPER_ID = "caliper_id"
+UNIDENTIFIED = "unidentified"
+"""Recorded as the caliper when the operator typed none (the reports give it words)."""
 _PREPARED = CategoricalMeasurement(
     "tools_prepared", ("yes",), ("yes",), description="calipers and magnifier at hand"
 )
@@ -187,7 +189,7 @@ def prepare_tools(ctx: StepContext) -> None:
     ).strip()
     ctx.measure(
         CategoricalMeasurement(CALIPER_ID, description="caliper used for the dimensions"),
-        caliper or "unidentified",
+        caliper or UNIDENTIFIED,
     )
 
 

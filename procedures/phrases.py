@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from string import Formatter
@@ -49,6 +50,12 @@ FULL_STOP = {ENGLISH: " ", "zh_CN": ""}
 
 Template = tuple[tuple[str, ...], tuple[str, ...]]
 """A template as its literal pieces (one more than its placeholders) and placeholder names."""
+
+ValueWriter = Callable[[str, str], str]
+"""How a reader shows a value argument (placeholder name, value as stored) in its language: the
+record names, categories and comparisons in a value are codes and engine text, which the
+reports label (``results.reports.recorded``); this module knows no labels. Called, too, with a
+sentence argument that is none of the catalogue's (a list of names where a reason stands)."""
 
 
 @cache
@@ -159,15 +166,28 @@ def parse(text: str) -> tuple[str, dict[str, str]] | None:
 
 
 @cache
-def localise(text: str, locale: str) -> str:
-    """``text`` (as stored, English) in ``locale``; as stored when no template fits it."""
+def localise(text: str, locale: str, values: ValueWriter | None = None) -> str:
+    """``text`` (as stored, English) in ``locale``; as stored when no template fits it.
+
+    ``values`` (hashable: the result is cached) writes each value argument in ``locale``;
+    without it values are copied as stored.
+    """
     if locale == ENGLISH or not text:
         return text
-    shown = _localised(text.strip(), locale)
+    shown = _localised(text.strip(), locale, values)
     return text if shown is None else shown
 
 
-def _localised(text: str, locale: str) -> str | None:
+def _argument(name: str, value: str, locale: str, values: ValueWriter | None) -> str:
+    if name not in SENTENCE_ARGS:
+        return values(name, value) if values is not None else value
+    shown = _localised(value.strip(), locale, values) if value else None
+    if shown is not None:
+        return shown
+    return values(name, value) if values is not None else value
+
+
+def _localised(text: str, locale: str, values: ValueWriter | None = None) -> str | None:
     """``text`` in ``locale``, or ``None`` when neither it nor its pieces are catalogue texts.
 
     A whole template first; else a list of catalogue sentences joined by ``; and `` or ``; ``
@@ -179,18 +199,15 @@ def _localised(text: str, locale: str) -> str | None:
         target = messages(locale)
         if key not in target:
             return None
-        shown = {
-            name: localise(value, locale) if name in SENTENCE_ARGS else value
-            for name, value in args.items()
-        }
+        shown = {name: _argument(name, value, locale, values) for name, value in args.items()}
         return target[key].format(**shown)
     for english, joiner in JOINERS.get(locale, JOINERS[ENGLISH]).items():
         pieces = _pieces(text, english)
         if pieces is not None:
-            return joiner.join(localise(p, locale) for p in pieces)
+            return joiner.join(localise(p, locale, values) for p in pieces)
     sentences = SENTENCE_END.split(text)
     if len(sentences) > 1:
-        shown_sentences = [_localised(s, locale) for s in sentences]
+        shown_sentences = [_localised(s, locale, values) for s in sentences]
         if any(s is not None for s in shown_sentences):
             return FULL_STOP.get(locale, " ").join(
                 s if s is not None else t for s, t in zip(shown_sentences, sentences, strict=True)

@@ -12,7 +12,8 @@ saved as typed, so a code or an English sentence left in a Chinese draft would e
 signed 8D. Coded values (symptom, containment area, action kind, conclusion) are written by their
 labels in the report catalogue, the one place the pages and the reports read them from; the
 sentences the procedures recorded (conclusion explanations) are read back in the language
-through the procedures' record catalogue (``procedures.phrases.localise``).
+through the procedures' record catalogue (``procedures.phrases.localise``, the codes they
+quote labelled: ``results.reports.recorded``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from procedures.phrases import localise
 from results.clock_records import pause_sentences
 from results.containment import ActionKind, containment_actions, containment_checks
 from results.eightd_form import (
@@ -37,6 +37,7 @@ from results.eightd_form import (
 from results.errors import NotFound
 from results.models import Complaint, Run
 from results.reports.labels import DEFAULT_LOCALE, Catalogue, catalogue
+from results.reports.recorded import said
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +85,17 @@ def problem_from_complaint(
 
 def _conclusion_text(conclusion: dict[str, object], t: Catalogue) -> str:
     """A conclusion as a sentence in ``t``'s language: its recorded explanation read back from
-    the procedures' catalogue, else its value by its label (a coded category, or a recorded
-    sentence such as advice); text that is neither is kept as recorded."""
+    the procedures' catalogue (the codes it quotes labelled, ``results.reports.recorded``),
+    else its value by its label (a coded category, or a recorded sentence such as advice);
+    text that is neither is kept as recorded."""
     explanation = str(conclusion.get("explanation") or "").strip()
     if explanation:
-        return localise(explanation, t.locale)
+        return said(explanation, t.locale)
     value = str(conclusion.get("value") or "").strip()
     if not value:
         return ""
     label = t.conclusion(str(conclusion.get("kind", "")), value)
-    return localise(value, t.locale) if label == value else label
+    return said(value, t.locale) if label == value else label
 
 
 def causes_from_runs(

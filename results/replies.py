@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -26,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procedures.diagnosis.rules import OUTCOMES
-from procedures.phrases import localise
 from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
 from results.manual_models import ApprovedPromise, CustomerReply
 from results.models import Complaint
@@ -37,6 +34,8 @@ from results.reply_findings import UnitResult, grouped, units_of
 from results.reply_rules import ApprovedTerms, ReplyIssue, check_text
 from results.reports.document import Block, Items, Paragraph, Section
 from results.reports.labels import Catalogue, catalogue
+from results.reports.names import measurement_label as record_measurement_label
+from results.reports.recorded import said
 from results.reports.text import block_lines
 
 LANGUAGES = ("en", "zh_CN")
@@ -97,31 +96,27 @@ def _follow_up(day: date, language: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if language == "zh_CN" else day.isoformat()
 
 
-_CELL = re.compile(r"^cell(?P<n>\d+)_(?P<what>voltage|resistance)$")
+def measurement_label(name: str, labels: Catalogue) -> str:
+    """A measurement's name as the letter says it: the report's label in ``labels``' language
+    (``results.reports.names``), the one catalogue of measurement names, so the letter and the
+    report it summarises name each test alike (a name it lacks shows as recorded)."""
+    return record_measurement_label(labels, name)
 
 
-def measurement_label(name: str, m: dict[str, str]) -> str:
-    """A measurement's customer-facing name in ``m``'s language (cell N's values by pattern);
-    a name the catalogue lacks shows as its words, so nothing is silently dropped."""
-    cell = _CELL.match(name)
-    if cell:
-        return m[f"measurement.cell_{cell['what']}"].format(n=cell["n"])
-    return m.get(f"measurement.{name}", name.replace("_", " "))
+def _names(names: tuple[str, ...], m: dict[str, str], labels: Catalogue) -> str:
+    return m["list_sep"].join(measurement_label(n, labels) for n in names)
 
 
-def _names(names: tuple[str, ...], m: dict[str, str]) -> str:
-    return m["list_sep"].join(measurement_label(n, m) for n in names)
-
-
-def tests_summary(unit: UnitResult, m: dict[str, str], verdict_label: Callable[[str], str]) -> str:
-    """What the unit's recorded verdicts say, in ``m``'s language. "Passed" is said only of a
-    unit whose every test passed; everything else is named as failed, close to the limit, not
-    tested, or not completed."""
+def tests_summary(unit: UnitResult, m: dict[str, str], labels: Catalogue) -> str:
+    """What the unit's recorded verdicts say, in ``m``'s language (``labels``: the report
+    catalogue of the same language, for measurement and verdict names). "Passed" is said only
+    of a unit whose every test passed; everything else is named as failed, close to the limit,
+    not tested, or not completed."""
     if not unit.tested:
         return m["tests.none"]
     if unit.all_passed:
         if unit.marginal:
-            return m["tests.marginal_rest_passed"].format(names=_names(unit.marginal, m))
+            return m["tests.marginal_rest_passed"].format(names=_names(unit.marginal, m, labels))
         return m["tests.all_passed"]
     parts = []
     for key, names in (
@@ -131,11 +126,11 @@ def tests_summary(unit: UnitResult, m: dict[str, str], verdict_label: Callable[[
         ("tests.errors", unit.errors),
     ):
         if names:
-            parts.append(m[key].format(names=_names(names, m)))
+            parts.append(m[key].format(names=_names(names, m, labels)))
     if unit.stopped:
         parts.append(m["tests.stopped"])
     if not parts:  # a failing verdict no measurement explains: say the verdict itself
-        parts.append(m["tests.verdict"].format(verdict=verdict_label(unit.verdict)))
+        parts.append(m["tests.verdict"].format(verdict=labels.enum("verdict", unit.verdict)))
     return m["part_sep"].join(parts)
 
 
@@ -167,7 +162,7 @@ def unit_lines(facts: ReplyFacts, language: str) -> list[str]:
             m["unit_line"].format(
                 units=units,
                 finding=_finding(unit, m),
-                tests=tests_summary(unit, m, lambda v: labels.enum("verdict", v)),
+                tests=tests_summary(unit, m, labels),
                 handling=_handling(unit, m, labels),
             )
         )
@@ -197,10 +192,10 @@ def _advice(facts: ReplyFacts, m: dict[str, str], language: str) -> list[str]:
         advice += [m[f"advice.cause.{c}"] for c in unit.findings if f"advice.cause.{c}" in m]
         for text in unit.advice:
             key = keys.get(text)
-            advice.append(m[key] if key is not None else localise(text, language))
+            advice.append(m[key] if key is not None else said(text, language))
     for text in facts.advice:
         key = keys.get(text)
-        advice.append(m[key] if key is not None else localise(text, language))
+        advice.append(m[key] if key is not None else said(text, language))
     advice += [m[f"advice.{code}"] for code in STANDARD_ADVICE]
     return list(dict.fromkeys(advice))
 

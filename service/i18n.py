@@ -15,10 +15,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal, get_args
 
-from procedures.phrases import localise
 from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import Catalogue, catalogue
 from results.reports.names import step_label
+from results.reports.recorded import said
 
 Locale = Literal["en", "zh_CN"]
 """A language the pages and reports are written in (a query parameter's type: 422 otherwise)."""
@@ -68,8 +68,9 @@ class Translator:
     def said(self, text: str | None) -> str:
         """A sentence a procedure recorded (explanation, advice, skip reason, step message) in
         this language: read back to its catalogue key (``procedures.phrases``); as stored when
-        it is none of the catalogue's."""
-        return localise(text or "", self.locale)
+        it is none of the catalogue's; the step and measurement codes and the categories it
+        quotes by their labels (``results.reports.recorded``)."""
+        return said(text or "", self.locale)
 
     def conclusion(self, kind: str, value: str) -> str:
         """A diagnosis conclusion's value as the report shows it: a coded or English-worded

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from procedures.records import Verdict
 from results.reports import fmt, plots
 from results.reports.annex import annex_cells, annex_headers, photo_bytes
+from results.reports.comparison import row_comparison, shown
 from results.reports.compose_eightd import eightd_section
 from results.reports.document import (
     Block,
@@ -31,9 +32,16 @@ from results.reports.document import (
     Span,
     Table,
 )
-from results.reports.labels import DEFAULT_LOCALE, Catalogue
+from results.reports.labels import DEFAULT_LOCALE, Catalogue, catalogue
 from results.reports.model import MeasurementRow, ReportData, RunData, UnitData
-from results.reports.names import answer_label, labelled, measurement_label, step_label
+from results.reports.names import (
+    labelled,
+    measurement_label,
+    record_label,
+    step_label,
+    value_label,
+    with_code,
+)
 from results.reports.summary import (
     diagnosis_runs,
     run_sentences,
@@ -64,7 +72,7 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
     return [
         step_label(t, row.step),
         measurement_label(t, row.name),
-        fmt.number(value) if isinstance(value, float) else answer_label(t, row.name, value or ""),
+        fmt.number(value) if isinstance(value, float) else value_label(t, row.name, value or ""),
         row.unit,
         fmt.limits(row.low, row.high, row.low_inclusive, row.high_inclusive, row.unit),
         t.enum("verdict", row.verdict.name.lower()),
@@ -73,12 +81,15 @@ def measurement_cells(row: MeasurementRow, t: Catalogue) -> list[str]:
     ]
 
 
-def measurement_codes(row: MeasurementRow, t: Catalogue) -> tuple[str, str]:
-    """The recorded step and measurement names to show under their labels (empty where the
-    label is the name): QA searches the records by them."""
+def measurement_codes(row: MeasurementRow, t: Catalogue) -> tuple[str, str, str]:
+    """The recorded step and measurement names to show under their labels, and the recorded
+    text value to show as the value's hover text (each empty where the label is the code): QA
+    searches the records by them. A value's code is never printed (the reading is its words)."""
+    text = row.text_value if row.value is None and row.text_value is not None else ""
     return (
         labelled(step_label(t, row.step), row.step),
         labelled(measurement_label(t, row.name), row.name),
+        labelled(value_label(t, row.name, text), text),
     )
 
 
@@ -104,29 +115,37 @@ def measurement_headers(t: Catalogue) -> list[str]:
     return [t[f"col.{k}"] for k in (*keys, "instrument", "timestamp")]
 
 
-def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
-    """The engine's own comparison text, printed under a verdict that is not a plain pass.
+def comparison_text(row: MeasurementRow, t: Catalogue) -> str:
+    """How the engine judged the row, in ``t``'s language: written from the row's fields
+    (``results.reports.comparison``) when they give back the stored text, else the stored text
+    (a skipped test's reason translated where it is a catalogue sentence)."""
+    found = row_comparison(row)
+    if found is None:
+        return shown_note(row.comparison, t.locale)
+    return shown(found, t, lambda value: value_label(t, row.name, value))
 
-    It already says how the verdict was decided (``0.35 < 3 V (below low limit)``), so the report
-    quotes it rather than rebuilding it; a pass keeps it as a tooltip only, to keep tables short.
-    A skipped record's reason is a catalogue sentence, shown in ``locale``.
-    """
-    return "" if row.verdict is Verdict.PASS else shown_note(row.comparison, locale)
+
+def verdict_reason(row: MeasurementRow, locale: str = DEFAULT_LOCALE) -> str:
+    """The engine's comparison (``comparison_text``), printed under a verdict that is not a
+    plain pass: it says how the verdict was decided (``0.35 < 3 V (below low limit)``); a pass
+    keeps it as a tooltip only, to keep tables short."""
+    return "" if row.verdict is Verdict.PASS else comparison_text(row, catalogue(locale))
 
 
 def _measurement_row(m: MeasurementRow, t: Catalogue) -> Row:
     text = measurement_cells(m, t)
-    step_code, name_code = measurement_codes(m, t)
+    step_code, name_code, value_code = measurement_codes(m, t)
     verdict = Cell(
         text[VERDICT_COLUMN],
-        tip=shown_note(m.comparison, t.locale),
+        tip=comparison_text(m, t),
         note=verdict_reason(m, t.locale),
     )
     limits = Cell(text[LIMITS_COLUMN], note=limits_note(m, t))
     cells: tuple[CellValue, ...] = (
         Cell(text[0], note=step_code),
         Cell(text[1], note=name_code),
-        *text[2:LIMITS_COLUMN],
+        Cell(text[2], tip=value_code),
+        *text[3:LIMITS_COLUMN],
         limits,
         verdict,
         *text[VERDICT_COLUMN + 1 :],
@@ -254,13 +273,18 @@ def _complaint(data: ReportData, t: Catalogue) -> Section:
     )
 
 
-def _evidence_spans(run: RunData, refs: Sequence[str]) -> Rich:
+def _evidence_spans(run: RunData, refs: Sequence[str], t: Catalogue) -> Rich:
+    """The records a conclusion cites, each by its label in ``t``'s language and linked to its
+    row (the recorded reference as the link's hover text; under the label in a missing one)."""
     spans: list[Span] = []
     for number, ref in enumerate(refs):
         if number:
-            spans.append(", ")
+            spans.append(t["summary.separator"])
         row = run.find_measurement(ref)
-        spans.append(Missing(ref) if row is None else Link(ref, row.anchor))
+        label = record_label(t, ref)
+        spans.append(
+            Missing(with_code(t, label, ref)) if row is None else Link(label, row.anchor, ref)
+        )
     return Rich(tuple(spans))
 
 
@@ -272,7 +296,7 @@ def _diagnosis(units: Sequence[UnitData], t: Catalogue) -> Section:
                 t.enum("conclusion", conclusion.kind),
                 shown_value(t, conclusion.kind, conclusion.value),
                 shown_explanation(conclusion.explanation, t.locale),
-                _evidence_spans(run, conclusion.evidence),
+                _evidence_spans(run, conclusion.evidence, t),
             )
         )
         for unit in units

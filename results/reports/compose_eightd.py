@@ -20,6 +20,7 @@ from results.reports.document import (
 )
 from results.reports.labels import Catalogue
 from results.reports.model import EightD, EvidenceRef, ProblemDescription, ReportData
+from results.reports.names import record_label, with_code
 
 PROBLEM_FIELDS = ("what", "where", "when", "who", "why", "how", "how_many")
 """D2 in 5W2H order; each field's label is ``eightd.<field>`` in the catalogues."""
@@ -42,18 +43,33 @@ def problem_pairs(problem: ProblemDescription, t: Catalogue) -> list[tuple[str, 
     return [(t[f"eightd.{name}"], getattr(problem, name)) for name in PROBLEM_FIELDS]
 
 
-def evidence_spans(refs: Sequence[EvidenceRef], report: ReportData) -> list[Span]:
-    """A cause's or an action's evidence: measurements and runs as links, files by name and
-    digest; a measurement the report does not contain is flagged, not silently dropped."""
+def evidence_spans(refs: Sequence[EvidenceRef], report: ReportData, t: Catalogue) -> list[Span]:
+    """A cause's or an action's evidence in ``t``'s language: a measurement by its run and
+    label, a run by its title (links to their places in the report), a file by its number and
+    digest (a link to its annex row where the report lists it); the recorded reference is the
+    link's hover text. A measurement the report does not contain is flagged, with its
+    reference, not silently dropped."""
     out: list[Span] = []
     for number, ref in enumerate(refs):
         if number:
-            out.append(", ")
+            out.append(t["summary.separator"])
         if ref.kind == "measurement":
+            run, _, record = ref.ref.partition("/")
+            label = t.format("evidence.measurement_ref", run=run, name=record_label(t, record))
             anchor = report.measurement_ref_anchor(ref.ref)
-            out.append(Link(ref.ref, anchor) if anchor else Missing(ref.ref))
+            shown = with_code(t, label, ref.ref)
+            out.append(Link(label, anchor, ref.ref) if anchor else Missing(shown))
         elif ref.kind == "run":
-            out.append(Link(ref.ref, f"run-{ref.ref}"))
+            out.append(Link(t.format("run.title", run=ref.ref), f"run-{ref.ref}", ref.ref))
+        elif ref.kind == "attachment":
+            text = (
+                t.format("evidence.attachment_digest", id=ref.ref, digest=ref.sha256[:16])
+                if ref.sha256
+                else t.format("evidence.attachment_ref", id=ref.ref)
+            )
+            listed = any(f.attachment_id == ref.ref for f in report.evidence)
+            code = f"attachment:{ref.ref}"
+            out.append(Link(text, f"evidence-{ref.ref}", code) if listed else text)
         else:
             digest = f" sha256:{ref.sha256[:16]}" if ref.sha256 else ""
             out.append(f"{ref.kind}:{ref.ref}{digest}")
@@ -112,7 +128,7 @@ def eightd_section(report: ReportData, e: EightD | None, t: Catalogue) -> Sectio
                         t.enum("cause_kind", c.kind),
                         c.description,
                         t.enum("cause_status", c.status),
-                        Rich(tuple(evidence_spans(c.evidence, report))),
+                        Rich(tuple(evidence_spans(c.evidence, report, t))),
                     )
                 )
                 for c in e.causes
@@ -125,7 +141,7 @@ def eightd_section(report: ReportData, e: EightD | None, t: Catalogue) -> Sectio
         for a in e.actions:
             if a.phase != phase:
                 continue
-            refs = evidence_spans(a.evidence, report)
+            refs = evidence_spans(a.evidence, report, t)
             verification = Rich((a.verification, " ", *refs) if refs else (a.verification,))
             rows.append(
                 Row((a.description, a.owner, fmt.day(a.due), fmt.day(a.done), verification))

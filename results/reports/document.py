@@ -14,10 +14,13 @@ from results.reports import plots
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A reference to a place in the same report (a measurement row, a run)."""
+    """A reference to a place in the same report (a measurement row, a run); ``text`` in the
+    report's language, ``title`` the record's code for a medium with hover text (the target
+    shows the code too)."""
 
     text: str
     target: str
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,7 @@ class Missing:
     """A reference whose target the report does not contain: shown, and flagged as missing."""
 
     text: str
+    title: str = ""
 
 
 Span = str | Link | Missing

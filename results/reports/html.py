@@ -63,10 +63,11 @@ def _rich(content: str | node.Rich) -> str:
         return _text(content)
     out = []
     for span in content.spans:
+        title = f' title="{_text(span.title)}"' if not isinstance(span, str) and span.title else ""
         if isinstance(span, node.Link):
-            out.append(f'<a href="#{_text(span.target)}">{_text(span.text)}</a>')
+            out.append(f'<a href="#{_text(span.target)}"{title}>{_text(span.text)}</a>')
         elif isinstance(span, node.Missing):
-            out.append(f'<span class="missing">{_text(span.text)} (?)</span>')
+            out.append(f'<span class="missing"{title}>{_text(span.text)} (?)</span>')
         else:
             out.append(_text(span))
     return "".join(out)

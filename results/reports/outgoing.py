@@ -35,6 +35,7 @@ from results.reports.model import (
     UnitData,
     report_number,
 )
+from results.reports.names import measurement_label, step_label, with_code
 from results.run_validity import RunStanding, invalidations, standing
 
 __all__ = [
@@ -135,8 +136,10 @@ def decision_of(run: RunData) -> Decision:
 
 
 def _not_passed(run: RunData, t: Catalogue) -> list[str]:
+    """Each check that did not pass, by its label with its code (QA traces it), and verdict."""
     return [
-        f"{m.name} ({t.enum('verdict', m.verdict.name.lower())})"
+        f"{with_code(t, measurement_label(t, m.name), m.name)} "
+        f"({t.enum('verdict', m.verdict.name.lower())})"
         for s in run.steps
         for m in s.measurements
         if m.verdict is not Verdict.PASS
@@ -154,10 +157,16 @@ def outgoing_sentence(data: OutgoingReportData, t: Catalogue) -> str:
     sentences = [t.format("outgoing.summary.hold", serial=data.unit.serial, run=run.run_id)]
     bad = _not_passed(run, t)
     if bad:
-        sentences.append(t.format("outgoing.summary.not_passed", checks=", ".join(bad)))
-    unfinished = [s.name for s in run.steps if s.verdict is not Verdict.PASS]
+        checks = t["summary.separator"].join(bad)
+        sentences.append(t.format("outgoing.summary.not_passed", checks=checks))
+    unfinished = [
+        with_code(t, step_label(t, s.name), s.name)
+        for s in run.steps
+        if s.verdict is not Verdict.PASS
+    ]
     if unfinished:
-        sentences.append(t.format("outgoing.summary.steps", steps=", ".join(unfinished)))
+        steps = t["summary.separator"].join(unfinished)
+        sentences.append(t.format("outgoing.summary.steps", steps=steps))
     return " ".join(sentences)
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from procedures.phrases import localise
 from procedures.records import Verdict
 from results.reports.labels import DEFAULT_LOCALE, Catalogue
 from results.reports.model import RunData, UnitData
 from results.reports.names import step_label
+from results.reports.recorded import said
 from results.reports.sanitise import customer_text
 
 #: Order the counts are stated in: the worst news is never hidden at the end of a long list.
@@ -167,15 +167,16 @@ def _strip(sentence: str) -> str:
 
 def shown_explanation(explanation: str, locale: str = DEFAULT_LOCALE) -> str:
     """A recorded explanation as the report prints it: in the report's language (the recorded
-    English read back to its catalogue sentence, ``procedures.phrases``), summarising clauses
-    left to the generated summary, instrument addresses withheld."""
-    return customer_text(without_summary_claims(localise(explanation, locale)))
+    English read back to its catalogue sentence, ``procedures.phrases``, the codes it quotes
+    labelled, ``results.reports.recorded``), summarising clauses left to the generated summary,
+    instrument addresses withheld."""
+    return customer_text(without_summary_claims(said(explanation, locale)))
 
 
 def shown_note(message: str, locale: str = DEFAULT_LOCALE) -> str:
     """A step's message (why it was skipped or errored) as a customer may read it, in the
-    report's language where it is a catalogue sentence."""
-    return customer_text(localise(message, locale))
+    report's language where it is a catalogue sentence (the codes it quotes labelled)."""
+    return customer_text(said(message, locale))
 
 
 def diagnosis_runs(unit: UnitData) -> tuple[RunData, ...]:

@@ -33,6 +33,7 @@ from results.eightd_versions import (
     sign,
 )
 from results.reports.compose_eightd import CONTAINMENT_COLUMNS
+from results.reports.labels import catalogue
 from results.reports.model import to_plain
 from service.auth import QA_ONLY, WRITE, check_role, store_of
 from service.i18n import translator
@@ -181,7 +182,7 @@ def _editor(
             rows=rows,
             action_count=_row_count(values, "actions"),
             blank_rows=BLANK_ROWS,
-            evidence=evidence_choices(session, complaint.id),
+            evidence=evidence_choices(session, complaint.id, catalogue(locale_of(request))),
             can_write=user.role in WRITE,
             is_qa=user.role is Role.QA,
             message=request.query_params.get("done"),

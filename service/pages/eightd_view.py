@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from results.eightd_versions import EightDView, view
 from results.errors import NotFound
 from results.models import Attachment, Run
+from results.reports import fmt
+from results.reports.labels import Catalogue
+from results.reports.names import measurement_label, step_label, value_label
 
 
 @dataclass(frozen=True)
@@ -38,26 +41,39 @@ def current_eightd(session: Session, complaint_id: int) -> EightDView | None:
         return None
 
 
-def evidence_choices(session: Session, complaint_id: int) -> list[EvidenceChoice]:
+def evidence_choices(session: Session, complaint_id: int, t: Catalogue) -> list[EvidenceChoice]:
+    """What an 8D entry may cite, each named in ``t``'s language (a measurement by its step's
+    and its own label, its value by its words, the verdict by its label); the recorded
+    reference is the choice's key."""
     runs = list(
         session.scalars(select(Run).where(Run.complaint_id == complaint_id).order_by(Run.id))
     )
     choices: list[EvidenceChoice] = []
     for run in runs:
         verdict = (run.verdict or run.status).lower()
+        run_title = t.format("run.title", run=run.id)
         choices.append(
             EvidenceChoice(
-                "run", str(run.id), f"#{run.id} {run.procedure} {verdict}", f"/runs/{run.id}"
+                "run",
+                str(run.id),
+                f"{run_title} {run.procedure} {t.enum('verdict', verdict)}",
+                f"/runs/{run.id}",
             )
         )
         for step in run.steps:
             for m in step.measurements:
-                value = m.text_value if m.value is None else f"{m.value:g} {m.unit}"
+                value = (
+                    value_label(t, m.name, m.text_value or "")
+                    if m.value is None
+                    else fmt.with_unit(m.value, m.unit)
+                )
+                name = f"{step_label(t, step.name)}/{measurement_label(t, m.name)}"
+                said = t.enum("verdict", m.verdict.lower())
                 choices.append(
                     EvidenceChoice(
                         "measurement",
                         f"{run.id}/{step.name}/{m.name}",
-                        f"#{run.id} {step.name}/{m.name} = {value} ({m.verdict.lower()})",
+                        f"{run_title} {name} = {value} ({said})",
                         f"/runs/{run.id}#measurements",
                     )
                 )

@@ -15,7 +15,6 @@ from fastapi.responses import (
 )
 from sqlalchemy import select
 
-from procedures.phrases import localise
 from results.accounts import Principal, Role
 from results.calendar import Calendar, sla_clocks
 from results.complaint_status import ComplaintStatus
@@ -33,6 +32,7 @@ from results.readback import load_complaint
 from results.reports.approval import amend, create_report, refresh_draft
 from results.reports.assemble import measurement_row
 from results.reports.compose import (
+    comparison_text,
     limits_note,
     measurement_cells,
     measurement_codes,
@@ -267,7 +267,7 @@ def run_page(run_id: RowId, request: Request) -> HTMLResponse:
             (
                 measurement_cells(row, t_report),
                 f"v-{row.verdict.name.lower()}",
-                localise(row.comparison, t_report.locale),
+                comparison_text(row, t_report),
                 verdict_reason(row, t_report.locale),
                 limits_note(row, t_report),
                 measurement_codes(row, t_report),

@@ -23,7 +23,7 @@ from procedures.specs import load_builtin_specs
 from results.reports.compose import measurement_cells, measurement_codes
 from results.reports.labels import Catalogue, catalogue
 from results.reports.model import MeasurementRow
-from results.reports.names import answer_label, measurement_label, step_label
+from results.reports.names import measurement_label, step_label, value_label
 
 LOCALES = ("en", "zh_CN")
 
@@ -96,6 +96,7 @@ def test_the_measurement_table_shows_labels_then_codes(locale: str) -> None:
         option_label("1_to_12_months", locale),
     ]
     assert "_" not in "".join(cells[:3])
-    assert measurement_codes(answer, t) == ("intake", "usage_time_in_use")
-    assert answer_label(t, "voltage_category", "zero") == "zero"  # not an operator's answer
-    assert answer_label(t, "charge_capacity", "not_measured") == t["reading.not_measured"]
+    assert measurement_codes(answer, t) == ("intake", "usage_time_in_use", "1_to_12_months")
+    assert value_label(t, "voltage_category", "zero") == t["category.zero"]  # a reading's word
+    assert value_label(t, "usage_device", "drill X2") == "drill X2"  # free text as typed
+    assert value_label(t, "charge_capacity", "not_measured") == t["reading.not_measured"]

@@ -25,6 +25,7 @@ from results.recorder import DatabaseRecorder
 from results.reply_findings import UnitResult
 from results.reply_rules import ApprovedTerms, check_text, explanations
 from results.reports.labels import catalogue
+from results.reports.names import measurement_label
 
 FOLLOW_UP = date(2026, 12, 1)
 FACTS = replies.ReplyFacts(
@@ -227,7 +228,9 @@ def test_a_chinese_letter_carries_the_run_specific_advice_of_a_deep_discharge(
     assert "报废" in zh_body  # disposition "scrap"
     assert "cell_deeply_discharged" not in zh_body
     letter = zh_body.split("\n", 1)[1].replace("PB-1S2P-18650-5200", "").replace("SN-0001", "")
-    assert "第1节电芯电压" in letter  # the failed measurement, named in Chinese
+    # the failed measurement, named in Chinese as the report names it
+    assert measurement_label(catalogue("zh_CN"), "cell1_voltage") == "电芯 1 电压"
+    assert "电芯 1 电压" in letter
     assert not re.search(r"[A-Za-z]{4,}", letter)  # no English left in the Chinese letter
     assert zh_body.count(replies.messages("zh_CN")["advice.stable_charger"]) == 1
     assert OUTCOMES["cell_deeply_discharged"].advice in en_body

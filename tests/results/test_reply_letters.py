@@ -32,6 +32,7 @@ from results.reports import document as node
 from results.reports.consistency import html_text
 from results.reports.html import document_html
 from results.reports.labels import catalogue
+from results.reports.names import measurement_label as report_measurement_label
 from results.reports.pdf import document_pdf, pdf_text
 from results.reports.text import block_lines
 
@@ -203,7 +204,7 @@ def test_a_draft_never_claims_passed_for_a_failed_or_untested_unit(
     assert passed not in line and m["summary.all_passed"] not in letter
     assert m["tests.all_passed"] in _line(letter, "U-GOOD")  # the unit that did pass says so
     if run_verdict is None:  # the measurement that did not pass is named
-        assert replies.measurement_label(measurement.name, m) in line
+        assert replies.measurement_label(measurement.name, catalogue(language)) in line
     else:
         assert m["tests.stopped"] in line
     for forbidden in ("meets its specification", "meet their specification", "符合规格"):
@@ -236,7 +237,8 @@ def test_a_unit_without_a_run_is_not_analysed_yet(
     assert m["summary.all_passed"] not in letter
 
 
-def test_every_measurement_the_demo_and_appearance_record_has_a_label_in_both_languages() -> None:
+def test_the_letter_names_every_measurement_as_the_report_does() -> None:
+    """One catalogue of measurement names (the report's): the letter has none of its own."""
     from procedures.appearance import CHECKLIST, REQUIRED_PHOTOS
 
     names = [
@@ -250,12 +252,13 @@ def test_every_measurement_the_demo_and_appearance_record_has_a_label_in_both_la
         "cell3_resistance",
     ]
     for language in LANGUAGES:
-        m = replies.messages(language)
+        labels = catalogue(language)
         for name in names:
-            assert f"measurement.{name}" in m or name.startswith("cell"), name
-        assert replies.measurement_label("cell3_resistance", m) == m[
-            "measurement.cell_resistance"
-        ].format(n=3)
+            shown = replies.measurement_label(name, labels)
+            assert shown == report_measurement_label(labels, name), name
+            assert language == "en" or shown != name, name
+        assert [k for k in replies.messages(language) if k.startswith("measurement.")] == []
+    assert "3" in replies.measurement_label("cell3_resistance", catalogue("zh_CN"))
     assert set(replies.messages("en")) == set(replies.messages("zh_CN"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from results.reports.consistency import html_text
 from results.reports.errors import FontError
 from results.reports.labels import catalogue
 from results.reports.model import MeasurementRow, RunData, StepData, UnitData
+from results.reports.names import value_label
 from results.reports.outgoing import (
     OutgoingReportData,
     decision_of,
@@ -108,7 +110,8 @@ def test_decision_and_sentence_follow_the_verdicts(
     else:
         assert sentence.startswith(t.format("outgoing.summary.hold", serial="SN-1", run="7"))
         bad = "pack_ocv" if ocv is Verdict.FAIL else "dents"
-        assert bad in sentence
+        label = t[f"measurement_name.{bad}"]
+        assert f"{label} [{bad}]" in sentence or label == bad  # by its label, its code kept
     page = html_text(render_outgoing_html(data))
     other = Decision.HOLD if expected is Decision.RELEASE else Decision.RELEASE
     assert t[f"outgoing_decision.{expected}"] in page
@@ -122,3 +125,16 @@ def test_pdf_renders_both_languages_and_refuses_text_the_font_cannot_show() -> N
     korean = dataclasses.replace(_data(), complaint=dataclasses.replace(COMPLAINT, customer="한국"))
     with pytest.raises(FontError, match="PACKBENCH_REPORT_FONT"):
         render_outgoing_pdf(korean)
+
+
+def test_the_chinese_outgoing_report_reads_recorded_categories_by_their_words() -> None:
+    """The outgoing report shows its run as the analysis report does: ``closed`` and
+    ``minor`` read by their words in Chinese, the failed check by its label."""
+    html = render_outgoing_html(_data(Verdict.FAIL, "minor", "zh_CN"))
+    page = re.sub(r"<[^>]+>", " ", html)  # the text shown; a hover text may keep the code
+    zh = catalogue("zh_CN")
+    assert value_label(zh, "pack_path", "closed") in page
+    assert value_label(zh, "dents", "minor") in page
+    words = set(re.findall(r"(?<![\w/\[])[a-z][a-z_]*(?![\w/\]])", page))
+    assert not words & {"closed", "minor"}, words
+    assert 'title="minor"' in html  # QA traces the reading by its recorded code

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from declared_categories import category_codes
 from documents import run_document
 from process_support import new_complaint
 from pypdf import PdfReader
@@ -91,6 +92,24 @@ def leaks(text: str) -> dict[str, str]:
     return {k: s for k, s in english_sentences().items() if s in text}
 
 
+KEPT_CODE = re.compile(r"\[[^\]\[]*\]")
+"""A step or measurement code kept in brackets after its label (QA traces the record by it)."""
+TOKEN = re.compile(r"(?<![\w/.\-])[a-z][a-z0-9_]*(?![\w/\-])")
+
+
+def raw_codes(text: str) -> set[str]:
+    """The categorical values a procedure records (``tests/declared_categories.py``) that
+    ``text`` shows as words of their own: each should read by its label in Chinese."""
+    visible = KEPT_CODE.sub(" ", text)
+    return set(TOKEN.findall(visible)) & category_codes()
+
+
+def test_the_raw_code_check_catches_a_category_code() -> None:
+    assert raw_codes("充电结束：cut_off；电压类别 normal") == {"cut_off", "normal"}
+    assert raw_codes("充电结束：提前切断 [wake_recharge/charge_end]") == set()
+    assert raw_codes("pack_tests/pack_path") == set()  # a reference, not a category
+
+
 def test_the_leak_check_catches_an_english_sentence() -> None:
     key, sentence = next(iter(english_sentences().items()))
     assert key in leaks(f"<p>前文 {sentence} 后文</p>")
@@ -154,6 +173,7 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
     number, run_id, report_id = _store_with_everything(service)
     c = service.client
     found: dict[str, dict[str, str]] = {}
+    shown_codes: dict[str, set[str]] = {}
     for user, paths in (
         (
             "zhao.min",
@@ -173,6 +193,7 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
             page = c.get(f"{path}?lang=zh_CN")
             assert page.status_code == 200, (path, page.text[:300])
             found[path] = leaks(visible_text(page.text))
+            shown_codes[path] = raw_codes(visible_text(page.text))
             if path.endswith("/process"):
                 assert "区域销售经理批准" in page.text and "销售总经理确认" in page.text
     _login(service, "zhao.min")
@@ -185,6 +206,7 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
     report_html = c.get(f"/reports/{report_id}")
     assert report_html.status_code == 200
     found["report.html"] = leaks(visible_text(report_html.text))
+    shown_codes["report.html"] = raw_codes(visible_text(report_html.text))
     assert "电压 (V)" in report_html.text
     report_pdf = c.get(f"/reports/{report_id}?format=pdf")
     assert report_pdf.status_code == 200
@@ -192,9 +214,11 @@ def test_pages_and_reports_in_chinese_show_no_english_catalogue_sentence(
         p.extract_text() or "" for p in PdfReader(io.BytesIO(report_pdf.content)).pages
     )
     found["report.pdf"] = leaks(pdf_text)
+    shown_codes["report.pdf"] = raw_codes(pdf_text)
     assert "电压" in pdf_text
     assert _embedded_fonts(PdfReader(io.BytesIO(report_pdf.content))), "the PDF embeds no font"
     assert {k: v for k, v in found.items() if v} == {}
+    assert {k: v for k, v in shown_codes.items() if v} == {}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -296,12 +320,14 @@ def test_every_fault_s_diagnosis_reads_in_chinese_on_pages_report_and_letter(
     c = service.client
     _login(service, "zhao.min")
     found: dict[str, dict[str, str]] = {}
+    codes: dict[str, set[str]] = {}
     explained = 0
     english_keys: set[str] = set()
     for fault, run_id in runs.items():
         page = c.get(f"/runs/{run_id}?lang=zh_CN")
         assert page.status_code == 200, (fault, page.text[:300])
         found[f"run {fault}"] = leaks(visible_text(page.text))
+        codes[f"run {fault}"] = raw_codes(visible_text(page.text))
         with service.store.sessions() as session:
             run = session.get(Run, run_id)
             assert run is not None
@@ -325,10 +351,16 @@ def test_every_fault_s_diagnosis_reads_in_chinese_on_pages_report_and_letter(
     report_html = c.get(f"/reports/{report_id}")
     assert report_html.status_code == 200
     found["report.html"] = leaks(visible_text(report_html.text))
+    codes["report.html"] = raw_codes(visible_text(report_html.text))
     report_pdf = c.get(f"/reports/{report_id}?format=pdf")
     assert report_pdf.status_code == 200
     reader = PdfReader(io.BytesIO(report_pdf.content))
-    found["report.pdf"] = leaks("\n".join(p.extract_text() or "" for p in reader.pages))
+    pdf_text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    found["report.pdf"] = leaks(pdf_text)
+    codes["report.pdf"] = raw_codes(pdf_text)
+    page = c.get(f"/complaints/{number}/8d?lang=zh_CN")
+    assert page.status_code == 200
+    codes["8d"] = raw_codes(visible_text(page.text))
     r = c.post(
         f"/api/complaints/{number}/replies",
         json={"language": "zh_CN"},
@@ -336,5 +368,7 @@ def test_every_fault_s_diagnosis_reads_in_chinese_on_pages_report_and_letter(
     )
     assert r.status_code == 201, r.text
     found["reply"] = leaks(json.dumps(r.json(), ensure_ascii=False))
+    codes["reply"] = raw_codes(r.json()["body"])
 
     assert {k: v for k, v in found.items() if v} == {}
+    assert {k: v for k, v in codes.items() if v} == {}, "category codes shown raw in zh_CN"
