@@ -5,7 +5,10 @@ The DC dynamics (R0, R1/C1, R2/C2) come from tables fitted to a DFN reference
 resistance a resistance meter reads is a separate figure (the spec's, ``CellParameters.r0``):
 a DC pulse also sees charge transfer and diffusion, which a 1 kHz signal does not. LFP adds
 a one-state hysteresis (the OCV a resting cell settles to depends on whether it was last
-charged or discharged). Heat is the irreversible loss ``I (V - OCV)`` (ohmic plus polarisation)
+charged or discharged), and solid diffusion where the fit found it (LFP): the particle surfaces
+run ahead of the mean SOC under current, and the cell shows the OCV of that surface SOC
+(``lead``), which is what makes LFP's overpotential follow the steps and steep ends of its
+OCV and its CV taper last. Heat is the irreversible loss ``I (V - OCV)`` (ohmic plus polarisation)
 plus the reversible entropic term ``-I T dOCV/dT``, into one lumped thermal mass with
 convection to the surroundings.
 
@@ -92,6 +95,11 @@ class Cell:
             self.tables = dynamics or tables(ocv.chemistry)
         self._soc = soc
         self._ocv = ocv.voltage(soc)
+        self.lead = 0.0
+        """Surface SOC minus mean SOC (solid diffusion; stays 0 without a diffusion table)."""
+        self._surface_ocv = self._ocv
+        self._diffusion = (0.0, 1.0)
+        """(lead gain in SOC per amp, time constant in s) at the current temperature."""
         self._scale = 1.0
         self.u1 = 0.0
         self.u2 = 0.0
@@ -126,6 +134,8 @@ class Cell:
     def soc(self, value: float) -> None:
         self._soc = value
         self._ocv = self.ocv_curve.voltage(value)
+        lead = self.lead
+        self._surface_ocv = self._ocv if lead == 0.0 else self.ocv_curve.voltage(value + lead)
         if abs(value - self._looked_up[0]) >= _RETABLE_SOC:
             self._lookup()
 
@@ -151,6 +161,8 @@ class Cell:
             return
         r0, r1, tau1, r2, tau2 = self.tables.values(self._soc, self.temperature_c)
         factor = p.resistance_factor / (p.nominal_capacity_ah or p.capacity_ah)
+        lead_s, lead_tau = self.tables.diffusion(self._soc, self.temperature_c)
+        self._diffusion = (lead_s / (3600.0 * p.capacity_ah), lead_tau)
         self._dc = (r0 * factor, r1 * factor, tau1, r2 * factor, tau2)
         self._ohmic = min(self._dc[0], self.ac_resistance())
 
@@ -159,8 +171,13 @@ class Cell:
         return self._dc
 
     def emf(self) -> float:
-        """Terminal voltage at zero current now (OCV plus the polarisation still relaxing)."""
-        return self._ocv + self.hysteresis + self.u_ct + self.u1 + self.u2
+        """Terminal voltage at zero current now (the OCV at the particle surfaces, plus the
+        polarisation still relaxing)."""
+        return self._surface_ocv + self.hysteresis + self.u_ct + self.u1 + self.u2
+
+    def diffusion_overpotential(self) -> float:
+        """Volts the surface SOC's OCV sits above the mean SOC's (0 without diffusion)."""
+        return self._surface_ocv - self._ocv
 
     def r0(self) -> float:
         """Series resistance a current step sees at once (what the circuit solver uses): the
@@ -196,10 +213,24 @@ class Cell:
         decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < QUASI_STATIC_AFTER else 0.0
         decay1 = math.exp(-dt / tau1)
         decay2 = math.exp(-dt / tau2)
-        emf = self._ocv + self.hysteresis + u_ct * decay_ct + self.u1 * decay1 + self.u2 * decay2
+        emf = (
+            self._surface_ocv
+            + self.hysteresis
+            + u_ct * decay_ct
+            + self.u1 * decay1
+            + self.u2 * decay2
+        )
         resistance = (
             self._ohmic + r_ct * (1.0 - decay_ct) + r1 * (1.0 - decay1) + r2 * (1.0 - decay2)
         )
+        gain, lead_tau = self._diffusion
+        if gain > 0.0:
+            # The surface lead is a first-order branch in SOC; through the OCV's slope at the
+            # surface it acts as an RC pair of resistance slope * gain (linearised over dt).
+            slope = self.ocv_curve.slope(self._soc + self.lead)
+            grown = 1.0 - math.exp(-dt / lead_tau)
+            emf -= slope * self.lead * grown
+            resistance += slope * gain * grown
         return emf, resistance
 
     def leak_current(self) -> float:
@@ -231,7 +262,8 @@ class Cell:
         self.soc = max(self._soc + (current - leak - drain) * dt / (3600.0 * p.capacity_ah), -0.2)
         kelvin = self.temperature_c + 273.15
         ohmic = self._ohmic
-        heat = current * (current * self.r0() + self.u_ct + self.u1 + self.u2 + self.hysteresis)
+        polarisation = self.u_ct + self.u1 + self.u2 + self.hysteresis
+        heat = current * (current * self.r0() + polarisation + self._surface_ocv - ocv)
         if self.tables is not None:
             heat -= current * kelvin * self.tables.entropic_v_per_k
             swing = self.tables.hysteresis_v
@@ -258,6 +290,13 @@ class Cell:
             self._settled_current = current
         self.u1 = self.u1 * decay1 + r1 * current * (1.0 - decay1)
         self.u2 = self.u2 * decay2 + r2 * current * (1.0 - decay2)
+        gain, lead_tau = self._diffusion
+        if gain > 0.0 or self.lead != 0.0:
+            # The current through the electrodes (a leak or drain discharges them too).
+            through = current - leak - drain
+            decay_d = math.exp(-dt / lead_tau)
+            self.lead = self.lead * decay_d + gain * through * (1.0 - decay_d)
+            self._surface_ocv = self.ocv_curve.voltage(self._soc + self.lead)
         if p.thermal_resistance > 0.0:
             steady = p.ambient_c + max(heat, 0.0) * p.thermal_resistance
             decay_t = math.exp(-dt / (p.thermal_mass * p.thermal_resistance))

@@ -9,6 +9,12 @@ parallel group) has proportionally more electrode area. Time constants do not sc
 The tables are given at a few SOC breakpoints and two temperatures (10 and 25 degC). They are
 resampled once with numpy onto a uniform SOC grid, in log space, so the cell's per-step lookup
 is an index, one linear interpolation in SOC and one Arrhenius-like interpolation in 1/T.
+
+A chemistry may also carry solid diffusion (``diffusion``, per temperature): the particle
+surfaces run ahead of the mean SOC while current flows, so the cell shows the OCV of its
+surface SOC. Where the OCV is flat this costs nothing; where it is steep (LFP's ends, the steps
+of its plateau) it is the overpotential an R(SOC) table cannot follow at two rates, and at the
+top of charge it ends CC early and stretches the CV taper while the bulk catches up.
 """
 
 from __future__ import annotations
@@ -49,6 +55,14 @@ class ChemistryTables:
     """Per unit SOC of throughput: how fast the hysteresis state swings to the other branch."""
     entropic_v_per_k: float
     """dOCV/dT for the reversible heat (0 where the reference set carries none)."""
+    lead_cold: tuple[float, ...] = ()
+    """Steady lead of the surface SOC over the mean on the SOC grid at ``cold_c``, in seconds of
+    the current: under a C-rate ``c`` the surface settles ``lead * c / 3600`` ahead. Empty: no
+    diffusion. It depends on SOC because the electrode that shapes the OCV there does: the
+    graphite's slow particles at LFP's empty end, LFP's small ones at its full end."""
+    lead_warm: tuple[float, ...] = ()
+    lead_tau_s: tuple[float, float] = (1.0, 1.0)
+    """(cold, warm) time constant of that lead (s): the particles' diffusion time."""
 
     def temperature_weight(self, celsius: float) -> float:
         """0 at the warm reference, 1 at the cold one, linear in 1/T (Arrhenius) beyond."""
@@ -73,6 +87,24 @@ class ChemistryTables:
         r0, r1, tau1, r2, tau2 = out
         return r0, r1, tau1, r2, tau2
 
+    def diffusion(self, soc: float, celsius: float) -> tuple[float, float]:
+        """(lead in s, its time constant in s) at ``soc`` and ``celsius``; (0, 1) without.
+
+        Linear in SOC, and in 1/T between the two temperatures like the resistances (the
+        lead is a diffusion time, and diffusivity is Arrhenius); never below 0.
+        """
+        if not self.lead_warm:
+            return 0.0, 1.0
+        position = min(max(soc, 0.0), 1.0) * GRID
+        index = min(int(position), GRID - 1)
+        frac = position - index
+        weight = self.temperature_weight(celsius)
+        warm = self.lead_warm[index] + (self.lead_warm[index + 1] - self.lead_warm[index]) * frac
+        cold = self.lead_cold[index] + (self.lead_cold[index + 1] - self.lead_cold[index]) * frac
+        tau_cold, tau_warm = self.lead_tau_s
+        tau = math.exp(math.log(tau_warm) + (math.log(tau_cold) - math.log(tau_warm)) * weight)
+        return max(warm + (cold - warm) * weight, 0.0), tau
+
 
 def _resample(socs: list[float], values: list[float]) -> tuple[float, ...]:
     grid = np.linspace(0.0, 1.0, GRID + 1)
@@ -88,6 +120,15 @@ class _TableSet(BaseModel):
     tau2: list[float]
 
 
+class _Diffusion(BaseModel):
+    """Solid diffusion (see ``ChemistryTables.lead_cold``): per temperature (keyed like the
+    tables), the lead in seconds at ``soc`` and its time constant in seconds."""
+
+    soc: list[float]
+    lead_s: dict[str, list[float]]
+    tau_s: dict[str, float]
+
+
 class _Entry(BaseModel):
     """One chemistry as ``fit.py`` writes it (validated: a hand edit cannot slip through)."""
 
@@ -98,6 +139,8 @@ class _Entry(BaseModel):
     hysteresis_v: float = Field(default=0.0, ge=0)
     hysteresis_rate: float = Field(default=30.0, gt=0)
     entropic_v_per_k: float = 0.0
+    diffusion: _Diffusion | None = None
+    """None: no diffusion state (the chemistry's charge is fitted without it)."""
 
 
 class _File(BaseModel):
@@ -106,9 +149,9 @@ class _File(BaseModel):
 
 
 def _build(chemistry: str, entry: _Entry) -> ChemistryTables:
-    (cold_c, cold), (warm_c, warm) = sorted(
-        ((float(t), v) for t, v in entry.tables.items()), key=lambda item: item[0]
-    )
+    cold_key, warm_key = sorted(entry.tables, key=float)
+    cold_c, warm_c = float(cold_key), float(warm_key)
+    cold, warm = entry.tables[cold_key], entry.tables[warm_key]
     return ChemistryTables(
         chemistry=chemistry,
         reference_capacity_ah=entry.reference_capacity_ah,
@@ -119,7 +162,28 @@ def _build(chemistry: str, entry: _Entry) -> ChemistryTables:
         hysteresis_v=entry.hysteresis_v,
         hysteresis_rate=entry.hysteresis_rate,
         entropic_v_per_k=entry.entropic_v_per_k,
+        **_diffusion(entry, cold_key, warm_key),
     )
+
+
+def _diffusion(entry: _Entry, cold: str, warm: str) -> dict[str, Any]:
+    """``ChemistryTables``' diffusion fields from the entry (none: the dataclass defaults)."""
+    found = entry.diffusion
+    if found is None:
+        return {}
+    if set(found.lead_s) != set(entry.tables) or set(found.tau_s) != set(entry.tables):
+        raise ValueError("diffusion must be given at the same temperatures as the tables")
+    grid = np.linspace(0.0, 1.0, GRID + 1)
+
+    def resampled(key: str) -> tuple[float, ...]:
+        values = np.interp(grid, np.asarray(found.soc), np.asarray(found.lead_s[key]))
+        return tuple(max(float(v), 0.0) for v in values)
+
+    return {
+        "lead_cold": resampled(cold),
+        "lead_warm": resampled(warm),
+        "lead_tau_s": (found.tau_s[cold], found.tau_s[warm]),
+    }
 
 
 def build(chemistry: str, mapping: dict[str, Any]) -> ChemistryTables:

@@ -248,6 +248,7 @@ class ParallelGroup:
     def rest_at(self, soc: float) -> None:
         """Every cell at ``soc``, polarisation relaxed (a pack "at 3.0 V" for tests)."""
         for cell in self.cells:
+            cell.lead = 0.0  # before the SOC, which recomputes the surface OCV from it
             cell.soc = soc
             cell.u1 = cell.u2 = 0.0
         self._solved = None

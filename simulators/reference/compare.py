@@ -132,7 +132,11 @@ class ChargeResult:
 
 
 def run_charge(cell: Cell, cc: float, cut_off: float, v_max: float, rest: float) -> ChargeResult:
-    """CC at ``cc`` A to ``v_max``, CV to ``cut_off`` A, then ``rest`` s open circuit."""
+    """CC at ``cc`` A to ``v_max``, CV to ``cut_off`` A, then ``rest`` s open circuit.
+
+    Where the current steps (on at t = 0, off at the cut-off) both sides are recorded at the
+    same time, as the reference curves record them (``voltage_rms`` pairs them side by side).
+    """
     times, currents, volts = [0.0], [0.0], [cell.terminal_voltage(0.0)]
     t, cc_end, cv_end = 0.0, math.nan, math.nan
     while t < 6 * 3600.0:
@@ -144,12 +148,19 @@ def run_charge(cell: Cell, cc: float, cut_off: float, v_max: float, rest: float)
             if current <= cut_off:
                 cv_end = t
                 break
+        if t == 0.0:
+            times.append(t)
+            currents.append(current)
+            volts.append(cell.terminal_voltage(current))
         cell.step(current, CHARGE_DT)
         t += CHARGE_DT
         times.append(t)
         currents.append(current)
         volts.append(cell.terminal_voltage(current))
     top = cell.terminal_voltage(0.0)
+    times.append(t)
+    currents.append(0.0)
+    volts.append(top)
     end = t + rest
     while t < end - 1e-9:
         cell.step(0.0, CHARGE_DT)
@@ -217,11 +228,32 @@ def charge_names() -> list[tuple[float, str]]:
     return [(rate, start) for rate in (0.5, 1.0) for start in ("empty", "half")]
 
 
+def _sides(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the samples that make a curve's left-continuous and right-continuous version.
+
+    Where the current steps, a curve holds two samples at one time: the voltage just before
+    the step (the left side) and just after it (the right side). Each version keeps one.
+    """
+    repeated = np.diff(time) == 0.0
+    before = np.concatenate([repeated, [False]])
+    after = np.concatenate([[False], repeated])
+    return ~after, ~before
+
+
 def voltage_rms(model: ChargeResult, ref: ChargeResult) -> float:
-    """RMS voltage error over the charge (CC and CV), on the reference's time points."""
+    """RMS voltage error over the charge (CC and CV), on the reference's time points.
+
+    At a current step the reference holds the voltage on both sides at one time; each side is
+    compared with the model's same side (interpolating across the step would compare the
+    model's resting voltage with the reference's loaded one, and a perfect model would miss).
+    """
     end = min(ref.cc_seconds + ref.cv_seconds, model.cc_seconds + model.cv_seconds)
     mask = ref.time <= end
-    predicted = np.interp(ref.time[mask], model.time, model.voltage)
+    left_model, right_model = _sides(model.time)
+    left = np.interp(ref.time, model.time[left_model], model.voltage[left_model])
+    right = np.interp(ref.time, model.time[right_model], model.voltage[right_model])
+    is_left = ~_sides(ref.time)[1]  # a sample followed by one at the same time
+    predicted = np.where(is_left, left, right)[mask]
     return float(np.sqrt(np.mean((predicted - ref.voltage[mask]) ** 2)))
 
 

@@ -7,7 +7,10 @@ R1, tau1, R2 and tau2 at 5, 20, 50, 80 and 95 % SOC (held flat towards 0 and 100
 the pulses (R0: the first 0.1 s; R1: the rest of the 10 s drop) and are then adjusted, in log
 space, by least squares on residuals of the very comparison ``compare.py`` reports: the pulse
 resistances, and the CC, CV and total durations, voltage error and 1 h relaxation of the four
-charges, plus the voltage error along each charge (so the curve's shape counts, not its RMS).
+charges, plus the voltage error along each charge (so the curve's shape counts, not its RMS),
+and one physical constraint the comparison does not report: no fall of the terminal under
+constant charging current (``FALL_GUARD``). LFP adds the solid-diffusion lead per SOC and its
+time constant (``DIFFUSION_SOCS``).
 The resistances are stored times the reference cell's capacity (ohm*Ah), so the simulator
 scales them to each shipped cell (``cell_tables``). Time constants and R1/R2 are bounded
 (``TAU1_RANGE``...) so the bench's explicit, 10 s circuit steps stay stable.
@@ -43,16 +46,38 @@ R0_SOCS: dict[str, tuple[float, ...]] = {
 steps of its OCP along the plateau, which five breakpoints cannot follow."""
 HYSTERESIS = {"LFP": (0.007, 30.0)}
 """(half-gap V, rate per unit SOC) per chemistry that has hysteresis."""
+DIFFUSION_SOCS: dict[str, tuple[float, ...]] = {
+    "LFP": (0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8, 0.9, 0.95, 1.0),
+}
+"""Chemistries fitted with a solid-diffusion lead (``cell_tables``), and its SOC breakpoints:
+on LFP the DFN's charge voltage runs 200-400 mV over the OCV for the first 10 % of SOC and
+its CV taper lasts longer than R(SOC) can make it, both where the OCV is steep. Per
+temperature the unknowns add the lead at these SOCs and one time constant."""
+LEAD_RANGE = (0.5, 3000.0)
+LEAD_TAU_RANGE = (10.0, 2000.0)
+"""Seconds. The time constant stays at or above the bench's longest flowing step, like tau1."""
 
 
 def _grid(chemistry: Chemistry) -> tuple[float, ...]:
     return R0_SOCS.get(chemistry, SOCS)
 
 
+def _n_diffusion(chemistry: Chemistry) -> int:
+    """How many unknowns the diffusion lead adds per temperature (its SOCs and one tau)."""
+    socs = DIFFUSION_SOCS.get(chemistry)
+    return 0 if socs is None else len(socs) + 1
+
+
 def _split(chemistry: Chemistry, logs: np.ndarray) -> dict[str, np.ndarray]:
-    """Log-parameters per name on the output grid (R0's breakpoints; the others interpolated)."""
+    """Log-parameters per name on the output grid (R0's breakpoints; the others interpolated);
+    the diffusion lead's, if any, under ``lead`` and ``lead_tau``."""
     grid = _grid(chemistry)
     out = {"r0": logs[: len(grid)]}
+    n_lead = _n_diffusion(chemistry)
+    if n_lead:
+        out["lead"] = logs[len(logs) - n_lead : -1]
+        out["lead_tau"] = logs[-1:]
+        logs = logs[: len(logs) - n_lead]
     rest = logs[len(grid) :].reshape(len(NAMES) - 1, len(SOCS))
     for name, row in zip(NAMES[1:], rest, strict=True):
         out[name] = np.interp(grid, SOCS, row)
@@ -64,16 +89,22 @@ def _entry(
 ) -> dict[str, Any]:
     """JSON entry from log-parameters per temperature (resistances in ohm on the reference)."""
     tables: dict[str, dict[str, list[float]]] = {}
+    leads: dict[str, list[float]] = {}
+    taus: dict[str, float] = {}
     for celsius, logs in by_temperature.items():
         table: dict[str, list[float]] = {}
-        for name, row in _split(chemistry, logs).items():
+        split = _split(chemistry, logs)
+        if "lead" in split:
+            leads[str(round(celsius))] = [float(f"{v:.4g}") for v in np.exp(split.pop("lead"))]
+            taus[str(round(celsius))] = float(f"{float(np.exp(split.pop('lead_tau')[0])):.4g}")
+        for name, row in split.items():
             values = np.exp(row)
             scaled = values * capacity if name.startswith("r") else values
             points = [scaled[0], *scaled, scaled[-1]]
             table[name] = [float(f"{v:.6g}") for v in points]
         tables[str(round(celsius))] = table
     swing, rate = HYSTERESIS.get(chemistry, (0.0, 30.0))
-    return {
+    entry: dict[str, Any] = {
         "reference_capacity_ah": round(capacity, 4),
         "soc": [0.0, *_grid(chemistry), 1.0],
         "tables": tables,
@@ -81,6 +112,23 @@ def _entry(
         "hysteresis_rate": rate,
         "entropic_v_per_k": 0.0,
     }
+    if leads:
+        entry["diffusion"] = {
+            "soc": list(DIFFUSION_SOCS[chemistry]),
+            "lead_s": leads,
+            "tau_s": taus,
+        }
+    return entry
+
+
+def _initial_diffusion(chemistry: Chemistry) -> np.ndarray:
+    """A start for the lead: a minute where the OCV is steep at the ends, little between."""
+    socs = DIFFUSION_SOCS.get(chemistry)
+    if socs is None:
+        return np.zeros(0)
+    leads = [60.0 if s <= 0.15 else 10.0 for s in socs]
+    logs: np.ndarray = np.log(np.asarray([*leads, 60.0]))
+    return logs
 
 
 def _initial(chemistry: Chemistry, celsius: float) -> np.ndarray:
@@ -99,7 +147,7 @@ def _initial(chemistry: Chemistry, celsius: float) -> np.ndarray:
     n = len(SOCS)
     r2 = np.interp(SOCS, (0.2, 0.5, 0.8), r0s)
     logs = [np.log(r0_grid), np.log(r1), np.full(n, math.log(20.0)), np.log(r2), np.full(n, 7.0)]
-    return np.concatenate(logs)
+    return np.concatenate([*logs, _initial_diffusion(chemistry)])
 
 
 def _residuals(
@@ -111,8 +159,12 @@ def _residuals(
     summary = [row.error / row.target for row in rows]
     # The shape of each charge curve too, not only its RMS: 40 points of the voltage error per
     # charge, in units of the 20 mV target, weighted so the 40 count like one summary row.
+    # And a physical constraint: under constant charging current the DFN's terminal never falls
+    # (the OCV rises faster than its overpotential eases), so the model's must not either: a
+    # fall is what the diagnosis reads as an internal leak (``FALL_GUARD``).
     shape = []
     for pair in compare.charges(chemistry, dynamics, celsius):
+        shape.append(_fall_under_cc(pair.model) / FALL_GUARD)
         end = min(
             pair.reference.cc_seconds + pair.reference.cv_seconds,
             pair.model.cc_seconds + pair.model.cv_seconds,
@@ -125,6 +177,19 @@ def _residuals(
     return np.asarray(summary + shape)
 
 
+FALL_GUARD = 0.002
+"""Volts: the residual unit of a fall of the model's terminal under constant charging current."""
+
+
+def _fall_under_cc(charge: compare.ChargeResult) -> float:
+    """Largest fall of the terminal below its running peak while the CC current flows (V)."""
+    flowing = (charge.time > 0.0) & (charge.time < charge.cc_seconds) & (charge.current > 0.0)
+    volts = charge.voltage[flowing]
+    if len(volts) == 0:
+        return 0.0
+    return float(np.max(np.maximum.accumulate(volts) - volts))
+
+
 def _previous(chemistry: Chemistry, celsius: float) -> np.ndarray | None:
     """Log-parameters at ``SOCS`` from the committed tables (a warm start), if there are any."""
     if not Path(FITTED_FILE).exists():
@@ -132,12 +197,20 @@ def _previous(chemistry: Chemistry, celsius: float) -> np.ndarray | None:
     entry = json.loads(Path(FITTED_FILE).read_text())["chemistries"].get(chemistry)
     if entry is None or str(round(celsius)) not in entry["tables"]:
         return None
-    table = entry["tables"][str(round(celsius))]
+    key = str(round(celsius))
+    table = entry["tables"][key]
     capacity = entry["reference_capacity_ah"]
     logs = []
     for name in NAMES:
         values = np.interp(_grid(chemistry) if name == "r0" else SOCS, entry["soc"], table[name])
         logs.append(np.log(values / capacity if name.startswith("r") else values))
+    diffusion = entry.get("diffusion")
+    socs = DIFFUSION_SOCS.get(chemistry)
+    if socs is not None and diffusion is not None:
+        leads = np.interp(socs, diffusion["soc"], diffusion["lead_s"][key])
+        logs.append(np.log(np.asarray([*leads, diffusion["tau_s"][key]])))
+    else:
+        logs.append(_initial_diffusion(chemistry))
     return np.concatenate(logs)
 
 
@@ -154,6 +227,7 @@ def _bounds(chemistry: Chemistry, celsius: float) -> tuple[np.ndarray, np.ndarra
     n0, n = len(_grid(chemistry)), len(SOCS)
     r0 = first[:n0]
     cap = float(np.min(r0))
+    n_lead = max(_n_diffusion(chemistry) - 1, 0)
     low = np.concatenate(
         [
             r0 - math.log(2.0),
@@ -161,6 +235,8 @@ def _bounds(chemistry: Chemistry, celsius: float) -> tuple[np.ndarray, np.ndarra
             np.full(n, math.log(TAU1_RANGE[0])),
             np.full(n, cap - math.log(50.0)),
             np.full(n, math.log(TAU2_RANGE[0])),
+            np.full(n_lead, math.log(LEAD_RANGE[0])),
+            np.full(min(n_lead, 1), math.log(LEAD_TAU_RANGE[0])),
         ]
     )
     high = np.concatenate(
@@ -170,6 +246,8 @@ def _bounds(chemistry: Chemistry, celsius: float) -> tuple[np.ndarray, np.ndarra
             np.full(n, math.log(TAU1_RANGE[1])),
             np.full(n, cap),
             np.full(n, math.log(TAU2_RANGE[1])),
+            np.full(n_lead, math.log(LEAD_RANGE[1])),
+            np.full(min(n_lead, 1), math.log(LEAD_TAU_RANGE[1])),
         ]
     )
     return low, high

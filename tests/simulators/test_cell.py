@@ -255,3 +255,25 @@ def test_the_bench_runs_the_fitted_cells_and_their_cv_taper_is_longer() -> None:
     assert fitted_cc < fixed_cc
     assert fitted_cv > 1.3 * fixed_cv
     assert 1.8 < fitted_cc + fitted_cv < 4.0
+
+
+def test_lfp_surface_runs_ahead_where_its_ocv_is_steep_and_settles_at_rest() -> None:
+    """Solid diffusion (the LFP fit's lead): charging from near empty lifts the voltage by the
+    OCV of a surface SOC ahead of the mean, which R(SOC) could not do at two rates; on the flat
+    plateau the same lead costs next to nothing, and at rest the surface catches up."""
+    low = _fitted("LFP", 0.03, thermal_resistance=0.0)
+    for _ in range(120):
+        low.step(2.6, 1.0)  # 1C
+    assert low.diffusion_overpotential() > 0.05
+    assert low.emf() - low.ocv() > low.diffusion_overpotential()
+    for _ in range(1800):
+        low.step(0.0, 1.0)
+    assert abs(low.diffusion_overpotential()) < 1e-3
+    middle = _fitted("LFP", 0.5, thermal_resistance=0.0)
+    for _ in range(120):
+        middle.step(2.6, 1.0)
+    assert 0.0 < middle.diffusion_overpotential() < 0.005
+    nmc = _fitted("NMC", 0.03, thermal_resistance=0.0)
+    for _ in range(120):
+        nmc.step(2.6, 1.0)
+    assert nmc.diffusion_overpotential() == 0.0  # NMC is fitted without it

@@ -9,7 +9,7 @@ import pytest
 
 from simulators.fixtures import build_bench
 from simulators.physics.pack import CellCondition, Pack
-from simulators.physics.parameters import DEFAULT_PACK, CellDynamics
+from simulators.physics.parameters import DEFAULT_PACK, CellDynamics, PackParameters
 from simulators.spec_file import load_pack_parameters
 
 REFERENCE = Path(__file__).parents[2] / "procedures" / "specs" / "PB-1S2P-18650-5200.toml"
@@ -181,7 +181,21 @@ def test_the_exchange_between_unequal_cells_is_stable_at_any_step(
     charge-transfer branch, a state over steps near its time constant, outweighed the ohmic
     part.)
     """
-    parameters = replace(DEFAULT_PACK, cell_dynamics=dynamics)
+    _exchange_stays_bounded(replace(DEFAULT_PACK, cell_dynamics=dynamics), dt, soc)
+
+
+@pytest.mark.parametrize("dt", [1e-4, 0.005, 0.015, 0.02, 0.03, 0.1, 1.0, 10.0])
+@pytest.mark.parametrize("soc", [0.02, 0.05, 0.5, 0.99])
+def test_the_exchange_between_unequal_lfp_cells_is_stable_at_any_step(
+    dt: float, soc: float
+) -> None:
+    """The same on fitted LFP cells, whose diffusion lead (``Cell.step_response``) acts as a
+    branch far more resistive than R0 where the OCV is steep: at both ends of the curve."""
+    parameters = replace(DEFAULT_PACK, chemistry="LFP", cell_charge_voltage=3.65)
+    _exchange_stays_bounded(parameters, dt, soc)
+
+
+def _exchange_stays_bounded(parameters: PackParameters, dt: float, soc: float) -> None:
     aged = CellCondition(index=0, soc=soc, member=0, resistance_factor=2.2, capacity_factor=0.7)
     pack = Pack(parameters, soc, (CellCondition(index=0, soc=soc), aged))
     group = pack.cells[0]

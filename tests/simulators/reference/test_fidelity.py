@@ -5,24 +5,33 @@ chemistry, CC and CV durations within 10 %, total charge time within 5 %, voltag
 under 20 mV, 10 s pulse resistance within 15 % at 20/50/80 % SOC, relaxation after 1 h within
 20 %, at both reference temperatures.
 
-Known gap, kept visible rather than loosened: on LFP (Prada2013) the two-RC model misses the
-voltage RMS target over the charge (24-70 mV) and the CV duration (a 2-3 minute taper, 12-31 %
-short). The DFN's overpotential along the LFP plateau follows the steps of its OCP, which a
-model with R(SOC) cannot follow at both rates. Those rows are a strict xfail: the day the model
-meets them, the test turns red and the marker must go.
+LFP (Prada2013) met its CV durations and most of its voltage rows only once the cell got solid
+diffusion (``cell_tables``: the OCV of a surface SOC ahead of the mean, the lead fitted per SOC).
+Known gap, kept visible rather than loosened: the 0.5C charges from empty still miss the 20 mV
+RMS target (``KNOWN_GAPS``). Over the first 10 % of SOC the DFN's overpotential is 200-370 mV
+and far from proportional to the current (about 1.2x from 0.5C to 1C: charge-transfer kinetics
+at a nearly empty graphite surface), which a model linear in the current fits at one rate or
+the other, not both. Each such row is its own strict xfail: the day the model meets one, its
+test turns red and the row must leave the list.
 """
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from simulators.physics.cell_tables import FITTED_FILE, build, tables
 from simulators.reference import compare
 
-KNOWN_GAPS = {"LFP": ("CV", "V RMS error")}
-"""Quantities (the part after ": ") a chemistry is known to miss; see the module docstring."""
+KNOWN_GAPS: dict[str, tuple[str, ...]] = {
+    "LFP": (
+        "25 degC, 0.5C from 2.5 V: V RMS error",
+        "10 degC, 0.5C from 2.5 V: V RMS error",
+    ),
+}
+"""Rows (their exact quantity) a chemistry is known to miss; see the module docstring."""
 
 
 def _rows(chemistry: str) -> list[compare.Row]:
@@ -34,7 +43,7 @@ def _rows(chemistry: str) -> list[compare.Row]:
 
 
 def _gap(row: compare.Row) -> bool:
-    return row.quantity.split(": ")[-1] in KNOWN_GAPS.get(row.chemistry, ())
+    return row.quantity in KNOWN_GAPS.get(row.chemistry, ())
 
 
 @pytest.mark.slow
@@ -45,11 +54,14 @@ def test_every_acceptance_quantity_is_within_its_target(chemistry: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="LFP: CV duration and voltage RMS (module docstring)")
-@pytest.mark.parametrize("chemistry", sorted(KNOWN_GAPS))
-def test_known_gaps_still_miss(chemistry: str) -> None:
-    missed = [r for r in _rows(chemistry) if not r.ok and _gap(r)]
-    assert not missed, "\n" + compare.table(missed)
+@pytest.mark.xfail(strict=True, reason="a known gap (module docstring)")
+@pytest.mark.parametrize(
+    ("chemistry", "quantity"),
+    [(chemistry, quantity) for chemistry, rows in KNOWN_GAPS.items() for quantity in rows],
+)
+def test_known_gap_still_misses(chemistry: str, quantity: str) -> None:
+    (row,) = [r for r in _rows(chemistry) if r.quantity == quantity]
+    assert row.ok, "\n" + compare.table([row])
 
 
 def test_the_comparison_fails_a_model_that_misses_a_target() -> None:
@@ -61,6 +73,32 @@ def test_the_comparison_fails_a_model_that_misses_a_target() -> None:
     rows = compare.compare("NMC", build("NMC", fitted), only_celsius=25.0)
     missed = {r.quantity for r in rows if not r.ok}
     assert {f"25 degC, 10 s pulse R at {p} %" for p in (20, 50, 80)} <= missed
+
+
+@pytest.mark.parametrize("chemistry", compare.chemistries())
+def test_the_voltage_error_of_a_reference_against_itself_is_zero(chemistry: str) -> None:
+    """Where the current steps (on at t = 0, off at the cut-off) a curve holds both sides at one
+    time; the judge compares side with side. Interpolating across the step had scored every
+    DFN curve against itself at 4-13 mV of the 20 mV target (its own R0 jump at t = 0)."""
+    ref = compare.reference(chemistry)
+    for celsius in compare.temperatures():
+        for rate, start in compare.charge_names():
+            name = f"{chemistry}_{celsius:.0f}C_charge_{rate:g}C_from_{start}"
+            curve = compare.reference_charge(compare.read_charge(name), ref.max_voltage)
+            assert compare.voltage_rms(curve, curve) == pytest.approx(0.0, abs=1e-9), name
+
+
+def test_the_model_records_both_sides_of_its_current_steps() -> None:
+    """The model's charge holds its resting and its loaded voltage at t = 0 (R0 apart), and its
+    last loaded and its resting voltage at the cut-off, as the reference curves do."""
+    (pair, *_) = compare.charges("NMC", None, 25.0)
+    model = pair.model
+    assert model.time[0] == model.time[1] == 0.0
+    assert model.voltage[1] - model.voltage[0] > 0.05  # 2.5 A through ~30 mohm
+    end = model.cc_seconds + model.cv_seconds
+    (at_end,) = np.nonzero(model.time == end)[0][-1:]
+    assert model.time[at_end - 1] == end
+    assert model.current[at_end - 1] > 0.0 == model.current[at_end]
 
 
 def test_reference_curves_record_their_provenance() -> None:
