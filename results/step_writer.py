@@ -18,11 +18,12 @@ dialect (the unit result's two ranking queries).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, Connection, Dialect, Engine, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -105,6 +106,37 @@ class StepWriter:
         self._cursor: Any = None
         self._dbapi: Any = None
         self._sqlite = engine.dialect.name == "sqlite"
+
+    @classmethod
+    @contextlib.contextmanager
+    def borrowing(cls, connection: Connection) -> Iterator[StepWriter]:
+        """A writer on ``connection``, inside the transaction its owner (an ORM session) has
+        begun: the same prepared statements, on the owner's connection and transaction.
+
+        Why: a run submitted whole (``results.run_import``) writes in the caller's session
+        transaction, and SQLAlchemy's per-statement Python cost (parameter processing of each of
+        its ~60 measurement rows, statement cache look-ups) was most of its CPU. Do not call
+        ``begin``, ``commit``, ``rollback`` or ``close`` on it: the owner ends the transaction
+        and keeps the connection; on exit only the writer's cursor is closed.
+
+        A driver error is raised as SQLAlchemy's exception for it (``IntegrityError``,
+        ``DataError``, ...), as the same statement through ``Connection.execute`` raises it, so
+        callers' handlers (the service answers 409 to a database refusal) see no difference.
+        """
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        writer = cls(connection.engine)
+        writer._conn, writer._dbapi, writer._cursor = connection, dbapi, dbapi.cursor()
+        driver_error = connection.dialect.loaded_dbapi.Error
+        try:
+            yield writer
+        except driver_error as exc:
+            raise DBAPIError.instance(
+                None, None, exc, driver_error, dialect=connection.dialect
+            ) from exc
+        finally:
+            writer._drop_cursor()
+            writer._conn = None
 
     def _connection(self) -> Connection:
         if self._conn is None:
