@@ -194,7 +194,7 @@ def _insert_steps(
         for idx, (sha, meta, channels) in enumerate(trace_rows):
             traces.append({"step_id": step_id, "idx": idx, "sha256": sha, **meta})
             trace_channels.append(channels)
-    writer.insert_bound(_MEASUREMENT, MEASUREMENT_COLUMNS, measurements)
+    writer.copy_bound(_MEASUREMENT, MEASUREMENT_COLUMNS, measurements)
     channel_rows: list[dict[str, Any]] = []
     for trace_id, channels in zip(
         _insert_ids(connection, _TRACE, traces), trace_channels, strict=True
