@@ -8,10 +8,13 @@ rows, hashes and audit events as the recorder (run started, step rows with their
 finished, the step-chain seal) so ``verify`` treats both paths alike, but never commits: the
 caller's ``with sessions.begin()`` decides.
 
-Steps, measurements, traces and channels go in as Core INSERTs, one statement per table for the
-whole run (steps and traces return their ids in order): the ORM unit of work would cost tens of
+Steps, measurements, traces and channels go in one statement per table for the whole run (steps
+and traces return their ids in order), on the driver through a ``StepWriter`` borrowing the
+session's connection, as the live recorder writes them: the ORM unit of work would cost tens of
 microseconds per measurement row for nothing, since these rows are never changed after insertion,
-and a statement per step cost more than the rows it wrote (a diagnosis has ~15 steps).
+a statement per step cost more than the rows it wrote (a diagnosis has ~15 steps), and even Core
+statements spent more Python per run than the database spent on them (issue #18: the CPU of a
+submission bounds the service's throughput).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, ScalarResult, Select, Table, bindparam, insert, select
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from procedures.records import RunInfo, RunOutcome, StepRecord
@@ -152,15 +155,6 @@ def _step_values(
     return values, rows, trace_rows
 
 
-def _insert_ids(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """One INSERT of ``rows`` returning their ids in the rows' order."""
-    if not rows:
-        return []
-    returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids: ScalarResult[Any] = connection.execute(returning, rows).scalars()
-    return [int(new_id) for new_id in ids]
-
-
 def _insert_steps(
     session: Session,
     writer: StepWriter,
@@ -174,16 +168,16 @@ def _insert_steps(
     """Every step with everything under it, a few statements for the whole run (one per table,
     whatever the number of steps); returns the run's step chain (``integrity.step_link``).
 
-    Steps and traces go through Core (one multi-row INSERT each that returns the ids in order);
-    measurements and channels through ``writer`` on the same connection, bound as the live
-    recorder binds them: SQLAlchemy's per-row parameter processing of ~60 measurement rows cost
-    more than the database's work on them.
+    Everything goes through ``writer`` on the session's connection, bound as the live recorder
+    binds it: steps and traces in one statement each that returns their ids in order,
+    measurements in one COPY (PostgreSQL), channels in one executemany. Through SQLAlchemy the
+    per-row parameter processing of ~60 measurement rows and its multi-row INSERT statements
+    cost more Python than the database's work on them.
     """
-    connection = session.connection()
     bind_time = writer.binder(_MEASUREMENT, "measured_at") or _unchanged
     files = [_store_files(step, evidence) for step in steps]
     built = [_step_values(run_id, step, f, bind_time) for step, f in zip(steps, files, strict=True)]
-    step_ids = _insert_ids(connection, _STEP, [values for values, _rows, _traces in built])
+    step_ids = writer.insert_returning_ids(_STEP, [values for values, _rows, _traces in built])
     measurements: list[list[Any]] = []
     traces: list[dict[str, Any]] = []
     trace_channels: list[list[dict[str, Any]]] = []
@@ -197,7 +191,7 @@ def _insert_steps(
     writer.copy_bound(_MEASUREMENT, MEASUREMENT_COLUMNS, measurements)
     channel_rows: list[dict[str, Any]] = []
     for trace_id, channels in zip(
-        _insert_ids(connection, _TRACE, traces), trace_channels, strict=True
+        writer.insert_returning_ids(_TRACE, traces), trace_channels, strict=True
     ):
         for channel in channels:
             channel["trace_id"] = trace_id

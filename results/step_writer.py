@@ -41,6 +41,8 @@ _Compiled = tuple[ClauseElement, str, tuple[str, ...], dict[str, Any], dict[str,
 """A Core statement, its SQL text, its parameter names in order (empty: named parameters), its
 own bound values and the bind processors of the parameters that have one."""
 _COMPILED: dict[tuple[str, int], _Compiled] = {}
+_UNNEST: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[_Processor | None, ...]]] = {}
+"""``insert_returning_ids``' SQL and bind processors by (table, columns), PostgreSQL only."""
 
 
 def _prepared(conn: Connection, table: Table, columns: tuple[str, ...], kind: str) -> _Prepared:
@@ -191,6 +193,42 @@ class StepWriter:
         self._cursor.execute(sql, _params(processors, row))
         (new_id,) = self._cursor.fetchone()
         return int(new_id)
+
+    def insert_returning_ids(self, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert ``rows`` (the same keys, in the same order) and return their ids in the rows'
+        order: on PostgreSQL one statement, the rows travelling as one array per column.
+
+        The order is SQLAlchemy's ``sort_by_parameter_order`` argument, made the same way: the
+        rows are inserted in the order of their position (``WITH ORDINALITY ... ORDER BY``), so
+        the serial ids are drawn in that order, and the returned ids sorted are the rows' ids.
+        SQLAlchemy's own statement cost ~0.7 ms of Python a call (a parameter renamed by regex
+        for each value and a SQL text of its own for each row count, re-parsed by psycopg).
+        SQLite: one cheap INSERT per row on the same cursor.
+        """
+        if not rows:
+            return []
+        if self._engine.dialect.name != "postgresql":
+            return [self.insert_returning_id(table, row) for row in rows]
+        columns = tuple(rows[0])
+        prepared = _UNNEST.get((table.name, columns))
+        if prepared is None:
+            dialect = self._engine.dialect
+            names = ", ".join(f'"{c}"' for c in columns)
+            arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+            sql = (
+                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM unnest({arrays}) '
+                f'WITH ORDINALITY AS given ({names}, "ordinality") ORDER BY "ordinality" '
+                'RETURNING "id"'
+            )
+            binders = tuple(self.binder(table, c) for c in columns)
+            prepared = _UNNEST[(table.name, columns)] = (sql, binders)
+        sql, binders = prepared
+        arrays_of: list[list[Any]] = [
+            [row[c] for row in rows] if proc is None else [proc(row[c]) for row in rows]
+            for c, proc in zip(columns, binders, strict=True)
+        ]
+        self._cursor.execute(sql, arrays_of)
+        return sorted(int(new_id) for (new_id,) in self._cursor.fetchall())
 
     def insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """One executemany; every row must have the same keys in the same order."""
