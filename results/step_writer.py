@@ -227,7 +227,7 @@ class StepWriter:
             [row[c] for row in rows] if proc is None else [proc(row[c]) for row in rows]
             for c, proc in zip(columns, binders, strict=True)
         ]
-        self._cursor.execute(sql, arrays_of)
+        self._cursor.execute(sql, arrays_of, binary=True)
         return sorted(int(new_id) for (new_id,) in self._cursor.fetchall())
 
     def insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
