@@ -22,6 +22,7 @@ its own events (the lock is then held from that read to the commit, as before).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, event, insert, select, update
@@ -202,27 +203,29 @@ def _append_postgres(connection: Connection, rows: list[dict[str, Any]]) -> None
     nothing (READ COMMITTED re-checks the condition on the new head), nothing is inserted, and
     the events are linked again onto the new head.
     """
+    sql = _cas_sql(len(rows))
     while True:
         head = connection.exec_driver_sql(_HEAD_SQL["sqlite"]).one()
         old_seq = int(head[0])
         seq, last_hash = _link_all(rows, old_seq, str(head[1]))
-        columns = [[r[c] for r in rows] for c in _COLUMNS]
-        appended = connection.exec_driver_sql(_CAS_SQL, (seq, last_hash, old_seq, *columns))
-        if appended.rowcount == len(rows):
+        params: list[Any] = [seq, last_hash, old_seq]
+        for r in rows:
+            params.extend(r[c] for c in _COLUMNS)
+        if connection.exec_driver_sql(sql, tuple(params)).rowcount == len(rows):
             return
 
 
-_CAS_SQL = (
-    "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 AND seq = %s "
-    f"RETURNING id) INSERT INTO audit_event ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
-    "FROM unnest(%s::integer[], %s::timestamptz[], "
-    + ", ".join(["%s::text[]"] * 9)
-    + f") AS events ({', '.join(_COLUMNS)}) WHERE EXISTS (SELECT 1 FROM moved)"
-)
-"""The compare-and-swap append (``_append_postgres``) as psycopg SQL: the events travel as one
-array per column, so the text is the same for any number of events (14 parameters): psycopg
-parses it once and the server prepares it once, where a VALUES row per event made a new text
-for each count, and one over psycopg's 50-parameter cache limit, parsed again on every commit."""
+@cache
+def _cas_sql(n: int) -> str:
+    """The compare-and-swap append of ``n`` events (``_append_postgres``), as psycopg SQL."""
+    casts = "%s::integer, %s::timestamptz, " + ", ".join(["%s::text"] * 9)
+    rows = ", ".join([f"({casts})"] * n)
+    names = ", ".join(_COLUMNS)
+    return (
+        "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 AND seq = %s "
+        f"RETURNING id) INSERT INTO audit_event ({names}) SELECT {names} FROM (VALUES {rows}) "
+        f"AS events ({names}) WHERE EXISTS (SELECT 1 FROM moved)"
+    )
 
 
 @event.listens_for(Session, "before_commit")
