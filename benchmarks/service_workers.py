@@ -35,6 +35,18 @@ def uvicorn_workers(
     database_url: str, evidence_dir: Path, *, workers: int, ready_timeout: float = 90.0
 ) -> Iterator[str]:
     """The base URL of a running service (see ``_wait_ready`` for what "running" means)."""
+    with uvicorn_process(
+        database_url, evidence_dir, workers=workers, ready_timeout=ready_timeout
+    ) as (base, _pid):
+        yield base
+
+
+@contextmanager
+def uvicorn_process(
+    database_url: str, evidence_dir: Path, *, workers: int, ready_timeout: float = 90.0
+) -> Iterator[tuple[str, int]]:
+    """(base URL, process id) of a running service; with one worker the process is the worker
+    (uvicorn serves in its own process then), whose CPU time the benchmark reads."""
     port = _free_port()
     env = os.environ | {
         "PACKBENCH_DATABASE_URL": database_url,
@@ -60,7 +72,7 @@ def uvicorn_workers(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, base, ready_timeout)
-        yield base
+        yield base, proc.pid
     finally:
         _stop(proc)
 
