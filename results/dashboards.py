@@ -19,14 +19,20 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import func, literal_column, select, union_all
+from sqlalchemy import func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from results.calendar import PLANT_TZ
 from results.complaint_query import ComplaintFilter, matching
 from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit, UnitResult
-from results.reports.analytics import EVERY_COMPLAINT, in_scope
+from results.reports.analytics import (
+    EVERY_COMPLAINT,
+    UNRESOLVED,
+    ParetoRow,
+    in_scope,
+    pareto_rows,
+)
 
 UNTESTED = "untested"
 """First-pass category of a unit without any run that counts as evidence yet."""
@@ -96,32 +102,75 @@ def complaints_per_month(
     return [MonthCount(_month_text(m), str(s), typed(int, n)) for m, s, n in session.execute(query)]
 
 
+def _per_unit_query(filters: ComplaintFilter, *, by_cause_and_disposition: bool) -> Any:
+    """Units of the matching complaints per (model, first verdict) and, when asked, root cause
+    and disposition: rows of (model, verdict, cause, disposition, units), the last two ``None``
+    when not asked.
+
+    Units with their own model are counted without reading their complaint; only those without
+    one join theirs for its model (joining every unit's complaint, 100,000 of them, was the
+    dashboard's most expensive query). The same model may come out of both parts."""
+    own = func.nullif(ReturnedUnit.product_model, "")
+    verdict = func.coalesce(func.lower(UnitResult.first_verdict), UNTESTED)
+    extra: list[Any] = (
+        [
+            func.coalesce(UnitResult.root_cause, UNRESOLVED),
+            func.coalesce(ReturnedUnit.disposition, UNRESOLVED),
+        ]
+        if by_cause_and_disposition
+        else []
+    )
+    shown = extra or [null(), null()]
+
+    def units_by(model: Any, *, join_complaint: bool) -> Any:
+        return in_scope(
+            select(model, verdict, *shown, func.count())
+            .select_from(ReturnedUnit)
+            .outerjoin(UnitResult, UnitResult.unit_id == ReturnedUnit.id),
+            filters,
+            join_complaint=join_complaint,
+        ).group_by(model, verdict, *extra)
+
+    return union_all(
+        units_by(own, join_complaint=False).where(own.is_not(None)),
+        units_by(Complaint.product_model, join_complaint=True).where(own.is_(None)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitBreakdown:
+    """The dashboard's three per-unit aggregates, from one pass over the units."""
+
+    root_causes: list[ParetoRow]
+    dispositions: list[ParetoRow]
+    first_pass: list[FirstPass]
+
+
+def unit_breakdown(session: Session, filters: ComplaintFilter = EVERY_COMPLAINT) -> UnitBreakdown:
+    """``pareto(.., "root_cause")``, ``pareto(.., "disposition")`` and ``first_pass_by_model``
+    of ``filters`` at the cost of one of them: the database groups the units by all four keys
+    at once (a few thousand groups at most: causes x dispositions x models x verdicts) and each
+    aggregate is a sum over them here, where three queries read and joined the same units."""
+    causes: Counter[str] = Counter()
+    dispositions: Counter[str] = Counter()
+    rows = session.execute(_per_unit_query(filters, by_cause_and_disposition=True)).all()
+    for _model, _verdict, cause, disposition, n in rows:
+        causes[str(cause)] += typed(int, n)
+        dispositions[str(disposition)] += typed(int, n)
+    return UnitBreakdown(pareto_rows(causes), pareto_rows(dispositions), _first_pass(rows))
+
+
+def _first_pass(rows: Any) -> list[FirstPass]:
+    passes: Counter[tuple[str, str]] = Counter()
+    for model, verdict, _cause, _disposition, n in rows:
+        passes[(str(model), str(verdict))] += typed(int, n)
+    return [FirstPass(m, v, n) for (m, v), n in sorted(passes.items())]
+
+
 def first_pass_by_model(
     session: Session, filters: ComplaintFilter = EVERY_COMPLAINT
 ) -> list[FirstPass]:
     """Units of the matching complaints per model (the unit's own, else its complaint's) and the
     verdict of their first valid run (stored in ``unit_result``): how returned units fare the
     first time they are tested."""
-    own = func.nullif(ReturnedUnit.product_model, "")
-    verdict = func.coalesce(func.lower(UnitResult.first_verdict), UNTESTED)
-
-    def units_by(model: Any, *, join_complaint: bool) -> Any:
-        return in_scope(
-            select(model, verdict, func.count())
-            .select_from(ReturnedUnit)
-            .outerjoin(UnitResult, UnitResult.unit_id == ReturnedUnit.id),
-            filters,
-            join_complaint=join_complaint,
-        ).group_by(model, verdict)
-
-    # Units with their own model are counted without reading their complaint; only those
-    # without one join theirs (joining every unit's complaint, 100,000 of them, was the
-    # dashboard's most expensive query). A model in both parts is summed here.
-    query = union_all(
-        units_by(own, join_complaint=False).where(own.is_not(None)),
-        units_by(Complaint.product_model, join_complaint=True).where(own.is_(None)),
-    )
-    counts: Counter[tuple[str, str]] = Counter()
-    for m, v, n in session.execute(query):
-        counts[(str(m), str(v))] += typed(int, n)
-    return [FirstPass(m, v, n) for (m, v), n in sorted(counts.items())]
+    return _first_pass(session.execute(_per_unit_query(filters, by_cause_and_disposition=False)))

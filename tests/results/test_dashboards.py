@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from results.calendar import PLANT_TZ
 from results.complaint_query import ComplaintFilter
-from results.dashboards import UNTESTED, complaints_per_month, first_pass_by_model
+from results.dashboards import (
+    UNTESTED,
+    complaints_per_month,
+    first_pass_by_model,
+    unit_breakdown,
+)
 from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit, Run, RunInvalidation
 from results.reports.analytics import DIMENSIONS, UNRESOLVED, pareto
@@ -268,3 +273,19 @@ def test_months_are_the_plants_local_months_on_both_paths(
         by_instant = complaints_per_month(session, tz=timezone(timedelta(hours=8)))
     assert [(m.month, m.count) for m in by_day] == expected
     assert [(m.month, m.count) for m in by_instant] == expected
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_unit_breakdown_equals_its_three_aggregates_for_every_filter(
+    sessions: sessionmaker[Session], seed: int
+) -> None:
+    """The dashboard's one pass over the units gives what the root-cause and disposition
+    Paretos and the first-pass query give on their own (which the oracle test checks)."""
+    _generate(sessions, seed)
+    with sessions() as session:
+        for f in FILTERS:
+            units = unit_breakdown(session, f)
+            assert units.root_causes == pareto(session, "root_cause", f), f
+            assert units.dispositions == pareto(session, "disposition", f), f
+            assert units.first_pass == first_pass_by_model(session, f), f
+        assert unit_breakdown(session).root_causes  # the data has units, or this proves little
