@@ -244,10 +244,11 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
             # 142 ms at stop 22, 177-242 ms on a loaded machine with the same code. Since then
             # the three per-unit aggregates are one query, the months a hash aggregate of days
             # and the first pass joins no complaint it does not need (less SQL work: the unit
-            # aggregates 79 ms against 130 on a loaded machine), but the page, now waiting
-            # mostly on the KPIs' missed-number lists, measured 173-318 ms against main's
-            # 217-268 ms in the same minutes (load 4-11 on 2 cores): not reliably under the
-            # target, so still a goal of the open browser issue.
+            # aggregates 79 ms against 130 on a loaded machine). The page, now waiting mostly
+            # on the KPIs' missed-number lists: 141 ms (MET) in this benchmark at load 1.5-3.7,
+            # 124-134 ms against the previous code's 155-164 ms alternating at load 2, but
+            # 173-324 ms at load 4-11 on the 2 cores: not reliably under the target on a loaded
+            # machine, so still a goal of the open browser issue (a met goal prints MET).
             goal = "#15" if label == "dashboards page, no filter" else ""
             results.append(
                 Result(
