@@ -32,9 +32,11 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+        """The input refused (a form field, a parameter), for a client to point at."""
 
 
 class Unauthenticated(ServiceError):
@@ -108,6 +110,17 @@ def results_status(exc: ResultsError) -> int:
     return 400
 
 
+def refused_field(exc: ResultsError) -> str | None:
+    """The request field a store refusal is about: a ``ValidationError`` names its own; an
+    unknown report language is the ``locale`` of the report bodies (``api.reports``,
+    ``api.outgoing``), so a client can point at it as at any other refused field."""
+    if isinstance(exc, ValidationError):
+        return exc.field
+    if isinstance(exc, UnknownLocaleError):
+        return "locale"
+    return None
+
+
 def issue_dict(issue: ReplyIssue) -> dict[str, str]:
     return {"sentence": issue.sentence, "rule": issue.rule, "why": issue.why}
 
@@ -123,14 +136,15 @@ def install_handlers(app: FastAPI) -> None:
     async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ServiceError)
         return JSONResponse(
-            error_body(exc.status, exc.message), exc.status, headers=error_headers(exc)
+            error_body(exc.status, exc.message, exc.field),
+            exc.status,
+            headers=error_headers(exc),
         )
 
     async def on_results_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ResultsError)
         status = results_status(exc)
-        field = exc.field if isinstance(exc, ValidationError) else None
-        body = error_body(status, str(exc), field)
+        body = error_body(status, str(exc), refused_field(exc))
         if isinstance(exc, ReplyRefused):  # each hit separately, for a client to show
             body["issues"] = [issue_dict(i) for i in exc.issues]
         return JSONResponse(body, status)

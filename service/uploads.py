@@ -56,7 +56,11 @@ class _Collector:
     def on_part_begin(self) -> None:
         self.parts += 1
         if self.parts > MAX_PARTS:
-            raise BadInput(f"the form has more than {MAX_PARTS} parts; send one file")
+            raise BadInput(
+                f"the form has more than {MAX_PARTS} parts; send one file in field"
+                f" {self.file_field!r}",
+                field=self.file_field,
+            )
         self.part = _Part()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -75,7 +79,9 @@ class _Collector:
             self.part.headers.get(b"content-disposition", b"")
         )
         if disposition != b"form-data":
-            raise BadInput("each part needs 'Content-Disposition: form-data'")
+            raise BadInput(
+                "each part needs 'Content-Disposition: form-data'", field=self.file_field
+            )
         self.part.name = options.get(b"name", b"").decode("utf-8", "replace")
         raw_name = options.get(b"filename")
         self.part.filename = None if raw_name is None else raw_name.decode("utf-8", "replace")
@@ -93,13 +99,15 @@ class _Collector:
                     f"{part.filename or 'the file'} is over the {self.max_bytes}-byte upload limit;"
                     " attach a smaller file (compress or split it)"
                 )
-            raise BadInput(f"form field {part.name!r} is over {FIELD_LIMIT} bytes")
+            raise BadInput(f"form field {part.name!r} is over {FIELD_LIMIT} bytes", field=part.name)
 
     def on_part_end(self) -> None:
         part = self.part
         if part.name == self.file_field and part.filename is not None:
             if self.upload.has_file:
-                raise BadInput(f"send exactly one {self.file_field!r} file per upload")
+                raise BadInput(
+                    f"send exactly one {self.file_field!r} file per upload", field=self.file_field
+                )
             self.upload.filename = part.filename
             declared = None if part.content_type is None else part.content_type.split(";")[0]
             self.upload.declared_type = None if declared in (None, "", OCTET_STREAM) else declared
@@ -144,7 +152,13 @@ async def read_upload(request: Request, *, max_bytes: int, file_field: str = "fi
     except (PayloadTooLarge, BadInput, UnsupportedMediaType):
         raise
     except Exception as exc:  # the parser's own errors: a malformed body, not a server fault
-        raise BadInput(f"malformed multipart body ({type(exc).__name__}: {exc})") from exc
+        raise BadInput(
+            f"malformed multipart body ({type(exc).__name__}: {exc}); send the file in field"
+            f" {file_field!r}",
+            field=file_field,
+        ) from exc
     if not collector.upload.has_file:
-        raise BadInput(f"no file in field {file_field!r}; choose a file to upload")
+        raise BadInput(
+            f"no file in field {file_field!r}; choose a file to upload", field=file_field
+        )
     return collector.upload

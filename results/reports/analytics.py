@@ -12,6 +12,7 @@ sort by name so the order is stable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVarTuple
 
@@ -83,7 +84,11 @@ def pareto(
 ) -> list[ParetoRow]:
     if dimension not in DIMENSIONS:
         raise ValidationError("dimension", f"{dimension!r} unknown", f"use one of {DIMENSIONS}")
-    counts = _counts(session, dimension, filters)
+    return pareto_rows(_counts(session, dimension, filters))
+
+
+def pareto_rows(counts: Mapping[str, int]) -> list[ParetoRow]:
+    """Counts per category as Pareto rows: most first (ties by name), with their shares."""
     total = sum(counts.values())
     rows: list[ParetoRow] = []
     running = 0

@@ -31,7 +31,7 @@ from results.sla import SlaState
 from results.unit_summaries import summarise_unit
 from results.workflow import allowed_from, transition
 from service.api.body import ApiBody
-from service.api.params import RowId
+from service.api.params import Offset, RowId
 from service.auth import QA_ONLY, BenchOrReader, Reader, Writer, check_role, store_of
 from service.errors import Forbidden
 from service.views import complaint_dict, run_summary, sla_summary, unit_dict
@@ -102,7 +102,7 @@ def list_complaints(
     sla: SlaState | None = None,
     sort: str = "-received_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """The same filters as `packbench complaint list`, applied in SQL (``find_complaints``)."""
     wanted = ComplaintFilter(

@@ -170,7 +170,10 @@ def pareto_chart(
 ) -> list[dict[str, Any]]:
     for label, value in (("received_from", received_from), ("received_to", received_to)):
         if value is not None and value.tzinfo is None:
-            raise BadInput(f"{label} has no time zone; give it in UTC, e.g. 2026-03-01T00:00:00Z")
+            raise BadInput(
+                f"{label} has no time zone; give it in UTC, e.g. 2026-03-01T00:00:00Z",
+                field=label,
+            )
     filters = Filters(
         product_model=product_model,
         lot=lot,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from results.calendar import PLANT_TZ
 from results.complaint_query import ComplaintFilter
-from results.dashboards import UNTESTED, complaints_per_month, first_pass_by_model
+from results.dashboards import (
+    UNTESTED,
+    complaints_per_month,
+    first_pass_by_model,
+    unit_breakdown,
+)
 from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit, Run, RunInvalidation
 from results.reports.analytics import DIMENSIONS, UNRESOLVED, pareto
@@ -229,3 +234,58 @@ def test_aggregates_refuse_the_sla_filter(sessions: sessionmaker[Session]) -> No
     with sessions() as session, pytest.raises(ValidationError) as refused:
         complaints_per_month(session, ComplaintFilter(sla="overdue"))
     assert refused.value.field == "sla"
+
+
+def test_months_are_the_plants_local_months_on_both_paths(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A receipt at 16:30 UTC on 31 January is 00:30 on 1 February in the plant: February, by
+    the stored local day (the plant's zone) and by the shifted instant (any other zone, here a
+    fixed +08:00 that is not the ``PLANT_TZ`` object); the same from the day-based counting."""
+    received = [
+        datetime(2026, 1, 31, 16, 30, tzinfo=UTC),  # 2026-02-01 00:30 local
+        datetime(2026, 1, 31, 15, 59, tzinfo=UTC),  # 2026-01-31 23:59 local
+        datetime(2026, 2, 28, 16, 0, tzinfo=UTC),  # 2026-03-01 00:00 local
+    ]
+    rows = [
+        {
+            "id": i + 1,
+            "number": f"CC-2026-{i + 1:04d}",
+            "customer": "Gamma",
+            "product_model": "PB-A",
+            "shipped_qty": 10,
+            "defect_qty": 1,
+            "symptom": "leakage",
+            "severity": "general",
+            "received_at": at,
+            "received_by": "gen",
+            "registered_at": at,
+            "registered_by": "gen",
+            "status": "registered",
+        }
+        for i, at in enumerate(received)
+    ]
+    with sessions.begin() as session:
+        session.execute(insert(Complaint), rows)
+    expected = [("2026-01", 1), ("2026-02", 1), ("2026-03", 1)]
+    with sessions() as session:
+        by_day = complaints_per_month(session)
+        by_instant = complaints_per_month(session, tz=timezone(timedelta(hours=8)))
+    assert [(m.month, m.count) for m in by_day] == expected
+    assert [(m.month, m.count) for m in by_instant] == expected
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_unit_breakdown_equals_its_three_aggregates_for_every_filter(
+    sessions: sessionmaker[Session], seed: int
+) -> None:
+    """The dashboard's one pass over the units gives what the root-cause and disposition
+    Paretos and the first-pass query give on their own (which the oracle test checks)."""
+    _generate(sessions, seed)
+    with sessions() as session:
+        for f in FILTERS:
+            units = unit_breakdown(session, f)
+            assert units.root_causes == pareto(session, "root_cause", f), f
+            assert units.dispositions == pareto(session, "disposition", f), f
+            assert units.first_pass == first_pass_by_model(session, f), f
+        assert unit_breakdown(session).root_causes  # the data has units, or this proves little
