@@ -10,7 +10,6 @@ nothing behind.
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated
 
 import numpy as np
@@ -180,7 +179,7 @@ class RunDocument(RunBody):
 def decode_base64(step: str, attachment: AttachmentIn) -> bytes:
     try:
         return base64.b64decode(attachment.content_base64, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII letter (a plain ValueError)
         raise ValidationError(
             f"{step}.attachments.{attachment.name}",
             f"content_base64 is not base64 ({exc})",
@@ -204,7 +203,7 @@ def samples_array(where: str, samples: Samples) -> npt.NDArray[np.float64]:
         return np.asarray(samples, dtype=np.float64)
     try:
         data = base64.b64decode(samples.f64le_base64, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII letter (a plain ValueError)
         raise ValidationError(
             where, f"f64le_base64 is not base64 ({exc})", "encode the array's bytes as base64"
         ) from None

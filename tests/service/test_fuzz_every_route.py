@@ -8,11 +8,16 @@ form, read from the forms the pages themselves render for a store with a complai
 run and a report. Path parameters may take those records' keys as well as anything else, so the
 fuzzing reaches the records' pages and forms and not only their 404.
 
-Every request carries a QA user's API token and page session; every page form post its CSRF
-token (without it every post would stop at the 403 and nothing behind it would be fuzzed; the
-CSRF check itself is ``test_sessions``'). Each answer is checked:
+Every request carries a page session (a QA user's) and the API token of a user whose role the
+operation admits: the QA user's where QA may call it, else the first user holding an admitted
+role (a bench for the run uploads, an admin for the accounts), read from the route's own
+``require(...)`` dependency. With one token for all, every bench or admin operation stopped at
+its 403 and nothing behind it was fuzzed; a role refusal is now itself a finding. Every page
+form post carries its CSRF token (without it every post would stop at the 403 too; the CSRF
+check itself is ``test_sessions``'). Each answer is checked:
 
-* never a 5xx;
+* never a 5xx, and on the API never a refusal of the caller's role (the pages run in the QA
+  user's session: an admin page answers its 403 page, checked like any other answer);
 * ``X-Content-Type-Options: nosniff`` on every answer;
 * an HTML answer carries the pages' or the report's Content-Security-Policy;
 * a JSON error is a 4xx with a ``detail``; a 422 names the field it refuses (``loc`` of each
@@ -43,6 +48,8 @@ from service_support import Service
 from starlette.routing import Match
 from test_api import _run
 
+from benchmarks.service_accounts import USERS
+from results.accounts import Role, create_user, issue_token
 from service.auth import CSRF_FIELD, SESSION_COOKIE
 from service.security_headers import PAGE_CSP, REPORT_CSP
 
@@ -68,6 +75,44 @@ def app_routes(app: FastAPI) -> Iterator[APIRoute]:
                 yield from walk(original.routes)
 
     yield from walk(list(app.router.routes))
+
+
+def admitted_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles the route's ``require(allowed)`` dependency admits (``None``: no role check)."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        pending.extend(dependant.dependencies)
+        call = dependant.call
+        names = getattr(getattr(call, "__code__", None), "co_freevars", ())
+        if "allowed" in names and call is not None and call.__closure__ is not None:
+            allowed = call.__closure__[names.index("allowed")].cell_contents
+            assert isinstance(allowed, frozenset)
+            return allowed
+    return None
+
+
+def caller_role(route: APIRoute) -> Role:
+    """The role whose token calls ``route``: the QA user's where QA is admitted, else the first
+    admitted role in the enum's order (deterministic)."""
+    allowed = admitted_roles(route)
+    if allowed is None or Role.QA in allowed:
+        return Role.QA
+    return next(role for role in Role if role in allowed)
+
+
+def tokens_by_role(service: Service) -> dict[Role, str]:
+    """An API token of every role: the named users' (``USERS``), and a user made here for each
+    role they lack (the sales managers and the QA manager sign off claims and majors)."""
+    tokens = {role: service.tokens[name] for name, (_, role) in reversed(USERS.items())}
+    tokens[Role.QA] = service.tokens[USER]
+    with service.store.sessions.begin() as session:
+        for role in Role:
+            if role not in tokens:
+                name = f"fuzz-{role.value}".replace("_", "-")
+                create_user(session, name, role=role.value, printed_name=name, actor="test")
+                tokens[role], _ = issue_token(session, name, actor="test")
+    return tokens
 
 
 def every_route_spec(app: FastAPI) -> dict[str, Any]:
@@ -212,6 +257,11 @@ def with_page_inputs(
     return spec
 
 
+def role_refused(response: Any) -> bool:
+    """An API answer refusing the caller's role: the operation's handler was never reached."""
+    return response.status_code == 403 and "this needs one of" in response.text
+
+
 def problems(response: Any, method: str) -> list[str]:
     """What is wrong with one answer (empty when nothing is)."""
     headers = {k.lower(): v[-1] if isinstance(v, list) else v for k, v in response.headers.items()}
@@ -219,6 +269,7 @@ def problems(response: Any, method: str) -> list[str]:
     found = []
     if status >= 500:
         found.append(f"{status}: {response.text[:300]}")
+
     if headers.get("x-content-type-options") != "nosniff":
         found.append(f"{status} without nosniff")
     kind = headers.get("content-type", "")
@@ -266,10 +317,20 @@ def _operations(service: Service, keys: dict[str, str]) -> list[Any]:
     return [result.ok() for result in results]
 
 
-def fuzz(service: Service, operation: Any, cookie: str, csrf: str) -> list[str]:
+def fuzz(
+    service: Service, operation: Any, cookie: str, csrf: str, tokens: dict[Role, str]
+) -> list[str]:
     """``MAX_EXAMPLES`` requests of ``operation`` in ``USER``'s page session ``cookie`` (whose
-    forms take ``csrf``) and with their API token; what was wrong with the answers."""
-    headers = {"Authorization": f"Bearer {service.tokens[USER]}"}
+    forms take ``csrf``) and with the API token of a user it admits; what was wrong with the
+    answers."""
+    app = service.client.app
+    assert isinstance(app, FastAPI)
+    route = next(
+        r
+        for r in app_routes(app)
+        if r.path == operation.path and operation.method.upper() in (r.methods or ())
+    )
+    headers = {"Authorization": f"Bearer {tokens[caller_role(route)]}"}
     page_post = operation.method.lower() == "post" and not operation.path.startswith("/api")
     found: list[str] = []
 
@@ -295,6 +356,8 @@ def fuzz(service: Service, operation: Any, cookie: str, csrf: str) -> list[str]:
             wrong = [f"raised {type(exc).__name__}: {str(exc)[:200]}"]
         else:
             wrong = problems(response, case.method)
+            if operation.path.startswith("/api") and role_refused(response):
+                wrong.append(f"the caller's role was refused, nothing fuzzed: {response.text}")
         where = f"{case.method} {case.formatted_path} {case.query or ''}"
         found.extend(f"{where}: {p}" for p in wrong)
 
@@ -313,11 +376,14 @@ def test_every_route_answers_without_5xx_with_nosniff_csp_and_named_refusals(
     cookie = service.client.cookies.get(SESSION_COOKIE)
     assert cookie is not None
     operations = _operations(service, keys)
+    tokens = tokens_by_role(service)
     if isinstance(shard, int):
         mine = [op for op in operations if op.label not in HEAVY][shard::SHARDS]
     else:
         mine = [op for op in operations if op.label in HEAVY]
-    failures = {op.label: wrong for op in mine if (wrong := fuzz(service, op, cookie, csrf))}
+    failures = {
+        op.label: wrong for op in mine if (wrong := fuzz(service, op, cookie, csrf, tokens))
+    }
     report = "\n".join(
         f"{label}:\n  " + "\n  ".join(sorted(set(p))[:5]) for label, p in failures.items()
     )
@@ -341,3 +407,23 @@ def test_the_spec_covers_every_route_and_the_pages_forms(service: Service) -> No
     assert ("post", "/complaints/new") in forms
     public = service.client.get("/openapi.json").json()["paths"]
     assert "/dashboards" not in public and "/complaints/new" not in public
+
+
+def test_each_operation_is_called_by_a_role_it_admits(service: Service) -> None:
+    """The role reader finds each route's ``require(...)``: the run uploads go out with a bench's
+    token, the accounts with an admin's, the claim sign-offs with a sales manager's, the rest
+    with the QA user's where QA is admitted; every role has a token."""
+    app = service.client.app
+    assert isinstance(app, FastAPI)
+    roles = {
+        (method, route.path): caller_role(route)
+        for route in app_routes(app)
+        for method in route.methods or ()
+    }
+    assert roles[("POST", "/api/sync/runs/batch")] is Role.BENCH
+    assert {Role.QA, Role.BENCH, Role.ADMIN, Role.REGIONAL_SALES_MANAGER} <= set(roles.values())
+    for route in app_routes(app):
+        allowed = admitted_roles(route)
+        if allowed is not None:
+            assert caller_role(route) in allowed, route.path
+    assert set(tokens_by_role(service)) == set(Role)

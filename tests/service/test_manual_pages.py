@@ -99,9 +99,10 @@ def test_run_attachments_are_validated(service: Service) -> None:
     ).json()["number"]
     unit_id = _unit(service, number)
     bad = _appearance_document(unit_id, number, png_bytes())
-    bad["steps"][0]["attachments"][0]["content_base64"] = "not base64!"  # type: ignore[index]
-    r = c.post("/api/runs", json=bad, headers=service.auth("bench-3"))
-    assert r.status_code == 422 and "base64" in r.text
+    for text in ("not base64!", "iVBORw0K\u00e9"):  # a non-ASCII letter: a 500 until fuzzed
+        bad["steps"][0]["attachments"][0]["content_base64"] = text  # type: ignore[index]
+        r = c.post("/api/runs", json=bad, headers=service.auth("bench-3"))
+        assert r.status_code == 422 and "base64" in r.text, r.text
     big = _appearance_document(unit_id, number, png_bytes(200, 200) + b"\0" * 70_000)
     r = c.post("/api/runs", json=big, headers=service.auth("bench-3"))
     assert r.status_code == 413
