@@ -1,12 +1,13 @@
 """The complaint search page and the dashboards on a PostgreSQL store of 100,000 complaints
-(issue 15 items 3 and 4, issue 18 item 1); target 150 ms each.
+and 1,000,000 runs (issue 15 items 3 and 4 and its acceptance, issue 18 item 1); target 150 ms
+each.
 
 The store: 100,000 complaints spread over the last ~23 months (200 customers, 40 models, every
 class, status and channel), a returned unit on every second complaint (50,000 units, 1,000 lots)
-and 70,000 runs: a diagnosis of every unit with root cause, cause category and disposition
-conclusions (JSON), an appearance run on every fourth unit and a re-test on every tenth, some
-aborted, a few declared invalid by QA. Runs carry no steps (no aggregate reads them). Rows are
-bulk-inserted through Core; the registration path would take hours and is not measured.
+and 1,000,000 runs, 20 per unit: diagnoses with root cause, cause category and disposition
+conclusions (JSON), every fourth an appearance run, some aborted, every 97th declared invalid by
+QA. Runs carry no steps (no aggregate reads them). Rows are bulk-inserted through Core, the runs
+a batch at a time; the registration path would take hours and is not measured.
 
 What is timed, each the median of several calls after a warm-up, in-process, on loopback:
 * pages: one ``GET`` through the FastAPI app (``TestClient``: routing, the session cookie's user,
@@ -68,6 +69,9 @@ STATUSES = ["registered", "under_analysis", "decided", "closed", "closed", "canc
 CAUSES = ["dead_cell", "mosfet_latched", "over_discharge_protection", "cell_imbalance", "bms_fw"]
 DISPOSITIONS = ["scrap", "repair_board", "recharge_and_return", "replace_cells"]
 BATCH = 5000
+RUNS = 1_000_000
+RUNS_PER_UNIT = RUNS // (COMPLAINTS // UNITS_EVERY)
+"""20 runs per returned unit: the issue's million runs in 100,000 complaints."""
 
 
 def _complaint(i: int, t0: datetime) -> dict[str, Any]:
@@ -131,13 +135,12 @@ def _run(run_id: int, unit_id: int, complaint_id: int, started: datetime, n: int
 
 
 def _fill(sessions: sessionmaker[Session], t0: datetime) -> int:
+    """The store; the runs are made and inserted a batch at a time (a million dicts at once
+    would take about a gigabyte)."""
     complaints = [_complaint(i, t0) for i in range(COMPLAINTS)]
     units: list[dict[str, Any]] = []
-    runs: list[dict[str, Any]] = []
-    invalid: list[dict[str, Any]] = []
     for i in range(0, COMPLAINTS, UNITS_EVERY):
         unit_id = len(units) + 1
-        received = complaints[i]["received_at"] + timedelta(days=3)
         units.append(
             {
                 "id": unit_id,
@@ -145,34 +148,44 @@ def _fill(sessions: sessionmaker[Session], t0: datetime) -> int:
                 "serial": f"SN-{i}",
                 "lot": f"L{unit_id % 1000:04d}",
                 "product_model": complaints[i]["product_model"],
-                "received_at": received,
+                "received_at": complaints[i]["received_at"] + timedelta(days=3),
                 "status": "received",
                 "disposition": DISPOSITIONS[unit_id % 4] if unit_id % 3 else None,
             }
         )
-        count = 1 + (unit_id % 4 == 0) + (unit_id % 10 == 0)
-        for n in range(count):
-            run_id = len(runs) + 1
-            runs.append(_run(run_id, unit_id, i + 1, received + timedelta(hours=n), n))
-            if run_id % 97 == 0:
-                invalid.append(
-                    {
-                        "run_id": run_id,
-                        "reason": "bench",
-                        "invalidated_by": "qa",
-                        "invalidated_at": received,
-                    }
-                )
+    runs = 0
     with sessions.begin() as session:
         # complaints through their table: the ORM bulk insert would go row by row (models)
-        for table, rows in ((COMPLAINT_TABLE, complaints), (ReturnedUnit, units), (Run, runs)):
+        for table, rows in ((COMPLAINT_TABLE, complaints), (ReturnedUnit, units)):
             for start in range(0, len(rows), BATCH):
                 session.execute(insert(table), rows[start : start + BATCH])
-        session.execute(insert(RunInvalidation), invalid)
+        batch: list[dict[str, Any]] = []
+        invalid: list[dict[str, Any]] = []
+        for unit in units:
+            for n in range(RUNS_PER_UNIT):
+                runs += 1
+                started = unit["received_at"] + timedelta(hours=n)
+                batch.append(_run(runs, unit["id"], unit["complaint_id"], started, n))
+                if runs % 97 == 0:
+                    invalid.append(
+                        {
+                            "run_id": runs,
+                            "reason": "bench",
+                            "invalidated_by": "qa",
+                            "invalidated_at": unit["received_at"],
+                        }
+                    )
+            if len(batch) >= BATCH:
+                session.execute(insert(Run), batch)
+                batch = []
+        if batch:
+            session.execute(insert(Run), batch)
+        for start in range(0, len(invalid), BATCH):
+            session.execute(insert(RunInvalidation), invalid[start : start + BATCH])
         refresh_unit_results(session)  # as migration 0017 backfills an existing store
         for name in ("complaint", "returned_unit", "run", "run_invalidation", "unit_result"):
             session.execute(text(f"ANALYZE {name}"))
-    return len(runs)
+    return runs
 
 
 def _median_ms(call: Callable[[], object]) -> float:
@@ -240,16 +253,14 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
                 return client.get(url)
 
             ms = _median_ms(get)
-            # The unfiltered page runs its aggregates side by side on this machine's two cores:
-            # 142 ms at stop 22, 177-242 ms on a loaded machine with the same code. Since then
-            # the three per-unit aggregates are one query, the months a hash aggregate of days
-            # and the first pass joins no complaint it does not need (less SQL work: the unit
-            # aggregates 79 ms against 130 on a loaded machine). The page, now waiting mostly
-            # on the KPIs' missed-number lists: 141 ms (MET) in this benchmark at load 1.5-3.7,
-            # 124-134 ms against the previous code's 155-164 ms alternating at load 2, but
-            # 173-324 ms at load 4-11 on the 2 cores: not reliably under the target on a loaded
-            # machine, so still a goal of the open browser issue (a met goal prints MET).
-            goal = "#15" if label == "dashboards page, no filter" else ""
+            # The pages run their aggregates side by side on this machine's two cores and wait
+            # for the slowest, now the KPIs with their missed-number lists. At 67,500 runs the
+            # unfiltered page took 141 ms (MET) at load 1.5-3.7 but 173-324 ms at load 4-11. With
+            # the issue's 1,000,000 runs, on an idle machine: 183.5 ms unfiltered, 163.7 ms for
+            # one model, 135.7 ms for one customer and quarter; the KPI aggregate alone 158 ms
+            # (its counts about 40 ms, the four missed-number lists the rest). A goal of the open
+            # browser issue (a met goal prints MET).
+            goal = "#15" if label.startswith("dashboards page") else ""
             results.append(
                 Result(
                     f"{label} (GET in-process; {size}), median of {REPEATS}",
@@ -261,8 +272,17 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
             )
     for label, call in _aggregates(store.sessions).items():
         ms = _median_ms(call)
+        # The KPIs' missed-number lists (one ORDER BY number LIMIT per target) are what the
+        # pages wait for; 158 ms at 1,000,000 runs, see above.
+        goal = "#15" if label.startswith("quality-target KPIs") else ""
         results.append(
-            Result(f"{label} (SQL only; {size}), median of {REPEATS}", ms, "ms", TARGET_MS)
+            Result(
+                f"{label} (SQL only; {size}), median of {REPEATS}",
+                ms,
+                "ms",
+                TARGET_MS,
+                open_in=goal,
+            )
         )
     store.close()
     return results
@@ -271,7 +291,11 @@ def _measure(settings: Settings, runs: int, mid: datetime) -> list[Result]:
 def run() -> list[Result]:
     server, source = server_url()
     if server is None:
-        return [Result.not_measured("search page and dashboards on 100,000 complaints", source)]
+        return [
+            Result.not_measured(
+                "search page and dashboards on 100,000 complaints and 1,000,000 runs", source
+            )
+        ]
     with private_schema(server, "pbdash") as url, tempfile.TemporaryDirectory() as evidence:
         upgrade(url)
         t0 = datetime.now(UTC) - STEP * COMPLAINTS
