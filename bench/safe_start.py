@@ -77,7 +77,9 @@ def bring_to_safe_state(opened: dict[str, Instrument]) -> list[str]:
     """
     findings: list[str] = []
     failures: list[str] = []
-    for role, instrument in opened.items():
+    # Outputs first, whatever the station's order: a slow chamber must not delay them.
+    chambers_last = sorted(opened.items(), key=lambda item: isinstance(item[1], TemperatureChamber))
+    for role, instrument in chambers_last:
         if not isinstance(instrument, DCSource | ElectronicLoad | TemperatureChamber):
             continue
         findings += _found_on(role, instrument)

@@ -32,3 +32,46 @@ def test_a_chamber_left_cooling_is_found_and_put_to_standby() -> None:
             assert bring_to_safe_state({"chamber": chamber}) == []
         finally:
             chamber.close()
+
+
+class _Recorded(TemperatureChamber):
+    """A chamber that notes when it is made safe (nothing else is asked of it here)."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    identity = None  # type: ignore[assignment]
+
+    def set_temperature(self, temperature: object) -> None: ...  # type: ignore[override]
+
+    def run(self) -> None: ...
+
+    def standby(self) -> None: ...
+
+    def air_temperature(self) -> object: ...  # type: ignore[override]
+
+    def is_controlling(self) -> bool:
+        return False
+
+    def make_safe(self) -> None:
+        self.log.append("chamber")
+
+    def close(self) -> None: ...
+
+
+def test_the_outputs_are_made_safe_before_the_chamber_whatever_the_station_order() -> None:
+    with start_bench(fault="healthy") as sim:
+        log: list[str] = []
+        source = open_instrument(sim.instruments["source"].resource, role="source", timeout=2.0)
+        original = source.make_safe
+
+        def noted() -> None:
+            log.append("source")
+            original()
+
+        source.make_safe = noted  # type: ignore[method-assign]
+        try:
+            bring_to_safe_state({"chamber": _Recorded(log), "source": source})
+            assert log == ["source", "chamber"]
+        finally:
+            source.close()
