@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
+from procedures.diagnosis.fixtures import FixtureName
+from procedures.diagnosis.sequence import build_diagnosis
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -147,3 +149,15 @@ def register(
     code, out, err = cli(capsys, "unit", "add", number, *serials, "--station", str(station))
     assert code == 0, err
     return number
+
+
+class _NotMoved:
+    """Fixtures for a diagnosis that is only built, to read its step names, never run."""
+
+    def move_to(self, name: FixtureName, cell_index: int = 0) -> None:
+        raise AssertionError("the diagnosis is only built here, never run")
+
+
+DIAGNOSIS_STEPS = [step.name for step in build_diagnosis(_NotMoved()).steps]
+"""The diagnosis' steps in order with the default options, as the procedure declares them: the
+kill and store-fault tests compare what a run recorded with it."""

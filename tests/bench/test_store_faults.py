@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_helpers import PYTHON, child_env, cli, dump, register
+from bench_helpers import DIAGNOSIS_STEPS, PYTHON, child_env, cli, dump, register
 from required_services import pg_binaries
 from sqlalchemy import create_engine, select, text
 
@@ -63,15 +63,6 @@ model = "BT3562"
 speed = {speed}
 fault = "deep_discharge_uv"
 """
-STEPS = [
-    "intake",
-    "voltage_check",
-    "wake_recharge",
-    "pack_tests",
-    "disassembly",
-    "cold_resistance",
-    "board_tests",
-]
 RECHARGING = 3
 """Journal lines once the recharge runs: run start, intake, voltage check."""
 SPEED = 6000
@@ -173,7 +164,7 @@ def assert_complete_and_verified(
     assert code == 0 and out.rstrip().endswith("OK"), out + err
     record = stored_run(database, serial)
     assert record["status"] == "finished" and record["verdict"] == "PASS", record
-    assert record["steps"] == STEPS and record["unit_status"] == "analysed", record
+    assert record["steps"] == DIAGNOSIS_STEPS and record["unit_status"] == "analysed", record
 
 
 # -- (a) SQLite locked by another process past the run's end -------------------------------------
@@ -221,7 +212,7 @@ def test_sqlite_locked_past_the_retry_budget_during_the_recharge(
         assert runner_took > RETRY_S  # the end retry ran its budget against the held lock
         assert "results store unavailable" in err and "packbench recover" in err, err
         kept = journaled(tmp_path)
-        assert kept["steps"] == STEPS and kept["verdict"] == "PASS"
+        assert kept["steps"] == DIAGNOSIS_STEPS and kept["verdict"] == "PASS"
         before = stored_run(database, "LOCK-1")  # readers are not blocked in WAL mode
         assert before["status"] == "running" and "wake_recharge" not in before["steps"]
         locker.communicate("release\n", timeout=10)
@@ -232,8 +223,8 @@ def test_sqlite_locked_past_the_retry_budget_during_the_recharge(
         if runner.poll() is None:
             runner.kill()
             runner.wait()
-    missing = len(STEPS) - len(before["steps"])
-    assert before["steps"] == STEPS[: len(before["steps"])]
+    missing = len(DIAGNOSIS_STEPS) - len(before["steps"])
+    assert before["steps"] == DIAGNOSIS_STEPS[: len(before["steps"])]
     code, out, err = cli(capsys, "complaint", "show", number, "--station", str(station))
     assert code == 0 and "recovered run" in err and f"{missing} step(s) written" in err, err
     assert not list((tmp_path / "journal").glob("*.journal"))
@@ -437,7 +428,7 @@ def test_store_disk_full_during_the_run(
     assert code == 5, out + err
     assert "full" in err and "packbench recover" in err, err
     kept = journaled(tmp_path)
-    assert kept["steps"] == STEPS
+    assert kept["steps"] == DIAGNOSIS_STEPS
     code, out, err = cli(capsys, "recover", "--station", str(station))
     assert_clean(out, err)
     assert code == 5, out + err

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_helpers import PYTHON, child_env, register
+from bench_helpers import DIAGNOSIS_STEPS, PYTHON, child_env, register
 from live_runner import (
     FAULT,
     Runner,
@@ -59,15 +59,6 @@ PACK_TESTS_SPEED = 100000
 OFF_WITHIN_S = 5.0
 SERIAL = "K-1"
 STEP_LINE = re.compile(r"^  \S+\s+(\w+) \(\d+ values")
-ORDER = (
-    "intake",
-    "voltage_check",
-    "wake_recharge",
-    "pack_tests",
-    "disassembly",
-    "cold_resistance",
-    "board_tests",
-)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +172,7 @@ def check_recorded(c: Case, runner: Runner) -> dict[str, Any]:
     (run,) = runs(c.database)
     stored = run["steps"]
     assert isinstance(stored, list)
-    assert stored == [s for s in ORDER if s in stored][: len(stored)]
+    assert stored == [s for s in DIAGNOSIS_STEPS if s in stored][: len(stored)]
     for name in finished_steps(runner):
         assert name in stored, (name, stored, runner.text())
     return run

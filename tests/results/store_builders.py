@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,10 @@ from procedures.records import (
     TraceRecord,
     Verdict,
 )
+from results.attachments import EvidenceStore
 from results.complaints import ComplaintForm, add_returned_unit, register_complaint
 from results.models import Symptom
+from results.recorder import DatabaseRecorder
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
 DMM = "Keysight Technologies,34461A,MY12345678,A.03.01"
@@ -182,3 +185,16 @@ def outcome() -> RunOutcome:
             ),
         ),
     )
+
+
+def recorded_run(sessions: sessionmaker[Session], evidence_dir: Path) -> int:
+    """A finished two-step run written by the recorder as a bench writes it: a 20-sample trace
+    and a photo in the first step, a registered unit under it; its id."""
+    _complaint_id, _number, unit_id = register(sessions)
+    recorder = DatabaseRecorder(sessions, unit_id=unit_id, evidence=EvidenceStore(evidence_dir))
+    recorder.run_started(run_info())
+    recorder.step_finished(step(0, samples=20, attachments=[("photo.png", PNG_BYTES)]))
+    recorder.step_finished(step(1))
+    recorder.run_finished(outcome())
+    assert recorder.run_id is not None
+    return recorder.run_id

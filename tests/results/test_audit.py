@@ -6,24 +6,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from store_builders import PNG_BYTES, outcome, register, run_info, step
+from store_builders import PNG_BYTES, recorded_run, register
 
-from results.attachments import EvidenceStore
 from results.audit import GENESIS_HASH, history, record
 from results.models import AuditEvent
-from results.recorder import DatabaseRecorder
 from results.verify import verify_store
-
-
-def _recorded_run(sessions: sessionmaker[Session], evidence_dir: Path) -> int:
-    _complaint_id, _number, unit_id = register(sessions)
-    recorder = DatabaseRecorder(sessions, unit_id=unit_id, evidence=EvidenceStore(evidence_dir))
-    recorder.run_started(run_info())
-    recorder.step_finished(step(0, samples=20, attachments=[("photo.png", PNG_BYTES)]))
-    recorder.step_finished(step(1))
-    recorder.run_finished(outcome())
-    assert recorder.run_id is not None
-    return recorder.run_id
 
 
 def _drop_append_only_triggers(session: Session) -> None:
@@ -65,7 +52,7 @@ def test_audit_rows_refuse_update_and_delete(sessions: sessionmaker[Session]) ->
 
 
 def test_untouched_store_verifies(sessions: sessionmaker[Session], evidence_dir: Path) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions() as session:
         report = verify_store(session, evidence_dir)
     assert report.ok, report.problems
@@ -75,7 +62,7 @@ def test_untouched_store_verifies(sessions: sessionmaker[Session], evidence_dir:
 def test_edited_measurement_row_is_detected(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:
         session.execute(
             text("UPDATE measurement SET value = 3.9 WHERE name = 'cell_voltage_1' AND idx = 1")
@@ -92,7 +79,7 @@ def test_edited_measurement_with_forged_row_hash_is_still_detected(
     from results.measurement_schema import stored_row_of
     from results.models import Measurement, Step
 
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:  # a careful forger also recomputes the row hash
         m = session.query(Measurement).filter_by(idx=0).first()
         assert m is not None
@@ -108,7 +95,7 @@ def test_edited_measurement_with_forged_row_hash_is_still_detected(
 def test_changed_evidence_file_is_detected(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     (path,) = [p for p in evidence_dir.rglob("*") if p.is_file()]
     path.write_bytes(PNG_BYTES + b"retouched")
     with sessions() as session:
@@ -120,7 +107,7 @@ def test_changed_evidence_file_is_detected(
 def test_edited_audit_event_is_detected(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:
         _drop_append_only_triggers(session)
         session.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3"))
@@ -132,7 +119,7 @@ def test_edited_audit_event_is_detected(
 def test_deleted_audit_event_is_detected(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:
         _drop_append_only_triggers(session)
         session.execute(text("DELETE FROM audit_event WHERE seq = 2"))

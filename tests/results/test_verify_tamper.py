@@ -13,9 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
-from store_builders import PNG_BYTES, outcome, register, run_info, step
+from store_builders import recorded_run, register, run_info, step
 
-from results.attachments import EvidenceStore
 from results.audit import record
 from results.integrity import (
     MEASUREMENT_HASHED,
@@ -46,17 +45,6 @@ from results.verify import verify_store
 
 _STEP_SEALED = ("idx", "name", "started_at", "ended_at", "verdict", "message", "digest")
 """Every column of a step that ``integrity.step_link`` folds into the run's seal, but its run."""
-
-
-def _recorded_run(sessions: sessionmaker[Session], evidence_dir: Path) -> int:
-    _complaint_id, _number, unit_id = register(sessions)
-    recorder = DatabaseRecorder(sessions, unit_id=unit_id, evidence=EvidenceStore(evidence_dir))
-    recorder.run_started(run_info())
-    recorder.step_finished(step(0, samples=20, attachments=[("photo.png", PNG_BYTES)]))
-    recorder.step_finished(step(1))
-    recorder.run_finished(outcome())
-    assert recorder.run_id is not None
-    return recorder.run_id
 
 
 def _changed(value: Any, python_type: type) -> Any:
@@ -100,7 +88,7 @@ def _first_id(sessions: sessionmaker[Session], model: Any, **where: Any) -> int:
 def test_an_untouched_run_verifies_through_the_tuple_path(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions() as session:
         report = verify_store(session, evidence_dir)
     assert report.ok, report.problems
@@ -113,7 +101,7 @@ def test_every_hashed_measurement_column_edited_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path, column: str, name: str
 ) -> None:
     """Both a numeric measurement and a text answer (NULL value and limits, no instrument)."""
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     _tamper(sessions, Measurement, column, _first_id(sessions, Measurement, name=name))
     kinds = _kinds(sessions, evidence_dir)
     assert "measurement" in kinds
@@ -124,7 +112,7 @@ def test_every_hashed_measurement_column_edited_is_caught(
 def test_a_deleted_measurement_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     gone = _first_id(sessions, Measurement, name="cell_voltage_0")
     with sessions.begin() as session:
         session.query(Measurement).filter_by(id=gone).delete()
@@ -135,7 +123,7 @@ def test_a_deleted_measurement_is_caught(
 def test_every_sealed_step_column_edited_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path, column: str
 ) -> None:
-    run_id = _recorded_run(sessions, evidence_dir)
+    run_id = recorded_run(sessions, evidence_dir)
     _tamper(sessions, Step, column, _first_id(sessions, Step, run_id=run_id, idx=1))
     with sessions() as session:
         problems = verify_store(session, evidence_dir).problems
@@ -145,8 +133,8 @@ def test_every_sealed_step_column_edited_is_caught(
 def test_a_step_moved_to_another_run_is_caught_in_both(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    first = _recorded_run(sessions, evidence_dir)
-    second = _recorded_run(sessions, evidence_dir)
+    first = recorded_run(sessions, evidence_dir)
+    second = recorded_run(sessions, evidence_dir)
     moved = _first_id(sessions, Step, run_id=first, idx=1)
     with sessions.begin() as session:
         session.execute(update(Step).where(Step.id == moved).values(run_id=second, idx=7))
@@ -166,7 +154,7 @@ def test_a_step_moved_to_another_run_is_caught_in_both(
 def test_every_hashed_trace_column_edited_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path, model: Any, column: str
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     _tamper(sessions, model, column, _first_id(sessions, model))
     assert "trace" in _kinds(sessions, evidence_dir)
 
@@ -174,7 +162,7 @@ def test_every_hashed_trace_column_edited_is_caught(
 def test_a_deleted_trace_channel_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     gone = _first_id(sessions, TraceChannel)
     with sessions.begin() as session:
         session.query(TraceChannel).filter_by(id=gone).delete()
@@ -185,7 +173,7 @@ def test_a_deleted_trace_channel_is_caught(
 def test_every_hashed_attachment_column_edited_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path, column: str
 ) -> None:
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     _tamper(sessions, Attachment, column, _first_id(sessions, Attachment))
     assert "step" in _kinds(sessions, evidence_dir)
 
@@ -310,7 +298,7 @@ def test_every_hashed_audit_event_column_edited_is_caught(
     sessions: sessionmaker[Session], evidence_dir: Path, column: str
 ) -> None:
     """The chain is read as driver rows (the time as SQLite's text): each hashed column."""
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     with sessions.begin() as session:
         _drop_append_only_triggers(session)
         events = cast(Table, AuditEvent.__table__)
@@ -337,7 +325,7 @@ def test_audited_records_edited_behind_the_stores_back_are_caught(
     sessions: sessionmaker[Session], evidence_dir: Path, model: Any, column: str
 ) -> None:
     """The records ``snapshot`` audits are read as Core rows of their audited columns."""
-    _recorded_run(sessions, evidence_dir)
+    recorded_run(sessions, evidence_dir)
     row_id = _first_id(sessions, model)
     if column == "conclusions":  # JSON: a changed document
         with sessions.begin() as session:

@@ -6,6 +6,8 @@ import json
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,20 +18,32 @@ from simulators.launcher import ControlClient
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def launch(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+@contextmanager
+def launched(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """``python -m simulators args``; killed if the test left it running, its pipes closed."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "simulators", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_json_line_then_clean_exit_on_signal(stop_signal: signal.Signals) -> None:
-    process = launch("--fault", "healthy", "--load-model", "IT8511", "--seed", "4", "--json")
-    try:
+    with launched(
+        "--fault", "healthy", "--load-model", "IT8511", "--seed", "4", "--json"
+    ) as process:
         assert process.stdout is not None
         document = json.loads(process.stdout.readline())
         assert set(document["instruments"]) == {"dmm", "source", "load", "rmeter", "temperature"}
@@ -44,18 +58,10 @@ def test_json_line_then_clean_exit_on_signal(stop_signal: signal.Signals) -> Non
             assert port.readline().startswith(b"HIOKI,BT3562")
         process.send_signal(stop_signal)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_a_chamber_on_request_answers_on_its_pty() -> None:
-    process = launch("--fault", "lithium_plating", "--chamber", "--json")
-    try:
+    with launched("--fault", "lithium_plating", "--chamber", "--json") as process:
         assert process.stdout is not None
         document = json.loads(process.stdout.readline())
         chamber = document["instruments"]["chamber"]
@@ -65,18 +71,10 @@ def test_a_chamber_on_request_answers_on_its_pty() -> None:
             assert port.readline().startswith(b"SU-241,")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_human_readable_listing() -> None:
-    process = launch("--source-model", "DP832", "--no-serial")
-    try:
+    with launched("--source-model", "DP832", "--no-serial") as process:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(7)]
         assert lines[1].split()[:2] == ["source", "DP832"] and "TCPIP::127.0.0.1::" in lines[1]
@@ -85,13 +83,6 @@ def test_human_readable_listing() -> None:
         assert lines[5].startswith("control 127.0.0.1:")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_bad_fault_exits_2_listing_valid_names() -> None:
