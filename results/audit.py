@@ -8,26 +8,39 @@ tamper-proof: a person who rewrites the whole chain and every row consistently i
 the chain alone; an anchor kept outside the database (``results.verify_anchor``) catches that.
 
 **When events join the chain.** ``record`` does not touch the chain: it buffers the event on the
-session (its content, time and actor are fixed there). The buffered events of a transaction are
-linked and inserted in one short locked section just before the transaction commits (a
-``before_commit`` hook): lock the chain head, hash the events onto it, insert them in one
-executemany, move the head, commit. The chain head is therefore held for four statements and the
-commit, not for the whole transaction as when the first event took the lock (issue #18: 80 % of a
-run import under the lock). Order stays the chain's: ``seq`` is the order in which transactions
-committed, which is also the order in which their changes became visible. A read of the audit
-tables in a transaction that has buffered events appends them first, so a transaction always sees
-its own events (the lock is then held from that read to the commit, as before).
+session (its content, time and actor are fixed there). What happens to the buffered events just
+before the transaction commits (a ``before_commit`` hook) depends on the database:
+
+- SQLite (writers already exclusive from ``BEGIN IMMEDIATE``): read the head, hash the events onto
+  it, insert them in one executemany, move the head, commit.
+- PostgreSQL: group commit (``results.audit_group``). The events are inserted into
+  ``audit_pending`` with the data, without a lock; after the commit a short drain transaction,
+  serialised by an advisory lock nobody waits for, links every committed pending event onto the
+  head at once. One lock and one fsync serve many submissions, where each submission's commit
+  used to hold the head's row lock through its own WAL flush (issue #18: 51-65 % of submission
+  time waiting on the chain).
+
+Order stays the chain's: on SQLite ``seq`` is commit order; on PostgreSQL it is drain order,
+``id`` order within a drain, in which a change always follows the committed changes it saw.
+
+**Reads.** A read of the audit tables through the ORM (``AuditEvent``, ``AuditHead``) first puts
+the transaction's own buffered events on the chain and, on PostgreSQL, drains every pending event
+it can see, waiting for the chain's lock and holding it to its commit; so a transaction always
+sees its own events and every committed one. A Core read of ``audit_event`` that must not wait
+for the lock reads ``audit_pending`` as well (``results.run_sync``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, event, insert, select, update
+from sqlalchemy import Connection, Engine, Table, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from results import audit_group
 from results.integrity import (
     canonical_json,
     sha256_hex,
@@ -35,6 +48,7 @@ from results.integrity import (
 from results.models import (
     AuditEvent,
     AuditHead,
+    AuditPending,
 )
 from results.step_writer import StepWriter
 
@@ -43,10 +57,17 @@ RUN_STEPS = "run_steps"
 """Entity type of the event that seals a run's step chain (``integrity.step_link``)."""
 _HEAD = cast(Table, AuditHead.__table__)
 _EVENTS = cast(Table, AuditEvent.__table__)
+_PENDING_TABLE = cast(Table, AuditPending.__table__)
 _PENDING = "packbench.audit.pending"
-_SAVED = "packbench.audit.pending_at_savepoints"
 """``session.info`` key of the events recorded in the session's open transaction."""
-_HEAD_SQL = {"sqlite": "SELECT seq, hash FROM audit_head WHERE id = 1"}
+_SAVED = "packbench.audit.pending_at_savepoints"
+_INSERTED = "packbench.audit.inserted"
+"""PostgreSQL: (``audit_pending`` id, returned copy) of the events the open transaction put in
+``audit_pending``, so the copies get their place in the chain when a drain links them."""
+_DRAIN = "packbench.audit.drain_after"
+"""PostgreSQL: the engine to drain with when the transaction ends (it left events pending or
+held the chain's lock)."""
+_HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE id = 1"
 
 
 def event_hash(
@@ -152,8 +173,9 @@ def append_pending(session: Session) -> int:
     """Link and insert the events ``session`` has buffered; return how many.
 
     SQLite: its write transactions are exclusive from ``BEGIN IMMEDIATE`` (``results.db``), so
-    the head is read, the events inserted in one executemany and the head moved. PostgreSQL: see
-    ``_append_postgres``. Either way the chain head is held from here to the commit only.
+    the head is read, the events inserted in one executemany and the head moved. PostgreSQL: the
+    events are inserted into ``audit_pending`` (no lock); a drain links them after the commit
+    (``results.audit_group``), or before a read of the audit tables in this transaction.
     """
     pending: list[tuple[dict[str, Any], AuditEvent]] = session.info.pop(_PENDING, [])
     if not pending:
@@ -162,12 +184,16 @@ def append_pending(session: Session) -> int:
     connection = session.connection()
     rows = [values for values, _copy in pending]
     if connection.dialect.name == "postgresql":
-        _append_postgres(connection, rows)
-    else:
-        head = connection.exec_driver_sql(_HEAD_SQL["sqlite"]).one()
-        seq, prev_hash = _link_all(rows, int(head[0]), str(head[1]))
-        connection.execute(insert(_EVENTS), rows)
-        connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
+        with _cursor(connection) as cursor:
+            ids = audit_group.insert_pending(cursor, rows)
+        inserted = session.info.setdefault(_INSERTED, [])
+        inserted.extend(zip(ids, [copy for _values, copy in pending], strict=True))
+        session.info[_DRAIN] = connection.engine
+        return len(rows)
+    head = connection.exec_driver_sql(_HEAD_SQL).one()
+    seq, prev_hash = _link_all(rows, int(head[0]), str(head[1]))
+    connection.execute(insert(_EVENTS), rows)
+    connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
     for values, copy in pending:
         copy.seq, copy.prev_hash, copy.hash = values["seq"], values["prev_hash"], values["hash"]
     return len(rows)
@@ -180,55 +206,52 @@ def _link_all(rows: list[dict[str, Any]], seq: int, prev_hash: str) -> tuple[int
     return seq, prev_hash
 
 
-_COLUMNS = (
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "reason",
-    "before_json",
-    "after_json",
-    "prev_hash",
-    "hash",
-)
+@contextmanager
+def _cursor(connection: Connection) -> Iterator[Any]:
+    """A DBAPI cursor in ``connection``'s open transaction (the group-commit statements are
+    psycopg SQL with array parameters, as ``results.step_writer`` writes the run rows)."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
-def _append_postgres(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Compare-and-swap onto the head in one statement: read the head without a lock, link the
-    events onto it, then ``UPDATE audit_head ... WHERE seq = <read seq>`` and the INSERT of the
-    events in one statement (a data-modifying CTE), inserting only if the head moved.
+def _fill(inserted: list[tuple[int, AuditEvent]], linked: audit_group.Linked) -> None:
+    """Give the copies ``record`` returned their place in the chain, where a drain of this
+    process linked them (another process's drain may have: their ``seq`` stays ``None``)."""
+    for pid, copy in inserted:
+        place = linked.get(pid)
+        if place is not None:
+            copy.seq, copy.prev_hash, copy.hash = place
 
-    The row lock on the head is taken by that statement and held to the commit: one statement
-    and the commit, where ``SELECT ... FOR UPDATE``, INSERT and UPDATE were three round trips
-    under the lock. Another transaction that committed in between makes the UPDATE match
-    nothing (READ COMMITTED re-checks the condition on the new head), nothing is inserted, and
-    the events are linked again onto the new head.
+
+def link_before_read(session: Session) -> None:
+    """PostgreSQL: put the transaction's own buffered events and every pending event it can see
+    on the chain, in its transaction, waiting for the chain's lock (held to its commit), so the
+    read that follows misses no committed event. Nothing to do, no lock, when nothing is pending.
     """
-    sql = _cas_sql(len(rows))
-    while True:
-        head = connection.exec_driver_sql(_HEAD_SQL["sqlite"]).one()
-        old_seq = int(head[0])
-        seq, last_hash = _link_all(rows, old_seq, str(head[1]))
-        params: list[Any] = [seq, last_hash, old_seq]
-        for r in rows:
-            params.extend(r[c] for c in _COLUMNS)
-        if connection.exec_driver_sql(sql, tuple(params)).rowcount == len(rows):
+    own = append_pending(session)
+    connection = session.connection()
+    with _cursor(connection) as cursor:
+        if not own and not audit_group.any_pending(cursor):
             return
+        linked = audit_group.drain_once(cursor, _link_all, wait=True)
+        while linked and len(linked) >= audit_group.BATCH:  # a backlog: link all of it
+            more = audit_group.drain_once(cursor, _link_all, wait=True)
+            linked.update(more or {})
+            if not more:
+                break
+    session.info[_DRAIN] = connection.engine
+    _fill(session.info.get(_INSERTED, []), linked or {})
 
 
-@cache
-def _cas_sql(n: int) -> str:
-    """The compare-and-swap append of ``n`` events (``_append_postgres``), as psycopg SQL."""
-    casts = "%s::integer, %s::timestamptz, " + ", ".join(["%s::text"] * 9)
-    rows = ", ".join([f"({casts})"] * n)
-    names = ", ".join(_COLUMNS)
-    return (
-        "WITH moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 AND seq = %s "
-        f"RETURNING id) INSERT INTO audit_event ({names}) SELECT {names} FROM (VALUES {rows}) "
-        f"AS events ({names}) WHERE EXISTS (SELECT 1 FROM moved)"
-    )
+def drain(engine: Engine) -> int:
+    """PostgreSQL: link every committed pending event (``results.audit_group.drain``); how many.
+    For tools and tests; the store drains after each commit by itself."""
+    return len(audit_group.drain(engine, _link_all))
 
 
 @event.listens_for(Session, "before_commit")
@@ -244,23 +267,36 @@ def _remember_at_savepoint(session: Session, transaction: SessionTransaction) ->
     that append too)."""
     if transaction.nested:
         saved = session.info.setdefault(_SAVED, {})
-        saved[transaction] = list(session.info.get(_PENDING, []))
+        saved[transaction] = (
+            list(session.info.get(_PENDING, [])),
+            list(session.info.get(_INSERTED, [])),
+        )
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_savepoint_events(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.nested:
         saved = session.info.get(_SAVED, {})
-        session.info[_PENDING] = saved.pop(previous_transaction, [])
+        buffered, inserted = saved.pop(previous_transaction, ([], []))
+        session.info[_PENDING] = buffered
+        session.info[_INSERTED] = inserted
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
     """The outermost transaction is over: committed, its events were appended before the commit;
-    rolled back or closed, they go with it (the session may begin another)."""
+    rolled back or closed, they go with it (the session may begin another).
+
+    PostgreSQL: a transaction that left events pending or held the chain's lock drains (in
+    transactions of its own, never waiting for the lock): its events join the chain now, and so
+    do those of transactions that found the lock held by it."""
     if transaction.parent is None and not transaction.nested:
         session.info.pop(_PENDING, None)
         session.info.pop(_SAVED, None)
+        inserted = session.info.pop(_INSERTED, [])
+        engine = session.info.pop(_DRAIN, None)
+        if engine is not None:
+            _fill(inserted, audit_group.drain(engine, _link_all))
 
 
 _AUDIT_MAPPERS = frozenset({AuditEvent, AuditHead})
@@ -268,11 +304,14 @@ _AUDIT_MAPPERS = frozenset({AuditEvent, AuditHead})
 
 @event.listens_for(Session, "do_orm_execute")
 def _append_before_audit_read(state: ORMExecuteState) -> None:
-    """A transaction reading the audit tables sees its own events (they are appended first)."""
+    """A transaction reading the audit tables sees its own events (they are appended first) and,
+    on PostgreSQL, every committed one (``link_before_read``)."""
+    if not any(mapper.class_ in _AUDIT_MAPPERS for mapper in state.all_mappers):
+        return
     session = state.session
-    if session.info.get(_PENDING) and any(
-        mapper.class_ in _AUDIT_MAPPERS for mapper in state.all_mappers
-    ):
+    if session.get_bind().dialect.name == "postgresql":
+        link_before_read(session)
+    elif session.info.get(_PENDING):
         append_pending(session)
 
 
@@ -326,17 +365,20 @@ def raw_event(
 
 
 def append_raw(writer: StepWriter, events: list[dict[str, Any]]) -> None:
-    """Link ``events`` (``raw_event`` contents, in order) onto the chain head and insert them in
-    the writer's open transaction: read the head (``FOR UPDATE`` on PostgreSQL; SQLite's
-    ``BEGIN IMMEDIATE`` already excludes other writers), one executemany, move the head. The
-    caller commits; the head stays locked from here to that commit, as in ``append_pending``.
-    Used by the live recorder's start and finish of a run (``results.run_writer``) and for
-    attachments inside a step, where the transaction is a few statements long anyway.
+    """Put ``events`` (``raw_event`` contents, in order) on the chain in the writer's open
+    transaction; the caller commits. SQLite (``BEGIN IMMEDIATE`` already excludes other
+    writers): read the head, one executemany, move the head. PostgreSQL: insert them into
+    ``audit_pending`` and drain once the writer commits (``StepWriter.after_commit``), as
+    ``append_pending`` does for a session. Used by the live recorder's start and finish of a run
+    (``results.run_writer``) and for attachments inside a step.
     """
     if not events:
         return
-    lock = "" if writer.dialect_name == "sqlite" else " FOR UPDATE"
-    prev_seq, prev_hash = writer.fetch_one(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}")
+    if writer.dialect_name == "postgresql":
+        writer.insert_many(_PENDING_TABLE, events)
+        writer.after_commit(lambda dbapi: audit_group.drain_after_commit(dbapi, _link_all))
+        return
+    prev_seq, prev_hash = writer.fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1")
     seq, last_hash = _link_all(events, int(prev_seq), str(prev_hash))
     writer.insert_many(_EVENTS, events)
     writer.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, last_hash))

@@ -501,6 +501,24 @@ class AuditEvent(Base):
 Index("ix_audit_event_entity", AuditEvent.entity_type, AuditEvent.entity_id)
 
 
+class AuditPending(Base):
+    """PostgreSQL's group commit (``results.audit``): events of committed transactions waiting
+    to be linked onto the chain. A transaction inserts its events here with its data, holding no
+    chain lock; a drain moves them, in ``id`` order, into ``audit_event`` and deletes them. The
+    content is final here (triggers refuse UPDATE); SQLite never uses the table."""
+
+    __tablename__ = "audit_pending"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before_json: Mapped[str | None] = mapped_column(Text)
+    after_json: Mapped[str | None] = mapped_column(Text)
+
+
 class AuditHead(Base):
     """The chain's tip in a single row, locked by every appender so events form one sequence."""
 

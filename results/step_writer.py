@@ -108,6 +108,7 @@ class StepWriter:
         self._cursor: Any = None
         self._dbapi: Any = None
         self._sqlite = engine.dialect.name == "sqlite"
+        self._after_commit: list[Callable[[Any], object]] = []
 
     @classmethod
     @contextlib.contextmanager
@@ -164,9 +165,19 @@ class StepWriter:
             self._cursor.execute("COMMIT")
         else:
             self._dbapi.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback(self._dbapi)
+
+    def after_commit(self, callback: Callable[[Any], object]) -> None:
+        """Call ``callback(dbapi_connection)`` once this transaction has committed, on the
+        writer's idle connection (PostgreSQL's audit drain, ``results.audit_group``); a rollback
+        forgets it. A writer ``borrowing`` a session's connection never commits: do not use."""
+        self._after_commit.append(callback)
 
     def rollback(self) -> None:
         """Undo the open step; a connection that cannot even roll back is dropped, not reused."""
+        self._after_commit = []
         conn = self._conn
         if conn is None:
             return
