@@ -79,6 +79,12 @@ def _summary(result: VerifyReport, seconds: float) -> str:
         f"{result.steps} steps, {result.measurements} measurements, {result.traces} traces, "
         f"{result.evidence_files} evidence files, {result.unit_results} unit results "
         f"in {seconds:.1f} s"
+        + (
+            f"; {result.pending_events} audit events committed but not yet linked onto the "
+            "chain (the next drain links them)"
+            if result.pending_events
+            else ""
+        )
     )
 
 

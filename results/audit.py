@@ -64,6 +64,8 @@ _SAVED = "packbench.audit.pending_at_savepoints"
 _INSERTED = "packbench.audit.inserted"
 """PostgreSQL: (``audit_pending`` id, returned copy) of the events the open transaction put in
 ``audit_pending``, so the copies get their place in the chain when a drain links them."""
+_LOCKED = "packbench.audit.locked"
+"""PostgreSQL: the open transaction holds the chain's lock (it linked events in itself)."""
 _DRAIN = "packbench.audit.drain_after"
 """PostgreSQL: the engine to drain with when the transaction ends (it left events pending or
 held the chain's lock)."""
@@ -170,12 +172,28 @@ def record(
 
 
 def append_pending(session: Session) -> int:
-    """Link and insert the events ``session`` has buffered; return how many.
+    """Put the events ``session`` has buffered on the chain now, in its transaction; how many.
+
+    SQLite: ``_append``. PostgreSQL: ``_append``, then every pending event this transaction
+    sees (its own among them) is linked in it, the chain's lock held to its commit, as before a
+    read of the audit tables (``link_before_read``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        count = len(session.info.get(_PENDING, []))
+        if count:
+            _link_in_transaction(session)
+        return count
+    return _append(session)
+
+
+def _append(session: Session) -> int:
+    """Write the events ``session`` has buffered; return how many.
 
     SQLite: its write transactions are exclusive from ``BEGIN IMMEDIATE`` (``results.db``), so
-    the head is read, the events inserted in one executemany and the head moved. PostgreSQL: the
-    events are inserted into ``audit_pending`` (no lock); a drain links them after the commit
-    (``results.audit_group``), or before a read of the audit tables in this transaction.
+    the head is read, the events linked and inserted in one executemany and the head moved.
+    PostgreSQL: the events are inserted into ``audit_pending`` (no lock); a drain links them
+    after the commit (``results.audit_group``), or before a read of the audit tables in this
+    transaction.
     """
     pending: list[tuple[dict[str, Any], AuditEvent]] = session.info.pop(_PENDING, [])
     if not pending:
@@ -229,23 +247,41 @@ def _fill(inserted: list[tuple[int, AuditEvent]], linked: audit_group.Linked) ->
 
 
 def link_before_read(session: Session) -> None:
-    """PostgreSQL: put the transaction's own buffered events and every pending event it can see
-    on the chain, in its transaction, waiting for the chain's lock (held to its commit), so the
-    read that follows misses no committed event. Nothing to do, no lock, when nothing is pending.
+    """PostgreSQL: before a read of the audit tables, every event this transaction can see goes
+    on the chain, so the read misses none.
+
+    A transaction with events of its own (buffered, or already linked by an earlier read) links
+    them and every committed pending event in its transaction, waiting for the chain's lock and
+    holding it to its commit: its events become visible with its data. Any other transaction has
+    the committed pending events linked in a transaction of their own first
+    (``audit_group.drain_before_read``), and holds no lock. Nothing at all when nothing is
+    pending (one ``EXISTS``).
     """
-    own = append_pending(session)
     connection = session.connection()
+    if not session.info.get(_PENDING) and not session.info.get(_LOCKED):
+        with _cursor(connection) as cursor:
+            if not audit_group.any_pending(cursor):
+                return
+        audit_group.drain_before_read(connection.engine, _link_all)
+        return
+    _link_in_transaction(session)
+
+
+def _link_in_transaction(session: Session) -> None:
+    """PostgreSQL: the buffered events into ``audit_pending``, then every pending event this
+    transaction sees linked in it, waiting for the chain's lock (held to its commit)."""
+    _append(session)
+    connection = session.connection()
+    session.info[_LOCKED] = True
+    session.info[_DRAIN] = connection.engine
+    linked: audit_group.Linked = {}
     with _cursor(connection) as cursor:
-        if not own and not audit_group.any_pending(cursor):
-            return
-        linked = audit_group.drain_once(cursor, _link_all, wait=True)
-        while linked and len(linked) >= audit_group.BATCH:  # a backlog: link all of it
+        while True:
             more = audit_group.drain_once(cursor, _link_all, wait=True)
             linked.update(more or {})
-            if not more:
+            if not more or len(more) < audit_group.BATCH:
                 break
-    session.info[_DRAIN] = connection.engine
-    _fill(session.info.get(_INSERTED, []), linked or {})
+    _fill(session.info.get(_INSERTED, []), linked)
 
 
 def drain(engine: Engine) -> int:
@@ -256,7 +292,7 @@ def drain(engine: Engine) -> int:
 
 @event.listens_for(Session, "before_commit")
 def _append_before_commit(session: Session) -> None:
-    append_pending(session)
+    _append(session)
 
 
 @event.listens_for(Session, "after_transaction_create")
@@ -293,6 +329,7 @@ def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and not transaction.nested:
         session.info.pop(_PENDING, None)
         session.info.pop(_SAVED, None)
+        session.info.pop(_LOCKED, None)
         inserted = session.info.pop(_INSERTED, [])
         engine = session.info.pop(_DRAIN, None)
         if engine is not None:
@@ -312,7 +349,7 @@ def _append_before_audit_read(state: ORMExecuteState) -> None:
     if session.get_bind().dialect.name == "postgresql":
         link_before_read(session)
     elif session.info.get(_PENDING):
-        append_pending(session)
+        _append(session)
 
 
 def record_raw(

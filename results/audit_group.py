@@ -35,10 +35,15 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-LOCK_KEY = 0x7061_6B62_6175_6474  # "pakbaudt": the chain's advisory lock
-"""The advisory lock that serialises drains (``pg_advisory_xact_lock``): held to its commit."""
+LOCK_KEYS = "1885432674, (('audit_pending'::regclass)::oid::bigint % 2147483647)::integer"
+"""The two keys of the advisory lock that serialises drains, held to the drain's commit: "pakb"
+and the ``audit_pending`` table this connection's search path finds, so stores in different
+schemas of one database do not share a lock (a holder drains again only its own store). The
+two-key space is apart from the one-key locks ``results.run_sync`` takes."""
 BATCH = 5000
 """Pending events linked per drain transaction at most (a synced backlog drains in several)."""
+READ_LOCK_TIMEOUT = "10s"
+"""How long a drain before a read waits for the chain's lock (``drain_before_read``)."""
 _CONTENT = (
     "at",
     "actor",
@@ -92,10 +97,10 @@ def drain_once(cursor: Any, link_all: LinkAll, *, wait: bool) -> Linked | None:
     transaction holds the chain's lock. Up to ``BATCH`` events: check ``more`` with a new call.
     """
     if wait:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        cursor.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEYS})")
         cursor.fetchone()
     else:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
+        cursor.execute(f"SELECT pg_try_advisory_xact_lock({LOCK_KEYS})")
         if not cursor.fetchone()[0]:
             return None
     cursor.execute(_READ_PENDING)
@@ -142,6 +147,37 @@ def drain_on(dbapi_connection: Any, link_all: LinkAll) -> Linked:
             linked.update(done)
     finally:
         cursor.close()
+
+
+def drain_before_read(engine: Engine, link_all: LinkAll) -> None:
+    """Link every committed pending event before a read of the audit tables, in transactions of
+    its own on a pooled connection of ``engine``: the first waits for the chain's lock (a drain
+    holds it for a few statements), the rest are ``drain_on``'s (the holder's re-check).
+
+    Committed, not in the reader's transaction: a reader that rolls back (a read-only session
+    closes so) must not undo links it may have shown or anchored (``verify_checkpoint``). The
+    wait is bounded by ``READ_LOCK_TIMEOUT`` in case the holder waits for a row the reader's
+    own transaction has locked (no database sees that cycle: it runs through this process);
+    then the read goes ahead and may miss events still pending, which is logged.
+    """
+    try:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(f"SET LOCAL lock_timeout = '{READ_LOCK_TIMEOUT}'")
+                drain_once(cursor, link_all, wait=True)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            finally:
+                cursor.close()
+            drain_on(raw, link_all)
+        finally:
+            raw.close()
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
+        log.exception("audit drain before a read failed; the read may miss pending events")
 
 
 def drain_after_commit(dbapi_connection: Any, link_all: LinkAll) -> None:

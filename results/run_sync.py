@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Select, Table, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from procedures.records import RunInfo, RunOutcome, StepRecord
@@ -26,13 +26,36 @@ from results.attachments import EvidenceStore
 from results.complaints import reserve_number
 from results.errors import ValidationError
 from results.integrity import snapshot
-from results.models import COMPLAINT_DERIVED, AuditEvent, Complaint, ReturnedUnit, Run
+from results.models import (
+    COMPLAINT_DERIVED,
+    AuditEvent,
+    AuditPending,
+    Complaint,
+    ReturnedUnit,
+    Run,
+)
 from results.recorder import interrupt_run
 from results.run_import import import_run
 from results.run_transfer import chain_of_records, row_values
 
 SYNC_ENTITY = "run_sync"
 _EVENTS = cast(Table, AuditEvent.__table__)
+_PENDING = cast(Table, AuditPending.__table__)
+
+
+def _sync_events(run_uuids: Sequence[str]) -> Select[Any]:
+    """(run UUID, after_json) of the ``run.synced`` events of ``run_uuids``, those on the chain
+    first in chain order, then those still pending (PostgreSQL's group commit,
+    ``results.audit_group``) in their order: one statement, so a drain moving an event from one
+    table to the other between two reads cannot hide it."""
+    chained = select(
+        _EVENTS.c.entity_id, _EVENTS.c.after_json, literal(0).label("tier"), _EVENTS.c.seq
+    ).where(_EVENTS.c.entity_type == SYNC_ENTITY, _EVENTS.c.entity_id.in_(run_uuids))
+    pending = select(
+        _PENDING.c.entity_id, _PENDING.c.after_json, literal(1).label("tier"), _PENDING.c.id
+    ).where(_PENDING.c.entity_type == SYNC_ENTITY, _PENDING.c.entity_id.in_(run_uuids))
+    both = union_all(chained, pending).subquery()
+    return select(both.c.entity_id, both.c.after_json).order_by(both.c.tier, both.c.seq)
 
 
 class TamperedRun(ValidationError):
@@ -63,19 +86,16 @@ class Accepted:
 def synced_run_id(session: Session, run_uuid: str) -> int | None:
     """The service's id of the run synced under ``run_uuid``, if it arrived before (committed).
 
-    A Core query on the table, not the ``AuditEvent`` entity: an ORM read of the audit tables
-    appends the transaction's buffered events first (``audit._append_before_audit_read``), which
-    takes the chain head's lock from there to the commit. A batch recording many runs in one
-    transaction asks this once per run and must not hold the chain that long; it never asks
-    about a run it recorded itself (``service.sync_document`` sends each UUID once).
+    A Core query on the tables, not the ``AuditEvent`` entity: an ORM read of the audit tables
+    puts the transaction's buffered events on the chain first (``audit._append_before_audit_read``)
+    and, on PostgreSQL, takes the chain's lock from there to the commit. A batch recording many
+    runs in one transaction asks this once per run and must not hold the chain that long; it never
+    asks about a run it recorded itself (``service.sync_document`` sends each UUID once). Events
+    still pending count (``_sync_events``): a retry arriving after its original committed, but
+    before a drain linked the original's events, must still be recognised (0 duplicated).
     """
-    after = session.execute(
-        select(_EVENTS.c.after_json)
-        .where(_EVENTS.c.entity_type == SYNC_ENTITY, _EVENTS.c.entity_id == run_uuid)
-        .order_by(_EVENTS.c.seq)
-        .limit(1)
-    ).scalar()
-    return None if after is None else int(_loads(after)["run_id"])
+    row = session.execute(_sync_events([run_uuid]).limit(1)).first()
+    return None if row is None else int(_loads(row.after_json)["run_id"])
 
 
 def synced_run_ids(session: Session, run_uuids: Sequence[str]) -> dict[str, int]:
@@ -83,14 +103,9 @@ def synced_run_ids(session: Session, run_uuids: Sequence[str]) -> dict[str, int]
     found: dict[str, int] = {}
     if not run_uuids:
         return found
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == SYNC_ENTITY, AuditEvent.entity_id.in_(set(run_uuids)))
-        .order_by(AuditEvent.seq)
-    )
-    for event in events:
-        if event.after_json is not None:
-            found.setdefault(event.entity_id, int(audit_after(event)["run_id"]))
+    for entity_id, after_json in session.execute(_sync_events(sorted(set(run_uuids)))):
+        if after_json is not None:
+            found.setdefault(entity_id, int(_loads(after_json)["run_id"]))
     return found
 
 

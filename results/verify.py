@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import ScalarResult, Table, select
+from sqlalchemy import ScalarResult, Table, func, select
 from sqlalchemy.orm import Session
 
 from results.attachments import EvidenceStore
@@ -32,6 +32,7 @@ from results.models import (
     Attachment,
     AuditEvent,
     AuditHead,
+    AuditPending,
     Complaint,
     ReturnedUnit,
     Run,
@@ -179,9 +180,26 @@ def _verify_chain(
     progress("audit events", done, total)
     if head is None or head.seq != expected_seq - 1 or head.hash != expected_prev:
         report.add("audit_chain", "audit_head", "head does not match the last event: tail removed")
+    _count_pending(session, report)
     if since is not None:
         _sample_chain(session, report, scope, since.audit_seq)
     return touched
+
+
+def _count_pending(session: Session, report: VerifyReport) -> None:
+    """Events still in ``audit_pending`` after the head was read (reading it linked every one
+    committed by then, ``audit.link_before_read``): on PostgreSQL those committed since, or
+    left when the chain's lock could not be had; on SQLite, which links at commit, rows no
+    store operation wrote."""
+    pending = int(session.scalar(select(func.count()).select_from(AuditPending)) or 0)
+    report.pending_events = pending
+    if pending and session.get_bind().dialect.name != "postgresql":
+        report.add(
+            "audit_chain",
+            "audit_pending",
+            f"{pending} row(s) in audit_pending: this database links events at commit, so "
+            "they were inserted behind the store's back",
+        )
 
 
 def _sample_chain(session: Session, report: VerifyReport, scope: Scope, upto: int) -> None:

@@ -29,6 +29,10 @@ class VerifyReport:
     full: bool = True
     """Everything was checked; else what changed since a checkpoint and a sample."""
     audit_events: int = 0
+    pending_events: int = 0
+    """PostgreSQL: events committed but not yet linked onto the chain when it was read (group
+    commit, ``results.audit_group``): not checked (they carry no hash yet), linked by the next
+    drain. Reported, never silently skipped; on SQLite any is a problem."""
     measurements: int = 0
     steps: int = 0
     traces: int = 0

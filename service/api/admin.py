@@ -149,6 +149,7 @@ def verify_store(request: Request, who: Auditor) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "audit_events": report.audit_events,
+        "pending_events": report.pending_events,
         "records": report.records,
         "measurements": report.measurements,
         "steps": report.steps,
