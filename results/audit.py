@@ -67,8 +67,8 @@ _INSERTED = "packbench.audit.inserted"
 _LOCKED = "packbench.audit.locked"
 """PostgreSQL: the open transaction holds the chain's lock (it linked events in itself)."""
 _DRAIN = "packbench.audit.drain_after"
-"""PostgreSQL: the engine to drain with when the transaction ends (it left events pending or
-held the chain's lock)."""
+"""PostgreSQL: the connection of a transaction that left events pending or held the chain's
+lock: it drains once that transaction has ended (``_drain_after_commit``, ``_drop_at_end``)."""
 _HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE id = 1"
 
 
@@ -206,7 +206,7 @@ def _append(session: Session) -> int:
             ids = audit_group.insert_pending(cursor, rows)
         inserted = session.info.setdefault(_INSERTED, [])
         inserted.extend(zip(ids, [copy for _values, copy in pending], strict=True))
-        session.info[_DRAIN] = connection.engine
+        session.info[_DRAIN] = connection
         return len(rows)
     head = connection.exec_driver_sql(_HEAD_SQL).one()
     seq, prev_hash = _link_all(rows, int(head[0]), str(head[1]))
@@ -273,7 +273,7 @@ def _link_in_transaction(session: Session) -> None:
     _append(session)
     connection = session.connection()
     session.info[_LOCKED] = True
-    session.info[_DRAIN] = connection.engine
+    session.info[_DRAIN] = connection
     linked: audit_group.Linked = {}
     with _cursor(connection) as cursor:
         while True:
@@ -331,9 +331,24 @@ def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_SAVED, None)
         session.info.pop(_LOCKED, None)
         inserted = session.info.pop(_INSERTED, [])
-        engine = session.info.pop(_DRAIN, None)
-        if engine is not None:
-            _fill(inserted, audit_group.drain(engine, _link_all))
+        connection: Connection | None = session.info.pop(_DRAIN, None)
+        if connection is not None:  # rolled back, or its connection was not its own
+            _fill(inserted, audit_group.drain(connection.engine, _link_all))
+
+
+@event.listens_for(Session, "after_commit")
+def _drain_after_commit(session: Session) -> None:
+    """PostgreSQL: drain on the session's own connection, idle between its commit and its
+    return to the pool (no second checkout). Not after a savepoint's release, nor where the
+    connection's transaction is not the session's (it is still open): ``_drop_at_end`` then."""
+    connection: Connection | None = session.info.get(_DRAIN)
+    if connection is None or connection.closed or connection.in_transaction():
+        return
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:
+        return
+    del session.info[_DRAIN]
+    _fill(session.info.pop(_INSERTED, []), audit_group.drain_after_commit(dbapi, _link_all))
 
 
 _AUDIT_MAPPERS = frozenset({AuditEvent, AuditHead})

@@ -61,7 +61,13 @@ _INSERT_PENDING = (
     f"%s::text[], %s::text[]) WITH ORDINALITY AS e({', '.join(_CONTENT)}, n) ORDER BY n "
     "RETURNING id"
 )
-_READ_PENDING = f"SELECT id, {', '.join(_CONTENT)} FROM audit_pending ORDER BY id LIMIT {BATCH}"
+_READ_PENDING = (
+    f"SELECT h.seq, h.hash, p.id, {', '.join(f'p.{c}' for c in _CONTENT)} FROM audit_head h "
+    f"LEFT JOIN LATERAL (SELECT * FROM audit_pending ORDER BY id LIMIT {BATCH}) p ON true "
+    "WHERE h.id = 1 ORDER BY p.id"
+)
+"""The head and the pending events in one round trip, in a statement after the lock's (so its
+snapshot includes the previous holder's commit)."""
 _LINK = (
     "WITH gone AS (DELETE FROM audit_pending WHERE id = ANY(%s::integer[]) RETURNING id), "
     "moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 RETURNING id) "
@@ -105,13 +111,12 @@ def drain_once(cursor: Any, link_all: LinkAll, *, wait: bool) -> Linked | None:
             return None
     cursor.execute(_READ_PENDING)
     pending = cursor.fetchall()
-    if not pending:
+    if not pending or pending[0][2] is None:
         return {}
-    rows = [dict(zip(_CONTENT, row[1:], strict=True)) for row in pending]
-    cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
-    seq, prev_hash = cursor.fetchone()
+    seq, prev_hash = pending[0][0], pending[0][1]
+    rows = [dict(zip(_CONTENT, row[3:], strict=True)) for row in pending]
     last_seq, last_hash = link_all(rows, int(seq), str(prev_hash))
-    ids = [int(row[0]) for row in pending]
+    ids = [int(row[2]) for row in pending]
     columns = tuple([r[c] for r in rows] for c in _CHAINED)
     cursor.execute(_LINK, (ids, last_seq, last_hash, *columns, len(ids)))
     if cursor.rowcount != len(ids):
@@ -180,13 +185,14 @@ def drain_before_read(engine: Engine, link_all: LinkAll) -> None:
         log.exception("audit drain before a read failed; the read may miss pending events")
 
 
-def drain_after_commit(dbapi_connection: Any, link_all: LinkAll) -> None:
-    """``drain_on`` the connection whose transaction just committed (the live recorder's
-    ``StepWriter``); a failure is logged, not raised, as in ``drain``."""
+def drain_after_commit(dbapi_connection: Any, link_all: LinkAll) -> Linked:
+    """``drain_on`` the connection whose transaction just committed (a session's, the live
+    recorder's ``StepWriter``); a failure is logged, not raised, as in ``drain``."""
     try:
-        drain_on(dbapi_connection, link_all)
+        return drain_on(dbapi_connection, link_all)
     except dbapi_connection.Error:
         log.exception("audit drain failed; the events stay pending until the next drain")
+        return {}
 
 
 def drain(engine: Engine, link_all: LinkAll) -> Linked:
