@@ -35,13 +35,15 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-LOCK_KEYS = "1885432674, (('audit_pending'::regclass)::oid::bigint % 2147483647)::integer"
+LOCK_KEYS = "1885432674, mod(('audit_pending'::regclass)::oid::bigint, 2147483647)::integer"
 """The two keys of the advisory lock that serialises drains, held to the drain's commit: "pakb"
 and the ``audit_pending`` table this connection's search path finds, so stores in different
 schemas of one database do not share a lock (a holder drains again only its own store). The
 two-key space is apart from the one-key locks ``results.run_sync`` takes."""
 BATCH = 5000
 """Pending events linked per drain transaction at most (a synced backlog drains in several)."""
+DRAIN_LOCK_TIMEOUT = "5s"
+"""How long a drain after a commit waits for a row lock (``drain_once(wait=False)``)."""
 READ_LOCK_TIMEOUT = "10s"
 """How long a drain before a read waits for the chain's lock (``drain_before_read``)."""
 _CONTENT = (
@@ -106,7 +108,12 @@ def drain_once(cursor: Any, link_all: LinkAll, *, wait: bool) -> Linked | None:
         cursor.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEYS})")
         cursor.fetchone()
     else:
-        cursor.execute(f"SELECT pg_try_advisory_xact_lock({LOCK_KEYS})")
+        # lock_timeout for the rest of the drain: nothing but a drain should lock the head, but
+        # a drain stuck behind someone who does must not hang the commit it follows.
+        cursor.execute(
+            f"SELECT pg_try_advisory_xact_lock({LOCK_KEYS}), set_config('lock_timeout', %s, true)",
+            (DRAIN_LOCK_TIMEOUT,),
+        )
         if not cursor.fetchone()[0]:
             return None
     cursor.execute(_READ_PENDING)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from store_builders import recorded_run
 
 from results import audit, audit_group
 from results.audit import history, record
@@ -239,3 +241,18 @@ def test_concurrent_writers_keep_one_verifying_chain(sessions: sessionmaker[Sess
     assert report.pending_events == 0
     if engine.dialect.name == "postgresql":
         assert _pending(engine) == 0
+
+
+def test_the_live_recorder_leaves_nothing_pending(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """The recorder appends on its driver connection (``audit.append_raw``): on PostgreSQL its
+    events go pending and are linked once its writer commits, with nobody reading afterwards."""
+    engine = _postgres_only(sessions)
+    recorded_run(sessions, evidence_dir)
+    assert _pending(engine) == 0
+    with engine.connect() as connection:
+        actions = connection.execute(text("SELECT action FROM audit_event ORDER BY seq")).all()
+    assert ("run.started",) in actions and ("run.finished",) in actions
+    with sessions() as session:
+        assert verify_audit_chain(session).ok
