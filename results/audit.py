@@ -23,11 +23,13 @@ before the transaction commits (a ``before_commit`` hook) depends on the databas
 Order stays the chain's: on SQLite ``seq`` is commit order; on PostgreSQL it is drain order,
 ``id`` order within a drain, in which a change always follows the committed changes it saw.
 
-**Reads.** A read of the audit tables through the ORM (``AuditEvent``, ``AuditHead``) first puts
-the transaction's own buffered events on the chain and, on PostgreSQL, drains every pending event
-it can see, waiting for the chain's lock and holding it to its commit; so a transaction always
-sees its own events and every committed one. A Core read of ``audit_event`` that must not wait
-for the lock reads ``audit_pending`` as well (``results.run_sync``).
+**Reads.** A read of the audit tables through the ORM (``AuditEvent``, ``AuditHead``) sees the
+transaction's own events and every committed one. SQLite appends the buffered events first.
+PostgreSQL (``link_before_read``) links the committed pending events in a short transaction of
+its own before the read or, when the transaction has events of its own, links those and the
+committed ones in the transaction, holding the chain's lock to its commit. A Core read of
+``audit_event`` that must not take the lock reads ``audit_pending`` as well, in the same
+statement (``results.run_sync``).
 """
 
 from __future__ import annotations

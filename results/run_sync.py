@@ -103,9 +103,9 @@ def synced_run_ids(session: Session, run_uuids: Sequence[str]) -> dict[str, int]
     found: dict[str, int] = {}
     if not run_uuids:
         return found
-    for entity_id, after_json in session.execute(_sync_events(sorted(set(run_uuids)))):
-        if after_json is not None:
-            found.setdefault(entity_id, int(_loads(after_json)["run_id"]))
+    for row in session.execute(_sync_events(sorted(set(run_uuids)))):
+        if row.after_json is not None:
+            found.setdefault(str(row.entity_id), int(_loads(str(row.after_json))["run_id"]))
     return found
 
 
