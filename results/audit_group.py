@@ -142,12 +142,16 @@ def drain_on(dbapi_connection: Any, link_all: LinkAll) -> Linked:
     nothing is pending or another drain holds the lock; commit each; return what was linked.
 
     Never waits for the lock: a holder drains again after its commit (this loop), so events
-    committed while it held the lock are linked by it or by the next holder.
+    committed while it held the lock are linked by it or by the next holder. Each round starts
+    with an ``EXISTS`` outside a transaction (one round trip): after a transaction that linked
+    its own events before its commit, that is usually all.
     """
     linked: Linked = {}
     cursor = dbapi_connection.cursor()
     try:
         while True:
+            if not _pending_outside_a_transaction(dbapi_connection, cursor):
+                return linked
             try:
                 done = drain_once(cursor, link_all, wait=False)
                 dbapi_connection.commit()
@@ -190,6 +194,16 @@ def drain_before_read(engine: Engine, link_all: LinkAll) -> None:
             raw.close()
     except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
         log.exception("audit drain before a read failed; the read may miss pending events")
+
+
+def _pending_outside_a_transaction(dbapi_connection: Any, cursor: Any) -> bool:
+    """``any_pending`` in autocommit: no ``BEGIN``/``COMMIT`` round trips for a look."""
+    was = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        return any_pending(cursor)
+    finally:
+        dbapi_connection.autocommit = was
 
 
 def drain_after_commit(dbapi_connection: Any, link_all: LinkAll) -> Linked:
