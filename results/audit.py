@@ -294,26 +294,33 @@ def drain(engine: Engine) -> int:
 
 @event.listens_for(Session, "before_commit")
 def _append_before_commit(session: Session) -> None:
-    """SQLite: link the buffered events (``_append``). PostgreSQL: insert them pending and, if
-    the chain's lock is free (``pg_try_advisory_xact_lock``: nobody waits), link them and every
-    committed pending event in this transaction. The lock is then held through the commit, and
-    transactions committing meanwhile leave their events pending (they do not wait). After the
-    commit this transaction drains what they left (``_drain_after_commit``). When a drain holds
-    the lock, the events stay pending and are drained after the commit. Linking in the
-    transaction saves a second transaction and its WAL flush whenever the chain is free."""
+    """SQLite: link the buffered events (``_append``). PostgreSQL: if the chain's lock is free
+    (``pg_try_advisory_xact_lock``: nobody waits), link every committed pending event and then
+    this transaction's events in it; the lock is then held through the commit, and transactions
+    committing meanwhile leave their events pending, which this one drains after its commit
+    (``_drain_after_commit``). If the lock is taken, the events go pending (the same statement)
+    and are drained after the commit. Linking in the transaction saves a second transaction and
+    its WAL flush whenever the chain is free."""
     if not session.info.get(_PENDING):
         return
     if session.get_bind().dialect.name != "postgresql":
         _append(session)
         return
-    _append(session)
+    pending: list[tuple[dict[str, Any], AuditEvent]] = session.info.pop(_PENDING)
+    session.flush()  # pending ORM changes first: the events describe them
     connection = session.connection()
-    locked = bool(session.info.get(_LOCKED))
+    session.info[_DRAIN] = connection
+    rows = [values for values, _copy in pending]
     with _cursor(connection) as cursor:
-        linked = audit_group.drain_once(cursor, _link_all, wait=locked)
-    if linked is not None:
+        ids = None if session.info.get(_LOCKED) else audit_group.try_lock_or_pend(cursor, rows)
+        if ids is not None:
+            inserted = session.info.setdefault(_INSERTED, [])
+            inserted.extend(zip(ids, [copy for _values, copy in pending], strict=True))
+            return
         session.info[_LOCKED] = True
-        _fill(session.info.get(_INSERTED, []), linked)
+        _fill(session.info.get(_INSERTED, []), audit_group.link_visible(cursor, _link_all, rows))
+    for values, copy in pending:
+        copy.seq, copy.prev_hash, copy.hash = values["seq"], values["prev_hash"], values["hash"]
 
 
 @event.listens_for(Session, "after_transaction_create")

@@ -63,6 +63,16 @@ _INSERT_PENDING = (
     f"%s::text[], %s::text[]) WITH ORDINALITY AS e({', '.join(_CONTENT)}, n) ORDER BY n "
     "RETURNING id"
 )
+_TRY_OR_PEND = (
+    "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock("
+    f"{LOCK_KEYS}) AS got, set_config('lock_timeout', %s, true) AS t), "
+    f"ins AS (INSERT INTO audit_pending ({', '.join(_CONTENT)}) SELECT {', '.join(_CONTENT)} "
+    "FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    f"%s::text[], %s::text[]) WITH ORDINALITY AS e({', '.join(_CONTENT)}, n) "
+    "WHERE NOT (SELECT got FROM l) ORDER BY n RETURNING id) "
+    "SELECT (SELECT got FROM l), ARRAY(SELECT id FROM ins ORDER BY id)"
+)
+"""``try_lock_or_pend``: the lock if free, else the events pending, in one round trip."""
 _READ_PENDING = (
     f"SELECT h.seq, h.hash, p.id, {', '.join(f'p.{c}' for c in _CONTENT)} FROM audit_head h "
     f"LEFT JOIN LATERAL (SELECT * FROM audit_pending ORDER BY id LIMIT {BATCH}) p ON true "
@@ -116,24 +126,62 @@ def drain_once(cursor: Any, link_all: LinkAll, *, wait: bool) -> Linked | None:
         )
         if not cursor.fetchone()[0]:
             return None
+    return link_visible(cursor, link_all)
+
+
+def try_lock_or_pend(cursor: Any, rows: list[dict[str, Any]]) -> list[int] | None:
+    """One statement at a transaction's end: take the chain's lock if it is free (``None``:
+    taken, link with ``link_visible``), else insert ``rows`` pending and return their ids."""
+    cursor.execute(_TRY_OR_PEND, (DRAIN_LOCK_TIMEOUT, *([r[c] for r in rows] for c in _CONTENT)))
+    got, ids = cursor.fetchone()
+    return None if got else [int(i) for i in ids]
+
+
+def link_visible(cursor: Any, link_all: LinkAll, own: list[dict[str, Any]] | None = None) -> Linked:
+    """With the chain's lock held: link every pending event this transaction sees (``id``
+    order), then ``own`` (content dicts, linked in place, never pending), in one statement.
+
+    A backlog of more than ``BATCH`` pending events is linked a batch at a time before ``own``,
+    so they keep their place before this transaction's events.
+    """
     cursor.execute(_READ_PENDING)
     pending = cursor.fetchall()
-    if not pending or pending[0][2] is None:
+    if not pending:
+        raise RuntimeError("audit_head has no row: the store was not migrated")
+    seq, prev_hash = int(pending[0][0]), str(pending[0][1])
+    queued = [] if pending[0][2] is None else pending
+    rows = [dict(zip(_CONTENT, row[3:], strict=True)) for row in queued]
+    ids = [int(row[2]) for row in queued]
+    if own and len(rows) >= BATCH:
+        linked = _link(cursor, link_all, ids, rows, seq, prev_hash)
+        linked.update(link_visible(cursor, link_all, own))
+        return linked
+    return _link(cursor, link_all, ids, rows + (own or []), seq, prev_hash)
+
+
+def _link(
+    cursor: Any,
+    link_all: LinkAll,
+    ids: list[int],
+    rows: list[dict[str, Any]],
+    seq: int,
+    prev_hash: str,
+) -> Linked:
+    """Link ``rows`` (the pending events ``ids``, then any others) after (``seq``,
+    ``prev_hash``): delete the pending ones, insert all, move the head, in one statement."""
+    if not rows:
         return {}
-    seq, prev_hash = pending[0][0], pending[0][1]
-    rows = [dict(zip(_CONTENT, row[3:], strict=True)) for row in pending]
-    last_seq, last_hash = link_all(rows, int(seq), str(prev_hash))
-    ids = [int(row[2]) for row in pending]
+    last_seq, last_hash = link_all(rows, seq, prev_hash)
     columns = tuple([r[c] for r in rows] for c in _CHAINED)
     cursor.execute(_LINK, (ids, last_seq, last_hash, *columns, len(ids)))
-    if cursor.rowcount != len(ids):
+    if cursor.rowcount != len(rows):
         raise RuntimeError(
-            f"audit drain linked {cursor.rowcount} of {len(ids)} pending events: another "
-            "transaction changed audit_pending or audit_head without the chain's lock"
+            f"audit drain linked {cursor.rowcount} of {len(rows)} events: another transaction "
+            "changed audit_pending or audit_head without the chain's lock"
         )
     return {
         pid: (int(r["seq"]), str(r["prev_hash"]), str(r["hash"]))
-        for pid, r in zip(ids, rows, strict=True)
+        for pid, r in zip(ids, rows, strict=False)
     }
 
 
