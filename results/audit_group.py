@@ -1,14 +1,20 @@
 """PostgreSQL's group commit of the audit chain: pending events, drained onto the head in batches.
 
 Why (issue #18): when each transaction linked its own events onto the head just before its
-commit, the head's row lock was held from that statement through the commit's WAL flush, so every
-run submission's fsync queued behind the previous one (51-65 % of submission time waiting on the
-chain). Here a transaction only inserts its events into ``audit_pending`` (content, time and actor
-already fixed by ``audit.record``; no lock, no hash) and commits them with its data. Then a
-*drain*, a short transaction of its own serialised by an advisory lock, reads every committed
-pending event in ``id`` order, links them onto the head, inserts them into ``audit_event``,
-deletes them from ``audit_pending`` and moves the head in one statement, and commits: one lock
-and one fsync for the events of however many submissions committed meanwhile.
+commit (a compare-and-swap on ``audit_head``), the head's row lock was held from that statement
+through the commit's WAL flush, and every run submission waited for the previous one's fsync
+(48-66 % of submission time waiting on the chain). Now nobody waits for the chain:
+
+- At a transaction's end one statement (``try_lock_or_pend``) takes the chain's advisory lock if
+  it is free, or else inserts the transaction's events into ``audit_pending`` (content, time and
+  actor already fixed by ``audit.record``; no hash) to commit with its data.
+- With the lock, ``link_visible`` links every committed pending event and then the transaction's
+  own events in its transaction (one read, one statement); the lock is held through its commit.
+- After every commit that left events pending or held the lock, a *drain* (``drain_on``) on the
+  same connection: an ``EXISTS`` outside a transaction, and if something is pending, a short
+  transaction that takes the lock if free, links every committed pending event in ``id`` order,
+  deletes them from ``audit_pending``, moves the head and commits. One lock and one fsync for the
+  events of however many submissions committed meanwhile (group commit).
 
 Guarantees, and why they hold:
 
@@ -17,13 +23,15 @@ Guarantees, and why they hold:
 - *Order*: a transaction inserts its pending rows at its end, after every row it changed is
   locked, so a later transaction touching the same record inserts (and gets ids) after the
   earlier one committed; ``id`` order is therefore the order of dependent changes, and a drain
-  that sees the later one sees the earlier one (it committed first).
+  that sees the later one sees the earlier one (it committed first). A transaction that links
+  its own events links every committed pending event before them, so they follow every
+  committed change it could have seen.
 - *Nothing stranded*: a drain after a commit uses ``pg_try_advisory_xact_lock`` so nobody waits;
   one that loses the race relies on the holder, and every holder drains again after committing
   until it finds nothing pending or loses the race itself (the new holder then saw every row
-  committed before the previous holder's release). Readers of the audit tables drain first, in
-  their transaction, waiting for the lock (``results.audit``), so a read never misses a committed
-  event; ``verify`` reports what is still pending.
+  committed before the previous holder's release). Readers of the audit tables drain first,
+  waiting for the lock (``drain_before_read``; ``results.audit.link_before_read``), so a read
+  never misses a committed event; ``verify`` reports what is still pending.
 """
 
 from __future__ import annotations
