@@ -144,3 +144,29 @@ def test_kpi_bad_input(sessions: sessionmaker[Session]) -> None:
             kpi(session, date(2000, 1, 1), date(9999, 12, 31))
         with pytest.raises(ValidationError, match="from: 0001-01-01 is before 1970-01-02"):
             kpi(session, date(1, 1, 1), date(1, 1, 2))
+
+
+@pytest.mark.parametrize("limit", [1, 5])
+def test_missed_limit_caps_each_class_and_target(
+    sessions: sessionmaker[Session], limit: int
+) -> None:
+    """``missed_limit`` lists the first ``limit`` misses by number of every class and target,
+    with complete counts: one cap over all classes gave one class all the numbers and left
+    another with misses and no numbers."""
+    rows = _year(random.Random(15))
+    with sessions.begin() as session:
+        session.execute(insert(Complaint), rows)
+    first, last = date(2026, 1, 1), date(2026, 12, 31)
+    expected = _independent(rows, Calendar({}), first, last, None)
+    over_limit = {key for key, (_met, missed, _n) in expected.items() if missed > limit}
+    # the case of the bug: several classes, each with more misses than the cap, on every target
+    assert {c for c, _t in over_limit} == {"severe", "general", "occasional"}
+    assert {t for _c, t in over_limit} == {t.name for t in TARGETS}
+    with sessions() as session:
+        found = kpi(session, first, last, now=NOW, missed_limit=limit)
+    got = {
+        (k.complaint_class, t.name): (t.met, t.missed, t.missed_numbers)
+        for k in found
+        for t in k.targets
+    }
+    assert got == {k: (met, missed, n[:limit]) for k, (met, missed, n) in expected.items()}
