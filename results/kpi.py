@@ -16,7 +16,7 @@ passed at ``now`` and *pending* before; the share is met / (met + missed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,7 +25,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    false,
     func,
     literal,
     or_,
@@ -181,11 +180,9 @@ def kpi(
     counts = session.execute(_counts(period, outcome)).all()
     results = {str(row.severity): _class_kpi(row) for row in counts}
     if with_missed:
-        for severity, name, number in session.execute(
-            _missed_lists(period, outcome, counts, missed_limit)
-        ):
-            by_name = {t.name: t for t in results[str(severity)].targets}
-            by_name[str(name)].missed_numbers.append(str(number))
+        for severity, name, number in _missed(session, period, outcome, counts, missed_limit):
+            by_name = {t.name: t for t in results[severity].targets}
+            by_name[name].missed_numbers.append(number)
     order = {s.value: i for i, s in enumerate(Severity)}
     return sorted(results.values(), key=lambda k: order.get(k.complaint_class, 99))
 
@@ -227,14 +224,43 @@ def _counts(period: ColumnElement[bool], outcome: dict[str, _Outcome]) -> Any:
     return select(*columns).where(period).group_by(Complaint.severity)
 
 
-def _missed_lists(
+def _missed(
+    session: Session,
     period: ColumnElement[bool],
     outcome: dict[str, _Outcome],
     counts: Sequence[Any],
     missed_limit: int | None,
-) -> Any:
-    """The first ``missed_limit`` numbers (all without a limit) of every class and target with
-    misses, by number: one ``ORDER BY number LIMIT`` per class and target, in one statement.
+) -> Iterator[tuple[str, str, str]]:
+    """(class, target, number) of the complaints listed as missed, by number.
+
+    Without a limit every miss is listed: one scan of the period for the four targets, each row
+    saying which it missed. With one, see ``_first_missed``."""
+    if missed_limit is not None:
+        first = _first_missed(period, outcome, counts, missed_limit)
+        if first is not None:  # None: no class missed any target
+            for severity, name, number in session.execute(first):
+                yield str(severity), str(name), str(number)
+        return
+    flags = [o.missed.label(f"missed_{name}") for name, o in outcome.items()]
+    every = (
+        select(Complaint.severity, Complaint.number, *flags)
+        .where(period, or_(*(o.missed for o in outcome.values())))
+        .order_by(Complaint.number)
+    )
+    for row in session.execute(every):
+        for name in outcome:
+            if getattr(row, f"missed_{name}"):
+                yield str(row.severity), name, str(row.number)
+
+
+def _first_missed(
+    period: ColumnElement[bool],
+    outcome: dict[str, _Outcome],
+    counts: Sequence[Any],
+    missed_limit: int,
+) -> Any | None:
+    """The first ``missed_limit`` numbers of every class and target with misses, by number:
+    one ``ORDER BY number LIMIT`` per class and target, in one statement.
 
     Each is bounded to the numbers its class has in the period (``first_number`` ..
     ``last_number`` from the counts), which changes no result (every complaint of the class in
@@ -268,7 +294,7 @@ def _missed_lists(
             )
             lists.append(select(one))
     if not lists:
-        return select(Complaint.severity, literal("", String), Complaint.number).where(false())
+        return None
     both = union_all(*lists).subquery("missed")
     return select(both).order_by(both.c.number)
 

@@ -176,3 +176,27 @@ def test_missed_limit_caps_each_class_and_target(
     # every outcome occurs: met, missed and (complaints near the end of the year) pending
     assert all(t.met and t.missed for k in found for t in k.targets)
     assert any(t.pending for k in found for t in k.targets)
+
+
+def test_missed_limit_without_any_miss(sessions: sessionmaker[Session]) -> None:
+    """A period where nothing is missed yet (one complaint, registered in time, the rest still
+    pending) and one with no complaint: counts, and no list asked for."""
+    received = datetime(2026, 3, 2, 9, tzinfo=PLANT_TZ).astimezone(UTC)
+    with sessions.begin() as session:
+        session.execute(
+            insert(Complaint),
+            [complaint_row("CC-2026-00001", received, registered_at=received + timedelta(hours=1))],
+        )
+    with sessions() as session:
+        day = received.astimezone(PLANT_TZ).date()
+        found = kpi(session, day, day, now=received + timedelta(hours=2), missed_limit=20)
+        empty = kpi(session, day + timedelta(days=1), day + timedelta(days=2), missed_limit=20)
+    assert empty == []
+    assert [k.complaint_class for k in found] == ["general"]
+    outcomes = {t.name: (t.met, t.missed, t.pending, t.missed_numbers) for t in found[0].targets}
+    assert outcomes == {
+        "registered": (1, 0, 0, []),
+        "investigated": (0, 0, 1, []),
+        "closed": (0, 0, 1, []),
+        "all_closed": (0, 0, 1, []),
+    }
