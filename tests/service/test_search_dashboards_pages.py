@@ -14,7 +14,7 @@ import pytest
 from documents import T0, complaint_payload, run_document
 from service_support import Service
 
-from service.pages import search
+from service.pages import dashboards, search
 
 LANGS = ("en", "zh_CN")
 
@@ -233,3 +233,28 @@ def test_dashboards_chart_values_equal_their_tables(
     assert [v for _l, _s, v in parsed.bars["pareto-symptom"]] == [1]
     link = re.search(r'id="to-list" href="([^"]+)"', filtered.text)
     assert link is not None and link.group(1) == "/complaints?customer=Acme"
+
+
+def test_dashboards_list_missed_numbers_of_every_class(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more misses than the page lists, every class still links its first ones (the cap
+    was shared by the classes, so one class showed misses and no number)."""
+    monkeypatch.setattr(dashboards, "MISSED_SHOWN", 1)
+    # received on T0, registered now: months late for every target
+    numbers = {
+        severity: sorted(_complaint(service, severity=severity) for _ in range(2))
+        for severity in ("severe", "general")
+    }
+    _login(service)
+    r = service.client.get("/dashboards")
+    assert r.status_code == 200, r.text
+    rows = re.findall(r'<tr data-class="(\w+)" data-target="(\w+)"[^>]*>(.*?)</tr>', r.text, re.S)
+    listed = {
+        (c, t): re.findall(r'class="missed" href="/complaints/([^"]+)"', row) for c, t, row in rows
+    }
+    assert listed == {
+        (severity, target): [first[0]]
+        for severity, first in numbers.items()
+        for target in ("registered", "investigated", "closed", "all_closed")
+    }
