@@ -38,9 +38,16 @@ _BINDERS: dict[tuple[str, str, str], _Processor | None] = {}
 _Select = tuple[str, tuple[_Processor | None, ...]]
 """SQL text of a SELECT and the result processor of each column it returns."""
 _SELECTS: dict[tuple[str, str, tuple[str, ...], str, str], _Select] = {}
-_Compiled = tuple[ClauseElement, str, tuple[str, ...], dict[str, Any], dict[str, _Processor]]
-"""A Core statement, its SQL text, its parameter names in order (empty: named parameters), its
-own bound values and the bind processors of the parameters that have one."""
+_Compiled = tuple[
+    ClauseElement,
+    str,
+    "list[Any] | dict[str, Any]",
+    dict[str, tuple[tuple[int, ...], _Processor | None]],
+    frozenset[str],
+]
+"""A Core statement, its SQL text, its parameters with its own bound values already bound
+(positional: a list in statement order; named: a dict) and, for each parameter name, its
+positions in that list (empty: named) and its bind processor, and the names a call must give."""
 _COMPILED: dict[tuple[str, int], _Compiled] = {}
 _UNNEST: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[_Processor | None, ...]]] = {}
 """``insert_returning_ids``' SQL and bind processors by (table, columns), PostgreSQL only."""
@@ -92,6 +99,37 @@ def _bind_processor(dialect: Dialect, column: Column[Any]) -> _Processor | None:
     if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
         return _sqlite_utc
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    """``statement`` compiled for ``dialect``, its own literal values bound once here (through
+    their types' bind processors, as ``Connection.execute`` binds them on every call), so a call
+    binds only the parameters it gives (``StepWriter.fetch_all``: the unit result's ranking
+    statements carry some twenty literals and one parameter)."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    order = tuple(compiled.positiontup or ())
+    values: dict[str, Any] = {}
+    processors: dict[str, _Processor | None] = {}
+    required: set[str] = set()
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        processors[name] = process
+        if bind.required:
+            required.add(name)
+        else:
+            value = bind.effective_value
+            values[name] = value if process is None else process(value)
+    template: list[Any] | dict[str, Any]
+    if order:
+        template = [values.get(name) for name in order]
+        positions: dict[str, list[int]] = {}
+        for position, name in enumerate(order):
+            positions.setdefault(name, []).append(position)
+        slots = {name: (tuple(at), processors[name]) for name, at in positions.items()}
+    else:
+        template = values
+        slots = {name: ((), process) for name, process in processors.items()}
+    return statement, compiled.string, template, slots, frozenset(required)
 
 
 class StepWriter:
@@ -340,23 +378,23 @@ class StepWriter:
         cache_key = (dialect.name, id(statement))
         entry = _COMPILED.get(cache_key)
         if entry is None or entry[0] is not statement:
-            compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-            order = tuple(compiled.positiontup or ())
-            defaults: dict[str, Any] = {}
-            processors: dict[str, _Processor] = {}
-            for name, bind in compiled.binds.items():
-                if not bind.required:
-                    defaults[name] = bind.effective_value
-                binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                if binder is not None:
-                    processors[name] = binder
-            entry = (statement, compiled.string, order, defaults, processors)
-            _COMPILED[cache_key] = entry
-        _statement, sql, order, defaults, processors = entry
-        values = {**defaults, **params}
-        for name, process in processors.items():
-            values[name] = process(values[name])
-        bound: Any = tuple(values[name] for name in order) if order else values
+            entry = _COMPILED[cache_key] = _compile(statement, dialect)
+        _statement, sql, template, slots, required = entry
+        if not required <= params.keys():
+            raise KeyError(f"missing bind parameters {sorted(required - params.keys())}")
+        bound: Any
+        if isinstance(template, list):
+            bound = template.copy()
+            for name, value in params.items():
+                positions, process = slots.get(name, ((), None))
+                for position in positions:
+                    bound[position] = value if process is None else process(value)
+        else:
+            bound = template.copy()
+            for name, value in params.items():
+                if name in slots:
+                    process = slots[name][1]
+                    bound[name] = value if process is None else process(value)
         self._cursor.execute(sql, bound)
         return [tuple(row) for row in self._cursor.fetchall()]
 

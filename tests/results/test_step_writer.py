@@ -4,13 +4,14 @@ back."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import JSON, Engine, Integer, Text, bindparam, literal, select
 from sqlalchemy.dialects import sqlite
 
 from results.db import make_engine
@@ -109,3 +110,28 @@ def test_a_connection_that_cannot_roll_back_is_dropped_not_reused(engine: Engine
     assert _head_seq(fresh) == 0
     fresh.commit()
     fresh.close()
+
+
+def test_core_statement_binds_its_literals_and_each_use_of_a_parameter(engine: Engine) -> None:
+    """``fetch_all`` binds a statement's own literals once, through their types (a JSON
+    document is sent as its text, as ``Connection.execute`` sends it), and a parameter at every
+    place it is used."""
+    n = bindparam("n", type_=Integer)
+    statement = select(
+        n + literal(5, Integer),
+        n * literal(2, Integer),
+        literal("Zelle 3", Text),
+        literal({"cell": 3}, JSON),
+    )
+    writer = StepWriter(engine)
+    writer.begin()
+    try:
+        for value in (1, 7):  # the bound literals are kept, the parameter changes
+            ((plus, twice, text, doc),) = writer.fetch_all(statement, {"n": value})
+            assert (plus, twice, text) == (value + 5, 2 * value, "Zelle 3")
+            assert (json.loads(doc) if isinstance(doc, str) else doc) == {"cell": 3}
+        with pytest.raises(KeyError, match="'n'"):
+            writer.fetch_all(statement, {})
+    finally:
+        writer.rollback()
+        writer.close()
