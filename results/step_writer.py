@@ -54,7 +54,9 @@ _UNNEST: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[_Processor | None, .
 
 
 def _prepared(dialect: Dialect, table: Table, columns: tuple[str, ...], kind: str) -> _Prepared:
-    """SQL text and bind processors for an INSERT (``kind`` ``insert``/``returning``)."""
+    """SQL text and bind processors for an INSERT (``kind`` ``insert``/``returning``) or, for
+    ``kind`` ``update:<key>``, an UPDATE of ``columns`` of the row whose ``<key>`` is the value
+    bound after them."""
     key = (dialect.name, table.name, columns, kind)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -62,7 +64,11 @@ def _prepared(dialect: Dialect, table: Table, columns: tuple[str, ...], kind: st
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join([mark] * len(columns))
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+    if kind.startswith("update:"):
+        sets = ", ".join(f'"{c}" = {mark}' for c in columns)
+        sql = f'UPDATE "{table.name}" SET {sets} WHERE "{kind.removeprefix("update:")}" = {mark}'
+    else:
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     if kind == "returning":
         sql += ' RETURNING "id"'
     processors: list[tuple[int, _Processor]] = []
@@ -277,6 +283,14 @@ class StepWriter:
         self._cursor.execute(sql, arrays_of, binary=True)
         return sorted(int(new_id) for (new_id,) in self._cursor.fetchall())
 
+    def update_row(self, table: Table, values: dict[str, Any], key: str, key_value: Any) -> None:
+        """Set ``values`` (columns and values, bound by the columns' types) in the row of
+        ``table`` whose ``key`` is ``key_value``; the statement is prepared once per columns."""
+        sql, processors = _prepared(self._engine.dialect, table, tuple(values), f"update:{key}")
+        params = _params(processors, values)
+        params.append(key_value)
+        self._cursor.execute(sql, params)
+
     def insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """One executemany; every row must have the same keys in the same order."""
         if not rows:
@@ -415,11 +429,6 @@ class StepWriter:
     @property
     def dialect_name(self) -> str:
         return self._engine.dialect.name
-
-    def bind(self, table: Table, column: str, value: Any) -> Any:
-        """``value`` as the column's type would bind it (e.g. a UTC datetime on SQLite)."""
-        proc = self.binder(table, column)
-        return value if proc is None else proc(value)
 
     def close(self) -> None:
         """Give the held connection back to the pool (which resets it with a rollback)."""

@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import JSON, Engine, Integer, Text, bindparam, literal, select
+from sqlalchemy import JSON, Engine, Integer, Table, Text, bindparam, literal, select
 from sqlalchemy.dialects import sqlite
 
 from results.db import make_engine
-from results.models import Measurement, UTCDateTime
+from results.models import AuditHead, Measurement, UTCDateTime
 from results.step_writer import StepWriter, _bind_processor, _sqlite_utc
 
 _DIALECT = sqlite.dialect()
@@ -132,6 +133,20 @@ def test_core_statement_binds_its_literals_and_each_use_of_a_parameter(engine: E
             assert (json.loads(doc) if isinstance(doc, str) else doc) == {"cell": 3}
         with pytest.raises(KeyError, match="'n'"):
             writer.fetch_all(statement, {})
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_update_row_sets_the_given_columns_of_the_keyed_row_only(engine: Engine) -> None:
+    head = cast(Table, AuditHead.__table__)
+    writer = StepWriter(engine)
+    writer.begin()
+    try:
+        writer.update_row(head, {"seq": 7, "hash": "ab" * 32}, "id", 2)  # no such row
+        assert writer.fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1") == (0, "0" * 64)
+        writer.update_row(head, {"hash": "cd" * 32, "seq": 3}, "id", 1)  # any column order
+        assert writer.fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1") == (3, "cd" * 32)
     finally:
         writer.rollback()
         writer.close()
