@@ -451,8 +451,9 @@ def report(
     unit_serial: str | None,
     station_file: Path | None,
 ) -> int:
-    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV), or with
-    --kind outgoing --unit SERIAL a unit's outgoing inspection report (HTML/PDF)."""
+    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV; a CSV in
+    --lang zh_CN adds the coded cells in words, the codes kept), or with --kind outgoing
+    --unit SERIAL a unit's outgoing inspection report (HTML/PDF)."""
     if (kind == "outgoing") != (unit_serial is not None):
         raise InputError(
             "--kind outgoing needs --unit SERIAL (the inspected unit), and --unit applies to "

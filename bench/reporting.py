@@ -7,6 +7,11 @@ from the store as it is now, marked "DRAFT - not approved". The file name follow
 ``<complaint-no>-<product-no>`` rule plus the language (and the version when approved), so the
 English and the Chinese report never overwrite each other.
 
+The measurement log (``--format json|csv``) is no report: JSON and the English CSV are the machine
+export (recorded codes, ``<name>-measurements.<ext>`` as always); a CSV in another language is the
+reader's table of ``results.reports.exports.labelled_csv`` (header and coded cells in words, the
+code columns kept), in its own ``<name>-measurements-<lang>.csv``.
+
 The evidence store is passed in because the annex photos (appearance runs) live there, not in
 the database: without it a report lists the photos by hash but shows none of them.
 """
@@ -28,7 +33,7 @@ from results.reports.annex import EvidenceReader, photos
 from results.reports.approval import latest_version
 from results.reports.approval import render as render_version
 from results.reports.assemble import assemble_report
-from results.reports.exports import measurement_log, to_csv, to_json
+from results.reports.exports import labelled_csv, measurement_log, to_csv, to_json
 from results.reports.html import render_html
 from results.reports.model import report_file_name, report_number
 from results.reports.pdf import render_pdf
@@ -72,6 +77,9 @@ def render(
     name = report_number(complaint.number, complaint.product_model)
     if fmt in ("json", "csv"):
         rows = measurement_log(session, complaint_id=complaint.id)
+        if fmt == "csv" and lang != "en":  # a reader's table (``exports``), its own file
+            text = labelled_csv(rows, lang)
+            return Rendered(f"{name}-measurements-{lang}.csv", text.encode("utf-8"), "")
         text = to_json(rows) if fmt == "json" else to_csv(rows)
         return Rendered(f"{name}-measurements.{fmt}", text.encode("utf-8"), "")
     kind: Literal["html", "pdf"] = "pdf" if fmt == "pdf" else "html"
