@@ -17,6 +17,7 @@ CATALOGUES = {
     "replies": ("results", "replies_locale"),
     "procedures": ("procedures", "locale"),
     "panel": ("bench.panel", "locale"),
+    "prompts": ("procedures", "locale/prompts"),
 }
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
