@@ -53,6 +53,7 @@ from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.cli_sync import sync
 from bench.cli_verify import verify
+from bench.cli_words import words_for
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -466,12 +467,15 @@ def report(
         click.echo(str(path))
         return EXIT_PASS
     evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
+    say = words_for(config)
     written = write_report(
-        open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence
+        open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence, say=say
     )
     click.echo(str(written.path))
     if written.state:
-        click.echo(f"{number} ({lang}): {written.state}", err=True)
+        click.echo(
+            say("report.state_line", number=number, lang=lang, state=written.state), err=True
+        )
     return EXIT_PASS
 
 

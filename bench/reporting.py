@@ -25,6 +25,7 @@ from typing import Literal, NamedTuple
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench import paths
+from bench.cli_words import ENGLISH_WORDS, Words
 from bench.errors import InputError
 from results.complaints import get_complaint
 from results.errors import NotFound
@@ -62,6 +63,7 @@ def render(
     fmt: str,
     lang: str,
     evidence: EvidenceReader | None = None,
+    say: Words = ENGLISH_WORDS,
 ) -> Rendered:
     """The complaint's report in ``fmt``: its approved version when the service (or anyone) has
     approved one in ``lang``, else a draft from the store as it is now; ``evidence`` (the
@@ -89,14 +91,14 @@ def render(
         if approved is not None:
             content = render_version(session, approved.id, kind, evidence=evidence)
             file_name = report_file_name(name, lang, fmt, approved.version)
-            return Rendered(file_name, content, _approved_state(approved, newest))
+            return Rendered(file_name, content, _approved_state(approved, newest, say))
         data = assemble_report(session, complaint.id, locale=lang, issued_at=datetime.now(UTC))
         images = None if evidence is None else photos(data, evidence)
         if kind == "html":
             content = render_html(data, lang, images=images).encode("utf-8")
         else:
             content = render_pdf(data, lang, images=images)
-        return Rendered(report_file_name(name, lang, fmt), content, _draft_state(newest))
+        return Rendered(report_file_name(name, lang, fmt), content, _draft_state(newest, say))
     except FileNotFoundError as exc:
         raise InputError(
             f"evidence file {exc.filename} of complaint {complaint_number} is missing; restore "
@@ -104,24 +106,23 @@ def render(
         ) from None
 
 
-def _approved_state(approved: Report, newest: Report | None) -> str:
+def _approved_state(approved: Report, newest: Report | None, say: Words) -> str:
     assert approved.approved_at is not None
-    state = (
-        f"approved: version {approved.version}, approved by {approved.approved_by} "
-        f"on {approved.approved_at:%Y-%m-%d %H:%M} UTC"
+    state = say(
+        "report.approved",
+        version=approved.version,
+        approver=approved.approved_by,
+        when=f"{approved.approved_at:%Y-%m-%d %H:%M}",
     )
     if newest is not None and newest.version > approved.version:
-        state += f"; version {newest.version} (a draft amendment) awaits approval"
+        state += say("report.amendment_waits", version=newest.version)
     return state
 
 
-def _draft_state(newest: Report | None) -> str:
+def _draft_state(newest: Report | None, say: Words) -> str:
     if newest is None:
-        return "DRAFT - not approved: no report version has been created yet (service: Reports)"
-    return (
-        f"DRAFT - not approved: version {newest.version} awaits approval in the service; "
-        "this file is the store as it is now"
-    )
+        return say("report.draft_none")
+    return say("report.draft_waits", version=newest.version)
 
 
 def write_report(
@@ -132,10 +133,12 @@ def write_report(
     lang: str = "en",
     out: Path | None = None,
     evidence: EvidenceReader | None = None,
+    say: Words = ENGLISH_WORDS,
 ) -> Written:
-    """Render and write; default place: ``<data dir>/reports/`` under ``Rendered.name``."""
+    """Render and write; default place: ``<data dir>/reports/`` under ``Rendered.name``;
+    ``say``: the language of the state line (the station's, ``bench.cli_words``)."""
     with sessions() as session:
-        rendered = render(session, complaint_number, fmt=fmt, lang=lang, evidence=evidence)
+        rendered = render(session, complaint_number, fmt=fmt, lang=lang, evidence=evidence, say=say)
     path = out if out is not None else paths.default_reports_dir() / rendered.name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(rendered.content)

@@ -18,6 +18,7 @@ CATALOGUES = {
     "procedures": ("procedures", "locale"),
     "panel": ("bench.panel", "locale"),
     "prompts": ("procedures", "locale/prompts"),
+    "cli": ("bench", "locale"),
 }
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")

@@ -1,0 +1,110 @@
+"""The QA commands speak the station's language (``[station] language``, ``bench.cli_words``):
+on a zh_CN station, what they print for a person has no English sentence of any catalogue's
+English side (``catalogue_leaks``, the command line's own catalogue included) and shows coded
+values (status, symptom, report and 8D status, signature meaning) by their labels; English
+stations print what they printed before; ``--json``/``--csv`` keep the codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from bench_helpers import cli, register
+from catalogue_leaks import leaks
+
+from results.reports.labels import catalogue
+
+CODES = ("registered", "no_power_on", "draft", "authored", "approved")
+"""Codes the sequence below puts on screen: complaint status and symptom, report and 8D
+status, a signature's meaning."""
+
+
+def _chinese(station: Path) -> Path:
+    text = station.read_text(encoding="utf-8")
+    station.write_text(
+        text.replace('operator = "tester"', 'operator = "tester"\nlanguage = "zh_CN"', 1),
+        encoding="utf-8",
+    )
+    return station
+
+
+def _session(capsys: pytest.CaptureFixture[str], station: Path) -> list[tuple[str, str, str]]:
+    """A QA engineer's morning: the list, a report and its versions, an 8D drafted, shown and
+    signed, a reply drafted and checked, a refused QA token; (command, stdout, stderr) each."""
+    number = register(capsys, station, "U-1")
+    s = ("--station", str(station))
+    commands = [
+        ("complaint", "list", *s),
+        ("complaint", "list", "--limit", "1", "--offset", "0", *s),
+        ("report", number, "--lang", "zh_CN", *s),
+        ("report-version", "create", number, "--lang", "zh_CN", *s),
+        ("report-version", "list", number, *s),
+        (
+            "report-version",
+            "approve",
+            number,
+            "--lang",
+            "zh_CN",
+            "--name",
+            "赵敏",
+            "--token",
+            "nonsense",
+            *s,
+        ),
+        ("eightd", "draft", number, "--lang", "zh_CN", *s),
+        ("eightd", "sign", number, "--name", "王伟", "--meaning", "authored", *s),
+        ("eightd", "show", number, *s),
+        ("reply", "draft", number, "--lang", "zh_CN", *s),
+        ("reply", "check", number, *s),
+    ]
+    seen = []
+    for args in commands:
+        code, out, err = cli(capsys, *args)
+        assert code in (0, 2), (args, out, err)
+        seen.append((" ".join(args[:2]), out, err))
+    return seen
+
+
+def test_a_chinese_station_s_commands_print_no_english_sentence_and_no_code(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    seen = _session(capsys, _chinese(sim_station))
+    found = {cmd: leaks(out + "\n" + err) for cmd, out, err in seen}
+    assert {k: v for k, v in found.items() if v} == {}
+    zh = catalogue("zh_CN")
+    shown = "\n".join(out + err for cmd, out, err in seen if cmd != "eightd draft")
+    assert zh.enum("status", "registered") in shown and zh.enum("meaning", "authored") in shown
+    words = shown.replace("zh_CN", " ").split()
+    assert [c for c in CODES if any(w.strip("()（）:：,，") == c for w in words)] == []
+
+
+def test_an_english_station_prints_as_before_and_machines_keep_the_codes(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    seen = dict((cmd, (out, err)) for cmd, out, err in _session(capsys, sim_station))
+    assert (
+        " registered " in seen["complaint list"][0] and "(no_power_on)" in seen["complaint list"][0]
+    )
+    assert (
+        "DRAFT - not approved: no report version has been created yet"
+        in seen["report CC-2026-0001"][1]
+    )
+    assert "created as a draft, id" in seen["report-version create"][0]
+    assert "--token: the token is unknown or revoked" in seen["report-version approve"][1]
+    assert "signed authored by 王伟" in seen["eightd show"][0]
+    assert "OK, no forbidden phrase and no unapproved promise" in seen["reply check"][0]
+
+
+def test_json_and_csv_lists_keep_the_codes_on_a_chinese_station(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    station = _chinese(sim_station)
+    register(capsys, station, "U-1")
+    code, out, _ = cli(capsys, "complaint", "list", "--json", "--station", str(station))
+    assert code == 0 and json.loads(out)[0]["status"] == "registered"
+    code, out, _ = cli(capsys, "complaint", "list", "--csv", "--station", str(station))
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert (row["status"], row["symptom"]) == ("registered", "no_power_on")
