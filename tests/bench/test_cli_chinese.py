@@ -17,9 +17,21 @@ from catalogue_leaks import leaks
 
 from results.reports.labels import catalogue
 
-CODES = ("registered", "no_power_on", "draft", "authored", "approved")
-"""Codes the sequence below puts on screen: complaint status and symptom, report and 8D
-status, a signature's meaning."""
+CODES = (
+    "registered",
+    "no_power_on",
+    "draft",
+    "authored",
+    "approved",
+    "general",
+    "qa_reacted",
+    "running",
+    "overdue",
+    "not_started",
+    "investigated",
+)
+"""Codes the sequence below puts on screen: complaint status, symptom and class, report and 8D
+status, a signature's meaning, a clock event, clock states and names."""
 
 
 def _chinese(station: Path) -> Path:
@@ -59,12 +71,30 @@ def _session(capsys: pytest.CaptureFixture[str], station: Path) -> list[tuple[st
         ("eightd", "show", number, *s),
         ("reply", "draft", number, "--lang", "zh_CN", *s),
         ("reply", "check", number, *s),
+        ("kpi", "--from", "2026-01-01", "--to", "2030-12-31", *s),
+        ("complaint", "class", number, *s),
+        (
+            "complaint",
+            "pause",
+            "start",
+            number,
+            "--kind",
+            "test",
+            "--reason",
+            "温度循环",
+            "--sales-informed",
+            "--customer-not-informed",
+            *s,
+        ),
+        ("complaint", "pause", "end", number, *s),
+        ("complaint", "pause", "event", number, "--kind", "qa_reacted", *s),
+        ("complaint", "clocks", number, *s),
     ]
     seen = []
     for args in commands:
         code, out, err = cli(capsys, *args)
         assert code in (0, 2), (args, out, err)
-        seen.append((" ".join(args[:2]), out, err))
+        seen.append((" ".join(args[:3] if args[1] == "pause" else args[:2]), out, err))
     return seen
 
 
@@ -96,6 +126,12 @@ def test_an_english_station_prints_as_before_and_machines_keep_the_codes(
     assert "--token: the token is unknown or revoked" in seen["report-version approve"][1]
     assert "signed authored by 王伟" in seen["eightd show"][0]
     assert "OK, no forbidden phrase and no unapproved promise" in seen["reply check"][0]
+    assert "general: 1 complaint(s)" in seen["kpi --from"][0]
+    assert (
+        " (sales and customer not both informed: no clock stops)"
+        in (seen["complaint pause start"][0])
+    )
+    assert ": qa_reacted at " in seen["complaint pause event"][0]
 
 
 def test_json_and_csv_lists_keep_the_codes_on_a_chinese_station(
