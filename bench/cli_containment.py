@@ -34,6 +34,7 @@ from bench.cli_common import (
     station,
     station_option,
 )
+from bench.cli_words import words_for
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS
 from bench.runner import open_store_for
 from results.claims import (
@@ -110,7 +111,11 @@ def check(number: str, at_text: str | None, station_file: Path | None, **fields:
     with _store(station_file) as (session, operator):
         complaint_id = _complaint_id(session, number)
         row = record_check(session, complaint_id, actor=operator, at=_at(at_text), **fields)
-        click.echo(f"{number}: {row.area} checked {row.qty_checked}, bad {row.qty_bad}")
+        say = words_for(station(station_file))
+        area = say.enum("area", row.area)
+        click.echo(
+            say("containment.checked", number=number, area=area, n=row.qty_checked, bad=row.qty_bad)
+        )
     return EXIT_PASS
 
 
@@ -128,7 +133,9 @@ def action(number: str, at_text: str | None, station_file: Path | None, **fields
     with _store(station_file) as (session, operator):
         complaint_id = _complaint_id(session, number)
         row = open_action(session, complaint_id, actor=operator, at=_at(at_text), **fields)
-        click.echo(f"{number}: containment action {row.id} ({row.kind}) open, owner {row.owner}")
+        say = words_for(station(station_file))
+        kind = say.enum("action_kind", row.kind)
+        click.echo(say("containment.opened", number=number, id=row.id, kind=kind, owner=row.owner))
     return EXIT_PASS
 
 
@@ -142,7 +149,9 @@ def release(action_id: int, at_text: str | None, station_file: Path | None, **fi
     """Release containment action ACTION_ID (see `containment show`)."""
     with _store(station_file) as (session, operator):
         row = release_action(session, action_id, actor=operator, at=_at(at_text), **fields)
-        click.echo(f"containment action {row.id} ({row.kind}) released")
+        say = words_for(station(station_file))
+        kind = say.enum("action_kind", row.kind)
+        click.echo(say("containment.released", id=row.id, kind=kind))
     return EXIT_PASS
 
 
@@ -157,18 +166,36 @@ def show(number: str, as_json: bool, station_file: Path | None) -> int:
     if as_json:
         emit(document)
         return EXIT_PASS
+    say = words_for(station(station_file))
     done = document["completed_at"]
-    click.echo(f"{number}: containment {'complete at ' + str(done) if done else 'NOT complete'}")
+    complete = say("containment.complete_at", at=done) if done else say("containment.not_complete")
+    click.echo(say("containment.state", number=number, state=complete))
     for c in document["checks"]:
-        click.echo(f"  check {c['area']}: {c['qty_checked']} checked, {c['qty_bad']} bad")
+        area = say.enum("area", c["area"])
+        click.echo(say("containment.check_row", area=area, n=c["qty_checked"], bad=c["qty_bad"]))
     for a in document["actions"]:
-        state = "OPEN" if a["open"] else f"released {a['released_at']} by {a['released_by']}"
+        state = (
+            say("containment.open")
+            if a["open"]
+            else say("containment.released_by", at=a["released_at"], by=a["released_by"])
+        )
+        kind = say.enum("action_kind", a["kind"])
         click.echo(
-            f"  action {a['id']} {a['kind']} (owner {a['owner']}, {a['qty_affected']}): {state}"
+            say(
+                "containment.action_row",
+                id=a["id"],
+                kind=kind,
+                owner=a["owner"],
+                qty=a["qty_affected"],
+                state=state,
+            )
         )
     for clock in document["clocks"]:
-        flag = "OVERDUE" if clock["state"] == "overdue" else clock["state"]
-        click.echo(f"  clock {clock['name']}: {flag}, due {clock['due_at'] or '-'}")
+        overdue = clock["state"] == "overdue"
+        flag = say("containment.overdue") if overdue else say.enum("sla", clock["state"])
+        due = clock["due_at"] or "-"
+        name = say.enum("clock", clock["name"])
+        click.echo(say("containment.clock_row", name=name, flag=flag, due=due))
     return EXIT_PASS
 
 

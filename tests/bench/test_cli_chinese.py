@@ -29,6 +29,8 @@ CODES = (
     "overdue",
     "not_started",
     "investigated",
+    "finished_stock",
+    "freeze_outgoing_stock",
 )
 """Codes the sequence below puts on screen: complaint status, symptom and class, report and 8D
 status, a signature's meaning, a clock event, clock states and names."""
@@ -89,11 +91,37 @@ def _session(capsys: pytest.CaptureFixture[str], station: Path) -> list[tuple[st
         ("complaint", "pause", "end", number, *s),
         ("complaint", "pause", "event", number, "--kind", "qa_reacted", *s),
         ("complaint", "clocks", number, *s),
+        (
+            "containment",
+            "check",
+            number,
+            "--area",
+            "finished_stock",
+            "--checked",
+            "40",
+            "--bad",
+            "1",
+            *s,
+        ),
+        (
+            "containment",
+            "action",
+            number,
+            "--kind",
+            "freeze_outgoing_stock",
+            "--owner",
+            "吴",
+            "--qty",
+            "40",
+            *s,
+        ),
+        ("containment", "show", number, *s),
+        ("containment", "release", "1", "--note", "已处理", *s),
     ]
     seen = []
     for args in commands:
         code, out, err = cli(capsys, *args)
-        assert code in (0, 2), (args, out, err)
+        assert code == (2 if args[1] == "approve" else 0), (args, out, err)  # a bad token
         seen.append((" ".join(args[:3] if args[1] == "pause" else args[:2]), out, err))
     return seen
 
@@ -132,6 +160,8 @@ def test_an_english_station_prints_as_before_and_machines_keep_the_codes(
         in (seen["complaint pause start"][0])
     )
     assert ": qa_reacted at " in seen["complaint pause event"][0]
+    assert ": finished_stock checked 40, bad 1" in seen["containment check"][0]
+    assert "containment action 1 (freeze_outgoing_stock) released" in seen["containment release"][0]
 
 
 def test_json_and_csv_lists_keep_the_codes_on_a_chinese_station(
