@@ -34,7 +34,7 @@ from bench.cli_common import (
     station,
     station_option,
 )
-from bench.cli_words import words_for
+from bench.cli_words import ENGLISH, Words, words_for
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS
 from bench.runner import open_store_for
 from results.claims import (
@@ -45,6 +45,7 @@ from results.claims import (
     confirm_claim,
     open_claim,
     reject_claim,
+    requirement_code,
     settle_claim,
 )
 from results.closure import closure_blockers
@@ -199,6 +200,13 @@ def show(number: str, as_json: bool, station_file: Path | None) -> int:
     return EXIT_PASS
 
 
+def _requirement(say: Words, text: str) -> str:
+    """A claim's missing requirement (recorded as its English text) in ``say``'s language."""
+    if say.locale == ENGLISH:
+        return text
+    return say.enum("claim_missing", requirement_code(text))
+
+
 @click.group()
 def claim() -> None:
     """Claims on a complaint: amount in RMB, basis, settlement way, the sales sign-offs."""
@@ -224,7 +232,9 @@ def claim_new(number: str, case_file: Path | None, station_file: Path | None, **
         fields["case_description"] = case_file.read_text(encoding="utf-8")
     with _store(station_file) as (session, operator):
         row = open_claim(session, number, actor=operator, **fields)
-        click.echo(f"{number}: claim {row.id} RMB {row.amount_rmb} ({row.settlement_way}) open")
+        say = words_for(station(station_file))
+        way = say.enum("settlement_way", row.settlement_way)
+        click.echo(say("claim.opened", number=number, id=row.id, amount=row.amount_rmb, way=way))
     return EXIT_PASS
 
 
@@ -258,7 +268,10 @@ def _sign_off_command(name: str, signs: SignOff, role: str, done: str, text: str
     def command(claim_id: int, by: str | None, station_file: Path | None) -> int:
         with _store(station_file) as (session, operator):
             row = signs(session, claim_id, actor=by or operator)
-            click.echo(f"claim {row.id} {done} by {getattr(row, done + '_by')}")
+            say = words_for(station(station_file))
+            by_whom = getattr(row, done + "_by")
+            status = say.enum("claim_status", done)
+            click.echo(say("claim.signed", id=row.id, status=status, by=by_whom))
         return EXIT_PASS
 
 
@@ -274,7 +287,8 @@ def claim_settle(claim_id: int, reference: str, station_file: Path | None) -> in
     """Record the settlement of claim CLAIM_ID."""
     with _store(station_file) as (session, operator):
         row = settle_claim(session, claim_id, actor=operator, reference=reference)
-        click.echo(f"claim {row.id} settled ({row.settlement_reference})")
+        say = words_for(station(station_file))
+        click.echo(say("claim.settled", id=row.id, reference=row.settlement_reference))
     return EXIT_PASS
 
 
@@ -286,7 +300,7 @@ def claim_reject(claim_id: int, reason: str, station_file: Path | None) -> int:
     """Reject claim CLAIM_ID with the reason."""
     with _store(station_file) as (session, operator):
         row = reject_claim(session, claim_id, actor=operator, reason=reason)
-        click.echo(f"claim {row.id} rejected")
+        click.echo(words_for(station(station_file))("claim.rejected", id=row.id))
     return EXIT_PASS
 
 
@@ -301,11 +315,18 @@ def claim_list(number: str, as_json: bool, station_file: Path | None) -> int:
     if as_json:
         emit({"complaint": number, "claims": [asdict(v) for v in views]})
         return EXIT_PASS
+    say = words_for(station(station_file))
     for v in views:
         pending = v.status not in (ClaimStatus.SETTLED, ClaimStatus.REJECTED)
-        lacking = ", ".join(v.missing_for_settlement) if pending else ""
-        missing = f"; missing: {lacking}" if lacking else ""
-        click.echo(f"claim {v.id} RMB {v.amount_rmb} {v.settlement_way}: {v.status}{missing}")
+        lacking = [_requirement(say, m) for m in v.missing_for_settlement] if pending else []
+        missing = say("claim.missing", items=say("list.joiner").join(lacking)) if lacking else ""
+        way, status = (
+            say.enum("settlement_way", v.settlement_way),
+            say.enum("claim_status", v.status),
+        )
+        click.echo(
+            say("claim.row", id=v.id, amount=v.amount_rmb, way=way, status=status, missing=missing)
+        )
     return EXIT_PASS
 
 

@@ -31,6 +31,10 @@ CODES = (
     "investigated",
     "finished_stock",
     "freeze_outgoing_stock",
+    "labour_paid_in_goods",
+    "open",
+    "sales_approval",
+    "rejected",
 )
 """Codes the sequence below puts on screen: complaint status, symptom and class, report and 8D
 status, a signature's meaning, a clock event, clock states and names."""
@@ -117,6 +121,22 @@ def _session(capsys: pytest.CaptureFixture[str], station: Path) -> list[tuple[st
         ),
         ("containment", "show", number, *s),
         ("containment", "release", "1", "--note", "已处理", *s),
+        (
+            "claim",
+            "new",
+            number,
+            "--amount",
+            "38000.50",
+            "--basis",
+            "返工费",
+            "--way",
+            "labour_paid_in_goods",
+            "--case-description",
+            "客户停线两天",
+            *s,
+        ),
+        ("claim", "list", number, *s),
+        ("claim", "reject", "1", "--reason", "证据不足", *s),
     ]
     seen = []
     for args in commands:
@@ -162,6 +182,9 @@ def test_an_english_station_prints_as_before_and_machines_keep_the_codes(
     assert ": qa_reacted at " in seen["complaint pause event"][0]
     assert ": finished_stock checked 40, bad 1" in seen["containment check"][0]
     assert "containment action 1 (freeze_outgoing_stock) released" in seen["containment release"][0]
+    assert "(labour_paid_in_goods) open" in seen["claim new"][0]
+    assert "open; missing: the regional sales manager" in seen["claim list"][0]
+    assert "claim 1 rejected" in seen["claim reject"][0]
 
 
 def test_json_and_csv_lists_keep_the_codes_on_a_chinese_station(
