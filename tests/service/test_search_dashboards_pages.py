@@ -14,6 +14,7 @@ import pytest
 from documents import T0, complaint_payload, run_document
 from service_support import Service
 
+from service.i18n import translator
 from service.pages import dashboards, search
 
 LANGS = ("en", "zh_CN")
@@ -158,6 +159,28 @@ def test_csv_exports_the_current_filter(
     page = service.client.get("/complaints?channel=hotline")
     link = re.search(r'id="export-csv" href="([^"]+)"', page.text)
     assert link is not None and link.group(1) == "/complaints.csv?channel=hotline"
+
+
+def test_the_chinese_csv_export_is_labels_only(service: Service, filled: dict[str, str]) -> None:
+    """The page's export is the human one (a spreadsheet in the page's language): header and
+    coded cells by their labels, no code; the machine export with codes is ``GET
+    /api/complaints`` and ``packbench complaint list --json/--csv``. The complaint number is
+    the key a person or a script matches rows by, in both languages."""
+    zh, en = translator("zh_CN"), translator("en")
+    r = service.client.get("/complaints.csv?sort=customer&lang=zh_CN")
+    rows = list(csv.reader(io.StringIO(r.text.removeprefix("\ufeff"))))
+    english = service.client.get("/complaints.csv?lang=en").text.removeprefix("\ufeff")
+    assert not set(rows[0]) & set(next(csv.reader(io.StringIO(english))))
+    listed = service.client.get("/api/complaints", headers=service.auth("zhao.min")).json()
+    by_number = {c["number"]: c for c in listed["items"]}
+    for row in rows[1:]:
+        c = by_number[row[0]]
+        coded = {"symptom": c["symptom"], "severity": c["severity"], "status": c["status"]}
+        coded["channel"] = c.get("channel") or ""
+        cells = row[4:8]
+        assert cells == [zh.enum(g, v or None) for g, v in coded.items()], row
+        assert not {v for v in coded.values() if v} & set(cells), row
+        assert not {en.enum(g, v) for g, v in coded.items() if v} & set(cells), row
 
 
 class _Charts(HTMLParser):
