@@ -11,9 +11,9 @@ run ahead of the mean SOC under current, and the cell shows the OCV of that surf
 OCV and its CV taper last. Where the fit found slow charge transfer (LFP near empty) it is
 Butler-Volmer kinetics, ``eta = (2RT/F) asinh(I / 2 i0)`` with the exchange current i0 looked
 up at the surface SOC, so the overpotential there grows with the log of the current rather than
-in proportion (the circuit sees its chord ``eta / I``; ``r0``). Heat is the irreversible loss ``I (V - OCV)`` (ohmic plus polarisation)
-plus the reversible entropic term ``-I T dOCV/dT``, into one lumped thermal mass with
-convection to the surroundings.
+in proportion (the circuit sees its chord ``eta / I``; ``r0``). Heat is the irreversible loss
+``I (V - OCV)`` (ohmic plus polarisation) plus the reversible entropic term ``-I T dOCV/dT``,
+into one lumped thermal mass with convection to the surroundings.
 
 Parallel cells share one terminal voltage and equalise among themselves, so a parallel group is
 modelled as one equivalent cell (capacity times P, resistance divided by P). A per-cell fault on
