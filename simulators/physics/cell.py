@@ -111,6 +111,11 @@ class Cell:
         overpotential now; (0, 1) without nonlinear kinetics."""
         self._through = 0.0
         """Current of the last step: the linear view (``r0``) uses the kinetics' chord at it."""
+        self._kinetic_at = (math.nan, math.nan)
+        """(surface SOC, temperature) the kinetics were looked up at (cheap steps, as the
+        tables: again only when either moved by ``_RETABLE_SOC`` / ``_RETABLE_KELVIN``)."""
+        self._chord_at = (math.nan, self._kinetic, 0.0)
+        """(current, kinetics, chord): a CC phase steps at one current thousands of times."""
         self._scale = 1.0
         self.u1 = 0.0
         self.u2 = 0.0
@@ -195,7 +200,9 @@ class Cell:
         if self.tables is None or not self.tables.exchange_warm:
             return
         p = self.parameters
-        exchange = self.tables.exchange_c_rate(self._soc + self.lead, self.temperature_c)
+        surface = self._soc + self.lead
+        self._kinetic_at = (surface, self.temperature_c)
+        exchange = self.tables.exchange_c_rate(surface, self.temperature_c)
         volts = 2.0 * GAS_CONSTANT * (self.temperature_c + 273.15) / FARADAY
         area = p.nominal_capacity_ah or p.capacity_ah
         self._kinetic = (volts, 2.0 * exchange * area / p.resistance_factor)
@@ -204,13 +211,17 @@ class Cell:
         """Butler-Volmer overpotential over the current, ``eta(I) / I`` (ohm), where
         ``eta = (2RT/F) asinh(I / (2 i0))`` (symmetric transfer, alpha = 0.5); at zero current
         its small-signal value ``(2RT/F) / (2 i0)``. 0 without nonlinear kinetics."""
-        volts, two_i0 = self._kinetic
+        kinetic = self._kinetic
+        volts, two_i0 = kinetic
         if volts == 0.0:
             return 0.0
+        last_current, last_kinetic, last_chord = self._chord_at
+        if current == last_current and kinetic is last_kinetic:
+            return last_chord
         x = current / two_i0
-        if abs(x) < 1e-9:
-            return volts / two_i0
-        return volts * math.asinh(x) / current
+        chord = volts / two_i0 if abs(x) < 1e-9 else volts * math.asinh(x) / current
+        self._chord_at = (current, kinetic, chord)
+        return chord
 
     def _refresh_series(self) -> None:
         """The whole DC series resistance and the part of it a current step meets at once (no
@@ -372,7 +383,12 @@ class Cell:
         self._update_scale()
         if self._kinetic[0] != 0.0:
             self._through = current
-            self._update_kinetics()
+            surface, kelvin_at = self._kinetic_at
+            if (
+                abs(self._soc + self.lead - surface) >= _RETABLE_SOC
+                or abs(self.temperature_c - kelvin_at) >= _RETABLE_KELVIN
+            ):
+                self._update_kinetics()
             self._refresh_series()
         if abs(self.temperature_c - self._looked_up[1]) >= _RETABLE_KELVIN:
             self._lookup()
