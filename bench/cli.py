@@ -53,6 +53,7 @@ from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.cli_sync import sync
 from bench.cli_verify import verify
+from bench.cli_words import words_for
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -451,8 +452,9 @@ def report(
     unit_serial: str | None,
     station_file: Path | None,
 ) -> int:
-    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV), or with
-    --kind outgoing --unit SERIAL a unit's outgoing inspection report (HTML/PDF)."""
+    """Write the complaint's report (HTML/PDF) or its measurement log (JSON/CSV; a CSV in
+    --lang zh_CN adds the coded cells in words, the codes kept), or with --kind outgoing
+    --unit SERIAL a unit's outgoing inspection report (HTML/PDF)."""
     if (kind == "outgoing") != (unit_serial is not None):
         raise InputError(
             "--kind outgoing needs --unit SERIAL (the inspected unit), and --unit applies to "
@@ -465,12 +467,15 @@ def report(
         click.echo(str(path))
         return EXIT_PASS
     evidence = EvidenceStore(config.evidence_dir)  # the annex photos live there
+    say = words_for(config)
     written = write_report(
-        open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence
+        open_store_for(config), number, fmt=fmt, lang=lang, out=out, evidence=evidence, say=say
     )
     click.echo(str(written.path))
     if written.state:
-        click.echo(f"{number} ({lang}): {written.state}", err=True)
+        click.echo(
+            say("report.state_line", number=number, lang=lang, state=written.state), err=True
+        )
     return EXIT_PASS
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from bench.cli_common import emit, json_option, parse_date, parse_datetime, station, station_option
+from bench.cli_words import words_for
 from bench.errors import EXIT_PASS
 from bench.runner import open_store_for
 from results.clock_records import (
@@ -68,19 +69,29 @@ def kpi(
         classes = [k.as_dict() for k in found]
         emit({"from": start, "to": end, "type": complaint_type, "classes": classes})
         return EXIT_PASS
+    say = words_for(config)
     if not found:
-        click.echo(f"no complaints received {start} .. {end}")
+        click.echo(say("kpi.none", start=start, end=end))
+    flags = {True: "kpi.on_target", False: "kpi.below_target", None: "kpi.nothing_judged"}
     for item in found:
-        click.echo(f"{item.complaint_class}: {item.complaints} complaint(s)")
+        shown_class = say.enum("severity", item.complaint_class)
+        click.echo(say("kpi.class", cls=shown_class, n=item.complaints))
         for t in item.targets:
-            flag = {True: "on target", False: "BELOW TARGET", None: "nothing judged yet"}
             click.echo(
-                f"  {t.name:<13} <= {t.working_days:>2} WD: {_share(t.share):>6} "
-                f"(target {t.target:.0%}; met {t.met}, missed {t.missed}, pending {t.pending}) "
-                f"{flag[t.on_target]}"
+                say(
+                    "kpi.target",
+                    name=f"{say.enum('clock', t.name):<13}",
+                    days=f"{t.working_days:>2}",
+                    share=f"{_share(t.share):>6}",
+                    target=f"{t.target:.0%}",
+                    met=t.met,
+                    missed=t.missed,
+                    pending=t.pending,
+                    flag=say(flags[t.on_target]),
+                )
             )
             if t.missed_numbers:
-                click.echo(f"    missed: {', '.join(t.missed_numbers)}")
+                click.echo(say("kpi.missed", numbers=", ".join(t.missed_numbers)))
     return EXIT_PASS
 
 
@@ -141,10 +152,15 @@ def complaint_class(
     if as_json:
         emit(document)
         return EXIT_PASS
-    click.echo(f"{number}: class {current}")
+    say = words_for(config)
+    click.echo(say("class.current", number=number, cls=say.enum("severity", current)))
     click.echo(
-        f"proposed: {proposal.complaint_class.value} (deck: {proposal.deck_class.value}) - "
-        + "; ".join(proposal.reasons)
+        say(
+            "class.proposed",
+            cls=say.enum("severity", proposal.complaint_class.value),
+            deck=say(f"class.deck.{proposal.deck_class.value}"),
+            reasons="; ".join(proposal.reasons),
+        )
     )
     return EXIT_PASS
 
@@ -187,9 +203,10 @@ def pause_start(
             actor=config.operator,
         )
     stops = sales_informed and customer_informed
+    say = words_for(config)
     click.echo(
-        f"{number}: pause started at {started.isoformat()}"
-        + ("" if stops else " (sales and customer not both informed: no clock stops)")
+        say("pause.started", number=number, at=started.isoformat())
+        + ("" if stops else say("pause.no_stop"))
     )
     return EXIT_PASS
 
@@ -205,7 +222,7 @@ def pause_end(number: str, at: str | None, station_file: Path | None) -> int:
     with open_store_for(config).begin() as session:
         complaint = get_complaint(session, number)
         end_pause(session, complaint.id, ended_at=ended, actor=config.operator)
-    click.echo(f"{number}: pause ended at {ended.isoformat()}")
+    click.echo(words_for(config)("pause.ended", number=number, at=ended.isoformat()))
     return EXIT_PASS
 
 
@@ -219,7 +236,7 @@ def pause_list(number: str, lang: str, station_file: Path | None) -> int:
     with open_store_for(config)() as session:
         complaint = get_complaint(session, number)
         lines = pause_sentences(session, complaint.id, lang)
-    for line in lines or ["(no pauses)"]:
+    for line in lines or [words_for(config)("pause.none")]:
         click.echo(line)
     return EXIT_PASS
 
@@ -239,7 +256,9 @@ def clock_event(
     with open_store_for(config).begin() as session:
         complaint = get_complaint(session, number)
         record_clock_event(session, complaint.id, kind, when, actor=config.operator, note=note)
-    click.echo(f"{number}: {kind} at {when.isoformat()}")
+    say = words_for(config)
+    shown_kind = say.enum("clock_event", kind)
+    click.echo(say("clock_event.recorded", number=number, kind=shown_kind, at=when.isoformat()))
     return EXIT_PASS
 
 
@@ -259,7 +278,11 @@ def complaint_clocks_command(number: str, as_json: bool, station_file: Path | No
     if as_json:
         emit({"complaint": number, "clocks": rows})
         return EXIT_PASS
+    say = words_for(config)
     for c in clocks:
         due = c.due_at.isoformat() if c.due_at else "-"
-        click.echo(f"{c.name:<28} {c.state(now):<11} due {due}  ({c.rule})")
+        name, state = say.enum("clock", c.name), say.enum("sla", c.state(now))
+        click.echo(
+            say("clocks.row", name=f"{name:<28}", state=f"{state:<11}", due=due, rule=c.rule)
+        )
     return EXIT_PASS

@@ -30,6 +30,7 @@ from bench.cli_common import (
     station_option,
 )
 from bench.cli_major import register_major, would_be_major
+from bench.cli_words import words_for
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.calendar import PLANT_TZ
@@ -321,7 +322,9 @@ def complaint_list(
         sla=sla,
         **filters,
     )
-    sessions = open_store_for(station(station_file))
+    config = station(station_file)
+    say = words_for(config)
+    sessions = open_store_for(config)
     with sessions() as session:
         try:
             page = find_complaints(
@@ -332,7 +335,8 @@ def complaint_list(
         counts = _unit_counts(session, [c.id for c in page.items])
         rows = [list_row(c) | {"units": counts.get(c.id, 0)} for c in page.items]
     if len(rows) < page.total:
-        click.echo(f"{len(rows)} of {page.total} complaint(s) from --offset {offset}", err=True)
+        partial = say("complaint_list.partial", shown=len(rows), total=page.total, offset=offset)
+        click.echo(partial, err=True)
     if as_json:
         emit(rows)
     elif as_csv:
@@ -340,9 +344,12 @@ def complaint_list(
         writer.writeheader()
         writer.writerows(rows)
     else:
-        for row in rows:
+        for row in rows:  # --json and --csv above keep the codes (scripts read them)
+            status = say.enum("status", row["status"])
+            units = say("complaint_list.units", units=row["units"])
+            symptom = say.enum("symptom", row["symptom"])
             click.echo(
-                f"{row['complaint']}  {row['status']:<12} {row['units']:>3} unit(s)  "
-                f"{row['product_model']}  {row['customer']}  ({row['symptom']})"
+                f"{row['complaint']}  {status:<12} {units}  "
+                f"{row['product_model']}  {row['customer']}  ({symptom})"
             )
     return EXIT_PASS

@@ -34,6 +34,7 @@ from bench.cli_common import (
     station,
     station_option,
 )
+from bench.cli_words import ENGLISH, Words, words_for
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS
 from bench.runner import open_store_for
 from results.claims import (
@@ -44,6 +45,7 @@ from results.claims import (
     confirm_claim,
     open_claim,
     reject_claim,
+    requirement_code,
     settle_claim,
 )
 from results.closure import closure_blockers
@@ -110,7 +112,11 @@ def check(number: str, at_text: str | None, station_file: Path | None, **fields:
     with _store(station_file) as (session, operator):
         complaint_id = _complaint_id(session, number)
         row = record_check(session, complaint_id, actor=operator, at=_at(at_text), **fields)
-        click.echo(f"{number}: {row.area} checked {row.qty_checked}, bad {row.qty_bad}")
+        say = words_for(station(station_file))
+        area = say.enum("area", row.area)
+        click.echo(
+            say("containment.checked", number=number, area=area, n=row.qty_checked, bad=row.qty_bad)
+        )
     return EXIT_PASS
 
 
@@ -128,7 +134,9 @@ def action(number: str, at_text: str | None, station_file: Path | None, **fields
     with _store(station_file) as (session, operator):
         complaint_id = _complaint_id(session, number)
         row = open_action(session, complaint_id, actor=operator, at=_at(at_text), **fields)
-        click.echo(f"{number}: containment action {row.id} ({row.kind}) open, owner {row.owner}")
+        say = words_for(station(station_file))
+        kind = say.enum("action_kind", row.kind)
+        click.echo(say("containment.opened", number=number, id=row.id, kind=kind, owner=row.owner))
     return EXIT_PASS
 
 
@@ -142,7 +150,9 @@ def release(action_id: int, at_text: str | None, station_file: Path | None, **fi
     """Release containment action ACTION_ID (see `containment show`)."""
     with _store(station_file) as (session, operator):
         row = release_action(session, action_id, actor=operator, at=_at(at_text), **fields)
-        click.echo(f"containment action {row.id} ({row.kind}) released")
+        say = words_for(station(station_file))
+        kind = say.enum("action_kind", row.kind)
+        click.echo(say("containment.released", id=row.id, kind=kind))
     return EXIT_PASS
 
 
@@ -157,19 +167,44 @@ def show(number: str, as_json: bool, station_file: Path | None) -> int:
     if as_json:
         emit(document)
         return EXIT_PASS
+    say = words_for(station(station_file))
     done = document["completed_at"]
-    click.echo(f"{number}: containment {'complete at ' + str(done) if done else 'NOT complete'}")
+    complete = say("containment.complete_at", at=done) if done else say("containment.not_complete")
+    click.echo(say("containment.state", number=number, state=complete))
     for c in document["checks"]:
-        click.echo(f"  check {c['area']}: {c['qty_checked']} checked, {c['qty_bad']} bad")
+        area = say.enum("area", c["area"])
+        click.echo(say("containment.check_row", area=area, n=c["qty_checked"], bad=c["qty_bad"]))
     for a in document["actions"]:
-        state = "OPEN" if a["open"] else f"released {a['released_at']} by {a['released_by']}"
+        state = (
+            say("containment.open")
+            if a["open"]
+            else say("containment.released_by", at=a["released_at"], by=a["released_by"])
+        )
+        kind = say.enum("action_kind", a["kind"])
         click.echo(
-            f"  action {a['id']} {a['kind']} (owner {a['owner']}, {a['qty_affected']}): {state}"
+            say(
+                "containment.action_row",
+                id=a["id"],
+                kind=kind,
+                owner=a["owner"],
+                qty=a["qty_affected"],
+                state=state,
+            )
         )
     for clock in document["clocks"]:
-        flag = "OVERDUE" if clock["state"] == "overdue" else clock["state"]
-        click.echo(f"  clock {clock['name']}: {flag}, due {clock['due_at'] or '-'}")
+        overdue = clock["state"] == "overdue"
+        flag = say("containment.overdue") if overdue else say.enum("sla", clock["state"])
+        due = clock["due_at"] or "-"
+        name = say.enum("clock", clock["name"])
+        click.echo(say("containment.clock_row", name=name, flag=flag, due=due))
     return EXIT_PASS
+
+
+def _requirement(say: Words, text: str) -> str:
+    """A claim's missing requirement (recorded as its English text) in ``say``'s language."""
+    if say.locale == ENGLISH:
+        return text
+    return say.enum("claim_missing", requirement_code(text))
 
 
 @click.group()
@@ -197,7 +232,9 @@ def claim_new(number: str, case_file: Path | None, station_file: Path | None, **
         fields["case_description"] = case_file.read_text(encoding="utf-8")
     with _store(station_file) as (session, operator):
         row = open_claim(session, number, actor=operator, **fields)
-        click.echo(f"{number}: claim {row.id} RMB {row.amount_rmb} ({row.settlement_way}) open")
+        say = words_for(station(station_file))
+        way = say.enum("settlement_way", row.settlement_way)
+        click.echo(say("claim.opened", number=number, id=row.id, amount=row.amount_rmb, way=way))
     return EXIT_PASS
 
 
@@ -231,7 +268,10 @@ def _sign_off_command(name: str, signs: SignOff, role: str, done: str, text: str
     def command(claim_id: int, by: str | None, station_file: Path | None) -> int:
         with _store(station_file) as (session, operator):
             row = signs(session, claim_id, actor=by or operator)
-            click.echo(f"claim {row.id} {done} by {getattr(row, done + '_by')}")
+            say = words_for(station(station_file))
+            by_whom = getattr(row, done + "_by")
+            status = say.enum("claim_status", done)
+            click.echo(say("claim.signed", id=row.id, status=status, by=by_whom))
         return EXIT_PASS
 
 
@@ -247,7 +287,8 @@ def claim_settle(claim_id: int, reference: str, station_file: Path | None) -> in
     """Record the settlement of claim CLAIM_ID."""
     with _store(station_file) as (session, operator):
         row = settle_claim(session, claim_id, actor=operator, reference=reference)
-        click.echo(f"claim {row.id} settled ({row.settlement_reference})")
+        say = words_for(station(station_file))
+        click.echo(say("claim.settled", id=row.id, reference=row.settlement_reference))
     return EXIT_PASS
 
 
@@ -259,7 +300,7 @@ def claim_reject(claim_id: int, reason: str, station_file: Path | None) -> int:
     """Reject claim CLAIM_ID with the reason."""
     with _store(station_file) as (session, operator):
         row = reject_claim(session, claim_id, actor=operator, reason=reason)
-        click.echo(f"claim {row.id} rejected")
+        click.echo(words_for(station(station_file))("claim.rejected", id=row.id))
     return EXIT_PASS
 
 
@@ -274,11 +315,18 @@ def claim_list(number: str, as_json: bool, station_file: Path | None) -> int:
     if as_json:
         emit({"complaint": number, "claims": [asdict(v) for v in views]})
         return EXIT_PASS
+    say = words_for(station(station_file))
     for v in views:
         pending = v.status not in (ClaimStatus.SETTLED, ClaimStatus.REJECTED)
-        lacking = ", ".join(v.missing_for_settlement) if pending else ""
-        missing = f"; missing: {lacking}" if lacking else ""
-        click.echo(f"claim {v.id} RMB {v.amount_rmb} {v.settlement_way}: {v.status}{missing}")
+        lacking = [_requirement(say, m) for m in v.missing_for_settlement] if pending else []
+        missing = say("claim.missing", items=say("list.joiner").join(lacking)) if lacking else ""
+        way, status = (
+            say.enum("settlement_way", v.settlement_way),
+            say.enum("claim_status", v.status),
+        )
+        click.echo(
+            say("claim.row", id=v.id, amount=v.amount_rmb, way=way, status=status, missing=missing)
+        )
     return EXIT_PASS
 
 

@@ -18,6 +18,7 @@ import click
 from sqlalchemy.orm import Session
 
 from bench.cli_common import emit, json_option, station, station_option
+from bench.cli_words import Words, words_for
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.complaints import get_complaint
@@ -57,20 +58,33 @@ def _from_option(function: Any) -> Any:
     )(function)
 
 
-def _show(found: EightDView, as_json: bool) -> None:
+def _show(found: EightDView, as_json: bool, say: Words) -> None:
     document = dataclasses.asdict(found) | {"content": to_plain(found.content)}
     if as_json:
         emit(document)
         return
     click.echo(
-        f"8D version {found.version} ({found.status}), sha256 {found.content_sha256[:16]}, "
-        f"by {found.created_by}"
+        say(
+            "eightd.header",
+            version=found.version,
+            status=say.enum("eightd_status", found.status),
+            sha=found.content_sha256[:16],
+            author=found.created_by,
+        )
     )
     if found.amended_from_version is not None:
-        click.echo(f"amends version {found.amended_from_version}: {found.amend_reason}")
+        click.echo(
+            say("eightd.amends", version=found.amended_from_version, reason=found.amend_reason)
+        )
     for s in found.signatures:
         click.echo(
-            f"signed {s['meaning']} by {s['printed_name']} at {s['signed_at']} ({s['valid']})"
+            say(
+                "eightd.signature",
+                meaning=say.enum("meaning", s["meaning"]),
+                name=s["printed_name"],
+                when=s["signed_at"],
+                valid=say(f"eightd.valid.{s['valid']}"),
+            )
         )
     click.echo(json.dumps(document["content"], ensure_ascii=False, indent=2))
 
@@ -108,7 +122,7 @@ def draft_command(
             actor=config.operator,
         )
         found = view(session, complaint_id)
-    _show(found, as_json)
+    _show(found, as_json, words_for(config))
     return EXIT_PASS
 
 
@@ -122,7 +136,7 @@ def show_command(number: str, version: int | None, station_file: Path | None, as
     config = station(station_file)
     with open_store_for(config)() as session:
         found = view(session, complaint_id_of(session, number), version)
-    _show(found, as_json)
+    _show(found, as_json, words_for(config))
     return EXIT_PASS
 
 
@@ -144,7 +158,7 @@ def edit_command(
         complaint_id = complaint_id_of(session, number)
         edit(session, complaint_id, form, actor=config.operator, reason=reason)
         found = view(session, complaint_id)
-    _show(found, as_json)
+    _show(found, as_json, words_for(config))
     return EXIT_PASS
 
 
@@ -170,7 +184,15 @@ def sign_command(
             version=version,
         )
         digest = signature.content_sha256
-    click.echo(f"8D of {number} signed {meaning} by {printed_name} (sha256 {digest[:16]})")
+    click.echo(
+        words_for(config)(
+            "eightd.signed",
+            number=number,
+            meaning=words_for(config).enum("meaning", meaning),
+            name=printed_name,
+            sha=digest[:16],
+        )
+    )
     return EXIT_PASS
 
 
@@ -190,5 +212,5 @@ def amend_command(
         complaint_id = complaint_id_of(session, number)
         amend(session, complaint_id, actor=config.operator, reason=reason, form=form)
         found = view(session, complaint_id)
-    _show(found, as_json)
+    _show(found, as_json, words_for(config))
     return EXIT_PASS

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from bench.cli_words import Words
 from bench.errors import InputError
 from results.accounts import Principal, Role, authenticate
 
@@ -29,16 +30,31 @@ def qa_token_option(why: str) -> Callable[[F], F]:
     )
 
 
-def qa_principal(session: Session, token: str, decision: str) -> Principal:
-    """The QA user ``token`` belongs to, else an :class:`InputError` naming ``--token``'s fix."""
+DECISIONS = {
+    "approve a report": "qa.decision.approve_report",
+    "decide a unit's disposition": "qa.decision.disposition",
+    "declare a run invalid": "qa.decision.invalidate_run",
+}
+"""Each QA-only decision a command names, and its words in the command line's catalogue."""
+
+
+def qa_principal(
+    session: Session, token: str, decision: str, say: Words | None = None
+) -> Principal:
+    """The QA user ``token`` belongs to, else an :class:`InputError` naming ``--token``'s fix,
+    in ``say``'s language (the station's; English by default). ``decision``: a ``DECISIONS``
+    key."""
+    say = say or Words()
     who = authenticate(session, token)
     if who is None:
-        raise InputError(
-            "--token: the token is unknown or revoked; ask an admin for a QA account's token"
-        )
+        raise InputError(say("qa.token_unknown"))
     if who.role is not Role.QA:
         raise InputError(
-            f"--token: user {who.name!r} has role {who.role.value!r}; only QA may {decision}: "
-            "ask QA to run this command"
+            say(
+                "qa.not_qa",
+                name=repr(who.name),
+                role=repr(who.role.value),
+                decision=say(DECISIONS[decision]),
+            )
         )
     return who

@@ -25,6 +25,7 @@ from bench.cli_common import (
     station,
     station_option,
 )
+from bench.cli_words import words_for
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.complaints import get_complaint
@@ -107,6 +108,7 @@ def draft(
 ) -> int:
     """Draft a reply to complaint NUMBER from its report's conclusion, disposition and advice."""
     config = station(station_file)
+    say = words_for(config)
     due = parse_date(follow_up, "--follow-up") if follow_up else None
     text = body.read_text(encoding="utf-8") if body else None
     with open_store_for(config).begin() as session:
@@ -132,11 +134,11 @@ def draft(
             }
         )
     else:
-        click.echo(f"reply {reply_id} drafted ({language}), follow-up due {due_date}")
+        click.echo(say("reply.drafted", reply=reply_id, language=language, due=due_date))
         click.echo("")
         click.echo(letter)
     if issues:
-        click.echo(f"packbench: the draft breaks {len(issues)} rule(s); revise it:", err=True)
+        click.echo(say("reply.draft_breaks", count=len(issues)), err=True)
         _show_issues(issues)
     return EXIT_PASS
 
@@ -148,14 +150,15 @@ def draft(
 def check(number: str, reply_id: int | None, station_file: Path | None) -> int:
     """Check the reply against the forbidden phrases and unapproved promises (exit 2 on a hit)."""
     config = station(station_file)
+    say = words_for(config)
     with open_store_for(config)() as session:
         found = _reply_id(session, number, reply_id)
         issues = check_reply(session, found)
     if issues:
-        click.echo(f"packbench: reply {found} breaks {len(issues)} rule(s):", err=True)
+        click.echo(say("reply.breaks", reply=found, count=len(issues)), err=True)
         _show_issues(issues)
         return EXIT_BAD_INPUT
-    click.echo(f"reply {found}: OK, no forbidden phrase and no unapproved promise")
+    click.echo(say("reply.ok", reply=found))
     return EXIT_PASS
 
 
@@ -182,6 +185,7 @@ def approve(
 ) -> int:
     """Record one term the company approved for NUMBER: an amount, a date, days or an offer."""
     config = station(station_file)
+    say = words_for(config)
     when = parse_date(on_date, "--date") if on_date else None
     with open_store_for(config).begin() as session:
         row = approve_promise(
@@ -198,10 +202,11 @@ def approve(
         term = {
             "amount": f"{row.currency} {row.amount:.2f}" if row.amount else "",
             "date": str(row.on_date),
-            "days": f"{row.days} days",
+            "days": say("reply.days", days=row.days),
             "offer": row.note,
         }[row.kind]
-    click.echo(f"{number}: approved {row.kind} {term}")
+    kind = say(f"reply.promise_kind.{row.kind}")
+    click.echo(say("reply.promise_approved", number=number, kind=kind, term=term))
     return EXIT_PASS
 
 
@@ -213,12 +218,13 @@ def approve(
 def export(number: str, out: Path, reply_id: int | None, station_file: Path | None) -> int:
     """Write the reply's text to --out; refused (exit 2, nothing written) while a rule is broken."""
     config = station(station_file)
+    say = words_for(config)
     with open_store_for(config)() as session:
         found = _reply_id(session, number, reply_id)
         try:
             text = export_reply(session, found)
         except ReplyRefused as exc:
-            click.echo(f"packbench: reply {found} refused, {len(exc.issues)} problem(s):", err=True)
+            click.echo(say("reply.refused", reply=found, count=len(exc.issues)), err=True)
             _show_issues(exc.issues)
             return EXIT_BAD_INPUT
     out.parent.mkdir(parents=True, exist_ok=True)

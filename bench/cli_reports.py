@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bench.cli_common import station, station_option
 from bench.cli_eightd import complaint_id_of as _complaint_id
 from bench.cli_qa import qa_principal, qa_token_option
+from bench.cli_words import words_for
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.models import Report
@@ -42,8 +43,15 @@ def create_command(number: str, lang: str, station_file: Path | None) -> int:
         report = create_report(
             session, _complaint_id(session, number), locale=lang, actor=config.operator
         )
+        say = words_for(config)
         click.echo(
-            f"{number} ({lang}): version {report.version} created as a draft, id {report.id}"
+            say(
+                "report_version.created",
+                number=number,
+                lang=lang,
+                version=report.version,
+                id=report.id,
+            )
         )
     return EXIT_PASS
 
@@ -60,7 +68,8 @@ def approve_command(
     """Approve the newest draft version of NUMBER's report in LANG as the QA account of --token."""
     config = station(station_file)
     with open_store_for(config).begin() as session:
-        who = qa_principal(session, token, "approve a report")
+        say = words_for(config)
+        who = qa_principal(session, token, "approve a report", say)
         newest = latest_version(session, _complaint_id(session, number), lang)
         if newest is None:
             raise InputError(
@@ -68,7 +77,15 @@ def approve_command(
                 f"`packbench report-version create {number} --lang {lang}`"
             )
         approve(session, newest.id, signer=who.name, printed_name=printed_name)
-        click.echo(f"{number} ({lang}): version {newest.version} approved by {printed_name}")
+        click.echo(
+            say(
+                "report_version.approved",
+                number=number,
+                lang=lang,
+                version=newest.version,
+                name=printed_name,
+            )
+        )
     return EXIT_PASS
 
 
@@ -84,7 +101,9 @@ def list_command(number: str, station_file: Path | None) -> int:
             .where(Report.complaint_id == _complaint_id(session, number))
             .order_by(Report.language, Report.version)
         )
+        say = words_for(config)
         for r in rows:
-            who = f" by {r.approved_by}" if r.approved_by else ""
-            click.echo(f"{r.language:<6} v{r.version:<3} {r.status}{who}  {r.filename}")
+            who = say("report_version.by", name=r.approved_by) if r.approved_by else ""
+            status = say.enum("report_status", r.status)
+            click.echo(f"{r.language:<6} v{r.version:<3} {status}{who}  {r.filename}")
     return EXIT_PASS

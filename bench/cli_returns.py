@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bench.cli_common import CleanText, Count, emit, json_option, station, station_option
 from bench.cli_qa import qa_principal, qa_token_option
+from bench.cli_words import words_for
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results import audit
@@ -264,8 +265,9 @@ def disposition(
     as_json: bool,
 ) -> int:
     """QA confirms (or overrides) the disposition of unit SERIAL of COMPLAINT_NUMBER."""
-    with open_store_for(station(station_file)).begin() as session:
-        who = qa_principal(session, token, "decide a unit's disposition")
+    config = station(station_file)
+    with open_store_for(config).begin() as session:
+        who = qa_principal(session, token, "decide a unit's disposition", words_for(config))
         unit = _unit(session, complaint_number, serial)
         set_unit_status(
             session,

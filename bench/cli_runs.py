@@ -14,6 +14,7 @@ import click
 
 from bench.cli_common import emit, json_option, station, station_option
 from bench.cli_qa import qa_principal, qa_token_option
+from bench.cli_words import words_for
 from bench.errors import EXIT_PASS
 from bench.runner import open_store_for
 from results.run_validity import invalidate_run
@@ -31,9 +32,11 @@ def invalidate(
     run_id: int, reason: str, token: str, station_file: Path | None, as_json: bool
 ) -> int:
     """Mark RUN_ID invalid (QA only): it stays in the record but is no longer evidence."""
-    sessions = open_store_for(station(station_file))
+    config = station(station_file)
+    say = words_for(config)
+    sessions = open_store_for(config)
     with sessions.begin() as session:
-        who = qa_principal(session, token, "declare a run invalid")
+        who = qa_principal(session, token, "declare a run invalid", say)
         row = invalidate_run(session, run_id, reason=reason, actor=who.name)
         done = {
             "run_id": run_id,
@@ -45,5 +48,5 @@ def invalidate(
     if as_json:
         emit(done)
     else:
-        click.echo(f"run {run_id} is invalid (by {done['invalidated_by']}): {done['reason']}")
+        click.echo(say("run.invalid", run=run_id, by=done["invalidated_by"], reason=done["reason"]))
     return EXIT_PASS

@@ -30,6 +30,7 @@ from bench.text_input import TextProblem, clean_text
 from instruments.units import Quantity
 from procedures.errors import AbortRequested, AnswerTypeError, MissingAnswer
 from procedures.phrases import ENGLISH
+from procedures.prompt_catalogue import answer_problem
 from procedures.prompts import Photo, ScriptedPrompts, parse_number
 from procedures.questions import Shown, shown, terminal_words
 
@@ -217,7 +218,7 @@ class TerminalPrompts:
             try:
                 return parse_number(self._ask(question_id, words, f"[{words.unit}]"), unit)
             except AnswerTypeError as exc:
-                self._say(f"    {exc}\n")
+                self._say(f"    {answer_problem(exc, self.locale)}\n")
 
     def text(self, question_id: str, text: str) -> str:
         if self._from_script(question_id):

@@ -5,7 +5,7 @@ the SQL aggregate (one scan of ``complaint`` comparing the stored deadlines, rev
 the done times, grouped by class) and building the result. Not timed: the insert of the store, which
 derives each complaint's receipt day and deadlines from the calendar.
 Reported twice: the counts only (``with_missed=False``), which carries the target, and with the
-lists of complaints that missed each target (four more scans), for information.
+lists of complaints that missed each target (one more scan of the year), for information.
 The store is a private schema, dropped after, in ``PACKBENCH_BENCH_DATABASE_URL`` or the
 benchmarks' own database (``benchmarks.postgres``), never the test suite's.
 Median of several repetitions after a warm-up, as in ``bench_results``.

@@ -1,7 +1,8 @@
-"""A store of N realistic runs built through the real recorder, and each read timed at that size
-(issue 18 item 6).
+"""A store of N realistic runs built through the real intake and run-writing paths, and each read
+timed at that size (issue 18 item 6).
 
     python -m benchmarks.scale --runs 20000 [--database URL] [--complaints C] [--workers W]
+                               [--via import|recorder]
 
 Why a harness and not one more ``bench_*`` figure: the reads the issue sets targets for (the
 complaint list, Pareto, the KPI query, one complaint, ``verify``) must be shown flat in the size of
@@ -14,11 +15,14 @@ steps with 60 measurements in all (each with limits, a verdict and the instrumen
 one recharge trace of 360 samples (time, voltage, current and mode channels) and the
 diagnosis' conclusions (root cause, cause category, disposition), sealed as at a bench.
 
-How it is built: complaints and returned units through ``register_complaint`` and
-``add_returned_unit`` (the intake path, with its audit events), runs through
-``results.recorder.DatabaseRecorder`` (each step its own commit, every audit event, hash and
-chain seal), in ``--workers`` processes (on SQLite one: it has one writer). Each unit has two
-runs; the first complaint gets 100 runs for the "one 100-run complaint" read.
+How it is built: each worker process (``--workers``; on SQLite one: it has one writer) takes
+every W-th complaint, registers it with its returned units through ``register_complaint`` and
+``add_returned_unit`` (the intake path, with its audit events), then writes their runs
+(``--via``): ``import`` (default) through ``results.run_import.import_run``, the path by which
+benches' finished runs reach a shared store, a complaint's runs in one transaction; ``recorder``
+through the bench's live ``DatabaseRecorder``, a commit per step. Both write the same rows,
+hashes, audit events and chain seals. Each unit has two runs; the first complaint gets 100 runs
+for the "one 100-run complaint" read.
 
 What each read's figure includes: a fresh session, building the statement, the SQL, and
 turning the rows into the objects the caller gets (no HTTP, no rendering); the median of several
@@ -38,6 +42,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +69,7 @@ from results.models import Run
 from results.readback import load_complaint
 from results.recorder import DatabaseRecorder
 from results.reports.analytics import pareto
+from results.run_import import import_run
 from results.store import open_store
 
 T0 = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
@@ -118,26 +124,29 @@ def units_per_complaint(runs: int, complaints: int) -> list[int]:
 Unit = tuple[int, str, int, str]
 """A registered unit: (unit id, serial, complaint id, complaint number)."""
 
+VIAS = ("import", "recorder")
+"""How runs are written: ``import`` is ``results.run_import.import_run``, the path by which
+benches' runs reach a shared store (``POST /api/runs``, sync), a complaint's runs in one
+transaction; ``recorder`` is the bench's live ``DatabaseRecorder``, one commit per step. Both
+write the same rows, hashes and audit events (``tests/results/test_run_import_equality.py``);
+the recorder path pays a commit per step, which is what a bench pays, not what a shared store
+pays to receive a finished run."""
 
-def _register(url: str, counts: list[int]) -> list[Unit]:
-    """Every unit, registered through intake."""
-    sessions = session_factory(make_engine(url))
+
+def _register_one(session: Session, i: int, count: int) -> list[Unit]:
+    """Complaint ``i`` and its ``count`` units, through intake (with their audit events)."""
+    form = _form(i)
+    complaint = register_complaint(session, form, actor="scale", now=form.received_at)
     units: list[Unit] = []
-    for i, count in enumerate(counts):
-        with sessions.begin() as session:
-            complaint = register_complaint(
-                session, _form(i), actor="scale", now=_form(i).received_at
-            )
-            for u in range(count):
-                unit = add_returned_unit(
-                    session,
-                    complaint.id,
-                    serial=f"SN-{i:06d}-{u:03d}",
-                    received_at=complaint.received_at,
-                    actor="scale",
-                )
-                units.append((unit.id, unit.serial, complaint.id, complaint.number))
-    sessions.kw["bind"].dispose()
+    for u in range(count):
+        unit = add_returned_unit(
+            session,
+            complaint.id,
+            serial=f"SN-{i:06d}-{u:03d}",
+            received_at=complaint.received_at,
+            actor="scale",
+        )
+        units.append((unit.id, unit.serial, complaint.id, complaint.number))
     return units
 
 
@@ -196,58 +205,145 @@ def _conclusions(n: int) -> tuple[Conclusion, ...]:
     )
 
 
-def _record(args: tuple[str, list[Unit], Shape, int]) -> int:
-    """Worker: every run of ``units`` through the recorder; returns how many it recorded."""
+@dataclass(frozen=True)
+class Job:
+    """One worker's share: the complaints ``indices`` (complaint ``i`` has ``counts[i]`` units,
+    its first run is number ``first_runs[i]``), their runs written ``via`` one of ``VIAS``."""
+
+    url: str
+    indices: list[int]
+    counts: list[int]
+    first_runs: list[int]
+    shape: Shape
+    via: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a worker did and how long each part took (its own wall time)."""
+
+    complaints: int
+    units: int
+    runs: int
+    intake_s: float
+    runs_s: float
+
+
+def _work(job: Job) -> Done:
+    """Worker: register each of its complaints with its units (one transaction), then write their
+    runs (``_import_runs`` or ``_record_runs``)."""
     try:
-        return _record_all(*args)
+        return _work_on(job)
     except Exception as exc:  # the project's errors take three arguments and do not unpickle
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
 
 
-def _record_all(url: str, units: list[Unit], shape: Shape, offset: int) -> int:
-    sessions = session_factory(make_engine(url))
-    done = 0
-    for k, (unit_id, serial, complaint_id, number) in enumerate(units):
-        for r in range(RUNS_PER_UNIT):
-            n = offset + k * RUNS_PER_UNIT + r
-            started = T0 + timedelta(minutes=n)
-            recorder = DatabaseRecorder(sessions, unit_id=unit_id, complaint_id=complaint_id)
-            recorder.run_started(
-                RunInfo("diagnose", "1.0", "bench-1", "scale", "PB", serial, number, started)
-            )
-            for step in _steps(shape, started, n):
-                recorder.step_finished(step)
-            ended = started + timedelta(seconds=30 * shape.steps)
-            recorder.run_finished(RunOutcome(Verdict.PASS, ended, conclusions=_conclusions(n)))
-            done += 1
+def _work_on(job: Job) -> Done:
+    sessions = session_factory(make_engine(job.url))
+    write = _import_runs if job.via == "import" else _record_runs
+    intake_s = runs_s = 0.0
+    units = runs = 0
+    for i in job.indices:
+        start = time.perf_counter()
+        with sessions.begin() as session:
+            registered = _register_one(session, i, job.counts[i])
+        middle = time.perf_counter()
+        runs += write(
+            sessions, registered, job.shape, first_run=RUNS_PER_UNIT * sum(job.counts[:i])
+        )
+        intake_s += middle - start
+        runs_s += time.perf_counter() - middle
+        units += len(registered)
     sessions.kw["bind"].dispose()
+    return Done(len(job.indices), units, runs, intake_s, runs_s)
+
+
+def _runs_of(
+    units: list[Unit], shape: Shape, first_run: int
+) -> Iterator[tuple[Unit, RunInfo, list[StepRecord], RunOutcome]]:
+    """Each unit's runs, numbered from ``first_run`` (which sets their times and values)."""
+    for k, unit in enumerate(units):
+        for r in range(RUNS_PER_UNIT):
+            n = first_run + k * RUNS_PER_UNIT + r
+            started = T0 + timedelta(minutes=n)
+            info = RunInfo("diagnose", "1.0", "bench-1", "scale", "PB", unit[1], unit[3], started)
+            ended = started + timedelta(seconds=30 * shape.steps)
+            outcome = RunOutcome(Verdict.PASS, ended, conclusions=_conclusions(n))
+            yield unit, info, list(_steps(shape, started, n)), outcome
+
+
+def _import_runs(
+    sessions: sessionmaker[Session], units: list[Unit], shape: Shape, *, first_run: int
+) -> int:
+    """A complaint's runs through ``import_run``, in one transaction."""
+    done = 0
+    with sessions.begin() as session:
+        for unit, info, steps, outcome in _runs_of(units, shape, first_run):
+            import_run(session, info, steps, outcome, unit_id=unit[0])
+            done += 1
     return done
 
 
-def build(url: str, runs: int, complaints: int, workers: int, shape: Shape) -> list[Result]:
-    """Fill ``url`` (migrated here) with ``runs`` runs; the build's own figures."""
+def _record_runs(
+    sessions: sessionmaker[Session], units: list[Unit], shape: Shape, *, first_run: int
+) -> int:
+    """A complaint's runs through the bench's live recorder, a commit per step."""
+    done = 0
+    for unit, info, steps, outcome in _runs_of(units, shape, first_run):
+        recorder = DatabaseRecorder(sessions, unit_id=unit[0], complaint_id=unit[2])
+        recorder.run_started(info)
+        for step in steps:
+            recorder.step_finished(step)
+        recorder.run_finished(outcome)
+        done += 1
+    return done
+
+
+def build(
+    url: str, runs: int, complaints: int, workers: int, shape: Shape, via: str = "import"
+) -> list[Result]:
+    """Fill ``url`` (migrated here) with ``runs`` runs; the build's own figures.
+
+    Each worker registers its share of the complaints and writes their runs, so intake is
+    spread over the workers too (a million runs are half a million units to register)."""
     open_store(url).kw["bind"].dispose()  # migrate once, before the workers connect
     counts = units_per_complaint(runs, complaints)
-    start = time.perf_counter()
-    units = _register(url, counts)
-    intake_s = time.perf_counter() - start
-    jobs = [(url, units[w::workers], shape, w * len(units)) for w in range(workers)]
+    first_runs = [RUNS_PER_UNIT * before for before in accumulate(counts, initial=0)]
+    jobs = [
+        Job(url, list(range(w, len(counts), workers)), counts, first_runs, shape, via)
+        for w in range(workers)
+    ]
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        recorded = sum(pool.map(_record, jobs))
-    runs_s = time.perf_counter() - start
-    rate = recorded / runs_s if runs_s else float("nan")
+        done = pool.map(_work, jobs)
+    wall = time.perf_counter() - start
+    recorded = sum(d.runs for d in done)
+    intake = sum(d.intake_s for d in done)
+    writing = sum(d.runs_s for d in done)
+    per_run_s = wall / recorded if recorded else float("nan")
+    how = (
+        "import_run, a complaint's runs per transaction"
+        if via == "import"
+        else "DatabaseRecorder, a commit per step"
+    )
     what = f"{shape.steps} steps, {shape.measurements} measurements, {shape.samples}-sample trace"
     return [
-        Result(f"intake: {len(counts)} complaints, {len(units)} units registered", intake_s, "s"),
         Result(
-            f"build: {recorded} runs ({what}) through DatabaseRecorder, {workers} workers",
-            rate,
+            f"intake: {sum(d.complaints for d in done)} complaints, {sum(d.units for d in done)} "
+            f"units registered through intake, {workers} workers: share of the workers' time",
+            100 * intake / (intake + writing) if intake + writing else float("nan"),
+            "%",
+        ),
+        Result(
+            f"build: {recorded} runs ({what}) through {how}, intake included, {workers} workers, "
+            f"wall time {wall:.1f} s",
+            recorded / wall if wall else float("nan"),
             "runs/s",
         ),
         Result(
-            "build: 1,000,000 runs at that rate (an extrapolation, target under an hour)",
-            1_000_000 / rate / 3600 if rate else float("nan"),
+            f"build: 1,000,000 runs in {round(1_000_000 * complaints / max(runs, 1)):,} "
+            "complaints at that rate, intake included (an extrapolation, target under an hour)",
+            1_000_000 * per_run_s / 3600,
             "h",
             1.0,
         ),
@@ -365,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=Shape.steps)
     parser.add_argument("--measurements", type=int, default=Shape.measurements)
     parser.add_argument("--samples", type=int, default=Shape.samples)
+    parser.add_argument(
+        "--via", choices=VIAS, default="import", help="how runs are written (default: import)"
+    )
     parser.add_argument("--reads-only", action="store_true", help="time the reads of a built store")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -375,7 +474,9 @@ def main(argv: list[str] | None = None) -> int:
         sqlite = url.startswith("sqlite")
         workers = args.workers or (1 if sqlite else 2)
         complaints = args.complaints or max(2, args.runs // 10)
-        results = [] if args.reads_only else build(url, args.runs, complaints, workers, shape)
+        results = (
+            [] if args.reads_only else build(url, args.runs, complaints, workers, shape, args.via)
+        )
         for result in results:
             print(result.line(), flush=True)
         measured = measure(url)

@@ -54,7 +54,16 @@ class MissingAnswer(PromptError, KeyError):
 
 
 class AnswerTypeError(PromptError, TypeError):
-    """An answer does not fit its question (text for a yes/no, amps for volts, unknown option)."""
+    """An answer does not fit its question (text for a yes/no, amps for volts, unknown option).
+
+    ``key`` (with ``values``) names the prompt catalogue's sentence for it, so the terminal and
+    the panel tell the operator in the question's language (``procedures.questions.
+    answer_problem``); the message itself is the English one, for logs."""
+
+    def __init__(self, message: str, key: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class ClockError(ProcedureError):

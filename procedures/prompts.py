@@ -18,6 +18,8 @@ import pint
 from instruments.quantity_field import Problem, QuantityProblem, QuantityRule
 from instruments.units import Quantity
 from procedures.errors import AbortRequested, AnswerTypeError, MissingAnswer
+from procedures.phrases import ENGLISH
+from procedures.prompt_catalogue import prompt_messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +59,10 @@ def parse_number(answer: str, unit: str) -> Quantity:
     try:
         return QuantityRule(unit, bare_unit=True).parse(answer)
     except QuantityProblem as problem:
-        if problem.kind is Problem.WRONG_DIMENSION:
-            message = f"{answer!r} is not in {unit} (or a compatible unit such as m{unit})"
-        else:
-            message = f"{answer!r} is not a number; type e.g. '3.7 {unit}'"
-        raise AnswerTypeError(message) from None
+        key = "not_in_unit" if problem.kind is Problem.WRONG_DIMENSION else "not_a_number"
+        values = {"answer": repr(answer), "unit": unit}
+        message = prompt_messages(ENGLISH)[f"answer.{key}"].format(**values)
+        raise AnswerTypeError(message, f"answer.{key}", **values) from None
 
 
 class _Abort:

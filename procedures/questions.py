@@ -20,7 +20,6 @@ English text = the catalogue's English) and every key in both languages.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +31,7 @@ from procedures.appearance import CHECKLIST, DEFECT_PHOTO, DIMENSION_UNIT, REQUI
 from procedures.diagnosis import intake
 from procedures.diagnosis.disassembly import CONFIRM_ID, SWELLING_ID, SWELLING_OPTIONS
 from procedures.phrases import ENGLISH, read_with
+from procedures.prompt_catalogue import prompt_messages as prompt_messages
 
 Kind = Literal["confirm", "yes_no", "choice", "number", "text", "photo"]
 LOCALES = (ENGLISH, "zh_CN")
@@ -174,17 +174,6 @@ def images() -> dict[str, Image]:
             raise ValueError(f"two procedures ship a picture named {image.name!r}; rename one")
         found[image.name] = image
     return found
-
-
-@cache
-def prompt_messages(locale: str) -> dict[str, str]:
-    """The prompt catalogue of ``locale``; English when the language has none."""
-    folder = resources.files("procedures") / "locale" / "prompts"
-    path = folder / f"{locale}.json"
-    if not path.is_file():
-        path = folder / f"{ENGLISH}.json"
-    loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
 
 
 @dataclass(frozen=True, slots=True)

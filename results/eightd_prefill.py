@@ -14,6 +14,13 @@ labels in the report catalogue, the one place the pages and the reports read the
 sentences the procedures recorded (conclusion explanations) are read back in the language
 through the procedures' record catalogue (``procedures.phrases.localise``, the codes they
 quote labelled: ``results.reports.recorded``).
+
+Words only in the draft, the codes as evidence: the pages and reports write a quoted record as
+``label [code]`` so QA can trace it, but the 8D draft is prose a person edits, signs and sends
+on, so a hypothesis names its records by their labels alone and cites each quoted measurement
+as a ``measurement`` evidence reference (``<run>/<step>/<name>``) beside the run it comes from:
+the code stays with the entry (the 8D page links it), not in the sentence. English keeps the
+recorded sentence as it is (it is the record itself); its evidence is the same.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from results.eightd_form import (
 from results.errors import NotFound
 from results.models import Complaint, Run
 from results.reports.labels import DEFAULT_LOCALE, Catalogue, catalogue
-from results.reports.recorded import said
+from results.reports.recorded import quoted_records, said
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +97,40 @@ def _conclusion_text(conclusion: dict[str, object], t: Catalogue) -> str:
     text that is neither is kept as recorded."""
     explanation = str(conclusion.get("explanation") or "").strip()
     if explanation:
-        return said(explanation, t.locale)
+        return said(explanation, t.locale, with_codes=False)
     value = str(conclusion.get("value") or "").strip()
     if not value:
         return ""
     label = t.conclusion(str(conclusion.get("kind", "")), value)
-    return said(value, t.locale) if label == value else label
+    return said(value, t.locale, with_codes=False) if label == value else label
+
+
+def _recorded_text(conclusion: dict[str, object]) -> str:
+    """What the conclusion recorded in words (its explanation, else its value)."""
+    return str(conclusion.get("explanation") or conclusion.get("value") or "")
+
+
+def _evidence(run: Run, quoted: Sequence[str]) -> list[EvidenceIn]:
+    """The run, then each measurement of ``run`` that ``quoted`` names (``step/name``, or a
+    measurement's name alone: every step's measurement of that name); a step named alone is
+    covered by the run, a name the run does not hold is not cited."""
+    refs: list[str] = []
+    for code in quoted:
+        step_name, _, name = code.rpartition("/")
+        for step in run.steps:
+            if step_name and step.name != step_name:
+                continue
+            refs += [f"{run.id}/{step.name}/{m.name}" for m in step.measurements if m.name == name]
+    cited = [EvidenceIn(kind="measurement", ref=ref) for ref in dict.fromkeys(refs)]
+    return [EvidenceIn(kind="run", ref=str(run.id)), *cited]
 
 
 def causes_from_runs(
     session: Session, complaint_id: int, lang: str = DEFAULT_LOCALE
 ) -> list[CauseIn]:
-    """One D4 hypothesis per diagnosis conclusion of the complaint's runs, citing the run, in
-    ``lang``; the method names the conclusion's kind by its label."""
+    """One D4 hypothesis per diagnosis conclusion of the complaint's runs, in ``lang``, citing
+    the run and the measurements its sentence quotes; the method names the conclusion's kind
+    by its label."""
     t = catalogue(lang)
     runs = session.scalars(
         select(Run).where(Run.complaint_id == complaint_id).order_by(Run.id)
@@ -119,7 +147,7 @@ def causes_from_runs(
                     description=text,
                     status="hypothesis",
                     method=t.enum("conclusion", str(conclusion.get("kind", ""))),
-                    evidence=[EvidenceIn(kind="run", ref=str(run.id))],
+                    evidence=_evidence(run, quoted_records(_recorded_text(conclusion))),
                 )
             )
     return causes

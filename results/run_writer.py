@@ -186,11 +186,7 @@ def finish_recorded_run(
     if before is None:
         raise NotFound("run", run_id)
     changes = finished_values(outcome, ended)
-    sets = ", ".join(f"{name} = ?" for name in changes)
-    writer.execute(
-        f"UPDATE run SET {sets} WHERE id = ?",
-        (*(writer.bind(_RUN, name, value) for name, value in changes.items()), run_id),
-    )
+    writer.update_row(_RUN, changes, "id", run_id)
     refresh_unit_result_raw(writer, int(before["unit_id"]))
     finished = audit.raw_event(
         actor=actor,

@@ -10,6 +10,7 @@ exactly once, create what it refers to first and refuse it if it was changed aft
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
@@ -262,22 +263,10 @@ def store_synced(
         if known is not None:
             return Accepted(known, created=False)
     stage = stage or BlobStage(evidence.root)
-    info, steps, outcome, origin, blobs = _records_and_origin(doc, stage, evidence)
-    complaint: dict[str, Any] | None = doc.complaint
+    prepared = _Prepared.of(doc, stage, evidence)
     with sessions.begin() as session:
-        accepted = accept_run(
-            session,
-            origin,
-            complaint=complaint,
-            unit=doc.unit,
-            info=info,
-            steps=steps,
-            outcome=outcome,
-            evidence=evidence,
-            actor=actor,
-        )
-    for name in blobs:  # the files are evidence now, the arrays rows: the staged copies go
-        stage.discard(name)
+        accepted = prepared.accept(session, evidence, actor=actor)
+    prepared.discard_staged(stage)
     return accepted
 
 
@@ -311,23 +300,53 @@ def _refusal(uuid: str, exc: Exception) -> dict[str, Any]:
     return item
 
 
-def _records_and_origin(
-    doc: SyncDocument, stage: BlobStage, evidence: EvidenceStore
-) -> tuple[RunInfo, list[StepRecord], RunOutcome, Origin, dict[str, bytes]]:
-    """What ``accept_run`` takes for ``doc`` (its blobs fetched), and those blobs."""
-    check_sync_channels(doc)
-    blobs = fetch_blobs(doc, stage, evidence)
-    info, steps, outcome = sync_records(doc, blobs)
-    origin = Origin(
-        run_uuid=doc.origin.run_uuid,
-        run_id=doc.origin.run_id,
-        step_ids=doc.origin.step_ids,
-        sealed_steps=doc.origin.sealed_steps,
-        sealed_chain=doc.origin.sealed_chain,
-        audit=[a.model_dump() for a in doc.origin.audit],
-        interrupted=doc.origin.interrupted,
-    )
-    return info, steps, outcome, origin, blobs
+@dataclass(frozen=True)
+class _Prepared:
+    """A synced run made ready for ``accept_run``: its records (blobs fetched) and origin."""
+
+    doc: SyncDocument
+    info: RunInfo
+    steps: list[StepRecord]
+    outcome: RunOutcome
+    origin: Origin
+    blobs: dict[str, bytes]
+
+    @classmethod
+    def of(cls, doc: SyncDocument, stage: BlobStage, evidence: EvidenceStore) -> _Prepared:
+        check_sync_channels(doc)
+        blobs = fetch_blobs(doc, stage, evidence)
+        info, steps, outcome = sync_records(doc, blobs)
+        origin = Origin(
+            run_uuid=doc.origin.run_uuid,
+            run_id=doc.origin.run_id,
+            step_ids=doc.origin.step_ids,
+            sealed_steps=doc.origin.sealed_steps,
+            sealed_chain=doc.origin.sealed_chain,
+            audit=[a.model_dump() for a in doc.origin.audit],
+            interrupted=doc.origin.interrupted,
+        )
+        return cls(doc, info, steps, outcome, origin, blobs)
+
+    def accept(self, session: Session, evidence: EvidenceStore, *, actor: str) -> Accepted:
+        """``accept_run`` of this run in ``session``'s transaction (the single path and the
+        batch's shared transaction call the same)."""
+        return accept_run(
+            session,
+            self.origin,
+            complaint=self.doc.complaint,
+            unit=self.doc.unit,
+            info=self.info,
+            steps=self.steps,
+            outcome=self.outcome,
+            evidence=evidence,
+            actor=actor,
+        )
+
+    def discard_staged(self, stage: BlobStage) -> None:
+        """The run is recorded: its files are evidence now and its arrays rows, so the staged
+        copies go."""
+        for name in self.blobs:
+            stage.discard(name)
 
 
 def _store_together(
@@ -344,27 +363,13 @@ def _store_together(
     ``None`` when any run is refused or fails: nothing was written (the transaction rolled back)
     and the caller records the runs one transaction each, which names the refused one."""
     try:
-        prepared = [_records_and_origin(doc, stage, evidence) for doc in docs]
+        prepared = [_Prepared.of(doc, stage, evidence) for doc in docs]
         with sessions.begin() as session, refreshed_once(session):
-            accepted = [
-                accept_run(
-                    session,
-                    origin,
-                    complaint=doc.complaint,
-                    unit=doc.unit,
-                    info=info,
-                    steps=steps,
-                    outcome=outcome,
-                    evidence=evidence,
-                    actor=actor,
-                )
-                for doc, (info, steps, outcome, origin, _blobs) in zip(docs, prepared, strict=True)
-            ]
+            accepted = [run.accept(session, evidence, actor=actor) for run in prepared]
     except (ServiceError, ResultsError, SQLAlchemyError):
         return None
-    for *_records, blobs in prepared:
-        for name in blobs:
-            stage.discard(name)
+    for run in prepared:
+        run.discard_staged(stage)
     return accepted
 
 

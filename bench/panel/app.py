@@ -28,7 +28,13 @@ from pydantic import BaseModel, Field, field_validator
 
 from bench.operator_choice import OPERATOR_LENGTH
 from bench.panel import font
-from bench.panel.controller import NotRunning, PanelBusy, PanelController, StartRequest
+from bench.panel.controller import (
+    NotRunning,
+    PanelBusy,
+    PanelController,
+    PanelRefusal,
+    StartRequest,
+)
 from bench.panel.hub import CLOSED, Event, EventHub
 from bench.panel.i18n import LOCALES, labels, pick_locale
 from bench.panel.prompts import IMAGE_PATH, PHOTO_BYTES, AnswerRefused, PromptGone
@@ -73,6 +79,16 @@ class AbortBody(BaseModel):
 def sse(event: Event) -> str:
     """One server-sent event: its type as the event name, the whole event as JSON data."""
     return f"event: {event['type']}\nid: {event['seq']}\ndata: {json.dumps(event)}\n\n"
+
+
+def page_locale(request: Request) -> str:
+    """The language of the page that sent ``request`` (its cookie), for what it is told back."""
+    return pick_locale(request.cookies.get(LANG_COOKIE))
+
+
+def told(request: Request, refusal: PanelRefusal) -> str:
+    """A refusal in the language of the page that asked."""
+    return labels(page_locale(request))[refusal.key]
 
 
 def _page_template() -> str:
@@ -204,21 +220,21 @@ def create_app(
         )
 
     @app.post("/api/start", status_code=202)
-    def start(body: StartBody) -> dict[str, str]:
+    def start(body: StartBody, request: Request) -> dict[str, str]:
         try:
             controller.start(StartRequest(body.operator, body.complaint, body.unit, body.procedure))
         except PanelBusy as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise HTTPException(409, told(request, exc)) from None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         return {"status": "queued"}
 
     @app.post("/api/abort", status_code=202)
-    def abort(body: AbortBody) -> dict[str, str]:
+    def abort(body: AbortBody, request: Request) -> dict[str, str]:
         try:
             controller.abort(body.operator)
         except NotRunning as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise HTTPException(409, told(request, exc)) from None
         return {"status": "aborting"}
 
     @app.post("/api/publish")
@@ -233,6 +249,7 @@ def create_app(
 
     @app.post("/api/prompts/{prompt_id}", status_code=204)
     async def answer(
+        request: Request,
         prompt_id: str,
         answer: Annotated[str | None, Form(max_length=2000)] = None,
         photo: Annotated[UploadFile | None, File()] = None,
@@ -244,9 +261,10 @@ def create_app(
         try:
             controller.answer(prompt_id, answer, picture)
         except AnswerRefused as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(422, exc.shown(page_locale(request))) from None
         except (PromptGone, NotRunning):
-            raise HTTPException(409, "this question is no longer open") from None
+            gone = labels(page_locale(request))["panel.question_gone"]
+            raise HTTPException(409, gone) from None
         return Response(status_code=204)
 
     return app

@@ -25,6 +25,7 @@ from bench.abort_switch import AbortSwitch
 from bench.config import StationConfig
 from bench.errors import BenchError, InputError
 from bench.panel.hub import EventHub
+from bench.panel.i18n import panel_messages
 from bench.panel.prompts import WebPrompts
 from bench.panel.view import PanelView
 from bench.runner import PROCEDURES, UnitOutcome, diagnosis_of, run_unit
@@ -50,11 +51,20 @@ RELAYED = frozenset(
 """Events a terminal run may publish on the panel (its questions stay at the terminal)."""
 
 
-class PanelBusy(RuntimeError):
+class PanelRefusal(RuntimeError):
+    """A request the panel cannot do now; ``key`` words it in the panel catalogue (the page is
+    told in its language, ``bench.panel.app``), the message is the English text."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(panel_messages("en")[key])
+        self.key = key
+
+
+class PanelBusy(PanelRefusal):
     """A run is going on (one bench, one unit at a time)."""
 
 
-class NotRunning(RuntimeError):
+class NotRunning(PanelRefusal):
     """Nothing to abort or answer: no run is going on."""
 
 
@@ -132,7 +142,7 @@ class PanelController:
             raise ValueError(f"unknown procedure {request.procedure!r}")
         with self._lock:
             if self._busy or self._terminal_running():
-                raise PanelBusy("a run is going on")
+                raise PanelBusy("panel.busy")
             self._busy = True
         self._jobs.put(request)
 
@@ -152,7 +162,7 @@ class PanelController:
                 raise ValueError(f"event type {event.get('type')!r} cannot be published")
         with self._lock:
             if self._busy:
-                raise PanelBusy("the panel is running a unit itself")
+                raise PanelBusy("panel.busy_itself")
             if self._terminal_running() and self._terminal is not None:
                 self._terminal.seen = time.monotonic()
         for event in events:
@@ -175,7 +185,7 @@ class PanelController:
             if terminal is not None:
                 terminal.abort = reason
         if current is None and terminal is None:
-            raise NotRunning("no run to abort")
+            raise NotRunning("panel.no_run")
         if current is not None:
             current.switch.trip(reason)
         self.hub.publish("abort_requested", by=who)
@@ -184,7 +194,7 @@ class PanelController:
         with self._lock:
             current = self._current
         if current is None:
-            raise NotRunning("no run is asking anything")
+            raise NotRunning("panel.no_question")
         current.prompts.answer(prompt_id, answer, photo)
 
     def state(self) -> dict[str, Any]:

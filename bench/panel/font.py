@@ -2,9 +2,10 @@
 
 A bench PC or a phone at the bench may have no CJK font: the Chinese panel would then show empty
 boxes. The page's words arrive over the event stream long after the page, so the font cannot be
-cut to the page's text as a report's is; it is cut to the panel's Chinese catalogue, the coded
-values it shows (verdicts, causes, dispositions), the questions' words and the procedures'
-phrases instead: every Chinese sentence the panel shows is built from those. Served from the
+cut to the page's text as a report's is; it is cut to the panel's Chinese catalogue, the report
+catalogue (coded values, step and measurement names, comparisons: ``bench.panel.words`` writes a
+run's events with it), the questions' words and the procedures' phrases instead: every Chinese
+sentence the panel shows is built from those. Served from the
 panel itself (``/font/cjk.woff``), because the page's content policy loads nothing from
 elsewhere, not even a ``data:`` font.
 """
@@ -16,6 +17,7 @@ from functools import cache
 from bench.panel.i18n import labels
 from procedures import phrases
 from procedures.questions import prompt_messages
+from results.reports.labels import catalogue
 from results.reports.webfont import FAMILY, woff_for
 
 ROUTE = "/font/cjk.woff"
@@ -25,7 +27,12 @@ CSS = f'@font-face{{font-family:"{FAMILY}";src:url("{ROUTE}") format("woff")}}'
 
 def chinese_words() -> str:
     """Every word of the panel's zh_CN catalogues, joined."""
-    catalogues = (labels("zh_CN"), prompt_messages("zh_CN"), phrases.messages("zh_CN"))
+    catalogues = (
+        labels("zh_CN"),
+        catalogue("zh_CN").messages,
+        prompt_messages("zh_CN"),
+        phrases.messages("zh_CN"),
+    )
     return "".join(text for catalogue in catalogues for text in catalogue.values())
 
 

@@ -21,12 +21,14 @@ import pint
 
 from bench.abort_switch import AbortSwitch
 from bench.panel.hub import EventHub
+from bench.panel.i18n import panel_messages
 from bench.text_input import TextProblem, clean_text
 from instruments.units import Quantity
 from procedures.appearance import PHOTO_MAGIC
 from procedures.errors import AnswerTypeError
+from procedures.prompt_catalogue import answer_problem
 from procedures.prompts import Photo, parse_number
-from procedures.questions import LOCALES, shown
+from procedures.questions import LOCALES, option_label, shown
 
 TEXT_LENGTH = 500
 """As at the terminal: typed text is kept to 500 characters."""
@@ -39,7 +41,22 @@ IMAGE_PATH = "/prompt-images"
 
 
 class AnswerRefused(ValueError):
-    """The answer does not fit the question; the message says why, the question stays open."""
+    """The answer does not fit the question; the message says why, the question stays open.
+
+    ``words`` says it in every language a page may show (the request that answered is told in
+    its page's language: ``bench.panel.app``); the message is the English one."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        super().__init__(words[LOCALES[0]])
+        self.words = words
+
+    @classmethod
+    def said(cls, key: str, **values: object) -> AnswerRefused:
+        """A refusal worded by the panel catalogue's ``key``."""
+        return cls({loc: panel_messages(loc)[key].format(**values) for loc in LOCALES})
+
+    def shown(self, locale: str) -> str:
+        return self.words.get(locale, str(self))
 
 
 class PromptGone(LookupError):
@@ -98,32 +115,41 @@ def convert(prompt: OpenPrompt, answer: str | None, photo: Photo | None) -> obje
     kind = prompt.kind
     if kind == "photo":
         if photo is None or not photo.data:
-            raise AnswerRefused("take or choose a picture first")
+            raise AnswerRefused.said("panel.refusal.no_picture")
         if len(photo.data) > PHOTO_BYTES:
-            raise AnswerRefused(f"the picture is larger than {PHOTO_BYTES // 2**20} MB")
+            raise AnswerRefused.said("panel.refusal.too_big", mb=PHOTO_BYTES // 2**20)
         if not photo.data.startswith(PHOTO_MAGIC):
-            raise AnswerRefused(f"{photo.name} is not a JPEG or PNG image; take the photo again")
+            raise AnswerRefused.said("panel.refusal.not_image", name=photo.name)
         return photo
     if kind == "confirm":
         return None
     text = (answer or "").strip()
     if kind == "yes_no":
         if text not in (YES, NO):
-            raise AnswerRefused("answer yes or no")
+            raise AnswerRefused.said("panel.refusal.yes_no")
         return text == YES
     if kind == "choice":
         if text not in prompt.options:
-            raise AnswerRefused(f"answer one of: {', '.join(prompt.options)}")
+            raise AnswerRefused(
+                {
+                    loc: panel_messages(loc)["panel.refusal.one_of"].format(
+                        options=", ".join(
+                            o if loc == LOCALES[0] else option_label(o, loc) for o in prompt.options
+                        )
+                    )
+                    for loc in LOCALES
+                }
+            )
         return text
     if kind == "number":
         try:
             return parse_number(text, prompt.unit)
         except AnswerTypeError as exc:
-            raise AnswerRefused(str(exc)) from None
+            raise AnswerRefused({loc: answer_problem(exc, loc) for loc in LOCALES}) from None
     try:
         return clean_text(answer or "", max_length=TEXT_LENGTH)
-    except TextProblem as exc:
-        raise AnswerRefused(str(exc)) from None
+    except TextProblem as exc:  # the text checks speak English only (bench.text_input)
+        raise AnswerRefused({loc: str(exc) for loc in LOCALES}) from None
 
 
 class WebPrompts:

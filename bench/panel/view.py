@@ -4,7 +4,8 @@
 keeps printing the run as ``packbench run`` does, and every event is also published on the
 panel's hub with the same data the terminal line is made of (``bench.live.timing`` and
 ``shown_value``), so the two never disagree. Progress events carry ``measured_at``, the wall
-time the step reported its reading, from which the panel's latency is measured.
+time the step reported its reading, from which the panel's latency is measured. Each event
+with words also carries them in every language a page may show (``shown``, ``bench.panel.words``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, TextIO
 
 from bench.live import SHOWN_ELSEWHERE, LiveView, TableRow, shown_value, timing
 from bench.panel.hub import Publisher
+from bench.panel.i18n import LOCALES
+from bench.panel.words import finding, sentence, step_words
 from procedures.records import RunOutcome, StepRecord, Verdict
 
 
@@ -52,14 +55,15 @@ class PanelView(LiveView):
     def line(self, text: str) -> None:
         super().line(text)
         if not self._own_lines:  # a notice of the run's own (safe start's warning), not a redraw
-            self.hub.publish("notice", text=text)
+            shown = {locale: {"text": sentence(text, locale)} for locale in LOCALES}
+            self.hub.publish("notice", text=text, shown=shown)
 
     def unit_started(self, serial: str, detail: str = "") -> None:
         self._quietly(super().unit_started, serial, detail)
         self.hub.publish("unit_started", unit=serial, detail=detail)
 
     def step_started(self, step: str) -> None:
-        self.hub.publish("step_started", step=step)
+        self.hub.publish("step_started", step=step, shown=step_words(step))
         self._quietly(super().step_started, step)
 
     def progress(self, step: str, fraction: float | None, values: Mapping[str, object]) -> None:
@@ -74,22 +78,25 @@ class PanelView(LiveView):
             to_go_s=clock.to_go_s,
             values=live_values(values),
             measured_at=measured_at,
+            shown=step_words(step),
         )
         self._quietly(super().progress, step, fraction, values)
 
     def step_finished(self, record: StepRecord) -> None:
         self._quietly(super().step_finished, record)
+        found = [m for m in record.measurements if m.verdict in (Verdict.FAIL, Verdict.SKIPPED)]
+        shown = step_words(record.name)
+        for locale, words in shown.items():
+            words["message"] = sentence(record.message, locale)
+            words["findings"] = [finding(m, locale) for m in found]
         self.hub.publish(
             "step_finished",
             step=record.name,
             verdict=record.verdict.name.lower(),
             message=record.message,
             seconds=(record.ended - record.started).total_seconds(),
-            findings=[
-                {"name": m.name, "comparison": m.comparison}
-                for m in record.measurements
-                if m.verdict in (Verdict.FAIL, Verdict.SKIPPED)
-            ],
+            findings=[{"name": m.name, "comparison": m.comparison} for m in found],
+            shown=shown,
         )
 
     def run_finished(self, outcome: RunOutcome) -> None:
@@ -99,6 +106,7 @@ class PanelView(LiveView):
             verdict=outcome.verdict.name.lower(),
             message=outcome.message,
             conclusions=[{"kind": c.kind, "value": c.value} for c in outcome.conclusions],
+            shown={locale: {"message": sentence(outcome.message, locale)} for locale in LOCALES},
         )
 
     def table(self, rows: Sequence[TableRow]) -> None:

@@ -7,6 +7,15 @@ would execute (leading ``= + - @``, tab, CR) are prefixed with ``'`` (OWASP ASVS
 A value that is not a finite number (NaN from a failed reading, an infinity from an overload) is
 exported as JSON ``null`` / an empty CSV cell, never as the bare ``NaN`` that JSON forbids; the
 ``value_note`` column says which it was, and the row's verdict says what the engine made of it.
+
+Two layouts. ``to_csv`` (and ``to_json``) is the machine export: column names and cells are the
+recorded codes, the same in every language, so scripts and hashes rely on it; it is what the
+English ``packbench report --format csv`` writes (the codes read as English words there).
+``labelled_csv`` is the same table for a reader of another language (``--lang zh_CN``): its
+header row comes from the report catalogue (``export.col.*``), every code column stays where
+the machine layout has it (a script keyed by position still works, and QA traces a record by
+its code), and four columns follow with the step, the measurement, a category value and the
+verdict in words (``LABEL_COLUMNS``), as the report's measurement table writes them.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from results.models import Complaint, ReturnedUnit
 from results.read_model import RunRead
 from results.readback import load_complaint, load_run_read
 from results.reports import fmt
+from results.reports.labels import catalogue
+from results.reports.names import measurement_label, step_label, value_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,8 @@ class LogRow:
 
 
 COLUMNS = tuple(f.name for f in fields(LogRow))
+LABEL_COLUMNS = ("step_label", "measurement_label", "value_label", "verdict_label")
+"""The columns ``labelled_csv`` adds after ``COLUMNS``: the coded cells in words."""
 
 
 def _finite(value: float | None) -> float | None:
@@ -160,4 +173,23 @@ def to_csv(rows: list[LogRow]) -> str:
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow([_csv_cell(v) for v in astuple(row)])
+    return buffer.getvalue()
+
+
+def labelled_csv(rows: list[LogRow], lang: str) -> str:
+    """``to_csv``'s table for a reader of ``lang``: the header row from the catalogue, the code
+    columns unchanged, then ``LABEL_COLUMNS`` (a numeric value's word column stays empty)."""
+    t = catalogue(lang)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([t[f"export.col.{c}"] for c in (*COLUMNS, *LABEL_COLUMNS)])
+    for row in rows:
+        text = row.value if isinstance(row.value, str) else None
+        words = (
+            step_label(t, row.step),
+            measurement_label(t, row.measurement),
+            "" if text is None else value_label(t, row.measurement, text),
+            t.enum("verdict", row.verdict),
+        )
+        writer.writerow([_csv_cell(v) for v in (*astuple(row), *words)])
     return buffer.getvalue()

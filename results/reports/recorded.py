@@ -69,16 +69,19 @@ def _label(t: Catalogue, code: str) -> str | None:
     return None
 
 
-def labelled_codes(text: str, t: Catalogue, every_name: bool) -> str:
-    """``text`` with each known code as ``label [code]``; ``every_name``: also a code that
-    could be an English word (the text is a list of record names)."""
+def labelled_codes(text: str, t: Catalogue, every_name: bool, with_codes: bool = True) -> str:
+    """``text`` with each known code as ``label [code]`` (``with_codes=False``: the label
+    alone); ``every_name``: also a code that could be an English word (the text is a list of
+    record names)."""
 
     def write(m: re.Match[str]) -> str:
         code = m[1]
         if not every_name and "_" not in code and "/" not in code:
             return code
         label = _label(t, code)
-        return code if label is None else t.format(WITH_CODE, label=label, code=code)
+        if label is None:
+            return code
+        return t.format(WITH_CODE, label=label, code=code) if with_codes else label
 
     return _TOKEN.sub(write, text)
 
@@ -89,6 +92,9 @@ class RecordedValues:
     ``localise`` caches its results)."""
 
     locale: str
+    with_codes: bool = True
+    """``False``: a record's label alone, for a text a person edits (the 8D draft), which
+    cites the records as evidence instead (``quoted_records``)."""
 
     def __call__(self, name: str, value: str) -> str:
         t = catalogue(self.locale)
@@ -102,22 +108,36 @@ class RecordedValues:
 
         text = _ANSWER.sub(answer, value) if name in CODE_ARGS else value
         text = localise_quoted(text, t, lambda category: value_label(t, "", category))
-        text = labelled_codes(text, t, every_name=name in CODE_ARGS)
+        text = labelled_codes(text, t, every_name=name in CODE_ARGS, with_codes=self.with_codes)
         for number, shown in enumerate(answers):
             record, _, said = shown.partition(" = ")
-            text = text.replace(
-                f"\0{number}\0", f"{labelled_codes(record, t, every_name=True)} = {said}"
-            )
+            record = labelled_codes(record, t, every_name=True, with_codes=self.with_codes)
+            text = text.replace(f"\0{number}\0", f"{record} = {said}")
         if name in CODE_ARGS:  # a list of records, joined as the report joins one
             text = text.replace(LIST_JOINER, t["summary.separator"])
         return text
 
 
 @cache
-def recorded_values(locale: str) -> RecordedValues:
-    return RecordedValues(locale)
+def recorded_values(locale: str, with_codes: bool = True) -> RecordedValues:
+    return RecordedValues(locale, with_codes)
 
 
-def said(text: str, locale: str) -> str:
-    """A sentence a procedure recorded, in ``locale`` with the codes it quotes labelled."""
-    return localise(text, locale, recorded_values(locale))
+def said(text: str, locale: str, *, with_codes: bool = True) -> str:
+    """A sentence a procedure recorded, in ``locale`` with the codes it quotes labelled
+    (``with_codes=False``: by their labels alone)."""
+    return localise(text, locale, recorded_values(locale, with_codes))
+
+
+def quoted_records(text: str) -> list[str]:
+    """The step and measurement codes (``step``, ``name`` or ``step/name``) a recorded sentence
+    quotes that a reader sees by their labels, in order, once each: what a words-only text
+    (``said(..., with_codes=False)``) cites as evidence instead of showing the codes. Only a
+    token that cannot be an English word (it has ``_`` or ``/``) counts, as in free text."""
+    t = catalogue("en")
+    found = (
+        m[1]
+        for m in _TOKEN.finditer(text)
+        if ("_" in m[1] or "/" in m[1]) and _label(t, m[1]) is not None
+    )
+    return list(dict.fromkeys(found))

@@ -8,9 +8,12 @@ a one-state hysteresis (the OCV a resting cell settles to depends on whether it 
 charged or discharged), and solid diffusion where the fit found it (LFP): the particle surfaces
 run ahead of the mean SOC under current, and the cell shows the OCV of that surface SOC
 (``lead``), which is what makes LFP's overpotential follow the steps and steep ends of its
-OCV and its CV taper last. Heat is the irreversible loss ``I (V - OCV)`` (ohmic plus polarisation)
-plus the reversible entropic term ``-I T dOCV/dT``, into one lumped thermal mass with
-convection to the surroundings.
+OCV and its CV taper last. Where the fit found slow charge transfer (LFP near empty) it is
+Butler-Volmer kinetics, ``eta = (2RT/F) asinh(I / 2 i0)`` with the exchange current i0 looked
+up at the surface SOC, so the overpotential there grows with the log of the current rather than
+in proportion (the circuit sees its chord ``eta / I``; ``r0``). Heat is the irreversible loss
+``I (V - OCV)`` (ohmic plus polarisation) plus the reversible entropic term ``-I T dOCV/dT``,
+into one lumped thermal mass with convection to the surroundings.
 
 Parallel cells share one terminal voltage and equalise among themselves, so a parallel group is
 modelled as one equivalent cell (capacity times P, resistance divided by P). A per-cell fault on
@@ -44,6 +47,9 @@ and counted in ``r0()`` (quasi-static); otherwise (at rest, discharging, short s
 state, so the next current step, a short included, meets the ohmic part at once. A discharge
 needs no such care: a load sets its current, it does not regulate a voltage against the pack."""
 QUASI_STATIC_AFTER = 5 * DOUBLE_LAYER_TAU
+GAS_CONSTANT = 8.314462618
+FARADAY = 96485.33212
+"""J/(mol K) and C/mol: the thermal voltage of the Butler-Volmer overpotential."""
 _RETABLE_SOC = 0.002
 _RETABLE_KELVIN = 0.1
 """The fitted tables are looked up again when SOC or temperature moved this much (cheap steps)."""
@@ -100,6 +106,16 @@ class Cell:
         self._surface_ocv = self._ocv
         self._diffusion = (0.0, 1.0)
         """(lead gain in SOC per amp, time constant in s) at the current temperature."""
+        self._kinetic = (0.0, 1.0)
+        """(2RT/F in volts, twice the exchange current in amps) of the Butler-Volmer
+        overpotential now; (0, 1) without nonlinear kinetics."""
+        self._through = 0.0
+        """Current of the last step: the linear view (``r0``) uses the kinetics' chord at it."""
+        self._kinetic_at = (math.nan, math.nan)
+        """(surface SOC, temperature) the kinetics were looked up at (cheap steps, as the
+        tables: again only when either moved by ``_RETABLE_SOC`` / ``_RETABLE_KELVIN``)."""
+        self._chord_at = (math.nan, self._kinetic, 0.0)
+        """(current, kinetics, chord): a CC phase steps at one current thousands of times."""
         self._scale = 1.0
         self.u1 = 0.0
         self.u2 = 0.0
@@ -120,6 +136,9 @@ class Cell:
         """(dt, tau1, tau2, decay1, decay2): a recharge steps by the same dt thousands of times."""
         self._dc = (parameters.r0, parameters.r1, parameters.tau1, parameters.r2, parameters.tau2)
         self._ohmic = parameters.r0
+        self._ac = parameters.r0
+        self._full = parameters.r0
+        """R0 plus the kinetics' chord at the last current: the whole DC series resistance."""
         self._lookup()
 
     # --- electrical view -------------------------------------------------------------------
@@ -157,14 +176,58 @@ class Cell:
         if self.tables is None:
             s = self._scale
             self._dc = (p.r0 * s, p.r1 * s, p.tau1, p.r2 * s, p.tau2)
-            self._ohmic = self._dc[0]
+            self._ohmic = self._full = self._dc[0]
             return
         r0, r1, tau1, r2, tau2 = self.tables.values(self._soc, self.temperature_c)
-        factor = p.resistance_factor / (p.nominal_capacity_ah or p.capacity_ah)
+        area = p.nominal_capacity_ah or p.capacity_ah
+        factor = p.resistance_factor / area
         lead_s, lead_tau = self.tables.diffusion(self._soc, self.temperature_c)
         self._diffusion = (lead_s / (3600.0 * p.capacity_ah), lead_tau)
+        self._update_kinetics()
         self._dc = (r0 * factor, r1 * factor, tau1, r2 * factor, tau2)
-        self._ohmic = min(self._dc[0], self.ac_resistance())
+        self._ac = self.ac_resistance()
+        self._refresh_series()
+
+    def _update_kinetics(self) -> None:
+        """Butler-Volmer parameters at the surface SOC (``soc + lead``) and temperature.
+
+        The exchange current depends on the concentration at the particle surfaces (i0 ~
+        sqrt(x (1 - x)) of the surface stoichiometry), so a surface that runs ahead of the mean
+        under a larger current also lowers the overpotential sooner. It scales with the
+        electrode area (the nominal capacity); an aged cell's raised resistance lowers it alike,
+        so its small-signal resistance scales with the rest.
+        """
+        if self.tables is None or not self.tables.exchange_warm:
+            return
+        p = self.parameters
+        surface = self._soc + self.lead
+        self._kinetic_at = (surface, self.temperature_c)
+        exchange = self.tables.exchange_c_rate(surface, self.temperature_c)
+        volts = 2.0 * GAS_CONSTANT * (self.temperature_c + 273.15) / FARADAY
+        area = p.nominal_capacity_ah or p.capacity_ah
+        self._kinetic = (volts, 2.0 * exchange * area / p.resistance_factor)
+
+    def _chord(self, current: float) -> float:
+        """Butler-Volmer overpotential over the current, ``eta(I) / I`` (ohm), where
+        ``eta = (2RT/F) asinh(I / (2 i0))`` (symmetric transfer, alpha = 0.5); at zero current
+        its small-signal value ``(2RT/F) / (2 i0)``. 0 without nonlinear kinetics."""
+        kinetic = self._kinetic
+        volts, two_i0 = kinetic
+        if volts == 0.0:
+            return 0.0
+        last_current, last_kinetic, last_chord = self._chord_at
+        if current == last_current and kinetic is last_kinetic:
+            return last_chord
+        x = current / two_i0
+        chord = volts / two_i0 if abs(x) < 1e-9 else volts * math.asinh(x) / current
+        self._chord_at = (current, kinetic, chord)
+        return chord
+
+    def _refresh_series(self) -> None:
+        """The whole DC series resistance and the part of it a current step meets at once (no
+        more than the 1 kHz reading), both at the last step's current."""
+        self._full = self._dc[0] + self._chord(self._through)
+        self._ohmic = min(self._full, self._ac)
 
     def dc_parameters(self) -> tuple[float, float, float, float, float]:
         """R0, R1, tau1, R2, tau2 now (ohm, ohm, s, ohm, s)."""
@@ -182,8 +245,12 @@ class Cell:
     def r0(self) -> float:
         """Series resistance a current step sees at once (what the circuit solver uses): the
         ohmic part of the DC R0 (no more than the 1 kHz reading); the rest follows within
-        ``DOUBLE_LAYER_TAU`` (while current keeps flowing over long steps: all of R0)."""
-        return self._ohmic if self._resolved else self._dc[0]
+        ``DOUBLE_LAYER_TAU`` (while current keeps flowing over long steps: all of R0).
+
+        With nonlinear kinetics the charge transfer enters as its chord ``eta(I) / I`` at the
+        last step's current: the circuit is solved linearly, and the current of a CC or CV
+        phase moves little from step to step (``terminal_voltage`` is exact in the current)."""
+        return self._ohmic if self._resolved else self._full
 
     def ac_resistance(self) -> float:
         """What a 1 kHz AC meter reads: the ohmic part, with its own temperature law."""
@@ -192,10 +259,15 @@ class Cell:
     def dc_resistance(self, seconds: float) -> float:
         """Resistance a constant-current pulse of ``seconds`` shows from rest (ΔV / I)."""
         r0, r1, tau1, r2, tau2 = self._dc
+        r0 += self._chord(-self.parameters.capacity_ah)  # at a 1C pulse, as the reference's
         return r0 + r1 * (1.0 - math.exp(-seconds / tau1)) + r2 * (1.0 - math.exp(-seconds / tau2))
 
     def terminal_voltage(self, current: float) -> float:
-        return self.emf() + self.r0() * current
+        """Terminal voltage while ``current`` flows now (exact in the current, kinetics too)."""
+        if self._kinetic[0] == 0.0:
+            return self.emf() + self.r0() * current
+        full = self._dc[0] + self._chord(current)
+        return self.emf() + (min(full, self._ac) if self._resolved else full) * current
 
     def step_response(self, dt: float) -> tuple[float, float]:
         """``(emf, resistance)``: a current ``I`` held for ``dt`` seconds (as ``step`` holds it)
@@ -207,8 +279,8 @@ class Cell:
         sharing by the instantaneous resistance alone let the charge-transfer branch, a state
         over steps near ``DOUBLE_LAYER_TAU``, overshoot each step and the exchange grow.
         """
-        r0, r1, tau1, r2, tau2 = self._dc
-        r_ct = r0 - self._ohmic
+        _, r1, tau1, r2, tau2 = self._dc
+        r_ct = self._full - self._ohmic
         u_ct = self.u_ct if self._resolved else r_ct * self._settled_current
         decay_ct = math.exp(-dt / DOUBLE_LAYER_TAU) if dt < QUASI_STATIC_AFTER else 0.0
         decay1 = math.exp(-dt / tau1)
@@ -261,9 +333,14 @@ class Cell:
         self.coulombs_in_ah += current * dt / 3600.0
         self.soc = max(self._soc + (current - leak - drain) * dt / (3600.0 * p.capacity_ah), -0.2)
         kelvin = self.temperature_c + 273.15
-        ohmic = self._ohmic
+        if self._kinetic[0] == 0.0:
+            full, ohmic = r0, self._ohmic
+        else:  # the kinetics at this step's own current
+            full = r0 + self._chord(current)
+            ohmic = min(full, self._ac)
         polarisation = self.u_ct + self.u1 + self.u2 + self.hysteresis
-        heat = current * (current * self.r0() + polarisation + self._surface_ocv - ocv)
+        series = ohmic if self._resolved else full
+        heat = current * (current * series + polarisation + self._surface_ocv - ocv)
         if self.tables is not None:
             heat -= current * kelvin * self.tables.entropic_v_per_k
             swing = self.tables.hysteresis_v
@@ -277,7 +354,7 @@ class Cell:
         if self._decays[0] != dt or self._decays[1] != tau1 or self._decays[2] != tau2:
             self._decays = (dt, tau1, tau2, math.exp(-dt / tau1), math.exp(-dt / tau2))
         decay1, decay2 = self._decays[3], self._decays[4]
-        r_ct = r0 - ohmic
+        r_ct = full - ohmic
         if dt < QUASI_STATIC_AFTER or current <= 0.0:
             if not self._resolved:  # settled at the charging current until now
                 self.u_ct = r_ct * self._settled_current
@@ -304,6 +381,15 @@ class Cell:
         else:
             self.temperature_c = p.ambient_c
         self._update_scale()
+        if self._kinetic[0] != 0.0:
+            self._through = current
+            surface, kelvin_at = self._kinetic_at
+            if (
+                abs(self._soc + self.lead - surface) >= _RETABLE_SOC
+                or abs(self.temperature_c - kelvin_at) >= _RETABLE_KELVIN
+            ):
+                self._update_kinetics()
+            self._refresh_series()
         if abs(self.temperature_c - self._looked_up[1]) >= _RETABLE_KELVIN:
             self._lookup()
 

@@ -15,6 +15,10 @@ surfaces run ahead of the mean SOC while current flows, so the cell shows the OC
 surface SOC. Where the OCV is flat this costs nothing; where it is steep (LFP's ends, the steps
 of its plateau) it is the overpotential an R(SOC) table cannot follow at two rates, and at the
 top of charge it ends CC early and stretches the CV taper while the bulk catches up.
+
+A chemistry may also carry Butler-Volmer charge transfer (``kinetics``, per temperature): the
+exchange current per SOC, as a C-rate. Where it is small (an electrode surface nearly empty or
+full) the overpotential is logarithmic in the current, which R0 alone cannot be.
 """
 
 from __future__ import annotations
@@ -63,6 +67,29 @@ class ChemistryTables:
     lead_warm: tuple[float, ...] = ()
     lead_tau_s: tuple[float, float] = (1.0, 1.0)
     """(cold, warm) time constant of that lead (s): the particles' diffusion time."""
+    exchange_cold: tuple[float, ...] = ()
+    """Log of the exchange current of the Butler-Volmer charge-transfer overpotential on the
+    SOC grid at ``cold_c``, as a C-rate (amps per ampere-hour of capacity). Empty: no
+    nonlinear kinetics (the charge transfer is linear, inside R0)."""
+    exchange_warm: tuple[float, ...] = ()
+
+    def exchange_c_rate(self, soc: float, celsius: float) -> float:
+        """Exchange current (as a C-rate) of the Butler-Volmer overpotential; 0 without.
+
+        Linear in SOC of its log, and in 1/T between the two temperatures (Arrhenius, like
+        the resistances: the exchange current density is an activated rate).
+        """
+        if not self.exchange_warm:
+            return 0.0
+        position = min(max(soc, 0.0), 1.0) * GRID
+        index = min(int(position), GRID - 1)
+        frac = position - index
+        weight = self.temperature_weight(celsius)
+        w0, w1 = self.exchange_warm[index], self.exchange_warm[index + 1]
+        c0, c1 = self.exchange_cold[index], self.exchange_cold[index + 1]
+        at_warm = w0 + (w1 - w0) * frac
+        at_cold = c0 + (c1 - c0) * frac
+        return math.exp(at_warm + (at_cold - at_warm) * weight)
 
     def temperature_weight(self, celsius: float) -> float:
         """0 at the warm reference, 1 at the cold one, linear in 1/T (Arrhenius) beyond."""
@@ -129,6 +156,14 @@ class _Diffusion(BaseModel):
     tau_s: dict[str, float]
 
 
+class _Kinetics(BaseModel):
+    """Butler-Volmer charge transfer (see ``ChemistryTables.exchange_cold``): per temperature
+    (keyed like the tables), the exchange current as a C-rate at ``soc``."""
+
+    soc: list[float]
+    exchange_c: dict[str, list[float]]
+
+
 class _Entry(BaseModel):
     """One chemistry as ``fit.py`` writes it (validated: a hand edit cannot slip through)."""
 
@@ -141,6 +176,8 @@ class _Entry(BaseModel):
     entropic_v_per_k: float = 0.0
     diffusion: _Diffusion | None = None
     """None: no diffusion state (the chemistry's charge is fitted without it)."""
+    kinetics: _Kinetics | None = None
+    """None: charge transfer linear in the current (inside R0)."""
 
 
 class _File(BaseModel):
@@ -163,7 +200,23 @@ def _build(chemistry: str, entry: _Entry) -> ChemistryTables:
         hysteresis_rate=entry.hysteresis_rate,
         entropic_v_per_k=entry.entropic_v_per_k,
         **_diffusion(entry, cold_key, warm_key),
+        **_kinetics(entry, cold_key, warm_key),
     )
+
+
+def _kinetics(entry: _Entry, cold: str, warm: str) -> dict[str, Any]:
+    """``ChemistryTables``' exchange-current fields from the entry (none: the defaults)."""
+    found = entry.kinetics
+    if found is None:
+        return {}
+    if set(found.exchange_c) != set(entry.tables):
+        raise ValueError("kinetics must be given at the same temperatures as the tables")
+    if any(v <= 0.0 for values in found.exchange_c.values() for v in values):
+        raise ValueError("kinetics: every exchange_c must be > 0 (a C-rate)")
+    return {
+        "exchange_cold": _resample(found.soc, found.exchange_c[cold]),
+        "exchange_warm": _resample(found.soc, found.exchange_c[warm]),
+    }
 
 
 def _diffusion(entry: _Entry, cold: str, warm: str) -> dict[str, Any]:

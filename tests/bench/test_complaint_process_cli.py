@@ -181,8 +181,11 @@ def test_a_complaint_walks_through_the_station_from_intake_to_closure(
         content = view(session, complaint_id).content
         run_ids = {str(r.id) for r in get_complaint(session, number).runs}
         # D3 carries the containment check, D4 a hypothesis per diagnosis finding citing its run
+        # (and the measurements its sentence quotes, ``<run>/<step>/<name>``)
         assert 4 in {line.qty_ng for line in content.containment}
-        assert content.causes and {e.ref for c in content.causes for e in c.evidence} <= run_ids
+        cited = [e for c in content.causes for e in c.evidence]
+        assert content.causes and {e.ref for e in cited if e.kind == "run"} <= run_ids
+        assert {e.ref.split("/")[0] for e in cited} <= run_ids
         sign(session, complaint_id, signer=QAM, printed_name="Sun", meaning="approved")
 
     # --- claims -----------------------------------------------------------------------------

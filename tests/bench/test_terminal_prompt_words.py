@@ -114,3 +114,19 @@ def test_the_answers_file_check_knows_every_question_as_its_definition_says() ->
         "cell_swelling_each",
         "appearance.dim",
     ]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_a_refused_number_is_explained_in_the_station_s_language(locale: str) -> None:
+    """A number in the wrong unit, then no number at all: each refusal is the prompt
+    catalogue's sentence in the station's language (English as before)."""
+    prompts, out = terminal(locale, "3 V", "abc", "65.1")
+    assert prompts.number("dim.length", "Measure the length", "mm").magnitude == 65.1
+    words = prompt_messages(locale)
+    shown = out.getvalue()
+    assert words["answer.not_in_unit"].format(answer="'3 V'", unit="mm") in shown
+    assert words["answer.not_a_number"].format(answer="'abc'", unit="mm") in shown
+    if locale == "en":
+        assert "'3 V' is not in mm (or a compatible unit such as mmm)" in shown
+    else:
+        assert "is not" not in shown

@@ -19,11 +19,15 @@ def test_units_per_complaint_puts_the_hundred_run_complaint_first_and_spreads_th
     assert max(counts[1:]) - min(counts[1:]) <= 1
 
 
-def test_a_small_store_is_built_and_every_read_timed(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("via", scale.VIAS)
+def test_a_small_store_is_built_and_every_read_timed(
+    via: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["--runs", "8", "--complaints", "3", "--steps", "3", "--measurements", "6"]
-    code = scale.main([*args, "--samples", "20"])
+    code = scale.main([*args, "--samples", "20", "--via", via])
     out = capsys.readouterr().out
     assert "build: 8 runs (3 steps, 6 measurements, 20-sample trace)" in out, out
+    assert "intake: 3 complaints, 4 units registered through intake" in out, out
     for read in ("list:", "filter:", "pareto:", "kpi:", "complaint:"):
         assert f"{read}" in out and "(store of 8 runs)" in out, out
     assert "verify: whole store (8 runs, 48 measurements, 0 problems)" in out, out

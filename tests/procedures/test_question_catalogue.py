@@ -32,6 +32,7 @@ from procedures.diagnosis.sequence import build_diagnosis
 from procedures.engine import run_procedure
 from procedures.memory_recorder import MemoryRecorder
 from procedures.phrases import placeholders, read_with
+from procedures.prompt_catalogue import ANSWER_KEYS
 from procedures.prompts import Photo, ScriptedPrompts
 from procedures.questions import (
     DEFINITIONS,
@@ -220,11 +221,11 @@ def test_no_key_is_written_twice(locale: str) -> None:
 def test_both_catalogues_hold_the_same_keys_and_no_orphans() -> None:
     en, zh = prompt_messages("en"), prompt_messages("zh_CN")
     assert sorted(set(en) ^ set(zh)) == []
-    for key in TERMINAL_KEYS:
+    for key in (*TERMINAL_KEYS, *ANSWER_KEYS):
         assert sorted(placeholders(en[key])) == sorted(placeholders(zh[key])), key
         assert en[key] != zh[key], key
     needed = {key for question in DEFINITIONS for key in catalogue_keys(question)}
-    needed |= set(TERMINAL_KEYS)
+    needed |= {*TERMINAL_KEYS, *ANSWER_KEYS}
     needed |= {f"dimension.{d.name}" for s in load_builtin_specs().values() for d in s.dimensions}
     assert sorted(set(en) - needed) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,17 @@ from procedures.records import LimitsRecord, MeasurementRecord, RunInfo, StepRec
 from results.complaints import add_returned_unit
 from results.errors import NotFound, ValidationError
 from results.recorder import DatabaseRecorder
-from results.reports.exports import COLUMNS, LogRow, measurement_log, to_csv, to_json
+from results.reports.exports import (
+    COLUMNS,
+    LABEL_COLUMNS,
+    LogRow,
+    labelled_csv,
+    measurement_log,
+    to_csv,
+    to_json,
+)
+from results.reports.labels import catalogue
+from results.reports.names import value_label
 
 
 def test_complaint_log_columns_order_and_values(sessions: sessionmaker[Session]) -> None:
@@ -162,3 +173,43 @@ def test_hand_built_rows_with_nan_still_give_valid_json_and_csv() -> None:
     cells = list(csv.reader(io.StringIO(to_csv([row]))))[1]
     assert cells[COLUMNS.index("value")] == "" and cells[COLUMNS.index("low")] == ""
     assert cells[COLUMNS.index("high")] == "4.2"
+
+
+def _category_row() -> LogRow:
+    """A reading recorded as a category (text value ``normal``) with a verdict code."""
+    return LogRow(
+        "CC-1",
+        "SN",
+        1,
+        "wake_recharge",
+        "wake_response",
+        "normal",
+        "",
+        None,
+        None,
+        True,
+        True,
+        "fail",
+        "",
+        T0,
+    )
+
+
+def test_the_chinese_measurement_log_reads_in_chinese_and_keeps_the_code_columns() -> None:
+    """zh_CN: the header row from the catalogue, every code column where the English layout has
+    it (scripts index or key them), then the step, measurement, value and verdict in words."""
+    zh = catalogue("zh_CN")
+    english = list(csv.reader(io.StringIO(to_csv([_category_row()]))))
+    table = list(csv.reader(io.StringIO(labelled_csv([_category_row()], "zh_CN"))))
+    header, row = table[0], table[1]
+    assert header == [zh[f"export.col.{c}"] for c in (*COLUMNS, *LABEL_COLUMNS)]
+    assert not any(re.search(r"[A-Za-z]{3}", h.replace("UTC", "")) for h in header), header
+    assert row[: len(COLUMNS)] == english[1]  # the codes, as the English log has them
+    words = dict(zip(LABEL_COLUMNS, row[len(COLUMNS) :], strict=True))
+    assert words == {
+        "step_label": zh["step_name.wake_recharge"],
+        "measurement_label": zh["measurement_name.wake_response"],
+        "value_label": value_label(zh, "wake_response", "normal"),
+        "verdict_label": zh.enum("verdict", "fail"),
+    }
+    assert "normal" not in words.values() and "fail" not in words.values()

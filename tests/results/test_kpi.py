@@ -144,3 +144,59 @@ def test_kpi_bad_input(sessions: sessionmaker[Session]) -> None:
             kpi(session, date(2000, 1, 1), date(9999, 12, 31))
         with pytest.raises(ValidationError, match="from: 0001-01-01 is before 1970-01-02"):
             kpi(session, date(1, 1, 1), date(1, 1, 2))
+
+
+@pytest.mark.parametrize(
+    ("limit", "kind"), [(1, None), (5, None), (2, "product"), (2, "non-product")]
+)
+def test_missed_limit_caps_each_class_and_target(
+    sessions: sessionmaker[Session], limit: int, kind: str | None
+) -> None:
+    """``missed_limit`` lists the first ``limit`` misses by number of every class and target,
+    with complete counts: one cap over all classes gave one class all the numbers and left
+    another with misses and no numbers."""
+    rows = _year(random.Random(15))
+    assert any(r["cancelled_at"] is not None for r in rows)
+    with sessions.begin() as session:
+        session.execute(insert(Complaint), rows)
+    first, last = date(2026, 1, 1), date(2026, 12, 31)
+    expected = _independent(rows, Calendar({}), first, last, None, kind)
+    over_limit = {key for key, (_met, missed, _n) in expected.items() if missed > limit}
+    # the case of the bug: several classes, each with more misses than the cap, on every target
+    assert {c for c, _t in over_limit} == {"severe", "general", "occasional"}
+    assert {t for _c, t in over_limit} == {t.name for t in TARGETS}
+    with sessions() as session:
+        found = kpi(session, first, last, complaint_type=kind, now=NOW, missed_limit=limit)
+    got = {
+        (k.complaint_class, t.name): (t.met, t.missed, t.missed_numbers)
+        for k in found
+        for t in k.targets
+    }
+    assert got == {k: (met, missed, n[:limit]) for k, (met, missed, n) in expected.items()}
+    # every outcome occurs: met, missed and (complaints near the end of the year) pending
+    assert all(t.met and t.missed for k in found for t in k.targets)
+    assert any(t.pending for k in found for t in k.targets)
+
+
+def test_missed_limit_without_any_miss(sessions: sessionmaker[Session]) -> None:
+    """A period where nothing is missed yet (one complaint, registered in time, the rest still
+    pending) and one with no complaint: counts, and no list asked for."""
+    received = datetime(2026, 3, 2, 9, tzinfo=PLANT_TZ).astimezone(UTC)
+    with sessions.begin() as session:
+        session.execute(
+            insert(Complaint),
+            [complaint_row("CC-2026-00001", received, registered_at=received + timedelta(hours=1))],
+        )
+    with sessions() as session:
+        day = received.astimezone(PLANT_TZ).date()
+        found = kpi(session, day, day, now=received + timedelta(hours=2), missed_limit=20)
+        empty = kpi(session, day + timedelta(days=1), day + timedelta(days=2), missed_limit=20)
+    assert empty == []
+    assert [k.complaint_class for k in found] == ["general"]
+    outcomes = {t.name: (t.met, t.missed, t.pending, t.missed_numbers) for t in found[0].targets}
+    assert outcomes == {
+        "registered": (1, 0, 0, []),
+        "investigated": (0, 0, 1, []),
+        "closed": (0, 0, 1, []),
+        "all_closed": (0, 0, 1, []),
+    }

@@ -7,11 +7,17 @@ import html
 import io
 import json
 import re
-from importlib import resources
 from pathlib import Path
 
 import pytest
-from declared_categories import category_codes
+from catalogue_leaks import (
+    CATALOGUES,
+    english_sentences,
+    leaks,
+    load_catalogue,
+    raw_codes,
+    visible_text,
+)
 from documents import run_document
 from process_support import new_complaint
 from pypdf import PdfReader
@@ -30,78 +36,17 @@ from results.models import Run
 from service.i18n import translator
 from simulators.faults import CATALOGUE
 
-CATALOGUES = {
-    "service": ("service", "locale"),
-    "reports": ("results.reports", "locale"),
-    "replies": ("results", "replies_locale"),
-    "procedures": ("procedures", "locale"),
-}
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-
-
-def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    keys = [k for k, _ in pairs]
-    twice = sorted({k for k in keys if keys.count(k) > 1})
-    assert twice == [], f"keys written twice (the last one silently wins): {twice}"
-    return dict(pairs)
-
-
-def _load(package: str, folder: str, locale: str) -> dict[str, str]:
-    path = resources.files(package) / folder / f"{locale}.json"
-    messages: dict[str, str] = json.loads(
-        path.read_text(encoding="utf-8"), object_pairs_hook=_unique
-    )
-    return messages
+__all__ = ["leaks", "visible_text"]  # other "Chinese is complete" tests import them from here
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUES))
 def test_every_catalogue_has_every_key_in_both_languages(name: str) -> None:
     package, folder = CATALOGUES[name]
-    en, zh = _load(package, folder, "en"), _load(package, folder, "zh_CN")
+    en, zh = load_catalogue(package, folder, "en"), load_catalogue(package, folder, "zh_CN")
     assert sorted(set(en) - set(zh)) == [], f"{name}: keys missing in zh_CN"
     assert sorted(set(zh) - set(en)) == [], f"{name}: keys missing in en"
     empty = sorted(k for k in en if not en[k].strip() or not zh[k].strip())
     assert empty == [], f"{name}: empty texts"
-
-
-def english_sentences() -> dict[str, str]:
-    """Key -> the longest literal piece of its English text that is a sentence (three words or
-    more) and differs from the Chinese text; placeholders split the pieces."""
-    out: dict[str, str] = {}
-    for package, folder in CATALOGUES.values():
-        en, zh = _load(package, folder, "en"), _load(package, folder, "zh_CN")
-        for key, text in en.items():
-            if zh.get(key) == text:
-                continue
-            pieces = [p.strip(" .,:;()") for p in PLACEHOLDER.split(text)]
-            pieces = [p for p in pieces if len(WORDS.findall(p)) >= 3]
-            if pieces:
-                out[key] = max(pieces, key=len)
-    return out
-
-
-def visible_text(page: str) -> str:
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
-    page = re.sub(r"<[^>]+>", " ", page)
-    return re.sub(r"\s+", " ", html.unescape(page))
-
-
-def leaks(text: str) -> dict[str, str]:
-    text = re.sub(r"\s+", " ", text)
-    return {k: s for k, s in english_sentences().items() if s in text}
-
-
-KEPT_CODE = re.compile(r"\[[^\]\[]*\]")
-"""A step or measurement code kept in brackets after its label (QA traces the record by it)."""
-TOKEN = re.compile(r"(?<![\w/.\-])[a-z][a-z0-9_]*(?![\w/\-])")
-
-
-def raw_codes(text: str) -> set[str]:
-    """The categorical values a procedure records (``tests/declared_categories.py``) that
-    ``text`` shows as words of their own: each should read by its label in Chinese."""
-    visible = KEPT_CODE.sub(" ", text)
-    return set(TOKEN.findall(visible)) & category_codes()
 
 
 def test_the_raw_code_check_catches_a_category_code() -> None:
@@ -339,7 +284,7 @@ def test_every_fault_s_diagnosis_reads_in_chinese_on_pages_report_and_letter(
         # the check would see them: the English page shows the procedures' catalogue sentences
         english_keys |= set(leaks(visible_text(english)))
     assert explained > 4 * len(runs)
-    procedure_keys = set(_load("procedures", "locale", "en"))
+    procedure_keys = set(load_catalogue("procedures", "locale", "en"))
     assert len(english_keys & procedure_keys) > 10, english_keys
     r = c.post(
         f"/api/complaints/{number}/reports",

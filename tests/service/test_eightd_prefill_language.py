@@ -19,6 +19,7 @@ from results.complaints import get_complaint
 from results.containment import ActionKind, Area
 from results.eightd_form import EightDForm
 from results.eightd_prefill import prefill_from_records
+from results.phrase_rules import find_phrases
 from results.reports.labels import catalogue
 
 EXPLANATION_KEY = "finding.fuse_open"
@@ -147,3 +148,72 @@ def test_the_run_page_shows_step_and_measurement_labels_then_codes(service: Serv
         assert re.search(rf'<td[^>]*>{label}<br><small class="why code">{code}</small>', page)
     english = service.client.get(f"/runs/{run_id}?lang=en").text
     assert catalogue("en")["step_name.wake_recharge"] in english
+
+
+QUOTED = "wake_recharge/wake_response"
+"""A measurement a recorded explanation quotes by its code (a step/name reference)."""
+
+
+def _quoting_complaint(svc: Service) -> tuple[str, int]:
+    """A complaint whose run's conclusion explanation names a failed measurement by its code
+    (``finding.unexplained``, as the diagnosis records it); its number and the run id."""
+    number = new_complaint(svc)
+    tech = svc.auth("wang.wei")
+    unit = svc.client.post(
+        f"/api/complaints/{number}/units",
+        json={"serial": "U-9", "received_at": T0.isoformat()},
+        headers=tech,
+    ).json()
+    doc = run_document(unit["id"], "U-9", number)
+    first = doc["outcome"]["conclusions"][0]
+    first["explanation"] = procedure_messages("en")["finding.unexplained"].format(named=QUOTED)
+    doc["outcome"]["conclusions"] = [first]
+    r = svc.client.post("/api/runs", json=doc, headers=svc.auth("bench-3"))
+    assert r.status_code == 201, r.text
+    return number, int(r.json()["id"])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_chinese_draft_names_quoted_records_in_words_and_cites_them_as_evidence(
+    service: Service,
+) -> None:
+    """The editable draft carries words only (no ``label [code]``); the quoted measurement is
+    cited as evidence (``<run>/<step>/<name>``), in both languages alike; English keeps the
+    recorded sentence."""
+    number, run_id = _quoting_complaint(service)
+    zh = _draft(service, number, "zh_CN")
+    en = _draft(service, number, "en")
+    (zh_cause,) = zh.causes
+    (en_cause,) = en.causes
+    assert catalogue("zh_CN")["measurement_name.wake_response"] in zh_cause.description
+    assert "[" not in zh_cause.description and QUOTED not in zh_cause.description
+    words = " ".join(_strings(zh.model_dump(mode="json", exclude={"causes": {0: {"evidence"}}})))
+    assert re.search(r"[a-z]_[a-z]", words) is None, words
+    assert QUOTED in en_cause.description  # the record itself, as recorded
+    cited = [(e.kind, e.ref) for e in zh_cause.evidence]
+    assert cited == [("run", str(run_id)), ("measurement", f"{run_id}/{QUOTED}")]
+    assert [(e.kind, e.ref) for e in en_cause.evidence] == cited
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_draft_proposes_no_forbidden_phrase(service: Service, lang: str) -> None:
+    """The draft is prose QA signs and the customer's 8D shows: the pre-fill itself must never
+    put one of the manual's forbidden phrases (records-and-reports.md 0.2) into it."""
+    number = _complaint_with_everything(service)
+    quoting, _run = _quoting_complaint(service)
+    for each in (number, quoting):
+        form = _draft(service, each, lang).model_dump(mode="json")
+        texts = [v for v in _strings(form) if v.strip()]
+        assert texts
+        assert {t: find_phrases(t) for t in texts if find_phrases(t)} == {}
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

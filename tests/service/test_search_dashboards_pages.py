@@ -14,7 +14,8 @@ import pytest
 from documents import T0, complaint_payload, run_document
 from service_support import Service
 
-from service.pages import search
+from service.i18n import translator
+from service.pages import dashboards, search
 
 LANGS = ("en", "zh_CN")
 
@@ -160,6 +161,28 @@ def test_csv_exports_the_current_filter(
     assert link is not None and link.group(1) == "/complaints.csv?channel=hotline"
 
 
+def test_the_chinese_csv_export_is_labels_only(service: Service, filled: dict[str, str]) -> None:
+    """The page's export is the human one (a spreadsheet in the page's language): header and
+    coded cells by their labels, no code; the machine export with codes is ``GET
+    /api/complaints`` and ``packbench complaint list --json/--csv``. The complaint number is
+    the key a person or a script matches rows by, in both languages."""
+    zh, en = translator("zh_CN"), translator("en")
+    r = service.client.get("/complaints.csv?sort=customer&lang=zh_CN")
+    rows = list(csv.reader(io.StringIO(r.text.removeprefix("\ufeff"))))
+    english = service.client.get("/complaints.csv?lang=en").text.removeprefix("\ufeff")
+    assert not set(rows[0]) & set(next(csv.reader(io.StringIO(english))))
+    listed = service.client.get("/api/complaints", headers=service.auth("zhao.min")).json()
+    by_number = {c["number"]: c for c in listed["items"]}
+    for row in rows[1:]:
+        c = by_number[row[0]]
+        coded = {"symptom": c["symptom"], "severity": c["severity"], "status": c["status"]}
+        coded["channel"] = c.get("channel") or ""
+        cells = row[4:8]
+        assert cells == [zh.enum(g, v or None) for g, v in coded.items()], row
+        assert not {v for v in coded.values() if v} & set(cells), row
+        assert not {en.enum(g, v) for g, v in coded.items() if v} & set(cells), row
+
+
 class _Charts(HTMLParser):
     """Each panel's SVG bar values and its table's numeric cells, by panel id."""
 
@@ -233,3 +256,28 @@ def test_dashboards_chart_values_equal_their_tables(
     assert [v for _l, _s, v in parsed.bars["pareto-symptom"]] == [1]
     link = re.search(r'id="to-list" href="([^"]+)"', filtered.text)
     assert link is not None and link.group(1) == "/complaints?customer=Acme"
+
+
+def test_dashboards_list_missed_numbers_of_every_class(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more misses than the page lists, every class still links its first ones (the cap
+    was shared by the classes, so one class showed misses and no number)."""
+    monkeypatch.setattr(dashboards, "MISSED_SHOWN", 1)
+    # received on T0, registered now: months late for every target
+    numbers = {
+        severity: sorted(_complaint(service, severity=severity) for _ in range(2))
+        for severity in ("severe", "general")
+    }
+    _login(service)
+    r = service.client.get("/dashboards")
+    assert r.status_code == 200, r.text
+    rows = re.findall(r'<tr data-class="(\w+)" data-target="(\w+)"[^>]*>(.*?)</tr>', r.text, re.S)
+    listed = {
+        (c, t): re.findall(r'class="missed" href="/complaints/([^"]+)"', row) for c, t, row in rows
+    }
+    assert listed == {
+        (severity, target): [first[0]]
+        for severity, first in numbers.items()
+        for target in ("registered", "investigated", "closed", "all_closed")
+    }

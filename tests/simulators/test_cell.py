@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import math
 
 import pytest
@@ -277,3 +278,52 @@ def test_lfp_surface_runs_ahead_where_its_ocv_is_steep_and_settles_at_rest() -> 
     for _ in range(120):
         nmc.step(2.6, 1.0)
     assert nmc.diffusion_overpotential() == 0.0  # NMC is fitted without it
+
+
+def _charge_overpotential(chemistry: str, soc: float, current: float) -> float:
+    """Series overpotential (R0 and charge transfer) after one 1 s step of ``current`` from rest:
+    the RC pairs and the diffusion lead have barely moved, so this is the instantaneous part."""
+    cell = _fitted(chemistry, soc, thermal_resistance=0.0)
+    cell.step(current, 1.0)
+    return cell.terminal_voltage(current) - cell.emf()
+
+
+def test_lfp_charge_transfer_grows_with_the_log_of_the_current_near_empty_nmc_is_linear() -> None:
+    """Butler-Volmer kinetics (the LFP fit's exchange current): near empty, where the exchange
+    current is small, doubling the current adds far less than double the overpotential, as the
+    DFN's does (its jump at t = 0 of a charge from empty: 1.45x from 0.5C to 1C); every other
+    part of the model is linear in the current over one second. NMC has no such term."""
+    for soc in (0.03, 0.05, 0.1):  # where the DFN charges from 2.5 V start and climb
+        half, full = (_charge_overpotential("LFP", soc, i) for i in (1.3, 2.6))
+        assert 0.0 < half < full < 1.75 * half
+    half, full = (_charge_overpotential("NMC", 0.02, i) for i in (1.3, 2.6))
+    assert full == pytest.approx(2.0 * half, rel=1e-9)
+
+
+def test_the_linear_view_of_the_kinetics_is_exact_at_a_steady_current() -> None:
+    """The circuit solves ``emf + r0() * I``; with nonlinear kinetics ``r0()`` carries their
+    chord at the last step's current, so under a held current it agrees with the exact
+    terminal voltage, and a parallel group's step response does too."""
+    cell = _fitted("LFP", 0.03, thermal_resistance=0.0)
+    for _ in range(5):
+        cell.step(1.3, 2.0)
+    assert cell.emf() + cell.r0() * 1.3 == pytest.approx(cell.terminal_voltage(1.3), abs=1e-9)
+    assert cell.terminal_voltage(2.6) - cell.terminal_voltage(1.3) < cell.r0() * 1.3
+    emf, resistance = cell.step_response(2.0)
+    assert emf + resistance * 1.3 == pytest.approx(cell.terminal_voltage(1.3), abs=0.01)
+
+
+def test_kinetics_must_name_the_tables_temperatures_and_positive_exchange_currents() -> None:
+    from simulators.physics.cell_tables import FITTED_FILE, build
+
+    entry = json.loads(FITTED_FILE.read_text())["chemistries"]["LFP"]
+    assert build("LFP", entry).exchange_c_rate(0.02, 25.0) > 0.0
+    wrong = {**entry, "kinetics": {**entry["kinetics"], "exchange_c": {"25": [1.0, 1.0]}}}
+    with pytest.raises(ValueError, match="same temperatures"):
+        build("LFP", wrong)
+    keys = list(entry["kinetics"]["exchange_c"])
+    zero = {k: [0.0] * len(entry["kinetics"]["soc"]) for k in keys}
+    with pytest.raises(ValueError, match="exchange_c must be > 0"):
+        build("LFP", {**entry, "kinetics": {**entry["kinetics"], "exchange_c": zero}})
+    nmc = json.loads(FITTED_FILE.read_text())["chemistries"]["NMC"]
+    assert build("NMC", nmc).exchange_c_rate(0.02, 25.0) == 0.0

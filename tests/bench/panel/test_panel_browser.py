@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from bench_helpers import PYTHON, child_env, register
+from catalogue_leaks import leaks, raw_codes
 from live_runner import Simulator, energised, start_simulator
 from required_services import CHROMIUM
 from sqlalchemy import select
@@ -281,6 +282,10 @@ def test_panel_drives_a_diagnosis_abort_and_finish_and_an_inspection(
         assert watcher.locator("#steps li").count() == page.locator("#steps li").count()
         assert int(watcher.locator("#plot").get_attribute("data-points") or 0) > 2
         assert energised(simulator.state()) == []
+        if lang == "zh_CN":  # every step, message, finding and result in Chinese words
+            shown = page.locator("#run").inner_text()
+            assert leaks(shown) == {} and raw_codes(shown) == set(), shown
+            assert "wake_recharge" not in shown and "diagnosis" not in shown, shown
 
         # 3. the appearance inspection: confirm, texts, checklist, numbers, photos
         start(page, number, "U-1", "appearance")

@@ -6,13 +6,11 @@ under 20 mV, 10 s pulse resistance within 15 % at 20/50/80 % SOC, relaxation aft
 20 %, at both reference temperatures.
 
 LFP (Prada2013) met its CV durations and most of its voltage rows only once the cell got solid
-diffusion (``cell_tables``: the OCV of a surface SOC ahead of the mean, the lead fitted per SOC).
-Known gap, kept visible rather than loosened: the 0.5C charges from empty still miss the 20 mV
-RMS target (``KNOWN_GAPS``). Over the first 10 % of SOC the DFN's overpotential is 200-370 mV
-and far from proportional to the current (about 1.2x from 0.5C to 1C: charge-transfer kinetics
-at a nearly empty graphite surface), which a model linear in the current fits at one rate or
-the other, not both. Each such row is its own strict xfail: the day the model meets one, its
-test turns red and the row must leave the list.
+diffusion (``cell_tables``: the OCV of a surface SOC ahead of the mean, the lead fitted per SOC),
+and its 0.5C charges from empty only with Butler-Volmer charge transfer (an overpotential
+logarithmic in the current where the exchange current is small): over the first 10 % of SOC the
+DFN's overpotential is 200-370 mV and grows only about 1.2x from 0.5C to 1C, which a model
+linear in the current fits at one rate or the other, not both. No row is a known gap any more.
 """
 
 from __future__ import annotations
@@ -25,14 +23,6 @@ import pytest
 from simulators.physics.cell_tables import FITTED_FILE, build, tables
 from simulators.reference import compare
 
-KNOWN_GAPS: dict[str, tuple[str, ...]] = {
-    "LFP": (
-        "25 degC, 0.5C from 2.5 V: V RMS error",
-        "10 degC, 0.5C from 2.5 V: V RMS error",
-    ),
-}
-"""Rows (their exact quantity) a chemistry is known to miss; see the module docstring."""
-
 
 def _rows(chemistry: str) -> list[compare.Row]:
     rows = compare.compare(chemistry)  # type: ignore[arg-type]
@@ -42,26 +32,11 @@ def _rows(chemistry: str) -> list[compare.Row]:
     return rows
 
 
-def _gap(row: compare.Row) -> bool:
-    return row.quantity in KNOWN_GAPS.get(row.chemistry, ())
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("chemistry", compare.chemistries())
 def test_every_acceptance_quantity_is_within_its_target(chemistry: str) -> None:
-    missed = [r for r in _rows(chemistry) if not r.ok and not _gap(r)]
+    missed = [r for r in _rows(chemistry) if not r.ok]
     assert not missed, "\n" + compare.table(missed)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="a known gap (module docstring)")
-@pytest.mark.parametrize(
-    ("chemistry", "quantity"),
-    [(chemistry, quantity) for chemistry, rows in KNOWN_GAPS.items() for quantity in rows],
-)
-def test_known_gap_still_misses(chemistry: str, quantity: str) -> None:
-    (row,) = [r for r in _rows(chemistry) if r.quantity == quantity]
-    assert row.ok, "\n" + compare.table([row])
 
 
 def test_the_comparison_fails_a_model_that_misses_a_target() -> None:

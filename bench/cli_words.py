@@ -1,0 +1,59 @@
+"""What the QA commands print for a person to read, in the station's language.
+
+The words live in ``bench/locale/<locale>.json`` (the command line's own sentences) and in the
+report catalogue (coded values: statuses, verdicts, signature meanings), so a status reads the
+same in the terminal, on the pages and in the reports. The language is the station's
+(``[station] language``), the one its questions are asked in: the command line has no second
+language setting. ``--lang`` on a command chooses the language of the document it writes
+(report, letter, 8D draft), not of its messages. What a script reads stays as it was: ``--json``
+and ``--csv`` carry codes, a written file's path is printed as is, and the English sentences are
+the ones printed before this catalogue existed (tests and scripts match them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from bench.config import StationConfig
+from results.reports.labels import catalogue
+
+ENGLISH = "en"
+
+
+@cache
+def cli_messages(locale: str) -> dict[str, str]:
+    """The command line's catalogue of ``locale`` (English for a language it has none of)."""
+    folder = resources.files("bench") / "locale"
+    path = folder / f"{locale}.json"
+    if not path.is_file():
+        path = folder / f"{ENGLISH}.json"
+    messages: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return messages
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The command line's sentences and the domain's labels in one language."""
+
+    locale: str = ENGLISH
+
+    def __call__(self, key: str, **values: object) -> str:
+        return cli_messages(self.locale)[key].format(**values)
+
+    def enum(self, group: str, code: str | None) -> str:
+        """A coded value by its label; English keeps the code, as the command printed it."""
+        if code is None:
+            return ""
+        return code if self.locale == ENGLISH else catalogue(self.locale).enum(group, code)
+
+
+def words_for(config: StationConfig) -> Words:
+    """The station's language (``[station] language``)."""
+    return Words(config.language)
+
+
+ENGLISH_WORDS = Words()
+"""The default of a function that prints for a person but was given no station."""
