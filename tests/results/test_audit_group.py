@@ -30,11 +30,10 @@ def _engine(sessions: sessionmaker[Session]) -> Engine:
     return bind
 
 
-def _postgres_only(sessions: sessionmaker[Session]) -> Engine:
-    engine = _engine(sessions)
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite links events at commit: it has no pending events to drain")
-    return engine
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+"""SQLite links events at commit: it has no pending events to drain."""
 
 
 def _pending(engine: Engine) -> int:
@@ -58,12 +57,13 @@ def _event(session: Session, entity_id: object, action: str = "x.made", **after:
     record(session, actor="a", action=action, entity_type="x", entity_id=entity_id, after=after)
 
 
+@POSTGRES_ONLY
 def test_a_commit_does_not_wait_for_the_chain(sessions: sessionmaker[Session]) -> None:
     """While another transaction holds the chain (its lock and the head's row, as a commit in
     flight did), a transaction with audit events commits at once: its events wait in
     ``audit_pending``, not its connection. Before the group commit this waited on the head's row
     (here: a lock timeout)."""
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     with _chain_held(engine, head_row=True):
         with sessions.begin() as session:
             session.execute(text("SET LOCAL lock_timeout = '1s'"))
@@ -75,13 +75,14 @@ def test_a_commit_does_not_wait_for_the_chain(sessions: sessionmaker[Session]) -
     assert _pending(engine) == 0
 
 
+@POSTGRES_ONLY
 def test_events_committed_while_a_drain_holds_the_lock_are_linked_by_it(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A submitter that loses the race for the chain's lock leaves its events to the holder: the
     holder drains again after its commit. Here a second transaction commits (and finds the lock
     taken) while the first drain is linking; nobody reads afterwards, yet nothing is left."""
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     with sessions.begin() as session:
         _event(session, 1, n=1)
     with sessions.begin() as session:  # pending, while the test holds the lock below
@@ -116,12 +117,13 @@ def test_events_committed_while_a_drain_holds_the_lock_are_linked_by_it(
         assert verify_audit_chain(session).ok
 
 
+@POSTGRES_ONLY
 def test_a_transaction_sees_its_own_and_every_committed_event(
     sessions: sessionmaker[Session],
 ) -> None:
     """Reads of the audit tables link what is pending first: another transaction's committed
     events (left pending while the lock was held) and this transaction's own, in that order."""
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     with _chain_held(engine), sessions.begin() as session:
         _event(session, 1, "x.other")
     assert _pending(engine) == 1
@@ -133,12 +135,13 @@ def test_a_transaction_sees_its_own_and_every_committed_event(
     assert _pending(engine) == 0
 
 
+@POSTGRES_ONLY
 def test_a_synced_run_is_recognised_while_its_events_are_pending(
     sessions: sessionmaker[Session],
 ) -> None:
     """0 duplicated: a retry arriving after its original committed but before a drain linked the
     original's ``run.synced`` event must still be answered with the first run's id."""
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     with _chain_held(engine):
         with sessions.begin() as session:
             record(
@@ -155,12 +158,13 @@ def test_a_synced_run_is_recognised_while_its_events_are_pending(
             assert synced_run_id(session, "uuid-2") is None
 
 
+@POSTGRES_ONLY
 def test_verify_reports_pending_events_without_a_false_alarm(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the chain's lock cannot be had, ``verify`` checks the chain as it is and counts the
     events still pending: not a tamper problem, not skipped silently."""
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     monkeypatch.setattr(audit_group, "READ_LOCK_TIMEOUT", "100ms")
     with sessions.begin() as session:
         _event(session, 1, "x.linked")
@@ -177,11 +181,10 @@ def test_verify_reports_pending_events_without_a_false_alarm(
     assert report.ok and (report.audit_events, report.pending_events) == (2, 0)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sqlite_rows_in_audit_pending_are_a_problem(sessions: sessionmaker[Session]) -> None:
     """SQLite links at commit and never writes ``audit_pending``: a row there was put in behind
     the store's back, and ``verify`` says so."""
-    if _engine(sessions).dialect.name != "sqlite":
-        pytest.skip("on PostgreSQL pending rows are the group commit's")
     with sessions.begin() as session:
         _event(session, 1)
         session.execute(
@@ -195,8 +198,9 @@ def test_sqlite_rows_in_audit_pending_are_a_problem(sessions: sessionmaker[Sessi
     assert [(p.kind, p.ref) for p in report.problems] == [("audit_chain", "audit_pending")]
 
 
+@POSTGRES_ONLY
 def test_pending_rows_refuse_update(sessions: sessionmaker[Session]) -> None:
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     with _chain_held(engine):
         with sessions.begin() as session:
             _event(session, 1)
@@ -243,12 +247,13 @@ def test_concurrent_writers_keep_one_verifying_chain(sessions: sessionmaker[Sess
         assert _pending(engine) == 0
 
 
+@POSTGRES_ONLY
 def test_the_live_recorder_leaves_nothing_pending(
     sessions: sessionmaker[Session], evidence_dir: Path
 ) -> None:
     """The recorder appends on its driver connection (``audit.append_raw``): on PostgreSQL its
     events go pending and are linked once its writer commits, with nobody reading afterwards."""
-    engine = _postgres_only(sessions)
+    engine = _engine(sessions)
     recorded_run(sessions, evidence_dir)
     assert _pending(engine) == 0
     with engine.connect() as connection:
