@@ -36,7 +36,7 @@ from results.integrity import (
     stored_micros,
     trace_digest,
 )
-from results.measurement_schema import read_back_converters
+from results.measurement_schema import read_back_casts, read_back_converters
 from results.models import AuditEvent, Run, RunStatus, Step
 from results.verify_report import VerifyReport
 from results.verify_scope import BATCH, RUN_BATCH, Progress, Scope, batches
@@ -111,6 +111,7 @@ class _Raw:
     def __init__(self, session: Session) -> None:
         self.connection = session.connection()
         self.mark = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
+        self.sqlite = self.connection.dialect.name == "sqlite"
 
     def rows(self, sql: str, params: list[Any]) -> Any:
         """The rows of ``sql`` (``?`` marks, ``{ids}`` the list of ``params``), streamed."""
@@ -156,6 +157,14 @@ _MEASUREMENTS_SQL = (
     "WHERE {steps} ORDER BY step_id, idx, id"
 )
 _CONVERTERS = read_back_converters(MEASUREMENT_HASHED)
+_CASTS = read_back_casts(MEASUREMENT_HASHED)
+_CAST_MEASUREMENTS_SQL = (
+    "SELECT step_id, id, row_hash, "
+    + ", ".join(f"CAST({c} AS {_CASTS[c]})" if c in _CASTS else c for c in MEASUREMENT_HASHED)
+    + " FROM measurement WHERE {steps} ORDER BY step_id, idx, id"
+)
+"""PostgreSQL's: the converted columns cast to their stored types in SQL (``read_back_casts``),
+so the rows need no Python converters; identity casts on the store's own column types."""
 _TRACES_SQL = (
     "SELECT t.step_id, t.id, t.name, t.sha256, c.id, c.name, c.unit, c.dtype, c.shape, c.data "
     "FROM trace t LEFT JOIN trace_channel c ON c.trace_id = t.id "
@@ -171,17 +180,22 @@ def _measurement_hashes(
 ) -> dict[int, list[str]]:
     """Each step's measurement hashes, recomputed from the stored rows, in order."""
     out: dict[int, list[str]] = {}
-    for row in raw.of_steps(_MEASUREMENTS_SQL, run_ids, list(position)):
+    sql = _MEASUREMENTS_SQL if raw.sqlite else _CAST_MEASUREMENTS_SQL
+    for row in raw.of_steps(sql, run_ids, list(position)):
         step_id = row[0]
         at_step = position.get(step_id)
         if at_step is None:
             continue  # its step was committed after the batch's steps were read (PostgreSQL)
         run_id, step_idx = at_step
-        values = list(row[3:])
-        for at, convert in _CONVERTERS:
-            values[at] = convert(values[at])
-        values[-1] = stored_micros(values[-1])
-        recomputed = measurement_hash_of(run_id, step_idx, tuple(values))
+        if raw.sqlite:
+            converted = list(row[3:])
+            for at, convert in _CONVERTERS:
+                converted[at] = convert(converted[at])
+            converted[-1] = stored_micros(converted[-1])
+            values = tuple(converted)
+        else:
+            values = (*row[3:-1], stored_micros(row[-1]))
+        recomputed = measurement_hash_of(run_id, step_idx, values)
         report.measurements += 1
         if recomputed != row[2]:
             report.add("measurement", f"measurement id={row[1]}", "row edited after recording")
