@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from hashlib import _Hash
 
 _STEP = cast(Table, Step.__table__)
+_BINARY_ROWS: Any = {BINARY_RESULTS_OPTION: True}
+"""The execution options of ``_Raw``'s statements (typed loosely: SQLAlchemy's own options are a
+closed ``TypedDict``)."""
 
 
 def runs_in_scope(session: Session, scope: Scope, touched: set[tuple[str, str]]) -> Iterator[int]:
@@ -118,9 +121,7 @@ class _Raw:
         sql = sql.replace("{ids}", ", ".join(["?"] * len(params)))
         if self.mark != "?":
             sql = sql.replace("?", self.mark)
-        return self.connection.exec_driver_sql(
-            sql, tuple(params), execution_options={BINARY_RESULTS_OPTION: True}
-        )
+        return self.connection.exec_driver_sql(sql, tuple(params), execution_options=_BINARY_ROWS)
 
     def of_steps(self, sql: str, run_ids: list[int], step_ids: list[int]) -> Any:
         """The rows of ``sql`` whose ``step_id`` (``{steps}``) is one of the batch's steps.
@@ -135,9 +136,7 @@ class _Raw:
             clause = "step_id IN (SELECT id FROM step WHERE run_id IN ({ids}))"
             return self.rows(sql.replace("{steps}", clause), run_ids)
         sql = sql.replace("{steps}", "step_id = ANY(%s)")
-        return self.connection.exec_driver_sql(
-            sql, (step_ids,), execution_options={BINARY_RESULTS_OPTION: True}
-        )
+        return self.connection.exec_driver_sql(sql, (step_ids,), execution_options=_BINARY_ROWS)
 
 
 _STEP_COLUMNS = (
