@@ -184,7 +184,9 @@ def _measurement_hashes(
         step_id = row[0]
         at_step = position.get(step_id)
         if at_step is None:
-            continue  # its step was committed after the batch's steps were read (PostgreSQL)
+            # A step committed between the batch's statements: cannot happen now (PostgreSQL
+            # selects by the step ids read, SQLite reads one snapshot), kept as a guard.
+            continue
         run_id, step_idx = at_step
         if raw.sqlite:
             converted = list(row[3:])
