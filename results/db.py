@@ -25,9 +25,9 @@ BINARY_RESULTS_OPTION = "packbench_binary_results"
 """Execution option: on psycopg (PostgreSQL), the statement's rows come back in PostgreSQL's binary
 format rather than as text. ``verify`` reads every trace's samples: as text a ``bytea`` value
 travels hex-encoded (twice its size, encoded by the server and decoded by the client), which was
-about a quarter of a full verify's CPU time, client and server (issue #18). The driver's loaders give the
-same Python values in both formats (``bytes``, ``float``, ``bool``, ``datetime``, ``str``,
-``int``). Other drivers ignore it."""
+about a quarter of a full verify's CPU time, client and server (issue #18). The driver's loaders
+give the same Python values in both formats (``bytes``, ``float``, ``bool``, ``datetime``,
+``str``, ``int``). Other drivers ignore it."""
 
 
 def database_url(target: str | Path) -> str:
