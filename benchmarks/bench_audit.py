@@ -268,8 +268,8 @@ def verify_results(where: str, runs: int, probe: dict[str, Any]) -> list[Result]
         Result(f"{what}: rate", rows / seconds, "rows/s"),
         Result(f"{what}: runs checked per second", runs / seconds, "runs/s"),
         Result(
-            f"{what}: CPU time per run, all processes (the machine is shared: wall time "
-            "includes waiting for a core)",
+            f"{what}: CPU time per run, all verifying processes (not the database server's; "
+            "the machine is shared: wall time includes waiting for a core)",
             probe["cpu_seconds"] / runs * 1e3,
             "ms",
         ),

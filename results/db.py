@@ -21,6 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "packbench_read_only"
+BINARY_RESULTS_OPTION = "packbench_binary_results"
+"""Execution option: on psycopg (PostgreSQL), the statement's rows come back in PostgreSQL's binary
+format rather than as text. ``verify`` reads every trace's samples: as text a ``bytea`` value
+travels hex-encoded (twice its size, encoded by the server and decoded by the client), which was
+about a quarter of a full verify's CPU time, client and server (issue #18). The driver's loaders
+give the same Python values in both formats (``bytes``, ``float``, ``bool``, ``datetime``,
+``str``, ``int``). Other drivers ignore it."""
 
 
 def database_url(target: str | Path) -> str:
@@ -43,7 +50,27 @@ def make_engine(target: str | Path, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if url.get_driver_name() == "psycopg":
+        _configure_psycopg(engine)
+    return engine
+
+
+def _configure_psycopg(engine: Engine) -> None:
+    """Honour ``BINARY_RESULTS_OPTION`` (psycopg 3 takes the result format per cursor)."""
+    from psycopg.pq import Format
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _binary_results(
+        _connection: Any,
+        cursor: Any,
+        _statement: str,
+        _parameters: Any,
+        context: Any,
+        _executemany: bool,
+    ) -> None:
+        if context is not None and context.execution_options.get(BINARY_RESULTS_OPTION):
+            cursor.format = Format.BINARY
 
 
 def _configure_sqlite(engine: Engine) -> None:

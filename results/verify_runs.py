@@ -24,6 +24,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from results.audit import RUN_STEPS
+from results.db import BINARY_RESULTS_OPTION
 from results.integrity import (
     MEASUREMENT_HASHED,
     add_channel,
@@ -35,7 +36,7 @@ from results.integrity import (
     stored_micros,
     trace_digest,
 )
-from results.measurement_schema import read_back_converters
+from results.measurement_schema import read_back_casts, read_back_converters
 from results.models import AuditEvent, Run, RunStatus, Step
 from results.verify_report import VerifyReport
 from results.verify_scope import BATCH, RUN_BATCH, Progress, Scope, batches
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from hashlib import _Hash
 
 _STEP = cast(Table, Step.__table__)
+_BINARY_ROWS: Any = {BINARY_RESULTS_OPTION: True}
+"""The execution options of ``_Raw``'s statements (typed loosely: SQLAlchemy's own options are a
+closed ``TypedDict``)."""
 
 
 def runs_in_scope(session: Session, scope: Scope, touched: set[tuple[str, str]]) -> Iterator[int]:
@@ -103,19 +107,36 @@ class _Raw:
     hashing they feed (a type decorator per timestamp, a dict per measurement). These statements
     name no types, so rows come back as the driver returns them and are converted here, once,
     exactly as the processors would (``integrity.stored_micros``, ``read_back_converters``);
-    they run in the session's transaction and through its connection's events.
+    they run in the session's transaction and through its connection's events. On PostgreSQL
+    the rows come in the binary format (``db.BINARY_RESULTS_OPTION``: no hex text per trace).
     """
 
     def __init__(self, session: Session) -> None:
         self.connection = session.connection()
         self.mark = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
+        self.sqlite = self.connection.dialect.name == "sqlite"
 
     def rows(self, sql: str, params: list[Any]) -> Any:
         """The rows of ``sql`` (``?`` marks, ``{ids}`` the list of ``params``), streamed."""
         sql = sql.replace("{ids}", ", ".join(["?"] * len(params)))
         if self.mark != "?":
             sql = sql.replace("?", self.mark)
-        return self.connection.exec_driver_sql(sql, tuple(params))
+        return self.connection.exec_driver_sql(sql, tuple(params), execution_options=_BINARY_ROWS)
+
+    def of_steps(self, sql: str, run_ids: list[int], step_ids: list[int]) -> Any:
+        """The rows of ``sql`` whose ``step_id`` (``{steps}``) is one of the batch's steps.
+
+        On PostgreSQL the step ids already read are given as one array (``= ANY``): with a
+        subquery over ``step`` the planner chose a sequential scan of every measurement of the
+        store for each batch on a store of a few thousand runs (its estimate of the join), so the
+        cost of a batch grew with the store. SQLite (whose planner uses the index either way, and
+        which limits the number of parameters) keeps the subquery over the batch's run ids.
+        """
+        if self.mark == "?":
+            clause = "step_id IN (SELECT id FROM step WHERE run_id IN ({ids}))"
+            return self.rows(sql.replace("{steps}", clause), run_ids)
+        sql = sql.replace("{steps}", "step_id = ANY(%s)")
+        return self.connection.exec_driver_sql(sql, (step_ids,), execution_options=_BINARY_ROWS)
 
 
 _STEP_COLUMNS = (
@@ -130,20 +151,26 @@ _STEP_COLUMNS = (
     "digest",
 )
 _STEPS_SQL = f"SELECT {', '.join(_STEP_COLUMNS)} FROM step WHERE run_id IN ({{ids}}) ORDER BY id"
-_IN_BATCH = "step_id IN (SELECT id FROM step WHERE run_id IN ({ids}))"
 _MEASUREMENTS_SQL = (
     f"SELECT step_id, id, row_hash, {', '.join(MEASUREMENT_HASHED)} FROM measurement "
-    f"WHERE {_IN_BATCH} ORDER BY step_id, idx, id"
+    "WHERE {steps} ORDER BY step_id, idx, id"
 )
 _CONVERTERS = read_back_converters(MEASUREMENT_HASHED)
+_CASTS = read_back_casts(MEASUREMENT_HASHED)
+_CAST_MEASUREMENTS_SQL = (
+    "SELECT step_id, id, row_hash, "
+    + ", ".join(f"CAST({c} AS {_CASTS[c]})" if c in _CASTS else c for c in MEASUREMENT_HASHED)
+    + " FROM measurement WHERE {steps} ORDER BY step_id, idx, id"
+)
+"""PostgreSQL's: the converted columns cast to their stored types in SQL (``read_back_casts``),
+so the rows need no Python converters; identity casts on the store's own column types."""
 _TRACES_SQL = (
     "SELECT t.step_id, t.id, t.name, t.sha256, c.id, c.name, c.unit, c.dtype, c.shape, c.data "
     "FROM trace t LEFT JOIN trace_channel c ON c.trace_id = t.id "
-    f"WHERE t.{_IN_BATCH} ORDER BY t.step_id, t.idx, t.id, c.idx, c.id"
+    "WHERE t.{steps} ORDER BY t.step_id, t.idx, t.id, c.idx, c.id"
 )
 _ATTACHMENTS_SQL = (
-    f"SELECT step_id, sha256, original_name, media_type FROM attachment WHERE {_IN_BATCH} "
-    "ORDER BY id"
+    "SELECT step_id, sha256, original_name, media_type FROM attachment WHERE {steps} ORDER BY id"
 )
 
 
@@ -152,17 +179,24 @@ def _measurement_hashes(
 ) -> dict[int, list[str]]:
     """Each step's measurement hashes, recomputed from the stored rows, in order."""
     out: dict[int, list[str]] = {}
-    for row in raw.rows(_MEASUREMENTS_SQL, run_ids):
+    sql = _MEASUREMENTS_SQL if raw.sqlite else _CAST_MEASUREMENTS_SQL
+    for row in raw.of_steps(sql, run_ids, list(position)):
         step_id = row[0]
         at_step = position.get(step_id)
         if at_step is None:
-            continue  # its step was committed after the batch's steps were read (PostgreSQL)
+            # A step committed between the batch's statements: cannot happen now (PostgreSQL
+            # selects by the step ids read, SQLite reads one snapshot), kept as a guard.
+            continue
         run_id, step_idx = at_step
-        values = list(row[3:])
-        for at, convert in _CONVERTERS:
-            values[at] = convert(values[at])
-        values[-1] = stored_micros(values[-1])
-        recomputed = measurement_hash_of(run_id, step_idx, tuple(values))
+        if raw.sqlite:
+            converted = list(row[3:])
+            for at, convert in _CONVERTERS:
+                converted[at] = convert(converted[at])
+            converted[-1] = stored_micros(converted[-1])
+            values = tuple(converted)
+        else:
+            values = (*row[3:-1], stored_micros(row[-1]))
+        recomputed = measurement_hash_of(run_id, step_idx, values)
         report.measurements += 1
         if recomputed != row[2]:
             report.add("measurement", f"measurement id={row[1]}", "row edited after recording")
@@ -174,12 +208,15 @@ def _measurement_hashes(
     return out
 
 
-def _trace_hashes(raw: _Raw, report: VerifyReport, run_ids: list[int]) -> dict[int, list[str]]:
+def _trace_hashes(
+    raw: _Raw, report: VerifyReport, run_ids: list[int], step_ids: list[int]
+) -> dict[int, list[str]]:
     """Each step's trace hashes, recomputed channel by channel as the rows stream in (one
     channel's samples in memory at a time)."""
     out: dict[int, list[str]] = {}
     current: tuple[int, int, str, _Hash] | None = None
-    for step_id, trace_id, name, stored, channel_id, *channel in raw.rows(_TRACES_SQL, run_ids):
+    rows = raw.of_steps(_TRACES_SQL, run_ids, step_ids)
+    for step_id, trace_id, name, stored, channel_id, *channel in rows:
         if current is None or current[1] != trace_id:
             _trace_done(report, out, current)
             current = (step_id, trace_id, stored, trace_digest(name))
@@ -211,9 +248,9 @@ def _verify_batch(
     steps = [tuple(row) for row in raw.rows(_STEPS_SQL, run_ids)]
     position = {step[0]: (step[1], step[2]) for step in steps}
     measurements = _measurement_hashes(raw, report, run_ids, position)
-    traces = _trace_hashes(raw, report, run_ids)
+    traces = _trace_hashes(raw, report, run_ids, list(position))
     files: dict[int, list[tuple[str, str, str]]] = {}
-    for step_id, *attachment in raw.rows(_ATTACHMENTS_SQL, run_ids):
+    for step_id, *attachment in raw.of_steps(_ATTACHMENTS_SQL, run_ids, list(position)):
         files.setdefault(step_id, []).append(tuple(attachment))
     empty: list[Any] = []
     for step in steps:

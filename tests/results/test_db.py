@@ -9,7 +9,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 from store_builders import register
 
-from results.db import make_engine, read_session_factory, session_factory
+from results.db import BINARY_RESULTS_OPTION, make_engine, read_session_factory, session_factory
 from results.models import Complaint
 
 
@@ -42,3 +42,32 @@ def test_reader_completes_while_another_connection_holds_a_write_transaction(
     finally:
         writer_engine.dispose()
         reader_engine.dispose()
+
+
+def test_binary_results_option_reads_postgres_rows_in_binary_with_the_same_values(
+    db_url: str,
+) -> None:
+    """``verify`` asks for PostgreSQL's binary result format (a ``bytea`` is not sent as hex
+    text); the rows are the same Python values either way, and other drivers ignore the option."""
+    engine = make_engine(db_url)
+    sql = (
+        "SELECT CAST(? AS BLOB), 1.5, ?"
+        if engine.dialect.name == "sqlite"
+        else ("SELECT CAST(%s AS bytea), CAST(1.5 AS double precision), %s")
+    )
+    try:
+        with engine.connect() as connection:
+            rows = {}
+            for binary in (False, True):
+                result = connection.exec_driver_sql(
+                    sql,
+                    (b"\x00\xff samples", "text"),
+                    execution_options={BINARY_RESULTS_OPTION: binary},
+                )
+                if engine.dialect.name != "sqlite":
+                    formats = {result.cursor.pgresult.fformat(i) for i in range(3)}
+                    assert formats == {1 if binary else 0}
+                rows[binary] = result.one()
+            assert tuple(rows[True]) == tuple(rows[False]) == (b"\x00\xff samples", 1.5, "text")
+    finally:
+        engine.dispose()

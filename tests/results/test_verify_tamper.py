@@ -27,7 +27,7 @@ from results.integrity import (
     stored_iso,
     stored_micros,
 )
-from results.measurement_schema import read_back_converters, stored_row_of
+from results.measurement_schema import read_back_casts, read_back_converters, stored_row_of
 from results.models import (
     Attachment,
     AuditEvent,
@@ -42,6 +42,7 @@ from results.models import (
 from results.recorder import DatabaseRecorder
 from results.step_writer import _sqlite_utc
 from results.verify import verify_store
+from results.verify_runs import _CAST_MEASUREMENTS_SQL
 
 _STEP_SEALED = ("idx", "name", "started_at", "ended_at", "verdict", "message", "digest")
 """Every column of a step that ``integrity.step_link`` folds into the run's seal, but its run."""
@@ -369,3 +370,17 @@ def test_steps_audited_one_event_each_before_seals_existed_still_verify(
     with sessions() as session:
         problems = verify_store(session, evidence_dir).problems
     assert [(p.kind, p.ref) for p in problems] == [("step", f"step id={edited}")]
+
+
+def test_postgres_casts_every_column_the_converters_convert() -> None:
+    """PostgreSQL's measurement statement converts in SQL (``read_back_casts``) instead of in
+    Python: each converted column is cast, to the type whose driver value is the converter's
+    result, so dropping the converters there changes no hash."""
+    converted = {
+        MEASUREMENT_HASHED[at]: convert for at, convert in read_back_converters(MEASUREMENT_HASHED)
+    }
+    casts = read_back_casts(MEASUREMENT_HASHED)
+    assert set(casts) == set(converted) and casts
+    for column, sql_type in casts.items():
+        assert f"CAST({column} AS {sql_type})" in _CAST_MEASUREMENTS_SQL
+        assert sql_type == ("boolean" if converted[column] is bool else "double precision")
