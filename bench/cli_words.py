@@ -13,6 +13,7 @@ the ones printed before this catalogue existed (tests and scripts match them).
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -57,3 +58,24 @@ def words_for(config: StationConfig) -> Words:
 
 ENGLISH_WORDS = Words()
 """The default of a function that prints for a person but was given no station."""
+
+
+_station_language: ContextVar[str] = ContextVar("packbench_station_language", default=ENGLISH)
+"""The language of the station the running command loaded: ``packbench``'s last word on a
+refusal it did not catch itself (``bench.cli.main``) is said in it, with no station at hand."""
+
+
+def remember_language(config: StationConfig) -> None:
+    """Note the station's language when a command loads its station (``cli_common.station``)."""
+    _station_language.set(config.language)
+
+
+def forget_language() -> None:
+    """Back to English before a command runs (a command that fails before loading its station
+    speaks English, as it did, even after another command in the same process)."""
+    _station_language.set(ENGLISH)
+
+
+def station_language() -> str:
+    """The language of the station the running command loaded (English before it loaded one)."""
+    return _station_language.get()
