@@ -109,7 +109,7 @@ from results.complaints import (
 from results.errors import NotFound, ResultsError
 from results.journaled_recorder import is_store_outage
 from results.readback import complaint_id_of, load_complaint
-from results.refusal_words import refusal_text
+from results.store_words import refusal_text
 
 _station_option = station_option
 _json_option = json_option

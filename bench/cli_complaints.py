@@ -46,7 +46,7 @@ from results.complaints import ComplaintForm, register_complaint
 from results.errors import NotFound, ValidationError
 from results.models import ReturnedUnit
 from results.product_models import check_product_model
-from results.refusal_words import refusal_text, store_error_text
+from results.store_words import refusal_text, store_error_text
 from results.sla import SlaState
 
 _SYMPTOM_HELP = (

@@ -19,7 +19,9 @@ from functools import cache
 from importlib import resources
 
 from bench.config import StationConfig
+from results.messages import Message
 from results.reports.labels import catalogue
+from results.store_words import message_text
 
 ENGLISH = "en"
 
@@ -49,6 +51,11 @@ class Words:
         if code is None:
             return ""
         return code if self.locale == ENGLISH else catalogue(self.locale).enum(group, code)
+
+    def message(self, message: Message) -> str:
+        """A store sentence (a closure blocker...) as the pages say it; English keeps the
+        store's own text, as the command printed it."""
+        return message.text if self.locale == ENGLISH else message_text(message, self.locale)
 
 
 def words_for(config: StationConfig) -> Words:

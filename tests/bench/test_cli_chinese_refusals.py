@@ -1,6 +1,6 @@
 """The store's refusals on the command line (``packbench: ...``, exit 2) in the station's
 language: on a zh_CN station the sentence comes from the refusal catalogue
-(``results.refusal_words``, the one the pages use), with no English catalogue sentence left
+(``results.store_words``, the one the pages use), with no English catalogue sentence left
 (``catalogue_leaks``); an English station prints the store's words as before."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bench_helpers import cli, register
 from catalogue_leaks import leaks, raw_codes
 from test_cli_chinese import _chinese
 
-from results.refusal_words import refusal_messages
+from results.store_words import store_messages
 
 
 def _refusals(capsys: pytest.CaptureFixture[str], station: Path) -> dict[str, str]:
@@ -50,7 +50,7 @@ def test_a_chinese_station_says_the_store_s_refusals_in_chinese(
     capsys: pytest.CaptureFixture[str], sim_station: Path
 ) -> None:
     said = _refusals(capsys, _chinese(sim_station))
-    en, zh = refusal_messages("en"), refusal_messages("zh_CN")
+    en, zh = store_messages("en"), store_messages("zh_CN")
     for key, err in said.items():
         assert err.startswith("packbench: "), err
         assert _tail(zh[key], "；") in err and _tail(en[key], "; ") not in err, (key, err)

@@ -1,8 +1,8 @@
-"""The store's refusals (problem and fix) in a reader's language, for the pages and the command
-line alike.
+"""What the store says to a person in a reader's language, for the pages and the command line
+alike: its refusals (problem and fix) and its ``Message`` sentences (closure blockers).
 
 The store words its refusals in English (the API's JSON, the logs and an English station's
-command line read them as written). Where ``results/refusals_locale`` holds a refusal's English
+command line read them as written). Where ``results/store_locale`` holds a refusal's English
 wording as a ``store_error.*`` template, the values are read back from the text (the reading the
 procedures' sentences get, ``procedures.phrases.read_with``) and the sentence is written from the
 other language's template. A refusal no template fits is shown as the store wrote it. The
@@ -18,15 +18,17 @@ from importlib import resources
 
 from procedures.phrases import read_with
 from results.errors import ResultsError, ValidationError
+from results.messages import CODE_SEPARATOR, Message
+from results.reports.labels import catalogue
 
 PREFIX = "store_error."
 ENGLISH = "en"
 
 
 @cache
-def refusal_messages(locale: str) -> dict[str, str]:
-    """The refusal catalogue of ``locale`` (English for a language it has none of)."""
-    folder = resources.files("results") / "refusals_locale"
+def store_messages(locale: str) -> dict[str, str]:
+    """The store's catalogue of ``locale`` (English for a language it has none of)."""
+    folder = resources.files("results") / "store_locale"
     path = folder / f"{locale}.json"
     if not path.is_file():
         path = folder / f"{ENGLISH}.json"
@@ -37,7 +39,7 @@ def refusal_messages(locale: str) -> dict[str, str]:
 @cache
 def _templates() -> tuple[tuple[str, str], ...]:
     """(key, English template), the longest literal first so the most specific one wins."""
-    english = refusal_messages(ENGLISH)
+    english = store_messages(ENGLISH)
     keys = [k for k in english if k.startswith(PREFIX)]
     keys.sort(key=lambda k: len(english[k].replace("{", "").replace("}", "")), reverse=True)
     return tuple((k, english[k]) for k in keys)
@@ -50,7 +52,7 @@ def store_error_text(text: str, locale: str) -> str:
     for key, template in _templates():
         values = read_with(template, text)
         if values is not None:
-            return refusal_messages(locale)[key].format(**values)
+            return store_messages(locale)[key].format(**values)
     return text
 
 
@@ -62,3 +64,19 @@ def refusal_text(refused: ResultsError, locale: str, *, field: str | None = None
         return store_error_text(str(refused), locale)
     said = store_error_text(f"{refused.problem}; {refused.fix}", locale)
     return f"{refused.field if field is None else field}: {said}"
+
+
+def message_text(message: Message, locale: str) -> str:
+    """A store message in ``locale``: its coded values (codes joined by ``CODE_SEPARATOR``
+    included) shown by their labels, a nested message said the same way."""
+    values = {
+        name: message_text(value, locale) if isinstance(value, Message) else value
+        for name, value in message.values.items()
+    }
+    joiner = "、" if locale == "zh_CN" else CODE_SEPARATOR
+    labels = catalogue(locale)
+    for name, group in message.codes.items():
+        codes = str(values[name]).split(CODE_SEPARATOR)
+        values[name] = joiner.join(labels.enum(group, code) for code in codes)
+    text = store_messages(locale)[message.key]
+    return text.format(**values) if values else text
