@@ -75,3 +75,35 @@ def test_feedback_status_json_keeps_the_store_s_english_blockers(
     document = json.loads(out)
     assert code == 0 and document["status"] == "registered"
     assert "report: no approved report" in document["blockers"]
+
+
+def test_complaint_class_gives_its_reasons_in_the_station_s_language(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    """The reasons ``complaint class`` gives for a severe proposal (the Chinese station's
+    complaint repeats the English one's) and the one for none; English prints the store's
+    reasons as before."""
+    flags = ("--formal-demand", "--line-stopped", "--assembly-defect")
+    for language in ("en", "zh_CN"):
+        station = sim_station if language == "en" else _chinese(sim_station)
+        model = "PB-1S2P-18650-5200" if language == "en" else "PB-2S1P-18650-2600"
+        number = register(capsys, station, "U-1", model=model)
+        s = ("--station", str(station))
+        code, none, err = cli(capsys, "complaint", "class", number, *s)
+        assert code == 0, err
+        code, severe, err = cli(capsys, "complaint", "class", number, *flags, *s)
+        assert code == 0, err
+        if language == "en":
+            assert none.endswith(" - no severe criterion met\n"), none
+            assert severe.endswith(
+                " - customer demands corrective actions in a formal document; customer's line "
+                "stopped or seriously affected; functional defect in assembly\n"
+            ), severe
+        else:
+            shown = none + severe
+            assert leaks(shown) == {} and raw_codes(shown) == set(), shown
+            assert "未满足任何严重等级标准" in none and "客户产线停线" in severe, shown
+            repeat = register(capsys, station, "U-2", model=model)
+            code, again, err = cli(capsys, "complaint", "class", repeat, *s)
+            assert code == 0 and leaks(again) == {}, (again, err)
+            assert f"90 天内同型号同症状重复发生：{number}" in again, again
