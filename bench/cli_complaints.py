@@ -46,8 +46,8 @@ from results.complaints import ComplaintForm, register_complaint
 from results.errors import NotFound, ValidationError
 from results.models import ReturnedUnit
 from results.product_models import check_product_model
-from results.store_words import refusal_text, store_error_text
 from results.sla import SlaState
+from results.store_words import refusal_text, store_error_text
 
 _SYMPTOM_HELP = (
     "One of: no_power_on, no_charge_discharge, shuts_off_after_power_on, no_voltage_or_high_ir, "
