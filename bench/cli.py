@@ -53,7 +53,7 @@ from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.cli_sync import sync
 from bench.cli_verify import verify
-from bench.cli_words import words_for
+from bench.cli_words import forget_language, station_language, words_for
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -109,6 +109,7 @@ from results.complaints import (
 from results.errors import NotFound, ResultsError
 from results.journaled_recorder import is_store_outage
 from results.readback import complaint_id_of, load_complaint
+from results.store_words import refusal_text
 
 _station_option = station_option
 _json_option = json_option
@@ -648,6 +649,7 @@ def main(argv: list[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     install_devlog()
     install_operator_notices()
+    forget_language()
     with _sigterm_unwinds():
         try:
             refuse_hidden_characters(words)
@@ -665,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(f"packbench: {exc}", err=True)
             code = exc.exit_code
         except ResultsError as exc:
-            click.echo(f"packbench: {exc}", err=True)
+            click.echo(f"packbench: {refusal_text(exc, station_language())}", err=True)
             code = EXIT_BAD_INPUT
         except SQLAlchemyError as exc:
             if not is_store_outage(exc):

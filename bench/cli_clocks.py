@@ -159,7 +159,9 @@ def complaint_class(
             "class.proposed",
             cls=say.enum("severity", proposal.complaint_class.value),
             deck=say(f"class.deck.{proposal.deck_class.value}"),
-            reasons="; ".join(proposal.reasons),
+            reasons=say("class.reason_joiner").join(
+                say.message(m) for m in proposal.reason_messages
+            ),
         )
     )
     return EXIT_PASS

@@ -18,6 +18,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from bench.cli_words import remember_language
 from bench.config import StationConfig, load_station
 from bench.errors import InputError
 from bench.store_setting import choose_store, with_store
@@ -97,6 +98,7 @@ def station(path: Path | None) -> StationConfig:
     if meta.get(_VERBOSE_KEY):
         click.echo(f"packbench: station {config.source}", err=True)
         click.echo(f"packbench: store {choice.shown()} (from {choice.origin})", err=True)
+    remember_language(config)
     return with_store(config, choice)
 
 

@@ -47,6 +47,7 @@ from results.errors import NotFound, ValidationError
 from results.models import ReturnedUnit
 from results.product_models import check_product_model
 from results.sla import SlaState
+from results.store_words import refusal_text, store_error_text
 
 _SYMPTOM_HELP = (
     "One of: no_power_on, no_charge_discharge, shuts_off_after_power_on, no_voltage_or_high_ir, "
@@ -95,14 +96,16 @@ def check_model(model: str, allow_unknown: bool, *, custom_hint: bool = True) ->
         raise InputError(f"--model {exc.problem}; {exc.fix}") from None
 
 
-def _input_error(exc: ValidationError, *, source: str = "") -> InputError:
+def _input_error(exc: ValidationError, language: str, *, source: str = "") -> InputError:
+    """The store's refusal named by the option (or the form file's field) that gave the value,
+    said in the station's ``language``."""
     option = FORM_OPTIONS.get(exc.field, exc.field)
     if source and option == exc.field:
         option = f"{source}: {exc.field}"
-    return InputError(str(exc).replace(exc.field, option, 1))
+    return InputError(refusal_text(exc, language, field=option))
 
 
-def _form(given: dict[str, Any], form_file: Path | None) -> ComplaintForm:
+def _form(given: dict[str, Any], form_file: Path | None, language: str) -> ComplaintForm:
     """File fields, then the options given, read by the one form model."""
     data: dict[str, Any] = {}
     source = ""
@@ -117,7 +120,7 @@ def _form(given: dict[str, Any], form_file: Path | None) -> ComplaintForm:
     try:
         return ComplaintForm(**parse_form(data).form_fields())
     except ValidationError as exc:
-        raise _input_error(exc, source=source) from None
+        raise _input_error(exc, language, source=source) from None
 
 
 @click.command("new")
@@ -211,7 +214,7 @@ def complaint_new(
         fields["received_at"] = parse_datetime(received_at, "--received-at")
     if ship_date is not None:
         fields["shipment_date"] = parse_date(ship_date, "--ship-date")
-    form = _form(fields, form_file)
+    form = _form(fields, form_file, config.language)
     check_model(form.product_model, custom_model)
     severity = None if form.severity is None else str(form.severity)
     try:
@@ -221,7 +224,7 @@ def complaint_new(
         with sessions.begin() as session:
             number = register_complaint(session, form, actor=config.operator).number
     except ValidationError as exc:
-        raise _input_error(exc) from None
+        raise _input_error(exc, config.language) from None
     if as_json:
         emit({"complaint": number})
     else:
@@ -253,7 +256,7 @@ def complaint_edit(
             f"complaint {number} does not exist; see `packbench complaint list`"
         ) from None
     except ValidationError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(refusal_text(exc, config.language)) from None
     if as_json:
         emit({"complaint": number, "field": field, "value": value})
     else:
@@ -331,7 +334,8 @@ def complaint_list(
                 session, wanted, sort=sort, limit=limit, offset=offset, now=datetime.now(UTC)
             )
         except ValidationError as exc:
-            raise InputError(f"--{exc.field} {exc.problem}; {exc.fix}") from None
+            said = store_error_text(f"{exc.problem}; {exc.fix}", config.language)
+            raise InputError(f"--{exc.field} {said}") from None
         counts = _unit_counts(session, [c.id for c in page.items])
         rows = [list_row(c) | {"units": counts.get(c.id, 0)} for c in page.items]
     if len(rows) < page.total:

@@ -48,7 +48,7 @@ from results.claims import (
     requirement_code,
     settle_claim,
 )
-from results.closure import closure_blockers
+from results.closure import closure_blocker_messages
 from results.complaints import get_complaint
 from results.containment import (
     ActionKind,
@@ -61,6 +61,8 @@ from results.containment_models import Claim
 from results.containment_status import containment_status
 from results.errors import InvalidTransition
 from results.feedback import approve_feedback, close_complaint, feedback_of, write_feedback
+from results.messages import texts
+from results.store_words import refusal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -342,9 +344,10 @@ def feedback() -> None:
 def feedback_write(number: str, solution: str, station_file: Path | None) -> int:
     """Write (or, until approved, rewrite) the feedback form of complaint NUMBER."""
     with _store(station_file) as (session, operator):
+        say = words_for(station(station_file))
         complaint_id = _complaint_id(session, number)
         write_feedback(session, complaint_id, proposed_solution=solution, actor=operator)
-        click.echo(f"{number}: feedback form written; the QA manager approves it next")
+        click.echo(say("feedback.written", number=number))
     return EXIT_PASS
 
 
@@ -355,8 +358,9 @@ def feedback_write(number: str, solution: str, station_file: Path | None) -> int
 def feedback_approve(number: str, by: str | None, station_file: Path | None) -> int:
     """The QA manager approves the feedback form of complaint NUMBER."""
     with _store(station_file) as (session, operator):
+        say = words_for(station(station_file))
         form = approve_feedback(session, _complaint_id(session, number), actor=by or operator)
-        click.echo(f"{number}: feedback form approved by {form.approved_by}")
+        click.echo(say("feedback.approved", number=number, by=form.approved_by))
     return EXIT_PASS
 
 
@@ -367,23 +371,25 @@ def feedback_approve(number: str, by: str | None, station_file: Path | None) -> 
 def feedback_status(number: str, as_json: bool, station_file: Path | None) -> int:
     """The feedback form of complaint NUMBER and everything that still blocks its closure."""
     with _store(station_file, write=False) as (session, _operator):
+        say = words_for(station(station_file))
         complaint = get_complaint(session, number)
         form = feedback_of(session, complaint.id)
+        blockers = closure_blocker_messages(session, complaint.id)
         document: dict[str, Any] = {
             "complaint": number,
             "status": complaint.status,
             "proposed_solution": form.proposed_solution if form else None,
             "approved_by": form.approved_by if form else None,
-            "blockers": closure_blockers(session, complaint.id),
+            "blockers": texts(blockers),
         }
     if as_json:
         emit(document)
         return EXIT_PASS
-    click.echo(f"{number}: {document['status']}")
-    if not document["blockers"]:
-        click.echo("  nothing blocks closure")
-    for blocker in document["blockers"]:
-        click.echo(f"  - {blocker}")
+    click.echo(say("feedback.state", number=number, status=say.enum("status", complaint.status)))
+    if not blockers:
+        click.echo(say("feedback.nothing_blocks"))
+    for blocker in blockers:
+        click.echo(say("feedback.blocker", blocker=say.message(blocker)))
     return EXIT_PASS
 
 
@@ -394,16 +400,17 @@ def feedback_status(number: str, as_json: bool, station_file: Path | None) -> in
 def feedback_close(number: str, note: str | None, station_file: Path | None) -> int:
     """Close complaint NUMBER; refused, listing every blocker, until it may close."""
     with _store(station_file) as (session, operator):
+        say = words_for(station(station_file))
         complaint_id = _complaint_id(session, number)
         try:
             close_complaint(session, complaint_id, actor=operator, note=note)
         except InvalidTransition as refused:
-            blockers = closure_blockers(session, complaint_id) or [str(refused)]
-            click.echo(f"packbench: complaint {number} cannot close:", err=True)
-            for blocker in blockers:
-                click.echo(f"  - {blocker}", err=True)
+            blockers = [say.message(m) for m in closure_blocker_messages(session, complaint_id)]
+            click.echo(say("feedback.cannot_close", number=number), err=True)
+            for blocker in blockers or [refusal_text(refused, say.locale)]:
+                click.echo(say("feedback.blocker", blocker=blocker), err=True)
             return EXIT_BAD_INPUT
-    click.echo(f"{number}: closed")
+    click.echo(say("feedback.closed", number=number))
     return EXIT_PASS
 
 

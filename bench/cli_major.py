@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.cli_common import Count, emit, json_option, parse_datetime, station, station_option
+from bench.cli_words import words_for
 from bench.config import NotificationsConfig, StationConfig
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, ConfigError, InputError
 from bench.runner import open_store_for
@@ -30,6 +31,7 @@ from results.major import (
     MajorCategory,
     attach_acceptance,
     close_major,
+    closure_blocker_messages,
     closure_blockers,
     deadlines,
     major_category,
@@ -289,18 +291,20 @@ def accept(number: str, document: Path, station_file: Path | None) -> int:
 def close(number: str, station_file: Path | None) -> int:
     """Close the major complaint NUMBER; refused, with what is missing, until it may close."""
     config = station(station_file)
+    say = words_for(config)
     store = EvidenceStore(config.evidence_dir)
     with open_store_for(config).begin() as session:
         found = _major(session, number)
         try:
             close_major(session, found.id, actor=config.operator, store=store)
         except InvalidTransition:
-            blockers = closure_blockers(session, found, store) or ["already closed"]
-            click.echo(f"packbench: major complaint {number} cannot close:", err=True)
+            missing = closure_blocker_messages(session, found, store)
+            blockers = [say.message(m) for m in missing] or [say("major.already_closed")]
+            click.echo(say("major.cannot_close", number=number), err=True)
             for blocker in blockers:
-                click.echo(f"  - {blocker}", err=True)
+                click.echo(say("major.blocker", blocker=blocker), err=True)
             return EXIT_BAD_INPUT
-    click.echo(f"{number}: major complaint closed")
+    click.echo(say("major.closed", number=number))
     return EXIT_PASS
 
 

@@ -25,7 +25,7 @@ from bench.cli_common import (
     station,
     station_option,
 )
-from bench.cli_words import words_for
+from bench.cli_words import ENGLISH_WORDS, Words, words_for
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.complaints import get_complaint
@@ -67,10 +67,12 @@ def _reply_id(session: Session, number: str, reply_id: int | None) -> int:
     return found
 
 
-def _show_issues(issues: list[ReplyIssue]) -> None:
+def _show_issues(issues: list[ReplyIssue], say: Words = ENGLISH_WORDS) -> None:
+    """Each offending sentence with the rule it breaks: by its code in English (as printed
+    before), by its label in another language; the explanation is in the letter's language."""
     for issue in issues:
         click.echo(f"  - {issue.sentence!r}", err=True)
-        click.echo(f"      {issue.rule}: {issue.why}", err=True)
+        click.echo(f"      {say.enum('reply_rule', issue.rule)}: {issue.why}", err=True)
 
 
 def _reply_option(function: F) -> F:
@@ -139,7 +141,7 @@ def draft(
         click.echo(letter)
     if issues:
         click.echo(say("reply.draft_breaks", count=len(issues)), err=True)
-        _show_issues(issues)
+        _show_issues(issues, say)
     return EXIT_PASS
 
 
@@ -156,7 +158,7 @@ def check(number: str, reply_id: int | None, station_file: Path | None) -> int:
         issues = check_reply(session, found)
     if issues:
         click.echo(say("reply.breaks", reply=found, count=len(issues)), err=True)
-        _show_issues(issues)
+        _show_issues(issues, say)
         return EXIT_BAD_INPUT
     click.echo(say("reply.ok", reply=found))
     return EXIT_PASS
@@ -225,7 +227,7 @@ def export(number: str, out: Path, reply_id: int | None, station_file: Path | No
             text = export_reply(session, found)
         except ReplyRefused as exc:
             click.echo(say("reply.refused", reply=found, count=len(exc.issues)), err=True)
-            _show_issues(exc.issues)
+            _show_issues(exc.issues, say)
             return EXIT_BAD_INPUT
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")

@@ -13,12 +13,15 @@ the ones printed before this catalogue existed (tests and scripts match them).
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 from bench.config import StationConfig
+from results.messages import Message
 from results.reports.labels import catalogue
+from results.store_words import message_text
 
 ENGLISH = "en"
 
@@ -49,6 +52,11 @@ class Words:
             return ""
         return code if self.locale == ENGLISH else catalogue(self.locale).enum(group, code)
 
+    def message(self, message: Message) -> str:
+        """A store sentence (a closure blocker...) as the pages say it; English keeps the
+        store's own text, as the command printed it."""
+        return message.text if self.locale == ENGLISH else message_text(message, self.locale)
+
 
 def words_for(config: StationConfig) -> Words:
     """The station's language (``[station] language``)."""
@@ -57,3 +65,24 @@ def words_for(config: StationConfig) -> Words:
 
 ENGLISH_WORDS = Words()
 """The default of a function that prints for a person but was given no station."""
+
+
+_station_language: ContextVar[str] = ContextVar("packbench_station_language", default=ENGLISH)
+"""The language of the station the running command loaded: ``packbench``'s last word on a
+refusal it did not catch itself (``bench.cli.main``) is said in it, with no station at hand."""
+
+
+def remember_language(config: StationConfig) -> None:
+    """Note the station's language when a command loads its station (``cli_common.station``)."""
+    _station_language.set(config.language)
+
+
+def forget_language() -> None:
+    """Back to English before a command runs (a command that fails before loading its station
+    speaks English, as it did, even after another command in the same process)."""
+    _station_language.set(ENGLISH)
+
+
+def station_language() -> str:
+    """The language of the station the running command loaded (English before it loaded one)."""
+    return _station_language.get()

@@ -22,6 +22,7 @@ from results.complaints import SAFETY_SYMPTOMS
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.major.ledger import checked_actor, major_for
+from results.messages import Message, texts
 from results.models import Complaint, Severity, Symptom
 
 REPEAT_WINDOW_DAYS = 90
@@ -70,6 +71,9 @@ class ClassProposal:
     reasons: tuple[str, ...]
     repeats: tuple[str, ...]
     """Numbers of the earlier complaints with the same model and symptom inside the window."""
+    reason_messages: tuple[Message, ...] = ()
+    """``reasons`` with the key and values a reader's language says them by
+    (``results.store_words``)."""
 
 
 def parse_class(value: str | Severity | DeckClass) -> Severity:
@@ -129,30 +133,62 @@ def propose_class(
         raise NotFound("complaint", complaint_id)
     symptom = Symptom(complaint.symptom)
     repeats = repeats_of(session, complaint, window_days=window_days)
-    severe: list[str] = []
+    severe: list[Message] = []
     if symptom in SAFETY_SYMPTOMS:
-        severe.append(f"safety symptom {symptom.value}")
-    if facts.formal_corrective_action_demand:
-        severe.append("customer demands corrective actions in a formal document")
-    if facts.customer_line_stopped:
-        severe.append("customer's line stopped or seriously affected")
-    if facts.functional_defect_in_assembly:
-        severe.append("functional defect in assembly")
-    if repeats:
         severe.append(
-            f"same model and symptom repeated within {window_days} days: {', '.join(repeats)}"
+            Message(
+                "class_reason.safety_symptom",
+                f"safety symptom {symptom.value}",
+                {"symptom": symptom.value},
+                {"symptom": "symptom"},
+            )
+        )
+    if facts.formal_corrective_action_demand:
+        severe.append(_reason("formal_demand"))
+    if facts.customer_line_stopped:
+        severe.append(_reason("line_stopped"))
+    if facts.functional_defect_in_assembly:
+        severe.append(_reason("assembly_defect"))
+    if repeats:
+        listed = ", ".join(repeats)
+        severe.append(
+            Message(
+                "class_reason.repeated",
+                f"same model and symptom repeated within {window_days} days: {listed}",
+                {"days": window_days, "repeats": listed},
+            )
         )
     if severe:
         urgent = facts.customer_line_stopped or symptom in SAFETY_SYMPTOMS
         deck = deck_class(Severity.SEVERE, urgent=urgent)
-        return ClassProposal(Severity.SEVERE, deck, tuple(severe), tuple(repeats))
+        return _proposal(Severity.SEVERE, deck, severe, repeats)
     if facts.quantity_packing_labelling:
-        return ClassProposal(
-            Severity.OCCASIONAL, DeckClass.GENERAL, ("quantity, packing or labelling",), ()
-        )
+        return _proposal(Severity.OCCASIONAL, DeckClass.GENERAL, [_reason("packing")], [])
     if facts.cosmetic or symptom in COSMETIC_SYMPTOMS:
-        return ClassProposal(Severity.GENERAL, DeckClass.GENERAL, ("cosmetic",), ())
-    return ClassProposal(Severity.GENERAL, DeckClass.GENERAL, ("no severe criterion met",), ())
+        return _proposal(Severity.GENERAL, DeckClass.GENERAL, [_reason("cosmetic")], [])
+    return _proposal(Severity.GENERAL, DeckClass.GENERAL, [_reason("none")], [])
+
+
+_REASONS = {
+    "formal_demand": "customer demands corrective actions in a formal document",
+    "line_stopped": "customer's line stopped or seriously affected",
+    "assembly_defect": "functional defect in assembly",
+    "packing": "quantity, packing or labelling",
+    "cosmetic": "cosmetic",
+    "none": "no severe criterion met",
+}
+"""The reasons without values, in the store's English (``class_reason.*`` in the store's
+catalogue says them in other languages)."""
+
+
+def _reason(name: str) -> Message:
+    return Message(f"class_reason.{name}", _REASONS[name])
+
+
+def _proposal(
+    cls: Severity, deck: DeckClass, reasons: list[Message], repeats: list[str]
+) -> ClassProposal:
+    return ClassProposal(cls, deck, tuple(texts(reasons)), tuple(repeats), tuple(reasons))
 
 
 def set_class(

@@ -15,10 +15,11 @@ from functools import cache
 from importlib import resources
 from typing import Literal, get_args
 
-from results.messages import CODE_SEPARATOR, Message
+from results.messages import Message
 from results.reports.labels import Catalogue, catalogue
 from results.reports.names import step_label
 from results.reports.recorded import said
+from results.store_words import message_text
 
 Locale = Literal["en", "zh_CN"]
 """A language the pages and reports are written in (a query parameter's type: 422 otherwise)."""
@@ -54,16 +55,8 @@ class Translator:
         return text.format(**values) if values else text
 
     def message(self, message: Message) -> str:
-        """A store message in this language: its coded values shown by their labels."""
-        values = {
-            name: self.message(value) if isinstance(value, Message) else value
-            for name, value in message.values.items()
-        }
-        joiner = "、" if self.locale == "zh_CN" else CODE_SEPARATOR
-        for name, group in message.codes.items():
-            codes = str(values[name]).split(CODE_SEPARATOR)
-            values[name] = joiner.join(self.enum(group, code) for code in codes)
-        return self(message.key, **values)
+        """A store message in this language (``results.store_words``, the command line's too)."""
+        return message_text(message, self.locale)
 
     def said(self, text: str | None) -> str:
         """A sentence a procedure recorded (explanation, advice, skip reason, step message) in

@@ -19,6 +19,7 @@ CATALOGUES = {
     "panel": ("bench.panel", "locale"),
     "prompts": ("procedures", "locale/prompts"),
     "cli": ("bench", "locale"),
+    "store": ("results", "store_locale"),
 }
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 WORDS = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")

@@ -13,6 +13,7 @@ from test_process_pages import _register_form
 
 from results.claims import claims_of
 from results.complaints import get_complaint
+from results.store_words import store_messages
 from service.i18n import translator
 from service.store_errors import store_error_text
 
@@ -34,7 +35,7 @@ def test_a_store_refusal_on_the_register_form_is_said_in_the_page_s_language(
     r = service.client.post(f"/complaints/new?lang={lang}", data=_register_form(csrf, **overrides))
     assert r.status_code == 422, r.text[:400]
     message = field_error(r.text, field)
-    en_template, zh_template = translator("en").own[key], translator("zh_CN").own[key]
+    en_template, zh_template = store_messages("en")[key], store_messages("zh_CN")[key]
     english_tail = en_template.rsplit("; ", 1)[1].split("{")[0]
     chinese_tail = zh_template.rsplit("；", 1)[1].split("{")[0]
     if lang == "en":
