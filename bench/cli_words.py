@@ -12,13 +12,12 @@ the ones printed before this catalogue existed (tests and scripts match them).
 
 from __future__ import annotations
 
-import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from bench.config import StationConfig
+from procedures.phrases import catalogue_file
 from results.messages import Message
 from results.reports.labels import catalogue
 from results.store_words import message_text
@@ -29,12 +28,7 @@ ENGLISH = "en"
 @cache
 def cli_messages(locale: str) -> dict[str, str]:
     """The command line's catalogue of ``locale`` (English for a language it has none of)."""
-    folder = resources.files("bench") / "locale"
-    path = folder / f"{locale}.json"
-    if not path.is_file():
-        path = folder / f"{ENGLISH}.json"
-    messages: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return messages
+    return catalogue_file("bench", "locale", locale)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,15 +58,22 @@ reports label (``results.reports.recorded``); this module knows no labels. Calle
 sentence argument that is none of the catalogue's (a list of names where a reason stands)."""
 
 
+def catalogue_file(package: str, folder: str, locale: str) -> dict[str, str]:
+    """A message catalogue shipped as ``<package>/<folder>/<locale>.json``, English for a
+    language it has none of: the one way every catalogue of the project (the procedures', the
+    prompts', the store's, the command line's) is found and read, so they fall back alike."""
+    where = resources.files(package).joinpath(*folder.split("/"))
+    path = where / f"{locale}.json"
+    if not path.is_file():
+        path = where / f"{ENGLISH}.json"
+    loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
 @cache
 def messages(locale: str) -> dict[str, str]:
     """The catalogue of ``locale`` (``procedures/locale/<locale>.json``); English if unknown."""
-    folder = resources.files("procedures") / "locale"
-    path = folder / f"{locale}.json"
-    if not path.is_file():
-        path = folder / f"{ENGLISH}.json"
-    loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+    return catalogue_file("procedures", "locale", locale)
 
 
 def say(key: str, **args: object) -> str:

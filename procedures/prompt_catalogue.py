@@ -8,12 +8,10 @@ Its own module so that ``procedures.prompts`` (which refuses an answer) and
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from importlib import resources
 
 from procedures.errors import AnswerTypeError
-from procedures.phrases import ENGLISH
+from procedures.phrases import catalogue_file
 
 ANSWER_KEYS = ("answer.not_in_unit", "answer.not_a_number")
 """Why a typed answer was refused (``procedures.prompts.parse_number``)."""
@@ -22,12 +20,7 @@ ANSWER_KEYS = ("answer.not_in_unit", "answer.not_a_number")
 @cache
 def prompt_messages(locale: str) -> dict[str, str]:
     """The prompt catalogue of ``locale``; English when the language has none."""
-    folder = resources.files("procedures") / "locale" / "prompts"
-    path = folder / f"{locale}.json"
-    if not path.is_file():
-        path = folder / f"{ENGLISH}.json"
-    loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+    return catalogue_file("procedures", "locale/prompts", locale)
 
 
 def answer_problem(error: AnswerTypeError, locale: str) -> str:

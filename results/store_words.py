@@ -12,11 +12,9 @@ refusal in the same words.
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from importlib import resources
 
-from procedures.phrases import read_with
+from procedures.phrases import catalogue_file, read_with
 from results.errors import ResultsError, ValidationError
 from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import catalogue
@@ -28,12 +26,7 @@ ENGLISH = "en"
 @cache
 def store_messages(locale: str) -> dict[str, str]:
     """The store's catalogue of ``locale`` (English for a language it has none of)."""
-    folder = resources.files("results") / "store_locale"
-    path = folder / f"{locale}.json"
-    if not path.is_file():
-        path = folder / f"{ENGLISH}.json"
-    messages: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return messages
+    return catalogue_file("results", "store_locale", locale)
 
 
 @cache
