@@ -43,6 +43,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from results.models import AuditPending
+
 LOCK_KEYS = "1885432674, mod(('audit_pending'::regclass)::oid::bigint, 2147483647)::integer"
 """The two keys of the advisory lock that serialises drains, held to the drain's commit: "pakb"
 and the ``audit_pending`` table this connection's search path finds, so stores in different
@@ -54,16 +56,8 @@ DRAIN_LOCK_TIMEOUT = "5s"
 """How long a drain after a commit waits for a row lock (``drain_once(wait=False)``)."""
 READ_LOCK_TIMEOUT = "10s"
 """How long a drain before a read waits for the chain's lock (``drain_before_read``)."""
-_CONTENT = (
-    "at",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "reason",
-    "before_json",
-    "after_json",
-)
+_CONTENT = tuple(c.name for c in AuditPending.__table__.columns if not c.primary_key)
+"""An event's content columns in table order (``models.AuditContent``, shared by both tables)."""
 _CHAINED = ("seq", *_CONTENT, "prev_hash", "hash")
 _INSERT_PENDING = (
     f"INSERT INTO audit_pending ({', '.join(_CONTENT)}) SELECT {', '.join(_CONTENT)} "

@@ -481,27 +481,34 @@ class Report(Base):
     amended_from: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
 
 
-class AuditEvent(Base):
+class AuditContent:
+    """What an audit event says (who, when, what, about which record, before and after), as
+    ``results.audit.record`` fixes it: the columns a chained event and a pending one share, so
+    the two tables cannot drift apart (``results.audit_group`` moves rows between them)."""
+
+    at: Mapped[datetime] = mapped_column(sort_order=1)
+    actor: Mapped[str] = mapped_column(String(100), sort_order=1)
+    action: Mapped[str] = mapped_column(String(64), sort_order=1)
+    entity_type: Mapped[str] = mapped_column(String(32), sort_order=1)
+    entity_id: Mapped[str] = mapped_column(String(64), sort_order=1)
+    reason: Mapped[str] = mapped_column(Text, default="", sort_order=1)
+    before_json: Mapped[str | None] = mapped_column(Text, sort_order=1)
+    after_json: Mapped[str | None] = mapped_column(Text, sort_order=1)
+
+
+class AuditEvent(AuditContent, Base):
     """Append-only (database triggers refuse UPDATE and DELETE) and hash-chained by ``seq``."""
 
     __tablename__ = "audit_event"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(64))
-    entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    before_json: Mapped[str | None] = mapped_column(Text)
-    after_json: Mapped[str | None] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), sort_order=2)
+    hash: Mapped[str] = mapped_column(String(64), unique=True, sort_order=2)
 
 
 Index("ix_audit_event_entity", AuditEvent.entity_type, AuditEvent.entity_id)
 
 
-class AuditPending(Base):
+class AuditPending(AuditContent, Base):
     """PostgreSQL's group commit (``results.audit``): events of committed transactions waiting
     to be linked onto the chain. A transaction inserts its events here with its data, holding no
     chain lock; a drain moves them, in ``id`` order, into ``audit_event`` and deletes them. The
@@ -509,14 +516,6 @@ class AuditPending(Base):
 
     __tablename__ = "audit_pending"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(64))
-    entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    before_json: Mapped[str | None] = mapped_column(Text)
-    after_json: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHead(Base):
