@@ -46,6 +46,7 @@ class InvalidTransition(ResultsError):
         self.current = current
         self.target = target
         self.allowed = tuple(allowed)
+        self.why = why
         allowed_text = ", ".join(self.allowed) if self.allowed else "none (final status)"
         reason = f" ({why})" if why else ""
         super().__init__(
