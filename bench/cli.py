@@ -53,7 +53,14 @@ from bench.cli_runs import invalidate
 from bench.cli_service import serve, token
 from bench.cli_sync import sync
 from bench.cli_verify import verify
-from bench.cli_words import forget_language, station_language, words_for
+from bench.cli_words import (
+    ENGLISH,
+    Words,
+    error_language,
+    error_text,
+    forget_language,
+    words_for,
+)
 from bench.demo import run_demo
 from bench.devlog import (
     install_devlog,
@@ -643,6 +650,17 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _software_error(exc: BaseException, path: Path | None, argv: list[str]) -> str:
+    """The one line an operator reads about a bug of ours, in the station's language (English:
+    ``bench.devlog``'s line, as printed before)."""
+    language = error_language(argv)
+    if language == ENGLISH:
+        return software_error_line(exc, path)
+    say = Words(language)
+    where = say("error.traceback_in", path=path) if path else say("error.traceback_lost")
+    return say("error.software", kind=type(exc).__name__, where=where)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns (and exits with) the documented status."""
     code: int
@@ -656,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
             result = cli.main(args=words, prog_name="packbench", standalone_mode=False)
             code = result if isinstance(result, int) else EXIT_PASS
         except click.exceptions.Abort:
-            click.echo("packbench: aborted", err=True)
+            click.echo(Words(error_language(words))("error.aborted"), err=True)
             code = EXIT_ABORTED
         except click.ClickException as exc:
             exc.show()
@@ -664,27 +682,24 @@ def main(argv: list[str] | None = None) -> int:
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except BenchError as exc:
-            click.echo(f"packbench: {exc}", err=True)
+            click.echo(f"packbench: {error_text(str(exc), error_language(words))}", err=True)
             code = exc.exit_code
         except ResultsError as exc:
-            click.echo(f"packbench: {refusal_text(exc, station_language())}", err=True)
+            click.echo(f"packbench: {refusal_text(exc, error_language(words))}", err=True)
             code = EXIT_BAD_INPUT
         except SQLAlchemyError as exc:
             if not is_store_outage(exc):
                 raise
             first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            click.echo(
-                f"packbench: results store unavailable ({first[0] if first else exc}); the "
-                "command did not complete. Fix: start the database, free disk space or end the "
-                "process holding it, then try again",
-                err=True,
-            )
+            detail = first[0] if first else str(exc)
+            say = Words(error_language(words))
+            click.echo(say("error.store_unavailable", detail=detail), err=True)
             code = EXIT_STORE
         except KeyboardInterrupt:
-            click.echo("packbench: aborted; instruments were asked to go safe", err=True)
+            click.echo(Words(error_language(words))("error.aborted_safe"), err=True)
             code = EXIT_ABORTED
         except Exception as exc:  # a bug of ours: one line here, the traceback in the devlog
-            click.echo(software_error_line(exc, record_crash(exc, words)), err=True)
+            click.echo(_software_error(exc, record_crash(exc, words), words), err=True)
             code = EXIT_SOFTWARE
     if argv is None:
         sys.exit(code)

@@ -12,17 +12,20 @@ the ones printed before this catalogue existed (tests and scripts match them).
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
-from bench.config import StationConfig
-from procedures.phrases import catalogue_file
+from bench.config import StationConfig, load_station
+from bench.errors import BenchError
+from procedures.phrases import catalogue_file, read_with
 from results.messages import Message
 from results.reports.labels import catalogue
 from results.store_words import message_text
 
 ENGLISH = "en"
+STATION_ENV = "PACKBENCH_STATION"
 
 
 @cache
@@ -61,9 +64,10 @@ ENGLISH_WORDS = Words()
 """The default of a function that prints for a person but was given no station."""
 
 
-_station_language: ContextVar[str] = ContextVar("packbench_station_language", default=ENGLISH)
-"""The language of the station the running command loaded: ``packbench``'s last word on a
-refusal it did not catch itself (``bench.cli.main``) is said in it, with no station at hand."""
+_station_language: ContextVar[str | None] = ContextVar("packbench_station_language", default=None)
+"""The language of the station the running command loaded (``None``: it loaded none yet):
+``packbench``'s last word on a refusal it did not catch itself (``bench.cli.main``) is said in
+it, with no station at hand."""
 
 
 def remember_language(config: StationConfig) -> None:
@@ -72,11 +76,82 @@ def remember_language(config: StationConfig) -> None:
 
 
 def forget_language() -> None:
-    """Back to English before a command runs (a command that fails before loading its station
-    speaks English, as it did, even after another command in the same process)."""
-    _station_language.set(ENGLISH)
+    """Forget the last command's station before a command runs (the same process may run
+    commands of several stations)."""
+    _station_language.set(None)
 
 
 def station_language() -> str:
     """The language of the station the running command loaded (English before it loaded one)."""
-    return _station_language.get()
+    return _station_language.get() or ENGLISH
+
+
+def _station_given(argv: list[str]) -> str | None:
+    """The ``--station`` of a command line (else ``$PACKBENCH_STATION``; ``None``: neither)."""
+    for index, word in enumerate(argv):
+        if word == "--station" and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith("--station="):
+            return word.removeprefix("--station=")
+    return os.environ.get(STATION_ENV) or None
+
+
+def error_language(argv: list[str]) -> str:
+    """The language to refuse a command in: its station's, also when the refusal came before
+    the command loaded it (an option it could not read): the station file is then read for its
+    language alone. English when there is none or it cannot be read (its own refusal says why)."""
+    loaded = _station_language.get()
+    if loaded is not None:
+        return loaded
+    given = _station_given(argv)
+    if given is None:
+        return ENGLISH
+    try:
+        return load_station(given).language
+    except (BenchError, OSError, ValueError):  # its own refusal says why, in English
+        return ENGLISH
+
+
+ERROR_PREFIX = "cli_error."
+VALUE_PREFIX = "cli_value."
+
+
+@cache
+def _error_templates() -> tuple[tuple[str, str], ...]:
+    """(key, English template) of the command line's refusals, the longest literal first."""
+    english = cli_messages(ENGLISH)
+    keys = [k for k in english if k.startswith(ERROR_PREFIX)]
+    keys.sort(key=lambda k: len(english[k].replace("{", "").replace("}", "")), reverse=True)
+    return tuple((k, english[k]) for k in keys)
+
+
+@cache
+def _value_keys() -> dict[str, str]:
+    """English value -> its ``cli_value.*`` key (a refused character's kind, ``no reply``)."""
+    english = cli_messages(ENGLISH)
+    return {v: k for k, v in english.items() if k.startswith(VALUE_PREFIX) and "{" not in v}
+
+
+def _error_value(value: str, locale: str) -> str:
+    key = _value_keys().get(value)
+    if key is not None:
+        return cli_messages(locale)[key]
+    reply = read_with(cli_messages(ENGLISH)[VALUE_PREFIX + "reply"], value)
+    if reply is not None:
+        return cli_messages(locale)[VALUE_PREFIX + "reply"].format(**reply)
+    return value
+
+
+def error_text(text: str, locale: str) -> str:
+    """A refusal the command line words itself (``InputError``: an unknown complaint, an
+    option it cannot read) in ``locale``: read back through its English ``cli_error.*``
+    template (the store's refusals are read the same way, ``results.store_words``) and written
+    from the other language's; English, or a text no template reads, as given."""
+    if locale == ENGLISH:
+        return text
+    for key, template in _error_templates():
+        values = read_with(template, text)
+        if values is not None:
+            shown = {name: _error_value(value, locale) for name, value in values.items()}
+            return cli_messages(locale)[key].format(**shown)
+    return text

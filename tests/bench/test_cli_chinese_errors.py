@@ -1,0 +1,77 @@
+"""The command line's own refusals in the station's language (``bench.cli_words.error_text``,
+``cli_error.*``): an unknown complaint, a date it cannot read, a hidden character refused before
+the command loads its station (the station file is then read for its language), and
+``packbench``'s last words on an abort or a bug; English stations print what they printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bench_helpers import cli
+from catalogue_leaks import leaks
+from test_cli_chinese import _chinese
+
+import bench.cli
+from bench.cli_words import cli_messages
+
+
+def _refused(capsys: pytest.CaptureFixture[str], station: Path) -> dict[str, str]:
+    s = ("--station", str(station))
+    commands = {
+        "no_complaint": ("complaint", "show", "CC-1999-0001", *s),
+        "not_date": ("kpi", "--from", "yesterday", "--to", "2026-12-31", *s),
+        "hidden_character": ("complaint", "list", "--customer", "AC\u200bME", *s),
+    }
+    said = {}
+    for name, args in commands.items():
+        code, out, err = cli(capsys, *args)
+        assert (code, out) == (2, ""), (args, out, err)
+        said[name] = err
+    return said
+
+
+def _interrupted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, station: Path
+) -> tuple[int, str]:
+    def interrupt(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench.cli.cli, "main", interrupt)
+    code, _, err = cli(capsys, "complaint", "list", "--station", str(station))
+    return code, err
+
+
+def test_a_chinese_station_s_command_line_refuses_in_chinese(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sim_station: Path
+) -> None:
+    station = _chinese(sim_station)
+    said = _refused(capsys, station)
+    zh = cli_messages("zh_CN")
+    assert said["no_complaint"] == (
+        "packbench: 客诉 CC-1999-0001 不存在；请查看 `packbench complaint list`\n"
+    )
+    assert said["not_date"].startswith("packbench: --from 'yesterday' 不是 ISO 日期")
+    assert zh["cli_value.hidden.Cf"] in said["hidden_character"]
+    assert said["hidden_character"].startswith("packbench: --customer：第 3 个字符是")
+    code, err = _interrupted(capsys, monkeypatch, station)
+    assert (code, err) == (130, zh["error.aborted_safe"] + "\n")
+    everything = "\n".join([*said.values(), err])
+    assert leaks(everything) == {}, everything
+    assert "does not exist" not in everything and "not an ISO" not in everything
+
+
+def test_an_english_station_s_command_line_refuses_as_before(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sim_station: Path
+) -> None:
+    said = _refused(capsys, sim_station)
+    assert said["no_complaint"] == (
+        "packbench: complaint CC-1999-0001 does not exist; see `packbench complaint list`\n"
+    )
+    assert said["not_date"] == ("packbench: --from 'yesterday' is not an ISO date (2026-03-01)\n")
+    assert said["hidden_character"] == (
+        "packbench: --customer: contains an invisible formatting character (U+200B) at "
+        "character 3. Fix: retype it without that character\n"
+    )
+    code, err = _interrupted(capsys, monkeypatch, sim_station)
+    assert (code, err) == (130, "packbench: aborted; instruments were asked to go safe\n")
