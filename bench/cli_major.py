@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.cli_common import Count, emit, json_option, parse_datetime, station, station_option
-from bench.cli_words import words_for
+from bench.cli_words import ENGLISH_WORDS, Words, words_for
 from bench.config import NotificationsConfig, StationConfig
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, ConfigError, InputError
 from bench.runner import open_store_for
@@ -32,7 +32,6 @@ from results.major import (
     attach_acceptance,
     close_major,
     closure_blocker_messages,
-    closure_blockers,
     deadlines,
     major_category,
     major_for,
@@ -42,6 +41,7 @@ from results.major import (
     register_major_complaint,
 )
 from results.manual_models import EmergencyNotification, MajorComplaint
+from results.messages import texts
 from results.models import Severity
 from results.notifications import LogChannel, NotificationChannel, SmtpChannel
 
@@ -99,9 +99,16 @@ def notifications_of(session: Session, major_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def show_notification(note: dict[str, Any]) -> None:
-    state = "delivered" if note["delivered"] else f"NOT delivered: {note['error']}"
-    click.echo(f"notified via {note['channel']}: {', '.join(note['recipients'])} ({state})")
+def show_notification(note: dict[str, Any], say: Words = ENGLISH_WORDS) -> None:
+    """One notification sent: channel, recipients, delivered or why not, and its subject (as
+    sent: the words the recipients read)."""
+    state = (
+        say("major.delivered")
+        if note["delivered"]
+        else say("major.not_delivered", error=note["error"])
+    )
+    recipients = say("list.joiner").join(note["recipients"])
+    click.echo(say("major.notified", channel=note["channel"], recipients=recipients, state=state))
     click.echo(f"    {note['subject']}")
 
 
@@ -135,9 +142,11 @@ def register_major(
         return EXIT_PASS
     click.echo(number)
     if document["major"] is not None:
-        click.echo(f"major complaint ({document['major']['category']}), severity severe")
+        say = words_for(config)
+        category = say.enum("major_category", document["major"]["category"])
+        click.echo(say("major.registered", category=category))
         for note in document["major"]["notifications"]:
-            show_notification(note)
+            show_notification(note, say)
     return EXIT_PASS
 
 
@@ -183,8 +192,12 @@ def containment(
             production_hold=production_hold,
             actor=config.operator,
         )
-    hold = "production held" if production_hold else "production not held"
-    click.echo(f"{number}: containment opened ({stock} unit(s) frozen at {locations}; {hold})")
+    say = words_for(config)
+    hold = say("major.production_held" if production_hold else "major.production_not_held")
+    opened = say(
+        "major.containment_opened", number=number, stock=stock, locations=locations, hold=hold
+    )
+    click.echo(opened)
     return EXIT_PASS
 
 
@@ -222,7 +235,7 @@ def meeting(
             decisions=parsed,
             actor=config.operator,
         )
-    click.echo(f"{number}: emergency meeting recorded ({len(parsed)} decision(s))")
+    click.echo(words_for(config)("major.meeting_recorded", number=number, n=len(parsed)))
     return EXIT_PASS
 
 
@@ -257,9 +270,10 @@ def supplier(
             address=email,
         )
         sent = notifications_of(session, found.id)[-1:] if email else []
-    click.echo(f"{number}: supplier notification recorded ({supplier})")
+    say = words_for(config)
+    click.echo(say("major.supplier_recorded", number=number, supplier=supplier))
     for note in sent:
-        show_notification(note)
+        show_notification(note, say)
     return EXIT_PASS
 
 
@@ -281,7 +295,10 @@ def accept(number: str, document: Path, station_file: Path | None) -> int:
             actor=config.operator,
         )
         digest = row.sha256
-    click.echo(f"{number}: acceptance attached ({document.name}, sha256 {digest[:16]}...)")
+    say = words_for(config)
+    click.echo(
+        say("major.acceptance_attached", number=number, name=document.name, digest=digest[:16])
+    )
     return EXIT_PASS
 
 
@@ -308,10 +325,6 @@ def close(number: str, station_file: Path | None) -> int:
     return EXIT_PASS
 
 
-def _hours(value: float) -> str:
-    return f"{value:.1f} h"
-
-
 @major.command("status")
 @click.argument("number")
 @station_option
@@ -332,7 +345,8 @@ def status(number: str, station_file: Path | None, as_json: bool) -> int:
             for d in deadlines(session, found)
         ]
         notes = notifications_of(session, found.id)
-        blockers = closure_blockers(session, found)
+        missing = closure_blocker_messages(session, found)
+        blockers = texts(missing)
         document: dict[str, Any] = {
             "complaint": number,
             "category": MajorCategory(found.category).value,
@@ -345,12 +359,19 @@ def status(number: str, station_file: Path | None, as_json: bool) -> int:
     if as_json:
         emit(document)
         return EXIT_PASS
-    click.echo(f"{number}: major ({document['category']}), escalated {found.escalated_at}")
+    say = words_for(config)
+    category = say.enum("major_category", document["category"])
+    click.echo(say("major.status_line", number=number, category=category, at=found.escalated_at))
     for s in stages:
-        done = f"done {s['done_at']}" if s["done_at"] else "open"
-        late = f", {_hours(s['hours_late'])} late" if s["hours_late"] else ""
-        click.echo(f"  {s['stage']:<26} due {s['due_at']}  {done}{late}")
+        done = say("major.stage_done", at=s["done_at"]) if s["done_at"] else say("major.stage_open")
+        late = say("major.stage_late", hours=f"{s['hours_late']:.1f}") if s["hours_late"] else ""
+        stage = f"{say.enum('major_stage', s['stage']):<26}"
+        click.echo(say("major.stage_row", stage=stage, due=s["due_at"], done=done, late=late))
     for note in notes:
-        show_notification(note)
-    click.echo("may close" if not blockers else "closure blocked: " + "; ".join(blockers))
+        show_notification(note, say)
+    if missing:
+        joined = say("major.blocker_joiner").join(say.message(m) for m in missing)
+        click.echo(say("major.closure_blocked", blockers=joined))
+    else:
+        click.echo(say("major.may_close"))
     return EXIT_PASS
