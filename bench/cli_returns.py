@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bench.cli_common import CleanText, Count, emit, json_option, station, station_option
 from bench.cli_qa import qa_principal, qa_token_option
-from bench.cli_words import words_for
+from bench.cli_words import Words, words_for
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results import audit
@@ -38,6 +38,7 @@ from results.returns import (
     serials_from_csv,
     serials_from_lines,
 )
+from results.store_words import warning_text
 from results.unit_path import STEPS, allowed_next, status_of_step
 
 
@@ -79,7 +80,10 @@ def notice(
     if as_json:
         emit(shown)
     else:
-        click.echo(f"return notice {shown['id']} for {complaint_number}: {quantity} unit(s)")
+        say = words_for(config)
+        click.echo(
+            say("returns.notice", id=shown["id"], number=complaint_number, quantity=quantity)
+        )
     return EXIT_PASS
 
 
@@ -102,7 +106,7 @@ def receive_command(
     if as_json:
         emit(shown)
     else:
-        click.echo(f"notice {notice_id} received: {quantity} unit(s)")
+        click.echo(words_for(config)("returns.received", id=notice_id, quantity=quantity))
     return EXIT_PASS
 
 
@@ -169,9 +173,12 @@ def request(
     if as_json:
         emit(shown)
         return EXIT_PASS
-    click.echo(f"inspection request {shown['id']}: {len(shown['units'])} unit(s) created")
+    say = words_for(config)
+    click.echo(say("returns.request", id=shown["id"], n=len(shown["units"])))
     for warning in shown["warnings"]:
-        click.echo(f"  accepted: {warning} ({reason})")
+        click.echo(
+            say("returns.accepted", warning=warning_text(warning, say.locale), reason=reason)
+        )
     return EXIT_PASS
 
 
@@ -181,31 +188,44 @@ def request(
 @json_option
 def show(complaint_number: str, station_file: Path | None, as_json: bool) -> int:
     """Notices, receipts and inspection requests of COMPLAINT_NUMBER."""
-    with open_store_for(station(station_file))() as session:
+    config = station(station_file)
+    with open_store_for(config)() as session:
         shown = returns_of(session, complaint_number)
     if as_json:
         emit(shown)
         return EXIT_PASS
+    say = words_for(config)
+    joiner = say("list.joiner")
     click.echo(
-        f"{shown['complaint']}: {shown['units_logged']} unit(s) logged, "
-        f"{shown['defect_qty']} defective reported"
+        say(
+            "returns.summary",
+            number=shown["complaint"],
+            logged=shown["units_logged"],
+            defect=shown["defect_qty"],
+        )
     )
     for n in shown["notices"]:
+        row = {"id": n["id"], "expected": n["quantity_expected"], "lots": joiner.join(n["lots"])}
         click.echo(
-            f"notice {n['id']}: {n['quantity_expected']} expected, lots {', '.join(n['lots'])}, "
-            f"carrier {n['carrier_ref']}, sales {n['sales_person']}"
+            say("returns.notice_row", **row, carrier=n["carrier_ref"], sales=n["sales_person"])
         )
         receipt = n["receipt"]
         if receipt is None:
-            click.echo("  not received yet")
+            click.echo(say("returns.not_received"))
         else:
             extra = f" ({receipt['discrepancies']})" if receipt["discrepancies"] else ""
-            click.echo(f"  received {receipt['quantity_received']}{extra}")
+            click.echo(
+                say("returns.received_row", quantity=receipt["quantity_received"], extra=extra)
+            )
         for r in n["requests"]:
-            serials = ", ".join(u["serial"] for u in r["units"])
-            click.echo(f"  request {r['id']}: {serials}; analyses {', '.join(r['analyses'])}")
+            serials = joiner.join(u["serial"] for u in r["units"])
+            analyses = joiner.join(r["analyses"])
+            click.echo(say("returns.request_row", id=r["id"], serials=serials, analyses=analyses))
             for warning in r["warnings"]:
-                click.echo(f"    accepted: {warning} ({r['override_reason']})")
+                said = warning_text(warning, say.locale)
+                click.echo(
+                    say("returns.request_accepted", warning=said, reason=r["override_reason"])
+                )
     return EXIT_PASS
 
 
@@ -247,6 +267,12 @@ def _unit_status(session: Session, unit: ReturnedUnit) -> dict[str, Any]:
     }
 
 
+def _next(shown: dict[str, Any], say: Words) -> str:
+    """The statuses the unit may move to next (``none (final status)`` after the last)."""
+    following = [say.enum("unit_status", code) for code in shown["allowed_next"]]
+    return say("list.joiner").join(following) or say("unit.final")
+
+
 @click.command("disposition")
 @click.argument("complaint_number", type=CleanText())
 @click.argument("serial", type=CleanText())
@@ -281,7 +307,11 @@ def disposition(
     if as_json:
         emit(shown)
     else:
-        click.echo(f"unit {serial}: dispositioned ({disposition}) by {who.name}")
+        say = words_for(config)
+        shown_disposition = say.enum("disposition", disposition)
+        click.echo(
+            say("unit.dispositioned", serial=serial, disposition=shown_disposition, name=who.name)
+        )
     return EXIT_PASS
 
 
@@ -311,8 +341,9 @@ def move(
     if as_json:
         emit(shown)
     else:
-        following = ", ".join(shown["allowed_next"]) or "none (final status)"
-        click.echo(f"unit {serial}: {shown['status']}; next: {following}")
+        say = words_for(config)
+        status = say.enum("unit_status", shown["status"])
+        click.echo(say("unit.moved", serial=serial, status=status, following=_next(shown, say)))
     return EXIT_PASS
 
 
@@ -323,17 +354,23 @@ def move(
 @json_option
 def status(complaint_number: str, serial: str, station_file: Path | None, as_json: bool) -> int:
     """Where unit SERIAL of COMPLAINT_NUMBER is, what may come next, and who moved it when."""
-    with open_store_for(station(station_file))() as session:
+    config = station(station_file)
+    with open_store_for(config)() as session:
         shown = _unit_status(session, _unit(session, complaint_number, serial))
     if as_json:
         emit(shown)
         return EXIT_PASS
-    disposition_text = f" ({shown['disposition']})" if shown["disposition"] else ""
-    click.echo(f"unit {serial}: {shown['status']}{disposition_text}")
-    click.echo(f"next: {', '.join(shown['allowed_next']) or 'none (final status)'}")
+    say = words_for(config)
+    disposition = say.enum("disposition", shown["disposition"])
+    disposition_text = f" ({disposition})" if shown["disposition"] else ""
+    status = say.enum("unit_status", shown["status"])
+    click.echo(say("unit.status", serial=serial, status=status, disposition=disposition_text))
+    click.echo(say("unit.next", following=_next(shown, say)))
     for event in shown["history"]:
         why = f": {event['reason']}" if event["reason"] else ""
-        click.echo(f"  {event['at']} {event['by']} -> {event['status']}{why}")
+        moved = say.enum("unit_status", event["status"]) if event["status"] else event["status"]
+        at, by = event["at"], event["by"]
+        click.echo(say("unit.event", at=at, by=by, status=moved, why=why))
     return EXIT_PASS
 
 

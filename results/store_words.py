@@ -93,6 +93,8 @@ def _value_text(key: str, name: str, value: str, locale: str) -> str:
         return record_text(value, locale)
     if name in ROLES:
         return _role_text(value, locale)
+    if name == "warnings":
+        return _joined([warning_text(w, locale) for w in value.split("; ")], locale)
     group = CODED.get(key, {}).get(name)
     if group is not None:
         joiner = "、" if locale == "zh_CN" else ", "
@@ -109,6 +111,19 @@ def _read(text: str, locale: str, prefix: str) -> str | None:
             shown = {name: _value_text(key, name, v, locale) for name, v in values.items()}
             return store_messages(locale)[key].format(**shown)
     return None
+
+
+def _joined(parts: list[str], locale: str) -> str:
+    return ("；" if locale == "zh_CN" else "; ").join(parts)
+
+
+def warning_text(text: str, locale: str) -> str:
+    """A return request's reconciliation warning (``results.returns``) in ``locale``; as
+    stored if no ``return_warning.*`` template reads it."""
+    if locale == ENGLISH:
+        return text
+    said = _read(text, locale, "return_warning.")
+    return text if said is None else said
 
 
 def store_error_text(text: str, locale: str) -> str:
@@ -131,7 +146,7 @@ def _reason_text(why: str, locale: str) -> str:
                 break
         else:
             parts.append(part)
-    return "；".join(parts) if locale == "zh_CN" else "; ".join(parts)
+    return _joined(parts, locale)
 
 
 def _status_text(group: str | None, code: str, locale: str) -> str:
