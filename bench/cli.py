@@ -59,6 +59,7 @@ from bench.cli_words import (
     error_language,
     error_text,
     forget_language,
+    read_back,
     words_for,
 )
 from bench.demo import run_demo
@@ -498,12 +499,17 @@ def instruments_check(station_file: Path | None) -> int:
     """Open every configured instrument: identity and self-test (*TST?) of each."""
     config = _station(station_file)
 
+    say = words_for(config)
+
     def show(result: InstrumentCheck) -> None:
-        mark = "ok " if result.ok else "BAD"
-        click.echo(f"{mark} {result.role:<7} {result.resource}")
+        mark = say("instruments.ok" if result.ok else "instruments.bad")
+        click.echo(
+            say("instruments.row", mark=mark, role=f"{result.role:<7}", resource=result.resource)
+        )
         if result.identity:
-            click.echo(f"      identity  {result.identity}")
-        click.echo(f"      check     {result.self_test}")
+            click.echo(say("instruments.identity", identity=result.identity))
+        test = read_back(result.self_test, say.locale, "self_test.")
+        click.echo(say("instruments.check", result=test))
 
     results = check_station(config, prompts=TerminalPrompts(yes=True), report=show)
     return EXIT_PASS if all(r.ok for r in results) else EXIT_INSTRUMENT

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from bench.cli_common import emit, json_option, station, station_option
+from bench.cli_words import read_back, words_for
 from bench.errors import EXIT_FAIL, EXIT_PASS
 from bench.runner import open_store_for
 from bench.sync import CHUNK_BYTES, Backoff, Target, state_path, status, sync_now
@@ -79,7 +80,12 @@ def sync(
     if not token:
         raise click.UsageError("--token: give this bench's API token (role 'bench')")
     config = station(station_file)
+    say = words_for(config)
     sessions = open_store_for(config)
+
+    def progress(line: str) -> None:
+        click.echo(read_back(line, say.locale, "sync_line."), err=True)
+
     summary = sync_now(
         config,
         sessions,
@@ -88,7 +94,7 @@ def sync(
         retry_refused=retry_refused,
         chunk_bytes=chunk_kib * 1024,
         inline_below=inline_below,
-        echo=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)),
+        echo=(lambda line: None) if as_json else progress,
     )
     counts = {
         "sent": len(summary.sent),
@@ -98,9 +104,9 @@ def sync(
     if as_json:
         emit(counts)
     else:
+        already = counts["already_there"]
         click.echo(
-            f"{counts['sent']} run(s) sent, {counts['already_there']} already on the service, "
-            f"{counts['refused']} refused"
+            say("sync.summary", sent=counts["sent"], already=already, refused=counts["refused"])
         )
     return EXIT_FAIL if summary.refused else EXIT_PASS
 
@@ -129,15 +135,15 @@ def sync_status(station_file: Path | None, as_json: bool) -> int:
             }
         )
         return EXIT_PASS
+    say = words_for(config)
     counts = {s: sum(1 for i in shown if i.state == s) for s in ("pending", "sent", "refused")}
-    click.echo(f"{counts['pending']} pending, {counts['sent']} sent, {counts['refused']} refused")
+    click.echo(say("sync.counts", **counts))
     for item in shown:
+        run, uuid = item.run_id, item.uuid
         if item.entry is None:
-            click.echo(f"pending  run {item.run_id}  {item.uuid}")
+            click.echo(say("sync.pending_row", run=run, uuid=uuid))
         elif item.entry.state == "sent":
-            click.echo(
-                f"sent     run {item.run_id}  {item.uuid}  service run {item.entry.service_id}"
-            )
+            click.echo(say("sync.sent_row", run=run, uuid=uuid, service=item.entry.service_id))
         else:
-            click.echo(f"refused  run {item.run_id}  {item.uuid}  {item.entry.reason}")
+            click.echo(say("sync.refused_row", run=run, uuid=uuid, reason=item.entry.reason))
     return EXIT_PASS

@@ -20,6 +20,7 @@ from typing import TextIO
 import click
 
 from bench.cli_common import station, station_option
+from bench.cli_words import ENGLISH_WORDS, Words, words_for
 from bench.errors import EXIT_FAIL, EXIT_PASS
 from bench.runner import open_store_for
 from results.verify import verify_store
@@ -72,19 +73,21 @@ class ProgressLine:
             self._drawn = False
 
 
-def _summary(result: VerifyReport, seconds: float) -> str:
-    kind = "full" if result.full else "routine (changes since the last checkpoint and a sample)"
-    return (
-        f"{kind}: checked {result.audit_events} audit events, {result.records} records, "
-        f"{result.steps} steps, {result.measurements} measurements, {result.traces} traces, "
-        f"{result.evidence_files} evidence files, {result.unit_results} unit results "
-        f"in {seconds:.1f} s"
-        + (
-            f"; {result.pending_events} audit events committed but not yet linked onto the "
-            "chain (the next drain links them)"
-            if result.pending_events
-            else ""
-        )
+def _summary(result: VerifyReport, seconds: float, say: Words = ENGLISH_WORDS) -> str:
+    kind = say("verify.full" if result.full else "verify.routine")
+    pending = say("verify.pending", n=result.pending_events) if result.pending_events else ""
+    return say(
+        "verify.summary",
+        kind=kind,
+        events=result.audit_events,
+        records=result.records,
+        steps=result.steps,
+        measurements=result.measurements,
+        traces=result.traces,
+        files=result.evidence_files,
+        units=result.unit_results,
+        seconds=f"{seconds:.1f}",
+        pending=pending,
     )
 
 
@@ -134,11 +137,12 @@ def verify(
             session, config.evidence_dir, scope=scope, progress=progress, jobs=jobs
         )
     progress.end()
-    click.echo(_summary(result, time.perf_counter() - started))
-    for problem in result.problems:
-        click.echo(f"PROBLEM {problem.kind} {problem.ref}: {problem.detail}")
+    say = words_for(config)
+    click.echo(_summary(result, time.perf_counter() - started, say))
+    for p in result.problems:
+        click.echo(say("verify.problem", kind=p.kind, ref=p.ref, detail=p.detail))
     if not result.ok:
-        click.echo(f"{len(result.problems)} problem(s)")
+        click.echo(say("verify.problems", n=len(result.problems)))
         return EXIT_FAIL
     with sessions.begin() as session:
         write_checkpoint(session, extent, actor=config.operator or "verify", full=scope.full)
@@ -146,9 +150,9 @@ def verify(
         with sessions() as session:
             text = take_anchor(session).to_json()
         if str(export_to) == "-":
-            click.echo(f"anchor {text}")
+            click.echo(f"anchor {text}")  # for a script to take: the same in every language
         else:
             export_to.write_text(text + "\n", "utf-8")
-            click.echo(f"anchor written to {export_to}: {text}")
-    click.echo("OK")
+            click.echo(say("verify.anchor_written", path=export_to, text=text))
+    click.echo(say("verify.ok"))
     return EXIT_PASS

@@ -117,10 +117,10 @@ VALUE_PREFIX = "cli_value."
 
 
 @cache
-def _error_templates() -> tuple[tuple[str, str], ...]:
-    """(key, English template) of the command line's refusals, the longest literal first."""
+def _templates(prefix: str) -> tuple[tuple[str, str], ...]:
+    """(key, English template) of the ``prefix`` sentences, the longest literal first."""
     english = cli_messages(ENGLISH)
-    keys = [k for k in english if k.startswith(ERROR_PREFIX)]
+    keys = [k for k in english if k.startswith(prefix)]
     keys.sort(key=lambda k: len(english[k].replace("{", "").replace("}", "")), reverse=True)
     return tuple((k, english[k]) for k in keys)
 
@@ -147,9 +147,18 @@ def error_text(text: str, locale: str) -> str:
     option it cannot read) in ``locale``: read back through its English ``cli_error.*``
     template (the store's refusals are read the same way, ``results.store_words``) and written
     from the other language's; English, or a text no template reads, as given."""
+    return read_back(text, locale, ERROR_PREFIX)
+
+
+def read_back(text: str, locale: str, prefix: str) -> str:
+    """``text``, an English sentence a lower layer wrote (a refusal, a line ``bench.sync``
+    prints as it goes), in ``locale``: read back through the ``prefix`` templates of the
+    command line's catalogue and written from the other language's; as given if none reads it.
+    A value the catalogue names (``cli_value.*``: a refused character's kind, a sync state) is
+    said by its label."""
     if locale == ENGLISH:
         return text
-    for key, template in _error_templates():
+    for key, template in _templates(prefix):
         values = read_with(template, text)
         if values is not None:
             shown = {name: _error_value(value, locale) for name, value in values.items()}
