@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import re
 
+from catalogue_leaks import leaks, visible_text
 from documents import T0, complaint_payload, png_bytes, run_document
 from service_support import Service
 from test_major_api import PDF_LETTER
+
+from results.reports.labels import catalogue
 
 
 def _login(svc: Service, user: str) -> str:
@@ -215,3 +218,26 @@ def test_reply_section_on_the_page(service: Service) -> None:
     assert export.status_code == 200 and export.text.startswith("Dear customer.")
     _login(service, "viewer")
     assert c.get(f"/replies/{rid[1]}/export").status_code == 403
+
+
+def test_a_reply_s_broken_rules_read_by_their_labels_in_the_page_s_language(
+    service: Service,
+) -> None:
+    """Each hit names its rule by the report catalogue's ``reply_rule.*`` label (the code stays
+    in ``data-rule`` for scripts), in Chinese on a Chinese page, with no English sentence."""
+    c = service.client
+    number = c.post(
+        "/api/complaints", json=complaint_payload(), headers=service.auth("wang.wei")
+    ).json()["number"]
+    csrf = _login(service, "wang.wei")
+    body = "尊敬的客户：\n很抱歉给您带来不便。这是公司规定，我们没办法。"
+    data = {"csrf_token": csrf, "language": "zh_CN", "body": body}
+    assert c.post(f"/complaints/{number}/replies", data=data).status_code == 200
+    zh = c.get(f"/complaints/{number}?lang=zh_CN").text
+    hits = re.findall(r'<span class="muted rule" data-rule="(\w+)">([^<]*)</span>', zh)
+    assert ("company_policy", catalogue("zh_CN").enum("reply_rule", "company_policy")) in hits
+    shown = visible_text(zh[zh.index('id="replies"') : zh.index('id="draft-reply"')])
+    assert "company_policy" not in shown and leaks(shown) == {}, shown
+    en = c.get(f"/complaints/{number}?lang=en").text
+    label = catalogue("en").enum("reply_rule", "company_policy")
+    assert f'data-rule="company_policy">{label}</span>' in en
