@@ -28,6 +28,7 @@ from bench.panel.hub import EventHub
 from bench.panel.i18n import panel_messages
 from bench.panel.prompts import WebPrompts
 from bench.panel.view import PanelView
+from bench.panel.words import refusal_words
 from bench.runner import PROCEDURES, UnitOutcome, diagnosis_of, run_unit
 from bench.store_setting import shown
 from procedures.prompts import Photo
@@ -257,6 +258,7 @@ class PanelController:
             )
         except (BenchError, ResultsError) as exc:  # refused before anything ran, or no bench
             ended = {"verdict": None, "refused": str(exc), "run_id": None}
+            ended["shown"] = refusal_words(exc)
         except KeyboardInterrupt:  # Ctrl-C at the terminal outside the steps, or a second one
             ended = {"verdict": "aborted", "message": "Ctrl-C", "run_id": None}
             raise

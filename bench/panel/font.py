@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from bench.cli_words import cli_messages
 from bench.panel.i18n import labels
 from procedures import phrases
 from procedures.questions import prompt_messages
 from results.reports.labels import catalogue
 from results.reports.webfont import FAMILY, woff_for
+from results.store_words import store_messages
 
 ROUTE = "/font/cjk.woff"
 CSS = f'@font-face{{font-family:"{FAMILY}";src:url("{ROUTE}") format("woff")}}'
@@ -32,6 +34,8 @@ def chinese_words() -> str:
         catalogue("zh_CN").messages,
         prompt_messages("zh_CN"),
         phrases.messages("zh_CN"),
+        cli_messages("zh_CN"),  # a refused start or typed answer, as the command line says it
+        store_messages("zh_CN"),
     )
     return "".join(text for catalogue in catalogues for text in catalogue.values())
 

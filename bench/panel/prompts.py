@@ -20,6 +20,7 @@ from typing import Any
 import pint
 
 from bench.abort_switch import AbortSwitch
+from bench.cli_words import read_back
 from bench.panel.hub import EventHub
 from bench.panel.i18n import panel_messages
 from bench.text_input import TextProblem, clean_text
@@ -148,8 +149,9 @@ def convert(prompt: OpenPrompt, answer: str | None, photo: Photo | None) -> obje
             raise AnswerRefused({loc: answer_problem(exc, loc) for loc in LOCALES}) from None
     try:
         return clean_text(answer or "", max_length=TEXT_LENGTH)
-    except TextProblem as exc:  # the text checks speak English only (bench.text_input)
-        raise AnswerRefused({loc: str(exc) for loc in LOCALES}) from None
+    except TextProblem as exc:  # worded in English (bench.text_input): read back in each
+        said = {loc: read_back(str(exc), loc, "text_problem.") for loc in LOCALES}
+        raise AnswerRefused(said) from None
 
 
 class WebPrompts:

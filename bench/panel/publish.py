@@ -32,6 +32,7 @@ from bench.abort_switch import AbortSwitch
 from bench.errors import InputError
 from bench.panel.controller import ended_fields
 from bench.panel.hub import Event
+from bench.panel.words import refusal_words
 from bench.paths import data_dir
 from bench.runner import UnitOutcome
 
@@ -185,7 +186,8 @@ class PanelRelay:
             yield shown
         except BaseException as exc:
             refused = str(exc) if isinstance(exc, Exception) else "Ctrl-C"
-            self.hub.publish("run_ended", verdict=None, refused=refused, run_id=None)
+            words = refusal_words(exc) if isinstance(exc, Exception) else {}
+            self.hub.publish("run_ended", verdict=None, refused=refused, run_id=None, shown=words)
             raise
         if shown.outcome is not None:
             self.hub.publish("run_ended", **ended_fields(shown.outcome))

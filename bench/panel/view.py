@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from bench.live import SHOWN_ELSEWHERE, LiveView, TableRow, shown_value, timing
 from bench.panel.hub import Publisher
 from bench.panel.i18n import LOCALES
-from bench.panel.words import finding, sentence, step_words
+from bench.panel.words import detail_words, finding, sentence, step_words
 from procedures.records import RunOutcome, StepRecord, Verdict
 
 
@@ -60,7 +60,7 @@ class PanelView(LiveView):
 
     def unit_started(self, serial: str, detail: str = "") -> None:
         self._quietly(super().unit_started, serial, detail)
-        self.hub.publish("unit_started", unit=serial, detail=detail)
+        self.hub.publish("unit_started", unit=serial, detail=detail, shown=detail_words(detail))
 
     def step_started(self, step: str) -> None:
         self.hub.publish("step_started", step=step, shown=step_words(step))

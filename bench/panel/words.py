@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.panel.i18n import LOCALES
+from bench.cli_words import error_text
+from bench.panel.i18n import LOCALES, panel_messages
+from procedures.phrases import read_with
 from procedures.records import MeasurementRecord
+from results.errors import ResultsError
 from results.reports.comparison import localise_quoted
 from results.reports.labels import catalogue
 from results.reports.names import measurement_label, step_label, value_label
 from results.reports.recorded import said
+from results.store_words import refusal_text
 
 ENGLISH = LOCALES[0]
 
@@ -49,4 +53,29 @@ def finding(m: MeasurementRecord, locale: str) -> dict[str, str]:
     return {
         "name": measurement_label(t, m.name),
         "comparison": comparison(m.name, m.comparison, locale),
+    }
+
+
+def refusal(refused: Exception, locale: str) -> str:
+    """Why a unit did not start (unknown complaint or unit, a store refusal), as the command
+    line says it on a station of ``locale`` (``bench.cli_words``, ``results.store_words``)."""
+    if isinstance(refused, ResultsError):
+        return refusal_text(refused, locale)
+    return error_text(str(refused), locale)
+
+
+def refusal_words(refused: Exception) -> dict[str, dict[str, str]]:
+    """``refusal`` in each language."""
+    return {locale: {"refused": refusal(refused, locale)} for locale in LOCALES}
+
+
+def detail_words(detail: str) -> dict[str, dict[str, str]]:
+    """A unit's detail line (``simulated fault <name>`` or the pack's model) in each language;
+    the fault's name is the scenario's, as typed (``--sim-fault``)."""
+    fault = read_with(panel_messages(ENGLISH)["panel.simulated_fault"], detail)
+    return {
+        locale: {"detail": panel_messages(locale)["panel.simulated_fault"].format(**fault)}
+        if fault is not None
+        else {"detail": detail}
+        for locale in LOCALES
     }
