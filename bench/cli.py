@@ -10,6 +10,7 @@ output and send everything a person reads (progress, prompts) to standard error.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -55,10 +56,12 @@ from bench.cli_sync import sync
 from bench.cli_verify import verify
 from bench.cli_words import (
     ENGLISH,
+    STATION_ENV,
     Words,
     error_language,
     error_text,
     forget_language,
+    language_of,
     read_back,
     words_for,
 )
@@ -580,13 +583,18 @@ def doctor(station_file: Path | None, as_json: bool) -> int:
     """Check the station file, the store (reachable, migrated, writable) and every instrument
     (identity, self-test, safe state read back); each problem is named with its fix. Changes
     nothing. Exit status: 0 ready, 2 station file, 5 store, 3 instruments (the first failing)."""
-    marks = {"ok": "ok  ", "warning": "WARN", "failed": "FAIL", "skipped": "skip"}
+    given = station_file or os.environ.get(STATION_ENV)
+    say = Words(language_of(given))
 
     def show(result: DoctorCheck) -> None:
         out = _human(as_json)
-        click.echo(f"{marks[result.status]}  {result.check:<12} {result.detail}", file=out)
+        mark = say(f"doctor.mark.{result.status}")
+        check = say.label("doctor_check.", result.check.replace(" ", "_"), result.check)
+        detail = read_back(result.detail, say.locale, "doctor_detail.")
+        click.echo(say("doctor.row", mark=mark, check=f"{check:<12}", detail=detail), file=out)
         if result.fix:
-            click.echo(f"      {'':<12} Fix: {result.fix}", file=out)
+            fix = read_back(result.fix, say.locale, "doctor_fix.")
+            click.echo(say("doctor.fix_row", pad=f"{'':<12}", fix=fix), file=out)
 
     results, code = run_checks(station_file, database_option(), show)
     if as_json:

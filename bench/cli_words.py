@@ -16,6 +16,7 @@ import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from bench.config import StationConfig, load_station
 from bench.errors import BenchError
@@ -42,6 +43,11 @@ class Words:
 
     def __call__(self, key: str, **values: object) -> str:
         return cli_messages(self.locale)[key].format(**values)
+
+    def label(self, prefix: str, code: str, default: str) -> str:
+        """The command line's own label of ``code`` (``doctor_check.store``), ``default`` for a
+        code it has none of (an instrument role, named as in the station file)."""
+        return cli_messages(self.locale).get(prefix + code, default)
 
     def enum(self, group: str, code: str | None) -> str:
         """A coded value by its label; English keeps the code, as the command printed it."""
@@ -96,6 +102,18 @@ def _station_given(argv: list[str]) -> str | None:
     return os.environ.get(STATION_ENV) or None
 
 
+def language_of(station_file: str | Path | None) -> str:
+    """The language of a station file, read for it alone (a command that does not load its
+    station through ``cli_common.station``); English when there is none or it cannot be read
+    (its own refusal says why)."""
+    if station_file is None:
+        return ENGLISH
+    try:
+        return load_station(station_file).language
+    except (BenchError, OSError, ValueError):
+        return ENGLISH
+
+
 def error_language(argv: list[str]) -> str:
     """The language to refuse a command in: its station's, also when the refusal came before
     the command loaded it (an option it could not read): the station file is then read for its
@@ -103,13 +121,7 @@ def error_language(argv: list[str]) -> str:
     loaded = _station_language.get()
     if loaded is not None:
         return loaded
-    given = _station_given(argv)
-    if given is None:
-        return ENGLISH
-    try:
-        return load_station(given).language
-    except (BenchError, OSError, ValueError):  # its own refusal says why, in English
-        return ENGLISH
+    return language_of(_station_given(argv))
 
 
 ERROR_PREFIX = "cli_error."
@@ -132,6 +144,10 @@ def _value_keys() -> dict[str, str]:
     return {v: k for k, v in english.items() if k.startswith(VALUE_PREFIX) and "{" not in v}
 
 
+NESTED = ("self_test.", "safe_state.")
+"""Sentences a value may itself be (an instrument's self-test, its safe state read back)."""
+
+
 def _error_value(value: str, locale: str) -> str:
     key = _value_keys().get(value)
     if key is not None:
@@ -139,6 +155,10 @@ def _error_value(value: str, locale: str) -> str:
     reply = read_with(cli_messages(ENGLISH)[VALUE_PREFIX + "reply"], value)
     if reply is not None:
         return cli_messages(locale)[VALUE_PREFIX + "reply"].format(**reply)
+    for prefix in NESTED:
+        said = read_back(value, locale, prefix)
+        if said != value:
+            return said
     return value
 
 

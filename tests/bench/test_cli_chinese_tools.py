@@ -58,3 +58,22 @@ def test_sync_s_progress_lines_read_back_in_chinese_and_stay_in_english(
 ) -> None:
     assert read_back(line, "zh_CN", "sync_line.") == chinese
     assert read_back(line, "en", "sync_line.") == line
+
+
+def test_doctor_speaks_chinese(capsys: pytest.CaptureFixture[str], sim_station: Path) -> None:
+    """Marks, check names, each finding and its fix (the store not created yet: a warning with
+    a fix) from the catalogue; an instrument's role as the station file names it."""
+    station = _chinese(sim_station)
+    code, out, err = cli(capsys, "doctor", "--station", str(station))
+    assert code == 0, out + err
+    zh = cli_messages("zh_CN")
+    lines = out.splitlines()
+    assert lines[0].startswith(zh["doctor.mark.ok"] + "  " + zh["doctor_check.station_file"])
+    assert "：测试台 sim-test（模拟）" in lines[0]
+    assert any(line.startswith(zh["doctor.mark.warning"]) for line in lines), out
+    assert "解决：无需处理，或现在用 `packbench db upgrade` 创建" in out
+    assert "自检 通过；通道 1, 2, 3 输出已关闭（已回读确认）" in out
+    assert zh["doctor_detail.watchdog_ok"] in out
+    assert leaks(out) == {}, out
+    for english in ("self-test", "Fix:", "station file", "WARN", "reachable", "read back"):
+        assert english not in out, (english, out)
