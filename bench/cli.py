@@ -63,6 +63,7 @@ from bench.cli_words import (
     forget_language,
     language_of,
     read_back,
+    show_click_error,
     words_for,
 )
 from bench.demo import run_demo
@@ -691,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(Words(error_language(words))("error.aborted"), err=True)
             code = EXIT_ABORTED
         except click.ClickException as exc:
-            exc.show()
+            show_click_error(exc, error_language(words))
             code = EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code
         except click.exceptions.Exit as exc:
             code = exc.exit_code

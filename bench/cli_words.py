@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import click
+
 from bench.config import StationConfig, load_station
 from bench.errors import BenchError
 from procedures.phrases import catalogue_file, read_with
@@ -144,8 +146,9 @@ def _value_keys() -> dict[str, str]:
     return {v: k for k, v in english.items() if k.startswith(VALUE_PREFIX) and "{" not in v}
 
 
-NESTED = ("self_test.", "safe_state.")
-"""Sentences a value may itself be (an instrument's self-test, its safe state read back)."""
+NESTED = ("self_test.", "safe_state.", "click_value.", "text_problem.")
+"""Sentences a value may itself be (an instrument's self-test, its safe state read back, why an
+option's value was refused)."""
 
 
 def _error_value(value: str, locale: str) -> str:
@@ -184,3 +187,20 @@ def read_back(text: str, locale: str, prefix: str) -> str:
             shown = {name: _error_value(value, locale) for name, value in values.items()}
             return cli_messages(locale)[key].format(**shown)
     return text
+
+
+def show_click_error(refused: click.ClickException, locale: str) -> None:
+    """A usage error click found (a missing or unknown option, a value the option's type
+    refuses): click's own lines in English, as scripts read them; in another language its usage
+    line, the help hint and the error, the error read back through ``click_error.*``."""
+    if locale == ENGLISH:
+        refused.show()
+        return
+    say = Words(locale)
+    context = refused.ctx if isinstance(refused, click.UsageError) else None
+    if context is not None:
+        usage = context.get_usage().removeprefix("Usage: ")
+        click.echo(say("click.usage", usage=usage), err=True)
+        click.echo(say("click.try_help", command=context.command_path), err=True)
+    message = read_back(refused.format_message(), locale, "click_error.")
+    click.echo(say("click.error", message=message), err=True)

@@ -75,3 +75,51 @@ def test_an_english_station_s_command_line_refuses_as_before(
     )
     code, err = _interrupted(capsys, monkeypatch, sim_station)
     assert (code, err) == (130, "packbench: aborted; instruments were asked to go safe\n")
+
+
+USAGE_ERRORS = {
+    "missing": ("kpi", "--from", "2026-01-01"),
+    "bad_value": ("return", "receive", "1", "--qty", "x"),
+    "unknown_option": ("complaint", "list", "--foo"),
+}
+
+
+def _usage_errors(capsys: pytest.CaptureFixture[str], station: Path) -> dict[str, str]:
+    said = {}
+    for name, args in USAGE_ERRORS.items():
+        code, out, err = cli(capsys, *args, "--station", str(station))
+        assert (code, out) == (2, ""), (args, out, err)
+        said[name] = err
+    return said
+
+
+def test_a_chinese_station_s_usage_errors_read_in_chinese(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    said = _usage_errors(capsys, _chinese(sim_station))
+    assert said["missing"].endswith("错误：缺少选项 '--to'。\n")
+    assert said["bad_value"].startswith("用法：packbench return receive [OPTIONS] NOTICE_ID\n")
+    assert "运行 'packbench return receive --help' 查看帮助。\n" in said["bad_value"]
+    assert said["bad_value"].endswith(
+        "错误：'--qty' 的值无效：'x' 不是整数。解决：请填写整数，例如 10\n"
+    )
+    assert said["unknown_option"].endswith(
+        "错误：没有选项 '--foo'。（是否要用以下之一：'--from', '--lot', '--to'？）\n"
+    )
+    everything = "\n".join(said.values())
+    assert leaks(everything) == {}, everything
+    for english in ("Usage:", "Try ", "Error:", "Missing", "Invalid value", "No such option"):
+        assert english not in everything, (english, everything)
+
+
+def test_an_english_station_s_usage_errors_are_click_s(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    said = _usage_errors(capsys, sim_station)
+    assert said["missing"] == (
+        "Usage: packbench kpi [OPTIONS]\nTry 'packbench kpi --help' for help.\n\n"
+        "Error: Missing option '--to'.\n"
+    )
+    assert said["bad_value"].endswith(
+        "Error: Invalid value for '--qty': 'x' is not a whole number. Fix: give e.g. 10\n"
+    )
