@@ -36,6 +36,8 @@ CODED = {
     "closure.claim_open": {"status": "claim_status"},
     "closure.unit_open": {"status": "unit_status", "finals": "unit_status"},
     "transition_why.never_was": {"status": "unit_status"},
+    "store_error.move_reason": {"status": "unit_status"},
+    "store_error.keep_severe_safety": {"symptom": "symptom"},
 }
 """Template values that are status codes (one or several, ``, ``-joined): said by their labels
 in the report catalogue's group."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from functools import cache
 from importlib import resources
 
 from declared_categories import category_codes
@@ -40,6 +41,7 @@ def load_catalogue(package: str, folder: str, locale: str) -> dict[str, str]:
     return messages
 
 
+@cache
 def english_sentences() -> dict[str, str]:
     """Key -> the longest literal piece of its English text that is a sentence (three words or
     more) and differs from the Chinese text; placeholders split the pieces."""
