@@ -44,7 +44,8 @@ def load_catalogue(package: str, folder: str, locale: str) -> dict[str, str]:
 @cache
 def english_sentences() -> dict[str, str]:
     """Key -> the longest literal piece of its English text that is a sentence (three words or
-    more) and differs from the Chinese text; placeholders split the pieces."""
+    more, an identifier counting as one) and differs from the Chinese text; placeholders split
+    the pieces."""
     out: dict[str, str] = {}
     for package, folder in CATALOGUES.values():
         en, zh = load_catalogue(package, folder, "en"), load_catalogue(package, folder, "zh_CN")
@@ -52,7 +53,8 @@ def english_sentences() -> dict[str, str]:
             if zh.get(key) == text:
                 continue
             pieces = [p.strip(" .,:;()") for p in PLACEHOLDER.split(text)]
-            pieces = [p for p in pieces if len(WORDS.findall(p)) >= 3]
+            # an identifier (``time_in_use``: a field or role code) is one word, not a sentence
+            pieces = [p for p in pieces if " " in p and len(WORDS.findall(p)) >= 3]
             if pieces:
                 out[key] = max(pieces, key=len)
     return out
