@@ -62,6 +62,7 @@ from bench.cli_words import (
     error_text,
     forget_language,
     language_of,
+    padded,
     read_back,
     show_click_error,
     words_for,
@@ -592,7 +593,7 @@ def doctor(station_file: Path | None, as_json: bool) -> int:
         mark = say(f"doctor.mark.{result.status}")
         check = say.label("doctor_check.", result.check.replace(" ", "_"), result.check)
         detail = read_back(result.detail, say.locale, "doctor_detail.")
-        click.echo(say("doctor.row", mark=mark, check=f"{check:<12}", detail=detail), file=out)
+        click.echo(say("doctor.row", mark=mark, check=padded(check, 12), detail=detail), file=out)
         if result.fix:
             fix = read_back(result.fix, say.locale, "doctor_fix.")
             click.echo(say("doctor.fix_row", pad=f"{'':<12}", fix=fix), file=out)

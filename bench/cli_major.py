@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.cli_common import Count, emit, json_option, parse_datetime, station, station_option
-from bench.cli_words import ENGLISH_WORDS, Words, words_for
+from bench.cli_words import ENGLISH_WORDS, Words, padded, words_for
 from bench.config import NotificationsConfig, StationConfig
 from bench.errors import EXIT_BAD_INPUT, EXIT_PASS, ConfigError, InputError
 from bench.runner import open_store_for
@@ -365,7 +365,7 @@ def status(number: str, station_file: Path | None, as_json: bool) -> int:
     for s in stages:
         done = say("major.stage_done", at=s["done_at"]) if s["done_at"] else say("major.stage_open")
         late = say("major.stage_late", hours=f"{s['hours_late']:.1f}") if s["hours_late"] else ""
-        stage = f"{say.enum('major_stage', s['stage']):<26}"
+        stage = padded(say.enum("major_stage", s["stage"]), 26)
         click.echo(say("major.stage_row", stage=stage, due=s["due_at"], done=done, late=late))
     for note in notes:
         show_notification(note, say)

@@ -13,6 +13,7 @@ the ones printed before this catalogue existed (tests and scripts match them).
 from __future__ import annotations
 
 import os
+import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -124,6 +125,13 @@ def error_language(argv: list[str]) -> str:
     if loaded is not None:
         return loaded
     return language_of(_station_given(argv))
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` filled with spaces to ``width`` terminal columns (``f"{text:<width}"`` counts a
+    Chinese character as one column; a terminal shows it in two)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
 
 
 ERROR_PREFIX = "cli_error."

@@ -95,7 +95,7 @@ def _value_text(key: str, name: str, value: str, locale: str) -> str:
         return record_text(value, locale)
     if name in ROLES:
         return _role_text(value, locale)
-    if name == "warnings":
+    if key == "store_error.not_reconciled" and name == "items":  # the warnings, "; "-joined
         return _joined([warning_text(w, locale) for w in value.split("; ")], locale)
     group = CODED.get(key, {}).get(name)
     if group is not None:

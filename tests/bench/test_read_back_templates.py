@@ -48,3 +48,24 @@ def test_a_command_line_template_reads_its_own_sentence(key: str) -> None:
     chinese = read_back(english, "zh_CN", prefix)
     assert read_back(english, "en", prefix) == english
     assert chinese != english and leaks(chinese) == {}, (key, chinese)
+
+
+def test_values_holding_a_semicolon_are_read_whole() -> None:
+    """Two reconciliation warnings in one refusal, a self-test that explains itself with a
+    ``;``: each reads back whole, not cut at the first ``;``."""
+    refused = (
+        "the request does not reconcile: 3 units under complaint CC-1 but 1 defective were "
+        "reported; 3 units requested against notice 2 but 2 were expected; correct the unit "
+        "list, or accept it with a reason (--reason / override_reason)"
+    )
+    said = store_error_text(refused, "zh_CN")
+    assert "报告的不良数为 1；针对退货通知 2 申请了 3 件，但预计只有 2 件；请更正" in said, said
+    chamber = (
+        "ESPEC SU-241 s/n  fw T,S2,150.0; self-test pass (no self-test command; TYPE? and TEMP? "
+        "answered: air 25.0 °C); nothing to switch off"
+    )
+    said = read_back(chamber, "zh_CN", "doctor_detail.")
+    assert said == (
+        "ESPEC SU-241 s/n  fw T,S2,150.0；自检 通过（无自检命令；TYPE? 与 TEMP? 均有应答：空气 "
+        "25.0 °C）；无需关闭"
+    ), said
