@@ -46,7 +46,13 @@ from results.verify_checkpoint import check_anchor, verify_checkpoints
 from results.verify_documents import verify_calendar, verify_reports
 from results.verify_parallel import RunWorkers
 from results.verify_report import KEEP_EVENTS_OF, AuditIndex, VerifyReport
-from results.verify_runs import count_runs, runs_in_scope, verify_runs
+from results.verify_runs import (
+    count_runs,
+    existing_ids,
+    latest_after,
+    runs_in_scope,
+    verify_runs,
+)
 from results.verify_scope import BATCH, Progress, Scope, batches, no_progress
 
 _EVENTS = cast(Table, AuditEvent.__table__)
@@ -240,18 +246,6 @@ _AUDITED: tuple[tuple[str, Any, Callable[[Any], dict[str, Any]]], ...] = (
 )
 
 
-def _latest(session: Session, entity_type: str, keys: list[str]) -> dict[str, str | None]:
-    """(entity id -> after_json of its newest event) for ``keys`` of ``entity_type``."""
-    latest: dict[str, str | None] = {}
-    for entity_id, after in session.execute(
-        select(AuditEvent.entity_id, AuditEvent.after_json)
-        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id.in_(keys))
-        .order_by(AuditEvent.seq)
-    ):
-        latest[entity_id] = after
-    return latest
-
-
 def _verify_records(
     session: Session,
     report: VerifyReport,
@@ -306,7 +300,7 @@ def _states(
 def _compare_rows(
     session: Session, report: VerifyReport, entity_type: str, rows: list[tuple[int, dict[str, Any]]]
 ) -> None:
-    latest = _latest(session, entity_type, [str(row_id) for row_id, _state in rows])
+    latest = latest_after(session, entity_type, [str(row_id) for row_id, _state in rows])
     for row_id, state in rows:
         report.records += 1
         key = str(row_id)
@@ -341,12 +335,11 @@ def _deleted_rows(
         chunks = batches([str(k) for k in keys])
     for chunk in chunks:
         numeric = [int(k) for k in chunk if k.isdigit()]
-        found: ScalarResult[Any] = session.scalars(select(model.id).where(model.id.in_(numeric)))
-        present = {str(key) for key in found}
+        present = {str(key) for key in existing_ids(session, model.__tablename__, numeric)}
         missing = [k for k in chunk if k not in present]
         if not missing:
             continue
-        latest = _latest(session, entity_type, missing)
+        latest = latest_after(session, entity_type, missing)
         for key in missing:
             if latest.get(key) is not None:
                 ref = f"{entity_type} id={key}"
