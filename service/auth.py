@@ -63,10 +63,12 @@ def client_address(request: Request) -> str:
 
 
 def principal_for(store: Store, token: str | None) -> Principal | None:
+    """The token's principal, read on a Core connection: every API request runs this, and an
+    ORM session cost twice the CPU for the one statement (0.85 -> 0.41 ms, issue #18)."""
     if not token:
         return None
-    with store.sessions() as session:
-        return authenticate(session, token)
+    with store.engine.connect() as connection:
+        return authenticate(connection, token)
 
 
 def session_user(request: Request) -> tuple[Principal, str] | None:

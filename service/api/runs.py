@@ -15,14 +15,14 @@ from results.errors import NotFound
 from results.models import Attachment, Run, Step, Trace
 from results.reports.labels import catalogue
 from results.run_validity import REASON_LIMIT, invalidate_run, invalidations
-from service.api.body import ApiBody
+from service.api.body import ApiBody, JsonBodyRoute
 from service.api.params import RowId
 from service.auth import BenchUser, QaUser, Reader, store_of
 from service.plotting import trace_data, trace_svg
 from service.run_document import RunDocument, store_run
 from service.views import attachment_dict, run_summary, step_dict
 
-router = APIRouter(prefix="/api", tags=["runs"])
+router = APIRouter(prefix="/api", tags=["runs"], route_class=JsonBodyRoute)
 
 
 @router.post("/runs", status_code=201)

@@ -33,3 +33,20 @@ def test_a_token_authenticates_until_revoked_or_its_user_is_deactivated(
     with sessions() as session:
         assert authenticate(session, bench) is None
         assert authenticate(session, qa) is None
+
+
+def test_a_core_connection_authenticates_alike(sessions: sessionmaker[Session]) -> None:
+    """The API checks tokens on a Core connection (``service.auth.principal_for``): the same
+    principal, and a revoked token refused on the next request."""
+    with sessions.begin() as session:
+        create_user(session, "bench-3", role=Role.BENCH.value, printed_name="Bench 3", actor="t")
+        bench, bench_id = issue_token(session, "bench-3", actor="t")
+    engine = sessions.kw["bind"]
+    with engine.connect() as connection:
+        who = authenticate(connection, bench)
+    with sessions() as session:
+        assert who == authenticate(session, bench) is not None
+    with sessions.begin() as session:
+        revoke_token(session, bench_id, actor="admin", reason="bench retired")
+    with engine.connect() as connection:
+        assert authenticate(connection, bench) is None

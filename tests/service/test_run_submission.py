@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -11,12 +12,13 @@ import pytest
 from documents import complaint_payload, packed, run_document
 from service_support import Service
 from sqlalchemy import func, select
+from starlette.requests import Request
 
 from procedures.records import LimitsRecord, MeasurementRecord
 from results import run_import
 from results.models import AuditEvent, Measurement, Run, Step, Trace, TraceChannel
 from results.verify import verify_store
-from service.run_document import LimitsIn, MeasurementIn
+from service.run_document import LimitsIn, MeasurementIn, RunDocument
 
 
 def _unit(svc: Service) -> tuple[str, dict[str, Any]]:
@@ -197,4 +199,62 @@ def test_a_bad_packed_array_is_refused_naming_its_place(
     r = service.client.post("/api/runs", json=doc, headers=service.auth("bench-3"))
     assert r.status_code == 422, r.text
     assert said in r.text and f"recharge.{where}" in r.text, r.text
+    assert _counts(service) == before
+
+
+def test_a_valid_run_is_validated_from_its_bytes_in_one_pass(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``JsonBodyRoute``: a valid body is validated by pydantic from its bytes once, never
+    parsed by the standard library first (issue #18: that parse cost more than the validation)."""
+    number, unit = _unit(service)
+    validated: list[int] = []
+    parsed: list[int] = []
+    own = RunDocument.model_validate_json
+    stdlib_json = Request.json
+
+    def counting_validate(data: Any, **kwargs: Any) -> RunDocument:
+        validated.append(len(data))
+        return own(data, **kwargs)
+
+    async def counting_json(self: Request) -> Any:
+        parsed.append(1)
+        return await stdlib_json(self)
+
+    monkeypatch.setattr(RunDocument, "model_validate_json", counting_validate)
+    monkeypatch.setattr(Request, "json", counting_json)
+    doc = run_document(unit["id"], unit["serial"], number)
+    r = service.client.post("/api/runs", json=doc, headers=service.auth("bench-3"))
+    assert r.status_code == 201, r.text
+    assert len(validated) == 1 and not parsed
+    shown = service.client.get(r.json()["url"], headers=service.auth("viewer")).json()
+    assert [s["name"] for s in shown["steps"]] == [s["name"] for s in doc["steps"]]
+
+
+@pytest.mark.parametrize("bad", ["nan", "misspelt", "not json"])
+def test_a_refused_body_is_named_as_fastapi_names_it(service: Service, bad: str) -> None:
+    """A body the one-pass validation refuses is handed back to FastAPI's own parse and
+    validation, so the 422 names the offending place as on every other route."""
+    number, unit = _unit(service)
+    doc = run_document(unit["id"], unit["serial"], number)
+    measurement = doc["steps"][0]["measurements"][0]
+    if bad == "nan":
+        measurement["value"] = float("nan")  # json.dumps writes NaN, which only Python reads
+    elif bad == "misspelt":
+        measurement["valeu"] = measurement.pop("value")
+    body = json.dumps(doc).encode() if bad != "not json" else b'{"unit_id": 1,'
+    before = _counts(service)
+    r = service.client.post(
+        "/api/runs",
+        content=body,
+        headers=service.auth("bench-3") | {"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422, r.text
+    locs = [e["loc"] for e in r.json()["detail"]]
+    expected = {
+        "nan": ["body", "steps", 0, "measurements", 0, "value"],
+        "misspelt": ["body", "steps", 0, "measurements", 0, "valeu"],
+        "not json": ["body", 14],
+    }[bad]
+    assert expected in locs, locs
     assert _counts(service) == before
