@@ -38,6 +38,9 @@ CODED = {
     "transition_why.never_was": {"status": "unit_status"},
     "store_error.move_reason": {"status": "unit_status"},
     "store_error.keep_severe_safety": {"symptom": "symptom"},
+    "store_error.not_major_by_rule": {"symptom": "symptom"},
+    "store_error.complaint_locked": {"status": "status"},
+    "store_error.edit_locked": {"status": "status"},
 }
 """Template values that are status codes (one or several, ``, ``-joined): said by their labels
 in the report catalogue's group."""

@@ -1,0 +1,104 @@
+"""Every refusal the store words (a ``ValidationError`` or one of its kinds raised anywhere in
+``results/``) has a read-back template in ``results/store_locale``: the refusal's ``problem;
+fix``, its literal words as written in the source and each computed part filled with a sample
+value, comes out in Chinese with no English catalogue sentence left. The refusals are found by
+walking the source, so a refusal added English-only fails here, not at a QA engineer's desk."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from catalogue_leaks import leaks
+
+from results.store_words import store_error_text
+
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+CALLED = {"ValidationError": (1, 2), "TamperedRun": (1, 2), "DigestMismatch": (1, 2)}
+"""Refusal kinds raised with their words in the call: name -> positions of problem and fix."""
+PASSED_ON = {"FileRefused": (3, 4)}
+"""Kinds whose ``__init__`` hands the call's problem and fix on to ``ValidationError``."""
+WORDED = {"ReconciliationRefused", "OffsetMismatch"}
+"""Kinds that word the refusal in their ``__init__`` (its ``super().__init__`` is walked)."""
+
+
+def _format(node: ast.expr) -> str:
+    """The message as a format string: literal text kept, each computed part one placeholder
+    (``!r`` kept, since the text then holds quotes around the value)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.replace("{", "{{").replace("}", "}}")
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_format(v) for v in node.values)
+    if isinstance(node, ast.FormattedValue):
+        return "{x!r}" if node.conversion == ord("r") else "{x}"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _format(node.left) + _format(node.right)
+    return "{x}"
+
+
+def _name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def _refusal_kinds() -> set[str]:
+    """Every class in ``results/`` that derives from ``ValidationError`` (directly or not)."""
+    bases: dict[str, set[str]] = {}
+    for path in RESULTS.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = {b.id for b in node.bases if isinstance(b, ast.Name)}
+    kinds = {"ValidationError"}
+    while grown := {n for n, b in bases.items() if b & kinds} - kinds:
+        kinds |= grown
+    return kinds
+
+
+def _refusals() -> Iterator[tuple[str, str]]:
+    """(where, ``problem; fix`` as a format string) for every refusal worded in ``results/``."""
+    for path in sorted(RESULTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            if cls.name not in WORDED:
+                continue
+            for call in ast.walk(cls):
+                if isinstance(call, ast.Call) and _name(call) == "__init__" and call.args:
+                    where = f"{path.relative_to(RESULTS.parent)}:{call.lineno}"
+                    yield where, f"{_format(call.args[1])}; {_format(call.args[2])}"
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            positions = CALLED.get(_name(call)) or PASSED_ON.get(_name(call))
+            if positions is None:
+                continue
+            args = [*call.args, *(k.value for k in call.keywords)]
+            problem, fix = (_format(args[i]) for i in positions)
+            yield f"{path.relative_to(RESULTS.parent)}:{call.lineno}", f"{problem}; {fix}"
+
+
+def _sample(refusal: str) -> str:
+    count = iter(range(1000))
+    return re.sub(
+        r"\{x(!r)?\}",
+        lambda m: repr(f"V{next(count)}x") if m.group(1) else f"V{next(count)}x",
+        refusal,
+    ).format()
+
+
+REFUSALS = sorted(_refusals())
+
+
+def test_every_refusal_kind_is_walked() -> None:
+    """A new kind of refusal must be told how it is worded before its refusals count as read."""
+    assert _refusal_kinds() == {*CALLED, *PASSED_ON, *WORDED} | {"ValidationError"}
+    assert len(REFUSALS) > 150  # the walk found the store's refusals, not an empty list
+
+
+@pytest.mark.parametrize(("where", "refusal"), REFUSALS, ids=[w for w, _ in REFUSALS])
+def test_a_refusal_reads_back_in_chinese(where: str, refusal: str) -> None:
+    english = _sample(refusal)
+    chinese = store_error_text(english, "zh_CN")
+    assert store_error_text(english, "en") == english
+    assert chinese != english, f"{where}: no store_error.* template reads {english!r}"
+    assert re.search(r"[\u4e00-\u9fff]", chinese) and leaks(chinese) == {}, (where, chinese)
