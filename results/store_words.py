@@ -41,6 +41,8 @@ CODED = {
     "store_error.not_major_by_rule": {"symptom": "symptom"},
     "store_error.complaint_locked": {"status": "status"},
     "store_error.edit_locked": {"status": "status"},
+    "store_error.already_signed": {"meaning": "meaning"},
+    "store_error.outgoing_exists": {"status": "report_status"},
 }
 """Template values that are status codes (one or several, ``, ``-joined): said by their labels
 in the report catalogue's group."""

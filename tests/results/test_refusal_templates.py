@@ -1,8 +1,10 @@
-"""Every refusal the store words (a ``ValidationError`` or one of its kinds raised anywhere in
-``results/``) has a read-back template in ``results/store_locale``: the refusal's ``problem;
-fix``, its literal words as written in the source and each computed part filled with a sample
-value, comes out in Chinese with no English catalogue sentence left. The refusals are found by
-walking the source, so a refusal added English-only fails here, not at a QA engineer's desk."""
+"""Every refusal the store words (a ``ValidationError`` or another ``ResultsError`` raised
+anywhere in ``results/`` with its words in the source) has a read-back template in
+``results/store_locale``: the refusal's text (``problem; fix``, or the whole message), its literal
+words as written in the source and each computed part filled with a sample value, comes out in
+Chinese with no English catalogue sentence left. The refusals are found by walking the source,
+so a refusal added English-only fails here, not at a QA engineer's desk; a new kind of error
+fails until it is told how it is worded."""
 
 from __future__ import annotations
 
@@ -17,12 +19,22 @@ from catalogue_leaks import leaks
 from results.store_words import store_error_text
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
-CALLED = {"ValidationError": (1, 2), "TamperedRun": (1, 2), "DigestMismatch": (1, 2)}
-"""Refusal kinds raised with their words in the call: name -> positions of problem and fix."""
-PASSED_ON = {"FileRefused": (3, 4)}
-"""Kinds whose ``__init__`` hands the call's problem and fix on to ``ValidationError``."""
-WORDED = {"ReconciliationRefused", "OffsetMismatch"}
-"""Kinds that word the refusal in their ``__init__`` (its ``super().__init__`` is walked)."""
+CALLED = {
+    "ValidationError": (1, 2), "TamperedRun": (1, 2), "DigestMismatch": (1, 2),
+    "FileRefused": (3, 4),  # its __init__ hands the call's problem and fix on
+    "ResultsError": (0,), "CalendarError": (0,), "EightDStateError": (0,),
+    "SeparationOfDuties": (0,), "ReportError": (0,), "ApprovalError": (0,),
+    "EvidenceError": (0,), "FontError": (0,),
+}  # fmt: skip
+"""Refusal kinds raised with their words in the call: name -> positions of the words (problem
+and fix of a ``ValidationError``, else the message)."""
+WORDED = {"ReconciliationRefused": (1, 2), "OffsetMismatch": (1, 2), "ImmutableReportError": (0,)}
+"""Kinds that word the refusal in their ``__init__``: its ``super().__init__`` call is walked."""
+OWN_WORDS = {"NotFound", "NoOutgoingRun", "InvalidTransition", "ReplyRefused"}
+"""Written from their parts in the reader's language (``results.store_words``; a refused reply
+issue by issue, by the command and the pages), not read back."""
+NOT_REFUSALS = {"RecorderStateError", "MissingLabelError", "UnknownLocaleError"}
+"""A caller's bug or a missing catalogue file: said to the developer, in English."""
 
 
 def _format(node: ast.expr) -> str:
@@ -45,36 +57,36 @@ def _name(call: ast.Call) -> str:
 
 
 def _refusal_kinds() -> set[str]:
-    """Every class in ``results/`` that derives from ``ValidationError`` (directly or not)."""
+    """Every class in ``results/`` that derives from ``ResultsError`` (directly or not)."""
     bases: dict[str, set[str]] = {}
     for path in RESULTS.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
                 bases[node.name] = {b.id for b in node.bases if isinstance(b, ast.Name)}
-    kinds = {"ValidationError"}
+    kinds = {"ResultsError"}
     while grown := {n for n, b in bases.items() if b & kinds} - kinds:
         kinds |= grown
     return kinds
 
 
+def _words(call: ast.Call, positions: tuple[int, ...]) -> str:
+    args = [*call.args, *(k.value for k in call.keywords)]
+    return "; ".join(_format(args[i]) for i in positions)
+
+
 def _refusals() -> Iterator[tuple[str, str]]:
-    """(where, ``problem; fix`` as a format string) for every refusal worded in ``results/``."""
+    """(where, the refusal's text as a format string) for every refusal worded in ``results/``."""
     for path in sorted(RESULTS.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = str(path.relative_to(RESULTS.parent))
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-            if cls.name not in WORDED:
-                continue
-            for call in ast.walk(cls):
+            for call in ast.walk(cls) if cls.name in WORDED else ():
                 if isinstance(call, ast.Call) and _name(call) == "__init__" and call.args:
-                    where = f"{path.relative_to(RESULTS.parent)}:{call.lineno}"
-                    yield where, f"{_format(call.args[1])}; {_format(call.args[2])}"
+                    yield f"{where}:{call.lineno}", _words(call, WORDED[cls.name])
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
-            positions = CALLED.get(_name(call)) or PASSED_ON.get(_name(call))
-            if positions is None:
-                continue
-            args = [*call.args, *(k.value for k in call.keywords)]
-            problem, fix = (_format(args[i]) for i in positions)
-            yield f"{path.relative_to(RESULTS.parent)}:{call.lineno}", f"{problem}; {fix}"
+            positions = CALLED.get(_name(call))
+            if positions is not None and call.args:
+                yield f"{where}:{call.lineno}", _words(call, positions)
 
 
 def _sample(refusal: str) -> str:
@@ -91,7 +103,7 @@ REFUSALS = sorted(_refusals())
 
 def test_every_refusal_kind_is_walked() -> None:
     """A new kind of refusal must be told how it is worded before its refusals count as read."""
-    assert _refusal_kinds() == {*CALLED, *PASSED_ON, *WORDED} | {"ValidationError"}
+    assert _refusal_kinds() == {*CALLED, *WORDED, *OWN_WORDS, *NOT_REFUSALS}
     assert len(REFUSALS) > 150  # the walk found the store's refusals, not an empty list
 
 
