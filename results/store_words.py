@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import cache
 
 from procedures.phrases import catalogue_file, read_with
+from results.claims import SETTLE_REQUIREMENTS
 from results.errors import InvalidTransition, NotFound, ResultsError, ValidationError
 from results.messages import CODE_SEPARATOR, Message
 from results.reports.labels import catalogue
@@ -102,12 +103,23 @@ def _value_text(key: str, name: str, value: str, locale: str) -> str:
         return _role_text(value, locale)
     if key == "store_error.not_reconciled" and name == "items":  # the warnings, "; "-joined
         return _joined([warning_text(w, locale) for w in value.split("; ")], locale)
+    if key == "transition_why.settle_missing" and name == "items":  # a claim's requirements
+        return _requirements_text(value, locale)
     group = CODED.get(key, {}).get(name)
     if group is not None:
         joiner = "、" if locale == "zh_CN" else ", "
         labels = catalogue(locale)
         return joiner.join(labels.enum(group, code) for code in value.split(", "))
     return value
+
+
+def _requirements_text(value: str, locale: str) -> str:
+    """What a claim lacks before settling (``results.claims.settle_blockers``, ``, ``-joined) by
+    the report catalogue's ``claim_missing.*`` labels; a text it does not name as written."""
+    codes = {text: code for code, text in SETTLE_REQUIREMENTS.items()}
+    labels = catalogue(locale)
+    said = [labels.enum("claim_missing", codes[t]) if t in codes else t for t in value.split(", ")]
+    return ("、" if locale == "zh_CN" else ", ").join(said)
 
 
 def _read(text: str, locale: str, prefix: str) -> str | None:

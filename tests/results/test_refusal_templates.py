@@ -12,11 +12,13 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from string import Formatter
 
 import pytest
 from catalogue_leaks import leaks
 
-from results.store_words import store_error_text
+from results.errors import InvalidTransition
+from results.store_words import store_error_text, store_messages, transition_text
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 CALLED = {
@@ -114,3 +116,61 @@ def test_a_refusal_reads_back_in_chinese(where: str, refusal: str) -> None:
     assert store_error_text(english, "en") == english
     assert chinese != english, f"{where}: no store_error.* template reads {english!r}"
     assert re.search(r"[\u4e00-\u9fff]", chinese) and leaks(chinese) == {}, (where, chinese)
+
+
+REASONS = {"InvalidTransition": 4, "guard": 1, "_refuse": 2}
+"""Calls that carry a refused status change's reason: name -> position of the reason (a
+``why=`` keyword counts too)."""
+
+
+def _reasons() -> Iterator[tuple[str, str]]:
+    """(where, reason as a format string) for every status change refused in ``results/`` with
+    its reason worded in the source, and the closure note's place among the closure blockers."""
+    for path in sorted(RESULTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = str(path.relative_to(RESULTS.parent))
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            name = _name(call)
+            args = [*call.args, *(k.value for k in call.keywords if k.arg == "why")]
+            if name in REASONS and len(args) > REASONS[name]:
+                yield f"{where}:{call.lineno}", _format(args[REASONS[name]])
+            elif name == "insert" and "closure" in ast.unparse(call.args[-1]):
+                yield f"{where}:{call.lineno}", _format(call.args[-1])
+
+
+REASON_LIST = sorted(_reasons())
+
+
+def test_the_reason_walk_finds_the_workflow_reasons() -> None:
+    assert len(REASON_LIST) > 20
+
+
+@pytest.mark.parametrize(("where", "reason"), REASON_LIST, ids=[w for w, _ in REASON_LIST])
+def test_a_refused_change_reads_its_reason_in_chinese(where: str, reason: str) -> None:
+    """Each ``; ``-separated part of the reason is said in Chinese (a part that is only a
+    computed value, e.g. the closure blockers joined, is read by its own templates)."""
+    english = _sample(reason)
+    refused = InvalidTransition("complaint CC-1", "decided", "closed", ["reopened"], english)
+    chinese = transition_text(refused, "zh_CN")
+    assert transition_text(refused, "en") == str(refused)
+    worded = [p for p in english.split("; ") if p and not re.fullmatch(r"'?V\d+x'?", p)]
+    assert [p for p in worded if p in chinese] == [], (where, chinese)
+    assert leaks(chinese) == {}, (where, chinese)
+
+
+@pytest.mark.parametrize(
+    "key",
+    sorted(
+        k
+        for k in store_messages("en")
+        if k.startswith(("closure.", "major_blocker.", "transition_why."))
+    ),
+)
+def test_a_reason_template_reads_its_own_sentence(key: str) -> None:
+    """The closure blockers, major-complaint blockers and reasons a refused change gives read
+    back whole from their own English sentence (none shadowed by another template)."""
+    names = [name for _, name, _, _ in Formatter().parse(store_messages("en")[key]) if name]
+    english = store_messages("en")[key].format(**{n: f"V{i}x" for i, n in enumerate(names)})
+    refused = InvalidTransition("complaint CC-1", "decided", "closed", ["reopened"], english)
+    chinese = transition_text(refused, "zh_CN")
+    assert english not in chinese and leaks(chinese) == {}, (key, chinese)
