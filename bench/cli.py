@@ -58,6 +58,7 @@ from bench.cli_words import (
     ENGLISH,
     STATION_ENV,
     Words,
+    config_error_text,
     error_language,
     error_text,
     forget_language,
@@ -84,6 +85,7 @@ from bench.errors import (
     EXIT_SOFTWARE,
     EXIT_STORE,
     BenchError,
+    ConfigError,
     InputError,
 )
 from bench.live import LiveView, TableRow
@@ -699,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
             show_click_error(exc, error_language(words))
             code = EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code
         except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except ConfigError as exc:
+            click.echo(f"packbench: {config_error_text(exc, error_language(words))}", err=True)
             code = exc.exit_code
         except BenchError as exc:
             click.echo(f"packbench: {error_text(str(exc), error_language(words))}", err=True)

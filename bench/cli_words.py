@@ -13,6 +13,7 @@ the ones printed before this catalogue existed (tests and scripts match them).
 from __future__ import annotations
 
 import os
+import tomllib
 import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import click
 
-from bench.config import StationConfig, load_station
-from bench.errors import BenchError
+from bench.config import STATION_LANGUAGES, StationConfig, load_station
+from bench.errors import BenchError, ConfigError
 from procedures.phrases import catalogue_file, read_with
 from results.messages import Message
 from results.reports.labels import catalogue
@@ -113,8 +114,23 @@ def language_of(station_file: str | Path | None) -> str:
         return ENGLISH
     try:
         return load_station(station_file).language
+    except ConfigError:
+        return _declared_language(station_file)
     except (BenchError, OSError, ValueError):
         return ENGLISH
+
+
+def _declared_language(station_file: str | Path) -> str:
+    """``[station] language`` as a refused station file writes it (read without the checks
+    that refused the file), so that the refusal is said in the language its station asks in;
+    English when the file cannot be read as TOML or names no language the station knows."""
+    try:
+        data = tomllib.loads(Path(station_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ENGLISH
+    table = data.get("station")
+    language = table.get("language") if isinstance(table, dict) else None
+    return language if isinstance(language, str) and language in STATION_LANGUAGES else ENGLISH
 
 
 def error_language(argv: list[str]) -> str:
@@ -179,6 +195,17 @@ def error_text(text: str, locale: str) -> str:
     template (the store's refusals are read the same way, ``results.store_words``) and written
     from the other language's; English, or a text no template reads, as given."""
     return read_back(text, locale, ERROR_PREFIX)
+
+
+def config_error_text(refused: ConfigError, locale: str) -> str:
+    """A refused station file (``ConfigError``) in ``locale``: its file and field as written,
+    its problem and fix read back through the ``station_problem.*`` templates. English, or a
+    problem no template reads, as the exception words it."""
+    said = read_back(f"{refused.problem}; {refused.fix}", locale, "station_problem.")
+    if locale == ENGLISH or said == f"{refused.problem}; {refused.fix}":
+        return str(refused)
+    line = cli_messages(locale)["station_error.line"]
+    return line.format(source=refused.source, field=refused.field, said=said)
 
 
 def read_back(text: str, locale: str, prefix: str) -> str:
