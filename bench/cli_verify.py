@@ -20,7 +20,7 @@ from typing import TextIO
 import click
 
 from bench.cli_common import station, station_option
-from bench.cli_words import ENGLISH_WORDS, Words, words_for
+from bench.cli_words import ENGLISH_WORDS, Words, padded, words_for
 from bench.errors import EXIT_FAIL, EXIT_PASS
 from bench.runner import open_store_for
 from results.verify import verify_store
@@ -39,22 +39,26 @@ _BAR = 30
 
 
 class ProgressLine:
-    """Progress of each phase: a bar redrawn in place on a terminal, else a line per 10 %."""
+    """Progress of each phase: a bar redrawn in place on a terminal, else a line per 10 %; the
+    phase by its ``verify_phase.*`` label in the station's language (English: as the store
+    names it, the lines a log reader already matches)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, say: Words = ENGLISH_WORDS) -> None:
         self._out = out
         self._tty = out.isatty()
         self._last: dict[str, int] = {}
         self._drawn = False
+        self._say = say
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if total <= 0:
             return
         percent = min(100, done * 100 // total)
+        label = self._say.label("verify_phase.", phase.replace(" ", "_"), phase)
         if self._tty:
             filled = _BAR * percent // 100
             bar = "#" * filled + "." * (_BAR - filled)
-            self._out.write(f"\r{phase:<13} [{bar}] {percent:3d}% {done}/{total}")
+            self._out.write(f"\r{padded(label, 13)} [{bar}] {percent:3d}% {done}/{total}")
             self._drawn = True
             if done >= total:
                 self._out.write("\n")
@@ -64,7 +68,10 @@ class ProgressLine:
         step = percent // 10
         if self._last.get(phase, -1) < step:
             self._last[phase] = step
-            self._out.write(f"{phase}: {percent}% ({done}/{total})\n")
+            line = self._say(
+                "verify.progress", phase=label, percent=percent, done=done, total=total
+            )
+            self._out.write(line + "\n")
             self._out.flush()
 
     def end(self) -> None:
@@ -126,7 +133,8 @@ def verify(
     config = station(station_file)
     sessions = open_store_for(config)
     anchor = Anchor.from_json(anchor_file.read_text("utf-8")) if anchor_file else None
-    progress = ProgressLine(sys.stderr)
+    say = words_for(config)
+    progress = ProgressLine(sys.stderr, say)
     started = time.perf_counter()
     with sessions() as session:
         extent = current_extent(session)
@@ -137,7 +145,6 @@ def verify(
             session, config.evidence_dir, scope=scope, progress=progress, jobs=jobs
         )
     progress.end()
-    say = words_for(config)
     click.echo(_summary(result, time.perf_counter() - started, say))
     for p in result.problems:
         click.echo(say("verify.problem", kind=p.kind, ref=p.ref, detail=p.detail))
