@@ -596,8 +596,14 @@ def doctor(station_file: Path | None, as_json: bool) -> int:
         mark = say(f"doctor.mark.{result.status}")
         check = say.label("doctor_check.", result.check.replace(" ", "_"), result.check)
         detail = read_back(result.detail, say.locale, "doctor_detail.")
+        refused = result.refused
+        one_row = refused is not None and config_error_text(refused, say.locale) != str(refused)
+        if refused is not None and one_row:  # the station file's problem and fix as one sentence
+            detail = config_error_text(refused, say.locale)
+            if result.check != "station file":  # an instrument's entry: named by its field
+                detail = detail.removeprefix(f"{refused.source}：")
         click.echo(say("doctor.row", mark=mark, check=padded(check, 12), detail=detail), file=out)
-        if result.fix:
+        if result.fix and not one_row:
             fix = read_back(result.fix, say.locale, "doctor_fix.")
             click.echo(say("doctor.fix_row", pad=f"{'':<12}", fix=fix), file=out)
 

@@ -59,6 +59,9 @@ class CheckResult:
     status: Status
     detail: str
     fix: str = ""
+    refused: ConfigError | None = field(default=None, compare=False, repr=False)
+    """The station file's refusal the detail and fix word, so the command line can say it in
+    the station's language (``bench.cli_words.config_error_text``)."""
 
     def to_json(self) -> dict[str, str]:
         return {"check": self.check, "status": self.status, "detail": self.detail, "fix": self.fix}
@@ -88,7 +91,7 @@ def check_station_file(ctx: DoctorContext) -> Iterable[CheckResult]:
         config = load_station(ctx.station_file)
     except ConfigError as exc:
         yield CheckResult(
-            "station file", "failed", f"{exc.source}: {exc.field}: {exc.problem}", exc.fix
+            "station file", "failed", f"{exc.source}: {exc.field}: {exc.problem}", exc.fix, exc
         )
         return
     ctx.store = choose_store(config, ctx.database_option)
@@ -308,7 +311,7 @@ def _check_one(config: StationConfig, role: str, endpoint: Endpoint) -> CheckRes
             check_source_channel(config, instrument)
         safe = _safe_state(instrument)
     except ConfigError as exc:
-        return CheckResult(role, "failed", f"{exc.field}: {exc.problem}", exc.fix)
+        return CheckResult(role, "failed", f"{exc.field}: {exc.problem}", exc.fix, exc)
     except InstrumentError as exc:
         return CheckResult(
             role,

@@ -141,3 +141,28 @@ def test_a_refused_quantity_is_said_in_chinese(
     code, _, err = cli(capsys, "complaint", "list", "--station", str(station))
     assert code == 2 and "'5 A' 的单位是 A，不是 'V' 的单位" in err, err
     assert leaks(err) == {}, err
+
+
+def test_doctor_names_a_chinese_station_file_s_problem_in_chinese(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One row: the problem and its fix read back as one sentence (no English fix row)."""
+    station = _station(tmp_path, "zh_CN")
+    code, out, _ = cli(capsys, "doctor", "--station", str(station))
+    assert code == 2
+    row = next(line for line in out.splitlines() if "station.colour" in line)
+    assert row.endswith(f"{station}：station.colour：未知的键；请删除，或使用以下之一：database, "
+                        "evidence_dir, id, language, operator, simulated")  # fmt: skip
+    assert "remove it" not in out and leaks(out) == {}, out
+
+
+def test_doctor_on_an_english_station_file_prints_as_before(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    station = _station(tmp_path, "en")
+    code, out, _ = cli(capsys, "doctor", "--station", str(station))
+    assert code == 2
+    assert (
+        f"FAIL  station file {station}: station.colour: unknown key\n{'':19}Fix: remove it or use "
+        "one of: database, evidence_dir, id, language, operator, simulated\n"
+    ) in out
