@@ -27,7 +27,7 @@ from bench.errors import BenchError, ConfigError
 from procedures.phrases import catalogue_file, read_with
 from results.messages import Message
 from results.reports.labels import catalogue
-from results.store_words import message_text
+from results.store_words import message_text, store_error_text
 
 ENGLISH = "en"
 STATION_ENV = "PACKBENCH_STATION"
@@ -193,8 +193,13 @@ def error_text(text: str, locale: str) -> str:
     """A refusal the command line words itself (``InputError``: an unknown complaint, an
     option it cannot read) in ``locale``: read back through its English ``cli_error.*``
     template (the store's refusals are read the same way, ``results.store_words``) and written
-    from the other language's; English, or a text no template reads, as given."""
-    return read_back(text, locale, ERROR_PREFIX)
+    from the other language's; a store refusal the command words for its option (``--model
+    ...``) through the store's templates; English, or a text no template reads, as given."""
+    said = read_back(text, locale, ERROR_PREFIX)
+    option, _, refused = text.partition(" ")
+    if said == text and option.startswith("--") and refused:  # the store's refusal of an option
+        return f"{option} {store_error_text(refused, locale)}"
+    return said
 
 
 def config_error_text(refused: ConfigError, locale: str) -> str:

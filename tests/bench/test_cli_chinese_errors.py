@@ -123,3 +123,21 @@ def test_an_english_station_s_usage_errors_are_click_s(
     assert said["bad_value"].endswith(
         "Error: Invalid value for '--qty': 'x' is not a whole number. Fix: give e.g. 10\n"
     )
+
+
+def test_a_store_refusal_of_an_option_reads_in_chinese(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    """``--model`` refused by the store's model check: the option as typed, the rest through
+    the store's templates; English as before."""
+    args = ("complaint", "new", "--customer", "ACME", "--model", "NOPE", "--shipped", "5",
+            "--defect", "1", "--symptom", "leakage", "--received-by", "li")  # fmt: skip
+    code, _, english = cli(capsys, *args, "--station", str(sim_station))
+    assert code == 2 and english.startswith(
+        "packbench: --model 'NOPE': no built-in pack spec of that name; use one of: "
+    ), english
+    code, _, chinese = cli(capsys, *args, "--station", str(_chinese(sim_station)))
+    assert code == 2 and chinese.startswith(
+        "packbench: --model 'NOPE'：没有该名称的内置电池包规格；请使用以下之一："
+    ), chinese
+    assert "--custom-model" in chinese and leaks(chinese) == {}, chinese
