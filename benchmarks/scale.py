@@ -19,10 +19,16 @@ How it is built: each worker process (``--workers``; on SQLite one: it has one w
 every W-th complaint, registers it with its returned units through ``register_complaint`` and
 ``add_returned_unit`` (the intake path, with its audit events), then writes their runs
 (``--via``): ``import`` (default) through ``results.run_import.import_run``, the path by which
-benches' finished runs reach a shared store, a complaint's runs in one transaction; ``recorder``
+benches' finished runs reach a shared store, a complaint's runs in one transaction with each
+unit's stored result refreshed once at its end (as the service's batch sync does); ``recorder``
 through the bench's live ``DatabaseRecorder``, a commit per step. Both write the same rows,
 hashes, audit events and chain seals. Each unit has two runs; the first complaint gets 100 runs
 for the "one 100-run complaint" read.
+
+On PostgreSQL the workers' connections run with ``synchronous_commit=off`` (a bulk build: nobody
+waits on a commit's durability, and a build cut short by a crash is redone on a fresh database;
+the rows written are the same) and without the pool's pre-ping. The service and the command line
+keep the server's setting, so the build rate is that of a bulk load, not of a live intake.
 
 What each read's figure includes: a fresh session, building the statement, the SQL, and
 turning the rows into the objects the caller gets (no HTTP, no rendering); the median of several
