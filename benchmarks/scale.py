@@ -219,6 +219,7 @@ def _steps(shape: Shape, started: datetime, seed: int) -> Iterator[StepRecord]:
 
 @cache
 def _names(steps: int, per_step: int) -> list[list[str]]:
+    """The measurements' names by step: the same in every run, formatted once per worker."""
     return [[f"m{index}_{k}" for k in range(per_step)] for index in range(steps)]
 
 
