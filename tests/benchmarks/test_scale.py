@@ -7,6 +7,8 @@ and ``verify`` finds the store it built sound.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from benchmarks import scale
@@ -32,3 +34,35 @@ def test_a_small_store_is_built_and_every_read_timed(
         assert f"{read}" in out and "(store of 8 runs)" in out, out
     assert "verify: whole store (8 runs, 48 measurements, 0 problems)" in out, out
     assert code in (0, 1)  # figures may miss on a loaded machine; the harness itself worked
+
+
+def test_a_run_s_steps_follow_its_number_and_share_only_what_never_varies() -> None:
+    shape = scale.Shape()
+    at = scale.T0
+    first, again, other = (list(scale._steps(shape, at, n)) for n in (5, 5, 6))
+    values = [[m.value for m in s.measurements] for s in first]
+    assert values == [[m.value for m in s.measurements] for s in again]
+    assert values != [[m.value for m in s.measurements] for s in other]
+    assert sum(len(s.measurements) for s in first) == shape.measurements
+    assert [s.started for s in first] == [at + timedelta(seconds=30 * i) for i in range(15)]
+    (trace,) = first[1].traces
+    assert len(trace.time_s) == shape.samples and trace.timestamp == first[1].started
+    assert trace.time_s is other[1].traces[0].time_s  # built once per worker, not per run
+
+
+@pytest.mark.postgres
+def test_the_builder_s_postgresql_connections_commit_without_waiting_for_the_flush() -> None:
+    from sqlalchemy import text
+
+    from results.db import make_engine
+    from tests.required_services import PG_SERVER
+
+    for engine, expected in (
+        (scale.builder_engine(PG_SERVER), "off"),
+        (make_engine(PG_SERVER), "on"),
+    ):
+        try:
+            with engine.connect() as connection:
+                assert connection.scalar(text("SHOW synchronous_commit")) == expected
+        finally:
+            engine.dispose()
