@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from bench_helpers import cli
 from catalogue_leaks import leaks
+from source_words import call_name, message_format
 
 from bench.cli_words import config_error_text
 from bench.config import load_station
@@ -23,24 +24,6 @@ PROBLEM_FUNCTIONS = {"_quantity_problem_text", "channel_problem"}
 """Functions that word a station-file problem as a (problem, fix) pair."""
 
 
-def _format(node: ast.expr) -> str:
-    """The words as a format string: literal text kept, each computed part ``{x}``/``{x!r}``."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value.replace("{", "{{").replace("}", "}}")
-    if isinstance(node, ast.JoinedStr):
-        return "".join(_format(v) for v in node.values)
-    if isinstance(node, ast.FormattedValue):
-        return "{x!r}" if node.conversion == ord("r") else "{x}"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _format(node.left) + _format(node.right)
-    return "{x}"
-
-
-def _name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-
-
 def _station_refusals() -> Iterator[tuple[str, str, str]]:
     """(where, problem, fix) of every ``ConfigError`` worded in ``bench/``: the exception's own
     calls, the station reader's ``fail`` and the (problem, fix) pairs of PROBLEM_FUNCTIONS."""
@@ -49,20 +32,20 @@ def _station_refusals() -> Iterator[tuple[str, str, str]]:
         where = str(path.relative_to(BENCH.parent))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
-                name = _name(node)
+                name = call_name(node)
                 positions = {"ConfigError": (2, 3)}.get(name)
                 if name == "fail" and path.name == "config.py":  # _Reader.fail(key, problem, fix)
                     positions = (1, 2)
                 args = node.args
                 starred = any(isinstance(a, ast.Starred) for a in args)  # a PROBLEM_FUNCTION's
                 if positions and len(args) > positions[1] and not starred:
-                    problem, fix = (_format(args[i]) for i in positions)
+                    problem, fix = (message_format(args[i]) for i in positions)
                     if (problem, fix) != ("{x}", "{x}"):  # handed on from its caller
                         yield f"{where}:{node.lineno}", problem, fix
             if isinstance(node, ast.FunctionDef) and node.name in PROBLEM_FUNCTIONS:
                 for ret in ast.walk(node):
                     if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple):
-                        problem, fix = (_format(e) for e in ret.value.elts)
+                        problem, fix = (message_format(e) for e in ret.value.elts)
                         yield f"{where}:{ret.lineno}", problem, fix
 
 

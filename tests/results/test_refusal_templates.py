@@ -16,6 +16,7 @@ from string import Formatter
 
 import pytest
 from catalogue_leaks import leaks
+from source_words import call_name, message_format
 
 from results.errors import InvalidTransition
 from results.store_words import store_error_text, store_messages, transition_text
@@ -39,25 +40,6 @@ NOT_REFUSALS = {"RecorderStateError", "MissingLabelError", "UnknownLocaleError"}
 """A caller's bug or a missing catalogue file: said to the developer, in English."""
 
 
-def _format(node: ast.expr) -> str:
-    """The message as a format string: literal text kept, each computed part one placeholder
-    (``!r`` kept, since the text then holds quotes around the value)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value.replace("{", "{{").replace("}", "}}")
-    if isinstance(node, ast.JoinedStr):
-        return "".join(_format(v) for v in node.values)
-    if isinstance(node, ast.FormattedValue):
-        return "{x!r}" if node.conversion == ord("r") else "{x}"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _format(node.left) + _format(node.right)
-    return "{x}"
-
-
-def _name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-
-
 def _refusal_kinds() -> set[str]:
     """Every class in ``results/`` that derives from ``ResultsError`` (directly or not)."""
     bases: dict[str, set[str]] = {}
@@ -73,7 +55,7 @@ def _refusal_kinds() -> set[str]:
 
 def _words(call: ast.Call, positions: tuple[int, ...]) -> str:
     args = [*call.args, *(k.value for k in call.keywords)]
-    return "; ".join(_format(args[i]) for i in positions)
+    return "; ".join(message_format(args[i]) for i in positions)
 
 
 def _refusals() -> Iterator[tuple[str, str]]:
@@ -83,10 +65,10 @@ def _refusals() -> Iterator[tuple[str, str]]:
         where = str(path.relative_to(RESULTS.parent))
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
             for call in ast.walk(cls) if cls.name in WORDED else ():
-                if isinstance(call, ast.Call) and _name(call) == "__init__" and call.args:
+                if isinstance(call, ast.Call) and call_name(call) == "__init__" and call.args:
                     yield f"{where}:{call.lineno}", _words(call, WORDED[cls.name])
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
-            positions = CALLED.get(_name(call))
+            positions = CALLED.get(call_name(call))
             if positions is not None and call.args:
                 yield f"{where}:{call.lineno}", _words(call, positions)
 
@@ -130,12 +112,12 @@ def _reasons() -> Iterator[tuple[str, str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         where = str(path.relative_to(RESULTS.parent))
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
-            name = _name(call)
+            name = call_name(call)
             args = [*call.args, *(k.value for k in call.keywords if k.arg == "why")]
             if name in REASONS and len(args) > REASONS[name]:
-                yield f"{where}:{call.lineno}", _format(args[REASONS[name]])
+                yield f"{where}:{call.lineno}", message_format(args[REASONS[name]])
             elif name == "insert" and "closure" in ast.unparse(call.args[-1]):
-                yield f"{where}:{call.lineno}", _format(call.args[-1])
+                yield f"{where}:{call.lineno}", message_format(call.args[-1])
 
 
 REASON_LIST = sorted(_reasons())

@@ -44,7 +44,10 @@ def test_an_app_made_in_process_leaves_the_collector_alone(tmp_path: Path) -> No
     settings = Settings(str(tmp_path / "app.sqlite3"), tmp_path / "evidence")
     with TestClient(create_app(settings)) as client:
         assert client.get("/login").status_code == 200
-    assert (gc.get_freeze_count(), gc.get_threshold()) == (frozen, thresholds)
+    # The suite's own worker froze its heap after collection (tests/conftest.py): frozen objects
+    # that die since then leave the count, so a freeze by the app shows as the count growing.
+    assert gc.get_freeze_count() <= frozen
+    assert gc.get_threshold() == thresholds
 
 
 def _inherited() -> dict[str, str]:
