@@ -52,6 +52,18 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def refusals(
+    capsys: pytest.CaptureFixture[str], commands: dict[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """Each named command run in this process, refused (exit 2, nothing on stdout): its stderr."""
+    said = {}
+    for name, args in commands.items():
+        code, out, err = cli(capsys, *args)
+        assert (code, out) == (2, ""), (args, out, err)
+        said[name] = err
+    return said
+
+
 def dump(database: Path) -> list[str]:
     """Every row of the store as SQL text: equal dumps mean nothing was written."""
     connection = sqlite3.connect(database)

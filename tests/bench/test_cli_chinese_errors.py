@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_helpers import cli
+from bench_helpers import cli, refusals
 from catalogue_leaks import leaks
 from test_cli_chinese import _chinese
 
@@ -23,12 +23,7 @@ def _refused(capsys: pytest.CaptureFixture[str], station: Path) -> dict[str, str
         "not_date": ("kpi", "--from", "yesterday", "--to", "2026-12-31", *s),
         "hidden_character": ("complaint", "list", "--customer", "AC\u200bME", *s),
     }
-    said = {}
-    for name, args in commands.items():
-        code, out, err = cli(capsys, *args)
-        assert (code, out) == (2, ""), (args, out, err)
-        said[name] = err
-    return said
+    return refusals(capsys, commands)
 
 
 def _interrupted(

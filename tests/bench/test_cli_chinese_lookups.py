@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_helpers import cli, register
+from bench_helpers import cli, refusals, register
 from catalogue_leaks import leaks
 from test_cli_chinese import _chinese
 from test_cli_containment import users
@@ -31,12 +31,7 @@ def _refused(capsys: pytest.CaptureFixture[str], station: Path) -> dict[str, str
         "wrong_role": ("feedback", "approve", number, "--by", "zhou.rsm", *s),
         "no_user": ("feedback", "approve", number, "--by", "nobody", *s),
     }
-    said = {}
-    for name, args in commands.items():
-        code, out, err = cli(capsys, *args)
-        assert (code, out) == (2, ""), (args, out, err)
-        said[name] = err
-    return said
+    return refusals(capsys, commands)
 
 
 def test_a_chinese_station_says_missing_records_refused_changes_and_roles_in_chinese(
