@@ -63,7 +63,9 @@ _TRACE_TABLE = cast(Table, Trace.__table__)
 _CHANNEL_TABLE = cast(Table, TraceChannel.__table__)
 _ATTACHMENT_TABLE = cast(Table, Attachment.__table__)
 _RUN_TABLE = cast(Table, Run.__table__)
-_MEASUREMENT_COLUMNS = ("step_id", *STORED_COLUMNS, "row_hash")
+MEASUREMENT_COLUMNS = ("step_id", *STORED_COLUMNS, "row_hash")
+"""A measurement row's columns in bind order: the recorder and the run import write the same
+rows (``DatabaseRecorder.measurement_params``), so an imported run hashes as a live one."""
 _HOST = HOST
 _HEARTBEAT = "UPDATE run SET heartbeat_at = ?, steps_recorded = steps_recorded + 1 WHERE id = ?"
 
@@ -153,7 +155,7 @@ class DatabaseRecorder:
     def step_finished(self, step: StepRecord) -> None:
         run_id = self._require_open()
         files = self._store_files(step)  # before BEGIN: hashing and disk writes hold no lock
-        hashes, rows = self._measurement_params(run_id, step, self._bind_time)
+        hashes, rows = self.measurement_params(run_id, step, self._bind_time)
         trace_rows = [self.trace_rows_of(trace) for trace in step.traces]
         digest = step_digest(
             hashes,
@@ -177,7 +179,7 @@ class DatabaseRecorder:
             step_id = writer.insert_returning_id(_STEP_TABLE, step_values)
             for r in rows:
                 r[0] = step_id
-            writer.insert_bound(_MEASUREMENT_TABLE, _MEASUREMENT_COLUMNS, rows)
+            writer.insert_bound(_MEASUREMENT_TABLE, MEASUREMENT_COLUMNS, rows)
             for idx, (sha, meta, channels) in enumerate(trace_rows):
                 trace_id = writer.insert_returning_id(
                     _TRACE_TABLE, {"step_id": step_id, "idx": idx, "sha256": sha, **meta}
@@ -238,14 +240,14 @@ class DatabaseRecorder:
     @staticmethod
     def measurement_rows(run_id: int, step: StepRecord) -> list[dict[str, Any]]:
         """The measurement rows as column dicts (without ``step_id``), for Core ``insert``."""
-        _hashes, params = DatabaseRecorder._measurement_params(run_id, step, _same)
-        return [dict(zip(_MEASUREMENT_COLUMNS[1:], row[1:], strict=True)) for row in params]
+        _hashes, params = DatabaseRecorder.measurement_params(run_id, step, _same)
+        return [dict(zip(MEASUREMENT_COLUMNS[1:], row[1:], strict=True)) for row in params]
 
     @staticmethod
-    def _measurement_params(
+    def measurement_params(
         run_id: int, step: StepRecord, bind_time: Callable[[datetime], Any]
     ) -> tuple[list[str], list[list[Any]]]:
-        """(row hashes, rows in ``_MEASUREMENT_COLUMNS`` order with ``step_id`` left ``None``).
+        """(row hashes, rows in ``MEASUREMENT_COLUMNS`` order with ``step_id`` left ``None``).
 
         The hot path of a recording: each value is read from the record once, the hash input
         dict and the row are built from the same locals, and only ``measured_at`` needs

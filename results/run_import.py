@@ -41,7 +41,7 @@ from results.models import (
     Trace,
     TraceChannel,
 )
-from results.recorder import _MEASUREMENT_COLUMNS, DatabaseRecorder, seal_steps
+from results.recorder import MEASUREMENT_COLUMNS, DatabaseRecorder, seal_steps
 from results.run_writer import finished_values, new_run_values
 from results.step_writer import StepWriter
 from results.unit_results import refresh_unit_result_on
@@ -65,8 +65,7 @@ _INSERT_RUN = insert(_RUN).returning(_RUN.c.id)
 # The recorder's row builders: the one definition of a measurement row and a trace's channels,
 # so a run imported here hashes exactly as one recorded live (``verify`` re-derives both).
 measurement_rows = DatabaseRecorder.measurement_rows
-measurement_params = DatabaseRecorder._measurement_params
-MEASUREMENT_COLUMNS = _MEASUREMENT_COLUMNS
+measurement_params = DatabaseRecorder.measurement_params
 trace_rows_of = DatabaseRecorder.trace_rows_of
 
 
@@ -133,7 +132,7 @@ def _step_values(
     files: list[tuple[str, StoredFile]],
     bind_time: Callable[[datetime], Any],
 ) -> tuple[dict[str, Any], list[list[Any]], list[Any]]:
-    """(step row, its measurement rows bound for ``_MEASUREMENT_COLUMNS`` with ``step_id``
+    """(step row, its measurement rows bound for ``MEASUREMENT_COLUMNS`` with ``step_id``
     left ``None``, its traces' (sha, meta, channels)); the step row's digest is computed here,
     before any id exists (it folds hashes only)."""
     hashes, rows = measurement_params(run_id, step, bind_time)
