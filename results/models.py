@@ -214,7 +214,9 @@ class Complaint(Base):
         Index("ix_complaint_product_model", "product_model"),
         Index("ix_complaint_symptom", "symptom"),
         Index("ix_complaint_severity", "severity"),
-        Index("ix_complaint_received_day", "received_day"),  # the KPI's period (revision 0014)
+        # the KPI's period (revision 0014) and the dashboards' count per day and class, an
+        # index-only scan (revision 0021)
+        Index("ix_complaint_received_day_severity", "received_day", "severity"),
         # the SLA filter (revision 0014): overdue and running by the open deadline, missed and
         # met by the missed flag first
         Index("ix_complaint_sla_open_due", "sla_open_due"),
