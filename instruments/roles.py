@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Self
 
+from instruments.timebase import WALL_CLOCK, Timebase
 from instruments.units import Quantity
 
 
@@ -68,6 +69,14 @@ class ResistanceReading:
 
 class Instrument(ABC):
     """Common part of every role: identity and a safe state reached on close."""
+
+    timebase: Timebase = WALL_CLOCK
+    """The clock the driver's own waits run on (``instruments.timebase``); wall time unless a
+    procedure on a virtual clock lends it its clock for a run."""
+
+    def use_timebase(self, timebase: Timebase) -> None:
+        """Make the driver's own waits (settling after a range change) run on ``timebase``."""
+        self.timebase = timebase
 
     @property
     @abstractmethod

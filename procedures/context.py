@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, overload
@@ -116,6 +117,21 @@ class BenchInstruments:
     def chamber(self) -> TemperatureChamber:
         """The temperature chamber around the cell fixture (optional: ``has("chamber")``)."""
         return self._need(self._chamber, "temperature chamber")
+
+    @contextmanager
+    def timed_by(self, clock: Clock) -> Iterator[None]:
+        """Within: every instrument's own waits run on ``clock`` (``instruments.timebase``); on
+        leaving, each gets back the clock it had. A run on a simulated bench's virtual time
+        then spends no wall time on, e.g., the resistance tester's settling, and the bench's
+        time moves by it as a real bench's would."""
+        before = [(instrument, instrument.timebase) for _role, instrument in self.present()]
+        for instrument, _timebase in before:
+            instrument.use_timebase(clock)
+        try:
+            yield
+        finally:
+            for instrument, timebase in before:
+                instrument.use_timebase(timebase)
 
     def present(self) -> list[tuple[str, Instrument]]:
         """(role, instrument) of every instrument the station has, in safe-state order.

@@ -522,30 +522,31 @@ def run_procedure(
     final: Verdict | None = None
     message = ""
     start_failure: Exception | None = None
-    try:
+    with instruments.timed_by(clock):  # the drivers' own waits on the run's clock
         try:
-            recorder.run_started(run_info)
-        except Exception as exc:  # nothing recorded yet: make safe, then raise it as it came
-            start_failure = exc
-            raise
-        final, message = _run_steps(procedure, run, recorder, guard)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
-        final, message = Verdict.ABORTED, f"interrupted by {_signal_text(name)}"
-    except RunAborted as exc:
-        final, message = Verdict.ABORTED, exc.reason
-    except Exception as exc:
-        final, message = Verdict.ERROR, _software_error(exc)
-        run.log.error("procedure %s: software error: %r", procedure.name, exc, exc_info=True)
-    finally:
-        guard.in_step = False
-        guard.safe_phase = True
-        try:
-            outcome = _safe_outcome(run, final, message, safe_state_timeout, guard)
-            if start_failure is None:
-                recorder.run_finished(outcome)
+            try:
+                recorder.run_started(run_info)
+            except Exception as exc:  # nothing recorded yet: make safe, then raise it as it came
+                start_failure = exc
+                raise
+            final, message = _run_steps(procedure, run, recorder, guard)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            final, message = Verdict.ABORTED, f"interrupted by {_signal_text(name)}"
+        except RunAborted as exc:
+            final, message = Verdict.ABORTED, exc.reason
+        except Exception as exc:
+            final, message = Verdict.ERROR, _software_error(exc)
+            run.log.error("procedure %s: software error: %r", procedure.name, exc, exc_info=True)
         finally:
-            guard.restore()
+            guard.in_step = False
+            guard.safe_phase = True
+            try:
+                outcome = _safe_outcome(run, final, message, safe_state_timeout, guard)
+                if start_failure is None:
+                    recorder.run_finished(outcome)
+            finally:
+                guard.restore()
     if start_failure is not None:
         raise start_failure
     if guard.forced:

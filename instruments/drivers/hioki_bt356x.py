@@ -15,12 +15,12 @@ all, 100 V on BT3562A, 300 V on BT3563/BT3563A. A requested range is rounded up 
 range that covers it, which is also what the instrument does with ``:RES:RANG <value>``.
 
 The manual asks for a short wait after changing measurement conditions before triggering;
-``settle_time`` is honoured once, before the first ``read()`` after ``configure()``.
+``settle_time`` is honoured once, before the first ``read()`` after ``configure()``, on the
+driver's ``timebase`` (wall time, or a procedure's virtual clock during a simulated run).
 """
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 from instruments.connection import Connection
@@ -35,6 +35,7 @@ from instruments.errors import (
 )
 from instruments.roles import Identity, ResistanceMeter, ResistanceReading, SampleRate
 from instruments.scpi import parse_identity
+from instruments.timebase import Timebase
 from instruments.transport import Transport
 from instruments.units import Q_, Quantity, as_magnitude
 
@@ -88,7 +89,8 @@ class HiokiBT356x(Connection, ResistanceMeter):
         self.settle_time = settle_time
         self._model = model
         self._identity: Identity | None = None
-        self._configured_at: float | None = None
+        self._configured_at: tuple[Timebase, float] | None = None
+        """When ``configure`` last ran, and on which clock."""
 
     @property
     def identity(self) -> Identity:
@@ -154,7 +156,7 @@ class HiokiBT356x(Connection, ResistanceMeter):
         for command in commands:
             self.transport.write(command)
         self.raise_on_errors(commands[1:])
-        self._configured_at = time.monotonic()
+        self._configured_at = (self.timebase, self.timebase.monotonic())
 
     # -- measurement --------------------------------------------------------------------------
     def read(self) -> ResistanceReading:
@@ -168,10 +170,14 @@ class HiokiBT356x(Connection, ResistanceMeter):
     def _settle(self) -> None:
         if self._configured_at is None:
             return
-        remaining = self.settle_time - (time.monotonic() - self._configured_at)
+        clock, configured = self._configured_at
         self._configured_at = None
+        # configured on another clock (lent or given back in between): the two times do not
+        # compare, so the whole settling time is waited
+        elapsed = self.timebase.monotonic() - configured if clock is self.timebase else 0.0
+        remaining = self.settle_time - elapsed
         if remaining > 0:
-            time.sleep(remaining)
+            self.timebase.sleep(remaining)
 
     def _why_silent(self) -> str:
         """A silent ``:READ?`` is either a refused query (ESR says which) or a dead link."""

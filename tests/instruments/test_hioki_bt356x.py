@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from instruments.drivers.hioki_bt356x import HiokiBT356x
@@ -14,6 +16,7 @@ from instruments.errors import (
     SettingOutOfRange,
 )
 from instruments.roles import SampleRate
+from instruments.timebase import WALL_CLOCK
 from instruments.units import Q_, UnitMismatchError
 
 IDN = [(">", "*IDN?"), ("<", "HIOKI,BT3562,0,V1.00")]
@@ -143,9 +146,22 @@ def test_silent_read_and_silent_esr_point_at_the_link(replay):
         hioki.read()
 
 
-def test_settle_time_is_spent_once_after_configure(replay, monkeypatch):
-    slept: list[float] = []
-    monkeypatch.setattr("instruments.drivers.hioki_bt356x.time.sleep", slept.append)
+class FakeTimebase:
+    """A clock that only moves when slept on: what a simulated bench's virtual time does."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _configure_then_read_twice(replay: Any, settle_time: float = 0.1) -> HiokiBT356x:
     script = [
         *configure_script("0.03", "6", "MED"),
         (">", ":READ?"),
@@ -153,12 +169,51 @@ def test_settle_time_is_spent_once_after_configure(replay, monkeypatch):
         (">", ":READ?"),
         ("<", "  15.000E-3, 3.80000E+0"),
     ]
-    hioki = HiokiBT356x(replay(script), model="BT3562", settle_time=0.1)
+    return HiokiBT356x(replay(script), model="BT3562", settle_time=settle_time)
+
+
+def test_settle_time_is_spent_once_after_configure_on_wall_time(replay, monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("instruments.timebase.time.sleep", slept.append)
+    hioki = _configure_then_read_twice(replay)
+    assert hioki.timebase is WALL_CLOCK
     hioki.configure(Q_(30, "mohm"), Q_(6, "V"))
     hioki.read()
     hioki.read()
     assert len(slept) == 1
     assert 0 < slept[0] <= 0.1
+
+
+def test_settle_time_runs_on_a_lent_clock_and_moves_it(replay, monkeypatch):
+    """On a procedure's virtual clock the wait is the clock's, and no wall time is slept."""
+    monkeypatch.setattr("instruments.timebase.time.sleep", _no_wall_sleep)
+    clock = FakeTimebase()
+    hioki = _configure_then_read_twice(replay)
+    hioki.use_timebase(clock)
+    hioki.configure(Q_(30, "mohm"), Q_(6, "V"))
+    hioki.read()
+    hioki.read()
+    assert clock.slept == [0.1]
+    assert clock.now == pytest.approx(0.1)
+
+
+def test_a_clock_changed_between_configure_and_read_waits_the_whole_settling(replay, monkeypatch):
+    """Two clocks' readings do not compare: the full settling time is waited on the new one."""
+    monkeypatch.setattr("instruments.timebase.time.sleep", _no_wall_sleep)
+    before, after = FakeTimebase(), FakeTimebase()
+    before.now, after.now = 1000.0, 5.0
+    hioki = _configure_then_read_twice(replay)
+    hioki.use_timebase(before)
+    hioki.configure(Q_(30, "mohm"), Q_(6, "V"))
+    hioki.use_timebase(after)
+    hioki.read()
+    hioki.read()
+    assert after.slept == [0.1]
+    assert before.slept == []
+
+
+def _no_wall_sleep(seconds: float) -> None:
+    raise AssertionError(f"slept {seconds} s of wall time on a lent clock")
 
 
 def test_make_safe_does_no_io_and_close_is_idempotent(replay):

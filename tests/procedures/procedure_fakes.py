@@ -188,9 +188,8 @@ def run(
         instruments=bench.instruments,
         recorder=recorder,
         prompts=ScriptedPrompts(answers or {}),
-        clock=RealClock(),
         spec=None,
         run_info=info(procedure),
-        **kwargs,  # type: ignore[arg-type]
+        **({"clock": RealClock()} | kwargs),  # type: ignore[arg-type]
     )
     return result, recorder

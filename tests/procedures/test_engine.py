@@ -14,6 +14,7 @@ import pytest
 from procedure_fakes import Bench, info, run
 
 from instruments.errors import InstrumentTimeout
+from instruments.timebase import WALL_CLOCK
 from instruments.units import Q_
 from procedures.clock import RealClock
 from procedures.context import BenchInstruments, StepContext
@@ -54,6 +55,25 @@ def test_passing_run_records_every_step_and_makes_safe_at_normal_end():
     assert result.measurement("pack_resistance").value == pytest.approx(80.0)
     assert recorder.outcome is not None and recorder.outcome.verdict is Verdict.PASS
     assert bench.safe_calls() == ["source.make_safe", "load.make_safe", "dmm.make_safe"]
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["passing run", "step raises"])
+def test_the_run_lends_its_clock_to_the_instruments_and_takes_it_back(fails):
+    """A driver's own waits (the tester's settling) run on the procedure's clock during the
+    run, virtual time on a simulated bench, and on wall time again after it, however it ends."""
+    bench = Bench()
+    clock = RealClock()
+    seen: list[object] = []
+
+    def look(ctx: StepContext) -> None:
+        seen.extend(instrument.timebase for _role, instrument in ctx.instruments.present())
+        if fails:
+            raise RuntimeError("software fault in the step")
+
+    result, _recorder = run(Procedure("diag", "1.0", [look]), bench, clock=clock)
+    assert result.verdict is (Verdict.ERROR if fails else Verdict.PASS)
+    assert seen == [clock, clock, clock]
+    assert [i.timebase for _r, i in bench.instruments.present()] == [WALL_CLOCK] * 3
 
 
 def test_worst_verdict_wins_and_skipped_does_not_count():
