@@ -164,10 +164,21 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep each unit's session in DIR/<serial> (as `run --record`).",
 )
-def demo(as_json: bool, out: Path | None, record_dir: Path | None) -> int:
+@click.option(
+    "--station",
+    "station_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A simulated station file (its language, store and instruments). Default: the "
+    "built-in simulated station ($PACKBENCH_STATION is not read: the demo needs a simulator).",
+)
+def demo(
+    as_json: bool, out: Path | None, record_dir: Path | None, station_file: Path | None
+) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
-    full diagnosis of each, a verdict table and the complaint's HTML report."""
-    return run_demo(out=out, as_json=as_json, record=record_dir)
+    full diagnosis of each, a verdict table and the complaint's HTML report, in the station's
+    language."""
+    return run_demo(out=out, as_json=as_json, record=record_dir, station_file=station_file)
 
 
 @cli.command()
@@ -243,7 +254,11 @@ def run(
         check_record_folder(record_dir)
     config = with_operator(_station(station_file), operator, may_ask=not (yes or answers))
     relay = PanelRelay(config.station_id, config.operator, procedure, complaint) if panel else None
-    view = LiveView(_human(as_json)) if relay is None else PanelView(relay.hub, _human(as_json))
+    view = (
+        LiveView(_human(as_json), locale=config.language)
+        if relay is None
+        else PanelView(relay.hub, _human(as_json), locale=config.language)
+    )
     scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
     base_dir = answers.parent if answers else None
     prompts = TerminalPrompts(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.abort_switch import AbortableClock, AbortSwitch
+from bench.cli_words import ENGLISH_WORDS, Words
 from bench.config import StationConfig
 from bench.errors import (
     EXIT_ABORTED,
@@ -579,7 +580,7 @@ def _run_recorded(
             )
         built = builder(station.fixtures if station else OperatorFixtures(bench.prompts), options)
         if station is not None and station.found_on:
-            _warn_found_on(station.found_on, bench.view)
+            _warn_found_on(station.found_on, bench.view, config.language)
             built = with_safe_start_record(built, station.found_on)
         clock: Clock = station.clock if station else bench.free_clock
         if bench.abort is not None:  # the panel's button: the engine's event and every wait
@@ -648,15 +649,13 @@ def _unit_outcome(
     )
 
 
-def _warn_found_on(found_on: tuple[str, ...], view: LiveView | None) -> None:
-    text = (
-        "WARNING: safe start found " + "; ".join(found_on) + " when the station was opened "
-        "(a previous run ended without its safe state); switched off and confirmed before any "
-        "measurement, and recorded in this run"
-    )
+def _warn_found_on(found_on: tuple[str, ...], view: LiveView | None, language: str) -> None:
+    """Safe start's warning: English to the view (the panel publishes it as the run's notice;
+    the terminal says it in the station's language), in the station's language on stderr."""
+    found = "; ".join(found_on)
     if view is not None:
-        view.line(text)
-    _say(text)
+        view.line(ENGLISH_WORDS("live.notice.safe_start", found=found))
+    _say(Words(language)("live.notice.safe_start", found=found))
 
 
 def _set_back(
