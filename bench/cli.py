@@ -104,6 +104,7 @@ from bench.runner import (
     diagnosis_of,
     diagnosis_options,
     open_store_for,
+    pending_notice,
     run_unit,
     stored_units,
 )
@@ -309,7 +310,7 @@ def run(
             relay.close()
     view.table([_row(o) for o in outcomes])
     for pending in (o for o in outcomes if o.journal is not None):
-        click.echo(f"packbench: unit {pending.unit}: {pending.message}", err=True)
+        click.echo(f"packbench: {pending_notice(pending, config.language)}", err=True)
     if as_json:
         _emit(complaint_document(outcomes, complaint))
     if aborted:

@@ -15,6 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from bench_helpers import cli, register
@@ -23,6 +24,7 @@ from catalogue_leaks import PLACEHOLDER, leaks
 from bench.cli_words import ENGLISH_WORDS, cli_messages
 from bench.live import LiveView, TableRow
 from bench.panel.i18n import panel_messages
+from bench.runner import _unit_outcome, pending_notice
 from instruments.units import Q_
 from procedures.records import (
     Conclusion,
@@ -244,3 +246,24 @@ def test_the_demo_on_a_chinese_station_is_shown_in_chinese(
     )
     assert f"HTML 报告：{report}" in out
     assert 'lang="zh' in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("recorded", ["", "V1x"])
+def test_a_run_kept_in_its_journal_is_said_in_the_station_s_language(recorded: str) -> None:
+    """The notice ``packbench run`` prints for a run the store could not take (the outcome's
+    message stays English: ``--json`` carries it)."""
+    now = datetime.now(UTC)
+    ref = SimpleNamespace(complaint_number="CC-2026-0001", serial="U-1")
+    recorder = SimpleNamespace(
+        pending_journal=Path("journal/run.jsonl"), outage="OperationalError: locked", run_id=None
+    )
+    result = SimpleNamespace(
+        verdict=Verdict.PASS, outcome=RunOutcome(Verdict.PASS, now, recorded), steps=[]
+    )
+    outcome = _unit_outcome(ref, recorder, result, "")  # type: ignore[arg-type]
+    assert outcome.message.startswith("results store unavailable (OperationalError: locked)")
+    assert pending_notice(outcome, "en") == f"unit U-1: {outcome.message}"
+    chinese = pending_notice(outcome, "zh_CN")
+    assert chinese.startswith("unit U-1: 结果存储不可用（OperationalError: locked）"), chinese
+    assert chinese.endswith(recorded) and str(Path("journal/run.jsonl")) in chinese
+    assert leaks(chinese) == {}, chinese

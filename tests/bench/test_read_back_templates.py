@@ -18,7 +18,7 @@ from results.store_words import store_error_text, store_messages, warning_text
 STORE = ("store_error.", "return_warning.")
 CLI = (
     "cli_error.", "click_error.", "click_value.", "doctor_detail.", "doctor_fix.", "self_test.",
-    "safe_state.", "sync_line.", "text_problem.", "live.notice.", "live.detail.",
+    "safe_state.", "sync_line.", "text_problem.", "live.notice.", "live.detail.", "run_notice.",
 )  # fmt: skip
 
 
