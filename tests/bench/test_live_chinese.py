@@ -21,7 +21,7 @@ import pytest
 from bench_helpers import cli, register
 from catalogue_leaks import PLACEHOLDER, leaks
 
-from bench.cli_words import ENGLISH_WORDS, cli_messages
+from bench.cli_words import ENGLISH_WORDS, cli_messages, columns
 from bench.live import LiveView, TableRow
 from bench.panel.i18n import panel_messages
 from bench.runner import _unit_outcome, pending_notice
@@ -156,6 +156,20 @@ def test_the_chinese_table_aligns_in_terminal_columns() -> None:
         sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in line.split("|")[3]) for line in lines
     ]
     assert len(set(wide)) == 1, out.getvalue()
+
+
+def test_a_chinese_progress_line_fits_the_terminal_in_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Chinese character takes two columns: a redrawn line cut by characters would wrap."""
+    monkeypatch.setenv("COLUMNS", "60")
+    out = io.StringIO()
+    view = LiveView(out, tty=True, locale="zh_CN")
+    values = {"elapsed_s": 60.0, "limit_s": 14400.0, "voltage": Q_(4.0, "V"), "mode": "cv"}
+    view.progress("wake_recharge", 0.2, values)
+    drawn = out.getvalue().rsplit("\r\x1b[2K", 1)[1]
+    assert columns(drawn) < 60 and drawn.endswith("~"), drawn
+    assert drawn.startswith("  .. 唤醒与补充充电 [")
 
 
 def test_live_words_are_the_panels() -> None:
