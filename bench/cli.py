@@ -104,6 +104,7 @@ from bench.runner import (
     diagnosis_of,
     diagnosis_options,
     open_store_for,
+    pending_notice,
     run_unit,
     stored_units,
 )
@@ -164,10 +165,21 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep each unit's session in DIR/<serial> (as `run --record`).",
 )
-def demo(as_json: bool, out: Path | None, record_dir: Path | None) -> int:
+@click.option(
+    "--station",
+    "station_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A simulated station file (its language, store and instruments). Default: the "
+    "built-in simulated station ($PACKBENCH_STATION is not read: the demo needs a simulator).",
+)
+def demo(
+    as_json: bool, out: Path | None, record_dir: Path | None, station_file: Path | None
+) -> int:
     """Simulated station, one sample complaint with returned packs in different faults, the
-    full diagnosis of each, a verdict table and the complaint's HTML report."""
-    return run_demo(out=out, as_json=as_json, record=record_dir)
+    full diagnosis of each, a verdict table and the complaint's HTML report, in the station's
+    language."""
+    return run_demo(out=out, as_json=as_json, record=record_dir, station_file=station_file)
 
 
 @cli.command()
@@ -243,7 +255,11 @@ def run(
         check_record_folder(record_dir)
     config = with_operator(_station(station_file), operator, may_ask=not (yes or answers))
     relay = PanelRelay(config.station_id, config.operator, procedure, complaint) if panel else None
-    view = LiveView(_human(as_json)) if relay is None else PanelView(relay.hub, _human(as_json))
+    view = (
+        LiveView(_human(as_json), locale=config.language)
+        if relay is None
+        else PanelView(relay.hub, _human(as_json), locale=config.language)
+    )
     scripted = check_answers_file(procedure, load_answers(answers), answers) if answers else {}
     base_dir = answers.parent if answers else None
     prompts = TerminalPrompts(
@@ -294,7 +310,7 @@ def run(
             relay.close()
     view.table([_row(o) for o in outcomes])
     for pending in (o for o in outcomes if o.journal is not None):
-        click.echo(f"packbench: unit {pending.unit}: {pending.message}", err=True)
+        click.echo(f"packbench: {pending_notice(pending, config.language)}", err=True)
     if as_json:
         _emit(complaint_document(outcomes, complaint))
     if aborted:

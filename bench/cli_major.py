@@ -117,7 +117,7 @@ def register_major(
 ) -> int:
     """Register and escalate; prints the number and every notification sent."""
     settings = require_notifications(config)
-    group = EmergencyGroup.of(settings.emergency_group)
+    group = EmergencyGroup.of(settings.emergency_group, settings.language)
     channel = notification_channel(settings)
     sessions = open_store_for(config)
     with sessions.begin() as session:

@@ -143,11 +143,16 @@ def error_language(argv: list[str]) -> str:
     return language_of(_station_given(argv))
 
 
+def columns(text: str) -> int:
+    """The terminal columns ``text`` takes (``len`` counts a Chinese character as one column; a
+    terminal shows it in two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def padded(text: str, width: int) -> str:
     """``text`` filled with spaces to ``width`` terminal columns (``f"{text:<width}"`` counts a
     Chinese character as one column; a terminal shows it in two)."""
-    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - columns)
+    return text + " " * max(0, width - columns(text))
 
 
 ERROR_PREFIX = "cli_error."

@@ -96,7 +96,15 @@ _SECTIONS = {
     "recording",
 }
 CHANNELS = ("log", "smtp")
-_NOTIFICATION_KEYS = {"emergency_group", "channel", "smtp_host", "smtp_port", "sender", "starttls"}
+_NOTIFICATION_KEYS = {
+    "emergency_group",
+    "channel",
+    "smtp_host",
+    "smtp_port",
+    "sender",
+    "starttls",
+    "language",
+}
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+$")
 _INSTRUMENT_KEYS = {
     "model",
@@ -160,6 +168,9 @@ class NotificationsConfig:
     smtp_port: int = 25
     sender: str | None = None
     starttls: bool = False
+    language: str = "en"
+    """``[notifications] language``: the language the emergency group's alert is written in
+    (``en`` or ``zh_CN``); the group's readers', not the operator's (``[station] language``)."""
 
 
 @dataclass(frozen=True)
@@ -504,6 +515,13 @@ def _notifications(source: str, table: Any) -> NotificationsConfig | None:
     port = r.integer("smtp_port", 25, 1)
     if port > 65535:
         raise r.fail("smtp_port", f"{port} is not a TCP port", "give 1..65535, e.g. 25 or 587")
+    language = r.text("language", default="en")
+    if language not in STATION_LANGUAGES:
+        raise r.fail(
+            "language",
+            f"{language!r} is not a language the alert is written in",
+            f"use one of: {', '.join(STATION_LANGUAGES)}",
+        )
     return NotificationsConfig(
         emergency_group=tuple(members),
         channel=channel,
@@ -511,6 +529,7 @@ def _notifications(source: str, table: Any) -> NotificationsConfig | None:
         smtp_port=port,
         sender=sender,
         starttls=r.boolean("starttls", False),
+        language=language,
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.cli_common import station
+from bench.cli_words import words_for
 from bench.errors import EXIT_ABORTED, EXIT_INSTRUMENT, EXIT_PASS
 from bench.live import LiveView, TableRow
 from bench.reporting import write_report
@@ -88,19 +89,37 @@ def register_demo_complaint(sessions: object, faults: Sequence[str]) -> tuple[st
         return complaint.number, [f"DEMO-{s}" for s in serials]
 
 
-def run_demo(*, out: Path | None = None, as_json: bool = False, record: Path | None = None) -> int:
+def run_demo(
+    *,
+    out: Path | None = None,
+    as_json: bool = False,
+    record: Path | None = None,
+    station_file: Path | None = None,
+) -> int:
     """Run the demo; 0 when every unit was diagnosed (whatever the packs' verdicts).
 
-    ``record``: keep each unit's session in ``record/<serial>`` (``packbench replay``)."""
+    ``record``: keep each unit's session in ``record/<serial>`` (``packbench replay``).
+    ``station_file``: a simulated station of one's own (its language, store and instruments);
+    by default the built-in one. The output and the report are in the station's language."""
     if record is not None:
         check_record_folder(record)
     human = sys.stderr if as_json else sys.stdout
-    view = LiveView(human)
-    config = station(None)  # the built-in station, with the store every command agrees on
+    # the station (built-in by default), with the store every command agrees on
+    config = station(station_file)
+    say = words_for(config)
+    view = LiveView(human, locale=config.language)
     sessions = open_store_for(config)
     number, serials = register_demo_complaint(sessions, FAULTS)
-    view.line(f"complaint {number}: {len(serials)} returned packs ({SPEC}) on {config.station_id}")
-    prompts = TerminalPrompts(answers=ANSWERS, view=view)
+    view.line(
+        say(
+            "demo.complaint",
+            number=number,
+            count=len(serials),
+            model=SPEC,
+            station=config.station_id,
+        )
+    )
+    prompts = TerminalPrompts(answers=ANSWERS, view=view, locale=config.language)
     outcomes: list[UnitOutcome] = []
     for serial, fault in zip(serials, FAULTS, strict=True):
         outcomes.append(
@@ -125,17 +144,21 @@ def run_demo(*, out: Path | None = None, as_json: bool = False, record: Path | N
             TableRow(
                 outcome.unit,
                 outcome.verdict.name.lower(),
-                found + ("" if found == expected else f" (expected {expected})"),
+                found,
                 diagnosis_of(outcome.conclusions)["symptom"] or "-",
                 diagnosis_of(outcome.conclusions)["disposition"] or "-",
                 outcome.run_id,
                 outcome.fault,
+                "" if found == expected else expected,
             )
         )
     view.table(rows)
     evidence = EvidenceStore(config.evidence_dir)
-    report = write_report(sessions, number, fmt="html", lang="en", out=out, evidence=evidence).path
-    view.line(f"\nHTML report: {report}")
+    report = write_report(
+        sessions, number, fmt="html", lang=config.language, out=out, evidence=evidence, say=say
+    ).path
+    view.line("")
+    view.line(say("demo.report", path=report))
     if as_json:
         document = complaint_document(outcomes, number) | {"report": str(report)}
         print(json.dumps(document, indent=2, ensure_ascii=False))

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.abort_switch import AbortableClock, AbortSwitch
+from bench.cli_words import ENGLISH, ENGLISH_WORDS, Words, read_back
 from bench.config import StationConfig
 from bench.errors import (
     EXIT_ABORTED,
@@ -256,34 +257,49 @@ def open_store_for(config: StationConfig, *, replay: bool = True) -> sessionmake
         ) from exc
     if replay:
         replay_on_open(config, lambda text: print(text, file=sys.stderr))
-    _close_dead_runs(sessions, config.operator)
+    _close_dead_runs(sessions, config.operator, config.language)
     return sessions
 
 
-def _close_dead_runs(sessions: sessionmaker[Session], actor: str) -> None:
-    """Runs left ``running`` by a process of this host that is gone: said once, here."""
+def _close_dead_runs(sessions: sessionmaker[Session], actor: str, language: str) -> None:
+    """Runs left ``running`` by a process of this host that is gone: said once, here, in the
+    station's language."""
     try:
         notices = mark_dead_runs(sessions, actor=actor)
     except (SQLAlchemyError, ResultsError) as exc:  # a busy store: the next command tries again
         _say(
             f"runs of a process that is gone could not be closed yet ({_first_line(exc)}); "
-            "the next command tries again"
+            "the next command tries again",
+            language,
         )
         return
     for notice in notices:
-        _say(f"{notice} (its process is gone)")
+        _say(f"{notice} (its process is gone)", language)
     try:
         released = release_stranded_units(sessions, actor=actor)
     except (SQLAlchemyError, ResultsError):  # a busy store: the next command tries again
         return
     for notice in released:
-        _say(notice)
+        _say(notice, language)
 
 
-def _say(text: str) -> None:
-    """A notice on stderr (stdout may carry ``--json``); a closed terminal does not raise."""
+NOTICE_PREFIX = "run_notice."
+"""Templates of the runner's notices (``bench/locale``): each is worded in English here and
+read back into the station's language when it is said (``bench.cli_words.read_back``)."""
+
+
+def _say(text: str, language: str = ENGLISH) -> None:
+    """A notice on stderr (stdout may carry ``--json``), in ``language``; a closed terminal
+    does not raise."""
     with contextlib.suppress(OSError, ValueError):
-        print(f"packbench: {text}", file=sys.stderr, flush=True)
+        said = read_back(text, language, NOTICE_PREFIX)
+        print(f"packbench: {said}", file=sys.stderr, flush=True)
+
+
+def pending_notice(outcome: UnitOutcome, language: str) -> str:
+    """``unit U-1: results store unavailable ...``: a run kept in its journal, said in the
+    station's language (``UnitOutcome.message`` stays English: ``--json`` carries it)."""
+    return f"unit {outcome.unit}: {read_back(outcome.message, language, NOTICE_PREFIX)}"
 
 
 def _first_line(error: BaseException) -> str:
@@ -579,7 +595,7 @@ def _run_recorded(
             )
         built = builder(station.fixtures if station else OperatorFixtures(bench.prompts), options)
         if station is not None and station.found_on:
-            _warn_found_on(station.found_on, bench.view)
+            _warn_found_on(station.found_on, bench.view, config.language)
             built = with_safe_start_record(built, station.found_on)
         clock: Clock = station.clock if station else bench.free_clock
         if bench.abort is not None:  # the panel's button: the engine's event and every wait
@@ -616,7 +632,7 @@ def _run_recorded(
             started = recorder.run_id is not None and recorder.pending_journal is None
             unfinished = result is None or result.verdict >= Verdict.ERROR
             if started and unfinished and not bench.plan.keeps_status:
-                _set_back(bench.sessions, ref.unit_id, config.operator, result)
+                _set_back(bench.sessions, ref.unit_id, config.operator, result, config.language)
         finally:
             if watchdog is not None:
                 watchdog.done()
@@ -648,26 +664,28 @@ def _unit_outcome(
     )
 
 
-def _warn_found_on(found_on: tuple[str, ...], view: LiveView | None) -> None:
-    text = (
-        "WARNING: safe start found " + "; ".join(found_on) + " when the station was opened "
-        "(a previous run ended without its safe state); switched off and confirmed before any "
-        "measurement, and recorded in this run"
-    )
+def _warn_found_on(found_on: tuple[str, ...], view: LiveView | None, language: str) -> None:
+    """Safe start's warning: English to the view (the panel publishes it as the run's notice;
+    the terminal says it in the station's language), in the station's language on stderr."""
+    found = "; ".join(found_on)
     if view is not None:
-        view.line(text)
-    _say(text)
+        view.line(ENGLISH_WORDS("live.notice.safe_start", found=found))
+    _say(Words(language)("live.notice.safe_start", found=found))
 
 
 def _set_back(
-    sessions: sessionmaker[Session], unit_id: int, actor: str, result: RunResult | None
+    sessions: sessionmaker[Session],
+    unit_id: int,
+    actor: str,
+    result: RunResult | None,
+    language: str,
 ) -> None:
     """An errored or aborted run leaves no diagnosis: the unit goes back to where it was."""
     how = "did not finish" if result is None else f"ended {result.verdict.name.lower()}"
     try:
         restore_unit_after(sessions, unit_id, actor=actor, reason=f"bench run {how}")
     except (SQLAlchemyError, ResultsError) as exc:  # the next command's store check retries
-        _say(f"could not set unit {unit_id} back from on_bench: {exc}")
+        _say(f"could not set unit {unit_id} back from on_bench: {exc}", language)
 
 
 def _unit_after_run(outcome: RunOutcome, operator: str) -> UnitUpdate | None:

@@ -37,6 +37,8 @@ from procedures.questions import Shown, shown, terminal_words
 DEFAULT_CHOICES = ("unknown", "not_tried")
 """``--yes`` picks the first of these a choice offers (else its first option): the honest answer
 of an unattended run is "not known", not a guess that would steer the diagnosis."""
+SCRIPTED = "scripted"
+"""An answer from the answers file (``--answers``, the demo's), said ``terminal.scripted``."""
 ABORT_WORDS = ("abort", "a!")
 YES_WORDS = ("y", "yes", "是")
 NO_WORDS = ("n", "no", "否")
@@ -109,7 +111,20 @@ class TerminalPrompts:
         self.out.flush()
 
     def _echo(self, text: str, answer: object, how: str) -> None:
+        """The question and the answer given for the operator (``how``: ``scripted`` or
+        ``--yes``, the option as typed); the answer as given (a number, a path, free text)."""
+        if how == SCRIPTED:
+            how = self._hint("terminal.scripted")
         self._say(f"  ? {text}\n    -> {answer} ({how})\n")
+
+    def _word(self, answer: str) -> str:
+        """``yes``, ``no``, ``done``, ``not recorded``: an answer the terminal words itself."""
+        return self._hint(f"terminal.{answer.replace(' ', '_')}")
+
+    def _option(self, words: Shown, answer: str) -> str:
+        """A choice's answer: its value in English (what an answers file holds), else its label
+        (as the choice is listed)."""
+        return answer if self.locale == ENGLISH else dict(words.options).get(answer, answer)
 
     def _words(
         self, question_id: str, text: str, options: Sequence[str] = (), unit: str = ""
@@ -148,9 +163,9 @@ class TerminalPrompts:
         words = self._words(question_id, text)
         if self._from_script(question_id):
             self.scripted.confirm(question_id, text)
-            self._echo(words.text, "done", "scripted")
+            self._echo(words.text, self._word("done"), SCRIPTED)
         elif self.yes:
-            self._echo(words.text, "done", "--yes")
+            self._echo(words.text, self._word("done"), "--yes")
         else:
             self._ask(question_id, words, self._hint("terminal.confirm_hint"))
 
@@ -158,10 +173,10 @@ class TerminalPrompts:
         words = self._words(question_id, text)
         if self._from_script(question_id):
             answer = self.scripted.yes_no(question_id, text)
-            self._echo(words.text, "yes" if answer else "no", "scripted")
+            self._echo(words.text, self._word("yes" if answer else "no"), SCRIPTED)
             return answer
         if self.yes:
-            self._echo(words.text, "yes", "--yes")
+            self._echo(words.text, self._word("yes"), "--yes")
             return True
         while True:
             reply = self._ask(question_id, words, self._hint("terminal.yes_no_hint")).lower()
@@ -175,11 +190,11 @@ class TerminalPrompts:
         words = self._words(question_id, text, options)
         if self._from_script(question_id):
             answer = self.scripted.choice(question_id, text, options)
-            self._echo(words.text, answer, "scripted")
+            self._echo(words.text, self._option(words, answer), SCRIPTED)
             return answer
         if self.yes:
             answer = next((o for o in DEFAULT_CHOICES if o in options), options[0])
-            self._echo(words.text, answer, "--yes")
+            self._echo(words.text, self._option(words, answer), "--yes")
             return answer
         # in English the value itself is listed (it is what an answers file holds); in another
         # language its label; either, or the number, is taken
@@ -206,7 +221,7 @@ class TerminalPrompts:
     def number(self, question_id: str, text: str, unit: str) -> Quantity:
         if self._from_script(question_id):
             answer = self.scripted.number(question_id, text, unit)
-            self._echo(self._words(question_id, text, unit=unit).text, answer, "scripted")
+            self._echo(self._words(question_id, text, unit=unit).text, answer, SCRIPTED)
             return answer
         if self.yes:
             raise MissingAnswer(
@@ -223,10 +238,10 @@ class TerminalPrompts:
     def text(self, question_id: str, text: str) -> str:
         if self._from_script(question_id):
             answer = self.scripted.text(question_id, text)
-            self._echo(self._words(question_id, text).text, answer, "scripted")
+            self._echo(self._words(question_id, text).text, answer, SCRIPTED)
             return answer
         if self.yes:
-            self._echo(self._words(question_id, text).text, "not recorded", "--yes")
+            self._echo(self._words(question_id, text).text, self._word("not recorded"), "--yes")
             return "not recorded"
         while True:  # typed text is kept as NFKC, and asked again if it hides a character
             try:
@@ -248,7 +263,7 @@ class TerminalPrompts:
                     f"photo {question_id!r}: cannot read {path} ({exc.strerror}); give the path "
                     "of the picture, relative to the answers file"
                 ) from exc
-            self._echo(self._words(question_id, text).text, path, "scripted")
+            self._echo(self._words(question_id, text).text, path, SCRIPTED)
             return photo
         if self.yes:
             raise MissingAnswer(

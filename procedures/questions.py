@@ -237,6 +237,11 @@ TERMINAL_KEYS = (
     "terminal.photo_hint",
     "terminal.picture",
     "terminal.help",
+    "terminal.scripted",
+    "terminal.yes",
+    "terminal.no",
+    "terminal.done",
+    "terminal.not_recorded",
 )
 """How the terminal asks (``bench.terminal_prompts``): its hints, in the question's language."""
 

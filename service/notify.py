@@ -33,4 +33,4 @@ def group_of(request: Request) -> EmergencyGroup:
             "no emergency group is configured, so a major complaint would alert nobody; "
             "set PACKBENCH_EMERGENCY_GROUP to a comma-separated list of e-mail addresses"
         )
-    return EmergencyGroup.of(settings.emergency_group)
+    return EmergencyGroup.of(settings.emergency_group, settings.emergency_language)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from results.attachments import DEFAULT_MAX_BYTES
+from results.major import alert_languages
 
 DEFAULT_DATABASE = "packbench.sqlite3"
 DEFAULT_EVIDENCE = "evidence"
@@ -37,6 +38,9 @@ class Settings:
     smtp_sender: str = "packbench@localhost"
     emergency_group: tuple[str, ...] = ()
     """Who is alerted when a complaint becomes major (``PACKBENCH_EMERGENCY_GROUP``, commas)."""
+    emergency_language: str = "en"
+    """The language the emergency group's alert is written in (``PACKBENCH_EMERGENCY_LANGUAGE``:
+    ``en`` or ``zh_CN``): the group's readers', not a page's (``default_locale``)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -60,12 +64,19 @@ class Settings:
         if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
             raise SettingsError(f"PACKBENCH_SMTP_PORT={raw_port!r} is not a TCP port; set e.g. 25")
         group = values.get("PACKBENCH_EMERGENCY_GROUP", "")
+        emergency_language = values.get("PACKBENCH_EMERGENCY_LANGUAGE", "en")
+        if emergency_language not in alert_languages():
+            raise SettingsError(
+                f"PACKBENCH_EMERGENCY_LANGUAGE={emergency_language!r} is not a language the "
+                f"emergency alert is written in; set one of {alert_languages()}"
+            )
         return cls(
             notify=notify,
             smtp_host=values.get("PACKBENCH_SMTP_HOST", "localhost"),
             smtp_port=int(raw_port),
             smtp_sender=values.get("PACKBENCH_SMTP_SENDER", "packbench@localhost"),
             emergency_group=tuple(a.strip() for a in group.split(",") if a.strip()),
+            emergency_language=emergency_language,
             database_url=values.get("PACKBENCH_DATABASE_URL", DEFAULT_DATABASE),
             evidence_dir=Path(values.get("PACKBENCH_EVIDENCE_DIR", DEFAULT_EVIDENCE)),
             max_upload_bytes=limit,

@@ -90,7 +90,11 @@ def serve(
     bound = listener.getsockname()[1]
     hub = EventHub()
     controller = PanelController(
-        config, sessions, hub, PanelView(hub, sys.stdout), reload=lambda: station(station_file)
+        config,
+        sessions,
+        hub,
+        PanelView(hub, sys.stdout, locale=config.language),
+        reload=lambda: station(station_file),
     )
     token = secrets.token_urlsafe(32)
     app = create_app(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from bench.cli_words import ENGLISH
 from bench.live import SHOWN_ELSEWHERE, LiveView, TableRow, shown_value, timing
 from bench.panel.hub import Publisher
 from bench.panel.i18n import LOCALES
@@ -47,8 +48,15 @@ def live_values(values: Mapping[str, object]) -> dict[str, dict[str, Any]]:
 class PanelView(LiveView):
     """The terminal view, with each event also published to the panel's watchers."""
 
-    def __init__(self, hub: Publisher, out: TextIO | None = None, *, tty: bool | None = None):
-        super().__init__(out, tty=tty)
+    def __init__(
+        self,
+        hub: Publisher,
+        out: TextIO | None = None,
+        *,
+        tty: bool | None = None,
+        locale: str = ENGLISH,
+    ) -> None:
+        super().__init__(out, tty=tty, locale=locale)
         self.hub = hub
         self._own_lines = 0
 

@@ -36,6 +36,8 @@ from results.major.records import (
 from results.major.registration import (
     EmergencyGroup,
     MajorCategory,
+    alert_languages,
+    alert_text,
     escalate,
     major_category,
     register_major_complaint,
@@ -51,6 +53,8 @@ __all__ = [
     "MajorRules",
     "OverdueStage",
     "Stage",
+    "alert_languages",
+    "alert_text",
     "attach_acceptance",
     "close_major",
     "closure_blocker_messages",

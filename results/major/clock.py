@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from results.containment_models import ContainmentAction
+from results.major.registration import alert_tags
 from results.manual_models import (
     EmergencyMeeting,
     EmergencyNotification,
@@ -73,7 +74,7 @@ def deadlines(
         .where(
             EmergencyNotification.major_id == major.id,
             EmergencyNotification.delivered.is_(True),
-            EmergencyNotification.subject.startswith("[MAJOR COMPLAINT]"),
+            or_(*(EmergencyNotification.subject.startswith(tag) for tag in alert_tags())),
         )
         .order_by(EmergencyNotification.sent_at)
     ).first()

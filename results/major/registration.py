@@ -10,6 +10,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,8 @@ from results.manual_models import (
 )
 from results.models import Complaint, Severity, Symptom
 from results.notifications import Notification, NotificationChannel, recipients
+from results.reports.labels import catalogue
+from results.store_words import ENGLISH, store_messages
 
 
 class MajorCategory(enum.StrEnum):
@@ -32,18 +35,44 @@ class MajorCategory(enum.StrEnum):
     KEY_CUSTOMER_SEVERE = "key_customer_severe"
 
 
+ALERT_PREFIX = "major_alert."
+"""The alert's words in the store's catalogue (``results/store_locale``)."""
+
+
+def alert_languages() -> tuple[str, ...]:
+    """The languages an alert can be written in: those of the store's catalogue."""
+    folder = resources.files("results") / "store_locale"
+    return tuple(
+        sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+    )
+
+
+def alert_tags() -> tuple[str, ...]:
+    """Each language's subject tag (``[MAJOR COMPLAINT]``): what starts an alert's subject, so
+    the stage clock knows an alert from another message of the record in any language."""
+    return tuple(store_messages(language)[ALERT_PREFIX + "tag"] for language in alert_languages())
+
+
 @dataclass(frozen=True)
 class EmergencyGroup:
-    """Who is alerted; a configurable list (from the station or service settings)."""
+    """Who is alerted, and in which language; a configurable list (from the station or service
+    settings). The group reads the alert, not the operator who registered the complaint, so the
+    language is the group's own setting (default English), not a page's or a station's."""
 
     members: tuple[str, ...]
+    language: str = ENGLISH
 
     @classmethod
-    def of(cls, addresses: Sequence[str]) -> EmergencyGroup:
+    def of(cls, addresses: Sequence[str], language: str = ENGLISH) -> EmergencyGroup:
         members = recipients(addresses)
         if not members:
             raise ValidationError("emergency_group", "is empty", "configure at least one address")
-        return cls(members)
+        allowed = alert_languages()
+        if language not in allowed:
+            raise ValidationError(
+                "emergency_group.language", f"{language} is not supported", f"use {allowed}"
+            )
+        return cls(members, language)
 
 
 def major_category(
@@ -58,20 +87,31 @@ def major_category(
     return None
 
 
-def _alert(complaint: Complaint, category: MajorCategory, at: datetime) -> tuple[str, str]:
-    subject = f"[MAJOR COMPLAINT] {complaint.number} {category.value} - {complaint.customer}"
-    body = "\n".join(
-        [
-            f"Major complaint {complaint.number} escalated at {at.isoformat()} (UTC).",
-            f"Category: {category.value}; customer: {complaint.customer}",
-            f"Product: {complaint.product_model}; defective {complaint.defect_qty} of "
-            f"{complaint.shipped_qty} shipped; stock on hand: {complaint.stock_on_hand_qty}",
-            f"Customer demands: {complaint.customer_demands or '-'}",
-            "",
-            "Freeze stock on hand and hold production now; the emergency meeting follows.",
-        ]
-    )
-    return subject, body
+def alert_text(
+    complaint: Complaint, category: MajorCategory, at: datetime, language: str = ENGLISH
+) -> tuple[str, str]:
+    """The alert's subject and body in ``language`` (``major_alert.*``). The subject keeps the
+    complaint's number and the category's code in every language, so mail filters match them;
+    the body names the category by its label (the report catalogue's), with the code."""
+    words = store_messages(language)
+    label = catalogue(language).enum("major_category", category.value)
+    shown = words[ALERT_PREFIX + "category"].format(code=category.value, label=label)
+    tag = words[ALERT_PREFIX + "tag"]
+    subject = f"{tag} {complaint.number} {category.value} - {complaint.customer}"
+    lines = [
+        words[ALERT_PREFIX + "escalated"].format(number=complaint.number, at=at.isoformat()),
+        words[ALERT_PREFIX + "customer"].format(category=shown, customer=complaint.customer),
+        words[ALERT_PREFIX + "product"].format(
+            model=complaint.product_model,
+            defective=complaint.defect_qty,
+            shipped=complaint.shipped_qty,
+            stock=complaint.stock_on_hand_qty,
+        ),
+        words[ALERT_PREFIX + "demands"].format(demands=complaint.customer_demands or "-"),
+        "",
+        words[ALERT_PREFIX + "action"],
+    ]
+    return subject, "\n".join(lines)
 
 
 def escalate(
@@ -128,7 +168,7 @@ def escalate(
     session.add(major)
     session.flush()
     audit_row(session, actor, "major.escalated", major)
-    subject, body = _alert(complaint, category, now)
+    subject, body = alert_text(complaint, category, now, group.language)
     notify(session, major, channel, Notification(group.members, subject, body), actor)
     return major
 

@@ -128,6 +128,30 @@ def test_severe_complaint_of_a_key_customer_is_major(
     assert code == 2 and "is not a major complaint" in err
 
 
+def test_the_alert_is_in_the_language_of_the_notifications_section(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    """``[notifications] language``: the group's alert in its language; the station's own
+    (``[station] language``) stays the operator's."""
+    chinese = NOTIFICATIONS + 'language = "zh_CN"\n'
+    sim_station.write_text(sim_station.read_text() + chinese)
+    code, out, err = new_complaint(capsys, sim_station, "leakage")
+    assert code == 0, err
+    number, *report = out.splitlines()
+    assert report[0] == "major complaint (leakage), severity severe"  # the operator's English
+    assert f"[重大客诉] {number} leakage - ACME" in report[2]
+
+
+def test_a_language_the_alert_is_not_written_in_is_refused_naming_the_setting(
+    capsys: pytest.CaptureFixture[str], sim_station: Path
+) -> None:
+    sim_station.write_text(sim_station.read_text() + NOTIFICATIONS + 'language = "fr"\n')
+    code, out, err = new_complaint(capsys, sim_station, "leakage")
+    assert (code, out) == (2, "")
+    assert "[notifications] language" in err or "notifications.language" in err, err
+    assert "'fr' is not a language the alert is written in" in err and "zh_CN" in err
+
+
 def test_major_complaint_without_notifications_section_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sim_station: Path
 ) -> None:

@@ -18,7 +18,7 @@ from results.store_words import store_error_text, store_messages, warning_text
 STORE = ("store_error.", "return_warning.")
 CLI = (
     "cli_error.", "click_error.", "click_value.", "doctor_detail.", "doctor_fix.", "self_test.",
-    "safe_state.", "sync_line.", "text_problem.",
+    "safe_state.", "sync_line.", "text_problem.", "live.notice.", "live.detail.", "run_notice.",
 )  # fmt: skip
 
 
@@ -44,7 +44,7 @@ def test_a_store_template_reads_its_own_sentence(key: str) -> None:
 @pytest.mark.parametrize("key", _keys(cli_messages("en"), CLI))
 def test_a_command_line_template_reads_its_own_sentence(key: str) -> None:
     english = _filled(cli_messages("en")[key])
-    prefix = key.split(".", 1)[0] + "."
+    prefix = next(p for p in CLI if key.startswith(p))
     chinese = read_back(english, "zh_CN", prefix)
     assert read_back(english, "en", prefix) == english
     assert chinese != english and leaks(chinese) == {}, (key, chinese)

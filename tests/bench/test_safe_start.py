@@ -16,6 +16,7 @@ from bench_helpers import cli, register
 from sqlalchemy import select, update
 
 from bench import watchdog
+from bench.cli_words import cli_messages
 from bench.config import load_station
 from bench.runner import PROCEDURES, find_unit, open_store_for, run_unit
 from bench.safe_start import status_before_bench
@@ -78,6 +79,26 @@ def status(database: Path) -> str:
         return session.scalars(
             select(ReturnedUnit.status).where(ReturnedUnit.serial == SERIAL)
         ).one()
+
+
+def test_a_chinese_station_says_the_dead_run_in_chinese(
+    sim_station: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The runner's notice (``run_notice.*`` read back) in the station's language."""
+    text = sim_station.read_text(encoding="utf-8")
+    sim_station.write_text(
+        text.replace('operator = "tester"', 'operator = "tester"\nlanguage = "zh_CN"', 1),
+        encoding="utf-8",
+    )
+    complaint = register(capsys, sim_station, SERIAL)
+    run_id = started_run(tmp_path / "store.sqlite3", complaint, host=this_host(), pid=dead_pid())
+    code, _out, err = cli(capsys, "complaint", "list", "--station", str(sim_station))
+    assert code == 0
+    said = cli_messages("zh_CN")["run_notice.interrupted_set_back"].format(
+        run=run_id, procedure="diagnosis", serial=SERIAL, unit=SERIAL, status="received"
+    )
+    assert f"packbench: {said}" in err.splitlines(), err
+    assert "marked interrupted" not in err and "its process is gone" not in err
 
 
 def test_any_command_closes_a_dead_run_of_this_host_and_says_so_once(

@@ -47,6 +47,47 @@ def test_a_chinese_choice_lists_labels_and_takes_a_label_a_value_or_a_number() -
     assert prompts.choice("usage_charger", CHARGER, options) == "original"
 
 
+ECHO_KEYS = ("terminal.scripted", "terminal.yes", "terminal.no", "terminal.done")
+
+
+def _echoes(locale: str) -> str:
+    """A scripted and a ``--yes`` answer of each kind, echoed at the terminal."""
+    out = io.StringIO()
+    answers = {"usage_charger": "third_party", "fixture_board_0": True, "pack_swelling": "none"}
+    scripted = TerminalPrompts(answers=answers, out=out, locale=locale)
+    scripted.choice("usage_charger", CHARGER, ("original", "third_party", "unknown"))
+    scripted.confirm("fixture_board_0", BOARD)
+    defaulted = TerminalPrompts(yes=True, out=out, locale=locale)
+    defaulted.yes_no("known_good_pack_works", "Does a known-good pack work?")
+    defaulted.text("usage_device", "Which device?")
+    return out.getvalue()
+
+
+def test_a_chinese_station_echoes_the_answers_in_chinese() -> None:
+    """The echo of a scripted or defaulted answer: the choice by its label, the terminal's own
+    words (``scripted``, ``yes``, ``done``, ``not recorded``) from the catalogue."""
+    shown = _echoes("zh_CN")
+    zh = prompt_messages("zh_CN")
+    assert f"-> {zh['option.third_party']} ({zh['terminal.scripted']})" in shown
+    assert f"-> {zh['terminal.done']} ({zh['terminal.scripted']})" in shown
+    assert f"-> {zh['terminal.yes']} (--yes)" in shown
+    assert f"-> {zh['terminal.not_recorded']} (--yes)" in shown
+    english = prompt_messages("en")
+    for key in (*ECHO_KEYS, "terminal.not_recorded"):
+        assert f"-> {english[key]} " not in shown and f"({english[key]})" not in shown, key
+    assert "third_party" not in shown
+
+
+def test_an_english_station_echoes_the_answers_as_before() -> None:
+    lines = _echoes("en").splitlines()
+    assert [line for line in lines if line.startswith("    -> ")] == [
+        "    -> third_party (scripted)",
+        "    -> done (scripted)",
+        "    -> yes (--yes)",
+        "    -> not recorded (--yes)",
+    ]
+
+
 def test_an_english_station_lists_the_values_as_before_and_names_the_picture() -> None:
     prompts, out = terminal("en", "third_party")
     assert prompts.choice("usage_charger", CHARGER, ("original", "third_party")) == "third_party"

@@ -44,11 +44,51 @@ def test_smtp_from_the_environment() -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"PACKBENCH_NOTIFY": "pager"}, {"PACKBENCH_SMTP_PORT": "0"}, {"PACKBENCH_SMTP_PORT": "x"}],
+    [
+        {"PACKBENCH_NOTIFY": "pager"},
+        {"PACKBENCH_SMTP_PORT": "0"},
+        {"PACKBENCH_SMTP_PORT": "x"},
+        {"PACKBENCH_EMERGENCY_LANGUAGE": "fr"},
+    ],
 )
 def test_bad_values_are_refused_naming_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match=next(iter(env))):
         Settings.from_env(env)
+
+
+def test_the_alert_language_comes_from_the_environment(db_url: str, tmp_path: Path) -> None:
+    """``PACKBENCH_EMERGENCY_LANGUAGE``: the group's alert in its language (English unless
+    told), whatever language the pages are shown in; the stage clock finds it as sent."""
+    assert Settings.from_env({}).emergency_language == "en"
+    settings = Settings.from_env(
+        {
+            "PACKBENCH_DATABASE_URL": db_url,
+            "PACKBENCH_EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "PACKBENCH_EMERGENCY_GROUP": ",".join(EMERGENCY_GROUP),
+            "PACKBENCH_EMERGENCY_LANGUAGE": "zh_CN",
+        }
+    )
+    store = open_store(settings, migrate=False)
+    try:
+        tokens = make_users(store)
+        app = create_app(settings, store=store)
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            qa = {"Authorization": f"Bearer {tokens['zhao.min']}"}
+            r = client.post(
+                "/api/complaints",
+                json=complaint_payload(symptom="leakage", severity="severe"),
+                headers=qa,
+            )
+            assert r.status_code == 201, r.text
+            number = r.json()["number"]
+            r = client.post(f"/api/complaints/{number}/major", json={}, headers=qa)
+            assert r.status_code == 201, r.text
+            assert r.json()["clock"][0]["done_at"] is not None
+            [alert] = app.state.channel.sent
+    finally:
+        store.close()
+    assert alert.subject.startswith(f"[重大客诉] {number} leakage - ")
+    assert "请立即冻结在库库存并暂停生产" in alert.body
 
 
 def test_major_alerts_travel_over_smtp_when_the_environment_says_so(
