@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from bench.cli_words import ENGLISH, Words, cli_messages, language_of
+from bench.cli_words import ENGLISH, Words, cli_messages, error_text, language_of
 from bench.errors import EXIT_FAIL, EXIT_PASS, EXIT_SOFTWARE
 from bench.live import LiveView, TableRow
 from bench.session_files import STATION_COPY, session_folders
@@ -27,6 +27,14 @@ from bench.session_replay import Divergence, ReplayReport, replay_session
 from procedures.phrases import read_with
 from results.reports.labels import catalogue
 from results.reports.names import measurement_label, step_label
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+ENTRY_PREFIX = "replay.entry."
+"""Templates of the English words for an exchange or a stream entry (``Exchange.describe`` of
+``instruments.transports.replay``, ``describe_entry`` and the replayed calls of
+``bench.session_replay``)."""
+DIFFERENCE_PREFIX = "replay.difference."
+"""Templates of the English lines ``session_replay.outcome_differences`` writes."""
 
 
 @click.command()
@@ -65,7 +73,8 @@ def _row(report: ReplayReport, say: Words) -> TableRow:
 def _verdict_line(report: ReplayReport, say: Words) -> str:
     folder = report.folder
     if report.error:
-        return say("replay.could_not_run", folder=folder, error=report.error)
+        error = error_text(report.error, say.locale)  # the command line's own refusals read back
+        return say("replay.could_not_run", folder=folder, error=error)
     if report.divergence is not None:
         where = _divergence(report.divergence, say)
         return say("replay.diverged", folder=folder, divergence=where)
@@ -94,30 +103,40 @@ def _divergence(found: Divergence, say: Words) -> str:
         else say("replay.where", file=found.file, line=line)
     )
     head = say("replay.exchange", source=found.source, exchange=found.exchange, where=where)
+    expected, actual = _entry(found.expected, say), _entry(found.actual, say)
     if found.actual.startswith("read") and found.expected.startswith("send"):
-        return say("replay.missing_reply", head=head, expected=found.expected)
+        return say("replay.missing_reply", head=head, expected=expected)
     if found.expected == "the end of the recording" and found.actual.startswith("read"):
         return say("replay.missing_reply_ended", head=head)
-    return say("replay.divergence", head=head, expected=found.expected, actual=found.actual)
+    return say("replay.divergence", head=head, expected=expected, actual=actual)
 
 
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-DIFFERENCE_PREFIX = "replay.difference."
-"""Templates of the English lines ``session_replay.outcome_differences`` writes."""
+def _entry(text: str, say: Words) -> str:
+    """One side of a divergence (``send 'READ?'``, ``a now() reading``) in ``say``'s language,
+    read back through the ``replay.entry.*`` templates; the command, reply, question or error it
+    quotes as recorded. A text no template reads (a question put with its id alone: ``text
+    'usage'``) as written."""
+    return _read_back(text, say, ENTRY_PREFIX)
 
 
-def _difference(text: str, say: Words) -> str:
-    """A way the replayed outcome differs from the recorded one in ``say``'s language: read back
-    through its English template (the longest first), a step by its label, a verdict by its;
-    a line no template reads as written."""
+def _templates(prefix: str) -> list[tuple[str, str]]:
+    """(key, English template) of the ``prefix`` entries, the longest literal first (a template
+    another one's literal contains is tried after it: ``send raw`` before ``send``)."""
+    english = cli_messages(ENGLISH)
+    keys = [k for k in english if k.startswith(prefix)]
+    keys.sort(key=lambda k: len(PLACEHOLDER.sub("", english[k])), reverse=True)
+    return [(k, english[k]) for k in keys]
+
+
+def _read_back(text: str, say: Words, prefix: str) -> str:
+    """``text``, an English line ``bench.session_replay`` wrote, read back through the first
+    ``prefix`` template that reads it and written from ``say``'s; a step, a measurement and a
+    verdict it names by their labels. English, or a text no template reads, as given."""
     if say.locale == ENGLISH:
         return text
-    english = cli_messages(ENGLISH)
-    keys = [k for k in english if k.startswith(DIFFERENCE_PREFIX)]
-    keys.sort(key=lambda k: len(PLACEHOLDER.sub("", english[k])), reverse=True)
     labels = catalogue(say.locale)
-    for key in keys:
-        values = read_with(english[key], text)
+    for key, template in _templates(prefix):
+        values = read_with(template, text)
         if values is None:
             continue
         if "step" in values:
@@ -125,8 +144,13 @@ def _difference(text: str, say: Words) -> str:
         if "name" in values:
             values["name"] = measurement_label(labels, values["name"])
         if key.endswith("verdict"):
-            values = values | {
-                name: say.enum("verdict", values[name]) for name in ("recorded", "replayed")
-            }
+            for side in ("recorded", "replayed"):
+                values[side] = say.enum("verdict", values[side])
         return say(key, **values)
     return text
+
+
+def _difference(text: str, say: Words) -> str:
+    """A way the replayed outcome differs from the recorded one
+    (``session_replay.outcome_differences``) in ``say``'s language."""
+    return _read_back(text, say, DIFFERENCE_PREFIX)

@@ -22,10 +22,11 @@ from bench_helpers import SIM_STATION, cli, register
 from catalogue_leaks import PLACEHOLDER, leaks
 from test_session_replay import _Capture, _copy, _edit, _index
 
-from bench.cli_replay import _difference
+from bench.cli_replay import _difference, _entry
 from bench.cli_words import Words, cli_messages
 from bench.session_files import MeasurementEntry, OutcomeEntry, StepEntry
-from bench.session_replay import outcome_differences
+from bench.session_replay import describe_entry, outcome_differences
+from instruments.transports.replay import Exchange
 
 PREFIXES = ("replay.", "live.")
 """The catalogue entries of what ``replay`` prints (its own lines, the live view's)."""
@@ -117,7 +118,7 @@ def test_a_divergence_is_said_in_the_recorded_station_s_language(
     assert english_left(table_on) == {}, out
     line = found[0]
     assert f"与录制不一致，位置：dmm 第 {line} 次通信（dmm.jsonl 第 {line + 1} 行，" in out, out
-    assert "录制中为 send 'VOLT:DC:NPLC 100'，回放中为 send 'VOLT:DC:NPLC 1'" in out
+    assert "录制中为 发送 'VOLT:DC:NPLC 100'，回放中为 发送 'VOLT:DC:NPLC 1'" in out
 
 
 def test_a_changed_outcome_is_said_in_the_recorded_station_s_language(
@@ -174,3 +175,33 @@ def test_every_difference_of_the_outcome_is_said_in_chinese() -> None:
     assert "步骤 电压检查：录制为 合格，回放为 不合格" in said, said
     assert "测试判定：录制为 合格，回放为 不合格" in said, said
     assert [_difference(line, Words()) for line in english] == english
+
+
+def _entries() -> list[str]:
+    """Each side of a divergence the replay words: every recorded exchange (``Exchange``), what a
+    driver did, every stream entry (``describe_entry``) and replayed call."""
+    exchanges = [
+        Exchange("write", "VOLT:DC:NPLC 10"), Exchange("read", "+1.0E+00"),
+        Exchange("write_raw", b"\xaa\x00"), Exchange("read_raw", b"\xaa\x01"),
+        Exchange("timeout", ""), Exchange("error", "link down"), Exchange("reopen", ""),
+        Exchange("reopen", "refused"),
+    ]  # fmt: skip
+    streams = [
+        {"call": "sleep", "seconds": 1.5}, {"call": "now"}, {"call": "monotonic"},
+        {"call": "move_to", "name": "pack", "cell": 0},
+        {"call": "text", "id": "usage", "abort": True},
+    ]  # fmt: skip
+    did = ["read", "read raw", "send 'READ?'", "send raw b'\\xaa'", "the end of the recording",
+           "nothing more (the run ended)", "sleep 1.5 s", "a now() reading",
+           "a move to the pack fixture (cell 0)"]  # fmt: skip
+    return [e.describe() for e in exchanges] + [describe_entry(e) for e in streams] + did
+
+
+def test_every_side_of_a_divergence_is_said_in_chinese() -> None:
+    english = _entries()
+    kinds = {k for k in english_pieces() if k.startswith("replay.entry.")}
+    assert set(english_left("\n".join(english))) >= kinds  # each kind is there to be said
+    said = [_entry(text, Words("zh_CN")) for text in english]
+    unread = [e for e, z in zip(english, said, strict=True) if e == z]
+    assert unread == [] and english_left("\n".join(said)) == {}, said
+    assert [_entry(text, Words()) for text in english] == english
