@@ -20,7 +20,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -339,7 +338,11 @@ def complaint() -> None:
 def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int:
     """A complaint's units: each procedure's latest valid run on its own row (invalid and
     aborted runs are listed below the table, not summarised)."""
-    sessions = open_store_for(_station(station_file))
+    from bench.complaint_show_words import header_lines, set_aside_lines, unit_rows
+
+    config = _station(station_file)
+    say = words_for(config)
+    sessions = open_store_for(config)
     with sessions() as session:
         try:
             found = load_complaint(session, complaint_id_of(session, number))
@@ -359,57 +362,14 @@ def complaint_show(number: str, station_file: Path | None, as_json: bool) -> int
     if as_json:
         _emit(header | {"units": units})
         return EXIT_PASS
-    for key, value in header.items():
-        click.echo(f"{key:>14}: {value}")
-    LiveView(sys.stdout).table([row for u in units for row in _unit_rows(u)])
+    for line in header_lines(header, say):  # the words in ``bench.complaint_show_words``
+        click.echo(line)
+    view = LiveView(sys.stdout, locale=config.language)
+    view.table([row for u in units for row in unit_rows(u, say)])
     for u in units:
-        for aside in u["set_aside"]:
-            reason = f": {aside['reason']}" if aside["reason"] else ""
-            click.echo(
-                f"  {u['unit']}: run {aside['run_id']} ({aside['procedure']}) is "
-                f"{aside['standing']}, not evidence{reason}"
-            )
+        for line in set_aside_lines(u, say):
+            click.echo(line)
     return EXIT_PASS
-
-
-def _unit_rows(unit: dict[str, Any]) -> list[TableRow]:
-    """One row per procedure, each from that procedure's latest valid run alone."""
-    if not unit["results"]:
-        state = _in_progress(unit) or ("no valid run" if unit["set_aside"] else "not run")
-        return [TableRow(unit["unit"], state, "-", "-", _disposition_cell(unit, None), None)]
-    return [
-        TableRow(
-            unit["unit"],
-            f"{r['procedure']}: {r['verdict']}",
-            r["diagnosis"].get("root_cause") or "-",
-            r["diagnosis"].get("symptom") or "-",
-            _disposition_cell(unit, r),
-            r["run_id"],
-        )
-        for r in unit["results"]
-    ]
-
-
-def _in_progress(unit: dict[str, Any]) -> str:
-    """``running``, or ``unknown`` for a run recording on another host (its process cannot be
-    seen from here)."""
-    states = [r["process"] for r in unit.get("in_progress", [])]
-    return ("unknown" if "unknown" in states else "running") if states else ""
-
-
-def _disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None) -> str:
-    """The disposition on a row: QA's confirmed one on the unit's primary row; otherwise that
-    run's own proposal, marked *proposed* when it is the one stored on the unit. A proposal of a
-    run that is no longer evidence (invalid) is not shown."""
-    primary = result is None or result["run_id"] == unit["run_id"]
-    if unit["run_id"] is None and result is not None:
-        primary = result is unit["results"][0]
-    if primary and unit["disposition"] and unit["disposition_state"] == "confirmed":
-        return f"{unit['disposition']} (confirmed)"
-    own = None if result is None else result["diagnosis"].get("disposition")
-    if own and own == unit["disposition"]:
-        return f"{own} ({unit['disposition_state']})"
-    return str(own or "-")
 
 
 @cli.group()

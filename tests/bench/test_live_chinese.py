@@ -87,13 +87,15 @@ def _reading(name: str, verdict: Verdict, comparison: str) -> MeasurementRecord:
 
 
 def _every_event(view: LiveView) -> None:
-    """Each thing the view prints, once: a unit, its steps and progress (with and without a
-    time limit), a step with readings not taken, a failed reading, the run's end, a notice of
-    the run's own, the verdict table with a root cause other than the expected one, and none."""
+    """Each thing the view prints, once: a unit (simulated, of a model, plain, replayed), its
+    steps and progress (with and without a time limit), a step with readings not taken, a failed
+    reading, the run's end, a notice of the run's own, the verdict table with a root cause other
+    than the expected one, and none."""
     now = datetime.now(UTC)
     view.unit_started("U-1", "simulated fault open_fuse")
     view.unit_started("U-2", "PB-1S2P-18650-5200")
     view.unit_started("U-3")
+    view.unit_started("U-4", "replay of session/U-4")
     view.step_started("wake_recharge")
     values = {"elapsed_s": 60.0, "limit_s": 14400.0, "voltage": Q_(4.0, "V")}
     view.progress("wake_recharge", 0.0, values | {"current": Q_(2.6, "A"), "mode": "cc"})
