@@ -8,7 +8,7 @@ import pytest
 from reports_store import new_complaint
 from sqlalchemy.orm import Session, sessionmaker
 
-from instruments.roles import Identity, ResistanceMeter, ResistanceReading, SampleRate
+from instruments.roles import Identity, Multimeter, ResistanceMeter, ResistanceReading, SampleRate
 from instruments.units import Q_, Quantity
 from procedures.appearance import CHECKLIST
 from procedures.clock import RealClock
@@ -54,7 +54,7 @@ class Meter(ResistanceMeter):
         return ResistanceReading(Q_(self.mohm, "mohm"), Q_(3.7, "V"))
 
 
-class Dmm:
+class Dmm(Multimeter):
     """Only what the OCV step calls."""
 
     identity = Identity("Keysight Technologies", "34461A", "MY1", "A.03")
