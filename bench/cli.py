@@ -273,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns (and exits with) the documented status."""
     code: int
     words = list(sys.argv[1:] if argv is None else argv)
-    if argv is None:  # a command's own process, not a call in another (tests): see heap
-        settle_startup_heap()
+    # a command's own process, not a call in another (tests): its heap is settled once the
+    # command's module is imported (``results.heap``; before, its imports would stay in reach)
+    cli.after_load = settle_startup_heap if argv is None else None
     install_devlog()
     install_operator_notices()
     forget_language()

@@ -17,7 +17,7 @@ imports nothing. ``tests/bench/test_cli_lazy.py`` checks each against the comman
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,9 @@ class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy: Mapping[str, Lazy] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, Lazy] = dict(lazy or {})
+        self.after_load: Callable[[], None] | None = None
+        """Called once a command's module is imported: ``bench.cli.main`` settles a command's
+        own process's heap there (``results.heap``), once everything it runs with is imported."""
         self._listing = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -57,6 +60,8 @@ class LazyGroup(click.Group):
             if self._listing:  # the help's command list: the summary alone, nothing imported
                 return click.Command(cmd_name, help=entry.summary)
             self.add_command(entry.load(), cmd_name)
+            if self.after_load is not None:
+                self.after_load()
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -83,3 +83,26 @@ def test_packbench_help_imports_no_heavy_module(tmp_path: Path) -> None:
     said = json.loads(done.stderr.strip().splitlines()[-1])
     assert said == {"code": 0, "loaded": []}
     assert "Commands:" in done.stdout and "  run " in done.stdout
+
+
+def test_a_commands_own_process_settles_its_heap_after_importing_the_command(
+    tmp_path: Path,
+) -> None:
+    """``results.heap``: what a command's process imported, its command's module included, is
+    frozen out of the collector's reach (its module is imported after ``main`` starts)."""
+    script = (
+        "import gc, sys\n"
+        "from bench import cli\n"
+        "sys.argv = ['packbench', 'kpi', '--help']\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "command = sys.modules['bench.cli_clocks'].kpi.callback\n"
+        "tracked = any(o is command for o in gc.get_objects())\n"
+        "print(tracked, gc.get_threshold()[0], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", script], env=child_env(tmp_path), capture_output=True, text=True, check=True
+    )
+    assert done.stderr.split() == ["False", "10000"]
