@@ -14,15 +14,16 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from bench.cli_words import remember_language
-from bench.config import StationConfig, load_station
 from bench.errors import InputError
-from bench.store_setting import choose_store, with_store
 from bench.text_input import TextProblem, clean_text, hidden_character
+
+if TYPE_CHECKING:
+    from bench.config import StationConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +92,11 @@ def database_option() -> str | None:
 
 def station(path: Path | None) -> StationConfig:
     """The station file with the store every command agrees on (``bench.store_setting``)."""
+    # imported here: the station file's loader brings pint and the instrument drivers, which
+    # `packbench` parses its command line (and prints its help) without (docs/ci.md)
+    from bench.config import load_station
+    from bench.store_setting import choose_store, with_store
+
     config = load_station(path)
     context = click.get_current_context(silent=True)
     meta = context.meta if context is not None else {}

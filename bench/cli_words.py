@@ -19,15 +19,21 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bench.config import STATION_LANGUAGES, StationConfig, load_station
 from bench.errors import BenchError, ConfigError
 from procedures.phrases import catalogue_file, read_with
-from results.messages import Message
-from results.reports.labels import catalogue
-from results.store_words import message_text, store_error_text
+
+if TYPE_CHECKING:
+    from bench.config import StationConfig
+    from results.messages import Message
+
+# bench.config (pint, the instrument drivers, the store's policies), the report catalogue and
+# the store's refusal templates are imported where they are used, not here: every `packbench`
+# process imports this module before it parses its command line (``bench.cli.main``), and
+# most commands never need them (docs/ci.md, "Where the time goes").
 
 ENGLISH = "en"
 STATION_ENV = "PACKBENCH_STATION"
@@ -57,12 +63,20 @@ class Words:
         """A coded value by its label; English keeps the code, as the command printed it."""
         if code is None:
             return ""
-        return code if self.locale == ENGLISH else catalogue(self.locale).enum(group, code)
+        if self.locale == ENGLISH:
+            return code
+        from results.reports.labels import catalogue
+
+        return catalogue(self.locale).enum(group, code)
 
     def message(self, message: Message) -> str:
         """A store sentence (a closure blocker...) as the pages say it; English keeps the
         store's own text, as the command printed it."""
-        return message.text if self.locale == ENGLISH else message_text(message, self.locale)
+        if self.locale == ENGLISH:
+            return message.text
+        from results.store_words import message_text
+
+        return message_text(message, self.locale)
 
 
 def words_for(config: StationConfig) -> Words:
@@ -112,6 +126,8 @@ def language_of(station_file: str | Path | None) -> str:
     (its own refusal says why)."""
     if station_file is None:
         return ENGLISH
+    from bench.config import load_station
+
     try:
         return load_station(station_file).language
     except ConfigError:
@@ -128,6 +144,8 @@ def _declared_language(station_file: str | Path) -> str:
         data = tomllib.loads(Path(station_file).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return ENGLISH
+    from bench.config import STATION_LANGUAGES
+
     table = data.get("station")
     language = table.get("language") if isinstance(table, dict) else None
     return language if isinstance(language, str) and language in STATION_LANGUAGES else ENGLISH
@@ -203,6 +221,8 @@ def error_text(text: str, locale: str) -> str:
     said = read_back(text, locale, ERROR_PREFIX)
     option, _, refused = text.partition(" ")
     if said == text and option.startswith("--") and refused:  # the store's refusal of an option
+        from results.store_words import store_error_text
+
         return f"{option} {store_error_text(refused, locale)}"
     return said
 

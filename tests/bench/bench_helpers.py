@@ -10,12 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli import COMMANDS, main
 from procedures.diagnosis.fixtures import FixtureName
 from procedures.diagnosis.sequence import build_diagnosis
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+
+for _command in COMMANDS.values():
+    # Every command's module imported at collection, as ``bench.cli`` did before it imported
+    # them lazily: the worker's heap is settled after collection (``tests/conftest.py``), and
+    # modules imported later by the in-process commands would stay in the collector's reach.
+    _command.load()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from results import migrations
 from results.db import make_engine
 from results.migrations import config, downgrade, upgrade
 from results.models import Base
@@ -22,6 +23,27 @@ def test_schema_matches_the_models(db_url: str) -> None:
         engine.dispose()
     head = ScriptDirectory.from_config(config(db_url)).get_current_head()
     assert set(Base.metadata.tables) <= tables and version == head
+
+
+def test_the_heads_read_from_the_version_files_are_alembics() -> None:
+    """``at_head`` reads the heads from the files' lines, without alembic: they must agree."""
+    alembic_heads = set(ScriptDirectory.from_config(config("sqlite://")).get_heads())
+    assert migrations.head_revisions() == alembic_heads
+    assert len(alembic_heads) == 1
+
+
+def test_unreadable_revision_lines_fall_back_to_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_a.py").write_text('revision = "0001"\ndown_revision = None\n')
+    (versions / "0002_b.py").write_text('revision = "0002"\ndown_revision = "0001"\n')
+    monkeypatch.setattr(migrations, "VERSIONS", versions)
+    monkeypatch.setattr(migrations, "_alembic_heads", lambda: {"from alembic"})
+    assert migrations.head_revisions() == {"0002"}
+    (versions / "0003_c.py").write_text('revision = make_id()\ndown_revision = "0002"\n')
+    assert migrations.head_revisions() == {"from alembic"}
 
 
 def test_migration_runs_down_and_up_again(tmp_path: Path) -> None:
