@@ -33,6 +33,18 @@ PROBE_SPANS = """
 }
 """
 
+FONTS_SETTLED = """
+async () => {
+  document.body.getBoundingClientRect();
+  await document.fonts.ready;
+  return document.fonts.status;
+}
+"""
+"""Lay the probes out (their fonts start loading then) and wait until every font the page asked
+for has loaded. Through ``page.evaluate``, not ``wait_for_function``: a polled string predicate
+is evaluated in the page, where its Content-Security-Policy refuses it (seen whenever the fonts
+were still loading at the first check)."""
+
 
 @contextmanager
 def latin_only_chromium(root: Path) -> Iterator[Any]:
@@ -63,7 +75,8 @@ def two_strings(page: Any, first: str, second: str, style: str = "") -> tuple[by
     """Screenshots of ``first`` and ``second`` drawn on ``page`` in its own fonts (``style``
     added to each span), once every font the page asked for has loaded."""
     page.evaluate(PROBE_SPANS, [first, second, style])
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    status = page.evaluate(FONTS_SETTLED)
+    assert status == "loaded", f"the page's fonts did not load: {status}"
     return page.locator("#probe0").screenshot(), page.locator("#probe1").screenshot()
 
 
