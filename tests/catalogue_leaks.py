@@ -60,6 +60,45 @@ def english_sentences() -> dict[str, str]:
     return out
 
 
+COMMAND = re.compile(r"`[^`]*`")
+"""A command quoted in a sentence (``packbench unit add``): typed as it is in every language."""
+
+
+@cache
+def cli_english_pieces(prefixes: tuple[str, ...]) -> dict[str, list[str]]:
+    """Key -> the English words and phrases of a command-line template (``bench/locale``) whose
+    key starts with one of ``prefixes``: the literal pieces between its placeholders and the
+    commands it quotes, those with a word of three letters or more (not "is", "s")."""
+    pieces: dict[str, list[str]] = {}
+    for key, text in load_catalogue("bench", "locale", "en").items():
+        if not key.startswith(prefixes):
+            continue
+        literal = [
+            p.strip(" .,:;()=") for p in re.split(f"{PLACEHOLDER.pattern}|{COMMAND.pattern}", text)
+        ]
+        kept = [p for p in literal if re.search(r"[A-Za-z]{3}", p)]
+        if kept:
+            pieces[key] = kept
+    return pieces
+
+
+def cli_english_left(
+    text: str, prefixes: tuple[str, ...], quoted: re.Pattern[str] | None = None
+) -> dict[str, str]:
+    """Key -> an English piece of it (``cli_english_pieces``) that ``text`` shows as words of
+    their own, outside the commands it quotes and what ``quoted`` matches (a recorded command,
+    a path: shown as it was, in any language)."""
+    text = COMMAND.sub(" ", text)
+    if quoted is not None:
+        text = quoted.sub(" ", text)
+    found: dict[str, str] = {}
+    for key, pieces in cli_english_pieces(prefixes).items():
+        for piece in pieces:
+            if re.search(rf"(?<![\w-]){re.escape(piece)}(?![\w-])", text):
+                found[key] = piece
+    return found
+
+
 def visible_text(page: str) -> str:
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
     page = re.sub(r"<[^>]+>", " ", page)

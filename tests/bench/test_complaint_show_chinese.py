@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
 from bench_helpers import cli, register
-from catalogue_leaks import PLACEHOLDER, leaks, raw_codes
+from catalogue_leaks import cli_english_left, cli_english_pieces, leaks, raw_codes
 from test_cli_run_validity import token_for
 from test_live_chinese import _chinese
 
-from bench.cli_words import Words, cli_messages
+from bench.cli_words import Words
 from bench.complaint_show_words import set_aside_lines, unit_rows
 
 PREFIXES = ("complaint_show.", "live.column.")
@@ -36,27 +35,9 @@ DIAGNOSIS = "returned-pack-diagnosis"
 """The procedure's name: typed as it is in every language (as on the pages)."""
 
 
-@cache
-def english_pieces() -> dict[str, list[str]]:
-    """Key -> the English words of its template: the literal pieces between its placeholders."""
-    en = cli_messages("en")
-    pieces: dict[str, list[str]] = {}
-    for key in (k for k in en if k.startswith(PREFIXES)):
-        literal = [p.strip(" .,:;()=") for p in PLACEHOLDER.split(en[key])]
-        kept = [p for p in literal if re.search(r"[A-Za-z]{3}", p)]  # not "is"
-        if kept:
-            pieces[key] = kept
-    return pieces
-
-
 def english_left(text: str) -> dict[str, str]:
-    """Key -> an English piece of it that ``text`` shows as words of their own."""
-    found: dict[str, str] = {}
-    for key, pieces in english_pieces().items():
-        for piece in pieces:
-            if re.search(rf"(?<![\w-]){re.escape(piece)}(?![\w-])", text):
-                found[key] = piece
-    return found
+    """Key -> an English piece of a ``complaint show`` entry that ``text`` shows."""
+    return cli_english_left(text, PREFIXES)
 
 
 def _diagnose(capsys: pytest.CaptureFixture[str], station: Path, number: str, serial: str) -> None:
@@ -128,8 +109,10 @@ def test_every_entry_has_english_words_the_english_command_prints(
     """The check looks for something: the English command prints every piece it forbids in
     Chinese (so their absence there means something)."""
     out = _show(capsys, sim_station) + _said(Words())
-    assert {"complaint_show.not_run", "complaint_show.set_aside_reason"} <= set(english_pieces())
-    left_out = set(english_pieces()) - set(english_left(out))
+    assert {"complaint_show.not_run", "complaint_show.set_aside_reason"} <= set(
+        cli_english_pieces(PREFIXES)
+    )
+    left_out = set(cli_english_pieces(PREFIXES)) - set(english_left(out))
     assert left_out <= {"live.column.fault"}, out  # a bench's complaint has no simulated fault
 
 

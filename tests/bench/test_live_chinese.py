@@ -13,13 +13,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from bench_helpers import cli, register
-from catalogue_leaks import PLACEHOLDER, leaks
+from catalogue_leaks import cli_english_left, cli_english_pieces, leaks
 
 from bench.cli_words import ENGLISH_WORDS, cli_messages, columns
 from bench.live import LiveView, TableRow
@@ -37,38 +36,13 @@ from procedures.records import (
 
 VIEW_PREFIXES = ("live.", "demo.")
 """The catalogue entries of the live view and of the demo around it."""
-COMMAND = r"`[^`]*`"
-"""A command quoted in a sentence: typed as it is in every language."""
 FAULT = "deep_discharge_uv"
 """A fault whose diagnosis recharges (progress lines with a time limit) and concludes."""
 
 
-@cache
-def english_pieces() -> dict[str, list[str]]:
-    """Key -> the English words and phrases of its template: the literal pieces between its
-    placeholders and the commands it quotes (a command such as ``packbench unit add`` is typed
-    as it is in every language)."""
-    en = cli_messages("en")
-    pieces: dict[str, list[str]] = {}
-    for key in (k for k in en if k.startswith(VIEW_PREFIXES)):
-        literal = [
-            p.strip(" .,:;()=") for p in re.split(f"{PLACEHOLDER.pattern}|{COMMAND}", en[key])
-        ]
-        kept = [p for p in literal if re.search(r"[A-Za-z]{3}", p)]  # not "on", "s"
-        if kept:
-            pieces[key] = kept
-    return pieces
-
-
 def english_left(text: str) -> dict[str, str]:
-    """Key -> an English piece of it that ``text`` shows as words of their own."""
-    text = re.sub(COMMAND, " ", text)
-    found: dict[str, str] = {}
-    for key, pieces in english_pieces().items():
-        for piece in pieces:
-            if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text):
-                found[key] = piece
-    return found
+    """Key -> an English piece of a live-view or demo entry that ``text`` shows."""
+    return cli_english_left(text, VIEW_PREFIXES)
 
 
 def _chinese(station: Path) -> Path:
@@ -130,13 +104,13 @@ def test_every_view_entry_has_english_words_to_look_for() -> None:
     """The check below looks for something: each of the view's entries with words has some,
     and the English view prints them (so their absence in Chinese means something)."""
     assert {"live.elapsed_limit", "live.column.root_cause", "live.no_units"} <= set(
-        english_pieces()
+        cli_english_pieces(VIEW_PREFIXES)
     )
     out = io.StringIO()
     _every_event(LiveView(out, tty=False))
     printed = english_left(out.getvalue())
-    demo_only = {k for k in english_pieces() if k.startswith("demo.")}
-    assert set(english_pieces()) - demo_only - set(printed) == set()
+    demo_only = {k for k in cli_english_pieces(VIEW_PREFIXES) if k.startswith("demo.")}
+    assert set(cli_english_pieces(VIEW_PREFIXES)) - demo_only - set(printed) == set()
 
 
 def test_the_chinese_view_prints_no_english_word_of_its_catalogue() -> None:

@@ -14,16 +14,15 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import pytest
 from bench_helpers import SIM_STATION, cli, register
-from catalogue_leaks import PLACEHOLDER, leaks
+from catalogue_leaks import cli_english_left, cli_english_pieces, leaks
 from test_session_replay import _Capture, _copy, _edit, _index
 
 from bench.cli_replay import _difference, _entry
-from bench.cli_words import Words, cli_messages
+from bench.cli_words import Words
 from bench.session_files import MeasurementEntry, OutcomeEntry, StepEntry
 from bench.session_replay import describe_entry, outcome_differences
 from instruments.transports.replay import Exchange
@@ -34,28 +33,10 @@ QUOTED = re.compile(r"'[^']*'|\S+\.jsonl|/\S+")
 """What a line quotes as recorded: a command or reply, a transcript file, a path."""
 
 
-@cache
-def english_pieces() -> dict[str, list[str]]:
-    """Key -> the English words of its template: the literal pieces between its placeholders."""
-    en = cli_messages("en")
-    pieces: dict[str, list[str]] = {}
-    for key in (k for k in en if k.startswith(PREFIXES)):
-        literal = [p.strip(" .,:;()=") for p in PLACEHOLDER.split(en[key])]
-        kept = [p for p in literal if re.search(r"[A-Za-z]{3}", p)]
-        if kept:
-            pieces[key] = kept
-    return pieces
-
-
 def english_left(text: str) -> dict[str, str]:
-    """Key -> an English piece of it that ``text`` shows outside what it quotes as recorded."""
-    text = QUOTED.sub(" ", text)
-    found: dict[str, str] = {}
-    for key, pieces in english_pieces().items():
-        for piece in pieces:
-            if re.search(rf"(?<![\w-]){re.escape(piece)}(?![\w-])", text):
-                found[key] = piece
-    return found
+    """Key -> an English piece of a ``replay`` entry that ``text`` shows outside what it
+    quotes as recorded."""
+    return cli_english_left(text, PREFIXES, QUOTED)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +149,7 @@ def _differences() -> list[str]:
 
 def test_every_difference_of_the_outcome_is_said_in_chinese() -> None:
     english = _differences()
-    kinds = {k for k in english_pieces() if k.startswith("replay.difference.")}
+    kinds = {k for k in cli_english_pieces(PREFIXES) if k.startswith("replay.difference.")}
     assert set(english_left("\n".join(english))) >= kinds  # each kind is there to be said
     said = [_difference(line, Words("zh_CN")) for line in english]
     assert english_left("\n".join(said)) == {} and leaks("\n".join(said)) == {}, said
@@ -199,7 +180,7 @@ def _entries() -> list[str]:
 
 def test_every_side_of_a_divergence_is_said_in_chinese() -> None:
     english = _entries()
-    kinds = {k for k in english_pieces() if k.startswith("replay.entry.")}
+    kinds = {k for k in cli_english_pieces(PREFIXES) if k.startswith("replay.entry.")}
     assert set(english_left("\n".join(english))) >= kinds  # each kind is there to be said
     said = [_entry(text, Words("zh_CN")) for text in english]
     unread = [e for e, z in zip(english, said, strict=True) if e == z]
