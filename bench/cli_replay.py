@@ -12,14 +12,20 @@ recorded. English prints what the command printed before this catalogue existed.
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from bench.cli_words import ENGLISH, Words, cli_messages, error_text, language_of
+from bench.cli_words import (
+    ENGLISH,
+    Words,
+    cli_messages,
+    error_text,
+    language_of,
+    read_back_values,
+)
 from bench.errors import EXIT_FAIL, EXIT_PASS, EXIT_SOFTWARE
 from bench.live import LiveView, TableRow
 from bench.session_files import STATION_COPY, session_folders
@@ -28,7 +34,6 @@ from procedures.phrases import read_with
 from results.reports.labels import catalogue
 from results.reports.names import measurement_label, step_label
 
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 ENTRY_PREFIX = "replay.entry."
 """Templates of the English words for an exchange or a stream entry (``Exchange.describe`` of
 ``instruments.transports.replay``, ``describe_entry`` and the replayed calls of
@@ -119,35 +124,23 @@ def _entry(text: str, say: Words) -> str:
     return _read_back(text, say, ENTRY_PREFIX)
 
 
-def _templates(prefix: str) -> list[tuple[str, str]]:
-    """(key, English template) of the ``prefix`` entries, the longest literal first (a template
-    another one's literal contains is tried after it: ``send raw`` before ``send``)."""
-    english = cli_messages(ENGLISH)
-    keys = [k for k in english if k.startswith(prefix)]
-    keys.sort(key=lambda k: len(PLACEHOLDER.sub("", english[k])), reverse=True)
-    return [(k, english[k]) for k in keys]
-
-
 def _read_back(text: str, say: Words, prefix: str) -> str:
     """``text``, an English line ``bench.session_replay`` wrote, read back through the first
     ``prefix`` template that reads it and written from ``say``'s; a step, a measurement and a
     verdict it names by their labels. English, or a text no template reads, as given."""
-    if say.locale == ENGLISH:
+    found = None if say.locale == ENGLISH else read_back_values(text, prefix)
+    if found is None:
         return text
+    key, values = found
     labels = catalogue(say.locale)
-    for key, template in _templates(prefix):
-        values = read_with(template, text)
-        if values is None:
-            continue
-        if "step" in values:
-            values["step"] = step_label(labels, values["step"])
-        if "name" in values:
-            values["name"] = measurement_label(labels, values["name"])
-        if key.endswith("verdict"):
-            for side in ("recorded", "replayed"):
-                values[side] = say.enum("verdict", values[side])
-        return say(key, **values)
-    return text
+    if "step" in values:
+        values["step"] = step_label(labels, values["step"])
+    if "name" in values:
+        values["name"] = measurement_label(labels, values["name"])
+    if key.endswith("verdict"):
+        for side in ("recorded", "replayed"):
+            values[side] = say.enum("verdict", values[side])
+    return say(key, **values)
 
 
 def _difference(text: str, say: Words) -> str:

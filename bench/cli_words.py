@@ -13,6 +13,7 @@ the ones printed before this catalogue existed (tests and scripts match them).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import unicodedata
 from contextvars import ContextVar
@@ -68,6 +69,15 @@ class Words:
         from results.reports.labels import catalogue
 
         return catalogue(self.locale).enum(group, code)
+
+    def conclusion(self, kind: str, code: str) -> str:
+        """A conclusion's value (a root cause, a disposition) by its label; English keeps the
+        code, as the command printed it, and so does ``-`` (no conclusion) in any language."""
+        if self.locale == ENGLISH or code in ("", "-"):
+            return code
+        from results.reports.labels import catalogue
+
+        return catalogue(self.locale).conclusion(kind, code)
 
     def message(self, message: Message) -> str:
         """A store sentence (a closure blocker...) as the pages say it; English keeps the
@@ -177,13 +187,28 @@ ERROR_PREFIX = "cli_error."
 VALUE_PREFIX = "cli_value."
 
 
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
 @cache
 def _templates(prefix: str) -> tuple[tuple[str, str], ...]:
-    """(key, English template) of the ``prefix`` sentences, the longest literal first."""
+    """(key, English template) of the ``prefix`` sentences, the longest literal first: a
+    template whose literal another one's contains is tried after it (``send raw {data}`` before
+    ``send {data}``)."""
     english = cli_messages(ENGLISH)
     keys = [k for k in english if k.startswith(prefix)]
-    keys.sort(key=lambda k: len(english[k].replace("{", "").replace("}", "")), reverse=True)
+    keys.sort(key=lambda k: len(PLACEHOLDER.sub("", english[k])), reverse=True)
     return tuple((k, english[k]) for k in keys)
+
+
+def read_back_values(text: str, prefix: str) -> tuple[str, dict[str, str]] | None:
+    """The first ``prefix`` template (``_templates``' order) that reads the English ``text``,
+    with the values it read; ``None`` when none does."""
+    for key, template in _templates(prefix):
+        values = read_with(template, text)
+        if values is not None:
+            return key, values
+    return None
 
 
 @cache
@@ -246,12 +271,12 @@ def read_back(text: str, locale: str, prefix: str) -> str:
     said by its label."""
     if locale == ENGLISH:
         return text
-    for key, template in _templates(prefix):
-        values = read_with(template, text)
-        if values is not None:
-            shown = {name: _error_value(value, locale) for name, value in values.items()}
-            return cli_messages(locale)[key].format(**shown)
-    return text
+    found = read_back_values(text, prefix)
+    if found is None:
+        return text
+    key, values = found
+    shown = {name: _error_value(value, locale) for name, value in values.items()}
+    return cli_messages(locale)[key].format(**shown)
 
 
 def show_click_error(refused: click.ClickException, locale: str) -> None:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.cli_words import ENGLISH, Words, columns
+from bench.cli_words import Words, columns
 from bench.live import TableRow
-from results.reports.labels import catalogue
 
 HEADER = ("complaint", "customer", "product_model", "symptom", "severity", "status")
 """The header's fields, in the order printed (``complaint_show.field.*``)."""
@@ -71,11 +70,6 @@ def in_progress(unit: dict[str, Any], say: Words) -> str:
     return say("complaint_show.unknown" if "unknown" in states else "complaint_show.running")
 
 
-def _disposition(code: str, say: Words) -> str:
-    """A disposition code by its label (English: the code, as printed before)."""
-    return code if say.locale == ENGLISH else catalogue(say.locale).conclusion("disposition", code)
-
-
 def disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None, say: Words) -> str:
     """The disposition on a row: QA's confirmed one on the unit's primary row; otherwise that
     run's own proposal, marked *proposed* when it is the one stored on the unit. A proposal of a
@@ -84,12 +78,13 @@ def disposition_cell(unit: dict[str, Any], result: dict[str, Any] | None, say: W
     if unit["run_id"] is None and result is not None:
         primary = result is unit["results"][0]
     if primary and unit["disposition"] and unit["disposition_state"] == "confirmed":
-        shown = _disposition(unit["disposition"], say)
+        shown = say.conclusion("disposition", unit["disposition"])
         return say("complaint_show.disposition.confirmed", disposition=shown)
     own = None if result is None else result["diagnosis"].get("disposition")
     if own and own == unit["disposition"]:
         state = unit["disposition_state"]
-        return say(f"complaint_show.disposition.{state}", disposition=_disposition(own, say))
+        shown = say.conclusion("disposition", own)
+        return say(f"complaint_show.disposition.{state}", disposition=shown)
     return str(own or "-")
 
 

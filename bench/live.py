@@ -285,19 +285,13 @@ class LiveView:
         for conclusion in outcome.conclusions:
             if conclusion.kind in ("root_cause", "contributing", "symptom", "disposition"):
                 kind = self.say.enum("conclusion", conclusion.kind)
-                self._line(f"     {kind}: {self._conclusion(conclusion.kind, conclusion.value)}")
-
-    def _conclusion(self, kind: str, value: str) -> str:
-        """A conclusion's value by its label (English: as recorded); ``-`` stays."""
-        if self._english or value in ("", "-"):
-            return value
-        return catalogue(self.say.locale).conclusion(kind, value)
+                self._line(f"     {kind}: {self.say.conclusion(conclusion.kind, conclusion.value)}")
 
     def _cells(self, row: TableRow) -> list[str]:
         """A row's cells in the station's language: coded values by their labels."""
-        root_cause = self._conclusion("root_cause", row.root_cause)
+        root_cause = self.say.conclusion("root_cause", row.root_cause)
         if row.expected:
-            expected = self._conclusion("root_cause", row.expected)
+            expected = self.say.conclusion("root_cause", row.expected)
             root_cause = self.say("live.expected", found=root_cause, expected=expected)
         verdict = row.verdict if self._english else self.say.enum("verdict", row.verdict)
         return [
@@ -305,8 +299,8 @@ class LiveView:
             row.fault,
             verdict,
             root_cause,
-            self._conclusion("symptom", row.symptom),
-            self._conclusion("disposition", row.disposition),
+            self.say.conclusion("symptom", row.symptom),
+            self.say.conclusion("disposition", row.disposition),
             str(row.run_id or ""),
         ]
 
