@@ -32,13 +32,17 @@ keep the server's setting, so the build rate is that of a bulk load, not of a li
 
 What each read's figure includes: a fresh session, building the statement, the SQL, and
 turning the rows into the objects the caller gets (no HTTP, no rendering); the median of several
-calls after a warm-up. ``verify`` is timed once (it reads everything), in a child process, so its
-peak memory (``ru_maxrss``) is the verify's own and not the builder's.
+calls after a warm-up. ``verify --full`` is timed once (it reads everything), with the worker
+processes ``packbench verify --full`` uses, in a child process, so its peak memory
+(``ru_maxrss``) is the verify's own and not the builder's; then the routine ``verify`` (what
+changed since the last checkpoint and a sample), after a checkpoint that leaves the newest 100
+runs unchecked (``benchmarks.scale_verify``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import resource
 import subprocess
@@ -493,42 +497,60 @@ def measure(url: str, *, freeze: bool = True) -> list[Result]:
     return results
 
 
+ROUTINE_NEW_RUNS = 100
+"""Runs left after the checkpoint of the routine verify: about a day of a busy lab's diagnoses."""
+
+
 def _verify(url: str, size: int) -> list[Result]:
-    """``verify_store`` over the whole store in a child, so its peak memory is its own."""
-    code = (
-        "import resource, sys, tempfile, time\n"
-        "from results.db import make_engine, session_factory\n"
-        "from results.verify import verify_store\n"
-        "sessions = session_factory(make_engine(sys.argv[1]))\n"
-        "start = time.perf_counter()\n"
-        "with sessions() as s, tempfile.TemporaryDirectory() as d:\n"
-        "    report = verify_store(s, d)\n"
-        "elapsed = time.perf_counter() - start\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(elapsed, peak, report.measurements, len(report.problems))\n"
-    )
+    """``verify --full`` with ``packbench verify --full``'s workers, then the routine verify after
+    a checkpoint (``benchmarks.scale_verify``), in a child process so its peak memory is its own."""
     done = subprocess.run(
-        [sys.executable, "-c", code, url], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "benchmarks.scale_verify", url, str(ROUTINE_NEW_RUNS)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         return [Result.not_measured("verify", done.stderr.strip().splitlines()[-1][:200])]
-    elapsed, peak, measurements, problems = done.stdout.split()
-    rate = float(measurements) / float(elapsed)
-    million = 1_000_000 * float(measurements) / max(size, 1) / rate / 60
-    # Problems are expected: the harness stores no evidence files for verify to find.
-    return [
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    elapsed, measurements = float(probe["full_s"]), int(probe["measurements"])
+    rate = measurements / elapsed
+    million = 1_000_000 * measurements / max(size, 1) / rate / 60
+    how = f"{probe['jobs']} worker processes checking the runs, as packbench verify --full"
+    results = [
         Result(
-            f"verify: whole store ({size} runs, {measurements} measurements, {problems} problems)",
-            float(elapsed),
+            f"verify --full: whole store ({size} runs, {measurements} measurements, {how}; "
+            f"problems: {'; '.join(probe['problems']) or 'none'})",
+            elapsed,
             "s",
         ),
-        Result("verify: rate", rate, "measurements/s"),
-        Result("verify: peak memory of the verifying process", float(peak), "MB", 300.0),
+        Result("verify --full: rate", rate, "measurements/s"),
         Result(
-            "verify: 1,000,000 runs at that rate (an extrapolation, target 10 min)",
+            "verify --full: peak memory of the verifying process",
+            float(probe["full_peak_mb"]),
+            "MB",
+            300.0,
+        ),
+        Result(
+            "verify --full: 1,000,000 runs at that rate (an extrapolation through the origin, "
+            "target 10 min)",
             million,
             "min",
             10.0,
+        ),
+    ]
+    if "routine_s" not in probe:
+        return [*results, Result.not_measured("routine verify", "verify --full found problems")]
+    problems = "; ".join(probe["routine_problems"]) or "none"
+    return [
+        *results,
+        Result(
+            f"routine verify (store of {size} runs): the {ROUTINE_NEW_RUNS} runs and "
+            f"{probe['routine_events']} audit events after the last checkpoint, and a random "
+            f"sample of older ones; {probe['routine_runs']} runs checked; problems: {problems}",
+            float(probe["routine_s"]),
+            "s",
+            5.0,
         ),
     ]
 

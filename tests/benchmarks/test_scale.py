@@ -32,7 +32,10 @@ def test_a_small_store_is_built_and_every_read_timed(
     assert "intake: 3 complaints, 4 units registered through intake" in out, out
     for read in ("list:", "filter:", "pareto:", "kpi:", "complaint:"):
         assert f"{read}" in out and "(store of 8 runs)" in out, out
-    assert "verify: whole store (8 runs, 48 measurements, 0 problems)" in out, out
+    assert "verify --full: whole store (8 runs, 48 measurements, " in out, out
+    assert "problems: none)" in out, out
+    routine = next(line for line in out.splitlines() if "routine verify (store of 8 runs)" in line)
+    assert "8 runs checked; problems: none" in routine, routine
     assert code in (0, 1)  # figures may miss on a loaded machine; the harness itself worked
 
 
