@@ -31,6 +31,7 @@ from procedures.records import (
 )
 from results import traces
 from results.attachments import EvidenceStore
+from results.db import BINARY_RESULTS_OPTION
 from results.errors import NotFound
 from results.measurement_schema import record_of
 from results.models import (
@@ -162,6 +163,11 @@ _MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
 _MEASUREMENT_COLUMNS = tuple(_MEASUREMENT_TABLE.c[name] for name in MeasurementRead._fields)
 _STAMP = MeasurementRead._fields.index("measured_at")
 _RAW = NullType()
+_BINARY = {BINARY_RESULTS_OPTION: True}
+"""Every statement of a complaint or run read asks PostgreSQL for binary rows: a 100-run complaint
+is about 7,000 rows, and the driver loads binary floats and timestamps with less work than their
+text (47.6 against 55.0 ms of CPU per load of the scale harness's 100-run complaint, same
+objects); the server sends less too. Other drivers ignore the option."""
 """Selected with no result processing, so each distinct raw timestamp is converted only once."""
 _ID = 0
 """Every read class starts with its row's ``id`` (``tests/results/test_read_model.py``)."""
@@ -206,7 +212,8 @@ def _complaint_measurements(
             *_MEASUREMENT_COLUMNS[_STAMP + 1 :],
         )
         .where(_MEASUREMENT_TABLE.c.step_id.in_(step_ids))
-        .order_by(_MEASUREMENT_TABLE.c.step_id, _MEASUREMENT_TABLE.c.idx)
+        .order_by(_MEASUREMENT_TABLE.c.step_id, _MEASUREMENT_TABLE.c.idx),
+        execution_options=_BINARY,
     ).all()
     if not rows:
         return {}
@@ -241,7 +248,8 @@ def _by_parent(
     rows = connection.execute(
         select(*(null().label(name) if name == leave_out else table.c[name] for name in names))
         .where(table.c[parent].in_(parents))
-        .order_by(table.c[parent], table.c[order])
+        .order_by(table.c[parent], table.c[order]),
+        execution_options=_BINARY,
     ).all()
     grouped = groupby(cast(list[tuple[Any, ...]], rows), itemgetter(names.index(parent)))
     return {key: list(group) for key, group in grouped}
@@ -249,7 +257,9 @@ def _by_parent(
 
 def _rows(connection: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
     """``statement``'s rows as plain tuples (to unpack positionally into a read class)."""
-    return cast(list[tuple[Any, ...]], connection.execute(statement).all())
+    return cast(
+        list[tuple[Any, ...]], connection.execute(statement, execution_options=_BINARY).all()
+    )
 
 
 def _read_columns(read: type[object], table: Table) -> list[Column[Any]]:

@@ -109,3 +109,22 @@ def _traces(runs: tuple[RunRead, ...]) -> list[TraceRead]:
 def test_unknown_complaint_is_not_found(sessions: sessionmaker[Session]) -> None:
     with sessions() as session, pytest.raises(NotFound):
         load_complaint(session, 999)
+
+
+def test_binary_rows_give_the_same_complaint_as_text_rows(
+    sessions: sessionmaker[Session], evidence_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads ask PostgreSQL for binary rows (``readback._BINARY``): every value, the run's
+    conclusions (JSON) and the times included, must come back as the text rows give it."""
+    evidence = EvidenceStore(evidence_dir)
+    complaint_id, number, _unit = register(sessions)
+    _record(sessions, complaint_id, number, "SN-A", [3, 0, 5], evidence)
+    with sessions() as session:
+        binary = load_complaint(session, complaint_id, samples=True)
+    monkeypatch.setattr("results.readback._BINARY", {})
+    with sessions() as session:
+        text = load_complaint(session, complaint_id, samples=True)
+    assert binary == text
+    (run,) = binary.runs
+    assert run.conclusions and run.conclusions[0]["kind"] == "root_cause"
+    assert all(m.measured_at.tzinfo is not None for s in run.steps for m in s.measurements)
