@@ -260,8 +260,7 @@ def _verify_records(
             _deleted_rows(session, report, entity_type, model, None)
         else:
             keys = {int(k) for kind, k in touched if kind == entity_type and k.isdigit()}
-            every = select(model.id).order_by(model.id).execution_options(yield_per=BATCH)
-            keys.update(scope.pick(session.scalars(every)))
+            keys.update(scope.sample_rows(session, model.id))
             for chunk_ids in batches(sorted(keys)):
                 for chunk in _states(session, model, state, chunk_ids):
                     _compare_rows(session, report, entity_type, chunk)
@@ -384,8 +383,7 @@ def _verify_evidence(
         hashes: Any = session.scalars(query)
     else:
         since = scope.since
-        older = select(Attachment.id).where(Attachment.id <= since.max_attachment_id)
-        picked = scope.pick(session.scalars(older.execution_options(yield_per=BATCH)))
+        picked = scope.sample_rows(session, Attachment.id, Attachment.id <= since.max_attachment_id)
         hashes = set(
             session.scalars(
                 select(Attachment.sha256).where(Attachment.id > since.max_attachment_id)

@@ -46,7 +46,7 @@ from results.integrity import (
 from results.measurement_schema import read_back_casts, read_back_converters
 from results.models import AuditEvent, Run, RunStatus, Step
 from results.verify_report import VerifyReport
-from results.verify_scope import BATCH, RUN_BATCH, Progress, Scope, batches
+from results.verify_scope import RUN_BATCH, Progress, Scope, batches
 
 _STEP = cast(Table, Step.__table__)
 _BINARY_ROWS: Any = {BINARY_RESULTS_OPTION: True}
@@ -66,8 +66,7 @@ def runs_in_scope(session: Session, scope: Scope, touched: set[tuple[str, str]])
     ids = {int(key) for kind, key in touched if kind in ("run", RUN_STEPS) and key.isdigit()}
     ids.update(session.scalars(select(Run.id).where(Run.id > since.max_run_id)))
     ids.update(session.scalars(select(Step.run_id).where(Step.id > since.max_step_id).distinct()))
-    older = select(Run.id).where(Run.id <= since.max_run_id).order_by(Run.id)
-    ids.update(scope.pick(session.scalars(older.execution_options(yield_per=BATCH))))
+    ids.update(scope.sample_rows(session, Run.id, Run.id <= since.max_run_id))
     yield from sorted(ids)
 
 
