@@ -293,7 +293,7 @@ class SimulatedBench:
         for _ in range(4):
             if self._fixture == "cell":
                 return solution
-            key = self._cached_key()
+            key = self._solved_key  # what ``_solve`` just solved for: nothing changed since
             if self._evaluated == key:
                 return solution
             changed = self.board.evaluate(
@@ -307,7 +307,7 @@ class SimulatedBench:
         return solution
 
     def _cached_key(self) -> tuple[Any, ...]:
-        src = self.source_channel(self.wired_channel)
+        src = self._sources.get(self.wired_channel) or self.source_channel(self.wired_channel)
         load = self._load
         return (
             self._version,
@@ -345,6 +345,12 @@ class SimulatedBench:
             key = self._cached_key()
         self._cached = (key, solution)
         return solution
+
+    @property
+    def _solved_key(self) -> tuple[Any, ...]:
+        """The state key of the last ``_solve`` (set by it, so never ``None`` after one)."""
+        assert self._cached is not None
+        return self._cached[0]
 
     def _solve_once(self) -> Solution:
         if self._fixture == "cell":
