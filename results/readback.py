@@ -163,12 +163,12 @@ _MEASUREMENT_TABLE = cast(Table, Measurement.__table__)
 _MEASUREMENT_COLUMNS = tuple(_MEASUREMENT_TABLE.c[name] for name in MeasurementRead._fields)
 _STAMP = MeasurementRead._fields.index("measured_at")
 _RAW = NullType()
+"""Selected with no result processing, so each distinct raw timestamp is converted only once."""
 _BINARY = {BINARY_RESULTS_OPTION: True}
 """Every statement of a complaint or run read asks PostgreSQL for binary rows: a 100-run complaint
 is about 7,000 rows, and the driver loads binary floats and timestamps with less work than their
-text (47.6 against 55.0 ms of CPU per load of the scale harness's 100-run complaint, same
-objects); the server sends less too. Other drivers ignore the option."""
-"""Selected with no result processing, so each distinct raw timestamp is converted only once."""
+text (47-48 against 55-62 ms of client CPU per load of the scale harness's 100-run complaint in
+two alternated series, the same objects); the server sends less too. Other drivers ignore it."""
 _ID = 0
 """Every read class starts with its row's ``id`` (``tests/results/test_read_model.py``)."""
 _NEW_CHANNEL = cast("Callable[..., ChannelRead]", ChannelRead)

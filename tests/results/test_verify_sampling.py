@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, event
+from sqlalchemy import create_engine, delete, event, insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from results.verify_scope import Scope
@@ -28,7 +28,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
     engine = create_engine(f"sqlite:///{tmp_path / 'rows.sqlite3'}")
     _Base.metadata.create_all(engine)
     with Session(engine) as s:
-        s.add_all(_Row(id=i) for i in range(1, 20_001))
+        s.execute(insert(_Row), [{"id": i} for i in range(1, 20_001)])
         s.commit()
         yield s
     engine.dispose()
