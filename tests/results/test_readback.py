@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, outcome, register, run_info, step
 
@@ -119,12 +120,26 @@ def test_binary_rows_give_the_same_complaint_as_text_rows(
     evidence = EvidenceStore(evidence_dir)
     complaint_id, number, _unit = register(sessions)
     _record(sessions, complaint_id, number, "SN-A", [3, 0, 5], evidence)
-    with sessions() as session:
-        binary = load_complaint(session, complaint_id, samples=True)
-    monkeypatch.setattr("results.readback._BINARY", {})
-    with sessions() as session:
-        text = load_complaint(session, complaint_id, samples=True)
+    formats: list[object] = []
+
+    def seen(_c: object, cursor: Any, *_a: object) -> None:
+        formats.append(getattr(cursor, "format", None))
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "after_cursor_execute", seen)
+    try:
+        with sessions() as session:
+            binary = load_complaint(session, complaint_id, samples=True)
+        read_binary, formats[:] = list(formats), []
+        monkeypatch.setattr("results.readback._BINARY", {})
+        with sessions() as session:
+            text = load_complaint(session, complaint_id, samples=True)
+    finally:
+        event.remove(engine, "after_cursor_execute", seen)
     assert binary == text
+    if engine.dialect.name == "postgresql":  # psycopg's Format: 1 binary, 0 text
+        assert read_binary and all(f == 1 for f in read_binary), read_binary
+        assert formats and all(f == 0 for f in formats), formats
     (run,) = binary.runs
     assert run.conclusions and run.conclusions[0]["kind"] == "root_cause"
     assert all(m.measured_at.tzinfo is not None for s in run.steps for m in s.measurements)
