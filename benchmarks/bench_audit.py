@@ -319,17 +319,18 @@ def extrapolated(
         f"{per_run_s * 1e3:.3f} ms per further run, {fixed_s:.2f} s that does not grow; not "
         "measured at that size)"
     )
-    if per_run_s <= 0:
-        return [Result.not_measured(what, "the larger store verified no slower: a disturbed run")]
+    memory = Result(
+        f"verify --full on {where}, {n2} realistic runs, {how}: peak memory of the verifying "
+        f"process (worker peak {p2['worker_peak_kb'] / 1024:.0f} MB; at {n1} runs "
+        f"{p1['peak_kb'] / 1024:.0f} MB: constant while the store grows)",
+        p2["peak_kb"] / 1024,
+        "MB",
+        300.0,
+    )
+    if per_run_s <= 0:  # the memory was still measured; only the growth is unusable
+        return [memory, Result.not_measured(what, "the larger store verified no slower")]
     return [
-        Result(
-            f"verify --full on {where}, {n2} realistic runs, {how}: peak memory of the verifying "
-            f"process (worker peak {p2['worker_peak_kb'] / 1024:.0f} MB; at {n1} runs "
-            f"{p1['peak_kb'] / 1024:.0f} MB: constant while the store grows)",
-            p2["peak_kb"] / 1024,
-            "MB",
-            300.0,
-        ),
+        memory,
         Result(what, (fixed_s + per_run_s * 1_000_000) / 60, "min", 10.0, open_in="#18"),
     ]
 

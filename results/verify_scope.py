@@ -90,8 +90,9 @@ class Scope:
         if lowest is None:
             return []
         span = range(int(lowest), int(highest) + 1)
+        every = select(id_column).order_by(id_column).execution_options(yield_per=BATCH)
         if len(span) <= 2 * self.sample:
-            return self.pick(session.scalars(select(id_column).where(*where).order_by(id_column)))
+            return self.pick(session.scalars(every.where(*where)))
         chosen: set[int] = set()
         drawn: set[int] = set()
         for _round in range(DRAW_ROUNDS):
@@ -108,9 +109,9 @@ class Scope:
             chosen.update(self.rng.sample(found, min(need, len(found))))
         need = self.sample - len(chosen)
         if need > 0:
-            rest = select(id_column).where(*where, id_column.not_in(chosen))
+            rest = every.where(*where, id_column.not_in(chosen))  # streamed, as ``pick`` was
             more = Scope(sample=need, seed=self.rng.randrange(2**32))
-            chosen.update(more.pick(session.scalars(rest.order_by(id_column))))
+            chosen.update(more.pick(session.scalars(rest)))
         return sorted(chosen)
 
     def sample_ids(self, upto: int) -> list[int]:
