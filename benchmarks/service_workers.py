@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from service.launcher import EVENT_LOOP, HTTP_PARSER
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -67,6 +69,10 @@ def uvicorn_process(
         "--log-level",
         "warning",
         "--no-access-log",
+        "--http",
+        HTTP_PARSER,
+        "--loop",
+        EVENT_LOOP,
     ]
     proc = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -90,6 +90,9 @@ def test_serve_answers_openapi_and_stops_on_sigterm(
         assert "/api/complaints" in json.loads(body)["paths"]
         assert get(f"http://127.0.0.1:{port}/api/complaints")[0] == 401
         assert get(f"http://127.0.0.1:{port}/api/complaints", token)[0] == 200  # same store
+        # the C parser and event loop serve it (service.launcher), not h11 and asyncio
+        mapped = Path(f"/proc/{server.pid}/maps").read_text()
+        assert "/httptools/" in mapped and "/uvloop/" in mapped
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=15)
     finally:
