@@ -226,37 +226,34 @@ class ItechIT8511(Connection, RatedLoad, ElectronicLoad):
             self._mode = mode
         return self._mode
 
-    # Each level is one declaration: its check (rating, then station limits), its frames and
-    # its readback, so ``load.current_level`` reads back the level the load holds.
-    def _checked_current(self, current: Quantity) -> float:
-        amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
-        self.limits.current(current, setting="CC level", resource=self.resource)
-        return amps
-
-    def _checked_voltage(self, voltage: Quantity) -> float:
-        volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
-        self.limits.voltage(voltage, setting="CV level", resource=self.resource)
-        return volts
-
-    def _checked_power(self, power: Quantity) -> float:
-        watts = self._rated(power, "W", "CW level", 0.0, self.MAX_POWER)
-        self.limits.power(power, setting="CW level", resource=self.resource)
-        return watts
-
-    def _checked_resistance(self, resistance: Quantity) -> float:
-        return self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
-
+    # Each level is one declaration: its check (``RatedLoad``: rating, then station limits),
+    # its frames and its readback, so ``load.current_level`` reads back the level the load holds.
     current_level = FrameLevel(
-        "A", set=SET_CC, get=GET_CC, per_unit=10_000, label="CC level", check=_checked_current
+        "A",
+        set=SET_CC,
+        get=GET_CC,
+        per_unit=10_000,
+        label="CC level",
+        check=RatedLoad._checked_current,
     )
     voltage_level = FrameLevel(
-        "V", set=SET_CV, get=GET_CV, per_unit=1000, label="CV level", check=_checked_voltage
+        "V",
+        set=SET_CV,
+        get=GET_CV,
+        per_unit=1000,
+        label="CV level",
+        check=RatedLoad._checked_voltage,
     )
     power_level = FrameLevel(
-        "W", set=SET_CW, get=GET_CW, per_unit=1000, label="CW level", check=_checked_power
+        "W", set=SET_CW, get=GET_CW, per_unit=1000, label="CW level", check=RatedLoad._checked_power
     )
     resistance_level = FrameLevel(
-        "ohm", set=SET_CR, get=GET_CR, per_unit=1000, label="CR level", check=_checked_resistance
+        "ohm",
+        set=SET_CR,
+        get=GET_CR,
+        per_unit=1000,
+        label="CR level",
+        check=RatedLoad._checked_resistance,
     )
 
     def set_current(self, current: Quantity) -> None:

@@ -11,13 +11,21 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from instruments.roles import LoadMode
-from instruments.safety import checked
+from instruments.safety import SafetyLimits, checked
 from instruments.units import Q_, Quantity
 
 
 class RatedLoad(ABC):
     MODEL: ClassVar[str]
     MAX_CURRENT: ClassVar[float]
+    MAX_VOLTAGE: ClassVar[float]
+    MAX_POWER: ClassVar[float]
+    MIN_RESISTANCE: ClassVar[float]
+    MAX_RESISTANCE: ClassVar[float]
+    POWER_LEVEL: ClassVar[str] = "CW level"
+    """What the model's manual calls its constant-power level, so a refusal names it as the
+    front panel does."""
+    limits: SafetyLimits
 
     @property
     def max_current(self) -> Quantity | None:
@@ -65,3 +73,23 @@ class RatedLoad(ABC):
             limit=f"{self.MODEL} rating",
             resource=self.resource,
         )
+
+    # A level is checked against the model's rating first, then against the station's limits,
+    # before a byte is written: the drivers' level declarations take these as their ``check``.
+    def _checked_current(self, current: Quantity) -> float:
+        amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
+        self.limits.current(current, setting="CC level", resource=self.resource)
+        return amps
+
+    def _checked_voltage(self, voltage: Quantity) -> float:
+        volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
+        self.limits.voltage(voltage, setting="CV level", resource=self.resource)
+        return volts
+
+    def _checked_power(self, power: Quantity) -> float:
+        watts = self._rated(power, "W", self.POWER_LEVEL, 0.0, self.MAX_POWER)
+        self.limits.power(power, setting=self.POWER_LEVEL, resource=self.resource)
+        return watts
+
+    def _checked_resistance(self, resistance: Quantity) -> float:
+        return self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)

@@ -47,6 +47,7 @@ class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
     MAX_POWER: ClassVar[float] = 200.0
     MIN_RESISTANCE: ClassVar[float] = 0.08
     MAX_RESISTANCE: ClassVar[float] = 15_000.0
+    POWER_LEVEL: ClassVar[str] = "CP level"
 
     def __init__(
         self,
@@ -82,40 +83,26 @@ class RigolDL3021(ScpiInstrument, RatedLoad, ElectronicLoad):
             self._mode = mode
         return self._mode
 
-    # Each level is one declaration: its check (rating, then station limits), its command and
-    # its readback (``:SOUR:<function>:LEV?``), so ``load.current_level`` reads the setting back.
-    def _checked_current(self, current: Quantity) -> float:
-        amps = self._rated(current, "A", "CC level", 0.0, self.MAX_CURRENT)
-        self.limits.current(current, setting="CC level", resource=self.resource)
-        return amps
-
-    def _checked_voltage(self, voltage: Quantity) -> float:
-        volts = self._rated(voltage, "V", "CV level", 0.0, self.MAX_VOLTAGE)
-        self.limits.voltage(voltage, setting="CV level", resource=self.resource)
-        return volts
-
-    def _checked_resistance(self, resistance: Quantity) -> float:
-        return self._rated(resistance, "ohm", "CR level", self.MIN_RESISTANCE, self.MAX_RESISTANCE)
-
-    def _checked_power(self, power: Quantity) -> float:
-        watts = self._rated(power, "W", "CP level", 0.0, self.MAX_POWER)
-        self.limits.power(power, setting="CP level", resource=self.resource)
-        return watts
-
+    # Each level is one declaration: its check (``RatedLoad``: rating, then station limits), its
+    # command and its readback (``:SOUR:<function>:LEV?``), so ``load.current_level`` reads the
+    # setting back.
     def _checked_von(self, voltage: Quantity) -> float:
         return self._rated(voltage, "V", "Von", 0.0, self.MAX_VOLTAGE)
 
     current_level = Control["RigolDL3021"](
-        "A", set=":SOUR:CURR:LEV {value:g}", get=":SOUR:CURR:LEV?", check=_checked_current
+        "A", set=":SOUR:CURR:LEV {value:g}", get=":SOUR:CURR:LEV?", check=RatedLoad._checked_current
     )
     voltage_level = Control["RigolDL3021"](
-        "V", set=":SOUR:VOLT:LEV {value:g}", get=":SOUR:VOLT:LEV?", check=_checked_voltage
+        "V", set=":SOUR:VOLT:LEV {value:g}", get=":SOUR:VOLT:LEV?", check=RatedLoad._checked_voltage
     )
     resistance_level = Control["RigolDL3021"](
-        "ohm", set=":SOUR:RES:LEV {value:g}", get=":SOUR:RES:LEV?", check=_checked_resistance
+        "ohm",
+        set=":SOUR:RES:LEV {value:g}",
+        get=":SOUR:RES:LEV?",
+        check=RatedLoad._checked_resistance,
     )
     power_level = Control["RigolDL3021"](
-        "W", set=":SOUR:POW:LEV {value:g}", get=":SOUR:POW:LEV?", check=_checked_power
+        "W", set=":SOUR:POW:LEV {value:g}", get=":SOUR:POW:LEV?", check=RatedLoad._checked_power
     )
     von = Control["RigolDL3021"](
         "V", set=":SOUR:CURR:VON {value:g}", get=":SOUR:CURR:VON?", check=_checked_von
