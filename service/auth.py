@@ -64,10 +64,15 @@ def client_address(request: Request) -> str:
 
 def principal_for(store: Store, token: str | None) -> Principal | None:
     """The token's principal, read on a Core connection: every API request runs this, and an
-    ORM session cost twice the CPU for the one statement (0.85 -> 0.41 ms, issue #18)."""
+    ORM session cost twice the CPU for the one statement (0.85 -> 0.41 ms, issue #18).
+
+    The read ends in a COMMIT, not the ROLLBACK a plain ``connect()`` ends in: psycopg forgets
+    every statement it prepared on a connection at a ROLLBACK (and sends ``DEALLOCATE ALL``), so
+    a rolled-back token check before each request left the run import's statements parsed and
+    planned anew on every submission."""
     if not token:
         return None
-    with store.engine.connect() as connection:
+    with store.engine.begin() as connection:
         return authenticate(connection, token)
 
 
