@@ -9,12 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from reports_store import new_complaint, record_unit
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, outcome, register, run_info, step
 
 from procedures.records import Conclusion, RunOutcome, Verdict
+from results import unit_results
 from results.models import ReturnedUnit, RunInvalidation, UnitResult
 from results.recorder import DatabaseRecorder
 from results.run_import import import_run
@@ -98,19 +100,30 @@ def test_stored_results_follow_recording_importing_and_invalidating(
     assert report.unit_results == 1
 
 
+@pytest.mark.parametrize("batch", [1, 2, unit_results.BATCH])
 def test_verify_finds_a_stored_result_that_drifted(
-    sessions: sessionmaker[Session], evidence_dir: Path
+    sessions: sessionmaker[Session], evidence_dir: Path, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
+    """Whatever the batch of units the full check reads at a time (``unit_results.BATCH``):
+    one unit per batch, batches that split the units, all in one."""
+    monkeypatch.setattr(unit_results, "BATCH", batch)
     complaint_id, _number = new_complaint(sessions)
+    record_unit(sessions, complaint_id, "A0", root_cause="dead_cell")
     record_unit(sessions, complaint_id, "A1", root_cause="dead_cell")
     record_unit(sessions, complaint_id, "A2", root_cause="dead_cell")
     with sessions.begin() as session:
-        session.execute(update(UnitResult).values(root_cause="bms_fw"))
-        a2 = select(ReturnedUnit.id).where(ReturnedUnit.serial == "A2").scalar_subquery()
+        a1, a2 = (
+            select(ReturnedUnit.id).where(ReturnedUnit.serial == serial).scalar_subquery()
+            for serial in ("A1", "A2")
+        )
+        session.execute(
+            update(UnitResult).where(UnitResult.unit_id == a1).values(root_cause="bms_fw")
+        )
         session.execute(delete(UnitResult).where(UnitResult.unit_id == a2))
     with sessions() as session:
-        problems = verify_store(session, evidence_dir).problems
-    assert [(p.kind, p.detail) for p in problems] == [
+        report = verify_store(session, evidence_dir)
+    assert report.unit_results == 3
+    assert [(p.kind, p.detail) for p in report.problems] == [
         ("unit_result", "stored result differs from its runs: root_cause 'bms_fw' != 'dead_cell'"),
         ("unit_result", "unit has a valid run but no stored result"),
     ]
