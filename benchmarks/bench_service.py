@@ -33,6 +33,7 @@ measured instead of failing the run.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import statistics
@@ -44,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi.testclient import TestClient
@@ -224,19 +226,31 @@ def _submissions_per_second(server: str, *, pack_traces: bool) -> Throughput:
             issued = [0]
             deadline = time.monotonic() + TIME_LIMIT_S
 
+            address = urlsplit(base)
+
             def client_loop(_n: int) -> int:
+                """One bench posting runs one after the other on a kept-alive connection, with
+                the standard library's client: httpx spent 2.5 times its CPU per post (0.57
+                against 0.22 ms), CPU the service then did not have on the same two cores."""
                 done = 0
-                with httpx.Client(base_url=base, timeout=60.0) as c:
+                connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+                try:
                     while time.monotonic() < deadline:
                         with lock:
                             if issued[0] >= SUBMISSIONS:
                                 break
                             issued[0] += 1
                             i = issued[0]
-                        r = c.post("/api/runs", content=bodies[i % len(bodies)], headers=bench)
-                        if r.status_code != 201:
-                            raise RuntimeError(f"run submission {r.status_code}: {r.text}")
+                        connection.request(
+                            "POST", "/api/runs", body=bodies[i % len(bodies)], headers=bench
+                        )
+                        answer = connection.getresponse()
+                        text = answer.read()
+                        if answer.status != 201:
+                            raise RuntimeError(f"run submission {answer.status}: {text[:500]!r}")
                         done += 1
+                finally:
+                    connection.close()
                 return done
 
             samples = LockSamples()
