@@ -4,6 +4,7 @@ and the tuple path hashes exactly what the ORM path hashed."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
-from store_builders import recorded_run, register, run_info, step
+from store_builders import outcome, recorded_run, register, run_info, step
 
 from results.audit import record
 from results.integrity import (
@@ -40,6 +41,7 @@ from results.models import (
     TraceChannel,
 )
 from results.recorder import DatabaseRecorder
+from results.run_import import import_run
 from results.step_writer import _sqlite_utc
 from results.verify import verify_store
 from results.verify_runs import _CAST_MEASUREMENTS_SQL
@@ -94,6 +96,33 @@ def test_an_untouched_run_verifies_through_the_tuple_path(
         report = verify_store(session, evidence_dir)
     assert report.ok, report.problems
     assert (report.steps, report.measurements, report.traces, report.sealed_runs) == (2, 8, 1, 1)
+
+
+def test_traces_with_names_and_units_beyond_ascii_verify_on_every_store(
+    sessions: sessionmaker[Session], evidence_dir: Path
+) -> None:
+    """PostgreSQL re-hashes a trace where it is stored (``verify_runs._PG_TRACES_SQL``), from
+    the text of its names and units: those bytes must be the UTF-8 the recorder hashed."""
+    _complaint_id, number, unit_id = register(sessions)
+    recorded = step(0, samples=50)
+    trace = recorded.traces[0]
+    wide = dataclasses.replace(
+        trace,
+        name="充电曲线 0.5C",
+        channels={
+            "电压": (trace.channels["voltage"][0], "°C"),
+            "内阻": (trace.channels["current"][0], "µΩ"),
+        },
+    )
+    steps = [dataclasses.replace(recorded, traces=[trace, wide])]
+    with sessions.begin() as session:
+        import_run(session, run_info(complaint_number=number), steps, outcome(), unit_id=unit_id)
+    with sessions() as session:
+        report = verify_store(session, evidence_dir)
+    assert report.ok, report.problems
+    assert report.traces == 2
+    _tamper(sessions, TraceChannel, "unit", _first_id(sessions, TraceChannel, name="电压"))
+    assert _kinds(sessions, evidence_dir) == {"trace", "step"}
 
 
 @pytest.mark.parametrize("column", [*MEASUREMENT_HASHED, "row_hash"])
