@@ -270,8 +270,9 @@ _PG_TRACES_SQL = (
 order as ``integrity.trace_digest`` and ``add_channel`` (the name, then each channel's header
 and data), so the samples are not sent to be hashed here. A run's 10,000-sample trace is 240 kB:
 sending and hashing it was most of the client's work per run in ``verify --full``. This trusts
-the server no more than reading the samples did (it chose which bytes to send); the function is
-named with its schema, so a ``sha256`` created elsewhere on the search path cannot stand in."""
+the server no more than reading the samples did (it chose which bytes to send). The hash is
+named with its schema all the same (``pg_catalog`` is searched first unless a store's search
+path names it after another schema)."""
 _ATTACHMENTS_SQL = (
     "SELECT step_id, sha256, original_name, media_type FROM attachment WHERE {steps} ORDER BY id"
 )
