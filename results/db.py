@@ -28,6 +28,9 @@ travels hex-encoded (twice its size, encoded by the server and decoded by the cl
 about a quarter of a full verify's CPU time, client and server (issue #18). The driver's loaders
 give the same Python values in both formats (``bytes``, ``float``, ``bool``, ``datetime``,
 ``str``, ``int``). Other drivers ignore it."""
+BINARY_ROWS: Any = {BINARY_RESULTS_OPTION: True}
+"""The execution options that ask for binary rows (typed loosely: SQLAlchemy's own options are
+a closed ``TypedDict``)."""
 
 
 def database_url(target: str | Path) -> str:

@@ -31,7 +31,7 @@ from procedures.records import (
 )
 from results import traces
 from results.attachments import EvidenceStore
-from results.db import BINARY_RESULTS_OPTION
+from results.db import BINARY_ROWS
 from results.errors import NotFound
 from results.measurement_schema import record_of
 from results.models import (
@@ -164,7 +164,7 @@ _MEASUREMENT_COLUMNS = tuple(_MEASUREMENT_TABLE.c[name] for name in MeasurementR
 _STAMP = MeasurementRead._fields.index("measured_at")
 _RAW = NullType()
 """Selected with no result processing, so each distinct raw timestamp is converted only once."""
-_BINARY = {BINARY_RESULTS_OPTION: True}
+_BINARY = BINARY_ROWS
 """Every statement of a complaint or run read asks PostgreSQL for binary rows: a 100-run complaint
 is about 7,000 rows, and the driver loads binary floats and timestamps with less work than their
 text (47-48 against 55-62 ms of client CPU per load of the scale harness's 100-run complaint in

@@ -31,7 +31,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from results.audit import RUN_STEPS
-from results.db import BINARY_RESULTS_OPTION
+from results.db import BINARY_ROWS
 from results.integrity import (
     MEASUREMENT_HASHED,
     add_channel,
@@ -49,9 +49,6 @@ from results.verify_report import VerifyReport
 from results.verify_scope import RUN_BATCH, Progress, Scope, batches
 
 _STEP = cast(Table, Step.__table__)
-_BINARY_ROWS: Any = {BINARY_RESULTS_OPTION: True}
-"""The execution options of ``_Raw``'s statements (typed loosely: SQLAlchemy's own options are a
-closed ``TypedDict``)."""
 
 
 def runs_in_scope(session: Session, scope: Scope, touched: set[tuple[str, str]]) -> Iterator[int]:
@@ -132,7 +129,7 @@ class _Raw:
         """Every row of ``sql`` (``?`` marks) as the driver's tuples."""
         if self.mark != "?":
             sql = sql.replace("?", self.mark)
-        result = self.connection.exec_driver_sql(sql, params, execution_options=_BINARY_ROWS)
+        result = self.connection.exec_driver_sql(sql, params, execution_options=BINARY_ROWS)
         try:
             return cast(list[tuple[Any, ...]], result.cursor.fetchall())
         finally:

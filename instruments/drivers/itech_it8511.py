@@ -134,6 +134,7 @@ class ItechIT8511(Connection, RatedLoad, ElectronicLoad):
     MAX_POWER: ClassVar[float] = 150.0
     MIN_RESISTANCE: ClassVar[float] = 0.05
     MAX_RESISTANCE: ClassVar[float] = 7500.0
+    POWER_LEVEL: ClassVar[str] = "CW level"
 
     def __init__(
         self,
@@ -245,7 +246,12 @@ class ItechIT8511(Connection, RatedLoad, ElectronicLoad):
         check=RatedLoad._checked_voltage,
     )
     power_level = FrameLevel(
-        "W", set=SET_CW, get=GET_CW, per_unit=1000, label="CW level", check=RatedLoad._checked_power
+        "W",
+        set=SET_CW,
+        get=GET_CW,
+        per_unit=1000,
+        label=POWER_LEVEL,
+        check=RatedLoad._checked_power,
     )
     resistance_level = FrameLevel(
         "ohm",

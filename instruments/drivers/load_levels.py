@@ -22,9 +22,9 @@ class RatedLoad(ABC):
     MAX_POWER: ClassVar[float]
     MIN_RESISTANCE: ClassVar[float]
     MAX_RESISTANCE: ClassVar[float]
-    POWER_LEVEL: ClassVar[str] = "CW level"
-    """What the model's manual calls its constant-power level, so a refusal names it as the
-    front panel does."""
+    POWER_LEVEL: ClassVar[str]
+    """What the model's manual calls its constant-power level (CW on the IT8511, CP on the
+    DL3021), so a refusal names it as the front panel does."""
     limits: SafetyLimits
 
     @property

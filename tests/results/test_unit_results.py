@@ -107,6 +107,14 @@ def test_verify_finds_a_stored_result_that_drifted(
     """Whatever the batch of units the full check reads at a time (``unit_results.BATCH``):
     one unit per batch, batches that split the units, all in one."""
     monkeypatch.setattr(unit_results, "BATCH", batch)
+    asked: list[Any] = []
+    derive = unit_results.derived
+
+    def derived_spy(session: Session, unit_ids: Any = None) -> Any:
+        asked.append(None if unit_ids is None else list(unit_ids))
+        return derive(session, unit_ids)
+
+    monkeypatch.setattr(unit_results, "derived", derived_spy)
     complaint_id, _number = new_complaint(sessions)
     record_unit(sessions, complaint_id, "A0", root_cause="dead_cell")
     record_unit(sessions, complaint_id, "A1", root_cause="dead_cell")
@@ -123,6 +131,8 @@ def test_verify_finds_a_stored_result_that_drifted(
     with sessions() as session:
         report = verify_store(session, evidence_dir)
     assert report.unit_results == 3
+    # never the whole store at once (its memory grew with the store): BATCH units a statement
+    assert asked and all(ids is not None and 0 < len(ids) <= batch for ids in asked), asked
     assert [(p.kind, p.detail) for p in report.problems] == [
         ("unit_result", "stored result differs from its runs: root_cause 'bms_fw' != 'dead_cell'"),
         ("unit_result", "unit has a valid run but no stored result"),
