@@ -185,6 +185,9 @@ class Throughput:
     stored: int
     chain_problems: int
     """Audit chain problems, events left pending included."""
+    connections_opened: int
+    """Server processes the workers started while the clients posted (``pg_stat_database``):
+    a connection opened past a worker's pool is a new PostgreSQL process for one request."""
     clients_cores: float
     """The CPU the benchmark's own process (the HTTP clients, the lock sampler) took while
     posting, in cores: on one 2-core machine that is CPU the service did not have."""
@@ -253,6 +256,7 @@ def _submissions_per_second(server: str, *, pack_traces: bool) -> Throughput:
                     connection.close()
                 return done
 
+            sessions_before = _sessions_opened(url)
             samples = LockSamples()
             stop = threading.Event()
             sampler = threading.Thread(target=_sample_locks, args=(url, app, stop, samples))
@@ -267,6 +271,8 @@ def _submissions_per_second(server: str, *, pack_traces: bool) -> Throughput:
             finally:
                 stop.set()
                 sampler.join()
+            # less the lock sampler's own connection and the one that counts
+            connections_opened = _sessions_opened(url) - sessions_before - 2
         engine = create_engine(url)
         try:
             with Session(engine) as session:
@@ -276,8 +282,28 @@ def _submissions_per_second(server: str, *, pack_traces: bool) -> Throughput:
             engine.dispose()
         problems = len(chain.problems) + chain.pending_events
         return Throughput(
-            posted / elapsed, posted, samples, stored, problems, clients_cpu / elapsed
+            posted / elapsed,
+            posted,
+            samples,
+            stored,
+            problems,
+            connections_opened,
+            clients_cpu / elapsed,
         )
+
+
+def _sessions_opened(url: str) -> int:
+    """Connections ever opened to the benchmark's database (PostgreSQL 14's ``sessions``)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -445,6 +471,12 @@ def _throughput(server: str, source: str, name: str, *, pack_traces: bool) -> li
             f"one process; on this {CORES}-core machine, CPU the service did not have)",
             measured.clients_cores * 100,
             "% of one core",
+        ),
+        Result(
+            f"  database connections opened while posting (the {WORKERS} workers' pools "
+            "filling, and any request past a full pool: a new PostgreSQL process each)",
+            measured.connections_opened,
+            "connections",
         ),
         Result(
             "  other lock waits (not the audit chain), share of the workers' time",

@@ -46,7 +46,7 @@ def _migrate(engine: Engine, url: str) -> None:
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> Store:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool)
     if migrate:
         _migrate(engine, settings.database_url)
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
