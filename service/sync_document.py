@@ -266,7 +266,6 @@ def store_synced(
     prepared = _Prepared.of(doc, stage, evidence)
     with sessions.begin() as session:
         accepted = prepared.accept(session, evidence, actor=actor)
-    prepared.discard_staged(stage)
     return accepted
 
 
@@ -342,12 +341,6 @@ class _Prepared:
             actor=actor,
         )
 
-    def discard_staged(self, stage: BlobStage) -> None:
-        """The run is recorded: its files are evidence now and its arrays rows, so the staged
-        copies go."""
-        for name in self.blobs:
-            stage.discard(name)
-
 
 def _store_together(
     sessions: sessionmaker[Session],
@@ -368,8 +361,6 @@ def _store_together(
             accepted = [run.accept(session, evidence, actor=actor) for run in prepared]
     except (ServiceError, ResultsError, SQLAlchemyError):
         return None
-    for run in prepared:
-        run.discard_staged(stage)
     return accepted
 
 

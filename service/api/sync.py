@@ -39,7 +39,7 @@ class BlobNames(ApiBody):
 async def blobs_state(names: BlobNames, request: Request, who: BenchUser) -> dict[str, Any]:
     """``HEAD`` for many blobs in one request: which are whole, and where the others resume."""
     stage = _stage(request)
-    states = {sha: stage.state(sha) for sha in names.sha256}
+    states = await run_in_threadpool(lambda: {sha: stage.state(sha) for sha in names.sha256})
     return {
         "blobs": {
             sha: {"complete": state.complete, "received": state.received}
@@ -51,7 +51,7 @@ async def blobs_state(names: BlobNames, request: Request, who: BenchUser) -> dic
 @router.head("/sync/blobs/{sha}")
 async def blob_state(sha: Sha, request: Request, who: BenchUser) -> Response:
     """200 when the blob is whole here, else 404; ``Upload-Offset``: where to resume."""
-    state = _stage(request).state(sha)
+    state = await run_in_threadpool(_stage(request).state, sha)
     return Response(
         status_code=200 if state.complete else 404,
         headers={"Upload-Offset": str(state.received)},

@@ -25,7 +25,7 @@ from bench.sync import Backoff, Link, ServiceUnreachable, Target, status, sync_n
 from results.attachments import EvidenceStore
 from results.readback import load_run
 from results.run_transfer import run_json, sync_parts
-from results.sync_blobs import STAGING
+from results.sync_blobs import KEEP_WHOLE_S, LOCKS, STAGING, BlobStage
 
 
 def _free_port() -> int:
@@ -197,7 +197,11 @@ def test_an_upload_cut_half_way_resumes_at_the_byte_the_service_has(
         )  # fmt: skip
     assert len(summary.sent) == 1
     assert f"blob {sha}: resuming at byte {half} of {len(data)}" in lines
-    assert not list((service_evidence / STAGING).iterdir())  # staged copies gone: now evidence
+    # the staged copies stay for other benches' runs, and go once left alone for an hour
+    assert BlobStage(service_evidence).sweep(now=time.time() + KEEP_WHOLE_S + 60) == len(
+        parts.blobs
+    )
+    assert [p.name for p in (service_evidence / STAGING).iterdir()] == [LOCKS]
     service_file = write_sim_station(tmp_path / "service.toml", service_dir)
     assert cli(capsys, "verify", "--station", str(service_file))[0] == 0
     sent = status(config, sessions)[0].entry
