@@ -18,7 +18,7 @@ service's worker processes share and a killed process releases), and a blob stay
 used it: a whole blob is removed once nothing asked about it or sent it for ``KEEP_WHOLE_S``, a
 partial one after ``KEEP_PART_S`` (``sweep``, run by the service at most every
 ``SWEEP_EVERY_S``). Removing a blob as soon as a run had used it let four benches draining a
-backlog of realistic runs at once have 7-11 % of their runs refused (the blob "not uploaded"),
+backlog of realistic runs at once have 2-4 % of their runs refused (the blob "not uploaded"),
 and two uploads of one blob at once wrote it twice into one partial file.
 """
 
