@@ -75,8 +75,12 @@ class BlobState:
     """Bytes received: the whole size when complete, else where the next chunk starts."""
 
 
+def _is_name(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def _check_name(sha256: str) -> str:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+    if not _is_name(sha256):
         raise ValidationError("sha256", f"{sha256!r} is not a SHA-256 hex digest", "give 64 hex")
     return sha256
 
@@ -199,7 +203,7 @@ class BlobStage:
         for path in self.root.glob("*"):
             sha256 = path.name.removesuffix(".part")
             keep = KEEP_PART_S if path.name.endswith(".part") else KEEP_WHOLE_S
-            if len(sha256) != 64 or not _is_older(path, now - keep):
+            if not _is_name(sha256) or not _is_older(path, now - keep):
                 continue
             with self._locked(sha256):
                 if _is_older(path, now - keep):

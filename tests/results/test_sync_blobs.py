@@ -112,8 +112,10 @@ def test_a_partial_upload_waits_a_week_for_its_bench(tmp_path: Path) -> None:
     assert stage.sweep() == 0
     assert stage.append(sha, offset=50, total=len(data), data=data[50:]).complete
     stage.append(sha256_hex(b"x" * 9), offset=0, total=9, data=b"x" * 3)
+    stray = tmp_path / STAGING / ("not a digest" + "z" * 52)  # not the stage's: left alone
+    stray.write_bytes(b"")
     assert stage.sweep(now=time.time() + KEEP_PART_S + 60) == 2
-    assert _staged(tmp_path) == set()
+    assert _staged(tmp_path) == {stray.name}
 
 
 def test_the_service_sweeps_at_most_every_ten_minutes(
