@@ -13,7 +13,7 @@ import sys
 from results.accounts import bootstrap_admin
 from results.errors import ResultsError
 from service.settings import Settings, SettingsError
-from service.store import open_store
+from service.store import connection_shortfall, open_store
 
 __all__ = ["EVENT_LOOP", "HTTP_PARSER", "Settings", "SettingsError", "bootstrap", "main", "serve"]
 
@@ -40,7 +40,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     store = open_store(settings)  # migrate once here, before the workers start
-    store.close()
+    try:
+        shortfall = connection_shortfall(store, workers=workers, pool=settings.database_pool)
+    finally:
+        store.close()
+    if shortfall is not None:
+        print(f"serve: warning: {shortfall}", file=sys.stderr)
     uvicorn.run(
         "service.app:app_from_env",
         factory=True,

@@ -27,6 +27,8 @@ issue #18's throughput benchmark, 120-185 connections opened per 1,500 runs and 
 the server's CPU per run, against 29 connections and 3.5-4.3 ms with 16. Twelve keeps four
 workers with SQLAlchemy's 10 overflow connections each (4 x 22 = 88) under PostgreSQL's
 default ``max_connections`` of 100."""
+POOL_OVERFLOW = 10
+"""SQLAlchemy's default, named so that ``service.store.connection_shortfall`` can count it."""
 
 
 class SettingsError(ValueError):

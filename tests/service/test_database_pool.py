@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from service_support import Service
 
 from service.settings import DEFAULT_DATABASE_POOL, Settings, SettingsError
+from service.store import connection_shortfall, open_store
 
 REQUESTS_AT_ONCE = 8
 """What one of four workers holds when 32 benches post at once (issue #18's throughput)."""
@@ -43,3 +46,25 @@ def test_a_worker_keeps_its_connections_between_bursts_of_requests(service: Serv
     first = burst()
     assert len(first) == REQUESTS_AT_ONCE
     assert burst() == first
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_serve_warns_when_the_workers_could_need_more_connections_than_the_server_allows(
+    service: Service,
+) -> None:
+    with service.store.engine.connect() as connection:
+        allowed = int(connection.exec_driver_sql("SHOW max_connections").scalar_one())
+    assert connection_shortfall(service.store, workers=4, pool=DEFAULT_DATABASE_POOL) is None
+    workers = allowed // DEFAULT_DATABASE_POOL + 1
+    shortfall = connection_shortfall(service.store, workers=workers, pool=DEFAULT_DATABASE_POOL)
+    assert shortfall is not None
+    assert f"{workers} worker(s)" in shortfall and "PACKBENCH_DATABASE_POOL" in shortfall
+
+
+def test_sqlite_has_no_connection_limit_to_warn_of(tmp_path: Path) -> None:
+    store = open_store(Settings(str(tmp_path / "s.sqlite3"), tmp_path / "evidence"))
+    try:
+        assert connection_shortfall(store, workers=100, pool=1000) is None
+    finally:
+        store.close()
