@@ -28,7 +28,8 @@ the live recorder into ``BACKLOG_BENCHES`` benches' SQLite stores before the clo
 benches syncing at once (a thread each, as when a link comes back for a whole lab) into a
 service of ``SERVICE_WORKERS`` uvicorn workers. The trace arrays travel as blobs; the time axis
 is the same bytes in every run, so the benches upload one blob at the same moment and name a
-blob another bench's run has used. The figure is the runs sent over the time from the first
+blob another bench's run has used; and the benches pair up on the same units, registered at
+both, which the service must make once each (``UNITS_SHARED_BY``). The figure is the runs sent over the time from the first
 ``sync_now`` call to the last one's return. The benches run in this process, on the same two
 cores as the service: their reading, hashing and encoding is CPU the service does not have.
 """
@@ -65,7 +66,7 @@ from procedures.records import (
 )
 from results.attachments import EvidenceStore
 from results.complaints import add_returned_unit
-from results.models import AuditEvent, Run
+from results.models import AuditEvent, ReturnedUnit, Run
 from results.recorder import DatabaseRecorder
 from results.run_sync import SYNC_ENTITY
 from results.store import open_store as open_results_store
@@ -84,6 +85,8 @@ REALISTIC_BACKLOG = 10_000
 """Issue #18's "a backlog of 10,000 runs synced from benches drains in under 2 minutes"."""
 BACKLOG_BENCHES = 4
 SERVICE_WORKERS = 4
+UNITS_SHARED_BY = 2
+"""Benches whose runs are of the same units (``_realistic_bench``)."""
 """As ``bench_service``: the service issue #18 sizes."""
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
@@ -218,12 +221,15 @@ def _sync(server: str, *, big: bool, runs: int, benches: int = 1) -> tuple[list[
 
 def _realistic_bench(home: Path, bench: int, runs: int) -> sessionmaker[Session]:
     """A bench's store holding ``runs`` realistic runs, each recorded live (step by step, its
-    seal at the end) for a unit of its own, as ``station`` ``bench-<bench>``."""
+    seal at the end) for a unit registered there, as ``station`` ``bench-<bench>``. Benches pair
+    up on the same serials (``UNITS_SHARED_BY`` benches each), as a pack is tested at the pack
+    fixture and again at the cell bench: the service must make one unit of the two benches'
+    registrations, however their syncs interleave."""
     (home / "station.toml").write_text(
         STATION.format(root=home, station=f"bench-{bench}"), encoding="utf-8"
     )
     sessions = open_results_store(home / "bench.sqlite3")
-    serials = [f"SN-{bench}-{i:05d}" for i in range(runs)]
+    serials = [f"SN-{bench // UNITS_SHARED_BY}-{i:05d}" for i in range(runs)]
     with sessions.begin() as session:
         ids = [
             add_returned_unit(session, None, serial=s, received_at=T0, actor="op").id
@@ -278,7 +284,25 @@ def _realistic_backlog(server: str) -> tuple[float, int, float]:
         stored = _stored_runs(url)
         if stored != sent:
             raise RuntimeError(f"{sent} runs sent, {stored} stored on the service")
+        units = _stored_units(url)
+        if units != REALISTIC_BACKLOG // UNITS_SHARED_BY:
+            raise RuntimeError(
+                f"{units} units on the service for {REALISTIC_BACKLOG // UNITS_SHARED_BY} serials"
+            )
         return drained, sent, cpu / drained
+
+
+def _stored_units(url: str) -> int:
+    """Units the service holds, each serial checked to be there once."""
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            serials = session.scalars(select(ReturnedUnit.serial)).all()
+    finally:
+        engine.dispose()
+    if len(serials) != len(set(serials)):
+        raise RuntimeError(f"{len(serials)} units for {len(set(serials))} serials")
+    return len(serials)
 
 
 def _stored_runs(url: str) -> int:
@@ -313,7 +337,8 @@ def run() -> list[Result]:
         f"sync backlog of {REALISTIC_BACKLOG:,} realistic runs (15 steps, 60 measurements, a "
         f"10,000-sample trace as 3 blobs) from {BACKLOG_BENCHES} benches' SQLite at once, into "
         f"a fresh service ({SERVICE_WORKERS} uvicorn workers, PostgreSQL), each run "
-        "seal-checked, every run sent and stored once"
+        f"seal-checked, every run sent and stored once; benches in pairs testing the same "
+        f"{REALISTIC_BACKLOG // UNITS_SHARED_BY:,} units, each made once"
     )
     if server is None:
         return [

@@ -113,11 +113,15 @@ def audit_after(event: AuditEvent) -> dict[str, Any]:
     return _loads(event.after_json)
 
 
-def _one_at_a_time(session: Session, run_uuid: str) -> None:
-    """Two copies of one run arriving together (a retry racing its lost original) queue here on
-    PostgreSQL; SQLite allows one writer at a time anyway."""
+def _one_at_a_time(session: Session, key: str) -> None:
+    """Transactions that would create the same thing queue here on PostgreSQL until the first
+    commits, so the next one finds it: two copies of one run (a retry racing its lost original),
+    or the first runs of one unit or complaint from two benches syncing at once (which had made
+    two units of one serial, or refused a run on the complaint number's uniqueness). SQLite
+    allows one writer at a time anyway. Within a run the keys are taken in one order (run,
+    complaint, unit)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": run_uuid})
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def check_seal(origin: Origin, steps: Sequence[StepRecord], evidence: EvidenceStore) -> None:
@@ -152,6 +156,7 @@ def _complaint(session: Session, data: dict[str, Any] | None, actor: str) -> int
         for key, value in row_values(Complaint, data).items()
         if key not in COMPLAINT_DERIVED
     }
+    _one_at_a_time(session, f"complaint\x1f{values['number']}")
     found = session.scalars(select(Complaint).where(Complaint.number == values["number"])).first()
     if found is not None:
         for key in ("customer", "product_model", "registered_at"):
@@ -180,6 +185,7 @@ def _complaint(session: Session, data: dict[str, Any] | None, actor: str) -> int
 
 def _unit(session: Session, complaint_id: int | None, data: dict[str, Any], actor: str) -> int:
     values = row_values(ReturnedUnit, data)
+    _one_at_a_time(session, f"unit\x1f{complaint_id}\x1f{values['serial']}")
     found = session.scalars(
         select(ReturnedUnit.id).where(
             ReturnedUnit.complaint_id == complaint_id, ReturnedUnit.serial == values["serial"]

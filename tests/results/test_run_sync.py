@@ -1,0 +1,84 @@
+"""Two benches syncing the first runs of one unit (or complaint) at once create it once (#18).
+
+Found by ``bench_sync``'s backlog with four benches: 100 runs of 50 units registered offline at
+two benches each, synced at once into four workers, made 62 units of 50 serials on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from store_builders import register
+
+from results import run_sync
+from results.models import Complaint, ReturnedUnit
+from results.run_transfer import row_json
+from results.store import open_store
+
+WAIT_S = 0.5
+"""How long the second bench's transaction is given to run ahead (and, before the fix, create
+its own copy) while the first one has not committed."""
+
+
+def _bench_rows(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(complaint, unit) as a bench that registered them offline sends them."""
+    bench = open_store(tmp_path / "bench.sqlite3")
+    complaint_id, _number, unit_id = register(bench, serial="SN-0042")
+    with bench() as session:
+        complaint = row_json(session.get_one(Complaint, complaint_id))
+        unit = row_json(session.get_one(ReturnedUnit, unit_id))
+    bench.kw["bind"].dispose()
+    return complaint, unit
+
+
+def _both(sessions: sessionmaker[Session], create: Callable[[Session, str], int]) -> list[int]:
+    """The id each of two benches' transactions got, the second started while the first has
+    created but not committed."""
+    got: list[int] = []
+    errors: list[BaseException] = []
+    first = sessions()
+    first.begin()
+    got.append(create(first, "bench-1"))
+
+    def second() -> None:
+        try:
+            with sessions.begin() as session:
+                got.append(create(session, "bench-2"))
+        except BaseException as exc:  # raised again below, in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(WAIT_S)
+    first.commit()
+    first.close()
+    thread.join(30)
+    if errors:
+        raise errors[0]
+    return got
+
+
+def test_the_first_runs_of_one_unit_from_two_benches_make_one_unit(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _complaint, unit = _bench_rows(tmp_path)
+    got = _both(sessions, lambda s, actor: run_sync._unit(s, None, unit, actor))
+    assert got[0] == got[1]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ReturnedUnit)) == 1
+
+
+def test_the_first_runs_of_one_complaint_from_two_benches_make_one_complaint(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Before: the second bench's run was refused on the complaint number's uniqueness."""
+    complaint, _unit = _bench_rows(tmp_path)
+    got = _both(sessions, lambda s, actor: run_sync._complaint(s, complaint, actor) or 0)
+    assert got[0] == got[1] != 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 1
