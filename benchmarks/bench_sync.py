@@ -29,9 +29,10 @@ benches syncing at once (a thread each, as when a link comes back for a whole la
 service of ``SERVICE_WORKERS`` uvicorn workers. The trace arrays travel as blobs; the time axis
 is the same bytes in every run, so the benches upload one blob at the same moment and name a
 blob another bench's run has used; and the benches pair up on the same units, registered at
-both, which the service must make once each (``UNITS_SHARED_BY``). The figure is the runs sent over the time from the first
-``sync_now`` call to the last one's return. The benches run in this process, on the same two
-cores as the service: their reading, hashing and encoding is CPU the service does not have.
+both, which the service must make once each (``UNITS_SHARED_BY``). The figure is the runs sent
+over the time from the first ``sync_now`` call to the last one's return. The benches run in
+this process, on the same two cores as the service: their reading, hashing and encoding is CPU
+the service does not have.
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ from bench.sync import BATCH_RUNS, Target, status, sync_now
 from benchmarks.postgres import private_schema, server_url
 from benchmarks.report import Result
 from benchmarks.service_accounts import make_users
-from benchmarks.service_documents import realistic_run_document
+from benchmarks.service_documents import (
+    REALISTIC_MEASUREMENTS_PER_STEP,
+    REALISTIC_STEPS,
+    REALISTIC_TRACE_SAMPLES,
+    realistic_run_document,
+)
 from benchmarks.service_workers import uvicorn_workers
 from procedures.records import (
     LimitsRecord,
@@ -85,9 +91,9 @@ REALISTIC_BACKLOG = 10_000
 """Issue #18's "a backlog of 10,000 runs synced from benches drains in under 2 minutes"."""
 BACKLOG_BENCHES = 4
 SERVICE_WORKERS = 4
+"""As ``bench_service``: the service issue #18 sizes."""
 UNITS_SHARED_BY = 2
 """Benches whose runs are of the same units (``_realistic_bench``)."""
-"""As ``bench_service``: the service issue #18 sizes."""
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 STATION = """
@@ -278,8 +284,11 @@ def _realistic_backlog(server: str) -> tuple[float, int, float]:
         for (config, sessions), summary in zip(benches, summaries, strict=True):
             states = [i.state for i in status(config, sessions)]
             if summary.refused or states != ["sent"] * share:
-                refused = [i.entry.reason for i in status(config, sessions) if i.entry][:3]
-                raise RuntimeError(f"{config.station_id}: not every run sent: {refused}")
+                unsent = [
+                    i.entry.reason if i.entry else "not sent" for i in status(config, sessions)
+                ]
+                reasons = [r for r, state in zip(unsent, states, strict=True) if state != "sent"]
+                raise RuntimeError(f"{config.station_id}: not every run sent: {reasons[:3]}")
         sent = sum(len(s.sent) for s in summaries)
         stored = _stored_runs(url)
         if stored != sent:
@@ -334,10 +343,11 @@ def run() -> list[Result]:
         "PostgreSQL), each run seal-checked, a batch's runs stored in one transaction"
     )
     realistic = (
-        f"sync backlog of {REALISTIC_BACKLOG:,} realistic runs (15 steps, 60 measurements, a "
-        f"10,000-sample trace as 3 blobs) from {BACKLOG_BENCHES} benches' SQLite at once, into "
-        f"a fresh service ({SERVICE_WORKERS} uvicorn workers, PostgreSQL), each run "
-        f"seal-checked, every run sent and stored once; benches in pairs testing the same "
+        f"sync backlog of {REALISTIC_BACKLOG:,} realistic runs ({REALISTIC_STEPS} steps, "
+        f"{REALISTIC_STEPS * REALISTIC_MEASUREMENTS_PER_STEP} measurements, a "
+        f"{REALISTIC_TRACE_SAMPLES:,}-sample trace as 3 blobs) from {BACKLOG_BENCHES} benches' "
+        f"SQLite at once, into a fresh service ({SERVICE_WORKERS} uvicorn workers, PostgreSQL), "
+        f"each run seal-checked, every run sent and stored once; benches in pairs testing the same "
         f"{REALISTIC_BACKLOG // UNITS_SHARED_BY:,} units, each made once"
     )
     if server is None:
