@@ -76,6 +76,7 @@ from results.models import AuditEvent, ReturnedUnit, Run
 from results.recorder import DatabaseRecorder
 from results.run_sync import SYNC_ENTITY
 from results.store import open_store as open_results_store
+from results.verify import verify_audit_chain
 from service.run_document import RunDocument, to_records
 from service.settings import Settings
 from service.store import open_store
@@ -298,7 +299,23 @@ def _realistic_backlog(server: str) -> tuple[float, int, float]:
             raise RuntimeError(
                 f"{units} units on the service for {REALISTIC_BACKLOG // UNITS_SHARED_BY} serials"
             )
+        _check_chain(url)
         return drained, sent, cpu / drained
+
+
+def _check_chain(url: str) -> None:
+    """The audit chain verifies, and every committed event is on it (none left pending)."""
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            chain = verify_audit_chain(session)
+    finally:
+        engine.dispose()
+    if chain.problems or chain.pending_events:
+        raise RuntimeError(
+            f"audit chain: {len(chain.problems)} problem(s), {chain.pending_events} event(s) "
+            f"left pending; first: {chain.problems[:1]}"
+        )
 
 
 def _stored_units(url: str) -> int:
@@ -347,8 +364,9 @@ def run() -> list[Result]:
         f"{REALISTIC_STEPS * REALISTIC_MEASUREMENTS_PER_STEP} measurements, a "
         f"{REALISTIC_TRACE_SAMPLES:,}-sample trace as 3 blobs) from {BACKLOG_BENCHES} benches' "
         f"SQLite at once, into a fresh service ({SERVICE_WORKERS} uvicorn workers, PostgreSQL), "
-        f"each run seal-checked, every run sent and stored once; benches in pairs testing the same "
-        f"{REALISTIC_BACKLOG // UNITS_SHARED_BY:,} units, each made once"
+        f"each run seal-checked, every run sent and stored once, the audit chain verified; "
+        f"benches in pairs testing the same {REALISTIC_BACKLOG // UNITS_SHARED_BY:,} units, each "
+        "made once"
     )
     if server is None:
         return [
