@@ -24,6 +24,7 @@ from results import audit, unit_path
 from results.calendar import PLANT_TZ
 from results.complaint_form import Channel, ComplaintType, FaultStage
 from results.complaint_status import ComplaintStatus
+from results.db import one_at_a_time
 from results.errors import NotFound, ValidationError
 from results.integrity import snapshot
 from results.models import (
@@ -307,6 +308,12 @@ def get_complaint(session: Session, number: str) -> Complaint:
     return complaint
 
 
+def unit_key(complaint_id: int | None, serial: str) -> str:
+    """What two transactions creating one unit lock (``results.db.one_at_a_time``): here, and
+    in a bench's sync (``results.run_sync``)."""
+    return f"unit\x1f{complaint_id}\x1f{serial}"
+
+
 def add_returned_unit(
     session: Session,
     complaint_id: int | None,
@@ -323,6 +330,7 @@ def add_returned_unit(
         raise ValidationError("received_at", "naive datetime", "give an aware (UTC) datetime")
     if complaint_id is not None and session.get(Complaint, complaint_id) is None:
         raise NotFound("complaint", complaint_id)
+    one_at_a_time(session, unit_key(complaint_id, serial))
     duplicate = session.scalars(
         select(ReturnedUnit.id).where(
             ReturnedUnit.complaint_id == complaint_id, ReturnedUnit.serial == serial

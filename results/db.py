@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -112,3 +112,13 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(
         engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
     )
+
+
+def one_at_a_time(session: Session, key: str) -> None:
+    """Transactions that would create the same thing queue here on PostgreSQL until the first
+    commits, so the next one finds it (``pg_advisory_xact_lock`` of ``key``): a look-up
+    followed by an insert is otherwise a race there, which made two units of one serial when two
+    benches synced their first runs at once. SQLite allows one writer at a time anyway. Callers
+    take their keys in one order (run, complaint, unit), so two never wait on each other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, literal, select, text, union_all
+from sqlalchemy import Select, Table, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from procedures.records import RunInfo, RunOutcome, StepRecord
 from results import audit
 from results.attachments import EvidenceStore
-from results.complaints import reserve_number
+from results.complaints import reserve_number, unit_key
+from results.db import one_at_a_time
 from results.errors import ValidationError
 from results.integrity import snapshot
 from results.models import (
@@ -113,17 +114,6 @@ def audit_after(event: AuditEvent) -> dict[str, Any]:
     return _loads(event.after_json)
 
 
-def _one_at_a_time(session: Session, key: str) -> None:
-    """Transactions that would create the same thing queue here on PostgreSQL until the first
-    commits, so the next one finds it: two copies of one run (a retry racing its lost original),
-    or the first runs of one unit or complaint from two benches syncing at once (which had made
-    two units of one serial, or refused a run on the complaint number's uniqueness). SQLite
-    allows one writer at a time anyway. Within a run the keys are taken in one order (run,
-    complaint, unit)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-
-
 def check_seal(origin: Origin, steps: Sequence[StepRecord], evidence: EvidenceStore) -> None:
     """Refuse a run whose values are not the ones its bench sealed (``TamperedRun``)."""
     if origin.sealed_chain is None:
@@ -156,7 +146,7 @@ def _complaint(session: Session, data: dict[str, Any] | None, actor: str) -> int
         for key, value in row_values(Complaint, data).items()
         if key not in COMPLAINT_DERIVED
     }
-    _one_at_a_time(session, f"complaint\x1f{values['number']}")
+    one_at_a_time(session, f"complaint\x1f{values['number']}")
     found = session.scalars(select(Complaint).where(Complaint.number == values["number"])).first()
     if found is not None:
         for key in ("customer", "product_model", "registered_at"):
@@ -185,7 +175,7 @@ def _complaint(session: Session, data: dict[str, Any] | None, actor: str) -> int
 
 def _unit(session: Session, complaint_id: int | None, data: dict[str, Any], actor: str) -> int:
     values = row_values(ReturnedUnit, data)
-    _one_at_a_time(session, f"unit\x1f{complaint_id}\x1f{values['serial']}")
+    one_at_a_time(session, unit_key(complaint_id, values["serial"]))
     found = session.scalars(
         select(ReturnedUnit.id).where(
             ReturnedUnit.complaint_id == complaint_id, ReturnedUnit.serial == values["serial"]
@@ -220,7 +210,7 @@ def accept_run(
     actor: str,
 ) -> Accepted:
     """Record a synced run once (complaint and unit first); a repeat returns the first id."""
-    _one_at_a_time(session, origin.run_uuid)
+    one_at_a_time(session, origin.run_uuid)
     known = synced_run_id(session, origin.run_uuid)
     if known is not None:
         return Accepted(known, created=False)

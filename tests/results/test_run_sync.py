@@ -1,4 +1,5 @@
-"""Two benches syncing the first runs of one unit (or complaint) at once create it once (#18).
+"""Two benches syncing the first runs of one unit (or complaint) at once create it once, and a
+unit registered on the service while a bench syncs it is not made twice either (#18).
 
 Found by ``bench_sync``'s backlog with four benches: 100 runs of 50 units registered offline at
 two benches each, synced at once into four workers, made 62 units of 50 serials on PostgreSQL.
@@ -8,14 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import register
 
 from results import run_sync
+from results.complaints import add_returned_unit
+from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit
 from results.run_transfer import row_json
 from results.store import open_store
@@ -82,3 +87,23 @@ def test_the_first_runs_of_one_complaint_from_two_benches_make_one_complaint(
     assert got[0] == got[1] != 0
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+def test_a_unit_registered_here_while_a_bench_syncs_it_is_refused_not_made_twice(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The sync and ``add_returned_unit`` lock the same key (``complaints.unit_key``)."""
+    _complaint, unit = _bench_rows(tmp_path)
+
+    def create(session: Session, actor: str) -> int:
+        if actor == "bench-1":
+            return run_sync._unit(session, None, unit, actor)
+        received = datetime.fromisoformat(unit["received_at"])
+        return add_returned_unit(
+            session, None, serial=unit["serial"], received_at=received, actor="li.na"
+        ).id
+
+    with pytest.raises(ValidationError, match="already logged"):
+        _both(sessions, create)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ReturnedUnit)) == 1
