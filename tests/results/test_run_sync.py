@@ -68,25 +68,23 @@ def _both(sessions: sessionmaker[Session], create: Callable[[Session, str], int]
     return got
 
 
-def test_the_first_runs_of_one_unit_from_two_benches_make_one_unit(
-    sessions: sessionmaker[Session], tmp_path: Path
+@pytest.mark.parametrize("made", [ReturnedUnit, Complaint], ids=["unit", "complaint"])
+def test_the_first_runs_of_one_unit_or_complaint_from_two_benches_make_it_once(
+    sessions: sessionmaker[Session], tmp_path: Path, made: type[ReturnedUnit | Complaint]
 ) -> None:
-    _complaint, unit = _bench_rows(tmp_path)
-    got = _both(sessions, lambda s, actor: run_sync._unit(s, None, unit, actor))
-    assert got[0] == got[1]
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(ReturnedUnit)) == 1
+    """Before, on PostgreSQL: two units of one serial; the second bench's run refused on the
+    complaint number's uniqueness."""
+    complaint, unit = _bench_rows(tmp_path)
 
+    def create(session: Session, actor: str) -> int:
+        if made is ReturnedUnit:
+            return run_sync._unit(session, None, unit, actor)
+        return run_sync._complaint(session, complaint, actor) or 0
 
-def test_the_first_runs_of_one_complaint_from_two_benches_make_one_complaint(
-    sessions: sessionmaker[Session], tmp_path: Path
-) -> None:
-    """Before: the second bench's run was refused on the complaint number's uniqueness."""
-    complaint, _unit = _bench_rows(tmp_path)
-    got = _both(sessions, lambda s, actor: run_sync._complaint(s, complaint, actor) or 0)
+    got = _both(sessions, create)
     assert got[0] == got[1] != 0
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Complaint)) == 1
+        assert session.scalar(select(func.count()).select_from(made)) == 1
 
 
 def test_a_unit_registered_here_while_a_bench_syncs_it_is_refused_not_made_twice(
