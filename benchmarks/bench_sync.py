@@ -294,41 +294,27 @@ def _realistic_backlog(server: str) -> tuple[float, int, float]:
         stored = _stored_runs(url)
         if stored != sent:
             raise RuntimeError(f"{sent} runs sent, {stored} stored on the service")
-        units = _stored_units(url)
-        if units != REALISTIC_BACKLOG // UNITS_SHARED_BY:
-            raise RuntimeError(
-                f"{units} units on the service for {REALISTIC_BACKLOG // UNITS_SHARED_BY} serials"
-            )
-        _check_chain(url)
+        _check_units_and_chain(url, REALISTIC_BACKLOG // UNITS_SHARED_BY)
         return drained, sent, cpu / drained
 
 
-def _check_chain(url: str) -> None:
-    """The audit chain verifies, and every committed event is on it (none left pending)."""
+def _check_units_and_chain(url: str, serials: int) -> None:
+    """Each of ``serials`` serials is one unit on the service, and the audit chain verifies with
+    every committed event on it (none left pending)."""
     engine = create_engine(url)
     try:
         with Session(engine) as session:
+            units = session.scalars(select(ReturnedUnit.serial)).all()
             chain = verify_audit_chain(session)
     finally:
         engine.dispose()
+    if len(units) != serials or len(set(units)) != serials:
+        raise RuntimeError(f"{len(units)} units for {len(set(units))} serials, not {serials}")
     if chain.problems or chain.pending_events:
         raise RuntimeError(
             f"audit chain: {len(chain.problems)} problem(s), {chain.pending_events} event(s) "
             f"left pending; first: {chain.problems[:1]}"
         )
-
-
-def _stored_units(url: str) -> int:
-    """Units the service holds, each serial checked to be there once."""
-    engine = create_engine(url)
-    try:
-        with Session(engine) as session:
-            serials = session.scalars(select(ReturnedUnit.serial)).all()
-    finally:
-        engine.dispose()
-    if len(serials) != len(set(serials)):
-        raise RuntimeError(f"{len(serials)} units for {len(set(serials))} serials")
-    return len(serials)
 
 
 def _stored_runs(url: str) -> int:

@@ -118,7 +118,9 @@ def one_at_a_time(session: Session, key: str) -> None:
     """Transactions that would create the same thing queue here on PostgreSQL until the first
     commits, so the next one finds it (``pg_advisory_xact_lock`` of ``key``): a look-up
     followed by an insert is otherwise a race there, which made two units of one serial when two
-    benches synced their first runs at once. SQLite allows one writer at a time anyway. Callers
-    take their keys in one order (run, complaint, unit), so two never wait on each other."""
+    benches synced their first runs at once. SQLite allows one writer at a time anyway. One run
+    takes its keys in one order (run, complaint, unit). A batch takes several runs' keys in one
+    transaction, so two batches naming the same units in other orders can deadlock: PostgreSQL
+    aborts one, and ``service.sync_document`` records that batch's runs one transaction each."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
