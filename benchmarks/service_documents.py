@@ -3,13 +3,13 @@ document, files. Here so that ``make bench`` needs nothing from ``tests/`` (whic
 
 from __future__ import annotations
 
-import base64
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pybase64
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
@@ -146,7 +146,7 @@ REALISTIC_TRACE_SAMPLES = 10_000
 def packed(values: list[float]) -> dict[str, str]:
     """A trace array in ``POST /api/runs``'s compact form (``service.run_document.PackedArray``)."""
     data = np.asarray(values, dtype="<f8").tobytes()
-    return {"f64le_base64": base64.b64encode(data).decode("ascii")}
+    return {"f64le_base64": pybase64.b64encode(data).decode("ascii")}
 
 
 def realistic_run_document(

@@ -19,7 +19,6 @@ so the reader drops it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import json
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pybase64
 
 from procedures.records import (
     Conclusion,
@@ -112,12 +112,12 @@ def _array(values: npt.ArrayLike) -> dict[str, Any]:
     return {
         "dtype": arr.dtype.str,
         "shape": list(arr.shape),
-        "b64": base64.b64encode(arr.tobytes()).decode("ascii"),
+        "b64": pybase64.b64encode(arr.tobytes()).decode("ascii"),
     }
 
 
 def _unarray(data: dict[str, Any]) -> npt.NDArray[np.float64]:
-    raw = base64.b64decode(data["b64"])
+    raw = pybase64.b64decode(data["b64"])
     arr = np.frombuffer(raw, dtype=np.dtype(data["dtype"])).reshape(tuple(data["shape"]))
     return np.array(arr, copy=True)
 
@@ -183,7 +183,7 @@ def encode_step(step: StepRecord) -> dict[str, Any]:
             for t in step.traces
         ],
         "attachments": [
-            {"name": name, "b64": base64.b64encode(data).decode("ascii")}
+            {"name": name, "b64": pybase64.b64encode(data).decode("ascii")}
             for name, data in step.attachments
         ],
     }
@@ -207,7 +207,7 @@ def decode_step(d: dict[str, Any]) -> StepRecord:
             for t in d["traces"]
         ],
         message=d["message"],
-        attachments=[(a["name"], base64.b64decode(a["b64"])) for a in d["attachments"]],
+        attachments=[(a["name"], pybase64.b64decode(a["b64"])) for a in d["attachments"]],
     )
 
 

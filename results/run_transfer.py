@@ -12,7 +12,6 @@ host, local id, start time): no new column, and the same run always gets the sam
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import numpy as np
+import pybase64
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
@@ -105,7 +105,7 @@ def _samples(values: Any, blob: Blobber) -> Any:
 def _file(name: str, data: bytes, blob: Blobber) -> dict[str, Any]:
     sha = blob(data)
     if sha is None:
-        return {"name": name, "content_base64": base64.b64encode(data).decode()}
+        return {"name": name, "content_base64": pybase64.b64encode(data).decode()}
     return {"name": name, "blob": sha}
 
 

@@ -9,11 +9,11 @@ nothing behind.
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
+import pybase64
 from pydantic import AwareDatetime, Field
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -178,7 +178,7 @@ class RunDocument(RunBody):
 
 def decode_base64(step: str, attachment: AttachmentIn) -> bytes:
     try:
-        return base64.b64decode(attachment.content_base64, validate=True)
+        return pybase64.b64decode(attachment.content_base64, validate=True)
     except ValueError as exc:  # binascii.Error, or a non-ASCII letter (a plain ValueError)
         raise ValidationError(
             f"{step}.attachments.{attachment.name}",
@@ -202,7 +202,7 @@ def samples_array(where: str, samples: Samples) -> npt.NDArray[np.float64]:
     if not isinstance(samples, PackedArray):
         return np.asarray(samples, dtype=np.float64)
     try:
-        data = base64.b64decode(samples.f64le_base64, validate=True)
+        data = pybase64.b64decode(samples.f64le_base64, validate=True)
     except ValueError as exc:  # binascii.Error, or a non-ASCII letter (a plain ValueError)
         raise ValidationError(
             where, f"f64le_base64 is not base64 ({exc})", "encode the array's bytes as base64"

@@ -8,9 +8,10 @@ output byte-stable for the same data.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from html import escape
+
+import pybase64
 
 from results.reports import consistency, plots, webfont
 from results.reports import document as node
@@ -122,7 +123,7 @@ def _block(block: node.Block) -> str:
             f"<figcaption>{_text(block.caption)}</figcaption></figure>"
         )
     if isinstance(block, node.Photo):
-        uri = f"data:{block.media_type};base64,{base64.b64encode(block.content).decode('ascii')}"
+        uri = f"data:{block.media_type};base64,{pybase64.b64encode(block.content).decode('ascii')}"
         return (
             f'<figure class="photo"><img src="{uri}" alt="{_text(block.name)}">'
             f"<figcaption>{_text(block.caption)}</figcaption></figure>"

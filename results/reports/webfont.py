@@ -9,10 +9,10 @@ no font: every system font covers it, and English outputs stay byte-identical.
 
 from __future__ import annotations
 
-import base64
 import io
 from functools import lru_cache
 
+import pybase64
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
@@ -57,7 +57,7 @@ def font_face(text: str, family: str = FAMILY) -> str:
     """``@font-face`` rule for the characters of ``text``, or "" when ``text`` is plain ASCII."""
     if not needs_font(text):
         return ""
-    data = base64.b64encode(woff_for(text)).decode("ascii")
+    data = pybase64.b64encode(woff_for(text)).decode("ascii")
     return (
         f'@font-face{{font-family:"{family}";src:url(data:font/woff;base64,{data}) format("woff")}}'
     )
