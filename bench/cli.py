@@ -196,7 +196,8 @@ COMMANDS: dict[str, Lazy] = {
             "unit",
             "bench.cli_unit_group",
             "unit",
-            "Log returned units and carry them along their path (disposition, move, status).",
+            "Log returned units, carry them along their path (disposition, move, status), merge "
+            "a pack logged twice.",
         ),
         (
             "verify",

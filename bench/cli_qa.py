@@ -34,6 +34,7 @@ DECISIONS = {
     "approve a report": "qa.decision.approve_report",
     "decide a unit's disposition": "qa.decision.disposition",
     "declare a run invalid": "qa.decision.invalidate_run",
+    "merge units": "qa.decision.merge_units",
 }
 """Each QA-only decision a command names, and its words in the command line's catalogue."""
 

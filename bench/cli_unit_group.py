@@ -11,16 +11,20 @@ import click
 
 from bench.cli_common import CleanText, station, station_option
 from bench.cli_complaints import check_model
+from bench.cli_qa import qa_principal, qa_token_option
 from bench.cli_returns import add_unit_commands
+from bench.cli_words import words_for
 from bench.errors import EXIT_PASS, InputError
 from bench.runner import open_store_for
 from results.complaints import add_returned_unit, get_complaint
 from results.errors import NotFound
+from results.unit_merge import merge_units
 
 
 @click.group()
 def unit() -> None:
-    """Log returned units and carry them along their path (disposition, move, status)."""
+    """Log returned units, carry them along their path (disposition, move, status), merge a
+    pack logged twice."""
 
 
 @unit.command("add")
@@ -66,6 +70,46 @@ def unit_add(
                 product_model=product_model or found.product_model,
             )
     click.echo(f"{len(serials)} unit(s) logged under {complaint_number}")
+    return EXIT_PASS
+
+
+@unit.command("merge")
+@click.argument("serial", type=CleanText())
+@click.option(
+    "--keep",
+    type=int,
+    default=None,
+    help="Id of the unit that stays (default: the first logged); needed when the units' status, "
+    "disposition, lot or model differ.",
+)
+@click.option("--reason", type=CleanText(), required=True, help="Why (kept in the audit log).")
+@qa_token_option("which runs belong to which unit is QA's.")
+@station_option
+def unit_merge(
+    serial: str,
+    keep: int | None,
+    reason: str,
+    token: str,
+    station_file: Path | None,
+) -> int:
+    """Merge the units that log one pack (SERIAL) twice without a complaint, as `packbench
+    verify` reports them: every run moves onto one unit, the others are deleted (their last
+    state stays in the audit log)."""
+    config = station(station_file)
+    say = words_for(config)
+    with open_store_for(config).begin() as session:
+        who = qa_principal(session, token, "merge units", say)
+        merged = merge_units(
+            session,
+            serial,
+            actor=who.name,
+            reason=reason,
+            keep=keep,
+        )
+    removed = ", ".join(str(unit_id) for unit_id in merged.removed)
+    click.echo(
+        say("unit.merged", serial=serial, kept=merged.kept, runs=merged.runs_moved, removed=removed)
+    )
     return EXIT_PASS
 
 

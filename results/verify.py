@@ -41,6 +41,7 @@ from results.models import (
 )
 from results.outgoing_models import OutgoingReport
 from results.returns_models import InspectionRequest, ReturnNotice, ReturnReceipt
+from results.unit_merge import duplicate_units
 from results.unit_results import verify_unit_results
 from results.verify_checkpoint import check_anchor, verify_checkpoints
 from results.verify_documents import verify_calendar, verify_reports
@@ -105,6 +106,7 @@ def verify_store(
         verify_unit_results(session, report)
     else:
         verify_unit_results(session, report, _units_of_runs(session, touched, scope))
+    _verify_one_unit_per_pack(session, report)
     _verify_evidence(session, report, Path(evidence_dir), scope)
     verify_checkpoints(session, report)
     if scope.anchor is not None:
@@ -372,6 +374,20 @@ def _units_of_runs(session: Session, touched: set[tuple[str, str]], scope: Scope
     for chunk in batches(runs):
         units.update(session.scalars(select(Run.unit_id).where(Run.id.in_(chunk)).distinct()))
     return sorted(units)
+
+
+def _verify_one_unit_per_pack(session: Session, report: VerifyReport) -> None:
+    """A pack logged as several units (``results.unit_merge``): its runs are split between them,
+    so each unit's result and every count by unit is wrong until they are merged."""
+    for found in duplicate_units(session):
+        ids = ", ".join(str(unit_id) for unit_id in found.unit_ids)
+        report.add(
+            "unit",
+            f"serial {found.serial}",
+            f"logged as {len(found.unit_ids)} units without a complaint (ids {ids}): its runs "
+            f"are split between them; QA merges them with `packbench unit merge {found.serial} "
+            "--reason TEXT --token QA_TOKEN`",
+        )
 
 
 def _verify_evidence(

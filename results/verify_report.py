@@ -18,7 +18,8 @@ KEEP_EVENTS_OF = frozenset({"report"})
 class Problem:
     kind: str
     """``audit_chain``, ``measurement``, ``step``, ``trace``, ``evidence``, ``record``,
-    ``report``, ``calendar``, ``unit_result``, ``checkpoint``, ``anchor``."""
+    ``report``, ``calendar``, ``unit_result``, ``unit`` (a pack logged as several units),
+    ``checkpoint``, ``anchor``."""
     ref: str
     detail: str
 
