@@ -83,10 +83,10 @@ SAMPLE_S = 0.02
 CPU_BATCHES = 5
 CPU_BATCH = 20
 CORES = 2
+"""The class of machine issue #18's 150 runs/s is set for."""
 CHAIN_MARKS = ("audit_head", "audit_pending", LOCK_KEYS.split(",", 1)[0])
 """What a statement waiting on the audit chain contains: its tables, or its advisory lock's
 first key (``results.audit_group``; run_sync's per-run advisory locks are not the chain's)."""
-"""The class of machine issue #18's 150 runs/s is set for."""
 
 
 def _complaint_with_units(
