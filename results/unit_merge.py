@@ -31,6 +31,8 @@ KEPT_FIELDS = ("status", "disposition", "lot", "product_model")
 """What a unit says of the pack beyond its serial: units that disagree on any of these are merged
 only when QA names the unit whose values stay (the others' are kept in the audit trail)."""
 
+_NO_COMPLAINT = ReturnedUnit.complaint_id.is_(None)
+
 
 @dataclass(frozen=True)
 class DuplicateUnits:
@@ -62,9 +64,6 @@ def duplicate_units(session: Session) -> list[DuplicateUnits]:
         .order_by(ReturnedUnit.serial)
     ).all()
     return [DuplicateUnits(serial, tuple(_unit_ids(session, serial))) for serial in serials]
-
-
-_NO_COMPLAINT = ReturnedUnit.complaint_id.is_(None)
 
 
 def _unit_ids(session: Session, serial: str) -> Sequence[int]:
