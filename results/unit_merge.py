@@ -12,8 +12,9 @@ deleted with their last state kept in the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -109,8 +110,8 @@ def merge_units(
     others = [unit for unit in units if unit.id != kept.id]
     moved = 0
     for other in others:
-        moved += _move_runs(session, other, kept, actor=actor, reason=reason)
-        _move_outgoing_reports(session, other, kept, actor=actor, reason=reason)
+        moved += _move_rows(session, Run, other, kept, actor=actor, reason=reason)
+        _move_rows(session, OutgoingReport, other, kept, actor=actor, reason=reason)
     for other in others:
         session.execute(delete(UnitResult).where(UnitResult.unit_id == other.id))
         audit.record(
@@ -160,49 +161,44 @@ def _kept(units: Sequence[ReturnedUnit], keep: int | None) -> ReturnedUnit:
     return first
 
 
-def _move_runs(
-    session: Session, source: ReturnedUnit, target: ReturnedUnit, *, actor: str, reason: str
+def _move_rows(
+    session: Session,
+    model: type[Run] | type[OutgoingReport],
+    source: ReturnedUnit,
+    target: ReturnedUnit,
+    *,
+    actor: str,
+    reason: str,
 ) -> int:
-    runs = session.scalars(
-        select(Run).where(Run.unit_id == source.id).order_by(Run.id).with_for_update()
-    ).all()
-    for run in runs:
-        before = snapshot(run)
-        run.unit_id = target.id
+    """Point ``model``'s rows of ``source`` at ``target``, each change audited as its writers
+    audit that kind of row (so ``verify`` compares the row with its new state)."""
+    entity_type, state = _AUDITED_AS[model]
+    rows = cast(
+        "Sequence[Run | OutgoingReport]",
+        session.scalars(
+            select(model).where(model.unit_id == source.id).order_by(model.id).with_for_update()
+        ).all(),
+    )
+    for row in rows:
+        before = state(row)
+        row.unit_id = target.id
         session.flush()
         audit.record(
             session,
             actor=actor,
-            action="run.unit_merged",
-            entity_type="run",
-            entity_id=run.id,
+            action=f"{entity_type}.unit_merged",
+            entity_type=entity_type,
+            entity_id=row.id,
             before=before,
-            after=snapshot(run),
+            after=state(row),
             reason=reason,
         )
-    return len(runs)
+    return len(rows)
 
 
-def _move_outgoing_reports(
-    session: Session, source: ReturnedUnit, target: ReturnedUnit, *, actor: str, reason: str
-) -> None:
-    reports = session.scalars(
-        select(OutgoingReport)
-        .where(OutgoingReport.unit_id == source.id)
-        .order_by(OutgoingReport.id)
-        .with_for_update()
-    ).all()
-    for report in reports:
-        before = row_snapshot(report)
-        report.unit_id = target.id
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="outgoing_report.unit_merged",
-            entity_type="outgoing_report",
-            entity_id=report.id,
-            before=before,
-            after=row_snapshot(report),
-            reason=reason,
-        )
+_AUDITED_AS: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    Run: ("run", snapshot),
+    OutgoingReport: ("outgoing_report", row_snapshot),
+}
+"""Each kind of row that names its unit: its audit entity type and audited state (as
+``results.verify`` checks it)."""

@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 from bench_helpers import cli, register
 from test_cli_chinese import _chinese
+from twin_units import log_twice
 
-from results import audit
 from results.accounts import create_user, issue_token
-from results.complaints import add_returned_unit
-from results.integrity import snapshot
-from results.models import ReturnedUnit, UnitStatus
 from results.store import open_store
 
 SERIAL = "SN-0042"
@@ -31,24 +28,8 @@ def test_the_merge_command_verify_prints_fixes_what_it_found(
     register(capsys, sim_station, "SN-0001")  # creates the store
     sessions = open_store(tmp_path / "store.sqlite3")
     try:
-        with sessions.begin() as session:  # as two benches' syncs made them before the lock
-            add_returned_unit(session, None, serial=SERIAL, received_at=_now(), actor="bench-1")
-            twin = ReturnedUnit(
-                complaint_id=None,
-                serial=SERIAL,
-                received_at=_now(),
-                status=UnitStatus.RECEIVED.value,
-            )
-            session.add(twin)
-            session.flush()
-            audit.record(
-                session,
-                actor="bench-2",
-                action="unit.synced",
-                entity_type="unit",
-                entity_id=twin.id,
-                after=snapshot(twin),
-            )
+        with sessions.begin() as session:
+            log_twice(session, SERIAL, datetime.now(UTC))
         with sessions.begin() as session:
             create_user(session, "wang.fang", role="qa", printed_name="Wang Fang", actor="admin")
             qa_token, _ = issue_token(session, "wang.fang", actor="admin")
@@ -85,7 +66,3 @@ def test_the_merge_command_verify_prints_fixes_what_it_found(
     code, out, err = cli(capsys, *command)
     nothing = {"en": "without a complaint, nothing to merge", "zh_CN": "无需合并"}[language]
     assert code == 2 and nothing in err, out + err
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from store_builders import T0, outcome, run_info, step
+from twin_units import log_twice
 
-from results import audit
 from results.complaints import add_returned_unit, set_unit_status
 from results.errors import ValidationError
-from results.integrity import snapshot
 from results.models import AuditEvent, ReturnedUnit, Run, UnitResult, UnitStatus
 from results.run_import import import_run
 from results.unit_merge import duplicate_units, merge_units
@@ -26,27 +25,8 @@ SERIAL = "SN-0042"
 
 
 def _logged_twice(sessions: sessionmaker[Session]) -> tuple[int, int]:
-    """(first, second) unit of one serial without a complaint, the second made as a bench's
-    sync made it before the lock: a plain insert that did not see the first."""
     with sessions.begin() as session:
-        first = add_returned_unit(session, None, serial=SERIAL, received_at=T0, actor="bench-1")
-        second = ReturnedUnit(
-            complaint_id=None,
-            serial=SERIAL,
-            received_at=T0,
-            status=UnitStatus.RECEIVED.value,
-        )
-        session.add(second)
-        session.flush()
-        audit.record(
-            session,
-            actor="bench-2",
-            action="unit.synced",
-            entity_type="unit",
-            entity_id=second.id,
-            after=snapshot(second),
-        )
-        return first.id, second.id
+        return log_twice(session, SERIAL, T0)
 
 
 def _run(sessions: sessionmaker[Session], unit_id: int, *, hours: int) -> int:
