@@ -18,12 +18,11 @@ from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Column, Connection, ScalarSelect, Select, Table, null, select, type_coerce
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from procedures.records import (
     Conclusion,
-    MeasurementRecord,
     RunInfo,
     RunOutcome,
     StepRecord,
@@ -68,18 +67,17 @@ class RecordedRun:
     steps: list[StepRecord]
     outcome: RunOutcome | None
     """``None`` while running; for an interrupted run, ABORTED with the reason."""
-    attachments: dict[int, list[Attachment]] = field(default_factory=dict)
+    attachments: dict[int, tuple[AttachmentRead, ...]] = field(default_factory=dict)
     """Attachment rows by step index (hash, size, type), whether or not bytes were loaded."""
 
 
-def _measurement(m: Measurement) -> MeasurementRecord:
-    return record_of(m, verdict_named)
-
-
-def _trace(t: Trace) -> TraceRecord:
+def _trace(t: TraceRead) -> TraceRecord:
     # TraceRecord channels are float64 by contract; stored float64 comes back without a copy.
     arrays = {
-        c.name: (np.asarray(traces.decode(c.data, c.dtype, c.shape), dtype=np.float64), c.unit)
+        c.name: (
+            np.asarray(traces.decode(cast(bytes, c.data), c.dtype, c.shape), dtype=np.float64),
+            c.unit,
+        )
         for c in t.channels
     }
     time_s, _unit = arrays.pop("time")
@@ -89,49 +87,55 @@ def _trace(t: Trace) -> TraceRecord:
 def load_run(
     session: Session, run_id: int, *, evidence: EvidenceStore | None = None
 ) -> RecordedRun:
-    """The run as recorded; with ``evidence``, attachment bytes are read (and hash-checked) too."""
-    run = session.scalars(
-        select(Run)
-        .where(Run.id == run_id)
-        .options(
-            selectinload(Run.unit),
-            selectinload(Run.complaint),
-            selectinload(Run.steps).selectinload(Step.measurements),
-            selectinload(Run.steps).selectinload(Step.traces).selectinload(Trace.channels),
-            selectinload(Run.steps).selectinload(Step.attachments),
-        )
-    ).one_or_none()
-    if run is None:
+    """The run as recorded; with ``evidence``, attachment bytes are read (and hash-checked) too.
+
+    Read with the complaint reader's Core statements (``_runs``, trace samples included), one
+    per table and no ORM objects: a bench reads every run it syncs this way, and loading a
+    realistic run's ORM graph (15 steps, 60 measurements, a trace) was 62 % of the bench's CPU
+    per synced run (issue #18's backlog).
+    """
+    session.flush()  # the caller's pending changes, as an ORM query would autoflush them
+    connection = session.connection()
+    runs_table = _table(Run)
+    found = _runs(
+        connection, select(runs_table.c.id).where(runs_table.c.id == run_id), samples=True
+    )
+    if not found:
         raise NotFound("run", run_id)
+    run = found[0]
+    units, complaints = _table(ReturnedUnit), _table(Complaint)
+    serial = connection.scalar(select(units.c.serial).where(units.c.id == run.unit_id))
+    number = None
+    if run.complaint_id is not None:
+        number = connection.scalar(
+            select(complaints.c.number).where(complaints.c.id == run.complaint_id)
+        )
     info = RunInfo(
         procedure=run.procedure,
         procedure_version=run.procedure_version,
         station=run.station,
         operator=run.operator,
         spec=run.spec,
-        unit_serial=run.unit.serial,
-        complaint_number=None if run.complaint is None else run.complaint.number,
+        unit_serial=cast(str, serial),
+        complaint_number=number,
         started=run.started_at,
     )
-    steps: list[StepRecord] = []
-    files: dict[int, list[Attachment]] = {}
-    for s in run.steps:
-        files[s.idx] = list(s.attachments)
-        steps.append(
-            StepRecord(
-                name=s.name,
-                index=s.idx,
-                started=s.started_at,
-                ended=s.ended_at,
-                verdict=verdict_named(s.verdict),
-                measurements=[_measurement(m) for m in s.measurements],
-                traces=[_trace(t) for t in s.traces],
-                message=s.message,
-                attachments=[]
-                if evidence is None
-                else [(a.original_name, evidence.read(a.sha256)) for a in s.attachments],
-            )
+    steps = [
+        StepRecord(
+            name=s.name,
+            index=s.idx,
+            started=s.started_at,
+            ended=s.ended_at,
+            verdict=verdict_named(s.verdict),
+            measurements=[record_of(m, verdict_named) for m in s.measurements],
+            traces=[_trace(t) for t in s.traces],
+            message=s.message,
+            attachments=[]
+            if evidence is None
+            else [(a.original_name, evidence.read(a.sha256)) for a in s.attachments],
         )
+        for s in run.steps
+    ]
     outcome = None
     if run.status != RunStatus.RUNNING.value:
         outcome = RunOutcome(
@@ -155,7 +159,7 @@ def load_run(
         info=info,
         steps=steps,
         outcome=outcome,
-        attachments=files,
+        attachments={s.idx: s.attachments for s in run.steps},
     )
 
 
