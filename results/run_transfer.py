@@ -174,9 +174,9 @@ def origin_of(session: Session, run_id: int) -> dict[str, Any]:
     events of the run (sequence, action, hash), so the service can check and cite them.
 
     Columns, not ORM objects: a bench builds this for every run it syncs, and loading the events
-    and the run as objects cost more than the rest of the run's document but its read. The
-    event columns are still selected through the mapped class, so the audit module's read hook
-    appends this transaction's own pending events first."""
+    and the run as objects cost more CPU than building the rest of the document (the run's own
+    read aside). The event columns are still selected through the mapped class, so the audit
+    module's read hook appends this transaction's own pending events first."""
     step_ids: list[int] = list(
         session.scalars(select(_STEP.c.id).where(_STEP.c.run_id == run_id).order_by(_STEP.c.idx))
     )
