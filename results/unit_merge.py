@@ -12,9 +12,8 @@ deleted with their last state kept in the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -23,9 +22,8 @@ from results import audit
 from results.complaints import unit_key
 from results.db import one_at_a_time
 from results.errors import ValidationError
-from results.integrity import row_snapshot, snapshot
+from results.integrity import snapshot
 from results.models import ReturnedUnit, Run, UnitResult
-from results.outgoing_models import OutgoingReport
 from results.unit_results import refresh_unit_results
 
 KEPT_FIELDS = ("status", "disposition", "lot", "product_model")
@@ -83,8 +81,8 @@ def merge_units(
     reason: str,
     keep: int | None = None,
 ) -> MergedUnits:
-    """Move every run (and stored outgoing report) of the units of ``serial`` without a complaint
-    onto one of them and delete the others, in the caller's transaction.
+    """Move every run of the units of ``serial`` without a complaint onto one of them and delete
+    the others, in the caller's transaction.
 
     The unit kept is ``keep``, or else the first logged; units that disagree on ``KEPT_FIELDS``
     are refused without ``keep``, since which status or disposition is right is QA's call.
@@ -110,9 +108,7 @@ def merge_units(
     others = [unit for unit in units if unit.id != kept.id]
     moved = 0
     for other in others:
-        moved += _move_rows(session, Run, other, kept, actor=actor, reason=reason)
-        _move_rows(session, OutgoingReport, other, kept, actor=actor, reason=reason)
-    for other in others:
+        moved += _move_runs(session, other, kept, actor=actor, reason=reason)
         session.execute(delete(UnitResult).where(UnitResult.unit_id == other.id))
         audit.record(
             session,
@@ -161,44 +157,27 @@ def _kept(units: Sequence[ReturnedUnit], keep: int | None) -> ReturnedUnit:
     return first
 
 
-def _move_rows(
-    session: Session,
-    model: type[Run] | type[OutgoingReport],
-    source: ReturnedUnit,
-    target: ReturnedUnit,
-    *,
-    actor: str,
-    reason: str,
+def _move_runs(
+    session: Session, source: ReturnedUnit, target: ReturnedUnit, *, actor: str, reason: str
 ) -> int:
-    """Point ``model``'s rows of ``source`` at ``target``, each change audited as its writers
-    audit that kind of row (so ``verify`` compares the row with its new state)."""
-    entity_type, state = _AUDITED_AS[model]
-    rows = cast(
-        "Sequence[Run | OutgoingReport]",
-        session.scalars(
-            select(model).where(model.unit_id == source.id).order_by(model.id).with_for_update()
-        ).all(),
-    )
-    for row in rows:
-        before = state(row)
-        row.unit_id = target.id
+    """Point ``source``'s runs at ``target``, each change audited with the run's whole state
+    (so ``verify`` compares the row with its new state). Runs are all that name a unit without
+    a complaint: an outgoing report is made only for a complaint's unit."""
+    runs = session.scalars(
+        select(Run).where(Run.unit_id == source.id).order_by(Run.id).with_for_update()
+    ).all()
+    for run in runs:
+        before = snapshot(run)
+        run.unit_id = target.id
         session.flush()
         audit.record(
             session,
             actor=actor,
-            action=f"{entity_type}.unit_merged",
-            entity_type=entity_type,
-            entity_id=row.id,
+            action="run.unit_merged",
+            entity_type="run",
+            entity_id=run.id,
             before=before,
-            after=state(row),
+            after=snapshot(run),
             reason=reason,
         )
-    return len(rows)
-
-
-_AUDITED_AS: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = {
-    Run: ("run", snapshot),
-    OutgoingReport: ("outgoing_report", row_snapshot),
-}
-"""Each kind of row that names its unit: its audit entity type and audited state (as
-``results.verify`` checks it)."""
+    return len(runs)
