@@ -159,7 +159,12 @@ def realistic_run_document(
 ) -> dict[str, Any]:
     """A diagnosis as a bench submits it (issue #18): 15 steps of 4 measurements each and one
     recharge trace of 10,000 samples (time, voltage, current); with ``pack_traces`` the three
-    arrays travel packed (``packed``), else as JSON lists of numbers."""
+    arrays travel packed (``packed``), else as JSON lists of numbers.
+
+    The voltage and current are the run's own (a ramp with the instrument's noise, at its
+    resolution, drawn from ``seed``), as every recharge a bench records is: the same arrays in
+    every run would be one blob for a whole backlog (``bench_sync``) and compress as no
+    measured trace does. The time axis is the same in every run, as a fixed sample rate gives."""
     doc = run_document(unit_id, serial, complaint_number)
     steps: list[dict[str, Any]] = []
     for s in range(REALISTIC_STEPS):
@@ -187,8 +192,10 @@ def realistic_run_document(
         if s == REALISTIC_STEPS // 2:
             n = REALISTIC_TRACE_SAMPLES
             form = packed if pack_traces else list
-            voltage = [3.0 + i * 1e-4 for i in range(n)]
-            current = [2.6 - i * 1e-4 for i in range(n)]
+            noise = np.random.default_rng(seed)
+            ramp = np.arange(n) * 1e-4
+            voltage = np.round(3.0 + ramp + noise.normal(0.0, 5e-4, n), 5).tolist()
+            current = np.round(2.6 - ramp + noise.normal(0.0, 2e-3, n), 4).tolist()
             step["traces"] = [
                 {
                     "name": "recharge",
