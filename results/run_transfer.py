@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -27,25 +27,29 @@ from sqlalchemy.orm import Session
 from procedures.records import StepRecord
 from results import audit
 from results.attachments import EvidenceStore
-from results.errors import NotFound, ValidationError
+from results.errors import ValidationError
 from results.integrity import _jsonable, sha256_hex, step_digest, step_link, steps_genesis
 from results.journal import encode_info, encode_outcome
 from results.models import Attachment, AuditEvent, Base, Complaint, ReturnedUnit, Run, Step
-from results.readback import RecordedRun, load_run
+from results.readback import RecordedRun, load_runs
 from results.recorder import DatabaseRecorder
 
 RUN_NAMESPACE = uuid.UUID("6f1d2c3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f")
 """Namespace of run UUIDs (fixed forever: changing it would make every run look new)."""
 
-_STEP = cast(Table, Step.__table__)
 measurement_rows = DatabaseRecorder.measurement_rows
 trace_rows_of = DatabaseRecorder.trace_rows_of
 
 
 def run_uuid(run: Run) -> str:
     """The run's identity in every store: the same run row always gives the same UUID."""
-    started = run.started_at.isoformat()
-    return str(uuid.uuid5(RUN_NAMESPACE, f"{run.station}\x1f{run.host}\x1f{run.id}\x1f{started}"))
+    return run_uuid_of(run.station, run.host, run.id, run.started_at)
+
+
+def run_uuid_of(station: str, host: str, run_id: int, started_at: datetime) -> str:
+    """``run_uuid`` from the run row's columns (a Core row, no ORM object)."""
+    started = started_at.isoformat()
+    return str(uuid.uuid5(RUN_NAMESPACE, f"{station}\x1f{host}\x1f{run_id}\x1f{started}"))
 
 
 def _jsonish(value: Any) -> Any:
@@ -55,11 +59,23 @@ def _jsonish(value: Any) -> Any:
 def row_json(row: Complaint | ReturnedUnit) -> dict[str, Any]:
     """A complaint's or unit's columns as JSON, without the store-local ids."""
     table = cast(Table, type(row).__table__)
+    return _columns_json(table, {c.key: getattr(row, c.key) for c in table.columns})
+
+
+def _columns_json(table: Table, values: Mapping[Any, Any]) -> dict[str, Any]:
+    """``row_json`` of a row's values by column key (an ORM row's or a Core row's mapping)."""
     return {
-        c.key: _jsonish(getattr(row, c.key))
-        for c in table.columns
-        if c.key not in {"id", "complaint_id"}
+        c.key: _jsonish(values[c.key]) for c in table.columns if c.key not in {"id", "complaint_id"}
     }
+
+
+def _rows_json(
+    session: Session, model: type[Base], ids: Iterable[int]
+) -> dict[int, dict[str, Any]]:
+    """``row_json`` of the ``model`` rows of ``ids``, by id: one Core SELECT, no ORM objects."""
+    table = cast(Table, model.__table__)
+    rows = session.connection().execute(select(table).where(table.c.id.in_(set(ids))))
+    return {row.id: _columns_json(table, row._mapping) for row in rows}
 
 
 def row_values(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
@@ -171,18 +187,31 @@ def run_json(recorded: RecordedRun, blob: Blobber = _inline) -> dict[str, Any]:
 
 def origin_of(session: Session, run_id: int) -> dict[str, Any]:
     """What the bench's store vouches for: its run and step ids, the sealed chain, the audit
-    events of the run (sequence, action, hash), so the service can check and cite them.
+    events of the run (sequence, action, hash), so the service can check and cite them."""
+    return origins_of(session, [run_id])[run_id]
 
-    Columns, not ORM objects: a bench builds this for every run it syncs, and loading the events
-    and the run as objects cost more CPU than building the rest of the document (the run's own
-    read aside). The event columns are still selected through the mapped class, so the audit
-    module's read hook appends this transaction's own pending events first."""
-    step_ids: list[int] = list(
-        session.scalars(select(_STEP.c.id).where(_STEP.c.run_id == run_id).order_by(_STEP.c.idx))
-    )
-    files = [
-        str(i) for i in session.scalars(select(Attachment.id).where(Attachment.run_id == run_id))
-    ]
+
+def origins_of(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """``origin_of`` of each of ``run_ids``, by id: four statements for all of them.
+
+    Columns, not ORM objects, and a batch at a time: a bench builds this for every run it
+    syncs, and loading the events and the run as objects, then a statement per run and table,
+    cost more CPU than building the rest of the document (the run's own read aside). The event
+    columns are still selected through the mapped class, so the audit module's read hook
+    appends this transaction's own pending events first."""
+    ids = list(run_ids)
+    step_ids: dict[int, list[int]] = {run_id: [] for run_id in ids}
+    for step_id, owner in session.execute(
+        select(Step.id, Step.run_id).where(Step.run_id.in_(ids)).order_by(Step.run_id, Step.idx)
+    ):
+        step_ids[owner].append(step_id)
+    file_runs = {
+        str(file_id): owner
+        for file_id, owner in session.execute(
+            select(Attachment.id, Attachment.run_id).where(Attachment.run_id.in_(ids))
+        )
+        if owner is not None
+    }
     events = session.execute(
         select(
             AuditEvent.seq,
@@ -190,31 +219,45 @@ def origin_of(session: Session, run_id: int) -> dict[str, Any]:
             AuditEvent.at,
             AuditEvent.hash,
             AuditEvent.entity_type,
+            AuditEvent.entity_id,
             AuditEvent.after_json,
         )
         .where(
             (
                 AuditEvent.entity_type.in_(["run", audit.RUN_STEPS])
-                & (AuditEvent.entity_id == str(run_id))
+                & AuditEvent.entity_id.in_([str(run_id) for run_id in ids])
             )
-            | ((AuditEvent.entity_type == "attachment") & AuditEvent.entity_id.in_(files))
+            | ((AuditEvent.entity_type == "attachment") & AuditEvent.entity_id.in_(file_runs))
         )
         .order_by(AuditEvent.seq)
     ).all()
-    seals = [e for e in events if e.entity_type == audit.RUN_STEPS]
-    seal = json.loads(seals[-1].after_json or "{}") if seals else {}
-    interrupted = session.scalar(select(Run.interrupted).where(Run.id == run_id))
-    return {
-        "run_id": run_id,
-        "interrupted": bool(interrupted),
-        "step_ids": step_ids,
-        "sealed_steps": seal.get("steps"),
-        "sealed_chain": seal.get("chain"),
-        "audit": [
-            {"seq": e.seq, "action": e.action, "at": e.at.isoformat(), "hash": e.hash}
-            for e in events
-        ],
-    }
+    by_run: dict[int, list[Any]] = {run_id: [] for run_id in ids}
+    for event in events:
+        owner = (
+            file_runs[event.entity_id]
+            if event.entity_type == "attachment"
+            else int(event.entity_id)
+        )
+        by_run[owner].append(event)
+    interrupted = dict(
+        session.execute(select(Run.id, Run.interrupted).where(Run.id.in_(ids))).all()
+    )
+    origins = {}
+    for run_id in ids:
+        seals = [e for e in by_run[run_id] if e.entity_type == audit.RUN_STEPS]
+        seal = json.loads(seals[-1].after_json or "{}") if seals else {}
+        origins[run_id] = {
+            "run_id": run_id,
+            "interrupted": bool(interrupted.get(run_id)),
+            "step_ids": step_ids[run_id],
+            "sealed_steps": seal.get("steps"),
+            "sealed_chain": seal.get("chain"),
+            "audit": [
+                {"seq": e.seq, "action": e.action, "at": e.at.isoformat(), "hash": e.hash}
+                for e in by_run[run_id]
+            ],
+        }
+    return origins
 
 
 def chain_of_records(
@@ -261,15 +304,51 @@ def sync_document(
 ) -> dict[str, Any]:
     """The whole of what a bench sends for one run (``POST /api/sync/runs``): the run with its
     evidence bytes, its complaint and unit, and what the store vouches for (``origin_of``)."""
-    run = session.get(Run, run_id)
-    if run is None:
-        raise NotFound("run", run_id)
-    recorded = load_run(session, run_id, evidence=evidence)
-    return run_json(recorded, blob) | {
-        "origin": origin_of(session, run_id) | {"run_uuid": run_uuid(run)},
-        "complaint": None if run.complaint is None else row_json(run.complaint),
-        "unit": row_json(run.unit),
+    return sync_documents(session, [run_id], evidence, lambda _run_id: blob)[0]
+
+
+def sync_documents(
+    session: Session,
+    run_ids: Sequence[int],
+    evidence: EvidenceStore,
+    blob_of: Callable[[int], Blobber] = lambda _run_id: _inline,
+) -> list[dict[str, Any]]:
+    """``sync_document`` of each of ``run_ids``, in that order, read together: a bench syncing
+    a backlog reads its runs a batch at a time (``load_runs``, ``origins_of``). ``blob_of``
+    gives each run's blobber."""
+    recorded = load_runs(session, run_ids, evidence=evidence)  # NotFound for a missing run
+    runs = cast(Table, Run.__table__)
+    found = {
+        run.id: run
+        for run in session.connection().execute(
+            select(
+                runs.c.id,
+                runs.c.station,
+                runs.c.host,
+                runs.c.started_at,
+                runs.c.unit_id,
+                runs.c.complaint_id,
+            ).where(runs.c.id.in_(list(run_ids)))
+        )
     }
+    origins = origins_of(session, run_ids)
+    complaints = _rows_json(
+        session, Complaint, (r.complaint_id for r in found.values() if r.complaint_id is not None)
+    )
+    units = _rows_json(session, ReturnedUnit, (r.unit_id for r in found.values()))
+    documents = []
+    for run_id, read in zip(run_ids, recorded, strict=True):
+        run = found[run_id]
+        documents.append(
+            run_json(read, blob_of(run_id))
+            | {
+                "origin": origins[run_id]
+                | {"run_uuid": run_uuid_of(run.station, run.host, run.id, run.started_at)},
+                "complaint": None if run.complaint_id is None else complaints[run.complaint_id],
+                "unit": units[run.unit_id],
+            }
+        )
+    return documents
 
 
 @dataclass(frozen=True)
@@ -285,13 +364,33 @@ def sync_parts(
 ) -> SyncParts:
     """``sync_document`` with every trace array and file of ``from_bytes`` or more as a blob:
     the bench uploads those first (resumably, ``PUT /api/sync/blobs/SHA``), then the document."""
-    blobs: dict[str, bytes] = {}
+    return sync_parts_of(session, [run_id], evidence, from_bytes=from_bytes)[0]
 
-    def blob(data: bytes) -> str | None:
-        if len(data) < from_bytes:
-            return None
-        sha = sha256_hex(data)
-        blobs[sha] = data
-        return sha
 
-    return SyncParts(sync_document(session, run_id, evidence, blob), blobs)
+def sync_parts_of(
+    session: Session,
+    run_ids: Sequence[int],
+    evidence: EvidenceStore,
+    *,
+    from_bytes: int = BLOB_FROM_BYTES,
+) -> list[SyncParts]:
+    """``sync_parts`` of each of ``run_ids``, in that order, read together (``sync_documents``)."""
+    blobs: dict[int, dict[str, bytes]] = {run_id: {} for run_id in run_ids}
+
+    def blob_of(run_id: int) -> Blobber:
+        into = blobs[run_id]
+
+        def blob(data: bytes) -> str | None:
+            if len(data) < from_bytes:
+                return None
+            sha = sha256_hex(data)
+            into[sha] = data
+            return sha
+
+        return blob
+
+    documents = sync_documents(session, run_ids, evidence, blob_of)
+    return [
+        SyncParts(document, blobs[run_id])
+        for run_id, document in zip(run_ids, documents, strict=True)
+    ]

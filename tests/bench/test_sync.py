@@ -21,7 +21,18 @@ from bench_helpers import REPO, cli, register, write_sim_station
 
 from bench.cli_common import station
 from bench.runner import open_store_for
-from bench.sync import Backoff, Link, ServiceUnreachable, Target, status, sync_now
+from bench.sync import (
+    BATCH_BYTES,
+    BATCH_RUNS,
+    READ_RUNS,
+    Backoff,
+    Link,
+    ServiceUnreachable,
+    Target,
+    _read_chunk,
+    status,
+    sync_now,
+)
 from results.attachments import EvidenceStore
 from results.readback import load_run
 from results.run_transfer import run_json, sync_parts
@@ -207,3 +218,14 @@ def test_an_upload_cut_half_way_resumes_at_the_byte_the_service_has(
     sent = status(config, sessions)[0].entry
     assert sent is not None and sent.service_id is not None
     assert _values(service_file, sent.service_id) == _values(bench_file, 1)
+
+
+def test_runs_are_read_a_chunk_at_a_time_fewer_when_they_are_big() -> None:
+    """One run first (its size is not known yet), then up to ``READ_RUNS`` at once, never more
+    than a batch, and only as many as ``BATCH_BYTES`` holds at the size seen so far."""
+    assert _read_chunk(0, 0, BATCH_RUNS) == 1
+    assert _read_chunk(250_000, 1, BATCH_RUNS) == READ_RUNS  # a realistic run: 250 kB
+    assert _read_chunk(250_000, 1, 4) == 4
+    assert _read_chunk(250_000, 1, 0) == 1  # batches switched off: one at a time
+    assert _read_chunk(2 * BATCH_BYTES // 5, 1, BATCH_RUNS) == 2
+    assert _read_chunk(11_000_000, 1, BATCH_RUNS) == 1  # photos and a 100,000-sample trace

@@ -15,11 +15,12 @@ from fastapi.testclient import TestClient
 from service_support import EMERGENCY_GROUP, Service
 from sqlalchemy import func, select, update
 
+from results.errors import NotFound
 from results.integrity import sha256_hex
 from results.models import Attachment, AuditEvent, Complaint, Measurement, ReturnedUnit, Run
 from results.readback import load_run
 from results.recorder import interrupt_run
-from results.run_transfer import run_json, sync_document, sync_parts
+from results.run_transfer import run_json, sync_document, sync_parts, sync_parts_of
 from results.verify import verify_store
 from service import sync_document as sync_document_module
 from service.app import create_app
@@ -109,6 +110,31 @@ def test_a_synced_run_arrives_once_with_its_complaint_and_unit_and_identical_val
     with bench.store.sessions() as session:
         assert shas == set(session.scalars(select(Attachment.sha256)))
     assert report.ok, report.problems
+
+
+def test_runs_read_together_give_each_the_parts_it_gets_alone(bench: Service) -> None:
+    """A bench reads its backlog a chunk at a time (``sync_parts_of``): each run's document,
+    origin (its own steps, seal and audit events, attachments' included) and blobs must be
+    exactly what reading it alone gives, whatever else shares the chunk."""
+    runs = [_bench_run(bench) for _ in range(3)]
+    with bench.store.sessions.begin() as session:  # one run of the chunk killed mid-way
+        interrupt_run(session, session.get_one(Run, runs[1]), "power cut", actor="system")
+    order = [runs[2], runs[0], runs[1]]
+    with bench.store.sessions() as session:
+        together = sync_parts_of(session, order, bench.store.evidence, from_bytes=64)
+        alone = [sync_parts(session, r, bench.store.evidence, from_bytes=64) for r in order]
+        with pytest.raises(NotFound, match="run 999"):
+            sync_parts_of(session, [runs[0], 999], bench.store.evidence)
+    assert together == alone
+    origins = [parts.document["origin"] for parts in together]
+    assert [o["run_id"] for o in origins] == order
+    assert [o["interrupted"] for o in origins] == [False, False, True]
+    assert len({o["run_uuid"] for o in origins}) == 3
+    for origin in origins:  # each carries its own seal and events, its attachment's included
+        assert origin["sealed_chain"] and origin["audit"]
+        assert len({e["seq"] for e in origin["audit"]}) == len(origin["audit"])
+    assert not {e["seq"] for e in origins[0]["audit"]} & {e["seq"] for e in origins[1]["audit"]}
+    assert all(parts.blobs for parts in together)  # each run's photo travels as its blob
 
 
 @pytest.mark.parametrize("change", ["measurement", "evidence_name", "step_ids"])
