@@ -275,7 +275,13 @@ def snapshot(
 def run_snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
     """``snapshot`` of a run given as column values instead of a loaded row (the live
     recorder's driver-level start and finish, ``results.run_writer``): the same fields."""
-    return {name: values[name] for name in _RUN_FIELDS}
+    return values_snapshot(Run, values)
+
+
+def values_snapshot(model: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``snapshot`` of a ``model`` row given as its column values (a row written with a Core
+    ``INSERT``, no ORM object): the same fields, in the same order."""
+    return {name: values[name] for name in SNAPSHOT_FIELDS[model]}
 
 
 RUN_FIELDS = _RUN_FIELDS

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, literal, select, union_all
+from sqlalchemy import Select, Table, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from procedures.records import RunInfo, RunOutcome, StepRecord
@@ -26,7 +26,7 @@ from results.attachments import EvidenceStore
 from results.complaints import reserve_number, unit_key
 from results.db import one_at_a_time
 from results.errors import ValidationError
-from results.integrity import snapshot
+from results.integrity import snapshot, values_snapshot
 from results.models import (
     COMPLAINT_DERIVED,
     AuditEvent,
@@ -42,6 +42,7 @@ from results.run_transfer import chain_of_records, row_values
 SYNC_ENTITY = "run_sync"
 _EVENTS = cast(Table, AuditEvent.__table__)
 _PENDING = cast(Table, AuditPending.__table__)
+_UNITS = cast(Table, ReturnedUnit.__table__)
 
 
 def _sync_events(run_uuids: Sequence[str]) -> Select[Any]:
@@ -183,18 +184,19 @@ def _unit(session: Session, complaint_id: int | None, data: dict[str, Any], acto
     ).first()
     if found is not None:
         return found
-    unit = ReturnedUnit(complaint_id=complaint_id, **values)
-    session.add(unit)
-    session.flush()
+    # A Core INSERT, not an ORM object and a flush: half the runs of a backlog bring a new unit,
+    # and the unit of work's flush of one object was a tenth of a synced run's CPU.
+    row = {"complaint_id": complaint_id, **values}
+    unit_id: int = session.execute(insert(_UNITS).values(row).returning(_UNITS.c.id)).scalar_one()
     audit.record(
         session,
         actor=actor,
         action="unit.synced",
         entity_type="unit",
-        entity_id=unit.id,
-        after=snapshot(unit),
+        entity_id=unit_id,
+        after=values_snapshot(ReturnedUnit, {"id": unit_id, **row}),
     )
-    return unit.id
+    return unit_id
 
 
 def accept_run(
@@ -218,9 +220,8 @@ def accept_run(
     complaint_id = _complaint(session, complaint, actor)
     unit_id = _unit(session, complaint_id, unit, actor)
     run_id = import_run(session, info, steps, outcome, unit_id=unit_id, evidence=evidence)
-    run = session.get(Run, run_id)
-    if origin.interrupted and run is not None:
-        interrupt_run(session, run, outcome.message, actor=actor)
+    if origin.interrupted:
+        interrupt_run(session, session.get_one(Run, run_id), outcome.message, actor=actor)
     audit.record(
         session,
         actor=actor,

@@ -15,12 +15,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from results.sync_blobs import MAX_BLOB_BYTES, BlobStage, OffsetMismatch
-from service.api.body import ApiBody
+from service.api.body import ApiBody, JsonBodyRoute
 from service.auth import BenchUser, store_of
 from service.errors import Conflict, PayloadTooLarge
 from service.sync_document import SyncBatch, SyncDocument, store_synced, store_synced_batch
 
-router = APIRouter(prefix="/api", tags=["sync"])
+router = APIRouter(prefix="/api", tags=["sync"], route_class=JsonBodyRoute)
 
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
 """One request's body at most; a bench sends 4 MiB chunks."""
