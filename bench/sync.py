@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
+import pybase64
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +39,13 @@ from bench.errors import EXIT_STORE, BenchError, InputError
 from results.attachments import EvidenceStore
 from results.db import read_session_factory
 from results.models import Run, RunStatus
-from results.run_transfer import BLOB_FROM_BYTES, SyncParts, run_uuid, sync_parts_of
+from results.run_transfer import (
+    BLOB_FROM_BYTES,
+    INLINE_BLOB_BYTES,
+    SyncParts,
+    run_uuid,
+    sync_parts_of,
+)
 
 State = Literal["sent", "refused"]
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -453,8 +460,10 @@ def sync_now(
     """Send every pending run (oldest first) in batches of ``batch_runs``, marking the answers
     of each batch as they come.
 
-    A batch's trace arrays and files of ``inline_below`` bytes or more are uploaded first, each
-    as a blob in ``chunk_bytes`` chunks (``upload``); then its run documents, in one request.
+    A batch's trace arrays and files of ``inline_below`` bytes or more travel as blobs: those
+    the service lacks go inside the batch's request when small (``_deliver_batch``), else are
+    uploaded first in ``chunk_bytes`` chunks (``upload``); then its run documents, in one
+    request.
     Batches go one after another, in the store's order, and the service records a batch's runs
     in order: a complaint or unit registered at the bench still arrives with (and so before)
     its first run. Meanwhile a reader thread reads and encodes the next batch from the store.
@@ -472,9 +481,15 @@ def sync_now(
         ]
     batches = _prepared(sessions, evidence, todo, inline_below, batch_runs)
     one_by_one = batch_runs <= 1
+    inline = True
     try:
         for batch in batches:
-            replies = None if one_by_one else _deliver_batch(link, batch, chunk_bytes, echo)
+            replies = None
+            if not one_by_one:
+                replies = _deliver_batch(link, batch, chunk_bytes, echo, inline=inline)
+            if replies is NO_INLINE_BLOBS:
+                inline = False
+                replies = _deliver_batch(link, batch, chunk_bytes, echo, inline=False)
             if replies is NO_BATCH_ROUTE:
                 one_by_one = True
             if isinstance(replies, list):
@@ -581,29 +596,55 @@ def _prepared(
 
 NO_BATCH_ROUTE = "no batch route"
 """``_deliver_batch``'s answer from a service older than the batch route."""
+NO_INLINE_BLOBS = "no inline blobs"
+"""``_deliver_batch``'s answer when the service refused the blobs a batch carried (a service
+older than the batch's ``blobs`` refuses the key; or it found a blob's bytes wrong): the batch
+goes again with its blobs uploaded apart, and so do the rest of this sync's."""
 
 
 def _deliver_batch(
-    link: Link, batch: list[Prepared], chunk_bytes: int, echo: Callable[[str], None]
+    link: Link,
+    batch: list[Prepared],
+    chunk_bytes: int,
+    echo: Callable[[str], None],
+    *,
+    inline: bool = True,
 ) -> list[Reply] | str | None:
-    """Upload a batch's blobs, post its documents in one request; one reply per run, as the
-    service would have answered each alone. A run answered 409 (a blob gone from the service
-    since) goes again alone through ``_deliver``, which uploads what is missing.
-    ``NO_BATCH_ROUTE``: the service is older than the batch route (the runs go one request
-    each from now on); ``None``: the service refused the batch as a whole (e.g. one document
-    it cannot read): its runs go one request each, so only a bad run is refused."""
+    """Post a batch's documents in one request, with the blobs the service lacks; one reply
+    per run, as the service would have answered each alone.
+
+    With ``inline``, a missing blob of at most ``INLINE_BLOB_BYTES`` (and one chunk) of which
+    the service holds nothing yet travels inside the batch request; the others are uploaded
+    first, each in requests of its own (``upload``: chunked, resumable). A run answered 409 (a
+    blob gone from the service since) goes again alone through ``_deliver``, which uploads what
+    is missing. ``NO_BATCH_ROUTE``: the service is older than the batch route (the runs go one
+    request each from now on); ``NO_INLINE_BLOBS``: it refused the blobs carried; ``None``:
+    it refused the batch as a whole (e.g. one document it cannot read): its runs go one request
+    each, so only a bad run is refused."""
     blobs = {sha: data for ready in batch for sha, data in ready.parts.blobs.items()}
-    _upload_missing(link, blobs, chunk_bytes, echo)
+    missing = _missing(link, blobs)
+    carried = {
+        sha: blobs[sha]
+        for sha, received in missing.items()
+        if inline and received == 0 and len(blobs[sha]) <= min(INLINE_BLOB_BYTES, chunk_bytes)
+    }
+    _upload(link, blobs, {s: r for s, r in missing.items() if s not in carried}, chunk_bytes, echo)
+    body = b'{"runs":[' + b",".join(r.body for r in batch) + b"]"
+    if carried:
+        encoded = {sha: pybase64.b64encode(data).decode("ascii") for sha, data in carried.items()}
+        body += b',"blobs":' + json.dumps(encoded).encode()
     reply = _authorised(
         link.call(
             "POST",
             "/api/sync/runs/batch",
-            data=b'{"runs":[' + b",".join(r.body for r in batch) + b"]}",
+            data=body + b"}",
             headers={"Content-Type": "application/json"},
         )
     )
     if reply.status in (404, 405):
         return NO_BATCH_ROUTE
+    if reply.status == 422 and carried and _refuses_blobs(reply):
+        return NO_INLINE_BLOBS
     answers = reply.body.get("runs")
     if reply.status != 200 or not isinstance(answers, list) or len(answers) != len(batch):
         return None
@@ -643,11 +684,32 @@ def _missing(link: Link, blobs: dict[str, bytes]) -> dict[str, int]:
     }
 
 
+def _refuses_blobs(reply: Reply) -> bool:
+    """The service's 422 is about the batch's ``blobs`` (the key unknown to it, or a blob's
+    bytes not matching its name), not about a run."""
+    if str(reply.body.get("field", "")).startswith("blobs"):
+        return True
+    detail = reply.body.get("detail")
+    return isinstance(detail, list) and any(
+        isinstance(error, dict) and list(error.get("loc", []))[1:2] == ["blobs"] for error in detail
+    )
+
+
 def _upload_missing(
     link: Link, blobs: dict[str, bytes], chunk_bytes: int, echo: Callable[[str], None]
 ) -> None:
     """Upload the blobs the service lacks (``UPLOADS_AT_ONCE`` side by side)."""
-    missing = _missing(link, blobs)
+    _upload(link, blobs, _missing(link, blobs), chunk_bytes, echo)
+
+
+def _upload(
+    link: Link,
+    blobs: dict[str, bytes],
+    missing: dict[str, int],
+    chunk_bytes: int,
+    echo: Callable[[str], None],
+) -> None:
+    """Upload ``missing`` (sha -> bytes the service holds) of ``blobs``, side by side."""
     if not missing:
         return
     with ThreadPoolExecutor(UPLOADS_AT_ONCE) as pool:

@@ -7,9 +7,10 @@ recorded by the live recorder (so it carries its step seal) with one recharge tr
 samples (time, voltage, current, mode) and 20 photos of 400 KiB each. The figure is the median,
 over three such benches one after another (each its own run and photos), of the wall time of
 ``bench.sync.sync_now``: reading the run back from the bench's store, hashing it, asking which
-blobs the service lacks and uploading the 4 trace arrays and 20 photos (four at a time), posting
-the run document, and the service checking the step seal and writing the run, its rows, its trace
-blobs and its evidence files to PostgreSQL and disk, answered 201.
+blobs the service lacks, posting the run document with the 4 trace arrays and 20 photos (each
+under ``INLINE_BLOB_BYTES``, so they travel inside the batch request instead of in uploads of
+their own), and the service checking each blob's hash and the step seal and writing the run,
+its rows, its trace blobs and its evidence files to PostgreSQL and disk, answered 201.
 
 The backlog figure (issue 16: "a backlog of 10,000 runs synced from benches drains in under 2
 minutes", so at least 84 runs/s) drains ``BACKLOG`` small runs (one step, three measurements, no
@@ -26,10 +27,11 @@ Issue #18 asks the same of realistic runs: 10,000 of them (``realistic_run_docum
 runs ``bench_service`` posts: 15 steps, 60 measurements, a 10,000-sample trace), recorded by
 the live recorder into ``BACKLOG_BENCHES`` benches' SQLite stores before the clock starts, all
 benches syncing at once (a thread each, as when a link comes back for a whole lab) into a
-service of ``SERVICE_WORKERS`` uvicorn workers. The trace arrays travel as blobs; the time axis
-is the same bytes in every run, so the benches upload one blob at the same moment and name a
-blob another bench's run has used; and the benches pair up on the same units, registered at
-both, which the service must make once each (``UNITS_SHARED_BY``). The figure is the runs sent
+service of ``SERVICE_WORKERS`` uvicorn workers. The trace arrays travel as blobs, carried inside
+the batch requests (``bench.sync._deliver_batch``); the voltage and current are each run's own,
+while the time axis is the same bytes in every run, so every bench's batches carry one blob at
+once; and the benches pair up on the same units, registered at both, which the service must
+make once each (``UNITS_SHARED_BY``). The figure is the runs sent
 over the time from the first ``sync_now`` call to the last one's return. The benches run in
 this process, on the same two cores as the service: their reading, hashing and encoding is CPU
 the service does not have.
@@ -338,7 +340,7 @@ def run() -> list[Result]:
     big = (
         f"sync one run to the service (uvicorn, 1 worker, PostgreSQL, loopback): a {SAMPLES:,}-"
         f"sample trace (4 arrays) and {PHOTOS} photos of {PHOTO_BYTES // 1024} KiB, read from the "
-        "bench's SQLite, uploaded as blobs, posted, seal checked and stored"
+        "bench's SQLite, sent as blobs inside the batch request, seal checked and stored"
     )
     backlog = (
         f"sync backlog of {BACKLOG} small runs (one step, 3 values each) from one bench's SQLite, "
@@ -348,7 +350,8 @@ def run() -> list[Result]:
     realistic = (
         f"sync backlog of {REALISTIC_BACKLOG:,} realistic runs ({REALISTIC_STEPS} steps, "
         f"{REALISTIC_STEPS * REALISTIC_MEASUREMENTS_PER_STEP} measurements, a "
-        f"{REALISTIC_TRACE_SAMPLES:,}-sample trace as 3 blobs) from {BACKLOG_BENCHES} benches' "
+        f"{REALISTIC_TRACE_SAMPLES:,}-sample trace as 3 blobs, 2 of them each run's own, carried "
+        f"in the batch requests) from {BACKLOG_BENCHES} benches' "
         f"SQLite at once, into a fresh service ({SERVICE_WORKERS} uvicorn workers, PostgreSQL), "
         f"each run seal-checked, every run sent and stored once, the audit chain verified; "
         f"benches in pairs testing the same {REALISTIC_BACKLOG // UNITS_SHARED_BY:,} units, each "

@@ -101,6 +101,11 @@ def row_values(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
 
 BLOB_FROM_BYTES = 8192
 """Trace arrays and files of this size or more travel as separate blobs (``sync_parts``)."""
+INLINE_BLOB_BYTES = 1024 * 1024
+"""A blob of at most this size may travel inside the batch of runs that names it
+(``POST /api/sync/runs/batch``'s ``blobs``) instead of in uploads of its own: a realistic run's
+trace arrays (80 kB each) cost the service more in their own requests (authentication, a
+staged file written, renamed, read back and hashed twice) than the rest of the run."""
 
 Blobber = Callable[[bytes], str | None]
 """Takes a part's bytes; returns the blob name (SHA-256) it travels as, or ``None``: inline."""

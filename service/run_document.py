@@ -177,13 +177,18 @@ class RunDocument(RunBody):
 
 
 def decode_base64(step: str, attachment: AttachmentIn) -> bytes:
+    return base64_bytes(
+        f"{step}.attachments.{attachment.name}", "content_base64", attachment.content_base64
+    )
+
+
+def base64_bytes(where: str, what: str, text: str) -> bytes:
+    """``text`` decoded as standard base64, or a ``ValidationError`` naming ``where``."""
     try:
-        return pybase64.b64decode(attachment.content_base64, validate=True)
+        return pybase64.b64decode(text, validate=True)
     except ValueError as exc:  # binascii.Error, or a non-ASCII letter (a plain ValueError)
         raise ValidationError(
-            f"{step}.attachments.{attachment.name}",
-            f"content_base64 is not base64 ({exc})",
-            "encode the file's bytes with standard base64",
+            where, f"{what} is not base64 ({exc})", "encode the bytes with standard base64"
         ) from None
 
 

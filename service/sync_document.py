@@ -9,8 +9,9 @@ exactly once, create what it refers to first and refuse it if it was changed aft
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, Any
 
 import numpy as np
@@ -22,8 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from procedures.records import RunInfo, RunOutcome, StepRecord, TraceRecord, Verdict
 from results.attachments import EvidenceStore
 from results.errors import ResultsError, ValidationError
+from results.integrity import sha256_hex
 from results.run_sync import Accepted, Origin, accept_run, synced_run_id, synced_run_ids
-from results.sync_blobs import BlobStage
+from results.run_transfer import INLINE_BLOB_BYTES
+from results.sync_blobs import BlobStage, DigestMismatch
 from results.unit_results import refreshed_once
 from service.api.body import ApiBody
 from service.errors import Conflict, ServiceError, results_status
@@ -39,6 +42,7 @@ from service.run_document import (
     OutcomeIn,
     RunInfoIn,
     VerdictName,
+    base64_bytes,
     decode_base64,
     info_of,
     measurement_of,
@@ -153,12 +157,20 @@ def blob_names(doc: SyncDocument) -> set[str]:
     return names
 
 
-def fetch_blobs(doc: SyncDocument, stage: BlobStage, evidence: EvidenceStore) -> dict[str, bytes]:
-    """The bytes of every blob the document names: staged, or (a file) already evidence here."""
+def fetch_blobs(
+    doc: SyncDocument,
+    stage: BlobStage,
+    evidence: EvidenceStore,
+    inline: Mapping[str, bytes] = MappingProxyType({}),
+) -> dict[str, bytes]:
+    """The bytes of every blob the document names: sent with its batch (``inline``, checked
+    already), staged, or (a file) already evidence here."""
     found: dict[str, bytes] = {}
     missing: list[str] = []
     for name in blob_names(doc):
-        data = stage.read(name)
+        data = inline.get(name)
+        if data is None:
+            data = stage.read(name)
         if data is None and evidence.check(name) is None:
             data = evidence.path_for(name).read_bytes()
         if data is None:
@@ -250,12 +262,14 @@ def store_synced(
     actor: str,
     stage: BlobStage | None = None,
     looked_up: bool = False,
+    inline: Mapping[str, bytes] = MappingProxyType({}),
 ) -> Accepted:
     """Record the synced run (or recognise it) in one transaction.
 
     A UUID that arrived before is answered from the audit log before its blobs are looked for
     (they may be cleaned up since; ``looked_up``: the caller did that already, for a whole
-    batch); ``accept_run`` checks again under the run's lock.
+    batch); ``accept_run`` checks again under the run's lock. ``inline``: blobs its batch
+    brought (``SyncBatch.blobs``).
     """
     if not looked_up:
         with sessions() as session:
@@ -263,7 +277,7 @@ def store_synced(
         if known is not None:
             return Accepted(known, created=False)
     stage = stage or BlobStage(evidence.root)
-    prepared = _Prepared.of(doc, stage, evidence)
+    prepared = _Prepared.of(doc, stage, evidence, inline)
     with sessions.begin() as session:
         accepted = prepared.accept(session, evidence, actor=actor)
     return accepted
@@ -273,10 +287,39 @@ MAX_BATCH_RUNS = 200
 """Runs in one ``POST /api/sync/runs/batch`` at most (a bench sends fewer, see ``bench.sync``)."""
 
 
+MAX_INLINE_BLOBS = 4 * MAX_BATCH_RUNS
+"""Blobs sent inside one batch at most (a realistic run names two or three)."""
+
+
 class SyncBatch(ApiBody):
     """Several runs in one request: a backlog drains without a round trip per run."""
 
     runs: Annotated[list[SyncDocument], Field(min_length=1, max_length=MAX_BATCH_RUNS)]
+    blobs: Annotated[
+        dict[Hex64, Annotated[str, Field(max_length=4 * (INLINE_BLOB_BYTES // 3 + 1))]],
+        Field(max_length=MAX_INLINE_BLOBS),
+    ] = Field(default_factory=dict)
+    """Blobs the runs name, base64 by their SHA-256, sent along instead of uploaded apart
+    (each of at most ``INLINE_BLOB_BYTES``): what a bench has not uploaded yet. Used for this
+    batch's runs only, never staged; a run naming a blob neither here nor staged is answered
+    409 as ever."""
+
+
+def inline_blobs(blobs: Mapping[str, str]) -> dict[str, bytes]:
+    """A batch's ``blobs``' bytes, each checked against its name: a blob whose bytes are not
+    the ones its SHA-256 names is refused, never stored."""
+    found: dict[str, bytes] = {}
+    for sha, text in blobs.items():
+        data = base64_bytes(f"blobs.{sha}", "the blob", text)
+        actual = sha256_hex(data)
+        if actual != sha:
+            raise DigestMismatch(
+                f"blobs.{sha}",
+                f"the {len(data)} bytes sent hash to {actual}, not {sha}",
+                "send each blob's own bytes under the SHA-256 of those bytes",
+            )
+        found[sha] = data
+    return found
 
 
 def _refusal(uuid: str, exc: Exception) -> dict[str, Any]:
@@ -311,9 +354,15 @@ class _Prepared:
     blobs: dict[str, bytes]
 
     @classmethod
-    def of(cls, doc: SyncDocument, stage: BlobStage, evidence: EvidenceStore) -> _Prepared:
+    def of(
+        cls,
+        doc: SyncDocument,
+        stage: BlobStage,
+        evidence: EvidenceStore,
+        inline: Mapping[str, bytes] = MappingProxyType({}),
+    ) -> _Prepared:
         check_sync_channels(doc)
-        blobs = fetch_blobs(doc, stage, evidence)
+        blobs = fetch_blobs(doc, stage, evidence, inline)
         info, steps, outcome = sync_records(doc, blobs)
         origin = Origin(
             run_uuid=doc.origin.run_uuid,
@@ -347,6 +396,7 @@ def _store_together(
     evidence: EvidenceStore,
     stage: BlobStage,
     docs: Sequence[SyncDocument],
+    inline: Mapping[str, bytes],
     *,
     actor: str,
 ) -> list[Accepted] | None:
@@ -356,7 +406,7 @@ def _store_together(
     ``None`` when any run is refused or fails: nothing was written (the transaction rolled back)
     and the caller records the runs one transaction each, which names the refused one."""
     try:
-        prepared = [_Prepared.of(doc, stage, evidence) for doc in docs]
+        prepared = [_Prepared.of(doc, stage, evidence, inline) for doc in docs]
         with sessions.begin() as session, refreshed_once(session):
             accepted = [run.accept(session, evidence, actor=actor) for run in prepared]
     except (ServiceError, ResultsError, SQLAlchemyError):
@@ -370,6 +420,7 @@ def store_synced_batch(
     docs: Sequence[SyncDocument],
     *,
     actor: str,
+    blobs: Mapping[str, str] = MappingProxyType({}),
 ) -> list[dict[str, Any]]:
     """Each run of a batch as ``store_synced`` records it alone, with one answer per run in
     the same order: ``status`` 201 (recorded now), 200 (had it: ``id`` is the first copy's) or
@@ -380,8 +431,11 @@ def store_synced_batch(
     fail, that transaction is rolled back and each run is recorded in a transaction of its own,
     in order, so a refused run does not stop the others. A failure that is not a refusal of a
     run (the database gone) ends the request: the bench sends the batch again, and the runs
-    recorded before the failure are answered 200.
+    recorded before the failure are answered 200. ``blobs``: the batch's own (``SyncBatch``),
+    checked against their names before anything else (``inline_blobs``: a wrong one refuses
+    the batch).
     """
+    inline = inline_blobs(blobs)
     with sessions() as session:
         known = synced_run_ids(session, [d.origin.run_uuid for d in docs])
     stage = BlobStage(evidence.root)
@@ -391,7 +445,9 @@ def store_synced_batch(
             fresh.setdefault(doc.origin.run_uuid, doc)
     created: set[str] = set()
     if len(fresh) > 1:
-        together = _store_together(sessions, evidence, stage, list(fresh.values()), actor=actor)
+        together = _store_together(
+            sessions, evidence, stage, list(fresh.values()), inline, actor=actor
+        )
         for uuid, accepted in zip(fresh, together or [], strict=False):
             known[uuid] = accepted.run_id
             if accepted.created:
@@ -408,7 +464,7 @@ def store_synced_batch(
             continue
         try:
             accepted = store_synced(
-                sessions, evidence, doc, actor=actor, stage=stage, looked_up=True
+                sessions, evidence, doc, actor=actor, stage=stage, looked_up=True, inline=inline
             )
         except (ServiceError, ResultsError, IntegrityError, DataError) as exc:
             answers.append(_refusal(uuid, exc))

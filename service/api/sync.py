@@ -3,7 +3,9 @@
 A run's big parts (trace arrays, photos) are uploaded first as content-addressed blobs, in
 chunks a bench can resume after a cut (``results.sync_blobs``): ``HEAD`` says how many bytes of a
 blob arrived, ``PUT`` with ``Upload-Offset`` and ``Upload-Length`` appends the next chunk. The run
-document then names them by SHA-256.
+document then names them by SHA-256. A batch of runs may instead carry the small blobs its runs
+name (``blobs``, base64 by SHA-256, each of at most ``INLINE_BLOB_BYTES``): no request, staged
+file or second hash per blob.
 """
 
 from __future__ import annotations
@@ -114,10 +116,13 @@ async def sync_run(
 async def sync_runs(batch: SyncBatch, request: Request, who: BenchUser) -> dict[str, Any]:
     """Several runs at once, each recorded (or refused) as ``POST /api/sync/runs`` would record
     it alone; 200 with one answer per run, in order (``service.sync_document.store_synced_batch``).
+    422 naming ``blobs.SHA`` when a carried blob is not base64 or not the bytes its name says.
     """
     store = store_of(request)
     answers = await run_in_threadpool(
-        store_synced_batch, store.sessions, store.evidence, batch.runs, actor=who.name
+        lambda: store_synced_batch(
+            store.sessions, store.evidence, batch.runs, actor=who.name, blobs=batch.blobs
+        )
     )
     for answer in answers:
         if "id" in answer:

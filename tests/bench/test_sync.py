@@ -4,6 +4,7 @@ refused with the reason; ``packbench verify`` passes on both sides."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from bench.sync import (
     READ_RUNS,
     Backoff,
     Link,
+    Reply,
     ServiceUnreachable,
     Target,
     _read_chunk,
@@ -229,3 +231,70 @@ def test_runs_are_read_a_chunk_at_a_time_fewer_when_they_are_big() -> None:
     assert _read_chunk(250_000, 1, 0) == 1  # batches switched off: one at a time
     assert _read_chunk(2 * BATCH_BYTES // 5, 1, BATCH_RUNS) == 2
     assert _read_chunk(11_000_000, 1, BATCH_RUNS) == 1  # photos and a 100,000-sample trace
+
+
+def _older_service(
+    calls: list[tuple[str, str, bool]],
+) -> Callable[..., Reply]:
+    """``bench.sync.request`` answered as a service older than a batch's ``blobs`` would: it
+    refuses the key (pydantic's ``extra_forbidden``, as ``service.app`` words it), takes blobs
+    uploaded apart, and records a batch whose blobs it holds."""
+    held: set[str] = set()
+
+    def answer(
+        target: Target,
+        method: str,
+        path: str,
+        *,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float,
+    ) -> Reply:
+        body = json.loads(data or b"{}") if method == "POST" else {}
+        calls.append((method, path, "blobs" in body))
+        if path == "/api/sync/blobs/state":
+            return Reply(200, {"blobs": {sha: {"complete": sha in held, "received": 0}
+                                         for sha in body["sha256"]}})  # fmt: skip
+        if method == "PUT":
+            held.add(path.rsplit("/", 1)[1])
+            return Reply(
+                201, {"complete": True}, {"Upload-Offset": (headers or {})["Upload-Length"]}
+            )
+        if "blobs" in body:
+            loc = ["body", "blobs"]
+            return Reply(422, {"status": 422, "detail": [{"loc": loc, "type": "extra_forbidden"}]})
+        named = {a["blob"] for run in body["runs"] for s in run["steps"] for a in s["attachments"]}
+        assert named <= held, "a run posted before its blobs were uploaded"
+        runs = [{"uuid": run["origin"]["run_uuid"], "status": 201, "id": i + 1}
+                for i, run in enumerate(body["runs"])]  # fmt: skip
+        return Reply(200, {"runs": runs})
+
+    return answer
+
+
+def test_a_service_older_than_carried_blobs_gets_them_uploaded_apart(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bench carries the small blobs a batch's runs name inside the batch request; a service
+    that refuses them (older than ``SyncBatch.blobs``) gets the batch again with the blobs
+    uploaded first, and so does every later batch of the sync: every run arrives, none is
+    refused, and the blobs were offered inside a batch once."""
+    bench_file = write_sim_station(tmp_path / "bench.toml", tmp_path / "bench")
+    units = ("U-1", "U-2", "U-3")
+    number = register(capsys, bench_file, *units)
+    answers = REPO / "examples" / "appearance" / "answers.toml"
+    for unit in units:
+        code, _, err = cli(capsys, "run", "appearance", "-c", number, "-u", unit, "--answers",
+                           str(answers), "--station", str(bench_file), "--yes")  # fmt: skip
+        assert code == 0, err
+    config = station(bench_file)
+    calls: list[tuple[str, str, bool]] = []
+    monkeypatch.setattr("bench.sync.request", _older_service(calls))
+    summary = sync_now(
+        config, open_store_for(config), Target("http://127.0.0.1:9", "token"),
+        inline_below=512, batch_runs=2,
+    )  # fmt: skip
+    assert (len(summary.sent), summary.refused) == (3, [])
+    batches = [(path, carried) for method, path, carried in calls if path.endswith("/batch")]
+    assert batches == [("/api/sync/runs/batch", True)] + [("/api/sync/runs/batch", False)] * 2
+    assert sum(method == "PUT" for method, _path, _carried in calls) >= 3  # a photo per run

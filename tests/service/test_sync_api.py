@@ -3,6 +3,7 @@ and a run changed after recording is refused; a bench token reads only what it r
 
 from __future__ import annotations
 
+import base64
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from results.models import Attachment, AuditEvent, Complaint, Measurement, Retur
 from results.readback import load_run
 from results.recorder import interrupt_run
 from results.run_transfer import run_json, sync_document, sync_parts, sync_parts_of
+from results.sync_blobs import LOCKS, STAGING
 from results.verify import verify_store
 from service import sync_document as sync_document_module
 from service.app import create_app
@@ -283,6 +285,43 @@ def test_a_blob_whose_bytes_do_not_match_its_name_is_dropped_and_only_benches_up
         f"/api/sync/blobs/{sha}", content=data, headers=H | {"Upload-Length": "1"}
     )
     assert r.status_code == 422  # more bytes than the blob's declared length
+
+
+def test_a_batch_carrying_its_blobs_is_recorded_with_nothing_uploaded_or_staged(
+    service: Service, bench: Service
+) -> None:
+    """A batch may carry the blobs its runs name (base64 by SHA-256): its runs are recorded
+    from them, identical to the bench's, and no blob is staged. A carried blob whose bytes are
+    not the ones its name says, or that is not base64, refuses the batch by that name, with
+    nothing written."""
+    runs = [_bench_run(bench) for _ in range(2)]
+    with bench.store.sessions() as session:
+        parts = sync_parts_of(session, runs, bench.store.evidence, from_bytes=64)
+    blobs = {sha: data for p in parts for sha, data in p.blobs.items()}
+    assert blobs  # each run's photo travels as a blob
+    carried = {sha: base64.b64encode(data).decode() for sha, data in blobs.items()}
+    docs = [p.document for p in parts]
+    H = service.auth("bench-3")
+    before = _counts(service)
+    some = next(iter(blobs))
+    for wrong, says in ((base64.b64encode(b"not the photo").decode(), "hash to"),
+                        ("not base64!", "not base64")):  # fmt: skip
+        r = service.client.post(
+            "/api/sync/runs/batch", json={"runs": docs, "blobs": carried | {some: wrong}}, headers=H
+        )
+        assert r.status_code == 422 and r.json()["field"] == f"blobs.{some}", r.text
+        assert says in r.json()["detail"]
+        assert _counts(service) == before
+    r = service.client.post(
+        "/api/sync/runs/batch", json={"runs": docs, "blobs": carried}, headers=H
+    )
+    assert r.status_code == 200, r.text
+    answers = r.json()["runs"]
+    assert [a["status"] for a in answers] == [201, 201]
+    for run_id, answer in zip(runs, answers, strict=True):
+        assert _recorded(service, answer["id"]) == _recorded(bench, run_id)
+    staging = service.settings.evidence_dir / STAGING
+    assert not staging.exists() or [p.name for p in staging.iterdir()] == [LOCKS]
 
 
 def test_a_batch_answers_each_run_as_it_would_be_answered_alone(
