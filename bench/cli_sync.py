@@ -44,7 +44,10 @@ from results.run_transfer import BLOB_FROM_BYTES
     type=click.IntRange(1, 16 * 1024),
     default=CHUNK_BYTES // 1024,
     show_default=True,
-    help="Upload big traces and files in chunks of this many KiB (a cut resumes at a chunk).",
+    help=(
+        "Upload big traces and files in chunks of this many KiB (a cut resumes at a chunk); "
+        "those of one chunk and at most 1 MiB go inside the batch's request."
+    ),
 )
 @click.option(
     "--inline-below",
