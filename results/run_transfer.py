@@ -232,7 +232,7 @@ def origins_of(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, 
                 AuditEvent.entity_type.in_(["run", audit.RUN_STEPS])
                 & AuditEvent.entity_id.in_([str(run_id) for run_id in ids])
             )
-            | ((AuditEvent.entity_type == "attachment") & AuditEvent.entity_id.in_(file_runs))
+            | ((AuditEvent.entity_type == "attachment") & AuditEvent.entity_id.in_(list(file_runs)))
         )
         .order_by(AuditEvent.seq)
     ).all()
