@@ -26,6 +26,7 @@ from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
@@ -42,6 +43,7 @@ from results.models import Run, RunStatus
 from results.run_transfer import (
     BLOB_FROM_BYTES,
     INLINE_BLOB_BYTES,
+    MAX_CARRIED_BLOBS,
     SyncParts,
     run_uuid,
     sync_parts_of,
@@ -614,7 +616,8 @@ def _deliver_batch(
     per run, as the service would have answered each alone.
 
     With ``inline``, a missing blob of at most ``INLINE_BLOB_BYTES`` (and one chunk) of which
-    the service holds nothing yet travels inside the batch request; the others are uploaded
+    the service holds nothing yet travels inside the batch request (``MAX_CARRIED_BLOBS`` of
+    them at most); the others are uploaded
     first, each in requests of its own (``upload``: chunked, resumable). A run answered 409 (a
     blob gone from the service since) goes again alone through ``_deliver``, which uploads what
     is missing. ``NO_BATCH_ROUTE``: the service is older than the batch route (the runs go one
@@ -623,11 +626,12 @@ def _deliver_batch(
     each, so only a bad run is refused."""
     blobs = {sha: data for ready in batch for sha, data in ready.parts.blobs.items()}
     missing = _missing(link, blobs)
-    carried = {
-        sha: blobs[sha]
+    small = (
+        sha
         for sha, received in missing.items()
         if inline and received == 0 and len(blobs[sha]) <= min(INLINE_BLOB_BYTES, chunk_bytes)
-    }
+    )
+    carried = {sha: blobs[sha] for sha in islice(small, MAX_CARRIED_BLOBS)}
     _upload(link, blobs, {s: r for s, r in missing.items() if s not in carried}, chunk_bytes, echo)
     body = b'{"runs":[' + b",".join(r.body for r in batch) + b"]"
     if carried:

@@ -106,6 +106,8 @@ INLINE_BLOB_BYTES = 1024 * 1024
 (``POST /api/sync/runs/batch``'s ``blobs``) instead of in uploads of its own: a realistic run's
 trace arrays (80 kB each) cost the service more in their own requests (authentication, a
 staged file written, renamed, read back and hashed twice) than the rest of the run."""
+MAX_CARRIED_BLOBS = 800
+"""Blobs one batch of runs carries at most; a bench uploads the rest apart."""
 
 Blobber = Callable[[bytes], str | None]
 """Takes a part's bytes; returns the blob name (SHA-256) it travels as, or ``None``: inline."""

@@ -25,7 +25,7 @@ from results.attachments import EvidenceStore
 from results.errors import ResultsError, ValidationError
 from results.integrity import sha256_hex
 from results.run_sync import Accepted, Origin, accept_run, synced_run_id, synced_run_ids
-from results.run_transfer import INLINE_BLOB_BYTES
+from results.run_transfer import INLINE_BLOB_BYTES, MAX_CARRIED_BLOBS
 from results.sync_blobs import BlobStage, DigestMismatch
 from results.unit_results import refreshed_once
 from service.api.body import ApiBody
@@ -287,17 +287,13 @@ MAX_BATCH_RUNS = 200
 """Runs in one ``POST /api/sync/runs/batch`` at most (a bench sends fewer, see ``bench.sync``)."""
 
 
-MAX_INLINE_BLOBS = 4 * MAX_BATCH_RUNS
-"""Blobs sent inside one batch at most (a realistic run names two or three)."""
-
-
 class SyncBatch(ApiBody):
     """Several runs in one request: a backlog drains without a round trip per run."""
 
     runs: Annotated[list[SyncDocument], Field(min_length=1, max_length=MAX_BATCH_RUNS)]
     blobs: Annotated[
         dict[Hex64, Annotated[str, Field(max_length=4 * (INLINE_BLOB_BYTES // 3 + 1))]],
-        Field(max_length=MAX_INLINE_BLOBS),
+        Field(max_length=MAX_CARRIED_BLOBS),
     ] = Field(default_factory=dict)
     """Blobs the runs name, base64 by their SHA-256, sent along instead of uploaded apart
     (each of at most ``INLINE_BLOB_BYTES``): what a bench has not uploaded yet. Used for this

@@ -4,6 +4,7 @@ refused with the reason; ``packbench verify`` passes on both sides."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ import pytest
 from bench_helpers import REPO, cli, register, write_sim_station
 
 from bench.cli_common import station
+from bench.config import StationConfig
 from bench.runner import open_store_for
 from bench.sync import (
     BATCH_BYTES,
@@ -36,8 +38,9 @@ from bench.sync import (
     sync_now,
 )
 from results.attachments import EvidenceStore
+from results.integrity import sha256_hex
 from results.readback import load_run
-from results.run_transfer import run_json, sync_parts
+from results.run_transfer import run_json, sync_parts, sync_parts_of
 from results.sync_blobs import KEEP_WHOLE_S, LOCKS, STAGING, BlobStage
 
 
@@ -233,12 +236,14 @@ def test_runs_are_read_a_chunk_at_a_time_fewer_when_they_are_big() -> None:
     assert _read_chunk(11_000_000, 1, BATCH_RUNS) == 1  # photos and a 100,000-sample trace
 
 
-def _older_service(
-    calls: list[tuple[str, str, bool]],
+def _service_stand_in(
+    calls: list[tuple[str, str, int]], *, knows_blobs: bool
 ) -> Callable[..., Reply]:
-    """``bench.sync.request`` answered as a service older than a batch's ``blobs`` would: it
-    refuses the key (pydantic's ``extra_forbidden``, as ``service.app`` words it), takes blobs
-    uploaded apart, and records a batch whose blobs it holds."""
+    """``bench.sync.request`` answered as a service would: it takes blobs uploaded apart and a
+    batch whose blobs it holds or that carries them (each checked against its name); one older
+    than a batch's ``blobs`` (``knows_blobs`` false) refuses the key (pydantic's
+    ``extra_forbidden``, as ``service.app`` words it). ``calls``: (method, path, blobs
+    carried)."""
     held: set[str] = set()
 
     def answer(
@@ -251,7 +256,8 @@ def _older_service(
         timeout: float,
     ) -> Reply:
         body = json.loads(data or b"{}") if method == "POST" else {}
-        calls.append((method, path, "blobs" in body))
+        carried = body.get("blobs", {})
+        calls.append((method, path, len(carried)))
         if path == "/api/sync/blobs/state":
             return Reply(200, {"blobs": {sha: {"complete": sha in held, "received": 0}
                                          for sha in body["sha256"]}})  # fmt: skip
@@ -260,9 +266,12 @@ def _older_service(
             return Reply(
                 201, {"complete": True}, {"Upload-Offset": (headers or {})["Upload-Length"]}
             )
-        if "blobs" in body:
+        if "blobs" in body and not knows_blobs:
             loc = ["body", "blobs"]
             return Reply(422, {"status": 422, "detail": [{"loc": loc, "type": "extra_forbidden"}]})
+        for sha, text in carried.items():
+            assert sha256_hex(base64.b64decode(text)) == sha
+            held.add(sha)
         named = {a["blob"] for run in body["runs"] for s in run["steps"] for a in s["attachments"]}
         assert named <= held, "a run posted before its blobs were uploaded"
         runs = [{"uuid": run["origin"]["run_uuid"], "status": 201, "id": i + 1}
@@ -288,13 +297,56 @@ def test_a_service_older_than_carried_blobs_gets_them_uploaded_apart(
                            str(answers), "--station", str(bench_file), "--yes")  # fmt: skip
         assert code == 0, err
     config = station(bench_file)
-    calls: list[tuple[str, str, bool]] = []
-    monkeypatch.setattr("bench.sync.request", _older_service(calls))
+    calls: list[tuple[str, str, int]] = []
+    monkeypatch.setattr("bench.sync.request", _service_stand_in(calls, knows_blobs=False))
     summary = sync_now(
         config, open_store_for(config), Target("http://127.0.0.1:9", "token"),
         inline_below=512, batch_runs=2,
     )  # fmt: skip
     assert (len(summary.sent), summary.refused) == (3, [])
-    batches = [(path, carried) for method, path, carried in calls if path.endswith("/batch")]
-    assert batches == [("/api/sync/runs/batch", True)] + [("/api/sync/runs/batch", False)] * 2
-    assert sum(method == "PUT" for method, _path, _carried in calls) >= 3  # a photo per run
+    first_two, every = _blobs_of(config, [[1, 2], [1, 2, 3]])
+    batches = [carried for _method, path, carried in calls if path.endswith("/batch")]
+    assert batches == [len(first_two), 0, 0]  # the first batch's blobs offered, then none
+    assert sum(method == "PUT" for method, _path, _carried in calls) == len(every)
+
+
+def _blobs_of(config: StationConfig, runs: list[list[int]]) -> list[set[str]]:
+    """The blobs (SHA-256) that the bench's runs of each list travel with (``sync_parts_of``)."""
+    evidence = EvidenceStore(config.evidence_dir)
+    with open_store_for(config)() as session:
+        return [
+            {
+                sha
+                for parts in sync_parts_of(session, ids, evidence, from_bytes=512)
+                for sha in parts.blobs
+            }
+            for ids in runs
+        ]
+
+
+def test_a_batch_carries_at_most_max_carried_blobs_and_uploads_the_rest(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three runs' blobs in one batch, with room for two: two carried, the others uploaded
+    apart before the batch is posted; every run arrives."""
+    bench_file = write_sim_station(tmp_path / "bench.toml", tmp_path / "bench")
+    units = ("U-1", "U-2", "U-3")
+    number = register(capsys, bench_file, *units)
+    answers = REPO / "examples" / "appearance" / "answers.toml"
+    for unit in units:
+        code, _, err = cli(capsys, "run", "appearance", "-c", number, "-u", unit, "--answers",
+                           str(answers), "--station", str(bench_file), "--yes")  # fmt: skip
+        assert code == 0, err
+    config = station(bench_file)
+    calls: list[tuple[str, str, int]] = []
+    monkeypatch.setattr("bench.sync.request", _service_stand_in(calls, knows_blobs=True))
+    monkeypatch.setattr("bench.sync.MAX_CARRIED_BLOBS", 2)
+    summary = sync_now(
+        config, open_store_for(config), Target("http://127.0.0.1:9", "token"),
+        inline_below=512, batch_runs=3,
+    )  # fmt: skip
+    assert (len(summary.sent), summary.refused) == (3, [])
+    (every,) = _blobs_of(config, [[1, 2, 3]])
+    assert len(every) > 2
+    sent = [(m, c) for m, path, c in calls if m == "PUT" or path.endswith("/batch")]
+    assert sent == [("PUT", 0)] * (len(every) - 2) + [("POST", 2)]
