@@ -281,13 +281,8 @@ def _service_stand_in(
     return answer
 
 
-def test_a_service_older_than_carried_blobs_gets_them_uploaded_apart(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A bench carries the small blobs a batch's runs name inside the batch request; a service
-    that refuses them (older than ``SyncBatch.blobs``) gets the batch again with the blobs
-    uploaded first, and so does every later batch of the sync: every run arrives, none is
-    refused, and the blobs were offered inside a batch once."""
+def _three_appearance_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> StationConfig:
+    """A bench whose store holds three appearance runs (each with files of over 512 bytes)."""
     bench_file = write_sim_station(tmp_path / "bench.toml", tmp_path / "bench")
     units = ("U-1", "U-2", "U-3")
     number = register(capsys, bench_file, *units)
@@ -296,7 +291,17 @@ def test_a_service_older_than_carried_blobs_gets_them_uploaded_apart(
         code, _, err = cli(capsys, "run", "appearance", "-c", number, "-u", unit, "--answers",
                            str(answers), "--station", str(bench_file), "--yes")  # fmt: skip
         assert code == 0, err
-    config = station(bench_file)
+    return station(bench_file)
+
+
+def test_a_service_older_than_carried_blobs_gets_them_uploaded_apart(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bench carries the small blobs a batch's runs name inside the batch request; a service
+    that refuses them (older than ``SyncBatch.blobs``) gets the batch again with the blobs
+    uploaded first, and so does every later batch of the sync: every run arrives, none is
+    refused, and the blobs were offered inside a batch once."""
+    config = _three_appearance_runs(capsys, tmp_path)
     calls: list[tuple[str, str, int]] = []
     monkeypatch.setattr("bench.sync.request", _service_stand_in(calls, knows_blobs=False))
     summary = sync_now(
@@ -329,15 +334,7 @@ def test_a_batch_carries_at_most_max_carried_blobs_and_uploads_the_rest(
 ) -> None:
     """Three runs' blobs in one batch, with room for two: two carried, the others uploaded
     apart before the batch is posted; every run arrives."""
-    bench_file = write_sim_station(tmp_path / "bench.toml", tmp_path / "bench")
-    units = ("U-1", "U-2", "U-3")
-    number = register(capsys, bench_file, *units)
-    answers = REPO / "examples" / "appearance" / "answers.toml"
-    for unit in units:
-        code, _, err = cli(capsys, "run", "appearance", "-c", number, "-u", unit, "--answers",
-                           str(answers), "--station", str(bench_file), "--yes")  # fmt: skip
-        assert code == 0, err
-    config = station(bench_file)
+    config = _three_appearance_runs(capsys, tmp_path)
     calls: list[tuple[str, str, int]] = []
     monkeypatch.setattr("bench.sync.request", _service_stand_in(calls, knows_blobs=True))
     monkeypatch.setattr("bench.sync.MAX_CARRIED_BLOBS", 2)
