@@ -95,21 +95,50 @@ def load_runs(
     session: Session, run_ids: Sequence[int], *, evidence: EvidenceStore | None = None
 ) -> list[RecordedRun]:
     """``load_run`` of each of ``run_ids``, in that order (``NotFound`` names the first one
-    missing).
+    missing): ``read_runs``, then each unit's serial and complaint's number in one statement
+    each."""
+    runs = read_runs(session, run_ids)
+    connection = session.connection()
+    units, complaints = _table(ReturnedUnit), _table(Complaint)
+    serials: dict[int, str] = dict(
+        connection.execute(
+            select(units.c.id, units.c.serial).where(units.c.id.in_({r.unit_id for r in runs}))
+        ).all()
+    )
+    numbers: dict[int, str] = dict(
+        connection.execute(
+            select(complaints.c.id, complaints.c.number).where(
+                complaints.c.id.in_({r.complaint_id for r in runs if r.complaint_id is not None})
+            )
+        ).all()
+    )
+    return [
+        recorded_run(
+            run,
+            serials[run.unit_id],
+            None if run.complaint_id is None else numbers[run.complaint_id],
+            evidence,
+        )
+        for run in runs
+    ]
 
-    Read with the complaint reader's Core statements (``_runs``, trace samples included), one
-    per table for all the runs and no ORM objects: a bench reads every run it syncs this way, a
-    batch at a time. Loading a realistic run's ORM graph (15 steps, 60 measurements, a trace)
-    was 62 % of the bench's CPU per synced run (issue #18's backlog), and building and running
-    a dozen statements per run about a quarter of what was left.
+
+def read_runs(session: Session, run_ids: Sequence[int]) -> list[RunRead]:
+    """The read models of ``run_ids`` (trace samples included), in that order; ``NotFound``
+    names the first one missing.
+
+    The complaint reader's Core statements (``_runs``), one per table for all the runs and no
+    ORM objects: a bench reads every run it syncs this way, a chunk at a time. Loading a
+    realistic run's ORM graph (15 steps, 60 measurements, a trace) was 62 % of the bench's CPU
+    per synced run (issue #18's backlog), and building and running a dozen statements per run
+    about a quarter of what was left.
     """
     session.flush()  # the caller's pending changes, as an ORM query would autoflush them
-    connection = session.connection()
     runs_table = _table(Run)
     found = {
         run.id: run
         for run in _runs(
-            connection,
+            session.connection(),
             select(runs_table.c.id).where(runs_table.c.id.in_(list(run_ids))),
             samples=True,
         )
@@ -117,35 +146,14 @@ def load_runs(
     missing = [run_id for run_id in run_ids if run_id not in found]
     if missing:
         raise NotFound("run", missing[0])
-    units, complaints = _table(ReturnedUnit), _table(Complaint)
-    serials: dict[int, str] = dict(
-        connection.execute(
-            select(units.c.id, units.c.serial).where(
-                units.c.id.in_({run.unit_id for run in found.values()})
-            )
-        ).all()
-    )
-    numbers: dict[int, str] = dict(
-        connection.execute(
-            select(complaints.c.id, complaints.c.number).where(
-                complaints.c.id.in_(
-                    {run.complaint_id for run in found.values() if run.complaint_id is not None}
-                )
-            )
-        ).all()
-    )
-    recorded = []
-    for run_id in run_ids:
-        run = found[run_id]
-        number = None if run.complaint_id is None else numbers[run.complaint_id]
-        recorded.append(_recorded(run, serials[run.unit_id], number, evidence))
-    return recorded
+    return [found[run_id] for run_id in run_ids]
 
 
-def _recorded(
+def recorded_run(
     run: RunRead, serial: str, number: str | None, evidence: EvidenceStore | None
 ) -> RecordedRun:
-    """A run's read model as the records that went in."""
+    """A run's read model as the records that went in (its unit's ``serial``, its complaint's
+    ``number``); with ``evidence``, attachment bytes read and hash-checked."""
     info = RunInfo(
         procedure=run.procedure,
         procedure_version=run.procedure_version,

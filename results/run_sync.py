@@ -66,7 +66,7 @@ class TamperedRun(ValidationError):
 
 @dataclass(frozen=True)
 class Origin:
-    """What the bench's store vouches for (``results.run_transfer.origin_of``)."""
+    """What the bench's store vouches for (``results.run_transfer.origins_of``)."""
 
     run_uuid: str
     run_id: int

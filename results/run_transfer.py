@@ -1,7 +1,7 @@
 """A recorded run as the JSON a bench hands to the QA service, and the check of its step seal.
 
 Both ends of a sync use this module: the bench encodes a run read back from its own store
-(``run_json``, ``row_json``, ``origin_of``), and the service re-folds the step chain from the
+(``run_json``, ``rows_json``, ``origins_of``), and the service re-folds the step chain from the
 values it received with the bench's own row ids (``chain_of_records``) and compares it with the
 seal the bench's audit log holds. A value edited in the bench's store after recording changes a
 step digest, so the chain no longer matches the seal and the run is refused.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -30,8 +30,9 @@ from results.attachments import EvidenceStore
 from results.errors import ValidationError
 from results.integrity import _jsonable, sha256_hex, step_digest, step_link, steps_genesis
 from results.journal import encode_info, encode_outcome
-from results.models import Attachment, AuditEvent, Base, Complaint, ReturnedUnit, Run, Step
-from results.readback import RecordedRun, load_runs
+from results.models import Attachment, AuditEvent, Base, Complaint, ReturnedUnit, Run
+from results.read_model import RunRead
+from results.readback import RecordedRun, read_runs, recorded_run
 from results.recorder import DatabaseRecorder
 
 RUN_NAMESPACE = uuid.UUID("6f1d2c3e-4b5a-4c7d-9e8f-0a1b2c3d4e5f")
@@ -56,30 +57,24 @@ def _jsonish(value: Any) -> Any:
     return _jsonable(value) if isinstance(value, datetime | date) else value
 
 
-def row_json(row: Complaint | ReturnedUnit) -> dict[str, Any]:
-    """A complaint's or unit's columns as JSON, without the store-local ids."""
-    table = cast(Table, type(row).__table__)
-    return _columns_json(table, {c.key: getattr(row, c.key) for c in table.columns})
-
-
-def _columns_json(table: Table, values: Mapping[Any, Any]) -> dict[str, Any]:
-    """``row_json`` of a row's values by column key (an ORM row's or a Core row's mapping)."""
+def rows_json(session: Session, model: type[Base], ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The columns of the ``model`` rows (complaints, units) of ``ids`` as JSON, by id, without
+    the store-local ids: one Core SELECT, no ORM objects."""
+    table = cast(Table, model.__table__)
+    rows = session.connection().execute(select(table).where(table.c.id.in_(set(ids))))
     return {
-        c.key: _jsonish(values[c.key]) for c in table.columns if c.key not in {"id", "complaint_id"}
+        row.id: {
+            c.key: _jsonish(row._mapping[c.key])
+            for c in table.columns
+            if c.key not in {"id", "complaint_id"}
+        }
+        for row in rows
     }
 
 
-def _rows_json(
-    session: Session, model: type[Base], ids: Iterable[int]
-) -> dict[int, dict[str, Any]]:
-    """``row_json`` of the ``model`` rows of ``ids``, by id: one Core SELECT, no ORM objects."""
-    table = cast(Table, model.__table__)
-    rows = session.connection().execute(select(table).where(table.c.id.in_(set(ids))))
-    return {row.id: _columns_json(table, row._mapping) for row in rows}
-
-
 def row_values(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
-    """``row_json``'s output back into column values for ``model`` (dates parsed, names checked)."""
+    """A row of ``rows_json`` back into column values of ``model``: dates parsed, names
+    checked."""
     table = cast(Table, model.__table__)
     columns = {c.key: c for c in table.columns if c.key not in {"id", "complaint_id"}}
     unknown = sorted(set(data) - set(columns))
@@ -192,26 +187,17 @@ def run_json(recorded: RecordedRun, blob: Blobber = _inline) -> dict[str, Any]:
     }
 
 
-def origin_of(session: Session, run_id: int) -> dict[str, Any]:
-    """What the bench's store vouches for: its run and step ids, the sealed chain, the audit
-    events of the run (sequence, action, hash), so the service can check and cite them."""
-    return origins_of(session, [run_id])[run_id]
+def origins_of(session: Session, runs: Sequence[RunRead]) -> dict[int, dict[str, Any]]:
+    """What the bench's store vouches for, by run id: each run's own and its steps' ids (from
+    its read model), the sealed chain, and the audit events of the run and its files (sequence,
+    action, hash), so the service can check and cite them: two statements for all the runs.
 
-
-def origins_of(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """``origin_of`` of each of ``run_ids``, by id: four statements for all of them.
-
-    Columns, not ORM objects, and a batch at a time: a bench builds this for every run it
-    syncs, and loading the events and the run as objects, then a statement per run and table,
-    cost more CPU than building the rest of the document (the run's own read aside). The event
-    columns are still selected through the mapped class, so the audit module's read hook
+    Columns, not ORM objects, and a chunk of runs at a time: a bench builds this for every run
+    it syncs, and loading the events and the run as objects, then a statement per run and
+    table, cost more CPU than building the rest of the document (the run's own read aside). The
+    event columns are still selected through the mapped class, so the audit module's read hook
     appends this transaction's own pending events first."""
-    ids = list(run_ids)
-    step_ids: dict[int, list[int]] = {run_id: [] for run_id in ids}
-    for step_id, owner in session.execute(
-        select(Step.id, Step.run_id).where(Step.run_id.in_(ids)).order_by(Step.run_id, Step.idx)
-    ):
-        step_ids[owner].append(step_id)
+    ids = [run.id for run in runs]
     file_runs = {
         str(file_id): owner
         for file_id, owner in session.execute(
@@ -240,28 +226,22 @@ def origins_of(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, 
     ).all()
     by_run: dict[int, list[Any]] = {run_id: [] for run_id in ids}
     for event in events:
-        owner = (
-            file_runs[event.entity_id]
-            if event.entity_type == "attachment"
-            else int(event.entity_id)
-        )
-        by_run[owner].append(event)
-    interrupted = dict(
-        session.execute(select(Run.id, Run.interrupted).where(Run.id.in_(ids))).all()
-    )
+        attachment = event.entity_type == "attachment"
+        by_run[file_runs[event.entity_id] if attachment else int(event.entity_id)].append(event)
     origins = {}
-    for run_id in ids:
-        seals = [e for e in by_run[run_id] if e.entity_type == audit.RUN_STEPS]
+    for run in runs:
+        seals = [e for e in by_run[run.id] if e.entity_type == audit.RUN_STEPS]
         seal = json.loads(seals[-1].after_json or "{}") if seals else {}
-        origins[run_id] = {
-            "run_id": run_id,
-            "interrupted": bool(interrupted.get(run_id)),
-            "step_ids": step_ids[run_id],
+        origins[run.id] = {
+            "run_id": run.id,
+            "run_uuid": run_uuid_of(run.station, run.host, run.id, run.started_at),
+            "interrupted": run.interrupted,
+            "step_ids": [step.id for step in run.steps],
             "sealed_steps": seal.get("steps"),
             "sealed_chain": seal.get("chain"),
             "audit": [
                 {"seq": e.seq, "action": e.action, "at": e.at.isoformat(), "hash": e.hash}
-                for e in by_run[run_id]
+                for e in by_run[run.id]
             ],
         }
     return origins
@@ -310,7 +290,7 @@ def sync_document(
     session: Session, run_id: int, evidence: EvidenceStore, blob: Blobber = _inline
 ) -> dict[str, Any]:
     """The whole of what a bench sends for one run (``POST /api/sync/runs``): the run with its
-    evidence bytes, its complaint and unit, and what the store vouches for (``origin_of``)."""
+    evidence bytes, its complaint and unit, and what the store vouches for (``origins_of``)."""
     return sync_documents(session, [run_id], evidence, lambda _run_id: blob)[0]
 
 
@@ -321,39 +301,23 @@ def sync_documents(
     blob_of: Callable[[int], Blobber] = lambda _run_id: _inline,
 ) -> list[dict[str, Any]]:
     """``sync_document`` of each of ``run_ids``, in that order, read together: a bench syncing
-    a backlog reads its runs a batch at a time (``load_runs``, ``origins_of``). ``blob_of``
-    gives each run's blobber."""
-    recorded = load_runs(session, run_ids, evidence=evidence)  # NotFound for a missing run
-    runs = cast(Table, Run.__table__)
-    found = {
-        run.id: run
-        for run in session.connection().execute(
-            select(
-                runs.c.id,
-                runs.c.station,
-                runs.c.host,
-                runs.c.started_at,
-                runs.c.unit_id,
-                runs.c.complaint_id,
-            ).where(runs.c.id.in_(list(run_ids)))
-        )
-    }
-    origins = origins_of(session, run_ids)
-    complaints = _rows_json(
-        session, Complaint, (r.complaint_id for r in found.values() if r.complaint_id is not None)
+    a backlog reads its runs a chunk at a time (``read_runs``, ``origins_of``, and its units and
+    complaints in one statement each). ``blob_of`` gives each run's blobber."""
+    runs = read_runs(session, run_ids)  # NotFound for a missing run
+    origins = origins_of(session, runs)
+    complaints = rows_json(
+        session, Complaint, (r.complaint_id for r in runs if r.complaint_id is not None)
     )
-    units = _rows_json(session, ReturnedUnit, (r.unit_id for r in found.values()))
+    units = rows_json(session, ReturnedUnit, (r.unit_id for r in runs))
     documents = []
-    for run_id, read in zip(run_ids, recorded, strict=True):
-        run = found[run_id]
+    for run in runs:
+        unit = units[run.unit_id]
+        complaint = None if run.complaint_id is None else complaints[run.complaint_id]
+        number = None if complaint is None else complaint["number"]
+        recorded = recorded_run(run, unit["serial"], number, evidence)
         documents.append(
-            run_json(read, blob_of(run_id))
-            | {
-                "origin": origins[run_id]
-                | {"run_uuid": run_uuid_of(run.station, run.host, run.id, run.started_at)},
-                "complaint": None if run.complaint_id is None else complaints[run.complaint_id],
-                "unit": units[run.unit_id],
-            }
+            run_json(recorded, blob_of(run.id))
+            | {"origin": origins[run.id], "complaint": complaint, "unit": unit}
         )
     return documents
 

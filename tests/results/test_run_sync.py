@@ -22,7 +22,7 @@ from results import run_sync
 from results.complaints import add_returned_unit
 from results.errors import ValidationError
 from results.models import Complaint, ReturnedUnit
-from results.run_transfer import row_json
+from results.run_transfer import rows_json
 from results.store import open_store
 
 WAIT_S = 0.5
@@ -35,8 +35,8 @@ def _bench_rows(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     bench = open_store(tmp_path / "bench.sqlite3")
     complaint_id, _number, unit_id = register(bench, serial="SN-0042")
     with bench() as session:
-        complaint = row_json(session.get_one(Complaint, complaint_id))
-        unit = row_json(session.get_one(ReturnedUnit, unit_id))
+        complaint = rows_json(session, Complaint, [complaint_id])[complaint_id]
+        unit = rows_json(session, ReturnedUnit, [unit_id])[unit_id]
     bench.kw["bind"].dispose()
     return complaint, unit
 
